@@ -1,0 +1,47 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// The state machine must be deterministic: no wall clock, no randomness, no timers and no
+// environment inside the ledger, the chain's execution and module tx handlers (DESIGN.md).
+const determinism = {
+  'no-restricted-globals': [
+    'error',
+    { name: 'Date', message: 'Use the block time from the execution context.' },
+    { name: 'setTimeout', message: 'No timers in deterministic code.' },
+    { name: 'setInterval', message: 'No timers in deterministic code.' },
+    { name: 'setImmediate', message: 'No timers in deterministic code.' },
+    { name: 'performance', message: 'No clocks in deterministic code.' },
+  ],
+  'no-restricted-properties': [
+    'error',
+    { object: 'Math', property: 'random', message: 'Derive randomness from the block hash.' },
+    { object: 'process', property: 'env', message: 'Config is parsed once in src/node/config.ts.' },
+    { object: 'process', property: 'hrtime', message: 'No clocks in deterministic code.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.coffer/**', '**/*.mjs', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBigInt: true }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['src/ledger/**/*.ts', 'src/chain/**/*.ts', 'src/modules/*/txs.ts', 'src/modules/*/state.ts'],
+    ignores: ['**/*.test.ts', 'src/chain/mempool.ts', 'src/chain/producer.ts'],
+    rules: determinism,
+  },
+);
