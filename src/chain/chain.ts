@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { canonicalize, merkleRoot, toHex } from '../crypto/index.js';
+import { ledgerKeys } from '../ledger/index.js';
+import { genesisParentRoot, nextStateRoot, type BlockStore, type StoredEvent } from '../state/index.js';
+import {
+  blockHash,
+  signBlockHeader,
+  zeroHash,
+  type BlockHeader,
+  type Receipt,
+  type SignedBlock,
+} from './block.js';
+import { executeBlock, type ExecutionResult } from './execute.js';
+import { genesisWrites, type Genesis } from './genesis.js';
+import type { ChainEvent } from './module.js';
+import type { ModuleRegistry } from './registry.js';
+import type { DecodedTx } from './tx.js';
+
+export interface CommittedBlock {
+  block: SignedBlock;
+  txs: DecodedTx[];
+  receipts: Receipt[];
+  /** Events of the block itself (expiries), not of any tx. */
+  blockEvents: ChainEvent[];
+  /** Txs the producer left out because their nonce was stale. */
+  dropped: DecodedTx[];
+}
+
+export class ChainNotInitializedError extends Error {
+  readonly code = 'chain_not_initialized';
+}
+
+/**
+ * The chain on one node: its head, and the two steps of a block, execute and commit. It holds no
+ * timers and reads no clock: the caller (consensus) passes the block time.
+ */
+export class Chain {
+  readonly chainId: string;
+  private head: SignedBlock;
+
+  constructor(
+    readonly store: BlockStore,
+    readonly registry: ModuleRegistry,
+    private readonly log: (message: string, error?: unknown) => void = () => {},
+  ) {
+    const chainId = store.getMeta('chainId');
+    const last = store.getBlock(store.lastHeight());
+    if (chainId === undefined || !last) throw new ChainNotInitializedError('the store holds no genesis');
+    this.chainId = chainId;
+    this.head = { header: JSON.parse(last.header) as BlockHeader, hash: last.hash, signature: last.signature };
+  }
+
+  /** Writes block 0 from a genesis document into an empty store. */
+  static initialize(
+    store: BlockStore,
+    genesis: Genesis,
+    producerSecretKey: Uint8Array,
+  ): SignedBlock {
+    assert.equal(store.lastHeight(), -1, 'initialize needs an empty store');
+    const writes = genesisWrites(genesis);
+    const header: BlockHeader = {
+      chainId: genesis.chainId,
+      height: 0,
+      prevHash: zeroHash,
+      time: genesis.time,
+      txRoot: toHex(merkleRoot([])),
+      receiptRoot: toHex(merkleRoot([])),
+      stateRoot: toHex(nextStateRoot(genesisParentRoot, writes)),
+      producer: genesis.producer,
+    };
+    const block = signBlockHeader(header, producerSecretKey);
+    store.setMeta('chainId', genesis.chainId);
+    store.setMeta('genesis', canonicalize(genesis));
+    store.commitBlock({
+      block: { height: 0, hash: block.hash, header: canonicalize(header), signature: block.signature, txCount: 0 },
+      txs: [],
+      writes,
+      events: [],
+    });
+    return block;
+  }
+
+  /** The sender's next nonce in committed state. */
+  nonceOf(address: string): number {
+    const text = this.store.get(ledgerKeys.account(address));
+    return text === undefined ? 0 : (JSON.parse(text) as { nonce: number }).nonce;
+  }
+
+  latest(): SignedBlock {
+    return this.head;
+  }
+
+  height(): number {
+    return this.head.header.height;
+  }
+
+  /** Executes `txs` as the next block at `time` (clamped so time never goes backwards). */
+  execute(txs: DecodedTx[], time: number, dropStaleNonces = true): ExecutionResult & { time: number } {
+    const blockTime = Math.max(time, this.head.header.time);
+    const result = executeBlock(
+      this.store,
+      this.registry,
+      {
+        chainId: this.chainId,
+        height: this.head.header.height + 1,
+        time: blockTime,
+        previousStateRoot: this.head.header.stateRoot,
+        txs,
+        dropStaleNonces,
+      },
+      this.log,
+    );
+    return { ...result, time: blockTime };
+  }
+
+  /** Executes, signs and commits the next block in one step (the solo producer's path). */
+  produce(txs: DecodedTx[], time: number, producer: { address: string; secretKey: Uint8Array }): CommittedBlock {
+    const result = this.execute(txs, time);
+    const header: BlockHeader = {
+      chainId: this.chainId,
+      height: this.head.header.height + 1,
+      prevHash: this.head.hash,
+      time: result.time,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: producer.address,
+    };
+    const block = signBlockHeader(header, producer.secretKey);
+    this.commit(block, result);
+    return { block, txs: result.txs, receipts: result.receipts, blockEvents: result.blockEvents, dropped: result.dropped };
+  }
+
+  /** Stores a signed block and its execution result in one atomic store transaction. */
+  commit(block: SignedBlock, result: ExecutionResult): void {
+    const { header } = block;
+    assert.equal(header.height, this.head.header.height + 1, 'heights only grow, one at a time');
+    assert.equal(header.prevHash, this.head.hash, 'the block must extend the head');
+    assert.equal(header.stateRoot, result.stateRoot, 'the header must carry the executed state root');
+    assert.equal(blockHash(header), block.hash, 'the block hash must match its header');
+    const events: StoredEvent[] = result.blockEvents.map((event, eventIndex) => ({
+      height: header.height,
+      txIndex: -1,
+      eventIndex,
+      type: event.type,
+      data: canonicalize(event.data),
+    }));
+    const txs = result.txs.map((decoded, index) => {
+      const receipt = result.receipts[index]!;
+      receipt.events.forEach((event, eventIndex) =>
+        events.push({ height: header.height, txIndex: index, eventIndex, type: event.type, data: canonicalize(event.data) }),
+      );
+      return {
+        hash: decoded.hash,
+        height: header.height,
+        index,
+        body: canonicalize(decoded.tx),
+        receipt: canonicalize(receipt),
+      };
+    });
+    this.store.commitBlock({
+      block: {
+        height: header.height,
+        hash: block.hash,
+        header: canonicalize(header),
+        signature: block.signature,
+        txCount: txs.length,
+      },
+      txs,
+      writes: result.writes,
+      events,
+    });
+    this.head = block;
+  }
+}

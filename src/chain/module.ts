@@ -1,0 +1,56 @@
+import type { Ledger } from '../ledger/index.js';
+import type { StateView } from '../state/index.js';
+import type { PayloadParser } from './tx.js';
+
+export interface ChainEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** What a tx handler sees. Time is the block's; there is no other clock. */
+export interface TxContext {
+  readonly chainId: string;
+  readonly height: number;
+  /** Block time, Unix milliseconds. */
+  readonly time: number;
+  readonly txHash: string;
+  readonly txIndex: number;
+  readonly sender: string;
+  readonly state: StateView;
+  readonly ledger: Ledger;
+  emit(type: string, data: Record<string, unknown>): void;
+}
+
+export interface BlockContext {
+  readonly chainId: string;
+  readonly height: number;
+  readonly time: number;
+  readonly state: StateView;
+  readonly ledger: Ledger;
+  emit(type: string, data: Record<string, unknown>): void;
+}
+
+/**
+ * One tx type: `parse` is the stateless check (run at the API and again at execution) and
+ * `execute` the deterministic handler. `execute` returns a rejection code or nothing; when it
+ * rejects, the chain restores the state it had before the tx.
+ */
+export interface TxDefinition<Payload = unknown> {
+  parse: PayloadParser;
+  execute(context: TxContext, payload: Payload): string | undefined;
+}
+
+export interface ChainModule {
+  /** Owns the state namespace `<name>/`; unique among modules (asserted at boot). */
+  readonly name: string;
+  /** Keyed by the full tx type, `<noun>.<action>`. */
+  readonly txs: Record<string, TxDefinition<never>>;
+  /** Rejection codes this module may return, with their messages. */
+  readonly rejections?: Record<string, string>;
+  /** Runs first in every block, before any tx (expiries and other height-driven work). */
+  beginBlock?(context: BlockContext): void;
+}
+
+export function defineTx<Payload>(definition: TxDefinition<Payload>): TxDefinition<never> {
+  return definition as TxDefinition<never>;
+}

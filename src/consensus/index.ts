@@ -1,0 +1,2 @@
+export * from './consensus.js';
+export * from './solo.js';

@@ -1,0 +1,5 @@
+export * from './amount.js';
+export * from './rejections.js';
+export * from './records.js';
+export * from './ledger.js';
+export * from './invariants.js';

@@ -1,0 +1,347 @@
+import { canonicalize, deriveAddress, isAddress, sha256Hex } from '../crypto/index.js';
+import { amountMax, decimalsMax } from './amount.js';
+import type { LedgerRejection } from './rejections.js';
+import {
+  emptyAccount,
+  ledgerKeys,
+  type AccountRecord,
+  type AssetRecord,
+  type HoldRecord,
+  type KeyValueState,
+} from './records.js';
+
+export type LedgerEventSink = (type: string, data: Record<string, unknown>) => void;
+
+/** A hold lives at most this many blocks: it bounds the expiry index and a payer's lock-up. */
+export const holdDurationBlocksMax = 10_000_000;
+/** Open holds per payer: bounds the account record that lists them. */
+export const holdsPerAccountMax = 1_000;
+
+const symbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
+const conditionPattern = /^[0-9a-f]{64}$/;
+
+export interface AssetSpec {
+  symbol: string;
+  decimals: number;
+  maxSupply?: bigint;
+}
+
+export interface HoldSpec {
+  id: string;
+  payer: string;
+  payee: string;
+  asset: string;
+  amount: bigint;
+  expiresAtHeight: number;
+  arbiter?: string;
+  condition?: string;
+}
+
+/** Address of an account owned by a module (escrow); no key controls it. */
+export function escrowAddress(moduleName: string, id: string): string {
+  return deriveAddress(`escrow/${moduleName}`, id);
+}
+
+function add(record: Record<string, string>, symbol: string, delta: bigint): void {
+  const next = BigInt(record[symbol] ?? '0') + delta;
+  if (next === 0n) delete record[symbol];
+  else record[symbol] = next.toString();
+}
+
+/**
+ * The double-entry core, and the one place money moves. Every operation either rejects, changing
+ * nothing, or applies completely, so that for every asset
+ * `supply = sum of balances + sum of open holds` holds after each operation.
+ *
+ * Checks run in a fixed precedence (inputs, then existence, then authority, then state), as in
+ * TigerBeetle, so a given input always yields the same rejection. The ledger never reads a clock:
+ * heights come from the block.
+ */
+export class Ledger {
+  constructor(
+    private readonly state: KeyValueState,
+    private readonly emit: LedgerEventSink = () => {},
+  ) {}
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  asset(symbol: string): AssetRecord | undefined {
+    const text = this.state.get(ledgerKeys.asset(symbol));
+    return text === undefined ? undefined : (JSON.parse(text) as AssetRecord);
+  }
+
+  account(address: string): AccountRecord {
+    const text = this.state.get(ledgerKeys.account(address));
+    return text === undefined ? emptyAccount() : (JSON.parse(text) as AccountRecord);
+  }
+
+  balance(address: string, symbol: string): bigint {
+    return BigInt(this.account(address).balances[symbol] ?? '0');
+  }
+
+  hold(id: string): HoldRecord | undefined {
+    const text = this.state.get(ledgerKeys.hold(id));
+    return text === undefined ? undefined : (JSON.parse(text) as HoldRecord);
+  }
+
+  nonce(address: string): number {
+    return this.account(address).nonce;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  /** Every included tx consumes its sender's nonce, whether it succeeds or fails. */
+  incrementNonce(address: string): void {
+    const account = this.account(address);
+    account.nonce += 1;
+    this.putAccount(address, account);
+  }
+
+  createAsset(issuer: string, spec: AssetSpec): LedgerRejection | undefined {
+    if (!symbolPattern.test(spec.symbol)) return 'invalid_symbol';
+    if (!Number.isInteger(spec.decimals) || spec.decimals < 0 || spec.decimals > decimalsMax) {
+      return 'invalid_decimals';
+    }
+    if (spec.maxSupply !== undefined && (spec.maxSupply <= 0n || spec.maxSupply > amountMax)) {
+      return 'invalid_max_supply';
+    }
+    if (this.asset(spec.symbol)) return 'asset_exists';
+    const record: AssetRecord = { symbol: spec.symbol, decimals: spec.decimals, issuer, supply: '0' };
+    if (spec.maxSupply !== undefined) record.maxSupply = spec.maxSupply.toString();
+    this.putAsset(record);
+    this.emit('asset.created', { ...record });
+    return undefined;
+  }
+
+  mint(issuer: string, symbol: string, to: string, amount: bigint): LedgerRejection | undefined {
+    if (amount <= 0n || amount > amountMax) return 'invalid_amount';
+    if (!isAddress(to)) return 'invalid_address';
+    const asset = this.asset(symbol);
+    if (!asset) return 'asset_not_found';
+    if (asset.issuer !== issuer) return 'not_issuer';
+    const supply = BigInt(asset.supply) + amount;
+    const cap = asset.maxSupply === undefined ? amountMax : BigInt(asset.maxSupply);
+    if (supply > cap) return 'max_supply_exceeded';
+    const account = this.account(to);
+    if (account.frozen.includes(symbol)) return 'account_frozen';
+    add(account.balances, symbol, amount);
+    asset.supply = supply.toString();
+    this.putAsset(asset);
+    this.putAccount(to, account);
+    this.emit('asset.minted', { asset: symbol, to, amount: amount.toString() });
+    return undefined;
+  }
+
+  /** The issuer burns from its own balance. */
+  burn(issuer: string, symbol: string, amount: bigint): LedgerRejection | undefined {
+    if (amount <= 0n || amount > amountMax) return 'invalid_amount';
+    const asset = this.asset(symbol);
+    if (!asset) return 'asset_not_found';
+    if (asset.issuer !== issuer) return 'not_issuer';
+    const account = this.account(issuer);
+    if (BigInt(account.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
+    add(account.balances, symbol, -amount);
+    asset.supply = (BigInt(asset.supply) - amount).toString();
+    this.putAsset(asset);
+    this.putAccount(issuer, account);
+    this.emit('asset.burned', { asset: symbol, from: issuer, amount: amount.toString() });
+    return undefined;
+  }
+
+  transfer(from: string, to: string, symbol: string, amount: bigint): LedgerRejection | undefined {
+    if (amount <= 0n || amount > amountMax) return 'invalid_amount';
+    if (!isAddress(to)) return 'invalid_address';
+    if (from === to) return 'accounts_must_be_different';
+    if (!this.asset(symbol)) return 'asset_not_found';
+    const payer = this.account(from);
+    const payee = this.account(to);
+    if (payer.frozen.includes(symbol) || payee.frozen.includes(symbol)) return 'account_frozen';
+    if (BigInt(payer.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
+    add(payer.balances, symbol, -amount);
+    add(payee.balances, symbol, amount);
+    this.putAccount(from, payer);
+    this.putAccount(to, payee);
+    this.emit('ledger.transferred', { from, to, asset: symbol, amount: amount.toString() });
+    return undefined;
+  }
+
+  /** The issuer freezes (or unfreezes) one account for its asset: no sends, receipts or holds. */
+  setFrozen(issuer: string, symbol: string, address: string, frozen: boolean): LedgerRejection | undefined {
+    if (!isAddress(address)) return 'invalid_address';
+    const asset = this.asset(symbol);
+    if (!asset) return 'asset_not_found';
+    if (asset.issuer !== issuer) return 'not_issuer';
+    const account = this.account(address);
+    const listed = account.frozen.includes(symbol);
+    if (frozen === listed) return undefined;
+    account.frozen = frozen
+      ? [...account.frozen, symbol].sort()
+      : account.frozen.filter((s) => s !== symbol);
+    this.putAccount(address, account);
+    this.emit(frozen ? 'account.frozen' : 'account.unfrozen', { address, asset: symbol });
+    return undefined;
+  }
+
+  // ---- holds -------------------------------------------------------------------------------
+
+  /**
+   * Moves `amount` from the payer's balance into a hold for the payee. Without a condition the
+   * payee (or the arbiter, when one is named) posts it, whole or in part, or voids it; with a
+   * SHA-256 condition it is released to the payee by the preimage. Whatever is left at
+   * `expiresAtHeight` goes back to the payer in the next block.
+   */
+  createHold(spec: HoldSpec, height: number): LedgerRejection | undefined {
+    if (spec.amount <= 0n || spec.amount > amountMax) return 'invalid_amount';
+    if (!isAddress(spec.payee)) return 'invalid_address';
+    if (spec.arbiter !== undefined && !isAddress(spec.arbiter)) return 'invalid_address';
+    if (spec.payer === spec.payee) return 'accounts_must_be_different';
+    if (spec.condition !== undefined && !conditionPattern.test(spec.condition)) {
+      return 'invalid_condition';
+    }
+    if (
+      !Number.isSafeInteger(spec.expiresAtHeight) ||
+      spec.expiresAtHeight <= height ||
+      spec.expiresAtHeight > height + holdDurationBlocksMax
+    ) {
+      return 'invalid_expiry';
+    }
+    if (!this.asset(spec.asset)) return 'asset_not_found';
+    if (this.hold(spec.id)) return 'hold_exists';
+    const payer = this.account(spec.payer);
+    const payee = this.account(spec.payee);
+    if (payer.frozen.includes(spec.asset) || payee.frozen.includes(spec.asset)) {
+      return 'account_frozen';
+    }
+    if (payer.holds.length >= holdsPerAccountMax) return 'too_many_holds';
+    if (BigInt(payer.balances[spec.asset] ?? '0') < spec.amount) return 'insufficient_funds';
+
+    add(payer.balances, spec.asset, -spec.amount);
+    add(payer.held, spec.asset, spec.amount);
+    payer.holds = [...payer.holds, spec.id];
+    this.putAccount(spec.payer, payer);
+    const hold: HoldRecord = {
+      id: spec.id,
+      payer: spec.payer,
+      payee: spec.payee,
+      asset: spec.asset,
+      amount: spec.amount.toString(),
+      expiresAtHeight: spec.expiresAtHeight,
+      createdAtHeight: height,
+    };
+    if (spec.arbiter !== undefined) hold.arbiter = spec.arbiter;
+    if (spec.condition !== undefined) hold.condition = spec.condition;
+    this.state.set(ledgerKeys.hold(spec.id), canonicalize(hold));
+    this.indexExpiry(hold.expiresAtHeight, spec.id);
+    this.emit('hold.created', { ...hold });
+    return undefined;
+  }
+
+  /** Posts `amount` (default: all that is left) to the payee; any rest returns to the payer. */
+  postHold(actor: string, id: string, amount?: bigint): LedgerRejection | undefined {
+    if (amount !== undefined && (amount <= 0n || amount > amountMax)) return 'invalid_amount';
+    const hold = this.hold(id);
+    if (!hold) return 'hold_not_found';
+    if (hold.condition !== undefined) return 'hold_hash_locked';
+    if (actor !== (hold.arbiter ?? hold.payee)) return 'hold_forbidden';
+    const open = BigInt(hold.amount);
+    const posted = amount ?? open;
+    if (posted > open) return 'hold_amount_exceeded';
+    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    this.settle(hold, posted, 'hold.posted');
+    return undefined;
+  }
+
+  /** Voids the hold: all that is left returns to the payer. */
+  voidHold(actor: string, id: string): LedgerRejection | undefined {
+    const hold = this.hold(id);
+    if (!hold) return 'hold_not_found';
+    if (hold.condition !== undefined) return 'hold_hash_locked';
+    if (actor !== hold.payee && actor !== hold.arbiter) return 'hold_forbidden';
+    this.settle(hold, 0n, 'hold.voided');
+    return undefined;
+  }
+
+  /** Anyone holding the preimage releases a hash-locked hold to its payee. */
+  releaseHold(id: string, preimageHex: string): LedgerRejection | undefined {
+    const hold = this.hold(id);
+    if (!hold) return 'hold_not_found';
+    if (hold.condition === undefined) return 'hold_not_hash_locked';
+    if (!/^([0-9a-f]{2}){1,256}$/.test(preimageHex)) return 'preimage_mismatch';
+    if (sha256Hex(Buffer.from(preimageHex, 'hex')) !== hold.condition) return 'preimage_mismatch';
+    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    this.settle(hold, BigInt(hold.amount), 'hold.released', { preimage: preimageHex });
+    return undefined;
+  }
+
+  /**
+   * Refunds every hold whose expiry height is `height - 1`; the chain calls it first in each block,
+   * so a hold is usable up to and including its expiry height and never after, whatever the order
+   * of txs in the block.
+   */
+  expireHolds(height: number): void {
+    const key = ledgerKeys.holdExpiry(height - 1);
+    const text = this.state.get(key);
+    if (text === undefined) return;
+    for (const id of JSON.parse(text) as string[]) {
+      const hold = this.hold(id);
+      if (hold) this.settle(hold, 0n, 'hold.expired');
+    }
+    this.state.delete(key);
+  }
+
+  /** Pays `toPayee` of the hold to its payee, returns the rest to the payer and closes it. */
+  private settle(
+    hold: HoldRecord,
+    toPayee: bigint,
+    event: string,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const open = BigInt(hold.amount);
+    const payer = this.account(hold.payer);
+    add(payer.held, hold.asset, -open);
+    add(payer.balances, hold.asset, open - toPayee);
+    payer.holds = payer.holds.filter((h) => h !== hold.id);
+    this.putAccount(hold.payer, payer);
+    if (toPayee > 0n) {
+      const payee = this.account(hold.payee);
+      add(payee.balances, hold.asset, toPayee);
+      this.putAccount(hold.payee, payee);
+    }
+    this.state.delete(ledgerKeys.hold(hold.id));
+    this.unindexExpiry(hold.expiresAtHeight, hold.id);
+    this.emit(event, {
+      id: hold.id,
+      payer: hold.payer,
+      payee: hold.payee,
+      asset: hold.asset,
+      paid: toPayee.toString(),
+      returned: (open - toPayee).toString(),
+      ...extra,
+    });
+  }
+
+  private indexExpiry(height: number, id: string): void {
+    const key = ledgerKeys.holdExpiry(height);
+    const text = this.state.get(key);
+    const ids = text === undefined ? [] : (JSON.parse(text) as string[]);
+    ids.push(id);
+    this.state.set(key, JSON.stringify(ids));
+  }
+
+  private unindexExpiry(height: number, id: string): void {
+    const key = ledgerKeys.holdExpiry(height);
+    const text = this.state.get(key);
+    if (text === undefined) return;
+    const ids = (JSON.parse(text) as string[]).filter((h) => h !== id);
+    if (ids.length === 0) this.state.delete(key);
+    else this.state.set(key, JSON.stringify(ids));
+  }
+
+  private putAsset(record: AssetRecord): void {
+    this.state.set(ledgerKeys.asset(record.symbol), canonicalize(record));
+  }
+
+  private putAccount(address: string, record: AccountRecord): void {
+    this.state.set(ledgerKeys.account(address), canonicalize(record));
+  }
+}

@@ -1,0 +1,358 @@
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
+import type { FastifyError, FastifyReply } from 'fastify';
+import type { BlockHeader, Receipt, SignedTx } from '../chain/index.js';
+import { fromHex, inclusionProof, isAddress, toHex } from '../crypto/index.js';
+import { formatUnits, ledgerKeys, type AccountRecord, type AssetRecord, type HoldRecord } from '../ledger/index.js';
+import type { StoredBlock } from '../state/index.js';
+import { errorBody, httpStatus } from './errors.js';
+import type { EventFilter } from './event-hub.js';
+import type { CofferNode, SubmitResult } from './node.js';
+
+const blocksPerPageMax = 100;
+/** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
+const batchBodyBytesMax = 16 * 1024 * 1024;
+/** A websocket subscriber that falls this far behind is disconnected rather than buffered. */
+const subscriberBufferBytesMax = 8 * 1024 * 1024;
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+} as const;
+
+function send(reply: FastifyReply, code: string, field?: string) {
+  return reply.code(httpStatus(code)).send(errorBody(code, field));
+}
+
+function blockJson(block: StoredBlock, txs?: string[]) {
+  return {
+    height: block.height,
+    hash: block.hash,
+    header: JSON.parse(block.header) as BlockHeader,
+    signature: block.signature,
+    txCount: block.txCount,
+    ...(txs ? { txs } : {}),
+  };
+}
+
+function submitStatus(result: SubmitResult): number {
+  if (!result.error) return result.status === 'pending' ? 202 : result.status === 'ok' ? 200 : httpStatus(result.status!);
+  return httpStatus(result.error.code);
+}
+
+function resultJson(result: SubmitResult) {
+  if (result.error) {
+    return { ...(result.hash ? { hash: result.hash } : {}), status: 'rejected', error: result.error };
+  }
+  if (result.status === 'pending') return { hash: result.hash, status: 'pending' };
+  return { hash: result.hash, status: result.status, height: result.height, index: result.index };
+}
+
+export async function registerApi(node: CofferNode): Promise<void> {
+  const { app, store, chain } = node;
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Coffer node API',
+        version: '1',
+        description: 'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
+      },
+    },
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.setNotFoundHandler((_request, reply) => send(reply, 'route_not_found'));
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error.validation) {
+      const issue = error.validation[0];
+      const field = issue?.instancePath ? issue.instancePath.slice(1).replaceAll('/', '.') : undefined;
+      return reply.code(400).send(errorBody('invalid_request', field, `The request is not valid: ${error.message}.`));
+    }
+    if (error.statusCode === 413) return send(reply, 'body_too_large');
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(400).send(errorBody('invalid_request', undefined, `The request is not valid: ${error.message}.`));
+    }
+    app.log.error({ err: error }, 'request failed');
+    return send(reply, 'internal_error');
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    node.metrics.http.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    done();
+  });
+
+  const waitQuery = {
+    type: 'object',
+    properties: { wait: { type: 'string', enum: ['commit', 'none'], description: 'commit: answer once committed' } },
+  } as const;
+
+  app.post<{ Body: unknown; Querystring: { wait?: string } }>(
+    '/v1/txs',
+    {
+      schema: {
+        summary: 'Submit one signed transaction',
+        tags: ['txs'],
+        querystring: waitQuery,
+        body: anyObject,
+        response: { 200: anyObject, 202: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const [result] = await node.submit([request.body], request.query.wait === 'commit');
+      const status = submitStatus(result!);
+      if (result!.error) return reply.code(status).send({ ...errorBody(result!.error.code, result!.error.field), ...(result!.hash ? { hash: result!.hash } : {}) });
+      if (status >= 400) {
+        // Committed, but the tx failed: its nonce is spent and the receipt says why.
+        return reply.code(status).send({ ...errorBody(result!.status!), ...resultJson(result!) });
+      }
+      return reply.code(status).send(resultJson(result!));
+    },
+  );
+
+  app.post<{ Body: { txs: unknown[] }; Querystring: { wait?: string } }>(
+    '/v1/txs/batch',
+    {
+      bodyLimit: batchBodyBytesMax,
+      schema: {
+        summary: 'Submit up to 10,000 signed transactions; each gets its own result',
+        tags: ['txs'],
+        querystring: waitQuery,
+        body: {
+          type: 'object',
+          required: ['txs'],
+          properties: { txs: { type: 'array', items: {} } },
+        },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { txs } = request.body;
+      if (txs.length > 10_000) return send(reply, 'batch_too_large', 'txs');
+      const results = await node.submit(txs, request.query.wait === 'commit');
+      const accepted = results.filter((r) => !r.error).length;
+      return reply.send({ accepted, rejected: results.length - accepted, results: results.map(resultJson) });
+    },
+  );
+
+  app.get<{ Params: { hash: string } }>(
+    '/v1/txs/:hash',
+    {
+      schema: {
+        summary: 'A committed tx with its receipt, block and Merkle inclusion proof',
+        tags: ['txs'],
+        params: { type: 'object', properties: { hash: { type: 'string' } }, required: ['hash'] },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { hash } = request.params;
+      if (!/^[0-9a-f]{64}$/.test(hash)) return send(reply, 'invalid_request', 'hash');
+      const stored = store.getTx(hash);
+      if (!stored) {
+        if (node.consensus.isPending(hash)) return reply.code(202).send({ hash, status: 'pending' });
+        return send(reply, 'tx_not_found', 'hash');
+      }
+      const block = store.getBlock(stored.height)!;
+      const leaves = store.getTxHashes(stored.height).map((h) => fromHex(h));
+      return reply.send({
+        hash,
+        height: stored.height,
+        index: stored.index,
+        tx: JSON.parse(stored.body) as SignedTx,
+        receipt: JSON.parse(stored.receipt) as Receipt,
+        block: { hash: block.hash, header: JSON.parse(block.header) as BlockHeader, signature: block.signature },
+        proof: {
+          leafIndex: stored.index,
+          treeSize: leaves.length,
+          path: inclusionProof(leaves, stored.index).map(toHex),
+        },
+      });
+    },
+  );
+
+  const blockSchema = { response: { 200: anyObject, '4xx': errorSchema }, tags: ['blocks'] };
+
+  app.get('/v1/blocks/latest', { schema: { summary: 'The last committed block', ...blockSchema } }, async () => {
+    const block = store.getBlock(store.lastHeight())!;
+    return blockJson(block, store.getTxHashes(block.height));
+  });
+
+  app.get<{ Params: { height: string } }>(
+    '/v1/blocks/:height',
+    {
+      schema: {
+        summary: 'The block at a height, with its tx hashes',
+        params: { type: 'object', properties: { height: { type: 'string' } }, required: ['height'] },
+        ...blockSchema,
+      },
+    },
+    async (request, reply) => {
+      const text = request.params.height;
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return send(reply, 'invalid_request', 'height');
+      const block = store.getBlock(Number(text));
+      if (!block) return send(reply, 'block_not_found', 'height');
+      return blockJson(block, store.getTxHashes(block.height));
+    },
+  );
+
+  app.get<{ Querystring: { from?: number; to?: number } }>(
+    '/v1/blocks',
+    {
+      schema: {
+        summary: 'Headers of blocks from..to (at most 100)',
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
+        },
+        ...blockSchema,
+      },
+    },
+    async (request, reply) => {
+      const last = store.lastHeight();
+      const to = Math.min(request.query.to ?? last, last);
+      const from = request.query.from ?? Math.max(0, to - (blocksPerPageMax - 1));
+      if (from > to && request.query.to !== undefined) return send(reply, 'invalid_range', 'from');
+      if (to - from + 1 > blocksPerPageMax) return send(reply, 'invalid_range', 'to');
+      return { from, to, blocks: from > to ? [] : store.getBlocks(from, to).map((b) => blockJson(b)) };
+    },
+  );
+
+  app.get<{ Params: { address: string } }>(
+    '/v1/accounts/:address',
+    {
+      schema: {
+        summary: "An account's nonce, balances and open holds",
+        tags: ['accounts'],
+        params: { type: 'object', properties: { address: { type: 'string' } }, required: ['address'] },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { address } = request.params;
+      if (!isAddress(address)) return send(reply, 'invalid_address', 'address');
+      const text = store.get(ledgerKeys.account(address));
+      const account: AccountRecord = text
+        ? (JSON.parse(text) as AccountRecord)
+        : { nonce: 0, balances: {}, held: {}, frozen: [], holds: [] };
+      const symbols = [...new Set([...Object.keys(account.balances), ...Object.keys(account.held)])].sort();
+      const balances = symbols.map((symbol) => {
+        const asset = JSON.parse(store.get(ledgerKeys.asset(symbol))!) as AssetRecord;
+        const balance = BigInt(account.balances[symbol] ?? '0');
+        const held = BigInt(account.held[symbol] ?? '0');
+        return {
+          asset: symbol,
+          decimals: asset.decimals,
+          balance: balance.toString(),
+          held: held.toString(),
+          formatted: { balance: formatUnits(balance, asset.decimals), held: formatUnits(held, asset.decimals) },
+          frozen: account.frozen.includes(symbol),
+        };
+      });
+      const holds = account.holds
+        .map((id) => store.get(ledgerKeys.hold(id)))
+        .filter((t): t is string => t !== undefined)
+        .map((t) => JSON.parse(t) as HoldRecord);
+      return { address, nonce: account.nonce, balances, frozen: account.frozen, holds };
+    },
+  );
+
+  app.get(
+    '/v1/assets',
+    { schema: { summary: 'Every asset', tags: ['assets'], response: { 200: anyObject } } },
+    async () => {
+      const assets: AssetRecord[] = [];
+      for (const [, text] of store.scan(ledgerKeys.asset(''))) assets.push(JSON.parse(text) as AssetRecord);
+      return { assets };
+    },
+  );
+
+  app.get<{ Params: { symbol: string } }>(
+    '/v1/assets/:symbol',
+    {
+      schema: {
+        summary: 'One asset: issuer, decimals, supply, max supply',
+        tags: ['assets'],
+        params: { type: 'object', properties: { symbol: { type: 'string' } }, required: ['symbol'] },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { symbol } = request.params;
+      if (!/^[A-Z][A-Z0-9]{1,11}$/.test(symbol)) return send(reply, 'invalid_symbol', 'symbol');
+      const text = store.get(ledgerKeys.asset(symbol));
+      if (!text) return send(reply, 'asset_not_found', 'symbol');
+      return JSON.parse(text) as AssetRecord;
+    },
+  );
+
+  app.get('/health', { schema: { summary: 'Liveness and head of chain', tags: ['node'], response: { 200: anyObject, 503: anyObject } } }, async (_request, reply) => {
+    const head = chain.latest();
+    const body = {
+      status: node.healthy ? 'ok' : 'halted',
+      chainId: chain.chainId,
+      height: head.header.height,
+      blockHash: head.hash,
+      blockTime: head.header.time,
+      pendingTxs: node.consensus.pendingCount(),
+      ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
+    };
+    return reply.code(node.healthy ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['node'], hide: false } }, async (_request, reply) => {
+    const text = await node.metrics.registry.metrics();
+    return reply.type(node.metrics.registry.contentType).send(text);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get<{ Querystring: { address?: string; type?: string } }>(
+    '/v1/events',
+    {
+      websocket: true,
+      schema: {
+        summary: 'Websocket of committed blocks, receipts and events, filtered by address and type',
+        tags: ['events'],
+        querystring: {
+          type: 'object',
+          properties: {
+            address: { type: 'string' },
+            type: { type: 'string', description: 'comma-separated tx or event types; a trailing dot matches a prefix' },
+          },
+        },
+      },
+    },
+    (socket, request) => {
+      const { address, type } = request.query;
+      if (address !== undefined && !isAddress(address)) {
+        socket.send(JSON.stringify(errorBody('invalid_address', 'address')));
+        socket.close(1008, 'invalid_address');
+        return;
+      }
+      const filter: EventFilter = {};
+      if (address) filter.address = address;
+      if (type) filter.types = type.split(',').map((t) => t.trim()).filter(Boolean);
+      const unsubscribe = node.hub.subscribe({
+        filter,
+        send: (message) => {
+          if (socket.bufferedAmount > subscriberBufferBytesMax) {
+            socket.close(1013, 'subscriber too slow');
+            unsubscribe();
+            return;
+          }
+          socket.send(JSON.stringify(message));
+        },
+      });
+      socket.on('close', unsubscribe);
+      socket.on('error', unsubscribe);
+    },
+  );
+}

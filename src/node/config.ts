@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The node's one configuration schema. It is parsed once at start-up from defaults, `COFFER_*`
+ * environment variables and command-line flags (flags win), then frozen; nothing else in Coffer
+ * reads `process.env`.
+ */
+export const nodeConfigSchema = z.object({
+  dataDir: z.string().min(1).default('.coffer'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65_535).default(7420),
+  chainId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('coffer-dev'),
+  blockIntervalMs: z.coerce.number().int().min(1).max(60_000).default(100),
+  blockTxsMax: z.coerce.number().int().min(1).max(50_000).default(5_000),
+  idleBlockIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  mempoolTxsMax: z.coerce.number().int().min(1).max(10_000_000).default(200_000),
+  mempoolPerSenderMax: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** How long `?wait=commit` waits before answering `commit_timeout`. */
+  commitWaitMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
+  verifyWorkers: z.coerce.number().int().min(0).max(64).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type NodeConfig = Readonly<z.infer<typeof nodeConfigSchema>>;
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+}
+
+const envNames: Record<string, keyof NodeConfig> = {
+  COFFER_DATA_DIR: 'dataDir',
+  COFFER_HOST: 'host',
+  COFFER_PORT: 'port',
+  COFFER_CHAIN_ID: 'chainId',
+  COFFER_BLOCK_INTERVAL_MS: 'blockIntervalMs',
+  COFFER_BLOCK_TXS_MAX: 'blockTxsMax',
+  COFFER_IDLE_BLOCK_INTERVAL_MS: 'idleBlockIntervalMs',
+  COFFER_MEMPOOL_TXS_MAX: 'mempoolTxsMax',
+  COFFER_COMMIT_WAIT_MS: 'commitWaitMs',
+  COFFER_VERIFY_WORKERS: 'verifyWorkers',
+  COFFER_LOG_LEVEL: 'logLevel',
+};
+
+export function parseNodeConfig(
+  flags: Partial<Record<keyof NodeConfig, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): NodeConfig {
+  const input: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(envNames)) {
+    if (env[name] !== undefined && env[name] !== '') input[key] = env[name];
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) input[key] = value;
+  const parsed = nodeConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`config ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+}

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Chain, type Genesis } from '../chain/index.js';
+import { addressFromPublicKey, fromHex, generateKeyPair, keyPairFromSecret, toHex } from '../crypto/index.js';
+import { SqliteBlockStore } from '../state/index.js';
+
+export interface StoredKey {
+  address: string;
+  secretKey: Uint8Array;
+}
+
+export const dataFiles = {
+  database: 'chain.db',
+  genesis: 'genesis.json',
+  producerKey: 'producer-key.json',
+  devAccount: 'dev-account.json',
+} as const;
+
+export class DataDirError extends Error {
+  readonly code = 'invalid_data_dir';
+}
+
+function writeSecretFile(file: string, key: StoredKey): void {
+  const text = JSON.stringify({ address: key.address, secretKey: toHex(key.secretKey) }, null, 2) + '\n';
+  fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+}
+
+export function readKeyFile(file: string): StoredKey {
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { address?: unknown; secretKey?: unknown };
+  if (typeof parsed.secretKey !== 'string') throw new DataDirError(`${file}: no secretKey`);
+  const pair = keyPairFromSecret(fromHex(parsed.secretKey, 'secretKey', 32));
+  const address = addressFromPublicKey(pair.publicKey);
+  if (parsed.address !== undefined && parsed.address !== address) {
+    throw new DataDirError(`${file}: the address does not match the secret key`);
+  }
+  return { address, secretKey: pair.secretKey };
+}
+
+function newKey(): StoredKey {
+  const pair = generateKeyPair();
+  return { address: addressFromPublicKey(pair.publicKey), secretKey: pair.secretKey };
+}
+
+export interface InitResult {
+  created: boolean;
+  genesis: Genesis;
+  producer: StoredKey;
+  devAccount?: StoredKey;
+}
+
+/** The dev chain's genesis: a USD asset (2 decimals) issued by a dev account holding 1,000,000.00. */
+export function devGenesis(chainId: string, producer: string, devAccount: string, time: number): Genesis {
+  return {
+    chainId,
+    time,
+    producer,
+    assets: [{ symbol: 'USD', decimals: 2, issuer: devAccount }],
+    balances: [{ address: devAccount, asset: 'USD', amount: '100000000' }],
+  };
+}
+
+/**
+ * Creates a data directory with a dev chain (genesis, producer key, funded dev account) unless one
+ * is there already, in which case it is left as it is and its files are read back.
+ */
+export function initDataDir(options: { dataDir: string; chainId: string; now: number; genesis?: Genesis }): InitResult {
+  const dir = options.dataDir;
+  const file = (name: string) => path.join(dir, name);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (fs.existsSync(file(dataFiles.genesis))) {
+    const genesis = JSON.parse(fs.readFileSync(file(dataFiles.genesis), 'utf8')) as Genesis;
+    const producer = readKeyFile(file(dataFiles.producerKey));
+    const devAccount = fs.existsSync(file(dataFiles.devAccount)) ? readKeyFile(file(dataFiles.devAccount)) : undefined;
+    ensureGenesisBlock(dir, genesis, producer);
+    return { created: false, genesis, producer, ...(devAccount ? { devAccount } : {}) };
+  }
+  const producer = newKey();
+  let devAccount: StoredKey | undefined;
+  let genesis = options.genesis;
+  if (!genesis) {
+    devAccount = newKey();
+    genesis = devGenesis(options.chainId, producer.address, devAccount.address, options.now);
+  } else if (genesis.producer !== producer.address) {
+    genesis = { ...genesis, producer: producer.address };
+  }
+  writeSecretFile(file(dataFiles.producerKey), producer);
+  if (devAccount) writeSecretFile(file(dataFiles.devAccount), devAccount);
+  ensureGenesisBlock(dir, genesis, producer);
+  // The genesis file is written last: its presence marks a complete data directory.
+  fs.writeFileSync(file(dataFiles.genesis), JSON.stringify(genesis, null, 2) + '\n');
+  return { created: true, genesis, producer, ...(devAccount ? { devAccount } : {}) };
+}
+
+function ensureGenesisBlock(dir: string, genesis: Genesis, producer: StoredKey): void {
+  const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
+  try {
+    if (store.lastHeight() === -1) Chain.initialize(store, genesis, producer.secretKey);
+    else if (store.getMeta('chainId') !== genesis.chainId) {
+      throw new DataDirError(`${dir}: the database belongs to chain ${store.getMeta('chainId')}, not ${genesis.chainId}`);
+    }
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,83 @@
+import { chainRejections, knownRejectionCodes, rejectionMessage } from '../chain/index.js';
+import { ledgerRejections } from '../ledger/index.js';
+
+/** API-level codes that are not tx rejections. */
+export const apiErrors = {
+  invalid_request: 'The request does not match the endpoint schema.',
+  body_too_large: 'The request body is too large.',
+  tx_not_found: 'No committed or pending transaction has this hash.',
+  block_not_found: 'No block has this height.',
+  account_not_found: 'No account has this address.',
+  route_not_found: 'No route matches this method and path.',
+  invalid_range: 'The range must have 0 <= from <= to and at most 100 blocks.',
+  commit_timeout: 'The transaction was accepted but not committed in time; it is still pending.',
+  not_ready: 'The node is not ready.',
+  internal_error: 'The node hit an internal error.',
+} as const;
+
+/**
+ * The one table from code to HTTP status. Anything not listed is a 400: the caller's input was
+ * wrong. Execution-time rejections (a committed tx that failed) answer 422.
+ */
+const statusByCode: Record<string, number> = {
+  bad_signature: 401,
+  not_issuer: 403,
+  hold_forbidden: 403,
+  account_frozen: 403,
+  tx_not_found: 404,
+  block_not_found: 404,
+  account_not_found: 404,
+  asset_not_found: 404,
+  hold_not_found: 404,
+  route_not_found: 404,
+  duplicate_tx: 409,
+  nonce_too_low: 409,
+  asset_exists: 409,
+  hold_exists: 409,
+  tx_too_large: 413,
+  body_too_large: 413,
+  batch_too_large: 413,
+  insufficient_funds: 422,
+  max_supply_exceeded: 422,
+  hold_amount_exceeded: 422,
+  hold_hash_locked: 422,
+  hold_not_hash_locked: 422,
+  preimage_mismatch: 422,
+  too_many_holds: 422,
+  accounts_must_be_different: 422,
+  tx_expired: 422,
+  mempool_full: 429,
+  sender_queue_full: 429,
+  internal_error: 500,
+  not_ready: 503,
+  commit_timeout: 504,
+};
+
+export function httpStatus(code: string): number {
+  return statusByCode[code] ?? 400;
+}
+
+export function errorMessage(code: string): string {
+  return (apiErrors as Record<string, string>)[code] ?? rejectionMessage(code);
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export function errorBody(code: string, field?: string, message?: string): ErrorBody {
+  const error: ErrorBody['error'] = { code, message: message ?? errorMessage(code) };
+  if (field !== undefined) error.field = field;
+  return { error };
+}
+
+/** Every code the API can answer with, for docs/errors.md and the tests that check it. */
+export function allErrorCodes(): { code: string; status: number; message: string }[] {
+  const codes = new Set([
+    ...Object.keys(apiErrors),
+    ...Object.keys(chainRejections),
+    ...Object.keys(ledgerRejections),
+    ...knownRejectionCodes(),
+  ]);
+  return [...codes].sort().map((code) => ({ code, status: httpStatus(code), message: errorMessage(code) }));
+}

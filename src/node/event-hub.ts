@@ -1,0 +1,82 @@
+import type { CommittedBlock } from '../chain/index.js';
+
+export interface EventFilter {
+  /** Only what involves this address (sender, or any event field equal to it). */
+  address?: string;
+  /** Only these tx or event types (exact, or a `prefix.` ending in a dot). */
+  types?: string[];
+}
+
+export type HubMessage =
+  | { kind: 'block'; height: number; hash: string; time: number; txCount: number }
+  | { kind: 'receipt'; height: number; tx: string; type: string; sender: string; status: string }
+  | { kind: 'event'; height: number; tx: string | null; type: string; data: Record<string, unknown> };
+
+export interface Subscriber {
+  filter: EventFilter;
+  send(message: HubMessage): void;
+}
+
+function typeMatches(types: string[] | undefined, type: string): boolean {
+  if (!types || types.length === 0) return true;
+  return types.some((t) => (t.endsWith('.') ? type.startsWith(t) : t === type));
+}
+
+function mentions(data: Record<string, unknown>, address: string): boolean {
+  return Object.values(data).some((value) => value === address);
+}
+
+/** Fans committed blocks out to websocket subscribers, each with its own filter. */
+export class EventHub {
+  private readonly subscribers = new Set<Subscriber>();
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  subscribe(subscriber: Subscriber): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  publish(committed: CommittedBlock): void {
+    if (this.subscribers.size === 0) return;
+    const { header, hash } = committed.block;
+    const block: HubMessage = {
+      kind: 'block',
+      height: header.height,
+      hash,
+      time: header.time,
+      txCount: committed.txs.length,
+    };
+    for (const subscriber of this.subscribers) {
+      const { address, types } = subscriber.filter;
+      if (!address && (!types || types.length === 0 || typeMatches(types, 'block'))) subscriber.send(block);
+      for (const event of committed.blockEvents) {
+        if (!typeMatches(types, event.type) || (address && !mentions(event.data, address))) continue;
+        subscriber.send({ kind: 'event', height: header.height, tx: null, type: event.type, data: event.data });
+      }
+      committed.txs.forEach((decoded, index) => {
+        const receipt = committed.receipts[index]!;
+        const involved =
+          !address || decoded.tx.sender === address || receipt.events.some((e) => mentions(e.data, address));
+        if (!involved) return;
+        if (typeMatches(types, decoded.tx.type)) {
+          subscriber.send({
+            kind: 'receipt',
+            height: header.height,
+            tx: decoded.hash,
+            type: decoded.tx.type,
+            sender: decoded.tx.sender,
+            status: receipt.status,
+          });
+        }
+        for (const event of receipt.events) {
+          if (!typeMatches(types, event.type)) continue;
+          if (address && decoded.tx.sender !== address && !mentions(event.data, address)) continue;
+          subscriber.send({ kind: 'event', height: header.height, tx: decoded.hash, type: event.type, data: event.data });
+        }
+      });
+    }
+  }
+}

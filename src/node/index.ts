@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './errors.js';
+export * from './data-dir.js';
+export * from './event-hub.js';
+export * from './node.js';

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The node's Prometheus metrics, in a registry of its own so two nodes in one process stay apart. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'coffer_process_' });
+  return {
+    registry,
+    height: new Gauge({ name: 'coffer_block_height', help: 'Height of the last committed block', registers: [registry] }),
+    blocks: new Counter({ name: 'coffer_blocks_committed_total', help: 'Blocks committed', registers: [registry] }),
+    txs: new Counter({
+      name: 'coffer_txs_committed_total',
+      help: 'Txs committed, by receipt status',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'coffer_txs_rejected_total',
+      help: 'Txs refused at admission, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    mempool: new Gauge({ name: 'coffer_mempool_txs', help: 'Txs waiting to be ordered', registers: [registry] }),
+    blockTxs: new Histogram({
+      name: 'coffer_block_txs',
+      help: 'Txs per committed block',
+      buckets: [0, 1, 10, 100, 1000, 5000, 10000],
+      registers: [registry],
+    }),
+    http: new Counter({
+      name: 'coffer_http_requests_total',
+      help: 'HTTP requests, by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type NodeMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,4 @@
+export * from './view.js';
+export * from './root.js';
+export * from './store.js';
+export * from './sqlite-store.js';

@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+  height INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  header TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  tx_count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+  hash TEXT PRIMARY KEY,
+  height INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  receipt TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS txs_by_height ON txs (height, idx);
+CREATE TABLE IF NOT EXISTS events (
+  height INTEGER NOT NULL,
+  tx_index INTEGER NOT NULL,
+  event_index INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (height, tx_index, event_index)
+) WITHOUT ROWID;
+`;
+
+type BlockRow = { height: number; hash: string; header: string; signature: string; tx_count: number };
+type TxRow = { hash: string; height: number; idx: number; body: string; receipt: string };
+
+function toBlock(row: BlockRow | undefined): StoredBlock | undefined {
+  if (!row) return undefined;
+  return {
+    height: row.height,
+    hash: row.hash,
+    header: row.header,
+    signature: row.signature,
+    txCount: row.tx_count,
+  };
+}
+
+function toTx(row: TxRow): StoredTx {
+  return { hash: row.hash, height: row.height, index: row.idx, body: row.body, receipt: row.receipt };
+}
+
+/**
+ * The embedded backend: one SQLite file in WAL mode. `synchronous = FULL` makes every block commit
+ * durable before it is acknowledged (one fsync per block, not per tx).
+ */
+export class SqliteBlockStore implements BlockStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly commitTransaction: (commit: BlockCommit) => void;
+  private cachedLastHeight: number;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('cache_size = -65536');
+    this.db.exec(schema);
+    const db = this.db;
+    this.statements = {
+      getState: db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
+      putState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      deleteState: db.prepare('DELETE FROM state WHERE key = ?'),
+      scanState: db.prepare<[string, string], { key: string; value: string }>(
+        'SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key',
+      ),
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      putBlock: db.prepare('INSERT INTO blocks (height, hash, header, signature, tx_count) VALUES (?, ?, ?, ?, ?)'),
+      getBlock: db.prepare<[number], BlockRow>('SELECT * FROM blocks WHERE height = ?'),
+      getBlockByHash: db.prepare<[string], BlockRow>('SELECT * FROM blocks WHERE hash = ?'),
+      getBlocks: db.prepare<[number, number], BlockRow>('SELECT * FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height'),
+      lastHeight: db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
+      putTx: db.prepare('INSERT INTO txs (hash, height, idx, body, receipt) VALUES (?, ?, ?, ?, ?)'),
+      getTx: db.prepare<[string], TxRow>('SELECT * FROM txs WHERE hash = ?'),
+      getTxHashes: db.prepare<[number], { hash: string }>('SELECT hash FROM txs WHERE height = ? ORDER BY idx'),
+      getTxs: db.prepare<[number], TxRow>('SELECT * FROM txs WHERE height = ? ORDER BY idx'),
+      putEvent: db.prepare('INSERT INTO events (height, tx_index, event_index, type, data) VALUES (?, ?, ?, ?, ?)'),
+    };
+    const s = this.statements;
+    this.commitTransaction = db.transaction((commit: BlockCommit) => {
+      const b = commit.block;
+      s.putBlock.run(b.height, b.hash, b.header, b.signature, b.txCount);
+      for (const tx of commit.txs) s.putTx.run(tx.hash, tx.height, tx.index, tx.body, tx.receipt);
+      for (const [key, value] of commit.writes) {
+        if (value === null) s.deleteState.run(key);
+        else s.putState.run(key, value);
+      }
+      for (const e of commit.events) s.putEvent.run(e.height, e.txIndex, e.eventIndex, e.type, e.data);
+    });
+    this.cachedLastHeight = this.statements.lastHeight.get()?.height ?? -1;
+  }
+
+  get(key: string): string | undefined {
+    return this.statements.getState.get(key)?.value;
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.statements.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.putMeta.run(key, value);
+  }
+
+  lastHeight(): number {
+    return this.cachedLastHeight;
+  }
+
+  commitBlock(commit: BlockCommit): void {
+    if (commit.block.height !== this.cachedLastHeight + 1) {
+      throw new Error(`store: block ${commit.block.height} does not follow ${this.cachedLastHeight}`);
+    }
+    this.commitTransaction(commit);
+    this.cachedLastHeight = commit.block.height;
+  }
+
+  getBlock(height: number): StoredBlock | undefined {
+    return toBlock(this.statements.getBlock.get(height));
+  }
+
+  getBlockByHash(hash: string): StoredBlock | undefined {
+    return toBlock(this.statements.getBlockByHash.get(hash));
+  }
+
+  getBlocks(from: number, to: number): StoredBlock[] {
+    return this.statements.getBlocks.all(from, to).map((row) => toBlock(row)!);
+  }
+
+  getTx(hash: string): StoredTx | undefined {
+    const row = this.statements.getTx.get(hash);
+    return row ? toTx(row) : undefined;
+  }
+
+  getTxHashes(height: number): string[] {
+    return this.statements.getTxHashes.all(height).map((row) => row.hash);
+  }
+
+  getTxs(height: number): StoredTx[] {
+    return this.statements.getTxs.all(height).map(toTx);
+  }
+
+  *scan(prefix: string): IterableIterator<[string, string]> {
+    // Keys are ASCII; U+FFFF sorts after every character a key may hold.
+    for (const row of this.statements.scanState.iterate(prefix, prefix + '\uffff')) {
+      yield [row.key, row.value];
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
