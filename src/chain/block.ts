@@ -1,13 +1,12 @@
+import { signingMessage } from '../crypto/domains.js';
 import {
   canonicalBytes,
   canonicalize,
-  concatBytes,
   fromHex,
   publicKeyFromAddress,
   sha256,
   sign,
   toHex,
-  utf8,
   verify,
 } from '../crypto/index.js';
 import type { ChainEvent } from './module.js';
@@ -42,14 +41,13 @@ export interface SignedBlock {
 }
 
 export const zeroHash = '0'.repeat(64);
-const blockDomain = utf8('coffer/block/v1');
 
 export function blockHash(header: BlockHeader): string {
   return toHex(sha256(canonicalBytes(header)));
 }
 
 export function blockSigningMessage(hash: string): Uint8Array {
-  return concatBytes(blockDomain, fromHex(hash, 'hash', 32));
+  return signingMessage('block', hash);
 }
 
 /** Ed25519 over the header hash, for now; the accountable signature replaces it (issue 4). */

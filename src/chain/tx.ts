@@ -1,13 +1,12 @@
+import { signingMessage } from '../crypto/domains.js';
 import {
   canonicalBytes,
-  concatBytes,
   fromHex,
   isAddress,
   publicKeyFromAddress,
   sha256,
   sign,
   toHex,
-  utf8,
 } from '../crypto/index.js';
 import { reject, type Rejection } from './rejections.js';
 
@@ -43,7 +42,6 @@ export const txSizeMax = 16 * 1024;
 export const memoBytesMax = 256;
 export const batchLengthMax = 10_000;
 
-const txDomain = utf8('coffer/tx/v1');
 const typePattern = /^[a-z][a-zA-Z0-9]{0,31}\.[a-z][a-zA-Z0-9]{0,31}$/;
 const signaturePattern = /^[0-9a-f]{128}$/;
 const allowedFields = new Set([
@@ -75,7 +73,7 @@ export function txHashBytes(body: TxBody): Uint8Array {
 }
 
 export function txSigningMessage(hashBytes: Uint8Array): Uint8Array {
-  return concatBytes(txDomain, hashBytes);
+  return signingMessage('tx', hashBytes);
 }
 
 export function signTx(body: TxBody, secretKey: Uint8Array): SignedTx {

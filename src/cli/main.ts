@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, CofferNode, initDataDir, parseNodeConfig } from '../node/index.js';
 
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
     const result = initDataDir({ dataDir: config.dataDir, chainId: config.chainId, now: Date.now() });
     if (!result.created) fail(`${config.dataDir} already holds chain ${result.genesis.chainId}`);
     process.stdout.write(`created chain ${result.genesis.chainId} in ${config.dataDir}\n`);
-    printDevAccount(result.devAccount);
+    printDevAccount(result.devAccount, config.dataDir);
     return;
   }
   if (command !== 'start') fail(`unknown command ${command}; see coffer --help`);
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
   const node = await CofferNode.open(config);
   if (node.init.created) {
     process.stdout.write(`created chain ${node.init.genesis.chainId} in ${config.dataDir}\n`);
-    printDevAccount(node.init.devAccount);
+    printDevAccount(node.init.devAccount, config.dataDir);
   }
   const url = await node.listen();
   process.stdout.write(
@@ -72,11 +73,11 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-function printDevAccount(devAccount: { address: string; secretKey: Uint8Array } | undefined): void {
+function printDevAccount(devAccount: { address: string; secretKey: Uint8Array } | undefined, dataDir: string): void {
   if (!devAccount) return;
   process.stdout.write(
     `dev account ${devAccount.address} holds 1,000,000.00 USD and issues USD\n` +
-      `its secret key is in .coffer/dev-account.json (for development only)\n`,
+      `its secret key is in ${path.join(dataDir, 'dev-account.json')} (for development only)\n`,
   );
 }
 

@@ -58,16 +58,21 @@ describe('address', () => {
 
   it('one changed character fails the checksum', () => {
     fc.assert(
-      fc.property(publicKeyBytes, fc.nat(), fc.integer({ min: 1, max: 31 }), (publicKey, at, step) => {
-        const address = addressFromPublicKey(publicKey);
-        const position = 4 + (at % (address.length - 4));
-        const current = BECH32_CHARSET.indexOf(address[position]!);
-        const replacement = BECH32_CHARSET[(current + step) % 32]!;
-        const changed = address.slice(0, position) + replacement + address.slice(position + 1);
-        assert.notEqual(changed, address);
-        assertInputError(() => publicKeyFromAddress(changed, 'payload.to'), 'payload.to');
-        assert.equal(isAddress(changed), false);
-      }),
+      fc.property(
+        publicKeyBytes,
+        fc.nat(),
+        fc.integer({ min: 1, max: 31 }),
+        (publicKey, at, step) => {
+          const address = addressFromPublicKey(publicKey);
+          const position = 4 + (at % (address.length - 4));
+          const current = BECH32_CHARSET.indexOf(address[position]!);
+          const replacement = BECH32_CHARSET[(current + step) % 32]!;
+          const changed = address.slice(0, position) + replacement + address.slice(position + 1);
+          assert.notEqual(changed, address);
+          assertInputError(() => publicKeyFromAddress(changed, 'payload.to'), 'payload.to');
+          assert.equal(isAddress(changed), false);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -111,7 +116,15 @@ describe('address', () => {
 describe('deriveAddress', () => {
   it('is bech32m over SHA-256 of the domain, namespace and id', () => {
     const expected = addressFromPublicKey(
-      sha256(concatBytes(utf8('coffer/derived/v1'), Uint8Array.of(0), utf8('staking'), Uint8Array.of(0), utf8('pool-1'))),
+      sha256(
+        concatBytes(
+          utf8('coffer/derived/v1'),
+          Uint8Array.of(0),
+          utf8('staking'),
+          Uint8Array.of(0),
+          utf8('pool-1'),
+        ),
+      ),
     );
     assert.equal(deriveAddress('staking', 'pool-1'), expected);
     assert.equal(

@@ -53,10 +53,16 @@ describe('bytes', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 20 }), { maxLength: 6 }), (parts) => {
         const joined = concatBytes(...parts);
-        assert.deepEqual([...joined], parts.flatMap((part) => [...part]));
+        assert.deepEqual(
+          [...joined],
+          parts.flatMap((part) => [...part]),
+        );
       }),
     );
-    assertInputError(() => concatBytes(new Uint8Array(1), [1] as unknown as Uint8Array), 'parts[1]');
+    assertInputError(
+      () => concatBytes(new Uint8Array(1), [1] as unknown as Uint8Array),
+      'parts[1]',
+    );
   });
 
   it('bytesEqual compares contents and lengths', () => {
@@ -69,10 +75,7 @@ describe('bytes', () => {
 
 describe('hash', () => {
   it('matches the FIPS 180-2 known answers', () => {
-    assert.equal(
-      sha256Hex(''),
-      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-    );
+    assert.equal(sha256Hex(''), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     assert.equal(
       sha256Hex('abc'),
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',

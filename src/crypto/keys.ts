@@ -36,7 +36,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function assertKeyBytes(value: unknown, field: string, length: number): asserts value is Uint8Array {
+function assertKeyBytes(
+  value: unknown,
+  field: string,
+  length: number,
+): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
     throw new CryptoInputError(field, `${field} must be a Uint8Array`);
   }

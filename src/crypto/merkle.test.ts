@@ -95,7 +95,10 @@ describe('merkle (RFC 6962 / RFC 9162)', () => {
     assert.deepEqual(inclusionProof(leaves, 1), [hashA, hashC]);
     assert.deepEqual(inclusionProof(leaves, 2), [hashAB]);
     for (let index = 0; index < 3; index++) {
-      assert.equal(verifyInclusion(leaves[index]!, index, 3, inclusionProof(leaves, index), root), true);
+      assert.equal(
+        verifyInclusion(leaves[index]!, index, 3, inclusionProof(leaves, index), root),
+        true,
+      );
     }
   });
 
@@ -111,13 +114,16 @@ describe('merkle (RFC 6962 / RFC 9162)', () => {
 
   it('every leaf proof verifies in random trees of 1..300 leaves', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 300 }), (leaves) => {
-        const root = merkleRoot(leaves);
-        for (let index = 0; index < leaves.length; index++) {
-          const proof = inclusionProof(leaves, index);
-          assert.equal(verifyInclusion(leaves[index]!, index, leaves.length, proof, root), true);
-        }
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 300 }),
+        (leaves) => {
+          const root = merkleRoot(leaves);
+          for (let index = 0; index < leaves.length; index++) {
+            const proof = inclusionProof(leaves, index);
+            assert.equal(verifyInclusion(leaves[index]!, index, leaves.length, proof, root), true);
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -200,7 +206,10 @@ describe('merkle (RFC 6962 / RFC 9162)', () => {
 
   it('names the bad field', () => {
     assertInputError(() => merkleRoot('x' as unknown as Uint8Array[]), 'leaves');
-    assertInputError(() => merkleRoot([new Uint8Array(1), 'x' as unknown as Uint8Array]), 'leaves[1]');
+    assertInputError(
+      () => merkleRoot([new Uint8Array(1), 'x' as unknown as Uint8Array]),
+      'leaves[1]',
+    );
     assertInputError(() => inclusionProof(makeLeaves(3), 3), 'index');
     assertInputError(() => inclusionProof(makeLeaves(3), -1), 'index');
     assertInputError(() => inclusionProof([], 0), 'index');

@@ -24,7 +24,9 @@ function bytesFrom(seed: number, length: number): Uint8Array {
 
 /** Checks where every third is corrupted in one of several ways; returns the expected answers. */
 function mixedBatch(count: number): { checks: SignatureCheck[]; expected: boolean[] } {
-  const pairs = Array.from({ length: 40 }, (_, index) => keyPairFromSecret(bytesFrom(index + 1, 32)));
+  const pairs = Array.from({ length: 40 }, (_, index) =>
+    keyPairFromSecret(bytesFrom(index + 1, 32)),
+  );
   const checks: SignatureCheck[] = [];
   const expected: boolean[] = [];
   for (let index = 0; index < count; index++) {
@@ -71,11 +73,11 @@ function workersOf(pool: VerifyPool): Worker[] {
 }
 
 function runChild(source: string): ReturnType<typeof spawnSync> {
-  return spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', source],
-    { cwd: projectRoot, encoding: 'utf8', timeout: 30_000 },
-  );
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 describe('VerifyPool', () => {
@@ -129,19 +131,22 @@ describe('VerifyPool', () => {
 
   it('rejects pending and later batches once closed', async () => {
     const pool = new VerifyPool({ size: 1 });
-    const pending = pool.verifyBatch(mixedBatch(300).checks);
+    const pending = assert.rejects(pool.verifyBatch(mixedBatch(300).checks), /closed/);
     await pool.close();
-    await assert.rejects(pending, /closed/);
+    await pending;
     await assert.rejects(pool.verifyBatch([]), /closed/);
     await pool.close();
   });
 
   it('names the bad field', async () => {
-    assert.throws(() => new VerifyPool({ size: 0 }), (error: unknown) => {
-      assert.ok(error instanceof CryptoInputError);
-      assert.equal(error.field, 'options.size');
-      return true;
-    });
+    assert.throws(
+      () => new VerifyPool({ size: 0 }),
+      (error: unknown) => {
+        assert.ok(error instanceof CryptoInputError);
+        assert.equal(error.field, 'options.size');
+        return true;
+      },
+    );
     assert.throws(() => new VerifyPool({ size: 1.5 }), CryptoInputError);
     const pool = new VerifyPool({ size: 1 });
     await assert.rejects(pool.verifyBatch('x' as unknown as SignatureCheck[]), (error: unknown) => {
@@ -149,11 +154,14 @@ describe('VerifyPool', () => {
       assert.equal(error.field, 'checks');
       return true;
     });
-    await assert.rejects(pool.verifyBatch([null as unknown as SignatureCheck]), (error: unknown) => {
-      assert.ok(error instanceof CryptoInputError);
-      assert.equal(error.field, 'checks[0]');
-      return true;
-    });
+    await assert.rejects(
+      pool.verifyBatch([null as unknown as SignatureCheck]),
+      (error: unknown) => {
+        assert.ok(error instanceof CryptoInputError);
+        assert.equal(error.field, 'checks[0]');
+        return true;
+      },
+    );
     await pool.close();
   });
 

@@ -33,13 +33,18 @@ const QUEUED_BYTES_MAX = 256 * 1024 * 1024;
 const POOL_SIZE_MAX = 256;
 
 /**
- * Plain CommonJS run with `new Worker(source, { eval: true })`, so the pool works the same
- * under tsx and from compiled JavaScript (no loader, no file path to resolve).
+ * Plain CommonJS run with `new Worker(source, { eval: true, execArgv: [] })`, so the pool works
+ * the same under tsx and from compiled JavaScript (no loader, no file path to resolve).
+ * `execArgv: []` matters: a worker inherits the parent's flags by default, and a parent run with
+ * `--input-type=module` would make this source ESM, where `require` does not exist (and
+ * `--import tsx` would load tsx into every worker). The getBuiltinModule fallback (Node >= 20.16)
+ * covers any other way the source might end up evaluated as a module.
  */
 const WORKER_SOURCE = `
 'use strict';
-const crypto = require('node:crypto');
-const { parentPort } = require('node:worker_threads');
+const loadBuiltin = typeof require === 'function' ? require : process.getBuiltinModule;
+const crypto = loadBuiltin('node:crypto');
+const { parentPort } = loadBuiltin('node:worker_threads');
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const KEY_CACHE_ENTRIES_MAX = 100000;
@@ -322,15 +327,23 @@ export class VerifyPool {
   private slotAt(position: number): WorkerSlot {
     const existing = this.slots[position];
     if (existing !== undefined) return existing;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     worker.unref();
     const slot: WorkerSlot = { worker, jobs: new Map(), queuedChecks: 0, alive: true };
     worker.on('message', (reply: unknown) => this.onReply(position, slot, reply));
     worker.on('error', (error: Error) => {
-      this.retire(position, slot, new Error(`verify worker failed: ${error.message}`, { cause: error }));
+      this.retire(
+        position,
+        slot,
+        new Error(`verify worker failed: ${error.message}`, { cause: error }),
+      );
     });
     worker.on('messageerror', (error: Error) => {
-      this.retire(position, slot, new Error(`verify worker sent an unreadable message: ${error.message}`));
+      this.retire(
+        position,
+        slot,
+        new Error(`verify worker sent an unreadable message: ${error.message}`),
+      );
       void worker.terminate();
     });
     worker.on('exit', (exitCode: number) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
   Chain,
   ModuleRegistry,
@@ -71,7 +71,8 @@ export class CofferNode {
     this.metrics = createMetrics();
     this.app = Fastify({
       logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-      disableRequestLogging: true,
+      // Request lines would log tx bodies and cost throughput; errors are logged where they occur.
+      logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 64 * 1024,
     });
     consensus.onCommit((committed) => this.committed(committed));

@@ -1,0 +1,21 @@
+import { concatBytes, fromHex, utf8 } from './bytes.js';
+
+/**
+ * Domain separation for everything Coffer signs: a signature made for one purpose can never be
+ * replayed as another. The signed message is the domain tag followed by a 32-byte hash.
+ */
+export const signingDomains = {
+  tx: 'coffer/tx/v1',
+  block: 'coffer/block/v1',
+} as const;
+
+const encodedDomains = {
+  tx: utf8(signingDomains.tx),
+  block: utf8(signingDomains.block),
+};
+
+export function signingMessage(domain: keyof typeof signingDomains, hash: Uint8Array | string): Uint8Array {
+  const bytes = typeof hash === 'string' ? fromHex(hash, 'hash', 32) : hash;
+  if (bytes.length !== 32) throw new RangeError('hash: expected 32 bytes');
+  return concatBytes(encodedDomains[domain], bytes);
+}
