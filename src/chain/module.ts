@@ -52,5 +52,5 @@ export interface ChainModule {
 }
 
 export function defineTx<Payload>(definition: TxDefinition<Payload>): TxDefinition<never> {
-  return definition as TxDefinition<never>;
+  return definition;
 }

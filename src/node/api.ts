@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyReply } from 'fastify';
-import type { BlockHeader, Receipt, SignedTx } from '../chain/index.js';
+import { batchLengthMax, type BlockHeader, type Receipt, type SignedTx } from '../chain/index.js';
 import { fromHex, inclusionProof, isAddress, toHex } from '../crypto/index.js';
 import { formatUnits, ledgerKeys, type AccountRecord, type AssetRecord, type HoldRecord } from '../ledger/index.js';
 import type { StoredBlock } from '../state/index.js';
@@ -42,9 +42,13 @@ function blockJson(block: StoredBlock, txs?: string[]) {
   };
 }
 
+/** A committed tx that failed answers this, whatever its code: the tx is in a block, its nonce spent. */
+const committedFailureStatus = 422;
+
 function submitStatus(result: SubmitResult): number {
-  if (!result.error) return result.status === 'pending' ? 202 : result.status === 'ok' ? 200 : httpStatus(result.status!);
-  return httpStatus(result.error.code);
+  if (result.error) return httpStatus(result.error.code);
+  if (result.status === 'pending') return 202;
+  return result.status === 'ok' ? 200 : committedFailureStatus;
 }
 
 function resultJson(result: SubmitResult) {
@@ -59,6 +63,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
   const { app, store, chain } = node;
 
   await app.register(swagger, {
+    // @fastify/websocket hides websocket routes from the document; /v1/events is part of the API.
+    transform: ({ schema, url, route }) =>
+      route.websocket ? { schema: { ...schema, hide: false }, url } : { schema, url },
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -74,7 +81,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) {
       const issue = error.validation[0];
-      const field = issue?.instancePath ? issue.instancePath.slice(1).replaceAll('/', '.') : undefined;
+      const parts = issue?.instancePath ? issue.instancePath.slice(1).split('/') : [];
+      // A missing property is reported on its parent; name the property itself.
+      const missing = issue?.keyword === 'required' ? issue.params.missingProperty : undefined;
+      if (typeof missing === 'string') parts.push(missing);
+      const field = parts.length > 0 ? parts.join('.') : undefined;
       return reply.code(400).send(errorBody('invalid_request', field, `The request is not valid: ${error.message}.`));
     }
     if (error.statusCode === 413) return send(reply, 'body_too_large');
@@ -121,6 +132,14 @@ export async function registerApi(node: CofferNode): Promise<void> {
     '/v1/txs/batch',
     {
       bodyLimit: batchBodyBytesMax,
+      // The validator coerces a scalar into a one-item array (`"txs": 5` into `[5]`); refuse that
+      // before it runs, so a malformed batch is a 400 rather than a batch of one bad tx.
+      preValidation: async (request, reply) => {
+        const body = request.body as Record<string, unknown> | null;
+        if (body && typeof body === 'object' && 'txs' in body && !Array.isArray(body.txs)) {
+          return send(reply, 'invalid_request', 'txs');
+        }
+      },
       schema: {
         summary: 'Submit up to 10,000 signed transactions; each gets its own result',
         tags: ['txs'],
@@ -135,7 +154,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { txs } = request.body;
-      if (txs.length > 10_000) return send(reply, 'batch_too_large', 'txs');
+      if (txs.length > batchLengthMax) return send(reply, 'batch_too_large', 'txs');
+      // A halted node refuses the whole batch, as it refuses a single tx, rather than answering
+      // 200 with every item rejected.
+      if (!node.healthy) return send(reply, 'not_ready');
       const results = await node.submit(txs, request.query.wait === 'commit');
       const accepted = results.filter((r) => !r.error).length;
       return reply.send({ accepted, rejected: results.length - accepted, results: results.map(resultJson) });
@@ -216,11 +238,18 @@ export async function registerApi(node: CofferNode): Promise<void> {
       },
     },
     async (request, reply) => {
+      // The range asked for is checked as given, whatever the chain's height, so the same query
+      // is valid or invalid on every node; the answer is then clipped to the committed blocks.
+      const { from: fromAsked, to: toAsked } = request.query;
+      if (fromAsked !== undefined && toAsked !== undefined) {
+        if (fromAsked > toAsked) return send(reply, 'invalid_range', 'from');
+        if (toAsked - fromAsked + 1 > blocksPerPageMax) return send(reply, 'invalid_range', 'to');
+      }
       const last = store.lastHeight();
-      const to = Math.min(request.query.to ?? last, last);
-      const from = request.query.from ?? Math.max(0, to - (blocksPerPageMax - 1));
-      if (from > to && request.query.to !== undefined) return send(reply, 'invalid_range', 'from');
-      if (to - from + 1 > blocksPerPageMax) return send(reply, 'invalid_range', 'to');
+      // With one end given, the page is the (at most) 100 blocks that start or end there.
+      const toWanted = toAsked ?? (fromAsked === undefined ? last : fromAsked + blocksPerPageMax - 1);
+      const to = Math.min(toWanted, last);
+      const from = fromAsked ?? Math.max(0, to - (blocksPerPageMax - 1));
       return { from, to, blocks: from > to ? [] : store.getBlocks(from, to).map((b) => blockJson(b)) };
     },
   );

@@ -89,8 +89,9 @@ export class CofferNode {
     });
     const store = new SqliteBlockStore(path.join(config.dataDir, dataFiles.database));
     const registry = new ModuleRegistry([ledgerModule, ...(options.modules ?? [])]);
-    let node: CofferNode | undefined;
-    const chain = new Chain(store, registry, (message, error) => node?.app.log.error({ err: error }, message));
+    // The chain and the consensus report faults to the node, which exists only once they do.
+    const ref: { node?: CofferNode } = {};
+    const chain = new Chain(store, registry, (message, error) => ref.node?.app.log.error({ err: error }, message));
     const consensus = new SoloConsensus(chain, {
       blockIntervalMs: config.blockIntervalMs,
       blockTxsMax: config.blockTxsMax,
@@ -98,10 +99,11 @@ export class CofferNode {
       mempool: { txsMax: config.mempoolTxsMax, perSenderMax: config.mempoolPerSenderMax },
       producer: init.producer,
       now,
-      onError: (error) => node?.halt(error),
+      onError: (error) => ref.node?.halt(error),
     });
     const verifyPool = new VerifyPool(config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers });
-    node = new CofferNode(config, init, store, chain, consensus, verifyPool);
+    const node = new CofferNode(config, init, store, chain, consensus, verifyPool);
+    ref.node = node;
     await registerApi(node);
     return node;
   }
