@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { toHex } from '../crypto/index.js';
 import { ConfigError, CofferNode, initDataDir, parseNodeConfig } from '../node/index.js';
 
 const usage = `Usage: coffer <command> [options]
@@ -77,7 +78,8 @@ function printDevAccount(devAccount: { address: string; secretKey: Uint8Array } 
   if (!devAccount) return;
   process.stdout.write(
     `dev account ${devAccount.address} holds 1,000,000.00 USD and issues USD\n` +
-      `its secret key is in ${path.join(dataDir, 'dev-account.json')} (for development only)\n`,
+      `its secret key (development only; also in ${path.join(dataDir, 'dev-account.json')}):\n` +
+      `  ${toHex(devAccount.secretKey)}\n`,
   );
 }
 
