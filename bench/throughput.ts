@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [main, 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
+    [...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : []), main, 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' } },
   );
   const stop = () => {
@@ -140,6 +140,12 @@ async function main(): Promise<void> {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  if (env.BENCH_PROFILE) {
+    // Let the node write its CPU profile (on a clean exit) before the data directory goes.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  }
   stop();
   process.exit(failed === 0 ? 0 : 1);
 }

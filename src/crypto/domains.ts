@@ -1,4 +1,5 @@
 import { concatBytes, fromHex, utf8 } from './bytes.js';
+import { CryptoInputError } from './errors.js';
 
 /**
  * Domain separation for everything Coffer signs: a signature made for one purpose can never be
@@ -16,6 +17,6 @@ const encodedDomains = {
 
 export function signingMessage(domain: keyof typeof signingDomains, hash: Uint8Array | string): Uint8Array {
   const bytes = typeof hash === 'string' ? fromHex(hash, 'hash', 32) : hash;
-  if (bytes.length !== 32) throw new RangeError('hash: expected 32 bytes');
+  if (bytes.length !== 32) throw new CryptoInputError('hash', 'expected 32 bytes');
   return concatBytes(encodedDomains[domain], bytes);
 }

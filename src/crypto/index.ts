@@ -12,3 +12,4 @@ export {
 } from './address.js';
 export { inclusionProof, leafHash, merkleRoot, nodeHash, verifyInclusion } from './merkle.js';
 export { VerifyPool, type SignatureCheck } from './verify-pool.js';
+export { signingDomains, signingMessage } from './domains.js';
