@@ -8,7 +8,10 @@ import type { CommittedBlock, DecodedTx, Rejection } from '../chain/index.js';
  */
 export interface Consensus {
   readonly kind: string;
-  /** Admits each tx or says why not, in input order. */
+  /**
+   * Admits each tx or says why not, in input order. Never commits synchronously: a caller may
+   * register for the commit of what was admitted right after this returns.
+   */
   submit(txs: DecodedTx[]): (Rejection | undefined)[];
   /** Whether a tx with this hash is waiting to be ordered. */
   isPending(hash: string): boolean;

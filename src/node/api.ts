@@ -202,7 +202,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   const blockSchema = { response: { 200: anyObject, '4xx': errorSchema }, tags: ['blocks'] };
 
-  app.get('/v1/blocks/latest', { schema: { summary: 'The last committed block', ...blockSchema } }, async () => {
+  app.get('/v1/blocks/latest', { schema: { summary: 'The last committed block', ...blockSchema } }, () => {
     const block = store.getBlock(store.lastHeight())!;
     return blockJson(block, store.getTxHashes(block.height));
   });
@@ -296,7 +296,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
   app.get(
     '/v1/assets',
     { schema: { summary: 'Every asset', tags: ['assets'], response: { 200: anyObject } } },
-    async () => {
+    () => {
       const assets: AssetRecord[] = [];
       for (const [, text] of store.scan(ledgerKeys.asset(''))) assets.push(JSON.parse(text) as AssetRecord);
       return { assets };
@@ -341,7 +341,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
     return reply.type(node.metrics.registry.contentType).send(text);
   });
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   app.get<{ Querystring: { address?: string; type?: string } }>(
     '/v1/events',

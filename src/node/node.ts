@@ -171,23 +171,21 @@ export class CofferNode {
     });
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
 
+    const admissions = this.consensus.submit(admitted.map((a) => a.decoded));
+    // Waiters are registered only for txs this call got admitted, and only now: the consensus
+    // never commits synchronously inside submit, so no commit can be missed.
     const waits: Promise<void>[] = [];
-    if (wait) {
-      for (const { index, decoded } of admitted) {
+    admissions.forEach((rejection, i) => {
+      const { index, decoded } = admitted[i]!;
+      if (rejection) {
+        results[index] = { hash: decoded.hash, error: rejection };
+      } else if (wait) {
         waits.push(
           this.waitForCommit(decoded.hash).then((outcome) => {
             results[index] = { hash: decoded.hash, ...outcome };
           }),
         );
-      }
-    }
-    const admissions = this.consensus.submit(admitted.map((a) => a.decoded));
-    admissions.forEach((rejection, i) => {
-      const { index, decoded } = admitted[i]!;
-      if (rejection) {
-        this.resolveWaiters(decoded.hash, { error: rejection });
-        results[index] = { hash: decoded.hash, error: rejection };
-      } else if (!wait) {
+      } else {
         results[index] = { hash: decoded.hash, status: 'pending' };
       }
     });
