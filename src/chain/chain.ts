@@ -137,6 +137,9 @@ export class Chain {
     assert.equal(header.height, this.head.header.height + 1, 'heights only grow, one at a time');
     assert.equal(header.prevHash, this.head.hash, 'the block must extend the head');
     assert.equal(header.stateRoot, result.stateRoot, 'the header must carry the executed state root');
+    // The state root alone does not pin the txs: independent txs in another order write the same.
+    assert.equal(header.txRoot, result.txRoot, 'the header must carry the executed tx root');
+    assert.equal(header.receiptRoot, result.receiptRoot, 'the header must carry the executed receipt root');
     assert.equal(blockHash(header), block.hash, 'the block hash must match its header');
     const events: StoredEvent[] = result.blockEvents.map((event, eventIndex) => ({
       height: header.height,

@@ -36,12 +36,12 @@ const read = {
     Number.isInteger(v) && (v as number) >= 0 && (v as number) <= decimalsMax ? (v as number) : reject('invalid_decimals'),
   optionalMaxSupply: (v: unknown) =>
     v === undefined ? undefined : (parsePositiveAmount(v) ?? reject('invalid_max_supply')),
-  height: (v: unknown) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : reject('invalid_expiry')),
-  holdId: (v: unknown) => (typeof v === 'string' && idPattern.test(v) ? v : reject('hold_not_found')),
+  height: (v: unknown) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : reject('invalid_hold_expiry')),
+  holdId: (v: unknown) => (typeof v === 'string' && idPattern.test(v) ? v : reject('invalid_hold_id')),
   optionalCondition: (v: unknown) =>
     v === undefined ? undefined : typeof v === 'string' && idPattern.test(v) ? v : reject('invalid_condition'),
   preimage: (v: unknown) =>
-    typeof v === 'string' && /^([0-9a-f]{2}){1,256}$/.test(v) ? v : reject('preimage_mismatch'),
+    typeof v === 'string' && /^([0-9a-f]{2}){1,256}$/.test(v) ? v : reject('invalid_preimage'),
 };
 
 /**

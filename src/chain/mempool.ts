@@ -75,6 +75,7 @@ export class Mempool {
 
   /** Takes up to `count` ready txs, oldest first, for the next block. */
   take(count: number): DecodedTx[] {
+    if (count <= 0) return [];
     const end = Math.min(this.ready.length, this.readyHead + count);
     const taken = this.ready.slice(this.readyHead, end);
     this.readyHead = end;

@@ -36,7 +36,7 @@ export interface Rejection {
   field?: string;
 }
 
-const messages: Record<string, string> = { ...ledgerRejections, ...chainRejections };
+const messages: Record<string, string> = {};
 
 export function registerRejections(codes: Record<string, string>): void {
   for (const [code, message] of Object.entries(codes)) {
@@ -46,6 +46,9 @@ export function registerRejections(codes: Record<string, string>): void {
     messages[code] = message;
   }
 }
+
+registerRejections(ledgerRejections);
+registerRejections(chainRejections);
 
 export function rejectionMessage(code: string): string {
   return messages[code] ?? code.replaceAll('_', ' ');

@@ -62,6 +62,7 @@ export class SoloConsensus implements Consensus {
   }
 
   start(): void {
+    if (this.timer) return;
     this.stopped = false;
     this.lastBlockAt = this.now();
     this.timer = setInterval(() => this.tick(), this.options.blockIntervalMs);

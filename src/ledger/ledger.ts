@@ -203,7 +203,7 @@ export class Ledger {
       spec.expiresAtHeight <= height ||
       spec.expiresAtHeight > height + holdDurationBlocksMax
     ) {
-      return 'invalid_expiry';
+      return 'invalid_hold_expiry';
     }
     if (!this.asset(spec.asset)) return 'asset_not_found';
     if (this.hold(spec.id)) return 'hold_exists';

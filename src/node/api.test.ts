@@ -806,21 +806,21 @@ describe('node API', () => {
           await refused(
             await hold({ expiresAtHeight }),
             400,
-            'invalid_expiry',
+            'invalid_hold_expiry',
             'payload.expiresAtHeight',
           );
         }
-        // A malformed hold id can name no hold; a preimage that is not hex can match no condition.
+        // A malformed hold id or preimage is refused on arrival, naming the field.
         await refused(
           await sign(bob, txs.postHold({ holdId: 'xyz' })),
-          404,
-          'hold_not_found',
+          400,
+          'invalid_hold_id',
           'payload.holdId',
         );
         await refused(
           await sign(bob, txs.releaseHold({ holdId: lockedHold, preimage: 'zz' })),
-          422,
-          'preimage_mismatch',
+          400,
+          'invalid_preimage',
           'payload.preimage',
         );
       });
@@ -976,13 +976,13 @@ describe('node API', () => {
         );
       });
 
-      it('invalid_expiry (hold): at or below the current height, or too far ahead', async () => {
+      it('invalid_hold_expiry: at or below the current height, or too far ahead', async () => {
         await failsInBlock(
           await sign(
             alice,
             txs.createHold({ to: bob.address, asset: 'USD', amount: '1', expiresAtHeight: 1 }),
           ),
-          'invalid_expiry',
+          'invalid_hold_expiry',
         );
         const next = (await lastHeight()) + 1;
         await failsInBlock(
@@ -990,7 +990,7 @@ describe('node API', () => {
             alice,
             txs.createHold({ to: bob.address, asset: 'USD', amount: '1', expiresAtHeight: next }),
           ),
-          'invalid_expiry',
+          'invalid_hold_expiry',
         );
         const tooFar = (await lastHeight()) + 1 + 10_000_001;
         await failsInBlock(
@@ -998,7 +998,7 @@ describe('node API', () => {
             alice,
             txs.createHold({ to: bob.address, asset: 'USD', amount: '1', expiresAtHeight: tooFar }),
           ),
-          'invalid_expiry',
+          'invalid_hold_expiry',
         );
       });
 

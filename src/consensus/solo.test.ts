@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import {
+  Chain,
+  decodeTx,
+  defineTx,
+  isRejection,
+  ledgerModule,
+  ModuleRegistry,
+  signTx,
+  type ChainModule,
+  type CommittedBlock,
+  type DecodedTx,
+  type Genesis,
+} from '../chain/index.js';
+import { addressFromPublicKey, keyPairFromSecret } from '../crypto/index.js';
+import { SqliteBlockStore } from '../state/index.js';
+import { SoloConsensus, type SoloOptions } from './solo.js';
+
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-solo-'));
+after(() => fs.rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+
+function account(seed: number) {
+  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
+  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
+}
+const alice = account(1);
+const bob = account(2);
+const producerAccount = account(99);
+const producer = { address: producerAccount.address, secretKey: producerAccount.secretKey };
+const chainId = 'coffer-solo';
+const genesisTime = 1_700_000_000_000;
+const genesis: Genesis = {
+  chainId,
+  time: genesisTime,
+  producer: producer.address,
+  assets: [{ symbol: 'USD', decimals: 2, issuer: alice.address }],
+  balances: [{ address: alice.address, asset: 'USD', amount: '1000' }],
+};
+
+/** A tx type whose handler fails an assertion: a bug in the state machine. */
+const brokenModule: ChainModule = {
+  name: 'broken',
+  txs: {
+    'broken.run': defineTx<Record<string, never>>({
+      parse: () => ({ value: {} }),
+      execute: () => assert.fail('broken handler'),
+    }),
+  },
+};
+const registry = new ModuleRegistry([ledgerModule, brokenModule]);
+
+function transfer(nonce: number, amount = '1', type = 'ledger.transfer'): DecodedTx {
+  const payload = type === 'ledger.transfer' ? { to: bob.address, asset: 'USD', amount } : {};
+  const tx = signTx({ chainId, type, sender: alice.address, nonce, payload }, alice.secretKey);
+  const decoded = decodeTx(tx, chainId, registry.parserFor);
+  if (isRejection(decoded)) assert.fail(decoded.code);
+  return decoded;
+}
+
+function solo(options: Partial<SoloOptions> = {}) {
+  files += 1;
+  const store = new SqliteBlockStore(path.join(directory, `solo-${files}.db`));
+  Chain.initialize(store, genesis, producer.secretKey);
+  const chain = new Chain(store, registry);
+  let clock = genesisTime;
+  const errors: unknown[] = [];
+  const consensus = new SoloConsensus(chain, {
+    blockIntervalMs: 60_000,
+    blockTxsMax: 100,
+    idleBlockIntervalMs: 0,
+    mempool: { txsMax: 100, perSenderMax: 10 },
+    producer,
+    now: () => (clock += 1000),
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  const committed: CommittedBlock[] = [];
+  consensus.onCommit((block) => committed.push(block));
+  return { store, chain, consensus, committed, errors };
+}
+
+function nextCommit(consensus: SoloConsensus): Promise<CommittedBlock> {
+  return new Promise((resolve) => consensus.onCommit(resolve));
+}
+
+describe('SoloConsensus', () => {
+  it('orders out-of-order submissions by nonce and tells listeners about each block', () => {
+    const { consensus, committed, chain, store } = solo();
+    const txs = [transfer(2), transfer(0), transfer(1)];
+    assert.deepEqual(consensus.submit(txs), [undefined, undefined, undefined]);
+    assert.equal(consensus.pendingCount(), 3);
+    assert.ok(consensus.isPending(txs[0]!.hash));
+
+    const block = consensus.produceBlock();
+    assert.deepEqual(
+      block.txs.map((d) => d.tx.nonce),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      block.receipts.map((r) => r.status),
+      ['ok', 'ok', 'ok'],
+    );
+    assert.deepEqual(committed, [block]);
+    assert.equal(
+      block.block.header.time,
+      genesisTime + 1000,
+      'the block time comes from the injected clock',
+    );
+    assert.equal(consensus.pendingCount(), 0);
+    assert.equal(consensus.isPending(txs[0]!.hash), false);
+    assert.equal(chain.nonceOf(alice.address), 3);
+    assert.equal(consensus.submit([transfer(1, '2')])[0]?.code, 'nonce_too_low');
+    store.close();
+  });
+
+  it('caps a block at blockTxsMax and leaves the rest for the next', () => {
+    const { consensus, store } = solo({ blockTxsMax: 2 });
+    consensus.submit([0, 1, 2, 3, 4].map((n) => transfer(n)));
+    assert.deepEqual(
+      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      [0, 1],
+    );
+    assert.deepEqual(
+      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      [2, 3],
+    );
+    assert.deepEqual(
+      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      [4],
+    );
+    assert.equal(consensus.pendingCount(), 0);
+    assert.equal(store.lastHeight(), 3);
+    store.close();
+  });
+
+  it('cuts a block at once when blockTxsMax txs are ready, without waiting for the interval', async () => {
+    const { consensus, store } = solo({ blockTxsMax: 2 });
+    consensus.start();
+    try {
+      const commit = nextCommit(consensus);
+      consensus.submit([transfer(0), transfer(1)]);
+      assert.deepEqual(
+        (await commit).txs.map((d) => d.tx.nonce),
+        [0, 1],
+      );
+    } finally {
+      await consensus.stop();
+      store.close();
+    }
+  });
+
+  it('cuts blocks on its interval while txs are ready, and idle blocks when asked', async () => {
+    const { consensus, store } = solo({ blockIntervalMs: 5, idleBlockIntervalMs: 1 });
+    consensus.start();
+    try {
+      const commit = nextCommit(consensus);
+      consensus.submit([transfer(0)]);
+      assert.deepEqual(
+        (await commit).txs.map((d) => d.tx.nonce),
+        [0],
+      );
+      const idle = await nextCommit(consensus);
+      assert.deepEqual(idle.txs, []);
+      assert.ok(idle.block.header.height >= 2);
+    } finally {
+      await consensus.stop();
+      store.close();
+    }
+  });
+
+  it('stops producing and reports the error when a block breaks an invariant', async () => {
+    const { consensus, store, errors, committed } = solo({ blockTxsMax: 1, blockIntervalMs: 5 });
+    consensus.start();
+    try {
+      consensus.submit([transfer(0, '1', 'broken.run')]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0] instanceof assert.AssertionError);
+      assert.equal(store.lastHeight(), 0, 'nothing was committed');
+      consensus.submit([transfer(1)]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(store.lastHeight(), 0, 'no block after the failure');
+      assert.deepEqual(committed, []);
+    } finally {
+      await consensus.stop();
+      store.close();
+    }
+  });
+});
