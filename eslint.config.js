@@ -22,13 +22,27 @@ const determinism = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', '.coffer/**', '**/*.mjs', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'web/dist/**',
+      '.coffer/**',
+      '**/*.mjs',
+      'eslint.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
     },
   },
@@ -40,7 +54,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/ledger/**/*.ts', 'src/chain/**/*.ts', 'src/modules/*/txs.ts', 'src/modules/*/state.ts'],
+    files: [
+      'src/ledger/**/*.ts',
+      'src/chain/**/*.ts',
+      'src/modules/*/txs.ts',
+      'src/modules/*/state.ts',
+    ],
     ignores: ['**/*.test.ts', 'src/chain/mempool.ts', 'src/chain/producer.ts'],
     rules: determinism,
   },

@@ -11,7 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { signingMessage } from '../src/crypto/domains.js';
 import { fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
-import { createClient, generateKey, hashTx, importKey, signTx, txs, type SignedTx } from '../src/sdk/index.js';
+import {
+  createClient,
+  generateKey,
+  hashTx,
+  importKey,
+  signTx,
+  txs,
+  type SignedTx,
+} from '../src/sdk/index.js';
 
 const env = process.env;
 const txCount = Number(env.BENCH_TXS ?? 100_000);
@@ -41,7 +49,9 @@ function progress(label: string, done: number, total: number): void {
   if (!process.stdout.isTTY) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
-  process.stdout.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  process.stdout.write(
+    `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`,
+  );
   if (done >= total) process.stdout.write('\n');
 }
 
@@ -52,8 +62,21 @@ async function main(): Promise<void> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : []), main, 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' } },
+    [
+      ...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : []),
+      main,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' },
+    },
   );
   const stop = () => {
     child.kill('SIGKILL');
@@ -68,15 +91,31 @@ async function main(): Promise<void> {
   });
   const client = createClient(`http://127.0.0.1:${port}`, { timeoutMs: 600_000 });
   const { chainId } = await client.health();
-  const dev = importKey((JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as { secretKey: string }).secretKey);
+  const dev = importKey(
+    (
+      JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
+        secretKey: string;
+      }
+    ).secretKey,
+  );
 
   // Fund the accounts (not measured).
   const accounts = Array.from({ length: accountCount }, () => generateKey());
   const perAccount = Math.ceil(txCount / accountCount);
   for (let start = 0; start < accountCount; start += 5_000) {
-    const funding = accounts.slice(start, start + 5_000).map((account, i) =>
-      signTx({ chainId, sender: dev.address, nonce: start + i, ...txs.transfer({ to: account.address, asset: 'USD', amount: String(perAccount * 10) }) }, dev),
-    );
+    const funding = accounts
+      .slice(start, start + 5_000)
+      .map((account, i) =>
+        signTx(
+          {
+            chainId,
+            sender: dev.address,
+            nonce: start + i,
+            ...txs.transfer({ to: account.address, asset: 'USD', amount: String(perAccount * 10) }),
+          },
+          dev,
+        ),
+      );
     await client.submitBatch(funding, { wait: 'commit' });
   }
 
@@ -87,7 +126,17 @@ async function main(): Promise<void> {
     for (let a = 0; a < accountCount && signed.length < txCount; a++) {
       const from = accounts[a]!;
       const to = accounts[(a + 1 + n) % accountCount]!;
-      signed.push(signTx({ chainId, sender: from.address, nonce: n, ...txs.transfer({ to: to.address, asset: 'USD', amount: '1' }) }, from));
+      signed.push(
+        signTx(
+          {
+            chainId,
+            sender: from.address,
+            nonce: n,
+            ...txs.transfer({ to: to.address, asset: 'USD', amount: '1' }),
+          },
+          from,
+        ),
+      );
     }
     progress('signing ', signed.length, txCount);
   }
@@ -97,11 +146,16 @@ async function main(): Promise<void> {
   const pool = new VerifyPool();
   const checks = signed.map((tx) => {
     const { signature, ...body } = tx;
-    return { publicKey: publicKeyFromAddress(tx.sender), message: signingMessage('tx', hashTx(body)), signature: fromHex(signature) };
+    return {
+      publicKey: publicKeyFromAddress(tx.sender),
+      message: signingMessage('tx', hashTx(body)),
+      signature: fromHex(signature),
+    };
   });
   await pool.verifyBatch(checks.slice(0, 2_000)); // warm the workers and key caches
   const verifyStart = performance.now();
-  for (let i = 0; i < checks.length; i += 10_000) await pool.verifyBatch(checks.slice(i, i + 10_000));
+  for (let i = 0; i < checks.length; i += 10_000)
+    await pool.verifyBatch(checks.slice(i, i + 10_000));
   const verifyPerSecond = checks.length / ((performance.now() - verifyStart) / 1000);
   await pool.close();
 
@@ -130,11 +184,20 @@ async function main(): Promise<void> {
   const perSecond = committed / loadSeconds;
 
   const rows: [string, string][] = [
-    ['machine', `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`],
-    ['transfers', `${txCount} over ${accountCount} accounts, batches of ${batchSize}, ${inflight} in flight`],
+    [
+      'machine',
+      `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
+    ],
+    [
+      'transfers',
+      `${txCount} over ${accountCount} accounts, batches of ${batchSize}, ${inflight} in flight`,
+    ],
     ['signing (1 core, bench process)', `${Math.round(txCount / signSeconds)} tx/s`],
     ['ed25519 verify ceiling (all cores)', `${Math.round(verifyPerSecond)} verifies/s`],
-    ['committed transfers/s', `${Math.round(perSecond)} tx/s (${committed} ok, ${failed} not ok, ${endHeight - startHeight} blocks)`],
+    [
+      'committed transfers/s',
+      `${Math.round(perSecond)} tx/s (${committed} ok, ${failed} not ok, ${endHeight - startHeight} blocks)`,
+    ],
     ['ratio to verify ceiling', (perSecond / verifyPerSecond).toFixed(2)],
     ['node peak RSS', `${rssPeakMb(child.pid!).toFixed(0)} MB`],
   ];

@@ -7,7 +7,9 @@ import { allErrorCodes } from '../src/node/errors.js';
 
 export function errorsDocument(): string {
   new ModuleRegistry([ledgerModule]);
-  const rows = allErrorCodes().map((e) => `| \`${e.code}\` | ${e.status} | ${e.message.replaceAll('|', '\\|')} |`);
+  const rows = allErrorCodes().map(
+    (e) => `| \`${e.code}\` | ${e.status} | ${e.message.replaceAll('|', '\\|')} |`,
+  );
   return [
     '# Error codes',
     '',

@@ -19,10 +19,14 @@ function findTests(dir) {
 }
 
 console.log('test: building the node (tsc -p tsconfig.build.json)');
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 const files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))]
   .map((file) => path.relative(root, file))

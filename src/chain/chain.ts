@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { canonicalize, merkleRoot, toHex } from '../crypto/index.js';
 import { ledgerKeys } from '../ledger/index.js';
-import { genesisParentRoot, nextStateRoot, type BlockStore, type StoredEvent } from '../state/index.js';
+import {
+  genesisParentRoot,
+  nextStateRoot,
+  type BlockStore,
+  type StoredEvent,
+} from '../state/index.js';
 import {
   blockHash,
   signBlockHeader,
@@ -45,9 +50,14 @@ export class Chain {
   ) {
     const chainId = store.getMeta('chainId');
     const last = store.getBlock(store.lastHeight());
-    if (chainId === undefined || !last) throw new ChainNotInitializedError('the store holds no genesis');
+    if (chainId === undefined || !last)
+      throw new ChainNotInitializedError('the store holds no genesis');
     this.chainId = chainId;
-    this.head = { header: JSON.parse(last.header) as BlockHeader, hash: last.hash, signature: last.signature };
+    this.head = {
+      header: JSON.parse(last.header) as BlockHeader,
+      hash: last.hash,
+      signature: last.signature,
+    };
   }
 
   /** Writes block 0 from a genesis document into an empty store. */
@@ -72,7 +82,13 @@ export class Chain {
     store.setMeta('chainId', genesis.chainId);
     store.setMeta('genesis', canonicalize(genesis));
     store.commitBlock({
-      block: { height: 0, hash: block.hash, header: canonicalize(header), signature: block.signature, txCount: 0 },
+      block: {
+        height: 0,
+        hash: block.hash,
+        header: canonicalize(header),
+        signature: block.signature,
+        txCount: 0,
+      },
       txs: [],
       writes,
       events: [],
@@ -95,7 +111,11 @@ export class Chain {
   }
 
   /** Executes `txs` as the next block at `time` (clamped so time never goes backwards). */
-  execute(txs: DecodedTx[], time: number, dropStaleNonces = true): ExecutionResult & { time: number } {
+  execute(
+    txs: DecodedTx[],
+    time: number,
+    dropStaleNonces = true,
+  ): ExecutionResult & { time: number } {
     const blockTime = Math.max(time, this.head.header.time);
     const result = executeBlock(
       this.store,
@@ -114,7 +134,11 @@ export class Chain {
   }
 
   /** Executes, signs and commits the next block in one step (the solo producer's path). */
-  produce(txs: DecodedTx[], time: number, producer: { address: string; secretKey: Uint8Array }): CommittedBlock {
+  produce(
+    txs: DecodedTx[],
+    time: number,
+    producer: { address: string; secretKey: Uint8Array },
+  ): CommittedBlock {
     const result = this.execute(txs, time);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -128,7 +152,13 @@ export class Chain {
     };
     const block = signBlockHeader(header, producer.secretKey);
     this.commit(block, result);
-    return { block, txs: result.txs, receipts: result.receipts, blockEvents: result.blockEvents, dropped: result.dropped };
+    return {
+      block,
+      txs: result.txs,
+      receipts: result.receipts,
+      blockEvents: result.blockEvents,
+      dropped: result.dropped,
+    };
   }
 
   /** Stores a signed block and its execution result in one atomic store transaction. */
@@ -136,10 +166,18 @@ export class Chain {
     const { header } = block;
     assert.equal(header.height, this.head.header.height + 1, 'heights only grow, one at a time');
     assert.equal(header.prevHash, this.head.hash, 'the block must extend the head');
-    assert.equal(header.stateRoot, result.stateRoot, 'the header must carry the executed state root');
+    assert.equal(
+      header.stateRoot,
+      result.stateRoot,
+      'the header must carry the executed state root',
+    );
     // The state root alone does not pin the txs: independent txs in another order write the same.
     assert.equal(header.txRoot, result.txRoot, 'the header must carry the executed tx root');
-    assert.equal(header.receiptRoot, result.receiptRoot, 'the header must carry the executed receipt root');
+    assert.equal(
+      header.receiptRoot,
+      result.receiptRoot,
+      'the header must carry the executed receipt root',
+    );
     assert.equal(blockHash(header), block.hash, 'the block hash must match its header');
     const events: StoredEvent[] = result.blockEvents.map((event, eventIndex) => ({
       height: header.height,
@@ -151,7 +189,13 @@ export class Chain {
     const txs = result.txs.map((decoded, index) => {
       const receipt = result.receipts[index]!;
       receipt.events.forEach((event, eventIndex) =>
-        events.push({ height: header.height, txIndex: index, eventIndex, type: event.type, data: canonicalize(event.data) }),
+        events.push({
+          height: header.height,
+          txIndex: index,
+          eventIndex,
+          type: event.type,
+          data: canonicalize(event.data),
+        }),
       );
       return {
         hash: decoded.hash,

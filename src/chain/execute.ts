@@ -75,7 +75,9 @@ export function executeBlock(
     const { tx } = decoded;
     if (tx.nonce !== ledger.nonce(tx.sender)) {
       if (!input.dropStaleNonces) {
-        throw new InvalidBlockError(`tx ${decoded.hash} has nonce ${tx.nonce}, expected ${ledger.nonce(tx.sender)}`);
+        throw new InvalidBlockError(
+          `tx ${decoded.hash} has nonce ${tx.nonce}, expected ${ledger.nonce(tx.sender)}`,
+        );
       }
       dropped.push(decoded);
       continue;
@@ -125,7 +127,11 @@ export function executeBlock(
     (key) => view.getCommitted(key),
     (key) => view.get(key),
   );
-  assert.deepEqual(violations, [], `block ${input.height} breaks conservation for ${violations.join(', ')}`);
+  assert.deepEqual(
+    violations,
+    [],
+    `block ${input.height} breaks conservation for ${violations.join(', ')}`,
+  );
 
   const writes = view.writes();
   return {

@@ -24,17 +24,20 @@ export function genesisWrites(genesis: Genesis): WriteSet {
   if (!chainIdPattern.test(genesis.chainId)) {
     throw new GenesisError('genesis.chainId: 1 to 63 characters of a-z, 0-9 and -');
   }
-  if (!Number.isSafeInteger(genesis.time) || genesis.time < 0) throw new GenesisError('genesis.time');
+  if (!Number.isSafeInteger(genesis.time) || genesis.time < 0)
+    throw new GenesisError('genesis.time');
   if (!isAddress(genesis.producer)) throw new GenesisError('genesis.producer: not an address');
   const empty: StateReader = { get: () => undefined };
   const view = new StateView(empty);
   const ledger = new Ledger(view);
   for (const [index, asset] of genesis.assets.entries()) {
-    const maxSupply = asset.maxSupply === undefined ? undefined : parsePositiveAmount(asset.maxSupply);
+    const maxSupply =
+      asset.maxSupply === undefined ? undefined : parsePositiveAmount(asset.maxSupply);
     if (asset.maxSupply !== undefined && maxSupply === undefined) {
       throw new GenesisError(`genesis.assets[${index}].maxSupply: invalid_max_supply`);
     }
-    if (!isAddress(asset.issuer)) throw new GenesisError(`genesis.assets[${index}].issuer: invalid_address`);
+    if (!isAddress(asset.issuer))
+      throw new GenesisError(`genesis.assets[${index}].issuer: invalid_address`);
     const rejection = ledger.createAsset(asset.issuer, {
       symbol: asset.symbol,
       decimals: asset.decimals,
@@ -44,9 +47,11 @@ export function genesisWrites(genesis: Genesis): WriteSet {
   }
   for (const [index, entry] of genesis.balances.entries()) {
     const amount = parsePositiveAmount(entry.amount);
-    if (amount === undefined) throw new GenesisError(`genesis.balances[${index}].amount: invalid_amount`);
+    if (amount === undefined)
+      throw new GenesisError(`genesis.balances[${index}].amount: invalid_amount`);
     const issuer = ledger.asset(entry.asset)?.issuer;
-    if (issuer === undefined) throw new GenesisError(`genesis.balances[${index}].asset: asset_not_found`);
+    if (issuer === undefined)
+      throw new GenesisError(`genesis.balances[${index}].asset: asset_not_found`);
     const rejection = ledger.mint(issuer, entry.asset, entry.address, amount);
     if (rejection) throw new GenesisError(`genesis.balances[${index}]: ${rejection}`);
   }

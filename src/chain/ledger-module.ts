@@ -27,19 +27,30 @@ const symbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
 const idPattern = /^[0-9a-f]{64}$/;
 
 const read = {
-  symbol: (v: unknown) => (typeof v === 'string' && symbolPattern.test(v) ? v : reject('invalid_symbol')),
+  symbol: (v: unknown) =>
+    typeof v === 'string' && symbolPattern.test(v) ? v : reject('invalid_symbol'),
   address: (v: unknown) => (isAddress(v) ? v : reject('invalid_address')),
-  optionalAddress: (v: unknown) => (v === undefined ? undefined : isAddress(v) ? v : reject('invalid_address')),
+  optionalAddress: (v: unknown) =>
+    v === undefined ? undefined : isAddress(v) ? v : reject('invalid_address'),
   amount: (v: unknown) => parsePositiveAmount(v) ?? reject('invalid_amount'),
-  optionalAmount: (v: unknown) => (v === undefined ? undefined : (parsePositiveAmount(v) ?? reject('invalid_amount'))),
+  optionalAmount: (v: unknown) =>
+    v === undefined ? undefined : (parsePositiveAmount(v) ?? reject('invalid_amount')),
   decimals: (v: unknown) =>
-    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= decimalsMax ? (v as number) : reject('invalid_decimals'),
+    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= decimalsMax
+      ? (v as number)
+      : reject('invalid_decimals'),
   optionalMaxSupply: (v: unknown) =>
     v === undefined ? undefined : (parsePositiveAmount(v) ?? reject('invalid_max_supply')),
-  height: (v: unknown) => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : reject('invalid_hold_expiry')),
-  holdId: (v: unknown) => (typeof v === 'string' && idPattern.test(v) ? v : reject('invalid_hold_id')),
+  height: (v: unknown) =>
+    Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : reject('invalid_hold_expiry'),
+  holdId: (v: unknown) =>
+    typeof v === 'string' && idPattern.test(v) ? v : reject('invalid_hold_id'),
   optionalCondition: (v: unknown) =>
-    v === undefined ? undefined : typeof v === 'string' && idPattern.test(v) ? v : reject('invalid_condition'),
+    v === undefined
+      ? undefined
+      : typeof v === 'string' && idPattern.test(v)
+        ? v
+        : reject('invalid_condition'),
   preimage: (v: unknown) =>
     typeof v === 'string' && /^([0-9a-f]{2}){1,256}$/.test(v) ? v : reject('invalid_preimage'),
 };
@@ -52,7 +63,11 @@ export const ledgerModule: ChainModule = {
   name: 'ledger',
   txs: {
     'asset.create': defineTx<{ symbol: string; decimals: number; maxSupply?: bigint }>({
-      parse: parser({ symbol: read.symbol, decimals: read.decimals, maxSupply: read.optionalMaxSupply }),
+      parse: parser({
+        symbol: read.symbol,
+        decimals: read.decimals,
+        maxSupply: read.optionalMaxSupply,
+      }),
       execute: (ctx, p) => ctx.ledger.createAsset(ctx.sender, p),
     }),
     'asset.mint': defineTx<{ symbol: string; to: string; amount: bigint }>({

@@ -103,7 +103,8 @@ export function decodeTx(
   const tx = input as unknown as SignedTx;
   if (typeof tx.chainId !== 'string') return reject('invalid_tx', 'chainId');
   if (tx.chainId !== chainId) return reject('wrong_chain', 'chainId');
-  if (typeof tx.type !== 'string' || !typePattern.test(tx.type)) return reject('unknown_tx_type', 'type');
+  if (typeof tx.type !== 'string' || !typePattern.test(tx.type))
+    return reject('unknown_tx_type', 'type');
   const parser = parserFor(tx.type);
   if (!parser) return reject('unknown_tx_type', 'type');
   if (!isAddress(tx.sender)) return reject('invalid_sender', 'sender');
@@ -142,5 +143,7 @@ export function decodeTx(
 }
 
 export function isRejection(value: unknown): value is Rejection {
-  return isPlainObject(value) && typeof value.code === 'string' && typeof value.message === 'string';
+  return (
+    isPlainObject(value) && typeof value.code === 'string' && typeof value.message === 'string'
+  );
 }

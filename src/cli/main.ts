@@ -46,7 +46,11 @@ async function main(argv: string[]): Promise<void> {
   });
 
   if (command === 'init') {
-    const result = initDataDir({ dataDir: config.dataDir, chainId: config.chainId, now: Date.now() });
+    const result = initDataDir({
+      dataDir: config.dataDir,
+      chainId: config.chainId,
+      now: Date.now(),
+    });
     if (!result.created) fail(`${config.dataDir} already holds chain ${result.genesis.chainId}`);
     process.stdout.write(`created chain ${result.genesis.chainId} in ${config.dataDir}\n`);
     printDevAccount(result.devAccount, config.dataDir);
@@ -74,7 +78,10 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-function printDevAccount(devAccount: { address: string; secretKey: Uint8Array } | undefined, dataDir: string): void {
+function printDevAccount(
+  devAccount: { address: string; secretKey: Uint8Array } | undefined,
+  dataDir: string,
+): void {
   if (!devAccount) return;
   process.stdout.write(
     `dev account ${devAccount.address} holds 1,000,000.00 USD and issues USD\n` +
@@ -84,7 +91,8 @@ function printDevAccount(devAccount: { address: string; secretKey: Uint8Array } 
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || (error instanceof Error && 'code' in error)) fail(error.message);
+  if (error instanceof ConfigError || (error instanceof Error && 'code' in error))
+    fail(error.message);
   if (error instanceof TypeError && 'code' in error) fail(error.message);
   fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
 });

@@ -15,7 +15,10 @@ const encodedDomains = {
   block: utf8(signingDomains.block),
 };
 
-export function signingMessage(domain: keyof typeof signingDomains, hash: Uint8Array | string): Uint8Array {
+export function signingMessage(
+  domain: keyof typeof signingDomains,
+  hash: Uint8Array | string,
+): Uint8Array {
   const bytes = typeof hash === 'string' ? fromHex(hash, 'hash', 32) : hash;
   if (bytes.length !== 32) throw new CryptoInputError('hash', 'expected 32 bytes');
   return concatBytes(encodedDomains[domain], bytes);

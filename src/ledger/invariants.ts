@@ -11,8 +11,10 @@ function addTo(map: Map<string, bigint>, symbol: string, delta: bigint): void {
 function accountTotals(text: string | undefined, into: Map<string, bigint>, sign: bigint): void {
   if (text === undefined) return;
   const account = JSON.parse(text) as AccountRecord;
-  for (const [symbol, amount] of Object.entries(account.balances)) addTo(into, symbol, sign * BigInt(amount));
-  for (const [symbol, amount] of Object.entries(account.held)) addTo(into, symbol, sign * BigInt(amount));
+  for (const [symbol, amount] of Object.entries(account.balances))
+    addTo(into, symbol, sign * BigInt(amount));
+  for (const [symbol, amount] of Object.entries(account.held))
+    addTo(into, symbol, sign * BigInt(amount));
 }
 
 /**
@@ -95,11 +97,12 @@ export function auditLedger(scan: (prefix: string) => Iterable<[string, string]>
     const asset = JSON.parse(text) as AssetRecord;
     const sum = sums.get(asset.symbol) ?? 0n;
     if (sum !== BigInt(asset.supply)) {
-      problems.push(`supply of ${asset.symbol} is ${asset.supply} but balances and holds sum to ${sum}`);
+      problems.push(
+        `supply of ${asset.symbol} is ${asset.supply} but balances and holds sum to ${sum}`,
+      );
     }
     sums.delete(asset.symbol);
   }
   for (const symbol of sums.keys()) problems.push(`balances of unknown asset ${symbol}`);
   return { assets, accounts, holds, problems };
 }
-

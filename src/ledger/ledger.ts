@@ -106,7 +106,12 @@ export class Ledger {
       return 'invalid_max_supply';
     }
     if (this.asset(spec.symbol)) return 'asset_exists';
-    const record: AssetRecord = { symbol: spec.symbol, decimals: spec.decimals, issuer, supply: '0' };
+    const record: AssetRecord = {
+      symbol: spec.symbol,
+      decimals: spec.decimals,
+      issuer,
+      supply: '0',
+    };
     if (spec.maxSupply !== undefined) record.maxSupply = spec.maxSupply.toString();
     this.putAsset(record);
     this.emit('asset.created', { ...record });
@@ -166,7 +171,12 @@ export class Ledger {
   }
 
   /** The issuer freezes (or unfreezes) one account for its asset: no sends, receipts or holds. */
-  setFrozen(issuer: string, symbol: string, address: string, frozen: boolean): LedgerRejection | undefined {
+  setFrozen(
+    issuer: string,
+    symbol: string,
+    address: string,
+    frozen: boolean,
+  ): LedgerRejection | undefined {
     if (!isAddress(address)) return 'invalid_address';
     const asset = this.asset(symbol);
     if (!asset) return 'asset_not_found';

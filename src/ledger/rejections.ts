@@ -18,12 +18,15 @@ export const ledgerRejections = {
   hold_not_found: 'No open hold has this id.',
   hold_exists: 'A hold with this id already exists.',
   hold_forbidden: 'Only the payee or the arbiter of the hold may post or void it.',
-  hold_hash_locked: 'A hash-locked hold is released by its preimage or refunded at expiry, never posted or voided.',
+  hold_hash_locked:
+    'A hash-locked hold is released by its preimage or refunded at expiry, never posted or voided.',
   hold_not_hash_locked: 'This hold has no hash lock to release.',
   hold_amount_exceeded: 'The amount is more than the hold has left.',
-  invalid_condition: 'A hash-lock condition is the hex SHA-256 digest of the preimage (64 hex digits).',
+  invalid_condition:
+    'A hash-lock condition is the hex SHA-256 digest of the preimage (64 hex digits).',
   preimage_mismatch: "The preimage's SHA-256 digest does not match the hold's condition.",
-  invalid_hold_expiry: 'A hold expires after the current height and at most 10,000,000 blocks ahead.',
+  invalid_hold_expiry:
+    'A hold expires after the current height and at most 10,000,000 blocks ahead.',
   invalid_hold_id: 'A hold id is the 64 hex digits of the tx hash that created the hold.',
   invalid_preimage: 'A preimage is 1 to 256 bytes written in lowercase hex.',
   too_many_holds: 'The account has too many open holds.',

@@ -3,7 +3,13 @@ import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { batchLengthMax, type BlockHeader, type Receipt, type SignedTx } from '../chain/index.js';
 import { fromHex, inclusionProof, isAddress, toHex } from '../crypto/index.js';
-import { formatUnits, ledgerKeys, type AccountRecord, type AssetRecord, type HoldRecord } from '../ledger/index.js';
+import {
+  formatUnits,
+  ledgerKeys,
+  type AccountRecord,
+  type AssetRecord,
+  type HoldRecord,
+} from '../ledger/index.js';
 import type { StoredBlock } from '../state/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
@@ -21,7 +27,11 @@ const errorSchema = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string' },
+      },
       required: ['code', 'message'],
     },
   },
@@ -53,7 +63,11 @@ function submitStatus(result: SubmitResult): number {
 
 function resultJson(result: SubmitResult) {
   if (result.error) {
-    return { ...(result.hash ? { hash: result.hash } : {}), status: 'rejected', error: result.error };
+    return {
+      ...(result.hash ? { hash: result.hash } : {}),
+      status: 'rejected',
+      error: result.error,
+    };
   }
   if (result.status === 'pending') return { hash: result.hash, status: 'pending' };
   return { hash: result.hash, status: result.status, height: result.height, index: result.index };
@@ -71,7 +85,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
       info: {
         title: 'Coffer node API',
         version: '1',
-        description: 'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
+        description:
+          'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
       },
     },
   });
@@ -86,23 +101,38 @@ export async function registerApi(node: CofferNode): Promise<void> {
       const missing = issue?.keyword === 'required' ? issue.params.missingProperty : undefined;
       if (typeof missing === 'string') parts.push(missing);
       const field = parts.length > 0 ? parts.join('.') : undefined;
-      return reply.code(400).send(errorBody('invalid_request', field, `The request is not valid: ${error.message}.`));
+      return reply
+        .code(400)
+        .send(errorBody('invalid_request', field, `The request is not valid: ${error.message}.`));
     }
     if (error.statusCode === 413) return send(reply, 'body_too_large');
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(400).send(errorBody('invalid_request', undefined, `The request is not valid: ${error.message}.`));
+      return reply
+        .code(400)
+        .send(
+          errorBody('invalid_request', undefined, `The request is not valid: ${error.message}.`),
+        );
     }
     app.log.error({ err: error }, 'request failed');
     return send(reply, 'internal_error');
   });
   app.addHook('onResponse', (request, reply, done) => {
-    node.metrics.http.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    node.metrics.http.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
     done();
   });
 
   const waitQuery = {
     type: 'object',
-    properties: { wait: { type: 'string', enum: ['commit', 'none'], description: 'commit: answer once committed' } },
+    properties: {
+      wait: {
+        type: 'string',
+        enum: ['commit', 'none'],
+        description: 'commit: answer once committed',
+      },
+    },
   } as const;
 
   app.post<{ Body: unknown; Querystring: { wait?: string } }>(
@@ -119,7 +149,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
     async (request, reply) => {
       const [result] = await node.submit([request.body], request.query.wait === 'commit');
       const status = submitStatus(result!);
-      if (result!.error) return reply.code(status).send({ ...errorBody(result!.error.code, result!.error.field), ...(result!.hash ? { hash: result!.hash } : {}) });
+      if (result!.error)
+        return reply.code(status).send({
+          ...errorBody(result!.error.code, result!.error.field),
+          ...(result!.hash ? { hash: result!.hash } : {}),
+        });
       if (status >= 400) {
         // Committed, but the tx failed: its nonce is spent and the receipt says why.
         return reply.code(status).send({ ...errorBody(result!.status!), ...resultJson(result!) });
@@ -160,7 +194,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
       if (!node.healthy) return send(reply, 'not_ready');
       const results = await node.submit(txs, request.query.wait === 'commit');
       const accepted = results.filter((r) => !r.error).length;
-      return reply.send({ accepted, rejected: results.length - accepted, results: results.map(resultJson) });
+      return reply.send({
+        accepted,
+        rejected: results.length - accepted,
+        results: results.map(resultJson),
+      });
     },
   );
 
@@ -179,7 +217,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
       if (!/^[0-9a-f]{64}$/.test(hash)) return send(reply, 'invalid_request', 'hash');
       const stored = store.getTx(hash);
       if (!stored) {
-        if (node.consensus.isPending(hash)) return reply.code(202).send({ hash, status: 'pending' });
+        if (node.consensus.isPending(hash))
+          return reply.code(202).send({ hash, status: 'pending' });
         return send(reply, 'tx_not_found', 'hash');
       }
       const block = store.getBlock(stored.height)!;
@@ -190,7 +229,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
         index: stored.index,
         tx: JSON.parse(stored.body) as SignedTx,
         receipt: JSON.parse(stored.receipt) as Receipt,
-        block: { hash: block.hash, header: JSON.parse(block.header) as BlockHeader, signature: block.signature },
+        block: {
+          hash: block.hash,
+          header: JSON.parse(block.header) as BlockHeader,
+          signature: block.signature,
+        },
         proof: {
           leafIndex: stored.index,
           treeSize: leaves.length,
@@ -202,17 +245,25 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   const blockSchema = { response: { 200: anyObject, '4xx': errorSchema }, tags: ['blocks'] };
 
-  app.get('/v1/blocks/latest', { schema: { summary: 'The last committed block', ...blockSchema } }, () => {
-    const block = store.getBlock(store.lastHeight())!;
-    return blockJson(block, store.getTxHashes(block.height));
-  });
+  app.get(
+    '/v1/blocks/latest',
+    { schema: { summary: 'The last committed block', ...blockSchema } },
+    () => {
+      const block = store.getBlock(store.lastHeight())!;
+      return blockJson(block, store.getTxHashes(block.height));
+    },
+  );
 
   app.get<{ Params: { height: string } }>(
     '/v1/blocks/:height',
     {
       schema: {
         summary: 'The block at a height, with its tx hashes',
-        params: { type: 'object', properties: { height: { type: 'string' } }, required: ['height'] },
+        params: {
+          type: 'object',
+          properties: { height: { type: 'string' } },
+          required: ['height'],
+        },
         ...blockSchema,
       },
     },
@@ -232,7 +283,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
         summary: 'Headers of blocks from..to (at most 100)',
         querystring: {
           type: 'object',
-          properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } },
+          properties: {
+            from: { type: 'integer', minimum: 0 },
+            to: { type: 'integer', minimum: 0 },
+          },
         },
         ...blockSchema,
       },
@@ -247,10 +301,15 @@ export async function registerApi(node: CofferNode): Promise<void> {
       }
       const last = store.lastHeight();
       // With one end given, the page is the (at most) 100 blocks that start or end there.
-      const toWanted = toAsked ?? (fromAsked === undefined ? last : fromAsked + blocksPerPageMax - 1);
+      const toWanted =
+        toAsked ?? (fromAsked === undefined ? last : fromAsked + blocksPerPageMax - 1);
       const to = Math.min(toWanted, last);
       const from = fromAsked ?? Math.max(0, to - (blocksPerPageMax - 1));
-      return { from, to, blocks: from > to ? [] : store.getBlocks(from, to).map((b) => blockJson(b)) };
+      return {
+        from,
+        to,
+        blocks: from > to ? [] : store.getBlocks(from, to).map((b) => blockJson(b)),
+      };
     },
   );
 
@@ -260,7 +319,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
       schema: {
         summary: "An account's nonce, balances and open holds",
         tags: ['accounts'],
-        params: { type: 'object', properties: { address: { type: 'string' } }, required: ['address'] },
+        params: {
+          type: 'object',
+          properties: { address: { type: 'string' } },
+          required: ['address'],
+        },
         response: { 200: anyObject, '4xx': errorSchema },
       },
     },
@@ -271,7 +334,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
       const account: AccountRecord = text
         ? (JSON.parse(text) as AccountRecord)
         : { nonce: 0, balances: {}, held: {}, frozen: [], holds: [] };
-      const symbols = [...new Set([...Object.keys(account.balances), ...Object.keys(account.held)])].sort();
+      const symbols = [
+        ...new Set([...Object.keys(account.balances), ...Object.keys(account.held)]),
+      ].sort();
       const balances = symbols.map((symbol) => {
         const asset = JSON.parse(store.get(ledgerKeys.asset(symbol))!) as AssetRecord;
         const balance = BigInt(account.balances[symbol] ?? '0');
@@ -281,7 +346,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
           decimals: asset.decimals,
           balance: balance.toString(),
           held: held.toString(),
-          formatted: { balance: formatUnits(balance, asset.decimals), held: formatUnits(held, asset.decimals) },
+          formatted: {
+            balance: formatUnits(balance, asset.decimals),
+            held: formatUnits(held, asset.decimals),
+          },
           frozen: account.frozen.includes(symbol),
         };
       });
@@ -298,7 +366,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
     { schema: { summary: 'Every asset', tags: ['assets'], response: { 200: anyObject } } },
     () => {
       const assets: AssetRecord[] = [];
-      for (const [, text] of store.scan(ledgerKeys.asset(''))) assets.push(JSON.parse(text) as AssetRecord);
+      for (const [, text] of store.scan(ledgerKeys.asset('')))
+        assets.push(JSON.parse(text) as AssetRecord);
       return { assets };
     },
   );
@@ -309,7 +378,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
       schema: {
         summary: 'One asset: issuer, decimals, supply, max supply',
         tags: ['assets'],
-        params: { type: 'object', properties: { symbol: { type: 'string' } }, required: ['symbol'] },
+        params: {
+          type: 'object',
+          properties: { symbol: { type: 'string' } },
+          required: ['symbol'],
+        },
         response: { 200: anyObject, '4xx': errorSchema },
       },
     },
@@ -322,24 +395,38 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
-  app.get('/health', { schema: { summary: 'Liveness and head of chain', tags: ['node'], response: { 200: anyObject, 503: anyObject } } }, async (_request, reply) => {
-    const head = chain.latest();
-    const body = {
-      status: node.healthy ? 'ok' : 'halted',
-      chainId: chain.chainId,
-      height: head.header.height,
-      blockHash: head.hash,
-      blockTime: head.header.time,
-      pendingTxs: node.consensus.pendingCount(),
-      ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
-    };
-    return reply.code(node.healthy ? 200 : 503).send(body);
-  });
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness and head of chain',
+        tags: ['node'],
+        response: { 200: anyObject, 503: anyObject },
+      },
+    },
+    async (_request, reply) => {
+      const head = chain.latest();
+      const body = {
+        status: node.healthy ? 'ok' : 'halted',
+        chainId: chain.chainId,
+        height: head.header.height,
+        blockHash: head.hash,
+        blockTime: head.header.time,
+        pendingTxs: node.consensus.pendingCount(),
+        ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
+      };
+      return reply.code(node.healthy ? 200 : 503).send(body);
+    },
+  );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['node'], hide: false } }, async (_request, reply) => {
-    const text = await node.metrics.registry.metrics();
-    return reply.type(node.metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['node'], hide: false } },
+    async (_request, reply) => {
+      const text = await node.metrics.registry.metrics();
+      return reply.type(node.metrics.registry.contentType).send(text);
+    },
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
@@ -354,7 +441,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
           type: 'object',
           properties: {
             address: { type: 'string' },
-            type: { type: 'string', description: 'comma-separated tx or event types; a trailing dot matches a prefix' },
+            type: {
+              type: 'string',
+              description: 'comma-separated tx or event types; a trailing dot matches a prefix',
+            },
           },
         },
       },
@@ -368,7 +458,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
       }
       const filter: EventFilter = {};
       if (address) filter.address = address;
-      if (type) filter.types = type.split(',').map((t) => t.trim()).filter(Boolean);
+      if (type)
+        filter.types = type
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
       const unsubscribe = node.hub.subscribe({
         filter,
         send: (message) => {

@@ -10,7 +10,10 @@ export const nodeConfigSchema = z.object({
   dataDir: z.string().min(1).default('.coffer'),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65_535).default(7420),
-  chainId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('coffer-dev'),
+  chainId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+    .default('coffer-dev'),
   blockIntervalMs: z.coerce.number().int().min(1).max(60_000).default(100),
   blockTxsMax: z.coerce.number().int().min(1).max(50_000).default(5_000),
   idleBlockIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(5_000),

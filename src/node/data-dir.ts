@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Chain, type Genesis } from '../chain/index.js';
-import { addressFromPublicKey, fromHex, generateKeyPair, keyPairFromSecret, toHex } from '../crypto/index.js';
+import {
+  addressFromPublicKey,
+  fromHex,
+  generateKeyPair,
+  keyPairFromSecret,
+  toHex,
+} from '../crypto/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 
 export interface StoredKey {
@@ -21,12 +27,16 @@ export class DataDirError extends Error {
 }
 
 function writeSecretFile(file: string, key: StoredKey): void {
-  const text = JSON.stringify({ address: key.address, secretKey: toHex(key.secretKey) }, null, 2) + '\n';
+  const text =
+    JSON.stringify({ address: key.address, secretKey: toHex(key.secretKey) }, null, 2) + '\n';
   fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
 }
 
 export function readKeyFile(file: string): StoredKey {
-  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { address?: unknown; secretKey?: unknown };
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    address?: unknown;
+    secretKey?: unknown;
+  };
   if (typeof parsed.secretKey !== 'string') throw new DataDirError(`${file}: no secretKey`);
   const pair = keyPairFromSecret(fromHex(parsed.secretKey, 'secretKey', 32));
   const address = addressFromPublicKey(pair.publicKey);
@@ -49,7 +59,12 @@ export interface InitResult {
 }
 
 /** The dev chain's genesis: a USD asset (2 decimals) issued by a dev account holding 1,000,000.00. */
-export function devGenesis(chainId: string, producer: string, devAccount: string, time: number): Genesis {
+export function devGenesis(
+  chainId: string,
+  producer: string,
+  devAccount: string,
+  time: number,
+): Genesis {
   return {
     chainId,
     time,
@@ -63,16 +78,34 @@ export function devGenesis(chainId: string, producer: string, devAccount: string
  * Creates a data directory with a dev chain (genesis, producer key, funded dev account) unless one
  * is there already, in which case it is left as it is and its files are read back.
  */
-export function initDataDir(options: { dataDir: string; chainId: string; now: number; genesis?: Genesis }): InitResult {
+export function initDataDir(options: {
+  dataDir: string;
+  chainId: string;
+  now: number;
+  genesis?: Genesis;
+}): InitResult {
   const dir = options.dataDir;
   const file = (name: string) => path.join(dir, name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (fs.existsSync(file(dataFiles.genesis))) {
     const genesis = JSON.parse(fs.readFileSync(file(dataFiles.genesis), 'utf8')) as Genesis;
     const producer = readKeyFile(file(dataFiles.producerKey));
-    const devAccount = fs.existsSync(file(dataFiles.devAccount)) ? readKeyFile(file(dataFiles.devAccount)) : undefined;
+    const devAccount = fs.existsSync(file(dataFiles.devAccount))
+      ? readKeyFile(file(dataFiles.devAccount))
+      : undefined;
     ensureGenesisBlock(dir, genesis, producer);
     return { created: false, genesis, producer, ...(devAccount ? { devAccount } : {}) };
+  }
+  // No genesis.json: any other file here is left over from an init that was killed midway, before
+  // any node ever served this chain, so it is safe (and necessary) to start again from scratch.
+  for (const leftover of [
+    dataFiles.producerKey,
+    dataFiles.devAccount,
+    dataFiles.database,
+    `${dataFiles.database}-wal`,
+    `${dataFiles.database}-shm`,
+  ]) {
+    fs.rmSync(file(leftover), { force: true });
   }
   const producer = newKey();
   let devAccount: StoredKey | undefined;
@@ -96,7 +129,9 @@ function ensureGenesisBlock(dir: string, genesis: Genesis, producer: StoredKey):
   try {
     if (store.lastHeight() === -1) Chain.initialize(store, genesis, producer.secretKey);
     else if (store.getMeta('chainId') !== genesis.chainId) {
-      throw new DataDirError(`${dir}: the database belongs to chain ${store.getMeta('chainId')}, not ${genesis.chainId}`);
+      throw new DataDirError(
+        `${dir}: the database belongs to chain ${store.getMeta('chainId')}, not ${genesis.chainId}`,
+      );
     }
   } finally {
     store.close();

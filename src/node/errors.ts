@@ -79,5 +79,7 @@ export function allErrorCodes(): { code: string; status: number; message: string
     ...Object.keys(ledgerRejections),
     ...knownRejectionCodes(),
   ]);
-  return [...codes].sort().map((code) => ({ code, status: httpStatus(code), message: errorMessage(code) }));
+  return [...codes]
+    .sort()
+    .map((code) => ({ code, status: httpStatus(code), message: errorMessage(code) }));
 }

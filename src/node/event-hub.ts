@@ -10,7 +10,13 @@ export interface EventFilter {
 export type HubMessage =
   | { kind: 'block'; height: number; hash: string; time: number; txCount: number }
   | { kind: 'receipt'; height: number; tx: string; type: string; sender: string; status: string }
-  | { kind: 'event'; height: number; tx: string | null; type: string; data: Record<string, unknown> };
+  | {
+      kind: 'event';
+      height: number;
+      tx: string | null;
+      type: string;
+      data: Record<string, unknown>;
+    };
 
 export interface Subscriber {
   filter: EventFilter;
@@ -51,15 +57,25 @@ export class EventHub {
     };
     for (const subscriber of this.subscribers) {
       const { address, types } = subscriber.filter;
-      if (!address && (!types || types.length === 0 || typeMatches(types, 'block'))) subscriber.send(block);
+      if (!address && (!types || types.length === 0 || typeMatches(types, 'block')))
+        subscriber.send(block);
       for (const event of committed.blockEvents) {
-        if (!typeMatches(types, event.type) || (address && !mentions(event.data, address))) continue;
-        subscriber.send({ kind: 'event', height: header.height, tx: null, type: event.type, data: event.data });
+        if (!typeMatches(types, event.type) || (address && !mentions(event.data, address)))
+          continue;
+        subscriber.send({
+          kind: 'event',
+          height: header.height,
+          tx: null,
+          type: event.type,
+          data: event.data,
+        });
       }
       committed.txs.forEach((decoded, index) => {
         const receipt = committed.receipts[index]!;
         const involved =
-          !address || decoded.tx.sender === address || receipt.events.some((e) => mentions(e.data, address));
+          !address ||
+          decoded.tx.sender === address ||
+          receipt.events.some((e) => mentions(e.data, address));
         if (!involved) return;
         if (typeMatches(types, decoded.tx.type)) {
           subscriber.send({
@@ -74,7 +90,13 @@ export class EventHub {
         for (const event of receipt.events) {
           if (!typeMatches(types, event.type)) continue;
           if (address && decoded.tx.sender !== address && !mentions(event.data, address)) continue;
-          subscriber.send({ kind: 'event', height: header.height, tx: decoded.hash, type: event.type, data: event.data });
+          subscriber.send({
+            kind: 'event',
+            height: header.height,
+            tx: decoded.hash,
+            type: event.type,
+            data: event.data,
+          });
         }
       });
     }

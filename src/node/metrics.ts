@@ -6,8 +6,16 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'coffer_process_' });
   return {
     registry,
-    height: new Gauge({ name: 'coffer_block_height', help: 'Height of the last committed block', registers: [registry] }),
-    blocks: new Counter({ name: 'coffer_blocks_committed_total', help: 'Blocks committed', registers: [registry] }),
+    height: new Gauge({
+      name: 'coffer_block_height',
+      help: 'Height of the last committed block',
+      registers: [registry],
+    }),
+    blocks: new Counter({
+      name: 'coffer_blocks_committed_total',
+      help: 'Blocks committed',
+      registers: [registry],
+    }),
     txs: new Counter({
       name: 'coffer_txs_committed_total',
       help: 'Txs committed, by receipt status',
@@ -20,7 +28,11 @@ export function createMetrics() {
       labelNames: ['code'],
       registers: [registry],
     }),
-    mempool: new Gauge({ name: 'coffer_mempool_txs', help: 'Txs waiting to be ordered', registers: [registry] }),
+    mempool: new Gauge({
+      name: 'coffer_mempool_txs',
+      help: 'Txs waiting to be ordered',
+      registers: [registry],
+    }),
     blockTxs: new Histogram({
       name: 'coffer_block_txs',
       help: 'Txs per committed block',

@@ -91,7 +91,9 @@ export class CofferNode {
     const registry = new ModuleRegistry([ledgerModule, ...(options.modules ?? [])]);
     // The chain and the consensus report faults to the node, which exists only once they do.
     const ref: { node?: CofferNode } = {};
-    const chain = new Chain(store, registry, (message, error) => ref.node?.app.log.error({ err: error }, message));
+    const chain = new Chain(store, registry, (message, error) =>
+      ref.node?.app.log.error({ err: error }, message),
+    );
     const consensus = new SoloConsensus(chain, {
       blockIntervalMs: config.blockIntervalMs,
       blockTxsMax: config.blockTxsMax,
@@ -101,7 +103,9 @@ export class CofferNode {
       now,
       onError: (error) => ref.node?.halt(error),
     });
-    const verifyPool = new VerifyPool(config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers });
+    const verifyPool = new VerifyPool(
+      config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
+    );
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool);
     ref.node = node;
     await registerApi(node);
@@ -167,7 +171,11 @@ export class CofferNode {
     const admitted: { index: number; decoded: DecodedTx }[] = [];
     candidates.forEach((candidate, i) => {
       if (valid[i]) admitted.push(candidate);
-      else results[candidate.index] = { hash: candidate.decoded.hash, error: reject('bad_signature', 'signature') };
+      else
+        results[candidate.index] = {
+          hash: candidate.decoded.hash,
+          error: reject('bad_signature', 'signature'),
+        };
     });
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
 
@@ -254,6 +262,8 @@ export class CofferNode {
   }
 
   faultMessage(): string | undefined {
-    return this.fault === undefined ? undefined : String((this.fault as Error).message ?? this.fault);
+    return this.fault === undefined
+      ? undefined
+      : String((this.fault as Error).message ?? this.fault);
   }
 }

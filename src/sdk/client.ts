@@ -56,20 +56,27 @@ export function createClient(baseUrl: string, options: { timeoutMs?: number } = 
     submit: (tx: SignedTx, opts: { wait?: 'commit' } = {}) =>
       request<TxResult>('POST', `/v1/txs${opts.wait ? '?wait=commit' : ''}`, tx),
     submitBatch: (txs: SignedTx[], opts: { wait?: 'commit' } = {}) =>
-      request<{ accepted: number; rejected: number; results: (TxResult | { status: 'rejected'; error: Json })[] }>(
-        'POST',
-        `/v1/txs/batch${opts.wait ? '?wait=commit' : ''}`,
-        { txs },
-      ),
+      request<{
+        accepted: number;
+        rejected: number;
+        results: (TxResult | { status: 'rejected'; error: Json })[];
+      }>('POST', `/v1/txs/batch${opts.wait ? '?wait=commit' : ''}`, { txs }),
     getTx: (hash: string) => request<Json>('GET', `/v1/txs/${hash}`),
     latestBlock: () => request<Json>('GET', '/v1/blocks/latest'),
     getBlock: (height: number) => request<Json>('GET', `/v1/blocks/${height}`),
-    getBlocks: (from: number, to: number) => request<{ blocks: Json[] }>('GET', `/v1/blocks?from=${from}&to=${to}`),
+    getBlocks: (from: number, to: number) =>
+      request<{ blocks: Json[] }>('GET', `/v1/blocks?from=${from}&to=${to}`),
     getAccount: (address: string) =>
       request<{
         address: string;
         nonce: number;
-        balances: { asset: string; decimals: number; balance: string; held: string; frozen: boolean }[];
+        balances: {
+          asset: string;
+          decimals: number;
+          balance: string;
+          held: string;
+          frozen: boolean;
+        }[];
         holds: Json[];
       }>('GET', `/v1/accounts/${address}`),
     getAssets: () => request<{ assets: Json[] }>('GET', '/v1/assets'),
@@ -79,8 +86,15 @@ export function createClient(baseUrl: string, options: { timeoutMs?: number } = 
      * Builds, signs and submits a tx from `key`, reading the chain id and the sender's next nonce
      * from the node. Sequential use only: concurrent sends from one key need explicit nonces.
      */
-    async send(key: SigningKey, tx: { type: string; payload: Record<string, unknown>; memo?: string }, opts: { wait?: 'commit' } = { wait: 'commit' }) {
-      const [{ chainId }, { nonce }] = await Promise.all([client.health(), client.getAccount(key.address)]);
+    async send(
+      key: SigningKey,
+      tx: { type: string; payload: Record<string, unknown>; memo?: string },
+      opts: { wait?: 'commit' } = { wait: 'commit' },
+    ) {
+      const [{ chainId }, { nonce }] = await Promise.all([
+        client.health(),
+        client.getAccount(key.address),
+      ]);
       const signed = signTx({ chainId, sender: key.address, nonce, ...tx }, key);
       return client.submit(signed, opts);
     },

@@ -1,4 +1,10 @@
-import { addressFromPublicKey, fromHex, generateKeyPair, keyPairFromSecret, toHex } from '../crypto/index.js';
+import {
+  addressFromPublicKey,
+  fromHex,
+  generateKeyPair,
+  keyPairFromSecret,
+  toHex,
+} from '../crypto/index.js';
 
 /** A signing key as the SDK hands it around: the address and the hex secret (RFC 8032 seed). */
 export interface SigningKey {

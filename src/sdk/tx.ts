@@ -18,7 +18,13 @@ export interface SignedTx extends UnsignedTx {
 }
 
 function body(tx: UnsignedTx): UnsignedTx {
-  const out: UnsignedTx = { chainId: tx.chainId, type: tx.type, sender: tx.sender, nonce: tx.nonce, payload: tx.payload };
+  const out: UnsignedTx = {
+    chainId: tx.chainId,
+    type: tx.type,
+    sender: tx.sender,
+    nonce: tx.nonce,
+    payload: tx.payload,
+  };
   if (tx.expiresAt !== undefined) out.expiresAt = tx.expiresAt;
   if (tx.memo !== undefined) out.memo = tx.memo;
   return out;
@@ -38,12 +44,18 @@ export function signTx(tx: UnsignedTx, key: SigningKey): SignedTx {
 
 /** Builders for the core tx types; amounts are decimal strings of minor units. */
 export const txs = {
-  createAsset: (p: { symbol: string; decimals: number; maxSupply?: string }) => ({ type: 'asset.create', payload: p }),
+  createAsset: (p: { symbol: string; decimals: number; maxSupply?: string }) => ({
+    type: 'asset.create',
+    payload: p,
+  }),
   mint: (p: { symbol: string; to: string; amount: string }) => ({ type: 'asset.mint', payload: p }),
   burn: (p: { symbol: string; amount: string }) => ({ type: 'asset.burn', payload: p }),
   freeze: (p: { symbol: string; account: string }) => ({ type: 'asset.freeze', payload: p }),
   unfreeze: (p: { symbol: string; account: string }) => ({ type: 'asset.unfreeze', payload: p }),
-  transfer: (p: { to: string; asset: string; amount: string }) => ({ type: 'ledger.transfer', payload: p }),
+  transfer: (p: { to: string; asset: string; amount: string }) => ({
+    type: 'ledger.transfer',
+    payload: p,
+  }),
   createHold: (p: {
     to: string;
     asset: string;

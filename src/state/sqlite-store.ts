@@ -31,7 +31,13 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 `;
 
-type BlockRow = { height: number; hash: string; header: string; signature: string; tx_count: number };
+type BlockRow = {
+  height: number;
+  hash: string;
+  header: string;
+  signature: string;
+  tx_count: number;
+};
 type TxRow = { hash: string; height: number; idx: number; body: string; receipt: string };
 
 function toBlock(row: BlockRow | undefined): StoredBlock | undefined {
@@ -46,7 +52,13 @@ function toBlock(row: BlockRow | undefined): StoredBlock | undefined {
 }
 
 function toTx(row: TxRow): StoredTx {
-  return { hash: row.hash, height: row.height, index: row.idx, body: row.body, receipt: row.receipt };
+  return {
+    hash: row.hash,
+    height: row.height,
+    index: row.idx,
+    body: row.body,
+    receipt: row.receipt,
+  };
 }
 
 /**
@@ -71,23 +83,39 @@ export class SqliteBlockStore implements BlockStore {
     const db = this.db;
     this.statements = {
       getState: db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
-      putState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      putState: db.prepare(
+        'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       deleteState: db.prepare('DELETE FROM state WHERE key = ?'),
       scanState: db.prepare<[string, string], { key: string; value: string }>(
         'SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key',
       ),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-      putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      putBlock: db.prepare('INSERT INTO blocks (height, hash, header, signature, tx_count) VALUES (?, ?, ?, ?, ?)'),
+      putMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      putBlock: db.prepare(
+        'INSERT INTO blocks (height, hash, header, signature, tx_count) VALUES (?, ?, ?, ?, ?)',
+      ),
       getBlock: db.prepare<[number], BlockRow>('SELECT * FROM blocks WHERE height = ?'),
       getBlockByHash: db.prepare<[string], BlockRow>('SELECT * FROM blocks WHERE hash = ?'),
-      getBlocks: db.prepare<[number, number], BlockRow>('SELECT * FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height'),
-      lastHeight: db.prepare<[], { height: number | null }>('SELECT MAX(height) AS height FROM blocks'),
-      putTx: db.prepare('INSERT INTO txs (hash, height, idx, body, receipt) VALUES (?, ?, ?, ?, ?)'),
+      getBlocks: db.prepare<[number, number], BlockRow>(
+        'SELECT * FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height',
+      ),
+      lastHeight: db.prepare<[], { height: number | null }>(
+        'SELECT MAX(height) AS height FROM blocks',
+      ),
+      putTx: db.prepare(
+        'INSERT INTO txs (hash, height, idx, body, receipt) VALUES (?, ?, ?, ?, ?)',
+      ),
       getTx: db.prepare<[string], TxRow>('SELECT * FROM txs WHERE hash = ?'),
-      getTxHashes: db.prepare<[number], { hash: string }>('SELECT hash FROM txs WHERE height = ? ORDER BY idx'),
+      getTxHashes: db.prepare<[number], { hash: string }>(
+        'SELECT hash FROM txs WHERE height = ? ORDER BY idx',
+      ),
       getTxs: db.prepare<[number], TxRow>('SELECT * FROM txs WHERE height = ? ORDER BY idx'),
-      putEvent: db.prepare('INSERT INTO events (height, tx_index, event_index, type, data) VALUES (?, ?, ?, ?, ?)'),
+      putEvent: db.prepare(
+        'INSERT INTO events (height, tx_index, event_index, type, data) VALUES (?, ?, ?, ?, ?)',
+      ),
     };
     const s = this.statements;
     this.commitTransaction = db.transaction((commit: BlockCommit) => {
@@ -98,7 +126,8 @@ export class SqliteBlockStore implements BlockStore {
         if (value === null) s.deleteState.run(key);
         else s.putState.run(key, value);
       }
-      for (const e of commit.events) s.putEvent.run(e.height, e.txIndex, e.eventIndex, e.type, e.data);
+      for (const e of commit.events)
+        s.putEvent.run(e.height, e.txIndex, e.eventIndex, e.type, e.data);
     });
     this.cachedLastHeight = this.statements.lastHeight.get()?.height ?? -1;
   }
@@ -121,7 +150,9 @@ export class SqliteBlockStore implements BlockStore {
 
   commitBlock(commit: BlockCommit): void {
     if (commit.block.height !== this.cachedLastHeight + 1) {
-      throw new Error(`store: block ${commit.block.height} does not follow ${this.cachedLastHeight}`);
+      throw new Error(
+        `store: block ${commit.block.height} does not follow ${this.cachedLastHeight}`,
+      );
     }
     this.commitTransaction(commit);
     this.cachedLastHeight = commit.block.height;

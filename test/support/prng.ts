@@ -6,7 +6,8 @@ export class Prng {
   private state: number;
 
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new TypeError(`Prng: seed must be an integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed))
+      throw new TypeError(`Prng: seed must be an integer, got ${seed}`);
     this.state = seed >>> 0;
   }
 
@@ -52,7 +53,9 @@ export class Prng {
    * in time does not change the choices each one makes.
    */
   fork(label: number): Prng {
-    return new Prng((Math.imul(this.state ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(label + 1, 0xc2b2ae35)) >>> 0);
+    return new Prng(
+      (Math.imul(this.state ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(label + 1, 0xc2b2ae35)) >>> 0,
+    );
   }
 }
 
@@ -60,7 +63,9 @@ export class Prng {
 export function parseSeed(text: string | undefined, fresh: () => number): number {
   if (text === undefined || text.trim() === '') return fresh() >>> 0;
   const trimmed = text.trim();
-  const value = /^0x[0-9a-f]+$/i.test(trimmed) ? Number.parseInt(trimmed.slice(2), 16) : Number(trimmed);
+  const value = /^0x[0-9a-f]+$/i.test(trimmed)
+    ? Number.parseInt(trimmed.slice(2), 16)
+    : Number(trimmed);
   if (!Number.isSafeInteger(value) || value < 0 || value > 0xffff_ffff) {
     throw new RangeError(`seed must be an integer from 0 to 2^32 - 1, got ${JSON.stringify(text)}`);
   }
