@@ -20,9 +20,9 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 // Building a KeyObject costs about as much as a verify, so both caches are what keep verify at
 // full rate. 100k public keys (~a few hundred bytes each) bounds memory to tens of MB; secret
-// keys belong to this node's own signers, so a small bound is plenty.
+// keys belong to this process's own signers (a wallet, a benchmark signing for thousands), so 4k.
 const PUBLIC_KEY_CACHE_ENTRIES_MAX = 100_000;
-const SECRET_KEY_CACHE_ENTRIES_MAX = 256;
+const SECRET_KEY_CACHE_ENTRIES_MAX = 4_096;
 
 interface SignerEntry {
   privateKey: crypto.KeyObject;

@@ -2,3 +2,4 @@ export * from './keys.js';
 export * from './tx.js';
 export * from './client.js';
 export { formatUnits, parseUnits } from '../ledger/amount.js';
+export * from './verify.js';

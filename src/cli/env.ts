@@ -1,0 +1,22 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The CLI's environment, read once here and passed down; nothing else under src/cli reads
+ * `process.env` (the node's own settings are parsed by src/node/config.ts for `init`/`start`).
+ */
+export interface CliEnv {
+  /** `COFFER_HOME`, default `~/.coffer`: the keystore lives in `<home>/keys`. */
+  home: string;
+  /** `COFFER_PASSPHRASE`; unset (or empty) means prompt on a terminal. */
+  passphrase: string | undefined;
+}
+
+export function readCliEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  homeDir: string = os.homedir(),
+): CliEnv {
+  const home = env.COFFER_HOME ? path.resolve(env.COFFER_HOME) : path.join(homeDir, '.coffer');
+  const passphrase = env.COFFER_PASSPHRASE === '' ? undefined : env.COFFER_PASSPHRASE;
+  return Object.freeze({ home, passphrase });
+}

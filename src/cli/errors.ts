@@ -1,0 +1,56 @@
+/**
+ * The CLI's one error class and its codes. A command never prints and exits on its own: it throws
+ * a `CliError`, and `main` prints `coffer: <code>: <message>` on one line of stderr and exits with
+ * the code's exit status. Rejections by the node keep the node's own snake_case code (see
+ * docs/errors.md); the codes below are the CLI's own.
+ */
+export const cliErrors = {
+  usage: 'The command line is not valid.',
+  invalid_amount: 'The amount is not a positive decimal number the asset can represent.',
+  invalid_key_name: 'A key name is 1 to 32 characters: a-z, 0-9, _ and -, starting with a-z or 0-9.',
+  invalid_secret_key: 'A secret key is 64 hex digits.',
+  invalid_hex: 'The value is not lowercase hex of the expected length.',
+  unknown_key: 'No key in the keystore has this name.',
+  key_exists: 'The keystore already holds a key with this name or address.',
+  wrong_passphrase: 'The passphrase does not unlock the key.',
+  passphrase_required: 'No passphrase: set COFFER_PASSPHRASE or run in a terminal.',
+  passphrase_mismatch: 'The two passphrases typed differ.',
+  empty_passphrase: 'A key cannot be stored under an empty passphrase.',
+  keystore_corrupt: 'A keystore file is damaged or was altered.',
+  cancelled: 'Cancelled at the prompt.',
+  node_unreachable: 'The node does not answer at this URL.',
+  node_timeout: 'The node did not answer in time.',
+  unexpected_answer: 'The node answered something the CLI does not understand.',
+  asset_mismatch: 'The symbol given is not the asset of the hold.',
+  verification_failed: 'The data does not verify.',
+  tx_failed: 'The transaction failed.',
+} as const;
+
+export type CliErrorCode = keyof typeof cliErrors;
+
+/** Exit statuses: 1 for every failure of the operation itself, 2 for a command line misuse. */
+export const exitCodes = { failure: 1, usage: 2, cancelled: 130 } as const;
+
+export class CliError extends Error {
+  constructor(
+    /** A `cliErrors` code, or the node's rejection code for a tx or request it refused. */
+    readonly code: string,
+    message: string,
+    readonly exitCode: number = code === 'usage'
+      ? exitCodes.usage
+      : code === 'cancelled'
+        ? exitCodes.cancelled
+        : exitCodes.failure,
+  ) {
+    super(message);
+  }
+}
+
+export function usageError(message: string): CliError {
+  return new CliError('usage', message, exitCodes.usage);
+}
+
+/** Collapses a message onto one line: the contract is one line of reason on stderr. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
