@@ -1,215 +1,224 @@
-// Throughput benchmark: `npm run bench`. Not a test: it measures, it does not assert.
+// The benchmark: `npm run bench`. Not a test: it measures, it does not assert.
 //
-// Starts the built node as a child process on loopback, funds M accounts, pre-signs N transfers
-// over them, submits them over HTTP in batches and reports committed transfers/s, next to the
-// ed25519 verify ceiling of this machine measured in the same run (all cores, node:crypto).
-// Knobs: BENCH_TXS (default 100000), BENCH_ACCOUNTS (1000), BENCH_BATCH (2000), BENCH_INFLIGHT (4).
+// 1. Writes a genesis with BENCH_STATE_ACCOUNTS funded accounts (default 1,000,000) so the node
+//    runs with a realistic state size, and starts the built node on it as a child process.
+// 2. Measures this machine's ed25519 verify ceiling on all cores (node:crypto), in this run.
+// 3. Pre-signs BENCH_TXS transfers (default 100,000) from BENCH_ACCOUNTS senders, submits them
+//    over HTTP in batches and reports committed transfers/s and its ratio to the ceiling.
+// 4. Submits at half that rate for BENCH_LATENCY_SECONDS and reports submit-to-commit p50/p99.
+// 5. Reports the node's peak RSS.
+// 6. When PostgreSQL is installed, runs the same transfers through a hand-rolled PostgreSQL
+//    ledger (bench/postgres-ledger.ts) and reports the ratio.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { signingMessage } from '../src/crypto/domains.js';
-import { fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
-import {
-  createClient,
-  generateKey,
-  hashTx,
-  importKey,
-  signTx,
-  txs,
-  type SignedTx,
-} from '../src/sdk/index.js';
+import { deriveAddress, fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
+import { initDataDir } from '../src/node/data-dir.js';
+import { createClient, generateKey, hashTx, signTx, txs, type SignedTx, type SigningKey } from '../src/sdk/index.js';
+import { postgresAvailable, startPostgres } from '../test/support/postgres.js';
+import { runHandRolledLedger } from './postgres-ledger.js';
 
 const env = process.env;
 const txCount = Number(env.BENCH_TXS ?? 100_000);
-const accountCount = Number(env.BENCH_ACCOUNTS ?? 1_000);
+const senderCount = Number(env.BENCH_ACCOUNTS ?? 1_000);
+const stateAccounts = Number(env.BENCH_STATE_ACCOUNTS ?? 1_000_000);
 const batchSize = Number(env.BENCH_BATCH ?? 2_000);
 const inflight = Number(env.BENCH_INFLIGHT ?? 4);
+const latencySeconds = Number(env.BENCH_LATENCY_SECONDS ?? 10);
+const pgTxs = Number(env.BENCH_PG_TXS ?? 20_000);
 const root = path.resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-function rssPeakMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) / 1024 : NaN;
-}
+const chainId = 'coffer-bench';
 
 function progress(label: string, done: number, total: number): void {
   if (!process.stdout.isTTY) return;
   const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stdout.write(
-    `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`,
-  );
+  const filled = Math.min(width, Math.round((done / total) * width));
+  process.stdout.write(`\r${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
   if (done >= total) process.stdout.write('\n');
 }
 
-async function main(): Promise<void> {
+function rssPeakMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function transfer(from: SigningKey, nonce: number, to: string): SignedTx {
+  return signTx({ chainId, sender: from.address, nonce, ...txs.transfer({ to, asset: 'USD', amount: '1' }) }, from);
+}
+
+async function startNode(dataDir: string) {
   const main = path.join(root, 'dist/src/cli/main.js');
   if (!fs.existsSync(main)) throw new Error('run `npm run build` first (npm run bench does)');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : []),
-      main,
-      'start',
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' },
-    },
-  );
-  const stop = () => {
-    child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  };
-  process.on('exit', stop);
-  await new Promise<void>((resolve, reject) => {
+  const profile = env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, main, 'start', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' },
+  });
+  process.on('exit', () => child.kill('SIGKILL'));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('listening on')) resolve();
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
     });
     child.on('exit', (code) => reject(new Error(`node exited with ${code}`)));
   });
-  const client = createClient(`http://127.0.0.1:${port}`, { timeoutMs: 600_000 });
-  const { chainId } = await client.health();
-  const dev = importKey(
-    (
-      JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
-        secretKey: string;
-      }
-    ).secretKey,
-  );
+  return { child, url };
+}
 
-  // Fund the accounts (not measured).
-  const accounts = Array.from({ length: accountCount }, () => generateKey());
-  const perAccount = Math.ceil(txCount / accountCount);
-  for (let start = 0; start < accountCount; start += 5_000) {
-    const funding = accounts
-      .slice(start, start + 5_000)
-      .map((account, i) =>
-        signTx(
-          {
-            chainId,
-            sender: dev.address,
-            nonce: start + i,
-            ...txs.transfer({ to: account.address, asset: 'USD', amount: String(perAccount * 10) }),
-          },
-          dev,
-        ),
-      );
-    await client.submitBatch(funding, { wait: 'commit' });
-  }
+async function main(): Promise<void> {
+  const rows: [string, string][] = [];
+  const report = (key: string, value: string) => {
+    rows.push([key, value]);
+    if (!process.stdout.isTTY) console.log(`${key}: ${value}`);
+  };
+  report('machine', `${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
 
-  // Pre-sign N transfers: each account sends its share with consecutive nonces.
-  const signStart = performance.now();
-  const signed: SignedTx[] = [];
-  for (let n = 0; n < perAccount && signed.length < txCount; n++) {
-    for (let a = 0; a < accountCount && signed.length < txCount; a++) {
-      const from = accounts[a]!;
-      const to = accounts[(a + 1 + n) % accountCount]!;
-      signed.push(
-        signTx(
-          {
-            chainId,
-            sender: from.address,
-            nonce: n,
-            ...txs.transfer({ to: to.address, asset: 'USD', amount: '1' }),
-          },
-          from,
-        ),
-      );
-    }
-    progress('signing ', signed.length, txCount);
-  }
-  const signSeconds = (performance.now() - signStart) / 1000;
-
-  // The verify ceiling: the same signatures, checked on all cores, while the node is idle.
-  const pool = new VerifyPool();
-  const checks = signed.map((tx) => {
-    const { signature, ...body } = tx;
-    return {
-      publicKey: publicKeyFromAddress(tx.sender),
-      message: signingMessage('tx', hashTx(body)),
-      signature: fromHex(signature),
-    };
+  // 1. Genesis: the senders plus stateAccounts derived addresses, all funded.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const senders = Array.from({ length: senderCount }, () => generateKey());
+  const issuer = generateKey();
+  const holders = Array.from({ length: stateAccounts }, (_, i) => deriveAddress('bench', String(i)));
+  const genesisStart = performance.now();
+  initDataDir({
+    dataDir,
+    chainId,
+    now: Date.now(),
+    genesis: {
+      chainId,
+      time: Date.now(),
+      producer: issuer.address, // replaced by the generated producer key
+      assets: [{ symbol: 'USD', decimals: 2, issuer: issuer.address }],
+      balances: [...senders.map((s) => s.address), ...holders].map((address) => ({ address, asset: 'USD', amount: '1000000' })),
+    },
   });
-  await pool.verifyBatch(checks.slice(0, 2_000)); // warm the workers and key caches
-  const verifyStart = performance.now();
-  for (let i = 0; i < checks.length; i += 10_000)
-    await pool.verifyBatch(checks.slice(i, i + 10_000));
-  const verifyPerSecond = checks.length / ((performance.now() - verifyStart) / 1000);
-  await pool.close();
+  report('state', `${senderCount + stateAccounts} funded accounts in genesis (${((performance.now() - genesisStart) / 1000).toFixed(1)} s to write)`);
+  const { child, url } = await startNode(dataDir);
+  const client = createClient(url, { timeoutMs: 600_000 });
 
-  // Load: batches in order (nonces must arrive in order per sender), `inflight` at a time.
+  // 3a. Pre-sign: each sender sends its share with consecutive nonces, to the big population.
+  const perSender = Math.ceil(txCount / senderCount);
+  const signed: SignedTx[] = [];
+  const nextNonce = new Array<number>(senderCount).fill(0);
+  for (let n = 0; n < perSender && signed.length < txCount; n++) {
+    for (let a = 0; a < senderCount && signed.length < txCount; a++) {
+      signed.push(transfer(senders[a]!, nextNonce[a]!++, holders[(n * senderCount + a) % holders.length]!));
+    }
+    progress('signing', signed.length, txCount);
+  }
+
+  // 2. The verify ceiling: the same signatures on all cores, while the node idles.
+  const pool = new VerifyPool();
+  const checks = signed.map(({ signature, ...body }) => ({
+    publicKey: publicKeyFromAddress(body.sender),
+    message: signingMessage('tx', hashTx(body)),
+    signature: fromHex(signature),
+  }));
+  await pool.verifyBatch(checks.slice(0, 4_000));
+  const verifyStart = performance.now();
+  for (let i = 0; i < checks.length; i += 10_000) await pool.verifyBatch(checks.slice(i, i + 10_000));
+  const ceiling = checks.length / ((performance.now() - verifyStart) / 1000);
+  await pool.close();
+  report('ed25519 verify ceiling, all cores', `${Math.round(ceiling)} verifies/s`);
+
+  // 3b. Throughput: batches in nonce order, `inflight` at a time, each answered at commit.
   const batches: SignedTx[][] = [];
   for (let i = 0; i < signed.length; i += batchSize) batches.push(signed.slice(i, i + batchSize));
   const startHeight = (await client.health()).height;
-  const loadStart = performance.now();
   let next = 0;
   let committed = 0;
   let failed = 0;
-  async function lane(): Promise<void> {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      const answer = await client.submitBatch(batch, { wait: 'commit' });
-      for (const result of answer.results) {
-        if (result.status === 'ok') committed++;
-        else failed++;
+  const loadStart = performance.now();
+  await Promise.all(
+    Array.from({ length: inflight }, async () => {
+      while (next < batches.length) {
+        const answer = await client.submitBatch(batches[next++]!, { wait: 'commit' });
+        for (const result of answer.results) result.status === 'ok' ? committed++ : failed++;
+        progress('load', committed + failed, signed.length);
       }
-      progress('load    ', committed + failed, signed.length);
-    }
-  }
-  await Promise.all(Array.from({ length: inflight }, () => lane()));
-  const loadSeconds = (performance.now() - loadStart) / 1000;
-  const endHeight = (await client.health()).height;
-  const perSecond = committed / loadSeconds;
+    }),
+  );
+  const throughput = committed / ((performance.now() - loadStart) / 1000);
+  const blocks = (await client.health()).height - startHeight;
+  report('committed transfers/s', `${Math.round(throughput)} tx/s (${committed} ok, ${failed} failed, ${blocks} blocks; batches of ${batchSize}, ${inflight} in flight)`);
+  report('ratio to verify ceiling', `${(throughput / ceiling).toFixed(2)} (target >= 0.75)`);
 
-  const rows: [string, string][] = [
-    [
-      'machine',
-      `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
-    ],
-    [
-      'transfers',
-      `${txCount} over ${accountCount} accounts, batches of ${batchSize}, ${inflight} in flight`,
-    ],
-    ['signing (1 core, bench process)', `${Math.round(txCount / signSeconds)} tx/s`],
-    ['ed25519 verify ceiling (all cores)', `${Math.round(verifyPerSecond)} verifies/s`],
-    [
-      'committed transfers/s',
-      `${Math.round(perSecond)} tx/s (${committed} ok, ${failed} not ok, ${endHeight - startHeight} blocks)`,
-    ],
-    ['ratio to verify ceiling', (perSecond / verifyPerSecond).toFixed(2)],
-    ['node peak RSS', `${rssPeakMb(child.pid!).toFixed(0)} MB`],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  // 4. Latency at half load: every 20 ms a batch sized for half the measured rate.
+  const rate = throughput / 2;
+  const tickMs = 20;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const ticks = Math.round((latencySeconds * 1000) / tickMs);
+  const latencyBatches: SignedTx[][] = [];
+  for (let t = 0; t < ticks; t++) {
+    const batch: SignedTx[] = [];
+    for (let i = 0; i < perTick; i++) {
+      const a = (t * perTick + i) % senderCount;
+      batch.push(transfer(senders[a]!, nextNonce[a]!++, holders[(t * perTick + i) % holders.length]!));
+    }
+    latencyBatches.push(batch);
+  }
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  const latencyStart = performance.now();
+  for (let t = 0; t < ticks; t++) {
+    const due = latencyStart + t * tickMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sentAt = performance.now();
+    const batch = latencyBatches[t]!;
+    pending.push(
+      client.submitBatch(batch, { wait: 'commit' }).then((answer) => {
+        const ms = performance.now() - sentAt;
+        for (const result of answer.results) if (result.status === 'ok') latencies.push(ms);
+      }),
+    );
+    progress('latency', t + 1, ticks);
+  }
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  report(
+    'submit-to-commit latency at half load',
+    `p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (${Math.round(rate)} tx/s offered, ${latencies.length} committed; target p99 <= 250 ms)`,
+  );
+  report('node peak RSS', `${rssPeakMb(child.pid!).toFixed(0)} MB with ${senderCount + stateAccounts} accounts (target <= 400 MB with 1M)`);
+
   if (env.BENCH_PROFILE) {
-    // Let the node write its CPU profile (on a clean exit) before the data directory goes.
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
     await exited;
+  } else {
+    child.kill('SIGKILL');
   }
-  stop();
+
+  // 6. The hand-rolled PostgreSQL ledger on the same machine, same run.
+  if (postgresAvailable() && pgTxs > 0) {
+    const server = await startPostgres();
+    try {
+      const ids = senders.map((s) => s.address);
+      const plain = signed.slice(0, pgTxs).map((tx) => ({ from: tx.sender, to: ids[(ids.indexOf(tx.sender) + 1) % ids.length]!, amount: 1n }));
+      const pgResult = await runHandRolledLedger(server.url, ids, plain);
+      report('hand-rolled PostgreSQL ledger', `${Math.round(pgResult.perSecond)} transfers/s (${pgResult.committed} transfers, 16 connections)`);
+      report('ratio Coffer / PostgreSQL', `${(throughput / pgResult.perSecond).toFixed(1)}x (target >= 10x)`);
+    } finally {
+      server.stop();
+    }
+  } else {
+    report('hand-rolled PostgreSQL ledger', 'skipped: no PostgreSQL server installed (apt-get install postgresql)');
+  }
+
+  if (process.stdout.isTTY) {
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log();
+    for (const [key, value] of rows) console.log(`${key.padEnd(width)}  ${value}`);
+  }
   process.exit(failed === 0 ? 0 : 1);
 }
 
