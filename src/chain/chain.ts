@@ -201,8 +201,9 @@ export class Chain {
         hash: decoded.hash,
         height: header.height,
         index,
-        body: canonicalize(decoded.tx),
-        receipt: canonicalize(receipt),
+        // Storage only, never hashed: the tx's hash and the receipt root were computed already.
+        body: JSON.stringify(decoded.tx),
+        receipt: result.receiptTexts[index]!,
       };
     });
     this.store.commitBlock({

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { fromHex, merkleRoot, toHex } from '../crypto/index.js';
+import { canonicalize, fromHex, merkleRoot, sha256, toHex } from '../crypto/index.js';
 import { conservationViolations, Ledger } from '../ledger/index.js';
 import { nextStateRoot, StateView, type StateReader, type WriteSet } from '../state/index.js';
-import { receiptLeaf, type Receipt } from './block.js';
+import type { Receipt } from './block.js';
 import type { BlockContext, ChainEvent, TxContext } from './module.js';
 import type { ModuleRegistry } from './registry.js';
 import type { DecodedTx } from './tx.js';
@@ -24,6 +24,8 @@ export interface ExecutionResult {
   txs: DecodedTx[];
   dropped: DecodedTx[];
   receipts: Receipt[];
+  /** Each receipt's canonical JSON, computed once for the root and the store. */
+  receiptTexts: string[];
   /** Events of the block itself (beginBlock), stored with tx index -1. */
   blockEvents: ChainEvent[];
   writes: WriteSet;
@@ -134,6 +136,7 @@ export function executeBlock(
   );
 
   const writes = view.writes();
+  const receiptTexts = receipts.map((receipt) => canonicalize(receipt));
   return {
     txs: included,
     dropped,
@@ -141,7 +144,8 @@ export function executeBlock(
     blockEvents,
     writes,
     txRoot: toHex(merkleRoot(included.map((d) => d.hashBytes))),
-    receiptRoot: toHex(merkleRoot(receipts.map(receiptLeaf))),
+    receiptTexts,
+    receiptRoot: toHex(merkleRoot(receiptTexts.map((text) => sha256(text)))),
     stateRoot: toHex(nextStateRoot(fromHex(input.previousStateRoot, 'stateRoot', 32), writes)),
   };
 }

@@ -41,11 +41,19 @@ function isPlainObject(value: object): boolean {
   return prototype === Object.prototype || prototype === null;
 }
 
+// Characters JSON.stringify escapes (controls, quote, backslash) or may (lone surrogates).
+const needsEscape = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** RFC 8785 string form; the common case (nothing to escape) skips JSON.stringify. */
+function quote(text: string): string {
+  return needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
 /** `path` is a stack shared by the whole walk: pushed and popped, only joined on error. */
 function serialize(value: unknown, path: PathSegment[], depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       if (!Number.isFinite(value)) return reject(path, `must be a finite number, got ${value}`);
       // Number-to-String as ECMAScript defines it; -0 prints as "0".
@@ -94,7 +102,7 @@ function serialize(value: unknown, path: PathSegment[], depth: number): string {
     path.push(key);
     if (!first) text += ',';
     first = false;
-    text += JSON.stringify(key);
+    text += quote(key);
     text += ':';
     text += serialize(member, path, depth + 1);
     path.pop();

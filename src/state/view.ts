@@ -19,18 +19,23 @@ type JournalEntry = { key: string; previous: string | null | typeof absent };
 export class StateView implements StateReader {
   private readonly overlay: WriteSet = new Map();
   private readonly journal: JournalEntry[] = [];
+  /** Committed values read so far: a block reads the same records (an asset, a busy account) often. */
+  private readonly committedReads = new Map<string, string | undefined>();
 
   constructor(private readonly base: StateReader) {}
 
   get(key: string): string | undefined {
     const written = this.overlay.get(key);
     if (written !== undefined) return written ?? undefined;
-    return this.base.get(key);
+    return this.getCommitted(key);
   }
 
   /** The committed value, ignoring this block's writes. */
   getCommitted(key: string): string | undefined {
-    return this.base.get(key);
+    if (this.committedReads.has(key)) return this.committedReads.get(key);
+    const value = this.base.get(key);
+    this.committedReads.set(key, value);
+    return value;
   }
 
   set(key: string, value: string): void {
@@ -73,7 +78,7 @@ export class StateView implements StateReader {
     for (const key of keys) {
       const value = this.overlay.get(key)!;
       // A key written and then deleted again that never existed is no write at all.
-      if (value === null && this.base.get(key) === undefined) continue;
+      if (value === null && this.getCommitted(key) === undefined) continue;
       sorted.set(key, value);
     }
     return sorted;
