@@ -86,7 +86,7 @@ type ProbeStep =
   | { kind: 'delete'; key: string }
   | { kind: 'transfer'; to: string; amount: string }
   | { kind: 'hold'; to: string; amount: string };
-type ProbeOutcome = 'ok' | 'reject' | 'throw' | 'assert';
+type ProbeOutcome = 'ok' | 'reject' | 'throw' | 'assert' | 'bad-event';
 interface ProbePayload {
   steps: ProbeStep[];
   outcome: ProbeOutcome;
@@ -129,6 +129,7 @@ const probeModule: ChainModule = {
         if (p.outcome === 'reject') return 'probe_refused';
         if (p.outcome === 'throw') throw new Error('probe exploded');
         if (p.outcome === 'assert') assert.fail('probe broke an invariant');
+        if (p.outcome === 'bad-event') ctx.emit('probe.bad', { amount: 1n });
         return undefined;
       },
     }),
@@ -274,7 +275,7 @@ type TxPlan =
   | { kind: 'holdPost'; ref: number; amount?: string; byParty: boolean }
   | { kind: 'holdVoid'; ref: number; byParty: boolean }
   | { kind: 'holdRelease'; ref: number; right: boolean }
-  | { kind: 'probe'; steps: ProbeStep[]; outcome: Exclude<ProbeOutcome, 'assert'> };
+  | { kind: 'probe'; steps: ProbeStep[]; outcome: Exclude<ProbeOutcome, 'assert' | 'bad-event'> };
 
 const probeStep: fc.Arbitrary<ProbeStep> = fc.oneof(
   fc.record({
@@ -821,6 +822,27 @@ describe('block execution against a real SQLite store', () => {
       assert.equal(node.store.get('probe/a'), undefined);
       node.store.close();
     });
+  });
+
+  it('a tx whose events cannot be canonical JSON gets internal_error, and the block goes on', () => {
+    const node = newNode();
+    const tx = next(node, carol, 'probe.run', {
+      steps: [{ kind: 'set', key: 'y', value: '1' }],
+      outcome: 'bad-event',
+    });
+    const after = next(node, dave, 'ledger.transfer', {
+      to: carol.address,
+      asset: 'USD',
+      amount: '7',
+    });
+    const committed = node.chain.produce([tx, after], genesisTime + 1000, producer);
+    assert.deepEqual(
+      committed.receipts.map((r) => r.status),
+      ['internal_error', 'ok'],
+    );
+    assert.equal(node.store.get('probe/y'), undefined, 'the failed tx wrote nothing');
+    assert.equal(node.logged.length, 1);
+    node.store.close();
   });
 
   it('a handler that throws a plain Error gets internal_error, is logged, and changes nothing but the nonce', () => {

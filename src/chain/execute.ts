@@ -73,6 +73,7 @@ export function executeBlock(
   const included: DecodedTx[] = [];
   const dropped: DecodedTx[] = [];
   const receipts: Receipt[] = [];
+  const receiptTexts: string[] = [];
   for (const decoded of input.txs) {
     const { tx } = decoded;
     if (tx.nonce !== ledger.nonce(tx.sender)) {
@@ -108,6 +109,10 @@ export function executeBlock(
     } else {
       try {
         status = definition.execute(context, decoded.parsed as never);
+        // The receipt is canonicalized here, while a bad event (a bigint, an undefined) can still
+        // be pinned on this tx rather than fail the whole block.
+        if (status === undefined)
+          receiptTexts.push(canonicalize({ tx: decoded.hash, status: 'ok', events }));
       } catch (error) {
         // A failed assertion is a bug in the state machine: stop rather than commit bad state.
         if (error instanceof assert.AssertionError) throw error;
@@ -118,6 +123,7 @@ export function executeBlock(
     if (status !== undefined) {
       view.revert(0);
       events.length = 0;
+      receiptTexts.push(canonicalize({ tx: decoded.hash, status, events }));
     }
     view.release();
     included.push(decoded);
@@ -136,7 +142,6 @@ export function executeBlock(
   );
 
   const writes = view.writes();
-  const receiptTexts = receipts.map((receipt) => canonicalize(receipt));
   return {
     txs: included,
     dropped,
