@@ -13,3 +13,43 @@ export {
 export { inclusionProof, leafHash, merkleRoot, nodeHash, verifyInclusion } from './merkle.js';
 export { VerifyPool, type SignatureCheck } from './verify-pool.js';
 export { signingDomains, signingMessage } from './domains.js';
+export {
+  accountableDomains,
+  accountableMessageBytesMax,
+  accountableSignedMessage,
+  bytesToScalar,
+  chainIdBytesMax,
+  challenge,
+  deriveAccountableKey,
+  extractSecret,
+  heightBytes,
+  isAccountablePublicKey,
+  nonceFor,
+  scalarToBytes,
+  secretKeyBytes,
+  signAtHeight,
+  verifyAtHeight,
+  type AccountableKey,
+  type AccountableSignature,
+  type HeightNonce,
+} from './accountable.js';
+export {
+  commitInfo,
+  encryptHiddenInfo,
+  hiddenInfoBytesMax,
+  hiddenInfoCiphertextBytesMax,
+  hiddenInfoDomains,
+  revealHiddenInfo,
+  type HiddenInfo,
+  type RevealedInfo,
+} from './hidden-info.js';
+export {
+  commitNonces,
+  nonceCommitmentCountMax,
+  nonceCommitmentDomains,
+  nonceProof,
+  nonceProofMatchesSignature,
+  verifyNonceProof,
+  type NonceCommitment,
+  type NonceProof,
+} from './nonce-commitment.js';
