@@ -54,6 +54,7 @@ export function genesisWrites(genesis: Genesis): WriteSet {
       throw new GenesisError(`genesis.balances[${index}].asset: asset_not_found`);
     const rejection = ledger.mint(issuer, entry.asset, entry.address, amount);
     if (rejection) throw new GenesisError(`genesis.balances[${index}]: ${rejection}`);
+    view.release(); // nothing here is ever reverted: keep a million-account genesis small
   }
   return view.writes();
 }

@@ -5,6 +5,12 @@
  */
 export class BoundedCache<Key, Value> {
   private readonly entries = new Map<Key, Value>();
+  /**
+   * Insertion order as a ring of keys. Evicting through `entries.keys().next()` instead would
+   * scan past every deleted slot V8 keeps until its next rehash: quadratic once the cache is full.
+   */
+  private readonly order: (Key | undefined)[] = [];
+  private next = 0;
 
   constructor(readonly entriesMax: number) {
     if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) {
@@ -21,14 +27,22 @@ export class BoundedCache<Key, Value> {
   }
 
   set(key: Key, value: Value): void {
-    if (this.entries.size >= this.entriesMax && !this.entries.has(key)) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
+    if (this.entries.has(key)) {
+      this.entries.set(key, value);
+      return;
     }
+    if (this.entries.size >= this.entriesMax) {
+      const oldest = this.order[this.next];
+      this.entries.delete(oldest as Key);
+    }
+    this.order[this.next] = key;
+    this.next = (this.next + 1) % this.entriesMax;
     this.entries.set(key, value);
   }
 
   clear(): void {
     this.entries.clear();
+    this.order.length = 0;
+    this.next = 0;
   }
 }

@@ -1,19 +1,27 @@
+import { CofferError } from './errors.js';
+import {
+  subscribeEvents,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionFilter,
+  type SubscriptionMessage,
+} from './events.js';
 import type { SigningKey } from './keys.js';
 import { signTx, type SignedTx } from './tx.js';
+import type { SignedHeader, TxWithProof } from './verify.js';
 
-/** An error the node answered with; `code` is the API's snake_case code. */
-export class CofferError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    readonly field?: string,
-    readonly body?: unknown,
-  ) {
-    super(message);
-  }
+export { CofferError } from './errors.js';
+
+// ---- what the API answers (src/node/api.ts) -------------------------------------------------
+
+/** The body of every API error: `{ "error": { code, message, field? } }`. */
+export interface ApiError {
+  code: string;
+  message: string;
+  field?: string;
 }
 
+/** `POST /v1/txs`: `pending` without `wait`; with `wait: 'commit'`, `ok` and where it landed. */
 export interface TxResult {
   hash: string;
   status: string;
@@ -21,66 +29,321 @@ export interface TxResult {
   index?: number;
 }
 
-type Json = Record<string, unknown>;
+/** One tx of a batch the node refused (a committed tx that failed is a `TxResult` instead). */
+export interface BatchRejection {
+  /** Set when the tx was well-formed enough to hash. */
+  hash?: string;
+  status: 'rejected';
+  error: ApiError;
+}
 
-/** A typed client for one node's HTTP API. */
-export function createClient(baseUrl: string, options: { timeoutMs?: number } = {}) {
+/** `POST /v1/txs/batch`: a result per tx, in order; tell them apart with `'error' in result`. */
+export interface BatchResult {
+  accepted: number;
+  rejected: number;
+  results: (TxResult | BatchRejection)[];
+}
+
+export interface ChainEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface Receipt {
+  tx: string;
+  /** `ok` or the rejection code. */
+  status: string;
+  events: ChainEvent[];
+}
+
+/**
+ * `GET /v1/txs/{hash}` of a committed tx: the tx, its receipt, its block's signed header and the
+ * Merkle proof that `verifyTxInclusion` checks. The receipt is the node's word: no proof of it.
+ */
+export interface TxResponse extends TxWithProof {
+  height: number;
+  index: number;
+  receipt: Receipt;
+  /** Absent: only a pending answer has a status (see `TxLookup`). */
+  status?: undefined;
+}
+
+/** `GET /v1/txs/{hash}` of a tx still in the mempool (HTTP 202). */
+export interface PendingTx {
+  hash: string;
+  status: 'pending';
+  // Absent, so that `lookup.tx` and the rest read as possibly undefined without narrowing.
+  height?: undefined;
+  index?: undefined;
+  tx?: undefined;
+  receipt?: undefined;
+  block?: undefined;
+  proof?: undefined;
+}
+
+/** Narrow with `lookup.status === 'pending'`. */
+export type TxLookup = TxResponse | PendingTx;
+
+/** A signed header as `GET /v1/blocks` lists it. */
+export interface Block extends SignedHeader {
+  height: number;
+  txCount: number;
+}
+
+/** One block with the hashes of its txs, in order (`/v1/blocks/latest`, `/v1/blocks/{height}`). */
+export interface BlockWithTxs extends Block {
+  txs: string[];
+}
+
+/** `GET /v1/blocks?from=&to=`: at most 100 blocks, clipped to the committed ones. */
+export interface BlockPage {
+  from: number;
+  to: number;
+  blocks: Block[];
+}
+
+export interface Balance {
+  asset: string;
+  decimals: number;
+  /** Spendable, in minor units. */
+  balance: string;
+  /** In this account's open holds as payer, in minor units. */
+  held: string;
+  /** Both in the asset's units, as `formatUnits` writes them. */
+  formatted: { balance: string; held: string };
+  frozen: boolean;
+}
+
+export interface Hold {
+  id: string;
+  payer: string;
+  payee: string;
+  asset: string;
+  /** What is left to post, in minor units. */
+  amount: string;
+  expiresAtHeight: number;
+  arbiter?: string;
+  /** Hex SHA-256 digest the releasing preimage must hash to. */
+  condition?: string;
+  createdAtHeight: number;
+}
+
+/** `GET /v1/accounts/{address}`; an address never used answers nonce 0 and nothing else. */
+export interface Account {
+  address: string;
+  nonce: number;
+  balances: Balance[];
+  frozen: string[];
+  holds: Hold[];
+}
+
+export interface Asset {
+  symbol: string;
+  decimals: number;
+  issuer: string;
+  supply: string;
+  maxSupply?: string;
+}
+
+export interface AssetList {
+  assets: Asset[];
+}
+
+/** `GET /health`; a halted node answers 503 with this body too, which `health()` returns. */
+export interface Health {
+  status: 'ok' | 'halted';
+  chainId: string;
+  height: number;
+  blockHash: string;
+  blockTime: number;
+  pendingTxs: number;
+  /** Why block production stopped, when halted. */
+  fault?: string;
+}
+
+export interface SubmitOptions {
+  /** `commit`: answer once the tx is in a block (a tx that failed there throws). */
+  wait?: 'commit';
+}
+
+export interface ClientOptions {
+  /** How long one HTTP request may take, answer included. */
+  timeoutMs?: number;
+}
+
+// ---- the client ---------------------------------------------------------------------------
+
+const timeoutMsDefault = 60_000;
+
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const inner = cause instanceof Error ? cause : error;
+  return inner instanceof Error ? inner.message : String(inner);
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A typed client for one node's HTTP API. Every method resolves with the API's JSON and rejects
+ * with a `CofferError`: the API's code, message, field and HTTP status, or `network_error`
+ * (status 0) when the node could not be reached or did not answer within `timeoutMs`.
+ */
+export function createClient(baseUrl: string, options: ClientOptions = {}) {
+  let parsedUrl: URL | undefined;
+  try {
+    parsedUrl = new URL(baseUrl);
+  } catch {
+    parsedUrl = undefined;
+  }
+  if (!parsedUrl || (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')) {
+    throw new CofferError(
+      'invalid_input',
+      `baseUrl must be an http(s) URL such as http://127.0.0.1:7420, got ${JSON.stringify(baseUrl)}`,
+      0,
+      'baseUrl',
+    );
+  }
   const base = baseUrl.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? timeoutMsDefault;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new CofferError(
+      'invalid_input',
+      `timeoutMs must be a positive integer, got ${String(timeoutMs)}`,
+      0,
+      'timeoutMs',
+    );
+  }
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(base + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    const parsed = (text ? JSON.parse(text) : {}) as Json;
-    if (response.status >= 400) {
-      const error = (parsed.error ?? {}) as { code?: string; message?: string; field?: string };
+  function networkError(method: string, path: string, error: unknown): CofferError {
+    const what = `${method} ${path}`;
+    const message = isTimeout(error)
+      ? `the node at ${base} did not answer ${what} within ${timeoutMs} ms` +
+        (method === 'POST' ? ' (a submitted tx may still commit: look it up by its hash)' : '')
+      : `cannot reach the node at ${base} (${what}): ${describeCause(error)}`;
+    return new CofferError('network_error', message, 0, undefined, undefined, { cause: error });
+  }
+
+  async function fetchText(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
+    try {
+      const response = await fetch(base + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return { status: response.status, text: await response.text() };
+    } catch (error) {
+      throw networkError(method, path, error);
+    }
+  }
+
+  /** JSON of a 2xx answer (or of a status in `alsoOk`); a `CofferError` for anything else. */
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    alsoOk: number[] = [],
+  ): Promise<T> {
+    const { status, text } = await fetchText(method, path, body);
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (status >= 400 && !alsoOk.includes(status)) {
+      const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
+      if (error && typeof error.code === 'string') {
+        throw new CofferError(
+          error.code,
+          typeof error.message === 'string' ? error.message : `HTTP ${status}`,
+          status,
+          typeof error.field === 'string' ? error.field : undefined,
+          parsed,
+        );
+      }
       throw new CofferError(
-        error.code ?? 'http_error',
-        error.message ?? `HTTP ${response.status}`,
-        response.status,
-        error.field,
-        parsed,
+        'http_error',
+        `${method} ${path}: the node answered HTTP ${status} without an API error` +
+          (text ? `: ${text.slice(0, 200)}` : ''),
+        status,
+        undefined,
+        parsed ?? text,
+      );
+    }
+    if (!isObject(parsed)) {
+      throw new CofferError(
+        'invalid_response',
+        `${method} ${path}: the node answered HTTP ${status} with a body that is not a JSON object`,
+        status,
+        undefined,
+        text,
       );
     }
     return parsed as T;
   }
 
+  const waitQuery = (opts: SubmitOptions) => (opts.wait === 'commit' ? '?wait=commit' : '');
+  const segment = (value: string | number) => encodeURIComponent(String(value));
+
   const client = {
-    health: () => request<{ status: string; chainId: string; height: number }>('GET', '/health'),
-    /** Submits a signed tx; with `wait: 'commit'` resolves with its receipt status and height. */
-    submit: (tx: SignedTx, opts: { wait?: 'commit' } = {}) =>
-      request<TxResult>('POST', `/v1/txs${opts.wait ? '?wait=commit' : ''}`, tx),
-    submitBatch: (txs: SignedTx[], opts: { wait?: 'commit' } = {}) =>
-      request<{
-        accepted: number;
-        rejected: number;
-        results: (TxResult | { status: 'rejected'; error: Json })[];
-      }>('POST', `/v1/txs/batch${opts.wait ? '?wait=commit' : ''}`, { txs }),
-    getTx: (hash: string) => request<Json>('GET', `/v1/txs/${hash}`),
-    latestBlock: () => request<Json>('GET', '/v1/blocks/latest'),
-    getBlock: (height: number) => request<Json>('GET', `/v1/blocks/${height}`),
+    /** Liveness and head of chain; a halted node answers too, with `status: 'halted'`. */
+    health: () => request<Health>('GET', '/health', undefined, [503]),
+    /**
+     * Submits a signed tx; with `wait: 'commit'` resolves once it is in a block. A tx the node
+     * refuses throws its rejection; one committed but failed throws with `hash` and `height`.
+     */
+    submit: (tx: SignedTx, opts: SubmitOptions = {}) =>
+      request<TxResult>('POST', `/v1/txs${waitQuery(opts)}`, tx),
+    /** Up to 10,000 txs in one request; each gets its own result, and only a bad batch throws. */
+    submitBatch: (txs: SignedTx[], opts: SubmitOptions = {}) =>
+      request<BatchResult>('POST', `/v1/txs/batch${waitQuery(opts)}`, { txs }),
+    /** A committed tx with its proof, or `{ status: 'pending' }` while it waits in the mempool. */
+    getTx: (hash: string) => request<TxLookup>('GET', `/v1/txs/${segment(hash)}`),
+    latestBlock: () => request<BlockWithTxs>('GET', '/v1/blocks/latest'),
+    getBlock: (height: number) => request<BlockWithTxs>('GET', `/v1/blocks/${segment(height)}`),
+    /** Blocks `from..to`, at most 100, clipped to the committed ones. */
     getBlocks: (from: number, to: number) =>
-      request<{ blocks: Json[] }>('GET', `/v1/blocks?from=${from}&to=${to}`),
-    getAccount: (address: string) =>
-      request<{
-        address: string;
-        nonce: number;
-        balances: {
-          asset: string;
-          decimals: number;
-          balance: string;
-          held: string;
-          frozen: boolean;
-        }[];
-        holds: Json[];
-      }>('GET', `/v1/accounts/${address}`),
-    getAssets: () => request<{ assets: Json[] }>('GET', '/v1/assets'),
-    getAsset: (symbol: string) => request<Json>('GET', `/v1/assets/${symbol}`),
+      request<BlockPage>('GET', `/v1/blocks?from=${segment(from)}&to=${segment(to)}`),
+    getAccount: (address: string) => request<Account>('GET', `/v1/accounts/${segment(address)}`),
+    getAssets: () => request<AssetList>('GET', '/v1/assets'),
+    getAsset: (symbol: string) => request<Asset>('GET', `/v1/assets/${segment(symbol)}`),
+    /** The OpenAPI 3 document of the node's API. */
+    openApi: () => request<Record<string, unknown>>('GET', '/openapi.json'),
+    /** The Prometheus text exposition. */
+    async metrics(): Promise<string> {
+      const { status, text } = await fetchText('GET', '/metrics');
+      if (status >= 400) {
+        throw new CofferError(
+          'http_error',
+          `GET /metrics: HTTP ${status}`,
+          status,
+          undefined,
+          text,
+        );
+      }
+      return text;
+    },
+
+    /**
+     * Committed blocks, receipts and events over the websocket, reconnecting until `close()`.
+     * See `subscribeEvents`.
+     */
+    subscribe: (
+      filter: SubscriptionFilter,
+      onMessage: (message: SubscriptionMessage) => void,
+      subscribeOptions: SubscribeOptions = {},
+    ): Subscription => subscribeEvents(base, filter, onMessage, subscribeOptions),
 
     /**
      * Builds, signs and submits a tx from `key`, reading the chain id and the sender's next nonce
@@ -89,7 +352,7 @@ export function createClient(baseUrl: string, options: { timeoutMs?: number } = 
     async send(
       key: SigningKey,
       tx: { type: string; payload: Record<string, unknown>; memo?: string },
-      opts: { wait?: 'commit' } = { wait: 'commit' },
+      opts: SubmitOptions = { wait: 'commit' },
     ) {
       const [{ chainId }, { nonce }] = await Promise.all([
         client.health(),

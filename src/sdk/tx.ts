@@ -1,5 +1,5 @@
 import { signingMessage } from '../crypto/domains.js';
-import { canonicalBytes, fromHex, sha256, sign, toHex } from '../crypto/index.js';
+import { CryptoInputError, canonicalBytes, fromHex, sha256, sign, toHex } from '../crypto/index.js';
 import type { SigningKey } from './keys.js';
 
 /** The fields a sender signs (see docs/architecture.md, "Transactions"). */
@@ -36,7 +36,9 @@ export function hashTx(tx: UnsignedTx): string {
 }
 
 export function signTx(tx: UnsignedTx, key: SigningKey): SignedTx {
-  if (tx.sender !== key.address) throw new Error('signTx: the key is not the sender');
+  if (tx.sender !== key.address) {
+    throw new CryptoInputError('sender', `signTx: the key is ${key.address}, not the sender`);
+  }
   const hash = hashTx(tx);
   const signature = sign(signingMessage('tx', hash), fromHex(key.secretKey, 'secretKey', 32));
   return { ...body(tx), signature: toHex(signature) };

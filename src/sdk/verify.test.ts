@@ -1,0 +1,593 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import fc from 'fast-check';
+
+import { fromHex, sign, signingMessage, toHex } from '../crypto/index.js';
+import { CofferNode, parseNodeConfig } from '../node/index.js';
+import { createClient, type Block, type CofferClient, type TxResponse } from './client.js';
+import { generateKey, importKey, type SigningKey } from './keys.js';
+import { signTx, txs } from './tx.js';
+import {
+  headerHash,
+  verifyHeader,
+  verifyHeaderChain,
+  verifyTxInclusion,
+  type BlockHeader,
+  type SignedHeader,
+  type TxWithProof,
+  type Verdict,
+} from './verify.js';
+
+// ---- a real node -----------------------------------------------------------------------------
+
+const batchLength = 7;
+
+let node: CofferNode;
+let dataDir: string;
+let client: CofferClient;
+let dev: SigningKey;
+let producer: SigningKey;
+/** Every tx of one block of `batchLength` txs, so proofs have several steps. */
+let batch: TxResponse[];
+/** The only tx of its block: a tree of one leaf, an empty path. */
+let single: TxResponse;
+/** Every block, genesis first. */
+let chain: Block[];
+
+function committed(lookup: Awaited<ReturnType<CofferClient['getTx']>>): TxResponse {
+  assert.notEqual(lookup.status, 'pending');
+  return lookup as TxResponse;
+}
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-sdk-'));
+  node = await CofferNode.open(
+    parseNodeConfig(
+      {
+        dataDir,
+        port: 0,
+        logLevel: 'silent',
+        blockIntervalMs: 5,
+        idleBlockIntervalMs: 0,
+        verifyWorkers: 1,
+      },
+      {},
+    ),
+  );
+  client = createClient(await node.listen());
+  dev = importKey(toHex(node.init.devAccount!.secretKey));
+  producer = importKey(toHex(node.init.producer.secretKey));
+
+  const { chainId } = await client.health();
+  const { nonce } = await client.getAccount(dev.address);
+  const signed = Array.from({ length: batchLength }, (_, i) =>
+    signTx(
+      {
+        chainId,
+        sender: dev.address,
+        nonce: nonce + i,
+        ...txs.transfer({ to: generateKey().address, asset: 'USD', amount: String(100 + i) }),
+      },
+      dev,
+    ),
+  );
+  const answer = await client.submitBatch(signed, { wait: 'commit' });
+  assert.equal(answer.accepted, batchLength, JSON.stringify(answer.results));
+  batch = await Promise.all(
+    answer.results.map(async (r) => committed(await client.getTx(r.hash!))),
+  );
+  for (let i = 0; i < 3; i++) {
+    await client.send(dev, txs.transfer({ to: generateKey().address, asset: 'USD', amount: '1' }));
+  }
+  const last = await client.send(
+    dev,
+    txs.transfer({ to: generateKey().address, asset: 'USD', amount: '1' }),
+  );
+  single = committed(await client.getTx(last.hash));
+  chain = (await client.getBlocks(0, last.height!)).blocks;
+});
+
+after(async () => {
+  await node.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+// ---- tampering -------------------------------------------------------------------------------
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** `hex` with one bit of one byte flipped: always a different value, still lowercase hex. */
+function flipBit(hex: string, byteIndex: number, bit = 0): string {
+  const bytes = fromHex(hex);
+  const index = byteIndex % bytes.length;
+  bytes[index] = bytes[index]! ^ (1 << bit);
+  return toHex(bytes);
+}
+
+/** The header signed again by `key`, as a producer that means harm (or owns the key) would. */
+function resign(block: SignedHeader, header: BlockHeader, key: SigningKey): SignedHeader {
+  const hash = headerHash(header);
+  const signature = toHex(
+    sign(signingMessage('block', hash), fromHex(key.secretKey, 'secretKey', 32)),
+  );
+  return { ...block, header, hash, signature };
+}
+
+function assertFails(verdict: Verdict, pattern: RegExp, context = ''): void {
+  assert.equal(verdict.ok, false, `expected a failure ${context}`);
+  assert.ok(verdict.problems.length > 0);
+  for (const problem of verdict.problems) {
+    assert.equal(typeof problem, 'string');
+    assert.ok(problem.length > 10, `a problem is a sentence: ${JSON.stringify(problem)}`);
+  }
+  assert.ok(
+    verdict.problems.some((p) => pattern.test(p)),
+    `${context}: no problem matches ${pattern}: ${JSON.stringify(verdict.problems)}`,
+  );
+}
+
+/** A value of the same kind that is not `value`. */
+function otherValue(value: unknown): unknown {
+  if (typeof value === 'number') return value + 1;
+  if (typeof value === 'string') {
+    if (/^[0-9a-f]+$/.test(value) && value.length % 2 === 0) return flipBit(value, 0);
+    return value + 'x';
+  }
+  return value === undefined ? 'added' : undefined;
+}
+
+const headerFields: (keyof BlockHeader)[] = [
+  'chainId',
+  'height',
+  'prevHash',
+  'time',
+  'txRoot',
+  'receiptRoot',
+  'stateRoot',
+  'producer',
+];
+
+// ---- inclusion -------------------------------------------------------------------------------
+
+describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
+  it('every tx of a block of several, and the only tx of a block, verify', () => {
+    const heights = new Set(batch.map((t) => t.height));
+    assert.equal(heights.size, 1, 'the batch landed in one block');
+    assert.ok(batch[0]!.proof.path.length >= 3, 'a tree of 7 leaves has paths of 3 steps');
+    for (const found of [...batch, single]) {
+      const verdict = verifyTxInclusion(found, producer.address);
+      assert.deepEqual(verdict, { ok: true, problems: [] }, found.hash);
+    }
+    assert.deepEqual(single.proof, { leafIndex: 0, treeSize: 1, path: [] });
+  });
+
+  it('flipping any bit of any byte of the path fails', () => {
+    for (const found of batch) {
+      found.proof.path.forEach((step, i) => {
+        for (let byte = 0; byte < 32; byte++) {
+          const tampered = copy(found);
+          tampered.proof.path[i] = flipBit(step, byte, byte % 8);
+          assertFails(verifyTxInclusion(tampered), /Merkle proof does not lead/, `path[${i}]`);
+        }
+      });
+    }
+  });
+
+  it('a step added to or taken from the path, or another leaf index, fails', () => {
+    const found = batch[3]!;
+    const longer = copy(found);
+    longer.proof.path.push(found.proof.path[0]!);
+    assertFails(verifyTxInclusion(longer), /Merkle proof does not lead/);
+    const shorter = copy(found);
+    shorter.proof.path.pop();
+    assertFails(verifyTxInclusion(shorter), /Merkle proof does not lead/);
+    for (let index = 0; index < batchLength; index++) {
+      if (index === found.proof.leafIndex) continue;
+      const moved = copy(found);
+      moved.proof.leafIndex = index;
+      assertFails(verifyTxInclusion(moved), /Merkle proof does not lead/, `index ${index}`);
+    }
+    // Another tx's proof does not prove this one.
+    const swapped = copy(found);
+    swapped.proof = copy(batch[4]!.proof);
+    assertFails(verifyTxInclusion(swapped), /Merkle proof does not lead/);
+  });
+
+  it('any change to the tx fails: its hash no longer matches', () => {
+    const found = batch[2]!;
+    const edits: [string, (t: TxWithProof) => void][] = [
+      ['chainId', (t) => (t.tx.chainId = 'coffer-other')],
+      ['type', (t) => (t.tx.type = 'asset.burn')],
+      ['sender', (t) => (t.tx.sender = generateKey().address)],
+      ['nonce', (t) => (t.tx.nonce += 1)],
+      ['expiresAt', (t) => (t.tx.expiresAt = 1)],
+      ['memo', (t) => (t.tx.memo = 'hello')],
+      ['payload.amount', (t) => (t.tx.payload.amount = '101')],
+      ['payload.to', (t) => (t.tx.payload.to = generateKey().address)],
+      ['payload.asset', (t) => (t.tx.payload.asset = 'EUR')],
+      ['payload extra', (t) => (t.tx.payload.extra = true)],
+    ];
+    for (const [name, edit] of edits) {
+      const tampered = copy(found);
+      edit(tampered);
+      assertFails(verifyTxInclusion(tampered), /does not hash to the claimed hash/, name);
+    }
+    const extraField = copy(found) as unknown as TxWithProof & { tx: Record<string, unknown> };
+    extraField.tx.fee = '1';
+    assertFails(verifyTxInclusion(extraField), /fields no tx has: fee/);
+  });
+
+  it("the claimed hash, the tx's signature and the header's fields are all covered", () => {
+    const found = batch[1]!;
+    for (let byte = 0; byte < 32; byte++) {
+      const tampered = copy(found);
+      tampered.hash = flipBit(found.hash, byte, 7);
+      assertFails(verifyTxInclusion(tampered), /does not hash to the claimed hash/, `hash ${byte}`);
+    }
+    for (let byte = 0; byte < 64; byte++) {
+      const tampered = copy(found);
+      tampered.tx.signature = flipBit(found.tx.signature, byte, 3);
+      assertFails(verifyTxInclusion(tampered), /signature on the tx does not verify/, `${byte}`);
+      const block = copy(found);
+      block.block.signature = flipBit(found.block.signature, byte, 5);
+      assertFails(verifyTxInclusion(block), /producer's signature does not verify/, `${byte}`);
+    }
+    for (const field of headerFields) {
+      const tampered = copy(found);
+      (tampered.block.header as unknown as Record<string, unknown>)[field] = otherValue(
+        found.block.header[field],
+      );
+      assertFails(verifyTxInclusion(tampered), /hash does not match the header/, field);
+      // With the hash recomputed, the producer's signature no longer covers it.
+      const rehashed = copy(tampered);
+      rehashed.block.hash = headerHash(rehashed.block.header);
+      assertFails(verifyTxInclusion(rehashed), /signature does not verify|not a valid address/);
+    }
+  });
+
+  it("a header re-signed by another key verifies only if you don't name the producer", () => {
+    const found = batch[0]!;
+    const mallory = generateKey();
+    const forged = copy(found);
+    forged.block = resign(
+      found.block,
+      { ...found.block.header, producer: mallory.address },
+      mallory,
+    );
+    assert.equal(verifyTxInclusion(forged).ok, true, 'a consistent forgery is self-consistent');
+    assertFails(verifyTxInclusion(forged, producer.address), /expected cof1/);
+  });
+
+  it('the height and index a lookup states must be what the header and proof say', () => {
+    const found = batch[5]!;
+    const higher: TxResponse = { ...found, height: found.height + 1 };
+    assertFails(verifyTxInclusion(higher), /said to be at height/);
+    const elsewhere: TxResponse = { ...found, index: found.index - 1 };
+    assertFails(verifyTxInclusion(elsewhere), /said to be at index/);
+  });
+
+  it('malformed input is a problem, never a throw', () => {
+    const found = batch[0]!;
+    const cases: unknown[] = [
+      null,
+      {},
+      { ...found, hash: 'XYZ' },
+      { ...found, hash: found.hash.toUpperCase() },
+      { ...found, tx: null },
+      { ...found, block: null },
+      { ...found, block: { ...found.block, header: null } },
+      { ...found, proof: null },
+      { ...found, proof: { ...found.proof, path: 'nope' } },
+      { ...found, proof: { ...found.proof, path: [found.proof.path[0]!.toUpperCase()] } },
+      { ...found, proof: { ...found.proof, leafIndex: -1 } },
+      { ...found, tx: { ...found.tx, sender: 'cof1nope', signature: 7 } },
+      { ...found, block: { ...found.block, header: { ...found.block.header, producer: 'x' } } },
+    ];
+    for (const input of cases) {
+      const verdict = verifyTxInclusion(input as TxWithProof);
+      assert.equal(verdict.ok, false, JSON.stringify(input)?.slice(0, 80));
+      assert.ok(verdict.problems.length > 0);
+    }
+  });
+
+  it('property: any random tampering of a real proof bundle fails with a sentence', () => {
+    type Tamper =
+      | { kind: 'path'; step: number; byte: number; bit: number }
+      | { kind: 'hash' | 'txSignature' | 'blockSignature'; byte: number; bit: number }
+      | { kind: 'header'; field: keyof BlockHeader; rehash: boolean }
+      | { kind: 'tx'; field: 'chainId' | 'type' | 'sender' | 'nonce' | 'memo' | 'expiresAt' }
+      | { kind: 'payload'; field: 'to' | 'asset' | 'amount' }
+      | { kind: 'leafIndex'; delta: number };
+    const byte = fc.nat(63);
+    const bit = fc.nat(7);
+    const tamper: fc.Arbitrary<Tamper> = fc.oneof(
+      fc.record({ kind: fc.constant('path' as const), step: fc.nat(10), byte, bit }),
+      fc.record({
+        kind: fc.constantFrom('hash' as const, 'txSignature' as const, 'blockSignature' as const),
+        byte,
+        bit,
+      }),
+      fc.record({
+        kind: fc.constant('header' as const),
+        field: fc.constantFrom(...headerFields),
+        rehash: fc.boolean(),
+      }),
+      fc.record({
+        kind: fc.constant('tx' as const),
+        field: fc.constantFrom(
+          'chainId' as const,
+          'type' as const,
+          'sender' as const,
+          'nonce' as const,
+          'memo' as const,
+          'expiresAt' as const,
+        ),
+      }),
+      fc.record({
+        kind: fc.constant('payload' as const),
+        field: fc.constantFrom('to' as const, 'asset' as const, 'amount' as const),
+      }),
+      fc.record({
+        kind: fc.constant('leafIndex' as const),
+        delta: fc.integer({ min: -6, max: 6 }).filter((d) => d !== 0),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.nat(batchLength - 1),
+        fc.array(tamper, { minLength: 1, maxLength: 3 }),
+        (which, tampers) => {
+          const found = batch[which]!;
+          const bundle = copy(found) as TxWithProof;
+          for (const t of tampers) {
+            switch (t.kind) {
+              case 'path': {
+                const step = t.step % bundle.proof.path.length;
+                bundle.proof.path[step] = flipBit(bundle.proof.path[step]!, t.byte, t.bit);
+                break;
+              }
+              case 'hash':
+                bundle.hash = flipBit(bundle.hash, t.byte, t.bit);
+                break;
+              case 'txSignature':
+                bundle.tx.signature = flipBit(bundle.tx.signature, t.byte, t.bit);
+                break;
+              case 'blockSignature':
+                bundle.block.signature = flipBit(bundle.block.signature, t.byte, t.bit);
+                break;
+              case 'header': {
+                const header = bundle.block.header as unknown as Record<string, unknown>;
+                header[t.field] = otherValue(header[t.field]);
+                if (t.rehash) bundle.block.hash = headerHash(bundle.block.header);
+                break;
+              }
+              case 'tx': {
+                const tx = bundle.tx as unknown as Record<string, unknown>;
+                tx[t.field] = otherValue(tx[t.field]);
+                break;
+              }
+              case 'payload':
+                bundle.tx.payload[t.field] = otherValue(bundle.tx.payload[t.field]);
+                break;
+              case 'leafIndex':
+                bundle.proof.leafIndex = (bundle.proof.leafIndex + t.delta + 70) % batchLength;
+                break;
+            }
+          }
+          // Two tamperings can cancel out (the same bit flipped twice): then it is the original.
+          const unchanged = JSON.stringify(bundle) === JSON.stringify(found);
+          const verdict = verifyTxInclusion(bundle, producer.address);
+          if (unchanged) return verdict.ok;
+          return (
+            !verdict.ok &&
+            verdict.problems.length > 0 &&
+            verdict.problems.every((p) => typeof p === 'string' && p.length > 10)
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// ---- headers ---------------------------------------------------------------------------------
+
+describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
+  it('the whole chain from genesis verifies, with and without the producer named', () => {
+    assert.ok(chain.length >= 6, `${chain.length} blocks`);
+    assert.equal(chain[0]!.header.height, 0);
+    const done: number[] = [];
+    assert.deepEqual(verifyHeaderChain(chain, { onProgress: (n) => done.push(n) }), {
+      ok: true,
+      problems: [],
+    });
+    assert.deepEqual(
+      done,
+      chain.map((_, i) => i + 1),
+    );
+    assert.equal(verifyHeaderChain(chain, { expectedProducer: producer.address }).ok, true);
+    for (const block of chain) assert.equal(verifyHeader(block, producer.address).ok, true);
+  });
+
+  it('a run anchored to a trusted previous header verifies; a wrong anchor fails', () => {
+    const run = chain.slice(3);
+    assert.equal(verifyHeaderChain(run, { previous: chain[2]! }).ok, true);
+    assertFails(verifyHeaderChain(run, { previous: chain[1]! }), /follows height 1/);
+    assertFails(verifyHeaderChain(run, { previous: chain[1]! }), /prevHash does not link/);
+  });
+
+  it('a gap fails', () => {
+    const gapped = [...chain.slice(0, 2), ...chain.slice(3)];
+    assertFails(verifyHeaderChain(gapped), /block 3: follows height 1/);
+    assertFails(verifyHeaderChain([chain[2]!, chain[1]!]), /follows height 2/);
+    assertFails(verifyHeaderChain([chain[1]!, chain[1]!]), /follows height 1/);
+  });
+
+  it('a broken prevHash link fails even when the producer signed it', () => {
+    // Only the producer's own key can make this: the signature is valid, the link is not.
+    const broken = chain.map((b) => copy(b) as SignedHeader);
+    const k = 3;
+    broken[k] = resign(
+      broken[k]!,
+      { ...broken[k]!.header, prevHash: flipBit(broken[k]!.header.prevHash, 5) },
+      producer,
+    );
+    assert.equal(verifyHeader(broken[k], producer.address).ok, true);
+    assertFails(verifyHeaderChain(broken), new RegExp(`block ${k}: prevHash does not link`));
+    // The next header still names the original hash, so it does not link either.
+    assertFails(verifyHeaderChain(broken), new RegExp(`block ${k + 1}: prevHash does not link`));
+  });
+
+  it('a block from a wrong producer fails', () => {
+    const mallory = generateKey();
+    const last = chain.at(-1)!;
+    const forged = resign(
+      last,
+      {
+        ...last.header,
+        height: last.header.height + 1,
+        prevHash: last.hash,
+        producer: mallory.address,
+      },
+      mallory,
+    );
+    assert.equal(verifyHeader(forged).ok, true, 'self-consistent on its own');
+    assertFails(verifyHeaderChain([...chain, forged]), /produced by cof1\w+, block \d+ by/);
+    assertFails(
+      verifyHeaderChain([...chain, forged], { expectedProducer: producer.address }),
+      /expected cof1/,
+    );
+    // A whole chain by mallory fails once the producer is named.
+    const forgedChain: SignedHeader[] = [];
+    for (const block of chain) {
+      const previous = forgedChain.at(-1);
+      const header = { ...block.header, producer: mallory.address };
+      if (previous) header.prevHash = previous.hash;
+      forgedChain.push(resign(block, header, mallory));
+    }
+    assert.equal(verifyHeaderChain(forgedChain).ok, true);
+    assertFails(verifyHeaderChain(forgedChain, { expectedProducer: producer.address }), /expected/);
+  });
+
+  it('a tampered header fails, whether or not its hash is recomputed', () => {
+    for (const field of headerFields) {
+      for (const k of [0, 2, chain.length - 1]) {
+        const tampered = chain.map((b) => copy(b) as SignedHeader);
+        const header = tampered[k]!.header as unknown as Record<string, unknown>;
+        header[field] = otherValue(header[field]);
+        assertFails(verifyHeaderChain(tampered), /hash does not match/, `${field} of ${k}`);
+        tampered[k]!.hash = headerHash(tampered[k]!.header);
+        assertFails(
+          verifyHeaderChain(tampered),
+          /signature does not verify|not a valid address/,
+          `${field} of ${k}, rehashed`,
+        );
+      }
+    }
+  });
+
+  it('time going backwards and a non-zero genesis prevHash fail even when signed', () => {
+    const backwards = chain.map((b) => copy(b) as SignedHeader);
+    backwards[4] = resign(backwards[4]!, { ...backwards[4]!.header, time: 0 }, producer);
+    backwards[5] = resign(
+      backwards[5]!,
+      { ...backwards[5]!.header, prevHash: backwards[4].hash },
+      producer,
+    );
+    assertFails(verifyHeaderChain(backwards.slice(0, 6)), /block 4: time went backwards/);
+    const genesis = resign(chain[0]!, { ...chain[0]!.header, prevHash: 'ab'.repeat(32) }, producer);
+    assertFails(verifyHeaderChain([genesis]), /block 0: prevHash must be zero/);
+  });
+
+  it('malformed headers are problems, never throws', () => {
+    const bad: unknown[] = [
+      null,
+      5,
+      {},
+      { ...chain[1], header: { ...chain[1]!.header, height: -1 } },
+    ];
+    for (const block of bad) {
+      const verdict = verifyHeaderChain([chain[0]!, block as SignedHeader]);
+      assert.equal(verdict.ok, false, JSON.stringify(block));
+    }
+    assert.equal(verifyHeaderChain('nope' as unknown as SignedHeader[]).ok, false);
+    assert.equal(verifyHeader({ ...chain[1]!, signature: 'zz' }).ok, false);
+  });
+
+  it('property: any random tampering of a run of real headers fails', () => {
+    // The run is anchored to genesis, so dropping its first header is a gap too; dropping its
+    // last leaves a shorter valid run, which no check of a run can tell, so it is not drawn.
+    const anchor = chain[0]!;
+    const original = chain.slice(1);
+    type Edit =
+      | { kind: 'field'; block: number; field: keyof BlockHeader; rehash: boolean }
+      | { kind: 'hash' | 'signature'; block: number; byte: number }
+      | { kind: 'drop' | 'duplicate' | 'swap'; block: number };
+    const block = fc.nat(original.length - 1);
+    const edit: fc.Arbitrary<Edit> = fc.oneof(
+      fc.record({
+        kind: fc.constant('field' as const),
+        block,
+        field: fc.constantFrom(...headerFields),
+        rehash: fc.boolean(),
+      }),
+      fc.record({
+        kind: fc.constantFrom('hash' as const, 'signature' as const),
+        block,
+        byte: fc.nat(63),
+      }),
+      fc.record({
+        kind: fc.constantFrom('drop' as const, 'duplicate' as const, 'swap' as const),
+        block,
+      }),
+    );
+    assert.equal(verifyHeaderChain(original, { previous: anchor }).ok, true);
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        const run = original.map((b) => copy(b) as SignedHeader);
+        for (const e of edits) {
+          const k = e.block % run.length;
+          switch (e.kind) {
+            case 'field': {
+              const header = run[k]!.header as unknown as Record<string, unknown>;
+              header[e.field] = otherValue(header[e.field]);
+              if (e.rehash) run[k]!.hash = headerHash(run[k]!.header);
+              break;
+            }
+            case 'hash':
+              run[k]!.hash = flipBit(run[k]!.hash, e.byte % 32);
+              break;
+            case 'signature':
+              run[k]!.signature = flipBit(run[k]!.signature, e.byte);
+              break;
+            case 'drop':
+              run.splice(Math.min(k, run.length - 2), 1);
+              break;
+            case 'duplicate':
+              run.splice(k, 0, copy(run[k]!));
+              break;
+            case 'swap': {
+              const j = k === run.length - 1 ? k - 1 : k + 1;
+              [run[k], run[j]] = [run[j]!, run[k]!];
+              break;
+            }
+          }
+        }
+        // Edits can add up to no forgery (a swap swapped back, a swap then a drop that cuts off
+        // the last header): a prefix of the real run is a valid run.
+        if (JSON.stringify(run) === JSON.stringify(original.slice(0, run.length))) {
+          return verifyHeaderChain(run, { previous: anchor }).ok;
+        }
+        const verdict = verifyHeaderChain(run, { previous: anchor });
+        return !verdict.ok && verdict.problems.every((p) => p.length > 10);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
