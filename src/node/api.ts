@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { batchLengthMax, type BlockHeader, type Receipt, type SignedTx } from '../chain/index.js';
-import { fromHex, inclusionProof, isAddress, toHex } from '../crypto/index.js';
+import { fromHex, inclusionProof, isAddress, sha256, toHex } from '../crypto/index.js';
 import {
   formatUnits,
   ledgerKeys,
@@ -222,7 +222,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
         return send(reply, 'tx_not_found', 'hash');
       }
       const block = store.getBlock(stored.height)!;
-      const leaves = store.getTxHashes(stored.height).map((h) => fromHex(h));
+      const blockTxs = store.getTxs(stored.height);
+      const leaves = blockTxs.map((t) => fromHex(t.hash));
+      // Stored receipts are their canonical text: its SHA-256 is the receipt tree's leaf.
+      const receiptLeaves = blockTxs.map((t) => sha256(t.receipt));
       return reply.send({
         hash,
         height: stored.height,
@@ -238,6 +241,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
           leafIndex: stored.index,
           treeSize: leaves.length,
           path: inclusionProof(leaves, stored.index).map(toHex),
+        },
+        receiptProof: {
+          leafIndex: stored.index,
+          treeSize: receiptLeaves.length,
+          path: inclusionProof(receiptLeaves, stored.index).map(toHex),
         },
       });
     },

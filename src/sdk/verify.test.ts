@@ -272,6 +272,29 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
     assertFails(verifyTxInclusion(elsewhere), /said to be at index/);
   });
 
+  it("the receipt is covered: its proof leads to the header's receiptRoot", () => {
+    const bundle = copy(batch[3]!) as unknown as Record<string, unknown>;
+    assert.deepEqual(verifyTxInclusion(bundle as unknown as TxWithProof).problems, []);
+    const forged = copy(bundle);
+    (forged.receipt as { status: string }).status = 'insufficient_funds';
+    assert.match(
+      verifyTxInclusion(forged as unknown as TxWithProof).problems.join(' '),
+      /receiptRoot/,
+    );
+    const swapped = copy(bundle);
+    swapped.receipt = copy(batch[4]!.receipt);
+    assert.match(
+      verifyTxInclusion(swapped as unknown as TxWithProof).problems.join(' '),
+      /not the receipt of this tx/,
+    );
+    const unproven = copy(bundle);
+    delete unproven.receiptProof;
+    assert.match(
+      verifyTxInclusion(unproven as unknown as TxWithProof).problems.join(' '),
+      /no Merkle proof/,
+    );
+  });
+
   it('malformed input is a problem, never a throw', () => {
     const found = batch[0]!;
     const cases: unknown[] = [

@@ -194,6 +194,46 @@ function txProblems(data: Record<string, unknown>): string[] {
   return problems;
 }
 
+/**
+ * When the bundle carries the receipt, its proof must lead to the header's `receiptRoot`, so the
+ * tx's outcome (ok, or the rejection code) is checked offline too.
+ */
+function receiptProblems(data: Record<string, unknown>, header: BlockHeader): string[] {
+  const { receipt, receiptProof, hash } = data;
+  if (receipt === undefined) return [];
+  if (!isRecord(receipt) || receipt.tx !== hash)
+    return ['the receipt is not the receipt of this tx'];
+  if (
+    !isRecord(receiptProof) ||
+    !isCount(receiptProof.leafIndex) ||
+    !isCount(receiptProof.treeSize)
+  ) {
+    return ['the receipt has no Merkle proof'];
+  }
+  if (!Array.isArray(receiptProof.path)) return ['the receipt proof has no path'];
+  const path: Uint8Array[] = [];
+  for (const [i, step] of (receiptProof.path as unknown[]).entries()) {
+    if (typeof step !== 'string' || !hashPattern.test(step)) {
+      return [`the receipt proof's path[${i}] is not 64 lowercase hex digits`];
+    }
+    path.push(fromHex(step, `receiptProof.path[${i}]`, 32));
+  }
+  let leaf: Uint8Array;
+  try {
+    leaf = sha256(canonicalBytes(receipt));
+  } catch {
+    return ['the receipt is not canonical JSON'];
+  }
+  const root = fromHex(header.receiptRoot, 'header.receiptRoot', 32);
+  if (!verifyInclusion(leaf, receiptProof.leafIndex, receiptProof.treeSize, path, root)) {
+    return ["the receipt proof does not lead to the block's receiptRoot"];
+  }
+  if (data.index !== undefined && data.index !== receiptProof.leafIndex) {
+    return ['the receipt proof is for another position in the block'];
+  }
+  return [];
+}
+
 function proofProblems(data: Record<string, unknown>, header: BlockHeader): string[] {
   const { proof, hash } = data;
   if (!isRecord(proof)) return ['the Merkle proof is missing'];
@@ -227,8 +267,8 @@ function proofProblems(data: Record<string, unknown>, header: BlockHeader): stri
  * Checks that a tx is in a block: the tx hashes to `hash`, its sender signed it, the Merkle
  * path leads from `hash` to the header's `txRoot`, and the header is signed (by
  * `expectedProducer`, if given). When `data` also says where the tx is (`height`, `index`, as
- * `getTx` answers), those must agree with the header and the proof. The receipt is not covered:
- * the API gives no proof of it.
+ * `getTx` answers), those must agree with the header and the proof. When it carries the receipt
+ * (as `getTx` answers), the receipt's proof must lead to the header's `receiptRoot`.
  */
 export function verifyTxInclusion(data: TxWithProof, expectedProducer?: string): Verdict {
   if (!isRecord(data)) return verdict(['the proof bundle is not an object']);
@@ -241,6 +281,7 @@ export function verifyTxInclusion(data: TxWithProof, expectedProducer?: string):
   if (headerShapeProblems(data.block).length === 0) {
     const { header } = data.block;
     problems.push(...proofProblems(record, header));
+    problems.push(...receiptProblems(record, header));
     if (isRecord(data.tx) && data.tx.chainId !== header.chainId) {
       problems.push(
         `the tx is for chain ${String(data.tx.chainId)}, the block is of ${header.chainId}`,
