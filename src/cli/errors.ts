@@ -7,7 +7,8 @@
 export const cliErrors = {
   usage: 'The command line is not valid.',
   invalid_amount: 'The amount is not a positive decimal number the asset can represent.',
-  invalid_key_name: 'A key name is 1 to 32 characters: a-z, 0-9, _ and -, starting with a-z or 0-9.',
+  invalid_key_name:
+    'A key name is 1 to 32 characters: a-z, 0-9, _ and -, starting with a-z or 0-9, not cof1.',
   invalid_secret_key: 'A secret key is 64 hex digits.',
   invalid_hex: 'The value is not lowercase hex of the expected length.',
   unknown_key: 'No key in the keystore has this name.',
@@ -18,12 +19,9 @@ export const cliErrors = {
   empty_passphrase: 'A key cannot be stored under an empty passphrase.',
   keystore_corrupt: 'A keystore file is damaged or was altered.',
   cancelled: 'Cancelled at the prompt.',
-  node_unreachable: 'The node does not answer at this URL.',
-  node_timeout: 'The node did not answer in time.',
   unexpected_answer: 'The node answered something the CLI does not understand.',
   asset_mismatch: 'The symbol given is not the asset of the hold.',
   verification_failed: 'The data does not verify.',
-  tx_failed: 'The transaction failed.',
 } as const;
 
 export type CliErrorCode = keyof typeof cliErrors;

@@ -1,98 +1,175 @@
 #!/usr/bin/env node
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { toHex } from '../crypto/index.js';
-import { ConfigError, CofferNode, initDataDir, parseNodeConfig } from '../node/index.js';
+import { createContext, defaultNodeUrl, toCliError, type Command } from './context.js';
+import { readCliEnv } from './env.js';
+import { CliError, exitCodes, oneLine, usageError } from './errors.js';
+import { inspectCommands } from './inspect.js';
+import { keysCommands } from './keys.js';
+import { paymentCommands } from './payments.js';
+import type { CliIo } from './terminal.js';
+import { verifyCommands } from './verify.js';
+
+const commands: Command[] = [
+  ...keysCommands,
+  ...paymentCommands,
+  ...inspectCommands,
+  ...verifyCommands,
+];
+
+const commonOptions = {
+  node: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function synopsis(command: Command): string {
+  return `coffer ${command.name}${command.synopsis ? ' ' + command.synopsis : ''}`;
+}
+
+function listing(list: Command[]): string {
+  return list.map((c) => `  ${synopsis(c).slice('coffer '.length)}\n      ${c.summary}`).join('\n');
+}
 
 const usage = `Usage: coffer <command> [options]
 
 Commands:
-  init  [--data-dir D] [--chain-id ID]           create a dev chain in D (default ./.coffer)
-  start [--data-dir D] [--host H] [--port P]     run a node (creates the dev chain on first run)
+  init  [--data-dir D] [--chain-id ID]
+      create a dev chain in D (default ./.coffer)
+  start [--data-dir D] [--host H] [--port P]
+      run a node (creates the dev chain on first run); init and start take no --node or --json,
+      and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID
+${listing(commands)}
 
-Options are also read from COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID.`;
+Every command but init and start takes:
+  --node URL   the node's API (default ${defaultNodeUrl})
+  --json       print one line of JSON instead of text
+Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the commit, and
+with --json print {"hash","status","height"} (height null if the tx reached no block).
+A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
 
-function fail(message: string): never {
-  process.stderr.write(`coffer: ${message}\n`);
-  process.exit(1);
+Environment:
+  COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
+  COFFER_PASSPHRASE  the keystore passphrase; unset, it is asked for on a terminal
+
+Exit status: 0 done, 1 failed or refused (the reason is on stderr), 2 bad command line.`;
+
+function commandHelp(command: Command): string {
+  return `Usage: ${synopsis(command)} [--node URL] [--json]\n\n${command.summary}\n`;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(usage + '\n');
+/** Finds the command named by the first one or two words; answers it and the remaining args. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const [first, second] = argv;
+  const two = commands.find((c) => c.name === `${first} ${second}`);
+  if (two) return { command: two, rest: argv.slice(2) };
+  const one = commands.find((c) => c.name === first);
+  if (one) return { command: one, rest: argv.slice(1) };
+  return undefined;
+}
+
+function nodeUrlOf(text: string | undefined): string {
+  if (text === undefined) return defaultNodeUrl;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`--node ${text} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw usageError(`--node ${text} is not an http or https URL`);
+  }
+  return text;
+}
+
+async function run(argv: string[], io: CliIo): Promise<void> {
+  const [first] = argv;
+  if (!first || first === 'help' || first === '--help' || first === '-h') {
+    io.stdout.write(usage + '\n');
     return;
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      'data-dir': { type: 'string' },
-      'chain-id': { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'block-interval-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const config = parseNodeConfig({
-    dataDir: values['data-dir'],
-    chainId: values['chain-id'],
-    host: values.host,
-    port: values.port,
-    blockIntervalMs: values['block-interval-ms'],
-    logLevel: values['log-level'],
-  });
-
-  if (command === 'init') {
-    const result = initDataDir({
-      dataDir: config.dataDir,
-      chainId: config.chainId,
-      now: Date.now(),
+  const found = findCommand(argv);
+  if (!found) {
+    const group = commands.filter((c) => c.name.startsWith(`${first} `));
+    if (group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+      io.stdout.write(`Usage:\n${listing(group)}\n`);
+      return;
+    }
+    const what = group.length > 0 ? `${first} ${argv[1]}` : first;
+    throw usageError(`unknown command ${what}; see coffer --help`);
+  }
+  const { command, rest } = found;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...commonOptions, ...command.options },
+      strict: true,
+      allowPositionals: true,
     });
-    if (!result.created) fail(`${config.dataDir} already holds chain ${result.genesis.chainId}`);
-    process.stdout.write(`created chain ${result.genesis.chainId} in ${config.dataDir}\n`);
-    printDevAccount(result.devAccount, config.dataDir);
+  } catch (error) {
+    throw usageError(`${(error as Error).message}; usage: ${synopsis(command)}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(commandHelp(command));
     return;
   }
-  if (command !== 'start') fail(`unknown command ${command}; see coffer --help`);
-
-  const node = await CofferNode.open(config);
-  if (node.init.created) {
-    process.stdout.write(`created chain ${node.init.genesis.chainId} in ${config.dataDir}\n`);
-    printDevAccount(node.init.devAccount, config.dataDir);
+  const { min, max } = command.positionals;
+  if (positionals.length < min || positionals.length > max) {
+    throw usageError(`wrong number of arguments; usage: ${synopsis(command)}`);
   }
-  const url = await node.listen();
-  process.stdout.write(
-    `coffer node ${node.chain.chainId} at height ${node.chain.height()} listening on ${url}\n`,
-  );
-  const stop = (signal: string) => {
-    process.stdout.write(`${signal}: stopping\n`);
-    node.close().then(
-      () => process.exit(0),
-      (error: unknown) => fail(String(error)),
-    );
+  const nodeUrl = nodeUrlOf(values.node as string | undefined);
+  const ctx = createContext({ io, env: readCliEnv(), nodeUrl, json: values.json === true });
+  try {
+    await command.run(ctx, positionals, values);
+  } catch (error) {
+    throw toCliError(error) ?? error;
+  }
+}
+
+function report(io: CliIo, error: unknown): number {
+  if (error instanceof CliError) {
+    io.stderr.write(`coffer: ${error.code}: ${oneLine(error.message)}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string') {
+    // System errors (EACCES writing the keystore) and the SDK's input errors carry a code.
+    const { code } = error as Error & { code: string };
+    io.stderr.write(`coffer: ${code}: ${oneLine(error.message)}\n`);
+    return exitCodes.failure;
+  }
+  // A bug: still one line, with where it happened.
+  const where = error instanceof Error ? (error.stack?.split('\n')[1]?.trim() ?? '') : '';
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`coffer: internal_error: ${oneLine(message)}${where ? ` (${where})` : ''}\n`);
+  return exitCodes.failure;
+}
+
+/**
+ * Exits once what was written has left. Without an explicit exit the process would linger for a
+ * few hundred ms on the idle connection fetch keeps open, on every command.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write('', done);
+  process.stderr.write('', done);
 }
 
-function printDevAccount(
-  devAccount: { address: string; secretKey: Uint8Array } | undefined,
-  dataDir: string,
-): void {
-  if (!devAccount) return;
-  process.stdout.write(
-    `dev account ${devAccount.address} holds 1,000,000.00 USD and issues USD\n` +
-      `its secret key (development only; also in ${path.join(dataDir, 'dev-account.json')}):\n` +
-      `  ${toHex(devAccount.secretKey)}\n`,
+const argv = process.argv.slice(2);
+if (argv[0] === 'init' || argv[0] === 'start') {
+  // Loaded only here: the node (Fastify, SQLite) is most of the start-up time of other commands.
+  const command = argv[0];
+  void import('./node-commands.js').then(({ runNodeCommand }) =>
+    runNodeCommand(command, argv.slice(1)),
+  );
+} else {
+  const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  run(argv, io).then(
+    () => exitWhenFlushed(0),
+    (error: unknown) => exitWhenFlushed(report(io, error)),
   );
 }
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || (error instanceof Error && 'code' in error))
-    fail(error.message);
-  if (error instanceof TypeError && 'code' in error) fail(error.message);
-  fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
-});

@@ -1,0 +1,119 @@
+import { CofferError, createClient, type CofferClient, type SigningKey } from '../sdk/index.js';
+import type { CliEnv } from './env.js';
+import { CliError, usageError } from './errors.js';
+import { createKeystore, isKeyName, type Keystore } from './keystore.js';
+import { obtainPassphrase, type CliIo } from './terminal.js';
+
+export const defaultNodeUrl = 'http://127.0.0.1:7420';
+
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+/** What every command runs with: built once in `main` from the command line and environment. */
+export interface CommandContext {
+  io: CliIo;
+  env: CliEnv;
+  nodeUrl: string;
+  json: boolean;
+  keystore: Keystore;
+  client: CofferClient;
+  /** Writes to stdout. */
+  print(text: string): void;
+  /** Writes a warning line to stderr. */
+  warn(text: string): void;
+  /** A key name becomes its address; anything else is taken as an address (the node checks it). */
+  resolveAddress(nameOrAddress: string): string;
+  /** Asks for the passphrase (see `obtainPassphrase`) and decrypts the key. */
+  unlock(name: string): Promise<SigningKey>;
+}
+
+export interface Command {
+  /** One or two words: `balance`, `keys new`. */
+  name: string;
+  /** The rest of the synopsis, for help: `NAME [--secret HEX]`. */
+  synopsis: string;
+  summary: string;
+  options?: Record<string, { type: 'string' | 'boolean' }>;
+  /** How many positional arguments it takes. */
+  positionals: { min: number; max: number };
+  run(ctx: CommandContext, positionals: string[], values: OptionValues): Promise<void>;
+}
+
+export function createContext(deps: {
+  io: CliIo;
+  env: CliEnv;
+  nodeUrl: string;
+  json: boolean;
+}): CommandContext {
+  const { io, env } = deps;
+  const keystore = createKeystore({ home: env.home });
+  return {
+    ...deps,
+    keystore,
+    client: createClient(deps.nodeUrl),
+    print: (text) => io.stdout.write(text),
+    warn: (text) => io.stderr.write(`coffer: warning: ${text}\n`),
+    resolveAddress(nameOrAddress) {
+      // No key name starts with `cof1`, so the two never collide.
+      return isKeyName(nameOrAddress) ? keystore.get(nameOrAddress).address : nameOrAddress;
+    },
+    async unlock(name) {
+      keystore.get(name);
+      const passphrase = await obtainPassphrase(io, env.passphrase, {
+        keyName: name,
+        confirm: false,
+      });
+      return keystore.unlock(name, passphrase);
+    },
+  };
+}
+
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function requiredOption(values: OptionValues, name: string): string {
+  const value = stringOption(values, name);
+  if (value === undefined || value === '') throw usageError(`--${name} is required`);
+  return value;
+}
+
+/** A whole number option or argument, e.g. a height. */
+export function parseWholeNumber(text: string, what: string): number {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw usageError(`${what} must be a whole number, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/** Lowercase hex of exactly `bytes` bytes (or 1 to `bytes` when `variable`). */
+export function parseHex(text: string, what: string, bytes: number, variable = false): string {
+  const ok = variable
+    ? text.length >= 2 && text.length <= bytes * 2 && /^([0-9a-f]{2})+$/.test(text)
+    : text.length === bytes * 2 && /^[0-9a-f]*$/.test(text);
+  if (!ok) {
+    throw new CliError(
+      'invalid_hex',
+      variable
+        ? `${what} must be 1 to ${bytes} bytes of lowercase hex`
+        : `${what} must be ${bytes * 2} lowercase hex digits`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Turns whatever a command threw into the one-line error main prints: the node's answers and the
+ * SDK's own errors (`network_error`, `invalid_response`) keep their code.
+ */
+export function toCliError(error: unknown): CliError | undefined {
+  if (error instanceof CliError) return error;
+  if (error instanceof CofferError) {
+    const hint =
+      error.code === 'network_error' && error.status === 0
+        ? '; start a node with coffer start, or pass --node URL'
+        : '';
+    return new CliError(error.code, error.message + hint);
+  }
+  return undefined;
+}
