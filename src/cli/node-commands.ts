@@ -51,15 +51,15 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
       chainId: config.chainId,
       now: Date.now(),
     });
-    if (!result.created) fail(`${config.dataDir} already holds chain ${result.genesis.chainId}`);
-    process.stdout.write(`created chain ${result.genesis.chainId} in ${config.dataDir}\n`);
+    if (!result.created) fail(`${config.dataDir} already holds chain ${result.chainId}`);
+    process.stdout.write(`created chain ${result.chainId} in ${config.dataDir}\n`);
     printDevAccount(result.devAccount, config.dataDir);
     return;
   }
 
   const node = await CofferNode.open(config);
   if (node.init.created) {
-    process.stdout.write(`created chain ${node.init.genesis.chainId} in ${config.dataDir}\n`);
+    process.stdout.write(`created chain ${node.init.chainId} in ${config.dataDir}\n`);
     printDevAccount(node.init.devAccount, config.dataDir);
   }
   const url = await node.listen();

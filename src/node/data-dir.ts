@@ -53,7 +53,12 @@ function newKey(): StoredKey {
 
 export interface InitResult {
   created: boolean;
-  genesis: Genesis;
+  chainId: string;
+  /**
+   * The genesis document, only when this call created the chain: on resume it is not read back,
+   * because a genesis with a million balances is a large file that the running node never needs.
+   */
+  genesis?: Genesis;
   producer: StoredKey;
   devAccount?: StoredKey;
 }
@@ -88,13 +93,12 @@ export function initDataDir(options: {
   const file = (name: string) => path.join(dir, name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (fs.existsSync(file(dataFiles.genesis))) {
-    const genesis = JSON.parse(fs.readFileSync(file(dataFiles.genesis), 'utf8')) as Genesis;
     const producer = readKeyFile(file(dataFiles.producerKey));
     const devAccount = fs.existsSync(file(dataFiles.devAccount))
       ? readKeyFile(file(dataFiles.devAccount))
       : undefined;
-    ensureGenesisBlock(dir, genesis, producer);
-    return { created: false, genesis, producer, ...(devAccount ? { devAccount } : {}) };
+    const chainId = committedChainId(dir);
+    return { created: false, chainId, producer, ...(devAccount ? { devAccount } : {}) };
   }
   // No genesis.json: any other file here is left over from an init that was killed midway, before
   // any node ever served this chain, so it is safe (and necessary) to start again from scratch.
@@ -121,7 +125,26 @@ export function initDataDir(options: {
   ensureGenesisBlock(dir, genesis, producer);
   // The genesis file is written last: its presence marks a complete data directory.
   fs.writeFileSync(file(dataFiles.genesis), JSON.stringify(genesis, null, 2) + '\n');
-  return { created: true, genesis, producer, ...(devAccount ? { devAccount } : {}) };
+  return {
+    created: true,
+    chainId: genesis.chainId,
+    genesis,
+    producer,
+    ...(devAccount ? { devAccount } : {}),
+  };
+}
+
+function committedChainId(dir: string): string {
+  const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
+  try {
+    const chainId = store.getMeta('chainId');
+    if (chainId === undefined || store.lastHeight() < 0) {
+      throw new DataDirError(`${dir}: genesis.json is there but the database holds no chain`);
+    }
+    return chainId;
+  } finally {
+    store.close();
+  }
 }
 
 function ensureGenesisBlock(dir: string, genesis: Genesis, producer: StoredKey): void {
