@@ -26,7 +26,10 @@ export async function runHandRolledLedger(
     const opening = (options.openingBalance ?? 1_000_000n).toString();
     for (let i = 0; i < accounts.length; i += 1_000) {
       const slice = accounts.slice(i, i + 1_000);
-      await pool.query('INSERT INTO accounts (id, balance) SELECT unnest($1::text[]), $2::bigint', [slice, opening]);
+      await pool.query('INSERT INTO accounts (id, balance) SELECT unnest($1::text[]), $2::bigint', [
+        slice,
+        opening,
+      ]);
     }
     let next = 0;
     let committed = 0;
@@ -49,9 +52,19 @@ export async function runHandRolledLedger(
             continue;
           }
           const amount = t.amount.toString();
-          await client.query('UPDATE accounts SET balance = balance - $2 WHERE id = $1', [t.from, amount]);
-          await client.query('UPDATE accounts SET balance = balance + $2 WHERE id = $1', [t.to, amount]);
-          await client.query('INSERT INTO transfers (debit, credit, amount) VALUES ($1, $2, $3)', [t.from, t.to, amount]);
+          await client.query('UPDATE accounts SET balance = balance - $2 WHERE id = $1', [
+            t.from,
+            amount,
+          ]);
+          await client.query('UPDATE accounts SET balance = balance + $2 WHERE id = $1', [
+            t.to,
+            amount,
+          ]);
+          await client.query('INSERT INTO transfers (debit, credit, amount) VALUES ($1, $2, $3)', [
+            t.from,
+            t.to,
+            amount,
+          ]);
           await client.query('COMMIT');
           committed++;
         }
@@ -61,7 +74,9 @@ export async function runHandRolledLedger(
     }
     await Promise.all(Array.from({ length: connections }, () => worker()));
     const seconds = (performance.now() - start) / 1000;
-    const sum = await pool.query<{ total: string }>('SELECT sum(balance)::text AS total FROM accounts');
+    const sum = await pool.query<{ total: string }>(
+      'SELECT sum(balance)::text AS total FROM accounts',
+    );
     const expected = BigInt(opening) * BigInt(accounts.length);
     if (BigInt(sum.rows[0]!.total) !== expected) throw new Error('hand-rolled ledger lost money');
     return { perSecond: committed / seconds, committed, refused };

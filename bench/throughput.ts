@@ -16,7 +16,15 @@ import path from 'node:path';
 import { signingMessage } from '../src/crypto/domains.js';
 import { deriveAddress, fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
 import { initDataDir } from '../src/node/data-dir.js';
-import { createClient, generateKey, hashTx, signTx, txs, type SignedTx, type SigningKey } from '../src/sdk/index.js';
+import {
+  createClient,
+  generateKey,
+  hashTx,
+  signTx,
+  txs,
+  type SignedTx,
+  type SigningKey,
+} from '../src/sdk/index.js';
 import { postgresAvailable, startPostgres } from '../test/support/postgres.js';
 import { runHandRolledLedger } from './postgres-ledger.js';
 
@@ -35,7 +43,9 @@ function progress(label: string, done: number, total: number): void {
   if (!process.stdout.isTTY) return;
   const width = 30;
   const filled = Math.min(width, Math.round((done / total) * width));
-  process.stdout.write(`\r${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  process.stdout.write(
+    `\r${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`,
+  );
   if (done >= total) process.stdout.write('\n');
 }
 
@@ -49,17 +59,24 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function transfer(from: SigningKey, nonce: number, to: string): SignedTx {
-  return signTx({ chainId, sender: from.address, nonce, ...txs.transfer({ to, asset: 'USD', amount: '1' }) }, from);
+  return signTx(
+    { chainId, sender: from.address, nonce, ...txs.transfer({ to, asset: 'USD', amount: '1' }) },
+    from,
+  );
 }
 
 async function startNode(dataDir: string) {
   const main = path.join(root, 'dist/src/cli/main.js');
   if (!fs.existsSync(main)) throw new Error('run `npm run build` first (npm run bench does)');
   const profile = env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, main, 'start', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, main, 'start', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...env, COFFER_BLOCK_TXS_MAX: '10000', COFFER_MEMPOOL_TXS_MAX: '1000000' },
+    },
+  );
   process.on('exit', () => child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -79,14 +96,19 @@ async function main(): Promise<void> {
     rows.push([key, value]);
     if (!process.stdout.isTTY) console.log(`${key}: ${value}`);
   };
-  report('machine', `${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`);
+  report(
+    'machine',
+    `${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? '?'}, Node ${process.version}`,
+  );
 
   // 1. Genesis: the senders plus stateAccounts derived addresses, all funded.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
   process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   const senders = Array.from({ length: senderCount }, () => generateKey());
   const issuer = generateKey();
-  const holders = Array.from({ length: stateAccounts }, (_, i) => deriveAddress('bench', String(i)));
+  const holders = Array.from({ length: stateAccounts }, (_, i) =>
+    deriveAddress('bench', String(i)),
+  );
   const genesisStart = performance.now();
   initDataDir({
     dataDir,
@@ -97,10 +119,17 @@ async function main(): Promise<void> {
       time: Date.now(),
       producer: issuer.address, // replaced by the generated producer key
       assets: [{ symbol: 'USD', decimals: 2, issuer: issuer.address }],
-      balances: [...senders.map((s) => s.address), ...holders].map((address) => ({ address, asset: 'USD', amount: '1000000' })),
+      balances: [...senders.map((s) => s.address), ...holders].map((address) => ({
+        address,
+        asset: 'USD',
+        amount: '1000000',
+      })),
     },
   });
-  report('state', `${senderCount + stateAccounts} funded accounts in genesis (${((performance.now() - genesisStart) / 1000).toFixed(1)} s to write)`);
+  report(
+    'state',
+    `${senderCount + stateAccounts} funded accounts in genesis (${((performance.now() - genesisStart) / 1000).toFixed(1)} s to write)`,
+  );
   const { child, url } = await startNode(dataDir);
   const client = createClient(url, { timeoutMs: 600_000 });
 
@@ -110,7 +139,9 @@ async function main(): Promise<void> {
   const nextNonce = new Array<number>(senderCount).fill(0);
   for (let n = 0; n < perSender && signed.length < txCount; n++) {
     for (let a = 0; a < senderCount && signed.length < txCount; a++) {
-      signed.push(transfer(senders[a]!, nextNonce[a]!++, holders[(n * senderCount + a) % holders.length]!));
+      signed.push(
+        transfer(senders[a]!, nextNonce[a]!++, holders[(n * senderCount + a) % holders.length]!),
+      );
     }
     progress('signing', signed.length, txCount);
   }
@@ -124,7 +155,8 @@ async function main(): Promise<void> {
   }));
   await pool.verifyBatch(checks.slice(0, 4_000));
   const verifyStart = performance.now();
-  for (let i = 0; i < checks.length; i += 10_000) await pool.verifyBatch(checks.slice(i, i + 10_000));
+  for (let i = 0; i < checks.length; i += 10_000)
+    await pool.verifyBatch(checks.slice(i, i + 10_000));
   const ceiling = checks.length / ((performance.now() - verifyStart) / 1000);
   await pool.close();
   report('ed25519 verify ceiling, all cores', `${Math.round(ceiling)} verifies/s`);
@@ -141,14 +173,20 @@ async function main(): Promise<void> {
     Array.from({ length: inflight }, async () => {
       while (next < batches.length) {
         const answer = await client.submitBatch(batches[next++]!, { wait: 'commit' });
-        for (const result of answer.results) result.status === 'ok' ? committed++ : failed++;
+        for (const result of answer.results) {
+          if (result.status === 'ok') committed++;
+          else failed++;
+        }
         progress('load', committed + failed, signed.length);
       }
     }),
   );
   const throughput = committed / ((performance.now() - loadStart) / 1000);
   const blocks = (await client.health()).height - startHeight;
-  report('committed transfers/s', `${Math.round(throughput)} tx/s (${committed} ok, ${failed} failed, ${blocks} blocks; batches of ${batchSize}, ${inflight} in flight)`);
+  report(
+    'committed transfers/s',
+    `${Math.round(throughput)} tx/s (${committed} ok, ${failed} failed, ${blocks} blocks; batches of ${batchSize}, ${inflight} in flight)`,
+  );
   report('ratio to verify ceiling', `${(throughput / ceiling).toFixed(2)} (target >= 0.75)`);
 
   // 4. Latency at half load: every 20 ms a batch sized for half the measured rate.
@@ -161,7 +199,9 @@ async function main(): Promise<void> {
     const batch: SignedTx[] = [];
     for (let i = 0; i < perTick; i++) {
       const a = (t * perTick + i) % senderCount;
-      batch.push(transfer(senders[a]!, nextNonce[a]!++, holders[(t * perTick + i) % holders.length]!));
+      batch.push(
+        transfer(senders[a]!, nextNonce[a]!++, holders[(t * perTick + i) % holders.length]!),
+      );
     }
     latencyBatches.push(batch);
   }
@@ -188,7 +228,10 @@ async function main(): Promise<void> {
     'submit-to-commit latency at half load',
     `p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (${Math.round(rate)} tx/s offered, ${latencies.length} committed; target p99 <= 250 ms)`,
   );
-  report('node peak RSS', `${rssPeakMb(child.pid!).toFixed(0)} MB with ${senderCount + stateAccounts} accounts (target <= 400 MB with 1M)`);
+  report(
+    'node peak RSS',
+    `${rssPeakMb(child.pid!).toFixed(0)} MB with ${senderCount + stateAccounts} accounts (target <= 400 MB with 1M)`,
+  );
 
   if (env.BENCH_PROFILE) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -203,15 +246,30 @@ async function main(): Promise<void> {
     const server = await startPostgres();
     try {
       const ids = senders.map((s) => s.address);
-      const plain = signed.slice(0, pgTxs).map((tx) => ({ from: tx.sender, to: ids[(ids.indexOf(tx.sender) + 1) % ids.length]!, amount: 1n }));
+      const plain = signed
+        .slice(0, pgTxs)
+        .map((tx) => ({
+          from: tx.sender,
+          to: ids[(ids.indexOf(tx.sender) + 1) % ids.length]!,
+          amount: 1n,
+        }));
       const pgResult = await runHandRolledLedger(server.url, ids, plain);
-      report('hand-rolled PostgreSQL ledger', `${Math.round(pgResult.perSecond)} transfers/s (${pgResult.committed} transfers, 16 connections)`);
-      report('ratio Coffer / PostgreSQL', `${(throughput / pgResult.perSecond).toFixed(1)}x (target >= 10x)`);
+      report(
+        'hand-rolled PostgreSQL ledger',
+        `${Math.round(pgResult.perSecond)} transfers/s (${pgResult.committed} transfers, 16 connections)`,
+      );
+      report(
+        'ratio Coffer / PostgreSQL',
+        `${(throughput / pgResult.perSecond).toFixed(1)}x (target >= 10x)`,
+      );
     } finally {
       server.stop();
     }
   } else {
-    report('hand-rolled PostgreSQL ledger', 'skipped: no PostgreSQL server installed (apt-get install postgresql)');
+    report(
+      'hand-rolled PostgreSQL ledger',
+      'skipped: no PostgreSQL server installed (apt-get install postgresql)',
+    );
   }
 
   if (process.stdout.isTTY) {

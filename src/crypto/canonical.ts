@@ -42,6 +42,7 @@ function isPlainObject(value: object): boolean {
 }
 
 // Characters JSON.stringify escapes (controls, quote, backslash) or may (lone surrogates).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const needsEscape = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 /** RFC 8785 string form; the common case (nothing to escape) skips JSON.stringify. */

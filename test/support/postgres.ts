@@ -50,7 +50,10 @@ function freePort(): Promise<number> {
 }
 
 function asPostgres(command: string, args: string[]): void {
-  const runAs = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  const runAs =
+    process.getuid?.() === 0
+      ? ['runuser', ['-u', 'postgres', '--', command, ...args]]
+      : [command, args];
   const result = spawnSync(runAs[0] as string, runAs[1] as string[], { encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(`${path.basename(command)} failed: ${result.stderr || result.stdout}`);
@@ -64,7 +67,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres', dir]);
-  asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'coffer', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  asPostgres(path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'coffer',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   const port = await freePort();
   asPostgres(path.join(bin, 'pg_ctl'), [
     '-D',
