@@ -222,7 +222,9 @@ async function runSender(
         ).results;
       }
     } catch (error) {
-      if (cycle.killed && !(error instanceof CofferError)) return;
+      // The SDK reports a connection cut by the kill as a CofferError with code network_error.
+      const cutOff = !(error instanceof CofferError) || error.code === 'network_error';
+      if (cycle.killed && cutOff) return;
       throw new Error(
         `${sender.name}, cycle ${cycle.index}, nonces ${sender.nextNonce}..${sender.nextNonce + length - 1}: ` +
           `the request ended with ${describeError(error)}${cycle.killed ? '' : ' before the node was killed'}`,
