@@ -246,13 +246,11 @@ async function main(): Promise<void> {
     const server = await startPostgres();
     try {
       const ids = senders.map((s) => s.address);
-      const plain = signed
-        .slice(0, pgTxs)
-        .map((tx) => ({
-          from: tx.sender,
-          to: ids[(ids.indexOf(tx.sender) + 1) % ids.length]!,
-          amount: 1n,
-        }));
+      const plain = signed.slice(0, pgTxs).map((tx) => ({
+        from: tx.sender,
+        to: ids[(ids.indexOf(tx.sender) + 1) % ids.length]!,
+        amount: 1n,
+      }));
       const pgResult = await runHandRolledLedger(server.url, ids, plain);
       report(
         'hand-rolled PostgreSQL ledger',

@@ -2,12 +2,14 @@ import { signingMessage } from '../crypto/domains.js';
 import {
   canonicalBytes,
   canonicalize,
-  fromHex,
+  nonceProofMatchesSignature,
   publicKeyFromAddress,
   sha256,
-  sign,
   toHex,
-  verify,
+  verifyAtHeight,
+  verifyNonceProof,
+  type AccountableSignature,
+  type NonceProof,
 } from '../crypto/index.js';
 import type { ChainEvent } from './module.js';
 
@@ -23,7 +25,10 @@ export interface BlockHeader {
   /** Merkle root over the SHA-256 of each canonical receipt, in block order. */
   receiptRoot: string;
   stateRoot: string;
-  /** Address of the producer whose key signed the header. */
+  /**
+   * The producer's id: the address of its accountable public key P (bech32m of P's 32 bytes), so
+   * the signature checks against the header alone.
+   */
   producer: string;
 }
 
@@ -34,10 +39,35 @@ export interface Receipt {
   events: ChainEvent[];
 }
 
+/**
+ * The accountable signature of a header (docs/architecture.md, "Blocks"): `{height, R, s}` signs
+ * `blockSigningMessage(hash)` at the header's height, and `nonceProof` shows that R is the nonce
+ * the producer committed for that height.
+ */
+export interface BlockSignature extends AccountableSignature {
+  nonceProof: NonceProof;
+}
+
 export interface SignedBlock {
   header: BlockHeader;
   hash: string;
-  signature: string;
+  signature: BlockSignature;
+}
+
+/** Signs headers for one producer. Implementations enforce signer safety (one header per height). */
+export interface BlockSigner {
+  /** The producer id written into headers: the address of the accountable public key. */
+  readonly producer: string;
+  sign(header: BlockHeader, hash: string): BlockSignature;
+  /** Whether it holds a committed nonce for `height`; a producer waits rather than fails. */
+  canSign?(height: number): boolean;
+}
+
+/** A producer's committed nonce range, as the registry stores it. */
+export interface CommittedNonceRange {
+  fromHeight: number;
+  count: number;
+  root: string;
 }
 
 export const zeroHash = '0'.repeat(64);
@@ -50,20 +80,57 @@ export function blockSigningMessage(hash: string): Uint8Array {
   return signingMessage('block', hash);
 }
 
-/** Ed25519 over the header hash, for now; the accountable signature replaces it (issue 4). */
-export function signBlockHeader(header: BlockHeader, secretKey: Uint8Array): SignedBlock {
+/** Signs a header with `signer` and returns the signed block. */
+export function signBlockHeader(header: BlockHeader, signer: BlockSigner): SignedBlock {
   const hash = blockHash(header);
-  return { header, hash, signature: toHex(sign(blockSigningMessage(hash), secretKey)) };
+  return { header, hash, signature: signer.sign(header, hash) };
 }
 
+/** The accountable part of a block signature: what evidence carries. */
+export function accountablePart(signature: AccountableSignature): AccountableSignature {
+  return { height: signature.height, R: signature.R, s: signature.s };
+}
+
+/** The signature as stored in the `signature` column: canonical JSON. */
+export function encodeBlockSignature(signature: BlockSignature): string {
+  return canonicalize(signature);
+}
+
+export function decodeBlockSignature(text: string): BlockSignature {
+  return JSON.parse(text) as BlockSignature;
+}
+
+/**
+ * True when the header hashes to `block.hash` and `{height, R, s}` is the accountable signature of
+ * it at the header's height by the key named in `header.producer`. Whether R is the committed
+ * nonce is `blockNonceIsCommitted`. Never throws.
+ */
 export function verifyBlockSignature(block: SignedBlock): boolean {
-  if (blockHash(block.header) !== block.hash) return false;
   try {
+    if (blockHash(block.header) !== block.hash) return false;
+    const { signature } = block;
+    if (typeof signature !== 'object' || signature === null) return false;
+    if (signature.height !== block.header.height) return false;
     const key = publicKeyFromAddress(block.header.producer);
-    return verify(fromHex(block.signature, 'signature', 64), blockSigningMessage(block.hash), key);
+    return verifyAtHeight(key, blockSigningMessage(block.hash), accountablePart(signature));
   } catch {
     return false;
   }
+}
+
+/** True when the signature's nonce proof shows R is the nonce committed in one of `ranges`. */
+export function blockNonceIsCommitted(
+  signature: BlockSignature,
+  ranges: readonly CommittedNonceRange[],
+): boolean {
+  const range = ranges.find(
+    (r) => signature.height >= r.fromHeight && signature.height < r.fromHeight + r.count,
+  );
+  if (!range) return false;
+  return (
+    nonceProofMatchesSignature(signature.nonceProof, signature) &&
+    verifyNonceProof(range.root, range.fromHeight, range.count, signature.nonceProof)
+  );
 }
 
 export function receiptLeaf(receipt: Receipt): Uint8Array {

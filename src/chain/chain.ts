@@ -9,15 +9,18 @@ import {
 } from '../state/index.js';
 import {
   blockHash,
+  decodeBlockSignature,
+  encodeBlockSignature,
   signBlockHeader,
   zeroHash,
   type BlockHeader,
+  type BlockSigner,
   type Receipt,
   type SignedBlock,
 } from './block.js';
-import { executeBlock, type ExecutionResult } from './execute.js';
+import { executeBlock, InvalidBlockError, type ExecutionResult } from './execute.js';
 import { genesisWrites, type Genesis } from './genesis.js';
-import type { ChainEvent } from './module.js';
+import type { ChainEvent, ChainModule } from './module.js';
 import type { ModuleRegistry } from './registry.js';
 import type { DecodedTx } from './tx.js';
 
@@ -36,6 +39,13 @@ export class ChainNotInitializedError extends Error {
 }
 
 /**
+ * Checks a signed block against committed state before it is stored (the producer registry: the
+ * producer is active, the signature verifies, R is the committed nonce). Returns the reason it is
+ * invalid, or undefined. Injected by the composition root, so the chain imports no module.
+ */
+export type BlockValidator = (block: SignedBlock, state: BlockStore) => string | undefined;
+
+/**
  * The chain on one node: its head, and the two steps of a block, execute and commit. It holds no
  * timers and reads no clock: the caller (consensus) passes the block time.
  */
@@ -47,6 +57,7 @@ export class Chain {
     readonly store: BlockStore,
     readonly registry: ModuleRegistry,
     private readonly log: (message: string, error?: unknown) => void = () => {},
+    private readonly validateBlock?: BlockValidator,
   ) {
     const chainId = store.getMeta('chainId');
     const last = store.getBlock(store.lastHeight());
@@ -56,7 +67,7 @@ export class Chain {
     this.head = {
       header: JSON.parse(last.header) as BlockHeader,
       hash: last.hash,
-      signature: last.signature,
+      signature: decodeBlockSignature(last.signature),
     };
   }
 
@@ -64,10 +75,12 @@ export class Chain {
   static initialize(
     store: BlockStore,
     genesis: Genesis,
-    producerSecretKey: Uint8Array,
+    signer: BlockSigner,
+    modules: readonly ChainModule[] = [],
   ): SignedBlock {
     assert.equal(store.lastHeight(), -1, 'initialize needs an empty store');
-    const writes = genesisWrites(genesis);
+    assert.equal(signer.producer, genesis.producer, 'the signer must be the genesis producer');
+    const writes = genesisWrites(genesis, modules);
     const header: BlockHeader = {
       chainId: genesis.chainId,
       height: 0,
@@ -78,7 +91,7 @@ export class Chain {
       stateRoot: toHex(nextStateRoot(genesisParentRoot, writes)),
       producer: genesis.producer,
     };
-    const block = signBlockHeader(header, producerSecretKey);
+    const block = signBlockHeader(header, signer);
     store.setMeta('chainId', genesis.chainId);
     store.setMeta('genesis', canonicalize(genesis));
     store.commitBlock({
@@ -86,7 +99,7 @@ export class Chain {
         height: 0,
         hash: block.hash,
         header: canonicalize(header),
-        signature: block.signature,
+        signature: encodeBlockSignature(block.signature),
         txCount: 0,
       },
       txs: [],
@@ -134,11 +147,7 @@ export class Chain {
   }
 
   /** Executes, signs and commits the next block in one step (the solo producer's path). */
-  produce(
-    txs: DecodedTx[],
-    time: number,
-    producer: { address: string; secretKey: Uint8Array },
-  ): CommittedBlock {
+  produce(txs: DecodedTx[], time: number, signer: BlockSigner): CommittedBlock {
     const result = this.execute(txs, time);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -148,9 +157,9 @@ export class Chain {
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: result.stateRoot,
-      producer: producer.address,
+      producer: signer.producer,
     };
-    const block = signBlockHeader(header, producer.secretKey);
+    const block = signBlockHeader(header, signer);
     this.commit(block, result);
     return {
       block,
@@ -179,6 +188,10 @@ export class Chain {
       'the header must carry the executed receipt root',
     );
     assert.equal(blockHash(header), block.hash, 'the block hash must match its header');
+    const invalid = this.validateBlock?.(block, this.store);
+    if (invalid !== undefined) {
+      throw new InvalidBlockError(`block ${header.height} is invalid: ${invalid}`);
+    }
     const events: StoredEvent[] = result.blockEvents.map((event, eventIndex) => ({
       height: header.height,
       txIndex: -1,
@@ -211,7 +224,7 @@ export class Chain {
         height: header.height,
         hash: block.hash,
         header: canonicalize(header),
-        signature: block.signature,
+        signature: encodeBlockSignature(block.signature),
         txCount: txs.length,
       },
       txs,

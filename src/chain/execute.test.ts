@@ -15,7 +15,13 @@ import {
 } from '../crypto/index.js';
 import { auditLedger, emptyAccount, ledgerKeys, type AccountRecord } from '../ledger/index.js';
 import { SqliteBlockStore } from '../state/index.js';
-import { verifyBlockSignature, type BlockHeader, type SignedBlock } from './block.js';
+import { TestBlockSigner } from '../../test/support/block-signer.js';
+import {
+  decodeBlockSignature,
+  verifyBlockSignature,
+  type BlockHeader,
+  type SignedBlock,
+} from './block.js';
 import { Chain } from './chain.js';
 import { InvalidBlockError } from './execute.js';
 import type { Genesis } from './genesis.js';
@@ -51,15 +57,14 @@ const [usdIssuer, eurIssuer, carol, dave, stranger] = users as [
   Account,
   Account,
 ];
-const producerAccount = account(99);
-const producer = { address: producerAccount.address, secretKey: producerAccount.secretKey };
+const producer = new TestBlockSigner(new Uint8Array(32).fill(99), 'coffer-test');
 
 const chainId = 'coffer-test';
 const genesisTime = 1_700_000_000_000;
 const genesis: Genesis = {
   chainId,
   time: genesisTime,
-  producer: producer.address,
+  producer: producer.producer,
   assets: [
     { symbol: 'USD', decimals: 2, issuer: usdIssuer.address },
     { symbol: 'EUR', decimals: 2, issuer: eurIssuer.address, maxSupply: '100000' },
@@ -148,7 +153,7 @@ interface Node {
 function newNode(): Node {
   const file = newFile();
   const store = new SqliteBlockStore(file);
-  Chain.initialize(store, genesis, producer.secretKey);
+  Chain.initialize(store, genesis, producer);
   const logged: string[] = [];
   const chain = new Chain(store, registry, (message, error) =>
     logged.push(`${message}: ${error instanceof Error ? error.message : String(error)}`),
@@ -226,7 +231,11 @@ function replay(source: SqliteBlockStore): Node {
   for (let height = 1; height <= source.lastHeight(); height++) {
     const stored = source.getBlock(height)!;
     const header = JSON.parse(stored.header) as BlockHeader;
-    const block: SignedBlock = { header, hash: stored.hash, signature: stored.signature };
+    const block: SignedBlock = {
+      header,
+      hash: stored.hash,
+      signature: decodeBlockSignature(stored.signature),
+    };
     assert.ok(verifyBlockSignature(block));
     const storedTxs = source.getTxs(height);
     const txs = storedTxs.map((t) => {
@@ -1001,11 +1010,11 @@ describe('block execution against a real SQLite store', () => {
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: head.header.stateRoot,
-      producer: producer.address,
+      producer: producer.producer,
     };
     const hash = sha256Hex(JSON.stringify(header));
     assert.throws(
-      () => node.chain.commit({ header, hash, signature: '00'.repeat(64) }, result),
+      () => node.chain.commit({ header, hash, signature: producer.sign(header, hash) }, result),
       assert.AssertionError,
     );
     assert.equal(node.store.lastHeight(), 0);

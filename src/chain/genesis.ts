@@ -1,5 +1,6 @@
 import { isAddress } from '../crypto/index.js';
 import { Ledger, parsePositiveAmount } from '../ledger/index.js';
+import type { ChainModule } from './module.js';
 import { StateView, type StateReader, type WriteSet } from '../state/index.js';
 
 /** The chain's starting point: written once by `coffer init`, identical on every node. */
@@ -11,6 +12,8 @@ export interface Genesis {
   producer: string;
   assets: { symbol: string; decimals: number; issuer: string; maxSupply?: string }[];
   balances: { address: string; asset: string; amount: string }[];
+  /** Sections for modules with a genesis step, by module name (`producers`: the registry). */
+  modules?: Record<string, unknown>;
 }
 
 const chainIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -20,7 +23,7 @@ export class GenesisError extends Error {
 }
 
 /** Applies a genesis document to empty state through the ledger, so its rules hold from block 0. */
-export function genesisWrites(genesis: Genesis): WriteSet {
+export function genesisWrites(genesis: Genesis, modules: readonly ChainModule[] = []): WriteSet {
   if (!chainIdPattern.test(genesis.chainId)) {
     throw new GenesisError('genesis.chainId: 1 to 63 characters of a-z, 0-9 and -');
   }
@@ -55,6 +58,12 @@ export function genesisWrites(genesis: Genesis): WriteSet {
     const rejection = ledger.mint(issuer, entry.asset, entry.address, amount);
     if (rejection) throw new GenesisError(`genesis.balances[${index}]: ${rejection}`);
     view.release(); // nothing here is ever reverted: keep a million-account genesis small
+  }
+  for (const module of modules) {
+    const section = genesis.modules?.[module.name];
+    if (module.genesis && section !== undefined) {
+      module.genesis({ state: view, ledger }, section, { chainId: genesis.chainId });
+    }
   }
   return view.writes();
 }

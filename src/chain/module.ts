@@ -49,6 +49,17 @@ export interface ChainModule {
   readonly rejections?: Record<string, string>;
   /** Runs first in every block, before any tx (expiries and other height-driven work). */
   beginBlock?(context: BlockContext): void;
+  /**
+   * Writes the module's genesis state from `genesis.modules[name]` (absent: nothing to write).
+   * Throws on a bad genesis section.
+   */
+  genesis?(context: GenesisContext, section: unknown, genesis: { chainId: string }): void;
+}
+
+/** What a module's genesis step sees: the state and ledger of block 0. */
+export interface GenesisContext {
+  readonly state: StateView;
+  readonly ledger: Ledger;
 }
 
 export function defineTx<Payload>(definition: TxDefinition<Payload>): TxDefinition<never> {

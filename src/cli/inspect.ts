@@ -145,7 +145,10 @@ export const inspectCommands: Command[] = [
         ['tx root', header.txRoot],
         ['receipt root', header.receiptRoot],
         ['state root', header.stateRoot],
-        ['signature', block.signature],
+        [
+          'signature',
+          `height ${block.signature.height} R ${block.signature.R} s ${block.signature.s}`,
+        ],
         ['txs', block.txCount],
       ]);
       if (block.txs && block.txs.length > 0) text += indent(block.txs.join('\n') + '\n');

@@ -19,6 +19,7 @@ import {
 } from '../chain/index.js';
 import { addressFromPublicKey, keyPairFromSecret } from '../crypto/index.js';
 import { SqliteBlockStore } from '../state/index.js';
+import { TestBlockSigner } from '../../test/support/block-signer.js';
 import { SoloConsensus, type SoloOptions } from './solo.js';
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-solo-'));
@@ -31,14 +32,13 @@ function account(seed: number) {
 }
 const alice = account(1);
 const bob = account(2);
-const producerAccount = account(99);
-const producer = { address: producerAccount.address, secretKey: producerAccount.secretKey };
+const producer = new TestBlockSigner(new Uint8Array(32).fill(99), 'coffer-solo');
 const chainId = 'coffer-solo';
 const genesisTime = 1_700_000_000_000;
 const genesis: Genesis = {
   chainId,
   time: genesisTime,
-  producer: producer.address,
+  producer: producer.producer,
   assets: [{ symbol: 'USD', decimals: 2, issuer: alice.address }],
   balances: [{ address: alice.address, asset: 'USD', amount: '1000' }],
 };
@@ -66,7 +66,7 @@ function transfer(nonce: number, amount = '1', type = 'ledger.transfer'): Decode
 function solo(options: Partial<SoloOptions> = {}) {
   files += 1;
   const store = new SqliteBlockStore(path.join(directory, `solo-${files}.db`));
-  Chain.initialize(store, genesis, producer.secretKey);
+  Chain.initialize(store, genesis, producer);
   const chain = new Chain(store, registry);
   let clock = genesisTime;
   const errors: unknown[] = [];

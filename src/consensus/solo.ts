@@ -3,6 +3,7 @@ import {
   type Chain,
   type CommittedBlock,
   type DecodedTx,
+  type BlockSigner,
   type MempoolLimits,
   type Rejection,
 } from '../chain/index.js';
@@ -16,7 +17,7 @@ export interface SoloOptions {
   /** With nothing to include, still cut an empty block this often so heights (and expiries) advance; 0 never. */
   idleBlockIntervalMs: number;
   mempool: MempoolLimits;
-  producer: { address: string; secretKey: Uint8Array };
+  producer: BlockSigner;
   now?: () => number;
   onError?: (error: unknown) => void;
 }
@@ -101,6 +102,9 @@ export class SoloConsensus implements Consensus {
     const idle = this.options.idleBlockIntervalMs;
     const due = this.mempool.readyCount > 0 || (idle > 0 && this.now() - this.lastBlockAt >= idle);
     if (!due) return;
+    // No committed nonce for the next height yet (the commitment is still being computed or
+    // included): wait for it rather than sign with an uncommitted nonce.
+    if (this.options.producer.canSign?.(this.chain.height() + 1) === false) return;
     try {
       this.produceBlock();
     } catch (error) {

@@ -153,6 +153,24 @@ export class Ledger {
     return undefined;
   }
 
+  /**
+   * Burns from an account a module controls (its escrow): for module code only, never a tx type
+   * (the caller is the authority, as for transfers out of escrow). Supply falls by `amount`.
+   */
+  retire(holder: string, symbol: string, amount: bigint): LedgerRejection | undefined {
+    if (amount <= 0n || amount > amountMax) return 'invalid_amount';
+    const asset = this.asset(symbol);
+    if (!asset) return 'asset_not_found';
+    const account = this.account(holder);
+    if (BigInt(account.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
+    add(account.balances, symbol, -amount);
+    asset.supply = (BigInt(asset.supply) - amount).toString();
+    this.putAsset(asset);
+    this.putAccount(holder, account);
+    this.emit('asset.burned', { asset: symbol, from: holder, amount: amount.toString() });
+    return undefined;
+  }
+
   transfer(from: string, to: string, symbol: string, amount: bigint): LedgerRejection | undefined {
     if (amount <= 0n || amount > amountMax) return 'invalid_amount';
     if (!isAddress(to)) return 'invalid_address';

@@ -18,6 +18,7 @@ import {
   type SignedTx,
   type SigningKey,
 } from '../sdk/index.js';
+import { verifyBlockSignature, type BlockSignature } from '../chain/index.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CofferNode } from './node.js';
 
@@ -95,7 +96,7 @@ interface BlockReply {
   height: number;
   hash: string;
   header: HeaderJson;
-  signature: string;
+  signature: BlockSignature;
   txCount: number;
   txs?: string[];
 }
@@ -111,7 +112,7 @@ interface TxDetailReply {
   index: number;
   tx: SignedTx;
   receipt: { tx: string; status: string; events: EventJson[] };
-  block: { hash: string; header: HeaderJson; signature: string };
+  block: { hash: string; header: HeaderJson; signature: BlockSignature };
   proof: { leafIndex: number; treeSize: number; path: string[] };
 }
 
@@ -588,7 +589,7 @@ describe('node API', () => {
           const block = (await get(`/v1/blocks/${body.height}`)).json<BlockReply>();
           assert.equal(body.block.hash, block.hash);
           assert.deepEqual(body.block.header, block.header);
-          assert.equal(body.block.signature, block.signature);
+          assert.deepEqual(body.block.signature, block.signature);
           assert.equal(block.txs![body.index], hash);
           assert.equal(body.proof.leafIndex, body.index);
           assert.equal(body.proof.treeSize, block.txCount);
@@ -1249,7 +1250,14 @@ describe('node API', () => {
       assert.equal(head.header.height, head.height);
       assert.equal(head.header.chainId, t.chainId);
       assert.equal(head.txs!.length, head.txCount);
-      assert.match(head.signature, /^[0-9a-f]{128}$/);
+      // The accountable signature at the header's height, with the proof of its committed nonce.
+      assert.equal(head.signature.height, head.height);
+      assert.match(head.signature.R, /^[0-9a-f]{64}$/);
+      assert.match(head.signature.s, /^[0-9a-f]{64}$/);
+      assert.equal(head.signature.nonceProof.R, head.signature.R);
+      assert.ok(
+        verifyBlockSignature({ header: head.header, hash: head.hash, signature: head.signature }),
+      );
 
       const byHeight = (await get(`/v1/blocks/${head.height}`)).json<BlockReply>();
       assert.deepEqual(byHeight, head);
@@ -1482,6 +1490,9 @@ describe('node API', () => {
         ['/v1/assets', 'get'],
         ['/v1/assets/{symbol}', 'get'],
         ['/v1/events', 'get'],
+        ['/v1/producers', 'get'],
+        ['/v1/producers/{id}', 'get'],
+        ['/v1/evidence', 'post'],
         ['/health', 'get'],
         ['/metrics', 'get'],
       ];

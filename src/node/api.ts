@@ -1,7 +1,13 @@
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { FastifyError, FastifyReply } from 'fastify';
-import { batchLengthMax, type BlockHeader, type Receipt, type SignedTx } from '../chain/index.js';
+import {
+  batchLengthMax,
+  decodeBlockSignature,
+  type BlockHeader,
+  type Receipt,
+  type SignedTx,
+} from '../chain/index.js';
 import { fromHex, inclusionProof, isAddress, sha256, toHex } from '../crypto/index.js';
 import {
   formatUnits,
@@ -14,6 +20,7 @@ import type { StoredBlock } from '../state/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
+import { registerProducerApi } from './producer-api.js';
 
 const blocksPerPageMax = 100;
 /** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
@@ -46,7 +53,7 @@ function blockJson(block: StoredBlock, txs?: string[]) {
     height: block.height,
     hash: block.hash,
     header: JSON.parse(block.header) as BlockHeader,
-    signature: block.signature,
+    signature: decodeBlockSignature(block.signature),
     txCount: block.txCount,
     ...(txs ? { txs } : {}),
   };
@@ -235,7 +242,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         block: {
           hash: block.hash,
           header: JSON.parse(block.header) as BlockHeader,
-          signature: block.signature,
+          signature: decodeBlockSignature(block.signature),
         },
         proof: {
           leafIndex: stored.index,
@@ -435,6 +442,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
       return reply.type(node.metrics.registry.contentType).send(text);
     },
   );
+
+  registerProducerApi(node);
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

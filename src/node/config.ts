@@ -22,6 +22,10 @@ export const nodeConfigSchema = z.object({
   /** How long `?wait=commit` waits before answering `commit_timeout`. */
   commitWaitMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
   verifyWorkers: z.coerce.number().int().min(0).max(64).optional(),
+  /** Heights per nonce commitment the producer publishes (each costs ~2 ms to compute). */
+  nonceRangeHeights: z.coerce.number().int().min(16).max(100_000).default(1_000),
+  /** Commit the next range when fewer than this many committed heights remain. */
+  nonceRangeLeadHeights: z.coerce.number().int().min(8).max(100_000).default(200),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -42,6 +46,8 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_MEMPOOL_TXS_MAX: 'mempoolTxsMax',
   COFFER_COMMIT_WAIT_MS: 'commitWaitMs',
   COFFER_VERIFY_WORKERS: 'verifyWorkers',
+  COFFER_NONCE_RANGE_HEIGHTS: 'nonceRangeHeights',
+  COFFER_NONCE_RANGE_LEAD_HEIGHTS: 'nonceRangeLeadHeights',
   COFFER_LOG_LEVEL: 'logLevel',
 };
 
@@ -58,6 +64,9 @@ export function parseNodeConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`config ${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (parsed.data.nonceRangeLeadHeights >= parsed.data.nonceRangeHeights) {
+    throw new ConfigError('config nonceRangeLeadHeights: must be below nonceRangeHeights');
   }
   return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
 }

@@ -1,19 +1,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Chain, type Genesis } from '../chain/index.js';
+import { Chain, GenesisError, type Genesis } from '../chain/index.js';
 import {
   addressFromPublicKey,
+  encryptHiddenInfo,
   fromHex,
   generateKeyPair,
   keyPairFromSecret,
   toHex,
 } from '../crypto/index.js';
+import {
+  producersModule,
+  type ProducerParams,
+  type ProducersGenesis,
+} from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
+import { nonceCacheDir, ProducerSigner } from './producer-signer.js';
+import { signerStateFile } from './signer-store.js';
 
 export interface StoredKey {
   address: string;
   secretKey: Uint8Array;
 }
+
+/**
+ * The genesis nonce range is short so that a new data directory is ready in well under a second;
+ * the node commits full ranges (config `nonceRangeHeights`) in the background from then on.
+ */
+export const defaultGenesisNonceHeights = 300;
 
 export const dataFiles = {
   database: 'chain.db',
@@ -80,6 +94,64 @@ export function devGenesis(
 }
 
 /**
+ * The dev chain's registry parameters. The bond asset is the genesis's USD (or its first asset);
+ * evidence is accepted for 50,000 blocks and bonds return 100,000 blocks after `producer.unbond`,
+ * so a producer cannot leave before its equivocation can be punished.
+ */
+export function devProducerParams(bondAsset: string): ProducerParams {
+  return {
+    bondAsset,
+    bondMin: '100000',
+    unbondingPeriodHeights: 100_000,
+    evidenceWindowHeights: 50_000,
+    slashBurnBasisPoints: 5_000,
+    nonceRangeHeightsMax: 10_000,
+    nonceRangesAheadMax: 2,
+  };
+}
+
+/**
+ * Adds the node's producer to the genesis registry: its accountable key (derived from the producer
+ * key's secret), its hidden information and its first nonce range, [0, genesisNonceHeights).
+ */
+function withGenesisProducer(
+  genesis: Genesis,
+  producer: StoredKey,
+  signer: ProducerSigner,
+  genesisNonceHeights: number,
+): Genesis {
+  const given = genesis.modules?.[producersModule.name] as ProducersGenesis | undefined;
+  const bondAsset =
+    genesis.assets.find((a) => a.symbol === 'USD')?.symbol ?? genesis.assets[0]?.symbol;
+  if (!given && bondAsset === undefined) {
+    throw new GenesisError('genesis.assets: the producer registry needs an asset for bonds');
+  }
+  const params = given?.params ?? devProducerParams(bondAsset!);
+  const info = { name: 'coffer solo producer', operator: producer.address };
+  const hidden = encryptHiddenInfo(signer.key.secretScalar, info);
+  const nonces = signer.commitment(0, genesisNonceHeights);
+  const section: ProducersGenesis = {
+    params,
+    producers: [
+      ...(given?.producers ?? []),
+      {
+        operator: producer.address,
+        publicKey: signer.publicKey,
+        hiddenInfo: hidden.hiddenInfo,
+        commitment: hidden.commitment,
+        bond: '0',
+        nonces: { fromHeight: 0, count: nonces.count, root: nonces.root },
+      },
+    ],
+  };
+  return {
+    ...genesis,
+    producer: signer.producer,
+    modules: { ...genesis.modules, [producersModule.name]: section },
+  };
+}
+
+/**
  * Creates a data directory with a dev chain (genesis, producer key, funded dev account) unless one
  * is there already, in which case it is left as it is and its files are read back.
  */
@@ -88,6 +160,8 @@ export function initDataDir(options: {
   chainId: string;
   now: number;
   genesis?: Genesis;
+  /** Heights in the genesis nonce range (each costs ~2 ms to compute at init). */
+  genesisNonceHeights?: number;
 }): InitResult {
   const dir = options.dataDir;
   const file = (name: string) => path.join(dir, name);
@@ -108,8 +182,10 @@ export function initDataDir(options: {
     dataFiles.database,
     `${dataFiles.database}-wal`,
     `${dataFiles.database}-shm`,
+    signerStateFile,
+    nonceCacheDir,
   ]) {
-    fs.rmSync(file(leftover), { force: true });
+    fs.rmSync(file(leftover), { force: true, recursive: true });
   }
   const producer = newKey();
   let devAccount: StoredKey | undefined;
@@ -117,12 +193,17 @@ export function initDataDir(options: {
   if (!genesis) {
     devAccount = newKey();
     genesis = devGenesis(options.chainId, producer.address, devAccount.address, options.now);
-  } else if (genesis.producer !== producer.address) {
-    genesis = { ...genesis, producer: producer.address };
   }
+  const signer = ProducerSigner.open(genesis.chainId, producer.secretKey, dir);
+  genesis = withGenesisProducer(
+    genesis,
+    producer,
+    signer,
+    options.genesisNonceHeights ?? defaultGenesisNonceHeights,
+  );
   writeSecretFile(file(dataFiles.producerKey), producer);
   if (devAccount) writeSecretFile(file(dataFiles.devAccount), devAccount);
-  ensureGenesisBlock(dir, genesis, producer);
+  ensureGenesisBlock(dir, genesis, signer);
   // The genesis file is written last: its presence marks a complete data directory.
   fs.writeFileSync(file(dataFiles.genesis), JSON.stringify(genesis, null, 2) + '\n');
   return {
@@ -147,11 +228,14 @@ function committedChainId(dir: string): string {
   }
 }
 
-function ensureGenesisBlock(dir: string, genesis: Genesis, producer: StoredKey): void {
+function ensureGenesisBlock(dir: string, genesis: Genesis, signer: ProducerSigner): void {
   const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
   try {
-    if (store.lastHeight() === -1) Chain.initialize(store, genesis, producer.secretKey);
-    else if (store.getMeta('chainId') !== genesis.chainId) {
+    if (store.lastHeight() === -1) {
+      const range = (genesis.modules?.[producersModule.name] as ProducersGenesis).producers.at(-1)!;
+      signer.activate([range.nonces]);
+      Chain.initialize(store, genesis, signer, [producersModule]);
+    } else if (store.getMeta('chainId') !== genesis.chainId) {
       throw new DataDirError(
         `${dir}: the database belongs to chain ${store.getMeta('chainId')}, not ${genesis.chainId}`,
       );

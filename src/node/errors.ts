@@ -1,5 +1,14 @@
-import { chainRejections, knownRejectionCodes, rejectionMessage } from '../chain/index.js';
+import {
+  chainRejections,
+  knownRejectionCodes,
+  registerRejections,
+  rejectionMessage,
+} from '../chain/index.js';
 import { ledgerRejections } from '../ledger/index.js';
+import { producerRejections } from '../modules/producers/index.js';
+
+// The registry is part of every node, so its codes are part of the API whatever else is loaded.
+registerRejections(producerRejections);
 
 /** API-level codes that are not tx rejections. */
 export const apiErrors = {
@@ -23,6 +32,22 @@ const statusByCode: Record<string, number> = {
   bad_signature: 401,
   not_issuer: 403,
   hold_forbidden: 403,
+  not_producer_operator: 403,
+  producer_not_found: 404,
+  producer_exists: 409,
+  evidence_duplicate: 409,
+  bond_too_low: 422,
+  producer_not_active: 422,
+  too_many_producers: 422,
+  nonce_range_in_past: 422,
+  nonce_range_not_contiguous: 422,
+  nonce_range_too_large: 422,
+  too_many_nonce_ranges: 422,
+  evidence_wrong_chain: 422,
+  evidence_too_old: 422,
+  evidence_no_secret: 422,
+  evidence_bad_signature: 422,
+  registry_not_initialized: 422,
   account_frozen: 403,
   tx_not_found: 404,
   block_not_found: 404,

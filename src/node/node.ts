@@ -8,6 +8,7 @@ import {
   isRejection,
   ledgerModule,
   reject,
+  signTx,
   txSigningMessage,
   type ChainModule,
   type CommittedBlock,
@@ -17,10 +18,18 @@ import {
 } from '../chain/index.js';
 import { SoloConsensus } from '../consensus/index.js';
 import { VerifyPool } from '../crypto/index.js';
+import {
+  checkProducerParams,
+  getProducer,
+  producerParams,
+  producersModule,
+  validateBlockSignature,
+} from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
-import type { NodeConfig } from './config.js';
-import { dataFiles, initDataDir, type InitResult } from './data-dir.js';
+import { ProducerSigner } from './producer-signer.js';
+import { ConfigError, type NodeConfig } from './config.js';
+import { dataFiles, defaultGenesisNonceHeights, initDataDir, type InitResult } from './data-dir.js';
 import { EventHub } from './event-hub.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
 
@@ -59,6 +68,10 @@ export class CofferNode {
   private readonly waiters = new Map<string, ((outcome: CommitOutcome) => void)[]>();
   private fault: unknown;
   private closed = false;
+  /** Next nonce for txs the node signs itself (nonce commitments, evidence). */
+  private ownNonce = 0;
+  /** fromHeight of a nonce commitment computed or submitted and not yet on chain. */
+  private nonceCommitFrom: number | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -67,6 +80,7 @@ export class CofferNode {
     readonly chain: Chain,
     readonly consensus: SoloConsensus,
     readonly verifyPool: VerifyPool,
+    readonly signer: ProducerSigner,
   ) {
     this.metrics = createMetrics();
     this.app = Fastify({
@@ -79,36 +93,105 @@ export class CofferNode {
     this.metrics.height.set(chain.height());
   }
 
+  /**
+   * Keeps the producer's nonces committed ahead: tells the signer which ranges the chain holds,
+   * and when fewer than `nonceRangeLeadHeights` committed heights remain, computes the next range
+   * in the background and submits `producer.commitNonces`.
+   */
+  private maintainNonces(): void {
+    const record = getProducer(this.store, this.signer.producer);
+    if (!record || record.status !== 'active') return;
+    this.signer.activate(record.nonceRanges);
+    const last = record.nonceRanges[record.nonceRanges.length - 1];
+    if (!last) return;
+    const end = last.fromHeight + last.count;
+    if (this.nonceCommitFrom !== undefined && this.nonceCommitFrom < end) {
+      this.nonceCommitFrom = undefined; // it landed
+    }
+    if (this.nonceCommitFrom !== undefined || this.closed) return;
+    if (end - (this.chain.height() + 1) >= this.config.nonceRangeLeadHeights) return;
+    const fromHeight = end;
+    const count = this.config.nonceRangeHeights;
+    this.nonceCommitFrom = fromHeight;
+    const failed = (reason: unknown) => {
+      this.app.log.warn({ err: reason }, `nonce commitment from height ${fromHeight} failed`);
+      if (this.nonceCommitFrom === fromHeight) this.nonceCommitFrom = undefined;
+    };
+    void this.signer
+      .commitmentInBackground(fromHeight, count)
+      .then((commitment) =>
+        this.submitOwn(
+          'producer.commitNonces',
+          { producer: this.signer.producer, fromHeight, count, root: commitment.root },
+          true,
+        ),
+      )
+      .then((result) => {
+        if (result.error || result.status !== 'ok') failed(result.error?.code ?? result.status);
+      }, failed);
+  }
+
+  /** Signs a tx with the node's producer account key and submits it. */
+  async submitOwn(
+    type: string,
+    payload: Record<string, unknown>,
+    wait: boolean,
+  ): Promise<SubmitResult> {
+    const sender = this.init.producer.address;
+    const nonce = Math.max(this.chain.nonceOf(sender), this.ownNonce);
+    this.ownNonce = nonce + 1;
+    const tx = signTx(
+      { chainId: this.chain.chainId, type, sender, nonce, payload },
+      this.init.producer.secretKey,
+    );
+    const [result] = await this.submit([tx], wait);
+    if (result?.error && result.error.code !== 'commit_timeout') {
+      // The nonce was not used: hand it out again.
+      this.ownNonce = Math.min(this.ownNonce, nonce);
+    }
+    return result ?? { error: reject('internal_error') };
+  }
+
   static async open(config: NodeConfig, options: NodeOptions = {}): Promise<CofferNode> {
     const now = options.now ?? Date.now;
     const init = initDataDir({
       dataDir: config.dataDir,
       chainId: config.chainId,
       now: now(),
+      genesisNonceHeights: Math.min(defaultGenesisNonceHeights, config.nonceRangeHeights),
       ...(options.genesis ? { genesis: options.genesis } : {}),
     });
     const store = new SqliteBlockStore(path.join(config.dataDir, dataFiles.database));
-    const registry = new ModuleRegistry([ledgerModule, ...(options.modules ?? [])]);
+    const registry = new ModuleRegistry([
+      ledgerModule,
+      producersModule,
+      ...(options.modules ?? []),
+    ]);
     // The chain and the consensus report faults to the node, which exists only once they do.
     const ref: { node?: CofferNode } = {};
-    const chain = new Chain(store, registry, (message, error) =>
-      ref.node?.app.log.error({ err: error }, message),
+    const chain = new Chain(
+      store,
+      registry,
+      (message, error) => ref.node?.app.log.error({ err: error }, message),
+      validateBlockSignature,
     );
+    const signer = openSigner(config, init, store, chain);
     const consensus = new SoloConsensus(chain, {
       blockIntervalMs: config.blockIntervalMs,
       blockTxsMax: config.blockTxsMax,
       idleBlockIntervalMs: config.idleBlockIntervalMs,
       mempool: { txsMax: config.mempoolTxsMax, perSenderMax: config.mempoolPerSenderMax },
-      producer: init.producer,
+      producer: signer,
       now,
       onError: (error) => ref.node?.halt(error),
     });
     const verifyPool = new VerifyPool(
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
-    const node = new CofferNode(config, init, store, chain, consensus, verifyPool);
+    const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer);
     ref.node = node;
     await registerApi(node);
+    node.maintainNonces();
     return node;
   }
 
@@ -236,6 +319,11 @@ export class CofferNode {
 
   private committed(committed: CommittedBlock): void {
     const height = committed.block.header.height;
+    try {
+      this.maintainNonces();
+    } catch (error) {
+      this.app.log.error({ err: error }, 'nonce maintenance failed');
+    }
     committed.txs.forEach((decoded, index) => {
       const status = committed.receipts[index]!.status;
       this.metrics.txs.inc({ status });
@@ -266,4 +354,42 @@ export class CofferNode {
       ? undefined
       : String((this.fault as Error).message ?? this.fault);
   }
+}
+
+/**
+ * The producer's signer, checked against the chain at start-up: the registry's parameters hold
+ * (the unbonding period exceeds the evidence window), and the nonces of every committed range the
+ * producer still signs in are at hand (from the cache in the data directory, or computed).
+ */
+function openSigner(
+  config: NodeConfig,
+  init: InitResult,
+  store: SqliteBlockStore,
+  chain: Chain,
+): ProducerSigner {
+  const params = producerParams(store);
+  if (!params) throw new ConfigError(`${config.dataDir}: the chain has no producer registry`);
+  checkProducerParams(params);
+  if (config.nonceRangeHeights > params.nonceRangeHeightsMax) {
+    throw new ConfigError(
+      `config nonceRangeHeights: the chain allows at most ${params.nonceRangeHeightsMax}`,
+    );
+  }
+  const signer = ProducerSigner.open(chain.chainId, init.producer.secretKey, config.dataDir);
+  // Solo releases a signature only by committing its block: one signed above the head never left.
+  signer.store.discardUncommitted(chain.height());
+  const record = getProducer(store, signer.producer);
+  if (record) {
+    for (const range of record.nonceRanges) {
+      if (range.fromHeight + range.count <= chain.height() + 1) continue;
+      const commitment = signer.commitment(range.fromHeight, range.count);
+      if (commitment.root !== range.root) {
+        throw new ConfigError(
+          `the committed nonce range from ${range.fromHeight} is not this producer key's`,
+        );
+      }
+    }
+    signer.activate(record.nonceRanges);
+  }
+  return signer;
 }

@@ -6,7 +6,14 @@ import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { fromHex, sign, signingMessage, toHex } from '../crypto/index.js';
+import {
+  addressFromPublicKey,
+  deriveAccountableKey,
+  fromHex,
+  signAtHeight,
+  signingMessage,
+  toHex,
+} from '../crypto/index.js';
 import { CofferNode, parseNodeConfig } from '../node/index.js';
 import { createClient, type Block, type CofferClient, type TxResponse } from './client.js';
 import { generateKey, importKey, type SigningKey } from './keys.js';
@@ -110,13 +117,34 @@ function flipBit(hex: string, byteIndex: number, bit = 0): string {
   return toHex(bytes);
 }
 
+/** A block signature with one bit of R || s flipped. */
+function flipSignatureBit(
+  signature: SignedHeader['signature'],
+  byteIndex: number,
+  bit = 0,
+): SignedHeader['signature'] {
+  const flipped = flipBit(signature.R + signature.s, byteIndex, bit);
+  return { ...signature, R: flipped.slice(0, 64), s: flipped.slice(64) };
+}
+
 /** The header signed again by `key`, as a producer that means harm (or owns the key) would. */
 function resign(block: SignedHeader, header: BlockHeader, key: SigningKey): SignedHeader {
   const hash = headerHash(header);
-  const signature = toHex(
-    sign(signingMessage('block', hash), fromHex(key.secretKey, 'secretKey', 32)),
+  const accountable = deriveAccountableKey(fromHex(key.secretKey, 'secretKey', 32));
+  const signature = signAtHeight(
+    accountable,
+    header.chainId,
+    header.height,
+    signingMessage('block', hash),
   );
   return { ...block, header, hash, signature };
+}
+
+/** The producer id of a key: the address of its accountable public key. */
+function producerId(key: SigningKey): string {
+  return addressFromPublicKey(
+    deriveAccountableKey(fromHex(key.secretKey, 'secretKey', 32)).publicKey,
+  );
 }
 
 function assertFails(verdict: Verdict, pattern: RegExp, context = ''): void {
@@ -161,7 +189,7 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
     assert.equal(heights.size, 1, 'the batch landed in one block');
     assert.ok(batch[0]!.proof.path.length >= 3, 'a tree of 7 leaves has paths of 3 steps');
     for (const found of [...batch, single]) {
-      const verdict = verifyTxInclusion(found, producer.address);
+      const verdict = verifyTxInclusion(found, producerId(producer));
       assert.deepEqual(verdict, { ok: true, problems: [] }, found.hash);
     }
     assert.deepEqual(single.proof, { leafIndex: 0, treeSize: 1, path: [] });
@@ -235,7 +263,7 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
       tampered.tx.signature = flipBit(found.tx.signature, byte, 3);
       assertFails(verifyTxInclusion(tampered), /signature on the tx does not verify/, `${byte}`);
       const block = copy(found);
-      block.block.signature = flipBit(found.block.signature, byte, 5);
+      block.block.signature = flipSignatureBit(found.block.signature, byte, 5);
       assertFails(verifyTxInclusion(block), /producer's signature does not verify/, `${byte}`);
     }
     for (const field of headerFields) {
@@ -257,11 +285,11 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
     const forged = copy(found);
     forged.block = resign(
       found.block,
-      { ...found.block.header, producer: mallory.address },
+      { ...found.block.header, producer: producerId(mallory) },
       mallory,
     );
     assert.equal(verifyTxInclusion(forged).ok, true, 'a consistent forgery is self-consistent');
-    assertFails(verifyTxInclusion(forged, producer.address), /expected cof1/);
+    assertFails(verifyTxInclusion(forged, producerId(producer)), /expected cof1/);
   });
 
   it('the height and index a lookup states must be what the header and proof say', () => {
@@ -382,7 +410,7 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
                 bundle.tx.signature = flipBit(bundle.tx.signature, t.byte, t.bit);
                 break;
               case 'blockSignature':
-                bundle.block.signature = flipBit(bundle.block.signature, t.byte, t.bit);
+                bundle.block.signature = flipSignatureBit(bundle.block.signature, t.byte, t.bit);
                 break;
               case 'header': {
                 const header = bundle.block.header as unknown as Record<string, unknown>;
@@ -405,7 +433,7 @@ describe('verifyTxInclusion against a real node', { timeout: 20_000 }, () => {
           }
           // Two tamperings can cancel out (the same bit flipped twice): then it is the original.
           const unchanged = JSON.stringify(bundle) === JSON.stringify(found);
-          const verdict = verifyTxInclusion(bundle, producer.address);
+          const verdict = verifyTxInclusion(bundle, producerId(producer));
           if (unchanged) return verdict.ok;
           return (
             !verdict.ok &&
@@ -434,8 +462,8 @@ describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
       done,
       chain.map((_, i) => i + 1),
     );
-    assert.equal(verifyHeaderChain(chain, { expectedProducer: producer.address }).ok, true);
-    for (const block of chain) assert.equal(verifyHeader(block, producer.address).ok, true);
+    assert.equal(verifyHeaderChain(chain, { expectedProducer: producerId(producer) }).ok, true);
+    for (const block of chain) assert.equal(verifyHeader(block, producerId(producer)).ok, true);
   });
 
   it('a run anchored to a trusted previous header verifies; a wrong anchor fails', () => {
@@ -461,7 +489,7 @@ describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
       { ...broken[k]!.header, prevHash: flipBit(broken[k]!.header.prevHash, 5) },
       producer,
     );
-    assert.equal(verifyHeader(broken[k], producer.address).ok, true);
+    assert.equal(verifyHeader(broken[k], producerId(producer)).ok, true);
     assertFails(verifyHeaderChain(broken), new RegExp(`block ${k}: prevHash does not link`));
     // The next header still names the original hash, so it does not link either.
     assertFails(verifyHeaderChain(broken), new RegExp(`block ${k + 1}: prevHash does not link`));
@@ -476,26 +504,29 @@ describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
         ...last.header,
         height: last.header.height + 1,
         prevHash: last.hash,
-        producer: mallory.address,
+        producer: producerId(mallory),
       },
       mallory,
     );
     assert.equal(verifyHeader(forged).ok, true, 'self-consistent on its own');
     assertFails(verifyHeaderChain([...chain, forged]), /produced by cof1\w+, block \d+ by/);
     assertFails(
-      verifyHeaderChain([...chain, forged], { expectedProducer: producer.address }),
+      verifyHeaderChain([...chain, forged], { expectedProducer: producerId(producer) }),
       /expected cof1/,
     );
     // A whole chain by mallory fails once the producer is named.
     const forgedChain: SignedHeader[] = [];
     for (const block of chain) {
       const previous = forgedChain.at(-1);
-      const header = { ...block.header, producer: mallory.address };
+      const header = { ...block.header, producer: producerId(mallory) };
       if (previous) header.prevHash = previous.hash;
       forgedChain.push(resign(block, header, mallory));
     }
     assert.equal(verifyHeaderChain(forgedChain).ok, true);
-    assertFails(verifyHeaderChain(forgedChain, { expectedProducer: producer.address }), /expected/);
+    assertFails(
+      verifyHeaderChain(forgedChain, { expectedProducer: producerId(producer) }),
+      /expected/,
+    );
   });
 
   it('a tampered header fails, whether or not its hash is recomputed', () => {
@@ -540,7 +571,10 @@ describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
       assert.equal(verdict.ok, false, JSON.stringify(block));
     }
     assert.equal(verifyHeaderChain('nope' as unknown as SignedHeader[]).ok, false);
-    assert.equal(verifyHeader({ ...chain[1]!, signature: 'zz' }).ok, false);
+    assert.equal(
+      verifyHeader({ ...chain[1]!, signature: 'zz' as unknown as SignedHeader['signature'] }).ok,
+      false,
+    );
   });
 
   it('property: any random tampering of a run of real headers fails', () => {
@@ -587,7 +621,7 @@ describe('verifyHeaderChain against real blocks', { timeout: 20_000 }, () => {
               run[k]!.hash = flipBit(run[k]!.hash, e.byte % 32);
               break;
             case 'signature':
-              run[k]!.signature = flipBit(run[k]!.signature, e.byte);
+              run[k]!.signature = flipSignatureBit(run[k]!.signature, e.byte);
               break;
             case 'drop':
               run.splice(Math.min(k, run.length - 2), 1);

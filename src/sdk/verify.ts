@@ -6,6 +6,7 @@ import {
   signingMessage,
   toHex,
   verify,
+  verifyAtHeight,
   verifyInclusion,
 } from '../crypto/index.js';
 import { hashTx, type SignedTx, type UnsignedTx } from './tx.js';
@@ -26,10 +27,22 @@ export interface BlockHeader {
   producer: string;
 }
 
+/**
+ * A header's accountable signature: `{R, s}` signs the header hash at `height` (see
+ * docs/architecture.md, "Accountable header signatures"). `nonceProof` shows R was committed in
+ * advance; checking it needs the producer's committed root (`GET /v1/producers/{id}`).
+ */
+export interface HeaderSignature {
+  height: number;
+  R: string;
+  s: string;
+  nonceProof?: unknown;
+}
+
 export interface SignedHeader {
   hash: string;
   header: BlockHeader;
-  signature: string;
+  signature: HeaderSignature;
 }
 
 export interface InclusionProof {
@@ -117,8 +130,16 @@ function headerShapeProblems(block: unknown): string[] {
   if (typeof block.hash !== 'string' || !hashPattern.test(block.hash)) {
     problems.push(`${label}: hash is not 64 lowercase hex digits`);
   }
-  if (typeof block.signature !== 'string' || !signaturePattern.test(block.signature)) {
-    problems.push(`${label}: signature is not 128 lowercase hex digits`);
+  const signature = block.signature;
+  if (
+    !isRecord(signature) ||
+    !isCount(signature.height) ||
+    typeof signature.R !== 'string' ||
+    !hashPattern.test(signature.R) ||
+    typeof signature.s !== 'string' ||
+    !hashPattern.test(signature.s)
+  ) {
+    problems.push(`${label}: signature is not {height, R, s} with R and s 64 lowercase hex digits`);
   }
   return problems;
 }
@@ -142,13 +163,14 @@ export function verifyHeader(block: SignedHeader, expectedProducer?: string): Ve
   } catch (error) {
     problems.push(`${label}: the producer is not a valid address (${describe(error)})`);
   }
-  if (
+  const { height, R, s } = block.signature;
+  if (height !== block.header.height) {
+    problems.push(
+      `${label}: the producer's signature does not verify (it is for height ${height})`,
+    );
+  } else if (
     producerKey &&
-    !verify(
-      fromHex(block.signature, 'signature', 64),
-      signingMessage('block', block.hash),
-      producerKey,
-    )
+    !verifyAtHeight(producerKey, signingMessage('block', block.hash), { height, R, s })
   ) {
     problems.push(`${label}: the producer's signature does not verify`);
   }

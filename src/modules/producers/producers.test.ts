@@ -1,0 +1,430 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import { TestBlockSigner } from '../../../test/support/block-signer.js';
+import {
+  blockHash,
+  blockSigningMessage,
+  Chain,
+  decodeTx,
+  GenesisError,
+  InvalidBlockError,
+  isRejection,
+  ledgerModule,
+  ModuleRegistry,
+  signTx,
+  zeroHash,
+  type BlockHeader,
+  type DecodedTx,
+  type Genesis,
+  type Receipt,
+} from '../../chain/index.js';
+import {
+  addressFromPublicKey,
+  commitNonces,
+  encryptHiddenInfo,
+  keyPairFromSecret,
+  signAtHeight,
+  toHex,
+  type AccountableSignature,
+} from '../../crypto/index.js';
+import { auditLedger, ledgerKeys, type AssetRecord } from '../../ledger/index.js';
+import { SqliteBlockStore } from '../../state/index.js';
+import {
+  escrowOf,
+  getProducer,
+  listProducers,
+  producersModule,
+  validateBlockSignature,
+  type ProducerParams,
+  type ProducersGenesis,
+} from './index.js';
+
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-producers-'));
+after(() => fs.rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+
+function account(seed: number) {
+  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
+  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
+}
+const alice = account(1);
+const bob = account(2);
+const chainId = 'coffer-producers';
+const genesisTime = 1_700_000_000_000;
+const soloSigner = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
+/** A second producer, registered by alice in the tests. */
+const second = new TestBlockSigner(new Uint8Array(32).fill(7), chainId, 16);
+const secondInfo = { name: 'Second Producer Ltd', contact: 'ops@second.example' };
+
+const params: ProducerParams = {
+  bondAsset: 'USD',
+  bondMin: '1000',
+  unbondingPeriodHeights: 10,
+  evidenceWindowHeights: 5,
+  slashBurnBasisPoints: 2_500,
+  nonceRangeHeightsMax: 64,
+  nonceRangesAheadMax: 2,
+};
+
+function genesisWith(overrides: Partial<ProducerParams> = {}): Genesis {
+  const hidden = encryptHiddenInfo(soloSigner.key.secretScalar, { name: 'solo' });
+  const section: ProducersGenesis = {
+    params: { ...params, ...overrides },
+    producers: [
+      {
+        operator: bob.address,
+        publicKey: toHex(soloSigner.key.publicKey),
+        hiddenInfo: hidden.hiddenInfo,
+        commitment: hidden.commitment,
+        bond: '0',
+        nonces: soloSigner.range(0),
+      },
+    ],
+  };
+  return {
+    chainId,
+    time: genesisTime,
+    producer: soloSigner.producer,
+    assets: [{ symbol: 'USD', decimals: 2, issuer: alice.address }],
+    balances: [
+      { address: alice.address, asset: 'USD', amount: '100000' },
+      { address: bob.address, asset: 'USD', amount: '500' },
+    ],
+    modules: { producers: section },
+  };
+}
+
+const registry = new ModuleRegistry([ledgerModule, producersModule]);
+
+function newChain(genesis = genesisWith()) {
+  files += 1;
+  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
+  Chain.initialize(store, genesis, soloSigner, registry.modules);
+  const chain = new Chain(store, registry, () => {}, validateBlockSignature);
+  let time = genesisTime;
+  const run = (...txs: DecodedTx[]): Receipt[] =>
+    chain.produce(txs, (time += 1000), soloSigner).receipts;
+  return { store, chain, run };
+}
+
+type Node = ReturnType<typeof newChain>;
+
+function tx(
+  node: Node,
+  sender: ReturnType<typeof account>,
+  type: string,
+  payload: Record<string, unknown>,
+  nonceOffset = 0,
+): DecodedTx | { code: string } {
+  const signed = signTx(
+    {
+      chainId,
+      type,
+      sender: sender.address,
+      nonce: node.chain.nonceOf(sender.address) + nonceOffset,
+      payload,
+    },
+    sender.secretKey,
+  );
+  const decoded = decodeTx(signed, chainId, registry.parserFor);
+  return isRejection(decoded) ? { code: decoded.code } : decoded;
+}
+
+/** Runs one tx in its own block and returns its receipt status (or the admission rejection). */
+function status(
+  node: Node,
+  sender: ReturnType<typeof account>,
+  type: string,
+  payload: Record<string, unknown>,
+): string {
+  const decoded = tx(node, sender, type, payload);
+  if ('code' in decoded) return decoded.code;
+  return node.run(decoded)[0]!.status;
+}
+
+function registerPayload(node: Node, overrides: Record<string, unknown> = {}) {
+  const hidden = encryptHiddenInfo(second.key.secretScalar, secondInfo);
+  const from = node.chain.height() + 2;
+  const range = commitNonces(second.key.nonceSecret, chainId, from, 16);
+  return {
+    publicKey: toHex(second.key.publicKey),
+    hiddenInfo: hidden.hiddenInfo,
+    commitment: hidden.commitment,
+    bond: '4000',
+    nonces: { fromHeight: from, count: 16, root: range.root },
+    ...overrides,
+  };
+}
+
+function usd(node: Node, address: string): bigint {
+  const text = node.store.get(ledgerKeys.account(address));
+  return BigInt(
+    text ? ((JSON.parse(text) as { balances: Record<string, string> }).balances.USD ?? '0') : '0',
+  );
+}
+
+function supply(node: Node): bigint {
+  return BigInt((JSON.parse(node.store.get(ledgerKeys.asset('USD'))!) as AssetRecord).supply);
+}
+
+function header(node: Node, height: number, stateRoot: string): BlockHeader {
+  return {
+    chainId,
+    height,
+    prevHash: zeroHash,
+    time: genesisTime,
+    txRoot: zeroHash,
+    receiptRoot: zeroHash,
+    stateRoot,
+    producer: second.producer,
+  };
+}
+
+function signedHeader(node: Node, height: number, stateRoot: string, key = second.key) {
+  const h = header(node, height, stateRoot);
+  const signature: AccountableSignature = signAtHeight(
+    key,
+    chainId,
+    height,
+    blockSigningMessage(blockHash(h)),
+  );
+  return { header: h, signature };
+}
+
+describe('producer registry genesis', () => {
+  it('registers the genesis producer with its first nonce range', () => {
+    const node = newChain();
+    const [record] = listProducers(node.store);
+    assert.equal(record?.id, soloSigner.producer);
+    assert.equal(record?.status, 'active');
+    assert.equal(record?.operator, bob.address);
+    assert.deepEqual(record?.nonceRanges, [soloSigner.range(0)]);
+    assert.equal(node.chain.latest().header.producer, soloSigner.producer);
+  });
+
+  it('refuses an unbonding period that does not exceed the evidence window', () => {
+    files += 1;
+    const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
+    assert.throws(
+      () =>
+        Chain.initialize(
+          store,
+          genesisWith({ unbondingPeriodHeights: 5, evidenceWindowHeights: 5 }),
+          soloSigner,
+          registry.modules,
+        ),
+      GenesisError,
+    );
+    store.close();
+  });
+});
+
+describe('block signatures against the registry', () => {
+  it('a block signed with a nonce outside the committed range is invalid and not stored', () => {
+    const node = newChain();
+    // Same key, nonces committed in other ranges: R for height 1 is right but its proof is not.
+    const stray = new TestBlockSigner(soloSigner.seed, chainId, 32);
+    assert.throws(() => node.chain.produce([], genesisTime + 1000, stray), InvalidBlockError);
+    assert.equal(node.store.lastHeight(), 0);
+  });
+
+  it('a block by an unregistered producer is invalid', () => {
+    const node = newChain();
+    assert.throws(() => node.chain.produce([], genesisTime + 1000, second), /not registered/);
+    node.run();
+    assert.equal(node.store.lastHeight(), 1);
+  });
+});
+
+describe('producer.register', () => {
+  it('holds the bond in escrow and records the producer', () => {
+    const node = newChain();
+    const before = usd(node, alice.address);
+    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    const record = getProducer(node.store, second.producer)!;
+    assert.equal(record.status, 'active');
+    assert.equal(record.operator, alice.address);
+    assert.equal(record.bond, '4000');
+    assert.equal(usd(node, escrowOf(second.producer)), 4000n);
+    assert.equal(usd(node, alice.address), before - 4000n);
+  });
+
+  it('rejections, in precedence order', () => {
+    const node = newChain();
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['invalid_public_key', { publicKey: '00'.repeat(32) }, 'parse'],
+      ['invalid_hidden_info', { hiddenInfo: 'xyz' }, 'parse'],
+      ['invalid_commitment', { commitment: 'ab' }, 'parse'],
+      ['invalid_amount', { bond: '-1' }, 'parse'],
+      ['invalid_nonce_range', { nonces: { fromHeight: 3, count: 0, root: zeroHash } }, 'parse'],
+      ['bond_too_low', { bond: '999' }, 'execute'],
+      [
+        'nonce_range_too_large',
+        { nonces: { fromHeight: 50, count: 65, root: zeroHash } },
+        'execute',
+      ],
+      ['nonce_range_in_past', { nonces: { fromHeight: 1, count: 16, root: zeroHash } }, 'execute'],
+      ['insufficient_funds', { bond: '1000000' }, 'execute'],
+    ];
+    for (const [code, overrides] of cases) {
+      assert.equal(
+        status(node, alice, 'producer.register', registerPayload(node, overrides)),
+        code,
+        code,
+      );
+    }
+    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    assert.equal(
+      status(node, alice, 'producer.register', registerPayload(node)),
+      'producer_exists',
+    );
+    assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
+  });
+});
+
+describe('producer.commitNonces and producer.unbond', () => {
+  it('commits contiguous ranges, ahead of time, only by the operator', () => {
+    const node = newChain();
+    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    const first = getProducer(node.store, second.producer)!.nonceRanges[0]!;
+    const next = first.fromHeight + first.count;
+    const range = (fromHeight: number) => ({
+      producer: second.producer,
+      fromHeight,
+      count: 16,
+      root: commitNonces(second.key.nonceSecret, chainId, fromHeight, 16).root,
+    });
+    assert.equal(
+      status(node, alice, 'producer.commitNonces', { ...range(next), producer: bob.address }),
+      'producer_not_found',
+    );
+    assert.equal(status(node, bob, 'producer.commitNonces', range(next)), 'not_producer_operator');
+    assert.equal(
+      status(node, alice, 'producer.commitNonces', range(next + 1)),
+      'nonce_range_not_contiguous',
+    );
+    assert.equal(status(node, alice, 'producer.commitNonces', range(next)), 'ok');
+    // Two ranges wholly ahead of the current height are the most nonceRangesAheadMax allows.
+    assert.equal(status(node, alice, 'producer.commitNonces', range(next + 16)), 'ok');
+    assert.equal(
+      status(node, alice, 'producer.commitNonces', range(next + 32)),
+      'too_many_nonce_ranges',
+    );
+    assert.deepEqual(
+      getProducer(node.store, second.producer)!.nonceRanges.map((r) => r.fromHeight),
+      [first.fromHeight, next, next + 16],
+    );
+    assert.equal(
+      status(node, alice, 'producer.commitNonces', {
+        ...range(node.chain.height() + 1),
+        fromHeight: node.chain.height(),
+      }),
+      'nonce_range_in_past',
+    );
+  });
+
+  it('unbonding returns the bond after the unbonding period, and the producer stops', () => {
+    const node = newChain();
+    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    const before = usd(node, alice.address);
+    assert.equal(
+      status(node, bob, 'producer.unbond', { producer: second.producer }),
+      'not_producer_operator',
+    );
+    assert.equal(status(node, alice, 'producer.unbond', { producer: second.producer }), 'ok');
+    const record = getProducer(node.store, second.producer)!;
+    assert.equal(record.status, 'unbonding');
+    assert.equal(record.unbondAtHeight, node.chain.height() + params.unbondingPeriodHeights);
+    assert.equal(
+      status(node, alice, 'producer.unbond', { producer: second.producer }),
+      'producer_not_active',
+    );
+    while (node.chain.height() < record.unbondAtHeight - 1) node.run();
+    assert.equal(usd(node, alice.address), before, 'still bonded the block before');
+    node.run();
+    assert.equal(usd(node, alice.address), before + 4000n);
+    assert.equal(getProducer(node.store, second.producer)!.status, 'unbonded');
+    assert.equal(usd(node, escrowOf(second.producer)), 0n);
+  });
+});
+
+describe('evidence.equivocation', () => {
+  function registered() {
+    const node = newChain();
+    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    return node;
+  }
+
+  it('jails the producer, slashes its bond (burned share and reward) and reveals its info', () => {
+    const node = registered();
+    const height = node.chain.height() + 1;
+    const a = signedHeader(node, height, 'aa'.repeat(32));
+    const b = signedHeader(node, height, 'bb'.repeat(32));
+    const supplyBefore = supply(node);
+    const bobBefore = usd(node, bob.address);
+    const decoded = tx(node, bob, 'evidence.equivocation', { a, b });
+    assert.ok(!('code' in decoded));
+    const [receipt] = node.run(decoded);
+    assert.equal(receipt?.status, 'ok');
+    const record = getProducer(node.store, second.producer)!;
+    assert.equal(record.status, 'jailed');
+    assert.equal(record.bond, '0');
+    assert.deepEqual(record.equivocation?.info, secondInfo);
+    assert.equal(record.equivocation?.infoRevealed, true);
+    assert.equal(record.equivocation?.burned, '1000'); // 25% of 4000
+    assert.equal(record.equivocation?.reward, '3000');
+    assert.equal(usd(node, bob.address), bobBefore + 3000n);
+    assert.equal(supply(node), supplyBefore - 1000n);
+    assert.equal(usd(node, escrowOf(second.producer)), 0n);
+    const event = receipt.events.find((e) => e.type === 'producer.equivocated');
+    assert.deepEqual(event?.data.info, secondInfo);
+    assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
+
+    // The same equivocation again, in either order, is a duplicate.
+    assert.equal(status(node, bob, 'evidence.equivocation', { a: b, b: a }), 'evidence_duplicate');
+  });
+
+  it('rejections, in precedence order', () => {
+    const node = registered();
+    const height = node.chain.height() + 1;
+    const a = signedHeader(node, height, 'aa'.repeat(32));
+    const b = signedHeader(node, height, 'bb'.repeat(32));
+    const atOther = signedHeader(node, height + 1, 'bb'.repeat(32));
+    const tampered = { ...b, header: { ...b.header, stateRoot: 'cc'.repeat(32) } };
+    // Same key, another nonce secret: a valid signature at the height that shares no nonce.
+    const freshNonce = signedHeader(node, height, 'dd'.repeat(32), {
+      ...second.key,
+      nonceSecret: new Uint8Array(32).fill(5),
+    });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ a, b: { header: b.header } }, 'invalid_evidence'],
+      [{ a, b: a }, 'invalid_evidence'],
+      [{ a, b: atOther }, 'invalid_evidence'],
+      [{ a, b: tampered }, 'evidence_bad_signature'],
+      [{ a, b: freshNonce }, 'evidence_no_secret'],
+    ];
+    for (const [payload, code] of cases) {
+      assert.equal(status(node, bob, 'evidence.equivocation', payload), code, code);
+    }
+    // Evidence about a height more than evidenceWindowHeights below the current one.
+    const old = signedHeader(node, 1, 'aa'.repeat(32));
+    const oldB = signedHeader(node, 1, 'bb'.repeat(32));
+    while (node.chain.height() < 1 + params.evidenceWindowHeights) node.run();
+    assert.equal(
+      status(node, bob, 'evidence.equivocation', { a: old, b: oldB }),
+      'evidence_too_old',
+    );
+    assert.equal(getProducer(node.store, second.producer)!.status, 'active');
+  });
+
+  it('an unregistered producer is producer_not_found', () => {
+    const node = newChain();
+    const a = signedHeader(node, 3, 'aa'.repeat(32));
+    const b = signedHeader(node, 3, 'bb'.repeat(32));
+    assert.equal(status(node, bob, 'evidence.equivocation', { a, b }), 'producer_not_found');
+  });
+});

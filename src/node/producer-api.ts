@@ -1,0 +1,121 @@
+import type { FastifyReply } from 'fastify';
+import { isRejection } from '../chain/index.js';
+import { isAddress, revealHiddenInfo } from '../crypto/index.js';
+import {
+  evidenceSecret,
+  getProducer,
+  hasEvidence,
+  listProducers,
+  producerParams,
+  type EquivocationEvidence,
+} from '../modules/producers/index.js';
+import { errorBody, httpStatus } from './errors.js';
+import type { CofferNode } from './node.js';
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+
+function send(reply: FastifyReply, code: string, field?: string) {
+  return reply.code(httpStatus(code)).send(errorBody(code, field));
+}
+
+/**
+ * The producer registry's routes: the producers, and equivocation evidence. Evidence is checked
+ * here in full (both signatures, the shared nonce, the secret, the hidden information) so a bad
+ * report is answered at once; the node then submits it as an `evidence.equivocation` tx signed by
+ * its own account, and that tx's handler checks everything again, deterministically.
+ */
+export function registerProducerApi(node: CofferNode): void {
+  const { app, store, chain } = node;
+
+  app.get(
+    '/v1/producers',
+    {
+      schema: {
+        summary: 'Every registered producer, by id',
+        tags: ['producers'],
+        response: { 200: anyObject },
+      },
+    },
+    () => ({ producers: listProducers(store) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/producers/:id',
+    {
+      schema: {
+        summary:
+          'One producer: key, operator, bond, status, committed nonce ranges and, once it equivocated, its revealed identity',
+        tags: ['producers'],
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        response: { 200: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isAddress(id)) return send(reply, 'invalid_producer', 'id');
+      const record = getProducer(store, id);
+      if (!record) return send(reply, 'producer_not_found', 'id');
+      return record;
+    },
+  );
+
+  app.post<{ Body: Record<string, unknown> }>(
+    '/v1/evidence',
+    {
+      schema: {
+        summary:
+          'Report two headers one producer signed at one height: the node verifies them, reveals the producer identity and submits the evidence tx',
+        tags: ['producers'],
+        body: {
+          type: 'object',
+          required: ['a', 'b'],
+          properties: { a: anyObject, b: anyObject },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': anyObject, '5xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      if (!node.healthy) return send(reply, 'not_ready');
+      const parse = chain.registry.parserFor('evidence.equivocation')!;
+      const parsed = parse(request.body);
+      if (isRejection(parsed)) return send(reply, parsed.code, parsed.field);
+      const evidence = parsed.value as EquivocationEvidence;
+      const { header } = evidence.a;
+      if (header.chainId !== chain.chainId) return send(reply, 'evidence_wrong_chain');
+      const record = getProducer(store, header.producer);
+      if (!record) return send(reply, 'producer_not_found');
+      const params = producerParams(store)!;
+      if (header.height + params.evidenceWindowHeights < chain.height() + 1) {
+        return send(reply, 'evidence_too_old');
+      }
+      if (hasEvidence(store, record.id, header.height)) return send(reply, 'evidence_duplicate');
+      const secret = evidenceSecret(evidence);
+      if (secret === undefined) return send(reply, 'evidence_no_secret');
+      const revealed = revealHiddenInfo(secret, record.hiddenInfo, record.commitment);
+      const result = await node.submitOwn(
+        'evidence.equivocation',
+        evidence as unknown as Record<string, unknown>,
+        true,
+      );
+      if (result.error) {
+        return reply
+          .code(httpStatus(result.error.code))
+          .send({ ...errorBody(result.error.code, result.error.field), hash: result.hash });
+      }
+      if (result.status !== 'ok') {
+        return reply
+          .code(httpStatus(result.status!))
+          .send({ ...errorBody(result.status!), hash: result.hash, height: result.height });
+      }
+      return reply.send({
+        hash: result.hash,
+        status: 'ok',
+        height: result.height,
+        producer: record.id,
+        infoRevealed: revealed !== undefined,
+        info: revealed?.info ?? null,
+      });
+    },
+  );
+}
