@@ -26,7 +26,10 @@ export function errorsDocument(): string {
     'Errors of the node itself carry a stable `code` too: `invalid_config` (a bad flag or',
     'environment variable), `invalid_data_dir` (a data directory that belongs to another chain or',
     'has a broken key file), `invalid_genesis`, `chain_not_initialized`, `invalid_block` (a block',
-    'that breaks the rules: the node stops producing and `/health` says why).',
+    'that breaks the rules: the node stops producing and `/health` says why), `signer_refused`',
+    '(the producer was asked to sign a second header at a height it already signed),',
+    '`invalid_signer_state` (a damaged signer safety file), `signer_unavailable` (no committed',
+    'nonce is ready for the next height yet).',
     '',
   ].join('\n');
 }
