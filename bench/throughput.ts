@@ -266,7 +266,9 @@ async function main(): Promise<void> {
   } else {
     report(
       'hand-rolled PostgreSQL ledger',
-      'skipped: no PostgreSQL server installed (apt-get install postgresql)',
+      pgTxs === 0
+        ? 'skipped: BENCH_PG_TXS=0'
+        : 'skipped: no PostgreSQL server installed (apt-get install postgresql)',
     );
   }
 
