@@ -334,3 +334,22 @@ describe('SqliteBlockStore', () => {
     store.close();
   });
 });
+
+describe('SqliteBlockStore read cache', () => {
+  it('serves what was committed, including a key read before it was written or deleted', () => {
+    const file = newFile();
+    const store = new SqliteBlockStore(file);
+    assert.equal(store.get('k'), undefined, 'absent, and now cached as absent');
+    store.commitBlock(block(0, { writes: new Map([['k', 'one']]) }));
+    assert.equal(store.get('k'), 'one');
+    store.commitBlock(block(1, { writes: new Map([['k', null]]) }));
+    assert.equal(store.get('k'), undefined);
+    // A block that fails to commit leaves the cache as it was.
+    assert.throws(() => store.commitBlock(block(5, { writes: new Map([['k', 'never']]) })));
+    assert.equal(store.get('k'), undefined);
+    store.close();
+    const reopened = new SqliteBlockStore(file);
+    assert.equal(reopened.get('k'), undefined);
+    reopened.close();
+  });
+});

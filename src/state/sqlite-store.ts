@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { BoundedCache } from '../crypto/bounded-cache.js';
 import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
 
 const schema = `
@@ -41,6 +42,9 @@ type BlockRow = {
 };
 type TxRow = { id: number; hash: Buffer; body: string; receipt: string };
 
+/** ~100k state entries of a few hundred bytes: tens of MB, well inside the node's memory target. */
+const stateCacheEntriesMax = 100_000;
+
 /** Txs per block stay below 2^20 (the config caps blocks at 50,000). */
 const txIdStride = 2 ** 20;
 
@@ -75,6 +79,12 @@ export class SqliteBlockStore implements BlockStore {
   private readonly statements;
   private readonly commitTransaction: (commit: BlockCommit) => void;
   private cachedLastHeight: number;
+
+  /**
+   * Committed state values recently read or written (`null`: known absent). Busy accounts and
+   * assets are read in nearly every block; SQLite lookups were an eighth of execution (measured).
+   */
+  private readonly readCache = new BoundedCache<string, string | null>(stateCacheEntriesMax);
 
   constructor(readonly file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -153,7 +163,11 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   get(key: string): string | undefined {
-    return this.statements.getState.get(key)?.value;
+    const cached = this.readCache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const value = this.statements.getState.get(key)?.value;
+    this.readCache.set(key, value ?? null);
+    return value;
   }
 
   getMeta(key: string): string | undefined {
@@ -176,6 +190,8 @@ export class SqliteBlockStore implements BlockStore {
     }
     this.commitTransaction(commit);
     this.cachedLastHeight = commit.block.height;
+    // Only after the commit succeeded: the cache mirrors committed state, never a failed block.
+    for (const [key, value] of commit.writes) this.readCache.set(key, value);
   }
 
   getBlock(height: number): StoredBlock | undefined {
