@@ -36,6 +36,7 @@ const statusByCode: Record<string, number> = {
   producer_not_found: 404,
   producer_exists: 409,
   evidence_duplicate: 409,
+  producer_already_jailed: 409,
   bond_too_low: 422,
   producer_not_active: 422,
   too_many_producers: 422,

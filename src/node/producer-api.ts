@@ -4,6 +4,7 @@ import { isAddress, revealHiddenInfo } from '../crypto/index.js';
 import {
   evidenceSecret,
   getProducer,
+  readParams,
   hasEvidence,
   listProducers,
   producerParams,
@@ -36,7 +37,8 @@ export function registerProducerApi(node: CofferNode): void {
         response: { 200: anyObject },
       },
     },
-    () => ({ producers: listProducers(store) }),
+    // The registry's parameters too: clients need the bond asset and minimum before they register.
+    () => ({ producers: listProducers(store), params: readParams(store) ?? null }),
   );
 
   app.get<{ Params: { id: string } }>(

@@ -386,6 +386,15 @@ describe('evidence.equivocation', () => {
 
     // The same equivocation again, in either order, is a duplicate.
     assert.equal(status(node, bob, 'evidence.equivocation', { a: b, b: a }), 'evidence_duplicate');
+
+    // Another equivocation at another height keeps the first slashing's record.
+    const c = signedHeader(node, height + 1, 'cc'.repeat(32));
+    const d = signedHeader(node, height + 1, 'dd'.repeat(32));
+    assert.equal(
+      status(node, bob, 'evidence.equivocation', { a: c, b: d }),
+      'producer_already_jailed',
+    );
+    assert.equal(getProducer(node.store, second.producer)?.equivocation?.slashed, '4000');
   });
 
   it('rejections, in precedence order', () => {

@@ -67,6 +67,8 @@ export const producerRejections = {
   evidence_bad_signature: 'A signature in the evidence does not verify for its header.',
   evidence_too_old: 'The evidence is about a height older than the evidence window.',
   evidence_duplicate: 'This producer was already slashed for equivocating at this height.',
+  producer_already_jailed:
+    'This producer is already jailed for an earlier equivocation; its bond is slashed and its information revealed.',
   evidence_no_secret:
     'The two signatures do not share a nonce, so they reveal nothing (and one of them is not a valid block signature).',
 } as const;
@@ -339,6 +341,8 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
       if (!record) return 'producer_not_found';
       if (header.height + params.evidenceWindowHeights < ctx.height) return 'evidence_too_old';
       if (hasEvidence(ctx.state, record.id, header.height)) return 'evidence_duplicate';
+      // A second equivocation at another height must not overwrite the first slashing's record.
+      if (record.equivocation) return 'producer_already_jailed';
       // Re-derived here, not trusted from the submitter: execution is the same on every node.
       const secret = evidenceSecret(evidence);
       if (secret === undefined) return 'evidence_no_secret';
