@@ -6,6 +6,7 @@ import { CliError, exitCodes, oneLine, usageError } from './errors.js';
 import { inspectCommands } from './inspect.js';
 import { keysCommands } from './keys.js';
 import { paymentCommands } from './payments.js';
+import { producerCommands } from './producers.js';
 import type { CliIo } from './terminal.js';
 import { verifyCommands } from './verify.js';
 
@@ -14,6 +15,7 @@ const commands: Command[] = [
   ...paymentCommands,
   ...inspectCommands,
   ...verifyCommands,
+  ...producerCommands,
 ];
 
 const commonOptions = {
@@ -44,7 +46,8 @@ Every command but init and start takes:
   --node URL   the node's API (default ${defaultNodeUrl})
   --json       print one line of JSON instead of text
 Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the commit, and
-with --json print {"hash","status","height"} (height null if the tx reached no block).
+with --json print {"hash","status","height"} (height null if the tx reached no block;
+producer register adds "producer", producer unbond "unbondAtHeight").
 A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
 
 Environment:

@@ -29,7 +29,7 @@ export interface TxOutcome {
 }
 
 const decimalsMax = 18;
-const txOptions = {
+export const txOptions = {
   from: { type: 'string' },
   memo: { type: 'string' },
 } as const;
@@ -39,7 +39,7 @@ const txOptions = {
  * the commit. A tx that committed but failed (HTTP 422) and one refused before any block (4xx)
  * both come back as an outcome whose status is the node's code, so the caller prints one shape.
  */
-async function submitTx(
+export async function submitTx(
   ctx: CommandContext,
   key: SigningKey,
   tx: { type: string; payload: Record<string, unknown> },
@@ -78,15 +78,19 @@ async function submitTx(
   }
 }
 
-/** Prints the outcome; a failed tx becomes the error main prints, with its code as the reason. */
-function report(
+/**
+ * Prints the outcome; a failed tx becomes the error main prints, with its code as the reason.
+ * `jsonExtra` adds fields to the `--json` line of a tx that succeeded (a producer id).
+ */
+export function report(
   ctx: CommandContext,
   result: { outcome: TxOutcome; reason?: string },
   title: string,
   extra: [string, string][] = [],
+  jsonExtra: Record<string, unknown> = {},
 ): void {
   const { outcome } = result;
-  if (ctx.json) ctx.print(json(outcome));
+  if (ctx.json) ctx.print(json(outcome.status === 'ok' ? { ...outcome, ...jsonExtra } : outcome));
   if (outcome.status !== 'ok') {
     const where =
       outcome.height !== null
@@ -112,7 +116,7 @@ function report(
   }
 }
 
-async function amountOf(
+export async function amountOf(
   ctx: CommandContext,
   amount: string,
   symbol: string,
@@ -124,7 +128,7 @@ async function amountOf(
   return { minor, shown: `${formatUnits(BigInt(minor), decimals)} ${symbol}` };
 }
 
-function memoOf(values: OptionValues): string | undefined {
+export function memoOf(values: OptionValues): string | undefined {
   return stringOption(values, 'memo');
 }
 

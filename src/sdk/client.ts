@@ -7,6 +7,7 @@ import {
   type SubscriptionMessage,
 } from './events.js';
 import type { SigningKey } from './keys.js';
+import type { EquivocationEvidence, EvidenceResult, Producer, ProducerList } from './producers.js';
 import { signTx, type SignedTx } from './tx.js';
 import type { SignedHeader, TxWithProof } from './verify.js';
 
@@ -318,6 +319,18 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     getAccount: (address: string) => request<Account>('GET', `/v1/accounts/${segment(address)}`),
     getAssets: () => request<AssetList>('GET', '/v1/assets'),
     getAsset: (symbol: string) => request<Asset>('GET', `/v1/assets/${segment(symbol)}`),
+    /** Every registered producer, sorted by id. */
+    listProducers: () => request<ProducerList>('GET', '/v1/producers'),
+    /** One producer; with `equivocation` (and the revealed info) once it was jailed. */
+    getProducer: (id: string) => request<Producer>('GET', `/v1/producers/${segment(id)}`),
+    /**
+     * Reports two headers one producer signed at one height. The node checks them, reveals the
+     * producer's identity information and commits an `evidence.equivocation` tx signed by its own
+     * account; it answers once that tx is in a block, or throws the rejection
+     * (`evidence_duplicate`, `invalid_evidence`, `evidence_too_old`, ...).
+     */
+    submitEvidence: (evidence: EquivocationEvidence) =>
+      request<EvidenceResult>('POST', '/v1/evidence', evidence),
     /** The OpenAPI 3 document of the node's API. */
     openApi: () => request<Record<string, unknown>>('GET', '/openapi.json'),
     /** The Prometheus text exposition. */

@@ -1,6 +1,12 @@
 import { signingMessage } from '../crypto/domains.js';
 import { CryptoInputError, canonicalBytes, fromHex, sha256, sign, toHex } from '../crypto/index.js';
 import type { SigningKey } from './keys.js';
+import type {
+  CommitNoncesPayload,
+  EquivocationEvidence,
+  RegisterProducerPayload,
+  UnbondProducerPayload,
+} from './producers.js';
 
 /** The fields a sender signs (see docs/architecture.md, "Transactions"). */
 export interface UnsignedTx {
@@ -69,4 +75,14 @@ export const txs = {
   postHold: (p: { holdId: string; amount?: string }) => ({ type: 'hold.post', payload: p }),
   voidHold: (p: { holdId: string }) => ({ type: 'hold.void', payload: p }),
   releaseHold: (p: { holdId: string; preimage: string }) => ({ type: 'hold.release', payload: p }),
+  /** Build the payload with `prepareProducerRegistration`; the sender becomes the operator. */
+  registerProducer: (p: RegisterProducerPayload) => ({ type: 'producer.register', payload: p }),
+  /** Build the payload with `prepareNonceCommitment`; only the operator may send it. */
+  commitNonces: (p: CommitNoncesPayload) => ({ type: 'producer.commitNonces', payload: p }),
+  unbondProducer: (p: UnbondProducerPayload) => ({ type: 'producer.unbond', payload: p }),
+  /** Anyone may report; the sender takes the reporter's share of the slashed bond. */
+  reportEquivocation: (p: EquivocationEvidence) => ({
+    type: 'evidence.equivocation',
+    payload: p,
+  }),
 } satisfies Record<string, (payload: never) => { type: string; payload: Record<string, unknown> }>;

@@ -1,0 +1,440 @@
+// The producer registry from the command line, as a user runs it: the built CLI in its own
+// process against a node in another. A producer is registered with an identity file, made to sign
+// two headers at one height (a test-only signer without the safety store), and reported with
+// `coffer evidence submit`. Build first (npm test does): npx tsc -p tsconfig.build.json.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { blockHash, zeroHash, type BlockHeader } from '../src/chain/index.js';
+import {
+  createClient,
+  importKey,
+  producerEscrowAddress,
+  type CofferClient,
+  type EvidenceResult,
+  type Producer,
+  type ProducerList,
+  type SigningKey,
+} from '../src/sdk/index.js';
+import { TestBlockSigner } from './support/block-signer.js';
+import { NodeProcess, assertBuilt } from './support/node-process.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cliPath = path.join(root, 'dist/src/cli/main.js');
+const baseEnv: Record<string, string> = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (entry): entry is [string, string] =>
+      entry[1] !== undefined &&
+      !entry[0].startsWith('COFFER_') &&
+      entry[0] !== 'NODE_OPTIONS' &&
+      entry[0] !== 'NODE_TEST_CONTEXT',
+  ),
+);
+const passphrase = 'producer test passphrase';
+/** The registered range: small, so the CLI computes it in ~0.1 s, and aligned with the signer's. */
+const rangeHeights = 64;
+const runTimeoutMs = 30_000;
+const suiteTimeoutMs = 60_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe(
+  'coffer producer and evidence commands against a node process',
+  { timeout: suiteTimeoutMs },
+  () => {
+    let node: NodeProcess | undefined;
+    let workDir = '';
+    let home = '';
+    let url = '';
+    let client: CofferClient;
+    let dev: SigningKey;
+    let chainId = '';
+    const killOnExit = () => node?.killNow();
+
+    function run(args: string[], input = ''): Promise<Run> {
+      const env = { ...baseEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
+      const child = spawn(process.execPath, [cliPath, ...args, '--node', url], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stdin.end(input);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`coffer ${args.join(' ')} did not finish in ${runTimeoutMs} ms`));
+        }, runTimeoutMs);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+    }
+
+    const describeRun = (args: string[], r: Run) =>
+      `coffer ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+    async function ok(args: string[], input = ''): Promise<string> {
+      const result = await run(args, input);
+      assert.equal(result.code, 0, describeRun(args, result));
+      return result.stdout;
+    }
+
+    async function okJson<T>(args: string[]): Promise<T> {
+      const stdout = await ok([...args, '--json']);
+      assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
+      return JSON.parse(stdout) as T;
+    }
+
+    /** Must exit 1 with one stderr line `coffer: <code>: <reason>`; answers the reason. */
+    async function fails(args: string[], code: string): Promise<string> {
+      const result = await run(args);
+      assert.equal(result.code, 1, describeRun(args, result));
+      const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
+      assert.ok(match, describeRun(args, result));
+      assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
+      return match[1]!;
+    }
+
+    function writeJson(name: string, value: unknown): string {
+      const file = path.join(workDir, name);
+      fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+      return file;
+    }
+
+    async function escrowUsd(id: string): Promise<string> {
+      const account = await client.getAccount(producerEscrowAddress(id));
+      return account.balances.find((b) => b.asset === 'USD')?.balance ?? '0';
+    }
+
+    before(async () => {
+      assertBuilt(cliPath);
+      workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-producer-'));
+      home = path.join(workDir, 'home');
+      const dataDir = path.join(workDir, 'node');
+      process.on('exit', killOnExit);
+      node = NodeProcess.spawn({
+        cliPath,
+        dataDir,
+        blockIntervalMs: 20,
+        logLevel: 'warn',
+        env: baseEnv,
+        startTimeoutMs: 15_000,
+      });
+      ({ url } = await node.listening());
+      client = createClient(url);
+      chainId = (await client.health()).chainId;
+      const devFile = JSON.parse(
+        fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8'),
+      ) as {
+        secretKey: string;
+      };
+      dev = importKey(devFile.secretKey);
+      await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+    });
+
+    after(async () => {
+      await node?.kill();
+      process.off('exit', killOnExit);
+      fs.rmSync(workDir, { recursive: true, force: true });
+    });
+
+    it('registers, shows and lists a producer, reports its equivocation and shows it jailed and revealed', async () => {
+      // The producer's key is a keystore key of its own; the CLI derives the accountable key from it.
+      const seed = randomBytes(32);
+      await ok(['keys', 'import', 'prod'], `${seed.toString('hex')}\n`);
+      const signer = new TestBlockSigner(new Uint8Array(seed), chainId, rangeHeights);
+      const info = {
+        name: 'Equivocating Producer GmbH',
+        contact: 'ops@equivocating.example',
+        legalEntity: { register: 'HRB 12345', country: 'DE' },
+      };
+      const infoFile = writeJson('info.json', info);
+      const { height } = await client.health();
+      const startHeight = (Math.floor(height / rangeHeights) + 1) * rangeHeights;
+      const devBefore = (await client.getAccount(dev.address)).balances.find(
+        (b) => b.asset === 'USD',
+      )!.balance;
+
+      const registered = await okJson<{ hash: string; status: string; producer: string }>([
+        'producer',
+        'register',
+        '--info',
+        infoFile,
+        '--bond',
+        '2000',
+        '--from',
+        'dev',
+        '--producer-key',
+        'prod',
+        '--nonces',
+        String(rangeHeights),
+        '--start-height',
+        String(startHeight),
+      ]);
+      assert.equal(registered.status, 'ok');
+      const id = registered.producer;
+      assert.equal(id, signer.producer, 'the producer id is the accountable key of the prod seed');
+
+      // Active, bonded in escrow, with the range the signer's own key commits.
+      const shown = await okJson<Producer>(['producer', 'show', id]);
+      assert.equal(shown.status, 'active');
+      assert.equal(shown.bond, '200000');
+      assert.equal(shown.operator, dev.address);
+      assert.deepEqual(shown.nonceRanges, [signer.range(startHeight)]);
+      assert.equal(await escrowUsd(id), '200000');
+      const devAfter = (await client.getAccount(dev.address)).balances.find(
+        (b) => b.asset === 'USD',
+      )!.balance;
+      assert.equal(BigInt(devBefore) - BigInt(devAfter), 200000n);
+      const human = await ok(['producer', 'show', id]);
+      assert.match(human, /^status\s+active$/m);
+      assert.match(human, /^bond\s+2000\.00 USD$/m);
+      assert.match(human, new RegExp(`^escrow\\s+${producerEscrowAddress(id)}$`, 'm'));
+
+      const listed = await okJson<ProducerList>(['producer', 'list']);
+      assert.equal(listed.producers.length, 2, 'the genesis producer and the new one');
+      assert.equal(listed.producers.find((p) => p.id === id)?.status, 'active');
+      const table = await ok(['producer', 'list']);
+      assert.match(table, /^ID\s+STATUS\s+BOND\s+REGISTERED\s+NONCES TO$/m);
+      assert.match(
+        table,
+        new RegExp(
+          `^${id}\\s+active\\s+2000\\.00 USD\\s+\\d+\\s+${startHeight + rangeHeights - 1}$`,
+          'm',
+        ),
+      );
+
+      // Two different headers at one committed height, both signed: equivocation.
+      const at = startHeight + 3;
+      const headerOf = (stateRoot: string): BlockHeader => ({
+        chainId,
+        height: at,
+        prevHash: zeroHash,
+        time: 1_767_225_600_000,
+        txRoot: zeroHash,
+        receiptRoot: zeroHash,
+        stateRoot,
+        producer: id,
+      });
+      const half = (stateRoot: string) => {
+        const header = headerOf(stateRoot);
+        return { header, signature: signer.sign(header, blockHash(header)) };
+      };
+      const a = half('aa'.repeat(32));
+      const b = half('bb'.repeat(32));
+      const evidenceFile = writeJson('evidence.json', { a, b });
+
+      const reported = await okJson<EvidenceResult>(['evidence', 'submit', evidenceFile]);
+      assert.equal(reported.status, 'ok');
+      assert.equal(reported.producer, id);
+      assert.equal(reported.infoRevealed, true);
+      assert.deepEqual(reported.info, info);
+
+      const jailed = await okJson<Producer>(['producer', 'show', id]);
+      assert.equal(jailed.status, 'jailed');
+      assert.equal(jailed.bond, '0');
+      assert.deepEqual(jailed.equivocation?.info, JSON.parse(fs.readFileSync(infoFile, 'utf8')));
+      assert.equal(jailed.equivocation?.infoRevealed, true);
+      assert.equal(jailed.equivocation?.height, at);
+      assert.equal(jailed.equivocation?.slashed, '200000');
+      assert.equal(await escrowUsd(id), '0', 'the bond is gone from escrow');
+      const jailedHuman = await ok(['producer', 'show', id]);
+      assert.match(jailedHuman, /^status\s+jailed$/m);
+      assert.match(jailedHuman, /^ {2}info\s+\{"contact":"ops@equivocating\.example",/m);
+      assert.match(jailedHuman, /^ {2}slashed\s+2000\.00 USD$/m);
+
+      // The same evidence again is a duplicate; a jailed producer cannot unbond.
+      const duplicate = await fails(['evidence', 'submit', evidenceFile], 'evidence_duplicate');
+      assert.match(duplicate, /already slashed/);
+      await fails(['producer', 'unbond', id, '--from', 'dev'], 'producer_not_active');
+    });
+
+    it('refuses malformed evidence files with the reason', async () => {
+      const notJson = writeJson('not-json.json', '{"a": ');
+      assert.match(await fails(['evidence', 'submit', notJson], 'invalid_file'), /is not JSON/);
+      const missing = writeJson('missing.json', { a: { header: {}, signature: {} } });
+      assert.match(
+        await fails(['evidence', 'submit', missing], 'invalid_evidence'),
+        /evidence is \{"a": \{"header", "signature"\}, "b"/,
+      );
+      const noSignature = writeJson('no-signature.json', {
+        a: { header: {}, signature: {} },
+        b: { header: {} },
+      });
+      assert.match(
+        await fails(['evidence', 'submit', noSignature], 'invalid_evidence'),
+        /"b" must hold a header object and a signature object/,
+      );
+      // Well-shaped but not evidence: the node's own check answers.
+      const badHeaders = writeJson('bad-headers.json', {
+        a: { header: { height: 1 }, signature: { height: 1, R: '00', s: '00' } },
+        b: { header: { height: 1 }, signature: { height: 1, R: '00', s: '00' } },
+      });
+      assert.match(
+        await fails(['evidence', 'submit', badHeaders], 'invalid_evidence'),
+        /two headers of one chain, producer and height/,
+      );
+      await fails(['evidence', 'submit', path.join(workDir, 'absent.json')], 'invalid_file');
+    });
+
+    it('registers with the --from key as producer key, commits the next nonces and unbonds', async () => {
+      const infoFile = writeJson('dev-info.json', { name: 'Dev Producer' });
+      const text = await ok([
+        'producer',
+        'register',
+        '--info',
+        infoFile,
+        '--bond',
+        '1000.50',
+        '--from',
+        'dev',
+        '--nonces',
+        '16',
+      ]);
+      const id = /^producer\s+(cof1\S+)$/m.exec(text)?.[1];
+      assert.ok(id, text);
+      assert.match(text, /^bond\s+1000\.50 USD$/m);
+      const registered = await client.getProducer(id);
+      assert.equal(registered.bond, '100050');
+      const [first] = registered.nonceRanges;
+      assert.ok(first && first.fromHeight > registered.registeredAtHeight && first.count === 16);
+
+      // Registering the same key again is refused before any tx; so is a bond in another asset.
+      assert.match(
+        await fails(
+          ['producer', 'register', '--info', infoFile, '--bond', '1000', '--from', 'dev'],
+          'producer_exists',
+        ),
+        /already registered/,
+      );
+      await ok(['keys', 'new', 'other']);
+      await fails(
+        [
+          ...['producer', 'register', '--info', infoFile, '--bond', '1000', '--asset', 'EUR'],
+          ...['--from', 'dev', '--producer-key', 'other'],
+        ],
+        'asset_mismatch',
+      );
+      const tooLarge = writeJson('large-info.json', { name: 'x'.repeat(5000) });
+      await fails(
+        [
+          'producer',
+          'register',
+          '--info',
+          tooLarge,
+          '--bond',
+          '1000',
+          '--from',
+          'dev',
+          '--producer-key',
+          'other',
+        ],
+        'invalid_info',
+      );
+
+      // Nonces: with the wrong key refused; with the right one contiguous with the first range.
+      await fails(
+        [
+          'producer',
+          'commit-nonces',
+          id,
+          '--from',
+          'dev',
+          '--producer-key',
+          'other',
+          '--nonces',
+          '16',
+        ],
+        'wrong_producer_key',
+      );
+      await okJson(['producer', 'commit-nonces', id, '--from', 'dev', '--nonces', '16']);
+      const committed = await client.getProducer(id);
+      assert.deepEqual(
+        committed.nonceRanges.map((r) => [r.fromHeight, r.count]),
+        [
+          [first.fromHeight, 16],
+          [first.fromHeight + 16, 16],
+        ],
+      );
+
+      const unbonded = await okJson<{ status: string; height: number; unbondAtHeight: number }>([
+        'producer',
+        'unbond',
+        id,
+        '--from',
+        'dev',
+      ]);
+      assert.equal(unbonded.status, 'ok');
+      const unbonding = await client.getProducer(id);
+      assert.equal(unbonding.status, 'unbonding');
+      assert.equal(unbonding.unbondAtHeight, unbonded.unbondAtHeight);
+      assert.ok(unbonded.unbondAtHeight > unbonded.height);
+
+      // Unbonding does not escape evidence: equivocation now still jails and slashes it.
+      const signer = new TestBlockSigner(
+        new Uint8Array(Buffer.from(dev.secretKey, 'hex')),
+        chainId,
+        rangeHeights,
+      );
+      assert.equal(signer.producer, id);
+      const at = first.fromHeight + 1;
+      const half = (stateRoot: string) => {
+        const header: BlockHeader = {
+          chainId,
+          height: at,
+          prevHash: zeroHash,
+          time: 1_767_225_600_000,
+          txRoot: zeroHash,
+          receiptRoot: zeroHash,
+          stateRoot,
+          producer: id,
+        };
+        return { header, signature: signer.sign(header, blockHash(header)) };
+      };
+      const evidenceFile = writeJson('dev-evidence.json', {
+        a: half('cc'.repeat(32)),
+        b: half('dd'.repeat(32)),
+      });
+      const reported = await ok(['evidence', 'submit', evidenceFile]);
+      assert.match(
+        reported,
+        new RegExp(`^producer ${id} jailed for signing two headers at height ${at}$`, 'm'),
+      );
+      assert.match(reported, /^info\s+\{"name":"Dev Producer"\}$/m);
+      assert.match(reported, /^status\s+ok$/m);
+      const jailed = await client.getProducer(id);
+      assert.equal(jailed.status, 'jailed');
+      assert.equal(jailed.unbondAtHeight, undefined);
+      assert.equal(jailed.equivocation?.slashed, '100050');
+      assert.equal(await escrowUsd(id), '0');
+    });
+
+    it('lists the producer commands in coffer --help', async () => {
+      const help = await ok(['--help']);
+      for (const command of [
+        'producer register --info FILE --bond AMOUNT',
+        'producer show ID',
+        'producer list',
+        'producer unbond ID --from NAME',
+        'producer commit-nonces ID',
+        'evidence submit FILE',
+      ]) {
+        assert.ok(help.includes(command), command);
+      }
+    });
+  },
+);
