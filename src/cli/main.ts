@@ -40,6 +40,10 @@ Commands:
   start [--data-dir D] [--host H] [--port P]
       run a node (creates the dev chain on first run); init and start take no --node or --json,
       and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID
+  signing-history export [--data-dir D]
+      print the producer's signing history (JSON) to carry it to another machine; node stopped
+  signing-history import FILE [--data-dir D]
+      merge a signing history before this node signs anything; node stopped
 ${listing(commands)}
 
 Every command but init and start takes:
@@ -163,7 +167,7 @@ function exitWhenFlushed(code: number): void {
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === 'init' || argv[0] === 'start') {
+if (argv[0] === 'init' || argv[0] === 'start' || argv[0] === 'signing-history') {
   // Loaded only here: the node (Fastify, SQLite) is most of the start-up time of other commands.
   const command = argv[0];
   void import('./node-commands.js').then(({ runNodeCommand }) =>

@@ -1,7 +1,16 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { toHex } from '../crypto/index.js';
-import { ConfigError, CofferNode, initDataDir, parseNodeConfig } from '../node/index.js';
+import {
+  ConfigError,
+  CofferNode,
+  exportSigningHistoryOf,
+  importSigningHistoryInto,
+  initDataDir,
+  parseNodeConfig,
+} from '../node/index.js';
+import type { SigningHistory } from '../node/signer-store.js';
 
 /**
  * `coffer init` and `coffer start`: the node itself. Their options are the node's config
@@ -13,13 +22,52 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-export function runNodeCommand(command: 'init' | 'start', rest: string[]): Promise<void> {
-  return runNode(command, rest).catch((error: unknown) => {
+export function runNodeCommand(
+  command: 'init' | 'start' | 'signing-history',
+  rest: string[],
+): Promise<void> {
+  const run =
+    command === 'signing-history'
+      ? Promise.resolve().then(() => runSigningHistory(rest))
+      : runNode(command, rest);
+  return run.catch((error: unknown) => {
     if (error instanceof ConfigError || (error instanceof Error && 'code' in error))
       fail(error.message);
     if (error instanceof TypeError && 'code' in error) fail(error.message);
     fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
   });
+}
+
+/** `coffer signing-history export|import`: move a producer's safety record between machines. */
+function runSigningHistory(rest: string[]): void {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { 'data-dir': { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  const { dataDir } = parseNodeConfig({ dataDir: values['data-dir'] });
+  const [action, file] = positionals;
+  if (action === 'export' && file === undefined) {
+    process.stdout.write(JSON.stringify(exportSigningHistoryOf(dataDir), null, 2) + '\n');
+    return;
+  }
+  if (action === 'import' && file !== undefined && positionals.length === 2) {
+    let history: SigningHistory;
+    try {
+      history = JSON.parse(fs.readFileSync(file, 'utf8')) as SigningHistory;
+    } catch (error) {
+      fail(
+        `invalid_file: cannot read a signing history from ${file} (${(error as Error).message})`,
+      );
+    }
+    const lastHeight = importSigningHistoryInto(dataDir, history);
+    process.stdout.write(
+      `signing history imported; this producer signs only above height ${lastHeight}\n`,
+    );
+    return;
+  }
+  fail('usage: coffer signing-history export [--data-dir D] | import FILE [--data-dir D]');
 }
 
 async function runNode(command: 'init' | 'start', rest: string[]): Promise<void> {

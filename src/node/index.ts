@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './data-dir.js';
 export * from './event-hub.js';
 export * from './node.js';
+export * from './signing-history.js';
