@@ -29,19 +29,9 @@ import {
   type NonceCommitment,
 } from '../src/crypto/index.js';
 import type { ProducerRecord } from '../src/modules/producers/index.js';
+import { childEnv, cliPath } from './support/cli.js';
 import { NodeProcess, assertBuilt } from './support/node-process.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const cliPath = path.join(root, 'dist/src/cli/main.js');
-const baseEnv: Record<string, string> = Object.fromEntries(
-  Object.entries(process.env).filter(
-    (entry): entry is [string, string] =>
-      entry[1] !== undefined &&
-      !entry[0].startsWith('COFFER_') &&
-      entry[0] !== 'NODE_OPTIONS' &&
-      entry[0] !== 'NODE_TEST_CONTEXT',
-  ),
-);
 /** Small nonce ranges, so the test sees the node commit new ones and sign past the genesis range. */
 const nonceRangeHeights = 64;
 const nonceRangeLeadHeights = 32;
@@ -123,7 +113,7 @@ describe('accountable block signing against a node process', { timeout: suiteTim
       blockIntervalMs: 20,
       logLevel: 'warn',
       env: {
-        ...baseEnv,
+        ...childEnv,
         COFFER_NONCE_RANGE_HEIGHTS: String(nonceRangeHeights),
         COFFER_NONCE_RANGE_LEAD_HEIGHTS: String(nonceRangeLeadHeights),
       },

@@ -3,7 +3,6 @@
 // two headers at one height (a test-only signer without the safety store), and reported with
 // `coffer evidence submit`. Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,30 +21,16 @@ import {
   type SigningKey,
 } from '../src/sdk/index.js';
 import { TestBlockSigner } from './support/block-signer.js';
+import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
 import { NodeProcess, assertBuilt } from './support/node-process.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const cliPath = path.join(root, 'dist/src/cli/main.js');
-const baseEnv: Record<string, string> = Object.fromEntries(
-  Object.entries(process.env).filter(
-    (entry): entry is [string, string] =>
-      entry[1] !== undefined &&
-      !entry[0].startsWith('COFFER_') &&
-      entry[0] !== 'NODE_OPTIONS' &&
-      entry[0] !== 'NODE_TEST_CONTEXT',
-  ),
-);
 const passphrase = 'producer test passphrase';
 /** The registered range: small, so the CLI computes it in ~0.1 s, and aligned with the signer's. */
 const rangeHeights = 64;
 const runTimeoutMs = 30_000;
 const suiteTimeoutMs = 60_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe(
   'coffer producer and evidence commands against a node process',
@@ -61,31 +46,9 @@ describe(
     const killOnExit = () => node?.killNow();
 
     function run(args: string[], input = ''): Promise<Run> {
-      const env = { ...baseEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
-      const child = spawn(process.execPath, [cliPath, ...args, '--node', url], {
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.stdin.end(input);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`coffer ${args.join(' ')} did not finish in ${runTimeoutMs} ms`));
-        }, runTimeoutMs);
-        child.on('error', reject);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr });
-        });
-      });
+      const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
+      return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
     }
-
-    const describeRun = (args: string[], r: Run) =>
-      `coffer ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
     async function ok(args: string[], input = ''): Promise<string> {
       const result = await run(args, input);
@@ -131,7 +94,7 @@ describe(
         dataDir,
         blockIntervalMs: 20,
         logLevel: 'warn',
-        env: baseEnv,
+        env: childEnv,
         startTimeoutMs: 15_000,
       });
       ({ url } = await node.listening());

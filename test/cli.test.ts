@@ -2,7 +2,6 @@
 // node in another, with a keystore in a temporary COFFER_HOME. Build first (npm test does):
 // npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,20 +16,9 @@ import {
   type CofferClient,
   type SigningKey,
 } from '../src/sdk/index.js';
+import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
 import { NodeProcess, assertBuilt } from './support/node-process.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const cliPath = path.join(root, 'dist/src/cli/main.js');
-/** The children's environment: nothing COFFER_* from ours, so each run says what it uses. */
-const baseEnv: Record<string, string> = Object.fromEntries(
-  Object.entries(process.env).filter(
-    (entry): entry is [string, string] =>
-      entry[1] !== undefined &&
-      !entry[0].startsWith('COFFER_') &&
-      entry[0] !== 'NODE_OPTIONS' &&
-      entry[0] !== 'NODE_TEST_CONTEXT',
-  ),
-);
 const passphrase = 'correct horse battery staple';
 const blockIntervalMs = 20;
 const startTimeoutMs = 15_000;
@@ -38,11 +26,7 @@ const runTimeoutMs = 30_000;
 const suiteTimeoutMs = 120_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let workDir = '';
 let home = '';
@@ -57,36 +41,17 @@ function run(
   args: string[],
   options: { env?: Record<string, string | undefined>; input?: string; nodeUrl?: string } = {},
 ): Promise<Run> {
-  const env: Record<string, string> = { ...baseEnv, COFFER_HOME: home };
+  const env: Record<string, string> = { ...childEnv, COFFER_HOME: home };
   env.COFFER_PASSPHRASE = passphrase;
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [cliPath, ...args, '--node', options.nodeUrl ?? url], {
+  return runCli([...args, '--node', options.nodeUrl ?? url], {
     env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.input === undefined ? {} : { input: options.input }),
+    timeoutMs: runTimeoutMs,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`coffer ${args.join(' ')} did not finish in ${runTimeoutMs} ms`));
-    }, runTimeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function describeRun(args: string[], result: Run): string {
-  return `coffer ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
 }
 
 /** Runs a command that must succeed; answers its stdout. */
@@ -187,7 +152,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       dataDir,
       blockIntervalMs,
       logLevel: 'warn',
-      env: baseEnv,
+      env: childEnv,
       startTimeoutMs,
     });
     ({ url } = await node.listening());
