@@ -6,9 +6,12 @@ import {
 } from '../chain/index.js';
 import { ledgerRejections } from '../ledger/index.js';
 import { producerRejections } from '../modules/producers/index.js';
+import { timecreditsRejections } from '../modules/timecredits/index.js';
 
-// The registry is part of every node, so its codes are part of the API whatever else is loaded.
+// The registry and the time banks are part of every node, so their codes are part of the API
+// whatever else is loaded.
 registerRejections(producerRejections);
+registerRejections(timecreditsRejections);
 
 /** API-level codes that are not tx rejections. */
 export const apiErrors = {
@@ -49,6 +52,25 @@ const statusByCode: Record<string, number> = {
   evidence_no_secret: 422,
   evidence_bad_signature: 422,
   registry_not_initialized: 422,
+  not_coordinator: 403,
+  not_exchange_party: 403,
+  timebank_not_found: 404,
+  member_not_found: 404,
+  user_not_found: 404,
+  exchange_not_found: 404,
+  timebank_exists: 409,
+  coordinator_exists: 409,
+  member_exists: 409,
+  user_id_taken: 409,
+  duplicate_request: 409,
+  already_confirmed: 409,
+  member_already_approved: 409,
+  coordinator_not_found: 422,
+  too_many_coordinators: 422,
+  last_coordinator: 422,
+  member_not_approved: 422,
+  too_many_lots: 422,
+  credit_limit_exceeded: 422,
   account_frozen: 403,
   tx_not_found: 404,
   block_not_found: 404,

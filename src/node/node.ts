@@ -25,6 +25,7 @@ import {
   producersModule,
   validateBlockSignature,
 } from '../modules/producers/index.js';
+import { timecreditsModule } from '../modules/timecredits/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
 import { ProducerSigner } from './producer-signer.js';
@@ -165,6 +166,7 @@ export class CofferNode {
     const registry = new ModuleRegistry([
       ledgerModule,
       producersModule,
+      timecreditsModule,
       ...(options.modules ?? []),
     ]);
     // The chain and the consensus report faults to the node, which exists only once they do.

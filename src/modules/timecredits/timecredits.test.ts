@@ -1,0 +1,758 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+
+import { TestBlockSigner } from '../../../test/support/block-signer.js';
+import {
+  Chain,
+  decodeTx,
+  isRejection,
+  ledgerModule,
+  ModuleRegistry,
+  signTx,
+  type CommittedBlock,
+  type DecodedTx,
+  type Genesis,
+  type Receipt,
+} from '../../chain/index.js';
+import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
+import { SqliteBlockStore } from '../../state/index.js';
+import {
+  dayMs,
+  demurredValue,
+  getExchange,
+  getIssuance,
+  getMember,
+  getTimebank,
+  hashUserId,
+  lapsesPerBlockMax,
+  memberStatement,
+  readLot,
+  timecreditsKeys,
+  timecreditsModule,
+  type LotRecord,
+  type TimebankPolicy,
+} from './index.js';
+
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-timecredits-'));
+after(() => fs.rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+
+type Account = ReturnType<typeof account>;
+function account(seed: number) {
+  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
+  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
+}
+const coordinator = account(1);
+const ann = account(2);
+const ben = account(3);
+const cat = account(4);
+const outsider = account(5);
+const members = [ann, ben, cat];
+
+const chainId = 'coffer-timecredits';
+const genesisTime = 1_700_000_000_000;
+const signer = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
+const registry = new ModuleRegistry([ledgerModule, timecreditsModule]);
+const genesis: Genesis = {
+  chainId,
+  time: genesisTime,
+  producer: signer.producer,
+  assets: [],
+  balances: [],
+};
+
+function newChain() {
+  files += 1;
+  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
+  Chain.initialize(store, genesis, signer, registry.modules);
+  const chain = new Chain(store, registry);
+  let time = genesisTime;
+  const node = {
+    store,
+    chain,
+    get time() {
+      return time;
+    },
+    /** Produces one block at `at` (default: one second later) with the txs, in order. */
+    block(txs: DecodedTx[], at = time + 1000): Receipt[] {
+      return node.commit(txs, at).receipts;
+    },
+    commit(txs: DecodedTx[], at = time + 1000): CommittedBlock {
+      assert.ok(at > time, 'block times grow');
+      time = at;
+      return chain.produce(txs, at, signer);
+    },
+  };
+  return node;
+}
+type Node = ReturnType<typeof newChain>;
+
+/** Signs a tx; `offsets` gives per-sender nonce offsets for several txs of one sender in a block. */
+function tx(
+  node: Node,
+  sender: Account,
+  type: string,
+  payload: Record<string, unknown>,
+  offsets?: Map<string, number>,
+): DecodedTx {
+  const offset = offsets?.get(sender.address) ?? 0;
+  offsets?.set(sender.address, offset + 1);
+  const signed = signTx(
+    {
+      chainId,
+      type,
+      sender: sender.address,
+      nonce: node.chain.nonceOf(sender.address) + offset,
+      payload,
+    },
+    sender.secretKey,
+  );
+  const decoded = decodeTx(signed, chainId, registry.parserFor);
+  if (isRejection(decoded)) throw new Error(`${type}: ${decoded.code} (${decoded.field})`);
+  return decoded;
+}
+
+/** The admission rejection of a payload, or undefined when it decodes. */
+function parseStatus(type: string, payload: Record<string, unknown>): string | undefined {
+  const parsed = registry.parserFor(type)!(payload);
+  return isRejection(parsed) ? parsed.code : undefined;
+}
+
+/** Runs one tx in its own block and returns its receipt status. */
+function run(
+  node: Node,
+  sender: Account,
+  type: string,
+  payload: Record<string, unknown>,
+  at?: number,
+): string {
+  return node.block([tx(node, sender, type, payload)], at)[0]!.status;
+}
+
+const userId = (a: Account) => `user-${a.address.slice(-8)}@example.org`;
+
+/** Creates a bank whose coordinator adds (and so approves) ann, ben and cat. */
+function bankWith(node: Node, policy: TimebankPolicy, creditLimitMinutes = '0'): string {
+  const create = tx(node, coordinator, 'timebank.create', {
+    name: 'Riverside time bank',
+    coordinators: [coordinator.address],
+    policy,
+    creditLimitMinutes,
+  });
+  assert.equal(node.block([create])[0]!.status, 'ok');
+  const bankId = create.hash.slice(0, 16);
+  const salt = getTimebank(node.store, bankId)!.salt;
+  const offsets = new Map<string, number>();
+  const adds = members.map((m) =>
+    tx(
+      node,
+      coordinator,
+      'timebank.addMember',
+      { bankId, account: m.address, userIdHash: hashUserId(salt, userId(m)) },
+      offsets,
+    ),
+  );
+  assert.deepEqual(
+    node.block(adds).map((r) => r.status),
+    ['ok', 'ok', 'ok'],
+  );
+  return bankId;
+}
+
+let requests = 0;
+function issue(node: Node, bankId: string, to: Account, minutes: bigint | number): DecodedTx {
+  requests += 1;
+  return tx(node, coordinator, 'timecredits.issue', {
+    bankId,
+    account: to.address,
+    minutes: minutes.toString(),
+    requestId: `req-${requests}`,
+  });
+}
+
+/** Records an exchange (provider -> recipient) in one block and confirms it in the next. */
+function exchange(
+  node: Node,
+  bankId: string,
+  provider: Account,
+  recipient: Account,
+  minutes: bigint | number,
+  at?: number,
+): string {
+  const number = getTimebank(node.store, bankId)!.nextExchangeNumber;
+  const recorded = run(node, provider, 'timecredits.recordExchange', {
+    bankId,
+    recipient: recipient.address,
+    minutes: minutes.toString(),
+  });
+  assert.equal(recorded, 'ok');
+  return run(node, recipient, 'timecredits.confirmExchange', { bankId, exchange: number }, at);
+}
+
+function lotsOf(node: Node, bankId: string, who: Account): LotRecord[] {
+  const member = getMember(node.store, bankId, who.address)!;
+  return member.lots.map((n) => readLot(node.store, bankId, n)!);
+}
+
+function net(node: Node, bankId: string, who: Account): bigint {
+  const member = getMember(node.store, bankId, who.address)!;
+  return BigInt(member.balanceMinutes) - BigInt(member.debtMinutes);
+}
+
+/**
+ * The module's invariants over committed state: each member's lots exist, are its own, are
+ * positive and sum to its balance; debts sum to the bank's; lots + pool - debts = issued.
+ */
+function audit(node: Node, bankId: string): void {
+  const bank = getTimebank(node.store, bankId)!;
+  let lots = 0n;
+  let debts = 0n;
+  for (const m of members) {
+    const member = getMember(node.store, bankId, m.address)!;
+    let sum = 0n;
+    for (const lot of lotsOf(node, bankId, m)) {
+      assert.equal(lot.owner, m.address, 'a listed lot belongs to its member');
+      assert.ok(BigInt(lot.amount) > 0n, 'lots are positive');
+      sum += BigInt(lot.amount);
+    }
+    assert.equal(sum, BigInt(member.balanceMinutes), 'the sum of the lots is the balance');
+    assert.ok(BigInt(member.debtMinutes) <= BigInt(bank.creditLimitMinutes));
+    lots += sum;
+    debts += BigInt(member.debtMinutes);
+  }
+  assert.equal(debts, BigInt(bank.debtMinutes), 'member debts add up to the bank total');
+  assert.equal(lots + BigInt(bank.poolMinutes) - debts, BigInt(bank.issuedMinutes));
+}
+
+const policies: fc.Arbitrary<TimebankPolicy> = fc.oneof(
+  fc.constant({ kind: 'none' } as const),
+  fc.integer({ min: 1, max: 5 }).map((expiryDays) => ({ kind: 'expiry', expiryDays }) as const),
+  fc
+    .record({
+      ratePerPeriodBasisPoints: fc.integer({ min: 1, max: 5_000 }),
+      periodDays: fc.integer({ min: 1, max: 3 }),
+    })
+    .map((d) => ({ kind: 'demurrage', ...d }) as const),
+);
+
+type Op =
+  | { kind: 'issue'; to: number; minutes: number }
+  | { kind: 'exchange'; provider: number; recipient: number; minutes: number }
+  | { kind: 'wait'; hours: number };
+
+const ops: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    kind: fc.constant('issue' as const),
+    to: fc.integer({ min: 0, max: 2 }),
+    minutes: fc.integer({ min: 1, max: 600 }),
+  }),
+  fc
+    .record({
+      kind: fc.constant('exchange' as const),
+      provider: fc.integer({ min: 0, max: 2 }),
+      recipient: fc.integer({ min: 0, max: 2 }),
+      minutes: fc.integer({ min: 1, max: 900 }),
+    })
+    .filter((o) => o.provider !== o.recipient),
+  fc.record({ kind: fc.constant('wait' as const), hours: fc.integer({ min: 1, max: 72 }) }),
+);
+
+describe('timebank.create and coordinators', () => {
+  it('creates a bank with its coordinators, policy, limit and salt', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'expiry', expiryDays: 30 }, '120');
+    const bank = getTimebank(node.store, bankId)!;
+    assert.equal(bank.name, 'Riverside time bank');
+    assert.deepEqual(bank.coordinators, [coordinator.address]);
+    assert.deepEqual(bank.policy, { kind: 'expiry', expiryDays: 30 });
+    assert.equal(bank.creditLimitMinutes, '120');
+    assert.equal(bank.salt.slice(0, 16), bankId);
+    assert.equal(bank.memberCount, 3);
+  });
+
+  it('rejects bad payloads at admission, naming the rule', () => {
+    const good = {
+      name: 'B',
+      coordinators: [coordinator.address],
+      policy: { kind: 'none' },
+      creditLimitMinutes: '0',
+    };
+    const cases: [string, Record<string, unknown>][] = [
+      ['invalid_bank_name', { name: '' }],
+      ['invalid_bank_name', { name: 'x'.repeat(81) }],
+      ['invalid_coordinators', { coordinators: [] }],
+      ['invalid_coordinators', { coordinators: [coordinator.address, coordinator.address] }],
+      ['invalid_policy', { policy: { kind: 'expiry', expiryDays: 0 } }],
+      ['invalid_policy', { policy: { kind: 'expiry', expiryDays: 1.5 } }],
+      ['invalid_policy', { policy: { kind: 'demurrage', ratePerPeriodBasisPoints: 10 } }],
+      ['invalid_policy', { policy: { kind: 'none', expiryDays: 3 } }],
+      ['invalid_credit_limit', { creditLimitMinutes: '-1' }],
+      ['invalid_credit_limit', { creditLimitMinutes: '1000000001' }],
+    ];
+    for (const [code, override] of cases) {
+      assert.equal(parseStatus('timebank.create', { ...good, ...override }), code);
+    }
+    assert.equal(parseStatus('timebank.create', good), undefined);
+  });
+
+  it('only coordinators change coordinators, and a bank keeps at least one', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    const add = { bankId, account: ann.address };
+    const byAnn = { bankId, account: ben.address, minutes: '60', requestId: 'by-ann' };
+    assert.equal(run(node, ann, 'timecredits.issue', byAnn), 'not_coordinator');
+    assert.equal(run(node, ann, 'timebank.addCoordinator', add), 'not_coordinator');
+    assert.equal(run(node, coordinator, 'timebank.addCoordinator', add), 'ok');
+    assert.equal(run(node, coordinator, 'timebank.addCoordinator', add), 'coordinator_exists');
+    // The new coordinator may now issue and remove the first one.
+    assert.equal(
+      run(node, ann, 'timecredits.issue', {
+        bankId,
+        account: ben.address,
+        minutes: '60',
+        requestId: 'by-ann',
+      }),
+      'ok',
+    );
+    const remove = (who: Account) => ({ bankId, account: who.address });
+    assert.equal(run(node, ben, 'timebank.removeCoordinator', remove(ann)), 'not_coordinator');
+    assert.equal(
+      run(node, ann, 'timebank.removeCoordinator', remove(ben)),
+      'coordinator_not_found',
+    );
+    assert.equal(run(node, ann, 'timebank.removeCoordinator', remove(coordinator)), 'ok');
+    assert.equal(run(node, ann, 'timebank.removeCoordinator', remove(ann)), 'last_coordinator');
+    assert.equal(
+      run(node, coordinator, 'timebank.addCoordinator', remove(coordinator)),
+      'not_coordinator',
+    );
+    assert.deepEqual(getTimebank(node.store, bankId)!.coordinators, [ann.address]);
+  });
+});
+
+describe('members', () => {
+  it('an applicant waits for a coordinator; only coordinators approve', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    const salt = getTimebank(node.store, bankId)!.salt;
+    const apply = { bankId, userIdHash: hashUserId(salt, 'dana@example.org') };
+    assert.equal(run(node, outsider, 'timebank.addMember', apply), 'ok');
+    assert.equal(getMember(node.store, bankId, outsider.address)!.status, 'pending');
+    assert.equal(run(node, outsider, 'timebank.addMember', apply), 'member_exists');
+    // Nobody but a coordinator adds someone else.
+    assert.equal(
+      run(node, ann, 'timebank.addMember', { ...apply, account: account(9).address }),
+      'not_coordinator',
+    );
+    assert.equal(node.block([issue(node, bankId, outsider, 30)])[0]!.status, 'member_not_approved');
+    const approve = { bankId, account: outsider.address };
+    assert.equal(run(node, ann, 'timebank.approveMember', approve), 'not_coordinator');
+    assert.equal(run(node, coordinator, 'timebank.approveMember', approve), 'ok');
+    assert.equal(
+      run(node, coordinator, 'timebank.approveMember', approve),
+      'member_already_approved',
+    );
+    assert.equal(
+      run(node, coordinator, 'timebank.approveMember', { bankId, account: account(9).address }),
+      'member_not_found',
+    );
+    assert.equal(node.block([issue(node, bankId, outsider, 30)])[0]!.status, 'ok');
+  });
+
+  it('stores the identifier only as a salted hash, unique per bank', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    const bank = getTimebank(node.store, bankId)!;
+    const member = getMember(node.store, bankId, ann.address)!;
+    assert.equal(member.userIdHash, hashUserId(bank.salt, userId(ann)));
+    assert.ok(!JSON.stringify(member).includes(userId(ann)));
+    assert.ok(!node.store.get(timecreditsKeys.user(bankId, member.userIdHash))!.includes('@'));
+    // Another bank has another salt, so the same identifier hashes differently there.
+    const other = bankWith(node, { kind: 'none' });
+    assert.notEqual(getTimebank(node.store, other)!.salt, bank.salt);
+    assert.notEqual(
+      getMember(node.store, other, ann.address)!.userIdHash,
+      member.userIdHash,
+      'the same identifier hashes differently in another bank',
+    );
+    assert.equal(
+      run(node, outsider, 'timebank.addMember', { bankId, userIdHash: member.userIdHash }),
+      'user_id_taken',
+    );
+    // Issuance may name the member by the hash.
+    const byHash = tx(node, coordinator, 'timecredits.issue', {
+      bankId,
+      userIdHash: member.userIdHash,
+      minutes: '45',
+      requestId: 'by-hash',
+    });
+    assert.equal(node.block([byHash])[0]!.status, 'ok');
+    assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '45');
+    const unknown = tx(node, coordinator, 'timecredits.issue', {
+      bankId,
+      userIdHash: hashUserId(bank.salt, 'nobody'),
+      minutes: '45',
+      requestId: 'nobody',
+    });
+    assert.equal(node.block([unknown])[0]!.status, 'user_not_found');
+  });
+});
+
+describe('timecredits.issue', () => {
+  it('creates a lot based at the block time, linked to its request and tx', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'expiry', expiryDays: 10 });
+    const issued = issue(node, bankId, ann, 600);
+    const requestId = (issued.tx.payload as { requestId: string }).requestId;
+    assert.equal(node.block([issued])[0]!.status, 'ok');
+    const record = getIssuance(node.store, bankId, requestId)!;
+    assert.equal(record.txHash, issued.hash);
+    assert.equal(record.account, ann.address);
+    const lot = readLot(node.store, bankId, record.lot!)!;
+    assert.equal(lot.amount, '600');
+    assert.equal(lot.baseTime, node.time);
+    assert.equal(lot.expiresAt, node.time + 10 * dayMs);
+    assert.equal(lot.origin, `issue:${requestId}`);
+  });
+
+  it('a duplicate requestId is rejected and issues nothing', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    const payload = { bankId, account: ann.address, minutes: '60', requestId: 'r-1' };
+    assert.equal(run(node, coordinator, 'timecredits.issue', payload), 'ok');
+    assert.equal(run(node, coordinator, 'timecredits.issue', payload), 'duplicate_request');
+    assert.equal(
+      run(node, coordinator, 'timecredits.issue', { ...payload, account: ben.address }),
+      'duplicate_request',
+    );
+    assert.equal(getTimebank(node.store, bankId)!.issuedMinutes, '60');
+    assert.equal(getMember(node.store, bankId, ben.address)!.balanceMinutes, '0');
+  });
+
+  it('only a coordinator issues; payload rules are checked at admission', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    const good = { bankId, account: ann.address, minutes: '60', requestId: 'x' };
+    assert.equal(run(node, ann, 'timecredits.issue', good), 'not_coordinator');
+    assert.equal(run(node, outsider, 'timecredits.issue', good), 'not_coordinator');
+    const cases: [string, Record<string, unknown>][] = [
+      ['invalid_bank_id', { bankId: 'XYZ' }],
+      ['invalid_minutes', { minutes: '0' }],
+      ['invalid_minutes', { minutes: '1.5' }],
+      ['invalid_minutes', { minutes: '1000000001' }],
+      ['invalid_request_id', { requestId: 'a b' }],
+      ['invalid_request_id', { requestId: 'r'.repeat(65) }],
+      ['invalid_issue_target', { userIdHash: '0'.repeat(64) }],
+    ];
+    for (const [code, override] of cases) {
+      assert.equal(parseStatus('timecredits.issue', { ...good, ...override }), code);
+    }
+    const { account: _account, ...neither } = good;
+    assert.equal(parseStatus('timecredits.issue', neither), 'invalid_issue_target');
+  });
+});
+
+describe('exchanges', () => {
+  it('moves minutes from recipient to provider once both confirmed', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' });
+    node.block([issue(node, bankId, ann, 600)]);
+    // ben provides 3 hours to ann.
+    assert.equal(
+      run(node, ben, 'timecredits.recordExchange', {
+        bankId,
+        recipient: ann.address,
+        minutes: '180',
+        offer: 'Gardening',
+      }),
+      'ok',
+    );
+    assert.equal(getMember(node.store, bankId, ben.address)!.balanceMinutes, '0');
+    const confirm = (who: Account) =>
+      run(node, who, 'timecredits.confirmExchange', { bankId, exchange: 0 });
+    assert.equal(confirm(ben), 'already_confirmed', "the provider's record is its confirmation");
+    assert.equal(confirm(cat), 'not_exchange_party');
+    assert.equal(confirm(ann), 'ok');
+    assert.equal(confirm(ann), 'already_confirmed');
+    assert.equal(getExchange(node.store, bankId, 0)!.status, 'completed');
+    assert.equal(net(node, bankId, ann), 420n);
+    assert.equal(net(node, bankId, ben), 180n);
+    const statement = memberStatement(node.store, bankId, ben.address, node.time)!;
+    assert.equal(statement.givenMinutes, '180');
+    assert.equal(
+      memberStatement(node.store, bankId, ann.address, node.time)!.receivedMinutes,
+      '180',
+    );
+    assert.equal(statement.lots[0]!.baseTime, lotsOf(node, bankId, ann)[0]!.baseTime);
+    assert.equal(
+      run(node, ann, 'timecredits.confirmExchange', { bankId, exchange: 7 }),
+      'exchange_not_found',
+    );
+    assert.equal(
+      run(node, ann, 'timecredits.recordExchange', {
+        bankId,
+        recipient: ann.address,
+        minutes: '1',
+      }),
+      'accounts_must_be_different',
+    );
+    audit(node, bankId);
+  });
+
+  it('the recipient may go below zero down to the credit limit, and repays first', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'none' }, '120');
+    node.block([issue(node, bankId, ann, 30)]);
+    assert.equal(exchange(node, bankId, ben, ann, 151), 'credit_limit_exceeded');
+    assert.equal(net(node, bankId, ann), 30n, 'a failed confirmation moves nothing');
+    assert.equal(exchange(node, bankId, ben, ann, 150), 'ok');
+    assert.equal(net(node, bankId, ann), -120n);
+    assert.equal(getMember(node.store, bankId, ann.address)!.debtMinutes, '120');
+    assert.equal(exchange(node, bankId, cat, ann, 1), 'credit_limit_exceeded');
+    // Minutes ann earns repay her debt before they become lots.
+    assert.equal(exchange(node, bankId, ann, ben, 100), 'ok');
+    assert.equal(getMember(node.store, bankId, ann.address)!.debtMinutes, '20');
+    assert.deepEqual(lotsOf(node, bankId, ann), []);
+    node.block([issue(node, bankId, ann, 50)]);
+    assert.equal(net(node, bankId, ann), 30n);
+    audit(node, bankId);
+  });
+});
+
+describe('expiry', () => {
+  it('a lot lapses into the pool at the first block past its expiry, not before', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'expiry', expiryDays: 1 });
+    node.block([issue(node, bankId, ann, 90)]);
+    const [lot] = lotsOf(node, bankId, ann);
+    const receipts = node.block([], lot!.expiresAt!);
+    assert.equal(receipts.length, 0);
+    assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '90');
+    // Still spendable at its expiry instant... but not one millisecond later.
+    const expired = node.commit([], lot!.expiresAt! + 1);
+    assert.deepEqual(expired.blockEvents, [
+      {
+        type: 'timecredits.expired',
+        data: {
+          bankId,
+          lot: lot!.number,
+          owner: ann.address,
+          minutes: '90',
+          baseTime: lot!.baseTime,
+          expiresAt: lot!.expiresAt,
+        },
+      },
+    ]);
+    assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '0');
+    assert.equal(getTimebank(node.store, bankId)!.poolMinutes, '90');
+    assert.equal(readLot(node.store, bankId, lot!.number), undefined);
+  });
+
+  it('carries lapses over to the next block past the per-block bound, never spending them', () => {
+    const node = newChain();
+    const bankId = bankWith(node, { kind: 'expiry', expiryDays: 1 }, '0');
+    // 1,001 lots expiring together: 400 + 400 + 201 (a member holds at most 500).
+    const split = [400, 400, lapsesPerBlockMax + 1 - 800];
+    const offsets = new Map<string, number>();
+    const txs = members.flatMap((m, i) =>
+      Array.from({ length: split[i]! }, () => {
+        requests += 1;
+        return tx(
+          node,
+          coordinator,
+          'timecredits.issue',
+          { bankId, account: m.address, minutes: '1', requestId: `bulk-${requests}` },
+          offsets,
+        );
+      }),
+    );
+    assert.ok(node.block(txs).every((r) => r.status === 'ok'));
+    const expiresAt = lotsOf(node, bankId, cat)[0]!.expiresAt!;
+    // ben provides to cat in the block where the lots are expired but one has not lapsed yet.
+    run(node, ben, 'timecredits.recordExchange', { bankId, recipient: cat.address, minutes: '1' });
+    const number = getTimebank(node.store, bankId)!.nextExchangeNumber - 1;
+    const confirm = tx(node, cat, 'timecredits.confirmExchange', { bankId, exchange: number });
+    const receipts = node.block([confirm], expiresAt + 1);
+    assert.equal(receipts[0]!.status, 'credit_limit_exceeded', 'an expired lot is not spent');
+    const pool = BigInt(getTimebank(node.store, bankId)!.poolMinutes);
+    assert.equal(pool, BigInt(lapsesPerBlockMax));
+    const left = members.reduce((sum, m) => sum + lotsOf(node, bankId, m).length, 0);
+    assert.equal(left, 1);
+    audit(node, bankId);
+    node.block([]);
+    assert.equal(getTimebank(node.store, bankId)!.poolMinutes, String(lapsesPerBlockMax + 1));
+    audit(node, bankId);
+  });
+
+  it('property: an expired lot is never spent, whatever the order of txs in the block', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 3 * dayMs }),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (old, fresh, late, payments, seed) => {
+          const node = newChain();
+          const bankId = bankWith(node, { kind: 'expiry', expiryDays: 1 });
+          node.block([issue(node, bankId, ann, old)]);
+          const oldLot = lotsOf(node, bankId, ann)[0]!;
+          node.block([issue(node, bankId, ann, fresh)], node.time + dayMs / 2);
+          const numbers = payments.map((minutes) => {
+            const n = getTimebank(node.store, bankId)!.nextExchangeNumber;
+            run(node, ben, 'timecredits.recordExchange', {
+              bankId,
+              recipient: ann.address,
+              minutes: String(minutes),
+            });
+            return n;
+          });
+          const offsets = new Map<string, number>();
+          // Rotate the confirmations by the seed: the order in the block varies.
+          const order = numbers.map((_, i) => numbers[(i + seed) % numbers.length]!);
+          const txs = order.map((n) =>
+            tx(node, ann, 'timecredits.confirmExchange', { bankId, exchange: n }, offsets),
+          );
+          const time = oldLot.expiresAt! + late;
+          node.block(txs, time);
+          const freshLeft = time > oldLot.baseTime + dayMs / 2 + dayMs ? 0 : fresh;
+          // ben received only minutes based at the fresh lot's time, never the old lot's.
+          for (const lot of lotsOf(node, bankId, ben)) {
+            assert.notEqual(lot.baseTime, oldLot.baseTime);
+          }
+          const bank = getTimebank(node.store, bankId)!;
+          assert.ok(BigInt(bank.poolMinutes) >= BigInt(old));
+          assert.ok(net(node, bankId, ben) <= BigInt(freshLeft));
+          audit(node, bankId);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('demurrage', () => {
+  it('property: never creates credit, and loses under one minute per lot per period', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 1_000_000_000n }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 120 }),
+        (amount, rate, periods) => {
+          const value = demurredValue(amount, rate, periods);
+          const scale = 10_000n ** BigInt(periods);
+          const exact = amount * (10_000n - BigInt(rate)) ** BigInt(periods);
+          assert.ok(value >= 0n && value <= amount);
+          // value <= exact value, and exact - value <= periods (in minutes).
+          assert.ok(value * scale <= exact, 'never above the exact value');
+          assert.ok(exact - value * scale <= BigInt(periods) * scale, 'at most 1 minute a period');
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('charges a lot at spend time; statements show the effective value', () => {
+    const node = newChain();
+    const policy = { kind: 'demurrage', ratePerPeriodBasisPoints: 1_000, periodDays: 1 } as const;
+    const bankId = bankWith(node, policy);
+    node.block([issue(node, bankId, ann, 1000)]);
+    const lot = lotsOf(node, bankId, ann)[0]!;
+    const later = lot.baseTime + 2 * dayMs + 5;
+    node.block([], later);
+    const statement = memberStatement(node.store, bankId, ann.address, later)!;
+    assert.equal(statement.lots[0]!.effectiveMinutes, '810');
+    assert.equal(statement.lots[0]!.ageDays, 2);
+    assert.equal(statement.balanceMinutes, '1000', 'not charged until touched');
+    assert.equal(exchange(node, bankId, ben, ann, 10), 'ok');
+    assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '800');
+    assert.equal(getTimebank(node.store, bankId)!.poolMinutes, '190');
+    const moved = lotsOf(node, bankId, ben)[0]!;
+    assert.equal(moved.baseTime, lot.baseTime);
+    assert.equal(moved.demurragePeriodsCharged, 2);
+    audit(node, bankId);
+  });
+});
+
+describe('properties over random histories', () => {
+  it('lots sum to balances and credits are conserved under any policy and history', () => {
+    fc.assert(
+      fc.property(
+        policies,
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(ops, { minLength: 1, maxLength: 14 }),
+        (policy, limit, history) => {
+          const node = newChain();
+          const bankId = bankWith(node, policy, String(limit));
+          for (const op of history) {
+            if (op.kind === 'issue') node.block([issue(node, bankId, members[op.to]!, op.minutes)]);
+            else if (op.kind === 'wait') node.block([], node.time + op.hours * 3_600_000);
+            else {
+              const status = exchange(
+                node,
+                bankId,
+                members[op.provider]!,
+                members[op.recipient]!,
+                op.minutes,
+              );
+              assert.ok(status === 'ok' || status === 'credit_limit_exceeded', status);
+            }
+            audit(node, bankId);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('base times survive any sequence of transfers and splits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            to: fc.integer({ min: 0, max: 2 }),
+            minutes: fc.integer({ min: 1, max: 500 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
+        fc.array(
+          ops.filter((o) => o.kind === 'exchange'),
+          { maxLength: 12 },
+        ),
+        (issues, history) => {
+          const node = newChain();
+          const bankId = bankWith(node, { kind: 'none' });
+          const byBaseTime = new Map<number, bigint>();
+          for (const { to, minutes } of issues) {
+            node.block([issue(node, bankId, members[to]!, minutes)]);
+            byBaseTime.set(node.time, BigInt(minutes));
+          }
+          for (const op of history) {
+            if (op.kind !== 'exchange') continue;
+            exchange(node, bankId, members[op.provider]!, members[op.recipient]!, op.minutes);
+          }
+          const found = new Map<number, bigint>();
+          for (const m of members) {
+            for (const lot of lotsOf(node, bankId, m)) {
+              found.set(lot.baseTime, (found.get(lot.baseTime) ?? 0n) + BigInt(lot.amount));
+            }
+          }
+          // Without credit, expiry or demurrage every minute keeps the base time it was issued at.
+          assert.deepEqual(
+            [...found.entries()].sort(([a], [b]) => a - b),
+            [...byBaseTime.entries()].sort(([a], [b]) => a - b),
+          );
+          audit(node, bankId);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
