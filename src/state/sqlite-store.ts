@@ -42,8 +42,8 @@ type BlockRow = {
 };
 type TxRow = { id: number; hash: Buffer; body: string; receipt: string };
 
-/** ~100k state entries of a few hundred bytes: tens of MB, well inside the node's memory target. */
-const stateCacheEntriesMax = 100_000;
+/** 25k state entries of a few hundred bytes: ~20 MB, enough for the busy accounts and assets. */
+const stateCacheEntriesMax = 25_000;
 
 /** Txs per block stay below 2^20 (the config caps blocks at 50,000). */
 const txIdStride = 2 ** 20;
