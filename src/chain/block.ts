@@ -132,7 +132,3 @@ export function blockNonceIsCommitted(
     verifyNonceProof(range.root, range.fromHeight, range.count, signature.nonceProof)
   );
 }
-
-export function receiptLeaf(receipt: Receipt): Uint8Array {
-  return sha256(canonicalize(receipt));
-}

@@ -1,5 +1,5 @@
 import { isAddress } from '../crypto/index.js';
-import { decimalsMax, parsePositiveAmount } from '../ledger/index.js';
+import { assetSymbolPattern, decimalsMax, parsePositiveAmount } from '../ledger/index.js';
 import { defineTx, type ChainModule } from './module.js';
 import { reject, type Rejection } from './rejections.js';
 
@@ -23,12 +23,11 @@ function parser<T extends Record<string, unknown>>(fields: { [K in keyof T]: Fie
   };
 }
 
-const symbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
 const idPattern = /^[0-9a-f]{64}$/;
 
 const read = {
   symbol: (v: unknown) =>
-    typeof v === 'string' && symbolPattern.test(v) ? v : reject('invalid_symbol'),
+    typeof v === 'string' && assetSymbolPattern.test(v) ? v : reject('invalid_symbol'),
   address: (v: unknown) => (isAddress(v) ? v : reject('invalid_address')),
   optionalAddress: (v: unknown) =>
     v === undefined ? undefined : isAddress(v) ? v : reject('invalid_address'),

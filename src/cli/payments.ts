@@ -161,46 +161,15 @@ export const paymentCommands: Command[] = [
       ]);
     },
   },
-  {
-    name: 'mint',
-    synopsis: 'AMOUNT SYMBOL --to ADDRESS --from NAME',
-    summary: 'issue new units of an asset NAME issues',
-    options: { ...txOptions, to: { type: 'string' } },
-    positionals: { min: 2, max: 2 },
-    async run(ctx, [amount, symbol], values) {
-      const to = ctx.resolveAddress(requiredOption(values, 'to'));
-      const from = requiredOption(values, 'from');
-      const { minor, shown } = await amountOf(ctx, amount!, symbol!);
-      const key = await ctx.unlock(from);
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.mint({ symbol: symbol!, to, amount: minor }),
-        memoOf(values),
-      );
-      report(ctx, result, `minted ${shown} to ${to}`);
-    },
-  },
-  {
-    name: 'send',
-    synopsis: 'AMOUNT SYMBOL --to ADDRESS --from NAME',
-    summary: 'transfer an amount',
-    options: { ...txOptions, to: { type: 'string' } },
-    positionals: { min: 2, max: 2 },
-    async run(ctx, [amount, symbol], values) {
-      const to = ctx.resolveAddress(requiredOption(values, 'to'));
-      const from = requiredOption(values, 'from');
-      const { minor, shown } = await amountOf(ctx, amount!, symbol!);
-      const key = await ctx.unlock(from);
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.transfer({ to, asset: symbol!, amount: minor }),
-        memoOf(values),
-      );
-      report(ctx, result, `sent ${shown} to ${to}`);
-    },
-  },
+  amountToCommand(
+    'mint',
+    'issue new units of an asset NAME issues',
+    'minted',
+    (to, symbol, amount) => txs.mint({ symbol, to, amount }),
+  ),
+  amountToCommand('send', 'transfer an amount', 'sent', (to, asset, amount) =>
+    txs.transfer({ to, asset, amount }),
+  ),
   {
     name: 'hold create',
     synopsis:
@@ -321,6 +290,34 @@ export const paymentCommands: Command[] = [
  * A partial post scales AMOUNT with SYMBOL's decimals, so a SYMBOL other than the hold's asset
  * would post a wrong amount: check it against the tx that created the hold.
  */
+/** `NAME AMOUNT SYMBOL --to ADDRESS --from NAME`: mint and send differ only in the tx they build. */
+function amountToCommand(
+  name: string,
+  summary: string,
+  verb: string,
+  build: (
+    to: string,
+    symbol: string,
+    amount: string,
+  ) => { type: string; payload: Record<string, unknown> },
+): Command {
+  return {
+    name,
+    synopsis: 'AMOUNT SYMBOL --to ADDRESS --from NAME',
+    summary,
+    options: { ...txOptions, to: { type: 'string' } },
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [amount, symbol], values) {
+      const to = ctx.resolveAddress(requiredOption(values, 'to'));
+      const from = requiredOption(values, 'from');
+      const { minor, shown } = await amountOf(ctx, amount!, symbol!);
+      const key = await ctx.unlock(from);
+      const result = await submitTx(ctx, key, build(to, symbol!, minor), memoOf(values));
+      report(ctx, result, `${verb} ${shown} to ${to}`);
+    },
+  };
+}
+
 async function assertHoldAsset(ctx: CommandContext, holdId: string, symbol: string): Promise<void> {
   let created: TxLookup;
   try {

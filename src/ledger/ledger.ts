@@ -17,7 +17,8 @@ export const holdDurationBlocksMax = 10_000_000;
 /** Open holds per payer: bounds the account record that lists them. */
 export const holdsPerAccountMax = 1_000;
 
-const symbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
+/** An asset symbol: 2 to 12 of A-Z and 0-9, starting with a letter. */
+export const assetSymbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
 const conditionPattern = /^[0-9a-f]{64}$/;
 
 export interface AssetSpec {
@@ -98,7 +99,7 @@ export class Ledger {
   }
 
   createAsset(issuer: string, spec: AssetSpec): LedgerRejection | undefined {
-    if (!symbolPattern.test(spec.symbol)) return 'invalid_symbol';
+    if (!assetSymbolPattern.test(spec.symbol)) return 'invalid_symbol';
     if (!Number.isInteger(spec.decimals) || spec.decimals < 0 || spec.decimals > decimalsMax) {
       return 'invalid_decimals';
     }

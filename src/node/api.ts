@@ -10,6 +10,8 @@ import {
 } from '../chain/index.js';
 import { fromHex, inclusionProof, isAddress, sha256, toHex } from '../crypto/index.js';
 import {
+  assetSymbolPattern,
+  emptyAccount,
   formatUnits,
   ledgerKeys,
   type AccountRecord,
@@ -347,9 +349,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
       const { address } = request.params;
       if (!isAddress(address)) return send(reply, 'invalid_address', 'address');
       const text = store.get(ledgerKeys.account(address));
-      const account: AccountRecord = text
-        ? (JSON.parse(text) as AccountRecord)
-        : { nonce: 0, balances: {}, held: {}, frozen: [], holds: [] };
+      const account = text ? (JSON.parse(text) as AccountRecord) : emptyAccount();
       const symbols = [
         ...new Set([...Object.keys(account.balances), ...Object.keys(account.held)]),
       ].sort();
@@ -404,7 +404,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { symbol } = request.params;
-      if (!/^[A-Z][A-Z0-9]{1,11}$/.test(symbol)) return send(reply, 'invalid_symbol', 'symbol');
+      if (!assetSymbolPattern.test(symbol)) return send(reply, 'invalid_symbol', 'symbol');
       const text = store.get(ledgerKeys.asset(symbol));
       if (!text) return send(reply, 'asset_not_found', 'symbol');
       return JSON.parse(text) as AssetRecord;

@@ -215,7 +215,8 @@ export function initDataDir(options: {
   };
 }
 
-function committedChainId(dir: string): string {
+/** The chain id stored in a data directory's database (opened and closed again). */
+export function committedChainId(dir: string): string {
   const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
   try {
     const chainId = store.getMeta('chainId');

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deriveAccountableKey, toHex } from '../crypto/index.js';
-import { SqliteBlockStore } from '../state/index.js';
-import { DataDirError, dataFiles, readKeyFile } from './data-dir.js';
+import { committedChainId, DataDirError, dataFiles, readKeyFile } from './data-dir.js';
 import { SignerStore, type SigningHistory } from './signer-store.js';
 
 /**
@@ -11,17 +10,10 @@ import { SignerStore, type SigningHistory } from './signer-store.js';
  * height it signed before. Both run with the node stopped.
  */
 function openSignerStore(dataDir: string): SignerStore {
-  const database = path.join(dataDir, dataFiles.database);
-  if (!fs.existsSync(database))
+  if (!fs.existsSync(path.join(dataDir, dataFiles.database))) {
     throw new DataDirError(`${dataDir}: no chain here (run coffer init)`);
-  const store = new SqliteBlockStore(database);
-  let chainId: string | undefined;
-  try {
-    chainId = store.getMeta('chainId');
-  } finally {
-    store.close();
   }
-  if (chainId === undefined) throw new DataDirError(`${dataDir}: the database holds no chain`);
+  const chainId = committedChainId(dataDir);
   const producer = readKeyFile(path.join(dataDir, dataFiles.producerKey));
   const publicKey = toHex(deriveAccountableKey(producer.secretKey).publicKey);
   return SignerStore.open(dataDir, chainId, publicKey);
