@@ -8,6 +8,20 @@ import {
 } from './events.js';
 import type { SigningKey } from './keys.js';
 import type { EquivocationEvidence, EvidenceResult, Producer, ProducerList } from './producers.js';
+import {
+  signIssuanceRequest,
+  type Alliance,
+  type IssuanceRequestResult,
+  type Listing,
+  type ListingPage,
+  type ListingQuery,
+  type MemberStatement,
+  type Minutes,
+  type TimeExchange,
+  type TimeLot,
+  type Timebank,
+  type TimebankMember,
+} from './timecredits.js';
 import { signTx, type SignedTx } from './tx.js';
 import type { SignedHeader, TxWithProof } from './verify.js';
 
@@ -248,6 +262,34 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     }
   }
 
+  /** The `CofferError` of an answer with status 400 or above. */
+  function httpError(method: string, path: string, status: number, text: string): CofferError {
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
+    if (error && typeof error.code === 'string') {
+      return new CofferError(
+        error.code,
+        typeof error.message === 'string' ? error.message : `HTTP ${status}`,
+        status,
+        typeof error.field === 'string' ? error.field : undefined,
+        parsed,
+      );
+    }
+    return new CofferError(
+      'http_error',
+      `${method} ${path}: the node answered HTTP ${status} without an API error` +
+        (text ? `: ${text.slice(0, 200)}` : ''),
+      status,
+      undefined,
+      parsed ?? text,
+    );
+  }
+
   /** JSON of a 2xx answer (or of a status in `alsoOk`); a `CofferError` for anything else. */
   async function request<T>(
     method: string,
@@ -256,31 +298,12 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     alsoOk: number[] = [],
   ): Promise<T> {
     const { status, text } = await fetchText(method, path, body);
+    if (status >= 400 && !alsoOk.includes(status)) throw httpError(method, path, status, text);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
-    }
-    if (status >= 400 && !alsoOk.includes(status)) {
-      const error = isObject(parsed) && isObject(parsed.error) ? parsed.error : undefined;
-      if (error && typeof error.code === 'string') {
-        throw new CofferError(
-          error.code,
-          typeof error.message === 'string' ? error.message : `HTTP ${status}`,
-          status,
-          typeof error.field === 'string' ? error.field : undefined,
-          parsed,
-        );
-      }
-      throw new CofferError(
-        'http_error',
-        `${method} ${path}: the node answered HTTP ${status} without an API error` +
-          (text ? `: ${text.slice(0, 200)}` : ''),
-        status,
-        undefined,
-        parsed ?? text,
-      );
     }
     if (!isObject(parsed)) {
       throw new CofferError(
@@ -292,6 +315,13 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
       );
     }
     return parsed as T;
+  }
+
+  /** The text of a 2xx answer (CSV); a `CofferError` for anything else. */
+  async function requestText(method: string, path: string): Promise<string> {
+    const { status, text } = await fetchText(method, path);
+    if (status >= 400) throw httpError(method, path, status, text);
+    return text;
   }
 
   const waitQuery = (opts: SubmitOptions) => (opts.wait === 'commit' ? '?wait=commit' : '');
@@ -346,6 +376,80 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
         );
       }
       return text;
+    },
+
+    /** Time banks (issue 5): reads, and issuance requests signed by a coordinator. */
+    timebanks: {
+      /** The bank record, with the `salt` of its members' identifier hashes. */
+      get: (id: string) => request<Timebank>('GET', `/v1/timebanks/${segment(id)}`),
+      member: (id: string, account: string) =>
+        request<TimebankMember>('GET', `/v1/timebanks/${segment(id)}/members/${segment(account)}`),
+      /** As of the latest block time: lots with base time, age, expiry and effective value. */
+      statement: (id: string, account: string) =>
+        request<MemberStatement>(
+          'GET',
+          `/v1/timebanks/${segment(id)}/members/${segment(account)}/statement`,
+        ),
+      /** The same statement as CSV text. */
+      statementCsv: (id: string, account: string) =>
+        requestText(
+          'GET',
+          `/v1/timebanks/${segment(id)}/members/${segment(account)}/statement?format=csv`,
+        ),
+      lot: (id: string, number: number) =>
+        request<TimeLot>('GET', `/v1/timebanks/${segment(id)}/lots/${segment(number)}`),
+      exchange: (id: string, number: number) =>
+        request<TimeExchange>('GET', `/v1/timebanks/${segment(id)}/exchanges/${segment(number)}`),
+      /** One page of offers and requests; pass the answer's `next` as `after` for the next. */
+      listings: (id: string, query: ListingQuery = {}) => {
+        const params = new URLSearchParams();
+        for (const [name, value] of Object.entries(query)) {
+          if (value !== undefined) params.set(name, String(value as string | number));
+        }
+        const search = params.toString() === '' ? '' : `?${params.toString()}`;
+        return request<ListingPage>('GET', `/v1/timebanks/${segment(id)}/listings${search}`);
+      },
+      listing: (id: string, number: number) =>
+        request<Listing>('GET', `/v1/timebanks/${segment(id)}/listings/${segment(number)}`),
+      alliance: (id: string, partnerBankId: string) =>
+        request<Alliance>(
+          'GET',
+          `/v1/timebanks/${segment(id)}/alliances/${segment(partnerBankId)}`,
+        ),
+      /**
+       * Asks the node to issue `minutes` to the member known by `userId`, signed by the
+       * coordinator `key` (reads the bank's salt and the chain id first). With `wait: 'commit'`
+       * (the default) it answers once the issuance is recorded; without, `pending` and the tx
+       * hash. A `requestId` is recorded once: a retry with the same id is `duplicate_request`.
+       */
+      async requestIssuance(
+        key: SigningKey,
+        input: { bankId: string; requestId: string; userId: string; minutes: Minutes },
+        opts: SubmitOptions = { wait: 'commit' },
+      ): Promise<IssuanceRequestResult> {
+        const [{ chainId }, bank] = await Promise.all([
+          client.health(),
+          client.timebanks.get(input.bankId),
+        ]);
+        const body = signIssuanceRequest(key, {
+          chainId,
+          bank,
+          requestId: input.requestId,
+          userId: input.userId,
+          minutes: input.minutes,
+        });
+        return request<IssuanceRequestResult>(
+          'POST',
+          `/v1/timebanks/${segment(input.bankId)}/issuance-requests${waitQuery(opts)}`,
+          body,
+        );
+      },
+      /** Where an issuance request stands: `pending`, or `recorded` with its account and lot. */
+      issuance: (id: string, requestId: string) =>
+        request<IssuanceRequestResult>(
+          'GET',
+          `/v1/timebanks/${segment(id)}/issuance-requests/${segment(requestId)}`,
+        ),
     },
 
     /**

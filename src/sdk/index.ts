@@ -6,5 +6,6 @@ export * from './events.js';
 export { formatUnits, parseUnits } from '../ledger/amount.js';
 export * from './verify.js';
 export * from './producers.js';
+export * from './timecredits.js';
 /** What SDK functions throw for an argument they cannot use; `field` names it. */
 export { CryptoInputError } from '../crypto/index.js';
