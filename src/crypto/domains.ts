@@ -8,11 +8,17 @@ import { CryptoInputError } from './errors.js';
 export const signingDomains = {
   tx: 'coffer/tx/v1',
   block: 'coffer/block/v1',
+  /**
+   * A coordinator's authorization of a time-credit issuance that another account relays (the
+   * node's issuance service): the hash is `issuanceRequestHash` of the timecredits module.
+   */
+  issuanceRequest: 'coffer/timecredits/issuance-request/v1',
 } as const;
 
 const encodedDomains = {
   tx: utf8(signingDomains.tx),
   block: utf8(signingDomains.block),
+  issuanceRequest: utf8(signingDomains.issuanceRequest),
 };
 
 export function signingMessage(

@@ -2,13 +2,22 @@ import type { StateReader } from '../../state/index.js';
 import {
   dayMs,
   effectiveValue,
+  listingsPageMax,
+  listingsScannedPerCallMax,
+  readAlliance,
   readBank,
   readExchange,
   readIssuance,
+  readListing,
   readLot,
   readMember,
+  type AllianceRecord,
   type ExchangeRecord,
   type IssuanceRecord,
+  type ListingKind,
+  type ListingRecord,
+  type ListingStatus,
+  type LotRecord,
   type MemberRecord,
   type TimebankRecord,
 } from './state.js';
@@ -42,6 +51,80 @@ export function getExchange(
   return readExchange(state, bankId, number);
 }
 
+/** One lot of a bank by its number, or undefined (spent whole into a debt, merged or lapsed). */
+export function getLot(state: StateReader, bankId: string, number: number): LotRecord | undefined {
+  return readLot(state, bankId, number);
+}
+
+export function getListing(
+  state: StateReader,
+  bankId: string,
+  number: number,
+): ListingRecord | undefined {
+  return readListing(state, bankId, number);
+}
+
+/** The alliance of two banks (either order), or undefined if neither ever proposed one. */
+export function getAlliance(state: StateReader, a: string, b: string): AllianceRecord | undefined {
+  return readAlliance(state, a, b);
+}
+
+export interface ListingsFilter {
+  kind?: ListingKind;
+  category?: string;
+  status?: ListingStatus;
+  /** A cursor: list only numbers below it (pass the `next` of the previous page). */
+  after?: number;
+  /** Listings in the page, 1 to 100. */
+  limit: number;
+}
+
+export interface ListingsPage {
+  listings: ListingRecord[];
+  /**
+   * Where to continue (pass as `after`), or null when no older listing is left to scan. A page may
+   * hold fewer than `limit` listings and still have a `next`: a call scans at most 1,000 numbers.
+   */
+  next: number | null;
+}
+
+/**
+ * A bank's listings that match the filter, newest first: numbers walk downward from the newest
+ * (or from just below `after`), at most `listingsScannedPerCallMax` numbers per call, so the cost
+ * of a call is bounded whatever the filter matches. Throws RangeError on a bad `limit`/`after`.
+ */
+export function listListings(
+  state: StateReader,
+  bankId: string,
+  filter: ListingsFilter,
+): ListingsPage {
+  const { limit, after } = filter;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > listingsPageMax) {
+    throw new RangeError(`limit must be a whole number from 1 to ${listingsPageMax}`);
+  }
+  if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) {
+    throw new RangeError('after must be a whole number (a listing number)');
+  }
+  const bank = readBank(state, bankId);
+  if (!bank) return { listings: [], next: null };
+  const start = Math.min(after ?? bank.nextListingNumber, bank.nextListingNumber);
+  const listings: ListingRecord[] = [];
+  let number = start;
+  while (number > 0 && listings.length < limit && start - number < listingsScannedPerCallMax) {
+    number -= 1;
+    const listing = readListing(state, bankId, number);
+    if (
+      listing &&
+      (filter.kind === undefined || listing.kind === filter.kind) &&
+      (filter.category === undefined || listing.category === filter.category) &&
+      (filter.status === undefined || listing.status === filter.status)
+    ) {
+      listings.push(listing);
+    }
+  }
+  return { listings, next: number > 0 ? number : null };
+}
+
 export interface StatementLot {
   lot: number;
   origin: string;
@@ -71,6 +154,9 @@ export interface MemberStatement {
   netMinutes: string;
   givenMinutes: string;
   receivedMinutes: string;
+  /** Direct transfers: sent and got by `payMany` and `transferAcross`. */
+  sentMinutes: string;
+  gotMinutes: string;
 }
 
 /** A member's statement as of `time` (the latest block time), or undefined. */
@@ -87,7 +173,7 @@ export function memberStatement(
   const lots = member.lots.flatMap((number): StatementLot[] => {
     const lot = readLot(state, bankId, number);
     if (!lot) return [];
-    const value = effectiveValue(bank.policy, lot, time);
+    const value = effectiveValue(lot, time);
     effective += value;
     return [
       {
@@ -114,5 +200,70 @@ export function memberStatement(
     netMinutes: (effective - BigInt(member.debtMinutes)).toString(),
     givenMinutes: member.givenMinutes,
     receivedMinutes: member.receivedMinutes,
+    sentMinutes: member.sentMinutes,
+    gotMinutes: member.gotMinutes,
   };
+}
+
+/** Minutes as hours `H:MM` (`-H:MM` below zero): 90 -> "1:30". */
+export function hoursText(minutes: bigint): string {
+  const sign = minutes < 0n ? '-' : '';
+  const abs = minutes < 0n ? -minutes : minutes;
+  return `${sign}${abs / 60n}:${(abs % 60n).toString().padStart(2, '0')}`;
+}
+
+/** A field as RFC 4180 wants it: quoted (quotes doubled) when it holds `"`, `,`, CR or LF. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The columns of `statementCsv`. */
+export const statementCsvHeader = [
+  'lot',
+  'origin',
+  'baseTime',
+  'ageDays',
+  'expiresAt',
+  'minutes',
+  'effectiveMinutes',
+  'hours',
+  'expired',
+] as const;
+
+/**
+ * A member statement as RFC 4180 CSV (CRLF line ends, a header row): one row per lot (times in
+ * ISO-8601 UTC, `hours` the effective minutes as H:MM, `expired` true/false), then one summary
+ * row each for balance, debt, net, given, received, sent and got, whose `lot` column is empty, the
+ * `origin` column names the line and `minutes`/`effectiveMinutes`/`hours` give the amount (the
+ * balance's effective minutes after demurrage; the net is effective balance less debt).
+ */
+export function statementCsv(statement: MemberStatement): string {
+  const rows: string[][] = [[...statementCsvHeader]];
+  for (const lot of statement.lots) {
+    rows.push([
+      String(lot.lot),
+      lot.origin,
+      isoTime(lot.baseTime),
+      String(lot.ageDays),
+      lot.expiresAt === null ? '' : isoTime(lot.expiresAt),
+      lot.minutes,
+      lot.effectiveMinutes,
+      hoursText(BigInt(lot.effectiveMinutes)),
+      String(lot.expired),
+    ]);
+  }
+  const summary = (label: string, minutes: string, effective = minutes) =>
+    rows.push(['', label, '', '', '', minutes, effective, hoursText(BigInt(effective)), '']);
+  summary('balance', statement.balanceMinutes, statement.effectiveBalanceMinutes);
+  summary('debt', statement.debtMinutes);
+  summary('net', statement.netMinutes);
+  summary('given', statement.givenMinutes);
+  summary('received', statement.receivedMinutes);
+  summary('sent', statement.sentMinutes);
+  summary('got', statement.gotMinutes);
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

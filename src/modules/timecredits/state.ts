@@ -29,17 +29,39 @@ export const demurragePeriodDaysMax = 3_650;
 export const lapsesPerBlockMax = 1_000;
 /** Empty expiry days skipped by one `beginBlock` (an idle chain catches up over a few blocks). */
 export const expiryDaysScannedPerBlockMax = 400;
+/** Default and bounds of an expiry policy's notice: how many days ahead `expiring` fires. */
+export const noticeDaysDefault = 7;
+export const noticeDaysMax = 365;
+/** `timecredits.expiring` notices emitted by one block's `beginBlock`; the rest carry over. */
+export const noticesPerBlockMax = 1_000;
+/** Listings: title length, and the bounds of one `listListings` call. */
+export const listingTitleBytesMax = 120;
+export const listingsPageMax = 100;
+export const listingsScannedPerCallMax = 1_000;
+/** Payments in one `timecredits.payMany` (each may touch a payee's 500 lots). */
+export const paymentsMax = 100;
+
+/** Demurrage terms: each full period since a lot's base time takes this share of what is left. */
+export interface DemurrageTerms {
+  ratePerPeriodBasisPoints: number;
+  periodDays: number;
+}
 
 /**
- * One of three policies, fixed at creation. `expiry`: a lot lapses into the bank's pool at the
- * first block whose time is past `baseTime + expiryDays` days. `demurrage`: each full period
- * since the lot's base time takes `ratePerPeriodBasisPoints` of what is left, rounded down per
- * lot per period (see `demurredValue`); the minutes taken go to the pool. `none`: neither.
+ * One of three policies. `expiry`: a lot lapses into the bank's pool at the first block whose
+ * time is past `baseTime + expiryDays` days, and `timecredits.expiring` fires `noticeDays` days
+ * before that. `demurrage`: each full period since the lot's base time takes
+ * `ratePerPeriodBasisPoints` of what is left, rounded down per lot per period (see
+ * `demurredValue`); the minutes taken go to the pool. `none`: neither.
+ *
+ * A coordinator may change the policy (`timebank.setPolicy`), but only forward: a lot carries the
+ * terms it was created under (`LotRecord.expiresAt`, `noticeAt`, `demurrage`), so a change
+ * applies to lots created afterwards (issued, or created on credit), never to lots that exist.
  */
 export type TimebankPolicy =
   | { kind: 'none' }
-  | { kind: 'expiry'; expiryDays: number }
-  | { kind: 'demurrage'; ratePerPeriodBasisPoints: number; periodDays: number };
+  | { kind: 'expiry'; expiryDays: number; noticeDays: number }
+  | ({ kind: 'demurrage' } & DemurrageTerms);
 
 export interface TimebankRecord {
   id: string;
@@ -57,10 +79,17 @@ export interface TimebankRecord {
   issuedMinutes: string;
   /** Minutes lapsed at expiry or taken by demurrage. */
   poolMinutes: string;
-  /** Sum of the members' debts. Invariant: sum of lots + pool - debts = issued. */
+  /**
+   * Sum of the members' debts. Invariant:
+   * sum of lots + pool - debts = issued + allianceIn - allianceOut.
+   */
   debtMinutes: string;
+  /** Minutes received from, and sent to, allied banks (`timecredits.transferAcross`). */
+  allianceInMinutes: string;
+  allianceOutMinutes: string;
   nextLotNumber: number;
   nextExchangeNumber: number;
+  nextListingNumber: number;
   memberCount: number;
 }
 
@@ -84,6 +113,12 @@ export interface MemberRecord {
   /** Minutes given to others through exchanges (as provider), and received (as recipient). */
   givenMinutes: string;
   receivedMinutes: string;
+  /**
+   * Minutes sent and got by direct transfer: `timecredits.payMany` and `transferAcross` (the
+   * latter counted in the sender's bank as sent and in the recipient's bank as got).
+   */
+  sentMinutes: string;
+  gotMinutes: string;
 }
 
 export interface LotRecord {
@@ -96,10 +131,20 @@ export interface LotRecord {
   baseTime: number;
   /** Unix ms; the lot lapses at the first block whose time is past it. Null: never. */
   expiresAt: number | null;
+  /**
+   * Unix ms; `timecredits.expiring` fires once for this lot at the first block at or past it
+   * (`expiresAt - noticeDays` days of the policy the lot was created under). Null: never.
+   */
+  noticeAt: number | null;
+  /** The demurrage terms the lot was created under (null: none); a policy change keeps them. */
+  demurrage: DemurrageTerms | null;
   demurragePeriodsCharged: number;
   /**
-   * Where its minutes came from: `issue:<requestId>`, or `credit:<exchange number>` for minutes a
-   * member received from a recipient who paid on credit. Kept through transfers and splits.
+   * Where its minutes came from: `issue:<requestId>`; `credit:<exchange number>` for minutes a
+   * member received from a recipient who paid on credit, `credit:pay:<tx hash>/<index>` for a
+   * payment of `payMany` made on credit; `alliance:<bank id>/<origin>` for minutes that came
+   * from an allied bank (the last bank they came from, then the origin there without any earlier
+   * `alliance:` prefix, so the length stays bounded). Kept through transfers and splits.
    */
   origin: string;
 }
@@ -113,6 +158,8 @@ export interface ExchangeRecord {
   recipient: string;
   minutes: string;
   offer?: string;
+  /** The number of the open listing (offer or request) the exchange answers, if any. */
+  listing?: number;
   status: ExchangeStatus;
   /** Parties that confirmed; the provider's record is its confirmation. */
   confirmedBy: string[];
@@ -128,6 +175,45 @@ export interface IssuanceRecord {
   /** The lot the issuance created, or null when it all went to repay a debt. */
   lot: number | null;
   repaidMinutes: string;
+  /** The coordinator who authorized it: the sender, or the signer of `authorization`. */
+  authorizedBy: string;
+  /** The tx sender: the coordinator itself, or the service that relayed a signed request. */
+  relayedBy: string;
+}
+
+export type ListingKind = 'offer' | 'request';
+export type ListingStatus = 'open' | 'closed';
+
+/** An offer of, or a request for, some hours of a kind of help; numbered per bank. */
+export interface ListingRecord {
+  bankId: string;
+  number: number;
+  kind: ListingKind;
+  owner: string;
+  title: string;
+  /** Lowercase slug, `^[a-z0-9][a-z0-9-]{0,39}$`. */
+  category: string;
+  /** The time asked or offered, in minutes. */
+  minutes: string;
+  status: ListingStatus;
+  postedAt: number;
+  closedAt?: number;
+}
+
+export type AllianceStatus = 'proposed' | 'active' | 'ended';
+
+/**
+ * An alliance between two banks, one record per unordered pair (`banks` sorted). One bank
+ * proposes, the other accepts; a coordinator of either may end it, and either may propose again.
+ */
+export interface AllianceRecord {
+  banks: [string, string];
+  status: AllianceStatus;
+  /** The id of the bank that proposed (the latest proposal). */
+  proposedBy: string;
+  proposedAt: number;
+  activeAt?: number;
+  endedAt?: number;
 }
 
 export const timecreditsKeys = {
@@ -141,6 +227,29 @@ export const timecreditsKeys = {
   expiryDay: (day: number) => `timecredits/expiry/${day}`,
   /** The first expiry day `beginBlock` has not finished. */
   expiryCursor: 'timecredits/expiry-cursor',
+  /** Lots whose expiry notice is due during one UTC day (`noticeAt / dayMs`), as `bankId/number`. */
+  noticeDay: (day: number) => `timecredits/notice/${day}`,
+  /** The first notice day `beginBlock` has not finished. */
+  noticeCursor: 'timecredits/notice-cursor',
+  listing: (bankId: string, number: number) => `timecredits/listing/${bankId}/${number}`,
+  /** One key per unordered pair of banks: the two ids sorted. */
+  alliance: (a: string, b: string) =>
+    a < b ? `timecredits/alliance/${a}/${b}` : `timecredits/alliance/${b}/${a}`,
+};
+
+/** A day-bucketed index of lots (`bankId/number`) and its cursor: expiries, or notices. */
+export interface LotDayIndex {
+  day: (day: number) => string;
+  cursor: string;
+}
+
+export const expiryIndex: LotDayIndex = {
+  day: timecreditsKeys.expiryDay,
+  cursor: timecreditsKeys.expiryCursor,
+};
+export const noticeIndex: LotDayIndex = {
+  day: timecreditsKeys.noticeDay,
+  cursor: timecreditsKeys.noticeCursor,
 };
 
 function readJson<T>(state: StateReader, key: string): T | undefined {
@@ -225,21 +334,46 @@ export function writeExchange(state: StateView, record: ExchangeRecord): void {
   writeJson(state, timecreditsKeys.exchange(record.bankId, record.number), record);
 }
 
-export function readExpiryDay(state: StateReader, day: number): string[] {
-  return readJson<string[]>(state, timecreditsKeys.expiryDay(day)) ?? [];
+export function readIndexDay(state: StateReader, index: LotDayIndex, day: number): string[] {
+  return readJson<string[]>(state, index.day(day)) ?? [];
 }
 
-export function writeExpiryDay(state: StateView, day: number, refs: string[]): void {
-  if (refs.length === 0) state.delete(timecreditsKeys.expiryDay(day));
-  else writeJson(state, timecreditsKeys.expiryDay(day), refs);
+export function writeIndexDay(
+  state: StateView,
+  index: LotDayIndex,
+  day: number,
+  refs: string[],
+): void {
+  if (refs.length === 0) state.delete(index.day(day));
+  else writeJson(state, index.day(day), refs);
 }
 
-export function readExpiryCursor(state: StateReader): number | undefined {
-  return readJson<number>(state, timecreditsKeys.expiryCursor);
+export function readIndexCursor(state: StateReader, index: LotDayIndex): number | undefined {
+  return readJson<number>(state, index.cursor);
 }
 
-export function writeExpiryCursor(state: StateView, day: number): void {
-  writeJson(state, timecreditsKeys.expiryCursor, day);
+export function writeIndexCursor(state: StateView, index: LotDayIndex, day: number): void {
+  writeJson(state, index.cursor, day);
+}
+
+export function readListing(
+  state: StateReader,
+  bankId: string,
+  number: number,
+): ListingRecord | undefined {
+  return readJson(state, timecreditsKeys.listing(bankId, number));
+}
+
+export function writeListing(state: StateView, record: ListingRecord): void {
+  writeJson(state, timecreditsKeys.listing(record.bankId, record.number), record);
+}
+
+export function readAlliance(state: StateReader, a: string, b: string): AllianceRecord | undefined {
+  return readJson(state, timecreditsKeys.alliance(a, b));
+}
+
+export function writeAlliance(state: StateView, record: AllianceRecord): void {
+  writeJson(state, timecreditsKeys.alliance(record.banks[0], record.banks[1]), record);
 }
 
 /**
@@ -258,19 +392,50 @@ export function demurredValue(amount: bigint, rateBasisPoints: number, periods: 
   return value;
 }
 
-/** Whole demurrage periods between a lot's base time and `time` (0 under other policies). */
-export function periodsAt(policy: TimebankPolicy, baseTime: number, time: number): number {
-  if (policy.kind !== 'demurrage' || time <= baseTime) return 0;
-  return Math.floor((time - baseTime) / (policy.periodDays * dayMs));
+/** Whole demurrage periods between a lot's base time and `time` under its terms (0: none). */
+export function periodsAt(terms: DemurrageTerms | null, baseTime: number, time: number): number {
+  if (terms === null || time <= baseTime) return 0;
+  return Math.floor((time - baseTime) / (terms.periodDays * dayMs));
 }
 
-/** A lot's value at `time`: its stored amount less the demurrage not yet charged. */
-export function effectiveValue(policy: TimebankPolicy, lot: LotRecord, time: number): bigint {
-  if (policy.kind !== 'demurrage') return BigInt(lot.amount);
-  const due = periodsAt(policy, lot.baseTime, time) - lot.demurragePeriodsCharged;
+/** A lot's value at `time`: its stored amount less the demurrage (of its own terms) not charged. */
+export function effectiveValue(lot: LotRecord, time: number): bigint {
+  if (lot.demurrage === null) return BigInt(lot.amount);
+  const due = periodsAt(lot.demurrage, lot.baseTime, time) - lot.demurragePeriodsCharged;
   return due > 0
-    ? demurredValue(BigInt(lot.amount), policy.ratePerPeriodBasisPoints, due)
+    ? demurredValue(BigInt(lot.amount), lot.demurrage.ratePerPeriodBasisPoints, due)
     : BigInt(lot.amount);
+}
+
+/** The terms a lot created at `time` under `policy` carries for life. */
+export function lotTerms(
+  policy: TimebankPolicy,
+  time: number,
+): Pick<LotRecord, 'expiresAt' | 'noticeAt' | 'demurrage'> {
+  if (policy.kind === 'expiry') {
+    const expiresAt = time + policy.expiryDays * dayMs;
+    // A notice of 0 days would fire only at a block exactly at the expiry instant: no notice.
+    const noticeAt = policy.noticeDays === 0 ? null : expiresAt - policy.noticeDays * dayMs;
+    return { expiresAt, noticeAt, demurrage: null };
+  }
+  if (policy.kind === 'demurrage') {
+    const { ratePerPeriodBasisPoints, periodDays } = policy;
+    return { expiresAt: null, noticeAt: null, demurrage: { ratePerPeriodBasisPoints, periodDays } };
+  }
+  return { expiresAt: null, noticeAt: null, demurrage: null };
+}
+
+/** True when two lots carry the same terms, base time and origin (so they may be one lot). */
+export function sameTerms(a: LotRecord, b: LotRecord): boolean {
+  return (
+    a.baseTime === b.baseTime &&
+    a.expiresAt === b.expiresAt &&
+    a.noticeAt === b.noticeAt &&
+    a.demurragePeriodsCharged === b.demurragePeriodsCharged &&
+    a.origin === b.origin &&
+    a.demurrage?.ratePerPeriodBasisPoints === b.demurrage?.ratePerPeriodBasisPoints &&
+    a.demurrage?.periodDays === b.demurrage?.periodDays
+  );
 }
 
 /** Spending order: earliest expiry first (never-expiring last), then oldest base time, then number. */

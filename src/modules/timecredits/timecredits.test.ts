@@ -135,8 +135,11 @@ function run(
 
 const userId = (a: Account) => `user-${a.address.slice(-8)}@example.org`;
 
+/** A policy as a payload carries it: an expiry policy may leave out `noticeDays` (default 7). */
+type PolicyInput = TimebankPolicy | { kind: 'expiry'; expiryDays: number };
+
 /** Creates a bank whose coordinator adds (and so approves) ann, ben and cat. */
-function bankWith(node: Node, policy: TimebankPolicy, creditLimitMinutes = '0'): string {
+function bankWith(node: Node, policy: PolicyInput, creditLimitMinutes = '0'): string {
   const create = tx(node, coordinator, 'timebank.create', {
     name: 'Riverside time bank',
     coordinators: [coordinator.address],
@@ -228,7 +231,7 @@ function audit(node: Node, bankId: string): void {
   assert.equal(lots + BigInt(bank.poolMinutes) - debts, BigInt(bank.issuedMinutes));
 }
 
-const policies: fc.Arbitrary<TimebankPolicy> = fc.oneof(
+const policies: fc.Arbitrary<PolicyInput> = fc.oneof(
   fc.constant({ kind: 'none' } as const),
   fc.integer({ min: 1, max: 5 }).map((expiryDays) => ({ kind: 'expiry', expiryDays }) as const),
   fc
@@ -268,7 +271,8 @@ describe('timebank.create and coordinators', () => {
     const bank = getTimebank(node.store, bankId)!;
     assert.equal(bank.name, 'Riverside time bank');
     assert.deepEqual(bank.coordinators, [coordinator.address]);
-    assert.deepEqual(bank.policy, { kind: 'expiry', expiryDays: 30 });
+    // The old shape without noticeDays is accepted and stored with the default made explicit.
+    assert.deepEqual(bank.policy, { kind: 'expiry', expiryDays: 30, noticeDays: 7 });
     assert.equal(bank.creditLimitMinutes, '120');
     assert.equal(bank.salt.slice(0, 16), bankId);
     assert.equal(bank.memberCount, 3);

@@ -8,7 +8,15 @@ import {
   type TxContext,
   type TxDefinition,
 } from '../../chain/index.js';
-import { isAddress, sha256Hex } from '../../crypto/index.js';
+import {
+  canonicalBytes,
+  fromHex,
+  isAddress,
+  publicKeyFromAddress,
+  sha256Hex,
+  signingMessage,
+  verify,
+} from '../../crypto/index.js';
 import {
   bankNameBytesMax,
   compareLots,
@@ -19,26 +27,41 @@ import {
   demurredValue,
   expiryDaysMax,
   expiryDaysScannedPerBlockMax,
+  expiryIndex,
   lapsesPerBlockMax,
+  listingTitleBytesMax,
   lotsPerMemberMax,
+  lotTerms,
+  noticeDaysDefault,
+  noticeDaysMax,
+  noticeIndex,
+  noticesPerBlockMax,
   offerBytesMax,
+  paymentsMax,
   periodsAt,
+  readAlliance,
   readBank,
   readExchange,
-  readExpiryCursor,
-  readExpiryDay,
+  readIndexCursor,
+  readIndexDay,
   readIssuance,
+  readListing,
   readLot,
   readMember,
   readUserAccount,
+  sameTerms,
+  writeAlliance,
   writeBank,
   writeExchange,
-  writeExpiryCursor,
-  writeExpiryDay,
+  writeIndexCursor,
+  writeIndexDay,
   writeIssuance,
+  writeListing,
   writeLot,
   writeMember,
   writeUserAccount,
+  type ListingKind,
+  type LotDayIndex,
   type LotRecord,
   type MemberRecord,
   type TimebankPolicy,
@@ -51,19 +74,33 @@ export const timecreditsRejections = {
   invalid_bank_name: 'name must be 1 to 80 bytes of text.',
   invalid_coordinators: 'coordinators must be 1 to 20 distinct Coffer addresses.',
   invalid_policy:
-    'policy must be {kind: "none"}, {kind: "expiry", expiryDays} (1 to 36500) or {kind: "demurrage", ratePerPeriodBasisPoints (1 to 10000), periodDays (1 to 3650)}.',
+    'policy must be {kind: "none"}, {kind: "expiry", expiryDays (1 to 36500), noticeDays? (0 to 365, default 7)} or {kind: "demurrage", ratePerPeriodBasisPoints (1 to 10000), periodDays (1 to 3650)}.',
   invalid_minutes: 'Minutes are a whole number from 1 to 1,000,000,000, as a decimal string.',
   invalid_credit_limit:
     'creditLimitMinutes is a whole number from 0 to 1,000,000,000, as a decimal string.',
+  invalid_policy_change: 'A policy change names a policy, a creditLimitMinutes, or both.',
   invalid_user_id_hash:
     'userIdHash must be the 64 lowercase hex digits of SHA-256 over the bank salt and the identifier.',
   invalid_request_id: 'requestId must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_".',
+  invalid_authorization:
+    'authorization must be {coordinator: a Coffer address, signature: 128 lowercase hex digits (ed25519)}.',
   invalid_issue_target: 'Name the member by exactly one of account and userIdHash.',
   invalid_offer: 'offer must be 1 to 200 bytes of text.',
+  invalid_listing_id: 'listing must be the whole number of a listing of this bank.',
   invalid_exchange_id: 'exchange must be the whole number of an exchange of this bank.',
+  invalid_listing_kind: 'kind must be "offer" or "request".',
+  invalid_listing_title: 'title must be 1 to 120 bytes of text.',
+  invalid_category:
+    'category must be 1 to 40 characters: a-z, 0-9 and "-", starting with a letter or digit.',
+  invalid_payments:
+    'payments must be 1 to 100 entries {account, minutes} with distinct Coffer addresses and minutes from 1 to 1,000,000,000.',
+  invalid_partner_bank: 'The partner bank must be another time bank (a 16-hex-digit id).',
   timebank_exists: 'A time bank with this id already exists.',
   timebank_not_found: 'No time bank has this id.',
+  partner_bank_not_found: 'No time bank has the partner (or destination) bank id.',
   not_coordinator: 'Only a coordinator of the time bank may do this.',
+  issuance_signature_invalid:
+    "The authorization signature does not verify with the coordinator's key over this issuance request.",
   coordinator_exists: 'This account is already a coordinator of the time bank.',
   coordinator_not_found: 'This account is not a coordinator of the time bank.',
   too_many_coordinators: 'The time bank has as many coordinators as it may have.',
@@ -77,10 +114,20 @@ export const timecreditsRejections = {
   duplicate_request: 'An issuance with this requestId was already recorded for the time bank.',
   too_many_lots: 'The member holds as many lots as a member may hold.',
   exchange_not_found: 'No exchange of this time bank has this number.',
+  listing_not_found: 'No listing of this time bank has this number.',
+  not_listing_owner: 'Only the owner of the listing or a coordinator may close it.',
+  listing_closed: 'The listing is closed.',
   not_exchange_party: 'Only the provider and the recipient of an exchange may confirm it.',
   already_confirmed: 'This party has already confirmed the exchange.',
+  alliance_exists: 'The two banks already have a proposed or active alliance.',
+  alliance_not_found: 'The two banks have no proposed or active alliance.',
+  alliance_not_proposed: 'The alliance is already active: there is no proposal to accept.',
+  own_alliance_proposal: 'The other bank accepts a proposal, not the bank that made it.',
+  alliance_not_active: 'The two banks have no active alliance.',
   credit_limit_exceeded:
-    "The recipient's unexpired credits and remaining credit limit do not cover the minutes.",
+    "The payer's unexpired credits and remaining credit limit do not cover the minutes.",
+  insufficient_credits:
+    "The sender's unexpired credits do not cover the minutes (there is no credit across banks).",
 } as const;
 
 export type TimecreditsRejection = keyof typeof timecreditsRejections;
@@ -92,6 +139,8 @@ const bankIdPattern = /^[0-9a-f]{16}$/;
 const hashPattern = /^[0-9a-f]{64}$/;
 const requestIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 const minutesPattern = /^(0|[1-9][0-9]{0,9})$/;
+const categoryPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const signaturePattern = /^[0-9a-f]{128}$/;
 
 function wholeIn(v: unknown, min: number, max: number): v is number {
   return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -114,13 +163,27 @@ function parseMinutes(v: unknown, allowZero: boolean): bigint | undefined {
   return minutes;
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses a policy into its explicit record form: an expiry policy without `noticeDays` (the shape
+ * before notices existed) gets the default of 7, so the stored record always says it.
+ */
 function parsePolicy(v: unknown): TimebankPolicy | Rejection {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return reject('invalid_policy');
-  const { kind, ...rest } = v as Record<string, unknown>;
+  if (!isRecord(v)) return reject('invalid_policy');
+  const { kind, ...rest } = v;
   const keys = Object.keys(rest).sort().join(',');
   if (kind === 'none' && keys === '') return { kind: 'none' };
-  if (kind === 'expiry' && keys === 'expiryDays' && wholeIn(rest.expiryDays, 1, expiryDaysMax)) {
-    return { kind: 'expiry', expiryDays: rest.expiryDays };
+  if (
+    kind === 'expiry' &&
+    (keys === 'expiryDays' || keys === 'expiryDays,noticeDays') &&
+    wholeIn(rest.expiryDays, 1, expiryDaysMax)
+  ) {
+    const noticeDays = rest.noticeDays ?? noticeDaysDefault;
+    if (!wholeIn(noticeDays, 0, noticeDaysMax)) return reject('invalid_policy');
+    return { kind: 'expiry', expiryDays: rest.expiryDays, noticeDays };
   }
   if (
     kind === 'demurrage' &&
@@ -137,9 +200,71 @@ function parsePolicy(v: unknown): TimebankPolicy | Rejection {
   return reject('invalid_policy');
 }
 
+export interface Payment {
+  account: string;
+  minutes: bigint;
+}
+
+function parsePayments(v: unknown): Payment[] | Rejection {
+  if (!Array.isArray(v) || v.length < 1 || v.length > paymentsMax) {
+    return reject('invalid_payments');
+  }
+  const payments: Payment[] = [];
+  for (const item of v as unknown[]) {
+    if (!isRecord(item) || Object.keys(item).sort().join(',') !== 'account,minutes') {
+      return reject('invalid_payments');
+    }
+    const minutes = parseMinutes(item.minutes, false);
+    if (!isAddress(item.account) || minutes === undefined) return reject('invalid_payments');
+    payments.push({ account: item.account, minutes });
+  }
+  if (new Set(payments.map((p) => p.account)).size !== payments.length) {
+    return reject('invalid_payments');
+  }
+  return payments;
+}
+
+export interface IssuanceAuthorization {
+  coordinator: string;
+  /** ed25519 signature, 128 lowercase hex digits, over `issuanceRequestHash` (see there). */
+  signature: string;
+}
+
+function parseAuthorization(v: unknown): IssuanceAuthorization | Rejection | undefined {
+  if (v === undefined) return undefined;
+  if (
+    !isRecord(v) ||
+    Object.keys(v).sort().join(',') !== 'coordinator,signature' ||
+    !isAddress(v.coordinator) ||
+    typeof v.signature !== 'string' ||
+    !signaturePattern.test(v.signature)
+  ) {
+    return reject('invalid_authorization');
+  }
+  return { coordinator: v.coordinator, signature: v.signature };
+}
+
 const readers = {
   bankId: (v: unknown) =>
     typeof v === 'string' && bankIdPattern.test(v) ? v : reject('invalid_bank_id'),
+  optionalPolicy: (v: unknown) => (v === undefined ? undefined : parsePolicy(v)),
+  optionalCreditLimit: (v: unknown) =>
+    v === undefined ? undefined : (parseMinutes(v, true) ?? reject('invalid_credit_limit')),
+  authorization: parseAuthorization,
+  payments: parsePayments,
+  listingKind: (v: unknown) =>
+    v === 'offer' || v === 'request' ? v : reject('invalid_listing_kind'),
+  title: (v: unknown) => (text(v, listingTitleBytesMax) ? v : reject('invalid_listing_title')),
+  category: (v: unknown) =>
+    typeof v === 'string' && categoryPattern.test(v) ? v : reject('invalid_category'),
+  listing: (v: unknown) =>
+    wholeIn(v, 0, Number.MAX_SAFE_INTEGER) ? v : reject('invalid_listing_id'),
+  optionalListing: (v: unknown) =>
+    v === undefined
+      ? undefined
+      : wholeIn(v, 0, Number.MAX_SAFE_INTEGER)
+        ? v
+        : reject('invalid_listing_id'),
   name: (v: unknown) => (text(v, bankNameBytesMax) ? v : reject('invalid_bank_name')),
   coordinators: (v: unknown) =>
     Array.isArray(v) &&
@@ -211,17 +336,35 @@ function lotsOf(ctx: Pick<TxContext, 'state'>, bankId: string, member: MemberRec
   });
 }
 
-function indexExpiry(ctx: Pick<TxContext, 'state'>, lot: LotRecord): void {
-  if (lot.expiresAt === null) return;
-  const day = Math.floor(lot.expiresAt / dayMs);
-  writeExpiryDay(ctx.state, day, [...readExpiryDay(ctx.state, day), `${lot.bankId}/${lot.number}`]);
-  const cursor = readExpiryCursor(ctx.state);
-  if (cursor === undefined || day < cursor) writeExpiryCursor(ctx.state, day);
+function addToIndex(
+  ctx: Pick<TxContext, 'state'>,
+  index: LotDayIndex,
+  day: number,
+  lot: LotRecord,
+): void {
+  const refs = readIndexDay(ctx.state, index, day);
+  writeIndexDay(ctx.state, index, day, [...refs, `${lot.bankId}/${lot.number}`]);
+  const cursor = readIndexCursor(ctx.state, index);
+  if (cursor === undefined || day < cursor) writeIndexCursor(ctx.state, index, day);
 }
 
 /**
- * Charges the demurrage due on each of a member's lots up to `time` (floor per lot per period),
- * moving the minutes taken to the pool. Lots that reach zero are deleted. Returns the lots left.
+ * Indexes a new lot for expiry and for its expiry notice. A notice time already past (a part
+ * split from a lot whose notice time has come, or a lot arriving from an allied bank) is indexed
+ * under today, so it fires at the next block without moving the cursor back over empty days.
+ */
+function indexLot(ctx: Pick<TxContext, 'state' | 'time'>, lot: LotRecord): void {
+  if (lot.expiresAt !== null) addToIndex(ctx, expiryIndex, Math.floor(lot.expiresAt / dayMs), lot);
+  if (lot.noticeAt !== null) {
+    const day = Math.max(Math.floor(lot.noticeAt / dayMs), Math.floor(ctx.time / dayMs));
+    addToIndex(ctx, noticeIndex, day, lot);
+  }
+}
+
+/**
+ * Charges the demurrage due on each of a member's lots up to `time`, under each lot's own terms
+ * (floor per lot per period), moving the minutes taken to the pool. Lots that reach zero are
+ * deleted. Returns the lots left.
  */
 function settleDemurrage(
   ctx: Pick<TxContext, 'state' | 'time'>,
@@ -229,18 +372,16 @@ function settleDemurrage(
   member: MemberRecord,
   lots: LotRecord[],
 ): LotRecord[] {
-  const { policy } = bank;
-  if (policy.kind !== 'demurrage') return lots;
   const kept: LotRecord[] = [];
   for (const lot of lots) {
-    const periods = periodsAt(policy, lot.baseTime, ctx.time);
+    const periods = periodsAt(lot.demurrage, lot.baseTime, ctx.time);
     const due = periods - lot.demurragePeriodsCharged;
-    if (due <= 0) {
+    if (lot.demurrage === null || due <= 0) {
       kept.push(lot);
       continue;
     }
     const before = big(lot.amount);
-    const after = demurredValue(before, policy.ratePerPeriodBasisPoints, due);
+    const after = demurredValue(before, lot.demurrage.ratePerPeriodBasisPoints, due);
     bank.poolMinutes = plus(bank.poolMinutes, before - after);
     member.balanceMinutes = plus(member.balanceMinutes, after - before);
     lot.demurragePeriodsCharged = periods;
@@ -254,20 +395,61 @@ function settleDemurrage(
   return kept;
 }
 
-function expiresAtFor(policy: TimebankPolicy, baseTime: number): number | null {
-  return policy.kind === 'expiry' ? baseTime + policy.expiryDays * dayMs : null;
-}
-
 function spendable(lot: LotRecord, time: number): boolean {
   // A lot is spendable up to and including its expiry instant; past it, it lapses at the next
   // beginBlock (or a later one, if the lapse work carried over) and is never spent meanwhile.
   return lot.expiresAt === null || time <= lot.expiresAt;
 }
 
+function spendableMinutes(lots: LotRecord[], time: number): bigint {
+  return lots.filter((l) => spendable(l, time)).reduce((sum, l) => sum + big(l.amount), 0n);
+}
+
+/** What `spend` took from one lot: all of it (`whole`), or `minutes` of it (the lot was split). */
+interface Taken {
+  lot: LotRecord;
+  minutes: bigint;
+  whole: boolean;
+}
+
+/**
+ * Takes up to `minutes` from a member's lots (in spending order, skipping expired ones): a lot
+ * taken whole is listed as such; the last one may be split, its rest written back. Returns the
+ * lots kept, what was taken and the minutes the lots did not cover.
+ */
+function spend(
+  ctx: Pick<TxContext, 'state' | 'time'>,
+  lots: LotRecord[],
+  minutes: bigint,
+): { kept: LotRecord[]; taken: Taken[]; left: bigint } {
+  let left = minutes;
+  const kept: LotRecord[] = [];
+  const taken: Taken[] = [];
+  for (const lot of lots) {
+    if (left === 0n || !spendable(lot, ctx.time)) {
+      kept.push(lot);
+      continue;
+    }
+    const amount = big(lot.amount);
+    if (amount <= left) {
+      left -= amount;
+      taken.push({ lot, minutes: amount, whole: true });
+    } else {
+      lot.amount = (amount - left).toString();
+      writeLot(ctx.state, lot);
+      kept.push(lot);
+      taken.push({ lot, minutes: left, whole: false });
+      left = 0n;
+    }
+  }
+  return { kept, taken, left };
+}
+
 /**
  * Credits incoming lots to a member: they repay its debt first (earliest-expiring minutes first),
- * then join its lots, merging into a lot of the same base time, expiry, charged periods and
- * origin. `fresh` lots are new records; the others exist in state and change owner.
+ * then join its lots, merging into a lot of the same terms, base time, charged periods and origin.
+ * `fresh` lots are new records (indexed for expiry and notice here); the others exist in state and
+ * change owner.
  */
 function receive(
   ctx: Pick<TxContext, 'state' | 'time'>,
@@ -291,25 +473,15 @@ function receive(
     }
     lot.amount = amount.toString();
     lot.owner = member.account;
-    const twin = lots.find(
-      (l) =>
-        l.baseTime === lot.baseTime &&
-        l.expiresAt === lot.expiresAt &&
-        l.demurragePeriodsCharged === lot.demurragePeriodsCharged &&
-        l.origin === lot.origin,
-    );
-    if (twin && fresh === false) {
+    const twin = lots.find((l) => sameTerms(l, lot));
+    if (twin) {
       twin.amount = plus(twin.amount, amount);
       writeLot(ctx.state, twin);
-      deleteLot(ctx.state, bank.id, lot.number);
-      result.push(twin.number);
-    } else if (twin) {
-      twin.amount = plus(twin.amount, amount);
-      writeLot(ctx.state, twin);
+      if (!fresh) deleteLot(ctx.state, bank.id, lot.number);
       result.push(twin.number);
     } else {
       writeLot(ctx.state, lot);
-      if (fresh) indexExpiry(ctx, lot);
+      if (fresh) indexLot(ctx, lot);
       lots.push(lot);
       result.push(lot.number);
     }
@@ -323,23 +495,50 @@ function receive(
   return { repaid, lots: [...new Set(result)] };
 }
 
+/** A new lot of `bank` (the next lot number) with the given terms and origin. */
 function newLot(
   bank: TimebankRecord,
   owner: string,
   amount: bigint,
   baseTime: number,
-  from: Pick<LotRecord, 'expiresAt' | 'demurragePeriodsCharged' | 'origin'>,
+  from: Pick<
+    LotRecord,
+    'expiresAt' | 'noticeAt' | 'demurrage' | 'demurragePeriodsCharged' | 'origin'
+  >,
 ): LotRecord {
   const number = bank.nextLotNumber;
   bank.nextLotNumber += 1;
-  return { bankId: bank.id, number, owner, amount: amount.toString(), baseTime, ...from };
+  return {
+    bankId: bank.id,
+    number,
+    owner,
+    amount: amount.toString(),
+    baseTime,
+    expiresAt: from.expiresAt,
+    noticeAt: from.noticeAt,
+    demurrage: from.demurrage === null ? null : { ...from.demurrage },
+    demurragePeriodsCharged: from.demurragePeriodsCharged,
+    origin: from.origin,
+  };
+}
+
+/** A part of `lot` (split or moved to another bank): same base time, terms and charged periods. */
+function partOf(
+  bank: TimebankRecord,
+  owner: string,
+  lot: LotRecord,
+  minutes: bigint,
+  origin: string,
+): LotRecord {
+  return newLot(bank, owner, minutes, lot.baseTime, { ...lot, origin });
 }
 
 /**
  * Moves `minutes` from one member to another: the payer's unexpired lots are spent earliest-
  * expiring first (a lot moves whole, keeping its number, or is split, the moved part keeping its
- * base time), and what they do not cover is borrowed within the bank's credit limit, reaching the
- * payee as a new lot based now. Returns a rejection or what moved.
+ * base time and terms), and what they do not cover is borrowed within the bank's credit limit,
+ * reaching the payee as a new lot based now under the bank's current policy. A debt above a
+ * lowered limit stays, but leaves no room to borrow. Returns a rejection or what moved.
  */
 export function moveMinutes(
   ctx: Pick<TxContext, 'state' | 'time'>,
@@ -351,45 +550,28 @@ export function moveMinutes(
 ): TimecreditsRejection | { onCredit: bigint; repaid: bigint } {
   const payerLots = settleDemurrage(ctx, bank, payer, lotsOf(ctx, bank.id, payer));
   const payeeLots = settleDemurrage(ctx, bank, payee, lotsOf(ctx, bank.id, payee));
-  const usable = payerLots
-    .filter((l) => spendable(l, ctx.time))
-    .reduce((sum, l) => sum + big(l.amount), 0n);
-  const creditLeft = big(bank.creditLimitMinutes) - big(payer.debtMinutes);
-  if (minutes > usable + creditLeft) return 'credit_limit_exceeded';
+  const room = big(bank.creditLimitMinutes) - big(payer.debtMinutes);
+  const creditLeft = room > 0n ? room : 0n;
+  if (minutes > spendableMinutes(payerLots, ctx.time) + creditLeft) return 'credit_limit_exceeded';
 
-  let left = minutes;
-  const kept: LotRecord[] = [];
-  const incoming: { lot: LotRecord; fresh: boolean }[] = [];
-  for (const lot of payerLots) {
-    if (left === 0n || !spendable(lot, ctx.time)) {
-      kept.push(lot);
-      continue;
-    }
-    const amount = big(lot.amount);
-    if (amount <= left) {
-      left -= amount;
-      incoming.push({ lot, fresh: false });
-    } else {
-      lot.amount = (amount - left).toString();
-      writeLot(ctx.state, lot);
-      kept.push(lot);
-      const part = newLot(bank, payee.account, left, lot.baseTime, {
-        expiresAt: lot.expiresAt,
-        demurragePeriodsCharged: lot.demurragePeriodsCharged,
-        origin: lot.origin,
-      });
-      incoming.push({ lot: part, fresh: true });
-      left = 0n;
-    }
-  }
+  const { kept, taken, left } = spend(ctx, payerLots, minutes);
+  const incoming = taken.map(({ lot, minutes: part, whole }) =>
+    whole
+      ? { lot, fresh: false }
+      : { lot: partOf(bank, payee.account, lot, part, lot.origin), fresh: true },
+  );
   payer.balanceMinutes = plus(payer.balanceMinutes, left - minutes);
   payer.lots = kept.map((l) => l.number);
   if (left > 0n) {
     payer.debtMinutes = plus(payer.debtMinutes, left);
     bank.debtMinutes = plus(bank.debtMinutes, left);
-    const origin = { expiresAt: expiresAtFor(bank.policy, ctx.time), origin: creditOrigin };
+    const terms = lotTerms(bank.policy, ctx.time);
     incoming.push({
-      lot: newLot(bank, payee.account, left, ctx.time, { ...origin, demurragePeriodsCharged: 0 }),
+      lot: newLot(bank, payee.account, left, ctx.time, {
+        ...terms,
+        demurragePeriodsCharged: 0,
+        origin: creditOrigin,
+      }),
       fresh: true,
     });
   }
@@ -398,62 +580,164 @@ export function moveMinutes(
   return { onCredit: left, repaid: received.repaid };
 }
 
+/** The origin of a lot arriving from `fromBankId`: one `alliance:` prefix, however it travelled. */
+export function allianceOrigin(fromBankId: string, origin: string): string {
+  return `alliance:${fromBankId}/${origin.replace(/^alliance:[0-9a-f]{16}\//, '')}`;
+}
+
 /**
- * Lapses lots whose expiry is before the block time into their banks' pools. The expiry index is
- * one key per UTC day; a cursor marks the first day not yet finished, so no block scans more than
- * `expiryDaysScannedPerBlockMax` days or lapses more than `lapsesPerBlockMax` lots. What is left
- * carries over to the next block in index order; meanwhile spending skips expired lots anyway.
+ * Walks a day index from its cursor, calling `visit` for each indexed lot that still exists (a lot
+ * merged into another, spent to repay a debt, lapsed or demurred to zero is dropped unvisited).
+ * `visit` answers `wait` (not due yet: keep it), `drop` (nothing to do: forget it) or `done` (acted;
+ * counts against `budget`). No call scans more than `expiryDaysScannedPerBlockMax` days or acts
+ * more than `budget` times; what is left carries over, in index order, to the next block.
  */
-export function lapseExpiredLots(ctx: BlockContext): void {
-  const cursor = readExpiryCursor(ctx.state);
+function walkLotIndex(
+  ctx: BlockContext,
+  index: LotDayIndex,
+  budget: number,
+  visit: (lot: LotRecord) => 'wait' | 'drop' | 'done',
+): void {
+  const cursor = readIndexCursor(ctx.state, index);
   if (cursor === undefined) return;
   const today = Math.floor(ctx.time / dayMs);
-  let budget = lapsesPerBlockMax;
   let day = cursor;
-  const banks = new Map<string, TimebankRecord>();
-  const members = new Map<string, MemberRecord>();
   for (let scanned = 0; day <= today && scanned < expiryDaysScannedPerBlockMax; scanned += 1) {
-    const refs = readExpiryDay(ctx.state, day);
+    const refs = readIndexDay(ctx.state, index, day);
     const remaining: string[] = [];
     for (const ref of refs) {
       const [bankId, numberText] = ref.split('/') as [string, string];
       const lot = readLot(ctx.state, bankId, Number(numberText));
-      // Merged into another lot, spent whole or used to repay a debt: nothing left to lapse.
       if (!lot) continue;
-      if (lot.expiresAt === null || lot.expiresAt >= ctx.time || budget === 0) {
+      if (budget === 0) {
         remaining.push(ref);
         continue;
       }
-      budget -= 1;
-      const bank = banks.get(bankId) ?? readBank(ctx.state, bankId)!;
-      banks.set(bankId, bank);
-      const memberKey = `${bankId}/${lot.owner}`;
-      const member = members.get(memberKey) ?? readMember(ctx.state, bankId, lot.owner)!;
-      members.set(memberKey, member);
-      member.lots = member.lots.filter((n) => n !== lot.number);
-      member.balanceMinutes = plus(member.balanceMinutes, -big(lot.amount));
-      bank.poolMinutes = plus(bank.poolMinutes, big(lot.amount));
-      deleteLot(ctx.state, bankId, lot.number);
-      ctx.emit('timecredits.expired', {
-        bankId,
-        lot: lot.number,
-        owner: lot.owner,
-        minutes: lot.amount,
-        baseTime: lot.baseTime,
-        expiresAt: lot.expiresAt,
-      });
+      const outcome = visit(lot);
+      if (outcome === 'wait') remaining.push(ref);
+      else if (outcome === 'done') budget -= 1;
     }
-    if (remaining.length !== refs.length) writeExpiryDay(ctx.state, day, remaining);
+    if (remaining.length !== refs.length) writeIndexDay(ctx.state, index, day, remaining);
     if (day === today || remaining.length > 0) break;
     day += 1;
   }
-  if (day !== cursor) writeExpiryCursor(ctx.state, day);
+  if (day !== cursor) writeIndexCursor(ctx.state, index, day);
+}
+
+/**
+ * Lapses lots whose expiry is before the block time into their banks' pools, at most
+ * `lapsesPerBlockMax` a block (see `walkLotIndex`); meanwhile spending skips expired lots anyway.
+ */
+export function lapseExpiredLots(ctx: BlockContext): void {
+  const banks = new Map<string, TimebankRecord>();
+  const members = new Map<string, MemberRecord>();
+  walkLotIndex(ctx, expiryIndex, lapsesPerBlockMax, (lot) => {
+    if (lot.expiresAt === null) return 'drop';
+    if (lot.expiresAt >= ctx.time) return 'wait';
+    const bankId = lot.bankId;
+    const bank = banks.get(bankId) ?? readBank(ctx.state, bankId)!;
+    banks.set(bankId, bank);
+    const memberKey = `${bankId}/${lot.owner}`;
+    const member = members.get(memberKey) ?? readMember(ctx.state, bankId, lot.owner)!;
+    members.set(memberKey, member);
+    member.lots = member.lots.filter((n) => n !== lot.number);
+    member.balanceMinutes = plus(member.balanceMinutes, -big(lot.amount));
+    bank.poolMinutes = plus(bank.poolMinutes, big(lot.amount));
+    deleteLot(ctx.state, bankId, lot.number);
+    ctx.emit('timecredits.expired', {
+      bankId,
+      lot: lot.number,
+      owner: lot.owner,
+      minutes: lot.amount,
+      baseTime: lot.baseTime,
+      expiresAt: lot.expiresAt,
+    });
+    return 'done';
+  });
   for (const bank of [...banks.values()].sort((a, b) => a.id.localeCompare(b.id))) {
     writeBank(ctx.state, bank);
   }
   for (const [key, member] of [...members.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     writeMember(ctx.state, key.split('/')[0]!, member);
   }
+}
+
+/**
+ * Emits `timecredits.expiring` once per lot at the first block at or past its `noticeAt`, at most
+ * `noticesPerBlockMax` a block (see `walkLotIndex`). A lot already past its expiry gets no notice
+ * (it lapses instead); a lot gone (merged, spent to repay a debt, lapsed) is never visited.
+ */
+export function noticeExpiringLots(ctx: BlockContext): void {
+  walkLotIndex(ctx, noticeIndex, noticesPerBlockMax, (lot) => {
+    if (lot.noticeAt === null) return 'drop';
+    if (lot.expiresAt !== null && ctx.time > lot.expiresAt) return 'drop';
+    if (lot.noticeAt > ctx.time) return 'wait';
+    ctx.emit('timecredits.expiring', {
+      bankId: lot.bankId,
+      lot: lot.number,
+      owner: lot.owner,
+      minutes: lot.amount,
+      baseTime: lot.baseTime,
+      expiresAt: lot.expiresAt,
+    });
+    return 'done';
+  });
+}
+
+/** The module's `beginBlock`: lapse what expired, then give notice of what expires soon. */
+export function timecreditsBeginBlock(ctx: BlockContext): void {
+  lapseExpiredLots(ctx);
+  noticeExpiringLots(ctx);
+}
+
+/** The fields an issuance request signature covers (see `issuanceRequestHash`). */
+export interface IssuanceRequest {
+  chainId: string;
+  bankId: string;
+  requestId: string;
+  userIdHash?: string;
+  account?: string;
+  /** Whole minutes; hashed as a decimal string. */
+  minutes: bigint | string;
+}
+
+/**
+ * The hash a coordinator signs to authorize an issuance that anyone may relay:
+ *
+ *   hex(SHA-256(UTF-8(RFC 8785 canonical JSON of
+ *     {chainId, bankId, requestId, userIdHash?, account?, minutes})))
+ *
+ * with exactly the fields present in the `timecredits.issue` payload (`userIdHash` or `account`,
+ * whichever names the member; an absent field is left out, never null), every value a JSON
+ * string, `minutes` as its decimal string without leading zeros ("600"), and `chainId` the chain
+ * the tx is for. Canonical JSON sorts keys by UTF-16 code units and adds no whitespace, e.g.
+ * `{"bankId":"…","chainId":"…","minutes":"600","requestId":"r-1","userIdHash":"…"}`.
+ * The signature is ed25519 by the coordinator's key (the public key inside its address) over
+ * `signingMessage('issuanceRequest', hash)`: the UTF-8 domain tag
+ * `coffer/timecredits/issuance-request/v1` followed by the 32 hash bytes.
+ */
+export function issuanceRequestHash(request: IssuanceRequest): string {
+  const minutes =
+    typeof request.minutes === 'bigint' ? request.minutes.toString() : request.minutes;
+  if (!/^(0|[1-9][0-9]*)$/.test(minutes)) {
+    throw new TypeError('minutes must be a whole number (a bigint or a decimal string)');
+  }
+  for (const field of ['chainId', 'bankId', 'requestId'] as const) {
+    if (typeof request[field] !== 'string') throw new TypeError(`${field} must be a string`);
+  }
+  const fields: Record<string, string> = {
+    chainId: request.chainId,
+    bankId: request.bankId,
+    requestId: request.requestId,
+    minutes,
+  };
+  for (const field of ['userIdHash', 'account'] as const) {
+    const value = request[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new TypeError(`${field} must be a string`);
+    fields[field] = value;
+  }
+  return sha256Hex(canonicalBytes(fields));
 }
 
 interface CreatePayload {
@@ -469,6 +753,57 @@ interface IssuePayload {
   userIdHash?: string;
   minutes: bigint;
   requestId: string;
+  authorization?: IssuanceAuthorization;
+}
+
+interface AlliancePayload {
+  bankId: string;
+  partnerBankId: string;
+}
+
+/** Two different banks: a bank allies with, or transfers to, another bank only. */
+function twoBanks<T extends Record<string, unknown>>(
+  fields: Parameters<typeof payloadParser<T>>[0],
+  a: keyof T,
+  b: keyof T,
+) {
+  const parse = payloadParser<T>(fields);
+  return (payload: Record<string, unknown>) => {
+    const parsed = parse(payload);
+    if ('code' in parsed) return parsed;
+    return parsed.value[a] === parsed.value[b] ? reject('invalid_partner_bank', String(b)) : parsed;
+  };
+}
+
+/**
+ * Checks an issuance's authority: without `authorization` the sender must be a coordinator; with
+ * it, any sender may relay, and the signature must verify by a coordinator of the bank (at
+ * execution time) over the request. Returns the authorizing coordinator or a rejection.
+ */
+function issuanceAuthority(
+  ctx: TxContext,
+  bank: TimebankRecord,
+  p: IssuePayload,
+): string | { rejection: TimecreditsRejection } {
+  if (p.authorization === undefined) {
+    return bank.coordinators.includes(ctx.sender) ? ctx.sender : { rejection: 'not_coordinator' };
+  }
+  const { coordinator, signature } = p.authorization;
+  if (!bank.coordinators.includes(coordinator)) return { rejection: 'not_coordinator' };
+  const hash = issuanceRequestHash({
+    chainId: ctx.chainId,
+    bankId: bank.id,
+    requestId: p.requestId,
+    ...(p.userIdHash === undefined ? {} : { userIdHash: p.userIdHash }),
+    ...(p.account === undefined ? {} : { account: p.account }),
+    minutes: p.minutes,
+  });
+  const valid = verify(
+    fromHex(signature, 'signature', 64),
+    signingMessage('issuanceRequest', hash),
+    publicKeyFromAddress(coordinator, 'coordinator'),
+  );
+  return valid ? coordinator : { rejection: 'issuance_signature_invalid' };
 }
 
 export const timecreditsTxs: Record<string, TxDefinition<never>> = {
@@ -494,8 +829,11 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         issuedMinutes: '0',
         poolMinutes: '0',
         debtMinutes: '0',
+        allianceInMinutes: '0',
+        allianceOutMinutes: '0',
         nextLotNumber: 0,
         nextExchangeNumber: 0,
+        nextListingNumber: 0,
         memberCount: 0,
       };
       writeBank(ctx.state, bank);
@@ -506,6 +844,45 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         policy: p.policy,
         creditLimitMinutes: bank.creditLimitMinutes,
         salt: bank.salt,
+      });
+      return undefined;
+    },
+  }),
+  // Forward only: lots keep the terms they were created under; the credit limit applies at once.
+  'timebank.setPolicy': defineTx<{
+    bankId: string;
+    policy?: TimebankPolicy;
+    creditLimitMinutes?: bigint;
+  }>({
+    parse: (payload) => {
+      const parsed = payloadParser<{
+        bankId: string;
+        policy?: TimebankPolicy;
+        creditLimitMinutes?: bigint;
+      }>({
+        bankId: readers.bankId,
+        policy: readers.optionalPolicy,
+        creditLimitMinutes: readers.optionalCreditLimit,
+      })(payload);
+      if ('code' in parsed) return parsed;
+      const { policy, creditLimitMinutes } = parsed.value;
+      return policy === undefined && creditLimitMinutes === undefined
+        ? reject('invalid_policy_change')
+        : parsed;
+    },
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      if (p.policy !== undefined) bank.policy = p.policy;
+      if (p.creditLimitMinutes !== undefined) {
+        bank.creditLimitMinutes = p.creditLimitMinutes.toString();
+      }
+      writeBank(ctx.state, bank);
+      ctx.emit('timebank.policyChanged', {
+        bankId: bank.id,
+        policy: bank.policy,
+        creditLimitMinutes: bank.creditLimitMinutes,
+        by: ctx.sender,
       });
       return undefined;
     },
@@ -562,6 +939,8 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         debtMinutes: '0',
         givenMinutes: '0',
         receivedMinutes: '0',
+        sentMinutes: '0',
+        gotMinutes: '0',
       });
       writeUserAccount(ctx.state, bank.id, p.userIdHash, account);
       bank.memberCount += 1;
@@ -584,14 +963,16 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       return undefined;
     },
   }),
+  // From a coordinator, or relayed by anyone with a coordinator's signed authorization.
   'timecredits.issue': defineTx<IssuePayload>({
     parse: (payload) => {
-      const parsed = payloadParser({
+      const parsed = payloadParser<IssuePayload & Record<string, unknown>>({
         bankId: readers.bankId,
         account: payloadReaders.optionalAddress,
         userIdHash: readers.optionalUserIdHash,
         minutes: readers.minutes,
         requestId: readers.requestId,
+        authorization: readers.authorization,
       })(payload);
       if ('code' in parsed) return parsed;
       const { account, userIdHash } = parsed.value;
@@ -600,8 +981,10 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         : parsed;
     },
     execute: (ctx, p) => {
-      const bank = coordinatedBank(ctx, p.bankId);
-      if (typeof bank === 'string') return bank;
+      const bank = readBank(ctx.state, p.bankId);
+      if (!bank) return 'timebank_not_found';
+      const authorizedBy = issuanceAuthority(ctx, bank, p);
+      if (typeof authorizedBy !== 'string') return authorizedBy.rejection;
       if (readIssuance(ctx.state, bank.id, p.requestId)) return 'duplicate_request';
       const account = p.account ?? readUserAccount(ctx.state, bank.id, p.userIdHash!);
       if (account === undefined) return 'user_not_found';
@@ -609,7 +992,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       if (typeof member === 'string') return member;
       const held = settleDemurrage(ctx, bank, member, lotsOf(ctx, bank.id, member));
       const lot = newLot(bank, account, p.minutes, ctx.time, {
-        expiresAt: expiresAtFor(bank.policy, ctx.time),
+        ...lotTerms(bank.policy, ctx.time),
         demurragePeriodsCharged: 0,
         origin: `issue:${p.requestId}`,
       });
@@ -626,6 +1009,8 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         minutes: p.minutes.toString(),
         lot: lotNumber,
         repaidMinutes: received.repaid.toString(),
+        authorizedBy,
+        relayedBy: ctx.sender,
       });
       ctx.emit('timecredits.issued', {
         bankId: bank.id,
@@ -636,6 +1021,75 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         baseTime: ctx.time,
         expiresAt: lot.expiresAt,
         repaidMinutes: received.repaid.toString(),
+        authorizedBy,
+        relayedBy: ctx.sender,
+      });
+      return undefined;
+    },
+  }),
+  'timecredits.postListing': defineTx<{
+    bankId: string;
+    kind: ListingKind;
+    title: string;
+    category: string;
+    minutes: bigint;
+  }>({
+    parse: payloadParser({
+      bankId: readers.bankId,
+      kind: readers.listingKind,
+      title: readers.title,
+      category: readers.category,
+      minutes: readers.minutes,
+    }),
+    execute: (ctx, p) => {
+      const bank = readBank(ctx.state, p.bankId);
+      if (!bank) return 'timebank_not_found';
+      const owner = approvedMember(ctx, bank.id, ctx.sender);
+      if (typeof owner === 'string') return owner;
+      const number = bank.nextListingNumber;
+      bank.nextListingNumber += 1;
+      writeBank(ctx.state, bank);
+      writeListing(ctx.state, {
+        bankId: bank.id,
+        number,
+        kind: p.kind,
+        owner: ctx.sender,
+        title: p.title,
+        category: p.category,
+        minutes: p.minutes.toString(),
+        status: 'open',
+        postedAt: ctx.time,
+      });
+      ctx.emit('timecredits.listingPosted', {
+        bankId: bank.id,
+        listing: number,
+        kind: p.kind,
+        owner: ctx.sender,
+        title: p.title,
+        category: p.category,
+        minutes: p.minutes.toString(),
+      });
+      return undefined;
+    },
+  }),
+  'timecredits.closeListing': defineTx<{ bankId: string; listing: number }>({
+    parse: payloadParser({ bankId: readers.bankId, listing: readers.listing }),
+    execute: (ctx, p) => {
+      const bank = readBank(ctx.state, p.bankId);
+      if (!bank) return 'timebank_not_found';
+      const listing = readListing(ctx.state, bank.id, p.listing);
+      if (!listing) return 'listing_not_found';
+      if (listing.owner !== ctx.sender && !bank.coordinators.includes(ctx.sender)) {
+        return 'not_listing_owner';
+      }
+      if (listing.status === 'closed') return 'listing_closed';
+      listing.status = 'closed';
+      listing.closedAt = ctx.time;
+      writeListing(ctx.state, listing);
+      ctx.emit('timecredits.listingClosed', {
+        bankId: bank.id,
+        listing: listing.number,
+        by: ctx.sender,
       });
       return undefined;
     },
@@ -645,12 +1099,14 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
     recipient: string;
     minutes: bigint;
     offer?: string;
+    listing?: number;
   }>({
     parse: payloadParser({
       bankId: readers.bankId,
       recipient: payloadReaders.address,
       minutes: readers.minutes,
       offer: readers.optionalOffer,
+      listing: readers.optionalListing,
     }),
     execute: (ctx, p) => {
       const bank = readBank(ctx.state, p.bankId);
@@ -660,6 +1116,11 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       if (typeof provider === 'string') return provider;
       const recipient = approvedMember(ctx, bank.id, p.recipient);
       if (typeof recipient === 'string') return recipient;
+      if (p.listing !== undefined) {
+        const listing = readListing(ctx.state, bank.id, p.listing);
+        if (!listing) return 'listing_not_found';
+        if (listing.status !== 'open') return 'listing_closed';
+      }
       const number = bank.nextExchangeNumber;
       bank.nextExchangeNumber += 1;
       writeBank(ctx.state, bank);
@@ -670,6 +1131,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         recipient: p.recipient,
         minutes: p.minutes.toString(),
         ...(p.offer === undefined ? {} : { offer: p.offer }),
+        ...(p.listing === undefined ? {} : { listing: p.listing }),
         status: 'pending',
         confirmedBy: [ctx.sender],
         recordedAt: ctx.time,
@@ -680,6 +1142,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         provider: ctx.sender,
         recipient: p.recipient,
         minutes: p.minutes.toString(),
+        ...(p.listing === undefined ? {} : { listing: p.listing }),
       });
       return undefined;
     },
@@ -737,6 +1200,196 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         exchange: exchange.number,
         by: ctx.sender,
         completed: both,
+      });
+      return undefined;
+    },
+  }),
+  // A coordinator who is also an approved member pays several members from its own lots (then on
+  // credit, like an exchange); all payments or none.
+  'timecredits.payMany': defineTx<{ bankId: string; payments: Payment[] }>({
+    parse: payloadParser({ bankId: readers.bankId, payments: readers.payments }),
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      const payer = approvedMember(ctx, bank.id, ctx.sender);
+      if (typeof payer === 'string') return payer;
+      if (p.payments.some((payment) => payment.account === ctx.sender)) {
+        return 'accounts_must_be_different';
+      }
+      const payees: MemberRecord[] = [];
+      for (const payment of p.payments) {
+        const payee = approvedMember(ctx, bank.id, payment.account);
+        if (typeof payee === 'string') return payee;
+        payees.push(payee);
+      }
+      const moves: { onCredit: bigint; repaid: bigint }[] = [];
+      for (const [index, payment] of p.payments.entries()) {
+        const payee = payees[index]!;
+        const origin = `credit:pay:${ctx.txHash}/${index}`;
+        const moved = moveMinutes(ctx, bank, payer, payee, payment.minutes, origin);
+        if (typeof moved === 'string') return moved;
+        moves.push(moved);
+        payer.sentMinutes = plus(payer.sentMinutes, payment.minutes);
+        payee.gotMinutes = plus(payee.gotMinutes, payment.minutes);
+      }
+      writeBank(ctx.state, bank);
+      writeMember(ctx.state, bank.id, payer);
+      for (const payee of payees) writeMember(ctx.state, bank.id, payee);
+      for (const [index, payment] of p.payments.entries()) {
+        ctx.emit('timecredits.transferred', {
+          bankId: bank.id,
+          from: ctx.sender,
+          to: payment.account,
+          minutes: payment.minutes.toString(),
+          onCreditMinutes: moves[index]!.onCredit.toString(),
+          repaidMinutes: moves[index]!.repaid.toString(),
+          payment: index,
+        });
+      }
+      return undefined;
+    },
+  }),
+  'timebank.proposeAlliance': defineTx<AlliancePayload>({
+    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
+      { bankId: readers.bankId, partnerBankId: readers.bankId },
+      'bankId',
+      'partnerBankId',
+    ),
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      if (!readBank(ctx.state, p.partnerBankId)) return 'partner_bank_not_found';
+      const existing = readAlliance(ctx.state, bank.id, p.partnerBankId);
+      if (existing && existing.status !== 'ended') return 'alliance_exists';
+      writeAlliance(ctx.state, {
+        banks: [bank.id, p.partnerBankId].sort() as [string, string],
+        status: 'proposed',
+        proposedBy: bank.id,
+        proposedAt: ctx.time,
+      });
+      ctx.emit('timebank.allianceProposed', {
+        bankId: bank.id,
+        partnerBankId: p.partnerBankId,
+        by: ctx.sender,
+      });
+      return undefined;
+    },
+  }),
+  'timebank.acceptAlliance': defineTx<AlliancePayload>({
+    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
+      { bankId: readers.bankId, partnerBankId: readers.bankId },
+      'bankId',
+      'partnerBankId',
+    ),
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      const alliance = readAlliance(ctx.state, bank.id, p.partnerBankId);
+      if (!alliance || alliance.status === 'ended') return 'alliance_not_found';
+      if (alliance.status === 'active') return 'alliance_not_proposed';
+      if (alliance.proposedBy === bank.id) return 'own_alliance_proposal';
+      alliance.status = 'active';
+      alliance.activeAt = ctx.time;
+      writeAlliance(ctx.state, alliance);
+      ctx.emit('timebank.allianceAccepted', {
+        bankId: bank.id,
+        partnerBankId: p.partnerBankId,
+        by: ctx.sender,
+      });
+      return undefined;
+    },
+  }),
+  // Withdraws a proposal, declines it, or ends an active alliance: either bank may.
+  'timebank.endAlliance': defineTx<AlliancePayload>({
+    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
+      { bankId: readers.bankId, partnerBankId: readers.bankId },
+      'bankId',
+      'partnerBankId',
+    ),
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      const alliance = readAlliance(ctx.state, bank.id, p.partnerBankId);
+      if (!alliance || alliance.status === 'ended') return 'alliance_not_found';
+      alliance.status = 'ended';
+      alliance.endedAt = ctx.time;
+      writeAlliance(ctx.state, alliance);
+      ctx.emit('timebank.allianceEnded', {
+        bankId: bank.id,
+        partnerBankId: p.partnerBankId,
+        by: ctx.sender,
+      });
+      return undefined;
+    },
+  }),
+  /**
+   * Moves minutes 1:1 to a member of an allied bank, only from the sender's unexpired lots (no
+   * credit across banks), demurrage settled first under each lot's terms. Each lot taken (whole
+   * or split) arrives as a new lot of the other bank with the same base time, expiry, notice time,
+   * demurrage terms and charged periods; it repays the recipient's debt there first.
+   */
+  'timecredits.transferAcross': defineTx<{
+    bankId: string;
+    toBankId: string;
+    to: string;
+    minutes: bigint;
+  }>({
+    parse: twoBanks<{ bankId: string; toBankId: string; to: string; minutes: bigint }>(
+      {
+        bankId: readers.bankId,
+        toBankId: readers.bankId,
+        to: payloadReaders.address,
+        minutes: readers.minutes,
+      },
+      'bankId',
+      'toBankId',
+    ),
+    execute: (ctx, p) => {
+      const bank = readBank(ctx.state, p.bankId);
+      if (!bank) return 'timebank_not_found';
+      const toBank = readBank(ctx.state, p.toBankId);
+      if (!toBank) return 'partner_bank_not_found';
+      if (readAlliance(ctx.state, bank.id, toBank.id)?.status !== 'active') {
+        return 'alliance_not_active';
+      }
+      const sender = approvedMember(ctx, bank.id, ctx.sender);
+      if (typeof sender === 'string') return sender;
+      const recipient = approvedMember(ctx, toBank.id, p.to);
+      if (typeof recipient === 'string') return recipient;
+      const held = settleDemurrage(ctx, bank, sender, lotsOf(ctx, bank.id, sender));
+      if (p.minutes > spendableMinutes(held, ctx.time)) return 'insufficient_credits';
+      const { kept, taken } = spend(ctx, held, p.minutes);
+      sender.lots = kept.map((l) => l.number);
+      sender.balanceMinutes = plus(sender.balanceMinutes, -p.minutes);
+      const incoming = taken.map(({ lot, minutes, whole }) => {
+        if (whole) deleteLot(ctx.state, bank.id, lot.number);
+        const origin = allianceOrigin(bank.id, lot.origin);
+        return { lot: partOf(toBank, p.to, lot, minutes, origin), fresh: true };
+      });
+      const recipientLots = settleDemurrage(
+        ctx,
+        toBank,
+        recipient,
+        lotsOf(ctx, toBank.id, recipient),
+      );
+      const received = receive(ctx, toBank, recipient, recipientLots, incoming);
+      if (typeof received === 'string') return received;
+      bank.allianceOutMinutes = plus(bank.allianceOutMinutes, p.minutes);
+      toBank.allianceInMinutes = plus(toBank.allianceInMinutes, p.minutes);
+      sender.sentMinutes = plus(sender.sentMinutes, p.minutes);
+      recipient.gotMinutes = plus(recipient.gotMinutes, p.minutes);
+      writeBank(ctx.state, bank);
+      writeBank(ctx.state, toBank);
+      writeMember(ctx.state, bank.id, sender);
+      writeMember(ctx.state, toBank.id, recipient);
+      ctx.emit('timecredits.transferredAcross', {
+        bankId: bank.id,
+        toBankId: toBank.id,
+        from: ctx.sender,
+        to: p.to,
+        minutes: p.minutes.toString(),
+        lots: received.lots,
+        repaidMinutes: received.repaid.toString(),
       });
       return undefined;
     },
