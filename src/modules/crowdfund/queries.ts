@@ -1,0 +1,317 @@
+import type { StateReader } from '../../state/index.js';
+import {
+  readCampaign,
+  readInvestors,
+  readPayout,
+  readPosition,
+  readReport,
+  type CampaignRecord,
+  type CampaignStatus,
+  type PayoutLine,
+  type ReportRecord,
+} from './state.js';
+import { investmentsOf } from './txs.js';
+import { capAmount, simulate, type Simulation } from './waterfall.js';
+
+/*
+ * Read-only queries over committed state. Every amount is a decimal string of minor units, so
+ * each result is JSON as it stands (for the HTTP API, the SDK and the console).
+ */
+
+/** One campaign with its terms and running totals, or undefined. */
+export function getCampaign(state: StateReader, id: string): CampaignRecord | undefined {
+  return readCampaign(state, id);
+}
+
+/** Addresses with an active position (the payout list once the campaign succeeded), sorted. */
+export function listInvestors(state: StateReader, id: string): string[] {
+  return readInvestors(state, id);
+}
+
+export interface InvestorPayout {
+  report: number;
+  reportId: string;
+  periodStart: number;
+  periodEnd: number;
+  /** This investor's lines of the report, by tranche. */
+  tranches: { tranche: number; name: string; amount: string }[];
+  total: string;
+}
+
+export interface InvestorPosition {
+  campaignId: string;
+  investor: string;
+  status: CampaignStatus;
+  /** What the escrow holds for the investor now (its principal once the campaign succeeded). */
+  principal: string;
+  invested: string;
+  refunded: string;
+  /** A refund the chain could not make (the account was frozen), to claim. */
+  owed: string;
+  /**
+   * `none`: no amendment to accept; `pending`: must reconfirm before `reconfirmBy`;
+   * `confirmed`: accepted the current terms of an open round.
+   */
+  reconfirmation: 'none' | 'pending' | 'confirmed';
+  termsVersion: number;
+  reconfirmBy: unknown;
+  payouts: InvestorPayout[];
+  paidOut: string;
+  paidOutByTranche: { tranche: number; name: string; amount: string }[];
+  /** `paidOut - principal at success`: positive once the investment has paid for itself. */
+  net: string;
+}
+
+/** An investor's position in a campaign, with each payout by report and tranche, or undefined. */
+export function investorPosition(
+  state: StateReader,
+  id: string,
+  investor: string,
+): InvestorPosition | undefined {
+  const campaign = readCampaign(state, id);
+  const position = readPosition(state, id, investor);
+  if (!campaign || !position) return undefined;
+  const names = campaign.distribution.tranches.map((t) => t.name);
+  const payouts: InvestorPayout[] = [];
+  for (let number = 0; number < campaign.reportCount; number++) {
+    const lines = readPayout(state, id, number, investor);
+    if (lines.length === 0) continue;
+    const report = readReport(state, id, number)!;
+    payouts.push({
+      report: number,
+      reportId: report.reportId,
+      periodStart: report.periodStart,
+      periodEnd: report.periodEnd,
+      tranches: lines.map((l) => ({
+        tranche: l.tranche,
+        name: names[l.tranche]!,
+        amount: l.amount,
+      })),
+      total: lines.reduce((sum, l) => sum + BigInt(l.amount), 0n).toString(),
+    });
+  }
+  const round = campaign.reconfirmation;
+  const reconfirmation =
+    round === null || position.principal === '0'
+      ? 'none'
+      : position.termsVersion === round.version
+        ? 'confirmed'
+        : 'pending';
+  const principalAtSuccess = campaign.status === 'succeeded' ? BigInt(position.principal) : 0n;
+  return {
+    campaignId: id,
+    investor,
+    status: campaign.status,
+    principal: position.principal,
+    invested: position.invested,
+    refunded: position.refunded,
+    owed: position.owed,
+    reconfirmation,
+    termsVersion: position.termsVersion,
+    reconfirmBy: reconfirmation === 'pending' ? round!.by : null,
+    payouts,
+    paidOut: position.paidOut,
+    paidOutByTranche: names.map((name, tranche) => ({
+      tranche,
+      name,
+      amount: position.paidOutByTranche[tranche] ?? '0',
+    })),
+    net: (BigInt(position.paidOut) - principalAtSuccess).toString(),
+  };
+}
+
+export interface StatementTranche {
+  index: number;
+  name: string;
+  amount: string;
+  fill: string;
+  cap: string | null;
+  capRemaining: string | null;
+}
+
+export interface StatementEntry {
+  report: number;
+  reportId: string;
+  reporter: string;
+  height: number;
+  periodStart: number;
+  periodEnd: number;
+  grossRevenue: string;
+  cumulativeRevenue: string;
+  /** The waterfall position after the report: each tranche's cumulative fill and cap left. */
+  tranches: StatementTranche[];
+  byClass: ReportRecord['byClass'];
+  /** Payouts to the producer and fixed accounts (investors' are in their positions). */
+  lines: PayoutLine[];
+}
+
+export interface CampaignStatement {
+  campaignId: string;
+  title: string;
+  asset: string;
+  status: CampaignStatus;
+  target: string;
+  raised: string;
+  principal: string | null;
+  fee: string | null;
+  investors: number;
+  cumulativeRevenue: string;
+  /** The waterfall position now (all tranches at zero before the first report). */
+  tranches: StatementTranche[];
+  reports: StatementEntry[];
+}
+
+function currentTranches(campaign: CampaignRecord): StatementTranche[] {
+  const principal = BigInt(campaign.principal ?? campaign.raised);
+  return campaign.distribution.tranches.map((tranche, index) => {
+    const cap = capAmount(tranche, principal);
+    const fill = BigInt(campaign.fills[index] ?? '0');
+    return {
+      index,
+      name: tranche.name,
+      amount: '0',
+      fill: fill.toString(),
+      cap: cap === null ? null : cap.toString(),
+      capRemaining: cap === null ? null : (cap - fill).toString(),
+    };
+  });
+}
+
+/** A campaign's statement: its waterfall position after each report, or undefined. */
+export function campaignStatement(state: StateReader, id: string): CampaignStatement | undefined {
+  const campaign = readCampaign(state, id);
+  if (!campaign) return undefined;
+  const reports: StatementEntry[] = [];
+  for (let number = 0; number < campaign.reportCount; number++) {
+    const report = readReport(state, id, number)!;
+    reports.push({
+      report: number,
+      reportId: report.reportId,
+      reporter: report.reporter,
+      height: report.height,
+      periodStart: report.periodStart,
+      periodEnd: report.periodEnd,
+      grossRevenue: report.grossRevenue,
+      cumulativeRevenue: report.cumulativeRevenue,
+      tranches: report.tranches,
+      byClass: report.byClass,
+      lines: report.lines,
+    });
+  }
+  return {
+    campaignId: id,
+    title: campaign.title,
+    asset: campaign.asset,
+    status: campaign.status,
+    target: campaign.target,
+    raised: campaign.raised,
+    principal: campaign.principal,
+    fee: campaign.fee,
+    investors: campaign.investorCount,
+    cumulativeRevenue: campaign.revenue,
+    tranches: currentTranches(campaign),
+    reports,
+  };
+}
+
+export interface ChartPoint {
+  report: number;
+  reportId: string;
+  periodEnd: number;
+  cumulativeRevenue: string;
+  /** Cumulative fill per tranche, in tranche order. */
+  tranches: string[];
+  /** Cumulative payouts per class of recipient. */
+  classes: { investors: string; producer: string; accounts: string };
+}
+
+export interface CampaignChart {
+  campaignId: string;
+  asset: string;
+  trancheNames: string[];
+  series: ChartPoint[];
+}
+
+/** A chart-ready series: one point per report, every value cumulative. */
+export function campaignChart(state: StateReader, id: string): CampaignChart | undefined {
+  const campaign = readCampaign(state, id);
+  if (!campaign) return undefined;
+  const series: ChartPoint[] = [];
+  const classes = { investors: 0n, producer: 0n, accounts: 0n };
+  for (let number = 0; number < campaign.reportCount; number++) {
+    const report = readReport(state, id, number)!;
+    classes.investors += BigInt(report.byClass.investors);
+    classes.producer += BigInt(report.byClass.producer);
+    classes.accounts += BigInt(report.byClass.accounts);
+    series.push({
+      report: number,
+      reportId: report.reportId,
+      periodEnd: report.periodEnd,
+      cumulativeRevenue: report.cumulativeRevenue,
+      tranches: report.tranches.map((t) => t.fill),
+      classes: {
+        investors: classes.investors.toString(),
+        producer: classes.producer.toString(),
+        accounts: classes.accounts.toString(),
+      },
+    });
+  }
+  return {
+    campaignId: id,
+    asset: campaign.asset,
+    trancheNames: campaign.distribution.tranches.map((t) => t.name),
+    series,
+  };
+}
+
+export interface SimulationView {
+  campaignId: string;
+  principal: string;
+  cumulativeBefore: string;
+  cumulativeAfter: string;
+  tranches: StatementTranche[];
+  lines: PayoutLine[];
+  transfers: { address: string; amount: string }[];
+  byClass: { investors: string; producer: string; accounts: string };
+}
+
+export function simulationView(campaignId: string, result: Simulation): SimulationView {
+  return {
+    campaignId,
+    principal: result.principal.toString(),
+    cumulativeBefore: result.cumulativeBefore.toString(),
+    cumulativeAfter: result.cumulativeAfter.toString(),
+    tranches: result.tranches.map((t) => ({
+      index: t.index,
+      name: t.name,
+      amount: t.amount.toString(),
+      fill: t.fillAfter.toString(),
+      cap: t.cap === null ? null : t.cap.toString(),
+      capRemaining: t.capRemaining === null ? null : t.capRemaining.toString(),
+    })),
+    lines: result.lines,
+    transfers: result.transfers.map((t) => ({ address: t.address, amount: t.amount.toString() })),
+    byClass: {
+      investors: result.byClass.investors.toString(),
+      producer: result.byClass.producer.toString(),
+      accounts: result.byClass.accounts.toString(),
+    },
+  };
+}
+
+/**
+ * What a report of `revenue` would pay now, without a tx: the same `simulate` the report handler
+ * runs, over the campaign's current investors and cumulative revenue (before success: over the
+ * positions as they stand). `campaign_not_found`, or `no_investors` when nobody holds a position.
+ */
+export function simulateCampaign(
+  state: StateReader,
+  id: string,
+  revenue: bigint,
+): SimulationView | 'campaign_not_found' | 'no_investors' {
+  const campaign = readCampaign(state, id);
+  if (!campaign) return 'campaign_not_found';
+  const investments = investmentsOf(state, id);
+  if (investments.length === 0) return 'no_investors';
+  return simulationView(id, simulate(campaign, investments, BigInt(campaign.revenue), revenue));
+}

@@ -1,0 +1,877 @@
+import assert from 'node:assert/strict';
+import {
+  defineTx,
+  payloadParser,
+  payloadReaders,
+  reject,
+  type BlockContext,
+  type Rejection,
+  type TxContext,
+  type TxDefinition,
+} from '../../chain/index.js';
+import { isAddress } from '../../crypto/index.js';
+import { amountMax, escrowAddress, parsePositiveAmount } from '../../ledger/index.js';
+import type { StateReader } from '../../state/index.js';
+import type { CrowdfundRejection } from './rejections.js';
+import {
+  basisPointsWhole,
+  bucketOf,
+  clockNow,
+  clockOf,
+  crowdfundModuleName,
+  dueBucketsScannedPerBlockMax,
+  indexDue,
+  investorsPerCampaignMax,
+  pointValue,
+  reached,
+  readCampaign,
+  readDue,
+  readDueCursor,
+  readInvestors,
+  readPending,
+  readPosition,
+  readReportNumber,
+  refundsPerBlockMax,
+  reportersMax,
+  reportsPerCampaignMax,
+  scheduleHeightsMax,
+  scheduleMsMax,
+  titleBytesMax,
+  writeCampaign,
+  writeDue,
+  writeDueCursor,
+  writeInvestors,
+  writePayout,
+  writePending,
+  writePosition,
+  writeReport,
+  type CampaignRecord,
+  type CampaignTerms,
+  type Clock,
+  type PayoutLine,
+  type PlatformFee,
+  type PositionRecord,
+  type SchedulePoint,
+} from './state.js';
+import { isText, parseDistribution, simulate, type Investment } from './waterfall.js';
+
+/** A campaign's id: the first 16 hex digits of the hash of the tx that created it. */
+export function campaignIdOf(txHash: string): string {
+  return txHash.slice(0, 16);
+}
+
+/** The campaign's escrow account: it holds investments until the outcome, and revenue in transit. */
+export function campaignEscrow(id: string): string {
+  return escrowAddress(crowdfundModuleName, id);
+}
+
+const campaignIdPattern = /^[0-9a-f]{16}$/;
+const reportIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function wholeFrom(v: unknown, min: number): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= min;
+}
+
+function parsePoint(v: unknown): SchedulePoint | Rejection {
+  if (!isPlainObject(v) || Object.keys(v).length !== 1) return reject('invalid_schedule_point');
+  if ('height' in v && wholeFrom(v.height, 1)) return { height: v.height };
+  if ('time' in v && wholeFrom(v.time, 0)) return { time: v.time };
+  return reject('invalid_schedule_point');
+}
+
+function parsePlatformFee(v: unknown): PlatformFee | null | Rejection {
+  if (v === undefined || v === null) return null;
+  if (!isPlainObject(v) || Object.keys(v).length !== 2) return reject('invalid_platform_fee');
+  const { basisPoints, to } = v;
+  if (!Number.isSafeInteger(basisPoints) || (basisPoints as number) < 1) {
+    return reject('invalid_platform_fee');
+  }
+  if ((basisPoints as number) > 10_000 || !isAddress(to)) return reject('invalid_platform_fee');
+  return { basisPoints: basisPoints as number, to };
+}
+
+/** Amounts are read as positive minor units and kept as canonical decimal strings. */
+function amountText(v: unknown): string | Rejection {
+  const amount = parsePositiveAmount(v);
+  return amount === undefined ? reject('invalid_amount') : amount.toString();
+}
+
+const readers = {
+  campaignId: (v: unknown) =>
+    typeof v === 'string' && campaignIdPattern.test(v) ? v : reject('invalid_campaign_id'),
+  title: (v: unknown) => (isText(v, titleBytesMax) ? v : reject('invalid_title')),
+  asset: payloadReaders.symbol,
+  amount: amountText,
+  point: parsePoint,
+  cancelWindow: (v: unknown) => (wholeFrom(v, 0) ? v : reject('invalid_cancel_window')),
+  earlyClose: (v: unknown) => (typeof v === 'boolean' ? v : reject('invalid_early_close')),
+  platformFee: parsePlatformFee,
+  reporters: (v: unknown) =>
+    Array.isArray(v) &&
+    v.length >= 1 &&
+    v.length <= reportersMax &&
+    v.every((a) => isAddress(a)) &&
+    new Set(v).size === v.length
+      ? [...v].sort()
+      : reject('invalid_reporters'),
+  distribution: (v: unknown) => {
+    const rule = parseDistribution(v);
+    return typeof rule === 'string' ? reject(rule) : rule;
+  },
+  reportId: (v: unknown) =>
+    typeof v === 'string' && reportIdPattern.test(v) ? v : reject('invalid_report_id'),
+  periodTime: (v: unknown) => (wholeFrom(v, 0) ? v : reject('invalid_period')),
+};
+
+const termReaders = {
+  title: readers.title,
+  target: readers.amount,
+  minInvestment: readers.amount,
+  maxInvestment: readers.amount,
+  opensAt: readers.point,
+  deadline: readers.point,
+  cancelWindow: readers.cancelWindow,
+  earlyClose: readers.earlyClose,
+  platformFee: readers.platformFee,
+  reporters: readers.reporters,
+  distribution: readers.distribution,
+};
+
+type Optional<T> = { [K in keyof T]: (v: unknown) => T[K] | Rejection | undefined };
+
+/** The amendable terms, each optional (`platformFee: null` removes the fee). */
+const amendReaders: Optional<CampaignTerms> = Object.fromEntries(
+  Object.entries(termReaders).map(([key, read]) => [
+    key,
+    (v: unknown) => (v === undefined ? undefined : (read as (v: unknown) => unknown)(v)),
+  ]),
+) as Optional<CampaignTerms>;
+
+// A fee omitted at amendment leaves the fee as it is; only an explicit null removes it.
+amendReaders.platformFee = (v: unknown) => (v === undefined ? undefined : parsePlatformFee(v));
+
+type Context = Pick<BlockContext, 'height' | 'time' | 'state' | 'ledger' | 'emit'>;
+
+const big = (s: string) => BigInt(s);
+const plus = (s: string, d: bigint) => (BigInt(s) + d).toString();
+
+/** The point `amount` units before `point`, on the same clock. */
+function before(point: SchedulePoint, amount: number): SchedulePoint {
+  return 'height' in point ? { height: point.height - amount } : { time: point.time - amount };
+}
+
+function aheadMax(clock: Clock): number {
+  return clock === 'height' ? scheduleHeightsMax : scheduleMsMax;
+}
+
+/**
+ * The stateful checks of a set of terms, at creation and at every amendment: limits, then the
+ * schedule (one clock, opens before the deadline, deadline ahead but not too far, cancellation
+ * window within the campaign), then no payment into the escrow itself.
+ */
+function checkTerms(
+  ctx: Context,
+  terms: CampaignTerms,
+  escrow: string,
+): CrowdfundRejection | undefined {
+  if (big(terms.minInvestment) > big(terms.maxInvestment)) return 'invalid_investment_limits';
+  const clock = clockOf(terms.deadline);
+  if (clockOf(terms.opensAt) !== clock) return 'invalid_schedule';
+  const opens = pointValue(terms.opensAt);
+  const end = pointValue(terms.deadline);
+  const now = clockNow(clock, ctx);
+  if (opens >= end || end <= now || end - now > aheadMax(clock)) return 'invalid_schedule';
+  if (terms.cancelWindow > end - opens) return 'invalid_schedule';
+  if (terms.platformFee?.to === escrow) return 'invalid_recipient';
+  for (const tranche of terms.distribution.tranches) {
+    for (const r of tranche.recipients) {
+      if (r.kind === 'account' && r.address === escrow) return 'invalid_recipient';
+    }
+  }
+  return undefined;
+}
+
+function emptyPosition(campaignId: string, investor: string): PositionRecord {
+  return {
+    campaignId,
+    investor,
+    principal: '0',
+    invested: '0',
+    refunded: '0',
+    termsVersion: 0,
+    owed: '0',
+    paidOut: '0',
+    paidOutByTranche: [],
+  };
+}
+
+function insertSorted(list: string[], item: string): string[] {
+  return [...list, item].sort();
+}
+
+/**
+ * Pays the producer the principal less the platform fee, and the fee to its account. Both or
+ * neither: when either account is frozen for the asset nothing moves, and the producer retries
+ * with `campaign.claim`. Returns whether the release was made.
+ */
+function release(ctx: Context, campaign: CampaignRecord): boolean {
+  const principal = big(campaign.principal!);
+  const fee = big(campaign.fee!);
+  const frozen = (address: string) => ctx.ledger.account(address).frozen.includes(campaign.asset);
+  if (frozen(campaign.producer)) return false;
+  if (fee > 0n && frozen(campaign.platformFee!.to)) return false;
+  if (principal - fee > 0n) {
+    const moved = ctx.ledger.transfer(
+      campaign.escrow,
+      campaign.producer,
+      campaign.asset,
+      principal - fee,
+    );
+    assert.equal(moved, undefined, `crowdfund ${campaign.id}: escrow short of its principal`);
+  }
+  if (fee > 0n) {
+    const moved = ctx.ledger.transfer(
+      campaign.escrow,
+      campaign.platformFee!.to,
+      campaign.asset,
+      fee,
+    );
+    assert.equal(moved, undefined, `crowdfund ${campaign.id}: escrow short of its fee`);
+  }
+  return true;
+}
+
+/**
+ * The target is reached: the principal is fixed, the fee (rounded down, in the producer's favour)
+ * computed, and the escrow released. The investor list stays: it is the payout list.
+ */
+function succeed(ctx: Context, campaign: CampaignRecord, early: boolean): void {
+  const principal = big(campaign.raised);
+  const fee = campaign.platformFee
+    ? (principal * BigInt(campaign.platformFee.basisPoints)) / basisPointsWhole
+    : 0n;
+  campaign.status = 'succeeded';
+  campaign.principal = principal.toString();
+  campaign.fee = fee.toString();
+  campaign.closedAtHeight = ctx.height;
+  campaign.fills = campaign.distribution.tranches.map(() => '0');
+  const released = release(ctx, campaign);
+  campaign.releaseBlocked = !released;
+  writeCampaign(ctx.state, campaign);
+  ctx.emit('campaign.succeeded', {
+    campaignId: campaign.id,
+    principal: principal.toString(),
+    fee: fee.toString(),
+    released: released ? (principal - fee).toString() : '0',
+    releaseBlocked: !released,
+    early,
+  });
+}
+
+/** Early close: once the target is reached and no reconfirmation is open, if the terms allow it. */
+function closeEarlyIfReached(ctx: Context, campaign: CampaignRecord): void {
+  if (
+    campaign.status === 'funding' &&
+    campaign.earlyClose &&
+    campaign.reconfirmation === null &&
+    big(campaign.raised) >= big(campaign.target)
+  ) {
+    succeed(ctx, campaign, true);
+  }
+}
+
+/**
+ * Returns an investor's whole principal from escrow. A frozen account cannot receive: the amount
+ * is then owed (claimable with `campaign.claim`), never lost. The caller updates the lists.
+ */
+function refund(
+  ctx: Context,
+  campaign: CampaignRecord,
+  position: PositionRecord,
+  reason: 'cancelled' | 'failed' | 'notReconfirmed',
+): void {
+  const amount = big(position.principal);
+  assert.ok(amount > 0n, `crowdfund ${campaign.id}: refund of an empty position`);
+  const moved = ctx.ledger.transfer(campaign.escrow, position.investor, campaign.asset, amount);
+  position.principal = '0';
+  campaign.raised = plus(campaign.raised, -amount);
+  campaign.investorCount -= 1;
+  if (moved === undefined) {
+    position.refunded = plus(position.refunded, amount);
+  } else {
+    position.owed = plus(position.owed, amount);
+    campaign.owed = plus(campaign.owed, amount);
+  }
+  writePosition(ctx.state, position);
+  ctx.emit(moved === undefined ? 'campaign.refunded' : 'campaign.refundBlocked', {
+    campaignId: campaign.id,
+    investor: position.investor,
+    amount: amount.toString(),
+    reason,
+    ...(moved === undefined ? {} : { code: moved }),
+  });
+}
+
+function closeReconfirmation(ctx: Context, campaign: CampaignRecord): void {
+  campaign.reconfirmation = null;
+  writePending(ctx.state, campaign.id, []);
+}
+
+/** Marks an investor as having accepted the current terms; closes the round when it is the last. */
+function reconfirmed(ctx: Context, campaign: CampaignRecord, investor: string): void {
+  const pending = readPending(ctx.state, campaign.id);
+  if (!pending.includes(investor)) return;
+  const left = pending.filter((a) => a !== investor);
+  writePending(ctx.state, campaign.id, left);
+  campaign.reconfirmation!.pending = left.length;
+  ctx.emit('campaign.reconfirmed', {
+    campaignId: campaign.id,
+    investor,
+    termsVersion: campaign.termsVersion,
+  });
+  if (left.length === 0) closeReconfirmation(ctx, campaign);
+}
+
+/** Removes an investor from the investor and pending lists (after a refund). */
+function dropInvestor(ctx: Context, campaign: CampaignRecord, investor: string): void {
+  const investors = readInvestors(ctx.state, campaign.id).filter((a) => a !== investor);
+  writeInvestors(ctx.state, campaign.id, investors);
+  if (campaign.reconfirmation) {
+    const pending = readPending(ctx.state, campaign.id);
+    if (pending.includes(investor)) {
+      const left = pending.filter((a) => a !== investor);
+      writePending(ctx.state, campaign.id, left);
+      campaign.reconfirmation.pending = left.length;
+      if (left.length === 0) closeReconfirmation(ctx, campaign);
+    }
+  }
+}
+
+type DueResult = 'done' | 'wait';
+
+/** Refunds pending investors once the reconfirmation deadline is reached, within the budget. */
+function settleReconfirmation(
+  ctx: Context,
+  campaign: CampaignRecord,
+  clock: Clock,
+  bucket: number,
+  budget: { left: number },
+): DueResult {
+  const round = campaign.reconfirmation;
+  if (campaign.status !== 'funding' || !round) return 'done';
+  // An entry from an earlier round whose deadline lies elsewhere: that round's own entry decides.
+  if (clockOf(round.by) !== clock || bucketOf(clock, pointValue(round.by)) !== bucket)
+    return 'done';
+  if (!reached(round.by, ctx)) return 'wait';
+  const pending = readPending(ctx.state, campaign.id);
+  let investors = readInvestors(ctx.state, campaign.id);
+  let refunded = 0;
+  for (const investor of pending) {
+    if (budget.left === 0) break;
+    budget.left -= 1;
+    refund(ctx, campaign, readPosition(ctx.state, campaign.id, investor)!, 'notReconfirmed');
+    investors = investors.filter((a) => a !== investor);
+    refunded += 1;
+  }
+  const left = pending.slice(refunded);
+  writeInvestors(ctx.state, campaign.id, investors);
+  writePending(ctx.state, campaign.id, left);
+  round.pending = left.length;
+  if (left.length > 0) {
+    writeCampaign(ctx.state, campaign);
+    return 'wait';
+  }
+  closeReconfirmation(ctx, campaign);
+  writeCampaign(ctx.state, campaign);
+  closeEarlyIfReached(ctx, campaign);
+  return 'done';
+}
+
+/** The outcome at the deadline: success releases the escrow; a miss refunds every investor. */
+function settleDeadline(
+  ctx: Context,
+  campaign: CampaignRecord,
+  clock: Clock,
+  bucket: number,
+  budget: { left: number },
+): DueResult {
+  const { deadline } = campaign;
+  // The deadline was amended: the entry at the new deadline decides.
+  if (clockOf(deadline) !== clock || bucketOf(clock, pointValue(deadline)) !== bucket)
+    return 'done';
+  if (campaign.status === 'funding') {
+    if (!reached(deadline, ctx)) return 'wait';
+    // Investors who did not reconfirm are refunded first; the outcome counts what remains.
+    if (campaign.reconfirmation) return 'wait';
+    if (big(campaign.raised) >= big(campaign.target)) {
+      succeed(ctx, campaign, false);
+      return 'done';
+    }
+    campaign.status = 'refunding';
+    campaign.closedAtHeight = ctx.height;
+    ctx.emit('campaign.failed', {
+      campaignId: campaign.id,
+      raised: campaign.raised,
+      target: campaign.target,
+      investors: campaign.investorCount,
+    });
+  }
+  if (campaign.status !== 'refunding') return 'done';
+  const investors = readInvestors(ctx.state, campaign.id);
+  let refunded = 0;
+  for (const investor of investors) {
+    if (budget.left === 0) break;
+    budget.left -= 1;
+    refund(ctx, campaign, readPosition(ctx.state, campaign.id, investor)!, 'failed');
+    refunded += 1;
+  }
+  writeInvestors(ctx.state, campaign.id, investors.slice(refunded));
+  if (refunded === investors.length) campaign.status = 'failed';
+  writeCampaign(ctx.state, campaign);
+  return campaign.status === 'failed' ? 'done' : 'wait';
+}
+
+/**
+ * Settles what is due on one clock: the due index has one key per bucket (1,000 heights, or a UTC
+ * day) listing `<id>/deadline` and `<id>/reconfirm` entries, and a cursor at the first bucket not
+ * finished. No block scans more than `dueBucketsScannedPerBlockMax` buckets or makes more than
+ * `refundsPerBlockMax` refunds; unfinished work stays in its bucket and the cursor waits there,
+ * so it resumes next block in the same order.
+ */
+function settleClock(ctx: Context, clock: Clock, budget: { left: number }): void {
+  const cursor = readDueCursor(ctx.state, clock);
+  if (cursor === undefined) return;
+  const current = bucketOf(clock, clockNow(clock, ctx));
+  let bucket = cursor;
+  for (let scanned = 0; bucket <= current && scanned < dueBucketsScannedPerBlockMax; scanned++) {
+    const entries = readDue(ctx.state, clock, bucket);
+    const remaining: string[] = [];
+    for (const entry of entries) {
+      const [id, kind] = entry.split('/') as [string, string];
+      const campaign = readCampaign(ctx.state, id);
+      if (!campaign) continue;
+      const result =
+        kind === 'reconfirm'
+          ? settleReconfirmation(ctx, campaign, clock, bucket, budget)
+          : settleDeadline(ctx, campaign, clock, bucket, budget);
+      if (result === 'wait') remaining.push(entry);
+    }
+    if (remaining.length !== entries.length) writeDue(ctx.state, clock, bucket, remaining);
+    if (bucket === current || remaining.length > 0) break;
+    bucket += 1;
+  }
+  if (bucket !== cursor) writeDueCursor(ctx.state, clock, bucket);
+}
+
+/** `beginBlock`: outcomes, reconfirmation refunds and failed-campaign refunds, bounded. */
+export function settleDueCampaigns(ctx: BlockContext): void {
+  const budget = { left: refundsPerBlockMax };
+  settleClock(ctx, 'height', budget);
+  settleClock(ctx, 'time', budget);
+}
+
+function producedCampaign(ctx: TxContext, id: string): CampaignRecord | CrowdfundRejection {
+  const campaign = readCampaign(ctx.state, id);
+  if (!campaign) return 'campaign_not_found';
+  if (campaign.producer !== ctx.sender) return 'not_producer';
+  return campaign;
+}
+
+interface AmendPayload {
+  campaignId: string;
+  terms: Partial<CampaignTerms>;
+  reconfirmBy?: SchedulePoint;
+}
+
+interface ReportPayload {
+  campaignId: string;
+  reportId: string;
+  periodStart: number;
+  periodEnd: number;
+  grossRevenue: string;
+}
+
+/** The investors of a campaign and their principal, sorted by address: the pro-rata weights. */
+export function investmentsOf(state: StateReader, campaignId: string): Investment[] {
+  return readInvestors(state, campaignId).map((investor) => ({
+    investor,
+    principal: big(readPosition(state, campaignId, investor)!.principal),
+  }));
+}
+
+export const crowdfundTxs: Record<string, TxDefinition<never>> = {
+  'campaign.create': defineTx<CampaignTerms & { asset: string }>({
+    parse: (payload) => {
+      const parsed = payloadParser({ ...termReaders, asset: readers.asset })(payload);
+      if ('code' in parsed) return parsed;
+      const { minInvestment, maxInvestment } = parsed.value;
+      return big(minInvestment) > big(maxInvestment)
+        ? reject('invalid_investment_limits', 'minInvestment')
+        : parsed;
+    },
+    execute: (ctx, p) => {
+      const id = campaignIdOf(ctx.txHash);
+      if (readCampaign(ctx.state, id)) return 'campaign_exists';
+      if (!ctx.ledger.asset(p.asset)) return 'asset_not_found';
+      const escrow = campaignEscrow(id);
+      const { asset, ...terms } = p;
+      const invalid = checkTerms(ctx, terms, escrow);
+      if (invalid) return invalid;
+      const campaign: CampaignRecord = {
+        id,
+        producer: ctx.sender,
+        asset,
+        escrow,
+        ...terms,
+        createdAtHeight: ctx.height,
+        createdAt: ctx.time,
+        status: 'funding',
+        raised: '0',
+        owed: '0',
+        investorCount: 0,
+        termsVersion: 0,
+        reconfirmation: null,
+        principal: null,
+        fee: null,
+        releaseBlocked: false,
+        closedAtHeight: null,
+        revenue: '0',
+        fills: [],
+        reportCount: 0,
+      };
+      writeCampaign(ctx.state, campaign);
+      indexDue(ctx.state, id, 'deadline', campaign.deadline);
+      ctx.emit('campaign.created', {
+        campaignId: id,
+        producer: ctx.sender,
+        asset,
+        escrow,
+        ...terms,
+      });
+      return undefined;
+    },
+  }),
+
+  'campaign.invest': defineTx<{ campaignId: string; amount: string }>({
+    parse: payloadParser({ campaignId: readers.campaignId, amount: readers.amount }),
+    execute: (ctx, p) => {
+      const campaign = readCampaign(ctx.state, p.campaignId);
+      if (!campaign) return 'campaign_not_found';
+      if (campaign.status !== 'funding') return 'campaign_not_funding';
+      if (!reached(campaign.opensAt, ctx)) return 'campaign_not_open';
+      if (reached(campaign.deadline, ctx)) return 'deadline_passed';
+      const position =
+        readPosition(ctx.state, campaign.id, ctx.sender) ?? emptyPosition(campaign.id, ctx.sender);
+      const amount = big(p.amount);
+      const total = big(position.principal) + amount;
+      if (total < big(campaign.minInvestment)) return 'investment_below_minimum';
+      if (total > big(campaign.maxInvestment)) return 'investment_above_maximum';
+      const fresh = position.principal === '0';
+      if (fresh && campaign.investorCount >= investorsPerCampaignMax) return 'too_many_investors';
+      const moved = ctx.ledger.transfer(ctx.sender, campaign.escrow, campaign.asset, amount);
+      if (moved) return moved;
+      position.principal = total.toString();
+      position.invested = plus(position.invested, amount);
+      position.termsVersion = campaign.termsVersion;
+      writePosition(ctx.state, position);
+      if (fresh) {
+        const investors = insertSorted(readInvestors(ctx.state, campaign.id), ctx.sender);
+        writeInvestors(ctx.state, campaign.id, investors);
+        campaign.investorCount += 1;
+      }
+      campaign.raised = plus(campaign.raised, amount);
+      ctx.emit('campaign.invested', {
+        campaignId: campaign.id,
+        investor: ctx.sender,
+        amount: p.amount,
+        total: position.principal,
+        raised: campaign.raised,
+      });
+      // Investing accepts the current terms: it reconfirms an open amendment.
+      if (campaign.reconfirmation) reconfirmed(ctx, campaign, ctx.sender);
+      writeCampaign(ctx.state, campaign);
+      closeEarlyIfReached(ctx, campaign);
+      return undefined;
+    },
+  }),
+
+  'campaign.cancelInvestment': defineTx<{ campaignId: string }>({
+    parse: payloadParser({ campaignId: readers.campaignId }),
+    execute: (ctx, p) => {
+      const campaign = readCampaign(ctx.state, p.campaignId);
+      if (!campaign) return 'campaign_not_found';
+      const position = readPosition(ctx.state, campaign.id, ctx.sender);
+      if (!position || position.principal === '0') return 'position_not_found';
+      if (campaign.status !== 'funding') return 'campaign_not_funding';
+      if (reached(before(campaign.deadline, campaign.cancelWindow), ctx)) {
+        return 'cancel_window_closed';
+      }
+      const amount = position.principal;
+      const frozen = ctx.ledger.account(ctx.sender).frozen.includes(campaign.asset);
+      if (frozen) return 'account_frozen';
+      refund(ctx, campaign, position, 'cancelled');
+      dropInvestor(ctx, campaign, ctx.sender);
+      writeCampaign(ctx.state, campaign);
+      ctx.emit('campaign.investmentCancelled', {
+        campaignId: campaign.id,
+        investor: ctx.sender,
+        amount,
+        raised: campaign.raised,
+      });
+      return undefined;
+    },
+  }),
+
+  'campaign.amend': defineTx<AmendPayload>({
+    parse: (payload) => {
+      const parsed = payloadParser({
+        campaignId: readers.campaignId,
+        terms: (v: unknown) => {
+          if (!isPlainObject(v) || Object.keys(v).length === 0) return reject('invalid_amendment');
+          const terms = payloadParser(amendReaders)(v);
+          return 'code' in terms ? terms : terms.value;
+        },
+        reconfirmBy: (v: unknown) => (v === undefined ? undefined : parsePoint(v)),
+      })(payload);
+      return parsed;
+    },
+    execute: (ctx, p) => {
+      const campaign = producedCampaign(ctx, p.campaignId);
+      if (typeof campaign === 'string') return campaign;
+      if (campaign.status !== 'funding') return 'campaign_not_funding';
+      if (campaign.reconfirmation) return 'reconfirmation_open';
+      const previousDeadline = campaign.deadline;
+      const terms: CampaignTerms = {
+        title: p.terms.title ?? campaign.title,
+        target: p.terms.target ?? campaign.target,
+        minInvestment: p.terms.minInvestment ?? campaign.minInvestment,
+        maxInvestment: p.terms.maxInvestment ?? campaign.maxInvestment,
+        opensAt: p.terms.opensAt ?? campaign.opensAt,
+        deadline: p.terms.deadline ?? campaign.deadline,
+        cancelWindow: p.terms.cancelWindow ?? campaign.cancelWindow,
+        earlyClose: p.terms.earlyClose ?? campaign.earlyClose,
+        platformFee: p.terms.platformFee === undefined ? campaign.platformFee : p.terms.platformFee,
+        reporters: p.terms.reporters ?? campaign.reporters,
+        distribution: p.terms.distribution ?? campaign.distribution,
+      };
+      const invalid = checkTerms(ctx, terms, campaign.escrow);
+      if (invalid) return invalid;
+      const reconfirm = campaign.investorCount > 0;
+      if (reconfirm) {
+        const by = p.reconfirmBy;
+        if (!by || clockOf(by) !== clockOf(terms.deadline)) return 'invalid_reconfirm_by';
+        if (reached(by, ctx) || pointValue(by) >= pointValue(terms.deadline)) {
+          return 'invalid_reconfirm_by';
+        }
+      }
+      Object.assign(campaign, terms);
+      if (reconfirm) {
+        const investors = readInvestors(ctx.state, campaign.id);
+        campaign.termsVersion += 1;
+        campaign.reconfirmation = {
+          version: campaign.termsVersion,
+          by: p.reconfirmBy!,
+          pending: investors.length,
+        };
+        writePending(ctx.state, campaign.id, investors);
+        indexDue(ctx.state, campaign.id, 'reconfirm', p.reconfirmBy!);
+      }
+      if (JSON.stringify(previousDeadline) !== JSON.stringify(campaign.deadline)) {
+        indexDue(ctx.state, campaign.id, 'deadline', campaign.deadline);
+      }
+      writeCampaign(ctx.state, campaign);
+      ctx.emit('campaign.amended', {
+        campaignId: campaign.id,
+        amended: Object.keys(p.terms).sort(),
+        terms,
+        termsVersion: campaign.termsVersion,
+        reconfirmBy: reconfirm ? p.reconfirmBy! : null,
+      });
+      // With no investor the amendment applies at once; a lower target may close it now.
+      closeEarlyIfReached(ctx, campaign);
+      return undefined;
+    },
+  }),
+
+  'campaign.reconfirm': defineTx<{ campaignId: string }>({
+    parse: payloadParser({ campaignId: readers.campaignId }),
+    execute: (ctx, p) => {
+      const campaign = readCampaign(ctx.state, p.campaignId);
+      if (!campaign) return 'campaign_not_found';
+      const position = readPosition(ctx.state, campaign.id, ctx.sender);
+      if (!position || position.principal === '0') return 'position_not_found';
+      if (campaign.status !== 'funding') return 'campaign_not_funding';
+      const round = campaign.reconfirmation;
+      if (!round || position.termsVersion === round.version) return 'nothing_to_reconfirm';
+      if (reached(round.by, ctx)) return 'reconfirmation_closed';
+      const principal = big(position.principal);
+      if (principal < big(campaign.minInvestment) || principal > big(campaign.maxInvestment)) {
+        return 'position_outside_terms';
+      }
+      position.termsVersion = round.version;
+      writePosition(ctx.state, position);
+      reconfirmed(ctx, campaign, ctx.sender);
+      writeCampaign(ctx.state, campaign);
+      closeEarlyIfReached(ctx, campaign);
+      return undefined;
+    },
+  }),
+
+  'campaign.reportRevenue': defineTx<ReportPayload>({
+    parse: (payload) => {
+      const parsed = payloadParser({
+        campaignId: readers.campaignId,
+        reportId: readers.reportId,
+        periodStart: readers.periodTime,
+        periodEnd: readers.periodTime,
+        grossRevenue: readers.amount,
+      })(payload);
+      if ('code' in parsed) return parsed;
+      return parsed.value.periodStart < parsed.value.periodEnd
+        ? parsed
+        : reject('invalid_period', 'periodEnd');
+    },
+    execute: (ctx, p) => {
+      const campaign = readCampaign(ctx.state, p.campaignId);
+      if (!campaign) return 'campaign_not_found';
+      if (!campaign.reporters.includes(ctx.sender)) return 'not_reporter';
+      if (campaign.status !== 'succeeded') return 'campaign_not_succeeded';
+      if (readReportNumber(ctx.state, campaign.id, p.reportId) !== undefined) {
+        return 'duplicate_report';
+      }
+      if (campaign.reportCount >= reportsPerCampaignMax) return 'too_many_reports';
+      const gross = big(p.grossRevenue);
+      const cumulative = big(campaign.revenue);
+      if (cumulative + gross > amountMax) return 'revenue_too_large';
+      const result = simulate(campaign, investmentsOf(ctx.state, campaign.id), cumulative, gross);
+      const deposited = ctx.ledger.transfer(ctx.sender, campaign.escrow, campaign.asset, gross);
+      if (deposited) return deposited;
+      for (const { address, amount } of result.transfers) {
+        const paid = ctx.ledger.transfer(campaign.escrow, address, campaign.asset, amount);
+        if (paid) return paid;
+      }
+      const number = campaign.reportCount;
+      const byInvestor = new Map<string, PayoutLine[]>();
+      for (const line of result.lines) {
+        if (line.recipient !== 'investor') continue;
+        byInvestor.set(line.address, [...(byInvestor.get(line.address) ?? []), line]);
+      }
+      for (const [investor, lines] of [...byInvestor.entries()].sort(([a], [b]) =>
+        a < b ? -1 : 1,
+      )) {
+        const position = readPosition(ctx.state, campaign.id, investor)!;
+        const byTranche = campaign.distribution.tranches.map((_, t) =>
+          big(position.paidOutByTranche[t] ?? '0'),
+        );
+        let total = 0n;
+        for (const line of lines) {
+          byTranche[line.tranche]! += big(line.amount);
+          total += big(line.amount);
+        }
+        position.paidOut = plus(position.paidOut, total);
+        position.paidOutByTranche = byTranche.map(String);
+        writePosition(ctx.state, position);
+        writePayout(ctx.state, campaign.id, number, investor, lines);
+      }
+      campaign.revenue = result.cumulativeAfter.toString();
+      campaign.fills = result.tranches.map((t) => t.fillAfter.toString());
+      campaign.reportCount += 1;
+      writeCampaign(ctx.state, campaign);
+      const tranches = result.tranches.map((t) => ({
+        index: t.index,
+        name: t.name,
+        amount: t.amount.toString(),
+        fill: t.fillAfter.toString(),
+        cap: t.cap === null ? null : t.cap.toString(),
+        capRemaining: t.capRemaining === null ? null : t.capRemaining.toString(),
+      }));
+      const byClass = {
+        investors: result.byClass.investors.toString(),
+        producer: result.byClass.producer.toString(),
+        accounts: result.byClass.accounts.toString(),
+      };
+      writeReport(ctx.state, {
+        campaignId: campaign.id,
+        number,
+        reportId: p.reportId,
+        reporter: ctx.sender,
+        txHash: ctx.txHash,
+        height: ctx.height,
+        time: ctx.time,
+        periodStart: p.periodStart,
+        periodEnd: p.periodEnd,
+        grossRevenue: p.grossRevenue,
+        cumulativeRevenue: campaign.revenue,
+        tranches,
+        byClass,
+        lines: result.lines.filter((l) => l.recipient !== 'investor'),
+      });
+      ctx.emit('campaign.revenueReported', {
+        campaignId: campaign.id,
+        reportId: p.reportId,
+        report: number,
+        reporter: ctx.sender,
+        periodStart: p.periodStart,
+        periodEnd: p.periodEnd,
+        grossRevenue: p.grossRevenue,
+        cumulativeRevenue: campaign.revenue,
+        tranches,
+        byClass,
+      });
+      for (const { address, amount } of result.transfers) {
+        ctx.emit('campaign.paidOut', {
+          campaignId: campaign.id,
+          reportId: p.reportId,
+          address,
+          amount: amount.toString(),
+          lines: result.lines
+            .filter((l) => l.address === address)
+            .map((l) => ({ tranche: l.tranche, recipient: l.recipient, amount: l.amount })),
+        });
+      }
+      return undefined;
+    },
+  }),
+
+  'campaign.claim': defineTx<{ campaignId: string }>({
+    parse: payloadParser({ campaignId: readers.campaignId }),
+    execute: (ctx, p) => {
+      const campaign = readCampaign(ctx.state, p.campaignId);
+      if (!campaign) return 'campaign_not_found';
+      const position = readPosition(ctx.state, campaign.id, ctx.sender);
+      const owed = position ? big(position.owed) : 0n;
+      const releasable = campaign.producer === ctx.sender && campaign.releaseBlocked;
+      if (owed === 0n && !releasable) return 'nothing_to_claim';
+      if (owed > 0n) {
+        const moved = ctx.ledger.transfer(campaign.escrow, ctx.sender, campaign.asset, owed);
+        if (moved) return moved;
+        position!.owed = '0';
+        position!.refunded = plus(position!.refunded, owed);
+        campaign.owed = plus(campaign.owed, -owed);
+        writePosition(ctx.state, position!);
+        ctx.emit('campaign.refunded', {
+          campaignId: campaign.id,
+          investor: ctx.sender,
+          amount: owed.toString(),
+          reason: 'claimed',
+        });
+      }
+      if (releasable) {
+        if (!release(ctx, campaign)) return 'account_frozen';
+        campaign.releaseBlocked = false;
+        ctx.emit('campaign.released', {
+          campaignId: campaign.id,
+          producer: campaign.producer,
+          released: (big(campaign.principal!) - big(campaign.fee!)).toString(),
+          fee: campaign.fee,
+        });
+      }
+      writeCampaign(ctx.state, campaign);
+      return undefined;
+    },
+  }),
+};
