@@ -352,7 +352,7 @@ const ruleArb: fc.Arbitrary<DistributionRule> = fc
         shareBasisPoints: share,
         ...(isLast || !spec.cap ? {} : { cap: spec.cap }),
         recipients,
-      } as DistributionRule['tranches'][number];
+      };
     }),
   }));
 
