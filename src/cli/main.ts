@@ -7,6 +7,7 @@ import { inspectCommands } from './inspect.js';
 import { keysCommands } from './keys.js';
 import { paymentCommands } from './payments.js';
 import { producerCommands } from './producers.js';
+import { timebankCommands } from './timebank.js';
 import type { CliIo } from './terminal.js';
 import { verifyCommands } from './verify.js';
 
@@ -16,6 +17,7 @@ const commands: Command[] = [
   ...inspectCommands,
   ...verifyCommands,
   ...producerCommands,
+  ...timebankCommands,
 ];
 
 const commonOptions = {
@@ -53,6 +55,7 @@ Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the 
 with --json print {"hash","status","height"} (height null if the tx reached no block;
 producer register adds "producer", producer unbond "unbondAtHeight").
 A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
+HOURS are H (10), H:MM (2:30), minutes (90m) or decimal hours (1.5); time banks print H:MM.
 
 Environment:
   COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
@@ -64,9 +67,11 @@ function commandHelp(command: Command): string {
   return `Usage: ${synopsis(command)} [--node URL] [--json]\n\n${command.summary}\n`;
 }
 
-/** Finds the command named by the first one or two words; answers it and the remaining args. */
+/** Finds the command named by the first one to three words; answers it and the remaining args. */
 function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  const [first, second] = argv;
+  const [first, second, third] = argv;
+  const three = commands.find((c) => c.name === `${first} ${second} ${third}`);
+  if (three) return { command: three, rest: argv.slice(3) };
   const two = commands.find((c) => c.name === `${first} ${second}`);
   if (two) return { command: two, rest: argv.slice(2) };
   const one = commands.find((c) => c.name === first);
@@ -101,7 +106,18 @@ async function run(argv: string[], io: CliIo): Promise<void> {
       io.stdout.write(`Usage:\n${listing(group)}\n`);
       return;
     }
-    const what = group.length > 0 ? `${first} ${argv[1]}` : first;
+    // A group inside a group (`timebank alliance`): the same, one word deeper.
+    const subgroup = commands.filter((c) => c.name.startsWith(`${first} ${argv[1]} `));
+    if (subgroup.length > 0 && (argv[2] === undefined || argv[2].startsWith('-'))) {
+      io.stdout.write(`Usage:\n${listing(subgroup)}\n`);
+      return;
+    }
+    const what =
+      subgroup.length > 0
+        ? `${first} ${argv[1]} ${argv[2]}`
+        : group.length > 0
+          ? `${first} ${argv[1]}`
+          : first;
     throw usageError(`unknown command ${what}; see coffer --help`);
   }
   const { command, rest } = found;

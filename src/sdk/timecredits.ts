@@ -116,12 +116,12 @@ const hashPattern = /^[0-9a-f]{64}$/;
 const requestIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** True for a time bank id: 16 lowercase hex digits. */
-export function isTimebankId(value: unknown): value is string {
+export function isTimebankId(value: unknown): boolean {
   return typeof value === 'string' && bankIdPattern.test(value);
 }
 
 /** True for an issuance request id: 1 to 64 characters A-Z, a-z, 0-9, `-` and `_`. */
-export function isRequestId(value: unknown): value is string {
+export function isRequestId(value: unknown): boolean {
   return typeof value === 'string' && requestIdPattern.test(value);
 }
 
@@ -515,6 +515,9 @@ export interface MemberStatement {
   netMinutes: string;
   givenMinutes: string;
   receivedMinutes: string;
+  /** By direct transfer (`payMany`, `transferAcross`). */
+  sentMinutes: string;
+  gotMinutes: string;
   [field: string]: unknown;
 }
 
@@ -540,12 +543,17 @@ export interface ListingQuery {
   kind?: ListingKind;
   category?: string;
   status?: ListingStatus;
-  /** Listings numbered above this one (the `next` of the previous page). */
+  /** Listings numbered below this one (the `next` of the previous page): pages go newest first. */
   after?: number;
+  /** 1 to 100; the node's default is 20. */
   limit?: number;
 }
 
-/** `GET /v1/timebanks/{id}/listings`: `next` is the `after` of the next page, null at the end. */
+/**
+ * `GET /v1/timebanks/{id}/listings`, newest first: `next` is the `after` of the next page, null at
+ * the end. A page may hold fewer than `limit` listings and still have a `next` (a call scans at
+ * most 1,000 numbers).
+ */
 export interface ListingPage {
   listings: Listing[];
   next: number | null;

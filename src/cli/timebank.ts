@@ -1,0 +1,856 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CofferError,
+  CryptoInputError,
+  formatMinutes,
+  hashUserId,
+  isRequestId,
+  isTimebankId,
+  parseHours,
+  timebankIdOf,
+  timebankTxs,
+  type IssuanceRequestResult,
+  type Listing,
+  type ListingKind,
+  type ListingQuery,
+  type MemberStatement,
+  type Timebank,
+  type TimebankPolicy,
+  type TimebankPolicyRecord,
+} from '../sdk/index.js';
+import {
+  parseWholeNumber,
+  requiredOption,
+  stringOption,
+  type Command,
+  type CommandContext,
+  type OptionValues,
+} from './context.js';
+import { CliError, usageError } from './errors.js';
+import { fields, json, table } from './output.js';
+import { memoOf, report, submitTx, txOptions, type TxOutcome } from './payments.js';
+
+/**
+ * Time banks (issue 5) from the command line: create and run a bank, members who join with a user
+ * identifier (hashed with the bank's salt before it leaves this process), issuance through the
+ * node's issuance-request route signed by a coordinator, exchanges both parties confirm, listings,
+ * payments to many, alliances, transfers across allied banks and statements.
+ *
+ * HOURS are written `10` (hours), `2:30` (hours and minutes), `90m` (minutes) or `1.5` (decimal
+ * hours that make whole minutes); the CLI prints them as H:MM. A malformed HOURS, BANK or number
+ * is a bad command line (exit 2); what the node refuses exits 1 with the node's code.
+ */
+
+/** Payments in one `timebank pay` (the module's `paymentsMax`). */
+const paymentsMax = 100;
+/** A user identifier as the node accepts it in an issuance request (bytes of UTF-8). */
+const userIdBytesMax = 254;
+
+function isoTime(milliseconds: number): string {
+  return new Date(milliseconds).toISOString();
+}
+
+/** A time bank id argument. */
+function bankOf(text: string, what = 'BANK'): string {
+  if (!isTimebankId(text)) {
+    throw usageError(`${what} must be a time bank id: 16 lowercase hex digits, got "${text}"`);
+  }
+  return text;
+}
+
+/** Whole minutes from HOURS; `positive` refuses zero. */
+function minutesOf(text: string, what: string, positive = true): bigint {
+  let minutes: bigint;
+  try {
+    minutes = parseHours(text, what);
+  } catch (error) {
+    if (error instanceof CryptoInputError) throw usageError(error.message);
+    throw error;
+  }
+  if (positive && minutes === 0n) throw usageError(`${what} must be more than 0:00`);
+  return minutes;
+}
+
+/** A user identifier (handle or email), hashed as given: no trimming, no case folding. */
+function userIdOf(values: OptionValues): string {
+  const userId = requiredOption(values, 'user-id');
+  if (
+    userId.trim().length === 0 ||
+    Buffer.byteLength(userId, 'utf8') > userIdBytesMax ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/.test(userId)
+  ) {
+    throw usageError(
+      `--user-id must be 1 to ${userIdBytesMax} bytes of text without control characters`,
+    );
+  }
+  return userId;
+}
+
+const policyOptions = {
+  'expiry-days': { type: 'string' },
+  'notice-days': { type: 'string' },
+  'demurrage-bp': { type: 'string' },
+  'period-days': { type: 'string' },
+  'no-policy': { type: 'boolean' },
+} as const;
+
+const policySynopsis =
+  '[--expiry-days N [--notice-days N] | --demurrage-bp BP --period-days N | --no-policy]';
+
+/** The policy the options describe; undefined when they name none. */
+function policyOf(values: OptionValues): TimebankPolicy | undefined {
+  const expiry = stringOption(values, 'expiry-days');
+  const notice = stringOption(values, 'notice-days');
+  const rate = stringOption(values, 'demurrage-bp');
+  const period = stringOption(values, 'period-days');
+  const none = values['no-policy'] === true;
+  const chosen = [expiry !== undefined, rate !== undefined, none].filter(Boolean).length;
+  if (chosen > 1) {
+    throw usageError('give one policy: --expiry-days, --demurrage-bp or --no-policy');
+  }
+  if (notice !== undefined && expiry === undefined) {
+    throw usageError('--notice-days goes with --expiry-days');
+  }
+  if ((rate === undefined) !== (period === undefined)) {
+    throw usageError('--demurrage-bp and --period-days go together');
+  }
+  if (none) return { kind: 'none' };
+  if (expiry !== undefined) {
+    const expiryDays = parseWholeNumber(expiry, '--expiry-days');
+    if (expiryDays < 1) throw usageError('--expiry-days must be at least 1');
+    return notice === undefined
+      ? { kind: 'expiry', expiryDays }
+      : { kind: 'expiry', expiryDays, noticeDays: parseWholeNumber(notice, '--notice-days') };
+  }
+  if (rate !== undefined) {
+    const ratePerPeriodBasisPoints = parseWholeNumber(rate, '--demurrage-bp');
+    if (ratePerPeriodBasisPoints < 1 || ratePerPeriodBasisPoints > 10_000) {
+      throw usageError('--demurrage-bp must be from 1 to 10000 (100 is 1% per period)');
+    }
+    const periodDays = parseWholeNumber(period!, '--period-days');
+    if (periodDays < 1) throw usageError('--period-days must be at least 1');
+    return { kind: 'demurrage', ratePerPeriodBasisPoints, periodDays };
+  }
+  return undefined;
+}
+
+function describePolicy(policy: TimebankPolicyRecord | TimebankPolicy): string {
+  if (policy.kind === 'expiry') {
+    const notice =
+      policy.noticeDays === undefined ? '' : `, notice ${policy.noticeDays} days ahead`;
+    return `credits expire ${policy.expiryDays} days after issue${notice}`;
+  }
+  if (policy.kind === 'demurrage') {
+    const percent = `${Math.floor(policy.ratePerPeriodBasisPoints / 100)}.${String(
+      policy.ratePerPeriodBasisPoints % 100,
+    ).padStart(2, '0')}`;
+    return `demurrage ${percent}% every ${policy.periodDays} days`;
+  }
+  return 'none (credits never lapse)';
+}
+
+/** The events of a committed tx, to read the number a tx gave (an exchange, a listing). */
+async function eventData(
+  ctx: CommandContext,
+  outcome: TxOutcome,
+  type: string,
+): Promise<Record<string, unknown> | undefined> {
+  if (outcome.status !== 'ok') return undefined;
+  const found = await ctx.client.getTx(outcome.hash);
+  return found.receipt?.events.find((event) => event.type === type)?.data;
+}
+
+async function numberFromEvent(
+  ctx: CommandContext,
+  outcome: TxOutcome,
+  type: string,
+  field: string,
+): Promise<number | undefined> {
+  const data = await eventData(ctx, outcome, type);
+  if (outcome.status !== 'ok') return undefined;
+  const value = data?.[field];
+  if (typeof value !== 'number') {
+    throw new CliError(
+      'unexpected_answer',
+      `tx ${outcome.hash} committed without a ${type} event naming the ${field}`,
+    );
+  }
+  return value;
+}
+
+interface BuiltTx {
+  tx: { type: string; payload: Record<string, unknown> };
+  title: string;
+}
+
+/** A command that sends one tx from `--from` about a bank and prints the usual outcome. */
+function bankTxCommand(spec: {
+  name: string;
+  synopsis: string;
+  summary: string;
+  positionals: { min: number; max: number };
+  options?: Command['options'];
+  build(
+    ctx: CommandContext,
+    positionals: string[],
+    values: OptionValues,
+  ): BuiltTx | Promise<BuiltTx>;
+}): Command {
+  return {
+    name: spec.name,
+    synopsis: `${spec.synopsis} --from NAME`,
+    summary: spec.summary,
+    options: { ...txOptions, ...spec.options },
+    positionals: spec.positionals,
+    async run(ctx, positionals, values) {
+      const from = requiredOption(values, 'from');
+      const { tx, title } = await spec.build(ctx, positionals, values);
+      const key = await ctx.unlock(from);
+      report(ctx, await submitTx(ctx, key, tx, memoOf(values)), title);
+    },
+  };
+}
+
+function allianceCommand(verb: 'propose' | 'accept' | 'end'): Command {
+  const builders = {
+    propose: timebankTxs.proposeAlliance,
+    accept: timebankTxs.acceptAlliance,
+    end: timebankTxs.endAlliance,
+  };
+  const summaries = {
+    propose:
+      'a coordinator of BANK proposes an alliance with PARTNER: once accepted, members send ' +
+      'hours across, 1:1, keeping base times',
+    accept: "a coordinator of BANK accepts PARTNER's proposal",
+    end: 'a coordinator of either bank ends the alliance',
+  };
+  const done = {
+    propose: 'proposed an alliance',
+    accept: 'accepted the alliance',
+    end: 'ended the alliance',
+  };
+  return bankTxCommand({
+    name: `timebank alliance ${verb}`,
+    synopsis: 'BANK PARTNER',
+    summary: summaries[verb],
+    positionals: { min: 2, max: 2 },
+    build(_ctx, [bankText, partnerText]) {
+      const bankId = bankOf(bankText!);
+      const partnerBankId = bankOf(partnerText!, 'PARTNER');
+      if (bankId === partnerBankId) throw usageError('PARTNER must be another bank than BANK');
+      return {
+        tx: builders[verb]({ bankId, partnerBankId }),
+        title: `${done[verb]} of bank ${bankId} with bank ${partnerBankId}`,
+      };
+    },
+  });
+}
+
+function listingCommand(kind: ListingKind): Command {
+  return {
+    name: `timebank ${kind}`,
+    synopsis: 'BANK TITLE --hours HOURS --category SLUG --from NAME',
+    summary:
+      kind === 'offer'
+        ? 'post an offer of HOURS of help (category a lowercase slug such as gardening)'
+        : 'post a request for HOURS of help (category a lowercase slug such as transport)',
+    options: { ...txOptions, hours: { type: 'string' }, category: { type: 'string' } },
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [bankText, title], values) {
+      const bankId = bankOf(bankText!);
+      const minutes = minutesOf(requiredOption(values, 'hours'), '--hours');
+      const category = requiredOption(values, 'category');
+      if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(category)) {
+        throw usageError(
+          `--category must be a lowercase slug of 1 to 40 characters (a-z, 0-9, -), got "${category}"`,
+        );
+      }
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        timebankTxs.postListing({ bankId, kind, title: title!, category, minutes }),
+        memoOf(values),
+      );
+      const listing = await numberFromEvent(
+        ctx,
+        result.outcome,
+        'timecredits.listingPosted',
+        'listing',
+      );
+      report(
+        ctx,
+        result,
+        `posted ${kind} ${listing ?? ''} in bank ${bankId}: ${formatMinutes(minutes)} of ${title!}`,
+        [['listing', String(listing)]],
+        { listing },
+      );
+    },
+  };
+}
+
+function describeBank(bank: Timebank): string {
+  return fields([
+    ['bank', bank.id],
+    ['name', bank.name],
+    ['coordinators', bank.coordinators.join(', ')],
+    ['policy', describePolicy(bank.policy)],
+    ['credit limit', formatMinutes(bank.creditLimitMinutes)],
+    ['members', bank.memberCount],
+    ['issued', formatMinutes(bank.issuedMinutes)],
+    ['pool', `${formatMinutes(bank.poolMinutes)} (lapsed or taken by demurrage)`],
+    ['owed', `${formatMinutes(bank.debtMinutes)} (members below zero)`],
+    [
+      'alliances',
+      bank.allianceInMinutes === undefined
+        ? undefined
+        : `${formatMinutes(bank.allianceInMinutes)} in, ${formatMinutes(bank.allianceOutMinutes)} out`,
+    ],
+    ['created', `${isoTime(bank.createdAt)} at height ${bank.createdAtHeight}`],
+    ['salt', bank.salt],
+  ]);
+}
+
+function describeStatement(statement: MemberStatement): string {
+  let text =
+    `statement of ${statement.account} in bank ${statement.bankId} as of ${isoTime(statement.asOf)}\n` +
+    fields([
+      ['status', statement.status],
+      ['balance', formatMinutes(statement.effectiveBalanceMinutes)],
+      [
+        'stored',
+        statement.effectiveBalanceMinutes === statement.balanceMinutes
+          ? undefined
+          : `${formatMinutes(statement.balanceMinutes)} (before the demurrage due)`,
+      ],
+      ['debt', formatMinutes(statement.debtMinutes)],
+      ['net', formatMinutes(statement.netMinutes)],
+      ['given', formatMinutes(statement.givenMinutes)],
+      ['received', formatMinutes(statement.receivedMinutes)],
+      [
+        'sent',
+        statement.sentMinutes === undefined ? undefined : formatMinutes(statement.sentMinutes),
+      ],
+      ['got', statement.gotMinutes === undefined ? undefined : formatMinutes(statement.gotMinutes)],
+    ]);
+  if (statement.lots.length === 0) return text + 'no lots\n';
+  text +=
+    '\n' +
+    table(
+      ['LOT', 'HOURS', 'BASE TIME', 'AGE', 'EXPIRES', 'ORIGIN'],
+      statement.lots.map((lot) => [
+        String(lot.lot),
+        formatMinutes(lot.effectiveMinutes) +
+          (lot.effectiveMinutes === lot.minutes ? '' : ` (of ${formatMinutes(lot.minutes)})`),
+        isoTime(lot.baseTime),
+        `${lot.ageDays}d`,
+        lot.expiresAt === null ? 'never' : isoTime(lot.expiresAt) + (lot.expired ? ' expired' : ''),
+        lot.origin,
+      ]),
+      [0, 1, 3],
+    );
+  return text;
+}
+
+function describeIssuance(result: IssuanceRequestResult): string {
+  return fields([
+    ['request id', result.requestId],
+    ['status', result.status],
+    ['account', result.account],
+    ['hours', result.minutes === undefined ? undefined : formatMinutes(result.minutes)],
+    ['lot', result.lot === undefined ? undefined : result.lot === null ? 'none' : result.lot],
+    [
+      'repaid',
+      result.repaidMinutes === undefined || result.repaidMinutes === '0'
+        ? undefined
+        : `${formatMinutes(result.repaidMinutes)} of debt`,
+    ],
+    ['code', result.code],
+    ['tx', result.txHash],
+    ['height', result.height],
+  ]);
+}
+
+/** `ACCOUNT=HOURS` of `timebank pay`. */
+function paymentOf(ctx: CommandContext, text: string): { account: string; minutes: bigint } {
+  const at = text.indexOf('=');
+  if (at <= 0) throw usageError(`a payment is ACCOUNT=HOURS (alice=2:30), got "${text}"`);
+  return {
+    account: ctx.resolveAddress(text.slice(0, at)),
+    minutes: minutesOf(text.slice(at + 1), `the hours of ${text.slice(0, at)}`),
+  };
+}
+
+/** The account of `timebank statement BANK [ACCOUNT]`: given, or the keystore's only key. */
+function statementAccount(ctx: CommandContext, given: string | undefined): string {
+  if (given !== undefined) return ctx.resolveAddress(given);
+  const keys = ctx.keystore.list();
+  if (keys.length !== 1) {
+    throw usageError(
+      `name the ACCOUNT (the keystore holds ${keys.length} keys; without ACCOUNT it must hold one)`,
+    );
+  }
+  return keys[0]!.address;
+}
+
+export const timebankCommands: Command[] = [
+  {
+    name: 'timebank create',
+    synopsis: `NAME ${policySynopsis} [--credit-limit HOURS] [--coordinators A,B,...] --from NAME`,
+    summary:
+      'create a time bank; its coordinators (default: the --from key) issue credits, approve ' +
+      'members and change its policy; --credit-limit is how far below zero a member may go ' +
+      '(default 0)',
+    options: {
+      ...txOptions,
+      ...policyOptions,
+      'credit-limit': { type: 'string' },
+      coordinators: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [name], values) {
+      if (values['no-policy'] === true) {
+        throw usageError('--no-policy is for set-policy; a bank created without a policy has none');
+      }
+      const policy = policyOf(values) ?? { kind: 'none' };
+      const limitText = stringOption(values, 'credit-limit');
+      const creditLimitMinutes =
+        limitText === undefined ? 0n : minutesOf(limitText, '--credit-limit', false);
+      const from = requiredOption(values, 'from');
+      const listed = stringOption(values, 'coordinators');
+      const coordinators =
+        listed === undefined
+          ? [ctx.keystore.get(from).address]
+          : listed.split(',').map((entry) => {
+              if (entry === '') throw usageError('--coordinators has an empty entry');
+              return ctx.resolveAddress(entry);
+            });
+      const key = await ctx.unlock(from);
+      const result = await submitTx(
+        ctx,
+        key,
+        timebankTxs.create({ name: name!, coordinators, policy, creditLimitMinutes }),
+        memoOf(values),
+      );
+      const bankId = result.outcome.status === 'ok' ? timebankIdOf(result.outcome.hash) : '';
+      report(
+        ctx,
+        result,
+        `created time bank ${bankId} (${name!})`,
+        [
+          ['bank', bankId],
+          ['coordinators', coordinators.join(', ')],
+          ['policy', describePolicy(policy)],
+          ['credit limit', formatMinutes(creditLimitMinutes)],
+        ],
+        { bankId },
+      );
+    },
+  },
+  {
+    name: 'timebank show',
+    synopsis: 'BANK',
+    summary:
+      'a time bank: name, coordinators, policy, credit limit, members, minutes issued, pooled and owed, and its identifier salt',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [bankText]) {
+      const bank = await ctx.client.timebanks.get(bankOf(bankText!));
+      ctx.print(ctx.json ? json(bank) : describeBank(bank));
+    },
+  },
+  bankTxCommand({
+    name: 'timebank add-coordinator',
+    synopsis: 'BANK ACCOUNT',
+    summary: 'a coordinator makes ACCOUNT a coordinator too',
+    positionals: { min: 2, max: 2 },
+    build(ctx, [bankText, who]) {
+      const bankId = bankOf(bankText!);
+      const account = ctx.resolveAddress(who!);
+      return {
+        tx: timebankTxs.addCoordinator({ bankId, account }),
+        title: `${account} coordinates bank ${bankId}`,
+      };
+    },
+  }),
+  bankTxCommand({
+    name: 'timebank remove-coordinator',
+    synopsis: 'BANK ACCOUNT',
+    summary: 'a coordinator removes a coordinator (a bank keeps at least one)',
+    positionals: { min: 2, max: 2 },
+    build(ctx, [bankText, who]) {
+      const bankId = bankOf(bankText!);
+      const account = ctx.resolveAddress(who!);
+      return {
+        tx: timebankTxs.removeCoordinator({ bankId, account }),
+        title: `${account} no longer coordinates bank ${bankId}`,
+      };
+    },
+  }),
+  bankTxCommand({
+    name: 'timebank join',
+    synopsis: 'BANK --user-id ID',
+    summary:
+      'apply to join a bank as the --from key; ID (a handle or email, taken as written) is sent ' +
+      "only as a hash with the bank's salt; a coordinator then approves",
+    options: { 'user-id': { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async build(ctx, [bankText], values) {
+      const bankId = bankOf(bankText!);
+      const userId = userIdOf(values);
+      const { salt } = await ctx.client.timebanks.get(bankId);
+      return {
+        tx: timebankTxs.addMember({ bankId, userIdHash: hashUserId(salt, userId) }),
+        title: `applied to join bank ${bankId}; a coordinator approves with coffer timebank approve`,
+      };
+    },
+  }),
+  bankTxCommand({
+    name: 'timebank add-member',
+    synopsis: 'BANK ACCOUNT --user-id ID',
+    summary: 'a coordinator adds ACCOUNT as a member, approved at once, known by ID (hashed)',
+    options: { 'user-id': { type: 'string' } },
+    positionals: { min: 2, max: 2 },
+    async build(ctx, [bankText, who], values) {
+      const bankId = bankOf(bankText!);
+      const account = ctx.resolveAddress(who!);
+      const userId = userIdOf(values);
+      const { salt } = await ctx.client.timebanks.get(bankId);
+      return {
+        tx: timebankTxs.addMember({ bankId, account, userIdHash: hashUserId(salt, userId) }),
+        title: `${account} is a member of bank ${bankId}`,
+      };
+    },
+  }),
+  bankTxCommand({
+    name: 'timebank approve',
+    synopsis: 'BANK ACCOUNT',
+    summary: "a coordinator approves a member's application",
+    positionals: { min: 2, max: 2 },
+    build(ctx, [bankText, who]) {
+      const bankId = bankOf(bankText!);
+      const account = ctx.resolveAddress(who!);
+      return {
+        tx: timebankTxs.approveMember({ bankId, account }),
+        title: `approved ${account} in bank ${bankId}`,
+      };
+    },
+  }),
+  {
+    name: 'timebank issue',
+    synopsis: 'BANK HOURS --user-id ID --key NAME [--request-id ID]',
+    summary:
+      'issue HOURS to the member known by ID through an issuance request signed by the ' +
+      'coordinator NAME; the node records them as a lot based now. The request id (default: a ' +
+      'random one, printed) makes a retry safe: reuse it and the request is recorded once',
+    options: {
+      key: { type: 'string' },
+      'user-id': { type: 'string' },
+      'request-id': { type: 'string' },
+    },
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [bankText, hoursText], values) {
+      const bankId = bankOf(bankText!);
+      const minutes = minutesOf(hoursText!, 'HOURS');
+      const userId = userIdOf(values);
+      const keyName = requiredOption(values, 'key');
+      const requestId =
+        stringOption(values, 'request-id') ?? `req-${randomBytes(8).toString('hex')}`;
+      if (!isRequestId(requestId)) {
+        throw usageError('--request-id must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_"');
+      }
+      const key = await ctx.unlock(keyName);
+      let result: IssuanceRequestResult;
+      try {
+        result = await ctx.client.timebanks.requestIssuance(key, {
+          bankId,
+          requestId,
+          userId,
+          minutes,
+        });
+      } catch (error) {
+        if (!(error instanceof CofferError)) throw error;
+        // Name the request: after a network error it may still be recorded, and a retry with
+        // the same id is safe.
+        const retry =
+          error.code === 'network_error' || error.status >= 500
+            ? `; retry with --request-id ${requestId}`
+            : '';
+        throw new CliError(error.code, `${error.message} (request ${requestId}${retry})`);
+      }
+      if (ctx.json) {
+        ctx.print(json(result));
+        return;
+      }
+      const title =
+        result.status === 'recorded'
+          ? `issued ${formatMinutes(minutes)} in bank ${bankId}`
+          : `issuance of ${formatMinutes(minutes)} in bank ${bankId} is pending; check with ` +
+            `coffer timebank issuance ${bankId} ${requestId}`;
+      ctx.print(`${title}\n${describeIssuance(result)}`);
+    },
+  },
+  {
+    name: 'timebank issuance',
+    synopsis: 'BANK REQUEST_ID',
+    summary: 'where an issuance request stands: pending, recorded (account, hours, lot) or failed',
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [bankText, requestId]) {
+      const bankId = bankOf(bankText!);
+      if (!isRequestId(requestId)) {
+        throw usageError('REQUEST_ID must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_"');
+      }
+      const result = await ctx.client.timebanks.issuance(bankId, requestId!);
+      ctx.print(ctx.json ? json(result) : describeIssuance(result));
+    },
+  },
+  {
+    name: 'timebank exchange',
+    synopsis: 'BANK HOURS --to RECIPIENT [--offer TEXT] [--listing N] --from PROVIDER',
+    summary:
+      'the provider records HOURS of help given to RECIPIENT (optionally answering listing N); ' +
+      'once the recipient confirms, the hours move from recipient to provider',
+    options: {
+      ...txOptions,
+      to: { type: 'string' },
+      offer: { type: 'string' },
+      listing: { type: 'string' },
+    },
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [bankText, hoursText], values) {
+      const bankId = bankOf(bankText!);
+      const minutes = minutesOf(hoursText!, 'HOURS');
+      const recipient = ctx.resolveAddress(requiredOption(values, 'to'));
+      const offer = stringOption(values, 'offer');
+      const listingText = stringOption(values, 'listing');
+      const listing =
+        listingText === undefined ? undefined : parseWholeNumber(listingText, '--listing');
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        timebankTxs.recordExchange({ bankId, recipient, minutes, offer, listing }),
+        memoOf(values),
+      );
+      const exchange = await numberFromEvent(
+        ctx,
+        result.outcome,
+        'timecredits.exchangeRecorded',
+        'exchange',
+      );
+      report(
+        ctx,
+        result,
+        `recorded exchange ${exchange ?? ''}: ${formatMinutes(minutes)} from ${key.address} to ${recipient}; ` +
+          `the recipient confirms with coffer timebank confirm ${bankId} ${exchange ?? ''}`,
+        [['exchange', String(exchange)]],
+        { exchange },
+      );
+    },
+  },
+  {
+    name: 'timebank confirm',
+    synopsis: 'BANK EXCHANGE --from NAME',
+    summary: 'a party confirms an exchange; at the second confirmation the hours move',
+    options: txOptions,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [bankText, exchangeText], values) {
+      const bankId = bankOf(bankText!);
+      const exchange = parseWholeNumber(exchangeText!, 'EXCHANGE');
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        timebankTxs.confirmExchange({ bankId, exchange }),
+        memoOf(values),
+      );
+      const data = await eventData(ctx, result.outcome, 'timecredits.exchangeConfirmed');
+      const completed = data?.completed === true;
+      report(
+        ctx,
+        result,
+        completed
+          ? `confirmed exchange ${exchange}: both parties confirmed, the hours moved`
+          : `confirmed exchange ${exchange}: waiting for the other party`,
+        [],
+        { exchange, completed },
+      );
+    },
+  },
+  {
+    name: 'timebank pay',
+    synopsis: 'BANK ACCOUNT=HOURS... --from NAME',
+    summary: `a coordinator pays up to ${paymentsMax} members from its own credits in one tx (all or none)`,
+    options: txOptions,
+    positionals: { min: 2, max: paymentsMax + 1 },
+    async run(ctx, [bankText, ...paymentTexts], values) {
+      const bankId = bankOf(bankText!);
+      const payments = paymentTexts.map((text) => paymentOf(ctx, text));
+      const total = payments.reduce((sum, p) => sum + p.minutes, 0n);
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        timebankTxs.payMany({ bankId, payments }),
+        memoOf(values),
+      );
+      report(
+        ctx,
+        result,
+        `paid ${formatMinutes(total)} to ${payments.length} member${payments.length === 1 ? '' : 's'} of bank ${bankId}`,
+        payments.map((p): [string, string] => [p.account, formatMinutes(p.minutes)]),
+      );
+    },
+  },
+  listingCommand('offer'),
+  listingCommand('request'),
+  {
+    name: 'timebank listings',
+    synopsis:
+      'BANK [--kind offer|request] [--category SLUG] [--status open|closed] [--after N] [--limit N]',
+    summary: "a bank's offers and requests, newest first; --after N continues after a page",
+    options: {
+      kind: { type: 'string' },
+      category: { type: 'string' },
+      status: { type: 'string' },
+      after: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [bankText], values) {
+      const bankId = bankOf(bankText!);
+      const kind = stringOption(values, 'kind');
+      if (kind !== undefined && kind !== 'offer' && kind !== 'request') {
+        throw usageError(`--kind is offer or request, got "${kind}"`);
+      }
+      const status = stringOption(values, 'status');
+      if (status !== undefined && status !== 'open' && status !== 'closed') {
+        throw usageError(`--status is open or closed, got "${status}"`);
+      }
+      const afterText = stringOption(values, 'after');
+      const limitText = stringOption(values, 'limit');
+      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
+      if (limit !== undefined && (limit < 1 || limit > 100)) {
+        throw usageError('--limit must be from 1 to 100');
+      }
+      const query: ListingQuery = {
+        kind,
+        category: stringOption(values, 'category'),
+        status,
+        after: afterText === undefined ? undefined : parseWholeNumber(afterText, '--after'),
+        limit,
+      };
+      const page = await ctx.client.timebanks.listings(bankId, query);
+      if (ctx.json) {
+        ctx.print(json(page));
+        return;
+      }
+      const more =
+        page.next === null ? '' : `more: coffer timebank listings ${bankId} --after ${page.next}\n`;
+      if (page.listings.length === 0) {
+        ctx.print(`no listings\n${more}`);
+        return;
+      }
+      ctx.print(
+        table(
+          ['#', 'KIND', 'HOURS', 'CATEGORY', 'STATUS', 'TITLE', 'OWNER'],
+          page.listings.map((l: Listing) => [
+            String(l.number),
+            l.kind,
+            formatMinutes(l.minutes),
+            l.category,
+            l.status,
+            l.title,
+            l.owner,
+          ]),
+          [0, 2],
+        ) + more,
+      );
+    },
+  },
+  bankTxCommand({
+    name: 'timebank close-listing',
+    synopsis: 'BANK LISTING',
+    summary: 'its owner or a coordinator closes a listing',
+    positionals: { min: 2, max: 2 },
+    build(_ctx, [bankText, listingText]) {
+      const bankId = bankOf(bankText!);
+      const listing = parseWholeNumber(listingText!, 'LISTING');
+      return {
+        tx: timebankTxs.closeListing({ bankId, listing }),
+        title: `closed listing ${listing} of bank ${bankId}`,
+      };
+    },
+  }),
+  {
+    name: 'timebank statement',
+    synopsis: 'BANK [ACCOUNT] [--csv]',
+    summary:
+      "a member's lots with base time, age, expiry and value after demurrage; balance, debt, " +
+      "hours given and received (ACCOUNT: default the keystore's only key; --csv: the node's CSV)",
+    options: { csv: { type: 'boolean' } },
+    positionals: { min: 1, max: 2 },
+    async run(ctx, [bankText, who], values) {
+      const bankId = bankOf(bankText!);
+      const csv = values.csv === true;
+      if (csv && ctx.json) throw usageError('give one of --csv and --json');
+      const account = statementAccount(ctx, who);
+      if (csv) {
+        ctx.print(await ctx.client.timebanks.statementCsv(bankId, account));
+        return;
+      }
+      const statement = await ctx.client.timebanks.statement(bankId, account);
+      ctx.print(ctx.json ? json(statement) : describeStatement(statement));
+    },
+  },
+  bankTxCommand({
+    name: 'timebank set-policy',
+    synopsis: `BANK ${policySynopsis} [--credit-limit HOURS]`,
+    summary:
+      "a coordinator changes the bank's policy (for lots created from now on) or credit limit",
+    options: { ...policyOptions, 'credit-limit': { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    build(_ctx, [bankText], values) {
+      const bankId = bankOf(bankText!);
+      const policy = policyOf(values);
+      const limitText = stringOption(values, 'credit-limit');
+      const creditLimitMinutes =
+        limitText === undefined ? undefined : minutesOf(limitText, '--credit-limit', false);
+      if (policy === undefined && creditLimitMinutes === undefined) {
+        throw usageError(
+          `give a policy or --credit-limit; usage: coffer timebank set-policy BANK ${policySynopsis} [--credit-limit HOURS] --from NAME`,
+        );
+      }
+      const changes = [
+        policy === undefined ? '' : `policy: ${describePolicy(policy)}`,
+        creditLimitMinutes === undefined ? '' : `credit limit ${formatMinutes(creditLimitMinutes)}`,
+      ].filter((text) => text !== '');
+      return {
+        tx: timebankTxs.setPolicy({ bankId, policy, creditLimitMinutes }),
+        title: `bank ${bankId}: ${changes.join('; ')}`,
+      };
+    },
+  }),
+  allianceCommand('propose'),
+  allianceCommand('accept'),
+  allianceCommand('end'),
+  bankTxCommand({
+    name: 'timebank send-across',
+    synopsis: 'BANK TO_BANK HOURS --to ACCOUNT',
+    summary:
+      'send HOURS from your credits in BANK to a member of the allied TO_BANK, 1:1, lots keeping their base times',
+    options: { to: { type: 'string' } },
+    positionals: { min: 3, max: 3 },
+    build(ctx, [bankText, toBankText, hoursText], values) {
+      const bankId = bankOf(bankText!);
+      const toBankId = bankOf(toBankText!, 'TO_BANK');
+      if (bankId === toBankId) throw usageError('TO_BANK must be another bank than BANK');
+      const minutes = minutesOf(hoursText!, 'HOURS');
+      const to = ctx.resolveAddress(requiredOption(values, 'to'));
+      return {
+        tx: timebankTxs.transferAcross({ bankId, toBankId, to, minutes }),
+        title: `sent ${formatMinutes(minutes)} from bank ${bankId} to ${to} in bank ${toBankId}`,
+      };
+    },
+  }),
+];

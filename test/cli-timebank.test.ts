@@ -1,0 +1,371 @@
+// Time banks from the command line, as a user runs them: the built CLI in its own process against
+// a node in another (started with the dev clock, so credits can be made to expire). A coordinator
+// creates a bank, two members join and are approved, credits are issued through signed issuance
+// requests, an exchange is recorded and confirmed, and statements are read as text, JSON and CSV.
+// Build first (npm test does): npx tsc -p tsconfig.build.json.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  createClient,
+  hashUserId,
+  importKey,
+  type CofferClient,
+  type IssuanceRequestResult,
+  type Listing,
+  type MemberStatement,
+  type SigningKey,
+  type Timebank,
+} from '../src/sdk/index.js';
+import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
+import { NodeProcess, assertBuilt } from './support/node-process.js';
+
+const passphrase = 'time bank test passphrase';
+const runTimeoutMs = 30_000;
+const suiteTimeoutMs = 120_000;
+const dayMs = 86_400_000;
+const hashPattern = /^[0-9a-f]{64}$/;
+
+interface TxJson {
+  hash: string;
+  status: string;
+  height: number | null;
+}
+
+describe('coffer timebank commands against a node process', { timeout: suiteTimeoutMs }, () => {
+  let node: NodeProcess | undefined;
+  let workDir = '';
+  let home = '';
+  let url = '';
+  let client: CofferClient;
+  let dev: SigningKey;
+  let bank = '';
+  const addresses: Record<string, string> = {};
+  const killOnExit = () => node?.killNow();
+
+  function run(args: string[], input = ''): Promise<CliRun> {
+    const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
+    return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
+  }
+
+  async function ok(args: string[], input = ''): Promise<string> {
+    const result = await run(args, input);
+    assert.equal(result.code, 0, describeRun(args, result));
+    assert.equal(result.stderr, '', describeRun(args, result));
+    return result.stdout;
+  }
+
+  async function okJson<T>(args: string[]): Promise<T> {
+    const stdout = await ok([...args, '--json']);
+    assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
+    return JSON.parse(stdout) as T;
+  }
+
+  /** Must exit `exitCode` with one stderr line `coffer: <code>: <reason>`; answers the reason. */
+  async function fails(args: string[], code: string, exitCode = 1): Promise<string> {
+    const result = await run(args);
+    assert.equal(result.code, exitCode, describeRun(args, result));
+    const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
+    assert.ok(match, describeRun(args, result));
+    assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
+    return match[1]!;
+  }
+
+  before(async () => {
+    assertBuilt(cliPath);
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-timebank-'));
+    home = path.join(workDir, 'home');
+    const dataDir = path.join(workDir, 'node');
+    process.on('exit', killOnExit);
+    node = NodeProcess.spawn({
+      cliPath,
+      dataDir,
+      blockIntervalMs: 20,
+      logLevel: 'warn',
+      env: { ...childEnv, COFFER_DEV_CLOCK: '1' },
+      startTimeoutMs: 15_000,
+    });
+    ({ url } = await node.listening());
+    client = createClient(url);
+    const devFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
+      secretKey: string;
+    };
+    dev = importKey(devFile.secretKey);
+    await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+    addresses.dev = dev.address;
+    for (const name of ['coord', 'ann', 'ben']) {
+      const key = await okJson<{ address: string }>(['keys', 'new', name]);
+      addresses[name] = key.address;
+    }
+  });
+
+  after(async () => {
+    await node?.kill();
+    process.off('exit', killOnExit);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('creates a bank with an expiry policy and a credit limit, and shows it', async () => {
+    const created = await okJson<TxJson & { bankId: string }>([
+      'timebank',
+      'create',
+      'Riverside Time Bank',
+      '--expiry-days',
+      '30',
+      '--notice-days',
+      '5',
+      '--credit-limit',
+      '2:00',
+      '--from',
+      'coord',
+    ]);
+    assert.equal(created.status, 'ok');
+    assert.match(created.hash, hashPattern);
+    assert.equal(created.bankId, created.hash.slice(0, 16));
+    bank = created.bankId;
+
+    const shown = await ok(['timebank', 'show', bank]);
+    assert.match(shown, new RegExp(`^bank\\s+${bank}$`, 'm'));
+    assert.match(shown, /^name\s+Riverside Time Bank$/m);
+    assert.match(shown, new RegExp(`^coordinators\\s+${addresses.coord}$`, 'm'));
+    assert.match(shown, /^policy\s+credits expire 30 days after issue, notice 5 days ahead$/m);
+    assert.match(shown, /^credit limit\s+2:00$/m);
+    const record = await okJson<Timebank>(['timebank', 'show', bank]);
+    assert.deepEqual(record.policy, { kind: 'expiry', expiryDays: 30, noticeDays: 5 });
+    assert.equal(record.creditLimitMinutes, '120');
+    assert.match(record.salt, hashPattern);
+  });
+
+  it('two members join with user ids (hashed with the salt) and a coordinator approves them', async () => {
+    const joined = await ok([
+      'timebank',
+      'join',
+      bank,
+      '--user-id',
+      'ann@example.org',
+      '--from',
+      'ann',
+    ]);
+    assert.match(joined, /^applied to join bank/);
+    await okJson<TxJson>(['timebank', 'join', bank, '--user-id', 'ben', '--from', 'ben']);
+    const pending = await client.timebanks.member(bank, addresses.ann!);
+    assert.equal(pending.status, 'pending');
+    const { salt } = await client.timebanks.get(bank);
+    assert.equal(pending.userIdHash, hashUserId(salt, 'ann@example.org'));
+
+    // Only a coordinator approves.
+    await fails(['timebank', 'approve', bank, 'ben', '--from', 'ann'], 'not_coordinator');
+    for (const name of ['ann', 'ben']) {
+      const approved = await okJson<TxJson>(['timebank', 'approve', bank, name, '--from', 'coord']);
+      assert.equal(approved.status, 'ok');
+      assert.equal((await client.timebanks.member(bank, addresses[name]!)).status, 'approved');
+    }
+    await fails(['timebank', 'approve', bank, 'ann', '--from', 'coord'], 'member_already_approved');
+  });
+
+  it('issues through an issuance request signed by the coordinator; a retry with its id is recorded once', async () => {
+    const issued = await okJson<IssuanceRequestResult>([
+      'timebank',
+      'issue',
+      bank,
+      '10',
+      '--user-id',
+      'ann@example.org',
+      '--key',
+      'coord',
+    ]);
+    assert.equal(issued.status, 'recorded');
+    assert.match(issued.requestId, /^req-[0-9a-f]{16}$/);
+    assert.equal(issued.account, addresses.ann);
+    assert.equal(issued.minutes, '600');
+    assert.equal(typeof issued.lot, 'number');
+    assert.match(issued.txHash, hashPattern);
+
+    const args = [
+      'timebank',
+      'issue',
+      bank,
+      '1:30',
+      '--user-id',
+      'ben',
+      '--key',
+      'coord',
+      '--request-id',
+      'ben-welcome',
+    ];
+    const text = await ok(args);
+    assert.match(text, /^issued 1:30 in bank/);
+    assert.match(text, /^request id\s+ben-welcome$/m);
+    assert.match(text, new RegExp(`^account\\s+${addresses.ben}$`, 'm'));
+    assert.match(text, /^hours\s+1:30$/m);
+    const first = /^tx\s+([0-9a-f]{64})$/m.exec(text)![1];
+    const retried = await okJson<IssuanceRequestResult>(args);
+    assert.equal(retried.txHash, first, 'the retry answers the recorded request');
+    assert.equal((await client.timebanks.get(bank)).issuedMinutes, '690');
+
+    const looked = await okJson<IssuanceRequestResult>([
+      'timebank',
+      'issuance',
+      bank,
+      'ben-welcome',
+    ]);
+    assert.equal(looked.status, 'recorded');
+    assert.equal(looked.txHash, first);
+  });
+
+  it('refuses an issuance signed by a member who is not a coordinator, with the code (exit 1)', async () => {
+    const reason = await fails(
+      ['timebank', 'issue', bank, '5', '--user-id', 'ann@example.org', '--key', 'ann'],
+      'not_coordinator',
+    );
+    assert.match(reason, /request req-[0-9a-f]{16}/);
+    await fails(
+      ['timebank', 'issue', bank, '1', '--user-id', 'nobody', '--key', 'coord'],
+      'user_not_found',
+    );
+    assert.equal((await client.timebanks.get(bank)).issuedMinutes, '690');
+  });
+
+  it('records an exchange, both parties confirm, the hours move; a second confirmation is refused', async () => {
+    const recorded = await okJson<TxJson & { exchange: number }>([
+      'timebank',
+      'exchange',
+      bank,
+      '3',
+      '--to',
+      'ann',
+      '--offer',
+      'Garden work',
+      '--from',
+      'ben',
+    ]);
+    assert.equal(recorded.status, 'ok');
+    assert.equal(recorded.exchange, 0);
+    const pending = await client.timebanks.exchange(bank, 0);
+    assert.deepEqual(
+      [pending.provider, pending.recipient, pending.minutes, pending.offer, pending.status],
+      [addresses.ben, addresses.ann, '180', 'Garden work', 'pending'],
+    );
+    const confirmed = await ok(['timebank', 'confirm', bank, '0', '--from', 'ann']);
+    assert.match(confirmed, /^confirmed exchange 0: both parties confirmed, the hours moved$/m);
+    assert.equal((await client.timebanks.exchange(bank, 0)).status, 'completed');
+    await fails(['timebank', 'confirm', bank, '0', '--from', 'ann'], 'already_confirmed');
+    await fails(['timebank', 'confirm', bank, '0', '--from', 'coord'], 'not_exchange_party');
+  });
+
+  it('reads statements as text, JSON and CSV', async () => {
+    const text = await ok(['timebank', 'statement', bank, 'ann']);
+    assert.match(text, new RegExp(`^statement of ${addresses.ann} in bank ${bank} as of `));
+    assert.match(text, /^balance\s+7:00$/m);
+    assert.match(text, /^received\s+3:00$/m);
+    assert.match(text, /^LOT\s+HOURS\s+BASE TIME\s+AGE\s+EXPIRES\s+ORIGIN$/m);
+    assert.match(text, /^\s*\d+\s+7:00\s+\S+Z\s+0d\s+\S+Z\s+issue:req-[0-9a-f]{16}$/m);
+
+    const ben = await okJson<MemberStatement>(['timebank', 'statement', bank, addresses.ben!]);
+    assert.equal(ben.balanceMinutes, '270');
+    assert.equal(ben.givenMinutes, '180');
+    assert.equal(ben.netMinutes, '270');
+    // The 3 hours from ann keep her lot's base time and origin.
+    const ann = await client.timebanks.statement(bank, addresses.ann!);
+    const annLot = ann.lots[0]!;
+    const moved = ben.lots.find((l) => l.minutes === '180')!;
+    assert.equal(moved.baseTime, annLot.baseTime);
+    assert.equal(moved.origin, annLot.origin);
+
+    const csv = await ok(['timebank', 'statement', bank, 'ben', '--csv']);
+    const rows = csv.trimEnd().split(/\r?\n/);
+    assert.equal(
+      rows[0],
+      'lot,origin,baseTime,ageDays,expiresAt,minutes,effectiveMinutes,hours,expired',
+    );
+    assert.ok(
+      rows.some((row) => row.includes('issue:ben-welcome') && row.includes(',90,90,1:30,')),
+    );
+    assert.ok(rows.some((row) => row.startsWith(',balance,') && row.includes(',270,270,4:30,')));
+
+    await fails(['timebank', 'statement', bank, 'ben', '--csv', '--json'], 'usage', 2);
+    await fails(['timebank', 'statement', bank], 'usage', 2);
+  });
+
+  it('posts an offer and lists it', async () => {
+    const posted = await okJson<TxJson & { listing: number }>([
+      'timebank',
+      'offer',
+      bank,
+      'Bicycle repair',
+      '--hours',
+      '1.5',
+      '--category',
+      'repairs',
+      '--from',
+      'ben',
+    ]);
+    assert.equal(posted.listing, 0);
+    const listed = await ok(['timebank', 'listings', bank, '--kind', 'offer']);
+    assert.match(listed, /^#\s+KIND\s+HOURS\s+CATEGORY\s+STATUS\s+TITLE\s+OWNER$/m);
+    assert.match(listed, /^0\s+offer\s+1:30\s+repairs\s+open\s+Bicycle repair\s+cof1/m);
+    const page = await okJson<{ listings: Listing[]; next: number | null }>([
+      'timebank',
+      'listings',
+      bank,
+      '--kind',
+      'request',
+    ]);
+    assert.deepEqual(page, { listings: [], next: null });
+  });
+
+  it('credits lapse past their expiry: the statement shows none left and the pool holds them', async () => {
+    const response = await fetch(`${url}/v1/dev/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceMs: 31 * dayMs }),
+    });
+    assert.equal(response.status, 200, await response.text());
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      if ((await client.timebanks.get(bank)).poolMinutes === '690') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const text = await ok(['timebank', 'statement', bank, 'ann']);
+    assert.match(text, /^balance\s+0:00$/m);
+    assert.match(text, /^no lots$/m);
+    const shown = await ok(['timebank', 'show', bank]);
+    assert.match(shown, /^pool\s+11:30 /m);
+  });
+
+  it('refuses a bad command line with exit 2: hours, bank ids, numbers, missing options', async () => {
+    const cases: [string[], RegExp][] = [
+      [['timebank', 'issue', bank, '1:75', '--user-id', 'ben', '--key', 'coord'], /"1:75"/],
+      [['timebank', 'issue', bank, '0.01', '--user-id', 'ben', '--key', 'coord'], /whole/],
+      [['timebank', 'issue', bank, '0', '--user-id', 'ben', '--key', 'coord'], /more than 0:00/],
+      [['timebank', 'exchange', bank, 'two', '--to', 'ann', '--from', 'ben'], /H:MM/],
+      [['timebank', 'pay', bank, 'ann:1', '--from', 'coord'], /ACCOUNT=HOURS/],
+      [['timebank', 'pay', bank, 'ann=-1', '--from', 'coord'], /"-1"/],
+      [['timebank', 'create', 'X', '--credit-limit', '1h', '--from', 'coord'], /--credit-limit/],
+      [['timebank', 'show', 'ABCDEF0123456789'], /16 lowercase hex/],
+      [['timebank', 'confirm', bank, 'first', '--from', 'ann'], /EXCHANGE/],
+      [['timebank', 'issue', bank, '1', '--key', 'coord'], /--user-id is required/],
+      [
+        ['timebank', 'issue', bank, '1', '--user-id', 'b', '--key', 'coord', '--request-id', 'a b'],
+        /--request-id/,
+      ],
+      [
+        ['timebank', 'create', 'X', '--expiry-days', '3', '--demurrage-bp', '1', '--from', 'coord'],
+        /one policy/,
+      ],
+      [['timebank', 'alliance', 'propose', bank, bank, '--from', 'coord'], /another bank/],
+      [['timebank', 'set-policy', bank, '--from', 'coord'], /give a policy/],
+    ];
+    for (const [args, message] of cases) {
+      const reason = await fails(args, 'usage', 2);
+      assert.match(reason, message, args.join(' '));
+    }
+    const group = await ok(['timebank', 'alliance']);
+    assert.match(group, /alliance propose BANK PARTNER --from NAME/);
+    assert.match(group, /alliance end/);
+    const unknown = await fails(['timebank', 'alliance', 'renew', bank], 'usage', 2);
+    assert.match(unknown, /unknown command timebank alliance renew/);
+  });
+});
