@@ -223,7 +223,11 @@ function create(node: Node, overrides: Record<string, unknown> = {}): string {
   return campaignIdOf(created.hash);
 }
 
-function invest(node: Node, id: string, amounts: [Account, bigint | number][]): string[] {
+function invest(
+  node: Node,
+  id: string,
+  amounts: (readonly [Account, bigint | number])[],
+): string[] {
   const offsets = new Map<string, number>();
   return node.block(
     amounts.map(([who, amount]) =>
@@ -529,6 +533,29 @@ describe('amendments and reconfirmation', () => {
     );
   });
 
+  it('an amended deadline moves the outcome; the old point passes without effect', () => {
+    const node = newChain();
+    const id = create(node); // deadline at height 13
+    assert.equal(
+      run(node, producer, 'campaign.amend', {
+        campaignId: id,
+        terms: { deadline: { height: 16 } },
+      }),
+      'ok',
+    );
+    invest(node, id, [[ann, 30_000]]);
+    node.until(14);
+    assert.equal(getCampaign(node.store, id)!.status, 'funding', 'height 13 is no longer due');
+    assert.equal(run(node, ann, 'campaign.invest', { campaignId: id, amount: '1000' }), 'ok');
+    node.until(16);
+    const block = node.commit([]);
+    assert.equal(block.block.header.height, 16);
+    assert.equal(getCampaign(node.store, id)!.status, 'failed');
+    assert.equal(balance(node, ann), startingBalance);
+    assert.deepEqual([...node.store.scan('crowdfund/due/')], [], 'the index is empty');
+    audit(node);
+  });
+
   it('after the first investment, investors must reconfirm; those who do not are refunded', () => {
     const node = newChain();
     const id = create(node, { deadline: { height: 30 } });
@@ -657,9 +684,16 @@ describe('revenue reports and payouts', () => {
     );
   });
 
-  it('end to end: two reports pay out per the waterfall, carrying tranches across', () => {
+  it('end to end: one campaign fails and refunds; one succeeds and pays two reports out', () => {
     const node = newChain();
+    const doomed = create(node);
+    assert.deepEqual(invest(node, doomed, [[cat, 99_999]]), ['ok']);
     const id = funded(node);
+    const lost = getCampaign(node.store, doomed)!;
+    assert.equal(lost.status, 'failed', 'one unit short of the target');
+    assert.equal(balance(node, cat), startingBalance, 'refunded exactly');
+    assert.equal(balance(node, campaignEscrow(doomed)), 0n);
+    assert.equal(node.block([report(node, doomed, 1_000)])[0], 'campaign_not_succeeded');
     const preview = simulateCampaign(node.store, id, 100_000n);
     assert.ok(typeof preview === 'object');
     const first = node.commit([report(node, id, 100_000, 'week-1')]);

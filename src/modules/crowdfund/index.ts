@@ -10,6 +10,14 @@ export { crowdfundRejections, type CrowdfundRejection } from './rejections.js';
 export { campaignEscrow, campaignIdOf, investmentsOf } from './txs.js';
 
 /**
+ * Tx types (amounts are decimal strings of minor units; points are `{height}` or `{time}`):
+ * - `campaign.create` {title, asset, target, minInvestment, maxInvestment, opensAt, deadline,
+ *   cancelWindow, earlyClose, platformFee?: {basisPoints, to} | null, reporters, distribution}
+ * - `campaign.invest` {campaignId, amount}; `campaign.cancelInvestment` {campaignId}
+ * - `campaign.amend` {campaignId, terms: {any of the create terms but asset}, reconfirmBy?}
+ * - `campaign.reconfirm` {campaignId}; `campaign.claim` {campaignId}
+ * - `campaign.reportRevenue` {campaignId, reportId, periodStart, periodEnd, grossRevenue}
+ *
  * Movie investment (issue 6): all-or-nothing campaigns with escrow, cancellation until a window
  * before the deadline, reconfirmation of amended terms, the outcome at the deadline with no tx
  * from anyone (release less a platform fee, or exact refunds), revenue reports paid out through a

@@ -34,10 +34,12 @@ export const capPrincipalBasisPointsMax = 1_000_000;
 export const scheduleHeightsMax = 10_000_000;
 export const scheduleMsMax = 3_650 * dayMs;
 /**
- * Refunds (and positions examined by a reconfirmation sweep) per block across all campaigns; the
- * rest carries over to the next block, in index order. A full campaign takes four blocks.
+ * Refunds per block across all campaigns (at a failed deadline or a lapsed reconfirmation); the
+ * rest carries over to the next block, in index order. A full campaign refunds in four blocks.
  */
 export const refundsPerBlockMax = 250;
+/** Due-index entries (outcomes, reconfirmation deadlines) one block settles or resumes. */
+export const dueEntriesPerBlockMax = 1_000;
 /** Empty due-index buckets skipped by one `beginBlock` (an idle chain catches up in a few blocks). */
 export const dueBucketsScannedPerBlockMax = 400;
 /** Heights per bucket of the due index kept for height-based deadlines. */
@@ -234,7 +236,10 @@ export const crowdfundKeys = {
   /** One investor's lines of one report. */
   payout: (id: string, number: number, investor: string) =>
     `crowdfund/payout/${id}/${number}/${investor}`,
-  /** Campaign events due in one bucket of a clock, as `<id>/deadline` or `<id>/reconfirm`. */
+  /**
+   * What falls due in one bucket of a clock, as `<point>/<id>/<kind>` with the point zero-padded
+   * to 16 digits, so the sorted list is in due order.
+   */
   due: (clock: Clock, bucket: number) => `crowdfund/due/${clock}/${bucket}`,
   /** The first bucket of a clock `beginBlock` has not finished. */
   dueCursor: (clock: Clock) => `crowdfund/due-cursor/${clock}`,
@@ -359,11 +364,31 @@ export function writeDueCursor(state: StateView, clock: Clock, bucket: number): 
   writeJson(state, crowdfundKeys.dueCursor(clock), bucket);
 }
 
-/** Adds `<id>/<kind>` to the due index at `point` (once) and moves the cursor back if needed. */
+export interface DueEntry {
+  value: number;
+  id: string;
+  kind: DueKind;
+}
+
+export function dueEntryText(entry: DueEntry): string {
+  return `${String(entry.value).padStart(16, '0')}/${entry.id}/${entry.kind}`;
+}
+
+export function parseDueEntry(text: string): DueEntry {
+  const [value, id, kind] = text.split('/') as [string, string, DueKind];
+  return { value: Number(value), id, kind };
+}
+
+/**
+ * Adds an entry to the due index at `point` (once) and moves the cursor back if needed. An entry
+ * left behind by an amendment stays until its point and is then dropped: the campaign's terms no
+ * longer name that point.
+ */
 export function indexDue(state: StateView, id: string, kind: DueKind, point: SchedulePoint): void {
   const clock = clockOf(point);
-  const bucket = bucketOf(clock, pointValue(point));
-  const entry = `${id}/${kind}`;
+  const value = pointValue(point);
+  const bucket = bucketOf(clock, value);
+  const entry = dueEntryText({ value, id, kind });
   const entries = readDue(state, clock, bucket);
   if (!entries.includes(entry)) writeDue(state, clock, bucket, [...entries, entry].sort());
   const cursor = readDueCursor(state, clock);

@@ -16,12 +16,14 @@ import type { CrowdfundRejection } from './rejections.js';
 import {
   basisPointsWhole,
   bucketOf,
+  dueEntriesPerBlockMax,
   clockNow,
   clockOf,
   crowdfundModuleName,
   dueBucketsScannedPerBlockMax,
   indexDue,
   investorsPerCampaignMax,
+  parseDueEntry,
   pointValue,
   reached,
   readCampaign,
@@ -358,15 +360,13 @@ function settleReconfirmation(
   ctx: Context,
   campaign: CampaignRecord,
   clock: Clock,
-  bucket: number,
+  value: number,
   budget: { left: number },
 ): DueResult {
   const round = campaign.reconfirmation;
   if (campaign.status !== 'funding' || !round) return 'done';
-  // An entry from an earlier round whose deadline lies elsewhere: that round's own entry decides.
-  if (clockOf(round.by) !== clock || bucketOf(clock, pointValue(round.by)) !== bucket)
-    return 'done';
-  if (!reached(round.by, ctx)) return 'wait';
+  // An entry from an earlier round at another point: that round's own entry decides.
+  if (clockOf(round.by) !== clock || pointValue(round.by) !== value) return 'done';
   const pending = readPending(ctx.state, campaign.id);
   let investors = readInvestors(ctx.state, campaign.id);
   let refunded = 0;
@@ -396,15 +396,13 @@ function settleDeadline(
   ctx: Context,
   campaign: CampaignRecord,
   clock: Clock,
-  bucket: number,
+  value: number,
   budget: { left: number },
 ): DueResult {
   const { deadline } = campaign;
   // The deadline was amended: the entry at the new deadline decides.
-  if (clockOf(deadline) !== clock || bucketOf(clock, pointValue(deadline)) !== bucket)
-    return 'done';
+  if (clockOf(deadline) !== clock || pointValue(deadline) !== value) return 'done';
   if (campaign.status === 'funding') {
-    if (!reached(deadline, ctx)) return 'wait';
     // Investors who did not reconfirm are refunded first; the outcome counts what remains.
     if (campaign.reconfirmation) return 'wait';
     if (big(campaign.raised) >= big(campaign.target)) {
@@ -436,29 +434,39 @@ function settleDeadline(
 }
 
 /**
- * Settles what is due on one clock: the due index has one key per bucket (1,000 heights, or a UTC
- * day) listing `<id>/deadline` and `<id>/reconfirm` entries, and a cursor at the first bucket not
- * finished. No block scans more than `dueBucketsScannedPerBlockMax` buckets or makes more than
- * `refundsPerBlockMax` refunds; unfinished work stays in its bucket and the cursor waits there,
- * so it resumes next block in the same order.
+ * Settles what is due on one clock. The due index has one key per bucket (1,000 heights, or a UTC
+ * day) listing entries in due order, and a cursor at the first bucket not finished. A block walks
+ * from the cursor up to the current bucket and stops at the first entry not yet due, so it never
+ * rescans later entries; it settles at most `dueEntriesPerBlockMax` entries, makes at most
+ * `refundsPerBlockMax` refunds and skips at most `dueBucketsScannedPerBlockMax` buckets.
+ * Unfinished work stays in its bucket and the cursor waits there, so the next block resumes it
+ * in the same order.
  */
-function settleClock(ctx: Context, clock: Clock, budget: { left: number }): void {
+function settleClock(ctx: Context, clock: Clock, budget: { left: number; entries: number }): void {
   const cursor = readDueCursor(ctx.state, clock);
   if (cursor === undefined) return;
-  const current = bucketOf(clock, clockNow(clock, ctx));
+  const now = clockNow(clock, ctx);
+  const current = bucketOf(clock, now);
   let bucket = cursor;
   for (let scanned = 0; bucket <= current && scanned < dueBucketsScannedPerBlockMax; scanned++) {
     const entries = readDue(ctx.state, clock, bucket);
     const remaining: string[] = [];
-    for (const entry of entries) {
-      const [id, kind] = entry.split('/') as [string, string];
-      const campaign = readCampaign(ctx.state, id);
+    let stopped = false;
+    for (const text of entries) {
+      const entry = parseDueEntry(text);
+      if (stopped || entry.value > now || budget.entries === 0) {
+        stopped = true;
+        remaining.push(text);
+        continue;
+      }
+      budget.entries -= 1;
+      const campaign = readCampaign(ctx.state, entry.id);
       if (!campaign) continue;
       const result =
-        kind === 'reconfirm'
-          ? settleReconfirmation(ctx, campaign, clock, bucket, budget)
-          : settleDeadline(ctx, campaign, clock, bucket, budget);
-      if (result === 'wait') remaining.push(entry);
+        entry.kind === 'reconfirm'
+          ? settleReconfirmation(ctx, campaign, clock, entry.value, budget)
+          : settleDeadline(ctx, campaign, clock, entry.value, budget);
+      if (result === 'wait') remaining.push(text);
     }
     if (remaining.length !== entries.length) writeDue(ctx.state, clock, bucket, remaining);
     if (bucket === current || remaining.length > 0) break;
@@ -469,7 +477,7 @@ function settleClock(ctx: Context, clock: Clock, budget: { left: number }): void
 
 /** `beginBlock`: outcomes, reconfirmation refunds and failed-campaign refunds, bounded. */
 export function settleDueCampaigns(ctx: BlockContext): void {
-  const budget = { left: refundsPerBlockMax };
+  const budget = { left: refundsPerBlockMax, entries: dueEntriesPerBlockMax };
   settleClock(ctx, 'height', budget);
   settleClock(ctx, 'time', budget);
 }
