@@ -80,6 +80,7 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
       port: { type: 'string' },
       'block-interval-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      'dev-clock': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -91,6 +92,7 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
     port: values.port,
     blockIntervalMs: values['block-interval-ms'],
     logLevel: values['log-level'],
+    devClock: values['dev-clock'],
   });
 
   if (command === 'init') {
@@ -111,6 +113,9 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
     printDevAccount(node.init.devAccount, config.dataDir);
   }
   const url = await node.listen();
+  if (config.devClock) {
+    process.stdout.write('dev clock on: POST /v1/dev/clock moves block time forward\n');
+  }
   process.stdout.write(
     `coffer node ${node.chain.chainId} at height ${node.chain.height()} listening on ${url}\n`,
   );

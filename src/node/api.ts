@@ -411,6 +411,40 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
+  app.post<{ Body: { advanceMs: number } }>(
+    '/v1/dev/clock',
+    {
+      schema: {
+        summary:
+          'Development only (node started with --dev-clock): move the block clock forward by advanceMs and cut a block at once, so expiries and demurrage can be tried without waiting',
+        tags: ['node'],
+        body: {
+          type: 'object',
+          required: ['advanceMs'],
+          properties: { advanceMs: {} },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': errorSchema, '5xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!node.config.devClock) return send(reply, 'dev_clock_disabled');
+      if (!node.healthy) return send(reply, 'not_ready');
+      const { advanceMs } = request.body;
+      if (!Number.isSafeInteger(advanceMs) || advanceMs < 1 || advanceMs > 3_650 * 86_400_000) {
+        return send(reply, 'invalid_clock_advance', 'advanceMs');
+      }
+      const committed = node.advanceClock(advanceMs);
+      const head = chain.latest();
+      return {
+        offsetMs: node.clockOffsetMs,
+        height: head.header.height,
+        blockTime: head.header.time,
+        blockCut: committed !== undefined,
+      };
+    },
+  );
+
   app.get(
     '/health',
     {
@@ -429,6 +463,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         blockHash: head.hash,
         blockTime: head.header.time,
         pendingTxs: node.consensus.pendingCount(),
+        ...(node.config.devClock ? { devClockOffsetMs: node.clockOffsetMs } : {}),
         ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
       };
       return reply.code(node.healthy ? 200 : 503).send(body);

@@ -27,6 +27,14 @@ export const nodeConfigSchema = z.object({
   /** Commit the next range when fewer than this many committed heights remain. */
   nonceRangeLeadHeights: z.coerce.number().int().min(8).max(100_000).default(200),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Development only: `POST /v1/dev/clock` moves the node's block clock forward (and cuts a block),
+   * so expiries and demurrage can be tried without waiting days. Never on a shared chain.
+   */
+  devClock: z
+    .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .default(false),
 });
 
 export type NodeConfig = Readonly<z.infer<typeof nodeConfigSchema>>;
@@ -49,6 +57,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_NONCE_RANGE_HEIGHTS: 'nonceRangeHeights',
   COFFER_NONCE_RANGE_LEAD_HEIGHTS: 'nonceRangeLeadHeights',
   COFFER_LOG_LEVEL: 'logLevel',
+  COFFER_DEV_CLOCK: 'devClock',
 };
 
 export function parseNodeConfig(

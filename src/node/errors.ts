@@ -24,6 +24,16 @@ export const apiErrors = {
   invalid_range: 'The range must have 0 <= from <= to and at most 100 blocks.',
   commit_timeout: 'The transaction was accepted but not committed in time; it is still pending.',
   not_ready: 'The node is not ready.',
+  invalid_user_id:
+    'userId must be 1 to 254 bytes of text: the handle or email the member joined with.',
+  invalid_lot: 'The lot must be the whole number of a lot of this time bank.',
+  lot_not_found:
+    'No lot of this time bank has this number (it may have been spent, merged or lapsed).',
+  issuance_request_not_found:
+    'No issuance request of this time bank has this id (a failed one may be posted again).',
+  dev_clock_disabled:
+    'The dev clock is off: start the node with --dev-clock (never on a shared chain).',
+  invalid_clock_advance: 'advanceMs must be a whole number of milliseconds from 1 to 3,650 days.',
   internal_error: 'The node hit an internal error.',
 } as const;
 
@@ -53,6 +63,20 @@ const statusByCode: Record<string, number> = {
   evidence_bad_signature: 422,
   registry_not_initialized: 422,
   not_coordinator: 403,
+  issuance_signature_invalid: 403,
+  lot_not_found: 404,
+  issuance_request_not_found: 404,
+  dev_clock_disabled: 404,
+  partner_bank_not_found: 404,
+  listing_not_found: 404,
+  alliance_not_found: 404,
+  not_listing_owner: 403,
+  alliance_exists: 409,
+  listing_closed: 422,
+  alliance_not_proposed: 422,
+  own_alliance_proposal: 422,
+  alliance_not_active: 422,
+  insufficient_credits: 422,
   not_exchange_party: 403,
   timebank_not_found: 404,
   member_not_found: 404,

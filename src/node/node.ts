@@ -73,6 +73,8 @@ export class CofferNode {
   private ownNonce = 0;
   /** fromHeight of a nonce commitment computed or submitted and not yet on chain. */
   private nonceCommitFrom: number | undefined;
+  /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
+  private clockOffset = { ms: 0 };
 
   private constructor(
     readonly config: NodeConfig,
@@ -154,7 +156,9 @@ export class CofferNode {
   }
 
   static async open(config: NodeConfig, options: NodeOptions = {}): Promise<CofferNode> {
-    const now = options.now ?? Date.now;
+    const clockOffset = { ms: 0 };
+    const baseNow = options.now ?? Date.now;
+    const now = config.devClock ? () => baseNow() + clockOffset.ms : baseNow;
     const init = initDataDir({
       dataDir: config.dataDir,
       chainId: config.chainId,
@@ -191,10 +195,33 @@ export class CofferNode {
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer);
+    node.clockOffset = clockOffset;
     ref.node = node;
     await registerApi(node);
     node.maintainNonces();
     return node;
+  }
+
+  /** Milliseconds the dev clock has been moved forward (0 without `config.devClock`). */
+  get clockOffsetMs(): number {
+    return this.clockOffset.ms;
+  }
+
+  /**
+   * Development only (`config.devClock`): moves the block clock forward by `ms` and cuts a block
+   * at once, so beginBlock work (expiries, demurrage periods) runs at the new time. Answers the
+   * committed block, or undefined when the producer cannot sign the next height yet.
+   */
+  advanceClock(ms: number): CommittedBlock | undefined {
+    if (!this.config.devClock) throw new Error('advanceClock needs config.devClock');
+    this.clockOffset.ms += ms;
+    if (!this.healthy || !this.signer.canSign(this.chain.height() + 1)) return undefined;
+    try {
+      return this.consensus.produceBlock();
+    } catch (error) {
+      this.halt(error);
+      throw error;
+    }
   }
 
   get healthy(): boolean {

@@ -74,7 +74,7 @@ describe('time bank read API', () => {
     const bank = res.json<TimebankRecord>();
     assert.equal(bank.name, 'Harbour time bank');
     assert.equal(bank.issuedMinutes, '600');
-    assert.deepEqual(bank.policy, { kind: 'expiry', expiryDays: 90 });
+    assert.deepEqual(bank.policy, { kind: 'expiry', expiryDays: 90, noticeDays: 7 });
   });
 
   it('GET .../members/{account}/statement lists lots as of the latest block time', async () => {
@@ -100,11 +100,70 @@ describe('time bank read API', () => {
         404,
         'member_not_found',
       ],
+      [`/v1/timebanks/${bankId}/members/${generateKey().address}`, 404, 'member_not_found'],
+      [`/v1/timebanks/${bankId}/lots/x`, 400, 'invalid_lot'],
+      [`/v1/timebanks/${bankId}/lots/99`, 404, 'lot_not_found'],
+      [`/v1/timebanks/${bankId}/exchanges/01`, 400, 'invalid_exchange_id'],
+      [`/v1/timebanks/${bankId}/exchanges/5`, 404, 'exchange_not_found'],
+      [`/v1/timebanks/${bankId}/listings/7`, 404, 'listing_not_found'],
+      [`/v1/timebanks/${bankId}/listings?limit=0`, 400, 'invalid_request'],
+      [`/v1/timebanks/${bankId}/listings?kind=gift`, 400, 'invalid_request'],
+      [`/v1/timebanks/${bankId}/alliances/${'0'.repeat(16)}`, 404, 'alliance_not_found'],
+      [`/v1/timebanks/${bankId}/issuance-requests/nope`, 404, 'issuance_request_not_found'],
+      [
+        `/v1/timebanks/${bankId}/members/${member.address}/statement?format=xml`,
+        400,
+        'invalid_request',
+      ],
     ];
     for (const [url, status, code] of cases) {
       const res = await get(url);
       assert.equal(res.statusCode, status, url);
       assert.equal(res.json<{ error: { code: string } }>().error.code, code, url);
     }
+  });
+
+  it('GET .../members/{account} answers the member record, identifier hashed', async () => {
+    const res = await get(`/v1/timebanks/${bankId}/members/${member.address}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const record = res.json<{ status: string; userIdHash: string; lots: number[] }>();
+    assert.equal(record.status, 'approved');
+    assert.match(record.userIdHash, /^[0-9a-f]{64}$/);
+    assert.ok(!res.body.includes('mo@example.org'));
+    const lot = await get(`/v1/timebanks/${bankId}/lots/${record.lots[0]}`);
+    assert.equal(lot.statusCode, 200, lot.body);
+    assert.equal(lot.json<{ owner: string }>().owner, member.address);
+  });
+
+  it('answers the statement as CSV with ?format=csv', async () => {
+    const res = await get(`/v1/timebanks/${bankId}/members/${member.address}/statement?format=csv`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-type']), /^text\/csv/);
+    assert.match(String(res.headers['content-disposition']), /attachment; filename="statement-/);
+    const rows = res.body.trimEnd().split('\r\n');
+    assert.ok(rows.length >= 3, res.body);
+    assert.ok(
+      rows.some((row) => row.includes('600')),
+      res.body,
+    );
+  });
+
+  it('lists no listings of a bank that has none', async () => {
+    const res = await get(`/v1/timebanks/${bankId}/listings`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json<{ listings: unknown[] }>().listings, []);
+  });
+
+  it('refuses the dev clock on a node started without --dev-clock', async () => {
+    const height = node.chain.height();
+    const res = await node.app.inject({
+      method: 'POST',
+      url: '/v1/dev/clock',
+      payload: { advanceMs: 86_400_000 },
+    });
+    assert.equal(res.statusCode, 404, res.body);
+    assert.equal(res.json<{ error: { code: string } }>().error.code, 'dev_clock_disabled');
+    assert.equal(node.clockOffsetMs, 0);
+    assert.equal(node.chain.height(), height, 'no block was cut for it');
   });
 });

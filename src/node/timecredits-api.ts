@@ -1,23 +1,97 @@
 import type { FastifyReply } from 'fastify';
-import { isAddress } from '../crypto/index.js';
-import { getTimebank, memberStatement } from '../modules/timecredits/index.js';
+import {
+  fromHex,
+  isAddress,
+  publicKeyFromAddress,
+  signingMessage,
+  verify,
+} from '../crypto/index.js';
+import {
+  getAlliance,
+  getExchange,
+  getIssuance,
+  getListing,
+  getLot,
+  getMember,
+  getTimebank,
+  hashUserId,
+  issuanceRequestHash,
+  listListings,
+  memberStatement,
+  readUserAccount,
+  statementCsv,
+  type IssuanceRecord,
+} from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { CofferNode } from './node.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
+const errorSchema = anyObject;
 const bankIdPattern = /^[0-9a-f]{16}$/;
+const numberPattern = /^(0|[1-9][0-9]{0,14})$/;
+const requestIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+const minutesPattern = /^[1-9][0-9]{0,9}$/;
+/** A user identifier (handle or email) as the issuance request carries it: hashed, never kept. */
+const userIdBytesMax = 254;
+const listingsPageDefault = 20;
+const listingsPageMax = 100;
+/** Issuance requests the service has submitted and not yet seen committed. */
+const pendingIssuancesMax = 10_000;
 
 function send(reply: FastifyReply, code: string, field?: string) {
   return reply.code(httpStatus(code)).send(errorBody(code, field));
 }
 
+const bankParams = {
+  type: 'object',
+  properties: { id: { type: 'string' } },
+  required: ['id'],
+} as const;
+
+function params(...names: string[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
+    required: names,
+  } as const;
+}
+
+/** The public view of an issuance: the request, the instruction tx and the lot it created. */
+function issuanceJson(bankId: string, record: IssuanceRecord, height?: number) {
+  return {
+    requestId: record.requestId,
+    bankId,
+    status: 'recorded' as const,
+    txHash: record.txHash,
+    ...(height === undefined ? {} : { height }),
+    account: record.account,
+    minutes: record.minutes,
+    lot: record.lot,
+    repaidMinutes: record.repaidMinutes,
+  };
+}
+
 /**
- * The time banks' read-only routes. Writes go through `POST /v1/txs` with the `timebank.*` and
- * `timecredits.*` tx types. Statements are computed as of the latest block time, never the
+ * The time banks' routes. Writes go through `POST /v1/txs` with the `timebank.*` and
+ * `timecredits.*` tx types, except issuance requests, which the node's issuance service turns
+ * into instruction txs (below). Statements are computed as of the latest block time, never the
  * node's clock, so every node answers the same for the same head.
  */
 export function registerTimecreditsApi(node: CofferNode): void {
   const { app, store, chain } = node;
+  /** `bankId/requestId` -> hash of the instruction tx the service submitted for it. */
+  const pending = new Map<string, string>();
+
+  /** Resolves the bank of `:id` or answers the error; undefined means answered. */
+  function bankOr(reply: FastifyReply, id: string) {
+    if (!bankIdPattern.test(id)) {
+      void send(reply, 'invalid_bank_id', 'id');
+      return undefined;
+    }
+    const bank = getTimebank(store, id);
+    if (!bank) void send(reply, 'timebank_not_found', 'id');
+    return bank;
+  }
 
   app.get<{ Params: { id: string } }>(
     '/v1/timebanks/:id',
@@ -26,42 +100,360 @@ export function registerTimecreditsApi(node: CofferNode): void {
         summary:
           'One time bank: name, coordinators, policy, credit limit, identifier salt and its issued, pooled and owed minutes',
         tags: ['timecredits'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        response: { 200: anyObject, '4xx': anyObject },
+        params: bankParams,
+        response: { 200: anyObject, '4xx': errorSchema },
       },
     },
-    async (request, reply) => {
-      const { id } = request.params;
-      if (!bankIdPattern.test(id)) return send(reply, 'invalid_bank_id', 'id');
-      const bank = getTimebank(store, id);
-      if (!bank) return send(reply, 'timebank_not_found', 'id');
-      return bank;
-    },
+    async (request, reply) => bankOr(reply, request.params.id) ?? reply,
   );
 
   app.get<{ Params: { id: string; account: string } }>(
-    '/v1/timebanks/:id/members/:account/statement',
+    '/v1/timebanks/:id/members/:account',
     {
       schema: {
         summary:
-          "A member's statement as of the latest block time: lots with base time, age, expiry and effective value after demurrage; balance, debt, minutes given and received",
+          'One member: status, identifier hash, lot numbers, balance, debt, minutes given and received (the identifier itself is never stored)',
         tags: ['timecredits'],
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string' }, account: { type: 'string' } },
-          required: ['id', 'account'],
-        },
-        response: { 200: anyObject, '4xx': anyObject },
+        params: params('id', 'account'),
+        response: { 200: anyObject, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
       const { id, account } = request.params;
-      if (!bankIdPattern.test(id)) return send(reply, 'invalid_bank_id', 'id');
+      if (!bankOr(reply, id)) return reply;
       if (!isAddress(account)) return send(reply, 'invalid_address', 'account');
-      if (!getTimebank(store, id)) return send(reply, 'timebank_not_found', 'id');
+      return getMember(store, id, account) ?? send(reply, 'member_not_found', 'account');
+    },
+  );
+
+  app.get<{ Params: { id: string; account: string }; Querystring: { format?: string } }>(
+    '/v1/timebanks/:id/members/:account/statement',
+    {
+      schema: {
+        summary:
+          "A member's statement as of the latest block time: lots with base time, age, expiry and effective value after demurrage; balance, debt, minutes given and received. `?format=csv` answers RFC 4180 CSV",
+        tags: ['timecredits'],
+        params: params('id', 'account'),
+        querystring: {
+          type: 'object',
+          properties: { format: { type: 'string', enum: ['json', 'csv'] } },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, account } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!isAddress(account)) return send(reply, 'invalid_address', 'account');
       const statement = memberStatement(store, id, account, chain.latest().header.time);
       if (!statement) return send(reply, 'member_not_found', 'account');
-      return statement;
+      if (request.query.format !== 'csv') return statement;
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="statement-${id}-${account}-${statement.asOf}.csv"`,
+        )
+        .serializer((body: string) => body)
+        .send(statementCsv(statement));
+    },
+  );
+
+  app.get<{ Params: { id: string; n: string } }>(
+    '/v1/timebanks/:id/lots/:n',
+    {
+      schema: {
+        summary: 'One lot: owner, minutes, base time, expiry, demurrage terms and origin',
+        tags: ['timecredits'],
+        params: params('id', 'n'),
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, n } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!numberPattern.test(n)) return send(reply, 'invalid_lot', 'n');
+      return getLot(store, id, Number(n)) ?? send(reply, 'lot_not_found', 'n');
+    },
+  );
+
+  app.get<{ Params: { id: string; n: string } }>(
+    '/v1/timebanks/:id/exchanges/:n',
+    {
+      schema: {
+        summary: 'One exchange: provider, recipient, minutes, confirmations and status',
+        tags: ['timecredits'],
+        params: params('id', 'n'),
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, n } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!numberPattern.test(n)) return send(reply, 'invalid_exchange_id', 'n');
+      return getExchange(store, id, Number(n)) ?? send(reply, 'exchange_not_found', 'n');
+    },
+  );
+
+  app.get<{
+    Params: { id: string };
+    Querystring: {
+      kind?: string;
+      category?: string;
+      status?: string;
+      after?: string;
+      limit?: string;
+    };
+  }>(
+    '/v1/timebanks/:id/listings',
+    {
+      schema: {
+        summary:
+          "The bank's offers and requests, filtered by kind, category and status, a page at a time (`next` continues)",
+        tags: ['timecredits'],
+        params: bankParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            kind: { type: 'string', enum: ['offer', 'request'] },
+            category: { type: 'string' },
+            status: { type: 'string', enum: ['open', 'closed'] },
+            after: { type: 'string' },
+            limit: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      const { kind, category, status, after, limit } = request.query;
+      if (after !== undefined && !numberPattern.test(after)) {
+        return send(reply, 'invalid_request', 'after');
+      }
+      const count = limit === undefined ? listingsPageDefault : Number(limit);
+      if (!Number.isSafeInteger(count) || count < 1 || count > listingsPageMax) {
+        return send(reply, 'invalid_request', 'limit');
+      }
+      return listListings(store, id, {
+        ...(kind === undefined ? {} : { kind: kind as 'offer' | 'request' }),
+        ...(category === undefined ? {} : { category }),
+        ...(status === undefined ? {} : { status: status as 'open' | 'closed' }),
+        ...(after === undefined ? {} : { after: Number(after) }),
+        limit: count,
+      });
+    },
+  );
+
+  app.get<{ Params: { id: string; n: string } }>(
+    '/v1/timebanks/:id/listings/:n',
+    {
+      schema: {
+        summary: 'One offer or request: owner, title, category, hours and status',
+        tags: ['timecredits'],
+        params: params('id', 'n'),
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, n } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!numberPattern.test(n)) return send(reply, 'invalid_listing_id', 'n');
+      return getListing(store, id, Number(n)) ?? send(reply, 'listing_not_found', 'n');
+    },
+  );
+
+  app.get<{ Params: { id: string; partnerId: string } }>(
+    '/v1/timebanks/:id/alliances/:partnerId',
+    {
+      schema: {
+        summary:
+          'The alliance between two time banks: proposed, active (members may send credits across 1:1) or ended',
+        tags: ['timecredits'],
+        params: params('id', 'partnerId'),
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, partnerId } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!bankIdPattern.test(partnerId)) return send(reply, 'invalid_bank_id', 'partnerId');
+      return getAlliance(store, id, partnerId) ?? send(reply, 'alliance_not_found', 'partnerId');
+    },
+  );
+
+  app.post<{
+    Params: { id: string };
+    Querystring: { wait?: string };
+    Body: {
+      requestId: string;
+      userId: string;
+      minutes: string;
+      coordinator: string;
+      signature: string;
+    };
+  }>(
+    '/v1/timebanks/:id/issuance-requests',
+    {
+      schema: {
+        summary:
+          "An issuance request from a coordinator, {requestId, userId, minutes} signed by the coordinator: the node's issuance service resolves the user's account and submits the issuance instruction tx; the record creates a lot based at its block time. `?wait=commit` answers once recorded",
+        tags: ['timecredits'],
+        params: bankParams,
+        querystring: {
+          type: 'object',
+          properties: { wait: { type: 'string', enum: ['commit', 'none'] } },
+          additionalProperties: false,
+        },
+        body: {
+          type: 'object',
+          required: ['requestId', 'userId', 'minutes', 'coordinator', 'signature'],
+          properties: {
+            requestId: { type: 'string' },
+            userId: { type: 'string' },
+            minutes: { type: 'string' },
+            coordinator: { type: 'string' },
+            signature: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, 202: anyObject, '4xx': errorSchema, '5xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!node.healthy) return send(reply, 'not_ready');
+      const bank = bankOr(reply, request.params.id);
+      if (!bank) return reply;
+      const { requestId, userId, minutes, coordinator, signature } = request.body;
+      if (!requestIdPattern.test(requestId)) return send(reply, 'invalid_request_id', 'requestId');
+      if (
+        userId.trim().length === 0 ||
+        Buffer.byteLength(userId, 'utf8') > userIdBytesMax ||
+        // eslint-disable-next-line no-control-regex
+        /[\u0000-\u001f\u007f]/.test(userId)
+      ) {
+        return send(reply, 'invalid_user_id', 'userId');
+      }
+      if (!minutesPattern.test(minutes) || BigInt(minutes) > 1_000_000_000n) {
+        return send(reply, 'invalid_minutes', 'minutes');
+      }
+      if (!isAddress(coordinator)) return send(reply, 'invalid_address', 'coordinator');
+      if (!/^[0-9a-f]{128}$/.test(signature)) {
+        return send(reply, 'invalid_authorization', 'signature');
+      }
+      const userIdHash = hashUserId(bank.salt, userId);
+      const hash = issuanceRequestHash({
+        chainId: chain.chainId,
+        bankId: bank.id,
+        requestId,
+        userIdHash,
+        minutes,
+      });
+      const signed = verify(
+        fromHex(signature, 'signature', 64),
+        signingMessage('issuanceRequest', hash),
+        publicKeyFromAddress(coordinator),
+      );
+      if (!signed) return send(reply, 'issuance_signature_invalid', 'signature');
+      if (!bank.coordinators.includes(coordinator)) {
+        return send(reply, 'not_coordinator', 'coordinator');
+      }
+      const account = readUserAccount(store, bank.id, userIdHash);
+      const recorded = getIssuance(store, bank.id, requestId);
+      if (recorded) {
+        // A retry of a recorded request answers the record; another request under its id is refused.
+        if (recorded.account === account && recorded.minutes === minutes) {
+          return issuanceJson(bank.id, recorded);
+        }
+        return reply
+          .code(httpStatus('duplicate_request'))
+          .send({ ...errorBody('duplicate_request', 'requestId'), txHash: recorded.txHash });
+      }
+      const key = `${bank.id}/${requestId}`;
+      const inFlight = pending.get(key);
+      if (inFlight !== undefined && node.consensus.isPending(inFlight)) {
+        return reply.code(202).send({ requestId, status: 'pending', txHash: inFlight });
+      }
+      if (account === undefined) return send(reply, 'user_not_found', 'userId');
+      const member = getMember(store, bank.id, account);
+      if (member?.status !== 'approved') return send(reply, 'member_not_approved', 'userId');
+      if (pending.size >= pendingIssuancesMax) return send(reply, 'mempool_full');
+
+      const wait = request.query.wait === 'commit';
+      const result = await node.submitOwn(
+        'timecredits.issue',
+        {
+          bankId: bank.id,
+          userIdHash,
+          minutes,
+          requestId,
+          authorization: { coordinator, signature },
+        },
+        wait,
+      );
+      if (result.error && result.error.code !== 'commit_timeout') {
+        return reply
+          .code(httpStatus(result.error.code))
+          .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
+      }
+      if (!wait || result.error) {
+        pending.set(key, result.hash!);
+        return reply.code(202).send({ requestId, status: 'pending', txHash: result.hash });
+      }
+      pending.delete(key);
+      if (result.status !== 'ok') {
+        return reply
+          .code(httpStatus(result.status!))
+          .send({ ...errorBody(result.status!), txHash: result.hash, height: result.height });
+      }
+      return issuanceJson(bank.id, getIssuance(store, bank.id, requestId)!, result.height);
+    },
+  );
+
+  app.get<{ Params: { id: string; requestId: string } }>(
+    '/v1/timebanks/:id/issuance-requests/:requestId',
+    {
+      schema: {
+        summary:
+          'An issuance request by id: pending with its instruction tx hash, or recorded with the tx hash, account, minutes and the lot it created',
+        tags: ['timecredits'],
+        params: params('id', 'requestId'),
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id, requestId } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      if (!requestIdPattern.test(requestId)) return send(reply, 'invalid_request_id', 'requestId');
+      const key = `${id}/${requestId}`;
+      const recorded = getIssuance(store, id, requestId);
+      if (recorded) {
+        pending.delete(key);
+        return issuanceJson(id, recorded);
+      }
+      const txHash = pending.get(key);
+      if (txHash !== undefined && node.consensus.isPending(txHash)) {
+        return { requestId, bankId: id, status: 'pending', txHash };
+      }
+      const stored = txHash === undefined ? undefined : store.getTx(txHash);
+      // Neither pending nor recorded: its instruction tx failed (or never got in); a client
+      // may post the request again under the same id.
+      pending.delete(key);
+      if (stored) {
+        const receipt = JSON.parse(stored.receipt) as { status: string };
+        return {
+          requestId,
+          bankId: id,
+          status: 'failed',
+          txHash,
+          height: stored.height,
+          code: receipt.status,
+        };
+      }
+      return send(reply, 'issuance_request_not_found', 'requestId');
     },
   );
 }
