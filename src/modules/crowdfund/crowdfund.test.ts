@@ -510,6 +510,33 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
   });
 });
 
+describe('frozen accounts never stop a block', () => {
+  it('a frozen producer or escrow defers the release until the producer claims it', () => {
+    const node = newChain();
+    const id = create(node);
+    invest(node, id, [[ann, 100_000]]);
+    for (const address of [producer.address, campaignEscrow(id)]) {
+      assert.equal(run(node, issuer, 'asset.freeze', { symbol: 'USD', account: address }), 'ok');
+    }
+    node.until(14);
+    const campaign = getCampaign(node.store, id)!;
+    assert.equal(campaign.status, 'succeeded');
+    assert.equal(campaign.releaseBlocked, true);
+    assert.equal(balance(node, campaignEscrow(id)), 100_000n);
+    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
+    assert.equal(run(node, ann, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    run(node, issuer, 'asset.unfreeze', { symbol: 'USD', account: producer.address });
+    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
+    run(node, issuer, 'asset.unfreeze', { symbol: 'USD', account: campaignEscrow(id) });
+    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'ok');
+    assert.equal(balance(node, producer), startingBalance + 95_000n);
+    assert.equal(balance(node, feeAccount), 5_000n);
+    assert.equal(getCampaign(node.store, id)!.releaseBlocked, false);
+    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    audit(node);
+  });
+});
+
 describe('amendments and reconfirmation', () => {
   it('only the producer amends; before any investment the amendment applies at once', () => {
     const node = newChain();

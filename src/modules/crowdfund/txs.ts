@@ -224,7 +224,8 @@ function release(ctx: Context, campaign: CampaignRecord): boolean {
   const principal = big(campaign.principal!);
   const fee = big(campaign.fee!);
   const frozen = (address: string) => ctx.ledger.account(address).frozen.includes(campaign.asset);
-  if (frozen(campaign.producer)) return false;
+  // The issuer of the asset may freeze any account, the escrow included.
+  if (frozen(campaign.escrow) || frozen(campaign.producer)) return false;
   if (fee > 0n && frozen(campaign.platformFee!.to)) return false;
   if (principal - fee > 0n) {
     const moved = ctx.ledger.transfer(
@@ -299,6 +300,11 @@ function refund(
   const amount = big(position.principal);
   assert.ok(amount > 0n, `crowdfund ${campaign.id}: refund of an empty position`);
   const moved = ctx.ledger.transfer(campaign.escrow, position.investor, campaign.asset, amount);
+  // The escrow holds every active principal, so only a freeze (of either side) can stop it.
+  assert.ok(
+    moved === undefined || moved === 'account_frozen',
+    `crowdfund ${campaign.id}: ${moved}`,
+  );
   position.principal = '0';
   campaign.raised = plus(campaign.raised, -amount);
   campaign.investorCount -= 1;
