@@ -335,6 +335,149 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
     assert.match(shown, /^pool\s+11:30 /m);
   });
 
+  it('coordinators, payments to many, listings closed, policy changes, alliances and transfers across', async () => {
+    // A second coordinator; the last one cannot be removed.
+    await okJson<TxJson>(['timebank', 'add-coordinator', bank, 'dev', '--from', 'coord']);
+    await okJson<TxJson>(['timebank', 'remove-coordinator', bank, 'dev', '--from', 'dev']);
+    await fails(
+      ['timebank', 'remove-coordinator', bank, 'coord', '--from', 'coord'],
+      'last_coordinator',
+    );
+
+    // The coordinator, a member too, pays two members from its credits in one tx.
+    await okJson<TxJson>([
+      'timebank',
+      'add-member',
+      bank,
+      'coord',
+      '--user-id',
+      'coordinator',
+      '--from',
+      'coord',
+    ]);
+    await okJson<TxJson>(['timebank', 'approve', bank, 'coord', '--from', 'coord']);
+    await okJson<IssuanceRequestResult>([
+      'timebank',
+      'issue',
+      bank,
+      '4',
+      '--user-id',
+      'coordinator',
+      '--key',
+      'coord',
+    ]);
+    const paid = await ok([
+      'timebank',
+      'pay',
+      bank,
+      'ann=1:15',
+      `${addresses.ben}=45m`,
+      '--from',
+      'coord',
+    ]);
+    assert.match(paid, /^paid 2:00 to 2 members of bank/);
+    const ann = await client.timebanks.statement(bank, addresses.ann!);
+    assert.equal(ann.gotMinutes, '75');
+    assert.equal((await client.timebanks.statement(bank, addresses.coord!)).sentMinutes, '120');
+
+    // A request, closed by its owner; closing again is refused.
+    const posted = await okJson<TxJson & { listing: number }>([
+      'timebank',
+      'request',
+      bank,
+      'Lift to the station',
+      '--hours',
+      '0:45',
+      '--category',
+      'transport',
+      '--from',
+      'ann',
+    ]);
+    await okJson<TxJson>([
+      'timebank',
+      'close-listing',
+      bank,
+      String(posted.listing),
+      '--from',
+      'ann',
+    ]);
+    assert.equal((await client.timebanks.listing(bank, posted.listing)).status, 'closed');
+    await fails(
+      ['timebank', 'close-listing', bank, String(posted.listing), '--from', 'ann'],
+      'listing_closed',
+    );
+
+    // Policy and credit limit, by a coordinator only.
+    await fails(
+      ['timebank', 'set-policy', bank, '--no-policy', '--from', 'ann'],
+      'not_coordinator',
+    );
+    const changed = await ok([
+      'timebank',
+      'set-policy',
+      bank,
+      '--demurrage-bp',
+      '250',
+      '--period-days',
+      '30',
+      '--credit-limit',
+      '0',
+      '--from',
+      'coord',
+    ]);
+    assert.match(changed, /policy: demurrage 2\.50% every 30 days; credit limit 0:00/);
+    const record = await client.timebanks.get(bank);
+    assert.deepEqual(record.policy, {
+      kind: 'demurrage',
+      ratePerPeriodBasisPoints: 250,
+      periodDays: 30,
+    });
+    assert.equal(record.creditLimitMinutes, '0');
+
+    // An alliance with a second bank; hours cross 1:1 and keep their base time.
+    const partner = (
+      await okJson<{ bankId: string }>(['timebank', 'create', 'Hillside', '--from', 'ben'])
+    ).bankId;
+    await okJson<TxJson>([
+      'timebank',
+      'add-member',
+      partner,
+      'ann',
+      '--user-id',
+      'ann@example.org',
+      '--from',
+      'ben',
+    ]);
+    await fails(
+      ['timebank', 'send-across', bank, partner, '30m', '--to', 'ann', '--from', 'ann'],
+      'alliance_not_active',
+    );
+    await okJson<TxJson>(['timebank', 'alliance', 'propose', bank, partner, '--from', 'coord']);
+    await fails(
+      ['timebank', 'alliance', 'accept', bank, partner, '--from', 'coord'],
+      'own_alliance_proposal',
+    );
+    await okJson<TxJson>(['timebank', 'alliance', 'accept', partner, bank, '--from', 'ben']);
+    assert.equal((await client.timebanks.alliance(bank, partner)).status, 'active');
+    const sent = await ok([
+      'timebank',
+      'send-across',
+      bank,
+      partner,
+      '30m',
+      '--to',
+      'ann',
+      '--from',
+      'ann',
+    ]);
+    assert.match(sent, /^sent 0:30 from bank/);
+    const there = await okJson<MemberStatement>(['timebank', 'statement', partner, 'ann']);
+    assert.equal(there.balanceMinutes, '30');
+    assert.match(there.lots[0]!.origin, new RegExp(`^alliance:${bank}/`));
+    await okJson<TxJson>(['timebank', 'alliance', 'end', bank, partner, '--from', 'coord']);
+    assert.equal((await client.timebanks.alliance(partner, bank)).status, 'ended');
+  });
+
   it('refuses a bad command line with exit 2: hours, bank ids, numbers, missing options', async () => {
     const cases: [string[], RegExp][] = [
       [['timebank', 'issue', bank, '1:75', '--user-id', 'ben', '--key', 'coord'], /"1:75"/],

@@ -95,6 +95,8 @@ const policyOptions = {
   'no-policy': { type: 'boolean' },
 } as const;
 
+const createPolicySynopsis =
+  '[--expiry-days N [--notice-days N] | --demurrage-bp BP --period-days N]';
 const policySynopsis =
   '[--expiry-days N [--notice-days N] | --demurrage-bp BP --period-days N | --no-policy]';
 
@@ -397,22 +399,22 @@ function statementAccount(ctx: CommandContext, given: string | undefined): strin
 export const timebankCommands: Command[] = [
   {
     name: 'timebank create',
-    synopsis: `NAME ${policySynopsis} [--credit-limit HOURS] [--coordinators A,B,...] --from NAME`,
+    synopsis: `NAME ${createPolicySynopsis} [--credit-limit HOURS] [--coordinators A,B,...] --from NAME`,
     summary:
       'create a time bank; its coordinators (default: the --from key) issue credits, approve ' +
       'members and change its policy; --credit-limit is how far below zero a member may go ' +
       '(default 0)',
     options: {
       ...txOptions,
-      ...policyOptions,
+      'expiry-days': policyOptions['expiry-days'],
+      'notice-days': policyOptions['notice-days'],
+      'demurrage-bp': policyOptions['demurrage-bp'],
+      'period-days': policyOptions['period-days'],
       'credit-limit': { type: 'string' },
       coordinators: { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, [name], values) {
-      if (values['no-policy'] === true) {
-        throw usageError('--no-policy is for set-policy; a bank created without a policy has none');
-      }
       const policy = policyOf(values) ?? { kind: 'none' };
       const limitText = stringOption(values, 'credit-limit');
       const creditLimitMinutes =
