@@ -136,6 +136,10 @@ export interface StatementLot {
   /** Whole days since the base time, at the statement's time. */
   ageDays: number;
   expiresAt: number | null;
+  /** When `timecredits.expiring` fires for the lot (null: never). */
+  noticeAt: number | null;
+  /** The demurrage terms the lot was created under (null: none). */
+  demurrage: LotRecord['demurrage'];
   /** Past its expiry and waiting for the next block to lapse it: never spendable. */
   expired: boolean;
 }
@@ -184,6 +188,8 @@ export function memberStatement(
         baseTime: lot.baseTime,
         ageDays: Math.floor(Math.max(0, time - lot.baseTime) / dayMs),
         expiresAt: lot.expiresAt,
+        noticeAt: lot.noticeAt,
+        demurrage: lot.demurrage,
         expired: lot.expiresAt !== null && time > lot.expiresAt,
       },
     ];

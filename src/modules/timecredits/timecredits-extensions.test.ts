@@ -348,6 +348,8 @@ describe('timebank.setPolicy', () => {
     const byNumber = new Map(statement.lots.map((l) => [l.lot, l]));
     assert.equal(byNumber.get(old.number)!.effectiveMinutes, '810');
     assert.equal(byNumber.get(fresh.number)!.effectiveMinutes, '500');
+    assert.deepEqual(byNumber.get(old.number)!.demurrage, old.demurrage);
+    assert.equal(byNumber.get(fresh.number)!.noticeAt, fresh.noticeAt);
     assert.equal(getLot(node.store, bank.id, old.number)!.expiresAt, null, 'no expiry added');
     // Ann pays ben 1,000: the new-policy lot expires first so goes first, then 500 of the old
     // one (demurrage settled: 810 -> 310 left). Each part keeps its own terms at ben's.

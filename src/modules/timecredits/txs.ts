@@ -715,6 +715,10 @@ export interface IssuanceRequest {
  * The signature is ed25519 by the coordinator's key (the public key inside its address) over
  * `signingMessage('issuanceRequest', hash)`: the UTF-8 domain tag
  * `coffer/timecredits/issuance-request/v1` followed by the 32 hash bytes.
+ *
+ * Test vector (pinned in timecredits-extensions.test.ts): `{chainId: "coffer-test", bankId:
+ * "0123456789abcdef", requestId: "req-42", userIdHash: "ab" x 32, minutes: "600"}` hashes to
+ * `ff2822f68ec1810ffb90b45ac8c76b2cf47e27e352df489e9f21afac261e6930`.
  */
 export function issuanceRequestHash(request: IssuanceRequest): string {
   const minutes =
