@@ -23,7 +23,7 @@ import {
   formatMinutes,
   hashUserId,
   issuanceRequestHash,
-  issuanceRequestMessage,
+  authorizeIssuance,
   minutesMax,
   parseHours,
   signIssuanceRequest,
@@ -227,7 +227,7 @@ describe('user identifiers and issuance requests', () => {
     assert.notEqual(hashUserId(salt, 'Ann'), hashUserId(salt, 'ann'));
   });
 
-  it("property: issuanceRequestHash equals the module's", () => {
+  it("property: issuanceRequestHash equals the module's, by user id hash or by account", () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1, maxLength: 20 }),
@@ -235,14 +235,29 @@ describe('user identifiers and issuance requests', () => {
         fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
         hex64,
         fc.bigInt({ min: 1n, max: minutesMax }),
-        (chainId, bank, requestId, userIdHash, minutes) => {
-          const fields = { chainId, bankId: bank, requestId, userIdHash };
+        fc.boolean(),
+        (chainId, bank, requestId, userIdHash, minutes, byAccount) => {
+          const member = byAccount ? { account: alice } : { userIdHash };
+          const fields = { chainId, bankId: bank, requestId, ...member };
           assert.equal(
             issuanceRequestHash({ ...fields, minutes }),
             moduleApi.issuanceRequestHash({ ...fields, minutes: minutes.toString() }),
           );
         },
       ),
+    );
+  });
+
+  it('hashes the fixed request of the module tests to the same value', () => {
+    assert.equal(
+      issuanceRequestHash({
+        chainId: 'coffer-test',
+        bankId: '0123456789abcdef',
+        requestId: 'req-42',
+        userIdHash: 'ab'.repeat(32),
+        minutes: 600n,
+      }),
+      'ff2822f68ec1810ffb90b45ac8c76b2cf47e27e352df489e9f21afac261e6930',
     );
   });
 
@@ -260,6 +275,9 @@ describe('user identifiers and issuance requests', () => {
       [{ requestId: 'has space' }, 'requestId'],
       [{ requestId: 'x'.repeat(65) }, 'requestId'],
       [{ userIdHash: 'ab' }, 'userIdHash'],
+      [{ account: alice }, 'userIdHash'],
+      [{ userIdHash: undefined, account: 'cof1nope' }, 'account'],
+      [{ userIdHash: undefined }, 'userIdHash'],
       [{ minutes: '0' }, 'minutes'],
       [{ minutes: (minutesMax + 1n).toString() }, 'minutes'],
       [{ minutes: '1.5' }, 'minutes'],
@@ -298,8 +316,6 @@ describe('user identifiers and issuance requests', () => {
       userIdHash: moduleApi.hashUserId(salt, 'ann@example.org'),
       minutes: '150',
     });
-    // The message the node checks (src/crypto's domain) is the SDK's.
-    assert.deepEqual(issuanceRequestMessage(hash), signingMessage('issuanceRequest', hash));
     const publicKey = publicKeyFromAddress(coordinator.address);
     const signature = fromHex(body.signature, 'signature', 64);
     assert.ok(verify(signature, signingMessage('issuanceRequest', hash), publicKey));
@@ -588,6 +604,42 @@ describe('client.timebanks against a real node', { timeout: 30_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     assert.fail('the request was not recorded');
+  });
+
+  it("any account relays an issue tx with a coordinator's authorization", async () => {
+    const { chainId } = await client.health();
+    const fields = { chainId, bankId: bank, requestId: 'relayed-1', account: ben.address };
+    const result = await client.send(
+      dev,
+      timebankTxs.issue({
+        ...fields,
+        minutes: 15n,
+        authorization: authorizeIssuance(coordinator, { ...fields, minutes: 15n }),
+      }),
+    );
+    assert.equal(result.status, 'ok');
+    const recorded = await client.timebanks.issuance(bank, 'relayed-1');
+    assert.deepEqual(
+      [recorded.status, recorded.account, recorded.minutes],
+      ['recorded', ben.address, '15'],
+    );
+    // Signed for other minutes, the authorization does not cover these.
+    const forged = await rejection(
+      client.send(
+        dev,
+        timebankTxs.issue({
+          ...fields,
+          requestId: 'relayed-2',
+          minutes: 16n,
+          authorization: authorizeIssuance(coordinator, {
+            ...fields,
+            requestId: 'relayed-2',
+            minutes: 15n,
+          }),
+        }),
+      ),
+    );
+    assert.deepEqual([forged.code, forged.committed], ['issuance_signature_invalid', true]);
   });
 
   it('records and confirms an exchange; posts, lists and reads listings', async () => {

@@ -1,14 +1,13 @@
 import {
   CryptoInputError,
   canonicalBytes,
-  concatBytes,
   fromHex,
   isAddress,
   sha256,
   sha256Hex,
   sign,
+  signingMessage,
   toHex,
-  utf8,
 } from '../crypto/index.js';
 import type { SigningKey } from './keys.js';
 
@@ -147,27 +146,21 @@ export function hashUserId(salt: string, userId: string): string {
   return sha256Hex(`coffer/timecredits/user/v1\0${salt}\0${userId}`);
 }
 
-/** The domain a coordinator signs issuance requests under (src/crypto/domains.ts). */
-export const issuanceRequestDomain = 'coffer/timecredits/issuance-request/v1';
-const issuanceRequestDomainBytes = utf8(issuanceRequestDomain);
-
-/** The fields an issuance request signature covers. */
+/**
+ * The fields an issuance authorization covers: those of the `timecredits.issue` payload, the
+ * member named by exactly one of `userIdHash` (what the issuance-request route uses) and `account`.
+ */
 export interface IssuanceRequestFields {
   chainId: string;
   bankId: string;
   requestId: string;
-  userIdHash: string;
+  userIdHash?: string;
+  account?: string;
   minutes: Minutes;
 }
 
-function checkRequestFields(fields: IssuanceRequestFields): {
-  chainId: string;
-  bankId: string;
-  requestId: string;
-  userIdHash: string;
-  minutes: string;
-} {
-  const { chainId, bankId, requestId, userIdHash } = fields;
+function checkRequestFields(fields: IssuanceRequestFields): Record<string, string> {
+  const { chainId, bankId, requestId, userIdHash, account } = fields;
   if (typeof chainId !== 'string' || chainId.length === 0) {
     throw new CryptoInputError('chainId', 'chainId must be a non-empty string');
   }
@@ -180,28 +173,67 @@ function checkRequestFields(fields: IssuanceRequestFields): {
       'requestId must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_"',
     );
   }
-  if (typeof userIdHash !== 'string' || !hashPattern.test(userIdHash)) {
+  if ((userIdHash === undefined) === (account === undefined)) {
+    throw new CryptoInputError(
+      'userIdHash',
+      'name the member by exactly one of userIdHash and account',
+    );
+  }
+  if (
+    userIdHash !== undefined &&
+    (typeof userIdHash !== 'string' || !hashPattern.test(userIdHash))
+  ) {
     throw new CryptoInputError('userIdHash', 'userIdHash must be 64 lowercase hex digits');
+  }
+  if (account !== undefined && !isAddress(account)) {
+    throw new CryptoInputError('account', 'account must be a Coffer address');
   }
   const minutes = minutesText(fields.minutes);
   if (minutes === '0' || BigInt(minutes) > minutesMax) {
     throw new CryptoInputError('minutes', `minutes must be from 1 to ${minutesMax}`);
   }
-  return { chainId, bankId, requestId, userIdHash, minutes };
+  return {
+    chainId,
+    bankId,
+    requestId,
+    ...(userIdHash === undefined ? {} : { userIdHash }),
+    ...(account === undefined ? {} : { account }),
+    minutes,
+  };
 }
 
 /**
- * What a coordinator signs for an issuance request: hex SHA-256 of the RFC 8785 canonical JSON of
- * `{chainId, bankId, requestId, userIdHash, minutes}`, minutes a decimal string. The chain id
- * keeps a request for one chain from being replayed on another.
+ * What a coordinator signs to authorize an issuance: hex SHA-256 of the RFC 8785 canonical JSON of
+ * `{chainId, bankId, requestId, userIdHash | account, minutes}`, every value a string (minutes
+ * in decimal). The chain id keeps an authorization for one chain from being replayed on another.
+ * The signed message is `signingMessage('issuanceRequest', hash)` (src/crypto/domains.ts).
  */
 export function issuanceRequestHash(fields: IssuanceRequestFields): string {
   return toHex(sha256(canonicalBytes(checkRequestFields(fields))));
 }
 
-/** The message signed: the domain tag, then the 32 bytes of `issuanceRequestHash`. */
-export function issuanceRequestMessage(hash: string): Uint8Array {
-  return concatBytes(issuanceRequestDomainBytes, fromHex(hash, 'hash', 32));
+function checkKey(key: SigningKey): void {
+  if (typeof key !== 'object' || key === null || !isAddress(key.address)) {
+    throw new CryptoInputError('key', 'key must be a signing key { address, secretKey }');
+  }
+}
+
+/**
+ * A coordinator's `authorization` of a `timecredits.issue` that another account relays (put it in
+ * `timebankTxs.issue`). The node's issuance-request route makes one itself from a signed request:
+ * most callers want `signIssuanceRequest`.
+ */
+export function authorizeIssuance(
+  key: SigningKey,
+  fields: IssuanceRequestFields,
+): { coordinator: string; signature: string } {
+  checkKey(key);
+  const hash = issuanceRequestHash(fields);
+  const signature = sign(
+    signingMessage('issuanceRequest', hash),
+    fromHex(key.secretKey, 'secretKey', 32),
+  );
+  return { coordinator: key.address, signature: toHex(signature) };
 }
 
 /** The body of `POST /v1/timebanks/{id}/issuance-requests`. */
@@ -231,28 +263,23 @@ export function signIssuanceRequest(
   key: SigningKey,
   input: IssuanceRequestInput,
 ): IssuanceRequestBody {
-  if (typeof key !== 'object' || key === null || !isAddress(key.address)) {
-    throw new CryptoInputError('key', 'key must be a signing key { address, secretKey }');
-  }
+  checkKey(key);
   if (typeof input.bank !== 'object' || input.bank === null) {
     throw new CryptoInputError('bank', 'bank must be the time bank record, with id and salt');
   }
-  const userIdHash = hashUserId(input.bank.salt, input.userId);
-  const fields = checkRequestFields({
+  const { coordinator, signature } = authorizeIssuance(key, {
     chainId: input.chainId,
     bankId: input.bank.id,
     requestId: input.requestId,
-    userIdHash,
+    userIdHash: hashUserId(input.bank.salt, input.userId),
     minutes: input.minutes,
   });
-  const hash = toHex(sha256(canonicalBytes(fields)));
-  const signature = sign(issuanceRequestMessage(hash), fromHex(key.secretKey, 'secretKey', 32));
   return {
-    requestId: fields.requestId,
+    requestId: input.requestId,
     userId: input.userId,
-    minutes: fields.minutes,
-    coordinator: key.address,
-    signature: toHex(signature),
+    minutes: minutesText(input.minutes),
+    coordinator,
+    signature,
   };
 }
 
