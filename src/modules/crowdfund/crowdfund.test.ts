@@ -632,6 +632,40 @@ describe('amendments and reconfirmation', () => {
     audit(node);
   });
 
+  it('the outcome waits until every investor who did not reconfirm is refunded', () => {
+    const node = newChain();
+    const deadline = genesisTime + 1_000_000;
+    const id = create(node, {
+      opensAt: { time: genesisTime },
+      deadline: { time: deadline },
+      cancelWindow: 0,
+      target: '1000',
+    });
+    assert.ok(
+      invest(
+        node,
+        id,
+        crowd.map((a) => [a, 1000] as const),
+      ).every((s) => s === 'ok'),
+    );
+    const amend = {
+      campaignId: id,
+      terms: { title: 'Renamed' },
+      reconfirmBy: { time: deadline - 1 },
+    };
+    assert.equal(run(node, producer, 'campaign.amend', amend), 'ok');
+    // One block past both points: the sweep refunds 250 and the outcome waits for the last.
+    const first = node.commit([], deadline + 1);
+    assert.equal(first.blockEvents.filter((e) => e.type === 'campaign.refunded').length, 250);
+    assert.equal(getCampaign(node.store, id)!.status, 'funding');
+    node.commit([]);
+    const campaign = getCampaign(node.store, id)!;
+    assert.equal(campaign.status, 'failed', 'nobody reconfirmed, so nothing was raised');
+    assert.equal(balance(node, producer), startingBalance, 'no release of refundable money');
+    assert.ok(crowd.every((a) => balance(node, a) === 1000n));
+    audit(node);
+  });
+
   it('investing again within the new limits reconfirms; a lower target may close early', () => {
     const node = newChain();
     const id = create(node, { earlyClose: true, deadline: { height: 40 } });
@@ -648,7 +682,11 @@ describe('amendments and reconfirmation', () => {
       'ok',
     );
     assert.equal(run(node, ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
+    // cat takes the total to the target, but ben has not reconfirmed: no early close yet.
+    assert.equal(run(node, cat, 'campaign.invest', { campaignId: id, amount: '25000' }), 'ok');
+    assert.equal(getCampaign(node.store, id)!.raised, '75000');
     assert.equal(getCampaign(node.store, id)!.status, 'funding', 'ben has not reconfirmed');
+    assert.equal(investorPosition(node.store, id, cat.address)!.reconfirmation, 'confirmed');
     const receipts = node.commit([
       tx(node, ben, 'campaign.invest', { campaignId: id, amount: '5000' }),
     ]).receipts;
@@ -656,7 +694,7 @@ describe('amendments and reconfirmation', () => {
       types(receipts[0]!.events).filter((t) => t.startsWith('campaign.')),
       ['campaign.invested', 'campaign.reconfirmed', 'campaign.succeeded'],
     );
-    assert.equal(getCampaign(node.store, id)!.principal, '55000');
+    assert.equal(getCampaign(node.store, id)!.principal, '80000');
     audit(node);
   });
 });
