@@ -53,7 +53,9 @@ Every command but init and start takes:
   --json       print one line of JSON instead of text
 Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the commit, and
 with --json print {"hash","status","height"} (height null if the tx reached no block;
-producer register adds "producer", producer unbond "unbondAtHeight").
+producer register adds "producer", producer unbond "unbondAtHeight", timebank create "bankId",
+timebank exchange "exchange", timebank confirm "exchange" and "completed", timebank offer and
+request "listing"). timebank issue sends no tx itself: --json prints the issuance request's record.
 A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
 HOURS are H (10), H:MM (2:30), minutes (90m) or decimal hours (1.5); time banks print H:MM.
 

@@ -169,9 +169,8 @@ async function numberFromEvent(
   type: string,
   field: string,
 ): Promise<number | undefined> {
-  const data = await eventData(ctx, outcome, type);
   if (outcome.status !== 'ok') return undefined;
-  const value = data?.[field];
+  const value = (await eventData(ctx, outcome, type))?.[field];
   if (typeof value !== 'number') {
     throw new CliError(
       'unexpected_answer',
@@ -305,9 +304,7 @@ function describeBank(bank: Timebank): string {
     ['owed', `${formatMinutes(bank.debtMinutes)} (members below zero)`],
     [
       'alliances',
-      bank.allianceInMinutes === undefined
-        ? undefined
-        : `${formatMinutes(bank.allianceInMinutes)} in, ${formatMinutes(bank.allianceOutMinutes)} out`,
+      `${formatMinutes(bank.allianceInMinutes)} in, ${formatMinutes(bank.allianceOutMinutes)} out`,
     ],
     ['created', `${isoTime(bank.createdAt)} at height ${bank.createdAtHeight}`],
     ['salt', bank.salt],
@@ -330,11 +327,8 @@ function describeStatement(statement: MemberStatement): string {
       ['net', formatMinutes(statement.netMinutes)],
       ['given', formatMinutes(statement.givenMinutes)],
       ['received', formatMinutes(statement.receivedMinutes)],
-      [
-        'sent',
-        statement.sentMinutes === undefined ? undefined : formatMinutes(statement.sentMinutes),
-      ],
-      ['got', statement.gotMinutes === undefined ? undefined : formatMinutes(statement.gotMinutes)],
+      ['sent', formatMinutes(statement.sentMinutes)],
+      ['got', formatMinutes(statement.gotMinutes)],
     ]);
   if (statement.lots.length === 0) return text + 'no lots\n';
   text +=
@@ -544,7 +538,8 @@ export const timebankCommands: Command[] = [
     summary:
       'issue HOURS to the member known by ID through an issuance request signed by the ' +
       'coordinator NAME; the node records them as a lot based now. The request id (default: a ' +
-      'random one, printed) makes a retry safe: reuse it and the request is recorded once',
+      'random one, printed) makes a retry safe: reuse it and the request is recorded once; ' +
+      "--json prints the request's record",
     options: {
       key: { type: 'string' },
       'user-id': { type: 'string' },
