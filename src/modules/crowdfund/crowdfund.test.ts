@@ -34,6 +34,7 @@ import {
   listInvestors,
   refundsPerBlockMax,
   simulateCampaign,
+  type CampaignRecord,
   type DistributionRule,
 } from './index.js';
 
@@ -193,10 +194,30 @@ function snapshot(node: Node): unknown {
   return [[...node.store.scan('crowdfund/')], accounts, [...node.store.scan('ledger/asset/')]];
 }
 
+/**
+ * The ledger's invariants (supply equals balances, nothing negative) and the module's: each
+ * escrow holds exactly what its campaign owes (active principal, blocked refunds, an unreleased
+ * principal), and the active positions sum to `raised`.
+ */
 function audit(node: Node): void {
   assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
   const asset = JSON.parse(node.store.get(ledgerKeys.asset('USD'))!) as { supply: string };
   assert.equal(BigInt(asset.supply), supply, 'no USD is created or destroyed');
+  for (const [, text] of node.store.scan('crowdfund/campaign/')) {
+    const campaign = JSON.parse(text) as CampaignRecord;
+    const active = listInvestors(node.store, campaign.id).reduce(
+      (sum, address) => sum + BigInt(investorPosition(node.store, campaign.id, address)!.principal),
+      0n,
+    );
+    assert.equal(active, BigInt(campaign.raised), 'positions sum to raised');
+    const unreleased = campaign.releaseBlocked ? BigInt(campaign.principal!) : 0n;
+    const held = campaign.status === 'succeeded' ? 0n : BigInt(campaign.raised);
+    assert.equal(
+      balance(node, campaign.escrow),
+      held + BigInt(campaign.owed) + unreleased,
+      `escrow of ${campaign.id}`,
+    );
+  }
 }
 
 function terms(node: Node, overrides: Record<string, unknown> = {}): Record<string, unknown> {
