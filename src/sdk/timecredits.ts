@@ -308,8 +308,9 @@ function tx<T extends Record<string, unknown>>(type: string, payload: T) {
 
 /**
  * Builders for the time bank tx types: `{type, payload}`, ready for `client.send(key, ...)` or
- * `signTx`. Who may send each is the module's rule (coordinators create nothing special: any
- * account may create a bank; coordinators issue, approve, pay many and change policy).
+ * `signTx`. Who may send each is the module's rule: any account creates a bank and applies to
+ * join one; its coordinators manage coordinators, approve members, issue, pay many, change the
+ * policy and make alliances; approved members exchange, post listings and send across.
  */
 export const timebankTxs = {
   /** Any account; the bank id is `timebankIdOf(hash of this tx)`. */
@@ -399,7 +400,7 @@ export const timebankTxs = {
       minutes: minutesText(p.minutes),
     }),
   closeListing: (p: { bankId: string; listing: number }) => tx('timecredits.closeListing', p),
-  /** A coordinator pays several members in one tx. */
+  /** A coordinator who is an approved member pays several members from its credits, in one tx. */
   payMany: (p: { bankId: string; payments: { account: string; minutes: Minutes }[] }) =>
     tx('timecredits.payMany', {
       bankId: p.bankId,
@@ -449,7 +450,6 @@ export interface Timebank {
   nextExchangeNumber: number;
   nextListingNumber: number;
   memberCount: number;
-  [field: string]: unknown;
 }
 
 export type MemberStatus = 'pending' | 'approved';
@@ -470,7 +470,6 @@ export interface TimebankMember {
   /** Minutes sent and got by direct transfer (`payMany`, `transferAcross`). */
   sentMinutes: string;
   gotMinutes: string;
-  [field: string]: unknown;
 }
 
 /** Demurrage terms a lot carries for life. */
@@ -494,7 +493,6 @@ export interface TimeLot {
   demurragePeriodsCharged: number;
   /** `issue:<requestId>`, `credit:...` or `alliance:<bank>/...`. */
   origin: string;
-  [field: string]: unknown;
 }
 
 /** `GET /v1/timebanks/{id}/exchanges/{n}`. */
@@ -510,7 +508,6 @@ export interface TimeExchange {
   confirmedBy: string[];
   recordedAt: number;
   completedAt?: number;
-  [field: string]: unknown;
 }
 
 /** One lot of a statement. */
@@ -525,7 +522,6 @@ export interface StatementLot {
   expiresAt: number | null;
   /** Past its expiry, waiting for the next block to lapse it. */
   expired: boolean;
-  [field: string]: unknown;
 }
 
 /** `GET /v1/timebanks/{id}/members/{account}/statement`, as of the latest block time. */
@@ -545,7 +541,6 @@ export interface MemberStatement {
   /** By direct transfer (`payMany`, `transferAcross`). */
   sentMinutes: string;
   gotMinutes: string;
-  [field: string]: unknown;
 }
 
 /** `GET /v1/timebanks/{id}/listings/{n}`: an offer or a request of hours. */
@@ -561,7 +556,6 @@ export interface Listing {
   status: ListingStatus;
   postedAt: number;
   closedAt?: number;
-  [field: string]: unknown;
 }
 
 export type ListingStatus = 'open' | 'closed';
@@ -598,7 +592,6 @@ export interface Alliance {
   proposedAt: number;
   activeAt?: number;
   endedAt?: number;
-  [field: string]: unknown;
 }
 
 /**
@@ -620,5 +613,4 @@ export interface IssuanceRequestResult {
   /** The lot created; null when it all went to repay a debt. */
   lot?: number | null;
   repaidMinutes?: string;
-  [field: string]: unknown;
 }
