@@ -24,6 +24,7 @@ import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
 import { registerProducerApi } from './producer-api.js';
 import { registerTimecreditsApi } from './timecredits-api.js';
+import { registerCrowdfundApi } from './crowdfund-api.js';
 
 const blocksPerPageMax = 100;
 /** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
@@ -481,6 +482,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   registerProducerApi(node);
   registerTimecreditsApi(node);
+  registerCrowdfundApi(node);
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

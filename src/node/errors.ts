@@ -6,12 +6,14 @@ import {
 } from '../chain/index.js';
 import { ledgerRejections } from '../ledger/index.js';
 import { producerRejections } from '../modules/producers/index.js';
+import { crowdfundRejections } from '../modules/crowdfund/index.js';
 import { timecreditsRejections } from '../modules/timecredits/index.js';
 
-// The registry and the time banks are part of every node, so their codes are part of the API
+// The registry, the time banks and the campaigns are part of every node, so their codes are part of the API
 // whatever else is loaded.
 registerRejections(producerRejections);
 registerRejections(timecreditsRejections);
+registerRejections(crowdfundRejections);
 
 /** API-level codes that are not tx rejections. */
 export const apiErrors = {
@@ -77,6 +79,28 @@ const statusByCode: Record<string, number> = {
   own_alliance_proposal: 422,
   alliance_not_active: 422,
   insufficient_credits: 422,
+  campaign_not_found: 404,
+  position_not_found: 404,
+  not_producer: 403,
+  not_reporter: 403,
+  campaign_exists: 409,
+  duplicate_report: 409,
+  campaign_not_funding: 422,
+  campaign_not_open: 422,
+  deadline_passed: 422,
+  reconfirmation_open: 422,
+  investment_below_minimum: 422,
+  investment_above_maximum: 422,
+  too_many_investors: 422,
+  cancel_window_closed: 422,
+  nothing_to_reconfirm: 422,
+  reconfirmation_closed: 422,
+  position_outside_terms: 422,
+  campaign_not_succeeded: 422,
+  too_many_reports: 422,
+  revenue_too_large: 422,
+  no_investors: 422,
+  nothing_to_claim: 422,
   not_exchange_party: 403,
   timebank_not_found: 404,
   member_not_found: 404,

@@ -25,6 +25,7 @@ import {
   producersModule,
   validateBlockSignature,
 } from '../modules/producers/index.js';
+import { crowdfundModule } from '../modules/crowdfund/index.js';
 import { timecreditsModule } from '../modules/timecredits/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
@@ -171,6 +172,7 @@ export class CofferNode {
       ledgerModule,
       producersModule,
       timecreditsModule,
+      crowdfundModule,
       ...(options.modules ?? []),
     ]);
     // The chain and the consensus report faults to the node, which exists only once they do.

@@ -1,0 +1,142 @@
+import type { FastifyReply } from 'fastify';
+import { isAddress } from '../crypto/index.js';
+import { amountMax, parsePositiveAmount } from '../ledger/amount.js';
+import {
+  campaignChart,
+  campaignEscrow,
+  campaignStatement,
+  getCampaign,
+  investorPosition,
+  listInvestors,
+  simulateCampaign,
+} from '../modules/crowdfund/index.js';
+import { errorBody, httpStatus } from './errors.js';
+import type { CofferNode } from './node.js';
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const campaignIdPattern = /^[0-9a-f]{16}$/;
+
+function send(reply: FastifyReply, code: string, field?: string) {
+  return reply.code(httpStatus(code)).send(errorBody(code, field));
+}
+
+function params(...names: string[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
+    required: names,
+  } as const;
+}
+
+/**
+ * The campaigns' routes (issue 6). Writes go through `POST /v1/txs` with the `campaign.*` tx
+ * types; these read committed state, and `simulate` runs the very waterfall a revenue report
+ * would, without a tx.
+ */
+export function registerCrowdfundApi(node: CofferNode): void {
+  const { app, store } = node;
+
+  /** The campaign of `:id`, or undefined once the error is answered. */
+  function campaignOr(reply: FastifyReply, id: string) {
+    if (!campaignIdPattern.test(id)) {
+      void send(reply, 'invalid_campaign_id', 'id');
+      return undefined;
+    }
+    const campaign = getCampaign(store, id);
+    if (!campaign) void send(reply, 'campaign_not_found', 'id');
+    return campaign;
+  }
+
+  const read = (
+    path: string,
+    summary: string,
+    answer: (id: string, reply: FastifyReply) => unknown,
+  ) =>
+    app.get<{ Params: { id: string } }>(
+      path,
+      {
+        schema: {
+          summary,
+          tags: ['crowdfund'],
+          params: params('id'),
+          response: { 200: anyObject, '4xx': anyObject },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        if (!campaignOr(reply, id)) return reply;
+        return answer(id, reply);
+      },
+    );
+
+  read(
+    '/v1/campaigns/:id',
+    'One campaign: producer, terms, distribution rule, status, raised amount, escrow and revenue so far',
+    (id) => ({ ...getCampaign(store, id)!, escrow: campaignEscrow(id) }),
+  );
+  read('/v1/campaigns/:id/investors', "The campaign's investors, in address order", (id) => ({
+    campaignId: id,
+    investors: listInvestors(store, id),
+  }));
+  read(
+    '/v1/campaigns/:id/statement',
+    "The campaign's waterfall position after each revenue report: each tranche's cumulative fill and remaining cap",
+    (id) => campaignStatement(store, id),
+  );
+  read(
+    '/v1/campaigns/:id/chart',
+    'Chart-ready series: per report, cumulative revenue, per tranche and per recipient class',
+    (id) => campaignChart(store, id),
+  );
+
+  app.get<{ Params: { id: string; address: string } }>(
+    '/v1/campaigns/:id/investors/:address',
+    {
+      schema: {
+        summary:
+          "An investor's position: invested, refunded, owed, reconfirmation, each payout by report and tranche, totals",
+        tags: ['crowdfund'],
+        params: params('id', 'address'),
+        response: { 200: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const { id, address } = request.params;
+      if (!campaignOr(reply, id)) return reply;
+      if (!isAddress(address)) return send(reply, 'invalid_address', 'address');
+      return investorPosition(store, id, address) ?? send(reply, 'position_not_found', 'address');
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { revenue: string } }>(
+    '/v1/campaigns/:id/simulate',
+    {
+      schema: {
+        summary:
+          'Who would get what if a report of `revenue` (minor units) were applied now: the same waterfall a report runs, without a tx',
+        tags: ['crowdfund'],
+        params: params('id'),
+        body: {
+          type: 'object',
+          required: ['revenue'],
+          properties: { revenue: { type: 'string' } },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const campaign = campaignOr(reply, id);
+      if (!campaign) return reply;
+      const revenue = parsePositiveAmount(request.body.revenue);
+      if (revenue === undefined) return send(reply, 'invalid_amount', 'revenue');
+      if (BigInt(campaign.revenue) + revenue > amountMax) {
+        return send(reply, 'revenue_too_large', 'revenue');
+      }
+      const view = simulateCampaign(store, id, revenue);
+      if (typeof view === 'string') return send(reply, view, 'id');
+      return view;
+    },
+  );
+}
