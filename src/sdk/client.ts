@@ -1,3 +1,13 @@
+import type {
+  Campaign,
+  CampaignChart,
+  CampaignInvestors,
+  CampaignPosition,
+  CampaignSimulation,
+  CampaignStatement,
+  MinorUnits,
+} from './crowdfund.js';
+import { minorUnitsText } from './crowdfund.js';
 import { CofferError } from './errors.js';
 import {
   subscribeEvents,
@@ -450,6 +460,37 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
           'GET',
           `/v1/timebanks/${segment(id)}/issuance-requests/${segment(requestId)}`,
         ),
+    },
+
+    /**
+     * Movie investment campaigns (issue 6): reads and the payout simulation. Amounts are decimal
+     * strings of minor units; writes are txs (`campaignTxs`) sent with `send`.
+     */
+    campaigns: {
+      /** The campaign's terms, status and totals, with its `escrow` account. */
+      get: (id: string) => request<Campaign>('GET', `/v1/campaigns/${segment(id)}`),
+      /** Addresses with an active position, sorted (the payout list once it succeeded). */
+      investors: (id: string) =>
+        request<CampaignInvestors>('GET', `/v1/campaigns/${segment(id)}/investors`),
+      /** One investor's position: invested, refunded, owed, each payout by report and tranche. */
+      position: (id: string, address: string) =>
+        request<CampaignPosition>(
+          'GET',
+          `/v1/campaigns/${segment(id)}/investors/${segment(address)}`,
+        ),
+      /** The waterfall position now and after each revenue report. */
+      statement: (id: string) =>
+        request<CampaignStatement>('GET', `/v1/campaigns/${segment(id)}/statement`),
+      /** Chart-ready series: per report, cumulative revenue per tranche and per class. */
+      chart: (id: string) => request<CampaignChart>('GET', `/v1/campaigns/${segment(id)}/chart`),
+      /**
+       * Who would get what if a report of `revenue` (minor units) were applied now, without a tx.
+       * A revenue that is not a positive amount throws the SDK's `CryptoInputError` first.
+       */
+      simulate: async (id: string, revenue: MinorUnits) =>
+        request<CampaignSimulation>('POST', `/v1/campaigns/${segment(id)}/simulate`, {
+          revenue: minorUnitsText(revenue, 'revenue'),
+        }),
     },
 
     /**

@@ -7,5 +7,6 @@ export { formatUnits, parseUnits } from '../ledger/amount.js';
 export * from './verify.js';
 export * from './producers.js';
 export * from './timecredits.js';
+export * from './crowdfund.js';
 /** What SDK functions throw for an argument they cannot use; `field` names it. */
 export { CryptoInputError } from '../crypto/index.js';
