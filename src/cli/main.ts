@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { campaignCommands } from './campaign.js';
 import { createContext, defaultNodeUrl, toCliError, type Command } from './context.js';
 import { readCliEnv } from './env.js';
 import { CliError, exitCodes, oneLine, usageError } from './errors.js';
@@ -18,6 +19,7 @@ const commands: Command[] = [
   ...verifyCommands,
   ...producerCommands,
   ...timebankCommands,
+  ...campaignCommands,
 ];
 
 const commonOptions = {
@@ -55,9 +57,14 @@ Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the 
 with --json print {"hash","status","height"} (height null if the tx reached no block;
 producer register adds "producer", producer unbond "unbondAtHeight", timebank create "bankId",
 timebank exchange "exchange", timebank confirm "exchange" and "completed", timebank offer and
-request "listing"). timebank issue sends no tx itself: --json prints the issuance request's record.
-A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
+request "listing", campaign create "campaignId" and "escrow", campaign invest "total" and
+"raised", campaign report "report" and "byClass"). timebank issue sends no tx itself: --json
+prints the issuance request's record; campaign simulate sends none either.
+A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD);
+campaigns print amounts in their asset's units, and --json in minor units.
 HOURS are H (10), H:MM (2:30), minutes (90m) or decimal hours (1.5); time banks print H:MM.
+A POINT is height:N, +N (N blocks after the current height) or an ISO date or time with its
+zone (2026-03-01, 2026-03-01T18:00:00Z). BP are basis points: 10000 is 100%, 250 is 2.5%.
 
 Environment:
   COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys

@@ -44,12 +44,12 @@ export function minorUnitsText(amount: MinorUnits, field = 'amount'): string {
 }
 
 /** True for a campaign id: 16 lowercase hex digits. */
-export function isCampaignId(value: unknown): value is string {
+export function isCampaignId(value: unknown): boolean {
   return typeof value === 'string' && campaignIdPattern.test(value);
 }
 
 /** True for a revenue report id: 1 to 64 characters A-Z, a-z, 0-9, `-` and `_`. */
-export function isReportId(value: unknown): value is string {
+export function isReportId(value: unknown): boolean {
   return typeof value === 'string' && reportIdPattern.test(value);
 }
 
@@ -75,7 +75,7 @@ function checkCampaignId(campaignId: unknown, field = 'campaignId'): string {
   if (!isCampaignId(campaignId)) {
     throw new CryptoInputError(field, `${field} must be 16 lowercase hex digits`);
   }
-  return campaignId;
+  return campaignId as string;
 }
 
 /**

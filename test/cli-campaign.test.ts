@@ -1,0 +1,602 @@
+// Movie investment campaigns from the command line, as a user runs them: the built CLI in its own
+// process against a node in another, cutting an idle block every 100 ms so a height deadline comes
+// with no tx from anyone. A campaign misses its target and refunds every investor to the unit; one
+// reaches it (after an amendment its investor reconfirms), closes early, releases the escrow less
+// the platform fee, and takes two revenue reports paid by the issue's waterfall, checked to the
+// minor unit against balances, positions, the statement and a simulation made before.
+// Build first (npm test does): npx tsc -p tsconfig.build.json.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  createClient,
+  importKey,
+  txs,
+  type Campaign,
+  type CampaignChart,
+  type CampaignPosition,
+  type CampaignSimulation,
+  type CampaignStatement,
+  type CofferClient,
+  type SigningKey,
+} from '../src/sdk/index.js';
+import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
+import { NodeProcess, assertBuilt } from './support/node-process.js';
+
+const passphrase = 'campaign test passphrase';
+const runTimeoutMs = 30_000;
+const suiteTimeoutMs = 180_000;
+const hashPattern = /^[0-9a-f]{64}$/;
+const dayMs = 86_400_000;
+
+interface TxJson {
+  hash: string;
+  status: string;
+  height: number | null;
+}
+
+describe('coffer campaign commands against a node process', { timeout: suiteTimeoutMs }, () => {
+  let node: NodeProcess | undefined;
+  let workDir = '';
+  let home = '';
+  let url = '';
+  let client: CofferClient;
+  let dev: SigningKey;
+  let film = '';
+  const addresses: Record<string, string> = {};
+  const killOnExit = () => node?.killNow();
+
+  function run(args: string[], input = ''): Promise<CliRun> {
+    const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
+    return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
+  }
+
+  async function ok(args: string[], input = ''): Promise<string> {
+    const result = await run(args, input);
+    assert.equal(result.code, 0, describeRun(args, result));
+    assert.equal(result.stderr, '', describeRun(args, result));
+    return result.stdout;
+  }
+
+  async function okJson<T>(args: string[]): Promise<T> {
+    const stdout = await ok([...args, '--json']);
+    assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
+    return JSON.parse(stdout) as T;
+  }
+
+  /** Must exit `exitCode` with one stderr line `coffer: <code>: <reason>`; answers the reason. */
+  async function fails(args: string[], code: string, exitCode = 1): Promise<string> {
+    const result = await run(args);
+    assert.equal(result.code, exitCode, describeRun(args, result));
+    const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
+    assert.ok(match, describeRun(args, result));
+    assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
+    return match[1]!;
+  }
+
+  /** USD balance in minor units. */
+  async function usd(name: string): Promise<bigint> {
+    const account = await client.getAccount(addresses[name] ?? name);
+    return BigInt(account.balances.find((b) => b.asset === 'USD')?.balance ?? '0');
+  }
+
+  async function balances(names: string[]): Promise<Record<string, bigint>> {
+    const out: Record<string, bigint> = {};
+    for (const name of names) out[name] = await usd(name);
+    return out;
+  }
+
+  async function waitForStatus(id: string, status: string): Promise<Campaign> {
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      const campaign = await client.campaigns.get(id);
+      if (campaign.status === status) return campaign;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail(`campaign ${id} did not reach ${status}`);
+  }
+
+  before(async () => {
+    assertBuilt(cliPath);
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-campaign-'));
+    home = path.join(workDir, 'home');
+    const dataDir = path.join(workDir, 'node');
+    process.on('exit', killOnExit);
+    node = NodeProcess.spawn({
+      cliPath,
+      dataDir,
+      blockIntervalMs: 20,
+      logLevel: 'warn',
+      env: { ...childEnv, COFFER_IDLE_BLOCK_INTERVAL_MS: '100' },
+      startTimeoutMs: 15_000,
+    });
+    ({ url } = await node.listening());
+    client = createClient(url);
+    const devFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
+      secretKey: string;
+    };
+    dev = importKey(devFile.secretKey);
+    await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+    addresses.dev = dev.address;
+    for (const name of ['producer', 'ann', 'ben', 'cat', 'reporter', 'distributor', 'platform']) {
+      const key = await okJson<{ address: string }>(['keys', 'new', name]);
+      addresses[name] = key.address;
+    }
+    // The dev account holds 1,000,000.00 USD: fund the investors and the reporter.
+    for (const name of ['ann', 'ben', 'cat', 'reporter']) {
+      await client.send(
+        dev,
+        txs.transfer({ to: addresses[name]!, asset: 'USD', amount: '500000' }),
+      );
+    }
+  });
+
+  after(async () => {
+    await node?.kill();
+    process.off('exit', killOnExit);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('a campaign that misses its target at a height deadline refunds every investor exactly', async () => {
+    const before = await balances(['ann', 'ben', 'cat', 'producer']);
+    const created = await okJson<TxJson & { campaignId: string; escrow: string }>([
+      'campaign',
+      'create',
+      'Short of target',
+      '--asset',
+      'USD',
+      '--target',
+      '5000',
+      '--min',
+      '10',
+      '--max',
+      '4000',
+      '--deadline',
+      '+80',
+      '--cancel-window',
+      '5',
+      '--reporter',
+      'reporter',
+      '--investor-share',
+      '5000',
+      '--from',
+      'producer',
+    ]);
+    assert.equal(created.status, 'ok');
+    assert.match(created.hash, hashPattern);
+    assert.equal(created.campaignId, created.hash.slice(0, 16));
+    const id = created.campaignId;
+    const record = await client.campaigns.get(id);
+    assert.equal(record.escrow, created.escrow);
+    assert.ok('height' in record.deadline);
+    assert.equal(record.target, '500000');
+    assert.equal(record.cancelWindow, 5);
+
+    const invested = await okJson<TxJson & { total: string; raised: string }>([
+      'campaign',
+      'invest',
+      id,
+      '100.25',
+      '--from',
+      'ann',
+    ]);
+    assert.deepEqual([invested.total, invested.raised], ['10025', '10025']);
+    const text = await ok(['campaign', 'invest', id, '150', '--from', 'ben']);
+    assert.match(text, new RegExp(`^invested 150\\.00 USD in campaign ${id}$`, 'm'));
+    assert.match(text, /^raised\s+250\.25 USD of 5000\.00 USD$/m);
+    // Below the minimum: refused by the node.
+    await fails(['campaign', 'invest', id, '5', '--from', 'cat'], 'investment_below_minimum');
+    await okJson<TxJson>(['campaign', 'invest', id, '50', '--from', 'cat']);
+    assert.equal(await usd('cat'), before.cat! - 5000n);
+    const cancelled = await ok(['campaign', 'cancel', id, '--from', 'cat']);
+    assert.match(cancelled, /^cancelled your investment/);
+    assert.equal(await usd('cat'), before.cat!, 'a cancellation refunds at once');
+    assert.deepEqual((await client.campaigns.investors(id)).investors, [
+      ...[addresses.ann!, addresses.ben!].sort(),
+    ]);
+    assert.equal(await usd(created.escrow), 25_025n);
+
+    const failed = await waitForStatus(id, 'failed');
+    assert.equal(failed.raised, '0');
+    assert.deepEqual(await balances(['ann', 'ben', 'cat', 'producer']), before);
+    assert.equal(await usd(created.escrow), 0n);
+    const position = await okJson<CampaignPosition>(['campaign', 'position', id, 'ann']);
+    assert.deepEqual(
+      [position.status, position.invested, position.refunded, position.principal],
+      ['failed', '10025', '10025', '0'],
+    );
+    const shown = await ok(['campaign', 'show', id]);
+    assert.match(shown, /^status\s+failed$/m);
+    assert.match(shown, /^target\s+5000\.00 USD$/m);
+    assert.match(shown, /^cancel until\s+5 blocks before the deadline$/m);
+    assert.match(
+      shown,
+      /^ {2}1\. recoup: all that remains, up to 100% of principal -> investors$/m,
+    );
+    assert.match(shown, /^ {2}2\. profit: all that remains -> investors 50%, producer 50%$/m);
+    await fails(['campaign', 'invest', id, '10', '--from', 'ann'], 'campaign_not_funding');
+  });
+
+  it('a campaign reaches its target after an amendment is reconfirmed, closes early and releases less the fee', async () => {
+    const deadline = new Date(Date.now() + 30 * dayMs).toISOString();
+    const created = await okJson<TxJson & { campaignId: string }>([
+      'campaign',
+      'create',
+      'The Long Take',
+      '--asset',
+      'USD',
+      '--target',
+      '1000',
+      '--min',
+      '100',
+      '--max',
+      '800',
+      '--deadline',
+      deadline,
+      '--cancel-window',
+      '48h',
+      '--early-close',
+      '--fee',
+      '250:platform',
+      '--reporter',
+      'reporter',
+      '--reporter',
+      'dev',
+      '--distribution-fee',
+      '3000:distributor',
+      '--premium',
+      '2000',
+      '--investor-share',
+      '5000',
+      '--from',
+      'producer',
+    ]);
+    film = created.campaignId;
+    const record = await client.campaigns.get(film);
+    assert.deepEqual(record.reporters, [addresses.reporter!, addresses.dev!].sort());
+    assert.deepEqual(record.platformFee, { basisPoints: 250, to: addresses.platform });
+    assert.equal(record.cancelWindow, 48 * 3_600_000);
+    assert.deepEqual(
+      record.distribution.tranches.map((t) => [t.name, t.shareBasisPoints, t.cap]),
+      [
+        ['distribution fee', 3000, undefined],
+        ['recoup', 10_000, { principalBasisPoints: 10_000 }],
+        ['premium', 10_000, { principalBasisPoints: 2000 }],
+        ['profit', 10_000, undefined],
+      ],
+    );
+
+    await okJson<TxJson>(['campaign', 'invest', film, '600', '--from', 'ann']);
+    await fails(['campaign', 'invest', film, '900', '--from', 'ben'], 'investment_above_maximum');
+    // Only the producer amends; once anyone invested, investors must reconfirm.
+    await fails(
+      ['campaign', 'amend', film, '--title', 'Hijacked', '--from', 'ann'],
+      'not_producer',
+    );
+    await fails(
+      [
+        'campaign',
+        'amend',
+        film,
+        '--title',
+        "The Long Take (director's cut)",
+        '--from',
+        'producer',
+      ],
+      'invalid_reconfirm_by',
+    );
+    const reconfirmBy = new Date(Date.now() + 10 * dayMs).toISOString();
+    const amended = await ok([
+      'campaign',
+      'amend',
+      film,
+      '--title',
+      "The Long Take (director's cut)",
+      '--reconfirm-by',
+      reconfirmBy,
+      '--from',
+      'producer',
+    ]);
+    assert.match(amended, /^amended title of campaign/);
+    const pending = await okJson<CampaignPosition>(['campaign', 'position', film, 'ann']);
+    assert.equal(pending.reconfirmation, 'pending');
+    await okJson<TxJson>(['campaign', 'reconfirm', film, '--from', 'ann']);
+    assert.equal((await client.campaigns.get(film)).reconfirmation, null);
+
+    const producerBefore = await usd('producer');
+    const closing = await okJson<TxJson & { raised: string }>([
+      'campaign',
+      'invest',
+      film,
+      '400',
+      '--from',
+      'ben',
+    ]);
+    assert.equal(closing.raised, '100000');
+    const campaign = await client.campaigns.get(film);
+    assert.equal(campaign.status, 'succeeded');
+    assert.equal(campaign.title, "The Long Take (director's cut)");
+    assert.deepEqual([campaign.principal, campaign.fee], ['100000', '2500']);
+    assert.equal(await usd('producer'), producerBefore + 97_500n);
+    assert.equal(await usd('platform'), 2_500n);
+    assert.equal(await usd(campaign.escrow), 0n);
+    const shown = await ok(['campaign', 'show', film]);
+    assert.match(shown, /^status\s+succeeded$/m);
+    assert.match(shown, /^platform fee\s+2\.5% to cof1/m);
+    assert.match(shown, /^cancel until\s+48h before the deadline$/m);
+    assert.match(
+      shown,
+      /^ {2}1\. distribution fee: 30% of what remains -> cof1\S+$/m,
+      'the distribution fee tranche',
+    );
+  });
+
+  it('two revenue reports are paid by the waterfall, to the minor unit, as simulated', async () => {
+    const names = ['ann', 'ben', 'producer', 'distributor', 'reporter'];
+    const start = await balances(names);
+
+    // The simulation of the first report, before it: who gets what per tranche.
+    const simulatedText = await ok(['campaign', 'simulate', film, '2000']);
+    assert.match(simulatedText, /^a report of 2000\.00 USD on campaign \S+ now would pay/);
+    assert.match(simulatedText, /^1\s+distribution fee\s+600\.00\s+600\.00\s+-\s+-$/m);
+    assert.match(simulatedText, /^2\s+recoup\s+1000\.00\s+1000\.00\s+1000\.00\s+0\.00$/m);
+    assert.match(simulatedText, /^3\s+premium\s+200\.00\s+200\.00\s+200\.00\s+0\.00$/m);
+    assert.match(simulatedText, /^4\s+profit\s+200\.00\s+200\.00\s+-\s+-$/m);
+    assert.match(
+      simulatedText,
+      new RegExp(`^2\\s+recoup\\s+investor\\s+${addresses.ann}\\s+600\\.00$`, 'm'),
+    );
+    const simulated = await okJson<CampaignSimulation>(['campaign', 'simulate', film, '2000']);
+
+    const first = await okJson<TxJson & { report: number; byClass: Record<string, string> }>([
+      'campaign',
+      'report',
+      film,
+      '2000',
+      '--report-id',
+      'week-1',
+      '--period',
+      '2026-01-02..2026-01-09',
+      '--from',
+      'reporter',
+    ]);
+    assert.equal(first.report, 0);
+    assert.deepEqual(first.byClass, { investors: '130000', producer: '10000', accounts: '60000' });
+    const afterFirst = await balances(names);
+    // Fee 30% = 600.00; recoup 1000.00 (600/400); premium 20% of principal = 200.00 (120/80);
+    // the 200.00 left split 50/50: investors 100.00 (60/40), producer 100.00.
+    const expectedFirst: Record<string, bigint> = {
+      ann: 60_000n + 12_000n + 6_000n,
+      ben: 40_000n + 8_000n + 4_000n,
+      producer: 10_000n,
+      distributor: 60_000n,
+      reporter: -200_000n,
+    };
+    for (const name of names) {
+      assert.equal(afterFirst[name]! - start[name]!, expectedFirst[name], name);
+    }
+    for (const transfer of simulated.transfers) {
+      const name = Object.keys(addresses).find((n) => addresses[n] === transfer.address)!;
+      assert.equal(BigInt(transfer.amount), expectedFirst[name], `simulated ${name}`);
+    }
+
+    // A second report of an odd amount: only the fee and profit tranches are left to fill, and the
+    // profit increment of 700.01 splits 210.00 / 140.00 / 350.01 by the largest remainder.
+    const second = await ok([
+      'campaign',
+      'report',
+      film,
+      '1000.01',
+      '--report-id',
+      'week-2',
+      '--period',
+      '2026-01-09..2026-01-16',
+      '--from',
+      'dev',
+    ]);
+    assert.match(second, /^reported 1000\.01 USD for campaign \S+ \(week-2\) and paid it out$/m);
+    assert.match(second, /^cumulative\s+3000\.01 USD$/m);
+    const afterSecond = await balances(names);
+    const expectedSecond: Record<string, bigint> = {
+      ann: 21_000n,
+      ben: 14_000n,
+      producer: 35_001n,
+      distributor: 30_000n,
+      reporter: 0n,
+    };
+    for (const name of names) {
+      assert.equal(afterSecond[name]! - afterFirst[name]!, expectedSecond[name], name);
+    }
+
+    // Positions and the statement agree with the balances.
+    const ann = await okJson<CampaignPosition>(['campaign', 'position', film, 'ann']);
+    assert.equal(ann.paidOut, String(78_000 + 21_000));
+    assert.equal(ann.net, String(99_000 - 60_000));
+    assert.deepEqual(
+      ann.payouts.map((p) => [p.reportId, p.total]),
+      [
+        ['week-1', '78000'],
+        ['week-2', '21000'],
+      ],
+    );
+    assert.deepEqual(
+      ann.paidOutByTranche.map((t) => [t.name, t.amount]),
+      [
+        ['distribution fee', '0'],
+        ['recoup', '60000'],
+        ['premium', '12000'],
+        ['profit', '27000'],
+      ],
+    );
+    const ben = await okJson<CampaignPosition>(['campaign', 'position', film, 'ben']);
+    assert.equal(ben.paidOut, String(52_000 + 14_000));
+    const annText = await ok(['campaign', 'position', film, 'ann']);
+    assert.match(annText, /^paid out\s+990\.00 USD$/m);
+    assert.match(annText, /^net\s+390\.00 USD$/m);
+    assert.match(annText, /^\s*1\s+week-2\s+profit\s+210\.00$/m);
+
+    const statement = await okJson<CampaignStatement>(['campaign', 'statement', film]);
+    assert.equal(statement.cumulativeRevenue, '300001');
+    assert.deepEqual(
+      statement.reports.map((r) => [r.reportId, r.grossRevenue, r.byClass]),
+      [
+        ['week-1', '200000', { investors: '130000', producer: '10000', accounts: '60000' }],
+        ['week-2', '100001', { investors: '35000', producer: '35001', accounts: '30000' }],
+      ],
+    );
+    const investorsPaid = statement.reports.reduce(
+      (sum, r) => sum + BigInt(r.byClass.investors),
+      0n,
+    );
+    assert.equal(investorsPaid, BigInt(ann.paidOut) + BigInt(ben.paidOut));
+    assert.deepEqual(
+      statement.tranches.map((t) => [t.name, t.fill, t.capRemaining]),
+      [
+        ['distribution fee', '90000', null],
+        ['recoup', '100000', '0'],
+        ['premium', '20000', '0'],
+        ['profit', '90001', null],
+      ],
+    );
+    const statementText = await ok(['campaign', 'statement', film]);
+    assert.match(
+      statementText,
+      /^1\s+week-2\s+2026-01-09\.\.2026-01-16\s+1000\.01\s+3000\.01\s+350\.00\s+350\.01\s+300\.00$/m,
+    );
+    assert.match(statementText, /^4\s+profit\s+900\.01\s+-\s+-$/m);
+    const chart = await okJson<CampaignChart>(['campaign', 'chart', film]);
+    assert.deepEqual(chart.series.at(-1)!.classes, {
+      investors: '165000',
+      producer: '45001',
+      accounts: '90000',
+    });
+    assert.match(await ok(['campaign', 'chart', film]), /^1\s+2026-01-16\s+3000\.01\s+/m);
+
+    // A report id is applied once; only a reporter reports.
+    await fails(
+      [
+        'campaign',
+        'report',
+        film,
+        '5',
+        '--report-id',
+        'week-2',
+        '--period',
+        '2026-01-09..2026-01-16',
+        '--from',
+        'reporter',
+      ],
+      'duplicate_report',
+    );
+    const reason = await fails(
+      [
+        'campaign',
+        'report',
+        film,
+        '5',
+        '--report-id',
+        'week-3',
+        '--period',
+        '2026-01-16..2026-01-23',
+        '--from',
+        'ann',
+      ],
+      'not_reporter',
+    );
+    assert.match(reason, /included at height \d+; its nonce is spent/);
+    assert.equal((await client.campaigns.get(film)).reportCount, 2);
+    assert.equal(await usd('ann'), afterSecond.ann, 'a refused report moves nothing');
+  });
+
+  it('refuses a bad command line with exit 2; an amount the asset cannot hold with exit 1', async () => {
+    const base = ['campaign', 'create', 'X', '--asset', 'USD', '--target', '10', '--min', '1'];
+    const create = [...base, '--max', '5', '--reporter', 'reporter', '--from', 'producer'];
+    const cases: [string[], RegExp][] = [
+      [['campaign', 'show', 'ABCDEF0123456789'], /16 lowercase hex/],
+      [['campaign', 'invest', 'nope', '10', '--from', 'ann'], /CAMPAIGN/],
+      [[...create, '--deadline', 'tomorrow', '--investor-share', '5000'], /--deadline is height:N/],
+      [[...create, '--deadline', '2026-03-01T18:00', '--investor-share', '5000'], /ISO date/],
+      [[...create, '--deadline', 'height:0', '--investor-share', '5000'], /from 1/],
+      [[...create, '--deadline', '+10', '--investor-share', '10001'], /--investor-share/],
+      [[...create, '--deadline', '+10'], /give the distribution/],
+      [[...create, '--deadline', '+10', '--premium', '100'], /--investor-share BP is required/],
+      [
+        [...create, '--deadline', '+10', '--investor-share', '1', '--distribution', 'x.json'],
+        /not both/,
+      ],
+      [[...create, '--deadline', '+10', '--investor-share', '1', '--fee', '250'], /BP:ADDRESS/],
+      [
+        [...create, '--deadline', '+10', '--investor-share', '1', '--cancel-window', '48h'],
+        /number of blocks/,
+      ],
+      [
+        [...base, '--max', '5', '--deadline', '+10', '--investor-share', '1', '--from', 'producer'],
+        /--reporter ADDRESS is required/,
+      ],
+      [
+        [
+          'campaign',
+          'report',
+          film,
+          '5',
+          '--report-id',
+          'a b',
+          '--period',
+          '2026-01-01..2026-01-02',
+          '--from',
+          'reporter',
+        ],
+        /--report-id/,
+      ],
+      [
+        [
+          'campaign',
+          'report',
+          film,
+          '5',
+          '--report-id',
+          'w',
+          '--period',
+          '2026-01-02..2026-01-01',
+          '--from',
+          'reporter',
+        ],
+        /before TO/,
+      ],
+      [
+        [
+          'campaign',
+          'report',
+          film,
+          '5',
+          '--report-id',
+          'w',
+          '--period',
+          '2026-01-02',
+          '--from',
+          'reporter',
+        ],
+        /FROM\.\.TO/,
+      ],
+      [['campaign', 'amend', film, '--from', 'producer'], /at least one term/],
+      [
+        ['campaign', 'amend', film, '--early-close', '--no-early-close', '--from', 'producer'],
+        /one of/,
+      ],
+      [['campaign', 'simulate', film], /wrong number of arguments/],
+      [['campaign', 'position', film], /name the ACCOUNT/],
+    ];
+    for (const [args, message] of cases) {
+      const reason = await fails(args, 'usage', 2);
+      assert.match(reason, message, args.join(' '));
+    }
+    const unknown = await fails(['campaign', 'fund', film], 'usage', 2);
+    assert.match(unknown, /unknown command campaign fund/);
+    // As for send: an amount is checked against the asset's decimals, and refused (exit 1).
+    const reason = await fails(['campaign', 'simulate', film, '1.001'], 'invalid_amount');
+    assert.match(reason, /3 digits after the point, and USD has 2 decimals/);
+    await fails(['campaign', 'invest', film, 'ten', '--from', 'ann'], 'invalid_amount');
+  });
+});
