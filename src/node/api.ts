@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import type { FastifyError, FastifyReply } from 'fastify';
+import type { FastifyError } from 'fastify';
 import {
   batchLengthMax,
   decodeBlockSignature,
@@ -24,6 +24,7 @@ import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
 import { registerProducerApi } from './producer-api.js';
 import { registerTimecreditsApi } from './timecredits-api.js';
+import { anyObject, errorSchema, sendError } from './routes.js';
 import { registerCrowdfundApi } from './crowdfund-api.js';
 
 const blocksPerPageMax = 100;
@@ -31,26 +32,6 @@ const blocksPerPageMax = 100;
 const batchBodyBytesMax = 16 * 1024 * 1024;
 /** A websocket subscriber that falls this far behind is disconnected rather than buffered. */
 const subscriberBufferBytesMax = 8 * 1024 * 1024;
-
-const anyObject = { type: 'object', additionalProperties: true } as const;
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        field: { type: 'string' },
-      },
-      required: ['code', 'message'],
-    },
-  },
-} as const;
-
-function send(reply: FastifyReply, code: string, field?: string) {
-  return reply.code(httpStatus(code)).send(errorBody(code, field));
-}
 
 function blockJson(block: StoredBlock, txs?: string[]) {
   return {
@@ -103,7 +84,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.setNotFoundHandler((_request, reply) => send(reply, 'route_not_found'));
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 'route_not_found'));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) {
       const issue = error.validation[0];
@@ -116,7 +97,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         .code(400)
         .send(errorBody('invalid_request', field, `The request is not valid: ${error.message}.`));
     }
-    if (error.statusCode === 413) return send(reply, 'body_too_large');
+    if (error.statusCode === 413) return sendError(reply, 'body_too_large');
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return reply
         .code(400)
@@ -125,7 +106,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         );
     }
     app.log.error({ err: error }, 'request failed');
-    return send(reply, 'internal_error');
+    return sendError(reply, 'internal_error');
   });
   app.addHook('onResponse', (request, reply, done) => {
     node.metrics.http.inc({
@@ -182,7 +163,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
       preValidation: async (request, reply) => {
         const body = request.body as Record<string, unknown> | null;
         if (body && typeof body === 'object' && 'txs' in body && !Array.isArray(body.txs)) {
-          return send(reply, 'invalid_request', 'txs');
+          return sendError(reply, 'invalid_request', 'txs');
         }
       },
       schema: {
@@ -199,10 +180,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { txs } = request.body;
-      if (txs.length > batchLengthMax) return send(reply, 'batch_too_large', 'txs');
+      if (txs.length > batchLengthMax) return sendError(reply, 'batch_too_large', 'txs');
       // A halted node refuses the whole batch, as it refuses a single tx, rather than answering
       // 200 with every item rejected.
-      if (!node.healthy) return send(reply, 'not_ready');
+      if (!node.healthy) return sendError(reply, 'not_ready');
       const results = await node.submit(txs, request.query.wait === 'commit');
       const accepted = results.filter((r) => !r.error).length;
       return reply.send({
@@ -225,12 +206,12 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { hash } = request.params;
-      if (!/^[0-9a-f]{64}$/.test(hash)) return send(reply, 'invalid_request', 'hash');
+      if (!/^[0-9a-f]{64}$/.test(hash)) return sendError(reply, 'invalid_request', 'hash');
       const stored = store.getTx(hash);
       if (!stored) {
         if (node.consensus.isPending(hash))
           return reply.code(202).send({ hash, status: 'pending' });
-        return send(reply, 'tx_not_found', 'hash');
+        return sendError(reply, 'tx_not_found', 'hash');
       }
       const block = store.getBlock(stored.height)!;
       const blockTxs = store.getTxs(stored.height);
@@ -288,9 +269,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const text = request.params.height;
-      if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return send(reply, 'invalid_request', 'height');
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(text))
+        return sendError(reply, 'invalid_request', 'height');
       const block = store.getBlock(Number(text));
-      if (!block) return send(reply, 'block_not_found', 'height');
+      if (!block) return sendError(reply, 'block_not_found', 'height');
       return blockJson(block, store.getTxHashes(block.height));
     },
   );
@@ -315,8 +297,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
       // is valid or invalid on every node; the answer is then clipped to the committed blocks.
       const { from: fromAsked, to: toAsked } = request.query;
       if (fromAsked !== undefined && toAsked !== undefined) {
-        if (fromAsked > toAsked) return send(reply, 'invalid_range', 'from');
-        if (toAsked - fromAsked + 1 > blocksPerPageMax) return send(reply, 'invalid_range', 'to');
+        if (fromAsked > toAsked) return sendError(reply, 'invalid_range', 'from');
+        if (toAsked - fromAsked + 1 > blocksPerPageMax)
+          return sendError(reply, 'invalid_range', 'to');
       }
       const last = store.lastHeight();
       // With one end given, the page is the (at most) 100 blocks that start or end there.
@@ -348,7 +331,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { address } = request.params;
-      if (!isAddress(address)) return send(reply, 'invalid_address', 'address');
+      if (!isAddress(address)) return sendError(reply, 'invalid_address', 'address');
       const text = store.get(ledgerKeys.account(address));
       const account = text ? (JSON.parse(text) as AccountRecord) : emptyAccount();
       const symbols = [
@@ -405,9 +388,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
     async (request, reply) => {
       const { symbol } = request.params;
-      if (!assetSymbolPattern.test(symbol)) return send(reply, 'invalid_symbol', 'symbol');
+      if (!assetSymbolPattern.test(symbol)) return sendError(reply, 'invalid_symbol', 'symbol');
       const text = store.get(ledgerKeys.asset(symbol));
-      if (!text) return send(reply, 'asset_not_found', 'symbol');
+      if (!text) return sendError(reply, 'asset_not_found', 'symbol');
       return JSON.parse(text) as AssetRecord;
     },
   );
@@ -429,11 +412,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
       },
     },
     async (request, reply) => {
-      if (!node.config.devClock) return send(reply, 'dev_clock_disabled');
-      if (!node.healthy) return send(reply, 'not_ready');
+      if (!node.config.devClock) return sendError(reply, 'dev_clock_disabled');
+      if (!node.healthy) return sendError(reply, 'not_ready');
       const { advanceMs } = request.body;
       if (!Number.isSafeInteger(advanceMs) || advanceMs < 1 || advanceMs > 3_650 * 86_400_000) {
-        return send(reply, 'invalid_clock_advance', 'advanceMs');
+        return sendError(reply, 'invalid_clock_advance', 'advanceMs');
       }
       const committed = node.advanceClock(advanceMs);
       const head = chain.latest();

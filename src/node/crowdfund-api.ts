@@ -10,23 +10,10 @@ import {
   listInvestors,
   simulateCampaign,
 } from '../modules/crowdfund/index.js';
-import { errorBody, httpStatus } from './errors.js';
 import type { CofferNode } from './node.js';
+import { anyObject, sendError, stringParams } from './routes.js';
 
-const anyObject = { type: 'object', additionalProperties: true } as const;
 const campaignIdPattern = /^[0-9a-f]{16}$/;
-
-function send(reply: FastifyReply, code: string, field?: string) {
-  return reply.code(httpStatus(code)).send(errorBody(code, field));
-}
-
-function params(...names: string[]) {
-  return {
-    type: 'object',
-    properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
-    required: names,
-  } as const;
-}
 
 /**
  * The campaigns' routes (issue 6). Writes go through `POST /v1/txs` with the `campaign.*` tx
@@ -39,11 +26,11 @@ export function registerCrowdfundApi(node: CofferNode): void {
   /** The campaign of `:id`, or undefined once the error is answered. */
   function campaignOr(reply: FastifyReply, id: string) {
     if (!campaignIdPattern.test(id)) {
-      void send(reply, 'invalid_campaign_id', 'id');
+      void sendError(reply, 'invalid_campaign_id', 'id');
       return undefined;
     }
     const campaign = getCampaign(store, id);
-    if (!campaign) void send(reply, 'campaign_not_found', 'id');
+    if (!campaign) void sendError(reply, 'campaign_not_found', 'id');
     return campaign;
   }
 
@@ -58,7 +45,7 @@ export function registerCrowdfundApi(node: CofferNode): void {
         schema: {
           summary,
           tags: ['crowdfund'],
-          params: params('id'),
+          params: stringParams('id'),
           response: { 200: anyObject, '4xx': anyObject },
         },
       },
@@ -96,15 +83,17 @@ export function registerCrowdfundApi(node: CofferNode): void {
         summary:
           "An investor's position: invested, refunded, owed, reconfirmation, each payout by report and tranche, totals",
         tags: ['crowdfund'],
-        params: params('id', 'address'),
+        params: stringParams('id', 'address'),
         response: { 200: anyObject, '4xx': anyObject },
       },
     },
     async (request, reply) => {
       const { id, address } = request.params;
       if (!campaignOr(reply, id)) return reply;
-      if (!isAddress(address)) return send(reply, 'invalid_address', 'address');
-      return investorPosition(store, id, address) ?? send(reply, 'position_not_found', 'address');
+      if (!isAddress(address)) return sendError(reply, 'invalid_address', 'address');
+      return (
+        investorPosition(store, id, address) ?? sendError(reply, 'position_not_found', 'address')
+      );
     },
   );
 
@@ -115,7 +104,7 @@ export function registerCrowdfundApi(node: CofferNode): void {
         summary:
           'Who would get what if a report of `revenue` (minor units) were applied now: the same waterfall a report runs, without a tx',
         tags: ['crowdfund'],
-        params: params('id'),
+        params: stringParams('id'),
         body: {
           type: 'object',
           required: ['revenue'],
@@ -130,12 +119,12 @@ export function registerCrowdfundApi(node: CofferNode): void {
       const campaign = campaignOr(reply, id);
       if (!campaign) return reply;
       const revenue = parsePositiveAmount(request.body.revenue);
-      if (revenue === undefined) return send(reply, 'invalid_amount', 'revenue');
+      if (revenue === undefined) return sendError(reply, 'invalid_amount', 'revenue');
       if (BigInt(campaign.revenue) + revenue > amountMax) {
-        return send(reply, 'revenue_too_large', 'revenue');
+        return sendError(reply, 'revenue_too_large', 'revenue');
       }
       const view = simulateCampaign(store, id, revenue);
-      if (typeof view === 'string') return send(reply, view, 'id');
+      if (typeof view === 'string') return sendError(reply, view, 'id');
       return view;
     },
   );

@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import { isRejection } from '../chain/index.js';
 import { isAddress, revealHiddenInfo } from '../crypto/index.js';
 import {
@@ -12,12 +11,7 @@ import {
 } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { CofferNode } from './node.js';
-
-const anyObject = { type: 'object', additionalProperties: true } as const;
-
-function send(reply: FastifyReply, code: string, field?: string) {
-  return reply.code(httpStatus(code)).send(errorBody(code, field));
-}
+import { anyObject, sendError } from './routes.js';
 
 /**
  * The producer registry's routes: the producers, and equivocation evidence. Evidence is checked
@@ -54,9 +48,9 @@ export function registerProducerApi(node: CofferNode): void {
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!isAddress(id)) return send(reply, 'invalid_producer', 'id');
+      if (!isAddress(id)) return sendError(reply, 'invalid_producer', 'id');
       const record = getProducer(store, id);
-      if (!record) return send(reply, 'producer_not_found', 'id');
+      if (!record) return sendError(reply, 'producer_not_found', 'id');
       return record;
     },
   );
@@ -78,22 +72,23 @@ export function registerProducerApi(node: CofferNode): void {
       },
     },
     async (request, reply) => {
-      if (!node.healthy) return send(reply, 'not_ready');
+      if (!node.healthy) return sendError(reply, 'not_ready');
       const parse = chain.registry.parserFor('evidence.equivocation')!;
       const parsed = parse(request.body);
-      if (isRejection(parsed)) return send(reply, parsed.code, parsed.field);
+      if (isRejection(parsed)) return sendError(reply, parsed.code, parsed.field);
       const evidence = parsed.value as EquivocationEvidence;
       const { header } = evidence.a;
-      if (header.chainId !== chain.chainId) return send(reply, 'evidence_wrong_chain');
+      if (header.chainId !== chain.chainId) return sendError(reply, 'evidence_wrong_chain');
       const record = getProducer(store, header.producer);
-      if (!record) return send(reply, 'producer_not_found');
+      if (!record) return sendError(reply, 'producer_not_found');
       const params = producerParams(store)!;
       if (header.height + params.evidenceWindowHeights < chain.height() + 1) {
-        return send(reply, 'evidence_too_old');
+        return sendError(reply, 'evidence_too_old');
       }
-      if (hasEvidence(store, record.id, header.height)) return send(reply, 'evidence_duplicate');
+      if (hasEvidence(store, record.id, header.height))
+        return sendError(reply, 'evidence_duplicate');
       const secret = evidenceSecret(evidence);
-      if (secret === undefined) return send(reply, 'evidence_no_secret');
+      if (secret === undefined) return sendError(reply, 'evidence_no_secret');
       const revealed = revealHiddenInfo(secret, record.hiddenInfo, record.commitment);
       const result = await node.submitOwn(
         'evidence.equivocation',

@@ -24,8 +24,9 @@ import {
 } from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { CofferNode } from './node.js';
+import { anyObject, sendError, stringParams } from './routes.js';
 
-const anyObject = { type: 'object', additionalProperties: true } as const;
+// Some refusals carry more than the error (the tx hash of a duplicate request): keep them.
 const errorSchema = anyObject;
 const bankIdPattern = /^[0-9a-f]{16}$/;
 const numberPattern = /^(0|[1-9][0-9]{0,14})$/;
@@ -38,23 +39,11 @@ const listingsPageMax = 100;
 /** Issuance requests the service has submitted and not yet seen committed. */
 const pendingIssuancesMax = 10_000;
 
-function send(reply: FastifyReply, code: string, field?: string) {
-  return reply.code(httpStatus(code)).send(errorBody(code, field));
-}
-
 const bankParams = {
   type: 'object',
   properties: { id: { type: 'string' } },
   required: ['id'],
 } as const;
-
-function params(...names: string[]) {
-  return {
-    type: 'object',
-    properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
-    required: names,
-  } as const;
-}
 
 /** The public view of an issuance: the request, the instruction tx and the lot it created. */
 function issuanceJson(bankId: string, record: IssuanceRecord, height?: number) {
@@ -85,11 +74,11 @@ export function registerTimecreditsApi(node: CofferNode): void {
   /** Resolves the bank of `:id` or answers the error; undefined means answered. */
   function bankOr(reply: FastifyReply, id: string) {
     if (!bankIdPattern.test(id)) {
-      void send(reply, 'invalid_bank_id', 'id');
+      void sendError(reply, 'invalid_bank_id', 'id');
       return undefined;
     }
     const bank = getTimebank(store, id);
-    if (!bank) void send(reply, 'timebank_not_found', 'id');
+    if (!bank) void sendError(reply, 'timebank_not_found', 'id');
     return bank;
   }
 
@@ -114,15 +103,15 @@ export function registerTimecreditsApi(node: CofferNode): void {
         summary:
           'One member: status, identifier hash, lot numbers, balance, debt, minutes given and received (the identifier itself is never stored)',
         tags: ['timecredits'],
-        params: params('id', 'account'),
+        params: stringParams('id', 'account'),
         response: { 200: anyObject, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
       const { id, account } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!isAddress(account)) return send(reply, 'invalid_address', 'account');
-      return getMember(store, id, account) ?? send(reply, 'member_not_found', 'account');
+      if (!isAddress(account)) return sendError(reply, 'invalid_address', 'account');
+      return getMember(store, id, account) ?? sendError(reply, 'member_not_found', 'account');
     },
   );
 
@@ -133,7 +122,7 @@ export function registerTimecreditsApi(node: CofferNode): void {
         summary:
           "A member's statement as of the latest block time: lots with base time, age, expiry and effective value after demurrage; balance, debt, minutes given and received. `?format=csv` answers RFC 4180 CSV",
         tags: ['timecredits'],
-        params: params('id', 'account'),
+        params: stringParams('id', 'account'),
         querystring: {
           type: 'object',
           properties: { format: { type: 'string', enum: ['json', 'csv'] } },
@@ -145,9 +134,9 @@ export function registerTimecreditsApi(node: CofferNode): void {
     async (request, reply) => {
       const { id, account } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!isAddress(account)) return send(reply, 'invalid_address', 'account');
+      if (!isAddress(account)) return sendError(reply, 'invalid_address', 'account');
       const statement = memberStatement(store, id, account, chain.latest().header.time);
-      if (!statement) return send(reply, 'member_not_found', 'account');
+      if (!statement) return sendError(reply, 'member_not_found', 'account');
       if (request.query.format !== 'csv') return statement;
       return reply
         .type('text/csv; charset=utf-8')
@@ -160,40 +149,49 @@ export function registerTimecreditsApi(node: CofferNode): void {
     },
   );
 
-  app.get<{ Params: { id: string; n: string } }>(
-    '/v1/timebanks/:id/lots/:n',
-    {
-      schema: {
-        summary: 'One lot: owner, minutes, base time, expiry, demurrage terms and origin',
-        tags: ['timecredits'],
-        params: params('id', 'n'),
-        response: { 200: anyObject, '4xx': errorSchema },
+  /** A route answering one numbered record of a bank (a lot, an exchange, a listing). */
+  function numbered(
+    route: string,
+    summary: string,
+    codes: { invalid: string; notFound: string },
+    read: (bankId: string, n: number) => unknown,
+  ) {
+    app.get<{ Params: { id: string; n: string } }>(
+      route,
+      {
+        schema: {
+          summary,
+          tags: ['timecredits'],
+          params: stringParams('id', 'n'),
+          response: { 200: anyObject, '4xx': errorSchema },
+        },
       },
-    },
-    async (request, reply) => {
-      const { id, n } = request.params;
-      if (!bankOr(reply, id)) return reply;
-      if (!numberPattern.test(n)) return send(reply, 'invalid_lot', 'n');
-      return getLot(store, id, Number(n)) ?? send(reply, 'lot_not_found', 'n');
-    },
-  );
+      async (request, reply) => {
+        const { id, n } = request.params;
+        if (!bankOr(reply, id)) return reply;
+        if (!numberPattern.test(n)) return sendError(reply, codes.invalid, 'n');
+        return read(id, Number(n)) ?? sendError(reply, codes.notFound, 'n');
+      },
+    );
+  }
 
-  app.get<{ Params: { id: string; n: string } }>(
+  numbered(
+    '/v1/timebanks/:id/lots/:n',
+    'One lot: owner, minutes, base time, expiry, demurrage terms and origin',
+    { invalid: 'invalid_lot', notFound: 'lot_not_found' },
+    (id, n) => getLot(store, id, n),
+  );
+  numbered(
     '/v1/timebanks/:id/exchanges/:n',
-    {
-      schema: {
-        summary: 'One exchange: provider, recipient, minutes, confirmations and status',
-        tags: ['timecredits'],
-        params: params('id', 'n'),
-        response: { 200: anyObject, '4xx': errorSchema },
-      },
-    },
-    async (request, reply) => {
-      const { id, n } = request.params;
-      if (!bankOr(reply, id)) return reply;
-      if (!numberPattern.test(n)) return send(reply, 'invalid_exchange_id', 'n');
-      return getExchange(store, id, Number(n)) ?? send(reply, 'exchange_not_found', 'n');
-    },
+    'One exchange: provider, recipient, minutes, confirmations and status',
+    { invalid: 'invalid_exchange_id', notFound: 'exchange_not_found' },
+    (id, n) => getExchange(store, id, n),
+  );
+  numbered(
+    '/v1/timebanks/:id/listings/:n',
+    'One offer or request: owner, title, category, hours and status',
+    { invalid: 'invalid_listing_id', notFound: 'listing_not_found' },
+    (id, n) => getListing(store, id, n),
   );
 
   app.get<{
@@ -232,11 +230,11 @@ export function registerTimecreditsApi(node: CofferNode): void {
       if (!bankOr(reply, id)) return reply;
       const { kind, category, status, after, limit } = request.query;
       if (after !== undefined && !numberPattern.test(after)) {
-        return send(reply, 'invalid_request', 'after');
+        return sendError(reply, 'invalid_request', 'after');
       }
       const count = limit === undefined ? listingsPageDefault : Number(limit);
       if (!Number.isSafeInteger(count) || count < 1 || count > listingsPageMax) {
-        return send(reply, 'invalid_request', 'limit');
+        return sendError(reply, 'invalid_request', 'limit');
       }
       return listListings(store, id, {
         ...(kind === undefined ? {} : { kind: kind as 'offer' | 'request' }),
@@ -248,24 +246,6 @@ export function registerTimecreditsApi(node: CofferNode): void {
     },
   );
 
-  app.get<{ Params: { id: string; n: string } }>(
-    '/v1/timebanks/:id/listings/:n',
-    {
-      schema: {
-        summary: 'One offer or request: owner, title, category, hours and status',
-        tags: ['timecredits'],
-        params: params('id', 'n'),
-        response: { 200: anyObject, '4xx': errorSchema },
-      },
-    },
-    async (request, reply) => {
-      const { id, n } = request.params;
-      if (!bankOr(reply, id)) return reply;
-      if (!numberPattern.test(n)) return send(reply, 'invalid_listing_id', 'n');
-      return getListing(store, id, Number(n)) ?? send(reply, 'listing_not_found', 'n');
-    },
-  );
-
   app.get<{ Params: { id: string; partnerId: string } }>(
     '/v1/timebanks/:id/alliances/:partnerId',
     {
@@ -273,15 +253,17 @@ export function registerTimecreditsApi(node: CofferNode): void {
         summary:
           'The alliance between two time banks: proposed, active (members may send credits across 1:1) or ended',
         tags: ['timecredits'],
-        params: params('id', 'partnerId'),
+        params: stringParams('id', 'partnerId'),
         response: { 200: anyObject, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
       const { id, partnerId } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!bankIdPattern.test(partnerId)) return send(reply, 'invalid_bank_id', 'partnerId');
-      return getAlliance(store, id, partnerId) ?? send(reply, 'alliance_not_found', 'partnerId');
+      if (!bankIdPattern.test(partnerId)) return sendError(reply, 'invalid_bank_id', 'partnerId');
+      return (
+        getAlliance(store, id, partnerId) ?? sendError(reply, 'alliance_not_found', 'partnerId')
+      );
     },
   );
 
@@ -324,25 +306,26 @@ export function registerTimecreditsApi(node: CofferNode): void {
       },
     },
     async (request, reply) => {
-      if (!node.healthy) return send(reply, 'not_ready');
+      if (!node.healthy) return sendError(reply, 'not_ready');
       const bank = bankOr(reply, request.params.id);
       if (!bank) return reply;
       const { requestId, userId, minutes, coordinator, signature } = request.body;
-      if (!requestIdPattern.test(requestId)) return send(reply, 'invalid_request_id', 'requestId');
+      if (!requestIdPattern.test(requestId))
+        return sendError(reply, 'invalid_request_id', 'requestId');
       if (
         userId.trim().length === 0 ||
         Buffer.byteLength(userId, 'utf8') > userIdBytesMax ||
         // eslint-disable-next-line no-control-regex
         /[\u0000-\u001f\u007f]/.test(userId)
       ) {
-        return send(reply, 'invalid_user_id', 'userId');
+        return sendError(reply, 'invalid_user_id', 'userId');
       }
       if (!minutesPattern.test(minutes) || BigInt(minutes) > 1_000_000_000n) {
-        return send(reply, 'invalid_minutes', 'minutes');
+        return sendError(reply, 'invalid_minutes', 'minutes');
       }
-      if (!isAddress(coordinator)) return send(reply, 'invalid_address', 'coordinator');
+      if (!isAddress(coordinator)) return sendError(reply, 'invalid_address', 'coordinator');
       if (!/^[0-9a-f]{128}$/.test(signature)) {
-        return send(reply, 'invalid_authorization', 'signature');
+        return sendError(reply, 'invalid_authorization', 'signature');
       }
       const userIdHash = hashUserId(bank.salt, userId);
       const hash = issuanceRequestHash({
@@ -357,9 +340,9 @@ export function registerTimecreditsApi(node: CofferNode): void {
         signingMessage('issuanceRequest', hash),
         publicKeyFromAddress(coordinator),
       );
-      if (!signed) return send(reply, 'issuance_signature_invalid', 'signature');
+      if (!signed) return sendError(reply, 'issuance_signature_invalid', 'signature');
       if (!bank.coordinators.includes(coordinator)) {
-        return send(reply, 'not_coordinator', 'coordinator');
+        return sendError(reply, 'not_coordinator', 'coordinator');
       }
       const account = readUserAccount(store, bank.id, userIdHash);
       const recorded = getIssuance(store, bank.id, requestId);
@@ -377,10 +360,10 @@ export function registerTimecreditsApi(node: CofferNode): void {
       if (inFlight !== undefined && node.consensus.isPending(inFlight)) {
         return reply.code(202).send({ requestId, status: 'pending', txHash: inFlight });
       }
-      if (account === undefined) return send(reply, 'user_not_found', 'userId');
+      if (account === undefined) return sendError(reply, 'user_not_found', 'userId');
       const member = getMember(store, bank.id, account);
-      if (member?.status !== 'approved') return send(reply, 'member_not_approved', 'userId');
-      if (pending.size >= pendingIssuancesMax) return send(reply, 'mempool_full');
+      if (member?.status !== 'approved') return sendError(reply, 'member_not_approved', 'userId');
+      if (pending.size >= pendingIssuancesMax) return sendError(reply, 'mempool_full');
 
       const wait = request.query.wait === 'commit';
       const result = await node.submitOwn(
@@ -420,14 +403,15 @@ export function registerTimecreditsApi(node: CofferNode): void {
         summary:
           'An issuance request by id: pending with its instruction tx hash, or recorded with the tx hash, account, minutes and the lot it created',
         tags: ['timecredits'],
-        params: params('id', 'requestId'),
+        params: stringParams('id', 'requestId'),
         response: { 200: anyObject, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
       const { id, requestId } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!requestIdPattern.test(requestId)) return send(reply, 'invalid_request_id', 'requestId');
+      if (!requestIdPattern.test(requestId))
+        return sendError(reply, 'invalid_request_id', 'requestId');
       const key = `${id}/${requestId}`;
       const recorded = getIssuance(store, id, requestId);
       if (recorded) {
@@ -453,7 +437,7 @@ export function registerTimecreditsApi(node: CofferNode): void {
           code: receipt.status,
         };
       }
-      return send(reply, 'issuance_request_not_found', 'requestId');
+      return sendError(reply, 'issuance_request_not_found', 'requestId');
     },
   );
 }

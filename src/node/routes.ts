@@ -1,0 +1,37 @@
+import type { FastifyReply } from 'fastify';
+import { errorBody, httpStatus } from './errors.js';
+
+/** What the routes share: response schemas, path parameters and the one way to answer an error. */
+
+/** A JSON object the OpenAPI document does not spell out field by field. */
+export const anyObject = { type: 'object', additionalProperties: true } as const;
+
+/** `{error: {code, message, field?}}`; fields beyond these are dropped when it serializes. */
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string' },
+      },
+      required: ['code', 'message'],
+    },
+  },
+} as const;
+
+/** Answers the error of `code` with its HTTP status (src/node/errors.ts). */
+export function sendError(reply: FastifyReply, code: string, field?: string) {
+  return reply.code(httpStatus(code)).send(errorBody(code, field));
+}
+
+/** The schema of string path parameters, all required. */
+export function stringParams(...names: string[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
+    required: names,
+  } as const;
+}
