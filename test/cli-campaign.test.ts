@@ -306,15 +306,12 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     assert.equal((await client.campaigns.get(film)).reconfirmation, null);
 
     const producerBefore = await usd('producer');
-    const closing = await okJson<TxJson & { raised: string }>([
-      'campaign',
-      'invest',
-      film,
-      '400',
-      '--from',
-      'ben',
-    ]);
-    assert.equal(closing.raised, '100000');
+    const closing = await ok(['campaign', 'invest', film, '400', '--from', 'ben']);
+    assert.match(
+      closing,
+      /; the target is reached: the campaign closed and the escrow went to the producer$/m,
+    );
+    assert.match(closing, /^raised\s+1000\.00 USD of 1000\.00 USD$/m);
     const campaign = await client.campaigns.get(film);
     assert.equal(campaign.status, 'succeeded');
     assert.equal(campaign.title, "The Long Take (director's cut)");
@@ -508,6 +505,74 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     assert.match(reason, /included at height \d+; its nonce is spent/);
     assert.equal((await client.campaigns.get(film)).reportCount, 2);
     assert.equal(await usd('ann'), afterSecond.ann, 'a refused report moves nothing');
+  });
+
+  it('a distribution file is sent as written and the node checks it; claim with nothing owed is refused', async () => {
+    const rule = {
+      tranches: [
+        {
+          name: 'sales agent',
+          shareBasisPoints: 1000,
+          cap: { amount: '50000' },
+          recipients: [
+            { kind: 'account', address: addresses.distributor, weightBasisPoints: 10_000 },
+          ],
+        },
+        {
+          name: 'split',
+          shareBasisPoints: 10_000,
+          recipients: [
+            { kind: 'investors', weightBasisPoints: 7000 },
+            { kind: 'producer', weightBasisPoints: 3000 },
+          ],
+        },
+      ],
+    };
+    const file = path.join(workDir, 'waterfall.json');
+    fs.writeFileSync(file, JSON.stringify(rule));
+    const args = [
+      'campaign',
+      'create',
+      'From a file',
+      '--asset',
+      'USD',
+      '--target',
+      '100',
+      '--min',
+      '1',
+      '--max',
+      '100',
+      '--deadline',
+      '+1000',
+      '--reporter',
+      'reporter',
+      '--from',
+      'producer',
+    ];
+    const created = await okJson<{ campaignId: string }>([...args, '--distribution', file]);
+    const record = await client.campaigns.get(created.campaignId);
+    assert.deepEqual(record.distribution, rule);
+    const shown = await ok(['campaign', 'show', created.campaignId]);
+    assert.match(
+      shown,
+      /^ {2}1\. sales agent: 10% of what remains, up to 500\.00 USD -> cof1\S+$/m,
+    );
+    assert.match(shown, /^ {2}2\. split: all that remains -> investors 70%, producer 30%$/m);
+
+    // A rule that leaves revenue unassigned is the node's to refuse.
+    const broken = path.join(workDir, 'broken.json');
+    fs.writeFileSync(
+      broken,
+      JSON.stringify({ tranches: [{ ...rule.tranches[1], shareBasisPoints: 9000 }] }),
+    );
+    await fails([...args, '--distribution', broken], 'distribution_leaves_remainder');
+    const notJson = path.join(workDir, 'not.json');
+    fs.writeFileSync(notJson, '{tranches');
+    await fails([...args, '--distribution', notJson], 'invalid_file');
+    await fails([...args, '--distribution', path.join(workDir, 'missing.json')], 'invalid_file');
+
+    await fails(['campaign', 'claim', created.campaignId, '--from', 'ann'], 'nothing_to_claim');
+    await fails(['campaign', 'cancel', created.campaignId, '--from', 'ann'], 'position_not_found');
   });
 
   it('refuses a bad command line with exit 2; an amount the asset cannot hold with exit 1', async () => {

@@ -535,15 +535,18 @@ function describeSimulation(
 
 // ---- commands ----------------------------------------------------------------------------------
 
-/** The events of a committed tx. */
-async function eventData(
+/** The events of a committed tx, by type (the first of each); empty for a tx that failed. */
+async function eventsOf(
   ctx: CommandContext,
   outcome: TxOutcome,
-  type: string,
-): Promise<Record<string, unknown> | undefined> {
-  if (outcome.status !== 'ok') return undefined;
+): Promise<Map<string, Record<string, unknown>>> {
+  const events = new Map<string, Record<string, unknown>>();
+  if (outcome.status !== 'ok') return events;
   const found = await ctx.client.getTx(outcome.hash);
-  return found.receipt?.events.find((event) => event.type === type)?.data;
+  for (const event of found.receipt?.events ?? []) {
+    if (!events.has(event.type)) events.set(event.type, event.data);
+  }
+  return events;
 }
 
 /** A command that sends one tx about a campaign from `--from` and prints the usual outcome. */
@@ -737,13 +740,18 @@ export const campaignCommands: Command[] = [
         campaignTxs.invest({ campaignId, amount }),
         memoOf(values),
       );
-      const data = await eventData(ctx, result.outcome, 'campaign.invested');
+      const events = await eventsOf(ctx, result.outcome);
+      const data = events.get('campaign.invested');
       const total = typeof data?.total === 'string' ? data.total : undefined;
       const raised = typeof data?.raised === 'string' ? data.raised : undefined;
+      // Early close: this investment reached the target and the block released the escrow.
+      const closed = events.has('campaign.succeeded')
+        ? '; the target is reached: the campaign closed and the escrow went to the producer'
+        : '';
       report(
         ctx,
         result,
-        `invested ${units(amount, decimals, campaign.asset)} in campaign ${campaignId}`,
+        `invested ${units(amount, decimals, campaign.asset)} in campaign ${campaignId}${closed}`,
         [
           ['your total', total === undefined ? '' : units(total, decimals, campaign.asset)],
           [
@@ -872,7 +880,7 @@ export const campaignCommands: Command[] = [
         campaignTxs.reportRevenue({ campaignId, reportId, periodStart, periodEnd, grossRevenue }),
         memoOf(values),
       );
-      const data = await eventData(ctx, result.outcome, 'campaign.revenueReported');
+      const data = (await eventsOf(ctx, result.outcome)).get('campaign.revenueReported');
       const byClass = data?.byClass as
         { investors: string; producer: string; accounts: string } | undefined;
       const money = (amount: string | undefined) =>
