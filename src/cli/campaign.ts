@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import {
   CryptoInputError,
+  campaignEscrow,
   campaignIdOf,
   campaignTxs,
   formatUnits,
@@ -160,9 +161,12 @@ function cancelWindowOf(text: string, deadline: SchedulePoint): number {
 }
 
 function describeWindow(window: number, deadline: SchedulePoint): string {
+  if (window === 0) return 'the deadline';
   if ('height' in deadline) return `${window} block${window === 1 ? '' : 's'} before the deadline`;
-  const hours = window / durationUnitsMs.h;
-  return Number.isInteger(hours) ? `${hours}h before the deadline` : `${window} ms before`;
+  // The largest unit that divides it: 48h stays 48h (not 2d), as people write cancel windows.
+  const units: (keyof typeof durationUnitsMs)[] = ['h', 'm', 's', 'ms'];
+  const unit = units.find((u) => window % durationUnitsMs[u] === 0) ?? 'ms';
+  return `${window / durationUnitsMs[unit]}${unit} before the deadline`;
 }
 
 /** Basis points as a percentage: 3000 is `30%`, 2550 `25.5%`, 1 `0.01%`. */
@@ -704,8 +708,7 @@ export const campaignCommands: Command[] = [
         memoOf(values),
       );
       const campaignId = result.outcome.status === 'ok' ? campaignIdOf(result.outcome.hash) : '';
-      const escrow =
-        result.outcome.status === 'ok' ? (await ctx.client.campaigns.get(campaignId)).escrow : '';
+      const escrow = campaignId === '' ? '' : campaignEscrow(campaignId);
       report(
         ctx,
         result,
