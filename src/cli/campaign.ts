@@ -261,8 +261,8 @@ function distributionOf(ctx: CommandContext, values: OptionValues): Distribution
 
 /** `--reporter` is repeatable; parseArgs gives a list (see `reporterOption`). */
 function reportersOf(ctx: CommandContext, values: OptionValues): string[] | undefined {
-  const raw: unknown = values.reporter;
-  const listed = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+  const raw = values.reporter;
+  const listed = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
   if (listed.length === 0) return undefined;
   if (listed.length > reportersMax) {
     throw usageError(`at most ${reportersMax} --reporter accounts`);
@@ -273,13 +273,8 @@ function reportersOf(ctx: CommandContext, values: OptionValues): string[] | unde
   });
 }
 
-/**
- * A repeatable option. `Command.options` types only `type`, but main hands the options to
- * parseArgs as they are, so `multiple` works; a name so the literal is not checked as fresh.
- */
-const reporterOption: { type: 'string' } = { type: 'string', multiple: true } as {
-  type: 'string';
-};
+/** `--reporter`, repeatable. */
+const reporterOption = { type: 'string', multiple: true } as const;
 
 /** Amounts in the asset's units; checks syntax first so a typo fails without a round trip. */
 function minorOf(text: string, decimals: number, symbol: string): string {

@@ -6,7 +6,7 @@ import { obtainPassphrase, type CliIo } from './terminal.js';
 
 export const defaultNodeUrl = 'http://127.0.0.1:7420';
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 /** What every command runs with: built once in `main` from the command line and environment. */
 export interface CommandContext {
@@ -32,7 +32,8 @@ export interface Command {
   /** The rest of the synopsis, for help: `NAME [--secret HEX]`. */
   synopsis: string;
   summary: string;
-  options?: Record<string, { type: 'string' | 'boolean' }>;
+  /** parseArgs options; `multiple` makes a string option repeatable (its value is a list). */
+  options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   /** How many positional arguments it takes. */
   positionals: { min: number; max: number };
   run(ctx: CommandContext, positionals: string[], values: OptionValues): Promise<void>;

@@ -41,9 +41,10 @@ const usage = `Usage: coffer <command> [options]
 Commands:
   init  [--data-dir D] [--chain-id ID]
       create a dev chain in D (default ./.coffer)
-  start [--data-dir D] [--host H] [--port P]
+  start [--data-dir D] [--host H] [--port P] [--dev-clock]
       run a node (creates the dev chain on first run); init and start take no --node or --json,
-      and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID
+      and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID; --dev-clock
+      (development only) lets POST /v1/dev/clock move block time forward
   signing-history export [--data-dir D]
       print the producer's signing history (JSON) to carry it to another machine; node stopped
   signing-history import FILE [--data-dir D]
