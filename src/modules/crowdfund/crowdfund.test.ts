@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 
-import { TestBlockSigner } from '../../../test/support/block-signer.js';
 import {
-  Chain,
+  genesisTime,
+  ModuleTestHarness,
+  testAccount,
+  type ModuleTestChain,
+  type TestAccount,
+} from '../../../test/support/module-chain.js';
+import {
   decodeTx,
   isRejection,
   ledgerModule,
@@ -15,13 +18,10 @@ import {
   signTx,
   txSigningMessage,
   type ChainEvent,
-  type CommittedBlock,
   type DecodedTx,
-  type Genesis,
 } from '../../chain/index.js';
-import { addressFromPublicKey, keyPairFromSecret, verify } from '../../crypto/index.js';
+import { verify } from '../../crypto/index.js';
 import { auditLedger, ledgerKeys, type AccountRecord } from '../../ledger/index.js';
-import { SqliteBlockStore } from '../../state/index.js';
 import {
   campaignChart,
   campaignEscrow,
@@ -38,17 +38,17 @@ import {
   type DistributionRule,
 } from './index.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-crowdfund-'));
-after(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const chainId = 'coffer-crowdfund';
+const registry = new ModuleRegistry([ledgerModule, crowdfundModule]);
+const harness = new ModuleTestHarness({ name: 'crowdfund', chainId, registry });
+after(() => harness.close());
 
-type Account = ReturnType<typeof account>;
-function account(seed: number) {
+/** An account of two seed bytes (the crowd needs more than 256) in a secret otherwise 0x5a. */
+function account(seed: number): TestAccount {
   const secret = new Uint8Array(32).fill(0x5a);
   secret[0] = seed >> 8;
   secret[1] = seed & 0xff;
-  const pair = keyPairFromSecret(secret);
-  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
+  return testAccount(secret);
 }
 const issuer = account(1);
 const producer = account(2);
@@ -61,16 +61,9 @@ const investors = [ann, ben, cat, dan];
 /** Enough investors to need two blocks of refunds. */
 const crowd = Array.from({ length: refundsPerBlockMax + 1 }, (_, i) => account(1000 + i));
 
-const chainId = 'coffer-crowdfund';
-const genesisTime = 1_700_000_000_000;
-const signer = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
-const registry = new ModuleRegistry([ledgerModule, crowdfundModule]);
 const startingBalance = 1_000_000n;
 const reporterBalance = 100_000_000n;
-const genesis: Genesis = {
-  chainId,
-  time: genesisTime,
-  producer: signer.producer,
+const genesis = harness.genesis({
   assets: [{ symbol: 'USD', decimals: 2, issuer: issuer.address }],
   balances: [
     ...[...investors, producer, outsider].map((a) => ({
@@ -81,7 +74,7 @@ const genesis: Genesis = {
     { address: reporter.address, asset: 'USD', amount: reporterBalance.toString() },
     ...crowd.map((a) => ({ address: a.address, asset: 'USD', amount: '1000' })),
   ],
-};
+});
 const supply = startingBalance * 6n + reporterBalance + 1000n * BigInt(crowd.length);
 
 /** The issue's example: 30% fee to the distributor; recoup; 20% premium; the rest 50/50. */
@@ -115,70 +108,10 @@ const issueExample: DistributionRule = {
   ],
 };
 
-function newChain() {
-  files += 1;
-  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
-  Chain.initialize(store, genesis, signer, registry.modules);
-  const chain = new Chain(store, registry);
-  let time = genesisTime;
-  const node = {
-    store,
-    chain,
-    get time() {
-      return time;
-    },
-    commit(txs: DecodedTx[], at = time + 1000): CommittedBlock {
-      assert.ok(at > time, 'block times grow');
-      time = at;
-      return chain.produce(txs, at, signer);
-    },
-    /** Statuses of the txs of one block. */
-    block(txs: DecodedTx[], at?: number): string[] {
-      return node.commit(txs, at).receipts.map((r) => r.status);
-    },
-    /** Empty blocks until the next block is `height`. */
-    until(height: number): void {
-      while (chain.height() < height - 1) node.commit([]);
-    },
-  };
-  return node;
-}
-type Node = ReturnType<typeof newChain>;
+const newChain = () => harness.open(genesis);
+type Node = ModuleTestChain;
 
-function tx(
-  node: Node,
-  sender: Account,
-  type: string,
-  payload: Record<string, unknown>,
-  offsets?: Map<string, number>,
-): DecodedTx {
-  const offset = offsets?.get(sender.address) ?? 0;
-  offsets?.set(sender.address, offset + 1);
-  const signed = signTx(
-    {
-      chainId,
-      type,
-      sender: sender.address,
-      nonce: node.chain.nonceOf(sender.address) + offset,
-      payload,
-    },
-    sender.secretKey,
-  );
-  const decoded = decodeTx(signed, chainId, registry.parserFor);
-  if (isRejection(decoded)) throw new Error(`${type}: ${decoded.code} (${decoded.field})`);
-  return decoded;
-}
-
-function run(node: Node, sender: Account, type: string, payload: Record<string, unknown>): string {
-  return node.block([tx(node, sender, type, payload)])[0]!;
-}
-
-function parseStatus(type: string, payload: Record<string, unknown>): string | undefined {
-  const parsed = registry.parserFor(type)!(payload);
-  return isRejection(parsed) ? parsed.code : undefined;
-}
-
-function balance(node: Node, who: Account | string): bigint {
+function balance(node: Node, who: TestAccount | string): bigint {
   const address = typeof who === 'string' ? who : who.address;
   const text = node.store.get(ledgerKeys.account(address));
   if (text === undefined) return 0n;
@@ -239,20 +172,20 @@ function terms(node: Node, overrides: Record<string, unknown> = {}): Record<stri
 }
 
 function create(node: Node, overrides: Record<string, unknown> = {}): string {
-  const created = tx(node, producer, 'campaign.create', terms(node, overrides));
-  assert.deepEqual(node.block([created]), ['ok']);
+  const created = node.tx(producer, 'campaign.create', terms(node, overrides));
+  assert.deepEqual(node.statuses([created]), ['ok']);
   return campaignIdOf(created.hash);
 }
 
 function invest(
   node: Node,
   id: string,
-  amounts: (readonly [Account, bigint | number])[],
+  amounts: (readonly [TestAccount, bigint | number])[],
 ): string[] {
   const offsets = new Map<string, number>();
-  return node.block(
+  return node.statuses(
     amounts.map(([who, amount]) =>
-      tx(node, who, 'campaign.invest', { campaignId: id, amount: amount.toString() }, offsets),
+      node.tx(who, 'campaign.invest', { campaignId: id, amount: amount.toString() }, offsets),
     ),
   );
 }
@@ -260,7 +193,7 @@ function invest(
 let reports = 0;
 function report(node: Node, id: string, gross: bigint | number, reportId?: string): DecodedTx {
   reports += 1;
-  return tx(node, reporter, 'campaign.reportRevenue', {
+  return node.tx(reporter, 'campaign.reportRevenue', {
     campaignId: id,
     reportId: reportId ?? `box-office-${reports}`,
     periodStart: genesisTime,
@@ -274,8 +207,8 @@ const types = (events: ChainEvent[]) => events.map((e) => e.type);
 describe('campaign.create', () => {
   it('records the terms, the producer, the escrow and an empty position', () => {
     const node = newChain();
-    const created = tx(node, producer, 'campaign.create', terms(node));
-    const block = node.commit([created]);
+    const created = node.tx(producer, 'campaign.create', terms(node));
+    const block = node.produce([created]);
     assert.equal(block.receipts[0]!.status, 'ok');
     const id = campaignIdOf(created.hash);
     const campaign = getCampaign(node.store, id)!;
@@ -310,16 +243,16 @@ describe('campaign.create', () => {
       [{ extra: true }, 'unknown_field'],
     ];
     for (const [override, code] of cases) {
-      assert.equal(parseStatus('campaign.create', { ...base, ...override }), code, code);
+      assert.equal(harness.parseStatus('campaign.create', { ...base, ...override }), code, code);
     }
-    assert.equal(parseStatus('campaign.create', base), undefined);
+    assert.equal(harness.parseStatus('campaign.create', base), undefined);
   });
 
   it('checks the schedule and the asset against the chain', () => {
     const node = newChain();
     node.until(5);
     const at = (overrides: Record<string, unknown>) =>
-      run(node, producer, 'campaign.create', terms(node, overrides));
+      node.run(producer, 'campaign.create', terms(node, overrides));
     assert.equal(at({ asset: 'EUR' }), 'asset_not_found');
     const h = node.chain.height();
     assert.equal(at({ deadline: { time: genesisTime + 10 ** 8 } }), 'invalid_schedule', 'clocks');
@@ -363,9 +296,12 @@ describe('investing and cancelling', () => {
     const position = investorPosition(node.store, id, ann.address)!;
     assert.equal(position.principal, '60001');
     assert.equal(position.invested, '60001');
-    assert.equal(parseStatus('campaign.invest', { campaignId: id, amount: '0' }), 'invalid_amount');
     assert.equal(
-      run(node, ann, 'campaign.invest', { campaignId: '0123456789abcdef', amount: '5' }),
+      harness.parseStatus('campaign.invest', { campaignId: id, amount: '0' }),
+      'invalid_amount',
+    );
+    assert.equal(
+      node.run(ann, 'campaign.invest', { campaignId: '0123456789abcdef', amount: '5' }),
       'campaign_not_found',
     );
     audit(node);
@@ -380,10 +316,10 @@ describe('investing and cancelling', () => {
     ]);
     invest(node, id, [[ann, 5_000]]);
     assert.equal(
-      run(node, cat, 'campaign.cancelInvestment', { campaignId: id }),
+      node.run(cat, 'campaign.cancelInvestment', { campaignId: id }),
       'position_not_found',
     );
-    const block = node.commit([tx(node, ann, 'campaign.cancelInvestment', { campaignId: id })]);
+    const block = node.produce([node.tx(ann, 'campaign.cancelInvestment', { campaignId: id })]);
     assert.equal(block.receipts[0]!.status, 'ok');
     assert.ok(types(block.receipts[0]!.events).includes('campaign.investmentCancelled'));
     assert.equal(balance(node, ann), startingBalance, 'refunded to the unit');
@@ -392,7 +328,7 @@ describe('investing and cancelling', () => {
     node.until(10); // the block at height 10 is inside the window
     const before = snapshot(node);
     assert.equal(
-      run(node, ben, 'campaign.cancelInvestment', { campaignId: id }),
+      node.run(ben, 'campaign.cancelInvestment', { campaignId: id }),
       'cancel_window_closed',
     );
     assert.deepEqual(snapshot(node), before);
@@ -405,7 +341,7 @@ describe('investing and cancelling', () => {
     const id = create(node);
     invest(node, id, [[ann, 30_000]]);
     node.until(9);
-    assert.equal(run(node, ann, 'campaign.cancelInvestment', { campaignId: id }), 'ok');
+    assert.equal(node.run(ann, 'campaign.cancelInvestment', { campaignId: id }), 'ok');
   });
 });
 
@@ -420,7 +356,7 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
     invest(node, id, [[ann, 7_777]]);
     node.until(13);
     assert.equal(getCampaign(node.store, id)!.status, 'funding', 'not before the deadline');
-    const block = node.commit([]);
+    const block = node.produce([]);
     assert.equal(block.block.header.height, 13);
     assert.equal(getCampaign(node.store, id)!.status, 'failed');
     assert.deepEqual(
@@ -431,7 +367,7 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
     assert.equal(balance(node, campaignEscrow(id)), 0n);
     assert.equal(investorPosition(node.store, id, ann.address)!.refunded, '37777');
     assert.equal(
-      run(node, ann, 'campaign.invest', { campaignId: id, amount: '5000' }),
+      node.run(ann, 'campaign.invest', { campaignId: id, amount: '5000' }),
       'campaign_not_funding',
     );
     audit(node);
@@ -442,9 +378,9 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
     const deadline = genesisTime + 60_000;
     const id = create(node, { opensAt: { time: genesisTime }, deadline: { time: deadline } });
     invest(node, id, [[ann, 100_000]]);
-    node.commit([], deadline - 1);
+    node.produce([], deadline - 1);
     assert.equal(getCampaign(node.store, id)!.status, 'funding');
-    node.commit([], deadline + 5_000);
+    node.produce([], deadline + 5_000);
     const campaign = getCampaign(node.store, id)!;
     assert.equal(campaign.status, 'succeeded');
     assert.equal(campaign.fee, '5000');
@@ -462,13 +398,13 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
       [ben, 40_000],
     ]);
     assert.equal(getCampaign(node.store, late)!.status, 'funding', 'no early close by default');
-    const receipts = node.commit([
-      tx(node, cat, 'campaign.invest', { campaignId: early, amount: '100000' }),
+    const receipts = node.produce([
+      node.tx(cat, 'campaign.invest', { campaignId: early, amount: '100000' }),
     ]).receipts;
     assert.ok(types(receipts[0]!.events).includes('campaign.succeeded'));
     assert.equal(getCampaign(node.store, early)!.status, 'succeeded');
     assert.equal(
-      run(node, dan, 'campaign.invest', { campaignId: early, amount: '5000' }),
+      node.run(dan, 'campaign.invest', { campaignId: early, amount: '5000' }),
       'campaign_not_funding',
     );
     node.until(14);
@@ -486,18 +422,18 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
     const statuses = invest(
       node,
       id,
-      crowd.map((a) => [a, 1000] as [Account, number]),
+      crowd.map((a) => [a, 1000] as [TestAccount, number]),
     );
     assert.ok(statuses.every((s) => s === 'ok'));
     node.until(13);
-    const first = node.commit([]);
+    const first = node.produce([]);
     assert.equal(first.blockEvents.filter((e) => e.type === 'campaign.refunded').length, 250);
     assert.equal(getCampaign(node.store, id)!.status, 'refunding');
     assert.equal(listInvestors(node.store, id).length, crowd.length - refundsPerBlockMax);
     const refundedFirst = crowd.filter((a) => balance(node, a) === 1000n).length;
     assert.equal(refundedFirst, refundsPerBlockMax);
     audit(node);
-    const second = node.commit([]);
+    const second = node.produce([]);
     assert.equal(second.blockEvents.filter((e) => e.type === 'campaign.refunded').length, 1);
     assert.equal(getCampaign(node.store, id)!.status, 'failed');
     assert.ok(
@@ -515,16 +451,16 @@ describe('the outcome at the deadline, with no tx from anyone', () => {
       [ann, 30_000],
       [ben, 20_000],
     ]);
-    assert.equal(run(node, issuer, 'asset.freeze', { symbol: 'USD', account: ben.address }), 'ok');
+    assert.equal(node.run(issuer, 'asset.freeze', { symbol: 'USD', account: ben.address }), 'ok');
     node.until(14);
     const campaign = getCampaign(node.store, id)!;
     assert.equal(campaign.status, 'failed');
     assert.equal(campaign.owed, '20000');
     assert.equal(investorPosition(node.store, id, ben.address)!.owed, '20000');
-    assert.equal(run(node, ben, 'campaign.claim', { campaignId: id }), 'account_frozen');
-    assert.equal(run(node, ann, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
-    run(node, issuer, 'asset.unfreeze', { symbol: 'USD', account: ben.address });
-    assert.equal(run(node, ben, 'campaign.claim', { campaignId: id }), 'ok');
+    assert.equal(node.run(ben, 'campaign.claim', { campaignId: id }), 'account_frozen');
+    assert.equal(node.run(ann, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    node.run(issuer, 'asset.unfreeze', { symbol: 'USD', account: ben.address });
+    assert.equal(node.run(ben, 'campaign.claim', { campaignId: id }), 'ok');
     assert.equal(balance(node, ben), startingBalance);
     assert.equal(balance(node, campaignEscrow(id)), 0n);
     audit(node);
@@ -537,23 +473,23 @@ describe('frozen accounts never stop a block', () => {
     const id = create(node);
     invest(node, id, [[ann, 100_000]]);
     for (const address of [producer.address, campaignEscrow(id)]) {
-      assert.equal(run(node, issuer, 'asset.freeze', { symbol: 'USD', account: address }), 'ok');
+      assert.equal(node.run(issuer, 'asset.freeze', { symbol: 'USD', account: address }), 'ok');
     }
     node.until(14);
     const campaign = getCampaign(node.store, id)!;
     assert.equal(campaign.status, 'succeeded');
     assert.equal(campaign.releaseBlocked, true);
     assert.equal(balance(node, campaignEscrow(id)), 100_000n);
-    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
-    assert.equal(run(node, ann, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
-    run(node, issuer, 'asset.unfreeze', { symbol: 'USD', account: producer.address });
-    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
-    run(node, issuer, 'asset.unfreeze', { symbol: 'USD', account: campaignEscrow(id) });
-    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'ok');
+    assert.equal(node.run(producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
+    assert.equal(node.run(ann, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    node.run(issuer, 'asset.unfreeze', { symbol: 'USD', account: producer.address });
+    assert.equal(node.run(producer, 'campaign.claim', { campaignId: id }), 'account_frozen');
+    node.run(issuer, 'asset.unfreeze', { symbol: 'USD', account: campaignEscrow(id) });
+    assert.equal(node.run(producer, 'campaign.claim', { campaignId: id }), 'ok');
     assert.equal(balance(node, producer), startingBalance + 95_000n);
     assert.equal(balance(node, feeAccount), 5_000n);
     assert.equal(getCampaign(node.store, id)!.releaseBlocked, false);
-    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    assert.equal(node.run(producer, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
     audit(node);
   });
 });
@@ -563,20 +499,23 @@ describe('amendments and reconfirmation', () => {
     const node = newChain();
     const id = create(node);
     const amend = { campaignId: id, terms: { target: '50000', title: 'The Longer Take' } };
-    assert.equal(run(node, outsider, 'campaign.amend', amend), 'not_producer');
-    assert.equal(run(node, producer, 'campaign.amend', amend), 'ok');
+    assert.equal(node.run(outsider, 'campaign.amend', amend), 'not_producer');
+    assert.equal(node.run(producer, 'campaign.amend', amend), 'ok');
     const campaign = getCampaign(node.store, id)!;
     assert.equal(campaign.target, '50000');
     assert.equal(campaign.title, 'The Longer Take');
     assert.equal(campaign.reconfirmation, null);
-    assert.equal(parseStatus('campaign.amend', { campaignId: id, terms: {} }), 'invalid_amendment');
     assert.equal(
-      parseStatus('campaign.amend', { campaignId: id, terms: { target: '-1' } }),
+      harness.parseStatus('campaign.amend', { campaignId: id, terms: {} }),
+      'invalid_amendment',
+    );
+    assert.equal(
+      harness.parseStatus('campaign.amend', { campaignId: id, terms: { target: '-1' } }),
       'invalid_amount',
     );
     const escrowFee = { platformFee: { basisPoints: 100, to: campaignEscrow(id) } };
     assert.equal(
-      run(node, producer, 'campaign.amend', { campaignId: id, terms: escrowFee }),
+      node.run(producer, 'campaign.amend', { campaignId: id, terms: escrowFee }),
       'invalid_recipient',
     );
   });
@@ -585,7 +524,7 @@ describe('amendments and reconfirmation', () => {
     const node = newChain();
     const id = create(node); // deadline at height 13
     assert.equal(
-      run(node, producer, 'campaign.amend', {
+      node.run(producer, 'campaign.amend', {
         campaignId: id,
         terms: { deadline: { height: 16 } },
       }),
@@ -594,9 +533,9 @@ describe('amendments and reconfirmation', () => {
     invest(node, id, [[ann, 30_000]]);
     node.until(14);
     assert.equal(getCampaign(node.store, id)!.status, 'funding', 'height 13 is no longer due');
-    assert.equal(run(node, ann, 'campaign.invest', { campaignId: id, amount: '1000' }), 'ok');
+    assert.equal(node.run(ann, 'campaign.invest', { campaignId: id, amount: '1000' }), 'ok');
     node.until(16);
-    const block = node.commit([]);
+    const block = node.produce([]);
     assert.equal(block.block.header.height, 16);
     assert.equal(getCampaign(node.store, id)!.status, 'failed');
     assert.equal(balance(node, ann), startingBalance);
@@ -613,7 +552,7 @@ describe('amendments and reconfirmation', () => {
       [cat, 10_000],
     ]);
     const amend = (extra: Record<string, unknown>) =>
-      run(node, producer, 'campaign.amend', {
+      node.run(producer, 'campaign.amend', {
         campaignId: id,
         terms: { minInvestment: '15000' },
         ...extra,
@@ -628,17 +567,17 @@ describe('amendments and reconfirmation', () => {
     assert.equal(investorPosition(node.store, id, ann.address)!.reconfirmation, 'pending');
     assert.equal(amend({ reconfirmBy: { height: 14 } }), 'reconfirmation_open');
 
-    assert.equal(run(node, ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
+    assert.equal(node.run(ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
     assert.equal(investorPosition(node.store, id, ann.address)!.reconfirmation, 'confirmed');
-    assert.equal(run(node, ann, 'campaign.reconfirm', { campaignId: id }), 'nothing_to_reconfirm');
+    assert.equal(node.run(ann, 'campaign.reconfirm', { campaignId: id }), 'nothing_to_reconfirm');
     assert.equal(
-      run(node, cat, 'campaign.reconfirm', { campaignId: id }),
+      node.run(cat, 'campaign.reconfirm', { campaignId: id }),
       'position_outside_terms',
       '10,000 is below the new minimum',
     );
-    assert.equal(run(node, dan, 'campaign.reconfirm', { campaignId: id }), 'position_not_found');
+    assert.equal(node.run(dan, 'campaign.reconfirm', { campaignId: id }), 'position_not_found');
     node.until(12);
-    const block = node.commit([]); // height 12: ben and cat did not reconfirm
+    const block = node.produce([]); // height 12: ben and cat did not reconfirm
     assert.deepEqual(
       block.blockEvents.filter((e) => e.type === 'campaign.refunded').map((e) => e.data.investor),
       [ben.address, cat.address].sort(),
@@ -649,7 +588,7 @@ describe('amendments and reconfirmation', () => {
     assert.equal(after.reconfirmation, null);
     assert.equal(after.raised, '30000');
     assert.deepEqual(listInvestors(node.store, id), [ann.address]);
-    assert.equal(run(node, ben, 'campaign.reconfirm', { campaignId: id }), 'position_not_found');
+    assert.equal(node.run(ben, 'campaign.reconfirm', { campaignId: id }), 'position_not_found');
     audit(node);
   });
 
@@ -674,12 +613,12 @@ describe('amendments and reconfirmation', () => {
       terms: { title: 'Renamed' },
       reconfirmBy: { time: deadline - 1 },
     };
-    assert.equal(run(node, producer, 'campaign.amend', amend), 'ok');
+    assert.equal(node.run(producer, 'campaign.amend', amend), 'ok');
     // One block past both points: the sweep refunds 250 and the outcome waits for the last.
-    const first = node.commit([], deadline + 1);
+    const first = node.produce([], deadline + 1);
     assert.equal(first.blockEvents.filter((e) => e.type === 'campaign.refunded').length, 250);
     assert.equal(getCampaign(node.store, id)!.status, 'funding');
-    node.commit([]);
+    node.produce([]);
     const campaign = getCampaign(node.store, id)!;
     assert.equal(campaign.status, 'failed', 'nobody reconfirmed, so nothing was raised');
     assert.equal(balance(node, producer), startingBalance, 'no release of refundable money');
@@ -695,21 +634,21 @@ describe('amendments and reconfirmation', () => {
       [ben, 20_000],
     ]);
     assert.equal(
-      run(node, producer, 'campaign.amend', {
+      node.run(producer, 'campaign.amend', {
         campaignId: id,
         terms: { target: '55000', minInvestment: '25000' },
         reconfirmBy: { height: 20 },
       }),
       'ok',
     );
-    assert.equal(run(node, ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
+    assert.equal(node.run(ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
     // cat takes the total to the target, but ben has not reconfirmed: no early close yet.
-    assert.equal(run(node, cat, 'campaign.invest', { campaignId: id, amount: '25000' }), 'ok');
+    assert.equal(node.run(cat, 'campaign.invest', { campaignId: id, amount: '25000' }), 'ok');
     assert.equal(getCampaign(node.store, id)!.raised, '75000');
     assert.equal(getCampaign(node.store, id)!.status, 'funding', 'ben has not reconfirmed');
     assert.equal(investorPosition(node.store, id, cat.address)!.reconfirmation, 'confirmed');
-    const receipts = node.commit([
-      tx(node, ben, 'campaign.invest', { campaignId: id, amount: '5000' }),
+    const receipts = node.produce([
+      node.tx(ben, 'campaign.invest', { campaignId: id, amount: '5000' }),
     ]).receipts;
     assert.deepEqual(
       types(receipts[0]!.events).filter((t) => t.startsWith('campaign.')),
@@ -736,9 +675,9 @@ describe('revenue reports and payouts', () => {
   it('only an authorised reporter of a succeeded campaign reports', () => {
     const node = newChain();
     const pending = create(node);
-    assert.equal(node.block([report(node, pending, 1000)])[0], 'campaign_not_succeeded');
+    assert.equal(node.statuses([report(node, pending, 1000)])[0], 'campaign_not_succeeded');
     const id = funded(node);
-    const forged = tx(node, outsider, 'campaign.reportRevenue', {
+    const forged = node.tx(outsider, 'campaign.reportRevenue', {
       campaignId: id,
       reportId: 'forged',
       periodStart: 0,
@@ -746,10 +685,10 @@ describe('revenue reports and payouts', () => {
       grossRevenue: '1000',
     });
     const before = snapshot(node);
-    assert.deepEqual(node.block([forged]), ['not_reporter']);
+    assert.deepEqual(node.statuses([forged]), ['not_reporter']);
     assert.deepEqual(snapshot(node), before);
     assert.equal(
-      parseStatus('campaign.reportRevenue', {
+      harness.parseStatus('campaign.reportRevenue', {
         campaignId: id,
         reportId: 'r',
         periodStart: 5,
@@ -759,7 +698,7 @@ describe('revenue reports and payouts', () => {
       'invalid_period',
     );
     assert.equal(
-      parseStatus('campaign.reportRevenue', {
+      harness.parseStatus('campaign.reportRevenue', {
         campaignId: id,
         reportId: 'has space',
         periodStart: 1,
@@ -779,10 +718,10 @@ describe('revenue reports and payouts', () => {
     assert.equal(lost.status, 'failed', 'one unit short of the target');
     assert.equal(balance(node, cat), startingBalance, 'refunded exactly');
     assert.equal(balance(node, campaignEscrow(doomed)), 0n);
-    assert.equal(node.block([report(node, doomed, 1_000)])[0], 'campaign_not_succeeded');
+    assert.equal(node.statuses([report(node, doomed, 1_000)])[0], 'campaign_not_succeeded');
     const preview = simulateCampaign(node.store, id, 100_000n);
     assert.ok(typeof preview === 'object');
-    const first = node.commit([report(node, id, 100_000, 'week-1')]);
+    const first = node.produce([report(node, id, 100_000, 'week-1')]);
     assert.equal(first.receipts[0]!.status, 'ok');
     // Report 1: 30,000 to the distributor; 70,000 recouped 42,000 / 28,000.
     assert.equal(balance(node, distributor), 30_000n);
@@ -796,7 +735,7 @@ describe('revenue reports and payouts', () => {
       })),
       'the simulation is what the report paid',
     );
-    node.commit([report(node, id, 150_000, 'week-2')]);
+    node.produce([report(node, id, 150_000, 'week-2')]);
     // Report 2: +45,000 fee; +30,000 recoup; 20,000 premium; 55,000 split 50/50.
     assert.equal(balance(node, distributor), 75_000n);
     assert.equal(balance(node, ann), startingBalance - 60_000n + 42_000n + 46_500n);
@@ -849,9 +788,9 @@ describe('revenue reports and payouts', () => {
   it('a report applied twice is rejected the second time and changes nothing', () => {
     const node = newChain();
     const id = funded(node);
-    assert.deepEqual(node.block([report(node, id, 12_345, 'dup')]), ['ok']);
+    assert.deepEqual(node.statuses([report(node, id, 12_345, 'dup')]), ['ok']);
     const before = snapshot(node);
-    assert.deepEqual(node.block([report(node, id, 12_345, 'dup')]), ['duplicate_report']);
+    assert.deepEqual(node.statuses([report(node, id, 12_345, 'dup')]), ['duplicate_report']);
     assert.deepEqual(snapshot(node), before);
     assert.equal(getCampaign(node.store, id)!.reportCount, 1);
   });
@@ -860,7 +799,9 @@ describe('revenue reports and payouts', () => {
     const node = newChain();
     const id = funded(node);
     const before = snapshot(node);
-    assert.deepEqual(node.block([report(node, id, reporterBalance + 1n)]), ['insufficient_funds']);
+    assert.deepEqual(node.statuses([report(node, id, reporterBalance + 1n)]), [
+      'insufficient_funds',
+    ]);
     assert.deepEqual(snapshot(node), before);
   });
 });
@@ -906,10 +847,10 @@ describe('nobody withdraws escrow', () => {
       ],
     );
     // The producer cannot claim before success, nor the investor another's position.
-    assert.equal(run(node, producer, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
-    assert.equal(run(node, outsider, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    assert.equal(node.run(producer, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
+    assert.equal(node.run(outsider, 'campaign.claim', { campaignId: id }), 'nothing_to_claim');
     assert.equal(
-      run(node, producer, 'campaign.cancelInvestment', { campaignId: id }),
+      node.run(producer, 'campaign.cancelInvestment', { campaignId: id }),
       'position_not_found',
     );
     assert.equal(balance(node, escrow), 50_000n);
@@ -1016,8 +957,7 @@ function play(scenario: Scenario, spread: boolean) {
   if (campaign.status === 'succeeded') {
     const offsets = new Map<string, number>();
     const sign = (gross: number, n: number) =>
-      tx(
-        node,
+      node.tx(
         reporter,
         'campaign.reportRevenue',
         {
@@ -1031,10 +971,10 @@ function play(scenario: Scenario, spread: boolean) {
       );
     // Signed as they go, so each block's txs carry the reporter's next nonces.
     const blocks = spread
-      ? [node.commit(scenario.reports.map(sign))]
+      ? [node.produce(scenario.reports.map(sign))]
       : scenario.reports.map((gross, n) => {
           offsets.clear();
-          return node.commit([sign(gross, n)]);
+          return node.produce([sign(gross, n)]);
         });
     for (const block of blocks) {
       for (const receipt of block.receipts) {
@@ -1077,14 +1017,14 @@ describe('properties through the chain', () => {
           }
           // Applying a report again changes nothing.
           const before = snapshot(node);
-          const again = tx(node, reporter, 'campaign.reportRevenue', {
+          const again = node.tx(reporter, 'campaign.reportRevenue', {
             campaignId: id,
             reportId: 'r0',
             periodStart: 0,
             periodEnd: 1,
             grossRevenue: String(scenario.reports[0]),
           });
-          assert.deepEqual(node.block([again]), ['duplicate_report']);
+          assert.deepEqual(node.statuses([again]), ['duplicate_report']);
           assert.deepEqual(snapshot(node), before);
         }
         // The same txs in another block split: the same balances and positions.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 
-import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
+import { testAccount } from '../../../test/support/module-chain.js';
 import {
   crowdfundRejections,
   largestRemainder,
@@ -13,8 +13,7 @@ import {
   type Investment,
 } from './index.js';
 
-const addressOf = (seed: number) =>
-  addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
+const addressOf = (seed: number) => testAccount(seed).address;
 const producer = addressOf(10);
 const distributor = addressOf(11);
 const investors = [addressOf(20), addressOf(21), addressOf(22), addressOf(23), addressOf(24)];

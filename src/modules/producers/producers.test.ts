@@ -1,38 +1,35 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 
 import { TestBlockSigner } from '../../../test/support/block-signer.js';
 import {
+  genesisTime,
+  ModuleTestHarness,
+  testAccount,
+  type ModuleTestChain,
+  type TestAccount,
+} from '../../../test/support/module-chain.js';
+import {
   blockHash,
   blockSigningMessage,
   Chain,
-  decodeTx,
   GenesisError,
   InvalidBlockError,
   isRejection,
   ledgerModule,
   ModuleRegistry,
-  signTx,
   zeroHash,
   type BlockHeader,
-  type DecodedTx,
   type Genesis,
-  type Receipt,
 } from '../../chain/index.js';
 import {
-  addressFromPublicKey,
   commitNonces,
   encryptHiddenInfo,
-  keyPairFromSecret,
   signAtHeight,
   toHex,
   type AccountableSignature,
 } from '../../crypto/index.js';
 import { auditLedger, ledgerKeys, type AssetRecord } from '../../ledger/index.js';
-import { SqliteBlockStore } from '../../state/index.js';
 import {
   escrowOf,
   getProducer,
@@ -43,19 +40,18 @@ import {
   type ProducersGenesis,
 } from './index.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-producers-'));
-after(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
-
-function account(seed: number) {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
-}
-const alice = account(1);
-const bob = account(2);
 const chainId = 'coffer-producers';
-const genesisTime = 1_700_000_000_000;
-const soloSigner = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
+const harness = new ModuleTestHarness({
+  name: 'producers',
+  chainId,
+  registry: new ModuleRegistry([ledgerModule, producersModule]),
+  validateBlock: validateBlockSignature,
+});
+after(() => harness.close());
+
+const alice = testAccount(1);
+const bob = testAccount(2);
+const soloSigner = harness.signer;
 /** A second producer, registered by alice in the tests. */
 const second = new TestBlockSigner(new Uint8Array(32).fill(7), chainId, 16);
 const secondInfo = { name: 'Second Producer Ltd', contact: 'ops@second.example' };
@@ -85,65 +81,29 @@ function genesisWith(overrides: Partial<ProducerParams> = {}): Genesis {
       },
     ],
   };
-  return {
-    chainId,
-    time: genesisTime,
-    producer: soloSigner.producer,
+  return harness.genesis({
     assets: [{ symbol: 'USD', decimals: 2, issuer: alice.address }],
     balances: [
       { address: alice.address, asset: 'USD', amount: '100000' },
       { address: bob.address, asset: 'USD', amount: '500' },
     ],
     modules: { producers: section },
-  };
+  });
 }
 
-const registry = new ModuleRegistry([ledgerModule, producersModule]);
-
-function newChain(genesis = genesisWith()) {
-  files += 1;
-  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
-  Chain.initialize(store, genesis, soloSigner, registry.modules);
-  const chain = new Chain(store, registry, () => {}, validateBlockSignature);
-  let time = genesisTime;
-  const run = (...txs: DecodedTx[]): Receipt[] =>
-    chain.produce(txs, (time += 1000), soloSigner).receipts;
-  return { store, chain, run };
-}
-
-type Node = ReturnType<typeof newChain>;
-
-function tx(
-  node: Node,
-  sender: ReturnType<typeof account>,
-  type: string,
-  payload: Record<string, unknown>,
-  nonceOffset = 0,
-): DecodedTx | { code: string } {
-  const signed = signTx(
-    {
-      chainId,
-      type,
-      sender: sender.address,
-      nonce: node.chain.nonceOf(sender.address) + nonceOffset,
-      payload,
-    },
-    sender.secretKey,
-  );
-  const decoded = decodeTx(signed, chainId, registry.parserFor);
-  return isRejection(decoded) ? { code: decoded.code } : decoded;
-}
+const newChain = (genesis = genesisWith()) => harness.open(genesis);
+type Node = ModuleTestChain;
 
 /** Runs one tx in its own block and returns its receipt status (or the admission rejection). */
 function status(
   node: Node,
-  sender: ReturnType<typeof account>,
+  sender: TestAccount,
   type: string,
   payload: Record<string, unknown>,
 ): string {
-  const decoded = tx(node, sender, type, payload);
-  if ('code' in decoded) return decoded.code;
-  return node.run(decoded)[0]!.status;
+  const decoded = node.admit(sender, type, payload);
+  if (isRejection(decoded)) return decoded.code;
+  return node.produce([decoded]).receipts[0]!.status;
 }
 
 function registerPayload(node: Node, overrides: Record<string, unknown> = {}) {
@@ -207,15 +167,14 @@ describe('producer registry genesis', () => {
   });
 
   it('refuses an unbonding period that does not exceed the evidence window', () => {
-    files += 1;
-    const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
+    const store = harness.emptyStore();
     assert.throws(
       () =>
         Chain.initialize(
           store,
           genesisWith({ unbondingPeriodHeights: 5, evidenceWindowHeights: 5 }),
           soloSigner,
-          registry.modules,
+          harness.registry.modules,
         ),
       GenesisError,
     );
@@ -235,7 +194,7 @@ describe('block signatures against the registry', () => {
   it('a block by an unregistered producer is invalid', () => {
     const node = newChain();
     assert.throws(() => node.chain.produce([], genesisTime + 1000, second), /not registered/);
-    node.run();
+    node.produce([]);
     assert.equal(node.store.lastHeight(), 1);
   });
 });
@@ -343,9 +302,9 @@ describe('producer.commitNonces and producer.unbond', () => {
       status(node, alice, 'producer.unbond', { producer: second.producer }),
       'producer_not_active',
     );
-    while (node.chain.height() < record.unbondAtHeight - 1) node.run();
+    while (node.chain.height() < record.unbondAtHeight - 1) node.produce([]);
     assert.equal(usd(node, alice.address), before, 'still bonded the block before');
-    node.run();
+    node.produce([]);
     assert.equal(usd(node, alice.address), before + 4000n);
     assert.equal(getProducer(node.store, second.producer)!.status, 'unbonded');
     assert.equal(usd(node, escrowOf(second.producer)), 0n);
@@ -366,9 +325,9 @@ describe('evidence.equivocation', () => {
     const b = signedHeader(node, height, 'bb'.repeat(32));
     const supplyBefore = supply(node);
     const bobBefore = usd(node, bob.address);
-    const decoded = tx(node, bob, 'evidence.equivocation', { a, b });
+    const decoded = node.admit(bob, 'evidence.equivocation', { a, b });
     assert.ok(!('code' in decoded));
-    const [receipt] = node.run(decoded);
+    const [receipt] = node.produce([decoded]).receipts;
     assert.equal(receipt?.status, 'ok');
     const record = getProducer(node.store, second.producer)!;
     assert.equal(record.status, 'jailed');
@@ -422,7 +381,7 @@ describe('evidence.equivocation', () => {
     // Evidence about a height more than evidenceWindowHeights below the current one.
     const old = signedHeader(node, 1, 'aa'.repeat(32));
     const oldB = signedHeader(node, 1, 'bb'.repeat(32));
-    while (node.chain.height() < 1 + params.evidenceWindowHeights) node.run();
+    while (node.chain.height() < 1 + params.evidenceWindowHeights) node.produce([]);
     assert.equal(
       status(node, bob, 'evidence.equivocation', { a: old, b: oldB }),
       'evidence_too_old',

@@ -2,36 +2,24 @@
 // between banks and signed issuance requests. The harness mirrors timecredits.test.ts, with two
 // banks run by different coordinators, each coordinator also an approved member of its bank.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 
-import { TestBlockSigner } from '../../../test/support/block-signer.js';
 import {
-  Chain,
-  decodeTx,
-  isRejection,
-  ledgerModule,
-  ModuleRegistry,
-  signTx,
-  type ChainEvent,
-  type CommittedBlock,
-  type DecodedTx,
-  type Genesis,
-} from '../../chain/index.js';
+  ModuleTestHarness,
+  testAccount,
+  type ModuleTestChain,
+  type TestAccount,
+} from '../../../test/support/module-chain.js';
+import { ledgerModule, ModuleRegistry, type ChainEvent } from '../../chain/index.js';
 import {
-  addressFromPublicKey,
   canonicalize,
-  keyPairFromSecret,
   sign,
   signingDomains,
   signingMessage,
   toHex,
   utf8,
 } from '../../crypto/index.js';
-import { SqliteBlockStore } from '../../state/index.js';
 import {
   dayMs,
   effectiveValue,
@@ -54,131 +42,60 @@ import {
   type TimebankPolicy,
 } from './index.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-timecredits-ext-'));
-after(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const chainId = 'coffer-timecredits';
+const harness = new ModuleTestHarness({
+  name: 'timecredits-ext',
+  chainId,
+  registry: new ModuleRegistry([ledgerModule, timecreditsModule]),
+});
+after(() => harness.close());
 
-type Account = ReturnType<typeof account>;
-function account(seed: number) {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
-}
-const coordA = account(1);
-const ann = account(2);
-const ben = account(3);
-const cat = account(4);
-const outsider = account(5);
-const coordB = account(6);
+const coordA = testAccount(1);
+const ann = testAccount(2);
+const ben = testAccount(3);
+const cat = testAccount(4);
+const outsider = testAccount(5);
+const coordB = testAccount(6);
 const members = [ann, ben, cat];
 
-const chainId = 'coffer-timecredits';
-const genesisTime = 1_700_000_000_000;
-const signer = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
-const registry = new ModuleRegistry([ledgerModule, timecreditsModule]);
-const genesis: Genesis = {
-  chainId,
-  time: genesisTime,
-  producer: signer.producer,
-  assets: [],
-  balances: [],
-};
+const genesis = harness.genesis({ assets: [], balances: [] });
+const newChain = () => harness.open(genesis);
+type Node = ModuleTestChain;
 
-function newChain() {
-  files += 1;
-  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
-  Chain.initialize(store, genesis, signer, registry.modules);
-  const chain = new Chain(store, registry);
-  let time = genesisTime;
-  const node = {
-    store,
-    chain,
-    get time() {
-      return time;
-    },
-    commit(txs: DecodedTx[], at = time + 1000): CommittedBlock {
-      assert.ok(at > time, 'block times grow');
-      time = at;
-      return chain.produce(txs, at, signer);
-    },
-  };
-  return node;
-}
-type Node = ReturnType<typeof newChain>;
-
-function tx(
-  node: Node,
-  sender: Account,
-  type: string,
-  payload: Record<string, unknown>,
-  offsets?: Map<string, number>,
-): DecodedTx {
-  const offset = offsets?.get(sender.address) ?? 0;
-  offsets?.set(sender.address, offset + 1);
-  const signed = signTx(
-    {
-      chainId,
-      type,
-      sender: sender.address,
-      nonce: node.chain.nonceOf(sender.address) + offset,
-      payload,
-    },
-    sender.secretKey,
-  );
-  const decoded = decodeTx(signed, chainId, registry.parserFor);
-  if (isRejection(decoded)) throw new Error(`${type}: ${decoded.code} (${decoded.field})`);
-  return decoded;
-}
-
-function parseStatus(type: string, payload: Record<string, unknown>): string | undefined {
-  const parsed = registry.parserFor(type)!(payload);
-  return isRejection(parsed) ? parsed.code : undefined;
-}
-
-/** Runs one tx in its own block; returns its status (and the block, for its events). */
-function run(
-  node: Node,
-  sender: Account,
-  type: string,
-  payload: Record<string, unknown>,
-  at?: number,
-): string {
-  return node.commit([tx(node, sender, type, payload)], at).receipts[0]!.status;
-}
-
+/** Runs one tx in its own block; returns its receipt and the block's own events. */
 function runBlock(
   node: Node,
-  sender: Account,
+  sender: TestAccount,
   type: string,
   payload: Record<string, unknown>,
   at?: number,
 ): { tx: string; status: string; events: ChainEvent[]; blockEvents: ChainEvent[] } {
-  const block = node.commit([tx(node, sender, type, payload)], at);
+  const block = node.produce([node.tx(sender, type, payload)], at);
   return { ...block.receipts[0]!, blockEvents: block.blockEvents };
 }
 
-const userId = (a: Account) => `user-${a.address.slice(-8)}@example.org`;
+const userId = (a: TestAccount) => `user-${a.address.slice(-8)}@example.org`;
 
 type PolicyInput = TimebankPolicy | { kind: 'expiry'; expiryDays: number };
 interface Bank {
   id: string;
-  coord: Account;
+  coord: TestAccount;
 }
 
 /** A bank run by `coord`, with ann, ben and cat approved and `coord` an approved member too. */
 function bankWith(node: Node, policy: PolicyInput, creditLimitMinutes = '0', coord = coordA): Bank {
-  const create = tx(node, coord, 'timebank.create', {
+  const create = node.tx(coord, 'timebank.create', {
     name: 'Riverside time bank',
     coordinators: [coord.address],
     policy,
     creditLimitMinutes,
   });
-  assert.equal(node.commit([create]).receipts[0]!.status, 'ok');
+  assert.equal(node.produce([create]).receipts[0]!.status, 'ok');
   const id = create.hash.slice(0, 16);
   const salt = getTimebank(node.store, id)!.salt;
   const offsets = new Map<string, number>();
   const txs = members.map((m) =>
-    tx(
-      node,
+    node.tx(
       coord,
       'timebank.addMember',
       { bankId: id, account: m.address, userIdHash: hashUserId(salt, userId(m)) },
@@ -186,23 +103,22 @@ function bankWith(node: Node, policy: PolicyInput, creditLimitMinutes = '0', coo
     ),
   );
   txs.push(
-    tx(
-      node,
+    node.tx(
       coord,
       'timebank.addMember',
       { bankId: id, userIdHash: hashUserId(salt, userId(coord)) },
       offsets,
     ),
-    tx(node, coord, 'timebank.approveMember', { bankId: id, account: coord.address }, offsets),
+    node.tx(coord, 'timebank.approveMember', { bankId: id, account: coord.address }, offsets),
   );
-  assert.ok(node.commit(txs).receipts.every((r) => r.status === 'ok'));
+  assert.ok(node.produce(txs).receipts.every((r) => r.status === 'ok'));
   return { id, coord };
 }
 
 let requests = 0;
-function issue(node: Node, bank: Bank, to: Account, minutes: bigint | number): string {
+function issue(node: Node, bank: Bank, to: TestAccount, minutes: bigint | number): string {
   requests += 1;
-  return run(node, bank.coord, 'timecredits.issue', {
+  return node.run(bank.coord, 'timecredits.issue', {
     bankId: bank.id,
     account: to.address,
     minutes: minutes.toString(),
@@ -213,28 +129,28 @@ function issue(node: Node, bank: Bank, to: Account, minutes: bigint | number): s
 function exchange(
   node: Node,
   bank: Bank,
-  provider: Account,
-  recipient: Account,
+  provider: TestAccount,
+  recipient: TestAccount,
   minutes: bigint | number,
 ): string {
   const number = getTimebank(node.store, bank.id)!.nextExchangeNumber;
-  const recorded = run(node, provider, 'timecredits.recordExchange', {
+  const recorded = node.run(provider, 'timecredits.recordExchange', {
     bankId: bank.id,
     recipient: recipient.address,
     minutes: minutes.toString(),
   });
   assert.equal(recorded, 'ok');
-  return run(node, recipient, 'timecredits.confirmExchange', { bankId: bank.id, exchange: number });
+  return node.run(recipient, 'timecredits.confirmExchange', { bankId: bank.id, exchange: number });
 }
 
 /** A bank's and its partner's coordinators propose and accept an alliance. */
 function ally(node: Node, a: Bank, b: Bank): void {
   const pair = (x: Bank, y: Bank) => ({ bankId: x.id, partnerBankId: y.id });
-  assert.equal(run(node, a.coord, 'timebank.proposeAlliance', pair(a, b)), 'ok');
-  assert.equal(run(node, b.coord, 'timebank.acceptAlliance', pair(b, a)), 'ok');
+  assert.equal(node.run(a.coord, 'timebank.proposeAlliance', pair(a, b)), 'ok');
+  assert.equal(node.run(b.coord, 'timebank.acceptAlliance', pair(b, a)), 'ok');
 }
 
-function lotsOf(node: Node, bankId: string, who: Account): LotRecord[] {
+function lotsOf(node: Node, bankId: string, who: TestAccount): LotRecord[] {
   const member = getMember(node.store, bankId, who.address)!;
   return member.lots.map((n) => getLot(node.store, bankId, n)!);
 }
@@ -284,8 +200,8 @@ describe('timebank.setPolicy', () => {
     const node = newChain();
     const bank = bankWith(node, { kind: 'none' });
     const change = { bankId: bank.id, policy: demurrage10 };
-    assert.equal(run(node, ann, 'timebank.setPolicy', change), 'not_coordinator');
-    assert.equal(run(node, outsider, 'timebank.setPolicy', change), 'not_coordinator');
+    assert.equal(node.run(ann, 'timebank.setPolicy', change), 'not_coordinator');
+    assert.equal(node.run(outsider, 'timebank.setPolicy', change), 'not_coordinator');
     assert.deepEqual(getTimebank(node.store, bank.id)!.policy, { kind: 'none' });
     const ok = runBlock(node, coordA, 'timebank.setPolicy', change);
     assert.equal(ok.status, 'ok');
@@ -315,9 +231,9 @@ describe('timebank.setPolicy', () => {
       ['invalid_credit_limit', { bankId: bank.id, creditLimitMinutes: '-5' }],
     ];
     for (const [code, payload] of cases)
-      assert.equal(parseStatus('timebank.setPolicy', payload), code);
+      assert.equal(harness.parseStatus('timebank.setPolicy', payload), code);
     assert.equal(
-      parseStatus('timebank.setPolicy', {
+      harness.parseStatus('timebank.setPolicy', {
         bankId: bank.id,
         policy: { kind: 'expiry', expiryDays: 3, noticeDays: 0 },
       }),
@@ -332,10 +248,7 @@ describe('timebank.setPolicy', () => {
     const old = lotsOf(node, bank.id, ann)[0]!;
     assert.deepEqual(old.demurrage, { ratePerPeriodBasisPoints: 1_000, periodDays: 1 });
     const expiry = { kind: 'expiry', expiryDays: 30, noticeDays: 5 } as const;
-    assert.equal(
-      run(node, coordA, 'timebank.setPolicy', { bankId: bank.id, policy: expiry }),
-      'ok',
-    );
+    assert.equal(node.run(coordA, 'timebank.setPolicy', { bankId: bank.id, policy: expiry }), 'ok');
     assert.equal(issue(node, bank, ann, 500), 'ok');
     const fresh = lotsOf(node, bank.id, ann).find((l) => l.number !== old.number)!;
     assert.equal(fresh.demurrage, null);
@@ -343,7 +256,7 @@ describe('timebank.setPolicy', () => {
     assert.equal(fresh.noticeAt, fresh.baseTime + 25 * dayMs);
     // Two days on, the old lot has lost 19% under its own terms; the new one nothing.
     const later = old.baseTime + 2 * dayMs + 1;
-    node.commit([], later);
+    node.produce([], later);
     const statement = memberStatement(node.store, bank.id, ann.address, later)!;
     const byNumber = new Map(statement.lots.map((l) => [l.lot, l]));
     assert.equal(byNumber.get(old.number)!.effectiveMinutes, '810');
@@ -368,7 +281,7 @@ describe('timebank.setPolicy', () => {
     const node = newChain();
     const bank = bankWith(node, { kind: 'none' }, '100');
     assert.equal(
-      run(node, coordA, 'timebank.setPolicy', { bankId: bank.id, policy: demurrage10 }),
+      node.run(coordA, 'timebank.setPolicy', { bankId: bank.id, policy: demurrage10 }),
       'ok',
     );
     assert.equal(exchange(node, bank, ben, ann, 60), 'ok');
@@ -383,7 +296,7 @@ describe('timebank.setPolicy', () => {
     const bank = bankWith(node, { kind: 'none' }, '120');
     assert.equal(exchange(node, bank, ben, ann, 100), 'ok');
     const lower = { bankId: bank.id, creditLimitMinutes: '50' };
-    assert.equal(run(node, coordA, 'timebank.setPolicy', lower), 'ok');
+    assert.equal(node.run(coordA, 'timebank.setPolicy', lower), 'ok');
     assert.equal(getTimebank(node.store, bank.id)!.creditLimitMinutes, '50');
     assert.deepEqual(getTimebank(node.store, bank.id)!.policy, { kind: 'none' }, 'policy kept');
     assert.equal(getMember(node.store, bank.id, ann.address)!.debtMinutes, '100');
@@ -392,7 +305,7 @@ describe('timebank.setPolicy', () => {
     assert.equal(exchange(node, bank, ann, cat, 51), 'credit_limit_exceeded');
     assert.equal(exchange(node, bank, ann, cat, 50), 'ok');
     const raise = { bankId: bank.id, creditLimitMinutes: '300' };
-    assert.equal(run(node, coordA, 'timebank.setPolicy', raise), 'ok');
+    assert.equal(node.run(coordA, 'timebank.setPolicy', raise), 'ok');
     assert.equal(exchange(node, bank, cat, ann, 200), 'ok');
     assert.equal(getMember(node.store, bank.id, ann.address)!.debtMinutes, '250');
     audit(node, bank.id);
@@ -413,8 +326,8 @@ describe('timecredits.expiring', () => {
     assert.equal(issue(node, bank, ann, 90), 'ok');
     const lot = lotsOf(node, bank.id, ann)[0]!;
     assert.equal(lot.noticeAt, lot.expiresAt! - 3 * dayMs);
-    assert.deepEqual(notices(node.commit([], lot.noticeAt - 1)), []);
-    const due = node.commit([], lot.noticeAt);
+    assert.deepEqual(notices(node.produce([], lot.noticeAt - 1)), []);
+    const due = node.produce([], lot.noticeAt);
     assert.deepEqual(due.blockEvents, [
       {
         type: 'timecredits.expiring',
@@ -428,8 +341,8 @@ describe('timecredits.expiring', () => {
         },
       },
     ]);
-    assert.deepEqual(notices(node.commit([])), []);
-    assert.deepEqual(notices(node.commit([], lot.expiresAt! + 1)), []);
+    assert.deepEqual(notices(node.produce([])), []);
+    assert.deepEqual(notices(node.produce([], lot.expiresAt! + 1)), []);
     assert.equal(getLot(node.store, bank.id, lot.number), undefined, 'lapsed');
   });
 
@@ -440,13 +353,13 @@ describe('timecredits.expiring', () => {
     const lot = lotsOf(node, bank.id, ann)[0]!;
     assert.equal(lot.noticeAt, lot.baseTime + 3 * dayMs);
     const none = { kind: 'expiry', expiryDays: 10, noticeDays: 0 } as const;
-    assert.equal(run(node, coordA, 'timebank.setPolicy', { bankId: bank.id, policy: none }), 'ok');
+    assert.equal(node.run(coordA, 'timebank.setPolicy', { bankId: bank.id, policy: none }), 'ok');
     assert.equal(issue(node, bank, ben, 5), 'ok');
     const silent = lotsOf(node, bank.id, ben)[0]!;
     assert.equal(silent.noticeAt, null);
-    assert.deepEqual(notices(node.commit([], lot.noticeAt)), [`${bank.id}/${lot.number}`]);
-    assert.deepEqual(notices(node.commit([], silent.expiresAt! - 1)), []);
-    assert.deepEqual(notices(node.commit([], silent.expiresAt!)), []);
+    assert.deepEqual(notices(node.produce([], lot.noticeAt)), [`${bank.id}/${lot.number}`]);
+    assert.deepEqual(notices(node.produce([], silent.expiresAt! - 1)), []);
+    assert.deepEqual(notices(node.produce([], silent.expiresAt!)), []);
   });
 
   it('a split part gets its own notice; merged and lapsed lots never fire', () => {
@@ -465,7 +378,7 @@ describe('timecredits.expiring', () => {
     const catPart = lotsOf(node, bank.id, cat)[0]!;
     assert.equal(exchange(node, bank, ann, cat, 5), 'ok');
     assert.equal(getLot(node.store, bank.id, catPart.number), undefined);
-    const due = node.commit([], lot.noticeAt!);
+    const due = node.produce([], lot.noticeAt!);
     assert.deepEqual(
       notices(due).sort(),
       [`${bank.id}/${lot.number}`, `${bank.id}/${part!.number}`].sort(),
@@ -475,13 +388,13 @@ describe('timecredits.expiring', () => {
     assert.equal(exchange(node, bank, cat, ann, 7), 'ok');
     const late = lotsOf(node, bank.id, cat)[0]!;
     assert.equal(late.noticeAt, lot.noticeAt, 'the part carries the notice time');
-    const fired = [node.commit([]), node.commit([])].map(notices);
+    const fired = [node.produce([]), node.produce([])].map(notices);
     assert.deepEqual(fired, [[`${bank.id}/${late.number}`], []]);
     // A lot whose notice time passes while it already expired gets no notice, only the lapse.
     const bank2 = bankWith(node, { kind: 'expiry', expiryDays: 1, noticeDays: 7 });
     assert.equal(issue(node, bank2, ann, 3), 'ok');
     const short = lotsOf(node, bank2.id, ann)[0]!;
-    const lapse = node.commit([], short.expiresAt! + 1);
+    const lapse = node.produce([], short.expiresAt! + 1);
     assert.deepEqual(notices(lapse), []);
     assert.equal(lapse.blockEvents.filter((e) => e.type === 'timecredits.expired').length, 1);
   });
@@ -497,8 +410,7 @@ describe('timecredits.expiring under load', () => {
     const txs = members.flatMap((m, i) =>
       Array.from({ length: split[i]! }, () => {
         requests += 1;
-        return tx(
-          node,
+        return node.tx(
           coordA,
           'timecredits.issue',
           { bankId: bank.id, account: m.address, minutes: '1', requestId: `bulk-${requests}` },
@@ -506,14 +418,14 @@ describe('timecredits.expiring under load', () => {
         );
       }),
     );
-    assert.ok(node.commit(txs).receipts.every((r) => r.status === 'ok'));
+    assert.ok(node.produce(txs).receipts.every((r) => r.status === 'ok'));
     const expiresAt = lotsOf(node, bank.id, cat)[0]!.expiresAt!;
     // The first block past expiry lapses 1,000 lots; one expired lot waits for the next block.
-    const first = node.commit([], expiresAt + 1);
+    const first = node.produce([], expiresAt + 1);
     const lapsed = first.blockEvents.filter((e) => e.type === 'timecredits.expired');
     assert.equal(lapsed.length, lapsesPerBlockMax);
     assert.deepEqual(notices(first), [], 'an expired lot gets no notice, lapsed or not');
-    const second = node.commit([]);
+    const second = node.produce([]);
     assert.equal(second.blockEvents.filter((e) => e.type === 'timecredits.expired').length, 1);
     assert.deepEqual(notices(second), []);
     audit(node, bank.id);
@@ -549,14 +461,14 @@ describe('listings', () => {
     assert.equal(posted.events[0]!.type, 'timecredits.listingPosted');
     assert.equal(getTimebank(node.store, bank.id)!.nextListingNumber, 1);
     assert.equal(
-      run(node, outsider, 'timecredits.postListing', listing(bank.id)),
+      node.run(outsider, 'timecredits.postListing', listing(bank.id)),
       'member_not_found',
     );
     const salt = getTimebank(node.store, bank.id)!.salt;
     const apply = { bankId: bank.id, userIdHash: hashUserId(salt, 'dana@example.org') };
-    assert.equal(run(node, outsider, 'timebank.addMember', apply), 'ok');
+    assert.equal(node.run(outsider, 'timebank.addMember', apply), 'ok');
     assert.equal(
-      run(node, outsider, 'timecredits.postListing', listing(bank.id)),
+      node.run(outsider, 'timecredits.postListing', listing(bank.id)),
       'member_not_approved',
     );
     const cases: [string, Record<string, unknown>][] = [
@@ -570,10 +482,10 @@ describe('listings', () => {
       ['invalid_minutes', { minutes: '0' }],
     ];
     for (const [code, over] of cases) {
-      assert.equal(parseStatus('timecredits.postListing', listing(bank.id, over)), code);
+      assert.equal(harness.parseStatus('timecredits.postListing', listing(bank.id, over)), code);
     }
     assert.equal(
-      parseStatus(
+      harness.parseStatus(
         'timecredits.postListing',
         listing(bank.id, { title: 'é'.repeat(60), category: 'r'.repeat(40) }),
       ),
@@ -584,15 +496,15 @@ describe('listings', () => {
   it('the owner or a coordinator closes a listing, a stranger cannot; exchanges cite open ones', () => {
     const node = newChain();
     const bank = bankWith(node, { kind: 'none' });
-    assert.equal(run(node, ann, 'timecredits.postListing', listing(bank.id)), 'ok');
+    assert.equal(node.run(ann, 'timecredits.postListing', listing(bank.id)), 'ok');
     assert.equal(
-      run(node, ben, 'timecredits.postListing', listing(bank.id, { kind: 'request' })),
+      node.run(ben, 'timecredits.postListing', listing(bank.id, { kind: 'request' })),
       'ok',
     );
     const close = (n: number) => ({ bankId: bank.id, listing: n });
-    assert.equal(run(node, ben, 'timecredits.closeListing', close(0)), 'not_listing_owner');
-    assert.equal(run(node, outsider, 'timecredits.closeListing', close(0)), 'not_listing_owner');
-    assert.equal(run(node, ann, 'timecredits.closeListing', close(9)), 'listing_not_found');
+    assert.equal(node.run(ben, 'timecredits.closeListing', close(0)), 'not_listing_owner');
+    assert.equal(node.run(outsider, 'timecredits.closeListing', close(0)), 'not_listing_owner');
+    assert.equal(node.run(ann, 'timecredits.closeListing', close(9)), 'listing_not_found');
     assert.equal(getListing(node.store, bank.id, 0)!.status, 'open');
     // An exchange may name an open listing; it is stored on the exchange.
     const record = (n: number) => ({
@@ -601,22 +513,25 @@ describe('listings', () => {
       minutes: '90',
       listing: n,
     });
-    assert.equal(run(node, ann, 'timecredits.recordExchange', record(0)), 'ok');
+    assert.equal(node.run(ann, 'timecredits.recordExchange', record(0)), 'ok');
     assert.equal(getExchange(node.store, bank.id, 0)!.listing, 0);
-    assert.equal(run(node, ann, 'timecredits.recordExchange', record(7)), 'listing_not_found');
+    assert.equal(node.run(ann, 'timecredits.recordExchange', record(7)), 'listing_not_found');
     const closed = runBlock(node, ann, 'timecredits.closeListing', close(0));
     assert.equal(closed.status, 'ok');
     assert.deepEqual(closed.events, [
       { type: 'timecredits.listingClosed', data: { bankId: bank.id, listing: 0, by: ann.address } },
     ]);
     assert.equal(getListing(node.store, bank.id, 0)!.closedAt, node.time);
-    assert.equal(run(node, ann, 'timecredits.closeListing', close(0)), 'listing_closed');
-    assert.equal(run(node, ann, 'timecredits.recordExchange', record(0)), 'listing_closed');
-    assert.equal(run(node, coordA, 'timecredits.closeListing', close(1)), 'ok');
+    assert.equal(node.run(ann, 'timecredits.closeListing', close(0)), 'listing_closed');
+    assert.equal(node.run(ann, 'timecredits.recordExchange', record(0)), 'listing_closed');
+    assert.equal(node.run(coordA, 'timecredits.closeListing', close(1)), 'ok');
     assert.equal(getListing(node.store, bank.id, 1)!.status, 'closed');
-    assert.equal(parseStatus('timecredits.recordExchange', record(-1)), 'invalid_listing_id');
     assert.equal(
-      parseStatus('timecredits.closeListing', { bankId: bank.id, listing: '1' }),
+      harness.parseStatus('timecredits.recordExchange', record(-1)),
+      'invalid_listing_id',
+    );
+    assert.equal(
+      harness.parseStatus('timecredits.closeListing', { bankId: bank.id, listing: '1' }),
       'invalid_listing_id',
     );
   });
@@ -627,15 +542,15 @@ describe('listings', () => {
     const offsets = new Map<string, number>();
     // Listing 0 is the only request; 1,001 offers follow, 1..1001, category by parity.
     const txs = [
-      tx(node, ann, 'timecredits.postListing', listing(bank.id, { kind: 'request' }), offsets),
+      node.tx(ann, 'timecredits.postListing', listing(bank.id, { kind: 'request' }), offsets),
     ];
     for (let i = 1; i <= 1001; i += 1) {
       const category = i % 2 === 0 ? 'garden' : 'repairs';
-      txs.push(tx(node, ann, 'timecredits.postListing', listing(bank.id, { category }), offsets));
+      txs.push(node.tx(ann, 'timecredits.postListing', listing(bank.id, { category }), offsets));
     }
-    assert.ok(node.commit(txs).receipts.every((r) => r.status === 'ok'));
+    assert.ok(node.produce(txs).receipts.every((r) => r.status === 'ok'));
     assert.equal(
-      run(node, ann, 'timecredits.closeListing', { bankId: bank.id, listing: 1000 }),
+      node.run(ann, 'timecredits.closeListing', { bankId: bank.id, listing: 1000 }),
       'ok',
     );
     const first = listListings(node.store, bank.id, { limit: 3 });
@@ -678,7 +593,7 @@ describe('listings', () => {
 });
 
 describe('timecredits.payMany', () => {
-  const pay = (bankId: string, payments: [Account, number][]) => ({
+  const pay = (bankId: string, payments: [TestAccount, number][]) => ({
     bankId,
     payments: payments.map(([a, minutes]) => ({ account: a.address, minutes: String(minutes) })),
   });
@@ -690,8 +605,7 @@ describe('timecredits.payMany', () => {
     const source = lotsOf(node, bank.id, coordA)[0]!;
     // 100 + 200 > 250 with no credit: the first payment would fit, but nothing moves.
     assert.equal(
-      run(
-        node,
+      node.run(
         coordA,
         'timecredits.payMany',
         pay(bank.id, [
@@ -775,7 +689,7 @@ describe('timecredits.payMany', () => {
     assert.equal(getMember(node.store, bank.id, coordA.address)!.debtMinutes, '100');
     assert.equal(lotsOf(node, bank.id, ben)[0]!.origin, `credit:pay:${paid.tx}/1`);
     assert.equal(
-      run(node, coordA, 'timecredits.payMany', pay(bank.id, [[cat, 1]])),
+      node.run(coordA, 'timecredits.payMany', pay(bank.id, [[cat, 1]])),
       'credit_limit_exceeded',
     );
     audit(node, bank.id);
@@ -786,22 +700,21 @@ describe('timecredits.payMany', () => {
     const bank = bankWith(node, { kind: 'none' }, '100');
     assert.equal(issue(node, bank, ann, 100), 'ok');
     assert.equal(
-      run(node, ann, 'timecredits.payMany', pay(bank.id, [[ben, 10]])),
+      node.run(ann, 'timecredits.payMany', pay(bank.id, [[ben, 10]])),
       'not_coordinator',
     );
     assert.equal(getMember(node.store, bank.id, ben.address)!.balanceMinutes, '0');
     // coordB coordinates bank B but is no member of bank A... make it a coordinator of A.
     assert.equal(
-      run(node, coordA, 'timebank.addCoordinator', { bankId: bank.id, account: coordB.address }),
+      node.run(coordA, 'timebank.addCoordinator', { bankId: bank.id, account: coordB.address }),
       'ok',
     );
     assert.equal(
-      run(node, coordB, 'timecredits.payMany', pay(bank.id, [[ben, 10]])),
+      node.run(coordB, 'timecredits.payMany', pay(bank.id, [[ben, 10]])),
       'member_not_found',
     );
     assert.equal(
-      run(
-        node,
+      node.run(
         coordA,
         'timecredits.payMany',
         pay(bank.id, [
@@ -812,8 +725,7 @@ describe('timecredits.payMany', () => {
       'accounts_must_be_different',
     );
     assert.equal(
-      run(
-        node,
+      node.run(
         coordA,
         'timecredits.payMany',
         pay(bank.id, [
@@ -824,7 +736,10 @@ describe('timecredits.payMany', () => {
       'member_not_found',
     );
     assert.equal(getMember(node.store, bank.id, ben.address)!.balanceMinutes, '0');
-    const many = Array.from({ length: 101 }, (_, i) => [account(100 + i), 1] as [Account, number]);
+    const many = Array.from(
+      { length: 101 },
+      (_, i) => [testAccount(100 + i), 1] as [TestAccount, number],
+    );
     const cases: [string, unknown][] = [
       ['invalid_payments', []],
       ['invalid_payments', pay(bank.id, many).payments],
@@ -841,9 +756,12 @@ describe('timecredits.payMany', () => {
       ['invalid_payments', { account: ann.address, minutes: '1' }],
     ];
     for (const [code, payments] of cases) {
-      assert.equal(parseStatus('timecredits.payMany', { bankId: bank.id, payments }), code);
+      assert.equal(harness.parseStatus('timecredits.payMany', { bankId: bank.id, payments }), code);
     }
-    assert.equal(parseStatus('timecredits.payMany', pay(bank.id, many.slice(1))), undefined);
+    assert.equal(
+      harness.parseStatus('timecredits.payMany', pay(bank.id, many.slice(1))),
+      undefined,
+    );
   });
 });
 
@@ -857,14 +775,17 @@ describe('alliances', () => {
     const node = newChain();
     const a = bankWith(node, { kind: 'none' });
     const b = bankWith(node, { kind: 'none' }, '0', coordB);
-    assert.equal(run(node, ann, 'timebank.proposeAlliance', pair(a, b)), 'not_coordinator');
-    assert.equal(run(node, coordB, 'timebank.proposeAlliance', pair(a, b)), 'not_coordinator');
+    assert.equal(node.run(ann, 'timebank.proposeAlliance', pair(a, b)), 'not_coordinator');
+    assert.equal(node.run(coordB, 'timebank.proposeAlliance', pair(a, b)), 'not_coordinator');
     assert.equal(
-      run(node, coordA, 'timebank.proposeAlliance', pair(a, 'ffffffffffffffff')),
+      node.run(coordA, 'timebank.proposeAlliance', pair(a, 'ffffffffffffffff')),
       'partner_bank_not_found',
     );
-    assert.equal(parseStatus('timebank.proposeAlliance', pair(a, a)), 'invalid_partner_bank');
-    assert.equal(run(node, coordB, 'timebank.acceptAlliance', pair(b, a)), 'alliance_not_found');
+    assert.equal(
+      harness.parseStatus('timebank.proposeAlliance', pair(a, a)),
+      'invalid_partner_bank',
+    );
+    assert.equal(node.run(coordB, 'timebank.acceptAlliance', pair(b, a)), 'alliance_not_found');
     const proposed = runBlock(node, coordA, 'timebank.proposeAlliance', pair(a, b));
     assert.equal(proposed.status, 'ok');
     assert.equal(proposed.events[0]!.type, 'timebank.allianceProposed');
@@ -875,13 +796,13 @@ describe('alliances', () => {
       proposedBy: a.id,
       proposedAt: node.time,
     });
-    assert.equal(run(node, coordA, 'timebank.proposeAlliance', pair(a, b)), 'alliance_exists');
-    assert.equal(run(node, coordB, 'timebank.proposeAlliance', pair(b, a)), 'alliance_exists');
+    assert.equal(node.run(coordA, 'timebank.proposeAlliance', pair(a, b)), 'alliance_exists');
+    assert.equal(node.run(coordB, 'timebank.proposeAlliance', pair(b, a)), 'alliance_exists');
     // The proposing side cannot accept its own proposal, nor accept for the other bank.
-    assert.equal(run(node, coordA, 'timebank.acceptAlliance', pair(a, b)), 'own_alliance_proposal');
-    assert.equal(run(node, coordA, 'timebank.acceptAlliance', pair(b, a)), 'not_coordinator');
+    assert.equal(node.run(coordA, 'timebank.acceptAlliance', pair(a, b)), 'own_alliance_proposal');
+    assert.equal(node.run(coordA, 'timebank.acceptAlliance', pair(b, a)), 'not_coordinator');
     assert.equal(
-      run(node, ann, 'timecredits.transferAcross', {
+      node.run(ann, 'timecredits.transferAcross', {
         bankId: a.id,
         toBankId: b.id,
         to: ben.address,
@@ -889,27 +810,27 @@ describe('alliances', () => {
       }),
       'alliance_not_active',
     );
-    assert.equal(run(node, coordB, 'timebank.acceptAlliance', pair(b, a)), 'ok');
+    assert.equal(node.run(coordB, 'timebank.acceptAlliance', pair(b, a)), 'ok');
     assert.equal(getAlliance(node.store, a.id, b.id)!.status, 'active');
     assert.equal(getAlliance(node.store, a.id, b.id)!.activeAt, node.time);
-    assert.equal(run(node, coordB, 'timebank.acceptAlliance', pair(b, a)), 'alliance_not_proposed');
-    assert.equal(run(node, ann, 'timebank.endAlliance', pair(a, b)), 'not_coordinator');
-    assert.equal(run(node, coordB, 'timebank.endAlliance', pair(b, a)), 'ok');
+    assert.equal(node.run(coordB, 'timebank.acceptAlliance', pair(b, a)), 'alliance_not_proposed');
+    assert.equal(node.run(ann, 'timebank.endAlliance', pair(a, b)), 'not_coordinator');
+    assert.equal(node.run(coordB, 'timebank.endAlliance', pair(b, a)), 'ok');
     assert.equal(getAlliance(node.store, a.id, b.id)!.status, 'ended');
-    assert.equal(run(node, coordA, 'timebank.endAlliance', pair(a, b)), 'alliance_not_found');
-    assert.equal(run(node, coordB, 'timebank.proposeAlliance', pair(b, a)), 'ok');
+    assert.equal(node.run(coordA, 'timebank.endAlliance', pair(a, b)), 'alliance_not_found');
+    assert.equal(node.run(coordB, 'timebank.proposeAlliance', pair(b, a)), 'ok');
     const again = getAlliance(node.store, a.id, b.id)!;
     assert.equal(again.status, 'proposed');
     assert.equal(again.proposedBy, b.id);
     assert.equal(again.endedAt, undefined);
-    assert.equal(run(node, coordA, 'timebank.acceptAlliance', pair(a, b)), 'ok');
+    assert.equal(node.run(coordA, 'timebank.acceptAlliance', pair(a, b)), 'ok');
   });
 
   it('transferAcross moves lots 1:1 with their terms, repays debt there, and keeps both invariants', () => {
     const node = newChain();
     const a = bankWith(node, { kind: 'expiry', expiryDays: 30, noticeDays: 5 });
     const b = bankWith(node, demurrage10, '50', coordB);
-    const across = (from: Bank, to: Bank, who: Account, minutes: number) => ({
+    const across = (from: Bank, to: Bank, who: TestAccount, minutes: number) => ({
       bankId: from.id,
       toBankId: to.id,
       to: who.address,
@@ -918,22 +839,22 @@ describe('alliances', () => {
     assert.equal(issue(node, a, ann, 100), 'ok');
     const source = lotsOf(node, a.id, ann)[0]!;
     assert.equal(
-      run(node, ann, 'timecredits.transferAcross', across(a, b, ben, 10)),
+      node.run(ann, 'timecredits.transferAcross', across(a, b, ben, 10)),
       'alliance_not_active',
     );
     ally(node, a, b);
     // ben owes 30 in bank B.
     assert.equal(exchange(node, b, cat, ben, 30), 'ok');
     assert.equal(
-      run(node, ann, 'timecredits.transferAcross', across(a, b, ben, 101)),
+      node.run(ann, 'timecredits.transferAcross', across(a, b, ben, 101)),
       'insufficient_credits',
     );
     assert.equal(
-      run(node, outsider, 'timecredits.transferAcross', across(a, b, ben, 1)),
+      node.run(outsider, 'timecredits.transferAcross', across(a, b, ben, 1)),
       'member_not_found',
     );
     assert.equal(
-      run(node, ann, 'timecredits.transferAcross', across(a, b, outsider, 1)),
+      node.run(ann, 'timecredits.transferAcross', across(a, b, outsider, 1)),
       'member_not_found',
     );
     const moved = runBlock(node, ann, 'timecredits.transferAcross', across(a, b, ben, 60));
@@ -968,30 +889,30 @@ describe('alliances', () => {
     audit(node, a.id);
     audit(node, b.id);
     // Back to bank A: one alliance prefix, never nested; the whole lot leaves bank B.
-    assert.equal(run(node, ben, 'timecredits.transferAcross', across(b, a, cat, 30)), 'ok');
+    assert.equal(node.run(ben, 'timecredits.transferAcross', across(b, a, cat, 30)), 'ok');
     assert.equal(getLot(node.store, b.id, arrived!.number), undefined);
     const [home] = lotsOf(node, a.id, cat);
     assert.equal(home!.origin, `alliance:${b.id}/${source.origin}`);
     assert.deepEqual(terms(home!), terms(source));
     // The arriving lots give notice in their new bank, once each.
-    const due = node.commit([], source.noticeAt!);
+    const due = node.produce([], source.noticeAt!);
     assert.deepEqual(
       notices(due).sort(),
       [`${a.id}/${source.number}`, `${a.id}/${home!.number}`].sort(),
     );
     // No credit across banks, and no expired lot crosses.
     assert.equal(
-      run(node, cat, 'timecredits.transferAcross', across(a, b, ben, 31)),
+      node.run(cat, 'timecredits.transferAcross', across(a, b, ben, 31)),
       'insufficient_credits',
     );
     assert.equal(
-      run(node, ann, 'timecredits.transferAcross', across(a, b, ben, 1), source.expiresAt! + 1),
+      node.run(ann, 'timecredits.transferAcross', across(a, b, ben, 1), source.expiresAt! + 1),
       'insufficient_credits',
     );
     audit(node, a.id);
     audit(node, b.id);
     assert.equal(
-      parseStatus('timecredits.transferAcross', across(a, a, ben, 1)),
+      harness.parseStatus('timecredits.transferAcross', across(a, a, ben, 1)),
       'invalid_partner_bank',
     );
   });
@@ -999,7 +920,7 @@ describe('alliances', () => {
 
 /** The `authorization` of an issuance payload, signed by `by`. */
 function authorize(
-  by: Account,
+  by: TestAccount,
   request: {
     chainId?: string;
     bankId: string;
@@ -1050,11 +971,11 @@ describe('issuance authorized by a coordinator signature', () => {
       userIdHash: hashUserId(salt, userId(ann)),
       minutes: '600',
     };
-    const relayed = tx(node, outsider, 'timecredits.issue', {
+    const relayed = node.tx(outsider, 'timecredits.issue', {
       ...request,
       authorization: authorize(coordA, request),
     });
-    const block = node.commit([relayed]);
+    const block = node.produce([relayed]);
     assert.equal(block.receipts[0]!.status, 'ok');
     const record = getIssuance(node.store, bank.id, 'signed-1')!;
     assert.equal(record.txHash, relayed.hash);
@@ -1079,7 +1000,7 @@ describe('issuance authorized by a coordinator signature', () => {
     const b = bankWith(node, { kind: 'none' }, '0', coordB);
     const request = { bankId: a.id, requestId: 'r-1', account: ann.address, minutes: '60' };
     const relay = (authorization: Record<string, unknown>, over: Record<string, unknown> = {}) =>
-      run(node, outsider, 'timecredits.issue', { ...request, ...over, authorization });
+      node.run(outsider, 'timecredits.issue', { ...request, ...over, authorization });
     // Signed by ann, who is no coordinator, in her own name or in the coordinator's.
     assert.equal(relay(authorize(ann, request)), 'not_coordinator');
     assert.equal(relay(authorize(ann, request, coordA)), 'issuance_signature_invalid');
@@ -1104,7 +1025,7 @@ describe('issuance authorized by a coordinator signature', () => {
     const salt = getTimebank(node.store, a.id)!.salt;
     const { account: _account, ...rest } = request;
     assert.equal(
-      run(node, outsider, 'timecredits.issue', {
+      node.run(outsider, 'timecredits.issue', {
         ...rest,
         userIdHash: hashUserId(salt, userId(ann)),
         authorization: authorize(coordA, request),
@@ -1117,11 +1038,11 @@ describe('issuance authorized by a coordinator signature', () => {
     // A signature by a coordinator removed since then is void.
     const valid = authorize(coordA, request);
     assert.equal(
-      run(node, coordA, 'timebank.addCoordinator', { bankId: a.id, account: cat.address }),
+      node.run(coordA, 'timebank.addCoordinator', { bankId: a.id, account: cat.address }),
       'ok',
     );
     assert.equal(
-      run(node, cat, 'timebank.removeCoordinator', { bankId: a.id, account: coordA.address }),
+      node.run(cat, 'timebank.removeCoordinator', { bankId: a.id, account: coordA.address }),
       'ok',
     );
     assert.equal(relay(valid), 'not_coordinator');
@@ -1135,7 +1056,7 @@ describe('issuance authorized by a coordinator signature', () => {
     ];
     for (const authorization of malformed) {
       assert.equal(
-        parseStatus('timecredits.issue', { ...request, authorization }),
+        harness.parseStatus('timecredits.issue', { ...request, authorization }),
         'invalid_authorization',
       );
     }
@@ -1285,10 +1206,10 @@ describe('properties over random histories of two allied banks', () => {
           // Watch every block: `expiring` fires at most once per lot, and only for a lot that
           // exists, unexpired, with that owner and amount when the block begins.
           const noticed = new Set<string>();
-          const commit = node.commit.bind(node);
-          node.commit = (txs, at) => {
+          const produce = node.produce.bind(node);
+          node.produce = (txs, at) => {
             const before = new Map(allLots().map((l) => [`${l.bankId}/${l.number}`, l]));
-            const block = commit(txs, at);
+            const block = produce(txs, at);
             for (const event of block.blockEvents) {
               if (event.type !== 'timecredits.expiring') continue;
               const key = `${String(event.data.bankId)}/${String(event.data.lot)}`;
@@ -1310,7 +1231,7 @@ describe('properties over random histories of two allied banks', () => {
             const bank = op.kind === 'wait' ? banks[0] : banks[op.bank]!;
             let status = 'ok';
             if (op.kind === 'issue') status = issue(node, bank, memberOf(bank, op.to), op.minutes);
-            else if (op.kind === 'wait') node.commit([], node.time + op.hours * 3_600_000);
+            else if (op.kind === 'wait') node.produce([], node.time + op.hours * 3_600_000);
             else if (op.kind === 'exchange') {
               status = exchange(
                 node,
@@ -1320,7 +1241,7 @@ describe('properties over random histories of two allied banks', () => {
                 op.minutes,
               );
             } else if (op.kind === 'payMany') {
-              status = run(node, bank.coord, 'timecredits.payMany', {
+              status = node.run(bank.coord, 'timecredits.payMany', {
                 bankId: bank.id,
                 payments: op.payments.map((p) => ({
                   account: members[p.to]!.address,
@@ -1329,20 +1250,20 @@ describe('properties over random histories of two allied banks', () => {
               });
             } else if (op.kind === 'setPolicy') {
               if (op.policy === null && op.limit === null) continue;
-              status = run(node, bank.coord, 'timebank.setPolicy', {
+              status = node.run(bank.coord, 'timebank.setPolicy', {
                 bankId: bank.id,
                 ...(op.policy === null ? {} : { policy: op.policy }),
                 ...(op.limit === null ? {} : { creditLimitMinutes: String(op.limit) }),
               });
             } else {
               const toBank = banks[1 - op.bank]!;
-              const balance = (m: Account) =>
+              const balance = (m: TestAccount) =>
                 BigInt(getMember(node.store, bank.id, m.address)!.balanceMinutes);
               const richest = [0, 1, 2, 3]
                 .map((i) => memberOf(bank, i))
                 .reduce((x, y) => (balance(y) > balance(x) ? y : x));
               const minutes = (balance(richest) * BigInt(op.percent)) / 100n;
-              status = run(node, richest, 'timecredits.transferAcross', {
+              status = node.run(richest, 'timecredits.transferAcross', {
                 bankId: bank.id,
                 toBankId: toBank.id,
                 to: memberOf(toBank, op.to).address,

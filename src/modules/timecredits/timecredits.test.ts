@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 
-import { TestBlockSigner } from '../../../test/support/block-signer.js';
 import {
-  Chain,
-  decodeTx,
-  isRejection,
-  ledgerModule,
-  ModuleRegistry,
-  signTx,
-  type CommittedBlock,
-  type DecodedTx,
-  type Genesis,
-  type Receipt,
-} from '../../chain/index.js';
-import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
-import { SqliteBlockStore } from '../../state/index.js';
+  ModuleTestHarness,
+  testAccount,
+  type ModuleTestChain,
+  type TestAccount,
+} from '../../../test/support/module-chain.js';
+import { ledgerModule, ModuleRegistry, type DecodedTx } from '../../chain/index.js';
 import {
   dayMs,
   demurredValue,
@@ -37,122 +26,43 @@ import {
   type TimebankPolicy,
 } from './index.js';
 
-const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-timecredits-'));
-after(() => fs.rmSync(directory, { recursive: true, force: true }));
-let files = 0;
+const harness = new ModuleTestHarness({
+  name: 'timecredits',
+  chainId: 'coffer-timecredits',
+  registry: new ModuleRegistry([ledgerModule, timecreditsModule]),
+});
+after(() => harness.close());
 
-type Account = ReturnType<typeof account>;
-function account(seed: number) {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
-}
-const coordinator = account(1);
-const ann = account(2);
-const ben = account(3);
-const cat = account(4);
-const outsider = account(5);
+const coordinator = testAccount(1);
+const ann = testAccount(2);
+const ben = testAccount(3);
+const cat = testAccount(4);
+const outsider = testAccount(5);
 const members = [ann, ben, cat];
 
-const chainId = 'coffer-timecredits';
-const genesisTime = 1_700_000_000_000;
-const signer = new TestBlockSigner(new Uint8Array(32).fill(99), chainId);
-const registry = new ModuleRegistry([ledgerModule, timecreditsModule]);
-const genesis: Genesis = {
-  chainId,
-  time: genesisTime,
-  producer: signer.producer,
-  assets: [],
-  balances: [],
-};
+const genesis = harness.genesis({ assets: [], balances: [] });
+const newChain = () => harness.open(genesis);
+type Node = ModuleTestChain;
 
-function newChain() {
-  files += 1;
-  const store = new SqliteBlockStore(path.join(directory, `chain-${files}.db`));
-  Chain.initialize(store, genesis, signer, registry.modules);
-  const chain = new Chain(store, registry);
-  let time = genesisTime;
-  const node = {
-    store,
-    chain,
-    get time() {
-      return time;
-    },
-    /** Produces one block at `at` (default: one second later) with the txs, in order. */
-    block(txs: DecodedTx[], at = time + 1000): Receipt[] {
-      return node.commit(txs, at).receipts;
-    },
-    commit(txs: DecodedTx[], at = time + 1000): CommittedBlock {
-      assert.ok(at > time, 'block times grow');
-      time = at;
-      return chain.produce(txs, at, signer);
-    },
-  };
-  return node;
-}
-type Node = ReturnType<typeof newChain>;
-
-/** Signs a tx; `offsets` gives per-sender nonce offsets for several txs of one sender in a block. */
-function tx(
-  node: Node,
-  sender: Account,
-  type: string,
-  payload: Record<string, unknown>,
-  offsets?: Map<string, number>,
-): DecodedTx {
-  const offset = offsets?.get(sender.address) ?? 0;
-  offsets?.set(sender.address, offset + 1);
-  const signed = signTx(
-    {
-      chainId,
-      type,
-      sender: sender.address,
-      nonce: node.chain.nonceOf(sender.address) + offset,
-      payload,
-    },
-    sender.secretKey,
-  );
-  const decoded = decodeTx(signed, chainId, registry.parserFor);
-  if (isRejection(decoded)) throw new Error(`${type}: ${decoded.code} (${decoded.field})`);
-  return decoded;
-}
-
-/** The admission rejection of a payload, or undefined when it decodes. */
-function parseStatus(type: string, payload: Record<string, unknown>): string | undefined {
-  const parsed = registry.parserFor(type)!(payload);
-  return isRejection(parsed) ? parsed.code : undefined;
-}
-
-/** Runs one tx in its own block and returns its receipt status. */
-function run(
-  node: Node,
-  sender: Account,
-  type: string,
-  payload: Record<string, unknown>,
-  at?: number,
-): string {
-  return node.block([tx(node, sender, type, payload)], at)[0]!.status;
-}
-
-const userId = (a: Account) => `user-${a.address.slice(-8)}@example.org`;
+const userId = (a: TestAccount) => `user-${a.address.slice(-8)}@example.org`;
 
 /** A policy as a payload carries it: an expiry policy may leave out `noticeDays` (default 7). */
 type PolicyInput = TimebankPolicy | { kind: 'expiry'; expiryDays: number };
 
 /** Creates a bank whose coordinator adds (and so approves) ann, ben and cat. */
 function bankWith(node: Node, policy: PolicyInput, creditLimitMinutes = '0'): string {
-  const create = tx(node, coordinator, 'timebank.create', {
+  const create = node.tx(coordinator, 'timebank.create', {
     name: 'Riverside time bank',
     coordinators: [coordinator.address],
     policy,
     creditLimitMinutes,
   });
-  assert.equal(node.block([create])[0]!.status, 'ok');
+  assert.equal(node.produce([create]).receipts[0]!.status, 'ok');
   const bankId = create.hash.slice(0, 16);
   const salt = getTimebank(node.store, bankId)!.salt;
   const offsets = new Map<string, number>();
   const adds = members.map((m) =>
-    tx(
-      node,
+    node.tx(
       coordinator,
       'timebank.addMember',
       { bankId, account: m.address, userIdHash: hashUserId(salt, userId(m)) },
@@ -160,16 +70,16 @@ function bankWith(node: Node, policy: PolicyInput, creditLimitMinutes = '0'): st
     ),
   );
   assert.deepEqual(
-    node.block(adds).map((r) => r.status),
+    node.produce(adds).receipts.map((r) => r.status),
     ['ok', 'ok', 'ok'],
   );
   return bankId;
 }
 
 let requests = 0;
-function issue(node: Node, bankId: string, to: Account, minutes: bigint | number): DecodedTx {
+function issue(node: Node, bankId: string, to: TestAccount, minutes: bigint | number): DecodedTx {
   requests += 1;
-  return tx(node, coordinator, 'timecredits.issue', {
+  return node.tx(coordinator, 'timecredits.issue', {
     bankId,
     account: to.address,
     minutes: minutes.toString(),
@@ -181,27 +91,27 @@ function issue(node: Node, bankId: string, to: Account, minutes: bigint | number
 function exchange(
   node: Node,
   bankId: string,
-  provider: Account,
-  recipient: Account,
+  provider: TestAccount,
+  recipient: TestAccount,
   minutes: bigint | number,
   at?: number,
 ): string {
   const number = getTimebank(node.store, bankId)!.nextExchangeNumber;
-  const recorded = run(node, provider, 'timecredits.recordExchange', {
+  const recorded = node.run(provider, 'timecredits.recordExchange', {
     bankId,
     recipient: recipient.address,
     minutes: minutes.toString(),
   });
   assert.equal(recorded, 'ok');
-  return run(node, recipient, 'timecredits.confirmExchange', { bankId, exchange: number }, at);
+  return node.run(recipient, 'timecredits.confirmExchange', { bankId, exchange: number }, at);
 }
 
-function lotsOf(node: Node, bankId: string, who: Account): LotRecord[] {
+function lotsOf(node: Node, bankId: string, who: TestAccount): LotRecord[] {
   const member = getMember(node.store, bankId, who.address)!;
   return member.lots.map((n) => readLot(node.store, bankId, n)!);
 }
 
-function net(node: Node, bankId: string, who: Account): bigint {
+function net(node: Node, bankId: string, who: TestAccount): bigint {
   const member = getMember(node.store, bankId, who.address)!;
   return BigInt(member.balanceMinutes) - BigInt(member.debtMinutes);
 }
@@ -298,9 +208,9 @@ describe('timebank.create and coordinators', () => {
       ['invalid_credit_limit', { creditLimitMinutes: '1000000001' }],
     ];
     for (const [code, override] of cases) {
-      assert.equal(parseStatus('timebank.create', { ...good, ...override }), code);
+      assert.equal(harness.parseStatus('timebank.create', { ...good, ...override }), code);
     }
-    assert.equal(parseStatus('timebank.create', good), undefined);
+    assert.equal(harness.parseStatus('timebank.create', good), undefined);
   });
 
   it('only coordinators change coordinators, and a bank keeps at least one', () => {
@@ -308,13 +218,13 @@ describe('timebank.create and coordinators', () => {
     const bankId = bankWith(node, { kind: 'none' });
     const add = { bankId, account: ann.address };
     const byAnn = { bankId, account: ben.address, minutes: '60', requestId: 'by-ann' };
-    assert.equal(run(node, ann, 'timecredits.issue', byAnn), 'not_coordinator');
-    assert.equal(run(node, ann, 'timebank.addCoordinator', add), 'not_coordinator');
-    assert.equal(run(node, coordinator, 'timebank.addCoordinator', add), 'ok');
-    assert.equal(run(node, coordinator, 'timebank.addCoordinator', add), 'coordinator_exists');
+    assert.equal(node.run(ann, 'timecredits.issue', byAnn), 'not_coordinator');
+    assert.equal(node.run(ann, 'timebank.addCoordinator', add), 'not_coordinator');
+    assert.equal(node.run(coordinator, 'timebank.addCoordinator', add), 'ok');
+    assert.equal(node.run(coordinator, 'timebank.addCoordinator', add), 'coordinator_exists');
     // The new coordinator may now issue and remove the first one.
     assert.equal(
-      run(node, ann, 'timecredits.issue', {
+      node.run(ann, 'timecredits.issue', {
         bankId,
         account: ben.address,
         minutes: '60',
@@ -322,16 +232,13 @@ describe('timebank.create and coordinators', () => {
       }),
       'ok',
     );
-    const remove = (who: Account) => ({ bankId, account: who.address });
-    assert.equal(run(node, ben, 'timebank.removeCoordinator', remove(ann)), 'not_coordinator');
+    const remove = (who: TestAccount) => ({ bankId, account: who.address });
+    assert.equal(node.run(ben, 'timebank.removeCoordinator', remove(ann)), 'not_coordinator');
+    assert.equal(node.run(ann, 'timebank.removeCoordinator', remove(ben)), 'coordinator_not_found');
+    assert.equal(node.run(ann, 'timebank.removeCoordinator', remove(coordinator)), 'ok');
+    assert.equal(node.run(ann, 'timebank.removeCoordinator', remove(ann)), 'last_coordinator');
     assert.equal(
-      run(node, ann, 'timebank.removeCoordinator', remove(ben)),
-      'coordinator_not_found',
-    );
-    assert.equal(run(node, ann, 'timebank.removeCoordinator', remove(coordinator)), 'ok');
-    assert.equal(run(node, ann, 'timebank.removeCoordinator', remove(ann)), 'last_coordinator');
-    assert.equal(
-      run(node, coordinator, 'timebank.addCoordinator', remove(coordinator)),
+      node.run(coordinator, 'timebank.addCoordinator', remove(coordinator)),
       'not_coordinator',
     );
     assert.deepEqual(getTimebank(node.store, bankId)!.coordinators, [ann.address]);
@@ -344,27 +251,30 @@ describe('members', () => {
     const bankId = bankWith(node, { kind: 'none' });
     const salt = getTimebank(node.store, bankId)!.salt;
     const apply = { bankId, userIdHash: hashUserId(salt, 'dana@example.org') };
-    assert.equal(run(node, outsider, 'timebank.addMember', apply), 'ok');
+    assert.equal(node.run(outsider, 'timebank.addMember', apply), 'ok');
     assert.equal(getMember(node.store, bankId, outsider.address)!.status, 'pending');
-    assert.equal(run(node, outsider, 'timebank.addMember', apply), 'member_exists');
+    assert.equal(node.run(outsider, 'timebank.addMember', apply), 'member_exists');
     // Nobody but a coordinator adds someone else.
     assert.equal(
-      run(node, ann, 'timebank.addMember', { ...apply, account: account(9).address }),
+      node.run(ann, 'timebank.addMember', { ...apply, account: testAccount(9).address }),
       'not_coordinator',
     );
-    assert.equal(node.block([issue(node, bankId, outsider, 30)])[0]!.status, 'member_not_approved');
-    const approve = { bankId, account: outsider.address };
-    assert.equal(run(node, ann, 'timebank.approveMember', approve), 'not_coordinator');
-    assert.equal(run(node, coordinator, 'timebank.approveMember', approve), 'ok');
     assert.equal(
-      run(node, coordinator, 'timebank.approveMember', approve),
+      node.produce([issue(node, bankId, outsider, 30)]).receipts[0]!.status,
+      'member_not_approved',
+    );
+    const approve = { bankId, account: outsider.address };
+    assert.equal(node.run(ann, 'timebank.approveMember', approve), 'not_coordinator');
+    assert.equal(node.run(coordinator, 'timebank.approveMember', approve), 'ok');
+    assert.equal(
+      node.run(coordinator, 'timebank.approveMember', approve),
       'member_already_approved',
     );
     assert.equal(
-      run(node, coordinator, 'timebank.approveMember', { bankId, account: account(9).address }),
+      node.run(coordinator, 'timebank.approveMember', { bankId, account: testAccount(9).address }),
       'member_not_found',
     );
-    assert.equal(node.block([issue(node, bankId, outsider, 30)])[0]!.status, 'ok');
+    assert.equal(node.produce([issue(node, bankId, outsider, 30)]).receipts[0]!.status, 'ok');
   });
 
   it('stores the identifier only as a salted hash, unique per bank', () => {
@@ -384,25 +294,25 @@ describe('members', () => {
       'the same identifier hashes differently in another bank',
     );
     assert.equal(
-      run(node, outsider, 'timebank.addMember', { bankId, userIdHash: member.userIdHash }),
+      node.run(outsider, 'timebank.addMember', { bankId, userIdHash: member.userIdHash }),
       'user_id_taken',
     );
     // Issuance may name the member by the hash.
-    const byHash = tx(node, coordinator, 'timecredits.issue', {
+    const byHash = node.tx(coordinator, 'timecredits.issue', {
       bankId,
       userIdHash: member.userIdHash,
       minutes: '45',
       requestId: 'by-hash',
     });
-    assert.equal(node.block([byHash])[0]!.status, 'ok');
+    assert.equal(node.produce([byHash]).receipts[0]!.status, 'ok');
     assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '45');
-    const unknown = tx(node, coordinator, 'timecredits.issue', {
+    const unknown = node.tx(coordinator, 'timecredits.issue', {
       bankId,
       userIdHash: hashUserId(bank.salt, 'nobody'),
       minutes: '45',
       requestId: 'nobody',
     });
-    assert.equal(node.block([unknown])[0]!.status, 'user_not_found');
+    assert.equal(node.produce([unknown]).receipts[0]!.status, 'user_not_found');
   });
 });
 
@@ -412,7 +322,7 @@ describe('timecredits.issue', () => {
     const bankId = bankWith(node, { kind: 'expiry', expiryDays: 10 });
     const issued = issue(node, bankId, ann, 600);
     const requestId = (issued.tx.payload as { requestId: string }).requestId;
-    assert.equal(node.block([issued])[0]!.status, 'ok');
+    assert.equal(node.produce([issued]).receipts[0]!.status, 'ok');
     const record = getIssuance(node.store, bankId, requestId)!;
     assert.equal(record.txHash, issued.hash);
     assert.equal(record.account, ann.address);
@@ -427,10 +337,10 @@ describe('timecredits.issue', () => {
     const node = newChain();
     const bankId = bankWith(node, { kind: 'none' });
     const payload = { bankId, account: ann.address, minutes: '60', requestId: 'r-1' };
-    assert.equal(run(node, coordinator, 'timecredits.issue', payload), 'ok');
-    assert.equal(run(node, coordinator, 'timecredits.issue', payload), 'duplicate_request');
+    assert.equal(node.run(coordinator, 'timecredits.issue', payload), 'ok');
+    assert.equal(node.run(coordinator, 'timecredits.issue', payload), 'duplicate_request');
     assert.equal(
-      run(node, coordinator, 'timecredits.issue', { ...payload, account: ben.address }),
+      node.run(coordinator, 'timecredits.issue', { ...payload, account: ben.address }),
       'duplicate_request',
     );
     assert.equal(getTimebank(node.store, bankId)!.issuedMinutes, '60');
@@ -441,8 +351,8 @@ describe('timecredits.issue', () => {
     const node = newChain();
     const bankId = bankWith(node, { kind: 'none' });
     const good = { bankId, account: ann.address, minutes: '60', requestId: 'x' };
-    assert.equal(run(node, ann, 'timecredits.issue', good), 'not_coordinator');
-    assert.equal(run(node, outsider, 'timecredits.issue', good), 'not_coordinator');
+    assert.equal(node.run(ann, 'timecredits.issue', good), 'not_coordinator');
+    assert.equal(node.run(outsider, 'timecredits.issue', good), 'not_coordinator');
     const cases: [string, Record<string, unknown>][] = [
       ['invalid_bank_id', { bankId: 'XYZ' }],
       ['invalid_minutes', { minutes: '0' }],
@@ -453,10 +363,10 @@ describe('timecredits.issue', () => {
       ['invalid_issue_target', { userIdHash: '0'.repeat(64) }],
     ];
     for (const [code, override] of cases) {
-      assert.equal(parseStatus('timecredits.issue', { ...good, ...override }), code);
+      assert.equal(harness.parseStatus('timecredits.issue', { ...good, ...override }), code);
     }
     const { account: _account, ...neither } = good;
-    assert.equal(parseStatus('timecredits.issue', neither), 'invalid_issue_target');
+    assert.equal(harness.parseStatus('timecredits.issue', neither), 'invalid_issue_target');
   });
 });
 
@@ -464,10 +374,10 @@ describe('exchanges', () => {
   it('moves minutes from recipient to provider once both confirmed', () => {
     const node = newChain();
     const bankId = bankWith(node, { kind: 'none' });
-    node.block([issue(node, bankId, ann, 600)]);
+    node.produce([issue(node, bankId, ann, 600)]);
     // ben provides 3 hours to ann.
     assert.equal(
-      run(node, ben, 'timecredits.recordExchange', {
+      node.run(ben, 'timecredits.recordExchange', {
         bankId,
         recipient: ann.address,
         minutes: '180',
@@ -476,8 +386,8 @@ describe('exchanges', () => {
       'ok',
     );
     assert.equal(getMember(node.store, bankId, ben.address)!.balanceMinutes, '0');
-    const confirm = (who: Account) =>
-      run(node, who, 'timecredits.confirmExchange', { bankId, exchange: 0 });
+    const confirm = (who: TestAccount) =>
+      node.run(who, 'timecredits.confirmExchange', { bankId, exchange: 0 });
     assert.equal(confirm(ben), 'already_confirmed', "the provider's record is its confirmation");
     assert.equal(confirm(cat), 'not_exchange_party');
     assert.equal(confirm(ann), 'ok');
@@ -493,11 +403,11 @@ describe('exchanges', () => {
     );
     assert.equal(statement.lots[0]!.baseTime, lotsOf(node, bankId, ann)[0]!.baseTime);
     assert.equal(
-      run(node, ann, 'timecredits.confirmExchange', { bankId, exchange: 7 }),
+      node.run(ann, 'timecredits.confirmExchange', { bankId, exchange: 7 }),
       'exchange_not_found',
     );
     assert.equal(
-      run(node, ann, 'timecredits.recordExchange', {
+      node.run(ann, 'timecredits.recordExchange', {
         bankId,
         recipient: ann.address,
         minutes: '1',
@@ -510,7 +420,7 @@ describe('exchanges', () => {
   it('the recipient may go below zero down to the credit limit, and repays first', () => {
     const node = newChain();
     const bankId = bankWith(node, { kind: 'none' }, '120');
-    node.block([issue(node, bankId, ann, 30)]);
+    node.produce([issue(node, bankId, ann, 30)]);
     assert.equal(exchange(node, bankId, ben, ann, 151), 'credit_limit_exceeded');
     assert.equal(net(node, bankId, ann), 30n, 'a failed confirmation moves nothing');
     assert.equal(exchange(node, bankId, ben, ann, 150), 'ok');
@@ -521,7 +431,7 @@ describe('exchanges', () => {
     assert.equal(exchange(node, bankId, ann, ben, 100), 'ok');
     assert.equal(getMember(node.store, bankId, ann.address)!.debtMinutes, '20');
     assert.deepEqual(lotsOf(node, bankId, ann), []);
-    node.block([issue(node, bankId, ann, 50)]);
+    node.produce([issue(node, bankId, ann, 50)]);
     assert.equal(net(node, bankId, ann), 30n);
     audit(node, bankId);
   });
@@ -531,13 +441,13 @@ describe('expiry', () => {
   it('a lot lapses into the pool at the first block past its expiry, not before', () => {
     const node = newChain();
     const bankId = bankWith(node, { kind: 'expiry', expiryDays: 1 });
-    node.block([issue(node, bankId, ann, 90)]);
+    node.produce([issue(node, bankId, ann, 90)]);
     const [lot] = lotsOf(node, bankId, ann);
-    const receipts = node.block([], lot!.expiresAt!);
+    const receipts = node.produce([], lot!.expiresAt!).receipts;
     assert.equal(receipts.length, 0);
     assert.equal(getMember(node.store, bankId, ann.address)!.balanceMinutes, '90');
     // Still spendable at its expiry instant... but not one millisecond later.
-    const expired = node.commit([], lot!.expiresAt! + 1);
+    const expired = node.produce([], lot!.expiresAt! + 1);
     assert.deepEqual(expired.blockEvents, [
       {
         type: 'timecredits.expired',
@@ -565,8 +475,7 @@ describe('expiry', () => {
     const txs = members.flatMap((m, i) =>
       Array.from({ length: split[i]! }, () => {
         requests += 1;
-        return tx(
-          node,
+        return node.tx(
           coordinator,
           'timecredits.issue',
           { bankId, account: m.address, minutes: '1', requestId: `bulk-${requests}` },
@@ -574,20 +483,20 @@ describe('expiry', () => {
         );
       }),
     );
-    assert.ok(node.block(txs).every((r) => r.status === 'ok'));
+    assert.ok(node.produce(txs).receipts.every((r) => r.status === 'ok'));
     const expiresAt = lotsOf(node, bankId, cat)[0]!.expiresAt!;
     // ben provides to cat in the block where the lots are expired but one has not lapsed yet.
-    run(node, ben, 'timecredits.recordExchange', { bankId, recipient: cat.address, minutes: '1' });
+    node.run(ben, 'timecredits.recordExchange', { bankId, recipient: cat.address, minutes: '1' });
     const number = getTimebank(node.store, bankId)!.nextExchangeNumber - 1;
-    const confirm = tx(node, cat, 'timecredits.confirmExchange', { bankId, exchange: number });
-    const receipts = node.block([confirm], expiresAt + 1);
+    const confirm = node.tx(cat, 'timecredits.confirmExchange', { bankId, exchange: number });
+    const receipts = node.produce([confirm], expiresAt + 1).receipts;
     assert.equal(receipts[0]!.status, 'credit_limit_exceeded', 'an expired lot is not spent');
     const pool = BigInt(getTimebank(node.store, bankId)!.poolMinutes);
     assert.equal(pool, BigInt(lapsesPerBlockMax));
     const left = members.reduce((sum, m) => sum + lotsOf(node, bankId, m).length, 0);
     assert.equal(left, 1);
     audit(node, bankId);
-    node.block([]);
+    node.produce([]);
     assert.equal(getTimebank(node.store, bankId)!.poolMinutes, String(lapsesPerBlockMax + 1));
     audit(node, bankId);
   });
@@ -603,12 +512,12 @@ describe('expiry', () => {
         (old, fresh, late, payments, seed) => {
           const node = newChain();
           const bankId = bankWith(node, { kind: 'expiry', expiryDays: 1 });
-          node.block([issue(node, bankId, ann, old)]);
+          node.produce([issue(node, bankId, ann, old)]);
           const oldLot = lotsOf(node, bankId, ann)[0]!;
-          node.block([issue(node, bankId, ann, fresh)], node.time + dayMs / 2);
+          node.produce([issue(node, bankId, ann, fresh)], node.time + dayMs / 2);
           const numbers = payments.map((minutes) => {
             const n = getTimebank(node.store, bankId)!.nextExchangeNumber;
-            run(node, ben, 'timecredits.recordExchange', {
+            node.run(ben, 'timecredits.recordExchange', {
               bankId,
               recipient: ann.address,
               minutes: String(minutes),
@@ -619,10 +528,10 @@ describe('expiry', () => {
           // Rotate the confirmations by the seed: the order in the block varies.
           const order = numbers.map((_, i) => numbers[(i + seed) % numbers.length]!);
           const txs = order.map((n) =>
-            tx(node, ann, 'timecredits.confirmExchange', { bankId, exchange: n }, offsets),
+            node.tx(ann, 'timecredits.confirmExchange', { bankId, exchange: n }, offsets),
           );
           const time = oldLot.expiresAt! + late;
-          node.block(txs, time);
+          node.produce(txs, time);
           const freshLeft = time > oldLot.baseTime + dayMs / 2 + dayMs ? 0 : fresh;
           // ben received only minutes based at the fresh lot's time, never the old lot's.
           for (const lot of lotsOf(node, bankId, ben)) {
@@ -664,10 +573,10 @@ describe('demurrage', () => {
     const node = newChain();
     const policy = { kind: 'demurrage', ratePerPeriodBasisPoints: 1_000, periodDays: 1 } as const;
     const bankId = bankWith(node, policy);
-    node.block([issue(node, bankId, ann, 1000)]);
+    node.produce([issue(node, bankId, ann, 1000)]);
     const lot = lotsOf(node, bankId, ann)[0]!;
     const later = lot.baseTime + 2 * dayMs + 5;
-    node.block([], later);
+    node.produce([], later);
     const statement = memberStatement(node.store, bankId, ann.address, later)!;
     assert.equal(statement.lots[0]!.effectiveMinutes, '810');
     assert.equal(statement.lots[0]!.ageDays, 2);
@@ -693,8 +602,9 @@ describe('properties over random histories', () => {
           const node = newChain();
           const bankId = bankWith(node, policy, String(limit));
           for (const op of history) {
-            if (op.kind === 'issue') node.block([issue(node, bankId, members[op.to]!, op.minutes)]);
-            else if (op.kind === 'wait') node.block([], node.time + op.hours * 3_600_000);
+            if (op.kind === 'issue')
+              node.produce([issue(node, bankId, members[op.to]!, op.minutes)]);
+            else if (op.kind === 'wait') node.produce([], node.time + op.hours * 3_600_000);
             else {
               const status = exchange(
                 node,
@@ -735,7 +645,7 @@ describe('properties over random histories', () => {
           const bankId = bankWith(node, { kind: 'none' });
           const byBaseTime = new Map<number, bigint>();
           for (const { to, minutes } of issues) {
-            node.block([issue(node, bankId, members[to]!, minutes)]);
+            node.produce([issue(node, bankId, members[to]!, minutes)]);
             byBaseTime.set(node.time, BigInt(minutes));
           }
           for (const op of history) {

@@ -779,6 +779,13 @@ function twoBanks<T extends Record<string, unknown>>(
   };
 }
 
+/** The payload of the three alliance txs (propose, accept, end): a bank and another bank. */
+const parseAlliance = twoBanks<AlliancePayload & Record<string, unknown>>(
+  { bankId: readers.bankId, partnerBankId: readers.bankId },
+  'bankId',
+  'partnerBankId',
+);
+
 /**
  * Checks an issuance's authority: without `authorization` the sender must be a coordinator; with
  * it, any sender may relay, and the signature must verify by a coordinator of the bank (at
@@ -1254,11 +1261,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
     },
   }),
   'timebank.proposeAlliance': defineTx<AlliancePayload>({
-    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
-      { bankId: readers.bankId, partnerBankId: readers.bankId },
-      'bankId',
-      'partnerBankId',
-    ),
+    parse: parseAlliance,
     execute: (ctx, p) => {
       const bank = coordinatedBank(ctx, p.bankId);
       if (typeof bank === 'string') return bank;
@@ -1280,11 +1283,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
     },
   }),
   'timebank.acceptAlliance': defineTx<AlliancePayload>({
-    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
-      { bankId: readers.bankId, partnerBankId: readers.bankId },
-      'bankId',
-      'partnerBankId',
-    ),
+    parse: parseAlliance,
     execute: (ctx, p) => {
       const bank = coordinatedBank(ctx, p.bankId);
       if (typeof bank === 'string') return bank;
@@ -1305,11 +1304,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
   }),
   // Withdraws a proposal, declines it, or ends an active alliance: either bank may.
   'timebank.endAlliance': defineTx<AlliancePayload>({
-    parse: twoBanks<AlliancePayload & Record<string, unknown>>(
-      { bankId: readers.bankId, partnerBankId: readers.bankId },
-      'bankId',
-      'partnerBankId',
-    ),
+    parse: parseAlliance,
     execute: (ctx, p) => {
       const bank = coordinatedBank(ctx, p.bankId);
       if (typeof bank === 'string') return bank;
