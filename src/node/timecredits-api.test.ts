@@ -4,15 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { toHex } from '../crypto/index.js';
+import { fromHex, sign, signingMessage, toHex } from '../crypto/index.js';
 import {
   hashUserId,
+  issuanceRequestHash,
   type MemberStatement,
   type TimebankRecord,
 } from '../modules/timecredits/index.js';
 import { generateKey, hashTx, importKey, signTx, type SigningKey } from '../sdk/index.js';
+import type { CommittedBlock } from '../chain/index.js';
 import { parseNodeConfig } from './config.js';
 import { CofferNode } from './node.js';
+import { IssuanceTracker } from './timecredits-api.js';
 
 describe('time bank read API', () => {
   let node: CofferNode;
@@ -154,6 +157,45 @@ describe('time bank read API', () => {
     assert.deepEqual(res.json<{ listings: unknown[] }>().listings, []);
   });
 
+  it('answers an issuance request pending at once, then recorded, without the node keeping it', async () => {
+    const bank = (await get(`/v1/timebanks/${bankId}`)).json<TimebankRecord>();
+    const fields = { requestId: 'async-1', userId: 'mo@example.org', minutes: '30' };
+    const hash = issuanceRequestHash({
+      chainId: node.chain.chainId,
+      bankId,
+      requestId: fields.requestId,
+      userIdHash: hashUserId(bank.salt, fields.userId),
+      minutes: fields.minutes,
+    });
+    const signature = toHex(
+      sign(signingMessage('issuanceRequest', hash), fromHex(coordinator.secretKey)),
+    );
+    const body = { ...fields, coordinator: coordinator.address, signature };
+    const posted = await node.app.inject({
+      method: 'POST',
+      url: `/v1/timebanks/${bankId}/issuance-requests`,
+      payload: body,
+    });
+    assert.equal(posted.statusCode, 202, posted.body);
+    const { txHash } = posted.json<{ status: string; txHash: string }>();
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'recorded'; i += 1) {
+      const res = await get(`/v1/timebanks/${bankId}/issuance-requests/async-1`);
+      assert.equal(res.statusCode, 200, res.body);
+      status = res.json<{ status: string }>().status;
+      assert.ok(status === 'pending' || status === 'recorded', status);
+      if (status !== 'recorded') await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(status, 'recorded');
+    const again = await node.app.inject({
+      method: 'POST',
+      url: `/v1/timebanks/${bankId}/issuance-requests`,
+      payload: body,
+    });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json<{ txHash: string }>().txHash, txHash);
+  });
+
   it('refuses the dev clock on a node started without --dev-clock', async () => {
     const height = node.chain.height();
     const res = await node.app.inject({
@@ -165,5 +207,49 @@ describe('time bank read API', () => {
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'dev_clock_disabled');
     assert.equal(node.clockOffsetMs, 0);
     assert.equal(node.chain.height(), height, 'no block was cut for it');
+  });
+});
+
+describe('the issuance service tracker', () => {
+  const block = (height: number, txs: [string, string][], dropped: string[] = []): CommittedBlock =>
+    ({
+      block: { header: { height } },
+      txs: txs.map(([hash]) => ({ hash })),
+      receipts: txs.map(([hash, status]) => ({ tx: hash, status, events: [] })),
+      blockEvents: [],
+      dropped: dropped.map((hash) => ({ hash })),
+    }) as unknown as CommittedBlock;
+
+  it('forgets what commits, remembers recent failures, and stays bounded', () => {
+    const tracker = new IssuanceTracker(10, 2);
+    tracker.track('b/r1', 'h1');
+    tracker.track('b/r2', 'h2');
+    tracker.track('b/r3', 'h3');
+    tracker.track('b/r4', 'h4');
+    assert.equal(tracker.inFlightCount, 4);
+    tracker.settle(
+      block(7, [
+        ['h1', 'ok'],
+        ['other', 'ok'],
+        ['h2', 'member_not_approved'],
+      ]),
+    );
+    assert.equal(tracker.inFlightTx('b/r1'), undefined);
+    assert.deepEqual(tracker.failure('b/r2'), {
+      txHash: 'h2',
+      height: 7,
+      code: 'member_not_approved',
+    });
+    tracker.settle(block(8, [['h3', 'credit_limit_exceeded']], ['h4']));
+    assert.equal(tracker.inFlightCount, 0, 'every settled request is forgotten');
+    assert.equal(tracker.failure('b/r4'), undefined, 'a dropped tx is simply gone');
+    tracker.track('b/r5', 'h5');
+    tracker.settle(block(9, [['h5', 'user_not_found']]));
+    assert.equal(tracker.failure('b/r2'), undefined, 'the oldest failure made room');
+    assert.equal(tracker.failure('b/r5')?.code, 'user_not_found');
+    // Posting a failed request again tracks it afresh.
+    tracker.track('b/r5', 'h6');
+    assert.equal(tracker.failure('b/r5'), undefined);
+    assert.equal(tracker.inFlightTx('b/r5'), 'h6');
   });
 });

@@ -23,6 +23,7 @@ import {
   type IssuanceRecord,
 } from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
+import type { CommittedBlock } from '../chain/index.js';
 import type { CofferNode } from './node.js';
 import { anyObject, sendError, stringParams } from './routes.js';
 
@@ -36,8 +37,6 @@ const minutesPattern = /^[1-9][0-9]{0,9}$/;
 const userIdBytesMax = 254;
 const listingsPageDefault = 20;
 const listingsPageMax = 100;
-/** Issuance requests the service has submitted and not yet seen committed. */
-const pendingIssuancesMax = 10_000;
 
 const bankParams = {
   type: 'object',
@@ -60,6 +59,79 @@ function issuanceJson(bankId: string, record: IssuanceRecord, height?: number) {
   };
 }
 
+/** A failed issuance request's instruction tx, remembered for `GET .../issuance-requests/:id`. */
+interface FailedIssuance {
+  txHash: string;
+  height: number;
+  code: string;
+}
+
+/**
+ * What the issuance service remembers, in memory only: the instruction txs it submitted that have
+ * not committed yet, and the most recent failures. Commits settle entries (`settle`), so neither
+ * map grows past its bound however many requests were answered. After a restart both are empty:
+ * a request whose tx did not commit is simply posted again under the same id.
+ */
+export class IssuanceTracker {
+  private readonly inFlight = new Map<string, string>();
+  private readonly keyOfTx = new Map<string, string>();
+  private readonly failures = new Map<string, FailedIssuance>();
+
+  constructor(
+    readonly inFlightMax = 10_000,
+    readonly failuresMax = 1_000,
+  ) {}
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  track(key: string, txHash: string): void {
+    this.forget(key);
+    this.inFlight.set(key, txHash);
+    this.keyOfTx.set(txHash, key);
+  }
+
+  inFlightTx(key: string): string | undefined {
+    return this.inFlight.get(key);
+  }
+
+  failure(key: string): FailedIssuance | undefined {
+    return this.failures.get(key);
+  }
+
+  forget(key: string): void {
+    const txHash = this.inFlight.get(key);
+    if (txHash !== undefined) this.keyOfTx.delete(txHash);
+    this.inFlight.delete(key);
+    this.failures.delete(key);
+  }
+
+  /** A committed block settles the requests whose txs it holds (or dropped). */
+  settle(committed: CommittedBlock): void {
+    if (this.inFlight.size === 0) return;
+    committed.txs.forEach((tx, index) => {
+      const key = this.keyOfTx.get(tx.hash);
+      if (key === undefined) return;
+      this.forget(key);
+      const status = committed.receipts[index]!.status;
+      if (status === 'ok') return;
+      this.failures.set(key, {
+        txHash: tx.hash,
+        height: committed.block.header.height,
+        code: status,
+      });
+      if (this.failures.size > this.failuresMax) {
+        this.failures.delete(this.failures.keys().next().value!);
+      }
+    });
+    for (const tx of committed.dropped) {
+      const key = this.keyOfTx.get(tx.hash);
+      if (key !== undefined) this.forget(key);
+    }
+  }
+}
+
 /**
  * The time banks' routes. Writes go through `POST /v1/txs` with the `timebank.*` and
  * `timecredits.*` tx types, except issuance requests, which the node's issuance service turns
@@ -68,8 +140,8 @@ function issuanceJson(bankId: string, record: IssuanceRecord, height?: number) {
  */
 export function registerTimecreditsApi(node: CofferNode): void {
   const { app, store, chain } = node;
-  /** `bankId/requestId` -> hash of the instruction tx the service submitted for it. */
-  const pending = new Map<string, string>();
+  const issuances = new IssuanceTracker();
+  node.consensus.onCommit((committed) => issuances.settle(committed));
 
   /** Resolves the bank of `:id` or answers the error; undefined means answered. */
   function bankOr(reply: FastifyReply, id: string) {
@@ -356,14 +428,14 @@ export function registerTimecreditsApi(node: CofferNode): void {
           .send({ ...errorBody('duplicate_request', 'requestId'), txHash: recorded.txHash });
       }
       const key = `${bank.id}/${requestId}`;
-      const inFlight = pending.get(key);
+      const inFlight = issuances.inFlightTx(key);
       if (inFlight !== undefined && node.consensus.isPending(inFlight)) {
         return reply.code(202).send({ requestId, status: 'pending', txHash: inFlight });
       }
       if (account === undefined) return sendError(reply, 'user_not_found', 'userId');
       const member = getMember(store, bank.id, account);
       if (member?.status !== 'approved') return sendError(reply, 'member_not_approved', 'userId');
-      if (pending.size >= pendingIssuancesMax) return sendError(reply, 'mempool_full');
+      if (issuances.inFlightCount >= issuances.inFlightMax) return sendError(reply, 'mempool_full');
 
       const wait = request.query.wait === 'commit';
       const result = await node.submitOwn(
@@ -383,10 +455,13 @@ export function registerTimecreditsApi(node: CofferNode): void {
           .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
       }
       if (!wait || result.error) {
-        pending.set(key, result.hash!);
+        // Unless it committed meanwhile (a commit settles what it holds before this runs on).
+        if (!getIssuance(store, bank.id, requestId) && !store.getTx(result.hash!)) {
+          issuances.track(key, result.hash!);
+        }
         return reply.code(202).send({ requestId, status: 'pending', txHash: result.hash });
       }
-      pending.delete(key);
+      issuances.forget(key);
       if (result.status !== 'ok') {
         return reply
           .code(httpStatus(result.status!))
@@ -414,29 +489,12 @@ export function registerTimecreditsApi(node: CofferNode): void {
         return sendError(reply, 'invalid_request_id', 'requestId');
       const key = `${id}/${requestId}`;
       const recorded = getIssuance(store, id, requestId);
-      if (recorded) {
-        pending.delete(key);
-        return issuanceJson(id, recorded);
-      }
-      const txHash = pending.get(key);
-      if (txHash !== undefined && node.consensus.isPending(txHash)) {
-        return { requestId, bankId: id, status: 'pending', txHash };
-      }
-      const stored = txHash === undefined ? undefined : store.getTx(txHash);
-      // Neither pending nor recorded: its instruction tx failed (or never got in); a client
-      // may post the request again under the same id.
-      pending.delete(key);
-      if (stored) {
-        const receipt = JSON.parse(stored.receipt) as { status: string };
-        return {
-          requestId,
-          bankId: id,
-          status: 'failed',
-          txHash,
-          height: stored.height,
-          code: receipt.status,
-        };
-      }
+      if (recorded) return issuanceJson(id, recorded);
+      const txHash = issuances.inFlightTx(key);
+      if (txHash !== undefined) return { requestId, bankId: id, status: 'pending', txHash };
+      // Its instruction tx failed; the client may post the request again under the same id.
+      const failed = issuances.failure(key);
+      if (failed) return { requestId, bankId: id, status: 'failed', ...failed };
       return sendError(reply, 'issuance_request_not_found', 'requestId');
     },
   );
