@@ -219,6 +219,7 @@ export interface AllianceRecord {
 export const timecreditsKeys = {
   bank: (id: string) => `timecredits/bank/${id}`,
   member: (bankId: string, account: string) => `timecredits/member/${bankId}/${account}`,
+  /** The approved member holding an identifier hash: written at approval, never at application. */
   user: (bankId: string, userIdHash: string) => `timecredits/user/${bankId}/${userIdHash}`,
   lot: (bankId: string, number: number) => `timecredits/lot/${bankId}/${number}`,
   request: (bankId: string, requestId: string) => `timecredits/request/${bankId}/${requestId}`,
@@ -281,6 +282,11 @@ export function writeMember(state: StateView, bankId: string, member: MemberReco
   writeJson(state, timecreditsKeys.member(bankId, member.account), member);
 }
 
+export function deleteMember(state: StateView, bankId: string, account: string): void {
+  state.delete(timecreditsKeys.member(bankId, account));
+}
+
+/** The approved member holding an identifier hash (pending applicants hold none), or undefined. */
 export function readUserAccount(
   state: StateReader,
   bankId: string,

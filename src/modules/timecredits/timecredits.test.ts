@@ -316,6 +316,122 @@ describe('members', () => {
   });
 });
 
+describe('identifiers are claimed at approval, not at application', () => {
+  // dana is a newcomer whose email anyone can hash with the bank's public salt.
+  const dana = testAccount(9);
+  function bankForDana(node: Node): { bankId: string; danaHash: string } {
+    const bankId = bankWith(node, { kind: 'none' });
+    const salt = getTimebank(node.store, bankId)!.salt;
+    return { bankId, danaHash: hashUserId(salt, 'dana@example.org') };
+  }
+
+  it('a squatter applying with dana hash does not stop the coordinator adding dana', () => {
+    const node = newChain();
+    const { bankId, danaHash } = bankForDana(node);
+    assert.equal(node.run(outsider, 'timebank.addMember', { bankId, userIdHash: danaHash }), 'ok');
+    assert.equal(node.store.get(timecreditsKeys.user(bankId, danaHash)), undefined);
+    // Issuance by the hash does not reach the pending squatter.
+    const byHash = node.tx(coordinator, 'timecredits.issue', {
+      bankId,
+      userIdHash: danaHash,
+      minutes: '30',
+      requestId: 'to-squatter',
+    });
+    assert.equal(node.produce([byHash]).receipts[0]!.status, 'user_not_found');
+    // A second applicant with the same hash is fine while both are pending.
+    assert.equal(
+      node.run(testAccount(10), 'timebank.addMember', { bankId, userIdHash: danaHash }),
+      'ok',
+    );
+    assert.equal(
+      node.run(coordinator, 'timebank.addMember', {
+        bankId,
+        account: dana.address,
+        userIdHash: danaHash,
+      }),
+      'ok',
+    );
+    assert.equal(getMember(node.store, bankId, dana.address)!.status, 'approved');
+    assert.equal(getTimebank(node.store, bankId)!.memberCount, 6);
+    // Approving a squatter afterwards is refused: dana holds the identifier.
+    const approve = { bankId, account: outsider.address };
+    assert.equal(node.run(coordinator, 'timebank.approveMember', approve), 'user_id_taken');
+    assert.equal(getMember(node.store, bankId, outsider.address)!.status, 'pending');
+    const again = node.tx(coordinator, 'timecredits.issue', {
+      bankId,
+      userIdHash: danaHash,
+      minutes: '30',
+      requestId: 'to-dana',
+    });
+    assert.equal(node.produce([again]).receipts[0]!.status, 'ok');
+    assert.equal(getMember(node.store, bankId, dana.address)!.balanceMinutes, '30');
+    assert.equal(getMember(node.store, bankId, outsider.address)!.balanceMinutes, '0');
+  });
+
+  it('approving the first of two applicants claims the hash; the second is refused', () => {
+    const node = newChain();
+    const { bankId, danaHash } = bankForDana(node);
+    const other = testAccount(11);
+    assert.equal(node.run(outsider, 'timebank.addMember', { bankId, userIdHash: danaHash }), 'ok');
+    assert.equal(node.run(other, 'timebank.addMember', { bankId, userIdHash: danaHash }), 'ok');
+    const approve = (a: TestAccount) =>
+      node.run(coordinator, 'timebank.approveMember', { bankId, account: a.address });
+    assert.equal(approve(other), 'ok');
+    assert.equal(approve(outsider), 'user_id_taken');
+    // Now the identifier is held: a new application with it is refused at once.
+    assert.equal(
+      node.run(testAccount(12), 'timebank.addMember', { bankId, userIdHash: danaHash }),
+      'user_id_taken',
+    );
+    const byHash = node.tx(coordinator, 'timecredits.issue', {
+      bankId,
+      userIdHash: danaHash,
+      minutes: '15',
+      requestId: 'to-approved',
+    });
+    assert.equal(node.produce([byHash]).receipts[0]!.status, 'ok');
+    assert.equal(getMember(node.store, bankId, other.address)!.balanceMinutes, '15');
+  });
+
+  it('rejectMember: coordinators remove a pending applicant, never an approved member', () => {
+    const node = newChain();
+    const { bankId, danaHash } = bankForDana(node);
+    assert.equal(node.run(outsider, 'timebank.addMember', { bankId, userIdHash: danaHash }), 'ok');
+    assert.equal(getTimebank(node.store, bankId)!.memberCount, 4);
+    const reject = { bankId, account: outsider.address };
+    assert.equal(node.run(ann, 'timebank.rejectMember', reject), 'not_coordinator');
+    assert.equal(node.run(outsider, 'timebank.rejectMember', reject), 'not_coordinator');
+    assert.equal(
+      node.run(coordinator, 'timebank.rejectMember', { bankId, account: ann.address }),
+      'member_already_approved',
+    );
+    assert.equal(
+      node.run(coordinator, 'timebank.rejectMember', { bankId, account: dana.address }),
+      'member_not_found',
+    );
+    assert.equal(
+      node.run(coordinator, 'timebank.rejectMember', { ...reject, bankId: '0123456789abcdef' }),
+      'timebank_not_found',
+    );
+    const rejected = node.produce([node.tx(coordinator, 'timebank.rejectMember', reject)]);
+    assert.equal(rejected.receipts[0]!.status, 'ok');
+    assert.deepEqual(rejected.receipts[0]!.events, [
+      {
+        type: 'timebank.memberRejected',
+        data: { bankId, account: outsider.address, by: coordinator.address },
+      },
+    ]);
+    assert.equal(getMember(node.store, bankId, outsider.address), undefined);
+    assert.equal(getTimebank(node.store, bankId)!.memberCount, 3);
+    assert.equal(node.run(coordinator, 'timebank.rejectMember', reject), 'member_not_found');
+    // The account may apply again, and be approved.
+    assert.equal(node.run(outsider, 'timebank.addMember', { bankId, userIdHash: danaHash }), 'ok');
+    assert.equal(node.run(coordinator, 'timebank.approveMember', reject), 'ok');
+    assert.equal(getTimebank(node.store, bankId)!.memberCount, 4);
+    assert.equal(harness.parseStatus('timebank.rejectMember', { bankId }), 'invalid_address');
+  });
+});
+
 describe('timecredits.issue', () => {
   it('creates a lot based at the block time, linked to its request and tx', () => {
     const node = newChain();

@@ -23,6 +23,7 @@ import {
   coordinatorsMax,
   dayMs,
   deleteLot,
+  deleteMember,
   demurragePeriodDaysMax,
   demurredValue,
   expiryDaysMax,
@@ -924,7 +925,15 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       return undefined;
     },
   }),
-  // An account applies for itself (pending), or a coordinator adds an account (approved at once).
+  /**
+   * An account applies for itself (pending), or a coordinator adds an account (approved at once).
+   * Only an approved member holds its identifier: the `user` mapping (identifier hash -> account)
+   * is written when the member is approved, here or by `approveMember`, and `user_id_taken` is
+   * decided then. An application claims nothing (the salt is public, so anyone can compute the
+   * hash of a known email): two applicants may hold the same hash while pending, and approving
+   * the second is refused. An application whose hash an approved member already holds is refused
+   * at once, since it could never be approved.
+   */
   'timebank.addMember': defineTx<{ bankId: string; account?: string; userIdHash: string }>({
     parse: payloadParser({
       bankId: readers.bankId,
@@ -953,13 +962,14 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         sentMinutes: '0',
         gotMinutes: '0',
       });
-      writeUserAccount(ctx.state, bank.id, p.userIdHash, account);
+      if (status === 'approved') writeUserAccount(ctx.state, bank.id, p.userIdHash, account);
       bank.memberCount += 1;
       writeBank(ctx.state, bank);
       ctx.emit('timebank.memberAdded', { bankId: bank.id, account, status });
       return undefined;
     },
   }),
+  // Approval claims the member's identifier: refused if another approved member holds it.
   'timebank.approveMember': defineTx<{ bankId: string; account: string }>({
     parse: payloadParser({ bankId: readers.bankId, account: payloadReaders.address }),
     execute: (ctx, p) => {
@@ -968,9 +978,35 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       const member = readMember(ctx.state, bank.id, p.account);
       if (!member) return 'member_not_found';
       if (member.status === 'approved') return 'member_already_approved';
+      if (readUserAccount(ctx.state, bank.id, member.userIdHash) !== undefined) {
+        return 'user_id_taken';
+      }
       member.status = 'approved';
       writeMember(ctx.state, bank.id, member);
+      writeUserAccount(ctx.state, bank.id, member.userIdHash, member.account);
       ctx.emit('timebank.memberApproved', { bankId: bank.id, account: p.account });
+      return undefined;
+    },
+  }),
+  /**
+   * A coordinator turns down a pending application: the member record goes, and the account may
+   * apply again. A pending member holds no lots, debt, listings or exchanges (all of those need an
+   * approved member) and no identifier, so nothing else changes. Removing an approved member is
+   * out of scope here (its lots, debt, listings and open exchanges would need settling first):
+   * it is refused with `member_already_approved`.
+   */
+  'timebank.rejectMember': defineTx<{ bankId: string; account: string }>({
+    parse: payloadParser({ bankId: readers.bankId, account: payloadReaders.address }),
+    execute: (ctx, p) => {
+      const bank = coordinatedBank(ctx, p.bankId);
+      if (typeof bank === 'string') return bank;
+      const member = readMember(ctx.state, bank.id, p.account);
+      if (!member) return 'member_not_found';
+      if (member.status === 'approved') return 'member_already_approved';
+      deleteMember(ctx.state, bank.id, member.account);
+      bank.memberCount -= 1;
+      writeBank(ctx.state, bank);
+      ctx.emit('timebank.memberRejected', { bankId: bank.id, account: p.account, by: ctx.sender });
       return undefined;
     },
   }),
