@@ -36,6 +36,8 @@ import {
   simulateCampaign,
   type CampaignRecord,
   type DistributionRule,
+  type PayoutOwedRecord,
+  type PositionRecord,
 } from './index.js';
 
 const chainId = 'coffer-crowdfund';
@@ -129,25 +131,48 @@ function snapshot(node: Node): unknown {
 
 /**
  * The ledger's invariants (supply equals balances, nothing negative) and the module's: each
- * escrow holds exactly what its campaign owes (active principal, blocked refunds, an unreleased
- * principal), and the active positions sum to `raised`.
+ * escrow holds exactly what its campaign owes (active principal, blocked refunds, blocked
+ * payouts, an unreleased principal), the active positions sum to `raised`, and the blocked
+ * payouts on positions and owed records sum to `payoutOwed`, listed under the payees.
  */
 function audit(node: Node): void {
   assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
   const asset = JSON.parse(node.store.get(ledgerKeys.asset('USD'))!) as { supply: string };
   assert.equal(BigInt(asset.supply), supply, 'no USD is created or destroyed');
-  for (const [, text] of node.store.scan('crowdfund/campaign/')) {
+  for (const [, text] of [...node.store.scan('crowdfund/campaign/')]) {
     const campaign = JSON.parse(text) as CampaignRecord;
     const active = listInvestors(node.store, campaign.id).reduce(
       (sum, address) => sum + BigInt(investorPosition(node.store, campaign.id, address)!.principal),
       0n,
     );
     assert.equal(active, BigInt(campaign.raised), 'positions sum to raised');
+    const owedTo = new Map<string, bigint>();
+    for (const [key, value] of node.store.scan(`crowdfund/position/${campaign.id}/`)) {
+      const position = JSON.parse(value) as PositionRecord;
+      assert.equal(
+        BigInt(position.payoutOwed),
+        position.payoutOwedByTranche.reduce((sum, a) => sum + BigInt(a), 0n),
+        `${key}: owed by tranche`,
+      );
+      if (position.payoutOwed !== '0') owedTo.set(position.investor, BigInt(position.payoutOwed));
+    }
+    for (const [, value] of node.store.scan(`crowdfund/payout-owed/${campaign.id}/`)) {
+      const record = JSON.parse(value) as PayoutOwedRecord;
+      assert.ok(BigInt(record.amount) > 0n, 'no empty owed record');
+      owedTo.set(record.address, (owedTo.get(record.address) ?? 0n) + BigInt(record.amount));
+    }
+    const payoutOwed = [...owedTo.values()].reduce((sum, a) => sum + a, 0n);
+    assert.equal(payoutOwed, BigInt(campaign.payoutOwed), 'owed payouts sum to payoutOwed');
+    assert.deepEqual(
+      campaignStatement(node.store, campaign.id)!.owedPayouts.map((o) => [o.address, o.amount]),
+      [...owedTo.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([a, n]) => [a, String(n)]),
+      'the statement lists every payee owed',
+    );
     const unreleased = campaign.releaseBlocked ? BigInt(campaign.principal!) : 0n;
     const held = campaign.status === 'succeeded' ? 0n : BigInt(campaign.raised);
     assert.equal(
       balance(node, campaign.escrow),
-      held + BigInt(campaign.owed) + unreleased,
+      held + BigInt(campaign.owed) + BigInt(campaign.payoutOwed) + unreleased,
       `escrow of ${campaign.id}`,
     );
   }
@@ -803,6 +828,236 @@ describe('revenue reports and payouts', () => {
       'insufficient_funds',
     ]);
     assert.deepEqual(snapshot(node), before);
+  });
+});
+
+describe('a frozen recipient never stops a revenue report', () => {
+  /** Ann and Ben invest 50,000 each; the campaign closes early (fee 5,000, released 95,000). */
+  function halves(node: Node): string {
+    const id = create(node, { earlyClose: true });
+    invest(node, id, [
+      [ann, 50_000],
+      [ben, 50_000],
+    ]);
+    assert.equal(getCampaign(node.store, id)!.status, 'succeeded');
+    return id;
+  }
+  const freeze = (node: Node, who: string) =>
+    assert.equal(node.run(issuer, 'asset.freeze', { symbol: 'USD', account: who }), 'ok');
+  const unfreeze = (node: Node, who: string) =>
+    assert.equal(node.run(issuer, 'asset.unfreeze', { symbol: 'USD', account: who }), 'ok');
+  const claim = (node: Node, who: TestAccount, id: string) =>
+    node.run(who, 'campaign.claim', { campaignId: id });
+
+  // 500,000: 150,000 to the distributor; 100,000 recouped; 20,000 premium; 230,000 split 50/50.
+  // Ann and Ben are due 50,000 + 10,000 + 57,500 = 117,500 each, the producer 115,000.
+  const due = 117_500n;
+
+  it('a frozen investor: the others are paid exactly, its share stays owed until it claims', () => {
+    const node = newChain();
+    const id = halves(node);
+    freeze(node, ann.address);
+    const annBefore = balance(node, ann);
+    const block = node.produce([report(node, id, 500_000, 'week-1')]);
+    const receipt = block.receipts[0]!;
+    assert.equal(receipt.status, 'ok');
+    assert.equal(balance(node, ann), annBefore, 'nothing reached the frozen account');
+    assert.equal(balance(node, ben), startingBalance - 50_000n + due);
+    assert.equal(balance(node, distributor), 150_000n);
+    assert.equal(balance(node, producer), startingBalance + 95_000n + 115_000n);
+    assert.equal(balance(node, campaignEscrow(id)), due, 'the escrow holds what Ann is owed');
+    const blocked = receipt.events.filter((e) => e.type === 'campaign.payoutBlocked');
+    assert.deepEqual(
+      blocked.map((e) => [e.data.address, e.data.amount, e.data.code]),
+      [[ann.address, String(due), 'account_frozen']],
+    );
+    assert.ok(
+      !receipt.events.some((e) => e.type === 'campaign.paidOut' && e.data.address === ann.address),
+    );
+    assert.equal(getCampaign(node.store, id)!.payoutOwed, String(due));
+
+    const position = investorPosition(node.store, id, ann.address)!;
+    assert.equal(position.paidOut, '0');
+    assert.equal(position.payoutOwed, String(due));
+    assert.deepEqual(
+      position.payoutOwedByTranche.map((t) => t.amount),
+      ['0', '50000', '10000', '57500'],
+    );
+    assert.deepEqual(
+      position.payouts.map((p) => [p.reportId, p.total, p.blocked]),
+      [['week-1', String(due), true]],
+    );
+    assert.equal(investorPosition(node.store, id, ben.address)!.payouts[0]!.blocked, false);
+    const statement = campaignStatement(node.store, id)!;
+    const entry = statement.reports[0]!;
+    assert.deepEqual(entry.byClass, {
+      investors: '235000',
+      producer: '115000',
+      accounts: '150000',
+    });
+    assert.equal(entry.paid, String(500_000n - due));
+    assert.equal(entry.blocked, String(due));
+    assert.deepEqual(entry.blockedByClass, {
+      investors: String(due),
+      producer: '0',
+      accounts: '0',
+    });
+    assert.equal(statement.payoutsOwed, String(due));
+    assert.deepEqual(statement.owedPayouts, [
+      { address: ann.address, amount: String(due), investor: String(due), other: '0' },
+    ]);
+    audit(node);
+
+    const before = snapshot(node);
+    assert.equal(claim(node, ann, id), 'account_frozen', 'refused while frozen');
+    assert.deepEqual(snapshot(node), before);
+    assert.equal(claim(node, ben, id), 'nothing_to_claim');
+    unfreeze(node, ann.address);
+    const claimed = node.produce([node.tx(ann, 'campaign.claim', { campaignId: id })]);
+    assert.equal(claimed.receipts[0]!.status, 'ok');
+    assert.deepEqual(
+      claimed.receipts[0]!.events.filter((e) => e.type.startsWith('campaign.')).map((e) => [
+        e.type,
+        e.data.amount,
+      ]),
+      [['campaign.payoutClaimed', String(due)]],
+    );
+    assert.equal(balance(node, ann), annBefore + due, 'paid to the unit');
+    assert.equal(balance(node, campaignEscrow(id)), 0n);
+    const after = investorPosition(node.store, id, ann.address)!;
+    assert.equal(after.paidOut, String(due));
+    assert.equal(after.payoutOwed, '0');
+    assert.deepEqual(
+      after.paidOutByTranche.map((t) => t.amount),
+      ['0', '50000', '10000', '57500'],
+    );
+    assert.deepEqual(campaignStatement(node.store, id)!.owedPayouts, []);
+    assert.equal(claim(node, ann, id), 'nothing_to_claim', 'claimed once');
+    audit(node);
+  });
+
+  it('a frozen producer and distributor are owed across reports and claim what they are owed', () => {
+    const node = newChain();
+    const id = halves(node);
+    freeze(node, producer.address);
+    freeze(node, distributor.address);
+    const producerBefore = balance(node, producer);
+    assert.deepEqual(node.statuses([report(node, id, 100_000, 'week-1')]), ['ok']);
+    assert.deepEqual(node.statuses([report(node, id, 400_000, 'week-2')]), ['ok']);
+    // The two reports cover the same 500,000: the same totals as one report.
+    assert.equal(balance(node, ann), startingBalance - 50_000n + due);
+    assert.equal(balance(node, ben), startingBalance - 50_000n + due);
+    assert.equal(balance(node, producer), producerBefore);
+    assert.equal(balance(node, distributor), 0n);
+    assert.equal(balance(node, campaignEscrow(id)), 265_000n);
+    const statement = campaignStatement(node.store, id)!;
+    assert.deepEqual(
+      statement.owedPayouts.map((o) => [o.address, o.amount]).sort(),
+      [
+        [distributor.address, '150000'],
+        [producer.address, '115000'],
+      ].sort(),
+    );
+    assert.deepEqual(
+      statement.reports.map((r) => [r.paid, r.blocked]),
+      [
+        ['70000', '30000'],
+        ['165000', '235000'],
+      ],
+    );
+    assert.ok(statement.reports[1]!.lines.every((l) => l.blocked === true));
+    audit(node);
+    assert.equal(claim(node, distributor, id), 'account_frozen');
+    unfreeze(node, distributor.address);
+    assert.equal(claim(node, distributor, id), 'ok');
+    assert.equal(balance(node, distributor), 150_000n);
+    assert.equal(claim(node, producer, id), 'account_frozen');
+    unfreeze(node, producer.address);
+    assert.equal(claim(node, producer, id), 'ok');
+    assert.equal(balance(node, producer), producerBefore + 115_000n);
+    assert.equal(balance(node, campaignEscrow(id)), 0n);
+    assert.equal(getCampaign(node.store, id)!.payoutOwed, '0');
+    audit(node);
+  });
+
+  it('a claim pays the producer its payouts while its release waits on a frozen fee account', () => {
+    const node = newChain();
+    const id = create(node, { earlyClose: true });
+    freeze(node, feeAccount.address);
+    invest(node, id, [
+      [ann, 50_000],
+      [ben, 50_000],
+    ]);
+    assert.equal(getCampaign(node.store, id)!.releaseBlocked, true);
+    freeze(node, producer.address);
+    assert.deepEqual(node.statuses([report(node, id, 500_000)]), ['ok']);
+    unfreeze(node, producer.address);
+    audit(node);
+    const block = node.produce([node.tx(producer, 'campaign.claim', { campaignId: id })]);
+    assert.equal(block.receipts[0]!.status, 'ok');
+    assert.deepEqual(
+      types(block.receipts[0]!.events).filter((t) => t.startsWith('campaign.')),
+      ['campaign.payoutClaimed'],
+    );
+    assert.equal(balance(node, producer), startingBalance + 115_000n);
+    assert.equal(getCampaign(node.store, id)!.releaseBlocked, true, 'the release still waits');
+    assert.equal(claim(node, producer, id), 'account_frozen', 'only the release is left');
+    audit(node);
+    unfreeze(node, feeAccount.address);
+    assert.equal(claim(node, producer, id), 'ok');
+    assert.equal(balance(node, producer), startingBalance + 115_000n + 95_000n);
+    assert.equal(balance(node, feeAccount), 5_000n);
+    assert.equal(balance(node, campaignEscrow(id)), 0n);
+    audit(node);
+  });
+
+  it('a frozen escrow refuses the report whole; the same report goes through after', () => {
+    const node = newChain();
+    const id = halves(node);
+    freeze(node, campaignEscrow(id));
+    const before = snapshot(node);
+    assert.deepEqual(node.statuses([report(node, id, 500_000, 'week-1')]), ['account_frozen']);
+    assert.deepEqual(snapshot(node), before, 'nothing moved, nothing recorded');
+    unfreeze(node, campaignEscrow(id));
+    assert.deepEqual(node.statuses([report(node, id, 500_000, 'week-1')]), ['ok']);
+    assert.equal(balance(node, ann), startingBalance - 50_000n + due);
+    assert.equal(balance(node, campaignEscrow(id)), 0n);
+    audit(node);
+  });
+
+  it('an investor who is also a fixed account is owed both shares and claims them at once', () => {
+    const node = newChain();
+    const rule: DistributionRule = {
+      tranches: [
+        {
+          name: 'fee',
+          shareBasisPoints: 1_000,
+          recipients: [{ kind: 'account', address: ann.address, weightBasisPoints: 10_000 }],
+        },
+        {
+          name: 'rest',
+          shareBasisPoints: 10_000,
+          recipients: [{ kind: 'investors', weightBasisPoints: 10_000 }],
+        },
+      ],
+    };
+    const id = create(node, { earlyClose: true, distribution: rule });
+    invest(node, id, [
+      [ann, 50_000],
+      [ben, 50_000],
+    ]);
+    freeze(node, ann.address);
+    assert.deepEqual(node.statuses([report(node, id, 10_000)]), ['ok']);
+    assert.deepEqual(campaignStatement(node.store, id)!.owedPayouts, [
+      { address: ann.address, amount: '5500', investor: '4500', other: '1000' },
+    ]);
+    audit(node);
+    unfreeze(node, ann.address);
+    const annBefore = balance(node, ann);
+    assert.equal(claim(node, ann, id), 'ok');
+    assert.equal(balance(node, ann), annBefore + 5_500n);
+    assert.equal(investorPosition(node.store, id, ann.address)!.paidOut, '4500');
+    audit(node);
   });
 });
 

@@ -18,6 +18,11 @@ export { campaignEscrow, campaignIdOf, investmentsOf } from './txs.js';
  * - `campaign.reconfirm` {campaignId}; `campaign.claim` {campaignId}
  * - `campaign.reportRevenue` {campaignId, reportId, periodStart, periodEnd, grossRevenue}
  *
+ * A frozen account never stops a block or a report: a refund, payout or release it cannot
+ * receive stays in the escrow as owed (`campaign.refundBlocked`, `campaign.payoutBlocked`,
+ * `releaseBlocked`) and `campaign.claim` pays it once the account is unfrozen (refused with
+ * `account_frozen` meanwhile). A frozen escrow refuses reports and claims (see state.ts).
+ *
  * Movie investment (issue 6): all-or-nothing campaigns with escrow, cancellation until a window
  * before the deadline, reconfirmation of amended terms, the outcome at the deadline with no tx
  * from anyone (release less a platform fee, or exact refunds), revenue reports paid out through a

@@ -2,7 +2,9 @@ import type { StateReader } from '../../state/index.js';
 import {
   readCampaign,
   readInvestors,
+  readPayees,
   readPayout,
+  readPayoutOwed,
   readPosition,
   readReport,
   type CampaignRecord,
@@ -33,9 +35,14 @@ export interface InvestorPayout {
   reportId: string;
   periodStart: number;
   periodEnd: number;
-  /** This investor's lines of the report, by tranche. */
+  /** This investor's lines of the report, by tranche: what the report gave it. */
   tranches: { tranche: number; name: string; amount: string }[];
   total: string;
+  /**
+   * The investor's account was frozen at the report: `total` stayed in the escrow as owed (see
+   * `payoutOwed`) instead of being paid.
+   */
+  blocked: boolean;
 }
 
 export interface InvestorPosition {
@@ -56,8 +63,12 @@ export interface InvestorPosition {
   termsVersion: number;
   reconfirmBy: unknown;
   payouts: InvestorPayout[];
+  /** Payouts received, in total and per tranche. */
   paidOut: string;
   paidOutByTranche: { tranche: number; name: string; amount: string }[];
+  /** Payouts due that a report could not pay (the account was frozen), to claim. */
+  payoutOwed: string;
+  payoutOwedByTranche: { tranche: number; name: string; amount: string }[];
   /** `paidOut - principal at success`: positive once the investment has paid for itself. */
   net: string;
 }
@@ -88,6 +99,7 @@ export function investorPosition(
         amount: l.amount,
       })),
       total: lines.reduce((sum, l) => sum + BigInt(l.amount), 0n).toString(),
+      blocked: lines.some((l) => l.blocked === true),
     });
   }
   const round = campaign.reconfirmation;
@@ -116,6 +128,12 @@ export function investorPosition(
       name,
       amount: position.paidOutByTranche[tranche] ?? '0',
     })),
+    payoutOwed: position.payoutOwed,
+    payoutOwedByTranche: names.map((name, tranche) => ({
+      tranche,
+      name,
+      amount: position.payoutOwedByTranche[tranche] ?? '0',
+    })),
     net: (BigInt(position.paidOut) - principalAtSuccess).toString(),
   };
 }
@@ -140,9 +158,26 @@ export interface StatementEntry {
   cumulativeRevenue: string;
   /** The waterfall position after the report: each tranche's cumulative fill and cap left. */
   tranches: StatementTranche[];
+  /** Payouts due by class; of the total, `paid` left the escrow and `blocked` stayed, owed. */
   byClass: ReportRecord['byClass'];
-  /** Payouts to the producer and fixed accounts (investors' are in their positions). */
+  paid: string;
+  blocked: string;
+  blockedByClass: ReportRecord['blockedByClass'];
+  /**
+   * Payouts due to the producer and fixed accounts, `blocked: true` on those held as owed
+   * (investors' lines are in their positions).
+   */
   lines: PayoutLine[];
+}
+
+/** What the campaign owes one address from payouts it could not make (a frozen account). */
+export interface OwedPayout {
+  address: string;
+  /** `investor + other`: what `campaign.claim` pays the address. */
+  amount: string;
+  /** The investor's share (on its position) and the producer's or fixed-account share. */
+  investor: string;
+  other: string;
 }
 
 export interface CampaignStatement {
@@ -155,6 +190,11 @@ export interface CampaignStatement {
   principal: string | null;
   fee: string | null;
   investors: number;
+  /** Refunds and payouts the campaign owes (held in the escrow until claimed). */
+  refundsOwed: string;
+  payoutsOwed: string;
+  /** Each address owed a payout now, sorted. */
+  owedPayouts: OwedPayout[];
   cumulativeRevenue: string;
   /** The waterfall position now (all tranches at zero before the first report). */
   tranches: StatementTranche[];
@@ -195,9 +235,22 @@ export function campaignStatement(state: StateReader, id: string): CampaignState
       cumulativeRevenue: report.cumulativeRevenue,
       tranches: report.tranches,
       byClass: report.byClass,
+      paid: report.paid,
+      blocked: report.blocked,
+      blockedByClass: report.blockedByClass,
       lines: report.lines,
     });
   }
+  const owedPayouts = readPayees(state, id).map((address) => {
+    const investor = BigInt(readPosition(state, id, address)?.payoutOwed ?? '0');
+    const other = BigInt(readPayoutOwed(state, id, address)?.amount ?? '0');
+    return {
+      address,
+      amount: (investor + other).toString(),
+      investor: investor.toString(),
+      other: other.toString(),
+    };
+  });
   return {
     campaignId: id,
     title: campaign.title,
@@ -208,6 +261,9 @@ export function campaignStatement(state: StateReader, id: string): CampaignState
     principal: campaign.principal,
     fee: campaign.fee,
     investors: campaign.investorCount,
+    refundsOwed: campaign.owed,
+    payoutsOwed: campaign.payoutOwed,
+    owedPayouts,
     cumulativeRevenue: campaign.revenue,
     tranches: currentTranches(campaign),
     reports,

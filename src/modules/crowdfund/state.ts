@@ -7,6 +7,17 @@ import type { StateReader, StateView } from '../../state/index.js';
  * Money never lives in this module's state: investments, refunds, releases and payouts are ledger
  * transfers into and out of one escrow account per campaign (`escrowAddress('crowdfund', id)`),
  * which no key controls. The records here say whose money the escrow holds and why.
+ *
+ * The asset's issuer may freeze any account, and a frozen account neither sends nor receives.
+ * No freeze stops a block or a report: what cannot reach a frozen recipient stays in the escrow,
+ * recorded as owed (a refund or a payout on the investor's position, a payout to the producer or
+ * a fixed account in a `payoutOwed` record, the release as `releaseBlocked`), and the recipient
+ * takes it with `campaign.claim` once unfrozen. A frozen escrow means the issuer has stopped the
+ * campaign's money: nothing enters or leaves it, so a revenue report is refused whole
+ * (`account_frozen`; the reporter keeps its revenue and sends the same reportId again after the
+ * unfreeze), claims are refused, and a release or refund due meanwhile is recorded as owed.
+ * At every commit the escrow holds exactly what its campaign owes: the active principal while
+ * funding, `owed` refunds, `payoutOwed` payouts, and the principal while `releaseBlocked`.
  */
 export const crowdfundModuleName = 'crowdfund';
 
@@ -153,6 +164,11 @@ export interface CampaignRecord extends CampaignTerms {
   raised: string;
   /** Refunds a block could not make (the investor's account was frozen); claimable. */
   owed: string;
+  /**
+   * Payouts a report could not make (the recipient's account was frozen), to investors, the
+   * producer and fixed accounts together; claimable. Held in the escrow.
+   */
+  payoutOwed: string;
   investorCount: number;
   /** Bumped by each amendment after the first investment. */
   termsVersion: number;
@@ -181,17 +197,38 @@ export interface PositionRecord {
   termsVersion: number;
   /** A refund the block could not make (frozen account), claimable with `campaign.claim`. */
   owed: string;
-  /** Cumulative payouts, in total and per tranche. */
+  /** Cumulative payouts received, in total and per tranche. */
   paidOut: string;
   paidOutByTranche: string[];
+  /**
+   * Payouts due that a report could not make (the account was frozen), in total and per tranche,
+   * claimable with `campaign.claim`. What the waterfall gave the investor is `paidOut + payoutOwed`.
+   */
+  payoutOwed: string;
+  payoutOwedByTranche: string[];
 }
 
-/** One payout line: what one recipient got from one tranche of one report. */
+/**
+ * What the campaign owes one address from the payouts of its producer and fixed-account lines
+ * (an investor's share is on its position), held in the escrow until `campaign.claim`.
+ */
+export interface PayoutOwedRecord {
+  campaignId: string;
+  address: string;
+  amount: string;
+}
+
+/**
+ * One payout line: what one tranche of one report gave one recipient. In a recorded report (and
+ * an investor's payout record) `blocked: true` marks a line that could not be paid because the
+ * recipient was frozen: it was held in the escrow as owed (see `payoutOwed`), to be claimed.
+ */
 export interface PayoutLine {
   tranche: number;
   recipient: 'investor' | 'producer' | 'account';
   address: string;
   amount: string;
+  blocked?: true;
 }
 
 export interface ReportTranche {
@@ -218,8 +255,15 @@ export interface ReportRecord {
   grossRevenue: string;
   cumulativeRevenue: string;
   tranches: ReportTranche[];
-  /** This report's payouts by class of recipient. */
+  /** This report's payouts due, by class of recipient (they sum to `grossRevenue`). */
   byClass: { investors: string; producer: string; accounts: string };
+  /**
+   * What left the escrow at the report, and what stayed there as owed because the recipient was
+   * frozen (`paid + blocked = grossRevenue`); `blockedByClass` splits `blocked` like `byClass`.
+   */
+  paid: string;
+  blocked: string;
+  blockedByClass: { investors: string; producer: string; accounts: string };
   /** Payouts to the producer and fixed accounts (investors' lines are under `payout/`). */
   lines: PayoutLine[];
 }
@@ -233,6 +277,10 @@ export const crowdfundKeys = {
   position: (id: string, investor: string) => `crowdfund/position/${id}/${investor}`,
   reportId: (id: string, reportId: string) => `crowdfund/report-id/${id}/${reportId}`,
   report: (id: string, number: number) => `crowdfund/report/${id}/${number}`,
+  /** What the campaign owes one address from producer and fixed-account payouts. */
+  payoutOwed: (id: string, address: string) => `crowdfund/payout-owed/${id}/${address}`,
+  /** Sorted addresses owed a payout (on a position, a `payoutOwed` record or both). */
+  payees: (id: string) => `crowdfund/payees-owed/${id}`,
   /** One investor's lines of one report. */
   payout: (id: string, number: number, investor: string) =>
     `crowdfund/payout/${id}/${number}/${investor}`,
@@ -304,6 +352,28 @@ export function readPosition(
 
 export function writePosition(state: StateView, position: PositionRecord): void {
   writeJson(state, crowdfundKeys.position(position.campaignId, position.investor), position);
+}
+
+export function readPayoutOwed(
+  state: StateReader,
+  id: string,
+  address: string,
+): PayoutOwedRecord | undefined {
+  return readJson(state, crowdfundKeys.payoutOwed(id, address));
+}
+
+export function writePayoutOwed(state: StateView, record: PayoutOwedRecord): void {
+  const key = crowdfundKeys.payoutOwed(record.campaignId, record.address);
+  if (record.amount === '0') state.delete(key);
+  else writeJson(state, key, record);
+}
+
+export function readPayees(state: StateReader, id: string): string[] {
+  return readList(state, crowdfundKeys.payees(id));
+}
+
+export function writePayees(state: StateView, id: string, list: string[]): void {
+  writeList(state, crowdfundKeys.payees(id), list);
 }
 
 export function readReportNumber(

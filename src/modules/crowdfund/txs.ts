@@ -30,6 +30,8 @@ import {
   readDue,
   readDueCursor,
   readInvestors,
+  readPayees,
+  readPayoutOwed,
   readPending,
   readPosition,
   readReportNumber,
@@ -43,7 +45,9 @@ import {
   writeDue,
   writeDueCursor,
   writeInvestors,
+  writePayees,
   writePayout,
+  writePayoutOwed,
   writePending,
   writePosition,
   writeReport,
@@ -208,6 +212,8 @@ function emptyPosition(campaignId: string, investor: string): PositionRecord {
     owed: '0',
     paidOut: '0',
     paidOutByTranche: [],
+    payoutOwed: '0',
+    payoutOwedByTranche: [],
   };
 }
 
@@ -546,6 +552,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
         status: 'funding',
         raised: '0',
         owed: '0',
+        payoutOwed: '0',
         investorCount: 0,
         termsVersion: 0,
         reconfirmation: null,
@@ -762,35 +769,77 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       const cumulative = big(campaign.revenue);
       if (cumulative + gross > amountMax) return 'revenue_too_large';
       const result = simulate(campaign, investmentsOf(ctx.state, campaign.id), cumulative, gross);
+      // A frozen escrow (or reporter) refuses the deposit: the report is refused whole.
       const deposited = ctx.ledger.transfer(ctx.sender, campaign.escrow, campaign.asset, gross);
       if (deposited) return deposited;
+      const number = campaign.reportCount;
+      // The escrow now holds the gross and is not frozen, so only a frozen recipient stops a
+      // transfer: its whole amount stays in the escrow, owed.
+      const blocked = new Set<string>();
       for (const { address, amount } of result.transfers) {
         const paid = ctx.ledger.transfer(campaign.escrow, address, campaign.asset, amount);
-        if (paid) return paid;
+        assert.ok(
+          paid === undefined || paid === 'account_frozen',
+          `crowdfund ${campaign.id}: payout to ${address}: ${paid}`,
+        );
+        if (paid) blocked.add(address);
       }
-      const number = campaign.reportCount;
+      const lines: PayoutLine[] = result.lines.map((line) =>
+        blocked.has(line.address) ? { ...line, blocked: true } : line,
+      );
+      const blockedByClass = { investors: 0n, producer: 0n, accounts: 0n };
       const byInvestor = new Map<string, PayoutLine[]>();
-      for (const line of result.lines) {
+      const owedOthers = new Map<string, bigint>();
+      for (const line of lines) {
+        if (line.blocked) {
+          const amount = big(line.amount);
+          if (line.recipient === 'investor') blockedByClass.investors += amount;
+          else if (line.recipient === 'producer') blockedByClass.producer += amount;
+          else blockedByClass.accounts += amount;
+          if (line.recipient !== 'investor') {
+            owedOthers.set(line.address, (owedOthers.get(line.address) ?? 0n) + amount);
+          }
+        }
         if (line.recipient !== 'investor') continue;
         byInvestor.set(line.address, [...(byInvestor.get(line.address) ?? []), line]);
       }
-      for (const [investor, lines] of [...byInvestor.entries()].sort(([a], [b]) =>
+      for (const [investor, investorLines] of [...byInvestor.entries()].sort(([a], [b]) =>
         a < b ? -1 : 1,
       )) {
         const position = readPosition(ctx.state, campaign.id, investor)!;
+        const owed = blocked.has(investor);
+        const field = owed ? 'payoutOwedByTranche' : 'paidOutByTranche';
         const byTranche = campaign.distribution.tranches.map((_, t) =>
-          big(position.paidOutByTranche[t] ?? '0'),
+          big(position[field][t] ?? '0'),
         );
         let total = 0n;
-        for (const line of lines) {
+        for (const line of investorLines) {
           byTranche[line.tranche]! += big(line.amount);
           total += big(line.amount);
         }
-        position.paidOut = plus(position.paidOut, total);
-        position.paidOutByTranche = byTranche.map(String);
+        position[field] = byTranche.map(String);
+        if (owed) position.payoutOwed = plus(position.payoutOwed, total);
+        else position.paidOut = plus(position.paidOut, total);
         writePosition(ctx.state, position);
-        writePayout(ctx.state, campaign.id, number, investor, lines);
+        writePayout(ctx.state, campaign.id, number, investor, investorLines);
       }
+      for (const [address, amount] of [...owedOthers.entries()].sort(([a], [b]) =>
+        a < b ? -1 : 1,
+      )) {
+        const record = readPayoutOwed(ctx.state, campaign.id, address);
+        writePayoutOwed(ctx.state, {
+          campaignId: campaign.id,
+          address,
+          amount: plus(record?.amount ?? '0', amount),
+        });
+      }
+      if (blocked.size > 0) {
+        const payees = new Set([...readPayees(ctx.state, campaign.id), ...blocked]);
+        writePayees(ctx.state, campaign.id, [...payees].sort());
+      }
+      const blockedTotal =
+        blockedByClass.investors + blockedByClass.producer + blockedByClass.accounts;
+      campaign.payoutOwed = plus(campaign.payoutOwed, blockedTotal);
       campaign.revenue = result.cumulativeAfter.toString();
       campaign.fills = result.tranches.map((t) => t.fillAfter.toString());
       campaign.reportCount += 1;
@@ -808,6 +857,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
         producer: result.byClass.producer.toString(),
         accounts: result.byClass.accounts.toString(),
       };
+      const paidTotal = (gross - blockedTotal).toString();
       writeReport(ctx.state, {
         campaignId: campaign.id,
         number,
@@ -822,7 +872,14 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
         cumulativeRevenue: campaign.revenue,
         tranches,
         byClass,
-        lines: result.lines.filter((l) => l.recipient !== 'investor'),
+        paid: paidTotal,
+        blocked: blockedTotal.toString(),
+        blockedByClass: {
+          investors: blockedByClass.investors.toString(),
+          producer: blockedByClass.producer.toString(),
+          accounts: blockedByClass.accounts.toString(),
+        },
+        lines: lines.filter((l) => l.recipient !== 'investor'),
       });
       ctx.emit('campaign.revenueReported', {
         campaignId: campaign.id,
@@ -835,9 +892,12 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
         cumulativeRevenue: campaign.revenue,
         tranches,
         byClass,
+        paid: paidTotal,
+        blocked: blockedTotal.toString(),
       });
       for (const { address, amount } of result.transfers) {
-        ctx.emit('campaign.paidOut', {
+        const owed = blocked.has(address);
+        ctx.emit(owed ? 'campaign.payoutBlocked' : 'campaign.paidOut', {
           campaignId: campaign.id,
           reportId: p.reportId,
           address,
@@ -845,6 +905,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
           lines: result.lines
             .filter((l) => l.address === address)
             .map((l) => ({ tranche: l.tranche, recipient: l.recipient, amount: l.amount })),
+          ...(owed ? { code: 'account_frozen' } : {}),
         });
       }
       return undefined;
@@ -857,26 +918,74 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       const campaign = readCampaign(ctx.state, p.campaignId);
       if (!campaign) return 'campaign_not_found';
       const position = readPosition(ctx.state, campaign.id, ctx.sender);
-      const owed = position ? big(position.owed) : 0n;
+      const refundOwed = position ? big(position.owed) : 0n;
+      const investorPayout = position ? big(position.payoutOwed) : 0n;
+      const record = readPayoutOwed(ctx.state, campaign.id, ctx.sender);
+      const otherPayout = record ? big(record.amount) : 0n;
+      const payout = investorPayout + otherPayout;
       const releasable = campaign.producer === ctx.sender && campaign.releaseBlocked;
-      if (owed === 0n && !releasable) return 'nothing_to_claim';
-      if (owed > 0n) {
-        const moved = ctx.ledger.transfer(campaign.escrow, ctx.sender, campaign.asset, owed);
-        if (moved) return moved;
-        position!.owed = '0';
-        position!.refunded = plus(position!.refunded, owed);
-        campaign.owed = plus(campaign.owed, -owed);
-        writePosition(ctx.state, position!);
-        ctx.emit('campaign.refunded', {
-          campaignId: campaign.id,
-          investor: ctx.sender,
-          amount: owed.toString(),
-          reason: 'claimed',
-        });
+      if (refundOwed === 0n && payout === 0n && !releasable) return 'nothing_to_claim';
+      const frozen = (address: string) =>
+        ctx.ledger.account(address).frozen.includes(campaign.asset);
+      // Pays every claim that can move now; refused only when none can (the sender or the
+      // escrow is frozen, or the release waits on a frozen fee account and nothing else is owed).
+      let claimed = false;
+      if (!frozen(campaign.escrow) && !frozen(ctx.sender)) {
+        if (refundOwed > 0n) {
+          const moved = ctx.ledger.transfer(
+            campaign.escrow,
+            ctx.sender,
+            campaign.asset,
+            refundOwed,
+          );
+          assert.equal(moved, undefined, `crowdfund ${campaign.id}: refund claim: ${moved}`);
+          position!.owed = '0';
+          position!.refunded = plus(position!.refunded, refundOwed);
+          campaign.owed = plus(campaign.owed, -refundOwed);
+          ctx.emit('campaign.refunded', {
+            campaignId: campaign.id,
+            investor: ctx.sender,
+            amount: refundOwed.toString(),
+            reason: 'claimed',
+          });
+        }
+        if (payout > 0n) {
+          const moved = ctx.ledger.transfer(campaign.escrow, ctx.sender, campaign.asset, payout);
+          assert.equal(moved, undefined, `crowdfund ${campaign.id}: payout claim: ${moved}`);
+          if (investorPayout > 0n) {
+            const byTranche = campaign.distribution.tranches.map(
+              (_, t) =>
+                big(position!.paidOutByTranche[t] ?? '0') +
+                big(position!.payoutOwedByTranche[t] ?? '0'),
+            );
+            position!.paidOut = plus(position!.paidOut, investorPayout);
+            position!.paidOutByTranche = byTranche.map(String);
+            position!.payoutOwed = '0';
+            position!.payoutOwedByTranche = [];
+          }
+          if (record) writePayoutOwed(ctx.state, { ...record, amount: '0' });
+          writePayees(
+            ctx.state,
+            campaign.id,
+            readPayees(ctx.state, campaign.id).filter((a) => a !== ctx.sender),
+          );
+          campaign.payoutOwed = plus(campaign.payoutOwed, -payout);
+          ctx.emit('campaign.payoutClaimed', {
+            campaignId: campaign.id,
+            address: ctx.sender,
+            amount: payout.toString(),
+            investor: investorPayout.toString(),
+            other: otherPayout.toString(),
+          });
+        }
+        if (position && (refundOwed > 0n || investorPayout > 0n)) {
+          writePosition(ctx.state, position);
+        }
+        claimed = refundOwed > 0n || payout > 0n;
       }
-      if (releasable) {
-        if (!release(ctx, campaign)) return 'account_frozen';
+      if (releasable && release(ctx, campaign)) {
         campaign.releaseBlocked = false;
+        claimed = true;
         ctx.emit('campaign.released', {
           campaignId: campaign.id,
           producer: campaign.producer,
@@ -884,6 +993,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
           fee: campaign.fee,
         });
       }
+      if (!claimed) return 'account_frozen';
       writeCampaign(ctx.state, campaign);
       return undefined;
     },
