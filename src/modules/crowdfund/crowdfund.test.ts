@@ -1123,7 +1123,10 @@ describe('nobody withdraws escrow', () => {
   });
 });
 
-/** Random valid rules over ann..dan's campaign: up to 5 tranches, the last taking the rest. */
+/**
+ * Random valid rules over ann..dan's campaign: up to 5 tranches, the last taking the rest. A fixed
+ * account is the distributor, or Ann (an investor who is also paid as an account).
+ */
 const ruleArb: fc.Arbitrary<DistributionRule> = fc
   .array(
     fc.record({
@@ -1140,6 +1143,7 @@ const ruleArb: fc.Arbitrary<DistributionRule> = fc
         maxLength: 3,
       }),
       first: fc.integer({ min: 1, max: 9_998 }),
+      account: fc.constantFrom(distributor.address, ann.address),
     }),
     { minLength: 1, maxLength: 5 },
   )
@@ -1161,7 +1165,7 @@ const ruleArb: fc.Arbitrary<DistributionRule> = fc
       }
       const recipients = spec.kinds.map((kind, k) =>
         kind === 'account'
-          ? { kind, address: distributor.address, weightBasisPoints: weights[k]! }
+          ? { kind, address: spec.account, weightBasisPoints: weights[k]! }
           : { kind, weightBasisPoints: weights[k]! },
       );
       return {
@@ -1182,14 +1186,21 @@ const scenarioArb = fc.record({
   reachTarget: fc.boolean(),
   feeBasisPoints: fc.integer({ min: 0, max: 2_000 }),
   reports: fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 4 }),
+  /** Accounts the issuer freezes before the deadline (indexes into `freezable`). */
+  frozen: fc.subarray([0, 1, 2, 3, 4, 5, 6]),
 });
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer S> ? S : never;
 
+/** Who the issuer may freeze in a scenario: the investors, the producer and the payees. */
+const freezable = [...investors, producer, distributor, feeAccount];
+
 /**
  * Runs a scenario on a fresh chain. `spread`: each investment in its own block and all reports in
- * one; otherwise all investments in one block and each report in its own.
+ * one; otherwise all investments in one block and each report in its own. `freeze`: the issuer
+ * freezes `scenario.frozen` before the deadline and unfreezes them after the reports, and then
+ * everyone claims what it is owed.
  */
-function play(scenario: Scenario, spread: boolean) {
+function play(scenario: Scenario, spread: boolean, freeze = false) {
   const node = newChain();
   const total = scenario.investments.reduce((s, i) => s + i.amount, 0);
   const id = create(node, {
@@ -1206,6 +1217,13 @@ function play(scenario: Scenario, spread: boolean) {
   const investTxs = scenario.investments.map((i) => [investors[i.who]!, i.amount] as const);
   if (spread) for (const [who, amount] of investTxs) invest(node, id, [[who, amount]]);
   else invest(node, id, [...investTxs]);
+  const frozen = freeze ? scenario.frozen.map((k) => freezable[k]!.address) : [];
+  const setFrozen = (type: string) => {
+    const offsets = new Map<string, number>();
+    const txs = frozen.map((account) => node.tx(issuer, type, { symbol: 'USD', account }, offsets));
+    if (txs.length > 0) assert.ok(node.statuses(txs).every((s) => s === 'ok'));
+  };
+  setFrozen('asset.freeze');
   node.until(21);
   const campaign = getCampaign(node.store, id)!;
   const paid: bigint[] = [];
@@ -1235,25 +1253,43 @@ function play(scenario: Scenario, spread: boolean) {
       for (const receipt of block.receipts) {
         assert.equal(receipt.status, 'ok');
         let sum = 0n;
-        for (const event of receipt.events.filter((e) => e.type === 'campaign.paidOut')) {
+        for (const event of receipt.events) {
+          if (event.type !== 'campaign.paidOut' && event.type !== 'campaign.payoutBlocked') {
+            continue;
+          }
           const amount = event.data.amount as string;
           assert.match(amount, /^[1-9][0-9]*$/, 'a payout is a positive integer');
+          assert.equal(
+            event.type === 'campaign.payoutBlocked',
+            frozen.includes(event.data.address as string),
+            'blocked exactly when frozen',
+          );
           sum += BigInt(amount);
         }
         paid.push(sum);
       }
     }
   }
+  if (freeze) {
+    audit(node);
+    setFrozen('asset.unfreeze');
+    for (const who of [...freezable, reporter]) {
+      const status = node.run(who, 'campaign.claim', { campaignId: id });
+      assert.ok(status === 'ok' || status === 'nothing_to_claim', status);
+    }
+  }
   return { node, id, campaign: getCampaign(node.store, id)!, paid };
 }
 
 describe('properties through the chain', () => {
-  it('exact payouts and refunds, conservation, idempotent reports, any block split', () => {
+  it('exact payouts and refunds, conservation, idempotent reports, any block split, freezes', () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const a = play(scenario, false);
         const b = play(scenario, true);
-        for (const { node, id, campaign, paid } of [a, b]) {
+        // Freezes only delay: once unfrozen and claimed, everyone holds what it holds without.
+        const c = play(scenario, false, true);
+        for (const { node, id, campaign, paid } of [a, b, c]) {
           audit(node);
           assert.equal(balance(node, campaignEscrow(id)), 0n, 'the escrow ends empty');
           if (!scenario.reachTarget) {
@@ -1284,19 +1320,24 @@ describe('properties through the chain', () => {
         }
         // The same txs in another block split: the same balances and positions.
         const everyone = [...investors, producer, reporter, distributor, feeAccount];
-        for (const who of everyone) {
-          assert.equal(balance(a.node, who), balance(b.node, who), 'same balance');
-        }
-        for (const who of investors) {
+        for (const other of [b, c]) {
+          for (const who of everyone) {
+            assert.equal(balance(a.node, who), balance(other.node, who), 'same balance');
+          }
+          for (const who of investors) {
+            const position = investorPosition(other.node.store, other.id, who.address);
+            assert.deepEqual(
+              investorPosition(a.node.store, a.id, who.address)?.paidOutByTranche,
+              position?.paidOutByTranche,
+            );
+            assert.equal(position?.payoutOwed ?? '0', '0');
+          }
           assert.deepEqual(
-            investorPosition(a.node.store, a.id, who.address)?.paidOutByTranche,
-            investorPosition(b.node.store, b.id, who.address)?.paidOutByTranche,
+            campaignStatement(a.node.store, a.id)!.tranches,
+            campaignStatement(other.node.store, other.id)!.tranches,
           );
+          assert.equal(campaignStatement(other.node.store, other.id)!.payoutsOwed, '0');
         }
-        assert.deepEqual(
-          campaignStatement(a.node.store, a.id)!.tranches,
-          campaignStatement(b.node.store, b.id)!.tranches,
-        );
       }),
       { numRuns: 15 },
     );
