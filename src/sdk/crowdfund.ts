@@ -477,6 +477,8 @@ export interface Campaign {
   revenue: string;
   fills: string[];
   reportCount: number;
+  /** Payouts a report could not make (a frozen recipient), held in the escrow until claimed. */
+  payoutOwed: string;
 }
 
 /** `GET /v1/campaigns/{id}/investors`: addresses with an active position, sorted. */
@@ -497,9 +499,11 @@ export interface InvestorPayout {
   reportId: string;
   periodStart: number;
   periodEnd: number;
-  /** This investor's lines of the report, by tranche. */
+  /** This investor's lines of the report, by tranche: what the report gave it. */
   tranches: TrancheAmount[];
   total: string;
+  /** The account was frozen at the report: `total` stayed in the escrow, owed (`payoutOwed`). */
+  blocked: boolean;
 }
 
 /** `GET /v1/campaigns/{id}/investors/{address}`. */
@@ -523,6 +527,9 @@ export interface CampaignPosition {
   payouts: InvestorPayout[];
   paidOut: string;
   paidOutByTranche: TrancheAmount[];
+  /** Payouts due that a report could not pay (the account was frozen), to claim. */
+  payoutOwed: string;
+  payoutOwedByTranche: TrancheAmount[];
   /** `paidOut - principal at success`: positive once the investment has paid for itself. */
   net: string;
 }
@@ -564,8 +571,21 @@ export interface CampaignStatementEntry {
   /** The waterfall position after the report. */
   tranches: TranchePosition[];
   byClass: PayoutClasses;
-  /** Payouts to the producer and fixed accounts (investors' are in their positions). */
-  lines: PayoutLine[];
+  /** Of the gross, what left the escrow and what stayed, owed to frozen recipients. */
+  paid: string;
+  blocked: string;
+  blockedByClass: PayoutClasses;
+  /** Payouts due to the producer and fixed accounts, `blocked` on those held as owed. */
+  lines: (PayoutLine & { blocked?: boolean })[];
+}
+
+/** What the campaign owes one address from payouts it could not make (a frozen account). */
+export interface OwedPayout {
+  address: string;
+  /** `investor + other`: what `campaign.claim` pays the address. */
+  amount: string;
+  investor: string;
+  other: string;
 }
 
 /** `GET /v1/campaigns/{id}/statement`: the waterfall position after each report. */
@@ -583,6 +603,10 @@ export interface CampaignStatement {
   /** The waterfall position now (all tranches at zero before the first report). */
   tranches: TranchePosition[];
   reports: CampaignStatementEntry[];
+  /** Refunds and payouts the campaign owes (held in the escrow until claimed). */
+  refundsOwed: string;
+  payoutsOwed: string;
+  owedPayouts: OwedPayout[];
 }
 
 export interface CampaignChartPoint {
