@@ -15,6 +15,7 @@ export const timecreditsModuleName = 'timecredits';
 
 export const minuteMs = 60_000;
 export const dayMs = 86_400_000;
+export const minutesPerDay = 1_440;
 /** 100% in basis points: a demurrage rate is a share of this per period. */
 export const basisPointsWhole = 10_000n;
 
@@ -25,14 +26,26 @@ export const bankNameBytesMax = 80;
 export const offerBytesMax = 200;
 export const expiryDaysMax = 36_500;
 export const demurragePeriodDaysMax = 3_650;
-/** Lots lapsed by one block's `beginBlock`; the rest carry over to the next block, in order. */
+/**
+ * Lots whose expiry (or notice) falls in one minute are indexed in pages of at most this many refs
+ * (see `timecreditsKeys.expiryMinute`): adding a lot reads and rewrites one page, never a whole day.
+ */
+export const indexPageSize = 256;
+/**
+ * Index refs one block's `beginBlock` visits in the expiry index: every ref read counts, whether
+ * its lot lapses, is gone, or is not due yet (only the current minute holds refs not due yet). The
+ * rest carry over to the next block, in index order.
+ */
 export const lapsesPerBlockMax = 1_000;
-/** Empty expiry days skipped by one `beginBlock` (an idle chain catches up over a few blocks). */
-export const expiryDaysScannedPerBlockMax = 400;
+/**
+ * Index records (day summaries, minute records, pages) one walk of an index reads per block: an
+ * idle chain skips at most this many empty days a block and catches up over a few blocks.
+ */
+export const indexBucketsScannedPerBlockMax = 400;
 /** Default and bounds of an expiry policy's notice: how many days ahead `expiring` fires. */
 export const noticeDaysDefault = 7;
 export const noticeDaysMax = 365;
-/** `timecredits.expiring` notices emitted by one block's `beginBlock`; the rest carry over. */
+/** Index refs one block's `beginBlock` visits in the notice index (as `lapsesPerBlockMax`). */
 export const noticesPerBlockMax = 1_000;
 /** Listings: title length, and the bounds of one `listListings` call. */
 export const listingTitleBytesMax = 120;
@@ -224,13 +237,30 @@ export const timecreditsKeys = {
   lot: (bankId: string, number: number) => `timecredits/lot/${bankId}/${number}`,
   request: (bankId: string, requestId: string) => `timecredits/request/${bankId}/${requestId}`,
   exchange: (bankId: string, number: number) => `timecredits/exchange/${bankId}/${number}`,
-  /** Lots expiring during one UTC day (`expiresAt / dayMs`), as `bankId/number`. */
-  expiryDay: (day: number) => `timecredits/expiry/${day}`,
-  /** The first expiry day `beginBlock` has not finished. */
+  /**
+   * The expiry index, by UTC minute (`floor(expiresAt / minuteMs)`). A minute with lots has a
+   * record `{pages}`; its refs (`bankId/number`, in the order they were added) are in pages
+   * `expiryPage(minute, 0 .. pages - 1)` of at most `indexPageSize` refs, and a new ref goes to
+   * the last page (a new page when it is full). A page emptied by `beginBlock` is deleted, and so
+   * is the minute record once all its pages are.
+   */
+  expiryMinute: (minute: number) => `timecredits/expiry/${minute}`,
+  expiryPage: (minute: number, page: number) => `timecredits/expiry/${minute}/${page}`,
+  /**
+   * The minutes of one UTC day (`floor(minute / minutesPerDay)`) that have (or had, this day)
+   * an expiry record, sorted: at most 1,440 numbers, written when a minute gets its record, and
+   * deleted once the cursor has passed the day. It lets `beginBlock` skip empty minutes.
+   */
+  expiryDay: (day: number) => `timecredits/expiry-day/${day}`,
+  /**
+   * `{minute, page}`: the first minute `beginBlock` has not finished and the first page of it
+   * that may hold refs (earlier pages are gone). Never past the minute of the latest block.
+   */
   expiryCursor: 'timecredits/expiry-cursor',
-  /** Lots whose expiry notice is due during one UTC day (`noticeAt / dayMs`), as `bankId/number`. */
-  noticeDay: (day: number) => `timecredits/notice/${day}`,
-  /** The first notice day `beginBlock` has not finished. */
+  /** The notice index (`noticeAt`), laid out as the expiry index. */
+  noticeMinute: (minute: number) => `timecredits/notice/${minute}`,
+  noticePage: (minute: number, page: number) => `timecredits/notice/${minute}/${page}`,
+  noticeDay: (day: number) => `timecredits/notice-day/${day}`,
   noticeCursor: 'timecredits/notice-cursor',
   listing: (bankId: string, number: number) => `timecredits/listing/${bankId}/${number}`,
   /** One key per unordered pair of banks: the two ids sorted. */
@@ -238,17 +268,36 @@ export const timecreditsKeys = {
     a < b ? `timecredits/alliance/${a}/${b}` : `timecredits/alliance/${b}/${a}`,
 };
 
-/** A day-bucketed index of lots (`bankId/number`) and its cursor: expiries, or notices. */
-export interface LotDayIndex {
+/**
+ * A minute-bucketed, paged index of lots (`bankId/number`) with a per-day summary of its minutes
+ * and a cursor: expiries, or notices (see `timecreditsKeys.expiryMinute`).
+ */
+export interface LotIndex {
+  minute: (minute: number) => string;
+  page: (minute: number, page: number) => string;
   day: (day: number) => string;
   cursor: string;
 }
 
-export const expiryIndex: LotDayIndex = {
+export interface IndexMinuteRecord {
+  /** Pages ever opened for the minute: refs are in pages 0 .. pages - 1 (some may be gone). */
+  pages: number;
+}
+
+export interface IndexCursor {
+  minute: number;
+  page: number;
+}
+
+export const expiryIndex: LotIndex = {
+  minute: timecreditsKeys.expiryMinute,
+  page: timecreditsKeys.expiryPage,
   day: timecreditsKeys.expiryDay,
   cursor: timecreditsKeys.expiryCursor,
 };
-export const noticeIndex: LotDayIndex = {
+export const noticeIndex: LotIndex = {
+  minute: timecreditsKeys.noticeMinute,
+  page: timecreditsKeys.noticePage,
   day: timecreditsKeys.noticeDay,
   cursor: timecreditsKeys.noticeCursor,
 };
@@ -340,26 +389,70 @@ export function writeExchange(state: StateView, record: ExchangeRecord): void {
   writeJson(state, timecreditsKeys.exchange(record.bankId, record.number), record);
 }
 
-export function readIndexDay(state: StateReader, index: LotDayIndex, day: number): string[] {
-  return readJson<string[]>(state, index.day(day)) ?? [];
+export function readIndexMinute(
+  state: StateReader,
+  index: LotIndex,
+  minute: number,
+): IndexMinuteRecord | undefined {
+  return readJson(state, index.minute(minute));
+}
+
+export function writeIndexMinute(
+  state: StateView,
+  index: LotIndex,
+  minute: number,
+  record: IndexMinuteRecord,
+): void {
+  writeJson(state, index.minute(minute), record);
+}
+
+export function deleteIndexMinute(state: StateView, index: LotIndex, minute: number): void {
+  state.delete(index.minute(minute));
+}
+
+/** One page of a minute's refs (empty when the page is gone or was never written). */
+export function readIndexPage(
+  state: StateReader,
+  index: LotIndex,
+  minute: number,
+  page: number,
+): string[] {
+  return readJson<string[]>(state, index.page(minute, page)) ?? [];
+}
+
+/** Writes a page of refs; an empty page is deleted. */
+export function writeIndexPage(
+  state: StateView,
+  index: LotIndex,
+  minute: number,
+  page: number,
+  refs: string[],
+): void {
+  if (refs.length === 0) state.delete(index.page(minute, page));
+  else writeJson(state, index.page(minute, page), refs);
+}
+
+/** The sorted minutes of a day that have (or had) a record in the index. */
+export function readIndexDay(state: StateReader, index: LotIndex, day: number): number[] {
+  return readJson<number[]>(state, index.day(day)) ?? [];
 }
 
 export function writeIndexDay(
   state: StateView,
-  index: LotDayIndex,
+  index: LotIndex,
   day: number,
-  refs: string[],
+  minutes: number[],
 ): void {
-  if (refs.length === 0) state.delete(index.day(day));
-  else writeJson(state, index.day(day), refs);
+  if (minutes.length === 0) state.delete(index.day(day));
+  else writeJson(state, index.day(day), minutes);
 }
 
-export function readIndexCursor(state: StateReader, index: LotDayIndex): number | undefined {
-  return readJson<number>(state, index.cursor);
+export function readIndexCursor(state: StateReader, index: LotIndex): IndexCursor | undefined {
+  return readJson<IndexCursor>(state, index.cursor);
 }
 
-export function writeIndexCursor(state: StateView, index: LotDayIndex, day: number): void {
-  writeJson(state, index.cursor, day);
+export function writeIndexCursor(state: StateView, index: LotIndex, cursor: IndexCursor): void {
+  writeJson(state, index.cursor, cursor);
 }
 
 export function readListing(

@@ -21,18 +21,21 @@ import {
   bankNameBytesMax,
   compareLots,
   coordinatorsMax,
-  dayMs,
+  deleteIndexMinute,
   deleteLot,
   deleteMember,
   demurragePeriodDaysMax,
   demurredValue,
   expiryDaysMax,
-  expiryDaysScannedPerBlockMax,
   expiryIndex,
+  indexBucketsScannedPerBlockMax,
+  indexPageSize,
   lapsesPerBlockMax,
   listingTitleBytesMax,
   lotsPerMemberMax,
   lotTerms,
+  minuteMs,
+  minutesPerDay,
   noticeDaysDefault,
   noticeDaysMax,
   noticeIndex,
@@ -45,6 +48,8 @@ import {
   readExchange,
   readIndexCursor,
   readIndexDay,
+  readIndexMinute,
+  readIndexPage,
   readIssuance,
   readListing,
   readLot,
@@ -56,13 +61,16 @@ import {
   writeExchange,
   writeIndexCursor,
   writeIndexDay,
+  writeIndexMinute,
+  writeIndexPage,
   writeIssuance,
   writeListing,
   writeLot,
   writeMember,
   writeUserAccount,
   type ListingKind,
-  type LotDayIndex,
+  type IndexCursor,
+  type LotIndex,
   type LotRecord,
   type MemberRecord,
   type TimebankPolicy,
@@ -337,28 +345,62 @@ function lotsOf(ctx: Pick<TxContext, 'state'>, bankId: string, member: MemberRec
   });
 }
 
+/**
+ * Adds a lot to an index under `minute`: reads the minute record and its last page (at most
+ * `indexPageSize` refs) and appends there, or opens a new page when it is full; a minute's first
+ * ref also enters the day summary (at most 1,440 minutes). So the work is bounded by constants,
+ * whatever the index already holds for that minute or day.
+ */
 function addToIndex(
   ctx: Pick<TxContext, 'state'>,
-  index: LotDayIndex,
-  day: number,
+  index: LotIndex,
+  minute: number,
   lot: LotRecord,
 ): void {
-  const refs = readIndexDay(ctx.state, index, day);
-  writeIndexDay(ctx.state, index, day, [...refs, `${lot.bankId}/${lot.number}`]);
+  let record = readIndexMinute(ctx.state, index, minute);
+  if (record === undefined) {
+    record = { pages: 1 };
+    writeIndexMinute(ctx.state, index, minute, record);
+    const day = Math.floor(minute / minutesPerDay);
+    const minutes = readIndexDay(ctx.state, index, day);
+    if (!minutes.includes(minute)) {
+      writeIndexDay(
+        ctx.state,
+        index,
+        day,
+        [...minutes, minute].sort((a, b) => a - b),
+      );
+    }
+  }
+  let page = record.pages - 1;
+  let refs = readIndexPage(ctx.state, index, minute, page);
+  if (refs.length >= indexPageSize) {
+    page += 1;
+    writeIndexMinute(ctx.state, index, minute, { pages: page + 1 });
+    refs = [];
+  }
+  writeIndexPage(ctx.state, index, minute, page, [...refs, `${lot.bankId}/${lot.number}`]);
+  // A new lot is due at or after the current block, and the cursor never passes the minute of
+  // the latest block, so this moves the cursor only when the index was empty; the comparison
+  // keeps it right regardless (every minute before the cursor is empty).
   const cursor = readIndexCursor(ctx.state, index);
-  if (cursor === undefined || day < cursor) writeIndexCursor(ctx.state, index, day);
+  if (cursor === undefined || minute < cursor.minute) {
+    writeIndexCursor(ctx.state, index, { minute, page: 0 });
+  }
 }
 
 /**
  * Indexes a new lot for expiry and for its expiry notice. A notice time already past (a part
  * split from a lot whose notice time has come, or a lot arriving from an allied bank) is indexed
- * under today, so it fires at the next block without moving the cursor back over empty days.
+ * under the current minute, so it fires at the next block without moving the cursor back.
  */
 function indexLot(ctx: Pick<TxContext, 'state' | 'time'>, lot: LotRecord): void {
-  if (lot.expiresAt !== null) addToIndex(ctx, expiryIndex, Math.floor(lot.expiresAt / dayMs), lot);
+  if (lot.expiresAt !== null) {
+    addToIndex(ctx, expiryIndex, Math.floor(lot.expiresAt / minuteMs), lot);
+  }
   if (lot.noticeAt !== null) {
-    const day = Math.max(Math.floor(lot.noticeAt / dayMs), Math.floor(ctx.time / dayMs));
-    addToIndex(ctx, noticeIndex, day, lot);
+    const minute = Math.max(Math.floor(lot.noticeAt / minuteMs), Math.floor(ctx.time / minuteMs));
+    addToIndex(ctx, noticeIndex, minute, lot);
   }
 }
 
@@ -587,47 +629,120 @@ export function allianceOrigin(fromBankId: string, origin: string): string {
 }
 
 /**
- * Walks a day index from its cursor, calling `visit` for each indexed lot that still exists (a lot
- * merged into another, spent to repay a debt, lapsed or demurred to zero is dropped unvisited).
- * `visit` answers `wait` (not due yet: keep it), `drop` (nothing to do: forget it) or `done` (acted;
- * counts against `budget`). No call scans more than `expiryDaysScannedPerBlockMax` days or acts
- * more than `budget` times; what is left carries over, in index order, to the next block.
+ * Walks an index from its cursor, minute by minute up to the minute of the block, calling `visit`
+ * for each indexed lot that still exists (a lot merged into another, spent to repay a debt, lapsed
+ * or demurred to zero is dropped unvisited). `visit` answers `wait` (not due yet: keep it), `drop`
+ * (nothing to do: forget it) or `done` (acted). Every ref read counts against `budget`, due or
+ * not, gone or not; and the walk reads at most `indexBucketsScannedPerBlockMax` index records (day
+ * summaries, minute records, pages). So a block's work is bounded by constants whatever the index
+ * holds; what is left carries over, in index order, to the next block.
+ *
+ * Minutes before the block's are wholly due; only the block's own minute may hold refs not due
+ * yet, which stay in their pages (the cursor stays at the first page still holding any) and are
+ * read again, at their cost, by each block of that minute. So when more than `budget` refs of the
+ * block's minute come first, a due ref behind them waits for a later block (at the latest, one in
+ * the next minute, when the whole minute is due). Empty minutes are skipped through the day
+ * summaries, and a day's summary is deleted once the cursor passes the day.
  */
 function walkLotIndex(
   ctx: BlockContext,
-  index: LotDayIndex,
+  index: LotIndex,
   budget: number,
   visit: (lot: LotRecord) => 'wait' | 'drop' | 'done',
 ): void {
-  const cursor = readIndexCursor(ctx.state, index);
-  if (cursor === undefined) return;
-  const today = Math.floor(ctx.time / dayMs);
-  let day = cursor;
-  for (let scanned = 0; day <= today && scanned < expiryDaysScannedPerBlockMax; scanned += 1) {
-    const refs = readIndexDay(ctx.state, index, day);
-    const remaining: string[] = [];
-    for (const ref of refs) {
-      const [bankId, numberText] = ref.split('/') as [string, string];
-      const lot = readLot(ctx.state, bankId, Number(numberText));
-      if (!lot) continue;
-      if (budget === 0) {
-        remaining.push(ref);
-        continue;
-      }
-      const outcome = visit(lot);
-      if (outcome === 'wait') remaining.push(ref);
-      else if (outcome === 'done') budget -= 1;
+  const start = readIndexCursor(ctx.state, index);
+  const now = Math.floor(ctx.time / minuteMs);
+  if (start === undefined || start.minute > now) return;
+  const today = Math.floor(now / minutesPerDay);
+  let refsLeft = budget;
+  let bucketsLeft = indexBucketsScannedPerBlockMax;
+  let summary: { day: number; minutes: number[] } | undefined;
+  let { minute, page } = start;
+  let next: IndexCursor;
+  walk: for (;;) {
+    if (refsLeft === 0 || bucketsLeft === 0) {
+      next = { minute, page };
+      break;
     }
-    if (remaining.length !== refs.length) writeIndexDay(ctx.state, index, day, remaining);
-    if (day === today || remaining.length > 0) break;
-    day += 1;
+    const record = readIndexMinute(ctx.state, index, minute);
+    bucketsLeft -= 1;
+    const pages = record?.pages ?? 0;
+    // The first page that keeps refs: not due yet (the block's minute), or not reached.
+    let kept: number | undefined;
+    for (; page < pages; page += 1) {
+      if (refsLeft === 0 || bucketsLeft === 0) {
+        next = { minute, page: kept ?? page };
+        break walk;
+      }
+      const refs = readIndexPage(ctx.state, index, minute, page);
+      bucketsLeft -= 1;
+      const remaining: string[] = [];
+      for (const [i, ref] of refs.entries()) {
+        if (refsLeft === 0) {
+          remaining.push(...refs.slice(i));
+          break;
+        }
+        refsLeft -= 1;
+        const [bankId, numberText] = ref.split('/') as [string, string];
+        const lot = readLot(ctx.state, bankId, Number(numberText));
+        if (lot && visit(lot) === 'wait') remaining.push(ref);
+      }
+      if (remaining.length !== refs.length) {
+        writeIndexPage(ctx.state, index, minute, page, remaining);
+      }
+      if (remaining.length > 0) kept ??= page;
+    }
+    if (kept !== undefined) {
+      next = { minute, page: kept };
+      break;
+    }
+    // The minute is done: its pages are gone.
+    if (record) deleteIndexMinute(ctx.state, index, minute);
+    if (minute === now) {
+      next = { minute: now, page: 0 };
+      break;
+    }
+    // On to the next minute with a record, through the day summaries.
+    let day = Math.floor(minute / minutesPerDay);
+    let after = minute;
+    for (;;) {
+      if (summary?.day !== day) {
+        if (bucketsLeft === 0) {
+          next = { minute: after + 1, page: 0 };
+          break walk;
+        }
+        summary = { day, minutes: readIndexDay(ctx.state, index, day) };
+        bucketsLeft -= 1;
+      }
+      const found = summary.minutes.find((m) => m > after);
+      if (found !== undefined) {
+        if (found > now) {
+          next = { minute: now, page: 0 };
+          break walk;
+        }
+        minute = found;
+        page = 0;
+        continue walk;
+      }
+      if (day >= today) {
+        next = { minute: now, page: 0 };
+        break walk;
+      }
+      // Every minute of a past day the cursor leaves is done.
+      if (summary.minutes.length > 0) writeIndexDay(ctx.state, index, day, []);
+      day += 1;
+      after = day * minutesPerDay - 1;
+    }
   }
-  if (day !== cursor) writeIndexCursor(ctx.state, index, day);
+  if (next.minute !== start.minute || next.page !== start.page) {
+    writeIndexCursor(ctx.state, index, next);
+  }
 }
 
 /**
- * Lapses lots whose expiry is before the block time into their banks' pools, at most
- * `lapsesPerBlockMax` a block (see `walkLotIndex`); meanwhile spending skips expired lots anyway.
+ * Lapses lots whose expiry is before the block time into their banks' pools, reading at most
+ * `lapsesPerBlockMax` index refs a block (see `walkLotIndex`): a lot lapses at the first block past
+ * its expiry unless that work carries over, and meanwhile spending skips expired lots anyway.
  */
 export function lapseExpiredLots(ctx: BlockContext): void {
   const banks = new Map<string, TimebankRecord>();
@@ -664,8 +779,9 @@ export function lapseExpiredLots(ctx: BlockContext): void {
 }
 
 /**
- * Emits `timecredits.expiring` once per lot at the first block at or past its `noticeAt`, at most
- * `noticesPerBlockMax` a block (see `walkLotIndex`). A lot already past its expiry gets no notice
+ * Emits `timecredits.expiring` once per lot at the first block at or past its `noticeAt` (or a
+ * later one, when the work carries over), reading at most `noticesPerBlockMax` index refs a block
+ * (see `walkLotIndex`). A lot already past its expiry gets no notice
  * (it lapses instead); a lot gone (merged, spent to repay a debt, lapsed) is never visited.
  */
 export function noticeExpiringLots(ctx: BlockContext): void {

@@ -1,0 +1,273 @@
+// The expiry and notice indexes under load: thousands of lots due on one day cost each block a
+// bounded number of state reads, and still lapse (and get their notices) in index order.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+
+import {
+  ModuleTestHarness,
+  testAccount,
+  type ModuleTestChain,
+} from '../../../test/support/module-chain.js';
+import {
+  ledgerModule,
+  ModuleRegistry,
+  type ChainModule,
+  type CommittedBlock,
+  type DecodedTx,
+} from '../../chain/index.js';
+import {
+  dayMs,
+  expiryIndex,
+  getMember,
+  getTimebank,
+  hashUserId,
+  indexBucketsScannedPerBlockMax,
+  indexPageSize,
+  lapsesPerBlockMax,
+  minuteMs,
+  minutesPerDay,
+  noticeIndex,
+  noticesPerBlockMax,
+  readIndexCursor,
+  readIndexDay,
+  readIndexMinute,
+  readIndexPage,
+  timecreditsModule,
+} from './index.js';
+
+/** State reads of the last `beginBlock` of the module: lots, and everything. */
+const reads = { lots: 0, all: 0 };
+
+/** The module, with its `beginBlock` counting the reads it makes through the block's state view. */
+const countingModule: ChainModule = {
+  ...timecreditsModule,
+  beginBlock: (ctx) => {
+    const view = ctx.state;
+    const get = view.get.bind(view);
+    reads.lots = 0;
+    reads.all = 0;
+    view.get = (key: string) => {
+      reads.all += 1;
+      if (key.startsWith('timecredits/lot/')) reads.lots += 1;
+      return get(key);
+    };
+    try {
+      timecreditsModule.beginBlock!(ctx);
+    } finally {
+      Reflect.deleteProperty(view, 'get');
+    }
+  },
+};
+
+const harness = new ModuleTestHarness({
+  name: 'timecredits-index',
+  chainId: 'coffer-timecredits',
+  registry: new ModuleRegistry([ledgerModule, countingModule]),
+});
+after(() => harness.close());
+
+const coordinator = testAccount(1);
+const members = Array.from({ length: 8 }, (_, i) => testAccount(20 + i));
+
+/** Creates a bank (expiry 2 days, notice 1 day ahead) whose coordinator adds the members. */
+function bank(node: ModuleTestChain): string {
+  const create = node.tx(coordinator, 'timebank.create', {
+    name: 'Busy bank',
+    coordinators: [coordinator.address],
+    policy: { kind: 'expiry', expiryDays: 2, noticeDays: 1 },
+    creditLimitMinutes: '0',
+  });
+  assert.equal(node.produce([create]).receipts[0]!.status, 'ok');
+  const bankId = create.hash.slice(0, 16);
+  const salt = getTimebank(node.store, bankId)!.salt;
+  const offsets = new Map<string, number>();
+  const adds = members.map((m, i) =>
+    node.tx(
+      coordinator,
+      'timebank.addMember',
+      { bankId, account: m.address, userIdHash: hashUserId(salt, `member-${i}`) },
+      offsets,
+    ),
+  );
+  assert.ok(node.produce(adds).receipts.every((r) => r.status === 'ok'));
+  return bankId;
+}
+
+let requests = 0;
+/** A block at `at` issuing `count` one-minute lots, spread over the members. */
+function issueMany(node: ModuleTestChain, bankId: string, count: number, at: number): number[] {
+  const offsets = new Map<string, number>();
+  const first = getTimebank(node.store, bankId)!.nextLotNumber;
+  const txs: DecodedTx[] = Array.from({ length: count }, (_, i) => {
+    requests += 1;
+    return node.tx(
+      coordinator,
+      'timecredits.issue',
+      {
+        bankId,
+        account: members[(first + i) % members.length]!.address,
+        minutes: '1',
+        requestId: `many-${requests}`,
+      },
+      offsets,
+    );
+  });
+  assert.ok(node.produce(txs, at).receipts.every((r) => r.status === 'ok'));
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+const lotsOf = (block: CommittedBlock, type: string) =>
+  block.blockEvents.filter((e) => e.type === type).map((e) => e.data.lot as number);
+
+describe('expiry and notice indexes under load', () => {
+  it('bound the reads of every block, and lapse thousands of same-day lots in order', () => {
+    const node = harness.open(harness.genesis({ assets: [], balances: [] }));
+    const bankId = bank(node);
+    // Day 0 starts at the first UTC midnight after genesis; the lots are issued that day, get
+    // their notices on day 1 and expire on day 2.
+    const day0 = Math.ceil(node.time / dayMs) * dayMs;
+    const hour = 3_600_000;
+    const batchTimes = [
+      day0 + hour, // b0 and b1 share a minute: 1,000 refs in four pages
+      day0 + hour + 20_000,
+      day0 + 3 * hour,
+      day0 + 3 * hour + 61_000, // the next minute
+      day0 + 10 * hour + 59_000,
+      day0 + dayMs - 30_000, // the last minute of the day
+    ];
+    const batches = batchTimes.map((at) => issueMany(node, bankId, 500, at));
+    const total = 3_000;
+
+    // Appends fill pages of a minute in turn; the day summary lists the minutes with lots.
+    const firstMinute = Math.floor((day0 + 2 * dayMs + hour) / minuteMs);
+    assert.deepEqual(readIndexMinute(node.store, expiryIndex, firstMinute), { pages: 4 });
+    const pageSizes = [0, 1, 2, 3].map(
+      (p) => readIndexPage(node.store, expiryIndex, firstMinute, p).length,
+    );
+    assert.deepEqual(pageSizes, [indexPageSize, indexPageSize, indexPageSize, 1_000 - 768]);
+    const expiryDay = Math.floor(firstMinute / minutesPerDay);
+    assert.equal(readIndexDay(node.store, expiryIndex, expiryDay).length, 5);
+
+    const readsMax = lapsesPerBlockMax + noticesPerBlockMax + 2 * indexBucketsScannedPerBlockMax;
+    const noticed: number[] = [];
+    const lapsed: number[] = [];
+    /** A block at `at`: its reads are bounded; returns its notices and lapses. */
+    const block = (at: number) => {
+      const produced = node.produce([], at);
+      assert.ok(
+        reads.lots <= lapsesPerBlockMax + noticesPerBlockMax,
+        `${reads.lots} lot reads in one block`,
+      );
+      assert.ok(reads.all <= readsMax + 32, `${reads.all} state reads in one block`);
+      const notices = lotsOf(produced, 'timecredits.expiring');
+      const lapses = lotsOf(produced, 'timecredits.expired');
+      noticed.push(...notices);
+      lapsed.push(...lapses);
+      return { notices, lapses, reads: { ...reads } };
+    };
+
+    // Day 1. Inside the first notice minute, b0 is due and b1 (20 s later) is not.
+    assert.deepEqual(block(day0 + dayMs + hour + 10_000).notices, batches[0]);
+    assert.deepEqual(block(day0 + dayMs + hour + 20_001).notices, batches[1]);
+    // The other 2,000 are due at the day's last millisecond: 1,000 refs a block.
+    assert.deepEqual(block(day0 + 2 * dayMs - 1).notices, [...batches[2]!, ...batches[3]!]);
+    assert.deepEqual(block(day0 + 2 * dayMs).notices, [...batches[4]!, ...batches[5]!]);
+    assert.deepEqual(readIndexDay(node.store, noticeIndex, expiryDay - 1), []);
+
+    // Day 2, before the first expiry: the blocks of the day read next to nothing.
+    for (const at of [day0 + 2 * dayMs + 1_000, day0 + 2 * dayMs + hour - 1]) {
+      const quiet = block(at);
+      assert.deepEqual(quiet.lapses, []);
+      assert.ok(quiet.reads.all <= 8, `${quiet.reads.all} reads in a quiet block`);
+    }
+    // Inside the first expiry minute: b0 lapses at the first block past its expiry, b1 waits.
+    const first = block(day0 + 2 * dayMs + hour + 1);
+    assert.deepEqual(first.lapses, batches[0]);
+    const waiting = block(day0 + 2 * dayMs + hour + 20_000);
+    assert.deepEqual(waiting.lapses, [], 'b1 is spendable up to its expiry instant');
+    assert.ok(waiting.reads.lots <= 500 + 1);
+    assert.deepEqual(block(day0 + 2 * dayMs + hour + 20_001).lapses, batches[1]);
+    // The rest lapse 1,000 a block, in index order.
+    assert.equal(block(day0 + 3 * dayMs).lapses.length, lapsesPerBlockMax);
+    assert.equal(block(day0 + 3 * dayMs + 1_000).lapses.length, lapsesPerBlockMax);
+    assert.deepEqual(block(day0 + 3 * dayMs + 2_000).lapses, []);
+
+    const inOrder = Array.from({ length: total }, (_, i) => batches[0]![0]! + i);
+    assert.deepEqual(noticed, inOrder, 'one notice per lot, in index order');
+    assert.deepEqual(lapsed, inOrder, 'every lot lapses once, in index order');
+    assert.equal(getTimebank(node.store, bankId)!.poolMinutes, String(total));
+    for (const m of members) {
+      assert.deepEqual(getMember(node.store, bankId, m.address)!.lots, []);
+    }
+    // The walked index is gone: no minute record, no day summary; the cursor is at the block.
+    assert.equal(readIndexMinute(node.store, expiryIndex, firstMinute), undefined);
+    assert.deepEqual(readIndexDay(node.store, expiryIndex, expiryDay), []);
+    assert.deepEqual(readIndexCursor(node.store, expiryIndex), {
+      minute: Math.floor(node.time / minuteMs),
+      page: 0,
+    });
+  });
+
+  it('property: under the budget, each lot gets its notice and lapses at the first block due', () => {
+    const batch = fc.record({
+      gapMs: fc.integer({ min: 1, max: 90_000 }),
+      count: fc.integer({ min: 1, max: 120 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(batch, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 40, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 40, maxLength: 40 }),
+        (batches, noticeGaps, expiryGaps) => {
+          const node = harness.open(harness.genesis({ assets: [], balances: [] }));
+          const bankId = bank(node);
+          const due = new Map<number, { noticeAt: number; expiresAt: number }>();
+          let at = node.time + 60_000;
+          for (const { gapMs, count } of batches) {
+            at += gapMs;
+            for (const lot of issueMany(node, bankId, count, at)) {
+              due.set(lot, { noticeAt: at + dayMs, expiresAt: at + 2 * dayMs });
+            }
+          }
+          const noticedAt = new Map<number, number>();
+          const lapsedAt = new Map<number, number>();
+          /** Empty blocks from `start` at the gaps, then one past `last`: their times. */
+          const run = (start: number, gaps: number[], last: number) => {
+            const times: number[] = [];
+            let time = start;
+            for (const gap of [...gaps, Math.max(1, last + 1 - (start + sum(gaps)))]) {
+              time += gap;
+              times.push(time);
+              const block = node.produce([], time);
+              for (const lot of lotsOf(block, 'timecredits.expiring')) {
+                assert.ok(!noticedAt.has(lot), `lot ${lot} noticed twice`);
+                noticedAt.set(lot, time);
+              }
+              for (const lot of lotsOf(block, 'timecredits.expired')) lapsedAt.set(lot, time);
+            }
+            return times;
+          };
+          const sum = (gaps: number[]) => gaps.reduce((a, b) => a + b, 0);
+          const times = [...due.values()];
+          const noticeFirst = Math.min(...times.map((d) => d.noticeAt));
+          const noticeLast = Math.max(...times.map((d) => d.noticeAt));
+          const noticeBlocks = run(noticeFirst - 30_000, noticeGaps, noticeLast);
+          const expiryFirst = Math.min(...times.map((d) => d.expiresAt));
+          const expiryLast = Math.max(...times.map((d) => d.expiresAt));
+          const expiryBlocks = run(expiryFirst - 30_000, expiryGaps, expiryLast + 1);
+          for (const [lot, { noticeAt, expiresAt }] of due) {
+            const firstAtOrPast = (blocks: number[], time: number) => blocks.find((t) => t >= time);
+            assert.equal(noticedAt.get(lot), firstAtOrPast(noticeBlocks, noticeAt), `lot ${lot}`);
+            assert.equal(
+              lapsedAt.get(lot),
+              firstAtOrPast(expiryBlocks, expiresAt + 1),
+              `lot ${lot}`,
+            );
+          }
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+});
