@@ -575,6 +575,48 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     await fails(['campaign', 'cancel', created.campaignId, '--from', 'ann'], 'position_not_found');
   });
 
+  it('lists the campaigns newest first, filtered, a page at a time', async () => {
+    type Page = {
+      campaigns: { number: number; id: string; status: string; producer: string }[];
+      next: number | null;
+    };
+    const all = await okJson<Page>(['campaign', 'list', '--limit', '100']);
+    assert.ok(all.campaigns.length >= 3, JSON.stringify(all));
+    const numbers = all.campaigns.map((c) => c.number);
+    assert.deepEqual(
+      numbers,
+      [...numbers].sort((a, b) => b - a),
+      'newest first',
+    );
+    const first = await okJson<Page>(['campaign', 'list', '--limit', '1']);
+    assert.equal(first.campaigns[0]!.number, numbers[0]);
+    assert.equal(first.next, numbers[0]);
+    const second = await okJson<Page>([
+      'campaign',
+      'list',
+      '--limit',
+      '1',
+      '--before',
+      String(first.next),
+    ]);
+    assert.equal(second.campaigns[0]!.number, numbers[1]);
+    const failed = await okJson<Page>([
+      'campaign',
+      'list',
+      '--status',
+      'failed',
+      '--producer',
+      'producer',
+    ]);
+    assert.ok(failed.campaigns.length >= 1);
+    assert.ok(failed.campaigns.every((c) => c.status === 'failed'));
+    const text = await ok(['campaign', 'list']);
+    assert.match(text, /^#\s+CAMPAIGN\s+STATUS\s+RAISED\s+TARGET\s+TITLE/);
+    assert.match(text, / USD /);
+    await fails(['campaign', 'list', '--status', 'won'], 'usage', 2);
+    await fails(['campaign', 'list', '--limit', '0'], 'usage', 2);
+  });
+
   it('refuses a bad command line with exit 2; an amount the asset cannot hold with exit 1', async () => {
     const base = ['campaign', 'create', 'X', '--asset', 'USD', '--target', '10', '--min', '1'];
     const create = [...base, '--max', '5', '--reporter', 'reporter', '--from', 'producer'];

@@ -331,6 +331,34 @@ describe('campaigns through the API of a node process', { timeout: suiteTimeoutM
     );
   });
 
+  it('lists campaigns newest first, by producer and status, a page at a time', async () => {
+    const all = await http('GET', '/v1/campaigns');
+    assert.equal(all.status, 200);
+    const listed = all.json.campaigns as { number: number; title: string; status: string }[];
+    assert.deepEqual(
+      listed.map((c) => [c.number, c.title, c.status]),
+      [
+        [1, 'Harbour Lights', 'succeeded'],
+        [0, 'The Long Winter', 'failed'],
+      ],
+    );
+    assert.equal(all.json.next, null);
+    const page = await http('GET', '/v1/campaigns?limit=1');
+    assert.equal((page.json.campaigns as unknown[]).length, 1);
+    assert.equal(page.json.next, 1);
+    const older = await http('GET', `/v1/campaigns?limit=1&before=${String(page.json.next)}`);
+    assert.equal((older.json.campaigns as { title: string }[])[0]!.title, 'The Long Winter');
+    const failed = await http('GET', `/v1/campaigns?status=failed&producer=${producer.address}`);
+    assert.deepEqual(
+      (failed.json.campaigns as { title: string }[]).map((c) => c.title),
+      ['The Long Winter'],
+    );
+    const nobody = await http('GET', `/v1/campaigns?producer=${stranger.address}`);
+    assert.deepEqual(nobody.json.campaigns, []);
+    const bad = await http('GET', '/v1/campaigns?limit=101');
+    assert.equal(bad.status, 400);
+  });
+
   it('answers clear errors for unknown campaigns and bad simulations', async () => {
     let answer = await http('GET', '/v1/campaigns/nothex');
     assert.equal(answer.status, 400);

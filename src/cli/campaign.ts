@@ -12,6 +12,7 @@ import {
   type CampaignChart,
   type CampaignPosition,
   type CampaignSimulation,
+  type CampaignStatus,
   type CampaignStatement,
   type CampaignTermsInput,
   type DistributionRule,
@@ -906,6 +907,66 @@ export const campaignCommands: Command[] = [
     async run(ctx, [idText]) {
       const { campaign, decimals } = await campaignWithDecimals(ctx, campaignOf(idText!));
       ctx.print(ctx.json ? json(campaign) : describeCampaign(campaign, decimals));
+    },
+  },
+  {
+    name: 'campaign list',
+    synopsis:
+      '[--producer ADDRESS] [--status funding|succeeded|refunding|failed] [--before N] [--limit N]',
+    summary: 'campaigns, newest first; --before N continues with older ones',
+    options: {
+      producer: { type: 'string' },
+      status: { type: 'string' },
+      before: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, _positionals, values) {
+      const status = stringOption(values, 'status');
+      const statuses: CampaignStatus[] = ['funding', 'succeeded', 'refunding', 'failed'];
+      if (status !== undefined && !statuses.includes(status as CampaignStatus)) {
+        throw usageError(`--status is one of ${statuses.join(', ')}, got "${status}"`);
+      }
+      const producerText = stringOption(values, 'producer');
+      const beforeText = stringOption(values, 'before');
+      const limitText = stringOption(values, 'limit');
+      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
+      if (limit !== undefined && (limit < 1 || limit > 100)) {
+        throw usageError('--limit must be from 1 to 100');
+      }
+      const page = await ctx.client.campaigns.list({
+        producer: producerText === undefined ? undefined : ctx.resolveAddress(producerText),
+        status: status as CampaignStatus | undefined,
+        before: beforeText === undefined ? undefined : parseWholeNumber(beforeText, '--before'),
+        limit,
+      });
+      if (ctx.json) {
+        ctx.print(json(page));
+        return;
+      }
+      const more = page.next === null ? '' : `more: coffer campaign list --before ${page.next}\n`;
+      if (page.campaigns.length === 0) {
+        ctx.print(`no campaigns\n${more}`);
+        return;
+      }
+      const decimals = new Map<string, number>();
+      for (const asset of new Set(page.campaigns.map((c) => c.asset))) {
+        decimals.set(asset, await assetDecimals(ctx.client, asset));
+      }
+      const rows = page.campaigns.map((c) => {
+        const places = decimals.get(c.asset)!;
+        return [
+          String(c.number),
+          c.id,
+          c.status,
+          units(c.raised, places),
+          units(c.target, places, c.asset),
+          c.title,
+        ];
+      });
+      ctx.print(
+        table(['#', 'CAMPAIGN', 'STATUS', 'RAISED', 'TARGET', 'TITLE'], rows, [0, 3, 4]) + more,
+      );
     },
   },
   {

@@ -1503,6 +1503,7 @@ describe('node API', () => {
         ['/v1/timebanks/{id}/alliances/{partnerId}', 'get'],
         ['/v1/timebanks/{id}/issuance-requests', 'post'],
         ['/v1/timebanks/{id}/issuance-requests/{requestId}', 'get'],
+        ['/v1/campaigns', 'get'],
         ['/v1/campaigns/{id}', 'get'],
         ['/v1/campaigns/{id}/investors', 'get'],
         ['/v1/campaigns/{id}/investors/{address}', 'get'],

@@ -2,6 +2,8 @@ import type { FastifyReply } from 'fastify';
 import { isAddress } from '../crypto/index.js';
 import { amountMax, parsePositiveAmount } from '../ledger/amount.js';
 import {
+  campaignsPageMax,
+  listCampaigns,
   campaignChart,
   campaignEscrow,
   campaignStatement,
@@ -9,6 +11,7 @@ import {
   investorPosition,
   listInvestors,
   simulateCampaign,
+  type CampaignStatus,
 } from '../modules/crowdfund/index.js';
 import type { CofferNode } from './node.js';
 import { anyObject, sendError, stringParams } from './routes.js';
@@ -55,6 +58,49 @@ export function registerCrowdfundApi(node: CofferNode): void {
         return answer(id, reply);
       },
     );
+
+  app.get<{
+    Querystring: { producer?: string; status?: string; before?: string; limit?: string };
+  }>(
+    '/v1/campaigns',
+    {
+      schema: {
+        summary:
+          "Campaigns newest first, optionally one producer's or one status, a page at a time (`next` continues as `before`)",
+        tags: ['crowdfund'],
+        querystring: {
+          type: 'object',
+          properties: {
+            producer: { type: 'string' },
+            status: { type: 'string', enum: ['funding', 'succeeded', 'refunding', 'failed'] },
+            before: { type: 'string' },
+            limit: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const { producer, status, before, limit } = request.query;
+      if (producer !== undefined && !isAddress(producer)) {
+        return sendError(reply, 'invalid_address', 'producer');
+      }
+      if (before !== undefined && !/^(0|[1-9][0-9]{0,14})$/.test(before)) {
+        return sendError(reply, 'invalid_request', 'before');
+      }
+      const count = limit === undefined ? 20 : Number(limit);
+      if (!Number.isSafeInteger(count) || count < 1 || count > campaignsPageMax) {
+        return sendError(reply, 'invalid_request', 'limit');
+      }
+      return listCampaigns(store, {
+        ...(producer === undefined ? {} : { producer }),
+        ...(status === undefined ? {} : { status: status as CampaignStatus }),
+        ...(before === undefined ? {} : { before: Number(before) }),
+        limit: count,
+      });
+    },
+  );
 
   read(
     '/v1/campaigns/:id',

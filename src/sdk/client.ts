@@ -2,6 +2,8 @@ import type {
   Campaign,
   CampaignChart,
   CampaignInvestors,
+  CampaignListQuery,
+  CampaignPage,
   CampaignPosition,
   CampaignSimulation,
   CampaignStatement,
@@ -336,6 +338,15 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
 
   const waitQuery = (opts: SubmitOptions) => (opts.wait === 'commit' ? '?wait=commit' : '');
   const segment = (value: string | number) => encodeURIComponent(String(value));
+  /** `?a=1&b=2` of the defined values, or nothing. */
+  const search = (query: object) => {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) params.set(name, String(value as string | number));
+    }
+    const text = params.toString();
+    return text === '' ? '' : `?${text}`;
+  };
 
   const client = {
     /** Liveness and head of chain; a halted node answers too, with `status: 'halted'`. */
@@ -411,14 +422,8 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
       exchange: (id: string, number: number) =>
         request<TimeExchange>('GET', `/v1/timebanks/${segment(id)}/exchanges/${segment(number)}`),
       /** One page of offers and requests; pass the answer's `next` as `after` for the next. */
-      listings: (id: string, query: ListingQuery = {}) => {
-        const params = new URLSearchParams();
-        for (const [name, value] of Object.entries(query)) {
-          if (value !== undefined) params.set(name, String(value as string | number));
-        }
-        const search = params.toString() === '' ? '' : `?${params.toString()}`;
-        return request<ListingPage>('GET', `/v1/timebanks/${segment(id)}/listings${search}`);
-      },
+      listings: (id: string, query: ListingQuery = {}) =>
+        request<ListingPage>('GET', `/v1/timebanks/${segment(id)}/listings${search(query)}`),
       listing: (id: string, number: number) =>
         request<Listing>('GET', `/v1/timebanks/${segment(id)}/listings/${segment(number)}`),
       alliance: (id: string, partnerBankId: string) =>
@@ -467,6 +472,9 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
      * strings of minor units; writes are txs (`campaignTxs`) sent with `send`.
      */
     campaigns: {
+      /** Campaigns newest first, by producer or status, a page at a time. */
+      list: (query: CampaignListQuery = {}) =>
+        request<CampaignPage>('GET', `/v1/campaigns${search(query)}`),
       /** The campaign's terms, status and totals, with its `escrow` account. */
       get: (id: string) => request<Campaign>('GET', `/v1/campaigns/${segment(id)}`),
       /** Addresses with an active position, sorted (the payout list once it succeeded). */

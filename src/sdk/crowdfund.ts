@@ -481,6 +481,34 @@ export interface Campaign {
   payoutOwed: string;
 }
 
+/** One line of `GET /v1/campaigns`. */
+export interface CampaignSummary {
+  number: number;
+  id: string;
+  title: string;
+  producer: string;
+  asset: string;
+  status: CampaignStatus;
+  target: string;
+  raised: string;
+  deadline: SchedulePoint;
+  revenue: string;
+}
+
+/** `GET /v1/campaigns`: newest first; pass `next` as `before` for the next page. */
+export interface CampaignPage {
+  campaigns: CampaignSummary[];
+  next: number | null;
+}
+
+export interface CampaignListQuery {
+  producer?: string;
+  status?: CampaignStatus;
+  before?: number;
+  /** 1 to 100 (default 20). */
+  limit?: number;
+}
+
 /** `GET /v1/campaigns/{id}/investors`: addresses with an active position, sorted. */
 export interface CampaignInvestors {
   campaignId: string;

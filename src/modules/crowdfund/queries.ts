@@ -1,6 +1,8 @@
 import type { StateReader } from '../../state/index.js';
 import {
   readCampaign,
+  readCampaignCount,
+  readCampaignIdByNumber,
   readInvestors,
   readPayees,
   readPayout,
@@ -21,6 +23,68 @@ import { capAmount, simulate, type Simulation } from './waterfall.js';
  */
 
 /** One campaign with its terms and running totals, or undefined. */
+/** One line of `listCampaigns`. */
+export interface CampaignSummary {
+  number: number;
+  id: string;
+  title: string;
+  producer: string;
+  asset: string;
+  status: CampaignStatus;
+  target: string;
+  raised: string;
+  deadline: CampaignRecord['deadline'];
+  revenue: string;
+}
+
+export interface CampaignPage {
+  campaigns: CampaignSummary[];
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  next: number | null;
+}
+
+/** Campaigns looked at by one `listCampaigns` call at the most, matching or not. */
+export const campaignsScannedMax = 1_000;
+export const campaignsPageMax = 100;
+
+/**
+ * Campaigns newest first, optionally only one producer's or one status, `limit` at the most,
+ * from campaign number `before - 1` down. One call looks at no more than `campaignsScannedMax`
+ * campaigns, so a filtered page may be short and still have a `next`.
+ */
+export function listCampaigns(
+  state: StateReader,
+  options: { producer?: string; status?: CampaignStatus; before?: number; limit: number },
+): CampaignPage {
+  const { producer, status, limit } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > campaignsPageMax) {
+    throw new RangeError(`limit: 1 to ${campaignsPageMax}`);
+  }
+  const count = readCampaignCount(state);
+  let number = Math.min(options.before ?? count, count) - 1;
+  const campaigns: CampaignSummary[] = [];
+  for (let scanned = 0; number >= 0 && campaigns.length < limit; number -= 1, scanned += 1) {
+    if (scanned === campaignsScannedMax) break;
+    const id = readCampaignIdByNumber(state, number)!;
+    const c = readCampaign(state, id)!;
+    if (producer !== undefined && c.producer !== producer) continue;
+    if (status !== undefined && c.status !== status) continue;
+    campaigns.push({
+      number,
+      id,
+      title: c.title,
+      producer: c.producer,
+      asset: c.asset,
+      status: c.status,
+      target: c.target,
+      raised: c.raised,
+      deadline: c.deadline,
+      revenue: c.revenue,
+    });
+  }
+  return { campaigns, next: number >= 0 ? number + 1 : null };
+}
+
 export function getCampaign(state: StateReader, id: string): CampaignRecord | undefined {
   return readCampaign(state, id);
 }

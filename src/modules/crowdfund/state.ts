@@ -291,6 +291,9 @@ export const crowdfundKeys = {
   due: (clock: Clock, bucket: number) => `crowdfund/due/${clock}/${bucket}`,
   /** The first bucket of a clock `beginBlock` has not finished. */
   dueCursor: (clock: Clock) => `crowdfund/due-cursor/${clock}`,
+  /** How many campaigns exist; campaign `n` (from 0, in creation order) is `byNumber(n)`. */
+  count: 'crowdfund/count',
+  byNumber: (number: number) => `crowdfund/number/${number}`,
 };
 
 export type DueKind = 'deadline' | 'reconfirm';
@@ -307,6 +310,22 @@ function readJson<T>(state: StateReader, key: string): T | undefined {
 
 function writeJson(state: StateView, key: string, value: unknown): void {
   state.set(key, canonicalize(value));
+}
+
+/** Campaigns created so far; they are numbered 0 to count - 1 in creation order. */
+export function readCampaignCount(state: StateReader): number {
+  return readJson<number>(state, crowdfundKeys.count) ?? 0;
+}
+
+export function readCampaignIdByNumber(state: StateReader, number: number): string | undefined {
+  return readJson<string>(state, crowdfundKeys.byNumber(number));
+}
+
+/** Numbers a new campaign: the next number, then the count. */
+export function appendCampaign(state: StateView, id: string): void {
+  const number = readCampaignCount(state);
+  writeJson(state, crowdfundKeys.byNumber(number), id);
+  writeJson(state, crowdfundKeys.count, number + 1);
 }
 
 export function readCampaign(state: StateReader, id: string): CampaignRecord | undefined {

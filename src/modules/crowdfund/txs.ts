@@ -14,6 +14,7 @@ import { amountMax, escrowAddress, parsePositiveAmount } from '../../ledger/inde
 import type { StateReader } from '../../state/index.js';
 import type { CrowdfundRejection } from './rejections.js';
 import {
+  appendCampaign,
   basisPointsWhole,
   bucketOf,
   dueEntriesPerBlockMax,
@@ -566,6 +567,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       };
       writeCampaign(ctx.state, campaign);
       indexDue(ctx.state, id, 'deadline', campaign.deadline);
+      appendCampaign(ctx.state, id);
       ctx.emit('campaign.created', {
         campaignId: id,
         producer: ctx.sender,
