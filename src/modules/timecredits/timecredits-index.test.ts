@@ -270,4 +270,25 @@ describe('expiry and notice indexes under load', () => {
       { numRuns: 8 },
     );
   });
+
+  it('skips empty days through the summaries, at most 400 index records a block', () => {
+    const node = harness.open(harness.genesis({ assets: [], balances: [] }));
+    const bankId = bank(node);
+    const [soon] = issueMany(node, bankId, 1, node.time + 1_000);
+    const policy = { kind: 'expiry', expiryDays: 600, noticeDays: 0 };
+    assert.equal(node.run(coordinator, 'timebank.setPolicy', { bankId, policy }), 'ok');
+    const [late] = issueMany(node, bankId, 1, node.time + 1_000);
+    const lateAt = node.time + 600 * dayMs;
+    // The first lot lapses two days on; the cursor then waits at the block's minute.
+    node.produce([], node.time + 3 * dayMs);
+    // An idle chain: the next block is past the late lot's expiry, about 600 days on.
+    const first = node.produce([], lateAt + 1);
+    // Each index (expiry, notice) reads at most 400 records: about 400 empty days skipped.
+    assert.ok(reads.all <= 2 * indexBucketsScannedPerBlockMax + 8, `${reads.all} reads`);
+    assert.deepEqual(lotsOf(first, 'timecredits.expired'), [], '400 days a block');
+    const second = node.produce([]);
+    assert.deepEqual(lotsOf(second, 'timecredits.expired'), [late]);
+    assert.notEqual(soon, late);
+    assert.equal(getTimebank(node.store, bankId)!.poolMinutes, '2');
+  });
 });
