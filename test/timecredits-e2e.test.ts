@@ -297,10 +297,10 @@ describe('time credits through the API of a node process', { timeout: suiteTimeo
     const route = `/v1/timebanks/${bankId}/issuance-requests?wait=commit`;
     const fields = { requestId: 'r1', userId: annId, minutes: '60' };
 
-    // Pending member: not yet approved.
+    // A pending applicant does not hold its identifier until a coordinator approves it.
     let answer = await http('POST', route, signedRequest(bank, coordinator, fields));
-    assert.equal(answer.status, 422, answer.text);
-    assert.equal((answer.json?.error as { code: string }).code, 'member_not_approved');
+    assert.equal(answer.status, 404, answer.text);
+    assert.equal((answer.json?.error as { code: string }).code, 'user_not_found');
     await ok(coordinator, 'timebank.approveMember', { bankId, account: ann.address });
 
     // Signed by someone who is not a coordinator.

@@ -532,6 +532,21 @@ export const timebankCommands: Command[] = [
       };
     },
   }),
+  bankTxCommand({
+    name: 'timebank reject',
+    synopsis: 'BANK ACCOUNT',
+    summary:
+      'a coordinator turns down a pending application (it never held the identifier: only approval claims it)',
+    positionals: { min: 2, max: 2 },
+    build(ctx, [bankText, who]) {
+      const bankId = bankOf(bankText!);
+      const account = ctx.resolveAddress(who!);
+      return {
+        tx: timebankTxs.rejectMember({ bankId, account }),
+        title: `rejected the application of ${account} to bank ${bankId}`,
+      };
+    },
+  }),
   {
     name: 'timebank issue',
     synopsis: 'BANK HOURS --user-id ID --key NAME [--request-id ID]',

@@ -87,6 +87,7 @@ describe('time bank tx builders', () => {
     timebankTxs.addMember({ bankId, userIdHash: hashUserId(salt, 'ann@example.org') }),
     timebankTxs.addMember({ bankId, account: bob, userIdHash: hashUserId(salt, 'bob') }),
     timebankTxs.approveMember({ bankId, account: bob }),
+    timebankTxs.rejectMember({ bankId, account: alice }),
     timebankTxs.setPolicy({ bankId, policy: { kind: 'expiry', expiryDays: 10, noticeDays: 2 } }),
     timebankTxs.setPolicy({ bankId, creditLimitMinutes: 90n }),
     timebankTxs.setPolicy({

@@ -333,6 +333,8 @@ export const timebankTxs = {
   addMember: (p: { bankId: string; account?: string; userIdHash: string }) =>
     tx('timebank.addMember', p),
   approveMember: (p: { bankId: string; account: string }) => tx('timebank.approveMember', p),
+  /** A coordinator turns down a pending application (an approved member stays). */
+  rejectMember: (p: { bankId: string; account: string }) => tx('timebank.rejectMember', p),
   /** Coordinators; either field or both. */
   setPolicy: (p: { bankId: string; policy?: TimebankPolicy; creditLimitMinutes?: Minutes }) =>
     tx('timebank.setPolicy', {
