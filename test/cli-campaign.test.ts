@@ -7,13 +7,10 @@
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  createClient,
-  importKey,
   txs,
   type Campaign,
   type CampaignChart,
@@ -23,8 +20,7 @@ import {
   type CofferClient,
   type SigningKey,
 } from '../src/sdk/index.js';
-import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
+import { CliSession, type TxJson } from './support/cli.js';
 
 const passphrase = 'campaign test passphrase';
 const runTimeoutMs = 30_000;
@@ -32,50 +28,13 @@ const suiteTimeoutMs = 180_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 const dayMs = 86_400_000;
 
-interface TxJson {
-  hash: string;
-  status: string;
-  height: number | null;
-}
-
 describe('coffer campaign commands against a node process', { timeout: suiteTimeoutMs }, () => {
-  let node: NodeProcess | undefined;
-  let workDir = '';
-  let home = '';
-  let url = '';
+  const cli = new CliSession({ name: 'cli-campaign', passphrase, runTimeoutMs });
+  const { ok, okJson, fails } = cli;
   let client: CofferClient;
   let dev: SigningKey;
   let film = '';
   const addresses: Record<string, string> = {};
-  const killOnExit = () => node?.killNow();
-
-  function run(args: string[], input = ''): Promise<CliRun> {
-    const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
-    return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
-  }
-
-  async function ok(args: string[], input = ''): Promise<string> {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, describeRun(args, result));
-    assert.equal(result.stderr, '', describeRun(args, result));
-    return result.stdout;
-  }
-
-  async function okJson<T>(args: string[]): Promise<T> {
-    const stdout = await ok([...args, '--json']);
-    assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
-    return JSON.parse(stdout) as T;
-  }
-
-  /** Must exit `exitCode` with one stderr line `coffer: <code>: <reason>`; answers the reason. */
-  async function fails(args: string[], code: string, exitCode = 1): Promise<string> {
-    const result = await run(args);
-    assert.equal(result.code, exitCode, describeRun(args, result));
-    const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
-    assert.ok(match, describeRun(args, result));
-    assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
-    return match[1]!;
-  }
 
   /** USD balance in minor units. */
   async function usd(name: string): Promise<bigint> {
@@ -99,26 +58,9 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
   }
 
   before(async () => {
-    assertBuilt(cliPath);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-campaign-'));
-    home = path.join(workDir, 'home');
-    const dataDir = path.join(workDir, 'node');
-    process.on('exit', killOnExit);
-    node = NodeProcess.spawn({
-      cliPath,
-      dataDir,
-      blockIntervalMs: 20,
-      logLevel: 'warn',
-      env: { ...childEnv, COFFER_IDLE_BLOCK_INTERVAL_MS: '100' },
-      startTimeoutMs: 15_000,
-    });
-    ({ url } = await node.listening());
-    client = createClient(url);
-    const devFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
-      secretKey: string;
-    };
-    dev = importKey(devFile.secretKey);
-    await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+    await cli.start({ blockIntervalMs: 20, env: { COFFER_IDLE_BLOCK_INTERVAL_MS: '100' } });
+    ({ client } = cli);
+    dev = await cli.importDevKey();
     addresses.dev = dev.address;
     for (const name of ['producer', 'ann', 'ben', 'cat', 'reporter', 'distributor', 'platform']) {
       const key = await okJson<{ address: string }>(['keys', 'new', name]);
@@ -133,11 +75,7 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     }
   });
 
-  after(async () => {
-    await node?.kill();
-    process.off('exit', killOnExit);
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => cli.close());
 
   it('a campaign that misses its target at a height deadline refunds every investor exactly', async () => {
     const before = await balances(['ann', 'ben', 'cat', 'producer']);
@@ -528,7 +466,7 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
         },
       ],
     };
-    const file = path.join(workDir, 'waterfall.json');
+    const file = path.join(cli.workDir, 'waterfall.json');
     fs.writeFileSync(file, JSON.stringify(rule));
     const args = [
       'campaign',
@@ -560,16 +498,19 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     assert.match(shown, /^ {2}2\. split: all that remains -> investors 70%, producer 30%$/m);
 
     // A rule that leaves revenue unassigned is the node's to refuse.
-    const broken = path.join(workDir, 'broken.json');
+    const broken = path.join(cli.workDir, 'broken.json');
     fs.writeFileSync(
       broken,
       JSON.stringify({ tranches: [{ ...rule.tranches[1], shareBasisPoints: 9000 }] }),
     );
     await fails([...args, '--distribution', broken], 'distribution_leaves_remainder');
-    const notJson = path.join(workDir, 'not.json');
+    const notJson = path.join(cli.workDir, 'not.json');
     fs.writeFileSync(notJson, '{tranches');
     await fails([...args, '--distribution', notJson], 'invalid_file');
-    await fails([...args, '--distribution', path.join(workDir, 'missing.json')], 'invalid_file');
+    await fails(
+      [...args, '--distribution', path.join(cli.workDir, 'missing.json')],
+      'invalid_file',
+    );
 
     await fails(['campaign', 'claim', created.campaignId, '--from', 'ann'], 'nothing_to_claim');
     await fails(['campaign', 'cancel', created.campaignId, '--from', 'ann'], 'position_not_found');
@@ -613,8 +554,8 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     const text = await ok(['campaign', 'list']);
     assert.match(text, /^#\s+CAMPAIGN\s+STATUS\s+RAISED\s+TARGET\s+TITLE/);
     assert.match(text, / USD /);
-    await fails(['campaign', 'list', '--status', 'won'], 'usage', 2);
-    await fails(['campaign', 'list', '--limit', '0'], 'usage', 2);
+    await fails(['campaign', 'list', '--status', 'won'], 'usage', { exitCode: 2 });
+    await fails(['campaign', 'list', '--limit', '0'], 'usage', { exitCode: 2 });
   });
 
   it('refuses a bad command line with exit 2; an amount the asset cannot hold with exit 1', async () => {
@@ -696,10 +637,10 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
       [['campaign', 'position', film], /name the ACCOUNT/],
     ];
     for (const [args, message] of cases) {
-      const reason = await fails(args, 'usage', 2);
+      const reason = await fails(args, 'usage', { exitCode: 2 });
       assert.match(reason, message, args.join(' '));
     }
-    const unknown = await fails(['campaign', 'fund', film], 'usage', 2);
+    const unknown = await fails(['campaign', 'fund', film], 'usage', { exitCode: 2 });
     assert.match(unknown, /unknown command campaign fund/);
     // As for send: an amount is checked against the asset's decimals, and refused (exit 1).
     const reason = await fails(['campaign', 'simulate', film, '1.001'], 'invalid_amount');

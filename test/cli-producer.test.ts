@@ -5,14 +5,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { blockHash, zeroHash, type BlockHeader } from '../src/chain/index.js';
 import {
-  createClient,
-  importKey,
   producerEscrowAddress,
   type CofferClient,
   type EvidenceResult,
@@ -21,8 +18,7 @@ import {
   type SigningKey,
 } from '../src/sdk/index.js';
 import { TestBlockSigner } from './support/block-signer.js';
-import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
+import { CliSession } from './support/cli.js';
 
 const passphrase = 'producer test passphrase';
 /** The registered range: small, so the CLI computes it in ~0.1 s, and aligned with the signer's. */
@@ -30,50 +26,18 @@ const rangeHeights = 64;
 const runTimeoutMs = 30_000;
 const suiteTimeoutMs = 60_000;
 
-type Run = CliRun;
-
 describe(
   'coffer producer and evidence commands against a node process',
   { timeout: suiteTimeoutMs },
   () => {
-    let node: NodeProcess | undefined;
-    let workDir = '';
-    let home = '';
-    let url = '';
+    const cli = new CliSession({ name: 'cli-producer', passphrase, runTimeoutMs });
+    const { ok, okJson, fails } = cli;
     let client: CofferClient;
     let dev: SigningKey;
     let chainId = '';
-    const killOnExit = () => node?.killNow();
-
-    function run(args: string[], input = ''): Promise<Run> {
-      const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
-      return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
-    }
-
-    async function ok(args: string[], input = ''): Promise<string> {
-      const result = await run(args, input);
-      assert.equal(result.code, 0, describeRun(args, result));
-      return result.stdout;
-    }
-
-    async function okJson<T>(args: string[]): Promise<T> {
-      const stdout = await ok([...args, '--json']);
-      assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
-      return JSON.parse(stdout) as T;
-    }
-
-    /** Must exit 1 with one stderr line `coffer: <code>: <reason>`; answers the reason. */
-    async function fails(args: string[], code: string): Promise<string> {
-      const result = await run(args);
-      assert.equal(result.code, 1, describeRun(args, result));
-      const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
-      assert.ok(match, describeRun(args, result));
-      assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
-      return match[1]!;
-    }
 
     function writeJson(name: string, value: unknown): string {
-      const file = path.join(workDir, name);
+      const file = path.join(cli.workDir, name);
       fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
       return file;
     }
@@ -84,41 +48,18 @@ describe(
     }
 
     before(async () => {
-      assertBuilt(cliPath);
-      workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-producer-'));
-      home = path.join(workDir, 'home');
-      const dataDir = path.join(workDir, 'node');
-      process.on('exit', killOnExit);
-      node = NodeProcess.spawn({
-        cliPath,
-        dataDir,
-        blockIntervalMs: 20,
-        logLevel: 'warn',
-        env: childEnv,
-        startTimeoutMs: 15_000,
-      });
-      ({ url } = await node.listening());
-      client = createClient(url);
+      await cli.start({ blockIntervalMs: 20 });
+      ({ client } = cli);
       chainId = (await client.health()).chainId;
-      const devFile = JSON.parse(
-        fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8'),
-      ) as {
-        secretKey: string;
-      };
-      dev = importKey(devFile.secretKey);
-      await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+      dev = await cli.importDevKey();
     });
 
-    after(async () => {
-      await node?.kill();
-      process.off('exit', killOnExit);
-      fs.rmSync(workDir, { recursive: true, force: true });
-    });
+    after(() => cli.close());
 
     it('registers, shows and lists a producer, reports its equivocation and shows it jailed and revealed', async () => {
       // The producer's key is a keystore key of its own; the CLI derives the accountable key from it.
       const seed = randomBytes(32);
-      await ok(['keys', 'import', 'prod'], `${seed.toString('hex')}\n`);
+      await ok(['keys', 'import', 'prod'], { input: `${seed.toString('hex')}\n` });
       const signer = new TestBlockSigner(new Uint8Array(seed), chainId, rangeHeights);
       const info = {
         name: 'Equivocating Producer GmbH',
@@ -251,7 +192,7 @@ describe(
         await fails(['evidence', 'submit', badHeaders], 'invalid_evidence'),
         /two headers of one chain, producer and height/,
       );
-      await fails(['evidence', 'submit', path.join(workDir, 'absent.json')], 'invalid_file');
+      await fails(['evidence', 'submit', path.join(cli.workDir, 'absent.json')], 'invalid_file');
     });
 
     it('registers with the --from key as producer key, commits the next nonces and unbonds', async () => {

@@ -4,15 +4,10 @@
 // requests, an exchange is recorded and confirmed, and statements are read as text, JSON and CSV.
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  createClient,
   hashUserId,
-  importKey,
   type CofferClient,
   type IssuanceRequestResult,
   type Listing,
@@ -20,8 +15,7 @@ import {
   type SigningKey,
   type Timebank,
 } from '../src/sdk/index.js';
-import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
+import { CliSession, type TxJson } from './support/cli.js';
 
 const passphrase = 'time bank test passphrase';
 const runTimeoutMs = 30_000;
@@ -29,72 +23,19 @@ const suiteTimeoutMs = 120_000;
 const dayMs = 86_400_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 
-interface TxJson {
-  hash: string;
-  status: string;
-  height: number | null;
-}
-
 describe('coffer timebank commands against a node process', { timeout: suiteTimeoutMs }, () => {
-  let node: NodeProcess | undefined;
-  let workDir = '';
-  let home = '';
+  const cli = new CliSession({ name: 'cli-timebank', passphrase, runTimeoutMs });
+  const { ok, okJson, fails } = cli;
   let url = '';
   let client: CofferClient;
   let dev: SigningKey;
   let bank = '';
   const addresses: Record<string, string> = {};
-  const killOnExit = () => node?.killNow();
-
-  function run(args: string[], input = ''): Promise<CliRun> {
-    const env = { ...childEnv, COFFER_HOME: home, COFFER_PASSPHRASE: passphrase };
-    return runCli([...args, '--node', url], { env, input, timeoutMs: runTimeoutMs });
-  }
-
-  async function ok(args: string[], input = ''): Promise<string> {
-    const result = await run(args, input);
-    assert.equal(result.code, 0, describeRun(args, result));
-    assert.equal(result.stderr, '', describeRun(args, result));
-    return result.stdout;
-  }
-
-  async function okJson<T>(args: string[]): Promise<T> {
-    const stdout = await ok([...args, '--json']);
-    assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
-    return JSON.parse(stdout) as T;
-  }
-
-  /** Must exit `exitCode` with one stderr line `coffer: <code>: <reason>`; answers the reason. */
-  async function fails(args: string[], code: string, exitCode = 1): Promise<string> {
-    const result = await run(args);
-    assert.equal(result.code, exitCode, describeRun(args, result));
-    const match = new RegExp(`^coffer: ${code}: ([^\\n]+)\\n$`).exec(result.stderr);
-    assert.ok(match, describeRun(args, result));
-    assert.equal(result.stdout, '', 'a refusal prints nothing on stdout');
-    return match[1]!;
-  }
 
   before(async () => {
-    assertBuilt(cliPath);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-timebank-'));
-    home = path.join(workDir, 'home');
-    const dataDir = path.join(workDir, 'node');
-    process.on('exit', killOnExit);
-    node = NodeProcess.spawn({
-      cliPath,
-      dataDir,
-      blockIntervalMs: 20,
-      logLevel: 'warn',
-      env: { ...childEnv, COFFER_DEV_CLOCK: '1' },
-      startTimeoutMs: 15_000,
-    });
-    ({ url } = await node.listening());
-    client = createClient(url);
-    const devFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
-      secretKey: string;
-    };
-    dev = importKey(devFile.secretKey);
-    await ok(['keys', 'import', 'dev'], `${dev.secretKey}\n`);
+    await cli.start({ blockIntervalMs: 20, env: { COFFER_DEV_CLOCK: '1' } });
+    ({ url, client } = cli);
+    dev = await cli.importDevKey();
     addresses.dev = dev.address;
     for (const name of ['coord', 'ann', 'ben']) {
       const key = await okJson<{ address: string }>(['keys', 'new', name]);
@@ -102,11 +43,7 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
     }
   });
 
-  after(async () => {
-    await node?.kill();
-    process.off('exit', killOnExit);
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => cli.close());
 
   it('creates a bank with an expiry policy and a credit limit, and shows it', async () => {
     const created = await okJson<TxJson & { bankId: string }>([
@@ -286,8 +223,10 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
     );
     assert.ok(rows.some((row) => row.startsWith(',balance,') && row.includes(',270,270,4:30,')));
 
-    await fails(['timebank', 'statement', bank, 'ben', '--csv', '--json'], 'usage', 2);
-    await fails(['timebank', 'statement', bank], 'usage', 2);
+    await fails(['timebank', 'statement', bank, 'ben', '--csv', '--json'], 'usage', {
+      exitCode: 2,
+    });
+    await fails(['timebank', 'statement', bank], 'usage', { exitCode: 2 });
   });
 
   it('posts an offer and lists it', async () => {
@@ -502,13 +441,13 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
       [['timebank', 'set-policy', bank, '--from', 'coord'], /give a policy/],
     ];
     for (const [args, message] of cases) {
-      const reason = await fails(args, 'usage', 2);
+      const reason = await fails(args, 'usage', { exitCode: 2 });
       assert.match(reason, message, args.join(' '));
     }
     const group = await ok(['timebank', 'alliance']);
     assert.match(group, /alliance propose BANK PARTNER --from NAME/);
     assert.match(group, /alliance end/);
-    const unknown = await fails(['timebank', 'alliance', 'renew', bank], 'usage', 2);
+    const unknown = await fails(['timebank', 'alliance', 'renew', bank], 'usage', { exitCode: 2 });
     assert.match(unknown, /unknown command timebank alliance renew/);
   });
 });

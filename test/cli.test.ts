@@ -5,19 +5,10 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  createClient,
-  importKey,
-  signTx,
-  txs,
-  type CofferClient,
-  type SigningKey,
-} from '../src/sdk/index.js';
-import { childEnv, cliPath, describeRun, runCli, type CliRun } from './support/cli.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
+import { signTx, txs, type CofferClient, type SigningKey } from '../src/sdk/index.js';
+import { CliSession, describeRun, type TxJson } from './support/cli.js';
 
 const passphrase = 'correct horse battery staple';
 const blockIntervalMs = 20;
@@ -26,76 +17,16 @@ const runTimeoutMs = 30_000;
 const suiteTimeoutMs = 120_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 
-type Run = CliRun;
-
-let workDir = '';
-let home = '';
-let url = '';
-let node: NodeProcess | undefined;
+const cli = new CliSession({ name: 'cli', passphrase, runTimeoutMs });
+const { run, ok, okJson, refused } = cli;
 let client: CofferClient;
 let dev: SigningKey;
 const addresses: Record<string, string> = {};
-
-/** Runs the CLI with `--node url`; `env` entries set to undefined are removed. */
-function run(
-  args: string[],
-  options: { env?: Record<string, string | undefined>; input?: string; nodeUrl?: string } = {},
-): Promise<Run> {
-  const env: Record<string, string> = { ...childEnv, COFFER_HOME: home };
-  env.COFFER_PASSPHRASE = passphrase;
-  for (const [name, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return runCli([...args, '--node', options.nodeUrl ?? url], {
-    env,
-    ...(options.input === undefined ? {} : { input: options.input }),
-    timeoutMs: runTimeoutMs,
-  });
-}
-
-/** Runs a command that must succeed; answers its stdout. */
-async function ok(args: string[], options: Parameters<typeof run>[1] = {}): Promise<string> {
-  const result = await run(args, options);
-  assert.equal(result.code, 0, describeRun(args, result));
-  return result.stdout;
-}
-
-async function okJson<T = Record<string, unknown>>(
-  args: string[],
-  options: Parameters<typeof run>[1] = {},
-): Promise<T> {
-  const stdout = await ok([...args, '--json'], options);
-  assert.equal(stdout.split('\n').length, 2, `one line of JSON: ${stdout}`);
-  return JSON.parse(stdout) as T;
-}
-
-/** Runs a command that must fail with exit code `code` and one stderr line naming `reason`. */
-async function fails(
-  args: string[],
-  reason: string,
-  options: Parameters<typeof run>[1] & { code?: number } = {},
-): Promise<Run> {
-  const result = await run(args, options);
-  assert.equal(result.code, options.code ?? 1, describeRun(args, result));
-  assert.match(
-    result.stderr,
-    new RegExp(`^coffer: ${reason}: [^\\n]+\\n$`),
-    describeRun(args, result),
-  );
-  return result;
-}
 
 interface BalanceJson {
   address: string;
   nonce: number;
   balances: { asset: string; amount: string; held: string }[];
-}
-
-interface TxJson {
-  hash: string;
-  status: string;
-  height: number | null;
 }
 
 const balance = (who: string) => okJson<BalanceJson>(['balance', who]);
@@ -120,7 +51,7 @@ async function proxy(
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((request, response) => {
     void (async () => {
-      const upstream = await fetch(url + request.url!, { method: request.method ?? 'GET' });
+      const upstream = await fetch(cli.url + request.url!, { method: request.method ?? 'GET' });
       const body = (await upstream.json()) as Record<string, unknown>;
       rewrite(request.url!, body);
       response.writeHead(upstream.status, { 'content-type': 'application/json' });
@@ -139,35 +70,13 @@ async function proxy(
 }
 
 describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () => {
-  const killOnExit = () => node?.killNow();
-
   before(async () => {
-    assertBuilt(cliPath);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-'));
-    home = path.join(workDir, 'home');
-    const dataDir = path.join(workDir, 'node');
-    process.on('exit', killOnExit);
-    node = NodeProcess.spawn({
-      cliPath,
-      dataDir,
-      blockIntervalMs,
-      logLevel: 'warn',
-      env: childEnv,
-      startTimeoutMs,
-    });
-    ({ url } = await node.listening());
-    client = createClient(url);
-    const devFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
-      secretKey: string;
-    };
-    dev = importKey(devFile.secretKey);
+    await cli.start({ blockIntervalMs, startTimeoutMs });
+    ({ client } = cli);
+    dev = cli.readDevKey();
   });
 
-  after(async () => {
-    await node?.kill();
-    process.off('exit', killOnExit);
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => cli.close());
 
   it('imports, creates, lists, shows and exports keys, in 0600 files in a 0700 directory', async () => {
     const imported = await okJson(['keys', 'import', 'dev'], { input: `${dev.secretKey}\n` });
@@ -193,7 +102,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     const human = await ok(['keys', 'show', 'alice']);
     assert.match(human, new RegExp(`^address\\s+${addresses.alice}$`, 'm'));
 
-    const keysDir = path.join(home, 'keys');
+    const keysDir = path.join(cli.home, 'keys');
     assert.equal(fs.statSync(keysDir).mode & 0o777, 0o700);
     for (const name of ['dev', 'alice', 'bob']) {
       const file = path.join(keysDir, `${name}.json`);
@@ -204,8 +113,8 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       'the key file does not hold the secret in clear',
     );
 
-    await fails(['keys', 'new', 'alice'], 'key_exists');
-    await fails(['keys', 'new', 'Alice'], 'invalid_key_name');
+    await refused(['keys', 'new', 'alice'], 'key_exists');
+    await refused(['keys', 'new', 'Alice'], 'invalid_key_name');
     const exported = await run(['keys', 'export', 'dev']);
     assert.equal(exported.code, 0, describeRun(['keys', 'export', 'dev'], exported));
     assert.equal(exported.stdout, `${dev.secretKey}\n`);
@@ -215,10 +124,10 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
   it('refuses a wrong or missing passphrase before anything is sent, and prints no secret', async () => {
     const wrong = { env: { COFFER_PASSPHRASE: 'not the passphrase' } };
     const [send, exported, missing] = await Promise.all([
-      fails(['send', '1', 'USD', '--to', 'alice', '--from', 'dev'], 'wrong_passphrase', wrong),
-      fails(['keys', 'export', 'dev'], 'wrong_passphrase', wrong),
+      refused(['send', '1', 'USD', '--to', 'alice', '--from', 'dev'], 'wrong_passphrase', wrong),
+      refused(['keys', 'export', 'dev'], 'wrong_passphrase', wrong),
       // stdin is a pipe here, so there is no terminal to prompt on.
-      fails(['send', '1', 'USD', '--to', 'alice', '--from', 'dev'], 'passphrase_required', {
+      refused(['send', '1', 'USD', '--to', 'alice', '--from', 'dev'], 'passphrase_required', {
         env: { COFFER_PASSPHRASE: undefined },
       }),
     ]);
@@ -231,10 +140,10 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
 
   it('refuses an unknown name wherever an address or a key is expected', async () => {
     const results = await Promise.all([
-      fails(['balance', 'nobody'], 'unknown_key'),
-      fails(['send', '1', 'USD', '--to', 'nobody', '--from', 'dev'], 'unknown_key'),
-      fails(['send', '1', 'USD', '--to', 'alice', '--from', 'nobody'], 'unknown_key'),
-      fails(['keys', 'show', 'nobody'], 'unknown_key'),
+      refused(['balance', 'nobody'], 'unknown_key'),
+      refused(['send', '1', 'USD', '--to', 'nobody', '--from', 'dev'], 'unknown_key'),
+      refused(['send', '1', 'USD', '--to', 'alice', '--from', 'nobody'], 'unknown_key'),
+      refused(['keys', 'show', 'nobody'], 'unknown_key'),
     ]);
     for (const result of results) assert.match(result.stderr, /no key named nobody/);
     assert.equal((await client.getAccount(dev.address)).nonce, 0);
@@ -267,7 +176,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       { asset: 'GOLD', amount: '12.500', held: '0.000' },
     ]);
 
-    const over = await fails(
+    const over = await refused(
       ['mint', '1000', 'GOLD', '--to', 'bob', '--from', 'alice', '--json'],
       'max_supply_exceeded',
     );
@@ -301,9 +210,9 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     assert.match(table, /^USD\s+74\.50\s+0\.00$/m);
 
     const [tooPrecise, notAnAmount, zero] = await Promise.all([
-      fails(['send', '1.005', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
-      fails(['send', '1,5', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
-      fails(['send', '0', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
+      refused(['send', '1.005', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
+      refused(['send', '1,5', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
+      refused(['send', '0', 'USD', '--to', 'bob', '--from', 'alice'], 'invalid_amount'),
     ]);
     assert.match(tooPrecise.stderr, /3 digits after the point, and USD has 2 decimals/);
     assert.match(notAnAmount.stderr, /not an amount/);
@@ -313,7 +222,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
 
   it('insufficient funds: exit 1 with the reason; the tx is in a block, only its nonce spent', async () => {
     const args = ['send', '1000', 'USD', '--to', 'bob', '--from', 'alice'];
-    const asJson = await fails([...args, '--json'], 'insufficient_funds');
+    const asJson = await refused([...args, '--json'], 'insufficient_funds');
     const outcome = JSON.parse(asJson.stdout) as TxJson;
     assert.match(outcome.hash, hashPattern);
     assert.equal(outcome.status, 'insufficient_funds');
@@ -325,7 +234,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     const looked = await client.getTx(outcome.hash);
     assert.equal(looked.receipt?.status, 'insufficient_funds');
 
-    const plain = await fails(args, 'insufficient_funds');
+    const plain = await refused(args, 'insufficient_funds');
     assert.equal(plain.stdout, '');
     assert.deepEqual(await balance('alice'), {
       address: addresses.alice,
@@ -341,12 +250,12 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     assert.deepEqual(usd(await balance('alice')), { amount: '64.50', held: '10.00' });
 
     // Only the payee (or an arbiter) posts: the payer cannot take it back.
-    const forbidden = await fails(
+    const forbidden = await refused(
       ['hold', 'post', first.hash, '--from', 'alice'],
       'hold_forbidden',
     );
     assert.match(forbidden.stderr, /included at height/);
-    await fails(['hold', 'post', first.hash, '4', 'GOLD', '--from', 'bob'], 'asset_mismatch');
+    await refused(['hold', 'post', first.hash, '4', 'GOLD', '--from', 'bob'], 'asset_mismatch');
     await ok(['hold', 'post', first.hash, '4', 'USD', '--from', 'bob']);
     assert.deepEqual(usd(await balance('alice')), { amount: '70.50', held: '0.00' });
     assert.deepEqual(usd(await balance('bob')), { amount: '29.50', held: '0.00' });
@@ -373,7 +282,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       '--condition',
       condition,
     ]);
-    await fails(
+    await refused(
       ['hold', 'release', locked.hash, '--preimage', 'ab'.repeat(16), '--from', 'dev'],
       'preimage_mismatch',
     );
@@ -410,9 +319,9 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     assert.ok(block.txs.includes(sent.hash));
     assert.match(latest, /^producer\s+cof1/m);
     await Promise.all([
-      fails(['tx', 'show', '0'.repeat(64)], 'tx_not_found'),
-      fails(['block', 'show', '99999999'], 'block_not_found'),
-      fails(['tx', 'show', 'xyz'], 'invalid_hex'),
+      refused(['tx', 'show', '0'.repeat(64)], 'tx_not_found'),
+      refused(['block', 'show', '99999999'], 'block_not_found'),
+      refused(['tx', 'show', 'xyz'], 'invalid_hex'),
     ]);
   });
 
@@ -441,7 +350,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     const verified = await ok(['verify', 'tx', hash]);
     assert.match(verified, new RegExp(`^ok: tx ${hash} is in block \\d+`));
 
-    const saved = path.join(workDir, 'proof.json');
+    const saved = path.join(cli.workDir, 'proof.json');
     fs.writeFileSync(saved, await ok(['tx', 'show', hash, '--json']));
     await ok(['verify', 'tx', hash, '--proof-file', saved]);
     const proof = JSON.parse(fs.readFileSync(saved, 'utf8')) as {
@@ -454,7 +363,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     const tamper = (name: string, change: (copy: typeof proof) => void) => {
       const copy = structuredClone(proof);
       change(copy);
-      const file = path.join(workDir, `${name}.json`);
+      const file = path.join(cli.workDir, `${name}.json`);
       fs.writeFileSync(file, JSON.stringify(copy));
       return file;
     };
@@ -465,10 +374,10 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       tamper('root', (c) => (c.block.header.txRoot = flip(c.block.header.txRoot))),
     ];
     const [byPath, byAmount, byRoot, asJson] = await Promise.all([
-      fails(['verify', 'tx', hash, '--proof-file', pathFile], 'verification_failed'),
-      fails(['verify', 'tx', hash, '--proof-file', amountFile], 'verification_failed'),
-      fails(['verify', 'tx', hash, '--proof-file', rootFile], 'verification_failed'),
-      fails(['verify', 'tx', hash, '--proof-file', pathFile, '--json'], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', pathFile], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', amountFile], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', rootFile], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', pathFile, '--json'], 'verification_failed'),
     ]);
     assert.match(byPath.stdout, /the Merkle proof does not lead to the block's txRoot/);
     assert.match(byAmount.stdout, /the tx does not hash to the claimed hash/);
@@ -477,7 +386,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     assert.equal(verdict.ok, false);
     assert.ok(verdict.problems.length > 0);
     // The proof of another tx is not the proof of this one.
-    const wrongTx = await fails(
+    const wrongTx = await refused(
       ['verify', 'tx', other, '--proof-file', saved],
       'verification_failed',
     );
@@ -504,7 +413,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       if (target) target.header.stateRoot = 'f'.repeat(64);
     });
     try {
-      const caught = await fails(['verify', 'chain'], 'verification_failed', {
+      const caught = await refused(['verify', 'chain'], 'verification_failed', {
         nodeUrl: forged.url,
       });
       assert.match(caught.stdout, /block 3: the hash does not match the header/);
@@ -512,7 +421,7 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       await forged.close();
     }
     // Pinning another producer than the chain's: every header is refused.
-    const pinned = await fails(
+    const pinned = await refused(
       ['verify', 'chain', '--from', '1', '--producer', 'alice'],
       'verification_failed',
     );
@@ -522,9 +431,9 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
   it('says which node it could not reach, and refuses a bad command line with exit 2', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
     const [unreachable, unknown, missing] = await Promise.all([
-      fails(['balance', 'alice'], 'network_error', { nodeUrl: down }),
-      fails(['sned', '1'], 'usage', { code: 2 }),
-      fails(['send', '1', 'USD', '--to', 'bob'], 'usage', { code: 2 }),
+      refused(['balance', 'alice'], 'network_error', { nodeUrl: down }),
+      refused(['sned', '1'], 'usage', { exitCode: 2 }),
+      refused(['send', '1', 'USD', '--to', 'bob'], 'usage', { exitCode: 2 }),
     ]);
     assert.match(unreachable.stderr, new RegExp(`cannot reach the node at ${down}`));
     assert.match(unknown.stderr, /unknown command sned/);
