@@ -49,7 +49,7 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
   }
 
   async function waitForStatus(id: string, status: string): Promise<Campaign> {
-    for (let attempt = 0; attempt < 300; attempt += 1) {
+    for (let attempt = 0; attempt < 1_200; attempt += 1) {
       const campaign = await client.campaigns.get(id);
       if (campaign.status === status) return campaign;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -91,8 +91,9 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
       '10',
       '--max',
       '4000',
+      // 25 s of idle blocks: room for the invest and cancel commands on a loaded machine.
       '--deadline',
-      '+80',
+      '+250',
       '--cancel-window',
       '5',
       '--reporter',
