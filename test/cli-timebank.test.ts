@@ -76,6 +76,21 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
     assert.match(record.salt, hashPattern);
   });
 
+  it('lists the banks, newest first and by coordinator', async () => {
+    const page = await okJson<{ banks: { id: string; name: string }[]; next: number | null }>([
+      'timebank',
+      'list',
+      '--coordinator',
+      'coord',
+    ]);
+    assert.equal(page.banks[0]!.id, bank);
+    assert.equal(page.next, null);
+    const text = await ok(['timebank', 'list']);
+    assert.match(text, /^#\s+BANK\s+MEMBERS\s+ISSUED\s+NAME\s+POLICY$/m);
+    assert.match(text, new RegExp(`^\\s*0\\s+${bank}\\s+0\\s+0:00\\s+`, 'm'));
+    await fails(['timebank', 'list', '--limit', '500'], 'usage', { exitCode: 2 });
+  });
+
   it('two members join with user ids (hashed with the salt) and a coordinator approves them', async () => {
     const joined = await ok([
       'timebank',

@@ -445,6 +445,53 @@ export const timebankCommands: Command[] = [
     },
   },
   {
+    name: 'timebank list',
+    synopsis: '[--coordinator ACCOUNT] [--before N] [--limit N]',
+    summary:
+      'time banks, newest first (--coordinator: those ACCOUNT coordinates); --before N continues',
+    options: {
+      coordinator: { type: 'string' },
+      before: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, _positionals, values) {
+      const coordinatorText = stringOption(values, 'coordinator');
+      const beforeText = stringOption(values, 'before');
+      const limitText = stringOption(values, 'limit');
+      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
+      if (limit !== undefined && (limit < 1 || limit > 100)) {
+        throw usageError('--limit must be from 1 to 100');
+      }
+      const page = await ctx.client.timebanks.list({
+        coordinator:
+          coordinatorText === undefined ? undefined : ctx.resolveAddress(coordinatorText),
+        before: beforeText === undefined ? undefined : parseWholeNumber(beforeText, '--before'),
+        limit,
+      });
+      if (ctx.json) {
+        ctx.print(json(page));
+        return;
+      }
+      const more = page.next === null ? '' : `more: coffer timebank list --before ${page.next}\n`;
+      if (page.banks.length === 0) {
+        ctx.print(`no time banks\n${more}`);
+        return;
+      }
+      const rows = page.banks.map((b) => [
+        String(b.number),
+        b.id,
+        String(b.memberCount),
+        formatMinutes(b.issuedMinutes),
+        b.name,
+        describePolicy(b.policy),
+      ]);
+      ctx.print(
+        table(['#', 'BANK', 'MEMBERS', 'ISSUED', 'NAME', 'POLICY'], rows, [0, 2, 3]) + more,
+      );
+    },
+  },
+  {
     name: 'timebank show',
     synopsis: 'BANK',
     summary:

@@ -1493,6 +1493,7 @@ describe('node API', () => {
         ['/v1/producers', 'get'],
         ['/v1/producers/{id}', 'get'],
         ['/v1/evidence', 'post'],
+        ['/v1/timebanks', 'get'],
         ['/v1/timebanks/{id}', 'get'],
         ['/v1/timebanks/{id}/members/{account}', 'get'],
         ['/v1/timebanks/{id}/members/{account}/statement', 'get'],

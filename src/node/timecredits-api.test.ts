@@ -126,6 +126,44 @@ describe('time bank read API', () => {
     }
   });
 
+  it('GET /v1/timebanks lists the banks newest first, by coordinator, a page at a time', async () => {
+    const other = generateKey();
+    const second = (
+      await commit(coordinator, 'timebank.create', {
+        name: 'Second bank',
+        coordinators: [other.address],
+        policy: { kind: 'none' },
+        creditLimitMinutes: '0',
+      })
+    ).slice(0, 16);
+    type Page = { banks: { number: number; id: string; name: string }[]; next: number | null };
+    const all = (await get('/v1/timebanks')).json<Page>();
+    assert.deepEqual(
+      all.banks.map((b) => [b.number, b.id]),
+      [
+        [1, second],
+        [0, bankId],
+      ],
+    );
+    assert.equal(all.next, null);
+    const first = (await get('/v1/timebanks?limit=1')).json<Page>();
+    assert.deepEqual([first.banks.map((b) => b.id), first.next], [[second], 1]);
+    const older = (await get('/v1/timebanks?limit=1&before=1')).json<Page>();
+    assert.deepEqual(
+      older.banks.map((b) => b.id),
+      [bankId],
+    );
+    const mine = (await get(`/v1/timebanks?coordinator=${coordinator.address}`)).json<Page>();
+    assert.deepEqual(
+      mine.banks.map((b) => b.id),
+      [bankId],
+    );
+    for (const query of ['limit=0', 'limit=101', 'before=x', 'coordinator=nobody']) {
+      const res = await get(`/v1/timebanks?${query}`);
+      assert.equal(res.statusCode, 400, query);
+    }
+  });
+
   it('GET .../members/{account} answers the member record, identifier hashed', async () => {
     const res = await get(`/v1/timebanks/${bankId}/members/${member.address}`);
     assert.equal(res.statusCode, 200, res.body);

@@ -17,6 +17,8 @@ import {
   hashUserId,
   issuanceRequestHash,
   listListings,
+  listTimebanks,
+  banksPageMax,
   memberStatement,
   readUserAccount,
   statementCsv,
@@ -153,6 +155,45 @@ export function registerTimecreditsApi(node: CofferNode): void {
     if (!bank) void sendError(reply, 'timebank_not_found', 'id');
     return bank;
   }
+
+  app.get<{ Querystring: { coordinator?: string; before?: string; limit?: string } }>(
+    '/v1/timebanks',
+    {
+      schema: {
+        summary:
+          'Time banks newest first, optionally those one account coordinates, a page at a time (`next` continues as `before`)',
+        tags: ['timecredits'],
+        querystring: {
+          type: 'object',
+          properties: {
+            coordinator: { type: 'string' },
+            before: { type: 'string' },
+            limit: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { coordinator, before, limit } = request.query;
+      if (coordinator !== undefined && !isAddress(coordinator)) {
+        return sendError(reply, 'invalid_address', 'coordinator');
+      }
+      if (before !== undefined && !numberPattern.test(before)) {
+        return sendError(reply, 'invalid_request', 'before');
+      }
+      const count = limit === undefined ? listingsPageDefault : Number(limit);
+      if (!Number.isSafeInteger(count) || count < 1 || count > banksPageMax) {
+        return sendError(reply, 'invalid_request', 'limit');
+      }
+      return listTimebanks(store, {
+        ...(coordinator === undefined ? {} : { coordinator }),
+        ...(before === undefined ? {} : { before: Number(before) }),
+        limit: count,
+      });
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     '/v1/timebanks/:id',

@@ -32,7 +32,9 @@ import {
   type TimeExchange,
   type TimeLot,
   type Timebank,
+  type TimebankListQuery,
   type TimebankMember,
+  type TimebankPage,
 } from './timecredits.js';
 import { signTx, type SignedTx } from './tx.js';
 import type { SignedHeader, TxWithProof } from './verify.js';
@@ -401,6 +403,9 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
 
     /** Time banks (issue 5): reads, and issuance requests signed by a coordinator. */
     timebanks: {
+      /** Time banks newest first, optionally those one account coordinates, a page at a time. */
+      list: (query: TimebankListQuery = {}) =>
+        request<TimebankPage>('GET', `/v1/timebanks${search(query)}`),
       /** The bank record, with the `salt` of its members' identifier hashes. */
       get: (id: string) => request<Timebank>('GET', `/v1/timebanks/${segment(id)}`),
       member: (id: string, account: string) =>

@@ -577,6 +577,32 @@ export interface ListingQuery {
  * the end. A page may hold fewer than `limit` listings and still have a `next` (a call scans at
  * most 1,000 numbers).
  */
+/** One line of `GET /v1/timebanks`. */
+export interface TimebankSummary {
+  number: number;
+  id: string;
+  name: string;
+  coordinators: string[];
+  policy: TimebankPolicyRecord;
+  memberCount: number;
+  issuedMinutes: string;
+  createdAt: number;
+}
+
+/** `GET /v1/timebanks`: newest first; pass `next` as `before` for the next page. */
+export interface TimebankPage {
+  banks: TimebankSummary[];
+  next: number | null;
+}
+
+export interface TimebankListQuery {
+  /** Only the banks this address coordinates. */
+  coordinator?: string;
+  before?: number;
+  /** 1 to 100 (default 20). */
+  limit?: number;
+}
+
 export interface ListingPage {
   listings: Listing[];
   next: number | null;

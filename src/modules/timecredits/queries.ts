@@ -6,6 +6,8 @@ import {
   listingsScannedPerCallMax,
   readAlliance,
   readBank,
+  readBankCount,
+  readBankIdByNumber,
   readExchange,
   readIssuance,
   readListing,
@@ -21,6 +23,62 @@ import {
   type MemberRecord,
   type TimebankRecord,
 } from './state.js';
+
+/** One line of `listTimebanks`. */
+export interface TimebankSummary {
+  number: number;
+  id: string;
+  name: string;
+  coordinators: string[];
+  policy: TimebankRecord['policy'];
+  memberCount: number;
+  issuedMinutes: string;
+  createdAt: number;
+}
+
+export interface TimebankPage {
+  banks: TimebankSummary[];
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  next: number | null;
+}
+
+/** Banks looked at by one `listTimebanks` call at the most, matching or not. */
+export const banksScannedMax = 1_000;
+export const banksPageMax = 100;
+
+/**
+ * Time banks newest first, optionally only those `coordinator` coordinates, `limit` at the most,
+ * from bank number `before - 1` down. One call looks at no more than `banksScannedMax` banks, so
+ * a filtered page may be short and still have a `next`.
+ */
+export function listTimebanks(
+  state: StateReader,
+  options: { coordinator?: string; before?: number; limit: number },
+): TimebankPage {
+  const { coordinator, limit } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > banksPageMax) {
+    throw new RangeError(`limit: 1 to ${banksPageMax}`);
+  }
+  const count = readBankCount(state);
+  let number = Math.min(options.before ?? count, count) - 1;
+  const banks: TimebankSummary[] = [];
+  for (let scanned = 0; number >= 0 && banks.length < limit; number -= 1, scanned += 1) {
+    if (scanned === banksScannedMax) break;
+    const bank = readBank(state, readBankIdByNumber(state, number)!)!;
+    if (coordinator !== undefined && !bank.coordinators.includes(coordinator)) continue;
+    banks.push({
+      number,
+      id: bank.id,
+      name: bank.name,
+      coordinators: bank.coordinators,
+      policy: bank.policy,
+      memberCount: bank.memberCount,
+      issuedMinutes: bank.issuedMinutes,
+      createdAt: bank.createdAt,
+    });
+  }
+  return { banks, next: number >= 0 ? number + 1 : null };
+}
 
 /** One time bank, or undefined. */
 export function getTimebank(state: StateReader, id: string): TimebankRecord | undefined {

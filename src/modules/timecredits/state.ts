@@ -231,6 +231,9 @@ export interface AllianceRecord {
 
 export const timecreditsKeys = {
   bank: (id: string) => `timecredits/bank/${id}`,
+  /** How many banks exist; bank `n` (from 0, in creation order) is `bankByNumber(n)`. */
+  bankCount: 'timecredits/bank-count',
+  bankByNumber: (number: number) => `timecredits/bank-number/${number}`,
   member: (bankId: string, account: string) => `timecredits/member/${bankId}/${account}`,
   /** The approved member holding an identifier hash: written at approval, never at application. */
   user: (bankId: string, userIdHash: string) => `timecredits/user/${bankId}/${userIdHash}`,
@@ -309,6 +312,22 @@ function readJson<T>(state: StateReader, key: string): T | undefined {
 
 function writeJson(state: StateView, key: string, value: unknown): void {
   state.set(key, canonicalize(value));
+}
+
+/** Banks created so far; they are numbered 0 to count - 1 in creation order. */
+export function readBankCount(state: StateReader): number {
+  return readJson<number>(state, timecreditsKeys.bankCount) ?? 0;
+}
+
+export function readBankIdByNumber(state: StateReader, number: number): string | undefined {
+  return readJson<string>(state, timecreditsKeys.bankByNumber(number));
+}
+
+/** Numbers a new bank: the next number, then the count. */
+export function appendBank(state: StateView, id: string): void {
+  const number = readBankCount(state);
+  writeJson(state, timecreditsKeys.bankByNumber(number), id);
+  writeJson(state, timecreditsKeys.bankCount, number + 1);
 }
 
 export function readBank(state: StateReader, id: string): TimebankRecord | undefined {

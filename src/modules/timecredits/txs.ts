@@ -18,6 +18,7 @@ import {
   verify,
 } from '../../crypto/index.js';
 import {
+  appendBank,
   bankNameBytesMax,
   compareLots,
   coordinatorsMax,
@@ -965,6 +966,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         memberCount: 0,
       };
       writeBank(ctx.state, bank);
+      appendBank(ctx.state, id);
       ctx.emit('timebank.created', {
         bankId: id,
         name: p.name,
