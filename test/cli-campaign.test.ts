@@ -3,7 +3,9 @@
 // with no tx from anyone. A campaign misses its target and refunds every investor to the unit; one
 // reaches it (after an amendment its investor reconfirms), closes early, releases the escrow less
 // the platform fee, and takes two revenue reports paid by the issue's waterfall, checked to the
-// minor unit against balances, positions, the statement and a simulation made before.
+// minor unit against balances, positions, the statement and a simulation made before. A payout to
+// an investor the issuer froze stays owed in the escrow, shown by position and statement, until
+// claimed after the unfreeze.
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -444,6 +446,101 @@ describe('coffer campaign commands against a node process', { timeout: suiteTime
     assert.match(reason, /included at height \d+; its nonce is spent/);
     assert.equal((await client.campaigns.get(film)).reportCount, 2);
     assert.equal(await usd('ann'), afterSecond.ann, 'a refused report moves nothing');
+  });
+
+  it('a payout to a frozen investor stays owed, shown in position and statement, until claimed', async () => {
+    const created = await okJson<TxJson & { campaignId: string; escrow: string }>([
+      'campaign',
+      'create',
+      'Frozen Frame',
+      '--asset',
+      'USD',
+      '--target',
+      '100',
+      '--min',
+      '1',
+      '--max',
+      '100',
+      '--deadline',
+      '+5000',
+      '--early-close',
+      '--reporter',
+      'reporter',
+      '--investor-share',
+      '5000',
+      '--from',
+      'producer',
+    ]);
+    const id = created.campaignId;
+    await okJson<TxJson>(['campaign', 'invest', id, '60', '--from', 'ann']);
+    await okJson<TxJson>(['campaign', 'invest', id, '40', '--from', 'ben']);
+    assert.equal((await client.campaigns.get(id)).status, 'succeeded');
+
+    // The issuer of USD (the dev key) freezes ben before the report.
+    const frozen = await client.send(dev, txs.freeze({ symbol: 'USD', account: addresses.ben! }));
+    assert.equal(frozen.status, 'ok', JSON.stringify(frozen));
+    const benBefore = await usd('ben');
+    // Recoup 100.00 (60/40), then 200.00 split 50/50: investors 100.00 (60/40), producer 100.00.
+    await okJson<TxJson>([
+      'campaign',
+      'report',
+      id,
+      '300',
+      '--report-id',
+      'frozen-1',
+      '--period',
+      '2026-02-01..2026-02-08',
+      '--from',
+      'reporter',
+    ]);
+    assert.equal(await usd('ben'), benBefore, 'a frozen investor is paid nothing');
+    assert.equal(await usd(created.escrow), 8_000n, 'its payout stays in the escrow');
+
+    const position = await okJson<CampaignPosition>(['campaign', 'position', id, 'ben']);
+    assert.equal(position.payoutOwed, '8000');
+    const benText = await ok(['campaign', 'position', id, 'ben']);
+    assert.match(
+      benText,
+      new RegExp(`^owed payouts\\s+80\\.00 USD \\(.*coffer campaign claim ${id}\\)$`, 'm'),
+    );
+    assert.match(benText, /^\s*0\s+frozen-1\s+recoup\s+40\.00\s+owed$/m);
+    assert.match(benText, /^recoup\s+0\.00\s+40\.00$/m);
+    const annText = await ok(['campaign', 'position', id, 'ann']);
+    assert.doesNotMatch(annText, /owed/i, 'nothing owed to ann');
+    assert.match(annText, /^paid out\s+120\.00 USD$/m);
+
+    const statementText = await ok(['campaign', 'statement', id]);
+    assert.match(statementText, /^owed payouts\s+80\.00 USD \(to claim\)$/m);
+    assert.doesNotMatch(statementText, /^owed refunds/m);
+    assert.match(
+      statementText,
+      /^0\s+frozen-1\s+2026-02-01\.\.2026-02-08\s+300\.00\s+300\.00\s+200\.00\s+100\.00\s+0\.00\s+80\.00$/m,
+    );
+    assert.match(statementText, new RegExp(`^owed \\(.*coffer campaign claim ${id}\\)$`, 'm'));
+    assert.match(
+      statementText,
+      new RegExp(`^${addresses.ben}\\s+80\\.00\\s+80\\.00\\s+0\\.00$`, 'm'),
+    );
+
+    // Claiming while frozen is refused; after the unfreeze the claim pays it to the minor unit.
+    await cli.refused(['campaign', 'claim', id, '--from', 'ben'], 'account_frozen');
+    assert.equal(await usd('ben'), benBefore);
+    const thawed = await client.send(dev, txs.unfreeze({ symbol: 'USD', account: addresses.ben! }));
+    assert.equal(thawed.status, 'ok', JSON.stringify(thawed));
+    const claimed = await ok(['campaign', 'claim', id, '--from', 'ben']);
+    assert.match(claimed, /^claimed \(campaign /);
+    assert.equal(await usd('ben'), benBefore + 8_000n);
+    assert.equal(await usd(created.escrow), 0n);
+
+    const paid = await ok(['campaign', 'position', id, 'ben']);
+    assert.doesNotMatch(paid, /owed/i);
+    assert.match(paid, /^paid out\s+80\.00 USD$/m);
+    const settled = await ok(['campaign', 'statement', id]);
+    assert.doesNotMatch(settled, /owed/i);
+    assert.match(
+      settled,
+      /^0\s+frozen-1\s+2026-02-01\.\.2026-02-08\s+300\.00\s+300\.00\s+200\.00\s+100\.00\s+0\.00$/m,
+    );
   });
 
   it('a distribution file is sent as written and the node checks it; claim with nothing owed is refused', async () => {

@@ -395,6 +395,7 @@ function trancheTable(tranches: TranchePosition[], decimals: number, withAmount:
 
 function describePosition(position: CampaignPosition, decimals: number, asset: string): string {
   const money = (amount: string) => units(amount, decimals, asset);
+  const owedPayouts = position.payoutOwed !== '0';
   let text =
     `position of ${position.investor} in campaign ${position.campaignId}\n` +
     fields([
@@ -410,23 +411,43 @@ function describePosition(position: CampaignPosition, decimals: number, asset: s
           : position.reconfirmation,
       ],
       ['paid out', money(position.paidOut)],
+      [
+        'owed payouts',
+        owedPayouts
+          ? `${money(position.payoutOwed)} (the account was frozen; to claim: coffer campaign claim ${position.campaignId})`
+          : undefined,
+      ],
       ['net', money(position.net)],
     ]);
   if (position.payouts.length === 0) return text + 'no payouts\n';
+  // A report that found the account frozen left its payout in the escrow: while it is owed (a
+  // claim pays every owed payout at once), its rows say `owed`.
+  const anyBlocked = owedPayouts && position.payouts.some((p) => p.blocked);
+  const owedByTranche = new Map(position.payoutOwedByTranche.map((t) => [t.tranche, t.amount]));
   text +=
     '\n' +
     table(
-      ['REPORT', 'REPORT ID', 'TRANCHE', 'AMOUNT'],
+      ['REPORT', 'REPORT ID', 'TRANCHE', 'AMOUNT', ...(anyBlocked ? ['OWED'] : [])],
       position.payouts.flatMap((p) =>
-        p.tranches.map((t) => [String(p.report), p.reportId, t.name, units(t.amount, decimals)]),
+        p.tranches.map((t) => [
+          String(p.report),
+          p.reportId,
+          t.name,
+          units(t.amount, decimals),
+          ...(anyBlocked ? [p.blocked ? 'owed' : ''] : []),
+        ]),
       ),
       [0, 3],
     ) +
     '\n' +
     table(
-      ['TRANCHE', 'PAID OUT'],
-      position.paidOutByTranche.map((t) => [t.name, units(t.amount, decimals)]),
-      [1],
+      ['TRANCHE', 'PAID OUT', ...(owedPayouts ? ['OWED'] : [])],
+      position.paidOutByTranche.map((t) => [
+        t.name,
+        units(t.amount, decimals),
+        ...(owedPayouts ? [units(owedByTranche.get(t.tranche) ?? '0', decimals)] : []),
+      ]),
+      owedPayouts ? [1, 2] : [1],
     );
   return text;
 }
@@ -434,6 +455,7 @@ function describePosition(position: CampaignPosition, decimals: number, asset: s
 function describeStatement(statement: CampaignStatement, decimals: number): string {
   const money = (amount: string | null) =>
     amount === null ? undefined : units(amount, decimals, statement.asset);
+  const owed = (amount: string) => (amount === '0' ? undefined : `${money(amount)} (to claim)`);
   let text =
     `statement of campaign ${statement.campaignId} (${statement.title})\n` +
     fields([
@@ -444,14 +466,30 @@ function describeStatement(statement: CampaignStatement, decimals: number): stri
       ['fee', money(statement.fee)],
       ['investors', statement.investors],
       ['revenue', money(statement.cumulativeRevenue)],
+      ['owed refunds', owed(statement.refundsOwed)],
+      ['owed payouts', owed(statement.payoutsOwed)],
     ]);
   if (statement.reports.length === 0) {
     text += 'no revenue reports\n';
   } else {
+    // A report that found a recipient frozen kept its share in the escrow: the OWED column says
+    // how much, shown while the campaign owes payouts.
+    const anyBlocked =
+      statement.payoutsOwed !== '0' && statement.reports.some((r) => r.blocked !== '0');
     text +=
       '\n' +
       table(
-        ['#', 'REPORT ID', 'PERIOD', 'GROSS', 'CUMULATIVE', 'INVESTORS', 'PRODUCER', 'ACCOUNTS'],
+        [
+          '#',
+          'REPORT ID',
+          'PERIOD',
+          'GROSS',
+          'CUMULATIVE',
+          'INVESTORS',
+          'PRODUCER',
+          'ACCOUNTS',
+          ...(anyBlocked ? ['OWED'] : []),
+        ],
         statement.reports.map((r) => [
           String(r.report),
           r.reportId,
@@ -461,11 +499,27 @@ function describeStatement(statement: CampaignStatement, decimals: number): stri
           units(r.byClass.investors, decimals),
           units(r.byClass.producer, decimals),
           units(r.byClass.accounts, decimals),
+          ...(anyBlocked ? [r.blocked === '0' ? '' : units(r.blocked, decimals)] : []),
         ]),
-        [0, 3, 4, 5, 6, 7],
+        [0, 3, 4, 5, 6, 7, 8],
       );
   }
-  return text + '\nwaterfall position\n' + trancheTable(statement.tranches, decimals, false);
+  text += '\nwaterfall position\n' + trancheTable(statement.tranches, decimals, false);
+  if (statement.owedPayouts.length > 0) {
+    text +=
+      `\nowed (recipients frozen at a report; each claims with coffer campaign claim ${statement.campaignId})\n` +
+      table(
+        ['ADDRESS', 'OWED', 'AS INVESTOR', 'OTHER'],
+        statement.owedPayouts.map((o) => [
+          o.address,
+          units(o.amount, decimals),
+          units(o.investor, decimals),
+          units(o.other, decimals),
+        ]),
+        [1, 2, 3],
+      );
+  }
+  return text;
 }
 
 function describeChart(chart: CampaignChart, decimals: number): string {
@@ -988,7 +1042,8 @@ export const campaignCommands: Command[] = [
     synopsis: 'CAMPAIGN [ACCOUNT]',
     summary:
       "an investor's position: invested, refunded, owed, reconfirmation, each payout by report " +
-      "and tranche, totals (ACCOUNT: default the keystore's only key)",
+      'and tranche, totals, payouts owed while the account was frozen (ACCOUNT: default the ' +
+      "keystore's only key)",
     positionals: { min: 1, max: 2 },
     async run(ctx, [idText, who]) {
       const campaignId = campaignOf(idText!);
@@ -1003,7 +1058,8 @@ export const campaignCommands: Command[] = [
     synopsis: 'CAMPAIGN',
     summary:
       "the campaign's revenue reports, what each paid to investors, producer and accounts, and " +
-      "the waterfall's position: each tranche's fill and cap left",
+      "the waterfall's position: each tranche's fill and cap left, and who is owed what a " +
+      'frozen account could not be paid (to claim)',
     positionals: { min: 1, max: 1 },
     async run(ctx, [idText]) {
       const statement = await ctx.client.campaigns.statement(campaignOf(idText!));
