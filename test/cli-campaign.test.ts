@@ -26,7 +26,7 @@ import { CliSession, type TxJson } from './support/cli.js';
 
 const passphrase = 'campaign test passphrase';
 const runTimeoutMs = 30_000;
-const suiteTimeoutMs = 180_000;
+const suiteTimeoutMs = 300_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 const dayMs = 86_400_000;
 

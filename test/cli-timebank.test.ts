@@ -19,7 +19,7 @@ import { CliSession, type TxJson } from './support/cli.js';
 
 const passphrase = 'time bank test passphrase';
 const runTimeoutMs = 30_000;
-const suiteTimeoutMs = 120_000;
+const suiteTimeoutMs = 240_000;
 const dayMs = 86_400_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 
