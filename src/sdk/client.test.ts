@@ -1,49 +1,27 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { toHex } from '../crypto/index.js';
-import { CofferNode, parseNodeConfig } from '../node/index.js';
 import { CofferError, createClient, type CofferClient, type TxResponse } from './client.js';
-import { generateKey, importKey, type SigningKey } from './keys.js';
+import { generateKey, type SigningKey } from './keys.js';
 import { hashTx, signTx, txs, type SignedTx, type UnsignedTx } from './tx.js';
 import { verifyHeaderChain, verifyTxInclusion } from './verify.js';
+import { rejection, startTestNode, type TestNode } from '../../test/support/test-node.js';
 
-let node: CofferNode;
-let dataDir: string;
-let url: string;
+let testNode: TestNode;
 let client: CofferClient;
 let dev: SigningKey;
 let chainId: string;
 
 before(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-sdk-'));
-  node = await CofferNode.open(
-    parseNodeConfig(
-      {
-        dataDir,
-        port: 0,
-        logLevel: 'silent',
-        blockIntervalMs: 5,
-        idleBlockIntervalMs: 0,
-        verifyWorkers: 1,
-      },
-      {},
-    ),
-  );
-  url = await node.listen();
-  client = createClient(url);
-  dev = importKey(toHex(node.init.devAccount!.secretKey));
+  testNode = await startTestNode('sdk');
+  ({ client, dev } = testNode);
   chainId = (await client.health()).chainId;
 });
 
 after(async () => {
-  await node.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await testNode.close();
 });
 
 /** A signed transfer from the dev account at its next nonce (or `nonce`). */
@@ -56,16 +34,6 @@ async function transfer(to: string, amount: string, nonce?: number): Promise<Sig
     ...txs.transfer({ to, asset: 'USD', amount }),
   };
   return signTx(unsigned, dev);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CofferError, `a CofferError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a CofferError');
 }
 
 /** Polls `getTx` until the tx is committed; the node cuts a block every 5 ms. */

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
 import { ModuleRegistry } from '../chain/index.js';
-import { CryptoInputError, toHex } from '../crypto/index.js';
+import { CryptoInputError } from '../crypto/index.js';
 import * as moduleApi from '../modules/crowdfund/index.js';
-import { CofferNode, parseNodeConfig } from '../node/index.js';
-import { CofferError, createClient, type CofferClient } from './client.js';
+import type { CofferClient } from './client.js';
 import {
   atHeight,
   atTime,
@@ -24,7 +20,8 @@ import {
   type DistributionRule,
   type SchedulePoint,
 } from './crowdfund.js';
-import { generateKey, importKey, type SigningKey } from './keys.js';
+import { rejection, startTestNode, type TestNode } from '../../test/support/test-node.js';
+import { generateKey, type SigningKey } from './keys.js';
 import { txs } from './tx.js';
 
 const registry = new ModuleRegistry([moduleApi.crowdfundModule]);
@@ -434,8 +431,7 @@ describe('property: what the builders write, the module reads back unchanged', (
 });
 
 describe('client.campaigns against a real node', { timeout: 60_000 }, () => {
-  let node: CofferNode;
-  let dataDir: string;
+  let testNode: TestNode;
   let client: CofferClient;
   let dev: SigningKey;
   let id = '';
@@ -444,38 +440,14 @@ describe('client.campaigns against a real node', { timeout: 60_000 }, () => {
   const ben = generateKey();
   const reporter = generateKey();
 
-  async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-    try {
-      await promise;
-    } catch (error) {
-      assert.ok(error instanceof CofferError, `a CofferError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected a CofferError');
-  }
-
   async function balance(address: string): Promise<bigint> {
     const account = await client.getAccount(address);
     return BigInt(account.balances.find((b) => b.asset === 'USD')?.balance ?? '0');
   }
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-sdk-campaigns-'));
-    node = await CofferNode.open(
-      parseNodeConfig(
-        {
-          dataDir,
-          port: 0,
-          logLevel: 'silent',
-          blockIntervalMs: 5,
-          idleBlockIntervalMs: 0,
-          verifyWorkers: 1,
-        },
-        {},
-      ),
-    );
-    client = createClient(await node.listen());
-    dev = importKey(toHex(node.init.devAccount!.secretKey));
+    testNode = await startTestNode('sdk-campaigns');
+    ({ client, dev } = testNode);
     for (const key of [ann, ben, reporter]) {
       await client.send(dev, txs.transfer({ to: key.address, asset: 'USD', amount: '10000000' }));
     }
@@ -500,8 +472,7 @@ describe('client.campaigns against a real node', { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    await node.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await testNode.close();
   });
 
   it('reads the campaign with its escrow, and the investors as they invest', async () => {

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
@@ -16,9 +13,9 @@ import {
   verify,
 } from '../crypto/index.js';
 import * as moduleApi from '../modules/timecredits/index.js';
-import { CofferNode, parseNodeConfig } from '../node/index.js';
-import { CofferError, createClient, type CofferClient } from './client.js';
-import { generateKey, importKey, type SigningKey } from './keys.js';
+import type { CofferClient } from './client.js';
+import { rejection, startTestNode, type TestNode } from '../../test/support/test-node.js';
+import { generateKey, type SigningKey } from './keys.js';
 import {
   formatMinutes,
   hashUserId,
@@ -461,8 +458,7 @@ describe('hours on the command line: parseHours and formatMinutes', () => {
 });
 
 describe('client.timebanks against a real node', { timeout: 30_000 }, () => {
-  let node: CofferNode;
-  let dataDir: string;
+  let testNode: TestNode;
   let client: CofferClient;
   let dev: SigningKey;
   let bank: string;
@@ -470,33 +466,9 @@ describe('client.timebanks against a real node', { timeout: 30_000 }, () => {
   const ann = generateKey();
   const ben = generateKey();
 
-  async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-    try {
-      await promise;
-    } catch (error) {
-      assert.ok(error instanceof CofferError, `a CofferError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail('expected a CofferError');
-  }
-
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-sdk-timebanks-'));
-    node = await CofferNode.open(
-      parseNodeConfig(
-        {
-          dataDir,
-          port: 0,
-          logLevel: 'silent',
-          blockIntervalMs: 5,
-          idleBlockIntervalMs: 0,
-          verifyWorkers: 1,
-        },
-        {},
-      ),
-    );
-    client = createClient(await node.listen());
-    dev = importKey(toHex(node.init.devAccount!.secretKey));
+    testNode = await startTestNode('sdk-timebanks');
+    ({ client, dev } = testNode);
     const created = await client.send(
       dev,
       timebankTxs.create({
@@ -523,8 +495,7 @@ describe('client.timebanks against a real node', { timeout: 30_000 }, () => {
   });
 
   after(async () => {
-    await node.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await testNode.close();
   });
 
   it('reads the bank and its members', async () => {
