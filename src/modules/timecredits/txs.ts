@@ -72,6 +72,7 @@ import {
   type ListingKind,
   type IndexCursor,
   type LotIndex,
+  type AllianceRecord,
   type LotRecord,
   type MemberRecord,
   type TimebankPolicy,
@@ -935,6 +936,22 @@ function issuanceAuthority(
   return valid ? coordinator : { rejection: 'issuance_signature_invalid' };
 }
 
+/** The proposed or active alliance of a coordinator's bank with its partner, or a rejection. */
+function openAlliance(
+  ctx: TxContext,
+  p: AlliancePayload,
+): { bank: TimebankRecord; alliance: AllianceRecord } | TimecreditsRejection {
+  const bank = coordinatedBank(ctx, p.bankId);
+  if (typeof bank === 'string') return bank;
+  const alliance = readAlliance(ctx.state, bank.id, p.partnerBankId);
+  if (!alliance || alliance.status === 'ended') return 'alliance_not_found';
+  return { bank, alliance };
+}
+
+function emitAlliance(ctx: TxContext, type: string, p: AlliancePayload): void {
+  ctx.emit(type, { bankId: p.bankId, partnerBankId: p.partnerBankId, by: ctx.sender });
+}
+
 export const timecreditsTxs: Record<string, TxDefinition<never>> = {
   'timebank.create': defineTx<CreatePayload>({
     parse: payloadParser({
@@ -1428,31 +1445,22 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
         proposedBy: bank.id,
         proposedAt: ctx.time,
       });
-      ctx.emit('timebank.allianceProposed', {
-        bankId: bank.id,
-        partnerBankId: p.partnerBankId,
-        by: ctx.sender,
-      });
+      emitAlliance(ctx, 'timebank.allianceProposed', p);
       return undefined;
     },
   }),
   'timebank.acceptAlliance': defineTx<AlliancePayload>({
     parse: parseAlliance,
     execute: (ctx, p) => {
-      const bank = coordinatedBank(ctx, p.bankId);
-      if (typeof bank === 'string') return bank;
-      const alliance = readAlliance(ctx.state, bank.id, p.partnerBankId);
-      if (!alliance || alliance.status === 'ended') return 'alliance_not_found';
+      const found = openAlliance(ctx, p);
+      if (typeof found === 'string') return found;
+      const { bank, alliance } = found;
       if (alliance.status === 'active') return 'alliance_not_proposed';
       if (alliance.proposedBy === bank.id) return 'own_alliance_proposal';
       alliance.status = 'active';
       alliance.activeAt = ctx.time;
       writeAlliance(ctx.state, alliance);
-      ctx.emit('timebank.allianceAccepted', {
-        bankId: bank.id,
-        partnerBankId: p.partnerBankId,
-        by: ctx.sender,
-      });
+      emitAlliance(ctx, 'timebank.allianceAccepted', p);
       return undefined;
     },
   }),
@@ -1460,18 +1468,13 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
   'timebank.endAlliance': defineTx<AlliancePayload>({
     parse: parseAlliance,
     execute: (ctx, p) => {
-      const bank = coordinatedBank(ctx, p.bankId);
-      if (typeof bank === 'string') return bank;
-      const alliance = readAlliance(ctx.state, bank.id, p.partnerBankId);
-      if (!alliance || alliance.status === 'ended') return 'alliance_not_found';
+      const found = openAlliance(ctx, p);
+      if (typeof found === 'string') return found;
+      const { alliance } = found;
       alliance.status = 'ended';
       alliance.endedAt = ctx.time;
       writeAlliance(ctx.state, alliance);
-      ctx.emit('timebank.allianceEnded', {
-        bankId: bank.id,
-        partnerBankId: p.partnerBankId,
-        by: ctx.sender,
-      });
+      emitAlliance(ctx, 'timebank.allianceEnded', p);
       return undefined;
     },
   }),
