@@ -277,6 +277,20 @@ function reportersOf(ctx: CommandContext, values: OptionValues): string[] | unde
 /** `--reporter`, repeatable. */
 const reporterOption = { type: 'string', multiple: true } as const;
 
+/** Prints a campaign read: as the node's JSON with --json, else described in the asset's units. */
+async function printInAssetUnits<T extends { asset: string }>(
+  ctx: CommandContext,
+  answer: Promise<T>,
+  describe: (value: T, decimals: number) => string,
+): Promise<void> {
+  const value = await answer;
+  if (ctx.json) {
+    ctx.print(json(value));
+    return;
+  }
+  ctx.print(describe(value, await assetDecimals(ctx.client, value.asset)));
+}
+
 /** Amounts in the asset's units; checks syntax first so a typo fails without a round trip. */
 function minorOf(text: string, decimals: number, symbol: string): string {
   checkAmountSyntax(text);
@@ -1061,15 +1075,12 @@ export const campaignCommands: Command[] = [
       "the waterfall's position: each tranche's fill and cap left, and who is owed what a " +
       'frozen account could not be paid (to claim)',
     positionals: { min: 1, max: 1 },
-    async run(ctx, [idText]) {
-      const statement = await ctx.client.campaigns.statement(campaignOf(idText!));
-      if (ctx.json) {
-        ctx.print(json(statement));
-        return;
-      }
-      const decimals = await assetDecimals(ctx.client, statement.asset);
-      ctx.print(describeStatement(statement, decimals));
-    },
+    run: (ctx, [idText]) =>
+      printInAssetUnits(
+        ctx,
+        ctx.client.campaigns.statement(campaignOf(idText!)),
+        describeStatement,
+      ),
   },
   {
     name: 'campaign chart',
@@ -1078,15 +1089,8 @@ export const campaignCommands: Command[] = [
       'per report, cumulative revenue, each tranche and each class of recipient (--json: the ' +
       "console's chart series, minor units)",
     positionals: { min: 1, max: 1 },
-    async run(ctx, [idText]) {
-      const chart = await ctx.client.campaigns.chart(campaignOf(idText!));
-      if (ctx.json) {
-        ctx.print(json(chart));
-        return;
-      }
-      const decimals = await assetDecimals(ctx.client, chart.asset);
-      ctx.print(describeChart(chart, decimals));
-    },
+    run: (ctx, [idText]) =>
+      printInAssetUnits(ctx, ctx.client.campaigns.chart(campaignOf(idText!)), describeChart),
   },
   {
     name: 'campaign simulate',
