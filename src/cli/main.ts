@@ -45,6 +45,9 @@ Commands:
       run a node (creates the dev chain on first run); init and start take no --node or --json,
       and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID; --dev-clock
       (development only) lets POST /v1/dev/clock move block time forward
+  cluster init --validators N --dir D [--chain-id ID]
+      create a genesis for N validators (1 to 16) and a data directory for each in D (default
+      ./cluster; chain id default coffer-cluster) and print how to start each; no --node or --json
   signing-history export [--data-dir D]
       print the producer's signing history (JSON) to carry it to another machine; node stopped
   signing-history import FILE [--data-dir D]
@@ -198,6 +201,11 @@ if (argv[0] === 'init' || argv[0] === 'start' || argv[0] === 'signing-history') 
   const command = argv[0];
   void import('./node-commands.js').then(({ runNodeCommand }) =>
     runNodeCommand(command, argv.slice(1)),
+  );
+} else if (argv[0] === 'cluster') {
+  // Loads the node too, like init and start.
+  void import('./cluster-commands.js').then(({ runClusterCommand }) =>
+    runClusterCommand(argv.slice(1)),
   );
 } else {
   const io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };

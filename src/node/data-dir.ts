@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Chain, GenesisError, type Genesis } from '../chain/index.js';
+import {
+  Chain,
+  GenesisError,
+  type BlockSigner,
+  type Genesis,
+  type SignedBlock,
+} from '../chain/index.js';
 import {
   addressFromPublicKey,
   encryptHiddenInfo,
@@ -11,6 +17,7 @@ import {
 } from '../crypto/index.js';
 import {
   producersModule,
+  type GenesisProducer,
   type ProducerParams,
   type ProducersGenesis,
 } from '../modules/producers/index.js';
@@ -40,7 +47,8 @@ export class DataDirError extends Error {
   readonly code = 'invalid_data_dir';
 }
 
-function writeSecretFile(file: string, key: StoredKey): void {
+/** Writes a key file (owner-only, never over an existing file): `{ address, secretKey }`. */
+export function writeSecretFile(file: string, key: StoredKey): void {
   const text =
     JSON.stringify({ address: key.address, secretKey: toHex(key.secretKey) }, null, 2) + '\n';
   fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
@@ -60,7 +68,8 @@ export function readKeyFile(file: string): StoredKey {
   return { address, secretKey: pair.secretKey };
 }
 
-function newKey(): StoredKey {
+/** A fresh key pair, as it is stored. */
+export function newStoredKey(): StoredKey {
   const pair = generateKeyPair();
   return { address: addressFromPublicKey(pair.publicKey), secretKey: pair.secretKey };
 }
@@ -111,6 +120,45 @@ export function devProducerParams(bondAsset: string): ProducerParams {
 }
 
 /**
+ * The registry parameters for a genesis without a `producers` section: the dev parameters, with
+ * bonds in the genesis's USD (or its first asset).
+ */
+export function genesisProducerParams(genesis: Genesis): ProducerParams {
+  const bondAsset =
+    genesis.assets.find((a) => a.symbol === 'USD')?.symbol ?? genesis.assets[0]?.symbol;
+  if (bondAsset === undefined) {
+    throw new GenesisError('genesis.assets: the producer registry needs an asset for bonds');
+  }
+  return devProducerParams(bondAsset);
+}
+
+/**
+ * A producer's genesis registry entry: its accountable key, its hidden information (`name` and
+ * operator, encrypted to its own key) and its first nonce range, [0, genesisNonceHeights). The
+ * range is computed now and cached in the signer's data directory, where the node finds it.
+ */
+export function genesisProducerEntry(options: {
+  signer: ProducerSigner;
+  operator: string;
+  name: string;
+  /** Minor units of the bond asset, moved from the operator into escrow at genesis. */
+  bond: string;
+  genesisNonceHeights: number;
+}): GenesisProducer {
+  const { signer, operator } = options;
+  const hidden = encryptHiddenInfo(signer.key.secretScalar, { name: options.name, operator });
+  const nonces = signer.commitment(0, options.genesisNonceHeights);
+  return {
+    operator,
+    publicKey: signer.publicKey,
+    hiddenInfo: hidden.hiddenInfo,
+    commitment: hidden.commitment,
+    bond: options.bond,
+    nonces: { fromHeight: 0, count: nonces.count, root: nonces.root },
+  };
+}
+
+/**
  * Adds the node's producer to the genesis registry: its accountable key (derived from the producer
  * key's secret), its hidden information and its first nonce range, [0, genesisNonceHeights).
  */
@@ -121,29 +169,15 @@ function withGenesisProducer(
   genesisNonceHeights: number,
 ): Genesis {
   const given = genesis.modules?.[producersModule.name] as ProducersGenesis | undefined;
-  const bondAsset =
-    genesis.assets.find((a) => a.symbol === 'USD')?.symbol ?? genesis.assets[0]?.symbol;
-  if (!given && bondAsset === undefined) {
-    throw new GenesisError('genesis.assets: the producer registry needs an asset for bonds');
-  }
-  const params = given?.params ?? devProducerParams(bondAsset!);
-  const info = { name: 'coffer solo producer', operator: producer.address };
-  const hidden = encryptHiddenInfo(signer.key.secretScalar, info);
-  const nonces = signer.commitment(0, genesisNonceHeights);
-  const section: ProducersGenesis = {
-    params,
-    producers: [
-      ...(given?.producers ?? []),
-      {
-        operator: producer.address,
-        publicKey: signer.publicKey,
-        hiddenInfo: hidden.hiddenInfo,
-        commitment: hidden.commitment,
-        bond: '0',
-        nonces: { fromHeight: 0, count: nonces.count, root: nonces.root },
-      },
-    ],
-  };
+  const params = given?.params ?? genesisProducerParams(genesis);
+  const entry = genesisProducerEntry({
+    signer,
+    operator: producer.address,
+    name: 'coffer solo producer',
+    bond: '0',
+    genesisNonceHeights,
+  });
+  const section: ProducersGenesis = { params, producers: [...(given?.producers ?? []), entry] };
   return {
     ...genesis,
     producer: signer.producer,
@@ -187,11 +221,11 @@ export function initDataDir(options: {
   ]) {
     fs.rmSync(file(leftover), { force: true, recursive: true });
   }
-  const producer = newKey();
+  const producer = newStoredKey();
   let devAccount: StoredKey | undefined;
   let genesis = options.genesis;
   if (!genesis) {
-    devAccount = newKey();
+    devAccount = newStoredKey();
     genesis = devGenesis(options.chainId, producer.address, devAccount.address, options.now);
   }
   const signer = ProducerSigner.open(genesis.chainId, producer.secretKey, dir);
@@ -229,18 +263,32 @@ export function committedChainId(dir: string): string {
   }
 }
 
-function ensureGenesisBlock(dir: string, genesis: Genesis, signer: ProducerSigner): void {
+/**
+ * Writes block 0 of `genesis` into the data directory's database, signed by `signer`, unless the
+ * database holds a chain already (which must be this one). Answers block 0 when it wrote it. A
+ * ProducerSigner is first told its genesis nonce range, so it can sign height 0.
+ */
+export function ensureGenesisBlock(
+  dir: string,
+  genesis: Genesis,
+  signer: BlockSigner,
+): SignedBlock | undefined {
   const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
   try {
     if (store.lastHeight() === -1) {
-      const range = (genesis.modules?.[producersModule.name] as ProducersGenesis).producers.at(-1)!;
-      signer.activate([range.nonces]);
-      Chain.initialize(store, genesis, signer, [producersModule]);
-    } else if (store.getMeta('chainId') !== genesis.chainId) {
+      if (signer instanceof ProducerSigner) {
+        const section = genesis.modules?.[producersModule.name] as ProducersGenesis | undefined;
+        const own = (section?.producers ?? []).filter((p) => p.publicKey === signer.publicKey);
+        signer.activate(own.map((p) => p.nonces));
+      }
+      return Chain.initialize(store, genesis, signer, [producersModule]);
+    }
+    if (store.getMeta('chainId') !== genesis.chainId) {
       throw new DataDirError(
         `${dir}: the database belongs to chain ${store.getMeta('chainId')}, not ${genesis.chainId}`,
       );
     }
+    return undefined;
   } finally {
     store.close();
   }

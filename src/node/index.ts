@@ -4,3 +4,4 @@ export * from './data-dir.js';
 export * from './event-hub.js';
 export * from './node.js';
 export * from './signing-history.js';
+export * from './cluster-init.js';
