@@ -25,6 +25,8 @@ export const chainRejections = {
   sender_queue_full: 'This sender has too many pending transactions; wait for some to commit.',
   batch_too_large: 'A batch holds at most 10,000 transactions.',
   internal_error: 'The transaction hit an internal error; it changed no state.',
+  ordering_unavailable:
+    "The cluster's ordering service (NATS JetStream) did not store the transaction in time; it was not admitted, retry.",
 } as const;
 
 export type ChainRejection = keyof typeof chainRejections;

@@ -81,6 +81,10 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
       'block-interval-ms': { type: 'string' },
       'log-level': { type: 'string' },
       'dev-clock': { type: 'boolean' },
+      cluster: { type: 'string' },
+      validator: { type: 'string' },
+      'producer-timeout-ms': { type: 'string' },
+      'idle-block-interval-ms': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -93,7 +97,14 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
     blockIntervalMs: values['block-interval-ms'],
     logLevel: values['log-level'],
     devClock: values['dev-clock'],
+    cluster: values.cluster,
+    validator: values.validator,
+    producerTimeoutMs: values['producer-timeout-ms'],
+    idleBlockIntervalMs: values['idle-block-interval-ms'],
   });
+  if (command === 'init' && config.cluster) {
+    fail('init makes a solo chain; a cluster starts from coffer cluster init');
+  }
 
   if (command === 'init') {
     const result = initDataDir({
@@ -115,6 +126,11 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
   const url = await node.listen();
   if (config.devClock) {
     process.stdout.write('dev clock on: POST /v1/dev/clock moves block time forward\n');
+  }
+  if (config.cluster) {
+    process.stdout.write(
+      `validator ${config.validator} in a cluster ordered by ${config.cluster.join(',')}\n`,
+    );
   }
   process.stdout.write(
     `coffer node ${node.chain.chainId} at height ${node.chain.height()} listening on ${url}\n`,

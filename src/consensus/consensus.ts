@@ -3,20 +3,25 @@ import type { CommittedBlock, DecodedTx, Rejection } from '../chain/index.js';
 /**
  * The seam between the node and ordering. The node hands over txs that passed every stateless
  * check and the signature check; the consensus orders them into blocks, has the chain execute and
- * commit them, and tells listeners about each committed block. `solo` does it in-process; the
- * cluster implementation (NATS JetStream) plugs in here without the node changing.
+ * commit them, and tells listeners about each committed block and each newly final height.
+ * `solo` does it in-process; `jetstream` (src/consensus/jetstream) orders through a NATS JetStream
+ * cluster of validators.
  */
 export interface Consensus {
   readonly kind: string;
   /**
-   * Admits each tx or says why not, in input order. Never commits synchronously: a caller may
-   * register for the commit of what was admitted right after this returns.
+   * Admits each tx or says why not, in input order. Never commits synchronously; a caller that
+   * waits for commits registers before it submits (an asynchronous admission may race a commit).
    */
-  submit(txs: DecodedTx[]): (Rejection | undefined)[];
+  submit(txs: DecodedTx[]): (Rejection | undefined)[] | Promise<(Rejection | undefined)[]>;
   /** Whether a tx with this hash is waiting to be ordered. */
   isPending(hash: string): boolean;
   pendingCount(): number;
   onCommit(listener: (committed: CommittedBlock) => void): void;
-  start(): void;
+  /** Called with the new finalized height whenever it grows. */
+  onFinal(listener: (height: number) => void): void;
+  /** The highest height known final: attested by a quorum (solo: every committed block). */
+  readonly finalizedHeight: number;
+  start(): void | Promise<void>;
   stop(): Promise<void>;
 }

@@ -30,6 +30,7 @@ export class SoloConsensus implements Consensus {
   readonly kind = 'solo';
   private readonly mempool: Mempool;
   private readonly listeners: ((committed: CommittedBlock) => void)[] = [];
+  private readonly finalListeners: ((height: number) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private lastBlockAt = 0;
@@ -62,6 +63,15 @@ export class SoloConsensus implements Consensus {
     this.listeners.push(listener);
   }
 
+  /** One producer, no one to disagree: a committed block is final. */
+  get finalizedHeight(): number {
+    return this.chain.height();
+  }
+
+  onFinal(listener: (height: number) => void): void {
+    this.finalListeners.push(listener);
+  }
+
   start(): void {
     if (this.timer) return;
     this.stopped = false;
@@ -86,6 +96,7 @@ export class SoloConsensus implements Consensus {
     this.mempool.settle(committed.txs);
     this.mempool.settle(committed.dropped);
     for (const listener of this.listeners) listener(committed);
+    for (const listener of this.finalListeners) listener(committed.block.header.height);
     return committed;
   }
 

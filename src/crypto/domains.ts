@@ -13,12 +13,15 @@ export const signingDomains = {
    * node's issuance service): the hash is `issuanceRequestHash` of the timecredits module.
    */
   issuanceRequest: 'coffer/timecredits/issuance-request/v1',
+  /** A cluster validator's statement of (chain, height, block hash, state root). */
+  attestation: 'coffer/cluster/attestation/v1',
 } as const;
 
 const encodedDomains = {
   tx: utf8(signingDomains.tx),
   block: utf8(signingDomains.block),
   issuanceRequest: utf8(signingDomains.issuanceRequest),
+  attestation: utf8(signingDomains.attestation),
 };
 
 export function signingMessage(

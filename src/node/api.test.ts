@@ -1451,6 +1451,8 @@ describe('node API', () => {
         height: head.header.height,
         blockHash: head.hash,
         blockTime: head.header.time,
+        finalizedHeight: head.header.height,
+        consensus: 'solo',
         pendingTxs: 0,
       });
     });
@@ -1486,6 +1488,7 @@ describe('node API', () => {
         ['/v1/blocks/latest', 'get'],
         ['/v1/blocks/{height}', 'get'],
         ['/v1/blocks', 'get'],
+        ['/v1/finality', 'get'],
         ['/v1/accounts/{address}', 'get'],
         ['/v1/assets', 'get'],
         ['/v1/assets/{symbol}', 'get'],

@@ -19,6 +19,8 @@ import {
   type HoldRecord,
 } from '../ledger/index.js';
 import type { StoredBlock } from '../state/index.js';
+import { quorumOf } from '../consensus/index.js';
+import { listProducers } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
@@ -33,13 +35,15 @@ const batchBodyBytesMax = 16 * 1024 * 1024;
 /** A websocket subscriber that falls this far behind is disconnected rather than buffered. */
 const subscriberBufferBytesMax = 8 * 1024 * 1024;
 
-function blockJson(block: StoredBlock, txs?: string[]) {
+function blockJson(block: StoredBlock, finalizedHeight: number, txs?: string[]) {
   return {
     height: block.height,
     hash: block.hash,
     header: JSON.parse(block.header) as BlockHeader,
     signature: decodeBlockSignature(block.signature),
     txCount: block.txCount,
+    /** Attested by more than two thirds of the validators (solo: every committed block). */
+    final: block.height <= finalizedHeight,
     ...(txs ? { txs } : {}),
   };
 }
@@ -250,7 +254,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
     { schema: { summary: 'The last committed block', ...blockSchema } },
     () => {
       const block = store.getBlock(store.lastHeight())!;
-      return blockJson(block, store.getTxHashes(block.height));
+      return blockJson(block, node.consensus.finalizedHeight, store.getTxHashes(block.height));
     },
   );
 
@@ -273,7 +277,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         return sendError(reply, 'invalid_request', 'height');
       const block = store.getBlock(Number(text));
       if (!block) return sendError(reply, 'block_not_found', 'height');
-      return blockJson(block, store.getTxHashes(block.height));
+      return blockJson(block, node.consensus.finalizedHeight, store.getTxHashes(block.height));
     },
   );
 
@@ -310,7 +314,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
       return {
         from,
         to,
-        blocks: from > to ? [] : store.getBlocks(from, to).map((b) => blockJson(b)),
+        blocks:
+          from > to
+            ? []
+            : store.getBlocks(from, to).map((b) => blockJson(b, node.consensus.finalizedHeight)),
       };
     },
   );
@@ -446,11 +453,39 @@ export async function registerApi(node: CofferNode): Promise<void> {
         height: head.header.height,
         blockHash: head.hash,
         blockTime: head.header.time,
+        finalizedHeight: node.consensus.finalizedHeight,
+        consensus: node.consensus.kind,
+        ...(node.config.validator ? { validator: node.config.validator } : {}),
         pendingTxs: node.consensus.pendingCount(),
         ...(node.config.devClock ? { devClockOffsetMs: node.clockOffsetMs } : {}),
         ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
       };
       return reply.code(node.healthy ? 200 : 503).send(body);
+    },
+  );
+
+  app.get(
+    '/v1/finality',
+    {
+      schema: {
+        summary:
+          'How far the chain is final: the highest height attested by more than two thirds of the validators, and the validators that count',
+        tags: ['blocks'],
+        response: { 200: anyObject },
+      },
+    },
+    () => {
+      const head = chain.latest();
+      const validators = listProducers(store)
+        .filter((record) => record.status === 'active')
+        .map((record) => ({ producer: record.id, operator: record.operator }));
+      return {
+        consensus: node.consensus.kind,
+        height: head.header.height,
+        finalizedHeight: node.consensus.finalizedHeight,
+        validators,
+        quorum: quorumOf(validators.length),
+      };
     },
   );
 

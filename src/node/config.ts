@@ -31,6 +31,32 @@ export const nodeConfigSchema = z.object({
    * Development only: `POST /v1/dev/clock` moves the node's block clock forward (and cuts a block),
    * so expiries and demurrage can be tried without waiting days. Never on a shared chain.
    */
+  /**
+   * Join a cluster: comma-separated NATS server URLs of the ordering cluster (nats://host:port).
+   * Without it the node orders alone (solo).
+   */
+  cluster: z
+    .string()
+    .min(1)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, 'nats://host:port[,...]')).min(1))
+    .optional(),
+  /** The validator this node is in a cluster (its name from `coffer cluster init`). */
+  validator: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a-z, 0-9 and -, up to 32 characters')
+    .optional(),
+  /** How long the producer in turn has for a height before the next one may take it. */
+  producerTimeoutMs: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  /** Txs per message in the cluster's tx stream. */
+  envelopeTxsMax: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** Stream replicas on a clustered NATS (a stream survives losing fewer than half). */
+  natsReplicas: z.coerce.number().int().min(1).max(5).default(3),
   devClock: z
     .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
     .transform((v) => v === true || v === '1' || v === 'true')
@@ -58,6 +84,11 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_NONCE_RANGE_LEAD_HEIGHTS: 'nonceRangeLeadHeights',
   COFFER_LOG_LEVEL: 'logLevel',
   COFFER_DEV_CLOCK: 'devClock',
+  COFFER_CLUSTER: 'cluster',
+  COFFER_VALIDATOR: 'validator',
+  COFFER_PRODUCER_TIMEOUT_MS: 'producerTimeoutMs',
+  COFFER_ENVELOPE_TXS_MAX: 'envelopeTxsMax',
+  COFFER_NATS_REPLICAS: 'natsReplicas',
 };
 
 export function parseNodeConfig(
@@ -73,6 +104,12 @@ export function parseNodeConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`config ${issue.path.join('.')}: ${issue.message}`);
+  }
+  if ((parsed.data.cluster === undefined) !== (parsed.data.validator === undefined)) {
+    throw new ConfigError('config cluster: --cluster and --validator go together');
+  }
+  if (parsed.data.cluster && parsed.data.devClock) {
+    throw new ConfigError('config devClock: the dev clock is for a solo node, never a cluster');
   }
   if (parsed.data.nonceRangeLeadHeights >= parsed.data.nonceRangeHeights) {
     throw new ConfigError('config nonceRangeLeadHeights: must be below nonceRangeHeights');

@@ -146,6 +146,7 @@ const statusByCode: Record<string, number> = {
   sender_queue_full: 429,
   internal_error: 500,
   not_ready: 503,
+  ordering_unavailable: 503,
   commit_timeout: 504,
 };
 

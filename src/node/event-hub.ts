@@ -9,6 +9,8 @@ export interface EventFilter {
 
 export type HubMessage =
   | { kind: 'block'; height: number; hash: string; time: number; txCount: number }
+  /** Everything up to `height` is final (attested by a quorum); only to `type=final` subscribers. */
+  | { kind: 'final'; height: number; hash?: string }
   | { kind: 'receipt'; height: number; tx: string; type: string; sender: string; status: string }
   | {
       kind: 'event';
@@ -43,6 +45,18 @@ export class EventHub {
   subscribe(subscriber: Subscriber): () => void {
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
+  }
+
+  /**
+   * Tells subscribers that asked for `final` (by that exact type, so existing subscribers see no
+   * new kind of message) that everything up to `height` is final.
+   */
+  publishFinal(height: number, hash: string | undefined): void {
+    if (this.subscribers.size === 0) return;
+    const message: HubMessage = { kind: 'final', height, ...(hash ? { hash } : {}) };
+    for (const subscriber of this.subscribers) {
+      if (subscriber.filter.types?.includes('final')) subscriber.send(message);
+    }
   }
 
   publish(committed: CommittedBlock): void {

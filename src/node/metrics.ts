@@ -39,6 +39,21 @@ export function createMetrics() {
       buckets: [0, 1, 10, 100, 1000, 5000, 10000],
       registers: [registry],
     }),
+    finalizedHeight: new Gauge({
+      name: 'coffer_finalized_height',
+      help: 'Highest height attested by more than two thirds of the validators (solo: the head)',
+      registers: [registry],
+    }),
+    halted: new Gauge({
+      name: 'coffer_halted',
+      help: '1 when the node stopped producing and attesting after a fault (see /health)',
+      registers: [registry],
+    }),
+    stateRootMismatches: new Counter({
+      name: 'coffer_state_root_mismatch_total',
+      help: 'Blocks whose state root this node computed differently from the block or the quorum',
+      registers: [registry],
+    }),
     http: new Counter({
       name: 'coffer_http_requests_total',
       help: 'HTTP requests, by route and status',

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
@@ -16,11 +17,12 @@ import {
   type Genesis,
   type Rejection,
 } from '../chain/index.js';
-import { SoloConsensus } from '../consensus/index.js';
+import { JetStreamConsensus, SoloConsensus, type Consensus } from '../consensus/index.js';
 import { VerifyPool } from '../crypto/index.js';
 import {
   checkProducerParams,
   getProducer,
+  listProducers,
   producerParams,
   producersModule,
   validateBlockSignature,
@@ -31,7 +33,14 @@ import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
 import { ProducerSigner } from './producer-signer.js';
 import { ConfigError, type NodeConfig } from './config.js';
-import { dataFiles, defaultGenesisNonceHeights, initDataDir, type InitResult } from './data-dir.js';
+import { readValidatorFile } from './cluster-init.js';
+import {
+  DataDirError,
+  dataFiles,
+  defaultGenesisNonceHeights,
+  initDataDir,
+  type InitResult,
+} from './data-dir.js';
 import { EventHub } from './event-hub.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
 
@@ -50,6 +59,9 @@ interface CommitOutcome {
   index?: number;
   error?: Rejection;
 }
+
+/** Committed blocks kept for final-block listeners while finality lags behind the head. */
+const unfinalBlocksMax = 10_000;
 
 export interface NodeOptions {
   /** Modules besides the core ledger. */
@@ -76,15 +88,20 @@ export class CofferNode {
   private nonceCommitFrom: number | undefined;
   /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
   private clockOffset = { ms: 0 };
+  /** Committed blocks not yet final, for listeners that act on final blocks only. */
+  private readonly unfinal: CommittedBlock[] = [];
+  private readonly finalBlockListeners: ((committed: CommittedBlock) => void)[] = [];
 
   private constructor(
     readonly config: NodeConfig,
     readonly init: InitResult,
     readonly store: SqliteBlockStore,
     readonly chain: Chain,
-    readonly consensus: SoloConsensus,
+    readonly consensus: Consensus,
     readonly verifyPool: VerifyPool,
     readonly signer: ProducerSigner,
+    /** The solo consensus, when this node orders alone (the dev clock cuts blocks through it). */
+    readonly solo?: SoloConsensus,
   ) {
     this.metrics = createMetrics();
     this.app = Fastify({
@@ -94,7 +111,33 @@ export class CofferNode {
       bodyLimit: 64 * 1024,
     });
     consensus.onCommit((committed) => this.committed(committed));
+    consensus.onFinal((height) => this.finalized(height));
     this.metrics.height.set(chain.height());
+    this.metrics.finalizedHeight.set(consensus.finalizedHeight);
+  }
+
+  /**
+   * Calls `listener` with each committed block once it is final, in height order: services that
+   * act for participants (the issuance relay, webhooks) act on final state only.
+   */
+  onFinalBlock(listener: (committed: CommittedBlock) => void): void {
+    this.finalBlockListeners.push(listener);
+  }
+
+  private finalized(height: number): void {
+    this.metrics.finalizedHeight.set(height);
+    while (this.unfinal.length > 0 && this.unfinal[0]!.block.header.height <= height) {
+      const committed = this.unfinal.shift()!;
+      for (const listener of this.finalBlockListeners) {
+        try {
+          listener(committed);
+        } catch (error) {
+          this.app.log.error({ err: error }, 'a final-block listener failed');
+        }
+      }
+    }
+    const head = this.chain.latest();
+    this.hub.publishFinal(height, height === head.header.height ? head.hash : undefined);
   }
 
   /**
@@ -160,6 +203,7 @@ export class CofferNode {
     const clockOffset = { ms: 0 };
     const baseNow = options.now ?? Date.now;
     const now = config.devClock ? () => baseNow() + clockOffset.ms : baseNow;
+    if (config.cluster) checkValidatorDir(config);
     const init = initDataDir({
       dataDir: config.dataDir,
       chainId: config.chainId,
@@ -184,19 +228,62 @@ export class CofferNode {
       validateBlockSignature,
     );
     const signer = openSigner(config, init, store, chain);
-    const consensus = new SoloConsensus(chain, {
-      blockIntervalMs: config.blockIntervalMs,
-      blockTxsMax: config.blockTxsMax,
-      idleBlockIntervalMs: config.idleBlockIntervalMs,
-      mempool: { txsMax: config.mempoolTxsMax, perSenderMax: config.mempoolPerSenderMax },
-      producer: signer,
-      now,
-      onError: (error) => ref.node?.halt(error),
-    });
     const verifyPool = new VerifyPool(
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
-    const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer);
+    const mempool = { txsMax: config.mempoolTxsMax, perSenderMax: config.mempoolPerSenderMax };
+    let consensus: Consensus;
+    let solo: SoloConsensus | undefined;
+    if (config.cluster && config.validator) {
+      const log = () => ref.node?.app.log;
+      consensus = new JetStreamConsensus(chain, {
+        servers: config.cluster,
+        validatorName: config.validator,
+        replicas: config.natsReplicas,
+        blockIntervalMs: config.blockIntervalMs,
+        blockTxsMax: config.blockTxsMax,
+        idleBlockIntervalMs: config.idleBlockIntervalMs,
+        producerTimeoutMs: config.producerTimeoutMs,
+        envelopeTxsMax: config.envelopeTxsMax,
+        publishRetryMs: Math.min(config.commitWaitMs, 15_000),
+        mempool,
+        producer: signer,
+        attestationKey: init.producer,
+        verifyPool,
+        validators: () => {
+          const active = listProducers(store).filter((r) => r.status === 'active');
+          return {
+            producers: active.map((r) => r.id),
+            operators: new Set(active.map((r) => r.operator)),
+          };
+        },
+        now,
+        halt: (error) => ref.node?.halt(error),
+        fileEvidence: (evidence) => {
+          void ref.node?.submitOwn('evidence.equivocation', evidence, false).then((result) => {
+            if (result.error) log()?.warn(`evidence not admitted: ${result.error.code}`);
+          });
+        },
+        log: {
+          info: (message) => log()?.info(message),
+          warn: (message, error) => log()?.warn({ err: error }, message),
+          error: (message, error) => log()?.error({ err: error }, message),
+        },
+        onMismatch: () => ref.node?.metrics.stateRootMismatches.inc(),
+      });
+    } else {
+      solo = new SoloConsensus(chain, {
+        blockIntervalMs: config.blockIntervalMs,
+        blockTxsMax: config.blockTxsMax,
+        idleBlockIntervalMs: config.idleBlockIntervalMs,
+        mempool,
+        producer: signer,
+        now,
+        onError: (error) => ref.node?.halt(error),
+      });
+      consensus = solo;
+    }
+    const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
     node.clockOffset = clockOffset;
     ref.node = node;
     await registerApi(node);
@@ -217,9 +304,11 @@ export class CofferNode {
   advanceClock(ms: number): CommittedBlock | undefined {
     if (!this.config.devClock) throw new Error('advanceClock needs config.devClock');
     this.clockOffset.ms += ms;
-    if (!this.healthy || !this.signer.canSign(this.chain.height() + 1)) return undefined;
+    if (!this.solo || !this.healthy || !this.signer.canSign(this.chain.height() + 1)) {
+      return undefined;
+    }
     try {
-      return this.consensus.produceBlock();
+      return this.solo.produceBlock();
     } catch (error) {
       this.halt(error);
       throw error;
@@ -232,14 +321,14 @@ export class CofferNode {
 
   /** Starts producing blocks and serving HTTP; resolves with the base URL. */
   async listen(): Promise<string> {
-    this.consensus.start();
+    await this.consensus.start();
     const address = await this.app.listen({ host: this.config.host, port: this.config.port });
     return address.replace('[::1]', '127.0.0.1');
   }
 
   /** Starts block production without a socket (tests drive the API with `app.inject`). */
-  startProducing(): void {
-    this.consensus.start();
+  startProducing(): void | Promise<void> {
+    return this.consensus.start();
   }
 
   async close(): Promise<void> {
@@ -293,17 +382,19 @@ export class CofferNode {
     });
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
 
-    const admissions = this.consensus.submit(admitted.map((a) => a.decoded));
-    // Waiters are registered only for txs this call got admitted, and only now: the consensus
-    // never commits synchronously inside submit, so no commit can be missed.
+    // Waiters are registered before the consensus sees the txs: a cluster admits asynchronously
+    // (the tx stream acknowledges), and a commit must not slip in between.
+    const waiting = wait ? admitted.map(({ decoded }) => this.waitForCommit(decoded.hash)) : [];
+    const admissions = await this.consensus.submit(admitted.map((a) => a.decoded));
     const waits: Promise<void>[] = [];
     admissions.forEach((rejection, i) => {
       const { index, decoded } = admitted[i]!;
       if (rejection) {
+        waiting[i]?.cancel();
         results[index] = { hash: decoded.hash, error: rejection };
       } else if (wait) {
         waits.push(
-          this.waitForCommit(decoded.hash).then((outcome) => {
+          waiting[i]!.outcome.then((outcome) => {
             results[index] = { hash: decoded.hash, ...outcome };
           }),
         );
@@ -319,15 +410,19 @@ export class CofferNode {
     return results;
   }
 
-  private waitForCommit(hash: string): Promise<CommitOutcome> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+  private waitForCommit(hash: string): { outcome: Promise<CommitOutcome>; cancel: () => void } {
+    let cancel = () => {};
+    const outcome = new Promise<CommitOutcome>((resolve) => {
+      const forget = () => {
+        clearTimeout(timer);
         const list = this.waiters.get(hash);
-        if (list) {
-          const rest = list.filter((r) => r !== done);
-          if (rest.length) this.waiters.set(hash, rest);
-          else this.waiters.delete(hash);
-        }
+        if (!list) return;
+        const rest = list.filter((r) => r !== done);
+        if (rest.length) this.waiters.set(hash, rest);
+        else this.waiters.delete(hash);
+      };
+      const timer = setTimeout(() => {
+        forget();
         resolve({ status: 'pending', error: reject('commit_timeout') });
       }, this.config.commitWaitMs);
       timer.unref();
@@ -335,10 +430,12 @@ export class CofferNode {
         clearTimeout(timer);
         resolve(outcome);
       };
+      cancel = forget;
       const list = this.waiters.get(hash);
       if (list) list.push(done);
       else this.waiters.set(hash, [done]);
     });
+    return { outcome, cancel };
   }
 
   private resolveWaiters(hash: string, outcome: CommitOutcome): void {
@@ -367,6 +464,13 @@ export class CofferNode {
     this.metrics.height.set(height);
     this.metrics.blockTxs.observe(committed.txs.length);
     this.metrics.mempool.set(this.consensus.pendingCount());
+    if (this.finalBlockListeners.length > 0) this.unfinal.push(committed);
+    if (this.unfinal.length > unfinalBlocksMax) {
+      this.unfinal.shift();
+      this.app.log.warn(
+        `more than ${unfinalBlocksMax} blocks await finality; the oldest is dropped`,
+      );
+    }
     try {
       this.hub.publish(committed);
     } catch (error) {
@@ -377,6 +481,7 @@ export class CofferNode {
   /** Stops producing after a fault the node cannot recover from, and says so on /health. */
   halt(error: unknown): void {
     this.fault = error;
+    this.metrics.halted.set(1);
     this.app.log.fatal({ err: error }, 'block production stopped');
   }
 
@@ -408,7 +513,8 @@ function openSigner(
   }
   const signer = ProducerSigner.open(chain.chainId, init.producer.secretKey, config.dataDir);
   // Solo releases a signature only by committing its block: one signed above the head never left.
-  signer.store.discardUncommitted(chain.height());
+  // A cluster producer publishes before it commits: what it signed may be in the stream already.
+  if (!config.cluster) signer.store.discardUncommitted(chain.height());
   const record = getProducer(store, signer.producer);
   if (record) {
     for (const range of record.nonceRanges) {
@@ -423,4 +529,24 @@ function openSigner(
     signer.activate(record.nonceRanges);
   }
   return signer;
+}
+
+/** A cluster node runs on a validator's data directory from `coffer cluster init`, never a new one. */
+function checkValidatorDir(config: NodeConfig): void {
+  if (!fs.existsSync(path.join(config.dataDir, dataFiles.genesis))) {
+    throw new DataDirError(
+      `${config.dataDir}: no validator here; run coffer cluster init and start with --data-dir <dir>/${config.validator}`,
+    );
+  }
+  const validator = readValidatorFile(config.dataDir);
+  if (!validator) {
+    throw new DataDirError(
+      `${config.dataDir}: no validator.json (not a cluster validator's directory)`,
+    );
+  }
+  if (validator.name !== config.validator) {
+    throw new DataDirError(
+      `${config.dataDir} holds validator ${validator.name}, not ${config.validator}`,
+    );
+  }
 }

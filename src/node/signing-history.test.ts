@@ -27,7 +27,7 @@ async function producedChain(blocks: number): Promise<string> {
   const node = await CofferNode.open(
     parseNodeConfig({ dataDir, logLevel: 'silent', idleBlockIntervalMs: 0 }, {}),
   );
-  for (let i = 0; i < blocks; i++) node.consensus.produceBlock();
+  for (let i = 0; i < blocks; i++) node.solo!.produceBlock();
   await node.close();
   return dataDir;
 }

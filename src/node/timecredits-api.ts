@@ -143,7 +143,8 @@ export class IssuanceTracker {
 export function registerTimecreditsApi(node: CofferNode): void {
   const { app, store, chain } = node;
   const issuances = new IssuanceTracker();
-  node.consensus.onCommit((committed) => issuances.settle(committed));
+  // The relay acts on final blocks only (a cluster node may commit what a quorum then disowns).
+  node.onFinalBlock((committed) => issuances.settle(committed));
 
   /** Resolves the bank of `:id` or answers the error; undefined means answered. */
   function bankOr(reply: FastifyReply, id: string) {

@@ -1,0 +1,101 @@
+/** What a validator attests for one height: the block it executed and the state it reached. */
+export interface AttestedState {
+  height: number;
+  blockHash: string;
+  stateRoot: string;
+}
+
+/** More than two thirds of `validators`: the smallest count that is a quorum. */
+export function quorumOf(validators: number): number {
+  return Math.floor((2 * validators) / 3) + 1;
+}
+
+export type FinalityOutcome =
+  | { kind: 'none' }
+  /** A quorum agrees with this node's own block and state: final up to `height`. */
+  | { kind: 'final'; height: number }
+  /** A quorum agrees on a block or state this node does not have: it has diverged. */
+  | { kind: 'conflict'; height: number; quorum: AttestedState; local: AttestedState };
+
+/**
+ * Counts attestations per height and decides finality. A height is final when more than two
+ * thirds of the validators attested the block hash and state root this node committed for it;
+ * finality of a height implies every height below it (each block names its parent). Pure: the
+ * caller supplies the validator set and its own committed states.
+ */
+export class FinalityTracker {
+  private finalized: number;
+  /** height -> "blockHash stateRoot" -> attesting validators. */
+  private readonly votes = new Map<number, Map<string, Set<string>>>();
+
+  constructor(
+    finalizedHeight: number,
+    /** The validator ids whose attestations count, and how many there are. */
+    private readonly validators: () => ReadonlySet<string>,
+    /** This node's committed state at a height, or undefined above its head. */
+    private readonly local: (height: number) => AttestedState | undefined,
+    /** How far above the finalized height attestations are kept (older ones are useless). */
+    private readonly windowHeights = 10_000,
+  ) {
+    this.finalized = finalizedHeight;
+  }
+
+  get finalizedHeight(): number {
+    return this.finalized;
+  }
+
+  /** Records one attestation; answers what it decided. Repeats and non-validators count nothing. */
+  add(validator: string, attested: AttestedState): FinalityOutcome {
+    const { height } = attested;
+    if (height <= this.finalized || height > this.finalized + this.windowHeights) {
+      return { kind: 'none' };
+    }
+    if (!this.validators().has(validator)) return { kind: 'none' };
+    let byState = this.votes.get(height);
+    if (!byState) {
+      byState = new Map();
+      this.votes.set(height, byState);
+    }
+    const key = `${attested.blockHash} ${attested.stateRoot}`;
+    // One vote per validator per height: a second, different attestation does not count twice.
+    for (const [other, voters] of byState)
+      if (other !== key && voters.has(validator)) return { kind: 'none' };
+    let voters = byState.get(key);
+    if (!voters) {
+      voters = new Set();
+      byState.set(key, voters);
+    }
+    voters.add(validator);
+    return this.evaluate(height);
+  }
+
+  /** Re-decides a height after this node committed it (attestations may have come first). */
+  evaluate(height: number): FinalityOutcome {
+    if (height <= this.finalized) return { kind: 'none' };
+    const byState = this.votes.get(height);
+    if (!byState) return { kind: 'none' };
+    const validators = this.validators();
+    const needed = quorumOf(validators.size);
+    for (const [key, voters] of byState) {
+      let count = 0;
+      for (const voter of voters) if (validators.has(voter)) count += 1;
+      if (count < needed) continue;
+      const [blockHash, stateRoot] = key.split(' ') as [string, string];
+      const quorum = { height, blockHash, stateRoot };
+      const local = this.local(height);
+      if (!local) return { kind: 'none' }; // not committed here yet: decided when it is
+      if (local.blockHash !== blockHash || local.stateRoot !== stateRoot) {
+        return { kind: 'conflict', height, quorum, local };
+      }
+      this.finalized = height;
+      for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
+      return { kind: 'final', height };
+    }
+    return { kind: 'none' };
+  }
+
+  /** Heights with attestations waiting (tests, and the pending-votes metric). */
+  get pendingHeights(): number {
+    return this.votes.size;
+  }
+}

@@ -1,0 +1,733 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  InvalidBlockError,
+  decodeTx,
+  isRejection,
+  reject,
+  signBlockHeader,
+  txSigningMessage,
+  type BlockHeader,
+  type BlockSigner,
+  type Chain,
+  type CommittedBlock,
+  type DecodedTx,
+  type ExecutionResult,
+  type MempoolLimits,
+  type Rejection,
+  type SignedBlock,
+} from '../../chain/index.js';
+import { sha256Hex, type VerifyPool } from '../../crypto/index.js';
+import type { Consensus } from '../consensus.js';
+import { FinalityTracker, type AttestedState } from './finality.js';
+import { TxPool } from './pool.js';
+import {
+  clusterNames,
+  equivocation,
+  readAttestation,
+  readProposal,
+  signAttestation,
+  storedSignedBlock,
+  type Attestation,
+  type BlockMessage,
+  type ClusterNames,
+} from './wire.js';
+
+/** The validator set as committed state says: active producers (sorted by id) and their operators. */
+export interface ValidatorSet {
+  producers: string[];
+  operators: ReadonlySet<string>;
+}
+
+export interface JetStreamOptions {
+  /** NATS server URLs of the ordering cluster. */
+  servers: string[];
+  /** This validator's name: its subjects, and in logs. */
+  validatorName: string;
+  /** Stream replicas on a clustered NATS (1 on a single server). */
+  replicas: number;
+  blockIntervalMs: number;
+  blockTxsMax: number;
+  idleBlockIntervalMs: number;
+  /** How long the producer of a height has before the next producer in turn may take it. */
+  producerTimeoutMs: number;
+  /** Txs per tx-stream message. */
+  envelopeTxsMax: number;
+  /** How long a publish is retried (a leader election takes seconds) before it is given up. */
+  publishRetryMs: number;
+  mempool: MempoolLimits;
+  producer: BlockSigner & { canSign(height: number): boolean };
+  /** The key attestations are signed with: the producer record's operator key. */
+  attestationKey: { address: string; secretKey: Uint8Array };
+  verifyPool: VerifyPool;
+  validators: () => ValidatorSet;
+  now: () => number;
+  /** The node stops for good: a block it cannot accept, or state the quorum does not share. */
+  halt: (reason: Error) => void;
+  /** Files an equivocation the node saw (two blocks one producer signed at one height). */
+  fileEvidence: (evidence: NonNullable<ReturnType<typeof equivocation>>) => void;
+  log: {
+    info(message: string): void;
+    warn(message: string, error?: unknown): void;
+    error(message: string, error?: unknown): void;
+  };
+  onFinal?: (height: number) => void;
+  onMismatch?: () => void;
+}
+
+/** The block stream refused a publish because another block already took the height. */
+const wrongLastSequence = 10071;
+
+const metaKeys = {
+  txSeq: 'cluster.txSeq',
+  attestationSeq: 'cluster.attestationSeq',
+  finalizedHeight: 'cluster.finalizedHeight',
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const day = 24 * 60 * 60 * 1e9; // nanoseconds, as stream configs count
+
+export class ClusterHaltError extends Error {
+  readonly code = 'cluster_halted';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Consensus for a consortium: NATS JetStream orders, Coffer holds validators accountable
+ * (docs/cluster.md). Txs go into a tx stream in envelopes; the producer of a height, in turn over
+ * the active producers, cuts a block from its pool and publishes it to the block stream with an
+ * expected-last-sequence guard, so one block per height; every node executes every block from
+ * the stream, checks it, commits it and attests `(height, blockHash, stateRoot)`. A height is final
+ * when more than two thirds of the validators attested what this node committed.
+ */
+export class JetStreamConsensus implements Consensus {
+  readonly kind = 'jetstream';
+  private readonly pool: TxPool;
+  private readonly names: ClusterNames;
+  private readonly listeners: ((committed: CommittedBlock) => void)[] = [];
+  private readonly finalListeners: ((height: number) => void)[] = [];
+  private readonly finality: FinalityTracker;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private readonly consumers: ConsumerMessages[] = [];
+  private proposals: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private halted = false;
+  private producing = false;
+  /** Txs this node published and has not yet seen come back through the tx stream. */
+  private readonly published = new Set<string>();
+  /** Blocks this node produced, by hash, with their execution (reused when they come back). */
+  private readonly ownBlocks = new Map<
+    string,
+    { height: number; result: ExecutionResult & { time: number } }
+  >();
+  /** Signed blocks seen on the proposal subject, by height, for equivocation checks. */
+  private readonly seenProposals = new Map<number, SignedBlock[]>();
+  private readonly evidenceFiled = new Set<string>();
+  private headCommittedAt = 0;
+  /** When the pool first had something ready since the head was committed. */
+  private readySince: number | undefined;
+  private lastTxSeq = 0;
+  private validatorCache: { height: number; set: ValidatorSet } | undefined;
+  private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
+  private blockBytesMax = 900_000;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly options: JetStreamOptions,
+  ) {
+    this.names = clusterNames(chain.chainId);
+    this.pool = new TxPool((sender) => chain.nonceOf(sender), options.mempool);
+    const stored = Number(chain.store.getMeta(metaKeys.finalizedHeight) ?? '0');
+    this.finality = new FinalityTracker(
+      Math.min(stored, chain.height()),
+      () => this.validatorSet().operators,
+      (height) => this.localState(height),
+    );
+  }
+
+  get finalizedHeight(): number {
+    return this.finality.finalizedHeight;
+  }
+
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
+  onCommit(listener: (committed: CommittedBlock) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onFinal(listener: (height: number) => void): void {
+    this.finalListeners.push(listener);
+  }
+
+  isPending(hash: string): boolean {
+    return this.pool.has(hash) || this.published.has(hash);
+  }
+
+  pendingCount(): number {
+    return this.pool.size;
+  }
+
+  /** Connects, makes sure the streams exist, and follows them from where this node's store is. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const nc = await connect({
+      servers: this.options.servers,
+      name: `coffer-${this.chain.chainId}-${this.options.validatorName}`,
+      reconnectTimeWait: 250,
+      maxReconnectAttempts: -1,
+    });
+    this.nc = nc;
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    this.blockBytesMax = Math.max(64 * 1024, maxPayload - 16 * 1024);
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    const replicas = nc.info?.cluster ? this.options.replicas : 1;
+    await this.ensureStreams(jsm, replicas);
+    this.js = jetstream(nc, { timeout: 5_000 });
+    this.proposals = nc.subscribe(this.names.proposalSubject, {
+      callback: (error, message) => {
+        if (!error) this.proposalSeen(message.data);
+      },
+    });
+    this.headCommittedAt = this.options.now();
+    this.lastTxSeq = Number(this.chain.store.getMeta(metaKeys.txSeq) ?? '0');
+    await this.follow(this.names.blockStream, this.chain.height() + 1, (seq, data) =>
+      this.applyBlock(seq, data),
+    );
+    await this.follow(this.names.txStream, this.lastTxSeq + 1, (seq, data) =>
+      this.ingestEnvelope(seq, data),
+    );
+    const attestationSeq = Number(this.chain.store.getMeta(metaKeys.attestationSeq) ?? '0');
+    await this.follow(this.names.attestationStream, attestationSeq + 1, (seq, data) => {
+      this.attestationSeen(seq, data);
+      return Promise.resolve();
+    });
+    this.timer = setInterval(() => this.tick(), this.options.blockIntervalMs);
+    this.options.log.info(
+      `cluster: validator ${this.options.validatorName} following ${this.options.servers.join(',')} from height ${this.chain.height()}`,
+    );
+  }
+
+  private async ensureStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
+    const common: Partial<StreamConfig> = {
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      discard: DiscardPolicy.Old,
+    };
+    const streams: (Partial<StreamConfig> & { name: string })[] = [
+      {
+        ...common,
+        name: this.names.txStream,
+        subjects: [this.names.txSubject('*')],
+        max_age: day,
+        duplicate_window: 2 * 60 * 1e9,
+      },
+      {
+        ...common,
+        name: this.names.blockStream,
+        subjects: [this.names.blockSubject],
+        deny_delete: true,
+        deny_purge: true,
+        duplicate_window: 2 * 60 * 1e9,
+      },
+      {
+        ...common,
+        name: this.names.attestationStream,
+        subjects: [this.names.attestationSubject('*')],
+        max_age: day,
+      },
+    ];
+    for (const config of streams) {
+      // Validators starting together race to create the streams; creation of a replicated stream
+      // can answer an error while another's request is in flight. Retry until it is there.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const exists = await jsm.streams.info(config.name).then(
+          () => true,
+          () => false,
+        );
+        if (exists) break;
+        const error = await jsm.streams.add(config).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (error === undefined) break;
+        if (Date.now() >= deadline) {
+          throw new Error(`cannot create stream ${config.name}`, { cause: error });
+        }
+        await sleep(250);
+      }
+    }
+  }
+
+  /** Reads a stream in order from `startSeq` through an ordered consumer, one message at a time. */
+  private async follow(
+    stream: string,
+    startSeq: number,
+    handle: (seq: number, data: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    const consumer = await this.js!.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, startSeq),
+    });
+    const messages = await consumer.consume({ max_messages: 256 });
+    this.consumers.push(messages);
+    void (async () => {
+      try {
+        for await (const message of messages) {
+          if (this.halted || this.stopped) break;
+          await handle(message.seq, message.data);
+        }
+      } catch (error) {
+        if (!this.stopped) this.fail(new Error(`reading ${stream} failed`, { cause: error }));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const messages of this.consumers) messages.stop();
+    this.consumers.length = 0;
+    this.proposals?.unsubscribe();
+    const nc = this.nc;
+    this.nc = undefined;
+    if (nc) await nc.drain().catch(() => nc.close());
+  }
+
+  // ---- Admission -------------------------------------------------------------------------------
+
+  /**
+   * Admits txs (signatures already checked by the node) by storing them in the tx stream: resolves
+   * once JetStream acknowledged them, so an admitted tx survives this node. Txs from concurrent
+   * calls share envelopes.
+   */
+  async submit(txs: DecodedTx[]): Promise<(Rejection | undefined)[]> {
+    if (this.stopped || this.halted || !this.js) return txs.map(() => reject('not_ready'));
+    const results: (Rejection | undefined)[] = txs.map((decoded) =>
+      this.published.has(decoded.hash) ? reject('duplicate_tx') : this.pool.check(decoded),
+    );
+    const admitted = txs.filter((_, i) => results[i] === undefined);
+    for (const decoded of admitted) this.published.add(decoded.hash);
+    const stored = await Promise.all(this.envelopesFor(admitted));
+    let index = 0;
+    txs.forEach((decoded, i) => {
+      if (results[i] !== undefined) return;
+      if (!stored[Math.floor(index++ / this.options.envelopeTxsMax)]) {
+        // Not stored: not admitted, and free to be submitted again.
+        this.published.delete(decoded.hash);
+        results[i] = reject('ordering_unavailable');
+      }
+    });
+    return results;
+  }
+
+  /** Puts txs into envelopes; each promise says whether its envelope was stored. */
+  private envelopesFor(txs: DecodedTx[]): Promise<boolean>[] {
+    const done: Promise<boolean>[] = [];
+    let start = 0;
+    while (start < txs.length) {
+      if (!this.batch) {
+        let flush = () => {};
+        const batchTxs: DecodedTx[] = [];
+        const stored = new Promise<boolean>((resolve) => {
+          flush = () => {
+            if (this.batch?.txs === batchTxs) this.batch = undefined;
+            this.publishEnvelope(batchTxs).then(resolve, () => resolve(false));
+          };
+        });
+        this.batch = { txs: batchTxs, done: stored, flush };
+        setImmediate(flush);
+      }
+      const batch = this.batch;
+      const room = this.options.envelopeTxsMax - batch.txs.length;
+      const part = txs.slice(start, start + room);
+      batch.txs.push(...part);
+      start += part.length;
+      done.push(batch.done);
+      if (batch.txs.length >= this.options.envelopeTxsMax) {
+        this.batch = undefined;
+        batch.flush();
+      }
+    }
+    return done;
+  }
+
+  private async publishEnvelope(txs: DecodedTx[]): Promise<boolean> {
+    if (txs.length === 0) return true;
+    const body = `{"txs":[${txs.map((d) => JSON.stringify(d.tx)).join(',')}]}`;
+    const data = encoder.encode(body);
+    const msgID = sha256Hex(data);
+    const deadline = Date.now() + this.options.publishRetryMs;
+    for (;;) {
+      if (!this.js || this.stopped) return false;
+      try {
+        await this.js.publish(this.names.txSubject(this.options.validatorName), data, { msgID });
+        return true;
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          this.options.log.warn('cluster: an envelope could not be stored in time', error);
+          return false;
+        }
+        await sleep(200);
+      }
+    }
+  }
+
+  /** An envelope from the tx stream (any node's, this one's too) into the pool. */
+  private async ingestEnvelope(seq: number, data: Uint8Array): Promise<void> {
+    this.lastTxSeq = seq;
+    let inputs: unknown[];
+    try {
+      inputs = (JSON.parse(decoder.decode(data)) as { txs: unknown[] }).txs;
+      if (!Array.isArray(inputs)) return;
+    } catch {
+      return; // not ours to judge: a malformed envelope holds nothing to order
+    }
+    const candidates: DecodedTx[] = [];
+    for (const input of inputs) {
+      const decoded = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
+      if (isRejection(decoded) || this.pool.has(decoded.hash)) continue;
+      if (this.chain.store.getTx(decoded.hash)) continue;
+      candidates.push(decoded);
+    }
+    const unchecked = candidates.filter((d) => !this.published.has(d.hash));
+    const valid = await this.verify(unchecked);
+    const bad = new Set(unchecked.filter((_, i) => !valid[i]).map((d) => d.hash));
+    for (const decoded of candidates) {
+      this.published.delete(decoded.hash);
+      if (bad.has(decoded.hash)) continue;
+      this.pool.add(decoded, seq);
+    }
+    if (this.readySince === undefined && this.pool.hasReady()) this.readySince = this.options.now();
+  }
+
+  private verify(txs: DecodedTx[]): Promise<boolean[]> {
+    if (txs.length === 0) return Promise.resolve([]);
+    return this.options.verifyPool.verifyBatch(
+      txs.map((d) => ({
+        publicKey: d.publicKey,
+        message: txSigningMessage(d.hashBytes),
+        signature: d.signatureBytes,
+      })),
+    );
+  }
+
+  // ---- Producing -------------------------------------------------------------------------------
+
+  private validatorSet(): ValidatorSet {
+    const height = this.chain.height();
+    if (this.validatorCache?.height !== height) {
+      this.validatorCache = { height, set: this.options.validators() };
+    }
+    return this.validatorCache.set;
+  }
+
+  /**
+   * Who may produce the next height now: the producer in turn for it, and after each
+   * `producerTimeoutMs` that passes with a block due and none committed, the next one in order.
+   */
+  scheduledProducer(now: number): string | undefined {
+    const { producers } = this.validatorSet();
+    if (producers.length === 0) return undefined;
+    let dueSince: number | undefined;
+    if (this.readySince !== undefined && this.pool.hasReady()) {
+      dueSince = Math.max(this.readySince, this.headCommittedAt);
+    } else if (this.options.idleBlockIntervalMs > 0) {
+      dueSince = this.headCommittedAt + this.options.idleBlockIntervalMs;
+    }
+    if (dueSince === undefined || now < dueSince) return undefined;
+    const round = Math.floor((now - dueSince) / this.options.producerTimeoutMs);
+    const height = this.chain.height() + 1;
+    return producers[(height + round) % producers.length];
+  }
+
+  private tick(): void {
+    if (this.stopped || this.halted || this.producing) return;
+    const height = this.chain.height() + 1;
+    if (this.scheduledProducer(this.options.now()) !== this.options.producer.producer) return;
+    if (!this.options.producer.canSign(height)) return;
+    this.producing = true;
+    this.produce(height)
+      .catch((error: unknown) =>
+        this.options.log.error(`cluster: producing ${height} failed`, error),
+      )
+      .finally(() => {
+        this.producing = false;
+      });
+  }
+
+  private async produce(height: number): Promise<void> {
+    let bytes = 0;
+    const txs = this.pool.select(this.options.blockTxsMax, (decoded) => {
+      bytes += JSON.stringify(decoded.tx).length + 1;
+      return bytes <= this.blockBytesMax;
+    });
+    const result = this.chain.execute(txs, this.options.now(), true);
+    const head = this.chain.latest();
+    const header: BlockHeader = {
+      chainId: this.chain.chainId,
+      height,
+      prevHash: head.hash,
+      time: result.time,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: this.options.producer.producer,
+    };
+    // The signer records the height before it signs: this node never signs another block here.
+    const block = signBlockHeader(header, this.options.producer);
+    this.ownBlocks.set(block.hash, { height, result });
+    const message: BlockMessage = { block, txs: result.txs.map((d) => d.tx) };
+    const data = encoder.encode(JSON.stringify(message));
+    this.nc?.publish(this.names.proposalSubject, encoder.encode(JSON.stringify(block)));
+    const deadline = Date.now() + this.options.publishRetryMs;
+    for (;;) {
+      if (this.stopped || this.halted || this.chain.height() >= height) return;
+      try {
+        await this.js!.publish(this.names.blockSubject, data, {
+          msgID: `block-${height}-${block.hash}`,
+          expect: { lastSequence: height - 1 },
+        });
+        return;
+      } catch (error) {
+        if (error instanceof JetStreamApiError && error.code === wrongLastSequence) {
+          this.ownBlocks.delete(block.hash); // another producer's block took the height
+          return;
+        }
+        if (Date.now() >= deadline) {
+          this.options.log.warn(`cluster: block ${height} could not be published`, error);
+          return;
+        }
+        await sleep(200);
+      }
+    }
+  }
+
+  // ---- Following the block stream -------------------------------------------------------------
+
+  private fail(error: Error): void {
+    if (this.halted) return;
+    this.halted = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.options.halt(error);
+  }
+
+  private async applyBlock(seq: number, data: Uint8Array): Promise<void> {
+    let message: BlockMessage;
+    try {
+      message = JSON.parse(decoder.decode(data)) as BlockMessage;
+    } catch {
+      return this.fail(new ClusterHaltError(`block stream message ${seq} is not a block`));
+    }
+    const { block } = message;
+    const header = block?.header;
+    if (!header || !Array.isArray(message.txs) || header.height !== seq) {
+      return this.fail(new ClusterHaltError(`block stream message ${seq} is not block ${seq}`));
+    }
+    const height = this.chain.height();
+    if (header.height <= height) {
+      const stored = this.chain.store.getBlock(header.height);
+      if (stored?.hash !== block.hash) {
+        this.fail(
+          new ClusterHaltError(
+            `the block stream holds block ${block.hash} at height ${header.height}, this node committed ${stored?.hash}`,
+          ),
+        );
+      }
+      return;
+    }
+    if (header.height !== height + 1 || header.chainId !== this.chain.chainId) {
+      return this.fail(new ClusterHaltError(`block ${header.height} does not follow ${height}`));
+    }
+    const decoded: DecodedTx[] = [];
+    for (const input of message.txs) {
+      const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
+      if (isRejection(tx)) {
+        return this.fail(
+          new ClusterHaltError(`block ${header.height} holds an invalid tx (${tx.code})`),
+        );
+      }
+      decoded.push(tx);
+    }
+    const unchecked = decoded.filter((d) => !this.pool.has(d.hash) && !this.published.has(d.hash));
+    if ((await this.verify(unchecked)).some((ok) => !ok)) {
+      return this.fail(
+        new ClusterHaltError(`block ${header.height} holds a tx with a bad signature`),
+      );
+    }
+    if (this.halted || this.stopped) return;
+    const own = this.ownBlocks.get(block.hash);
+    let result: ExecutionResult & { time: number };
+    try {
+      result =
+        own && own.height === header.height
+          ? own.result
+          : this.chain.execute(decoded, header.time, false);
+    } catch (error) {
+      if (error instanceof InvalidBlockError) {
+        return this.fail(new ClusterHaltError(`block ${header.height}: ${error.message}`));
+      }
+      throw error;
+    }
+    if (result.time !== header.time) {
+      return this.fail(new ClusterHaltError(`block ${header.height} goes back in time`));
+    }
+    if (result.stateRoot !== header.stateRoot) {
+      this.options.onMismatch?.();
+      return this.fail(
+        new ClusterHaltError(
+          `state root mismatch at height ${header.height}: this node computed ${result.stateRoot}, block ${block.hash} says ${header.stateRoot}; this node stops producing and attesting`,
+        ),
+      );
+    }
+    if (result.txRoot !== header.txRoot || result.receiptRoot !== header.receiptRoot) {
+      return this.fail(new ClusterHaltError(`block ${header.height}: roots do not match its txs`));
+    }
+    try {
+      this.chain.commit(block, result);
+    } catch (error) {
+      return this.fail(
+        new ClusterHaltError(
+          `block ${header.height} cannot be committed: ${(error as Error).message}`,
+        ),
+      );
+    }
+    for (const [hash, entry] of this.ownBlocks)
+      if (entry.height <= header.height) this.ownBlocks.delete(hash);
+    this.pool.settle(result.txs);
+    this.headCommittedAt = this.options.now();
+    this.readySince = this.pool.hasReady() ? this.headCommittedAt : undefined;
+    this.chain.store.setMeta(
+      metaKeys.txSeq,
+      String((this.pool.lowestSeq() ?? this.lastTxSeq + 1) - 1),
+    );
+    const committed: CommittedBlock = {
+      block,
+      txs: result.txs,
+      receipts: result.receipts,
+      blockEvents: result.blockEvents,
+      dropped: [],
+    };
+    for (const listener of this.listeners) listener(committed);
+    this.checkEquivocation(header.height);
+    this.attest({ height: header.height, blockHash: block.hash, stateRoot: header.stateRoot });
+    this.decided(this.finality.evaluate(header.height));
+  }
+
+  // ---- Attestations and finality --------------------------------------------------------------
+
+  private localState(height: number): AttestedState | undefined {
+    if (height > this.chain.height()) return undefined;
+    const stored = this.chain.store.getBlock(height);
+    if (!stored) return undefined;
+    const header = JSON.parse(stored.header) as BlockHeader;
+    return { height, blockHash: stored.hash, stateRoot: header.stateRoot };
+  }
+
+  private attest(state: AttestedState): void {
+    const key = this.options.attestationKey;
+    if (!this.validatorSet().operators.has(key.address) || this.halted) return;
+    const attestation = signAttestation(this.chain.chainId, state, key);
+    const data = encoder.encode(JSON.stringify(attestation));
+    const publish = async () => {
+      const deadline = Date.now() + this.options.publishRetryMs;
+      while (this.js && !this.stopped) {
+        try {
+          await this.js.publish(this.names.attestationSubject(this.options.validatorName), data, {
+            msgID: `attest-${state.height}-${key.address}`,
+          });
+          return;
+        } catch (error) {
+          if (Date.now() >= deadline) throw error;
+          await sleep(200);
+        }
+      }
+    };
+    publish().catch((error: unknown) =>
+      this.options.log.warn(`cluster: attestation of ${state.height} not published`, error),
+    );
+  }
+
+  private attestationSeen(seq: number, data: Uint8Array): void {
+    const attestation: Attestation | undefined = readAttestation(data, this.chain.chainId);
+    if (seq % 64 === 0) this.chain.store.setMeta(metaKeys.attestationSeq, String(seq));
+    if (!attestation) return;
+    this.decided(this.finality.add(attestation.validator, attestation));
+  }
+
+  private decided(outcome: ReturnType<FinalityTracker['evaluate']>): void {
+    if (outcome.kind === 'conflict') {
+      this.options.onMismatch?.();
+      this.fail(
+        new ClusterHaltError(
+          `more than two thirds of the validators attest block ${outcome.quorum.blockHash} with state ${outcome.quorum.stateRoot} at height ${outcome.height}; this node has ${outcome.local.blockHash} with ${outcome.local.stateRoot}`,
+        ),
+      );
+      return;
+    }
+    if (outcome.kind !== 'final') return;
+    this.chain.store.setMeta(metaKeys.finalizedHeight, String(outcome.height));
+    for (const listener of this.finalListeners) listener(outcome.height);
+  }
+
+  // ---- Evidence --------------------------------------------------------------------------------
+
+  private proposalSeen(data: Uint8Array): void {
+    const block = readProposal(data, this.chain.chainId);
+    if (!block) return;
+    const { height } = block.header;
+    if (height + 10_000 < this.chain.height()) return;
+    const seen = this.seenProposals.get(height) ?? [];
+    if (seen.some((b) => b.hash === block.hash) || seen.length >= 8) return;
+    seen.push(block);
+    this.seenProposals.set(height, seen);
+    for (const h of this.seenProposals.keys()) {
+      if (h + 1_000 < this.chain.height()) this.seenProposals.delete(h);
+    }
+    if (height <= this.chain.height()) this.checkEquivocation(height);
+  }
+
+  /** Files evidence when a proposal at `height` and the committed block there share a producer. */
+  private checkEquivocation(height: number): void {
+    const proposals = this.seenProposals.get(height);
+    const stored = proposals && this.chain.store.getBlock(height);
+    if (!proposals || !stored) return;
+    const committed = storedSignedBlock(stored);
+    for (const proposal of proposals) {
+      const evidence = equivocation(committed, proposal);
+      if (!evidence) continue;
+      const id = `${height}/${committed.header.producer}`;
+      if (this.evidenceFiled.has(id)) continue;
+      this.evidenceFiled.add(id);
+      this.options.log.warn(
+        `cluster: producer ${committed.header.producer} signed two blocks at height ${height} (${committed.hash}, ${proposal.hash}); filing evidence`,
+      );
+      this.options.fileEvidence(evidence);
+    }
+  }
+}
