@@ -45,6 +45,9 @@ Commands:
       run a node (creates the dev chain on first run); init and start take no --node or --json,
       and also read COFFER_DATA_DIR, COFFER_HOST, COFFER_PORT, COFFER_CHAIN_ID; --dev-clock
       (development only) lets POST /v1/dev/clock move block time forward
+  start --data-dir D/NAME --cluster nats://H:P[,...] --validator NAME [--producer-timeout-ms MS]
+      run validator NAME of a cluster (its data dir from cluster init), ordered by the NATS
+      JetStream servers given; also COFFER_CLUSTER and COFFER_VALIDATOR
   cluster init --validators N --dir D [--chain-id ID]
       create a genesis for N validators (1 to 16) and a data directory for each in D (default
       ./cluster; chain id default coffer-cluster) and print how to start each; no --node or --json

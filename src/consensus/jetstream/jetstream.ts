@@ -125,7 +125,7 @@ export class JetStreamConsensus implements Consensus {
   private readonly finality: FinalityTracker;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
-  private readonly consumers: ConsumerMessages[] = [];
+  private readonly consumers = new Set<ConsumerMessages>();
   private proposals: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -145,6 +145,8 @@ export class JetStreamConsensus implements Consensus {
   /** When the pool first had something ready since the head was committed. */
   private readySince: number | undefined;
   private lastTxSeq = 0;
+  private lastAttestationSeq = 0;
+  private txSeqSavedAt = 0;
   private validatorCache: { height: number; set: ValidatorSet } | undefined;
   private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
   private blockBytesMax = 900_000;
@@ -211,17 +213,25 @@ export class JetStreamConsensus implements Consensus {
     });
     this.headCommittedAt = this.options.now();
     this.lastTxSeq = Number(this.chain.store.getMeta(metaKeys.txSeq) ?? '0');
-    await this.follow(this.names.blockStream, this.chain.height() + 1, (seq, data) =>
-      this.applyBlock(seq, data),
+    await this.follow(
+      this.names.blockStream,
+      () => this.chain.height() + 1,
+      (seq, data) => this.applyBlock(seq, data),
     );
-    await this.follow(this.names.txStream, this.lastTxSeq + 1, (seq, data) =>
-      this.ingestEnvelope(seq, data),
+    await this.follow(
+      this.names.txStream,
+      () => this.lastTxSeq + 1,
+      (seq, data) => this.ingestEnvelope(seq, data),
     );
-    const attestationSeq = Number(this.chain.store.getMeta(metaKeys.attestationSeq) ?? '0');
-    await this.follow(this.names.attestationStream, attestationSeq + 1, (seq, data) => {
-      this.attestationSeen(seq, data);
-      return Promise.resolve();
-    });
+    this.lastAttestationSeq = Number(this.chain.store.getMeta(metaKeys.attestationSeq) ?? '0');
+    await this.follow(
+      this.names.attestationStream,
+      () => this.lastAttestationSeq + 1,
+      (seq, data) => {
+        this.attestationSeen(seq, data);
+        return Promise.resolve();
+      },
+    );
     this.timer = setInterval(() => this.tick(), this.options.blockIntervalMs);
     this.options.log.info(
       `cluster: validator ${this.options.validatorName} following ${this.options.servers.join(',')} from height ${this.chain.height()}`,
@@ -281,26 +291,54 @@ export class JetStreamConsensus implements Consensus {
     }
   }
 
-  /** Reads a stream in order from `startSeq` through an ordered consumer, one message at a time. */
+  /**
+   * Reads a stream in order through an ordered consumer, one message at a time, from `nextSeq()`.
+   * When the consumer fails (a server died, a leader moved), it is made again from where this node
+   * is; a handler that throws stops the node instead (its state may be half way).
+   */
   private async follow(
     stream: string,
-    startSeq: number,
+    nextSeq: () => number,
     handle: (seq: number, data: Uint8Array) => Promise<void>,
   ): Promise<void> {
-    const consumer = await this.js!.consumers.get(stream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, startSeq),
-    });
-    const messages = await consumer.consume({ max_messages: 256 });
-    this.consumers.push(messages);
+    const open = async () => {
+      const consumer = await this.js!.consumers.get(stream, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Math.max(1, nextSeq()),
+      });
+      const messages = await consumer.consume({ max_messages: 256 });
+      this.consumers.add(messages);
+      return messages;
+    };
+    let messages = await open();
     void (async () => {
-      try {
-        for await (const message of messages) {
-          if (this.halted || this.stopped) break;
-          await handle(message.seq, message.data);
+      while (!this.stopped && !this.halted) {
+        try {
+          for await (const message of messages) {
+            if (this.halted || this.stopped) break;
+            try {
+              await handle(message.seq, message.data);
+            } catch (error) {
+              this.fail(
+                new Error(`handling ${stream} message ${message.seq} failed`, { cause: error }),
+              );
+              break;
+            }
+          }
+        } catch (error) {
+          this.options.log.warn(`cluster: reading ${stream} failed; following again`, error);
         }
-      } catch (error) {
-        if (!this.stopped) this.fail(new Error(`reading ${stream} failed`, { cause: error }));
+        this.consumers.delete(messages);
+        messages.stop();
+        while (!this.stopped && !this.halted) {
+          await sleep(500);
+          try {
+            messages = await open();
+            break;
+          } catch (error) {
+            this.options.log.warn(`cluster: cannot follow ${stream} yet`, error);
+          }
+        }
       }
     })();
   }
@@ -311,7 +349,7 @@ export class JetStreamConsensus implements Consensus {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const messages of this.consumers) messages.stop();
-    this.consumers.length = 0;
+    this.consumers.clear();
     this.proposals?.unsubscribe();
     const nc = this.nc;
     this.nc = undefined;
@@ -639,6 +677,18 @@ export class JetStreamConsensus implements Consensus {
     this.decided(this.finality.evaluate(header.height));
   }
 
+  /**
+   * Remembers (about once a second) where a restart resumes the tx stream: before the oldest tx
+   * still pending here, so nothing that may still be ordered is skipped.
+   */
+  private saveTxSeq(): void {
+    const now = Date.now();
+    if (now - this.txSeqSavedAt < 1_000) return;
+    this.txSeqSavedAt = now;
+    const resumeAfter = (this.pool.lowestSeq() ?? this.lastTxSeq + 1) - 1;
+    this.chain.store.setMeta(metaKeys.txSeq, String(resumeAfter));
+  }
+
   // ---- Attestations and finality --------------------------------------------------------------
 
   private localState(height: number): AttestedState | undefined {
@@ -674,6 +724,7 @@ export class JetStreamConsensus implements Consensus {
   }
 
   private attestationSeen(seq: number, data: Uint8Array): void {
+    this.lastAttestationSeq = seq;
     const attestation: Attestation | undefined = readAttestation(data, this.chain.chainId);
     if (seq % 64 === 0) this.chain.store.setMeta(metaKeys.attestationSeq, String(seq));
     if (!attestation) return;
