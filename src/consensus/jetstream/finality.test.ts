@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FinalityTracker, quorumOf, type AttestedState } from './finality.js';
+import { FinalityTracker, proofOf, quorumOf, type AttestedState } from './finality.js';
 
 const hash = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -9,23 +9,30 @@ function state(height: number, block = 1, root = 1): AttestedState {
   return { height, blockHash: hash(block), stateRoot: hash(1000 + root) };
 }
 
-/** A tracker over validators v0..v(n-1) whose local chain holds `local` up to `head`. */
-function tracker(n: number, head: { value: number }, local = (h: number) => state(h)) {
+/** A tracker over validators v0..v(n-1) whose local chain holds state(h) up to `head`. */
+function tracker(
+  n: number,
+  head: { value: number },
+  rejected: (height: number, blockHash: string) => string | undefined = () => undefined,
+) {
   const validators = new Set(Array.from({ length: n }, (_, i) => `v${i}`));
   return new FinalityTracker(
     0,
     () => validators,
-    (h) => (h <= head.value ? local(h) : undefined),
+    (h) => (h <= head.value ? state(h) : undefined),
+    rejected,
   );
 }
 
 describe('finality', () => {
-  it('a quorum is more than two thirds', () => {
+  it('a quorum is more than two thirds; a proof (at least one honest) more than a third', () => {
     assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 10, 100].map(quorumOf), [1, 2, 3, 3, 4, 5, 5, 7, 67]);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 10, 100].map(proofOf), [1, 1, 1, 2, 2, 2, 3, 4, 34]);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), (n) => {
         const q = quorumOf(n);
-        return 3 * q > 2 * n && 3 * (q - 1) <= 2 * n;
+        const f = n - q; // faults tolerated
+        return 3 * q > 2 * n && 3 * (q - 1) <= 2 * n && proofOf(n) === f + 1;
       }),
     );
   });
@@ -61,21 +68,32 @@ describe('finality', () => {
     assert.deepEqual(t.evaluate(2), { kind: 'final', height: 2 });
   });
 
-  it('a quorum on another state than this node committed is a conflict, never final', () => {
-    const t = tracker(3, { value: 4 });
-    t.add('v0', state(4, 7, 7));
-    t.add('v1', state(4, 7, 7));
-    const outcome = t.add('v2', state(4, 7, 7));
-    assert.deepEqual(outcome, {
+  it('more than a third attesting another state than this node committed is a conflict', () => {
+    const t = tracker(4, { value: 4 });
+    assert.deepEqual(t.add('v0', state(4, 7, 7)), { kind: 'none' });
+    assert.deepEqual(t.add('v1', state(4, 7, 7)), {
       kind: 'conflict',
       height: 4,
-      quorum: state(4, 7, 7),
-      local: state(4),
+      attested: state(4, 7, 7),
+      voters: 2,
+      local: `block ${hash(1)} with state ${hash(1001)}`,
     });
     assert.equal(t.finalizedHeight, 0);
   });
 
-  it('final exactly when a quorum of distinct validators attests the local state (any order)', () => {
+  it('attestations of a block this node rejected are a conflict once they prove it valid', () => {
+    const head = { value: 3 };
+    const t = tracker(3, head, (h, blockHash) =>
+      h === 4 && blockHash === hash(1) ? 'state root mismatch' : undefined,
+    );
+    const outcome = t.add('v0', state(4));
+    assert.equal(outcome.kind, 'conflict');
+    assert.equal(outcome.kind === 'conflict' && outcome.local, 'rejected it: state root mismatch');
+    // Another block at a height not decided here yet: wait.
+    assert.deepEqual(t.add('v0', state(5)), { kind: 'none' });
+  });
+
+  it('final or conflict, whichever evidence is complete first (any order of attestations)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10 }),
@@ -83,22 +101,22 @@ describe('finality', () => {
         (n, votes) => {
           const t = tracker(n, { value: 1 });
           const agreeing = new Set<string>();
-          const voted = new Set<string>();
-          let finalAt = -1;
-          votes.forEach(([who, agrees], index) => {
+          const disagreeing = new Set<string>();
+          let expected: 'none' | 'final' | 'conflict' = 'none';
+          for (const [who, agrees] of votes) {
             const validator = `v${who}`;
             const outcome = t.add(validator, agrees ? state(1) : state(1, 2, 2));
-            if (who < n && !voted.has(validator)) {
-              voted.add(validator);
-              if (agrees) agreeing.add(validator);
+            if (expected === 'none' && who < n) {
+              if (!agreeing.has(validator) && !disagreeing.has(validator)) {
+                (agrees ? agreeing : disagreeing).add(validator);
+              }
+              if (agreeing.size >= quorumOf(n)) expected = 'final';
+              else if (disagreeing.size >= proofOf(n)) expected = 'conflict';
+              if (outcome.kind !== expected) return false;
+              if (expected === 'conflict') return t.finalizedHeight === 0;
             }
-            if (outcome.kind === 'final') finalAt = index;
-          });
-          const expectFinal = agreeing.size >= quorumOf(n);
-          const disagreeing = voted.size - agreeing.size;
-          // A quorum on the other state would be a conflict instead (and then no finality).
-          if (disagreeing >= quorumOf(n)) return t.finalizedHeight === 0;
-          return (t.finalizedHeight === 1) === expectFinal && finalAt >= 0 === expectFinal;
+          }
+          return (t.finalizedHeight === 1) === (expected === 'final');
         },
       ),
     );

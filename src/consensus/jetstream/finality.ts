@@ -10,18 +10,31 @@ export function quorumOf(validators: number): number {
   return Math.floor((2 * validators) / 3) + 1;
 }
 
+/**
+ * How many validators attesting a state prove it is not a Byzantine invention: more than a third
+ * (n - quorum + 1), so at least one of them is honest while fewer than a third are faulty.
+ */
+export function proofOf(validators: number): number {
+  return validators - quorumOf(validators) + 1;
+}
+
 export type FinalityOutcome =
   | { kind: 'none' }
   /** A quorum agrees with this node's own block and state: final up to `height`. */
   | { kind: 'final'; height: number }
-  /** A quorum agrees on a block or state this node does not have: it has diverged. */
-  | { kind: 'conflict'; height: number; quorum: AttestedState; local: AttestedState };
+  /**
+   * Enough validators to include an honest one (see `proofOf`) attest a block or state this node
+   * did not reach: this node has diverged. `local` says what it has instead.
+   */
+  | { kind: 'conflict'; height: number; attested: AttestedState; voters: number; local: string };
 
 /**
  * Counts attestations per height and decides finality. A height is final when more than two
  * thirds of the validators attested the block hash and state root this node committed for it;
- * finality of a height implies every height below it (each block names its parent). Pure: the
- * caller supplies the validator set and its own committed states.
+ * finality of a height implies every height below it (each block names its parent). A node learns
+ * it has diverged when more than a third attest a state it did not reach: a block it committed
+ * with another state root, or one it rejected. Pure: the caller supplies the validator set, its
+ * committed states and the blocks it rejected.
  */
 export class FinalityTracker {
   private finalized: number;
@@ -30,10 +43,13 @@ export class FinalityTracker {
 
   constructor(
     finalizedHeight: number,
-    /** The validator ids whose attestations count, and how many there are. */
+    /** The validator ids whose attestations count. */
     private readonly validators: () => ReadonlySet<string>,
     /** This node's committed state at a height, or undefined above its head. */
     private readonly local: (height: number) => AttestedState | undefined,
+    /** Why this node rejected block `blockHash` at `height`, if it did. */
+    private readonly rejected: (height: number, blockHash: string) => string | undefined = () =>
+      undefined,
     /** How far above the finalized height attestations are kept (older ones are useless). */
     private readonly windowHeights = 10_000,
   ) {
@@ -58,8 +74,9 @@ export class FinalityTracker {
     }
     const key = `${attested.blockHash} ${attested.stateRoot}`;
     // One vote per validator per height: a second, different attestation does not count twice.
-    for (const [other, voters] of byState)
+    for (const [other, voters] of byState) {
       if (other !== key && voters.has(validator)) return { kind: 'none' };
+    }
     let voters = byState.get(key);
     if (!voters) {
       voters = new Set();
@@ -69,27 +86,41 @@ export class FinalityTracker {
     return this.evaluate(height);
   }
 
-  /** Re-decides a height after this node committed it (attestations may have come first). */
+  /** Re-decides a height after this node committed or rejected a block there. */
   evaluate(height: number): FinalityOutcome {
     if (height <= this.finalized) return { kind: 'none' };
     const byState = this.votes.get(height);
     if (!byState) return { kind: 'none' };
     const validators = this.validators();
     const needed = quorumOf(validators.size);
+    const proof = proofOf(validators.size);
+    const local = this.local(height);
     for (const [key, voters] of byState) {
       let count = 0;
       for (const voter of voters) if (validators.has(voter)) count += 1;
-      if (count < needed) continue;
       const [blockHash, stateRoot] = key.split(' ') as [string, string];
-      const quorum = { height, blockHash, stateRoot };
-      const local = this.local(height);
-      if (!local) return { kind: 'none' }; // not committed here yet: decided when it is
-      if (local.blockHash !== blockHash || local.stateRoot !== stateRoot) {
-        return { kind: 'conflict', height, quorum, local };
+      const attested = { height, blockHash, stateRoot };
+      if (local && local.blockHash === blockHash && local.stateRoot === stateRoot) {
+        if (count < needed) continue;
+        this.finalized = height;
+        for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
+        return { kind: 'final', height };
       }
-      this.finalized = height;
-      for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
-      return { kind: 'final', height };
+      if (count < proof) continue;
+      if (local) {
+        const description = `block ${local.blockHash} with state ${local.stateRoot}`;
+        return { kind: 'conflict', height, attested, voters: count, local: description };
+      }
+      const reason = this.rejected(height, blockHash);
+      if (reason !== undefined) {
+        return {
+          kind: 'conflict',
+          height,
+          attested,
+          voters: count,
+          local: `rejected it: ${reason}`,
+        };
+      }
     }
     return { kind: 'none' };
   }

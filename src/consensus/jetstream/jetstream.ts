@@ -14,6 +14,7 @@ import {
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   InvalidBlockError,
+  blockHash,
   decodeTx,
   isRejection,
   reject,
@@ -28,10 +29,11 @@ import {
   type MempoolLimits,
   type Rejection,
   type SignedBlock,
+  verifyBlockSignature,
 } from '../../chain/index.js';
 import { sha256Hex, type VerifyPool } from '../../crypto/index.js';
 import type { Consensus } from '../consensus.js';
-import { FinalityTracker, type AttestedState } from './finality.js';
+import { FinalityTracker, type AttestedState, type FinalityOutcome } from './finality.js';
 import { TxPool } from './pool.js';
 import {
   clusterNames,
@@ -91,6 +93,7 @@ export interface JetStreamOptions {
 const wrongLastSequence = 10071;
 
 const metaKeys = {
+  blockSeq: 'cluster.blockSeq',
   txSeq: 'cluster.txSeq',
   attestationSeq: 'cluster.attestationSeq',
   finalizedHeight: 'cluster.finalizedHeight',
@@ -141,6 +144,10 @@ export class JetStreamConsensus implements Consensus {
   /** Signed blocks seen on the proposal subject, by height, for equivocation checks. */
   private readonly seenProposals = new Map<number, SignedBlock[]>();
   private readonly evidenceFiled = new Set<string>();
+  /** Blocks this node skipped, by height and hash, with the reason (for conflict reports). */
+  private readonly rejected = new Map<number, Map<string, string>>();
+  /** The last block-stream sequence this node has decided on (committed or skipped). */
+  private lastBlockSeq = 0;
   private headCommittedAt = 0;
   /** When the pool first had something ready since the head was committed. */
   private readySince: number | undefined;
@@ -162,6 +169,7 @@ export class JetStreamConsensus implements Consensus {
       Math.min(stored, chain.height()),
       () => this.validatorSet().operators,
       (height) => this.localState(height),
+      (height, hash) => this.rejected.get(height)?.get(hash),
     );
   }
 
@@ -213,9 +221,10 @@ export class JetStreamConsensus implements Consensus {
     });
     this.headCommittedAt = this.options.now();
     this.lastTxSeq = Number(this.chain.store.getMeta(metaKeys.txSeq) ?? '0');
+    this.lastBlockSeq = Number(this.chain.store.getMeta(metaKeys.blockSeq) ?? '0');
     await this.follow(
       this.names.blockStream,
-      () => this.chain.height() + 1,
+      () => this.lastBlockSeq + 1,
       (seq, data) => this.applyBlock(seq, data),
     );
     await this.follow(
@@ -548,7 +557,8 @@ export class JetStreamConsensus implements Consensus {
       try {
         await this.js!.publish(this.names.blockSubject, data, {
           msgID: `block-${height}-${block.hash}`,
-          expect: { lastSequence: height - 1 },
+          // Refused unless this node has seen the whole stream: one block per height goes in.
+          expect: { lastSequence: this.lastBlockSeq },
         });
         return;
       } catch (error) {
@@ -575,50 +585,90 @@ export class JetStreamConsensus implements Consensus {
     this.options.halt(error);
   }
 
+  /**
+   * One message of the block stream. Every node takes the same decision on the same message from
+   * the same state, so a message that is not a valid next block (malformed, not extending the head,
+   * a bad signature, a producer not active, a tx that does not verify or run, roots that do not
+   * match) is skipped by every honest node alike, and a Byzantine producer cannot stop the chain.
+   * A node whose own state is wrong skips a block the others accept; their attestations then show
+   * it, and it halts (`decided`).
+   */
   private async applyBlock(seq: number, data: Uint8Array): Promise<void> {
+    const outcome = await this.considerBlock(data);
+    this.lastBlockSeq = seq;
+    this.chain.store.setMeta(metaKeys.blockSeq, String(seq));
+    if (outcome.kind === 'committed') return;
+    if (outcome.kind === 'rejected') {
+      this.options.log.warn(
+        `cluster: block stream message ${seq} (block ${outcome.hash ?? '?'} at height ${outcome.height ?? '?'}) skipped: ${outcome.reason}`,
+      );
+      if (outcome.height !== undefined && outcome.hash !== undefined) {
+        this.rememberRejected(outcome.height, outcome.hash, outcome.reason);
+        this.decided(this.finality.evaluate(outcome.height));
+      }
+    }
+  }
+
+  private rememberRejected(height: number, hash: string, reason: string): void {
+    let atHeight = this.rejected.get(height);
+    if (!atHeight) {
+      atHeight = new Map();
+      this.rejected.set(height, atHeight);
+    }
+    if (atHeight.size < 16) atHeight.set(hash, reason);
+    for (const h of this.rejected.keys()) if (h + 10_000 < height) this.rejected.delete(h);
+  }
+
+  private async considerBlock(
+    data: Uint8Array,
+  ): Promise<
+    | { kind: 'committed' | 'old' }
+    | { kind: 'rejected'; reason: string; height?: number; hash?: string }
+  > {
     let message: BlockMessage;
     try {
       message = JSON.parse(decoder.decode(data)) as BlockMessage;
     } catch {
-      return this.fail(new ClusterHaltError(`block stream message ${seq} is not a block`));
+      return { kind: 'rejected', reason: 'not JSON' };
     }
-    const { block } = message;
+    const block = message?.block;
     const header = block?.header;
-    if (!header || !Array.isArray(message.txs) || header.height !== seq) {
-      return this.fail(new ClusterHaltError(`block stream message ${seq} is not block ${seq}`));
+    if (
+      typeof header !== 'object' ||
+      header === null ||
+      typeof block.hash !== 'string' ||
+      !Number.isSafeInteger(header.height) ||
+      !Array.isArray(message.txs)
+    ) {
+      return { kind: 'rejected', reason: 'not a block message' };
     }
-    const height = this.chain.height();
-    if (header.height <= height) {
-      const stored = this.chain.store.getBlock(header.height);
-      if (stored?.hash !== block.hash) {
-        this.fail(
-          new ClusterHaltError(
-            `the block stream holds block ${block.hash} at height ${header.height}, this node committed ${stored?.hash}`,
-          ),
-        );
-      }
-      return;
+    const rejected = (reason: string) =>
+      ({ kind: 'rejected', reason, height: header.height, hash: block.hash }) as const;
+    const head = this.chain.latest();
+    if (header.height <= head.header.height) {
+      // A late candidate for a height already decided; if its producer also signed the block
+      // committed there, that is an equivocation.
+      this.checkCandidate(block);
+      return { kind: 'old' };
     }
-    if (header.height !== height + 1 || header.chainId !== this.chain.chainId) {
-      return this.fail(new ClusterHaltError(`block ${header.height} does not follow ${height}`));
+    if (header.chainId !== this.chain.chainId) return rejected('another chain');
+    if (header.height !== head.header.height + 1 || header.prevHash !== head.hash) {
+      return rejected(`does not extend the head (${head.header.height}, ${head.hash})`);
     }
+    if (blockHash(header) !== block.hash) return rejected("the hash is not its header's");
+    if (header.time < head.header.time) return rejected('goes back in time');
     const decoded: DecodedTx[] = [];
     for (const input of message.txs) {
       const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
-      if (isRejection(tx)) {
-        return this.fail(
-          new ClusterHaltError(`block ${header.height} holds an invalid tx (${tx.code})`),
-        );
-      }
+      if (isRejection(tx)) return rejected(`holds an invalid tx (${tx.code})`);
       decoded.push(tx);
     }
     const unchecked = decoded.filter((d) => !this.pool.has(d.hash) && !this.published.has(d.hash));
     if ((await this.verify(unchecked)).some((ok) => !ok)) {
-      return this.fail(
-        new ClusterHaltError(`block ${header.height} holds a tx with a bad signature`),
-      );
+      return rejected('holds a tx with a bad signature');
     }
-    if (this.halted || this.stopped) return;
+    if (this.halted || this.stopped) return { kind: 'old' };
+    if (this.chain.height() !== header.height - 1) return rejected('the head moved');
     const own = this.ownBlocks.get(block.hash);
     let result: ExecutionResult & { time: number };
     try {
@@ -627,43 +677,38 @@ export class JetStreamConsensus implements Consensus {
           ? own.result
           : this.chain.execute(decoded, header.time, false);
     } catch (error) {
-      if (error instanceof InvalidBlockError) {
-        return this.fail(new ClusterHaltError(`block ${header.height}: ${error.message}`));
-      }
-      throw error;
-    }
-    if (result.time !== header.time) {
-      return this.fail(new ClusterHaltError(`block ${header.height} goes back in time`));
+      if (error instanceof InvalidBlockError) return rejected(error.message);
+      throw error; // a broken invariant in execution: a bug, and the node must stop
     }
     if (result.stateRoot !== header.stateRoot) {
       this.options.onMismatch?.();
-      return this.fail(
-        new ClusterHaltError(
-          `state root mismatch at height ${header.height}: this node computed ${result.stateRoot}, block ${block.hash} says ${header.stateRoot}; this node stops producing and attesting`,
-        ),
+      return rejected(
+        `state root mismatch: this node computed ${result.stateRoot}, the block says ${header.stateRoot}`,
       );
     }
     if (result.txRoot !== header.txRoot || result.receiptRoot !== header.receiptRoot) {
-      return this.fail(new ClusterHaltError(`block ${header.height}: roots do not match its txs`));
+      return rejected('its roots do not match its txs');
     }
     try {
       this.chain.commit(block, result);
     } catch (error) {
-      return this.fail(
-        new ClusterHaltError(
-          `block ${header.height} cannot be committed: ${(error as Error).message}`,
-        ),
-      );
+      if (error instanceof InvalidBlockError) return rejected(error.message);
+      throw error;
     }
-    for (const [hash, entry] of this.ownBlocks)
-      if (entry.height <= header.height) this.ownBlocks.delete(hash);
+    this.committedBlock(block, result);
+    return { kind: 'committed' };
+  }
+
+  private committedBlock(block: SignedBlock, result: ExecutionResult): void {
+    const { height } = block.header;
+    for (const [hash, entry] of this.ownBlocks) {
+      if (entry.height <= height) this.ownBlocks.delete(hash);
+    }
+    this.rejected.delete(height);
     this.pool.settle(result.txs);
     this.headCommittedAt = this.options.now();
     this.readySince = this.pool.hasReady() ? this.headCommittedAt : undefined;
-    this.chain.store.setMeta(
-      metaKeys.txSeq,
-      String((this.pool.lowestSeq() ?? this.lastTxSeq + 1) - 1),
-    );
+    this.saveTxSeq();
     const committed: CommittedBlock = {
       block,
       txs: result.txs,
@@ -672,9 +717,9 @@ export class JetStreamConsensus implements Consensus {
       dropped: [],
     };
     for (const listener of this.listeners) listener(committed);
-    this.checkEquivocation(header.height);
-    this.attest({ height: header.height, blockHash: block.hash, stateRoot: header.stateRoot });
-    this.decided(this.finality.evaluate(header.height));
+    this.checkEquivocation(height);
+    this.attest({ height, blockHash: block.hash, stateRoot: block.header.stateRoot });
+    this.decided(this.finality.evaluate(height));
   }
 
   /**
@@ -731,12 +776,13 @@ export class JetStreamConsensus implements Consensus {
     this.decided(this.finality.add(attestation.validator, attestation));
   }
 
-  private decided(outcome: ReturnType<FinalityTracker['evaluate']>): void {
+  private decided(outcome: FinalityOutcome): void {
     if (outcome.kind === 'conflict') {
       this.options.onMismatch?.();
+      const { attested } = outcome;
       this.fail(
         new ClusterHaltError(
-          `more than two thirds of the validators attest block ${outcome.quorum.blockHash} with state ${outcome.quorum.stateRoot} at height ${outcome.height}; this node has ${outcome.local.blockHash} with ${outcome.local.stateRoot}`,
+          `state root mismatch at height ${outcome.height}: ${outcome.voters} validators attest block ${attested.blockHash} with state ${attested.stateRoot}, this node ${outcome.local}; it stops producing and attesting`,
         ),
       );
       return;
@@ -751,16 +797,31 @@ export class JetStreamConsensus implements Consensus {
   private proposalSeen(data: Uint8Array): void {
     const block = readProposal(data, this.chain.chainId);
     if (!block) return;
+    this.remember(block);
+    if (block.header.height <= this.chain.height()) this.checkEquivocation(block.header.height);
+  }
+
+  /** Keeps a signed block seen outside the committed chain, for equivocation checks. */
+  private remember(block: SignedBlock): void {
     const { height } = block.header;
-    if (height + 10_000 < this.chain.height()) return;
+    const head = this.chain.height();
+    if (height + 1_000 < head || height > head + 1_000) return;
     const seen = this.seenProposals.get(height) ?? [];
     if (seen.some((b) => b.hash === block.hash) || seen.length >= 8) return;
     seen.push(block);
     this.seenProposals.set(height, seen);
     for (const h of this.seenProposals.keys()) {
-      if (h + 1_000 < this.chain.height()) this.seenProposals.delete(h);
+      if (h + 1_000 < head) this.seenProposals.delete(h);
     }
-    if (height <= this.chain.height()) this.checkEquivocation(height);
+  }
+
+  /** A candidate from the block stream for a decided height: evidence if its producer equivocated. */
+  private checkCandidate(block: SignedBlock): void {
+    const stored = this.chain.store.getBlock(block.header.height);
+    if (!stored || stored.hash === block.hash) return;
+    if (!verifyBlockSignature(block)) return;
+    this.remember(block);
+    this.checkEquivocation(block.header.height);
   }
 
   /** Files evidence when a proposal at `height` and the committed block there share a producer. */
