@@ -327,8 +327,8 @@ export class CofferNode {
   }
 
   /** Starts block production without a socket (tests drive the API with `app.inject`). */
-  startProducing(): void | Promise<void> {
-    return this.consensus.start();
+  async startProducing(): Promise<void> {
+    await this.consensus.start();
   }
 
   async close(): Promise<void> {

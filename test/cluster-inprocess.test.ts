@@ -1,0 +1,149 @@
+// A cluster of three validators in one process, on one real nats-server: what every node decides
+// from the block stream alone. (test/cluster.test.ts runs node processes on three servers.)
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { signTx, signBlockHeader, type BlockHeader } from '../src/chain/index.js';
+import { clusterNames } from '../src/consensus/index.js';
+import { ledgerKeys } from '../src/ledger/index.js';
+import {
+  CofferNode,
+  initCluster,
+  parseNodeConfig,
+  type ClusterInitResult,
+} from '../src/node/index.js';
+import { TestBlockSigner } from './support/block-signer.js';
+import { NatsCluster } from './support/nats.js';
+
+const chainId = 'inproc';
+const names = clusterNames(chainId);
+
+async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('a cluster in one process', { timeout: 120_000 }, () => {
+  let nats: NatsCluster;
+  let dir: string;
+  let cluster: ClusterInitResult;
+  let nodes: CofferNode[] = [];
+  let nc: NatsConnection;
+  let nonce = 0;
+
+  function transfer(amount: string) {
+    const dev = cluster.devAccount;
+    return signTx(
+      {
+        chainId,
+        type: 'ledger.transfer',
+        sender: dev.address,
+        nonce: nonce++,
+        payload: { to: cluster.validators[0]!.operator, asset: 'USD', amount },
+      },
+      dev.secretKey,
+    );
+  }
+
+  function agree(height: number): void {
+    for (let h = 1; h <= height; h++) {
+      const hashes = nodes.map((n) => n.store.getBlock(h)?.hash);
+      assert.equal(new Set(hashes).size, 1, `height ${h}: ${hashes.join(' ')}`);
+    }
+  }
+
+  before(async () => {
+    nats = await NatsCluster.start({ servers: 1 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-inproc-'));
+    cluster = initCluster({ dir: path.join(dir, 'c'), validators: 3, chainId, now: Date.now() });
+    for (const validator of cluster.validators) {
+      const config = parseNodeConfig(
+        {
+          dataDir: validator.dataDir,
+          port: 0,
+          logLevel: 'silent',
+          cluster: nats.urls.join(','),
+          validator: validator.name,
+          producerTimeoutMs: 300,
+          idleBlockIntervalMs: 200,
+          blockIntervalMs: 20,
+          verifyWorkers: 1,
+        },
+        {},
+      );
+      nodes.push(await CofferNode.open(config));
+    }
+    await Promise.all(nodes.map((n) => n.startProducing()));
+    nc = await connect({ servers: nats.urls });
+  });
+
+  after(async () => {
+    await nc?.close();
+    for (const node of nodes) await node.close();
+    nodes = [];
+    await nats?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('txs submitted to each node commit once, in one order, and become final everywhere', async () => {
+    const txs = Array.from({ length: 30 }, (_, i) => transfer(String(i + 1)));
+    const results = await Promise.all(txs.map((tx, i) => nodes[i % 3]!.submit([tx], true)));
+    for (const [result] of results) assert.equal(result?.status, 'ok', JSON.stringify(result));
+    const top = Math.max(...results.map(([r]) => r!.height!));
+    await until('every node at the top height, final', () =>
+      nodes.every((n) => n.chain.height() >= top && n.consensus.finalizedHeight >= top),
+    );
+    agree(top);
+    const operator = cluster.validators[0]!.operator;
+    const accounts = nodes.map((n) => n.store.get(ledgerKeys.account(operator)));
+    assert.equal(new Set(accounts).size, 1);
+    const { balances } = JSON.parse(accounts[0]!) as { balances: Record<string, string> };
+    // Funded with its bond (all in escrow), then 1 + 2 + ... + 30 cents.
+    assert.equal(balances.USD, String(465));
+  });
+
+  it('skips, on every node alike, stream messages that are not a valid next block', async () => {
+    const js = jetstream(nc);
+    const head = nodes[0]!.chain.latest();
+    // Junk, a block from a producer that is not registered, and one that does not extend the head.
+    const outsider = new TestBlockSigner(new Uint8Array(32).fill(42), chainId);
+    const header: BlockHeader = {
+      ...head.header,
+      height: head.header.height + 1,
+      prevHash: head.hash,
+      producer: outsider.producer,
+    };
+    const forged = signBlockHeader(header, outsider);
+    const stale = { ...head, header: { ...head.header } };
+    for (const body of [
+      'not json',
+      JSON.stringify({ block: forged, txs: [] }),
+      JSON.stringify({ block: stale, txs: [] }),
+    ]) {
+      await js.publish(names.blockSubject, new TextEncoder().encode(body));
+    }
+    const [result] = await nodes[1]!.submit([transfer('7')], true);
+    assert.equal(result?.status, 'ok');
+    await until('every node past the junk, final', () =>
+      nodes.every(
+        (n) => n.chain.height() >= result.height! && n.consensus.finalizedHeight >= result.height!,
+      ),
+    );
+    agree(result.height!);
+    for (const node of nodes) {
+      assert.equal(node.healthy, true);
+      const producers = [];
+      for (let h = head.header.height + 1; h <= node.chain.height(); h++) {
+        producers.push((JSON.parse(node.store.getBlock(h)!.header) as BlockHeader).producer);
+      }
+      assert.ok(!producers.includes(outsider.producer));
+    }
+  });
+});
