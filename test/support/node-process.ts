@@ -14,6 +14,8 @@ export interface NodeStartOptions {
   /** The child's environment; pass one without COFFER_* so flags alone configure the node. */
   env: NodeJS.ProcessEnv;
   startTimeoutMs: number;
+  /** More command-line arguments after the ones above (`--cluster`, `--validator`, ...). */
+  args?: readonly string[];
 }
 
 /** Fails with a message that says how to build when the CLI has not been built. */
@@ -76,6 +78,7 @@ export class NodeProcess {
         options.logLevel,
         '--block-interval-ms',
         String(options.blockIntervalMs),
+        ...(options.args ?? []),
       ],
       { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -137,6 +140,11 @@ export class NodeProcess {
   async kill(): Promise<void> {
     this.killNow();
     await this.exited;
+  }
+
+  /** Sends `signal` (SIGSTOP, SIGCONT) to a running node; answers whether it was sent. */
+  signal(signal: NodeJS.Signals): boolean {
+    return this.exit === undefined && this.child.kill(signal);
   }
 
   /** The last few KiB the node printed, for failure messages. */
