@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: build the node, then run the throughput benchmark against it.
+// `npm run bench -- cluster`: the same build, then the 3-validator cluster benchmark instead.
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
+const benches = { cluster: 'bench/cluster.ts' };
+const [first, ...rest] = process.argv.slice(2);
+const script = first !== undefined && Object.hasOwn(benches, first) ? benches[first] : undefined;
 execFileSync(
   process.execPath,
   [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -11,7 +15,9 @@ execFileSync(
 );
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', 'bench/throughput.ts', ...process.argv.slice(2)],
+  script
+    ? ['--import', 'tsx', script, ...rest]
+    : ['--import', 'tsx', 'bench/throughput.ts', ...process.argv.slice(2)],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
