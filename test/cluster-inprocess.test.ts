@@ -75,6 +75,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
           idleBlockIntervalMs: 200,
           blockIntervalMs: 20,
           verifyWorkers: 1,
+          commitWaitMs: 4_000,
         },
         {},
       );
@@ -145,5 +146,31 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
       }
       assert.ok(!producers.includes(outsider.producer));
     }
+  });
+
+  it('answers wait=final once a quorum attested, and tells final_timeout when one cannot form', async () => {
+    const heard: number[] = [];
+    const unsubscribe = nodes[0]!.hub.subscribe({
+      filter: { types: ['final'] },
+      send: (message) => {
+        if (message.kind === 'final') heard.push(message.height);
+      },
+    });
+    const [final] = await nodes[2]!.submit([transfer('3')], 'final');
+    assert.equal(final?.status, 'ok');
+    assert.equal(final?.final, true);
+    assert.ok(nodes[2]!.consensus.finalizedHeight >= final.height!);
+    await until('the final event on node 1', () => heard.some((h) => h >= final.height!));
+    unsubscribe();
+    // With one of three validators gone, more than two thirds cannot attest: blocks go on
+    // (its turns are skipped after the producer timeout), finality waits.
+    const gone = nodes.pop()!;
+    await gone.close();
+    const [late] = await nodes[0]!.submit([transfer('4')], 'final');
+    assert.equal(late?.status, 'ok');
+    assert.equal(late?.error?.code, 'final_timeout');
+    assert.ok(late.height! > final.height!);
+    assert.ok(nodes[0]!.consensus.finalizedHeight < late.height!);
+    agree(late.height!);
   });
 });

@@ -393,6 +393,28 @@ describe('node API', () => {
       assert.equal(balanceOf(await account(eve.address), 'USD'), 10n);
     });
 
+    it('answers final: true with ?wait=final (a solo node: every committed block is final)', async () => {
+      const tx = await sign(dev, txs.transfer({ to: eve.address, asset: 'USD', amount: '1' }));
+      const res = await post('/v1/txs?wait=final', tx);
+      assert.equal(res.statusCode, 200, res.body);
+      const height = await lastHeight();
+      assert.deepEqual(res.json(), {
+        hash: hashTx(tx),
+        status: 'ok',
+        height,
+        index: 0,
+        final: true,
+      });
+      const block = (await get(`/v1/blocks/${height}`)).json<{ final: boolean }>();
+      assert.equal(block.final, true);
+      const transfer = await sign(
+        eve,
+        txs.transfer({ to: dev.address, asset: 'USD', amount: '1' }),
+      );
+      assert.equal((await post('/v1/txs?wait=final', transfer)).statusCode, 200);
+      assert.equal(balanceOf(await account(eve.address), 'USD'), 10n);
+    });
+
     it('answers 422 for a committed tx that failed, with the receipt status as error.code and hash/height', async () => {
       const before = await account(eve.address);
       const tx = await sign(eve, txs.transfer({ to: bob.address, asset: 'USD', amount: '11' }));

@@ -63,10 +63,22 @@ function resultJson(result: SubmitResult) {
       ...(result.hash ? { hash: result.hash } : {}),
       status: 'rejected',
       error: result.error,
+      // final_timeout: committed at this height, not final yet.
+      ...(result.height === undefined ? {} : { height: result.height }),
     };
   }
   if (result.status === 'pending') return { hash: result.hash, status: 'pending' };
-  return { hash: result.hash, status: result.status, height: result.height, index: result.index };
+  return {
+    hash: result.hash,
+    status: result.status,
+    height: result.height,
+    index: result.index,
+    ...(result.final ? { final: true } : {}),
+  };
+}
+
+function waitOf(query: { wait?: string }): boolean | 'final' {
+  return query.wait === 'final' ? 'final' : query.wait === 'commit';
 }
 
 export async function registerApi(node: CofferNode): Promise<void> {
@@ -125,8 +137,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
     properties: {
       wait: {
         type: 'string',
-        enum: ['commit', 'none'],
-        description: 'commit: answer once committed',
+        enum: ['commit', 'final', 'none'],
+        description:
+          'commit: answer once committed; final: once the block is also final (attested by more than two thirds of the validators)',
       },
     },
   } as const;
@@ -143,12 +156,13 @@ export async function registerApi(node: CofferNode): Promise<void> {
       },
     },
     async (request, reply) => {
-      const [result] = await node.submit([request.body], request.query.wait === 'commit');
+      const [result] = await node.submit([request.body], waitOf(request.query));
       const status = submitStatus(result!);
       if (result!.error)
         return reply.code(status).send({
           ...errorBody(result!.error.code, result!.error.field),
           ...(result!.hash ? { hash: result!.hash } : {}),
+          ...(result!.height === undefined ? {} : { height: result!.height }),
         });
       if (status >= 400) {
         // Committed, but the tx failed: its nonce is spent and the receipt says why.
@@ -188,7 +202,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
       // A halted node refuses the whole batch, as it refuses a single tx, rather than answering
       // 200 with every item rejected.
       if (!node.healthy) return sendError(reply, 'not_ready');
-      const results = await node.submit(txs, request.query.wait === 'commit');
+      const results = await node.submit(txs, waitOf(request.query));
       const accepted = results.filter((r) => !r.error).length;
       return reply.send({
         accepted,

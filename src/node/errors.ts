@@ -25,6 +25,8 @@ export const apiErrors = {
   route_not_found: 'No route matches this method and path.',
   invalid_range: 'The range must have 0 <= from <= to and at most 100 blocks.',
   commit_timeout: 'The transaction was accepted but not committed in time; it is still pending.',
+  final_timeout:
+    'The transaction committed at the height given, but that height was not final in time (a validator may be down); it may still become final.',
   not_ready: 'The node is not ready.',
   invalid_user_id:
     'userId must be 1 to 254 bytes of text: the handle or email the member joined with.',
@@ -148,6 +150,7 @@ const statusByCode: Record<string, number> = {
   not_ready: 503,
   ordering_unavailable: 503,
   commit_timeout: 504,
+  final_timeout: 504,
 };
 
 export function httpStatus(code: string): number {

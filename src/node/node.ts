@@ -50,6 +50,8 @@ export interface SubmitResult {
   status?: string;
   height?: number;
   index?: number;
+  /** Set when the caller waited for finality and the tx's height is final. */
+  final?: boolean;
   error?: Rejection;
 }
 
@@ -91,6 +93,7 @@ export class CofferNode {
   /** Committed blocks not yet final, for listeners that act on final blocks only. */
   private readonly unfinal: CommittedBlock[] = [];
   private readonly finalBlockListeners: ((committed: CommittedBlock) => void)[] = [];
+  private readonly finalWaiters = new Set<{ height: number; resolve: (final: boolean) => void }>();
 
   private constructor(
     readonly config: NodeConfig,
@@ -126,6 +129,11 @@ export class CofferNode {
 
   private finalized(height: number): void {
     this.metrics.finalizedHeight.set(height);
+    for (const waiter of this.finalWaiters) {
+      if (waiter.height > height) continue;
+      this.finalWaiters.delete(waiter);
+      waiter.resolve(true);
+    }
     while (this.unfinal.length > 0 && this.unfinal[0]!.block.header.height <= height) {
       const committed = this.unfinal.shift()!;
       for (const listener of this.finalBlockListeners) {
@@ -182,7 +190,7 @@ export class CofferNode {
   async submitOwn(
     type: string,
     payload: Record<string, unknown>,
-    wait: boolean,
+    wait: boolean | 'final',
   ): Promise<SubmitResult> {
     const sender = this.init.producer.address;
     const nonce = Math.max(this.chain.nonceOf(sender), this.ownNonce);
@@ -339,6 +347,8 @@ export class CofferNode {
       for (const resolve of waiting) resolve({ error: reject('not_ready') });
     }
     this.waiters.clear();
+    for (const waiter of this.finalWaiters) waiter.resolve(false);
+    this.finalWaiters.clear();
     await this.app.close();
     await this.verifyPool.close();
     this.store.close();
@@ -348,7 +358,7 @@ export class CofferNode {
    * Admits txs: stateless checks, a committed-duplicate check, signatures on the worker pool, then
    * the consensus (mempool). With `wait`, resolves once every admitted tx has committed.
    */
-  async submit(inputs: unknown[], wait: boolean): Promise<SubmitResult[]> {
+  async submit(inputs: unknown[], wait: boolean | 'final'): Promise<SubmitResult[]> {
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
     if (inputs.length > batchLengthMax) return [{ error: reject('batch_too_large') }];
     const results: SubmitResult[] = new Array<SubmitResult>(inputs.length);
@@ -407,7 +417,32 @@ export class CofferNode {
     }
     this.metrics.mempool.set(this.consensus.pendingCount());
     await Promise.all(waits);
+    if (wait === 'final') await this.awaitFinality(results);
     return results;
+  }
+
+  /** Waits (up to `commitWaitMs`) until every committed result's height is final, and says so. */
+  private async awaitFinality(results: SubmitResult[]): Promise<void> {
+    const heights = results.flatMap((r) => (r.error || r.height === undefined ? [] : [r.height]));
+    if (heights.length === 0) return;
+    const final = await this.untilFinal(Math.max(...heights));
+    for (const result of results) {
+      if (result.error || result.height === undefined) continue;
+      if (final) result.final = true;
+      else result.error = reject('final_timeout');
+    }
+  }
+
+  /** Resolves true once `height` is final, false after `commitWaitMs`. */
+  untilFinal(height: number): Promise<boolean> {
+    if (this.consensus.finalizedHeight >= height) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { height, resolve };
+      this.finalWaiters.add(waiter);
+      setTimeout(() => {
+        if (this.finalWaiters.delete(waiter)) resolve(false);
+      }, this.config.commitWaitMs).unref();
+    });
   }
 
   private waitForCommit(hash: string): { outcome: Promise<CommitOutcome>; cancel: () => void } {

@@ -401,7 +401,7 @@ export function registerTimecreditsApi(node: CofferNode): void {
         params: bankParams,
         querystring: {
           type: 'object',
-          properties: { wait: { type: 'string', enum: ['commit', 'none'] } },
+          properties: { wait: { type: 'string', enum: ['commit', 'final', 'none'] } },
           additionalProperties: false,
         },
         body: {
@@ -479,7 +479,7 @@ export function registerTimecreditsApi(node: CofferNode): void {
       if (member?.status !== 'approved') return sendError(reply, 'member_not_approved', 'userId');
       if (issuances.inFlightCount >= issuances.inFlightMax) return sendError(reply, 'mempool_full');
 
-      const wait = request.query.wait === 'commit';
+      const wait = request.query.wait === 'final' ? 'final' : request.query.wait === 'commit';
       const result = await node.submitOwn(
         'timecredits.issue',
         {

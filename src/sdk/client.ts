@@ -56,6 +56,8 @@ export interface TxResult {
   status: string;
   height?: number;
   index?: number;
+  /** With `wait: 'final'`: the block is attested by more than two thirds of the validators. */
+  final?: boolean;
 }
 
 /** One tx of a batch the node refused (a committed tx that failed is a `TxResult` instead). */
@@ -117,6 +119,8 @@ export type TxLookup = TxResponse | PendingTx;
 export interface Block extends SignedHeader {
   height: number;
   txCount: number;
+  /** Attested by more than two thirds of the validators (on a solo node: every block). */
+  final: boolean;
 }
 
 /** One block with the hashes of its txs, in order (`/v1/blocks/latest`, `/v1/blocks/{height}`). */
@@ -185,14 +189,34 @@ export interface Health {
   height: number;
   blockHash: string;
   blockTime: number;
+  /** The highest final height (see `finality()`). */
+  finalizedHeight: number;
+  /** `solo` or `jetstream`. */
+  consensus: string;
+  /** This node's validator name, in a cluster. */
+  validator?: string;
   pendingTxs: number;
   /** Why block production stopped, when halted. */
   fault?: string;
 }
 
 export interface SubmitOptions {
-  /** `commit`: answer once the tx is in a block (a tx that failed there throws). */
-  wait?: 'commit';
+  /**
+   * `commit`: answer once the tx is in a block (a tx that failed there throws); `final`: once
+   * that block is final too (a participant that runs no node acts on final state only).
+   */
+  wait?: 'commit' | 'final';
+}
+
+/** `GET /v1/finality`. */
+export interface Finality {
+  consensus: string;
+  height: number;
+  finalizedHeight: number;
+  /** The active producers, whose attestations count. */
+  validators: { producer: string; operator: string }[];
+  /** Attestations needed: more than two thirds of the validators. */
+  quorum: number;
 }
 
 export interface ClientOptions {
@@ -338,7 +362,7 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     return text;
   }
 
-  const waitQuery = (opts: SubmitOptions) => (opts.wait === 'commit' ? '?wait=commit' : '');
+  const waitQuery = (opts: SubmitOptions) => (opts.wait ? `?wait=${opts.wait}` : '');
   const segment = (value: string | number) => encodeURIComponent(String(value));
   /** `?a=1&b=2` of the defined values, or nothing. */
   const search = (query: object) => {
@@ -353,6 +377,8 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
   const client = {
     /** Liveness and head of chain; a halted node answers too, with `status: 'halted'`. */
     health: () => request<Health>('GET', '/health', undefined, [503]),
+    /** How far the chain is final, and the validators that attest. */
+    finality: () => request<Finality>('GET', '/v1/finality'),
     /**
      * Submits a signed tx; with `wait: 'commit'` resolves once it is in a block. A tx the node
      * refuses throws its rejection; one committed but failed throws with `hash` and `height`.
