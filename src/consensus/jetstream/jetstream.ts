@@ -148,6 +148,8 @@ export class JetStreamConsensus implements Consensus {
   private readonly rejected = new Map<number, Map<string, string>>();
   /** The last block-stream sequence this node has decided on (committed or skipped). */
   private lastBlockSeq = 0;
+  /** Block-stream messages known to follow the last one handled: catching up while above 0. */
+  private blockBacklog = 0;
   private headCommittedAt = 0;
   /** When the pool first had something ready since the head was committed. */
   private readySince: number | undefined;
@@ -225,7 +227,11 @@ export class JetStreamConsensus implements Consensus {
     await this.follow(
       this.names.blockStream,
       () => this.lastBlockSeq + 1,
-      (seq, data) => this.applyBlock(seq, data),
+      (seq, data, pending) => {
+        this.blockBacklog = pending;
+        return this.applyBlock(seq, data);
+      },
+      8,
     );
     await this.follow(
       this.names.txStream,
@@ -308,14 +314,16 @@ export class JetStreamConsensus implements Consensus {
   private async follow(
     stream: string,
     nextSeq: () => number,
-    handle: (seq: number, data: Uint8Array) => Promise<void>,
+    handle: (seq: number, data: Uint8Array, pending: number) => Promise<void>,
+    /** Messages fetched ahead: few for blocks (each up to the payload limit), more otherwise. */
+    bufferMessages = 256,
   ): Promise<void> {
     const open = async () => {
       const consumer = await this.js!.consumers.get(stream, {
         deliver_policy: DeliverPolicy.StartSequence,
         opt_start_seq: Math.max(1, nextSeq()),
       });
-      const messages = await consumer.consume({ max_messages: 256 });
+      const messages = await consumer.consume({ max_messages: bufferMessages });
       this.consumers.add(messages);
       return messages;
     };
@@ -326,7 +334,7 @@ export class JetStreamConsensus implements Consensus {
           for await (const message of messages) {
             if (this.halted || this.stopped) break;
             try {
-              await handle(message.seq, message.data);
+              await handle(message.seq, message.data, message.info.pending);
             } catch (error) {
               this.fail(
                 new Error(`handling ${stream} message ${message.seq} failed`, { cause: error }),
@@ -513,7 +521,8 @@ export class JetStreamConsensus implements Consensus {
   }
 
   private tick(): void {
-    if (this.stopped || this.halted || this.producing) return;
+    // A node catching up would only sign blocks for heights long decided.
+    if (this.stopped || this.halted || this.producing || this.blockBacklog > 0) return;
     const height = this.chain.height() + 1;
     if (this.scheduledProducer(this.options.now()) !== this.options.producer.producer) return;
     if (!this.options.producer.canSign(height)) return;
@@ -578,7 +587,7 @@ export class JetStreamConsensus implements Consensus {
   // ---- Following the block stream -------------------------------------------------------------
 
   private fail(error: Error): void {
-    if (this.halted) return;
+    if (this.halted || this.stopped) return;
     this.halted = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
