@@ -109,7 +109,7 @@ export function delay(ms: number): Promise<void> {
 /** Polls `condition` until it answers something other than undefined or false; answers that. */
 export async function waitFor<T>(
   condition: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
+  what: string | (() => string),
   timeoutMs: number,
   explain: () => string = () => '',
 ): Promise<T> {
@@ -128,7 +128,9 @@ export async function waitFor<T>(
         lastError === undefined
           ? ''
           : `\nlast error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}\n${explain()}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}${cause}\n${explain()}`,
+      );
     }
     await delay(pollIntervalMs);
   }
@@ -268,7 +270,7 @@ export class TestCluster {
   /** Polls until `condition` holds; a timeout fails with every node's and server's output. */
   waitFor<T>(
     condition: () => Promise<T | undefined | false> | T | undefined | false,
-    what: string,
+    what: string | (() => string),
     timeoutMs: number,
   ): Promise<T> {
     return waitFor(condition, what, timeoutMs, () => this.outputTails());
@@ -384,13 +386,33 @@ export class TestCluster {
     return ['coffer node output:', ...nodes, this.nats.outputTails(10)].join('\n');
   }
 
+  /** Each running node's health and each running server's copy of the streams, for failures. */
+  async diagnosis(): Promise<string> {
+    const lines = ['cluster state:'];
+    for (const [i] of this.validators.entries()) {
+      if (!this.running(i)) continue;
+      const health = await this.health(i).catch((error: unknown) => String(error));
+      lines.push(`node ${i}: ${JSON.stringify(health)}`);
+    }
+    for (const [i, name] of this.nats.names.entries()) {
+      if (!this.nats.running(i)) continue;
+      for (const kind of ['txs', 'blocks', 'attestations']) {
+        const stream = `coffer-${this.chainId}-${kind}`;
+        const state = await this.nats.streamState(i, stream).catch(() => undefined);
+        lines.push(`${name} ${stream}: ${JSON.stringify(state)}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
   /** Runs a test body; a failure's message gets every node's and server's output. */
   async explainFailure<T>(body: () => Promise<T>): Promise<T> {
     try {
       return await body();
     } catch (error) {
-      if (error instanceof Error && !error.message.includes('coffer node output:')) {
-        error.message += `\n${this.outputTails()}`;
+      if (error instanceof Error && !error.message.includes('cluster state:')) {
+        const tails = error.message.includes('coffer node output:') ? '' : this.outputTails();
+        error.message += `\n${await this.diagnosis()}\n${tails}`;
       }
       throw error;
     }
@@ -443,7 +465,8 @@ export async function waitCommitted(
         }
         return true;
       },
-      `node ${i} to commit ${hashes.length} txs`,
+      () =>
+        `node ${i} to commit ${hashes.length} txs: ${open.size} not committed (${[...open].slice(0, 3).join(', ')})`,
       timeoutMs,
     );
   }
