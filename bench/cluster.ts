@@ -40,7 +40,11 @@ import { NatsCluster } from '../test/support/nats.js';
 const env = process.env;
 const txCount = Number(env.BENCH_TXS ?? 60_000);
 const senderCount = Number(env.BENCH_ACCOUNTS ?? 2_000);
-const recipientCount = Number(env.BENCH_RECIPIENTS ?? 50_000);
+/**
+ * 0 (default): transfers go between the funded senders, existing accounts, as in the solo
+ * benchmark; N: to N fresh addresses (each first transfer to one creates an account).
+ */
+const recipientCount = Number(env.BENCH_RECIPIENTS ?? 0);
 const batchSize = Number(env.BENCH_BATCH ?? 1_000);
 const inflight = Number(env.BENCH_INFLIGHT ?? 2);
 const latencySeconds = Number(env.BENCH_LATENCY_SECONDS ?? 20);
@@ -340,24 +344,29 @@ async function main(): Promise<void> {
   );
   if (env.BENCH_PROFILE) fs.mkdirSync(env.BENCH_PROFILE, { recursive: true });
 
-  // 1. Pre-sign: each sender its share with consecutive nonces, to fresh recipients.
+  // 1. Pre-sign: each sender its share with consecutive nonces (to each other, or to fresh recipients).
   const senders = Array.from({ length: senderCount }, () => generateKey());
   const senderIndex = new Map(senders.map((s, i) => [s.address, i]));
-  const recipients = Array.from({ length: recipientCount }, (_, i) =>
+  const fresh = Array.from({ length: recipientCount }, (_, i) =>
     deriveAddress('bench-recipient', String(i)),
   );
+  // Never the sender itself: sender a pays sender a + 1 + (i mod (S - 1)).
+  const recipientAt = (i: number, a: number) =>
+    recipientCount > 0
+      ? fresh[i % recipientCount]!
+      : senders[(a + 1 + (i % (senderCount - 1))) % senderCount]!.address;
   const nextNonce = new Array<number>(senderCount).fill(0);
   const signed: SignedTx[] = [];
   for (let n = 0; signed.length < txCount; n++) {
     for (let a = 0; a < senderCount && signed.length < txCount; a++) {
-      const to = recipients[(n * senderCount + a) % recipientCount]!;
+      const to = recipientAt(n * senderCount + a, a);
       signed.push(transfer(senders[a]!, nextNonce[a]!++, to));
     }
     progress('signing', signed.length, txCount);
   }
   report(
     'load',
-    `${txCount} signed transfers from ${senderCount} senders to ${recipientCount} recipients; batches of ${batchSize}, ${inflight} in flight per node, no wait`,
+    `${txCount} signed transfers from ${senderCount} senders to ${recipientCount > 0 ? `${recipientCount} fresh recipients` : 'each other'}; batches of ${batchSize}, ${inflight} in flight per node, no wait`,
   );
 
   // 2. Baseline: a solo node, the same transfers, the same client, 3x the in-flight batches.
@@ -462,7 +471,7 @@ async function main(): Promise<void> {
         partitions.map((partition) =>
           Array.from({ length: perNodeTick }, (_, i) => {
             const a = partition[(t * perNodeTick + i) % partition.length]!;
-            const to = recipients[(t * perNodeTick + i) % recipientCount]!;
+            const to = recipientAt(t * perNodeTick + i, a);
             return transfer(senders[a]!, nextNonce[a]!++, to);
           }),
         ),

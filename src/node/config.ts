@@ -53,6 +53,11 @@ export const nodeConfigSchema = z.object({
     .optional(),
   /** How long the producer in turn has for a height before the next one may take it. */
   producerTimeoutMs: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  /**
+   * Consecutive heights a cluster producer cuts before the next one's turn: it builds on its own
+   * block at once instead of waiting for another node to execute it.
+   */
+  producerTermHeights: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Txs per message in the cluster's tx stream. */
   envelopeTxsMax: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Stream replicas on a clustered NATS (a stream survives losing fewer than half). */
@@ -88,6 +93,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_VALIDATOR: 'validator',
   COFFER_PRODUCER_TIMEOUT_MS: 'producerTimeoutMs',
   COFFER_ENVELOPE_TXS_MAX: 'envelopeTxsMax',
+  COFFER_PRODUCER_TERM_HEIGHTS: 'producerTermHeights',
   COFFER_NATS_REPLICAS: 'natsReplicas',
 };
 

@@ -252,6 +252,7 @@ export class CofferNode {
         blockTxsMax: config.blockTxsMax,
         idleBlockIntervalMs: config.idleBlockIntervalMs,
         producerTimeoutMs: config.producerTimeoutMs,
+        termHeights: config.producerTermHeights,
         envelopeTxsMax: config.envelopeTxsMax,
         publishRetryMs: Math.min(config.commitWaitMs, 15_000),
         mempool,

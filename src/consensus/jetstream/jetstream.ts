@@ -65,6 +65,8 @@ export interface JetStreamOptions {
   idleBlockIntervalMs: number;
   /** How long the producer of a height has before the next producer in turn may take it. */
   producerTimeoutMs: number;
+  /** Consecutive heights one producer cuts before the next one's turn. */
+  termHeights: number;
   /** Txs per tx-stream message. */
   envelopeTxsMax: number;
   /** How long a publish is retried (a leader election takes seconds) before it is given up. */
@@ -134,8 +136,8 @@ export class JetStreamConsensus implements Consensus {
   private stopped = true;
   private halted = false;
   private producing = false;
-  /** Txs this node published and has not yet seen come back through the tx stream. */
-  private readonly published = new Set<string>();
+  /** Txs this node published and has not yet seen come back through the tx stream (checked). */
+  private readonly published = new Map<string, DecodedTx>();
   /** Blocks this node produced, by hash, with their execution (reused when they come back). */
   private readonly ownBlocks = new Map<
     string,
@@ -386,7 +388,7 @@ export class JetStreamConsensus implements Consensus {
       this.published.has(decoded.hash) ? reject('duplicate_tx') : this.pool.check(decoded),
     );
     const admitted = txs.filter((_, i) => results[i] === undefined);
-    for (const decoded of admitted) this.published.add(decoded.hash);
+    for (const decoded of admitted) this.published.set(decoded.hash, decoded);
     const stored = await Promise.all(this.envelopesFor(admitted));
     let index = 0;
     txs.forEach((decoded, i) => {
@@ -433,7 +435,9 @@ export class JetStreamConsensus implements Consensus {
 
   private async publishEnvelope(txs: DecodedTx[]): Promise<boolean> {
     if (txs.length === 0) return true;
-    const body = `{"txs":[${txs.map((d) => JSON.stringify(d.tx)).join(',')}]}`;
+    // The hashes let a node that has a tx already (its own, or pooled) skip decoding it again.
+    const hashes = txs.map((d) => `"${d.hash}"`).join(',');
+    const body = `{"hashes":[${hashes}],"txs":[${txs.map((d) => JSON.stringify(d.tx)).join(',')}]}`;
     const data = encoder.encode(body);
     const msgID = sha256Hex(data);
     const deadline = Date.now() + this.options.publishRetryMs;
@@ -455,21 +459,30 @@ export class JetStreamConsensus implements Consensus {
   /** An envelope from the tx stream (any node's, this one's too) into the pool. */
   private async ingestEnvelope(seq: number, data: Uint8Array): Promise<void> {
     this.lastTxSeq = seq;
-    let inputs: unknown[];
+    let envelope: { hashes?: unknown; txs?: unknown };
     try {
-      inputs = (JSON.parse(decoder.decode(data)) as { txs: unknown[] }).txs;
-      if (!Array.isArray(inputs)) return;
+      envelope = JSON.parse(decoder.decode(data)) as typeof envelope;
     } catch {
       return; // not ours to judge: a malformed envelope holds nothing to order
     }
+    if (!Array.isArray(envelope?.txs)) return;
+    const hashes: unknown[] = Array.isArray(envelope.hashes) ? envelope.hashes : [];
     const candidates: DecodedTx[] = [];
-    for (const input of inputs) {
+    const unchecked: DecodedTx[] = [];
+    envelope.txs.forEach((input: unknown, index) => {
+      const hash = hashes[index];
+      const own = typeof hash === 'string' ? this.published.get(hash) : undefined;
+      if (own) {
+        candidates.push(own); // checked when this node admitted it
+        return;
+      }
+      if (typeof hash === 'string' && this.pool.has(hash)) return;
       const decoded = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
-      if (isRejection(decoded) || this.pool.has(decoded.hash)) continue;
-      if (this.chain.store.getTx(decoded.hash)) continue;
+      if (isRejection(decoded) || this.pool.has(decoded.hash)) return;
+      if (this.chain.store.getTx(decoded.hash)) return;
       candidates.push(decoded);
-    }
-    const unchecked = candidates.filter((d) => !this.published.has(d.hash));
+      unchecked.push(decoded);
+    });
     const valid = await this.verify(unchecked);
     const bad = new Set(unchecked.filter((_, i) => !valid[i]).map((d) => d.hash));
     for (const decoded of candidates) {
@@ -502,12 +515,16 @@ export class JetStreamConsensus implements Consensus {
   }
 
   /**
-   * Who may produce the next height now: the producer in turn for it, and after each
-   * `producerTimeoutMs` that passes with a block due and none committed, the next one in order.
+   * Who may produce the next height now. Producers take turns of `termHeights` heights, in id
+   * order; after each `producerTimeoutMs` that passes with a block due and none committed, the next
+   * one in order may take the height, and keeps the rest of the turn (so a producer that is down
+   * costs one timeout per turn, not one per height). A liveness convention, not a validity rule:
+   * the guard on the block stream decides which block is next.
    */
   scheduledProducer(now: number): string | undefined {
     const { producers } = this.validatorSet();
-    if (producers.length === 0) return undefined;
+    const count = producers.length;
+    if (count === 0) return undefined;
     let dueSince: number | undefined;
     if (this.readySince !== undefined && this.pool.hasReady()) {
       dueSince = Math.max(this.readySince, this.headCommittedAt);
@@ -516,8 +533,14 @@ export class JetStreamConsensus implements Consensus {
     }
     if (dueSince === undefined || now < dueSince) return undefined;
     const round = Math.floor((now - dueSince) / this.options.producerTimeoutMs);
-    const height = this.chain.height() + 1;
-    return producers[(height + round) % producers.length];
+    const head = this.chain.latest().header;
+    const turn = Math.floor((head.height + 1) / this.options.termHeights);
+    let taken = 0;
+    if (head.height > 0 && Math.floor(head.height / this.options.termHeights) === turn) {
+      const at = producers.indexOf(head.producer);
+      if (at >= 0) taken = (at - (turn % count) + count) % count;
+    }
+    return producers[(turn + taken + round) % count];
   }
 
   private tick(): void {
@@ -557,7 +580,11 @@ export class JetStreamConsensus implements Consensus {
     // The signer records the height before it signs: this node never signs another block here.
     const block = signBlockHeader(header, this.options.producer);
     this.ownBlocks.set(block.hash, { height, result });
-    const message: BlockMessage = { block, txs: result.txs.map((d) => d.tx) };
+    const message: BlockMessage = {
+      block,
+      hashes: result.txs.map((d) => d.hash),
+      txs: result.txs.map((d) => d.tx),
+    };
     const data = encoder.encode(JSON.stringify(message));
     this.nc?.publish(this.names.proposalSubject, encoder.encode(JSON.stringify(block)));
     const deadline = Date.now() + this.options.publishRetryMs;
@@ -666,13 +693,26 @@ export class JetStreamConsensus implements Consensus {
     }
     if (blockHash(header) !== block.hash) return rejected("the hash is not its header's");
     if (header.time < head.header.time) return rejected('goes back in time');
+    // A tx this node holds already (pooled or its own) is taken as held, decoded and checked; the
+    // others are decoded and checked here. The tx root then binds the block to these hashes.
+    const hashes = Array.isArray(message.hashes) ? message.hashes : [];
+    if (hashes.length !== message.txs.length) return rejected('its tx hashes do not match its txs');
     const decoded: DecodedTx[] = [];
-    for (const input of message.txs) {
+    const unchecked: DecodedTx[] = [];
+    for (const [index, input] of message.txs.entries()) {
+      const hash = hashes[index];
+      const held =
+        typeof hash === 'string' ? (this.pool.get(hash) ?? this.published.get(hash)) : undefined;
+      if (held) {
+        decoded.push(held);
+        continue;
+      }
       const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
       if (isRejection(tx)) return rejected(`holds an invalid tx (${tx.code})`);
+      if (tx.hash !== hash) return rejected(`tx ${index} does not hash to ${String(hash)}`);
       decoded.push(tx);
+      unchecked.push(tx);
     }
-    const unchecked = decoded.filter((d) => !this.pool.has(d.hash) && !this.published.has(d.hash));
     if ((await this.verify(unchecked)).some((ok) => !ok)) {
       return rejected('holds a tx with a bad signature');
     }

@@ -30,6 +30,10 @@ export class TxPool {
     return this.byHash.has(hash);
   }
 
+  get(hash: string): DecodedTx | undefined {
+    return this.byHash.get(hash)?.decoded;
+  }
+
   /** Why `decoded` would not be admitted now, or undefined (the submit-time check). */
   check(decoded: DecodedTx): Rejection | undefined {
     const { tx, hash } = decoded;

@@ -36,9 +36,13 @@ export function clusterNames(chainId: string) {
 
 export type ClusterNames = ReturnType<typeof clusterNames>;
 
-/** A block as it travels in the block stream: the signed header and its txs as submitted. */
+/**
+ * A block as it travels in the block stream: the signed header, its txs' hashes and the txs as
+ * submitted (a node that holds a tx by its hash already need not decode it again).
+ */
 export interface BlockMessage {
   block: SignedBlock;
+  hashes: string[];
   txs: unknown[];
 }
 
