@@ -194,11 +194,11 @@ async function attestationsAt(cluster: TestCluster, height: number): Promise<Map
   const stream = `coffer-${cluster.chainId}-attestations`;
   const nc = await connect({ servers: cluster.nats.urls });
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     const last = (await jsm.streams.info(stream)).state.last_seq;
     const found = new Map<string, string>();
     if (last === 0) return found;
-    const consumer = await jetstream(nc).consumers.get(stream, {
+    const consumer = await jetstream(nc, { timeout: 10_000 }).consumers.get(stream, {
       deliver_policy: DeliverPolicy.All,
     });
     const messages = await consumer.consume();
@@ -336,7 +336,12 @@ describe('a node with corrupted state', { timeout: suiteTimeoutMs }, () => {
       assert.equal(finality.quorum, 3);
       await waitFinal(cl, [0, 1], at - 1, 20_000);
       for (const i of [0, 1]) assert.equal((await cl.health(i)).finalizedHeight, at - 1);
-      assert.equal((await attestationsAt(cl, at)).has(operators[corrupt]!), false);
+      const last = await cl.waitFor(
+        () => attestationsAt(cl, at),
+        `the attestations of ${at}`,
+        20_000,
+      );
+      assert.equal(last.has(operators[corrupt]!), false);
     });
   });
 });

@@ -412,7 +412,13 @@ export class TestCluster {
     } catch (error) {
       if (error instanceof Error && !error.message.includes('cluster state:')) {
         const tails = error.message.includes('coffer node output:') ? '' : this.outputTails();
-        error.message += `\n${await this.diagnosis()}\n${tails}`;
+        const message = `${error.message}\n${await this.diagnosis()}\n${tails}`;
+        try {
+          error.message = message;
+        } catch {
+          // Some errors (nats') have a read-only message: wrap them.
+          throw new Error(`${error.name}: ${message}`, { cause: error });
+        }
       }
       throw error;
     }
