@@ -26,6 +26,8 @@ import {
 import type { NatsCluster } from './support/nats.js';
 
 const nodeArgs = ['--producer-timeout-ms', '500', '--idle-block-interval-ms', '300'];
+/** One height per producer turn (round robin by height), so every validator's turn comes soon. */
+const nodeEnv = { COFFER_PRODUCER_TERM_HEIGHTS: '1' };
 const suiteTimeoutMs = 170_000;
 const fundedMinor = 100_000n;
 
@@ -43,7 +45,7 @@ describe(
     };
 
     before(async () => {
-      cluster = await TestCluster.start({ nodeArgs });
+      cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
     });
     after(async () => {
       await cluster?.stop();
@@ -227,7 +229,7 @@ describe('a node with corrupted state', { timeout: suiteTimeoutMs }, () => {
   };
 
   before(async () => {
-    cluster = await TestCluster.start({ nodeArgs });
+    cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
   });
   after(async () => {
     await cluster?.stop();

@@ -41,6 +41,8 @@ import type { NatsCluster } from './support/nats.js';
 
 /** Short turns, so heights move and a missing producer is skipped quickly. */
 const nodeArgs = ['--producer-timeout-ms', '500', '--idle-block-interval-ms', '300'];
+/** One height per producer turn (round robin by height), so every validator's turn comes soon. */
+const nodeEnv = { COFFER_PRODUCER_TERM_HEIGHTS: '1' };
 const suiteTimeoutMs = 150_000;
 const fundedMinor = 100_000n; // 1,000.00 USD per sender
 
@@ -71,7 +73,7 @@ describe('a 3-validator cluster on 3 nats-servers', { timeout: suiteTimeoutMs },
   const all = [0, 1, 2];
 
   before(async () => {
-    cluster = await TestCluster.start({ nodeArgs });
+    cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
   });
   after(async () => {
     await cluster?.stop();

@@ -31,6 +31,8 @@ export interface TestClusterOptions {
   natsServers?: number;
   /** Extra `coffer start` flags for every node (`--producer-timeout-ms 500`, ...). */
   nodeArgs?: readonly string[];
+  /** Added to every node's environment (COFFER_* settings without a flag). */
+  env?: Record<string, string>;
   blockIntervalMs?: number;
   logLevel?: string;
   startTimeoutMs?: number;
@@ -179,6 +181,7 @@ export class TestCluster {
       const dev = readKeyFile(path.join(dir, 'dev-account.json'));
       const cluster = new TestCluster(root, nats, chainId, infos, dev, {
         nodeArgs: options.nodeArgs ?? [],
+        env: options.env ?? {},
         blockIntervalMs: options.blockIntervalMs ?? 20,
         logLevel: options.logLevel ?? 'warn',
         startTimeoutMs: options.startTimeoutMs ?? 60_000,
@@ -323,7 +326,7 @@ export class TestCluster {
       dataDir: validator.dataDir,
       blockIntervalMs: this.options.blockIntervalMs,
       logLevel: this.options.logLevel,
-      env: childEnv,
+      env: { ...childEnv, ...this.options.env },
       startTimeoutMs: this.options.startTimeoutMs,
       args: [
         '--cluster',
