@@ -76,6 +76,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
           blockIntervalMs: 20,
           verifyWorkers: 1,
           commitWaitMs: 4_000,
+          mempoolPerSenderMax: 10_000,
         },
         {},
       );
@@ -146,6 +147,21 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
       }
       assert.ok(!producers.includes(outsider.producer));
     }
+  });
+
+  it('cuts blocks to what a NATS message holds (6,000 txs in one batch, blocks of at most 1 MB)', async () => {
+    const batch = Array.from({ length: 6_000 }, () => transfer('1'));
+    const results = await nodes[0]!.submit(batch, true);
+    assert.deepEqual([...new Set(results.map((r) => r.status ?? r.error?.code))], ['ok']);
+    const heights = [...new Set(results.map((r) => r.height!))];
+    assert.ok(
+      heights.length >= 3,
+      `6,000 txs of ~400 bytes fit in no fewer than 3 blocks, got ${heights.length}`,
+    );
+    await until('every node at the top', () =>
+      nodes.every((n) => n.chain.height() >= Math.max(...heights)),
+    );
+    agree(Math.max(...heights));
   });
 
   it('answers wait=final once a quorum attested, and tells final_timeout when one cannot form', async () => {

@@ -194,9 +194,13 @@ export class ProducerSigner implements BlockSigner {
       : undefined;
   }
 
-  /** Whether a nonce committed on chain is at hand for `height`. */
+  /**
+   * Whether a nonce committed on chain is at hand for `height`, and the height is above the last
+   * one signed (a cluster producer that signed a block it could not publish, then restarted, must
+   * leave that height to the others).
+   */
   canSign(height: number): boolean {
-    return this.rangeFor(height) !== undefined;
+    return height > this.safety.lastHeight && this.rangeFor(height) !== undefined;
   }
 
   sign(header: BlockHeader, hash: string): BlockSignature {

@@ -91,6 +91,14 @@ export interface JetStreamOptions {
   onMismatch?: () => void;
 }
 
+/** A block this node signed for a height on a head, ready to publish (again). */
+interface BlockOffer {
+  height: number;
+  prevHash: string;
+  block: SignedBlock;
+  data: Uint8Array;
+}
+
 /** The block stream refused a publish because another block already took the height. */
 const wrongLastSequence = 10071;
 
@@ -161,6 +169,8 @@ export class JetStreamConsensus implements Consensus {
   private validatorCache: { height: number; set: ValidatorSet } | undefined;
   private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
   private blockBytesMax = 900_000;
+  /** The block this node signed last and may still have to publish. */
+  private offer: BlockOffer | undefined;
 
   constructor(
     private readonly chain: Chain,
@@ -548,7 +558,9 @@ export class JetStreamConsensus implements Consensus {
     if (this.stopped || this.halted || this.producing || this.blockBacklog > 0) return;
     const height = this.chain.height() + 1;
     if (this.scheduledProducer(this.options.now()) !== this.options.producer.producer) return;
-    if (!this.options.producer.canSign(height)) return;
+    const offered =
+      this.offer?.height === height && this.offer.prevHash === this.chain.latest().hash;
+    if (!offered && !this.options.producer.canSign(height)) return;
     this.producing = true;
     this.produce(height)
       .catch((error: unknown) =>
@@ -559,10 +571,50 @@ export class JetStreamConsensus implements Consensus {
       });
   }
 
+  /**
+   * Produces `height`: builds, executes and signs a block on the head (or takes the one this node
+   * signed already for this head: a height is signed once, and a block the stream did not take yet
+   * is offered again as it is), announces it and publishes it behind the guard.
+   */
   private async produce(height: number): Promise<void> {
+    const head = this.chain.latest();
+    let offer = this.offer;
+    if (offer?.height !== height || offer.prevHash !== head.hash) {
+      offer = this.buildBlock(height);
+      if (!offer) return;
+      this.offer = offer;
+      this.nc?.publish(this.names.proposalSubject, encoder.encode(JSON.stringify(offer.block)));
+    }
+    const { block, data } = offer;
+    const deadline = Date.now() + this.options.publishRetryMs;
+    for (;;) {
+      if (this.stopped || this.halted || this.chain.height() >= height) return;
+      try {
+        await this.js!.publish(this.names.blockSubject, data, {
+          msgID: `block-${height}-${block.hash}`,
+          // Refused unless this node has seen the whole stream: one block per height goes in.
+          expect: { lastSequence: this.lastBlockSeq },
+        });
+        return;
+      } catch (error) {
+        // Something came in first: another producer's block for the height (then this offer is
+        // moot once it is committed), or a message every node skips (then it is offered again).
+        if (error instanceof JetStreamApiError && error.code === wrongLastSequence) return;
+        if (Date.now() >= deadline) {
+          this.options.log.warn(`cluster: block ${height} could not be published yet`, error);
+          return;
+        }
+        await sleep(200);
+      }
+    }
+  }
+
+  private buildBlock(height: number): BlockOffer | undefined {
+    // The message is {"block":...,"hashes":[...],"txs":[...]}: a tx costs its JSON, its quoted
+    // hash and two commas. The header, signature and framing fit in the margin under blockBytesMax.
     let bytes = 0;
     const txs = this.pool.select(this.options.blockTxsMax, (decoded) => {
-      bytes += JSON.stringify(decoded.tx).length + 1;
+      bytes += JSON.stringify(decoded.tx).length + decoded.hash.length + 4;
       return bytes <= this.blockBytesMax;
     });
     const result = this.chain.execute(txs, this.options.now(), true);
@@ -586,29 +638,7 @@ export class JetStreamConsensus implements Consensus {
       txs: result.txs.map((d) => d.tx),
     };
     const data = encoder.encode(JSON.stringify(message));
-    this.nc?.publish(this.names.proposalSubject, encoder.encode(JSON.stringify(block)));
-    const deadline = Date.now() + this.options.publishRetryMs;
-    for (;;) {
-      if (this.stopped || this.halted || this.chain.height() >= height) return;
-      try {
-        await this.js!.publish(this.names.blockSubject, data, {
-          msgID: `block-${height}-${block.hash}`,
-          // Refused unless this node has seen the whole stream: one block per height goes in.
-          expect: { lastSequence: this.lastBlockSeq },
-        });
-        return;
-      } catch (error) {
-        if (error instanceof JetStreamApiError && error.code === wrongLastSequence) {
-          this.ownBlocks.delete(block.hash); // another producer's block took the height
-          return;
-        }
-        if (Date.now() >= deadline) {
-          this.options.log.warn(`cluster: block ${height} could not be published`, error);
-          return;
-        }
-        await sleep(200);
-      }
-    }
+    return { height, prevHash: head.hash, block, data };
   }
 
   // ---- Following the block stream -------------------------------------------------------------
