@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FinalityTracker, proofOf, quorumOf, type AttestedState } from './finality.js';
+import {
+  FinalityTracker,
+  divergenceOf,
+  proofOf,
+  quorumOf,
+  type AttestedState,
+} from './finality.js';
 
 const hash = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -68,10 +74,12 @@ describe('finality', () => {
     assert.deepEqual(t.evaluate(2), { kind: 'final', height: 2 });
   });
 
-  it('more than a third attesting another state than this node committed is a conflict', () => {
+  it('enough validators, more than attest its own state, attesting another state is a conflict', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 7, 10].map(divergenceOf), [1, 1, 2, 2, 2, 3, 4]);
     const t = tracker(4, { value: 4 });
     assert.deepEqual(t.add('v0', state(4, 7, 7)), { kind: 'none' });
-    assert.deepEqual(t.add('v1', state(4, 7, 7)), {
+    assert.deepEqual(t.add('v1', state(4)), { kind: 'none' }); // 1 for ours
+    assert.deepEqual(t.add('v2', state(4, 7, 7)), {
       kind: 'conflict',
       height: 4,
       attested: state(4, 7, 7),
@@ -81,16 +89,35 @@ describe('finality', () => {
     assert.equal(t.finalizedHeight, 0);
   });
 
-  it('attestations of a block this node rejected are a conflict once they prove it valid', () => {
+  it('3 validators: one faulty validator attesting its own block outvotes no one', () => {
+    // The honest node committed state(4); the faulty one attests its own block at 4 first.
+    const honest = tracker(3, { value: 4 });
+    assert.deepEqual(honest.add('v2', state(4, 9, 9)), { kind: 'none' });
+    assert.deepEqual(honest.add('v0', state(4)), { kind: 'none' });
+    assert.deepEqual(honest.add('v1', state(4)), { kind: 'none' });
+    // The faulty node committed state(4, 9, 9): two honest attestations of another state halt it.
+    const faulty = new FinalityTracker(
+      0,
+      () => new Set(['v0', 'v1', 'v2']),
+      (h) => (h === 4 ? state(4, 9, 9) : undefined),
+    );
+    assert.deepEqual(faulty.add('v2', state(4, 9, 9)), { kind: 'none' });
+    assert.deepEqual(faulty.add('v0', state(4)), { kind: 'none' }); // 1 against 1
+    assert.equal(faulty.add('v1', state(4)).kind, 'conflict'); // 2 against 1
+  });
+
+  it('attestations of a block this node rejected are a conflict once enough validators attest it', () => {
     const head = { value: 3 };
     const t = tracker(3, head, (h, blockHash) =>
       h === 4 && blockHash === hash(1) ? 'state root mismatch' : undefined,
     );
-    const outcome = t.add('v0', state(4));
+    assert.deepEqual(t.add('v0', state(4)), { kind: 'none' }); // one validator alone: no
+    const outcome = t.add('v1', state(4));
     assert.equal(outcome.kind, 'conflict');
     assert.equal(outcome.kind === 'conflict' && outcome.local, 'rejected it: state root mismatch');
     // Another block at a height not decided here yet: wait.
     assert.deepEqual(t.add('v0', state(5)), { kind: 'none' });
+    assert.deepEqual(t.add('v1', state(5)), { kind: 'none' });
   });
 
   it('final or conflict, whichever evidence is complete first (any order of attestations)', () => {
@@ -111,7 +138,9 @@ describe('finality', () => {
                 (agrees ? agreeing : disagreeing).add(validator);
               }
               if (agreeing.size >= quorumOf(n)) expected = 'final';
-              else if (disagreeing.size >= proofOf(n)) expected = 'conflict';
+              else if (disagreeing.size >= divergenceOf(n) && disagreeing.size > agreeing.size) {
+                expected = 'conflict';
+              }
               if (outcome.kind !== expected) return false;
               if (expected === 'conflict') return t.finalizedHeight === 0;
             }

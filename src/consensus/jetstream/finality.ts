@@ -18,6 +18,16 @@ export function proofOf(validators: number): number {
   return validators - quorumOf(validators) + 1;
 }
 
+/**
+ * How many validators attesting a state this node did not reach show that this node diverged:
+ * a proof (at least one honest among them), and never a single validator when there are three or
+ * more, so one faulty validator attesting its own block cannot stop a small cluster's honest
+ * nodes. They must also outnumber those attesting this node's own state at the height.
+ */
+export function divergenceOf(validators: number): number {
+  return validators >= 3 ? Math.max(proofOf(validators), 2) : proofOf(validators);
+}
+
 export type FinalityOutcome =
   | { kind: 'none' }
   /** A quorum agrees with this node's own block and state: final up to `height`. */
@@ -32,8 +42,8 @@ export type FinalityOutcome =
  * Counts attestations per height and decides finality. A height is final when more than two
  * thirds of the validators attested the block hash and state root this node committed for it;
  * finality of a height implies every height below it (each block names its parent). A node learns
- * it has diverged when more than a third attest a state it did not reach: a block it committed
- * with another state root, or one it rejected. Pure: the caller supplies the validator set, its
+ * it has diverged when enough validators (`divergenceOf`), more than attest its own state, attest
+ * a state it did not reach: a block it committed with another state root, or one it rejected. Pure: the caller supplies the validator set, its
  * committed states and the blocks it rejected.
  */
 export class FinalityTracker {
@@ -92,21 +102,27 @@ export class FinalityTracker {
     const byState = this.votes.get(height);
     if (!byState) return { kind: 'none' };
     const validators = this.validators();
-    const needed = quorumOf(validators.size);
-    const proof = proofOf(validators.size);
-    const local = this.local(height);
-    for (const [key, voters] of byState) {
+    const counted = (voters: Set<string>) => {
       let count = 0;
       for (const voter of voters) if (validators.has(voter)) count += 1;
+      return count;
+    };
+    const local = this.local(height);
+    const localKey = local && `${local.blockHash} ${local.stateRoot}`;
+    const localVotes = localKey === undefined ? 0 : counted(byState.get(localKey) ?? new Set());
+    if (local && localVotes >= quorumOf(validators.size)) {
+      this.finalized = height;
+      for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
+      return { kind: 'final', height };
+    }
+    const needed = divergenceOf(validators.size);
+    for (const [key, voters] of byState) {
+      if (key === localKey) continue;
+      const count = counted(voters);
+      // Outvoted by enough validators that one of them is honest (and never by one alone).
+      if (count < needed || count <= localVotes) continue;
       const [blockHash, stateRoot] = key.split(' ') as [string, string];
       const attested = { height, blockHash, stateRoot };
-      if (local && local.blockHash === blockHash && local.stateRoot === stateRoot) {
-        if (count < needed) continue;
-        this.finalized = height;
-        for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
-        return { kind: 'final', height };
-      }
-      if (count < proof) continue;
       if (local) {
         const description = `block ${local.blockHash} with state ${local.stateRoot}`;
         return { kind: 'conflict', height, attested, voters: count, local: description };

@@ -109,6 +109,17 @@ const metaKeys = {
   finalizedHeight: 'cluster.finalizedHeight',
 };
 
+/** A stream this node reads, and how far it got. */
+interface Follower {
+  stream: string;
+  nextSeq: () => number;
+  progressAt: number;
+  messages: ConsumerMessages | undefined;
+}
+
+/** A consumer that has not delivered for this long while its stream has more is made again. */
+const stallMs = 3_000;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const day = 24 * 60 * 60 * 1e9; // nanoseconds, as stream configs count
@@ -138,7 +149,10 @@ export class JetStreamConsensus implements Consensus {
   private readonly finality: FinalityTracker;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
-  private readonly consumers = new Set<ConsumerMessages>();
+  private readonly followers: Follower[] = [];
+  private jsm: JetStreamManager | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private watching = false;
   private proposals: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -224,7 +238,10 @@ export class JetStreamConsensus implements Consensus {
     this.nc = nc;
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     this.blockBytesMax = Math.max(64 * 1024, maxPayload - 16 * 1024);
-    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    const jsm = await this.retrying('reach JetStream', () =>
+      jetstreamManager(nc, { timeout: 5_000 }),
+    );
+    this.jsm = jsm;
     const replicas = nc.info?.cluster ? this.options.replicas : 1;
     await this.ensureStreams(jsm, replicas);
     this.js = jetstream(nc, { timeout: 5_000 });
@@ -236,7 +253,7 @@ export class JetStreamConsensus implements Consensus {
     this.headCommittedAt = this.options.now();
     this.lastTxSeq = Number(this.chain.store.getMeta(metaKeys.txSeq) ?? '0');
     this.lastBlockSeq = Number(this.chain.store.getMeta(metaKeys.blockSeq) ?? '0');
-    await this.follow(
+    this.follow(
       this.names.blockStream,
       () => this.lastBlockSeq + 1,
       (seq, data, pending) => {
@@ -245,13 +262,13 @@ export class JetStreamConsensus implements Consensus {
       },
       8,
     );
-    await this.follow(
+    this.follow(
       this.names.txStream,
       () => this.lastTxSeq + 1,
       (seq, data) => this.ingestEnvelope(seq, data),
     );
     this.lastAttestationSeq = Number(this.chain.store.getMeta(metaKeys.attestationSeq) ?? '0');
-    await this.follow(
+    this.follow(
       this.names.attestationStream,
       () => this.lastAttestationSeq + 1,
       (seq, data) => {
@@ -260,9 +277,25 @@ export class JetStreamConsensus implements Consensus {
       },
     );
     this.timer = setInterval(() => this.tick(), this.options.blockIntervalMs);
+    this.watchdog = setInterval(() => void this.watchFollowers(), 1_000);
     this.options.log.info(
       `cluster: validator ${this.options.validatorName} following ${this.options.servers.join(',')} from height ${this.chain.height()}`,
     );
+  }
+
+  /** Retries `attempt` for up to 30 s (a NATS server may be down, a leader being elected). */
+  private async retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (this.stopped || Date.now() >= deadline) {
+          throw new Error(`cannot ${what}`, { cause: error });
+        }
+        await sleep(250);
+      }
+    }
   }
 
   private async ensureStreams(jsm: JetStreamManager, replicas: number): Promise<void> {
@@ -320,28 +353,40 @@ export class JetStreamConsensus implements Consensus {
 
   /**
    * Reads a stream in order through an ordered consumer, one message at a time, from `nextSeq()`.
-   * When the consumer fails (a server died, a leader moved), it is made again from where this node
-   * is; a handler that throws stops the node instead (its state may be half way).
+   * When the consumer fails or stalls (a server died, a leader moved: the watchdog sees the stream
+   * ahead of this node and no progress), it is made again from where this node is; until it can
+   * be made (a server down at start-up), it is retried. A handler that throws stops the node
+   * instead (its state may be half way).
    */
-  private async follow(
+  private follow(
     stream: string,
     nextSeq: () => number,
     handle: (seq: number, data: Uint8Array, pending: number) => Promise<void>,
     /** Messages fetched ahead: few for blocks (each up to the payload limit), more otherwise. */
     bufferMessages = 256,
-  ): Promise<void> {
+  ): void {
+    const follower: Follower = { stream, nextSeq, progressAt: Date.now(), messages: undefined };
+    this.followers.push(follower);
     const open = async () => {
       const consumer = await this.js!.consumers.get(stream, {
         deliver_policy: DeliverPolicy.StartSequence,
         opt_start_seq: Math.max(1, nextSeq()),
       });
       const messages = await consumer.consume({ max_messages: bufferMessages });
-      this.consumers.add(messages);
+      follower.messages = messages;
+      follower.progressAt = Date.now();
       return messages;
     };
-    let messages = await open();
     void (async () => {
       while (!this.stopped && !this.halted) {
+        let messages: ConsumerMessages;
+        try {
+          messages = await open();
+        } catch (error) {
+          this.options.log.warn(`cluster: cannot follow ${stream} yet`, error);
+          await sleep(500);
+          continue;
+        }
         try {
           for await (const message of messages) {
             if (this.halted || this.stopped) break;
@@ -353,23 +398,36 @@ export class JetStreamConsensus implements Consensus {
               );
               break;
             }
+            follower.progressAt = Date.now();
           }
         } catch (error) {
           this.options.log.warn(`cluster: reading ${stream} failed; following again`, error);
         }
-        this.consumers.delete(messages);
+        follower.messages = undefined;
         messages.stop();
-        while (!this.stopped && !this.halted) {
-          await sleep(500);
-          try {
-            messages = await open();
-            break;
-          } catch (error) {
-            this.options.log.warn(`cluster: cannot follow ${stream} yet`, error);
-          }
-        }
+        if (!this.stopped && !this.halted) await sleep(250);
       }
     })();
+  }
+
+  /** Re-makes a consumer that has not moved for a while although its stream has more. */
+  private async watchFollowers(): Promise<void> {
+    if (!this.jsm || this.stopped || this.watching) return;
+    this.watching = true;
+    try {
+      for (const follower of this.followers) {
+        if (!follower.messages || Date.now() - follower.progressAt < stallMs) continue;
+        const info = await this.jsm.streams.info(follower.stream).catch(() => undefined);
+        if (!info || info.state.last_seq < follower.nextSeq()) continue;
+        this.options.log.warn(
+          `cluster: following ${follower.stream} stalled at ${follower.nextSeq() - 1} of ${info.state.last_seq}; following again`,
+        );
+        follower.progressAt = Date.now();
+        follower.messages?.stop();
+      }
+    } finally {
+      this.watching = false;
+    }
   }
 
   async stop(): Promise<void> {
@@ -377,8 +435,9 @@ export class JetStreamConsensus implements Consensus {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    for (const messages of this.consumers) messages.stop();
-    this.consumers.clear();
+    if (this.watchdog) clearInterval(this.watchdog);
+    for (const follower of this.followers) follower.messages?.stop();
+    this.followers.length = 0;
     this.proposals?.unsubscribe();
     const nc = this.nc;
     this.nc = undefined;
