@@ -51,143 +51,119 @@ describe(
       await cluster?.stop();
     });
 
-    // TODO until src is fixed (reported with issue 7): after one of three nats-servers is SIGKILLed
-    // under load, one node's stream consumer can stall for good while the others go on: in some
-    // runs its finalizedHeight stays put (attestations stop arriving) while it commits to the same
-    // head; in others (before the follow-again change) its height stays put. Passes in some runs.
-    it(
-      'TODO (src: a stream consumer on one node stalls after a nats-server is killed) keeps every acknowledged tx, goes on with two nodes, and the killed node catches up',
-      { todo: 'src: a node stops following a stream after one of three nats-servers is killed' },
-      async () => {
-        await c().explainFailure(async () => {
-          const cl = c();
-          const senders = [newAccount(), newAccount(), newAccount()];
-          const recipient = newAccount();
-          await fund(cl, senders, fundedMinor);
+    it('keeps every acknowledged tx, goes on with two nodes, and the killed node catches up', async () => {
+      await c().explainFailure(async () => {
+        const cl = c();
+        const senders = [newAccount(), newAccount(), newAccount()];
+        const recipient = newAccount();
+        await fund(cl, senders, fundedMinor);
 
-          const down = new Set<number>();
-          const acknowledged: string[] = [];
-          const sent = new Map<string, number>(); // sender -> txs in (acknowledged or known in)
-          let stopLoad = false;
-          let refusals = 0;
-          // One worker per sender: each tx is retried (the same tx, the same hash) on the next node
-          // until a node acknowledges it, or says it is in already.
-          const worker = async (sender: Account, first: number) => {
-            let nonce = 0;
-            let node = first;
-            while (!stopLoad) {
-              const tx = cl.transferTx(sender, nonce, recipient.address, 1 + (nonce % 7));
-              for (;;) {
-                node = (node + 1) % cl.size;
-                if (down.has(node)) continue;
-                const res = await cl.submit(node, tx).catch(() => undefined);
-                if (res && (res.status === 200 || res.status === 202)) {
-                  assert.match(res.body.hash ?? '', /^[0-9a-f]{64}$/);
-                  acknowledged.push(res.body.hash!);
-                  break;
-                }
-                if (res?.body.error && alreadyIn.has(res.body.error.code)) break;
-                refusals += 1;
-                await delay(100);
-              }
-              nonce += 1;
-              sent.set(sender.address, nonce);
-              await delay(50);
-            }
-          };
-          const load = Promise.all(senders.map((s, i) => worker(s, i)));
-          try {
-            await delay(2_000);
-            const killedServer = 0;
-            await cl.nats.kill(killedServer);
-            await delay(6_000);
-            const killedNode = 1;
-            down.add(killedNode);
-            await cl.kill(killedNode);
-            const afterKill = Math.max(
-              ...(await Promise.all([0, 2].map(async (i) => (await cl.health(i)).height))),
-            );
-            await delay(5_000);
-            stopLoad = true;
-            await load;
-
-            // Nothing acknowledged is lost: all of it commits on the two nodes left.
-            assert.ok(
-              acknowledged.length >= 30,
-              `load: ${acknowledged.length} acknowledged, ${refusals} refused`,
-            );
-            await waitCommitted(cl, [0, 2], acknowledged, 60_000);
-            for (const s of senders) {
-              for (const i of [0, 2]) {
-                assert.equal(await cl.nonce(i, s.address), sent.get(s.address), `nonce on ${i}`);
-              }
-            }
-
-            // The two go on; the killed validator's turns pass to the next after the timeout.
-            const from = Math.max(afterKill, (await cl.health(0)).height) + 1;
-            const to = from + 5;
-            await waitHeight(cl, [0, 2], to, 30_000);
-            const producers = await producersOf(cl, 0, from, to);
-            const killedProducer = cl.validators[killedNode]!.producer;
-            assert.equal(producers.includes(killedProducer), false, producers.join());
-            assert.deepEqual(
-              [...new Set(producers)].sort(),
-              [cl.validators[0]!.producer, cl.validators[2]!.producer].sort(),
-            );
-
-            // Back on its data dir: it replays what it missed and agrees on every height.
-            const finalBefore = (await cl.health(0)).finalizedHeight;
-            // KNOWN SRC ISSUE (reported): with a nats-server down, `coffer start` can exit 1 with a
-            // nats TimeoutError from creating its stream consumers (JetStreamConsensus.start does
-            // not retry). Starting it again is what an operator (or systemd) would do; 3 attempts.
-            const startFailures: string[] = [];
-            for (let attempt = 1; ; attempt++) {
-              try {
-                await cl.startNode(killedNode);
+        const down = new Set<number>();
+        const acknowledged: string[] = [];
+        const sent = new Map<string, number>(); // sender -> txs in (acknowledged or known in)
+        let stopLoad = false;
+        let refusals = 0;
+        // One worker per sender: each tx is retried (the same tx, the same hash) on the next node
+        // until a node acknowledges it, or says it is in already.
+        const worker = async (sender: Account, first: number) => {
+          let nonce = 0;
+          let node = first;
+          while (!stopLoad) {
+            const tx = cl.transferTx(sender, nonce, recipient.address, 1 + (nonce % 7));
+            for (;;) {
+              node = (node + 1) % cl.size;
+              if (down.has(node)) continue;
+              const res = await cl.submit(node, tx).catch(() => undefined);
+              if (res && (res.status === 200 || res.status === 202)) {
+                assert.match(res.body.hash ?? '', /^[0-9a-f]{64}$/);
+                acknowledged.push(res.body.hash!);
                 break;
-              } catch (error) {
-                startFailures.push((error as Error).message.split('\n').slice(0, 2).join(' '));
-                if (attempt >= 3) throw error;
               }
+              if (res?.body.error && alreadyIn.has(res.body.error.code)) break;
+              refusals += 1;
+              await delay(100);
             }
-            if (startFailures.length > 0) {
-              console.log(
-                `# node restart failed ${startFailures.length}x: ${startFailures.join(' | ')}`,
-              );
-            }
-            down.delete(killedNode);
-            const head = (await cl.health(0)).height;
-            await waitHeight(cl, [killedNode], head, 60_000);
-            await assertSameChain(cl, [0, 1, 2], 1, head);
-            await waitCommitted(cl, [killedNode], acknowledged, 30_000);
-            await waitFinal(cl, [0, 1, 2], head, 30_000);
-            assert.ok(head > finalBefore, `finality advanced past ${finalBefore}`);
-
-            let total = 0n;
-            for (const a of [...senders, recipient]) {
-              const balances = await Promise.all([0, 1, 2].map((i) => cl.balance(i, a.address)));
-              assert.deepEqual(balances, [balances[0], balances[0], balances[0]], a.address);
-              total += balances[0]!;
-            }
-            assert.equal(total, fundedMinor * BigInt(senders.length));
-
-            // The server comes back too, and a transfer through every node commits.
-            await cl.nats.restart(killedServer);
-            await cl.nats.settled();
-            for (const i of [0, 1, 2]) {
-              const s = senders[i]!;
-              const nonce = await cl.nonce(i, s.address);
-              const res = await cl.transfer(i, s, nonce, recipient.address, 5, true);
-              assert.equal(res.status, 200, JSON.stringify(res.body));
-              assert.equal(res.body.status, 'ok');
-            }
-          } finally {
-            stopLoad = true;
-            await load.catch(() => undefined);
+            nonce += 1;
+            sent.set(sender.address, nonce);
+            await delay(50);
           }
-        });
-      },
-    );
+        };
+        const load = Promise.all(senders.map((s, i) => worker(s, i)));
+        try {
+          await delay(2_000);
+          const killedServer = 0;
+          await cl.nats.kill(killedServer);
+          await delay(6_000);
+          const killedNode = 1;
+          down.add(killedNode);
+          await cl.kill(killedNode);
+          const afterKill = Math.max(
+            ...(await Promise.all([0, 2].map(async (i) => (await cl.health(i)).height))),
+          );
+          await delay(5_000);
+          stopLoad = true;
+          await load;
+
+          // Nothing acknowledged is lost: all of it commits on the two nodes left.
+          assert.ok(
+            acknowledged.length >= 30,
+            `load: ${acknowledged.length} acknowledged, ${refusals} refused`,
+          );
+          await waitCommitted(cl, [0, 2], acknowledged, 60_000);
+          for (const s of senders) {
+            for (const i of [0, 2]) {
+              assert.equal(await cl.nonce(i, s.address), sent.get(s.address), `nonce on ${i}`);
+            }
+          }
+
+          // The two go on; the killed validator's turns pass to the next after the timeout.
+          const from = Math.max(afterKill, (await cl.health(0)).height) + 1;
+          const to = from + 5;
+          await waitHeight(cl, [0, 2], to, 30_000);
+          const producers = await producersOf(cl, 0, from, to);
+          const killedProducer = cl.validators[killedNode]!.producer;
+          assert.equal(producers.includes(killedProducer), false, producers.join());
+          assert.deepEqual(
+            [...new Set(producers)].sort(),
+            [cl.validators[0]!.producer, cl.validators[2]!.producer].sort(),
+          );
+
+          // Back on its data dir: it replays what it missed and agrees on every height.
+          const finalBefore = (await cl.health(0)).finalizedHeight;
+          // With a nats-server still down: the node must reach JetStream through the others.
+          await cl.startNode(killedNode);
+          down.delete(killedNode);
+          const head = (await cl.health(0)).height;
+          await waitHeight(cl, [killedNode], head, 60_000);
+          await assertSameChain(cl, [0, 1, 2], 1, head);
+          await waitCommitted(cl, [killedNode], acknowledged, 30_000);
+          await waitFinal(cl, [0, 1, 2], head, 30_000);
+          assert.ok(head > finalBefore, `finality advanced past ${finalBefore}`);
+
+          let total = 0n;
+          for (const a of [...senders, recipient]) {
+            const balances = await Promise.all([0, 1, 2].map((i) => cl.balance(i, a.address)));
+            assert.deepEqual(balances, [balances[0], balances[0], balances[0]], a.address);
+            total += balances[0]!;
+          }
+          assert.equal(total, fundedMinor * BigInt(senders.length));
+
+          // The server comes back too, and a transfer through every node commits.
+          await cl.nats.restart(killedServer);
+          await cl.nats.settled();
+          for (const i of [0, 1, 2]) {
+            const s = senders[i]!;
+            const nonce = await cl.nonce(i, s.address);
+            const res = await cl.transfer(i, s, nonce, recipient.address, 5, true);
+            assert.equal(res.status, 200, JSON.stringify(res.body));
+            assert.equal(res.body.status, 'ok');
+          }
+        } finally {
+          stopLoad = true;
+          await load.catch(() => undefined);
+        }
+      });
+    });
   },
 );
 
