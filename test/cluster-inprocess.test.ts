@@ -149,6 +149,38 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     }
   });
 
+  it("skips alike a registered producer's block whose state root is wrong, and goes on", async () => {
+    const js = jetstream(nc);
+    const liar = nodes[2]!;
+    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
+    const head = liar.chain.latest();
+    const header: BlockHeader = {
+      ...head.header,
+      height: head.header.height + 1,
+      prevHash: head.hash,
+      time: head.header.time + 1,
+      stateRoot: 'ab'.repeat(32),
+      producer: liar.signer.producer,
+    };
+    // Signed with the producer's own key and committed nonce: valid but for its state root.
+    const forged = signBlockHeader(header, liar.signer);
+    await js.publish(
+      names.blockSubject,
+      new TextEncoder().encode(JSON.stringify({ block: forged, hashes: [], txs: [] })),
+    );
+    const [result] = await nodes[0]!.submit([transfer('2')], true);
+    assert.equal(result?.status, 'ok');
+    assert.ok(result.height! >= header.height);
+    await until('every node final past the forged block', () =>
+      nodes.every((n) => n.consensus.finalizedHeight >= result.height!),
+    );
+    agree(result.height!);
+    for (const node of nodes) {
+      assert.equal(node.healthy, true, node.faultMessage());
+      assert.notEqual(node.store.getBlock(header.height)!.hash, forged.hash);
+    }
+  });
+
   it('cuts blocks to what a NATS message holds (6,000 txs in one batch, blocks of at most 1 MB)', async () => {
     const batch = Array.from({ length: 6_000 }, () => transfer('1'));
     const results = await nodes[0]!.submit(batch, true);

@@ -782,6 +782,8 @@ export class JetStreamConsensus implements Consensus {
     }
     if (blockHash(header) !== block.hash) return rejected("the hash is not its header's");
     if (header.time < head.header.time) return rejected('goes back in time');
+    // Checked again (with the producer's registry record) at commit; here before any execution.
+    if (!verifyBlockSignature(block)) return rejected('the signature does not verify');
     // A tx this node holds already (pooled or its own) is taken as held, decoded and checked; the
     // others are decoded and checked here. The tx root then binds the block to these hashes.
     const hashes = Array.isArray(message.hashes) ? message.hashes : [];
