@@ -179,7 +179,7 @@ export class JetStreamConsensus implements Consensus {
   private readySince: number | undefined;
   private lastTxSeq = 0;
   private lastAttestationSeq = 0;
-  private txSeqSavedAt = 0;
+  private progressSavedAt = 0;
   private validatorCache: { height: number; set: ValidatorSet } | undefined;
   private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
   private blockBytesMax = 900_000;
@@ -432,6 +432,8 @@ export class JetStreamConsensus implements Consensus {
 
   async stop(): Promise<void> {
     if (this.stopped) return;
+    this.progressSavedAt = 0;
+    this.saveProgress();
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -548,7 +550,8 @@ export class JetStreamConsensus implements Consensus {
       if (typeof hash === 'string' && this.pool.has(hash)) return;
       const decoded = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
       if (isRejection(decoded) || this.pool.has(decoded.hash)) return;
-      if (this.chain.store.getTx(decoded.hash)) return;
+      // A committed tx has a nonce below its sender's: the pool refuses it without a lookup.
+      if (decoded.tx.nonce < this.chain.nonceOf(decoded.tx.sender)) return;
       candidates.push(decoded);
       unchecked.push(decoded);
     });
@@ -721,7 +724,7 @@ export class JetStreamConsensus implements Consensus {
   private async applyBlock(seq: number, data: Uint8Array): Promise<void> {
     const outcome = await this.considerBlock(data);
     this.lastBlockSeq = seq;
-    this.chain.store.setMeta(metaKeys.blockSeq, String(seq));
+    this.saveProgress();
     if (outcome.kind === 'committed') return;
     if (outcome.kind === 'rejected') {
       this.options.log.warn(
@@ -848,7 +851,6 @@ export class JetStreamConsensus implements Consensus {
     this.pool.settle(result.txs);
     this.headCommittedAt = this.options.now();
     this.readySince = this.pool.hasReady() ? this.headCommittedAt : undefined;
-    this.saveTxSeq();
     const committed: CommittedBlock = {
       block,
       txs: result.txs,
@@ -863,15 +865,17 @@ export class JetStreamConsensus implements Consensus {
   }
 
   /**
-   * Remembers (about once a second) where a restart resumes the tx stream: before the oldest tx
-   * still pending here, so nothing that may still be ordered is skipped.
+   * Remembers (about once a second) where a restart resumes the streams: the block stream after
+   * the last message decided (messages decided again are old heights, skipped), the tx stream
+   * before the oldest tx still pending here, so nothing that may still be ordered is missed.
    */
-  private saveTxSeq(): void {
+  private saveProgress(): void {
     const now = Date.now();
-    if (now - this.txSeqSavedAt < 1_000) return;
-    this.txSeqSavedAt = now;
+    if (now - this.progressSavedAt < 1_000) return;
+    this.progressSavedAt = now;
     const resumeAfter = (this.pool.lowestSeq() ?? this.lastTxSeq + 1) - 1;
     this.chain.store.setMeta(metaKeys.txSeq, String(resumeAfter));
+    this.chain.store.setMeta(metaKeys.blockSeq, String(this.lastBlockSeq));
   }
 
   // ---- Attestations and finality --------------------------------------------------------------
