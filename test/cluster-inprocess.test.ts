@@ -38,7 +38,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
   let nc: NatsConnection;
   let nonce = 0;
 
-  function transfer(amount: string) {
+  function transfer(amount: string, memo?: string) {
     const dev = cluster.devAccount;
     return signTx(
       {
@@ -47,6 +47,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
         sender: dev.address,
         nonce: nonce++,
         payload: { to: cluster.validators[0]!.operator, asset: 'USD', amount },
+        ...(memo === undefined ? {} : { memo }),
       },
       dev.secretKey,
     );
@@ -124,10 +125,18 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     };
     const forged = signBlockHeader(header, outsider);
     const stale = { ...head, header: { ...head.header } };
+    const next = head.header.height + 1;
     for (const body of [
       'not json',
       JSON.stringify({ block: forged, txs: [] }),
       JSON.stringify({ block: stale, txs: [] }),
+      // No signature needed to send this: it must not stop anyone (1e999 parses as Infinity).
+      `{"block":{"header":{"chainId":"${chainId}","height":${next},"prevHash":"${head.hash}","time":1e999},"hash":"x","signature":{}},"hashes":[],"txs":[]}`,
+      JSON.stringify({
+        block: { ...forged, header: { ...forged.header, txRoot: { deep: [1] } } },
+        hashes: [],
+        txs: [],
+      }),
     ]) {
       await js.publish(names.blockSubject, new TextEncoder().encode(body));
     }
@@ -181,8 +190,41 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     }
   });
 
+  it('skips alike a validly signed block that moves time more than ten minutes', async () => {
+    const js = jetstream(nc);
+    const liar = nodes[1]!;
+    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
+    const head = liar.chain.latest();
+    const time = head.header.time + 24 * 60 * 60 * 1000;
+    const result = liar.chain.execute([], time, false);
+    const header: BlockHeader = {
+      ...head.header,
+      height: head.header.height + 1,
+      prevHash: head.hash,
+      time,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: liar.signer.producer,
+    };
+    const ahead = signBlockHeader(header, liar.signer);
+    await js.publish(
+      names.blockSubject,
+      new TextEncoder().encode(JSON.stringify({ block: ahead, hashes: [], txs: [] })),
+    );
+    const [after] = await nodes[0]!.submit([transfer('2')], true);
+    assert.equal(after?.status, 'ok');
+    await until('every node past it', () => nodes.every((n) => n.chain.height() >= after.height!));
+    agree(after.height!);
+    for (const node of nodes) {
+      assert.notEqual(node.store.getBlock(header.height)!.hash, ahead.hash);
+      assert.ok(node.chain.latest().header.time < time - 60 * 60 * 1000);
+    }
+  });
+
   it('cuts blocks to what a NATS message holds (6,000 txs in one batch, blocks of at most 1 MB)', async () => {
-    const batch = Array.from({ length: 6_000 }, () => transfer('1'));
+    // A memo of 80 euro signs: 80 characters, 240 bytes (the budget counts bytes).
+    const batch = Array.from({ length: 6_000 }, () => transfer('1', '€'.repeat(80)));
     // Not waited for per tx (a loaded machine may take longer than commitWaitMs here).
     const results = await nodes[0]!.submit(batch, false);
     assert.deepEqual([...new Set(results.map((r) => r.status ?? r.error?.code))], ['pending']);
@@ -198,7 +240,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     const heights = [...new Set(committed.map((tx) => tx!.height))];
     assert.ok(
       heights.length >= 3,
-      `6,000 txs of ~400 bytes fit in no fewer than 3 blocks, got ${heights.length}`,
+      `6,000 txs of ~650 bytes fit in no fewer than 3 blocks, got ${heights.length}`,
     );
     await until('every node at the top', () =>
       nodes.every((n) => n.chain.height() >= Math.max(...heights)),

@@ -26,7 +26,7 @@ export const chainRejections = {
   batch_too_large: 'A batch holds at most 10,000 transactions.',
   internal_error: 'The transaction hit an internal error; it changed no state.',
   ordering_unavailable:
-    "The cluster's ordering service (NATS JetStream) did not store the transaction in time; it was not admitted, retry.",
+    "The cluster's ordering service (NATS JetStream) did not confirm storing the transaction in time; it may not be admitted. Submitting the same tx again is safe.",
 } as const;
 
 export type ChainRejection = keyof typeof chainRejections;

@@ -58,6 +58,17 @@ function submitStatus(result: SubmitResult): number {
 }
 
 function resultJson(result: SubmitResult) {
+  if (result.error?.code === 'final_timeout') {
+    // Committed (the receipt status says how), only not final in time.
+    return {
+      hash: result.hash,
+      status: result.status,
+      height: result.height,
+      index: result.index,
+      final: false,
+      error: result.error,
+    };
+  }
   if (result.error) {
     return {
       ...(result.hash ? { hash: result.hash } : {}),

@@ -28,10 +28,6 @@ export const nodeConfigSchema = z.object({
   nonceRangeLeadHeights: z.coerce.number().int().min(8).max(100_000).default(200),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
-   * Development only: `POST /v1/dev/clock` moves the node's block clock forward (and cuts a block),
-   * so expiries and demurrage can be tried without waiting days. Never on a shared chain.
-   */
-  /**
    * Join a cluster: comma-separated NATS server URLs of the ordering cluster (nats://host:port).
    * Without it the node orders alone (solo).
    */
@@ -62,6 +58,10 @@ export const nodeConfigSchema = z.object({
   envelopeTxsMax: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Stream replicas on a clustered NATS (a stream survives losing fewer than half). */
   natsReplicas: z.coerce.number().int().min(1).max(5).default(3),
+  /**
+   * Development only: `POST /v1/dev/clock` moves the node's block clock forward (and cuts a block),
+   * so expiries and demurrage can be tried without waiting days. Never on a shared chain.
+   */
   devClock: z
     .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
     .transform((v) => v === true || v === '1' || v === 'true')

@@ -62,8 +62,14 @@ interface CommitOutcome {
   error?: Rejection;
 }
 
-/** Committed blocks kept for final-block listeners while finality lags behind the head. */
-const unfinalBlocksMax = 10_000;
+/** A committed block that became final, as final-block listeners see it. */
+export interface FinalBlock {
+  height: number;
+  /** Txs the producer left out of it (stale nonces): no receipt, not in the block. */
+  dropped: string[];
+  /** Its txs and their receipt status, read from the store when asked for. */
+  receipts(): { hash: string; status: string }[];
+}
 
 export interface NodeOptions {
   /** Modules besides the core ledger. */
@@ -91,8 +97,11 @@ export class CofferNode {
   /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
   private clockOffset = { ms: 0 };
   /** Committed blocks not yet final, for listeners that act on final blocks only. */
-  private readonly unfinal: CommittedBlock[] = [];
-  private readonly finalBlockListeners: ((committed: CommittedBlock) => void)[] = [];
+  /** The last height final-block listeners were told about. */
+  private finalDelivered: number;
+  /** Dropped txs of blocks not final yet (solo only drops; usually empty). */
+  private readonly droppedAt = new Map<number, string[]>();
+  private readonly finalBlockListeners: ((block: FinalBlock) => void)[] = [];
   private readonly finalWaiters = new Set<{ height: number; resolve: (final: boolean) => void }>();
 
   private constructor(
@@ -117,13 +126,14 @@ export class CofferNode {
     consensus.onFinal((height) => this.finalized(height));
     this.metrics.height.set(chain.height());
     this.metrics.finalizedHeight.set(consensus.finalizedHeight);
+    this.finalDelivered = consensus.finalizedHeight;
   }
 
   /**
    * Calls `listener` with each committed block once it is final, in height order: services that
    * act for participants (the issuance relay, webhooks) act on final state only.
    */
-  onFinalBlock(listener: (committed: CommittedBlock) => void): void {
+  onFinalBlock(listener: (block: FinalBlock) => void): void {
     this.finalBlockListeners.push(listener);
   }
 
@@ -134,16 +144,27 @@ export class CofferNode {
       this.finalWaiters.delete(waiter);
       waiter.resolve(true);
     }
-    while (this.unfinal.length > 0 && this.unfinal[0]!.block.header.height <= height) {
-      const committed = this.unfinal.shift()!;
+    // Only heights are kept while finality lags: what a listener needs is read back from the store.
+    for (let h = this.finalDelivered + 1; h <= height; h++) {
+      const block: FinalBlock = {
+        height: h,
+        dropped: this.droppedAt.get(h) ?? [],
+        receipts: () =>
+          this.store.getTxs(h).map((tx) => ({
+            hash: tx.hash,
+            status: (JSON.parse(tx.receipt) as { status: string }).status,
+          })),
+      };
+      this.droppedAt.delete(h);
       for (const listener of this.finalBlockListeners) {
         try {
-          listener(committed);
+          listener(block);
         } catch (error) {
           this.app.log.error({ err: error }, 'a final-block listener failed');
         }
       }
     }
+    this.finalDelivered = Math.max(this.finalDelivered, height);
     const head = this.chain.latest();
     this.hub.publishFinal(height, height === head.header.height ? head.hash : undefined);
   }
@@ -268,10 +289,13 @@ export class CofferNode {
         },
         now,
         halt: (error) => ref.node?.halt(error),
-        fileEvidence: (evidence) => {
-          void ref.node?.submitOwn('evidence.equivocation', evidence, false).then((result) => {
-            if (result.error) log()?.warn(`evidence not admitted: ${result.error.code}`);
-          });
+        fileEvidence: async (evidence) => {
+          const node = ref.node;
+          if (!node) return false;
+          const payload = evidence as unknown as Record<string, unknown>;
+          const result = await node.submitOwn('evidence.equivocation', payload, false);
+          if (result.error) log()?.warn(`evidence not admitted: ${result.error.code}`);
+          return result.error === undefined;
         },
         log: {
           info: (message) => log()?.info(message),
@@ -500,11 +524,10 @@ export class CofferNode {
     this.metrics.height.set(height);
     this.metrics.blockTxs.observe(committed.txs.length);
     this.metrics.mempool.set(this.consensus.pendingCount());
-    if (this.finalBlockListeners.length > 0) this.unfinal.push(committed);
-    if (this.unfinal.length > unfinalBlocksMax) {
-      this.unfinal.shift();
-      this.app.log.warn(
-        `more than ${unfinalBlocksMax} blocks await finality; the oldest is dropped`,
+    if (committed.dropped.length > 0) {
+      this.droppedAt.set(
+        height,
+        committed.dropped.map((tx) => tx.hash),
       );
     }
     try {

@@ -49,8 +49,8 @@ function commitmentOf(fromHeight: number, nonces: Uint8Array[]): NonceCommitment
 }
 
 /**
- * The solo producer's signer: its accountable key (derived from the producer key's secret), the
- * nonce ranges it has computed, and the safety store. It signs a height only with a nonce the
+ * A producer's signer (solo, or a cluster validator): its accountable key (derived from the
+ * producer key's secret), the nonce ranges it has computed, and the safety store. It signs a height only with a nonce the
  * chain has committed (`activate` tells it which), and only once.
  */
 export class ProducerSigner implements BlockSigner {

@@ -12,9 +12,8 @@ import {
   type TimebankRecord,
 } from '../modules/timecredits/index.js';
 import { generateKey, hashTx, importKey, signTx, type SigningKey } from '../sdk/index.js';
-import type { CommittedBlock } from '../chain/index.js';
 import { parseNodeConfig } from './config.js';
-import { CofferNode } from './node.js';
+import { CofferNode, type FinalBlock } from './node.js';
 import { IssuanceTracker } from './timecredits-api.js';
 
 describe('time bank read API', () => {
@@ -249,14 +248,11 @@ describe('time bank read API', () => {
 });
 
 describe('the issuance service tracker', () => {
-  const block = (height: number, txs: [string, string][], dropped: string[] = []): CommittedBlock =>
-    ({
-      block: { header: { height } },
-      txs: txs.map(([hash]) => ({ hash })),
-      receipts: txs.map(([hash, status]) => ({ tx: hash, status, events: [] })),
-      blockEvents: [],
-      dropped: dropped.map((hash) => ({ hash })),
-    }) as unknown as CommittedBlock;
+  const block = (height: number, txs: [string, string][], dropped: string[] = []): FinalBlock => ({
+    height,
+    dropped,
+    receipts: () => txs.map(([hash, status]) => ({ hash, status })),
+  });
 
   it('forgets what commits, remembers recent failures, and stays bounded', () => {
     const tracker = new IssuanceTracker(10, 2);

@@ -25,8 +25,7 @@ import {
   type IssuanceRecord,
 } from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { CommittedBlock } from '../chain/index.js';
-import type { CofferNode } from './node.js';
+import type { CofferNode, FinalBlock } from './node.js';
 import { anyObject, sendError, stringParams } from './routes.js';
 
 // Some refusals carry more than the error (the tx hash of a duplicate request): keep them.
@@ -109,26 +108,21 @@ export class IssuanceTracker {
     this.failures.delete(key);
   }
 
-  /** A committed block settles the requests whose txs it holds (or dropped). */
-  settle(committed: CommittedBlock): void {
+  /** A final block settles the requests whose txs it holds (or dropped). */
+  settle(block: FinalBlock): void {
     if (this.inFlight.size === 0) return;
-    committed.txs.forEach((tx, index) => {
-      const key = this.keyOfTx.get(tx.hash);
-      if (key === undefined) return;
+    for (const { hash, status } of block.receipts()) {
+      const key = this.keyOfTx.get(hash);
+      if (key === undefined) continue;
       this.forget(key);
-      const status = committed.receipts[index]!.status;
-      if (status === 'ok') return;
-      this.failures.set(key, {
-        txHash: tx.hash,
-        height: committed.block.header.height,
-        code: status,
-      });
+      if (status === 'ok') continue;
+      this.failures.set(key, { txHash: hash, height: block.height, code: status });
       if (this.failures.size > this.failuresMax) {
         this.failures.delete(this.failures.keys().next().value!);
       }
-    });
-    for (const tx of committed.dropped) {
-      const key = this.keyOfTx.get(tx.hash);
+    }
+    for (const hash of block.dropped) {
+      const key = this.keyOfTx.get(hash);
       if (key !== undefined) this.forget(key);
     }
   }
@@ -144,7 +138,7 @@ export function registerTimecreditsApi(node: CofferNode): void {
   const { app, store, chain } = node;
   const issuances = new IssuanceTracker();
   // The relay acts on final blocks only (a cluster node may commit what a quorum then disowns).
-  node.onFinalBlock((committed) => issuances.settle(committed));
+  node.onFinalBlock((block) => issuances.settle(block));
 
   /** Resolves the bank of `:id` or answers the error; undefined means answered. */
   function bankOr(reply: FastifyReply, id: string) {

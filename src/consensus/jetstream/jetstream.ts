@@ -36,6 +36,7 @@ import type { Consensus } from '../consensus.js';
 import { FinalityTracker, type AttestedState, type FinalityOutcome } from './finality.js';
 import { TxPool } from './pool.js';
 import {
+  blockShapeProblem,
   clusterNames,
   equivocation,
   readAttestation,
@@ -80,8 +81,11 @@ export interface JetStreamOptions {
   now: () => number;
   /** The node stops for good: a block it cannot accept, or state the quorum does not share. */
   halt: (reason: Error) => void;
-  /** Files an equivocation the node saw (two blocks one producer signed at one height). */
-  fileEvidence: (evidence: NonNullable<ReturnType<typeof equivocation>>) => void;
+  /**
+   * Files an equivocation the node saw (two blocks one producer signed at one height); resolves
+   * whether the evidence tx was admitted.
+   */
+  fileEvidence: (evidence: NonNullable<ReturnType<typeof equivocation>>) => Promise<boolean>;
   log: {
     info(message: string): void;
     warn(message: string, error?: unknown): void;
@@ -116,6 +120,13 @@ interface Follower {
   progressAt: number;
   messages: ConsumerMessages | undefined;
 }
+
+/**
+ * How far past its parent's time a block may put the clock: a producer with a fast clock (or a
+ * Byzantine one) moves time by at most this per block; after a long outage the chain's time
+ * catches up with the wall clock in steps of this size.
+ */
+export const blockTimeStepMaxMs = 10 * 60 * 1000;
 
 /** A consumer that has not delivered for this long while its stream has more is made again. */
 const stallMs = 3_000;
@@ -182,7 +193,8 @@ export class JetStreamConsensus implements Consensus {
   private progressSavedAt = 0;
   private validatorCache: { height: number; set: ValidatorSet } | undefined;
   private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
-  private blockBytesMax = 900_000;
+  private maxPayload = 1024 * 1024;
+  private blockBytesMax = 1024 * 1024 - 16 * 1024;
   /** The block this node signed last and may still have to publish. */
   private offer: BlockOffer | undefined;
 
@@ -236,8 +248,8 @@ export class JetStreamConsensus implements Consensus {
       maxReconnectAttempts: -1,
     });
     this.nc = nc;
-    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
-    this.blockBytesMax = Math.max(64 * 1024, maxPayload - 16 * 1024);
+    this.maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    this.blockBytesMax = Math.max(32 * 1024, this.maxPayload - 16 * 1024);
     const jsm = await this.retrying('reach JetStream', () =>
       jetstreamManager(nc, { timeout: 5_000 }),
     );
@@ -418,7 +430,20 @@ export class JetStreamConsensus implements Consensus {
       for (const follower of this.followers) {
         if (!follower.messages || Date.now() - follower.progressAt < stallMs) continue;
         const info = await this.jsm.streams.info(follower.stream).catch(() => undefined);
-        if (!info || info.state.last_seq < follower.nextSeq()) continue;
+        if (!info) continue;
+        if (follower.stream === this.names.blockStream && info.state.last_seq < this.lastBlockSeq) {
+          // The guard could never be met again: publishes would be refused forever.
+          this.fail(
+            new ClusterHaltError(
+              `the block stream holds ${info.state.last_seq} messages, this node has decided ${this.lastBlockSeq}: the stream was lost or made anew`,
+            ),
+          );
+          return;
+        }
+        if (info.state.last_seq < follower.nextSeq()) {
+          follower.progressAt = Date.now(); // idle, not stalled
+          continue;
+        }
         this.options.log.warn(
           `cluster: following ${follower.stream} stalled at ${follower.nextSeq() - 1} of ${info.state.last_seq}; following again`,
         );
@@ -672,15 +697,22 @@ export class JetStreamConsensus implements Consensus {
   }
 
   private buildBlock(height: number): BlockOffer | undefined {
-    // The message is {"block":...,"hashes":[...],"txs":[...]}: a tx costs its JSON, its quoted
-    // hash and two commas. The header, signature and framing fit in the margin under blockBytesMax.
+    // The message is {"block":...,"hashes":[...],"txs":[...]}: a tx costs its JSON in UTF-8 bytes,
+    // its quoted hash and two commas. The header, signature and framing (under 4 KiB) fit in the
+    // margin between blockBytesMax and the server's max_payload.
+    const bodies: string[] = [];
     let bytes = 0;
     const txs = this.pool.select(this.options.blockTxsMax, (decoded) => {
-      bytes += JSON.stringify(decoded.tx).length + decoded.hash.length + 4;
-      return bytes <= this.blockBytesMax;
+      const body = JSON.stringify(decoded.tx);
+      const cost = Buffer.byteLength(body) + decoded.hash.length + 4;
+      if (bytes + cost > this.blockBytesMax) return false;
+      bytes += cost;
+      bodies.push(body);
+      return true;
     });
-    const result = this.chain.execute(txs, this.options.now(), true);
     const head = this.chain.latest();
+    const time = Math.min(this.options.now(), head.header.time + blockTimeStepMaxMs);
+    const result = this.chain.execute(txs, time, true);
     const header: BlockHeader = {
       chainId: this.chain.chainId,
       height,
@@ -700,6 +732,13 @@ export class JetStreamConsensus implements Consensus {
       txs: result.txs.map((d) => d.tx),
     };
     const data = encoder.encode(JSON.stringify(message));
+    if (data.length > this.maxPayload) {
+      // Cannot happen with the budget above; if it did, the height is left to the next producer.
+      this.options.log.error(
+        `cluster: block ${height} is ${data.length} bytes, over the server's ${this.maxPayload}`,
+      );
+      return undefined;
+    }
     return { height, prevHash: head.hash, block, data };
   }
 
@@ -723,6 +762,8 @@ export class JetStreamConsensus implements Consensus {
    */
   private async applyBlock(seq: number, data: Uint8Array): Promise<void> {
     const outcome = await this.considerBlock(data);
+    // Stopped or halted half way: this message is not decided, and a restart must see it again.
+    if (outcome.kind === 'interrupted') return;
     this.lastBlockSeq = seq;
     this.saveProgress();
     if (outcome.kind === 'committed') return;
@@ -730,7 +771,8 @@ export class JetStreamConsensus implements Consensus {
       this.options.log.warn(
         `cluster: block stream message ${seq} (block ${outcome.hash ?? '?'} at height ${outcome.height ?? '?'}) skipped: ${outcome.reason}`,
       );
-      if (outcome.height !== undefined && outcome.hash !== undefined) {
+      // Only a candidate for the next height can be what the others commit there.
+      if (outcome.height === this.chain.height() + 1 && outcome.hash !== undefined) {
         this.rememberRejected(outcome.height, outcome.hash, outcome.reason);
         this.decided(this.finality.evaluate(outcome.height));
       }
@@ -750,7 +792,7 @@ export class JetStreamConsensus implements Consensus {
   private async considerBlock(
     data: Uint8Array,
   ): Promise<
-    | { kind: 'committed' | 'old' }
+    | { kind: 'committed' | 'old' | 'interrupted' }
     | { kind: 'rejected'; reason: string; height?: number; hash?: string }
   > {
     let message: BlockMessage;
@@ -759,17 +801,12 @@ export class JetStreamConsensus implements Consensus {
     } catch {
       return { kind: 'rejected', reason: 'not JSON' };
     }
-    const block = message?.block;
-    const header = block?.header;
-    if (
-      typeof header !== 'object' ||
-      header === null ||
-      typeof block.hash !== 'string' ||
-      !Number.isSafeInteger(header.height) ||
-      !Array.isArray(message.txs)
-    ) {
-      return { kind: 'rejected', reason: 'not a block message' };
+    const shape = blockShapeProblem(message?.block);
+    if (shape !== undefined || !Array.isArray(message.txs)) {
+      return { kind: 'rejected', reason: `not a block message (${shape ?? 'no txs'})` };
     }
+    const { block } = message;
+    const { header } = block;
     const rejected = (reason: string) =>
       ({ kind: 'rejected', reason, height: header.height, hash: block.hash }) as const;
     const head = this.chain.latest();
@@ -785,32 +822,32 @@ export class JetStreamConsensus implements Consensus {
     }
     if (blockHash(header) !== block.hash) return rejected("the hash is not its header's");
     if (header.time < head.header.time) return rejected('goes back in time');
+    if (header.time > head.header.time + blockTimeStepMaxMs) {
+      return rejected(`moves time more than ${blockTimeStepMaxMs} ms past its parent`);
+    }
     // Checked again (with the producer's registry record) at commit; here before any execution.
     if (!verifyBlockSignature(block)) return rejected('the signature does not verify');
-    // A tx this node holds already (pooled or its own) is taken as held, decoded and checked; the
-    // others are decoded and checked here. The tx root then binds the block to these hashes.
-    const hashes = Array.isArray(message.hashes) ? message.hashes : [];
+    if (this.validatorSet().producers.indexOf(header.producer) < 0) {
+      return rejected('its producer is not an active producer');
+    }
+    // Every tx is decoded and must hash to its listed hash (the tx root binds the block to the
+    // hashes); a tx this node holds already by that hash was checked once and is not checked again.
+    const hashes: unknown[] = Array.isArray(message.hashes) ? message.hashes : [];
     if (hashes.length !== message.txs.length) return rejected('its tx hashes do not match its txs');
     const decoded: DecodedTx[] = [];
     const unchecked: DecodedTx[] = [];
     for (const [index, input] of message.txs.entries()) {
-      const hash = hashes[index];
-      const held =
-        typeof hash === 'string' ? (this.pool.get(hash) ?? this.published.get(hash)) : undefined;
-      if (held) {
-        decoded.push(held);
-        continue;
-      }
       const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
       if (isRejection(tx)) return rejected(`holds an invalid tx (${tx.code})`);
-      if (tx.hash !== hash) return rejected(`tx ${index} does not hash to ${String(hash)}`);
-      decoded.push(tx);
-      unchecked.push(tx);
+      if (tx.hash !== hashes[index]) return rejected(`tx ${index} does not hash to its hash`);
+      const held = this.pool.get(tx.hash) ?? this.published.get(tx.hash);
+      decoded.push(held ?? tx);
+      if (!held) unchecked.push(tx);
     }
     if ((await this.verify(unchecked)).some((ok) => !ok)) {
       return rejected('holds a tx with a bad signature');
     }
-    if (this.halted || this.stopped) return { kind: 'old' };
+    if (this.halted || this.stopped) return { kind: 'interrupted' };
     if (this.chain.height() !== header.height - 1) return rejected('the head moved');
     const own = this.ownBlocks.get(block.hash);
     let result: ExecutionResult & { time: number };
@@ -983,7 +1020,9 @@ export class JetStreamConsensus implements Consensus {
       this.options.log.warn(
         `cluster: producer ${committed.header.producer} signed two blocks at height ${height} (${committed.hash}, ${proposal.hash}); filing evidence`,
       );
-      this.options.fileEvidence(evidence);
+      void this.options.fileEvidence(evidence).then((filed) => {
+        if (!filed) this.evidenceFiled.delete(id); // tried again when either block is seen again
+      });
     }
   }
 }

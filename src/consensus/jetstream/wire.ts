@@ -8,6 +8,7 @@ import {
 import {
   canonicalBytes,
   fromHex,
+  isAddress,
   publicKeyFromAddress,
   sha256,
   sign,
@@ -142,4 +143,40 @@ export function storedSignedBlock(stored: {
     hash: stored.hash,
     signature: JSON.parse(stored.signature) as SignedBlock['signature'],
   };
+}
+
+const headerFields = [
+  'chainId',
+  'height',
+  'prevHash',
+  'time',
+  'txRoot',
+  'receiptRoot',
+  'stateRoot',
+  'producer',
+] as const;
+
+/**
+ * Why a block-stream message's block is not even shaped like a signed block, or undefined. Checked
+ * before anything hashes or compares it, so a crafted message (a time of 1e999, a nested object
+ * for a hash) is skipped like any other invalid block and never throws.
+ */
+export function blockShapeProblem(block: unknown): string | undefined {
+  if (typeof block !== 'object' || block === null) return 'no block';
+  const { header, hash, signature } = block as Record<string, unknown>;
+  if (typeof hash !== 'string' || !hex64.test(hash)) return 'no block hash';
+  if (typeof header !== 'object' || header === null) return 'no header';
+  const h = header as Record<string, unknown>;
+  if (Object.keys(h).length !== headerFields.length || !headerFields.every((f) => f in h)) {
+    return 'the header has other fields than a header';
+  }
+  if (typeof h.chainId !== 'string') return 'no chain id';
+  if (!Number.isSafeInteger(h.height) || (h.height as number) < 1) return 'a bad height';
+  if (!Number.isSafeInteger(h.time) || (h.time as number) < 0) return 'a bad time';
+  for (const field of ['prevHash', 'txRoot', 'receiptRoot', 'stateRoot'] as const) {
+    if (typeof h[field] !== 'string' || !hex64.test(h[field])) return `a bad ${field}`;
+  }
+  if (!isAddress(h.producer)) return 'a bad producer';
+  if (typeof signature !== 'object' || signature === null) return 'no signature';
+  return undefined;
 }
