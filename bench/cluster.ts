@@ -36,6 +36,7 @@ import {
   type SigningKey,
 } from '../src/sdk/index.js';
 import { NatsCluster } from '../test/support/nats.js';
+import { verifyCeiling } from './verify-ceiling.js';
 
 const env = process.env;
 const txCount = Number(env.BENCH_TXS ?? 60_000);
@@ -455,6 +456,16 @@ async function main(): Promise<void> {
     report(
       'ratio cluster / solo',
       `${(cluster.perSecond / soloResult.perSecond).toFixed(2)} (same transfers, same run)`,
+    );
+    // Every validator checks every signature: on one machine the cluster's ceiling is a third.
+    const ceiling = await verifyCeiling(signed.slice(0, 30_000));
+    report(
+      'ed25519 verify ceiling, all cores',
+      `${Math.round(ceiling)} verifies/s; a third of it (each tx checked on 3 nodes): ${Math.round(ceiling / 3)} tx/s`,
+    );
+    report(
+      'ratio cluster / (verify ceiling / 3)',
+      `${(cluster.perSecond / (ceiling / 3)).toFixed(2)} (same run)`,
     );
 
     // 4. Finality latency at half load: a batch to each node every 50 ms.

@@ -13,19 +13,18 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { signingMessage } from '../src/crypto/domains.js';
-import { deriveAddress, fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
+import { deriveAddress } from '../src/crypto/index.js';
 import { initDataDir } from '../src/node/data-dir.js';
 import {
   createClient,
   generateKey,
-  hashTx,
   signTx,
   txs,
   type SignedTx,
   type SigningKey,
 } from '../src/sdk/index.js';
 import { postgresAvailable, startPostgres } from '../test/support/postgres.js';
+import { verifyCeiling } from './verify-ceiling.js';
 import { runHandRolledLedger } from './postgres-ledger.js';
 
 const env = process.env;
@@ -147,18 +146,7 @@ async function main(): Promise<void> {
   }
 
   // 2. The verify ceiling: the same signatures on all cores, while the node idles.
-  const pool = new VerifyPool();
-  const checks = signed.map(({ signature, ...body }) => ({
-    publicKey: publicKeyFromAddress(body.sender),
-    message: signingMessage('tx', hashTx(body)),
-    signature: fromHex(signature),
-  }));
-  await pool.verifyBatch(checks.slice(0, 4_000));
-  const verifyStart = performance.now();
-  for (let i = 0; i < checks.length; i += 10_000)
-    await pool.verifyBatch(checks.slice(i, i + 10_000));
-  const ceiling = checks.length / ((performance.now() - verifyStart) / 1000);
-  await pool.close();
+  const ceiling = await verifyCeiling(signed);
   report('ed25519 verify ceiling, all cores', `${Math.round(ceiling)} verifies/s`);
 
   // 3b. Throughput: batches in nonce order, `inflight` at a time, each answered at commit.
