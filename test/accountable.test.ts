@@ -6,13 +6,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  blockHash,
-  blockSigningMessage,
   signTx,
   verifyBlockSignature,
   zeroHash,
   type BlockHeader,
-  type BlockSignature,
   type SignedBlock,
 } from '../src/chain/index.js';
 import {
@@ -22,39 +19,17 @@ import {
   encryptHiddenInfo,
   fromHex,
   keyPairFromSecret,
-  nonceProof,
-  signAtHeight,
   toHex,
-  type AccountableKey,
-  type NonceCommitment,
 } from '../src/crypto/index.js';
 import type { ProducerRecord } from '../src/modules/producers/index.js';
 import { childEnv, cliPath } from './support/cli.js';
+import { signBypassingSafety } from './support/block-signer.js';
 import { NodeProcess, assertBuilt } from './support/node-process.js';
 
 /** Small nonce ranges, so the test sees the node commit new ones and sign past the genesis range. */
 const nonceRangeHeights = 64;
 const nonceRangeLeadHeights = 32;
 const suiteTimeoutMs = 120_000;
-
-/**
- * TEST ONLY: signs a header with a producer's key and committed nonce, bypassing the signer's
- * safety store. A real producer can never do this twice at one height; this helper does it on
- * purpose, to equivocate.
- */
-function signBypassingSafety(
-  key: AccountableKey,
-  commitment: NonceCommitment,
-  chainId: string,
-  header: BlockHeader,
-): SignedBlock {
-  const hash = blockHash(header);
-  const signature: BlockSignature = {
-    ...signAtHeight(key, chainId, header.height, blockSigningMessage(hash)),
-    nonceProof: nonceProof(commitment, header.height),
-  };
-  return { header, hash, signature };
-}
 
 describe('accountable block signing against a node process', { timeout: suiteTimeoutMs }, () => {
   let node: NodeProcess | undefined;

@@ -9,22 +9,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 
-import {
-  blockHash,
-  blockSigningMessage,
-  type BlockHeader,
-  type BlockSignature,
-  type SignedBlock,
-} from '../src/chain/index.js';
+import { type BlockHeader } from '../src/chain/index.js';
 import {
   addressFromPublicKey,
   commitNonces,
   deriveAccountableKey,
   fromHex,
-  nonceProof,
-  signAtHeight,
-  type AccountableKey,
-  type NonceCommitment,
 } from '../src/crypto/index.js';
 import type { ProducerRecord } from '../src/modules/producers/index.js';
 import {
@@ -37,6 +27,7 @@ import {
   waitFinal,
   waitHeight,
 } from './support/cluster.js';
+import { signBypassingSafety } from './support/block-signer.js';
 import type { NatsCluster } from './support/nats.js';
 
 /** Short turns, so heights move and a missing producer is skipped quickly. */
@@ -45,24 +36,6 @@ const nodeArgs = ['--producer-timeout-ms', '500', '--idle-block-interval-ms', '3
 const nodeEnv = { COFFER_PRODUCER_TERM_HEIGHTS: '1' };
 const suiteTimeoutMs = 150_000;
 const fundedMinor = 100_000n; // 1,000.00 USD per sender
-
-/**
- * TEST ONLY: signs a header with a producer's accountable key and committed nonce, bypassing its
- * signer's safety store (as test/accountable.test.ts does), to equivocate on purpose.
- */
-function signBypassingSafety(
-  key: AccountableKey,
-  commitment: NonceCommitment,
-  chainId: string,
-  header: BlockHeader,
-): SignedBlock {
-  const hash = blockHash(header);
-  const signature: BlockSignature = {
-    ...signAtHeight(key, chainId, header.height, blockSigningMessage(hash)),
-    nonceProof: nonceProof(commitment, header.height),
-  };
-  return { header, hash, signature };
-}
 
 describe('a 3-validator cluster on 3 nats-servers', { timeout: suiteTimeoutMs }, () => {
   let cluster: TestCluster | undefined;

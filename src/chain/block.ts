@@ -32,6 +32,18 @@ export interface BlockHeader {
   producer: string;
 }
 
+/** The fields of a header, in the order BlockHeader declares them (parsers check for exactly these). */
+export const blockHeaderFields = [
+  'chainId',
+  'height',
+  'prevHash',
+  'time',
+  'txRoot',
+  'receiptRoot',
+  'stateRoot',
+  'producer',
+] as const satisfies readonly (keyof BlockHeader)[];
+
 export interface Receipt {
   tx: string;
   /** `ok` or the rejection code. */

@@ -1,9 +1,11 @@
 import {
+  blockHash,
   blockSigningMessage,
   type BlockHeader,
   type BlockSignature,
   type BlockSigner,
   type CommittedNonceRange,
+  type SignedBlock,
 } from '../../src/chain/index.js';
 import {
   addressFromPublicKey,
@@ -64,4 +66,23 @@ export class TestBlockSigner implements BlockSigner {
     );
     return { ...signature, nonceProof: nonceProof(commitment, header.height) };
   }
+}
+
+/**
+ * TEST ONLY: signs a header with a producer's accountable key and committed nonce, bypassing any
+ * signer's safety store. A real producer can never do this twice at one height; tests do it on
+ * purpose, to equivocate.
+ */
+export function signBypassingSafety(
+  key: AccountableKey,
+  commitment: NonceCommitment,
+  chainId: string,
+  header: BlockHeader,
+): SignedBlock {
+  const hash = blockHash(header);
+  const signature: BlockSignature = {
+    ...signAtHeight(key, chainId, header.height, blockSigningMessage(hash)),
+    nonceProof: nonceProof(commitment, header.height),
+  };
+  return { header, hash, signature };
 }

@@ -482,36 +482,42 @@ export async function waitCommitted(
   return where;
 }
 
-/** Waits until every node in `nodes` is at `height` or above. */
-export async function waitHeight(
+/** Waits until `/health` of every node in `nodes` reports `field` at `height` or above. */
+async function waitHealth(
   cluster: TestCluster,
   nodes: number[],
+  field: 'height' | 'finalizedHeight',
   height: number,
   timeoutMs: number,
 ): Promise<void> {
+  const what = field === 'height' ? 'reach height' : 'finalize height';
   for (const i of nodes) {
     await cluster.waitFor(
-      async () => (await cluster.health(i)).height >= height,
-      `node ${i} to reach height ${height}`,
+      async () => (await cluster.health(i))[field] >= height,
+      `node ${i} to ${what} ${height}`,
       timeoutMs,
     );
   }
 }
 
-/** Waits until every node in `nodes` has finalized `height` or above. */
-export async function waitFinal(
+/** Waits until every node in `nodes` is at `height` or above. */
+export function waitHeight(
   cluster: TestCluster,
   nodes: number[],
   height: number,
   timeoutMs: number,
-): Promise<void> {
-  for (const i of nodes) {
-    await cluster.waitFor(
-      async () => (await cluster.health(i)).finalizedHeight >= height,
-      `node ${i} to finalize height ${height}`,
-      timeoutMs,
-    );
-  }
+) {
+  return waitHealth(cluster, nodes, 'height', height, timeoutMs);
+}
+
+/** Waits until every node in `nodes` has finalized `height` or above. */
+export function waitFinal(
+  cluster: TestCluster,
+  nodes: number[],
+  height: number,
+  timeoutMs: number,
+) {
+  return waitHealth(cluster, nodes, 'finalizedHeight', height, timeoutMs);
 }
 
 /** Every height from..to: one block hash and state root on all of `nodes`. */

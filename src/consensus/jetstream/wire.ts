@@ -1,6 +1,7 @@
 import {
   accountablePart,
   blockHash,
+  blockHeaderFields,
   verifyBlockSignature,
   type BlockHeader,
   type SignedBlock,
@@ -145,17 +146,6 @@ export function storedSignedBlock(stored: {
   };
 }
 
-const headerFields = [
-  'chainId',
-  'height',
-  'prevHash',
-  'time',
-  'txRoot',
-  'receiptRoot',
-  'stateRoot',
-  'producer',
-] as const;
-
 /**
  * Why a block-stream message's block is not even shaped like a signed block, or undefined. Checked
  * before anything hashes or compares it, so a crafted message (a time of 1e999, a nested object
@@ -167,7 +157,10 @@ export function blockShapeProblem(block: unknown): string | undefined {
   if (typeof hash !== 'string' || !hex64.test(hash)) return 'no block hash';
   if (typeof header !== 'object' || header === null) return 'no header';
   const h = header as Record<string, unknown>;
-  if (Object.keys(h).length !== headerFields.length || !headerFields.every((f) => f in h)) {
+  if (
+    Object.keys(h).length !== blockHeaderFields.length ||
+    !blockHeaderFields.every((f) => f in h)
+  ) {
     return 'the header has other fields than a header';
   }
   if (typeof h.chainId !== 'string') return 'no chain id';

@@ -1,6 +1,7 @@
 import {
   accountablePart,
   blockHash,
+  blockHeaderFields,
   blockSigningMessage,
   defineTx,
   payloadParser,
@@ -113,24 +114,13 @@ export interface SignedHeader {
   signature: AccountableSignature;
 }
 
-const headerFields = [
-  'chainId',
-  'height',
-  'prevHash',
-  'time',
-  'txRoot',
-  'receiptRoot',
-  'stateRoot',
-  'producer',
-];
-
 function parseSignedHeader(value: unknown): SignedHeader | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { header, signature, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length > 0) return undefined;
   if (typeof header !== 'object' || header === null) return undefined;
   const h = header as Record<string, unknown>;
-  if (Object.keys(h).length !== headerFields.length || !headerFields.every((f) => f in h))
+  if (Object.keys(h).length !== blockHeaderFields.length || !blockHeaderFields.every((f) => f in h))
     return undefined;
   if (typeof h.chainId !== 'string' || !Number.isSafeInteger(h.height) || (h.height as number) < 0)
     return undefined;
