@@ -485,12 +485,13 @@ export class JetStreamConsensus implements Consensus {
     );
     const admitted = txs.filter((_, i) => results[i] === undefined);
     for (const decoded of admitted) this.published.set(decoded.hash, decoded);
+    // One promise per admitted tx: whether the envelope it went into was stored.
     const stored = await Promise.all(this.envelopesFor(admitted));
     let index = 0;
     txs.forEach((decoded, i) => {
       if (results[i] !== undefined) return;
-      if (!stored[Math.floor(index++ / this.options.envelopeTxsMax)]) {
-        // Not stored: not admitted, and free to be submitted again.
+      if (!stored[index++]) {
+        // Not confirmed stored: not admitted here, and free to be submitted again.
         this.published.delete(decoded.hash);
         results[i] = reject('ordering_unavailable');
       }
@@ -498,33 +499,34 @@ export class JetStreamConsensus implements Consensus {
     return results;
   }
 
-  /** Puts txs into envelopes; each promise says whether its envelope was stored. */
+  /**
+   * Puts txs into envelopes, joining the one being filled (txs of concurrent calls share
+   * envelopes); answers, per tx, whether its envelope was stored. An envelope is published once:
+   * when it is full, or on the next turn of the event loop.
+   */
   private envelopesFor(txs: DecodedTx[]): Promise<boolean>[] {
     const done: Promise<boolean>[] = [];
-    let start = 0;
-    while (start < txs.length) {
-      if (!this.batch) {
-        let flush = () => {};
+    for (const decoded of txs) {
+      let batch = this.batch;
+      if (!batch) {
         const batchTxs: DecodedTx[] = [];
+        let flushed = false;
+        let flush = () => {};
         const stored = new Promise<boolean>((resolve) => {
           flush = () => {
+            if (flushed) return;
+            flushed = true;
             if (this.batch?.txs === batchTxs) this.batch = undefined;
             this.publishEnvelope(batchTxs).then(resolve, () => resolve(false));
           };
         });
-        this.batch = { txs: batchTxs, done: stored, flush };
+        batch = { txs: batchTxs, done: stored, flush };
+        this.batch = batch;
         setImmediate(flush);
       }
-      const batch = this.batch;
-      const room = this.options.envelopeTxsMax - batch.txs.length;
-      const part = txs.slice(start, start + room);
-      batch.txs.push(...part);
-      start += part.length;
+      batch.txs.push(decoded);
       done.push(batch.done);
-      if (batch.txs.length >= this.options.envelopeTxsMax) {
-        this.batch = undefined;
-        batch.flush();
-      }
+      if (batch.txs.length >= this.options.envelopeTxsMax) batch.flush();
     }
     return done;
   }
