@@ -7,7 +7,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { signTx, signBlockHeader, type BlockHeader } from '../src/chain/index.js';
+import {
+  decodeTx,
+  isRejection,
+  signBlockHeader,
+  signTx,
+  type BlockHeader,
+  type DecodedTx,
+} from '../src/chain/index.js';
 import { clusterNames } from '../src/consensus/index.js';
 import { ledgerKeys } from '../src/ledger/index.js';
 import {
@@ -219,6 +226,69 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     for (const node of nodes) {
       assert.notEqual(node.store.getBlock(header.height)!.hash, ahead.hash);
       assert.ok(node.chain.latest().header.time < time - 60 * 60 * 1000);
+    }
+  });
+
+  it('skips alike a block carrying a held tx with another signature (the hash leaves it out)', async () => {
+    const js = jetstream(nc);
+    const liar = nodes[2]!;
+    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
+    // Every node holds T as one it published itself (checked then), and no producer includes it.
+    const dev = cluster.devAccount;
+    // The next nonce, not taken from the counter: the transfer after this test uses it instead.
+    const tx = signTx(
+      {
+        chainId,
+        type: 'ledger.transfer',
+        sender: dev.address,
+        nonce,
+        payload: { to: cluster.validators[0]!.operator, asset: 'USD', amount: '5' },
+      },
+      dev.secretKey,
+    );
+    const decoded = decodeTx(tx, chainId, liar.chain.registry.parserFor);
+    assert.ok(!isRejection(decoded));
+    const held = (node: CofferNode) =>
+      (node.consensus as unknown as { published: Map<string, DecodedTx> }).published;
+    for (const node of nodes) held(node).set(decoded.hash, decoded);
+    try {
+      const head = liar.chain.latest();
+      const time = head.header.time + 1;
+      const result = liar.chain.execute([decoded], time, false);
+      const header: BlockHeader = {
+        ...head.header,
+        height: head.header.height + 1,
+        prevHash: head.hash,
+        time,
+        txRoot: result.txRoot,
+        receiptRoot: result.receiptRoot,
+        stateRoot: result.stateRoot,
+        producer: liar.signer.producer,
+      };
+      const block = signBlockHeader(header, liar.signer);
+      const badSignature = (tx.signature.startsWith('0') ? '1' : '0') + tx.signature.slice(1);
+      await js.publish(
+        names.blockSubject,
+        new TextEncoder().encode(
+          JSON.stringify({
+            block,
+            hashes: [decoded.hash],
+            txs: [{ ...tx, signature: badSignature }],
+          }),
+        ),
+      );
+      const [after] = await nodes[0]!.submit([transfer('6')], true);
+      assert.equal(after?.status, 'ok');
+      await until('every node past it', () =>
+        nodes.every((n) => n.chain.height() >= after.height!),
+      );
+      agree(after.height!);
+      for (const node of nodes) {
+        assert.equal(node.healthy, true, node.faultMessage());
+        assert.notEqual(node.store.getBlock(header.height)!.hash, block.hash);
+      }
+    } finally {
+      for (const node of nodes) held(node).delete(decoded.hash);
     }
   });
 

@@ -170,8 +170,11 @@ export class Chain {
     };
   }
 
-  /** Stores a signed block and its execution result in one atomic store transaction. */
-  commit(block: SignedBlock, result: ExecutionResult): void {
+  /**
+   * Stores a signed block and its execution result in one atomic store transaction, with `meta`
+   * entries (the consensus's position in its log) in the same transaction.
+   */
+  commit(block: SignedBlock, result: ExecutionResult, meta?: Record<string, string>): void {
     const { header } = block;
     assert.equal(header.height, this.head.header.height + 1, 'heights only grow, one at a time');
     assert.equal(header.prevHash, this.head.hash, 'the block must extend the head');
@@ -230,6 +233,7 @@ export class Chain {
       txs,
       writes: result.writes,
       events,
+      ...(meta ? { meta } : {}),
     });
     this.head = block;
   }

@@ -52,6 +52,7 @@ function block(height: number, parts: Partial<Omit<BlockCommit, 'block'>> = {}):
     txs: parts.txs ?? [],
     writes: parts.writes ?? new Map<string, string | null>(),
     events: parts.events ?? [],
+    ...(parts.meta ? { meta: parts.meta } : {}),
   };
 }
 
@@ -267,6 +268,19 @@ describe('SqliteBlockStore', () => {
     const again = new SqliteBlockStore(file);
     assert.equal(again.lastHeight(), 2);
     again.close();
+  });
+
+  it("writes meta entries in the block's own transaction, and none when the block fails", () => {
+    const { store, file } = twoBlocks();
+    store.commitBlock(block(2, { meta: { 'cluster.blockSeq': '7' } }));
+    assert.equal(store.getMeta('cluster.blockSeq'), '7');
+    // A block that does not follow is refused before anything is written, meta included.
+    assert.throws(() => store.commitBlock(block(4, { meta: { 'cluster.blockSeq': '9' } })));
+    assert.equal(store.getMeta('cluster.blockSeq'), '7');
+    store.close();
+    const reopened = new SqliteBlockStore(file);
+    assert.equal(reopened.getMeta('cluster.blockSeq'), '7');
+    reopened.close();
   });
 
   it('scans by prefix, in key order, without neighbours that merely sort nearby', () => {

@@ -158,6 +158,7 @@ export class SqliteBlockStore implements BlockStore {
       }
       for (const e of commit.events)
         s.putEvent.run(e.height, e.txIndex, e.eventIndex, e.type, e.data);
+      for (const [key, value] of Object.entries(commit.meta ?? {})) s.putMeta.run(key, value);
     });
     this.cachedLastHeight = this.statements.lastHeight.get()?.height ?? -1;
   }

@@ -33,6 +33,8 @@ export interface BlockCommit {
   txs: StoredTx[];
   writes: WriteSet;
   events: StoredEvent[];
+  /** Entries of the meta table written in the same transaction (never part of state). */
+  meta?: Record<string, string>;
 }
 
 /**

@@ -120,6 +120,24 @@ describe('finality', () => {
     assert.deepEqual(t.add('v1', state(5)), { kind: 'none' });
   });
 
+  it('keeps the newest heights: a node far behind still finalizes once it catches up', () => {
+    const head = { value: 0 };
+    const validators = new Set(['v0', 'v1', 'v2']);
+    const t = new FinalityTracker(
+      0,
+      () => validators,
+      (h) => (h <= head.value ? state(h) : undefined),
+      () => undefined,
+      5,
+    );
+    // Attestations for 20 heights arrive while this node is still at 0.
+    for (let h = 1; h <= 20; h++) for (const v of validators) t.add(v, state(h));
+    assert.equal(t.pendingHeights, 5);
+    head.value = 20;
+    assert.deepEqual(t.evaluate(20), { kind: 'final', height: 20 });
+    assert.equal(t.pendingHeights, 0);
+  });
+
   it('final or conflict, whichever evidence is complete first (any order of attestations)', () => {
     fc.assert(
       fc.property(

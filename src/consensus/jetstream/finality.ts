@@ -60,7 +60,7 @@ export class FinalityTracker {
     /** Why this node rejected block `blockHash` at `height`, if it did. */
     private readonly rejected: (height: number, blockHash: string) => string | undefined = () =>
       undefined,
-    /** How far above the finalized height attestations are kept (older ones are useless). */
+    /** Heights with attestations kept at most (the newest). */
     private readonly windowHeights = 10_000,
   ) {
     this.finalized = finalizedHeight;
@@ -73,14 +73,15 @@ export class FinalityTracker {
   /** Records one attestation; answers what it decided. Repeats and non-validators count nothing. */
   add(validator: string, attested: AttestedState): FinalityOutcome {
     const { height } = attested;
-    if (height <= this.finalized || height > this.finalized + this.windowHeights) {
-      return { kind: 'none' };
-    }
+    if (height <= this.finalized) return { kind: 'none' };
     if (!this.validators().has(validator)) return { kind: 'none' };
     let byState = this.votes.get(height);
     if (!byState) {
       byState = new Map();
       this.votes.set(height, byState);
+      // Keep the newest heights (a quorum at any height finalizes all below it); dropping new
+      // ones instead would leave a node that fell far behind unable to finalize ever again.
+      if (this.votes.size > this.windowHeights) this.dropLowest();
     }
     const key = `${attested.blockHash} ${attested.stateRoot}`;
     // One vote per validator per height: a second, different attestation does not count twice.
@@ -139,6 +140,12 @@ export class FinalityTracker {
       }
     }
     return { kind: 'none' };
+  }
+
+  private dropLowest(): void {
+    let lowest = Infinity;
+    for (const h of this.votes.keys()) if (h < lowest) lowest = h;
+    this.votes.delete(lowest);
   }
 
   /** Heights with attestations waiting (tests, and the pending-votes metric). */

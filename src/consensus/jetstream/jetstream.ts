@@ -763,7 +763,7 @@ export class JetStreamConsensus implements Consensus {
    * it, and it halts (`decided`).
    */
   private async applyBlock(seq: number, data: Uint8Array): Promise<void> {
-    const outcome = await this.considerBlock(data);
+    const outcome = await this.considerBlock(seq, data);
     // Stopped or halted half way: this message is not decided, and a restart must see it again.
     if (outcome.kind === 'interrupted') return;
     this.lastBlockSeq = seq;
@@ -792,6 +792,7 @@ export class JetStreamConsensus implements Consensus {
   }
 
   private async considerBlock(
+    seq: number,
     data: Uint8Array,
   ): Promise<
     | { kind: 'committed' | 'old' | 'interrupted' }
@@ -842,9 +843,11 @@ export class JetStreamConsensus implements Consensus {
       const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
       if (isRejection(tx)) return rejected(`holds an invalid tx (${tx.code})`);
       if (tx.hash !== hashes[index]) return rejected(`tx ${index} does not hash to its hash`);
+      // The hash leaves the signature out: a held copy counts only with the very same signature.
       const held = this.pool.get(tx.hash) ?? this.published.get(tx.hash);
-      decoded.push(held ?? tx);
-      if (!held) unchecked.push(tx);
+      const same = held !== undefined && held.tx.signature === tx.tx.signature;
+      decoded.push(same ? held : tx);
+      if (!same) unchecked.push(tx);
     }
     if ((await this.verify(unchecked)).some((ok) => !ok)) {
       return rejected('holds a tx with a bad signature');
@@ -872,7 +875,9 @@ export class JetStreamConsensus implements Consensus {
       return rejected('its roots do not match its txs');
     }
     try {
-      this.chain.commit(block, result);
+      // Where this node is in the block stream goes with the block, atomically: a restart never
+      // decides again, against a newer head, a message it decided against an older one.
+      this.chain.commit(block, result, { [metaKeys.blockSeq]: String(seq) });
     } catch (error) {
       if (error instanceof InvalidBlockError) return rejected(error.message);
       throw error;
@@ -1022,9 +1027,12 @@ export class JetStreamConsensus implements Consensus {
       this.options.log.warn(
         `cluster: producer ${committed.header.producer} signed two blocks at height ${height} (${committed.hash}, ${proposal.hash}); filing evidence`,
       );
-      void this.options.fileEvidence(evidence).then((filed) => {
-        if (!filed) this.evidenceFiled.delete(id); // tried again when either block is seen again
-      });
+      void this.options.fileEvidence(evidence).then(
+        (filed) => {
+          if (!filed) this.evidenceFiled.delete(id); // tried again when either block is seen again
+        },
+        () => this.evidenceFiled.delete(id),
+      );
     }
   }
 }
