@@ -67,6 +67,49 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
     }
   }
 
+  /**
+   * A block by `liar` (a registered producer, its own key and committed nonce) on the quiet head,
+   * its roots from executing `txs` at `time` unless `header` says otherwise.
+   */
+  async function liarsBlock(
+    liar: CofferNode,
+    txs: DecodedTx[],
+    time: (headTime: number) => number,
+    header: Partial<BlockHeader> = {},
+  ) {
+    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
+    const head = liar.chain.latest();
+    const at = time(head.header.time);
+    const result = liar.chain.execute(txs, at, false);
+    const full: BlockHeader = {
+      ...head.header,
+      height: head.header.height + 1,
+      prevHash: head.hash,
+      time: at,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: liar.signer.producer,
+      ...header,
+    };
+    return signBlockHeader(full, liar.signer);
+  }
+
+  /** Publishes a block message straight to the block stream (no guard), then commits one tx. */
+  async function publishThenCommit(message: unknown) {
+    await jetstream(nc).publish(
+      names.blockSubject,
+      new TextEncoder().encode(JSON.stringify(message)),
+    );
+    const [after] = await nodes[0]!.submit([transfer('2')], true);
+    assert.equal(after?.status, 'ok');
+    await until('every node final past it', () =>
+      nodes.every((n) => n.consensus.finalizedHeight >= after.height!),
+    );
+    agree(after.height!);
+    return after.height!;
+  }
+
   before(async () => {
     nats = await NatsCluster.start({ servers: 1 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-inproc-'));
@@ -166,73 +209,27 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
   });
 
   it("skips alike a registered producer's block whose state root is wrong, and goes on", async () => {
-    const js = jetstream(nc);
-    const liar = nodes[2]!;
-    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
-    const head = liar.chain.latest();
-    const header: BlockHeader = {
-      ...head.header,
-      height: head.header.height + 1,
-      prevHash: head.hash,
-      time: head.header.time + 1,
-      stateRoot: 'ab'.repeat(32),
-      producer: liar.signer.producer,
-    };
-    // Signed with the producer's own key and committed nonce: valid but for its state root.
-    const forged = signBlockHeader(header, liar.signer);
-    await js.publish(
-      names.blockSubject,
-      new TextEncoder().encode(JSON.stringify({ block: forged, hashes: [], txs: [] })),
-    );
-    const [result] = await nodes[0]!.submit([transfer('2')], true);
-    assert.equal(result?.status, 'ok');
-    assert.ok(result.height! >= header.height);
-    await until('every node final past the forged block', () =>
-      nodes.every((n) => n.consensus.finalizedHeight >= result.height!),
-    );
-    agree(result.height!);
+    // Valid but for its state root.
+    const forged = await liarsBlock(nodes[2]!, [], (t) => t + 1, { stateRoot: 'ab'.repeat(32) });
+    const height = await publishThenCommit({ block: forged, hashes: [], txs: [] });
+    assert.ok(height >= forged.header.height);
     for (const node of nodes) {
       assert.equal(node.healthy, true, node.faultMessage());
-      assert.notEqual(node.store.getBlock(header.height)!.hash, forged.hash);
+      assert.notEqual(node.store.getBlock(forged.header.height)!.hash, forged.hash);
     }
   });
 
   it('skips alike a validly signed block that moves time more than ten minutes', async () => {
-    const js = jetstream(nc);
-    const liar = nodes[1]!;
-    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
-    const head = liar.chain.latest();
-    const time = head.header.time + 24 * 60 * 60 * 1000;
-    const result = liar.chain.execute([], time, false);
-    const header: BlockHeader = {
-      ...head.header,
-      height: head.header.height + 1,
-      prevHash: head.hash,
-      time,
-      txRoot: result.txRoot,
-      receiptRoot: result.receiptRoot,
-      stateRoot: result.stateRoot,
-      producer: liar.signer.producer,
-    };
-    const ahead = signBlockHeader(header, liar.signer);
-    await js.publish(
-      names.blockSubject,
-      new TextEncoder().encode(JSON.stringify({ block: ahead, hashes: [], txs: [] })),
-    );
-    const [after] = await nodes[0]!.submit([transfer('2')], true);
-    assert.equal(after?.status, 'ok');
-    await until('every node past it', () => nodes.every((n) => n.chain.height() >= after.height!));
-    agree(after.height!);
+    const day = 24 * 60 * 60 * 1000;
+    const ahead = await liarsBlock(nodes[1]!, [], (t) => t + day);
+    await publishThenCommit({ block: ahead, hashes: [], txs: [] });
     for (const node of nodes) {
-      assert.notEqual(node.store.getBlock(header.height)!.hash, ahead.hash);
-      assert.ok(node.chain.latest().header.time < time - 60 * 60 * 1000);
+      assert.notEqual(node.store.getBlock(ahead.header.height)!.hash, ahead.hash);
+      assert.ok(node.chain.latest().header.time < ahead.header.time - 60 * 60 * 1000);
     }
   });
 
   it('skips alike a block carrying a held tx with another signature (the hash leaves it out)', async () => {
-    const js = jetstream(nc);
-    const liar = nodes[2]!;
-    await until('a quiet head', () => nodes.every((n) => n.chain.height() === liar.chain.height()));
     // Every node holds T as one it published itself (checked then), and no producer includes it.
     const dev = cluster.devAccount;
     // The next nonce, not taken from the counter: the transfer after this test uses it instead.
@@ -246,46 +243,22 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
       },
       dev.secretKey,
     );
-    const decoded = decodeTx(tx, chainId, liar.chain.registry.parserFor);
+    const decoded = decodeTx(tx, chainId, nodes[0]!.chain.registry.parserFor);
     assert.ok(!isRejection(decoded));
     const held = (node: CofferNode) =>
       (node.consensus as unknown as { published: Map<string, DecodedTx> }).published;
     for (const node of nodes) held(node).set(decoded.hash, decoded);
     try {
-      const head = liar.chain.latest();
-      const time = head.header.time + 1;
-      const result = liar.chain.execute([decoded], time, false);
-      const header: BlockHeader = {
-        ...head.header,
-        height: head.header.height + 1,
-        prevHash: head.hash,
-        time,
-        txRoot: result.txRoot,
-        receiptRoot: result.receiptRoot,
-        stateRoot: result.stateRoot,
-        producer: liar.signer.producer,
-      };
-      const block = signBlockHeader(header, liar.signer);
+      const block = await liarsBlock(nodes[2]!, [decoded], (t) => t + 1);
       const badSignature = (tx.signature.startsWith('0') ? '1' : '0') + tx.signature.slice(1);
-      await js.publish(
-        names.blockSubject,
-        new TextEncoder().encode(
-          JSON.stringify({
-            block,
-            hashes: [decoded.hash],
-            txs: [{ ...tx, signature: badSignature }],
-          }),
-        ),
-      );
-      const [after] = await nodes[0]!.submit([transfer('6')], true);
-      assert.equal(after?.status, 'ok');
-      await until('every node past it', () =>
-        nodes.every((n) => n.chain.height() >= after.height!),
-      );
-      agree(after.height!);
+      await publishThenCommit({
+        block,
+        hashes: [decoded.hash],
+        txs: [{ ...tx, signature: badSignature }],
+      });
       for (const node of nodes) {
         assert.equal(node.healthy, true, node.faultMessage());
-        assert.notEqual(node.store.getBlock(header.height)!.hash, block.hash);
+        assert.notEqual(node.store.getBlock(block.header.height)!.hash, block.hash);
       }
     } finally {
       for (const node of nodes) held(node).delete(decoded.hash);
