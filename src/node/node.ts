@@ -96,7 +96,6 @@ export class CofferNode {
   private nonceCommitFrom: number | undefined;
   /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
   private clockOffset = { ms: 0 };
-  /** Committed blocks not yet final, for listeners that act on final blocks only. */
   /** The last height final-block listeners were told about. */
   private finalDelivered: number;
   /** Dropped txs of blocks not final yet (solo only drops; usually empty). */
