@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { findNatsServer } from '../test/support/nats.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const cliEntry = path.join(repoRoot, 'src/cli/main.ts');
@@ -109,21 +110,13 @@ function parseOptions() {
   };
 }
 
-/** nats-server on PATH or where Debian puts it (/usr/sbin is not on a normal user's PATH). */
-function findNatsServer(): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/sbin', '/usr/sbin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = path.join(dir, 'nats-server');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  die(
-    'nats-server is not installed. On Debian or Ubuntu: apt-get install -y nats-server (as root);\n' +
-      'elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation',
+function natsServerOrDie(): string {
+  return (
+    findNatsServer() ??
+    die(
+      'nats-server is not installed. On Debian or Ubuntu: apt-get install -y nats-server (as root);\n' +
+        'elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation',
+    )
   );
 }
 
@@ -357,7 +350,7 @@ function killAllNow(): void {
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const natsBinary = findNatsServer();
+  const natsBinary = natsServerOrDie();
   const { dir } = options;
   const cluster = prepareCluster(options);
   const { validators, chainId } = cluster;

@@ -4,7 +4,7 @@
 // covers the cluster when all is well. Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
@@ -13,6 +13,7 @@ import { readAttestation } from '../src/consensus/jetstream/wire.js';
 import { ledgerKeys, type AccountRecord } from '../src/ledger/index.js';
 import {
   TestCluster,
+  clusterPerSuite,
   assertSameChain,
   delay,
   fund,
@@ -38,18 +39,7 @@ describe(
   'a cluster under load loses a nats-server, then a node',
   { timeout: suiteTimeoutMs },
   () => {
-    let cluster: TestCluster | undefined;
-    const c = () => {
-      assert.ok(cluster, 'the cluster started');
-      return cluster;
-    };
-
-    before(async () => {
-      cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
-    });
-    after(async () => {
-      await cluster?.stop();
-    });
+    const c = clusterPerSuite({ nodeArgs, env: nodeEnv });
 
     it('keeps every acknowledged tx, goes on with two nodes, and the killed node catches up', async () => {
       await c().explainFailure(async () => {
@@ -198,18 +188,7 @@ async function attestationsAt(cluster: TestCluster, height: number): Promise<Map
 }
 
 describe('a node with corrupted state', { timeout: suiteTimeoutMs }, () => {
-  let cluster: TestCluster | undefined;
-  const c = () => {
-    assert.ok(cluster, 'the cluster started');
-    return cluster;
-  };
-
-  before(async () => {
-    cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
+  const c = clusterPerSuite({ nodeArgs, env: nodeEnv });
 
   it('halts rather than attests when its state root differs', async () => {
     await c().explainFailure(async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 
 import { type BlockHeader } from '../src/chain/index.js';
@@ -18,7 +18,7 @@ import {
 } from '../src/crypto/index.js';
 import type { ProducerRecord } from '../src/modules/producers/index.js';
 import {
-  TestCluster,
+  clusterPerSuite,
   assertSameChain,
   fund,
   newAccount,
@@ -38,19 +38,8 @@ const suiteTimeoutMs = 150_000;
 const fundedMinor = 100_000n; // 1,000.00 USD per sender
 
 describe('a 3-validator cluster on 3 nats-servers', { timeout: suiteTimeoutMs }, () => {
-  let cluster: TestCluster | undefined;
-  const c = () => {
-    assert.ok(cluster, 'the cluster started');
-    return cluster;
-  };
+  const c = clusterPerSuite({ nodeArgs, env: nodeEnv });
   const all = [0, 1, 2];
-
-  before(async () => {
-    cluster = await TestCluster.start({ nodeArgs, env: nodeEnv });
-  });
-  after(async () => {
-    await cluster?.stop();
-  });
 
   it('commits transfers submitted to every node in one order, with equal state everywhere', async () => {
     await c().explainFailure(async () => {

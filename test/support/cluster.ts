@@ -8,12 +8,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 
 import { signTx, type BlockHeader, type SignedTx } from '../../src/chain/index.js';
 import { addressFromPublicKey, keyPairFromSecret } from '../../src/crypto/index.js';
 import { readValidatorFile } from '../../src/node/cluster-init.js';
 import { readKeyFile } from '../../src/node/data-dir.js';
 import { childEnv, cliPath, describeRun, runCli } from './cli.js';
+import { killedOnExit } from './exit-hooks.js';
 import { NatsCluster } from './nats.js';
 import { NodeProcess, assertBuilt } from './node-process.js';
 
@@ -87,22 +89,7 @@ export interface ValidatorInfo {
 }
 
 /** Clusters alive in this process, killed on exit so no node outlives a crashed test. */
-const live = new Set<TestCluster>();
-let exitHooksInstalled = false;
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const cluster of live) cluster.killNow();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      for (const cluster of live) cluster.killNow();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
+let live: Set<TestCluster> | undefined;
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,7 +148,7 @@ export class TestCluster {
   /** Starts the nats-servers, writes the cluster and starts every node; resolves once all listen. */
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     assertBuilt(cliPath);
-    installExitHooks();
+    live ??= killedOnExit();
     const validators = options.validators ?? 3;
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cluster-'));
     let nats: NatsCluster | undefined;
@@ -364,7 +351,7 @@ export class TestCluster {
     await Promise.all(this.nodes.flatMap((node) => (node ? [node.kill()] : [])));
     await this.nats.stop();
     fs.rmSync(this.root, { recursive: true, force: true });
-    live.delete(this);
+    live?.delete(this);
   }
 
   /** For the exit hook: synchronous, no waiting. */
@@ -480,6 +467,24 @@ export async function waitCommitted(
     );
   }
   return where;
+}
+
+/**
+ * One cluster for the tests of the enclosing describe: started before them, stopped after. The
+ * accessor answers it (and fails the test clearly if it never started).
+ */
+export function clusterPerSuite(options: TestClusterOptions): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  before(async () => {
+    cluster = await TestCluster.start(options);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+  return () => {
+    assert.ok(cluster, 'the cluster started');
+    return cluster;
+  };
 }
 
 /** Waits until `/health` of every node in `nodes` reports `field` at `height` or above. */

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { killedOnExit } from './exit-hooks.js';
 
 /** How much of each server's output to keep for failure messages. */
 const outputTailCharsMax = 16 * 1024;
@@ -101,25 +102,10 @@ class StartError extends Error {
 }
 
 /** Clusters alive in this process, killed on exit so no server outlives a crashed test. */
-const live = new Set<NatsCluster>();
-let exitHooksInstalled = false;
+let live: Set<NatsCluster> | undefined;
 
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  process.on('exit', () => {
-    for (const cluster of live) cluster.killNow();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      for (const cluster of live) cluster.killNow();
-      // Die of the signal as we would have without this hook, unless someone else handles it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
-function findBinary(): string {
+/** nats-server on PATH or where Debian puts it (/usr/sbin is not on a normal user's PATH). */
+export function findNatsServer(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/sbin', '/usr/sbin'];
   for (const dir of dirs.filter((d) => d !== '')) {
     const candidate = path.join(dir, 'nats-server');
@@ -130,6 +116,12 @@ function findBinary(): string {
       // not in this directory
     }
   }
+  return undefined;
+}
+
+function findBinary(): string {
+  const binary = findNatsServer();
+  if (binary) return binary;
   throw new Error(
     'nats-server not found on PATH or in /usr/sbin: run the tests with npm test, which ' +
       'installs it, or install it yourself (apt-get install -y nats-server)',
@@ -205,7 +197,7 @@ export class NatsCluster {
     }
     const binary = options.binary ?? findBinary();
     const parent = options.dir ?? os.tmpdir();
-    installExitHooks();
+    live ??= killedOnExit();
     for (let attempt = 1; ; attempt++) {
       const root = fs.mkdtempSync(path.join(parent, 'coffer-nats-'));
       const ports = await freePorts(servers * 3);
@@ -298,7 +290,7 @@ export class NatsCluster {
     this.stopped = true;
     await Promise.all(this.slots.flatMap((slot) => (slot.process ? [slot.process.kill()] : [])));
     fs.rmSync(this.root, { recursive: true, force: true });
-    live.delete(this);
+    live?.delete(this);
   }
 
   /** For the exit hook: synchronous, no waiting. */

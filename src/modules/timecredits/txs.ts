@@ -336,6 +336,20 @@ function approvedMember(
   return member;
 }
 
+/** A pending application to a bank the sender coordinates (approve or reject it), or why not. */
+function pendingApplication(
+  ctx: TxContext,
+  bankId: string,
+  account: string,
+): { bank: TimebankRecord; member: MemberRecord } | TimecreditsRejection {
+  const bank = coordinatedBank(ctx, bankId);
+  if (typeof bank === 'string') return bank;
+  const member = readMember(ctx.state, bank.id, account);
+  if (!member) return 'member_not_found';
+  if (member.status === 'approved') return 'member_already_approved';
+  return { bank, member };
+}
+
 const big = (s: string) => BigInt(s);
 const plus = (s: string, d: bigint) => (BigInt(s) + d).toString();
 
@@ -1108,11 +1122,9 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
   'timebank.approveMember': defineTx<{ bankId: string; account: string }>({
     parse: payloadParser({ bankId: readers.bankId, account: payloadReaders.address }),
     execute: (ctx, p) => {
-      const bank = coordinatedBank(ctx, p.bankId);
-      if (typeof bank === 'string') return bank;
-      const member = readMember(ctx.state, bank.id, p.account);
-      if (!member) return 'member_not_found';
-      if (member.status === 'approved') return 'member_already_approved';
+      const application = pendingApplication(ctx, p.bankId, p.account);
+      if (typeof application === 'string') return application;
+      const { bank, member } = application;
       if (readUserAccount(ctx.state, bank.id, member.userIdHash) !== undefined) {
         return 'user_id_taken';
       }
@@ -1133,11 +1145,9 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
   'timebank.rejectMember': defineTx<{ bankId: string; account: string }>({
     parse: payloadParser({ bankId: readers.bankId, account: payloadReaders.address }),
     execute: (ctx, p) => {
-      const bank = coordinatedBank(ctx, p.bankId);
-      if (typeof bank === 'string') return bank;
-      const member = readMember(ctx.state, bank.id, p.account);
-      if (!member) return 'member_not_found';
-      if (member.status === 'approved') return 'member_already_approved';
+      const application = pendingApplication(ctx, p.bankId, p.account);
+      if (typeof application === 'string') return application;
+      const { bank, member } = application;
       deleteMember(ctx.state, bank.id, member.account);
       bank.memberCount -= 1;
       writeBank(ctx.state, bank);
