@@ -8,8 +8,10 @@ type FieldReader<T> = (value: unknown) => T | Rejection;
 
 function parser<T extends Record<string, unknown>>(fields: { [K in keyof T]: FieldReader<T[K]> }) {
   return (payload: Record<string, unknown>): { value: T } | Rejection => {
+    // Own properties only: `key in fields` would let `constructor`, `toString` and the other
+    // names of Object.prototype through into committed payloads.
     for (const key of Object.keys(payload)) {
-      if (!(key in fields)) return reject('unknown_field', key);
+      if (!Object.hasOwn(fields, key)) return reject('unknown_field', key);
     }
     const value: Record<string, unknown> = {};
     for (const [key, read] of Object.entries(fields) as [string, FieldReader<unknown>][]) {
