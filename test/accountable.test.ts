@@ -177,6 +177,7 @@ describe('accountable block signing against a node process', { timeout: suiteTim
       height: at,
       prevHash: zeroHash,
       time: Date.now(),
+      txCount: 0,
       txRoot: zeroHash,
       receiptRoot: zeroHash,
       stateRoot,

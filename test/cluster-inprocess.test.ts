@@ -86,6 +86,7 @@ describe('a cluster in one process', { timeout: 120_000 }, () => {
       height: head.header.height + 1,
       prevHash: head.hash,
       time: at,
+      txCount: result.txs.length,
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: result.stateRoot,

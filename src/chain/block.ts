@@ -20,6 +20,11 @@ export interface BlockHeader {
   prevHash: string;
   /** Unix milliseconds, never less than the previous block's. */
   time: number;
+  /**
+   * How many txs the block holds: the leaf count of both txRoot and receiptRoot. Signed, so a
+   * proof's tree size is fixed by the header and cannot be changed to move a leaf.
+   */
+  txCount: number;
   /** Merkle root (RFC 6962) over the raw 32-byte tx hashes, in block order. */
   txRoot: string;
   /** Merkle root over the SHA-256 of each canonical receipt, in block order. */
@@ -38,6 +43,7 @@ export const blockHeaderFields = [
   'height',
   'prevHash',
   'time',
+  'txCount',
   'txRoot',
   'receiptRoot',
   'stateRoot',

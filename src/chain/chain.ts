@@ -39,6 +39,14 @@ export class ChainNotInitializedError extends Error {
 }
 
 /**
+ * The store holds a chain written in an older protocol (docs/protocol.md, "Versions"): its headers
+ * hash and sign differently, so this version can neither extend nor verify it.
+ */
+export class UnsupportedProtocolError extends Error {
+  readonly code = 'unsupported_protocol';
+}
+
+/**
  * Checks a signed block against committed state before it is stored (the producer registry: the
  * producer is active, the signature verifies, R is the committed nonce). Returns the reason it is
  * invalid, or undefined. Injected by the composition root, so the chain imports no module.
@@ -64,8 +72,16 @@ export class Chain {
     if (chainId === undefined || !last)
       throw new ChainNotInitializedError('the store holds no genesis');
     this.chainId = chainId;
+    const header = JSON.parse(last.header) as BlockHeader;
+    if (!Number.isSafeInteger(header.txCount)) {
+      throw new UnsupportedProtocolError(
+        `the store holds a chain of protocol v1 (headers without txCount, block domain ` +
+          `coffer/block/v1); this Coffer writes v2 and cannot extend it: start a new chain ` +
+          `in another data directory (or move this one aside)`,
+      );
+    }
     this.head = {
-      header: JSON.parse(last.header) as BlockHeader,
+      header,
       hash: last.hash,
       signature: decodeBlockSignature(last.signature),
     };
@@ -86,6 +102,7 @@ export class Chain {
       height: 0,
       prevHash: zeroHash,
       time: genesis.time,
+      txCount: 0,
       txRoot: toHex(merkleRoot([])),
       receiptRoot: toHex(merkleRoot([])),
       stateRoot: toHex(nextStateRoot(genesisParentRoot, writes)),
@@ -154,6 +171,7 @@ export class Chain {
       height: this.head.header.height + 1,
       prevHash: this.head.hash,
       time: result.time,
+      txCount: result.txs.length,
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: result.stateRoot,
@@ -183,6 +201,7 @@ export class Chain {
       result.stateRoot,
       'the header must carry the executed state root',
     );
+    assert.equal(header.txCount, result.txs.length, 'the header must count the executed txs');
     // The state root alone does not pin the txs: independent txs in another order write the same.
     assert.equal(header.txRoot, result.txRoot, 'the header must carry the executed tx root');
     assert.equal(

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 
 import {
@@ -18,11 +19,12 @@ import { SqliteBlockStore } from '../state/index.js';
 import { TestBlockSigner } from '../../test/support/block-signer.js';
 import {
   decodeBlockSignature,
+  signBlockHeader,
   verifyBlockSignature,
   type BlockHeader,
   type SignedBlock,
 } from './block.js';
-import { Chain } from './chain.js';
+import { Chain, UnsupportedProtocolError } from './chain.js';
 import { InvalidBlockError } from './execute.js';
 import type { Genesis } from './genesis.js';
 import { ledgerModule } from './ledger-module.js';
@@ -538,6 +540,80 @@ function txOf(
   }
 }
 
+describe('headers (protocol v2)', () => {
+  it('count the txs of their block, and the count is signed', () => {
+    const node = newNode();
+    try {
+      assert.equal(node.chain.latest().header.txCount, 0, 'genesis holds no tx');
+      const txs = [0, 1, 2].map((nonce) =>
+        signed(carol, nonce, 'ledger.transfer', { to: dave.address, asset: 'USD', amount: '1' }),
+      );
+      const { block } = node.chain.produce(txs, genesisTime + 1, producer);
+      assert.equal(block.header.txCount, 3);
+      assert.ok(verifyBlockSignature(block));
+      const recounted = { ...block, header: { ...block.header, txCount: 4 } };
+      assert.equal(verifyBlockSignature(recounted), false, 'a changed count breaks the hash');
+      const stored = node.store.getBlock(1)!;
+      assert.equal((JSON.parse(stored.header) as BlockHeader).txCount, 3);
+    } finally {
+      node.store.close();
+    }
+  });
+
+  it('a commit whose header miscounts its txs is a broken invariant', () => {
+    const node = newNode();
+    try {
+      const tx = signed(carol, 0, 'ledger.transfer', {
+        to: dave.address,
+        asset: 'USD',
+        amount: '1',
+      });
+      const result = node.chain.execute([tx], genesisTime + 1);
+      const head = node.chain.latest();
+      const header: BlockHeader = {
+        chainId,
+        height: 1,
+        prevHash: head.hash,
+        time: result.time,
+        txCount: 2,
+        txRoot: result.txRoot,
+        receiptRoot: result.receiptRoot,
+        stateRoot: result.stateRoot,
+        producer: producer.producer,
+      };
+      assert.throws(
+        () => node.chain.commit(signBlockHeader(header, producer), result),
+        /count the executed txs/,
+      );
+      assert.equal(node.store.lastHeight(), 0, 'nothing was stored');
+    } finally {
+      node.store.close();
+    }
+  });
+
+  it('a store written by protocol v1 (no txCount) is refused with unsupported_protocol', () => {
+    const node = newNode();
+    const { txCount: _dropped, ...v1Header } = node.chain.latest().header;
+    node.store.close();
+    const db = new Database(node.file);
+    db.prepare('UPDATE blocks SET header = ? WHERE height = 0').run(canonicalize(v1Header));
+    db.close();
+    const store = new SqliteBlockStore(node.file);
+    try {
+      assert.throws(
+        () => new Chain(store, registry),
+        (error: unknown) =>
+          error instanceof UnsupportedProtocolError &&
+          error.code === 'unsupported_protocol' &&
+          /protocol v1/.test(error.message) &&
+          /new chain/.test(error.message),
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('block execution against a real SQLite store', () => {
   it('replaying the stored blocks on a fresh store reproduces every root; supply is conserved after every block (property)', () => {
     const statuses = new Map<string, number>();
@@ -1007,6 +1083,7 @@ describe('block execution against a real SQLite store', () => {
       height: 1,
       prevHash: head.hash,
       time: result.time,
+      txCount: result.txs.length,
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: head.header.stateRoot,

@@ -7,7 +7,8 @@ import { CryptoInputError } from './errors.js';
  */
 export const signingDomains = {
   tx: 'coffer/tx/v1',
-  block: 'coffer/block/v1',
+  /** v2: headers carry txCount (docs/protocol.md). */
+  block: 'coffer/block/v2',
   /**
    * A coordinator's authorization of a time-credit issuance that another account relays (the
    * node's issuance service): the hash is `issuanceRequestHash` of the timecredits module.

@@ -86,6 +86,7 @@ interface HeaderJson {
   height: number;
   prevHash: string;
   time: number;
+  txCount: number;
   txRoot: string;
   receiptRoot: string;
   stateRoot: string;

@@ -33,6 +33,7 @@ function header(signer: ProducerSigner, height: number, stateRoot = zeroHash): B
     height,
     prevHash: zeroHash,
     time: 1,
+    txCount: 0,
     txRoot: zeroHash,
     receiptRoot: zeroHash,
     stateRoot,

@@ -720,6 +720,7 @@ export class JetStreamConsensus implements Consensus {
       height,
       prevHash: head.hash,
       time: result.time,
+      txCount: result.txs.length,
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: result.stateRoot,
@@ -871,7 +872,11 @@ export class JetStreamConsensus implements Consensus {
         `state root mismatch: this node computed ${result.stateRoot}, the block says ${header.stateRoot}`,
       );
     }
-    if (result.txRoot !== header.txRoot || result.receiptRoot !== header.receiptRoot) {
+    if (
+      result.txs.length !== header.txCount ||
+      result.txRoot !== header.txRoot ||
+      result.receiptRoot !== header.receiptRoot
+    ) {
       return rejected('its roots do not match its txs');
     }
     try {

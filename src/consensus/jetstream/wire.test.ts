@@ -16,6 +16,7 @@ function header(height: number, producer: string, txRoot = zeroHash): BlockHeade
     height,
     prevHash: zeroHash,
     time: 1_000,
+    txCount: 0,
     txRoot,
     receiptRoot: zeroHash,
     stateRoot: zeroHash,

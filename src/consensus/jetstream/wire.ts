@@ -159,13 +159,14 @@ export function blockShapeProblem(block: unknown): string | undefined {
   const h = header as Record<string, unknown>;
   if (
     Object.keys(h).length !== blockHeaderFields.length ||
-    !blockHeaderFields.every((f) => f in h)
+    !blockHeaderFields.every((f) => Object.hasOwn(h, f))
   ) {
     return 'the header has other fields than a header';
   }
   if (typeof h.chainId !== 'string') return 'no chain id';
   if (!Number.isSafeInteger(h.height) || (h.height as number) < 1) return 'a bad height';
   if (!Number.isSafeInteger(h.time) || (h.time as number) < 0) return 'a bad time';
+  if (!Number.isSafeInteger(h.txCount) || (h.txCount as number) < 0) return 'a bad tx count';
   for (const field of ['prevHash', 'txRoot', 'receiptRoot', 'stateRoot'] as const) {
     if (typeof h[field] !== 'string' || !hex64.test(h[field])) return `a bad ${field}`;
   }

@@ -137,6 +137,7 @@ function header(node: Node, height: number, stateRoot: string): BlockHeader {
     height,
     prevHash: zeroHash,
     time: genesisTime,
+    txCount: 0,
     txRoot: zeroHash,
     receiptRoot: zeroHash,
     stateRoot,

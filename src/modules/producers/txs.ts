@@ -120,11 +120,15 @@ function parseSignedHeader(value: unknown): SignedHeader | undefined {
   if (Object.keys(rest).length > 0) return undefined;
   if (typeof header !== 'object' || header === null) return undefined;
   const h = header as Record<string, unknown>;
-  if (Object.keys(h).length !== blockHeaderFields.length || !blockHeaderFields.every((f) => f in h))
+  if (
+    Object.keys(h).length !== blockHeaderFields.length ||
+    !blockHeaderFields.every((f) => Object.hasOwn(h, f))
+  )
     return undefined;
   if (typeof h.chainId !== 'string' || !Number.isSafeInteger(h.height) || (h.height as number) < 0)
     return undefined;
   if (!Number.isSafeInteger(h.time)) return undefined;
+  if (!Number.isSafeInteger(h.txCount) || (h.txCount as number) < 0) return undefined;
   for (const field of ['prevHash', 'txRoot', 'receiptRoot', 'stateRoot']) {
     if (typeof h[field] !== 'string' || !hexPattern.test(h[field])) return undefined;
   }
