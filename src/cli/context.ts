@@ -36,6 +36,8 @@ export interface Command {
   options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   /** How many positional arguments it takes. */
   positionals: { min: number; max: number };
+  /** False for a command that reads local files and no node (`audit`): `--node` is refused. */
+  usesNode?: boolean;
   run(ctx: CommandContext, positionals: string[], values: OptionValues): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ export const cliErrors = {
   unexpected_answer: 'The node answered something the CLI does not understand.',
   asset_mismatch: 'The symbol given is not the asset of the hold.',
   verification_failed: 'The data does not verify.',
+  audit_failed: 'Replaying the chain from its genesis does not give what the data directory holds.',
   invalid_file: 'A file named on the command line cannot be read, is too large or is not JSON.',
   invalid_info: "The producer's identity information is too large or cannot be written as JSON.",
   wrong_producer_key: 'The key given is not the key the producer was registered with.',

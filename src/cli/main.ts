@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { auditCommands } from './audit.js';
 import { campaignCommands } from './campaign.js';
 import { createContext, defaultNodeUrl, toCliError, type Command } from './context.js';
 import { readCliEnv } from './env.js';
@@ -20,6 +21,7 @@ const commands: Command[] = [
   ...producerCommands,
   ...timebankCommands,
   ...campaignCommands,
+  ...auditCommands,
 ];
 
 const commonOptions = {
@@ -58,7 +60,7 @@ Commands:
 ${listing(commands)}
 
 Every command but init and start takes:
-  --node URL   the node's API (default ${defaultNodeUrl})
+  --node URL   the node's API (default ${defaultNodeUrl}); not audit, which reads --data-dir
   --json       print one line of JSON instead of text
 Commands that send a tx also take --memo TEXT (at most 256 bytes), wait for the commit, and
 with --json print {"hash","status","height"} (height null if the tx reached no block;
@@ -80,7 +82,8 @@ Environment:
 Exit status: 0 done, 1 failed or refused (the reason is on stderr), 2 bad command line.`;
 
 function commandHelp(command: Command): string {
-  return `Usage: ${synopsis(command)} [--node URL] [--json]\n\n${command.summary}\n`;
+  const node = command.usesNode === false ? '' : ' [--node URL]';
+  return `Usage: ${synopsis(command)}${node} [--json]\n\n${command.summary}\n`;
 }
 
 /** Finds the command named by the first one to three words; answers it and the remaining args. */
@@ -156,6 +159,9 @@ async function run(argv: string[], io: CliIo): Promise<void> {
   const { min, max } = command.positionals;
   if (positionals.length < min || positionals.length > max) {
     throw usageError(`wrong number of arguments; usage: ${synopsis(command)}`);
+  }
+  if (command.usesNode === false && values.node !== undefined) {
+    throw usageError(`coffer ${command.name} talks to no node: it takes no --node`);
   }
   const nodeUrl = nodeUrlOf(values.node as string | undefined);
   const ctx = createContext({ io, env: readCliEnv(), nodeUrl, json: values.json === true });

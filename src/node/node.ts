@@ -3,11 +3,9 @@ import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
   Chain,
-  ModuleRegistry,
   batchLengthMax,
   decodeTx,
   isRejection,
-  ledgerModule,
   reject,
   signTx,
   txSigningMessage,
@@ -24,13 +22,10 @@ import {
   getProducer,
   listProducers,
   producerParams,
-  producersModule,
-  validateBlockSignature,
 } from '../modules/producers/index.js';
-import { crowdfundModule } from '../modules/crowdfund/index.js';
-import { timecreditsModule } from '../modules/timecredits/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
+import { nodeBlockValidator, nodeModuleRegistry } from './chain-rules.js';
 import { ProducerSigner } from './producer-signer.js';
 import { ConfigError, type NodeConfig } from './config.js';
 import { readValidatorFile } from './cluster-init.js';
@@ -240,20 +235,14 @@ export class CofferNode {
       ...(options.genesis ? { genesis: options.genesis } : {}),
     });
     const store = new SqliteBlockStore(path.join(config.dataDir, dataFiles.database));
-    const registry = new ModuleRegistry([
-      ledgerModule,
-      producersModule,
-      timecreditsModule,
-      crowdfundModule,
-      ...(options.modules ?? []),
-    ]);
+    const registry = nodeModuleRegistry(options.modules);
     // The chain and the consensus report faults to the node, which exists only once they do.
     const ref: { node?: CofferNode } = {};
     const chain = new Chain(
       store,
       registry,
       (message, error) => ref.node?.app.log.error({ err: error }, message),
-      validateBlockSignature,
+      nodeBlockValidator,
     );
     const signer = openSigner(config, init, store, chain);
     const verifyPool = new VerifyPool(

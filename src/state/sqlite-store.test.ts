@@ -367,3 +367,38 @@ describe('SqliteBlockStore read cache', () => {
     reopened.close();
   });
 });
+
+describe('SqliteBlockStore read-only', () => {
+  it('reads one snapshot while a writer commits, and never writes', () => {
+    const file = newFile();
+    const writer = new SqliteBlockStore(file);
+    writer.commitBlock(block(0, { writes: writes([['k', 'zero']]) }));
+    const reader = new SqliteBlockStore(file, { readonly: true });
+    writer.commitBlock(block(1, { txs: [tx(1, 0, 'a')], writes: writes([['k', 'one']]) }));
+    assert.equal(reader.lastHeight(), 0);
+    assert.equal(reader.getBlock(1), undefined, 'a block committed after the snapshot is unseen');
+    assert.deepEqual(reader.getTxs(1), []);
+    assert.deepEqual(allState(reader), [['k', 'zero']]);
+    assert.throws(() => reader.setMeta('m', 'x'), /readonly/);
+    assert.throws(() => reader.commitBlock(block(1)), /readonly/);
+    reader.close();
+    const later = new SqliteBlockStore(file, { readonly: true });
+    assert.equal(later.lastHeight(), 1, 'a new read-only store sees the newer head');
+    later.close();
+    writer.close();
+  });
+
+  it('refuses a file that is not a store rather than creating one', () => {
+    const absent = newFile();
+    fs.mkdirSync(path.dirname(absent), { recursive: true });
+    assert.throws(() => new SqliteBlockStore(absent, { readonly: true }), /unable to open/);
+    assert.ok(!fs.existsSync(absent), 'no store was created');
+    const file = newFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    new Database(file).close();
+    assert.throws(
+      () => new SqliteBlockStore(file, { readonly: true }),
+      /is not a Coffer store \(no meta, state, blocks, txs, events table\)/,
+    );
+  });
+});

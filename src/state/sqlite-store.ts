@@ -69,6 +69,16 @@ function toTx(row: TxRow): StoredTx {
   };
 }
 
+const tableNames = ['meta', 'state', 'blocks', 'txs', 'events'];
+
+export interface SqliteStoreOptions {
+  /**
+   * Opens an existing store without ever writing to it (`coffer audit`), inside one read
+   * transaction: every read sees the store as it was at the first, even while a node commits.
+   */
+  readonly?: boolean;
+}
+
 /**
  * The embedded backend: one SQLite file in WAL mode. `synchronous = FULL` makes every block commit
  * durable before it is acknowledged (one fsync per block, not per tx).
@@ -86,11 +96,30 @@ export class SqliteBlockStore implements BlockStore {
    */
   private readonly readCache = new BoundedCache<string, string | null>(stateCacheEntriesMax);
 
-  constructor(readonly file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+  constructor(
+    readonly file: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    const readonly = options.readonly === true;
+    if (readonly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      const present = new Set(
+        this.db
+          .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .all()
+          .map((row) => row.name),
+      );
+      const missing = tableNames.filter((name) => !present.has(name));
+      if (missing.length > 0) {
+        this.db.close();
+        throw new Error(`store: ${file} is not a Coffer store (no ${missing.join(', ')} table)`);
+      }
+    } else {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+    }
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('cache_size = -65536');
     const txColumns = this.db
@@ -102,7 +131,7 @@ export class SqliteBlockStore implements BlockStore {
         `store: ${file} was written by an earlier Coffer (tx table without ids); start from a new data directory`,
       );
     }
-    this.db.exec(schema);
+    if (!readonly) this.db.exec(schema);
     const db = this.db;
     this.statements = {
       getState: db.prepare<[string], { value: string }>('SELECT value FROM state WHERE key = ?'),
@@ -160,6 +189,8 @@ export class SqliteBlockStore implements BlockStore {
         s.putEvent.run(e.height, e.txIndex, e.eventIndex, e.type, e.data);
       for (const [key, value] of Object.entries(commit.meta ?? {})) s.putMeta.run(key, value);
     });
+    // Deferred: the snapshot is taken by the first read, the head height just below.
+    if (readonly) this.db.exec('BEGIN');
     this.cachedLastHeight = this.statements.lastHeight.get()?.height ?? -1;
   }
 
@@ -231,6 +262,8 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.db.close();
   }
 }

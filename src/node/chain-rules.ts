@@ -1,0 +1,32 @@
+import {
+  ledgerModule,
+  ModuleRegistry,
+  type BlockValidator,
+  type ChainModule,
+} from '../chain/index.js';
+import { crowdfundModule } from '../modules/crowdfund/index.js';
+import { producersModule, validateBlockSignature } from '../modules/producers/index.js';
+import { timecreditsModule } from '../modules/timecredits/index.js';
+
+/*
+ * The rules of a node's chain, in one place: the node runs them, and `coffer audit` replays a
+ * node's chain with them. Two copies could drift apart, and an audit with other rules than the
+ * node's proves nothing.
+ */
+
+/** The modules a node runs, the core ledger first, then `extra` (a node's options add them). */
+export function nodeModuleRegistry(extra: readonly ChainModule[] = []): ModuleRegistry {
+  return new ModuleRegistry([
+    ledgerModule,
+    producersModule,
+    timecreditsModule,
+    crowdfundModule,
+    ...extra,
+  ]);
+}
+
+/**
+ * The check a block must pass, against the state before it, to be stored: its producer is active
+ * in the registry, the signature verifies and R is the nonce the producer committed.
+ */
+export const nodeBlockValidator: BlockValidator = validateBlockSignature;

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+
+const schema = `
+CREATE TABLE state (
+  key TEXT PRIMARY KEY,
+  -- NULL: deleted (the row stays, to say which block deleted it).
+  value TEXT,
+  -- The height of the block that last wrote or deleted the key.
+  height INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Pages of SQLite cache: 32 MB, whatever the size of the state replayed. */
+const cacheKibibytes = 32 * 1024;
+
+/** One state entry as the replay holds it. */
+export interface ReplayEntry {
+  key: string;
+  /** Null when a block deleted the key. */
+  value: string | null;
+  /** The block that last wrote (or deleted) it. */
+  height: number;
+}
+
+/**
+ * A scratch `BlockStore` that a chain is replayed into (`coffer audit`): the state in a SQLite file
+ * only the replay opens, with the height of the block that last wrote each key, and of the blocks
+ * only the head and its txs. Nothing is kept per block, so a long chain replays in bounded memory
+ * and disk (the state's size). Written with no journal and no fsync: after a crash the replay
+ * starts over, so durability would only cost an fsync per block.
+ */
+export class ReplayStore implements BlockStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly commitWrites: (commit: BlockCommit) => void;
+  private readonly meta = new Map<string, string>();
+  private head: { block: StoredBlock; txs: StoredTx[] } | undefined;
+
+  /** `file` must not exist: a replay never resumes another one's state. */
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma(`cache_size = -${cacheKibibytes}`);
+    const existing = this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sqlite_master');
+    if (existing.get()!.n > 0) {
+      this.db.close();
+      throw new Error(`replay store: ${file} is not empty`);
+    }
+    this.db.exec(schema);
+    const db = this.db;
+    this.statements = {
+      get: db.prepare<[string], { value: string | null }>('SELECT value FROM state WHERE key = ?'),
+      put: db.prepare(
+        'INSERT INTO state (key, value, height) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET value = excluded.value, height = excluded.height',
+      ),
+      entries: db.prepare<[string, string], ReplayEntry>(
+        'SELECT key, value, height FROM state WHERE key >= ? AND key < ? ORDER BY key',
+      ),
+    };
+    const s = this.statements;
+    this.commitWrites = db.transaction((commit: BlockCommit) => {
+      for (const [key, value] of commit.writes) s.put.run(key, value, commit.block.height);
+    });
+  }
+
+  get(key: string): string | undefined {
+    return this.statements.get.get(key)?.value ?? undefined;
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.meta.get(key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.meta.set(key, value);
+  }
+
+  lastHeight(): number {
+    return this.head?.block.height ?? -1;
+  }
+
+  commitBlock(commit: BlockCommit): void {
+    assert.equal(commit.block.height, this.lastHeight() + 1, 'replayed heights grow one by one');
+    this.commitWrites(commit);
+    for (const [key, value] of Object.entries(commit.meta ?? {})) this.meta.set(key, value);
+    this.head = { block: commit.block, txs: commit.txs };
+  }
+
+  /** Every key ever written, deleted ones too, ascending by key (the order of `scan`). */
+  *entries(prefix = ''): IterableIterator<ReplayEntry> {
+    // As in the SQLite store: keys are ASCII, and U+FFFF sorts after every character they hold.
+    yield* this.statements.entries.iterate(prefix, prefix + '\uffff');
+  }
+
+  *scan(prefix: string): IterableIterator<[string, string]> {
+    for (const entry of this.entries(prefix)) {
+      if (entry.value !== null) yield [entry.key, entry.value];
+    }
+  }
+
+  // Of blocks, the replay keeps only the head and its txs.
+
+  getBlock(height: number): StoredBlock | undefined {
+    return this.head?.block.height === height ? this.head.block : undefined;
+  }
+
+  getBlockByHash(hash: string): StoredBlock | undefined {
+    return this.head?.block.hash === hash ? this.head.block : undefined;
+  }
+
+  getBlocks(from: number, to: number): StoredBlock[] {
+    const block = this.head?.block;
+    return block && block.height >= from && block.height <= to ? [block] : [];
+  }
+
+  getTx(hash: string): StoredTx | undefined {
+    return this.head?.txs.find((tx) => tx.hash === hash);
+  }
+
+  getTxHashes(height: number): string[] {
+    return this.getTxs(height).map((tx) => tx.hash);
+  }
+
+  getTxs(height: number): StoredTx[] {
+    return this.head?.block.height === height ? this.head.txs : [];
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
