@@ -348,15 +348,32 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     const other = hashes[(index + 1) % hashes.length]!;
 
     const verified = await ok(['verify', 'tx', hash]);
-    assert.match(verified, new RegExp(`^ok: tx ${hash} is in block \\d+`));
+    assert.match(
+      verified,
+      new RegExp(
+        `^ok: tx ${hash} is in block \\d+, outcome ok; signed by cof1\\w+ with a committed nonce`,
+      ),
+    );
+    const waived = await ok(['verify', 'tx', hash, '--no-receipt']);
+    assert.match(waived, /its outcome was not checked \(--no-receipt\)/);
 
     const saved = path.join(cli.workDir, 'proof.json');
     fs.writeFileSync(saved, await ok(['tx', 'show', hash, '--json']));
     await ok(['verify', 'tx', hash, '--proof-file', saved]);
+    // With a light-client state saved by verify chain, a saved proof is checked with no node.
+    const trustFile = path.join(cli.workDir, 'trust.json');
+    await ok(['verify', 'chain', '--save-trust', trustFile]);
+    const down = `http://127.0.0.1:${await closedPort()}`;
+    const offline = await ok(['verify', 'tx', hash, '--proof-file', saved, '--trust', trustFile], {
+      nodeUrl: down,
+    });
+    assert.match(offline, /outcome ok/);
     const proof = JSON.parse(fs.readFileSync(saved, 'utf8')) as {
       tx: { payload: { amount: string } };
-      block: { header: { txRoot: string } };
-      proof: { path: string[] };
+      block: { header: { txRoot: string }; signature: { nonceProof?: { R: string } } };
+      proof: { path: string[]; treeSize: number };
+      receipt?: unknown;
+      receiptProof?: unknown;
     };
     assert.ok(proof.proof.path.length > 0, 'the block holds more than one tx');
 
@@ -368,11 +385,28 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       return file;
     };
     const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
-    const [pathFile, amountFile, rootFile] = [
+    const [pathFile, amountFile, rootFile, sizeFile, bareFile, nonceFile] = [
       tamper('path', (c) => (c.proof.path[0] = flip(c.proof.path[0]!))),
       tamper('amount', (c) => (c.tx.payload.amount = '1000000')),
       tamper('root', (c) => (c.block.header.txRoot = flip(c.block.header.txRoot))),
+      tamper('size', (c) => (c.proof.treeSize += 1)),
+      tamper('bare', (c) => {
+        delete c.receipt;
+        delete c.receiptProof;
+      }),
+      tamper('nonce', (c) => delete c.block.signature.nonceProof),
     ];
+    const trusted = ['--trust', trustFile];
+    const [bySize, byBare, byNonce, bareWaived] = await Promise.all([
+      refused(['verify', 'tx', hash, '--proof-file', sizeFile, ...trusted], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', bareFile, ...trusted], 'verification_failed'),
+      refused(['verify', 'tx', hash, '--proof-file', nonceFile, ...trusted], 'verification_failed'),
+      ok(['verify', 'tx', hash, '--proof-file', bareFile, ...trusted, '--no-receipt']),
+    ]);
+    assert.match(bySize.stdout, /the Merkle proof is for a tree of \d+ txs, the block holds \d+/);
+    assert.match(byBare.stdout, /the bundle has no receipt/);
+    assert.match(byNonce.stdout, /carries no nonce proof/);
+    assert.match(bareWaived, /its outcome was not checked/);
     const [byPath, byAmount, byRoot, asJson] = await Promise.all([
       refused(['verify', 'tx', hash, '--proof-file', pathFile], 'verification_failed'),
       refused(['verify', 'tx', hash, '--proof-file', amountFile], 'verification_failed'),
@@ -403,7 +437,10 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     assert.equal(whole.headers, whole.to + 1);
     assert.ok(whole.to > 10, `the chain has grown: head ${whole.to}`);
     const part = await ok(['verify', 'chain', '--from', '5']);
-    assert.match(part, /^ok: \d+ headers from 5 to \d+ link up and are signed by cof1/);
+    assert.match(
+      part,
+      /^ok: \d+ headers from 0 to \d+ link up, each signed with a nonce its producer committed on the chain \(1 producers; checked from 5; anchored at block 0 as the node answered it/,
+    );
 
     // A node that lies about one header's state root: the hash no longer matches the header.
     const forged = await proxy((requestUrl, body) => {
@@ -420,12 +457,50 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
     } finally {
       await forged.close();
     }
-    // Pinning another producer than the chain's: every header is refused.
+    // A node that lies about the genesis document (a balance the chain never had): the state
+    // root recomputed from it is not block 0's.
+    const lyingGenesis = await proxy((requestUrl, body) => {
+      if (requestUrl !== '/v1/genesis') return;
+      const balances = body.balances as { amount: string }[];
+      balances[0]!.amount = '1';
+    });
+    try {
+      const caught = await refused(['verify', 'chain'], 'verification_failed', {
+        nodeUrl: lyingGenesis.url,
+      });
+      assert.match(
+        caught.stdout,
+        /the genesis document: it gives state root [0-9a-f]{64}, block 0 carries/,
+      );
+    } finally {
+      await lyingGenesis.close();
+    }
+    // A node that shows a header signed with another nonce than the committed one.
+    const lyingNonce = await proxy((requestUrl, body) => {
+      if (!requestUrl.startsWith('/v1/blocks?')) return;
+      const blocks = body.blocks as {
+        header: { height: number };
+        signature: { nonceProof: { R: string } };
+      }[];
+      const target = blocks.find((b) => b.header.height === 4);
+      if (target) target.signature.nonceProof.R = 'ab'.repeat(32);
+    });
+    try {
+      const caught = await refused(['verify', 'chain', '--json'], 'verification_failed', {
+        nodeUrl: lyingNonce.url,
+      });
+      const verdict = JSON.parse(caught.stdout) as { failed: string[]; problems: string[] };
+      assert.deepEqual(verdict.failed, ['nonce_proof']);
+      assert.match(verdict.problems[0]!, /^block 4: the nonce proof is for another nonce/);
+    } finally {
+      await lyingNonce.close();
+    }
+    // Block 0 pinned to another hash: nothing else is trusted.
     const pinned = await refused(
-      ['verify', 'chain', '--from', '1', '--producer', 'alice'],
+      ['verify', 'chain', '--genesis', 'ab'.repeat(32)],
       'verification_failed',
     );
-    assert.match(pinned.stdout, new RegExp(`expected ${addresses.alice}`));
+    assert.match(pinned.stdout, /block 0 is [0-9a-f]{64}, not the pinned abab/);
   });
 
   it('says which node it could not reach, and refuses a bad command line with exit 2', async () => {

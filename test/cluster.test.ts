@@ -4,6 +4,7 @@
 // test/cluster-faults.test.ts breaks the cluster (servers and nodes killed, corrupted state).
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,6 +29,7 @@ import {
   waitHeight,
 } from './support/cluster.js';
 import { signBypassingSafety } from './support/block-signer.js';
+import { cliPath } from './support/cli.js';
 import type { NatsCluster } from './support/nats.js';
 
 /** Short turns, so heights move and a missing producer is skipped quickly. */
@@ -114,6 +116,26 @@ describe('a 3-validator cluster on 3 nats-servers', { timeout: suiteTimeoutMs },
       for (const i of all) {
         const block = await cl.block(i, head);
         assert.equal(block.final, true, `block ${head} is final on node ${i}`);
+      }
+
+      // A light client follows the chain at each node with producers taking turns: every
+      // header's producer comes from the chain's own registry, none is assumed.
+      const producersSeen = new Set<string>();
+      for (let h = 1; h <= head; h++) producersSeen.add((await cl.block(0, h)).header.producer);
+      assert.ok(producersSeen.size >= 2, `turns: ${producersSeen.size} producers made blocks`);
+      for (const i of all) {
+        const verdict = JSON.parse(
+          execFileSync(
+            process.execPath,
+            [cliPath, 'verify', 'chain', '--node', cl.url(i), '--json'],
+            {
+              encoding: 'utf8',
+            },
+          ),
+        ) as { ok: boolean; producers: number; headers: number; to: number };
+        assert.equal(verdict.ok, true, `verify chain at node ${i}`);
+        assert.equal(verdict.producers, 3);
+        assert.equal(verdict.headers, verdict.to + 1);
       }
     });
   });

@@ -149,7 +149,7 @@ export const inspectCommands: Command[] = [
           'signature',
           `height ${block.signature.height} R ${block.signature.R} s ${block.signature.s}`,
         ],
-        ['txs', block.txCount],
+        ['txs', header.txCount],
       ]);
       if (block.txs && block.txs.length > 0) text += indent(block.txs.join('\n') + '\n');
       ctx.print(text);

@@ -1,11 +1,16 @@
 import fs from 'node:fs';
+import type { Genesis } from '../chain/index.js';
+import { genesisWrites } from '../chain/index.js';
+import { toHex } from '../crypto/index.js';
+import { nodeModuleRegistry } from '../node/chain-rules.js';
 import {
-  verifyHeader,
-  verifyHeaderChain,
+  followChain,
   verifyTxInclusion,
+  type LightClientState,
   type SignedHeader,
   type TxWithProof,
 } from '../sdk/index.js';
+import { genesisParentRoot, nextStateRoot } from '../state/index.js';
 import {
   parseHex,
   parseWholeNumber,
@@ -17,38 +22,21 @@ import {
 import { CliError, usageError } from './errors.js';
 import { createProgress, json } from './output.js';
 
-/** `GET /v1/blocks` answers at most this many headers a page. */
-const blocksPerPage = 100;
 /** Problems kept (a broken chain could report one per block); the rest are only counted. */
 const problemsKeptMax = 1000;
 /** Problems listed in human output. */
 const problemsShownMax = 20;
 /** A saved proof is a few KiB; refuse to read anything far larger. */
 const proofFileBytesMax = 1024 * 1024;
+/** A saved light-client state holds every committed range: generous, but bounded. */
+const trustFileBytesMax = 64 * 1024 * 1024;
 
-/**
- * The producer every header must be signed by: `--producer` pins it (then nothing the node says
- * is trusted), otherwise it is block 0's producer as the node reports it (trust on first use).
- */
-async function expectedProducer(
-  ctx: CommandContext,
-  values: OptionValues,
-): Promise<{ producer: string; source: string }> {
-  const pinned = stringOption(values, 'producer');
-  if (pinned !== undefined) return { producer: ctx.resolveAddress(pinned), source: '--producer' };
-  const genesis: Partial<SignedHeader> = await ctx.client.getBlock(0);
-  const producer = genesis.header?.producer;
-  if (typeof producer !== 'string') {
-    throw new CliError('unexpected_answer', 'the node answered block 0 without a producer');
-  }
-  return { producer, source: 'block 0' };
-}
-
-function readProofFile(file: string): unknown {
+function readJsonFile(file: string, bytesMax: number, what: string): unknown {
   let text: string;
   try {
-    if (fs.statSync(file).size > proofFileBytesMax)
-      throw usageError(`${file} is larger than 1 MiB`);
+    if (fs.statSync(file).size > bytesMax) {
+      throw usageError(`${file} is larger than ${bytesMax / (1024 * 1024)} MiB`);
+    }
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof CliError) throw error;
@@ -57,12 +45,98 @@ function readProofFile(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new CliError('verification_failed', `${file} is not JSON`);
+    throw new CliError('verification_failed', `${file} is not JSON (${what})`);
   }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Block 0's state root recomputed from the genesis document the node serves, with this Coffer's
+ * modules: the genesis producers' first nonce ranges are then the chain's, not the node's word.
+ */
+function checkGenesis(genesis: unknown, block0: SignedHeader): string | undefined {
+  let root: string;
+  try {
+    const writes = genesisWrites(genesis as Genesis, nodeModuleRegistry().modules);
+    root = toHex(nextStateRoot(genesisParentRoot, writes));
+  } catch (error) {
+    return `it cannot be applied (${(error as Error).message})`;
+  }
+  return root === block0.header.stateRoot
+    ? undefined
+    : `it gives state root ${root}, block 0 carries ${block0.header.stateRoot}`;
+}
+
+/** A light-client state saved by `--save-trust`, checked for shape (its content was verified). */
+function readTrustFile(file: string): LightClientState {
+  const state = readJsonFile(file, trustFileBytesMax, 'a saved light-client state');
+  if (
+    !isObject(state) ||
+    typeof state.chainId !== 'string' ||
+    typeof state.genesisHash !== 'string' ||
+    !isObject(state.head) ||
+    !isObject(state.trust) ||
+    !isObject(state.trust.producers)
+  ) {
+    throw usageError(`${file} is not a state saved by coffer verify chain --save-trust`);
+  }
+  return state as unknown as LightClientState;
+}
+
+function saveTrustFile(file: string, state: LightClientState): void {
+  // Written whole then renamed, so an interrupted run never leaves half a trust file.
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(state) + '\n', { mode: 0o644 });
+  fs.renameSync(temporary, file);
+}
+
+/**
+ * Follows the chain to `toHeight` from the trust file (when given) or from block 0, building the
+ * producer registry from the chain itself. The label says which anchor the result rests on.
+ */
+async function follow(
+  ctx: CommandContext,
+  values: OptionValues,
+  toHeight: number,
+  onBlock?: (block: SignedHeader) => void,
+) {
+  const trustFile = stringOption(values, 'trust');
+  const pinned = stringOption(values, 'genesis');
+  const from = trustFile === undefined ? undefined : readTrustFile(trustFile);
+  const genesisHash = pinned === undefined ? undefined : parseHex(pinned, '--genesis', 32);
+  if (from && genesisHash !== undefined && from.genesisHash !== genesisHash) {
+    throw usageError(`${trustFile} is of the chain whose block 0 is ${from.genesisHash}`);
+  }
+  const startHeight = from ? from.head.header.height + 1 : 0;
+  const progress = createProgress(ctx.io.stdout, {
+    label: 'following headers',
+    total: Math.max(1, toHeight - startHeight + 1),
+    enabled: ctx.io.stdout.isTTY && !ctx.json,
+  });
+  let done = 0;
+  try {
+    const result = await followChain(ctx.client, {
+      toHeight,
+      ...(from ? { from } : {}),
+      ...(genesisHash === undefined ? {} : { genesisHash }),
+      checkGenesis,
+      onBlock: (block) => {
+        onBlock?.(block);
+        progress.update(++done);
+      },
+    });
+    const anchor = from
+      ? `the state in ${trustFile} (at height ${from.head.header.height})`
+      : genesisHash !== undefined
+        ? `block 0 pinned by --genesis`
+        : `block 0 as the node answered it (pin it with --genesis HASH)`;
+    return { result, anchor, from };
+  } finally {
+    progress.finish();
+  }
 }
 
 function finish(
@@ -89,46 +163,108 @@ function finish(
   }
 }
 
+const trustOptions = {
+  trust: { type: 'string' },
+  genesis: { type: 'string' },
+} as const;
+
 export const verifyCommands: Command[] = [
   {
     name: 'verify tx',
-    synopsis: 'HASH [--proof-file FILE] [--producer ADDRESS]',
+    synopsis: 'HASH [--proof-file FILE] [--trust FILE] [--genesis HASH] [--no-receipt]',
     summary:
-      "check a tx's Merkle proof and its block's signature offline (FILE: a saved coffer tx show --json)",
-    options: { 'proof-file': { type: 'string' }, producer: { type: 'string' } },
+      "check a tx's Merkle proof, its receipt and its block's signature and committed nonce (FILE: a saved coffer tx show --json; --trust: a state saved by verify chain --save-trust)",
+    options: {
+      'proof-file': { type: 'string' },
+      'no-receipt': { type: 'boolean' },
+      ...trustOptions,
+    },
     positionals: { min: 1, max: 1 },
     async run(ctx, [hashText], values) {
       const hash = parseHex(hashText!, 'HASH', 32);
       const proofFile = stringOption(values, 'proof-file');
-      // A saved proof with a pinned producer is checked without asking the node anything.
-      const data: unknown = proofFile ? readProofFile(proofFile) : await ctx.client.getTx(hash);
-      const { producer, source } = await expectedProducer(ctx, values);
+      const checkReceipt = values['no-receipt'] !== true;
+      // A saved proof with a trust file is checked without asking the node anything.
+      const data: unknown = proofFile
+        ? readJsonFile(proofFile, proofFileBytesMax, 'a saved proof')
+        : await ctx.client.getTx(hash);
       const problems: string[] = [];
+      const checks: string[] = [];
+      const header = isObject(data) && isObject(data.block) ? data.block.header : undefined;
+      const height = isObject(header) && typeof header.height === 'number' ? header.height : null;
+      let outcome: string | undefined;
+      let anchor = '';
       if (isObject(data) && data.status === 'pending') {
         problems.push('the tx is still pending: it is in no block yet');
+      } else if (height === null) {
+        problems.push('the proof has no block header with a height');
       } else {
         // The SDK checks the bundle against itself; that it is the bundle of HASH is ours to check.
         if (isObject(data) && data.hash !== hash) {
           problems.push(`the proof is for tx ${JSON.stringify(data.hash)}, not ${hash}`);
         }
-        problems.push(...verifyTxInclusion(data as TxWithProof, producer).problems);
+        const trustFile = stringOption(values, 'trust');
+        const saved = trustFile === undefined ? undefined : readTrustFile(trustFile);
+        let trustState: LightClientState | undefined = saved;
+        let followedHash: string | undefined;
+        if (saved === undefined || saved.head.header.height < height) {
+          // Follow the chain up to the tx's block: its producer's nonce must be committed on the
+          // chain, and the block must be the followed chain's block at that height.
+          const followed = await follow(ctx, values, height, (block) => {
+            if (block.header.height === height) followedHash = block.hash;
+          });
+          anchor = followed.anchor;
+          problems.push(...followed.result.problems);
+          checks.push(...followed.result.failures.map((f) => f.check));
+          trustState = followed.result.state;
+          if (followedHash !== undefined && isObject(data) && isObject(data.block)) {
+            if (data.block.hash !== followedHash) {
+              problems.push(`the tx's block is not the chain's block ${height} (${followedHash})`);
+              checks.push('chain_link');
+            }
+          }
+        } else {
+          anchor = `the state in ${trustFile} (its nonce ranges; the block is past it, so not linked)`;
+        }
+        if (trustState) {
+          const verdict = verifyTxInclusion(data as TxWithProof, trustState.trust, {
+            receipt: checkReceipt,
+          });
+          problems.push(...verdict.problems);
+          checks.push(...verdict.failures.map((f) => f.check));
+          outcome = verdict.outcome;
+        }
       }
-      const header = isObject(data) && isObject(data.block) ? data.block.header : undefined;
-      const height = isObject(header) && typeof header.height === 'number' ? header.height : null;
       const ok = problems.length === 0;
+      const outcomeText = !checkReceipt
+        ? 'its outcome was not checked (--no-receipt)'
+        : `outcome ${outcome ?? '?'}`;
       finish(
         ctx,
-        { ok, hash, height, producer, problems },
-        `ok: tx ${hash} is in block ${height}, signed by ${producer} (the producer of ${source})`,
+        {
+          ok,
+          hash,
+          height,
+          producer: isObject(header) ? (header.producer ?? null) : null,
+          outcome: ok ? (outcome ?? null) : null,
+          receiptChecked: checkReceipt,
+          anchor,
+          failed: [...new Set(checks)],
+          problems,
+        },
+        `ok: tx ${hash} is in block ${height}, ${outcomeText}; signed by ${String(
+          isObject(header) ? header.producer : '?',
+        )} with a committed nonce (anchored at ${anchor})`,
         `tx ${hash} does not verify`,
       );
     },
   },
   {
     name: 'verify chain',
-    synopsis: '[--from H] [--producer ADDRESS]',
-    summary: 'check every header from H (default 0) to the head: hashes, links, signatures',
-    options: { from: { type: 'string' }, producer: { type: 'string' } },
+    synopsis: '[--from H] [--trust FILE] [--save-trust FILE] [--genesis HASH]',
+    summary:
+      'follow every header to the head: hashes, links, signatures and nonces committed on the chain itself (--save-trust keeps the result for later runs)',
+    options: { from: { type: 'string' }, 'save-trust': { type: 'string' }, ...trustOptions },
     positionals: { min: 0, max: 0 },
     async run(ctx, _positionals, values) {
       const fromText = stringOption(values, 'from');
@@ -136,59 +272,32 @@ export const verifyCommands: Command[] = [
       // The head is fixed when the run starts: blocks committed meanwhile are not part of it.
       const head = (await ctx.client.health()).height;
       if (from > head) throw usageError(`--from ${from} is above the head, height ${head}`);
-      const { producer, source } = await expectedProducer(ctx, values);
-      const problems: string[] = [];
-      let dropped = 0;
-      const note = (found: string[]) => {
-        const room = Math.max(0, problemsKeptMax - problems.length);
-        problems.push(...found.slice(0, room));
-        dropped += found.length - Math.min(room, found.length);
-      };
-      let previous: SignedHeader | undefined;
-      if (from > 0) {
-        // The run is anchored on the header just before it, itself checked.
-        previous = await ctx.client.getBlock(from - 1);
-        note(verifyHeader(previous, producer).problems);
-      }
-      const total = head - from + 1;
-      const progress = createProgress(ctx.io.stdout, {
-        label: 'verifying headers',
-        total,
-        enabled: ctx.io.stdout.isTTY && !ctx.json,
-      });
-      let done = 0;
-      try {
-        for (let start = from; start <= head; start += blocksPerPage) {
-          const end = Math.min(start + blocksPerPage - 1, head);
-          const { blocks } = await ctx.client.getBlocks(start, end);
-          if (blocks.length === 0) {
-            note([`the node returned no blocks from ${start} to ${end}`]);
-            break;
-          }
-          if (start === from && blocks[0]!.header.height !== from) {
-            note([`the first block returned is ${blocks[0]!.header.height}, not ${from}`]);
-          }
-          const base = done;
-          const verdict = verifyHeaderChain(blocks, {
-            ...(previous ? { previous } : {}),
-            expectedProducer: producer,
-            onProgress: (n) => progress.update(base + n),
-          });
-          note(verdict.problems);
-          done += blocks.length;
-          previous = blocks[blocks.length - 1];
-        }
-      } finally {
-        progress.finish();
-      }
-      if (previous && previous.header.height !== head && problems.length === 0) {
-        note([`the node returned blocks up to ${previous.header.height}, not ${head}`]);
-      }
+      // Every header from the anchor on is followed (the registry is built on the way); problems
+      // below --from are reported as well, since the ones above rest on them.
+      const followed = await follow(ctx, values, head);
+      const { result, anchor } = followed;
+      const problems = result.problems.slice(0, problemsKeptMax);
+      const dropped = result.problems.length - problems.length;
+      const saveTo = stringOption(values, 'save-trust');
+      if (saveTo !== undefined && result.ok && result.state) saveTrustFile(saveTo, result.state);
+      const startHeight = followed.from ? followed.from.head.header.height + 1 : 0;
+      const producers = result.state ? Object.keys(result.state.trust.producers).length : 0;
       finish(
         ctx,
-        { ok: problems.length === 0, from, to: head, headers: done, producer, problems },
-        `ok: ${done} headers from ${from} to ${head} link up and are signed by ${producer} ` +
-          `(the producer of ${source})`,
+        {
+          ok: result.ok,
+          from,
+          to: head,
+          headers: result.headers,
+          producers,
+          anchor,
+          failed: [...new Set(result.failures.map((f) => f.check))],
+          problems,
+        },
+        `ok: ${result.headers} headers from ${Math.min(startHeight, head)} to ${head} link up, ` +
+          `each signed with a nonce its producer committed on the chain (${producers} producers; ` +
+          `checked from ${from}; anchored at ${anchor})` +
+          (saveTo !== undefined ? `; saved to ${saveTo}` : ''),
         `the chain from ${from} to ${head} does not verify`,
         dropped,
       );

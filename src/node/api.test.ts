@@ -18,7 +18,14 @@ import {
   type SignedTx,
   type SigningKey,
 } from '../sdk/index.js';
-import { verifyBlockSignature, type BlockSignature } from '../chain/index.js';
+import {
+  genesisWrites,
+  verifyBlockSignature,
+  type BlockSignature,
+  type Genesis,
+} from '../chain/index.js';
+import { genesisParentRoot, nextStateRoot } from '../state/index.js';
+import { nodeModuleRegistry } from './chain-rules.js';
 import { parseNodeConfig, type NodeConfig } from './config.js';
 import { CofferNode } from './node.js';
 
@@ -1494,6 +1501,47 @@ describe('node API', () => {
       );
     });
 
+    it('GET /v1/genesis answers the stored genesis, from which block 0 state root is recomputed', async () => {
+      const res = await get('/v1/genesis');
+      assert.equal(res.statusCode, 200);
+      const genesis = res.json<Genesis>();
+      const block0 = (await get('/v1/blocks/0')).json<BlockReply>();
+      const writes = genesisWrites(genesis, nodeModuleRegistry().modules);
+      assert.equal(toHex(nextStateRoot(genesisParentRoot, writes)), block0.header.stateRoot);
+    });
+
+    it("GET /v1/producers/{id}/nonce-ranges lists a producer's committed ranges with their origin", async () => {
+      const { producers } = (await get('/v1/producers')).json<{ producers: { id: string }[] }>();
+      const id = producers[0]!.id;
+      const res = await get(`/v1/producers/${id}/nonce-ranges`);
+      assert.equal(res.statusCode, 200);
+      const body = res.json<{
+        producer: string;
+        ranges: {
+          fromHeight: number;
+          count: number;
+          tx: string | null;
+          committedAtHeight: number;
+        }[];
+        more: boolean;
+      }>();
+      assert.equal(body.producer, id);
+      assert.equal(body.more, false);
+      assert.deepEqual(
+        body.ranges.map((r) => [r.fromHeight, r.tx, r.committedAtHeight]),
+        [[0, null, 0]],
+        'the genesis range, committed by no tx',
+      );
+      const invalid = await get('/v1/producers/nope/nonce-ranges');
+      assert.equal(invalid.statusCode, 400);
+      assert.equal(invalid.json<{ error: { code: string } }>().error.code, 'invalid_producer');
+      const unknown = await get(`/v1/producers/${generateKey().address}/nonce-ranges`);
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'producer_not_found');
+      const badFrom = await get(`/v1/producers/${id}/nonce-ranges?from=-1`);
+      assert.equal(badFrom.statusCode, 400);
+    });
+
     it('GET /openapi.json is an OpenAPI 3 document listing every /v1 path', async () => {
       const res = await get('/openapi.json');
       assert.equal(res.statusCode, 200);
@@ -1518,6 +1566,8 @@ describe('node API', () => {
         ['/v1/events', 'get'],
         ['/v1/producers', 'get'],
         ['/v1/producers/{id}', 'get'],
+        ['/v1/producers/{id}/nonce-ranges', 'get'],
+        ['/v1/genesis', 'get'],
         ['/v1/evidence', 'post'],
         ['/v1/timebanks', 'get'],
         ['/v1/timebanks/{id}', 'get'],

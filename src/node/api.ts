@@ -272,6 +272,21 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
+  app.get(
+    '/v1/genesis',
+    {
+      schema: {
+        summary:
+          "The genesis document this chain started from: its hash-free source of block 0's state (a verifier recomputes block 0's stateRoot from it)",
+        tags: ['blocks'],
+        response: { 200: anyObject },
+      },
+    },
+    (_request, reply) =>
+      // The stored canonical text, sent as it is: a verifier hashes exactly what was committed.
+      reply.type('application/json; charset=utf-8').send(store.getMeta('genesis')),
+  );
+
   const blockSchema = { response: { 200: anyObject, '4xx': errorSchema }, tags: ['blocks'] };
 
   app.get(

@@ -6,6 +6,8 @@ import {
   readParams,
   hasEvidence,
   listProducers,
+  nonceRangeHistory,
+  nonceRangeHistoryPageMax,
   producerParams,
   type EquivocationEvidence,
 } from '../modules/producers/index.js';
@@ -52,6 +54,31 @@ export function registerProducerApi(node: CofferNode): void {
       const record = getProducer(store, id);
       if (!record) return sendError(reply, 'producer_not_found', 'id');
       return record;
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { from?: number } }>(
+    '/v1/producers/:id/nonce-ranges',
+    {
+      schema: {
+        summary:
+          "A producer's committed nonce ranges, kept for good, with the tx and height that committed each (at most 1,000 from ?from)",
+        tags: ['producers'],
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'integer', minimum: 0 } },
+        },
+        response: { 200: anyObject, '4xx': anyObject },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!isAddress(id)) return sendError(reply, 'invalid_producer', 'id');
+      if (!getProducer(store, id)) return sendError(reply, 'producer_not_found', 'id');
+      const from = request.query.from ?? 0;
+      const ranges = nonceRangeHistory(store, id, from);
+      return { producer: id, ranges, more: ranges.length === nonceRangeHistoryPageMax };
     },
   );
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CofferError, createClient, type CofferClient, type TxResponse } from './client.js';
 import { generateKey, type SigningKey } from './keys.js';
 import { hashTx, signTx, txs, type SignedTx, type UnsignedTx } from './tx.js';
-import { verifyHeaderChain, verifyTxInclusion } from './verify.js';
+import { trustFromProducers, verifyHeaderChain, verifyTxInclusion } from './verify.js';
 import { rejection, startTestNode, type TestNode } from '../../test/support/test-node.js';
 
 let testNode: TestNode;
@@ -94,7 +94,13 @@ describe('typed calls against a real node', { timeout: 20_000 }, () => {
         data: { from: dev.address, to: alice.address, asset: 'USD', amount: '7450' },
       },
     ]);
-    assert.deepEqual(verifyTxInclusion(found), { ok: true, problems: [] });
+    const trust = trustFromProducers((await client.listProducers()).producers);
+    assert.deepEqual(verifyTxInclusion(found, trust), {
+      ok: true,
+      problems: [],
+      failures: [],
+      outcome: 'ok',
+    });
     const account = await client.getAccount(alice.address);
     assert.deepEqual(account.balances, [
       {
@@ -125,7 +131,12 @@ describe('typed calls against a real node', { timeout: 20_000 }, () => {
     const page = await client.getBlocks(0, latest.height);
     assert.equal(page.from, 0);
     assert.equal(page.blocks.length, latest.height + 1);
-    assert.deepEqual(verifyHeaderChain(page.blocks), { ok: true, problems: [] });
+    const trust = trustFromProducers((await client.listProducers()).producers);
+    assert.deepEqual(verifyHeaderChain(page.blocks, { trust }), {
+      ok: true,
+      problems: [],
+      failures: [],
+    });
   });
 
   it('send reads the chain id and nonce, signs and waits for the commit', async () => {

@@ -19,7 +19,13 @@ import {
   type SubscriptionMessage,
 } from './events.js';
 import type { SigningKey } from './keys.js';
-import type { EquivocationEvidence, EvidenceResult, Producer, ProducerList } from './producers.js';
+import type {
+  EquivocationEvidence,
+  EvidenceResult,
+  NonceRangeHistory,
+  Producer,
+  ProducerList,
+} from './producers.js';
 import {
   signIssuanceRequest,
   type Alliance,
@@ -402,6 +408,17 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     listProducers: () => request<ProducerList>('GET', '/v1/producers'),
     /** One producer; with `equivocation` (and the revealed info) once it was jailed. */
     getProducer: (id: string) => request<Producer>('GET', `/v1/producers/${segment(id)}`),
+    /**
+     * A producer's committed nonce ranges from height `from` on (all of them, pruned or not), with
+     * the tx and height that committed each; at most 1,000 a call (`more` says there are others).
+     */
+    getNonceRanges: (id: string, from = 0) =>
+      request<NonceRangeHistory>(
+        'GET',
+        `/v1/producers/${segment(id)}/nonce-ranges?from=${segment(from)}`,
+      ),
+    /** The genesis document, as the node stored it. */
+    getGenesis: () => request<Record<string, unknown>>('GET', '/v1/genesis'),
     /**
      * Reports two headers one producer signed at one height. The node checks them, reveals the
      * producer's identity information and commits an `evidence.equivocation` tx signed by its own

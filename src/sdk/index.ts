@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './events.js';
 export { formatUnits, parseUnits } from '../ledger/amount.js';
 export * from './verify.js';
+export * from './light-client.js';
 export * from './producers.js';
 export * from './timecredits.js';
 export * from './crowdfund.js';

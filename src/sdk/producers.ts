@@ -62,6 +62,18 @@ export interface Producer {
   equivocation?: Equivocation;
 }
 
+/** `GET /v1/producers/{id}/nonce-ranges`: committed ranges with where each was committed. */
+export interface NonceRangeHistory {
+  producer: string;
+  ranges: (NonceRange & {
+    /** The register or commitNonces tx, or null for a genesis producer's first range. */
+    tx: string | null;
+    committedAtHeight: number;
+  })[];
+  /** True when the page is full: ask again from after the last range. */
+  more: boolean;
+}
+
 /** The registry's chain parameters (fixed at genesis). */
 export interface ProducerParams {
   bondAsset: string;

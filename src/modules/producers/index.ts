@@ -84,7 +84,13 @@ function applyGenesis(context: GenesisContext, section: unknown): void {
     const bond = producer.bond === '0' ? 0n : parsePositiveAmount(producer.bond);
     if (bond === undefined) throw new GenesisError(`producers.producers[${index}].bond`);
     const rejection = registerProducer(
-      { state: context.state, ledger: context.ledger, sender: producer.operator, height: 0 },
+      {
+        state: context.state,
+        ledger: context.ledger,
+        sender: producer.operator,
+        height: 0,
+        txHash: null,
+      },
       { ...producer, bond },
       true,
     );

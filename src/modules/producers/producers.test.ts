@@ -34,6 +34,7 @@ import {
   escrowOf,
   getProducer,
   listProducers,
+  nonceRangeHistory,
   producersModule,
   validateBlockSignature,
   type ProducerParams,
@@ -165,6 +166,10 @@ describe('producer registry genesis', () => {
     assert.equal(record?.operator, bob.address);
     assert.deepEqual(record?.nonceRanges, [soloSigner.range(0)]);
     assert.equal(node.chain.latest().header.producer, soloSigner.producer);
+    // The history: the genesis range, committed by no tx, at height 0.
+    assert.deepEqual(nonceRangeHistory(node.store, soloSigner.producer), [
+      { ...soloSigner.range(0), tx: null, committedAtHeight: 0 },
+    ]);
   });
 
   it('refuses an unbonding period that does not exceed the evidence window', () => {
@@ -277,6 +282,28 @@ describe('producer.commitNonces and producer.unbond', () => {
     assert.deepEqual(
       getProducer(node.store, second.producer)!.nonceRanges.map((r) => r.fromHeight),
       [first.fromHeight, next, next + 16],
+    );
+    // Every accepted range is in the history, with the tx and height that committed it; the
+    // refused ones are not. The history outlives pruning: it is what verifiers of old headers read.
+    const history = nonceRangeHistory(node.store, second.producer);
+    assert.deepEqual(
+      history.map((r) => [r.fromHeight, r.count, r.root]),
+      [
+        [first.fromHeight, first.count, first.root],
+        [next, 16, range(next).root],
+        [next + 16, 16, range(next + 16).root],
+      ],
+    );
+    for (const entry of history) {
+      assert.match(entry.tx ?? '', /^[0-9a-f]{64}$/);
+      const stored = node.store.getTx(entry.tx!)!;
+      assert.equal(stored.height, entry.committedAtHeight);
+      assert.equal((JSON.parse(stored.receipt) as { status: string }).status, 'ok');
+    }
+    assert.deepEqual(
+      nonceRangeHistory(node.store, second.producer, next + 16).map((r) => r.fromHeight),
+      [next + 16],
+      'paged from a height',
     );
     assert.equal(
       status(node, alice, 'producer.commitNonces', {

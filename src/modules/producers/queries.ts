@@ -1,8 +1,10 @@
-import type { StateReader } from '../../state/index.js';
+import type { BlockStore, StateReader } from '../../state/index.js';
 import {
+  producerKeys,
   readParams,
   readProducer,
   readProducerIds,
+  type NonceRangeEntry,
   type ProducerParams,
   type ProducerRecord,
 } from './state.js';
@@ -19,4 +21,27 @@ export function listProducers(state: StateReader): ProducerRecord[] {
 
 export function producerParams(state: StateReader): ProducerParams | undefined {
   return readParams(state);
+}
+
+/** Most history entries one query answers; a producer's history is paged by height. */
+export const nonceRangeHistoryPageMax = 1_000;
+
+/**
+ * A producer's committed nonce ranges from `fromHeight` on, ascending, with the tx and height
+ * that committed each (the record itself keeps only the ranges still ahead).
+ */
+export function nonceRangeHistory(
+  store: Pick<BlockStore, 'scan'>,
+  id: string,
+  fromHeight = 0,
+  limit = nonceRangeHistoryPageMax,
+): NonceRangeEntry[] {
+  const entries: NonceRangeEntry[] = [];
+  for (const [, text] of store.scan(producerKeys.nonceRanges(id))) {
+    const entry = JSON.parse(text) as NonceRangeEntry;
+    if (entry.fromHeight + entry.count <= fromHeight) continue;
+    entries.push(entry);
+    if (entries.length >= limit) break;
+  }
+  return entries;
 }

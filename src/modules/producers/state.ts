@@ -69,7 +69,23 @@ export const producerKeys = {
   producer: (id: string) => `producers/producer/${id}`,
   unbonding: (height: number) => `producers/unbond/${height}`,
   evidence: (id: string, height: number) => `producers/evidence/${id}/${height}`,
+  /**
+   * One key per committed range, kept for good (the record prunes past ranges): the history a
+   * verifier of old headers needs. The height is zero-padded so keys sort by height.
+   */
+  nonceRange: (id: string, fromHeight: number) =>
+    `producers/nonce-range/${id}/${String(fromHeight).padStart(16, '0')}`,
+  nonceRanges: (id: string) => `producers/nonce-range/${id}/`,
 };
+
+/**
+ * A committed nonce range with where it was committed: the tx (register or commitNonces) and the
+ * height of its block, or `tx: null` and height 0 for a genesis producer's first range.
+ */
+export interface NonceRangeEntry extends CommittedNonceRange {
+  tx: string | null;
+  committedAtHeight: number;
+}
 
 function readJson<T>(state: StateReader, key: string): T | undefined {
   const text = state.get(key);
@@ -115,6 +131,10 @@ export function readUnbonding(state: StateReader, height: number): string[] {
 export function writeUnbonding(state: StateView, height: number, ids: string[]): void {
   if (ids.length === 0) state.delete(producerKeys.unbonding(height));
   else writeJson(state, producerKeys.unbonding(height), ids);
+}
+
+export function writeNonceRange(state: StateView, id: string, entry: NonceRangeEntry): void {
+  writeJson(state, producerKeys.nonceRange(id, entry.fromHeight), entry);
 }
 
 export function hasEvidence(state: StateReader, id: string, height: number): boolean {

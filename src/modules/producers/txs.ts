@@ -35,6 +35,7 @@ import {
   readProducer,
   readProducerIds,
   readUnbonding,
+  writeNonceRange,
   writeProducer,
   writeUnbonding,
   type ProducerParams,
@@ -219,7 +220,7 @@ export interface RegisterPayload {
  * range may start at 0). Returns a rejection code or undefined.
  */
 export function registerProducer(
-  ctx: Pick<TxContext, 'state' | 'ledger' | 'sender' | 'height'>,
+  ctx: Pick<TxContext, 'state' | 'ledger' | 'sender' | 'height'> & { txHash: string | null },
   payload: RegisterPayload,
   genesis = false,
 ): string | undefined {
@@ -245,6 +246,11 @@ export function registerProducer(
     status: 'active',
     registeredAtHeight: ctx.height,
     nonceRanges: [payload.nonces],
+  });
+  writeNonceRange(ctx.state, id, {
+    ...payload.nonces,
+    tx: ctx.txHash,
+    committedAtHeight: ctx.height,
   });
   return undefined;
 }
@@ -299,6 +305,11 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
       const range = { fromHeight: p.fromHeight, count: p.count, root: p.root };
       record.nonceRanges = pruneRanges([...record.nonceRanges, range], ctx.height);
       writeProducer(ctx.state, record);
+      writeNonceRange(ctx.state, record.id, {
+        ...range,
+        tx: ctx.txHash,
+        committedAtHeight: ctx.height,
+      });
       ctx.emit('producer.noncesCommitted', { producer: record.id, ...range });
       return undefined;
     },
