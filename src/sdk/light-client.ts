@@ -201,6 +201,12 @@ export async function followChain(
       return result(undefined, 0);
     }
     const genesis = await client.getGenesis();
+    // What block 0's header holds of the genesis document must be the document's own.
+    for (const field of ['chainId', 'time', 'producer'] as const) {
+      if (!isRecord(genesis) || genesis[field] !== block0.header[field]) {
+        fail('genesis', `the genesis document's ${field} is not block 0's`);
+      }
+    }
     const genesisProblem = options.checkGenesis?.(genesis, block0);
     if (genesisProblem !== undefined) fail('genesis', `the genesis document: ${genesisProblem}`);
     const trust = genesisTrust(genesis);
