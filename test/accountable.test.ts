@@ -245,6 +245,32 @@ describe('accountable block signing against a node process', { timeout: suiteTim
     assert.equal(same.status, 400);
     assert.equal(same.body.error.code, 'invalid_evidence');
 
+    // A second equivocation at another height, by the producer already jailed: refused before
+    // the node signs anything (its account's nonce does not move), whoever asks and how often.
+    const nextAt = at + 1;
+    const headerAt = (stateRoot: string): BlockHeader => ({
+      ...headerOf(stateRoot),
+      height: nextAt,
+    });
+    const c = signBypassingSafety(key, commitment, chainId, headerAt('aa'.repeat(32)));
+    const d = signBypassingSafety(key, commitment, chainId, headerAt('bb'.repeat(32)));
+    const relayNonce = async () =>
+      (await call<{ nonce: number }>('GET', `/v1/accounts/${reporter}`)).body.nonce;
+    const nonceBefore = await relayNonce();
+    const jailedAgain = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call<{ error: { code: string } }>('POST', '/v1/evidence', {
+          a: { header: c.header, signature: c.signature },
+          b: { header: d.header, signature: d.signature },
+        }),
+      ),
+    );
+    for (const answer of jailedAgain) {
+      assert.equal(answer.status, 409);
+      assert.equal(answer.body.error.code, 'producer_already_jailed');
+    }
+    assert.equal(await relayNonce(), nonceBefore, 'the node signed no tx for them');
+
     // Evidence the node refuses before it submits anything.
     const other = signBypassingSafety(key, commitment, chainId, headerOf('cc'.repeat(32)));
     const forged = { header: other.header, signature: { ...a.signature } };

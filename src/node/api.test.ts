@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -1616,6 +1617,32 @@ describe('node API', () => {
         assert.equal(res.statusCode, 404, `${method} ${url}`);
         assert.equal(res.json<ErrorReply>().error.code, 'route_not_found');
       }
+    });
+
+    it('answers in the error shape what fails before routing: a long path parameter, huge headers, a plain GET of the websocket', async () => {
+      const long = await inject(node, { method: 'GET', url: `/v1/accounts/${'a'.repeat(200)}` });
+      assert.equal(long.statusCode, 414);
+      assert.equal(long.json<ErrorReply>().error.code, 'uri_too_long');
+      assert.match(long.json<ErrorReply>().error.message, /longer than any this API accepts/);
+
+      const plain = await inject(node, { method: 'GET', url: '/v1/events' });
+      assert.equal(plain.statusCode, 426);
+      assert.equal(plain.json<ErrorReply>().error.code, 'websocket_required');
+
+      // Headers over Node's limit are refused by the HTTP parser itself: a real socket.
+      const { hostname, port } = new URL(baseUrl);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => {
+          socket.write(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(answer, /^HTTP\/1\.1 431 /);
+      const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+      assert.equal((JSON.parse(body) as ErrorReply).error.code, 'headers_too_large');
     });
   });
 

@@ -544,26 +544,26 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  app.get<{ Querystring: { address?: string; type?: string } }>(
-    '/v1/events',
-    {
-      websocket: true,
-      schema: {
-        summary: 'Websocket of committed blocks, receipts and events, filtered by address and type',
-        tags: ['events'],
-        querystring: {
-          type: 'object',
-          properties: {
-            address: { type: 'string' },
-            type: {
-              type: 'string',
-              description: 'comma-separated tx or event types; a trailing dot matches a prefix',
-            },
+  app.route<{ Querystring: { address?: string; type?: string } }>({
+    method: 'GET',
+    url: '/v1/events',
+    schema: {
+      summary: 'Websocket of committed blocks, receipts and events, filtered by address and type',
+      tags: ['events'],
+      querystring: {
+        type: 'object',
+        properties: {
+          address: { type: 'string' },
+          type: {
+            type: 'string',
+            description: 'comma-separated tx or event types; a trailing dot matches a prefix',
           },
         },
       },
     },
-    (socket, request) => {
+    // A plain GET (no Upgrade) is told what this endpoint is, in the error shape.
+    handler: (_request, reply) => sendError(reply, 'websocket_required'),
+    wsHandler: (socket, request) => {
       const { address, type } = request.query;
       if (address !== undefined && !isAddress(address)) {
         socket.send(JSON.stringify(errorBody('invalid_address', 'address')));
@@ -591,5 +591,5 @@ export async function registerApi(node: CofferNode): Promise<void> {
       socket.on('close', unsubscribe);
       socket.on('error', unsubscribe);
     },
-  );
+  });
 }

@@ -23,6 +23,10 @@ export const apiErrors = {
   block_not_found: 'No block has this height.',
   account_not_found: 'No account has this address.',
   route_not_found: 'No route matches this method and path.',
+  uri_too_long: 'A path parameter is longer than any this API accepts (100 characters).',
+  headers_too_large: 'The request headers are larger than the node accepts (16 KiB).',
+  websocket_required:
+    'This endpoint is a websocket: connect with an Upgrade: websocket request (for example new WebSocket(url)).',
   invalid_range: 'The range must have 0 <= from <= to and at most 100 blocks.',
   commit_timeout: 'The transaction was accepted but not committed in time; it is still pending.',
   final_timeout:
@@ -46,6 +50,9 @@ export const apiErrors = {
  * wrong. Execution-time rejections (a committed tx that failed) answer 422.
  */
 const statusByCode: Record<string, number> = {
+  uri_too_long: 414,
+  headers_too_large: 431,
+  websocket_required: 426,
   bad_signature: 401,
   not_issuer: 403,
   hold_forbidden: 403,

@@ -37,6 +37,7 @@ import {
   type InitResult,
 } from './data-dir.js';
 import { EventHub } from './event-hub.js';
+import { answerClientError, sendError } from './routes.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
 
 export interface SubmitResult {
@@ -115,6 +116,13 @@ export class CofferNode {
       // Request lines would log tx bodies and cost throughput; errors are logged where they occur.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 64 * 1024,
+      // Errors raised before routing (a path parameter over maxParamLength, a malformed URL)
+      // answer in the API's one error shape too.
+      frameworkErrors: (error, _request, reply) => {
+        const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'invalid_request';
+        void sendError(reply, code);
+      },
+      clientErrorHandler: answerClientError,
     });
     consensus.onCommit((committed) => this.committed(committed));
     consensus.onFinal((height) => this.finalized(height));

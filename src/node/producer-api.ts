@@ -12,8 +12,9 @@ import {
   type EquivocationEvidence,
 } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { CofferNode } from './node.js';
+import type { CofferNode, SubmitResult } from './node.js';
 import { anyObject, sendError } from './routes.js';
+import { SingleFlight } from './single-flight.js';
 
 /**
  * The producer registry's routes: the producers, and equivocation evidence. Evidence is checked
@@ -23,6 +24,7 @@ import { anyObject, sendError } from './routes.js';
  */
 export function registerProducerApi(node: CofferNode): void {
   const { app, store, chain } = node;
+  const evidenceRelays = new SingleFlight<SubmitResult>();
 
   app.get(
     '/v1/producers',
@@ -114,13 +116,18 @@ export function registerProducerApi(node: CofferNode): void {
       }
       if (hasEvidence(store, record.id, header.height))
         return sendError(reply, 'evidence_duplicate');
+      // Checked here as the tx handler would, so the node never signs a tx bound to fail.
+      if (record.equivocation) return sendError(reply, 'producer_already_jailed');
       const secret = evidenceSecret(evidence);
       if (secret === undefined) return sendError(reply, 'evidence_no_secret');
       const revealed = revealHiddenInfo(secret, record.hiddenInfo, record.commitment);
-      const result = await node.submitOwn(
-        'evidence.equivocation',
-        evidence as unknown as Record<string, unknown>,
-        true,
+      // Reports of one producer at one height arriving together share one evidence tx.
+      const result = await evidenceRelays.run(`${record.id}/${header.height}`, () =>
+        node.submitOwn(
+          'evidence.equivocation',
+          evidence as unknown as Record<string, unknown>,
+          true,
+        ),
       );
       if (result.error) {
         return reply

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { errorBody, httpStatus } from './errors.js';
 
@@ -34,4 +36,24 @@ export function stringParams(...names: string[]) {
     properties: Object.fromEntries(names.map((n) => [n, { type: 'string' }])),
     required: names,
   } as const;
+}
+
+/**
+ * Answers a request the HTTP parser refused before Fastify saw it (headers over the limit, a
+ * malformed request line), in the API's error shape, and closes the connection: after a parse
+ * error nothing more can be read from it.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'invalid_request';
+  const status = httpStatus(code);
+  const body = JSON.stringify(errorBody(code));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
 }

@@ -233,6 +233,41 @@ describe('time bank read API', () => {
     assert.equal(again.json<{ txHash: string }>().txHash, txHash);
   });
 
+  it('20 identical issuance requests arriving together make the node sign one tx', async () => {
+    const bank = (await get(`/v1/timebanks/${bankId}`)).json<TimebankRecord>();
+    const fields = { requestId: 'storm-1', userId: 'mo@example.org', minutes: '5' };
+    const hash = issuanceRequestHash({
+      chainId: node.chain.chainId,
+      bankId,
+      requestId: fields.requestId,
+      userIdHash: hashUserId(bank.salt, fields.userId),
+      minutes: fields.minutes,
+    });
+    const signature = toHex(
+      sign(signingMessage('issuanceRequest', hash), fromHex(coordinator.secretKey)),
+    );
+    const body = { ...fields, coordinator: coordinator.address, signature };
+    const relay = node.init.producer.address;
+    const nonceBefore = node.chain.nonceOf(relay);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        node.app.inject({
+          method: 'POST',
+          url: `/v1/timebanks/${bankId}/issuance-requests?wait=commit`,
+          payload: body,
+        }),
+      ),
+    );
+    const txHashes = new Set(answers.map((a) => a.json<{ txHash: string }>().txHash));
+    assert.equal(txHashes.size, 1, `one instruction tx, not ${txHashes.size}`);
+    for (const answer of answers) assert.ok([200, 202].includes(answer.statusCode), answer.body);
+    // Wait for the one tx to commit, then count what the relay account signed.
+    for (let i = 0; i < 200 && node.chain.nonceOf(relay) === nonceBefore; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(node.chain.nonceOf(relay), nonceBefore + 1, 'the node signed exactly one tx');
+  });
+
   it('refuses the dev clock on a node started without --dev-clock', async () => {
     const height = node.chain.height();
     const res = await node.app.inject({

@@ -25,8 +25,9 @@ import {
   type IssuanceRecord,
 } from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { CofferNode, FinalBlock } from './node.js';
+import type { CofferNode, FinalBlock, SubmitResult } from './node.js';
 import { anyObject, sendError, stringParams } from './routes.js';
+import { SingleFlight } from './single-flight.js';
 
 // Some refusals carry more than the error (the tx hash of a duplicate request): keep them.
 const errorSchema = anyObject;
@@ -137,6 +138,7 @@ export class IssuanceTracker {
 export function registerTimecreditsApi(node: CofferNode): void {
   const { app, store, chain } = node;
   const issuances = new IssuanceTracker();
+  const issuanceRelays = new SingleFlight<SubmitResult>();
   // The relay acts on final blocks only (a cluster node may commit what a quorum then disowns).
   node.onFinalBlock((block) => issuances.settle(block));
 
@@ -474,16 +476,20 @@ export function registerTimecreditsApi(node: CofferNode): void {
       if (issuances.inFlightCount >= issuances.inFlightMax) return sendError(reply, 'mempool_full');
 
       const wait = request.query.wait === 'final' ? 'final' : request.query.wait === 'commit';
-      const result = await node.submitOwn(
-        'timecredits.issue',
-        {
-          bankId: bank.id,
-          userIdHash,
-          minutes,
-          requestId,
-          authorization: { coordinator, signature },
-        },
-        wait,
+      // Identical requests arriving together share one instruction tx (the first one's wait);
+      // each then answers from it, so a retry storm never makes the node sign many txs.
+      const result = await issuanceRelays.run(key, () =>
+        node.submitOwn(
+          'timecredits.issue',
+          {
+            bankId: bank.id,
+            userIdHash,
+            minutes,
+            requestId,
+            authorization: { coordinator, signature },
+          },
+          wait,
+        ),
       );
       if (result.error && result.error.code !== 'commit_timeout') {
         return reply
