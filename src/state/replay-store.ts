@@ -10,6 +10,9 @@ CREATE TABLE state (
   -- The height of the block that last wrote or deleted the key.
   height INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The live keys alone, for ordered reads: an index whose entries are deleted as they are settled
+-- (a due index) would otherwise leave every deleted row in the way of each read of its head.
+CREATE INDEX live ON state (key) WHERE value IS NOT NULL;
 `;
 
 /** Pages of SQLite cache: 32 MB, whatever the size of the state replayed. */
@@ -61,6 +64,18 @@ export class ReplayStore implements BlockStore {
       entries: db.prepare<[string, string], ReplayEntry>(
         'SELECT key, value, height FROM state WHERE key >= ? AND key < ? ORDER BY key',
       ),
+      rangeFrom: db
+        .prepare<[string, string, number], [string, string]>(
+          'SELECT key, value FROM state INDEXED BY live ' +
+            'WHERE key >= ? AND key < ? AND value IS NOT NULL ORDER BY key LIMIT ?',
+        )
+        .raw(),
+      rangeAfter: db
+        .prepare<[string, string, number], [string, string]>(
+          'SELECT key, value FROM state INDEXED BY live ' +
+            'WHERE key > ? AND key < ? AND value IS NOT NULL ORDER BY key LIMIT ?',
+        )
+        .raw(),
     };
     const s = this.statements;
     this.commitWrites = db.transaction((commit: BlockCommit) => {
@@ -101,6 +116,15 @@ export class ReplayStore implements BlockStore {
     for (const entry of this.entries(prefix)) {
       if (entry.value !== null) yield [entry.key, entry.value];
     }
+  }
+
+  /** As `SqliteBlockStore.range`: live entries under `prefix`, in key order, through `live`. */
+  range(prefix: string, limit: number, after?: string): [string, string][] {
+    if (limit <= 0) return [];
+    const end = prefix + '\uffff';
+    return after !== undefined && after >= prefix
+      ? this.statements.rangeAfter.all(after, end, limit)
+      : this.statements.rangeFrom.all(prefix, end, limit);
   }
 
   // Of blocks, the replay keeps only the head and its txs.

@@ -142,6 +142,17 @@ export class SqliteBlockStore implements BlockStore {
       scanState: db.prepare<[string, string], { key: string; value: string }>(
         'SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key',
       ),
+      // Two statements, one lower bound each, so SQLite seeks to it instead of walking up to it.
+      rangeFrom: db
+        .prepare<[string, string, number], [string, string]>(
+          'SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+        )
+        .raw(),
+      rangeAfter: db
+        .prepare<[string, string, number], [string, string]>(
+          'SELECT key, value FROM state WHERE key > ? AND key < ? ORDER BY key LIMIT ?',
+        )
+        .raw(),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       putMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -259,6 +270,19 @@ export class SqliteBlockStore implements BlockStore {
     for (const row of this.statements.scanState.iterate(prefix, prefix + '\uffff')) {
       yield [row.key, row.value];
     }
+  }
+
+  /**
+   * Committed entries under `prefix` in key order, at most `limit`, after `after` when given. An
+   * array, not an iterator: the state machine reads other keys between two ranges, and a
+   * connection with an open iterator runs no other statement.
+   */
+  range(prefix: string, limit: number, after?: string): [string, string][] {
+    if (limit <= 0) return [];
+    const end = prefix + '\uffff';
+    return after !== undefined && after >= prefix
+      ? this.statements.rangeAfter.all(after, end, limit)
+      : this.statements.rangeFrom.all(prefix, end, limit);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type { StateReader, WriteSet } from './view.js';
+import type { OrderedStateReader, WriteSet } from './view.js';
 
 /** A block as the store keeps it: the header and receipts stay canonical JSON text. */
 export interface StoredBlock {
@@ -41,7 +41,7 @@ export interface BlockCommit {
  * The one interface both backends implement. Reads of state are synchronous because execution is:
  * the state machine runs against an in-memory view prepared for each block.
  */
-export interface BlockStore extends StateReader {
+export interface BlockStore extends OrderedStateReader {
   readonly kind: 'sqlite' | 'postgres';
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
