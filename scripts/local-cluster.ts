@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { lockDataDir, type DataDirLock } from '../src/node/data-dir.js';
 import { findNatsServer } from '../test/support/nats.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -353,6 +354,15 @@ async function main(): Promise<void> {
   const natsBinary = natsServerOrDie();
   const { dir } = options;
   const cluster = prepareCluster(options);
+  // Before any server touches the directory: a second run on it would share the JetStream
+  // store with the first and corrupt it. Released on exit; a killed run's lock is taken over.
+  let lock: DataDirLock;
+  try {
+    lock = lockDataDir(dir, 'npm run cluster:local', new Date(), '--dir');
+  } catch (error) {
+    die((error as Error).message);
+  }
+  process.on('exit', () => lock.release());
   const { validators, chainId } = cluster;
   if (validators.length > 16) die('at most 16 validators');
   const slots = natsSlots(dir, options.natsBasePort);

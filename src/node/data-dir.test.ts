@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { dataFiles, initDataDir } from './data-dir.js';
+import { spawnSync } from 'node:child_process';
+import { DataDirError, dataFiles, initDataDir, lockDataDir, lockFileName } from './data-dir.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -56,5 +57,53 @@ describe('initDataDir', () => {
     assert.throws(() => initDataDir({ dataDir, chainId: 'coffer-dev', now: 1_000 }), {
       code: 'invalid_data_dir',
     });
+  });
+});
+
+describe('lockDataDir', () => {
+  const now = new Date('2026-12-04T12:00:00Z');
+
+  it('holds the directory for one holder at a time, naming it to the next', () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir, 'coffer start', now);
+    const holder = JSON.parse(fs.readFileSync(lock.file, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(holder, {
+      pid: process.pid,
+      command: 'coffer start',
+      since: '2026-12-04T12:00:00.000Z',
+    });
+    assert.throws(
+      () => lockDataDir(dir, 'coffer start', now),
+      (error: unknown) =>
+        error instanceof DataDirError &&
+        error.code === 'invalid_data_dir' &&
+        error.message.includes('is in use by this process (coffer start, since 2026-12-04'),
+    );
+    lock.release();
+    assert.equal(fs.existsSync(lock.file), false);
+    const again = lockDataDir(dir, 'coffer start', now);
+    again.release();
+    again.release(); // twice is harmless
+  });
+
+  it("takes over a lock whose process is gone, and never removes another holder's", () => {
+    const dir = tempDir();
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+    const file = path.join(dir, lockFileName);
+    fs.writeFileSync(file, JSON.stringify({ pid: gone, command: 'coffer start', since: 'x' }));
+    const lock = lockDataDir(dir, 'coffer start', now);
+    assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid, process.pid);
+    // A later holder (here written by hand) keeps its lock when ours is released.
+    fs.writeFileSync(file, JSON.stringify({ pid: 1, command: 'coffer start', since: 'y' }));
+    lock.release();
+    assert.equal(fs.existsSync(file), true);
+    // pid 1 is alive: refused.
+    assert.throws(() => lockDataDir(dir, 'coffer start', now), /is in use by pid 1 /);
+  });
+
+  it('treats an unreadable lock file as stale (its writer died before it wrote)', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, lockFileName), '{"pid":');
+    lockDataDir(dir, 'coffer start', now).release();
   });
 });

@@ -293,3 +293,86 @@ export function ensureGenesisBlock(
     store.close();
   }
 }
+
+/** The file a running node holds in its data directory (docs/architecture.md, "Data directory"). */
+export const lockFileName = 'coffer.lock';
+
+/** Who holds a data directory: written into the lock file, shown to whoever is refused. */
+interface LockHolder {
+  pid: number;
+  command: string;
+  since: string;
+}
+
+/** Whether a process with this pid is alive (EPERM: alive, owned by someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readLockHolder(file: string): LockHolder | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    return typeof parsed.pid === 'number' && Number.isSafeInteger(parsed.pid) && parsed.pid > 0
+      ? { pid: parsed.pid, command: String(parsed.command), since: String(parsed.since) }
+      : undefined;
+  } catch {
+    return undefined; // unreadable or half written: its writer died before it finished
+  }
+}
+
+export interface DataDirLock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Takes the data directory for this process alone: two nodes on one directory would both write
+ * its SQLite store and signer state, and a node that signs from a copy of the signer state can
+ * sign twice at a height. The lock is a file created exclusively (O_EXCL) holding the pid; a lock
+ * whose process is gone (a node killed with SIGKILL) is taken over. Refuses, naming the holder,
+ * while it lives, including another node of this same process.
+ */
+export function lockDataDir(
+  dir: string,
+  command: string,
+  now: Date,
+  /** The option that names the directory, for the hint when refused. */
+  dirOption = '--data-dir',
+): DataDirLock {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, lockFileName);
+  const holder: LockHolder = { pid: process.pid, command, since: now.toISOString() };
+  // Two tries: the second after removing a stale lock (another starter may win that race).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(holder) + '\n', { flag: 'wx', mode: 0o600 });
+      let released = false;
+      return {
+        file,
+        release: () => {
+          if (released) return;
+          released = true;
+          // Only our own lock: never remove one a later holder took over.
+          if (readLockHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const current = readLockHolder(file);
+    if (current && processAlive(current.pid)) {
+      const who = current.pid === process.pid ? 'this process' : `pid ${current.pid}`;
+      throw new DataDirError(
+        `${dir} is in use by ${who} (${current.command}, since ${current.since}): stop it ` +
+          `first, or choose another ${dirOption}`,
+      );
+    }
+    fs.rmSync(file, { force: true }); // its process is gone: a stale lock
+  }
+  throw new DataDirError(`${dir}: another process took the lock while this one started`);
+}

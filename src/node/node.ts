@@ -34,6 +34,8 @@ import {
   dataFiles,
   defaultGenesisNonceHeights,
   initDataDir,
+  lockDataDir,
+  type DataDirLock,
   type InitResult,
 } from './data-dir.js';
 import { EventHub } from './event-hub.js';
@@ -92,6 +94,8 @@ export class CofferNode {
   private nonceCommitFrom: number | undefined;
   /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
   private clockOffset = { ms: 0 };
+  /** Held from open to close: no second node on this data directory. */
+  private dataDirLock: DataDirLock | undefined;
   /** The last height final-block listeners were told about. */
   private finalDelivered: number;
   /** Dropped txs of blocks not final yet (solo only drops; usually empty). */
@@ -234,7 +238,29 @@ export class CofferNode {
     const clockOffset = { ms: 0 };
     const baseNow = options.now ?? Date.now;
     const now = config.devClock ? () => baseNow() + clockOffset.ms : baseNow;
+    // Before anything reads or writes the directory: one node per data directory.
+    const lock = lockDataDir(
+      config.dataDir,
+      config.cluster ? 'coffer start --cluster' : 'coffer start',
+      new Date(baseNow()),
+    );
+    try {
+      return await CofferNode.openLocked(config, options, lock, now, clockOffset);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private static async openLocked(
+    config: NodeConfig,
+    options: NodeOptions,
+    lock: DataDirLock,
+    now: () => number,
+    clockOffset: { ms: number },
+  ): Promise<CofferNode> {
     if (config.cluster) checkValidatorDir(config);
+    else refuseValidatorDirSolo(config);
     const init = initDataDir({
       dataDir: config.dataDir,
       chainId: config.chainId,
@@ -314,6 +340,7 @@ export class CofferNode {
     }
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
     node.clockOffset = clockOffset;
+    node.dataDirLock = lock;
     ref.node = node;
     await registerApi(node);
     node.maintainNonces();
@@ -373,6 +400,7 @@ export class CofferNode {
     await this.app.close();
     await this.verifyPool.close();
     this.store.close();
+    this.dataDirLock?.release();
   }
 
   /**
@@ -587,6 +615,21 @@ function openSigner(
 }
 
 /** A cluster node runs on a validator's data directory from `coffer cluster init`, never a new one. */
+/**
+ * A cluster validator's directory started alone would commit blocks of its own, and the next
+ * cluster run would halt it on a state root the others never had: refused, saying how to start it.
+ */
+function refuseValidatorDirSolo(config: NodeConfig): void {
+  const validator = fs.existsSync(config.dataDir) ? readValidatorFile(config.dataDir) : undefined;
+  if (validator) {
+    throw new DataDirError(
+      `${config.dataDir} is the directory of cluster validator ${validator.name} (made by coffer ` +
+        `cluster init): start it with --cluster nats://HOST:PORT[,...] --validator ` +
+        `${validator.name}, never alone`,
+    );
+  }
+}
+
 function checkValidatorDir(config: NodeConfig): void {
   if (!fs.existsSync(path.join(config.dataDir, dataFiles.genesis))) {
     throw new DataDirError(

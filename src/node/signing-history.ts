@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { deriveAccountableKey, toHex } from '../crypto/index.js';
-import { committedChainId, DataDirError, dataFiles, readKeyFile } from './data-dir.js';
+import { committedChainId, DataDirError, dataFiles, lockDataDir, readKeyFile } from './data-dir.js';
 import { SignerStore, type SigningHistory } from './signer-store.js';
 
 /**
@@ -23,9 +23,20 @@ export function exportSigningHistoryOf(dataDir: string): SigningHistory {
   return openSignerStore(dataDir).exportHistory();
 }
 
-/** Returns the last signed height after the merge. */
+/**
+ * Returns the last signed height after the merge. Holds the data directory's lock meanwhile: an
+ * import under a running node would be overwritten by it, or let it sign what it just signed.
+ */
 export function importSigningHistoryInto(dataDir: string, history: SigningHistory): number {
-  const store = openSignerStore(dataDir);
-  store.importHistory(history);
-  return store.lastHeight;
+  if (!fs.existsSync(path.join(dataDir, dataFiles.database))) {
+    throw new DataDirError(`${dataDir}: no chain here (run coffer init)`);
+  }
+  const lock = lockDataDir(dataDir, 'coffer signing-history import', new Date());
+  try {
+    const store = openSignerStore(dataDir);
+    store.importHistory(history);
+    return store.lastHeight;
+  } finally {
+    lock.release();
+  }
 }
