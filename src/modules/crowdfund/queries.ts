@@ -1,4 +1,4 @@
-import type { StateReader } from '../../state/index.js';
+import type { OrderedStateReader, StateReader } from '../../state/index.js';
 import {
   readCampaign,
   readCampaignCount,
@@ -90,7 +90,7 @@ export function getCampaign(state: StateReader, id: string): CampaignRecord | un
 }
 
 /** Addresses with an active position (the payout list once the campaign succeeded), sorted. */
-export function listInvestors(state: StateReader, id: string): string[] {
+export function listInvestors(state: OrderedStateReader, id: string): string[] {
   return readInvestors(state, id);
 }
 
@@ -282,7 +282,10 @@ function currentTranches(campaign: CampaignRecord): StatementTranche[] {
 }
 
 /** A campaign's statement: its waterfall position after each report, or undefined. */
-export function campaignStatement(state: StateReader, id: string): CampaignStatement | undefined {
+export function campaignStatement(
+  state: OrderedStateReader,
+  id: string,
+): CampaignStatement | undefined {
   const campaign = readCampaign(state, id);
   if (!campaign) return undefined;
   const reports: StatementEntry[] = [];
@@ -425,7 +428,7 @@ export function simulationView(campaignId: string, result: Simulation): Simulati
  * positions as they stand). `campaign_not_found`, or `no_investors` when nobody holds a position.
  */
 export function simulateCampaign(
-  state: StateReader,
+  state: OrderedStateReader,
   id: string,
   revenue: bigint,
 ): SimulationView | 'campaign_not_found' | 'no_investors' {

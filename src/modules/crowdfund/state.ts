@@ -1,5 +1,5 @@
 import { canonicalize } from '../../crypto/index.js';
-import type { StateReader, StateView } from '../../state/index.js';
+import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
 
 /**
  * The module's name and state namespace: every key below starts with `crowdfund/`.
@@ -27,7 +27,10 @@ export const basisPointsWhole = 10_000n;
 
 // ---- limits: each bounds a record that is one state value, or the work of one tx or block ----
 
-/** Investors with a position in one campaign: bounds the investor list and a report's payouts. */
+/**
+ * Investors with a position in one campaign: bounds a report's payouts (each reads every
+ * investor's position) and the refunds of a failed campaign.
+ */
 export const investorsPerCampaignMax = 1_000;
 /** Accounts allowed to report revenue for one campaign. */
 export const reportersMax = 10;
@@ -35,6 +38,12 @@ export const reportersMax = 10;
 export const tranchesMax = 8;
 /** Recipients of one tranche (investors, the producer and fixed accounts, each at most once). */
 export const recipientsPerTrancheMax = 8;
+/**
+ * Addresses one campaign may owe a payout at once: every investor, the producer and each fixed
+ * account of the rule. A statement reads them all.
+ */
+export const payeesPerCampaignMax =
+  investorsPerCampaignMax + 1 + tranchesMax * recipientsPerTrancheMax;
 /** Revenue reports one campaign accepts: bounds its statement and chart. */
 export const reportsPerCampaignMax = 1_000;
 export const titleBytesMax = 120;
@@ -49,12 +58,11 @@ export const scheduleMsMax = 3_650 * dayMs;
  * rest carries over to the next block, in index order. A full campaign refunds in four blocks.
  */
 export const refundsPerBlockMax = 250;
-/** Due-index entries (outcomes, reconfirmation deadlines) one block settles or resumes. */
+/**
+ * Due-index entries (outcomes, reconfirmation deadlines) one block reads, whether it settles
+ * them, resumes them or finds them moot; the rest wait for the next block, in due order.
+ */
 export const dueEntriesPerBlockMax = 1_000;
-/** Empty due-index buckets skipped by one `beginBlock` (an idle chain catches up in a few blocks). */
-export const dueBucketsScannedPerBlockMax = 400;
-/** Heights per bucket of the due index kept for height-based deadlines. */
-export const dueHeightBucketSize = 1_000;
 
 /**
  * A point on one of the chain's two clocks. `{height}`: reached at the block of that height.
@@ -268,29 +276,45 @@ export interface ReportRecord {
   lines: PayoutLine[];
 }
 
+/**
+ * Digits of a point in a due-index key: any block height or block time (Unix ms) a deadline may
+ * name, zero-padded so keys sort in due order.
+ */
+const pointDigits = 16;
+
 export const crowdfundKeys = {
   campaign: (id: string) => `crowdfund/campaign/${id}`,
-  /** Sorted addresses with an active position. */
-  investors: (id: string) => `crowdfund/investors/${id}`,
-  /** Sorted addresses that must still reconfirm the current terms. */
-  pending: (id: string) => `crowdfund/pending/${id}`,
+  /**
+   * One key per address with an active position (value `true`), so an investment writes one key
+   * and a refund deletes one, whatever the number of investors; read in address order.
+   */
+  investors: (id: string) => `crowdfund/investor/${id}/`,
+  investor: (id: string, address: string) => `crowdfund/investor/${id}/${address}`,
+  /** One key per investor that must still reconfirm the current terms (value `true`). */
+  pendings: (id: string) => `crowdfund/pending/${id}/`,
+  pending: (id: string, address: string) => `crowdfund/pending/${id}/${address}`,
   position: (id: string, investor: string) => `crowdfund/position/${id}/${investor}`,
   reportId: (id: string, reportId: string) => `crowdfund/report-id/${id}/${reportId}`,
   report: (id: string, number: number) => `crowdfund/report/${id}/${number}`,
   /** What the campaign owes one address from producer and fixed-account payouts. */
   payoutOwed: (id: string, address: string) => `crowdfund/payout-owed/${id}/${address}`,
-  /** Sorted addresses owed a payout (on a position, a `payoutOwed` record or both). */
-  payees: (id: string) => `crowdfund/payees-owed/${id}`,
+  /**
+   * One key per address owed a payout (on a position, a `payoutOwed` record or both), value
+   * `true`.
+   */
+  payees: (id: string) => `crowdfund/payee-owed/${id}/`,
+  payee: (id: string, address: string) => `crowdfund/payee-owed/${id}/${address}`,
   /** One investor's lines of one report. */
   payout: (id: string, number: number, investor: string) =>
     `crowdfund/payout/${id}/${number}/${investor}`,
   /**
-   * What falls due in one bucket of a clock, as `<point>/<id>/<kind>` with the point zero-padded
-   * to 16 digits, so the sorted list is in due order.
+   * The due index of one clock: one key per entry, `<point>/<id>/<kind>` with the point (a height
+   * or a block time) zero-padded to 16 digits, so key order is due order; value `true`. Adding or
+   * removing an entry writes one key, and `beginBlock` reads the first entries in order.
    */
-  due: (clock: Clock, bucket: number) => `crowdfund/due/${clock}/${bucket}`,
-  /** The first bucket of a clock `beginBlock` has not finished. */
-  dueCursor: (clock: Clock) => `crowdfund/due-cursor/${clock}`,
+  dueEntries: (clock: Clock) => `crowdfund/due/${clock}/`,
+  due: (clock: Clock, entry: DueEntry) =>
+    `crowdfund/due/${clock}/${String(entry.value).padStart(pointDigits, '0')}/${entry.id}/${entry.kind}`,
   /** How many campaigns exist; campaign `n` (from 0, in creation order) is `byNumber(n)`. */
   count: 'crowdfund/count',
   byNumber: (number: number) => `crowdfund/number/${number}`,
@@ -298,9 +322,10 @@ export const crowdfundKeys = {
 
 export type DueKind = 'deadline' | 'reconfirm';
 
-/** The due-index bucket of a point: blocks of 1,000 heights, or UTC days. */
-export function bucketOf(clock: Clock, value: number): number {
-  return Math.floor(value / (clock === 'height' ? dueHeightBucketSize : dayMs));
+export interface DueEntry {
+  value: number;
+  id: string;
+  kind: DueKind;
 }
 
 function readJson<T>(state: StateReader, key: string): T | undefined {
@@ -336,29 +361,44 @@ export function writeCampaign(state: StateView, campaign: CampaignRecord): void 
   writeJson(state, crowdfundKeys.campaign(campaign.id), campaign);
 }
 
-function readList(state: StateReader, key: string): string[] {
-  return readJson<string[]>(state, key) ?? [];
+/** The addresses of a one-key-per-address set, sorted, at most `limit`. */
+function readAddresses(state: OrderedStateReader, prefix: string, limit: number): string[] {
+  return state.range(prefix, limit).map(([key]) => key.slice(prefix.length));
 }
 
-function writeList(state: StateView, key: string, list: string[]): void {
-  if (list.length === 0) state.delete(key);
-  else writeJson(state, key, list);
+function setMember(state: StateView, key: string, member: boolean): void {
+  if (member) writeJson(state, key, true);
+  else state.delete(key);
 }
 
-export function readInvestors(state: StateReader, id: string): string[] {
-  return readList(state, crowdfundKeys.investors(id));
+/** Addresses with an active position, sorted: all of them, or the first `limit`. */
+export function readInvestors(
+  state: OrderedStateReader,
+  id: string,
+  limit = investorsPerCampaignMax,
+): string[] {
+  return readAddresses(state, crowdfundKeys.investors(id), limit);
 }
 
-export function writeInvestors(state: StateView, id: string, list: string[]): void {
-  writeList(state, crowdfundKeys.investors(id), list);
+export function setInvestor(state: StateView, id: string, address: string, active: boolean): void {
+  setMember(state, crowdfundKeys.investor(id, address), active);
 }
 
-export function readPending(state: StateReader, id: string): string[] {
-  return readList(state, crowdfundKeys.pending(id));
+/** Investors still to reconfirm the current terms, sorted: all, or the first `limit`. */
+export function readPending(
+  state: OrderedStateReader,
+  id: string,
+  limit = investorsPerCampaignMax,
+): string[] {
+  return readAddresses(state, crowdfundKeys.pendings(id), limit);
 }
 
-export function writePending(state: StateView, id: string, list: string[]): void {
-  writeList(state, crowdfundKeys.pending(id), list);
+export function isPending(state: StateReader, id: string, address: string): boolean {
+  return state.get(crowdfundKeys.pending(id, address)) !== undefined;
+}
+
+export function setPending(state: StateView, id: string, address: string, pending: boolean): void {
+  setMember(state, crowdfundKeys.pending(id, address), pending);
 }
 
 export function readPosition(
@@ -387,12 +427,13 @@ export function writePayoutOwed(state: StateView, record: PayoutOwedRecord): voi
   else writeJson(state, key, record);
 }
 
-export function readPayees(state: StateReader, id: string): string[] {
-  return readList(state, crowdfundKeys.payees(id));
+/** Addresses owed a payout, sorted. */
+export function readPayees(state: OrderedStateReader, id: string): string[] {
+  return readAddresses(state, crowdfundKeys.payees(id), payeesPerCampaignMax);
 }
 
-export function writePayees(state: StateView, id: string, list: string[]): void {
-  writeList(state, crowdfundKeys.payees(id), list);
+export function setPayee(state: StateView, id: string, address: string, owed: boolean): void {
+  setMember(state, crowdfundKeys.payee(id, address), owed);
 }
 
 export function readReportNumber(
@@ -437,49 +478,40 @@ export function writePayout(
   writeJson(state, crowdfundKeys.payout(id, number, investor), lines);
 }
 
-export function readDue(state: StateReader, clock: Clock, bucket: number): string[] {
-  return readList(state, crowdfundKeys.due(clock, bucket));
-}
-
-export function writeDue(state: StateView, clock: Clock, bucket: number, entries: string[]): void {
-  writeList(state, crowdfundKeys.due(clock, bucket), entries);
-}
-
-export function readDueCursor(state: StateReader, clock: Clock): number | undefined {
-  return readJson<number>(state, crowdfundKeys.dueCursor(clock));
-}
-
-export function writeDueCursor(state: StateView, clock: Clock, bucket: number): void {
-  writeJson(state, crowdfundKeys.dueCursor(clock), bucket);
-}
-
-export interface DueEntry {
-  value: number;
-  id: string;
-  kind: DueKind;
-}
-
-export function dueEntryText(entry: DueEntry): string {
-  return `${String(entry.value).padStart(16, '0')}/${entry.id}/${entry.kind}`;
-}
-
-export function parseDueEntry(text: string): DueEntry {
-  const [value, id, kind] = text.split('/') as [string, string, DueKind];
+/** The key of a due-index entry back as the entry. */
+export function parseDueKey(clock: Clock, key: string): DueEntry {
+  const [value, id, kind] = key.slice(crowdfundKeys.dueEntries(clock).length).split('/') as [
+    string,
+    string,
+    DueKind,
+  ];
   return { value: Number(value), id, kind };
 }
 
-/**
- * Adds an entry to the due index at `point` (once) and moves the cursor back if needed. An entry
- * left behind by an amendment stays until its point and is then dropped: the campaign's terms no
- * longer name that point.
- */
+/** The first `limit` entries of a clock's due index, in due order, with their keys. */
+export function readDue(
+  state: OrderedStateReader,
+  clock: Clock,
+  limit: number,
+): { key: string; entry: DueEntry }[] {
+  return state
+    .range(crowdfundKeys.dueEntries(clock), limit)
+    .map(([key]) => ({ key, entry: parseDueKey(clock, key) }));
+}
+
+/** Adds an entry to the due index at `point`: one key, whatever the index holds. */
 export function indexDue(state: StateView, id: string, kind: DueKind, point: SchedulePoint): void {
   const clock = clockOf(point);
-  const value = pointValue(point);
-  const bucket = bucketOf(clock, value);
-  const entry = dueEntryText({ value, id, kind });
-  const entries = readDue(state, clock, bucket);
-  if (!entries.includes(entry)) writeDue(state, clock, bucket, [...entries, entry].sort());
-  const cursor = readDueCursor(state, clock);
-  if (cursor === undefined || bucket < cursor) writeDueCursor(state, clock, bucket);
+  writeJson(state, crowdfundKeys.due(clock, { value: pointValue(point), id, kind }), true);
+}
+
+/** Removes the entry at `point` (an amended deadline, a reconfirmation round closed early). */
+export function unindexDue(
+  state: StateView,
+  id: string,
+  kind: DueKind,
+  point: SchedulePoint,
+): void {
+  const clock = clockOf(point);
+  state.delete(crowdfundKeys.due(clock, { value: pointValue(point), id, kind }));
 }

@@ -11,27 +11,23 @@ import {
 } from '../../chain/index.js';
 import { isAddress } from '../../crypto/index.js';
 import { amountMax, escrowAddress, parsePositiveAmount } from '../../ledger/index.js';
-import type { StateReader } from '../../state/index.js';
+import type { OrderedStateReader } from '../../state/index.js';
 import type { CrowdfundRejection } from './rejections.js';
 import {
   appendCampaign,
   basisPointsWhole,
-  bucketOf,
   dueEntriesPerBlockMax,
   clockNow,
   clockOf,
   crowdfundModuleName,
-  dueBucketsScannedPerBlockMax,
   indexDue,
   investorsPerCampaignMax,
-  parseDueEntry,
+  isPending,
   pointValue,
   reached,
   readCampaign,
   readDue,
-  readDueCursor,
   readInvestors,
-  readPayees,
   readPayoutOwed,
   readPending,
   readPosition,
@@ -41,15 +37,14 @@ import {
   reportsPerCampaignMax,
   scheduleHeightsMax,
   scheduleMsMax,
+  setInvestor,
+  setPayee,
+  setPending,
   titleBytesMax,
+  unindexDue,
   writeCampaign,
-  writeDue,
-  writeDueCursor,
-  writeInvestors,
-  writePayees,
   writePayout,
   writePayoutOwed,
-  writePending,
   writePosition,
   writeReport,
   type CampaignRecord,
@@ -218,10 +213,6 @@ function emptyPosition(campaignId: string, investor: string): PositionRecord {
   };
 }
 
-function insertSorted(list: string[], item: string): string[] {
-  return [...list, item].sort();
-}
-
 /**
  * Pays the producer the principal less the platform fee, and the fee to its account. Both or
  * neither: when either account is frozen for the asset nothing moves, and the producer retries
@@ -331,38 +322,40 @@ function refund(
   });
 }
 
+/**
+ * Closes a round once no investor is pending; its entry in the due index goes with it (a round
+ * closed early leaves nothing to settle at its point).
+ */
 function closeReconfirmation(ctx: Context, campaign: CampaignRecord): void {
+  const round = campaign.reconfirmation!;
+  assert.equal(round.pending, 0, `crowdfund ${campaign.id}: round closed with investors pending`);
+  unindexDue(ctx.state, campaign.id, 'reconfirm', round.by);
   campaign.reconfirmation = null;
-  writePending(ctx.state, campaign.id, []);
+}
+
+/** Takes an investor off the pending set; closes the round when it was the last. */
+function unpend(ctx: Context, campaign: CampaignRecord, investor: string): void {
+  setPending(ctx.state, campaign.id, investor, false);
+  campaign.reconfirmation!.pending -= 1;
+  if (campaign.reconfirmation!.pending === 0) closeReconfirmation(ctx, campaign);
 }
 
 /** Marks an investor as having accepted the current terms; closes the round when it is the last. */
 function reconfirmed(ctx: Context, campaign: CampaignRecord, investor: string): void {
-  const pending = readPending(ctx.state, campaign.id);
-  if (!pending.includes(investor)) return;
-  const left = pending.filter((a) => a !== investor);
-  writePending(ctx.state, campaign.id, left);
-  campaign.reconfirmation!.pending = left.length;
+  if (!isPending(ctx.state, campaign.id, investor)) return;
   ctx.emit('campaign.reconfirmed', {
     campaignId: campaign.id,
     investor,
     termsVersion: campaign.termsVersion,
   });
-  if (left.length === 0) closeReconfirmation(ctx, campaign);
+  unpend(ctx, campaign, investor);
 }
 
-/** Removes an investor from the investor and pending lists (after a refund). */
+/** Removes an investor from the investor and pending sets (after a refund). */
 function dropInvestor(ctx: Context, campaign: CampaignRecord, investor: string): void {
-  const investors = readInvestors(ctx.state, campaign.id).filter((a) => a !== investor);
-  writeInvestors(ctx.state, campaign.id, investors);
-  if (campaign.reconfirmation) {
-    const pending = readPending(ctx.state, campaign.id);
-    if (pending.includes(investor)) {
-      const left = pending.filter((a) => a !== investor);
-      writePending(ctx.state, campaign.id, left);
-      campaign.reconfirmation.pending = left.length;
-      if (left.length === 0) closeReconfirmation(ctx, campaign);
-    }
+  setInvestor(ctx.state, campaign.id, investor, false);
+  if (campaign.reconfirmation && isPending(ctx.state, campaign.id, investor)) {
+    unpend(ctx, campaign, investor);
   }
 }
 
@@ -380,21 +373,15 @@ function settleReconfirmation(
   if (campaign.status !== 'funding' || !round) return 'done';
   // An entry from an earlier round at another point: that round's own entry decides.
   if (clockOf(round.by) !== clock || pointValue(round.by) !== value) return 'done';
-  const pending = readPending(ctx.state, campaign.id);
-  let investors = readInvestors(ctx.state, campaign.id);
-  let refunded = 0;
-  for (const investor of pending) {
-    if (budget.left === 0) break;
+  // In address order, as many as the block's refunds allow; the rest wait for the next block.
+  for (const investor of readPending(ctx.state, campaign.id, budget.left)) {
     budget.left -= 1;
     refund(ctx, campaign, readPosition(ctx.state, campaign.id, investor)!, 'notReconfirmed');
-    investors = investors.filter((a) => a !== investor);
-    refunded += 1;
+    setInvestor(ctx.state, campaign.id, investor, false);
+    setPending(ctx.state, campaign.id, investor, false);
+    round.pending -= 1;
   }
-  const left = pending.slice(refunded);
-  writeInvestors(ctx.state, campaign.id, investors);
-  writePending(ctx.state, campaign.id, left);
-  round.pending = left.length;
-  if (left.length > 0) {
+  if (round.pending > 0) {
     writeCampaign(ctx.state, campaign);
     return 'wait';
   }
@@ -432,60 +419,38 @@ function settleDeadline(
     });
   }
   if (campaign.status !== 'refunding') return 'done';
-  const investors = readInvestors(ctx.state, campaign.id);
-  let refunded = 0;
-  for (const investor of investors) {
-    if (budget.left === 0) break;
+  // In address order, as many as the block's refunds allow; the rest wait for the next block.
+  for (const investor of readInvestors(ctx.state, campaign.id, budget.left)) {
     budget.left -= 1;
     refund(ctx, campaign, readPosition(ctx.state, campaign.id, investor)!, 'failed');
-    refunded += 1;
+    setInvestor(ctx.state, campaign.id, investor, false);
   }
-  writeInvestors(ctx.state, campaign.id, investors.slice(refunded));
-  if (refunded === investors.length) campaign.status = 'failed';
+  if (campaign.investorCount === 0) campaign.status = 'failed';
   writeCampaign(ctx.state, campaign);
   return campaign.status === 'failed' ? 'done' : 'wait';
 }
 
 /**
- * Settles what is due on one clock. The due index has one key per bucket (1,000 heights, or a UTC
- * day) listing entries in due order, and a cursor at the first bucket not finished. A block walks
- * from the cursor up to the current bucket and stops at the first entry not yet due, so it never
- * rescans later entries; it settles at most `dueEntriesPerBlockMax` entries, makes at most
- * `refundsPerBlockMax` refunds and skips at most `dueBucketsScannedPerBlockMax` buckets.
- * Unfinished work stays in its bucket and the cursor waits there, so the next block resumes it
- * in the same order.
+ * Settles what is due on one clock. The due index has one key per entry, in due order; a block
+ * reads its first entries, at most what is left of `dueEntriesPerBlockMax`, and stops at the
+ * first one not yet due, so it never reads later entries. An entry whose work is done (or moot:
+ * the deadline was amended, the round closed) is deleted; one that waits (refunds past the
+ * block's `refundsPerBlockMax`, an outcome behind an open reconfirmation) stays and is read
+ * again, in the same order, by the next block.
  */
 function settleClock(ctx: Context, clock: Clock, budget: { left: number; entries: number }): void {
-  const cursor = readDueCursor(ctx.state, clock);
-  if (cursor === undefined) return;
   const now = clockNow(clock, ctx);
-  const current = bucketOf(clock, now);
-  let bucket = cursor;
-  for (let scanned = 0; bucket <= current && scanned < dueBucketsScannedPerBlockMax; scanned++) {
-    const entries = readDue(ctx.state, clock, bucket);
-    const remaining: string[] = [];
-    let stopped = false;
-    for (const text of entries) {
-      const entry = parseDueEntry(text);
-      if (stopped || entry.value > now || budget.entries === 0) {
-        stopped = true;
-        remaining.push(text);
-        continue;
-      }
-      budget.entries -= 1;
-      const campaign = readCampaign(ctx.state, entry.id);
-      if (!campaign) continue;
-      const result =
-        entry.kind === 'reconfirm'
-          ? settleReconfirmation(ctx, campaign, clock, entry.value, budget)
-          : settleDeadline(ctx, campaign, clock, entry.value, budget);
-      if (result === 'wait') remaining.push(text);
-    }
-    if (remaining.length !== entries.length) writeDue(ctx.state, clock, bucket, remaining);
-    if (bucket === current || remaining.length > 0) break;
-    bucket += 1;
+  for (const { key, entry } of readDue(ctx.state, clock, budget.entries)) {
+    if (entry.value > now) return;
+    budget.entries -= 1;
+    const campaign = readCampaign(ctx.state, entry.id);
+    const result = !campaign
+      ? 'done'
+      : entry.kind === 'reconfirm'
+        ? settleReconfirmation(ctx, campaign, clock, entry.value, budget)
+        : settleDeadline(ctx, campaign, clock, entry.value, budget);
+    if (result === 'done') ctx.state.delete(key);
   }
-  if (bucket !== cursor) writeDueCursor(ctx.state, clock, bucket);
 }
 
 /** `beginBlock`: outcomes, reconfirmation refunds and failed-campaign refunds, bounded. */
@@ -517,7 +482,7 @@ interface ReportPayload {
 }
 
 /** The investors of a campaign and their principal, sorted by address: the pro-rata weights. */
-export function investmentsOf(state: StateReader, campaignId: string): Investment[] {
+export function investmentsOf(state: OrderedStateReader, campaignId: string): Investment[] {
   return readInvestors(state, campaignId).map((investor) => ({
     investor,
     principal: big(readPosition(state, campaignId, investor)!.principal),
@@ -602,8 +567,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       position.termsVersion = campaign.termsVersion;
       writePosition(ctx.state, position);
       if (fresh) {
-        const investors = insertSorted(readInvestors(ctx.state, campaign.id), ctx.sender);
-        writeInvestors(ctx.state, campaign.id, investors);
+        setInvestor(ctx.state, campaign.id, ctx.sender, true);
         campaign.investorCount += 1;
       }
       campaign.raised = plus(campaign.raised, amount);
@@ -700,10 +664,12 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
           by: p.reconfirmBy!,
           pending: investors.length,
         };
-        writePending(ctx.state, campaign.id, investors);
+        for (const investor of investors) setPending(ctx.state, campaign.id, investor, true);
         indexDue(ctx.state, campaign.id, 'reconfirm', p.reconfirmBy!);
       }
+      // The index keeps one deadline entry per campaign: the old point leaves it.
       if (JSON.stringify(previousDeadline) !== JSON.stringify(campaign.deadline)) {
+        unindexDue(ctx.state, campaign.id, 'deadline', previousDeadline);
         indexDue(ctx.state, campaign.id, 'deadline', campaign.deadline);
       }
       writeCampaign(ctx.state, campaign);
@@ -835,10 +801,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
           amount: plus(record?.amount ?? '0', amount),
         });
       }
-      if (blocked.size > 0) {
-        const payees = new Set([...readPayees(ctx.state, campaign.id), ...blocked]);
-        writePayees(ctx.state, campaign.id, [...payees].sort());
-      }
+      for (const address of [...blocked].sort()) setPayee(ctx.state, campaign.id, address, true);
       const blockedTotal =
         blockedByClass.investors + blockedByClass.producer + blockedByClass.accounts;
       campaign.payoutOwed = plus(campaign.payoutOwed, blockedTotal);
@@ -966,11 +929,7 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
             position!.payoutOwedByTranche = [];
           }
           if (record) writePayoutOwed(ctx.state, { ...record, amount: '0' });
-          writePayees(
-            ctx.state,
-            campaign.id,
-            readPayees(ctx.state, campaign.id).filter((a) => a !== ctx.sender),
-          );
+          setPayee(ctx.state, campaign.id, ctx.sender, false);
           campaign.payoutOwed = plus(campaign.payoutOwed, -payout);
           ctx.emit('campaign.payoutClaimed', {
             campaignId: campaign.id,
