@@ -134,7 +134,7 @@ interface AssetJson {
 }
 
 interface HubMessageJson {
-  kind: 'block' | 'receipt' | 'event';
+  kind: 'block' | 'receipt' | 'event' | 'final';
   height: number;
   hash?: string;
   tx?: string | null;
@@ -1476,6 +1476,11 @@ describe('node API', () => {
       const res = await get('/health');
       assert.equal(res.statusCode, 200);
       const head = node.chain.latest();
+      // The producer's committed nonces, as its registry record holds them.
+      const producer = (await get(`/v1/producers/${node.signer.producer}`)).json<{
+        nonceRanges: { fromHeight: number; count: number }[];
+      }>();
+      const last = producer.nonceRanges.at(-1)!;
       assert.deepEqual(res.json(), {
         status: 'ok',
         chainId: t.chainId,
@@ -1485,6 +1490,10 @@ describe('node API', () => {
         finalizedHeight: head.header.height,
         consensus: 'solo',
         pendingTxs: 0,
+        nonceRunway: {
+          heightsLeft: last.fromHeight + last.count - (head.header.height + 1),
+          lastHeight: last.fromHeight + last.count - 1,
+        },
       });
     });
 
@@ -1727,6 +1736,59 @@ describe('node API', () => {
         });
       } finally {
         await sub.close();
+      }
+    });
+
+    it('type=final adds finality messages to what the other types select (everything, alone)', async () => {
+      const alone = await Subscription.open('?type=final');
+      const withTransfers = await Subscription.open('?type=ledger.transfer,final');
+      try {
+        const sent = await send(
+          dev,
+          txs.transfer({ to: alice.address, asset: 'USD', amount: '1' }),
+        );
+        for (const sub of [alone, withTransfers]) {
+          await sub.until(
+            (s) =>
+              s.messages.some((m) => m.kind === 'final' && m.height >= sent.height!) &&
+              s.messages.some((m) => m.kind === 'receipt' && m.tx === sent.hash),
+            'the receipt and the final message',
+          );
+        }
+        assert.ok(alone.messages.some((m) => m.kind === 'block' && m.height === sent.height));
+        assert.ok(alone.messages.some((m) => m.kind === 'event' && m.tx === sent.hash));
+        // With another type, that type still narrows: no blocks, no events of other types.
+        assert.equal(withTransfers.messages.filter((m) => m.kind === 'block').length, 0);
+        assert.equal(withTransfers.messages.filter((m) => m.kind === 'event').length, 0);
+      } finally {
+        await alone.close();
+        await withTransfers.close();
+      }
+    });
+
+    it('refuses a type no tx or event has, naming it, and closes with 1008', async () => {
+      for (const query of [
+        '?type=nope',
+        '?type=ledger.transfer,lederg.',
+        '?type=a..b',
+        `?type=${'ledger.x,'.repeat(40)}`,
+      ]) {
+        const sub = await Subscription.open(query);
+        await sub.until((s) => s.closeCode !== undefined, 'the close');
+        assert.equal(sub.closeCode, 1008, query);
+        const [refusal] = sub.messages as unknown as ErrorReply[];
+        assert.equal(refusal?.error.code, 'invalid_event_type', query);
+        assert.equal(refusal?.error.field, 'type');
+      }
+      // Known ones are taken: a tx type, an event type, prefixes, a module's events.
+      const ok = await Subscription.open(
+        '?type=ledger.transfer,hold.created,campaign.,timecredits.,block',
+      );
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(ok.closeCode, undefined);
+      } finally {
+        await ok.close();
       }
     });
 

@@ -544,6 +544,20 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  // Event types are not declared by modules yet, so a type is known when it is well formed and its
+  // first word names a tx noun or a module of this chain (every event is named either way).
+  const eventNamespaces = new Set([
+    'block',
+    'final',
+    ...chain.registry.txTypes().map((t) => t.split('.')[0]!),
+    ...chain.registry.modules.map((m) => m.name),
+  ]);
+  const eventTypePattern = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)*\.?$/;
+  const eventTypeKnown = (t: string) =>
+    t.length <= 64 && eventTypePattern.test(t) && eventNamespaces.has(t.split('.')[0]!);
+  /** Types one subscription may name: each is matched against every message it could get. */
+  const eventTypesMax = 32;
+
   app.route<{ Querystring: { address?: string; type?: string } }>({
     method: 'GET',
     url: '/v1/events',
@@ -572,11 +586,29 @@ export async function registerApi(node: CofferNode): Promise<void> {
       }
       const filter: EventFilter = {};
       if (address) filter.address = address;
-      if (type)
-        filter.types = type
+      if (type) {
+        const types = type
           .split(',')
           .map((t) => t.trim())
           .filter(Boolean);
+        const unknown = types.find((t) => !eventTypeKnown(t));
+        if (types.length > eventTypesMax || unknown !== undefined) {
+          socket.send(
+            JSON.stringify(
+              errorBody(
+                'invalid_event_type',
+                'type',
+                unknown === undefined
+                  ? `At most ${eventTypesMax} types a subscription.`
+                  : `No tx or event type is named "${unknown.slice(0, 80)}": use a tx type (ledger.transfer), an event type (ledger.transferred), a prefix ending in a dot (campaign.), block or final.`,
+              ),
+            ),
+          );
+          socket.close(1008, 'invalid_event_type');
+          return;
+        }
+        filter.types = types;
+      }
       const unsubscribe = node.hub.subscribe({
         filter,
         send: (message) => {

@@ -23,6 +23,8 @@ export const apiErrors = {
   block_not_found: 'No block has this height.',
   account_not_found: 'No account has this address.',
   route_not_found: 'No route matches this method and path.',
+  invalid_event_type:
+    'A type to subscribe to must be a tx type, an event type, a prefix ending in a dot, block or final.',
   uri_too_long: 'A path parameter is longer than any this API accepts (100 characters).',
   headers_too_large: 'The request headers are larger than the node accepts (16 KiB).',
   websocket_required:

@@ -3,8 +3,28 @@ import type { CommittedBlock } from '../chain/index.js';
 export interface EventFilter {
   /** Only what involves this address (sender, or any event field equal to it). */
   address?: string;
-  /** Only these tx or event types (exact, or a `prefix.` ending in a dot). */
+  /**
+   * Only these tx or event types (exact, or a `prefix.` ending in a dot), and `block`. `final`
+   * among them does not narrow anything: it adds the finality messages to what the rest select
+   * (everything, when it is alone).
+   */
   types?: string[];
+}
+
+/** A filter as the hub applies it: `final` taken out of the types into its own flag. */
+interface AppliedFilter {
+  address?: string;
+  types?: string[];
+  final: boolean;
+}
+
+function applied(filter: EventFilter): AppliedFilter {
+  const types = filter.types?.filter((t) => t !== 'final');
+  return {
+    ...(filter.address === undefined ? {} : { address: filter.address }),
+    ...(types === undefined || types.length === 0 ? {} : { types }),
+    final: filter.types?.includes('final') ?? false,
+  };
 }
 
 export type HubMessage =
@@ -36,15 +56,19 @@ function mentions(data: Record<string, unknown>, address: string): boolean {
 
 /** Fans committed blocks out to websocket subscribers, each with its own filter. */
 export class EventHub {
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly subscribers = new Set<{ filter: AppliedFilter; send: Subscriber['send'] }>();
 
   get size(): number {
     return this.subscribers.size;
   }
 
   subscribe(subscriber: Subscriber): () => void {
-    this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
+    const entry = {
+      filter: applied(subscriber.filter),
+      send: (message: HubMessage) => subscriber.send(message),
+    };
+    this.subscribers.add(entry);
+    return () => this.subscribers.delete(entry);
   }
 
   /**
@@ -55,7 +79,7 @@ export class EventHub {
     if (this.subscribers.size === 0) return;
     const message: HubMessage = { kind: 'final', height, ...(hash ? { hash } : {}) };
     for (const subscriber of this.subscribers) {
-      if (subscriber.filter.types?.includes('final')) subscriber.send(message);
+      if (subscriber.filter.final) subscriber.send(message);
     }
   }
 
