@@ -3,6 +3,7 @@ import {
   canonicalBytes,
   fromHex,
   isAddress,
+  isWeakPublicKey,
   publicKeyFromAddress,
   sha256,
   sign,
@@ -107,7 +108,10 @@ export function decodeTx(
     return reject('unknown_tx_type', 'type');
   const parser = parserFor(tx.type);
   if (!parser) return reject('unknown_tx_type', 'type');
-  if (!isAddress(tx.sender)) return reject('invalid_sender', 'sender');
+  // A weak key (small order, or a second encoding of a point) would let anyone sign as it.
+  if (!isAddress(tx.sender) || isWeakPublicKey(publicKeyFromAddress(tx.sender))) {
+    return reject('invalid_sender', 'sender');
+  }
   if (!Number.isSafeInteger(tx.nonce) || tx.nonce < 0) return reject('invalid_nonce', 'nonce');
   if (tx.expiresAt !== undefined && (!Number.isSafeInteger(tx.expiresAt) || tx.expiresAt < 0)) {
     return reject('invalid_expiry', 'expiresAt');

@@ -2,7 +2,14 @@ export { CryptoInputError } from './errors.js';
 export { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 export { sha256, sha256Hex } from './hash.js';
 export { canonicalBytes, canonicalize } from './canonical.js';
-export { generateKeyPair, keyPairFromSecret, sign, verify, type KeyPair } from './keys.js';
+export {
+  generateKeyPair,
+  isWeakPublicKey,
+  keyPairFromSecret,
+  sign,
+  verify,
+  type KeyPair,
+} from './keys.js';
 export {
   ADDRESS_PREFIX,
   addressFromPublicKey,

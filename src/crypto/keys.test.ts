@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 
-import { fromHex, toHex } from './bytes.js';
+import { fromHex, toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
-import { generateKeyPair, keyPairFromSecret, sign, verify } from './keys.js';
+import { generateKeyPair, isWeakPublicKey, keyPairFromSecret, sign, verify } from './keys.js';
 
 // RFC 8032 section 7.1, TEST 1 to TEST 3.
 const RFC_8032_VECTORS = [
@@ -108,6 +108,58 @@ describe('ed25519 keys', () => {
           assert.equal(verify(signature, text, flipped(pair.publicKey, position, mask)), false);
         }
       }
+    }
+  });
+
+  it('refuses small-order and non-canonical keys, for which R = identity, s = 0 forges anything', () => {
+    const identity = '01' + '00'.repeat(31);
+    const weak = [
+      identity,
+      '0100000000000000000000000000000000000000000000000000000000000080', // identity, x sign set
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // identity, y = p + 1
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+      '00'.repeat(32), // order 4
+    ];
+    // The forgery: R = identity, s = 0.
+    const forged = Uint8Array.from([...fromHex(identity), ...new Uint8Array(32)]);
+    for (const hex of weak) {
+      const key = fromHex(hex);
+      assert.equal(isWeakPublicKey(key), true, hex);
+      assert.equal(verify(forged, utf8('pay mallory'), key), false, hex);
+    }
+    const honest = generateKeyPair();
+    assert.equal(isWeakPublicKey(honest.publicKey), false);
+    assert.equal(isWeakPublicKey(new Uint8Array(31)), true, 'wrong length');
+    // Every small-order point, found by noble, in every encoding it has: all weak.
+    const small = [...Array(8).keys()].map((i) =>
+      ed25519.Point.fromHex(
+        'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+      ).multiply(BigInt(i + 1)),
+    );
+    for (const point of small) {
+      assert.ok(point.isSmallOrder());
+      assert.equal(isWeakPublicKey(point.toBytes()), true, point.toHex());
+    }
+    // Property: a key is weak exactly when noble finds it non-canonical or of small order.
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (bytes) => {
+        let expected: boolean | undefined;
+        try {
+          const point = ed25519.Point.fromBytes(bytes, true);
+          expected = point.isSmallOrder() || toHex(point.toBytes()) !== toHex(bytes);
+        } catch {
+          return true; // not a point: verify fails on it anyway, weak or not
+        }
+        return isWeakPublicKey(bytes) === expected;
+      }),
+      { numRuns: 300 },
+    );
+    for (const y of [...Array(19).keys()]) {
+      // y = p + k, k < 19: non-canonical whenever it decodes at all.
+      const bytes = fromHex('ed' + 'ff'.repeat(30) + '7f');
+      bytes[0] = 0xed + y;
+      assert.equal(isWeakPublicKey(bytes), true, `p + ${y}`);
     }
   });
 

@@ -49,6 +49,43 @@ function assertKeyBytes(
   }
 }
 
+// The canonical encodings of the eight points of small order (as accountable.ts lists them).
+const SMALL_ORDER_ENCODINGS = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+]);
+
+/** Whether the 255-bit little-endian y of an encoding is p = 2^255 - 19 or more (non-canonical). */
+function yAtLeastP(key: Uint8Array): boolean {
+  if ((key[31]! & 0x7f) !== 0x7f || key[0]! < 0xed) return false;
+  for (let index = 1; index < 31; index++) if (key[index] !== 0xff) return false;
+  return true;
+}
+
+/**
+ * True when `publicKey` cannot stand for one signer: a point of small order, or a non-canonical
+ * encoding (y at or above p, or x = 0 with the sign bit set, which are the points y = 1 and
+ * y = -1). With a small-order key (the identity, say) R = identity and s = 0 verify for every
+ * message, so anyone could sign for its address; a non-canonical encoding would be a second
+ * address of one point. The accountable keys refuse these too (accountable.ts). Byte checks
+ * only, so it costs nothing per tx. Never throws.
+ */
+export function isWeakPublicKey(publicKey: Uint8Array): boolean {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return true;
+  if (yAtLeastP(publicKey)) return true;
+  const hex = asBuffer(publicKey).toString('hex');
+  if (SMALL_ORDER_ENCODINGS.has(hex)) return true;
+  // x = 0 with the sign bit set: y = 1 or y = p - 1 (both small order) written a second way.
+  const unsigned = hex.slice(0, 62) + (publicKey[31]! & 0x7f).toString(16).padStart(2, '0');
+  return (publicKey[31]! & 0x80) !== 0 && SMALL_ORDER_ENCODINGS.has(unsigned);
+}
+
 function publicKeyObject(publicKey: Uint8Array): crypto.KeyObject {
   const cacheKey = asBuffer(publicKey).toString('hex');
   let keyObject = publicKeyObjects.get(cacheKey);
@@ -120,6 +157,7 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   ) {
     return false;
   }
+  if (isWeakPublicKey(publicKey)) return false;
   try {
     return crypto.verify(null, message, publicKeyObject(publicKey), signature);
   } catch {
