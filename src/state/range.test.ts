@@ -46,15 +46,21 @@ const stores: { name: string; open: () => BlockStore }[] = [
   { name: 'ReplayStore', open: () => new ReplayStore(newFile()) },
 ];
 
-/** What `range` must answer: the entries of `state` under `prefix` after `after`, sorted. */
+/** What `range` must answer: the entries of `state` under `prefix` between the bounds, sorted. */
 function expected(
   state: Map<string, string>,
   prefix: string,
   limit: number,
   after?: string,
+  before?: string,
 ): [string, string][] {
   return [...state.entries()]
-    .filter(([key]) => key.startsWith(prefix) && (after === undefined || key > after))
+    .filter(
+      ([key]) =>
+        key.startsWith(prefix) &&
+        (after === undefined || key > after) &&
+        (before === undefined || key < before),
+    )
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, limit);
 }
@@ -86,18 +92,29 @@ for (const { name, open } of stores) {
           ['due/', '4'],
           ['due/0001/z', '2'],
         ]);
-        assert.deepEqual(store.range('due/', 2, 'due/0001/z'), [
+        assert.deepEqual(store.range('due/', 2, { after: 'due/0001/z' }), [
           ['due/0002/b', '1'],
           ['due/0010/a', '3'],
         ]);
-        assert.deepEqual(store.range('due/', 5, 'due/0002'), [
+        assert.deepEqual(store.range('due/', 5, { after: 'due/0002' }), [
           ['due/0002/b', '1'],
           ['due/0010/a', '3'],
         ]);
         // An `after` before the prefix starts at the prefix; one past it leaves nothing.
-        assert.deepEqual(store.range('due/', 1, 'a'), [['due/', '4']]);
-        assert.deepEqual(store.range('due/', 5, 'due/9'), []);
+        assert.deepEqual(store.range('due/', 1, { after: 'a' }), [['due/', '4']]);
+        assert.deepEqual(store.range('due/', 5, { after: 'due/9' }), []);
         assert.deepEqual(store.range('due/', 0), []);
+        // `before` ends the read early: the due entries of an index up to a point.
+        assert.deepEqual(store.range('due/', 10, { before: 'due/0002' }), [
+          ['due/', '4'],
+          ['due/0001/z', '2'],
+        ]);
+        assert.deepEqual(store.range('due/', 10, { after: 'due/', before: 'due/0010' }), [
+          ['due/0001/z', '2'],
+          ['due/0002/b', '1'],
+        ]);
+        assert.deepEqual(store.range('due/', 10, { before: 'dud' }), []);
+        assert.deepEqual(store.range('due/', 10, { before: 'zzz' }).length, 4);
         assert.deepEqual(store.range('none/', 5), []);
       } finally {
         store.close();
@@ -189,7 +206,7 @@ describe('StateView.range', () => {
         ['i/03', 'C'],
         ['i/06', 'f'],
       ]);
-      assert.deepEqual(view.range('i/', 2, 'i/02'), [
+      assert.deepEqual(view.range('i/', 2, { after: 'i/02' }), [
         ['i/03', 'C'],
         ['i/06', 'f'],
       ]);
@@ -219,8 +236,8 @@ describe('StateView.range', () => {
       let rowsRead = 0;
       const counted: OrderedStateReader = {
         get: (key) => store.get(key),
-        range: (prefix, limit, after) => {
-          const rows = store.range(prefix, limit, after);
+        range: (prefix, limit, bounds) => {
+          const rows = store.range(prefix, limit, bounds);
           rowsRead += rows.length;
           return rows;
         },
@@ -265,7 +282,13 @@ describe('StateView.range', () => {
       | { op: 'snapshot' }
       | { op: 'revert'; pick: number }
       | { op: 'release' }
-      | { op: 'range'; prefix: string; limit: number; after: string | undefined };
+      | {
+          op: 'range';
+          prefix: string;
+          limit: number;
+          after: string | undefined;
+          before: string | undefined;
+        };
     const op: fc.Arbitrary<Op> = fc.oneof(
       {
         weight: 4,
@@ -286,6 +309,7 @@ describe('StateView.range', () => {
           prefix,
           limit: fc.integer({ min: 0, max: 6 }),
           after: fc.option(key, { nil: undefined }),
+          before: fc.option(key, { nil: undefined }),
         }),
       },
     );
@@ -322,9 +346,13 @@ describe('StateView.range', () => {
                 view.release();
                 snapshots = [];
               } else {
+                const bounds = {
+                  ...(step.after === undefined ? {} : { after: step.after }),
+                  ...(step.before === undefined ? {} : { before: step.before }),
+                };
                 assert.deepEqual(
-                  view.range(step.prefix, step.limit, step.after),
-                  expected(model, step.prefix, step.limit, step.after),
+                  view.range(step.prefix, step.limit, bounds),
+                  expected(model, step.prefix, step.limit, step.after, step.before),
                   JSON.stringify(step),
                 );
               }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+import type { RangeBounds } from './view.js';
 
 const schema = `
 CREATE TABLE state (
@@ -119,9 +120,11 @@ export class ReplayStore implements BlockStore {
   }
 
   /** As `SqliteBlockStore.range`: live entries under `prefix`, in key order, through `live`. */
-  range(prefix: string, limit: number, after?: string): [string, string][] {
+  range(prefix: string, limit: number, bounds: RangeBounds = {}): [string, string][] {
     if (limit <= 0) return [];
-    const end = prefix + '\uffff';
+    const { after, before } = bounds;
+    // Keys are ASCII; U+FFFF sorts after every character a key may hold.
+    const end = before !== undefined && before < prefix + '\uffff' ? before : prefix + '\uffff';
     return after !== undefined && after >= prefix
       ? this.statements.rangeAfter.all(after, end, limit)
       : this.statements.rangeFrom.all(prefix, end, limit);

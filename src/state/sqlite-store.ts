@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BoundedCache } from '../crypto/bounded-cache.js';
 import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+import type { RangeBounds } from './view.js';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -273,13 +274,15 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   /**
-   * Committed entries under `prefix` in key order, at most `limit`, after `after` when given. An
+   * Committed entries under `prefix` in key order, at most `limit`, within `bounds`. An
    * array, not an iterator: the state machine reads other keys between two ranges, and a
    * connection with an open iterator runs no other statement.
    */
-  range(prefix: string, limit: number, after?: string): [string, string][] {
+  range(prefix: string, limit: number, bounds: RangeBounds = {}): [string, string][] {
     if (limit <= 0) return [];
-    const end = prefix + '\uffff';
+    const { after, before } = bounds;
+    // Keys are ASCII; U+FFFF sorts after every character a key may hold.
+    const end = before !== undefined && before < prefix + '\uffff' ? before : prefix + '\uffff';
     return after !== undefined && after >= prefix
       ? this.statements.rangeAfter.all(after, end, limit)
       : this.statements.rangeFrom.all(prefix, end, limit);

@@ -14,9 +14,15 @@ export interface StateReader {
 export interface OrderedStateReader extends StateReader {
   /**
    * Up to `limit` entries whose keys start with `prefix`, ascending by key; only keys after
-   * `after` (exclusive) when it is given.
+   * `bounds.after` and before `bounds.before` (both exclusive) when they are given.
    */
-  range(prefix: string, limit: number, after?: string): [string, string][];
+  range(prefix: string, limit: number, bounds?: RangeBounds): [string, string][];
+}
+
+/** Exclusive bounds of a `range`: an index read up to a due point passes `before`. */
+export interface RangeBounds {
+  after?: string;
+  before?: string;
 }
 
 /** `null` in a write set means the key is deleted. */
@@ -86,25 +92,31 @@ export class StateView implements OrderedStateReader {
   }
 
   /**
-   * Up to `limit` entries under `prefix` (which ends with `/`) in ascending key order, after
-   * `after` when given: committed state with this block's writes over it (a key written in the
+   * Up to `limit` entries under `prefix` (which ends with `/`) in ascending key order, within
+   * `bounds` when given: committed state with this block's writes over it (a key written in the
    * block reads as written, a deleted one is left out), as `get` would read each key. The work is
    * the entries returned plus the committed keys this block overwrote or deleted on the way, never
    * the whole prefix.
    */
-  range(prefix: string, limit: number, after?: string): [string, string][] {
+  range(prefix: string, limit: number, bounds: RangeBounds = {}): [string, string][] {
     assert.ok(prefix.endsWith('/'), `state view: range prefix ${prefix} must end with /`);
     assert.ok(Number.isSafeInteger(limit) && limit >= 0, `state view: range limit ${limit}`);
     const base = this.base as Partial<OrderedStateReader>;
     assert.ok(base.range !== undefined, 'state view: committed state cannot be read in key order');
     if (limit === 0) return [];
-    const from = after !== undefined && after >= prefix ? after : undefined;
+    const from = bounds.after !== undefined && bounds.after >= prefix ? bounds.after : undefined;
+    const { before } = bounds;
     if (this.writtenUnder === undefined) {
       this.writtenUnder = new Map();
       for (const key of this.overlay.keys()) this.listWritten(key);
     }
     const written = [...(this.writtenUnder.get(prefix) ?? [])]
-      .filter((key) => this.overlay.has(key) && (from === undefined || key > from))
+      .filter(
+        (key) =>
+          this.overlay.has(key) &&
+          (from === undefined || key > from) &&
+          (before === undefined || key < before),
+      )
       .sort();
     const result: [string, string][] = [];
     let next = 0;
@@ -119,7 +131,10 @@ export class StateView implements OrderedStateReader {
     };
     let cursor = from;
     for (;;) {
-      const batch = base.range(prefix, limit, cursor);
+      const batch = base.range(prefix, limit, {
+        ...(cursor === undefined ? {} : { after: cursor }),
+        ...(before === undefined ? {} : { before }),
+      });
       for (const entry of batch) {
         if (result.length >= limit) return result;
         emitWritten(entry[0]);
