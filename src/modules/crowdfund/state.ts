@@ -488,14 +488,20 @@ export function parseDueKey(clock: Clock, key: string): DueEntry {
   return { value: Number(value), id, kind };
 }
 
-/** The first `limit` entries of a clock's due index, in due order, with their keys. */
+/**
+ * The first `limit` entries of a clock's due index at points up to `now`, in due order, with
+ * their keys: entries not yet due are never read.
+ */
 export function readDue(
   state: OrderedStateReader,
   clock: Clock,
+  now: number,
   limit: number,
 ): { key: string; entry: DueEntry }[] {
+  const prefix = crowdfundKeys.dueEntries(clock);
+  const before = prefix + String(now + 1).padStart(pointDigits, '0');
   return state
-    .range(crowdfundKeys.dueEntries(clock), limit)
+    .range(prefix, limit, { before })
     .map(([key]) => ({ key, entry: parseDueKey(clock, key) }));
 }
 

@@ -432,16 +432,15 @@ function settleDeadline(
 
 /**
  * Settles what is due on one clock. The due index has one key per entry, in due order; a block
- * reads its first entries, at most what is left of `dueEntriesPerBlockMax`, and stops at the
- * first one not yet due, so it never reads later entries. An entry whose work is done (or moot:
- * the deadline was amended, the round closed) is deleted; one that waits (refunds past the
- * block's `refundsPerBlockMax`, an outcome behind an open reconfirmation) stays and is read
- * again, in the same order, by the next block.
+ * reads its first entries at points up to now, at most what is left of `dueEntriesPerBlockMax`,
+ * so it never reads an entry not yet due. An entry whose work is done (or moot: the deadline was
+ * amended, the round closed) is deleted; one that waits (refunds past the block's
+ * `refundsPerBlockMax`, an outcome behind an open reconfirmation) stays and is read again, in the
+ * same order, by the next block.
  */
 function settleClock(ctx: Context, clock: Clock, budget: { left: number; entries: number }): void {
   const now = clockNow(clock, ctx);
-  for (const { key, entry } of readDue(ctx.state, clock, budget.entries)) {
-    if (entry.value > now) return;
+  for (const { key, entry } of readDue(ctx.state, clock, now, budget.entries)) {
     budget.entries -= 1;
     const campaign = readCampaign(ctx.state, entry.id);
     const result = !campaign
