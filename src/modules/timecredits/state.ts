@@ -1,5 +1,5 @@
 import { canonicalize } from '../../crypto/index.js';
-import type { StateReader, StateView } from '../../state/index.js';
+import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
 
 /**
  * The module's name and state namespace: every key below starts with `timecredits/`.
@@ -27,25 +27,15 @@ export const offerBytesMax = 200;
 export const expiryDaysMax = 36_500;
 export const demurragePeriodDaysMax = 3_650;
 /**
- * Lots whose expiry (or notice) falls in one minute are indexed in pages of at most this many refs
- * (see `timecreditsKeys.expiryMinute`): adding a lot reads and rewrites one page, never a whole day.
- */
-export const indexPageSize = 256;
-/**
- * Index refs one block's `beginBlock` visits in the expiry index: every ref read counts, whether
- * its lot lapses, is gone, or is not due yet (only the current minute holds refs not due yet). The
- * rest carry over to the next block, in index order.
+ * Expiry-index entries one block's `beginBlock` reads: the lots lapsed (or found gone) in one
+ * block. The entries are in expiry order and the walk stops at the first not yet due, so it reads
+ * no other; what is due past this many carries over to the next block, in index order.
  */
 export const lapsesPerBlockMax = 1_000;
-/**
- * Index records (day summaries, minute records, pages) one walk of an index reads per block: an
- * idle chain skips at most this many empty days a block and catches up over a few blocks.
- */
-export const indexBucketsScannedPerBlockMax = 400;
 /** Default and bounds of an expiry policy's notice: how many days ahead `expiring` fires. */
 export const noticeDaysDefault = 7;
 export const noticeDaysMax = 365;
-/** Index refs one block's `beginBlock` visits in the notice index (as `lapsesPerBlockMax`). */
+/** Notice-index entries one block's `beginBlock` reads (as `lapsesPerBlockMax`). */
 export const noticesPerBlockMax = 1_000;
 /** Listings: title length, and the bounds of one `listListings` call. */
 export const listingTitleBytesMax = 120;
@@ -241,69 +231,81 @@ export const timecreditsKeys = {
   request: (bankId: string, requestId: string) => `timecredits/request/${bankId}/${requestId}`,
   exchange: (bankId: string, number: number) => `timecredits/exchange/${bankId}/${number}`,
   /**
-   * The expiry index, by UTC minute (`floor(expiresAt / minuteMs)`). A minute with lots has a
-   * record `{pages}`; its refs (`bankId/number`, in the order they were added) are in pages
-   * `expiryPage(minute, 0 .. pages - 1)` of at most `indexPageSize` refs, and a new ref goes to
-   * the last page (a new page when it is full). A page emptied by `beginBlock` is deleted, and so
-   * is the minute record once all its pages are.
+   * The expiry index: one key per lot that expires, `<expiresAt>/<bankId>/<lot number>` with the
+   * time (Unix ms) and the number zero-padded to 16 digits, so key order is expiry order (then
+   * bank, then lot); value `true`. Indexing or unindexing a lot writes one key, whatever the index
+   * holds; `beginBlock` reads the first entries in order and deletes those it settles.
    */
-  expiryMinute: (minute: number) => `timecredits/expiry/${minute}`,
-  expiryPage: (minute: number, page: number) => `timecredits/expiry/${minute}/${page}`,
-  /**
-   * The minutes of one UTC day (`floor(minute / minutesPerDay)`) that have (or had, this day)
-   * an expiry record, sorted: at most 1,440 numbers, written when a minute gets its record, and
-   * deleted once the cursor has passed the day. It lets `beginBlock` skip empty minutes.
-   */
-  expiryDay: (day: number) => `timecredits/expiry-day/${day}`,
-  /**
-   * `{minute, page}`: the first minute `beginBlock` has not finished and the first page of it
-   * that may hold refs (earlier pages are gone). Never past the minute of the latest block.
-   */
-  expiryCursor: 'timecredits/expiry-cursor',
+  expiries: 'timecredits/expiry-index/',
+  expiry: (at: number, bankId: string, number: number) =>
+    `timecredits/expiry-index/${padded(at)}/${bankId}/${padded(number)}`,
   /** The notice index (`noticeAt`), laid out as the expiry index. */
-  noticeMinute: (minute: number) => `timecredits/notice/${minute}`,
-  noticePage: (minute: number, page: number) => `timecredits/notice/${minute}/${page}`,
-  noticeDay: (day: number) => `timecredits/notice-day/${day}`,
-  noticeCursor: 'timecredits/notice-cursor',
+  notices: 'timecredits/notice-index/',
+  notice: (at: number, bankId: string, number: number) =>
+    `timecredits/notice-index/${padded(at)}/${bankId}/${padded(number)}`,
   listing: (bankId: string, number: number) => `timecredits/listing/${bankId}/${number}`,
   /** One key per unordered pair of banks: the two ids sorted. */
   alliance: (a: string, b: string) =>
     a < b ? `timecredits/alliance/${a}/${b}` : `timecredits/alliance/${b}/${a}`,
 };
 
-/**
- * A minute-bucketed, paged index of lots (`bankId/number`) with a per-day summary of its minutes
- * and a cursor: expiries, or notices (see `timecreditsKeys.expiryMinute`).
- */
-export interface LotIndex {
-  minute: (minute: number) => string;
-  page: (minute: number, page: number) => string;
-  day: (day: number) => string;
-  cursor: string;
+/** Digits of a time (Unix ms) or a lot number in an index key: any safe integer fits. */
+const indexDigits = 16;
+
+function padded(value: number): string {
+  return String(value).padStart(indexDigits, '0');
 }
 
-export interface IndexMinuteRecord {
-  /** Pages ever opened for the minute: refs are in pages 0 .. pages - 1 (some may be gone). */
-  pages: number;
+/** The two indexes of lots by time: expiries (`expiresAt`) and notices (`noticeAt`). */
+export type LotIndex = 'expiry' | 'notice';
+
+/** One index entry: the lot `bankId/number`, due at `at`. */
+export interface IndexEntry {
+  key: string;
+  at: number;
+  bankId: string;
+  number: number;
 }
 
-export interface IndexCursor {
-  minute: number;
-  page: number;
+function indexKey(index: LotIndex, at: number, bankId: string, number: number): string {
+  return index === 'expiry'
+    ? timecreditsKeys.expiry(at, bankId, number)
+    : timecreditsKeys.notice(at, bankId, number);
 }
 
-export const expiryIndex: LotIndex = {
-  minute: timecreditsKeys.expiryMinute,
-  page: timecreditsKeys.expiryPage,
-  day: timecreditsKeys.expiryDay,
-  cursor: timecreditsKeys.expiryCursor,
-};
-export const noticeIndex: LotIndex = {
-  minute: timecreditsKeys.noticeMinute,
-  page: timecreditsKeys.noticePage,
-  day: timecreditsKeys.noticeDay,
-  cursor: timecreditsKeys.noticeCursor,
-};
+/** The time a lot is indexed at in `index`, or null when it is not (no expiry, or no notice). */
+export function indexTime(index: LotIndex, lot: LotRecord): number | null {
+  return index === 'expiry' ? lot.expiresAt : lot.noticeAt;
+}
+
+/** The first `limit` entries of an index due before `before` (exclusive), in due order. */
+export function readIndex(
+  state: OrderedStateReader,
+  index: LotIndex,
+  limit: number,
+  before: number,
+): IndexEntry[] {
+  const prefix = index === 'expiry' ? timecreditsKeys.expiries : timecreditsKeys.notices;
+  return state.range(prefix, limit, { before: prefix + padded(before) }).map(([key]) => {
+    const [at, bankId, number] = key.slice(prefix.length).split('/') as [string, string, string];
+    return { key, at: Number(at), bankId, number: Number(number) };
+  });
+}
+
+/** Adds a lot to the indexes it belongs in (its expiry, its notice): a key each. */
+export function indexLot(state: StateView, lot: LotRecord): void {
+  for (const index of ['expiry', 'notice'] as const) {
+    const at = indexTime(index, lot);
+    if (at !== null) writeJson(state, indexKey(index, at, lot.bankId, lot.number), true);
+  }
+}
+
+function unindexLot(state: StateView, lot: LotRecord): void {
+  for (const index of ['expiry', 'notice'] as const) {
+    const at = indexTime(index, lot);
+    if (at !== null) state.delete(indexKey(index, at, lot.bankId, lot.number));
+  }
+}
 
 function readJson<T>(state: StateReader, key: string): T | undefined {
   const text = state.get(key);
@@ -380,8 +382,10 @@ export function writeLot(state: StateView, lot: LotRecord): void {
   writeJson(state, timecreditsKeys.lot(lot.bankId, lot.number), lot);
 }
 
-export function deleteLot(state: StateView, bankId: string, number: number): void {
-  state.delete(timecreditsKeys.lot(bankId, number));
+/** Deletes a lot and its index entries (a lot's terms never change, so neither do its keys). */
+export function deleteLot(state: StateView, lot: LotRecord): void {
+  state.delete(timecreditsKeys.lot(lot.bankId, lot.number));
+  unindexLot(state, lot);
 }
 
 export function readIssuance(
@@ -406,72 +410,6 @@ export function readExchange(
 
 export function writeExchange(state: StateView, record: ExchangeRecord): void {
   writeJson(state, timecreditsKeys.exchange(record.bankId, record.number), record);
-}
-
-export function readIndexMinute(
-  state: StateReader,
-  index: LotIndex,
-  minute: number,
-): IndexMinuteRecord | undefined {
-  return readJson(state, index.minute(minute));
-}
-
-export function writeIndexMinute(
-  state: StateView,
-  index: LotIndex,
-  minute: number,
-  record: IndexMinuteRecord,
-): void {
-  writeJson(state, index.minute(minute), record);
-}
-
-export function deleteIndexMinute(state: StateView, index: LotIndex, minute: number): void {
-  state.delete(index.minute(minute));
-}
-
-/** One page of a minute's refs (empty when the page is gone or was never written). */
-export function readIndexPage(
-  state: StateReader,
-  index: LotIndex,
-  minute: number,
-  page: number,
-): string[] {
-  return readJson<string[]>(state, index.page(minute, page)) ?? [];
-}
-
-/** Writes a page of refs; an empty page is deleted. */
-export function writeIndexPage(
-  state: StateView,
-  index: LotIndex,
-  minute: number,
-  page: number,
-  refs: string[],
-): void {
-  if (refs.length === 0) state.delete(index.page(minute, page));
-  else writeJson(state, index.page(minute, page), refs);
-}
-
-/** The sorted minutes of a day that have (or had) a record in the index. */
-export function readIndexDay(state: StateReader, index: LotIndex, day: number): number[] {
-  return readJson<number[]>(state, index.day(day)) ?? [];
-}
-
-export function writeIndexDay(
-  state: StateView,
-  index: LotIndex,
-  day: number,
-  minutes: number[],
-): void {
-  if (minutes.length === 0) state.delete(index.day(day));
-  else writeJson(state, index.day(day), minutes);
-}
-
-export function readIndexCursor(state: StateReader, index: LotIndex): IndexCursor | undefined {
-  return readJson<IndexCursor>(state, index.cursor);
-}
-
-export function writeIndexCursor(state: StateView, index: LotIndex, cursor: IndexCursor): void {
-  writeJson(state, index.cursor, cursor);
 }
 
 export function readListing(

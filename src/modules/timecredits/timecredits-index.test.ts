@@ -1,5 +1,6 @@
 // The expiry and notice indexes under load: thousands of lots due on one day cost each block a
-// bounded number of state reads, and still lapse (and get their notices) in index order.
+// bounded number of state reads, and still lapse (and get their notices) in index order; each lot
+// is one key per index, so what a tx writes does not grow with what the index holds.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -16,28 +17,23 @@ import {
   type CommittedBlock,
   type DecodedTx,
 } from '../../chain/index.js';
+import type { RangeBounds } from '../../state/index.js';
 import {
   dayMs,
-  expiryIndex,
   getMember,
   getTimebank,
   hashUserId,
-  indexBucketsScannedPerBlockMax,
-  indexPageSize,
   lapsesPerBlockMax,
-  minuteMs,
-  minutesPerDay,
-  noticeIndex,
   noticesPerBlockMax,
-  readIndexCursor,
-  readIndexDay,
-  readIndexMinute,
-  readIndexPage,
+  timecreditsKeys,
   timecreditsModule,
 } from './index.js';
 
-/** State reads of the last `beginBlock` of the module: lots, and everything. */
-const reads = { lots: 0, all: 0 };
+/**
+ * State reads of the last `beginBlock` of the module: lots, index entries (read in order through
+ * `range`), and everything.
+ */
+const reads = { lots: 0, entries: 0, all: 0 };
 
 /** The module, with its `beginBlock` counting the reads it makes through the block's state view. */
 const countingModule: ChainModule = {
@@ -45,17 +41,26 @@ const countingModule: ChainModule = {
   beginBlock: (ctx) => {
     const view = ctx.state;
     const get = view.get.bind(view);
+    const range = view.range.bind(view);
     reads.lots = 0;
+    reads.entries = 0;
     reads.all = 0;
     view.get = (key: string) => {
       reads.all += 1;
       if (key.startsWith('timecredits/lot/')) reads.lots += 1;
       return get(key);
     };
+    view.range = (prefix: string, limit: number, bounds?: RangeBounds) => {
+      const entries = range(prefix, limit, bounds);
+      reads.entries += entries.length;
+      reads.all += entries.length;
+      return entries;
+    };
     try {
       timecreditsModule.beginBlock!(ctx);
     } finally {
       Reflect.deleteProperty(view, 'get');
+      Reflect.deleteProperty(view, 'range');
     }
   },
 };
@@ -120,6 +125,10 @@ function issueMany(node: ModuleTestChain, bankId: string, count: number, at: num
 const lotsOf = (block: CommittedBlock, type: string) =>
   block.blockEvents.filter((e) => e.type === type).map((e) => e.data.lot as number);
 
+/** The keys of an index (`timecreditsKeys.expiries` or `.notices`), in order. */
+const indexKeys = (node: ModuleTestChain, prefix: string) =>
+  [...node.store.scan(prefix)].map(([key]) => key);
+
 describe('expiry and notice indexes under load', () => {
   it('bound the reads of every block, and lapse thousands of same-day lots in order', () => {
     const node = harness.open(harness.genesis({ assets: [], balances: [] }));
@@ -139,17 +148,18 @@ describe('expiry and notice indexes under load', () => {
     const batches = batchTimes.map((at) => issueMany(node, bankId, 500, at));
     const total = 3_000;
 
-    // Appends fill pages of a minute in turn; the day summary lists the minutes with lots.
-    const firstMinute = Math.floor((day0 + 2 * dayMs + hour) / minuteMs);
-    assert.deepEqual(readIndexMinute(node.store, expiryIndex, firstMinute), { pages: 4 });
-    const pageSizes = [0, 1, 2, 3].map(
-      (p) => readIndexPage(node.store, expiryIndex, firstMinute, p).length,
+    // One key per lot in each index, in expiry order, then bank, then lot number.
+    const expiries = indexKeys(node, timecreditsKeys.expiries);
+    assert.equal(expiries.length, total);
+    assert.deepEqual(expiries, [...expiries].sort());
+    assert.equal(
+      expiries[0],
+      timecreditsKeys.expiry(batchTimes[0]! + 2 * dayMs, bankId, batches[0]![0]!),
     );
-    assert.deepEqual(pageSizes, [indexPageSize, indexPageSize, indexPageSize, 1_000 - 768]);
-    const expiryDay = Math.floor(firstMinute / minutesPerDay);
-    assert.equal(readIndexDay(node.store, expiryIndex, expiryDay).length, 5);
+    assert.equal(indexKeys(node, timecreditsKeys.notices).length, total);
 
-    const readsMax = lapsesPerBlockMax + noticesPerBlockMax + 2 * indexBucketsScannedPerBlockMax;
+    // Each lot lapsed reads its lot, member and bank (the member and bank once per block).
+    const readsMax = 2 * (lapsesPerBlockMax + noticesPerBlockMax) + 4 * members.length;
     const noticed: number[] = [];
     const lapsed: number[] = [];
     /** A block at `at`: its reads are bounded; returns its notices and lapses. */
@@ -158,6 +168,10 @@ describe('expiry and notice indexes under load', () => {
       assert.ok(
         reads.lots <= lapsesPerBlockMax + noticesPerBlockMax,
         `${reads.lots} lot reads in one block`,
+      );
+      assert.ok(
+        reads.entries <= lapsesPerBlockMax + noticesPerBlockMax,
+        `${reads.entries} index entries read in one block`,
       );
       assert.ok(reads.all <= readsMax + 32, `${reads.all} state reads in one block`);
       const notices = lotsOf(produced, 'timecredits.expiring');
@@ -173,7 +187,7 @@ describe('expiry and notice indexes under load', () => {
     // The other 2,000 are due at the day's last millisecond: 1,000 refs a block.
     assert.deepEqual(block(day0 + 2 * dayMs - 1).notices, [...batches[2]!, ...batches[3]!]);
     assert.deepEqual(block(day0 + 2 * dayMs).notices, [...batches[4]!, ...batches[5]!]);
-    assert.deepEqual(readIndexDay(node.store, noticeIndex, expiryDay - 1), []);
+    assert.deepEqual(indexKeys(node, timecreditsKeys.notices), [], 'every notice is out');
 
     // Day 2, before the first expiry: the blocks of the day read next to nothing.
     for (const at of [day0 + 2 * dayMs + 1_000, day0 + 2 * dayMs + hour - 1]) {
@@ -186,7 +200,9 @@ describe('expiry and notice indexes under load', () => {
     assert.deepEqual(first.lapses, batches[0]);
     const waiting = block(day0 + 2 * dayMs + hour + 20_000);
     assert.deepEqual(waiting.lapses, [], 'b1 is spendable up to its expiry instant');
-    assert.ok(waiting.reads.lots <= 500 + 1);
+    // b1's entries are not due: the walk reads none of them, and no lot.
+    assert.equal(waiting.reads.lots, 0);
+    assert.equal(waiting.reads.entries, 0);
     assert.deepEqual(block(day0 + 2 * dayMs + hour + 20_001).lapses, batches[1]);
     // The rest lapse 1,000 a block, in index order.
     assert.equal(block(day0 + 3 * dayMs).lapses.length, lapsesPerBlockMax);
@@ -200,13 +216,8 @@ describe('expiry and notice indexes under load', () => {
     for (const m of members) {
       assert.deepEqual(getMember(node.store, bankId, m.address)!.lots, []);
     }
-    // The walked index is gone: no minute record, no day summary; the cursor is at the block.
-    assert.equal(readIndexMinute(node.store, expiryIndex, firstMinute), undefined);
-    assert.deepEqual(readIndexDay(node.store, expiryIndex, expiryDay), []);
-    assert.deepEqual(readIndexCursor(node.store, expiryIndex), {
-      minute: Math.floor(node.time / minuteMs),
-      page: 0,
-    });
+    // The walked index is gone.
+    assert.deepEqual(indexKeys(node, timecreditsKeys.expiries), []);
   });
 
   it('property: under the budget, each lot gets its notice and lapses at the first block due', () => {
@@ -271,7 +282,7 @@ describe('expiry and notice indexes under load', () => {
     );
   });
 
-  it('skips empty days through the summaries, at most 400 index records a block', () => {
+  it('an idle chain: a lot due 600 days on lapses at the first block past it', () => {
     const node = harness.open(harness.genesis({ assets: [], balances: [] }));
     const bankId = bank(node);
     const [soon] = issueMany(node, bankId, 1, node.time + 1_000);
@@ -279,16 +290,116 @@ describe('expiry and notice indexes under load', () => {
     assert.equal(node.run(coordinator, 'timebank.setPolicy', { bankId, policy }), 'ok');
     const [late] = issueMany(node, bankId, 1, node.time + 1_000);
     const lateAt = node.time + 600 * dayMs;
-    // The first lot lapses two days on; the cursor then waits at the block's minute.
     node.produce([], node.time + 3 * dayMs);
-    // An idle chain: the next block is past the late lot's expiry, about 600 days on.
+    assert.deepEqual(indexKeys(node, timecreditsKeys.expiries), [
+      timecreditsKeys.expiry(lateAt, bankId, late!),
+    ]);
+    // The block at its expiry instant reads no entry: the lot is spendable until then.
+    assert.deepEqual(lotsOf(node.produce([], lateAt), 'timecredits.expired'), []);
+    assert.equal(reads.entries, 0);
     const first = node.produce([], lateAt + 1);
-    // Each index (expiry, notice) reads at most 400 records: about 400 empty days skipped.
-    assert.ok(reads.all <= 2 * indexBucketsScannedPerBlockMax + 8, `${reads.all} reads`);
-    assert.deepEqual(lotsOf(first, 'timecredits.expired'), [], '400 days a block');
-    const second = node.produce([]);
-    assert.deepEqual(lotsOf(second, 'timecredits.expired'), [late]);
+    assert.deepEqual(lotsOf(first, 'timecredits.expired'), [late]);
+    assert.ok(reads.all <= 8, `${reads.all} reads`);
     assert.notEqual(soon, late);
     assert.equal(getTimebank(node.store, bankId)!.poolMinutes, '2');
+  });
+
+  it('an issue writes as much into a minute holding 1,000 lots as into an empty one', () => {
+    const node = harness.open(harness.genesis({ assets: [], balances: [] }));
+    const bankId = bank(node);
+    const at = node.time + 60_000;
+    /** Bytes (keys and values) a block at `at` issuing one lot to the first member would write. */
+    const bytes = (blockAt: number) => {
+      requests += 1;
+      const issue = node.tx(coordinator, 'timecredits.issue', {
+        bankId,
+        account: members[0]!.address,
+        minutes: '1',
+        requestId: `probe-${String(requests).padStart(6, '0')}`,
+      });
+      const result = node.chain.execute([issue], blockAt);
+      assert.equal(result.receipts[0]!.status, 'ok');
+      let total = 0;
+      for (const [key, value] of result.writes) {
+        // The member's record lists its lots: it grows with the member, not with the index.
+        if (key.startsWith('timecredits/member/')) continue;
+        total += key.length + (value?.length ?? 0);
+      }
+      return total;
+    };
+    const empty = bytes(at);
+    // 1,000 lots issued in the same block, to the other members: all expire in one minute.
+    const offsets = new Map<string, number>();
+    const txs = Array.from({ length: 1_000 }, (_, i) => {
+      requests += 1;
+      return node.tx(
+        coordinator,
+        'timecredits.issue',
+        {
+          bankId,
+          account: members[1 + (i % (members.length - 1))]!.address,
+          minutes: '1',
+          requestId: `probe-${String(requests).padStart(6, '0')}`,
+        },
+        offsets,
+      );
+    });
+    assert.ok(node.produce(txs, at).receipts.every((r) => r.status === 'ok'));
+    const busy = bytes(at + 1);
+    // The coordinator's nonce and the bank's counters gain a few digits; the index nothing.
+    assert.ok(busy <= empty + 32, `${busy} bytes beside 1,000 lots, ${empty} alone`);
+  });
+
+  it('a lot deleted (spent whole to repay a debt) takes its index entries with it', () => {
+    const node = harness.open(harness.genesis({ assets: [], balances: [] }));
+    const create = node.tx(coordinator, 'timebank.create', {
+      name: 'Credit bank',
+      coordinators: [coordinator.address],
+      policy: { kind: 'expiry', expiryDays: 30, noticeDays: 7 },
+      creditLimitMinutes: '600',
+    });
+    assert.equal(node.produce([create]).receipts[0]!.status, 'ok');
+    const bankId = create.hash.slice(0, 16);
+    const salt = getTimebank(node.store, bankId)!.salt;
+    const [a, b] = [members[0]!, members[1]!];
+    const offsets = new Map<string, number>();
+    const adds = [a, b].map((m, i) =>
+      node.tx(
+        coordinator,
+        'timebank.addMember',
+        { bankId, account: m.address, userIdHash: hashUserId(salt, `credit-${i}`) },
+        offsets,
+      ),
+    );
+    assert.ok(node.produce(adds).receipts.every((r) => r.status === 'ok'));
+    /** `provider` records 60 minutes for `recipient`, who confirms: recipient pays provider. */
+    const exchange = (provider: typeof a, recipient: typeof a) => {
+      const number = getTimebank(node.store, bankId)!.nextExchangeNumber;
+      const recorded = node.run(provider, 'timecredits.recordExchange', {
+        bankId,
+        recipient: recipient.address,
+        minutes: '60',
+      });
+      assert.equal(recorded, 'ok');
+      assert.equal(
+        node.run(recipient, 'timecredits.confirmExchange', { bankId, exchange: number }),
+        'ok',
+      );
+    };
+    // a pays b on credit: b holds a new lot of 60, indexed for expiry and notice.
+    exchange(b, a);
+    const [lot] = getMember(node.store, bankId, b.address)!.lots;
+    const entriesOf = (number: number) =>
+      [timecreditsKeys.expiries, timecreditsKeys.notices].flatMap((prefix) =>
+        indexKeys(node, prefix).filter((key) =>
+          key.endsWith(`/${bankId}/${String(number).padStart(16, '0')}`),
+        ),
+      );
+    assert.equal(entriesOf(lot!).length, 2);
+    // b pays a back with that very lot: it repays a's debt whole and is gone, entries and all.
+    exchange(a, b);
+    assert.equal(getMember(node.store, bankId, a.address)!.debtMinutes, '0');
+    assert.equal(node.store.get(timecreditsKeys.lot(bankId, lot!)), undefined);
+    assert.deepEqual(entriesOf(lot!), []);
   });
 });

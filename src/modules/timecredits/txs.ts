@@ -22,24 +22,18 @@ import {
   bankNameBytesMax,
   compareLots,
   coordinatorsMax,
-  deleteIndexMinute,
   deleteLot,
   deleteMember,
   demurragePeriodDaysMax,
   demurredValue,
   expiryDaysMax,
-  expiryIndex,
-  indexBucketsScannedPerBlockMax,
-  indexPageSize,
+  indexLot,
   lapsesPerBlockMax,
   listingTitleBytesMax,
   lotsPerMemberMax,
   lotTerms,
-  minuteMs,
-  minutesPerDay,
   noticeDaysDefault,
   noticeDaysMax,
-  noticeIndex,
   noticesPerBlockMax,
   offerBytesMax,
   paymentsMax,
@@ -47,10 +41,7 @@ import {
   readAlliance,
   readBank,
   readExchange,
-  readIndexCursor,
-  readIndexDay,
-  readIndexMinute,
-  readIndexPage,
+  readIndex,
   readIssuance,
   readListing,
   readLot,
@@ -60,17 +51,12 @@ import {
   writeAlliance,
   writeBank,
   writeExchange,
-  writeIndexCursor,
-  writeIndexDay,
-  writeIndexMinute,
-  writeIndexPage,
   writeIssuance,
   writeListing,
   writeLot,
   writeMember,
   writeUserAccount,
   type ListingKind,
-  type IndexCursor,
   type LotIndex,
   type AllianceRecord,
   type LotRecord,
@@ -362,65 +348,6 @@ function lotsOf(ctx: Pick<TxContext, 'state'>, bankId: string, member: MemberRec
 }
 
 /**
- * Adds a lot to an index under `minute`: reads the minute record and its last page (at most
- * `indexPageSize` refs) and appends there, or opens a new page when it is full; a minute's first
- * ref also enters the day summary (at most 1,440 minutes). So the work is bounded by constants,
- * whatever the index already holds for that minute or day.
- */
-function addToIndex(
-  ctx: Pick<TxContext, 'state'>,
-  index: LotIndex,
-  minute: number,
-  lot: LotRecord,
-): void {
-  let record = readIndexMinute(ctx.state, index, minute);
-  if (record === undefined) {
-    record = { pages: 1 };
-    writeIndexMinute(ctx.state, index, minute, record);
-    const day = Math.floor(minute / minutesPerDay);
-    const minutes = readIndexDay(ctx.state, index, day);
-    if (!minutes.includes(minute)) {
-      writeIndexDay(
-        ctx.state,
-        index,
-        day,
-        [...minutes, minute].sort((a, b) => a - b),
-      );
-    }
-  }
-  let page = record.pages - 1;
-  let refs = readIndexPage(ctx.state, index, minute, page);
-  if (refs.length >= indexPageSize) {
-    page += 1;
-    writeIndexMinute(ctx.state, index, minute, { pages: page + 1 });
-    refs = [];
-  }
-  writeIndexPage(ctx.state, index, minute, page, [...refs, `${lot.bankId}/${lot.number}`]);
-  // A new lot is due at or after the current block, and the cursor never passes the minute of
-  // the latest block, so this moves the cursor only when the index was empty; the comparison
-  // keeps it right regardless (every minute before the cursor is empty).
-  const cursor = readIndexCursor(ctx.state, index);
-  if (cursor === undefined || minute < cursor.minute) {
-    writeIndexCursor(ctx.state, index, { minute, page: 0 });
-  }
-}
-
-/**
- * Indexes a new lot for expiry and for its expiry notice. A notice time already past (a part
- * split from a lot whose notice time has come, or a lot arriving from an allied bank) is indexed
- * under the current minute, so it fires at the next block without moving the cursor back.
- */
-function indexLot(ctx: Pick<TxContext, 'state' | 'time'>, lot: LotRecord): void {
-  if (lot.expiresAt !== null) {
-    addToIndex(ctx, expiryIndex, Math.floor(lot.expiresAt / minuteMs), lot);
-  }
-  if (lot.noticeAt !== null) {
-    const minute = Math.max(Math.floor(lot.noticeAt / minuteMs), Math.floor(ctx.time / minuteMs));
-    addToIndex(ctx, noticeIndex, minute, lot);
-  }
-}
-
-/**
  * Charges the demurrage due on each of a member's lots up to `time`, under each lot's own terms
  * (floor per lot per period), moving the minutes taken to the pool. Lots that reach zero are
  * deleted. Returns the lots left.
@@ -445,7 +372,7 @@ function settleDemurrage(
     member.balanceMinutes = plus(member.balanceMinutes, after - before);
     lot.demurragePeriodsCharged = periods;
     lot.amount = after.toString();
-    if (after === 0n) deleteLot(ctx.state, bank.id, lot.number);
+    if (after === 0n) deleteLot(ctx.state, lot);
     else {
       writeLot(ctx.state, lot);
       kept.push(lot);
@@ -527,7 +454,7 @@ function receive(
     debt -= repay;
     amount -= repay;
     if (amount === 0n) {
-      if (!fresh) deleteLot(ctx.state, bank.id, lot.number);
+      if (!fresh) deleteLot(ctx.state, lot);
       continue;
     }
     lot.amount = amount.toString();
@@ -536,11 +463,11 @@ function receive(
     if (twin) {
       twin.amount = plus(twin.amount, amount);
       writeLot(ctx.state, twin);
-      if (!fresh) deleteLot(ctx.state, bank.id, lot.number);
+      if (!fresh) deleteLot(ctx.state, lot);
       result.push(twin.number);
     } else {
       writeLot(ctx.state, lot);
-      if (fresh) indexLot(ctx, lot);
+      if (fresh) indexLot(ctx.state, lot);
       lots.push(lot);
       result.push(lot.number);
     }
@@ -645,113 +572,23 @@ export function allianceOrigin(fromBankId: string, origin: string): string {
 }
 
 /**
- * Walks an index from its cursor, minute by minute up to the minute of the block, calling `visit`
- * for each indexed lot that still exists (a lot merged into another, spent to repay a debt, lapsed
- * or demurred to zero is dropped unvisited). `visit` answers `wait` (not due yet: keep it), `drop`
- * (nothing to do: forget it) or `done` (acted). Every ref read counts against `budget`, due or
- * not, gone or not; and the walk reads at most `indexBucketsScannedPerBlockMax` index records (day
- * summaries, minute records, pages). So a block's work is bounded by constants whatever the index
- * holds; what is left carries over, in index order, to the next block.
- *
- * Minutes before the block's are wholly due; only the block's own minute may hold refs not due
- * yet, which stay in their pages (the cursor stays at the first page still holding any) and are
- * read again, at their cost, by each block of that minute. So when more than `budget` refs of the
- * block's minute come first, a due ref behind them waits for a later block (at the latest, one in
- * the next minute, when the whole minute is due). Empty minutes are skipped through the day
- * summaries, and a day's summary is deleted once the cursor passes the day.
+ * Reads the first entries of an index in due order that are due before `before` (exclusive), at
+ * most `budget`: so a block reads only entries it settles, never one beyond. Each entry's lot is
+ * passed to `visit` if it still exists (an entry outlives its lot only within a block: deleting a
+ * lot deletes its entries) and the entry is then deleted. What is due past the budget carries
+ * over to the next block, in index order.
  */
 function walkLotIndex(
   ctx: BlockContext,
   index: LotIndex,
   budget: number,
-  visit: (lot: LotRecord) => 'wait' | 'drop' | 'done',
+  before: number,
+  visit: (lot: LotRecord) => void,
 ): void {
-  const start = readIndexCursor(ctx.state, index);
-  const now = Math.floor(ctx.time / minuteMs);
-  if (start === undefined || start.minute > now) return;
-  const today = Math.floor(now / minutesPerDay);
-  let refsLeft = budget;
-  let bucketsLeft = indexBucketsScannedPerBlockMax;
-  let summary: { day: number; minutes: number[] } | undefined;
-  let { minute, page } = start;
-  let next: IndexCursor;
-  walk: for (;;) {
-    if (refsLeft === 0 || bucketsLeft === 0) {
-      next = { minute, page };
-      break;
-    }
-    const record = readIndexMinute(ctx.state, index, minute);
-    bucketsLeft -= 1;
-    const pages = record?.pages ?? 0;
-    // The first page that keeps refs: not due yet (the block's minute), or not reached.
-    let kept: number | undefined;
-    for (; page < pages; page += 1) {
-      if (refsLeft === 0 || bucketsLeft === 0) {
-        next = { minute, page: kept ?? page };
-        break walk;
-      }
-      const refs = readIndexPage(ctx.state, index, minute, page);
-      bucketsLeft -= 1;
-      const remaining: string[] = [];
-      for (const [i, ref] of refs.entries()) {
-        if (refsLeft === 0) {
-          remaining.push(...refs.slice(i));
-          break;
-        }
-        refsLeft -= 1;
-        const [bankId, numberText] = ref.split('/') as [string, string];
-        const lot = readLot(ctx.state, bankId, Number(numberText));
-        if (lot && visit(lot) === 'wait') remaining.push(ref);
-      }
-      if (remaining.length !== refs.length) {
-        writeIndexPage(ctx.state, index, minute, page, remaining);
-      }
-      if (remaining.length > 0) kept ??= page;
-    }
-    if (kept !== undefined) {
-      next = { minute, page: kept };
-      break;
-    }
-    // The minute is done: its pages are gone.
-    if (record) deleteIndexMinute(ctx.state, index, minute);
-    if (minute === now) {
-      next = { minute: now, page: 0 };
-      break;
-    }
-    // On to the next minute with a record, through the day summaries.
-    let day = Math.floor(minute / minutesPerDay);
-    let after = minute;
-    for (;;) {
-      if (summary?.day !== day) {
-        if (bucketsLeft === 0) {
-          next = { minute: after + 1, page: 0 };
-          break walk;
-        }
-        summary = { day, minutes: readIndexDay(ctx.state, index, day) };
-        bucketsLeft -= 1;
-      }
-      const found = summary.minutes.find((m) => m > after);
-      if (found !== undefined) {
-        if (found > now) {
-          next = { minute: now, page: 0 };
-          break walk;
-        }
-        minute = found;
-        page = 0;
-        continue walk;
-      }
-      if (day >= today) {
-        next = { minute: now, page: 0 };
-        break walk;
-      }
-      // Every minute of a past day the cursor leaves is done.
-      if (summary.minutes.length > 0) writeIndexDay(ctx.state, index, day, []);
-      day += 1;
-      after = day * minutesPerDay - 1;
-    }
-  }
-  if (next.minute !== start.minute || next.page !== start.page) {
-    writeIndexCursor(ctx.state, index, next);
+  for (const entry of readIndex(ctx.state, index, budget, before)) {
+    const lot = readLot(ctx.state, entry.bankId, entry.number);
+    if (lot) visit(lot);
+    ctx.state.delete(entry.key);
   }
 }
 
@@ -763,9 +600,8 @@ function walkLotIndex(
 export function lapseExpiredLots(ctx: BlockContext): void {
   const banks = new Map<string, TimebankRecord>();
   const members = new Map<string, MemberRecord>();
-  walkLotIndex(ctx, expiryIndex, lapsesPerBlockMax, (lot) => {
-    if (lot.expiresAt === null) return 'drop';
-    if (lot.expiresAt >= ctx.time) return 'wait';
+  // A lot is spendable up to and including its expiry instant: it lapses once the time is past.
+  walkLotIndex(ctx, 'expiry', lapsesPerBlockMax, ctx.time, (lot) => {
     const bankId = lot.bankId;
     const bank = banks.get(bankId) ?? readBank(ctx.state, bankId)!;
     banks.set(bankId, bank);
@@ -775,7 +611,7 @@ export function lapseExpiredLots(ctx: BlockContext): void {
     member.lots = member.lots.filter((n) => n !== lot.number);
     member.balanceMinutes = plus(member.balanceMinutes, -big(lot.amount));
     bank.poolMinutes = plus(bank.poolMinutes, big(lot.amount));
-    deleteLot(ctx.state, bankId, lot.number);
+    deleteLot(ctx.state, lot);
     ctx.emit('timecredits.expired', {
       bankId,
       lot: lot.number,
@@ -784,7 +620,6 @@ export function lapseExpiredLots(ctx: BlockContext): void {
       baseTime: lot.baseTime,
       expiresAt: lot.expiresAt,
     });
-    return 'done';
   });
   for (const bank of [...banks.values()].sort((a, b) => a.id.localeCompare(b.id))) {
     writeBank(ctx.state, bank);
@@ -801,10 +636,9 @@ export function lapseExpiredLots(ctx: BlockContext): void {
  * (it lapses instead); a lot gone (merged, spent to repay a debt, lapsed) is never visited.
  */
 export function noticeExpiringLots(ctx: BlockContext): void {
-  walkLotIndex(ctx, noticeIndex, noticesPerBlockMax, (lot) => {
-    if (lot.noticeAt === null) return 'drop';
-    if (lot.expiresAt !== null && ctx.time > lot.expiresAt) return 'drop';
-    if (lot.noticeAt > ctx.time) return 'wait';
+  // Notices are due at their instant, so those before the next millisecond.
+  walkLotIndex(ctx, 'notice', noticesPerBlockMax, ctx.time + 1, (lot) => {
+    if (lot.expiresAt !== null && ctx.time > lot.expiresAt) return;
     ctx.emit('timecredits.expiring', {
       bankId: lot.bankId,
       lot: lot.number,
@@ -813,7 +647,6 @@ export function noticeExpiringLots(ctx: BlockContext): void {
       baseTime: lot.baseTime,
       expiresAt: lot.expiresAt,
     });
-    return 'done';
   });
 }
 
@@ -1528,7 +1361,7 @@ export const timecreditsTxs: Record<string, TxDefinition<never>> = {
       sender.lots = kept.map((l) => l.number);
       sender.balanceMinutes = plus(sender.balanceMinutes, -p.minutes);
       const incoming = taken.map(({ lot, minutes, whole }) => {
-        if (whole) deleteLot(ctx.state, bank.id, lot.number);
+        if (whole) deleteLot(ctx.state, lot);
         const origin = allianceOrigin(bank.id, lot.origin);
         return { lot: partOf(toBank, p.to, lot, minutes, origin), fresh: true };
       });
