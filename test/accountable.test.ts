@@ -166,8 +166,9 @@ describe('accountable block signing against a node process', { timeout: suiteTim
     });
     assert.equal(registered.status, 200, JSON.stringify(registered.body));
     assert.equal(await usd(dev.address), devBefore - bond);
+    // Pending until the validators approve it; its equivocation is punished all the same.
     const shown = await call<ProducerRecord>('GET', `/v1/producers/${id}`);
-    assert.equal(shown.body.status, 'active');
+    assert.equal(shown.body.status, 'pending');
     assert.equal(shown.body.bond, bond.toString());
 
     // Two different headers at one committed height, both validly signed.

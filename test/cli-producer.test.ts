@@ -15,6 +15,7 @@ import {
   type EvidenceResult,
   type Producer,
   type ProducerList,
+  txs,
   type SigningKey,
 } from '../src/sdk/index.js';
 import { TestBlockSigner } from './support/block-signer.js';
@@ -24,7 +25,7 @@ const passphrase = 'producer test passphrase';
 /** The registered range: small, so the CLI computes it in ~0.1 s, and aligned with the signer's. */
 const rangeHeights = 64;
 const runTimeoutMs = 30_000;
-const suiteTimeoutMs = 60_000;
+const suiteTimeoutMs = 120_000;
 
 describe(
   'coffer producer and evidence commands against a node process',
@@ -52,6 +53,11 @@ describe(
       ({ client } = cli);
       chainId = (await client.health()).chainId;
       dev = await cli.importDevKey();
+      // The solo node's operator key (its producer-key.json): the one validator, who approves.
+      const { secretKey } = JSON.parse(
+        fs.readFileSync(path.join(cli.dataDir, 'producer-key.json'), 'utf8'),
+      ) as { secretKey: string };
+      await ok(['keys', 'import', 'validator'], { input: `${secretKey}\n` });
     });
 
     after(() => cli.close());
@@ -93,7 +99,17 @@ describe(
       const id = registered.producer;
       assert.equal(id, signer.producer, 'the producer id is the accountable key of the prod seed');
 
-      // Active, bonded in escrow, with the range the signer's own key commits.
+      // Pending, bonded in escrow, with the range the signer's own key commits.
+      assert.match(
+        await ok(['producer', 'show', id]),
+        /^approvals\s+0 \(none yet\)$/m,
+        'pending until approved',
+      );
+      const pending = await okJson<Producer>(['producer', 'show', id]);
+      assert.equal(pending.status, 'pending');
+      // The one validator's operator approves it: more than two thirds of one.
+      const approved = await ok(['producer', 'approve', id, '--from', 'validator']);
+      assert.match(approved, new RegExp(`^producer ${id} is active$`, 'm'));
       const shown = await okJson<Producer>(['producer', 'show', id]);
       assert.equal(shown.status, 'active');
       assert.equal(shown.bond, '200000');
@@ -213,6 +229,7 @@ describe(
       const id = /^producer\s+(cof1\S+)$/m.exec(text)?.[1];
       assert.ok(id, text);
       assert.match(text, /^bond\s+1000\.50 USD$/m);
+      assert.match(text, /^status\s+pending: active once more than two thirds/m);
       const registered = await client.getProducer(id);
       assert.equal(registered.bond, '100050');
       const [first] = registered.nonceRanges;
@@ -276,6 +293,13 @@ describe(
         ],
       );
 
+      // Pending: not unbonded (withdrawn instead); approved only by a validator's operator.
+      await fails(['producer', 'unbond', id, '--from', 'dev'], 'producer_not_active');
+      await fails(['producer', 'approve', id, '--from', 'dev'], 'not_validator_operator');
+      await ok(['producer', 'approve', id, '--from', 'validator']);
+      await fails(['producer', 'approve', id, '--from', 'validator'], 'producer_not_pending');
+      assert.equal((await client.getProducer(id)).status, 'active');
+
       const unbonded = await okJson<{ status: string; height: number; unbondAtHeight: number }>([
         'producer',
         'unbond',
@@ -329,6 +353,29 @@ describe(
       assert.equal(await escrowUsd(id), '0');
     });
 
+    it('withdraws a pending producer: the bond returns at once', async () => {
+      const applicant = (await okJson<{ address: string }>(['keys', 'new', 'applicant'])).address;
+      await client.send(dev, txs.transfer({ to: applicant, asset: 'USD', amount: '150000' }));
+      const infoFile = writeJson('applicant-info.json', { name: 'Applicant' });
+      const registered = await okJson<{ producer: string }>([
+        ...['producer', 'register', '--info', infoFile, '--bond', '1000'],
+        ...['--from', 'applicant', '--nonces', '16'],
+      ]);
+      const id = registered.producer;
+      assert.equal((await client.getProducer(id)).status, 'pending');
+      await fails(['producer', 'withdraw', id, '--from', 'dev'], 'not_producer_operator');
+      const withdrawn = await ok(['producer', 'withdraw', id, '--from', 'applicant']);
+      assert.match(withdrawn, new RegExp(`^producer ${id} withdrawn; its bond is back`, 'm'));
+      const record = await client.getProducer(id);
+      assert.equal(record.status, 'withdrawn');
+      assert.equal(await escrowUsd(id), '0');
+      const balance = (await client.getAccount(applicant)).balances.find((b) => b.asset === 'USD');
+      assert.equal(balance?.balance, '150000');
+      await fails(['producer', 'approve', id, '--from', 'validator'], 'producer_not_pending');
+      await fails(['producer', 'unjail', id, '--from', 'applicant'], 'producer_not_jailed');
+      await fails(['producer', 'claim-bond', id, '--from', 'applicant'], 'no_bond_owed');
+    });
+
     it('lists the producer commands in coffer --help', async () => {
       const help = await ok(['--help']);
       for (const command of [
@@ -337,6 +384,10 @@ describe(
         'producer list',
         'producer unbond ID --from NAME',
         'producer commit-nonces ID',
+        'producer approve ID --from NAME',
+        'producer withdraw ID --from NAME',
+        'producer unjail ID --from NAME',
+        'producer claim-bond ID --from NAME',
         'evidence submit FILE',
       ]) {
         assert.ok(help.includes(command), command);

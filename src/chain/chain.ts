@@ -155,6 +155,7 @@ export class Chain {
         height: this.head.header.height + 1,
         time: blockTime,
         previousStateRoot: this.head.header.stateRoot,
+        previousProducer: this.head.header.producer,
         txs,
         dropStaleNonces,
       },

@@ -12,6 +12,8 @@ export interface ExecutionInput {
   height: number;
   time: number;
   previousStateRoot: string;
+  /** The producer of the block below (its header's `producer`), for modules' liveness records. */
+  previousProducer: string;
   txs: DecodedTx[];
   /**
    * The producer building a block drops txs whose nonce is not the sender's next one; a node
@@ -63,6 +65,7 @@ export function executeBlock(
     chainId: input.chainId,
     height: input.height,
     time: input.time,
+    previousProducer: input.previousProducer,
     state: view,
     ledger,
     emit,

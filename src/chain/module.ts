@@ -25,6 +25,8 @@ export interface BlockContext {
   readonly chainId: string;
   readonly height: number;
   readonly time: number;
+  /** The producer named by the previous block's header (block 0's: the genesis producer). */
+  readonly previousProducer: string;
   readonly state: StateView;
   readonly ledger: Ledger;
   emit(type: string, data: Record<string, unknown>): void;

@@ -26,7 +26,9 @@ import { amountOf, memoOf, report, submitTx, txOptions } from './payments.js';
 
 /**
  * The producer registry (issue 4) from the command line: register a producer with a bond and its
- * encrypted identity, commit its nonces, unbond it, look producers up, and report equivocation.
+ * encrypted identity (pending until validators approve it, issue 13), approve one as a validator's
+ * operator, withdraw a pending one, commit its nonces, unjail one jailed for downtime, unbond it,
+ * claim a bond a freeze kept back, look producers up, and report equivocation.
  *
  * The producer's accountable key derives (`deriveAccountableKey`) from the 32-byte secret of a
  * keystore key, as the node derives its own from `producer-key.json`: one secret, two keys, the
@@ -157,8 +159,30 @@ function describeProducer(producer: Producer, bond: BondFormat): string {
         : 'none committed',
     ],
     [
+      'approvals',
+      producer.approvals === undefined
+        ? undefined
+        : `${producer.approvals.length} (${producer.approvals.join(' ') || 'none yet'})`,
+    ],
+    [
+      'last seen',
+      producer.lastSeenHeight === undefined ? undefined : `at height ${producer.lastSeenHeight}`,
+    ],
+    [
+      'jailed',
+      producer.jail === undefined
+        ? undefined
+        : `for downtime at height ${producer.jail.jailedAtHeight} (no block since ${producer.jail.lastSeenHeight}); may be unjailed from height ${producer.jail.releaseHeight}`,
+    ],
+    [
       'unbonds',
       producer.unbondAtHeight === undefined ? undefined : `at height ${producer.unbondAtHeight}`,
+    ],
+    [
+      'bond owed',
+      producer.bondOwed === undefined
+        ? undefined
+        : `${bond.format(producer.bondOwed)} (the return was refused: claim it with producer claim-bond)`,
     ],
   ]);
   const { equivocation } = producer;
@@ -303,6 +327,10 @@ export const producerCommands: Command[] = [
           ['operator', key.address],
           ['bond', shown],
           ['nonces', `heights ${fromHeight} to ${fromHeight + count - 1}`],
+          [
+            'status',
+            'pending: active once more than two thirds of the validators run coffer producer approve',
+          ],
         ],
         { producer: prepared.producer },
       );
@@ -351,8 +379,9 @@ export const producerCommands: Command[] = [
     name: 'producer unbond',
     synopsis: 'ID --from NAME',
     summary:
-      'stop producing and ask for the bond back: it returns to the operator NAME after the ' +
-      "chain's unbonding period, unless evidence jails the producer first",
+      'stop producing and ask for the bond back (an active producer, or one jailed for ' +
+      "downtime): it returns to the operator NAME after the chain's unbonding period, unless " +
+      'evidence jails the producer first',
     options: txOptions,
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
@@ -377,6 +406,100 @@ export const producerCommands: Command[] = [
     },
   },
   {
+    name: 'producer approve',
+    synopsis: 'ID --from NAME',
+    summary:
+      'approve a pending producer as a validator: NAME operates an active producer; the pending ' +
+      'one becomes active once more than two thirds of the validators approved it',
+    options: txOptions,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        txs.approveProducer({ producer: id! }),
+        memoOf(values),
+      );
+      const after = result.outcome.status === 'ok' ? await ctx.client.getProducer(id!) : undefined;
+      const { validators } = after ? await ctx.client.finality() : { validators: [] };
+      const operators = new Set(validators.map((v) => v.operator)).size;
+      report(
+        ctx,
+        result,
+        after?.status === 'active'
+          ? `producer ${id!} is active`
+          : `approved producer ${id!}: ${after?.approvals?.length ?? 0} of the ${operators} validators so far; active at more than two thirds`,
+        after ? [['status', after.status]] : [],
+        after ? { producerStatus: after.status, approvals: after.approvals ?? [] } : {},
+      );
+    },
+  },
+  {
+    name: 'producer withdraw',
+    synopsis: 'ID --from NAME',
+    summary: 'take back a pending registration: the bond returns to the operator NAME at once',
+    options: txOptions,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        txs.withdrawProducer({ producer: id! }),
+        memoOf(values),
+      );
+      report(ctx, result, `producer ${id!} withdrawn; its bond is back with ${key.address}`);
+    },
+  },
+  {
+    name: 'producer unjail',
+    synopsis: 'ID --from NAME',
+    summary:
+      'bring a producer jailed for downtime back into the active set, from its release height; ' +
+      'commit nonces ahead first (commit-nonces), or it misses its turns and is jailed again',
+    options: txOptions,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const result = await submitTx(
+        ctx,
+        key,
+        txs.unjailProducer({ producer: id! }),
+        memoOf(values),
+      );
+      report(ctx, result, `producer ${id!} is active again`);
+    },
+  },
+  {
+    name: 'producer claim-bond',
+    synopsis: 'ID --from NAME',
+    summary:
+      'take a bond whose return was refused (the operator was frozen for the bond asset when ' +
+      'its unbonding ended); NAME is the operator',
+    options: txOptions,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const owed = (await ctx.client.getProducer(id!)).bondOwed;
+      const result = await submitTx(
+        ctx,
+        key,
+        txs.claimProducerBond({ producer: id! }),
+        memoOf(values),
+      );
+      const shown: [string, string][] =
+        owed === undefined ? [] : [['bond', (await bondFormat(ctx)).format(owed)]];
+      report(
+        ctx,
+        result,
+        `claimed the bond of producer ${id!}`,
+        shown,
+        owed === undefined ? {} : { bond: owed },
+      );
+    },
+  },
+  {
     name: 'producer show',
     synopsis: 'ID',
     summary:
@@ -394,7 +517,9 @@ export const producerCommands: Command[] = [
   {
     name: 'producer list',
     synopsis: '',
-    summary: 'every registered producer: id, status, bond and how far its nonces are committed',
+    summary:
+      'every registered producer: id, status (pending, active, jailed, ...), bond and how far ' +
+      'its nonces are committed',
     positionals: { min: 0, max: 0 },
     async run(ctx) {
       const list = await ctx.client.listProducers();

@@ -19,8 +19,8 @@ import {
   type HoldRecord,
 } from '../ledger/index.js';
 import type { StoredBlock } from '../state/index.js';
-import { quorumOf } from '../consensus/index.js';
-import { listProducers } from '../modules/producers/index.js';
+import { validatorQuorum } from '../consensus/index.js';
+import { activeValidatorSet } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
@@ -509,22 +509,22 @@ export async function registerApi(node: CofferNode): Promise<void> {
     {
       schema: {
         summary:
-          'How far the chain is final: the highest height attested by more than two thirds of the validators, and the validators that count',
+          'How far the chain is final: the highest height attested by more than two thirds of the validators (the operators of the active producers, each counted once), the validators that count for the next heights, and the quorum they need',
         tags: ['blocks'],
         response: { 200: anyObject },
       },
     },
     () => {
       const head = chain.latest();
-      const validators = listProducers(store)
-        .filter((record) => record.status === 'active')
-        .map((record) => ({ producer: record.id, operator: record.operator }));
+      // The set and quorum of the next heights: what the cluster's finality counts with (the
+      // active producers; attestations by their operators, each counted once).
+      const set = activeValidatorSet(store);
       return {
         consensus: node.consensus.kind,
         height: head.header.height,
         finalizedHeight: node.consensus.finalizedHeight,
-        validators,
-        quorum: quorumOf(validators.length),
+        validators: set.members,
+        quorum: validatorQuorum(set.operators),
       };
     },
   );

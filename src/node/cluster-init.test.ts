@@ -3,8 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { BlockHeader } from '../chain/index.js';
-import { getProducer, listProducers } from '../modules/producers/index.js';
+import type { BlockHeader, Genesis } from '../chain/index.js';
+import { validatorQuorum } from '../consensus/index.js';
+import {
+  activeValidatorSet,
+  getProducer,
+  listProducers,
+  producerParamDefaults,
+  producerParams,
+  type ProducersGenesis,
+} from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import {
   initCluster,
@@ -136,6 +144,52 @@ describe('initCluster', () => {
       }
       const cache = path.join(validator.dataDir, 'nonces', `0-${genesisNonceHeights}.json`);
       assert.ok(fs.existsSync(cache), `${validator.name}: its genesis nonces are cached`);
+    }
+  });
+
+  it('makes the validators the active set, and writes the validator-set parameters out', () => {
+    const genesis = JSON.parse(
+      fs.readFileSync(path.join(cluster.dir, dataFiles.genesis), 'utf8'),
+    ) as Genesis;
+    const section = genesis.modules?.producers as ProducersGenesis;
+    assert.deepEqual(
+      {
+        activeProducersMax: section.params.activeProducersMax,
+        downtimeWindowHeights: section.params.downtimeWindowHeights,
+        downtimeJailHeights: section.params.downtimeJailHeights,
+      },
+      producerParamDefaults,
+    );
+    const store = new SqliteBlockStore(
+      path.join(cluster.validators[0]!.dataDir, dataFiles.database),
+    );
+    try {
+      const set = activeValidatorSet(store);
+      assert.deepEqual(set.producers, cluster.validators.map((v) => v.producer).sort());
+      assert.deepEqual([...set.operators].sort(), cluster.validators.map((v) => v.operator).sort());
+      assert.equal(validatorQuorum(set.operators), 3);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('takes other registry parameters (a shorter downtime window)', () => {
+    const other = initCluster({
+      dir: path.join(tempDir(), 'c'),
+      validators: 1,
+      chainId,
+      now: 1_000,
+      genesisNonceHeights: 4,
+      producerParams: { downtimeWindowHeights: 50, downtimeJailHeights: 7 },
+    });
+    const store = new SqliteBlockStore(path.join(other.validators[0]!.dataDir, dataFiles.database));
+    try {
+      const params = producerParams(store)!;
+      assert.equal(params.downtimeWindowHeights, 50);
+      assert.equal(params.downtimeJailHeights, 7);
+      assert.equal(params.activeProducersMax, producerParamDefaults.activeProducersMax);
+    } finally {
+      store.close();
     }
   });
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { BlockSigner, Genesis, SignedBlock } from '../chain/index.js';
 import {
   producersModule,
+  resolveParams,
   type GenesisProducer,
+  type ProducerParams,
   type ProducersGenesis,
 } from '../modules/producers/index.js';
 import { ConfigError } from './config.js';
@@ -23,8 +25,9 @@ import {
 import { ProducerSigner } from './producer-signer.js';
 
 /**
- * `coffer cluster init` (issue 7): one genesis for N validators, each a registered block producer
- * with its own key and a complete data directory that `initDataDir` and `CofferNode.open` resume
+ * `coffer cluster init` (issue 7): one genesis for N validators, each an active block producer
+ * (genesis producers need no approval; every later one does, by more than two thirds of them) with
+ * its own key and a complete data directory that `initDataDir` and `CofferNode.open` resume
  * as they are. The cluster directory holds the shared genesis and the dev account's key:
  *
  *   D/genesis.json, D/dev-account.json, D/<name>/{producer-key,genesis,validator}.json, chain.db,
@@ -134,6 +137,8 @@ export function initCluster(options: {
   names?: string[];
   /** Heights in each validator's genesis nonce range (each costs ~2 ms to compute at init). */
   genesisNonceHeights?: number;
+  /** Registry parameters to set other than the dev chain's (tests: a short downtime window). */
+  producerParams?: Partial<ProducerParams>;
 }): ClusterInitResult {
   const { dir, chainId } = options;
   const genesisNonceHeights = options.genesisNonceHeights ?? defaultGenesisNonceHeights;
@@ -144,7 +149,9 @@ export function initCluster(options: {
   const temporary = fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.init-`));
   try {
     fs.chmodSync(temporary, 0o700);
-    const params = devProducerParams('USD');
+    // Every parameter written out, the validator-set ones included (active set size, downtime
+    // window and jail), so the genesis file says what the chain runs with.
+    const params = resolveParams({ ...devProducerParams('USD'), ...options.producerParams });
     const members = names.map((name) => {
       const dataDir = path.join(temporary, name);
       fs.mkdirSync(dataDir, { mode: 0o700 });

@@ -18,9 +18,9 @@ import {
 import { JetStreamConsensus, SoloConsensus, type Consensus } from '../consensus/index.js';
 import { VerifyPool } from '../crypto/index.js';
 import {
+  activeValidatorSet,
   checkProducerParams,
   getProducer,
-  listProducers,
   producerParams,
 } from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
@@ -302,13 +302,8 @@ export class CofferNode {
         producer: signer,
         attestationKey: init.producer,
         verifyPool,
-        validators: () => {
-          const active = listProducers(store).filter((r) => r.status === 'active');
-          return {
-            producers: active.map((r) => r.id),
-            operators: new Set(active.map((r) => r.operator)),
-          };
-        },
+        // The same set GET /v1/finality shows.
+        validators: () => activeValidatorSet(store),
         now,
         halt: (error) => ref.node?.halt(error),
         fileEvidence: async (evidence) => {

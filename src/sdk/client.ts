@@ -219,9 +219,12 @@ export interface Finality {
   consensus: string;
   height: number;
   finalizedHeight: number;
-  /** The active producers, whose attestations count. */
+  /** The active producers of the next heights; their operators' attestations count. */
   validators: { producer: string; operator: string }[];
-  /** Attestations needed: more than two thirds of the validators. */
+  /**
+   * Attestations needed: more than two thirds of the validators' distinct operators (an operator
+   * of two producers attests once). The very number the cluster's finality counts with.
+   */
   quorum: number;
 }
 

@@ -20,7 +20,23 @@ import type { BlockHeader, HeaderSignature } from './verify.js';
 
 // ---- what the API answers (src/node/producer-api.ts) ---------------------------------------
 
-export type ProducerStatus = 'active' | 'jailed' | 'unbonding' | 'unbonded';
+/**
+ * `pending` until more than two thirds of the validators' operators approve it; `jailed` for
+ * equivocation (for good) or for downtime (`jail` says until when); `withdrawn`: a pending
+ * registration taken back by its operator.
+ */
+export type ProducerStatus =
+  'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded' | 'withdrawn';
+
+/** Why and until when a producer is jailed for downtime. */
+export interface DowntimeJail {
+  reason: 'downtime';
+  jailedAtHeight: number;
+  /** The last height it produced a block (or was activated) before it was jailed. */
+  lastSeenHeight: number;
+  /** From this height on its operator may send `producer.unjail`. */
+  releaseHeight: number;
+}
 
 /** A committed nonce range: the Merkle root over R_h for heights [fromHeight, fromHeight + count). */
 export type NonceRange = { fromHeight: number; count: number; root: string };
@@ -60,6 +76,16 @@ export interface Producer {
   nonceRanges: NonceRange[];
   unbondAtHeight?: number;
   equivocation?: Equivocation;
+  /** While pending: the operators of validators that approved it, sorted. */
+  approvals?: string[];
+  /** The height it last became active (0 for a genesis producer). */
+  activatedAtHeight?: number;
+  /** While active (`GET /v1/producers/{id}` only): the last height it produced or was activated at. */
+  lastSeenHeight?: number;
+  /** While jailed for downtime. */
+  jail?: DowntimeJail;
+  /** A bond return a freeze refused: the operator takes it with `producer.claimBond`. */
+  bondOwed?: string;
 }
 
 /** `GET /v1/producers/{id}/nonce-ranges`: committed ranges with where each was committed. */
@@ -83,6 +109,12 @@ export interface ProducerParams {
   slashBurnBasisPoints: number;
   nonceRangeHeightsMax: number;
   nonceRangesAheadMax: number;
+  /** Most active producers (validators) at once. */
+  activeProducersMax: number;
+  /** Heights without a block after which an active producer is jailed for downtime; 0: never. */
+  downtimeWindowHeights: number;
+  /** Heights a producer jailed for downtime waits before it may be unjailed. */
+  downtimeJailHeights: number;
 }
 
 /** `GET /v1/producers`, sorted by id. `params` is set only by nodes that publish them. */
@@ -123,8 +155,23 @@ export type RegisterProducerPayload = {
 /** `producer.commitNonces`: the next range, contiguous with the last one committed. */
 export type CommitNoncesPayload = { producer: string } & NonceRange;
 
-/** `producer.unbond`. */
+/** `producer.unbond`: by the operator of an active producer, or one jailed for downtime. */
 export type UnbondProducerPayload = { producer: string };
+
+/**
+ * `producer.approve`: by the operator of an active producer (a validator); the pending producer
+ * becomes active once more than two thirds of the validators' operators approved it.
+ */
+export type ApproveProducerPayload = { producer: string };
+
+/** `producer.withdraw`: the operator takes back a pending registration and its bond at once. */
+export type WithdrawProducerPayload = { producer: string };
+
+/** `producer.unjail`: the operator of a producer jailed for downtime, from its release height. */
+export type UnjailProducerPayload = { producer: string };
+
+/** `producer.claimBond`: the operator takes a bond return that a freeze refused (`bondOwed`). */
+export type ClaimBondPayload = { producer: string };
 
 // ---- off-chain work --------------------------------------------------------------------------
 

@@ -2,10 +2,14 @@ import { signingMessage } from '../crypto/domains.js';
 import { CryptoInputError, canonicalBytes, fromHex, sha256, sign, toHex } from '../crypto/index.js';
 import type { SigningKey } from './keys.js';
 import type {
+  ApproveProducerPayload,
+  ClaimBondPayload,
   CommitNoncesPayload,
   EquivocationEvidence,
   RegisterProducerPayload,
   UnbondProducerPayload,
+  UnjailProducerPayload,
+  WithdrawProducerPayload,
 } from './producers.js';
 
 /** The fields a sender signs (see docs/architecture.md, "Transactions"). */
@@ -80,6 +84,14 @@ export const txs = {
   /** Build the payload with `prepareNonceCommitment`; only the operator may send it. */
   commitNonces: (p: CommitNoncesPayload) => ({ type: 'producer.commitNonces', payload: p }),
   unbondProducer: (p: UnbondProducerPayload) => ({ type: 'producer.unbond', payload: p }),
+  /** By a validator's operator: activates the pending producer at more than two thirds. */
+  approveProducer: (p: ApproveProducerPayload) => ({ type: 'producer.approve', payload: p }),
+  /** By the operator of a pending producer: the registration and its bond come back at once. */
+  withdrawProducer: (p: WithdrawProducerPayload) => ({ type: 'producer.withdraw', payload: p }),
+  /** By the operator of a producer jailed for downtime, from its release height. */
+  unjailProducer: (p: UnjailProducerPayload) => ({ type: 'producer.unjail', payload: p }),
+  /** By the operator: takes the bond a freeze kept from returning (`bondOwed`). */
+  claimProducerBond: (p: ClaimBondPayload) => ({ type: 'producer.claimBond', payload: p }),
   /** Anyone may report; the sender takes the reporter's share of the slashed bond. */
   reportEquivocation: (p: EquivocationEvidence) => ({
     type: 'evidence.equivocation',

@@ -6,6 +6,7 @@ import {
   divergenceOf,
   proofOf,
   quorumOf,
+  validatorQuorum,
   type AttestedState,
 } from './finality.js';
 
@@ -136,6 +137,26 @@ describe('finality', () => {
     head.value = 20;
     assert.deepEqual(t.evaluate(20), { kind: 'final', height: 20 });
     assert.equal(t.pendingHeights, 0);
+  });
+
+  it("counts each height's attestations over that height's validator set", () => {
+    // Four validators up to height 9; from 10 on v2 and v3 are jailed: two, quorum 2 of 2.
+    const four = new Set(['v0', 'v1', 'v2', 'v3']);
+    const two = new Set(['v0', 'v1']);
+    const setAt = (height: number) => (height < 10 ? four : two);
+    assert.equal(validatorQuorum(four), 3);
+    assert.equal(validatorQuorum(two), 2);
+    const head = { value: 12 };
+    const t = new FinalityTracker(0, setAt, (h) => (h <= head.value ? state(h) : undefined));
+    // Two of four at height 5 is not a quorum there...
+    assert.deepEqual(t.add('v0', state(5)), { kind: 'none' });
+    assert.deepEqual(t.add('v1', state(5)), { kind: 'none' });
+    // ...and v3, no longer a validator at 12, counts nothing there.
+    assert.deepEqual(t.add('v3', state(12)), { kind: 'none' });
+    assert.deepEqual(t.add('v0', state(12)), { kind: 'none' });
+    // Two of two at 12 is, and finalizes everything below it.
+    assert.deepEqual(t.add('v1', state(12)), { kind: 'final', height: 12 });
+    assert.equal(t.finalizedHeight, 12);
   });
 
   it('final or conflict, whichever evidence is complete first (any order of attestations)', () => {

@@ -11,6 +11,15 @@ export function quorumOf(validators: number): number {
 }
 
 /**
+ * The attestations a height needs from `validators` (the distinct operators of the active
+ * producers, whose keys sign attestations): more than two thirds. The one function the tracker
+ * and `GET /v1/finality` count with.
+ */
+export function validatorQuorum(validators: ReadonlySet<string>): number {
+  return quorumOf(validators.size);
+}
+
+/**
  * How many validators attesting a state prove it is not a Byzantine invention: more than a third
  * (n - quorum + 1), so at least one of them is honest while fewer than a third are faulty.
  */
@@ -40,7 +49,7 @@ export type FinalityOutcome =
 
 /**
  * Counts attestations per height and decides finality. A height is final when more than two
- * thirds of the validators attested the block hash and state root this node committed for it;
+ * thirds of that height's validators attested the block hash and state root this node committed for it;
  * finality of a height implies every height below it (each block names its parent). A node learns
  * it has diverged when enough validators (`divergenceOf`), more than attest its own state, attest
  * a state it did not reach: a block it committed with another state root, or one it rejected. Pure: the caller supplies the validator set, its
@@ -53,8 +62,11 @@ export class FinalityTracker {
 
   constructor(
     finalizedHeight: number,
-    /** The validator ids whose attestations count. */
-    private readonly validators: () => ReadonlySet<string>,
+    /**
+     * The validator ids whose attestations count at a height: the active set in the state that
+     * height's block executed on.
+     */
+    private readonly validators: (height: number) => ReadonlySet<string>,
     /** This node's committed state at a height, or undefined above its head. */
     private readonly local: (height: number) => AttestedState | undefined,
     /** Why this node rejected block `blockHash` at `height`, if it did. */
@@ -74,7 +86,7 @@ export class FinalityTracker {
   add(validator: string, attested: AttestedState): FinalityOutcome {
     const { height } = attested;
     if (height <= this.finalized) return { kind: 'none' };
-    if (!this.validators().has(validator)) return { kind: 'none' };
+    if (!this.validators(height).has(validator)) return { kind: 'none' };
     let byState = this.votes.get(height);
     if (!byState) {
       byState = new Map();
@@ -102,7 +114,7 @@ export class FinalityTracker {
     if (height <= this.finalized) return { kind: 'none' };
     const byState = this.votes.get(height);
     if (!byState) return { kind: 'none' };
-    const validators = this.validators();
+    const validators = this.validators(height);
     const counted = (voters: Set<string>) => {
       let count = 0;
       for (const voter of voters) if (validators.has(voter)) count += 1;
@@ -111,7 +123,7 @@ export class FinalityTracker {
     const local = this.local(height);
     const localKey = local && `${local.blockHash} ${local.stateRoot}`;
     const localVotes = localKey === undefined ? 0 : counted(byState.get(localKey) ?? new Set());
-    if (local && localVotes >= quorumOf(validators.size)) {
+    if (local && localVotes >= validatorQuorum(validators)) {
       this.finalized = height;
       for (const h of this.votes.keys()) if (h <= height) this.votes.delete(h);
       return { kind: 'final', height };

@@ -33,7 +33,12 @@ import {
 } from '../../chain/index.js';
 import { sha256Hex, type VerifyPool } from '../../crypto/index.js';
 import type { Consensus } from '../consensus.js';
-import { FinalityTracker, type AttestedState, type FinalityOutcome } from './finality.js';
+import {
+  FinalityTracker,
+  validatorQuorum,
+  type AttestedState,
+  type FinalityOutcome,
+} from './finality.js';
 import { TxPool } from './pool.js';
 import {
   blockShapeProblem,
@@ -192,6 +197,12 @@ export class JetStreamConsensus implements Consensus {
   private lastAttestationSeq = 0;
   private progressSavedAt = 0;
   private validatorCache: { height: number; set: ValidatorSet } | undefined;
+  /**
+   * The validator set of each height above the finalized one that this node committed the block
+   * below of: the set committed state named after that block (the one that admitted the height's
+   * producer). Heights not here (above the head, or committed before a restart) use the head's.
+   */
+  private readonly setsByHeight = new Map<number, ValidatorSet>();
   private batch: { txs: DecodedTx[]; done: Promise<boolean>; flush: () => void } | undefined;
   private maxPayload = 1024 * 1024;
   private blockBytesMax = 1024 * 1024 - 16 * 1024;
@@ -207,7 +218,7 @@ export class JetStreamConsensus implements Consensus {
     const stored = Number(chain.store.getMeta(metaKeys.finalizedHeight) ?? '0');
     this.finality = new FinalityTracker(
       Math.min(stored, chain.height()),
-      () => this.validatorSet().operators,
+      (height) => this.validatorsAt(height).operators,
       (height) => this.localState(height),
       (height, hash) => this.rejected.get(height)?.get(hash),
     );
@@ -215,6 +226,16 @@ export class JetStreamConsensus implements Consensus {
 
   get finalizedHeight(): number {
     return this.finality.finalizedHeight;
+  }
+
+  /** The validators whose attestations count at `height` (see `setsByHeight`). */
+  validatorsAt(height: number): ValidatorSet {
+    return this.setsByHeight.get(height) ?? this.validatorSet();
+  }
+
+  /** The attestations `height` needs to be final: `validatorQuorum` over its validators. */
+  quorumAt(height: number): number {
+    return validatorQuorum(this.validatorsAt(height).operators);
   }
 
   get isHalted(): boolean {
@@ -898,6 +919,7 @@ export class JetStreamConsensus implements Consensus {
     }
     this.rejected.delete(height);
     this.pool.settle(result.txs);
+    this.rememberValidators(height);
     this.headCommittedAt = this.options.now();
     this.readySince = this.pool.hasReady() ? this.headCommittedAt : undefined;
     const committed: CommittedBlock = {
@@ -937,9 +959,21 @@ export class JetStreamConsensus implements Consensus {
     return { height, blockHash: stored.hash, stateRoot: header.stateRoot };
   }
 
+  /** Keeps the set committed state names after block `height` as the set of `height + 1`. */
+  private rememberValidators(height: number): void {
+    this.setsByHeight.set(height + 1, this.validatorSet());
+    const finalized = this.finality.finalizedHeight;
+    // Heights went in ascending: drop from the front what is final, or older than the newest
+    // 10,000 heights (the most the tracker keeps votes of).
+    for (const h of this.setsByHeight.keys()) {
+      if (h > finalized && h + 10_000 >= height) break;
+      this.setsByHeight.delete(h);
+    }
+  }
+
   private attest(state: AttestedState): void {
     const key = this.options.attestationKey;
-    if (!this.validatorSet().operators.has(key.address) || this.halted) return;
+    if (!this.validatorsAt(state.height).operators.has(key.address) || this.halted) return;
     const attestation = signAttestation(this.chain.chainId, state, key);
     const data = encoder.encode(JSON.stringify(attestation));
     const publish = async () => {

@@ -9,21 +9,29 @@ import {
 } from '../../chain/index.js';
 import { parsePositiveAmount } from '../../ledger/index.js';
 import type { StateReader } from '../../state/index.js';
+import assert from 'node:assert/strict';
 import {
+  producersMax,
   producersModuleName,
+  readActiveMembers,
   readParams,
   readProducer,
+  readSeen,
   readUnbonding,
   writeParams,
   writeProducer,
+  writeSeen,
   writeUnbonding,
+  resolveParams,
   type ProducerParams,
+  type RegistryParams,
 } from './state.js';
 import { escrowOf, producerRejections, producerTxs, registerProducer } from './txs.js';
 
 export * from './state.js';
 export * from './queries.js';
 export {
+  approvalsReachQuorum,
   checkEvidence,
   escrowOf,
   evidenceSecret,
@@ -42,14 +50,15 @@ export interface GenesisProducer {
   nonces: { fromHeight: number; count: number; root: string };
 }
 
-/** `genesis.modules.producers`. */
+/** `genesis.modules.producers`. Parameters left out take `producerParamDefaults`. */
 export interface ProducersGenesis {
   params: ProducerParams;
   producers: GenesisProducer[];
 }
 
 /** Throws unless the unbonding period exceeds the evidence window (checked at genesis and start). */
-export function checkProducerParams(params: ProducerParams): void {
+export function checkProducerParams(given: ProducerParams): void {
+  const params = resolveParams(given);
   const whole = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
   if (!whole(params.unbondingPeriodHeights) || !whole(params.evidenceWindowHeights)) {
     throw new GenesisError('producers.params: heights must be whole numbers');
@@ -71,13 +80,31 @@ export function checkProducerParams(params: ProducerParams): void {
   if (params.bondMin !== '0' && parsePositiveAmount(params.bondMin) === undefined) {
     throw new GenesisError('producers.params.bondMin: an amount');
   }
+  if (
+    !whole(params.activeProducersMax) ||
+    params.activeProducersMax < 1 ||
+    params.activeProducersMax > producersMax
+  ) {
+    throw new GenesisError(`producers.params.activeProducersMax: 1 to ${producersMax}`);
+  }
+  if (!whole(params.downtimeWindowHeights) || !whole(params.downtimeJailHeights)) {
+    throw new GenesisError(
+      'producers.params: downtimeWindowHeights and downtimeJailHeights must be whole numbers',
+    );
+  }
 }
 
 function applyGenesis(context: GenesisContext, section: unknown): void {
-  const { params, producers } = section as ProducersGenesis;
+  const { producers } = section as ProducersGenesis;
+  const params = resolveParams((section as ProducersGenesis).params);
   checkProducerParams(params);
   if (!context.ledger.asset(params.bondAsset)) {
     throw new GenesisError(`producers.params.bondAsset: no asset ${params.bondAsset}`);
+  }
+  if (producers.length > params.activeProducersMax) {
+    throw new GenesisError(
+      `producers.producers: ${producers.length} genesis producers, more than activeProducersMax (${params.activeProducersMax})`,
+    );
   }
   writeParams(context.state, params);
   for (const [index, producer] of producers.entries()) {
@@ -98,41 +125,116 @@ function applyGenesis(context: GenesisContext, section: unknown): void {
   }
 }
 
-/** Returns bonds whose unbonding period ends at this height to their operators. */
-function releaseBonds(ctx: BlockContext): void {
+/**
+ * Returns bonds whose unbonding period ends at this height to their operators. A return the
+ * ledger refuses (the bond asset's issuer froze the operator) is recorded as owed, and the bond
+ * stays in escrow until the operator takes it with `producer.claimBond`: a user's action never
+ * stops a block.
+ */
+function releaseBonds(ctx: BlockContext, params: RegistryParams): void {
   const ids = readUnbonding(ctx.state, ctx.height);
   if (ids.length === 0) return;
-  const params = readParams(ctx.state)!;
   for (const id of ids) {
     const record = readProducer(ctx.state, id);
     // Jailed meanwhile: the bond was slashed and nothing is left to return.
     if (!record || record.status !== 'unbonding') continue;
     const bond = BigInt(record.bond);
-    if (bond > 0n) {
-      const rejection = ctx.ledger.transfer(escrowOf(id), record.operator, params.bondAsset, bond);
-      if (rejection) throw new Error(`releasing the bond of ${id}: ${rejection}`);
-    }
+    const refused =
+      bond > 0n
+        ? ctx.ledger.transfer(escrowOf(id), record.operator, params.bondAsset, bond)
+        : undefined;
+    // The escrow holds the bond (only this module moves it), so only a freeze can refuse it.
+    assert.ok(
+      refused === undefined || refused === 'account_frozen',
+      `releasing the bond of ${id}: ${refused}`,
+    );
     record.status = 'unbonded';
     record.bond = '0';
+    if (refused) record.bondOwed = (BigInt(record.bondOwed ?? '0') + bond).toString();
     writeProducer(ctx.state, record);
-    ctx.emit('producer.unbonded', {
+    ctx.emit(refused ? 'producer.bondBlocked' : 'producer.unbonded', {
       producer: id,
       operator: record.operator,
       bond: bond.toString(),
+      ...(refused ? { code: refused } : {}),
     });
   }
   writeUnbonding(ctx.state, ctx.height, []);
 }
 
 /**
- * The block producer registry (issue 4): registration with a bond and hidden information, nonce
- * commitments, unbonding, and equivocation evidence that jails and slashes.
+ * Liveness, from chain state alone: records the height the previous block's producer produced
+ * at, then jails for downtime every active producer whose last block (or activation) lies more
+ * than `downtimeWindowHeights` behind, provided the producers seen within the window are operated
+ * by more than two thirds of the validators. That proviso keeps a minority that produces every
+ * block itself (round robin is not a validity rule) from jailing the others; with three
+ * validators one down is therefore never jailed (two of three is not more than two thirds).
+ */
+function recordLiveness(ctx: BlockContext, params: RegistryParams): void {
+  const previous = ctx.height - 1;
+  const members = readActiveMembers(ctx.state);
+  // Block 0 is the genesis: nobody produced it in turn.
+  if (previous >= 1 && members.some((m) => m.producer === ctx.previousProducer)) {
+    writeSeen(ctx.state, ctx.previousProducer, previous);
+  }
+  const window = params.downtimeWindowHeights;
+  if (window === 0) return;
+  const seen = new Map<string, number>();
+  for (const { producer } of members) {
+    let height = readSeen(ctx.state, producer);
+    if (height === undefined) {
+      // Never seen: a genesis producer counts from 0; one active since before liveness was
+      // recorded (an older chain's) from now.
+      height = readProducer(ctx.state, producer)?.activatedAtHeight ?? previous;
+      writeSeen(ctx.state, producer, height);
+    }
+    seen.set(producer, height);
+  }
+  const down = members.filter((m) => previous - seen.get(m.producer)! > window);
+  if (down.length === 0) return;
+  const operators = new Set(members.map((m) => m.operator));
+  const live = new Set(
+    members.filter((m) => previous - seen.get(m.producer)! <= window).map((m) => m.operator),
+  );
+  if (3 * live.size <= 2 * operators.size) return;
+  for (const { producer } of down) {
+    const record = readProducer(ctx.state, producer)!;
+    const lastSeenHeight = seen.get(producer)!;
+    record.status = 'jailed';
+    record.jail = {
+      reason: 'downtime',
+      jailedAtHeight: ctx.height,
+      lastSeenHeight,
+      releaseHeight: ctx.height + params.downtimeJailHeights,
+    };
+    writeProducer(ctx.state, record);
+    ctx.emit('producer.jailed', {
+      producer,
+      operator: record.operator,
+      reason: 'downtime',
+      lastSeenHeight,
+      releaseHeight: record.jail.releaseHeight,
+    });
+  }
+}
+
+function producersBeginBlock(ctx: BlockContext): void {
+  const params = readParams(ctx.state);
+  if (!params) return;
+  recordLiveness(ctx, params);
+  releaseBonds(ctx, params);
+}
+
+/**
+ * The block producer registry (issue 4): registration with a bond and hidden information,
+ * approval by the validators (issue 13), nonce commitments, downtime jailing, unbonding, and
+ * equivocation evidence that jails and slashes.
  */
 export const producersModule: ChainModule = {
   name: producersModuleName,
   txs: producerTxs,
   rejections: producerRejections,
-  beginBlock: releaseBonds,
+  beginBlock: producersBeginBlock,
   genesis: applyGenesis,
 };
 

@@ -121,6 +121,13 @@ function registerPayload(node: Node, overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** Registers `second` (operated by alice) and has bob, the one validator's operator, approve it. */
+function registerApproved(node: Node): void {
+  assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+  assert.equal(status(node, bob, 'producer.approve', { producer: second.producer }), 'ok');
+  assert.equal(getProducer(node.store, second.producer)?.status, 'active');
+}
+
 function usd(node: Node, address: string): bigint {
   const text = node.store.get(ledgerKeys.account(address));
   return BigInt(
@@ -206,12 +213,13 @@ describe('block signatures against the registry', () => {
 });
 
 describe('producer.register', () => {
-  it('holds the bond in escrow and records the producer', () => {
+  it('holds the bond in escrow and records the producer, pending approval', () => {
     const node = newChain();
     const before = usd(node, alice.address);
     assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
     const record = getProducer(node.store, second.producer)!;
-    assert.equal(record.status, 'active');
+    assert.equal(record.status, 'pending');
+    assert.deepEqual(record.approvals, []);
     assert.equal(record.operator, alice.address);
     assert.equal(record.bond, '4000');
     assert.equal(usd(node, escrowOf(second.producer)), 4000n);
@@ -254,6 +262,7 @@ describe('producer.register', () => {
 describe('producer.commitNonces and producer.unbond', () => {
   it('commits contiguous ranges, ahead of time, only by the operator', () => {
     const node = newChain();
+    // Pending: it keeps its nonces ahead for the day it is approved.
     assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
     const first = getProducer(node.store, second.producer)!.nonceRanges[0]!;
     const next = first.fromHeight + first.count;
@@ -317,6 +326,12 @@ describe('producer.commitNonces and producer.unbond', () => {
   it('unbonding returns the bond after the unbonding period, and the producer stops', () => {
     const node = newChain();
     assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    assert.equal(
+      status(node, alice, 'producer.unbond', { producer: second.producer }),
+      'producer_not_active',
+      'a pending producer is withdrawn, not unbonded',
+    );
+    assert.equal(status(node, bob, 'producer.approve', { producer: second.producer }), 'ok');
     const before = usd(node, alice.address);
     assert.equal(
       status(node, bob, 'producer.unbond', { producer: second.producer }),
@@ -342,7 +357,7 @@ describe('producer.commitNonces and producer.unbond', () => {
 describe('evidence.equivocation', () => {
   function registered() {
     const node = newChain();
-    assert.equal(status(node, alice, 'producer.register', registerPayload(node)), 'ok');
+    registerApproved(node);
     return node;
   }
 
@@ -422,5 +437,66 @@ describe('evidence.equivocation', () => {
     const a = signedHeader(node, 3, 'aa'.repeat(32));
     const b = signedHeader(node, 3, 'bb'.repeat(32));
     assert.equal(status(node, bob, 'evidence.equivocation', { a, b }), 'producer_not_found');
+  });
+});
+
+describe('a bond return the ledger refuses', () => {
+  it('a frozen operator at the unbonding height: no halt, the bond is owed, claimed after the unfreeze', () => {
+    const node = newChain();
+    const carol = testAccount(3);
+    assert.equal(
+      status(node, alice, 'ledger.transfer', { to: carol.address, asset: 'USD', amount: '5000' }),
+      'ok',
+    );
+    assert.equal(status(node, carol, 'producer.register', registerPayload(node)), 'ok');
+    assert.equal(status(node, bob, 'producer.approve', { producer: second.producer }), 'ok');
+    assert.equal(status(node, carol, 'producer.unbond', { producer: second.producer }), 'ok');
+    const { unbondAtHeight } = getProducer(node.store, second.producer)!;
+    // The bond asset's issuer freezes the operator while its bond is unbonding.
+    assert.equal(
+      status(node, alice, 'asset.freeze', { symbol: 'USD', account: carol.address }),
+      'ok',
+    );
+    const carolBefore = usd(node, carol.address);
+    node.until(unbondAtHeight!);
+    // The block at the unbonding height commits (today's beginBlock threw here, every time).
+    const block = node.produce([]);
+    assert.equal(block.block.header.height, unbondAtHeight);
+    const blocked = block.blockEvents.find((e) => e.type === 'producer.bondBlocked');
+    assert.deepEqual(blocked?.data, {
+      producer: second.producer,
+      operator: carol.address,
+      bond: '4000',
+      code: 'account_frozen',
+    });
+    const owed = getProducer(node.store, second.producer)!;
+    assert.equal(owed.status, 'unbonded');
+    assert.equal(owed.bond, '0');
+    assert.equal(owed.bondOwed, '4000');
+    assert.equal(usd(node, escrowOf(second.producer)), 4000n, 'the bond waits in escrow');
+    assert.equal(usd(node, carol.address), carolBefore);
+    // The chain goes on, and the claim waits for the unfreeze.
+    node.produce([]);
+    assert.equal(
+      status(node, carol, 'producer.claimBond', { producer: second.producer }),
+      'account_frozen',
+    );
+    assert.equal(
+      status(node, bob, 'producer.claimBond', { producer: second.producer }),
+      'not_producer_operator',
+    );
+    assert.equal(
+      status(node, alice, 'asset.unfreeze', { symbol: 'USD', account: carol.address }),
+      'ok',
+    );
+    assert.equal(status(node, carol, 'producer.claimBond', { producer: second.producer }), 'ok');
+    assert.equal(usd(node, carol.address), carolBefore + 4000n);
+    assert.equal(usd(node, escrowOf(second.producer)), 0n);
+    assert.equal(getProducer(node.store, second.producer)!.bondOwed, undefined);
+    assert.equal(
+      status(node, carol, 'producer.claimBond', { producer: second.producer }),
+      'no_bond_owed',
+    );
+    assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
   });
 });

@@ -4,14 +4,36 @@ import {
   readParams,
   readProducer,
   readProducerIds,
+  readSeen,
+  readValidatorSet,
   type NonceRangeEntry,
-  type ProducerParams,
   type ProducerRecord,
+  type RegistryParams,
+  type ValidatorSet,
 } from './state.js';
 
-/** One producer, or undefined. */
-export function getProducer(state: StateReader, id: string): ProducerRecord | undefined {
-  return readProducer(state, id);
+/**
+ * One producer, or undefined; an active one with `lastSeenHeight`, the last height it produced a
+ * block or was activated at (what downtime jailing measures).
+ */
+export function getProducer(
+  state: StateReader,
+  id: string,
+): (ProducerRecord & { lastSeenHeight?: number }) | undefined {
+  const record = readProducer(state, id);
+  if (!record) return undefined;
+  const seen = record.status === 'active' ? readSeen(state, id) : undefined;
+  return seen === undefined ? record : { ...record, lastSeenHeight: seen };
+}
+
+/**
+ * The validators as committed state names them: the active producers (sorted by id) and their
+ * operators, distinct (an operator's key signs attestations and approvals and counts once). The
+ * one set finality counts and `GET /v1/finality` shows; the quorum over it is
+ * `validatorQuorum(set.operators)` (src/consensus/jetstream/finality.ts).
+ */
+export function activeValidatorSet(state: StateReader): ValidatorSet {
+  return readValidatorSet(state);
 }
 
 /** Every producer, sorted by id (at most producersMax). */
@@ -19,7 +41,7 @@ export function listProducers(state: StateReader): ProducerRecord[] {
   return readProducerIds(state).flatMap((id) => readProducer(state, id) ?? []);
 }
 
-export function producerParams(state: StateReader): ProducerParams | undefined {
+export function producerParams(state: StateReader): RegistryParams | undefined {
   return readParams(state);
 }
 

@@ -21,9 +21,57 @@ export interface ProducerParams {
   nonceRangeHeightsMax: number;
   /** Most committed ranges that may still lie wholly ahead of the current height. */
   nonceRangesAheadMax: number;
+  /**
+   * Most active producers at once. Every validator attests every height and each block's downtime
+   * check reads one record per active producer, so the set is kept to what every node can count.
+   */
+  activeProducersMax?: number;
+  /**
+   * An active producer that produced no block for more than this many heights, while producers of
+   * more than two thirds of the validators did, is jailed for downtime; 0 turns the check off.
+   */
+  downtimeWindowHeights?: number;
+  /** Heights a producer jailed for downtime waits before its operator may `producer.unjail` it. */
+  downtimeJailHeights?: number;
 }
 
-export type ProducerStatus = 'active' | 'jailed' | 'unbonding' | 'unbonded';
+/** The parameters a chain runs with: the genesis's, and the defaults of those it left out. */
+export type RegistryParams = Required<ProducerParams>;
+
+/**
+ * The values of parameters added after the first genesis format: a genesis (or the stored state
+ * of a chain) without them gets these.
+ */
+export const producerParamDefaults: Pick<
+  RegistryParams,
+  'activeProducersMax' | 'downtimeWindowHeights' | 'downtimeJailHeights'
+> = {
+  activeProducersMax: 100,
+  // Must stay well above (active producers x producer term heights): a live producer produces at
+  // least one term per round; 10,000 heights is ~14 h of idle 5 s blocks, ~17 min at 100 ms.
+  downtimeWindowHeights: 10_000,
+  downtimeJailHeights: 1_000,
+};
+
+/**
+ * `pending`: registered, waiting for approval by more than two thirds of the validators' operators;
+ * `active`: a validator (produces and attests); `jailed`: for equivocation (for good) or downtime
+ * (until unjailed); `unbonding`/`unbonded`: leaving, and left; `withdrawn`: a pending registration
+ * its operator took back, bond returned.
+ */
+export type ProducerStatus =
+  'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded' | 'withdrawn';
+
+/** Why and until when a producer is jailed for downtime. */
+export interface DowntimeJail {
+  reason: 'downtime';
+  /** Height of the block whose beginBlock jailed it. */
+  jailedAtHeight: number;
+  /** The last height it produced a block (or was activated) before it was jailed. */
+  lastSeenHeight: number;
+  /** From this height on its operator may unjail it. */
+  releaseHeight: number;
+}
 
 export interface EquivocationRecord {
   height: number;
@@ -58,6 +106,17 @@ export interface ProducerRecord {
   nonceRanges: CommittedNonceRange[];
   unbondAtHeight?: number;
   equivocation?: EquivocationRecord;
+  /** While pending: the operators of validators that approved it, sorted. */
+  approvals?: string[];
+  /** The height it last became active (0 for a genesis producer; approval or unjail). */
+  activatedAtHeight?: number;
+  /** While jailed for downtime. */
+  jail?: DowntimeJail;
+  /**
+   * A bond the chain could not return (the operator was frozen for the bond asset when its
+   * unbonding ended): it stays in escrow until the operator takes it with `producer.claimBond`.
+   */
+  bondOwed?: string;
 }
 
 /** Most producers the registry holds (the id list is one state value). */
@@ -66,7 +125,11 @@ export const producersMax = 1_000;
 export const producerKeys = {
   params: 'producers/params',
   ids: 'producers/ids',
+  /** The ids of the active producers, sorted (at most `activeProducersMax`). */
+  active: 'producers/active',
   producer: (id: string) => `producers/producer/${id}`,
+  /** The last height an active producer produced a block or was activated at (downtime). */
+  seen: (id: string) => `producers/seen/${id}`,
   unbonding: (height: number) => `producers/unbond/${height}`,
   evidence: (id: string, height: number) => `producers/evidence/${id}/${height}`,
   /**
@@ -96,11 +159,23 @@ function writeJson(state: StateView, key: string, value: unknown): void {
   state.set(key, canonicalize(value));
 }
 
-export function readParams(state: StateReader): ProducerParams | undefined {
-  return readJson<ProducerParams>(state, producerKeys.params);
+/** The registry's parameters, with the defaults of parameters the stored ones predate. */
+export function readParams(state: StateReader): RegistryParams | undefined {
+  const stored = readJson<ProducerParams>(state, producerKeys.params);
+  return stored && resolveParams(stored);
 }
 
-export function writeParams(state: StateView, params: ProducerParams): void {
+export function resolveParams(params: ProducerParams): RegistryParams {
+  return {
+    ...params,
+    activeProducersMax: params.activeProducersMax ?? producerParamDefaults.activeProducersMax,
+    downtimeWindowHeights:
+      params.downtimeWindowHeights ?? producerParamDefaults.downtimeWindowHeights,
+    downtimeJailHeights: params.downtimeJailHeights ?? producerParamDefaults.downtimeJailHeights,
+  };
+}
+
+export function writeParams(state: StateView, params: RegistryParams): void {
   writeJson(state, producerKeys.params, params);
 }
 
@@ -112,7 +187,30 @@ export function readProducerIds(state: StateReader): string[] {
   return readJson<string[]>(state, producerKeys.ids) ?? [];
 }
 
-/** Writes a producer, adding its id to the sorted id list when it is new. */
+/** An active producer and its operator: one entry of the active index. */
+export interface ActiveMember {
+  producer: string;
+  operator: string;
+}
+
+/**
+ * The active producers with their operators, sorted by producer id. A chain whose state predates
+ * the index derives it from the records (the first change of the set writes it).
+ */
+export function readActiveMembers(state: StateReader): ActiveMember[] {
+  return (
+    readJson<ActiveMember[]>(state, producerKeys.active) ??
+    readProducerIds(state).flatMap((id) => {
+      const record = readProducer(state, id);
+      return record?.status === 'active' ? [{ producer: id, operator: record.operator }] : [];
+    })
+  );
+}
+
+/**
+ * Writes a producer, adding its id to the sorted id list when it is new and keeping the active
+ * index in step with its status: every change of the active set goes through here.
+ */
 export function writeProducer(state: StateView, record: ProducerRecord): void {
   const key = producerKeys.producer(record.id);
   if (state.get(key) === undefined) {
@@ -121,7 +219,45 @@ export function writeProducer(state: StateView, record: ProducerRecord): void {
     ids.sort();
     writeJson(state, producerKeys.ids, ids);
   }
+  const active = readActiveMembers(state);
+  const listed = active.some((m) => m.producer === record.id);
+  if (listed !== (record.status === 'active')) {
+    const next = listed
+      ? active.filter((m) => m.producer !== record.id)
+      : [...active, { producer: record.id, operator: record.operator }].sort((a, b) =>
+          a.producer < b.producer ? -1 : 1,
+        );
+    writeJson(state, producerKeys.active, next);
+  }
   writeJson(state, key, record);
+}
+
+/**
+ * The validator set committed state names: the active producers (sorted by id), their operators
+ * (distinct: an operator's key signs its attestations and approvals, and counts once) and who
+ * operates which.
+ */
+export interface ValidatorSet {
+  producers: string[];
+  operators: ReadonlySet<string>;
+  members: ActiveMember[];
+}
+
+export function readValidatorSet(state: StateReader): ValidatorSet {
+  const members = readActiveMembers(state);
+  return {
+    producers: members.map((m) => m.producer),
+    operators: new Set(members.map((m) => m.operator)),
+    members,
+  };
+}
+
+export function readSeen(state: StateReader, id: string): number | undefined {
+  return readJson<number>(state, producerKeys.seen(id));
+}
+
+export function writeSeen(state: StateView, id: string, height: number): void {
+  writeJson(state, producerKeys.seen(id), height);
 }
 
 export function readUnbonding(state: StateReader, height: number): string[] {

@@ -35,11 +35,13 @@ import {
   readProducer,
   readProducerIds,
   readUnbonding,
+  readValidatorSet,
   writeNonceRange,
   writeProducer,
+  writeSeen,
   writeUnbonding,
-  type ProducerParams,
   type ProducerRecord,
+  type RegistryParams,
 } from './state.js';
 
 /** Rejections of the registry, in the precedence the handlers check them. */
@@ -58,7 +60,19 @@ export const producerRejections = {
   bond_too_low: 'The bond is below the minimum, or not in the bond asset.',
   producer_not_found: 'No producer has this id.',
   not_producer_operator: 'Only the account that registered the producer may do this.',
-  producer_not_active: 'The producer is jailed, unbonding or unbonded.',
+  producer_not_active:
+    'The producer is not active (pending, jailed, unbonding, unbonded or withdrawn); a pending producer is taken back with producer.withdraw.',
+  producer_not_pending:
+    'Only a pending producer (registered, not yet approved) can be approved or withdrawn.',
+  not_validator_operator:
+    'Only the operator of an active producer (a validator) may approve a producer.',
+  approval_duplicate: 'This validator operator has already approved this producer.',
+  active_set_full: 'The active producer set holds as many producers as the chain allows.',
+  producer_not_jailed: 'The producer is not jailed.',
+  jailed_for_equivocation:
+    'The producer was jailed for equivocating: its bond is slashed and it never returns.',
+  jail_not_expired: 'The producer is jailed for downtime until its release height.',
+  no_bond_owed: "No refused bond return is owed to this producer's operator.",
   nonce_range_in_past: 'A nonce range must start above the current height.',
   nonce_range_not_contiguous: 'A nonce range must start where the last committed range ends.',
   nonce_range_too_large: 'A nonce range holds more heights than the chain allows.',
@@ -184,16 +198,45 @@ export function evidenceSecret(evidence: EquivocationEvidence): bigint | undefin
   );
 }
 
-function paramsOf(ctx: TxContext): ProducerParams | undefined {
+function paramsOf(ctx: TxContext): RegistryParams | undefined {
   return readParams(ctx.state);
 }
 
-function operatedProducer(ctx: TxContext, id: string): ProducerRecord | string {
+/** The producer `id` when the sender operates it, or the rejection. */
+function ownProducer(ctx: TxContext, id: string): ProducerRecord | string {
   const record = readProducer(ctx.state, id);
   if (!record) return 'producer_not_found';
   if (record.operator !== ctx.sender) return 'not_producer_operator';
-  if (record.status !== 'active') return 'producer_not_active';
   return record;
+}
+
+/** Jailed for downtime (it may come back), not for equivocation (it never does). */
+function jailedForDowntime(record: ProducerRecord): boolean {
+  return record.status === 'jailed' && record.equivocation === undefined;
+}
+
+/**
+ * Whether `approvals` (operators) are more than two thirds of the validators' operators: the
+ * threshold that activates a pending producer. Approvals of operators who are no longer
+ * validators do not count.
+ */
+export function approvalsReachQuorum(
+  approvals: readonly string[],
+  operators: ReadonlySet<string>,
+): boolean {
+  const counted = approvals.filter((operator) => operators.has(operator)).length;
+  return 3 * counted > 2 * operators.size;
+}
+
+/** Makes a producer active (approved, or unjailed) at the context's height. */
+function activate(ctx: Pick<TxContext, 'state' | 'height'>, record: ProducerRecord): void {
+  record.status = 'active';
+  record.activatedAtHeight = ctx.height;
+  delete record.approvals;
+  delete record.jail;
+  writeProducer(ctx.state, record);
+  // Its downtime window starts now: it has not had a turn yet.
+  writeSeen(ctx.state, record.id, ctx.height);
 }
 
 /** Ranges ending before `height` are pruned: nothing signs there any more. */
@@ -216,8 +259,9 @@ export interface RegisterPayload {
 }
 
 /**
- * Registers a producer (also the genesis step, with `genesis` true: no minimum bond and the first
- * range may start at 0). Returns a rejection code or undefined.
+ * Registers a producer, `pending` until validators approve it (also the genesis step, with
+ * `genesis` true: active at once, no minimum bond, and the first range may start at 0). Returns a
+ * rejection code or undefined.
  */
 export function registerProducer(
   ctx: Pick<TxContext, 'state' | 'ledger' | 'sender' | 'height'> & { txHash: string | null },
@@ -243,9 +287,10 @@ export function registerProducer(
     hiddenInfo: payload.hiddenInfo,
     commitment: payload.commitment,
     bond: payload.bond.toString(),
-    status: 'active',
+    status: genesis ? 'active' : 'pending',
     registeredAtHeight: ctx.height,
     nonceRanges: [payload.nonces],
+    ...(genesis ? { activatedAtHeight: 0 } : { approvals: [] }),
   });
   writeNonceRange(ctx.state, id, {
     ...payload.nonces,
@@ -272,6 +317,7 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
         producer: id,
         operator: ctx.sender,
         bond: p.bond.toString(),
+        status: 'pending',
       });
       return undefined;
     },
@@ -293,13 +339,22 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
     execute: (ctx, p) => {
       const params = paramsOf(ctx);
       if (!params) return 'registry_not_initialized';
-      const record = operatedProducer(ctx, p.producer);
+      const record = ownProducer(ctx, p.producer);
       if (typeof record === 'string') return record;
+      // A pending producer keeps its nonces ahead for the day it is approved; one jailed for
+      // downtime for the day it is unjailed.
+      if (record.status !== 'active' && record.status !== 'pending' && !jailedForDowntime(record))
+        return 'producer_not_active';
       if (p.count > params.nonceRangeHeightsMax) return 'nonce_range_too_large';
       if (p.fromHeight <= ctx.height) return 'nonce_range_in_past';
       const last = record.nonceRanges[record.nonceRanges.length - 1];
-      if (last && p.fromHeight !== last.fromHeight + last.count)
-        return 'nonce_range_not_contiguous';
+      // Contiguous with the last range; once that range has ended (a producer left without nonces
+      // while pending or jailed), anywhere above the current height. Ranges never overlap either
+      // way, so every height keeps at most one committed nonce and two signatures there reveal
+      // the key.
+      if (last && last.fromHeight + last.count > ctx.height) {
+        if (p.fromHeight !== last.fromHeight + last.count) return 'nonce_range_not_contiguous';
+      }
       const ahead = record.nonceRanges.filter((r) => r.fromHeight > ctx.height).length;
       if (ahead >= params.nonceRangesAheadMax) return 'too_many_nonce_ranges';
       const range = { fromHeight: p.fromHeight, count: p.count, root: p.root };
@@ -319,14 +374,117 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
     execute: (ctx, p) => {
       const params = paramsOf(ctx);
       if (!params) return 'registry_not_initialized';
-      const record = operatedProducer(ctx, p.producer);
+      const record = ownProducer(ctx, p.producer);
       if (typeof record === 'string') return record;
+      if (record.status !== 'active' && !jailedForDowntime(record)) return 'producer_not_active';
       const at = ctx.height + params.unbondingPeriodHeights;
       record.status = 'unbonding';
       record.unbondAtHeight = at;
+      delete record.jail;
       writeProducer(ctx.state, record);
       writeUnbonding(ctx.state, at, [...readUnbonding(ctx.state, at), record.id].sort());
       ctx.emit('producer.unbonding', { producer: record.id, unbondAtHeight: at });
+      return undefined;
+    },
+  }),
+  'producer.approve': defineTx<{ producer: string }>({
+    parse: payloadParser({ producer: readers.producer }),
+    execute: (ctx, p) => {
+      const params = paramsOf(ctx);
+      if (!params) return 'registry_not_initialized';
+      const record = readProducer(ctx.state, p.producer);
+      if (!record) return 'producer_not_found';
+      if (record.status !== 'pending') return 'producer_not_pending';
+      const validators = readValidatorSet(ctx.state);
+      if (!validators.operators.has(ctx.sender)) return 'not_validator_operator';
+      const approvals = record.approvals ?? [];
+      // A repeat counts once. It is let through only when the approvals already recorded reach
+      // the threshold because the set shrank since (jailing, unbonding): then it activates.
+      const repeat = approvals.includes(ctx.sender);
+      if (repeat && !approvalsReachQuorum(approvals, validators.operators))
+        return 'approval_duplicate';
+      if (validators.producers.length >= params.activeProducersMax) return 'active_set_full';
+      const next = repeat ? approvals : [...approvals, ctx.sender].sort();
+      const counted = next.filter((operator) => validators.operators.has(operator)).length;
+      const progress = {
+        producer: record.id,
+        approver: ctx.sender,
+        approvals: counted,
+        validators: validators.operators.size,
+      };
+      if (approvalsReachQuorum(next, validators.operators)) {
+        activate(ctx, record);
+        ctx.emit('producer.activated', progress);
+      } else {
+        record.approvals = next;
+        writeProducer(ctx.state, record);
+        ctx.emit('producer.approved', progress);
+      }
+      return undefined;
+    },
+  }),
+  'producer.withdraw': defineTx<{ producer: string }>({
+    parse: payloadParser({ producer: readers.producer }),
+    execute: (ctx, p) => {
+      const params = paramsOf(ctx);
+      if (!params) return 'registry_not_initialized';
+      const record = ownProducer(ctx, p.producer);
+      if (typeof record === 'string') return record;
+      if (record.status !== 'pending') return 'producer_not_pending';
+      // Returned at once: a pending producer never had a valid block, so nothing is left to
+      // punish (evidence needs two blocks it could have made count).
+      const bond = BigInt(record.bond);
+      if (bond > 0n) {
+        const moved = ctx.ledger.transfer(escrowOf(record.id), ctx.sender, params.bondAsset, bond);
+        if (moved) return moved;
+      }
+      record.status = 'withdrawn';
+      record.bond = '0';
+      delete record.approvals;
+      writeProducer(ctx.state, record);
+      ctx.emit('producer.withdrawn', {
+        producer: record.id,
+        operator: ctx.sender,
+        bond: bond.toString(),
+      });
+      return undefined;
+    },
+  }),
+  'producer.unjail': defineTx<{ producer: string }>({
+    parse: payloadParser({ producer: readers.producer }),
+    execute: (ctx, p) => {
+      const params = paramsOf(ctx);
+      if (!params) return 'registry_not_initialized';
+      const record = ownProducer(ctx, p.producer);
+      if (typeof record === 'string') return record;
+      if (record.status !== 'jailed') return 'producer_not_jailed';
+      if (record.equivocation || !record.jail) return 'jailed_for_equivocation';
+      if (ctx.height < record.jail.releaseHeight) return 'jail_not_expired';
+      if (readValidatorSet(ctx.state).producers.length >= params.activeProducersMax)
+        return 'active_set_full';
+      activate(ctx, record);
+      ctx.emit('producer.unjailed', { producer: record.id, operator: ctx.sender });
+      return undefined;
+    },
+  }),
+  'producer.claimBond': defineTx<{ producer: string }>({
+    parse: payloadParser({ producer: readers.producer }),
+    execute: (ctx, p) => {
+      const params = paramsOf(ctx);
+      if (!params) return 'registry_not_initialized';
+      const record = ownProducer(ctx, p.producer);
+      if (typeof record === 'string') return record;
+      if (record.bondOwed === undefined) return 'no_bond_owed';
+      const owed = BigInt(record.bondOwed);
+      const moved = ctx.ledger.transfer(escrowOf(record.id), ctx.sender, params.bondAsset, owed);
+      if (moved) return moved;
+      delete record.bondOwed;
+      writeProducer(ctx.state, record);
+      ctx.emit('producer.bondClaimed', {
+        producer: record.id,
+        operator: ctx.sender,
+        bond: owed.toString(),
+      });
       return undefined;
     },
   }),
@@ -382,6 +540,8 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
         reward: reward.toString(),
       };
       delete record.unbondAtHeight;
+      delete record.approvals;
+      delete record.jail;
       writeProducer(ctx.state, record);
       markEvidence(ctx.state, record.id, header.height, ctx.txHash);
       ctx.emit('producer.equivocated', {
