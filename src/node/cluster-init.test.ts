@@ -221,8 +221,15 @@ describe('initCluster', () => {
   });
 
   it('leaves data directories that CofferNode.open opens at height 0', async () => {
+    // As the validator it is (alone it is refused); opening connects to nothing yet.
     const node = await CofferNode.open(
-      parseNodeConfig({ dataDir: cluster.validators[1]!.dataDir, port: 0, logLevel: 'silent' }),
+      parseNodeConfig({
+        dataDir: cluster.validators[1]!.dataDir,
+        port: 0,
+        logLevel: 'silent',
+        cluster: 'nats://127.0.0.1:4222',
+        validator: cluster.validators[1]!.name,
+      }),
     );
     try {
       assert.equal(node.init.created, false);
