@@ -340,8 +340,9 @@ export const producerCommands: Command[] = [
     name: 'producer commit-nonces',
     synopsis: 'ID --from NAME [--producer-key NAME] [--nonces N]',
     summary:
-      "commit a producer's next N nonces (default 1000), after its last committed range; " +
-      'NAME is its operator, --producer-key the key it was registered with (default: NAME)',
+      "commit a producer's next N nonces (default 1000), after its last committed range (or, " +
+      `when that has run out, from ${startLeadHeights} above the head); NAME is its operator, ` +
+      '--producer-key the key it was registered with (default: NAME)',
     options: { ...txOptions, 'producer-key': { type: 'string' }, nonces: { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
@@ -351,8 +352,11 @@ export const producerCommands: Command[] = [
       ctx.keystore.get(producerKeyName);
       const producer = await ctx.client.getProducer(id!);
       const through = lastNonceHeight(producer);
+      const { height } = await ctx.client.health();
+      // A range that ran out (the producer was pending or jailed meanwhile) cannot be continued:
+      // the next starts a lead above the head instead (the chain accepts any later start then).
       const fromHeight =
-        through === undefined ? (await ctx.client.health()).height + 1 : through + 1;
+        through !== undefined && through > height ? through + 1 : height + startLeadHeights;
       const key = await ctx.unlock(from);
       const seed =
         producerKeyName === from ? key.secretKey : (await ctx.unlock(producerKeyName)).secretKey;
