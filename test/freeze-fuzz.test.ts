@@ -90,7 +90,7 @@ const freezeSchedule = fc.array(
     target: fc.nat(),
     freeze: fc.boolean(),
   }),
-  { maxLength: 60 },
+  { minLength: 20, maxLength: 100 },
 );
 
 /**
@@ -299,7 +299,7 @@ describe('freezes at random heights never halt a block hook', () => {
                 {
                   title: 'Frozen film',
                   asset,
-                  target: String(rng.int(1_000, 20_000)),
+                  target: String(rng.int(1_000, 15_000)),
                   minInvestment: '100',
                   maxInvestment: '10000',
                   opensAt: { height: 1 },
@@ -356,7 +356,7 @@ describe('freezes at random heights never halt a block hook', () => {
                 const deadline = pointHeight(c.deadline);
                 const amend = {
                   campaignId,
-                  terms: { target: String(rng.int(1_000, 20_000)) },
+                  terms: { target: String(rng.int(1_000, 15_000)) },
                   ...(c.investorCount > 0
                     ? { reconfirmBy: { height: Math.min(height + rng.int(1, 3), deadline - 1) } }
                     : {}),
