@@ -79,14 +79,28 @@ describe('coffer cluster init', { timeout: 3 * runTimeoutMs }, () => {
   });
 
   it('refuses bad arguments with the problem on stderr', async () => {
-    const cases: [string[], RegExp][] = [
-      [['cluster', 'init', '--validators', 'three'], /^coffer: usage: --validators three is not/],
-      [['cluster', 'init', '--dir', path.join(workDir, 'x')], /^coffer: usage: --validators N is/],
-      [['cluster', 'init', '--validators', '2', '--nodes', '2'], /^coffer: usage: .*'--nodes'/],
-      [['cluster', 'start'], /^coffer: usage: unknown command cluster start/],
+    // A bad command line exits 2, a refused value 1.
+    const cases: [string[], RegExp, number][] = [
+      [
+        ['cluster', 'init', '--validators', 'three'],
+        /^coffer: usage: --validators three is not/,
+        2,
+      ],
+      [
+        ['cluster', 'init', '--dir', path.join(workDir, 'x')],
+        /^coffer: usage: --validators N is/,
+        2,
+      ],
+      [
+        ['cluster', 'init', '--validators', '2', '--nodes', '2'],
+        /^coffer: usage: coffer cluster init: there is no option --nodes; usage: /,
+        2,
+      ],
+      [['cluster', 'start'], /^coffer: usage: unknown command cluster start/, 2],
       [
         ['cluster', 'init', '--validators', '17', '--dir', path.join(workDir, 'x')],
         /^coffer: invalid_config: validators: a whole number from 1 to 16\n$/,
+        1,
       ],
       [
         [
@@ -100,11 +114,12 @@ describe('coffer cluster init', { timeout: 3 * runTimeoutMs }, () => {
           'A',
         ],
         /^coffer: invalid_config: chainId: /,
+        1,
       ],
     ];
-    for (const [args, stderr] of cases) {
+    for (const [args, stderr, exitCode] of cases) {
       const result = await runCli(args, { env: childEnv, timeoutMs: runTimeoutMs });
-      assert.equal(result.code, 1, describeRun(args, result));
+      assert.equal(result.code, exitCode, describeRun(args, result));
       assert.match(result.stderr, stderr, describeRun(args, result));
       assert.equal(result.stdout, '', describeRun(args, result));
     }

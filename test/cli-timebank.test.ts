@@ -4,6 +4,7 @@
 // requests, an exchange is recorded and confirmed, and statements are read as text, JSON and CSV.
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -459,10 +460,100 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
       const reason = await fails(args, 'usage', { exitCode: 2 });
       assert.match(reason, message, args.join(' '));
     }
-    const group = await ok(['timebank', 'alliance']);
+    // Named alone, a group is a command line without a command: its list on stderr, exit 2.
+    const alone = await cli.run(['timebank', 'alliance']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /alliance propose BANK PARTNER --from NAME/);
+    assert.match(alone.stderr, /\ncoffer: usage: coffer timebank alliance needs a command; /);
+    const group = await ok(['timebank', 'alliance', '--help']);
     assert.match(group, /alliance propose BANK PARTNER --from NAME/);
     assert.match(group, /alliance end/);
     const unknown = await fails(['timebank', 'alliance', 'renew', bank], 'usage', { exitCode: 2 });
     assert.match(unknown, /unknown command timebank alliance renew/);
+  });
+  it('an issuance request the node refuses as a duplicate of itself is done (exit 0, its record); another request under the id is refused', async () => {
+    // In a cluster, a retry that reaches another validator while the first relay is in flight
+    // makes that validator relay the request too; the relay tx that loses fails in its block with
+    // duplicate_request, and its validator answers that code (409) with its failed tx, although
+    // the request is recorded. A stand-in for that validator in front of the node: it lets the
+    // node record the request, then answers as the losing validator does.
+    let duplicates = 0;
+    const server = http.createServer((request, response) => {
+      void (async () => {
+        let body = '';
+        for await (const chunk of request) body += (chunk as Buffer).toString('utf8');
+        const post = request.method === 'POST';
+        const upstream = await fetch(url + request.url!, {
+          method: request.method!,
+          headers: { 'content-type': 'application/json' },
+          ...(post ? { body } : {}),
+        });
+        const answer = await upstream.text();
+        if (post && upstream.status === 200) {
+          duplicates += 1;
+          const { txHash } = JSON.parse(answer) as IssuanceRequestResult;
+          response.writeHead(409, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({
+              error: {
+                code: 'duplicate_request',
+                message: 'An issuance with this requestId was already recorded for the time bank.',
+                field: 'requestId',
+              },
+              txHash: txHash.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+            }),
+          );
+          return;
+        }
+        response.writeHead(upstream.status, { 'content-type': 'application/json' });
+        response.end(answer);
+      })().catch((error: unknown) => {
+        response.writeHead(502);
+        response.end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const lost = { nodeUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+    const issue = (requestId: string, hours = '0:45', userId = 'ben') =>
+      ['timebank', 'issue', bank, hours, '--user-id', userId, '--key', 'coord'].concat([
+        '--request-id',
+        requestId,
+      ]);
+    const issued = async () => BigInt((await client.timebanks.get(bank)).issuedMinutes);
+    try {
+      const before = await issued();
+      const answered = await okJson<IssuanceRequestResult>(issue('raced-1'), lost);
+      const recorded = await client.timebanks.issuance(bank, 'raced-1');
+      assert.deepEqual(
+        [answered.status, answered.requestId, answered.txHash, answered.account, answered.minutes],
+        ['recorded', 'raced-1', recorded.txHash, addresses.ben, '45'],
+      );
+      assert.equal(answered.lot, recorded.lot);
+      const text = await ok(issue('raced-2'), lost);
+      assert.match(
+        text,
+        new RegExp(
+          `^issued 0:45 in bank ${bank} once: request raced-2 was already recorded, and this retry added nothing$`,
+          'm',
+        ),
+      );
+      assert.match(text, /^request id\s+raced-2$/m);
+      assert.equal(duplicates, 2, 'both were answered duplicate_request');
+      assert.equal((await issued()) - before, 90n, 'each issued once');
+
+      // Another request under a recorded id is refused, saying what the id holds.
+      const [hours, member] = await Promise.all([
+        fails(issue('raced-1', '1'), 'duplicate_request'),
+        fails(issue('raced-1', '0:45', 'ann@example.org'), 'duplicate_request'),
+      ]);
+      assert.match(
+        hours,
+        /^request raced-1 is already recorded in bank \w+ for 0:45, not 1:00 \(tx [0-9a-f]{64}\): a retry must repeat the same --user-id and HOURS, and another issuance needs another --request-id$/,
+      );
+      assert.match(member, /is already recorded in bank \w+ for another member \(tx /);
+      assert.equal((await issued()) - before, 90n);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -14,7 +14,8 @@ const passphrase = 'correct horse battery staple';
 const blockIntervalMs = 20;
 const startTimeoutMs = 15_000;
 const runTimeoutMs = 30_000;
-const suiteTimeoutMs = 120_000;
+// The suite runs some 25 commands one after another; a machine shared with other work needs room.
+const suiteTimeoutMs = 180_000;
 const hashPattern = /^[0-9a-f]{64}$/;
 
 const cli = new CliSession({ name: 'cli', passphrase, runTimeoutMs });
@@ -501,6 +502,92 @@ describe('coffer CLI against a node process', { timeout: suiteTimeoutMs }, () =>
       'verification_failed',
     );
     assert.match(pinned.stdout, /block 0 is [0-9a-f]{64}, not the pinned abab/);
+  });
+
+  it('refuses an address typo, an unknown name and a payment to oneself before unlocking the key, naming --to', async () => {
+    const bob = addresses.bob!;
+    // One character changed in the middle: the bech32m checksum no longer matches.
+    const typo = bob.slice(0, 20) + (bob[20] === 'q' ? 'p' : 'q') + bob.slice(21);
+    // No passphrase at all: a refusal that came after unlocking would be passphrase_required.
+    const locked = { env: { COFFER_PASSPHRASE: undefined } };
+    const { nonce } = await client.getAccount(addresses.alice!);
+    const send = (to: string, ...more: string[]) =>
+      refused(
+        ['send', '1', 'USD', '--to', to, '--from', 'alice', ...more],
+        'invalid_address',
+        locked,
+      );
+    const [checksum, short, upper, notAName] = await Promise.all([
+      send(typo),
+      send(bob.slice(0, 50)),
+      send(bob.toUpperCase()),
+      send('Bob'),
+    ]);
+    assert.equal(
+      checksum.reason,
+      `--to ${typo} is not an address: its checksum does not match, so a character in it is wrong or missing`,
+    );
+    assert.match(
+      short.reason,
+      /^--to cof1\w+ is not an address: an address has 62 characters, this one 50$/,
+    );
+    assert.match(upper.reason, /is not an address: addresses are written in lowercase$/);
+    assert.match(
+      notAName.reason,
+      /^--to Bob is not an address: an address starts with cof1, and a key name is/,
+    );
+    const [unknownName, arbiter, self, selfHold] = await Promise.all([
+      refused(['send', '1', 'USD', '--to', 'bobb', '--from', 'alice'], 'unknown_key', locked),
+      refused(
+        [
+          'hold',
+          'create',
+          '1',
+          'USD',
+          '--to',
+          'bob',
+          '--from',
+          'alice',
+          '--expires-in-blocks',
+          '9',
+        ].concat(['--arbiter', typo]),
+        'invalid_address',
+        locked,
+      ),
+      refused(
+        ['send', '1', 'USD', '--to', 'alice', '--from', 'alice'],
+        'accounts_must_be_different',
+        locked,
+      ),
+      refused(
+        [
+          'hold',
+          'create',
+          '1',
+          'USD',
+          '--to',
+          addresses.alice!,
+          '--from',
+          'alice',
+          '--expires-in-blocks',
+          '9',
+        ],
+        'accounts_must_be_different',
+        locked,
+      ),
+    ]);
+    assert.match(
+      unknownName.reason,
+      /^--to bobb: no key named bobb in .* \(see coffer keys list\)/,
+    );
+    assert.match(arbiter.reason, new RegExp(`^--arbiter ${typo} is not an address: its checksum`));
+    for (const result of [self, selfHold]) {
+      assert.equal(
+        result.reason,
+        `--to is ${addresses.alice}, the address of --from alice itself: the payer and the payee must be different accounts`,
+      );
+    }
+    assert.equal((await client.getAccount(addresses.alice!)).nonce, nonce, 'nothing was sent');
   });
 
   it('says which node it could not reach, and refuses a bad command line with exit 2', async () => {

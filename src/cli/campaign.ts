@@ -87,7 +87,7 @@ function shareTo(
   }
   return {
     basisPoints: basisPointsOf(text.slice(0, at), what, 1, max),
-    to: ctx.resolveAddress(text.slice(at + 1)),
+    to: ctx.resolveAddress(text.slice(at + 1), what),
   };
 }
 
@@ -270,7 +270,7 @@ function reportersOf(ctx: CommandContext, values: OptionValues): string[] | unde
   }
   return listed.map((entry) => {
     if (entry === '') throw usageError('--reporter is empty');
-    return ctx.resolveAddress(entry);
+    return ctx.resolveAddress(entry, '--reporter');
   });
 }
 
@@ -1003,7 +1003,8 @@ export const campaignCommands: Command[] = [
         throw usageError('--limit must be from 1 to 100');
       }
       const page = await ctx.client.campaigns.list({
-        producer: producerText === undefined ? undefined : ctx.resolveAddress(producerText),
+        producer:
+          producerText === undefined ? undefined : ctx.resolveAddress(producerText, '--producer'),
         status: status as CampaignStatus | undefined,
         before: beforeText === undefined ? undefined : parseWholeNumber(beforeText, '--before'),
         limit,
@@ -1114,7 +1115,7 @@ export const campaignCommands: Command[] = [
 
 /** The account of `campaign position CAMPAIGN [ACCOUNT]`: given, or the keystore's only key. */
 function accountOf(ctx: CommandContext, given: string | undefined): string {
-  if (given !== undefined) return ctx.resolveAddress(given);
+  if (given !== undefined) return ctx.resolveAddress(given, 'ACCOUNT');
   const keys = ctx.keystore.list();
   if (keys.length !== 1) {
     throw usageError(

@@ -1,4 +1,13 @@
-import { CofferError, createClient, type CofferClient, type SigningKey } from '../sdk/index.js';
+// The SDK exports no address check of its own yet; the CLI uses the one the node uses.
+import { publicKeyFromAddress } from '../crypto/index.js';
+import {
+  CofferError,
+  CryptoInputError,
+  createClient,
+  type CofferClient,
+  type SigningKey,
+} from '../sdk/index.js';
+import type { OptionSpec, OptionValues } from './command-line.js';
 import type { CliEnv } from './env.js';
 import { CliError, usageError } from './errors.js';
 import { createKeystore, isKeyName, type Keystore } from './keystore.js';
@@ -6,7 +15,7 @@ import { obtainPassphrase, type CliIo } from './terminal.js';
 
 export const defaultNodeUrl = 'http://127.0.0.1:7420';
 
-export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+export type { OptionValues } from './command-line.js';
 
 /** What every command runs with: built once in `main` from the command line and environment. */
 export interface CommandContext {
@@ -20,8 +29,12 @@ export interface CommandContext {
   print(text: string): void;
   /** Writes a warning line to stderr. */
   warn(text: string): void;
-  /** A key name becomes its address; anything else is taken as an address (the node checks it). */
-  resolveAddress(nameOrAddress: string): string;
+  /**
+   * A key name becomes its address; anything else must be a well-formed address. Checked here,
+   * before anything is signed or sent: a typo is refused as `unknown_key` or `invalid_address`,
+   * naming `what` (the option or argument: `--to`, `ACCOUNT`).
+   */
+  resolveAddress(nameOrAddress: string, what: string): string;
   /** Asks for the passphrase (see `obtainPassphrase`) and decrypts the key. */
   unlock(name: string): Promise<SigningKey>;
 }
@@ -33,7 +46,7 @@ export interface Command {
   synopsis: string;
   summary: string;
   /** parseArgs options; `multiple` makes a string option repeatable (its value is a list). */
-  options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  options?: Record<string, OptionSpec>;
   /** How many positional arguments it takes. */
   positionals: { min: number; max: number };
   /** False for a command that reads local files and no node (`audit`): `--node` is refused. */
@@ -55,9 +68,18 @@ export function createContext(deps: {
     client: createClient(deps.nodeUrl),
     print: (text) => io.stdout.write(text),
     warn: (text) => io.stderr.write(`coffer: warning: ${text}\n`),
-    resolveAddress(nameOrAddress) {
+    resolveAddress(nameOrAddress, what) {
       // No key name starts with `cof1`, so the two never collide.
-      return isKeyName(nameOrAddress) ? keystore.get(nameOrAddress).address : nameOrAddress;
+      if (isKeyName(nameOrAddress)) {
+        const entry = keystore.find(nameOrAddress);
+        if (entry) return entry.address;
+        throw new CliError(
+          'unknown_key',
+          `${what} ${nameOrAddress}: no key named ${nameOrAddress} in ${keystore.dir} (see ` +
+            'coffer keys list); an address starts with cof1',
+        );
+      }
+      return checkAddress(nameOrAddress, what);
     },
     async unlock(name) {
       keystore.get(name);
@@ -68,6 +90,35 @@ export function createContext(deps: {
       return keystore.unlock(name, passphrase);
     },
   };
+}
+
+/** Addresses are bech32m: "cof1" and 58 more characters, the last 6 a checksum. */
+const addressLength = 62;
+
+/**
+ * `text` if it is an address (a checksum that matches, as the node requires); otherwise an
+ * `invalid_address` that says what is wrong with it, naming `what`.
+ */
+export function checkAddress(text: string, what: string): string {
+  const refuse = (why: string): never => {
+    throw new CliError('invalid_address', `${what} ${text} is not an address: ${why}`);
+  };
+  if (!text.toLowerCase().startsWith('cof1')) {
+    refuse(
+      'an address starts with cof1, and a key name is 1 to 32 characters of a-z, 0-9, _ and -',
+    );
+  }
+  if (text !== text.toLowerCase()) refuse('addresses are written in lowercase');
+  if (text.length !== addressLength) {
+    refuse(`an address has ${addressLength} characters, this one ${text.length}`);
+  }
+  try {
+    publicKeyFromAddress(text, what);
+  } catch (error) {
+    if (!(error instanceof CryptoInputError)) throw error;
+    refuse('its checksum does not match, so a character in it is wrong or missing');
+  }
+  return text;
 }
 
 export function stringOption(values: OptionValues, name: string): string | undefined {

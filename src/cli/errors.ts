@@ -43,6 +43,8 @@ export class CliError extends Error {
       : code === 'cancelled'
         ? exitCodes.cancelled
         : exitCodes.failure,
+    /** Printed on stderr before the one line of reason: the list of commands, for a bare group. */
+    readonly before?: string,
   ) {
     super(message);
   }

@@ -18,7 +18,7 @@ export const inspectCommands: Command[] = [
     summary: "an account's nonce, balances, held amounts and open holds",
     positionals: { min: 1, max: 1 },
     async run(ctx, [who]) {
-      const address = ctx.resolveAddress(who!);
+      const address = ctx.resolveAddress(who!, 'ADDRESS');
       const account = await ctx.client.getAccount(address);
       const balances = account.balances.map((b) => ({
         asset: b.asset,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { auditCommands } from './audit.js';
 import { campaignCommands } from './campaign.js';
+import { parseCommandLine } from './command-line.js';
 import { createContext, defaultNodeUrl, toCliError, type Command } from './context.js';
 import { readCliEnv } from './env.js';
 import { CliError, exitCodes, oneLine, usageError } from './errors.js';
@@ -10,6 +10,7 @@ import { keysCommands } from './keys.js';
 import { paymentCommands } from './payments.js';
 import { producerCommands } from './producers.js';
 import { timebankCommands } from './timebank.js';
+import { txSignCommands } from './tx-sign.js';
 import type { CliIo } from './terminal.js';
 import { verifyCommands } from './verify.js';
 
@@ -17,6 +18,7 @@ const commands: Command[] = [
   ...keysCommands,
   ...paymentCommands,
   ...inspectCommands,
+  ...txSignCommands,
   ...verifyCommands,
   ...producerCommands,
   ...timebankCommands,
@@ -27,7 +29,6 @@ const commands: Command[] = [
 const commonOptions = {
   node: { type: 'string' },
   json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function synopsis(command: Command): string {
@@ -79,7 +80,13 @@ Environment:
   COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
   COFFER_PASSPHRASE  the keystore passphrase; unset, it is asked for on a terminal
 
-Exit status: 0 done, 1 failed or refused (the reason is on stderr), 2 bad command line.`;
+coffer --help (or coffer help) prints this and exits 0, and coffer COMMAND --help a command's
+usage. coffer alone names no command: it prints this on stderr and exits 2, as a group named
+alone does (coffer timebank lists its commands).
+
+Exit status: 0 done, 1 failed or refused, 2 bad command line (an unknown command or option, a
+missing or extra argument, an option without its value, a negative amount). The reason is one
+line on stderr: coffer: CODE: what is wrong.`;
 
 function commandHelp(command: Command): string {
   const node = command.usesNode === false ? '' : ' [--node URL]';
@@ -112,23 +119,42 @@ function nodeUrlOf(text: string | undefined): string {
   return text;
 }
 
+/** Help asked for: printed on stdout, exit 0. */
+const helpWords = new Set(['help', '--help', '-h']);
+
+/**
+ * A command line that names no command (`coffer`, `coffer timebank`) is a bad command line: the
+ * list of commands goes to stderr, and it exits 2, so a script whose command word came out empty
+ * does not pass for done. `coffer --help` (or `coffer timebank --help`) prints it and exits 0.
+ */
+function noCommand(listingText: string, problem: string): CliError {
+  return new CliError('usage', `${problem}; see the commands above`, exitCodes.usage, listingText);
+}
+
 async function run(argv: string[], io: CliIo): Promise<void> {
   const [first] = argv;
-  if (!first || first === 'help' || first === '--help' || first === '-h') {
+  if (first === undefined) throw noCommand(usage, 'no command given');
+  if (helpWords.has(first)) {
     io.stdout.write(usage + '\n');
     return;
   }
   const found = findCommand(argv);
   if (!found) {
     const group = commands.filter((c) => c.name.startsWith(`${first} `));
-    if (group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
-      io.stdout.write(`Usage:\n${listing(group)}\n`);
+    if (group.length > 0 && (argv.length === 1 || helpWords.has(argv[1]!))) {
+      const text = `Usage:\n${listing(group)}\n`;
+      if (argv.length === 1) throw noCommand(text, `coffer ${first} needs a command`);
+      io.stdout.write(text);
       return;
     }
     // A group inside a group (`timebank alliance`): the same, one word deeper.
     const subgroup = commands.filter((c) => c.name.startsWith(`${first} ${argv[1]} `));
     if (subgroup.length > 0 && (argv[2] === undefined || argv[2].startsWith('-'))) {
-      io.stdout.write(`Usage:\n${listing(subgroup)}\n`);
+      const text = `Usage:\n${listing(subgroup)}\n`;
+      if (argv[2] === undefined || !helpWords.has(argv[2])) {
+        throw noCommand(text, `coffer ${first} ${argv[1]} needs a command`);
+      }
+      io.stdout.write(text);
       return;
     }
     const what =
@@ -140,26 +166,17 @@ async function run(argv: string[], io: CliIo): Promise<void> {
     throw usageError(`unknown command ${what}; see coffer --help`);
   }
   const { command, rest } = found;
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: { ...commonOptions, ...command.options },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw usageError(`${(error as Error).message}; usage: ${synopsis(command)}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  const parsed = parseCommandLine(rest, {
+    command: `coffer ${command.name}`,
+    synopsis: command.synopsis,
+    options: { ...commonOptions, ...command.options },
+    positionals: command.positionals,
+  });
+  if (parsed.help) {
     io.stdout.write(commandHelp(command));
     return;
   }
-  const { min, max } = command.positionals;
-  if (positionals.length < min || positionals.length > max) {
-    throw usageError(`wrong number of arguments; usage: ${synopsis(command)}`);
-  }
+  const { values, positionals } = parsed;
   if (command.usesNode === false && values.node !== undefined) {
     throw usageError(`coffer ${command.name} talks to no node: it takes no --node`);
   }
@@ -174,6 +191,8 @@ async function run(argv: string[], io: CliIo): Promise<void> {
 
 function report(io: CliIo, error: unknown): number {
   if (error instanceof CliError) {
+    const { before } = error;
+    if (before !== undefined) io.stderr.write(before.endsWith('\n') ? before : before + '\n');
     io.stderr.write(`coffer: ${error.code}: ${oneLine(error.message)}\n`);
     return error.exitCode;
   }

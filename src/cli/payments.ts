@@ -128,6 +128,24 @@ export async function amountOf(
   return { minor, shown: `${formatUnits(BigInt(minor), decimals)} ${symbol}` };
 }
 
+/**
+ * Refuses a payment to the payer itself before anything is unlocked, signed or sent, with the
+ * ledger's own code for it: the payer is the key `fromName`, the payee `to` (given as `what`).
+ */
+export function assertNotPayer(
+  ctx: CommandContext,
+  fromName: string,
+  to: string,
+  what = '--to',
+): void {
+  if (ctx.keystore.get(fromName).address !== to) return;
+  throw new CliError(
+    'accounts_must_be_different',
+    `${what} is ${to}, the address of --from ${fromName} itself: the payer and the payee must ` +
+      'be different accounts',
+  );
+}
+
 export function memoOf(values: OptionValues): string | undefined {
   return stringOption(values, 'memo');
 }
@@ -186,8 +204,9 @@ export const paymentCommands: Command[] = [
     },
     positionals: { min: 2, max: 2 },
     async run(ctx, [amount, symbol], values) {
-      const to = ctx.resolveAddress(requiredOption(values, 'to'));
+      const to = ctx.resolveAddress(requiredOption(values, 'to'), '--to');
       const from = requiredOption(values, 'from');
+      assertNotPayer(ctx, from, to);
       const atHeight = stringOption(values, 'expires-at-height');
       const inBlocks = stringOption(values, 'expires-in-blocks');
       if ((atHeight === undefined) === (inBlocks === undefined)) {
@@ -198,7 +217,8 @@ export const paymentCommands: Command[] = [
       const fixedHeight =
         atHeight === undefined ? undefined : parseWholeNumber(atHeight, '--expires-at-height');
       const arbiterText = stringOption(values, 'arbiter');
-      const arbiter = arbiterText === undefined ? undefined : ctx.resolveAddress(arbiterText);
+      const arbiter =
+        arbiterText === undefined ? undefined : ctx.resolveAddress(arbiterText, '--arbiter');
       const conditionText = stringOption(values, 'condition');
       const condition =
         conditionText === undefined ? undefined : parseHex(conditionText, '--condition', 32);
@@ -308,8 +328,10 @@ function amountToCommand(
     options: { ...txOptions, to: { type: 'string' } },
     positionals: { min: 2, max: 2 },
     async run(ctx, [amount, symbol], values) {
-      const to = ctx.resolveAddress(requiredOption(values, 'to'));
+      const to = ctx.resolveAddress(requiredOption(values, 'to'), '--to');
       const from = requiredOption(values, 'from');
+      // An issuer may mint to itself; a transfer needs two accounts.
+      if (name === 'send') assertNotPayer(ctx, from, to);
       const { minor, shown } = await amountOf(ctx, amount!, symbol!);
       const key = await ctx.unlock(from);
       const result = await submitTx(ctx, key, build(to, symbol!, minor), memoOf(values));

@@ -28,7 +28,7 @@ import {
 } from './context.js';
 import { CliError, usageError } from './errors.js';
 import { fields, json, table } from './output.js';
-import { memoOf, report, submitTx, txOptions, type TxOutcome } from './payments.js';
+import { assertNotPayer, memoOf, report, submitTx, txOptions, type TxOutcome } from './payments.js';
 
 /**
  * Time banks (issue 5) from the command line: create and run a bank, members who join with a user
@@ -368,19 +368,57 @@ function describeIssuance(result: IssuanceRequestResult): string {
   ]);
 }
 
+/**
+ * After `duplicate_request`: the request recorded under the id, if it is this very request (the
+ * same member, by the hash of the user id with the bank's salt, and the same minutes); otherwise
+ * `duplicate_request`, saying what the id already holds.
+ */
+async function sameIssuance(
+  ctx: CommandContext,
+  asked: { bankId: string; requestId: string; userId: string; minutes: bigint },
+  refusal: CofferError,
+): Promise<IssuanceRequestResult> {
+  const { bankId, requestId } = asked;
+  const record = await ctx.client.timebanks.issuance(bankId, requestId);
+  if (record.status !== 'recorded' || record.account === undefined) {
+    throw new CliError('duplicate_request', `${refusal.message} (request ${requestId})`);
+  }
+  const [bank, member] = await Promise.all([
+    ctx.client.timebanks.get(bankId),
+    ctx.client.timebanks.member(bankId, record.account).catch((error: unknown) => {
+      if (error instanceof CofferError && error.status === 404) return undefined;
+      throw error;
+    }),
+  ]);
+  const sameMember = member?.userIdHash === hashUserId(bank.salt, asked.userId);
+  if (sameMember && record.minutes === asked.minutes.toString()) return record;
+  const differs = [
+    sameMember ? undefined : 'another member',
+    record.minutes === asked.minutes.toString()
+      ? undefined
+      : `${formatMinutes(record.minutes ?? '0')}, not ${formatMinutes(asked.minutes)}`,
+  ].filter((part) => part !== undefined);
+  throw new CliError(
+    'duplicate_request',
+    `request ${requestId} is already recorded in bank ${bankId} for ${differs.join(' and ')} ` +
+      `(tx ${record.txHash}): a retry must repeat the same --user-id and HOURS, and another ` +
+      'issuance needs another --request-id',
+  );
+}
+
 /** `ACCOUNT=HOURS` of `timebank pay`. */
 function paymentOf(ctx: CommandContext, text: string): { account: string; minutes: bigint } {
   const at = text.indexOf('=');
   if (at <= 0) throw usageError(`a payment is ACCOUNT=HOURS (alice=2:30), got "${text}"`);
   return {
-    account: ctx.resolveAddress(text.slice(0, at)),
+    account: ctx.resolveAddress(text.slice(0, at), 'ACCOUNT'),
     minutes: minutesOf(text.slice(at + 1), `the hours of ${text.slice(0, at)}`),
   };
 }
 
 /** The account of `timebank statement BANK [ACCOUNT]`: given, or the keystore's only key. */
 function statementAccount(ctx: CommandContext, given: string | undefined): string {
-  if (given !== undefined) return ctx.resolveAddress(given);
+  if (given !== undefined) return ctx.resolveAddress(given, 'ACCOUNT');
   const keys = ctx.keystore.list();
   if (keys.length !== 1) {
     throw usageError(
@@ -420,7 +458,7 @@ export const timebankCommands: Command[] = [
           ? [ctx.keystore.get(from).address]
           : listed.split(',').map((entry) => {
               if (entry === '') throw usageError('--coordinators has an empty entry');
-              return ctx.resolveAddress(entry);
+              return ctx.resolveAddress(entry, '--coordinators');
             });
       const key = await ctx.unlock(from);
       const result = await submitTx(
@@ -465,7 +503,9 @@ export const timebankCommands: Command[] = [
       }
       const page = await ctx.client.timebanks.list({
         coordinator:
-          coordinatorText === undefined ? undefined : ctx.resolveAddress(coordinatorText),
+          coordinatorText === undefined
+            ? undefined
+            : ctx.resolveAddress(coordinatorText, '--coordinator'),
         before: beforeText === undefined ? undefined : parseWholeNumber(beforeText, '--before'),
         limit,
       });
@@ -509,7 +549,7 @@ export const timebankCommands: Command[] = [
     positionals: { min: 2, max: 2 },
     build(ctx, [bankText, who]) {
       const bankId = bankOf(bankText!);
-      const account = ctx.resolveAddress(who!);
+      const account = ctx.resolveAddress(who!, 'ACCOUNT');
       return {
         tx: timebankTxs.addCoordinator({ bankId, account }),
         title: `${account} coordinates bank ${bankId}`,
@@ -523,7 +563,7 @@ export const timebankCommands: Command[] = [
     positionals: { min: 2, max: 2 },
     build(ctx, [bankText, who]) {
       const bankId = bankOf(bankText!);
-      const account = ctx.resolveAddress(who!);
+      const account = ctx.resolveAddress(who!, 'ACCOUNT');
       return {
         tx: timebankTxs.removeCoordinator({ bankId, account }),
         title: `${account} no longer coordinates bank ${bankId}`,
@@ -556,7 +596,7 @@ export const timebankCommands: Command[] = [
     positionals: { min: 2, max: 2 },
     async build(ctx, [bankText, who], values) {
       const bankId = bankOf(bankText!);
-      const account = ctx.resolveAddress(who!);
+      const account = ctx.resolveAddress(who!, 'ACCOUNT');
       const userId = userIdOf(values);
       const { salt } = await ctx.client.timebanks.get(bankId);
       return {
@@ -572,7 +612,7 @@ export const timebankCommands: Command[] = [
     positionals: { min: 2, max: 2 },
     build(ctx, [bankText, who]) {
       const bankId = bankOf(bankText!);
-      const account = ctx.resolveAddress(who!);
+      const account = ctx.resolveAddress(who!, 'ACCOUNT');
       return {
         tx: timebankTxs.approveMember({ bankId, account }),
         title: `approved ${account} in bank ${bankId}`,
@@ -587,7 +627,7 @@ export const timebankCommands: Command[] = [
     positionals: { min: 2, max: 2 },
     build(ctx, [bankText, who]) {
       const bankId = bankOf(bankText!);
-      const account = ctx.resolveAddress(who!);
+      const account = ctx.resolveAddress(who!, 'ACCOUNT');
       return {
         tx: timebankTxs.rejectMember({ bankId, account }),
         title: `rejected the application of ${account} to bank ${bankId}`,
@@ -600,8 +640,9 @@ export const timebankCommands: Command[] = [
     summary:
       'issue HOURS to the member known by ID through an issuance request signed by the ' +
       'coordinator NAME; the node records them as a lot based now. The request id (default: a ' +
-      'random one, printed) makes a retry safe: reuse it and the request is recorded once; ' +
-      "--json prints the request's record",
+      'random one, printed) makes a retry safe: the same request again (same BANK, HOURS and ' +
+      '--user-id) answers its record and issues nothing more, and another request under the ' +
+      "id is refused (duplicate_request); --json prints the request's record",
     options: {
       key: { type: 'string' },
       'user-id': { type: 'string' },
@@ -620,6 +661,7 @@ export const timebankCommands: Command[] = [
       }
       const key = await ctx.unlock(keyName);
       let result: IssuanceRequestResult;
+      let retried = false;
       try {
         result = await ctx.client.timebanks.requestIssuance(key, {
           bankId,
@@ -629,20 +671,30 @@ export const timebankCommands: Command[] = [
         });
       } catch (error) {
         if (!(error instanceof CofferError)) throw error;
-        // Name the request: after a network error it may still be recorded, and a retry with
-        // the same id is safe.
-        const retry =
-          error.code === 'network_error' || error.status >= 500
-            ? `; retry with --request-id ${requestId}`
-            : '';
-        throw new CliError(error.code, `${error.message} (request ${requestId}${retry})`);
+        if (error.code === 'duplicate_request') {
+          // The node refuses a request id it already recorded when its own relay of this very
+          // request lost the race to another (another node of a cluster, a concurrent retry):
+          // a retry of the same request is done, and only another request under the id is not.
+          result = await sameIssuance(ctx, { bankId, requestId, userId, minutes }, error);
+          retried = true;
+        } else {
+          // Name the request: after a network error it may still be recorded, and a retry with
+          // the same id is safe.
+          const retry =
+            error.code === 'network_error' || error.status >= 500
+              ? `; retry with --request-id ${requestId}`
+              : '';
+          throw new CliError(error.code, `${error.message} (request ${requestId}${retry})`);
+        }
       }
       if (ctx.json) {
         ctx.print(json(result));
         return;
       }
-      const title =
-        result.status === 'recorded'
+      const title = retried
+        ? `issued ${formatMinutes(minutes)} in bank ${bankId} once: request ${requestId} was ` +
+          'already recorded, and this retry added nothing'
+        : result.status === 'recorded'
           ? `issued ${formatMinutes(minutes)} in bank ${bankId}`
           : `issuance of ${formatMinutes(minutes)} in bank ${bankId} is pending; check with ` +
             `coffer timebank issuance ${bankId} ${requestId}`;
@@ -679,12 +731,14 @@ export const timebankCommands: Command[] = [
     async run(ctx, [bankText, hoursText], values) {
       const bankId = bankOf(bankText!);
       const minutes = minutesOf(hoursText!, 'HOURS');
-      const recipient = ctx.resolveAddress(requiredOption(values, 'to'));
+      const recipient = ctx.resolveAddress(requiredOption(values, 'to'), '--to');
       const offer = stringOption(values, 'offer');
       const listingText = stringOption(values, 'listing');
       const listing =
         listingText === undefined ? undefined : parseWholeNumber(listingText, '--listing');
-      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const from = requiredOption(values, 'from');
+      assertNotPayer(ctx, from, recipient);
+      const key = await ctx.unlock(from);
       const result = await submitTx(
         ctx,
         key,
@@ -746,7 +800,11 @@ export const timebankCommands: Command[] = [
       const bankId = bankOf(bankText!);
       const payments = paymentTexts.map((text) => paymentOf(ctx, text));
       const total = payments.reduce((sum, p) => sum + p.minutes, 0n);
-      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const from = requiredOption(values, 'from');
+      for (const [i, payment] of payments.entries()) {
+        assertNotPayer(ctx, from, payment.account, paymentTexts[i]!.split('=')[0]);
+      }
+      const key = await ctx.unlock(from);
       const result = await submitTx(
         ctx,
         key,
@@ -905,7 +963,7 @@ export const timebankCommands: Command[] = [
       const toBankId = bankOf(toBankText!, 'TO_BANK');
       if (bankId === toBankId) throw usageError('TO_BANK must be another bank than BANK');
       const minutes = minutesOf(hoursText!, 'HOURS');
-      const to = ctx.resolveAddress(requiredOption(values, 'to'));
+      const to = ctx.resolveAddress(requiredOption(values, 'to'), '--to');
       return {
         tx: timebankTxs.transferAcross({ bankId, toBankId, to, minutes }),
         title: `sent ${formatMinutes(minutes)} from bank ${bankId} to ${to} in bank ${toBankId}`,
