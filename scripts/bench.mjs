@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench`: build the node, then run the throughput benchmark against it.
 // `npm run bench -- cluster`: the same build, then the 3-validator cluster benchmark instead.
+// `npm run bench -- index`: the same build, then per-tx cost of index-heavy txs at 1,000 and 20,000
+// index entries (issue 13).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const benches = { cluster: 'bench/cluster.ts' };
+const benches = { cluster: 'bench/cluster.ts', index: 'bench/index-growth.ts' };
 const [first, ...rest] = process.argv.slice(2);
 const script = first !== undefined && Object.hasOwn(benches, first) ? benches[first] : undefined;
 execFileSync(
