@@ -11,8 +11,8 @@
 //    times blocks of 999 `timecredits.issue` (each adds a lot to both indexes) at the same two
 //    sizes. The lots of a timed block go to members of their own, so the members' records (which
 //    list their lots) are the same size at both sizes: only the index differs.
-// Each size is timed BENCH_INDEX_ROUNDS (3) times; the median is reported. Txs are signed and
-// decoded before the clock starts.
+// Each size is timed BENCH_INDEX_ROUNDS (5) times after one untimed warm-up block; the median is
+// reported. Txs are signed and decoded before the clock starts.
 import { performance } from 'node:perf_hooks';
 
 import { ledgerModule, ModuleRegistry, type DecodedTx } from '../src/chain/index.js';
@@ -29,7 +29,7 @@ const env = process.env;
 const txsPerBlock = Number(env.BENCH_INDEX_TXS ?? 999);
 const small = Number(env.BENCH_INDEX_SMALL ?? 1_000);
 const large = Number(env.BENCH_INDEX_LARGE ?? 20_000);
-const rounds = Number(env.BENCH_INDEX_ROUNDS ?? 3);
+const rounds = Number(env.BENCH_INDEX_ROUNDS ?? 5);
 /** Txs per block while filling an index (not timed). */
 const fillBlockTxs = 1_000;
 
@@ -127,6 +127,7 @@ function benchAmend(): { small: number; large: number } {
     return timeBlock(node, txs);
   };
   fillTo(small);
+  measure(); // warm-up (JIT, SQLite's page cache), not counted
   const atSmall = Array.from({ length: rounds }, measure);
   fillTo(large);
   const atLarge = Array.from({ length: rounds }, measure);
@@ -192,7 +193,7 @@ function benchIssue(): { small: number; large: number } {
   };
   /** Members per timed block: each gets the same number of lots at both sizes. */
   const perBlock = 10;
-  const timed = addMembers(2 * rounds * perBlock);
+  const timed = addMembers((2 * rounds + 1) * perBlock);
   let round = 0;
   const measure = () => {
     const to = timed.slice(round * perBlock, (round + 1) * perBlock);
@@ -202,6 +203,7 @@ function benchIssue(): { small: number; large: number } {
     return timeBlock(node, txs);
   };
   fillTo(small);
+  measure(); // warm-up (JIT, SQLite's page cache), not counted
   const atSmall = Array.from({ length: rounds }, measure);
   fillTo(large);
   const atLarge = Array.from({ length: rounds }, measure);
