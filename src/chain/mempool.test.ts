@@ -5,6 +5,7 @@ import fc from 'fast-check';
 
 import { fromHex, sha256Hex } from '../crypto/index.js';
 import { Mempool, type MempoolLimits } from './mempool.js';
+import type { Rejection } from './rejections.js';
 import type { DecodedTx } from './tx.js';
 
 /**
@@ -252,6 +253,252 @@ describe('Mempool', () => {
         assert.equal(pool.size, 0);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  describe('gapped txs, the system lane and the rate limit', () => {
+    /** A pool with a clock the test moves, the system sender `node`, and every drop recorded. */
+    function policed(limits: Partial<MempoolLimits> = {}, committed = new Map<string, number>()) {
+      const clock = { now: 1_000_000 };
+      const drops: string[] = [];
+      const pool = new Mempool(
+        (sender) => committed.get(sender) ?? 0,
+        {
+          txsMax: 20,
+          perSenderMax: 50,
+          gappedTxsMax: 4,
+          gappedPerSenderMax: 3,
+          gappedExpiryMs: 1_000,
+          systemTxsMax: 5,
+          ...limits,
+        },
+        {
+          now: () => clock.now,
+          isSystemSender: (sender) => sender === 'node',
+          onDrop: (d, reason: Rejection) =>
+            drops.push(`${d.tx.sender}${d.tx.nonce}:${reason.code}`),
+        },
+      );
+      return { pool, clock, drops, committed };
+    }
+    const code = (r: Rejection | undefined) => r?.code;
+
+    it('sender_gap_limit: a sender holds at most gappedPerSenderMax gapped txs; its ready ones still come in', () => {
+      const { pool } = policed();
+      for (const nonce of [5, 6, 7]) assert.equal(pool.add(pending('x', nonce)), undefined);
+      assert.deepEqual(pool.add(pending('x', 8)), {
+        code: 'sender_gap_limit',
+        message:
+          'This sender has as many transactions waiting for an earlier nonce as a sender may; send the missing nonces first.',
+        field: 'nonce',
+      });
+      assert.equal(
+        code(pool.precheck(pending('x', 9))),
+        'sender_gap_limit',
+        'also before any signature',
+      );
+      assert.equal(pool.precheck(pending('x', 0)), undefined, 'a ready nonce passes the precheck');
+      assert.equal(pool.add(pending('x', 0)), undefined, 'its next nonce is ready, not gapped');
+      assert.equal(pool.gappedCount, 3);
+      assert.equal(pool.readyCount, 1);
+    });
+
+    it('gapped txs expire after gappedExpiryMs; ready txs never do', () => {
+      const { pool, clock, drops } = policed();
+      assert.equal(pool.add(pending('a', 0)), undefined);
+      assert.equal(pool.add(pending('b', 2)), undefined);
+      clock.now += 600;
+      assert.equal(pool.add(pending('c', 1)), undefined);
+      clock.now += 600; // b2 is 1,200 ms old, c1 600 ms
+      assert.deepEqual(label(pool.take(10)), ['a0']);
+      assert.deepEqual(drops, ['b2:gapped_tx_expired']);
+      assert.equal(pool.size, 2, 'a0 (taken) and c1');
+      clock.now += 600;
+      assert.equal(pool.add(pending('d', 0)), undefined); // admission sweeps as well
+      assert.deepEqual(drops, ['b2:gapped_tx_expired', 'c1:gapped_tx_expired']);
+      assert.equal(pool.gappedCount, 0);
+      // Gone means gone: the same tx may come again, and b may now send nonce 0 and 1 to fill in.
+      assert.equal(pool.add(pending('b', 2)), undefined);
+      assert.equal(pool.add(pending('b', 0)), undefined);
+      assert.equal(pool.add(pending('b', 1)), undefined);
+      assert.deepEqual(label(pool.take(10)), ['d0', 'b0', 'b1', 'b2']);
+    });
+
+    it('a full gapped share evicts the highest nonce of the sender holding the most, or refuses', () => {
+      const { pool, drops } = policed();
+      for (const [sender, nonce] of [
+        ['m', 3],
+        ['m', 4],
+        ['m', 9],
+        ['s', 1],
+      ] as const) {
+        assert.equal(pool.add(pending(sender, nonce)), undefined);
+      }
+      assert.equal(pool.gappedCount, 4, 'the gapped share (4) is full');
+      // A sender with no gap yet gets in: m holds the most and gives up its highest nonce.
+      assert.equal(pool.add(pending('t', 2)), undefined);
+      assert.deepEqual(drops, ['m9:gapped_tx_evicted']);
+      // m and s hold 2 and 1: s gets in too (m holds more than s), evicting m4.
+      assert.equal(pool.add(pending('s', 2)), undefined);
+      assert.deepEqual(drops, ['m9:gapped_tx_evicted', 'm4:gapped_tx_evicted']);
+      // Now m, s hold 1 and 2 (t 1): s is the biggest holder; it cannot evict others for itself.
+      assert.equal(code(pool.add(pending('s', 5))), 'gapped_pool_full');
+      assert.equal(pool.gappedCount, 4);
+      // A ready tx needs no gapped room at all.
+      assert.equal(pool.add(pending('m', 0)), undefined);
+      assert.equal(pool.gappedCount, 4);
+    });
+
+    it('a full pool: a ready tx takes the place of a gapped one; a gapped tx is refused', () => {
+      const { pool, drops } = policed({ txsMax: 4, gappedTxsMax: 2 });
+      assert.equal(pool.add(pending('a', 0)), undefined);
+      assert.equal(pool.add(pending('a', 1)), undefined);
+      assert.equal(pool.add(pending('g', 5)), undefined);
+      assert.equal(pool.add(pending('g', 6)), undefined);
+      assert.equal(pool.userCount, 4);
+      assert.equal(code(pool.add(pending('h', 3))), 'mempool_full', 'gapped never displaces');
+      assert.equal(pool.add(pending('b', 0)), undefined);
+      assert.deepEqual(drops, ['g6:gapped_tx_evicted']);
+      assert.equal(pool.add(pending('c', 0)), undefined);
+      assert.deepEqual(drops, ['g6:gapped_tx_evicted', 'g5:gapped_tx_evicted']);
+      assert.equal(code(pool.add(pending('d', 0))), 'mempool_full', 'no gapped tx left to evict');
+      assert.deepEqual(label(pool.take(10)), ['a0', 'a1', 'b0', 'c0']);
+    });
+
+    it('the system lane: never refused by user load, taken first, bounded on its own', () => {
+      const { pool } = policed({ txsMax: 2, systemTxsMax: 3 });
+      assert.equal(pool.add(pending('a', 0)), undefined);
+      assert.equal(pool.add(pending('a', 1)), undefined);
+      assert.equal(code(pool.add(pending('b', 0))), 'mempool_full');
+      assert.equal(pool.add(pending('node', 0)), undefined, 'the node gets in past a full pool');
+      assert.equal(pool.add(pending('node', 2)), undefined, 'out of order, it waits (no gap cap)');
+      assert.equal(pool.add(pending('node', 1)), undefined);
+      assert.equal(code(pool.add(pending('node', 3))), 'sender_queue_full', 'systemTxsMax');
+      assert.deepEqual(label(pool.take(2)), ['node0', 'node1'], 'first, whatever came before');
+      assert.deepEqual(label(pool.take(10)), ['node2', 'a0', 'a1']);
+    });
+
+    it('sender_rate_limited: senderTxsPerSecondMax per sender, refilled over a second; 0 is off', () => {
+      const { pool, clock } = policed({ senderTxsPerSecondMax: 2 });
+      assert.equal(pool.add(pending('a', 0)), undefined);
+      assert.equal(pool.add(pending('a', 1)), undefined);
+      assert.equal(code(pool.add(pending('a', 2))), 'sender_rate_limited');
+      assert.equal(code(pool.precheck(pending('a', 2))), 'sender_rate_limited');
+      assert.equal(pool.add(pending('b', 0)), undefined, 'per sender');
+      assert.equal(pool.add(pending('node', 0)), undefined);
+      clock.now += 500; // one more token
+      assert.equal(pool.add(pending('a', 2)), undefined);
+      assert.equal(code(pool.add(pending('a', 3))), 'sender_rate_limited');
+      const { pool: open } = policed();
+      for (let nonce = 0; nonce < 15; nonce++)
+        assert.equal(open.add(pending('a', nonce)), undefined);
+    });
+  });
+
+  it('never exceeds its bounds, and never drops or refuses a ready tx while it holds a gapped one (property)', () => {
+    const limits = {
+      txsMax: 10,
+      perSenderMax: 8,
+      gappedTxsMax: 4,
+      gappedPerSenderMax: 2,
+      gappedExpiryMs: 50,
+      systemTxsMax: 4,
+    };
+    // Honest senders send contiguous runs from their committed nonce; flooders send gapped nonces.
+    const op = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant('honest' as const),
+          who: fc.integer({ min: 0, max: 3 }),
+        }),
+      },
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant('flood' as const),
+          who: fc.integer({ min: 0, max: 9 }),
+          ahead: fc.integer({ min: 1, max: 7 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('system' as const) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('block' as const),
+          size: fc.integer({ min: 0, max: 3 }),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('wait' as const),
+          ms: fc.integer({ min: 1, max: 40 }),
+        }),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 120, size: 'max' }), (ops) => {
+        const committed = new Map<string, number>();
+        let now = 0;
+        const dropped: DecodedTx[] = [];
+        const pool = new Mempool((sender) => committed.get(sender) ?? 0, limits, {
+          now: () => now,
+          isSystemSender: (sender) => sender === 'node',
+          onDrop: (d) => dropped.push(d),
+        });
+        const sent = new Map<string, number>(); // honest and system: the next nonce to send
+        const admittedReady = new Set<string>();
+        const taken = new Set<string>();
+        for (const o of ops) {
+          if (o.kind === 'honest' || o.kind === 'system') {
+            const sender = o.kind === 'system' ? 'node' : `h${o.who}`;
+            const nonce = sent.get(sender) ?? 0;
+            const tx = pending(sender, nonce);
+            const gappedBefore = pool.gappedCount;
+            const result = pool.add(tx);
+            if (result === undefined) {
+              sent.set(sender, nonce + 1);
+              admittedReady.add(tx.hash);
+            } else if (o.kind === 'system') {
+              assert.equal(result.code, 'sender_queue_full', 'user load never refuses the node');
+              assert.equal(pool.size - pool.userCount, limits.systemTxsMax);
+            } else if (result.code === 'mempool_full') {
+              assert.equal(
+                gappedBefore,
+                0,
+                'a ready tx is refused only with no gapped tx to evict',
+              );
+            } else {
+              assert.ok(['sender_queue_full', 'mempool_full'].includes(result.code), result.code);
+            }
+          } else if (o.kind === 'flood') {
+            const sender = `f${o.who}`;
+            pool.add(pending(sender, (committed.get(sender) ?? 0) + o.ahead));
+          } else if (o.kind === 'block') {
+            const block = pool.take(o.size);
+            for (const d of block) {
+              taken.add(d.hash);
+              committed.set(d.tx.sender, d.tx.nonce + 1);
+            }
+            pool.settle(block);
+          } else {
+            now += o.ms;
+          }
+          assert.ok(pool.userCount <= limits.txsMax, 'txsMax');
+          assert.ok(pool.gappedCount <= limits.gappedTxsMax, 'gappedTxsMax');
+          assert.ok(pool.size - pool.userCount <= limits.systemTxsMax, 'systemTxsMax');
+          for (const d of dropped) {
+            assert.ok(!admittedReady.has(d.hash), `ready ${d.tx.sender}${d.tx.nonce} dropped`);
+            assert.ok(d.tx.sender.startsWith('f'), 'only gapped txs are dropped');
+          }
+        }
+        // Every admitted ready tx leaves in a block, each sender in nonce order.
+        const rest = pool.take(1_000);
+        for (const d of rest) taken.add(d.hash);
+        for (const hash of admittedReady) assert.ok(taken.has(hash), 'an admitted ready tx left');
+      }),
+      { numRuns: 400 },
     );
   });
 });

@@ -23,6 +23,16 @@ export const chainRejections = {
   nonce_too_high: "The nonce is too far above the sender's next nonce.",
   mempool_full: 'The node has too many pending transactions; retry shortly.',
   sender_queue_full: 'This sender has too many pending transactions; wait for some to commit.',
+  sender_gap_limit:
+    'This sender has as many transactions waiting for an earlier nonce as a sender may; send the missing nonces first.',
+  gapped_pool_full:
+    'The share of the pool for transactions waiting for an earlier nonce is full; send the missing nonces first.',
+  sender_rate_limited:
+    'This sender sent more transactions per second than the node admits; retry shortly.',
+  gapped_tx_expired:
+    'The transaction waited too long for an earlier nonce of its sender and was dropped; send the missing nonces, then this one again.',
+  gapped_tx_evicted:
+    'The transaction was waiting for an earlier nonce of its sender and was dropped to make room; send the missing nonces, then this one again.',
   batch_too_large: 'A batch holds at most 10,000 transactions.',
   internal_error: 'The transaction hit an internal error; it changed no state.',
   ordering_unavailable:

@@ -14,6 +14,13 @@ export interface Consensus {
    * waits for commits registers before it submits (an asynchronous admission may race a commit).
    */
   submit(txs: DecodedTx[]): (Rejection | undefined)[] | Promise<(Rejection | undefined)[]>;
+  /**
+   * The admission checks that need no signature (a sender at its cap of gapped txs or over its
+   * rate), run before the signature is verified so a flood that fails them costs no verify.
+   */
+  precheck?(tx: DecodedTx): Rejection | undefined;
+  /** Called with each admitted tx dropped before any block took it (expired or evicted). */
+  onDropped?(listener: (hash: string, reason: Rejection) => void): void;
   /** Whether a tx with this hash is waiting to be ordered. */
   isPending(hash: string): boolean;
   pendingCount(): number;

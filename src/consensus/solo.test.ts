@@ -16,11 +16,12 @@ import {
   type CommittedBlock,
   type DecodedTx,
   type Genesis,
+  type Rejection,
 } from '../chain/index.js';
 import { addressFromPublicKey, keyPairFromSecret } from '../crypto/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { TestBlockSigner } from '../../test/support/block-signer.js';
-import { SoloConsensus, type SoloOptions } from './solo.js';
+import { SoloConsensus, type NonceRunway, type SoloOptions } from './solo.js';
 
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-solo-'));
 after(() => fs.rmSync(directory, { recursive: true, force: true }));
@@ -82,7 +83,7 @@ function solo(options: Partial<SoloOptions> = {}) {
   });
   const committed: CommittedBlock[] = [];
   consensus.onCommit((block) => committed.push(block));
-  return { store, chain, consensus, committed, errors };
+  return { store, chain, consensus, committed, errors, clockNow: () => clock };
 }
 
 function nextCommit(consensus: SoloConsensus): Promise<CommittedBlock> {
@@ -91,13 +92,13 @@ function nextCommit(consensus: SoloConsensus): Promise<CommittedBlock> {
 
 describe('SoloConsensus', () => {
   it('orders out-of-order submissions by nonce and tells listeners about each block', () => {
-    const { consensus, committed, chain, store } = solo();
+    const { consensus, committed, chain, store, clockNow } = solo();
     const txs = [transfer(2), transfer(0), transfer(1)];
     assert.deepEqual(consensus.submit(txs), [undefined, undefined, undefined]);
     assert.equal(consensus.pendingCount(), 3);
     assert.ok(consensus.isPending(txs[0]!.hash));
 
-    const block = consensus.produceBlock();
+    const block = consensus.produceBlock()!;
     assert.deepEqual(
       block.txs.map((d) => d.tx.nonce),
       [0, 1, 2],
@@ -107,9 +108,10 @@ describe('SoloConsensus', () => {
       ['ok', 'ok', 'ok'],
     );
     assert.deepEqual(committed, [block]);
-    assert.equal(
-      block.block.header.time,
-      genesisTime + 1000,
+    // The mempool reads the same clock (for gapped txs' expiry): the time is one it handed out.
+    const { time } = block.block.header;
+    assert.ok(
+      time > genesisTime && time <= clockNow() && (time - genesisTime) % 1000 === 0,
       'the block time comes from the injected clock',
     );
     assert.equal(consensus.pendingCount(), 0);
@@ -123,15 +125,15 @@ describe('SoloConsensus', () => {
     const { consensus, store } = solo({ blockTxsMax: 2 });
     consensus.submit([0, 1, 2, 3, 4].map((n) => transfer(n)));
     assert.deepEqual(
-      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      consensus.produceBlock()!.txs.map((d) => d.tx.nonce),
       [0, 1],
     );
     assert.deepEqual(
-      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      consensus.produceBlock()!.txs.map((d) => d.tx.nonce),
       [2, 3],
     );
     assert.deepEqual(
-      consensus.produceBlock().txs.map((d) => d.tx.nonce),
+      consensus.produceBlock()!.txs.map((d) => d.tx.nonce),
       [4],
     );
     assert.equal(consensus.pendingCount(), 0);
@@ -191,5 +193,117 @@ describe('SoloConsensus', () => {
       await consensus.stop();
       store.close();
     }
+  });
+
+  describe('the nonce reserve: the last committed height only for the block that renews', () => {
+    /** Bob (no funds) is a user; Alice is the system sender, her transfer of '1' the "renewal". */
+    function bobTransfer(nonce: number): DecodedTx {
+      const tx = signTx(
+        {
+          chainId,
+          type: 'ledger.transfer',
+          sender: bob.address,
+          nonce,
+          payload: { to: alice.address, asset: 'USD', amount: '1' },
+        },
+        bob.secretKey,
+      );
+      const decoded = decodeTx(tx, chainId, registry.parserFor);
+      if (isRejection(decoded)) assert.fail(decoded.code);
+      return decoded;
+    }
+
+    function reserved() {
+      const runway = { end: 3 }; // committed heights 1 and 2; height 2 is the reserve
+      const nonceRunway: NonceRunway = {
+        heightsLeft: (height) => Math.max(0, runway.end - height),
+        reserveHeights: 1,
+        renewalLength: (txs) => txs.findIndex((d) => d.tx.sender === alice.address) + 1,
+        renews: (result) => {
+          const at = result.txs.findIndex((d) => d.tx.sender === alice.address);
+          const status = at < 0 ? 'nonce_too_low' : result.receipts[at]!.status;
+          return status === 'ok' ? undefined : { code: status, message: status };
+        },
+      };
+      const context = solo({
+        isSystemSender: (sender) => sender === alice.address,
+        nonceRunway,
+        blockIntervalMs: 5,
+        blockTxsMax: 5, // fewer than the user txs the timer test submits
+      });
+      const drops: string[] = [];
+      context.consensus.onDropped((hash, reason: Rejection) =>
+        drops.push(`${hash}:${reason.code}`),
+      );
+      return { ...context, runway, drops };
+    }
+
+    it('waits at the reserved height until a renewal is ready, then cuts it alone', () => {
+      const { consensus, chain, runway, store } = reserved();
+      consensus.submit([bobTransfer(0)]);
+      assert.deepEqual(
+        consensus.produceBlock()!.txs.map((d) => d.tx.sender),
+        [bob.address],
+      );
+      consensus.submit([bobTransfer(1)]);
+      assert.equal(consensus.produceBlock(), undefined, 'height 2 is kept for the renewal');
+      assert.equal(chain.height(), 1);
+      const renewal = transfer(0);
+      consensus.submit([renewal]);
+      const block = consensus.produceBlock()!;
+      assert.equal(block.block.header.height, 2);
+      assert.deepEqual(
+        block.txs.map((d) => d.hash),
+        [renewal.hash],
+        'the renewal block holds the system lane up to the renewal, no user tx',
+      );
+      runway.end = 20; // the renewal committed the next range
+      assert.deepEqual(
+        consensus.produceBlock()!.txs.map((d) => d.tx.sender),
+        [bob.address],
+      );
+      store.close();
+    });
+
+    it('never signs the reserved height on a block whose renewal fails; drops the renewal and says why', () => {
+      const { consensus, chain, drops, store } = reserved();
+      consensus.produceBlock(); // height 1
+      const failing = transfer(0, '5000'); // Alice holds 1000: insufficient_funds
+      const after = transfer(1);
+      consensus.submit([failing, after]);
+      assert.equal(consensus.produceBlock(), undefined);
+      assert.equal(chain.height(), 1, 'the reserved height is still unsigned');
+      assert.deepEqual(drops, [
+        `${failing.hash}:insufficient_funds`,
+        `${after.hash}:insufficient_funds`,
+      ]);
+      assert.equal(consensus.pendingCount(), 0);
+      // The node tries again with a renewal that works.
+      const renewal = transfer(0, '1');
+      assert.equal(consensus.submit([renewal])[0], undefined);
+      assert.equal(consensus.produceBlock()!.block.header.height, 2);
+      store.close();
+    });
+
+    it('the timer leaves a waiting reserve idle instead of spinning on ready user txs', async () => {
+      const { consensus, chain, store } = reserved();
+      consensus.produceBlock();
+      consensus.start();
+      try {
+        consensus.submit(Array.from({ length: 10 }, (_, n) => bobTransfer(n)));
+        // More than blockTxsMax are ready, yet no block can be cut: the loop must stay idle.
+        const start = performance.eventLoopUtilization();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const busy = performance.eventLoopUtilization(start).utilization;
+        assert.ok(busy < 0.5, `the event loop was busy ${busy.toFixed(2)} of the time`);
+        assert.equal(chain.height(), 1);
+        consensus.submit([transfer(0)]);
+        const committed = await nextCommit(consensus);
+        assert.equal(committed.block.header.height, 2);
+      } finally {
+        await consensus.stop();
+        store.close();
+      }
+    });
   });
 });

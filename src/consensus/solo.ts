@@ -1,13 +1,33 @@
 import {
   Mempool,
+  signBlockHeader,
+  type BlockHeader,
+  type BlockSigner,
   type Chain,
   type CommittedBlock,
   type DecodedTx,
-  type BlockSigner,
+  type ExecutionResult,
   type MempoolLimits,
   type Rejection,
 } from '../chain/index.js';
 import type { Consensus } from './consensus.js';
+
+/**
+ * The producer's runway of committed nonces, so a solo chain never signs away its last committed
+ * height on a block that leaves it unable to sign the next: with `reserveHeights` or fewer
+ * committed heights left, the only block cut is the renewal block (the system lane's ready txs up
+ * to the producer's next nonce commitment), executed first and signed only if the commitment
+ * succeeds in it. The node fills it in (src/node/node.ts); without it solo never holds back.
+ */
+export interface NonceRunway {
+  /** Committed heights the producer holds from `height` on (0: it cannot sign `height`). */
+  heightsLeft(height: number): number;
+  reserveHeights: number;
+  /** How many of the system lane's ready txs lead up to and include the renewal; 0: none there. */
+  renewalLength(systemTxs: readonly DecodedTx[]): number;
+  /** Whether the executed renewal block commits the next range: undefined if so, else why not. */
+  renews(result: ExecutionResult): Rejection | undefined;
+}
 
 export interface SoloOptions {
   /** Cut a block this often while txs are ready. */
@@ -18,6 +38,9 @@ export interface SoloOptions {
   idleBlockIntervalMs: number;
   mempool: MempoolLimits;
   producer: BlockSigner;
+  /** The system lane's senders: the producer's operator account (its nonce commitments, evidence). */
+  isSystemSender?: (sender: string) => boolean;
+  nonceRunway?: NonceRunway;
   now?: () => number;
   onError?: (error: unknown) => void;
 }
@@ -31,6 +54,7 @@ export class SoloConsensus implements Consensus {
   private readonly mempool: Mempool;
   private readonly listeners: ((committed: CommittedBlock) => void)[] = [];
   private readonly finalListeners: ((height: number) => void)[] = [];
+  private readonly dropListeners: ((hash: string, reason: Rejection) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private lastBlockAt = 0;
@@ -42,13 +66,29 @@ export class SoloConsensus implements Consensus {
     private readonly options: SoloOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.mempool = new Mempool((sender) => chain.nonceOf(sender), options.mempool);
+    this.mempool = new Mempool((sender) => chain.nonceOf(sender), options.mempool, {
+      now: this.now,
+      ...(options.isSystemSender ? { isSystemSender: options.isSystemSender } : {}),
+      onDrop: (decoded, reason) => this.dropped([decoded], reason),
+    });
   }
 
   submit(txs: DecodedTx[]): (Rejection | undefined)[] {
     const results = txs.map((tx) => this.mempool.add(tx));
     if (this.mempool.readyCount >= this.options.blockTxsMax) this.produceSoon();
     return results;
+  }
+
+  precheck(tx: DecodedTx): Rejection | undefined {
+    return this.mempool.precheck(tx);
+  }
+
+  onDropped(listener: (hash: string, reason: Rejection) => void): void {
+    this.dropListeners.push(listener);
+  }
+
+  private dropped(txs: DecodedTx[], reason: Rejection): void {
+    for (const { hash } of txs) for (const listener of this.dropListeners) listener(hash, reason);
   }
 
   isPending(hash: string): boolean {
@@ -88,16 +128,72 @@ export class SoloConsensus implements Consensus {
     await Promise.resolve();
   }
 
-  /** Produces one block now from what is ready (tests and tools use it to advance heights). */
-  produceBlock(): CommittedBlock {
+  /**
+   * Produces one block now from what is ready (tests and tools use it to advance heights); in the
+   * producer's nonce reserve only the renewal block, and undefined when no renewal is ready.
+   */
+  produceBlock(): CommittedBlock | undefined {
+    const runway = this.options.nonceRunway;
+    if (runway && runway.heightsLeft(this.chain.height() + 1) <= runway.reserveHeights) {
+      return this.produceRenewal(runway);
+    }
     const txs = this.mempool.take(this.options.blockTxsMax);
     const committed = this.chain.produce(txs, this.now(), this.options.producer);
+    this.committed(committed);
+    return committed;
+  }
+
+  /**
+   * The renewal block: the system lane's txs up to the producer's next nonce commitment, and
+   * nothing else, signed only once its execution shows the commitment succeeds. A commitment
+   * that fails is dropped from the pool with the system txs behind it (their waiters are told why)
+   * and the height stays unsigned.
+   */
+  private produceRenewal(runway: NonceRunway): CommittedBlock | undefined {
+    const length = runway.renewalLength(this.mempool.peekSystem(this.options.blockTxsMax));
+    if (length === 0) return undefined;
+    const txs = this.mempool.takeSystem(length);
+    const result = this.chain.execute(txs, this.now());
+    const refused = runway.renews(result);
+    if (refused) {
+      // Its later txs hang on its nonce: the whole lane goes, and its senders start afresh.
+      const lane = [...txs, ...this.mempool.takeSystem(Number.MAX_SAFE_INTEGER)];
+      this.mempool.settle(lane);
+      const senders = new Set(lane.map((d) => d.tx.sender));
+      const orphans = [...senders].flatMap((sender) => this.mempool.resetSender(sender));
+      this.dropped([...lane, ...orphans], refused);
+      return undefined;
+    }
+    const header: BlockHeader = {
+      chainId: this.chain.chainId,
+      height: this.chain.height() + 1,
+      prevHash: this.chain.latest().hash,
+      time: result.time,
+      txCount: result.txs.length,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: this.options.producer.producer,
+    };
+    const block = signBlockHeader(header, this.options.producer);
+    this.chain.commit(block, result);
+    const committed: CommittedBlock = {
+      block,
+      txs: result.txs,
+      receipts: result.receipts,
+      blockEvents: result.blockEvents,
+      dropped: result.dropped,
+    };
+    this.committed(committed);
+    return committed;
+  }
+
+  private committed(committed: CommittedBlock): void {
     this.lastBlockAt = this.now();
     this.mempool.settle(committed.txs);
     this.mempool.settle(committed.dropped);
     for (const listener of this.listeners) listener(committed);
     for (const listener of this.finalListeners) listener(committed.block.header.height);
-    return committed;
   }
 
   private produceSoon(): void {
@@ -116,8 +212,9 @@ export class SoloConsensus implements Consensus {
     // No committed nonce for the next height yet (the commitment is still being computed or
     // included): wait for it rather than sign with an uncommitted nonce.
     if (this.options.producer.canSign?.(this.chain.height() + 1) === false) return;
+    let produced: CommittedBlock | undefined;
     try {
-      this.produceBlock();
+      produced = this.produceBlock();
     } catch (error) {
       // A failed commit or a broken invariant must not be papered over: stop producing.
       this.stopped = true;
@@ -125,6 +222,7 @@ export class SoloConsensus implements Consensus {
       this.options.onError?.(error);
       return;
     }
-    if (this.mempool.readyCount >= this.options.blockTxsMax) this.produceSoon();
+    // Only after a block: in the nonce reserve, ready user txs wait and must not spin the loop.
+    if (produced && this.mempool.readyCount >= this.options.blockTxsMax) this.produceSoon();
   }
 }

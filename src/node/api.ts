@@ -480,15 +480,19 @@ export async function registerApi(node: CofferNode): Promise<void> {
     '/health',
     {
       schema: {
-        summary: 'Liveness and head of chain',
+        summary:
+          "Liveness and head of chain: ok, degraded (still producing; `reason` says why) or halted (503: a fault, or the producer cannot sign the next height), with the producer's committed nonces ahead",
         tags: ['node'],
         response: { 200: anyObject, 503: anyObject },
       },
     },
     async (_request, reply) => {
       const head = chain.latest();
+      // A fault halts the node; else the producer's nonce runway may degrade or halt production.
+      const nonces = node.healthy ? node.nonceHealth() : { status: 'halted' as const };
+      const runway = node.nonceRunway();
       const body = {
-        status: node.healthy ? 'ok' : 'halted',
+        status: nonces.status,
         chainId: chain.chainId,
         height: head.header.height,
         blockHash: head.hash,
@@ -498,9 +502,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
         ...(node.config.validator ? { validator: node.config.validator } : {}),
         pendingTxs: node.consensus.pendingCount(),
         ...(node.config.devClock ? { devClockOffsetMs: node.clockOffsetMs } : {}),
+        ...(runway ? { nonceRunway: runway } : {}),
+        ...(nonces.reason ? { reason: nonces.reason } : {}),
         ...(node.faultMessage() ? { fault: node.faultMessage() } : {}),
       };
-      return reply.code(node.healthy ? 200 : 503).send(body);
+      return reply.code(nonces.status === 'halted' ? 503 : 200).send(body);
     },
   );
 

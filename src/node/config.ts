@@ -17,8 +17,29 @@ export const nodeConfigSchema = z.object({
   blockIntervalMs: z.coerce.number().int().min(1).max(60_000).default(100),
   blockTxsMax: z.coerce.number().int().min(1).max(50_000).default(5_000),
   idleBlockIntervalMs: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** User txs pending in all (the system lane is bounded apart). */
   mempoolTxsMax: z.coerce.number().int().min(1).max(10_000_000).default(200_000),
+  /** Pending txs per sender, and how far past its next nonce a sender may queue. */
   mempoolPerSenderMax: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /**
+   * Gapped txs (waiting for an earlier nonce of their sender) in all: they cost their sender
+   * nothing, so they get a small share of the pool. Default: a tenth of mempoolTxsMax.
+   */
+  mempoolGappedTxsMax: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  /**
+   * Gapped txs per sender: an honest client has only so many requests in flight at once (a
+   * burst spread over a cluster's validators interleaves in the tx stream: room for that).
+   */
+  mempoolGappedPerSenderMax: z.coerce.number().int().min(0).max(100_000).default(64),
+  /** How long a gapped tx waits for the nonces before it, then it is dropped. */
+  mempoolGappedExpiryMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /**
+   * The node's own txs (nonce commitments, evidence, relays) pending at once, in a lane of their
+   * own that user load never fills (in a cluster, per active producer operator).
+   */
+  mempoolSystemTxsMax: z.coerce.number().int().min(16).max(100_000).default(1_000),
+  /** Txs a sender may have admitted per second (a one-second burst); 0: no limit. */
+  mempoolSenderTxsPerSecondMax: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** How long `?wait=commit` waits before answering `commit_timeout`. */
   commitWaitMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
   verifyWorkers: z.coerce.number().int().min(0).max(64).optional(),
@@ -68,7 +89,9 @@ export const nodeConfigSchema = z.object({
     .default(false),
 });
 
-export type NodeConfig = Readonly<z.infer<typeof nodeConfigSchema>>;
+export type NodeConfig = Readonly<
+  Omit<z.infer<typeof nodeConfigSchema>, 'mempoolGappedTxsMax'> & { mempoolGappedTxsMax: number }
+>;
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -83,6 +106,12 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_BLOCK_TXS_MAX: 'blockTxsMax',
   COFFER_IDLE_BLOCK_INTERVAL_MS: 'idleBlockIntervalMs',
   COFFER_MEMPOOL_TXS_MAX: 'mempoolTxsMax',
+  COFFER_MEMPOOL_PER_SENDER_MAX: 'mempoolPerSenderMax',
+  COFFER_MEMPOOL_GAPPED_TXS_MAX: 'mempoolGappedTxsMax',
+  COFFER_MEMPOOL_GAPPED_PER_SENDER_MAX: 'mempoolGappedPerSenderMax',
+  COFFER_MEMPOOL_GAPPED_EXPIRY_MS: 'mempoolGappedExpiryMs',
+  COFFER_MEMPOOL_SYSTEM_TXS_MAX: 'mempoolSystemTxsMax',
+  COFFER_MEMPOOL_SENDER_TXS_PER_SECOND_MAX: 'mempoolSenderTxsPerSecondMax',
   COFFER_COMMIT_WAIT_MS: 'commitWaitMs',
   COFFER_VERIFY_WORKERS: 'verifyWorkers',
   COFFER_NONCE_RANGE_HEIGHTS: 'nonceRangeHeights',
@@ -120,5 +149,14 @@ export function parseNodeConfig(
   if (parsed.data.nonceRangeLeadHeights >= parsed.data.nonceRangeHeights) {
     throw new ConfigError('config nonceRangeLeadHeights: must be below nonceRangeHeights');
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+  const mempoolGappedTxsMax =
+    parsed.data.mempoolGappedTxsMax ?? Math.max(1, Math.floor(parsed.data.mempoolTxsMax / 10));
+  if (mempoolGappedTxsMax > parsed.data.mempoolTxsMax) {
+    throw new ConfigError('config mempoolGappedTxsMax: must not exceed mempoolTxsMax');
+  }
+  return Object.freeze({
+    ...parsed.data,
+    mempoolGappedTxsMax,
+    dataDir: path.resolve(parsed.data.dataDir),
+  });
 }

@@ -33,6 +33,17 @@ export function createMetrics() {
       help: 'Txs waiting to be ordered',
       registers: [registry],
     }),
+    dropped: new Counter({
+      name: 'coffer_txs_dropped_total',
+      help: 'Admitted txs dropped before a block took them (gapped txs expired or evicted), by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    nonceHeightsLeft: new Gauge({
+      name: 'coffer_producer_nonce_heights_left',
+      help: "Heights from the next one on that this node's producer holds committed nonces for (0: it cannot sign the next height)",
+      registers: [registry],
+    }),
     blockTxs: new Histogram({
       name: 'coffer_block_txs',
       help: 'Txs per committed block',

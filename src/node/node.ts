@@ -12,6 +12,7 @@ import {
   type ChainModule,
   type CommittedBlock,
   type DecodedTx,
+  type ExecutionResult,
   type Genesis,
   type Rejection,
 } from '../chain/index.js';
@@ -69,6 +70,26 @@ export interface FinalBlock {
   receipts(): { hash: string; status: string }[];
 }
 
+/**
+ * Committed heights a solo producer keeps for the block that commits its next nonce range. One is
+ * enough: that block is executed before it is signed and signed only if the commitment succeeds
+ * in it (`NonceRunway`), so the kept height is never spent on a block that does not renew.
+ */
+export const nonceReserveHeights = 1;
+
+/** How often nonce maintenance runs besides after each block (no blocks come while it waits). */
+const nonceMaintenanceMs = 1_000;
+
+/** The producer's committed nonces ahead, as /health reports them. */
+export interface NonceRunwayState {
+  /** Heights from the next one on the producer can sign (0: not the next one). */
+  heightsLeft: number;
+  /** The last height with a committed nonce. */
+  lastHeight: number;
+  /** The first height of the range being computed or committed now, if any. */
+  renewingFromHeight?: number;
+}
+
 export interface NodeOptions {
   /** Modules besides the core ledger. */
   modules?: ChainModule[];
@@ -92,6 +113,9 @@ export class CofferNode {
   private ownNonce = 0;
   /** fromHeight of a nonce commitment computed or submitted and not yet on chain. */
   private nonceCommitFrom: number | undefined;
+  /** Why nonce commitments keep failing, until one lands (for /health). */
+  private nonceCommitFailure: { from: number; message: string; attempts: number } | undefined;
+  private nonceTimer: NodeJS.Timeout | undefined;
   /** How far the dev clock was moved forward (always 0 unless `config.devClock`). */
   private clockOffset = { ms: 0 };
   /** Held from open to close: no second node on this data directory. */
@@ -130,6 +154,10 @@ export class CofferNode {
     });
     consensus.onCommit((committed) => this.committed(committed));
     consensus.onFinal((height) => this.finalized(height));
+    consensus.onDropped?.((hash, reason) => {
+      this.metrics.dropped.inc({ code: reason.code });
+      this.resolveWaiters(hash, { error: reason });
+    });
     this.metrics.height.set(chain.height());
     this.metrics.finalizedHeight.set(consensus.finalizedHeight);
     this.finalDelivered = consensus.finalizedHeight;
@@ -187,16 +215,36 @@ export class CofferNode {
     const last = record.nonceRanges[record.nonceRanges.length - 1];
     if (!last) return;
     const end = last.fromHeight + last.count;
+    this.metrics.nonceHeightsLeft.set(this.signer.heightsLeft(this.chain.height() + 1));
     if (this.nonceCommitFrom !== undefined && this.nonceCommitFrom < end) {
       this.nonceCommitFrom = undefined; // it landed
     }
+    if (this.nonceCommitFailure !== undefined && this.nonceCommitFailure.from < end) {
+      this.app.log.info(
+        `nonce commitment landed after ${this.nonceCommitFailure.attempts} failures`,
+      );
+      this.nonceCommitFailure = undefined;
+    }
     if (this.nonceCommitFrom !== undefined || this.closed) return;
-    if (end - (this.chain.height() + 1) >= this.config.nonceRangeLeadHeights) return;
-    const fromHeight = end;
+    const next = this.chain.height() + 1;
+    if (end - next >= this.config.nonceRangeLeadHeights) return;
+    // A range that ran out (a cluster validator down while the others went on) cannot be
+    // continued: the next starts a lead above the head, as the registry allows then.
+    const fromHeight = end > next ? end : next + this.config.nonceRangeLeadHeights;
     const count = this.config.nonceRangeHeights;
     this.nonceCommitFrom = fromHeight;
     const failed = (reason: unknown) => {
-      this.app.log.warn({ err: reason }, `nonce commitment from height ${fromHeight} failed`);
+      // Tried again every nonceMaintenanceMs: logged once per streak, reported on /health.
+      const previous = this.nonceCommitFailure;
+      if (previous?.from !== fromHeight) {
+        this.app.log.warn({ err: reason }, `nonce commitment from height ${fromHeight} failed`);
+      }
+      const message = reason instanceof Error ? reason.message : String(reason);
+      this.nonceCommitFailure = {
+        from: fromHeight,
+        message,
+        attempts: previous?.from === fromHeight ? previous.attempts + 1 : 1,
+      };
       if (this.nonceCommitFrom === fromHeight) this.nonceCommitFrom = undefined;
     };
     void this.signer
@@ -211,6 +259,69 @@ export class CofferNode {
       .then((result) => {
         if (result.error || result.status !== 'ok') failed(result.error?.code ?? result.status);
       }, failed);
+  }
+
+  /** This node's producer's committed nonces ahead, or undefined when it is no active producer. */
+  nonceRunway(): NonceRunwayState | undefined {
+    const end = this.signer.committedEnd();
+    const record = end === undefined ? undefined : getProducer(this.store, this.signer.producer);
+    if (end === undefined || record?.status !== 'active') return undefined;
+    return {
+      heightsLeft: this.signer.heightsLeft(this.chain.height() + 1),
+      lastHeight: end - 1,
+      ...(this.nonceCommitFrom === undefined ? {} : { renewingFromHeight: this.nonceCommitFrom }),
+    };
+  }
+
+  /**
+   * What the producer's nonce runway means for /health: `degraded` from half the renewal lead
+   * left (a renewal should have landed long before), `halted` when a solo producer cannot sign the
+   * next height (down to the height it keeps for the renewal block, with no renewal under way). A
+   * cluster node whose producer ran out is `degraded`: it still validates, others produce, and any
+   * of them can include its commitment.
+   */
+  nonceHealth(): { status: 'ok' | 'degraded' | 'halted'; reason?: string } {
+    const runway = this.nonceRunway();
+    if (!runway) return { status: 'ok' };
+    const next = this.chain.height() + 1;
+    const failure = this.nonceCommitFailure;
+    const renewal =
+      runway.renewingFromHeight !== undefined
+        ? `the commitment of the range from height ${runway.renewingFromHeight} is under way`
+        : failure
+          ? `committing the range from height ${failure.from} failed ${failure.attempts} times, last: ${failure.message}`
+          : 'no commitment is under way';
+    if (runway.heightsLeft === 0) {
+      return {
+        status: this.solo ? 'halted' : 'degraded',
+        reason: `the producer holds no committed nonce for height ${next} (its nonces end at height ${runway.lastHeight}); ${renewal}`,
+      };
+    }
+    if (
+      this.solo &&
+      runway.heightsLeft <= nonceReserveHeights &&
+      runway.renewingFromHeight === undefined
+    ) {
+      return {
+        status: 'halted',
+        reason: `the producer's committed nonces end at height ${runway.lastHeight}, kept for the block that commits the next range; ${renewal}`,
+      };
+    }
+    if (runway.heightsLeft <= Math.floor(this.config.nonceRangeLeadHeights / 2)) {
+      return {
+        status: 'degraded',
+        reason: `${runway.heightsLeft} heights of committed nonces left (through height ${runway.lastHeight}); ${renewal}`,
+      };
+    }
+    return { status: 'ok' };
+  }
+
+  private maintainNoncesSafely(): void {
+    try {
+      this.maintainNonces();
+    } catch (error) {
+      this.app.log.error({ err: error }, 'nonce maintenance failed');
+    }
   }
 
   /** Signs a tx with the node's producer account key and submits it. */
@@ -282,7 +393,15 @@ export class CofferNode {
     const verifyPool = new VerifyPool(
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
-    const mempool = { txsMax: config.mempoolTxsMax, perSenderMax: config.mempoolPerSenderMax };
+    const mempool = {
+      txsMax: config.mempoolTxsMax,
+      perSenderMax: config.mempoolPerSenderMax,
+      gappedTxsMax: config.mempoolGappedTxsMax,
+      gappedPerSenderMax: config.mempoolGappedPerSenderMax,
+      gappedExpiryMs: config.mempoolGappedExpiryMs,
+      systemTxsMax: config.mempoolSystemTxsMax,
+      senderTxsPerSecondMax: config.mempoolSenderTxsPerSecondMax,
+    };
     let consensus: Consensus;
     let solo: SoloConsensus | undefined;
     if (config.cluster && config.validator) {
@@ -328,6 +447,16 @@ export class CofferNode {
         idleBlockIntervalMs: config.idleBlockIntervalMs,
         mempool,
         producer: signer,
+        isSystemSender: (sender) => sender === init.producer.address,
+        nonceRunway: {
+          heightsLeft: (height) => signer.heightsLeft(height),
+          reserveHeights: nonceReserveHeights,
+          renewalLength: (txs) => {
+            const at = txs.findIndex((tx) => renewsNonces(tx, signer, init.producer.address));
+            return at + 1;
+          },
+          renews: (result) => renewalOutcome(result, signer, init.producer.address),
+        },
         now,
         onError: (error) => ref.node?.halt(error),
       });
@@ -339,6 +468,8 @@ export class CofferNode {
     ref.node = node;
     await registerApi(node);
     node.maintainNonces();
+    node.nonceTimer = setInterval(() => node.maintainNoncesSafely(), nonceMaintenanceMs);
+    node.nonceTimer.unref();
     return node;
   }
 
@@ -385,6 +516,7 @@ export class CofferNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.nonceTimer) clearInterval(this.nonceTimer);
     await this.consensus.stop();
     for (const [, waiting] of this.waiters) {
       for (const resolve of waiting) resolve({ error: reject('not_ready') });
@@ -415,7 +547,10 @@ export class CofferNode {
       } else if (this.store.getTx(decoded.hash)) {
         results[index] = { hash: decoded.hash, error: reject('duplicate_tx') };
       } else {
-        candidates.push({ index, decoded });
+        // Caps that need no signature first: a flood that only hits them costs no verify.
+        const capped = this.consensus.precheck?.(decoded);
+        if (capped) results[index] = { hash: decoded.hash, error: capped };
+        else candidates.push({ index, decoded });
       }
     });
     const valid = await this.verifyPool.verifyBatch(
@@ -526,11 +661,7 @@ export class CofferNode {
 
   private committed(committed: CommittedBlock): void {
     const height = committed.block.header.height;
-    try {
-      this.maintainNonces();
-    } catch (error) {
-      this.app.log.error({ err: error }, 'nonce maintenance failed');
-    }
+    this.maintainNoncesSafely();
     committed.txs.forEach((decoded, index) => {
       const status = committed.receipts[index]!.status;
       this.metrics.txs.inc({ status });
@@ -568,6 +699,24 @@ export class CofferNode {
       ? undefined
       : String((this.fault as Error).message ?? this.fault);
   }
+}
+
+/** Whether `decoded` is the producer's commitment of the range that follows its committed ones. */
+function renewsNonces(decoded: DecodedTx, signer: ProducerSigner, operator: string): boolean {
+  if (decoded.tx.type !== 'producer.commitNonces' || decoded.tx.sender !== operator) return false;
+  const payload = decoded.parsed as { producer?: unknown; fromHeight?: unknown };
+  return payload.producer === signer.producer && payload.fromHeight === signer.committedEnd();
+}
+
+/** Whether an executed renewal block commits the producer's next range; if not, why not. */
+function renewalOutcome(
+  result: ExecutionResult,
+  signer: ProducerSigner,
+  operator: string,
+): Rejection | undefined {
+  const at = result.txs.findIndex((tx) => renewsNonces(tx, signer, operator));
+  const status = at < 0 ? 'nonce_too_low' : result.receipts[at]!.status;
+  return status === 'ok' ? undefined : reject(status);
 }
 
 /**

@@ -194,6 +194,21 @@ export class ProducerSigner implements BlockSigner {
       : undefined;
   }
 
+  /** Where the committed ranges end (the first height without a committed nonce), if any. */
+  committedEnd(): number | undefined {
+    const last = this.onChain[this.onChain.length - 1];
+    return last ? last.fromHeight + last.count : undefined;
+  }
+
+  /**
+   * Heights from `height` on that this signer can sign with committed nonces, or 0 when it holds
+   * none for `height` itself (ranges after one that has not run out are contiguous with it).
+   */
+  heightsLeft(height: number): number {
+    const end = this.committedEnd();
+    return end === undefined || !this.rangeFor(height) ? 0 : end - height;
+  }
+
   /**
    * Whether a nonce committed on chain is at hand for `height`, and the height is above the last
    * one signed (a cluster producer that signed a block it could not publish, then restarted, must

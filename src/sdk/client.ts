@@ -190,7 +190,11 @@ export interface AssetList {
 
 /** `GET /health`; a halted node answers 503 with this body too, which `health()` returns. */
 export interface Health {
-  status: 'ok' | 'halted';
+  /**
+   * `degraded`: still producing, but `reason` says what will stop it (the producer's committed
+   * nonces running low); `halted`: not producing (a `fault`, or `reason`).
+   */
+  status: 'ok' | 'degraded' | 'halted';
   chainId: string;
   height: number;
   blockHash: string;
@@ -202,6 +206,15 @@ export interface Health {
   /** This node's validator name, in a cluster. */
   validator?: string;
   pendingTxs: number;
+  /** This node's producer's committed nonces ahead (when it is an active producer). */
+  nonceRunway?: {
+    /** Heights from the next one on it can sign (0: not the next one). */
+    heightsLeft: number;
+    lastHeight: number;
+    renewingFromHeight?: number;
+  };
+  /** Why the node is degraded or cannot produce (its producer's nonces). */
+  reason?: string;
   /** Why block production stopped, when halted. */
   fault?: string;
 }

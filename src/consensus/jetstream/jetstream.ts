@@ -162,6 +162,7 @@ export class JetStreamConsensus implements Consensus {
   private readonly names: ClusterNames;
   private readonly listeners: ((committed: CommittedBlock) => void)[] = [];
   private readonly finalListeners: ((height: number) => void)[] = [];
+  private readonly dropListeners: ((hash: string, reason: Rejection) => void)[] = [];
   private readonly finality: FinalityTracker;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
@@ -214,7 +215,14 @@ export class JetStreamConsensus implements Consensus {
     private readonly options: JetStreamOptions,
   ) {
     this.names = clusterNames(chain.chainId);
-    this.pool = new TxPool((sender) => chain.nonceOf(sender), options.mempool);
+    this.pool = new TxPool((sender) => chain.nonceOf(sender), options.mempool, {
+      now: options.now,
+      // The system lane: the active producers' operators (nonce commitments, evidence).
+      isSystemSender: (sender) => this.validatorSet().operators.has(sender),
+      onDrop: (decoded, reason) => {
+        for (const listener of this.dropListeners) listener(decoded.hash, reason);
+      },
+    });
     const stored = Number(chain.store.getMeta(metaKeys.finalizedHeight) ?? '0');
     this.finality = new FinalityTracker(
       Math.min(stored, chain.height()),
@@ -248,6 +256,14 @@ export class JetStreamConsensus implements Consensus {
 
   onFinal(listener: (height: number) => void): void {
     this.finalListeners.push(listener);
+  }
+
+  onDropped(listener: (hash: string, reason: Rejection) => void): void {
+    this.dropListeners.push(listener);
+  }
+
+  precheck(decoded: DecodedTx): Rejection | undefined {
+    return this.pool.precheck(decoded);
   }
 
   isPending(hash: string): boolean {
@@ -606,9 +622,13 @@ export class JetStreamConsensus implements Consensus {
     const valid = await this.verify(unchecked);
     const bad = new Set(unchecked.filter((_, i) => !valid[i]).map((d) => d.hash));
     for (const decoded of candidates) {
-      this.published.delete(decoded.hash);
+      const own = this.published.delete(decoded.hash);
       if (bad.has(decoded.hash)) continue;
-      this.pool.add(decoded, seq);
+      const refused = this.pool.add(decoded, seq);
+      // A tx this node admitted that its pool no longer takes (it filled up meanwhile): say so.
+      if (own && refused && refused.code !== 'duplicate_tx') {
+        for (const listener of this.dropListeners) listener(decoded.hash, refused);
+      }
     }
     if (this.readySince === undefined && this.pool.hasReady()) this.readySince = this.options.now();
   }
