@@ -21,12 +21,11 @@ import type { BlockHeader, HeaderSignature } from './verify.js';
 // ---- what the API answers (src/node/producer-api.ts) ---------------------------------------
 
 /**
- * `pending` until more than two thirds of the validators' operators approve it; `jailed` for
- * equivocation (for good) or for downtime (`jail` says until when); `withdrawn`: a pending
- * registration taken back by its operator.
+ * `pending` until more than two thirds of the validators' operators approve it (a pending one its
+ * operator withdraws is deleted); `jailed` for equivocation (for good) or for downtime (`jail`
+ * says until when).
  */
-export type ProducerStatus =
-  'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded' | 'withdrawn';
+export type ProducerStatus = 'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded';
 
 /** Why and until when a producer is jailed for downtime. */
 export interface DowntimeJail {
@@ -164,7 +163,10 @@ export type UnbondProducerPayload = { producer: string };
  */
 export type ApproveProducerPayload = { producer: string };
 
-/** `producer.withdraw`: the operator takes back a pending registration and its bond at once. */
+/**
+ * `producer.withdraw`: the operator takes back a pending registration and its bond at once; the
+ * producer is deleted from the registry.
+ */
 export type WithdrawProducerPayload = { producer: string };
 
 /** `producer.unjail`: the operator of a producer jailed for downtime, from its release height. */

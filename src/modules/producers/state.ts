@@ -56,11 +56,10 @@ export const producerParamDefaults: Pick<
 /**
  * `pending`: registered, waiting for approval by more than two thirds of the validators' operators;
  * `active`: a validator (produces and attests); `jailed`: for equivocation (for good) or downtime
- * (until unjailed); `unbonding`/`unbonded`: leaving, and left; `withdrawn`: a pending registration
- * its operator took back, bond returned.
+ * (until unjailed); `unbonding`/`unbonded`: leaving, and left. A pending registration its operator
+ * withdraws is deleted (its slot in the registry freed).
  */
-export type ProducerStatus =
-  'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded' | 'withdrawn';
+export type ProducerStatus = 'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded';
 
 /** Why and until when a producer is jailed for downtime. */
 export interface DowntimeJail {
@@ -185,6 +184,20 @@ export function readProducer(state: StateReader, id: string): ProducerRecord | u
 
 export function readProducerIds(state: StateReader): string[] {
   return readJson<string[]>(state, producerKeys.ids) ?? [];
+}
+
+/**
+ * Deletes a producer that never was active (a withdrawn registration): its record and its place in
+ * the id list, so the registry's slots (`producersMax`) are held only by producers that count. Its
+ * nonce-range history stays.
+ */
+export function deleteProducer(state: StateView, id: string): void {
+  writeJson(
+    state,
+    producerKeys.ids,
+    readProducerIds(state).filter((other) => other !== id),
+  );
+  state.delete(producerKeys.producer(id));
 }
 
 /** An active producer and its operator: one entry of the active index. */

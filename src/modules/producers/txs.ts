@@ -36,6 +36,7 @@ import {
   readProducerIds,
   readUnbonding,
   readValidatorSet,
+  deleteProducer,
   writeNonceRange,
   writeProducer,
   writeSeen,
@@ -61,7 +62,7 @@ export const producerRejections = {
   producer_not_found: 'No producer has this id.',
   not_producer_operator: 'Only the account that registered the producer may do this.',
   producer_not_active:
-    'The producer is not active (pending, jailed, unbonding, unbonded or withdrawn); a pending producer is taken back with producer.withdraw.',
+    'The producer is not active (pending, jailed, unbonding or unbonded); a pending producer is taken back with producer.withdraw.',
   producer_not_pending:
     'Only a pending producer (registered, not yet approved) can be approved or withdrawn.',
   not_validator_operator:
@@ -438,10 +439,9 @@ export const producerTxs: Record<string, TxDefinition<never>> = {
         const moved = ctx.ledger.transfer(escrowOf(record.id), ctx.sender, params.bondAsset, bond);
         if (moved) return moved;
       }
-      record.status = 'withdrawn';
-      record.bond = '0';
-      delete record.approvals;
-      writeProducer(ctx.state, record);
+      // Deleted, not kept as a record: a kept one would hold a registry slot for good, and a
+      // loop of register and withdraw (the bond back each time) would fill the registry for free.
+      deleteProducer(ctx.state, record.id);
       ctx.emit('producer.withdrawn', {
         producer: record.id,
         operator: ctx.sender,

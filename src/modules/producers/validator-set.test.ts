@@ -33,6 +33,7 @@ import {
   activeValidatorSet,
   escrowOf,
   getProducer,
+  listProducers,
   nonceRangeHistory,
   producersModule,
   validateBlockSignature,
@@ -308,12 +309,13 @@ describe('producer.approve', () => {
 });
 
 describe('producer.withdraw', () => {
-  it('gives a pending registration and its bond back at once, to its operator only', () => {
+  it('gives a pending registration and its bond back at once, to its operator only, and frees its slot', () => {
     const node = chainOf(2);
     const [a, b] = candidates as [Member, Member];
     for (const c of [a, b]) {
       assert.equal(run(node, c.operator, 'producer.register', registerPayload(c)), 'ok');
     }
+    assert.equal(listProducers(node.store).length, 4);
     const before = usd(node, a.operator.address);
     const withdraw = (sender: TestAccount, producer: string) =>
       run(node, sender, 'producer.withdraw', { producer });
@@ -323,18 +325,49 @@ describe('producer.withdraw', () => {
       withdraw(validators[0]!.operator, validators[0]!.signer.producer),
       'producer_not_pending',
     );
-    assert.equal(withdraw(a.operator, a.signer.producer), 'ok');
-    const record = getProducer(node.store, a.signer.producer)!;
-    assert.equal(record.status, 'withdrawn');
-    assert.equal(record.bond, '0');
+    const decoded = node.admit(a.operator, 'producer.withdraw', { producer: a.signer.producer });
+    assert.ok(!isRejection(decoded));
+    const [receipt] = node.produce([decoded]).receipts;
+    assert.equal(receipt?.status, 'ok');
+    assert.deepEqual(receipt.events.at(-1), {
+      type: 'producer.withdrawn',
+      data: { producer: a.signer.producer, operator: a.operator.address, bond: '2000' },
+    });
     assert.equal(usd(node, a.operator.address), before + 2000n);
     assert.equal(usd(node, escrowOf(a.signer.producer)), 0n);
-    assert.equal(withdraw(a.operator, a.signer.producer), 'producer_not_pending');
+    // Gone from the registry: a loop of register and withdraw cannot fill its slots.
+    assert.equal(getProducer(node.store, a.signer.producer), undefined);
+    assert.deepEqual(
+      listProducers(node.store).map((p) => p.id),
+      [...validators.slice(0, 2).map((v) => v.signer.producer), b.signer.producer].sort(),
+    );
+    assert.equal(withdraw(a.operator, a.signer.producer), 'producer_not_found');
     assert.equal(
       run(node, validators[0]!.operator, 'producer.approve', { producer: a.signer.producer }),
-      'producer_not_pending',
+      'producer_not_found',
     );
+    // Its nonce-range history stays (light clients); the key may register again.
+    assert.equal(nonceRangeHistory(node.store, a.signer.producer).length, 1);
+    const again = { ...registerPayload(a), nonces: a.signer.range(128) };
+    assert.equal(run(node, a.operator, 'producer.register', again), 'ok');
+    assert.equal(statusOf(node, a), 'pending');
     assert.deepEqual(auditLedger((prefix) => node.store.scan(prefix)).problems, []);
+  });
+
+  it('a loop of register and withdraw holds no registry slot', () => {
+    // The registry holds at most producersMax (1,000) producers, counted on this list.
+    const node = chainOf(1);
+    const [a] = candidates as [Member];
+    for (let round = 0; round < 3; round++) {
+      const payload = { ...registerPayload(a), nonces: a.signer.range(64 * (round + 1)) };
+      assert.equal(run(node, a.operator, 'producer.register', payload), 'ok');
+      assert.equal(listProducers(node.store).length, 2);
+      assert.equal(
+        run(node, a.operator, 'producer.withdraw', { producer: a.signer.producer }),
+        'ok',
+      );
+      assert.equal(listProducers(node.store).length, 1);
+    }
   });
 });
 
