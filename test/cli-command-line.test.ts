@@ -100,7 +100,7 @@ describe('the coffer command line', { timeout: suiteTimeoutMs }, () => {
       ],
       [
         ['send', '1', 'USD', 'bob', '--from', 'alice'],
-        /^coffer send: it takes 2 arguments \(AMOUNT SYMBOL\), got 3: "1" "USD" "bob"/,
+        /^coffer send: wrong number of arguments: it takes 2 arguments \(AMOUNT SYMBOL\), got 3: "1" "USD" "bob"/,
       ],
       [
         ['send', '--', '-5', 'USD', '--to', 'bob', '--from', 'alice'],
@@ -173,7 +173,7 @@ describe('the coffer command line', { timeout: suiteTimeoutMs }, () => {
       ],
       [
         ['start', 'now', '--data-dir', dataDir],
-        /^coffer: usage: coffer start: it takes no arguments, got "now"/,
+        /^coffer: usage: coffer start: wrong number of arguments: it takes none, got "now"/,
       ],
       [
         ['init', '--port', '7000', '--data-dir', dataDir],

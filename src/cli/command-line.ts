@@ -164,7 +164,7 @@ function argumentCountProblem(
   const { min, max } = spec.positionals;
   const got = positionals.length;
   const shown = positionals.map((p) => JSON.stringify(p)).join(' ');
-  if (max === 0) return `it takes no arguments, got ${shown}`;
+  if (max === 0) return `wrong number of arguments: it takes none, got ${shown}`;
   const wanted = names.length > 0 ? ` (${names.slice(0, Math.max(min, 1)).join(' ')})` : '';
   const count =
     min === max
@@ -172,8 +172,8 @@ function argumentCountProblem(
       : `${min} to ${max} arguments${wanted}`;
   const terminator = afterTerminator ? '; everything after -- counts as an argument' : '';
   return got === 0
-    ? `it takes ${count}, got none`
-    : `it takes ${count}, got ${got}: ${shown}${terminator}`;
+    ? `wrong number of arguments: it takes ${count}, got none`
+    : `wrong number of arguments: it takes ${count}, got ${got}: ${shown}${terminator}`;
 }
 
 /** The option a typo most likely meant: one edit or swap away, or the only one it begins. */

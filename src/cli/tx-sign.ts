@@ -24,10 +24,13 @@ const payloadBytesMax = 16 * 1024;
 /** Tx types that pay `payload.to` from the sender: the ledger refuses a payee that is the payer. */
 const paymentTypes = new Set(['ledger.transfer', 'hold.create']);
 
+/** A payload string meant as an address (one word after `cof1`), not a text that begins so. */
+const addressLike = /^cof1[0-9a-z]{6,}$/i;
+
 /** Every string in the payload that claims to be an address must be one, named by its path. */
 function checkAddresses(value: unknown, path: string): void {
   if (typeof value === 'string') {
-    if (value.toLowerCase().startsWith('cof1')) checkAddress(value, `--payload ${path}`);
+    if (addressLike.test(value)) checkAddress(value, `--payload ${path}`);
     return;
   }
   if (Array.isArray(value)) {
