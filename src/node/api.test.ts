@@ -1509,6 +1509,10 @@ describe('node API', () => {
         res.body,
         /^coffer_http_requests_total\{route="\/v1\/txs",status="422"\} [1-9]/m,
       );
+      // Process metrics under one prefix, never doubled.
+      assert.match(res.body, /^coffer_process_cpu_user_seconds_total /m);
+      assert.match(res.body, /^coffer_nodejs_heap_size_used_bytes /m);
+      assert.doesNotMatch(res.body, /process_process|nodejs_nodejs/);
     });
 
     it('GET /v1/genesis answers the stored genesis, from which block 0 state root is recomputed', async () => {

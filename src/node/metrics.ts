@@ -3,7 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The node's Prometheus metrics, in a registry of its own so two nodes in one process stay apart. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'coffer_process_' });
+  // The default metrics are already named process_* and nodejs_*: the prefix adds only `coffer_`
+  // (coffer_process_cpu_user_seconds_total, coffer_nodejs_heap_size_used_bytes).
+  collectDefaultMetrics({ register: registry, prefix: 'coffer_' });
   return {
     registry,
     height: new Gauge({
