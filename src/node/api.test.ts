@@ -130,7 +130,7 @@ interface AssetJson {
   decimals: number;
   issuer: string;
   supply: string;
-  maxSupply?: string;
+  maxSupply: string | null;
 }
 
 interface HubMessageJson {
@@ -1443,6 +1443,7 @@ describe('node API', () => {
         decimals: 2,
         issuer: dev.address,
         supply: '100000000',
+        maxSupply: null,
       });
       const cap = (await get('/v1/assets/CAP')).json<AssetJson>();
       assert.deepEqual(cap, {

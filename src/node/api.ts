@@ -92,6 +92,13 @@ function waitOf(query: { wait?: string }): boolean | 'final' {
   return query.wait === 'final' ? 'final' : query.wait === 'commit';
 }
 
+/** An asset as the API answers it: `maxSupply` is always there, null when unlimited. */
+function assetJson(
+  record: AssetRecord,
+): Omit<AssetRecord, 'maxSupply'> & { maxSupply: string | null } {
+  return { ...record, maxSupply: record.maxSupply ?? null };
+}
+
 export async function registerApi(node: CofferNode): Promise<void> {
   const { app, store, chain } = node;
 
@@ -412,9 +419,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
     '/v1/assets',
     { schema: { summary: 'Every asset', tags: ['assets'], response: { 200: anyObject } } },
     () => {
-      const assets: AssetRecord[] = [];
+      const assets = [];
       for (const [, text] of store.scan(ledgerKeys.asset('')))
-        assets.push(JSON.parse(text) as AssetRecord);
+        assets.push(assetJson(JSON.parse(text) as AssetRecord));
       return { assets };
     },
   );
@@ -438,7 +445,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
       if (!assetSymbolPattern.test(symbol)) return sendError(reply, 'invalid_symbol', 'symbol');
       const text = store.get(ledgerKeys.asset(symbol));
       if (!text) return sendError(reply, 'asset_not_found', 'symbol');
-      return JSON.parse(text) as AssetRecord;
+      return assetJson(JSON.parse(text) as AssetRecord);
     },
   );
 

@@ -181,7 +181,8 @@ export interface Asset {
   decimals: number;
   issuer: string;
   supply: string;
-  maxSupply?: string;
+  /** Minor units; null when the supply is unlimited. */
+  maxSupply: string | null;
 }
 
 export interface AssetList {
