@@ -13,6 +13,7 @@ import { timebankCommands } from './timebank.js';
 import { txSignCommands } from './tx-sign.js';
 import type { CliIo } from './terminal.js';
 import { verifyCommands } from './verify.js';
+import { waitCommands } from './wait.js';
 
 const commands: Command[] = [
   ...keysCommands,
@@ -24,6 +25,7 @@ const commands: Command[] = [
   ...timebankCommands,
   ...campaignCommands,
   ...auditCommands,
+  ...waitCommands,
 ];
 
 const commonOptions = {

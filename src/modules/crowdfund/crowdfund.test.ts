@@ -701,6 +701,16 @@ describe('revenue reports and payouts', () => {
     const node = newChain();
     const pending = create(node);
     assert.equal(node.statuses([report(node, pending, 1000)])[0], 'campaign_not_succeeded');
+    // The target reached, the deadline ahead: the rejection says the campaign has not closed.
+    const reached = create(node);
+    assert.deepEqual(invest(node, reached, [[ann, 100_000]]), ['ok']);
+    assert.equal(getCampaign(node.store, reached)!.status, 'funding');
+    const before = snapshot(node);
+    assert.equal(node.statuses([report(node, reached, 1000)])[0], 'campaign_not_closed');
+    assert.deepEqual(snapshot(node), before);
+    node.until((getCampaign(node.store, reached)!.deadline as { height: number }).height + 1);
+    assert.equal(getCampaign(node.store, reached)!.status, 'succeeded');
+    assert.equal(node.statuses([report(node, reached, 1000)])[0], 'ok');
     const id = funded(node);
     const forged = node.tx(outsider, 'campaign.reportRevenue', {
       campaignId: id,
@@ -709,9 +719,9 @@ describe('revenue reports and payouts', () => {
       periodEnd: 1,
       grossRevenue: '1000',
     });
-    const before = snapshot(node);
+    const beforeForged = snapshot(node);
     assert.deepEqual(node.statuses([forged]), ['not_reporter']);
-    assert.deepEqual(snapshot(node), before);
+    assert.deepEqual(snapshot(node), beforeForged);
     assert.equal(
       harness.parseStatus('campaign.reportRevenue', {
         campaignId: id,

@@ -58,6 +58,8 @@ export const crowdfundRejections = {
     'The reconfirmation deadline has been reached; investors who did not reconfirm are refunded.',
   position_outside_terms:
     "The investor's total is outside the amended minimum and maximum; invest to reach the minimum, or cancel.",
+  campaign_not_closed:
+    'The campaign has reached its target but has not closed: its deadline has not passed, and revenue is reported only after it.',
   campaign_not_succeeded: 'Revenue is reported only for a campaign that reached its target.',
   duplicate_report: 'A report with this reportId was already applied to the campaign.',
   too_many_reports: 'The campaign has as many revenue reports as a campaign may have (1,000).',

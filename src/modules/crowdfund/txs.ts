@@ -727,6 +727,11 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       const campaign = readCampaign(ctx.state, p.campaignId);
       if (!campaign) return 'campaign_not_found';
       if (!campaign.reporters.includes(ctx.sender)) return 'not_reporter';
+      // Reached but still funding (no early close): the outcome comes at the deadline, so say
+      // that rather than "not succeeded", which reads as a missed target.
+      if (campaign.status === 'funding' && big(campaign.raised) >= big(campaign.target)) {
+        return 'campaign_not_closed';
+      }
       if (campaign.status !== 'succeeded') return 'campaign_not_succeeded';
       if (readReportNumber(ctx.state, campaign.id, p.reportId) !== undefined) {
         return 'duplicate_report';
