@@ -3,6 +3,7 @@
 // Build first (npm test does): npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +11,15 @@ import { after, before, describe, it } from 'node:test';
 import { lockFileName } from '../src/node/data-dir.js';
 import { childEnv, cliPath, describeRun, runCli } from './support/cli.js';
 import { assertBuilt, NodeProcess } from './support/node-process.js';
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 const runTimeoutMs = 60_000;
 
@@ -68,6 +78,15 @@ describe('data directory safety', { timeout: 4 * runTimeoutMs }, () => {
     assert.equal(imported.code, 1, describeRun(importArgs, imported));
     assert.match(imported.stderr, /is in use by pid \d+ \(coffer start/);
 
+    // Another directory on the first node's port: the port is named, no bare EADDRINUSE.
+    const taken = new URL(url).port;
+    const otherDir = path.join(workDir, 'other');
+    const portArgs = ['start', '--data-dir', otherDir, '--host', '127.0.0.1', '--port', taken];
+    const clash = await runCli(portArgs, { env: childEnv, timeoutMs: runTimeoutMs });
+    assert.equal(clash.code, 1, describeRun(portArgs, clash));
+    assert.match(clash.stderr, new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is in use`));
+    assert.equal(fs.existsSync(path.join(otherDir, lockFileName)), false, 'its lock released');
+
     // SIGKILL leaves the lock file behind; its process is gone, so the next start takes it.
     await first.kill();
     assert.ok(fs.existsSync(path.join(dataDir, lockFileName)), 'a killed node leaves its lock');
@@ -90,5 +109,17 @@ describe('data directory safety', { timeout: 4 * runTimeoutMs }, () => {
     );
     // No lock left behind.
     assert.equal(fs.existsSync(path.join(dir, 'v2', lockFileName)), false);
+
+    // Started as a validator with no NATS server there: one line naming the URLs and what to do.
+    const port = await closedPort();
+    const url = `nats://127.0.0.1:${port}`;
+    const clusterArgs = ['start', '--data-dir', path.join(dir, 'v2'), '--port', '0'];
+    clusterArgs.push('--cluster', url, '--validator', 'v2');
+    const unreachable = await runCli(clusterArgs, { env: childEnv, timeoutMs: runTimeoutMs });
+    assert.equal(unreachable.code, 1, describeRun(clusterArgs, unreachable));
+    assert.match(unreachable.stderr, /cluster_unreachable/);
+    assert.match(unreachable.stderr, new RegExp(`cannot reach any NATS server of ${url} `));
+    assert.doesNotMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(fs.existsSync(path.join(dir, 'v2', lockFileName)), false, 'the lock is released');
   });
 });

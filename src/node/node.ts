@@ -503,9 +503,21 @@ export class CofferNode {
 
   /** Starts producing blocks and serving HTTP; resolves with the base URL. */
   async listen(): Promise<string> {
-    await this.consensus.start();
-    const address = await this.app.listen({ host: this.config.host, port: this.config.port });
-    return address.replace('[::1]', '127.0.0.1');
+    try {
+      await this.consensus.start();
+      const address = await this.app.listen({ host: this.config.host, port: this.config.port });
+      return address.replace('[::1]', '127.0.0.1');
+    } catch (error) {
+      // A node that could not start (no NATS server, the port taken) lets go of its directory.
+      await this.close().catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new ConfigError(
+          `port ${this.config.port} on ${this.config.host} is in use (another coffer start, ` +
+            `or another program): stop it, or start this node with --port`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Starts block production without a socket (tests drive the API with `app.inject`). */

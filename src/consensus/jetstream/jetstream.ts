@@ -54,6 +54,11 @@ import {
 } from './wire.js';
 
 /** The validator set as committed state says: active producers (sorted by id) and their operators. */
+/** No NATS server of the cluster answered at start-up: an operational fault, with the URLs. */
+export class ClusterUnreachableError extends Error {
+  readonly code = 'cluster_unreachable';
+}
+
 export interface ValidatorSet {
   producers: string[];
   operators: ReadonlySet<string>;
@@ -78,6 +83,8 @@ export interface JetStreamOptions {
   /** How long a publish is retried (a leader election takes seconds) before it is given up. */
   publishRetryMs: number;
   mempool: MempoolLimits;
+  /** Whether a sender has an account in committed state (see `MempoolOptions.hasAccount`). */
+  hasAccount?: (sender: string) => boolean;
   producer: BlockSigner & { canSign(height: number): boolean };
   /** The key attestations are signed with: the producer record's operator key. */
   attestationKey: { address: string; secretKey: Uint8Array };
@@ -219,6 +226,7 @@ export class JetStreamConsensus implements Consensus {
       now: options.now,
       // The system lane: the active producers' operators (nonce commitments, evidence).
       isSystemSender: (sender) => this.validatorSet().operators.has(sender),
+      ...(options.hasAccount ? { hasAccount: options.hasAccount } : {}),
       onDrop: (decoded, reason) => {
         for (const listener of this.dropListeners) listener(decoded.hash, reason);
       },
@@ -262,8 +270,8 @@ export class JetStreamConsensus implements Consensus {
     this.dropListeners.push(listener);
   }
 
-  precheck(decoded: DecodedTx): Rejection | undefined {
-    return this.pool.precheck(decoded);
+  precheck(txs: DecodedTx[]): (Rejection | undefined)[] {
+    return this.pool.precheck(txs);
   }
 
   isPending(hash: string): boolean {
@@ -278,12 +286,22 @@ export class JetStreamConsensus implements Consensus {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    const nc = await connect({
-      servers: this.options.servers,
-      name: `coffer-${this.chain.chainId}-${this.options.validatorName}`,
-      reconnectTimeWait: 250,
-      maxReconnectAttempts: -1,
-    });
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: this.options.servers,
+        name: `coffer-${this.chain.chainId}-${this.options.validatorName}`,
+        reconnectTimeWait: 250,
+        maxReconnectAttempts: -1,
+      });
+    } catch (error) {
+      this.stopped = true;
+      const servers = this.options.servers.join(', ');
+      throw new ClusterUnreachableError(
+        `cannot reach any NATS server of ${servers} (${(error as Error).message}): is ` +
+          `nats-server running and listening there? (docs/cluster.md, "A three-host deployment")`,
+      );
+    }
     this.nc = nc;
     this.maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     this.blockBytesMax = Math.max(32 * 1024, this.maxPayload - 16 * 1024);
