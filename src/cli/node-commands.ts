@@ -223,6 +223,7 @@ async function runNode(command: 'init' | 'start', rest: string[]): Promise<void>
   if (config.devClock) {
     process.stdout.write('dev clock on: POST /v1/dev/clock moves block time forward\n');
   }
+  for (const note of node.startupNotes()) process.stdout.write(`note: ${note}\n`);
   if (config.cluster) {
     process.stdout.write(
       `validator ${config.validator} in a cluster ordered by ${config.cluster.join(',')}\n`,

@@ -463,6 +463,8 @@ export class CofferNode {
       consensus = solo;
     }
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
+    // The dev clock's offset outlives a restart with --dev-clock (block time never goes back).
+    if (config.devClock) clockOffset.ms = Number(store.getMeta(devClockMetaKey) ?? '0') || 0;
     node.clockOffset = clockOffset;
     node.dataDirLock = lock;
     ref.node = node;
@@ -471,6 +473,29 @@ export class CofferNode {
     node.nonceTimer = setInterval(() => node.maintainNoncesSafely(), nonceMaintenanceMs);
     node.nonceTimer.unref();
     return node;
+  }
+
+  /**
+   * What an operator should know at start: block time moved ahead of this machine's clock by an
+   * earlier run's dev clock, which a start without --dev-clock cannot undo (time never goes back).
+   */
+  startupNotes(): string[] {
+    const notes: string[] = [];
+    const headTime = this.chain.latest().header.time;
+    const clock = Date.now();
+    if (this.config.devClock && this.clockOffset.ms > 0) {
+      notes.push(
+        `dev clock: block time resumes ${formatDuration(this.clockOffset.ms)} ahead of this ` +
+          `machine's clock, where an earlier run moved it`,
+      );
+    } else if (!this.config.devClock && headTime > clock + devClockNoteAheadMs) {
+      notes.push(
+        `block time is ${formatDuration(headTime - clock)} ahead of this machine's clock (a dev ` +
+          `clock moved it): new blocks keep time ${new Date(headTime).toISOString()} until the ` +
+          `clock catches up; start with --dev-clock to go on from the moved time`,
+      );
+    }
+    return notes;
   }
 
   /** Milliseconds the dev clock has been moved forward (0 without `config.devClock`). */
@@ -486,6 +511,7 @@ export class CofferNode {
   advanceClock(ms: number): CommittedBlock | undefined {
     if (!this.config.devClock) throw new Error('advanceClock needs config.devClock');
     this.clockOffset.ms += ms;
+    this.store.setMeta(devClockMetaKey, String(this.clockOffset.ms));
     if (!this.solo || !this.healthy || !this.signer.canSign(this.chain.height() + 1)) {
       return undefined;
     }
@@ -771,6 +797,25 @@ function openSigner(
 }
 
 /** A cluster node runs on a validator's data directory from `coffer cluster init`, never a new one. */
+/** Where the dev clock's offset is kept (meta, never state: it is this node's, not the chain's). */
+const devClockMetaKey = 'devClockOffsetMs';
+/** Block time this far ahead of the clock at start is worth a note (clock skew stays below it). */
+const devClockNoteAheadMs = 60_000;
+
+/** `3d 4h`, `2h 5m`, `40s`: a rough duration for operator notes. */
+function formatDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const [d, h, m, s] = [
+    Math.floor(seconds / 86_400),
+    Math.floor(seconds / 3600) % 24,
+    Math.floor(seconds / 60) % 60,
+    seconds % 60,
+  ];
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m ${s}s` : `${s}s`;
+}
+
 /**
  * A cluster validator's directory started alone would commit blocks of its own, and the next
  * cluster run would halt it on a state root the others never had: refused, saying how to start it.
