@@ -5,8 +5,8 @@ import { json } from './output.js';
 
 /** Blocks come at least every idle interval (5 s by default): polling 4 times a second is plenty. */
 const pollIntervalMs = 250;
-/** Long enough for 20 idle blocks (100 s) with room to spare. */
-const timeoutMsDefault = 120_000;
+/** Long enough for 20 idle blocks at the default 5 s (100 s), with room to spare. */
+const timeoutMsDefault = 300_000;
 /** A day: a wait longer than that is a script that forgot what it waits for. */
 const timeoutMsMax = 86_400_000;
 
