@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench`: build the node, then run the throughput benchmark against it.
 // `npm run bench -- cluster`: the same build, then the 3-validator cluster benchmark instead.
+// `npm run bench -- flood`: the same build, then honest throughput under a gap flood (issue 13).
 // `npm run bench -- index`: the same build, then per-tx cost of index-heavy txs at 1,000 and 20,000
 // index entries (issue 13).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const benches = { cluster: 'bench/cluster.ts', index: 'bench/index-growth.ts' };
+const benches = {
+  cluster: 'bench/cluster.ts',
+  flood: 'bench/flood.ts',
+  index: 'bench/index-growth.ts',
+};
 const [first, ...rest] = process.argv.slice(2);
 const script = first !== undefined && Object.hasOwn(benches, first) ? benches[first] : undefined;
 execFileSync(

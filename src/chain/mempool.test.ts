@@ -275,6 +275,8 @@ describe('Mempool', () => {
         {
           now: () => clock.now,
           isSystemSender: (sender) => sender === 'node',
+          // Senders named "funded..." hold an account in committed state.
+          hasAccount: (sender) => sender.startsWith('funded'),
           onDrop: (d, reason: Rejection) =>
             drops.push(`${d.tx.sender}${d.tx.nonce}:${reason.code}`),
         },
@@ -293,11 +295,15 @@ describe('Mempool', () => {
         field: 'nonce',
       });
       assert.equal(
-        code(pool.precheck(pending('x', 9))),
+        code(pool.precheck([pending('x', 9)])[0]),
         'sender_gap_limit',
         'also before any signature',
       );
-      assert.equal(pool.precheck(pending('x', 0)), undefined, 'a ready nonce passes the precheck');
+      assert.equal(
+        pool.precheck([pending('x', 0)])[0],
+        undefined,
+        'a ready nonce passes the precheck',
+      );
       assert.equal(pool.add(pending('x', 0)), undefined, 'its next nonce is ready, not gapped');
       assert.equal(pool.gappedCount, 3);
       assert.equal(pool.readyCount, 1);
@@ -378,12 +384,59 @@ describe('Mempool', () => {
       assert.deepEqual(label(pool.take(10)), ['node2', 'a0', 'a1']);
     });
 
+    it('precheck, before any signature: pending duplicates, gapped txs that cannot fit, the gapped budget', () => {
+      const { pool, clock } = policed({ gappedTxsMax: 2, gappedAdmissionsPerSecondMax: 3 });
+      const held = pending('a', 0);
+      assert.equal(pool.add(held), undefined);
+      assert.equal(code(pool.precheck([pending('a', 0)])[0]), 'duplicate_tx', 'by hash');
+      assert.equal(pool.precheck([pending('a', 1)])[0], undefined, 'ready: no budget spent');
+      // Three gapped txs pass (the budget), the fourth in the same second does not.
+      assert.equal(pool.precheck([pending('b', 1)])[0], undefined);
+      assert.equal(pool.add(pending('b', 1)), undefined);
+      assert.equal(pool.precheck([pending('b', 2)])[0], undefined);
+      assert.equal(pool.add(pending('b', 2)), undefined);
+      // The share (2) is full and b holds the most: b cannot get in, c (none yet) could.
+      assert.equal(code(pool.precheck([pending('b', 3)])[0]), 'gapped_pool_full');
+      assert.equal(pool.precheck([pending('c', 5)])[0], undefined);
+      assert.equal(code(pool.precheck([pending('d', 5)])[0]), 'gapped_rate_limited');
+      assert.equal(
+        pool.precheck([pending('node', 9)])[0],
+        undefined,
+        'the system lane has no budget',
+      );
+      clock.now += 400; // 1.2 gapped checks earned back
+      assert.equal(pool.precheck([pending('d', 5)])[0], undefined);
+      assert.equal(code(pool.precheck([pending('e', 5)])[0]), 'gapped_rate_limited');
+    });
+
+    it('precheck reads a batch in order, and only senders without an account spend the gapped budget', () => {
+      const { pool } = policed({ gappedTxsMax: 10, gappedAdmissionsPerSecondMax: 2 });
+      // A client's batch of its next nonces, in order: nothing in it is gapped, whatever its size.
+      const batch = [0, 1, 2, 3, 4, 5].map((n) => pending('fresh', n));
+      assert.deepEqual(
+        pool.precheck(batch),
+        batch.map(() => undefined),
+      );
+      // Gapped txs of a funded sender (a client pipelining batches) spend no budget either.
+      const ahead = [7, 8, 9].map((n) => pending('funded', n));
+      assert.deepEqual(
+        pool.precheck(ahead),
+        ahead.map(() => undefined),
+      );
+      // A key with no account: two gapped checks a second, then gapped_rate_limited.
+      assert.deepEqual(pool.precheck([2, 3, 4].map((n) => pending('outsider', n))).map(code), [
+        undefined,
+        undefined,
+        'gapped_rate_limited',
+      ]);
+    });
+
     it('sender_rate_limited: senderTxsPerSecondMax per sender, refilled over a second; 0 is off', () => {
       const { pool, clock } = policed({ senderTxsPerSecondMax: 2 });
       assert.equal(pool.add(pending('a', 0)), undefined);
       assert.equal(pool.add(pending('a', 1)), undefined);
       assert.equal(code(pool.add(pending('a', 2))), 'sender_rate_limited');
-      assert.equal(code(pool.precheck(pending('a', 2))), 'sender_rate_limited');
+      assert.equal(code(pool.precheck([pending('a', 2)])[0]), 'sender_rate_limited');
       assert.equal(pool.add(pending('b', 0)), undefined, 'per sender');
       assert.equal(pool.add(pending('node', 0)), undefined);
       clock.now += 500; // one more token

@@ -33,6 +33,12 @@ export interface MempoolLimits {
   systemTxsMax?: number;
   /** Txs a user sender may have admitted per second (a burst of one second's worth); 0: no limit. */
   senderTxsPerSecondMax?: number;
+  /**
+   * Gapped txs whose signatures the node checks per second, all senders together (`precheck`
+   * spends it); 0: no limit. Fresh keys cost an outsider nothing, a verify costs the node a
+   * fifth of a millisecond of a core: this bounds what a flood of them can take from ready txs.
+   */
+  gappedAdmissionsPerSecondMax?: number;
 }
 
 export const defaultMempoolLimits = {
@@ -44,6 +50,10 @@ export const defaultMempoolLimits = {
   // in-flight caps: a node never has this many of its own txs pending unless something is wrong.
   systemTxsMax: 1_000,
   senderTxsPerSecondMax: 0,
+  // Only senders without an account spend it, and their gapped txs are almost never honest (a
+  // new client's first batch in nonce order is not gapped): 100 verifies a second is a fiftieth
+  // of a core here (150-260 us each), and refills the default gapped share in a few minutes.
+  gappedAdmissionsPerSecondMax: 100,
 } as const;
 
 /** The limits with every default filled in; the gapped share is a tenth of `txsMax` by default. */
@@ -57,6 +67,8 @@ export function mempoolLimits(limits: MempoolLimits): Required<MempoolLimits> {
     gappedExpiryMs: limits.gappedExpiryMs ?? defaults.gappedExpiryMs,
     systemTxsMax: limits.systemTxsMax ?? defaults.systemTxsMax,
     senderTxsPerSecondMax: limits.senderTxsPerSecondMax ?? defaults.senderTxsPerSecondMax,
+    gappedAdmissionsPerSecondMax:
+      limits.gappedAdmissionsPerSecondMax ?? defaults.gappedAdmissionsPerSecondMax,
   };
 }
 
@@ -67,6 +79,12 @@ export interface MempoolOptions {
   isSystemSender?: (sender: string) => boolean;
   /** Told of each admitted tx the pool drops before a block takes it (expired or evicted). */
   onDrop?: (decoded: DecodedTx, reason: Rejection) => void;
+  /**
+   * Whether a sender has an account in committed state (it received or sent something). Only
+   * gapped txs of senders without one spend the gapped budget: a key costs an outsider nothing,
+   * an account costs it a tx from one that holds funds. Default: nobody has one.
+   */
+  hasAccount?: (sender: string) => boolean;
 }
 
 interface GappedEntry {
@@ -148,6 +166,24 @@ export class GappedTxs {
     return { sender, nonce, count: this.maxCount };
   }
 
+  /**
+   * Whether one more gapped tx of `sender` fits: under its cap, and under the share or by
+   * evicting a gapped tx of a sender holding more than `sender` does (so a flood of keys churns
+   * among its own and a sender with a single gap still gets in).
+   */
+  room(
+    sender: string,
+    perSenderMax: number,
+    totalMax: number,
+  ): { rejection: Rejection } | { evict?: { sender: string; nonce: number } } {
+    const own = this.countOf(sender);
+    if (own >= perSenderMax) return { rejection: reject('sender_gap_limit', 'nonce') };
+    if (this.total < totalMax) return {};
+    const victim = this.victim();
+    if (!victim || victim.count <= own) return { rejection: reject('gapped_pool_full') };
+    return { evict: victim };
+  }
+
   /** The oldest gapped tx that arrived before `before`, taken off the expiry queue. */
   nextExpired(before: number): { sender: string; nonce: number } | undefined {
     while (this.arrivalsHead < this.arrivals.length) {
@@ -199,6 +235,58 @@ export class SenderRateLimit {
     }
     this.pruneAt = Math.max(1024, this.buckets.size * 2);
   }
+}
+
+const gappedBudgetKey = '';
+
+function rateLimit(perSecondMax: number): SenderRateLimit | undefined {
+  return perSecondMax > 0 ? new SenderRateLimit(perSecondMax) : undefined;
+}
+
+/** What a pool shows `precheckBatch` of itself. */
+interface PrecheckView {
+  limits: Required<MempoolLimits>;
+  gapped: GappedTxs;
+  rate: SenderRateLimit | undefined;
+  gappedBudget: SenderRateLimit | undefined;
+  now: () => number;
+  hasAccount: (sender: string) => boolean;
+  isPending: (hash: string) => boolean;
+  /** The sender's lane if it has a queue, else undefined. */
+  isSystem: (sender: string) => boolean;
+  /** The first nonce of the sender that would be gapped past: its next one to become ready. */
+  readyUpTo: (sender: string) => number;
+}
+
+/**
+ * The pre-signature checks of both pools, over a batch in order: a tx whose nonce follows the
+ * sender's ready ones, or the sender's previous tx in the batch, is not gapped (a client sends its
+ * nonces in one batch); see `Mempool.precheck`.
+ */
+export function precheckBatch(
+  view: PrecheckView,
+  txs: readonly DecodedTx[],
+): (Rejection | undefined)[] {
+  const now = view.now();
+  const expected = new Map<string, number>();
+  return txs.map(({ tx, hash }) => {
+    if (view.isPending(hash)) return reject('duplicate_tx');
+    if (view.isSystem(tx.sender)) return undefined;
+    if (view.rate && !view.rate.allows(tx.sender, now)) return reject('sender_rate_limited');
+    const next = expected.get(tx.sender) ?? view.readyUpTo(tx.sender);
+    if (tx.nonce <= next) {
+      if (tx.nonce === next) expected.set(tx.sender, next + 1);
+      return undefined;
+    }
+    const { gappedPerSenderMax, gappedTxsMax } = view.limits;
+    const room = view.gapped.room(tx.sender, gappedPerSenderMax, gappedTxsMax);
+    if ('rejection' in room) return room.rejection;
+    if (view.gappedBudget && !view.hasAccount(tx.sender)) {
+      if (!view.gappedBudget.allows(gappedBudgetKey, now)) return reject('gapped_rate_limited');
+      view.gappedBudget.take(gappedBudgetKey, now);
+    }
+    return undefined;
+  });
 }
 
 /** Ready txs in arrival order, taken from the front. */
@@ -260,10 +348,12 @@ export class Mempool {
   private userTxs = 0;
   private readonly gapped = new GappedTxs();
   private readonly rate: SenderRateLimit | undefined;
+  private readonly gappedBudget: SenderRateLimit | undefined;
   private readonly limits: Required<MempoolLimits>;
   private readonly now: () => number;
   private readonly isSystemSender: (sender: string) => boolean;
   private readonly onDrop: (decoded: DecodedTx, reason: Rejection) => void;
+  private readonly hasAccount: (sender: string) => boolean;
 
   constructor(
     private readonly committedNonce: (sender: string) => number,
@@ -274,10 +364,9 @@ export class Mempool {
     this.now = options.now ?? Date.now;
     this.isSystemSender = options.isSystemSender ?? (() => false);
     this.onDrop = options.onDrop ?? (() => {});
-    this.rate =
-      this.limits.senderTxsPerSecondMax > 0
-        ? new SenderRateLimit(this.limits.senderTxsPerSecondMax)
-        : undefined;
+    this.hasAccount = options.hasAccount ?? (() => false);
+    this.rate = rateLimit(this.limits.senderTxsPerSecondMax);
+    this.gappedBudget = rateLimit(this.limits.gappedAdmissionsPerSecondMax);
   }
 
   get size(): number {
@@ -303,19 +392,28 @@ export class Mempool {
   }
 
   /**
-   * The checks that need no signature, so a flood that only repeats them costs no verify: a
-   * sender at its gapped cap or its rate. Admission (`add`) checks them again.
+   * The checks that need no signature, run over a batch before its signatures are verified so
+   * that a flood costs no verify once they refuse it: a tx already pending (by hash: the
+   * signature is not hashed), a sender over its rate, a gapped tx that would not fit
+   * (`sender_gap_limit`, `gapped_pool_full`), and the budget of gapped txs of senders without an
+   * account checked per second (`gapped_rate_limited`), which such a tx spends when it passes.
+   * Admission (`add`) checks the rest again.
    */
-  precheck(decoded: DecodedTx): Rejection | undefined {
-    const { sender, nonce } = decoded.tx;
-    const queue = this.senders.get(sender);
-    if (queue?.system ?? this.isSystemSender(sender)) return undefined;
-    if (this.rate && !this.rate.allows(sender, this.now())) return reject('sender_rate_limited');
-    const next = queue?.next ?? this.committedNonce(sender);
-    if (nonce > next && this.gapped.countOf(sender) >= this.limits.gappedPerSenderMax) {
-      return reject('sender_gap_limit', 'nonce');
-    }
-    return undefined;
+  precheck(txs: readonly DecodedTx[]): (Rejection | undefined)[] {
+    return precheckBatch(
+      {
+        limits: this.limits,
+        gapped: this.gapped,
+        rate: this.rate,
+        gappedBudget: this.gappedBudget,
+        now: this.now,
+        hasAccount: this.hasAccount,
+        isPending: (hash) => this.known.has(hash),
+        isSystem: (sender) => this.senders.get(sender)?.system ?? this.isSystemSender(sender),
+        readyUpTo: (sender) => this.senders.get(sender)?.next ?? this.committedNonce(sender),
+      },
+      txs,
+    );
   }
 
   add(decoded: DecodedTx): Rejection | undefined {
@@ -379,15 +477,13 @@ export class Mempool {
     }
     if (held >= this.limits.perSenderMax) return reject('sender_queue_full');
     if (gapped) {
-      const own = this.gapped.countOf(sender);
-      if (own >= this.limits.gappedPerSenderMax) return reject('sender_gap_limit', 'nonce');
-      if (this.gapped.count >= this.limits.gappedTxsMax) {
-        // Only a sender holding more gapped txs than this one gives one up: a flood of keys
-        // churns among its own, and a sender with a single gap still gets in.
-        const victim = this.gapped.victim();
-        if (!victim || victim.count <= own) return reject('gapped_pool_full');
-        evict = { ...victim, reason: 'gapped_tx_evicted' };
-      }
+      const room = this.gapped.room(
+        sender,
+        this.limits.gappedPerSenderMax,
+        this.limits.gappedTxsMax,
+      );
+      if ('rejection' in room) return room.rejection;
+      if (room.evict) evict = { ...room.evict, reason: 'gapped_tx_evicted' };
     }
     if (evict) this.drop(evict.sender, evict.nonce, reject(evict.reason));
     return undefined;

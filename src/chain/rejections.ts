@@ -27,6 +27,8 @@ export const chainRejections = {
     'This sender has as many transactions waiting for an earlier nonce as a sender may; send the missing nonces first.',
   gapped_pool_full:
     'The share of the pool for transactions waiting for an earlier nonce is full; send the missing nonces first.',
+  gapped_rate_limited:
+    'The node checks only so many transactions waiting for an earlier nonce per second; send the missing nonces first, or retry shortly.',
   sender_rate_limited:
     'This sender sent more transactions per second than the node admits; retry shortly.',
   gapped_tx_expired:

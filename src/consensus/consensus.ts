@@ -15,10 +15,11 @@ export interface Consensus {
    */
   submit(txs: DecodedTx[]): (Rejection | undefined)[] | Promise<(Rejection | undefined)[]>;
   /**
-   * The admission checks that need no signature (a sender at its cap of gapped txs or over its
-   * rate), run before the signature is verified so a flood that fails them costs no verify.
+   * The admission checks that need no signature (a duplicate, a sender over its rate, a gapped
+   * tx that cannot fit or over the gapped budget), run over a batch, in order, before its
+   * signatures are verified, so a flood that fails them costs no verify.
    */
-  precheck?(tx: DecodedTx): Rejection | undefined;
+  precheck?(txs: DecodedTx[]): (Rejection | undefined)[];
   /** Called with each admitted tx dropped before any block took it (expired or evicted). */
   onDropped?(listener: (hash: string, reason: Rejection) => void): void;
   /** Whether a tx with this hash is waiting to be ordered. */

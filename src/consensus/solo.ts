@@ -40,6 +40,8 @@ export interface SoloOptions {
   producer: BlockSigner;
   /** The system lane's senders: the producer's operator account (its nonce commitments, evidence). */
   isSystemSender?: (sender: string) => boolean;
+  /** Whether a sender has an account in committed state (see `MempoolOptions.hasAccount`). */
+  hasAccount?: (sender: string) => boolean;
   nonceRunway?: NonceRunway;
   now?: () => number;
   onError?: (error: unknown) => void;
@@ -69,6 +71,7 @@ export class SoloConsensus implements Consensus {
     this.mempool = new Mempool((sender) => chain.nonceOf(sender), options.mempool, {
       now: this.now,
       ...(options.isSystemSender ? { isSystemSender: options.isSystemSender } : {}),
+      ...(options.hasAccount ? { hasAccount: options.hasAccount } : {}),
       onDrop: (decoded, reason) => this.dropped([decoded], reason),
     });
   }
@@ -79,8 +82,8 @@ export class SoloConsensus implements Consensus {
     return results;
   }
 
-  precheck(tx: DecodedTx): Rejection | undefined {
-    return this.mempool.precheck(tx);
+  precheck(txs: DecodedTx[]): (Rejection | undefined)[] {
+    return this.mempool.precheck(txs);
   }
 
   onDropped(listener: (hash: string, reason: Rejection) => void): void {

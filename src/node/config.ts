@@ -40,6 +40,12 @@ export const nodeConfigSchema = z.object({
   mempoolSystemTxsMax: z.coerce.number().int().min(16).max(100_000).default(1_000),
   /** Txs a sender may have admitted per second (a one-second burst); 0: no limit. */
   mempoolSenderTxsPerSecondMax: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  /**
+   * Gapped txs of senders without an account whose signatures are checked per second, all such
+   * senders together: bounds the verify work a flood from fresh unfunded keys takes from ready
+   * txs; 0: no limit.
+   */
+  mempoolGappedAdmissionsPerSecondMax: z.coerce.number().int().min(0).max(1_000_000).default(100),
   /** How long `?wait=commit` waits before answering `commit_timeout`. */
   commitWaitMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
   verifyWorkers: z.coerce.number().int().min(0).max(64).optional(),
@@ -112,6 +118,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_MEMPOOL_GAPPED_EXPIRY_MS: 'mempoolGappedExpiryMs',
   COFFER_MEMPOOL_SYSTEM_TXS_MAX: 'mempoolSystemTxsMax',
   COFFER_MEMPOOL_SENDER_TXS_PER_SECOND_MAX: 'mempoolSenderTxsPerSecondMax',
+  COFFER_MEMPOOL_GAPPED_ADMISSIONS_PER_SECOND_MAX: 'mempoolGappedAdmissionsPerSecondMax',
   COFFER_COMMIT_WAIT_MS: 'commitWaitMs',
   COFFER_VERIFY_WORKERS: 'verifyWorkers',
   COFFER_NONCE_RANGE_HEIGHTS: 'nonceRangeHeights',

@@ -166,6 +166,7 @@ const statusByCode: Record<string, number> = {
   sender_gap_limit: 429,
   gapped_pool_full: 429,
   sender_rate_limited: 429,
+  gapped_rate_limited: 429,
   gapped_tx_evicted: 429,
   gapped_tx_expired: 409,
   internal_error: 500,

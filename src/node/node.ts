@@ -18,6 +18,7 @@ import {
 } from '../chain/index.js';
 import { JetStreamConsensus, SoloConsensus, type Consensus } from '../consensus/index.js';
 import { VerifyPool } from '../crypto/index.js';
+import { ledgerKeys } from '../ledger/index.js';
 import {
   activeValidatorSet,
   checkProducerParams,
@@ -393,6 +394,7 @@ export class CofferNode {
     const verifyPool = new VerifyPool(
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
+    const hasAccount = (sender: string) => store.get(ledgerKeys.account(sender)) !== undefined;
     const mempool = {
       txsMax: config.mempoolTxsMax,
       perSenderMax: config.mempoolPerSenderMax,
@@ -401,6 +403,7 @@ export class CofferNode {
       gappedExpiryMs: config.mempoolGappedExpiryMs,
       systemTxsMax: config.mempoolSystemTxsMax,
       senderTxsPerSecondMax: config.mempoolSenderTxsPerSecondMax,
+      gappedAdmissionsPerSecondMax: config.mempoolGappedAdmissionsPerSecondMax,
     };
     let consensus: Consensus;
     let solo: SoloConsensus | undefined;
@@ -418,6 +421,7 @@ export class CofferNode {
         envelopeTxsMax: config.envelopeTxsMax,
         publishRetryMs: Math.min(config.commitWaitMs, 15_000),
         mempool,
+        hasAccount,
         producer: signer,
         attestationKey: init.producer,
         verifyPool,
@@ -448,6 +452,7 @@ export class CofferNode {
         mempool,
         producer: signer,
         isSystemSender: (sender) => sender === init.producer.address,
+        hasAccount,
         nonceRunway: {
           heightsLeft: (height) => signer.heightsLeft(height),
           reserveHeights: nonceReserveHeights,
@@ -576,7 +581,7 @@ export class CofferNode {
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
     if (inputs.length > batchLengthMax) return [{ error: reject('batch_too_large') }];
     const results: SubmitResult[] = new Array<SubmitResult>(inputs.length);
-    const candidates: { index: number; decoded: DecodedTx }[] = [];
+    const decodedTxs: { index: number; decoded: DecodedTx }[] = [];
     const registry = this.chain.registry;
     inputs.forEach((input, index) => {
       const decoded = decodeTx(input, this.chain.chainId, registry.parserFor);
@@ -585,11 +590,15 @@ export class CofferNode {
       } else if (this.store.getTx(decoded.hash)) {
         results[index] = { hash: decoded.hash, error: reject('duplicate_tx') };
       } else {
-        // Caps that need no signature first: a flood that only hits them costs no verify.
-        const capped = this.consensus.precheck?.(decoded);
-        if (capped) results[index] = { hash: decoded.hash, error: capped };
-        else candidates.push({ index, decoded });
+        decodedTxs.push({ index, decoded });
       }
+    });
+    // Caps that need no signature first: a flood that only hits them costs no verify.
+    const capped = this.consensus.precheck?.(decodedTxs.map((c) => c.decoded)) ?? [];
+    const candidates = decodedTxs.filter(({ index, decoded }, i) => {
+      const refused = capped[i];
+      if (refused) results[index] = { hash: decoded.hash, error: refused };
+      return refused === undefined;
     });
     const valid = await this.verifyPool.verifyBatch(
       candidates.map(({ decoded }) => ({

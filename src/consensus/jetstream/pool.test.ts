@@ -189,7 +189,7 @@ describe('cluster tx pool', () => {
       const { p, drops } = policed();
       for (const nonce of [4, 5, 6]) assert.equal(p.add(pending('m', nonce), 1), undefined);
       assert.equal(p.check(pending('m', 7))?.code, 'sender_gap_limit');
-      assert.equal(p.precheck(pending('m', 8))?.code, 'sender_gap_limit');
+      assert.equal(p.precheck([pending('m', 8)])[0]?.code, 'sender_gap_limit');
       assert.equal(p.add(pending('s', 2), 1), undefined);
       assert.equal(p.gappedCount, 4);
       assert.equal(p.add(pending('t', 1), 2), undefined);
@@ -243,11 +243,27 @@ describe('cluster tx pool', () => {
       assert.equal(p.hasReady(), false);
     });
 
+    it('precheck, before any signature: pooled duplicates, gapped txs that cannot fit, the gapped budget', () => {
+      const { p } = policed({ gappedPerSenderMax: 1, gappedAdmissionsPerSecondMax: 2 });
+      assert.equal(p.add(pending('a', 0), 1), undefined);
+      assert.equal(p.precheck([pending('a', 0)])[0]?.code, 'duplicate_tx');
+      assert.equal(
+        p.precheck([pending('a', 1)])[0],
+        undefined,
+        'ready from the run: no budget spent',
+      );
+      assert.equal(p.precheck([pending('b', 2)])[0], undefined);
+      assert.equal(p.add(pending('b', 2), 2), undefined);
+      assert.equal(p.precheck([pending('b', 3)])[0]?.code, 'sender_gap_limit');
+      assert.equal(p.precheck([pending('c', 3)])[0], undefined);
+      assert.equal(p.precheck([pending('d', 3)])[0]?.code, 'gapped_rate_limited');
+    });
+
     it('sender_rate_limited at submission only; copies from the stream are pooled whatever the rate', () => {
       const { p, clock } = policed({ senderTxsPerSecondMax: 1 });
       assert.equal(p.check(pending('a', 0)), undefined);
       assert.equal(p.check(pending('a', 1))?.code, 'sender_rate_limited');
-      assert.equal(p.precheck(pending('a', 1))?.code, 'sender_rate_limited');
+      assert.equal(p.precheck([pending('a', 1)])[0]?.code, 'sender_rate_limited');
       for (const nonce of [0, 1, 2]) assert.equal(p.add(pending('a', nonce), 1), undefined);
       assert.equal(p.check(pending('op', 0)), undefined, 'the system lane is not rate limited');
       clock.now += 1_000;

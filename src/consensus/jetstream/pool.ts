@@ -2,6 +2,7 @@ import {
   GappedTxs,
   SenderRateLimit,
   mempoolLimits,
+  precheckBatch,
   reject,
   type DecodedTx,
   type MempoolLimits,
@@ -47,10 +48,12 @@ export class TxPool {
   private readyTxs = 0;
   private readonly gapped = new GappedTxs();
   private readonly rate: SenderRateLimit | undefined;
+  private readonly gappedBudget: SenderRateLimit | undefined;
   private readonly limits: Required<MempoolLimits>;
   private readonly now: () => number;
   private readonly isSystemSender: (sender: string) => boolean;
   private readonly onDrop: (decoded: DecodedTx, reason: Rejection) => void;
+  private readonly hasAccount: (sender: string) => boolean;
 
   constructor(
     private readonly committedNonce: (sender: string) => number,
@@ -61,9 +64,12 @@ export class TxPool {
     this.now = options.now ?? Date.now;
     this.isSystemSender = options.isSystemSender ?? (() => false);
     this.onDrop = options.onDrop ?? (() => {});
-    this.rate =
-      this.limits.senderTxsPerSecondMax > 0
-        ? new SenderRateLimit(this.limits.senderTxsPerSecondMax)
+    this.hasAccount = options.hasAccount ?? (() => false);
+    const { senderTxsPerSecondMax, gappedAdmissionsPerSecondMax } = this.limits;
+    this.rate = senderTxsPerSecondMax > 0 ? new SenderRateLimit(senderTxsPerSecondMax) : undefined;
+    this.gappedBudget =
+      gappedAdmissionsPerSecondMax > 0
+        ? new SenderRateLimit(gappedAdmissionsPerSecondMax)
         : undefined;
   }
 
@@ -93,17 +99,22 @@ export class TxPool {
     return this.systemSenders.get(sender) ?? this.userSenders.get(sender);
   }
 
-  /** The checks that need no signature (a sender at its gapped cap or its rate); see Mempool. */
-  precheck(decoded: DecodedTx): Rejection | undefined {
-    const { sender, nonce } = decoded.tx;
-    const entry = this.entry(sender);
-    if (entry?.system ?? this.isSystemSender(sender)) return undefined;
-    if (this.rate && !this.rate.allows(sender, this.now())) return reject('sender_rate_limited');
-    const runEnd = entry?.runEnd ?? this.committedNonce(sender);
-    if (nonce > runEnd && this.gapped.countOf(sender) >= this.limits.gappedPerSenderMax) {
-      return reject('sender_gap_limit', 'nonce');
-    }
-    return undefined;
+  /** The checks that need no signature, over a batch before it is verified (`Mempool.precheck`). */
+  precheck(txs: readonly DecodedTx[]): (Rejection | undefined)[] {
+    return precheckBatch(
+      {
+        limits: this.limits,
+        gapped: this.gapped,
+        rate: this.rate,
+        gappedBudget: this.gappedBudget,
+        now: this.now,
+        hasAccount: this.hasAccount,
+        isPending: (hash) => this.byHash.has(hash),
+        isSystem: (sender) => this.entry(sender)?.system ?? this.isSystemSender(sender),
+        readyUpTo: (sender) => this.entry(sender)?.runEnd ?? this.committedNonce(sender),
+      },
+      txs,
+    );
   }
 
   /**
@@ -179,15 +190,13 @@ export class TxPool {
     }
     if (held >= this.limits.perSenderMax) return { rejection: reject('sender_queue_full') };
     if (gapped) {
-      const own = this.gapped.countOf(tx.sender);
-      if (own >= this.limits.gappedPerSenderMax) {
-        return { rejection: reject('sender_gap_limit', 'nonce') };
-      }
-      if (this.gapped.count >= this.limits.gappedTxsMax) {
-        const victim = this.gapped.victim();
-        if (!victim || victim.count <= own) return { rejection: reject('gapped_pool_full') };
-        evict = victim;
-      }
+      const room = this.gapped.room(
+        tx.sender,
+        this.limits.gappedPerSenderMax,
+        this.limits.gappedTxsMax,
+      );
+      if ('rejection' in room) return room;
+      if (room.evict) evict = room.evict;
     }
     return { system, evict };
   }
