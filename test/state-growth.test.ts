@@ -707,12 +707,9 @@ function producersLoop(accounts: Accounts): UserLoop {
 // ---- the checks ------------------------------------------------------------------------------
 
 describe('no state value grows without bound under a loop of user txs', () => {
-  // Fails today, in src/ledger (not this change's): `ledger/hold-expiry/<height>` is one list of
-  // every hold expiring at that height, rewritten on each hold.create, and `expireHolds` settles
-  // all of it in one beginBlock. Remove `todo` once it is one key per hold.
-  const ledgerTodo =
-    'ledger/hold-expiry/<height> is one list per height that grows with hold.create (issue 13, item 4, ledger)';
-  it('ledger: transfers, holds, assets, mints and freezes', { todo: ledgerTodo }, () => {
+  // The hold expiry index is one key per hold (`ledger/hold-expiry/<height>/<id>`), not one list
+  // per height rewritten by each hold.create (issue 13, item 4, ledger).
+  it('ledger: transfers, holds, assets, mints and freezes', () => {
     const accounts = new Accounts(0x11, 64);
     const harness = harnessOf('ledger', []);
     checkGrowth(
@@ -758,28 +755,22 @@ describe('no state value grows without bound under a loop of user txs', () => {
     );
   });
 
-  // Fails today, in src/modules/producers (being changed by another engineer): `producers/ids` is
-  // one list of every producer ever registered. Remove `todo` once it is bounded or one key each.
-  const producersTodo =
-    'producers/ids is one list of every registered producer, grown by producer.register (issue 13, item 4, producers)';
-  it(
-    'producers: registrations, approvals, nonce commitments, unbonding',
-    { todo: producersTodo },
-    () => {
-      const accounts = new Accounts(0x14, 64);
-      const harness = harnessOf('producers', [producersModule]);
-      checkGrowth(
-        {
-          harness,
-          genesis: producersGenesis(harness, accounts),
-          loop: () => producersLoop(accounts),
-          prefixes: ['ledger/', 'producers/'],
-          blockIntervalMs: 1_000,
-        },
-        4,
-      );
-    },
-  );
+  // The registry lists producers by a range over their records and counts them in
+  // `producers/count`, not in one list of every producer ever registered (issue 13, item 4).
+  it('producers: registrations, approvals, nonce commitments, unbonding', () => {
+    const accounts = new Accounts(0x14, 64);
+    const harness = harnessOf('producers', [producersModule]);
+    checkGrowth(
+      {
+        harness,
+        genesis: producersGenesis(harness, accounts),
+        loop: () => producersLoop(accounts),
+        prefixes: ['ledger/', 'producers/'],
+        blockIntervalMs: 1_000,
+      },
+      4,
+    );
+  });
 });
 
 // The shape rule itself: a list grown by txs is caught, a record gaining digits is not.

@@ -4,10 +4,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 
 import { addressFromPublicKey, isAddress, keyPairFromSecret, sha256Hex } from '../crypto/index.js';
-import { StateView } from '../state/index.js';
+import { StateView, type RangeBounds } from '../state/index.js';
 import { amountMax } from './amount.js';
 import { auditLedger, conservationViolations } from './invariants.js';
-import { escrowAddress, holdDurationBlocksMax, holdsPerAccountMax, Ledger } from './ledger.js';
+import {
+  escrowAddress,
+  holdDurationBlocksMax,
+  holdExpiriesPerBlockMax,
+  holdsPerAccountMax,
+  Ledger,
+} from './ledger.js';
 import {
   ledgerKeys,
   type AccountRecord,
@@ -49,6 +55,27 @@ class MapState implements KeyValueState {
   }
   scan = (prefix: string): [string, string][] =>
     this.entries().filter(([key]) => key.startsWith(prefix));
+  range(prefix: string, limit: number, bounds: RangeBounds = {}): [string, string][] {
+    return rangeOf(this.map, prefix, limit, bounds);
+  }
+}
+
+/** `range` over a plain map, by sorting: what the stores answer from an index. */
+function rangeOf(
+  map: Map<string, string>,
+  prefix: string,
+  limit: number,
+  { after, before }: RangeBounds,
+): [string, string][] {
+  return [...map.entries()]
+    .filter(
+      ([key]) =>
+        key.startsWith(prefix) &&
+        (after === undefined || key > after) &&
+        (before === undefined || key < before),
+    )
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, limit);
 }
 
 interface Recorded {
@@ -645,7 +672,7 @@ describe('Ledger holds over heights', () => {
     );
     assert.equal(ledger.hold('arb'), undefined);
     assert.equal(ledger.hold('locked'), undefined);
-    assert.equal(state.get(ledgerKeys.holdExpiry(10)), undefined, 'the expiry index entry is gone');
+    assert.deepEqual(state.scan(ledgerKeys.holdExpiries), [], 'the expiry index entries are gone');
     assert.deepEqual(ledger.account(bob), {
       nonce: 0,
       balances: { USD: '85' },
@@ -664,11 +691,125 @@ describe('Ledger holds over heights', () => {
     ok(ledger.postHold(carol, 'plain'));
     ok(ledger.voidHold(dave, 'arb'));
     ok(ledger.releaseHold('locked', preimage));
-    assert.equal(state.get(ledgerKeys.holdExpiry(10)), undefined);
+    assert.deepEqual(state.scan(ledgerKeys.holdExpiries), []);
     const before = state.entries();
     ledger.expireHolds(11);
     ledger.expireHolds(12);
     assert.deepEqual(state.entries(), before);
+  });
+
+  it('posting, voiding or releasing a hold deletes its one expiry index key', () => {
+    const state = new MapState();
+    const { ledger } = ledgerOver(state);
+    holdFixture(ledger);
+    const keys = () => state.scan(ledgerKeys.holdExpiries).map(([key]) => key);
+    assert.deepEqual(keys(), [
+      'ledger/hold-expiry/0000000000000010/arb',
+      'ledger/hold-expiry/0000000000000010/locked',
+      'ledger/hold-expiry/0000000000000010/plain',
+    ]);
+    ok(ledger.postHold(carol, 'plain', 5n));
+    assert.deepEqual(keys(), [
+      ledgerKeys.holdExpiry(10, 'arb'),
+      ledgerKeys.holdExpiry(10, 'locked'),
+    ]);
+    ok(ledger.voidHold(dave, 'arb'));
+    assert.deepEqual(keys(), [ledgerKeys.holdExpiry(10, 'locked')]);
+    ok(ledger.releaseHold('locked', preimage));
+    assert.deepEqual(keys(), []);
+  });
+
+  it(`a block refunds at most ${holdExpiriesPerBlockMax} holds; the rest follow in the next blocks in expiry order`, () => {
+    const harness = new Harness();
+    const ledger = () => harness.ledger;
+    ok(ledger().createAsset(alice, { symbol: 'USD', decimals: 0 }));
+    const holds = holdExpiriesPerBlockMax * 2 + 10;
+    // Payers hold at most holdsPerAccountMax each: spread the holds over fresh payers.
+    const payers = Array.from({ length: Math.ceil(holds / holdsPerAccountMax) }, (_, i) =>
+      addressOf(100 + i),
+    );
+    ok(ledger().mint(alice, 'USD', bob, BigInt(payers.length * holdsPerAccountMax)));
+    for (const payer of payers)
+      ok(ledger().transfer(bob, payer, 'USD', BigInt(holdsPerAccountMax)));
+    // Height 1: most holds expire at 2, the last ten at 3 (after the block-2 backlog).
+    const ids: string[] = [];
+    for (let i = 0; i < holds; i++) {
+      const id = `h${String(i).padStart(5, '0')}`;
+      ids.push(id);
+      const expiresAtHeight = i < holds - 10 ? 2 : 3;
+      const payer = payers[Math.floor(i / holdsPerAccountMax)]!;
+      ok(
+        ledger().createHold(
+          { id, payer, payee: carol, asset: 'USD', amount: 1n, expiresAtHeight },
+          1,
+        ),
+      );
+    }
+    const expiredIn = (): string[] =>
+      harness.events.filter((e) => e.type === 'hold.expired').map((e) => e.data.id as string);
+
+    harness.events = [];
+    harness.nextBlock(); // height 2: nothing has passed its expiry height yet
+    assert.deepEqual(expiredIn(), []);
+
+    harness.events = [];
+    harness.nextBlock(); // height 3: the first budget of the holds that expired at 2
+    assert.deepEqual(expiredIn(), ids.slice(0, holdExpiriesPerBlockMax));
+    // One left over from height 2 is expired already: post and void refuse it, as a refunded hold.
+    const late = ids[holdExpiriesPerBlockMax]!;
+    assert.ok(ledger().hold(late), 'not refunded yet');
+    assert.equal(ledger().postHold(carol, late), 'hold_not_found');
+    assert.equal(ledger().voidHold(carol, late), 'hold_not_found');
+    // One that expires at 3 is still usable at height 3.
+    ok(ledger().voidHold(carol, ids[holds - 1]!));
+
+    harness.events = [];
+    harness.nextBlock(); // height 4: the next budget, still those of height 2 first
+    assert.deepEqual(expiredIn(), ids.slice(holdExpiriesPerBlockMax, 2 * holdExpiriesPerBlockMax));
+
+    harness.events = [];
+    harness.nextBlock(); // height 5: the rest of height 2's, then height 3's (less the voided one)
+    assert.deepEqual(expiredIn(), ids.slice(2 * holdExpiriesPerBlockMax, holds - 1));
+    assert.deepEqual(
+      harness.contents().filter(([key]) => key.startsWith(ledgerKeys.holdExpiries)),
+      [],
+    );
+    assert.deepEqual(
+      harness.contents().filter(([key]) => key.startsWith('ledger/hold/')),
+      [],
+      'every hold is closed',
+    );
+    assert.equal(ledger().balance(carol, 'USD'), 0n);
+    for (const payer of payers) assert.deepEqual(ledger().account(payer).holds, []);
+    const contents = harness.contents();
+    assert.deepEqual(
+      auditLedger((prefix) => contents.filter(([key]) => key.startsWith(prefix))).problems,
+      [],
+    );
+  });
+
+  it('a per-height list of a chain written before the per-hold index is still refunded, then deleted', () => {
+    const state = new MapState();
+    const { ledger, events } = ledgerOver(state);
+    holdFixture(ledger); // expiresAtHeight 10, indexed one key per hold
+    // As the old code wrote them: no per-hold keys, one list at the expiry height.
+    for (const [key] of state.scan(ledgerKeys.holdExpiries)) state.delete(key);
+    state.set(ledgerKeys.legacyHoldExpiry(10), JSON.stringify(['plain', 'arb', 'locked']));
+    ok(ledger.voidHold(dave, 'arb'));
+    events.length = 0;
+    ledger.expireHolds(10);
+    assert.equal(events.length, 0, 'nothing refunded at the expiry height itself');
+    ledger.expireHolds(11);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.data.id]),
+      [
+        ['hold.expired', 'plain'],
+        ['hold.expired', 'locked'],
+      ],
+    );
+    assert.deepEqual(state.scan(ledgerKeys.holdExpiries), []);
+    assert.deepEqual(ledger.account(bob).holds, []);
+    assert.deepEqual(auditLedger(state.scan).problems, []);
   });
 
   it('incrementNonce counts and touches nothing else', () => {
@@ -1088,10 +1229,17 @@ const prelude: Command[] = [
 /** A chain-like harness: a StateView per block over committed state kept in a plain Map. */
 class Harness {
   readonly committed = new Map<string, string>();
-  view = new StateView({ get: (key) => this.committed.get(key) });
+  view = this.newView();
   events: Recorded[] = [];
   ledger = this.newLedger();
   height = 1;
+
+  private newView(): StateView {
+    return new StateView({
+      get: (key) => this.committed.get(key),
+      range: (prefix, limit, bounds) => rangeOf(this.committed, prefix, limit, bounds ?? {}),
+    });
+  }
 
   private newLedger(): Ledger {
     return new Ledger(this.view, (type, data) => this.events.push({ type, data }));
@@ -1103,7 +1251,7 @@ class Harness {
       if (value === null) this.committed.delete(key);
       else this.committed.set(key, value);
     }
-    this.view = new StateView({ get: (key) => this.committed.get(key) });
+    this.view = this.newView();
     this.ledger = this.newLedger();
     this.height += 1;
     this.ledger.expireHolds(this.height);
@@ -1268,19 +1416,13 @@ function assertMatches(harness: Harness, model: ReferenceLedger): void {
     assert.deepEqual(ledger.hold(id), expected);
   }
 
-  // The expiry index lists exactly the open holds, by expiry height.
-  const index = new Map<string, string[]>();
-  for (const hold of model.holds.values()) {
-    const key = ledgerKeys.holdExpiry(hold.expiresAtHeight);
-    index.set(key, [...(index.get(key) ?? []), hold.id].sort());
-  }
-  const stored = scan('ledger/hold-expiry/').map(([key, text]) => [
-    key,
-    (JSON.parse(text) as string[]).sort(),
-  ]);
+  // The expiry index holds one key per open hold, by expiry height.
+  const index = [...model.holds.values()]
+    .map((hold) => ledgerKeys.holdExpiry(hold.expiresAtHeight, hold.id))
+    .sort();
   assert.deepEqual(
-    stored,
-    [...index.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    scan(ledgerKeys.holdExpiries).map(([key]) => key),
+    index,
   );
 }
 

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 import { canonicalize, deriveAddress, isAddress, sha256Hex } from '../crypto/index.js';
 import { amountMax, decimalsMax } from './amount.js';
 import type { LedgerRejection } from './rejections.js';
@@ -16,6 +18,12 @@ export type LedgerEventSink = (type: string, data: Record<string, unknown>) => v
 export const holdDurationBlocksMax = 10_000_000;
 /** Open holds per payer: bounds the account record that lists them. */
 export const holdsPerAccountMax = 1_000;
+/**
+ * Holds one block refunds at most: bounds a block's expiry work however many holds fall due at one
+ * height (each costs a few record writes). The rest are refunded in the next blocks, in expiry
+ * order; until then post, void and release already treat them as gone.
+ */
+export const holdExpiriesPerBlockMax = 1_000;
 
 /** An asset symbol: 2 to 12 of A-Z and 0-9, starting with a letter. */
 export const assetSymbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
@@ -59,6 +67,13 @@ function add(record: Record<string, string>, symbol: string, delta: bigint): voi
  * heights come from the block.
  */
 export class Ledger {
+  /**
+   * The height of the block this ledger runs in, from `expireHolds` (the chain calls it first in
+   * each block): a hold whose expiry height is below it is expired, refunded yet or not. 0 until
+   * then, as for genesis.
+   */
+  private blockHeight = 0;
+
   constructor(
     private readonly state: KeyValueState,
     private readonly emit: LedgerEventSink = () => {},
@@ -217,7 +232,8 @@ export class Ledger {
    * Moves `amount` from the payer's balance into a hold for the payee. Without a condition the
    * payee (or the arbiter, when one is named) posts it, whole or in part, or voids it; with a
    * SHA-256 condition it is released to the payee by the preimage. Whatever is left at
-   * `expiresAtHeight` goes back to the payer in the next block.
+   * `expiresAtHeight` goes back to the payer in the next block (or, when more than
+   * `holdExpiriesPerBlockMax` fall due, in the blocks after it, in expiry order).
    */
   createHold(spec: HoldSpec, height: number): LedgerRejection | undefined {
     if (spec.amount <= 0n || spec.amount > amountMax) return 'invalid_amount';
@@ -260,7 +276,7 @@ export class Ledger {
     if (spec.arbiter !== undefined) hold.arbiter = spec.arbiter;
     if (spec.condition !== undefined) hold.condition = spec.condition;
     this.state.set(ledgerKeys.hold(spec.id), canonicalize(hold));
-    this.indexExpiry(hold.expiresAtHeight, spec.id);
+    this.state.set(ledgerKeys.holdExpiry(hold.expiresAtHeight, spec.id), 'true');
     this.emit('hold.created', { ...hold });
     return undefined;
   }
@@ -268,7 +284,7 @@ export class Ledger {
   /** Posts `amount` (default: all that is left) to the payee; any rest returns to the payer. */
   postHold(actor: string, id: string, amount?: bigint): LedgerRejection | undefined {
     if (amount !== undefined && (amount <= 0n || amount > amountMax)) return 'invalid_amount';
-    const hold = this.hold(id);
+    const hold = this.openHold(id);
     if (!hold) return 'hold_not_found';
     if (hold.condition !== undefined) return 'hold_hash_locked';
     if (actor !== (hold.arbiter ?? hold.payee)) return 'hold_forbidden';
@@ -282,7 +298,7 @@ export class Ledger {
 
   /** Voids the hold: all that is left returns to the payer. */
   voidHold(actor: string, id: string): LedgerRejection | undefined {
-    const hold = this.hold(id);
+    const hold = this.openHold(id);
     if (!hold) return 'hold_not_found';
     if (hold.condition !== undefined) return 'hold_hash_locked';
     if (actor !== hold.payee && actor !== hold.arbiter) return 'hold_forbidden';
@@ -292,7 +308,7 @@ export class Ledger {
 
   /** Anyone holding the preimage releases a hash-locked hold to its payee. */
   releaseHold(id: string, preimageHex: string): LedgerRejection | undefined {
-    const hold = this.hold(id);
+    const hold = this.openHold(id);
     if (!hold) return 'hold_not_found';
     if (hold.condition === undefined) return 'hold_not_hash_locked';
     if (!/^([0-9a-f]{2}){1,256}$/.test(preimageHex)) return 'preimage_mismatch';
@@ -303,12 +319,33 @@ export class Ledger {
   }
 
   /**
-   * Refunds every hold whose expiry height is `height - 1`; the chain calls it first in each block,
-   * so a hold is usable up to and including its expiry height and never after, whatever the order
-   * of txs in the block.
+   * Refunds the holds whose expiry height is below `height`, in order of expiry height (then id),
+   * at most `holdExpiriesPerBlockMax` of them; the chain calls it first in each block, so a hold is
+   * usable up to and including its expiry height and never after, whatever the order of txs in
+   * the block. Holds past the budget wait for the next blocks; post, void and release refuse them
+   * (`hold_not_found`) as they would a refunded hold.
    */
   expireHolds(height: number): void {
-    const key = ledgerKeys.holdExpiry(height - 1);
+    this.blockHeight = height;
+    this.expireLegacyHolds(height);
+    const due = this.state.range(ledgerKeys.holdExpiries, holdExpiriesPerBlockMax, {
+      before: ledgerKeys.holdExpiryBefore(height),
+    });
+    for (const [key] of due) {
+      // The key is `<prefix><height, 16 digits>/<id>`.
+      const id = key.slice(ledgerKeys.holdExpiryBefore(0).length + 1);
+      const hold = this.hold(id);
+      assert.ok(hold !== undefined, `ledger: expiry index entry ${key} names no open hold`);
+      this.settle(hold, 0n, 'hold.expired');
+    }
+  }
+
+  /**
+   * A chain written before the per-hold index has lists of ids per height for holds created then:
+   * they grow no more, and each is refunded (what is still open of it) and deleted as before.
+   */
+  private expireLegacyHolds(height: number): void {
+    const key = ledgerKeys.legacyHoldExpiry(height - 1);
     const text = this.state.get(key);
     if (text === undefined) return;
     for (const id of JSON.parse(text) as string[]) {
@@ -316,6 +353,12 @@ export class Ledger {
       if (hold) this.settle(hold, 0n, 'hold.expired');
     }
     this.state.delete(key);
+  }
+
+  /** A hold that has not expired: one whose expiry height has passed is gone, refunded or not. */
+  private openHold(id: string): HoldRecord | undefined {
+    const hold = this.hold(id);
+    return hold !== undefined && hold.expiresAtHeight < this.blockHeight ? undefined : hold;
   }
 
   /** Pays `toPayee` of the hold to its payee, returns the rest to the payer and closes it. */
@@ -337,7 +380,7 @@ export class Ledger {
       this.putAccount(hold.payee, payee);
     }
     this.state.delete(ledgerKeys.hold(hold.id));
-    this.unindexExpiry(hold.expiresAtHeight, hold.id);
+    this.state.delete(ledgerKeys.holdExpiry(hold.expiresAtHeight, hold.id));
     this.emit(event, {
       id: hold.id,
       payer: hold.payer,
@@ -347,23 +390,6 @@ export class Ledger {
       returned: (open - toPayee).toString(),
       ...extra,
     });
-  }
-
-  private indexExpiry(height: number, id: string): void {
-    const key = ledgerKeys.holdExpiry(height);
-    const text = this.state.get(key);
-    const ids = text === undefined ? [] : (JSON.parse(text) as string[]);
-    ids.push(id);
-    this.state.set(key, JSON.stringify(ids));
-  }
-
-  private unindexExpiry(height: number, id: string): void {
-    const key = ledgerKeys.holdExpiry(height);
-    const text = this.state.get(key);
-    if (text === undefined) return;
-    const ids = (JSON.parse(text) as string[]).filter((h) => h !== id);
-    if (ids.length === 0) this.state.delete(key);
-    else this.state.set(key, JSON.stringify(ids));
   }
 
   private putAsset(record: AssetRecord): void {

@@ -40,6 +40,22 @@ export interface KeyValueState {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
   delete(key: string): void;
+  /**
+   * Up to `limit` entries under `prefix` in ascending key order, keys after `bounds.after` and
+   * before `bounds.before` (exclusive): how the expiry index is read without reading all of it.
+   */
+  range(
+    prefix: string,
+    limit: number,
+    bounds?: { after?: string; before?: string },
+  ): [string, string][];
+}
+
+/** Digits of a height in an index key, zero-padded so keys sort by height (heights are safe integers). */
+const heightDigits = 16;
+
+function heightKey(height: number): string {
+  return String(height).padStart(heightDigits, '0');
 }
 
 /** Keys live under the module's own namespace, `ledger/`. */
@@ -48,7 +64,16 @@ export const ledgerKeys = {
   asset: (symbol: string) => `ledger/asset/${symbol}`,
   account: (address: string) => `ledger/account/${address}`,
   hold: (id: string) => `ledger/hold/${id}`,
-  holdExpiry: (height: number) => `ledger/hold-expiry/${height}`,
+  /** The expiry index: one key per open hold, `<expiry height, 16 digits>/<hold id>`. */
+  holdExpiries: 'ledger/hold-expiry/',
+  holdExpiry: (height: number, id: string) => `ledger/hold-expiry/${heightKey(height)}/${id}`,
+  /**
+   * The one list per height a chain written before the per-hold index kept: still read (and then
+   * deleted) at the start of the block after `height`, never written.
+   */
+  legacyHoldExpiry: (height: number) => `ledger/hold-expiry/${height}`,
+  /** Index keys below this one expire before `height`: a range's exclusive `before`. */
+  holdExpiryBefore: (height: number) => `ledger/hold-expiry/${heightKey(height)}`,
 } as const;
 
 export function emptyAccount(): AccountRecord {

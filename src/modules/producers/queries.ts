@@ -1,9 +1,9 @@
-import type { BlockStore, StateReader } from '../../state/index.js';
+import type { BlockStore, OrderedStateReader, StateReader } from '../../state/index.js';
 import {
   producerKeys,
   readParams,
   readProducer,
-  readProducerIds,
+  readProducers,
   readSeen,
   readValidatorSet,
   type NonceRangeEntry,
@@ -36,9 +36,9 @@ export function activeValidatorSet(state: StateReader): ValidatorSet {
   return readValidatorSet(state);
 }
 
-/** Every producer, sorted by id (at most producersMax). */
-export function listProducers(state: StateReader): ProducerRecord[] {
-  return readProducerIds(state).flatMap((id) => readProducer(state, id) ?? []);
+/** Every producer, sorted by id (at most producersMax): one ordered read of the records. */
+export function listProducers(state: OrderedStateReader): ProducerRecord[] {
+  return readProducers(state);
 }
 
 export function producerParams(state: StateReader): RegistryParams | undefined {

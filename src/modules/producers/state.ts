@@ -1,6 +1,6 @@
 import type { CommittedNonceRange } from '../../chain/index.js';
 import { canonicalize } from '../../crypto/index.js';
-import type { StateReader, StateView } from '../../state/index.js';
+import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
 
 /** The module's name and state namespace: every key below starts with `producers/`. */
 export const producersModuleName = 'producers';
@@ -118,15 +118,26 @@ export interface ProducerRecord {
   bondOwed?: string;
 }
 
-/** Most producers the registry holds (the id list is one state value). */
+/**
+ * Most producers the registry holds: bounds `listProducers` (one page, read in id order) and the
+ * records a node keeps for producers that may never produce.
+ */
 export const producersMax = 1_000;
 
 export const producerKeys = {
   params: 'producers/params',
-  ids: 'producers/ids',
+  /** How many producer records there are (`producersMax` bounds it). */
+  count: 'producers/count',
+  /**
+   * The id list of a chain written before the count: read once for the count, then deleted. Never
+   * written now (one list of every producer grew with each registration).
+   */
+  legacyIds: 'producers/ids',
   /** The ids of the active producers, sorted (at most `activeProducersMax`). */
   active: 'producers/active',
   producer: (id: string) => `producers/producer/${id}`,
+  /** The producer records, one key each: a range over it lists them in id order. */
+  producers: 'producers/producer/',
   /** The last height an active producer produced a block or was activated at (downtime). */
   seen: (id: string) => `producers/seen/${id}`,
   unbonding: (height: number) => `producers/unbond/${height}`,
@@ -182,21 +193,45 @@ export function readProducer(state: StateReader, id: string): ProducerRecord | u
   return readJson<ProducerRecord>(state, producerKeys.producer(id));
 }
 
-export function readProducerIds(state: StateReader): string[] {
-  return readJson<string[]>(state, producerKeys.ids) ?? [];
+/** Up to `limit` producers in id order, after `afterId` when given: one key read per producer. */
+export function readProducers(
+  state: OrderedStateReader,
+  limit = producersMax,
+  afterId?: string,
+): ProducerRecord[] {
+  return state
+    .range(
+      producerKeys.producers,
+      limit,
+      afterId === undefined ? {} : { after: producerKeys.producer(afterId) },
+    )
+    .map(([, text]) => JSON.parse(text) as ProducerRecord);
+}
+
+/** The id list of a chain written before the count (empty on any other). */
+function readLegacyIds(state: StateReader): string[] {
+  return readJson<string[]>(state, producerKeys.legacyIds) ?? [];
+}
+
+/** How many producer records the registry holds. */
+export function readProducerCount(state: StateReader): number {
+  return readJson<number>(state, producerKeys.count) ?? readLegacyIds(state).length;
+}
+
+/** Writes the count, and drops the id list of an older chain once the count replaces it. */
+function writeProducerCount(state: StateView, count: number): void {
+  if (state.get(producerKeys.legacyIds) !== undefined) state.delete(producerKeys.legacyIds);
+  writeJson(state, producerKeys.count, count);
 }
 
 /**
- * Deletes a producer that never was active (a withdrawn registration): its record and its place in
- * the id list, so the registry's slots (`producersMax`) are held only by producers that count. Its
+ * Deletes a producer that never was active (a withdrawn registration): its record, counted no
+ * more, so the registry's slots (`producersMax`) are held only by producers that count. Its
  * nonce-range history stays.
  */
 export function deleteProducer(state: StateView, id: string): void {
-  writeJson(
-    state,
-    producerKeys.ids,
-    readProducerIds(state).filter((other) => other !== id),
-  );
+  if (state.get(producerKeys.producer(id)) === undefined) return;
+  writeProducerCount(state, readProducerCount(state) - 1);
   state.delete(producerKeys.producer(id));
 }
 
@@ -213,7 +248,7 @@ export interface ActiveMember {
 export function readActiveMembers(state: StateReader): ActiveMember[] {
   return (
     readJson<ActiveMember[]>(state, producerKeys.active) ??
-    readProducerIds(state).flatMap((id) => {
+    readLegacyIds(state).flatMap((id) => {
       const record = readProducer(state, id);
       return record?.status === 'active' ? [{ producer: id, operator: record.operator }] : [];
     })
@@ -221,17 +256,12 @@ export function readActiveMembers(state: StateReader): ActiveMember[] {
 }
 
 /**
- * Writes a producer, adding its id to the sorted id list when it is new and keeping the active
- * index in step with its status: every change of the active set goes through here.
+ * Writes a producer, counting it when it is new and keeping the active index in step with its
+ * status: every change of the active set goes through here.
  */
 export function writeProducer(state: StateView, record: ProducerRecord): void {
   const key = producerKeys.producer(record.id);
-  if (state.get(key) === undefined) {
-    const ids = readProducerIds(state);
-    ids.push(record.id);
-    ids.sort();
-    writeJson(state, producerKeys.ids, ids);
-  }
+  if (state.get(key) === undefined) writeProducerCount(state, readProducerCount(state) + 1);
   const active = readActiveMembers(state);
   const listed = active.some((m) => m.producer === record.id);
   if (listed !== (record.status === 'active')) {

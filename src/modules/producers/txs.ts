@@ -33,7 +33,7 @@ import {
   producersModuleName,
   readParams,
   readProducer,
-  readProducerIds,
+  readProducerCount,
   readUnbonding,
   readValidatorSet,
   deleteProducer,
@@ -273,7 +273,7 @@ export function registerProducer(
   if (!params) return 'registry_not_initialized';
   const id = addressFromPublicKey(fromHex(payload.publicKey, 'publicKey', 32));
   if (readProducer(ctx.state, id)) return 'producer_exists';
-  if (readProducerIds(ctx.state).length >= producersMax) return 'too_many_producers';
+  if (readProducerCount(ctx.state) >= producersMax) return 'too_many_producers';
   if (!genesis && payload.bond < BigInt(params.bondMin)) return 'bond_too_low';
   if (payload.nonces.count > params.nonceRangeHeightsMax) return 'nonce_range_too_large';
   if (!genesis && payload.nonces.fromHeight <= ctx.height) return 'nonce_range_in_past';

@@ -35,7 +35,9 @@ import {
   getProducer,
   listProducers,
   nonceRangeHistory,
+  producerKeys,
   producersModule,
+  readProducerCount,
   validateBlockSignature,
   type ProducerParams,
   type ProducersGenesis,
@@ -355,19 +357,28 @@ describe('producer.withdraw', () => {
   });
 
   it('a loop of register and withdraw holds no registry slot', () => {
-    // The registry holds at most producersMax (1,000) producers, counted on this list.
+    // The registry holds at most producersMax (1,000) producers, counted in producers/count.
     const node = chainOf(1);
     const [a] = candidates as [Member];
+    assert.equal(readProducerCount(node.store), 1);
     for (let round = 0; round < 3; round++) {
       const payload = { ...registerPayload(a), nonces: a.signer.range(64 * (round + 1)) };
       assert.equal(run(node, a.operator, 'producer.register', payload), 'ok');
       assert.equal(listProducers(node.store).length, 2);
+      assert.equal(readProducerCount(node.store), 2);
       assert.equal(
         run(node, a.operator, 'producer.withdraw', { producer: a.signer.producer }),
         'ok',
       );
       assert.equal(listProducers(node.store).length, 1);
+      assert.equal(readProducerCount(node.store), 1);
     }
+    // One key per producer: no list of every producer ever registered.
+    assert.equal(node.store.get(producerKeys.legacyIds), undefined);
+    assert.deepEqual(
+      [...node.store.scan(producerKeys.producers)].map(([key]) => key),
+      [producerKeys.producer(validators[0]!.signer.producer)],
+    );
   });
 });
 
