@@ -138,14 +138,25 @@ export function parseNodeConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): NodeConfig {
   const input: Record<string, unknown> = {};
+  // Where each value came from, so a bad one is named as the user wrote it.
+  const source = new Map<string, string>();
   for (const [name, key] of Object.entries(envNames)) {
-    if (env[name] !== undefined && env[name] !== '') input[key] = env[name];
+    if (env[name] !== undefined && env[name] !== '') {
+      input[key] = env[name];
+      source.set(key, `${name}=${JSON.stringify(env[name]).slice(0, 80)} (environment)`);
+    }
   }
-  for (const [key, value] of Object.entries(flags)) if (value !== undefined) input[key] = value;
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    input[key] = value;
+    source.set(key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  }
   const parsed = nodeConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`config ${issue.path.join('.')}: ${issue.message}`);
+    const key = issue.path.join('.');
+    const from = source.get(key);
+    throw new ConfigError(`config ${key}${from ? ` (${from})` : ''}: ${issue.message}`);
   }
   if ((parsed.data.cluster === undefined) !== (parsed.data.validator === undefined)) {
     throw new ConfigError('config cluster: --cluster and --validator go together');

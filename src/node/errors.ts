@@ -116,6 +116,7 @@ const statusByCode: Record<string, number> = {
   reconfirmation_closed: 422,
   position_outside_terms: 422,
   campaign_not_succeeded: 422,
+  campaign_not_closed: 422,
   too_many_reports: 422,
   revenue_too_large: 422,
   no_investors: 422,
