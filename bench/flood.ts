@@ -16,7 +16,9 @@
 //    over its pre-signed txs (one sent again after it expired or was evicted is checked again).
 // 4. Reports committed honest transfers/s of every run, the ratio of the flooded runs' mean to
 //    the baselines' mean (target >= 0.8), how many flood txs were offered per second and what the
-//    node answered them, and the node's pending txs at the end of each flood.
+//    node answered them, the node's pending txs at the end of each flood, and per run the node's
+//    CPU per committed honest transfer (from /proc) and this process's CPU (the honest client and,
+//    in flooded runs, the flooder: the attacker shares the machine's two cores here).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -76,6 +78,12 @@ async function startNode(dataDir: string) {
     child.on('exit', (code) => reject(new Error(`node exited with ${code}`)));
   });
   return { child, url };
+}
+
+/** CPU seconds a process has used (user + system), from /proc: ticks of 1/100 s on Linux. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Submits the honest load, `inflight` batches at a time, each answered at commit. */
@@ -157,12 +165,21 @@ async function main(): Promise<void> {
   const { child, url } = await startNode(dataDir);
   const client = createClient(url, { timeoutMs: 600_000 });
   let failed = 0;
-  const run = async (label: string, signed: SignedTx[]) => {
+  // Per run: the node's CPU per committed honest transfer, and this process's (the clients', the
+  // flooder's too) CPU per second, both sharing the machine's cores.
+  const nodeCpu: { base: number[]; flood: number[] } = { base: [], flood: [] };
+  const run = async (label: string, signed: SignedTx[], kind?: 'base' | 'flood') => {
+    const nodeBefore = cpuSeconds(child.pid!);
+    const clientBefore = process.cpuUsage();
     const result = await honestRun(client, signed);
+    const nodeUs = ((cpuSeconds(child.pid!) - nodeBefore) * 1e6) / result.committed;
+    const own = process.cpuUsage(clientBefore);
+    const clientShare = (own.user + own.system) / 1e6 / result.seconds;
+    if (kind) nodeCpu[kind].push(nodeUs);
     failed += result.failed;
     report(
       label,
-      `${Math.round(result.perSecond)} honest transfers/s (${result.committed} ok, ${result.failed} failed)`,
+      `${Math.round(result.perSecond)} honest transfers/s (${result.committed} ok, ${result.failed} failed); node CPU ${Math.round(nodeUs)} us per transfer, this process ${clientShare.toFixed(2)} cores`,
     );
     return result.perSecond;
   };
@@ -187,7 +204,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    const perSecond = await run(label, signed);
+    const perSecond = await run(label, signed, 'flood');
     const pendingAtEnd = (await client.health()).pendingTxs;
     flooding = false;
     await flooder;
@@ -204,14 +221,18 @@ async function main(): Promise<void> {
   const floods: number[] = [];
   let next = 1;
   for (let r = 0; r < rounds; r++) {
-    baselines.push(await run(`baseline ${r + 1}, no flood`, loads[next++]!));
+    baselines.push(await run(`baseline ${r + 1}, no flood`, loads[next++]!, 'base'));
     floods.push(await flooded(`flooded ${r + 1}`, loads[next++]!));
   }
-  baselines.push(await run(`baseline ${rounds + 1}, no flood`, loads[next]!));
+  baselines.push(await run(`baseline ${rounds + 1}, no flood`, loads[next]!, 'base'));
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   report(
     'ratio flooded / baseline (means)',
     `${(mean(floods) / mean(baselines)).toFixed(2)} (${Math.round(mean(floods))} / ${Math.round(mean(baselines))} transfers/s; target >= 0.8)`,
+  );
+  report(
+    'node CPU per honest transfer, flooded / baseline (means)',
+    `${(mean(nodeCpu.flood) / mean(nodeCpu.base)).toFixed(2)} (${Math.round(mean(nodeCpu.flood))} / ${Math.round(mean(nodeCpu.base))} us, the flood's own cost included)`,
   );
   child.kill('SIGKILL');
   process.exit(failed === 0 ? 0 : 1);
