@@ -431,6 +431,20 @@ describe('Mempool', () => {
       ]);
     });
 
+    it('prefilter: the same checks on senders and nonces as sent, spending nothing', () => {
+      const { pool } = policed({ gappedTxsMax: 10, gappedAdmissionsPerSecondMax: 1 });
+      const outsider = [3, 4].map((nonce) => ({ sender: 'outsider', nonce }));
+      // Reading only: both pass, however often, while the budget (1) is unspent.
+      assert.deepEqual(pool.prefilter(outsider), [undefined, undefined]);
+      assert.deepEqual(pool.prefilter(outsider), [undefined, undefined]);
+      assert.deepEqual(pool.precheck([pending('outsider', 3)]), [undefined], 'spends it');
+      assert.deepEqual(
+        pool.prefilter([...outsider, undefined, { sender: 'outsider', nonce: 0 }]).map(code),
+        ['gapped_rate_limited', 'gapped_rate_limited', undefined, undefined],
+        'then refuses, before any decode; an item it cannot read, and a ready nonce, go on',
+      );
+    });
+
     it('sender_rate_limited: senderTxsPerSecondMax per sender, refilled over a second; 0 is off', () => {
       const { pool, clock } = policed({ senderTxsPerSecondMax: 2 });
       assert.equal(pool.add(pending('a', 0)), undefined);

@@ -244,7 +244,7 @@ function rateLimit(perSecondMax: number): SenderRateLimit | undefined {
 }
 
 /** What a pool shows `precheckBatch` of itself. */
-interface PrecheckView {
+export interface PrecheckView {
   limits: Required<MempoolLimits>;
   gapped: GappedTxs;
   rate: SenderRateLimit | undefined;
@@ -258,35 +258,58 @@ interface PrecheckView {
   readyUpTo: (sender: string) => number;
 }
 
+/** A tx as the checks before the signature see it: its sender and nonce, and its hash if known. */
+export interface PrecheckItem {
+  sender: string;
+  nonce: number;
+  hash?: string;
+}
+
 /**
  * The pre-signature checks of both pools, over a batch in order: a tx whose nonce follows the
  * sender's ready ones, or the sender's previous tx in the batch, is not gapped (a client sends its
- * nonces in one batch); see `Mempool.precheck`.
+ * nonces in one batch); see `Mempool.precheck`. With `spend` false it only reads (the check on a
+ * tx's sender and nonce as sent, before decoding); an item left undefined is not checked.
  */
 export function precheckBatch(
   view: PrecheckView,
-  txs: readonly DecodedTx[],
+  items: readonly (PrecheckItem | undefined)[],
+  spend = true,
 ): (Rejection | undefined)[] {
   const now = view.now();
   const expected = new Map<string, number>();
-  return txs.map(({ tx, hash }) => {
-    if (view.isPending(hash)) return reject('duplicate_tx');
-    if (view.isSystem(tx.sender)) return undefined;
-    if (view.rate && !view.rate.allows(tx.sender, now)) return reject('sender_rate_limited');
-    const next = expected.get(tx.sender) ?? view.readyUpTo(tx.sender);
-    if (tx.nonce <= next) {
-      if (tx.nonce === next) expected.set(tx.sender, next + 1);
+  return items.map((item) => {
+    if (!item) return undefined;
+    const { sender, nonce, hash } = item;
+    if (hash !== undefined && view.isPending(hash)) return reject('duplicate_tx');
+    if (view.isSystem(sender)) return undefined;
+    if (view.rate && !view.rate.allows(sender, now)) return reject('sender_rate_limited');
+    const next = expected.get(sender) ?? view.readyUpTo(sender);
+    if (nonce <= next) {
+      if (nonce === next) expected.set(sender, next + 1);
       return undefined;
     }
     const { gappedPerSenderMax, gappedTxsMax } = view.limits;
-    const room = view.gapped.room(tx.sender, gappedPerSenderMax, gappedTxsMax);
+    const room = view.gapped.room(sender, gappedPerSenderMax, gappedTxsMax);
     if ('rejection' in room) return room.rejection;
-    if (view.gappedBudget && !view.hasAccount(tx.sender)) {
+    if (view.gappedBudget && !view.hasAccount(sender)) {
       if (!view.gappedBudget.allows(gappedBudgetKey, now)) return reject('gapped_rate_limited');
-      view.gappedBudget.take(gappedBudgetKey, now);
+      if (spend) view.gappedBudget.take(gappedBudgetKey, now);
     }
     return undefined;
   });
+}
+
+/** A pool's view for `precheckBatch`, and the two ways it is used. */
+export function prechecks(view: PrecheckView) {
+  return {
+    precheck: (txs: readonly DecodedTx[]) =>
+      precheckBatch(
+        view,
+        txs.map(({ tx, hash }) => ({ sender: tx.sender, nonce: tx.nonce, hash })),
+      ),
+    prefilter: (items: readonly (PrecheckItem | undefined)[]) => precheckBatch(view, items, false),
+  };
 }
 
 /** Ready txs in arrival order, taken from the front. */
@@ -354,6 +377,7 @@ export class Mempool {
   private readonly isSystemSender: (sender: string) => boolean;
   private readonly onDrop: (decoded: DecodedTx, reason: Rejection) => void;
   private readonly hasAccount: (sender: string) => boolean;
+  private readonly checks: ReturnType<typeof prechecks>;
 
   constructor(
     private readonly committedNonce: (sender: string) => number,
@@ -367,6 +391,17 @@ export class Mempool {
     this.hasAccount = options.hasAccount ?? (() => false);
     this.rate = rateLimit(this.limits.senderTxsPerSecondMax);
     this.gappedBudget = rateLimit(this.limits.gappedAdmissionsPerSecondMax);
+    this.checks = prechecks({
+      limits: this.limits,
+      gapped: this.gapped,
+      rate: this.rate,
+      gappedBudget: this.gappedBudget,
+      now: this.now,
+      hasAccount: this.hasAccount,
+      isPending: (hash) => this.known.has(hash),
+      isSystem: (sender) => this.senders.get(sender)?.system ?? this.isSystemSender(sender),
+      readyUpTo: (sender) => this.senders.get(sender)?.next ?? this.committedNonce(sender),
+    });
   }
 
   get size(): number {
@@ -400,20 +435,15 @@ export class Mempool {
    * Admission (`add`) checks the rest again.
    */
   precheck(txs: readonly DecodedTx[]): (Rejection | undefined)[] {
-    return precheckBatch(
-      {
-        limits: this.limits,
-        gapped: this.gapped,
-        rate: this.rate,
-        gappedBudget: this.gappedBudget,
-        now: this.now,
-        hasAccount: this.hasAccount,
-        isPending: (hash) => this.known.has(hash),
-        isSystem: (sender) => this.senders.get(sender)?.system ?? this.isSystemSender(sender),
-        readyUpTo: (sender) => this.senders.get(sender)?.next ?? this.committedNonce(sender),
-      },
-      txs,
-    );
+    return this.checks.precheck(txs);
+  }
+
+  /**
+   * The same checks on a batch's senders and nonces as sent, before anything is decoded (no
+   * duplicate check, nothing spent): what a flood meets here costs not even a decode.
+   */
+  prefilter(items: readonly (PrecheckItem | undefined)[]): (Rejection | undefined)[] {
+    return this.checks.prefilter(items);
   }
 
   add(decoded: DecodedTx): Rejection | undefined {

@@ -1,4 +1,4 @@
-import type { CommittedBlock, DecodedTx, Rejection } from '../chain/index.js';
+import type { CommittedBlock, DecodedTx, PrecheckItem, Rejection } from '../chain/index.js';
 
 /**
  * The seam between the node and ordering. The node hands over txs that passed every stateless
@@ -20,6 +20,11 @@ export interface Consensus {
    * signatures are verified, so a flood that fails them costs no verify.
    */
   precheck?(txs: DecodedTx[]): (Rejection | undefined)[];
+  /**
+   * The same checks, reading only, on the senders and nonces of a batch as sent (an item left
+   * undefined where they are not a string and a whole number), before anything is decoded.
+   */
+  prefilter?(items: (PrecheckItem | undefined)[]): (Rejection | undefined)[];
   /** Called with each admitted tx dropped before any block took it (expired or evicted). */
   onDropped?(listener: (hash: string, reason: Rejection) => void): void;
   /** Whether a tx with this hash is waiting to be ordered. */

@@ -8,6 +8,7 @@ import {
   type DecodedTx,
   type ExecutionResult,
   type MempoolLimits,
+  type PrecheckItem,
   type Rejection,
 } from '../chain/index.js';
 import type { Consensus } from './consensus.js';
@@ -84,6 +85,10 @@ export class SoloConsensus implements Consensus {
 
   precheck(txs: DecodedTx[]): (Rejection | undefined)[] {
     return this.mempool.precheck(txs);
+  }
+
+  prefilter(items: (PrecheckItem | undefined)[]): (Rejection | undefined)[] {
+    return this.mempool.prefilter(items);
   }
 
   onDropped(listener: (hash: string, reason: Rejection) => void): void {

@@ -14,6 +14,7 @@ import {
   type DecodedTx,
   type ExecutionResult,
   type Genesis,
+  type PrecheckItem,
   type Rejection,
 } from '../chain/index.js';
 import { JetStreamConsensus, SoloConsensus, type Consensus } from '../consensus/index.js';
@@ -583,7 +584,14 @@ export class CofferNode {
     const results: SubmitResult[] = new Array<SubmitResult>(inputs.length);
     const decodedTxs: { index: number; decoded: DecodedTx }[] = [];
     const registry = this.chain.registry;
+    // On senders and nonces as sent: a flood past the gapped caps and budget costs no decode.
+    const early = this.consensus.prefilter?.(inputs.map(senderAndNonce)) ?? [];
     inputs.forEach((input, index) => {
+      const refused = early[index];
+      if (refused) {
+        results[index] = { error: refused };
+        return;
+      }
       const decoded = decodeTx(input, this.chain.chainId, registry.parserFor);
       if (isRejection(decoded)) {
         results[index] = { error: decoded };
@@ -746,6 +754,14 @@ export class CofferNode {
       ? undefined
       : String((this.fault as Error).message ?? this.fault);
   }
+}
+
+/** A tx's sender and nonce as sent, when they are a string and a whole number (not yet checked). */
+function senderAndNonce(input: unknown): PrecheckItem | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { sender, nonce } = input as { sender?: unknown; nonce?: unknown };
+  if (typeof sender !== 'string' || !Number.isSafeInteger(nonce)) return undefined;
+  return { sender, nonce: nonce as number };
 }
 
 /** Whether `decoded` is the producer's commitment of the range that follows its committed ones. */

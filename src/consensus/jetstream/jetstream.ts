@@ -27,6 +27,7 @@ import {
   type DecodedTx,
   type ExecutionResult,
   type MempoolLimits,
+  type PrecheckItem,
   type Rejection,
   type SignedBlock,
   verifyBlockSignature,
@@ -272,6 +273,10 @@ export class JetStreamConsensus implements Consensus {
 
   precheck(txs: DecodedTx[]): (Rejection | undefined)[] {
     return this.pool.precheck(txs);
+  }
+
+  prefilter(items: (PrecheckItem | undefined)[]): (Rejection | undefined)[] {
+    return this.pool.prefilter(items);
   }
 
   isPending(hash: string): boolean {

@@ -2,11 +2,12 @@ import {
   GappedTxs,
   SenderRateLimit,
   mempoolLimits,
-  precheckBatch,
+  prechecks,
   reject,
   type DecodedTx,
   type MempoolLimits,
   type MempoolOptions,
+  type PrecheckItem,
   type Rejection,
 } from '../../chain/index.js';
 
@@ -54,6 +55,7 @@ export class TxPool {
   private readonly isSystemSender: (sender: string) => boolean;
   private readonly onDrop: (decoded: DecodedTx, reason: Rejection) => void;
   private readonly hasAccount: (sender: string) => boolean;
+  private readonly checks: ReturnType<typeof prechecks>;
 
   constructor(
     private readonly committedNonce: (sender: string) => number,
@@ -71,6 +73,17 @@ export class TxPool {
       gappedAdmissionsPerSecondMax > 0
         ? new SenderRateLimit(gappedAdmissionsPerSecondMax)
         : undefined;
+    this.checks = prechecks({
+      limits: this.limits,
+      gapped: this.gapped,
+      rate: this.rate,
+      gappedBudget: this.gappedBudget,
+      now: this.now,
+      hasAccount: this.hasAccount,
+      isPending: (hash) => this.byHash.has(hash),
+      isSystem: (sender) => this.entry(sender)?.system ?? this.isSystemSender(sender),
+      readyUpTo: (sender) => this.entry(sender)?.runEnd ?? this.committedNonce(sender),
+    });
   }
 
   get size(): number {
@@ -101,20 +114,12 @@ export class TxPool {
 
   /** The checks that need no signature, over a batch before it is verified (`Mempool.precheck`). */
   precheck(txs: readonly DecodedTx[]): (Rejection | undefined)[] {
-    return precheckBatch(
-      {
-        limits: this.limits,
-        gapped: this.gapped,
-        rate: this.rate,
-        gappedBudget: this.gappedBudget,
-        now: this.now,
-        hasAccount: this.hasAccount,
-        isPending: (hash) => this.byHash.has(hash),
-        isSystem: (sender) => this.entry(sender)?.system ?? this.isSystemSender(sender),
-        readyUpTo: (sender) => this.entry(sender)?.runEnd ?? this.committedNonce(sender),
-      },
-      txs,
-    );
+    return this.checks.precheck(txs);
+  }
+
+  /** The same on senders and nonces as sent, before decoding (`Mempool.prefilter`). */
+  prefilter(items: readonly (PrecheckItem | undefined)[]): (Rejection | undefined)[] {
+    return this.checks.prefilter(items);
   }
 
   /**
