@@ -6,6 +6,7 @@ import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
+import { SMALL_ORDER_ENCODINGS } from './keys.js';
 
 /**
  * Accountable signatures: Schnorr over the ed25519 group whose nonce depends only on the
@@ -63,17 +64,7 @@ const NONCE_SECRET_DOMAIN = utf8(accountableDomains.nonceSecret);
 const NONCE_DOMAIN = utf8(accountableDomains.nonce);
 const CHALLENGE_DOMAIN = utf8(accountableDomains.challenge);
 
-// Canonical encodings of the eight points of small order; none is a usable R or P.
-const SMALL_ORDER_ENCODINGS = new Set([
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-  '0000000000000000000000000000000000000000000000000000000000000080',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
-]);
+// The canonical encodings of the eight points of small order (keys.ts): none is a usable R or P.
 
 const LOWERCASE_HEX_64 = /^[0-9a-f]{64}$/;
 

@@ -49,8 +49,8 @@ function assertKeyBytes(
   }
 }
 
-// The canonical encodings of the eight points of small order (as accountable.ts lists them).
-const SMALL_ORDER_ENCODINGS = new Set([
+/** The canonical encodings of the eight points of small order, lowercase hex. */
+export const SMALL_ORDER_ENCODINGS: ReadonlySet<string> = new Set([
   '0100000000000000000000000000000000000000000000000000000000000000',
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
   '0000000000000000000000000000000000000000000000000000000000000080',
