@@ -47,7 +47,7 @@ const SALT_LENGTH = 32;
 const KEY_LENGTH = 32;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
-// canonical({"info":<info>,"salt":"<64 hex>"}) adds 82 bytes around the info.
+// canonical({"info":<info>,"salt":"<64 hex>"}) adds 83 bytes around the info.
 const PLAINTEXT_OVERHEAD = '{"info":,"salt":""}'.length + 2 * SALT_LENGTH;
 /** Longest `hiddenInfo` accepted, in bytes (its hex is twice as long). */
 export const hiddenInfoCiphertextBytesMax =

@@ -13,7 +13,7 @@ export interface StoredTx {
   hash: string;
   height: number;
   index: number;
-  /** The signed tx, canonical JSON. */
+  /** The signed tx as JSON (JSON.stringify, for storage only: its hash is of the canonical body). */
   body: string;
   /** Its receipt, canonical JSON. */
   receipt: string;

@@ -37,6 +37,8 @@ describe('cluster messages', () => {
       { ...attestation, validator: testAccount(8).address },
       { ...attestation, signature: '00'.repeat(64) },
       { ...attestation, height: 0 },
+      // The same signature in uppercase hex: a second encoding of one attestation.
+      { ...attestation, signature: attestation.signature.toUpperCase() },
     ]) {
       assert.equal(readAttestation(encode(tampered), chainId), undefined);
     }

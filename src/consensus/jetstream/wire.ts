@@ -94,7 +94,10 @@ export function readAttestation(data: Uint8Array, chainId: string): Attestation 
     if (!Number.isSafeInteger(value.height) || (value.height as number) < 1) return undefined;
     if (typeof value.blockHash !== 'string' || !hex64.test(value.blockHash)) return undefined;
     if (typeof value.stateRoot !== 'string' || !hex64.test(value.stateRoot)) return undefined;
-    if (typeof value.signature !== 'string') return undefined;
+    // Lowercase only, like every hex field of the protocol: one attestation, one encoding.
+    if (typeof value.signature !== 'string' || !/^[0-9a-f]{128}$/.test(value.signature)) {
+      return undefined;
+    }
     const attestation = value as Attestation;
     const ok = verify(
       fromHex(attestation.signature, 'signature', 64),
