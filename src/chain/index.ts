@@ -1,6 +1,7 @@
 export * from './rejections.js';
 export * from './tx.js';
 export * from './module.js';
+export * from './payload.js';
 export * from './block.js';
 export * from './registry.js';
 export * from './execute.js';

@@ -1,6 +1,8 @@
 import { isAddress } from '../crypto/index.js';
 import { assetSymbolPattern, decimalsMax, parsePositiveAmount } from '../ledger/index.js';
-import { defineTx, type ChainModule } from './module.js';
+import { ledgerPayloads } from '../protocol/ledger.js';
+import { type ChainModule } from './module.js';
+import { defineTxOf } from './payload.js';
 import { reject, type Rejection } from './rejections.js';
 
 /** Builds a stateless payload parser from per-field readers, rejecting unknown fields. */
@@ -57,56 +59,32 @@ const read = {
 };
 
 /**
- * The core tx types: assets, transfers and holds. They are thin: the ledger does the work and
- * returns the rejection, so the same rules hold for module code that moves money.
+ * The core tx types: assets, transfers and holds, parsed by their schemas (src/protocol/ledger.ts).
+ * They are thin: the ledger does the work and returns the rejection, so the same rules hold for
+ * module code that moves money.
  */
 export const ledgerModule: ChainModule = {
   name: 'ledger',
   txs: {
-    'asset.create': defineTx<{ symbol: string; decimals: number; maxSupply?: bigint }>({
-      parse: parser({
-        symbol: read.symbol,
-        decimals: read.decimals,
-        maxSupply: read.optionalMaxSupply,
-      }),
+    'asset.create': defineTxOf(ledgerPayloads['asset.create'], {
       execute: (ctx, p) => ctx.ledger.createAsset(ctx.sender, p),
     }),
-    'asset.mint': defineTx<{ symbol: string; to: string; amount: bigint }>({
-      parse: parser({ symbol: read.symbol, to: read.address, amount: read.amount }),
+    'asset.mint': defineTxOf(ledgerPayloads['asset.mint'], {
       execute: (ctx, p) => ctx.ledger.mint(ctx.sender, p.symbol, p.to, p.amount),
     }),
-    'asset.burn': defineTx<{ symbol: string; amount: bigint }>({
-      parse: parser({ symbol: read.symbol, amount: read.amount }),
+    'asset.burn': defineTxOf(ledgerPayloads['asset.burn'], {
       execute: (ctx, p) => ctx.ledger.burn(ctx.sender, p.symbol, p.amount),
     }),
-    'asset.freeze': defineTx<{ symbol: string; account: string }>({
-      parse: parser({ symbol: read.symbol, account: read.address }),
+    'asset.freeze': defineTxOf(ledgerPayloads['asset.freeze'], {
       execute: (ctx, p) => ctx.ledger.setFrozen(ctx.sender, p.symbol, p.account, true),
     }),
-    'asset.unfreeze': defineTx<{ symbol: string; account: string }>({
-      parse: parser({ symbol: read.symbol, account: read.address }),
+    'asset.unfreeze': defineTxOf(ledgerPayloads['asset.unfreeze'], {
       execute: (ctx, p) => ctx.ledger.setFrozen(ctx.sender, p.symbol, p.account, false),
     }),
-    'ledger.transfer': defineTx<{ to: string; asset: string; amount: bigint }>({
-      parse: parser({ to: read.address, asset: read.symbol, amount: read.amount }),
+    'ledger.transfer': defineTxOf(ledgerPayloads['ledger.transfer'], {
       execute: (ctx, p) => ctx.ledger.transfer(ctx.sender, p.to, p.asset, p.amount),
     }),
-    'hold.create': defineTx<{
-      to: string;
-      asset: string;
-      amount: bigint;
-      expiresAtHeight: number;
-      arbiter?: string;
-      condition?: string;
-    }>({
-      parse: parser({
-        to: read.address,
-        asset: read.symbol,
-        amount: read.amount,
-        expiresAtHeight: read.height,
-        arbiter: read.optionalAddress,
-        condition: read.optionalCondition,
-      }),
+    'hold.create': defineTxOf(ledgerPayloads['hold.create'], {
       // The hold's id is the hash of the tx that created it: unique and known to the sender.
       execute: (ctx, p) =>
         ctx.ledger.createHold(
@@ -123,16 +101,13 @@ export const ledgerModule: ChainModule = {
           ctx.height,
         ),
     }),
-    'hold.post': defineTx<{ holdId: string; amount?: bigint }>({
-      parse: parser({ holdId: read.holdId, amount: read.optionalAmount }),
+    'hold.post': defineTxOf(ledgerPayloads['hold.post'], {
       execute: (ctx, p) => ctx.ledger.postHold(ctx.sender, p.holdId, p.amount),
     }),
-    'hold.void': defineTx<{ holdId: string }>({
-      parse: parser({ holdId: read.holdId }),
+    'hold.void': defineTxOf(ledgerPayloads['hold.void'], {
       execute: (ctx, p) => ctx.ledger.voidHold(ctx.sender, p.holdId),
     }),
-    'hold.release': defineTx<{ holdId: string; preimage: string }>({
-      parse: parser({ holdId: read.holdId, preimage: read.preimage }),
+    'hold.release': defineTxOf(ledgerPayloads['hold.release'], {
       execute: (ctx, p) => ctx.ledger.releaseHold(p.holdId, p.preimage),
     }),
   },

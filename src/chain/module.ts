@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Ledger } from '../ledger/index.js';
 import type { StateView } from '../state/index.js';
 import type { PayloadParser } from './tx.js';
@@ -39,6 +40,8 @@ export interface BlockContext {
  */
 export interface TxDefinition<Payload = unknown> {
   parse: PayloadParser;
+  /** The payload's schema, when the type is defined from one (`defineTxOf`): for the OpenAPI document. */
+  payload?: z.ZodType;
   execute(context: TxContext, payload: Payload): string | undefined;
 }
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { auditCommands } from './audit.js';
-import { campaignCommands } from './campaign.js';
 import { parseCommandLine } from './command-line.js';
 import { createContext, defaultNodeUrl, toCliError, type Command } from './context.js';
 import { readCliEnv } from './env.js';
@@ -8,11 +7,10 @@ import { CliError, exitCodes, oneLine, usageError } from './errors.js';
 import { inspectCommands } from './inspect.js';
 import { keysCommands } from './keys.js';
 import { paymentCommands } from './payments.js';
-import { producerCommands } from './producers.js';
-import { timebankCommands } from './timebank.js';
 import { txSignCommands } from './tx-sign.js';
 import type { CliIo } from './terminal.js';
 import { verifyCommands } from './verify.js';
+import { cofferModules } from '../modules/registry.js';
 import { waitCommands } from './wait.js';
 
 const commands: Command[] = [
@@ -21,9 +19,7 @@ const commands: Command[] = [
   ...inspectCommands,
   ...txSignCommands,
   ...verifyCommands,
-  ...producerCommands,
-  ...timebankCommands,
-  ...campaignCommands,
+  ...cofferModules.flatMap((module) => module.commands ?? []),
   ...auditCommands,
   ...waitCommands,
 ];

@@ -24,10 +24,8 @@ import { activeValidatorSet } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
-import { registerProducerApi } from './producer-api.js';
-import { registerTimecreditsApi } from './timecredits-api.js';
 import { anyObject, errorSchema, sendError } from './routes.js';
-import { registerCrowdfundApi } from './crowdfund-api.js';
+import { cofferModules } from '../modules/registry.js';
 
 const blocksPerPageMax = 100;
 /** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
@@ -114,6 +112,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         description:
           'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
       },
+      tags: cofferModules.flatMap((module) => (module.tag ? [module.tag] : [])),
     },
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -551,9 +550,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
-  registerProducerApi(node);
-  registerTimecreditsApi(node);
-  registerCrowdfundApi(node);
+  // Each module registers its own routes (src/modules/<name>/routes.ts), in the registry's order.
+  for (const module of cofferModules) module.routes?.(node);
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

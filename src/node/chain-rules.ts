@@ -4,9 +4,8 @@ import {
   type BlockValidator,
   type ChainModule,
 } from '../chain/index.js';
-import { crowdfundModule } from '../modules/crowdfund/index.js';
-import { producersModule, validateBlockSignature } from '../modules/producers/index.js';
-import { timecreditsModule } from '../modules/timecredits/index.js';
+import { validateBlockSignature } from '../modules/producers/index.js';
+import { cofferModules } from '../modules/registry.js';
 
 /*
  * The rules of a node's chain, in one place: the node runs them, and `coffer audit` replays a
@@ -14,15 +13,12 @@ import { timecreditsModule } from '../modules/timecredits/index.js';
  * node's proves nothing.
  */
 
-/** The modules a node runs, the core ledger first, then `extra` (a node's options add them). */
+/**
+ * The modules a node runs: the core ledger first, then those of src/modules/registry.ts, then
+ * `extra` (a node's options add them).
+ */
 export function nodeModuleRegistry(extra: readonly ChainModule[] = []): ModuleRegistry {
-  return new ModuleRegistry([
-    ledgerModule,
-    producersModule,
-    timecreditsModule,
-    crowdfundModule,
-    ...extra,
-  ]);
+  return new ModuleRegistry([ledgerModule, ...cofferModules.map((m) => m.chain), ...extra]);
 }
 
 /**

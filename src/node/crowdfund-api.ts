@@ -13,7 +13,7 @@ import {
   simulateCampaign,
   type CampaignStatus,
 } from '../modules/crowdfund/index.js';
-import type { CofferNode } from './node.js';
+import type { ModuleHost } from './module-host.js';
 import { anyObject, sendError, stringParams } from './routes.js';
 
 const campaignIdPattern = /^[0-9a-f]{16}$/;
@@ -23,7 +23,7 @@ const campaignIdPattern = /^[0-9a-f]{16}$/;
  * types; these read committed state, and `simulate` runs the very waterfall a revenue report
  * would, without a tx.
  */
-export function registerCrowdfundApi(node: CofferNode): void {
+export function registerCrowdfundApi(node: ModuleHost): void {
   const { app, store } = node;
 
   /** The campaign of `:id`, or undefined once the error is answered. */

@@ -5,15 +5,6 @@ import {
   rejectionMessage,
 } from '../chain/index.js';
 import { ledgerRejections } from '../ledger/index.js';
-import { producerRejections } from '../modules/producers/index.js';
-import { crowdfundRejections } from '../modules/crowdfund/index.js';
-import { timecreditsRejections } from '../modules/timecredits/index.js';
-
-// The registry, the time banks and the campaigns are part of every node, so their codes are part of the API
-// whatever else is loaded.
-registerRejections(producerRejections);
-registerRejections(timecreditsRejections);
-registerRejections(crowdfundRejections);
 
 /** API-level codes that are not tx rejections. */
 export const apiErrors = {
@@ -34,13 +25,6 @@ export const apiErrors = {
   final_timeout:
     'The transaction committed at the height given, but that height was not final in time (a validator may be down); it may still become final.',
   not_ready: 'The node is not ready.',
-  invalid_user_id:
-    'userId must be 1 to 254 bytes of text: the handle or email the member joined with.',
-  invalid_lot: 'The lot must be the whole number of a lot of this time bank.',
-  lot_not_found:
-    'No lot of this time bank has this number (it may have been spent, merged or lapsed).',
-  issuance_request_not_found:
-    'No issuance request of this time bank has this id (a failed one may be posted again).',
   dev_clock_disabled:
     'The dev clock is off: start the node with --dev-clock (never on a shared chain).',
   invalid_clock_advance: 'advanceMs must be a whole number of milliseconds from 1 to 3,650 days.',
@@ -58,87 +42,7 @@ const statusByCode: Record<string, number> = {
   bad_signature: 401,
   not_issuer: 403,
   hold_forbidden: 403,
-  not_producer_operator: 403,
-  not_validator_operator: 403,
-  producer_not_found: 404,
-  producer_exists: 409,
-  evidence_duplicate: 409,
-  producer_already_jailed: 409,
-  approval_duplicate: 409,
-  bond_too_low: 422,
-  producer_not_active: 422,
-  producer_not_pending: 422,
-  producer_not_jailed: 422,
-  jailed_for_equivocation: 422,
-  jail_not_expired: 422,
-  active_set_full: 422,
-  no_bond_owed: 422,
-  too_many_producers: 422,
-  nonce_range_in_past: 422,
-  nonce_range_not_contiguous: 422,
-  nonce_range_too_large: 422,
-  too_many_nonce_ranges: 422,
-  evidence_wrong_chain: 422,
-  evidence_too_old: 422,
-  evidence_no_secret: 422,
-  evidence_bad_signature: 422,
-  registry_not_initialized: 422,
-  not_coordinator: 403,
-  issuance_signature_invalid: 403,
-  lot_not_found: 404,
-  issuance_request_not_found: 404,
   dev_clock_disabled: 404,
-  partner_bank_not_found: 404,
-  listing_not_found: 404,
-  alliance_not_found: 404,
-  not_listing_owner: 403,
-  alliance_exists: 409,
-  listing_closed: 422,
-  alliance_not_proposed: 422,
-  own_alliance_proposal: 422,
-  alliance_not_active: 422,
-  insufficient_credits: 422,
-  campaign_not_found: 404,
-  position_not_found: 404,
-  not_producer: 403,
-  not_reporter: 403,
-  campaign_exists: 409,
-  duplicate_report: 409,
-  campaign_not_funding: 422,
-  campaign_not_open: 422,
-  deadline_passed: 422,
-  reconfirmation_open: 422,
-  investment_below_minimum: 422,
-  investment_above_maximum: 422,
-  too_many_investors: 422,
-  cancel_window_closed: 422,
-  nothing_to_reconfirm: 422,
-  reconfirmation_closed: 422,
-  position_outside_terms: 422,
-  campaign_not_succeeded: 422,
-  campaign_not_closed: 422,
-  too_many_reports: 422,
-  revenue_too_large: 422,
-  no_investors: 422,
-  nothing_to_claim: 422,
-  not_exchange_party: 403,
-  timebank_not_found: 404,
-  member_not_found: 404,
-  user_not_found: 404,
-  exchange_not_found: 404,
-  timebank_exists: 409,
-  coordinator_exists: 409,
-  member_exists: 409,
-  user_id_taken: 409,
-  duplicate_request: 409,
-  already_confirmed: 409,
-  member_already_approved: 409,
-  coordinator_not_found: 422,
-  too_many_coordinators: 422,
-  last_coordinator: 422,
-  member_not_approved: 422,
-  too_many_lots: 422,
-  credit_limit_exceeded: 422,
   account_frozen: 403,
   tx_not_found: 404,
   block_not_found: 404,
@@ -177,12 +81,43 @@ const statusByCode: Record<string, number> = {
   final_timeout: 504,
 };
 
+/** API codes of the modules' routes (`CofferModule.apiErrors`), registered with the modules. */
+const moduleApiErrors: Record<string, string> = {};
+
+/**
+ * Adds a module's codes to the API: its tx rejections, the codes its routes answer and their
+ * HTTP statuses (src/modules/registry.ts calls it for every module it lists). A code already
+ * known with another status or message is a programming error.
+ */
+export function registerModuleErrors(module: {
+  chain: { name: string; rejections?: Record<string, string> };
+  apiErrors?: Readonly<Record<string, string>>;
+  httpStatuses?: Readonly<Record<string, number>>;
+}): void {
+  if (module.chain.rejections) registerRejections(module.chain.rejections);
+  for (const [code, message] of Object.entries(module.apiErrors ?? {})) {
+    const known = (apiErrors as Record<string, string>)[code] ?? moduleApiErrors[code];
+    if (known !== undefined && known !== message) {
+      throw new Error(`API code ${code} of ${module.chain.name} is registered twice`);
+    }
+    moduleApiErrors[code] = message;
+  }
+  for (const [code, status] of Object.entries(module.httpStatuses ?? {})) {
+    if (statusByCode[code] !== undefined && statusByCode[code] !== status) {
+      throw new Error(`the status of ${code} (${module.chain.name}) is registered twice`);
+    }
+    statusByCode[code] = status;
+  }
+}
+
 export function httpStatus(code: string): number {
   return statusByCode[code] ?? 400;
 }
 
 export function errorMessage(code: string): string {
-  return (apiErrors as Record<string, string>)[code] ?? rejectionMessage(code);
+  return (
+    (apiErrors as Record<string, string>)[code] ?? moduleApiErrors[code] ?? rejectionMessage(code)
+  );
 }
 
 export interface ErrorBody {
@@ -199,6 +134,7 @@ export function errorBody(code: string, field?: string, message?: string): Error
 export function allErrorCodes(): { code: string; status: number; message: string }[] {
   const codes = new Set([
     ...Object.keys(apiErrors),
+    ...Object.keys(moduleApiErrors),
     ...Object.keys(chainRejections),
     ...Object.keys(ledgerRejections),
     ...knownRejectionCodes(),

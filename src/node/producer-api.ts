@@ -12,7 +12,8 @@ import {
   type EquivocationEvidence,
 } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { CofferNode, SubmitResult } from './node.js';
+import type { ModuleHost } from './module-host.js';
+import type { SubmitResult } from './node.js';
 import { anyObject, sendError } from './routes.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -22,7 +23,7 @@ import { SingleFlight } from './single-flight.js';
  * report is answered at once; the node then submits it as an `evidence.equivocation` tx signed by
  * its own account, and that tx's handler checks everything again, deterministically.
  */
-export function registerProducerApi(node: CofferNode): void {
+export function registerProducerApi(node: ModuleHost): void {
   const { app, store, chain } = node;
   const evidenceRelays = new SingleFlight<SubmitResult>();
 

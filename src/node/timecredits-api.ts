@@ -25,7 +25,8 @@ import {
   type IssuanceRecord,
 } from '../modules/timecredits/index.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { CofferNode, FinalBlock, SubmitResult } from './node.js';
+import type { ModuleHost } from './module-host.js';
+import type { FinalBlock, SubmitResult } from './node.js';
 import { anyObject, sendError, stringParams } from './routes.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -135,7 +136,7 @@ export class IssuanceTracker {
  * into instruction txs (below). Statements are computed as of the latest block time, never the
  * node's clock, so every node answers the same for the same head.
  */
-export function registerTimecreditsApi(node: CofferNode): void {
+export function registerTimecreditsApi(node: ModuleHost): void {
   const { app, store, chain } = node;
   const issuances = new IssuanceTracker();
   const issuanceRelays = new SingleFlight<SubmitResult>();

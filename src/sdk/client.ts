@@ -1,15 +1,3 @@
-import type {
-  Campaign,
-  CampaignChart,
-  CampaignInvestors,
-  CampaignListQuery,
-  CampaignPage,
-  CampaignPosition,
-  CampaignSimulation,
-  CampaignStatement,
-  MinorUnits,
-} from './crowdfund.js';
-import { minorUnitsText } from './crowdfund.js';
 import { CofferError } from './errors.js';
 import {
   subscribeEvents,
@@ -19,29 +7,7 @@ import {
   type SubscriptionMessage,
 } from './events.js';
 import type { SigningKey } from './keys.js';
-import type {
-  EquivocationEvidence,
-  EvidenceResult,
-  NonceRangeHistory,
-  Producer,
-  ProducerList,
-} from './producers.js';
-import {
-  signIssuanceRequest,
-  type Alliance,
-  type IssuanceRequestResult,
-  type Listing,
-  type ListingPage,
-  type ListingQuery,
-  type MemberStatement,
-  type Minutes,
-  type TimeExchange,
-  type TimeLot,
-  type Timebank,
-  type TimebankListQuery,
-  type TimebankMember,
-  type TimebankPage,
-} from './timecredits.js';
+import { moduleClients } from '../modules/clients.js';
 import { signTx, type SignedTx } from './tx.js';
 import type { SignedHeader, TxWithProof } from './verify.js';
 
@@ -266,11 +232,40 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * What a module's client (src/modules/<name>/client.ts) builds its namespace from: the one way
+ * to ask the node, and the core client (health, accounts, send) it may call.
+ */
+export interface ClientCore {
+  /** JSON of a 2xx answer (or of a status in `alsoOk`); a `CofferError` for anything else. */
+  request: <T>(method: string, path: string, body?: unknown, alsoOk?: number[]) => Promise<T>;
+  /** The text of a 2xx answer (CSV); a `CofferError` for anything else. */
+  requestText: (method: string, path: string) => Promise<string>;
+  /** A path segment, percent-encoded. */
+  segment: (value: string | number) => string;
+  /** `?a=1&b=2` of the defined values of `query`, or nothing. */
+  search: (query: object) => string;
+  /** `?wait=...` of the submit options, or nothing. */
+  waitQuery: (opts: SubmitOptions) => string;
+  /** The core client: every method but the modules' namespaces. */
+  readonly client: CoreClient;
+}
+
+/**
  * A typed client for one node's HTTP API. Every method resolves with the API's JSON and rejects
  * with a `CofferError`: the API's code, message, field and HTTP status, or `network_error`
- * (status 0) when the node could not be reached or did not answer within `timeoutMs`.
+ * (status 0) when the node could not be reached or did not answer within `timeoutMs`. The
+ * modules' namespaces (`timebanks`, `campaigns`, the producer reads) come from their clients
+ * (src/modules/clients.ts).
  */
 export function createClient(baseUrl: string, options: ClientOptions = {}) {
+  const core = createCoreClient(baseUrl, options);
+  return Object.assign(core.client, moduleClients(core));
+}
+
+export type CofferClient = ReturnType<typeof createClient>;
+
+/** The client without the modules' namespaces, and the core its modules build on. */
+function createCoreClient(baseUrl: string, options: ClientOptions) {
   let parsedUrl: URL | undefined;
   try {
     parsedUrl = new URL(baseUrl);
@@ -421,29 +416,8 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
     getAccount: (address: string) => request<Account>('GET', `/v1/accounts/${segment(address)}`),
     getAssets: () => request<AssetList>('GET', '/v1/assets'),
     getAsset: (symbol: string) => request<Asset>('GET', `/v1/assets/${segment(symbol)}`),
-    /** Every registered producer, sorted by id. */
-    listProducers: () => request<ProducerList>('GET', '/v1/producers'),
-    /** One producer; with `equivocation` (and the revealed info) once it was jailed. */
-    getProducer: (id: string) => request<Producer>('GET', `/v1/producers/${segment(id)}`),
-    /**
-     * A producer's committed nonce ranges from height `from` on (all of them, pruned or not), with
-     * the tx and height that committed each; at most 1,000 a call (`more` says there are others).
-     */
-    getNonceRanges: (id: string, from = 0) =>
-      request<NonceRangeHistory>(
-        'GET',
-        `/v1/producers/${segment(id)}/nonce-ranges?from=${segment(from)}`,
-      ),
     /** The genesis document, as the node stored it. */
     getGenesis: () => request<Record<string, unknown>>('GET', '/v1/genesis'),
-    /**
-     * Reports two headers one producer signed at one height. The node checks them, reveals the
-     * producer's identity information and commits an `evidence.equivocation` tx signed by its own
-     * account; it answers once that tx is in a block, or throws the rejection
-     * (`evidence_duplicate`, `invalid_evidence`, `evidence_too_old`, ...).
-     */
-    submitEvidence: (evidence: EquivocationEvidence) =>
-      request<EvidenceResult>('POST', '/v1/evidence', evidence),
     /** The OpenAPI 3 document of the node's API. */
     openApi: () => request<Record<string, unknown>>('GET', '/openapi.json'),
     /** The Prometheus text exposition. */
@@ -459,111 +433,6 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
         );
       }
       return text;
-    },
-
-    /** Time banks (issue 5): reads, and issuance requests signed by a coordinator. */
-    timebanks: {
-      /** Time banks newest first, optionally those one account coordinates, a page at a time. */
-      list: (query: TimebankListQuery = {}) =>
-        request<TimebankPage>('GET', `/v1/timebanks${search(query)}`),
-      /** The bank record, with the `salt` of its members' identifier hashes. */
-      get: (id: string) => request<Timebank>('GET', `/v1/timebanks/${segment(id)}`),
-      member: (id: string, account: string) =>
-        request<TimebankMember>('GET', `/v1/timebanks/${segment(id)}/members/${segment(account)}`),
-      /** As of the latest block time: lots with base time, age, expiry and effective value. */
-      statement: (id: string, account: string) =>
-        request<MemberStatement>(
-          'GET',
-          `/v1/timebanks/${segment(id)}/members/${segment(account)}/statement`,
-        ),
-      /** The same statement as CSV text. */
-      statementCsv: (id: string, account: string) =>
-        requestText(
-          'GET',
-          `/v1/timebanks/${segment(id)}/members/${segment(account)}/statement?format=csv`,
-        ),
-      lot: (id: string, number: number) =>
-        request<TimeLot>('GET', `/v1/timebanks/${segment(id)}/lots/${segment(number)}`),
-      exchange: (id: string, number: number) =>
-        request<TimeExchange>('GET', `/v1/timebanks/${segment(id)}/exchanges/${segment(number)}`),
-      /** One page of offers and requests; pass the answer's `next` as `after` for the next. */
-      listings: (id: string, query: ListingQuery = {}) =>
-        request<ListingPage>('GET', `/v1/timebanks/${segment(id)}/listings${search(query)}`),
-      listing: (id: string, number: number) =>
-        request<Listing>('GET', `/v1/timebanks/${segment(id)}/listings/${segment(number)}`),
-      alliance: (id: string, partnerBankId: string) =>
-        request<Alliance>(
-          'GET',
-          `/v1/timebanks/${segment(id)}/alliances/${segment(partnerBankId)}`,
-        ),
-      /**
-       * Asks the node to issue `minutes` to the member known by `userId`, signed by the
-       * coordinator `key` (reads the bank's salt and the chain id first). With `wait: 'commit'`
-       * (the default) it answers once the issuance is recorded; without, `pending` and the tx
-       * hash. A `requestId` is recorded once: a retry with the same id is `duplicate_request`.
-       */
-      async requestIssuance(
-        key: SigningKey,
-        input: { bankId: string; requestId: string; userId: string; minutes: Minutes },
-        opts: SubmitOptions = { wait: 'commit' },
-      ): Promise<IssuanceRequestResult> {
-        const [{ chainId }, bank] = await Promise.all([
-          client.health(),
-          client.timebanks.get(input.bankId),
-        ]);
-        const body = signIssuanceRequest(key, {
-          chainId,
-          bank,
-          requestId: input.requestId,
-          userId: input.userId,
-          minutes: input.minutes,
-        });
-        return request<IssuanceRequestResult>(
-          'POST',
-          `/v1/timebanks/${segment(input.bankId)}/issuance-requests${waitQuery(opts)}`,
-          body,
-        );
-      },
-      /** Where an issuance request stands: `pending`, or `recorded` with its account and lot. */
-      issuance: (id: string, requestId: string) =>
-        request<IssuanceRequestResult>(
-          'GET',
-          `/v1/timebanks/${segment(id)}/issuance-requests/${segment(requestId)}`,
-        ),
-    },
-
-    /**
-     * Movie investment campaigns (issue 6): reads and the payout simulation. Amounts are decimal
-     * strings of minor units; writes are txs (`campaignTxs`) sent with `send`.
-     */
-    campaigns: {
-      /** Campaigns newest first, by producer or status, a page at a time. */
-      list: (query: CampaignListQuery = {}) =>
-        request<CampaignPage>('GET', `/v1/campaigns${search(query)}`),
-      /** The campaign's terms, status and totals, with its `escrow` account. */
-      get: (id: string) => request<Campaign>('GET', `/v1/campaigns/${segment(id)}`),
-      /** Addresses with an active position, sorted (the payout list once it succeeded). */
-      investors: (id: string) =>
-        request<CampaignInvestors>('GET', `/v1/campaigns/${segment(id)}/investors`),
-      /** One investor's position: invested, refunded, owed, each payout by report and tranche. */
-      position: (id: string, address: string) =>
-        request<CampaignPosition>(
-          'GET',
-          `/v1/campaigns/${segment(id)}/investors/${segment(address)}`,
-        ),
-      /** The waterfall position now and after each revenue report. */
-      statement: (id: string) =>
-        request<CampaignStatement>('GET', `/v1/campaigns/${segment(id)}/statement`),
-      /** Chart-ready series: per report, cumulative revenue per tranche and per class. */
-      chart: (id: string) => request<CampaignChart>('GET', `/v1/campaigns/${segment(id)}/chart`),
-      /**
-       * Who would get what if a report of `revenue` (minor units) were applied now, without a tx.
-       * A revenue that is not a positive amount throws the SDK's `CryptoInputError` first.
-       */
-      simulate: async (id: string, revenue: MinorUnits) =>
-        request<CampaignSimulation>('POST', `/v1/campaigns/${segment(id)}/simulate`, {
-          revenue: minorUnitsText(revenue, 'revenue'),
-        }),
     },
 
     /**
@@ -593,7 +462,8 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
       return client.submit(signed, opts);
     },
   };
-  return client;
+  return { request, requestText, segment, search, waitQuery, client };
 }
 
-export type CofferClient = ReturnType<typeof createClient>;
+/** The core client: every method but the modules' namespaces. */
+export type CoreClient = ReturnType<typeof createCoreClient>['client'];

@@ -6,8 +6,7 @@ export * from './events.js';
 export { formatUnits, parseUnits } from '../ledger/amount.js';
 export * from './verify.js';
 export * from './light-client.js';
-export * from './producers.js';
-export * from './timecredits.js';
-export * from './crowdfund.js';
+// The modules' parts of the SDK: src/modules/<name>/client.ts, listed in src/modules/clients.ts.
+export * from '../modules/clients.js';
 /** What SDK functions throw for an argument they cannot use; `field` names it. */
 export { CryptoInputError } from '../crypto/index.js';

@@ -1,3 +1,6 @@
+import type { CofferModule } from '../manifest.js';
+import { registerCrowdfundApi } from '../../node/crowdfund-api.js';
+import { campaignCommands } from '../../cli/campaign.js';
 import type { ChainModule } from '../../chain/index.js';
 import { crowdfundRejections } from './rejections.js';
 import { crowdfundModuleName } from './state.js';
@@ -33,4 +36,41 @@ export const crowdfundModule: ChainModule = {
   txs: crowdfundTxs,
   rejections: crowdfundRejections,
   beginBlock: settleDueCampaigns,
+};
+
+/** The crowdfund module: chain, routes, codes and commands (src/modules/manifest.ts). */
+export const crowdfund: CofferModule = {
+  chain: crowdfundModule,
+  routes: registerCrowdfundApi,
+  tag: {
+    name: 'crowdfund',
+    description:
+      'Movie investment campaigns: terms, positions, the waterfall statement and chart, and payout simulation.',
+  },
+  httpStatuses: {
+    campaign_not_found: 404,
+    position_not_found: 404,
+    not_producer: 403,
+    not_reporter: 403,
+    campaign_exists: 409,
+    duplicate_report: 409,
+    campaign_not_funding: 422,
+    campaign_not_open: 422,
+    deadline_passed: 422,
+    reconfirmation_open: 422,
+    investment_below_minimum: 422,
+    investment_above_maximum: 422,
+    too_many_investors: 422,
+    cancel_window_closed: 422,
+    nothing_to_reconfirm: 422,
+    reconfirmation_closed: 422,
+    position_outside_terms: 422,
+    campaign_not_succeeded: 422,
+    campaign_not_closed: 422,
+    too_many_reports: 422,
+    revenue_too_large: 422,
+    no_investors: 422,
+    nothing_to_claim: 422,
+  },
+  commands: campaignCommands,
 };

@@ -1,3 +1,6 @@
+import type { CofferModule } from '../manifest.js';
+import { registerProducerApi } from '../../node/producer-api.js';
+import { producerCommands } from '../../cli/producers.js';
 import {
   blockNonceIsCommitted,
   GenesisError,
@@ -253,3 +256,42 @@ export function validateBlockSignature(block: SignedBlock, state: StateReader): 
   }
   return undefined;
 }
+
+/** The producers module: chain, routes, codes and commands (src/modules/manifest.ts). */
+export const producers: CofferModule = {
+  chain: producersModule,
+  routes: registerProducerApi,
+  tag: {
+    name: 'producers',
+    description:
+      'The block producer registry: producers, validators, nonce ranges and equivocation evidence.',
+  },
+  httpStatuses: {
+    not_producer_operator: 403,
+    not_validator_operator: 403,
+    producer_not_found: 404,
+    producer_exists: 409,
+    evidence_duplicate: 409,
+    producer_already_jailed: 409,
+    approval_duplicate: 409,
+    bond_too_low: 422,
+    producer_not_active: 422,
+    producer_not_pending: 422,
+    producer_not_jailed: 422,
+    jailed_for_equivocation: 422,
+    jail_not_expired: 422,
+    active_set_full: 422,
+    no_bond_owed: 422,
+    too_many_producers: 422,
+    nonce_range_in_past: 422,
+    nonce_range_not_contiguous: 422,
+    nonce_range_too_large: 422,
+    too_many_nonce_ranges: 422,
+    evidence_wrong_chain: 422,
+    evidence_too_old: 422,
+    evidence_no_secret: 422,
+    evidence_bad_signature: 422,
+    registry_not_initialized: 422,
+  },
+  commands: producerCommands,
+};

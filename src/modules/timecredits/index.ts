@@ -1,3 +1,6 @@
+import type { CofferModule } from '../manifest.js';
+import { registerTimecreditsApi } from '../../node/timecredits-api.js';
+import { timebankCommands } from '../../cli/timebank.js';
 import type { ChainModule } from '../../chain/index.js';
 import { timecreditsModuleName } from './state.js';
 import { timecreditsBeginBlock, timecreditsRejections, timecreditsTxs } from './txs.js';
@@ -30,4 +33,59 @@ export const timecreditsModule: ChainModule = {
   txs: timecreditsTxs,
   rejections: timecreditsRejections,
   beginBlock: timecreditsBeginBlock,
+};
+
+/** The timecredits module: chain, routes, codes and commands (src/modules/manifest.ts). */
+export const timecredits: CofferModule = {
+  chain: timecreditsModule,
+  routes: registerTimecreditsApi,
+  tag: {
+    name: 'timecredits',
+    description:
+      'Time banks and time credits: banks, members, lots, exchanges, listings, alliances, statements and issuance requests.',
+  },
+  apiErrors: {
+    invalid_user_id:
+      'userId must be 1 to 254 bytes of text: the handle or email the member joined with.',
+    invalid_lot: 'The lot must be the whole number of a lot of this time bank.',
+    lot_not_found:
+      'No lot of this time bank has this number (it may have been spent, merged or lapsed).',
+    issuance_request_not_found:
+      'No issuance request of this time bank has this id (a failed one may be posted again).',
+  },
+  httpStatuses: {
+    not_coordinator: 403,
+    issuance_signature_invalid: 403,
+    lot_not_found: 404,
+    issuance_request_not_found: 404,
+    partner_bank_not_found: 404,
+    listing_not_found: 404,
+    alliance_not_found: 404,
+    not_listing_owner: 403,
+    alliance_exists: 409,
+    listing_closed: 422,
+    alliance_not_proposed: 422,
+    own_alliance_proposal: 422,
+    alliance_not_active: 422,
+    insufficient_credits: 422,
+    not_exchange_party: 403,
+    timebank_not_found: 404,
+    member_not_found: 404,
+    user_not_found: 404,
+    exchange_not_found: 404,
+    timebank_exists: 409,
+    coordinator_exists: 409,
+    member_exists: 409,
+    user_id_taken: 409,
+    duplicate_request: 409,
+    already_confirmed: 409,
+    member_already_approved: 409,
+    coordinator_not_found: 422,
+    too_many_coordinators: 422,
+    last_coordinator: 422,
+    member_not_approved: 422,
+    too_many_lots: 422,
+    credit_limit_exceeded: 422,
+  },
+  commands: timebankCommands,
 };

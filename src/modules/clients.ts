@@ -1,0 +1,23 @@
+import type { ClientCore } from '../sdk/client.js';
+import { crowdfundClient } from './crowdfund/client.js';
+import { producersClient } from './producers/client.js';
+import { timecreditsClient } from './timecredits/client.js';
+
+/*
+ * The modules' SDK parts, one line each: what `createClient` adds to the core client. This list
+ * is apart from registry.ts because the SDK runs in browsers and must load no node code; a module
+ * is one folder, one line in registry.ts and one here.
+ */
+
+export * from './producers/client.js';
+export * from './timecredits/client.js';
+export * from './crowdfund/client.js';
+
+/** The modules' namespaces of a client. */
+export function moduleClients(core: ClientCore) {
+  return {
+    ...producersClient(core),
+    ...timecreditsClient(core),
+    ...crowdfundClient(core),
+  };
+}

@@ -1,0 +1,12 @@
+import type { CofferNode } from './node.js';
+
+/**
+ * What the node hands to every module's routes (`CofferModule.routes`): the Fastify instance to
+ * register on, the committed store, the chain, the consensus, finality and the node's own
+ * submissions. With the helpers of ./routes.ts (`sendError`, `stringParams`, `errorSchema`) and
+ * `jsonSchema` (src/protocol) a module's routes need nothing else of the node.
+ */
+export type ModuleHost = Pick<
+  CofferNode,
+  'app' | 'store' | 'chain' | 'consensus' | 'healthy' | 'submitOwn' | 'onFinalBlock'
+>;
