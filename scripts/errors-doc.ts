@@ -1,12 +1,15 @@
-// Writes docs/errors.md from the one registry of codes (src/node/errors.ts).
+// Writes docs/errors.md from the one registry of codes (src/node/errors.ts, with the modules'
+// codes from src/modules/registry.ts).
 // Run: node --import tsx scripts/errors-doc.ts  (test/docs.test.ts checks it is current)
 import fs from 'node:fs';
 import path from 'node:path';
 import { ledgerModule, ModuleRegistry } from '../src/chain/index.js';
+import { cofferModules } from '../src/modules/registry.js';
 import { allErrorCodes } from '../src/node/errors.js';
 
 export function errorsDocument(): string {
-  new ModuleRegistry([ledgerModule]);
+  // Registers every module's codes (src/modules/registry.ts does it as it loads).
+  new ModuleRegistry([ledgerModule, ...cofferModules.map((m) => m.chain)]);
   const rows = allErrorCodes().map(
     (e) => `| \`${e.code}\` | ${e.status} | ${e.message.replaceAll('|', '\\|')} |`,
   );
