@@ -26,6 +26,12 @@ const systemPrograms = [
     neededBy: 'the cluster tests',
     usedBy: ['support/nats.js'],
   },
+  {
+    command: 'chromium',
+    debianPackage: 'chromium',
+    neededBy: 'the browser tests',
+    usedBy: ['support/chromium.js'],
+  },
 ];
 
 /** How much apt-get output to show when an installation fails. */

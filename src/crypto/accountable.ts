@@ -1,8 +1,7 @@
-import crypto from 'node:crypto';
-
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 
+import { backend } from './backend.js';
 import { BoundedCache } from './bounded-cache.js';
 import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
@@ -26,9 +25,10 @@ import { SMALL_ORDER_ENCODINGS } from './keys.js';
  * The challenge is RFC 8032's `SHA-512(R || A || M)` with the domain tag and the height at the
  * front of M (the domain tag sits inside M rather than before R so the layout stays RFC 8032's).
  * So every accountable signature is also a plain ed25519 signature (R || s) of
- * `accountableSignedMessage(h, message)` by P, and verification runs through node:crypto
- * (OpenSSL: cofactorless, rejects s >= L, compares the encoding of sB - cP with R byte for
- * byte), about 20x faster than the same check in JavaScript (noble: ~2.8 ms). The key itself
+ * `accountableSignedMessage(h, message)` by P, and verification runs through the crypto backend's
+ * ed25519 check (backend.ts; OpenSSL's: cofactorless, rejects s >= L, compares the encoding of
+ * sB - cP with R byte for byte), on node:crypto about 20x faster than the same check in
+ * JavaScript (noble: ~2.8 ms), which the portable backend spells out for browsers. The key itself
  * is not an RFC 8032 key (x is not a clamped hash of a seed), so it is never usable for
  * `keys.ts` signing, and the domain tag keeps these messages apart from every other signed
  * message (`coffer/tx/v1`, ...).
@@ -68,14 +68,11 @@ const CHALLENGE_DOMAIN = utf8(accountableDomains.challenge);
 
 const LOWERCASE_HEX_64 = /^[0-9a-f]{64}$/;
 
-// DER header that turns a raw ed25519 public key into SPKI (RFC 8410) for node:crypto.
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
 // Checking a public key (decode plus a torsion check) costs about two verifies in JavaScript,
-// so valid keys are cached with their KeyObject. Producers number in the tens; 10k also covers
-// evidence naming keys of past producers.
+// so valid keys are remembered (the node backend caches their KeyObject too). Producers number
+// in the tens; 10k also covers evidence naming keys of past producers.
 const PUBLIC_KEY_CACHE_ENTRIES_MAX = 10_000;
-const publicKeyObjects = new BoundedCache<string, crypto.KeyObject>(PUBLIC_KEY_CACHE_ENTRIES_MAX);
+const validPublicKeys = new BoundedCache<string, true>(PUBLIC_KEY_CACHE_ENTRIES_MAX);
 
 // Keys whose public key was checked against x * G, by a hash of (x, P): a signer checks once.
 const SIGNING_KEY_CACHE_ENTRIES_MAX = 1_024;
@@ -107,13 +104,11 @@ export interface HeightNonce {
 }
 
 function hash512(...parts: Uint8Array[]): Uint8Array {
-  const digest = crypto.hash('sha512', concatBytes(...parts), 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+  return backend.sha512(concatBytes(...parts));
 }
 
 function hash256(...parts: Uint8Array[]): Uint8Array {
-  const digest = crypto.hash('sha256', concatBytes(...parts), 'buffer');
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+  return backend.sha256(concatBytes(...parts));
 }
 
 /** A 64-byte digest reduced mod L: bias below 2^-250, as ed25519 does for its nonces. */
@@ -261,28 +256,23 @@ export function challenge(
   return wideReduce(hash512(R, publicKey, accountableSignedMessage(height, message)));
 }
 
-function decodePublicKey(publicKey: Uint8Array): crypto.KeyObject | undefined {
+/** Whether `publicKey` (32 bytes) is a canonical point of the prime-order subgroup, not 0. */
+function isValidPublicKey(publicKey: Uint8Array): boolean {
   const hex = toHex(publicKey);
-  const cached = publicKeyObjects.get(hex);
-  if (cached !== undefined) return cached;
-  if (SMALL_ORDER_ENCODINGS.has(hex)) return undefined;
+  if (validPublicKeys.get(hex) === true) return true;
+  if (SMALL_ORDER_ENCODINGS.has(hex)) return false;
   let point;
   try {
     // zip215 = false: RFC 8032 decoding, y < p only.
     point = Point.fromBytes(publicKey, false);
   } catch {
-    return undefined;
+    return false;
   }
   // fromBytes still accepts x = 0 with the sign bit set; only the canonical encoding passes.
-  if (!bytesEqual(point.toBytes(), publicKey)) return undefined;
-  if (point.isSmallOrder() || !point.isTorsionFree()) return undefined;
-  const keyObject = crypto.createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, publicKey]),
-    format: 'der',
-    type: 'spki',
-  });
-  publicKeyObjects.set(hex, keyObject);
-  return keyObject;
+  if (!bytesEqual(point.toBytes(), publicKey)) return false;
+  if (point.isSmallOrder() || !point.isTorsionFree()) return false;
+  validPublicKeys.set(hex, true);
+  return true;
 }
 
 /**
@@ -291,7 +281,7 @@ function decodePublicKey(publicKey: Uint8Array): crypto.KeyObject | undefined {
  */
 export function isAccountablePublicKey(publicKey: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== POINT_LENGTH) return false;
-  return decodePublicKey(publicKey) !== undefined;
+  return isValidPublicKey(publicKey);
 }
 
 function assertSigningKey(key: unknown): asserts key is AccountableKey {
@@ -374,13 +364,11 @@ export function verifyAtHeight(
     if (!isMessage(message)) return false;
     const parsed = parseSignature(signature);
     if (parsed === undefined) return false;
-    const keyObject = decodePublicKey(publicKey);
-    if (keyObject === undefined) return false;
-    return crypto.verify(
-      null,
-      accountableSignedMessage(parsed.height, message),
-      keyObject,
+    if (!isValidPublicKey(publicKey)) return false;
+    return backend.ed25519Verify(
       concatBytes(parsed.R, parsed.sBytes),
+      accountableSignedMessage(parsed.height, message),
+      publicKey,
     );
   } catch {
     return false;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { bytesEqual, concatBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { bytesEqual, concatBytes, fromHex, textOfUtf8, toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
 import { sha256, sha256Hex } from './hash.js';
 
@@ -47,6 +47,44 @@ describe('bytes', () => {
   it('utf8 encodes text and rejects non-strings', () => {
     assert.deepEqual(utf8('é€'), Uint8Array.from([0xc3, 0xa9, 0xe2, 0x82, 0xac]));
     assertInputError(() => utf8(1 as unknown as string), 'text');
+  });
+
+  it("textOfUtf8 decodes any bytes as Buffer's toString('utf8') does", () => {
+    // Bytes near the UTF-8 boundaries (continuation bytes, overlongs, surrogates, a BOM) come up
+    // far more often than in uniform random bytes.
+    const edgy = fc.constantFrom(
+      0x00,
+      0x41,
+      0x7f,
+      0x80,
+      0xbf,
+      0xc0,
+      0xc2,
+      0xe0,
+      0xed,
+      0xef,
+      0xbb,
+      0xf0,
+      0xf4,
+      0xf5,
+      0xff,
+      0xa0,
+      0x9f,
+      0x90,
+      0x8f,
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.array(edgy, { maxLength: 40 })),
+        (values) => {
+          const bytes = Uint8Array.from(values);
+          assert.equal(textOfUtf8(bytes), Buffer.from(bytes).toString('utf8'));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    assert.equal(textOfUtf8(Uint8Array.from([0xef, 0xbb, 0xbf, 0x7b])), '\ufeff{');
+    assertInputError(() => textOfUtf8('x' as unknown as Uint8Array), 'bytes');
   });
 
   it('concatBytes joins in order and names a bad part', () => {

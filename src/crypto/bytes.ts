@@ -1,7 +1,10 @@
+import { backend } from './backend.js';
 import { CryptoInputError } from './errors.js';
 
 const HEX_PATTERN = /^[0-9a-fA-F]*$/;
 const textEncoder = new TextEncoder();
+// ignoreBOM keeps a leading U+FEFF in the text, as Buffer's toString('utf8') does.
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function assertBytes(value: unknown, field: string): asserts value is Uint8Array {
   if (!(value instanceof Uint8Array)) {
@@ -12,7 +15,7 @@ function assertBytes(value: unknown, field: string): asserts value is Uint8Array
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   assertBytes(bytes, 'bytes');
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return backend.toHex(bytes);
 }
 
 /**
@@ -41,13 +44,12 @@ export function fromHex(hex: string, field = 'hex', expectedLength?: number): Ui
       `${field} must be ${expectedLength} bytes (${expectedLength * 2} hex digits), got ${hex.length} digits`,
     );
   }
-  // Buffer's hex decoder silently stops at the first bad character, so validate first.
+  // Buffer's hex decoder (the node backend's) silently stops at the first bad character, so
+  // validate first.
   if (!HEX_PATTERN.test(hex)) {
     throw new CryptoInputError(field, `${field} must contain only hex digits`);
   }
-  const bytes = new Uint8Array(hex.length / 2);
-  Buffer.from(bytes.buffer).write(hex, 'hex');
-  return bytes;
+  return backend.fromCheckedHex(hex);
 }
 
 /** UTF-8 encoding of `text` (lone surrogates become U+FFFD, as TextEncoder does). */
@@ -56,6 +58,15 @@ export function utf8(text: string): Uint8Array {
     throw new CryptoInputError('text', 'text must be a string');
   }
   return textEncoder.encode(text);
+}
+
+/**
+ * The text of UTF-8 `bytes`, decoded as Buffer's toString('utf8') does (bytes.test.ts checks it
+ * on random bytes): each bad sequence becomes U+FFFD (WHATWG replacement) and a BOM stays.
+ */
+export function textOfUtf8(bytes: Uint8Array): string {
+  assertBytes(bytes, 'bytes');
+  return textDecoder.decode(bytes);
 }
 
 /** One new array holding every part in order. */

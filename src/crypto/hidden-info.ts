@@ -1,7 +1,6 @@
-import crypto from 'node:crypto';
-
 import { secretKeyBytes } from './accountable.js';
-import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { backend, type Aes256Gcm } from './backend.js';
+import { concatBytes, fromHex, textOfUtf8, toHex, utf8 } from './bytes.js';
 import { canonicalBytes } from './canonical.js';
 import { CryptoInputError } from './errors.js';
 
@@ -93,18 +92,22 @@ function infoBytes(info: unknown): Uint8Array {
 }
 
 function commitmentOf(salt: Uint8Array, canonicalInfo: Uint8Array): string {
-  return crypto.hash('sha256', concatBytes(COMMIT_DOMAIN, salt, canonicalInfo), 'hex');
+  return backend.sha256Hex(concatBytes(COMMIT_DOMAIN, salt, canonicalInfo));
 }
 
-function encryptionKey(secretScalar: bigint): Buffer {
-  const key = crypto.hkdfSync(
-    'sha256',
-    secretKeyBytes(secretScalar),
-    new Uint8Array(0),
-    KEY_INFO,
-    KEY_LENGTH,
-  );
-  return Buffer.from(key);
+function encryptionKey(secretScalar: bigint): Uint8Array {
+  return backend.hkdfSha256(secretKeyBytes(secretScalar), new Uint8Array(0), KEY_INFO, KEY_LENGTH);
+}
+
+function aes256Gcm(): Aes256Gcm {
+  if (backend.aes256Gcm === undefined) {
+    // A missing capability of this build, not bad input: the portable backend (browsers) has no
+    // synchronous AES yet (backend.ts).
+    throw new Error(
+      `hidden info needs AES-256-GCM, which the ${backend.name} crypto backend lacks`,
+    );
+  }
+  return backend.aes256Gcm;
 }
 
 /**
@@ -124,15 +127,14 @@ export function commitInfo(info: unknown, salt: Uint8Array): string {
  */
 export function encryptHiddenInfo(secretScalar: bigint, info: unknown): HiddenInfo {
   const canonicalInfo = infoBytes(info);
+  const cipher = aes256Gcm();
   const key = encryptionKey(secretScalar);
-  const salt = new Uint8Array(crypto.randomBytes(SALT_LENGTH));
-  const iv = crypto.randomBytes(IV_LENGTH);
+  const salt = backend.randomBytes(SALT_LENGTH);
+  const iv = backend.randomBytes(IV_LENGTH);
   const plaintext = canonicalBytes({ info, salt: toHex(salt) });
-  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(AEAD_DATA);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const sealed = cipher.encrypt(key, iv, plaintext, AEAD_DATA);
   return {
-    hiddenInfo: toHex(concatBytes(iv, ciphertext)),
+    hiddenInfo: toHex(concatBytes(iv, sealed)),
     commitment: commitmentOf(salt, canonicalInfo),
   };
 }
@@ -154,15 +156,10 @@ export function revealHiddenInfo(
     if (hiddenInfo.length < 2 * (IV_LENGTH + TAG_LENGTH)) return undefined;
     const bytes = fromHex(hiddenInfo, 'hiddenInfo');
     const iv = bytes.subarray(0, IV_LENGTH);
-    const ciphertext = bytes.subarray(IV_LENGTH, bytes.length - TAG_LENGTH);
-    const tag = bytes.subarray(bytes.length - TAG_LENGTH);
-    const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(secretScalar), iv, {
-      authTagLength: TAG_LENGTH,
-    });
-    decipher.setAAD(AEAD_DATA);
-    decipher.setAuthTag(tag);
-    const plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-    const opened: unknown = JSON.parse(plaintext.toString('utf8'));
+    const sealed = bytes.subarray(IV_LENGTH);
+    const plaintext = aes256Gcm().decrypt(encryptionKey(secretScalar), iv, sealed, AEAD_DATA);
+    if (plaintext === undefined) return undefined;
+    const opened: unknown = JSON.parse(textOfUtf8(plaintext));
     if (typeof opened !== 'object' || opened === null || Array.isArray(opened)) return undefined;
     const { info, salt } = opened as { info?: unknown; salt?: unknown };
     if (info === undefined || typeof salt !== 'string' || !LOWERCASE_HEX_64.test(salt)) {

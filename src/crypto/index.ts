@@ -18,7 +18,6 @@ export {
   publicKeyFromAddress,
 } from './address.js';
 export { inclusionProof, leafHash, merkleRoot, nodeHash, verifyInclusion } from './merkle.js';
-export { VerifyPool, type SignatureCheck } from './verify-pool.js';
 export { signingDomains, signingMessage } from './domains.js';
 export {
   accountableDomains,

@@ -1,5 +1,4 @@
-import crypto from 'node:crypto';
-
+import { backend } from './backend.js';
 import { CryptoInputError } from './errors.js';
 
 /**
@@ -22,8 +21,7 @@ const nodeScratch = new Uint8Array(1 + 2 * HASH_LENGTH);
 nodeScratch[0] = NODE_PREFIX;
 
 function digest(data: Uint8Array): Uint8Array {
-  const hash = crypto.hash('sha256', data, 'buffer');
-  return new Uint8Array(hash.buffer, hash.byteOffset, hash.byteLength);
+  return backend.sha256(data);
 }
 
 function hashLeaf(leaf: Uint8Array): Uint8Array {

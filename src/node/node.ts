@@ -18,7 +18,7 @@ import {
   type Rejection,
 } from '../chain/index.js';
 import { JetStreamConsensus, SoloConsensus, type Consensus } from '../consensus/index.js';
-import { VerifyPool } from '../crypto/index.js';
+import { VerifyPool } from '../crypto/verify-pool.js';
 import { ledgerKeys } from '../ledger/index.js';
 import {
   activeValidatorSet,

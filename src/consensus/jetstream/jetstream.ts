@@ -32,7 +32,8 @@ import {
   type SignedBlock,
   verifyBlockSignature,
 } from '../../chain/index.js';
-import { sha256Hex, type VerifyPool } from '../../crypto/index.js';
+import { sha256Hex } from '../../crypto/index.js';
+import type { VerifyPool } from '../../crypto/verify-pool.js';
 import type { Consensus } from '../consensus.js';
 import {
   FinalityTracker,
