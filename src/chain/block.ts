@@ -11,31 +11,10 @@ import {
   type AccountableSignature,
   type NonceProof,
 } from '../crypto/index.js';
-import type { ChainEvent } from './module.js';
+import type { BlockHeader, Receipt } from '../protocol/core.js';
 
-export interface BlockHeader {
-  chainId: string;
-  height: number;
-  /** Hex hash of the previous header; 64 zeros at genesis. */
-  prevHash: string;
-  /** Unix milliseconds, never less than the previous block's. */
-  time: number;
-  /**
-   * How many txs the block holds: the leaf count of both txRoot and receiptRoot. Signed, so a
-   * proof's tree size is fixed by the header and cannot be changed to move a leaf.
-   */
-  txCount: number;
-  /** Merkle root (RFC 6962) over the raw 32-byte tx hashes, in block order. */
-  txRoot: string;
-  /** Merkle root over the SHA-256 of each canonical receipt, in block order. */
-  receiptRoot: string;
-  stateRoot: string;
-  /**
-   * The producer's id: the address of its accountable public key P (bech32m of P's 32 bytes), so
-   * the signature checks against the header alone.
-   */
-  producer: string;
-}
+// A header and a receipt: one definition, in src/protocol/core.ts.
+export type { BlockHeader, Receipt } from '../protocol/core.js';
 
 /** The fields of a header, in the order BlockHeader declares them (parsers check for exactly these). */
 export const blockHeaderFields = [
@@ -49,13 +28,6 @@ export const blockHeaderFields = [
   'stateRoot',
   'producer',
 ] as const satisfies readonly (keyof BlockHeader)[];
-
-export interface Receipt {
-  tx: string;
-  /** `ok` or the rejection code. */
-  status: string;
-  events: ChainEvent[];
-}
 
 /**
  * The accountable signature of a header (docs/architecture.md, "Blocks"): `{height, R, s}` signs

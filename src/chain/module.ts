@@ -3,10 +3,7 @@ import type { Ledger } from '../ledger/index.js';
 import type { StateView } from '../state/index.js';
 import type { PayloadParser } from './tx.js';
 
-export interface ChainEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+export type { ChainEvent } from '../protocol/core.js';
 
 /** What a tx handler sees. Time is the block's; there is no other clock. */
 export interface TxContext {

@@ -9,24 +9,11 @@ import {
   sign,
   toHex,
 } from '../crypto/index.js';
+import type { SignedTx, TxBody } from '../protocol/core.js';
 import { reject, type Rejection } from './rejections.js';
 
-/** What a sender signs. `type` is `<module>.<action>`. */
-export interface TxBody {
-  chainId: string;
-  type: string;
-  sender: string;
-  nonce: number;
-  /** Unix milliseconds after which no block may include the tx. */
-  expiresAt?: number;
-  payload: Record<string, unknown>;
-  memo?: string;
-}
-
-export interface SignedTx extends TxBody {
-  /** Hex ed25519 signature over `"coffer/tx/v1" || SHA-256(canonical body)`. */
-  signature: string;
-}
+// What a sender signs and the signed tx: one definition, in src/protocol/core.ts.
+export type { SignedTx, TxBody };
 
 /** A tx that passed decoding: its hash, its sender's key and its parsed payload travel with it. */
 export interface DecodedTx {

@@ -24,7 +24,24 @@ import { activeValidatorSet } from '../modules/producers/index.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
-import { anyObject, errorSchema, sendError } from './routes.js';
+import { errorSchema, sendError } from './routes.js';
+import { jsonSchema } from '../protocol/schema.js';
+import {
+  accountSchema,
+  assetListSchema,
+  assetSchema,
+  batchResultSchema,
+  blockPageSchema,
+  blockWithTxsSchema,
+  clockAdvanceSchema,
+  committedTxSchema,
+  finalitySchema,
+  healthSchema,
+  pendingTxSchema,
+  submitAnswerSchema,
+} from '../protocol/api.js';
+import { signedTxSchema } from '../protocol/core.js';
+import { z } from 'zod';
 import { cofferModules } from '../modules/registry.js';
 
 const blocksPerPageMax = 100;
@@ -102,8 +119,13 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   await app.register(swagger, {
     // @fastify/websocket hides websocket routes from the document; /v1/events is part of the API.
-    transform: ({ schema, url, route }) =>
-      route.websocket ? { schema: { ...schema, hide: false }, url } : { schema, url },
+    // A route whose body the node checks itself (a tx, in decodeTx's precedence and codes) shows
+    // the body's schema from its `config.documentedBody` without Fastify validating against it.
+    transform: ({ schema, url, route }) => {
+      const documentedBody = route.config?.documentedBody;
+      const shown = documentedBody === undefined ? schema : { ...schema, body: documentedBody };
+      return route.websocket ? { schema: { ...shown, hide: false }, url } : { schema: shown, url };
+    },
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -149,6 +171,13 @@ export async function registerApi(node: CofferNode): Promise<void> {
     done();
   });
 
+  // A submission's answer and a batch's: one flat object per tx (a union would make every item of
+  // a 10,000-tx batch be matched against each branch as it serialises).
+  const submitAnswer = jsonSchema(submitAnswerSchema);
+  const batchAnswer = jsonSchema(
+    batchResultSchema.extend({ results: z.array(submitAnswerSchema) }),
+  );
+
   const waitQuery = {
     type: 'object',
     properties: {
@@ -164,12 +193,17 @@ export async function registerApi(node: CofferNode): Promise<void> {
   app.post<{ Body: unknown; Querystring: { wait?: string } }>(
     '/v1/txs',
     {
+      config: { documentedBody: jsonSchema(signedTxSchema, 'input') },
       schema: {
         summary: 'Submit one signed transaction',
         tags: ['txs'],
         querystring: waitQuery,
-        body: anyObject,
-        response: { 200: anyObject, 202: anyObject, '4xx': anyObject },
+        body: { type: 'object', additionalProperties: true },
+        response: {
+          200: submitAnswer,
+          202: submitAnswer,
+          '4xx': submitAnswer,
+        },
       },
     },
     async (request, reply) => {
@@ -192,6 +226,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
   app.post<{ Body: { txs: unknown[] }; Querystring: { wait?: string } }>(
     '/v1/txs/batch',
     {
+      config: {
+        documentedBody: jsonSchema(z.object({ txs: z.array(signedTxSchema).max(batchLengthMax) })),
+      },
       bodyLimit: batchBodyBytesMax,
       // The validator coerces a scalar into a one-item array (`"txs": 5` into `[5]`); refuse that
       // before it runs, so a malformed batch is a 400 rather than a batch of one bad tx.
@@ -210,7 +247,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
           required: ['txs'],
           properties: { txs: { type: 'array', items: {} } },
         },
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: { 200: batchAnswer, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -236,7 +273,11 @@ export async function registerApi(node: CofferNode): Promise<void> {
         summary: 'A committed tx with its receipt, block and Merkle inclusion proof',
         tags: ['txs'],
         params: { type: 'object', properties: { hash: { type: 'string' } }, required: ['hash'] },
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: {
+          200: jsonSchema(committedTxSchema),
+          202: jsonSchema(pendingTxSchema),
+          '4xx': errorSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -285,7 +326,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
         summary:
           "The genesis document this chain started from: its hash-free source of block 0's state (a verifier recomputes block 0's stateRoot from it)",
         tags: ['blocks'],
-        response: { 200: anyObject },
+        // Sent as stored (a string), so it is not serialised again: the schema only documents it.
+        response: { 200: { type: 'object', additionalProperties: true } },
       },
     },
     (_request, reply) =>
@@ -293,7 +335,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
       reply.type('application/json; charset=utf-8').send(store.getMeta('genesis')),
   );
 
-  const blockSchema = { response: { 200: anyObject, '4xx': errorSchema }, tags: ['blocks'] };
+  const blockSchema = {
+    response: { 200: jsonSchema(blockWithTxsSchema), '4xx': errorSchema },
+    tags: ['blocks'],
+  };
 
   app.get(
     '/v1/blocks/latest',
@@ -339,7 +384,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
             to: { type: 'integer', minimum: 0 },
           },
         },
-        ...blockSchema,
+        tags: ['blocks'],
+        response: { 200: jsonSchema(blockPageSchema), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -379,7 +425,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
           properties: { address: { type: 'string' } },
           required: ['address'],
         },
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: { 200: jsonSchema(accountSchema), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -416,7 +462,13 @@ export async function registerApi(node: CofferNode): Promise<void> {
 
   app.get(
     '/v1/assets',
-    { schema: { summary: 'Every asset', tags: ['assets'], response: { 200: anyObject } } },
+    {
+      schema: {
+        summary: 'Every asset',
+        tags: ['assets'],
+        response: { 200: jsonSchema(assetListSchema) },
+      },
+    },
     () => {
       const assets = [];
       for (const [, text] of store.scan(ledgerKeys.asset('')))
@@ -436,7 +488,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
           properties: { symbol: { type: 'string' } },
           required: ['symbol'],
         },
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: { 200: jsonSchema(assetSchema), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -461,7 +513,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
           properties: { advanceMs: {} },
           additionalProperties: false,
         },
-        response: { 200: anyObject, '4xx': errorSchema, '5xx': errorSchema },
+        response: { 200: jsonSchema(clockAdvanceSchema), '4xx': errorSchema, '5xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -489,7 +541,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         summary:
           "Liveness and head of chain: ok, degraded (still producing; `reason` says why) or halted (503: a fault, or the producer cannot sign the next height), with the producer's committed nonces ahead",
         tags: ['node'],
-        response: { 200: anyObject, 503: anyObject },
+        response: { 200: jsonSchema(healthSchema), 503: jsonSchema(healthSchema) },
       },
     },
     async (_request, reply) => {
@@ -523,7 +575,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         summary:
           'How far the chain is final: the highest height attested by more than two thirds of the validators (the operators of the active producers, each counted once), the validators that count for the next heights, and the quorum they need',
         tags: ['blocks'],
-        response: { 200: anyObject },
+        response: { 200: jsonSchema(finalitySchema) },
       },
     },
     () => {

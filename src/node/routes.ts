@@ -57,3 +57,13 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
       `Connection: close\r\n\r\n${body}`,
   );
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The body's schema for the OpenAPI document only, for a route whose body the node checks
+     * itself (a tx, in the precedence and codes of decodeTx) rather than Fastify's validator.
+     */
+    documentedBody?: unknown;
+  }
+}

@@ -9,55 +9,47 @@ import {
 import type { SigningKey } from './keys.js';
 import { moduleClients } from '../modules/clients.js';
 import { signTx, type SignedTx } from './tx.js';
-import type { SignedHeader, TxWithProof } from './verify.js';
+import type { z } from 'zod';
+import type {
+  Account,
+  Asset,
+  AssetList,
+  BatchResult,
+  blockPageSchema,
+  blockSchema,
+  blockWithTxsSchema,
+  Finality,
+  Health,
+  TxResult,
+} from '../protocol/api.js';
+import type { Receipt, TxWithProof } from '../protocol/core.js';
 
 export { CofferError } from './errors.js';
 
+// What the core routes answer: one definition, in src/protocol.
+export type {
+  Account,
+  ApiError,
+  Asset,
+  AssetList,
+  Balance,
+  BatchRejection,
+  BatchResult,
+  Finality,
+  Health,
+  Hold,
+  TxResult,
+} from '../protocol/api.js';
+export type { ChainEvent, Receipt } from '../protocol/core.js';
+
 // ---- what the API answers (src/node/api.ts) -------------------------------------------------
 
-/** The body of every API error: `{ "error": { code, message, field? } }`. */
-export interface ApiError {
-  code: string;
-  message: string;
-  field?: string;
-}
-
-/** `POST /v1/txs`: `pending` without `wait`; with `wait: 'commit'`, `ok` and where it landed. */
-export interface TxResult {
-  hash: string;
-  status: string;
-  height?: number;
-  index?: number;
-  /** With `wait: 'final'`: the block is attested by more than two thirds of the validators. */
-  final?: boolean;
-}
-
-/** One tx of a batch the node refused (a committed tx that failed is a `TxResult` instead). */
-export interface BatchRejection {
-  /** Set when the tx was well-formed enough to hash. */
-  hash?: string;
-  status: 'rejected';
-  error: ApiError;
-}
-
-/** `POST /v1/txs/batch`: a result per tx, in order; tell them apart with `'error' in result`. */
-export interface BatchResult {
-  accepted: number;
-  rejected: number;
-  results: (TxResult | BatchRejection)[];
-}
-
-export interface ChainEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
-
-export interface Receipt {
-  tx: string;
-  /** `ok` or the rejection code. */
-  status: string;
-  events: ChainEvent[];
-}
+/** A signed header as `GET /v1/blocks` lists it. */
+export type Block = z.infer<typeof blockSchema>;
+/** One block with the hashes of its txs, in order (`/v1/blocks/latest`, `/v1/blocks/{height}`). */
+export type BlockWithTxs = z.infer<typeof blockWithTxsSchema>;
+/** `GET /v1/blocks?from=&to=`: at most 100 blocks, clipped to the committed ones. */
+export type BlockPage = z.infer<typeof blockPageSchema>;
 
 /**
  * `GET /v1/txs/{hash}` of a committed tx: the tx, its receipt, its block's signed header and the
@@ -87,125 +79,12 @@ export interface PendingTx {
 /** Narrow with `lookup.status === 'pending'`. */
 export type TxLookup = TxResponse | PendingTx;
 
-/** A signed header as `GET /v1/blocks` lists it. */
-export interface Block extends SignedHeader {
-  height: number;
-  txCount: number;
-  /** Attested by more than two thirds of the validators (on a solo node: every block). */
-  final: boolean;
-}
-
-/** One block with the hashes of its txs, in order (`/v1/blocks/latest`, `/v1/blocks/{height}`). */
-export interface BlockWithTxs extends Block {
-  txs: string[];
-}
-
-/** `GET /v1/blocks?from=&to=`: at most 100 blocks, clipped to the committed ones. */
-export interface BlockPage {
-  from: number;
-  to: number;
-  blocks: Block[];
-}
-
-export interface Balance {
-  asset: string;
-  decimals: number;
-  /** Spendable, in minor units. */
-  balance: string;
-  /** In this account's open holds as payer, in minor units. */
-  held: string;
-  /** Both in the asset's units, as `formatUnits` writes them. */
-  formatted: { balance: string; held: string };
-  frozen: boolean;
-}
-
-export interface Hold {
-  id: string;
-  payer: string;
-  payee: string;
-  asset: string;
-  /** What is left to post, in minor units. */
-  amount: string;
-  expiresAtHeight: number;
-  arbiter?: string;
-  /** Hex SHA-256 digest the releasing preimage must hash to. */
-  condition?: string;
-  createdAtHeight: number;
-}
-
-/** `GET /v1/accounts/{address}`; an address never used answers nonce 0 and nothing else. */
-export interface Account {
-  address: string;
-  nonce: number;
-  balances: Balance[];
-  frozen: string[];
-  holds: Hold[];
-}
-
-export interface Asset {
-  symbol: string;
-  decimals: number;
-  issuer: string;
-  supply: string;
-  /** Minor units; null when the supply is unlimited. */
-  maxSupply: string | null;
-}
-
-export interface AssetList {
-  assets: Asset[];
-}
-
-/** `GET /health`; a halted node answers 503 with this body too, which `health()` returns. */
-export interface Health {
-  /**
-   * `degraded`: still producing, but `reason` says what will stop it (the producer's committed
-   * nonces running low); `halted`: not producing (a `fault`, or `reason`).
-   */
-  status: 'ok' | 'degraded' | 'halted';
-  chainId: string;
-  height: number;
-  blockHash: string;
-  blockTime: number;
-  /** The highest final height (see `finality()`). */
-  finalizedHeight: number;
-  /** `solo` or `jetstream`. */
-  consensus: string;
-  /** This node's validator name, in a cluster. */
-  validator?: string;
-  pendingTxs: number;
-  /** This node's producer's committed nonces ahead (when it is an active producer). */
-  nonceRunway?: {
-    /** Heights from the next one on it can sign (0: not the next one). */
-    heightsLeft: number;
-    lastHeight: number;
-    renewingFromHeight?: number;
-  };
-  /** Why the node is degraded or cannot produce (its producer's nonces). */
-  reason?: string;
-  /** Why block production stopped, when halted. */
-  fault?: string;
-}
-
 export interface SubmitOptions {
   /**
    * `commit`: answer once the tx is in a block (a tx that failed there throws); `final`: once
    * that block is final too (a participant that runs no node acts on final state only).
    */
   wait?: 'commit' | 'final';
-}
-
-/** `GET /v1/finality`. */
-export interface Finality {
-  consensus: string;
-  height: number;
-  finalizedHeight: number;
-  /** The active producers of the next heights; their operators' attestations count. */
-  validators: { producer: string; operator: string }[];
-  /**
-   * Attestations needed: more than two thirds of the validators' distinct operators (an operator
-   * of two producers attests once). The very number the cluster's finality counts with.
-   */
-  quorum: number;
 }
 
 export interface ClientOptions {

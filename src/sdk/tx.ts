@@ -1,5 +1,6 @@
 import { signingMessage } from '../crypto/domains.js';
 import { CryptoInputError, canonicalBytes, fromHex, sha256, sign, toHex } from '../crypto/index.js';
+import type { SignedTx, TxBody } from '../protocol/core.js';
 import type { SigningKey } from './keys.js';
 import type {
   ApproveProducerPayload,
@@ -12,20 +13,9 @@ import type {
   WithdrawProducerPayload,
 } from './producers.js';
 
-/** The fields a sender signs (see docs/architecture.md, "Transactions"). */
-export interface UnsignedTx {
-  chainId: string;
-  type: string;
-  sender: string;
-  nonce: number;
-  expiresAt?: number;
-  payload: Record<string, unknown>;
-  memo?: string;
-}
-
-export interface SignedTx extends UnsignedTx {
-  signature: string;
-}
+/** The fields a sender signs (see docs/architecture.md, "Transactions"): src/protocol's `TxBody`. */
+export type UnsignedTx = TxBody;
+export type { SignedTx };
 
 function body(tx: UnsignedTx): UnsignedTx {
   const out: UnsignedTx = {

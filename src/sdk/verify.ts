@@ -12,62 +12,29 @@ import {
   verifyNonceProof,
   type NonceProof,
 } from '../crypto/index.js';
+import type {
+  BlockHeader,
+  HeaderSignature,
+  InclusionProof,
+  SignedHeader,
+  TxWithProof,
+} from '../protocol/core.js';
 import { hashTx, type SignedTx, type UnsignedTx } from './tx.js';
 
 /**
  * Offline verification: everything here needs only the SDK, the data and what the caller chose to
  * trust, never the node's word. Inputs are taken as untrusted JSON: anything malformed is a named
- * failure, never a throw. The formats are specified in docs/protocol.md.
+ * failure, never a throw. The formats are specified in docs/protocol.md; the wire types (a header,
+ * its accountable signature with the nonce proof of R, an inclusion proof, `GET /v1/txs/{hash}`'s
+ * answer) are defined once, in src/protocol/core.ts.
  */
-
-export interface BlockHeader {
-  chainId: string;
-  height: number;
-  prevHash: string;
-  time: number;
-  /** Leaf count of both txRoot and receiptRoot (protocol v2). */
-  txCount: number;
-  txRoot: string;
-  receiptRoot: string;
-  stateRoot: string;
-  producer: string;
-}
-
-/**
- * A header's accountable signature: `{R, s}` signs the header hash at `height` (see
- * docs/protocol.md, "Accountable signatures"). `nonceProof` shows R was committed in advance;
- * a header is accepted only with it, checked against the producer's committed ranges.
- */
-export interface HeaderSignature {
-  height: number;
-  R: string;
-  s: string;
-  nonceProof?: NonceProof;
-}
-
-export interface SignedHeader {
-  hash: string;
-  header: BlockHeader;
-  signature: HeaderSignature;
-}
-
-export interface InclusionProof {
-  leafIndex: number;
-  treeSize: number;
-  path: string[];
-}
-
-/** What `GET /v1/txs/{hash}` answers, the input of `verifyTxInclusion`. */
-export interface TxWithProof {
-  hash: string;
-  height?: number;
-  index: number;
-  tx: SignedTx;
-  block: SignedHeader;
-  proof: InclusionProof;
-  receipt?: { tx: string; status: string; events: unknown[] };
-  receiptProof?: InclusionProof;
-}
+export type {
+  BlockHeader,
+  HeaderSignature,
+  InclusionProof,
+  SignedHeader,
+  TxWithProof,
+} from '../protocol/core.js';
 
 /** A producer's commitment to its nonces for heights [fromHeight, fromHeight + count). */
 export interface CommittedNonceRange {
