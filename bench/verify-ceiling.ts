@@ -1,5 +1,6 @@
 import { signingMessage } from '../src/crypto/domains.js';
-import { fromHex, publicKeyFromAddress, VerifyPool } from '../src/crypto/index.js';
+import { fromHex, publicKeyFromAddress } from '../src/crypto/index.js';
+import { VerifyPool } from '../src/crypto/verify-pool.js';
 import { hashTx, type SignedTx } from '../src/sdk/index.js';
 
 /**

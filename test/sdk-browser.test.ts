@@ -21,7 +21,13 @@ import {
   toHex,
   utf8,
 } from '../src/crypto/index.js';
-import { headerHash, type BlockHeader, type SignedTx, type UnsignedTx } from '../src/sdk/index.js';
+import {
+  headerHash,
+  type BlockHeader,
+  type ChainEvent,
+  type SignedTx,
+  type UnsignedTx,
+} from '../src/sdk/index.js';
 import { TestBlockSigner } from './support/block-signer.js';
 import { launchChromium } from './support/chromium.js';
 import {
@@ -82,7 +88,7 @@ function inclusionInput(): Pick<BrowserCheckInput, 'inclusion' | 'trust'> {
   const hashes = vectors.txs.slice(0, 2).map((vector) => fromHex(vector.hash));
   const receipts = vectors.txs
     .slice(0, 2)
-    .map((vector) => ({ tx: vector.hash, status: 'ok', events: [] }));
+    .map((vector) => ({ tx: vector.hash, status: 'ok', events: [] as ChainEvent[] }));
   const receiptLeaves = receipts.map((receipt) => sha256(canonicalBytes(receipt)));
   const height = 5;
   const header: BlockHeader = {

@@ -1,3 +1,4 @@
+import { gcm } from '@noble/ciphers/aes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -66,7 +67,17 @@ export const backend: CryptoBackend = {
   sha256Hex: (data) => bytesToHex(sha256(bytesOf(data))),
   sha512: (data) => sha512(data),
   hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
-  aes256Gcm: undefined,
+  aes256Gcm: {
+    // noble's GCM writes ciphertext || 16-byte tag, as node:crypto's does with the tag appended.
+    encrypt: (key, iv, plaintext, aad) => gcm(key, iv, aad).encrypt(plaintext),
+    decrypt(key, iv, sealed, aad) {
+      try {
+        return gcm(key, iv, aad).decrypt(sealed);
+      } catch {
+        return undefined;
+      }
+    },
+  },
   ed25519PublicKey: (secretKey) => ed25519.getPublicKey(secretKey),
   ed25519Sign: (message, secretKey) => ed25519.sign(message, secretKey),
   ed25519Verify(signature, message, publicKey) {

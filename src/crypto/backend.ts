@@ -27,8 +27,8 @@ export interface CryptoBackend {
   /** RFC 5869 HKDF-SHA256; an empty salt is HashLen zero bytes, as the RFC says. */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   /**
-   * AES-256-GCM with a 16-byte tag, returning ciphertext || tag; undefined where the backend has
-   * no AES (the portable one, until a synchronous AES is a dependency).
+   * AES-256-GCM with a 16-byte tag, returning ciphertext || tag (node:crypto, or noble's ciphers
+   * in the portable backend); undefined where a backend has none.
    */
   readonly aes256Gcm: Aes256Gcm | undefined;
   /** The RFC 8032 public key of a 32-byte seed. */
