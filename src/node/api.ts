@@ -42,7 +42,6 @@ import {
 } from '../protocol/api.js';
 import { signedTxSchema } from '../protocol/core.js';
 import { z } from 'zod';
-import { cofferModules } from '../modules/registry.js';
 
 const blocksPerPageMax = 100;
 /** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
@@ -134,7 +133,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
         description:
           'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
       },
-      tags: cofferModules.flatMap((module) => (module.tag ? [module.tag] : [])),
+      tags: node.modules.flatMap((module) => (module.tag ? [module.tag] : [])),
     },
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -603,7 +602,7 @@ export async function registerApi(node: CofferNode): Promise<void> {
   );
 
   // Each module registers its own routes (src/modules/<name>/routes.ts), in the registry's order.
-  for (const module of cofferModules) module.routes?.(node);
+  for (const module of node.modules) module.routes?.(node);
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 

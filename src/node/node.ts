@@ -9,7 +9,6 @@ import {
   reject,
   signTx,
   txSigningMessage,
-  type ChainModule,
   type CommittedBlock,
   type DecodedTx,
   type ExecutionResult,
@@ -28,6 +27,9 @@ import {
 } from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
 import { registerApi } from './api.js';
+import type { CofferModule } from '../modules/manifest.js';
+import { cofferModules } from '../modules/registry.js';
+import { registerModuleErrors } from './errors.js';
 import { nodeBlockValidator, nodeModuleRegistry } from './chain-rules.js';
 import { ProducerSigner } from './producer-signer.js';
 import { ConfigError, type NodeConfig } from './config.js';
@@ -93,8 +95,11 @@ export interface NonceRunwayState {
 }
 
 export interface NodeOptions {
-  /** Modules besides the core ledger. */
-  modules?: ChainModule[];
+  /**
+   * Modules besides those of src/modules/registry.ts (and the core ledger): their tx types,
+   * routes and codes join the node's (a test's example module, a deployment's own).
+   */
+  modules?: CofferModule[];
   /** A genesis to use when the data directory is new (the dev genesis otherwise). */
   genesis?: Genesis;
   now?: () => number;
@@ -106,6 +111,8 @@ export interface NodeOptions {
  */
 export class CofferNode {
   readonly app: FastifyInstance;
+  /** The modules whose routes the API serves: the registry's, then `NodeOptions.modules`. */
+  modules: readonly CofferModule[] = cofferModules;
   readonly hub = new EventHub();
   readonly metrics: NodeMetrics;
   private readonly waiters = new Map<string, ((outcome: CommitOutcome) => void)[]>();
@@ -382,7 +389,9 @@ export class CofferNode {
       ...(options.genesis ? { genesis: options.genesis } : {}),
     });
     const store = new SqliteBlockStore(path.join(config.dataDir, dataFiles.database));
-    const registry = nodeModuleRegistry(options.modules);
+    const extraModules = options.modules ?? [];
+    for (const module of extraModules) registerModuleErrors(module);
+    const registry = nodeModuleRegistry(extraModules.map((module) => module.chain));
     // The chain and the consensus report faults to the node, which exists only once they do.
     const ref: { node?: CofferNode } = {};
     const chain = new Chain(
@@ -469,6 +478,7 @@ export class CofferNode {
       consensus = solo;
     }
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
+    node.modules = [...cofferModules, ...extraModules];
     // The dev clock's offset outlives a restart with --dev-clock (block time never goes back).
     if (config.devClock) clockOffset.ms = Number(store.getMeta(devClockMetaKey) ?? '0') || 0;
     node.clockOffset = clockOffset;
