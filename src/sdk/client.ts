@@ -143,8 +143,11 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
 
 export type CofferClient = ReturnType<typeof createClient>;
 
-/** The client without the modules' namespaces, and the core its modules build on. */
-function createCoreClient(baseUrl: string, options: ClientOptions) {
+/**
+ * The client without the modules' namespaces, and the core a module's client builds on: for a
+ * module outside src/modules/clients.ts, `myModuleClient(createCoreClient(url))`.
+ */
+export function createCoreClient(baseUrl: string, options: ClientOptions = {}) {
   let parsedUrl: URL | undefined;
   try {
     parsedUrl = new URL(baseUrl);

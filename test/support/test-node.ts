@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { toHex } from '../../src/crypto/index.js';
-import { CofferNode, parseNodeConfig } from '../../src/node/index.js';
+import { CofferNode, parseNodeConfig, type NodeOptions } from '../../src/node/index.js';
 import {
   CofferError,
   createClient,
@@ -27,9 +27,10 @@ export interface TestNode {
 
 /**
  * Opens a node on a new temporary data directory (named after `name`), listening on a free
- * loopback port and cutting a block every 5 ms while txs wait (no idle blocks).
+ * loopback port and cutting a block every 5 ms while txs wait (no idle blocks); `options` as
+ * `CofferNode.open` takes them (extra modules).
  */
-export async function startTestNode(name: string): Promise<TestNode> {
+export async function startTestNode(name: string, options: NodeOptions = {}): Promise<TestNode> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `coffer-${name}-`));
   const node = await CofferNode.open(
     parseNodeConfig(
@@ -43,6 +44,7 @@ export async function startTestNode(name: string): Promise<TestNode> {
       },
       {},
     ),
+    options,
   );
   const url = await node.listen();
   return {
