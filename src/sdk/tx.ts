@@ -11,7 +11,7 @@ import type {
   UnbondProducerPayload,
   UnjailProducerPayload,
   WithdrawProducerPayload,
-} from './producers.js';
+} from '../modules/producers/schema.js';
 
 /** The fields a sender signs (see docs/architecture.md, "Transactions"): src/protocol's `TxBody`. */
 export type UnsignedTx = TxBody;

@@ -1,42 +1,27 @@
 import type { CommittedNonceRange } from '../../chain/index.js';
 import { canonicalize } from '../../crypto/index.js';
 import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
+import type { z } from 'zod';
+import type {
+  DowntimeJail,
+  Equivocation,
+  ProducerParams as WireProducerParams,
+  ProducerStatus,
+  producerRecordSchema,
+} from './schema.js';
 
 /** The module's name and state namespace: every key below starts with `producers/`. */
 export const producersModuleName = 'producers';
 
-/** Chain parameters of the registry, fixed at genesis (identical on every node). */
-export interface ProducerParams {
-  /** The asset bonds are posted in. */
-  bondAsset: string;
-  /** Smallest bond `producer.register` accepts, minor units. Genesis producers may bond less. */
-  bondMin: string;
-  /** Blocks between `producer.unbond` and the bond's return; must exceed the evidence window. */
-  unbondingPeriodHeights: number;
-  /** Evidence about a height older than this many blocks is refused. */
-  evidenceWindowHeights: number;
-  /** Share of a slashed bond that is burned, in basis points; the rest goes to the reporter. */
-  slashBurnBasisPoints: number;
-  /** Most heights in one nonce commitment. */
-  nonceRangeHeightsMax: number;
-  /** Most committed ranges that may still lie wholly ahead of the current height. */
-  nonceRangesAheadMax: number;
-  /**
-   * Most active producers at once. Every validator attests every height and each block's downtime
-   * check reads one record per active producer, so the set is kept to what every node can count.
-   */
-  activeProducersMax?: number;
-  /**
-   * An active producer that produced no block for more than this many heights, while producers of
-   * more than two thirds of the validators did, is jailed for downtime; 0 turns the check off.
-   */
-  downtimeWindowHeights?: number;
-  /** Heights a producer jailed for downtime waits before its operator may `producer.unjail` it. */
-  downtimeJailHeights?: number;
-}
+/**
+ * The registry's parameters as a genesis gives them: those added after the first genesis format
+ * may be left out (`producerParamDefaults`). The fields are described in schema.ts.
+ */
+export type ProducerParams = Omit<RegistryParams, keyof typeof producerParamDefaults> &
+  Partial<Pick<RegistryParams, keyof typeof producerParamDefaults>>;
 
 /** The parameters a chain runs with: the genesis's, and the defaults of those it left out. */
-export type RegistryParams = Required<ProducerParams>;
+export type RegistryParams = WireProducerParams;
 
 /**
  * The values of parameters added after the first genesis format: a genesis (or the stored state
@@ -53,70 +38,11 @@ export const producerParamDefaults: Pick<
   downtimeJailHeights: 1_000,
 };
 
-/**
- * `pending`: registered, waiting for approval by more than two thirds of the validators' operators;
- * `active`: a validator (produces and attests); `jailed`: for equivocation (for good) or downtime
- * (until unjailed); `unbonding`/`unbonded`: leaving, and left. A pending registration its operator
- * withdraws is deleted (its slot in the registry freed).
- */
-export type ProducerStatus = 'pending' | 'active' | 'jailed' | 'unbonding' | 'unbonded';
-
-/** Why and until when a producer is jailed for downtime. */
-export interface DowntimeJail {
-  reason: 'downtime';
-  /** Height of the block whose beginBlock jailed it. */
-  jailedAtHeight: number;
-  /** The last height it produced a block (or was activated) before it was jailed. */
-  lastSeenHeight: number;
-  /** From this height on its operator may unjail it. */
-  releaseHeight: number;
-}
-
-export interface EquivocationRecord {
-  height: number;
-  /** The two header hashes the producer signed at `height`, sorted. */
-  headerHashes: [string, string];
-  /** The decrypted identity information, or null when the hidden info did not open. */
-  info: unknown;
-  infoRevealed: boolean;
-  /** Height of the block that executed the evidence. */
-  recordedAtHeight: number;
-  reporter: string;
-  slashed: string;
-  burned: string;
-  reward: string;
-}
-
-export interface ProducerRecord {
-  /** The address of the accountable public key: what headers name as `producer`. */
-  id: string;
-  /** The accountable public key P, hex. */
-  publicKey: string;
-  /** The account that registered the producer, commits its nonces and gets its bond back. */
-  operator: string;
-  hiddenInfo: string;
-  /** Commitment to the identity information (hidden-info.ts). */
-  commitment: string;
-  /** Bond held in escrow, minor units of the params' bond asset. */
-  bond: string;
-  status: ProducerStatus;
-  registeredAtHeight: number;
-  /** Committed nonce ranges, contiguous and ascending; ranges long past are pruned. */
-  nonceRanges: CommittedNonceRange[];
-  unbondAtHeight?: number;
-  equivocation?: EquivocationRecord;
-  /** While pending: the operators of validators that approved it, sorted. */
-  approvals?: string[];
-  /** The height it last became active (0 for a genesis producer; approval or unjail). */
-  activatedAtHeight?: number;
-  /** While jailed for downtime. */
-  jail?: DowntimeJail;
-  /**
-   * A bond the chain could not return (the operator was frozen for the bond asset when its
-   * unbonding ended): it stays in escrow until the operator takes it with `producer.claimBond`.
-   */
-  bondOwed?: string;
-}
+/** A producer's record as the registry stores it (schema.ts, `producerRecordSchema`). */
+export type ProducerRecord = z.output<typeof producerRecordSchema>;
+/** What the registry recorded when the producer was punished for equivocating. */
+export type EquivocationRecord = Equivocation;
+export type { DowntimeJail, ProducerStatus };
 
 /**
  * Most producers the registry holds: bounds `listProducers` (one page, read in id order) and the

@@ -11,15 +11,15 @@ import {
   hiddenInfoBytesMax,
   revealHiddenInfo,
   toHex,
-} from '../crypto/index.js';
-import { escrowOf, producersModule } from '../modules/producers/index.js';
+} from '../../crypto/index.js';
+import { escrowOf, producersModule } from './index.js';
 import {
   prepareNonceCommitment,
   prepareProducerRegistration,
   producerEscrowAddress,
   producerIdOf,
-} from './producers.js';
-import { txs } from './tx.js';
+} from './client.js';
+import { txs } from '../../sdk/tx.js';
 
 const chainId = 'coffer-test';
 const seedBytes = fc.uint8Array({ minLength: 32, maxLength: 32 });

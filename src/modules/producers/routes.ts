@@ -1,21 +1,78 @@
-import { isRejection } from '../chain/index.js';
-import { isAddress, revealHiddenInfo } from '../crypto/index.js';
+import type { FastifySchemaCompiler } from 'fastify';
+import { z } from 'zod';
+import { isRejection } from '../../chain/index.js';
+import { isAddress, revealHiddenInfo } from '../../crypto/index.js';
+import { errorBody, httpStatus } from '../../node/errors.js';
+import type { ModuleHost } from '../../node/module-host.js';
+import type { SubmitResult } from '../../node/node.js';
+import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { SingleFlight } from '../../node/single-flight.js';
+import { jsonSchema, wire } from '../../protocol/schema.js';
+import { evidenceSecret, type EquivocationEvidence } from './evidence.js';
 import {
-  evidenceSecret,
   getProducer,
-  readParams,
-  hasEvidence,
   listProducers,
   nonceRangeHistory,
   nonceRangeHistoryPageMax,
   producerParams,
-  type EquivocationEvidence,
-} from '../modules/producers/index.js';
-import { errorBody, httpStatus } from './errors.js';
-import type { ModuleHost } from './module-host.js';
-import type { SubmitResult } from './node.js';
-import { anyObject, sendError } from './routes.js';
-import { SingleFlight } from './single-flight.js';
+} from './queries.js';
+import {
+  evidenceResultSchema,
+  nonceRangeHistorySchema,
+  producerListSchema,
+  producerPayloads,
+  producerSchema,
+  type EvidenceResult,
+  type NonceRangeHistory,
+  type Producer,
+  type ProducerList,
+} from './schema.js';
+import { hasEvidence, readParams } from './state.js';
+
+/** `?from=`: the height from which a producer's nonce-range history is listed. */
+const nonceRangesQuerySchema = z.object({ from: wire.count.optional() });
+
+/** An error of `POST /v1/evidence`: after a submit it also names the tx (and its height). */
+const evidenceErrorSchema = {
+  ...errorSchema,
+  properties: {
+    ...errorSchema.properties,
+    hash: { type: 'string' },
+    height: { type: 'integer' },
+  },
+} as const;
+
+/**
+ * The body check of `POST /v1/evidence` before the handler: an object with the objects `a` and
+ * `b` (other fields dropped), answered `invalid_request` as the schema validator answers. The
+ * halves themselves are checked by the `evidence.equivocation` parser in the handler (after the
+ * readiness check), refused as `invalid_evidence`; the body schema shows their full shape in the
+ * OpenAPI document.
+ */
+const evidenceEnvelope: FastifySchemaCompiler<unknown> = () => (data: unknown) => {
+  const invalid = (instancePath: string, keyword: string, params: object, message: string) => ({
+    error: Object.assign(new Error(`body${instancePath} ${message}`), {
+      validation: [{ instancePath, keyword, params, message, schemaPath: '' }],
+      validationContext: 'body',
+    }),
+  });
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(data)) return invalid('', 'type', { type: 'object' }, 'must be object');
+  for (const key of ['a', 'b']) {
+    if (!Object.hasOwn(data, key)) {
+      return invalid(
+        '',
+        'required',
+        { missingProperty: key },
+        `must have required property '${key}'`,
+      );
+    }
+    if (!isObject(data[key]))
+      return invalid(`/${key}`, 'type', { type: 'object' }, 'must be object');
+  }
+  return { value: { a: data.a, b: data.b } };
+};
 
 /**
  * The producer registry's routes: the producers, and equivocation evidence. Evidence is checked
@@ -23,7 +80,7 @@ import { SingleFlight } from './single-flight.js';
  * report is answered at once; the node then submits it as an `evidence.equivocation` tx signed by
  * its own account, and that tx's handler checks everything again, deterministically.
  */
-export function registerProducerApi(node: ModuleHost): void {
+export function producerRoutes(node: ModuleHost): void {
   const { app, store, chain } = node;
   const evidenceRelays = new SingleFlight<SubmitResult>();
 
@@ -33,11 +90,11 @@ export function registerProducerApi(node: ModuleHost): void {
       schema: {
         summary: 'Every registered producer, by id',
         tags: ['producers'],
-        response: { 200: anyObject },
+        response: { 200: jsonSchema(producerListSchema) },
       },
     },
     // The registry's parameters too: clients need the bond asset and minimum before they register.
-    () => ({ producers: listProducers(store), params: readParams(store) ?? null }),
+    (): ProducerList => ({ producers: listProducers(store), params: readParams(store) ?? null }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -47,8 +104,8 @@ export function registerProducerApi(node: ModuleHost): void {
         summary:
           'One producer: key, operator, bond, status, committed nonce ranges and, once it equivocated, its revealed identity',
         tags: ['producers'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        response: { 200: anyObject, '4xx': anyObject },
+        params: stringParams('id'),
+        response: { 200: jsonSchema(producerSchema), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -56,23 +113,20 @@ export function registerProducerApi(node: ModuleHost): void {
       if (!isAddress(id)) return sendError(reply, 'invalid_producer', 'id');
       const record = getProducer(store, id);
       if (!record) return sendError(reply, 'producer_not_found', 'id');
-      return record;
+      return record satisfies Producer;
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { from?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: z.input<typeof nonceRangesQuerySchema> }>(
     '/v1/producers/:id/nonce-ranges',
     {
       schema: {
         summary:
           "A producer's committed nonce ranges, kept for good, with the tx and height that committed each (at most 1,000 from ?from)",
         tags: ['producers'],
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        querystring: {
-          type: 'object',
-          properties: { from: { type: 'integer', minimum: 0 } },
-        },
-        response: { 200: anyObject, '4xx': anyObject },
+        params: stringParams('id'),
+        querystring: jsonSchema(nonceRangesQuerySchema, 'input'),
+        response: { 200: jsonSchema(nonceRangeHistorySchema), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -81,24 +135,28 @@ export function registerProducerApi(node: ModuleHost): void {
       if (!getProducer(store, id)) return sendError(reply, 'producer_not_found', 'id');
       const from = request.query.from ?? 0;
       const ranges = nonceRangeHistory(store, id, from);
-      return { producer: id, ranges, more: ranges.length === nonceRangeHistoryPageMax };
+      return {
+        producer: id,
+        ranges,
+        more: ranges.length === nonceRangeHistoryPageMax,
+      } satisfies NonceRangeHistory;
     },
   );
 
   app.post<{ Body: Record<string, unknown> }>(
     '/v1/evidence',
     {
+      validatorCompiler: evidenceEnvelope,
       schema: {
         summary:
           'Report two headers one producer signed at one height: the node verifies them, reveals the producer identity and submits the evidence tx',
         tags: ['producers'],
-        body: {
-          type: 'object',
-          required: ['a', 'b'],
-          properties: { a: anyObject, b: anyObject },
-          additionalProperties: false,
+        body: jsonSchema(producerPayloads['evidence.equivocation'], 'input'),
+        response: {
+          200: jsonSchema(evidenceResultSchema),
+          '4xx': evidenceErrorSchema,
+          '5xx': evidenceErrorSchema,
         },
-        response: { 200: anyObject, '4xx': anyObject, '5xx': anyObject },
       },
     },
     async (request, reply) => {
@@ -124,11 +182,7 @@ export function registerProducerApi(node: ModuleHost): void {
       const revealed = revealHiddenInfo(secret, record.hiddenInfo, record.commitment);
       // Reports of one producer at one height arriving together share one evidence tx.
       const result = await evidenceRelays.run(`${record.id}/${header.height}`, () =>
-        node.submitOwn(
-          'evidence.equivocation',
-          evidence as unknown as Record<string, unknown>,
-          true,
-        ),
+        node.submitOwn('evidence.equivocation', evidence, true),
       );
       if (result.error) {
         return reply
@@ -140,14 +194,15 @@ export function registerProducerApi(node: ModuleHost): void {
           .code(httpStatus(result.status!))
           .send({ ...errorBody(result.status!), hash: result.hash, height: result.height });
       }
-      return reply.send({
-        hash: result.hash,
+      const answer: EvidenceResult = {
+        hash: result.hash!,
         status: 'ok',
-        height: result.height,
+        height: result.height!,
         producer: record.id,
         infoRevealed: revealed !== undefined,
         info: revealed?.info ?? null,
-      });
+      };
+      return reply.send(answer);
     },
   );
 }

@@ -1,28 +1,27 @@
 import fs from 'node:fs';
 import {
-  CofferError,
-  CryptoInputError,
-  formatUnits,
-  prepareNonceCommitment,
-  prepareProducerRegistration,
-  producerEscrowAddress,
-  producerIdOf,
-  txs,
-  type EquivocationEvidence,
-  type EvidenceHalf,
-  type Producer,
-} from '../sdk/index.js';
-import {
   parseWholeNumber,
   requiredOption,
   stringOption,
   type Command,
   type CommandContext,
   type OptionValues,
-} from './context.js';
-import { CliError, usageError } from './errors.js';
-import { fields, json, table } from './output.js';
-import { amountOf, memoOf, report, submitTx, txOptions } from './payments.js';
+} from '../../cli/context.js';
+import { CliError, usageError } from '../../cli/errors.js';
+import { fields, json, table } from '../../cli/output.js';
+import { amountOf, memoOf, report, submitTx, txOptions } from '../../cli/payments.js';
+import { CryptoInputError } from '../../crypto/index.js';
+import { formatUnits } from '../../ledger/amount.js';
+import { CofferError } from '../../sdk/errors.js';
+import type { SigningKey } from '../../sdk/keys.js';
+import { txs } from '../../sdk/tx.js';
+import { prepareNonceCommitment, prepareProducerRegistration, producerIdOf } from './client.js';
+import {
+  producerEscrowAddress,
+  type EquivocationEvidence,
+  type EvidenceHalf,
+  type Producer,
+} from './schema.js';
 
 /**
  * The producer registry (issue 4) from the command line: register a producer with a bond and its
@@ -250,6 +249,41 @@ function readEvidence(file: string): EquivocationEvidence {
   return { a: half(raw.a, 'a'), b: half(raw.b, 'b') };
 }
 
+/** What `submitTx` answers. */
+type TxResult = Awaited<ReturnType<typeof submitTx>>;
+
+/**
+ * A tx about one producer, signed by NAME (its operator, or a validator's for approve):
+ * `ID --from NAME`, the tx built from `{producer: ID}`. `before` reads what must be read before
+ * the tx changes it; `after` reports.
+ */
+function producerTxCommand<T = undefined>(spec: {
+  name: string;
+  summary: string;
+  build: (payload: { producer: string }) => { type: string; payload: Record<string, unknown> };
+  before?: (ctx: CommandContext, id: string) => Promise<T>;
+  after(
+    ctx: CommandContext,
+    id: string,
+    result: TxResult,
+    done: { key: SigningKey; before: T | undefined },
+  ): Promise<void> | void;
+}): Command {
+  return {
+    name: spec.name,
+    synopsis: 'ID --from NAME',
+    summary: spec.summary,
+    options: txOptions,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const before = await spec.before?.(ctx, id!);
+      const result = await submitTx(ctx, key, spec.build({ producer: id! }), memoOf(values));
+      await spec.after(ctx, id!, result, { key, before });
+    },
+  };
+}
+
 export const producerCommands: Command[] = [
   {
     name: 'producer register',
@@ -379,130 +413,85 @@ export const producerCommands: Command[] = [
       ]);
     },
   },
-  {
+  producerTxCommand({
     name: 'producer unbond',
-    synopsis: 'ID --from NAME',
     summary:
       'stop producing and ask for the bond back (an active producer, or one jailed for ' +
       "downtime): it returns to the operator NAME after the chain's unbonding period, unless " +
       'evidence jails the producer first',
-    options: txOptions,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const key = await ctx.unlock(requiredOption(values, 'from'));
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.unbondProducer({ producer: id! }),
-        memoOf(values),
-      );
+    build: txs.unbondProducer,
+    async after(ctx, id, result) {
       const at =
         result.outcome.status === 'ok'
-          ? (await ctx.client.getProducer(id!)).unbondAtHeight
+          ? (await ctx.client.getProducer(id)).unbondAtHeight
           : undefined;
       report(
         ctx,
         result,
-        `producer ${id!} is unbonding`,
+        `producer ${id} is unbonding`,
         at === undefined ? [] : [['bond returns', `at height ${at}`]],
         at === undefined ? {} : { unbondAtHeight: at },
       );
     },
-  },
-  {
+  }),
+  producerTxCommand({
     name: 'producer approve',
-    synopsis: 'ID --from NAME',
     summary:
       'approve a pending producer as a validator: NAME operates an active producer; the pending ' +
       'one becomes active once more than two thirds of the validators approved it',
-    options: txOptions,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const key = await ctx.unlock(requiredOption(values, 'from'));
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.approveProducer({ producer: id! }),
-        memoOf(values),
-      );
-      const after = result.outcome.status === 'ok' ? await ctx.client.getProducer(id!) : undefined;
+    build: txs.approveProducer,
+    async after(ctx, id, result) {
+      const after = result.outcome.status === 'ok' ? await ctx.client.getProducer(id) : undefined;
       const { validators } = after ? await ctx.client.finality() : { validators: [] };
       const operators = new Set(validators.map((v) => v.operator)).size;
       report(
         ctx,
         result,
         after?.status === 'active'
-          ? `producer ${id!} is active`
-          : `approved producer ${id!}: ${after?.approvals?.length ?? 0} of the ${operators} validators so far; active at more than two thirds`,
+          ? `producer ${id} is active`
+          : `approved producer ${id}: ${after?.approvals?.length ?? 0} of the ${operators} validators so far; active at more than two thirds`,
         after ? [['status', after.status]] : [],
         after ? { producerStatus: after.status, approvals: after.approvals ?? [] } : {},
       );
     },
-  },
-  {
+  }),
+  producerTxCommand({
     name: 'producer withdraw',
-    synopsis: 'ID --from NAME',
     summary: 'take back a pending registration: the bond returns to the operator NAME at once',
-    options: txOptions,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const key = await ctx.unlock(requiredOption(values, 'from'));
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.withdrawProducer({ producer: id! }),
-        memoOf(values),
-      );
-      report(ctx, result, `producer ${id!} withdrawn; its bond is back with ${key.address}`);
+    build: txs.withdrawProducer,
+    after(ctx, id, result, { key }) {
+      report(ctx, result, `producer ${id} withdrawn; its bond is back with ${key.address}`);
     },
-  },
-  {
+  }),
+  producerTxCommand({
     name: 'producer unjail',
-    synopsis: 'ID --from NAME',
     summary:
       'bring a producer jailed for downtime back into the active set, from its release height; ' +
       'commit nonces ahead first (commit-nonces), or it misses its turns and is jailed again',
-    options: txOptions,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const key = await ctx.unlock(requiredOption(values, 'from'));
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.unjailProducer({ producer: id! }),
-        memoOf(values),
-      );
-      report(ctx, result, `producer ${id!} is active again`);
+    build: txs.unjailProducer,
+    after(ctx, id, result) {
+      report(ctx, result, `producer ${id} is active again`);
     },
-  },
-  {
+  }),
+  producerTxCommand({
     name: 'producer claim-bond',
-    synopsis: 'ID --from NAME',
     summary:
       'take a bond whose return was refused (the operator was frozen for the bond asset when ' +
       'its unbonding ended); NAME is the operator',
-    options: txOptions,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const key = await ctx.unlock(requiredOption(values, 'from'));
-      const owed = (await ctx.client.getProducer(id!)).bondOwed;
-      const result = await submitTx(
-        ctx,
-        key,
-        txs.claimProducerBond({ producer: id! }),
-        memoOf(values),
-      );
+    build: txs.claimProducerBond,
+    before: async (ctx, id) => (await ctx.client.getProducer(id)).bondOwed,
+    async after(ctx, id, result, { before: owed }) {
       const shown: [string, string][] =
         owed === undefined ? [] : [['bond', (await bondFormat(ctx)).format(owed)]];
       report(
         ctx,
         result,
-        `claimed the bond of producer ${id!}`,
+        `claimed the bond of producer ${id}`,
         shown,
         owed === undefined ? {} : { bond: owed },
       );
     },
-  },
+  }),
   {
     name: 'producer show',
     synopsis: 'ID',
