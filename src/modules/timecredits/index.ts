@@ -1,24 +1,14 @@
 import type { CofferModule } from '../manifest.js';
-import { registerTimecreditsApi } from '../../node/timecredits-api.js';
-import { timebankCommands } from '../../cli/timebank.js';
+import { timecreditsRoutes } from './routes.js';
+import { timebankCommands } from './cli.js';
 import type { ChainModule } from '../../chain/index.js';
 import { timecreditsModuleName } from './state.js';
 import { timecreditsBeginBlock, timecreditsRejections, timecreditsTxs } from './txs.js';
 
+export * from './schema.js';
 export * from './state.js';
 export * from './queries.js';
-export {
-  allianceOrigin,
-  bankIdOf,
-  hashUserId,
-  issuanceRequestHash,
-  minutesMax,
-  timecreditsRejections,
-  type IssuanceAuthorization,
-  type IssuanceRequest,
-  type Payment,
-  type TimecreditsRejection,
-} from './txs.js';
+export { allianceOrigin, timecreditsRejections, type TimecreditsRejection } from './txs.js';
 
 /**
  * Time banks and time credits (issue 5): banks with coordinators and a policy (expiry, demurrage
@@ -38,7 +28,7 @@ export const timecreditsModule: ChainModule = {
 /** The timecredits module: chain, routes, codes and commands (src/modules/manifest.ts). */
 export const timecredits: CofferModule = {
   chain: timecreditsModule,
-  routes: registerTimecreditsApi,
+  routes: timecreditsRoutes,
   tag: {
     name: 'timecredits',
     description:
@@ -88,4 +78,9 @@ export const timecredits: CofferModule = {
     credit_limit_exceeded: 422,
   },
   commands: timebankCommands,
+  cliNotes:
+    'With --json, timebank create adds "bankId", timebank exchange "exchange", timebank confirm\n' +
+    '"exchange" and "completed", timebank offer and request "listing". timebank issue sends no tx\n' +
+    "itself: --json prints the issuance request's record.\n" +
+    'HOURS are H (10), H:MM (2:30), minutes (90m) or decimal hours (1.5); time banks print H:MM.',
 };

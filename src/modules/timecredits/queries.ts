@@ -16,31 +16,21 @@ import {
   type AllianceRecord,
   type ExchangeRecord,
   type IssuanceRecord,
-  type ListingKind,
   type ListingRecord,
-  type ListingStatus,
   type LotRecord,
   type MemberRecord,
   type TimebankRecord,
 } from './state.js';
-
-/** One line of `listTimebanks`. */
-export interface TimebankSummary {
-  number: number;
-  id: string;
-  name: string;
-  coordinators: string[];
-  policy: TimebankRecord['policy'];
-  memberCount: number;
-  issuedMinutes: string;
-  createdAt: number;
-}
-
-export interface TimebankPage {
-  banks: TimebankSummary[];
-  /** Pass as `before` for the next (older) page; null when there is none. */
-  next: number | null;
-}
+import {
+  formatMinutes,
+  type ListingKind,
+  type ListingPage,
+  type ListingStatus,
+  type MemberStatement,
+  type StatementLot,
+  type TimebankPage,
+  type TimebankSummary,
+} from './schema.js';
 
 /** Banks looked at by one `listTimebanks` call at the most, matching or not. */
 export const banksScannedMax = 1_000;
@@ -137,14 +127,8 @@ export interface ListingsFilter {
   limit: number;
 }
 
-export interface ListingsPage {
-  listings: ListingRecord[];
-  /**
-   * Where to continue (pass as `after`), or null when no older listing is left to scan. A page may
-   * hold fewer than `limit` listings and still have a `next`: a call scans at most 1,000 numbers.
-   */
-  next: number | null;
-}
+/** A page of `listListings` (`next`: where to continue, pass it as `after`). */
+export type ListingsPage = ListingPage;
 
 /**
  * A bank's listings that match the filter, newest first: numbers walk downward from the newest
@@ -181,44 +165,6 @@ export function listListings(
     }
   }
   return { listings, next: number > 0 ? number : null };
-}
-
-export interface StatementLot {
-  lot: number;
-  origin: string;
-  /** Minutes as stored (demurrage charged up to `demurragePeriodsCharged`). */
-  minutes: string;
-  /** Minutes after the demurrage due at the statement's time (floor per lot per period). */
-  effectiveMinutes: string;
-  baseTime: number;
-  /** Whole days since the base time, at the statement's time. */
-  ageDays: number;
-  expiresAt: number | null;
-  /** When `timecredits.expiring` fires for the lot (null: never). */
-  noticeAt: number | null;
-  /** The demurrage terms the lot was created under (null: none). */
-  demurrage: LotRecord['demurrage'];
-  /** Past its expiry and waiting for the next block to lapse it: never spendable. */
-  expired: boolean;
-}
-
-export interface MemberStatement {
-  bankId: string;
-  account: string;
-  status: MemberRecord['status'];
-  /** The time the statement is computed at: the latest block time. */
-  asOf: number;
-  lots: StatementLot[];
-  balanceMinutes: string;
-  effectiveBalanceMinutes: string;
-  debtMinutes: string;
-  /** `effectiveBalanceMinutes - debtMinutes`: below zero while the member is in debt. */
-  netMinutes: string;
-  givenMinutes: string;
-  receivedMinutes: string;
-  /** Direct transfers: sent and got by `payMany` and `transferAcross`. */
-  sentMinutes: string;
-  gotMinutes: string;
 }
 
 /** A member's statement as of `time` (the latest block time), or undefined. */
@@ -269,13 +215,6 @@ export function memberStatement(
   };
 }
 
-/** Minutes as hours `H:MM` (`-H:MM` below zero): 90 -> "1:30". */
-export function hoursText(minutes: bigint): string {
-  const sign = minutes < 0n ? '-' : '';
-  const abs = minutes < 0n ? -minutes : minutes;
-  return `${sign}${abs / 60n}:${(abs % 60n).toString().padStart(2, '0')}`;
-}
-
 /** A field as RFC 4180 wants it: quoted (quotes doubled) when it holds `"`, `,`, CR or LF. */
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
@@ -318,12 +257,12 @@ export function statementCsv(statement: MemberStatement): string {
       lot.expiresAt === null ? '' : isoTime(lot.expiresAt),
       lot.minutes,
       lot.effectiveMinutes,
-      hoursText(BigInt(lot.effectiveMinutes)),
+      formatMinutes(lot.effectiveMinutes),
       String(lot.expired),
     ]);
   }
   const summary = (label: string, minutes: string, effective = minutes) =>
-    rows.push(['', label, '', '', '', minutes, effective, hoursText(BigInt(effective)), '']);
+    rows.push(['', label, '', '', '', minutes, effective, formatMinutes(effective), '']);
   summary('balance', statement.balanceMinutes, statement.effectiveBalanceMinutes);
   summary('debt', statement.debtMinutes);
   summary('net', statement.netMinutes);

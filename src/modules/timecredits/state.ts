@@ -1,5 +1,15 @@
 import { canonicalize } from '../../crypto/index.js';
 import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
+import type {
+  Alliance,
+  DemurrageTerms,
+  Listing,
+  TimeExchange,
+  TimeLot,
+  Timebank,
+  TimebankMember,
+  TimebankPolicyRecord,
+} from './schema.js';
 
 /**
  * The module's name and state namespace: every key below starts with `timecredits/`.
@@ -20,155 +30,37 @@ export const minutesPerDay = 1_440;
 export const basisPointsWhole = 10_000n;
 
 /** Limits: each bounds a record that is one state value, or the work of one block. */
-export const coordinatorsMax = 20;
 export const lotsPerMemberMax = 500;
-export const bankNameBytesMax = 80;
-export const offerBytesMax = 200;
-export const expiryDaysMax = 36_500;
-export const demurragePeriodDaysMax = 3_650;
 /**
  * Expiry-index entries one block's `beginBlock` reads: the lots lapsed (or found gone) in one
  * block. The entries are in expiry order and the walk stops at the first not yet due, so it reads
  * no other; what is due past this many carries over to the next block, in index order.
  */
 export const lapsesPerBlockMax = 1_000;
-/** Default and bounds of an expiry policy's notice: how many days ahead `expiring` fires. */
-export const noticeDaysDefault = 7;
-export const noticeDaysMax = 365;
 /** Notice-index entries one block's `beginBlock` reads (as `lapsesPerBlockMax`). */
 export const noticesPerBlockMax = 1_000;
-/** Listings: title length, and the bounds of one `listListings` call. */
-export const listingTitleBytesMax = 120;
+/** The bounds of one `listListings` call. */
 export const listingsPageMax = 100;
 export const listingsScannedPerCallMax = 1_000;
-/** Payments in one `timecredits.payMany` (each may touch a payee's 500 lots). */
-export const paymentsMax = 100;
 
-/** Demurrage terms: each full period since a lot's base time takes this share of what is left. */
-export interface DemurrageTerms {
-  ratePerPeriodBasisPoints: number;
-  periodDays: number;
-}
-
-/**
- * One of three policies. `expiry`: a lot lapses into the bank's pool at the first block whose
- * time is past `baseTime + expiryDays` days, and `timecredits.expiring` fires `noticeDays` days
- * before that. `demurrage`: each full period since the lot's base time takes
- * `ratePerPeriodBasisPoints` of what is left, rounded down per lot per period (see
- * `demurredValue`); the minutes taken go to the pool. `none`: neither.
- *
- * A coordinator may change the policy (`timebank.setPolicy`), but only forward: a lot carries the
- * terms it was created under (`LotRecord.expiresAt`, `noticeAt`, `demurrage`), so a change
- * applies to lots created afterwards (issued, or created on credit), never to lots that exist.
+/*
+ * The records this module stores are the records its routes answer: their schemas and types are
+ * the wire contract's (schema.ts), named here by their role in state. A policy is one of three.
+ * `expiry`: a lot lapses into the bank's pool at the first block whose time is past `baseTime +
+ * expiryDays` days, and `timecredits.expiring` fires `noticeDays` days before that. `demurrage`:
+ * each full period since the lot's base time takes `ratePerPeriodBasisPoints` of what is left,
+ * rounded down per lot per period (see `demurredValue`); the minutes taken go to the pool.
+ * `none`: neither. A coordinator may change the policy (`timebank.setPolicy`), but only forward:
+ * a lot carries the terms it was created under (`LotRecord.expiresAt`, `noticeAt`, `demurrage`),
+ * so a change applies to lots created afterwards (issued, or created on credit), never to lots
+ * that exist.
  */
-export type TimebankPolicy =
-  | { kind: 'none' }
-  | { kind: 'expiry'; expiryDays: number; noticeDays: number }
-  | ({ kind: 'demurrage' } & DemurrageTerms);
-
-export interface TimebankRecord {
-  id: string;
-  name: string;
-  /** Sorted accounts that issue credits, approve members and change coordinators. */
-  coordinators: string[];
-  policy: TimebankPolicy;
-  /** How far below zero a member may go, in minutes (a debt, see `MemberRecord.debtMinutes`). */
-  creditLimitMinutes: string;
-  /** Salt of the members' identifier hashes: the hash of the tx that created the bank. */
-  salt: string;
-  createdAt: number;
-  createdAtHeight: number;
-  /** Minutes ever issued by coordinators. */
-  issuedMinutes: string;
-  /** Minutes lapsed at expiry or taken by demurrage. */
-  poolMinutes: string;
-  /**
-   * Sum of the members' debts. Invariant:
-   * sum of lots + pool - debts = issued + allianceIn - allianceOut.
-   */
-  debtMinutes: string;
-  /** Minutes received from, and sent to, allied banks (`timecredits.transferAcross`). */
-  allianceInMinutes: string;
-  allianceOutMinutes: string;
-  nextLotNumber: number;
-  nextExchangeNumber: number;
-  nextListingNumber: number;
-  memberCount: number;
-}
-
-export type MemberStatus = 'pending' | 'approved';
-
-export interface MemberRecord {
-  account: string;
-  /** SHA-256 of the bank's salt and the user identifier (`hashUserId`); never the identifier. */
-  userIdHash: string;
-  status: MemberStatus;
-  joinedAt: number;
-  /** Lot numbers this member holds, in spending order (earliest expiry, then oldest base time). */
-  lots: number[];
-  /** Sum of the amounts of `lots` (as stored; demurrage is settled when a lot is touched). */
-  balanceMinutes: string;
-  /**
-   * A member below zero: minutes it received on credit, within the bank's credit limit. Its net
-   * balance is `balanceMinutes - debtMinutes`; minutes it receives repay the debt first.
-   */
-  debtMinutes: string;
-  /** Minutes given to others through exchanges (as provider), and received (as recipient). */
-  givenMinutes: string;
-  receivedMinutes: string;
-  /**
-   * Minutes sent and got by direct transfer: `timecredits.payMany` and `transferAcross` (the
-   * latter counted in the sender's bank as sent and in the recipient's bank as got).
-   */
-  sentMinutes: string;
-  gotMinutes: string;
-}
-
-export interface LotRecord {
-  bankId: string;
-  number: number;
-  owner: string;
-  /** Minutes left, as of `demurragePeriodsCharged` periods (always positive). */
-  amount: string;
-  /** Block time of the issuance record, Unix ms; kept through transfers and splits. */
-  baseTime: number;
-  /** Unix ms; the lot lapses at the first block whose time is past it. Null: never. */
-  expiresAt: number | null;
-  /**
-   * Unix ms; `timecredits.expiring` fires once for this lot at the first block at or past it
-   * (`expiresAt - noticeDays` days of the policy the lot was created under). Null: never.
-   */
-  noticeAt: number | null;
-  /** The demurrage terms the lot was created under (null: none); a policy change keeps them. */
-  demurrage: DemurrageTerms | null;
-  demurragePeriodsCharged: number;
-  /**
-   * Where its minutes came from: `issue:<requestId>`; `credit:<exchange number>` for minutes a
-   * member received from a recipient who paid on credit, `credit:pay:<tx hash>/<index>` for a
-   * payment of `payMany` made on credit; `alliance:<bank id>/<origin>` for minutes that came
-   * from an allied bank (the last bank they came from, then the origin there without any earlier
-   * `alliance:` prefix, so the length stays bounded). Kept through transfers and splits.
-   */
-  origin: string;
-}
-
-export type ExchangeStatus = 'pending' | 'completed';
-
-export interface ExchangeRecord {
-  bankId: string;
-  number: number;
-  provider: string;
-  recipient: string;
-  minutes: string;
-  offer?: string;
-  /** The number of the open listing (offer or request) the exchange answers, if any. */
-  listing?: number;
-  status: ExchangeStatus;
-  /** Parties that confirmed; the provider's record is its confirmation. */
-  confirmedBy: string[];
-  recordedAt: number;
-  completedAt?: number;
-}
+export type TimebankRecord = Timebank;
+export type MemberRecord = TimebankMember;
+export type LotRecord = TimeLot;
+export type ExchangeRecord = TimeExchange;
+export type ListingRecord = Listing;
+export type AllianceRecord = Alliance;
 
 export interface IssuanceRecord {
   requestId: string;
@@ -182,41 +74,6 @@ export interface IssuanceRecord {
   authorizedBy: string;
   /** The tx sender: the coordinator itself, or the service that relayed a signed request. */
   relayedBy: string;
-}
-
-export type ListingKind = 'offer' | 'request';
-export type ListingStatus = 'open' | 'closed';
-
-/** An offer of, or a request for, some hours of a kind of help; numbered per bank. */
-export interface ListingRecord {
-  bankId: string;
-  number: number;
-  kind: ListingKind;
-  owner: string;
-  title: string;
-  /** Lowercase slug, `^[a-z0-9][a-z0-9-]{0,39}$`. */
-  category: string;
-  /** The time asked or offered, in minutes. */
-  minutes: string;
-  status: ListingStatus;
-  postedAt: number;
-  closedAt?: number;
-}
-
-export type AllianceStatus = 'proposed' | 'active' | 'ended';
-
-/**
- * An alliance between two banks, one record per unordered pair (`banks` sorted). One bank
- * proposes, the other accepts; a coordinator of either may end it, and either may propose again.
- */
-export interface AllianceRecord {
-  banks: [string, string];
-  status: AllianceStatus;
-  /** The id of the bank that proposed (the latest proposal). */
-  proposedBy: string;
-  proposedAt: number;
-  activeAt?: number;
-  endedAt?: number;
 }
 
 export const timecreditsKeys = {
@@ -465,7 +322,7 @@ export function effectiveValue(lot: LotRecord, time: number): bigint {
 
 /** The terms a lot created at `time` under `policy` carries for life. */
 export function lotTerms(
-  policy: TimebankPolicy,
+  policy: TimebankPolicyRecord,
   time: number,
 ): Pick<LotRecord, 'expiresAt' | 'noticeAt' | 'demurrage'> {
   if (policy.kind === 'expiry') {

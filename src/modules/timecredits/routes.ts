@@ -1,12 +1,20 @@
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import {
   fromHex,
   isAddress,
   publicKeyFromAddress,
   signingMessage,
   verify,
-} from '../crypto/index.js';
+} from '../../crypto/index.js';
+import { errorBody, httpStatus } from '../../node/errors.js';
+import type { ModuleHost } from '../../node/module-host.js';
+import type { FinalBlock, SubmitResult } from '../../node/node.js';
+import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { SingleFlight } from '../../node/single-flight.js';
+import { jsonSchema, rejectionCodeFor } from '../../protocol/schema.js';
 import {
+  banksPageMax,
   getAlliance,
   getExchange,
   getIssuance,
@@ -14,41 +22,85 @@ import {
   getLot,
   getMember,
   getTimebank,
-  hashUserId,
-  issuanceRequestHash,
   listListings,
   listTimebanks,
-  banksPageMax,
   memberStatement,
-  readUserAccount,
   statementCsv,
-  type IssuanceRecord,
-} from '../modules/timecredits/index.js';
-import { errorBody, httpStatus } from './errors.js';
-import type { ModuleHost } from './module-host.js';
-import type { FinalBlock, SubmitResult } from './node.js';
-import { anyObject, sendError, stringParams } from './routes.js';
-import { SingleFlight } from './single-flight.js';
+} from './queries.js';
+import {
+  allianceSchema,
+  hashUserId,
+  isRequestId,
+  isTimebankId,
+  issuanceRequestBodySchema,
+  issuanceRequestErrorSchema,
+  issuanceRequestHash,
+  issuanceRequestResultSchema,
+  listingKindSchema,
+  listingPageSchema,
+  listingSchema,
+  listingStatusSchema,
+  memberStatementSchema,
+  timebankMemberSchema,
+  timebankPageSchema,
+  timebankSchema,
+  timeExchangeSchema,
+  timeLotSchema,
+  type IssuanceRequestBody,
+  type IssuanceRequestResult,
+} from './schema.js';
+import { readUserAccount, type IssuanceRecord } from './state.js';
 
-// Some refusals carry more than the error (the tx hash of a duplicate request): keep them.
-const errorSchema = anyObject;
-const bankIdPattern = /^[0-9a-f]{16}$/;
 const numberPattern = /^(0|[1-9][0-9]{0,14})$/;
-const requestIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
-const minutesPattern = /^[1-9][0-9]{0,9}$/;
-/** A user identifier (handle or email) as the issuance request carries it: hashed, never kept. */
-const userIdBytesMax = 254;
 const listingsPageDefault = 20;
 const listingsPageMax = 100;
 
-const bankParams = {
-  type: 'object',
-  properties: { id: { type: 'string' } },
-  required: ['id'],
-} as const;
+/** The 200 answer of a route: its record's schema, and the API's error for a refusal. */
+function answers(record: z.ZodType) {
+  return { 200: jsonSchema(record), '4xx': errorSchema };
+}
+
+/** The schema of a query string: every field optional, none other allowed. */
+const query = (shape: Record<string, z.ZodType>) =>
+  jsonSchema(
+    z.strictObject(
+      Object.fromEntries(Object.entries(shape).map(([key, value]) => [key, value.optional()])),
+    ),
+    'input',
+  );
+
+/**
+ * The route's schema of the issuance request body: each field of the wire schema as a string, so
+ * that a bad value reaches the handler and is refused with its own code (`invalid_request_id`,
+ * `invalid_minutes`...), not as `invalid_request`.
+ */
+const issuanceBodyStrings = z.strictObject(
+  Object.fromEntries(Object.keys(issuanceRequestBodySchema.shape).map((key) => [key, z.string()])),
+);
+
+const issuanceBodyFields: Record<string, z.ZodType> = issuanceRequestBodySchema.shape;
+
+/** The first field of an issuance request body that the wire schema refuses, with its code. */
+function issuanceBodyRefusal(
+  body: Record<string, string>,
+): { code: string; field: string } | undefined {
+  for (const [key, field] of Object.entries(issuanceBodyFields)) {
+    const result = field.safeParse(body[key]);
+    if (!result.success) {
+      return { code: rejectionCodeFor(field, result.error, 'invalid_request'), field: key };
+    }
+  }
+  return undefined;
+}
+
+const bankParams = stringParams('id');
 
 /** The public view of an issuance: the request, the instruction tx and the lot it created. */
-function issuanceJson(bankId: string, record: IssuanceRecord, height?: number) {
+export function issuanceJson(
+  bankId: string,
+  record: IssuanceRecord,
+  height?: number,
+): IssuanceRequestResult {
   return {
     requestId: record.requestId,
     bankId,
@@ -136,7 +188,7 @@ export class IssuanceTracker {
  * into instruction txs (below). Statements are computed as of the latest block time, never the
  * node's clock, so every node answers the same for the same head.
  */
-export function registerTimecreditsApi(node: ModuleHost): void {
+export function timecreditsRoutes(node: ModuleHost): void {
   const { app, store, chain } = node;
   const issuances = new IssuanceTracker();
   const issuanceRelays = new SingleFlight<SubmitResult>();
@@ -145,7 +197,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
 
   /** Resolves the bank of `:id` or answers the error; undefined means answered. */
   function bankOr(reply: FastifyReply, id: string) {
-    if (!bankIdPattern.test(id)) {
+    if (!isTimebankId(id)) {
       void sendError(reply, 'invalid_bank_id', 'id');
       return undefined;
     }
@@ -161,16 +213,8 @@ export function registerTimecreditsApi(node: ModuleHost): void {
         summary:
           'Time banks newest first, optionally those one account coordinates, a page at a time (`next` continues as `before`)',
         tags: ['timecredits'],
-        querystring: {
-          type: 'object',
-          properties: {
-            coordinator: { type: 'string' },
-            before: { type: 'string' },
-            limit: { type: 'string' },
-          },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, '4xx': errorSchema },
+        querystring: query({ coordinator: z.string(), before: z.string(), limit: z.string() }),
+        response: answers(timebankPageSchema),
       },
     },
     async (request, reply) => {
@@ -201,7 +245,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           'One time bank: name, coordinators, policy, credit limit, identifier salt and its issued, pooled and owed minutes',
         tags: ['timecredits'],
         params: bankParams,
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: answers(timebankSchema),
       },
     },
     async (request, reply) => bankOr(reply, request.params.id) ?? reply,
@@ -215,7 +259,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           'One member: status, identifier hash, lot numbers, balance, debt, minutes given and received (the identifier itself is never stored)',
         tags: ['timecredits'],
         params: stringParams('id', 'account'),
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: answers(timebankMemberSchema),
       },
     },
     async (request, reply) => {
@@ -234,12 +278,9 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           "A member's statement as of the latest block time: lots with base time, age, expiry and effective value after demurrage; balance, debt, minutes given and received. `?format=csv` answers RFC 4180 CSV",
         tags: ['timecredits'],
         params: stringParams('id', 'account'),
-        querystring: {
-          type: 'object',
-          properties: { format: { type: 'string', enum: ['json', 'csv'] } },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, '4xx': errorSchema },
+        querystring: query({ format: z.enum(['json', 'csv']) }),
+        // The JSON statement; `?format=csv` answers text/csv through its own serializer.
+        response: answers(memberStatementSchema),
       },
     },
     async (request, reply) => {
@@ -265,6 +306,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
     route: string,
     summary: string,
     codes: { invalid: string; notFound: string },
+    record: z.ZodType,
     read: (bankId: string, n: number) => unknown,
   ) {
     app.get<{ Params: { id: string; n: string } }>(
@@ -274,7 +316,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           summary,
           tags: ['timecredits'],
           params: stringParams('id', 'n'),
-          response: { 200: anyObject, '4xx': errorSchema },
+          response: answers(record),
         },
       },
       async (request, reply) => {
@@ -290,18 +332,21 @@ export function registerTimecreditsApi(node: ModuleHost): void {
     '/v1/timebanks/:id/lots/:n',
     'One lot: owner, minutes, base time, expiry, demurrage terms and origin',
     { invalid: 'invalid_lot', notFound: 'lot_not_found' },
+    timeLotSchema,
     (id, n) => getLot(store, id, n),
   );
   numbered(
     '/v1/timebanks/:id/exchanges/:n',
     'One exchange: provider, recipient, minutes, confirmations and status',
     { invalid: 'invalid_exchange_id', notFound: 'exchange_not_found' },
+    timeExchangeSchema,
     (id, n) => getExchange(store, id, n),
   );
   numbered(
     '/v1/timebanks/:id/listings/:n',
     'One offer or request: owner, title, category, hours and status',
     { invalid: 'invalid_listing_id', notFound: 'listing_not_found' },
+    listingSchema,
     (id, n) => getListing(store, id, n),
   );
 
@@ -322,18 +367,14 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           "The bank's offers and requests, filtered by kind, category and status, a page at a time (`next` continues)",
         tags: ['timecredits'],
         params: bankParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            kind: { type: 'string', enum: ['offer', 'request'] },
-            category: { type: 'string' },
-            status: { type: 'string', enum: ['open', 'closed'] },
-            after: { type: 'string' },
-            limit: { type: 'string' },
-          },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, '4xx': errorSchema },
+        querystring: query({
+          kind: listingKindSchema,
+          category: z.string(),
+          status: listingStatusSchema,
+          after: z.string(),
+          limit: z.string(),
+        }),
+        response: answers(listingPageSchema),
       },
     },
     async (request, reply) => {
@@ -365,13 +406,13 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           'The alliance between two time banks: proposed, active (members may send credits across 1:1) or ended',
         tags: ['timecredits'],
         params: stringParams('id', 'partnerId'),
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: answers(allianceSchema),
       },
     },
     async (request, reply) => {
       const { id, partnerId } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!bankIdPattern.test(partnerId)) return sendError(reply, 'invalid_bank_id', 'partnerId');
+      if (!isTimebankId(partnerId)) return sendError(reply, 'invalid_bank_id', 'partnerId');
       return (
         getAlliance(store, id, partnerId) ?? sendError(reply, 'alliance_not_found', 'partnerId')
       );
@@ -381,13 +422,7 @@ export function registerTimecreditsApi(node: ModuleHost): void {
   app.post<{
     Params: { id: string };
     Querystring: { wait?: string };
-    Body: {
-      requestId: string;
-      userId: string;
-      minutes: string;
-      coordinator: string;
-      signature: string;
-    };
+    Body: IssuanceRequestBody;
   }>(
     '/v1/timebanks/:id/issuance-requests',
     {
@@ -396,24 +431,15 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           "An issuance request from a coordinator, {requestId, userId, minutes} signed by the coordinator: the node's issuance service resolves the user's account and submits the issuance instruction tx; the record creates a lot based at its block time. `?wait=commit` answers once recorded",
         tags: ['timecredits'],
         params: bankParams,
-        querystring: {
-          type: 'object',
-          properties: { wait: { type: 'string', enum: ['commit', 'final', 'none'] } },
-          additionalProperties: false,
+        querystring: query({ wait: z.enum(['commit', 'final', 'none']) }),
+        body: jsonSchema(issuanceBodyStrings, 'input'),
+        // A refusal may carry the instruction tx's hash (and height): its own error schema.
+        response: {
+          200: jsonSchema(issuanceRequestResultSchema),
+          202: jsonSchema(issuanceRequestResultSchema),
+          '4xx': jsonSchema(issuanceRequestErrorSchema),
+          '5xx': jsonSchema(issuanceRequestErrorSchema),
         },
-        body: {
-          type: 'object',
-          required: ['requestId', 'userId', 'minutes', 'coordinator', 'signature'],
-          properties: {
-            requestId: { type: 'string' },
-            userId: { type: 'string' },
-            minutes: { type: 'string' },
-            coordinator: { type: 'string' },
-            signature: { type: 'string' },
-          },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, 202: anyObject, '4xx': errorSchema, '5xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -421,23 +447,8 @@ export function registerTimecreditsApi(node: ModuleHost): void {
       const bank = bankOr(reply, request.params.id);
       if (!bank) return reply;
       const { requestId, userId, minutes, coordinator, signature } = request.body;
-      if (!requestIdPattern.test(requestId))
-        return sendError(reply, 'invalid_request_id', 'requestId');
-      if (
-        userId.trim().length === 0 ||
-        Buffer.byteLength(userId, 'utf8') > userIdBytesMax ||
-        // eslint-disable-next-line no-control-regex
-        /[\u0000-\u001f\u007f]/.test(userId)
-      ) {
-        return sendError(reply, 'invalid_user_id', 'userId');
-      }
-      if (!minutesPattern.test(minutes) || BigInt(minutes) > 1_000_000_000n) {
-        return sendError(reply, 'invalid_minutes', 'minutes');
-      }
-      if (!isAddress(coordinator)) return sendError(reply, 'invalid_address', 'coordinator');
-      if (!/^[0-9a-f]{128}$/.test(signature)) {
-        return sendError(reply, 'invalid_authorization', 'signature');
-      }
+      const refusal = issuanceBodyRefusal(request.body);
+      if (refusal) return sendError(reply, refusal.code, refusal.field);
       const userIdHash = hashUserId(bank.salt, userId);
       const hash = issuanceRequestHash({
         chainId: chain.chainId,
@@ -522,14 +533,13 @@ export function registerTimecreditsApi(node: ModuleHost): void {
           'An issuance request by id: pending with its instruction tx hash, or recorded with the tx hash, account, minutes and the lot it created',
         tags: ['timecredits'],
         params: stringParams('id', 'requestId'),
-        response: { 200: anyObject, '4xx': errorSchema },
+        response: answers(issuanceRequestResultSchema),
       },
     },
     async (request, reply) => {
       const { id, requestId } = request.params;
       if (!bankOr(reply, id)) return reply;
-      if (!requestIdPattern.test(requestId))
-        return sendError(reply, 'invalid_request_id', 'requestId');
+      if (!isRequestId(requestId)) return sendError(reply, 'invalid_request_id', 'requestId');
       const key = `${id}/${requestId}`;
       const recorded = getIssuance(store, id, requestId);
       if (recorded) return issuanceJson(id, recorded);

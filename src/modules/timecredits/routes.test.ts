@@ -4,17 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { fromHex, sign, signingMessage, toHex } from '../crypto/index.js';
+import { fromHex, sign, signingMessage, toHex } from '../../crypto/index.js';
 import {
   hashUserId,
   issuanceRequestHash,
   type MemberStatement,
   type TimebankRecord,
-} from '../modules/timecredits/index.js';
-import { generateKey, hashTx, importKey, signTx, type SigningKey } from '../sdk/index.js';
-import { parseNodeConfig } from './config.js';
-import { CofferNode, type FinalBlock } from './node.js';
-import { IssuanceTracker } from './timecredits-api.js';
+} from './index.js';
+import { generateKey, hashTx, importKey, signTx, type SigningKey } from '../../sdk/index.js';
+import { parseNodeConfig } from '../../node/config.js';
+import { CofferNode, type FinalBlock } from '../../node/node.js';
+import { IssuanceTracker } from './routes.js';
 
 describe('time bank read API', () => {
   let node: CofferNode;
