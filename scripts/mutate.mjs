@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// `npm run mutate`: mutation testing of the money and proof core with StrykerJS (docs/testing.md).
+// Each file is mutated against its OWN test files only (a mutant another file's tests happen to
+// kill still counts as a survivor here), one group at a time, with the command test runner
+// (`node --import tsx --test FILES`, as scripts/test.mjs runs them) and the TypeScript checker.
+// Runs are incremental: a rerun tests only the mutants whose code or tests changed.
+//
+// Arguments are group filters: `npm run mutate -- ledger merkle` runs only those groups.
+// Reports (HTML, JSON) and the incremental files go to reports/mutation/, which git ignores.
+// Not part of `npm test`: a full run takes tens of minutes on one core.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { Stryker } from '@stryker-mutator/core';
+
+const root = path.resolve(import.meta.dirname, '..');
+const reportDir = 'reports/mutation';
+
+/** One file and the tests that are its own. */
+const groups = [
+  { name: 'amount', mutate: 'src/ledger/amount.ts', tests: ['src/ledger/amount.test.ts'] },
+  { name: 'ledger', mutate: 'src/ledger/ledger.ts', tests: ['src/ledger/ledger.test.ts'] },
+  {
+    name: 'invariants',
+    mutate: 'src/ledger/invariants.ts',
+    tests: ['src/ledger/invariants.test.ts'],
+  },
+  {
+    name: 'canonical',
+    mutate: 'src/crypto/canonical.ts',
+    tests: ['src/crypto/canonical.test.ts'],
+  },
+  { name: 'merkle', mutate: 'src/crypto/merkle.ts', tests: ['src/crypto/merkle.test.ts'] },
+  {
+    name: 'nonce-commitment',
+    mutate: 'src/crypto/nonce-commitment.ts',
+    tests: ['src/crypto/nonce-commitment.test.ts'],
+  },
+  {
+    name: 'accountable',
+    mutate: 'src/crypto/accountable.ts',
+    tests: ['src/crypto/accountable.test.ts'],
+  },
+];
+
+/**
+ * Mutants no test can kill because the mutated program behaves exactly as the original. Each is
+ * named by its file, mutator, replacement and a piece of its source line (not by line number, so
+ * edits elsewhere do not unmoor it); the reason is repeated in docs/testing.md. A listed mutant
+ * that a test kills, or that no longer exists, is reported so the list stays true.
+ */
+const equivalents = [];
+
+/** Mutant statuses that count, as Stryker's own score does. */
+const detected = new Set(['Killed', 'Timeout']);
+const undetected = new Set(['Survived', 'NoCoverage']);
+
+function matchesEquivalent(mutant, file, lines) {
+  const line = lines[mutant.location.start.line - 1] ?? '';
+  return equivalents.find(
+    (e) =>
+      e.file === file &&
+      e.mutator === mutant.mutatorName &&
+      e.replacement === mutant.replacement &&
+      line.includes(e.line),
+  );
+}
+
+/**
+ * The command runner reports no per-test coverage, so Stryker's incremental mode reuses every
+ * earlier result whose mutated code is unchanged, even when the tests changed. Here: when a
+ * group's tests (or its command) changed since its last run, the earlier survivors are dropped
+ * from the incremental file and tested again; killed mutants stay killed (tests are added to,
+ * not weakened; `--force` retests everything).
+ */
+function forgetSurvivorsWhenTestsChanged(group) {
+  const incrementalFile = `${reportDir}/${group.name}.incremental.json`;
+  const hashFile = `${reportDir}/${group.name}.tests.sha256`;
+  const hash = crypto.createHash('sha256');
+  for (const file of group.tests) hash.update(file).update('\0').update(fs.readFileSync(file));
+  const testsHash = hash.digest('hex');
+  const previous = fs.existsSync(hashFile) ? fs.readFileSync(hashFile, 'utf8').trim() : undefined;
+  if (previous !== testsHash && fs.existsSync(incrementalFile)) {
+    const report = JSON.parse(fs.readFileSync(incrementalFile, 'utf8'));
+    let dropped = 0;
+    for (const file of Object.values(report.files ?? {})) {
+      const kept = file.mutants.filter((m) => !undetected.has(m.status));
+      dropped += file.mutants.length - kept.length;
+      file.mutants = kept;
+    }
+    fs.writeFileSync(incrementalFile, JSON.stringify(report));
+    console.log(`mutate: ${group.name}: tests changed, testing ${dropped} earlier survivors again`);
+  }
+  return () => fs.writeFileSync(hashFile, `${testsHash}\n`);
+}
+
+function options(group) {
+  return {
+    mutate: [group.mutate],
+    testRunner: 'command',
+    commandRunner: { command: `node --import tsx --test ${group.tests.join(' ')}` },
+    coverageAnalysis: 'off',
+    checkers: ['typescript'],
+    // Only the core and what it imports: others' work in progress elsewhere must not fail a run.
+    tsconfigFile: 'tsconfig.stryker.json',
+    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+    // One core: the machine is shared, and a mutant's test run is already a whole process.
+    concurrency: 1,
+    incremental: true,
+    incrementalFile: `${reportDir}/${group.name}.incremental.json`,
+    reporters: ['clear-text', 'progress', 'html', 'json'],
+    htmlReporter: { fileName: `${reportDir}/${group.name}.html` },
+    jsonReporter: { fileName: `${reportDir}/${group.name}.json` },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    // The sandbox needs only the sources, the configs and node_modules (linked, not copied).
+    ignorePatterns: ['/*', '!/src', '!/package.json', '!/tsconfig.json', '!/tsconfig.stryker.json'],
+    timeoutMS: 30_000,
+    logLevel: 'info',
+    fileLogLevel: 'off',
+  };
+}
+
+function score(group, results) {
+  const file = group.mutate;
+  const lines = fs.readFileSync(path.join(root, file), 'utf8').split('\n');
+  const counts = { killed: 0, survived: 0, equivalent: 0, ignored: 0, errors: 0 };
+  const survivors = [];
+  const equivalentSeen = new Set();
+  for (const mutant of results) {
+    const equivalent = matchesEquivalent(mutant, file, lines);
+    if (equivalent) equivalentSeen.add(equivalent);
+    if (detected.has(mutant.status)) {
+      counts.killed += 1;
+      if (equivalent) console.warn(`mutate: listed as equivalent but killed: ${describe(mutant)}`);
+    } else if (undetected.has(mutant.status)) {
+      if (equivalent) counts.equivalent += 1;
+      else {
+        counts.survived += 1;
+        survivors.push(mutant);
+      }
+    } else if (mutant.status === 'Ignored') counts.ignored += 1;
+    else counts.errors += 1; // CompileError, RuntimeError: not valid programs, not counted
+  }
+  for (const e of equivalents.filter((e) => e.file === file && !equivalentSeen.has(e))) {
+    console.warn(`mutate: listed equivalent mutant not found: ${e.mutator} ${e.line}`);
+  }
+  const total = counts.killed + counts.survived;
+  const percent = total === 0 ? 100 : (100 * counts.killed) / total;
+  return { file, ...counts, total, percent, survivors };
+}
+
+function describe(mutant) {
+  const { line, column } = mutant.location.start;
+  return `${line}:${column} ${mutant.mutatorName} -> ${JSON.stringify(mutant.replacement)}`;
+}
+
+const force = process.argv.includes('--force');
+const filters = process.argv.slice(2).filter((arg) => arg !== '--force');
+// In the order the filters name them (all groups, in the order above, when none is named).
+const selected =
+  filters.length === 0 ? groups : filters.flatMap((f) => groups.filter((g) => g.name === f));
+if (selected.length < filters.length) {
+  console.error(
+    `mutate: no group named ${filters.join(' ')}; groups: ${groups.map((g) => g.name)}`,
+  );
+  process.exit(1);
+}
+
+process.chdir(root);
+fs.mkdirSync(reportDir, { recursive: true });
+const summary = [];
+for (const group of selected) {
+  console.log(`mutate: ${group.mutate} against ${group.tests.join(' ')}`);
+  const testsRecorded = forgetSurvivorsWhenTestsChanged(group);
+  const results = await new Stryker({ ...options(group), force }).runMutationTest();
+  testsRecorded();
+  const result = score(group, results);
+  for (const mutant of result.survivors) console.log(`  survived ${describe(mutant)}`);
+  summary.push(result);
+}
+
+console.log("\nmutate: killed / non-equivalent mutants, by each file's own tests");
+for (const r of summary) {
+  console.log(
+    `  ${r.file.padEnd(32)} ${String(r.killed).padStart(4)} / ${String(r.total).padEnd(4)}` +
+      ` ${r.percent.toFixed(1).padStart(5)}%  (equivalent ${r.equivalent}, ` +
+      `compile errors ${r.errors}, ignored ${r.ignored})`,
+  );
+}
+// Scores of earlier runs of other groups are kept: summary.json holds the latest of each file.
+const summaryFile = `${reportDir}/summary.json`;
+const previous = fs.existsSync(summaryFile) ? JSON.parse(fs.readFileSync(summaryFile, 'utf8')) : [];
+const latest = new Map(previous.map((r) => [r.file, r]));
+for (const r of summary) latest.set(r.file, { ...r, survivors: r.survivors.map(describe) });
+fs.writeFileSync(summaryFile, JSON.stringify([...latest.values()], null, 2) + '\n');
