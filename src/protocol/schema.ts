@@ -127,7 +127,8 @@ export const wire = {
   /** A decimal string of minor units, 0 allowed, at most 2^127 - 1, as sent. */
   minorUnitsText: z
     .string()
-    .regex(minorUnitsPattern)
+    // abort: the range check below must not run on text that is not digits (BigInt throws).
+    .regex(minorUnitsPattern, { abort: true })
     .refine((text) => BigInt(text) <= minorUnitsMax, 'above 2^127 - 1')
     .meta({ description: 'Minor units as a decimal string, at most 2^127 - 1' }),
   /** A positive decimal string of minor units, parsed to a bigint. */
