@@ -19,8 +19,32 @@ function assertRejected(value: unknown, field: string): void {
   );
 }
 
-/** JSON values without -0, which JSON cannot carry (JCS writes it as 0). */
-const jsonValue = fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+/**
+ * Any UTF-16 code unit: ASCII, controls, non-ASCII and lone surrogates (high or low, which JSON
+ * text must escape), or a whole code point beyond the BMP (a well-formed surrogate pair).
+ */
+const anyUnit = fc.oneof(
+  fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+  fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+);
+const anyString = fc.string({ unit: anyUnit });
+
+/** JSON values without -0, which JSON cannot carry (JCS writes it as 0), with any strings. */
+const jsonValue = fc
+  .jsonValue({ stringUnit: anyUnit })
+  .map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+
+/** `depth` levels of arrays and objects (alternating, the objects keyed by `key`) around `leaf`. */
+function nested(depth: number, key: string, leaf: unknown): unknown {
+  let value = leaf;
+  for (let level = 0; level < depth; level++) value = level % 2 === 0 ? [value] : { [key]: value };
+  return value;
+}
+
+/** The deepest nesting canonicalize accepts (levels of arrays or objects). */
+const depthMax = 64;
 
 function shuffleKeys(value: unknown, seed: number): unknown {
   if (Array.isArray(value)) return value.map((item, index) => shuffleKeys(item, seed + index));
@@ -210,6 +234,140 @@ describe('canonicalize (RFC 8785)', () => {
     assert.equal(canonicalize(bare), '{"a":1,"b":2}');
     const parsed = JSON.parse('{"__proto__":1,"a":2}') as unknown;
     assert.equal(canonicalize(parsed), '{"__proto__":1,"a":2}');
+  });
+
+  it('generated strings reach non-ASCII, lone surrogates and pairs (the generators are not ASCII only)', () => {
+    const samples = fc.sample(anyString, { numRuns: 200, seed: 42 });
+    const joined = samples.join('');
+    assert.match(joined, /[\u0080-\ud7ff\ue000-\uffff]/, 'non-ASCII in the BMP');
+    assert.match(joined, /[\ud800-\udbff](?![\udc00-\udfff])/, 'a lone high surrogate');
+    assert.match(joined, /(?<![\ud800-\udbff])[\udc00-\udfff]/, 'a lone low surrogate');
+    assert.match(joined, /[\ud800-\udbff][\udc00-\udfff]/, 'a surrogate pair');
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    assert.match(joined, /[\u0000-\u001f]/, 'a control character');
+  });
+
+  it('escapes lone surrogates as JSON.stringify does, and keeps pairs and other text raw', () => {
+    const cases: [string, string][] = [
+      ['\ud800', '"\\ud800"'],
+      ['\udfff', '"\\udfff"'],
+      ['a\udc00b', '"a\\udc00b"'],
+      ['\ude00\ud83d', '"\\ude00\\ud83d"'],
+      ['\ud83d\ude00', '"\ud83d\ude00"'],
+      ['\u20ac\u00f6', '"\u20ac\u00f6"'],
+      ['\ud7ff\ue000', '"\ud7ff\ue000"'],
+      ['\u001f', '"\\u001f"'],
+      ['\u0020', '" "'],
+      ['"', '"\\""'],
+      ['\\', '"\\\\"'],
+    ];
+    for (const [text, expected] of cases) {
+      assert.equal(canonicalize(text), expected, JSON.stringify(text));
+      assert.equal(canonicalize({ [text]: 1 }), `{${expected}:1}`, 'as a key too');
+    }
+  });
+
+  it('strings of any UTF-16 code units are written exactly as JSON.stringify writes them', () => {
+    fc.assert(
+      fc.property(anyString, (text) => {
+        assert.equal(canonicalize(text), JSON.stringify(text));
+        assert.equal(
+          canonicalize({ [text]: text }),
+          `{${JSON.stringify(text)}:${JSON.stringify(text)}}`,
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it(`accepts nesting up to ${depthMax} levels and rejects one level more`, () => {
+    for (const [depth, ok] of [
+      [depthMax - 1, true],
+      [depthMax, true],
+      [depthMax + 1, false],
+    ] as const) {
+      const arrays = nested(depth, 'k', 1);
+      const objects = nested(depth, 'k', 'leaf');
+      for (const value of [arrays, objects]) {
+        if (ok) assert.deepEqual(JSON.parse(canonicalize(value)), value, `depth ${depth}`);
+        else assert.throws(() => canonicalize(value), CryptoInputError, `depth ${depth}`);
+      }
+    }
+    let arrays: unknown = 'leaf';
+    for (let level = 0; level <= depthMax; level++) arrays = [arrays];
+    assert.throws(
+      () => canonicalize(arrays),
+      (error: unknown) => {
+        assert.ok(error instanceof CryptoInputError);
+        assert.equal(error.field, `[0]`.repeat(depthMax));
+        assert.equal(error.message, `${'[0]'.repeat(depthMax)} nests deeper than 64 levels`);
+        return true;
+      },
+    );
+  });
+
+  it('nested values of any depth: accepted and round-tripped up to the bound, rejected past it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100 }), anyString, jsonValue, (depth, key, leaf) => {
+        // The leaf may itself nest: count its levels too.
+        const leafDepth = (value: unknown): number =>
+          typeof value === 'object' && value !== null
+            ? 1 + Math.max(0, ...Object.values(value).map(leafDepth))
+            : 0;
+        const value = nested(depth, key, leaf);
+        if (depth + leafDepth(leaf) <= depthMax) {
+          assert.deepEqual(JSON.parse(canonicalize(value)), value);
+        } else {
+          assert.throws(() => canonicalize(value), CryptoInputError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an empty array and an empty object are [] and {}', () => {
+    assert.equal(canonicalize([]), '[]');
+    assert.equal(canonicalize({}), '{}');
+    assert.equal(canonicalize({ a: [], b: {}, c: [[]] }), '{"a":[],"b":{},"c":[[]]}');
+  });
+
+  it('says what is wrong with a rejected value, after its path', () => {
+    const messages: [unknown, string, string][] = [
+      [{ amount: Number.NaN }, 'amount', 'amount must be a finite number, got NaN'],
+      [[Number.NEGATIVE_INFINITY], '[0]', '[0] must be a finite number, got -Infinity'],
+      [{ a: { b: [undefined] } }, 'a.b[0]', 'a.b[0] must not be undefined'],
+      [undefined, 'value', 'value must not be undefined'],
+      [{ amount: 10n }, 'amount', 'amount must not be a bigint (encode it as a decimal string)'],
+      [{ tag: Symbol('x') }, 'tag', 'tag must not be a symbol'],
+      [{ run: () => 1 }, 'run', 'run must not be a function'],
+      [{ when: new Date(0) }, 'when', 'when must be a plain object, array or primitive, got Date'],
+      [[new Map()], '[0]', '[0] must be a plain object, array or primitive, got Map'],
+      // An object whose prototype has no constructor name: nothing to name it by.
+      [
+        { odd: Object.create(Object.create(null) as object) as unknown },
+        'odd',
+        'odd must be a plain object, array or primitive, got an exotic object',
+      ],
+      [
+        { odd: Object.create({ constructor: { name: 7 } }) as unknown },
+        'odd',
+        'odd must be a plain object, array or primitive, got an exotic object',
+      ],
+    ];
+    for (const [value, field, message] of messages) {
+      for (const encode of [canonicalize, canonicalBytes]) {
+        assert.throws(
+          () => encode(value),
+          (error: unknown) => {
+            assert.ok(error instanceof CryptoInputError);
+            assert.equal(error.field, field);
+            assert.equal(error.message, message);
+            return true;
+          },
+          `${encode.name}: ${message}`,
+        );
+      }
+    }
   });
 
   it('canonicalBytes is the UTF-8 of canonicalize', () => {
