@@ -49,10 +49,11 @@ function makeLeaves(count: number, salt = ''): Uint8Array[] {
   return Array.from({ length: count }, (_, index) => utf8(`${salt}leaf-${index}`));
 }
 
-function assertInputError(action: () => unknown, field: string): void {
+function assertInputError(action: () => unknown, field: string, message?: string): void {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof CryptoInputError);
     assert.equal(error.field, field);
+    if (message !== undefined) assert.equal(error.message, message);
     return true;
   });
 }
@@ -197,11 +198,139 @@ describe('merkle (RFC 6962 / RFC 9162)', () => {
     }
   });
 
+  // Each case below would verify but for the one guard it names: the proof, leaf and root are
+  // otherwise right, so the case fails only while its guard is there.
+  describe('verifyInclusion guards: inputs that would verify without their guard', () => {
+    const leaves = makeLeaves(4);
+    const root = merkleRoot(leaves);
+    const leaf0 = leaves[0]!;
+    const proof0 = inclusionProof(leaves, 0);
+    const leaf3 = leaves[3]!;
+    const proof3 = inclusionProof(leaves, 3);
+    const verify = (...args: unknown[]) =>
+      verifyInclusion(...(args as [Uint8Array, number, number, Uint8Array[], Uint8Array]));
+
+    it('the unguarded inputs verify', () => {
+      assert.equal(verify(leaf0, 0, 4, proof0, root), true);
+      assert.equal(verify(leaf3, 3, 4, proof3, root), true);
+    });
+
+    it('index -1: leaf 0 of any power-of-two tree with its own proof', () => {
+      for (const size of [1, 2, 4, 8, 16, 64]) {
+        const tree = makeLeaves(size, 'p');
+        const proof = inclusionProof(tree, 0);
+        assert.equal(verify(tree[0], 0, size, proof, merkleRoot(tree)), true);
+        assert.equal(verify(tree[0], -1, size, proof, merkleRoot(tree)), false, `size ${size}`);
+      }
+    });
+
+    it('an index at the tree size: the last leaf of 4 as if the tree had 3', () => {
+      assert.equal(verify(leaf3, 3, 3, proof3, root), false);
+    });
+
+    it('a root of 33 bytes whose first 32 are the root', () => {
+      const longRoot = new Uint8Array(33);
+      longRoot.set(root);
+      assert.equal(verify(leaf0, 0, 4, proof0, longRoot), false);
+    });
+
+    it('a sibling of 33 bytes whose first 32 are the sibling, on the left and on the right', () => {
+      const long = (hash: Uint8Array) => {
+        const bytes = new Uint8Array(33);
+        bytes.set(hash);
+        return bytes;
+      };
+      // Leaf 3's first sibling (leaf 2) is on its left; leaf 0's first sibling is on its right.
+      assert.equal(verify(leaf3, 3, 4, [long(proof3[0]!), proof3[1]], root), false);
+      assert.equal(verify(leaf0, 0, 4, [long(proof0[0]!), proof0[1]], root), false);
+      assert.equal(verify(leaf0, 0, 4, [proof0[0], long(proof0[1]!)], root), false);
+    });
+
+    it('byte arrays that are not Uint8Arrays: the leaf, the root, a sibling', () => {
+      assert.equal(verify(Array.from(leaf0), 0, 4, proof0, root), false);
+      assert.equal(verify(leaf0, 0, 4, proof0, Array.from(root)), false);
+      assert.equal(verify(leaf0, 0, 4, [Array.from(proof0[0]!), proof0[1]], root), false);
+      assert.equal(verify(leaf0, 0, 4, [proof0[0], Array.from(proof0[1]!)], root), false);
+    });
+
+    it('an index or size given as a numeric string', () => {
+      assert.equal(verify(leaf0, '0', 4, proof0, root), false);
+      assert.equal(verify(leaf3, '3', 4, proof3, root), false);
+      assert.equal(verify(leaf0, 0, '4', proof0, root), false);
+    });
+
+    it('a proof that is iterable but not an array', () => {
+      assert.equal(verify(leaf0, 0, 4, new Set(proof0), root), false);
+    });
+
+    it('a proof that stops below the root: the root of the first two leaves as the root', () => {
+      const subtreeRoot = merkleRoot(leaves.slice(0, 2));
+      assert.equal(verify(leaf0, 0, 2, proof0.slice(0, 1), subtreeRoot), true);
+      assert.equal(verify(leaf0, 0, 4, proof0.slice(0, 1), subtreeRoot), false);
+    });
+
+    it('a null root, leaf or sibling gives false, never a throw', () => {
+      assert.equal(verify(leaf0, 0, 4, proof0, null), false);
+      assert.equal(verify(null, 0, 4, proof0, root), false);
+      assert.equal(verify(leaf0, 0, 4, [null, proof0[1]], root), false);
+      assert.equal(verify(leaf0, 0, 4, null, root), false);
+    });
+
+    it('a proof longer than 64 hashes is refused without reading it; 64 are read', () => {
+      const reads = (length: number) => {
+        let count = 0;
+        const proxy = new Proxy(new Array<Uint8Array>(length).fill(proof0[0]!), {
+          get(target, key, receiver) {
+            if (typeof key === 'string' && /^[0-9]+$/.test(key)) count += 1;
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        });
+        assert.equal(verify(leaf0, 0, 2 ** 53 - 1, proxy, root), false);
+        return count;
+      };
+      assert.equal(reads(65), 0);
+      assert.ok(reads(64) > 0);
+    });
+  });
+
   it('computes 10,000-leaf roots iteratively, matching the recursive definition', () => {
     const leaves = makeLeaves(10_000);
     assert.deepEqual(merkleRoot(leaves), referenceRoot(leaves));
     const proof = inclusionProof(leaves, 9_999);
     assert.equal(verifyInclusion(leaves[9_999]!, 9_999, 10_000, proof, merkleRoot(leaves)), true);
+  });
+
+  it('says what is wrong with the bad field', () => {
+    assertInputError(
+      () => merkleRoot('x' as unknown as Uint8Array[]),
+      'leaves',
+      'leaves must be an array of Uint8Array',
+    );
+    assertInputError(
+      () => inclusionProof([new Uint8Array(1), 'x' as unknown as Uint8Array], 0),
+      'leaves[1]',
+      'leaves[1] must be a Uint8Array',
+    );
+    assertInputError(
+      () => inclusionProof(makeLeaves(3), 3),
+      'index',
+      'index must be an integer in [0, 3), got 3',
+    );
+    assertInputError(
+      () => leafHash('x' as unknown as Uint8Array),
+      'leaf',
+      'leaf must be a Uint8Array',
+    );
+    assertInputError(
+      () => nodeHash([] as unknown as Uint8Array, new Uint8Array(32)),
+      'left',
+      'left must be a Uint8Array',
+    );
+    assertInputError(
+      () => nodeHash(new Uint8Array(32), new Uint8Array(33)),
+      'right',
+      'right must be 32 bytes, got 33',
+    );
   });
 
   it('names the bad field', () => {
