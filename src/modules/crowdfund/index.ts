@@ -1,16 +1,24 @@
 import type { CofferModule } from '../manifest.js';
-import { registerCrowdfundApi } from '../../node/crowdfund-api.js';
-import { campaignCommands } from '../../cli/campaign.js';
 import type { ChainModule } from '../../chain/index.js';
+import { campaignCommands, campaignCliNotes } from './cli.js';
 import { crowdfundRejections } from './rejections.js';
-import { crowdfundModuleName } from './state.js';
+import { crowdfundRoutes } from './routes.js';
+import { crowdfundModuleName } from './schema.js';
 import { crowdfundTxs, settleDueCampaigns } from './txs.js';
 
 export * from './state.js';
 export * from './queries.js';
 export * from './waterfall.js';
 export { crowdfundRejections, type CrowdfundRejection } from './rejections.js';
-export { campaignEscrow, campaignIdOf, investmentsOf } from './txs.js';
+export { investmentsOf } from './txs.js';
+export {
+  campaignEscrow,
+  campaignIdOf,
+  crowdfundPayloads,
+  isCampaignId,
+  isReportId,
+  type CrowdfundPayload,
+} from './schema.js';
 
 /**
  * Tx types (amounts are decimal strings of minor units; points are `{height}` or `{time}`):
@@ -41,7 +49,7 @@ export const crowdfundModule: ChainModule = {
 /** The crowdfund module: chain, routes, codes and commands (src/modules/manifest.ts). */
 export const crowdfund: CofferModule = {
   chain: crowdfundModule,
-  routes: registerCrowdfundApi,
+  routes: crowdfundRoutes,
   tag: {
     name: 'crowdfund',
     description:
@@ -73,4 +81,5 @@ export const crowdfund: CofferModule = {
     nothing_to_claim: 422,
   },
   commands: campaignCommands,
+  cliNotes: campaignCliNotes,
 };

@@ -1,4 +1,16 @@
 import type { OrderedStateReader, StateReader } from '../../state/index.js';
+import type {
+  CampaignChart,
+  CampaignChartPoint,
+  CampaignPage,
+  CampaignPosition,
+  CampaignSimulation,
+  CampaignStatement,
+  CampaignStatementEntry,
+  CampaignSummary,
+  InvestorPayout,
+  TranchePosition,
+} from './schema.js';
 import {
   readCampaign,
   readCampaignCount,
@@ -11,37 +23,14 @@ import {
   readReport,
   type CampaignRecord,
   type CampaignStatus,
-  type PayoutLine,
-  type ReportRecord,
 } from './state.js';
-import { investmentsOf } from './txs.js';
+import { investmentsOf } from './settlement.js';
 import { capAmount, simulate, type Simulation } from './waterfall.js';
 
 /*
  * Read-only queries over committed state. Every amount is a decimal string of minor units, so
  * each result is JSON as it stands (for the HTTP API, the SDK and the console).
  */
-
-/** One campaign with its terms and running totals, or undefined. */
-/** One line of `listCampaigns`. */
-export interface CampaignSummary {
-  number: number;
-  id: string;
-  title: string;
-  producer: string;
-  asset: string;
-  status: CampaignStatus;
-  target: string;
-  raised: string;
-  deadline: CampaignRecord['deadline'];
-  revenue: string;
-}
-
-export interface CampaignPage {
-  campaigns: CampaignSummary[];
-  /** Pass as `before` for the next (older) page; null when there is none. */
-  next: number | null;
-}
 
 /** Campaigns looked at by one `listCampaigns` call at the most, matching or not. */
 export const campaignsScannedMax = 1_000;
@@ -85,6 +74,7 @@ export function listCampaigns(
   return { campaigns, next: number >= 0 ? number + 1 : null };
 }
 
+/** One campaign with its terms and running totals, or undefined. */
 export function getCampaign(state: StateReader, id: string): CampaignRecord | undefined {
   return readCampaign(state, id);
 }
@@ -94,48 +84,8 @@ export function listInvestors(state: OrderedStateReader, id: string): string[] {
   return readInvestors(state, id);
 }
 
-export interface InvestorPayout {
-  report: number;
-  reportId: string;
-  periodStart: number;
-  periodEnd: number;
-  /** This investor's lines of the report, by tranche: what the report gave it. */
-  tranches: { tranche: number; name: string; amount: string }[];
-  total: string;
-  /**
-   * The investor's account was frozen at the report: `total` stayed in the escrow as owed (see
-   * `payoutOwed`) instead of being paid.
-   */
-  blocked: boolean;
-}
-
-export interface InvestorPosition {
-  campaignId: string;
-  investor: string;
-  status: CampaignStatus;
-  /** What the escrow holds for the investor now (its principal once the campaign succeeded). */
-  principal: string;
-  invested: string;
-  refunded: string;
-  /** A refund the chain could not make (the account was frozen), to claim. */
-  owed: string;
-  /**
-   * `none`: no amendment to accept; `pending`: must reconfirm before `reconfirmBy`;
-   * `confirmed`: accepted the current terms of an open round.
-   */
-  reconfirmation: 'none' | 'pending' | 'confirmed';
-  termsVersion: number;
-  reconfirmBy: unknown;
-  payouts: InvestorPayout[];
-  /** Payouts received, in total and per tranche. */
-  paidOut: string;
-  paidOutByTranche: { tranche: number; name: string; amount: string }[];
-  /** Payouts due that a report could not pay (the account was frozen), to claim. */
-  payoutOwed: string;
-  payoutOwedByTranche: { tranche: number; name: string; amount: string }[];
-  /** `paidOut - principal at success`: positive once the investment has paid for itself. */
-  net: string;
-}
+/** An investor's position: what `GET /v1/campaigns/{id}/investors/{address}` answers. */
+export type InvestorPosition = CampaignPosition;
 
 /** An investor's position in a campaign, with each payout by report and tranche, or undefined. */
 export function investorPosition(
@@ -202,68 +152,9 @@ export function investorPosition(
   };
 }
 
-export interface StatementTranche {
-  index: number;
-  name: string;
-  amount: string;
-  fill: string;
-  cap: string | null;
-  capRemaining: string | null;
-}
+export type StatementTranche = TranchePosition;
 
-export interface StatementEntry {
-  report: number;
-  reportId: string;
-  reporter: string;
-  height: number;
-  periodStart: number;
-  periodEnd: number;
-  grossRevenue: string;
-  cumulativeRevenue: string;
-  /** The waterfall position after the report: each tranche's cumulative fill and cap left. */
-  tranches: StatementTranche[];
-  /** Payouts due by class; of the total, `paid` left the escrow and `blocked` stayed, owed. */
-  byClass: ReportRecord['byClass'];
-  paid: string;
-  blocked: string;
-  blockedByClass: ReportRecord['blockedByClass'];
-  /**
-   * Payouts due to the producer and fixed accounts, `blocked: true` on those held as owed
-   * (investors' lines are in their positions).
-   */
-  lines: PayoutLine[];
-}
-
-/** What the campaign owes one address from payouts it could not make (a frozen account). */
-export interface OwedPayout {
-  address: string;
-  /** `investor + other`: what `campaign.claim` pays the address. */
-  amount: string;
-  /** The investor's share (on its position) and the producer's or fixed-account share. */
-  investor: string;
-  other: string;
-}
-
-export interface CampaignStatement {
-  campaignId: string;
-  title: string;
-  asset: string;
-  status: CampaignStatus;
-  target: string;
-  raised: string;
-  principal: string | null;
-  fee: string | null;
-  investors: number;
-  /** Refunds and payouts the campaign owes (held in the escrow until claimed). */
-  refundsOwed: string;
-  payoutsOwed: string;
-  /** Each address owed a payout now, sorted. */
-  owedPayouts: OwedPayout[];
-  cumulativeRevenue: string;
-  /** The waterfall position now (all tranches at zero before the first report). */
-  tranches: StatementTranche[];
-  reports: StatementEntry[];
-}
+export type StatementEntry = CampaignStatementEntry;
 
 function currentTranches(campaign: CampaignRecord): StatementTranche[] {
   const principal = BigInt(campaign.principal ?? campaign.raised);
@@ -337,23 +228,7 @@ export function campaignStatement(
   };
 }
 
-export interface ChartPoint {
-  report: number;
-  reportId: string;
-  periodEnd: number;
-  cumulativeRevenue: string;
-  /** Cumulative fill per tranche, in tranche order. */
-  tranches: string[];
-  /** Cumulative payouts per class of recipient. */
-  classes: { investors: string; producer: string; accounts: string };
-}
-
-export interface CampaignChart {
-  campaignId: string;
-  asset: string;
-  trancheNames: string[];
-  series: ChartPoint[];
-}
+export type ChartPoint = CampaignChartPoint;
 
 /** A chart-ready series: one point per report, every value cumulative. */
 export function campaignChart(state: StateReader, id: string): CampaignChart | undefined {
@@ -387,16 +262,7 @@ export function campaignChart(state: StateReader, id: string): CampaignChart | u
   };
 }
 
-export interface SimulationView {
-  campaignId: string;
-  principal: string;
-  cumulativeBefore: string;
-  cumulativeAfter: string;
-  tranches: StatementTranche[];
-  lines: PayoutLine[];
-  transfers: { address: string; amount: string }[];
-  byClass: { investors: string; producer: string; accounts: string };
-}
+export type SimulationView = CampaignSimulation;
 
 export function simulationView(campaignId: string, result: Simulation): SimulationView {
   return {

@@ -1,8 +1,39 @@
 import { canonicalize } from '../../crypto/index.js';
 import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
+import {
+  recipientsPerTrancheMax,
+  tranchesMax,
+  type Campaign,
+  type SchedulePoint,
+  type TranchePosition,
+  type PayoutLine,
+} from './schema.js';
+
+export {
+  basisPointsWhole,
+  capPrincipalBasisPointsMax,
+  crowdfundModuleName,
+  recipientsPerTrancheMax,
+  reportersMax,
+  titleBytesMax,
+  trancheNameBytesMax,
+  tranchesMax,
+} from './schema.js';
+export type {
+  CampaignStatus,
+  CampaignTerms,
+  DistributionRule,
+  PayoutLine,
+  PlatformFee,
+  Reconfirmation,
+  SchedulePoint,
+  TrancheCap,
+  WaterfallRecipient as Recipient,
+  WaterfallTranche as Tranche,
+} from './schema.js';
 
 /**
- * The module's name and state namespace: every key below starts with `crowdfund/`.
+ * The module's state: every key below starts with `crowdfund/` (`crowdfundModuleName`).
  *
  * Money never lives in this module's state: investments, refunds, releases and payouts are ledger
  * transfers into and out of one escrow account per campaign (`escrowAddress('crowdfund', id)`),
@@ -19,25 +50,17 @@ import type { OrderedStateReader, StateReader, StateView } from '../../state/ind
  * At every commit the escrow holds exactly what its campaign owes: the active principal while
  * funding, `owed` refunds, `payoutOwed` payouts, and the principal while `releaseBlocked`.
  */
-export const crowdfundModuleName = 'crowdfund';
 
 export const dayMs = 86_400_000;
-/** 100% in basis points. */
-export const basisPointsWhole = 10_000n;
 
 // ---- limits: each bounds a record that is one state value, or the work of one tx or block ----
+// (the limits of a payload, such as reportersMax and tranchesMax, are in schema.ts)
 
 /**
  * Investors with a position in one campaign: bounds a report's payouts (each reads every
  * investor's position) and the refunds of a failed campaign.
  */
 export const investorsPerCampaignMax = 1_000;
-/** Accounts allowed to report revenue for one campaign. */
-export const reportersMax = 10;
-/** Tranches of one distribution rule. */
-export const tranchesMax = 8;
-/** Recipients of one tranche (investors, the producer and fixed accounts, each at most once). */
-export const recipientsPerTrancheMax = 8;
 /**
  * Addresses one campaign may owe a payout at once: every investor, the producer and each fixed
  * account of the rule. A statement reads them all.
@@ -46,10 +69,6 @@ export const payeesPerCampaignMax =
   investorsPerCampaignMax + 1 + tranchesMax * recipientsPerTrancheMax;
 /** Revenue reports one campaign accepts: bounds its statement and chart. */
 export const reportsPerCampaignMax = 1_000;
-export const titleBytesMax = 120;
-export const trancheNameBytesMax = 40;
-/** A cap in basis points of principal: at most 100 times the principal. */
-export const capPrincipalBasisPointsMax = 1_000_000;
 /** How far ahead of the current block a deadline (or a reconfirmation deadline) may lie. */
 export const scheduleHeightsMax = 10_000_000;
 export const scheduleMsMax = 3_650 * dayMs;
@@ -64,11 +83,6 @@ export const refundsPerBlockMax = 250;
  */
 export const dueEntriesPerBlockMax = 1_000;
 
-/**
- * A point on one of the chain's two clocks. `{height}`: reached at the block of that height.
- * `{time}` (Unix ms, block time): reached at the first block whose time is at or past it.
- */
-export type SchedulePoint = { height: number } | { time: number };
 export type Clock = 'height' | 'time';
 
 export function clockOf(point: SchedulePoint): Clock {
@@ -88,110 +102,8 @@ export function reached(point: SchedulePoint, at: { height: number; time: number
   return pointValue(point) <= clockNow(clockOf(point), at);
 }
 
-/**
- * A tranche's cap: a share of the campaign's total principal in basis points (10000 is the
- * principal itself, rounded down), or an absolute amount of minor units.
- */
-export type TrancheCap = { principalBasisPoints: number } | { amount: string };
-
-/**
- * Who shares a tranche, with a weight in basis points (a tranche's weights sum to 10000).
- * `investors`: all investors, pro rata to principal. `producer`: the campaign's producer.
- * `account`: a fixed account (a distributor, a sales agent).
- */
-export type Recipient =
-  | { kind: 'investors'; weightBasisPoints: number }
-  | { kind: 'producer'; weightBasisPoints: number }
-  | { kind: 'account'; address: string; weightBasisPoints: number };
-
-export interface Tranche {
-  name: string;
-  /** Share of what remains of cumulative revenue when this tranche is reached, 1 to 10000. */
-  shareBasisPoints: number;
-  cap?: TrancheCap;
-  recipients: Recipient[];
-}
-
-/**
- * A waterfall over cumulative revenue: tranche by tranche, each takes its share of what is left,
- * up to its cap. The last tranche takes all that remains, uncapped, so no revenue is unassigned.
- */
-export interface DistributionRule {
-  tranches: Tranche[];
-}
-
-export interface PlatformFee {
-  basisPoints: number;
-  to: string;
-}
-
-/** The terms a producer sets at creation and may amend while funding. */
-export interface CampaignTerms {
-  title: string;
-  target: string;
-  minInvestment: string;
-  maxInvestment: string;
-  opensAt: SchedulePoint;
-  deadline: SchedulePoint;
-  /**
-   * Cancellation stops this long before the deadline, in the deadline's unit: blocks for a
-   * height deadline, milliseconds for a time deadline.
-   */
-  cancelWindow: number;
-  earlyClose: boolean;
-  platformFee: PlatformFee | null;
-  /** Sorted accounts allowed to report revenue. */
-  reporters: string[];
-  distribution: DistributionRule;
-}
-
-/**
- * `funding`: open to investments. `succeeded`: released to the producer, taking revenue reports.
- * `refunding`: missed, refunds under way (bounded per block). `failed`: every investor refunded.
- */
-export type CampaignStatus = 'funding' | 'succeeded' | 'refunding' | 'failed';
-
-export interface Reconfirmation {
-  /** The terms version investors must accept. */
-  version: number;
-  /** Investors who have not by this point are refunded; same clock as the deadline. */
-  by: SchedulePoint;
-  /** Investors still to reconfirm. */
-  pending: number;
-}
-
-export interface CampaignRecord extends CampaignTerms {
-  id: string;
-  producer: string;
-  asset: string;
-  escrow: string;
-  createdAtHeight: number;
-  createdAt: number;
-  status: CampaignStatus;
-  /** Principal of the active positions: what the escrow holds for investors. */
-  raised: string;
-  /** Refunds a block could not make (the investor's account was frozen); claimable. */
-  owed: string;
-  /**
-   * Payouts a report could not make (the recipient's account was frozen), to investors, the
-   * producer and fixed accounts together; claimable. Held in the escrow.
-   */
-  payoutOwed: string;
-  investorCount: number;
-  /** Bumped by each amendment after the first investment. */
-  termsVersion: number;
-  reconfirmation: Reconfirmation | null;
-  /** Set at success: total principal, the fee, and the block. */
-  principal: string | null;
-  fee: string | null;
-  /** The release to the producer (and the fee) waits for a `campaign.claim`: an account was frozen. */
-  releaseBlocked: boolean;
-  closedAtHeight: number | null;
-  /** Cumulative reported revenue, and each tranche's cumulative fill at that revenue. */
-  revenue: string;
-  fills: string[];
-  reportCount: number;
-}
+/** A campaign's state record: what `GET /v1/campaigns/{id}` answers (schema.ts). */
+export type CampaignRecord = Campaign;
 
 export interface PositionRecord {
   campaignId: string;
@@ -226,29 +138,8 @@ export interface PayoutOwedRecord {
   amount: string;
 }
 
-/**
- * One payout line: what one tranche of one report gave one recipient. In a recorded report (and
- * an investor's payout record) `blocked: true` marks a line that could not be paid because the
- * recipient was frozen: it was held in the escrow as owed (see `payoutOwed`), to be claimed.
- */
-export interface PayoutLine {
-  tranche: number;
-  recipient: 'investor' | 'producer' | 'account';
-  address: string;
-  amount: string;
-  blocked?: true;
-}
-
-export interface ReportTranche {
-  index: number;
-  name: string;
-  /** What this report added to the tranche. */
-  amount: string;
-  /** The tranche's cumulative fill after the report, its cap (null: none) and what is left of it. */
-  fill: string;
-  cap: string | null;
-  capRemaining: string | null;
-}
+/** One tranche of a recorded report: what it added, the fill after, the cap and what is left. */
+export type ReportTranche = TranchePosition;
 
 export interface ReportRecord {
   campaignId: string;

@@ -1,139 +1,27 @@
 import { isAddress } from '../../crypto/index.js';
-import { parsePositiveAmount } from '../../ledger/index.js';
-import type { CrowdfundRejection } from './rejections.js';
 import {
   basisPointsWhole,
-  capPrincipalBasisPointsMax,
-  recipientsPerTrancheMax,
-  trancheNameBytesMax,
-  tranchesMax,
+  parseDistribution,
   type DistributionRule,
   type PayoutLine,
-  type Recipient,
-  type Tranche,
-  type TrancheCap,
-} from './state.js';
+  type WaterfallTranche as Tranche,
+} from './schema.js';
+
+export { isText, parseDistribution } from './schema.js';
+
+/** 100% in basis points, for the bigint arithmetic of the waterfall. */
+const whole = BigInt(basisPointsWhole);
 
 /*
  * The distribution waterfall: pure functions over bigints, shared by the tx handler and the
  * simulation so the two cannot disagree. No state, no clock, no floats.
  */
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function hasOnly(v: Record<string, unknown>, allowed: string[]): boolean {
-  return Object.keys(v).every((k) => allowed.includes(k));
-}
-
-function wholeIn(v: unknown, min: number, max: number): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
-}
-
-/** Text of 1 to `bytesMax` bytes without control characters. */
-export function isText(v: unknown, bytesMax: number): v is string {
-  return (
-    typeof v === 'string' &&
-    v.trim().length > 0 &&
-    Buffer.byteLength(v, 'utf8') <= bytesMax &&
-    // eslint-disable-next-line no-control-regex
-    !/[\u0000-\u001f\u007f]/.test(v)
-  );
-}
-
-function parseCap(v: unknown): TrancheCap | undefined {
-  if (!isPlainObject(v)) return undefined;
-  const keys = Object.keys(v);
-  if (keys.length !== 1) return undefined;
-  if (keys[0] === 'principalBasisPoints') {
-    return wholeIn(v.principalBasisPoints, 1, capPrincipalBasisPointsMax)
-      ? { principalBasisPoints: v.principalBasisPoints }
-      : undefined;
-  }
-  if (keys[0] === 'amount') {
-    return parsePositiveAmount(v.amount) === undefined ? undefined : { amount: v.amount as string };
-  }
-  return undefined;
-}
-
-function parseRecipients(v: unknown): Recipient[] | CrowdfundRejection {
-  if (!Array.isArray(v) || v.length < 1 || v.length > recipientsPerTrancheMax) {
-    return 'invalid_tranche_recipients';
-  }
-  const recipients: Recipient[] = [];
-  const seen = new Set<string>();
-  let weights = 0;
-  for (const entry of v as unknown[]) {
-    if (!isPlainObject(entry)) return 'invalid_tranche_recipients';
-    const { kind, address, weightBasisPoints } = entry;
-    let recipient: Recipient;
-    if (kind === 'investors' || kind === 'producer') {
-      if (!hasOnly(entry, ['kind', 'weightBasisPoints'])) return 'invalid_tranche_recipients';
-      recipient = { kind, weightBasisPoints: weightBasisPoints as number };
-    } else if (kind === 'account') {
-      if (!hasOnly(entry, ['kind', 'address', 'weightBasisPoints']) || !isAddress(address)) {
-        return 'invalid_tranche_recipients';
-      }
-      recipient = { kind, address, weightBasisPoints: weightBasisPoints as number };
-    } else {
-      return 'invalid_tranche_recipients';
-    }
-    const identity = kind === 'account' ? `account:${address as string}` : kind;
-    if (seen.has(identity)) return 'invalid_tranche_recipients';
-    seen.add(identity);
-    recipients.push(recipient);
-  }
-  for (const recipient of recipients) {
-    if (!wholeIn(recipient.weightBasisPoints, 1, 10_000)) return 'invalid_tranche_weights';
-    weights += recipient.weightBasisPoints;
-  }
-  if (weights !== 10_000) return 'invalid_tranche_weights';
-  return recipients;
-}
-
-/**
- * Validates a distribution rule (stateless), returning it in canonical form or the first rule it
- * breaks, in this order: shape, tranche count, then per tranche in order: share, cap, recipients,
- * weights; then reachability and the last tranche.
- */
-export function parseDistribution(v: unknown): DistributionRule | CrowdfundRejection {
-  if (!isPlainObject(v) || !hasOnly(v, ['tranches']) || !Array.isArray(v.tranches)) {
-    return 'invalid_distribution';
-  }
-  const entries = v.tranches as unknown[];
-  if (entries.length < 1 || entries.length > tranchesMax) return 'invalid_tranche_count';
-  const tranches: Tranche[] = [];
-  for (const entry of entries) {
-    if (!isPlainObject(entry) || !hasOnly(entry, ['name', 'shareBasisPoints', 'cap', 'recipients']))
-      return 'invalid_distribution';
-    if (!isText(entry.name, trancheNameBytesMax)) return 'invalid_distribution';
-    if (!wholeIn(entry.shareBasisPoints, 1, 10_000)) return 'invalid_tranche_share';
-    let cap: TrancheCap | undefined;
-    if (entry.cap !== undefined) {
-      cap = parseCap(entry.cap);
-      if (!cap) return 'invalid_tranche_cap';
-    }
-    const recipients = parseRecipients(entry.recipients);
-    if (typeof recipients === 'string') return recipients;
-    tranches.push({
-      name: entry.name,
-      shareBasisPoints: entry.shareBasisPoints,
-      ...(cap ? { cap } : {}),
-      recipients,
-    });
-  }
-  const takesAll = (t: Tranche) => t.shareBasisPoints === 10_000 && t.cap === undefined;
-  if (tranches.slice(0, -1).some(takesAll)) return 'unreachable_tranche';
-  if (!takesAll(tranches[tranches.length - 1]!)) return 'distribution_leaves_remainder';
-  return { tranches };
-}
-
 /** A tranche's cap in minor units for a campaign's total principal (rounded down), or null. */
 export function capAmount(tranche: Tranche, principal: bigint): bigint | null {
   if (!tranche.cap) return null;
   if ('amount' in tranche.cap) return BigInt(tranche.cap.amount);
-  return (principal * BigInt(tranche.cap.principalBasisPoints)) / basisPointsWhole;
+  return (principal * BigInt(tranche.cap.principalBasisPoints)) / whole;
 }
 
 /**
@@ -147,7 +35,7 @@ export function capAmount(tranche: Tranche, principal: bigint): bigint | null {
 export function trancheFills(rule: DistributionRule, principal: bigint, revenue: bigint): bigint[] {
   let remaining = revenue;
   return rule.tranches.map((tranche) => {
-    let take = (remaining * BigInt(tranche.shareBasisPoints)) / basisPointsWhole;
+    let take = (remaining * BigInt(tranche.shareBasisPoints)) / whole;
     const cap = capAmount(tranche, principal);
     if (cap !== null && take > cap) take = cap;
     remaining -= take;

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { ModuleRegistry } from '../chain/index.js';
-import { CryptoInputError } from '../crypto/index.js';
-import * as moduleApi from '../modules/crowdfund/index.js';
-import type { CofferClient } from './client.js';
+import { ModuleRegistry } from '../../chain/index.js';
+import { CryptoInputError } from '../../crypto/index.js';
+import * as moduleApi from './index.js';
+import type { CofferClient } from '../../sdk/client.js';
 import {
   atHeight,
   atTime,
@@ -19,10 +19,10 @@ import {
   type CampaignTermsInput,
   type DistributionRule,
   type SchedulePoint,
-} from './crowdfund.js';
-import { rejection, startTestNode, type TestNode } from '../../test/support/test-node.js';
-import { generateKey, type SigningKey } from './keys.js';
-import { txs } from './tx.js';
+} from './client.js';
+import { rejection, startTestNode, type TestNode } from '../../../test/support/test-node.js';
+import { generateKey, type SigningKey } from '../../sdk/keys.js';
+import { txs } from '../../sdk/tx.js';
 
 const registry = new ModuleRegistry([moduleApi.crowdfundModule]);
 

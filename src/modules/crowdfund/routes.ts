@@ -1,34 +1,50 @@
 import type { FastifyReply } from 'fastify';
-import { isAddress } from '../crypto/index.js';
-import { amountMax, parsePositiveAmount } from '../ledger/amount.js';
+import type { z } from 'zod';
+import { isAddress } from '../../crypto/index.js';
+import { amountMax, parsePositiveAmount } from '../../ledger/amount.js';
+import type { ModuleHost } from '../../node/module-host.js';
+import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { jsonSchema } from '../../protocol/schema.js';
 import {
-  campaignsPageMax,
-  listCampaigns,
   campaignChart,
-  campaignEscrow,
+  campaignsPageMax,
   campaignStatement,
   getCampaign,
   investorPosition,
+  listCampaigns,
   listInvestors,
   simulateCampaign,
-  type CampaignStatus,
-} from '../modules/crowdfund/index.js';
-import type { ModuleHost } from './module-host.js';
-import { anyObject, sendError, stringParams } from './routes.js';
+} from './queries.js';
+import {
+  campaignChartSchema,
+  campaignEscrow,
+  campaignInvestorsSchema,
+  campaignListQuerySchema,
+  campaignPageSchema,
+  campaignPositionSchema,
+  campaignSchema,
+  campaignSimulateBodySchema,
+  campaignSimulationSchema,
+  campaignStatementSchema,
+  isCampaignId,
+} from './schema.js';
 
-const campaignIdPattern = /^[0-9a-f]{16}$/;
+/** A 200 answer serialized through `schema` (fields it does not list are dropped), and errors. */
+function answers(schema: z.ZodType) {
+  return { 200: jsonSchema(schema), '4xx': errorSchema };
+}
 
 /**
  * The campaigns' routes (issue 6). Writes go through `POST /v1/txs` with the `campaign.*` tx
  * types; these read committed state, and `simulate` runs the very waterfall a revenue report
  * would, without a tx.
  */
-export function registerCrowdfundApi(node: ModuleHost): void {
+export function crowdfundRoutes(node: ModuleHost): void {
   const { app, store } = node;
 
   /** The campaign of `:id`, or undefined once the error is answered. */
   function campaignOr(reply: FastifyReply, id: string) {
-    if (!campaignIdPattern.test(id)) {
+    if (!isCampaignId(id)) {
       void sendError(reply, 'invalid_campaign_id', 'id');
       return undefined;
     }
@@ -40,6 +56,7 @@ export function registerCrowdfundApi(node: ModuleHost): void {
   const read = (
     path: string,
     summary: string,
+    response: z.ZodType,
     answer: (id: string, reply: FastifyReply) => unknown,
   ) =>
     app.get<{ Params: { id: string } }>(
@@ -49,7 +66,7 @@ export function registerCrowdfundApi(node: ModuleHost): void {
           summary,
           tags: ['crowdfund'],
           params: stringParams('id'),
-          response: { 200: anyObject, '4xx': anyObject },
+          response: answers(response),
         },
       },
       async (request, reply) => {
@@ -59,26 +76,15 @@ export function registerCrowdfundApi(node: ModuleHost): void {
       },
     );
 
-  app.get<{
-    Querystring: { producer?: string; status?: string; before?: string; limit?: string };
-  }>(
+  app.get<{ Querystring: z.infer<typeof campaignListQuerySchema> }>(
     '/v1/campaigns',
     {
       schema: {
         summary:
           "Campaigns newest first, optionally one producer's or one status, a page at a time (`next` continues as `before`)",
         tags: ['crowdfund'],
-        querystring: {
-          type: 'object',
-          properties: {
-            producer: { type: 'string' },
-            status: { type: 'string', enum: ['funding', 'succeeded', 'refunding', 'failed'] },
-            before: { type: 'string' },
-            limit: { type: 'string' },
-          },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, '4xx': anyObject },
+        querystring: jsonSchema(campaignListQuerySchema, 'input'),
+        response: answers(campaignPageSchema),
       },
     },
     async (request, reply) => {
@@ -95,7 +101,7 @@ export function registerCrowdfundApi(node: ModuleHost): void {
       }
       return listCampaigns(store, {
         ...(producer === undefined ? {} : { producer }),
-        ...(status === undefined ? {} : { status: status as CampaignStatus }),
+        ...(status === undefined ? {} : { status }),
         ...(before === undefined ? {} : { before: Number(before) }),
         limit: count,
       });
@@ -105,20 +111,25 @@ export function registerCrowdfundApi(node: ModuleHost): void {
   read(
     '/v1/campaigns/:id',
     'One campaign: producer, terms, distribution rule, status, raised amount, escrow and revenue so far',
+    campaignSchema,
     (id) => ({ ...getCampaign(store, id)!, escrow: campaignEscrow(id) }),
   );
-  read('/v1/campaigns/:id/investors', "The campaign's investors, in address order", (id) => ({
-    campaignId: id,
-    investors: listInvestors(store, id),
-  }));
+  read(
+    '/v1/campaigns/:id/investors',
+    "The campaign's investors, in address order",
+    campaignInvestorsSchema,
+    (id) => ({ campaignId: id, investors: listInvestors(store, id) }),
+  );
   read(
     '/v1/campaigns/:id/statement',
     "The campaign's waterfall position after each revenue report: each tranche's cumulative fill and remaining cap",
+    campaignStatementSchema,
     (id) => campaignStatement(store, id),
   );
   read(
     '/v1/campaigns/:id/chart',
     'Chart-ready series: per report, cumulative revenue, per tranche and per recipient class',
+    campaignChartSchema,
     (id) => campaignChart(store, id),
   );
 
@@ -130,7 +141,7 @@ export function registerCrowdfundApi(node: ModuleHost): void {
           "An investor's position: invested, refunded, owed, reconfirmation, each payout by report and tranche, totals",
         tags: ['crowdfund'],
         params: stringParams('id', 'address'),
-        response: { 200: anyObject, '4xx': anyObject },
+        response: answers(campaignPositionSchema),
       },
     },
     async (request, reply) => {
@@ -143,7 +154,7 @@ export function registerCrowdfundApi(node: ModuleHost): void {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { revenue: string } }>(
+  app.post<{ Params: { id: string }; Body: z.infer<typeof campaignSimulateBodySchema> }>(
     '/v1/campaigns/:id/simulate',
     {
       schema: {
@@ -151,13 +162,8 @@ export function registerCrowdfundApi(node: ModuleHost): void {
           'Who would get what if a report of `revenue` (minor units) were applied now: the same waterfall a report runs, without a tx',
         tags: ['crowdfund'],
         params: stringParams('id'),
-        body: {
-          type: 'object',
-          required: ['revenue'],
-          properties: { revenue: { type: 'string' } },
-          additionalProperties: false,
-        },
-        response: { 200: anyObject, '4xx': anyObject },
+        body: jsonSchema(campaignSimulateBodySchema, 'input'),
+        response: answers(campaignSimulationSchema),
       },
     },
     async (request, reply) => {
