@@ -11,7 +11,7 @@ import {
   type AccountableSignature,
   type NonceProof,
 } from '../crypto/index.js';
-import type { BlockHeader, Receipt } from '../protocol/core.js';
+import type { BlockHeader } from '../protocol/core.js';
 
 // A header and a receipt: one definition, in src/protocol/core.ts.
 export type { BlockHeader, Receipt } from '../protocol/core.js';

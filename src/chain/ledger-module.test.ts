@@ -5,7 +5,10 @@ import { addressFromPublicKey, keyPairFromSecret } from '../crypto/index.js';
 import { crowdfundModule } from '../modules/crowdfund/index.js';
 import { producersModule } from '../modules/producers/index.js';
 import { timecreditsModule } from '../modules/timecredits/index.js';
-import { ledgerModule, payloadParser, payloadReaders } from './ledger-module.js';
+import { z } from 'zod';
+import { coded } from '../protocol/schema.js';
+import { ledgerModule } from './ledger-module.js';
+import { payloadParserOf } from './payload.js';
 import type { ChainModule } from './module.js';
 
 /** Every name an object inherits from Object.prototype: none is a payload field of any tx. */
@@ -55,7 +58,9 @@ describe('payload parsers', () => {
   });
 
   it('still accept own fields and report the first unknown one by name', () => {
-    const parse = payloadParser({ symbol: payloadReaders.symbol });
+    const parse = payloadParserOf(
+      z.strictObject({ symbol: coded(z.string().regex(/^[A-Z]{3}$/), 'invalid_symbol') }),
+    );
     assert.deepEqual(parse({ symbol: 'USD' }), { value: { symbol: 'USD' } });
     const result = parse({ symbol: 'USD', extra: 1 });
     assert.ok('code' in result);

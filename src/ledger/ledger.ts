@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { canonicalize, deriveAddress, isAddress, sha256Hex } from '../crypto/index.js';
+import { assetSymbolPattern } from '../protocol/ledger.js';
 import { amountMax, decimalsMax } from './amount.js';
 import type { LedgerRejection } from './rejections.js';
 import {
@@ -26,7 +27,7 @@ export const holdsPerAccountMax = 1_000;
 export const holdExpiriesPerBlockMax = 1_000;
 
 /** An asset symbol: 2 to 12 of A-Z and 0-9, starting with a letter. */
-export const assetSymbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
+export { assetSymbolPattern };
 const conditionPattern = /^[0-9a-f]{64}$/;
 
 export interface AssetSpec {

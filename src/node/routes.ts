@@ -5,9 +5,6 @@ import { errorBody, httpStatus } from './errors.js';
 
 /** What the routes share: response schemas, path parameters and the one way to answer an error. */
 
-/** A JSON object the OpenAPI document does not spell out field by field. */
-export const anyObject = { type: 'object', additionalProperties: true } as const;
-
 /** `{error: {code, message, field?}}`; fields beyond these are dropped when it serializes. */
 export const errorSchema = {
   type: 'object',

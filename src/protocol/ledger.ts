@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimalsMax } from '../ledger/amount.js';
 import { coded, wire } from './schema.js';
 
 /*
@@ -8,8 +9,8 @@ import { coded, wire } from './schema.js';
 
 /** An asset symbol: an uppercase letter, then 1 to 11 uppercase letters or digits. */
 export const assetSymbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
-/** The most decimals an asset may have. */
-export const decimalsMax = 18;
+/** The most decimals an asset may have (src/ledger/amount.ts, which is pure). */
+export { decimalsMax };
 
 const field = {
   symbol: coded(z.string().regex(assetSymbolPattern), 'invalid_symbol'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddress } from '../crypto/address.js';
+import { amountMax } from '../ledger/amount.js';
 
 /*
  * The wire contract's building blocks. A module's `schema.ts` writes each tx payload, each record
@@ -108,8 +109,8 @@ export function jsonSchema(
 
 // ---- the fields every module uses ----------------------------------------------------------------
 
-/** 2^127 - 1: the largest amount of minor units (src/ledger/amount.ts has the same). */
-export const minorUnitsMax = 2n ** 127n - 1n;
+/** 2^127 - 1: the largest amount of minor units (`amountMax` of src/ledger/amount.ts, pure). */
+export const minorUnitsMax = amountMax;
 
 const minorUnitsPattern = /^(0|[1-9][0-9]{0,38})$/;
 
