@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { addressFromPublicKey, isAddress, keyPairFromSecret, sha256Hex } from '../crypto/index.js';
+import {
+  addressFromPublicKey,
+  deriveAddress,
+  isAddress,
+  keyPairFromSecret,
+  sha256Hex,
+} from '../crypto/index.js';
 import { StateView, type RangeBounds } from '../state/index.js';
 import { amountMax } from './amount.js';
 import { auditLedger, conservationViolations } from './invariants.js';
@@ -287,6 +293,177 @@ describe('Ledger.burn rejections, in precedence order', () => {
       assert.equal(ledger.balance(bob, 'USD'), 500n);
       assert.equal(ledger.asset('USD')?.supply, '500');
     },
+  });
+});
+
+describe('Ledger.retire rejections, in precedence order', () => {
+  const escrow = escrowAddress('crowdfund', 'c1');
+  precedenceTable({
+    setup: (ledger) => {
+      ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+      ok(ledger.mint(alice, 'USD', escrow, 50n));
+      ok(ledger.mint(alice, 'USD', bob, 500n));
+    },
+    bad: { holder: escrow, symbol: 'NOPE', amount: 0n },
+    steps: [
+      { expect: 'invalid_amount', because: 'zero', fix: (i) => ({ ...i, amount: 51n }) },
+      {
+        expect: 'asset_not_found',
+        because: 'unknown symbol',
+        fix: (i) => ({ ...i, symbol: 'USD' }),
+      },
+      {
+        expect: 'insufficient_funds',
+        because: 'the escrow holds 50',
+        fix: (i) => ({ ...i, amount: 50n }),
+      },
+    ],
+    run: (ledger, i) => ledger.retire(i.holder, i.symbol, i.amount),
+    after: (ledger) => {
+      // Any holder retires (the calling module is the authority): no issuer check.
+      assert.equal(ledger.balance(escrow, 'USD'), 0n);
+      assert.deepEqual(ledger.account(escrow).balances, {});
+      assert.equal(ledger.balance(bob, 'USD'), 500n);
+      assert.equal(ledger.asset('USD')?.supply, '500');
+    },
+  });
+
+  const amounts: [string, bigint, LedgerRejection | undefined][] = [
+    ['zero', 0n, 'invalid_amount'],
+    ['negative', -1n, 'invalid_amount'],
+    ['one past the maximum', amountMax + 1n, 'invalid_amount'],
+    ['the maximum, above the balance', amountMax, 'insufficient_funds'],
+    ['one above the balance', 51n, 'insufficient_funds'],
+    ['the whole balance', 50n, undefined],
+    ['one', 1n, undefined],
+  ];
+  for (const [name, amount, expected] of amounts) {
+    it(`retiring ${name}: ${expected ?? 'ok'}`, () => {
+      const state = new MapState();
+      const { ledger, events } = ledgerOver(state);
+      ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+      ok(ledger.mint(alice, 'USD', escrow, 50n));
+      events.length = 0;
+      const before = state.entries();
+      assert.equal(ledger.retire(escrow, 'USD', amount), expected);
+      if (expected !== undefined) {
+        assert.deepEqual(state.entries(), before, 'a rejection changes no state');
+        assert.deepEqual(events, []);
+      } else {
+        assert.equal(ledger.balance(escrow, 'USD'), 50n - amount);
+        assert.equal(ledger.asset('USD')?.supply, String(50n - amount));
+        assert.deepEqual(events, [
+          {
+            type: 'asset.burned',
+            data: { asset: 'USD', from: escrow, amount: amount.toString() },
+          },
+        ]);
+      }
+      assert.deepEqual(auditLedger(state.scan).problems, []);
+    });
+  }
+});
+
+describe('Ledger hash-locked holds: the formats of condition and preimage', () => {
+  /** A hold of 10 USD from bob to carol locked by `lock`, or the rejection of creating it. */
+  function lockedHold(lock: string): { ledger: Ledger; state: MapState; created: unknown } {
+    const state = new MapState();
+    const { ledger } = ledgerOver(state);
+    ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+    ok(ledger.mint(alice, 'USD', bob, 10n));
+    const created = ledger.createHold(
+      {
+        id: 'locked',
+        payer: bob,
+        payee: carol,
+        asset: 'USD',
+        amount: 10n,
+        expiresAtHeight: 10,
+        condition: lock,
+      },
+      5,
+    );
+    return { ledger, state, created };
+  }
+
+  const conditions: [string, string, LedgerRejection | undefined][] = [
+    ['64 lowercase hex digits', condition, undefined],
+    ['63 hex digits', condition.slice(1), 'invalid_condition'],
+    ['65 hex digits', `${condition}0`, 'invalid_condition'],
+    ['uppercase hex', condition.toUpperCase(), 'invalid_condition'],
+    ['a non-hex digit', `${condition.slice(1)}g`, 'invalid_condition'],
+    ['text before', `x${condition}`, 'invalid_condition'],
+    ['text after', `${condition}x`, 'invalid_condition'],
+    ['a newline after', `${condition}\n`, 'invalid_condition'],
+    ['empty', '', 'invalid_condition'],
+  ];
+  for (const [name, lock, expected] of conditions) {
+    it(`a condition of ${name}: ${expected ?? 'ok'}`, () => {
+      assert.equal(lockedHold(lock).created, expected);
+    });
+  }
+
+  // Node decodes hex leniently (uppercase, a dangling digit and anything after a bad digit are
+  // accepted or dropped): each of these decodes to the bytes c0ffee and would release the hold
+  // without the format check.
+  const lenient = [
+    ['uppercase', 'C0FFEE'],
+    ['odd length', 'c0ffee0'],
+    ['non-hex digits after', 'c0ffeezz'],
+    ['a space after', 'c0ffee '],
+    ['non-hex digits, then hex', 'c0ffeezzc0'],
+  ];
+  for (const [name, preimageHex] of lenient) {
+    it(`a preimage in ${name} hex (${preimageHex}) is refused, though Node decodes it to c0ffee`, () => {
+      assert.deepEqual(Buffer.from(preimageHex!, 'hex'), Buffer.from(preimage, 'hex'));
+      const { ledger, state, created } = lockedHold(condition);
+      ok(created as LedgerRejection | undefined);
+      const before = state.entries();
+      assert.equal(ledger.releaseHold('locked', preimageHex!), 'preimage_mismatch');
+      assert.deepEqual(state.entries(), before);
+      ok(ledger.releaseHold('locked', preimage));
+      assert.equal(ledger.balance(carol, 'USD'), 10n);
+    });
+  }
+
+  const lengths: [string, string, LedgerRejection | undefined][] = [
+    ['1 byte', 'ab', undefined],
+    ['256 bytes', 'ab'.repeat(256), undefined],
+    ['257 bytes', 'ab'.repeat(257), 'preimage_mismatch'],
+    ['0 bytes', '', 'preimage_mismatch'],
+  ];
+  for (const [name, preimageHex, expected] of lengths) {
+    it(`a preimage of ${name} whose digest is the condition: ${expected ?? 'released'}`, () => {
+      const { ledger, created } = lockedHold(sha256Hex(Buffer.from(preimageHex, 'hex')));
+      ok(created as LedgerRejection | undefined);
+      assert.equal(ledger.releaseHold('locked', preimageHex), expected);
+      assert.equal(ledger.balance(carol, 'USD'), expected === undefined ? 10n : 0n);
+    });
+  }
+
+  it('a release emits hold.released with the preimage and the amounts', () => {
+    const state = new MapState();
+    const { ledger, events } = ledgerOver(state);
+    ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+    ok(ledger.mint(alice, 'USD', bob, 10n));
+    const spec = { id: 'h', payer: bob, payee: carol, asset: 'USD', amount: 10n };
+    ok(ledger.createHold({ ...spec, expiresAtHeight: 10, condition }, 5));
+    events.length = 0;
+    ok(ledger.releaseHold('h', preimage));
+    assert.deepEqual(events, [
+      {
+        type: 'hold.released',
+        data: {
+          id: 'h',
+          payer: bob,
+          payee: carol,
+          asset: 'USD',
+          paid: '10',
+          returned: '0',
+          preimage,
+        },
+      },
+    ]);
   });
 });
 
@@ -621,7 +798,8 @@ describe('Ledger.releaseHold rejections, in precedence order', () => {
       holdFixture(ledger);
       ok(ledger.setFrozen(alice, 'USD', carol, true));
     },
-    bad: { id: 'missing', preimage: 'c0ffe' },
+    // c0ffee0 decodes (leniently) to the right preimage: only the format check refuses it.
+    bad: { id: 'missing', preimage: 'c0ffee0' },
     steps: [
       { expect: 'hold_not_found', because: 'no such hold', fix: (i) => ({ ...i, id: 'plain' }) },
       {
@@ -696,6 +874,34 @@ describe('Ledger holds over heights', () => {
     ledger.expireHolds(11);
     ledger.expireHolds(12);
     assert.deepEqual(state.entries(), before);
+  });
+
+  it('the expiry index stores "true" under each key: its values are state, hashed into the root', () => {
+    const state = new MapState();
+    holdFixture(new Ledger(state));
+    assert.deepEqual(state.scan(ledgerKeys.holdExpiries), [
+      ['ledger/hold-expiry/0000000000000010/arb', 'true'],
+      ['ledger/hold-expiry/0000000000000010/locked', 'true'],
+      ['ledger/hold-expiry/0000000000000010/plain', 'true'],
+    ]);
+  });
+
+  it('an expiry index entry naming no hold is a bug: the ledger stops, naming the entry', () => {
+    const state = new MapState();
+    const { ledger } = ledgerOver(state);
+    holdFixture(ledger);
+    state.delete(ledgerKeys.hold('arb'));
+    assert.throws(
+      () => ledger.expireHolds(11),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.equal(
+          error.message,
+          'ledger: expiry index entry ledger/hold-expiry/0000000000000010/arb names no open hold',
+        );
+        return true;
+      },
+    );
   });
 
   it('posting, voiding or releasing a hold deletes its one expiry index key', () => {
@@ -828,6 +1034,186 @@ describe('Ledger holds over heights', () => {
     assert.equal(escrowAddress('market', '1'), a);
     assert.notEqual(escrowAddress('market', '2'), a);
     assert.notEqual(escrowAddress('other', '1'), a);
+  });
+});
+
+describe('Ledger amount bounds, in every operation that takes an amount', () => {
+  // 0, -1 and amountMax + 1 are invalid; amountMax itself is a valid amount, refused (if at
+  // all) by a later rule. The operation runs on a ledger where bob holds 100 USD, 40 in a hold.
+  const operations: [
+    string,
+    (ledger: Ledger, amount: bigint) => LedgerRejection | undefined,
+    LedgerRejection | undefined,
+  ][] = [
+    ['mint', (ledger, amount) => ledger.mint(alice, 'USD', carol, amount), 'max_supply_exceeded'],
+    ['burn', (ledger, amount) => ledger.burn(alice, 'USD', amount), 'insufficient_funds'],
+    ['retire', (ledger, amount) => ledger.retire(bob, 'USD', amount), 'insufficient_funds'],
+    [
+      'transfer',
+      (ledger, amount) => ledger.transfer(bob, carol, 'USD', amount),
+      'insufficient_funds',
+    ],
+    [
+      'createHold',
+      (ledger, amount) =>
+        ledger.createHold(
+          { id: 'new', payer: bob, payee: carol, asset: 'USD', amount, expiresAtHeight: 10 },
+          5,
+        ),
+      'insufficient_funds',
+    ],
+    [
+      'postHold',
+      (ledger, amount) => ledger.postHold(carol, 'plain', amount),
+      'hold_amount_exceeded',
+    ],
+  ];
+  for (const [name, run, atMax] of operations) {
+    for (const [label, amount, expected] of [
+      ['zero', 0n, 'invalid_amount'],
+      ['negative', -1n, 'invalid_amount'],
+      ['one past the maximum', amountMax + 1n, 'invalid_amount'],
+      ['the maximum', amountMax, atMax],
+    ] as const) {
+      it(`${name} of ${label}: ${expected}`, () => {
+        const state = new MapState();
+        const ledger = new Ledger(state);
+        ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+        ok(ledger.mint(alice, 'USD', bob, 100n));
+        const hold = { payer: bob, payee: carol, asset: 'USD', expiresAtHeight: 10 };
+        ok(ledger.createHold({ ...hold, id: 'plain', amount: 40n }, 5));
+        const before = state.entries();
+        assert.equal(run(ledger, amount), expected);
+        assert.deepEqual(state.entries(), before);
+      });
+    }
+  }
+});
+
+describe('Ledger events: each change emits one event with its whole payload', () => {
+  it('asset.created, asset.minted, ledger.transferred, asset.burned, account.frozen and unfrozen', () => {
+    const state = new MapState();
+    const { ledger, events } = ledgerOver(state);
+    ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2, maxSupply: 1000n }));
+    ok(ledger.createAsset(bob, { symbol: 'EUR', decimals: 0 }));
+    ok(ledger.mint(alice, 'USD', bob, 100n));
+    ok(ledger.transfer(bob, carol, 'USD', 30n));
+    ok(ledger.mint(alice, 'USD', alice, 20n));
+    ok(ledger.burn(alice, 'USD', 5n));
+    ok(ledger.setFrozen(alice, 'USD', dave, true));
+    ok(ledger.setFrozen(bob, 'EUR', dave, true));
+    ok(ledger.setFrozen(alice, 'USD', dave, false));
+    assert.deepEqual(events, [
+      {
+        type: 'asset.created',
+        data: { symbol: 'USD', decimals: 2, issuer: alice, supply: '0', maxSupply: '1000' },
+      },
+      { type: 'asset.created', data: { symbol: 'EUR', decimals: 0, issuer: bob, supply: '0' } },
+      { type: 'asset.minted', data: { asset: 'USD', to: bob, amount: '100' } },
+      { type: 'ledger.transferred', data: { from: bob, to: carol, asset: 'USD', amount: '30' } },
+      { type: 'asset.minted', data: { asset: 'USD', to: alice, amount: '20' } },
+      { type: 'asset.burned', data: { asset: 'USD', from: alice, amount: '5' } },
+      { type: 'account.frozen', data: { address: dave, asset: 'USD' } },
+      { type: 'account.frozen', data: { address: dave, asset: 'EUR' } },
+      { type: 'account.unfrozen', data: { address: dave, asset: 'USD' } },
+    ]);
+    // The records as stored: no maxSupply unless one was given.
+    assert.deepEqual(parsed<AssetRecord>(state, ledgerKeys.asset('EUR')), {
+      symbol: 'EUR',
+      decimals: 0,
+      issuer: bob,
+      supply: '0',
+    });
+    assert.deepEqual(ledger.asset('USD'), {
+      symbol: 'USD',
+      decimals: 2,
+      issuer: alice,
+      supply: '115',
+      maxSupply: '1000',
+    });
+  });
+
+  it('frozen assets are listed in symbol order, whatever the order of freezing', () => {
+    const { ledger } = ledgerOver(new MapState());
+    for (const symbol of ['USD', 'EUR', 'JPY']) {
+      ok(ledger.createAsset(alice, { symbol, decimals: 2 }));
+      ok(ledger.setFrozen(alice, symbol, dave, true));
+    }
+    assert.deepEqual(ledger.account(dave).frozen, ['EUR', 'JPY', 'USD']);
+    ok(ledger.setFrozen(alice, 'JPY', dave, false));
+    assert.deepEqual(ledger.account(dave).frozen, ['EUR', 'USD']);
+  });
+
+  it('hold.created, hold.voided, hold.posted in part and hold.expired', () => {
+    const state = new MapState();
+    const { ledger, events } = ledgerOver(state);
+    ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+    ok(ledger.mint(alice, 'USD', bob, 100n));
+    events.length = 0;
+    const base = { payer: bob, payee: carol, asset: 'USD', expiresAtHeight: 10 };
+    ok(ledger.createHold({ ...base, id: 'v', amount: 10n, arbiter: dave }, 5));
+    ok(ledger.createHold({ ...base, id: 'p', amount: 20n }, 5));
+    ok(ledger.createHold({ ...base, id: 'e', amount: 30n, condition }, 5));
+    ok(ledger.voidHold(dave, 'v'));
+    ok(ledger.postHold(carol, 'p', 15n));
+    ledger.expireHolds(11);
+    const parties = { payer: bob, payee: carol, asset: 'USD' };
+    assert.deepEqual(events, [
+      {
+        type: 'hold.created',
+        data: {
+          id: 'v',
+          ...parties,
+          amount: '10',
+          expiresAtHeight: 10,
+          createdAtHeight: 5,
+          arbiter: dave,
+        },
+      },
+      {
+        type: 'hold.created',
+        data: { id: 'p', ...parties, amount: '20', expiresAtHeight: 10, createdAtHeight: 5 },
+      },
+      {
+        type: 'hold.created',
+        data: {
+          id: 'e',
+          ...parties,
+          amount: '30',
+          expiresAtHeight: 10,
+          createdAtHeight: 5,
+          condition,
+        },
+      },
+      { type: 'hold.voided', data: { id: 'v', ...parties, paid: '0', returned: '10' } },
+      { type: 'hold.posted', data: { id: 'p', ...parties, paid: '15', returned: '5' } },
+      { type: 'hold.expired', data: { id: 'e', ...parties, paid: '0', returned: '30' } },
+    ]);
+    // Nothing paid to the payee writes nothing to its account: only the post created it.
+    assert.equal(ledger.balance(carol, 'USD'), 15n);
+    assert.equal(ledger.balance(bob, 'USD'), 85n);
+    assert.deepEqual(ledger.account(bob).held, {});
+    assert.deepEqual(ledger.account(bob).holds, []);
+    assert.deepEqual(auditLedger(state.scan).problems, []);
+  });
+
+  it('a void pays nothing, so it writes no account record for the payee', () => {
+    const state = new MapState();
+    const { ledger } = ledgerOver(state);
+    ok(ledger.createAsset(alice, { symbol: 'USD', decimals: 2 }));
+    ok(ledger.mint(alice, 'USD', bob, 10n));
+    ok(
+      ledger.createHold(
+        { id: 'v', payer: bob, payee: carol, asset: 'USD', amount: 10n, expiresAtHeight: 10 },
+        5,
+      ),
+    );
+    ok(ledger.voidHold(carol, 'v'));
+    assert.equal(state.get(ledgerKeys.account(carol)), undefined);
+  });
+
+  it('escrow addresses are derived in the escrow/<module> namespace', () => {
+    assert.equal(escrowAddress('market', '1'), deriveAddress('escrow/market', '1'));
   });
 });
 
