@@ -98,4 +98,22 @@ describe('jsonSchema', () => {
     assert.equal(input.properties.note.nullable, true);
     assert.equal(input.$schema, undefined);
   });
+
+  it('a nullable union serialises through Fastify (null and each member), not a 500', async () => {
+    const { default: Fastify } = await import('fastify');
+    const record = z.object({
+      point: z.union([z.object({ height: z.number() }), z.object({ time: z.number() })]).nullable(),
+    });
+    const app = Fastify();
+    const answers = [{ point: { height: 5 } }, { point: { time: 7 } }, { point: null }];
+    answers.forEach((answer, index) =>
+      app.get(`/${index}`, { schema: { response: { 200: jsonSchema(record) } } }, () => answer),
+    );
+    for (const [index, answer] of answers.entries()) {
+      const reply = await app.inject({ url: `/${index}` });
+      assert.equal(reply.statusCode, 200, reply.body);
+      assert.deepEqual(JSON.parse(reply.body), answer);
+    }
+    await app.close();
+  });
 });

@@ -104,7 +104,24 @@ export function jsonSchema(
     unrepresentable: 'any',
   }) as Record<string, unknown>;
   delete document.$schema;
-  return document;
+  return nullableUnions(document) as Record<string, unknown>;
+}
+
+/**
+ * OpenAPI 3.0 writes a nullable union as `{nullable: true, anyOf}`, which has no `type` and which
+ * Fastify's serialiser refuses (every answer of such a route would be a 500): write it as the
+ * union of its members and null instead, everywhere in the document.
+ */
+function nullableUnions(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableUnions);
+  if (typeof node !== 'object' || node === null) return node;
+  const entries = Object.entries(node).map(([key, value]) => [key, nullableUnions(value)] as const);
+  const out = Object.fromEntries(entries) as Record<string, unknown>;
+  if (out.nullable === true && out.type === undefined && Array.isArray(out.anyOf)) {
+    const { nullable: _nullable, anyOf, ...rest } = out;
+    return { ...rest, anyOf: [...(anyOf as unknown[]), { type: 'null' }] };
+  }
+  return out;
 }
 
 // ---- the fields every module uses ----------------------------------------------------------------
