@@ -74,7 +74,6 @@ export const isoPattern =
 
 /** Unix ms of an ISO date (UTC midnight) or an ISO time with its zone. */
 export function isoTimeOf(text: string, what: string): number {
-  // eslint-disable-next-line no-restricted-globals -- the CLI parses and prints ISO times
   const ms = isoPattern.test(text) ? Date.parse(text) : NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
     throw usageError(

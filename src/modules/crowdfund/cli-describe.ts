@@ -19,7 +19,6 @@ import {
  */
 
 export function describePoint(point: SchedulePoint): string {
-  // eslint-disable-next-line no-restricted-globals -- the CLI parses and prints ISO times
   return 'height' in point ? `height ${point.height}` : new Date(point.time).toISOString();
 }
 
@@ -111,7 +110,6 @@ export function describeCampaign(campaign: Campaign, decimals: number): string {
       ['reports', campaign.reportCount],
       [
         'created',
-        // eslint-disable-next-line no-restricted-globals -- the CLI parses and prints ISO times
         `${new Date(campaign.createdAt).toISOString()} at height ${campaign.createdAtHeight}`,
       ],
     ]) +
@@ -248,7 +246,6 @@ export function describeStatement(statement: CampaignStatement, decimals: number
         statement.reports.map((r) => [
           String(r.report),
           r.reportId,
-          // eslint-disable-next-line no-restricted-globals -- the CLI parses and prints ISO times
           `${new Date(r.periodStart).toISOString().slice(0, 10)}..${new Date(r.periodEnd).toISOString().slice(0, 10)}`,
           units(r.grossRevenue, decimals),
           units(r.cumulativeRevenue, decimals),
@@ -294,7 +291,6 @@ export function describeChart(chart: CampaignChart, decimals: number): string {
       const cumulative = p.tranches.reduce((sum, fill) => sum + BigInt(fill), 0n);
       return [
         String(p.report),
-        // eslint-disable-next-line no-restricted-globals -- the CLI parses and prints ISO times
         new Date(p.periodEnd).toISOString().slice(0, 10),
         units(cumulative, decimals),
         ...p.tranches.map((fill) => units(fill, decimals)),

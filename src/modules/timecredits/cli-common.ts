@@ -35,7 +35,6 @@ import {
 
 export function isoTime(milliseconds: number): string {
   // Formats a given instant (a block time); reads no clock.
-  // eslint-disable-next-line no-restricted-globals
   return new Date(milliseconds).toISOString();
 }
 
