@@ -10,7 +10,6 @@ import {
   verifyAtHeight,
   verifyInclusion,
   verifyNonceProof,
-  type NonceProof,
 } from '../crypto/index.js';
 import type {
   BlockHeader,
@@ -19,7 +18,7 @@ import type {
   SignedHeader,
   TxWithProof,
 } from '../protocol/core.js';
-import { hashTx, type SignedTx, type UnsignedTx } from './tx.js';
+import { hashTx, type UnsignedTx } from './tx.js';
 
 /**
  * Offline verification: everything here needs only the SDK, the data and what the caller chose to
