@@ -121,6 +121,21 @@ export function checkAddress(text: string, what: string): string {
   return text;
 }
 
+/**
+ * An optional ACCOUNT argument: the one given (a key name or an address), or else the keystore's
+ * only key; with several keys and none given, a usage error asks for it.
+ */
+export function accountOrOnlyKey(ctx: CommandContext, given: string | undefined): string {
+  if (given !== undefined) return ctx.resolveAddress(given, 'ACCOUNT');
+  const keys = ctx.keystore.list();
+  if (keys.length !== 1) {
+    throw usageError(
+      `name the ACCOUNT (the keystore holds ${keys.length} keys; without ACCOUNT it must hold one)`,
+    );
+  }
+  return keys[0]!.address;
+}
+
 export function stringOption(values: OptionValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;

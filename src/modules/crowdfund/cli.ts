@@ -1,5 +1,6 @@
 import { assetDecimals, checkAmountSyntax } from '../../cli/amounts.js';
 import {
+  accountOrOnlyKey,
   parseWholeNumber,
   requiredOption,
   stringOption,
@@ -529,7 +530,7 @@ export const campaignCommands: Command[] = [
     positionals: { min: 1, max: 2 },
     async run(ctx, [idText, who]) {
       const campaignId = campaignOf(idText!);
-      const account = accountOf(ctx, who);
+      const account = accountOrOnlyKey(ctx, who);
       const { campaign, decimals } = await campaignWithDecimals(ctx, campaignId);
       const position = await ctx.client.campaigns.position(campaignId, account);
       ctx.print(ctx.json ? json(position) : describePosition(position, decimals, campaign.asset));
@@ -579,15 +580,3 @@ export const campaignCommands: Command[] = [
     },
   },
 ];
-
-/** The account of `campaign position CAMPAIGN [ACCOUNT]`: given, or the keystore's only key. */
-function accountOf(ctx: CommandContext, given: string | undefined): string {
-  if (given !== undefined) return ctx.resolveAddress(given, 'ACCOUNT');
-  const keys = ctx.keystore.list();
-  if (keys.length !== 1) {
-    throw usageError(
-      `name the ACCOUNT (the keystore holds ${keys.length} keys; without ACCOUNT it must hold one)`,
-    );
-  }
-  return keys[0]!.address;
-}

@@ -398,15 +398,3 @@ export function paymentOf(ctx: CommandContext, text: string): { account: string;
     minutes: minutesOf(text.slice(at + 1), `the hours of ${text.slice(0, at)}`),
   };
 }
-
-/** The account of `timebank statement BANK [ACCOUNT]`: given, or the keystore's only key. */
-export function statementAccount(ctx: CommandContext, given: string | undefined): string {
-  if (given !== undefined) return ctx.resolveAddress(given, 'ACCOUNT');
-  const keys = ctx.keystore.list();
-  if (keys.length !== 1) {
-    throw usageError(
-      `name the ACCOUNT (the keystore holds ${keys.length} keys; without ACCOUNT it must hold one)`,
-    );
-  }
-  return keys[0]!.address;
-}

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { parseWholeNumber, requiredOption, stringOption, type Command } from '../../cli/context.js';
+import {
+  accountOrOnlyKey,
+  parseWholeNumber,
+  requiredOption,
+  stringOption,
+  type Command,
+} from '../../cli/context.js';
 import { CliError, usageError } from '../../cli/errors.js';
 import { json, table } from '../../cli/output.js';
 import { assertNotPayer, memoOf, report, submitTx, txOptions } from '../../cli/payments.js';
@@ -34,7 +40,6 @@ import {
   policyOptions,
   policySynopsis,
   sameIssuance,
-  statementAccount,
   userIdOf,
 } from './cli-common.js';
 
@@ -531,7 +536,7 @@ export const timebankCommands: Command[] = [
       const bankId = bankOf(bankText!);
       const csv = values.csv === true;
       if (csv && ctx.json) throw usageError('give one of --csv and --json');
-      const account = statementAccount(ctx, who);
+      const account = accountOrOnlyKey(ctx, who);
       if (csv) {
         ctx.print(await ctx.client.timebanks.statementCsv(bankId, account));
         return;
