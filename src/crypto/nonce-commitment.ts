@@ -163,6 +163,8 @@ function levelsOf(commitment: NonceCommitment, index: number): Uint8Array[][] {
   const leaf = leafHash(nonceLeaf(commitment.fromHeight + index, nonce));
   if (
     cached !== undefined &&
+    // A tree of another size would give proofs that do not verify against the count.
+    cached[0]!.length === commitment.count &&
     bytesEqual(cached[0]![index]!, leaf) &&
     toHex(cached[cached.length - 1]![0]!) === commitment.root
   ) {
