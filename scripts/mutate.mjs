@@ -96,6 +96,36 @@ const equivalents = [
       'Both hash and root are 32 bytes (root checked on entry), so the extra round compares ' +
       'undefined with undefined, which is equal.',
   },
+  {
+    file: 'src/crypto/nonce-commitment.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: "typeof height !== 'number' ||",
+    original: "typeof height !== 'number'",
+    reason:
+      'Number.isSafeInteger is false for anything that is not a number, so the next test ' +
+      'refuses the same heights with the same error.',
+  },
+  {
+    file: 'src/crypto/nonce-commitment.ts',
+    mutator: 'EqualityOperator',
+    replacement: 'depth <= levels.length - 1',
+    line: 'for (let depth = 0; depth < levels.length - 1; depth++) {',
+    reason:
+      'The extra round is at the root, a level of one node where the position is 0 (index < ' +
+      'count <= 2^(levels - 1)): its sibling, 1, is not below the length, so no hash is added.',
+  },
+  {
+    file: 'src/crypto/nonce-commitment.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    // Four spaces: verifyNonceProof's line, not nonceProofMatchesSignature's (which has no try).
+    line: "    if (typeof proof !== 'object' || proof === null) return false;",
+    original: 'proof === null',
+    reason:
+      "Inside verifyNonceProof's try: destructuring null throws a TypeError, which the catch " +
+      'turns into the same false.',
+  },
   // BigInt('') is 0n, as BigInt('0') is: a missing balance reads as zero either way.
   ...[
     "const next = BigInt(record[symbol] ?? '0') + delta;",
