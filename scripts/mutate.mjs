@@ -43,9 +43,14 @@ const groups = [
     tests: ['src/crypto/accountable.test.ts'],
   },
   {
+    name: 'protocol-schema',
+    mutate: 'src/protocol/schema.ts',
+    tests: ['src/protocol/schema.test.ts'],
+  },
+  {
     name: 'protocol-ledger',
     mutate: 'src/protocol/ledger.ts',
-    tests: ['src/protocol/schema.test.ts'],
+    tests: ['src/protocol/ledger.test.ts'],
   },
 ];
 
