@@ -181,6 +181,37 @@ describe('largestRemainder: exact allocations', () => {
       { numRuns: 500 },
     );
   });
+
+  // V8 sorts up to 22 elements by insertion, comparing each element with those before it; past
+  // that it merges runs, comparing in both directions. Only long lists show a comparator that
+  // is wrong when its first argument comes first.
+  it('property: exactly the reference allocation for 60 to 200 shares, keys and remainders tied', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 400n }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b'), fc.bigInt({ min: 1n, max: 3n })), {
+          minLength: 60,
+          maxLength: 200,
+        }),
+        (total, shares) => {
+          const parts = largestRemainder(
+            total,
+            shares.map(([key, weight]) => ({ key, weight })),
+          );
+          const keys = shares.map(([k]) => k);
+          assert.deepEqual(
+            parts,
+            reference(
+              total,
+              shares.map(([, w]) => w),
+              keys,
+            ),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('simulate: the lines of a tranche, their order and their classes', () => {
@@ -327,6 +358,47 @@ describe('simulate: the lines of a tranche, their order and their classes', () =
   });
 });
 
+describe('simulate: many investors, in any order', () => {
+  const crowd = Array.from({ length: 120 }, (_, i) => addressOf(100 + i));
+  const sortedCrowd = [...crowd].sort();
+  const distribution = { tranches: [all([toInvestors])] };
+  /** A fixed shuffle (a multiplicative step mod 120), so no clock or randomness is involved. */
+  const shuffled = crowd.map((_, i) => crowd[(i * 77) % crowd.length]!);
+
+  it('120 investors given out of order: transfers and lines by address, exact amounts', () => {
+    const investments = shuffled.map((investor) => ({ investor, principal: 1n }));
+    const result = simulate({ producer: third, distribution }, investments, 0n, 240n);
+    assert.deepEqual(
+      result.transfers,
+      sortedCrowd.map((address) => ({ address, amount: 2n })),
+    );
+    assert.deepEqual(
+      result.lines.map((l) => l.address),
+      sortedCrowd,
+    );
+    // 130 units over 120 equal shares: the 10 left go to the 10 smallest addresses.
+    const odd = simulate({ producer: third, distribution }, investments, 0n, 130n);
+    assert.deepEqual(
+      odd.transfers.map((t) => t.amount),
+      sortedCrowd.map((_, i) => (i < 10 ? 2n : 1n)),
+    );
+  });
+
+  it('an investor listed twice among 120 is found wherever the two entries stand', () => {
+    for (const [first, second] of [
+      [0, 119],
+      [5, 64],
+      [119, 60],
+    ] as const) {
+      const investments = shuffled.map((investor) => ({ investor, principal: 1n }));
+      investments[second] = { investor: shuffled[first]!, principal: 1n };
+      assert.throws(() => simulate({ producer: third, distribution }, investments, 0n, 1n), {
+        message: /^investments\[\d+\]\.investor: listed twice$/,
+      });
+    }
+  });
+});
+
 describe('simulate refuses bad input, naming the field', () => {
   const distribution = { tranches: [all([toInvestors])] };
   const campaign = { producer: third, distribution };
@@ -345,6 +417,26 @@ describe('simulate refuses bad input, naming the field', () => {
           1n,
         ),
       { name: 'RangeError', message: 'investments[2].investor: listed twice' },
+    );
+  });
+
+  it('investors are checked in address order, a listing twice kept in the order given', () => {
+    // Sorted by address only (a stable sort): hi's two entries stay in the order given, so the
+    // zero principal is the third entry checked.
+    const listed = [
+      { investor: hi, principal: 1n },
+      { investor: lo, principal: 1n },
+      { investor: hi, principal: 0n },
+    ];
+    assert.throws(() => simulate(campaign, listed, 0n, 1n), {
+      message: 'investments[2].principal: must be positive',
+    });
+    assert.throws(() => simulate(campaign, [listed[2]!, listed[1]!, listed[0]!], 0n, 1n), {
+      message: 'investments[1].principal: must be positive',
+    });
+    assert.throws(
+      () => simulate(campaign, [{ investor: 'x', principal: 1n }, listed[1]!], 0n, 1n),
+      { message: 'investments[1].investor: not an address' },
     );
   });
 
