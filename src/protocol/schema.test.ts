@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { coded, jsonSchema, minorUnitsMax, rejectionCodeFor, wire } from './schema.js';
+import { addressFromPublicKey } from '../crypto/address.js';
+import { generateKeyPair } from '../crypto/keys.js';
+import {
+  coded,
+  hexOf,
+  jsonSchema,
+  minorUnitsMax,
+  rejectionCodeFor,
+  rejectionCodeOf,
+  wire,
+} from './schema.js';
 
 /** The code a schema's first problem with `value` gets, or the parsed value. */
 function outcome(schema: z.ZodType, value: unknown): { code: string } | { value: unknown } {
@@ -115,5 +125,184 @@ describe('jsonSchema', () => {
       assert.deepEqual(JSON.parse(reply.body), answer);
     }
     await app.close();
+  });
+});
+
+describe('rejection codes through wrappers and containers', () => {
+  it('a code is found through optional, nullable, default and pipe (transform) wrappers', () => {
+    const base = coded(z.string().regex(/^x$/), 'invalid_x');
+    for (const wrapped of [
+      base.optional(),
+      base.nullable(),
+      base.default('x'),
+      base.transform((t) => t.length),
+      base
+        .optional()
+        .nullable()
+        .transform((t) => t),
+    ]) {
+      assert.equal(rejectionCodeOf(wrapped), 'invalid_x');
+    }
+    // A transform's output side is not where the code is: a pipe is looked through by its input.
+    assert.equal(rejectionCodeOf(z.string().pipe(base)), undefined);
+    assert.equal(rejectionCodeOf(z.string().optional()), undefined);
+  });
+
+  it('looks through at most 15 wrappers: a code under 16 is not found (a bound, not a loop)', () => {
+    const wrap = (depth: number) => {
+      let schema: z.ZodType = coded(z.string(), 'invalid_deep');
+      for (let i = 0; i < depth; i += 1) schema = schema.optional();
+      return schema;
+    };
+    assert.equal(rejectionCodeOf(wrap(15)), 'invalid_deep');
+    assert.equal(rejectionCodeOf(wrap(16)), undefined);
+  });
+
+  it('finds a field under at most 15 wrappers of its object: under 16 the object code stays', () => {
+    const under = (depth: number) => {
+      let schema: z.ZodType = z.strictObject({ n: coded(z.number(), 'invalid_n') });
+      for (let i = 0; i < depth; i += 1) schema = schema.optional();
+      return coded(z.strictObject({ o: schema }), 'invalid_outer');
+    };
+    assert.deepEqual(outcome(under(15), { o: { n: 'x' } }), { code: 'invalid_n' });
+    assert.deepEqual(outcome(under(16), { o: { n: 'x' } }), { code: 'invalid_outer' });
+  });
+
+  it('follows the path through objects (own keys only), arrays, records, tuples and pipes', () => {
+    const schema = z.strictObject({
+      list: z.array(coded(z.string().regex(/^a$/), 'invalid_item')),
+      map: z.record(z.string(), coded(z.number(), 'invalid_value')),
+      pair: z.tuple([z.number(), coded(z.string(), 'invalid_second')]),
+      piped: z.strictObject({ n: coded(z.number(), 'invalid_n') }).transform((o) => o.n),
+      deep: z.strictObject({ n: coded(z.number(), 'invalid_deep_n') }).optional(),
+    });
+    const good = { list: ['a'], map: { k: 1 }, pair: [1, 's'], piped: { n: 1 } };
+    const codeOf = (value: unknown) => outcome(schema, value);
+    assert.deepEqual(codeOf({ ...good, list: ['a', 'b'] }), { code: 'invalid_item' });
+    assert.deepEqual(codeOf({ ...good, map: { k: 'x' } }), { code: 'invalid_value' });
+    assert.deepEqual(codeOf({ ...good, pair: [1, 2] }), { code: 'invalid_second' });
+    // The first tuple item is not coded: no code on the path, the fallback.
+    assert.deepEqual(codeOf({ ...good, pair: ['x', 's'] }), { code: 'fallback' });
+    assert.deepEqual(codeOf({ ...good, piped: { n: 'x' } }), { code: 'invalid_n' });
+    assert.deepEqual(codeOf({ ...good, deep: { n: 'x' } }), { code: 'invalid_deep_n' });
+  });
+
+  it('a path key the object does not own (an inherited name) finds no child schema', () => {
+    const schema = z.object({ constructor: coded(z.number(), 'invalid_own') });
+    // `constructor` is an own key here: found.
+    assert.deepEqual(outcome(schema, { constructor: 'x' }), { code: 'invalid_own' });
+    const plain = coded(z.object({ a: z.number() }), 'invalid_plain');
+    const issue = { code: 'custom' as const, message: 'Bad', path: ['toString', 'x'], input: 1 };
+    // An inherited key on the path does not look up Object.prototype: the object's own code.
+    assert.equal(rejectionCodeFor(plain, new z.ZodError([issue]), 'fallback'), 'invalid_plain');
+    const numbered = coded(z.object({ 0: coded(z.number(), 'invalid_zero') }), 'invalid_obj');
+    // A number segment on an object is not a key of its shape.
+    const numberIssue = { ...issue, path: [0] };
+    assert.equal(rejectionCodeFor(numbered, new z.ZodError([numberIssue]), 'f'), 'invalid_obj');
+    const tuple = coded(z.tuple([coded(z.number(), 'invalid_first')]), 'invalid_tuple');
+    const keyIssue = { ...issue, path: ['0'] };
+    assert.equal(rejectionCodeFor(tuple, new z.ZodError([keyIssue]), 'f'), 'invalid_tuple');
+    assert.equal(rejectionCodeFor(tuple, new z.ZodError([numberIssue]), 'f'), 'invalid_first');
+  });
+
+  it('no issue at all gives the fallback', () => {
+    assert.equal(rejectionCodeFor(z.string(), new z.ZodError([]), 'fallback'), 'fallback');
+  });
+});
+
+describe('jsonSchema: nullable unions written as unions with null', () => {
+  it('exactly: the members, then null, the rest of the node kept', () => {
+    const record = z.object({
+      point: z
+        .union([z.object({ h: z.number() }), z.object({ t: z.number() })])
+        .nullable()
+        .meta({ description: 'where' }),
+    });
+    const out = jsonSchema(record) as { properties: { point: Record<string, unknown> } };
+    const point = out.properties.point;
+    assert.equal(point.nullable, undefined);
+    assert.equal(point.description, 'where');
+    assert.deepEqual(
+      (point.anyOf as { properties?: object; type?: string }[]).map((m) =>
+        m.type === 'null' ? 'null' : Object.keys(m.properties ?? {}).join(),
+      ),
+      ['h', 't', 'null'],
+    );
+  });
+
+  it('a nullable with a type (a nullable string) is left as OpenAPI 3.0 writes it', () => {
+    const out = jsonSchema(z.object({ note: z.string().nullable() })) as {
+      properties: { note: Record<string, unknown> };
+    };
+    assert.deepEqual(out.properties.note, { type: 'string', nullable: true });
+  });
+
+  it('a nullable union that has its own type keeps nullable (Fastify serialises by the type)', () => {
+    const typed = z
+      .union([z.object({ h: z.number() }), z.object({ t: z.number() })])
+      .nullable()
+      .meta({ type: 'object' });
+    const out = jsonSchema(typed) as { type?: string; nullable?: boolean; anyOf: unknown[] };
+    assert.equal(out.type, 'object');
+    assert.equal(out.nullable, true);
+    assert.equal(out.anyOf.length, 2);
+  });
+
+  it('only nullable: true with anyOf and no type is rewritten', () => {
+    // A plain union (no nullable) keeps its anyOf as it is, with no null added.
+    const plain = jsonSchema(z.union([z.string(), z.number()])) as { anyOf: unknown[] };
+    assert.deepEqual(plain.anyOf, [{ type: 'string' }, { type: 'number' }]);
+  });
+});
+
+describe('wire fields: bounds and documentation', () => {
+  const address = addressFromPublicKey(generateKeyPair().publicKey);
+
+  it('an address: a real cof1 address is accepted; anything else is "not a Coffer address"', () => {
+    assert.deepEqual(outcome(wire.address, address), { value: address });
+    // One character changed (bech32m's checksum catches every single substitution).
+    const refused = wire.address.safeParse(
+      address.slice(0, -1) + (address.endsWith('q') ? 'p' : 'q'),
+    );
+    assert.equal(refused.success, false);
+    assert.equal(refused.error?.issues[0]?.message, 'not a Coffer address');
+  });
+
+  it('refusals say why: above 2^127 - 1, not a positive amount', () => {
+    const above = wire.minorUnitsText.safeParse((2n ** 127n).toString());
+    assert.equal(above.error?.issues[0]?.message, 'above 2^127 - 1');
+    const zero = wire.positiveAmount.safeParse('0');
+    assert.equal(zero.error?.issues[0]?.message, 'not a positive amount');
+  });
+
+  it('hexOf(n): exactly 2n lowercase hex characters', () => {
+    assert.equal(hexOf(2).safeParse('abcd').success, true);
+    for (const bad of ['ab', 'abcdef', 'ABCD', 'abcg']) {
+      assert.equal(hexOf(2).safeParse(bad).success, false, bad);
+    }
+    assert.equal(wire.hash.safeParse('ab'.repeat(32)).success, true);
+    assert.equal(wire.hash.safeParse('ab'.repeat(31)).success, false);
+  });
+
+  it('heights from 1, counts and times from 0, all up to 2^53 - 1, whole numbers', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    for (const [schema, min] of [
+      [wire.height, 1],
+      [wire.count, 0],
+      [wire.time, 0],
+    ] as const) {
+      for (const good of [min, min + 1, max]) assert.equal(schema.safeParse(good).success, true);
+      for (const bad of [min - 1, max + 1, min + 0.5, String(min)]) {
+        assert.equal(schema.safeParse(bad).success, false, String(bad));
+      }
+    }
+  });
+
+  it('every wire field a payload shows is described in the OpenAPI document', () => {
+    for (const [name, schema] of Object.entries(wire)) {
+      if (name === 'height' || name === 'count' || name === 'time') continue;
+      const description = (jsonSchema(schema, 'input') as { description?: string }).description;
+      assert.ok(description !== undefined && description.length > 10, `${name}: ${description}`);
+    }
   });
 });

@@ -48,7 +48,8 @@ export function rejectionCodeOf(schema: z.ZodType): string | undefined {
     const code = rejectionCodes.get(current);
     if (code !== undefined) return code;
     const def = defOf(current);
-    current = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    // Only a pipe has an input (`in`): a transform's code is on the schema it pipes from.
+    current = def.innerType ?? def.in;
   }
   return undefined;
 }
@@ -66,7 +67,7 @@ function childOf(schema: z.ZodType, segment: PropertyKey): z.ZodType | undefined
     if (def.type === 'array') return def.element;
     if (def.type === 'record') return def.valueType;
     if (def.type === 'tuple') return typeof segment === 'number' ? def.items?.[segment] : undefined;
-    current = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
+    current = def.innerType ?? def.in;
   }
   return undefined;
 }
@@ -82,7 +83,7 @@ export function rejectionCodeFor(schema: z.ZodType, error: z.ZodError, fallback:
   let code = rejectionCodeOf(schema);
   let current: z.ZodType | undefined = schema;
   for (const segment of issue.path) {
-    current = current === undefined ? undefined : childOf(current, segment);
+    current = childOf(current, segment);
     if (current === undefined) break;
     code = rejectionCodeOf(current) ?? code;
   }
