@@ -239,8 +239,18 @@ function options(group) {
     // One sandbox folder per group: groups may run side by side (one `npm run mutate` each).
     tempDirName: `.stryker-tmp/${group.name}`,
     cleanTempDir: 'always',
-    // The sandbox needs only the sources, the configs and node_modules (linked, not copied).
-    ignorePatterns: ['/*', '!/src', '!/package.json', '!/tsconfig.json', '!/tsconfig.stryker.json'],
+    // The sandbox needs only the sources, the test harness (test/support: module tests build
+    // their chains with it), the configs and node_modules (linked, not copied).
+    ignorePatterns: [
+      '/*',
+      '!/src',
+      '!/test',
+      '/test/*',
+      '!/test/support',
+      '!/package.json',
+      '!/tsconfig.json',
+      '!/tsconfig.stryker.json',
+    ],
     // Added to 1.5 times the unmutated run's time: a mutant that loops forever costs this much.
     timeoutMS: 20_000,
     logLevel: 'info',
