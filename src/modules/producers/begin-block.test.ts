@@ -225,6 +225,14 @@ describe('begin block: liveness and downtime jailing', () => {
     assert.equal(readSeen(w.state, ids[3]!), undefined);
   });
 
+  it('at height 1 the genesis producer is not recorded as seen at 0', () => {
+    const w = validators(2, [undefined, undefined], { downtimeWindowHeights: 0 });
+    beginBlock(w, 1, ids[1]);
+    assert.equal(readSeen(w.state, ids[1]!), undefined);
+    beginBlock(w, 2, ids[1]);
+    assert.equal(readSeen(w.state, ids[1]!), 1);
+  });
+
   it('a producer never seen counts from its activation, or from now when it has none', () => {
     const w = validators(2, [undefined, undefined]);
     writeProducer(w.state, record(1, { activatedAtHeight: undefined }));
