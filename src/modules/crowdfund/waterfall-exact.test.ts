@@ -8,7 +8,7 @@ import fc from 'fast-check';
 
 import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
 import type { DistributionRule, WaterfallRecipient, WaterfallTranche } from './schema.js';
-import { capAmount, largestRemainder, simulate, trancheFills } from './waterfall.js';
+import { capAmount, compare, largestRemainder, simulate, trancheFills } from './waterfall.js';
 
 const addressOf = (seed: number) =>
   addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
@@ -22,6 +22,35 @@ const all = (recipients: WaterfallRecipient[], name = 'all'): WaterfallTranche =
   recipients,
 });
 const toInvestors: WaterfallRecipient = { kind: 'investors', weightBasisPoints: 10_000 };
+
+describe('compare: the one comparator of every sort here', () => {
+  it('-1, 0 or 1 for text (code-unit order), bigints and numbers, both ways round', () => {
+    for (const [a, b] of [
+      ['cof1a', 'cof1b'],
+      ['Z', 'a'],
+      ['ab', 'abc'],
+    ] as const) {
+      assert.equal(compare(a, b), -1, `${a} ${b}`);
+      assert.equal(compare(b, a), 1, `${b} ${a}`);
+      assert.equal(compare(a, a), 0);
+    }
+    assert.equal(compare(2n, 10n), -1);
+    assert.equal(compare(10n, 2n), 1);
+    assert.equal(compare(7n, 7n), 0);
+    assert.equal(compare(0, 2), -1);
+    assert.equal(compare(2, 0), 1);
+    assert.equal(compare(1, 1), 0);
+  });
+
+  it('property: antisymmetric, and 0 exactly when equal', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        assert.equal(compare(a, b), -compare(b, a) || 0);
+        assert.equal(compare(a, b) === 0, a === b);
+      }),
+    );
+  });
+});
 
 describe('rounding direction: each share and each cap rounds down', () => {
   // Principal 3, revenue 10, a 33.33% fee, recoup capped at 50% of principal, the rest.

@@ -43,6 +43,16 @@ export function trancheFills(rule: DistributionRule, principal: bigint, revenue:
   });
 }
 
+/**
+ * -1, 0 or 1 as `a` sorts before, with or after `b` (code-unit order for text, numeric order
+ * for numbers). The sorts here use it rather than inline ternaries, so their order does not lean
+ * on how an engine calls a comparator; equal items compare 0 and keep their order
+ * (Array.prototype.sort is stable).
+ */
+export function compare<T extends string | bigint | number>(a: T, b: T): -1 | 0 | 1 {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export interface WeightedShare {
   /** Sort key for ties: the recipient's address, then its class. */
   key: string;
@@ -67,17 +77,8 @@ export function largestRemainder(total: bigint, shares: readonly WeightedShare[]
   let left = total - parts.reduce((sum, p) => sum + p, 0n);
   const order = shares
     .map((s, index) => ({ index, key: s.key, remainder: (total * s.weight) % weightSum }))
-    .sort((a, b) =>
-      a.remainder !== b.remainder
-        ? a.remainder > b.remainder
-          ? -1
-          : 1
-        : a.key < b.key
-          ? -1
-          : a.key > b.key
-            ? 1
-            : a.index - b.index,
-    );
+    // Largest remainder first, then the smaller key; equal keys keep their order (stable sort).
+    .sort((a, b) => compare(b.remainder, a.remainder) || compare(a.key, b.key));
   for (const { index } of order) {
     if (left === 0n) break;
     parts[index]! += 1n;
@@ -137,9 +138,7 @@ export function simulate(
   if (typeof checked === 'string') throw new TypeError(`campaign.distribution: ${checked}`);
   if (cumulativeRevenueBefore < 0n) throw new RangeError('cumulativeRevenueBefore: negative');
   if (revenue < 0n) throw new RangeError('revenue: negative');
-  const sorted = [...investments].sort((a, b) =>
-    a.investor < b.investor ? -1 : a.investor > b.investor ? 1 : 0,
-  );
+  const sorted = [...investments].sort((a, b) => compare(a.investor, b.investor));
   let principal = 0n;
   for (const [index, investment] of sorted.entries()) {
     if (!isAddress(investment.investor)) {
@@ -212,17 +211,14 @@ export function simulate(
       else if (share.recipient === 'producer') byClass.producer += part;
       else byClass.accounts += part;
     }
-    trancheLines.sort((a, b) =>
-      a.address !== b.address
-        ? a.address < b.address
-          ? -1
-          : 1
-        : classOrder[a.recipient] - classOrder[b.recipient],
+    trancheLines.sort(
+      (a, b) =>
+        compare(a.address, b.address) || compare(classOrder[a.recipient], classOrder[b.recipient]),
     );
     lines.push(...trancheLines);
   }
   const transfers = [...totals.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compare(a, b))
     .map(([address, amount]) => ({ address, amount }));
   return {
     principal,
