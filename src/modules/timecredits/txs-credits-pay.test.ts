@@ -7,6 +7,7 @@ import {
   readBank,
   readLot,
   readMember,
+  timecreditsKeys,
   writeLot,
   writeMember,
 } from './state.js';
@@ -258,6 +259,11 @@ describe('timecredits.transferAcross', () => {
         origin: origin(second!.origin),
       },
     ]);
+    // New lots of the other bank: indexed there, so they lapse at their expiry.
+    assert.equal(
+      w.state.get(timecreditsKeys.expiry(first!.expiresAt!, toBankId, nextNumber)),
+      'true',
+    );
     assert.deepEqual(w.events, [
       {
         type: 'timecredits.transferredAcross',

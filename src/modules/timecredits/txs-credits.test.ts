@@ -11,6 +11,7 @@ import {
   readListing,
   readLot,
   readMember,
+  timecreditsKeys,
   writeExchange,
   writeMember,
 } from './state.js';
@@ -81,6 +82,13 @@ describe('timecredits.issue', () => {
       origin: 'issue:r-1',
     });
     assert.equal(readMember(w.state, bankId, ann.address)!.balanceMinutes, '90');
+    // Indexed, so it lapses at its expiry and gets its notice.
+    const expiry = timecreditsKeys.expiry(startTime + 77 + 10 * dayMs, bankId, lot);
+    assert.equal(w.state.get(expiry), 'true');
+    assert.equal(
+      w.state.get(timecreditsKeys.notice(startTime + 77 + 8 * dayMs, bankId, lot)),
+      'true',
+    );
     assert.equal(readBank(w.state, bankId)!.issuedMinutes, '90');
     const record = {
       requestId: 'r-1',
@@ -448,6 +456,8 @@ describe('exchanges', () => {
       ['70', '0', '70', '0'],
     );
     assert.equal(readBank(w.state, bankId)!.debtMinutes, '50');
+    const origins = benRecord.lots.map((n) => readLot(w.state, bankId, n)!.origin);
+    assert.ok(origins.includes('credit:1'), 'the minutes lent name the exchange');
     assert.equal(confirm(ann, 1), 'already_confirmed');
   });
 
