@@ -150,6 +150,175 @@ const equivalents = [
       "Inside verifyNonceProof's try: destructuring null throws a TypeError, which the catch " +
       'turns into the same false.',
   },
+  // src/crypto/accountable.ts: most are guards a later step repeats inside the caller's try
+  // (the guard gives a clear early answer; without it the same input throws and is caught).
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'Regex',
+    replacement: '/[0-9a-f]{64}$/',
+    line: 'const LOWERCASE_HEX_64 = /^[0-9a-f]{64}$/;',
+    reason:
+      'R and s are then decoded by fromHex(…, 32), which throws (caught: false/undefined) for any string but 64 characters; 64 characters matching the rest are all lowercase hex.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'Regex',
+    replacement: '/^[0-9a-f]{64}/',
+    line: 'const LOWERCASE_HEX_64 = /^[0-9a-f]{64}$/;',
+    reason: "As without ^: a longer string fails fromHex(…, 32) inside the callers' try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'EqualityOperator',
+    replacement: 'result <= 0n',
+    line: 'return result < 0n ? result + L : result;',
+    reason:
+      'A zero result becomes L: in extractSecret x = 0 or L both make Point.BASE.multiply throw (caught); in signing s ≡ 0 needs x = -k/c with c a hash of P = x*G.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (validPublicKeys.get(hex) === true) return true;',
+    reason: 'A cache: without it every key is checked again, with the same answer.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (checkedSigningKeys.get(cacheKey) === true) return;',
+    reason: 'A cache: without it the x*G check runs again, with the same answer.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    line: 'point = Point.fromBytes(publicKey, false);',
+    reason:
+      'ZIP 215 decoding also accepts y >= p, but the next line refuses any non-canonical encoding.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (!bytesEqual(point.toBytes(), publicKey)) return false;',
+    reason:
+      "noble 2.x's RFC 8032 decoding already refuses y >= p and x = 0 with the sign bit set, so the check never fires.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'BooleanLiteral',
+    replacement: 'true',
+    line: 'if (!bytesEqual(point.toBytes(), publicKey)) return false;',
+    reason: 'Unreachable branch, as above.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (!(publicKey instanceof Uint8Array) || publicKey.length !== POINT_LENGTH) return false;',
+    original: 'publicKey.length !== POINT_LENGTH',
+    reason:
+      'A key of another length makes Point.fromBytes throw in isValidPublicKey, whose catch returns false (isAccountablePublicKey and verifyAtHeight).',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: '    if (!(publicKey instanceof Uint8Array) || publicKey.length !== POINT_LENGTH) return false;',
+    original: '!(publicKey instanceof Uint8Array) || publicKey.length !== POINT_LENGTH',
+    reason:
+      "In verifyAtHeight's try: a non-Uint8Array makes toHex throw, a wrong length makes fromBytes fail: false either way.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (!isMessage(message)) return false;',
+    reason: "accountableSignedMessage asserts the same inside verifyAtHeight's try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    line: 'return value instanceof Uint8Array && value.length <= accountableMessageBytesMax;',
+    reason:
+      "Whatever isMessage lets through reaches accountableSignedMessage, which asserts the same inside the callers' try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: "if (typeof signature !== 'object' || signature === null) return undefined;",
+    reason:
+      "Parsed inside the callers' try: destructuring null throws, a non-object has no height and fails the next check.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'LogicalOperator',
+    replacement: "typeof signature !== 'object' && signature === null",
+    line: "if (typeof signature !== 'object' || signature === null) return undefined;",
+    reason: 'As the check removed.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: "if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) return undefined;",
+    original: 'height < 0',
+    reason:
+      "A negative height makes accountableSignedMessage/challenge throw inside the callers' try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (!(publicKey instanceof Uint8Array) || publicKey.length !== POINT_LENGTH) return undefined;',
+    reason: "challenge asserts a 32-byte Uint8Array key inside extractSecret's try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (!isMessage(messageA) || !isMessage(messageB)) return undefined;',
+    reason: "challenge asserts each message inside extractSecret's try.",
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'LogicalOperator',
+    replacement: '!isMessage(messageA) && !isMessage(messageB)',
+    line: 'if (!isMessage(messageA) || !isMessage(messageB)) return undefined;',
+    reason: 'As the check removed.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (bytesEqual(messageA, messageB)) return undefined;',
+    reason: 'Identical messages give identical challenges, refused by cA === cB.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (cA === cB) return undefined;',
+    reason: 'Point.Fn.inv(0) throws inside the try.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (x === 0n) return undefined;',
+    reason: 'Point.BASE.multiply(0n) throws inside the try.',
+  },
+  {
+    file: 'src/crypto/accountable.ts',
+    mutator: 'BlockStatement',
+    replacement: '{}',
+    line: '  } catch {',
+    original: '{\n    return undefined;\n  }',
+    reason: "extractSecret's catch: an empty block returns undefined too.",
+  },
   // BigInt('') is 0n, as BigInt('0') is: a missing balance reads as zero either way.
   ...[
     "const next = BigInt(record[symbol] ?? '0') + delta;",
@@ -202,7 +371,17 @@ function forgetSurvivorsWhenTestsChanged(group) {
   const incrementalFile = `${reportDir}/${group.name}.incremental.json`;
   const hashFile = `${reportDir}/${group.name}.tests.sha256`;
   const hash = crypto.createHash('sha256');
-  for (const file of group.tests) hash.update(file).update('\0').update(fs.readFileSync(file));
+  // The tests and the test fixtures next to them (`*-fixture.ts`, test support in a folder).
+  const fixtures = [...new Set(group.tests.map((file) => path.dirname(file)))].flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith('-fixture.ts'))
+      .sort()
+      .map((name) => path.join(dir, name)),
+  );
+  for (const file of [...group.tests, ...fixtures]) {
+    hash.update(file).update('\0').update(fs.readFileSync(file));
+  }
   const testsHash = hash.digest('hex');
   const previous = fs.existsSync(hashFile) ? fs.readFileSync(hashFile, 'utf8').trim() : undefined;
   if (previous !== testsHash && fs.existsSync(incrementalFile)) {

@@ -180,6 +180,19 @@ describe('producer.approve', () => {
     assert.equal(readSeen(w.state, producer), undefined);
   });
 
+  it('a pending record with no approvals field (written before approvals) starts from none', () => {
+    const w = world(4, { status: 'pending', activatedAtHeight: undefined });
+    assert.equal(readProducer(w.state, producer)!.approvals, undefined);
+    assert.equal(run(w, 'producer.approve', operators[2]!), 'ok');
+    assert.deepEqual(readProducer(w.state, producer)!.approvals, [operators[2]]);
+    assert.deepEqual(w.events, [
+      {
+        type: 'producer.approved',
+        data: { producer, approver: operators[2], approvals: 1, validators: 4 },
+      },
+    ]);
+  });
+
   it('activates at more than two thirds: the record, the active set, the downtime start', () => {
     const w = world(4, pending([operators[1]!, operators[2]!]));
     assert.equal(run(w, 'producer.approve', operators[0]!, 17), 'ok');
