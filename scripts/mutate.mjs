@@ -40,7 +40,7 @@ const groups = [
   {
     name: 'accountable',
     mutate: 'src/crypto/accountable.ts',
-    tests: ['src/crypto/accountable.test.ts'],
+    tests: ['src/crypto/accountable.test.ts', 'src/crypto/accountable-guards.test.ts'],
   },
   {
     name: 'protocol-schema',
