@@ -320,12 +320,9 @@ export function lapseExpiredLots(ctx: BlockContext): void {
       expiresAt: lot.expiresAt,
     });
   });
-  for (const bank of [...banks.values()].sort((a, b) => a.id.localeCompare(b.id))) {
-    writeBank(ctx.state, bank);
-  }
-  for (const [key, member] of [...members.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    writeMember(ctx.state, key.split('/')[0]!, member);
-  }
+  // Each record to its own key, once: the order is free (a block's writes are sorted at commit).
+  for (const bank of banks.values()) writeBank(ctx.state, bank);
+  for (const [key, member] of members) writeMember(ctx.state, key.split('/')[0]!, member);
 }
 
 /**
