@@ -10,6 +10,7 @@ import {
   readMember,
   readUserAccount,
 } from './state.js';
+import { approvedMember } from './txs-banks.js';
 import { key, startTime, TxWorld } from './txs-fixture.js';
 
 /*
@@ -469,5 +470,15 @@ describe('alliances', () => {
     );
     assert.equal(readAlliance(w.state, bankId, partnerId)!.status, 'ended');
     assert.equal(readAlliance(w.state, bankId, partnerId)!.activeAt, undefined);
+  });
+});
+
+describe('approvedMember (what every member-only tx asks first)', () => {
+  it('the record of an approved member; member_not_approved for a pending one; not_found else', () => {
+    const { w, bankId } = world();
+    const found = approvedMember({ state: w.state }, bankId, ann.address);
+    assert.equal(typeof found === 'string' ? found : found.status, 'approved');
+    assert.equal(approvedMember({ state: w.state }, bankId, ben.address), 'member_not_approved');
+    assert.equal(approvedMember({ state: w.state }, bankId, outsider.address), 'member_not_found');
   });
 });
