@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
-import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 
 import {
@@ -13,7 +12,6 @@ import {
   chainIdBytesMax,
   deriveAccountableKey,
   extractSecret,
-  heightBytes,
   isAccountablePublicKey,
   nonceFor,
   scalarToBytes,
@@ -24,9 +22,8 @@ import {
 } from './accountable.js';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
+import { L, Point, reference } from './accountable-fixture.js';
 
-const Point = ed25519.Point;
-const L = Point.Fn.ORDER;
 const CHAIN = 'coffer-dev';
 
 const seedArbitrary = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -54,45 +51,6 @@ function flipped(bytes: Uint8Array, position: number, mask: number): Uint8Array 
 function flippedHex(hex: string, position: number, mask: number): string {
   return toHex(flipped(fromHex(hex), position, mask));
 }
-
-/** The scheme written out from its definition, on noble's hashes rather than node:crypto. */
-const reference = {
-  wide(...parts: Uint8Array[]): bigint {
-    return bytesToNumberLE(nobleSha512(concatBytes(...parts))) % L;
-  },
-  secretScalar(seed: Uint8Array): bigint {
-    return reference.wide(utf8('coffer/accountable/key/v1'), seed);
-  },
-  nonceSecret(seed: Uint8Array): Uint8Array {
-    return nobleSha256(concatBytes(utf8('coffer/accountable/nonce-secret/v1'), seed));
-  },
-  nonce(nonceSecret: Uint8Array, chainId: string, height: number): bigint {
-    return reference.wide(
-      utf8('coffer/accountable/nonce/v1'),
-      nonceSecret,
-      utf8(chainId),
-      heightBytes(height),
-    );
-  },
-  challenge(R: Uint8Array, P: Uint8Array, height: number, message: Uint8Array): bigint {
-    return reference.wide(
-      R,
-      P,
-      utf8('coffer/accountable/challenge/v1'),
-      heightBytes(height),
-      message,
-    );
-  },
-  /** The bare group equation s * G = R + c * P, with no encoding or subgroup checks. */
-  equationHolds(P: Uint8Array, message: Uint8Array, signature: AccountableSignature): boolean {
-    const R = fromHex(signature.R);
-    const s = bytesToNumberLE(fromHex(signature.s));
-    const c = reference.challenge(R, P, signature.height, message);
-    const left = Point.BASE.multiplyUnsafe(s % L);
-    const right = Point.fromBytes(R, true).add(Point.fromBytes(P, true).multiplyUnsafe(c));
-    return left.equals(right);
-  },
-};
 
 describe('accountable keys', () => {
   it('derives x, P and the nonce secret as specified, deterministically', () => {

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { TestBlockSigner } from '../../../test/support/block-signer.js';
 import type { BlockContext } from '../../chain/index.js';
-import { addressFromPublicKey, keyPairFromSecret, toHex } from '../../crypto/index.js';
-import { Ledger } from '../../ledger/index.js';
-import { StateView } from '../../state/index.js';
 import { producersBeginBlock } from './block-rules.js';
 import { producerEscrowAddress } from './schema.js';
 import {
@@ -15,11 +11,19 @@ import {
   readProducerCount,
   readSeen,
   readUnbonding,
-  writeParams,
   writeProducer,
   type ProducerRecord,
   type RegistryParams,
 } from './state.js';
+import {
+  chainId,
+  ids,
+  issuer,
+  operators,
+  record,
+  world,
+  type World,
+} from './block-rules-fixture.js';
 
 /*
  * block-rules.ts's begin-block steps on their own, against a bare state view and ledger: bond
@@ -27,60 +31,6 @@ import {
  * the block), liveness and downtime jailing at the window's edge and the two-thirds proviso.
  * Records and events read whole. block-rules.test.ts has the params, genesis and block checks.
  */
-
-const chainId = 'coffer-rules';
-const account = (seed: number) =>
-  addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
-const issuer = account(1);
-const operators = [10, 11, 12, 13].map(account);
-const signers = [60, 61, 62, 63].map(
-  (seed) => new TestBlockSigner(new Uint8Array(32).fill(seed), chainId, 16),
-);
-const ids = signers.map((s) => s.producer);
-const root = 'cd'.repeat(32);
-
-const params: RegistryParams = {
-  bondAsset: 'USD',
-  bondMin: '1000',
-  unbondingPeriodHeights: 10,
-  evidenceWindowHeights: 5,
-  slashBurnBasisPoints: 2_500,
-  nonceRangeHeightsMax: 64,
-  nonceRangesAheadMax: 2,
-  activeProducersMax: 4,
-  downtimeWindowHeights: 20,
-  downtimeJailHeights: 7,
-};
-
-interface World {
-  state: StateView;
-  ledger: Ledger;
-  events: { type: string; data: Record<string, unknown> }[];
-}
-
-function world(registry: Partial<RegistryParams> | false = {}): World {
-  const state = new StateView({ get: () => undefined });
-  const ledger = new Ledger(state);
-  assert.equal(ledger.createAsset(issuer, { symbol: 'USD', decimals: 2 }), undefined);
-  if (registry) writeParams(state, { ...params, ...registry });
-  return { state, ledger, events: [] };
-}
-
-function record(i: number, fields: Partial<ProducerRecord> = {}): ProducerRecord {
-  return {
-    id: ids[i]!,
-    publicKey: toHex(signers[i]!.key.publicKey),
-    operator: operators[i]!,
-    hiddenInfo: 'aa'.repeat(40),
-    commitment: 'bb'.repeat(32),
-    bond: '0',
-    status: 'active',
-    registeredAtHeight: 0,
-    nonceRanges: [{ fromHeight: 0, count: 16, root }],
-    activatedAtHeight: 0,
-    ...fields,
-  };
-}
 
 function beginBlock(w: World, height: number, previousProducer = ids[0]!): void {
   const ctx: BlockContext = {
