@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 
 import { TestBlockSigner } from '../../../test/support/block-signer.js';
-import { addressFromPublicKey, keyPairFromSecret, toHex } from '../../crypto/index.js';
+import { toHex } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { writeParams, type ProducerRecord, type RegistryParams } from './state.js';
+import { account, type World } from './txs-fixture.js';
+
+export { account, type World };
 
 /*
  * Test support for block-rules.test.ts and begin-block.test.ts (block-rules.ts against a bare
@@ -13,8 +16,6 @@ import { writeParams, type ProducerRecord, type RegistryParams } from './state.j
  */
 
 export const chainId = 'coffer-rules';
-export const account = (seed: number) =>
-  addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
 export const issuer = account(1);
 export const operators = [10, 11, 12, 13].map(account);
 export const signers = [60, 61, 62, 63].map(
@@ -35,12 +36,6 @@ export const params: RegistryParams = {
   downtimeWindowHeights: 20,
   downtimeJailHeights: 7,
 };
-
-export interface World {
-  state: StateView;
-  ledger: Ledger;
-  events: { type: string; data: Record<string, unknown> }[];
-}
 
 export function world(registry: Partial<RegistryParams> | false = {}): World {
   const state = new StateView({ get: () => undefined });

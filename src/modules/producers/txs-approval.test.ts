@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { isRejection, type TxContext } from '../../chain/index.js';
-import { addressFromPublicKey, deriveAddress, keyPairFromSecret } from '../../crypto/index.js';
+import { deriveAddress } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { producerEscrowAddress } from './schema.js';
@@ -18,7 +17,8 @@ import {
   type ProducerRecord,
   type RegistryParams,
 } from './state.js';
-import { approvalsReachQuorum, producerTxs } from './txs.js';
+import { approvalsReachQuorum } from './txs.js';
+import { account, executeTx, root, txContext, txParams, type World } from './txs-fixture.js';
 
 /*
  * txs.ts on its own, against a bare state view and ledger: approval into the validator set (the
@@ -26,8 +26,7 @@ import { approvalsReachQuorum, producerTxs } from './txs.js';
  * downtime and the claim of a bond a freeze kept back. Records and events read whole.
  */
 
-const account = (seed: number) =>
-  addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
+const params: RegistryParams = { ...txParams, activeProducersMax: 5 };
 const issuer = account(1);
 const alice = account(2);
 const outsider = account(3);
@@ -36,27 +35,6 @@ const operators = [10, 11, 12, 13, 14].map(account);
 const validatorIds = operators.map((_, i) => deriveAddress('test/validator', String(i)));
 const producer = deriveAddress('test/producer', 'candidate');
 const escrow = producerEscrowAddress(producer);
-const txHash = 'ab'.repeat(32);
-const root = 'cd'.repeat(32);
-
-const params: RegistryParams = {
-  bondAsset: 'USD',
-  bondMin: '1000',
-  unbondingPeriodHeights: 10,
-  evidenceWindowHeights: 5,
-  slashBurnBasisPoints: 2_500,
-  nonceRangeHeightsMax: 64,
-  nonceRangesAheadMax: 2,
-  activeProducersMax: 5,
-  downtimeWindowHeights: 100,
-  downtimeJailHeights: 10,
-};
-
-interface World {
-  state: StateView;
-  ledger: Ledger;
-  events: { type: string; data: Record<string, unknown> }[];
-}
 
 function record(id: string, operator: string, fields: Partial<ProducerRecord>): ProducerRecord {
   return {
@@ -99,25 +77,8 @@ function world(
   return { state, ledger, events: [] };
 }
 
-function context(w: World, height: number, sender: string): TxContext {
-  return {
-    chainId: 'coffer-txs',
-    height,
-    time: 1_700_000_000_000,
-    txHash,
-    txIndex: 0,
-    sender,
-    state: w.state,
-    ledger: w.ledger,
-    emit: (type, data) => w.events.push({ type, data }),
-  };
-}
-
 function run(w: World, type: string, sender: string, height = 20): string {
-  const definition = producerTxs[type]!;
-  const parsed = definition.parse({ producer });
-  if (isRejection(parsed)) return parsed.code;
-  return definition.execute(context(w, height, sender), parsed.value as never) ?? 'ok';
+  return executeTx(type, { producer }, txContext(w, height, sender));
 }
 
 const pending = (approvals: string[] = []) => ({

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { isRejection, type TxContext } from '../../chain/index.js';
-import {
-  addressFromPublicKey,
-  deriveAccountableKey,
-  keyPairFromSecret,
-  toHex,
-} from '../../crypto/index.js';
+import type { TxContext } from '../../chain/index.js';
+import { addressFromPublicKey, deriveAccountableKey, toHex } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { producerEscrowAddress } from './schema.js';
@@ -20,9 +15,17 @@ import {
   writeParams,
   writeProducer,
   type ProducerRecord,
-  type RegistryParams,
 } from './state.js';
-import { producerTxs, registerProducer } from './txs.js';
+import { registerProducer } from './txs.js';
+import {
+  account,
+  executeTx,
+  root,
+  txContext,
+  txHash,
+  txParams,
+  type World,
+} from './txs-fixture.js';
 
 /*
  * txs.ts on its own, against a bare state view and ledger (no chain, no blocks): registration
@@ -31,8 +34,10 @@ import { producerTxs, registerProducer } from './txs.js';
  * txs-approval.test.ts has approval, withdrawal, unjailing and bond claims.
  */
 
-const account = (seed: number) =>
-  addressFromPublicKey(keyPairFromSecret(new Uint8Array(32).fill(seed)).publicKey);
+const params = txParams;
+const context = (w: World, height: number, sender = alice) => txContext(w, height, sender);
+const run = (w: World, type: string, payload: Record<string, unknown>, ctx: TxContext) =>
+  executeTx(type, payload, ctx);
 const issuer = account(1);
 const alice = account(2);
 const bob = account(3);
@@ -40,27 +45,6 @@ const key = deriveAccountableKey(new Uint8Array(32).fill(40));
 const publicKey = toHex(key.publicKey);
 const producer = addressFromPublicKey(key.publicKey);
 const escrow = producerEscrowAddress(producer);
-const txHash = 'ab'.repeat(32);
-const root = 'cd'.repeat(32);
-
-const params: RegistryParams = {
-  bondAsset: 'USD',
-  bondMin: '1000',
-  unbondingPeriodHeights: 10,
-  evidenceWindowHeights: 5,
-  slashBurnBasisPoints: 2_500,
-  nonceRangeHeightsMax: 64,
-  nonceRangesAheadMax: 2,
-  activeProducersMax: 3,
-  downtimeWindowHeights: 100,
-  downtimeJailHeights: 10,
-};
-
-interface World {
-  state: StateView;
-  ledger: Ledger;
-  events: { type: string; data: Record<string, unknown> }[];
-}
 
 /** A registry with `params`, the USD asset, and 10000 USD for alice and bob. */
 function world(registry = true): World {
@@ -72,28 +56,6 @@ function world(registry = true): World {
   }
   if (registry) writeParams(state, params);
   return { state, ledger, events: [] };
-}
-
-function context(w: World, height: number, sender = alice): TxContext {
-  return {
-    chainId: 'coffer-txs',
-    height,
-    time: 1_700_000_000_000,
-    txHash,
-    txIndex: 0,
-    sender,
-    state: w.state,
-    ledger: w.ledger,
-    emit: (type, data) => w.events.push({ type, data }),
-  };
-}
-
-/** Parses `payload` as the tx does, then executes it: the rejection code, or 'ok'. */
-function run(w: World, type: string, payload: Record<string, unknown>, ctx: TxContext): string {
-  const definition = producerTxs[type]!;
-  const parsed = definition.parse(payload);
-  if (isRejection(parsed)) return parsed.code;
-  return definition.execute(ctx, parsed.value as never) ?? 'ok';
 }
 
 /** The producer as registered by alice at height 1, then changed by `fields`. */
