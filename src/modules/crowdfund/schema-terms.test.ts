@@ -3,6 +3,7 @@
 // naming the field. parseDistribution's rules are in schema-distribution.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 
 import { addressFromPublicKey, deriveAddress, keyPairFromSecret } from '../../crypto/index.js';
 import { CryptoInputError } from '../../crypto/errors.js';
@@ -14,8 +15,10 @@ import {
   campaignIdOf,
   capPrincipalBasisPointsMax,
   checkCampaignId,
+  distributionRuleSchema,
   crowdfundModuleName,
   isCampaignId,
+  isPlainObject,
   isPositiveMinorUnits,
   isReportId,
   isText,
@@ -24,11 +27,13 @@ import {
   parseDistribution,
   recipientsPerTrancheMax,
   recoupWaterfall,
+  schedulePointSchema,
   reportersMax,
   titleBytesMax,
   trancheNameBytesMax,
   tranchesMax,
   waterfall,
+  whole,
   type WaterfallTranche,
 } from './schema-terms.js';
 
@@ -91,6 +96,8 @@ describe('amounts, ids and text', () => {
     assert.throws(() => minorUnitsText(0n), inputError('amount', message));
     assert.throws(() => minorUnitsText(minorUnitsMax + 1n), inputError('amount'));
     assert.throws(() => minorUnitsText('-5', 'target'), inputError('target'));
+    // A number is neither: refused, not written as its decimal.
+    assert.throws(() => minorUnitsText(7450 as unknown as bigint), inputError('amount'));
   });
 
   it('a campaign id is exactly 16 lowercase hex digits', () => {
@@ -131,6 +138,8 @@ describe('amounts, ids and text', () => {
     for (const bad of [hash.slice(1), `${hash}0`, hash.toUpperCase(), `${hash.slice(1)}g`, 5]) {
       assert.throws(() => campaignIdOf(bad as string), inputError('createTxHash', message));
     }
+    // An array whose text is a hash is not a hash (a lenient check would return the array).
+    assert.throws(() => campaignIdOf([hash] as unknown as string), inputError('createTxHash'));
     assert.equal(
       campaignEscrow('0123456789abcdef'),
       deriveAddress('escrow/crowdfund', '0123456789abcdef'),
@@ -206,6 +215,15 @@ describe('the builders name the bad field', () => {
       inputError('tranches[0].name', 'tranches[0] must be a tranche with a name'),
     );
     assert.throws(() => waterfall(tranche({ name: 5 })), inputError('tranches[0].name'));
+    // A function has a string `name` but is no tranche.
+    const { name: _name, ...fields } = rest;
+    const named = Object.assign(function rest() {}, fields) as unknown as WaterfallTranche;
+    assert.throws(() => waterfall([named]), inputError('tranches[0].name'));
+    const split = [
+      { kind: 'investors' as const, weightBasisPoints: 4_000 },
+      { kind: 'producer' as const, weightBasisPoints: 6_000 },
+    ];
+    assert.deepEqual(waterfall(tranche({ recipients: split })).tranches[0]!.recipients, split);
     assert.throws(
       () => waterfall(tranche({ shareBasisPoints: 0 })),
       inputError(
@@ -376,5 +394,47 @@ describe('the builders name the bad field', () => {
     }
     // What it builds is a rule parseDistribution accepts.
     assert.equal(typeof parseDistribution(onlyInvestors), 'object');
+  });
+});
+
+describe('the record schemas (query answers, the OpenAPI document) keep the same bounds', () => {
+  it('whole(min, max): integers from min to max', () => {
+    const schema = whole(1, 10);
+    for (const ok of [1, 10]) assert.equal(schema.safeParse(ok).success, true, String(ok));
+    for (const bad of [0, 11, 1.5]) assert.equal(schema.safeParse(bad).success, false, String(bad));
+    assert.equal(whole(0).safeParse(Number.MAX_SAFE_INTEGER).success, true);
+  });
+
+  it('a distribution rule: 1 to 8 tranches, 1 to 8 recipients in each', () => {
+    const tranche = (recipients: number) => ({
+      name: 'rest',
+      shareBasisPoints: 10_000,
+      recipients: Array.from({ length: recipients }, () => investorsAll),
+    });
+    const rule = (tranches: number, recipients = 1) => ({
+      tranches: Array.from({ length: tranches }, () => tranche(recipients)),
+    });
+    const accepts = (v: unknown) => distributionRuleSchema.safeParse(v).success;
+    assert.equal(accepts(rule(1)), true);
+    assert.equal(accepts(rule(tranchesMax)), true);
+    assert.equal(accepts(rule(tranchesMax + 1)), false);
+    assert.equal(accepts(rule(0)), false);
+    assert.equal(accepts(rule(1, recipientsPerTrancheMax)), true);
+    assert.equal(accepts(rule(1, recipientsPerTrancheMax + 1)), false);
+    assert.equal(accepts(rule(1, 0)), false);
+  });
+
+  it('a schedule point is described for the OpenAPI document', () => {
+    assert.equal(
+      z.toJSONSchema(schedulePointSchema).description,
+      '{height} (a block height from 1) or {time} (Unix ms, block time)',
+    );
+  });
+
+  it('isPlainObject: an object that is not null or an array', () => {
+    assert.equal(isPlainObject({}), true);
+    for (const v of ['abc', '', 5, null, undefined, [], true]) {
+      assert.equal(isPlainObject(v), false, String(v));
+    }
   });
 });

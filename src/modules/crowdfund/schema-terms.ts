@@ -223,10 +223,8 @@ function parseCap(v: unknown): TrancheCap | undefined {
       ? { principalBasisPoints: v.principalBasisPoints }
       : undefined;
   }
-  if (keys[0] === 'amount') {
-    return isPositiveMinorUnits(v.amount) ? { amount: v.amount } : undefined;
-  }
-  return undefined;
+  // The one key is not principalBasisPoints: only `amount` leaves `v.amount` defined.
+  return isPositiveMinorUnits(v.amount) ? { amount: v.amount } : undefined;
 }
 
 function parseRecipients(v: unknown): WaterfallRecipient[] | DistributionRejection {
