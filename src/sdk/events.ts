@@ -1,7 +1,7 @@
-import WebSocket, { type RawData } from 'ws';
-
 import { isAddress } from '../crypto/index.js';
 import { CofferError } from './errors.js';
+import type { EventSocket } from './event-socket.js';
+import { openSocket } from './event-socket-node.js';
 
 // ---- messages (what src/node/event-hub.ts sends) -------------------------------------------
 
@@ -106,12 +106,6 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }
 
 /** The message if it has the shape its kind promises, else undefined. */
@@ -225,8 +219,8 @@ export function subscribeEvents(
   let closed = false;
   let everOpened = false;
   let failedAttempts = 0;
-  let socket: WebSocket | undefined;
-  let reconnectTimer: NodeJS.Timeout | undefined;
+  let socket: EventSocket | undefined;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => {
     resolveFinished = resolve;
@@ -253,123 +247,124 @@ export function subscribeEvents(
     }, delayMs);
   }
 
-  // ws (^8.23) honours `closeTimeout`, which @types/ws lacks: hence the wider type.
-  const socketOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
-    handshakeTimeout: handshakeTimeoutMs,
-    closeTimeout: closeTimeoutMs,
-    maxPayload: messagePayloadBytesMax,
+  const socketOptions = {
+    handshakeTimeoutMs,
+    closeTimeoutMs,
+    maxPayloadBytes: messagePayloadBytesMax,
   };
 
   function connect(): void {
-    const ws = new WebSocket(url, socketOptions);
-    socket = ws;
     let lastError: Error | undefined;
     let refusal: CofferError | undefined;
     let awaitingPong = false;
-    let heartbeat: NodeJS.Timeout | undefined;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
 
-    ws.on('open', () => {
-      if (closed) return;
-      failedAttempts = 0;
-      const reconnect = everOpened;
-      everOpened = true;
-      heartbeat = setInterval(() => {
-        if (awaitingPong) {
-          lastError = new Error(`no pong within ${heartbeatMs} ms`);
-          ws.terminate();
+    const ws: EventSocket = openSocket(url, socketOptions, {
+      open() {
+        if (closed) return;
+        failedAttempts = 0;
+        const reconnect = everOpened;
+        everOpened = true;
+        if (ws.canPing) {
+          heartbeat = setInterval(() => {
+            if (awaitingPong) {
+              lastError = new Error(`no pong within ${heartbeatMs} ms`);
+              ws.terminate();
+              return;
+            }
+            awaitingPong = true;
+            ws.ping();
+          }, heartbeatMs);
+          // The socket keeps Node running while open; the heartbeat alone must not.
+          (heartbeat as { unref?: () => void }).unref?.();
+        }
+        options.onOpen?.({ reconnect });
+      },
+      pong() {
+        awaitingPong = false;
+      },
+      message(text, binary) {
+        if (closed) return;
+        let parsed: unknown;
+        try {
+          parsed = binary ? undefined : JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        const message = asMessage(parsed);
+        if (message) {
+          try {
+            onMessage(message);
+          } catch (error) {
+            if (!options.onError) throw error;
+            report(error instanceof Error ? error : new Error(String(error)), { fatal: false });
+          }
           return;
         }
-        awaitingPong = true;
-        ws.ping();
-      }, heartbeatMs);
-      // The socket keeps Node running while open; the heartbeat alone must not.
-      heartbeat.unref();
-      options.onOpen?.({ reconnect });
-    });
-    ws.on('pong', () => {
-      awaitingPong = false;
-    });
-    ws.on('message', (data, isBinary) => {
-      if (closed) return;
-      let parsed: unknown;
-      try {
-        parsed = isBinary ? undefined : JSON.parse(rawText(data));
-      } catch {
-        parsed = undefined;
-      }
-      const message = asMessage(parsed);
-      if (message) {
-        try {
-          onMessage(message);
-        } catch (error) {
-          if (!options.onError) throw error;
-          report(error instanceof Error ? error : new Error(String(error)), { fatal: false });
-        }
-        return;
-      }
-      const apiError = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
-      if (apiError && typeof apiError.code === 'string') {
-        // The node refuses the subscription, then closes the socket with 1008.
-        refusal = new CofferError(
-          apiError.code,
-          typeof apiError.message === 'string' ? apiError.message : apiError.code,
-          0,
-          typeof apiError.field === 'string' ? apiError.field : undefined,
-          parsed,
-        );
-        return;
-      }
-      report(
-        new CofferError(
-          'invalid_response',
-          `the event stream sent a message that is not one of the API's: ${rawText(data).slice(0, 200)}`,
-          0,
-        ),
-        { fatal: false },
-      );
-    });
-    ws.on('error', (error) => {
-      lastError = error;
-    });
-    ws.on('close', (code, reasonBytes) => {
-      if (heartbeat) clearInterval(heartbeat);
-      if (socket === ws) socket = undefined;
-      if (closed) {
-        resolveFinished();
-        return;
-      }
-      const reason = reasonBytes.toString('utf8');
-      const httpStatus = /Unexpected server response: (\d+)/.exec(lastError?.message ?? '');
-      const status = httpStatus ? Number(httpStatus[1]) : 0;
-      // The node answering 4xx to the upgrade (a wrong path or query) will answer it again.
-      const refusedByHttp = status >= 400 && status < 500 && status !== 408 && status !== 429;
-      if (refusal || code === policyViolationCloseCode || refusedByHttp) {
-        const error =
-          refusal ??
-          new CofferError(
-            'http_error',
-            `the node refused the event stream ${url}: ${lastError?.message ?? `closed with ${code} ${reason}`}`,
-            status,
+        const apiError = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+        if (apiError && typeof apiError.code === 'string') {
+          // The node refuses the subscription, then closes the socket with 1008.
+          refusal = new CofferError(
+            apiError.code,
+            typeof apiError.message === 'string' ? apiError.message : apiError.code,
+            0,
+            typeof apiError.field === 'string' ? apiError.field : undefined,
+            parsed,
           );
-        stop();
-        resolveFinished();
-        report(error, { fatal: true });
-        return;
-      }
-      const why = lastError
-        ? lastError.message
-        : `the socket closed (code ${code}${reason ? `, ${reason}` : ''})`;
-      scheduleReconnect(
-        new CofferError(
-          'network_error',
-          `event stream ${url}: ${why}; reconnecting`,
-          0,
-          undefined,
-          undefined,
-          lastError ? { cause: lastError } : undefined,
-        ),
-      );
+          return;
+        }
+        report(
+          new CofferError(
+            'invalid_response',
+            `the event stream sent a message that is not one of the API's: ${text.slice(0, 200)}`,
+            0,
+          ),
+          { fatal: false },
+        );
+      },
+      error(error) {
+        lastError = error;
+      },
+      close(code, reason) {
+        if (heartbeat) clearInterval(heartbeat);
+        if (socket === ws) socket = undefined;
+        if (closed) {
+          resolveFinished();
+          return;
+        }
+        const httpStatus = /Unexpected server response: (\d+)/.exec(lastError?.message ?? '');
+        const status = httpStatus ? Number(httpStatus[1]) : 0;
+        // The node answering 4xx to the upgrade (a wrong path or query) will answer it again.
+        const refusedByHttp = status >= 400 && status < 500 && status !== 408 && status !== 429;
+        if (refusal || code === policyViolationCloseCode || refusedByHttp) {
+          const error =
+            refusal ??
+            new CofferError(
+              'http_error',
+              `the node refused the event stream ${url}: ${lastError?.message ?? `closed with ${code} ${reason}`}`,
+              status,
+            );
+          stop();
+          resolveFinished();
+          report(error, { fatal: true });
+          return;
+        }
+        const why = lastError
+          ? lastError.message
+          : `the socket closed (code ${code}${reason ? `, ${reason}` : ''})`;
+        scheduleReconnect(
+          new CofferError(
+            'network_error',
+            `event stream ${url}: ${why}; reconnecting`,
+            0,
+            undefined,
+            undefined,
+            lastError ? { cause: lastError } : undefined,
+          ),
+        );
+      },
     });
+    socket = ws;
   }
 
   connect();
@@ -384,8 +379,7 @@ export function subscribeEvents(
         return;
       }
       // `finished` then resolves on the socket's close event: the socket is gone too.
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'client closed');
+      ws.close(1000, 'client closed');
     },
     get closed() {
       return closed;
