@@ -1010,6 +1010,9 @@ describe('reconfirmation rounds', () => {
   it('a round larger than a block refunds over blocks; the deadline waits behind it', () => {
     const w = new TxWorld();
     const id = create(w, { target: '1000000', maxInvestment: '100000' });
+    // A campaign failing at the same height, after it in the index: its refunds wait too.
+    const after = create(w);
+    invest(w, after, cat, 1_000);
     const many = crowd(w, refundsPerBlockMax + 12, 1_000n);
     for (const k of many) invest(w, id, k, 1_000);
     invest(w, id, ann, 100_000);
@@ -1018,10 +1021,10 @@ describe('reconfirmation rounds', () => {
     assert.equal(w.run(ann, 'campaign.reconfirm', { campaignId: id }), 'ok');
     const sorted = byAddress(many);
     // One block reaches both the round deadline (13) and the campaign's (14).
-    assert.deepEqual(
-      w.block({ height: 14 }),
-      sorted.slice(0, refundsPerBlockMax).map((k) => refunded(id, k, '1000', 'notReconfirmed')),
-    );
+    assert.deepEqual(w.block({ height: 14 }), [
+      ...sorted.slice(0, refundsPerBlockMax).map((k) => refunded(id, k, '1000', 'notReconfirmed')),
+      failed(after, '1000', '100000', 1),
+    ]);
     assert.deepEqual(campaignOf(w, id).reconfirmation, {
       version: 1,
       by: { height: 13 },
@@ -1038,10 +1041,25 @@ describe('reconfirmation rounds', () => {
     assert.deepEqual(w.block(), [
       ...sorted.slice(refundsPerBlockMax).map((k) => refunded(id, k, '1000', 'notReconfirmed')),
       succeeded(id, '100000', '5000', '95000', false),
+      refunded(after, cat, '1000', 'failed'),
     ]);
     assert.equal(isDue(w, id, 'reconfirm', { height: 13 }), false);
     assert.equal(isDue(w, id, 'deadline', { height: 14 }), false);
     assert.deepEqual(readInvestors(w.state, id), [ann.address]);
+  });
+
+  it('a round entry of a campaign no longer funding is moot', () => {
+    const w = new TxWorld();
+    const id = round(w);
+    // No tx leaves a round open once funding ends; the block checks the status all the same.
+    writeCampaign(w.state, { ...campaignOf(w, id), status: 'refunding' });
+    w.state.release();
+    const state = dump(w);
+    assert.deepEqual(w.blocksTo(10), []);
+    assert.deepEqual(
+      dump(w),
+      state.filter(([k]) => k !== dueKey(id, 'reconfirm', { height: 10 })),
+    );
   });
 
   it('closing a round with investors pending is a bug', () => {
