@@ -525,7 +525,11 @@ describe('early close', () => {
     const id = create(w);
     invest(w, id, ann, 100_000);
     assert.equal(campaignOf(w, id).status, 'funding');
-    assert.equal(w.events.length, 1);
+    assert.deepEqual(
+      w.events.map((e) => e.type),
+      ['campaign.invested'],
+    );
+    assert.deepEqual(w.blocksTo(14), [succeeded(id, '100000', '5000', '95000', false)]);
   });
 
   it('closes only a funding campaign with no round open', () => {
@@ -933,7 +937,10 @@ describe('reconfirmation rounds', () => {
     const id = round(w);
     // A new investor was never pending: no reconfirmation.
     invest(w, id, dan, 1_000);
-    assert.equal(w.events.length, 1);
+    assert.deepEqual(
+      w.events.map((e) => e.type),
+      ['campaign.invested'],
+    );
     assert.equal(campaignOf(w, id).reconfirmation!.pending, 3);
     // Investing more reconfirms.
     invest(w, id, ann, 1_000);
@@ -1003,7 +1010,13 @@ describe('reconfirmation rounds', () => {
     const other = create(w);
     indexDue(w.state, other, 'reconfirm', { height: 3 });
     w.state.release();
-    assert.equal(w.block().length, 3);
+    // Block 10: the round's own entry refunds all three (none reconfirmed).
+    assert.deepEqual(
+      w.block(),
+      byAddress([ann, ben, cat]).map((k) =>
+        refunded(id, k, k === ann ? '30000' : k === ben ? '20000' : '10000', 'notReconfirmed'),
+      ),
+    );
     assert.equal(isDue(w, other, 'reconfirm', { height: 3 }), false);
   });
 
