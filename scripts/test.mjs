@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The README's test command: builds the node (the cross-process tests run the built CLI), then
-// runs every *.test.ts under src/ and test/ with Node's test runner. Extra arguments are file
-// filters: `npm test -- ledger` runs only the files whose path contains "ledger".
+// The README's test command: builds the node and the web console (the cross-process tests run the
+// built CLI, which serves dist/web), then runs every *.test.ts under src/, web/src/ and test/ with
+// Node's test runner. Extra arguments are file filters: `npm test -- ledger` runs only the files
+// whose path contains "ledger".
 //
 // Integration tests run real servers (see STYLE.md, "Tests"). Before running, the runner makes
 // sure the programs the selected test files need are installed, installing the Debian package
@@ -120,7 +121,9 @@ function install(program) {
   console.error(`${command} installed: ${found}`);
 }
 
-console.log('test: building the node (tsc -p tsconfig.build.json)');
+console.log(
+  'test: building the node (tsc -p tsconfig.build.json) and the web console (vite build)',
+);
 execFileSync(
   process.execPath,
   [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -129,8 +132,24 @@ execFileSync(
     stdio: 'inherit',
   },
 );
+execFileSync(
+  process.execPath,
+  [
+    path.join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--config',
+    'web/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
 
-const files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))]
+const files = [
+  ...findTests(path.join(root, 'src')),
+  ...findTests(path.join(root, 'web/src')),
+  ...findTests(path.join(root, 'test')),
+]
   .map((file) => path.relative(root, file))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
   .sort();

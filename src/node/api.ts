@@ -21,6 +21,7 @@ import {
 import type { StoredBlock } from '../state/index.js';
 import { validatorQuorum } from '../consensus/index.js';
 import { activeValidatorSet } from '../modules/producers/index.js';
+import { defaultConsoleDir, registerConsole } from './console.js';
 import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
@@ -138,7 +139,14 @@ export async function registerApi(node: CofferNode): Promise<void> {
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.setNotFoundHandler((_request, reply) => sendError(reply, 'route_not_found'));
+  // The web console at `/` (src/node/console.ts): page requests outside the API get its page.
+  const consoleDir =
+    node.config.consoleDir === 'off' ? undefined : (node.config.consoleDir ?? defaultConsoleDir());
+  const consolePage = consoleDir ? await registerConsole(app, consoleDir) : undefined;
+  app.setNotFoundHandler((request, reply) => {
+    if (consolePage?.(request, reply)) return;
+    return sendError(reply, 'route_not_found');
+  });
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) {
       const issue = error.validation[0];

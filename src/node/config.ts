@@ -93,6 +93,11 @@ export const nodeConfigSchema = z.object({
     .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
     .transform((v) => v === true || v === '1' || v === 'true')
     .default(false),
+  /**
+   * The web console's built files, served at `/`: by default dist/web when `npm run build` made
+   * it; `off` serves the API alone.
+   */
+  consoleDir: z.string().min(1).optional(),
 });
 
 export type NodeConfig = Readonly<
@@ -131,6 +136,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_ENVELOPE_TXS_MAX: 'envelopeTxsMax',
   COFFER_PRODUCER_TERM_HEIGHTS: 'producerTermHeights',
   COFFER_NATS_REPLICAS: 'natsReplicas',
+  COFFER_CONSOLE_DIR: 'consoleDir',
 };
 
 export function parseNodeConfig(

@@ -187,7 +187,10 @@ export class TxWorld {
 }
 
 /** Campaign terms (the crowdfund.test.ts defaults), deadline 13 blocks ahead of `w`. */
-export function terms(w: TxWorld, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function terms(
+  w: TxWorld,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     title: 'The Long Take',
     asset: 'USD',

@@ -1,0 +1,286 @@
+// The web console (issue 16) against a real node process, in headless Debian Chromium: served at
+// `/` with its security headers while the API keeps its JSON 404s; a wallet created in the page
+// receives funds from the dev account, sends with a confirmation of exactly what it signs, and
+// the tx shows verified in the explorer; a tampered proof shows "not verified" with the reason;
+// blocks arrive live over the websocket; each main page passes axe-core with no serious
+// violation; screenshots at desktop and phone width go to test-results/console/.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+import { createClient, generateKey, importKey, txs, type SigningKey } from '../src/sdk/index.js';
+import { childEnv, cliPath } from './support/cli.js';
+import { launchChromium } from './support/chromium.js';
+import { NodeProcess, assertBuilt } from './support/node-process.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const shots = path.join(root, 'test-results/console');
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const blockIntervalMs = 50;
+const startTimeoutMs = 15_000;
+const suiteTimeoutMs = 180_000;
+/** A page step (a block, a check in the page) that takes longer is stuck. */
+const stepTimeoutMs = 20_000;
+const passphrase = 'a passphrase for the test';
+
+const desktop = { width: 1280, height: 900 };
+const phone = { width: 390, height: 844 };
+
+describe('web console', { timeout: suiteTimeoutMs }, () => {
+  let workDir = '';
+  let node: NodeProcess | undefined;
+  let browser: Browser | undefined;
+  let url = '';
+  let dev: SigningKey;
+  const killOnExit = () => node?.killNow();
+
+  before(async () => {
+    assertBuilt(cliPath);
+    assert.ok(
+      fs.existsSync(path.join(root, 'dist/web/index.html')),
+      'dist/web is missing: npm run build (npm test builds it)',
+    );
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-console-'));
+    process.on('exit', killOnExit);
+    node = NodeProcess.spawn({
+      cliPath,
+      dataDir: path.join(workDir, 'node'),
+      blockIntervalMs,
+      logLevel: 'warn',
+      env: childEnv,
+      startTimeoutMs,
+    });
+    url = (await node.listening()).url;
+    const devFile = path.join(workDir, 'node', 'dev-account.json');
+    dev = importKey(
+      (JSON.parse(fs.readFileSync(devFile, 'utf8')) as { secretKey: string }).secretKey,
+    );
+    browser = await launchChromium();
+    fs.mkdirSync(shots, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await node?.kill();
+    process.off('exit', killOnExit);
+    if (workDir !== '') fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function open(context: BrowserContext, pathname: string): Promise<Page> {
+    const page = await context.newPage();
+    page.setDefaultTimeout(stepTimeoutMs);
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    (page as Page & { problems?: string[] }).problems = problems;
+    await page.goto(url + pathname);
+    return page;
+  }
+  const problemsOf = (page: Page) => (page as Page & { problems?: string[] }).problems ?? [];
+
+  it('is served at / with its headers; the API keeps its JSON answers', async () => {
+    const page = await fetch(`${url}/explorer/block/1`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.match(page.headers.get('content-security-policy')!, /default-src 'self'/);
+    assert.match(page.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    const html = await page.text();
+    assert.match(html, /<div id="app"><\/div>/);
+    // Everything it loads is its own: no CDN, font or script from elsewhere.
+    assert.doesNotMatch(html, /https?:\/\//);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const script = await fetch(url + asset);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('cache-control')!, /immutable/);
+
+    for (const [pathname, accept] of [
+      ['/v1/nothing', 'text/html'],
+      ['/explorer', 'application/json'],
+    ] as const) {
+      const answer = await fetch(url + pathname, { headers: { accept } });
+      assert.equal(answer.status, 404, pathname);
+      assert.deepEqual(await answer.json(), {
+        error: { code: 'route_not_found', message: 'No route matches this method and path.' },
+      });
+    }
+    const posted = await fetch(`${url}/wallet`, {
+      method: 'POST',
+      headers: { accept: 'text/html' },
+    });
+    assert.equal(posted.status, 404);
+  });
+
+  it('a wallet receives, sends after a confirmation, and the explorer verifies the tx', async () => {
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await open(context, '/wallet');
+
+    await page.getByLabel('Passphrase', { exact: true }).fill('too short');
+    await page.getByLabel('Passphrase again').fill('too short');
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    await page.getByRole('alert').filter({ hasText: 'weak_passphrase' }).waitFor();
+
+    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('Passphrase again').fill(passphrase);
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    const address = (await page.getByTestId('address').textContent())!.trim();
+    assert.match(address, /^cof1/);
+    const stored = await page.evaluate<string | null>("localStorage.getItem('coffer.wallet.v1')");
+    // Sealed keys only: no 64-hex-digit secret in what the page stored.
+    assert.ok(stored?.includes('"ciphertext"'), 'a vault is stored');
+    assert.doesNotMatch(stored!, /[0-9a-f]{64}/);
+    await page
+      .getByRole('img', { name: /QR code of the address/ })
+      .locator('svg')
+      .waitFor();
+
+    // The dev account pays 100.00 USD; the page sees it from the event stream.
+    const client = createClient(url);
+    const funded = await client.send(
+      dev,
+      txs.transfer({ to: address, asset: 'USD', amount: '10000' }),
+    );
+    assert.equal(funded.status, 'ok');
+    await page.locator('td[data-balance="10000"]').waitFor();
+    await page.locator('.history').getByText('ledger.transfer').waitFor();
+
+    // A bad amount is refused in the page, with its code; nothing is signed.
+    const payee = generateKey().address;
+    await page.getByLabel('To (address)').fill(payee);
+    await page.getByLabel(/^Amount/).fill('12.505');
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid_amount' }).waitFor();
+    await page.getByLabel(/^Amount/).fill('100.01');
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('alert').filter({ hasText: 'insufficient_funds' }).waitFor();
+
+    await page.getByLabel(/^Amount/).fill('12.50');
+    await page.getByRole('button', { name: 'Review' }).click();
+    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+      type: string;
+      sender: string;
+      nonce: number;
+      payload: Record<string, string>;
+    };
+    assert.deepEqual(
+      { type: toSign.type, sender: toSign.sender, nonce: toSign.nonce, payload: toSign.payload },
+      {
+        type: 'ledger.transfer',
+        sender: address,
+        nonce: 0,
+        payload: { to: payee, asset: 'USD', amount: '1250' },
+      },
+    );
+    await page.screenshot({ path: path.join(shots, 'wallet-confirm-desktop.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByText('is in a block').waitFor();
+    assert.equal((await client.getAccount(payee)).balances[0]!.balance, '1250');
+    await page.locator('td[data-balance="8750"]').waitFor();
+    await page.screenshot({ path: path.join(shots, 'wallet-funded-desktop.png'), fullPage: true });
+
+    // Its link opens the explorer, which checks the proof in the page.
+    await page.getByRole('status').filter({ hasText: 'is in a block' }).getByRole('link').click();
+    await page.locator('[data-verified="true"]').waitFor();
+    assert.match((await page.locator('main').textContent()) ?? '', /ledger\.transferred/);
+    await page.screenshot({ path: path.join(shots, 'tx-desktop.png'), fullPage: true });
+
+    // Locked, the wallet asks for the passphrase again, and refuses a wrong one.
+    await page.goto(`${url}/wallet`);
+    await page.getByLabel('Passphrase').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong_passphrase' }).waitFor();
+    await page.getByLabel('Passphrase').fill(passphrase);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('td[data-balance="8750"]').waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
+  it('a tampered proof shows "not verified" and why', async () => {
+    const client = createClient(url);
+    const sent = await client.send(
+      dev,
+      txs.transfer({ to: generateKey().address, asset: 'USD', amount: '7' }),
+    );
+    const context = await browser!.newContext({ viewport: desktop });
+    await context.route(`**/v1/txs/${sent.hash}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { tx: { payload: { amount: string } } };
+      body.tx.payload.amount = '7000';
+      await route.fulfill({ response, json: body });
+    });
+    const page = await open(context, `/explorer/tx/${sent.hash}`);
+    const refusal = page.locator('[data-verified="false"]');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent())!, /tx_hash/);
+    await page.screenshot({ path: path.join(shots, 'tx-tampered-desktop.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('latest blocks arrive live over the websocket', async () => {
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await open(context, '/explorer');
+    await page.getByText('● live').waitFor();
+    const first = Number(await page.locator('tr[data-height]').first().getAttribute('data-height'));
+    await createClient(url).send(
+      dev,
+      txs.transfer({ to: generateKey().address, asset: 'USD', amount: '1' }),
+    );
+    await page.waitForFunction(
+      `Number(document.querySelector('tr[data-height]')?.getAttribute('data-height')) > ${first}`,
+    );
+    await page.locator('[data-verified="true"]').waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
+  it('each main page: no serious accessibility violation; screenshots at two widths', async () => {
+    const pages = [
+      '/',
+      '/explorer',
+      '/explorer/block/1',
+      '/explorer/assets',
+      '/explorer/producers',
+      '/wallet',
+      `/explorer/account/${dev.address}`,
+    ];
+    for (const [name, viewport] of [
+      ['desktop', desktop],
+      ['phone', phone],
+    ] as const) {
+      // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
+      const context = await browser!.newContext({ viewport, bypassCSP: true });
+      for (const pathname of pages) {
+        const page = await open(context, pathname);
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle').catch(() => undefined);
+        await page.addScriptTag({ path: axePath });
+        // Browser code as text: the test's own types are Node's, without the DOM.
+        const violations = await page.evaluate<{ id: string; impact: string; nodes: number }[]>(`
+          axe.run(document, { resultTypes: ['violations'] }).then((result) =>
+            result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))
+        `);
+        const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        assert.deepEqual(serious, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
+        const file =
+          pathname === '/' ? 'node' : pathname.split('/').filter(Boolean).slice(0, 2).join('-');
+        await page.screenshot({ path: path.join(shots, `${file}-${name}.png`), fullPage: true });
+        // Nothing wider than the screen at phone width (no sideways scrolling of the page).
+        const overflow = await page.evaluate<number>(
+          'document.documentElement.scrollWidth - window.innerWidth',
+        );
+        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
+        assert.deepEqual(problemsOf(page), [], pathname);
+        await page.close();
+      }
+      await context.close();
+    }
+  });
+});
