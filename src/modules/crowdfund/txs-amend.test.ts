@@ -480,6 +480,16 @@ describe('campaign.reconfirm', () => {
     assert.equal(reconfirmTx(w, id, ann), 'ok');
     w.height = 8; // the handler alone, before the block refunds
     refused(w, ben, 'campaign.reconfirm', { campaignId: id }, 'reconfirmation_closed');
+    // Investing reconfirms, and is closed to a pending investor from reconfirmBy on too: the
+    // refunds of a round may run past its block (250 a block), and a top-up must not dodge them.
+    const invest1 = { campaignId: id, amount: '1' };
+    refused(w, ben, 'campaign.invest', invest1, 'reconfirmation_closed', 'pending, round closed');
+    // ann reconfirmed, and dan was never pending: both still invest.
+    assert.equal(w.run(ann, 'campaign.invest', invest1), 'ok');
+    assert.equal(w.run(dan, 'campaign.invest', { campaignId: id, amount: '1000' }), 'ok');
+    w.height = 7;
+    assert.equal(w.run(ben, 'campaign.invest', invest1), 'ok', 'before reconfirmBy it reconfirms');
+    assert.deepEqual(types(w), ['campaign.invested', 'campaign.reconfirmed']);
   });
 
   it('refuses a total outside the amended limits, accepts one at either bound', () => {

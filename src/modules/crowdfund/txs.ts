@@ -16,6 +16,7 @@ import {
   appendCampaign,
   clockOf,
   indexDue,
+  isPending,
   investorsPerCampaignMax,
   pointValue,
   reached,
@@ -98,6 +99,12 @@ export const crowdfundTxs: Record<string, TxDefinition<never>> = {
       if (campaign.status !== 'funding') return 'campaign_not_funding';
       if (!reached(campaign.opensAt, ctx)) return 'campaign_not_open';
       if (reached(campaign.deadline, ctx)) return 'deadline_passed';
+      // Investing reconfirms (below); from reconfirmBy on, a pending investor waits for its
+      // refund, which may come blocks later (refundsPerBlockMax), as campaign.reconfirm says.
+      const round = campaign.reconfirmation;
+      if (round && reached(round.by, ctx) && isPending(ctx.state, campaign.id, ctx.sender)) {
+        return 'reconfirmation_closed';
+      }
       const position =
         readPosition(ctx.state, campaign.id, ctx.sender) ?? emptyPosition(campaign.id, ctx.sender);
       const amount = big(p.amount);
