@@ -50,6 +50,17 @@ export default tseslint.config(
     },
   },
   {
+    // The console's pages (web/ and each module's web/) are typed by web/tsconfig.json (DOM, JSX).
+    files: ['web/**/*.{ts,tsx}', 'src/modules/*/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['web/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'off',

@@ -5,85 +5,39 @@
 // blocks arrive live over the websocket; each main page passes axe-core with no serious
 // violation; screenshots at desktop and phone width go to test-results/console/.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 
-import { createClient, generateKey, importKey, txs, type SigningKey } from '../src/sdk/index.js';
-import { childEnv, cliPath } from './support/cli.js';
-import { launchChromium } from './support/chromium.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
+import { createClient, generateKey, txs } from '../src/sdk/index.js';
+import {
+  axeViolations,
+  desktop,
+  openPage,
+  phone,
+  problemsOf,
+  screenshot,
+  startConsole,
+  walletPassphrase as passphrase,
+  type ConsoleWorld,
+} from './support/console.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const shots = path.join(root, 'test-results/console');
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const blockIntervalMs = 50;
-const startTimeoutMs = 15_000;
 const suiteTimeoutMs = 180_000;
-/** A page step (a block, a check in the page) that takes longer is stuck. */
-const stepTimeoutMs = 20_000;
-const passphrase = 'a passphrase for the test';
-
-const desktop = { width: 1280, height: 900 };
-const phone = { width: 390, height: 844 };
 
 describe('web console', { timeout: suiteTimeoutMs }, () => {
-  let workDir = '';
-  let node: NodeProcess | undefined;
-  let browser: Browser | undefined;
+  let world: ConsoleWorld;
   let url = '';
-  let dev: SigningKey;
-  const killOnExit = () => node?.killNow();
 
   before(async () => {
-    assertBuilt(cliPath);
-    assert.ok(
-      fs.existsSync(path.join(root, 'dist/web/index.html')),
-      'dist/web is missing: npm run build (npm test builds it)',
-    );
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-console-'));
-    process.on('exit', killOnExit);
-    node = NodeProcess.spawn({
-      cliPath,
-      dataDir: path.join(workDir, 'node'),
-      blockIntervalMs,
-      logLevel: 'warn',
-      env: childEnv,
-      startTimeoutMs,
-    });
-    url = (await node.listening()).url;
-    const devFile = path.join(workDir, 'node', 'dev-account.json');
-    dev = importKey(
-      (JSON.parse(fs.readFileSync(devFile, 'utf8')) as { secretKey: string }).secretKey,
-    );
-    browser = await launchChromium();
-    fs.mkdirSync(shots, { recursive: true });
+    world = await startConsole();
+    url = world.url;
   });
 
-  after(async () => {
-    await browser?.close();
-    await node?.kill();
-    process.off('exit', killOnExit);
-    if (workDir !== '') fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
-  async function open(context: BrowserContext, pathname: string): Promise<Page> {
-    const page = await context.newPage();
-    page.setDefaultTimeout(stepTimeoutMs);
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(String(error)));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    (page as Page & { problems?: string[] }).problems = problems;
-    await page.goto(url + pathname);
-    return page;
-  }
-  const problemsOf = (page: Page) => (page as Page & { problems?: string[] }).problems ?? [];
+  const open = (context: BrowserContext, pathname: string) => openPage(context, url, pathname);
+  const browser = () => world.browser;
+  const dev = () => world.dev;
 
   it('is served at / with its headers; the API keeps its JSON answers', async () => {
     const page = await fetch(`${url}/explorer/block/1`, { headers: { accept: 'text/html' } });
@@ -119,7 +73,7 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('a wallet receives, sends after a confirmation, and the explorer verifies the tx', async () => {
-    const context = await browser!.newContext({ viewport: desktop });
+    const context = await browser().newContext({ viewport: desktop });
     const page = await open(context, '/wallet');
 
     await page.getByLabel('Passphrase', { exact: true }).fill('too short');
@@ -144,7 +98,7 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
     // The dev account pays 100.00 USD; the page sees it from the event stream.
     const client = createClient(url);
     const funded = await client.send(
-      dev,
+      dev(),
       txs.transfer({ to: address, asset: 'USD', amount: '10000' }),
     );
     assert.equal(funded.status, 'ok');
@@ -178,18 +132,18 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
         payload: { to: payee, asset: 'USD', amount: '1250' },
       },
     );
-    await page.screenshot({ path: path.join(shots, 'wallet-confirm-desktop.png'), fullPage: true });
+    await screenshot(page, 'wallet-confirm-desktop');
     await page.getByRole('button', { name: 'Sign and send' }).click();
     await page.getByText('is in a block').waitFor();
     assert.equal((await client.getAccount(payee)).balances[0]!.balance, '1250');
     await page.locator('td[data-balance="8750"]').waitFor();
-    await page.screenshot({ path: path.join(shots, 'wallet-funded-desktop.png'), fullPage: true });
+    await screenshot(page, 'wallet-funded-desktop');
 
     // Its link opens the explorer, which checks the proof in the page.
     await page.getByRole('status').filter({ hasText: 'is in a block' }).getByRole('link').click();
     await page.locator('[data-verified="true"]').waitFor();
     assert.match((await page.locator('main').textContent()) ?? '', /ledger\.transferred/);
-    await page.screenshot({ path: path.join(shots, 'tx-desktop.png'), fullPage: true });
+    await screenshot(page, 'tx-desktop');
 
     // Locked, the wallet asks for the passphrase again, and refuses a wrong one.
     await page.goto(`${url}/wallet`);
@@ -206,10 +160,10 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
   it('a tampered proof shows "not verified" and why', async () => {
     const client = createClient(url);
     const sent = await client.send(
-      dev,
+      dev(),
       txs.transfer({ to: generateKey().address, asset: 'USD', amount: '7' }),
     );
-    const context = await browser!.newContext({ viewport: desktop });
+    const context = await browser().newContext({ viewport: desktop });
     await context.route(`**/v1/txs/${sent.hash}`, async (route) => {
       const response = await route.fetch();
       const body = (await response.json()) as { tx: { payload: { amount: string } } };
@@ -220,17 +174,17 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
     const refusal = page.locator('[data-verified="false"]');
     await refusal.waitFor();
     assert.match((await refusal.textContent())!, /tx_hash/);
-    await page.screenshot({ path: path.join(shots, 'tx-tampered-desktop.png'), fullPage: true });
+    await screenshot(page, 'tx-tampered-desktop');
     await context.close();
   });
 
   it('latest blocks arrive live over the websocket', async () => {
-    const context = await browser!.newContext({ viewport: desktop });
+    const context = await browser().newContext({ viewport: desktop });
     const page = await open(context, '/explorer');
     await page.getByText('● live').waitFor();
     const first = Number(await page.locator('tr[data-height]').first().getAttribute('data-height'));
     await createClient(url).send(
-      dev,
+      dev(),
       txs.transfer({ to: generateKey().address, asset: 'USD', amount: '1' }),
     );
     await page.waitForFunction(
@@ -249,29 +203,26 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
       '/explorer/assets',
       '/explorer/producers',
       '/wallet',
-      `/explorer/account/${dev.address}`,
+      '/timebanks',
+      '/campaigns',
+      `/explorer/account/${dev().address}`,
     ];
     for (const [name, viewport] of [
       ['desktop', desktop],
       ['phone', phone],
     ] as const) {
       // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await browser!.newContext({ viewport, bypassCSP: true });
+      const context = await browser().newContext({ viewport, bypassCSP: true });
       for (const pathname of pages) {
         const page = await open(context, pathname);
         await page.locator('main h1').waitFor();
         await page.waitForLoadState('networkidle').catch(() => undefined);
-        await page.addScriptTag({ path: axePath });
-        // Browser code as text: the test's own types are Node's, without the DOM.
-        const violations = await page.evaluate<{ id: string; impact: string; nodes: number }[]>(`
-          axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-            result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })))
-        `);
+        const violations = await axeViolations(page);
         const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
         assert.deepEqual(serious, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
         const file =
           pathname === '/' ? 'node' : pathname.split('/').filter(Boolean).slice(0, 2).join('-');
-        await page.screenshot({ path: path.join(shots, `${file}-${name}.png`), fullPage: true });
+        await screenshot(page, `${file}-${name}`);
         // Nothing wider than the screen at phone width (no sideways scrolling of the page).
         const overflow = await page.evaluate<number>(
           'document.documentElement.scrollWidth - window.innerWidth',

@@ -141,3 +141,33 @@ export function Fields(props: { rows: [string, ComponentChildren][] }) {
     </dl>
   );
 }
+
+/** A labelled text input, with an optional hint read by screen readers. */
+export function Field(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  type?: string;
+  hint?: string;
+  autocomplete?: string;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type={props.type ?? 'text'}
+        value={props.value}
+        autoComplete={props.autocomplete ?? 'off'}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
+        onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
+      />
+      {props.hint && (
+        <small id={`${props.id}-hint`} class="muted">
+          {props.hint}
+        </small>
+      )}
+    </div>
+  );
+}

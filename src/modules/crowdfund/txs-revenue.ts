@@ -83,9 +83,9 @@ export const reportRevenueTx: TxDefinition<never> = defineTxOf(
         if (line.recipient !== 'investor') continue;
         byInvestor.set(line.address, [...(byInvestor.get(line.address) ?? []), line]);
       }
-      for (const [investor, investorLines] of [...byInvestor.entries()].sort(([a], [b]) =>
-        a < b ? -1 : 1,
-      )) {
+      // Each loop below writes one key per address and emits nothing; a block's writes are
+      // hashed sorted by key (src/state/root.ts), so the order of these loops is not observable.
+      for (const [investor, investorLines] of byInvestor) {
         const position = readPosition(ctx.state, campaign.id, investor)!;
         const owed = blocked.has(investor);
         const field = owed ? 'payoutOwedByTranche' : 'paidOutByTranche';
@@ -103,9 +103,7 @@ export const reportRevenueTx: TxDefinition<never> = defineTxOf(
         writePosition(ctx.state, position);
         writePayout(ctx.state, campaign.id, number, investor, investorLines);
       }
-      for (const [address, amount] of [...owedOthers.entries()].sort(([a], [b]) =>
-        a < b ? -1 : 1,
-      )) {
+      for (const [address, amount] of owedOthers) {
         const record = readPayoutOwed(ctx.state, campaign.id, address);
         writePayoutOwed(ctx.state, {
           campaignId: campaign.id,
@@ -113,7 +111,7 @@ export const reportRevenueTx: TxDefinition<never> = defineTxOf(
           amount: plus(record?.amount ?? '0', amount),
         });
       }
-      for (const address of [...blocked].sort()) setPayee(ctx.state, campaign.id, address, true);
+      for (const address of blocked) setPayee(ctx.state, campaign.id, address, true);
       const blockedTotal =
         blockedByClass.investors + blockedByClass.producer + blockedByClass.accounts;
       campaign.payoutOwed = plus(campaign.payoutOwed, blockedTotal);

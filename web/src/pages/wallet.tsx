@@ -1,58 +1,17 @@
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
 
-import {
-  hashTx,
-  parseUnits,
-  signTx,
-  type Account,
-  type UnsignedTx,
-} from '../../../src/sdk/index.js';
+import { parseUnits, type Account, type UnsignedTx } from '../../../src/sdk/index.js';
 import { isAddress } from '../../../src/crypto/index.js';
 import { client, describeError } from '../node.js';
-import { ErrorBox, HashLink, Show, short, useLoad } from '../ui.js';
-import { Keystore, WalletError, type WalletKey } from '../wallet/keystore.js';
+import { ErrorBox, Field, HashLink, Show, short, useLoad } from '../ui.js';
+import type { WalletKey } from '../wallet/keystore.js';
+import { ConfirmTx, draftTx, keystore, problemOf, type Problem } from '../wallet/session.js';
 
 /* The wallet: keys encrypted in this browser, balances and holds, send with a confirmation of
    exactly what is signed, receive with a QR code, and the history the node's events tell. */
 
-const keystore = new Keystore();
 const historyMax = 100;
-
-type Problem = { code: string; message: string } | undefined;
-const problemOf = (error: unknown): Problem =>
-  error instanceof WalletError
-    ? { code: error.code, message: error.message }
-    : describeError(error);
-
-function Field(props: {
-  id: string;
-  label: string;
-  value: string;
-  onInput: (value: string) => void;
-  type?: string;
-  hint?: string;
-  autocomplete?: string;
-}) {
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        type={props.type ?? 'text'}
-        value={props.value}
-        autoComplete={props.autocomplete ?? 'off'}
-        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
-        onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
-      />
-      {props.hint && (
-        <small id={`${props.id}-hint`} class="muted">
-          {props.hint}
-        </small>
-      )}
-    </div>
-  );
-}
 
 export function WalletPage() {
   const [, setRound] = useState(0);
@@ -325,18 +284,15 @@ function Receive(props: { address: string }) {
   );
 }
 
-type Draft = { tx: UnsignedTx; decimals: number; display: string };
-
 function Send(props: { from: string; account: Account | undefined; onSent: () => void }) {
   const assets = props.account?.balances ?? [];
   const [to, setTo] = useState('');
   const [asset, setAsset] = useState('');
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
-  const [draft, setDraft] = useState<Draft | undefined>();
+  const [draft, setDraft] = useState<{ tx: UnsignedTx; display: string } | undefined>();
   const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
-  const [sent, setSent] = useState<{ hash: string; status: string } | undefined>();
+  const [sent, setSent] = useState<string | undefined>();
   const chosen = assets.find((b) => b.asset === (asset || assets[0]?.asset));
 
   const review = async (event: Event) => {
@@ -365,69 +321,35 @@ function Send(props: { from: string; account: Account | undefined; onSent: () =>
       });
     }
     try {
-      const [{ chainId }, { nonce }] = await Promise.all([
-        client.health(),
-        client.getAccount(props.from),
-      ]);
-      const tx: UnsignedTx = {
-        chainId,
+      const tx = await draftTx(props.from, {
         type: 'ledger.transfer',
-        sender: props.from,
-        nonce,
         payload: { to: to.trim(), asset: chosen.asset, amount: minor.toString() },
         ...(memo.trim() ? { memo: memo.trim() } : {}),
-      };
-      setDraft({ tx, decimals: chosen.decimals, display: `${amount.trim()} ${chosen.asset}` });
+      });
+      setDraft({ tx, display: `${amount.trim()} ${chosen.asset}` });
     } catch (error) {
       setProblem(describeError(error));
     }
   };
 
-  const confirm = async () => {
-    if (!draft) return;
-    setBusy(true);
-    setProblem(undefined);
-    try {
-      const signed = signTx(draft.tx, keystore.signer(props.from));
-      const result = await client.submit(signed, { wait: 'commit' });
-      setSent({ hash: result.hash, status: 'committed' });
-      setDraft(undefined);
-      setAmount('');
-      props.onSent();
-    } catch (error) {
-      setProblem(problemOf(error));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   if (draft) {
     return (
-      <section aria-labelledby="confirm-title" class="confirm">
-        <h2 id="confirm-title">Confirm and sign</h2>
-        <p>
-          Send <strong>{draft.display}</strong> to{' '}
-          <span class="mono break">{String(draft.tx.payload.to)}</span>.
-        </p>
-        <p>This is exactly what your key signs (its hash {short(hashTx(draft.tx), 12, 8)}):</p>
-        <pre class="json" data-testid="to-sign">
-          {JSON.stringify(draft.tx, null, 2)}
-        </pre>
-        {problem && <ErrorBox {...problem} />}
-        <div class="toolbar">
-          <button type="button" onClick={() => void confirm()} disabled={busy}>
-            {busy ? 'Signing and sending…' : 'Sign and send'}
-          </button>
-          <button
-            type="button"
-            class="secondary"
-            onClick={() => setDraft(undefined)}
-            disabled={busy}
-          >
-            Cancel
-          </button>
-        </div>
-      </section>
+      <ConfirmTx
+        tx={draft.tx}
+        summary={
+          <>
+            Send <strong>{draft.display}</strong> to{' '}
+            <span class="mono break">{String(draft.tx.payload.to)}</span>.
+          </>
+        }
+        onSent={(hash) => {
+          setSent(hash);
+          setDraft(undefined);
+          setAmount('');
+          props.onSent();
+        }}
+        onCancel={() => setDraft(undefined)}
+      />
     );
   }
 
@@ -462,7 +384,7 @@ function Send(props: { from: string; account: Account | undefined; onSent: () =>
       </form>
       {sent && (
         <p class="badge ok" role="status">
-          Sent: <HashLink kind="tx" value={sent.hash} /> is in a block.
+          Sent: <HashLink kind="tx" value={sent} /> is in a block.
         </p>
       )}
     </section>
