@@ -151,6 +151,31 @@ export function ProducersPage() {
           />
         )}
       </Show>
+      <h2>Validators</h2>
+      <Show result={finality} what="the validators">
+        {(f) => (
+          <div class="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Producer</th>
+                  <th scope="col">Operator</th>
+                </tr>
+              </thead>
+              <tbody>
+                {f.validators.map((v) => (
+                  <tr key={v.producer}>
+                    <td class="mono">{v.producer}</td>
+                    <td>
+                      <HashLink kind="account" value={v.operator} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
       <Show result={producers} what="the producers">
         {({ producers: list }) => (
           <ul class="cards">
