@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { addressFromPublicKey, keyPairFromSecret, type KeyPair } from '../../crypto/index.js';
@@ -5,6 +7,13 @@ import type { BlockContext, TxContext } from '../../chain/index.js';
 import { crowdfundTxs, settleDueCampaigns } from './txs.js';
 import { campaignIdOf } from './schema.js';
 import type { DistributionRule } from './schema-terms.js';
+import {
+  crowdfundKeys,
+  readCampaign,
+  readPosition,
+  type CampaignRecord,
+  type PositionRecord,
+} from './state.js';
 
 /*
  * A small runner for the unit tests of the campaign tx handlers and settlement (txs*.test.ts,
@@ -233,4 +242,77 @@ export function report(w: TxWorld, id: string, gross: bigint | number, reportId?
     periodEnd: 1,
     grossRevenue: String(gross),
   });
+}
+
+// ---- what the txs tests share ---------------------------------------------------------------
+
+export const unknownId = '0123456789abcdef';
+
+/** The whole state (ledger and module): the base is empty, so every key is a write. */
+export const stateOf = (w: TxWorld) => [...w.state.writes()];
+
+export const campaignOf = (w: TxWorld, id: string): CampaignRecord => readCampaign(w.state, id)!;
+
+export const positionOf = (w: TxWorld, id: string, who: TestKey): PositionRecord =>
+  readPosition(w.state, id, who.address)!;
+
+/** Runs a tx that must be refused with `code`, and checks that it changed nothing. */
+export function refused(
+  w: TxWorld,
+  sender: TestKey,
+  type: string,
+  payload: Record<string, unknown>,
+  code: string,
+  message?: string,
+): void {
+  const before = stateOf(w);
+  assert.equal(w.run(sender, type, payload), code, message);
+  assert.deepEqual(stateOf(w), before, `${code}: the state is as it was`);
+  assert.deepEqual(w.events, [], `${code}: no events`);
+}
+
+export const cancelTx = (w: TxWorld, id: string, who: TestKey) =>
+  w.run(who, 'campaign.cancelInvestment', { campaignId: id });
+
+export const amendTx = (
+  w: TxWorld,
+  id: string,
+  amended: Record<string, unknown>,
+  reconfirmBy?: unknown,
+) =>
+  w.run(producer, 'campaign.amend', {
+    campaignId: id,
+    terms: amended,
+    ...(reconfirmBy === undefined ? {} : { reconfirmBy }),
+  });
+
+/** Whether the due index holds an entry for `id` at a height. */
+export const dueAt = (w: TxWorld, id: string, height: number, kind: 'deadline' | 'reconfirm') =>
+  w.state.get(crowdfundKeys.due('height', { value: height, id, kind })) !== undefined;
+
+export const types = (w: TxWorld) => w.events.map((e) => e.type);
+
+/** A campaign that closed early (target 1,000 reached by ann): no longer funding. */
+export function succeeded(w: TxWorld): string {
+  const id = create(w, { target: '1000', earlyClose: true });
+  invest(w, id, ann, 1000);
+  assert.equal(campaignOf(w, id).status, 'succeeded');
+  return id;
+}
+
+/** The terms of the default campaign as the record keeps them (reporters sorted, fee set). */
+export function defaultTerms(deadlineHeight: number) {
+  return {
+    title: 'The Long Take',
+    target: '100000',
+    minInvestment: '1000',
+    maxInvestment: '100000',
+    opensAt: { height: 1 },
+    deadline: { height: deadlineHeight },
+    cancelWindow: 3,
+    earlyClose: false,
+    platformFee: { basisPoints: 500, to: feeAccount.address },
+    reporters: [reporter.address],
+    distribution: issueExample,
+  };
 }

@@ -3,17 +3,12 @@ import { describe, it } from 'node:test';
 
 import { campaignEscrow } from './schema.js';
 import {
-  crowdfundKeys,
   investorsPerCampaignMax,
-  readCampaign,
   readCampaignCount,
   readCampaignIdByNumber,
   readInvestors,
   readPending,
-  readPosition,
   writeCampaign,
-  type CampaignRecord,
-  type PositionRecord,
 } from './state.js';
 import {
   ann,
@@ -22,7 +17,6 @@ import {
   create,
   feeAccount,
   invest,
-  issueExample,
   key,
   outsider,
   producer,
@@ -32,6 +26,17 @@ import {
   terms,
   TxWorld,
   type TestKey,
+  amendTx,
+  campaignOf,
+  cancelTx,
+  defaultTerms,
+  dueAt,
+  positionOf,
+  refused,
+  stateOf,
+  succeeded,
+  types,
+  unknownId,
 } from './txs-fixture.js';
 
 /*
@@ -43,72 +48,8 @@ import {
  * height 11.
  */
 
-const unknownId = '0123456789abcdef';
-
-/** The whole state (ledger and module): the base is empty, so every key is a write. */
-const stateOf = (w: TxWorld) => [...w.state.writes()];
-
-const campaignOf = (w: TxWorld, id: string): CampaignRecord => readCampaign(w.state, id)!;
-const positionOf = (w: TxWorld, id: string, who: TestKey): PositionRecord =>
-  readPosition(w.state, id, who.address)!;
-
-/** Runs a tx that must be refused with `code`, and checks that it changed nothing. */
-function refused(
-  w: TxWorld,
-  sender: TestKey,
-  type: string,
-  payload: Record<string, unknown>,
-  code: string,
-  message?: string,
-): void {
-  const before = stateOf(w);
-  assert.equal(w.run(sender, type, payload), code, message);
-  assert.deepEqual(stateOf(w), before, `${code}: the state is as it was`);
-  assert.deepEqual(w.events, [], `${code}: no events`);
-}
-
 const investTx = (w: TxWorld, id: string, who: TestKey, amount: number) =>
   w.run(who, 'campaign.invest', { campaignId: id, amount: String(amount) });
-const cancelTx = (w: TxWorld, id: string, who: TestKey) =>
-  w.run(who, 'campaign.cancelInvestment', { campaignId: id });
-const amendTx = (w: TxWorld, id: string, amended: Record<string, unknown>, reconfirmBy?: unknown) =>
-  w.run(producer, 'campaign.amend', {
-    campaignId: id,
-    terms: amended,
-    ...(reconfirmBy === undefined ? {} : { reconfirmBy }),
-  });
-
-/** Whether the due index holds an entry for `id` at a height. */
-const dueAt = (w: TxWorld, id: string, height: number, kind: 'deadline' | 'reconfirm') =>
-  w.state.get(crowdfundKeys.due('height', { value: height, id, kind })) !== undefined;
-
-const types = (w: TxWorld) => w.events.map((e) => e.type);
-
-/** A campaign that closed early (target 1,000 reached by ann): no longer funding. */
-function succeeded(w: TxWorld): string {
-  const id = create(w, { target: '1000', earlyClose: true });
-  invest(w, id, ann, 1000);
-  assert.equal(campaignOf(w, id).status, 'succeeded');
-  return id;
-}
-
-/** The terms of the default campaign as the record keeps them (reporters sorted, fee set). */
-function defaultTerms(deadlineHeight: number) {
-  return {
-    title: 'The Long Take',
-    target: '100000',
-    minInvestment: '1000',
-    maxInvestment: '100000',
-    opensAt: { height: 1 },
-    deadline: { height: deadlineHeight },
-    cancelWindow: 3,
-    earlyClose: false,
-    platformFee: { basisPoints: 500, to: feeAccount.address },
-    reporters: [reporter.address],
-    distribution: issueExample,
-  };
-}
-
 describe('campaign.create', () => {
   it('records the terms, the producer, the escrow and an empty funding state; emits them', () => {
     const w = new TxWorld();
