@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { BrowserContext } from 'playwright-core';
 
-import { createClient, generateKey, txs } from '../src/sdk/index.js';
+import { createClient, generateKey, importKey, txs } from '../src/sdk/index.js';
 import {
   axeViolations,
   desktop,
@@ -153,6 +153,44 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
     await page.getByLabel('Passphrase').fill(passphrase);
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.locator('td[data-balance="8750"]').waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
+  it('an imported key signs in the page: neither it nor the passphrase is ever sent', async () => {
+    const secret = '5c'.repeat(32);
+    const key = importKey(secret);
+    const funded = await createClient(url).send(
+      dev(),
+      txs.transfer({ to: key.address, asset: 'USD', amount: '500' }),
+    );
+    assert.equal(funded.status, 'ok');
+    const context = await browser().newContext({ viewport: phone });
+    const sent: string[] = [];
+    context.on('request', (request) => sent.push(`${request.url()} ${request.postData() ?? ''}`));
+    const page = await open(context, '/wallet');
+    await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await page.getByLabel('Passphrase again').fill(passphrase);
+    await page.getByLabel('Import an existing secret key instead of creating one').check();
+    await page.getByLabel('Secret key (64 hex digits)').fill(secret.toUpperCase());
+    await page.getByRole('button', { name: 'Import key' }).click();
+    assert.equal((await page.getByTestId('address').textContent())!.trim(), key.address);
+    await page.locator('td[data-balance="500"]').waitFor();
+    await page.getByLabel('To (address)').fill(dev().address);
+    await page.getByLabel(/^Amount/).fill('1.25');
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByText('is in a block').waitFor();
+    await page.locator('td[data-balance="375"]').waitFor();
+    await screenshot(page, 'wallet-phone-sent');
+    assert.ok(
+      sent.some((line) => line.includes('/v1/txs')),
+      'the signed tx was sent',
+    );
+    for (const line of sent) {
+      assert.equal(line.toLowerCase().includes(secret), false, `the secret in ${line}`);
+      assert.equal(line.includes(passphrase), false, `the passphrase in ${line}`);
+    }
     assert.deepEqual(problemsOf(page), []);
     await context.close();
   });

@@ -25,8 +25,7 @@ export const consoleSecurityHeaders: Record<string, string> = {
   'content-security-policy': [
     "default-src 'self'",
     "script-src 'self'",
-    // uPlot and the QR code set style attributes.
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data:",
     "connect-src 'self' ws: wss:",
     "object-src 'none'",
