@@ -193,6 +193,7 @@ function OpenWallet(props: { onChange: () => void }) {
             {(a) => <Balances account={a} />}
           </Show>
           <Receive address={selected} />
+          <Backup address={selected} />
         </div>
         <div>
           <Send
@@ -253,6 +254,56 @@ function Balances(props: { account: Account }) {
         </>
       )}
     </>
+  );
+}
+
+/** Shows the selected key's secret, after the passphrase is typed again, to write it down. */
+function Backup(props: { address: string }) {
+  const [passphrase, setPassphrase] = useState('');
+  const [secret, setSecret] = useState<string | undefined>();
+  const [problem, setProblem] = useState<Problem>();
+  useEffect(() => setSecret(undefined), [props.address]);
+  const reveal = async (event: Event) => {
+    event.preventDefault();
+    setProblem(undefined);
+    try {
+      setSecret(await keystore.reveal(props.address, passphrase));
+      setPassphrase('');
+    } catch (error) {
+      setProblem(problemOf(error));
+    }
+  };
+  return (
+    <details class="backup">
+      <summary>Back up this key</summary>
+      <p>
+        Anyone with this secret controls the account. Write it down and keep it offline; this
+        browser's storage is the only other copy.
+      </p>
+      {secret ? (
+        <>
+          <p class="mono break" data-testid="secret">
+            {secret}
+          </p>
+          <button type="button" class="secondary" onClick={() => setSecret(undefined)}>
+            Hide
+          </button>
+        </>
+      ) : (
+        <form onSubmit={(e) => void reveal(e)}>
+          <Field
+            id="backup-passphrase"
+            label="Passphrase (asked again)"
+            type="password"
+            value={passphrase}
+            onInput={setPassphrase}
+            autocomplete="current-password"
+          />
+          {problem && <ErrorBox {...problem} />}
+          <button type="submit">Show the secret key</button>
+        </form>
+      )}
+    </details>
   );
 }
 

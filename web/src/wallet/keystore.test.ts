@@ -123,6 +123,20 @@ describe('wallet keystore', () => {
     assert.throws(() => new Keystore(storage).keys(), code('corrupt_vault'));
   });
 
+  it('reveal gives a key back for a backup, with the passphrase asked again', async () => {
+    const store = new Keystore(new MemoryStorage());
+    const entry = await store.create(passphrase, passphrase, secret);
+    assert.equal(await store.reveal(entry.address, passphrase), secret);
+    await assert.rejects(
+      store.reveal(entry.address, 'not the passphrase'),
+      code('wrong_passphrase'),
+    );
+    await assert.rejects(
+      store.reveal(importKey('3d'.repeat(32)).address, passphrase),
+      code('locked'),
+    );
+  });
+
   it('forget removes the vault', async () => {
     const storage = new MemoryStorage();
     const store = new Keystore(storage);

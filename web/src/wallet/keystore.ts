@@ -234,6 +234,23 @@ export class Keystore {
     return key;
   }
 
+  /**
+   * The secret of `address` as 64 hex digits, for a backup: asks for the passphrase again, so an
+   * unlocked page left open does not give the key to whoever sits down at it.
+   */
+  async reveal(address: string, passphrase: string): Promise<string> {
+    const vault = this.read();
+    if (!vault) throw new WalletError('no_vault', 'There is no wallet in this browser yet.');
+    const sealed = vault.keys.find((k) => k.address === address);
+    if (!sealed) throw new WalletError('locked', 'That account is not in this wallet.');
+    const key = await deriveKey(passphrase, unb64(vault.kdf.salt), vault.kdf.iterations);
+    try {
+      return await open(key, sealed, sealed.address);
+    } catch {
+      throw new WalletError('wrong_passphrase', 'That passphrase does not open this wallet.');
+    }
+  }
+
   /** Deletes the vault from this browser (its keys are gone unless backed up). */
   forget(): void {
     this.lock();
