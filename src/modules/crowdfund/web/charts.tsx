@@ -1,0 +1,126 @@
+import uPlot from 'uplot';
+import { useEffect, useRef } from 'preact/hooks';
+
+import type { CampaignChart, TranchePosition } from '../../../sdk/index.js';
+import { percent, units } from './shared.js';
+
+/* The campaign's charts: cumulative revenue by tranche after each report (uPlot), and what a
+   simulated report adds to each tranche (bars). Each is an image with a label and the same
+   numbers in words beside it. */
+
+/** One color a tranche, readable on the light and the dark background. */
+const palette = [
+  '#2563eb',
+  '#d97706',
+  '#059669',
+  '#db2777',
+  '#7c3aed',
+  '#0891b2',
+  '#dc2626',
+  '#65a30d',
+];
+const chartHeightPx = 260;
+const chartWidthMaxPx = 900;
+
+export function RevenueChart(props: { chart: CampaignChart; decimals: number }) {
+  const { chart, decimals } = props;
+  const box = useRef<HTMLDivElement>(null);
+  const last = chart.series[chart.series.length - 1];
+  useEffect(() => {
+    const element = box.current;
+    if (!element || chart.series.length === 0) return;
+    // Chart values in the asset's units (a chart needs numbers; the tables keep the exact ones).
+    const value = (minor: string) => Number(units(minor, decimals));
+    // From zero (before the first report) to each report.
+    const x = [0, ...chart.series.map((p) => p.report)];
+    const total = [0, ...chart.series.map((p) => value(p.cumulativeRevenue))];
+    const fills = chart.trancheNames.map((_, i) => [
+      0,
+      ...chart.series.map((p) => value(p.tranches[i] ?? '0')),
+    ]);
+    const plot = new uPlot(
+      {
+        width: Math.min(element.clientWidth || 600, chartWidthMaxPx),
+        height: chartHeightPx,
+        scales: { x: { time: false } },
+        axes: [
+          { label: 'report', incrs: [1, 2, 5, 10, 20, 50, 100] },
+          { label: chart.asset, size: 70 },
+        ],
+        series: [
+          { label: 'report' },
+          { label: 'cumulative revenue', stroke: '#6b7280', width: 2, dash: [6, 4] },
+          ...chart.trancheNames.map((name, i) => ({
+            label: name,
+            stroke: palette[i % palette.length]!,
+            width: 2,
+          })),
+        ],
+      },
+      [x, total, ...fills],
+      element,
+    );
+    return () => plot.destroy();
+  }, [chart, decimals]);
+
+  const summary = last
+    ? `After ${chart.series.length} report${chart.series.length === 1 ? '' : 's'}, cumulative revenue ${units(
+        last.cumulativeRevenue,
+        decimals,
+      )} ${chart.asset}: ${chart.trancheNames
+        .map((name, i) => `${name} ${units(last.tranches[i] ?? '0', decimals)}`)
+        .join(', ')}.`
+    : 'No revenue reported yet: the chart starts with the first report.';
+  return (
+    <>
+      <p class="muted" data-testid="chart-summary">
+        {summary}
+      </p>
+      {last && (
+        <div
+          ref={box}
+          class="chart"
+          role="img"
+          aria-label={`Cumulative revenue by tranche after each report. ${summary}`}
+          data-testid="revenue-chart"
+        />
+      )}
+    </>
+  );
+}
+
+/** Horizontal bars: what each tranche gets of `total`, with the amounts as text. */
+export function TrancheBars(props: {
+  tranches: TranchePosition[];
+  total: bigint;
+  decimals: number;
+  asset: string;
+  label: string;
+}) {
+  const { tranches, total, decimals, asset } = props;
+  const words = tranches
+    .map((t) => `${t.name} ${units(t.amount, decimals)} ${asset} (${percent(t.amount, total)}%)`)
+    .join('; ');
+  return (
+    <figure class="tranche-bars" role="img" aria-label={`${props.label}: ${words}.`}>
+      {tranches.map((t, i) => (
+        <div class="tranche-bar" key={t.index} aria-hidden="true">
+          <span class="tranche-bar-name">{t.name}</span>
+          <span class="tranche-bar-track">
+            <span
+              class="tranche-bar-fill"
+              style={{
+                width: `${percent(t.amount, total)}%`,
+                background: palette[i % palette.length],
+              }}
+            />
+          </span>
+          <span class="tranche-bar-value">
+            {units(t.amount, decimals)} ({percent(t.amount, total)}%)
+          </span>
+        </div>
+      ))}
+      <figcaption class="muted">{props.label}.</figcaption>
+    </figure>
+  );
+}
