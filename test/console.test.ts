@@ -216,6 +216,22 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
     await context.close();
   });
 
+  it('a block page with a forged header shows its blocks not verified', async () => {
+    const context = await browser().newContext({ viewport: desktop });
+    await context.route('**/v1/blocks?*', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { blocks: { header: { txCount: number } }[] };
+      body.blocks[0]!.header.txCount += 1;
+      await route.fulfill({ response, json: body });
+    });
+    const page = await open(context, '/explorer');
+    const refusal = page.locator('[data-verified="false"]');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent())!, /header_hash/);
+    await page.locator('td[data-checked="failed"]').first().waitFor();
+    await context.close();
+  });
+
   it('latest blocks arrive live over the websocket', async () => {
     const context = await browser().newContext({ viewport: desktop });
     const page = await open(context, '/explorer');
@@ -229,6 +245,12 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
       `Number(document.querySelector('tr[data-height]')?.getAttribute('data-height')) > ${first}`,
     );
     await page.locator('[data-verified="true"]').waitFor();
+    // The new block is checked in the page too, linked to the one before it.
+    const newest = Number(
+      await page.locator('tr[data-height]').first().getAttribute('data-height'),
+    );
+    await page.locator(`tr[data-height="${newest}"] td[data-checked="ok"]`).waitFor();
+    assert.equal(await page.locator('td[data-checked="failed"]').count(), 0);
     assert.deepEqual(problemsOf(page), []);
     await context.close();
   });

@@ -5,6 +5,7 @@ import {
   verifyHeaderChain,
   verifyTxInclusion,
   type BlockMessage,
+  type SignedHeader,
   type TxResponse,
 } from '../../../src/sdk/index.js';
 import { isAddress } from '../../../src/crypto/index.js';
@@ -27,9 +28,20 @@ import {
 
 const latestCount = 15;
 
-type Row = { height: number; hash: string; time: number; txCount: number; producer?: string };
+type Row = {
+  height: number;
+  hash: string;
+  time: number;
+  txCount: number;
+  /** Whether this browser checked its header and its link to the one before. */
+  checked?: 'ok' | 'failed';
+};
 
-/** The latest blocks: a page from the API, then each new one from the websocket. */
+/**
+ * The latest blocks: a page from the API, then each new one from the websocket. Every block
+ * shown is checked here, in order: the first page as a header chain, then each new block's
+ * signature, nonce and link to the last block checked (fetched in pages when several arrived).
+ */
 export function LatestBlocks() {
   const [rows, setRows] = useState<Row[] | undefined>(undefined);
   const [verdict, setVerdict] = useState<ShownVerdict | undefined>(undefined);
@@ -38,13 +50,44 @@ export function LatestBlocks() {
 
   useEffect(() => {
     let stopped = false;
+    let head: SignedHeader | undefined;
+    let queue: Promise<void> = Promise.resolve();
+    const mark = (heights: number[], checked: 'ok' | 'failed') =>
+      setRows((current) =>
+        current?.map((r) => (heights.includes(r.height) ? { ...r, checked } : r)),
+      );
+    /** Checks the blocks after `head` up to `height`, a page at a time. */
+    const checkUpTo = async (height: number) => {
+      const trust = await producerTrust();
+      while (!stopped && head && head.header.height < height) {
+        const from = Math.max(head.header.height + 1, height - latestCount + 1);
+        const page = await client.getBlocks(from, Math.min(height, from + 99));
+        if (page.blocks.length === 0) return;
+        // A gap past what is shown: check the run alone, anchored where it starts.
+        const previous = from === head.header.height + 1 ? head : undefined;
+        const result = verifyHeaderChain(page.blocks, { trust, ...(previous ? { previous } : {}) });
+        mark(
+          page.blocks.map((b) => b.height),
+          result.ok ? 'ok' : 'failed',
+        );
+        if (!result.ok) setVerdict(result);
+        head = page.blocks[page.blocks.length - 1]!;
+      }
+    };
     (async () => {
       const { height } = await client.health();
       const page = await client.getBlocks(Math.max(0, height - latestCount + 1), height);
       if (stopped) return;
+      const result = verifyHeaderChain(page.blocks, { trust: await producerTrust() });
+      const checked = result.ok ? ('ok' as const) : ('failed' as const);
       const blocks = [...page.blocks].reverse();
-      setRows(blocks.map((b) => ({ ...b, time: b.header.time, producer: b.header.producer })));
-      setVerdict(verifyHeaderChain(page.blocks, { trust: await producerTrust() }));
+      setRows((current) => {
+        const seen = (current ?? []).filter((r) => r.height > height);
+        const first = blocks.map((b) => ({ ...b, time: b.header.time, checked }));
+        return [...seen, ...first].slice(0, latestCount);
+      });
+      setVerdict(result);
+      head = page.blocks[page.blocks.length - 1];
     })().catch((error: unknown) => {
       if (!stopped) setFailure({ code: 'error', message: String(error) });
     });
@@ -57,6 +100,9 @@ export function LatestBlocks() {
           if (!current || current.some((r) => r.height === block.height)) return current;
           return [block, ...current].slice(0, latestCount);
         });
+        queue = queue
+          .then(() => checkUpTo(block.height))
+          .catch((error: unknown) => setVerdict(unverifiable(error)));
       },
       { onOpen: () => setLive(true), onError: () => setLive(false) },
     );
@@ -75,7 +121,12 @@ export function LatestBlocks() {
         </span>
       </h2>
       {failure && <ErrorBox {...failure} />}
-      {verdict && <Verified verdict={verdict} what="the header chain of the first page" />}
+      {verdict && (
+        <Verified
+          verdict={verdict}
+          what="each block's hash, producer signature, committed nonce and link to the one before"
+        />
+      )}
       <div class="scroll">
         <table class="blocks">
           <thead>
@@ -84,6 +135,7 @@ export function LatestBlocks() {
               <th scope="col">Hash</th>
               <th scope="col">Time</th>
               <th scope="col">Txs</th>
+              <th scope="col">Checked here</th>
             </tr>
           </thead>
           <tbody>
@@ -97,12 +149,21 @@ export function LatestBlocks() {
                   <Time ms={row.time} />
                 </td>
                 <td>{row.txCount}</td>
+                <td data-checked={row.checked ?? 'pending'}>
+                  {row.checked === 'ok' ? (
+                    <span class="ok-text">✓ verified</span>
+                  ) : row.checked === 'failed' ? (
+                    <span class="bad-text">✗ not verified</span>
+                  ) : (
+                    <span class="muted">checking…</span>
+                  )}
+                </td>
               </tr>
             ))}
             {rows === undefined &&
               Array.from({ length: 5 }, (_, i) => (
                 <tr key={`skeleton-${i}`} aria-hidden="true">
-                  <td colSpan={4} class="skeleton">
+                  <td colSpan={5} class="skeleton">
                     &nbsp;
                   </td>
                 </tr>
