@@ -20,6 +20,10 @@ export function AccountPage(props: { address: string }) {
               ]}
             />
             <h2>Balances</h2>
+            <p class="muted">
+              As the node reports them: the chain keeps no proof of one account&apos;s state, so
+              this page cannot check them as it checks blocks and transactions.
+            </p>
             {account.balances.length === 0 ? (
               <p class="muted">No balance yet.</p>
             ) : (
