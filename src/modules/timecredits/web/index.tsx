@@ -1,8 +1,14 @@
 import type { ModulePages } from '../../../../web/src/module-pages.js';
 import { client } from '../../../../web/src/node.js';
 import { HashLink, Show, useLoad } from '../../../../web/src/ui.js';
+import { BankPage } from './bank.js';
+import { MemberPage } from './member.js';
 
-/* Time banks in the console (issue 16): the banks, newest first. */
+/*
+ * Time banks in the console (issue 16): the banks, newest first; a bank (bank.tsx: figures,
+ * chart, members, offers and requests, exchanges, and posting and recording from the wallet); a
+ * member's statement (member.tsx: lots, totals, CSV, exchanges to confirm).
+ */
 
 function BanksPage() {
   const [page] = useLoad(() => client.timebanks.list(), []);
@@ -39,5 +45,9 @@ function BanksPage() {
 
 export const pages: ModulePages = {
   section: { href: '/timebanks', label: 'Time banks' },
-  routes: [['/timebanks', () => <BanksPage />]],
+  routes: [
+    ['/timebanks', () => <BanksPage />],
+    ['/timebanks/:id', (p) => <BankPage id={p.id!} />],
+    ['/timebanks/:id/members/:account', (p) => <MemberPage id={p.id!} account={p.account!} />],
+  ],
 };

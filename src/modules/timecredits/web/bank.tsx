@@ -1,0 +1,535 @@
+import { useMemo, useState } from 'preact/hooks';
+
+import { navigate } from '../../../../web/src/router.js';
+import {
+  ErrorBox,
+  Field,
+  Fields,
+  HashLink,
+  Show,
+  Time,
+  short,
+  useLoad,
+} from '../../../../web/src/ui.js';
+import { WithWallet } from '../../../../web/src/wallet/session.js';
+import { isAddress } from '../../../crypto/index.js';
+import {
+  parseHours,
+  timebankTxs,
+  type Listing,
+  type ListingKind,
+  type MemberStatement,
+  type TimeExchange,
+  type Timebank,
+  type TimebankMember,
+} from '../client.js';
+import { client } from '../../../../web/src/node.js';
+import { BankChart, chartPoints } from './chart.js';
+import {
+  Hours,
+  MemberLink,
+  Scroll,
+  SentNote,
+  TxButton,
+  latestExchanges,
+  membersOf,
+  policyText,
+  walletAddresses,
+} from './shared.js';
+
+/* One time bank: its figures and policy, a chart, members, offers and requests, exchanges, and
+   what a member of it does from this browser's wallet (post, record, confirm). */
+
+interface BankView {
+  bank: Timebank;
+  listings: Listing[];
+  exchanges: TimeExchange[];
+  members: TimebankMember[];
+  statements: MemberStatement[];
+}
+
+const listingsShownMax = 50;
+
+async function loadBank(id: string): Promise<BankView> {
+  const bank = await client.timebanks.get(id);
+  const [listingPage, exchanges] = await Promise.all([
+    client.timebanks.listings(id, { limit: listingsShownMax }),
+    latestExchanges(id, bank.nextExchangeNumber),
+  ]);
+  const listings = listingPage.listings;
+  // Only accounts known to be members: asking for any other answers 404 (member_not_found), and
+  // the API lists no members (a bank's members have no list route).
+  const accounts = [
+    ...listings.map((l) => l.owner),
+    ...exchanges.flatMap((e) => [e.provider, e.recipient]),
+  ];
+  const members = await membersOf(id, accounts);
+  const statements = await Promise.all(
+    members.map((m) => client.timebanks.statement(id, m.account)),
+  );
+  return { bank, listings, exchanges, members, statements };
+}
+
+export function BankPage(props: { id: string }) {
+  const [view, reload] = useLoad(() => loadBank(props.id), [props.id]);
+  const title = view.state === 'ok' ? view.value.bank.name : 'Time bank';
+  return (
+    <section>
+      <h1>{title}</h1>
+      <p>
+        <a href="/timebanks">All time banks</a>
+      </p>
+      <Show result={view} what="the time bank">
+        {(v) => <BankBody view={v} reload={reload} />}
+      </Show>
+    </section>
+  );
+}
+
+function BankBody(props: { view: BankView; reload: () => void }) {
+  const { bank, listings, exchanges, members, statements } = props.view;
+  const [sent, setSent] = useState<string>();
+  const done = (hash: string) => {
+    setSent(hash);
+    props.reload();
+  };
+  const now = statements[0]?.asOf ?? bank.createdAt;
+  const lots = statements.flatMap((s) => s.lots);
+  const points = useMemo(() => chartPoints(bank, lots, now), [props.view]);
+  return (
+    <>
+      <Fields
+        rows={[
+          ['Bank id', <code>{bank.id}</code>],
+          ['Policy', policyText(bank.policy)],
+          ['Credit limit', <Hours minutes={bank.creditLimitMinutes} />],
+          ['Members', String(bank.memberCount)],
+          [
+            'Coordinators',
+            <span class="toolbar">
+              {bank.coordinators.map((c) => (
+                <HashLink key={c} kind="account" value={c} />
+              ))}
+            </span>,
+          ],
+          ['Minutes issued', <Hours minutes={bank.issuedMinutes} />],
+          ['Minutes pooled (lapsed or demurrage)', <Hours minutes={bank.poolMinutes} />],
+          ['Minutes of debt', <Hours minutes={bank.debtMinutes} />],
+          ['Created', <Time ms={bank.createdAt} />],
+        ]}
+      />
+      <SentNote hash={sent} what="Your transaction" />
+
+      <section aria-labelledby="chart-title">
+        <h2 id="chart-title">Minutes issued, pooled and expiring</h2>
+        <p class="muted">
+          Issued and pooled at the bank's creation and now; ahead, the pool as the lots of the{' '}
+          {members.length} members shown lapse.
+        </p>
+        <BankChart
+          points={points}
+          description={`Minutes issued (${bank.issuedMinutes}), pooled (${bank.poolMinutes}) and expiring over time`}
+        />
+      </section>
+
+      <Members bankId={bank.id} members={members} total={bank.memberCount} />
+      <Listings bank={bank} listings={listings} onDone={done} />
+      <Exchanges bank={bank} exchanges={exchanges} onDone={done} />
+
+      <section aria-labelledby="act-title">
+        <h2 id="act-title">Take part</h2>
+        <WithWallet what="post an offer or record an exchange">
+          {(addresses) => (
+            <ActAs bank={bank} listings={listings} addresses={addresses} onDone={done} />
+          )}
+        </WithWallet>
+      </section>
+    </>
+  );
+}
+
+function Members(props: { bankId: string; members: TimebankMember[]; total: number }) {
+  const [address, setAddress] = useState('');
+  const [problem, setProblem] = useState<{ code: string; message: string }>();
+  const open = (event: Event) => {
+    event.preventDefault();
+    const account = address.trim();
+    if (!isAddress(account)) {
+      setProblem({ code: 'invalid_address', message: 'Write a Coffer address (cof1…).' });
+      return;
+    }
+    navigate(`/timebanks/${props.bankId}/members/${account}`);
+  };
+  return (
+    <section aria-labelledby="members-title">
+      <h2 id="members-title">Members</h2>
+      <p class="muted">
+        {props.members.length} of {props.total} shown: those in the offers, requests and exchanges
+        below. Open any member's statement by address.
+      </p>
+      <Scroll label="Members">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Account</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Balance
+              </th>
+              <th scope="col" class="num">
+                Debt
+              </th>
+              <th scope="col" class="num">
+                Given
+              </th>
+              <th scope="col" class="num">
+                Received
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.members.map((m) => (
+              <tr key={m.account} data-member={m.account}>
+                <td>
+                  <MemberLink bankId={props.bankId} account={m.account} />
+                </td>
+                <td>{m.status}</td>
+                <td class="num" data-balance={m.balanceMinutes}>
+                  <Hours minutes={m.balanceMinutes} />
+                </td>
+                <td class="num">
+                  <Hours minutes={m.debtMinutes} />
+                </td>
+                <td class="num">
+                  <Hours minutes={m.givenMinutes} />
+                </td>
+                <td class="num">
+                  <Hours minutes={m.receivedMinutes} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
+      <form onSubmit={open} class="toolbar" aria-label="Open a member's statement">
+        <Field
+          id="member-lookup"
+          label="Another member's address"
+          value={address}
+          onInput={setAddress}
+        />
+        <button type="submit">Open statement</button>
+      </form>
+      {problem && <ErrorBox {...problem} />}
+    </section>
+  );
+}
+
+function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: string) => void }) {
+  const mine = walletAddresses();
+  return (
+    <section aria-labelledby="listings-title">
+      <h2 id="listings-title">Offers and requests</h2>
+      {props.listings.length === 0 ? (
+        <p class="muted">No offer or request yet.</p>
+      ) : (
+        <Scroll label="Offers and requests">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Title</th>
+                <th scope="col">Category</th>
+                <th scope="col" class="num">
+                  Time
+                </th>
+                <th scope="col">By</th>
+                <th scope="col">State</th>
+                <th scope="col">Posted</th>
+                <th scope="col">Action</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.listings.map((l) => (
+                <tr key={l.number} data-listing={l.number} data-status={l.status}>
+                  <td>{l.number}</td>
+                  <td>{l.kind}</td>
+                  <td>{l.title}</td>
+                  <td>{l.category}</td>
+                  <td class="num">
+                    <Hours minutes={l.minutes} />
+                  </td>
+                  <td>
+                    <MemberLink bankId={props.bank.id} account={l.owner} />
+                  </td>
+                  <td>{l.status}</td>
+                  <td>
+                    <Time ms={l.postedAt} />
+                  </td>
+                  <td>
+                    {l.status === 'open' &&
+                    (mine.includes(l.owner) ||
+                      mine.some((a) => props.bank.coordinators.includes(a))) ? (
+                      <TxButton
+                        label={`Close #${l.number}`}
+                        secondary
+                        sender={mine.includes(l.owner) ? l.owner : mine[0]!}
+                        tx={() =>
+                          timebankTxs.closeListing({ bankId: props.bank.id, listing: l.number })
+                        }
+                        summary={`Close the ${l.kind} "${l.title}".`}
+                        onDone={props.onDone}
+                      />
+                    ) : (
+                      ''
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Scroll>
+      )}
+    </section>
+  );
+}
+
+/** Exchanges with the confirmations they have; a party that has not confirmed can, here. */
+export function Exchanges(props: {
+  bank: Timebank;
+  exchanges: TimeExchange[];
+  onDone: (hash: string) => void;
+  title?: string;
+}) {
+  const mine = walletAddresses();
+  return (
+    <section aria-labelledby="exchanges-title">
+      <h2 id="exchanges-title">{props.title ?? 'Exchanges'}</h2>
+      {props.exchanges.length === 0 ? (
+        <p class="muted">No exchange yet.</p>
+      ) : (
+        <Scroll label="Exchanges">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Provider</th>
+                <th scope="col">Recipient</th>
+                <th scope="col" class="num">
+                  Time
+                </th>
+                <th scope="col">For</th>
+                <th scope="col">State</th>
+                <th scope="col">Recorded</th>
+                <th scope="col">Action</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.exchanges.map((e) => {
+                const party = [e.provider, e.recipient].find(
+                  (a) => mine.includes(a) && !e.confirmedBy.includes(a),
+                );
+                return (
+                  <tr key={e.number} data-exchange={e.number} data-status={e.status}>
+                    <td>{e.number}</td>
+                    <td>
+                      <MemberLink bankId={props.bank.id} account={e.provider} />
+                    </td>
+                    <td>
+                      <MemberLink bankId={props.bank.id} account={e.recipient} />
+                    </td>
+                    <td class="num">
+                      <Hours minutes={e.minutes} />
+                    </td>
+                    <td>
+                      {e.offer ?? ''}
+                      {e.listing === undefined ? '' : ` (listing #${e.listing})`}
+                    </td>
+                    <td>
+                      {e.status === 'completed'
+                        ? 'completed'
+                        : `waiting for ${e.confirmedBy.includes(e.recipient) ? 'the provider' : 'the recipient'}`}
+                    </td>
+                    <td>
+                      <Time ms={e.recordedAt} />
+                    </td>
+                    <td>
+                      {e.status === 'pending' && party ? (
+                        <TxButton
+                          label={`Confirm #${e.number}`}
+                          sender={party}
+                          tx={() =>
+                            timebankTxs.confirmExchange({
+                              bankId: props.bank.id,
+                              exchange: e.number,
+                            })
+                          }
+                          summary={`Confirm exchange #${e.number}: ${e.minutes} minutes move from the recipient to the provider.`}
+                          onDone={props.onDone}
+                        />
+                      ) : (
+                        ''
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </Scroll>
+      )}
+    </section>
+  );
+}
+
+/** Hours typed as `2:30`, `90m` or `1.5`, as whole minutes; a problem with its code otherwise. */
+function minutesOf(hours: string): string | { code: string; message: string } {
+  try {
+    const minutes = parseHours(hours.trim());
+    if (minutes < 1n) return { code: 'invalid_minutes', message: 'At least one minute.' };
+    return minutes.toString();
+  } catch (error) {
+    return { code: 'invalid_minutes', message: (error as Error).message };
+  }
+}
+
+function ActAs(props: {
+  bank: Timebank;
+  listings: Listing[];
+  addresses: string[];
+  onDone: (hash: string) => void;
+}) {
+  const [sender, setSender] = useState(props.addresses[0] ?? '');
+  const [kind, setKind] = useState<ListingKind>('offer');
+  const [title, setTitle] = useState('');
+  const [category, setCategory] = useState('');
+  const [listingHours, setListingHours] = useState('');
+  const [recipient, setRecipient] = useState('');
+  const [exchangeHours, setExchangeHours] = useState('');
+  const [offer, setOffer] = useState('');
+  const [listing, setListing] = useState('');
+  const open = props.listings.filter((l) => l.status === 'open');
+  const bankId = props.bank.id;
+  return (
+    <>
+      <div class="field">
+        <label for="act-sender">Your account</label>
+        <select
+          id="act-sender"
+          value={sender}
+          onChange={(e) => setSender((e.target as HTMLSelectElement).value)}
+        >
+          {props.addresses.map((a) => (
+            <option key={a} value={a}>
+              {short(a)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="grid">
+        <form aria-labelledby="post-title" onSubmit={(e) => e.preventDefault()}>
+          <h3 id="post-title">Post an offer or a request</h3>
+          <div class="field">
+            <label for="post-kind">Kind</label>
+            <select
+              id="post-kind"
+              value={kind}
+              onChange={(e) => setKind((e.target as HTMLSelectElement).value as ListingKind)}
+            >
+              <option value="offer">Offer (I can help)</option>
+              <option value="request">Request (I need help)</option>
+            </select>
+          </div>
+          <Field id="post-title-input" label="Title" value={title} onInput={setTitle} />
+          <Field
+            id="post-category"
+            label="Category"
+            value={category}
+            onInput={setCategory}
+            hint="Lowercase letters, digits and dashes: gardening, repairs, lessons."
+          />
+          <Field
+            id="post-hours"
+            label="Hours"
+            value={listingHours}
+            onInput={setListingHours}
+            hint="2:30, 90m or 1.5"
+          />
+          <TxButton
+            label="Review the listing"
+            sender={sender}
+            tx={() => {
+              const minutes = minutesOf(listingHours);
+              if (typeof minutes !== 'string') return minutes;
+              return timebankTxs.postListing({
+                bankId,
+                kind,
+                title: title.trim(),
+                category: category.trim(),
+                minutes,
+              });
+            }}
+            summary={`Post the ${kind} "${title.trim()}" in ${props.bank.name}.`}
+            onDone={props.onDone}
+          />
+        </form>
+        <form aria-labelledby="record-title" onSubmit={(e) => e.preventDefault()}>
+          <h3 id="record-title">Record an exchange you provided</h3>
+          <p class="muted">The recipient confirms it; then the minutes move from them to you.</p>
+          <Field
+            id="record-recipient"
+            label="Recipient (address)"
+            value={recipient}
+            onInput={setRecipient}
+          />
+          <Field
+            id="record-hours"
+            label="Hours given"
+            value={exchangeHours}
+            onInput={setExchangeHours}
+            hint="2:30, 90m or 1.5"
+          />
+          <Field
+            id="record-offer"
+            label="What you did (optional)"
+            value={offer}
+            onInput={setOffer}
+          />
+          <div class="field">
+            <label for="record-listing">For a listing (optional)</label>
+            <select
+              id="record-listing"
+              value={listing}
+              onChange={(e) => setListing((e.target as HTMLSelectElement).value)}
+            >
+              <option value="">None</option>
+              {open.map((l) => (
+                <option key={l.number} value={String(l.number)}>
+                  #{l.number} {l.kind}: {l.title}
+                </option>
+              ))}
+            </select>
+          </div>
+          <TxButton
+            label="Review the exchange"
+            sender={sender}
+            tx={() => {
+              const minutes = minutesOf(exchangeHours);
+              if (typeof minutes !== 'string') return minutes;
+              return timebankTxs.recordExchange({
+                bankId,
+                recipient: recipient.trim(),
+                minutes,
+                ...(offer.trim() === '' ? {} : { offer: offer.trim() }),
+                ...(listing === '' ? {} : { listing: Number(listing) }),
+              });
+            }}
+            summary={`Record that you gave ${exchangeHours.trim()} h to ${recipient.trim()}; they confirm it.`}
+            onDone={props.onDone}
+          />
+        </form>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,161 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+
+import type { UnsignedTx } from '../../../sdk/index.js';
+import { client } from '../../../../web/src/node.js';
+import { ErrorBox, HashLink, short } from '../../../../web/src/ui.js';
+import {
+  ConfirmTx,
+  draftTx,
+  keystore,
+  problemOf,
+  type Problem,
+} from '../../../../web/src/wallet/session.js';
+import {
+  formatMinutes,
+  type TimeExchange,
+  type TimebankMember,
+  type TimebankPolicyRecord,
+} from '../client.js';
+
+/* Pieces the time bank pages share: minutes as hours, the policy in words, what the API has no
+   list route for (exchanges, members) read by number or account, and a tx signed in the page. */
+
+/** How many of the newest exchanges a page reads (one request each: there is no list route). */
+export const exchangesShownMax = 50;
+/** How many members a bank page reads (one request each: there is no members route). */
+export const membersShownMax = 50;
+
+/** `150` minutes as `2:30 h`; the API's minutes are decimal strings. */
+export function Hours(props: { minutes: string }) {
+  return (
+    <span class="num" title={`${props.minutes} minutes`} data-minutes={props.minutes}>
+      {formatMinutes(props.minutes)} h
+    </span>
+  );
+}
+
+export function policyText(policy: TimebankPolicyRecord): string {
+  if (policy.kind === 'none') return 'Credits never expire';
+  if (policy.kind === 'expiry') {
+    return `Credits expire ${policy.expiryDays} days after issue (notice ${policy.noticeDays} days before)`;
+  }
+  return `Demurrage: ${policy.ratePerPeriodBasisPoints / 100}% every ${policy.periodDays} days`;
+}
+
+/** The newest exchanges of a bank, newest first (at most `exchangesShownMax`). */
+export async function latestExchanges(bankId: string, next: number): Promise<TimeExchange[]> {
+  const numbers: number[] = [];
+  for (let n = next - 1; n >= 0 && numbers.length < exchangesShownMax; n--) numbers.push(n);
+  return Promise.all(numbers.map((n) => client.timebanks.exchange(bankId, n)));
+}
+
+/** The member records of `accounts` that are members (others are left out), in that order. */
+export async function membersOf(bankId: string, accounts: string[]): Promise<TimebankMember[]> {
+  const unique = [...new Set(accounts)].slice(0, membersShownMax);
+  const found = await Promise.all(
+    unique.map((account) => client.timebanks.member(bankId, account).catch(() => undefined)),
+  );
+  return found.filter((m): m is TimebankMember => m !== undefined);
+}
+
+/** The wallet's unlocked addresses (none when it is locked or absent). */
+export function walletAddresses(): string[] {
+  return keystore.exists() && keystore.isUnlocked ? keystore.keys().map((k) => k.address) : [];
+}
+
+/** An account as a link to its statement in the bank, and to the explorer. */
+export function MemberLink(props: { bankId: string; account: string }) {
+  return (
+    <a
+      href={`/timebanks/${props.bankId}/members/${props.account}`}
+      class="mono"
+      title={props.account}
+    >
+      {short(props.account)}
+    </a>
+  );
+}
+
+export { HashLink };
+
+/**
+ * A button that drafts a tx from `sender` and shows what it signs; once it is in a block,
+ * `onDone` (the page reloads what it shows). A refusal stays on screen with its code.
+ */
+export function TxButton(props: {
+  label: string;
+  sender: string;
+  tx: () => { type: string; payload: Record<string, unknown> } | Problem;
+  summary: ComponentChildren;
+  onDone: (hash: string) => void;
+  secondary?: boolean;
+}) {
+  const [draft, setDraft] = useState<UnsignedTx>();
+  const [problem, setProblem] = useState<Problem>();
+  const [busy, setBusy] = useState(false);
+  const review = async () => {
+    setProblem(undefined);
+    const built = props.tx();
+    if (!built || !('type' in built)) {
+      setProblem(built);
+      return;
+    }
+    setBusy(true);
+    try {
+      setDraft(await draftTx(props.sender, built));
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (draft) {
+    return (
+      <ConfirmTx
+        tx={draft}
+        summary={props.summary}
+        onSent={(hash) => {
+          setDraft(undefined);
+          props.onDone(hash);
+        }}
+        onCancel={() => setDraft(undefined)}
+      />
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        class={props.secondary ? 'secondary' : undefined}
+        onClick={() => void review()}
+        disabled={busy}
+      >
+        {busy ? 'Preparing…' : props.label}
+      </button>
+      {problem && <ErrorBox {...problem} />}
+    </>
+  );
+}
+
+/**
+ * A table's box that scrolls sideways on a narrow screen (the page itself never does); focusable
+ * and named, so a keyboard can scroll it too.
+ */
+export function Scroll(props: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="scroll" tabIndex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}
+
+/** What the last tx signed here did: a link to it in the explorer. */
+export function SentNote(props: { hash: string | undefined; what: string }) {
+  if (!props.hash) return null;
+  return (
+    <p class="badge ok" role="status">
+      {props.what} is in a block: <HashLink kind="tx" value={props.hash} />
+    </p>
+  );
+}
