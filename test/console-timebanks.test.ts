@@ -195,7 +195,7 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
       download.suggestedFilename(),
       new RegExp(`^statement-${bankId}-${ann.address}-\\d+\\.csv$`),
     );
-    const csv = fs.readFileSync((await download.path()), 'utf8');
+    const csv = fs.readFileSync(await download.path(), 'utf8');
     assert.equal(csv, await client.timebanks.statementCsv(bankId, ann.address));
     const lines = csv.trimEnd().split('\r\n');
     assert.equal(
