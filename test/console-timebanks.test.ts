@@ -206,6 +206,10 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
     assert.ok(lines.includes(',balance,,,,510,510,8:30,'), csv);
     assert.ok(lines.includes(',received,,,,90,90,1:30,'), csv);
 
+    // Ben's bank page follows the bank's events: the exchange shows completed there too.
+    await benPage.locator('tr[data-exchange="0"][data-status="completed"]').waitFor();
+    await benPage.locator(`tr[data-member="${ben.address}"] td[data-balance="90"]`).waitFor();
+
     // Ben's statement in his browser: the minutes arrived as a part of ann's lot, which keeps its
     // origin, base time and expiry.
     await go(benPage, `/timebanks/${bankId}/members/${ben.address}`, /^Statement of/);

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 
 import { navigate } from '../../../../web/src/router.js';
 import {
@@ -34,6 +34,7 @@ import {
   latestExchanges,
   membersOf,
   policyText,
+  useBankEvents,
   walletAddresses,
 } from './shared.js';
 
@@ -46,12 +47,17 @@ interface BankView {
   exchanges: TimeExchange[];
   members: TimebankMember[];
   statements: MemberStatement[];
+  /** The latest block time when read. */
+  asOf: number;
 }
 
 const listingsShownMax = 50;
 
 async function loadBank(id: string): Promise<BankView> {
-  const bank = await client.timebanks.get(id);
+  const [bank, { blockTime: asOf }] = await Promise.all([
+    client.timebanks.get(id),
+    client.health(),
+  ]);
   const [listingPage, exchanges] = await Promise.all([
     client.timebanks.listings(id, { limit: listingsShownMax }),
     latestExchanges(id, bank.nextExchangeNumber),
@@ -67,11 +73,12 @@ async function loadBank(id: string): Promise<BankView> {
   const statements = await Promise.all(
     members.map((m) => client.timebanks.statement(id, m.account)),
   );
-  return { bank, listings, exchanges, members, statements };
+  return { bank, listings, exchanges, members, statements, asOf };
 }
 
 export function BankPage(props: { id: string }) {
   const [view, reload] = useLoad(() => loadBank(props.id), [props.id]);
+  useBankEvents(props.id, reload);
   const title = view.state === 'ok' ? view.value.bank.name : 'Time bank';
   return (
     <section>
@@ -93,9 +100,14 @@ function BankBody(props: { view: BankView; reload: () => void }) {
     setSent(hash);
     props.reload();
   };
-  const now = statements[0]?.asOf ?? bank.createdAt;
+  const now = props.view.asOf;
   const lots = statements.flatMap((s) => s.lots);
-  const points = useMemo(() => chartPoints(bank, lots, now), [props.view]);
+  // The totals each time this page read them: the chart's history since the page opened.
+  const samples = useRef(new Map<number, { issued: string; pooled: string }>());
+  const points = useMemo(() => {
+    samples.current.set(now, { issued: bank.issuedMinutes, pooled: bank.poolMinutes });
+    return chartPoints(bank, lots, now, samples.current);
+  }, [props.view]);
   return (
     <>
       <Fields
@@ -123,8 +135,8 @@ function BankBody(props: { view: BankView; reload: () => void }) {
       <section aria-labelledby="chart-title">
         <h2 id="chart-title">Minutes issued, pooled and expiring</h2>
         <p class="muted">
-          Issued and pooled at the bank's creation and now; ahead, the pool as the lots of the{' '}
-          {members.length} members shown lapse.
+          Issued and pooled at the bank's creation and each time this page read them (it follows the
+          bank's events); ahead, the pool as the lots of the {members.length} members shown lapse.
         </p>
         <BankChart
           points={points}

@@ -5,8 +5,8 @@ import type { StatementLot, Timebank } from '../client.js';
 
 /*
  * A bank's minutes issued, pooled and expiring on one time axis. The API keeps no history of a
- * bank's totals, so issued and pooled are known at two instants: zero at its creation and the
- * totals now. Expiring looks ahead: the pool as it will grow when the lots shown lapse (the
+ * bank's totals, so issued and pooled are known at zero at its creation and at each time the page
+ * read them. Expiring looks ahead: the pool as it will grow when the lots shown lapse (the
  * lots of the members this page read), day by day of expiry.
  */
 
@@ -17,16 +17,29 @@ export interface ChartPoints {
   expiring: (number | null)[];
 }
 
-/** The series, in seconds and minutes; `now` is the statement time (the latest block). */
-export function chartPoints(bank: Timebank, lots: StatementLot[], now: number): ChartPoints {
-  const issued = Number(bank.issuedMinutes);
+/**
+ * The series, in seconds and minutes; `now` is the statement time (the latest block), `samples`
+ * the totals this page has read, by block time.
+ */
+export function chartPoints(
+  bank: Timebank,
+  lots: StatementLot[],
+  now: number,
+  samples: Map<number, { issued: string; pooled: string }>,
+): ChartPoints {
   const pooled = Number(bank.poolMinutes);
-  const points: ChartPoints = {
-    times: [bank.createdAt / 1000, now / 1000],
-    issued: [0, issued],
-    pooled: [0, pooled],
-    expiring: [null, pooled],
-  };
+  const points: ChartPoints = { times: [], issued: [], pooled: [], expiring: [] };
+  const past = new Map(samples);
+  past.set(now, { issued: bank.issuedMinutes, pooled: bank.poolMinutes });
+  if (bank.createdAt < now) past.set(bank.createdAt, { issued: '0', pooled: '0' });
+  for (const at of [...past.keys()].sort((a, b) => a - b)) {
+    if (at > now) continue;
+    const sample = past.get(at)!;
+    points.times.push(at / 1000);
+    points.issued.push(Number(sample.issued));
+    points.pooled.push(Number(sample.pooled));
+    points.expiring.push(at === now ? pooled : null);
+  }
   const ahead = new Map<number, number>();
   for (const lot of lots) {
     if (lot.expiresAt === null || lot.expiresAt <= now) continue;
@@ -40,7 +53,6 @@ export function chartPoints(bank: Timebank, lots: StatementLot[], now: number): 
     points.pooled.push(null);
     points.expiring.push(lapsed);
   }
-  if (points.times[0] === points.times[1]) points.times[1]! += 1;
   return points;
 }
 

@@ -5,7 +5,7 @@ import { Fields, HashLink, Show, Time, short, useLoad } from '../../../../web/sr
 import type { MemberStatement, TimeExchange, Timebank, TimebankMember } from '../client.js';
 import { Exchanges } from './bank.js';
 import { statementCsv, statementFileName } from './csv.js';
-import { Hours, Scroll, SentNote, latestExchanges } from './shared.js';
+import { Hours, Scroll, SentNote, latestExchanges, useBankEvents } from './shared.js';
 
 /* A member's page: the statement as of the latest block (lots with base time and expiry, the
    totals), the CSV of it made in this browser, and the member's exchanges to confirm. */
@@ -34,6 +34,7 @@ export function MemberPage(props: { id: string; account: string }) {
     () => loadMember(props.id, props.account),
     [props.id, props.account],
   );
+  useBankEvents(props.id, reload);
   const [sent, setSent] = useState<string>();
   return (
     <section>

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 import type { UnsignedTx } from '../../../sdk/index.js';
 import { client } from '../../../../web/src/node.js';
@@ -57,6 +57,23 @@ export async function membersOf(bankId: string, accounts: string[]): Promise<Tim
     unique.map((account) => client.timebanks.member(bankId, account).catch(() => undefined)),
   );
   return found.filter((m): m is TimebankMember => m !== undefined);
+}
+
+/**
+ * Calls `onChange` once per block in which the bank emitted an event (an exchange, a listing, an
+ * issuance, lots lapsing), so a page follows what other members do while it is open.
+ */
+export function useBankEvents(bankId: string, onChange: () => void): void {
+  useEffect(() => {
+    let lastHeight = -1;
+    const subscription = client.subscribe({ types: ['timecredits.', 'timebank.'] }, (message) => {
+      if (message.kind !== 'event' || message.data.bankId !== bankId) return;
+      if (message.height === lastHeight) return;
+      lastHeight = message.height;
+      onChange();
+    });
+    return () => subscription.close();
+  }, [bankId]);
 }
 
 /** The wallet's unlocked addresses (none when it is locked or absent). */
