@@ -14,6 +14,7 @@ import {
 import { WithWallet } from '../../../../web/src/wallet/session.js';
 import { isAddress } from '../../../crypto/index.js';
 import {
+  formatMinutes,
   parseHours,
   timebankTxs,
   type Listing,
@@ -31,6 +32,7 @@ import {
   Scroll,
   SentNote,
   TxButton,
+  TxReview,
   latestExchanges,
   membersOf,
   policyText,
@@ -239,6 +241,11 @@ function Members(props: { bankId: string; members: TimebankMember[]; total: numb
 
 function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: string) => void }) {
   const mine = walletAddresses();
+  const [chosen, setChosen] = useState<Listing>();
+  /** Who in this wallet may close `l`: its owner, else a coordinator. */
+  const closer = (l: Listing) =>
+    mine.find((a) => a === l.owner) ?? mine.find((a) => props.bank.coordinators.includes(a));
+  const chosenCloser = chosen && closer(chosen);
   return (
     <section aria-labelledby="listings-title">
       <h2 id="listings-title">Offers and requests</h2>
@@ -280,19 +287,15 @@ function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: s
                     <Time ms={l.postedAt} />
                   </td>
                   <td>
-                    {l.status === 'open' &&
-                    (mine.includes(l.owner) ||
-                      mine.some((a) => props.bank.coordinators.includes(a))) ? (
-                      <TxButton
-                        label={`Close #${l.number}`}
-                        secondary
-                        sender={mine.includes(l.owner) ? l.owner : mine[0]!}
-                        tx={() =>
-                          timebankTxs.closeListing({ bankId: props.bank.id, listing: l.number })
-                        }
-                        summary={`Close the ${l.kind} "${l.title}".`}
-                        onDone={props.onDone}
-                      />
+                    {l.status === 'open' && closer(l) ? (
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-pressed={chosen?.number === l.number}
+                        onClick={() => setChosen(l)}
+                      >
+                        Close #{l.number}
+                      </button>
                     ) : (
                       ''
                     )}
@@ -302,6 +305,19 @@ function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: s
             </tbody>
           </table>
         </Scroll>
+      )}
+      {chosen && chosenCloser && (
+        <TxReview
+          key={chosen.number}
+          sender={chosenCloser}
+          tx={timebankTxs.closeListing({ bankId: props.bank.id, listing: chosen.number })}
+          summary={`Close the ${chosen.kind} #${chosen.number} "${chosen.title}".`}
+          onDone={(hash) => {
+            setChosen(undefined);
+            props.onDone(hash);
+          }}
+          onCancel={() => setChosen(undefined)}
+        />
       )}
     </section>
   );
@@ -315,6 +331,10 @@ export function Exchanges(props: {
   title?: string;
 }) {
   const mine = walletAddresses();
+  const [chosen, setChosen] = useState<TimeExchange>();
+  const partyOf = (e: TimeExchange) =>
+    [e.provider, e.recipient].find((a) => mine.includes(a) && !e.confirmedBy.includes(a));
+  const chosenParty = chosen && partyOf(chosen);
   return (
     <section aria-labelledby="exchanges-title">
       <h2 id="exchanges-title">{props.title ?? 'Exchanges'}</h2>
@@ -339,9 +359,7 @@ export function Exchanges(props: {
             </thead>
             <tbody>
               {props.exchanges.map((e) => {
-                const party = [e.provider, e.recipient].find(
-                  (a) => mine.includes(a) && !e.confirmedBy.includes(a),
-                );
+                const party = partyOf(e);
                 return (
                   <tr key={e.number} data-exchange={e.number} data-status={e.status}>
                     <td>{e.number}</td>
@@ -368,18 +386,13 @@ export function Exchanges(props: {
                     </td>
                     <td>
                       {e.status === 'pending' && party ? (
-                        <TxButton
-                          label={`Confirm #${e.number}`}
-                          sender={party}
-                          tx={() =>
-                            timebankTxs.confirmExchange({
-                              bankId: props.bank.id,
-                              exchange: e.number,
-                            })
-                          }
-                          summary={`Confirm exchange #${e.number}: ${e.minutes} minutes move from the recipient to the provider.`}
-                          onDone={props.onDone}
-                        />
+                        <button
+                          type="button"
+                          aria-pressed={chosen?.number === e.number}
+                          onClick={() => setChosen(e)}
+                        >
+                          Confirm #{e.number}
+                        </button>
                       ) : (
                         ''
                       )}
@@ -390,6 +403,19 @@ export function Exchanges(props: {
             </tbody>
           </table>
         </Scroll>
+      )}
+      {chosen && chosenParty && (
+        <TxReview
+          key={chosen.number}
+          sender={chosenParty}
+          tx={timebankTxs.confirmExchange({ bankId: props.bank.id, exchange: chosen.number })}
+          summary={`Confirm exchange #${chosen.number}: ${chosen.minutes} minutes (${formatMinutes(chosen.minutes)} h) move from the recipient to the provider once both confirmed.`}
+          onDone={(hash) => {
+            setChosen(undefined);
+            props.onDone(hash);
+          }}
+          onCancel={() => setChosen(undefined)}
+        />
       )}
     </section>
   );

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import type { UnsignedTx } from '../../../sdk/index.js';
 import { client } from '../../../../web/src/node.js';
@@ -163,6 +163,56 @@ export function Scroll(props: { label: string; children: ComponentChildren }) {
   return (
     <div class="scroll" tabIndex={0} role="region" aria-label={props.label}>
       {props.children}
+    </div>
+  );
+}
+
+/**
+ * The confirmation of a tx chosen elsewhere (a row's button): drafts it at once, then shows what
+ * the key signs; the keyboard focus moves to it. Cancel or a sent tx closes it.
+ */
+export function TxReview(props: {
+  sender: string;
+  tx: { type: string; payload: Record<string, unknown> };
+  summary: ComponentChildren;
+  onDone: (hash: string) => void;
+  onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<UnsignedTx>();
+  const [problem, setProblem] = useState<Problem>();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let live = true;
+    draftTx(props.sender, props.tx).then(
+      (tx) => live && setDraft(tx),
+      (error: unknown) => live && setProblem(problemOf(error)),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  useEffect(() => box.current?.focus(), [draft, problem]);
+  return (
+    <div ref={box} tabIndex={-1}>
+      {problem ? (
+        <>
+          <ErrorBox {...problem} />
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Close
+          </button>
+        </>
+      ) : draft ? (
+        <ConfirmTx
+          tx={draft}
+          summary={props.summary}
+          onSent={props.onDone}
+          onCancel={props.onCancel}
+        />
+      ) : (
+        <p class="muted" role="status">
+          Preparing the transaction…
+        </p>
+      )}
     </div>
   );
 }
