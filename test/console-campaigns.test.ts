@@ -273,12 +273,45 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
       assert.equal(amount?.trim(), usd(tranche.amount), `simulated ${tranche.name}`);
     }
     await page.getByRole('img', { name: /would add to each tranche/ }).waitFor();
-    await screenshot(page, 'campaign-waterfall-desktop');
+    await screenshot(page, 'campaign-simulated-desktop');
 
-    // The investor's own position: half the investors' 600.00.
+    // The report it simulated, sent from Node: the open page adds it from the event stream, and
+    // each tranche got what the simulation said.
+    await client.send(
+      reporter,
+      campaignTxs.reportRevenue({
+        campaignId,
+        reportId: 'week-2',
+        periodStart: Date.UTC(2026, 10, 27),
+        periodEnd: Date.UTC(2026, 11, 4),
+        grossRevenue: '50000',
+      }),
+    );
+    await page.locator('[data-testid="chart-series"] tr[data-report="week-2"]').waitFor();
+    // The simulation was of the waterfall before it: the page drops it and says why.
+    await page.getByRole('status').filter({ hasText: 'A report has been applied since' }).waitFor();
+    assert.equal(await page.getByTestId('simulation').count(), 0);
+    const second = (await client.campaigns.statement(campaignId)).reports[1]!;
+    assert.deepEqual(
+      second.tranches.map((t) => t.amount),
+      simulation.tranches.map((t) => t.amount),
+    );
+    const after = (await client.campaigns.chart(campaignId)).series[1]!;
+    const secondRow = page.locator('[data-testid="reports"] tr[data-report="week-2"]');
+    assert.equal(
+      (await secondRow.locator('[data-field="cumulativeRevenue"]').textContent())?.trim(),
+      usd(after.cumulativeRevenue),
+    );
+    assert.match(
+      (await page.getByTestId('chart-summary').textContent())!,
+      /After 2 reports, cumulative revenue 1500\.00 USD/,
+    );
+    await screenshot(page, 'campaign-two-reports-desktop');
+
+    // The investor's own position: half of what went to investors (600.00, then 175.00: 30% to the distributor and the rest halved, principal recouped).
     await page.getByRole('link', { name: 'Overview and invest' }).click();
     const position = await client.campaigns.position(campaignId, investor);
-    assert.equal(position.paidOut, '30000');
+    assert.equal(position.paidOut, '38750');
     await page
       .getByTestId('position')
       .locator(`[data-units="${position.paidOut}"]`)

@@ -31,33 +31,42 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
     if (!element || chart.series.length === 0) return;
     // Chart values in the asset's units (a chart needs numbers; the tables keep the exact ones).
     const value = (minor: string) => Number(units(minor, decimals));
-    // From zero (before the first report) to each report.
-    const x = [0, ...chart.series.map((p) => p.report)];
-    const total = [0, ...chart.series.map((p) => value(p.cumulativeRevenue))];
+    // Zero before the first report, then 1, 2, ... after each (`report` counts from 0).
+    const x = [0, ...chart.series.map((_, i) => i + 1)];
     const fills = chart.trancheNames.map((_, i) => [
       0,
       ...chart.series.map((p) => value(p.tranches[i] ?? '0')),
     ]);
+    // Stacked bands: tranche k is drawn from the sum of the tranches before it to that sum plus
+    // its own fill, so the top edge is the cumulative revenue (the last tranche takes all that
+    // remains). Drawn top first, each filled down to zero, so each lower band paints over it.
+    const stacks = fills.map((_, k) =>
+      x.map((__, point) => fills.slice(0, k + 1).reduce((sum, f) => sum + (f[point] ?? 0), 0)),
+    );
+    const order = chart.trancheNames.map((_, k) => k).reverse();
     const plot = new uPlot(
       {
         width: Math.min(element.clientWidth || 600, chartWidthMaxPx),
         height: chartHeightPx,
-        scales: { x: { time: false } },
+        scales: { x: { time: false, range: [0, chart.series.length] } },
         axes: [
-          { label: 'report', incrs: [1, 2, 5, 10, 20, 50, 100] },
+          { label: 'reports', incrs: [1, 2, 5, 10, 20, 50, 100] },
           { label: chart.asset, size: 70 },
         ],
         series: [
           { label: 'report' },
-          { label: 'cumulative revenue', stroke: '#6b7280', width: 2, dash: [6, 4] },
-          ...chart.trancheNames.map((name, i) => ({
-            label: name,
-            stroke: palette[i % palette.length]!,
+          ...order.map((k) => ({
+            label: chart.trancheNames[k]!,
+            stroke: palette[k % palette.length]!,
+            fill: `${palette[k % palette.length]!}66`,
             width: 2,
+            // The legend shows the tranche's own fill, not the stack's top.
+            value: (_: uPlot, __: number | null, ___: number, index: number | null) =>
+              index === null ? '--' : (fills[k]![index] ?? 0).toFixed(decimals),
           })),
         ],
       },
-      [x, total, ...fills],
+      [x, ...order.map((k) => stacks[k]!)],
       element,
     );
     return () => plot.destroy();
@@ -81,7 +90,7 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
           ref={box}
           class="chart"
           role="img"
-          aria-label={`Cumulative revenue by tranche after each report. ${summary}`}
+          aria-label={`Cumulative revenue by tranche after each report, stacked. ${summary}`}
           data-testid="revenue-chart"
         />
       )}

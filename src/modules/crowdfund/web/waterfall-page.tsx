@@ -72,7 +72,7 @@ export function WaterfallPage(props: { id: string }) {
               <ChartSeries chart={r.chart} decimals={r.view.decimals} />
             </section>
             <Statement statement={r.statement} decimals={r.view.decimals} />
-            <Simulator view={r.view} />
+            <Simulator view={r.view} revenue={r.statement.cumulativeRevenue} />
           </>
         )}
       </Show>
@@ -132,7 +132,8 @@ function TranchesTable(props: {
   decimals: number;
   caption: string;
   testId: string;
-  amountLabel: string;
+  /** The heading of each tranche's `amount`, or nothing to leave the column out. */
+  amountLabel?: string;
 }) {
   const { decimals } = props;
   const cell = (minor: string | null) => (minor === null ? '—' : units(minor, decimals));
@@ -143,9 +144,11 @@ function TranchesTable(props: {
         <thead>
           <tr>
             <th scope="col">Tranche</th>
-            <th scope="col" class="num">
-              {props.amountLabel}
-            </th>
+            {props.amountLabel && (
+              <th scope="col" class="num">
+                {props.amountLabel}
+              </th>
+            )}
             <th scope="col" class="num">
               Filled
             </th>
@@ -161,9 +164,11 @@ function TranchesTable(props: {
           {props.tranches.map((t) => (
             <tr key={t.index} data-tranche={t.index}>
               <th scope="row">{t.name}</th>
-              <td class="num" data-field="amount">
-                {cell(t.amount)}
-              </td>
+              {props.amountLabel && (
+                <td class="num" data-field="amount">
+                  {cell(t.amount)}
+                </td>
+              )}
               <td class="num" data-field="fill">
                 {cell(t.fill)}
               </td>
@@ -199,7 +204,6 @@ function Statement(props: { statement: CampaignStatement; decimals: number }) {
         decimals={decimals}
         caption={`The waterfall now (${s.asset})`}
         testId="tranches-now"
-        amountLabel="Last report added"
       />
       <h3 id="reports-title">Reports</h3>
       {s.reports.length === 0 ? (
@@ -279,12 +283,14 @@ function Statement(props: { statement: CampaignStatement; decimals: number }) {
   );
 }
 
-function Simulator(props: { view: CampaignView }) {
+/** `revenue`: the cumulative revenue now; a simulation made before it changed is dropped. */
+function Simulator(props: { view: CampaignView; revenue: string }) {
   const { campaign: c, decimals } = props.view;
   const [revenue, setRevenue] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<{ code: string; message: string } | undefined>();
   const [result, setResult] = useState<{ simulation: CampaignSimulation; revenue: bigint }>();
+  const stale = result !== undefined && result.simulation.cumulativeBefore !== props.revenue;
   const simulate = async (event: Event) => {
     event.preventDefault();
     setProblem(undefined);
@@ -324,7 +330,12 @@ function Simulator(props: { view: CampaignView }) {
           {busy ? 'Simulating…' : 'Simulate'}
         </button>
       </form>
-      {result && (
+      {stale && (
+        <p class="badge pending" role="status">
+          A report has been applied since: simulate again to see what one would pay now.
+        </p>
+      )}
+      {result && !stale && (
         <SimulationView
           simulation={result.simulation}
           revenue={result.revenue}
