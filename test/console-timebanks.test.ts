@@ -167,10 +167,19 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
 
     // Ann, in her own browser, confirms it on the bank page.
     await go(annPage, `/timebanks/${bankId}`, bankName);
-    await annPage.getByRole('button', { name: 'Confirm #0' }).click();
-    assert.match((await annPage.getByTestId('to-sign').textContent())!, /"exchange": 0/);
+    // With the keyboard: the confirmation takes the focus, and Tab reaches "Sign and send".
+    await annPage.getByRole('button', { name: 'Confirm #0' }).focus();
+    await annPage.keyboard.press('Enter');
+    const toSign = annPage.getByTestId('to-sign');
+    assert.match((await toSign.textContent())!, /"type": "timecredits.confirmExchange"/);
+    assert.match((await toSign.textContent())!, /"exchange": 0/);
     await screenshot(annPage, 'timebank-confirm-desktop');
-    await signShown(annPage, 'timecredits.confirmExchange');
+    await annPage.keyboard.press('Tab');
+    assert.equal(
+      await annPage.evaluate<string | undefined>('document.activeElement?.textContent'),
+      'Sign and send',
+    );
+    await annPage.keyboard.press('Enter');
     await annPage.locator('tr[data-exchange="0"][data-status="completed"]').waitFor();
     await annPage.locator(`tr[data-member="${ann.address}"] td[data-balance="510"]`).waitFor();
     await annPage.locator(`tr[data-member="${ben.address}"] td[data-balance="90"]`).waitFor();
@@ -209,6 +218,11 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
     // Ben's bank page follows the bank's events: the exchange shows completed there too.
     await benPage.locator('tr[data-exchange="0"][data-status="completed"]').waitFor();
     await benPage.locator(`tr[data-member="${ben.address}"] td[data-balance="90"]`).waitFor();
+    // The offer was done: ben closes it.
+    await benPage.getByRole('button', { name: 'Close #0' }).click();
+    await signShown(benPage, 'timecredits.closeListing');
+    await benPage.locator('tr[data-listing="0"][data-status="closed"]').waitFor();
+    assert.equal((await client.timebanks.listing(bankId, 0)).status, 'closed');
 
     // Ben's statement in his browser: the minutes arrived as a part of ann's lot, which keeps its
     // origin, base time and expiry.

@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+
+import './timebanks.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import type { UnsignedTx } from '../../../sdk/index.js';
@@ -29,7 +31,7 @@ export const membersShownMax = 50;
 /** `150` minutes as `2:30 h`; the API's minutes are decimal strings. */
 export function Hours(props: { minutes: string }) {
   return (
-    <span class="num" title={`${props.minutes} minutes`} data-minutes={props.minutes}>
+    <span class="num hours" title={`${props.minutes} minutes`} data-minutes={props.minutes}>
       {formatMinutes(props.minutes)} h
     </span>
   );
