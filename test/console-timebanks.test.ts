@@ -1,9 +1,11 @@
 // The time banks' console pages (issue 16) against a real node process, in headless Chromium. A
 // bank with two members is made with the SDK; each member imports their key into the wallet of
 // their own browser context: the provider posts an offer and records an exchange (a refused
-// one shows the node's code), the recipient confirms it, and both statements show the minutes
-// moved; the statement's CSV, made in the page, downloads with the node's lines. The bank and
-// member pages pass axe-core and fit a phone's width; screenshots go to test-results/console/.
+// one shows the node's code), the recipient confirms it with the keyboard, the provider's open
+// page follows it live and closes the offer, and both statements show the minutes moved; the
+// statement's CSV, made in the page, downloads with the node's lines. The list, bank and member
+// pages pass axe-core (with a wallet and without) and fit a phone's width; screenshots
+// timebank-*.png go to test-results/console/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -288,10 +290,12 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
     }
   });
 
-  it('an unknown bank shows the API code', async () => {
+  it('an unknown bank or member shows the API code', async () => {
     const context = await world.browser.newContext({ viewport: desktop });
     const page = await openPage(context, url, '/timebanks/0123456789abcdef');
     await page.getByRole('alert').filter({ hasText: 'timebank_not_found' }).waitFor();
+    await page.goto(`${url}/timebanks/${bankId}/members/${generateKey().address}`);
+    await page.getByRole('alert').filter({ hasText: 'member_not_found' }).waitFor();
     await context.close();
   });
 });
