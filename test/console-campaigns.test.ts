@@ -146,12 +146,16 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
     await page.locator(`[data-investor="${bob.address}"]`).waitFor();
 
     // Below the minimum: the node refuses it, and the confirmation screen shows its code.
+    // With the keyboard alone: Enter in the amount reviews, and the confirmation's first button,
+    // "Sign and send", has the focus.
     await page.getByLabel(/^Amount/).fill('5.00');
-    await page.getByRole('button', { name: 'Review investment' }).click();
-    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByLabel(/^Amount/).press('Enter');
+    await page.getByRole('button', { name: 'Sign and send' }).waitFor();
+    await page.waitForFunction("document.activeElement?.textContent === 'Sign and send'");
+    await page.keyboard.press('Enter');
     await page.getByRole('alert').filter({ hasText: 'investment_below_minimum' }).waitFor();
     await screenshot(page, 'campaign-refused-desktop');
-    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
 
     // A bad amount never reaches a draft.
     await page.getByLabel(/^Amount/).fill('12.345');
