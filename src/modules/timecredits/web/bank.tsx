@@ -22,7 +22,6 @@ import {
   type MemberStatement,
   type TimeExchange,
   type Timebank,
-  type TimebankMember,
 } from '../client.js';
 import { client } from '../../../../web/src/node.js';
 import { BankChart, chartPoints } from './chart.js';
@@ -34,7 +33,7 @@ import {
   TxButton,
   TxReview,
   latestExchanges,
-  membersOf,
+  statementsOf,
   policyText,
   useBankEvents,
   walletAddresses,
@@ -47,8 +46,10 @@ interface BankView {
   bank: Timebank;
   listings: Listing[];
   exchanges: TimeExchange[];
-  members: TimebankMember[];
+  /** The statements of the members shown (a statement says status, balance, debt, ...). */
   statements: MemberStatement[];
+  /** More listings than shown. */
+  moreListings: boolean;
   /** The latest block time when read. */
   asOf: number;
 }
@@ -71,11 +72,8 @@ async function loadBank(id: string): Promise<BankView> {
     ...listings.map((l) => l.owner),
     ...exchanges.flatMap((e) => [e.provider, e.recipient]),
   ];
-  const members = await membersOf(id, accounts);
-  const statements = await Promise.all(
-    members.map((m) => client.timebanks.statement(id, m.account)),
-  );
-  return { bank, listings, exchanges, members, statements, asOf };
+  const statements = await statementsOf(id, accounts);
+  return { bank, listings, exchanges, statements, asOf, moreListings: listingPage.next !== null };
 }
 
 export function BankPage(props: { id: string }) {
@@ -96,7 +94,7 @@ export function BankPage(props: { id: string }) {
 }
 
 function BankBody(props: { view: BankView; reload: () => void }) {
-  const { bank, listings, exchanges, members, statements } = props.view;
+  const { bank, listings, exchanges, statements } = props.view;
   const [sent, setSent] = useState<string>();
   const done = (hash: string) => {
     setSent(hash);
@@ -138,7 +136,8 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         <h2 id="chart-title">Minutes issued, pooled and expiring</h2>
         <p class="muted">
           Issued and pooled at the bank's creation and each time this page read them (it follows the
-          bank's events); ahead, the pool as the lots of the {members.length} members shown lapse.
+          bank's events); ahead, the pool as the lots of the {statements.length} members shown
+          lapse.
         </p>
         <BankChart
           points={points}
@@ -146,8 +145,8 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         />
       </section>
 
-      <Members bankId={bank.id} members={members} total={bank.memberCount} />
-      <Listings bank={bank} listings={listings} onDone={done} />
+      <Members bankId={bank.id} members={statements} total={bank.memberCount} />
+      <Listings bank={bank} listings={listings} more={props.view.moreListings} onDone={done} />
       <Exchanges bank={bank} exchanges={exchanges} onDone={done} />
 
       <section aria-labelledby="act-title">
@@ -162,7 +161,7 @@ function BankBody(props: { view: BankView; reload: () => void }) {
   );
 }
 
-function Members(props: { bankId: string; members: TimebankMember[]; total: number }) {
+function Members(props: { bankId: string; members: MemberStatement[]; total: number }) {
   const [address, setAddress] = useState('');
   const [problem, setProblem] = useState<{ code: string; message: string }>();
   const open = (event: Event) => {
@@ -239,7 +238,12 @@ function Members(props: { bankId: string; members: TimebankMember[]; total: numb
   );
 }
 
-function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: string) => void }) {
+function Listings(props: {
+  bank: Timebank;
+  listings: Listing[];
+  more: boolean;
+  onDone: (hash: string) => void;
+}) {
   const mine = walletAddresses();
   const [chosen, setChosen] = useState<Listing>();
   /** Who in this wallet may close `l`: its owner, else a coordinator. */
@@ -249,6 +253,7 @@ function Listings(props: { bank: Timebank; listings: Listing[]; onDone: (hash: s
   return (
     <section aria-labelledby="listings-title">
       <h2 id="listings-title">Offers and requests</h2>
+      {props.more && <p class="muted">The newest {listingsShownMax} are shown.</p>}
       {props.listings.length === 0 ? (
         <p class="muted">No offer or request yet.</p>
       ) : (

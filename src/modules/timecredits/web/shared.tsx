@@ -16,7 +16,7 @@ import {
 import {
   formatMinutes,
   type TimeExchange,
-  type TimebankMember,
+  type MemberStatement,
   type TimebankPolicyRecord,
 } from '../client.js';
 
@@ -52,13 +52,13 @@ export async function latestExchanges(bankId: string, next: number): Promise<Tim
   return Promise.all(numbers.map((n) => client.timebanks.exchange(bankId, n)));
 }
 
-/** The member records of `accounts` that are members (others are left out), in that order. */
-export async function membersOf(bankId: string, accounts: string[]): Promise<TimebankMember[]> {
+/** The statements of `accounts` that are members (others are left out), in that order. */
+export async function statementsOf(bankId: string, accounts: string[]): Promise<MemberStatement[]> {
   const unique = [...new Set(accounts)].slice(0, membersShownMax);
   const found = await Promise.all(
-    unique.map((account) => client.timebanks.member(bankId, account).catch(() => undefined)),
+    unique.map((account) => client.timebanks.statement(bankId, account).catch(() => undefined)),
   );
-  return found.filter((m): m is TimebankMember => m !== undefined);
+  return found.filter((m): m is MemberStatement => m !== undefined);
 }
 
 /**
