@@ -1,10 +1,10 @@
 // The campaign pages of the web console (issue 16) against a real node process, in headless
 // Chromium: a film campaign is funded from a wallet created in the page (a refused investment
-// shows its code; the progress bar follows), succeeds at its height deadline with no tx from
-// anyone, takes a revenue report sent from Node by its reporter, and the waterfall page shows the
-// statement, the chart and its series, and a simulation, each number as the API answers it. Each
-// new page passes axe-core with no serious violation and fits a phone's width; screenshots go to
-// test-results/console/campaign-*.png.
+// shows its code, one is cancelled, the progress bar follows), succeeds at its height deadline
+// with no tx from anyone, takes revenue reports sent from Node by its reporter, and the waterfall
+// page shows the statement, the chart and its series, and a simulation that the next report
+// matches, each number as the API answers it. Each new page passes axe-core with no serious
+// violation and fits a phone's width; screenshots go to test-results/console/campaign-*.png.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -35,7 +35,7 @@ import {
 
 const suiteTimeoutMs = 120_000;
 /** How long the browser may take to invest before the deadline: the deadline is this far ahead. */
-const fundingWindowMs = 10_000;
+const fundingWindowMs = 12_000;
 const decimals = 2;
 const usd = (minor: string | bigint) => formatUnits(BigInt(minor), decimals);
 
@@ -171,6 +171,24 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
     await page.getByLabel(/^Amount/).fill('12.345');
     await page.getByRole('button', { name: 'Review investment' }).click();
     await page.getByRole('alert').filter({ hasText: 'invalid_amount' }).waitFor();
+
+    // Invested, then cancelled: the escrow gives it back and the position says so.
+    await page.getByLabel(/^Amount/).fill('100.00');
+    await page.getByRole('button', { name: 'Review investment' }).click();
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByRole('status').filter({ hasText: 'Invested:' }).waitFor();
+    await progress.filter({ hasText: '350.00 USD raised of 500.00 USD (70%)' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel my investment' }).click();
+    await page.getByText('Cancel your investment of 100.00 USD').waitFor();
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByRole('status').filter({ hasText: 'Investment cancelled:' }).waitFor();
+    await progress.filter({ hasText: '250.00 USD raised of 500.00 USD (50%)' }).waitFor();
+    const refunded = await client.campaigns.position(campaignId, investor);
+    assert.deepEqual([refunded.principal, refunded.refunded], ['0', '10000']);
+    await page
+      .getByTestId('position')
+      .locator('dt:text-is("Refunded") + dd [data-units="10000"]')
+      .waitFor();
 
     await page.getByLabel(/^Amount/).fill('250.00');
     await page.getByRole('button', { name: 'Review investment' }).click();
