@@ -57,7 +57,7 @@ function Progress(props: { view: CampaignView; live: boolean }) {
   const raised = c.principal ?? c.raised;
   const share = percent(raised, c.target);
   return (
-    <section aria-labelledby="progress-title" class="card progress-card">
+    <section aria-labelledby="progress-title" class="card campaign-progress-card">
       <h2 id="progress-title">
         <StatusBadge status={c.status} /> <LiveMark live={props.live} />
       </h2>
@@ -69,7 +69,7 @@ function Progress(props: { view: CampaignView; live: boolean }) {
         {c.investorCount} investor{c.investorCount === 1 ? '' : 's'}
       </p>
       <div
-        class="progress"
+        class="campaign-progress"
         role="progressbar"
         aria-labelledby="progress-title"
         aria-describedby="progress-text"
@@ -78,7 +78,7 @@ function Progress(props: { view: CampaignView; live: boolean }) {
         aria-valuenow={Math.min(100, share)}
         aria-valuetext={`${share}% of the target`}
       >
-        <div class="progress-fill" style={{ width: `${Math.min(100, share)}%` }} />
+        <div class="campaign-progress-fill" style={{ width: `${Math.min(100, share)}%` }} />
       </div>
       <p class="muted">{outcome(c, decimals)}</p>
     </section>

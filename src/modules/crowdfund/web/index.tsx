@@ -39,8 +39,11 @@ function CampaignsPage() {
                       <StatusBadge status={c.status} /> raised {units(c.raised, d)} of{' '}
                       {units(c.target, d)} {c.asset} ({share}%)
                     </p>
-                    <div class="progress" aria-hidden="true">
-                      <div class="progress-fill" style={{ width: `${Math.min(100, share)}%` }} />
+                    <div class="campaign-progress" aria-hidden="true">
+                      <div
+                        class="campaign-progress-fill"
+                        style={{ width: `${Math.min(100, share)}%` }}
+                      />
                     </div>
                   </li>
                 );
