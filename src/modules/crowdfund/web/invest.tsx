@@ -179,7 +179,12 @@ function Actions(props: {
           onSent={(hash) => {
             setSent({
               hash,
-              what: draft.tx.type === 'campaign.invest' ? 'Invested' : 'Investment cancelled',
+              what:
+                draft.tx.type === 'campaign.invest'
+                  ? 'Invested'
+                  : draft.tx.type === 'campaign.claim'
+                    ? 'Claimed'
+                    : 'Investment cancelled',
             });
             setDraft(undefined);
             setAmount('');
@@ -244,8 +249,23 @@ function Actions(props: {
       </>,
     );
 
+  const claim = () =>
+    prepare(
+      'campaign.claim',
+      { campaignId: c.id },
+      <>
+        Claim what the campaign <em>{c.title}</em> holds for{' '}
+        <span class="mono break">{props.address}</span>: a refund or payouts that could not reach it
+        while it was frozen.
+      </>,
+    );
+
   const funding = c.status === 'funding';
-  const invested = props.holding.position && props.holding.position.principal !== '0';
+  const position = props.holding.position;
+  const invested = position && position.principal !== '0';
+  // Owed on the position; a payout owed as the producer or a fixed account is claimed the same
+  // way but is not on an investor's position (the statement lists it).
+  const owed = position && (position.owed !== '0' || position.payoutOwed !== '0');
   return (
     <>
       {sent && (
@@ -277,7 +297,15 @@ function Actions(props: {
           </div>
         </form>
       ) : (
-        <p class="muted">This campaign is no longer taking investments.</p>
+        <>
+          <p class="muted">This campaign is no longer taking investments.</p>
+          {problem && <ErrorBox {...problem} />}
+        </>
+      )}
+      {owed && (
+        <button type="button" class="secondary" onClick={() => void claim()}>
+          Claim what is owed
+        </button>
       )}
     </>
   );
