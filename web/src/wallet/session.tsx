@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { hashTx, signTx, type UnsignedTx } from '../../../src/sdk/index.js';
 import { client, describeError } from '../node.js';
@@ -42,6 +42,9 @@ export function ConfirmTx(props: {
 }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  const box = useRef<HTMLElement>(null);
+  // It replaces the form that drafted it: the keyboard and screen readers go to it.
+  useEffect(() => box.current?.focus(), []);
   const confirm = async () => {
     setBusy(true);
     setProblem(undefined);
@@ -56,7 +59,7 @@ export function ConfirmTx(props: {
     }
   };
   return (
-    <section aria-labelledby="confirm-title" class="confirm">
+    <section aria-labelledby="confirm-title" class="confirm" ref={box} tabIndex={-1}>
       <h2 id="confirm-title">Confirm and sign</h2>
       <p>{props.summary}</p>
       <p>This is exactly what your key signs (its hash {short(hashTx(props.tx), 12, 8)}):</p>
