@@ -171,3 +171,15 @@ export function Field(props: {
     </div>
   );
 }
+
+/**
+ * A table's box that scrolls sideways on a narrow screen rather than widening the page; focusable
+ * and named, so a keyboard can scroll it too.
+ */
+export function Scroll(props: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="scroll" role="region" aria-label={props.label} tabIndex={0}>
+      {props.children}
+    </div>
+  );
+}

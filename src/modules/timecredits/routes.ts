@@ -27,6 +27,7 @@ import {
   memberStatement,
   statementCsv,
 } from './queries.js';
+import { statementFileName } from './statement-csv.js';
 import {
   allianceSchema,
   hashUserId,
@@ -292,10 +293,7 @@ export function timecreditsRoutes(node: ModuleHost): void {
       if (request.query.format !== 'csv') return statement;
       return reply
         .type('text/csv; charset=utf-8')
-        .header(
-          'content-disposition',
-          `attachment; filename="statement-${id}-${account}-${statement.asOf}.csv"`,
-        )
+        .header('content-disposition', `attachment; filename="${statementFileName(statement)}"`)
         .serializer((body: string) => body)
         .send(statementCsv(statement));
     },

@@ -22,6 +22,7 @@ import {
   useLoad,
   Verified,
   type ShownVerdict,
+  Scroll,
 } from '../ui.js';
 
 /* The explorer: latest blocks live, a block, a tx with its proof checked here, search. */
@@ -127,7 +128,7 @@ export function LatestBlocks() {
           what="each block's hash, producer signature, committed nonce and link to the one before"
         />
       )}
-      <div class="scroll">
+      <Scroll label="Latest blocks">
         <table class="blocks">
           <thead>
             <tr>
@@ -170,7 +171,7 @@ export function LatestBlocks() {
               ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { client } from '../node.js';
-import { Fields, HashLink, Show, useLoad } from '../ui.js';
+import { Fields, HashLink, Show, useLoad, Scroll } from '../ui.js';
 
 /* Accounts, assets, producers and the node's finality: what the ledger holds. */
 
@@ -27,7 +27,7 @@ export function AccountPage(props: { address: string }) {
             {account.balances.length === 0 ? (
               <p class="muted">No balance yet.</p>
             ) : (
-              <div class="scroll">
+              <Scroll label="Balances">
                 <table>
                   <thead>
                     <tr>
@@ -53,11 +53,11 @@ export function AccountPage(props: { address: string }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             )}
             <h2>Holds ({account.holds.length})</h2>
             {account.holds.length > 0 && (
-              <div class="scroll">
+              <Scroll label="Holds">
                 <table>
                   <thead>
                     <tr>
@@ -86,7 +86,7 @@ export function AccountPage(props: { address: string }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             )}
           </>
         )}
@@ -102,7 +102,7 @@ export function AssetsPage() {
       <h1>Assets</h1>
       <Show result={result} what="the assets">
         {({ assets }) => (
-          <div class="scroll">
+          <Scroll label="Assets">
             <table>
               <thead>
                 <tr>
@@ -129,7 +129,7 @@ export function AssetsPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )}
       </Show>
     </section>
@@ -158,7 +158,7 @@ export function ProducersPage() {
       <h2>Validators</h2>
       <Show result={finality} what="the validators">
         {(f) => (
-          <div class="scroll">
+          <Scroll label="Validators">
             <table>
               <thead>
                 <tr>
@@ -177,7 +177,7 @@ export function ProducersPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )}
       </Show>
       <Show result={producers} what="the producers">

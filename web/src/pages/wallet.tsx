@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { parseUnits, type Account, type UnsignedTx } from '../../../src/sdk/index.js';
 import { isAddress } from '../../../src/crypto/index.js';
 import { client, describeError } from '../node.js';
-import { ErrorBox, Field, HashLink, Show, short, useLoad } from '../ui.js';
+import { ErrorBox, Field, HashLink, Show, short, useLoad, Scroll } from '../ui.js';
 import type { WalletKey } from '../wallet/keystore.js';
 import { ConfirmTx, draftTx, keystore, problemOf, type Problem } from '../wallet/session.js';
 
@@ -214,7 +214,7 @@ function Balances(props: { account: Account }) {
     return <p class="muted">Nothing yet: receive funds at the address below.</p>;
   return (
     <>
-      <div class="scroll">
+      <Scroll label="Balances">
         <table>
           <thead>
             <tr>
@@ -239,7 +239,7 @@ function Balances(props: { account: Account }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
       {holds.length > 0 && (
         <>
           <h3>Holds</h3>

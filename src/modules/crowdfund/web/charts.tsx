@@ -33,10 +33,12 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
     const value = (minor: string) => Number(units(minor, decimals));
     // Zero before the first report, then 1, 2, ... after each (`report` counts from 0).
     const x = [0, ...chart.series.map((_, i) => i + 1)];
-    const fills = chart.trancheNames.map((_, i) => [
-      0,
-      ...chart.series.map((p) => value(p.tranches[i] ?? '0')),
+    // Each tranche's fill in minor units (exact, for the legend), then as a plot coordinate.
+    const minorFills = chart.trancheNames.map((_, i) => [
+      '0',
+      ...chart.series.map((p) => p.tranches[i] ?? '0'),
     ]);
+    const fills = minorFills.map((row) => row.map(value));
     // Stacked bands: tranche k is drawn from the sum of the tranches before it to that sum plus
     // its own fill, so the top edge is the cumulative revenue (the last tranche takes all that
     // remains). Drawn top first, each filled down to zero, so each lower band paints over it.
@@ -62,7 +64,7 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
             width: 2,
             // The legend shows the tranche's own fill, not the stack's top.
             value: (_: uPlot, __: number | null, ___: number, index: number | null) =>
-              index === null ? '--' : (fills[k]![index] ?? 0).toFixed(decimals),
+              index === null ? '--' : units(minorFills[k]![index] ?? '0', decimals),
           })),
         ],
       },

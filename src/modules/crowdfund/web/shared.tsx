@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import {
@@ -173,14 +172,4 @@ export function CampaignTabs(props: { id: string; current: 'overview' | 'waterfa
   );
 }
 
-/**
- * A table's box that scrolls sideways on a narrow screen rather than widening the page; it takes
- * the keyboard's focus so that it can be scrolled without a mouse.
- */
-export function Scroll(props: { label: string; children: ComponentChildren }) {
-  return (
-    <div class="scroll" role="region" aria-label={props.label} tabIndex={0}>
-      {props.children}
-    </div>
-  );
-}
+export { Scroll } from '../../../../web/src/ui.js';

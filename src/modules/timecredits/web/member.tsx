@@ -4,7 +4,7 @@ import { client } from '../../../../web/src/node.js';
 import { Fields, HashLink, Show, Time, short, useLoad } from '../../../../web/src/ui.js';
 import type { MemberStatement, TimeExchange, Timebank, TimebankMember } from '../client.js';
 import { Exchanges } from './bank.js';
-import { statementCsv, statementFileName } from './csv.js';
+import { statementCsv, statementFileName } from '../statement-csv.js';
 import { Hours, Scroll, SentNote, latestExchanges, useBankEvents } from './shared.js';
 
 /* A member's page: the statement as of the latest block (lots with base time and expiry, the

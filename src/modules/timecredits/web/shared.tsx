@@ -157,17 +157,7 @@ export function TxButton(props: {
   );
 }
 
-/**
- * A table's box that scrolls sideways on a narrow screen (the page itself never does); focusable
- * and named, so a keyboard can scroll it too.
- */
-export function Scroll(props: { label: string; children: ComponentChildren }) {
-  return (
-    <div class="scroll" tabIndex={0} role="region" aria-label={props.label}>
-      {props.children}
-    </div>
-  );
-}
+export { Scroll } from '../../../../web/src/ui.js';
 
 /**
  * The confirmation of a tx chosen elsewhere (a row's button): drafts it at once, then shows what
