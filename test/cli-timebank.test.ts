@@ -117,6 +117,27 @@ describe('coffer timebank commands against a node process', { timeout: suiteTime
       assert.equal((await client.timebanks.member(bank, addresses[name]!)).status, 'approved');
     }
     await fails(['timebank', 'approve', bank, 'ann', '--from', 'coord'], 'member_already_approved');
+    // Listed in account order, a page at a time.
+    const sorted = [addresses.ann!, addresses.ben!].sort();
+    const first = await ok(['timebank', 'members', bank, '--limit', '1']);
+    assert.match(first, new RegExp(`^ACCOUNT +STATUS +BALANCE +DEBT\\n${sorted[0]} +approved `));
+    assert.match(
+      first,
+      new RegExp(`more: coffer timebank members ${bank} --after ${sorted[0]}\\n$`),
+    );
+    const page = await okJson<{ members: { account: string }[]; next: string | null }>([
+      'timebank',
+      'members',
+      bank,
+      '--after',
+      sorted[0]!,
+    ]);
+    assert.deepEqual(
+      page.members.map((m) => m.account),
+      [sorted[1]],
+    );
+    assert.equal(page.next, null);
+    await fails(['timebank', 'members', bank, '--status', 'gone'], 'usage', { exitCode: 2 });
   });
 
   it('issues through an issuance request signed by the coordinator; a retry with its id is recorded once', async () => {

@@ -16,6 +16,7 @@ import {
   createClient,
   generateKey,
   hashUserId,
+  signTx,
   timebankIdOf,
   timebankTxs,
   type CofferClient,
@@ -243,6 +244,61 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
     assert.deepEqual(problemsOf(annPage), []);
     await benContext.close();
     await annContext.close();
+  });
+
+  it('the bank page lists every member and applicant, a page at a time', async () => {
+    // 50 applicants more than the two members: two pages of 50.
+    const [{ chainId }, { salt }] = await Promise.all([
+      client.health(),
+      client.timebanks.get(bankId),
+    ]);
+    const applicants = Array.from({ length: 50 }, () => generateKey());
+    const batch = await client.submitBatch(
+      applicants.map((key, i) =>
+        signTx(
+          {
+            chainId,
+            sender: key.address,
+            nonce: 0,
+            ...timebankTxs.addMember({
+              bankId,
+              userIdHash: hashUserId(salt, `applicant-${i}@example.org`),
+            }),
+          },
+          key,
+        ),
+      ),
+      { wait: 'commit' },
+    );
+    assert.equal(batch.accepted, applicants.length, JSON.stringify(batch.results[0]));
+    const everyone = [ann, ben, ...applicants].map((key) => key.address).sort();
+    const members = new Set([ann.address, ben.address]);
+    /** Account and status of each line, as the API orders and marks them. */
+    const expected = (accounts: string[]) =>
+      accounts.map((a) => `${a} ${members.has(a) ? 'approved' : 'pending'}`);
+
+    const context = await world.browser.newContext({ viewport: desktop });
+    const page = await openPage(context, url, `/timebanks/${bankId}`);
+    const shown = () =>
+      page.evaluate<string[]>(
+        "[...document.querySelectorAll('tr[data-member]')].map((row) => `${row.dataset.member} ${row.cells[1].textContent}`)",
+      );
+    const more = page.getByRole('button', { name: 'More members' });
+    const previous = page.getByRole('button', { name: 'Previous members' });
+
+    await page.locator(`tr[data-member="${everyone[49]}"]`).waitFor();
+    assert.deepEqual(await shown(), expected(everyone.slice(0, 50)));
+    assert.equal(await previous.isDisabled(), true);
+    await more.click();
+    await page.locator(`tr[data-member="${everyone[50]}"]`).waitFor();
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    assert.deepEqual(await shown(), expected(everyone.slice(50)));
+    assert.equal(await more.isDisabled(), true);
+    await previous.click();
+    await page.locator(`tr[data-member="${everyone[0]}"]`).waitFor();
+    assert.deepEqual(await shown(), expected(everyone.slice(0, 50)));
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
   });
 
   it('the bank and member pages: no serious accessibility violation, nothing wider than a phone', async () => {

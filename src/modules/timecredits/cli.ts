@@ -167,6 +167,48 @@ export const timebankCommands: Command[] = [
       ctx.print(ctx.json ? json(bank) : describeBank(bank));
     },
   },
+  {
+    name: 'timebank members',
+    synopsis: 'BANK [--status pending|approved] [--after ACCOUNT] [--limit N]',
+    summary: "a bank's members and applicants in account order; --after ACCOUNT continues",
+    options: { status: { type: 'string' }, after: { type: 'string' }, limit: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [bankText], values) {
+      const bankId = bankOf(bankText!);
+      const status = stringOption(values, 'status');
+      if (status !== undefined && status !== 'pending' && status !== 'approved') {
+        throw usageError(`--status is pending or approved, got "${status}"`);
+      }
+      const afterText = stringOption(values, 'after');
+      const limitText = stringOption(values, 'limit');
+      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
+      if (limit !== undefined && (limit < 1 || limit > 100)) {
+        throw usageError('--limit must be from 1 to 100');
+      }
+      const page = await ctx.client.timebanks.members(bankId, {
+        status,
+        after: afterText === undefined ? undefined : ctx.resolveAddress(afterText, '--after'),
+        limit,
+      });
+      if (ctx.json) {
+        ctx.print(json(page));
+        return;
+      }
+      const more =
+        page.next === null ? '' : `more: coffer timebank members ${bankId} --after ${page.next}\n`;
+      if (page.members.length === 0) {
+        ctx.print(`no members\n${more}`);
+        return;
+      }
+      const rows = page.members.map((m) => [
+        m.account,
+        m.status,
+        formatMinutes(m.balanceMinutes),
+        formatMinutes(m.debtMinutes),
+      ]);
+      ctx.print(table(['ACCOUNT', 'STATUS', 'BALANCE', 'DEBT'], rows, [2, 3]) + more);
+    },
+  },
   bankTxCommand({
     name: 'timebank add-coordinator',
     synopsis: 'BANK ACCOUNT',

@@ -20,6 +20,8 @@ import {
   type ListingKind,
   type ListingPage,
   type ListingQuery,
+  type MemberListQuery,
+  type MemberPage,
   type MemberStatement,
   type Minutes,
   type TimeExchange,
@@ -246,6 +248,9 @@ export function timecreditsClient(core: ClientCore) {
         request<TimebankPage>('GET', `/v1/timebanks${search(query)}`),
       /** The bank record, with the `salt` of its members' identifier hashes. */
       get: (id: string) => request<Timebank>('GET', `/v1/timebanks/${segment(id)}`),
+      /** Members and applicants in account order, a page at a time (`next` continues as `after`). */
+      members: (id: string, query: MemberListQuery = {}) =>
+        request<MemberPage>('GET', `/v1/timebanks/${segment(id)}/members${search(query)}`),
       member: (id: string, account: string) =>
         request<TimebankMember>('GET', `/v1/timebanks/${segment(id)}/members/${segment(account)}`),
       /** As of the latest block time: lots with base time, age, expiry and effective value. */

@@ -1,4 +1,4 @@
-import type { StateReader } from '../../state/index.js';
+import type { OrderedStateReader, StateReader } from '../../state/index.js';
 import {
   dayMs,
   effectiveValue,
@@ -13,6 +13,7 @@ import {
   readListing,
   readLot,
   readMember,
+  timecreditsKeys,
   type AllianceRecord,
   type ExchangeRecord,
   type IssuanceRecord,
@@ -25,7 +26,9 @@ import {
   type ListingKind,
   type ListingPage,
   type ListingStatus,
+  type MemberPage,
   type MemberStatement,
+  type MemberStatus,
   type StatementLot,
   type TimebankPage,
   type TimebankSummary,
@@ -164,6 +167,45 @@ export function listListings(
     }
   }
   return { listings, next: number > 0 ? number : null };
+}
+
+/** Members in one page of `listMembers` at the most, and members one call looks at. */
+export const membersPageMax = 100;
+export const membersScannedPerCallMax = 1_000;
+
+/**
+ * A bank's members (applicants included) in account order, from just after `after`, optionally
+ * only those of one status. One call reads at most `membersScannedPerCallMax` member keys, so its
+ * cost is bounded however few match; `next` is the last account read while more may follow.
+ * Throws RangeError on a bad `limit`.
+ */
+export function listMembers(
+  state: OrderedStateReader,
+  bankId: string,
+  options: { status?: MemberStatus; after?: string; limit: number },
+): MemberPage {
+  const { status, after, limit } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > membersPageMax) {
+    throw new RangeError(`limit must be a whole number from 1 to ${membersPageMax}`);
+  }
+  const prefix = timecreditsKeys.member(bankId, '');
+  const read = status === undefined ? limit : membersScannedPerCallMax;
+  // One entry more than a page tells whether another page follows.
+  const entries = state.range(
+    prefix,
+    read + 1,
+    after === undefined ? {} : { after: prefix + after },
+  );
+  const members: MemberRecord[] = [];
+  let last: string | undefined;
+  for (const [key, value] of entries.slice(0, read)) {
+    if (members.length === limit) break;
+    last = key.slice(prefix.length);
+    const member = JSON.parse(value) as MemberRecord;
+    if (status === undefined || member.status === status) members.push(member);
+  }
+  const more = last !== undefined && entries.some(([key]) => key > prefix + last);
+  return { members, next: more ? last! : null };
 }
 
 /** A member's statement as of `time` (the latest block time), or undefined. */

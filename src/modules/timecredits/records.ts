@@ -198,6 +198,16 @@ export const listingPageSchema = z.strictObject({
   next: number.nullable(),
 });
 
+/**
+ * `GET /v1/timebanks/{id}/members`, in account order: `next` is the `after` of the next page (the
+ * last account looked at), null at the end. Filtered by status, a page may hold fewer than `limit`
+ * members and still have a `next` (a call looks at most at 1,000 members).
+ */
+export const memberPageSchema = z.strictObject({
+  members: z.array(timebankMemberSchema),
+  next: z.string().nullable(),
+});
+
 /** One lot of a statement. */
 export const statementLotSchema = z.strictObject({
   lot: number,
@@ -289,6 +299,15 @@ export interface ListingQuery {
   limit?: number;
 }
 
+/** The query of `GET /v1/timebanks/{id}/members` (`client.timebanks.members`). */
+export interface MemberListQuery {
+  status?: MemberStatus;
+  /** Members whose account sorts after this one (the `next` of the previous page). */
+  after?: string;
+  /** 1 to 100; the node's default is 50. */
+  limit?: number;
+}
+
 export type TimebankPolicyRecord = z.output<typeof timebankPolicyRecordSchema>;
 export type DemurrageTerms = z.output<typeof demurrageTermsSchema>;
 export type Timebank = z.output<typeof timebankSchema>;
@@ -305,6 +324,7 @@ export type Alliance = z.output<typeof allianceSchema>;
 export type TimebankSummary = z.output<typeof timebankSummarySchema>;
 export type TimebankPage = z.output<typeof timebankPageSchema>;
 export type ListingPage = z.output<typeof listingPageSchema>;
+export type MemberPage = z.output<typeof memberPageSchema>;
 export type StatementLot = z.output<typeof statementLotSchema>;
 export type MemberStatement = z.output<typeof memberStatementSchema>;
 export type IssuanceRequestResult = z.output<typeof issuanceRequestResultSchema>;

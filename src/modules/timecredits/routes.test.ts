@@ -268,6 +268,66 @@ describe('time bank read API', () => {
     assert.equal(node.chain.nonceOf(relay), nonceBefore + 1, 'the node signed exactly one tx');
   });
 
+  it('GET .../members lists members and applicants in account order, a page at a time', async () => {
+    const { salt } = (await get(`/v1/timebanks/${bankId}`)).json<{ salt: string }>();
+    const added = [generateKey(), generateKey(), generateKey(), generateKey()];
+    for (const [i, key] of added.entries()) {
+      await commit(coordinator, 'timebank.addMember', {
+        bankId,
+        account: key.address,
+        userIdHash: hashUserId(salt, `added-${i}@example.org`),
+      });
+    }
+    const applicant = generateKey();
+    await commit(applicant, 'timebank.addMember', {
+      bankId,
+      userIdHash: hashUserId(salt, 'applicant@example.org'),
+    });
+    type Page = { members: { account: string; status: string }[]; next: string | null };
+    const everyone = [member, ...added, applicant].map((key) => key.address).sort();
+
+    const seen: Page['members'] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const res = await get(
+        `/v1/timebanks/${bankId}/members?limit=2${after === null ? '' : `&after=${after}`}`,
+      );
+      assert.equal(res.statusCode, 200, res.body);
+      const page = res.json<Page>();
+      assert.ok(page.members.length <= 2);
+      seen.push(...page.members);
+      after = page.next;
+      if (after === null) break;
+      assert.equal(after, page.members.at(-1)!.account, 'a full page continues after its last');
+    }
+    assert.deepEqual(
+      seen.map((m) => m.account),
+      everyone,
+    );
+    assert.equal(seen.find((m) => m.account === applicant.address)!.status, 'pending');
+
+    const pending = (await get(`/v1/timebanks/${bankId}/members?status=pending`)).json<Page>();
+    assert.deepEqual(pending, {
+      members: [seen.find((m) => m.account === applicant.address)],
+      next: null,
+    });
+    const whole = (await get(`/v1/timebanks/${bankId}/members`)).json<Page>();
+    assert.equal(whole.members.length, everyone.length);
+    assert.equal(whole.next, null);
+
+    for (const [url, status, code] of [
+      [`/v1/timebanks/${bankId}/members?limit=0`, 400, 'invalid_request'],
+      [`/v1/timebanks/${bankId}/members?limit=101`, 400, 'invalid_request'],
+      [`/v1/timebanks/${bankId}/members?after=nobody`, 400, 'invalid_address'],
+      [`/v1/timebanks/${bankId}/members?status=banned`, 400, 'invalid_request'],
+      [`/v1/timebanks/${'0'.repeat(16)}/members`, 404, 'timebank_not_found'],
+    ] as const) {
+      const res = await get(url);
+      assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+      assert.equal(res.json<{ error: { code: string } }>().error.code, code, url);
+    }
+  });
+
   it('refuses the dev clock on a node started without --dev-clock', async () => {
     const height = node.chain.height();
     const res = await node.app.inject({

@@ -23,7 +23,9 @@ import {
   getMember,
   getTimebank,
   listListings,
+  listMembers,
   listTimebanks,
+  membersPageMax,
   memberStatement,
   statementCsv,
 } from './queries.js';
@@ -41,7 +43,9 @@ import {
   listingPageSchema,
   listingSchema,
   listingStatusSchema,
+  memberPageSchema,
   memberStatementSchema,
+  memberStatusSchema,
   timebankMemberSchema,
   timebankPageSchema,
   timebankSchema,
@@ -49,11 +53,14 @@ import {
   timeLotSchema,
   type IssuanceRequestBody,
   type IssuanceRequestResult,
+  type MemberStatus,
 } from './schema.js';
 import { readUserAccount, type IssuanceRecord } from './state.js';
 
 const numberPattern = /^(0|[1-9][0-9]{0,14})$/;
 const listingsPageDefault = 20;
+/** Members in a page of `GET /v1/timebanks/{id}/members` unless `limit` says otherwise. */
+const membersPageDefault = 50;
 const listingsPageMax = 100;
 
 /** The 200 answer of a route: its record's schema, and the API's error for a refusal. */
@@ -250,6 +257,39 @@ export function timecreditsRoutes(node: ModuleHost): void {
       },
     },
     async (request, reply) => bankOr(reply, request.params.id) ?? reply,
+  );
+
+  app.get<{
+    Params: { id: string };
+    Querystring: { status?: string; after?: string; limit?: string };
+  }>(
+    '/v1/timebanks/:id/members',
+    {
+      schema: {
+        summary:
+          "The bank's members and applicants in account order, optionally of one status, a page at a time (`next` continues as `after`)",
+        tags: ['timecredits'],
+        params: bankParams,
+        querystring: query({ status: memberStatusSchema, after: z.string(), limit: z.string() }),
+        response: answers(memberPageSchema),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!bankOr(reply, id)) return reply;
+      const { status, after, limit } = request.query;
+      if (after !== undefined && !isAddress(after))
+        return sendError(reply, 'invalid_address', 'after');
+      const count = limit === undefined ? membersPageDefault : Number(limit);
+      if (!Number.isSafeInteger(count) || count < 1 || count > membersPageMax) {
+        return sendError(reply, 'invalid_request', 'limit');
+      }
+      return listMembers(store, id, {
+        ...(status === undefined ? {} : { status: status as MemberStatus }),
+        ...(after === undefined ? {} : { after }),
+        limit: count,
+      });
+    },
   );
 
   app.get<{ Params: { id: string; account: string } }>(

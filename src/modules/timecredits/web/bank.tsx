@@ -1,30 +1,21 @@
 import { useMemo, useRef, useState } from 'preact/hooks';
 
-import { navigate } from '../../../../web/src/router.js';
-import {
-  ErrorBox,
-  Field,
-  Fields,
-  HashLink,
-  Show,
-  Time,
-  short,
-  useLoad,
-} from '../../../../web/src/ui.js';
+import { Field, Fields, HashLink, Show, Time, short, useLoad } from '../../../../web/src/ui.js';
 import { WithWallet } from '../../../../web/src/wallet/session.js';
-import { isAddress } from '../../../crypto/index.js';
 import {
   formatMinutes,
   parseHours,
   timebankTxs,
   type Listing,
   type ListingKind,
+  type MemberPage,
   type MemberStatement,
   type TimeExchange,
   type Timebank,
 } from '../client.js';
 import { client } from '../../../../web/src/node.js';
 import { BankChart, chartPoints } from './chart.js';
+import { Members, firstMembers } from './members.js';
 import {
   Hours,
   MemberLink,
@@ -46,7 +37,8 @@ interface BankView {
   bank: Timebank;
   listings: Listing[];
   exchanges: TimeExchange[];
-  /** The statements of the members shown (a statement says status, balance, debt, ...). */
+  /** The first page of members, and their statements (their lots draw the chart). */
+  members: MemberPage;
   statements: MemberStatement[];
   /** More listings than shown. */
   moreListings: boolean;
@@ -61,19 +53,25 @@ async function loadBank(id: string): Promise<BankView> {
     client.timebanks.get(id),
     client.health(),
   ]);
-  const [listingPage, exchanges] = await Promise.all([
+  const [listingPage, exchanges, members] = await Promise.all([
     client.timebanks.listings(id, { limit: listingsShownMax }),
     latestExchanges(id, bank.nextExchangeNumber),
+    firstMembers(id),
   ]);
-  const listings = listingPage.listings;
-  // Only accounts known to be members: asking for any other answers 404 (member_not_found), and
-  // the API lists no members (a bank's members have no list route).
-  const accounts = [
-    ...listings.map((l) => l.owner),
-    ...exchanges.flatMap((e) => [e.provider, e.recipient]),
-  ];
-  const statements = await statementsOf(id, accounts);
-  return { bank, listings, exchanges, statements, asOf, moreListings: listingPage.next !== null };
+  // The chart's lots: those of the first page of members.
+  const statements = await statementsOf(
+    id,
+    members.members.map((m) => m.account),
+  );
+  return {
+    bank,
+    listings: listingPage.listings,
+    exchanges,
+    members,
+    statements,
+    asOf,
+    moreListings: listingPage.next !== null,
+  };
 }
 
 export function BankPage(props: { id: string }) {
@@ -94,7 +92,7 @@ export function BankPage(props: { id: string }) {
 }
 
 function BankBody(props: { view: BankView; reload: () => void }) {
-  const { bank, listings, exchanges, statements } = props.view;
+  const { bank, listings, exchanges, members, statements } = props.view;
   const [sent, setSent] = useState<string>();
   const done = (hash: string) => {
     setSent(hash);
@@ -136,7 +134,7 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         <h2 id="chart-title">Minutes issued, pooled and expiring</h2>
         <p class="muted">
           Issued and pooled at the bank's creation and each time this page read them (it follows the
-          bank's events); ahead, the pool as the lots of the {statements.length} members shown
+          bank's events); ahead, the pool as the lots of the first {statements.length} members
           lapse.
         </p>
         <BankChart
@@ -145,7 +143,7 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         />
       </section>
 
-      <Members bankId={bank.id} members={statements} total={bank.memberCount} />
+      <Members bankId={bank.id} first={members} total={bank.memberCount} />
       <Listings bank={bank} listings={listings} more={props.view.moreListings} onDone={done} />
       <Exchanges bank={bank} exchanges={exchanges} onDone={done} />
 
@@ -158,83 +156,6 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         </WithWallet>
       </section>
     </>
-  );
-}
-
-function Members(props: { bankId: string; members: MemberStatement[]; total: number }) {
-  const [address, setAddress] = useState('');
-  const [problem, setProblem] = useState<{ code: string; message: string }>();
-  const open = (event: Event) => {
-    event.preventDefault();
-    const account = address.trim();
-    if (!isAddress(account)) {
-      setProblem({ code: 'invalid_address', message: 'Write a Coffer address (cof1…).' });
-      return;
-    }
-    navigate(`/timebanks/${props.bankId}/members/${account}`);
-  };
-  return (
-    <section aria-labelledby="members-title">
-      <h2 id="members-title">Members</h2>
-      <p class="muted">
-        {props.members.length} of {props.total} shown: those in the offers, requests and exchanges
-        below. Open any member's statement by address.
-      </p>
-      <Scroll label="Members">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Balance
-              </th>
-              <th scope="col" class="num">
-                Debt
-              </th>
-              <th scope="col" class="num">
-                Given
-              </th>
-              <th scope="col" class="num">
-                Received
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.members.map((m) => (
-              <tr key={m.account} data-member={m.account}>
-                <td>
-                  <MemberLink bankId={props.bankId} account={m.account} />
-                </td>
-                <td>{m.status}</td>
-                <td class="num" data-balance={m.balanceMinutes}>
-                  <Hours minutes={m.balanceMinutes} />
-                </td>
-                <td class="num">
-                  <Hours minutes={m.debtMinutes} />
-                </td>
-                <td class="num">
-                  <Hours minutes={m.givenMinutes} />
-                </td>
-                <td class="num">
-                  <Hours minutes={m.receivedMinutes} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Scroll>
-      <form onSubmit={open} class="toolbar" aria-label="Open a member's statement">
-        <Field
-          id="member-lookup"
-          label="Another member's address"
-          value={address}
-          onInput={setAddress}
-        />
-        <button type="submit">Open statement</button>
-      </form>
-      {problem && <ErrorBox {...problem} />}
-    </section>
   );
 }
 

@@ -21,11 +21,11 @@ import {
 } from '../client.js';
 
 /* Pieces the time bank pages share: minutes as hours, the policy in words, what the API has no
-   list route for (exchanges, members) read by number or account, and a tx signed in the page. */
+   list route for (exchanges) read by number, and a tx signed in the page. */
 
 /** How many of the newest exchanges a page reads (one request each: there is no list route). */
 export const exchangesShownMax = 50;
-/** How many members a bank page reads (one request each: there is no members route). */
+/** Members in a page of a bank's members table (and statements read for its chart). */
 export const membersShownMax = 50;
 
 /** `150` minutes as `2:30 h`; the API's minutes are decimal strings. */
