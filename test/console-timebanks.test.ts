@@ -297,8 +297,29 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
     await previous.click();
     await page.locator(`tr[data-member="${everyone[0]}"]`).waitFor();
     assert.deepEqual(await shown(), expected(everyone.slice(0, 50)));
+    // A visitor's page decides nothing.
+    assert.equal(await page.getByRole('columnheader', { name: 'Application' }).count(), 0);
     assert.deepEqual(problemsOf(page), []);
     await context.close();
+
+    // The coordinator's wallet approves an applicant from the list.
+    const coordinatorContext = await world.browser.newContext({ viewport: desktop });
+    const coordinatorPage = await walletPage(coordinatorContext, coordinator);
+    await go(coordinatorPage, `/timebanks/${bankId}`, bankName);
+    const chosen = everyone.find((a) => !members.has(a))!;
+    await coordinatorPage.getByRole('button', { name: `Approve ${chosen}` }).click();
+    await signShown(coordinatorPage, 'timebank.approveMember');
+    await coordinatorPage
+      .locator(`tr[data-member="${chosen}"]`)
+      .filter({ hasText: 'approved' })
+      .waitFor();
+    assert.equal((await client.timebanks.member(bankId, chosen)).status, 'approved');
+    assert.equal(
+      await coordinatorPage.getByRole('button', { name: `Approve ${chosen}` }).count(),
+      0,
+    );
+    assert.deepEqual(problemsOf(coordinatorPage), []);
+    await coordinatorContext.close();
   });
 
   it('the bank and member pages: no serious accessibility violation, nothing wider than a phone', async () => {

@@ -155,6 +155,20 @@ export function parseWholeNumber(text: string, what: string): number {
   return Number(text);
 }
 
+/** The most a page of any list route holds. */
+const pageLimitMax = 100;
+
+/** `--limit N` of a listing command: 1 to 100, or undefined for the node's default. */
+export function pageLimitOption(values: OptionValues): number | undefined {
+  const text = stringOption(values, 'limit');
+  if (text === undefined) return undefined;
+  const limit = parseWholeNumber(text, '--limit');
+  if (limit < 1 || limit > pageLimitMax) {
+    throw usageError(`--limit must be from 1 to ${pageLimitMax}`);
+  }
+  return limit;
+}
+
 /** Lowercase hex of exactly `bytes` bytes (or 1 to `bytes` when `variable`). */
 export function parseHex(text: string, what: string, bytes: number, variable = false): string {
   const ok = variable

@@ -1,6 +1,7 @@
 import { assetDecimals, checkAmountSyntax } from '../../cli/amounts.js';
 import {
   accountOrOnlyKey,
+  pageLimitOption,
   parseWholeNumber,
   requiredOption,
   stringOption,
@@ -465,11 +466,7 @@ export const campaignCommands: Command[] = [
       }
       const producerText = stringOption(values, 'producer');
       const beforeText = stringOption(values, 'before');
-      const limitText = stringOption(values, 'limit');
-      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
-      if (limit !== undefined && (limit < 1 || limit > 100)) {
-        throw usageError('--limit must be from 1 to 100');
-      }
+      const limit = pageLimitOption(values);
       const page = await ctx.client.campaigns.list({
         producer:
           producerText === undefined ? undefined : ctx.resolveAddress(producerText, '--producer'),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   accountOrOnlyKey,
+  pageLimitOption,
   parseWholeNumber,
   requiredOption,
   stringOption,
@@ -121,11 +122,7 @@ export const timebankCommands: Command[] = [
     async run(ctx, _positionals, values) {
       const coordinatorText = stringOption(values, 'coordinator');
       const beforeText = stringOption(values, 'before');
-      const limitText = stringOption(values, 'limit');
-      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
-      if (limit !== undefined && (limit < 1 || limit > 100)) {
-        throw usageError('--limit must be from 1 to 100');
-      }
+      const limit = pageLimitOption(values);
       const page = await ctx.client.timebanks.list({
         coordinator:
           coordinatorText === undefined
@@ -180,11 +177,7 @@ export const timebankCommands: Command[] = [
         throw usageError(`--status is pending or approved, got "${status}"`);
       }
       const afterText = stringOption(values, 'after');
-      const limitText = stringOption(values, 'limit');
-      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
-      if (limit !== undefined && (limit < 1 || limit > 100)) {
-        throw usageError('--limit must be from 1 to 100');
-      }
+      const limit = pageLimitOption(values);
       const page = await ctx.client.timebanks.members(bankId, {
         status,
         after: afterText === undefined ? undefined : ctx.resolveAddress(afterText, '--after'),
@@ -512,11 +505,7 @@ export const timebankCommands: Command[] = [
         throw usageError(`--status is open or closed, got "${status}"`);
       }
       const afterText = stringOption(values, 'after');
-      const limitText = stringOption(values, 'limit');
-      const limit = limitText === undefined ? undefined : parseWholeNumber(limitText, '--limit');
-      if (limit !== undefined && (limit < 1 || limit > 100)) {
-        throw usageError('--limit must be from 1 to 100');
-      }
+      const limit = pageLimitOption(values);
       const query: ListingQuery = {
         kind,
         category: stringOption(values, 'category'),

@@ -143,7 +143,7 @@ function BankBody(props: { view: BankView; reload: () => void }) {
         />
       </section>
 
-      <Members bankId={bank.id} first={members} total={bank.memberCount} />
+      <Members bank={bank} first={members} onDone={done} />
       <Listings bank={bank} listings={listings} more={props.view.moreListings} onDone={done} />
       <Exchanges bank={bank} exchanges={exchanges} onDone={done} />
 
