@@ -805,6 +805,15 @@ describe('revenue reports and payouts', () => {
       statement.tranches.map((t) => t.capRemaining),
       [null, '0', '0', null],
     );
+    // The position now: each tranche's fill, and what the latest report (week-2) gave it.
+    assert.deepEqual(
+      statement.tranches.map((t) => [t.fill, t.amount]),
+      statement.reports[1]!.tranches.map((t) => [t.fill, t.amount]),
+    );
+    assert.notDeepEqual(
+      statement.tranches.map((t) => t.amount),
+      ['0', '0', '0', '0'],
+    );
     const chart = campaignChart(node.store, id)!;
     assert.deepEqual(
       chart.trancheNames,

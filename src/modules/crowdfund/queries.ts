@@ -156,7 +156,11 @@ export type StatementTranche = TranchePosition;
 
 export type StatementEntry = CampaignStatementEntry;
 
-function currentTranches(campaign: CampaignRecord): StatementTranche[] {
+/** The position now: each tranche's fill and cap, and what the latest report gave it. */
+function currentTranches(
+  campaign: CampaignRecord,
+  latest: StatementEntry | undefined,
+): StatementTranche[] {
   const principal = BigInt(campaign.principal ?? campaign.raised);
   return campaign.distribution.tranches.map((tranche, index) => {
     const cap = capAmount(tranche, principal);
@@ -164,7 +168,7 @@ function currentTranches(campaign: CampaignRecord): StatementTranche[] {
     return {
       index,
       name: tranche.name,
-      amount: '0',
+      amount: latest?.tranches[index]?.amount ?? '0',
       fill: fill.toString(),
       cap: cap === null ? null : cap.toString(),
       capRemaining: cap === null ? null : (cap - fill).toString(),
@@ -223,7 +227,7 @@ export function campaignStatement(
     payoutsOwed: campaign.payoutOwed,
     owedPayouts,
     cumulativeRevenue: campaign.revenue,
-    tranches: currentTranches(campaign),
+    tranches: currentTranches(campaign, reports.at(-1)),
     reports,
   };
 }

@@ -261,7 +261,10 @@ export const campaignStatementSchema = z.strictObject({
   /** Each address owed a payout now, sorted. */
   owedPayouts: z.array(owedPayoutSchema),
   cumulativeRevenue: units,
-  /** The waterfall position now (all tranches at zero before the first report). */
+  /**
+   * The waterfall position now: each tranche's fill and cap, and as `amount` what the latest
+   * report gave it (all zero before the first report).
+   */
   tranches: z.array(tranchePositionSchema),
   reports: z.array(campaignStatementEntrySchema),
 });
