@@ -1,5 +1,3 @@
-import { useEffect, useState } from 'preact/hooks';
-
 import {
   CofferError,
   formatUnits,
@@ -7,6 +5,7 @@ import {
   type CampaignStatus,
   type SchedulePoint,
 } from '../../../sdk/index.js';
+import { useEventsAbout } from '../../../../web/src/live.js';
 import { client } from '../../../../web/src/node.js';
 import { Time } from '../../../../web/src/ui.js';
 
@@ -113,34 +112,13 @@ export const isCode = (error: unknown, code: string): boolean =>
 
 /**
  * Calls `onChange` when a committed block carries an event about campaign `id` (an investment, the
- * outcome at the deadline, a revenue report), at most once per `settleMs`; returns whether the
- * event stream is connected.
+ * outcome at the deadline, a revenue report); returns whether the event stream is connected.
  */
 export function useCampaignEvents(id: string, onChange: () => void): boolean {
-  const [live, setLive] = useState(false);
-  useEffect(() => {
-    const settleMs = 250;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const subscription = client.subscribe(
-      { types: ['campaign.'] },
-      (message) => {
-        if (message.kind !== 'event' || message.data.campaignId !== id) return;
-        if (timer === undefined) {
-          timer = setTimeout(() => {
-            timer = undefined;
-            onChange();
-          }, settleMs);
-        }
-      },
-      { onOpen: () => setLive(true), onError: () => setLive(false) },
-    );
-    return () => {
-      if (timer !== undefined) clearTimeout(timer);
-      subscription.close();
-    };
-  }, [id]);
-  return live;
+  return useEventsAbout(campaignEventTypes, 'campaignId', id, onChange);
 }
+
+const campaignEventTypes = ['campaign.'];
 
 export function LiveMark(props: { live: boolean }) {
   return (

@@ -4,6 +4,7 @@ import './timebanks.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import type { UnsignedTx } from '../../../sdk/index.js';
+import { useEventsAbout } from '../../../../web/src/live.js';
 import { client } from '../../../../web/src/node.js';
 import { ErrorBox, HashLink, short } from '../../../../web/src/ui.js';
 import {
@@ -62,21 +63,14 @@ export async function statementsOf(bankId: string, accounts: string[]): Promise<
 }
 
 /**
- * Calls `onChange` once per block in which the bank emitted an event (an exchange, a listing, an
+ * Calls `onChange` after a block in which the bank emitted an event (an exchange, a listing, an
  * issuance, lots lapsing), so a page follows what other members do while it is open.
  */
-export function useBankEvents(bankId: string, onChange: () => void): void {
-  useEffect(() => {
-    let lastHeight = -1;
-    const subscription = client.subscribe({ types: ['timecredits.', 'timebank.'] }, (message) => {
-      if (message.kind !== 'event' || message.data.bankId !== bankId) return;
-      if (message.height === lastHeight) return;
-      lastHeight = message.height;
-      onChange();
-    });
-    return () => subscription.close();
-  }, [bankId]);
+export function useBankEvents(bankId: string, onChange: () => void): boolean {
+  return useEventsAbout(bankEventTypes, 'bankId', bankId, onChange);
 }
+
+const bankEventTypes = ['timecredits.', 'timebank.'];
 
 /** The wallet's unlocked addresses (none when it is locked or absent). */
 export function walletAddresses(): string[] {
