@@ -94,3 +94,117 @@ export function WithWallet(props: {
   }
   return <>{props.children(keystore.keys().map((k) => k.address))}</>;
 }
+
+/** The wallet's unlocked addresses (none when it is locked or absent). */
+export function walletAddresses(): string[] {
+  return keystore.exists() && keystore.isUnlocked ? keystore.keys().map((k) => k.address) : [];
+}
+
+/**
+ * A button that drafts a tx from `sender` and shows what it signs; once it is in a block,
+ * `onDone` (the page reloads what it shows). A refusal stays on screen with its code.
+ */
+export function TxButton(props: {
+  label: string;
+  sender: string;
+  tx: () => { type: string; payload: Record<string, unknown> } | Problem;
+  summary: ComponentChildren;
+  onDone: (hash: string) => void;
+  secondary?: boolean;
+}) {
+  const [draft, setDraft] = useState<UnsignedTx>();
+  const [problem, setProblem] = useState<Problem>();
+  const [busy, setBusy] = useState(false);
+  const review = async () => {
+    setProblem(undefined);
+    const built = props.tx();
+    if (!built || !('type' in built)) {
+      setProblem(built);
+      return;
+    }
+    setBusy(true);
+    try {
+      setDraft(await draftTx(props.sender, built));
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (draft) {
+    return (
+      <ConfirmTx
+        tx={draft}
+        summary={props.summary}
+        onSent={(hash) => {
+          setDraft(undefined);
+          props.onDone(hash);
+        }}
+        onCancel={() => setDraft(undefined)}
+      />
+    );
+  }
+  return (
+    <>
+      <button
+        type="button"
+        class={props.secondary ? 'secondary' : undefined}
+        onClick={() => void review()}
+        disabled={busy}
+      >
+        {busy ? 'Preparing…' : props.label}
+      </button>
+      {problem && <ErrorBox {...problem} />}
+    </>
+  );
+}
+
+/**
+ * The confirmation of a tx chosen elsewhere (a row's button): drafts it at once, then shows what
+ * the key signs; the keyboard focus moves to it. Cancel or a sent tx closes it.
+ */
+export function TxReview(props: {
+  sender: string;
+  tx: { type: string; payload: Record<string, unknown> };
+  summary: ComponentChildren;
+  onDone: (hash: string) => void;
+  onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<UnsignedTx>();
+  const [problem, setProblem] = useState<Problem>();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let live = true;
+    draftTx(props.sender, props.tx).then(
+      (tx) => live && setDraft(tx),
+      (error: unknown) => live && setProblem(problemOf(error)),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  useEffect(() => box.current?.focus(), [draft, problem]);
+  return (
+    <div ref={box} tabIndex={-1}>
+      {problem ? (
+        <>
+          <ErrorBox {...problem} />
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Close
+          </button>
+        </>
+      ) : draft ? (
+        <ConfirmTx
+          tx={draft}
+          summary={props.summary}
+          onSent={props.onDone}
+          onCancel={props.onCancel}
+        />
+      ) : (
+        <p class="muted" role="status">
+          Preparing the transaction…
+        </p>
+      )}
+    </div>
+  );
+}

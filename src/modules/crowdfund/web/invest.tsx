@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 
 import { parseUnits, type CampaignPosition, type UnsignedTx } from '../../../sdk/index.js';
 import { client, describeError } from '../../../../web/src/node.js';
@@ -163,36 +163,28 @@ function Actions(props: {
   const [draft, setDraft] = useState<Draft | undefined>();
   const [problem, setProblem] = useState<Problem>();
   const [sent, setSent] = useState<{ hash: string; what: string } | undefined>();
-  // The form that had the focus is replaced by the confirmation: its first button takes it, so
-  // that a keyboard goes on from there rather than from the top of the page.
-  const confirmBox = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (draft) confirmBox.current?.querySelector('button')?.focus();
-  }, [draft]);
 
   if (draft) {
     return (
-      <div ref={confirmBox}>
-        <ConfirmTx
-          tx={draft.tx}
-          summary={draft.summary}
-          onSent={(hash) => {
-            setSent({
-              hash,
-              what:
-                draft.tx.type === 'campaign.invest'
-                  ? 'Invested'
-                  : draft.tx.type === 'campaign.claim'
-                    ? 'Claimed'
-                    : 'Investment cancelled',
-            });
-            setDraft(undefined);
-            setAmount('');
-            props.onChange();
-          }}
-          onCancel={() => setDraft(undefined)}
-        />
-      </div>
+      <ConfirmTx
+        tx={draft.tx}
+        summary={draft.summary}
+        onSent={(hash) => {
+          setSent({
+            hash,
+            what:
+              draft.tx.type === 'campaign.invest'
+                ? 'Invested'
+                : draft.tx.type === 'campaign.claim'
+                  ? 'Claimed'
+                  : 'Investment cancelled',
+          });
+          setDraft(undefined);
+          setAmount('');
+          props.onChange();
+        }}
+        onCancel={() => setDraft(undefined)}
+      />
     );
   }
 

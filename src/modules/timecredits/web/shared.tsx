@@ -1,19 +1,8 @@
-import type { ComponentChildren } from 'preact';
-
 import './timebanks.css';
-import { useEffect, useRef, useState } from 'preact/hooks';
 
-import type { UnsignedTx } from '../../../sdk/index.js';
 import { useEventsAbout } from '../../../../web/src/live.js';
 import { client } from '../../../../web/src/node.js';
-import { ErrorBox, HashLink, short } from '../../../../web/src/ui.js';
-import {
-  ConfirmTx,
-  draftTx,
-  keystore,
-  problemOf,
-  type Problem,
-} from '../../../../web/src/wallet/session.js';
+import { HashLink, short } from '../../../../web/src/ui.js';
 import {
   formatMinutes,
   type TimeExchange,
@@ -72,11 +61,6 @@ export function useBankEvents(bankId: string, onChange: () => void): boolean {
 
 const bankEventTypes = ['timecredits.', 'timebank.'];
 
-/** The wallet's unlocked addresses (none when it is locked or absent). */
-export function walletAddresses(): string[] {
-  return keystore.exists() && keystore.isUnlocked ? keystore.keys().map((k) => k.address) : [];
-}
-
 /** An account as a link to its statement in the bank, and to the explorer. */
 export function MemberLink(props: { bankId: string; account: string }) {
   return (
@@ -92,116 +76,8 @@ export function MemberLink(props: { bankId: string; account: string }) {
 
 export { HashLink };
 
-/**
- * A button that drafts a tx from `sender` and shows what it signs; once it is in a block,
- * `onDone` (the page reloads what it shows). A refusal stays on screen with its code.
- */
-export function TxButton(props: {
-  label: string;
-  sender: string;
-  tx: () => { type: string; payload: Record<string, unknown> } | Problem;
-  summary: ComponentChildren;
-  onDone: (hash: string) => void;
-  secondary?: boolean;
-}) {
-  const [draft, setDraft] = useState<UnsignedTx>();
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
-  const review = async () => {
-    setProblem(undefined);
-    const built = props.tx();
-    if (!built || !('type' in built)) {
-      setProblem(built);
-      return;
-    }
-    setBusy(true);
-    try {
-      setDraft(await draftTx(props.sender, built));
-    } catch (error) {
-      setProblem(problemOf(error));
-    } finally {
-      setBusy(false);
-    }
-  };
-  if (draft) {
-    return (
-      <ConfirmTx
-        tx={draft}
-        summary={props.summary}
-        onSent={(hash) => {
-          setDraft(undefined);
-          props.onDone(hash);
-        }}
-        onCancel={() => setDraft(undefined)}
-      />
-    );
-  }
-  return (
-    <>
-      <button
-        type="button"
-        class={props.secondary ? 'secondary' : undefined}
-        onClick={() => void review()}
-        disabled={busy}
-      >
-        {busy ? 'Preparing…' : props.label}
-      </button>
-      {problem && <ErrorBox {...problem} />}
-    </>
-  );
-}
-
 export { Scroll } from '../../../../web/src/ui.js';
-
-/**
- * The confirmation of a tx chosen elsewhere (a row's button): drafts it at once, then shows what
- * the key signs; the keyboard focus moves to it. Cancel or a sent tx closes it.
- */
-export function TxReview(props: {
-  sender: string;
-  tx: { type: string; payload: Record<string, unknown> };
-  summary: ComponentChildren;
-  onDone: (hash: string) => void;
-  onCancel: () => void;
-}) {
-  const [draft, setDraft] = useState<UnsignedTx>();
-  const [problem, setProblem] = useState<Problem>();
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    let live = true;
-    draftTx(props.sender, props.tx).then(
-      (tx) => live && setDraft(tx),
-      (error: unknown) => live && setProblem(problemOf(error)),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
-  useEffect(() => box.current?.focus(), [draft, problem]);
-  return (
-    <div ref={box} tabIndex={-1}>
-      {problem ? (
-        <>
-          <ErrorBox {...problem} />
-          <button type="button" class="secondary" onClick={props.onCancel}>
-            Close
-          </button>
-        </>
-      ) : draft ? (
-        <ConfirmTx
-          tx={draft}
-          summary={props.summary}
-          onSent={props.onDone}
-          onCancel={props.onCancel}
-        />
-      ) : (
-        <p class="muted" role="status">
-          Preparing the transaction…
-        </p>
-      )}
-    </div>
-  );
-}
+export { TxButton, TxReview, walletAddresses } from '../../../../web/src/wallet/session.js';
 
 /** What the last tx signed here did: a link to it in the explorer. */
 export function SentNote(props: { hash: string | undefined; what: string }) {
