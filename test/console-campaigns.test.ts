@@ -62,6 +62,15 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
     }
   }
 
+  /** Waits until `check` holds, asking every 50 ms for at most 5 s. */
+  async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+    const start = performance.now();
+    while (!(await check())) {
+      assert.ok(performance.now() - start < 5_000, `${what} within 5 s`);
+      await sleep(50);
+    }
+  }
+
   /**
    * Creates the campaign with its deadline `fundingWindowMs` ahead, and bob invests half of the
    * target from Node.
@@ -301,6 +310,15 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
       );
       assert.ok(label.includes(`${chart.trancheNames[i]} ${usd(fill)}`), label);
     }
+
+    // The chart follows its box: drawn at most 900 px wide, narrower when the window is (a phone
+    // turned), and wide again after.
+    const canvasWidth = async () => (await figure.locator('canvas').first().boundingBox())!.width;
+    assert.equal(await canvasWidth(), 900);
+    await page.setViewportSize(phone);
+    await waitUntil(async () => (await canvasWidth()) < phone.width, 'the chart narrows');
+    await page.setViewportSize(desktop);
+    await waitUntil(async () => (await canvasWidth()) === 900, 'the chart widens again');
 
     // The simulator: what a second report of 500.00 would add, as the API simulates it.
     await page.getByLabel(/^Revenue/).fill('500.00');

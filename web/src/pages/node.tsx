@@ -1,6 +1,6 @@
-import uPlot from 'uplot';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
+import { drawChart } from '../chart.js';
 import { client } from '../node.js';
 import { Fields, HashLink, Show, Time, useLoad } from '../ui.js';
 import { LatestBlocks } from './explorer.js';
@@ -40,7 +40,7 @@ function BlockCharts() {
   const box = useRef<HTMLDivElement>(null);
   const [summary, setSummary] = useState<string>('Loading the last blocks…');
   useEffect(() => {
-    let chart: uPlot | undefined;
+    let remove: (() => void) | undefined;
     let stopped = false;
     (async () => {
       const { height } = await client.health();
@@ -54,9 +54,9 @@ function BlockCharts() {
       const txs = blocks.map((b) => b.txCount);
       const total = txs.reduce((a, b) => a + b, 0);
       setSummary(`${blocks.length} blocks, ${total} txs.`);
-      chart = new uPlot(
+      remove = drawChart(
+        box.current,
         {
-          width: Math.min(box.current.clientWidth || 600, 900),
           height: 220,
           scales: { x: { time: false } },
           axes: [
@@ -71,12 +71,11 @@ function BlockCharts() {
           ],
         },
         [heights, gaps, txs],
-        box.current,
       );
     })().catch((error: unknown) => setSummary(`Could not load the blocks: ${String(error)}`));
     return () => {
       stopped = true;
-      chart?.destroy();
+      remove?.();
     };
   }, []);
   return (

@@ -2,6 +2,7 @@ import uPlot from 'uplot';
 import { useEffect, useRef } from 'preact/hooks';
 
 import type { CampaignChart, TranchePosition } from '../../../sdk/index.js';
+import { drawChart } from '../../../../web/src/chart.js';
 import { percent, units } from './shared.js';
 
 /* The campaign's charts: cumulative revenue by tranche after each report (uPlot), and what a
@@ -20,7 +21,6 @@ const palette = [
   '#65a30d',
 ];
 const chartHeightPx = 260;
-const chartWidthMaxPx = 900;
 
 export function RevenueChart(props: { chart: CampaignChart; decimals: number }) {
   const { chart, decimals } = props;
@@ -46,9 +46,9 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
       x.map((__, point) => fills.slice(0, k + 1).reduce((sum, f) => sum + (f[point] ?? 0), 0)),
     );
     const order = chart.trancheNames.map((_, k) => k).reverse();
-    const plot = new uPlot(
+    return drawChart(
+      element,
       {
-        width: Math.min(element.clientWidth || 600, chartWidthMaxPx),
         height: chartHeightPx,
         scales: { x: { time: false, range: [0, chart.series.length] } },
         axes: [
@@ -69,9 +69,7 @@ export function RevenueChart(props: { chart: CampaignChart; decimals: number }) 
         ],
       },
       [x, ...order.map((k) => stacks[k]!)],
-      element,
     );
-    return () => plot.destroy();
   }, [chart, decimals]);
 
   const summary = last

@@ -1,6 +1,8 @@
 import uPlot from 'uplot';
 import { useEffect, useRef } from 'preact/hooks';
 
+import { drawChart } from '../../../../web/src/chart.js';
+
 import type { StatementLot, Timebank } from '../client.js';
 
 /*
@@ -61,9 +63,9 @@ export function BankChart(props: { points: ChartPoints; description: string }) {
   const { points } = props;
   useEffect(() => {
     if (!box.current) return;
-    const chart = new uPlot(
+    return drawChart(
+      box.current,
       {
-        width: Math.min(box.current.clientWidth || 600, 900),
         height: 240,
         axes: [{}, { label: 'minutes' }],
         series: [
@@ -93,9 +95,7 @@ export function BankChart(props: { points: ChartPoints; description: string }) {
         ],
       },
       [points.times, points.issued, points.pooled, points.expiring],
-      box.current,
     );
-    return () => chart.destroy();
   }, [points]);
   return <div ref={box} class="chart" role="img" aria-label={props.description} />;
 }
