@@ -388,12 +388,13 @@ describe('web console: film campaigns', { timeout: suiteTimeoutMs }, () => {
       [`/campaigns/${campaignId}`, 'campaign'],
       [`/campaigns/${campaignId}/waterfall`, 'campaign-waterfall'],
     ];
-    for (const [width, viewport] of [
-      ['desktop', desktop],
-      ['phone', phone],
+    // Light at desktop width, dark (the system's preference) at phone width: both themes pass.
+    for (const [width, viewport, colorScheme] of [
+      ['desktop', desktop, 'light'],
+      ['phone', phone, 'dark'],
     ] as const) {
       // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await world.browser.newContext({ viewport, bypassCSP: true });
+      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
       for (const [pathname, name] of pages) {
         const view = await openPage(context, world.url, pathname);
         await view.locator('main h1').waitFor();

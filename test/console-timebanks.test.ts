@@ -323,12 +323,13 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('the bank and member pages: no serious accessibility violation, nothing wider than a phone', async () => {
-    for (const [name, viewport] of [
-      ['desktop', desktop],
-      ['phone', phone],
+    // Light at desktop width, dark (the system's preference) at phone width: both themes pass.
+    for (const [name, viewport, colorScheme] of [
+      ['desktop', desktop, 'light'],
+      ['phone', phone, 'dark'],
     ] as const) {
       // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await world.browser.newContext({ viewport, bypassCSP: true });
+      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
       // The coordinator's wallet: the pages show their forms and buttons too.
       const page = await walletPage(context, coordinator);
       for (const [file, pathname, heading] of [
@@ -352,7 +353,7 @@ describe('web console: time banks', { timeout: suiteTimeoutMs }, () => {
         assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
       }
       // Without a wallet, the bank page says how to take part.
-      const bare = await world.browser.newContext({ viewport, bypassCSP: true });
+      const bare = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
       const visitor = await openPage(bare, url, `/timebanks/${bankId}`);
       await visitor.getByRole('note').filter({ hasText: 'create your wallet' }).waitFor();
       const violations = await axeViolations(visitor);

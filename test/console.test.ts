@@ -267,12 +267,13 @@ describe('web console', { timeout: suiteTimeoutMs }, () => {
       '/campaigns',
       `/explorer/account/${dev().address}`,
     ];
-    for (const [name, viewport] of [
-      ['desktop', desktop],
-      ['phone', phone],
+    // Light at desktop width, dark (the system's preference) at phone width: both themes pass.
+    for (const [name, viewport, colorScheme] of [
+      ['desktop', desktop, 'light'],
+      ['phone', phone, 'dark'],
     ] as const) {
       // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await browser().newContext({ viewport, bypassCSP: true });
+      const context = await browser().newContext({ viewport, colorScheme, bypassCSP: true });
       for (const pathname of pages) {
         const page = await open(context, pathname);
         await page.locator('main h1').waitFor();
