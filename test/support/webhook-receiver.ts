@@ -22,6 +22,11 @@ export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   /** The status to answer a request with; 200 unless replaced. */
   respond: (request: Omit<ReceivedWebhook, 'status'>) => number = () => 200;
+  /**
+   * Milliseconds to hold a request on `path` before answering (0: at once). A held request is
+   * recorded when it arrives, so a test sees a delivery in flight.
+   */
+  holdMs: (path: string) => number = () => 0;
   private server: http.Server | undefined;
   private port = 0;
 
@@ -56,7 +61,10 @@ export class WebhookReceiver {
         };
         const status = this.respond(got);
         this.received.push({ ...got, status });
-        response.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+        const answer = () => response.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+        const hold = this.holdMs(got.path);
+        if (hold > 0) setTimeout(answer, hold);
+        else answer();
       });
     });
     server.keepAliveTimeout = 1;
