@@ -24,7 +24,7 @@ export interface NodeWebhooks {
 export function openWebhooks(deps: {
   config: NodeConfig;
   file: string;
-  blocks: Pick<BlockStore, 'getBlock' | 'getTxHashes'>;
+  blocks: Pick<BlockStore, 'getBlock' | 'getTxHashes' | 'lastHeight'>;
   chainId: string;
   finalHeight: () => number;
   now: () => number;

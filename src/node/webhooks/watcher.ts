@@ -30,7 +30,7 @@ export function retryDelayMs(attempt: number, settings: WebhookSettings): number
 
 export interface WebhookWatcherDeps {
   store: WebhookStore;
-  blocks: Pick<BlockStore, 'getBlock' | 'getTxHashes'>;
+  blocks: Pick<BlockStore, 'getBlock' | 'getTxHashes' | 'lastHeight'>;
   chainId: string;
   /** The highest final height: only final events are delivered. */
   finalHeight: () => number;
@@ -256,7 +256,8 @@ export class WebhookWatcher {
    * once there are many of them.
    */
   private nextMatching(subscription: Subscription, loop: Loop): StoredEventRow | undefined {
-    const final = this.deps.finalHeight();
+    // Final and committed here: the cursor passes over a height only once its events are stored.
+    const final = Math.min(this.deps.finalHeight(), this.deps.blocks.lastHeight());
     let from =
       loop.scanned && compare(loop.scanned, subscription.cursor) > 0
         ? loop.scanned
