@@ -139,6 +139,61 @@ describe('webhook watcher', () => {
     );
   });
 
+  it('passes over thousands of events it does not match, in turns, and stores how far', async () => {
+    const dir = path.join(root, 'long');
+    fs.mkdirSync(dir);
+    const many = Array.from({ length: 1_500 }, () => 'timebank.joined');
+    const { file, events } = writeChain(dir, [[many], [many], [['ledger.transferred']]]);
+    const store = new WebhookStore(file);
+    const blockStore = new SqliteBlockStore(file);
+    for (const [id, events] of [
+      ['wh_000000000000000a', ['ledger.transferred']],
+      ['wh_000000000000000b', ['campaign.payout']],
+    ] as const) {
+      store.add({
+        id,
+        url: `${receiver.url}/long-${id}`,
+        events: [...events],
+        secret: generateSecret(),
+        createdAt: 0,
+        cursor: endOfHeight(0),
+      });
+    }
+    const watcher = new WebhookWatcher({
+      store,
+      blocks: blockStore,
+      chainId: 'coffer-test',
+      finalHeight: () => 3,
+      now: Date.now,
+      settings,
+      log: { warn: () => {}, error: (message) => assert.fail(message) },
+    });
+    watcher.start();
+    try {
+      await until(
+        () => receiver.delivered('/long-wh_000000000000000a').length === 1,
+        'the one matching event',
+      );
+      await until(
+        () => store.get('wh_000000000000000b')!.cursor.height > 0,
+        'the passed-over events stored in the cursor',
+      );
+    } finally {
+      await watcher.close();
+    }
+    const last = events.at(-1)!;
+    assert.equal(
+      receiver.delivered('/long-wh_000000000000000a')[0]!.id,
+      webhookId(last.blockHash, last.txIndex, last.eventIndex),
+    );
+    assert.equal(
+      receiver.received.filter((r) => r.path.startsWith('/long-wh_000000000000000b')).length,
+      0,
+    );
+    store.close();
+    blockStore.close();
+  });
+
   it('sends exactly what the model predicts under random receiver failures', async () => {
     let run = 0;
     const chainArbitrary = fc.array(

@@ -45,6 +45,11 @@ export interface WebhookWatcherDeps {
 /** Events read from the store at once while looking for the next match. */
 const scanPageEvents = 256;
 /**
+ * Pages scanned before the loop yields to the event loop: a replay over a long chain of events a
+ * subscription does not match must not hold the API up (8 pages take a few milliseconds).
+ */
+const scanPagesPerTurn = 8;
+/**
  * Passed-over (non-matching) events are remembered in memory and written to the cursor only after
  * this many: a rescan after a crash costs little, a write per block per subscription would not.
  */
@@ -194,7 +199,11 @@ export class WebhookWatcher {
       const subscription = store.get(id);
       if (!subscription) return;
       const generation = loop.generation;
-      const event = this.nextMatching(subscription, loop);
+      const { event, more } = this.nextMatching(subscription, loop);
+      if (more) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (!event) {
         await this.idle(loop);
         continue;
@@ -255,19 +264,27 @@ export class WebhookWatcher {
    * matches, up to the final height; passed-over events are remembered, and written to the cursor
    * once there are many of them.
    */
-  private nextMatching(subscription: Subscription, loop: Loop): StoredEventRow | undefined {
+  private nextMatching(
+    subscription: Subscription,
+    loop: Loop,
+  ): { event?: StoredEventRow; more?: boolean } {
     // Final and committed here: the cursor passes over a height only once its events are stored.
     const final = Math.min(this.deps.finalHeight(), this.deps.blocks.lastHeight());
     let from =
       loop.scanned && compare(loop.scanned, subscription.cursor) > 0
         ? loop.scanned
         : subscription.cursor;
-    for (;;) {
+    let more = false;
+    for (let pages = 0; ; pages++) {
+      if (pages === scanPagesPerTurn) {
+        more = true;
+        break;
+      }
       const page = this.deps.store.eventsAfter(from, final, scanPageEvents);
       for (const row of page) {
         if (matchesAny(subscription.events, row.type)) {
           loop.scanned = from;
-          return row;
+          return { event: row };
         }
         from = row;
         loop.skippedSincePersist += 1;
@@ -275,13 +292,13 @@ export class WebhookWatcher {
       if (page.length < scanPageEvents) break;
     }
     const end = endOfHeight(final);
-    if (compare(end, from) > 0) from = end;
-    loop.scanned = from;
+    if (!more && compare(end, from) > 0) from = end;
+    loop.scanned = { height: from.height, txIndex: from.txIndex, eventIndex: from.eventIndex };
     if (loop.skippedSincePersist >= skippedEventsPersistMin) {
-      this.deps.store.advance(subscription.id, { ...from });
+      this.deps.store.advance(subscription.id, loop.scanned);
       loop.skippedSincePersist = 0;
     }
-    return undefined;
+    return { more };
   }
 
   private idOf(event: EventPosition): string {
