@@ -60,10 +60,10 @@ export function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** Answers `code` with its registered message and what is wrong with this request's value. */
 function fail(reply: FastifyReply, code: string, field: string, detail: string) {
-  return reply
-    .code(httpStatus(code))
-    .send(errorBody(code, field, `${errorBody(code).error.message} ${detail}.`));
+  const message = `${errorBody(code).error.message} Here: ${detail}.`;
+  return reply.code(httpStatus(code)).send(errorBody(code, field, message));
 }
 
 function webhookJson(subscription: Subscription, deadLetters: number): WebhookJson {

@@ -173,7 +173,10 @@ describe('webhooks of a node', { timeout: 120_000 }, () => {
     for (const bad of ['secret', 'whsec_c2hvcnQ=', `whsec_${'A'.repeat(100)}`, 'whsec_!!!!']) {
       await refused(add({ secret: bad }), 400, 'invalid_webhook_secret');
     }
-    await refused(add({ fromHeight: 1_000_000 }), 400, 'invalid_from_height');
+    const far = await add({ fromHeight: 1_000_000 });
+    assert.equal(far.body.error?.code, 'invalid_from_height');
+    assert.equal(far.body.error.field, 'fromHeight');
+    assert.match(far.body.error.message, /Here: the final height is [0-9]+\.$/);
     await refused(add({ fromHeight: 0 }), 400, 'invalid_request');
     await refused(call('GET', '/v1/webhooks/wh_ffffffffffffffff'), 404, 'webhook_not_found');
     await refused(call('GET', '/v1/webhooks/nonsense'), 404, 'webhook_not_found');
