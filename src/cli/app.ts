@@ -12,6 +12,7 @@ import { verifyCommands } from './verify.js';
 import type { CofferModule } from '../modules/manifest.js';
 import { cofferModules } from '../modules/registry.js';
 import { waitCommands } from './wait.js';
+import { webhookCommands } from './webhooks.js';
 
 /** The core commands; the modules' come between verify and audit, in the registry's order. */
 function commandsOf(modules: readonly CofferModule[]): Command[] {
@@ -24,6 +25,7 @@ function commandsOf(modules: readonly CofferModule[]): Command[] {
     ...modules.flatMap((module) => module.commands ?? []),
     ...auditCommands,
     ...waitCommands,
+    ...webhookCommands,
   ];
 }
 
@@ -74,6 +76,7 @@ A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units 
 Environment:
   COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
   COFFER_PASSPHRASE  the keystore passphrase; unset, it is asked for on a terminal
+  COFFER_ADMIN_TOKEN the node operator's token for coffer webhooks (or --admin-token-file)
 
 coffer --help (or coffer help) prints this and exits 0, and coffer COMMAND --help a command's
 usage. coffer alone names no command: it prints this on stderr and exits 2, as a group named

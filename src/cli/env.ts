@@ -10,6 +10,8 @@ export interface CliEnv {
   home: string;
   /** `COFFER_PASSPHRASE`; unset (or empty) means prompt on a terminal. */
   passphrase: string | undefined;
+  /** `COFFER_ADMIN_TOKEN`: the node operator's token for `coffer webhooks` (else --admin-token-file). */
+  adminToken: string | undefined;
 }
 
 export function readCliEnv(
@@ -18,5 +20,6 @@ export function readCliEnv(
 ): CliEnv {
   const home = env.COFFER_HOME ? path.resolve(env.COFFER_HOME) : path.join(homeDir, '.coffer');
   const passphrase = env.COFFER_PASSPHRASE === '' ? undefined : env.COFFER_PASSPHRASE;
-  return Object.freeze({ home, passphrase });
+  const adminToken = env.COFFER_ADMIN_TOKEN === '' ? undefined : env.COFFER_ADMIN_TOKEN;
+  return Object.freeze({ home, passphrase, adminToken });
 }

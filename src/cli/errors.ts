@@ -26,6 +26,8 @@ export const cliErrors = {
   invalid_file: 'A file named on the command line cannot be read, is too large or is not JSON.',
   invalid_info: "The producer's identity information is too large or cannot be written as JSON.",
   wrong_producer_key: 'The key given is not the key the producer was registered with.',
+  admin_token_missing:
+    "No admin token: set COFFER_ADMIN_TOKEN or pass --admin-token-file (the node's data directory holds one, admin-token).",
 } as const;
 
 export type CliErrorCode = keyof typeof cliErrors;

@@ -26,6 +26,7 @@ import { errorBody, httpStatus } from './errors.js';
 import type { EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
 import { errorSchema, sendError } from './routes.js';
+import { registerWebhookRoutes } from './webhooks/index.js';
 import { jsonSchema } from '../protocol/schema.js';
 import {
   accountSchema,
@@ -135,6 +136,16 @@ export async function registerApi(node: CofferNode): Promise<void> {
           'Signed transactions, the double-entry ledger and signed blocks of one Coffer node.',
       },
       tags: node.modules.flatMap((module) => (module.tag ? [module.tag] : [])),
+      components: {
+        securitySchemes: {
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              "The node operator's token: COFFER_ADMIN_TOKEN, or the admin-token file in the data directory",
+          },
+        },
+      },
     },
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -608,6 +619,8 @@ export async function registerApi(node: CofferNode): Promise<void> {
       return reply.type(node.metrics.registry.contentType).send(text);
     },
   );
+
+  if (node.webhooks) registerWebhookRoutes(app, node.webhooks.routes);
 
   // Each module registers its own routes (src/modules/<name>/routes.ts), in the registry's order.
   for (const module of node.modules) module.routes?.(node);

@@ -20,4 +20,40 @@ describe('parseNodeConfig', () => {
     assert.throws(() => parseNodeConfig({ port: 'x' }, { COFFER_PORT: '7420' }), /\(--port\)/);
     assert.equal(parseNodeConfig({}, { COFFER_PORT: '7421' }).port, 7421);
   });
+
+  it('reads the webhook settings and the admin token, and refuses ones that cannot work', () => {
+    const config = parseNodeConfig(
+      {},
+      {
+        COFFER_ADMIN_TOKEN: 'a'.repeat(32),
+        COFFER_WEBHOOK_ATTEMPTS_MAX: '3',
+        COFFER_WEBHOOK_RETRY_BASE_MS: '10',
+        COFFER_WEBHOOK_RETRY_MAX_MS: '40',
+        COFFER_WEBHOOK_TIMEOUT_MS: '500',
+      },
+    );
+    assert.deepEqual(
+      [config.adminToken, config.webhookAttemptsMax, config.webhookRetryBaseMs],
+      ['a'.repeat(32), 3, 10],
+    );
+    assert.deepEqual([config.webhookRetryMaxMs, config.webhookTimeoutMs], [40, 500]);
+    const defaults = parseNodeConfig({}, {});
+    assert.equal(defaults.adminToken, undefined);
+    assert.equal(defaults.webhookAttemptsMax, 8);
+    // A short or odd token would be guessable or mangled in a header.
+    assert.throws(() => parseNodeConfig({}, { COFFER_ADMIN_TOKEN: 'short' }), /adminToken/);
+    assert.throws(
+      () => parseNodeConfig({}, { COFFER_ADMIN_TOKEN: `${'a'.repeat(32)} b` }),
+      /adminToken/,
+    );
+    assert.throws(() => parseNodeConfig({}, { COFFER_WEBHOOK_ATTEMPTS_MAX: '0' }), /Attempts/);
+    assert.throws(
+      () =>
+        parseNodeConfig(
+          {},
+          { COFFER_WEBHOOK_RETRY_BASE_MS: '5000', COFFER_WEBHOOK_RETRY_MAX_MS: '1000' },
+        ),
+      /webhookRetryBaseMs: must not exceed webhookRetryMaxMs/,
+    );
+  });
 });

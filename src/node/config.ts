@@ -98,6 +98,23 @@ export const nodeConfigSchema = z.object({
    * it; `off` serves the API alone.
    */
   consoleDir: z.string().min(1).optional(),
+  /**
+   * The operator's token for the admin routes (webhook subscriptions): `Authorization: Bearer
+   * <token>`. Unset, the node uses the `admin-token` file in its data directory, generated at the
+   * first start (owner-only).
+   */
+  adminToken: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-.~+/=]{32,256}$/, '32 to 256 characters of A-Z a-z 0-9 _ - . ~ + / =')
+    .optional(),
+  /** Tries of one webhook event before it goes to the dead letters. */
+  webhookAttemptsMax: z.coerce.number().int().min(1).max(100).default(8),
+  /** The wait after a webhook's first failed try; it doubles with each further one. */
+  webhookRetryBaseMs: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
+  /** The longest wait between two tries of a webhook. */
+  webhookRetryMaxMs: z.coerce.number().int().min(1).max(86_400_000).default(300_000),
+  /** How long one webhook request may take, answer included. */
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
 export type NodeConfig = Readonly<
@@ -137,6 +154,11 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_PRODUCER_TERM_HEIGHTS: 'producerTermHeights',
   COFFER_NATS_REPLICAS: 'natsReplicas',
   COFFER_CONSOLE_DIR: 'consoleDir',
+  COFFER_ADMIN_TOKEN: 'adminToken',
+  COFFER_WEBHOOK_ATTEMPTS_MAX: 'webhookAttemptsMax',
+  COFFER_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
+  COFFER_WEBHOOK_RETRY_MAX_MS: 'webhookRetryMaxMs',
+  COFFER_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
 };
 
 export function parseNodeConfig(
@@ -172,6 +194,9 @@ export function parseNodeConfig(
   }
   if (parsed.data.nonceRangeLeadHeights >= parsed.data.nonceRangeHeights) {
     throw new ConfigError('config nonceRangeLeadHeights: must be below nonceRangeHeights');
+  }
+  if (parsed.data.webhookRetryBaseMs > parsed.data.webhookRetryMaxMs) {
+    throw new ConfigError('config webhookRetryBaseMs: must not exceed webhookRetryMaxMs');
   }
   const mempoolGappedTxsMax =
     parsed.data.mempoolGappedTxsMax ?? Math.max(1, Math.floor(parsed.data.mempoolTxsMax / 10));

@@ -29,6 +29,19 @@ export const apiErrors = {
     'The dev clock is off: start the node with --dev-clock (never on a shared chain).',
   invalid_clock_advance: 'advanceMs must be a whole number of milliseconds from 1 to 3,650 days.',
   internal_error: 'The node hit an internal error.',
+  admin_token_required:
+    "This route is for the node's operator: send Authorization: Bearer <token>, the node's COFFER_ADMIN_TOKEN or the admin-token file in its data directory.",
+  admin_token_invalid: "The bearer token is not this node's admin token.",
+  invalid_webhook_url:
+    'A webhook URL is an http or https URL of at most 2,048 characters, without a user or password.',
+  invalid_webhook_events:
+    'List 1 to 16 event types: an exact type (campaign.payout), a prefix ending in .* (token.*) or *.',
+  invalid_webhook_secret:
+    'A webhook secret is whsec_ followed by 24 to 64 bytes in base64 (leave it out to get one generated).',
+  invalid_from_height:
+    'fromHeight must be a whole number from 1 to one above the final height of this node.',
+  webhook_limit_reached: 'This node holds as many webhook subscriptions as it allows (100).',
+  webhook_not_found: 'No webhook subscription of this node has this id.',
 } as const;
 
 /**
@@ -40,6 +53,10 @@ const statusByCode: Record<string, number> = {
   headers_too_large: 431,
   websocket_required: 426,
   bad_signature: 401,
+  admin_token_required: 401,
+  admin_token_invalid: 401,
+  webhook_not_found: 404,
+  webhook_limit_reached: 409,
   not_issuer: 403,
   hold_forbidden: 403,
   dev_clock_disabled: 404,

@@ -67,6 +67,12 @@ export function createMetrics() {
       help: 'Blocks whose state root this node computed differently from the block or the quorum',
       registers: [registry],
     }),
+    webhookAttempts: new Counter({
+      name: 'coffer_webhook_attempts_total',
+      help: 'Webhook delivery attempts, by result: ok, failed (retried later) or dead_letter',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     http: new Counter({
       name: 'coffer_http_requests_total',
       help: 'HTTP requests, by route and status',

@@ -46,6 +46,7 @@ import {
 import { EventHub } from './event-hub.js';
 import { answerClientError, sendError } from './routes.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
+import { openWebhooks, type NodeWebhooks } from './webhooks/index.js';
 
 export interface SubmitResult {
   hash?: string;
@@ -135,6 +136,8 @@ export class CofferNode {
   private readonly droppedAt = new Map<number, string[]>();
   private readonly finalBlockListeners: ((block: FinalBlock) => void)[] = [];
   private readonly finalWaiters = new Set<{ height: number; resolve: (final: boolean) => void }>();
+  /** Webhook subscriptions and their watcher (src/node/webhooks): set by `open`. */
+  webhooks: NodeWebhooks | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -484,7 +487,24 @@ export class CofferNode {
     node.clockOffset = clockOffset;
     node.dataDirLock = lock;
     ref.node = node;
+    node.webhooks = openWebhooks({
+      config,
+      file: path.join(config.dataDir, dataFiles.database),
+      blocks: store,
+      chainId: chain.chainId,
+      finalHeight: () => node.consensus.finalizedHeight,
+      // The wall clock, never the dev clock: receivers check webhook-timestamp against theirs.
+      now: options.now ?? Date.now,
+      namespaceKnown: eventNamespaceKnown(chain),
+      log: {
+        warn: (message) => node.app.log.warn(message),
+        error: (message, error) => node.app.log.error({ err: error }, message),
+      },
+      onAttempt: (result) => node.metrics.webhookAttempts.inc({ result }),
+    });
+    node.onFinalBlock(() => node.webhooks?.watcher.wake());
     await registerApi(node);
+    node.webhooks.watcher.start();
     node.maintainNonces();
     node.nonceTimer = setInterval(() => node.maintainNoncesSafely(), nonceMaintenanceMs);
     node.nonceTimer.unref();
@@ -571,6 +591,7 @@ export class CofferNode {
     if (this.closed) return;
     this.closed = true;
     if (this.nonceTimer) clearInterval(this.nonceTimer);
+    await this.webhooks?.close();
     await this.consensus.stop();
     for (const [, waiting] of this.waiters) {
       for (const resolve of waiting) resolve({ error: reject('not_ready') });
@@ -772,6 +793,15 @@ function senderAndNonce(input: unknown): PrecheckItem | undefined {
   const { sender, nonce } = input as { sender?: unknown; nonce?: unknown };
   if (typeof sender !== 'string' || !Number.isSafeInteger(nonce)) return undefined;
   return { sender, nonce: nonce as number };
+}
+
+/** Whether a first word of an event type names a tx noun or a module of this chain. */
+function eventNamespaceKnown(chain: Chain): (namespace: string) => boolean {
+  const namespaces = new Set([
+    ...chain.registry.txTypes().map((t) => t.split('.')[0]!),
+    ...chain.registry.modules.map((m) => m.name),
+  ]);
+  return (namespace) => namespaces.has(namespace);
 }
 
 /** Whether `decoded` is the producer's commitment of the range that follows its committed ones. */
