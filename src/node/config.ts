@@ -98,6 +98,12 @@ export const nodeConfigSchema = z.object({
    * it; `off` serves the API alone.
    */
   consoleDir: z.string().min(1).optional(),
+  /**
+   * The token vault's key file (tokens module, issue 17): JSON with the PAN fingerprint key and
+   * the key-encryption keys, every node of a consortium holding the same (docs/architecture.md,
+   * "tokens"). Without it the routes that need the vault answer `vault_key_missing`.
+   */
+  vaultKeyFile: z.string().min(1).optional(),
 });
 
 export type NodeConfig = Readonly<
@@ -137,6 +143,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_PRODUCER_TERM_HEIGHTS: 'producerTermHeights',
   COFFER_NATS_REPLICAS: 'natsReplicas',
   COFFER_CONSOLE_DIR: 'consoleDir',
+  COFFER_VAULT_KEY_FILE: 'vaultKeyFile',
 };
 
 export function parseNodeConfig(
