@@ -63,6 +63,8 @@ export const tokenViewSchema = z.object({
   suspendedBy: z.enum(tokenInitiators).optional(),
   lastReason: z.string().optional(),
   detokenisations: z.number().int(),
+  /** The `token.provision` tx. */
+  provisionTxHash: z.string(),
   provisionedAtHeight: z.number().int(),
   provisionedAt: z.number().int(),
   updatedAtHeight: z.number().int(),

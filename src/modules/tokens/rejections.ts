@@ -1,7 +1,7 @@
 /** Rejections of the tokens module's txs, in the precedence the handlers check them. */
 export const tokensRejections = {
   invalid_token_bins: 'tokenBins must be 1 to 20 distinct BINs of 6 digits.',
-  invalid_address: 'This must be a Coffer address.',
+  invalid_address: 'The address is not a valid Coffer address.',
   invalid_participant_name: 'name must be 1 to 80 bytes of text.',
   invalid_roles: 'roles must be 1 to 4 distinct of issuer, requestor, acquirer and wallet.',
   invalid_bins: 'bins must be 1 to 20 distinct BINs of 6 digits.',
@@ -9,7 +9,7 @@ export const tokensRejections = {
   invalid_request_id: 'requestId must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_".',
   invalid_bin: 'A BIN is 6 digits.',
   invalid_last4: 'last4 must be 4 digits.',
-  invalid_expiry: 'expiry must be a card expiry YYYY-MM (2000 to 2099).',
+  invalid_card_expiry: 'expiry must be a card expiry YYYY-MM (2000 to 2099).',
   invalid_domain:
     'domain must be {channels: 1 to 4 distinct of ecommerce, contactless, in_app, card_on_file; merchantIds: up to 20 distinct ids of 1 to 32 characters A-Z, a-z, 0-9, "-", "_"; expiresAt?: Unix ms}.',
   invalid_assurance_level: 'assuranceLevel must be unverified, low, medium or high.',
@@ -39,7 +39,7 @@ export const tokensRejections = {
   issuer_not_found: "No registered issuer owns the PAN's BIN.",
   token_request_signature_invalid:
     "The signature does not verify with the participant's key over this request.",
-  duplicate_request: 'This requestor already used this requestId.',
+  token_request_duplicate: 'This requestor already used this requestId.',
   token_exists: 'This token was already issued.',
   token_not_found: 'No token has this number.',
   not_token_party: 'The sender is not the token party it names (issuer, requestor or wallet).',
@@ -50,7 +50,7 @@ export const tokensRejections = {
   transition_not_allowed: "The event does not apply to the token's status.",
   resume_by_issuer_only: 'The issuer suspended the token: only the issuer resumes it.',
   pan_issuer_mismatch: "A new PAN's BIN must belong to the token's issuer.",
-  not_issuer: "Only the token's issuer may do this.",
+  not_token_issuer: "Only the token's issuer may do this.",
   not_detokenise_party: "Only the token's issuer or a registered acquirer may detokenise.",
   token_not_active: 'The token is not active.',
   domain_channel_refused: "The token's domain does not include this channel.",

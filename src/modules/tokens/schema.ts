@@ -181,7 +181,7 @@ export const tokenFields = {
   requestId: coded(z.string().regex(requestIdPattern), 'invalid_request_id'),
   bin: coded(bin, 'invalid_bin'),
   last4: coded(z.string().regex(/^[0-9]{4}$/), 'invalid_last4'),
-  expiry: coded(z.string().regex(expiryPattern), 'invalid_expiry'),
+  expiry: coded(z.string().regex(expiryPattern), 'invalid_card_expiry'),
   seq: coded(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), 'invalid_sequence'),
   initiator: coded(z.enum(tokenInitiators), 'invalid_initiator'),
   reason: coded(z.enum(reasonCodes), 'invalid_reason'),

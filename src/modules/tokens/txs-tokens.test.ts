@@ -87,7 +87,7 @@ describe('token.provision', () => {
         'issuer_not_found',
       ],
       [tsp, provisionPayload({ signer: outsider }), 'token_request_signature_invalid'],
-      [tsp, provisionPayload({ requestId: 'used' }), 'duplicate_request'],
+      [tsp, provisionPayload({ requestId: 'used' }), 'token_request_duplicate'],
       [tsp, provisionPayload({ token: used }), 'token_exists'],
     ];
     for (const [sender, payload, code] of cases) {
@@ -125,7 +125,7 @@ describe('token.provision', () => {
       [{ requestId: 'a b' }, 'invalid_request_id'],
       [{ bin: '4111' }, 'invalid_bin'],
       [{ last4: '12a4' }, 'invalid_last4'],
-      [{ expiry: '2030-13' }, 'invalid_expiry'],
+      [{ expiry: '2030-13' }, 'invalid_card_expiry'],
       [{ domain: { channels: [], merchantIds: [] } }, 'invalid_domain'],
       [{ domain: { channels: ['ecommerce'], merchantIds: Array(21).fill('m') } }, 'invalid_domain'],
       [{ assuranceLevel: 'total' }, 'invalid_assurance_level'],

@@ -121,7 +121,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       );
       if (!signed) return 'token_request_signature_invalid';
       if (readRequest(ctx.state, p.requestor, p.requestId) !== undefined) {
-        return 'duplicate_request';
+        return 'token_request_duplicate';
       }
       if (readToken(ctx.state, p.token)) return 'token_exists';
       const record: TokenRecord = {
@@ -140,6 +140,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
         fingerprint: p.fingerprint,
         commitment: p.commitment,
         detokenisations: 0,
+        provisionTxHash: ctx.txHash,
         provisionedAtHeight: ctx.height,
         provisionedAt: ctx.time,
         updatedAtHeight: ctx.height,
