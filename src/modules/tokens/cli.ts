@@ -21,6 +21,7 @@ import {
   type TokenInitiator,
   type TokenView,
 } from './client.js';
+import { newVaultKeyDocument, parseVaultKeys, vaultKeksMax } from './vault.js';
 
 /*
  * `coffer tokens ...`: the service's configuration and participants (a validator operator), a
@@ -104,7 +105,70 @@ function lifecycleCommand(
   };
 }
 
+/** Writes a vault key document readable by its owner only. */
+function writeVaultFile(file: string, document: unknown, flag: 'wx' | 'w'): void {
+  try {
+    fs.writeFileSync(file, JSON.stringify(document, null, 2) + '\n', { mode: 0o600, flag });
+  } catch (error) {
+    throw new CliError('invalid_file', `cannot write ${file}: ${(error as Error).message}`);
+  }
+}
+
+const vaultKeyCommands: Command[] = [
+  {
+    name: 'tokens vault-key new',
+    synopsis: 'FILE [--id ID]',
+    summary:
+      'write a new vault key file (fingerprint key and a key-encryption key) for COFFER_VAULT_KEY_FILE; every node of a consortium uses the same',
+    options: { id: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    usesNode: false,
+    run(ctx, [file], values) {
+      const document = newVaultKeyDocument(stringOption(values, 'id') ?? 'k1');
+      parseVaultKeys(document);
+      writeVaultFile(file!, document, 'wx');
+      ctx.print(ctx.json ? json({ file, current: document.current }) : `vault key file ${file}\n`);
+      return Promise.resolve();
+    },
+  },
+  {
+    name: 'tokens vault-key rotate',
+    synopsis: 'FILE --id ID',
+    summary:
+      'add a key-encryption key ID to a vault key file and make it current: new envelopes are wrapped with it (the older keys stay to open existing ones)',
+    options: { id: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    usesNode: false,
+    run(ctx, [file], values) {
+      const id = requiredOption(values, 'id');
+      let document: ReturnType<typeof newVaultKeyDocument>;
+      try {
+        document = JSON.parse(fs.readFileSync(file!, 'utf8')) as typeof document;
+        parseVaultKeys(document, file);
+      } catch (error) {
+        throw new CliError('invalid_file', `${file}: ${(error as Error).message}`);
+      }
+      if (document.keks.length >= vaultKeksMax) {
+        throw new CliError('invalid_file', `${file} holds ${vaultKeksMax} keys already`);
+      }
+      const fresh = newVaultKeyDocument(id).keks[0]!;
+      const next = { ...document, keks: [...document.keks, fresh], current: id };
+      try {
+        parseVaultKeys(next, file);
+      } catch (error) {
+        throw usageError((error as Error).message);
+      }
+      writeVaultFile(file!, next, 'w');
+      ctx.print(
+        ctx.json ? json({ file, current: id }) : `vault key file ${file}: current key ${id}\n`,
+      );
+      return Promise.resolve();
+    },
+  },
+];
+
 export const tokensCommands: Command[] = [
+  ...vaultKeyCommands,
   {
     name: 'tokens configure',
     synopsis: 'BIN... --from NAME',
