@@ -15,6 +15,7 @@ import {
   signDetokenise,
   signPanUpdate,
   signProvisionRequest,
+  signRewrap,
   tokenChannels,
   tokenInitiators,
   tokenServiceTxs,
@@ -311,6 +312,38 @@ export const tokensCommands: Command[] = [
             ['tx', result.txHash],
           ]),
         );
+    },
+  },
+  {
+    name: 'tokens rewrap',
+    synopsis: '--kek-id ID --from NAME [--limit N]',
+    summary:
+      "after a key rotation, re-wrap every token's data key under the node's current key-encryption key ID (a validator operator)",
+    options: { ...fromOption, 'kek-id': { type: 'string' }, limit: { type: 'string' } },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, _positionals, values) {
+      const kekId = requiredOption(values, 'kek-id');
+      const limit = Number(stringOption(values, 'limit') ?? '100');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+        throw usageError('--limit must be a whole number from 1 to 100');
+      }
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const chainId = await chainIdOf(ctx);
+      let after: string | undefined;
+      let total = 0;
+      // One page a call; each page is one token.rewrap tx, final before the next.
+      do {
+        const page = await ctx.client.tokens.rewrap(
+          signRewrap(key, chainId, { kekId, limit, ...(after === undefined ? {} : { after }) }),
+        );
+        total += page.rewrapped;
+        after = page.next;
+      } while (after !== undefined);
+      ctx.print(
+        ctx.json
+          ? json({ kekId, rewrapped: total })
+          : `${total} data keys re-wrapped under ${kekId}\n`,
+      );
     },
   },
   {

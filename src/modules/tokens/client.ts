@@ -14,6 +14,8 @@ import {
   type Participant,
   type ProvisionRequestBody,
   type RelayResult,
+  type RewrapBody,
+  type RewrapResult,
   type TokenDomain,
   type TokenInitiator,
   type TokenService,
@@ -49,13 +51,15 @@ export function tokensClient(core: ClientCore) {
       /** A signed detokenisation request (`signDetokenise`): the PAN, once recorded. */
       detokenise: (token: string, body: DetokeniseBody) =>
         request<DetokeniseResult>('POST', `/v1/tokens/${segment(token)}/detokenise`, body),
+      /** A validator operator's signed re-wrap request (`signRewrap`): key rotation, a page. */
+      rewrap: (body: RewrapBody) => request<RewrapResult>('POST', '/v1/token-service/rewrap', body),
     },
   };
 }
 
 function signRequest(
   key: SigningKey,
-  kind: 'provision' | 'panUpdate' | 'detokenise',
+  kind: 'provision' | 'panUpdate' | 'detokenise' | 'rewrap',
   chainId: string,
   fields: Record<string, string | undefined>,
 ): string {
@@ -133,6 +137,27 @@ export function signDetokenise(
     channel: request.channel,
     ...(request.merchantId === undefined ? {} : { merchantId: request.merchantId }),
     signature: signRequest(key, 'detokenise', chainId, fields),
+  };
+}
+
+/** A re-wrap request signed by a validator operator `key`, for the node's current KEK `kekId`. */
+export function signRewrap(
+  key: SigningKey,
+  chainId: string,
+  request: { kekId: string; limit: number; after?: string },
+): RewrapBody {
+  const fields = {
+    operator: key.address,
+    kekId: request.kekId,
+    after: request.after,
+    limit: String(request.limit),
+  };
+  return {
+    operator: key.address,
+    kekId: request.kekId,
+    ...(request.after === undefined ? {} : { after: request.after }),
+    limit: request.limit,
+    signature: signRequest(key, 'rewrap', chainId, fields),
   };
 }
 

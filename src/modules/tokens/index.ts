@@ -38,6 +38,10 @@ export const tokens: CofferModule = {
     invalid_pan_salt: 'panSalt must be 64 lowercase hex digits, given with a PAN and only then.',
     vault_key_missing:
       'This node has no vault key (COFFER_VAULT_KEY_FILE): it cannot seal or open PANs.',
+    invalid_kek_id: 'kekId must be 1 to 32 characters: A-Z, a-z, 0-9, "-" and "_".',
+    invalid_rewrap_limit: 'limit must be a whole number from 1 to 100.',
+    vault_key_mismatch:
+      "The request names another key-encryption key than this node's current one (COFFER_VAULT_KEY_FILE).",
     vault_open_failed:
       "The PAN's envelope does not open with this node's vault keys (a key-encryption key missing?).",
   },
@@ -71,6 +75,7 @@ export const tokens: CofferModule = {
     domain_merchant_refused: 422,
     token_domain_expired: 422,
     vault_key_missing: 503,
+    vault_key_mismatch: 409,
     vault_open_failed: 500,
   },
   commands: tokensCommands,

@@ -138,3 +138,26 @@ export const relayErrorSchema = z.object({
   txHash: z.string().optional(),
   height: z.number().int().optional(),
 });
+
+/** `POST /v1/token-service/rewrap`: a validator operator's signed request to re-wrap data keys. */
+export interface RewrapBody {
+  operator: string;
+  /** The KEK the operator means to wrap under: the node's current one, or `vault_key_mismatch`. */
+  kekId: string;
+  /** Continue after this token (the previous answer's `next`). */
+  after?: string;
+  /** Envelopes to re-wrap in this call, 1 to 100. */
+  limit: number;
+  signature: string;
+}
+
+/** What a re-wrap answers: how many envelopes moved to the current KEK, and where to go on. */
+export const rewrapResultSchema = z.object({
+  kekId: z.string(),
+  rewrapped: z.number().int(),
+  txHash: z.string().optional(),
+  height: z.number().int().optional(),
+  /** The last token looked at: pass it as `after` to continue; absent at the end. */
+  next: z.string().optional(),
+});
+export type RewrapResult = z.infer<typeof rewrapResultSchema>;

@@ -26,6 +26,8 @@ export const tokensRejections = {
   invalid_purpose: 'purpose must be authorization, refund, chargeback, fraud_review or recurring.',
   invalid_channel: 'channel must be ecommerce, contactless, in_app or card_on_file.',
   invalid_merchant_id: 'A merchant id is 1 to 32 characters: A-Z, a-z, 0-9, "-" and "_".',
+  invalid_rewrap_entries:
+    'entries must be 1 to 100 {token, kekId, wrappedKey (60 bytes hex)} of distinct tokens.',
   not_token_service:
     'Only a validator operator of the consortium (the token service provider) may do this.',
   issuer_bins_required: 'An issuer names the BINs it owns; other roles name none.',

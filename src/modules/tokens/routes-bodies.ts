@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { rejectionCodeFor } from '../../protocol/schema.js';
-import { isCardNumber, tokenDomainSchema, tokenFields } from './schema.js';
+import { isCardNumber, rewrapEntriesMax, tokenDomainSchema, tokenFields } from './schema.js';
 
 /*
  * The relay routes' request bodies: a loose shape for Fastify (so that a bad value reaches the
@@ -48,11 +48,29 @@ export const detokeniseBodySchema = z.strictObject({
   signature: z.string(),
 });
 
+export const rewrapBodySchema = z.strictObject({
+  operator: z.string(),
+  kekId: z.string(),
+  after: z.string().optional(),
+  limit: z.number(),
+  signature: z.string(),
+});
+
 const panField = z.string().refine(isCardNumber);
 const saltField = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** The checks of each body's fields, in order, with their codes. */
-const checks: Record<'provision' | 'panUpdate' | 'detokenise', [string, z.ZodType, string][]> = {
+const checks: Record<
+  'provision' | 'panUpdate' | 'detokenise' | 'rewrap',
+  [string, z.ZodType, string][]
+> = {
+  rewrap: [
+    ['operator', tokenFields.address, 'invalid_address'],
+    ['kekId', z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), 'invalid_kek_id'],
+    ['after', tokenFields.token.optional(), 'invalid_token'],
+    ['limit', z.number().int().min(1).max(rewrapEntriesMax), 'invalid_rewrap_limit'],
+    ['signature', tokenFields.signature, 'invalid_signature'],
+  ],
   provision: [
     ['requestor', tokenFields.address, 'invalid_address'],
     ['requestId', tokenFields.requestId, 'invalid_request_id'],

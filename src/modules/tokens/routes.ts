@@ -15,6 +15,7 @@ import {
   panUpdateBodySchema,
   provisionBodySchema,
   relayBodyBytesMax,
+  rewrapBodySchema,
 } from './routes-bodies.js';
 import {
   detokeniseResultSchema,
@@ -26,20 +27,31 @@ import {
   provisionSignedFields,
   relayErrorSchema,
   relayResultSchema,
+  rewrapResultSchema,
   tokenServiceSchema,
   tokenViewSchema,
   type DetokeniseBody,
   type PanUpdateBody,
   type ProvisionRequestBody,
+  type RewrapBody,
   type TokenDomain,
 } from './schema.js';
-import { hasRole, readBinOwner, readRequest, readToken } from './state.js';
+import {
+  hasRole,
+  readBinOwner,
+  readRequest,
+  readToken,
+  tokensKeys,
+  type TokenRecord,
+} from './state.js';
+import { isTokenService } from './txs-service.js';
 import { domainRefusal, requestSigned } from './txs-tokens.js';
 import {
   openPan,
   panFingerprint,
   randomToken,
   readVaultKeyFile,
+  rewrapEnvelope,
   sealPan,
   type VaultKeys,
 } from './vault.js';
@@ -50,6 +62,8 @@ import {
  * arrive.
  */
 export const relaysInFlightMax = 1_000;
+/** Token records one re-wrap call reads at most, looking for envelopes under an older KEK. */
+export const rewrapScanMax = 2_000;
 /** Tries at drawing a token number not issued yet (a clash is ~1 in 10^9 per try). */
 const tokenDrawsMax = 8;
 
@@ -379,6 +393,73 @@ export function tokensRoutes(node: ModuleHost): void {
         n: body.n,
         txHash: result.hash!,
         height: result.height!,
+      };
+    },
+  );
+
+  app.post<{ Body: RewrapBody }>(
+    '/v1/token-service/rewrap',
+    {
+      bodyLimit: relayBodyBytesMax,
+      schema: {
+        summary:
+          "Key rotation: a validator operator's signed request to re-wrap up to `limit` data keys still wrapped by an older key-encryption key under the current one (token.rewrap); `next` continues",
+        tags: ['tokens'],
+        body: jsonSchema(rewrapBodySchema, 'input'),
+        response: relayResponses(rewrapResultSchema),
+      },
+    },
+    async (request, reply) => {
+      const refused = relayRefusal(reply);
+      if (refused) return refused;
+      const body = request.body;
+      const bad = bodyRefusal('rewrap', body as unknown as Record<string, unknown>);
+      if (bad) return sendError(reply, bad.code, bad.field);
+      const kekId = body.kekId;
+      const fields = {
+        operator: body.operator,
+        kekId,
+        after: body.after,
+        limit: String(body.limit),
+      };
+      if (!requestSigned('rewrap', chain.chainId, fields, body.operator, body.signature)) {
+        return sendError(reply, 'token_request_signature_invalid', 'signature');
+      }
+      if (!isTokenService({ state: store, sender: body.operator })) {
+        return sendError(reply, 'not_token_service', 'operator');
+      }
+      if (kekId !== vault!.currentKekId) return sendError(reply, 'vault_key_mismatch', 'kekId');
+      const scanned = store.range(tokensKeys.token(''), rewrapScanMax, {
+        ...(body.after === undefined ? {} : { after: tokensKeys.token(body.after) }),
+      });
+      const entries: { token: string; kekId: string; wrappedKey: string }[] = [];
+      let last: string | undefined;
+      for (const [, value] of scanned) {
+        const record = JSON.parse(value) as TokenRecord;
+        last = record.token;
+        if (record.vault.kekId === kekId) continue;
+        let wrappedKey: string;
+        try {
+          ({ wrappedKey } = rewrapEnvelope(vault!, record.token, record.vault));
+        } catch (error) {
+          app.log.error({ token: record.token, code: (error as { code?: string }).code }, 'rewrap');
+          return sendError(reply, 'vault_open_failed');
+        }
+        entries.push({ token: record.token, kekId, wrappedKey });
+        if (entries.length === body.limit) break;
+      }
+      const next =
+        scanned.length === rewrapScanMax || entries.length === body.limit ? last : undefined;
+      if (entries.length === 0) return { kekId, rewrapped: 0, ...(next ? { next } : {}) };
+      const result = await relay(undefined, 'token.rewrap', { entries });
+      const failed = relayFailure(reply, result);
+      if (failed) return failed;
+      return {
+        kekId,
+        rewrapped: entries.length,
+        txHash: result.hash!,
+        height: result.height!,
+        ...(next ? { next } : {}),
       };
     },
   );

@@ -29,6 +29,8 @@ export const binLength = 6;
 /** BINs one issuer owns, and token BINs the service has: each list is one state value. */
 export const issuerBinsMax = 20;
 export const tokenBinsMax = 20;
+/** Envelopes one `token.rewrap` re-wraps: one tx stays small (~100 bytes an entry). */
+export const rewrapEntriesMax = 100;
 /** Merchant ids a token's domain names (none: any merchant). */
 export const merchantIdsMax = 20;
 export const participantNameBytesMax = 80;
@@ -141,7 +143,7 @@ export function panCommitment(pan: string, panSalt: string): string {
 }
 
 /** What a participant signs, by kind: every value a string (numbers as decimal strings). */
-export type TokenRequestKind = 'provision' | 'panUpdate' | 'detokenise';
+export type TokenRequestKind = 'provision' | 'panUpdate' | 'detokenise' | 'rewrap';
 
 /**
  * The hash a participant signs for the node to relay its request:
@@ -311,6 +313,23 @@ export const tokensPayloads = {
     channel: tokenFields.channel,
     merchantId: tokenFields.merchantId.optional(),
     signature: tokenFields.signature,
+  }),
+  /** Data keys re-wrapped under the current KEK (rotation); the ciphertexts do not change. */
+  'token.rewrap': z.strictObject({
+    entries: coded(
+      z
+        .array(
+          z.strictObject({
+            token: cardNumber,
+            kekId: z.string().regex(kekIdPattern),
+            wrappedKey: hexOf(wrappedKeyBytes),
+          }),
+        )
+        .min(1)
+        .max(rewrapEntriesMax)
+        .refine((list) => distinct(list.map((entry) => entry.token))),
+      'invalid_rewrap_entries',
+    ),
   }),
 };
 

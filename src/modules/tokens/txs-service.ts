@@ -1,4 +1,4 @@
-import type { TxContext } from '../../chain/index.js';
+import type { StateReader } from '../../state/index.js';
 import { readValidatorSet } from '../producers/index.js';
 
 /**
@@ -6,6 +6,6 @@ import { readValidatorSet } from '../producers/index.js';
  * one operator configures the service and registers participants; only an operator's node relays
  * provisions, PAN updates and detokenisations.
  */
-export function isTokenService(ctx: Pick<TxContext, 'state' | 'sender'>): boolean {
+export function isTokenService(ctx: { state: StateReader; sender: string }): boolean {
   return readValidatorSet(ctx.state).operators.has(ctx.sender);
 }

@@ -26,7 +26,7 @@ import {
   wallet,
   withCheckDigit,
 } from './txs-fixture.js';
-import { openPan } from './vault.js';
+import { openPan, parseVaultKeys, rewrapEnvelope } from './vault.js';
 
 function world(): TxWorld {
   const w = new TxWorld();
@@ -317,5 +317,52 @@ describe('token.detokenise', () => {
     assert.equal(w.run(tsp, 'token.detokenise', late), 'token_domain_expired');
     assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 2)), 'ok');
     assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1)), 'token_not_active');
+  });
+});
+
+describe('token.rewrap', () => {
+  it('moves data keys to a new KEK by a validator operator; the PAN opens with the new key', () => {
+    const w = world();
+    const token = provisioned(w);
+    const rotated = parseVaultKeys({
+      fingerprintKey: '11'.repeat(32),
+      keks: [
+        { id: 'k1', key: '22'.repeat(32) },
+        { id: 'k2', key: '44'.repeat(32) },
+      ],
+      current: 'k2',
+    });
+    const before = readToken(w.state, token)!.vault;
+    const { wrappedKey } = rewrapEnvelope(rotated, token, before);
+    const entries = [{ token, kekId: 'k2', wrappedKey }];
+    assert.equal(w.run(acquirer, 'token.rewrap', { entries }), 'not_token_service');
+    assert.equal(w.run(issuer, 'token.rewrap', { entries }), 'not_token_service');
+    const missing = [...entries, { token: nextToken(), kekId: 'k2', wrappedKey }];
+    assert.equal(w.run(tsp, 'token.rewrap', { entries: missing }), 'token_not_found');
+    assert.deepEqual(readToken(w.state, token)!.vault, before, 'a refused rewrap changed nothing');
+    assert.equal(w.run(tsp, 'token.rewrap', { entries }), 'ok');
+    const after = readToken(w.state, token)!.vault;
+    assert.equal(after.kekId, 'k2');
+    assert.equal(after.ciphertext, before.ciphertext);
+    assert.equal(after.iv, before.iv);
+    const only2 = parseVaultKeys({
+      fingerprintKey: '11'.repeat(32),
+      keks: [{ id: 'k2', key: '44'.repeat(32) }],
+    });
+    assert.equal(openPan(only2, chainId, token, after), pan);
+  });
+
+  it('refuses bad entry lists', () => {
+    const w = world();
+    const token = provisioned(w);
+    const entry = { token, kekId: 'k2', wrappedKey: 'ab'.repeat(60) };
+    for (const entries of [
+      [],
+      [entry, entry],
+      [{ ...entry, wrappedKey: 'ab' }],
+      Array(101).fill(entry),
+    ]) {
+      assert.equal(w.run(tsp, 'token.rewrap', { entries }), 'invalid_rewrap_entries');
+    }
   });
 });

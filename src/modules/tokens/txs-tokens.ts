@@ -101,6 +101,27 @@ function lifecycleTx(event: Exclude<LifecycleEvent, 'token.updatePan'>) {
 }
 
 export const tokenTxs: Record<string, TxDefinition<never>> = {
+  // Rotation: only the wrapped data key and its KEK id change, never the IV or the ciphertext, so
+  // a re-wrap cannot put another PAN behind a token (a data key wrapped wrongly fails to open).
+  'token.rewrap': defineTxOf(tokensPayloads['token.rewrap'], {
+    execute: (ctx, p): TokensRejection | undefined => {
+      if (!isTokenService(ctx)) return 'not_token_service';
+      for (const entry of p.entries) {
+        const token = readToken(ctx.state, entry.token);
+        if (!token) return 'token_not_found';
+        writeToken(ctx.state, {
+          ...token,
+          vault: { ...token.vault, kekId: entry.kekId, wrappedKey: entry.wrappedKey },
+        });
+      }
+      ctx.emit('tokens.rewrapped', {
+        tokens: p.entries.map((entry) => entry.token),
+        kekIds: [...new Set(p.entries.map((entry) => entry.kekId))].sort(),
+        by: ctx.sender,
+      });
+      return undefined;
+    },
+  }),
   'token.provision': defineTxOf(tokensPayloads['token.provision'], {
     execute: (ctx, p): TokensRejection | undefined => {
       if (!isTokenService(ctx)) return 'not_token_service';
