@@ -267,6 +267,19 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
         status: 403,
       });
     }
+    // A salt that is plainly not random would make the ledger's commitment brute-forceable.
+    const weakSalt = signProvisionRequest(requestor, chainId, {
+      requestId: 'weak',
+      pan: pan1,
+      panSalt: '00'.repeat(31) + '01',
+      expiry: '2030-11',
+      domain: { channels: ['ecommerce'], merchantIds: [] },
+      assuranceLevel: 'low',
+    });
+    assert.deepEqual(await refused(client.tokens.provision(weakSalt)), {
+      code: 'invalid_pan_salt',
+      status: 400,
+    });
     // A PAN the node refuses is not in its answer, nor is one in a body that is not JSON.
     const luhnBad = luhnValid(badPan) ? badPan.slice(0, -1) + '1' : badPan;
     const body = JSON.stringify({ ...provisionBody(requestor, 'r4', pan1), pan: luhnBad });

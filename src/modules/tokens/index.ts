@@ -35,7 +35,8 @@ export const tokens: CofferModule = {
   },
   apiErrors: {
     invalid_pan: 'The PAN must be 13 to 19 digits passing Luhn.',
-    invalid_pan_salt: 'panSalt must be 64 lowercase hex digits, given with a PAN and only then.',
+    invalid_pan_salt:
+      'panSalt must be 32 random bytes as 64 lowercase hex digits, given with a PAN and only then.',
     vault_key_missing:
       'This node has no vault key (COFFER_VAULT_KEY_FILE): it cannot seal or open PANs.',
     invalid_kek_id: 'kekId must be 1 to 32 characters: A-Z, a-z, 0-9, "-" and "_".',

@@ -57,7 +57,23 @@ export const rewrapBodySchema = z.strictObject({
 });
 
 const panField = z.string().refine(isCardNumber);
-const saltField = z.string().regex(/^[0-9a-f]{64}$/);
+/**
+ * Distinct byte values a PAN salt must have: 32 random bytes have about 28, fewer than 16 happens
+ * with probability below 1e-9, while a constant or counter salt (which would make the ledger's
+ * commitment a hash anyone can try every PAN against) has one or two.
+ */
+export const panSaltDistinctBytesMin = 16;
+
+/** True unless the salt is plainly not random (see `panSaltDistinctBytesMin`). */
+export function saltLooksRandom(salt: string): boolean {
+  const bytes = new Set(salt.match(/../g));
+  return bytes.size >= panSaltDistinctBytesMin;
+}
+
+const saltField = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { abort: true })
+  .refine(saltLooksRandom);
 
 /** The checks of each body's fields, in order, with their codes. */
 const checks: Record<
