@@ -267,6 +267,21 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
         status: 403,
       });
     }
+    // Only the token's issuer updates its PAN, and only with its own signature.
+    const byRequestor = signPanUpdate(requestor, chainId, fresh, {
+      seq: 1,
+      reason: 'expiry_update',
+      expiry: '2031-01',
+    });
+    assert.deepEqual(await refused(client.tokens.updatePan(fresh, byRequestor)), {
+      code: 'not_token_issuer',
+      status: 403,
+    });
+    const forgedUpdate = { ...byRequestor, issuer: issuer.address };
+    assert.deepEqual(await refused(client.tokens.updatePan(fresh, forgedUpdate)), {
+      code: 'token_request_signature_invalid',
+      status: 403,
+    });
     // A salt that is plainly not random would make the ledger's commitment brute-forceable.
     const weakSalt = signProvisionRequest(requestor, chainId, {
       requestId: 'weak',
