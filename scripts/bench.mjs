@@ -4,6 +4,8 @@
 // `npm run bench -- flood`: the same build, then honest throughput under a gap flood (issue 13).
 // `npm run bench -- index`: the same build, then per-tx cost of index-heavy txs at 1,000 and 20,000
 // index entries (issue 13).
+// `npm run bench -- tokens`: the same build, then token provisions and lifecycle events per second
+// through the API against transfers in the same run (issue 17).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -12,6 +14,7 @@ const benches = {
   cluster: 'bench/cluster.ts',
   flood: 'bench/flood.ts',
   index: 'bench/index-growth.ts',
+  tokens: 'bench/tokens.ts',
 };
 const [first, ...rest] = process.argv.slice(2);
 const script = first !== undefined && Object.hasOwn(benches, first) ? benches[first] : undefined;

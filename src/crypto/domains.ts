@@ -16,6 +16,11 @@ export const signingDomains = {
   issuanceRequest: 'coffer/timecredits/issuance-request/v1',
   /** A cluster validator's statement of (chain, height, block hash, state root). */
   attestation: 'coffer/cluster/attestation/v1',
+  /**
+   * A token-vault participant's signed request (provision, PAN update, detokenisation) that the
+   * node relays: the hash is `tokenRequestHash` of the tokens module.
+   */
+  tokenRequest: 'coffer/tokens/request/v1',
 } as const;
 
 const encodedDomains = {
@@ -23,6 +28,7 @@ const encodedDomains = {
   block: utf8(signingDomains.block),
   issuanceRequest: utf8(signingDomains.issuanceRequest),
   attestation: utf8(signingDomains.attestation),
+  tokenRequest: utf8(signingDomains.tokenRequest),
 };
 
 export function signingMessage(

@@ -2,6 +2,7 @@ import type { ClientCore } from '../sdk/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
 import { producersClient } from './producers/client.js';
 import { timecreditsClient } from './timecredits/client.js';
+import { tokensClient } from './tokens/client.js';
 
 /*
  * The modules' SDK parts, one line each: what `createClient` adds to the core client. This list
@@ -12,6 +13,7 @@ import { timecreditsClient } from './timecredits/client.js';
 export * from './producers/client.js';
 export * from './timecredits/client.js';
 export * from './crowdfund/client.js';
+export * from './tokens/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -19,5 +21,6 @@ export function moduleClients(core: ClientCore) {
     ...producersClient(core),
     ...timecreditsClient(core),
     ...crowdfundClient(core),
+    ...tokensClient(core),
   };
 }

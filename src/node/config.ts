@@ -115,6 +115,12 @@ export const nodeConfigSchema = z.object({
   webhookRetryMaxMs: z.coerce.number().int().min(1).max(86_400_000).default(300_000),
   /** How long one webhook request may take, answer included. */
   webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * The token vault's key file (tokens module, issue 17): JSON with the PAN fingerprint key and
+   * the key-encryption keys, every node of a consortium holding the same (docs/architecture.md,
+   * "tokens"). Without it the routes that need the vault answer `vault_key_missing`.
+   */
+  vaultKeyFile: z.string().min(1).optional(),
 });
 
 export type NodeConfig = Readonly<
@@ -159,6 +165,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
   COFFER_WEBHOOK_RETRY_MAX_MS: 'webhookRetryMaxMs',
   COFFER_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  COFFER_VAULT_KEY_FILE: 'vaultKeyFile',
 };
 
 export function parseNodeConfig(

@@ -16,6 +16,8 @@ export interface NodeStartOptions {
   startTimeoutMs: number;
   /** More command-line arguments after the ones above (`--cluster`, `--validator`, ...). */
   args?: readonly string[];
+  /** Sees every chunk of the child's stdout and stderr (the tail kept is bounded; this is not). */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 /** Fails with a message that says how to build when the CLI has not been built. */
@@ -82,6 +84,10 @@ export class NodeProcess {
       ],
       { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    if (options.onOutput) {
+      child.stdout.on('data', options.onOutput);
+      child.stderr.on('data', options.onOutput);
+    }
     return new NodeProcess(child, options.startTimeoutMs);
   }
 
