@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 
+/** What an admin token must be, in COFFER_ADMIN_TOKEN and in the data directory's admin-token file. */
+export const adminTokenPattern = /^[A-Za-z0-9_\-.~+/=]{32,256}$/;
+
 /**
  * The node's one configuration schema. It is parsed once at start-up from defaults, `COFFER_*`
  * environment variables and command-line flags (flags win), then frozen; nothing else in Coffer
@@ -105,7 +108,7 @@ export const nodeConfigSchema = z.object({
    */
   adminToken: z
     .string()
-    .regex(/^[A-Za-z0-9_\-.~+/=]{32,256}$/, '32 to 256 characters of A-Z a-z 0-9 _ - . ~ + / =')
+    .regex(adminTokenPattern, '32 to 256 characters of A-Z a-z 0-9 _ - . ~ + / =')
     .optional(),
   /** Tries of one webhook event before it goes to the dead letters. */
   webhookAttemptsMax: z.coerce.number().int().min(1).max(100).default(8),

@@ -46,7 +46,7 @@ import {
 import { EventHub } from './event-hub.js';
 import { answerClientError, sendError } from './routes.js';
 import { createMetrics, type NodeMetrics } from './metrics.js';
-import { openWebhooks, type NodeWebhooks } from './webhooks/index.js';
+import { loadAdminToken, openWebhooks, type NodeWebhooks } from './webhooks/index.js';
 
 export interface SubmitResult {
   hash?: string;
@@ -391,6 +391,8 @@ export class CofferNode {
       genesisNonceHeights: Math.min(defaultGenesisNonceHeights, config.nonceRangeHeights),
       ...(options.genesis ? { genesis: options.genesis } : {}),
     });
+    // Before the store and workers open: a bad admin-token file stops the start with nothing to undo.
+    const admin = loadAdminToken(config.dataDir, config.adminToken);
     const store = new SqliteBlockStore(path.join(config.dataDir, dataFiles.database));
     const extraModules = options.modules ?? [];
     for (const module of extraModules) registerModuleErrors(module);
@@ -487,8 +489,10 @@ export class CofferNode {
     node.clockOffset = clockOffset;
     node.dataDirLock = lock;
     ref.node = node;
+    for (const warning of admin.warnings) node.app.log.warn(warning);
     node.webhooks = openWebhooks({
       config,
+      adminToken: admin.token,
       file: path.join(config.dataDir, dataFiles.database),
       blocks: store,
       chainId: chain.chainId,

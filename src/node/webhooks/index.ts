@@ -1,12 +1,11 @@
 import type { BlockStore } from '../../state/index.js';
 import type { NodeConfig } from '../config.js';
-import { loadAdminToken } from './admin-token.js';
 import type { WebhookRouteDeps } from './routes.js';
 import { WebhookStore } from './store.js';
 import { WebhookWatcher, type WebhookWatcherDeps } from './watcher.js';
 
 export { registerWebhookRoutes } from './routes.js';
-export { adminTokenFile } from './admin-token.js';
+export { adminTokenFile, loadAdminToken } from './admin-token.js';
 
 /** A node's webhooks: the store of subscriptions, the watcher that delivers, what the routes need. */
 export interface NodeWebhooks {
@@ -23,6 +22,8 @@ export interface NodeWebhooks {
  */
 export function openWebhooks(deps: {
   config: NodeConfig;
+  /** The operator's admin token (`loadAdminToken`, read before the node opens anything else). */
+  adminToken: string;
   file: string;
   blocks: Pick<BlockStore, 'getBlock' | 'getTxHashes' | 'lastHeight'>;
   chainId: string;
@@ -32,8 +33,7 @@ export function openWebhooks(deps: {
   log: WebhookWatcherDeps['log'];
   onAttempt?: WebhookWatcherDeps['onAttempt'];
 }): NodeWebhooks {
-  const { config } = deps;
-  const adminToken = loadAdminToken(config.dataDir, config.adminToken);
+  const { config, adminToken } = deps;
   const store = new WebhookStore(deps.file);
   const watcher = new WebhookWatcher({
     store,

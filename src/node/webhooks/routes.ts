@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { jsonSchema } from '../../protocol/schema.js';
 import { errorBody, httpStatus } from '../errors.js';
 import { errorSchema, sendError, stringParams } from '../routes.js';
-import { tokenMatches } from './admin-token.js';
+import { bearerToken, tokenMatches } from './admin-token.js';
 import { patternsPerSubscriptionMax, patternsProblem } from './patterns.js';
 import {
   createdWebhookSchema,
@@ -94,11 +94,10 @@ const security = [{ adminToken: [] }];
 export function registerWebhookRoutes(app: FastifyInstance, deps: WebhookRouteDeps): void {
   const { store, watcher } = deps;
   const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    if (header === undefined || !/^Bearer /i.test(header)) {
-      return sendError(reply, 'admin_token_required', 'authorization');
-    }
-    if (!tokenMatches(header.slice('Bearer '.length).trim(), deps.adminToken)) {
+    const given = bearerToken(request.headers.authorization);
+    if (given === undefined) return sendError(reply, 'admin_token_required', 'authorization');
+    // The exact characters after `Bearer `: trimming would turn `Bearer <NBSP>` into ''.
+    if (given === '' || !tokenMatches(given, deps.adminToken)) {
       return sendError(reply, 'admin_token_invalid', 'authorization');
     }
   };

@@ -147,6 +147,26 @@ describe('webhooks of a node', { timeout: 120_000 }, () => {
     assert.deepEqual(list.body.webhooks, [], 'nothing was added by the refused requests');
   });
 
+  it('compares the exact characters after "Bearer ": a NBSP is never trimmed away', async () => {
+    // JS trim() removes U+00A0: trimmed, `Bearer <token><NBSP>` would match and `Bearer <NBSP>`
+    // would equal an empty token.
+    for (const bearer of ['\u00a0', `${token}\u00a0`, `\u00a0${token}`, ` ${token}`]) {
+      const answer = await node.app.inject({
+        method: 'GET',
+        url: '/v1/webhooks',
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      assert.equal(answer.statusCode, 401, JSON.stringify(bearer));
+      assert.equal(answer.json<Answer<unknown>['body']>().error?.code, 'admin_token_invalid');
+    }
+    const exact = await node.app.inject({
+      method: 'GET',
+      url: '/v1/webhooks',
+      headers: { authorization: `bearer ${token}` },
+    });
+    assert.equal(exact.statusCode, 200, 'the scheme is case-insensitive');
+  });
+
   it('refuses bad URLs, event lists, secrets and heights, naming the field', async () => {
     const add = (body: Record<string, unknown>) =>
       call('POST', '/v1/webhooks', { url: receiver.url, events: ['ledger.*'], ...body });
