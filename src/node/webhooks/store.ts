@@ -164,12 +164,30 @@ export class WebhookStore {
   ) => void;
   private readonly replayTransaction: (id: string, fromHeight: number) => boolean;
 
+  /** The connection's journal mode and synchronous level (`wal`, 1 = NORMAL), for the tests. */
+  durability(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+    };
+  }
+
   /** Opens (and creates the tables in) the node's database `file`. */
   constructor(readonly file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // Durable like a block commit: a cursor that went back after a power cut repeats deliveries.
-    this.db.pragma('synchronous = FULL');
+    // WAL is the file's mode (the block store sets it too); NORMAL is only safe under WAL.
+    const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      this.db.close();
+      throw new Error(`webhooks: ${file} is not in WAL mode (journal_mode ${String(mode)})`);
+    }
+    // NORMAL, not FULL, for this connection only (synchronous is per connection: the block
+    // store's stays FULL). Each delivered event is one commit on the main thread; under WAL,
+    // NORMAL commits without an fsync (the WAL is synced at checkpoints), about 20 times cheaper
+    // (the security review measured 1,000 commits: 515 ms FULL, 27 ms NORMAL). A power cut can lose the last commits, never
+    // corrupt the file: a cursor that went back repeats deliveries with the same webhook-id, which
+    // at-least-once delivery allows (receivers deduplicate by it).
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(schema);
     const db = this.db;

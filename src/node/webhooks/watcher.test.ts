@@ -139,6 +139,25 @@ describe('webhook watcher', () => {
     );
   });
 
+  it('commits its bookkeeping with synchronous NORMAL under WAL; the block store stays FULL', () => {
+    const dir = path.join(root, 'durability');
+    fs.mkdirSync(dir);
+    const { file } = writeChain(dir, [[['ledger.transferred']]]);
+    const blockStore = new SqliteBlockStore(file);
+    const store = new WebhookStore(file);
+    try {
+      assert.deepEqual(store.durability(), { journalMode: 'wal', synchronous: 1 });
+      // synchronous is per connection: the chain's own commits keep their fsync.
+      const chainDb = (blockStore as unknown as { db: { pragma(s: string, o: object): unknown } })
+        .db;
+      assert.equal(chainDb.pragma('synchronous', { simple: true }), 2);
+      assert.equal(chainDb.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      store.close();
+      blockStore.close();
+    }
+  });
+
   it('passes over thousands of events it does not match, in turns, and stores how far', async () => {
     const dir = path.join(root, 'long');
     fs.mkdirSync(dir);
