@@ -211,6 +211,7 @@ export class WebhookStore {
         `UPDATE webhook_subscriptions SET attempts = ?, next_attempt_at = ?, last_error = ?
            WHERE id = ?`,
       ),
+      noteError: db.prepare('UPDATE webhook_subscriptions SET last_error = ? WHERE id = ?'),
       insertLetter: db.prepare(
         `INSERT INTO webhook_dead_letters (subscription_id, webhook_id, height, tx_index,
            event_index, type, attempts, last_error, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -298,6 +299,11 @@ export class WebhookStore {
   /** Moves the cursor to `position` (delivered, or passed over) and clears the failure count. */
   advance(id: string, position: EventPosition): void {
     this.s.moveCursor.run(position.height, position.txIndex, position.eventIndex, id);
+  }
+
+  /** Keeps `error` as the subscription's last error, counting no attempt (the node's own fault). */
+  noteError(id: string, error: string): void {
+    this.s.noteError.run(clip(error), id);
   }
 
   /** Counts a failed attempt at the event after the cursor. */

@@ -158,6 +158,80 @@ describe('webhook watcher', () => {
     }
   });
 
+  for (const failing of ['advance', 'eventsAfter'] as const) {
+    it(`keeps delivering, in order and with the same ids, after the store's ${failing} threw once`, async () => {
+      const dir = path.join(root, `fault-${failing}`);
+      fs.mkdirSync(dir);
+      const { file, events } = writeChain(dir, [
+        [['ledger.transferred', 'ledger.issued']],
+        [['ledger.transferred']],
+      ]);
+      const store = new WebhookStore(file);
+      const blockStore = new SqliteBlockStore(file);
+      const id = 'wh_00000000000000f1';
+      const route = `/fault-${failing}`;
+      store.add({
+        id,
+        url: `${receiver.url}${route}`,
+        events: ['ledger.*'],
+        secret: generateSecret(),
+        createdAt: 0,
+        cursor: endOfHeight(0),
+      });
+      // The real store, one of its methods made to throw at its first call.
+      const real = store[failing].bind(store) as (...args: unknown[]) => unknown;
+      let thrown = false;
+      (store as unknown as Record<string, unknown>)[failing] = (...args: unknown[]) => {
+        if (!thrown) {
+          thrown = true;
+          throw new Error('disk I/O error (injected)');
+        }
+        return real(...args);
+      };
+      const noted: string[] = [];
+      const noteError = store.noteError.bind(store);
+      store.noteError = (subscription, error) => {
+        noted.push(error);
+        noteError(subscription, error);
+        assert.match(store.get(subscription)!.lastError ?? '', /disk I\/O error \(injected\)/);
+      };
+      const logged: string[] = [];
+      const watcher = new WebhookWatcher({
+        store,
+        blocks: blockStore,
+        chainId: 'coffer-test',
+        finalHeight: () => 2,
+        now: Date.now,
+        settings,
+        log: { warn: () => {}, error: (message) => logged.push(message) },
+      });
+      watcher.start();
+      const ids = events.map((e) => webhookId(e.blockHash, e.txIndex, e.eventIndex));
+      // Advance threw after the receiver took the first event: it is sent again, same id.
+      const expected = failing === 'advance' ? [ids[0], ...ids] : ids;
+      try {
+        await until(
+          () => receiver.delivered(route).length >= expected.length,
+          'every event after the fault',
+        );
+        await until(() => store.get(id)!.cursor.height === 2, 'the cursor past the last event');
+      } finally {
+        await watcher.close();
+      }
+      assert.deepEqual(
+        receiver.delivered(route).map((r) => r.id),
+        expected,
+      );
+      assert.equal(receiver.received.filter((r) => r.path === route).length, expected.length);
+      assert.equal(noted.length, 1);
+      assert.equal(logged.length, 1);
+      assert.match(logged[0]!, /disk I\/O error \(injected\); trying again/);
+      assert.equal(store.get(id)!.lastError, undefined, 'cleared by the next delivery');
+      store.close();
+      blockStore.close();
+    });
+  }
+
   it('passes over thousands of events it does not match, in turns, and stores how far', async () => {
     const dir = path.join(root, 'long');
     fs.mkdirSync(dir);

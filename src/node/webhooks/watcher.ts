@@ -69,6 +69,10 @@ interface Loop {
   done: Promise<void>;
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function compare(a: EventPosition, b: EventPosition): number {
   return a.height - b.height || a.txIndex - b.txIndex || a.eventIndex - b.eventIndex;
 }
@@ -125,6 +129,7 @@ export class WebhookWatcher {
       done: Promise.resolve(),
     };
     this.loops.set(id, loop);
+    // run() catches every turn's fault; this only guards against a fault in that handling.
     loop.done = this.run(id, loop).catch((error: unknown) => {
       this.deps.log.error(`webhook ${id}: delivery loop stopped`, error);
     });
@@ -193,32 +198,68 @@ export class WebhookWatcher {
     loop.woken = false;
   }
 
+  /**
+   * The subscription's loop. An exception in a turn (the store, a missing block, a listener) never
+   * ends it: it is kept as the subscription's last error and logged, and the loop tries again
+   * after the retry schedule's wait (growing while the faults go on), from the stored cursor, so
+   * an event whose result was not recorded is sent again with the same id.
+   */
   private async run(id: string, loop: Loop): Promise<void> {
-    const { store, now } = this.deps;
+    let faults = 0;
+    let faultWaitUntil = 0;
     while (!loop.stopped) {
-      const subscription = store.get(id);
-      if (!subscription) return;
-      const generation = loop.generation;
-      const { event, more } = this.nextMatching(subscription, loop);
-      if (more) {
-        await new Promise((resolve) => setImmediate(resolve));
+      // A new block rouses a waiting loop; after a fault it waits out the whole delay still.
+      const faultWaitMs = faultWaitUntil - this.deps.now();
+      if (faultWaitMs > 0) {
+        await this.idle(loop, faultWaitMs);
         continue;
       }
-      if (!event) {
-        await this.idle(loop);
-        continue;
+      try {
+        if ((await this.turn(id, loop)) === 'removed') return;
+        faults = 0;
+      } catch (error) {
+        faults += 1;
+        const message = `webhook delivery failed in the node: ${errorText(error)}`;
+        this.deps.log.error(`webhook ${id}: ${message}; trying again`, error);
+        try {
+          this.deps.store.noteError(id, message);
+        } catch {
+          // The store is what fails: the log has it.
+        }
+        // What the loop scanned past may not be in the store: start again from the cursor.
+        loop.scanned = undefined;
+        loop.skippedSincePersist = 0;
+        faultWaitUntil = this.deps.now() + retryDelayMs(faults, this.deps.settings);
       }
-      const waitMs = subscription.nextAttemptAt - now();
-      if (waitMs > 0) {
-        // A replay or a stop rouses it; so does a new block, which only makes it look again.
-        await this.idle(loop, waitMs);
-        continue;
-      }
-      const outcome = await this.deliver(subscription, event, loop.abort.signal);
-      // Stopped, removed or replayed meanwhile: this attempt counts for nothing.
-      if (loop.stopped || loop.generation !== generation || !store.get(id)) continue;
-      this.record(subscription, event, outcome, loop);
     }
+  }
+
+  /** One step of a loop: scan, wait, or deliver one event and record its result. */
+  private async turn(id: string, loop: Loop): Promise<'removed' | undefined> {
+    const { store, now } = this.deps;
+    const subscription = store.get(id);
+    if (!subscription) return 'removed';
+    const generation = loop.generation;
+    const { event, more } = this.nextMatching(subscription, loop);
+    if (more) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return;
+    }
+    if (!event) {
+      await this.idle(loop);
+      return;
+    }
+    const waitMs = subscription.nextAttemptAt - now();
+    if (waitMs > 0) {
+      // A replay or a stop rouses it; so does a new block, which only makes it look again.
+      await this.idle(loop, waitMs);
+      return;
+    }
+    const outcome = await this.deliver(subscription, event, loop.abort.signal);
+    // Stopped, removed or replayed meanwhile: this attempt counts for nothing.
+    if (loop.stopped || loop.generation !== generation || !store.get(id)) return;
+    this.record(subscription, event, outcome, loop);
+    return undefined;
   }
 
   /** Writes an attempt's result; the cursor moves past the event when delivered or dead. */
