@@ -101,6 +101,61 @@ describe('coffer webhooks', { timeout: 90_000 }, () => {
     assert.deepEqual(await okJson(['webhooks', 'list', ...auth]), { webhooks: [] });
   });
 
+  it('takes the secret from --secret-file or COFFER_WEBHOOK_SECRET, never needing it in argv', async () => {
+    const auth = ['--admin-token-file', tokenFile];
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const secretFile = path.join(cli.dataDir, 'webhook-secret');
+    fs.writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+    const fromFile = await okJson<{ id: string; secret: string }>([
+      'webhooks',
+      'add',
+      `${receiver.url}/secret-file`,
+      '--events',
+      'ledger.*',
+      '--secret-file',
+      secretFile,
+      ...auth,
+    ]);
+    assert.equal(fromFile.secret, secret, "the file's line, without its newline");
+    const other = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+    const fromEnv = await okJson<{ id: string; secret: string }>(
+      ['webhooks', 'add', `${receiver.url}/secret-env`, '--events', 'ledger.*', ...auth],
+      { env: { COFFER_WEBHOOK_SECRET: other } },
+    );
+    assert.equal(fromEnv.secret, other);
+    fs.writeFileSync(secretFile, '');
+    await fails(
+      [
+        'webhooks',
+        'add',
+        receiver.url,
+        '--events',
+        'ledger.*',
+        '--secret-file',
+        secretFile,
+        ...auth,
+      ],
+      'invalid_file',
+    );
+    await fails(
+      [
+        'webhooks',
+        'add',
+        receiver.url,
+        '--events',
+        'ledger.*',
+        '--secret-file',
+        secretFile,
+        '--secret',
+        secret,
+        ...auth,
+      ],
+      'usage',
+      { exitCode: 2 },
+    );
+    for (const { id } of [fromFile, fromEnv]) await ok(['webhooks', 'remove', id, ...auth]);
+  });
+
   it('takes the token from COFFER_ADMIN_TOKEN; refuses without one or with a wrong one', async () => {
     const token = fs.readFileSync(tokenFile, 'utf8').trim();
     const listed = await okJson<{ webhooks: unknown[] }>(['webhooks', 'list'], {

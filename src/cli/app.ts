@@ -74,9 +74,11 @@ the fields a command adds (listed after the commands above).
 A key NAME is accepted wherever an ADDRESS is. AMOUNTs are in the asset's units (74.50 USD).
 
 Environment:
-  COFFER_HOME        the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
-  COFFER_PASSPHRASE  the keystore passphrase; unset, it is asked for on a terminal
-  COFFER_ADMIN_TOKEN the node operator's token for coffer webhooks (or --admin-token-file)
+  COFFER_HOME           the keystore's home (default ~/.coffer); keys are in COFFER_HOME/keys
+  COFFER_PASSPHRASE     the keystore passphrase; unset, it is asked for on a terminal
+  COFFER_ADMIN_TOKEN    the node operator's token for coffer webhooks (or --admin-token-file)
+  COFFER_WEBHOOK_SECRET the secret for coffer webhooks add without --secret-file or --secret
+                        (--secret is seen in the process list and kept in shell history)
 
 coffer --help (or coffer help) prints this and exits 0, and coffer COMMAND --help a command's
 usage. coffer alone names no command: it prints this on stderr and exits 2, as a group named

@@ -12,6 +12,11 @@ export interface CliEnv {
   passphrase: string | undefined;
   /** `COFFER_ADMIN_TOKEN`: the node operator's token for `coffer webhooks` (else --admin-token-file). */
   adminToken: string | undefined;
+  /**
+   * `COFFER_WEBHOOK_SECRET`: the secret `coffer webhooks add` subscribes with when neither
+   * --secret nor --secret-file is given (kept out of argv and shell history).
+   */
+  webhookSecret: string | undefined;
 }
 
 export function readCliEnv(
@@ -21,5 +26,6 @@ export function readCliEnv(
   const home = env.COFFER_HOME ? path.resolve(env.COFFER_HOME) : path.join(homeDir, '.coffer');
   const passphrase = env.COFFER_PASSPHRASE === '' ? undefined : env.COFFER_PASSPHRASE;
   const adminToken = env.COFFER_ADMIN_TOKEN === '' ? undefined : env.COFFER_ADMIN_TOKEN;
-  return Object.freeze({ home, passphrase, adminToken });
+  const webhookSecret = env.COFFER_WEBHOOK_SECRET === '' ? undefined : env.COFFER_WEBHOOK_SECRET;
+  return Object.freeze({ home, passphrase, adminToken, webhookSecret });
 }

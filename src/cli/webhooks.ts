@@ -49,6 +49,38 @@ function adminToken(ctx: CommandContext, values: OptionValues): string {
   );
 }
 
+/** A secret file holds one short line (`whsec_` and base64 of at most 64 bytes). */
+const secretFileBytesMax = 1_024;
+
+/**
+ * The secret to subscribe with: --secret (seen by other users in the process list and kept in
+ * shell history), --secret-file FILE (its one line), or COFFER_WEBHOOK_SECRET; none: the node
+ * generates one. The node checks the secret's form.
+ */
+function webhookSecret(ctx: CommandContext, values: OptionValues): string | undefined {
+  const given = stringOption(values, 'secret');
+  const file = stringOption(values, 'secret-file');
+  if (given !== undefined && file !== undefined) {
+    throw usageError('--secret and --secret-file go alone: pass one');
+  }
+  if (given !== undefined) return given;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      const stat = fs.statSync(file);
+      if (stat.size > secretFileBytesMax) {
+        throw new Error(`larger than ${secretFileBytesMax} bytes`);
+      }
+      text = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new CliError('invalid_file', `--secret-file ${file}: ${(error as Error).message}`);
+    }
+    if (text === '') throw new CliError('invalid_file', `--secret-file ${file} is empty`);
+    return text;
+  }
+  return ctx.env.webhookSecret;
+}
+
 /** One admin request; the node's error answers become a CliError with the node's code. */
 async function admin<T>(
   ctx: CommandContext,
@@ -109,7 +141,8 @@ function webhookId(text: string): string {
 export const webhookCommands: Command[] = [
   {
     name: 'webhooks add',
-    synopsis: 'URL --events TYPES [--secret whsec_...] [--from-height H] [--admin-token-file F]',
+    synopsis:
+      'URL --events TYPES [--secret-file F | --secret whsec_...] [--from-height H] [--admin-token-file F]',
     summary:
       "operator: POST this node's final events of TYPES (comma-separated: campaign.payout, token.*, *) " +
       'to URL, signed (Standard Webhooks); prints the secret, shown this once',
@@ -117,6 +150,7 @@ export const webhookCommands: Command[] = [
       ...tokenOption,
       events: { type: 'string' },
       secret: { type: 'string' },
+      'secret-file': { type: 'string' },
       'from-height': { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
@@ -126,7 +160,7 @@ export const webhookCommands: Command[] = [
         .map((t) => t.trim())
         .filter(Boolean);
       const fromText = stringOption(values, 'from-height');
-      const secret = stringOption(values, 'secret');
+      const secret = webhookSecret(ctx, values);
       const created = await admin<CreatedWebhookJson>(ctx, values, 'POST', '/v1/webhooks', {
         url,
         events,
