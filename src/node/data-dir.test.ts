@@ -4,7 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { DataDirError, dataFiles, initDataDir, lockDataDir, lockFileName } from './data-dir.js';
+import { SqliteBlockStore } from '../state/index.js';
+import {
+  databaseModeWarning,
+  DataDirError,
+  dataFiles,
+  initDataDir,
+  lockDataDir,
+  lockFileName,
+} from './data-dir.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -30,6 +38,30 @@ describe('initDataDir', () => {
     assert.equal(second.devAccount?.address, first.devAccount.address);
     const mode = fs.statSync(path.join(dataDir, dataFiles.producerKey)).mode & 0o777;
     assert.equal(mode, 0o600, 'key files are readable by their owner only');
+  });
+
+  it('creates chain.db and its -wal and -shm owner-only, in a world-readable directory', () => {
+    const dataDir = tempDir();
+    fs.chmodSync(dataDir, 0o755);
+    const umask = process.umask(0o022);
+    try {
+      initDataDir({ dataDir, chainId: 'coffer-dev', now: 1_000 });
+      // An open store (the node's two connections) makes the -wal and -shm files.
+      const store = new SqliteBlockStore(path.join(dataDir, dataFiles.database));
+      try {
+        for (const name of ['', '-wal', '-shm']) {
+          const file = path.join(dataDir, dataFiles.database + name);
+          assert.equal(fs.statSync(file).mode & 0o777, 0o600, `${file} is owner-only`);
+        }
+      } finally {
+        store.close();
+      }
+      assert.equal(databaseModeWarning(dataDir), undefined);
+      fs.chmodSync(path.join(dataDir, dataFiles.database), 0o644);
+      assert.match(databaseModeWarning(dataDir) ?? '', /group or others \(mode 0644\)/);
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('recovers from an init killed before genesis.json was written', () => {

@@ -54,6 +54,38 @@ export function writeSecretFile(file: string, key: StoredKey): void {
   fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
 }
 
+/**
+ * Creates the empty database `file` owner-only (0600, whatever the umask) when it is not there,
+ * before SQLite opens it: SQLite makes the -wal and -shm files with the database file's mode, and
+ * the database holds the webhook secrets, so none of the three is readable by others even in a
+ * data directory the operator made world-readable. An existing file is left as it is.
+ */
+export function createOwnerOnlyDatabase(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fs.fchmodSync(fd, 0o600);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A warning (or undefined) when the data directory's database may be read by group or others: a
+ * data directory made before it was created owner-only; it holds the webhook secrets.
+ */
+export function databaseModeWarning(dir: string): string | undefined {
+  const file = path.join(dir, dataFiles.database);
+  const mode = fs.statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return `${file} is readable or writable by group or others (mode ${mode.toString(8).padStart(4, '0')}): it holds the webhook secrets; chmod 600 it (and its -wal and -shm files)`;
+}
+
 export function readKeyFile(file: string): StoredKey {
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as {
     address?: unknown;
@@ -273,6 +305,7 @@ export function ensureGenesisBlock(
   genesis: Genesis,
   signer: BlockSigner,
 ): SignedBlock | undefined {
+  createOwnerOnlyDatabase(path.join(dir, dataFiles.database));
   const store = new SqliteBlockStore(path.join(dir, dataFiles.database));
   try {
     if (store.lastHeight() === -1) {

@@ -39,6 +39,7 @@ import {
   dataFiles,
   defaultGenesisNonceHeights,
   initDataDir,
+  databaseModeWarning,
   lockDataDir,
   type DataDirLock,
   type InitResult,
@@ -490,6 +491,8 @@ export class CofferNode {
     node.dataDirLock = lock;
     ref.node = node;
     for (const warning of admin.warnings) node.app.log.warn(warning);
+    const databaseWarning = databaseModeWarning(config.dataDir);
+    if (databaseWarning !== undefined) node.app.log.warn(databaseWarning);
     node.webhooks = openWebhooks({
       config,
       adminToken: admin.token,
