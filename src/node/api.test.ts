@@ -1586,6 +1586,7 @@ describe('node API', () => {
         ['/v1/evidence', 'post'],
         ['/v1/timebanks', 'get'],
         ['/v1/timebanks/{id}', 'get'],
+        ['/v1/timebanks/{id}/members', 'get'],
         ['/v1/timebanks/{id}/members/{account}', 'get'],
         ['/v1/timebanks/{id}/members/{account}/statement', 'get'],
         ['/v1/timebanks/{id}/lots/{n}', 'get'],
