@@ -101,7 +101,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       requestId,
       pan,
       expiry: '2030-11',
-      domain: { channels: ['ecommerce', 'in_app'], merchantIds: [] },
+      domain: { channels: ['ecommerce', 'in_app'], merchantIds: ['m-1', 'm-2'] },
       assuranceLevel: 'high',
       wallet: wallet.address,
     });
@@ -153,6 +153,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
         name: roles[0]!,
         roles: roles as never,
         ...(bins ? { bins } : {}),
+        ...(roles[0] === 'acquirer' ? { merchantIds: ['m-1'] } : {}),
       });
       assert.equal(await send(operator, tx), 'ok');
     }
@@ -160,6 +161,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       address: outsider.address,
       name: 'me',
       roles: ['acquirer'],
+      merchantIds: ['m-1'],
     });
     assert.equal(await send(outsider, self), 'not_token_service');
     assert.deepEqual((await client.tokens.participant(issuer.address)).bins, [issuerBin]);
@@ -191,8 +193,21 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
         reason: 'customer_request',
       });
     assert.equal(await send(issuer, event('activate', 1, 'issuer')), 'ok');
-    const detokenise = (n: number, key = acquirer) =>
-      signDetokenise(key, chainId, token, { n, purpose: 'authorization', channel: 'ecommerce' });
+    const detokenise = (n: number, key = acquirer, merchantId = 'm-1') =>
+      signDetokenise(key, chainId, token, {
+        n,
+        purpose: 'authorization',
+        channel: 'ecommerce',
+        merchantId,
+      });
+    // An acquirer names one of its own merchants (m-2 is the token's, not the acquirer's).
+    assert.deepEqual(
+      await refused(client.tokens.detokenise(token, detokenise(1, acquirer, 'm-2'))),
+      {
+        code: 'acquirer_merchant_refused',
+        status: 403,
+      },
+    );
     const first = detokenise(1);
     const answer = await client.tokens.detokenise(token, first);
     assert.equal(answer.pan, pan1);

@@ -187,19 +187,21 @@ export const tokensCommands: Command[] = [
   },
   {
     name: 'tokens register',
-    synopsis: 'ADDRESS --name TEXT --role ROLE... [--bin BIN...] --from NAME',
+    synopsis: 'ADDRESS --name TEXT --role ROLE... [--bin BIN...] [--merchant M...] --from NAME',
     summary:
-      'register a participant (issuer with its BINs, requestor, acquirer, wallet): a validator operator',
+      'register a participant (issuer with its BINs, requestor, acquirer with its merchant ids, wallet): a validator operator',
     options: {
       ...fromOption,
       name: { type: 'string' },
       role: { type: 'string', multiple: true },
       bin: { type: 'string', multiple: true },
+      merchant: { type: 'string', multiple: true },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, [address], values) {
       const roles = (values.role as string[] | undefined) ?? [];
       const bins = values.bin as string[] | undefined;
+      const merchantIds = values.merchant as string[] | undefined;
       if (roles.length === 0)
         throw usageError('--role is required (issuer, requestor, acquirer, wallet)');
       const key = await ctx.unlock(requiredOption(values, 'from'));
@@ -208,6 +210,7 @@ export const tokensCommands: Command[] = [
         name: requiredOption(values, 'name'),
         roles: roles as ('issuer' | 'requestor' | 'acquirer' | 'wallet')[],
         ...(bins === undefined ? {} : { bins }),
+        ...(merchantIds === undefined ? {} : { merchantIds }),
       });
       report(ctx, await submitTx(ctx, key, tx, undefined), `participant ${address} registered`);
     },

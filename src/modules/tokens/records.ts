@@ -16,6 +16,8 @@ export const participantSchema = z.object({
   roles: z.array(roleEnum),
   /** The BINs an issuer owns (6 digits each); empty for other roles. */
   bins: z.array(z.string()),
+  /** The merchant ids an acquirer acquires for; absent for other roles. */
+  merchantIds: z.array(z.string()).optional(),
   registeredBy: z.string(),
   registeredAtHeight: z.number().int(),
 });

@@ -45,7 +45,7 @@ import {
   type TokenRecord,
 } from './state.js';
 import { isTokenService } from './txs-service.js';
-import { domainRefusal, requestSigned } from './txs-tokens.js';
+import { acquirerRefusal, detokeniseParty, domainRefusal, requestSigned } from './txs-tokens.js';
 import {
   openPan,
   panFingerprint,
@@ -363,12 +363,12 @@ export function tokensRoutes(node: ModuleHost): void {
       if (!requestSigned('detokenise', chain.chainId, fields, body.party, body.signature)) {
         return sendError(reply, 'token_request_signature_invalid', 'signature');
       }
-      const asIssuer = body.party === record.issuer && hasRole(store, body.party, 'issuer');
-      if (!asIssuer && !hasRole(store, body.party, 'acquirer')) {
-        return sendError(reply, 'not_detokenise_party', 'party');
-      }
+      const party = detokeniseParty(store, record, body.party);
+      if (party === undefined) return sendError(reply, 'not_detokenise_party', 'party');
       const time = chain.latest().header.time;
-      const outside = domainRefusal(record, body.channel, body.merchantId, time);
+      const outside =
+        domainRefusal(record, body.channel, body.merchantId, time) ??
+        acquirerRefusal(party, record, body.merchantId);
       if (outside) return sendError(reply, outside);
       if (body.n !== record.detokenisations + 1) {
         return sendError(reply, 'detokenisation_out_of_order', 'n');

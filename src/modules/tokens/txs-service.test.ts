@@ -17,7 +17,7 @@ import {
 const register = (fields: Record<string, unknown> = {}) => ({
   address: outsider.address,
   name: 'New',
-  roles: ['acquirer'],
+  roles: ['wallet'],
   ...fields,
 });
 
@@ -89,6 +89,14 @@ describe('tokens.registerParticipant', () => {
       'issuer_bins_required',
     );
     assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', register({ roles: ['acquirer'] })),
+      'acquirer_merchants_required',
+    );
+    assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', register({ merchantIds: ['m-1'] })),
+      'acquirer_merchants_required',
+    );
+    assert.equal(
       w.run(tsp, 'tokens.registerParticipant', register({ address: requestor.address })),
       'participant_exists',
     );
@@ -113,6 +121,20 @@ describe('tokens.registerParticipant', () => {
       [register({ roles: ['king'] }), 'invalid_roles', 'roles'],
       [register({ roles: ['wallet', 'wallet'] }), 'invalid_roles', 'roles'],
       [register({ roles: ['issuer'], bins: [] }), 'invalid_bins', 'bins'],
+      [register({ roles: ['acquirer'], merchantIds: [] }), 'invalid_merchant_ids', 'merchantIds'],
+      [
+        register({ roles: ['acquirer'], merchantIds: ['m'.repeat(33)] }),
+        'invalid_merchant_ids',
+        'merchantIds',
+      ],
+      [
+        register({
+          roles: ['acquirer'],
+          merchantIds: Array.from({ length: 101 }, (_, i) => `m${i}`),
+        }),
+        'invalid_merchant_ids',
+        'merchantIds',
+      ],
       [register({ extra: 1 }), 'unknown_field', 'extra'],
     ];
     for (const [payload, code, field] of cases) {

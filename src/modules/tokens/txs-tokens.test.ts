@@ -259,8 +259,9 @@ describe('token.detokenise', () => {
 
   it('records who, why and the count, without the PAN', () => {
     const w = world();
-    const token = activeToken(w);
-    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1)), 'ok');
+    const token = activeToken(w, { domain: { channels: ['ecommerce'], merchantIds: ['m-1'] } });
+    const m1 = { merchantId: 'm-1' };
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1, acquirer, m1)), 'ok');
     assert.deepEqual(w.events[0], {
       type: 'token.detokenised',
       data: {
@@ -269,10 +270,34 @@ describe('token.detokenise', () => {
         n: 1,
         purpose: 'authorization',
         channel: 'ecommerce',
+        merchantId: 'm-1',
       },
     });
-    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 2, issuer)), 'ok');
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 2, issuer, m1)), 'ok');
     assert.equal(readToken(w.state, token)?.detokenisations, 2);
+  });
+
+  it('limits an acquirer to its own merchants, on tokens scoped to them', () => {
+    const w = world();
+    // A token of another issuer, for any merchant: its issuer's only.
+    const open = provisioned(w, { cardPan: withCheckDigit('520000000012345') });
+    assert.equal(w.run(otherIssuer, 'token.activate', lifecycle(open, 1)), 'ok');
+    const scoped = activeToken(w, {
+      domain: { channels: ['ecommerce'], merchantIds: ['m-1', 'm-2'] },
+    });
+    const as = (token: string, merchantId?: string) =>
+      w.run(
+        tsp,
+        'token.detokenise',
+        detokenisePayload(token, 1, acquirer, merchantId === undefined ? {} : { merchantId }),
+      );
+    assert.equal(as(open), 'token_not_merchant_scoped');
+    assert.equal(as(open, 'm-1'), 'token_not_merchant_scoped');
+    assert.equal(as(scoped), 'domain_merchant_refused');
+    assert.equal(as(scoped, 'm-2'), 'acquirer_merchant_refused');
+    assert.equal(as(scoped, 'm-1'), 'ok');
+    // The issuer detokenises its own unscoped token.
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(open, 1, otherIssuer)), 'ok');
   });
 
   it('refuses each forbidden case', () => {
@@ -303,7 +328,7 @@ describe('token.detokenise', () => {
         detokenisePayload(limited, 1, acquirer, { channel: 'in_app', merchantId: 'm-2' }),
         'domain_merchant_refused',
       ],
-      [tsp, detokenisePayload(token, 2), 'detokenisation_out_of_order'],
+      [tsp, detokenisePayload(token, 2, issuer), 'detokenisation_out_of_order'],
     ];
     for (const [sender, payload, code] of cases) {
       assert.equal(w.run(sender as never, 'token.detokenise', payload), code);

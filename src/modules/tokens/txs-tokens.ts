@@ -11,14 +11,17 @@ import {
   type LifecycleEvent,
   type TokenRequestKind,
 } from './schema.js';
+import type { StateReader } from '../../state/index.js';
 import {
   hasRole,
   readBinOwner,
+  readParticipant,
   readRequest,
   readService,
   readToken,
   writeRequest,
   writeToken,
+  type ParticipantRecord,
   type TokenRecord,
 } from './state.js';
 import { isTokenService } from './txs-service.js';
@@ -226,14 +229,16 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       if (!isTokenService(ctx)) return 'not_token_service';
       const token = readToken(ctx.state, p.token);
       if (!token) return 'token_not_found';
-      const asIssuer = p.party === token.issuer && hasRole(ctx.state, p.party, 'issuer');
-      if (!asIssuer && !hasRole(ctx.state, p.party, 'acquirer')) return 'not_detokenise_party';
+      const party = detokeniseParty(ctx.state, token, p.party);
+      if (party === undefined) return 'not_detokenise_party';
       if (
         !requestSigned('detokenise', ctx.chainId, detokeniseSignedFields(p), p.party, p.signature)
       ) {
         return 'token_request_signature_invalid';
       }
-      const refusal = domainRefusal(token, p.channel, p.merchantId, ctx.time);
+      const refusal =
+        domainRefusal(token, p.channel, p.merchantId, ctx.time) ??
+        acquirerRefusal(party, token, p.merchantId);
       if (refusal) return refusal;
       if (p.n !== token.detokenisations + 1) return 'detokenisation_out_of_order';
       writeToken(ctx.state, { ...token, detokenisations: p.n });
@@ -250,6 +255,41 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
     },
   }),
 };
+
+/**
+ * In what capacity `address` may detokenise `token`: as its issuer, as a registered acquirer
+ * (its participant record, with the merchant ids it acquires for), or not at all (undefined).
+ */
+export function detokeniseParty(
+  state: StateReader,
+  token: Pick<TokenRecord, 'issuer'>,
+  address: string,
+): 'issuer' | ParticipantRecord | undefined {
+  const participant = readParticipant(state, address);
+  if (!participant) return undefined;
+  if (address === token.issuer && participant.roles.includes('issuer')) return 'issuer';
+  return participant.roles.includes('acquirer') ? participant : undefined;
+}
+
+/**
+ * Why an acquirer may not detokenise a token for `merchantId`, or undefined (the issuer always
+ * may, within the domain): an acquirer names one of the merchants it is registered for, and the
+ * token must be scoped to named merchants including it. A token whose `merchantIds` is empty is
+ * its issuer's only: otherwise any acquirer could claim any merchant and read its PAN.
+ */
+export function acquirerRefusal(
+  party: 'issuer' | ParticipantRecord,
+  token: Pick<TokenRecord, 'domain'>,
+  merchantId: string | undefined,
+): TokensRejection | undefined {
+  if (party === 'issuer') return undefined;
+  if (token.domain.merchantIds.length === 0) return 'token_not_merchant_scoped';
+  if (merchantId === undefined || !(party.merchantIds ?? []).includes(merchantId)) {
+    return 'acquirer_merchant_refused';
+  }
+  if (!token.domain.merchantIds.includes(merchantId)) return 'domain_merchant_refused';
+  return undefined;
+}
 
 /**
  * Why a token may not be detokenised for this use now (`time`: the block's, or at the route the

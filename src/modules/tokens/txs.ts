@@ -45,6 +45,8 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
       if (!isTokenService(ctx)) return 'not_token_service';
       const issuer = p.roles.includes('issuer');
       if (issuer !== (p.bins !== undefined)) return 'issuer_bins_required';
+      const acquirer = p.roles.includes('acquirer');
+      if (acquirer !== (p.merchantIds !== undefined)) return 'acquirer_merchants_required';
       if (readParticipant(ctx.state, p.address)) return 'participant_exists';
       const bins = p.bins ?? [];
       // Issuer BINs and token BINs never overlap: a token can never equal a PAN of the service.
@@ -55,6 +57,7 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
         name: p.name,
         roles: p.roles,
         bins,
+        ...(p.merchantIds === undefined ? {} : { merchantIds: p.merchantIds }),
         registeredBy: ctx.sender,
         registeredAtHeight: ctx.height,
       });
@@ -62,6 +65,7 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
         address: p.address,
         roles: p.roles,
         bins,
+        ...(p.merchantIds === undefined ? {} : { merchantIds: p.merchantIds }),
         by: ctx.sender,
       });
       return undefined;
