@@ -43,6 +43,8 @@ export const tokens: CofferModule = {
     invalid_rewrap_limit: 'limit must be a whole number from 1 to 100.',
     vault_key_mismatch:
       "The request names another key-encryption key than this node's current one (COFFER_VAULT_KEY_FILE).",
+    relays_busy:
+      'This participant already has 8 requests in flight on this node: retry once they are answered.',
     vault_open_failed:
       "The PAN's envelope does not open with this node's vault keys (a key-encryption key missing?).",
   },
@@ -79,6 +81,7 @@ export const tokens: CofferModule = {
     domain_merchant_refused: 422,
     token_domain_expired: 422,
     vault_key_missing: 503,
+    relays_busy: 429,
     vault_key_mismatch: 409,
     vault_open_failed: 500,
   },

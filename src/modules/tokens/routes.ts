@@ -57,11 +57,17 @@ import {
 } from './vault.js';
 
 /**
- * Relays the node signs and waits on at once (provisions, PAN updates, detokenisations): each is
- * a verified participant's request, and this bounds the node's own txs in flight however many
- * arrive.
+ * Relays the node signs and waits on at once (provisions, PAN updates, detokenisations,
+ * re-wraps): each is a verified participant's request, and each is the node's own tx, in the
+ * same mempool lane (`mempoolSystemTxsMax`, default 1,000) as the node's other system txs
+ * (the producer's nonce commitments, evidence). Relays take at most a quarter of that lane and
+ * never more than 100, so they can never starve those txs (`mempool_full` beyond it)...
  */
-export const relaysInFlightMax = 1_000;
+export function relaysInFlightMax(systemTxsMax: number): number {
+  return Math.max(1, Math.min(100, Math.floor(systemTxsMax / 4)));
+}
+/** ...and one participant has at most 8 of them in flight (`relays_busy` beyond). */
+export const relaysPerParticipantMax = 8;
 /** Token records one re-wrap call reads at most, looking for envelopes under an older KEK. */
 export const rewrapScanMax = 2_000;
 /** Tries at drawing a token number not issued yet (a clash is ~1 in 10^9 per try). */
@@ -81,19 +87,37 @@ export function tokensRoutes(node: ModuleHost): void {
   const vault: VaultKeys | undefined =
     node.config.vaultKeyFile === undefined ? undefined : readVaultKeyFile(node.config.vaultKeyFile);
   const relays = new SingleFlight<SubmitResult>();
+  const inFlightMax = relaysInFlightMax(node.config.mempoolSystemTxsMax);
   let inFlight = 0;
+  const inFlightBy = new Map<string, number>();
 
+  /**
+   * Submits the node's own tx for `participant`'s request, or refuses it when the node (or the
+   * participant) has too many relays in flight. The caps are checked and taken synchronously, so
+   * concurrent requests cannot all pass the check; a request joining an identical one in flight
+   * (`key`) takes no room.
+   */
   async function relay(
     key: string | undefined,
+    participant: string,
     type: string,
     payload: Record<string, unknown>,
   ): Promise<SubmitResult> {
-    const submit = async () => {
+    const submit = async (): Promise<SubmitResult> => {
+      const mine = inFlightBy.get(participant) ?? 0;
+      if (inFlight >= inFlightMax) return { error: { code: 'mempool_full' } } as SubmitResult;
+      if (mine >= relaysPerParticipantMax) {
+        return { error: { code: 'relays_busy' } } as SubmitResult;
+      }
       inFlight += 1;
+      inFlightBy.set(participant, mine + 1);
       try {
         return await node.submitOwn(type, payload, 'final');
       } finally {
         inFlight -= 1;
+        const left = (inFlightBy.get(participant) ?? 1) - 1;
+        if (left === 0) inFlightBy.delete(participant);
+        else inFlightBy.set(participant, left);
       }
     };
     return key === undefined ? submit() : relays.run(key, submit);
@@ -118,7 +142,7 @@ export function tokensRoutes(node: ModuleHost): void {
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
     if (!node.healthy) return sendError(reply, 'not_ready');
     if (!vault) return sendError(reply, 'vault_key_missing');
-    if (inFlight >= relaysInFlightMax) return sendError(reply, 'mempool_full');
+    if (inFlight >= inFlightMax) return sendError(reply, 'mempool_full');
     return undefined;
   }
 
@@ -239,6 +263,7 @@ export function tokensRoutes(node: ModuleHost): void {
       }
       const result = await relay(
         `provision/${body.requestor}/${body.requestId}`,
+        body.requestor,
         'token.provision',
         {
           requestor: body.requestor,
@@ -307,24 +332,29 @@ export function tokensRoutes(node: ModuleHost): void {
           return sendError(reply, 'pan_issuer_mismatch', 'pan');
         }
       }
-      const result = await relay(`pan-update/${token}/${body.seq}`, 'token.updatePan', {
-        token,
-        seq: body.seq,
-        reason: body.reason,
-        expiry: body.expiry,
-        ...(body.pan === undefined
-          ? {}
-          : {
-              pan: {
-                bin: body.pan.slice(0, 6),
-                last4: body.pan.slice(-4),
-                commitment,
-                fingerprint: panFingerprint(vault!, body.pan),
-                vault: sealPan(vault!, chain.chainId, token, body.pan),
-              },
-            }),
-        signature: body.signature,
-      });
+      const result = await relay(
+        `pan-update/${token}/${body.seq}`,
+        body.issuer,
+        'token.updatePan',
+        {
+          token,
+          seq: body.seq,
+          reason: body.reason,
+          expiry: body.expiry,
+          ...(body.pan === undefined
+            ? {}
+            : {
+                pan: {
+                  bin: body.pan.slice(0, 6),
+                  last4: body.pan.slice(-4),
+                  commitment,
+                  fingerprint: panFingerprint(vault!, body.pan),
+                  vault: sealPan(vault!, chain.chainId, token, body.pan),
+                },
+              }),
+          signature: body.signature,
+        },
+      );
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       return {
@@ -374,7 +404,7 @@ export function tokensRoutes(node: ModuleHost): void {
         return sendError(reply, 'detokenisation_out_of_order', 'n');
       }
       // No single flight: each request is its own tx, so a replay racing its original fails.
-      const result = await relay(undefined, 'token.detokenise', { ...body, token });
+      const result = await relay(undefined, body.party, 'token.detokenise', { ...body, token });
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       const sealed = readToken(store, token)!;
@@ -451,7 +481,7 @@ export function tokensRoutes(node: ModuleHost): void {
       const next =
         scanned.length === rewrapScanMax || entries.length === body.limit ? last : undefined;
       if (entries.length === 0) return { kekId, rewrapped: 0, ...(next ? { next } : {}) };
-      const result = await relay(undefined, 'token.rewrap', { entries });
+      const result = await relay(undefined, body.operator, 'token.rewrap', { entries });
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       return {

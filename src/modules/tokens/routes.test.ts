@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import Fastify from 'fastify';
+
+import '../registry.js';
+import type { ModuleHost } from '../../node/module-host.js';
+import { relaysInFlightMax, relaysPerParticipantMax, tokensRoutes } from './routes.js';
+import { panCommitment, provisionSignedFields } from './schema.js';
+import {
+  chainId,
+  key,
+  pan,
+  requestor,
+  serviceIn,
+  signRequest,
+  tsp,
+  TxWorld,
+  type TestKey,
+} from './txs-fixture.js';
+import { newVaultKeyDocument } from './vault.js';
+
+/*
+ * The relay routes in process, against a fake host whose `submitOwn` runs the tx through the
+ * handlers once the test lets it: requests can be held in flight deterministically.
+ */
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-tokens-routes-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const vaultFile = path.join(dir, 'vault.json');
+fs.writeFileSync(vaultFile, JSON.stringify(newVaultKeyDocument()), { mode: 0o600 });
+
+interface Held {
+  type: string;
+  release: () => void;
+}
+
+async function host(systemTxsMax: number) {
+  const w = new TxWorld();
+  serviceIn(w);
+  const held: Held[] = [];
+  let holding = true;
+  const app = Fastify();
+  const submitOwn = async (type: string, payload: Record<string, unknown>) => {
+    if (holding) await new Promise<void>((release) => held.push({ type, release }));
+    const result = w.run(tsp, type, payload);
+    return result === 'ok'
+      ? { hash: 'ab'.repeat(32), status: 'ok', height: w.height - 1, final: true }
+      : { hash: 'ab'.repeat(32), status: result, height: w.height };
+  };
+  tokensRoutes({
+    app,
+    store: w.state,
+    chain: { chainId, latest: () => ({ header: { time: w.time } }) },
+    healthy: true,
+    config: { vaultKeyFile: vaultFile, mempoolSystemTxsMax: systemTxsMax },
+    submitOwn,
+  } as unknown as ModuleHost);
+  await app.ready();
+  return {
+    w,
+    app,
+    held,
+    releaseAll: () => {
+      holding = false;
+      for (const one of held.splice(0)) one.release();
+    },
+  };
+}
+
+function provisionBody(signer: TestKey, requestId: string, cardPan = pan) {
+  const panSalt = crypto.randomBytes(32).toString('hex');
+  const body = {
+    requestor: signer.address,
+    requestId,
+    expiry: '2030-12',
+    domain: { channels: ['ecommerce' as const], merchantIds: ['m-1'] },
+    assuranceLevel: 'high',
+  };
+  const fields = provisionSignedFields({ ...body, commitment: panCommitment(cardPan, panSalt) });
+  return { ...body, pan: cardPan, panSalt, signature: signRequest(signer, 'provision', fields) };
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(done(), 'timed out');
+}
+
+describe('relay caps', () => {
+  it('keeps relays well below the system-tx lane', () => {
+    assert.equal(relaysInFlightMax(1_000), 100);
+    assert.equal(relaysInFlightMax(64), 16);
+    assert.equal(relaysInFlightMax(16), 4);
+  });
+
+  it('refuses relays beyond the per-participant and the node caps; the node still submits', async () => {
+    const { w, app, held, releaseAll } = await host(64); // 16 relays in flight
+    const second = key(21);
+    const third = key(22);
+    for (const [k, name] of [
+      [second, 'Pay2'],
+      [third, 'Pay3'],
+    ] as const) {
+      const registered = w.run(tsp, 'tokens.registerParticipant', {
+        address: k.address,
+        name,
+        roles: ['requestor'],
+      });
+      assert.equal(registered, 'ok');
+    }
+    const answers: { code?: string; status: number }[] = [];
+    const post = (signer: TestKey, requestId: string) => {
+      const answer = app
+        .inject({ method: 'POST', url: '/v1/tokens', payload: provisionBody(signer, requestId) })
+        .then((response) => {
+          const json = JSON.parse(response.body) as { error?: { code: string } };
+          const settled = { status: response.statusCode, ...(json.error ? json.error : {}) };
+          answers.push(settled);
+          return settled;
+        });
+      return answer;
+    };
+    const all: Promise<unknown>[] = [];
+    // One requestor: 8 in flight, the rest refused at once.
+    for (let i = 0; i < relaysPerParticipantMax + 2; i++) all.push(post(requestor, `a-${i}`));
+    await until(() => held.length === relaysPerParticipantMax && answers.length === 2);
+    assert.deepEqual(
+      answers.map((a) => [a.status, a.code]),
+      [
+        [429, 'relays_busy'],
+        [429, 'relays_busy'],
+      ],
+    );
+    // Another requestor fills the node's cap; a third is refused mempool_full.
+    for (let i = 0; i < 8; i++) all.push(post(second, `b-${i}`));
+    await until(() => held.length === 16);
+    all.push(post(third, 'c-0'));
+    await until(() => answers.length === 3);
+    assert.deepEqual([answers[2]!.status, answers[2]!.code], [429, 'mempool_full']);
+    // Relays hold a quarter of the node's system-tx lane at most: 48 of 64 stay its own.
+    assert.equal(held.length, relaysInFlightMax(64));
+    releaseAll();
+    await Promise.all(all);
+    assert.equal(answers.filter((a) => a.status === 200).length, 16);
+    // Once they settle, relays go through again.
+    const later = await post(third, 'c-1');
+    assert.equal(later.status, 200);
+    await app.close();
+  });
+});
