@@ -80,10 +80,7 @@ function initiatorOf(values: OptionValues): TokenInitiator {
 
 const fromOption = { from: { type: 'string' } } as const;
 
-function lifecycleCommand(
-  action: 'activate' | 'suspend' | 'resume' | 'delete',
-  summary: string,
-): Command {
+function lifecycleCommand(action: 'suspend' | 'resume' | 'delete', summary: string): Command {
   return {
     name: `tokens ${action}`,
     synopsis: 'TOKEN --from NAME --as issuer|requestor|wallet [--reason CODE]',
@@ -251,7 +248,6 @@ export const tokensCommands: Command[] = [
       else ctx.print(`token provisioned (tx ${result.txHash})\n${describeToken(result.token!)}`);
     },
   },
-  lifecycleCommand('activate', 'activate an inactive token (its issuer)'),
   lifecycleCommand('suspend', 'suspend an active token (issuer, requestor or wallet)'),
   lifecycleCommand('resume', 'resume a suspended token'),
   lifecycleCommand('delete', 'delete a token for good'),

@@ -165,14 +165,14 @@ export function signRewrap(
 export function lifecycleTx(
   event: Exclude<LifecycleEvent, 'token.updatePan'>,
   payload: { token: string; seq: number; initiator: TokenInitiator; reason: string },
-): { type: string; payload: TokensPayload<'token.activate'> } {
+): { type: string; payload: TokensPayload<'token.suspend'> } {
   return {
     type: event,
     payload: {
       token: payload.token,
       seq: payload.seq,
       initiator: payload.initiator,
-      reason: payload.reason as TokensPayload<'token.activate'>['reason'],
+      reason: payload.reason as TokensPayload<'token.suspend'>['reason'],
     },
   };
 }

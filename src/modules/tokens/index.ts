@@ -15,7 +15,7 @@ export { domainRefusal } from './txs-tokens.js';
  * The token vault (issue 17): participants (issuers with their BINs, token requestors, acquirers,
  * wallets) registered by the consortium, tokens in the service's token BINs provisioned for a PAN
  * that the ledger holds only encrypted under the consortium's vault key, the token lifecycle
- * (activate, suspend, resume, delete, PAN update) with a per-token sequence number, and recorded
+ * (provision makes a token active; suspend, resume, delete, PAN update) with a per-token sequence number, and recorded
  * detokenisations.
  */
 export const tokensModule: ChainModule = {
@@ -87,7 +87,7 @@ export const tokens: CofferModule = {
   },
   commands: tokensCommands,
   cliNotes:
-    'tokens provision, pan-update and detokenise sign a request the node relays; tokens activate,\n' +
-    'suspend, resume and delete send a lifecycle tx with the next sequence number (read it with\n' +
+    'tokens provision, pan-update and detokenise sign a request the node relays (a provisioned\n' +
+    'token is active at once); tokens suspend, resume and delete send a lifecycle tx with the next sequence number (read it with\n' +
     'tokens show). detokenise prints the PAN: keep its output out of logs.',
 };

@@ -78,8 +78,8 @@ const tokenDrawsMax = 8;
  * (`POST /v1/tokens`, `.../pan-update`, `.../detokenise`) take a participant's signed request,
  * check the signature and the role against committed state BEFORE the node signs anything, do
  * the randomness and the vault's cryptography, and submit the node's own tx carrying the
- * participant's signature, which every node checks again. Lifecycle events (activate, suspend,
- * resume, delete) are ordinary txs a participant sends to `POST /v1/txs`.
+ * participant's signature, which every node checks again. Lifecycle events (suspend, resume,
+ * delete) are ordinary txs a participant sends to `POST /v1/txs`.
  */
 export function tokensRoutes(node: ModuleHost): void {
   const { app, store, chain } = node;

@@ -301,7 +301,6 @@ export const tokensPayloads = {
     vault: vaultEnvelopeSchema,
     signature: tokenFields.signature,
   }),
-  'token.activate': lifecyclePayload,
   'token.suspend': lifecyclePayload,
   'token.resume': lifecyclePayload,
   'token.delete': lifecyclePayload,

@@ -28,7 +28,7 @@ import { isTokenService } from './txs-service.js';
 
 /*
  * Tokens: provision (relayed by a node with the requestor's signed request), the lifecycle events
- * participants send themselves (activate, suspend, resume, delete), the PAN update (relayed with
+ * participants send themselves (suspend, resume, delete; a provisioned token is active at once), the PAN update (relayed with
  * the issuer's signature) and detokenisation records. Every handler is deterministic: the node's
  * route did the randomness and the encryption; here only roles, signatures, sequence numbers and
  * the transition table (lifecycle.ts) are checked.
@@ -51,7 +51,6 @@ export function requestSigned(
 
 /** The past tense of each lifecycle event, as its chain event names it. */
 const eventNames: Record<LifecycleEvent, string> = {
-  'token.activate': 'token.activated',
   'token.suspend': 'token.suspended',
   'token.resume': 'token.resumed',
   'token.delete': 'token.deleted',
@@ -150,7 +149,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       if (readToken(ctx.state, p.token)) return 'token_exists';
       const record: TokenRecord = {
         token: p.token,
-        status: 'inactive',
+        status: 'active',
         seq: 0,
         requestor: p.requestor,
         requestId: p.requestId,
@@ -175,7 +174,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       ctx.emit('token.provisioned', {
         token: p.token,
         seq: 0,
-        status: 'inactive',
+        status: 'active',
         requestor: p.requestor,
         requestId: p.requestId,
         issuer: owner.issuer,
@@ -190,7 +189,6 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       return undefined;
     },
   }),
-  'token.activate': lifecycleTx('token.activate'),
   'token.suspend': lifecycleTx('token.suspend'),
   'token.resume': lifecycleTx('token.resume'),
   'token.delete': lifecycleTx('token.delete'),
