@@ -35,12 +35,21 @@ describe('tokens.configure', () => {
     assert.deepEqual(w.events[0]?.data, { tokenBins: [tokenBin], by: tsp.address });
   });
 
-  it('replaces the list: a dropped token BIN is free again', () => {
+  it('replaces the list: a dropped token BIN stays reserved, never an issuer BIN', () => {
     const w = new TxWorld();
     assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: [tokenBin] }), 'ok');
     assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: ['990002'] }), 'ok');
-    assert.equal(readBinOwner(w.state, tokenBin), undefined);
+    assert.deepEqual(readBinOwner(w.state, tokenBin), { kind: 'retiredToken' });
     assert.deepEqual(readBinOwner(w.state, '990002'), { kind: 'token' });
+    const asIssuer = { address: outsider.address, name: 'B', roles: ['issuer'] };
+    assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', { ...asIssuer, bins: [tokenBin] }),
+      'bin_taken',
+    );
+    // The service may take a retired BIN back as a token BIN, never an issuer.
+    assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: [tokenBin] }), 'ok');
+    assert.deepEqual(readBinOwner(w.state, tokenBin), { kind: 'token' });
+    assert.deepEqual(readBinOwner(w.state, '990002'), { kind: 'retiredToken' });
   });
 
   it('refuses an issuer BIN as a token BIN, and bad lists', () => {
