@@ -20,6 +20,7 @@ import {
   signRequest,
   tsp,
   TxWorld,
+  withCheckDigit,
   type TestKey,
 } from './txs-fixture.js';
 import { newVaultKeyDocument } from './vault.js';
@@ -89,6 +90,30 @@ async function until(done: () => boolean): Promise<void> {
   for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
   assert.ok(done(), 'timed out');
 }
+
+describe('relays in flight', () => {
+  it('joins only the same signed request: another PAN under one requestId is a duplicate', async () => {
+    const { app, held, releaseAll } = await host(1_000);
+    const second = withCheckDigit('411111000099999');
+    const answers = [pan, second].map((cardPan) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tokens',
+        payload: provisionBody(requestor, 'same-id', cardPan),
+      }),
+    );
+    await until(() => held.length === 2);
+    releaseAll();
+    const results = (await Promise.all(answers)).map((response) => ({
+      status: response.statusCode,
+      body: JSON.parse(response.body) as { error?: { code: string } },
+    }));
+    assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results));
+    const other = results.find((r) => r.status !== 200)!;
+    assert.deepEqual([other.status, other.body.error?.code], [409, 'token_request_duplicate']);
+    await app.close();
+  });
+});
 
 describe('relay caps', () => {
   it('keeps relays well below the system-tx lane', () => {

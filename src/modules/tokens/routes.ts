@@ -28,6 +28,7 @@ import {
   relayErrorSchema,
   relayResultSchema,
   rewrapResultSchema,
+  tokenRequestHash,
   tokenServiceSchema,
   tokenViewSchema,
   type DetokeniseBody,
@@ -221,14 +222,9 @@ export function tokensRoutes(node: ModuleHost): void {
       const domain = body.domain as TokenDomain;
       const commitment = panCommitment(body.pan, body.panSalt);
       const signed = { ...body, domain, commitment };
+      const signedFields = provisionSignedFields(signed);
       if (
-        !requestSigned(
-          'provision',
-          chain.chainId,
-          provisionSignedFields(signed),
-          body.requestor,
-          body.signature,
-        )
+        !requestSigned('provision', chain.chainId, signedFields, body.requestor, body.signature)
       ) {
         return sendError(reply, 'token_request_signature_invalid', 'signature');
       }
@@ -261,8 +257,11 @@ export function tokensRoutes(node: ModuleHost): void {
         const tokenBin = service.tokenBins[crypto.randomInt(service.tokenBins.length)]!;
         token = randomToken(tokenBin, body.pan.length);
       }
+      // Only the same signed request joins one in flight: another request under the same id (say,
+      // another PAN) gets its own tx, which the handler refuses as token_request_duplicate.
+      const requestHash = tokenRequestHash('provision', chain.chainId, signedFields);
       const result = await relay(
-        `provision/${body.requestor}/${body.requestId}`,
+        `provision/${body.requestor}/${body.requestId}/${requestHash}`,
         body.requestor,
         'token.provision',
         {
@@ -332,8 +331,9 @@ export function tokensRoutes(node: ModuleHost): void {
           return sendError(reply, 'pan_issuer_mismatch', 'pan');
         }
       }
+      const requestHash = tokenRequestHash('panUpdate', chain.chainId, fields);
       const result = await relay(
-        `pan-update/${token}/${body.seq}`,
+        `pan-update/${token}/${body.seq}/${requestHash}`,
         body.issuer,
         'token.updatePan',
         {
