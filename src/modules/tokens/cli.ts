@@ -22,7 +22,13 @@ import {
   type TokenInitiator,
   type TokenView,
 } from './client.js';
-import { newVaultKeyDocument, parseVaultKeys, vaultKeksMax } from './vault.js';
+import {
+  newVaultKeyDocument,
+  parseVaultKeys,
+  readVaultKeyJson,
+  vaultKeksMax,
+  writeVaultKeyFile,
+} from './vault.js';
 
 /*
  * `coffer tokens ...`: the service's configuration and participants (a validator operator), a
@@ -103,10 +109,10 @@ function lifecycleCommand(action: 'suspend' | 'resume' | 'delete', summary: stri
   };
 }
 
-/** Writes a vault key document readable by its owner only. */
+/** Writes a vault key document readable by its owner only (temp file, fsync, rename). */
 function writeVaultFile(file: string, document: unknown, flag: 'wx' | 'w'): void {
   try {
-    fs.writeFileSync(file, JSON.stringify(document, null, 2) + '\n', { mode: 0o600, flag });
+    writeVaultKeyFile(file, document, flag === 'wx');
   } catch (error) {
     throw new CliError('invalid_file', `cannot write ${file}: ${(error as Error).message}`);
   }
@@ -141,7 +147,8 @@ const vaultKeyCommands: Command[] = [
       const id = requiredOption(values, 'id');
       let document: ReturnType<typeof newVaultKeyDocument>;
       try {
-        document = JSON.parse(fs.readFileSync(file!, 'utf8')) as typeof document;
+        // Refuses a file others may read, and never quotes the file (a parser's message would).
+        document = readVaultKeyJson(file!) as typeof document;
         parseVaultKeys(document, file);
       } catch (error) {
         throw new CliError('invalid_file', `${file}: ${(error as Error).message}`);
