@@ -176,6 +176,9 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
     assert.equal(token.length, pan1.length);
     assert.ok(token.startsWith(tokenBin) && luhnValid(token) && token !== pan1);
     assert.equal(result.token!.status, 'active');
+    // The keyed fingerprint links a card's tokens: it is in state, never in the public view.
+    assert.equal('fingerprint' in result.token!, false);
+    assert.equal('fingerprint' in (await client.tokens.get(token)), false);
     assert.equal(result.token!.issuer, issuer.address);
     assert.equal(result.token!.last4, pan1.slice(-4));
     // A retry answers the same token; another PAN under the same request id is refused.
@@ -319,14 +322,8 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       status: 403,
     });
     // A salt that is plainly not random would make the ledger's commitment brute-forceable.
-    const weakSalt = signProvisionRequest(requestor, chainId, {
-      requestId: 'weak',
-      pan: pan1,
-      panSalt: '00'.repeat(31) + '01',
-      expiry: '2030-11',
-      domain: { channels: ['ecommerce'], merchantIds: [] },
-      assuranceLevel: 'low',
-    });
+    // (The SDK always draws it from the CSPRNG: this body is edited by hand.)
+    const weakSalt = { ...provisionBody(requestor, 'weak', pan1), panSalt: '00'.repeat(31) + '01' };
     assert.deepEqual(await refused(client.tokens.provision(weakSalt)), {
       code: 'invalid_pan_salt',
       status: 400,

@@ -23,6 +23,7 @@ import {
   withCheckDigit,
   type TestKey,
 } from './txs-fixture.js';
+import { readToken } from './state.js';
 import { newVaultKeyDocument } from './vault.js';
 
 /*
@@ -111,6 +112,28 @@ describe('relays in flight', () => {
     assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results));
     const other = results.find((r) => r.status !== 200)!;
     assert.deepEqual([other.status, other.body.error?.code], [409, 'token_request_duplicate']);
+    await app.close();
+  });
+});
+
+describe('GET /v1/tokens/:token', () => {
+  it('answers the public view: no envelope, no fingerprint (kept in state)', async () => {
+    const { w, app, releaseAll } = await host(1_000);
+    releaseAll();
+    const provisioned = await app.inject({
+      method: 'POST',
+      url: '/v1/tokens',
+      payload: provisionBody(requestor, 'view-1'),
+    });
+    assert.equal(provisioned.statusCode, 200, provisioned.body);
+    const token = (JSON.parse(provisioned.body) as { token: { token: string } }).token.token;
+    const read = await app.inject({ method: 'GET', url: `/v1/tokens/${token}` });
+    assert.equal(read.statusCode, 200);
+    const view = JSON.parse(read.body) as Record<string, unknown>;
+    assert.equal(view.token, token);
+    assert.equal('fingerprint' in view, false);
+    assert.equal('vault' in view, false);
+    assert.match(readToken(w.state, token)!.fingerprint, /^[0-9a-f]{64}$/);
     await app.close();
   });
 });

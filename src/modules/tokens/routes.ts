@@ -71,7 +71,12 @@ export function relaysInFlightMax(systemTxsMax: number): number {
 export const relaysPerParticipantMax = 8;
 /** Token records one re-wrap call reads at most, looking for envelopes under an older KEK. */
 export const rewrapScanMax = 2_000;
-/** Tries at drawing a token number not issued yet (a clash is ~1 in 10^9 per try). */
+/**
+ * Tries at drawing a token number not issued yet. A token has its PAN's length: 6 BIN digits, a
+ * Luhn check digit and 6 (13-digit PANs) to 12 random digits, so a try clashes with probability
+ * (tokens issued in the BIN) / 10^6 for a 13-digit PAN (1 in 10^12 at 19 digits): a busy token BIN
+ * for 13-digit PANs refuses provisions once it nears a million tokens (add token BINs before).
+ */
 const tokenDrawsMax = 8;
 
 /**
@@ -188,7 +193,7 @@ export function tokensRoutes(node: ModuleHost): void {
     {
       schema: {
         summary:
-          "A token: status, sequence number, requestor, issuer, domain restrictions, assurance level, the PAN's BIN, last four digits and keyed fingerprint (never the PAN)",
+          "A token: status, sequence number, requestor, issuer, domain restrictions, assurance level, the PAN's BIN, last four digits (never the PAN, nor its fingerprint)",
         tags: ['tokens'],
         params: stringParams('token'),
         response: { 200: jsonSchema(tokenViewSchema), '4xx': errorSchema },
