@@ -9,7 +9,7 @@
 //    answers once final: checks, token draw, AES-GCM envelope, HMAC, the node's own tx), for
 //    BENCH_TOKENS_PROVISIONS (1,000) in all. Baseline: the same workers each send signed
 //    transfers with ?wait=commit one after another, as many in all.
-// 3. Lifecycle events: the issuer activates then suspends every provisioned token, pre-signed txs
+// 3. Lifecycle events: the issuer suspends then resumes every provisioned token, pre-signed txs
 //    submitted in batches of BENCH_TOKENS_BATCH (100) with ?wait=commit, one batch at a time.
 //    Baseline: as many transfers from the dev account in the same batches.
 import fs from 'node:fs';
@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     const transferBatch = await batches(client, tokens.length * 2, () =>
       sign(dev, devNonce++, transferTo(issuer.address)),
     );
-    const activations = tokens.map(event('token.activate', 1));
-    const suspensions = tokens.map(event('token.suspend', 2));
-    const all = [...activations, ...suspensions];
+    const suspensions = tokens.map(event('token.suspend', 1));
+    const resumptions = tokens.map(event('token.resume', 2));
+    const all = [...suspensions, ...resumptions];
     const lifecycle = await batches(client, all.length, (i) => all[i]!);
 
     const rate = (n: number, ms: number) => Math.round((n * 1000) / ms);
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         `${Math.round(quantile(provisioned.latencies, 0.5))} / ${Math.round(quantile(provisioned.latencies, 0.99))} ms (${Math.round(quantile(transfers.latencies, 0.5))} / ${Math.round(quantile(transfers.latencies, 0.99))} ms)`,
       ],
       [`transfers/s in batches of ${batchSize} (baseline)`, `${batchRate}`],
-      [`lifecycle events/s in batches of ${batchSize} (activate, suspend)`, `${eventRate}`],
+      [`lifecycle events/s in batches of ${batchSize} (suspend, resume)`, `${eventRate}`],
       ['ratio lifecycle events / transfers', (eventRate / batchRate).toFixed(2)],
     ];
     const width = Math.max(...rows.map(([name]) => name.length));

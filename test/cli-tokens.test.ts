@@ -69,7 +69,7 @@ describe('coffer tokens commands against a node process', { timeout: suiteTimeou
       ]);
     assert.equal((await register('issuer', 'issuer', '--bin', issuerBin)).status, 'ok');
     assert.equal((await register('req', 'requestor')).status, 'ok');
-    assert.equal((await register('acq', 'acquirer')).status, 'ok');
+    assert.equal((await register('acq', 'acquirer', '--merchant', 'm-1')).status, 'ok');
     await cli.refused(
       ['tokens', 'register', 'acq', '--name', 'x', '--role', 'wallet', '--from', 'issuer'],
       'not_token_service',
@@ -92,12 +92,14 @@ describe('coffer tokens commands against a node process', { timeout: suiteTimeou
       'cli-1',
       '--channel',
       'ecommerce',
+      '--merchant',
+      'm-1',
     ]);
     token = provisioned.token!.token;
     assert.ok(token.startsWith('990003') && token !== pan);
     const step = (action: string, from: string, as: string) =>
       okJson<TxJson>(['tokens', action, token, '--from', from, '--as', as]);
-    assert.equal((await step('activate', 'issuer', 'issuer')).status, 'ok');
+    assert.equal(provisioned.token!.status, 'active');
     const detokenised = await okJson<DetokeniseResult>([
       'tokens',
       'detokenise',
@@ -106,6 +108,8 @@ describe('coffer tokens commands against a node process', { timeout: suiteTimeou
       'acq',
       '--channel',
       'ecommerce',
+      '--merchant',
+      'm-1',
     ]);
     assert.equal(detokenised.pan, pan);
     await cli.refused(

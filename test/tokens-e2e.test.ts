@@ -1,6 +1,6 @@
 // The token vault end to end, as issue 17 asks: through the HTTP API of a node process with a
 // vault key file. The consortium (the node's operator key) configures token BINs and registers an
-// issuer, a requestor, an acquirer and a wallet; a token is provisioned for a PAN, activated,
+// issuer, a requestor, an acquirer and a wallet; a token is provisioned for a PAN (active at once),
 // detokenised, suspended, resumed, re-linked to a re-issued card's PAN and deleted; each role's
 // forbidden case is refused. Last, the PAN-grep test: the test PANs appear nowhere in the node's
 // log output, its data directory's files or the blocks and txs the API serves.
@@ -101,7 +101,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       requestId,
       pan,
       expiry: '2030-11',
-      domain: { channels: ['ecommerce', 'in_app'], merchantIds: [] },
+      domain: { channels: ['ecommerce', 'in_app'], merchantIds: ['m-1', 'm-2'] },
       assuranceLevel: 'high',
       wallet: wallet.address,
     });
@@ -153,6 +153,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
         name: roles[0]!,
         roles: roles as never,
         ...(bins ? { bins } : {}),
+        ...(roles[0] === 'acquirer' ? { merchantIds: ['m-1'] } : {}),
       });
       assert.equal(await send(operator, tx), 'ok');
     }
@@ -160,6 +161,7 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       address: outsider.address,
       name: 'me',
       roles: ['acquirer'],
+      merchantIds: ['m-1'],
     });
     assert.equal(await send(outsider, self), 'not_token_service');
     assert.deepEqual((await client.tokens.participant(issuer.address)).bins, [issuerBin]);
@@ -173,7 +175,10 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
     token = result.token!.token;
     assert.equal(token.length, pan1.length);
     assert.ok(token.startsWith(tokenBin) && luhnValid(token) && token !== pan1);
-    assert.equal(result.token!.status, 'inactive');
+    assert.equal(result.token!.status, 'active');
+    // The keyed fingerprint links a card's tokens: it is in state, never in the public view.
+    assert.equal('fingerprint' in result.token!, false);
+    assert.equal('fingerprint' in (await client.tokens.get(token)), false);
     assert.equal(result.token!.issuer, issuer.address);
     assert.equal(result.token!.last4, pan1.slice(-4));
     // A retry answers the same token; another PAN under the same request id is refused.
@@ -182,17 +187,29 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
     assert.deepEqual(other, { code: 'token_request_duplicate', status: 409 });
   });
 
-  it('runs the lifecycle: activate, detokenise, suspend, resume, PAN update, delete', async () => {
-    const event = (e: 'activate' | 'suspend' | 'resume' | 'delete', seq: number, who: string) =>
+  it('runs the lifecycle: detokenise, suspend, resume, PAN update, delete', async () => {
+    const event = (e: 'suspend' | 'resume' | 'delete', seq: number, who: string) =>
       lifecycleTx(`token.${e}`, {
         token,
         seq,
         initiator: who as never,
         reason: 'customer_request',
       });
-    assert.equal(await send(issuer, event('activate', 1, 'issuer')), 'ok');
-    const detokenise = (n: number, key = acquirer) =>
-      signDetokenise(key, chainId, token, { n, purpose: 'authorization', channel: 'ecommerce' });
+    const detokenise = (n: number, key = acquirer, merchantId = 'm-1') =>
+      signDetokenise(key, chainId, token, {
+        n,
+        purpose: 'authorization',
+        channel: 'ecommerce',
+        merchantId,
+      });
+    // An acquirer names one of its own merchants (m-2 is the token's, not the acquirer's).
+    assert.deepEqual(
+      await refused(client.tokens.detokenise(token, detokenise(1, acquirer, 'm-2'))),
+      {
+        code: 'acquirer_merchant_refused',
+        status: 403,
+      },
+    );
     const first = detokenise(1);
     const answer = await client.tokens.detokenise(token, first);
     assert.equal(answer.pan, pan1);
@@ -204,27 +221,27 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       code: 'detokenisation_out_of_order',
       status: 409,
     });
-    assert.equal(await send(wallet, event('suspend', 2, 'wallet')), 'ok');
+    assert.equal(await send(wallet, event('suspend', 1, 'wallet')), 'ok');
     assert.deepEqual(await refused(client.tokens.detokenise(token, detokenise(2))), {
       code: 'token_not_active',
       status: 422,
     });
-    assert.equal(await send(requestor, event('resume', 5, 'requestor')), 'sequence_out_of_order');
-    assert.equal(await send(requestor, event('resume', 3, 'requestor')), 'ok');
+    assert.equal(await send(requestor, event('resume', 4, 'requestor')), 'sequence_out_of_order');
+    assert.equal(await send(requestor, event('resume', 2, 'requestor')), 'ok');
     const update = signPanUpdate(issuer, chainId, token, {
-      seq: 4,
+      seq: 3,
       reason: 'card_reissued',
       expiry: '2032-01',
       pan: pan2,
     });
     const updated = await client.tokens.updatePan(token, update);
     assert.equal(updated.token?.last4, pan2.slice(-4));
-    assert.equal(updated.token?.seq, 4);
+    assert.equal(updated.token?.seq, 3);
     const second = await client.tokens.detokenise(token, detokenise(2, issuer));
     assert.equal(second.pan, pan2);
     assert.equal(second.expiry, '2032-01');
-    assert.equal(await send(requestor, event('delete', 5, 'requestor')), 'ok');
-    assert.equal(await send(issuer, event('resume', 6, 'issuer')), 'token_deleted');
+    assert.equal(await send(requestor, event('delete', 4, 'requestor')), 'ok');
+    assert.equal(await send(issuer, event('resume', 5, 'issuer')), 'token_deleted');
     assert.equal((await client.tokens.get(token)).status, 'deleted');
   });
 
@@ -249,13 +266,35 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       reason: 'fraud_suspected',
     });
     assert.equal(await send(outsider, suspend), 'not_token_party');
-    const activate = lifecycleTx('token.activate', {
+    // The requestor cannot act as the token's wallet.
+    const byWallet = lifecycleTx('token.suspend', {
       token: fresh,
       seq: 1,
-      initiator: 'requestor',
-      reason: 'verified',
+      initiator: 'wallet',
+      reason: 'device_lost',
     });
-    assert.equal(await send(requestor, activate), 'initiator_not_allowed');
+    assert.equal(await send(requestor, byWallet), 'not_token_party');
+    // A token for any merchant is its issuer's only: no acquirer detokenises it.
+    const open = await client.tokens.provision(
+      signProvisionRequest(requestor, chainId, {
+        requestId: 'open-1',
+        pan: pan1,
+        expiry: '2030-11',
+        domain: { channels: ['ecommerce'], merchantIds: [] },
+        assuranceLevel: 'high',
+      }),
+    );
+    const openToken = open.token!.token;
+    const byAcquirer = signDetokenise(acquirer, chainId, openToken, {
+      n: 1,
+      purpose: 'authorization',
+      channel: 'ecommerce',
+      merchantId: 'm-1',
+    });
+    assert.deepEqual(await refused(client.tokens.detokenise(openToken, byAcquirer)), {
+      code: 'token_not_merchant_scoped',
+      status: 403,
+    });
     for (const key of [outsider, requestor, wallet]) {
       const body = signDetokenise(key, chainId, fresh, {
         n: 1,
@@ -283,14 +322,8 @@ describe('the token vault through the API of a node process', { timeout: suiteTi
       status: 403,
     });
     // A salt that is plainly not random would make the ledger's commitment brute-forceable.
-    const weakSalt = signProvisionRequest(requestor, chainId, {
-      requestId: 'weak',
-      pan: pan1,
-      panSalt: '00'.repeat(31) + '01',
-      expiry: '2030-11',
-      domain: { channels: ['ecommerce'], merchantIds: [] },
-      assuranceLevel: 'low',
-    });
+    // (The SDK always draws it from the CSPRNG: this body is edited by hand.)
+    const weakSalt = { ...provisionBody(requestor, 'weak', pan1), panSalt: '00'.repeat(31) + '01' };
     assert.deepEqual(await refused(client.tokens.provision(weakSalt)), {
       code: 'invalid_pan_salt',
       status: 400,

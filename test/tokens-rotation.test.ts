@@ -11,7 +11,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  lifecycleTx,
   luhnCheckDigit,
   signDetokenise,
   signProvisionRequest,
@@ -74,6 +73,23 @@ describe('vault key rotation through node processes', { timeout: suiteTimeoutMs 
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
+  it('vault-key rotate says "not JSON" without quoting the file, and refuses a shared file', async () => {
+    const run = (...args: string[]) => runCli(args, { env: childEnv, timeoutMs: 20_000 });
+    const broken = path.join(workDir, 'broken.json');
+    const secret = 'cd'.repeat(32);
+    fs.writeFileSync(broken, `{"fingerprintKey": "${secret}", oops`, { mode: 0o600 });
+    const bad = await run('tokens', 'vault-key', 'rotate', broken, '--id', 'k9');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /not JSON/);
+    assert.equal((bad.stdout + bad.stderr).includes(secret.slice(0, 8)), false, bad.stderr);
+    const shared = path.join(workDir, 'shared.json');
+    await cli('tokens', 'vault-key', 'new', shared);
+    fs.chmodSync(shared, 0o644);
+    const refused = await run('tokens', 'vault-key', 'rotate', shared, '--id', 'k2');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /chmod 600/);
+  });
+
   it('re-wraps data keys under a new KEK; the old KEK can then go', async () => {
     await cli('tokens', 'vault-key', 'new', vaultFile, '--id', 'k1');
     assert.equal((fs.statSync(vaultFile).mode & 0o777).toString(8), '600');
@@ -119,13 +135,7 @@ describe('vault key rotation through node processes', { timeout: suiteTimeoutMs 
       }),
     );
     const token = provisioned.token!.token;
-    const activate = lifecycleTx('token.activate', {
-      token,
-      seq: 1,
-      initiator: 'issuer',
-      reason: 'verified',
-    });
-    assert.equal(await send(issuer, activate), 'ok');
+    assert.equal(provisioned.token!.status, 'active');
     await node!.kill();
 
     await cli('tokens', 'vault-key', 'rotate', vaultFile, '--id', 'k2');

@@ -22,7 +22,13 @@ import {
   type TokenInitiator,
   type TokenView,
 } from './client.js';
-import { newVaultKeyDocument, parseVaultKeys, vaultKeksMax } from './vault.js';
+import {
+  newVaultKeyDocument,
+  parseVaultKeys,
+  readVaultKeyJson,
+  vaultKeksMax,
+  writeVaultKeyFile,
+} from './vault.js';
 
 /*
  * `coffer tokens ...`: the service's configuration and participants (a validator operator), a
@@ -80,10 +86,7 @@ function initiatorOf(values: OptionValues): TokenInitiator {
 
 const fromOption = { from: { type: 'string' } } as const;
 
-function lifecycleCommand(
-  action: 'activate' | 'suspend' | 'resume' | 'delete',
-  summary: string,
-): Command {
+function lifecycleCommand(action: 'suspend' | 'resume' | 'delete', summary: string): Command {
   return {
     name: `tokens ${action}`,
     synopsis: 'TOKEN --from NAME --as issuer|requestor|wallet [--reason CODE]',
@@ -106,10 +109,10 @@ function lifecycleCommand(
   };
 }
 
-/** Writes a vault key document readable by its owner only. */
+/** Writes a vault key document readable by its owner only (temp file, fsync, rename). */
 function writeVaultFile(file: string, document: unknown, flag: 'wx' | 'w'): void {
   try {
-    fs.writeFileSync(file, JSON.stringify(document, null, 2) + '\n', { mode: 0o600, flag });
+    writeVaultKeyFile(file, document, flag === 'wx');
   } catch (error) {
     throw new CliError('invalid_file', `cannot write ${file}: ${(error as Error).message}`);
   }
@@ -144,7 +147,8 @@ const vaultKeyCommands: Command[] = [
       const id = requiredOption(values, 'id');
       let document: ReturnType<typeof newVaultKeyDocument>;
       try {
-        document = JSON.parse(fs.readFileSync(file!, 'utf8')) as typeof document;
+        // Refuses a file others may read, and never quotes the file (a parser's message would).
+        document = readVaultKeyJson(file!) as typeof document;
         parseVaultKeys(document, file);
       } catch (error) {
         throw new CliError('invalid_file', `${file}: ${(error as Error).message}`);
@@ -187,19 +191,21 @@ export const tokensCommands: Command[] = [
   },
   {
     name: 'tokens register',
-    synopsis: 'ADDRESS --name TEXT --role ROLE... [--bin BIN...] --from NAME',
+    synopsis: 'ADDRESS --name TEXT --role ROLE... [--bin BIN...] [--merchant M...] --from NAME',
     summary:
-      'register a participant (issuer with its BINs, requestor, acquirer, wallet): a validator operator',
+      'register a participant (issuer with its BINs, requestor, acquirer with its merchant ids, wallet): a validator operator',
     options: {
       ...fromOption,
       name: { type: 'string' },
       role: { type: 'string', multiple: true },
       bin: { type: 'string', multiple: true },
+      merchant: { type: 'string', multiple: true },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, [address], values) {
       const roles = (values.role as string[] | undefined) ?? [];
       const bins = values.bin as string[] | undefined;
+      const merchantIds = values.merchant as string[] | undefined;
       if (roles.length === 0)
         throw usageError('--role is required (issuer, requestor, acquirer, wallet)');
       const key = await ctx.unlock(requiredOption(values, 'from'));
@@ -208,6 +214,7 @@ export const tokensCommands: Command[] = [
         name: requiredOption(values, 'name'),
         roles: roles as ('issuer' | 'requestor' | 'acquirer' | 'wallet')[],
         ...(bins === undefined ? {} : { bins }),
+        ...(merchantIds === undefined ? {} : { merchantIds }),
       });
       report(ctx, await submitTx(ctx, key, tx, undefined), `participant ${address} registered`);
     },
@@ -248,7 +255,6 @@ export const tokensCommands: Command[] = [
       else ctx.print(`token provisioned (tx ${result.txHash})\n${describeToken(result.token!)}`);
     },
   },
-  lifecycleCommand('activate', 'activate an inactive token (its issuer)'),
   lifecycleCommand('suspend', 'suspend an active token (issuer, requestor or wallet)'),
   lifecycleCommand('resume', 'resume a suspended token'),
   lifecycleCommand('delete', 'delete a token for good'),

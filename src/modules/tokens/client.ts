@@ -72,7 +72,11 @@ export function newPanSalt(): string {
   return toHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
 }
 
-/** A provision request signed by the requestor `key` (a fresh `panSalt` unless given). */
+/**
+ * A provision request signed by the requestor `key`, with a fresh `panSalt` from the CSPRNG
+ * (WebCrypto): the salt is what hides the PAN behind the ledger's commitment, so no caller may
+ * choose it.
+ */
 export function signProvisionRequest(
   key: SigningKey,
   chainId: string,
@@ -83,10 +87,9 @@ export function signProvisionRequest(
     domain: TokenDomain;
     assuranceLevel: string;
     wallet?: string;
-    panSalt?: string;
   },
 ): ProvisionRequestBody {
-  const panSalt = request.panSalt ?? newPanSalt();
+  const panSalt = newPanSalt();
   const commitment = panCommitment(request.pan, panSalt);
   const fields = provisionSignedFields({ ...request, requestor: key.address, commitment });
   return {
@@ -107,9 +110,9 @@ export function signPanUpdate(
   key: SigningKey,
   chainId: string,
   token: string,
-  update: { seq: number; reason: string; expiry: string; pan?: string; panSalt?: string },
+  update: { seq: number; reason: string; expiry: string; pan?: string },
 ): PanUpdateBody {
-  const panSalt = update.pan === undefined ? undefined : (update.panSalt ?? newPanSalt());
+  const panSalt = update.pan === undefined ? undefined : newPanSalt();
   const commitment = update.pan === undefined ? undefined : panCommitment(update.pan, panSalt!);
   const fields = panUpdateSignedFields({ ...update, token, commitment });
   return {
@@ -165,14 +168,14 @@ export function signRewrap(
 export function lifecycleTx(
   event: Exclude<LifecycleEvent, 'token.updatePan'>,
   payload: { token: string; seq: number; initiator: TokenInitiator; reason: string },
-): { type: string; payload: TokensPayload<'token.activate'> } {
+): { type: string; payload: TokensPayload<'token.suspend'> } {
   return {
     type: event,
     payload: {
       token: payload.token,
       seq: payload.seq,
       initiator: payload.initiator,
-      reason: payload.reason as TokensPayload<'token.activate'>['reason'],
+      reason: payload.reason as TokensPayload<'token.suspend'>['reason'],
     },
   };
 }

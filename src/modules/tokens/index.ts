@@ -15,7 +15,7 @@ export { domainRefusal } from './txs-tokens.js';
  * The token vault (issue 17): participants (issuers with their BINs, token requestors, acquirers,
  * wallets) registered by the consortium, tokens in the service's token BINs provisioned for a PAN
  * that the ledger holds only encrypted under the consortium's vault key, the token lifecycle
- * (activate, suspend, resume, delete, PAN update) with a per-token sequence number, and recorded
+ * (provision makes a token active; suspend, resume, delete, PAN update) with a per-token sequence number, and recorded
  * detokenisations.
  */
 export const tokensModule: ChainModule = {
@@ -43,6 +43,8 @@ export const tokens: CofferModule = {
     invalid_rewrap_limit: 'limit must be a whole number from 1 to 100.',
     vault_key_mismatch:
       "The request names another key-encryption key than this node's current one (COFFER_VAULT_KEY_FILE).",
+    relays_busy:
+      'This participant already has 8 requests in flight on this node: retry once they are answered.',
     vault_open_failed:
       "The PAN's envelope does not open with this node's vault keys (a key-encryption key missing?).",
   },
@@ -53,6 +55,8 @@ export const tokens: CofferModule = {
     not_token_issuer: 403,
     not_token_party: 403,
     not_detokenise_party: 403,
+    acquirer_merchant_refused: 403,
+    token_not_merchant_scoped: 403,
     initiator_not_allowed: 403,
     resume_by_issuer_only: 403,
     token_request_signature_invalid: 403,
@@ -66,6 +70,7 @@ export const tokens: CofferModule = {
     sequence_out_of_order: 409,
     detokenisation_out_of_order: 409,
     issuer_bins_required: 422,
+    acquirer_merchants_required: 422,
     token_bin_invalid: 422,
     issuer_not_found: 422,
     token_deleted: 422,
@@ -76,12 +81,13 @@ export const tokens: CofferModule = {
     domain_merchant_refused: 422,
     token_domain_expired: 422,
     vault_key_missing: 503,
+    relays_busy: 429,
     vault_key_mismatch: 409,
     vault_open_failed: 500,
   },
   commands: tokensCommands,
   cliNotes:
-    'tokens provision, pan-update and detokenise sign a request the node relays; tokens activate,\n' +
-    'suspend, resume and delete send a lifecycle tx with the next sequence number (read it with\n' +
+    'tokens provision, pan-update and detokenise sign a request the node relays (a provisioned\n' +
+    'token is active at once); tokens suspend, resume and delete send a lifecycle tx with the next sequence number (read it with\n' +
     'tokens show). detokenise prints the PAN: keep its output out of logs.',
 };

@@ -37,11 +37,12 @@ const eventArbitrary = fc.record({
 });
 
 describe('the lifecycle state machine', () => {
-  it('the table: deleted is final, activation only from inactive, updatePan keeps the status', () => {
+  it('the table: deleted is final, no event reactivates it, updatePan keeps the status', () => {
     for (const event of lifecycleEvents) {
       assert.equal(lifecycleTable[event].from.includes('deleted'), false, event);
     }
-    assert.deepEqual(lifecycleTable['token.activate'].from, ['inactive']);
+    assert.deepEqual(tokenStatuses, ['active', 'suspended', 'deleted']);
+    assert.equal('token.activate' in lifecycleTable, false);
     assert.equal(lifecycleTable['token.updatePan'].to, undefined);
     assert.deepEqual(lifecycleTable['token.updatePan'].by, ['issuer']);
   });
@@ -74,7 +75,7 @@ describe('the lifecycle state machine', () => {
         serviceIn(w);
         const token = provisioned(w, { wallet: wallet.address });
         let model: { status: (typeof tokenStatuses)[number]; seq: number; suspendedBy?: string } = {
-          status: 'inactive',
+          status: 'active',
           seq: 0,
         };
         for (const { event, initiator, seqOffset } of events) {

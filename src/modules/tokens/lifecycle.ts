@@ -5,8 +5,8 @@
  * table.
  */
 
-/** A token's status. `inactive`: provisioned, waiting for activation; `deleted` is final. */
-export const tokenStatuses = ['inactive', 'active', 'suspended', 'deleted'] as const;
+/** A token's status: `active` from provision on; `deleted` is final. */
+export const tokenStatuses = ['active', 'suspended', 'deleted'] as const;
 export type TokenStatus = (typeof tokenStatuses)[number];
 
 /**
@@ -16,9 +16,8 @@ export type TokenStatus = (typeof tokenStatuses)[number];
 export const tokenInitiators = ['issuer', 'requestor', 'wallet'] as const;
 export type TokenInitiator = (typeof tokenInitiators)[number];
 
-/** The lifecycle events after `token.provision`, by tx type. */
+/** The lifecycle events after `token.provision` (which makes a token `active`), by tx type. */
 export const lifecycleEvents = [
-  'token.activate',
   'token.suspend',
   'token.resume',
   'token.delete',
@@ -37,18 +36,16 @@ interface Transition {
 
 /** The transition table: nothing moves a token but these. */
 export const lifecycleTable: Readonly<Record<LifecycleEvent, Transition>> = {
-  // Activation follows the issuer's identification and verification (ID&V) of the cardholder.
-  'token.activate': { from: ['inactive'], to: 'active', by: ['issuer'] },
   'token.suspend': { from: ['active'], to: 'suspended', by: ['issuer', 'requestor', 'wallet'] },
   // Also: a suspension by the issuer is lifted by the issuer only (`resumeAllowed`).
   'token.resume': { from: ['suspended'], to: 'active', by: ['issuer', 'requestor', 'wallet'] },
   'token.delete': {
-    from: ['inactive', 'active', 'suspended'],
+    from: ['active', 'suspended'],
     to: 'deleted',
     by: ['issuer', 'requestor', 'wallet'],
   },
   // A new expiry or a re-issued card (a new PAN of the same issuer) behind the same token.
-  'token.updatePan': { from: ['inactive', 'active', 'suspended'], to: undefined, by: ['issuer'] },
+  'token.updatePan': { from: ['active', 'suspended'], to: undefined, by: ['issuer'] },
 };
 
 /** Why a lifecycle step is refused, in the order `lifecycleStep` checks. */

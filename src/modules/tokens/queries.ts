@@ -13,11 +13,11 @@ import {
  * status and a participant's roles through these).
  */
 
-/** A token as anyone may read it: its record without the vault envelope. */
+/** A token as anyone may read it: its record without the vault envelope and the fingerprint. */
 export function getToken(state: StateReader, token: string): TokenView | undefined {
   const record = readToken(state, token);
   if (!record) return undefined;
-  const { vault: _vault, ...view } = record;
+  const { vault: _vault, fingerprint: _fingerprint, ...view } = record;
   return view;
 }
 

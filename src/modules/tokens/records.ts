@@ -16,6 +16,8 @@ export const participantSchema = z.object({
   roles: z.array(roleEnum),
   /** The BINs an issuer owns (6 digits each); empty for other roles. */
   bins: z.array(z.string()),
+  /** The merchant ids an acquirer acquires for; absent for other roles. */
+  merchantIds: z.array(z.string()).optional(),
   registeredBy: z.string(),
   registeredAtHeight: z.number().int(),
 });
@@ -56,8 +58,6 @@ export const tokenViewSchema = z.object({
   expiry: z.string(),
   domain: domainRecordSchema,
   assuranceLevel: z.string(),
-  /** HMAC-SHA-256 of the PAN under the vault's fingerprint key: the same PAN, the same value. */
-  fingerprint: z.string(),
   /** The requestor's (or, after a PAN update, the issuer's) commitment to the PAN. */
   commitment: z.string(),
   suspendedBy: z.enum(tokenInitiators).optional(),
@@ -71,8 +71,16 @@ export const tokenViewSchema = z.object({
 });
 export type TokenView = z.infer<typeof tokenViewSchema>;
 
-/** A token as state holds it: its view and the PAN's vault envelope. */
-export const tokenRecordSchema = tokenViewSchema.extend({ vault: vaultRecordSchema });
+/**
+ * A token as state holds it: its view, the PAN's keyed fingerprint and its vault envelope. The
+ * fingerprint is not in the view: the same PAN gives the same value, so a public read would let
+ * anyone link every token of one card.
+ */
+export const tokenRecordSchema = tokenViewSchema.extend({
+  /** HMAC-SHA-256 of the PAN under the vault's fingerprint key: the same PAN, the same value. */
+  fingerprint: z.string(),
+  vault: vaultRecordSchema,
+});
 export type TokenRecord = z.infer<typeof tokenRecordSchema>;
 
 // ---- relay routes --------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ export const tokensRejections = {
   invalid_participant_name: 'name must be 1 to 80 bytes of text.',
   invalid_roles: 'roles must be 1 to 4 distinct of issuer, requestor, acquirer and wallet.',
   invalid_bins: 'bins must be 1 to 20 distinct BINs of 6 digits.',
+  invalid_merchant_ids:
+    'merchantIds must be 1 to 100 distinct ids of 1 to 32 characters A-Z, a-z, 0-9, "-", "_".',
   invalid_token: 'A token is 13 to 19 digits passing Luhn.',
   invalid_request_id: 'requestId must be 1 to 64 characters: A-Z, a-z, 0-9, "-" and "_".',
   invalid_bin: 'A BIN is 6 digits.',
@@ -31,6 +33,8 @@ export const tokensRejections = {
   not_token_service:
     'Only a validator operator of the consortium (the token service provider) may do this.',
   issuer_bins_required: 'An issuer names the BINs it owns; other roles name none.',
+  acquirer_merchants_required:
+    'An acquirer names the merchant ids it acquires for; other roles name none.',
   participant_exists: 'This address is already a participant.',
   bin_taken: 'A BIN is already an issuer BIN or a token BIN.',
   participant_not_found: 'This address is not a registered participant.',
@@ -57,6 +61,10 @@ export const tokensRejections = {
   token_not_active: 'The token is not active.',
   domain_channel_refused: "The token's domain does not include this channel.",
   domain_merchant_refused: "The token's domain does not include this merchant.",
+  acquirer_merchant_refused:
+    'An acquirer must name a merchantId it is registered for (and the token allows).',
+  token_not_merchant_scoped:
+    'The token names no merchants: only its issuer may detokenise it (an acquirer needs a token scoped to named merchants).',
   token_domain_expired: "The token's domain restriction has expired.",
   detokenisation_out_of_order: "n is not the token's next detokenisation number.",
 } as const;

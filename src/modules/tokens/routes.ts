@@ -28,6 +28,7 @@ import {
   relayErrorSchema,
   relayResultSchema,
   rewrapResultSchema,
+  tokenRequestHash,
   tokenServiceSchema,
   tokenViewSchema,
   type DetokeniseBody,
@@ -45,7 +46,7 @@ import {
   type TokenRecord,
 } from './state.js';
 import { isTokenService } from './txs-service.js';
-import { domainRefusal, requestSigned } from './txs-tokens.js';
+import { acquirerRefusal, detokeniseParty, domainRefusal, requestSigned } from './txs-tokens.js';
 import {
   openPan,
   panFingerprint,
@@ -57,14 +58,25 @@ import {
 } from './vault.js';
 
 /**
- * Relays the node signs and waits on at once (provisions, PAN updates, detokenisations): each is
- * a verified participant's request, and this bounds the node's own txs in flight however many
- * arrive.
+ * Relays the node signs and waits on at once (provisions, PAN updates, detokenisations,
+ * re-wraps): each is a verified participant's request, and each is the node's own tx, in the
+ * same mempool lane (`mempoolSystemTxsMax`, default 1,000) as the node's other system txs
+ * (the producer's nonce commitments, evidence). Relays take at most a quarter of that lane and
+ * never more than 100, so they can never starve those txs (`mempool_full` beyond it)...
  */
-export const relaysInFlightMax = 1_000;
+export function relaysInFlightMax(systemTxsMax: number): number {
+  return Math.max(1, Math.min(100, Math.floor(systemTxsMax / 4)));
+}
+/** ...and one participant has at most 8 of them in flight (`relays_busy` beyond). */
+export const relaysPerParticipantMax = 8;
 /** Token records one re-wrap call reads at most, looking for envelopes under an older KEK. */
 export const rewrapScanMax = 2_000;
-/** Tries at drawing a token number not issued yet (a clash is ~1 in 10^9 per try). */
+/**
+ * Tries at drawing a token number not issued yet. A token has its PAN's length: 6 BIN digits, a
+ * Luhn check digit and 6 (13-digit PANs) to 12 random digits, so a try clashes with probability
+ * (tokens issued in the BIN) / 10^6 for a 13-digit PAN (1 in 10^12 at 19 digits): a busy token BIN
+ * for 13-digit PANs refuses provisions once it nears a million tokens (add token BINs before).
+ */
 const tokenDrawsMax = 8;
 
 /**
@@ -72,8 +84,8 @@ const tokenDrawsMax = 8;
  * (`POST /v1/tokens`, `.../pan-update`, `.../detokenise`) take a participant's signed request,
  * check the signature and the role against committed state BEFORE the node signs anything, do
  * the randomness and the vault's cryptography, and submit the node's own tx carrying the
- * participant's signature, which every node checks again. Lifecycle events (activate, suspend,
- * resume, delete) are ordinary txs a participant sends to `POST /v1/txs`.
+ * participant's signature, which every node checks again. Lifecycle events (suspend, resume,
+ * delete) are ordinary txs a participant sends to `POST /v1/txs`.
  */
 export function tokensRoutes(node: ModuleHost): void {
   const { app, store, chain } = node;
@@ -81,19 +93,37 @@ export function tokensRoutes(node: ModuleHost): void {
   const vault: VaultKeys | undefined =
     node.config.vaultKeyFile === undefined ? undefined : readVaultKeyFile(node.config.vaultKeyFile);
   const relays = new SingleFlight<SubmitResult>();
+  const inFlightMax = relaysInFlightMax(node.config.mempoolSystemTxsMax);
   let inFlight = 0;
+  const inFlightBy = new Map<string, number>();
 
+  /**
+   * Submits the node's own tx for `participant`'s request, or refuses it when the node (or the
+   * participant) has too many relays in flight. The caps are checked and taken synchronously, so
+   * concurrent requests cannot all pass the check; a request joining an identical one in flight
+   * (`key`) takes no room.
+   */
   async function relay(
     key: string | undefined,
+    participant: string,
     type: string,
     payload: Record<string, unknown>,
   ): Promise<SubmitResult> {
-    const submit = async () => {
+    const submit = async (): Promise<SubmitResult> => {
+      const mine = inFlightBy.get(participant) ?? 0;
+      if (inFlight >= inFlightMax) return { error: { code: 'mempool_full' } } as SubmitResult;
+      if (mine >= relaysPerParticipantMax) {
+        return { error: { code: 'relays_busy' } } as SubmitResult;
+      }
       inFlight += 1;
+      inFlightBy.set(participant, mine + 1);
       try {
         return await node.submitOwn(type, payload, 'final');
       } finally {
         inFlight -= 1;
+        const left = (inFlightBy.get(participant) ?? 1) - 1;
+        if (left === 0) inFlightBy.delete(participant);
+        else inFlightBy.set(participant, left);
       }
     };
     return key === undefined ? submit() : relays.run(key, submit);
@@ -118,7 +148,7 @@ export function tokensRoutes(node: ModuleHost): void {
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
     if (!node.healthy) return sendError(reply, 'not_ready');
     if (!vault) return sendError(reply, 'vault_key_missing');
-    if (inFlight >= relaysInFlightMax) return sendError(reply, 'mempool_full');
+    if (inFlight >= inFlightMax) return sendError(reply, 'mempool_full');
     return undefined;
   }
 
@@ -163,7 +193,7 @@ export function tokensRoutes(node: ModuleHost): void {
     {
       schema: {
         summary:
-          "A token: status, sequence number, requestor, issuer, domain restrictions, assurance level, the PAN's BIN, last four digits and keyed fingerprint (never the PAN)",
+          "A token: status, sequence number, requestor, issuer, domain restrictions, assurance level, the PAN's BIN, last four digits (never the PAN, nor its fingerprint)",
         tags: ['tokens'],
         params: stringParams('token'),
         response: { 200: jsonSchema(tokenViewSchema), '4xx': errorSchema },
@@ -197,14 +227,9 @@ export function tokensRoutes(node: ModuleHost): void {
       const domain = body.domain as TokenDomain;
       const commitment = panCommitment(body.pan, body.panSalt);
       const signed = { ...body, domain, commitment };
+      const signedFields = provisionSignedFields(signed);
       if (
-        !requestSigned(
-          'provision',
-          chain.chainId,
-          provisionSignedFields(signed),
-          body.requestor,
-          body.signature,
-        )
+        !requestSigned('provision', chain.chainId, signedFields, body.requestor, body.signature)
       ) {
         return sendError(reply, 'token_request_signature_invalid', 'signature');
       }
@@ -237,8 +262,12 @@ export function tokensRoutes(node: ModuleHost): void {
         const tokenBin = service.tokenBins[crypto.randomInt(service.tokenBins.length)]!;
         token = randomToken(tokenBin, body.pan.length);
       }
+      // Only the same signed request joins one in flight: another request under the same id (say,
+      // another PAN) gets its own tx, which the handler refuses as token_request_duplicate.
+      const requestHash = tokenRequestHash('provision', chain.chainId, signedFields);
       const result = await relay(
-        `provision/${body.requestor}/${body.requestId}`,
+        `provision/${body.requestor}/${body.requestId}/${requestHash}`,
+        body.requestor,
         'token.provision',
         {
           requestor: body.requestor,
@@ -307,24 +336,30 @@ export function tokensRoutes(node: ModuleHost): void {
           return sendError(reply, 'pan_issuer_mismatch', 'pan');
         }
       }
-      const result = await relay(`pan-update/${token}/${body.seq}`, 'token.updatePan', {
-        token,
-        seq: body.seq,
-        reason: body.reason,
-        expiry: body.expiry,
-        ...(body.pan === undefined
-          ? {}
-          : {
-              pan: {
-                bin: body.pan.slice(0, 6),
-                last4: body.pan.slice(-4),
-                commitment,
-                fingerprint: panFingerprint(vault!, body.pan),
-                vault: sealPan(vault!, chain.chainId, token, body.pan),
-              },
-            }),
-        signature: body.signature,
-      });
+      const requestHash = tokenRequestHash('panUpdate', chain.chainId, fields);
+      const result = await relay(
+        `pan-update/${token}/${body.seq}/${requestHash}`,
+        body.issuer,
+        'token.updatePan',
+        {
+          token,
+          seq: body.seq,
+          reason: body.reason,
+          expiry: body.expiry,
+          ...(body.pan === undefined
+            ? {}
+            : {
+                pan: {
+                  bin: body.pan.slice(0, 6),
+                  last4: body.pan.slice(-4),
+                  commitment,
+                  fingerprint: panFingerprint(vault!, body.pan),
+                  vault: sealPan(vault!, chain.chainId, token, body.pan),
+                },
+              }),
+          signature: body.signature,
+        },
+      );
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       return {
@@ -363,18 +398,18 @@ export function tokensRoutes(node: ModuleHost): void {
       if (!requestSigned('detokenise', chain.chainId, fields, body.party, body.signature)) {
         return sendError(reply, 'token_request_signature_invalid', 'signature');
       }
-      const asIssuer = body.party === record.issuer && hasRole(store, body.party, 'issuer');
-      if (!asIssuer && !hasRole(store, body.party, 'acquirer')) {
-        return sendError(reply, 'not_detokenise_party', 'party');
-      }
+      const party = detokeniseParty(store, record, body.party);
+      if (party === undefined) return sendError(reply, 'not_detokenise_party', 'party');
       const time = chain.latest().header.time;
-      const outside = domainRefusal(record, body.channel, body.merchantId, time);
+      const outside =
+        domainRefusal(record, body.channel, body.merchantId, time) ??
+        acquirerRefusal(party, record, body.merchantId);
       if (outside) return sendError(reply, outside);
       if (body.n !== record.detokenisations + 1) {
         return sendError(reply, 'detokenisation_out_of_order', 'n');
       }
       // No single flight: each request is its own tx, so a replay racing its original fails.
-      const result = await relay(undefined, 'token.detokenise', { ...body, token });
+      const result = await relay(undefined, body.party, 'token.detokenise', { ...body, token });
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       const sealed = readToken(store, token)!;
@@ -451,7 +486,7 @@ export function tokensRoutes(node: ModuleHost): void {
       const next =
         scanned.length === rewrapScanMax || entries.length === body.limit ? last : undefined;
       if (entries.length === 0) return { kekId, rewrapped: 0, ...(next ? { next } : {}) };
-      const result = await relay(undefined, 'token.rewrap', { entries });
+      const result = await relay(undefined, body.operator, 'token.rewrap', { entries });
       const failed = relayFailure(reply, result);
       if (failed) return failed;
       return {

@@ -31,8 +31,10 @@ export const issuerBinsMax = 20;
 export const tokenBinsMax = 20;
 /** Envelopes one `token.rewrap` re-wraps: one tx stays small (~100 bytes an entry). */
 export const rewrapEntriesMax = 100;
-/** Merchant ids a token's domain names (none: any merchant). */
+/** Merchant ids a token's domain names (none: any merchant for its issuer; no acquirer). */
 export const merchantIdsMax = 20;
+/** Merchant ids an acquirer is registered with (the merchants it acquires for). */
+export const acquirerMerchantIdsMax = 100;
 export const participantNameBytesMax = 80;
 /** A participant's roles: at most all four. */
 export const participantRolesMax = 4;
@@ -273,6 +275,15 @@ export const tokensPayloads = {
     ),
     /** The BINs an issuer owns (issuers only, 1 to 20). */
     bins: coded(z.array(bin).min(1).max(issuerBinsMax).refine(distinct), 'invalid_bins').optional(),
+    /** The merchant ids an acquirer acquires for (acquirers only, 1 to 100). */
+    merchantIds: coded(
+      z
+        .array(z.string().regex(merchantIdPattern))
+        .min(1)
+        .max(acquirerMerchantIdsMax)
+        .refine(distinct),
+      'invalid_merchant_ids',
+    ).optional(),
   }),
   /** A token for a PAN, relayed by a node with the requestor's signed request. */
   'token.provision': z.strictObject({
@@ -290,7 +301,6 @@ export const tokensPayloads = {
     vault: vaultEnvelopeSchema,
     signature: tokenFields.signature,
   }),
-  'token.activate': lifecyclePayload,
   'token.suspend': lifecyclePayload,
   'token.resume': lifecyclePayload,
   'token.delete': lifecyclePayload,

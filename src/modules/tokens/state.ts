@@ -9,8 +9,13 @@ import type { Participant, TokenRecord, TokenService } from './schema.js';
  */
 export const tokensModuleName = 'tokens';
 
-/** Whom a BIN belongs to: an issuer's card range, or the service's token range. */
-export type BinOwner = { kind: 'issuer'; issuer: string } | { kind: 'token' };
+/**
+ * Whom a BIN belongs to: an issuer's card range, the service's token range, or a token range the
+ * service dropped (`retiredToken`): tokens issued in it keep their numbers, so it is reserved
+ * forever and never becomes an issuer's BIN (a PAN could otherwise equal a live token).
+ */
+export type BinOwner =
+  { kind: 'issuer'; issuer: string } | { kind: 'token' } | { kind: 'retiredToken' };
 
 export type ParticipantRecord = Participant;
 export type TokenServiceRecord = TokenService;
@@ -70,10 +75,6 @@ export function readBinOwner(state: StateReader, bin: string): BinOwner | undefi
 
 export function writeBinOwner(state: StateView, bin: string, owner: BinOwner): void {
   writeJson(state, tokensKeys.bin(bin), owner);
-}
-
-export function deleteBinOwner(state: StateView, bin: string): void {
-  state.delete(tokensKeys.bin(bin));
 }
 
 /** A token's record, vault envelope included. */

@@ -141,7 +141,10 @@ export function serviceIn(w: TxWorld): void {
       'tokens.registerParticipant',
       { address: requestor.address, name: 'Pay', roles: ['requestor'] },
     ],
-    ['tokens.registerParticipant', { address: acquirer.address, name: 'Acq', roles: ['acquirer'] }],
+    [
+      'tokens.registerParticipant',
+      { address: acquirer.address, name: 'Acq', roles: ['acquirer'], merchantIds: ['m-1'] },
+    ],
     ['tokens.registerParticipant', { address: wallet.address, name: 'Wal', roles: ['wallet'] }],
   ];
   for (const [type, payload] of steps) {

@@ -17,7 +17,7 @@ import {
 const register = (fields: Record<string, unknown> = {}) => ({
   address: outsider.address,
   name: 'New',
-  roles: ['acquirer'],
+  roles: ['wallet'],
   ...fields,
 });
 
@@ -35,12 +35,21 @@ describe('tokens.configure', () => {
     assert.deepEqual(w.events[0]?.data, { tokenBins: [tokenBin], by: tsp.address });
   });
 
-  it('replaces the list: a dropped token BIN is free again', () => {
+  it('replaces the list: a dropped token BIN stays reserved, never an issuer BIN', () => {
     const w = new TxWorld();
     assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: [tokenBin] }), 'ok');
     assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: ['990002'] }), 'ok');
-    assert.equal(readBinOwner(w.state, tokenBin), undefined);
+    assert.deepEqual(readBinOwner(w.state, tokenBin), { kind: 'retiredToken' });
     assert.deepEqual(readBinOwner(w.state, '990002'), { kind: 'token' });
+    const asIssuer = { address: outsider.address, name: 'B', roles: ['issuer'] };
+    assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', { ...asIssuer, bins: [tokenBin] }),
+      'bin_taken',
+    );
+    // The service may take a retired BIN back as a token BIN, never an issuer.
+    assert.equal(w.run(tsp, 'tokens.configure', { tokenBins: [tokenBin] }), 'ok');
+    assert.deepEqual(readBinOwner(w.state, tokenBin), { kind: 'token' });
+    assert.deepEqual(readBinOwner(w.state, '990002'), { kind: 'retiredToken' });
   });
 
   it('refuses an issuer BIN as a token BIN, and bad lists', () => {
@@ -89,6 +98,14 @@ describe('tokens.registerParticipant', () => {
       'issuer_bins_required',
     );
     assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', register({ roles: ['acquirer'] })),
+      'acquirer_merchants_required',
+    );
+    assert.equal(
+      w.run(tsp, 'tokens.registerParticipant', register({ merchantIds: ['m-1'] })),
+      'acquirer_merchants_required',
+    );
+    assert.equal(
       w.run(tsp, 'tokens.registerParticipant', register({ address: requestor.address })),
       'participant_exists',
     );
@@ -113,6 +130,20 @@ describe('tokens.registerParticipant', () => {
       [register({ roles: ['king'] }), 'invalid_roles', 'roles'],
       [register({ roles: ['wallet', 'wallet'] }), 'invalid_roles', 'roles'],
       [register({ roles: ['issuer'], bins: [] }), 'invalid_bins', 'bins'],
+      [register({ roles: ['acquirer'], merchantIds: [] }), 'invalid_merchant_ids', 'merchantIds'],
+      [
+        register({ roles: ['acquirer'], merchantIds: ['m'.repeat(33)] }),
+        'invalid_merchant_ids',
+        'merchantIds',
+      ],
+      [
+        register({
+          roles: ['acquirer'],
+          merchantIds: Array.from({ length: 101 }, (_, i) => `m${i}`),
+        }),
+        'invalid_merchant_ids',
+        'merchantIds',
+      ],
       [register({ extra: 1 }), 'unknown_field', 'extra'],
     ];
     for (const [payload, code, field] of cases) {

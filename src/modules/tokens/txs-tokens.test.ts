@@ -42,13 +42,13 @@ const lifecycle = (token: string, seq: number, initiator = 'issuer', reason = 'v
 });
 
 describe('token.provision', () => {
-  it('records an inactive token with its envelope, never the PAN', () => {
+  it('records an active token with its envelope, never the PAN', () => {
     const w = world();
     const payload = provisionPayload({ wallet: wallet.address });
     assert.equal(w.run(tsp, 'token.provision', payload), 'ok');
     const token = payload.token as string;
     const record = readToken(w.state, token)!;
-    assert.equal(record.status, 'inactive');
+    assert.equal(record.status, 'active');
     assert.equal(record.seq, 0);
     assert.equal(record.issuer, issuer.address);
     assert.equal(record.wallet, wallet.address);
@@ -144,19 +144,19 @@ describe('token.provision', () => {
 });
 
 describe('lifecycle events', () => {
-  it('activate, suspend, resume and delete move the token with its sequence number', () => {
+  it('suspend, resume and delete move the token with its sequence number', () => {
     const w = world();
     const token = provisioned(w, { wallet: wallet.address });
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 1)), 'ok');
+    assert.equal(readToken(w.state, token)?.status, 'active');
     assert.equal(
-      w.run(wallet, 'token.suspend', lifecycle(token, 2, 'wallet', 'device_lost')),
+      w.run(wallet, 'token.suspend', lifecycle(token, 1, 'wallet', 'device_lost')),
       'ok',
     );
     assert.deepEqual(w.events[0], {
       type: 'token.suspended',
       data: {
         token,
-        seq: 2,
+        seq: 1,
         status: 'suspended',
         initiator: 'wallet',
         by: wallet.address,
@@ -164,26 +164,24 @@ describe('lifecycle events', () => {
       },
     });
     assert.equal(readToken(w.state, token)?.suspendedBy, 'wallet');
-    assert.equal(w.run(requestor, 'token.resume', lifecycle(token, 3, 'requestor')), 'ok');
+    assert.equal(w.run(requestor, 'token.resume', lifecycle(token, 2, 'requestor')), 'ok');
     assert.equal(readToken(w.state, token)?.suspendedBy, undefined);
-    assert.equal(w.run(requestor, 'token.delete', lifecycle(token, 4, 'requestor')), 'ok');
+    assert.equal(w.run(requestor, 'token.delete', lifecycle(token, 3, 'requestor')), 'ok');
     assert.equal(readToken(w.state, token)?.status, 'deleted');
-    assert.equal(readToken(w.state, token)?.seq, 4);
+    assert.equal(readToken(w.state, token)?.seq, 3);
+    // There is no activation step any more.
+    assert.throws(() => w.run(issuer, 'token.activate', lifecycle(token, 4)), /no tx type/);
   });
 
   it('refuses a party that is not the one it names, and initiators the table does not allow', () => {
     const w = world();
     const token = provisioned(w);
-    assert.equal(w.run(outsider, 'token.activate', lifecycle(token, 1)), 'not_token_party');
-    assert.equal(w.run(otherIssuer, 'token.activate', lifecycle(token, 1)), 'not_token_party');
+    assert.equal(w.run(outsider, 'token.suspend', lifecycle(token, 1)), 'not_token_party');
+    assert.equal(w.run(otherIssuer, 'token.suspend', lifecycle(token, 1)), 'not_token_party');
     assert.equal(w.run(acquirer, 'token.suspend', lifecycle(token, 1)), 'not_token_party');
     // No wallet was named at provision: nobody is its wallet.
     assert.equal(w.run(wallet, 'token.delete', lifecycle(token, 1, 'wallet')), 'not_token_party');
-    assert.equal(
-      w.run(requestor, 'token.activate', lifecycle(token, 1, 'requestor')),
-      'initiator_not_allowed',
-    );
-    assert.equal(readToken(w.state, token)?.status, 'inactive');
+    assert.equal(readToken(w.state, token)?.status, 'active');
     assert.equal(
       w.run(issuer, 'token.suspend', lifecycle(token, 5, 'requestor')),
       'not_token_party',
@@ -193,24 +191,23 @@ describe('lifecycle events', () => {
   it('refuses out-of-order events, events for a deleted token and transitions outside the table', () => {
     const w = world();
     const token = provisioned(w);
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 2)), 'sequence_out_of_order');
+    assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 2)), 'sequence_out_of_order');
     assert.equal(w.run(issuer, 'token.resume', lifecycle(token, 1)), 'transition_not_allowed');
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 1)), 'ok');
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 1)), 'sequence_out_of_order');
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 2)), 'transition_not_allowed');
     assert.equal(
-      w.run(issuer, 'token.suspend', lifecycle(token, 2, 'issuer', 'fraud_suspected')),
+      w.run(issuer, 'token.suspend', lifecycle(token, 1, 'issuer', 'fraud_suspected')),
       'ok',
     );
+    assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 1)), 'sequence_out_of_order');
+    assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 2)), 'transition_not_allowed');
     assert.equal(
-      w.run(requestor, 'token.resume', lifecycle(token, 3, 'requestor')),
+      w.run(requestor, 'token.resume', lifecycle(token, 2, 'requestor')),
       'resume_by_issuer_only',
     );
-    assert.equal(w.run(issuer, 'token.delete', lifecycle(token, 3)), 'ok');
-    assert.equal(w.run(issuer, 'token.resume', lifecycle(token, 4)), 'token_deleted');
-    assert.equal(w.run(issuer, 'token.updatePan', panUpdatePayload(token, 4)), 'not_token_service');
-    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 4)), 'token_deleted');
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(nextToken(), 1)), 'token_not_found');
+    assert.equal(w.run(issuer, 'token.delete', lifecycle(token, 2)), 'ok');
+    assert.equal(w.run(issuer, 'token.resume', lifecycle(token, 3)), 'token_deleted');
+    assert.equal(w.run(issuer, 'token.updatePan', panUpdatePayload(token, 3)), 'not_token_service');
+    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 3)), 'token_deleted');
+    assert.equal(w.run(issuer, 'token.suspend', lifecycle(nextToken(), 1)), 'token_not_found');
   });
 });
 
@@ -218,13 +215,12 @@ describe('token.updatePan', () => {
   it("changes the expiry, or the PAN of the same issuer, keeping the token's status", () => {
     const w = world();
     const token = provisioned(w);
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 1)), 'ok');
-    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 2)), 'ok');
+    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 1)), 'ok');
     assert.equal(readToken(w.state, token)?.expiry, '2031-06');
-    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 3, otherPan)), 'ok');
+    assert.equal(w.run(tsp, 'token.updatePan', panUpdatePayload(token, 2, otherPan)), 'ok');
     const record = readToken(w.state, token)!;
     assert.equal(record.status, 'active');
-    assert.equal(record.seq, 3);
+    assert.equal(record.seq, 2);
     assert.equal(record.last4, otherPan.slice(-4));
     assert.equal(openPan(vaultKeys, chainId, token, record.vault), otherPan);
     assert.equal(w.events[0]?.data.panChanged, true);
@@ -252,15 +248,14 @@ describe('token.updatePan', () => {
 
 describe('token.detokenise', () => {
   function activeToken(w: TxWorld, domain?: Parameters<typeof provisionPayload>[0]) {
-    const token = provisioned(w, domain);
-    assert.equal(w.run(issuer, 'token.activate', lifecycle(token, 1)), 'ok');
-    return token;
+    return provisioned(w, domain);
   }
 
   it('records who, why and the count, without the PAN', () => {
     const w = world();
-    const token = activeToken(w);
-    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1)), 'ok');
+    const token = activeToken(w, { domain: { channels: ['ecommerce'], merchantIds: ['m-1'] } });
+    const m1 = { merchantId: 'm-1' };
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1, acquirer, m1)), 'ok');
     assert.deepEqual(w.events[0], {
       type: 'token.detokenised',
       data: {
@@ -269,10 +264,33 @@ describe('token.detokenise', () => {
         n: 1,
         purpose: 'authorization',
         channel: 'ecommerce',
+        merchantId: 'm-1',
       },
     });
-    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 2, issuer)), 'ok');
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 2, issuer, m1)), 'ok');
     assert.equal(readToken(w.state, token)?.detokenisations, 2);
+  });
+
+  it('limits an acquirer to its own merchants, on tokens scoped to them', () => {
+    const w = world();
+    // A token of another issuer, for any merchant: its issuer's only.
+    const open = provisioned(w, { cardPan: withCheckDigit('520000000012345') });
+    const scoped = activeToken(w, {
+      domain: { channels: ['ecommerce'], merchantIds: ['m-1', 'm-2'] },
+    });
+    const as = (token: string, merchantId?: string) =>
+      w.run(
+        tsp,
+        'token.detokenise',
+        detokenisePayload(token, 1, acquirer, merchantId === undefined ? {} : { merchantId }),
+      );
+    assert.equal(as(open), 'token_not_merchant_scoped');
+    assert.equal(as(open, 'm-1'), 'token_not_merchant_scoped');
+    assert.equal(as(scoped), 'domain_merchant_refused');
+    assert.equal(as(scoped, 'm-2'), 'acquirer_merchant_refused');
+    assert.equal(as(scoped, 'm-1'), 'ok');
+    // The issuer detokenises its own unscoped token.
+    assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(open, 1, otherIssuer)), 'ok');
   });
 
   it('refuses each forbidden case', () => {
@@ -303,7 +321,7 @@ describe('token.detokenise', () => {
         detokenisePayload(limited, 1, acquirer, { channel: 'in_app', merchantId: 'm-2' }),
         'domain_merchant_refused',
       ],
-      [tsp, detokenisePayload(token, 2), 'detokenisation_out_of_order'],
+      [tsp, detokenisePayload(token, 2, issuer), 'detokenisation_out_of_order'],
     ];
     for (const [sender, payload, code] of cases) {
       assert.equal(w.run(sender as never, 'token.detokenise', payload), code);
@@ -315,7 +333,7 @@ describe('token.detokenise', () => {
     w.time += 2000;
     const late = detokenisePayload(limited, 2, acquirer, { channel: 'in_app', merchantId: 'm-1' });
     assert.equal(w.run(tsp, 'token.detokenise', late), 'token_domain_expired');
-    assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 2)), 'ok');
+    assert.equal(w.run(issuer, 'token.suspend', lifecycle(token, 1)), 'ok');
     assert.equal(w.run(tsp, 'token.detokenise', detokenisePayload(token, 1)), 'token_not_active');
   });
 });

@@ -11,21 +11,24 @@ import {
   type LifecycleEvent,
   type TokenRequestKind,
 } from './schema.js';
+import type { StateReader } from '../../state/index.js';
 import {
   hasRole,
   readBinOwner,
+  readParticipant,
   readRequest,
   readService,
   readToken,
   writeRequest,
   writeToken,
+  type ParticipantRecord,
   type TokenRecord,
 } from './state.js';
 import { isTokenService } from './txs-service.js';
 
 /*
  * Tokens: provision (relayed by a node with the requestor's signed request), the lifecycle events
- * participants send themselves (activate, suspend, resume, delete), the PAN update (relayed with
+ * participants send themselves (suspend, resume, delete; a provisioned token is active at once), the PAN update (relayed with
  * the issuer's signature) and detokenisation records. Every handler is deterministic: the node's
  * route did the randomness and the encryption; here only roles, signatures, sequence numbers and
  * the transition table (lifecycle.ts) are checked.
@@ -48,7 +51,6 @@ export function requestSigned(
 
 /** The past tense of each lifecycle event, as its chain event names it. */
 const eventNames: Record<LifecycleEvent, string> = {
-  'token.activate': 'token.activated',
   'token.suspend': 'token.suspended',
   'token.resume': 'token.resumed',
   'token.delete': 'token.deleted',
@@ -147,7 +149,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       if (readToken(ctx.state, p.token)) return 'token_exists';
       const record: TokenRecord = {
         token: p.token,
-        status: 'inactive',
+        status: 'active',
         seq: 0,
         requestor: p.requestor,
         requestId: p.requestId,
@@ -172,7 +174,7 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       ctx.emit('token.provisioned', {
         token: p.token,
         seq: 0,
-        status: 'inactive',
+        status: 'active',
         requestor: p.requestor,
         requestId: p.requestId,
         issuer: owner.issuer,
@@ -187,7 +189,6 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       return undefined;
     },
   }),
-  'token.activate': lifecycleTx('token.activate'),
   'token.suspend': lifecycleTx('token.suspend'),
   'token.resume': lifecycleTx('token.resume'),
   'token.delete': lifecycleTx('token.delete'),
@@ -226,14 +227,16 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
       if (!isTokenService(ctx)) return 'not_token_service';
       const token = readToken(ctx.state, p.token);
       if (!token) return 'token_not_found';
-      const asIssuer = p.party === token.issuer && hasRole(ctx.state, p.party, 'issuer');
-      if (!asIssuer && !hasRole(ctx.state, p.party, 'acquirer')) return 'not_detokenise_party';
+      const party = detokeniseParty(ctx.state, token, p.party);
+      if (party === undefined) return 'not_detokenise_party';
       if (
         !requestSigned('detokenise', ctx.chainId, detokeniseSignedFields(p), p.party, p.signature)
       ) {
         return 'token_request_signature_invalid';
       }
-      const refusal = domainRefusal(token, p.channel, p.merchantId, ctx.time);
+      const refusal =
+        domainRefusal(token, p.channel, p.merchantId, ctx.time) ??
+        acquirerRefusal(party, token, p.merchantId);
       if (refusal) return refusal;
       if (p.n !== token.detokenisations + 1) return 'detokenisation_out_of_order';
       writeToken(ctx.state, { ...token, detokenisations: p.n });
@@ -250,6 +253,41 @@ export const tokenTxs: Record<string, TxDefinition<never>> = {
     },
   }),
 };
+
+/**
+ * In what capacity `address` may detokenise `token`: as its issuer, as a registered acquirer
+ * (its participant record, with the merchant ids it acquires for), or not at all (undefined).
+ */
+export function detokeniseParty(
+  state: StateReader,
+  token: Pick<TokenRecord, 'issuer'>,
+  address: string,
+): 'issuer' | ParticipantRecord | undefined {
+  const participant = readParticipant(state, address);
+  if (!participant) return undefined;
+  if (address === token.issuer && participant.roles.includes('issuer')) return 'issuer';
+  return participant.roles.includes('acquirer') ? participant : undefined;
+}
+
+/**
+ * Why an acquirer may not detokenise a token for `merchantId`, or undefined (the issuer always
+ * may, within the domain): an acquirer names one of the merchants it is registered for, and the
+ * token must be scoped to named merchants including it. A token whose `merchantIds` is empty is
+ * its issuer's only: otherwise any acquirer could claim any merchant and read its PAN.
+ */
+export function acquirerRefusal(
+  party: 'issuer' | ParticipantRecord,
+  token: Pick<TokenRecord, 'domain'>,
+  merchantId: string | undefined,
+): TokensRejection | undefined {
+  if (party === 'issuer') return undefined;
+  if (token.domain.merchantIds.length === 0) return 'token_not_merchant_scoped';
+  if (merchantId === undefined || !(party.merchantIds ?? []).includes(merchantId)) {
+    return 'acquirer_merchant_refused';
+  }
+  if (!token.domain.merchantIds.includes(merchantId)) return 'domain_merchant_refused';
+  return undefined;
+}
 
 /**
  * Why a token may not be detokenised for this use now (`time`: the block's, or at the route the

@@ -3,7 +3,6 @@ import { isTokenService } from './txs-service.js';
 import type { TokensRejection } from './rejections.js';
 import { tokensPayloads } from './schema.js';
 import {
-  deleteBinOwner,
   readBinOwner,
   readParticipant,
   readService,
@@ -32,8 +31,11 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
       for (const bin of p.tokenBins) {
         if (readBinOwner(ctx.state, bin)?.kind === 'issuer') return 'bin_taken';
       }
-      // Tokens issued in a BIN dropped here keep their numbers; no new ones are issued in it.
-      for (const bin of readService(ctx.state)?.tokenBins ?? []) deleteBinOwner(ctx.state, bin);
+      // Tokens issued in a BIN dropped here keep their numbers; no new ones are issued in it, and
+      // it stays reserved (`retiredToken`) so no issuer can ever register it (`bin_taken`).
+      for (const bin of readService(ctx.state)?.tokenBins ?? []) {
+        if (!p.tokenBins.includes(bin)) writeBinOwner(ctx.state, bin, { kind: 'retiredToken' });
+      }
       for (const bin of p.tokenBins) writeBinOwner(ctx.state, bin, { kind: 'token' });
       writeService(ctx.state, { tokenBins: p.tokenBins });
       ctx.emit('tokens.configured', { tokenBins: p.tokenBins, by: ctx.sender });
@@ -45,6 +47,8 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
       if (!isTokenService(ctx)) return 'not_token_service';
       const issuer = p.roles.includes('issuer');
       if (issuer !== (p.bins !== undefined)) return 'issuer_bins_required';
+      const acquirer = p.roles.includes('acquirer');
+      if (acquirer !== (p.merchantIds !== undefined)) return 'acquirer_merchants_required';
       if (readParticipant(ctx.state, p.address)) return 'participant_exists';
       const bins = p.bins ?? [];
       // Issuer BINs and token BINs never overlap: a token can never equal a PAN of the service.
@@ -55,6 +59,7 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
         name: p.name,
         roles: p.roles,
         bins,
+        ...(p.merchantIds === undefined ? {} : { merchantIds: p.merchantIds }),
         registeredBy: ctx.sender,
         registeredAtHeight: ctx.height,
       });
@@ -62,6 +67,7 @@ const serviceTxs: Record<string, TxDefinition<never>> = {
         address: p.address,
         roles: p.roles,
         bins,
+        ...(p.merchantIds === undefined ? {} : { merchantIds: p.merchantIds }),
         by: ctx.sender,
       });
       return undefined;

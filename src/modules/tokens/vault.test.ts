@@ -17,6 +17,7 @@ import {
   sealPan,
   VaultKeyError,
   VaultOpenError,
+  writeVaultKeyFile,
 } from './vault.js';
 
 const pan = '4111111111111111';
@@ -97,7 +98,7 @@ describe('the vault keys', () => {
     try {
       const file = path.join(dir, 'vault.json');
       const doc = newVaultKeyDocument('main');
-      fs.writeFileSync(file, JSON.stringify(doc));
+      fs.writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
       assert.equal(readVaultKeyFile(file).currentKekId, 'main');
       const bad: unknown[] = [
         'nope',
@@ -117,6 +118,66 @@ describe('the vault keys', () => {
       }
       assert.throws(() => readVaultKeyFile(path.join(dir, 'absent')), VaultKeyError);
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a key file group or others may read, saying chmod 600', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-vault-'));
+    try {
+      const file = path.join(dir, 'vault.json');
+      fs.writeFileSync(file, JSON.stringify(newVaultKeyDocument()), { mode: 0o600 });
+      for (const mode of [0o640, 0o604, 0o644]) {
+        fs.chmodSync(file, mode);
+        assert.throws(
+          () => readVaultKeyFile(file),
+          (error: Error) =>
+            error instanceof VaultKeyError &&
+            error.code === 'invalid_vault_key' &&
+            error.message.includes('chmod 600'),
+        );
+      }
+      fs.chmodSync(file, 0o600);
+      assert.equal(readVaultKeyFile(file).keks.size, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says "not JSON" without quoting the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-vault-'));
+    try {
+      const file = path.join(dir, 'vault.json');
+      const secret = 'ab'.repeat(32);
+      fs.writeFileSync(file, `{"fingerprintKey": "${secret}", oops`, { mode: 0o600 });
+      assert.throws(
+        () => readVaultKeyFile(file),
+        (error: Error) =>
+          error instanceof VaultKeyError &&
+          error.message.endsWith('not JSON') &&
+          !error.message.includes(secret.slice(0, 8)),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes key files atomically, mode 0600, never over one that exists when asked not to', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-vault-'));
+    const umask = process.umask(0o000);
+    try {
+      const file = path.join(dir, 'vault.json');
+      writeVaultKeyFile(file, newVaultKeyDocument('a'), true);
+      assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
+      assert.throws(() => writeVaultKeyFile(file, newVaultKeyDocument('b'), true), /EEXIST/);
+      assert.equal(readVaultKeyFile(file).currentKekId, 'a');
+      fs.chmodSync(file, 0o644);
+      writeVaultKeyFile(file, newVaultKeyDocument('c'), false);
+      assert.equal((fs.statSync(file).mode & 0o777).toString(8), '600');
+      assert.equal(readVaultKeyFile(file).currentKekId, 'c');
+      assert.deepEqual(fs.readdirSync(dir), ['vault.json'], 'no temporary file left');
+    } finally {
+      process.umask(umask);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

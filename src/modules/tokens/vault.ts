@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import {
   binLength,
   dataKeyBytes,
@@ -57,20 +58,69 @@ export class VaultOpenError extends Error {
  * KEK listed.
  */
 export function readVaultKeyFile(file: string): VaultKeys {
+  return parseVaultKeys(readVaultKeyJson(file), file);
+}
+
+/**
+ * The JSON of a vault key file, refused (`invalid_vault_key`) when group or others may read it
+ * (it must be mode 0600: `chmod 600 FILE`), when too large, or when not JSON. No message quotes
+ * the file: a JSON parser's message holds a fragment of it, so a parse failure says "not JSON".
+ */
+export function readVaultKeyJson(file: string): unknown {
   let text: string;
+  let mode: number;
   try {
-    if (fs.statSync(file).size > vaultKeyFileBytesMax) throw new Error('too large');
+    const stat = fs.statSync(file);
+    if (stat.size > vaultKeyFileBytesMax) throw new Error('too large');
+    mode = stat.mode & 0o777;
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw new VaultKeyError(`vault key file ${file}: ${(error as Error).message}`);
   }
-  let json: unknown;
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new VaultKeyError(
+      `vault key file ${file} may be read by group or others (mode ${mode.toString(8)}): chmod 600 ${file}`,
+    );
+  }
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new VaultKeyError(`vault key file ${file}: not JSON`);
   }
-  return parseVaultKeys(json, file);
+}
+
+/**
+ * Writes a vault key document readable by its owner only, atomically: a temporary file in the
+ * same directory (mode 0600, chmod again in case the umask or an old file interfered), fsync,
+ * then rename over `file` (or, `exclusive`, link it to `file`, which fails if `file` exists).
+ */
+export function writeVaultKeyFile(file: string, document: unknown, exclusive: boolean): void {
+  const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(temp, 'wx', 0o600);
+  try {
+    try {
+      fs.writeFileSync(fd, JSON.stringify(document, null, 2) + '\n');
+      fs.fchmodSync(fd, 0o600);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (exclusive) fs.linkSync(temp, file);
+    else fs.renameSync(temp, file);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  fs.chmodSync(file, 0o600);
+  try {
+    const dir = fs.openSync(path.dirname(file), 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  } catch {
+    // A directory that cannot be opened for fsync (some platforms): the rename is still atomic.
+  }
 }
 
 /** Checks a parsed vault key document (see `readVaultKeyFile`). */
