@@ -3,8 +3,9 @@
 // same node. Not a test: it measures, it does not assert.
 //
 // 1. Starts the built node (BENCH_TOKENS_BLOCK_MS, default 50 ms blocks) with a vault key file;
-//    its operator key configures a token BIN and registers an issuer, a requestor and BENCH_TOKENS_
-//    CONCURRENCY (16) senders funded from the dev account.
+//    its operator key configures a token BIN and registers an issuer and a requestor per client
+//    (a participant has at most 8 relays in flight); the dev account funds BENCH_TOKENS_CONCURRENCY
+//    (16) senders.
 // 2. Provisions: BENCH_TOKENS_CONCURRENCY workers each POST /v1/tokens one after another (each
 //    answers once final: checks, token draw, AES-GCM envelope, HMAC, the node's own tx), for
 //    BENCH_TOKENS_PROVISIONS (1,000) in all. Baseline: the same workers each send signed
@@ -72,9 +73,10 @@ async function main(): Promise<void> {
     const operator = keyFile(path.join(dataDir, 'producer-key.json'));
     const dev = keyFile(path.join(dataDir, 'dev-account.json'));
     const issuer = generateKey();
-    const requestor = generateKey();
+    // One requestor a client: a participant has at most 8 relays in flight at a node.
+    const requestors = Array.from({ length: concurrency }, () => generateKey());
     const senders = Array.from({ length: concurrency }, () => generateKey());
-    await setUp(client, operator, dev, issuer, requestor, senders);
+    await setUp(client, operator, dev, issuer, requestors, senders);
 
     const sign = (key: SigningKey, nonce: number, tx: { type: string; payload: object }) =>
       signTx({ chainId, sender: key.address, nonce, ...tx } as never, key);
@@ -87,12 +89,12 @@ async function main(): Promise<void> {
     });
     const tokens: string[] = [];
     let request = 0;
-    const provisioned = await workers(provisions, async () => {
+    const provisioned = await workers(provisions, async (worker) => {
       request += 1;
       const body = (request * 7919).toString().padStart(9, '0').slice(-9);
       const pan = issuerBin + body;
       const answer = await client.tokens.provision(
-        signProvisionRequest(requestor, chainId, {
+        signProvisionRequest(requestors[worker]!, chainId, {
           requestId: `bench-${request}`,
           pan: pan + luhnCheckDigit(pan),
           expiry: '2030-12',
@@ -196,7 +198,7 @@ async function setUp(
   operator: SigningKey,
   dev: SigningKey,
   issuer: SigningKey,
-  requestor: SigningKey,
+  requestors: SigningKey[],
   senders: SigningKey[],
 ): Promise<void> {
   const must = async (key: SigningKey, tx: { type: string; payload: object }) => {
@@ -222,14 +224,16 @@ async function setUp(
       bins: [issuerBin],
     }),
   );
-  await must(
-    operator,
-    tokenServiceTxs.registerParticipant({
-      address: requestor.address,
-      name: 'Bench Pay',
-      roles: ['requestor'],
-    }),
-  );
+  for (const [i, requestor] of requestors.entries()) {
+    await must(
+      operator,
+      tokenServiceTxs.registerParticipant({
+        address: requestor.address,
+        name: `Bench Pay ${i}`,
+        roles: ['requestor'],
+      }),
+    );
+  }
   for (const key of [...senders, issuer]) {
     await must(dev, txs.transfer({ to: key.address, asset: 'USD', amount: '100000' }));
   }
