@@ -47,6 +47,37 @@ describe('the lifecycle state machine', () => {
     assert.deepEqual(lifecycleTable['token.updatePan'].by, ['issuer']);
   });
 
+  it('only the issuer updates the PAN: the requestor and the wallet are refused as initiators', () => {
+    const active = { status: 'active' as const, seq: 0 };
+    for (const initiator of ['requestor', 'wallet'] as const) {
+      assert.equal(lifecycleStep(active, 'token.updatePan', initiator, 1), 'initiator_not_allowed');
+    }
+    assert.deepEqual(lifecycleStep(active, 'token.updatePan', 'issuer', 1), {
+      status: 'active',
+      seq: 1,
+    });
+  });
+
+  it('names a deleted token as such, even for an event with the next sequence number', () => {
+    const deleted = { status: 'deleted' as const, seq: 4 };
+    assert.equal(lifecycleStep(deleted, 'token.resume', 'issuer', 5), 'token_deleted');
+    assert.equal(lifecycleStep(deleted, 'token.updatePan', 'issuer', 5), 'token_deleted');
+  });
+
+  it('a PAN update keeps who suspended the token: the wallet may still lift its own suspension', () => {
+    /** The state after a step the table allows. */
+    const allowed = (...step: Parameters<typeof lifecycleStep>) => {
+      const next = lifecycleStep(...step);
+      assert.notEqual(typeof next, 'string', `${step[1]} refused: ${JSON.stringify(next)}`);
+      return next as Exclude<typeof next, string>;
+    };
+    const suspended = allowed({ status: 'active', seq: 0 }, 'token.suspend', 'wallet', 1);
+    assert.deepEqual(suspended, { status: 'suspended', seq: 1, suspendedBy: 'wallet' });
+    const updated = allowed(suspended, 'token.updatePan', 'issuer', 2);
+    assert.deepEqual(updated, { status: 'suspended', seq: 2, suspendedBy: 'wallet' });
+    assert.deepEqual(allowed(updated, 'token.resume', 'wallet', 3), { status: 'active', seq: 3 });
+  });
+
   it('lifecycleStep never leaves the table and sequence numbers grow by one', () => {
     fc.assert(
       fc.property(
