@@ -152,6 +152,26 @@ export function tokensRoutes(node: ModuleHost): void {
     return undefined;
   }
 
+  /**
+   * The token a relay on one token (PAN update, detokenisation) acts on, once the relay may run,
+   * the token exists and the body's fields pass; otherwise undefined, the refusal answered.
+   */
+  function relayedToken(
+    reply: FastifyReply,
+    token: string,
+    kind: 'panUpdate' | 'detokenise',
+    body: object,
+  ): TokenRecord | undefined {
+    if (relayRefusal(reply)) return undefined;
+    const refuse = (code: string, field: string) => void sendError(reply, code, field);
+    if (!isCardNumber(token)) return refuse('invalid_token', 'token');
+    const record = readToken(store, token);
+    if (!record) return refuse('token_not_found', 'token');
+    const bad = bodyRefusal(kind, body as Record<string, unknown>);
+    if (bad) return refuse(bad.code, bad.field);
+    return record;
+  }
+
   const relayResponses = (ok: z.ZodType) => ({
     200: jsonSchema(ok),
     '4xx': jsonSchema(relayErrorSchema),
@@ -311,15 +331,10 @@ export function tokensRoutes(node: ModuleHost): void {
       },
     },
     async (request, reply) => {
-      const refused = relayRefusal(reply);
-      if (refused) return refused;
       const { token } = request.params;
-      if (!isCardNumber(token)) return sendError(reply, 'invalid_token', 'token');
-      const record = readToken(store, token);
-      if (!record) return sendError(reply, 'token_not_found', 'token');
       const body = request.body;
-      const bad = bodyRefusal('panUpdate', body as unknown as Record<string, unknown>);
-      if (bad) return sendError(reply, bad.code, bad.field);
+      const record = relayedToken(reply, token, 'panUpdate', body);
+      if (!record) return reply;
       if ((body.pan === undefined) !== (body.panSalt === undefined)) {
         return sendError(reply, 'invalid_pan_salt', 'panSalt');
       }
@@ -385,15 +400,10 @@ export function tokensRoutes(node: ModuleHost): void {
       },
     },
     async (request, reply) => {
-      const refused = relayRefusal(reply);
-      if (refused) return refused;
       const { token } = request.params;
-      if (!isCardNumber(token)) return sendError(reply, 'invalid_token', 'token');
-      const record = readToken(store, token);
-      if (!record) return sendError(reply, 'token_not_found', 'token');
       const body = request.body;
-      const bad = bodyRefusal('detokenise', body as unknown as Record<string, unknown>);
-      if (bad) return sendError(reply, bad.code, bad.field);
+      const record = relayedToken(reply, token, 'detokenise', body);
+      if (!record) return reply;
       const fields = detokeniseSignedFields({ ...body, token });
       if (!requestSigned('detokenise', chain.chainId, fields, body.party, body.signature)) {
         return sendError(reply, 'token_request_signature_invalid', 'signature');
