@@ -21,6 +21,11 @@ export const signingDomains = {
    * node relays: the hash is `tokenRequestHash` of the tokens module.
    */
   tokenRequest: 'coffer/tokens/request/v1',
+  /**
+   * A card device's or card participant's signed request (a device's box key, a token batch, an
+   * acquirer's authorisation): the hash is `cardRequestHash` of the cards module.
+   */
+  cardRequest: 'coffer/cards/request/v1',
 } as const;
 
 const encodedDomains = {
@@ -29,6 +34,7 @@ const encodedDomains = {
   issuanceRequest: utf8(signingDomains.issuanceRequest),
   attestation: utf8(signingDomains.attestation),
   tokenRequest: utf8(signingDomains.tokenRequest),
+  cardRequest: utf8(signingDomains.cardRequest),
 };
 
 export function signingMessage(
