@@ -1,4 +1,5 @@
 import type { ClientCore } from '../sdk/client.js';
+import { cardsClient } from './cards/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
 import { producersClient } from './producers/client.js';
 import { timecreditsClient } from './timecredits/client.js';
@@ -14,6 +15,7 @@ export * from './producers/client.js';
 export * from './timecredits/client.js';
 export * from './crowdfund/client.js';
 export * from './tokens/client.js';
+export * from './cards/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -22,5 +24,6 @@ export function moduleClients(core: ClientCore) {
     ...timecreditsClient(core),
     ...crowdfundClient(core),
     ...tokensClient(core),
+    ...cardsClient(core),
   };
 }
