@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { RelayGate, relaysInFlightMax } from './relay-gate.js';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
@@ -139,6 +140,8 @@ export class CofferNode {
   private readonly finalWaiters = new Set<{ height: number; resolve: (final: boolean) => void }>();
   /** Webhook subscriptions and their watcher (src/node/webhooks): set by `open`. */
   webhooks: NodeWebhooks | undefined;
+  /** The node's relays of participants' signed requests, one gate for every module. */
+  readonly relays: RelayGate;
 
   private constructor(
     readonly config: NodeConfig,
@@ -152,6 +155,10 @@ export class CofferNode {
     readonly solo?: SoloConsensus,
   ) {
     this.metrics = createMetrics();
+    this.relays = new RelayGate(
+      (type, payload) => this.submitOwn(type, payload, 'final'),
+      relaysInFlightMax(config.mempoolSystemTxsMax),
+    );
     this.app = Fastify({
       logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
       // Request lines would log tx bodies and cost throughput; errors are logged where they occur.

@@ -9,7 +9,8 @@ import Fastify from 'fastify';
 
 import '../registry.js';
 import type { ModuleHost } from '../../node/module-host.js';
-import { relaysInFlightMax, relaysPerParticipantMax, tokensRoutes } from './routes.js';
+import { RelayGate, relaysInFlightMax, relaysPerParticipantMax } from '../../node/relay-gate.js';
+import { tokensRoutes } from './routes.js';
 import { panCommitment, provisionSignedFields } from './schema.js';
 import {
   chainId,
@@ -61,6 +62,7 @@ async function host(systemTxsMax: number) {
     healthy: true,
     config: { vaultKeyFile: vaultFile, mempoolSystemTxsMax: systemTxsMax },
     submitOwn,
+    relays: new RelayGate(submitOwn, relaysInFlightMax(systemTxsMax)),
   } as unknown as ModuleHost);
   await app.ready();
   return {

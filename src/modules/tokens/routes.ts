@@ -6,7 +6,6 @@ import { errorBody, httpStatus } from '../../node/errors.js';
 import type { ModuleHost } from '../../node/module-host.js';
 import type { SubmitResult } from '../../node/node.js';
 import { errorSchema, sendError, stringParams } from '../../node/routes.js';
-import { SingleFlight } from '../../node/single-flight.js';
 import { jsonSchema } from '../../protocol/schema.js';
 import { getParticipant, getToken, getTokenService } from './queries.js';
 import {
@@ -57,18 +56,6 @@ import {
   type VaultKeys,
 } from './vault.js';
 
-/**
- * Relays the node signs and waits on at once (provisions, PAN updates, detokenisations,
- * re-wraps): each is a verified participant's request, and each is the node's own tx, in the
- * same mempool lane (`mempoolSystemTxsMax`, default 1,000) as the node's other system txs
- * (the producer's nonce commitments, evidence). Relays take at most a quarter of that lane and
- * never more than 100, so they can never starve those txs (`mempool_full` beyond it)...
- */
-export function relaysInFlightMax(systemTxsMax: number): number {
-  return Math.max(1, Math.min(100, Math.floor(systemTxsMax / 4)));
-}
-/** ...and one participant has at most 8 of them in flight (`relays_busy` beyond). */
-export const relaysPerParticipantMax = 8;
 /** Token records one re-wrap call reads at most, looking for envelopes under an older KEK. */
 export const rewrapScanMax = 2_000;
 /**
@@ -92,42 +79,17 @@ export function tokensRoutes(node: ModuleHost): void {
   // A bad key file stops the node at start (a fault of its configuration, named with its path).
   const vault: VaultKeys | undefined =
     node.config.vaultKeyFile === undefined ? undefined : readVaultKeyFile(node.config.vaultKeyFile);
-  const relays = new SingleFlight<SubmitResult>();
-  const inFlightMax = relaysInFlightMax(node.config.mempoolSystemTxsMax);
-  let inFlight = 0;
-  const inFlightBy = new Map<string, number>();
-
   /**
-   * Submits the node's own tx for `participant`'s request, or refuses it when the node (or the
-   * participant) has too many relays in flight. The caps are checked and taken synchronously, so
-   * concurrent requests cannot all pass the check; a request joining an identical one in flight
-   * (`key`) takes no room.
+   * The node's own tx for `participant`'s request, through the node's relay gate (its caps:
+   * `mempool_full`, `relays_busy`); a request joining an identical one in flight (`key`) takes no
+   * room.
    */
-  async function relay(
+  const relay = (
     key: string | undefined,
     participant: string,
     type: string,
     payload: Record<string, unknown>,
-  ): Promise<SubmitResult> {
-    const submit = async (): Promise<SubmitResult> => {
-      const mine = inFlightBy.get(participant) ?? 0;
-      if (inFlight >= inFlightMax) return { error: { code: 'mempool_full' } } as SubmitResult;
-      if (mine >= relaysPerParticipantMax) {
-        return { error: { code: 'relays_busy' } } as SubmitResult;
-      }
-      inFlight += 1;
-      inFlightBy.set(participant, mine + 1);
-      try {
-        return await node.submitOwn(type, payload, 'final');
-      } finally {
-        inFlight -= 1;
-        const left = (inFlightBy.get(participant) ?? 1) - 1;
-        if (left === 0) inFlightBy.delete(participant);
-        else inFlightBy.set(participant, left);
-      }
-    };
-    return key === undefined ? submit() : relays.run(key, submit);
-  }
+  ): Promise<SubmitResult> => node.relays.run(key, participant, type, payload);
 
   /** Answers a relay that did not commit `ok`; undefined when it did. */
   function relayFailure(reply: FastifyReply, result: SubmitResult): FastifyReply | undefined {
@@ -148,7 +110,7 @@ export function tokensRoutes(node: ModuleHost): void {
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
     if (!node.healthy) return sendError(reply, 'not_ready');
     if (!vault) return sendError(reply, 'vault_key_missing');
-    if (inFlight >= inFlightMax) return sendError(reply, 'mempool_full');
+    if (node.relays.full) return sendError(reply, 'mempool_full');
     return undefined;
   }
 
