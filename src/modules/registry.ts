@@ -1,5 +1,6 @@
 import { registerModuleErrors } from '../node/errors.js';
 import type { CofferModule } from './manifest.js';
+import { cards } from './cards/index.js';
 import { crowdfund } from './crowdfund/index.js';
 import { producers } from './producers/index.js';
 import { timecredits } from './timecredits/index.js';
@@ -10,6 +11,12 @@ import { tokens } from './tokens/index.js';
  * Adding a module is one folder under src/modules and one line here (and its client in
  * clients.ts). The core ledger is not a module of this list: it is part of the chain.
  */
-export const cofferModules: readonly CofferModule[] = [producers, timecredits, crowdfund, tokens];
+export const cofferModules: readonly CofferModule[] = [
+  producers,
+  timecredits,
+  crowdfund,
+  tokens,
+  cards,
+];
 
 for (const module of cofferModules) registerModuleErrors(module);

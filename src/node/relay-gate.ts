@@ -39,18 +39,23 @@ export class RelayGate {
     return this.inFlight >= this.inFlightMax;
   }
 
-  /** Submits the node's own tx for `participant`'s request, or refuses it when over a cap. */
+  /**
+   * Submits the node's own tx for `participant`'s request, or refuses it when over a cap;
+   * `participantMax` raises a participant's cap for a kind of request (an acquirer's
+   * authorisations), never above the node's.
+   */
   run(
     key: string | undefined,
     participant: string,
     type: string,
     payload: Record<string, unknown>,
+    participantMax = this.perParticipantMax,
   ): Promise<SubmitResult> {
     const start = async (): Promise<SubmitResult> => {
       const mine = this.inFlightBy.get(participant) ?? 0;
       if (this.inFlight >= this.inFlightMax)
         return { error: { code: 'mempool_full' } } as SubmitResult;
-      if (mine >= this.perParticipantMax) return { error: { code: 'relays_busy' } } as SubmitResult;
+      if (mine >= participantMax) return { error: { code: 'relays_busy' } } as SubmitResult;
       this.inFlight += 1;
       this.inFlightBy.set(participant, mine + 1);
       try {

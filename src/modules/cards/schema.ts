@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { assetSymbolPattern } from '../../protocol/ledger.js';
 import { coded, hexOf, wire } from '../../protocol/schema.js';
 import { holdDurationBlocksMax } from '../../ledger/ledger.js';
+import { tokenFields } from '../tokens/schema.js';
 
 export * from './crypto.js';
 
@@ -35,13 +36,11 @@ export const holdBlocksDefault = 100_000;
 export const holdBlocksMax = holdDurationBlocksMax;
 
 const cardIdPattern = /^[A-Za-z0-9_-]{3,64}$/;
-const merchantIdPattern = /^[A-Za-z0-9_-]{1,32}$/;
 /** Names on a card's face: letters, digits, spaces and a little punctuation, no control bytes. */
 const faceTextPattern = /^[\p{L}\p{N}][\p{L}\p{N} .,'&()/-]{0,39}$/u;
 const artPattern = /^[a-z0-9-]{1,32}$/;
 const colourPattern = /^#[0-9a-f]{6}$/;
 const unpredictableNumberPattern = /^[0-9a-f]{8}$/;
-const vaultTokenPattern = /^[0-9]{13,19}$/;
 
 export function isCardId(value: unknown): value is string {
   return typeof value === 'string' && cardIdPattern.test(value);
@@ -60,8 +59,8 @@ export const cardFields = {
   cardToken: coded(hexOf(16), 'invalid_card_token').meta({
     description: 'A card token id: 16 bytes, 32 lowercase hex digits',
   }),
-  vaultToken: coded(z.string().regex(vaultTokenPattern), 'invalid_token'),
-  address: coded(wire.address, 'invalid_address'),
+  vaultToken: tokenFields.token,
+  address: tokenFields.address,
   device: coded(wire.address, 'invalid_device').meta({
     description: "A device id: the address of the device's ed25519 key",
   }),
@@ -69,8 +68,8 @@ export const cardFields = {
   boxKey: coded(hexOf(32), 'invalid_box_key').meta({
     description: "The device's X25519 public key, 64 hex digits",
   }),
-  signature: coded(hexOf(64), 'invalid_signature'),
-  hash: coded(hexOf(32), 'invalid_hash'),
+  signature: tokenFields.signature,
+  hash: tokenFields.hash,
   n: coded(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), 'invalid_request_number'),
   count: coded(z.number().int().min(1).max(cardTokensMaxLimit), 'invalid_token_count'),
   tokensMax: coded(z.number().int().min(1).max(cardTokensMaxLimit), 'invalid_tokens_max'),
@@ -79,7 +78,7 @@ export const cardFields = {
     'invalid_token_life',
   ),
   holdBlocks: coded(z.number().int().min(holdBlocksMin).max(holdBlocksMax), 'invalid_hold_blocks'),
-  merchantId: coded(z.string().regex(merchantIdPattern), 'invalid_merchant_id'),
+  merchantId: tokenFields.merchantId,
   amount: coded(
     wire.minorUnitsText.refine((text) => text !== '0' && !/^0/.test(text)),
     'invalid_amount',
@@ -285,15 +284,19 @@ export const cardTokenSchema = z.object({
   expiresAt: z.number().int(),
   mintedAtHeight: z.number().int(),
   status: z.enum(cardTokenStatuses),
-  /** Set by the authorisation that consumed it. */
+  /**
+   * Set by the authorisation that consumed it: approved (the hold it placed) or declined (the
+   * code; a declined authorisation the device signed uses its token too, as EMV's counter moves on).
+   */
   consumed: z
     .object({
       height: z.number().int(),
-      holdId: z.string(),
       acquirer: z.string(),
       merchantId: z.string(),
       amount: z.string(),
       counter: z.number().int(),
+      holdId: z.string().optional(),
+      declined: z.string().optional(),
     })
     .optional(),
 });

@@ -8,7 +8,7 @@ import {
   toHex,
   type KeyPair,
 } from '../../crypto/index.js';
-import type { TxContext } from '../../chain/index.js';
+import type { TxContext, TxDefinition } from '../../chain/index.js';
 import { StateView } from '../../state/index.js';
 import { producerKeys } from '../producers/index.js';
 import {
@@ -81,7 +81,11 @@ export class TxWorld {
   events: TxEvent[] = [];
   field: string | undefined;
 
-  constructor(operators: TestKey[] = [tsp]) {
+  constructor(
+    operators: TestKey[] = [tsp],
+    /** The tx types it runs (another module's tests add theirs to the vault's). */
+    private readonly txs: Record<string, TxDefinition<never>> = tokensTxs,
+  ) {
     this.state.set(
       producerKeys.active,
       canonicalize(operators.map((o, i) => ({ producer: `p${i}`, operator: o.address }))),
@@ -90,7 +94,7 @@ export class TxWorld {
 
   /** Runs one tx: 'ok', or the rejection code (the state as it was, no events). */
   run(sender: TestKey | string, type: string, payload: Record<string, unknown>) {
-    const definition = tokensTxs[type];
+    const definition = this.txs[type];
     if (definition === undefined) throw new Error(`no tx type ${type}`);
     this.count += 1;
     this.events = [];

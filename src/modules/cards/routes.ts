@@ -1,0 +1,313 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { isAddress, toHex } from '../../crypto/index.js';
+import { errorBody, httpStatus } from '../../node/errors.js';
+import type { ModuleHost } from '../../node/module-host.js';
+import type { SubmitResult } from '../../node/node.js';
+import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { jsonSchema, rejectionCodeFor } from '../../protocol/schema.js';
+import { readVaultKeyFile } from '../tokens/vault.js';
+import {
+  cardMasterKey,
+  cardRequestSigned,
+  cardTokenKeyHash,
+  deriveCardTokenKey,
+  randomBytes,
+  sealTokenKeys,
+} from './crypto.js';
+import {
+  authorisationSchema,
+  authoriseBodySchema,
+  cardDeviceSchema,
+  cardSchema,
+  cardTokenSchema,
+  holdBlocksDefault,
+  isCardId,
+  isCardTokenId,
+  mintBodySchema,
+  mintSignedFields,
+  mintResultSchema,
+  type AuthoriseBody,
+  type MintBody,
+  type MintResult,
+} from './schema.js';
+import { readCard, readCardDevice, readCardToken } from './state.js';
+import { checkAuthorisation, mintRefusal } from './txs-payments.js';
+
+/** Bytes of a relay body: an authorisation is about 1 KiB. */
+export const cardsBodyBytesMax = 8 * 1024;
+/**
+ * Authorisations one acquirer has in flight on a node: half the node's relays, so an acquirer's
+ * volume is not throttled to the token vault's 8 per participant, and two acquirers still leave
+ * the gate to others only as they finish (`mempool_full` beyond the node's cap).
+ */
+export const acquirerRelaysMax = 50;
+
+/** The loose shape Fastify documents; each field is then checked with its own code. */
+const looseMintBody = z.object({
+  n: z.number(),
+  count: z.number(),
+  by: z.string(),
+  signature: z.string(),
+});
+const looseAuthoriseBody = z.object({
+  acquirer: z.string(),
+  terminal: z.record(z.string(), z.unknown()),
+  answer: z.record(z.string(), z.unknown()),
+  holdBlocks: z.number().optional(),
+  signature: z.string(),
+});
+
+/** The first field a strict body schema refuses, with its code; undefined when it passes. */
+function bodyRefusal(
+  schema: z.ZodObject,
+  body: unknown,
+): { code: string; field?: string } | undefined {
+  if (typeof body !== 'object' || body === null) return { code: 'invalid_request' };
+  const unknown = Object.keys(body).find((key) => !(key in schema.shape));
+  if (unknown !== undefined) return { code: 'unknown_field', field: unknown };
+  for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+    const result = field.safeParse((body as Record<string, unknown>)[key]);
+    if (!result.success) {
+      return { code: rejectionCodeFor(field, result.error, 'invalid_request'), field: key };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The cards module's routes (issue 18). Reads answer committed state. The two relays take a
+ * signed request, check it against committed state BEFORE the node signs anything, do what only a
+ * node holding the vault key can (draw token ids and derive their keys; derive a used token's key
+ * and check its cryptogram), submit the node's own tx through the node's relay gate, and answer
+ * once it is final.
+ */
+export function cardsRoutes(node: ModuleHost): void {
+  const { app, store, chain } = node;
+  const vault =
+    node.config.vaultKeyFile === undefined ? undefined : readVaultKeyFile(node.config.vaultKeyFile);
+  const master = vault === undefined ? undefined : cardMasterKey(vault.fingerprintKey);
+  const latestTime = () => chain.latest()?.header.time ?? 0;
+  const keyOf = (token: string) => deriveCardTokenKey(master!, chain.chainId, token);
+
+  function relayFailure(reply: FastifyReply, result: SubmitResult): FastifyReply | undefined {
+    if (result.error) {
+      return reply
+        .code(httpStatus(result.error.code))
+        .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
+    }
+    if (result.status !== 'ok') {
+      return reply
+        .code(httpStatus(result.status!))
+        .send({ ...errorBody(result.status!), txHash: result.hash, height: result.height });
+    }
+    return undefined;
+  }
+
+  function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
+    if (!node.healthy) return sendError(reply, 'not_ready');
+    if (!master) return sendError(reply, 'vault_key_missing');
+    if (node.relays.full) return sendError(reply, 'mempool_full');
+    return undefined;
+  }
+
+  /** The latest batch of a card on a device, its keys sealed to the device's box key. */
+  function sealedBatch(card: string, device: string, n: number): MintResult | undefined {
+    const link = readCardDevice(store, card, device);
+    if (!link || link.lastBatch?.n !== n) return undefined;
+    const sealed = sealTokenKeys(
+      link.boxKey,
+      chain.chainId,
+      card,
+      device,
+      link.lastBatch.tokens.map((token) => ({ token, key: keyOf(token) })),
+    );
+    const expiries = new Map(
+      link.lastBatch.tokens.map((token) => [token, readCardToken(store, token)!.expiresAt]),
+    );
+    return {
+      card,
+      device,
+      n,
+      ephemeralKey: sealed.ephemeralKey,
+      tokens: sealed.tokens.map((entry) => ({ ...entry, expiresAt: expiries.get(entry.token)! })),
+    };
+  }
+
+  const relayResponses = (ok: z.ZodType) => ({
+    200: jsonSchema(ok),
+    '4xx': errorSchema,
+    '5xx': errorSchema,
+  });
+
+  app.get<{ Params: { card: string } }>(
+    '/v1/cards/:card',
+    {
+      schema: {
+        summary: 'A linked card: its face, account, asset, status and devices',
+        tags: ['cards'],
+        params: stringParams('card'),
+        response: { 200: jsonSchema(cardSchema), '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!isCardId(request.params.card)) return sendError(reply, 'invalid_card_id', 'card');
+      return readCard(store, request.params.card) ?? sendError(reply, 'card_not_found', 'card');
+    },
+  );
+
+  app.get<{ Params: { card: string; device: string } }>(
+    '/v1/cards/:card/devices/:device',
+    {
+      schema: {
+        summary:
+          'A card on one device: its box key, the next batch request number, the unconsumed card tokens',
+        tags: ['cards'],
+        params: stringParams('card', 'device'),
+        response: { 200: jsonSchema(cardDeviceSchema), '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { card, device } = request.params;
+      if (!isCardId(card)) return sendError(reply, 'invalid_card_id', 'card');
+      if (!isAddress(device)) return sendError(reply, 'invalid_device', 'device');
+      return readCardDevice(store, card, device) ?? sendError(reply, 'device_not_found', 'device');
+    },
+  );
+
+  app.get<{ Params: { token: string } }>(
+    '/v1/card-tokens/:token',
+    {
+      schema: {
+        summary:
+          'A card token as the ledger records it: card, device, expiry, its use; never its key',
+        tags: ['cards'],
+        params: stringParams('token'),
+        response: { 200: jsonSchema(cardTokenSchema), '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      if (!isCardTokenId(request.params.token)) {
+        return sendError(reply, 'invalid_card_token', 'token');
+      }
+      return (
+        readCardToken(store, request.params.token) ??
+        sendError(reply, 'card_token_not_found', 'token')
+      );
+    },
+  );
+
+  app.post<{ Params: { card: string; device: string }; Body: MintBody }>(
+    '/v1/cards/:card/devices/:device/tokens',
+    {
+      bodyLimit: cardsBodyBytesMax,
+      schema: {
+        summary:
+          "A batch of card tokens for a card on a device, requested by the issuer or the device (signed, numbered n): the node draws the tokens, derives their keys, submits card.mintTokens and answers, once final, the keys sealed to the device's box key",
+        tags: ['cards'],
+        params: stringParams('card', 'device'),
+        body: jsonSchema(looseMintBody, 'input'),
+        response: relayResponses(mintResultSchema),
+      },
+    },
+    async (request, reply) => {
+      const refused = relayRefusal(reply);
+      if (refused) return refused;
+      const { card, device } = request.params;
+      if (!isCardId(card)) return sendError(reply, 'invalid_card_id', 'card');
+      if (!isAddress(device)) return sendError(reply, 'invalid_device', 'device');
+      const bad = bodyRefusal(mintBodySchema, request.body);
+      if (bad) return sendError(reply, bad.code, bad.field);
+      const body = request.body;
+      const request_ = { card, device, ...body };
+      // A retry of the latest batch's signed request answers the same tokens again (freshly sealed).
+      const link = readCardDevice(store, card, device);
+      const cardRecord = readCard(store, card);
+      if (link && cardRecord && link.lastBatch?.n === body.n && link.nextRequest === body.n + 1) {
+        const signer = body.by === 'issuer' ? cardRecord.issuer : device;
+        const signed = cardRequestSigned(
+          'mint',
+          chain.chainId,
+          mintSignedFields(request_),
+          signer,
+          body.signature,
+        );
+        if (!signed) return sendError(reply, 'mint_request_signature_invalid', 'signature');
+        return sealedBatch(card, device, body.n)!;
+      }
+      const refusal = mintRefusal(store, chain.chainId, latestTime(), request_);
+      if (refusal) return sendError(reply, refusal);
+      const tokens = Array.from({ length: body.count }, () => {
+        const token = toHex(randomBytes(16));
+        return { token, keyHash: cardTokenKeyHash(keyOf(token)) };
+      });
+      const result = await node.relays.run(
+        `mint/${card}/${device}/${body.n}/${body.signature}`,
+        body.by === 'issuer' ? cardRecord!.issuer : device,
+        'card.mintTokens',
+        { ...request_, tokens },
+      );
+      const failed = relayFailure(reply, result);
+      if (failed) return failed;
+      return { ...sealedBatch(card, device, body.n)!, txHash: result.hash, height: result.height };
+    },
+  );
+
+  app.post<{ Body: AuthoriseBody }>(
+    '/v1/cards/authorisations',
+    {
+      bodyLimit: cardsBodyBytesMax,
+      schema: {
+        summary:
+          "An acquirer's signed authorisation: the terminal's request and the device's answer. The node checks the cryptogram under the card token's key, the token (never used, not expired), the card, its device and vault token, then submits card.authorise, which uses the token and places a hold from the card's account to the acquirer in one tx; answers the hold once final",
+        tags: ['cards'],
+        body: jsonSchema(looseAuthoriseBody, 'input'),
+        response: relayResponses(authorisationSchema),
+      },
+    },
+    async (request, reply) => {
+      const refused = relayRefusal(reply);
+      if (refused) return refused;
+      const bad = bodyRefusal(authoriseBodySchema, request.body);
+      if (bad) return sendError(reply, bad.code, bad.field);
+      const body = { ...request.body, holdBlocks: request.body.holdBlocks ?? holdBlocksDefault };
+      const key = keyOf(body.answer.token);
+      const outcome = checkAuthorisation(store, chain.chainId, latestTime(), body, key);
+      // Checked against committed state: nothing is submitted (nor the token used) for a request
+      // that would fail or be declined now. Only a race (the same token at two nodes, a suspension
+      // in the same block) leaves a tx to fail or decline.
+      if (outcome.kind !== 'approved') return sendError(reply, outcome.code);
+      const result = await node.relays.run(
+        `authorise/${body.answer.token}/${body.signature}`,
+        body.acquirer,
+        'card.authorise',
+        { ...body, key: toHex(key) },
+        acquirerRelaysMax,
+      );
+      const failed = relayFailure(reply, result);
+      if (failed) return failed;
+      const used = readCardToken(store, body.answer.token)?.consumed;
+      if (used?.holdId === undefined) {
+        return reply.code(httpStatus(used?.declined ?? 'internal_error')).send({
+          ...errorBody(used?.declined ?? 'internal_error'),
+          txHash: result.hash,
+          height: result.height,
+        });
+      }
+      return {
+        approved: true,
+        holdId: used.holdId,
+        card: outcome.card.card,
+        device: outcome.token.device,
+        token: body.answer.token,
+        acquirer: body.acquirer,
+        merchantId: body.terminal.merchantId,
+        amount: body.terminal.amount,
+        currency: body.terminal.currency,
+        expiresAtHeight: used.height + body.holdBlocks,
+        txHash: result.hash!,
+        height: result.height!,
+      };
+    },
+  );
+}

@@ -1,0 +1,248 @@
+import { defineTxOf, type TxContext, type TxDefinition } from '../../chain/index.js';
+import { fromHex } from '../../crypto/index.js';
+import type { StateReader } from '../../state/index.js';
+import { readParticipant, readToken } from '../tokens/state.js';
+import { domainRefusal } from '../tokens/txs-tokens.js';
+import { isTokenService } from '../tokens/txs-service.js';
+import { cardRequestSigned, cardTokenKeyHash, cryptogramValid } from './crypto.js';
+import type { CardsRejection } from './rejections.js';
+import {
+  authoriseSignedFields,
+  cardsPayloads,
+  mintSignedFields,
+  type CardDeviceRecord,
+  type CardRecord,
+  type CardTokenRecord,
+  type CardsPayload,
+} from './schema.js';
+import {
+  readCard,
+  readCardDevice,
+  readCardToken,
+  writeCardDevice,
+  writeCardToken,
+} from './state.js';
+
+/*
+ * What only a validator operator's node relays: token batches (the node draws the ids and derives
+ * the keys from the consortium's master key, which no handler may read) and authorisations (the
+ * node reveals the used token's key, so every node checks the cryptogram from the payload).
+ */
+
+/** Unconsumed tokens of a card on a device still good at `time`: expired ones are dropped. */
+export function liveTokens(link: CardDeviceRecord, time: number): CardDeviceRecord['outstanding'] {
+  return link.outstanding.filter((entry) => entry.expiresAt >= time);
+}
+
+/**
+ * Why a batch request cannot be minted now, or undefined: the checks of `card.mintTokens` short of
+ * the token ids (the relay route runs them on committed state before it draws ids).
+ */
+export function mintRefusal(
+  state: StateReader,
+  chainId: string,
+  time: number,
+  p: Omit<CardsPayload<'card.mintTokens'>, 'tokens'>,
+): CardsRejection | undefined {
+  const card = readCard(state, p.card);
+  if (!card) return 'card_not_found';
+  if (card.status === 'closed') return 'card_closed';
+  const link = readCardDevice(state, p.card, p.device);
+  if (!link) return 'device_not_found';
+  if (link.status === 'removed') return 'device_removed';
+  const signer = p.by === 'issuer' ? card.issuer : p.device;
+  if (!cardRequestSigned('mint', chainId, mintSignedFields(p), signer, p.signature)) {
+    return 'mint_request_signature_invalid';
+  }
+  if (p.n !== link.nextRequest) return 'request_out_of_order';
+  if (liveTokens(link, time).length + p.count > card.tokensMax) return 'card_tokens_limit';
+  return undefined;
+}
+
+/** What an authorisation does, once its payload is checked against state. */
+export type AuthorisationOutcome =
+  /** A failure: nothing changes (the request is wrong, or the token was used already). */
+  | { kind: 'refused'; code: CardsRejection }
+  /**
+   * The device's cryptogram checks but the payment cannot go through (expired token, a card or
+   * device no longer usable, no funds...): the token is used all the same.
+   */
+  | {
+      kind: 'declined';
+      code: string;
+      token: CardTokenRecord;
+      card?: CardRecord;
+      link?: CardDeviceRecord;
+    }
+  | { kind: 'approved'; token: CardTokenRecord; card: CardRecord; link: CardDeviceRecord };
+
+/**
+ * Checks an authorisation against state (the handler has checked its relay), in a fixed
+ * precedence: the acquirer, the
+ * acquirer's signature, the device's answer against the terminal's request, the token and its key,
+ * the cryptogram (up to here a refusal), then the token's use (consumed: refused; expired), the
+ * card, the device and the vault token (declines). The ledger's hold comes after, in the handler.
+ */
+export function checkAuthorisation(
+  state: StateReader,
+  chainId: string,
+  time: number,
+  p: Omit<CardsPayload<'card.authorise'>, 'key'>,
+  key: Uint8Array,
+): AuthorisationOutcome {
+  const refused = (code: CardsRejection) => ({ kind: 'refused', code }) as const;
+  const acquirer = readParticipant(state, p.acquirer);
+  if (!acquirer?.roles.includes('acquirer')) return refused('not_acquirer');
+  if (!(acquirer.merchantIds ?? []).includes(p.terminal.merchantId)) {
+    return refused('acquirer_merchant_refused');
+  }
+  const fields = authoriseSignedFields(p);
+  if (!cardRequestSigned('authorise', chainId, fields, p.acquirer, p.signature)) {
+    return refused('authorisation_signature_invalid');
+  }
+  const { terminal, answer } = p;
+  if (answer.amount !== terminal.amount) return refused('amount_mismatch');
+  if (answer.currency !== terminal.currency) return refused('currency_mismatch');
+  if (answer.merchantId !== terminal.merchantId) return refused('merchant_mismatch');
+  if (answer.unpredictableNumber !== terminal.unpredictableNumber) {
+    return refused('unpredictable_number_mismatch');
+  }
+  const token = readCardToken(state, answer.token);
+  if (!token) return refused('card_token_not_found');
+  if (cardTokenKeyHash(key) !== token.keyHash) return refused('card_token_key_invalid');
+  if (!cryptogramValid(key, chainId, answer, answer.cryptogram)) {
+    return refused('cryptogram_invalid');
+  }
+  if (token.status === 'consumed') return refused('card_token_consumed');
+  const declined = (code: string, card?: CardRecord, link?: CardDeviceRecord) =>
+    ({ kind: 'declined', code, token, card, link }) as const;
+  if (time > token.expiresAt) return declined('card_token_expired');
+  const card = readCard(state, token.card)!;
+  if (card.status === 'closed') return declined('card_closed', card);
+  if (card.status === 'pending') return declined('card_not_accepted', card);
+  const link = readCardDevice(state, token.card, token.device)!;
+  if (link.status === 'removed') return declined('device_removed', card, link);
+  const vaultToken = readToken(state, card.token);
+  if (!vaultToken) return declined('token_not_found', card, link);
+  if (vaultToken.status === 'suspended') return declined('card_suspended', card, link);
+  if (vaultToken.status === 'deleted') return declined('card_deleted', card, link);
+  const domain = domainRefusal(vaultToken, 'contactless', terminal.merchantId, time);
+  if (domain) return declined(domain, card, link);
+  if (terminal.currency !== card.asset) return declined('card_currency_mismatch', card, link);
+  return { kind: 'approved', token, card, link };
+}
+
+/** Records the token's use, approved (with its hold) or declined, and drops it from its device. */
+function consume(
+  ctx: TxContext,
+  p: CardsPayload<'card.authorise'>,
+  token: CardTokenRecord,
+  outcome: { holdId: string } | { declined: string },
+): void {
+  writeCardToken(ctx.state, {
+    ...token,
+    status: 'consumed',
+    consumed: {
+      height: ctx.height,
+      acquirer: p.acquirer,
+      merchantId: p.terminal.merchantId,
+      amount: p.terminal.amount,
+      counter: p.answer.counter,
+      ...outcome,
+    },
+  });
+  const link = readCardDevice(ctx.state, token.card, token.device)!;
+  writeCardDevice(ctx.state, {
+    ...link,
+    outstanding: link.outstanding.filter((entry) => entry.token !== token.token),
+    consumed: link.consumed + 1,
+  });
+}
+
+export const paymentTxs: Record<string, TxDefinition<never>> = {
+  'card.mintTokens': defineTxOf(cardsPayloads['card.mintTokens'], {
+    execute: (ctx, p): CardsRejection | undefined => {
+      if (!isTokenService(ctx)) return 'not_card_relay';
+      const refusal = mintRefusal(ctx.state, ctx.chainId, ctx.time, p);
+      if (refusal) return refusal;
+      if (p.tokens.length !== p.count) return 'token_count_mismatch';
+      const ids = p.tokens.map((entry) => entry.token);
+      if (new Set(ids).size !== ids.length) return 'card_token_exists';
+      for (const id of ids) if (readCardToken(ctx.state, id)) return 'card_token_exists';
+      const card = readCard(ctx.state, p.card)!;
+      const link = readCardDevice(ctx.state, p.card, p.device)!;
+      const expiresAt = ctx.time + card.tokenLifeMs;
+      for (const entry of p.tokens) {
+        writeCardToken(ctx.state, {
+          token: entry.token,
+          card: p.card,
+          device: p.device,
+          keyHash: entry.keyHash,
+          expiresAt,
+          mintedAtHeight: ctx.height,
+          status: 'unused',
+        });
+      }
+      writeCardDevice(ctx.state, {
+        ...link,
+        nextRequest: link.nextRequest + 1,
+        outstanding: [...liveTokens(link, ctx.time), ...ids.map((token) => ({ token, expiresAt }))],
+        lastBatch: { n: p.n, tokens: ids },
+        minted: link.minted + ids.length,
+      });
+      ctx.emit('card.tokensMinted', {
+        card: p.card,
+        device: p.device,
+        n: p.n,
+        by: p.by,
+        tokens: ids,
+        expiresAt,
+      });
+      return undefined;
+    },
+  }),
+  'card.authorise': defineTxOf(cardsPayloads['card.authorise'], {
+    execute: (ctx, p): string | undefined => {
+      if (!isTokenService(ctx)) return 'not_card_relay';
+      const key = fromHex(p.key, 'key', 32);
+      const outcome = checkAuthorisation(ctx.state, ctx.chainId, ctx.time, p, key);
+      if (outcome.kind === 'refused') return outcome.code;
+      const { terminal, answer } = p;
+      const base = {
+        token: answer.token,
+        card: outcome.token.card,
+        device: outcome.token.device,
+        acquirer: p.acquirer,
+        merchantId: terminal.merchantId,
+        amount: terminal.amount,
+        currency: terminal.currency,
+        counter: answer.counter,
+      };
+      let declined: string | undefined = outcome.kind === 'declined' ? outcome.code : undefined;
+      if (outcome.kind === 'approved') {
+        const expiresAtHeight = ctx.height + p.holdBlocks;
+        declined = ctx.ledger.createHold(
+          {
+            id: ctx.txHash,
+            payer: outcome.card.account,
+            payee: p.acquirer,
+            asset: outcome.card.asset,
+            amount: BigInt(terminal.amount),
+            expiresAtHeight,
+          },
+          ctx.height,
+        );
+        if (declined === undefined) {
+          consume(ctx, p, outcome.token, { holdId: ctx.txHash });
+          ctx.emit('card.authorised', { ...base, holdId: ctx.txHash, expiresAtHeight });
+          return undefined;
+        }
+      }
+      // The cryptogram checked: the token is used, declined or not, so its key (now in this
+      // payload, public) can never pay.
+      consume(ctx, p, outcome.token, { declined: declined! });
+      ctx.emit('card.declined', { ...base, code: declined });
+      return undefined;
+    },
+  }),
+};
