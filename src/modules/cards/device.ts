@@ -54,6 +54,8 @@ export interface DeviceInfo {
   boxKey: string;
   boxKeySignature: string;
   chainId: string;
+  /** The node URL stored at init, if one was. */
+  nodeUrl?: string;
 }
 
 function deviceIdOf(contents: ElementContents): string {
@@ -95,6 +97,7 @@ function infoOf(contents: ElementContents): DeviceInfo {
       fromHex(contents.deviceSecretKey),
     ),
     chainId: contents.chainId,
+    ...(contents.nodeUrl !== undefined && { nodeUrl: contents.nodeUrl }),
   };
 }
 
@@ -182,6 +185,7 @@ export interface CardTokenState {
   card: string;
   device: string;
   chainId: string;
+  nodeUrl?: string;
   deviceSecretKey: Uint8Array;
   tokensMax: number;
   held: { token: string; expiresAt: number }[];
@@ -203,6 +207,7 @@ export function cardTokenState(
         card,
         device: deviceIdOf(contents),
         chainId: contents.chainId,
+        ...(contents.nodeUrl !== undefined && { nodeUrl: contents.nodeUrl }),
         deviceSecretKey: fromHex(contents.deviceSecretKey),
         tokensMax: entry.record.tokensMax,
         held: entry.tokens.map(({ token, expiresAt }) => ({ token, expiresAt })),
