@@ -1,6 +1,7 @@
 import type { ChainModule } from '../../chain/index.js';
 import type { CofferModule } from '../manifest.js';
 import { cardsCommands } from './cli.js';
+import { cardDeviceCommands } from './device-cli.js';
 import { cardsRoutes } from './routes.js';
 import { cardsModuleName } from './state.js';
 import { cardsRejections, cardsTxs } from './txs.js';
@@ -67,7 +68,7 @@ export const cards: CofferModule = {
     card_deleted: 422,
     card_currency_mismatch: 422,
   },
-  commands: cardsCommands,
+  commands: [...cardsCommands, ...cardDeviceCommands],
   cliNotes:
     'cards link, accept, close, add-device and remove-device send txs; cards mint asks the node for a\n' +
     "batch of card tokens sealed to the device's box key; cards authorise is the acquirer's side;\n" +
