@@ -15,6 +15,7 @@ export type ModuleHost = Pick<
   | 'healthy'
   | 'submitOwn'
   | 'relays'
+  | 'operator'
   | 'onFinalBlock'
   | 'config'
 >;

@@ -573,6 +573,11 @@ export class CofferNode {
     }
   }
 
+  /** The address of the key the node signs its own txs with (its producer's operator account). */
+  get operator(): string {
+    return this.init.producer.address;
+  }
+
   get healthy(): boolean {
     return this.fault === undefined && !this.closed;
   }

@@ -186,6 +186,19 @@ export function boxPublicKey(secretKey: Uint8Array): Uint8Array {
   return x25519.getPublicKey(secretKey);
 }
 
+/**
+ * True when `boxKey` (hex) is an X25519 public key keys can be sealed to: not a low-order point,
+ * whose shared secret would be all zeros (noble refuses those). Deterministic: a fixed scalar.
+ */
+export function isBoxKey(boxKey: string): boolean {
+  try {
+    x25519.getSharedSecret(new Uint8Array(32).fill(1), fromHex(boxKey, 'boxKey', boxKeyBytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Seals each token's key to the device's box key (hex), so only the device opens them. */
 export function sealTokenKeys(
   recipientBoxKey: string,

@@ -37,6 +37,9 @@ export const cardsRejections = {
   device_exists: 'The card is already on this device.',
   card_devices_full: 'The card is on 10 devices already: remove one first.',
   device_not_found: 'The card is not on this device.',
+  device_not_pending: 'The card is not waiting for the cardholder to approve this device.',
+  device_not_approved: 'The cardholder has not approved this device for the card yet.',
+  token_linked: 'This vault token already backs a card that is not closed.',
   device_removed: 'The card was removed from this device.',
   not_card_relay: "Only a validator operator's node relays card token batches and authorisations.",
   mint_request_signature_invalid:

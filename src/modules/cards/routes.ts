@@ -6,7 +6,8 @@ import type { ModuleHost } from '../../node/module-host.js';
 import type { SubmitResult } from '../../node/node.js';
 import { errorSchema, sendError, stringParams } from '../../node/routes.js';
 import { jsonSchema, rejectionCodeFor } from '../../protocol/schema.js';
-import { readVaultKeyFile } from '../tokens/vault.js';
+import { relaysPerParticipantMax } from '../../node/relay-gate.js';
+import { isTokenService, readVaultKeyFile } from '../tokens/api.js';
 import {
   cardMasterKey,
   cardRequestSigned,
@@ -27,21 +28,26 @@ import {
   mintBodySchema,
   mintSignedFields,
   mintResultSchema,
+  authoriseSignedFields,
+  type Authorisation,
   type AuthoriseBody,
+  type CardTokenRecord,
   type MintBody,
   type MintResult,
 } from './schema.js';
 import { readCard, readCardDevice, readCardToken } from './state.js';
-import { checkAuthorisation, mintRefusal } from './txs-payments.js';
+import { checkAuthorisation, holdRefusal, mintRefusal } from './txs-payments.js';
 
 /** Bytes of a relay body: an authorisation is about 1 KiB. */
 export const cardsBodyBytesMax = 8 * 1024;
 /**
- * Authorisations one acquirer has in flight on a node: half the node's relays, so an acquirer's
- * volume is not throttled to the token vault's 8 per participant, and two acquirers still leave
- * the gate to others only as they finish (`mempool_full` beyond the node's cap).
+ * Authorisations one acquirer has in flight on a node: a quarter of the node's relays (25 of 100),
+ * and never fewer than the vault's 8 per participant, so a busy acquirer is not throttled to 8 and
+ * three acquirers still leave room for everyone else.
  */
-export const acquirerRelaysMax = 50;
+export function acquirerRelaysMax(inFlightMax: number): number {
+  return Math.max(relaysPerParticipantMax, Math.floor(inFlightMax / 4));
+}
 
 /** The loose shape Fastify documents; each field is then checked with its own code. */
 const looseMintBody = z.object({
@@ -107,31 +113,88 @@ export function cardsRoutes(node: ModuleHost): void {
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
     if (!node.healthy) return sendError(reply, 'not_ready');
     if (!master) return sendError(reply, 'vault_key_missing');
+    // A node whose operator is not an active validator (jailed, leaving, not approved yet) would
+    // have its relays fail in every handler: it relays nothing.
+    if (!isTokenService({ state: store, sender: node.operator })) {
+      return sendError(reply, 'relay_not_validator');
+    }
     if (node.relays.full) return sendError(reply, 'mempool_full');
     return undefined;
   }
 
-  /** The latest batch of a card on a device, its keys sealed to the device's box key. */
-  function sealedBatch(card: string, device: string, n: number): MintResult | undefined {
-    const link = readCardDevice(store, card, device);
-    if (!link || link.lastBatch?.n !== n) return undefined;
+  /** Tokens of a batch with their keys sealed to the device's box key, from their records. */
+  function sealedBatch(
+    card: string,
+    device: string,
+    n: number,
+    boxKey: string,
+    tokens: readonly string[],
+  ): MintResult {
     const sealed = sealTokenKeys(
-      link.boxKey,
+      boxKey,
       chain.chainId,
       card,
       device,
-      link.lastBatch.tokens.map((token) => ({ token, key: keyOf(token) })),
-    );
-    const expiries = new Map(
-      link.lastBatch.tokens.map((token) => [token, readCardToken(store, token)!.expiresAt]),
+      tokens.map((token) => ({ token, key: keyOf(token) })),
     );
     return {
       card,
       device,
       n,
       ephemeralKey: sealed.ephemeralKey,
-      tokens: sealed.tokens.map((entry) => ({ ...entry, expiresAt: expiries.get(entry.token)! })),
+      tokens: sealed.tokens.map((entry) => ({
+        ...entry,
+        expiresAt: readCardToken(store, entry.token)!.expiresAt,
+      })),
     };
+  }
+
+  /** The answer of an approved authorisation, from the used token's record. */
+  function approval(used: CardTokenRecord, txHash: string): Authorisation {
+    const consumed = used.consumed!;
+    const card = readCard(store, used.card)!;
+    return {
+      approved: true,
+      holdId: consumed.holdId!,
+      card: used.card,
+      device: used.device,
+      token: used.token,
+      acquirer: consumed.acquirer,
+      merchantId: consumed.merchantId,
+      amount: consumed.amount,
+      currency: card.asset,
+      expiresAtHeight: consumed.holdExpiresAtHeight!,
+      txHash,
+      height: consumed.height,
+    };
+  }
+
+  /**
+   * The approval again for a retry of an authorisation that went through (the acquirer's signed
+   * request, its token used by this very payment): after a timeout an acquirer learns the sale
+   * stands instead of `card_token_consumed`. Undefined for anything else.
+   */
+  function repeatedApproval(body: AuthoriseBody & { holdBlocks: number }) {
+    const used = readCardToken(store, body.answer.token);
+    const consumed = used?.consumed;
+    if (
+      used === undefined ||
+      consumed?.holdId === undefined ||
+      consumed.acquirer !== body.acquirer ||
+      consumed.merchantId !== body.terminal.merchantId ||
+      consumed.amount !== body.terminal.amount ||
+      consumed.counter !== body.answer.counter ||
+      !cardRequestSigned(
+        'authorise',
+        chain.chainId,
+        authoriseSignedFields(body),
+        body.acquirer,
+        body.signature,
+      )
+    ) {
+      return undefined;
+    }
+    return approval(used, consumed.holdId);
   }
 
   const relayResponses = (ok: z.ZodType) => ({
@@ -220,10 +283,13 @@ export function cardsRoutes(node: ModuleHost): void {
       if (bad) return sendError(reply, bad.code, bad.field);
       const body = request.body;
       const request_ = { card, device, ...body };
-      // A retry of the latest batch's signed request answers the same tokens again (freshly sealed).
       const link = readCardDevice(store, card, device);
       const cardRecord = readCard(store, card);
+      // A retry of the latest batch's signed request answers the same tokens again (sealed
+      // afresh), while the card and the device may still mint.
       if (link && cardRecord && link.lastBatch?.n === body.n && link.nextRequest === body.n + 1) {
+        if (cardRecord.status === 'closed') return sendError(reply, 'card_closed');
+        if (link.status === 'removed') return sendError(reply, 'device_removed');
         const signer = body.by === 'issuer' ? cardRecord.issuer : device;
         const signed = cardRequestSigned(
           'mint',
@@ -233,7 +299,7 @@ export function cardsRoutes(node: ModuleHost): void {
           body.signature,
         );
         if (!signed) return sendError(reply, 'mint_request_signature_invalid', 'signature');
-        return sealedBatch(card, device, body.n)!;
+        return sealedBatch(card, device, body.n, link.boxKey, link.lastBatch.tokens);
       }
       const refusal = mintRefusal(store, chain.chainId, latestTime(), request_);
       if (refusal) return sendError(reply, refusal);
@@ -241,15 +307,23 @@ export function cardsRoutes(node: ModuleHost): void {
         const token = toHex(randomBytes(16));
         return { token, keyHash: cardTokenKeyHash(keyOf(token)) };
       });
+      // Batches count against the card's issuer, whoever signed them: an issuer with many device
+      // keys still has the gate's 8 in flight.
       const result = await node.relays.run(
         `mint/${card}/${device}/${body.n}/${body.signature}`,
-        body.by === 'issuer' ? cardRecord!.issuer : device,
+        cardRecord!.issuer,
         'card.mintTokens',
         { ...request_, tokens },
       );
       const failed = relayFailure(reply, result);
       if (failed) return failed;
-      return { ...sealedBatch(card, device, body.n)!, txHash: result.hash, height: result.height };
+      // Sealed from the tokens drawn here, not the latest batch (another may have followed).
+      const ids = tokens.map((entry) => entry.token);
+      return {
+        ...sealedBatch(card, device, body.n, link!.boxKey, ids),
+        txHash: result.hash,
+        height: result.height,
+      };
     },
   );
 
@@ -272,42 +346,37 @@ export function cardsRoutes(node: ModuleHost): void {
       if (bad) return sendError(reply, bad.code, bad.field);
       const body = { ...request.body, holdBlocks: request.body.holdBlocks ?? holdBlocksDefault };
       const key = keyOf(body.answer.token);
-      const outcome = checkAuthorisation(store, chain.chainId, latestTime(), body, key);
-      // Checked against committed state: nothing is submitted (nor the token used) for a request
-      // that would fail or be declined now. Only a race (the same token at two nodes, a suspension
-      // in the same block) leaves a tx to fail or decline.
+      const repeated = repeatedApproval(body);
+      if (repeated) return repeated;
+      const outcome = checkAuthorisation(store, chain.chainId, latestTime(), body, key, true);
+      // Checked against committed state, the ledger's hold included: nothing is submitted (nor
+      // the token used) for a request that would fail or be declined now. Only a race (the same
+      // token at two nodes, a suspension or a payment in the same block) leaves a tx to decline.
       if (outcome.kind !== 'approved') return sendError(reply, outcome.code);
+      const holdRefused = holdRefusal(
+        store,
+        outcome.card,
+        body.acquirer,
+        BigInt(body.terminal.amount),
+      );
+      if (holdRefused) return sendError(reply, holdRefused);
       const result = await node.relays.run(
         `authorise/${body.answer.token}/${body.signature}`,
         body.acquirer,
         'card.authorise',
         { ...body, key: toHex(key) },
-        acquirerRelaysMax,
+        acquirerRelaysMax(node.relays.inFlightMax),
       );
       const failed = relayFailure(reply, result);
       if (failed) return failed;
-      const used = readCardToken(store, body.answer.token)?.consumed;
-      if (used?.holdId === undefined) {
-        return reply.code(httpStatus(used?.declined ?? 'internal_error')).send({
-          ...errorBody(used?.declined ?? 'internal_error'),
-          txHash: result.hash,
-          height: result.height,
-        });
+      const used = readCardToken(store, body.answer.token);
+      if (used?.consumed?.holdId === undefined) {
+        const code = used?.consumed?.declined ?? 'internal_error';
+        return reply
+          .code(httpStatus(code))
+          .send({ ...errorBody(code), txHash: result.hash, height: result.height });
       }
-      return {
-        approved: true,
-        holdId: used.holdId,
-        card: outcome.card.card,
-        device: outcome.token.device,
-        token: body.answer.token,
-        acquirer: body.acquirer,
-        merchantId: body.terminal.merchantId,
-        amount: body.terminal.amount,
-        currency: body.terminal.currency,
-        expiresAtHeight: used.height + body.holdBlocks,
-        txHash: result.hash!,
-        height: result.height!,
-      };
+      return approval(used, result.hash!);
     },
   );
 }

@@ -158,6 +158,11 @@ export const cardsPayloads = {
     /** The device's signature over its box key (`cardRequestHash('deviceBoxKey', ...)`). */
     boxKeySignature: cardFields.signature,
   }),
+  /**
+   * The cardholder (the account) approves a device the issuer added: only then may tokens be
+   * minted for it, so no device pays from the account without the account's consent.
+   */
+  'card.approveDevice': z.strictObject({ card: cardFields.card, device: cardFields.device }),
   /** The issuer or the cardholder removes the card from a device: its card tokens die. */
   'card.removeDevice': z.strictObject({ card: cardFields.card, device: cardFields.device }),
   /**
@@ -260,7 +265,13 @@ export const cardDeviceSchema = z.object({
   card: z.string(),
   device: z.string(),
   boxKey: z.string(),
-  status: z.enum(['active', 'removed']),
+  /** pending: added by the issuer, not yet approved by the cardholder. */
+  status: z.enum(['pending', 'active', 'removed']),
+  /**
+   * How many times the card was added to this device: each token records the epoch it was minted
+   * in, so tokens minted before a removal never pay after the device is added again.
+   */
+  epoch: z.number().int(),
   /** The number the next batch request must carry. */
   nextRequest: z.number().int(),
   /** Unconsumed card tokens, by expiry (expired ones dropped at the next batch). */
@@ -282,6 +293,8 @@ export const cardTokenSchema = z.object({
   device: z.string(),
   keyHash: z.string(),
   expiresAt: z.number().int(),
+  /** The card device's epoch it was minted in (`cardDeviceSchema.epoch`). */
+  epoch: z.number().int(),
   mintedAtHeight: z.number().int(),
   status: z.enum(cardTokenStatuses),
   /**
@@ -296,6 +309,8 @@ export const cardTokenSchema = z.object({
       amount: z.string(),
       counter: z.number().int(),
       holdId: z.string().optional(),
+      /** The height the hold returns to the cardholder at, if not captured or voided before. */
+      holdExpiresAtHeight: z.number().int().optional(),
       declined: z.string().optional(),
     })
     .optional(),

@@ -14,6 +14,8 @@ export const cardsKeys = {
   card: (card: string) => `cards/card/${card}`,
   cardDevice: (card: string, device: string) => `cards/device/${card}/${device}`,
   token: (token: string) => `cards/token/${token}`,
+  /** The card a vault token backs: one card at a time (another once it is closed). */
+  byVaultToken: (token: string) => `cards/by-token/${token}`,
 };
 
 function readJson<T>(state: StateReader, key: string): T | undefined {
@@ -51,4 +53,16 @@ export function readCardToken(state: StateReader, token: string): CardTokenRecor
 
 export function writeCardToken(state: StateView, record: CardTokenRecord): void {
   writeJson(state, cardsKeys.token(record.token), record);
+}
+
+export function readCardOfVaultToken(state: StateReader, token: string): string | undefined {
+  return state.get(cardsKeys.byVaultToken(token));
+}
+
+export function writeCardOfVaultToken(state: StateView, token: string, card: string): void {
+  state.set(cardsKeys.byVaultToken(token), card);
+}
+
+export function deleteCardToken(state: StateView, token: string): void {
+  state.delete(cardsKeys.token(token));
 }

@@ -1,9 +1,8 @@
 import { defineTxOf, type TxContext, type TxDefinition } from '../../chain/index.js';
 import { fromHex } from '../../crypto/index.js';
+import { holdsPerAccountMax, ledgerKeys, type AccountRecord } from '../../ledger/index.js';
 import type { StateReader } from '../../state/index.js';
-import { readParticipant, readToken } from '../tokens/state.js';
-import { domainRefusal } from '../tokens/txs-tokens.js';
-import { isTokenService } from '../tokens/txs-service.js';
+import { domainRefusal, isTokenService, readParticipant, readToken } from '../tokens/api.js';
 import { cardRequestSigned, cardTokenKeyHash, cryptogramValid } from './crypto.js';
 import type { CardsRejection } from './rejections.js';
 import {
@@ -16,6 +15,7 @@ import {
   type CardsPayload,
 } from './schema.js';
 import {
+  deleteCardToken,
   readCard,
   readCardDevice,
   readCardToken,
@@ -36,7 +36,8 @@ export function liveTokens(link: CardDeviceRecord, time: number): CardDeviceReco
 
 /**
  * Why a batch request cannot be minted now, or undefined: the checks of `card.mintTokens` short of
- * the token ids (the relay route runs them on committed state before it draws ids).
+ * the token ids (the relay route runs them on committed state before it draws ids). Only for an
+ * accepted card on a device its cardholder approved.
  */
 export function mintRefusal(
   state: StateReader,
@@ -47,9 +48,11 @@ export function mintRefusal(
   const card = readCard(state, p.card);
   if (!card) return 'card_not_found';
   if (card.status === 'closed') return 'card_closed';
+  if (card.status === 'pending') return 'card_not_accepted';
   const link = readCardDevice(state, p.card, p.device);
   if (!link) return 'device_not_found';
   if (link.status === 'removed') return 'device_removed';
+  if (link.status === 'pending') return 'device_not_approved';
   const signer = p.by === 'issuer' ? card.issuer : p.device;
   if (!cardRequestSigned('mint', chainId, mintSignedFields(p), signer, p.signature)) {
     return 'mint_request_signature_invalid';
@@ -61,27 +64,25 @@ export function mintRefusal(
 
 /** What an authorisation does, once its payload is checked against state. */
 export type AuthorisationOutcome =
-  /** A failure: nothing changes (the request is wrong, or the token was used already). */
+  /**
+   * Nothing changes: no such token, a key that is not its key (so nothing secret was revealed),
+   * or a token used already.
+   */
   | { kind: 'refused'; code: CardsRejection }
   /**
-   * The device's cryptogram checks but the payment cannot go through (expired token, a card or
-   * device no longer usable, no funds...): the token is used all the same.
+   * Anything else that fails once the key is the token's own: the token is used all the same,
+   * since the key is in the tx and public from then on.
    */
-  | {
-      kind: 'declined';
-      code: string;
-      token: CardTokenRecord;
-      card?: CardRecord;
-      link?: CardDeviceRecord;
-    }
+  | { kind: 'declined'; code: string; token: CardTokenRecord }
   | { kind: 'approved'; token: CardTokenRecord; card: CardRecord; link: CardDeviceRecord };
 
 /**
- * Checks an authorisation against state (the handler has checked its relay), in a fixed
- * precedence: the acquirer, the
- * acquirer's signature, the device's answer against the terminal's request, the token and its key,
- * the cryptogram (up to here a refusal), then the token's use (consumed: refused; expired), the
- * card, the device and the vault token (declines). The ledger's hold comes after, in the handler.
+ * Checks an authorisation against state, in a fixed precedence: the token, its key, its use
+ * (refusals: nothing is revealed or the token is gone), then, declines: the relay (`relayed`:
+ * sent by a validator operator), the acquirer for the merchant, its signature, the device's
+ * answer against the terminal's request, the cryptogram, the token's expiry, the card, the
+ * device (approved, the token of its current epoch) and the vault token (status, domain), the
+ * currency. The ledger's hold comes after, in the handler (and, read only, at the route).
  */
 export function checkAuthorisation(
   state: StateReader,
@@ -89,47 +90,73 @@ export function checkAuthorisation(
   time: number,
   p: Omit<CardsPayload<'card.authorise'>, 'key'>,
   key: Uint8Array,
+  relayed: boolean,
 ): AuthorisationOutcome {
-  const refused = (code: CardsRejection) => ({ kind: 'refused', code }) as const;
+  const { terminal, answer } = p;
+  const token = readCardToken(state, answer.token);
+  if (!token) return { kind: 'refused', code: 'card_token_not_found' };
+  if (cardTokenKeyHash(key) !== token.keyHash) {
+    return { kind: 'refused', code: 'card_token_key_invalid' };
+  }
+  if (token.status === 'consumed') return { kind: 'refused', code: 'card_token_consumed' };
+  const declined = (code: string) => ({ kind: 'declined', code, token }) as const;
+  if (!relayed) return declined('not_card_relay');
   const acquirer = readParticipant(state, p.acquirer);
-  if (!acquirer?.roles.includes('acquirer')) return refused('not_acquirer');
-  if (!(acquirer.merchantIds ?? []).includes(p.terminal.merchantId)) {
-    return refused('acquirer_merchant_refused');
+  if (!acquirer?.roles.includes('acquirer')) return declined('not_acquirer');
+  if (!(acquirer.merchantIds ?? []).includes(terminal.merchantId)) {
+    return declined('acquirer_merchant_refused');
   }
   const fields = authoriseSignedFields(p);
   if (!cardRequestSigned('authorise', chainId, fields, p.acquirer, p.signature)) {
-    return refused('authorisation_signature_invalid');
+    return declined('authorisation_signature_invalid');
   }
-  const { terminal, answer } = p;
-  if (answer.amount !== terminal.amount) return refused('amount_mismatch');
-  if (answer.currency !== terminal.currency) return refused('currency_mismatch');
-  if (answer.merchantId !== terminal.merchantId) return refused('merchant_mismatch');
+  if (answer.amount !== terminal.amount) return declined('amount_mismatch');
+  if (answer.currency !== terminal.currency) return declined('currency_mismatch');
+  if (answer.merchantId !== terminal.merchantId) return declined('merchant_mismatch');
   if (answer.unpredictableNumber !== terminal.unpredictableNumber) {
-    return refused('unpredictable_number_mismatch');
+    return declined('unpredictable_number_mismatch');
   }
-  const token = readCardToken(state, answer.token);
-  if (!token) return refused('card_token_not_found');
-  if (cardTokenKeyHash(key) !== token.keyHash) return refused('card_token_key_invalid');
   if (!cryptogramValid(key, chainId, answer, answer.cryptogram)) {
-    return refused('cryptogram_invalid');
+    return declined('cryptogram_invalid');
   }
-  if (token.status === 'consumed') return refused('card_token_consumed');
-  const declined = (code: string, card?: CardRecord, link?: CardDeviceRecord) =>
-    ({ kind: 'declined', code, token, card, link }) as const;
   if (time > token.expiresAt) return declined('card_token_expired');
   const card = readCard(state, token.card)!;
-  if (card.status === 'closed') return declined('card_closed', card);
-  if (card.status === 'pending') return declined('card_not_accepted', card);
+  if (card.status === 'closed') return declined('card_closed');
+  if (card.status === 'pending') return declined('card_not_accepted');
   const link = readCardDevice(state, token.card, token.device)!;
-  if (link.status === 'removed') return declined('device_removed', card, link);
+  if (link.status !== 'active' || link.epoch !== token.epoch) return declined('device_removed');
   const vaultToken = readToken(state, card.token);
-  if (!vaultToken) return declined('token_not_found', card, link);
-  if (vaultToken.status === 'suspended') return declined('card_suspended', card, link);
-  if (vaultToken.status === 'deleted') return declined('card_deleted', card, link);
+  if (!vaultToken) return declined('token_not_found');
+  if (vaultToken.status === 'suspended') return declined('card_suspended');
+  if (vaultToken.status === 'deleted') return declined('card_deleted');
   const domain = domainRefusal(vaultToken, 'contactless', terminal.merchantId, time);
-  if (domain) return declined(domain, card, link);
-  if (terminal.currency !== card.asset) return declined('card_currency_mismatch', card, link);
+  if (domain) return declined(domain);
+  if (terminal.currency !== card.asset) return declined('card_currency_mismatch');
   return { kind: 'approved', token, card, link };
+}
+
+/**
+ * Why the ledger would not hold `amount` of the card's account for `payee` now (read only: the
+ * route's check before it relays; the handler's `createHold` decides), or undefined.
+ */
+export function holdRefusal(
+  state: StateReader,
+  card: CardRecord,
+  payee: string,
+  amount: bigint,
+): string | undefined {
+  if (card.account === payee) return 'accounts_must_be_different';
+  const read = (address: string) => {
+    const text = state.get(ledgerKeys.account(address));
+    return text === undefined ? undefined : (JSON.parse(text) as AccountRecord);
+  };
+  const payer = read(card.account);
+  if (payer?.frozen.includes(card.asset) || read(payee)?.frozen.includes(card.asset)) {
+    return 'account_frozen';
+  }
+  if ((payer?.holds.length ?? 0) >= holdsPerAccountMax) return 'too_many_holds';
+  if (BigInt(payer?.balances[card.asset] ?? '0') < amount) return 'insufficient_funds';
+  return undefined;
 }
 
 /** Records the token's use, approved (with its hold) or declined, and drops it from its device. */
@@ -137,7 +164,7 @@ function consume(
   ctx: TxContext,
   p: CardsPayload<'card.authorise'>,
   token: CardTokenRecord,
-  outcome: { holdId: string } | { declined: string },
+  outcome: { holdId: string; holdExpiresAtHeight: number } | { declined: string },
 ): void {
   writeCardToken(ctx.state, {
     ...token,
@@ -172,6 +199,10 @@ export const paymentTxs: Record<string, TxDefinition<never>> = {
       const card = readCard(ctx.state, p.card)!;
       const link = readCardDevice(ctx.state, p.card, p.device)!;
       const expiresAt = ctx.time + card.tokenLifeMs;
+      // Expired unused tokens can never pay: their records go, so batches grow no state for good.
+      for (const entry of link.outstanding) {
+        if (entry.expiresAt < ctx.time) deleteCardToken(ctx.state, entry.token);
+      }
       for (const entry of p.tokens) {
         writeCardToken(ctx.state, {
           token: entry.token,
@@ -179,6 +210,7 @@ export const paymentTxs: Record<string, TxDefinition<never>> = {
           device: p.device,
           keyHash: entry.keyHash,
           expiresAt,
+          epoch: link.epoch,
           mintedAtHeight: ctx.height,
           status: 'unused',
         });
@@ -203,9 +235,15 @@ export const paymentTxs: Record<string, TxDefinition<never>> = {
   }),
   'card.authorise': defineTxOf(cardsPayloads['card.authorise'], {
     execute: (ctx, p): string | undefined => {
-      if (!isTokenService(ctx)) return 'not_card_relay';
       const key = fromHex(p.key, 'key', 32);
-      const outcome = checkAuthorisation(ctx.state, ctx.chainId, ctx.time, p, key);
+      const outcome = checkAuthorisation(
+        ctx.state,
+        ctx.chainId,
+        ctx.time,
+        p,
+        key,
+        isTokenService(ctx),
+      );
       if (outcome.kind === 'refused') return outcome.code;
       const { terminal, answer } = p;
       const base = {
@@ -233,7 +271,10 @@ export const paymentTxs: Record<string, TxDefinition<never>> = {
           ctx.height,
         );
         if (declined === undefined) {
-          consume(ctx, p, outcome.token, { holdId: ctx.txHash });
+          consume(ctx, p, outcome.token, {
+            holdId: ctx.txHash,
+            holdExpiresAtHeight: expiresAtHeight,
+          });
           ctx.emit('card.authorised', { ...base, holdId: ctx.txHash, expiresAtHeight });
           return undefined;
         }

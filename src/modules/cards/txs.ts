@@ -1,9 +1,16 @@
 import { defineTxOf, type TxDefinition } from '../../chain/index.js';
-import { readToken } from '../tokens/state.js';
-import { cardRequestSigned } from './crypto.js';
+import { readToken } from '../tokens/api.js';
+import { cardRequestSigned, isBoxKey } from './crypto.js';
 import type { CardsRejection } from './rejections.js';
 import { boxKeySignedFields, cardDevicesMax, cardsPayloads, type CardRecord } from './schema.js';
-import { readCard, readCardDevice, writeCard, writeCardDevice } from './state.js';
+import {
+  readCard,
+  readCardDevice,
+  readCardOfVaultToken,
+  writeCard,
+  writeCardDevice,
+  writeCardOfVaultToken,
+} from './state.js';
 import { paymentTxs } from './txs-payments.js';
 
 export { cardsRejections, type CardsRejection } from './rejections.js';
@@ -28,6 +35,12 @@ const cardTxs: Record<string, TxDefinition<never>> = {
       if (!token) return 'token_not_found';
       if (token.issuer !== ctx.sender) return 'not_card_issuer';
       if (token.status !== 'active') return 'token_not_active';
+      // One card per vault token at a time: an issuer cannot multiply cards (and their devices
+      // and batches) behind one token.
+      const linked = readCardOfVaultToken(ctx.state, p.token);
+      if (linked !== undefined && readCard(ctx.state, linked)?.status !== 'closed') {
+        return 'token_linked';
+      }
       if (!ctx.ledger.asset(p.asset)) return 'asset_not_found';
       const record: CardRecord = {
         card: p.card,
@@ -45,6 +58,7 @@ const cardTxs: Record<string, TxDefinition<never>> = {
         linkedAtHeight: ctx.height,
       };
       writeCard(ctx.state, record);
+      writeCardOfVaultToken(ctx.state, p.token, p.card);
       ctx.emit('card.linked', {
         card: p.card,
         issuer: ctx.sender,
@@ -94,16 +108,19 @@ const cardTxs: Record<string, TxDefinition<never>> = {
         p.boxKeySignature,
       );
       if (!signed) return 'box_key_signature_invalid';
+      if (!isBoxKey(p.boxKey)) return 'invalid_box_key';
       const existing = readCardDevice(ctx.state, p.card, p.device);
-      if (existing?.status === 'active') return 'device_exists';
+      if (existing !== undefined && existing.status !== 'removed') return 'device_exists';
       if (card.devices.length >= cardDevicesMax) return 'card_devices_full';
-      // A device added again keeps its request numbers: a batch request signed for the earlier
-      // provisioning can never be answered again.
+      // A device added again keeps its request numbers (a batch request signed for the earlier
+      // provisioning is never answered again) and starts a new epoch (tokens minted before its
+      // removal never pay). It is pending until the cardholder approves it.
       writeCardDevice(ctx.state, {
         card: p.card,
         device: p.device,
         boxKey: p.boxKey,
-        status: 'active',
+        status: 'pending',
+        epoch: (existing?.epoch ?? 0) + 1,
         nextRequest: existing?.nextRequest ?? 1,
         outstanding: [],
         minted: existing?.minted ?? 0,
@@ -112,6 +129,19 @@ const cardTxs: Record<string, TxDefinition<never>> = {
       });
       writeCard(ctx.state, { ...card, devices: [...card.devices, p.device] });
       ctx.emit('card.deviceAdded', { card: p.card, device: p.device, boxKey: p.boxKey });
+      return undefined;
+    },
+  }),
+  'card.approveDevice': defineTxOf(cardsPayloads['card.approveDevice'], {
+    execute: (ctx, p): CardsRejection | undefined => {
+      const card = readCard(ctx.state, p.card);
+      if (!card) return 'card_not_found';
+      if (ctx.sender !== card.account) return 'not_cardholder';
+      const link = readCardDevice(ctx.state, p.card, p.device);
+      if (!link) return 'device_not_found';
+      if (link.status !== 'pending') return 'device_not_pending';
+      writeCardDevice(ctx.state, { ...link, status: 'active' });
+      ctx.emit('card.deviceApproved', { card: p.card, device: p.device, account: card.account });
       return undefined;
     },
   }),

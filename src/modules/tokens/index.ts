@@ -10,6 +10,7 @@ export * from './state.js';
 export * from './queries.js';
 export { isTokenService, tokensRejections, type TokensRejection } from './txs.js';
 export { domainRefusal } from './txs-tokens.js';
+export { readVaultKeyFile, type VaultKeys } from './vault.js';
 
 /**
  * The token vault (issue 17): participants (issuers with their BINs, token requestors, acquirers,
