@@ -312,6 +312,11 @@ describe('coffer card-device', () => {
     const wrong = await h.run('cards');
     assert.equal(wrong.code, 'wrong_pin');
     assert.match(wrong.message!, /9 tries left/);
+    fs.chmodSync(h.pinFile, 0o640);
+    const readable = await h.run('cards');
+    assert.equal(readable.code, 'invalid_file');
+    assert.match(readable.message!, /chmod 600/);
+    fs.chmodSync(h.pinFile, 0o600);
     fs.writeFileSync(h.pinFile, 'abcd\n');
     assert.equal((await h.run('cards')).code, 'invalid_pin');
     fs.writeFileSync(h.pinFile, `${pin}\n`);

@@ -60,12 +60,29 @@ function readSmallFile(file: string, bytesMax: number, what: string): string {
   }
 }
 
+/** A PIN file others may read is refused, as the vault key file is (docs/architecture.md). */
+function readPinFile(file: string): string {
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch (error) {
+    throw new CliError(
+      'invalid_file',
+      `cannot read --pin-file ${file}: ${(error as Error).message}`,
+    );
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new CliError(
+      'invalid_file',
+      `--pin-file ${file} is open to its group or others: chmod 600 ${file}`,
+    );
+  }
+  return readSmallFile(file, pinFileBytesMax, '--pin-file').split(/\r?\n/)[0] ?? '';
+}
+
 function pinOf(values: OptionValues, deps: CardDeviceDeps): string {
   const file = stringOption(values, 'pin-file');
-  const pin =
-    file !== undefined
-      ? (readSmallFile(file, pinFileBytesMax, '--pin-file').split(/\r?\n/)[0] ?? '')
-      : deps.pinFromEnv();
+  const pin = file !== undefined ? readPinFile(file) : deps.pinFromEnv();
   if (pin === undefined || pin === '') {
     throw new CliError(
       'pin_required',

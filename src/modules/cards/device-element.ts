@@ -277,7 +277,12 @@ export function withElement<T>(
     // The answer is computed only once the write is durable (see `pay`).
     return result.answer();
   });
-  if (!locked) return fail('element_busy');
+  if (!locked) {
+    return fail(
+      'element_busy',
+      `another process is using the element (${file}.lock); if none is running, remove that file`,
+    );
+  }
   return locked.value;
 }
 

@@ -110,6 +110,16 @@ describe('a new element', () => {
     assert.equal(contents.counter, 0);
   });
 
+  it('uses scrypt at 2^15 unless told otherwise, and opens under it', () => {
+    const dir = temporaryDir('coffer-element-');
+    dirs.push(dir);
+    const file = path.join(dir, 'element.json');
+    const info = initElement(file, pin, chainId);
+    assert.equal(header(file).N, 2 ** 15);
+    assert.deepEqual(deviceInfo(file, pin), info);
+    assert.throws(() => initElement(`${file}.2`, pin, chainId, { scryptLogN: 9 }), RangeError);
+  });
+
   it('is never written over an existing file', () => {
     const { file } = newElement();
     const before = fs.readFileSync(file);
@@ -162,6 +172,14 @@ describe('the PIN retry counter', () => {
     }
     assert.deepEqual(deviceInfo(file, pin), info);
     assert.equal(header(file).failedPins, 0);
+  });
+
+  it(`takes the right PIN after ${pinTriesMax - 1} wrong ones, and starts counting again`, () => {
+    const { file, info } = newElement();
+    for (let i = 1; i < pinTriesMax; i += 1) refuses(() => deviceInfo(file, '0000'), 'wrong_pin');
+    assert.deepEqual(deviceInfo(file, pin), info);
+    assert.equal(header(file).failedPins, 0);
+    assert.equal(refuses(() => deviceInfo(file, '0000'), 'wrong_pin').triesLeft, pinTriesMax - 1);
   });
 
   it('resets even when the right PIN is followed by a refused operation', () => {
