@@ -6,7 +6,7 @@ import { cardTokenKeyHash, deriveCardTokenKey, randomBytes, sealTokenKeys } from
 import type { CardRecord, MintResult, TerminalRequest } from './schema.js';
 
 /*
- * Test support for device.test.ts and device-cli.test.ts: the issuer's side of a card as the
+ * Test support for device.test.ts and cli-device.test.ts: the issuer's side of a card as the
  * node would answer it (a card record, batches of tokens whose keys are derived from a master key
  * and sealed to the device's box key, exactly as crypto.ts specifies). Nothing but tests imports it.
  */

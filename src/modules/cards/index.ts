@@ -1,7 +1,7 @@
 import type { ChainModule } from '../../chain/index.js';
 import type { CofferModule } from '../manifest.js';
 import { cardsCommands } from './cli.js';
-import { cardDeviceCommands } from './device-cli.js';
+import { cardDeviceCommands } from './cli-device.js';
 import { cardsRoutes } from './routes.js';
 import { cardsModuleName } from './state.js';
 import { cardsRejections, cardsTxs } from './txs.js';
@@ -33,7 +33,15 @@ export const cards: CofferModule = {
     description:
       'Payment cards on devices: linking, devices, card token batches and merchant authorisations.',
   },
+  apiErrors: {
+    relay_not_validator:
+      "This node's operator is not an active validator: it relays no card batches or authorisations.",
+  },
   httpStatuses: {
+    relay_not_validator: 503,
+    device_not_pending: 409,
+    device_not_approved: 422,
+    token_linked: 409,
     not_card_issuer: 403,
     not_cardholder: 403,
     not_card_party: 403,

@@ -24,6 +24,7 @@ import { readCardDevice, readCardToken } from './state.js';
 import {
   acquirer,
   addDevicePayload,
+  approvedDevice,
   asset,
   cardsWorld,
   chainId,
@@ -57,11 +58,11 @@ fs.writeFileSync(
   { mode: 0o600 },
 );
 
-async function host(options: { vault?: boolean; tokensMax?: number } = {}) {
+async function host(options: { vault?: boolean; tokensMax?: number; operator?: string } = {}) {
   const w = cardsWorld();
   const { card, token } = linkedCard(w, 'card-1', { tokensMax: options.tokensMax ?? 10 });
   const d = device(40);
-  assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'ok');
+  approvedDevice(w, card, d);
   const held: (() => void)[] = [];
   let holding = false;
   let submitted = 0;
@@ -85,6 +86,7 @@ async function host(options: { vault?: boolean; tokensMax?: number } = {}) {
     },
     submitOwn,
     relays: new RelayGate(submitOwn, relaysInFlightMax(1_000)),
+    operator: options.operator ?? tsp.address,
   } as unknown as ModuleHost);
   await app.ready();
   const post = async (url: string, payload: unknown) => {
@@ -214,6 +216,14 @@ describe('POST /v1/cards/:card/devices/:device/tokens', () => {
     await h.app.close();
   });
 
+  it('relays nothing when the node operator is not an active validator', async () => {
+    const h = await host({ operator: key(97).address });
+    const answer = await h.post(mintUrl(h), mintBody(h, 1));
+    assert.deepEqual([answer.status, answer.body.error?.code], [503, 'relay_not_validator']);
+    assert.equal(h.submitted(), 0);
+    await h.app.close();
+  });
+
   it('answers vault_key_missing on a node without the vault key', async () => {
     const h = await host({ vault: false });
     const answer = await h.post(mintUrl(h), mintBody(h, 1));
@@ -240,13 +250,19 @@ describe('POST /v1/cards/authorisations', () => {
     const ledger = new Ledger(h.w.state);
     assert.equal(ledger.hold(approved.body.holdId!)!.amount, '4200');
     assert.equal(ledger.balance(holder.address, asset), funds - 4200n);
-    const replay = await h.post('/v1/cards/authorisations', body);
-    assert.deepEqual([replay.status, replay.body.error?.code], [409, 'card_token_consumed']);
-    assert.equal(
-      h.submitted(),
-      2,
-      'one batch, one authorisation: the replay was refused before any tx',
+    const retry = await h.post('/v1/cards/authorisations', body);
+    assert.equal(retry.status, 200, 'a retry of the approved request answers its approval');
+    assert.equal(retry.body.holdId, approved.body.holdId);
+    const t2 = terminal('4300');
+    const other = signAuthorisation(
+      acquirerKey(acquirer),
+      chainId,
+      t2,
+      pay(first!.key, first!.token, t2, 2),
     );
+    const replay = await h.post('/v1/cards/authorisations', other);
+    assert.deepEqual([replay.status, replay.body.error?.code], [409, 'card_token_consumed']);
+    assert.equal(h.submitted(), 2, 'one batch, one authorisation: nothing else reached a tx');
     await h.app.close();
   });
 
@@ -284,14 +300,30 @@ describe('POST /v1/cards/authorisations', () => {
       'ok',
     );
     await refused(signAuthorisation(acq, chainId, t, a), 'card_suspended');
+    assert.equal(
+      h.w.run(issuer, 'token.resume', {
+        token: h.token,
+        seq: 2,
+        initiator: 'issuer',
+        reason: 'verified',
+      }),
+      'ok',
+    );
+    const tooMuch = terminal(String(funds + 1n));
+    await refused(
+      signAuthorisation(acq, chainId, tooMuch, pay(k!.key, k!.token, tooMuch)),
+      'insufficient_funds',
+    );
     assert.equal(readCardToken(h.w.state, k!.token)!.status, 'unused');
     assert.equal(h.submitted(), 1, 'only the batch');
     await h.app.close();
   });
 
-  it("lets an acquirer have 50 authorisations in flight, beyond the vault's 8 per participant", async () => {
+  it("lets an acquirer have a quarter of the node's relays in flight, beyond the vault's 8 per participant", async () => {
+    const cap = acquirerRelaysMax(relaysInFlightMax(1_000));
+    assert.equal(cap, 25);
     const h = await host({ tokensMax: 60 });
-    const keys = await mintedKeys(h, 52);
+    const keys = await mintedKeys(h, cap + 2);
     h.holdRelays();
     const answers: { status: number; code?: string }[] = [];
     const all = keys.map(({ token, key: k }, i) => {
@@ -301,14 +333,14 @@ describe('POST /v1/cards/authorisations', () => {
         answers.push({ status: answer.status, code: answer.body.error?.code });
       });
     });
-    await until(() => h.held.length === acquirerRelaysMax(100) && answers.length === 2);
+    await until(() => h.held.length === cap && answers.length === 2);
     assert.deepEqual(answers, [
       { status: 429, code: 'relays_busy' },
       { status: 429, code: 'relays_busy' },
     ]);
     h.releaseAll();
     await Promise.all(all);
-    assert.equal(answers.filter((a) => a.status === 200).length, acquirerRelaysMax(100));
+    assert.equal(answers.filter((a) => a.status === 200).length, cap);
     await h.app.close();
   });
 });

@@ -112,6 +112,12 @@ export function addDevicePayload(card: string, d: TestDevice, chain = chainId) {
   };
 }
 
+/** Adds the card to the device (the issuer) and approves it (the cardholder). */
+export function approvedDevice(w: TxWorld, card: string, d: TestDevice): void {
+  expectOk(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'card.addDevice');
+  expectOk(w.run(holder, 'card.approveDevice', { card, device: d.address }), 'card.approveDevice');
+}
+
 let drawn = 0;
 /** Distinct card token ids (deterministic, so failures replay). */
 export function tokenId(): string {

@@ -8,6 +8,7 @@ import { readCard, readCardDevice, readCardToken } from './state.js';
 import {
   acquirer,
   addDevicePayload,
+  approvedDevice,
   answer,
   asset,
   authorisePayload,
@@ -29,7 +30,7 @@ function withDevice(tokensMax = 10) {
   const w = cardsWorld();
   const { card, token } = linkedCard(w, 'card-1', { tokensMax });
   const d = device(40);
-  assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'ok');
+  approvedDevice(w, card, d);
   return { w, card, token, d };
 }
 
@@ -115,7 +116,7 @@ describe('card.addDevice and removeDevice', () => {
     assert.equal(w.run(issuer, 'card.addDevice', forged), 'box_key_signature_invalid');
     const otherChain = addDevicePayload(card, d, 'another-chain');
     assert.equal(w.run(issuer, 'card.addDevice', otherChain), 'box_key_signature_invalid');
-    assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'ok');
+    approvedDevice(w, card, d);
     assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'device_exists');
     assert.deepEqual(readCard(w.state, card)!.devices, [d.address]);
   });
@@ -125,7 +126,7 @@ describe('card.addDevice and removeDevice', () => {
     const { card } = linkedCard(w);
     const devices = Array.from({ length: 11 }, (_, i) => device(50 + i));
     for (const d of devices.slice(0, 10)) {
-      assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'ok');
+      approvedDevice(w, card, d);
     }
     assert.equal(
       w.run(issuer, 'card.addDevice', addDevicePayload(card, devices[10]!)),
@@ -147,6 +148,98 @@ describe('card.addDevice and removeDevice', () => {
     assert.equal(w.run(issuer, 'card.removeDevice', { card, device: devices[10]!.address }), 'ok');
     assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, first)), 'ok');
     assert.equal(readCardDevice(w.state, card, first.address)!.nextRequest, 2);
+  });
+
+  it('needs the cardholder to approve a device before it mints: the issuer alone cannot spend', () => {
+    const w = cardsWorld();
+    const { card } = linkedCard(w);
+    const rogue = device(43); // a key the issuer made itself
+    assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, rogue)), 'ok');
+    assert.equal(readCardDevice(w.state, card, rogue.address)!.status, 'pending');
+    assert.equal(
+      w.run(tsp, 'card.mintTokens', mintPayload(w, card, rogue, 1, 'issuer')),
+      'device_not_approved',
+    );
+    assert.equal(
+      w.run(issuer, 'card.approveDevice', { card, device: rogue.address }),
+      'not_cardholder',
+    );
+    assert.equal(w.run(holder, 'card.approveDevice', { card, device: rogue.address }), 'ok');
+    assert.deepEqual(
+      w.events.map((e) => e.type),
+      ['card.deviceApproved'],
+    );
+    assert.equal(
+      w.run(holder, 'card.approveDevice', { card, device: rogue.address }),
+      'device_not_pending',
+    );
+  });
+
+  it('refuses a low-order box key, even signed by the device', () => {
+    const w = cardsWorld();
+    const { card } = linkedCard(w);
+    const d = { ...device(44), boxKey: '00'.repeat(32) };
+    assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload(card, d)), 'invalid_box_key');
+  });
+
+  it('never lets tokens minted before a removal pay after the device is added again', () => {
+    const { w, card, d } = withDevice();
+    const [old] = minted(w, card, d, 1);
+    assert.equal(w.run(holder, 'card.removeDevice', { card, device: d.address }), 'ok');
+    approvedDevice(w, card, d);
+    const link = readCardDevice(w.state, card, d.address)!;
+    assert.deepEqual([link.epoch, link.status, link.outstanding], [2, 'active', []]);
+    assert.equal(readCardToken(w.state, old!), undefined, 'removed with its device');
+    const t = terminal('300');
+    assert.equal(
+      w.run(tsp, 'card.authorise', authorisePayload(t, answer(old!, t))),
+      'card_token_not_found',
+    );
+    const [fresh] = minted(w, card, d, 1);
+    assert.equal(readCardToken(w.state, fresh!)!.epoch, 2);
+  });
+});
+
+describe('one card per vault token', () => {
+  it('refuses a second live card on a vault token, allows one once the first is closed', () => {
+    const w = cardsWorld();
+    const { card, token } = linkedCard(w, 'card-a');
+    const again = {
+      card: 'card-b',
+      token,
+      account: holder.address,
+      asset,
+      face,
+      tokensMax: 5,
+      tokenLifeMs: 60_000,
+    };
+    assert.equal(w.run(issuer, 'card.link', again), 'token_linked');
+    assert.equal(w.run(issuer, 'card.close', { card }), 'ok');
+    assert.equal(w.run(issuer, 'card.link', again), 'ok');
+  });
+
+  it('mints only for an accepted card, and deletes the records of expired unused tokens', () => {
+    const w = cardsWorld();
+    const token = provisioned(w);
+    const link = {
+      card: 'c-p',
+      token,
+      account: holder.address,
+      asset,
+      face,
+      tokensMax: 5,
+      tokenLifeMs: 60_000,
+    };
+    assert.equal(w.run(issuer, 'card.link', link), 'ok');
+    const d = device(45);
+    assert.equal(w.run(issuer, 'card.addDevice', addDevicePayload('c-p', d)), 'ok');
+    assert.equal(w.run(holder, 'card.approveDevice', { card: 'c-p', device: d.address }), 'ok');
+    assert.equal(w.run(tsp, 'card.mintTokens', mintPayload(w, 'c-p', d, 1)), 'card_not_accepted');
+    assert.equal(w.run(holder, 'card.accept', { card: 'c-p' }), 'ok');
+    const [first] = minted(w, 'c-p', d, 2);
+    w.time += 60_001;
+    minted(w, 'c-p', d, 1);
+    assert.equal(readCardToken(w.state, first!), undefined, 'expired and unused: gone');
   });
 });
 
@@ -238,33 +331,49 @@ describe('card.authorise', () => {
     assert.equal(new Ledger(w.state).balance(holder.address, asset), funds - 500n);
   });
 
-  it('refuses what the device did not sign, before anything is used', () => {
+  it('refuses, changing nothing, only a missing token, a key that is not its key, a used token', () => {
     const { w, card, d } = withDevice();
     const [token] = minted(w, card, d, 1);
     const t = terminal('1000');
-    const a = answer(token!, t);
+    const signed = authorisePayload(t, answer(token!, t));
     const run = (payload: Record<string, unknown>) => w.run(tsp, 'card.authorise', payload);
-    assert.equal(run(authorisePayload(terminal('9000'), a)), 'amount_mismatch');
-    assert.equal(
-      run(authorisePayload(terminal('9000'), { ...a, amount: '9000' })),
-      'cryptogram_invalid',
-      'an answer altered after the device signed it',
-    );
-    assert.equal(
-      run(authorisePayload({ ...t, unpredictableNumber: 'ffffffff' }, a)),
-      'unpredictable_number_mismatch',
-    );
-    assert.equal(run(authorisePayload(terminal('1000', 'm-2'), a)), 'acquirer_merchant_refused');
-    assert.equal(run(authorisePayload(t, a, outsider)), 'not_acquirer');
-    const signed = authorisePayload(t, a);
-    assert.equal(run({ ...signed, holdBlocks: 200 }), 'authorisation_signature_invalid');
     assert.equal(run({ ...signed, key: '00'.repeat(32) }), 'card_token_key_invalid');
     assert.equal(
-      run(authorisePayload(t, { ...a, token: '0'.repeat(31) + 'f' })),
+      run(authorisePayload(t, { ...answer(token!, t), token: '0'.repeat(31) + 'f' })),
       'card_token_not_found',
     );
     assert.equal(readCardToken(w.state, token!)!.status, 'unused');
     assert.equal(run(signed), 'ok');
+    assert.equal(run(signed), 'card_token_consumed');
+  });
+
+  it('declines, using the token, what the device did not sign or the acquirer may not ask', () => {
+    const { w, card, d } = withDevice();
+    const tokens = minted(w, card, d, 7);
+    const t = terminal('1000');
+    const cases: [string, (token: string) => Record<string, unknown>][] = [
+      ['amount_mismatch', (k) => authorisePayload(terminal('9000'), answer(k, t))],
+      [
+        'cryptogram_invalid',
+        (k) => authorisePayload(terminal('9000'), { ...answer(k, t), amount: '9000' }),
+      ],
+      [
+        'unpredictable_number_mismatch',
+        (k) => authorisePayload({ ...t, unpredictableNumber: 'ffffffff' }, answer(k, t)),
+      ],
+      ['acquirer_merchant_refused', (k) => authorisePayload(terminal('1000', 'm-2'), answer(k, t))],
+      ['not_acquirer', (k) => authorisePayload(t, answer(k, t), outsider)],
+      [
+        'authorisation_signature_invalid',
+        (k) => ({ ...authorisePayload(t, answer(k, t)), holdBlocks: 200 }),
+      ],
+      ['currency_mismatch', (k) => authorisePayload(t, { ...answer(k, t), currency: 'EUR' })],
+    ];
+    cases.forEach(([code, payload], i) => {
+      assert.equal(w.run(tsp, 'card.authorise', payload(tokens[i]!)), 'ok', code);
+      assert.equal(readCardToken(w.state, tokens[i]!)!.consumed!.declined, code);
+    });
+    assert.equal(new Ledger(w.state).balance(holder.address, asset), funds);
   });
 
   it('declines, using the token, a payment the cryptogram proves but the card cannot make', () => {
@@ -303,22 +412,33 @@ describe('card.authorise', () => {
     assert.deepEqual(auditLedger((prefix) => w.state.range(prefix, 1_000_000)).problems, []);
   });
 
-  it('declines on a removed device, a closed card and another currency', () => {
+  it('uses up a token whose real key reached a tx, whatever fails after (a relay by a non-validator)', () => {
     const { w, card, d } = withDevice();
-    const [a, b] = minted(w, card, d, 2);
+    const [token] = minted(w, card, d, 1);
+    const t = terminal('100');
+    const payload = authorisePayload(t, answer(token!, t));
+    assert.equal(w.run(outsider, 'card.authorise', payload), 'ok');
+    assert.equal(readCardToken(w.state, token!)!.consumed!.declined, 'not_card_relay');
+    // The key is public now: a forged payment with it is refused, the token being used.
+    assert.equal(w.run(tsp, 'card.authorise', payload), 'card_token_consumed');
+    assert.equal(new Ledger(w.state).balance(holder.address, asset), funds);
+  });
+
+  it('declines another currency and a closed card; a removed device has no tokens left', () => {
+    const { w, card, d } = withDevice();
+    const [a, b, c] = minted(w, card, d, 3);
     const t = terminal();
-    assert.equal(
-      w.run(
-        tsp,
-        'card.authorise',
-        authorisePayload({ ...t, currency: 'EUR' }, answer(a!, { ...t, currency: 'EUR' })),
-      ),
-      'ok',
-    );
+    const eur = { ...t, currency: 'EUR' };
+    assert.equal(w.run(tsp, 'card.authorise', authorisePayload(eur, answer(a!, eur))), 'ok');
     assert.equal(readCardToken(w.state, a!)!.consumed!.declined, 'card_currency_mismatch');
-    assert.equal(w.run(holder, 'card.removeDevice', { card, device: d.address }), 'ok');
-    assert.equal(w.run(tsp, 'card.authorise', authorisePayload(t, answer(b!, t))), 'ok');
-    assert.equal(readCardToken(w.state, b!)!.consumed!.declined, 'device_removed');
     assert.equal(w.run(holder, 'card.close', { card }), 'ok');
+    assert.equal(w.run(tsp, 'card.authorise', authorisePayload(t, answer(b!, t))), 'ok');
+    assert.equal(readCardToken(w.state, b!)!.consumed!.declined, 'card_closed');
+    assert.equal(w.run(holder, 'card.removeDevice', { card, device: d.address }), 'ok');
+    assert.equal(
+      w.run(tsp, 'card.authorise', authorisePayload(t, answer(c!, t))),
+      'card_token_not_found',
+      "a removed device's unused tokens are gone",
+    );
   });
 });

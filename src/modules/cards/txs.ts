@@ -4,6 +4,7 @@ import { cardRequestSigned, isBoxKey } from './crypto.js';
 import type { CardsRejection } from './rejections.js';
 import { boxKeySignedFields, cardDevicesMax, cardsPayloads, type CardRecord } from './schema.js';
 import {
+  deleteCardToken,
   readCard,
   readCardDevice,
   readCardOfVaultToken,
@@ -153,7 +154,9 @@ const cardTxs: Record<string, TxDefinition<never>> = {
       const link = readCardDevice(ctx.state, p.card, p.device);
       if (!link) return 'device_not_found';
       if (link.status === 'removed') return 'device_removed';
-      // Its unconsumed tokens die with it: an authorisation checks the device is still active.
+      // Its unconsumed tokens die with it (an authorisation checks the device and the token's
+      // epoch), and their records go: they can never pay.
+      for (const entry of link.outstanding) deleteCardToken(ctx.state, entry.token);
       writeCardDevice(ctx.state, { ...link, status: 'removed', outstanding: [] });
       writeCard(ctx.state, { ...card, devices: card.devices.filter((d) => d !== p.device) });
       ctx.emit('card.deviceRemoved', {

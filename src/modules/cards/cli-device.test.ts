@@ -11,7 +11,7 @@ import type { CofferModule } from '../manifest.js';
 import { CofferError, type CofferClient } from '../../sdk/index.js';
 import { signMintRequest } from './client.js';
 import { cardRequestSigned, cryptogramValid, deriveCardTokenKey } from './crypto.js';
-import { createCardDeviceCommands } from './device-cli.js';
+import { createCardDeviceCommands } from './cli-device.js';
 import { readElementContents } from './device.js';
 import {
   cardRecord,
@@ -66,6 +66,7 @@ class FakeNode {
       device,
       boxKey,
       status: 'active',
+      epoch: 1,
       nextRequest: 1,
       outstanding: [],
       minted: 0,
@@ -123,6 +124,7 @@ class FakeNode {
         device,
         keyHash: batch.keyHashes[t.token]!,
         expiresAt: t.expiresAt,
+        epoch: 1,
         mintedAtHeight: 9,
         status: 'unused',
       });

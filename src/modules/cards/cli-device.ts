@@ -130,7 +130,6 @@ function describeCard(card: CardSummary): string {
 
 function iso(ms: number): string {
   // A date for a person to read, at the user's (see `cardDeviceCommands` on the rule).
-  // eslint-disable-next-line no-restricted-globals
   return new Date(ms).toISOString();
 }
 
@@ -453,10 +452,8 @@ export function createCardDeviceCommands(deps: CardDeviceDeps): Command[] {
 export const cardDeviceCommands: Command[] = createCardDeviceCommands({
   // The device program runs at the user's, never in a block: it reads the wall clock. (The
   // determinism rule covers src/modules/** but exempts only cli.ts and cli-*.ts by name.)
-  // eslint-disable-next-line no-restricted-globals
   now: () => Date.now(),
   // CliEnv (src/cli/env.ts) has no field for it yet; read here, at the command's run only.
-  // eslint-disable-next-line no-restricted-properties
   pinFromEnv: () => process.env.COFFER_CARD_PIN,
   clientFor: (nodeUrl) => createClient(nodeUrl),
 });
