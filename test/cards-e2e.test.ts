@@ -285,10 +285,7 @@ describe(
         assert.equal(await send(issuer, add), 'ok');
         // Pending: no batch before the cardholder approves the device.
         assert.equal((await client.cards.device(card, device)).status, 'pending');
-        assert.equal(
-          await send(holder, { type: 'card.approveDevice', payload: { card, device } }),
-          'ok',
-        );
+        assert.equal(await send(holder, cardTxs.approveDevice(card, device)), 'ok');
         await deviceCli(['add-card', card]);
       }
     });
@@ -414,9 +411,9 @@ describe(
       }
       assert.match(await deviceFails(['status'], wrong), /element_wiped|wrong_pin/);
       assert.match(await deviceFails(['status'], pinFile), /element_wiped/);
-      const bytes = fs.readFileSync(element, 'utf8');
-      assert.equal(JSON.parse(bytes).wiped, true);
-      assert.equal('ciphertext' in JSON.parse(bytes), false);
+      const header = JSON.parse(fs.readFileSync(element, 'utf8')) as Record<string, unknown>;
+      assert.equal(header.wiped, true);
+      assert.equal('ciphertext' in header, false);
     });
   },
 );

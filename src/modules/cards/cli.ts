@@ -191,6 +191,19 @@ export const cardsCommands: Command[] = [
     },
   },
   {
+    name: 'cards approve-device',
+    synopsis: 'CARD DEVICE --from NAME',
+    summary:
+      "approve a device the issuer added (the cardholder's account): only then can it get card tokens",
+    options: fromOption,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [card, device], values) {
+      const key = await ctx.unlock(requiredOption(values, 'from'));
+      const tx = cardTxs.approveDevice(card!, device!);
+      report(ctx, await submitTx(ctx, key, tx, undefined), `device ${device} approved for ${card}`);
+    },
+  },
+  {
     name: 'cards remove-device',
     synopsis: 'CARD DEVICE --from NAME',
     summary: 'remove a card from a device (its issuer or its account): its unused tokens die',

@@ -97,6 +97,10 @@ export const cardTxs = {
   accept: (card: string) => ({ type: 'card.accept', payload: { card } }),
   close: (card: string) => ({ type: 'card.close', payload: { card } }),
   addDevice: (payload: CardsPayload<'card.addDevice'>) => ({ type: 'card.addDevice', payload }),
+  approveDevice: (card: string, device: string) => ({
+    type: 'card.approveDevice',
+    payload: { card, device },
+  }),
   removeDevice: (card: string, device: string) => ({
     type: 'card.removeDevice',
     payload: { card, device },

@@ -23,7 +23,6 @@ import {
 import { readCardDevice, readCardToken } from './state.js';
 import {
   acquirer,
-  addDevicePayload,
   approvedDevice,
   asset,
   cardsWorld,

@@ -6,7 +6,6 @@ import { auditLedger } from '../../ledger/invariants.js';
 import { readCardDevice, readCardToken } from './state.js';
 import {
   acquirer,
-  addDevicePayload,
   approvedDevice,
   answer,
   asset,
