@@ -1,0 +1,77 @@
+import type { CardRecord } from '../client.js';
+
+/*
+ * The card as a device's display shows it: the issuer's colour, its name and product, the last
+ * four digits, the expiry and the asset it pays in. Drawn as SVG: the page's Content-Security-
+ * Policy has no 'unsafe-inline' for styles, and the colour (the issuer's, checked as #rrggbb by
+ * the schema) goes in `fill` attributes, which are not styles.
+ */
+
+/** ISO/IEC 7810 ID-1, 85.60 × 53.98 mm, in tenths of a millimetre halved: the card's shape. */
+const width = 428;
+const height = 270;
+
+/** The relative luminance of `#rrggbb` (WCAG 2). */
+function luminance(colour: string): number {
+  const channel = (offset: number) => {
+    const value = parseInt(colour.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** White or near-black, whichever reads better on `colour`. */
+export function inkOn(colour: string): string {
+  const light = luminance(colour);
+  // Contrast with white (luminance 1) against near-black (#111111, about 0.0056).
+  return 1.05 / (light + 0.05) >= (light + 0.05) / 0.0556 ? '#ffffff' : '#111111';
+}
+
+/** `2030-11` as a card prints it: `11/30`. */
+export function expiryShort(expiry: string): string {
+  const [year, month] = expiry.split('-');
+  return year && month ? `${month}/${year.slice(-2)}` : expiry;
+}
+
+/** How a screen reader names the card. */
+export function cardLabel(card: CardRecord): string {
+  return `${card.face.issuerName} ${card.face.product} card ending ${card.last4}, expires ${card.expiry}, pays in ${card.asset}`;
+}
+
+export function CardFace(props: { card: CardRecord }) {
+  const { card } = props;
+  const ink = inkOn(card.face.colour);
+  return (
+    <figure
+      class="cards-face"
+      data-testid="card-face"
+      data-card={card.card}
+      data-art={card.face.art}
+    >
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={cardLabel(card)}>
+        <rect width={width} height={height} rx="18" fill={card.face.colour} />
+        <text x="24" y="44" fill={ink} class="cards-face-issuer">
+          {card.face.issuerName}
+        </text>
+        <text x={width - 24} y="44" fill={ink} text-anchor="end" class="cards-face-product">
+          {card.face.product}
+        </text>
+        <rect x="24" y="80" width="56" height="42" rx="7" fill="#d9b650" />
+        <text x="24" y="188" fill={ink} class="cards-face-number">
+          •••• {card.last4}
+        </text>
+        <text x="24" y="236" fill={ink} class="cards-face-small">
+          Expires {expiryShort(card.expiry)}
+        </text>
+        <text x={width - 24} y="236" fill={ink} text-anchor="end" class="cards-face-small">
+          {card.asset}
+        </text>
+        {card.status === 'closed' && (
+          <text x={width - 24} y="120" fill={ink} text-anchor="end" class="cards-face-product">
+            CLOSED
+          </text>
+        )}
+      </svg>
+    </figure>
+  );
+}

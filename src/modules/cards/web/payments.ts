@@ -1,0 +1,119 @@
+import type { TxLookup } from '../../../sdk/index.js';
+import { client } from '../../../../web/src/node.js';
+import type { CardDeviceRecord, CardRecord } from '../client.js';
+
+/*
+ * A device's recent payments for a card, from the chain's events: `card.authorised` and
+ * `card.declined` name the card and the device. The API keeps no index of events (the websocket
+ * sends them as blocks commit, and a consumed token's record is reachable only from its id), so
+ * the page walks back from the newest block, reading the receipts of blocks that hold txs, until
+ * it has found the device's payments (its `consumed` count says how many there are) or reached a
+ * bound. The bounds keep one page load to a few hundred requests on a busy chain.
+ */
+
+/** The newest payments shown. */
+export const paymentsShownMax = 20;
+/** Blocks walked back from the newest (in pages of headers); older payments are not looked for. */
+export const paymentBlocksScannedMax = 5_000;
+/** Txs whose receipts are read (one request each). */
+export const paymentTxsReadMax = 300;
+/** Headers in one `GET /v1/blocks` page (the API's most). */
+const blocksPageMax = 100;
+/** Receipts read at once. */
+const txsInFlightMax = 20;
+
+/** One use of a card token by the device: approved (a hold) or declined (a code). */
+export interface DevicePayment {
+  height: number;
+  tx: string;
+  outcome: 'authorised' | 'declined';
+  token: string;
+  acquirer: string;
+  merchantId: string;
+  /** Minor units of `currency`, a decimal string. */
+  amount: string;
+  currency: string;
+  counter: number;
+  /** Approved: the hold's id, which is the hash of the tx that placed it. */
+  holdId?: string;
+  /** Declined: why. */
+  code?: string;
+}
+
+export interface PaymentScan {
+  /** Newest first, at most `paymentsShownMax`. */
+  payments: DevicePayment[];
+  /** The oldest height read. */
+  fromHeight: number;
+  /** Every payment the device made is among those read (or the newest `paymentsShownMax`). */
+  complete: boolean;
+}
+
+/** The payment an event of a receipt records, when it is the device's for this card. */
+function paymentOf(lookup: TxLookup, card: string, device: string): DevicePayment | undefined {
+  if (lookup.status === 'pending') return undefined;
+  for (const event of lookup.receipt.events) {
+    if (event.type !== 'card.authorised' && event.type !== 'card.declined') continue;
+    const d = event.data;
+    if (d.card !== card || d.device !== device) continue;
+    return {
+      height: lookup.height,
+      tx: lookup.hash,
+      outcome: event.type === 'card.authorised' ? 'authorised' : 'declined',
+      token: String(d.token),
+      acquirer: String(d.acquirer),
+      merchantId: String(d.merchantId),
+      amount: String(d.amount),
+      currency: String(d.currency),
+      counter: Number(d.counter),
+      ...(typeof d.holdId === 'string' ? { holdId: d.holdId } : {}),
+      ...(typeof d.code === 'string' ? { code: d.code } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** The device's payments for the card, newest first, found walking back from height `tip`. */
+export async function recentPayments(
+  card: CardRecord,
+  link: CardDeviceRecord,
+  tip: number,
+): Promise<PaymentScan> {
+  const wanted = Math.min(link.consumed, paymentsShownMax);
+  // No payment is older than the card.
+  const floor = Math.max(card.linkedAtHeight, tip - paymentBlocksScannedMax + 1, 0);
+  const payments: DevicePayment[] = [];
+  let txsRead = 0;
+  let to = tip;
+  let fromHeight = tip + 1;
+  const done = () => payments.length >= wanted || txsRead >= paymentTxsReadMax;
+  while (!done() && to >= floor) {
+    const from = Math.max(floor, to - blocksPageMax + 1);
+    const page = await client.getBlocks(from, to);
+    const withTxs = page.blocks.filter((b) => b.txCount > 0).sort((a, b) => b.height - a.height);
+    for (const block of withTxs) {
+      const { txs } = await client.getBlock(block.height);
+      const hashes = txs.slice(0, paymentTxsReadMax - txsRead);
+      const lookups: TxLookup[] = [];
+      for (let i = 0; i < hashes.length; i += txsInFlightMax) {
+        const chunk = hashes.slice(i, i + txsInFlightMax);
+        lookups.push(...(await Promise.all(chunk.map((hash) => client.getTx(hash)))));
+      }
+      txsRead += hashes.length;
+      // Later txs in a block are newer.
+      for (const lookup of lookups.reverse()) {
+        const payment = paymentOf(lookup, card.card, link.device);
+        if (payment) payments.push(payment);
+      }
+      fromHeight = hashes.length === txs.length ? block.height : block.height + 1;
+      if (done()) break;
+    }
+    if (!done()) fromHeight = from;
+    to = from - 1;
+  }
+  return {
+    payments: payments.slice(0, wanted),
+    fromHeight: Math.min(fromHeight, tip),
+    complete: payments.length >= wanted,
+  };
+}

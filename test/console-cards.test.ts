@@ -1,0 +1,404 @@
+// The cards pages of the console (issue 18) against a real node process with a vault key file, in
+// headless Chromium. Through the API: the token service and its participants, two vault tokens, a
+// card linked, accepted and put on a device whose keys the test makes (as the device program
+// would), a batch of card tokens opened with the device's box key and one payment authorised with
+// a token's cryptogram; a second card is left pending. In the browser: the cards page refuses a
+// bad id, the card page shows the face and the device's counts, the device screen shows the
+// payments left (as the API counts them) and the payment, and follows a second payment live; the
+// cardholder's wallet accepts the pending card through the confirmation screen. The pages pass
+// axe-core light at desktop width and dark at phone width; screenshots cards-*.png go to
+// test-results/console/.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+import { addressFromPublicKey, generateKeyPair, toHex } from '../src/crypto/index.js';
+import {
+  boxKeySignedFields,
+  cardTxs,
+  cryptogram,
+  newBoxKeyPair,
+  openTokenKeys,
+  signAuthorisation,
+  signCardRequest,
+  signMintRequest,
+  type TerminalRequest,
+} from '../src/modules/cards/client.js';
+import {
+  luhnCheckDigit,
+  signProvisionRequest,
+  tokenServiceTxs,
+} from '../src/modules/tokens/client.js';
+import { newVaultKeyDocument } from '../src/modules/tokens/vault.js';
+import {
+  CofferError,
+  createClient,
+  generateKey,
+  importKey,
+  txs,
+  type CofferClient,
+  type SigningKey,
+} from '../src/sdk/index.js';
+import { launchChromium } from './support/chromium.js';
+import { childEnv, cliPath } from './support/cli.js';
+import {
+  axeViolations,
+  desktop,
+  openPage,
+  phone,
+  problemsOf,
+  screenshot,
+  shotsDir,
+  walletPassphrase,
+} from './support/console.js';
+import { NodeProcess, assertBuilt } from './support/node-process.js';
+
+const suiteTimeoutMs = 90_000;
+const issuerBin = '456789';
+const tokenBin = '990001';
+const pan = (body: string) => body + luhnCheckDigit(body);
+const panMain = pan(issuerBin + '001234567');
+const panPending = pan(issuerBin + '007654321');
+const face = { issuerName: 'Harbour Bank', product: 'Debit', art: 'harbour', colour: '#1f4e79' };
+const cardMain = 'card-main';
+const cardPending = 'card-pending';
+const thirtyDaysMs = 30 * 24 * 3_600_000;
+
+describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
+  let node: NodeProcess | undefined;
+  let browser: Browser | undefined;
+  let workDir = '';
+  let url = '';
+  let chainId = '';
+  let client: CofferClient;
+  let operator: SigningKey;
+  let dev: SigningKey;
+  const killOnExit = () => node?.killNow();
+  const issuer = generateKey();
+  const requestor = generateKey();
+  const acquirer = generateKey();
+  const holder = generateKey();
+  // The device: an ed25519 key (its address is the device id) and an X25519 box key.
+  const deviceKeys = generateKeyPair();
+  const device = addressFromPublicKey(deviceKeys.publicKey);
+  const box = newBoxKeyPair();
+  /** The device's card tokens and their keys, opened from the sealed batch. */
+  let tokenKeys: { token: string; key: Uint8Array }[] = [];
+  let counter = 0;
+  let firstHold = '';
+
+  /** Sends a tx and checks it committed; the operator's key is also the node's (nonces retried). */
+  async function ok(key: SigningKey, tx: { type: string; payload: object }): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const payload = tx.payload as Record<string, unknown>;
+        const result = await client.send(key, { type: tx.type, payload });
+        assert.equal(result.status, 'ok', `${tx.type}: ${JSON.stringify(result)}`);
+        return;
+      } catch (error) {
+        if (error instanceof CofferError && error.code.startsWith('nonce') && attempt < 5) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** A vault token for `cardPan`, issued by `issuer`, usable contactless at merchant m-1. */
+  async function vaultToken(requestId: string, cardPan: string): Promise<string> {
+    const result = await client.tokens.provision(
+      signProvisionRequest(requestor, chainId, {
+        requestId,
+        pan: cardPan,
+        expiry: '2030-11',
+        domain: { channels: ['contactless'], merchantIds: ['m-1'] },
+        assuranceLevel: 'high',
+      }),
+    );
+    return result.token!.token;
+  }
+
+  /** Pays `amount` at m-1 with the device's next token; answers the hold id. */
+  async function pay(amount: string): Promise<string> {
+    const { token, key } = tokenKeys[counter]!;
+    counter += 1;
+    const terminal: TerminalRequest = {
+      amount,
+      currency: 'USD',
+      merchantId: 'm-1',
+      unpredictableNumber: toHex(crypto.getRandomValues(new Uint8Array(4))),
+    };
+    const paid = { token, counter, ...terminal };
+    const answer = { ...paid, cryptogram: cryptogram(key, chainId, paid) };
+    const result = await client.cards.authorise(
+      signAuthorisation(acquirer, chainId, terminal, answer),
+    );
+    return result.holdId;
+  }
+
+  /** What the device screen must say: the API's unused tokens not expired at the latest block. */
+  async function paymentsLeftByApi(): Promise<number> {
+    const [link, { blockTime }] = await Promise.all([
+      client.cards.device(cardMain, device),
+      client.health(),
+    ]);
+    return link.outstanding.filter((t) => t.expiresAt >= blockTime).length;
+  }
+
+  before(async () => {
+    assertBuilt(cliPath);
+    assert.ok(fs.existsSync('dist/web/index.html'), 'dist/web is missing: npm run build');
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-console-cards-'));
+    const dataDir = path.join(workDir, 'node');
+    const vaultFile = path.join(workDir, 'vault.json');
+    fs.writeFileSync(vaultFile, JSON.stringify(newVaultKeyDocument()), { mode: 0o600 });
+    process.on('exit', killOnExit);
+    node = NodeProcess.spawn({
+      cliPath,
+      dataDir,
+      blockIntervalMs: 50,
+      logLevel: 'warn',
+      env: { ...childEnv, COFFER_VAULT_KEY_FILE: vaultFile },
+      startTimeoutMs: 15_000,
+    });
+    ({ url } = await node.listening());
+    client = createClient(url);
+    chainId = (await client.health()).chainId;
+    const secretOf = (file: string) =>
+      (JSON.parse(fs.readFileSync(path.join(dataDir, file), 'utf8')) as { secretKey: string })
+        .secretKey;
+    operator = importKey(secretOf('producer-key.json'));
+    dev = importKey(secretOf('dev-account.json'));
+    browser = await launchChromium();
+    fs.mkdirSync(shotsDir, { recursive: true });
+
+    // The token service and its participants; two vault tokens of the issuer's BIN.
+    await ok(operator, tokenServiceTxs.configure([tokenBin]));
+    for (const [key, role] of [
+      [issuer, 'issuer'],
+      [requestor, 'requestor'],
+      [acquirer, 'acquirer'],
+    ] as const) {
+      await ok(
+        operator,
+        tokenServiceTxs.registerParticipant({
+          address: key.address,
+          name: role,
+          roles: [role],
+          ...(role === 'issuer' ? { bins: [issuerBin] } : {}),
+          ...(role === 'acquirer' ? { merchantIds: ['m-1'] } : {}),
+        }),
+      );
+    }
+    const [mainToken, pendingToken] = [
+      await vaultToken('req-main', panMain),
+      await vaultToken('req-pending', panPending),
+    ];
+    // The cardholder holds 500.00 USD; both cards pay from that account.
+    await ok(dev, txs.transfer({ to: holder.address, asset: 'USD', amount: '50000' }));
+    const terms = { account: holder.address, asset: 'USD', face, tokensMax: 10 };
+    await ok(
+      issuer,
+      cardTxs.link({ card: cardMain, token: mainToken, ...terms, tokenLifeMs: thirtyDaysMs }),
+    );
+    await ok(
+      issuer,
+      cardTxs.link({ card: cardPending, token: pendingToken, ...terms, tokenLifeMs: 3_600_000 }),
+    );
+    await ok(holder, cardTxs.accept(cardMain));
+    const boxKey = toHex(box.publicKey);
+    await ok(
+      issuer,
+      cardTxs.addDevice({
+        card: cardMain,
+        device,
+        boxKey,
+        boxKeySignature: signCardRequest(
+          'deviceBoxKey',
+          chainId,
+          boxKeySignedFields({ device, boxKey }),
+          deviceKeys.secretKey,
+        ),
+      }),
+    );
+    // The device asks for five tokens and opens their keys; one payment of 12.50 USD.
+    const batch = await client.cards.mint(
+      cardMain,
+      device,
+      signMintRequest(deviceKeys.secretKey, chainId, {
+        card: cardMain,
+        device,
+        n: 1,
+        count: 5,
+        by: 'device',
+      }),
+    );
+    tokenKeys = openTokenKeys(box.secretKey, chainId, cardMain, device, batch);
+    assert.equal(tokenKeys.length, 5);
+    firstHold = await pay('1250');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await node?.kill();
+    process.off('exit', killOnExit);
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** A page of a new context whose wallet holds `key` (imported), unlocked. */
+  async function walletPage(context: BrowserContext, key: SigningKey): Promise<Page> {
+    const page = await openPage(context, url, '/wallet');
+    await page.getByLabel('Passphrase', { exact: true }).fill(walletPassphrase);
+    await page.getByLabel('Passphrase again').fill(walletPassphrase);
+    await page.getByLabel('Import an existing secret key instead of creating one').check();
+    await page.getByLabel('Secret key (64 hex digits)').fill(key.secretKey);
+    await page.getByRole('button', { name: 'Import key' }).click();
+    assert.equal((await page.getByTestId('address').textContent())!.trim(), key.address);
+    return page;
+  }
+
+  /** Goes to `pathname` inside the app (a page load would lock the wallet again). */
+  async function go(page: Page, pathname: string, heading: string | RegExp): Promise<void> {
+    await page.evaluate(
+      `history.pushState(null, '', ${JSON.stringify(pathname)}); dispatchEvent(new PopStateEvent('popstate'))`,
+    );
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  }
+
+  it('a visitor opens the card, its device screen and follows a payment live', async () => {
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await openPage(context, url, '/cards');
+    await page.getByRole('heading', { level: 1, name: 'Cards' }).waitFor();
+
+    // A bad id is refused in the page, with the API's code and sentence.
+    await page.getByLabel('Card id').fill('no');
+    await page.getByRole('button', { name: 'Open the card' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid_card_id' }).waitFor();
+    await page.getByLabel('Card id').fill(cardMain);
+    await page.getByRole('button', { name: 'Open the card' }).click();
+    await page.getByRole('heading', { level: 1, name: `Card ${cardMain}` }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/cards/${cardMain}`);
+
+    // The face, named for a screen reader, and the card's terms.
+    const cardImage = page.getByRole('img', {
+      name: `Harbour Bank Debit card ending ${panMain.slice(-4)}, expires 2030-11, pays in USD`,
+    });
+    await cardImage.waitFor();
+    assert.match((await page.getByTestId('card-face').textContent())!, /•••• \d{4}.*11\/30.*USD/);
+    assert.equal(
+      await page.getByTestId('card-face').locator('rect').first().getAttribute('fill'),
+      face.colour,
+      "the face's colour is the issuer's",
+    );
+    await page.locator('[data-testid="card-status"][data-status="active"]').waitFor();
+    assert.match((await page.locator('dl.fields').textContent())!, /30 days from minting/);
+
+    // The device's counts: 5 minted, 1 used, 4 unused, the next request is 2.
+    const row = page.locator(`tr[data-device="${device}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('[data-unused="4"]').count(), 1);
+    assert.equal(await row.locator('[data-next-request="2"]').count(), 1);
+    assert.equal(await row.locator('[data-minted="5"]').count(), 1);
+    assert.equal(await row.locator('[data-used="1"]').count(), 1);
+    // A visitor holds none of the card's keys: no action.
+    assert.equal(await page.getByRole('main').getByRole('button').count(), 0);
+    await screenshot(page, 'cards-card-visitor-desktop');
+
+    // The device screen, through the row's link.
+    await row.getByRole('link', { name: `Screen of device ${device}` }).click();
+    await page.getByRole('heading', { level: 1, name: /^Device screen/ }).waitFor();
+    const left = page.getByTestId('payments-left');
+    await left.waitFor();
+    const byApi = await paymentsLeftByApi();
+    assert.equal(byApi, 4);
+    assert.equal((await left.textContent())!.trim(), `${byApi} payments left`);
+    assert.match(
+      (await page.getByTestId('device-screen').textContent())!,
+      /Next token expires \d{4}-\d\d-\d\d/,
+    );
+    const payment = page.locator(`tr[data-payment="${firstHold}"][data-outcome="authorised"]`);
+    await payment.waitFor();
+    assert.match((await payment.textContent())!, /Approved.*12\.50 USD.*m-1.*Hold/);
+    assert.equal(
+      await payment.getByRole('link', { name: /…/ }).last().getAttribute('href'),
+      `/explorer/tx/${firstHold}`,
+    );
+
+    // A second payment while the screen is open: the page follows the card's events.
+    await page.locator('.live.on').first().waitFor();
+    const secondHold = await pay('399');
+    await page.locator('[data-testid="payments-left"][data-count="3"]').waitFor();
+    assert.equal(await paymentsLeftByApi(), 3);
+    const rows = page.locator('tr[data-payment]');
+    await page.locator(`tr[data-payment="${secondHold}"]`).waitFor();
+    assert.equal(await rows.count(), 2);
+    // Newest first.
+    assert.equal(await rows.first().getAttribute('data-payment'), secondHold);
+    assert.match((await rows.first().textContent())!, /3\.99 USD/);
+    await screenshot(page, 'cards-device-desktop');
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
+  it("the cardholder's wallet accepts the pending card through the confirmation screen", async () => {
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await walletPage(context, holder);
+    await go(page, `/cards/${cardPending}`, `Card ${cardPending}`);
+    await page.locator('[data-testid="card-status"][data-status="pending"]').waitFor();
+    await page.getByRole('button', { name: 'Accept the card' }).click();
+    const shown = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+      type: string;
+      sender: string;
+      payload: unknown;
+    };
+    assert.deepEqual(
+      { type: shown.type, sender: shown.sender, payload: shown.payload },
+      { type: 'card.accept', sender: holder.address, payload: { card: cardPending } },
+    );
+    await screenshot(page, 'cards-accept-desktop');
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.locator('[data-testid="card-status"][data-status="active"]').waitFor();
+    assert.equal((await client.cards.get(cardPending)).status, 'active');
+    // Accepted: the cardholder may still close it, never accept it again.
+    assert.equal(await page.getByRole('button', { name: 'Accept the card' }).count(), 0);
+    await page.getByRole('button', { name: 'Close the card' }).waitFor();
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
+  it('the pages: no serious accessibility violation, nothing wider than a phone', async () => {
+    for (const [name, viewport, colorScheme] of [
+      ['desktop', desktop, 'light'],
+      ['phone', phone, 'dark'],
+    ] as const) {
+      // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
+      const context = await browser!.newContext({ viewport, colorScheme, bypassCSP: true });
+      // The cardholder's wallet: the card page shows its actions too.
+      const page = await walletPage(context, holder);
+      for (const [file, pathname, heading] of [
+        ['cards-open', '/cards', 'Cards'],
+        ['cards-card', `/cards/${cardMain}`, `Card ${cardMain}`],
+        ['cards-device', `/cards/${cardMain}/devices/${device}`, /^Device screen/],
+      ] as const) {
+        await go(page, pathname, heading);
+        await page
+          .locator('main [role="status"]')
+          .first()
+          .waitFor({ state: 'detached' })
+          .catch(() => undefined);
+        const violations = await axeViolations(page);
+        const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        assert.deepEqual(serious, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
+        await screenshot(page, `${file}-${name}`);
+        const overflow = await page.evaluate<number>(
+          'document.documentElement.scrollWidth - window.innerWidth',
+        );
+        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
+      }
+      assert.deepEqual(problemsOf(page), []);
+      await context.close();
+    }
+  });
+});
