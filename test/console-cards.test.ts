@@ -6,7 +6,8 @@
 // bad id, the card page shows the face and the device's counts, the device screen shows the
 // payments left (as the API counts them) and the payment, and follows a second payment live; the
 // cardholder's wallet accepts the pending card through the confirmation screen. The pages pass
-// axe-core light at desktop width and dark at phone width; screenshots cards-*.png go to
+// axe-core light at desktop width and dark at phone width. Last, the cardholder removes the card
+// from the device, whose screen then says it cannot pay. Screenshots cards-*.png go to
 // test-results/console/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -400,5 +401,38 @@ describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
       assert.deepEqual(problemsOf(page), []);
       await context.close();
     }
+  });
+
+  it('the cardholder removes the card from the device; its screen says so plainly', async () => {
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await walletPage(context, holder);
+    await go(page, `/cards/${cardMain}`, `Card ${cardMain}`);
+    await page.getByRole('button', { name: `Remove the card from device ${device}` }).click();
+    const shown = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+      type: string;
+      payload: unknown;
+    };
+    assert.deepEqual(
+      { type: shown.type, payload: shown.payload },
+      { type: 'card.removeDevice', payload: { card: cardMain, device } },
+    );
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    await page.getByText('The card is on no device').waitFor();
+    assert.equal((await client.cards.device(cardMain, device)).status, 'removed');
+
+    // The device's screen: no payments left to count, the reason in words, the history kept.
+    await go(page, `/cards/${cardMain}/devices/${device}`, /^Device screen/);
+    const blocked = page.getByTestId('device-blocked');
+    await blocked.waitFor();
+    assert.equal(
+      (await blocked.textContent())!.trim(),
+      'This card was removed from this device: it cannot pay here.',
+    );
+    assert.equal(await page.getByTestId('payments-left').count(), 0);
+    await page.locator('tr[data-payment]').nth(1).waitFor();
+    assert.equal(await page.locator('tr[data-payment]').count(), 2);
+    await screenshot(page, 'cards-device-removed-desktop');
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
   });
 });

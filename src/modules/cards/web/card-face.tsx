@@ -1,4 +1,5 @@
 import type { CardRecord } from '../client.js';
+import { cardLabel, expiryShort, inkOn } from './words.js';
 
 /*
  * The card as a device's display shows it: the issuer's colour, its name and product, the last
@@ -10,33 +11,6 @@ import type { CardRecord } from '../client.js';
 /** ISO/IEC 7810 ID-1, 85.60 × 53.98 mm, in tenths of a millimetre halved: the card's shape. */
 const width = 428;
 const height = 270;
-
-/** The relative luminance of `#rrggbb` (WCAG 2). */
-function luminance(colour: string): number {
-  const channel = (offset: number) => {
-    const value = parseInt(colour.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  };
-  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-}
-
-/** White or near-black, whichever reads better on `colour`. */
-export function inkOn(colour: string): string {
-  const light = luminance(colour);
-  // Contrast with white (luminance 1) against near-black (#111111, about 0.0056).
-  return 1.05 / (light + 0.05) >= (light + 0.05) / 0.0556 ? '#ffffff' : '#111111';
-}
-
-/** `2030-11` as a card prints it: `11/30`. */
-export function expiryShort(expiry: string): string {
-  const [year, month] = expiry.split('-');
-  return year && month ? `${month}/${year.slice(-2)}` : expiry;
-}
-
-/** How a screen reader names the card. */
-export function cardLabel(card: CardRecord): string {
-  return `${card.face.issuerName} ${card.face.product} card ending ${card.last4}, expires ${card.expiry}, pays in ${card.asset}`;
-}
 
 export function CardFace(props: { card: CardRecord }) {
   const { card } = props;

@@ -6,7 +6,8 @@ import { Fields, HashLink, Scroll, Show, short, useLoad } from '../../../../web/
 import { TxButton, TxReview, walletAddresses } from '../../../../web/src/wallet/session.js';
 import { cardTxs, type CardDeviceRecord, type CardRecord } from '../client.js';
 import { CardFace } from './card-face.js';
-import { LiveNote, cardEventTypes, durationText, paymentsLeft, statusText } from './shared.js';
+import { cardEventTypes, durationText, paymentsLeft, statusText } from './words.js';
+import { LiveNote } from './shared.js';
 
 /* One card: its face, status and terms, the devices it is on, and what the cardholder (accept,
    close) or the issuer (close, remove a device) does from this browser's wallet. */
@@ -127,7 +128,7 @@ function Devices(props: {
     <section aria-labelledby="devices-title">
       <h2 id="devices-title">Devices</h2>
       {props.devices.length === 0 ? (
-        <p class="muted">The card is on no device yet: the issuer adds it to one.</p>
+        <p class="muted">The card is on no device: its issuer adds it to one.</p>
       ) : (
         <Scroll label="Devices table">
           <table>

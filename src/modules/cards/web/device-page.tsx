@@ -11,7 +11,8 @@ import {
   type DevicePayment,
   type PaymentScan,
 } from './payments.js';
-import { LiveNote, cardEventTypes, declineText, paymentsLeft, statusText } from './shared.js';
+import { cardEventTypes, declineText, paymentsLeft, statusText } from './words.js';
+import { LiveNote } from './shared.js';
 
 /* The device screen: what a payment device's display shows for one card (the face, how many
    payments its tokens still make, when the next one expires, whether it can pay at all), then the
@@ -33,7 +34,7 @@ async function loadDevice(id: string, device: string): Promise<DeviceView> {
     client.cards.device(id, device),
     client.health(),
   ]);
-  const scan = await recentPayments(card, link, health.height);
+  const scan = await recentPayments(client, card, link, health.height);
   const symbols = [...new Set([card.asset, ...scan.payments.map((p) => p.currency)])];
   const assets = await Promise.all(symbols.map((symbol) => client.getAsset(symbol)));
   return {

@@ -1,5 +1,4 @@
-import type { TxLookup } from '../../../sdk/index.js';
-import { client } from '../../../../web/src/node.js';
+import type { CoreClient, TxLookup } from '../../../sdk/index.js';
 import type { CardDeviceRecord, CardRecord } from '../client.js';
 
 /*
@@ -8,8 +7,12 @@ import type { CardDeviceRecord, CardRecord } from '../client.js';
  * sends them as blocks commit, and a consumed token's record is reachable only from its id), so
  * the page walks back from the newest block, reading the receipts of blocks that hold txs, until
  * it has found the device's payments (its `consumed` count says how many there are) or reached a
- * bound. The bounds keep one page load to a few hundred requests on a busy chain.
+ * bound. The bounds keep one page load to a few hundred requests on a busy chain. The client is
+ * passed in (the page's own, or a test's), so the walk is tested without a browser.
  */
+
+/** What the walk reads: headers, a block's tx hashes, a tx's receipt. */
+export type BlockReader = Pick<CoreClient, 'getBlocks' | 'getBlock' | 'getTx'>;
 
 /** The newest payments shown. */
 export const paymentsShownMax = 20;
@@ -75,6 +78,7 @@ function paymentOf(lookup: TxLookup, card: string, device: string): DevicePaymen
 
 /** The device's payments for the card, newest first, found walking back from height `tip`. */
 export async function recentPayments(
+  reader: BlockReader,
   card: CardRecord,
   link: CardDeviceRecord,
   tip: number,
@@ -84,20 +88,20 @@ export async function recentPayments(
   const floor = Math.max(card.linkedAtHeight, tip - paymentBlocksScannedMax + 1, 0);
   const payments: DevicePayment[] = [];
   let txsRead = 0;
-  let to = tip;
+  /** The lowest height whose txs were all read. */
   let fromHeight = tip + 1;
   const done = () => payments.length >= wanted || txsRead >= paymentTxsReadMax;
-  while (!done() && to >= floor) {
+  for (let to = tip; !done() && to >= floor; to -= blocksPageMax) {
     const from = Math.max(floor, to - blocksPageMax + 1);
-    const page = await client.getBlocks(from, to);
+    const page = await reader.getBlocks(from, to);
     const withTxs = page.blocks.filter((b) => b.txCount > 0).sort((a, b) => b.height - a.height);
     for (const block of withTxs) {
-      const { txs } = await client.getBlock(block.height);
+      const { txs } = await reader.getBlock(block.height);
       const hashes = txs.slice(0, paymentTxsReadMax - txsRead);
       const lookups: TxLookup[] = [];
       for (let i = 0; i < hashes.length; i += txsInFlightMax) {
         const chunk = hashes.slice(i, i + txsInFlightMax);
-        lookups.push(...(await Promise.all(chunk.map((hash) => client.getTx(hash)))));
+        lookups.push(...(await Promise.all(chunk.map((hash) => reader.getTx(hash)))));
       }
       txsRead += hashes.length;
       // Later txs in a block are newer.
@@ -105,11 +109,11 @@ export async function recentPayments(
         const payment = paymentOf(lookup, card.card, link.device);
         if (payment) payments.push(payment);
       }
-      fromHeight = hashes.length === txs.length ? block.height : block.height + 1;
+      if (hashes.length < txs.length) break;
+      fromHeight = block.height;
       if (done()) break;
     }
     if (!done()) fromHeight = from;
-    to = from - 1;
   }
   return {
     payments: payments.slice(0, wanted),
