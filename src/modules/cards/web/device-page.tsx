@@ -1,3 +1,5 @@
+import { useRef } from 'preact/hooks';
+
 import { useEventsAbout } from '../../../../web/src/live.js';
 import { client } from '../../../../web/src/node.js';
 import { Fields, HashLink, Scroll, Show, Time, short, useLoad } from '../../../../web/src/ui.js';
@@ -28,13 +30,11 @@ interface DeviceView {
   decimals: Map<string, number>;
 }
 
-async function loadDevice(id: string, device: string): Promise<DeviceView> {
-  const [card, link, health] = await Promise.all([
-    client.cards.get(id),
-    client.cards.device(id, device),
-    client.health(),
-  ]);
-  const scan = await recentPayments(client, card, link, health.height);
+async function loadDevice(id: string, device: string, since?: PaymentScan): Promise<DeviceView> {
+  const [card, link] = await Promise.all([client.cards.get(id), client.cards.device(id, device)]);
+  // The head after the device's record: every payment it counts is at or below it.
+  const health = await client.health();
+  const scan = await recentPayments(client, card, link, health.height, since);
   const symbols = [...new Set([card.asset, ...scan.payments.map((p) => p.currency)])];
   const assets = await Promise.all(symbols.map((symbol) => client.getAsset(symbol)));
   return {
@@ -47,10 +47,15 @@ async function loadDevice(id: string, device: string): Promise<DeviceView> {
 }
 
 export function DevicePage(props: { card: string; device: string }) {
-  const [view, reload] = useLoad(
-    () => loadDevice(props.card, props.device),
-    [props.card, props.device],
-  );
+  // The last walk through the blocks: a reload (an event about the card) reads only newer ones.
+  const walked = useRef<{ key: string; scan: PaymentScan }>();
+  const key = `${props.card}/${props.device}`;
+  const [view, reload] = useLoad(async () => {
+    const since = walked.current?.key === key ? walked.current.scan : undefined;
+    const loaded = await loadDevice(props.card, props.device, since);
+    walked.current = { key, scan: loaded.scan };
+    return loaded;
+  }, [props.card, props.device]);
   const live = useEventsAbout(cardEventTypes, 'card', props.card, reload);
   return (
     <section>

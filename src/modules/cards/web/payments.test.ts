@@ -148,4 +148,32 @@ describe('recentPayments', () => {
     // 150 blocks of 2 txs: 299 down to 150.
     assert.equal(scan.fromHeight, 150);
   });
+
+  it('a walk resumed from an earlier one reads only the newer blocks, and keeps its payments', async () => {
+    const events = new Map<number, Event[][]>([[30, [payment('1')]]]);
+    const { reader, read } = chain(60, events);
+    const first = await recentPayments(reader, card, link(1), 60);
+    assert.deepEqual(
+      first.payments.map((p) => p.amount),
+      ['1'],
+    );
+    events.set(70, [payment('2')]);
+    const later = chain(80, events);
+    const resumed = await recentPayments(later.reader, card, link(2), 80, first);
+    assert.deepEqual(later.read.pages, [[61, 80]]);
+    assert.equal(later.read.txs, 1);
+    assert.deepEqual(
+      resumed.payments.map((p) => p.amount),
+      ['2', '1'],
+    );
+    assert.deepEqual(
+      [resumed.tip, resumed.fromHeight, resumed.complete],
+      [80, first.fromHeight, true],
+    );
+    // Nothing new: nothing read.
+    const again = chain(80, events);
+    const same = await recentPayments(again.reader, card, link(2), 80, resumed);
+    assert.deepEqual([again.read.pages, same.payments.length], [[], 2]);
+    assert.equal(read.txs, 1);
+  });
 });

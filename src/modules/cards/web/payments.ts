@@ -44,6 +44,8 @@ export interface DevicePayment {
 }
 
 export interface PaymentScan {
+  /** The height the walk started from (the newest block then). */
+  tip: number;
   /** Newest first, at most `paymentsShownMax`. */
   payments: DevicePayment[];
   /** The oldest height read. */
@@ -76,23 +78,30 @@ function paymentOf(lookup: TxLookup, card: string, device: string): DevicePaymen
   return undefined;
 }
 
-/** The device's payments for the card, newest first, found walking back from height `tip`. */
+/**
+ * The device's payments for the card, newest first, found walking back from height `tip`. With
+ * `since`, an earlier walk for the same card and device, only the blocks after it are read and its
+ * payments follow theirs: a screen that follows the card's events reads each block once.
+ */
 export async function recentPayments(
   reader: BlockReader,
   card: CardRecord,
   link: CardDeviceRecord,
   tip: number,
+  since?: PaymentScan,
 ): Promise<PaymentScan> {
   const wanted = Math.min(link.consumed, paymentsShownMax);
   // No payment is older than the card.
   const floor = Math.max(card.linkedAtHeight, tip - paymentBlocksScannedMax + 1, 0);
+  const resume = since !== undefined && since.tip <= tip && since.tip + 1 > floor;
+  const stop = resume ? since.tip + 1 : floor;
   const payments: DevicePayment[] = [];
   let txsRead = 0;
   /** The lowest height whose txs were all read. */
   let fromHeight = tip + 1;
   const done = () => payments.length >= wanted || txsRead >= paymentTxsReadMax;
-  for (let to = tip; !done() && to >= floor; to -= blocksPageMax) {
-    const from = Math.max(floor, to - blocksPageMax + 1);
+  for (let to = tip; !done() && to >= stop; to -= blocksPageMax) {
+    const from = Math.max(stop, to - blocksPageMax + 1);
     const page = await reader.getBlocks(from, to);
     const withTxs = page.blocks.filter((b) => b.txCount > 0).sort((a, b) => b.height - a.height);
     for (const block of withTxs) {
@@ -115,9 +124,14 @@ export async function recentPayments(
     }
     if (!done()) fromHeight = from;
   }
-  return {
+  const walked = {
+    tip,
     payments: payments.slice(0, wanted),
     fromHeight: Math.min(fromHeight, tip),
     complete: payments.length >= wanted,
   };
+  // A bound cut the walk short of the earlier one: what lies between is unread, so it stands alone.
+  if (!resume || walked.complete || fromHeight > stop) return walked;
+  const joined = [...payments, ...since.payments].slice(0, wanted);
+  return { tip, payments: joined, fromHeight: since.fromHeight, complete: joined.length >= wanted };
 }
