@@ -5,7 +5,8 @@ import { cardLabel, expiryShort, inkOn } from './words.js';
  * The card as a device's display shows it: the issuer's colour, its name and product, the last
  * four digits, the expiry and the asset it pays in. Drawn as SVG: the page's Content-Security-
  * Policy has no 'unsafe-inline' for styles, and the colour (the issuer's, checked as #rrggbb by
- * the schema) goes in `fill` attributes, which are not styles.
+ * the schema) goes in `fill` attributes, which are not styles. The face's `art` names an image of
+ * the issuer's own app, which the chain does not hold: it is kept as a data attribute only.
  */
 
 /** ISO/IEC 7810 ID-1, 85.60 × 53.98 mm, in tenths of a millimetre halved: the card's shape. */
