@@ -87,25 +87,30 @@ function CardBody(props: { view: CardView; reload: () => void }) {
       )}
       {party && card.status !== 'closed' && (
         <section aria-labelledby="act-title">
-          <h2 id="act-title">Your card</h2>
-          <div class="toolbar">
+          <h2 id="act-title">{holder ? 'Your card' : 'As its issuer'}</h2>
+          {/* One above the other: a button opens its confirmation where it stands. */}
+          <div class="cards-actions">
             {holder && card.status === 'pending' && (
+              <div>
+                <TxButton
+                  label="Accept the card"
+                  sender={holder}
+                  tx={() => cardTxs.accept(card.card)}
+                  summary={`Accept card ${card.card} (${card.face.issuerName} ${card.face.product}, ending ${card.last4}): its payments may then hold ${card.asset} from your account.`}
+                  onDone={done}
+                />
+              </div>
+            )}
+            <div>
               <TxButton
-                label="Accept the card"
-                sender={holder}
-                tx={() => cardTxs.accept(card.card)}
-                summary={`Accept card ${card.card} (${card.face.issuerName} ${card.face.product}, ending ${card.last4}): its payments may then hold ${card.asset} from your account.`}
+                label="Close the card"
+                sender={party}
+                secondary
+                tx={() => cardTxs.close(card.card)}
+                summary={`Close card ${card.card} for good: no device can pay with it again.`}
                 onDone={done}
               />
-            )}
-            <TxButton
-              label="Close the card"
-              sender={party}
-              secondary
-              tx={() => cardTxs.close(card.card)}
-              summary={`Close card ${card.card} for good: no device can pay with it again.`}
-              onDone={done}
-            />
+            </div>
           </div>
         </section>
       )}
