@@ -1,51 +1,26 @@
 // The cards pages of the console (issue 18) against a real node process with a vault key file, in
-// headless Chromium. Through the API: the token service and its participants, two vault tokens, a
-// card linked, accepted and put on a device whose keys the test makes (as the device program
-// would), a batch of card tokens opened with the device's box key and one payment authorised with
-// a token's cryptogram; a second card is left pending. In the browser: the cards page refuses a
-// bad id, the card page shows the face and the device's counts, the device screen shows the
-// payments left (as the API counts them) and the payment, and follows a second payment live; the
-// cardholder's wallet accepts the pending card through the confirmation screen. The pages pass
+// headless Chromium, over the world of test/support/cards-world.ts (a card on a device with one
+// payment, a second card pending; all made through the API). In the browser: the cards page
+// refuses a bad id, the card page shows the face and the device's counts, the device screen shows
+// the payments left (as the API counts them) and the payment, and follows a second payment live;
+// the cardholder's wallet accepts the pending card through the confirmation screen. The pages pass
 // axe-core light at desktop width and dark at phone width. Last, the cardholder removes the card
 // from the device, whose screen then says it cannot pay. Screenshots cards-*.png go to
 // test-results/console/.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
-import { addressFromPublicKey, generateKeyPair, toHex } from '../src/crypto/index.js';
+import type { SigningKey } from '../src/sdk/index.js';
 import {
-  boxKeySignedFields,
-  cardTxs,
-  cryptogram,
-  newBoxKeyPair,
-  openTokenKeys,
-  signAuthorisation,
-  signCardRequest,
-  signMintRequest,
-  type TerminalRequest,
-} from '../src/modules/cards/client.js';
-import {
-  luhnCheckDigit,
-  signProvisionRequest,
-  tokenServiceTxs,
-} from '../src/modules/tokens/client.js';
-import { newVaultKeyDocument } from '../src/modules/tokens/vault.js';
-import {
-  CofferError,
-  createClient,
-  generateKey,
-  importKey,
-  txs,
-  type CofferClient,
-  type SigningKey,
-} from '../src/sdk/index.js';
-import { launchChromium } from './support/chromium.js';
-import { childEnv, cliPath } from './support/cli.js';
+  cardMain,
+  cardPending,
+  face,
+  panMain,
+  startCardsWorld,
+  type CardsWorld,
+} from './support/cards-world.js';
 import {
   axeViolations,
   desktop,
@@ -53,200 +28,28 @@ import {
   phone,
   problemsOf,
   screenshot,
-  shotsDir,
   walletPassphrase,
 } from './support/console.js';
-import { NodeProcess, assertBuilt } from './support/node-process.js';
 
 const suiteTimeoutMs = 90_000;
-const issuerBin = '456789';
-const tokenBin = '990001';
-const pan = (body: string) => body + luhnCheckDigit(body);
-const panMain = pan(issuerBin + '001234567');
-const panPending = pan(issuerBin + '007654321');
-const face = { issuerName: 'Harbour Bank', product: 'Debit', art: 'harbour', colour: '#1f4e79' };
-const cardMain = 'card-main';
-const cardPending = 'card-pending';
-const thirtyDaysMs = 30 * 24 * 3_600_000;
 
 describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
-  let node: NodeProcess | undefined;
-  let browser: Browser | undefined;
-  let workDir = '';
+  let world: CardsWorld;
   let url = '';
-  let chainId = '';
-  let client: CofferClient;
-  let operator: SigningKey;
-  let dev: SigningKey;
-  const killOnExit = () => node?.killNow();
-  const issuer = generateKey();
-  const requestor = generateKey();
-  const acquirer = generateKey();
-  const holder = generateKey();
-  // The device: an ed25519 key (its address is the device id) and an X25519 box key.
-  const deviceKeys = generateKeyPair();
-  const device = addressFromPublicKey(deviceKeys.publicKey);
-  const box = newBoxKeyPair();
-  /** The device's card tokens and their keys, opened from the sealed batch. */
-  let tokenKeys: { token: string; key: Uint8Array }[] = [];
-  let counter = 0;
+  let browser: CardsWorld['browser'] | undefined;
+  let client: CardsWorld['client'];
+  let holder: SigningKey;
+  let device = '';
   let firstHold = '';
-
-  /** Sends a tx and checks it committed; the operator's key is also the node's (nonces retried). */
-  async function ok(key: SigningKey, tx: { type: string; payload: object }): Promise<void> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const payload = tx.payload as Record<string, unknown>;
-        const result = await client.send(key, { type: tx.type, payload });
-        assert.equal(result.status, 'ok', `${tx.type}: ${JSON.stringify(result)}`);
-        return;
-      } catch (error) {
-        if (error instanceof CofferError && error.code.startsWith('nonce') && attempt < 5) continue;
-        throw error;
-      }
-    }
-  }
-
-  /** A vault token for `cardPan`, issued by `issuer`, usable contactless at merchant m-1. */
-  async function vaultToken(requestId: string, cardPan: string): Promise<string> {
-    const result = await client.tokens.provision(
-      signProvisionRequest(requestor, chainId, {
-        requestId,
-        pan: cardPan,
-        expiry: '2030-11',
-        domain: { channels: ['contactless'], merchantIds: ['m-1'] },
-        assuranceLevel: 'high',
-      }),
-    );
-    return result.token!.token;
-  }
-
-  /** Pays `amount` at m-1 with the device's next token; answers the hold id. */
-  async function pay(amount: string): Promise<string> {
-    const { token, key } = tokenKeys[counter]!;
-    counter += 1;
-    const terminal: TerminalRequest = {
-      amount,
-      currency: 'USD',
-      merchantId: 'm-1',
-      unpredictableNumber: toHex(crypto.getRandomValues(new Uint8Array(4))),
-    };
-    const paid = { token, counter, ...terminal };
-    const answer = { ...paid, cryptogram: cryptogram(key, chainId, paid) };
-    const result = await client.cards.authorise(
-      signAuthorisation(acquirer, chainId, terminal, answer),
-    );
-    return result.holdId;
-  }
-
-  /** What the device screen must say: the API's unused tokens not expired at the latest block. */
-  async function paymentsLeftByApi(): Promise<number> {
-    const [link, { blockTime }] = await Promise.all([
-      client.cards.device(cardMain, device),
-      client.health(),
-    ]);
-    return link.outstanding.filter((t) => t.expiresAt >= blockTime).length;
-  }
+  const pay = (amount: string) => world.pay(amount);
+  const paymentsLeftByApi = () => world.paymentsLeftByApi();
 
   before(async () => {
-    assertBuilt(cliPath);
-    assert.ok(fs.existsSync('dist/web/index.html'), 'dist/web is missing: npm run build');
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-console-cards-'));
-    const dataDir = path.join(workDir, 'node');
-    const vaultFile = path.join(workDir, 'vault.json');
-    fs.writeFileSync(vaultFile, JSON.stringify(newVaultKeyDocument()), { mode: 0o600 });
-    process.on('exit', killOnExit);
-    node = NodeProcess.spawn({
-      cliPath,
-      dataDir,
-      blockIntervalMs: 50,
-      logLevel: 'warn',
-      env: { ...childEnv, COFFER_VAULT_KEY_FILE: vaultFile },
-      startTimeoutMs: 15_000,
-    });
-    ({ url } = await node.listening());
-    client = createClient(url);
-    chainId = (await client.health()).chainId;
-    const secretOf = (file: string) =>
-      (JSON.parse(fs.readFileSync(path.join(dataDir, file), 'utf8')) as { secretKey: string })
-        .secretKey;
-    operator = importKey(secretOf('producer-key.json'));
-    dev = importKey(secretOf('dev-account.json'));
-    browser = await launchChromium();
-    fs.mkdirSync(shotsDir, { recursive: true });
-
-    // The token service and its participants; two vault tokens of the issuer's BIN.
-    await ok(operator, tokenServiceTxs.configure([tokenBin]));
-    for (const [key, role] of [
-      [issuer, 'issuer'],
-      [requestor, 'requestor'],
-      [acquirer, 'acquirer'],
-    ] as const) {
-      await ok(
-        operator,
-        tokenServiceTxs.registerParticipant({
-          address: key.address,
-          name: role,
-          roles: [role],
-          ...(role === 'issuer' ? { bins: [issuerBin] } : {}),
-          ...(role === 'acquirer' ? { merchantIds: ['m-1'] } : {}),
-        }),
-      );
-    }
-    const [mainToken, pendingToken] = [
-      await vaultToken('req-main', panMain),
-      await vaultToken('req-pending', panPending),
-    ];
-    // The cardholder holds 500.00 USD; both cards pay from that account.
-    await ok(dev, txs.transfer({ to: holder.address, asset: 'USD', amount: '50000' }));
-    const terms = { account: holder.address, asset: 'USD', face, tokensMax: 10 };
-    await ok(
-      issuer,
-      cardTxs.link({ card: cardMain, token: mainToken, ...terms, tokenLifeMs: thirtyDaysMs }),
-    );
-    await ok(
-      issuer,
-      cardTxs.link({ card: cardPending, token: pendingToken, ...terms, tokenLifeMs: 3_600_000 }),
-    );
-    await ok(holder, cardTxs.accept(cardMain));
-    const boxKey = toHex(box.publicKey);
-    await ok(
-      issuer,
-      cardTxs.addDevice({
-        card: cardMain,
-        device,
-        boxKey,
-        boxKeySignature: signCardRequest(
-          'deviceBoxKey',
-          chainId,
-          boxKeySignedFields({ device, boxKey }),
-          deviceKeys.secretKey,
-        ),
-      }),
-    );
-    // The device asks for five tokens and opens their keys; one payment of 12.50 USD.
-    const batch = await client.cards.mint(
-      cardMain,
-      device,
-      signMintRequest(deviceKeys.secretKey, chainId, {
-        card: cardMain,
-        device,
-        n: 1,
-        count: 5,
-        by: 'device',
-      }),
-    );
-    tokenKeys = openTokenKeys(box.secretKey, chainId, cardMain, device, batch);
-    assert.equal(tokenKeys.length, 5);
-    firstHold = await pay('1250');
+    world = await startCardsWorld();
+    ({ url, browser, client, holder, device, firstHold } = world);
   });
 
-  after(async () => {
-    await browser?.close();
-    await node?.kill();
-    process.off('exit', killOnExit);
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => world?.close());
 
   /** A page of a new context whose wallet holds `key` (imported), unlocked. */
   async function walletPage(context: BrowserContext, key: SigningKey): Promise<Page> {
