@@ -67,7 +67,7 @@ export interface CardsWorld {
   device: string;
   /** The hold of the first payment. */
   firstHold: string;
-  /** Pays `amount` (minor units of USD) at m-1 with the device's next token; answers the hold id. */
+  /** Pays `amount` (minor units of USD) at m-1 with the next token; answers the hold id. */
   pay(amount: string): Promise<string>;
   /** The API's unused tokens of the main card on the device, not expired at the latest block. */
   paymentsLeftByApi(): Promise<number>;
