@@ -1,0 +1,230 @@
+import { useState } from 'preact/hooks';
+
+import { useEventsAbout } from '../../../../web/src/live.js';
+import { client } from '../../../../web/src/node.js';
+import { Fields, HashLink, Scroll, Show, short, useLoad } from '../../../../web/src/ui.js';
+import { TxButton, TxReview, walletAddresses } from '../../../../web/src/wallet/session.js';
+import { cardTxs, type CardDeviceRecord, type CardRecord } from '../client.js';
+import { CardFace } from './card-face.js';
+import { cardEventTypes, durationText, paymentsLeft, statusText } from './words.js';
+import { LiveNote } from './shared.js';
+
+/* One card: its face, status and terms, the devices it is on, and what the cardholder (accept,
+   close) or the issuer (close, remove a device) does from this browser's wallet. */
+
+interface CardView {
+  card: CardRecord;
+  devices: CardDeviceRecord[];
+  /** The latest block's time: tokens that expired by then cannot pay. */
+  time: number;
+}
+
+async function loadCard(id: string): Promise<CardView> {
+  const [card, health] = await Promise.all([client.cards.get(id), client.health()]);
+  // At most `cardDevicesMax` (10) devices: one request each.
+  const devices = await Promise.all(card.devices.map((d) => client.cards.device(id, d)));
+  return { card, devices, time: health.blockTime };
+}
+
+export function CardPage(props: { card: string }) {
+  const [view, reload] = useLoad(() => loadCard(props.card), [props.card]);
+  const live = useEventsAbout(cardEventTypes, 'card', props.card, reload);
+  return (
+    <section>
+      <h1>
+        Card {props.card} <LiveNote live={live} />
+      </h1>
+      <p>
+        <a href="/cards">Open another card</a>
+      </p>
+      <Show result={view} what="the card">
+        {(v) => <CardBody view={v} reload={reload} />}
+      </Show>
+    </section>
+  );
+}
+
+function CardBody(props: { view: CardView; reload: () => void }) {
+  const { card, devices, time } = props.view;
+  const [sent, setSent] = useState<string>();
+  const done = (hash: string) => {
+    setSent(hash);
+    props.reload();
+  };
+  const mine = walletAddresses();
+  const holder = mine.includes(card.account) ? card.account : undefined;
+  const issuer = mine.includes(card.issuer) ? card.issuer : undefined;
+  // Either may close the card or remove a device (card.close, card.removeDevice).
+  const party = holder ?? issuer;
+  return (
+    <>
+      <CardFace card={card} />
+      <Fields
+        rows={[
+          [
+            'Status',
+            <span data-testid="card-status" data-status={card.status}>
+              {statusText[card.status]}
+            </span>,
+          ],
+          [
+            'Issuer',
+            <>
+              {card.face.issuerName} (<HashLink kind="account" value={card.issuer} />)
+            </>,
+          ],
+          ['Account', <HashLink kind="account" value={card.account} />],
+          ['Asset', card.asset],
+          ['Tokens per device', `at most ${card.tokensMax} unused at a time`],
+          ['Token life', `${durationText(card.tokenLifeMs)} from minting`],
+          ['Linked in block', <HashLink kind="block" value={card.linkedAtHeight} />],
+        ]}
+      />
+      {sent && (
+        <p class="badge ok" role="status">
+          Your transaction is in a block: <HashLink kind="tx" value={sent} />
+        </p>
+      )}
+      {party && card.status !== 'closed' && (
+        <section aria-labelledby="act-title">
+          <h2 id="act-title">{holder ? 'Your card' : 'As its issuer'}</h2>
+          {/* One above the other: a button opens its confirmation where it stands. */}
+          <div class="cards-actions">
+            {holder && card.status === 'pending' && (
+              <div>
+                <TxButton
+                  label="Accept the card"
+                  sender={holder}
+                  tx={() => cardTxs.accept(card.card)}
+                  summary={`Accept card ${card.card} (${card.face.issuerName} ${card.face.product}, ending ${card.last4}): its payments may then hold ${card.asset} from your account.`}
+                  onDone={done}
+                />
+              </div>
+            )}
+            <div>
+              <TxButton
+                label="Close the card"
+                sender={party}
+                secondary
+                tx={() => cardTxs.close(card.card)}
+                summary={`Close card ${card.card} for good: no device can pay with it again.`}
+                onDone={done}
+              />
+            </div>
+          </div>
+        </section>
+      )}
+      <Devices card={card} devices={devices} time={time} remover={party} onDone={done} />
+    </>
+  );
+}
+
+function Devices(props: {
+  card: CardRecord;
+  devices: CardDeviceRecord[];
+  time: number;
+  /** The wallet's address that may remove a device, if any. */
+  remover: string | undefined;
+  onDone: (hash: string) => void;
+}) {
+  const [chosen, setChosen] = useState<string>();
+  const { card } = props;
+  return (
+    <section aria-labelledby="devices-title">
+      <h2 id="devices-title">Devices</h2>
+      {props.devices.length === 0 ? (
+        <p class="muted">The card is on no device: its issuer adds it to one.</p>
+      ) : (
+        <Scroll label="Devices table">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">What it shows</th>
+                <th scope="col" class="num">
+                  Unused tokens
+                </th>
+                <th scope="col" class="num">
+                  Next request
+                </th>
+                <th scope="col" class="num">
+                  Minted
+                </th>
+                <th scope="col" class="num">
+                  Used
+                </th>
+                <th scope="col">Added in block</th>
+                {props.remover && <th scope="col">Action</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {props.devices.map((d) => {
+                const left = paymentsLeft(d, props.time).length;
+                const expired = d.outstanding.length - left;
+                return (
+                  <tr key={d.device} data-device={d.device}>
+                    <td>
+                      <span class="mono" title={d.device}>
+                        {short(d.device)}
+                      </span>
+                    </td>
+                    <td>
+                      <a
+                        href={`/cards/${encodeURIComponent(card.card)}/devices/${d.device}`}
+                        aria-label={`Screen of device ${d.device}`}
+                      >
+                        Screen
+                      </a>
+                    </td>
+                    <td class="num" data-unused={left}>
+                      {left}
+                      {expired > 0 ? ` (${expired} expired)` : ''}
+                    </td>
+                    <td class="num" data-next-request={d.nextRequest}>
+                      {d.nextRequest}
+                    </td>
+                    <td class="num" data-minted={d.minted}>
+                      {d.minted}
+                    </td>
+                    <td class="num" data-used={d.consumed}>
+                      {d.consumed}
+                    </td>
+                    <td>
+                      <HashLink kind="block" value={d.addedAtHeight} />
+                    </td>
+                    {props.remover && (
+                      <td>
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`Remove the card from device ${d.device}`}
+                          aria-pressed={chosen === d.device}
+                          onClick={() => setChosen(d.device)}
+                        >
+                          Remove
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </Scroll>
+      )}
+      {chosen && props.remover && (
+        <TxReview
+          key={chosen}
+          sender={props.remover}
+          tx={cardTxs.removeDevice(card.card, chosen)}
+          summary={`Remove card ${card.card} from device ${chosen}: its unused tokens can no longer pay.`}
+          onDone={(hash) => {
+            setChosen(undefined);
+            props.onDone(hash);
+          }}
+          onCancel={() => setChosen(undefined)}
+        />
+      )}
+    </section>
+  );
+}
