@@ -12,11 +12,11 @@
 //    for a batch of 100 card tokens (signed by the device) and opens the sealed keys. Untimed.
 // 3. Saturation: BENCH_CARDS_AUTHORISATIONS (3,000) pre-signed authorisations, BENCH_CARDS_INFLIGHT
 //    (100, the node's relay cap) in flight spread over the acquirers (at most 50 each), each answered
-//    once its card.authorise is final. Baseline: as many signed transfers with ?wait=commit, the
-//    same number in flight (one sender each).
+//    once its card.authorise is final. Baseline, before and after: as many signed transfers with
+//    ?wait=commit, the same number in flight (one sender each); the ratio is to their mean.
 // 4. Half load: authorisations offered open loop at half the measured rate for
-//    BENCH_CARDS_LATENCY_SECONDS (10), each latency from its scheduled start; baseline: transfers
-//    offered on the same schedule.
+//    BENCH_CARDS_LATENCY_SECONDS (10), each latency from its scheduled start; baseline, before and
+//    after: transfers offered on the same schedule.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -291,18 +291,22 @@ async function main(): Promise<void> {
       const result = await run();
       return [result, await blockStats(client, from, (await client.health()).height)];
     };
-    const [transfers, transferBlocks] = await blocksOf(() =>
-      closedLoop(transferJobs(authorisations)),
-    );
+    // Baselines before and after each measure, so drift on this shared machine hits both sides.
+    const [before, transferBlocks] = await blocksOf(() => closedLoop(transferJobs(authorisations)));
     const [authorised, authorisedBlocks] = await blocksOf(() =>
       closedLoop(authorisationJobs(saturationTokens)),
     );
+    const after = await closedLoop(transferJobs(authorisations));
     const rate = (run: Run) => ((run.latencies.length - run.failures.length) * 1000) / run.ms;
+    const transferRate = (rate(before) + rate(after)) / 2;
     const halfRate = rate(authorised) / 2;
     const latencyCount = Math.max(1, Math.round(halfRate * latencySeconds));
     const latencyTokens = await cardTokens(latencyCount);
+    const halfBefore = await openLoop(transferJobs(latencyCount), halfRate);
     const authorisedHalf = await openLoop(authorisationJobs(latencyTokens), halfRate);
-    const transfersHalf = await openLoop(transferJobs(latencyCount), halfRate);
+    const halfAfter = await openLoop(transferJobs(latencyCount), halfRate);
+    const transfers = join(before, after);
+    const transfersHalf = join(halfBefore, halfAfter);
 
     // The check: every authorisation approved with a hold of its own, the holds' sum what the
     // cardholders' balances dropped by.
@@ -321,12 +325,18 @@ async function main(): Promise<void> {
     const ms = (value: number) => `${Math.round(value)} ms`;
     const p = (run: Run, q: number) => quantile(run.latencies, q);
     const rows: [string, string][] = [
-      [`transfers/s, ${inFlight} in flight, ?wait=commit (baseline)`, rate(transfers).toFixed(0)],
+      [
+        `transfers/s, ${inFlight} in flight, ?wait=commit, before / after (baseline)`,
+        `${rate(before).toFixed(0)} / ${rate(after).toFixed(0)}`,
+      ],
       [
         `authorisations/s, ${inFlight} in flight over ${acquirerCount} acquirers, each final`,
         rate(authorised).toFixed(0),
       ],
-      ['ratio authorisations / transfers', (rate(authorised) / rate(transfers)).toFixed(2)],
+      [
+        'ratio authorisations / transfers (their mean)',
+        (rate(authorised) / transferRate).toFixed(2),
+      ],
       [
         'latency at saturation p50 / p99, authorisations (transfers)',
         `${ms(p(authorised, 0.5))} / ${ms(p(authorised, 0.99))} (${ms(p(transfers, 0.5))} / ${ms(p(transfers, 0.99))})`,
@@ -340,7 +350,7 @@ async function main(): Promise<void> {
         `${ms(p(authorisedHalf, 0.5))} / ${ms(p(authorisedHalf, 0.99))}`,
       ],
       [
-        'transfers offered on the same schedule, p50 / p99 (baseline)',
+        'transfers on the same schedule, before and after, p50 / p99 (baseline)',
         `${ms(p(transfersHalf, 0.5))} / ${ms(p(transfersHalf, 0.99))}`,
       ],
       [
@@ -388,6 +398,15 @@ async function blockStats(client: CofferClient, from: number, to: number): Promi
   const txs = counts.reduce((sum, n) => sum + n, 0);
   const gapMs = (times.at(-1)! - times[0]!) / Math.max(1, times.length - 1);
   return `${counts.length}, ${(txs / counts.length).toFixed(0)} txs mean, ${Math.max(...counts)} max, every ${gapMs.toFixed(0)} ms`;
+}
+
+/** Two runs' latencies and failures together. */
+function join(a: Run, b: Run): Run {
+  return {
+    ms: a.ms + b.ms,
+    latencies: [...a.latencies, ...b.latencies],
+    failures: [...a.failures, ...b.failures],
+  };
 }
 
 /** Runs `items` through `task`, `width` at a time. */
