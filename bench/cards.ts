@@ -10,11 +10,12 @@
 // 2. Cards: each a vault token (POST /v1/tokens, channel contactless), linked (tokensMax 100),
 //    accepted by its cardholder, on 5 devices (ed25519 and X25519 keys made here); each device asks
 //    for a batch of 100 card tokens (signed by the device) and opens the sealed keys. Untimed.
-// 3. Saturation: BENCH_CARDS_AUTHORISATIONS (3,000) pre-signed authorisations, BENCH_CARDS_INFLIGHT
+// 3. Warm-up: BENCH_CARDS_WARMUP (300) transfers and authorisations, untimed (a fresh node is cold).
+// 4. Saturation: BENCH_CARDS_AUTHORISATIONS (3,000) pre-signed authorisations, BENCH_CARDS_INFLIGHT
 //    (100, the node's relay cap) in flight spread over the acquirers (at most 50 each), each answered
 //    once its card.authorise is final. Baseline, before and after: as many signed transfers with
 //    ?wait=commit, the same number in flight (one sender each); the ratio is to their mean.
-// 4. Half load: authorisations offered open loop at half the measured rate for
+// 5. Half load: authorisations offered open loop at half the measured rate for
 //    BENCH_CARDS_LATENCY_SECONDS (10), each latency from its scheduled start; baseline, before and
 //    after: transfers offered on the same schedule.
 import fs from 'node:fs';
@@ -59,6 +60,7 @@ const env = process.env;
 const authorisations = Number(env.BENCH_CARDS_AUTHORISATIONS ?? 3_000);
 const acquirerCount = Number(env.BENCH_CARDS_ACQUIRERS ?? 4);
 const inFlight = Number(env.BENCH_CARDS_INFLIGHT ?? 100);
+const warmUp = Number(env.BENCH_CARDS_WARMUP ?? 300);
 const latencySeconds = Number(env.BENCH_CARDS_LATENCY_SECONDS ?? 10);
 const blockMs = Number(env.BENCH_CARDS_BLOCK_MS ?? 50);
 const devicesPerCard = 5;
@@ -285,7 +287,11 @@ async function main(): Promise<void> {
         };
       });
 
-    const saturationTokens = await cardTokens(authorisations);
+    const tokens = await cardTokens(warmUp + authorisations);
+    const saturationTokens = tokens.slice(warmUp);
+    // A fresh node is cold (JIT, caches): both paths run a little before anything is timed.
+    await closedLoop(transferJobs(warmUp));
+    const warm = await closedLoop(authorisationJobs(tokens.slice(0, warmUp)));
     const blocksOf = async (run: () => Promise<Run>): Promise<[Run, string]> => {
       const from = (await client.health()).height + 1;
       const result = await run();
@@ -318,8 +324,8 @@ async function main(): Promise<void> {
       openHolds += account.holds.length;
     }
     const held = [...holds.values()].reduce((sum, h) => sum + h.amount, 0n);
-    const attempted = authorised.latencies.length + authorisedHalf.latencies.length;
-    const failures = [...authorised.failures, ...authorisedHalf.failures];
+    const attempted = warmUp + authorised.latencies.length + authorisedHalf.latencies.length;
+    const failures = [...warm.failures, ...authorised.failures, ...authorisedHalf.failures];
     const ok = failures.length === 0 && holds.size === attempted && held === dropped;
 
     const ms = (value: number) => `${Math.round(value)} ms`;
