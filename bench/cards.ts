@@ -10,7 +10,7 @@
 // 2. Cards: each a vault token (POST /v1/tokens, channel contactless), linked (tokensMax 100),
 //    accepted by its cardholder, on 5 devices (ed25519 and X25519 keys made here); each device asks
 //    for a batch of 100 card tokens (signed by the device) and opens the sealed keys. Untimed.
-// 3. Warm-up: BENCH_CARDS_WARMUP (300) transfers and authorisations, untimed (a fresh node is cold).
+// 3. Warm-up: BENCH_CARDS_WARMUP (1,000) transfers and authorisations, untimed (a fresh node is cold).
 // 4. Saturation: BENCH_CARDS_AUTHORISATIONS (3,000) pre-signed authorisations, BENCH_CARDS_INFLIGHT
 //    (100, the node's relay cap) in flight spread over the acquirers (at most 50 each), each answered
 //    once its card.authorise is final. Baseline, before and after: as many signed transfers with
@@ -60,7 +60,7 @@ const env = process.env;
 const authorisations = Number(env.BENCH_CARDS_AUTHORISATIONS ?? 3_000);
 const acquirerCount = Number(env.BENCH_CARDS_ACQUIRERS ?? 4);
 const inFlight = Number(env.BENCH_CARDS_INFLIGHT ?? 100);
-const warmUp = Number(env.BENCH_CARDS_WARMUP ?? 300);
+const warmUp = Number(env.BENCH_CARDS_WARMUP ?? 1_000);
 const latencySeconds = Number(env.BENCH_CARDS_LATENCY_SECONDS ?? 10);
 const blockMs = Number(env.BENCH_CARDS_BLOCK_MS ?? 50);
 const devicesPerCard = 5;
@@ -326,7 +326,11 @@ async function main(): Promise<void> {
     const held = [...holds.values()].reduce((sum, h) => sum + h.amount, 0n);
     const attempted = warmUp + authorised.latencies.length + authorisedHalf.latencies.length;
     const failures = [...warm.failures, ...authorised.failures, ...authorisedHalf.failures];
-    const ok = failures.length === 0 && holds.size === attempted && held === dropped;
+    const ok =
+      failures.length === 0 &&
+      holds.size === attempted &&
+      openHolds === attempted &&
+      held === dropped;
 
     const ms = (value: number) => `${Math.round(value)} ms`;
     const p = (run: Run, q: number) => quantile(run.latencies, q);
