@@ -6,11 +6,14 @@
 // index entries (issue 13).
 // `npm run bench -- tokens`: the same build, then token provisions and lifecycle events per second
 // through the API against transfers in the same run (issue 17).
+// `npm run bench -- cards`: the same build, then card authorisations per second through the API and
+// their latency at half load, against transfers in the same run (issue 18).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const benches = {
+  cards: 'bench/cards.ts',
   cluster: 'bench/cluster.ts',
   flood: 'bench/flood.ts',
   index: 'bench/index-growth.ts',
