@@ -12,7 +12,7 @@
 //    for a batch of 100 card tokens (signed by the device) and opens the sealed keys. Untimed.
 // 3. Warm-up: BENCH_CARDS_WARMUP (1,000) transfers and authorisations, untimed (a fresh node is cold).
 // 4. Saturation: BENCH_CARDS_AUTHORISATIONS (3,000) pre-signed authorisations, BENCH_CARDS_INFLIGHT
-//    (100, the node's relay cap) in flight spread over the acquirers (at most 50 each), each answered
+//    (100, the node's relay cap) in flight spread over the acquirers (at most 25 each, a quarter of the relay cap), each answered
 //    once its card.authorise is final. Baseline, before and after: as many signed transfers with
 //    ?wait=commit, the same number in flight (one sender each); the ratio is to their mean.
 // 5. Half load: authorisations offered open loop at half the measured rate for
@@ -232,8 +232,14 @@ async function main(): Promise<void> {
       ]);
       await commit(cards.map(({ card, holder }) => sign(holder, cardTxs.accept(card))));
       for (const { card, holder } of cards) cardholders.set(card, holder);
+      // Each cardholder approves the devices the issuer added to its card.
+      await commit(
+        devices.map(({ card, key }) =>
+          sign(cardholders.get(card)!, cardTxs.approveDevice(card, key.address)),
+        ),
+      );
       const opened: CardToken[] = [];
-      // A device is a participant of its own (8 relays in flight each): 8 batches at a time.
+      // Batches count against the card's issuer in the relay gate (8 in flight): 8 at a time.
       await pool(devices, 8, async ({ card, key, box }) => {
         const by = 'device' as const;
         const request = { card, device: key.address, n: 1, count: tokensPerDevice, by };

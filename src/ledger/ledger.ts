@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { canonicalize, deriveAddress, isAddress, sha256Hex } from '../crypto/index.js';
-import { assetSymbolPattern } from '../protocol/ledger.js';
+import { assetSymbolPattern, holdDurationBlocksMax } from '../protocol/ledger.js';
 import { amountMax, decimalsMax } from './amount.js';
 import type { LedgerRejection } from './rejections.js';
 import {
@@ -15,8 +15,8 @@ import {
 
 export type LedgerEventSink = (type: string, data: Record<string, unknown>) => void;
 
-/** A hold lives at most this many blocks: it bounds the expiry index and a payer's lock-up. */
-export const holdDurationBlocksMax = 10_000_000;
+/** A hold lives at most this many blocks (src/protocol/ledger.ts, with the payloads). */
+export { holdDurationBlocksMax };
 /** Open holds per payer: bounds the account record that lists them. */
 export const holdsPerAccountMax = 1_000;
 /**

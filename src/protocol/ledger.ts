@@ -9,6 +9,8 @@ import { coded, wire } from './schema.js';
 
 /** An asset symbol: an uppercase letter, then 1 to 11 uppercase letters or digits. */
 export const assetSymbolPattern = /^[A-Z][A-Z0-9]{1,11}$/;
+/** A hold lives at most this many blocks: it bounds the expiry index and a payer's lock-up. */
+export const holdDurationBlocksMax = 10_000_000;
 /** The most decimals an asset may have (src/ledger/amount.ts, which is pure). */
 export { decimalsMax };
 

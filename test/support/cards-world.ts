@@ -181,6 +181,7 @@ export async function startCardsWorld(): Promise<CardsWorld> {
     deviceKeys.secretKey,
   );
   await ok(issuer, cardTxs.addDevice({ card: cardMain, device, boxKey, boxKeySignature }));
+  await ok(holder, cardTxs.approveDevice(cardMain, device));
 
   // The device asks for five tokens and opens their keys.
   const batch = await client.cards.mint(

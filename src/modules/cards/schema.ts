@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { assetSymbolPattern } from '../../protocol/ledger.js';
+import { assetSymbolPattern, holdDurationBlocksMax } from '../../protocol/ledger.js';
 import { coded, hexOf, wire } from '../../protocol/schema.js';
-import { holdDurationBlocksMax } from '../../ledger/ledger.js';
 import { tokenFields } from '../tokens/schema.js';
 
 export * from './crypto.js';
