@@ -26,6 +26,33 @@ export function sendError(reply: FastifyReply, code: string, field?: string) {
   return reply.code(httpStatus(code)).send(errorBody(code, field));
 }
 
+/**
+ * Answers a relay (the node's own tx for a participant's request, `RelayGate`) that did not
+ * commit `ok`: refused before a block (its code, the tx hash) or failed in one (its receipt's
+ * code, the hash and height); undefined when it committed `ok`.
+ */
+export function sendRelayFailure(
+  reply: FastifyReply,
+  result: {
+    error?: { code: string; field?: string };
+    status?: string;
+    hash?: string;
+    height?: number;
+  },
+): FastifyReply | undefined {
+  if (result.error) {
+    return reply
+      .code(httpStatus(result.error.code))
+      .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
+  }
+  if (result.status !== 'ok') {
+    return reply
+      .code(httpStatus(result.status!))
+      .send({ ...errorBody(result.status!), txHash: result.hash, height: result.height });
+  }
+  return undefined;
+}
+
 /** The schema of string path parameters, all required. */
 export function stringParams(...names: string[]) {
   return {

@@ -21,6 +21,7 @@ import {
   selectCard,
   type CardSummary,
 } from './device.js';
+import { jsonArgument, parseDuration } from './cli.js';
 import { leadTimeMsDefault, tokenThresholdDefault } from './device-forecast.js';
 import { element, importVerified, replenishCard } from './device-replenish.js';
 import { cardTokensMaxLimit, mintResultSchema, type TerminalRequest } from './schema.js';
@@ -47,9 +48,8 @@ export interface CardDeviceDeps {
 const pinFileBytesMax = 64;
 /** A batch file holds at most 100 tokens of a few hundred bytes each. */
 const batchFileBytesMax = 256 * 1024;
-const requestTextBytesMax = 4096;
-const durationPattern = /^([1-9][0-9]{0,5})(m|h|d)$/;
-const durationUnitMs = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The longest lead time a forecast looks ahead. */
+const leadTimeMsMax = 366 * 86_400_000;
 
 function readSmallFile(file: string, bytesMax: number, what: string): string {
   try {
@@ -107,10 +107,9 @@ function clientOf(
 function leadTimeOf(values: OptionValues): number {
   const text = stringOption(values, 'lead-time');
   if (text === undefined) return leadTimeMsDefault;
-  const match = durationPattern.exec(text);
-  const ms = match ? Number(match[1]) * durationUnitMs[match[2] as keyof typeof durationUnitMs] : 0;
-  if (!match || ms > 366 * durationUnitMs.d) {
-    throw usageError(`--lead-time must be a duration such as 2d, 12h or 90m (at most 366d)`);
+  const ms = parseDuration(text, '--lead-time');
+  if (ms === 0 || ms > leadTimeMsMax) {
+    throw usageError('--lead-time must be a duration such as 2d, 12h or 90m (at most 366d)');
   }
   return ms;
 }
@@ -285,16 +284,7 @@ export function createCardDeviceCommands(deps: CardDeviceDeps): Command[] {
       positionals: { min: 0, max: 0 },
       usesNode: false,
       run(ctx, _positionals, values) {
-        const given = requiredOption(values, 'request');
-        const text = given.startsWith('@')
-          ? readSmallFile(given.slice(1), requestTextBytesMax, '--request')
-          : given;
-        let request: unknown;
-        try {
-          request = JSON.parse(text);
-        } catch {
-          throw usageError('--request must be JSON or @FILE of JSON');
-        }
+        const request = jsonArgument(requiredOption(values, 'request'), '--request');
         const answer = element(() =>
           pay(fileOf(values), pinOf(values, deps), request as TerminalRequest, deps.now()),
         );

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { isAddress, toHex } from '../../crypto/index.js';
 import { errorBody, httpStatus } from '../../node/errors.js';
 import type { ModuleHost } from '../../node/module-host.js';
-import type { SubmitResult } from '../../node/node.js';
-import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { errorSchema, sendError, sendRelayFailure, stringParams } from '../../node/routes.js';
 import { jsonSchema, rejectionCodeFor } from '../../protocol/schema.js';
 import { relaysPerParticipantMax } from '../../node/relay-gate.js';
 import { isTokenService, readVaultKeyFile } from '../tokens/api.js';
@@ -96,19 +95,7 @@ export function cardsRoutes(node: ModuleHost): void {
   const latestTime = () => chain.latest()?.header.time ?? 0;
   const keyOf = (token: string) => deriveCardTokenKey(master!, chain.chainId, token);
 
-  function relayFailure(reply: FastifyReply, result: SubmitResult): FastifyReply | undefined {
-    if (result.error) {
-      return reply
-        .code(httpStatus(result.error.code))
-        .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
-    }
-    if (result.status !== 'ok') {
-      return reply
-        .code(httpStatus(result.status!))
-        .send({ ...errorBody(result.status!), txHash: result.hash, height: result.height });
-    }
-    return undefined;
-  }
+  const relayFailure = sendRelayFailure;
 
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
     if (!node.healthy) return sendError(reply, 'not_ready');

@@ -2,10 +2,9 @@ import crypto from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { isAddress } from '../../crypto/index.js';
-import { errorBody, httpStatus } from '../../node/errors.js';
 import type { ModuleHost } from '../../node/module-host.js';
 import type { SubmitResult } from '../../node/node.js';
-import { errorSchema, sendError, stringParams } from '../../node/routes.js';
+import { errorSchema, sendError, sendRelayFailure, stringParams } from '../../node/routes.js';
 import { jsonSchema } from '../../protocol/schema.js';
 import { getParticipant, getToken, getTokenService } from './queries.js';
 import {
@@ -91,20 +90,7 @@ export function tokensRoutes(node: ModuleHost): void {
     payload: Record<string, unknown>,
   ): Promise<SubmitResult> => node.relays.run(key, participant, type, payload);
 
-  /** Answers a relay that did not commit `ok`; undefined when it did. */
-  function relayFailure(reply: FastifyReply, result: SubmitResult): FastifyReply | undefined {
-    if (result.error) {
-      return reply
-        .code(httpStatus(result.error.code))
-        .send({ ...errorBody(result.error.code, result.error.field), txHash: result.hash });
-    }
-    if (result.status !== 'ok') {
-      return reply
-        .code(httpStatus(result.status!))
-        .send({ ...errorBody(result.status!), txHash: result.hash, height: result.height });
-    }
-    return undefined;
-  }
+  const relayFailure = sendRelayFailure;
 
   /** The relays' common preconditions: a ready node holding the vault key, and room. */
   function relayRefusal(reply: FastifyReply): FastifyReply | undefined {
