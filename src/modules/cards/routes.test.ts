@@ -187,6 +187,21 @@ describe('POST /v1/cards/:card/devices/:device/tokens', () => {
     await h.app.close();
   });
 
+  it('answers identical requests in flight together with the one batch they minted', async () => {
+    const h = await host();
+    h.holdRelays();
+    const body = mintBody(h, 2);
+    const both = [h.post(mintUrl(h), body), h.post(mintUrl(h), body)];
+    await until(() => h.held.length === 1);
+    h.releaseAll();
+    const [a, b] = await Promise.all(both);
+    assert.deepEqual([a!.status, b!.status], [200, 200], JSON.stringify(b!.body));
+    const ids = (r: typeof a) => (r!.body as unknown as MintResult).tokens.map((t) => t.token);
+    assert.deepEqual(ids(b), ids(a));
+    assert.equal(h.submitted(), 1);
+    await h.app.close();
+  });
+
   it('refuses before signing anything: bad fields, a forged request, out of order, over the limit', async () => {
     const h = await host();
     const refused = async (body: unknown, code: string, status: number, url = mintUrl(h)) => {
@@ -252,6 +267,19 @@ describe('POST /v1/cards/authorisations', () => {
     const retry = await h.post('/v1/cards/authorisations', body);
     assert.equal(retry.status, 200, 'a retry of the approved request answers its approval');
     assert.equal(retry.body.holdId, approved.body.holdId);
+    // The token's id and counter are public: a fresh unpredictable number with a made-up
+    // cryptogram, the same merchant and amount, is not a retry.
+    const forgedTerminal = { ...t, unpredictableNumber: 'deadbeef' };
+    const forgedAnswer = {
+      ...pay(first!.key, first!.token, t),
+      unpredictableNumber: 'deadbeef',
+      cryptogram: '00'.repeat(32),
+    };
+    const forged = await h.post(
+      '/v1/cards/authorisations',
+      signAuthorisation(acquirerKey(acquirer), chainId, forgedTerminal, forgedAnswer),
+    );
+    assert.deepEqual([forged.status, forged.body.error?.code], [409, 'card_token_consumed']);
     const t2 = terminal('4300');
     const other = signAuthorisation(
       acquirerKey(acquirer),

@@ -3,12 +3,15 @@ import { z } from 'zod';
 import { isAddress, toHex } from '../../crypto/index.js';
 import { errorBody, httpStatus } from '../../node/errors.js';
 import type { ModuleHost } from '../../node/module-host.js';
+import type { SubmitResult } from '../../node/node.js';
 import { errorSchema, sendError, sendRelayFailure, stringParams } from '../../node/routes.js';
+import { SingleFlight } from '../../node/single-flight.js';
 import { jsonSchema, rejectionCodeFor } from '../../protocol/schema.js';
 import { relaysPerParticipantMax } from '../../node/relay-gate.js';
 import { isTokenService, readVaultKeyFile } from '../tokens/api.js';
 import {
   cardMasterKey,
+  cardRequestHash,
   cardRequestSigned,
   cardTokenKeyHash,
   deriveCardTokenKey,
@@ -93,6 +96,7 @@ export function cardsRoutes(node: ModuleHost): void {
     node.config.vaultKeyFile === undefined ? undefined : readVaultKeyFile(node.config.vaultKeyFile);
   const master = vault === undefined ? undefined : cardMasterKey(vault.fingerprintKey);
   const latestTime = () => chain.latest()?.header.time ?? 0;
+  const batches = new SingleFlight<{ result: SubmitResult; ids: string[] }>();
   const keyOf = (token: string) => deriveCardTokenKey(master!, chain.chainId, token);
 
   const relayFailure = sendRelayFailure;
@@ -164,13 +168,14 @@ export function cardsRoutes(node: ModuleHost): void {
   function repeatedApproval(body: AuthoriseBody & { holdBlocks: number }) {
     const used = readCardToken(store, body.answer.token);
     const consumed = used?.consumed;
+    // The very request that was approved, to the byte of what the acquirer signed (terminal
+    // request, device answer with its cryptogram, hold life): a token's public id and counter with
+    // a fresh unpredictable number or a made-up cryptogram is not a retry, it is refused below.
     if (
       used === undefined ||
       consumed?.holdId === undefined ||
-      consumed.acquirer !== body.acquirer ||
-      consumed.merchantId !== body.terminal.merchantId ||
-      consumed.amount !== body.terminal.amount ||
-      consumed.counter !== body.answer.counter ||
+      consumed.requestHash !==
+        cardRequestHash('authorise', chain.chainId, authoriseSignedFields(body)) ||
       !cardRequestSigned(
         'authorise',
         chain.chainId,
@@ -290,22 +295,32 @@ export function cardsRoutes(node: ModuleHost): void {
       }
       const refusal = mintRefusal(store, chain.chainId, latestTime(), request_);
       if (refusal) return sendError(reply, refusal);
-      const tokens = Array.from({ length: body.count }, () => {
-        const token = toHex(randomBytes(16));
-        return { token, keyHash: cardTokenKeyHash(keyOf(token)) };
-      });
-      // Batches count against the card's issuer, whoever signed them: an issuer with many device
-      // keys still has the gate's 8 in flight.
-      const result = await node.relays.run(
-        `mint/${card}/${device}/${body.n}/${body.signature}`,
-        cardRecord!.issuer,
-        'card.mintTokens',
-        { ...request_, tokens },
+      // Identical requests in flight share one batch: the ids are drawn inside the shared run,
+      // so every caller answers the tokens that batch minted. Batches count against the card's
+      // issuer in the relay gate, whoever signed them (an issuer with many device keys still has
+      // the gate's 8 in flight).
+      const { result, ids } = await batches.run(
+        `${card}/${device}/${body.n}/${body.signature}`,
+        async () => {
+          const tokens = Array.from({ length: body.count }, () => {
+            const token = toHex(randomBytes(16));
+            return { token, keyHash: cardTokenKeyHash(keyOf(token)) };
+          });
+          const submitted = await node.relays.run(
+            undefined,
+            cardRecord!.issuer,
+            'card.mintTokens',
+            {
+              ...request_,
+              tokens,
+            },
+          );
+          return { result: submitted, ids: tokens.map((entry) => entry.token) };
+        },
       );
       const failed = relayFailure(reply, result);
       if (failed) return failed;
-      // Sealed from the tokens drawn here, not the latest batch (another may have followed).
-      const ids = tokens.map((entry) => entry.token);
+      // Sealed from the tokens this batch minted, not the latest batch (another may follow).
       return {
         ...sealedBatch(card, device, body.n, link!.boxKey, ids),
         txHash: result.hash,

@@ -308,6 +308,11 @@ export const cardTokenSchema = z.object({
       amount: z.string(),
       counter: z.number().int(),
       holdId: z.string().optional(),
+      /**
+       * The approved request's hash (`cardRequestHash('authorise', ...)` of what the acquirer
+       * signed): a retry of exactly it answers the approval again.
+       */
+      requestHash: z.string().optional(),
       /** The height the hold returns to the cardholder at, if not captured or voided before. */
       holdExpiresAtHeight: z.number().int().optional(),
       declined: z.string().optional(),

@@ -3,7 +3,7 @@ import { fromHex } from '../../crypto/index.js';
 import { holdsPerAccountMax, ledgerKeys, type AccountRecord } from '../../ledger/index.js';
 import type { StateReader } from '../../state/index.js';
 import { domainRefusal, isTokenService, readParticipant, readToken } from '../tokens/api.js';
-import { cardRequestSigned, cardTokenKeyHash, cryptogramValid } from './crypto.js';
+import { cardRequestHash, cardRequestSigned, cardTokenKeyHash, cryptogramValid } from './crypto.js';
 import type { CardsRejection } from './rejections.js';
 import {
   authoriseSignedFields,
@@ -164,7 +164,8 @@ function consume(
   ctx: TxContext,
   p: CardsPayload<'card.authorise'>,
   token: CardTokenRecord,
-  outcome: { holdId: string; holdExpiresAtHeight: number } | { declined: string },
+  outcome:
+    { holdId: string; requestHash: string; holdExpiresAtHeight: number } | { declined: string },
 ): void {
   writeCardToken(ctx.state, {
     ...token,
@@ -273,6 +274,7 @@ export const paymentTxs: Record<string, TxDefinition<never>> = {
         if (declined === undefined) {
           consume(ctx, p, outcome.token, {
             holdId: ctx.txHash,
+            requestHash: cardRequestHash('authorise', ctx.chainId, authoriseSignedFields(p)),
             holdExpiresAtHeight: expiresAtHeight,
           });
           ctx.emit('card.authorised', { ...base, holdId: ctx.txHash, expiresAtHeight });
