@@ -80,6 +80,8 @@ export interface CliRunOptions {
   env?: Record<string, string | undefined>;
   /** The node to talk to instead of the session's own (a proxy, a closed port). */
   nodeUrl?: string;
+  /** Run without `--node`: a command that talks to no node, or uses a URL it stored before. */
+  noNode?: boolean;
 }
 
 export interface CliRefusalOptions extends CliRunOptions {
@@ -98,6 +100,8 @@ export interface CliSessionOptions {
   /** Unlocks the keystore in `home`; every run gets it as COFFER_PASSPHRASE unless told. */
   passphrase: string;
   runTimeoutMs: number;
+  /** Called with every run's arguments and result (to check what no output may contain). */
+  onRun?: (args: string[], result: CliRun) => void;
 }
 
 export interface CliNodeOptions {
@@ -175,8 +179,8 @@ export class CliSession {
     return dev;
   }
 
-  /** Runs the CLI with `--node url` and the keystore's COFFER_HOME and COFFER_PASSPHRASE. */
-  readonly run = (args: string[], options: CliRunOptions = {}): Promise<CliRun> => {
+  /** Runs the CLI with `--node url` (unless `noNode`) and the keystore's COFFER_HOME and COFFER_PASSPHRASE. */
+  readonly run = async (args: string[], options: CliRunOptions = {}): Promise<CliRun> => {
     const env: Record<string, string> = {
       ...childEnv,
       COFFER_HOME: this.home,
@@ -186,11 +190,14 @@ export class CliSession {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
-    return runCli([...args, '--node', options.nodeUrl ?? this.url], {
+    const all = options.noNode === true ? args : [...args, '--node', options.nodeUrl ?? this.url];
+    const result = await runCli(all, {
       env,
       ...(options.input === undefined ? {} : { input: options.input }),
       timeoutMs: this.options.runTimeoutMs,
     });
+    this.options.onRun?.(all, result);
+    return result;
   };
 
   /** Runs a command that must exit 0 and print nothing on stderr; answers its stdout. */

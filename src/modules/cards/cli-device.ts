@@ -296,7 +296,7 @@ export function createCardDeviceCommands(deps: CardDeviceDeps): Command[] {
       name: 'card-device replenish',
       synopsis: `[--card CARD] [--force] [--count N] [--threshold N] [--lead-time 2d] ${elementSynopsis}`,
       summary:
-        'ask the node for card tokens (the selected card by default): as many as the forecast of payments over the lead time needs, or --count N, or --force up to the issuer limit',
+        'ask the node for card tokens (the selected card by default, else the only one): as many as the forecast of payments over the lead time needs, or --count N, or --force up to the issuer limit',
       options: {
         ...elementOptions,
         card: { type: 'string' },
@@ -321,9 +321,15 @@ export function createCardDeviceCommands(deps: CardDeviceDeps): Command[] {
           throw usageError(`--threshold must be at most ${cardTokensMaxLimit}`);
         }
         const leadTimeMs = leadTimeOf(values);
+        // The named card, else the selected one, else the element's only card (the README's
+        // walk-through replenishes right after add-card, before any select).
         const card =
           stringOption(values, 'card') ??
-          element(() => elementStatus(file, pin, deps.now())).selected ??
+          (() => {
+            const status = element(() => elementStatus(file, pin, deps.now()));
+            const only = status.cards.length === 1 ? status.cards[0]!.card : undefined;
+            return status.selected ?? only;
+          })() ??
           (() => {
             throw usageError('name the card with --card CARD (no card is selected)');
           })();

@@ -20,6 +20,8 @@ import {
   signMintRequest,
   terminalRequestSchema,
   tokenLifeMsDefault,
+  tokenLifeMsMax,
+  tokenLifeMsMin,
   type CardRecord,
 } from './client.js';
 
@@ -63,6 +65,19 @@ export function parseDuration(text: string, what: string): number {
     throw usageError(`${what} must be a whole number of minutes, hours or days: 90m, 12h, 30d`);
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
+}
+
+/**
+ * `--token-life`: a duration within the ledger's bounds (a minute to 90 days), checked here as
+ * `--lead-time` is in cli-device.ts, so `0d` or `91d` is a bad command line (exit 2), not a tx
+ * the node refuses.
+ */
+function tokenLifeOf(text: string): number {
+  const ms = parseDuration(text, '--token-life');
+  if (ms < tokenLifeMsMin || ms > tokenLifeMsMax) {
+    throw usageError('--token-life must be from 1m to 90d');
+  }
+  return ms;
 }
 
 async function chainIdOf(ctx: CommandContext): Promise<string> {
@@ -125,8 +140,7 @@ export const cardsCommands: Command[] = [
           colour: stringOption(values, 'colour') ?? '#1f4e79',
         },
         tokensMax: wholeOption(values, 'tokens-max', cardTokensMaxDefault),
-        tokenLifeMs:
-          lifeText === undefined ? tokenLifeMsDefault : parseDuration(lifeText, '--token-life'),
+        tokenLifeMs: lifeText === undefined ? tokenLifeMsDefault : tokenLifeOf(lifeText),
       });
       const key = await ctx.unlock(requiredOption(values, 'from'));
       report(ctx, await submitTx(ctx, key, tx, undefined), `card ${card} linked`);
