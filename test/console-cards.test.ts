@@ -1,12 +1,14 @@
 // The cards pages of the console (issue 18) against a real node process with a vault key file, in
 // headless Chromium, over the world of test/support/cards-world.ts (a card on a device with one
-// payment, a second card pending; all made through the API). In the browser: the cards page
-// refuses a bad id, the card page shows the face and the device's counts, the device screen shows
-// the payments left (as the API counts them) and the payment, and follows a second payment live;
-// the cardholder's wallet accepts the pending card through the confirmation screen. The pages pass
-// axe-core light at desktop width and dark at phone width. Last, the cardholder removes the card
-// from the device, whose screen then says it cannot pay. Screenshots cards-*.png go to
-// test-results/console/.
+// payment and on a second device the cardholder has not approved, a second card pending; all made
+// through the API). In the browser: the cards page refuses a bad id, the card page shows the face,
+// the devices' statuses and counts, the device screen shows the payments left (as the API counts
+// them) and the payment, and follows a second payment live; the cardholder's wallet accepts the
+// pending card through the confirmation screen. The pages pass axe-core light at desktop width and
+// dark at phone width. The pending device's screen says it waits for approval; the issuer is
+// offered no approval, the cardholder approves it through the confirmation screen. Last, the
+// cardholder removes the card from the first device, whose screen then says it cannot pay.
+// Screenshots cards-*.png go to test-results/console/.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -39,14 +41,16 @@ describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
   let browser: CardsWorld['browser'] | undefined;
   let client: CardsWorld['client'];
   let holder: SigningKey;
+  let issuer: SigningKey;
   let device = '';
+  let pendingDevice: CardsWorld['pendingDevice'];
   let firstHold = '';
   const pay = (amount: string) => world.pay(amount);
   const paymentsLeftByApi = () => world.paymentsLeftByApi();
 
   before(async () => {
     world = await startCardsWorld();
-    ({ url, browser, client, holder, device, firstHold } = world);
+    ({ url, browser, client, holder, issuer, device, pendingDevice, firstHold } = world);
   });
 
   after(() => world?.close());
@@ -106,7 +110,15 @@ describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
     assert.equal(await row.locator('[data-next-request="2"]').count(), 1);
     assert.equal(await row.locator('[data-minted="5"]').count(), 1);
     assert.equal(await row.locator('[data-used="1"]').count(), 1);
-    // A visitor holds none of the card's keys: no action.
+    assert.equal((await row.locator('[data-status="active"]').textContent())!.trim(), 'Active');
+    // The device the cardholder has not approved says so, and has no token.
+    const pendingRow = page.locator(`tr[data-device="${pendingDevice.device}"]`);
+    assert.equal(
+      (await pendingRow.locator('[data-status="pending"]').textContent())!.trim(),
+      "Pending: waiting for the cardholder's approval",
+    );
+    assert.equal(await pendingRow.locator('[data-unused="0"]').count(), 1);
+    // A visitor holds none of the card's keys: no action (no Approve, no Remove).
     assert.equal(await page.getByRole('main').getByRole('button').count(), 0);
     await screenshot(page, 'cards-card-visitor-desktop');
 
@@ -206,6 +218,70 @@ describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
     }
   });
 
+  it("a pending device waits for the cardholder's approval, which only the cardholder's wallet offers", async () => {
+    const devicePath = `/cards/${cardMain}/devices/${pendingDevice.device}`;
+    const approve = `Approve device ${pendingDevice.device}`;
+
+    // The issuer added the device: it may remove it, never approve it.
+    const issuerContext = await browser!.newContext({ viewport: desktop });
+    const issuerPage = await walletPage(issuerContext, issuer);
+    await go(issuerPage, `/cards/${cardMain}`, `Card ${cardMain}`);
+    await issuerPage
+      .getByRole('button', { name: `Remove the card from device ${pendingDevice.device}` })
+      .waitFor();
+    assert.equal(await issuerPage.getByRole('button', { name: /^Approve/ }).count(), 0);
+    assert.deepEqual(problemsOf(issuerPage), []);
+    await issuerContext.close();
+
+    const context = await browser!.newContext({ viewport: desktop });
+    const page = await walletPage(context, holder);
+    // Its screen: blocked, with the reason, and no count of payments.
+    await go(page, devicePath, /^Device screen/);
+    const blocked = page.getByTestId('device-blocked');
+    await blocked.waitFor();
+    assert.equal(
+      (await blocked.textContent())!.trim(),
+      "Waiting for the cardholder's approval of this device: it cannot pay yet.",
+    );
+    assert.equal(await page.getByTestId('payments-left').count(), 0);
+    await page.locator('[data-testid="device-status"][data-status="pending"]').waitFor();
+    await screenshot(page, 'cards-device-pending-desktop');
+
+    // The card page offers the approval on the pending device only.
+    await go(page, `/cards/${cardMain}`, `Card ${cardMain}`);
+    await page.getByRole('button', { name: approve }).click();
+    assert.equal(await page.getByRole('button', { name: `Approve device ${device}` }).count(), 0);
+    const shown = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+      type: string;
+      sender: string;
+      payload: unknown;
+    };
+    assert.deepEqual(
+      { type: shown.type, sender: shown.sender, payload: shown.payload },
+      {
+        type: 'card.approveDevice',
+        sender: holder.address,
+        payload: { card: cardMain, device: pendingDevice.device },
+      },
+    );
+    // The whole device id and box key, to compare with `coffer card-device info` on the device.
+    assert.equal(await page.getByTestId('approve-device').textContent(), pendingDevice.device);
+    assert.equal(await page.getByTestId('approve-box-key').textContent(), pendingDevice.boxKey);
+    await screenshot(page, 'cards-approve-device-desktop');
+    await page.getByRole('button', { name: 'Sign and send' }).click();
+    const pendingRow = page.locator(`tr[data-device="${pendingDevice.device}"]`);
+    await pendingRow.locator('[data-status="active"]').waitFor();
+    assert.equal((await client.cards.device(cardMain, pendingDevice.device)).status, 'active');
+    assert.equal(await page.getByRole('button', { name: approve }).count(), 0);
+
+    // Approved, its screen counts payments: none until the device asks for a batch.
+    await go(page, devicePath, /^Device screen/);
+    await page.locator('[data-testid="payments-left"][data-count="0"]').waitFor();
+    assert.equal(await page.getByTestId('device-blocked').count(), 0);
+    assert.deepEqual(problemsOf(page), []);
+    await context.close();
+  });
+
   it('the cardholder removes the card from the device; its screen says so plainly', async () => {
     const context = await browser!.newContext({ viewport: desktop });
     const page = await walletPage(context, holder);
@@ -220,8 +296,12 @@ describe('web console: cards', { timeout: suiteTimeoutMs }, () => {
       { type: 'card.removeDevice', payload: { card: cardMain, device } },
     );
     await page.getByRole('button', { name: 'Sign and send' }).click();
-    await page.getByText('The card is on no device').waitFor();
+    await page.locator(`tr[data-device="${device}"]`).waitFor({ state: 'detached' });
     assert.equal((await client.cards.device(cardMain, device)).status, 'removed');
+    // The other device keeps the card.
+    await page
+      .locator(`tr[data-device="${pendingDevice.device}"] [data-status="active"]`)
+      .waitFor();
 
     // The device's screen: no payments left to count, the reason in words, the history kept.
     await go(page, `/cards/${cardMain}/devices/${device}`, /^Device screen/);

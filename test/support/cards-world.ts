@@ -2,7 +2,8 @@
 // file, headless Chromium, and through the API the token service and its participants, two vault
 // tokens, a card linked, accepted and put on a device whose keys are made here (as the device
 // program would), a batch of card tokens opened with the device's box key and one payment
-// authorised with a token's cryptogram; a second card left pending.
+// authorised with a token's cryptogram; a second device the issuer added to that card, which the
+// cardholder has not approved; a second card left pending.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,8 +64,12 @@ export interface CardsWorld {
   browser: Browser;
   /** The cardholder: the account of both cards. */
   holder: SigningKey;
+  /** The issuer of both cards. */
+  issuer: SigningKey;
   /** The device's id (the address of its ed25519 key). */
   device: string;
+  /** A second device on the main card, added by the issuer and still pending. */
+  pendingDevice: { device: string; boxKey: string };
   /** The hold of the first payment. */
   firstHold: string;
   /** Pays `amount` (minor units of USD) at m-1 with the next token; answers the hold id. */
@@ -173,15 +178,26 @@ export async function startCardsWorld(): Promise<CardsWorld> {
     cardTxs.link({ card: cardPending, token: pendingToken, ...terms, tokenLifeMs: 3_600_000 }),
   );
   await ok(holder, cardTxs.accept(cardMain));
-  const boxKey = toHex(box.publicKey);
-  const boxKeySignature = signCardRequest(
-    'deviceBoxKey',
-    chainId,
-    boxKeySignedFields({ device, boxKey }),
-    deviceKeys.secretKey,
-  );
-  await ok(issuer, cardTxs.addDevice({ card: cardMain, device, boxKey, boxKeySignature }));
+  /** What `coffer card-device info` prints: the device id and its box key, signed by the device. */
+  const deviceInfo = (
+    keys: { publicKey: Uint8Array; secretKey: Uint8Array },
+    boxPublic: Uint8Array,
+  ) => {
+    const id = addressFromPublicKey(keys.publicKey);
+    const boxKey = toHex(boxPublic);
+    const boxKeySignature = signCardRequest(
+      'deviceBoxKey',
+      chainId,
+      boxKeySignedFields({ device: id, boxKey }),
+      keys.secretKey,
+    );
+    return { device: id, boxKey, boxKeySignature };
+  };
+  await ok(issuer, cardTxs.addDevice({ card: cardMain, ...deviceInfo(deviceKeys, box.publicKey) }));
   await ok(holder, cardTxs.approveDevice(cardMain, device));
+  // A second device, its keys made as the first's: added, not approved (the browser test does).
+  const second = deviceInfo(generateKeyPair(), newBoxKeyPair().publicKey);
+  await ok(issuer, cardTxs.addDevice({ card: cardMain, ...second }));
 
   // The device asks for five tokens and opens their keys.
   const batch = await client.cards.mint(
@@ -223,7 +239,9 @@ export async function startCardsWorld(): Promise<CardsWorld> {
     client,
     browser,
     holder,
+    issuer,
     device,
+    pendingDevice: { device: second.device, boxKey: second.boxKey },
     firstHold,
     pay,
     async paymentsLeftByApi() {

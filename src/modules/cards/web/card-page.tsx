@@ -6,11 +6,18 @@ import { Fields, HashLink, Scroll, Show, short, useLoad } from '../../../../web/
 import { TxButton, TxReview, walletAddresses } from '../../../../web/src/wallet/session.js';
 import { cardTxs, type CardDeviceRecord, type CardRecord } from '../client.js';
 import { CardFace } from './card-face.js';
-import { cardEventTypes, durationText, paymentsLeft, statusText } from './words.js';
+import {
+  cardEventTypes,
+  deviceStatusText,
+  durationText,
+  paymentsLeft,
+  statusText,
+} from './words.js';
 import { LiveNote } from './shared.js';
 
 /* One card: its face, status and terms, the devices it is on, and what the cardholder (accept,
-   close) or the issuer (close, remove a device) does from this browser's wallet. */
+   close, approve or remove a device) or the issuer (close, remove a device) does from this
+   browser's wallet. */
 
 interface CardView {
   card: CardRecord;
@@ -114,7 +121,14 @@ function CardBody(props: { view: CardView; reload: () => void }) {
           </div>
         </section>
       )}
-      <Devices card={card} devices={devices} time={time} remover={party} onDone={done} />
+      <Devices
+        card={card}
+        devices={devices}
+        time={time}
+        approver={card.status === 'closed' ? undefined : holder}
+        remover={party}
+        onDone={done}
+      />
     </>
   );
 }
@@ -123,12 +137,21 @@ function Devices(props: {
   card: CardRecord;
   devices: CardDeviceRecord[];
   time: number;
+  /**
+   * The wallet's address that may approve a pending device: the card's account only, never its
+   * issuer (a device the issuer alone approved could be a key of its own spending the account).
+   */
+  approver: string | undefined;
   /** The wallet's address that may remove a device, if any. */
   remover: string | undefined;
   onDone: (hash: string) => void;
 }) {
-  const [chosen, setChosen] = useState<string>();
+  const [chosen, setChosen] = useState<{
+    action: 'approve' | 'remove';
+    device: CardDeviceRecord;
+  }>();
   const { card } = props;
+  const acting = props.approver ?? props.remover;
   return (
     <section aria-labelledby="devices-title">
       <h2 id="devices-title">Devices</h2>
@@ -140,6 +163,7 @@ function Devices(props: {
             <thead>
               <tr>
                 <th scope="col">Device</th>
+                <th scope="col">Status</th>
                 <th scope="col">What it shows</th>
                 <th scope="col" class="num">
                   Unused tokens
@@ -154,7 +178,7 @@ function Devices(props: {
                   Used
                 </th>
                 <th scope="col">Added in block</th>
-                {props.remover && <th scope="col">Action</th>}
+                {acting && <th scope="col">Action</th>}
               </tr>
             </thead>
             <tbody>
@@ -168,6 +192,7 @@ function Devices(props: {
                         {short(d.device)}
                       </span>
                     </td>
+                    <td data-status={d.status}>{deviceStatusText[d.status]}</td>
                     <td>
                       <a
                         href={`/cards/${encodeURIComponent(card.card)}/devices/${d.device}`}
@@ -192,17 +217,35 @@ function Devices(props: {
                     <td>
                       <HashLink kind="block" value={d.addedAtHeight} />
                     </td>
-                    {props.remover && (
+                    {acting && (
                       <td>
-                        <button
-                          type="button"
-                          class="secondary"
-                          aria-label={`Remove the card from device ${d.device}`}
-                          aria-pressed={chosen === d.device}
-                          onClick={() => setChosen(d.device)}
-                        >
-                          Remove
-                        </button>
+                        <div class="toolbar">
+                          {props.approver && d.status === 'pending' && (
+                            <button
+                              type="button"
+                              aria-label={`Approve device ${d.device}`}
+                              aria-pressed={
+                                chosen?.action === 'approve' && chosen.device.device === d.device
+                              }
+                              onClick={() => setChosen({ action: 'approve', device: d })}
+                            >
+                              Approve
+                            </button>
+                          )}
+                          {props.remover && (
+                            <button
+                              type="button"
+                              class="secondary"
+                              aria-label={`Remove the card from device ${d.device}`}
+                              aria-pressed={
+                                chosen?.action === 'remove' && chosen.device.device === d.device
+                              }
+                              onClick={() => setChosen({ action: 'remove', device: d })}
+                            >
+                              Remove
+                            </button>
+                          )}
+                        </div>
                       </td>
                     )}
                   </tr>
@@ -212,12 +255,25 @@ function Devices(props: {
           </table>
         </Scroll>
       )}
-      {chosen && props.remover && (
+      {chosen?.action === 'approve' && props.approver && (
         <TxReview
-          key={chosen}
+          key={`approve/${chosen.device.device}`}
+          sender={props.approver}
+          tx={cardTxs.approveDevice(card.card, chosen.device.device)}
+          summary={<ApproveSummary card={card} device={chosen.device} />}
+          onDone={(hash) => {
+            setChosen(undefined);
+            props.onDone(hash);
+          }}
+          onCancel={() => setChosen(undefined)}
+        />
+      )}
+      {chosen?.action === 'remove' && props.remover && (
+        <TxReview
+          key={`remove/${chosen.device.device}`}
           sender={props.remover}
-          tx={cardTxs.removeDevice(card.card, chosen)}
-          summary={`Remove card ${card.card} from device ${chosen}: its unused tokens can no longer pay.`}
+          tx={cardTxs.removeDevice(card.card, chosen.device.device)}
+          summary={`Remove card ${card.card} from device ${chosen.device.device}: its unused tokens can no longer pay.`}
           onDone={(hash) => {
             setChosen(undefined);
             props.onDone(hash);
@@ -226,5 +282,30 @@ function Devices(props: {
         />
       )}
     </section>
+  );
+}
+
+/**
+ * What approving a device means, with the device's whole id and box key so the cardholder can
+ * compare them with what `coffer card-device info` prints on the device itself. The tx names the
+ * device id only, and that is the check that matters; the box key is the node's record of the key
+ * the device signed when the issuer added it (`box_key_signature_invalid` otherwise), a second one.
+ */
+function ApproveSummary(props: { card: CardRecord; device: CardDeviceRecord }) {
+  const { card, device } = props;
+  return (
+    <>
+      Approve device{' '}
+      <code class="break" data-testid="approve-device">
+        {device.device}
+      </code>{' '}
+      with box key{' '}
+      <code class="break" data-testid="approve-box-key">
+        {device.boxKey}
+      </code>{' '}
+      for card {card.card} ({card.face.issuerName} {card.face.product}, ending {card.last4}): it may
+      then ask for card tokens and pay from your account in {card.asset}. Approve it only if{' '}
+      <code>coffer card-device info</code> on your device prints this same device id and box key.
+    </>
   );
 }

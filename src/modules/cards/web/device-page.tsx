@@ -13,7 +13,13 @@ import {
   type DevicePayment,
   type PaymentScan,
 } from './payments.js';
-import { cardEventTypes, declineText, paymentsLeft, statusText } from './words.js';
+import {
+  cardEventTypes,
+  declineText,
+  deviceStatusText,
+  paymentsLeft,
+  statusText,
+} from './words.js';
 import { LiveNote } from './shared.js';
 
 /* The device screen: what a payment device's display shows for one card (the face, how many
@@ -73,7 +79,12 @@ export function DevicePage(props: { card: string; device: string }) {
             <Fields
               rows={[
                 ['Card status', statusText[v.card.status]],
-                ['On this device', v.link.status === 'active' ? 'Active' : 'Removed'],
+                [
+                  'On this device',
+                  <span data-testid="device-status" data-status={v.link.status}>
+                    {deviceStatusText[v.link.status]}
+                  </span>,
+                ],
                 ['Next batch request', String(v.link.nextRequest)],
                 ['Tokens minted', String(v.link.minted)],
                 ['Tokens used', String(v.link.consumed)],
@@ -105,7 +116,9 @@ function Screen(props: { view: DeviceView }) {
         ? 'This card is closed: it cannot pay.'
         : card.status === 'pending'
           ? 'Waiting for the cardholder to accept the card: it cannot pay yet.'
-          : undefined;
+          : link.status === 'pending'
+            ? "Waiting for the cardholder's approval of this device: it cannot pay yet."
+            : undefined;
   return (
     <section class="cards-device" aria-label="The device's display" data-testid="device-screen">
       <CardFace card={card} />

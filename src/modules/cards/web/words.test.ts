@@ -32,7 +32,7 @@ describe('the cards pages in words', () => {
     assert.equal(expiryShort('2030-11'), '11/30');
   });
 
-  it('payments left: unused tokens not expired at the block time; none on a removed device', () => {
+  it('payments left: unused tokens not expired at the block time; none on a device not active', () => {
     const link = {
       status: 'active',
       outstanding: [
@@ -46,5 +46,6 @@ describe('the cards pages in words', () => {
       ['b', 'c'],
     );
     assert.deepEqual(paymentsLeft({ ...link, status: 'removed' }, 0), []);
+    assert.deepEqual(paymentsLeft({ ...link, status: 'pending' }, 0), []);
   });
 });

@@ -17,6 +17,16 @@ export const statusText: Record<CardStatus, string> = {
   closed: 'Closed: it pays no more',
 };
 
+/**
+ * What a card's status on one device means. A device the issuer added stays `pending` until the
+ * cardholder approves it (`card.approveDevice`): until then no token is minted for it.
+ */
+export const deviceStatusText: Record<CardDeviceRecord['status'], string> = {
+  pending: "Pending: waiting for the cardholder's approval",
+  active: 'Active',
+  removed: 'Removed: it pays no more',
+};
+
 const msPerMinute = 60_000;
 const msPerHour = 60 * msPerMinute;
 const msPerDay = 24 * msPerHour;
@@ -48,13 +58,14 @@ export function declineText(code: string): string {
 /**
  * The device's tokens that can still pay at `time` (the latest block's): unconsumed and not
  * expired, as `liveTokens` in txs-payments.ts counts them for a batch (that file holds the
- * handlers, which the console does not bundle). A removed device's tokens died with it.
+ * handlers, which the console does not bundle). Only an active device pays: a removed device's
+ * tokens died with it, and a pending one (not yet approved by the cardholder) has none.
  */
 export function paymentsLeft(
   link: CardDeviceRecord,
   time: number,
 ): CardDeviceRecord['outstanding'] {
-  if (link.status === 'removed') return [];
+  if (link.status !== 'active') return [];
   return link.outstanding.filter((entry) => entry.expiresAt >= time);
 }
 
