@@ -336,6 +336,19 @@ describe('coffer card-device', () => {
     assert.equal((await h.run('add-card', ['card-9'])).code, 'not_found');
   });
 
+  it("add-card refuses the node's record of another card, or one the payload rules refuse", async () => {
+    const h = new Harness();
+    await h.ok('init', ['--chain-id', chainId]);
+    const info = JSON.parse(await h.ok('info')) as Record<string, string>;
+    h.node.provision('card-1', info.device!, info.boxKey!, info.boxKeySignature!);
+    // The node answers card-1's record when asked for card-3.
+    h.node.cards.set('card-3', h.node.cards.get('card-1')!);
+    assert.equal((await h.run('add-card', ['card-3'])).code, 'card_mismatch');
+    h.node.cards.get('card-1')!.face.product = 'Debit\u001b]0;pwned\u0007';
+    assert.equal((await h.run('add-card', ['card-1'])).code, 'invalid_card');
+    assert.equal(readElementContents(h.file, pin).cards['card-1'], undefined);
+  });
+
   it('replenish asks for what the payment forecast needs, within the issuer limit', async () => {
     const h = new Harness();
     await h.ready(10);
@@ -413,6 +426,19 @@ describe('coffer card-device', () => {
     const otherExpiry = await h.run('import', ['--card', 'card-1', '--batch', batchFile]);
     assert.equal(otherExpiry.code, 'batch_mismatch');
     first.expiresAt -= 1;
+    first.card = 'card-2';
+    assert.equal(
+      (await h.run('import', ['--card', 'card-1', '--batch', batchFile])).code,
+      'batch_mismatch',
+    );
+    first.card = 'card-1';
+    first.device = 'cof1someoneelse';
+    assert.equal(
+      (await h.run('import', ['--card', 'card-1', '--batch', batchFile])).code,
+      'batch_mismatch',
+    );
+    first.device = device;
+    assert.equal(readElementContents(h.file, pin).cards['card-1']!.tokens.length, 0);
     assert.match(
       await h.ok('import', ['--card', 'card-1', '--batch', batchFile]),
       /2 tokens imported, 0 skipped/,
@@ -434,6 +460,27 @@ describe('coffer card-device', () => {
       /0 tokens imported/,
     );
     h.assertNoSecretPrinted();
+  });
+
+  it('import refuses a token the ledger records as consumed, however long ago', async () => {
+    const h = new Harness();
+    const device = await h.ready();
+    const body = signMintRequest(deviceSecretKey(h.file), chainId, {
+      card: 'card-1',
+      device,
+      n: 1,
+      count: 2,
+      by: 'device',
+    });
+    const batch = h.node.mint('card-1', device, body);
+    const batchFile = path.join(h.dir, 'batch.json');
+    fs.writeFileSync(batchFile, JSON.stringify(batch));
+    // Consumed on the ledger (say, more payments ago than the element remembers consumed ids).
+    h.node.consume(batch.tokens[1]!.token);
+    const refused = await h.run('import', ['--card', 'card-1', '--batch', batchFile]);
+    assert.equal(refused.code, 'card_token_consumed');
+    assert.match(refused.message!, new RegExp(batch.tokens[1]!.token));
+    assert.equal(readElementContents(h.file, pin).cards['card-1']!.tokens.length, 0);
   });
 
   it('init reads the chain id from the node, and keeps --node for the commands after it', async () => {

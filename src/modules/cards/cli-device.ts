@@ -207,7 +207,7 @@ export function createCardDeviceCommands(deps: CardDeviceDeps): Command[] {
               'coffer cards add-device and the output of coffer card-device info',
           );
         }
-        const summary = element(() => addCard(file, pin, record, deps.now()));
+        const summary = element(() => addCard(file, pin, card!, record, deps.now()));
         ctx.print(ctx.json ? json(summary) : describeCard(summary));
       },
     },

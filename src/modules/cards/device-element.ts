@@ -7,11 +7,12 @@ import {
   removeTemporaryFiles,
   withElementLock,
   writeElementFile,
+  type ElementLockHooks,
   type ElementWriteHooks,
 } from './device-file.js';
 import { cardTokensMaxLimit, type CardRecord, type TerminalRequest } from './schema.js';
 
-export type { ElementWriteHooks } from './device-file.js';
+export type { ElementLockHooks, ElementWriteHooks } from './device-file.js';
 
 /*
  * The payment device's secure element (issue 18), in software: one file holding the device's keys
@@ -29,6 +30,13 @@ export type { ElementWriteHooks } from './device-file.js';
  * keep guessing PINs offline at scrypt's price. The counter stops a thief at the device's own
  * interface, not one who has the file. Likewise a wipe replaces the file; it cannot promise that
  * the old bytes are gone from a journal or an SSD's spare blocks.
+ *
+ * At the device's interface the count holds whatever the crash point: it is raised durably before
+ * scrypt runs and lowered only after the PIN opened the contents, as a smart card decrements its
+ * retry counter before it compares the PIN, so killing the process once the PIN was tried never
+ * saves a try. The element's path must be a regular file with one link: through a symbolic link
+ * or a second hard link, the rename that writes the count or the wipe would replace the link and
+ * leave the real file, with its count and contents, where it was (`element_not_regular`).
  */
 
 export const elementFormat = 'coffer-card-element/v1';
@@ -55,7 +63,10 @@ export const deviceErrors = {
   element_missing: 'No element at this path.',
   element_damaged: 'The file is not a card element, or it was altered.',
   element_busy: 'Another process is using the element.',
+  element_not_regular:
+    'The element path is a symbolic link, has more than one hard link or is not a file.',
   invalid_card: 'The card record is not one the issuer serves.',
+  card_mismatch: 'The node answered a record for another card.',
   card_closed: 'The card is closed.',
   too_many_cards: `An element holds at most ${cardsPerElementMax} cards.`,
   unknown_card: 'The element holds no such card.',
@@ -200,15 +211,44 @@ function parseElementFile(text: string): ElementFile {
   return f as ElementFile;
 }
 
-function readElementFile(file: string): ElementFile {
-  let text: string;
+const notRegular = (file: string): never =>
+  fail(
+    'element_not_regular',
+    `${file} is a symbolic link, has more than one hard link or is not a file: ` +
+      'the element must be one regular file (its count and wipe replace that path)',
+  );
+
+/** Refuses a path that is not a regular file with one link (a symbolic link, a hard link). */
+function checkRegular(file: string, stat: fs.Stats): void {
+  if (stat.isSymbolicLink() || !stat.isFile() || stat.nlink !== 1) notRegular(file);
+}
+
+/**
+ * The element file's text, read from a regular file with one link: checked with `lstat` (a
+ * symbolic link is never followed), then opened with O_NOFOLLOW where the platform has it and
+ * checked again on the open descriptor, so a link swapped in between is refused too.
+ */
+function readElementText(file: string): string {
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    checkRegular(file, fs.lstatSync(file));
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fail('element_missing');
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fail('element_missing');
+    if (code === 'ELOOP') return notRegular(file);
     throw error;
   }
-  return parseElementFile(text);
+  try {
+    checkRegular(file, fs.fstatSync(fd));
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function headerText(header: ElementFile): string {
+  return JSON.stringify(header, null, 2) + '\n';
 }
 
 function seal(header: ElementFile, key: Uint8Array, contents: ElementContents): string {
@@ -218,15 +258,33 @@ function seal(header: ElementFile, key: Uint8Array, contents: ElementContents): 
   return JSON.stringify(sealed, null, 2) + '\n';
 }
 
-/** Options every operation takes: the crash points a test injects. */
+/** Options every operation takes: the crash and race points a test injects. */
 export interface ElementOptions {
+  /**
+   * Crash points of the writes after the PIN was tried: the operation's write (which resets the
+   * retry count), the reset of a read-only or refused operation, or the wipe.
+   */
   hooks?: ElementWriteHooks;
+  /** Crash points of the write that counts the try, before the PIN is tried. */
+  countHooks?: ElementWriteHooks;
+  lockHooks?: ElementLockHooks;
 }
 
 /**
  * Opens the element with `pin` under its lock, lets `work` compute the next contents (or none:
- * nothing to write), writes the contents once, and only then computes the answer. A wrong PIN is counted durably
- * before it is answered; the `pinTriesMax`-th wipes the element.
+ * nothing to write), writes the contents once, and only then computes the answer.
+ *
+ * The PIN retry count, in the order a smart card keeps it: the count is raised and written
+ * durably before scrypt runs (it is outside the associated data, so the ciphertext stays valid);
+ * a PIN that opens the contents lowers it to 0 in the write the operation does (or, for a
+ * read-only operation or a refused one, a write of its own); a wrong one leaves it raised. So a
+ * process killed at any point after the PIN was tried has counted the try. An element whose count
+ * reached `pinTriesMax` before a try (a process killed before its wipe) is wiped unopened, and the
+ * `pinTriesMax`-th wrong PIN wipes it at once: ten wrong PINs wipe it, a right one after nine
+ * opens it and resets the count.
+ *
+ * Every write checks first that the file is still the one this call read or last wrote
+ * (`element_busy` otherwise: another writer got in).
  */
 export function withElement<T>(
   file: string,
@@ -235,48 +293,69 @@ export function withElement<T>(
   work: (contents: ElementContents) => { next?: ElementContents; answer(): T },
 ): T {
   checkPin(pin);
-  const locked = withElementLock(file, () => {
-    const header = readElementFile(file);
-    if (header.wiped || header.failedPins >= pinTriesMax) {
-      if (!header.wiped) wipe(file, header, options);
-      return fail('element_wiped');
-    }
-    const key = pinKey(pin, header);
-    let plain: Uint8Array;
-    try {
-      plain = gcm(key, fromHex(header.iv!, 'iv', ivBytes), aad(header)).decrypt(
-        fromHex(header.ciphertext!, 'ciphertext', header.ciphertext!.length / 2),
-      );
-    } catch {
-      const failedPins = header.failedPins + 1;
-      if (failedPins >= pinTriesMax) {
-        wipe(file, header, options);
+  const locked = withElementLock(
+    file,
+    () => {
+      let current = readElementText(file);
+      const header = parseElementFile(current);
+      const write = (text: string, hooks: ElementWriteHooks | undefined): void => {
+        const expected = current;
+        writeElementFile(file, text, {
+          ...(hooks !== undefined && { hooks }),
+          beforeReplace: () => {
+            if (readElementText(file) !== expected) {
+              fail(
+                'element_busy',
+                `the element ${file} changed since it was read: another process wrote it`,
+              );
+            }
+          },
+        });
+        current = text;
+      };
+      const wipe = (): never => {
+        write(wipedText(header), options.hooks);
         return fail('element_wiped');
+      };
+      if (header.wiped) return fail('element_wiped');
+      if (header.failedPins >= pinTriesMax) return wipe();
+      // The try is counted before the PIN is: a process killed after scrypt has paid for it.
+      const failedPins = header.failedPins + 1;
+      write(headerText({ ...header, failedPins }), options.countHooks);
+      const key = pinKey(pin, header);
+      let plain: Uint8Array;
+      try {
+        plain = gcm(key, fromHex(header.iv!, 'iv', ivBytes), aad(header)).decrypt(
+          fromHex(header.ciphertext!, 'ciphertext', header.ciphertext!.length / 2),
+        );
+      } catch {
+        if (failedPins >= pinTriesMax) return wipe();
+        throw new CardDeviceError(
+          'wrong_pin',
+          `the PIN is wrong: ${pinTriesMax - failedPins} tries left before the element is wiped`,
+          pinTriesMax - failedPins,
+        );
       }
-      writeElementFile(file, JSON.stringify({ ...header, failedPins }, null, 2) + '\n', options);
-      throw new CardDeviceError(
-        'wrong_pin',
-        `the PIN is wrong: ${pinTriesMax - failedPins} tries left before the element is wiped`,
-        pinTriesMax - failedPins,
+      const contents = JSON.parse(new TextDecoder().decode(plain)) as ElementContents;
+      // A right PIN resets the count, even when the operation itself is refused. With nothing
+      // new to seal, the same ciphertext is kept and only the count is written.
+      const clean: ElementFile = { ...header, failedPins: 0 };
+      let result: ReturnType<typeof work>;
+      try {
+        result = work(contents);
+      } catch (error) {
+        write(headerText(clean), options.hooks);
+        throw error;
+      }
+      write(
+        result.next === undefined ? headerText(clean) : seal(clean, key, result.next),
+        options.hooks,
       );
-    }
-    const contents = JSON.parse(new TextDecoder().decode(plain)) as ElementContents;
-    // A right PIN resets the count, even when the operation itself is refused.
-    const cleanHeader = { ...header, failedPins: 0 };
-    let result: ReturnType<typeof work>;
-    try {
-      result = work(contents);
-    } catch (error) {
-      if (header.failedPins !== 0)
-        writeElementFile(file, seal(cleanHeader, key, contents), options);
-      throw error;
-    }
-    if (result.next !== undefined || header.failedPins !== 0) {
-      writeElementFile(file, seal(cleanHeader, key, result.next ?? contents), options);
-    }
-    // The answer is computed only once the write is durable (see `pay`).
-    return result.answer();
-  });
+      // The answer is computed only once the write is durable (see `pay`).
+      return result.answer();
+    },
+    options.lockHooks,
+  );
   if (!locked) {
     return fail(
       'element_busy',
@@ -286,7 +365,7 @@ export function withElement<T>(
   return locked.value;
 }
 
-function wipe(file: string, header: ElementFile, options: ElementOptions): void {
+function wipedText(header: ElementFile): string {
   const wiped: ElementFile = {
     format: header.format,
     salt: header.salt,
@@ -296,7 +375,7 @@ function wipe(file: string, header: ElementFile, options: ElementOptions): void 
     failedPins: Math.max(header.failedPins, pinTriesMax),
     wiped: true,
   };
-  writeElementFile(file, JSON.stringify(wiped, null, 2) + '\n', options);
+  return headerText(wiped);
 }
 
 /**
@@ -314,7 +393,16 @@ export function createElementFile(
   if (!Number.isInteger(logN) || logN < scryptLogNMin || logN > scryptLogNMax) {
     throw new RangeError(`scryptLogN must be from ${scryptLogNMin} to ${scryptLogNMax}`);
   }
-  if (fs.existsSync(file)) fail('element_exists');
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  // A symbolic link (even a dangling one) is refused as such: an element is never written
+  // through one.
+  if (existing?.isSymbolicLink()) notRegular(file);
+  if (existing) fail('element_exists');
   const header: ElementFile = {
     format: elementFormat,
     salt: toHex(randomBytes(saltBytes)),

@@ -38,11 +38,15 @@ const temporarySuffix = '.tmp-';
  * Replaces `file` with `text` so that a crash at any point leaves the old file or the new one,
  * never a mix: a temporary file in the same directory (mode 0600), fsync, rename over `file` (or,
  * `exclusive`, link to it, which fails when `file` exists), fsync of the directory.
+ *
+ * `beforeReplace` runs just before the rename (after the `beforeRename` crash point): the caller
+ * checks there that the file is still the one it read, and throws to leave it alone. It narrows,
+ * it cannot close, the window in which another writer could get in (see `withElementLock`).
  */
 export function writeElementFile(
   file: string,
   text: string,
-  options: { exclusive?: boolean; hooks?: ElementWriteHooks } = {},
+  options: { exclusive?: boolean; hooks?: ElementWriteHooks; beforeReplace?: () => void } = {},
 ): void {
   const temp = `${file}${temporarySuffix}${toHex(randomBytes(6))}`;
   const fd = fs.openSync(temp, 'wx', 0o600);
@@ -56,6 +60,7 @@ export function writeElementFile(
       fs.closeSync(fd);
     }
     options.hooks?.beforeRename?.();
+    options.beforeReplace?.();
     if (options.exclusive) fs.linkSync(temp, file);
     else fs.renameSync(temp, file);
   } finally {
@@ -85,45 +90,121 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** What a lock file holds: the holder's pid and a nonce of its own, `"<pid> <nonce>"`. */
+const lockPattern = /^([1-9][0-9]{0,9}) ([0-9a-f]{16})$/;
+
+/** The pid a lock file names, or undefined when its text is not a lock this code writes. */
+function lockHolder(text: string): number | undefined {
+  const match = lockPattern.exec(text);
+  const pid = match ? Number(match[1]) : NaN;
+  return Number.isSafeInteger(pid) ? pid : undefined;
+}
+
+/** Crash and race points a test may inject into the lock. */
+export interface ElementLockHooks {
+  /** The lock was read as a dead process's, not yet renamed away: another process may act here. */
+  beforeTakeover?(): void;
+}
+
+/** At most this many stale locks taken over in one acquisition (each a crashed holder). */
+const takeoversMax = 3;
+
 /**
- * Runs `work` holding `file.lock` (created exclusively, holding this process's id). A lock whose
- * process is gone (a crash) is taken over; a live one answers `undefined` and `work` does not run.
- * The lock serialises processes on one machine; the element is not meant to be shared further.
+ * Runs `work` holding `file.lock`, and answers `undefined` (`work` does not run) when another
+ * live process holds it. The lock serialises processes on one machine; the element is not meant to
+ * be shared further.
+ *
+ * - Taking it: this process's pid and a random nonce are written to a temporary file that is
+ *   hard-linked to the lock path. The link is atomic and fails when the path exists, so a lock is
+ *   never seen empty or half-written (an empty file would read as a dead holder's).
+ * - A lock whose text is not `"<pid> <nonce>"` is held: only this code writes locks, and it never
+ *   leaves one unfinished, so such a file is someone else's (or an older version's) and is not taken.
+ * - A lock whose pid is dead (a crash) is taken over by renaming it to a name of our own and
+ *   reading it again: only if it still holds the dead holder's text is it deleted and the lock
+ *   taken afresh. If another process took it over first, the rename moved that process's live
+ *   lock: it is linked back (never over a lock someone else took since) and we answer busy.
+ * - Releasing: the lock is deleted only if it still holds our pid and nonce.
+ *
+ * What remains: in the moment a live lock is moved aside and linked back, a third process may
+ * take the lock, and two processes then work at once. `writeElementFile`'s check that the element
+ * is unchanged since it was read (`unchanged`) refuses the second writer's rename in that case.
  */
 export function withElementLock<T>(
   file: string,
   work: () => T,
+  hooks: ElementLockHooks = {},
 ): { done: true; value: T } | undefined {
   const lock = `${file}.lock`;
-  let fd: number | undefined;
-  for (let attempt = 0; attempt < 2 && fd === undefined; attempt += 1) {
-    try {
-      fd = fs.openSync(lock, 'wx', 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readSmall(lock), 10);
-      if (Number.isSafeInteger(holder) && holder > 0 && processAlive(holder)) return undefined;
-      fs.rmSync(lock, { force: true });
+  const nonce = toHex(randomBytes(8));
+  const ours = `${process.pid} ${nonce}`;
+  let taken = false;
+  for (let attempt = 0; attempt <= takeoversMax && !taken; attempt += 1) {
+    if (linkNew(lock, ours, nonce)) {
+      taken = true;
+      break;
     }
+    const seen = readSmall(lock);
+    if (seen === undefined) continue; // released in between: try again
+    const holder = lockHolder(seen);
+    if (holder === undefined || processAlive(holder)) return undefined;
+    hooks.beforeTakeover?.();
+    const aside = `${lock}.stale-${nonce}`;
+    try {
+      fs.renameSync(lock, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // another took it over
+      throw error;
+    }
+    const moved = readSmall(aside);
+    if (moved !== seen) {
+      // Not the dead holder's lock any more: a live process's, put back where it was.
+      try {
+        fs.linkSync(aside, lock);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        fs.rmSync(aside, { force: true });
+      }
+      return undefined;
+    }
+    fs.rmSync(aside, { force: true });
   }
-  if (fd === undefined) return undefined;
-  try {
-    fs.writeFileSync(fd, String(process.pid));
-  } finally {
-    fs.closeSync(fd);
-  }
+  if (!taken) return undefined;
   try {
     removeTemporaryFiles(file);
     return { done: true, value: work() };
   } finally {
-    fs.rmSync(lock, { force: true });
+    if (readSmall(lock) === ours) fs.rmSync(lock, { force: true });
   }
 }
 
-function readSmall(file: string): string {
+/** Links a new lock holding `text` at `lock`; false when a lock is already there. */
+function linkNew(lock: string, text: string, nonce: string): boolean {
+  const temp = `${lock}.new-${nonce}`;
+  const fd = fs.openSync(temp, 'wx', 0o600);
   try {
-    return fs.readFileSync(file, 'utf8').slice(0, 32);
-  } catch {
-    return '';
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.linkSync(temp, lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/** The start of a small file's text, or undefined when it is not there. */
+function readSmall(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').slice(0, 64);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

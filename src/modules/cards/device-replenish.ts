@@ -23,8 +23,16 @@ export function element<T>(operation: () => T): T {
 
 /**
  * Fetches the ledger's record of each token of a batch and answers its key hash, refusing a token
- * the ledger does not record for this card and device: a node cannot hand the device keys the
- * ledger did not commit to.
+ * the ledger does not record for this card, device and expiry (`batch_mismatch`) and a token the
+ * ledger records as consumed (`card_token_consumed`). The element remembers only its last
+ * `consumedKeptMax` consumed tokens per card, so an older one in a replayed batch would otherwise
+ * come back; the ledger remembers them all.
+ *
+ * What this check is worth: the records (the key hashes, the statuses) are read from the same
+ * node that sent the batch. It catches a node whose batch and ledger disagree (a bug, a batch from
+ * a fork or a stale file), not a malicious node, which can answer records to match any batch it
+ * sends. Against that node the device has only the box key (a batch it cannot open is refused)
+ * and the ledger itself: a token the ledger never minted, or already consumed, cannot pay there.
  */
 export async function ledgerKeyHashes(
   client: CofferClient,
@@ -45,12 +53,22 @@ export async function ledgerKeyHashes(
           `token ${token}: the ledger records it for another card, device or expiry`,
         );
       }
+      if (record.status === 'consumed') {
+        throw new CliError(
+          'card_token_consumed',
+          `token ${token}: the ledger records it as consumed; it is never imported again`,
+        );
+      }
       return [token, record.keyHash];
     }),
   );
 }
 
-/** Imports a batch into the element after checking each key against the ledger's hash. */
+/**
+ * Imports a batch into the element after checking each token against the ledger's record
+ * (`ledgerKeyHashes`: its card, device, expiry, status and key hash, all as the same node answers
+ * them).
+ */
 export async function importVerified(
   client: CofferClient,
   file: string,

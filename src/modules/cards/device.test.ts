@@ -21,6 +21,7 @@ import {
   selectCard,
   type DeviceErrorCode,
   type DeviceInfo,
+  type ElementLockHooks,
   type ElementWriteHooks,
 } from './device.js';
 import {
@@ -68,7 +69,7 @@ function header(file: string): Record<string, unknown> {
 /** An element with card C1 added and selected, and a batch of `count` tokens imported. */
 function elementWithTokens(count = 3, expiresAt: number | number[] = startMs + 30 * dayMs) {
   const { file, info } = newElement();
-  addCard(file, pin, cardRecord('card-1', info.device), startMs);
+  addCard(file, pin, 'card-1', cardRecord('card-1', info.device), startMs);
   const batch = mintBatch({
     card: 'card-1',
     device: info.device,
@@ -189,18 +190,67 @@ describe('the PIN retry counter', () => {
     assert.equal(header(file).failedPins, 0);
   });
 
-  it('does not answer a wrong PIN whose count was not written (a crash before the write)', () => {
+  it('does not try a PIN whose count was not written (a crash before the count)', () => {
     const { file } = newElement();
     const crash = new Error('crash');
-    const hooks: ElementWriteHooks = {
+    const countHooks: ElementWriteHooks = {
       beforeRename() {
         throw crash;
       },
     };
     assert.throws(
-      () => deviceInfo(file, '0000', { hooks }),
+      () => deviceInfo(file, '0000', { countHooks }),
       (error) => error === crash,
     );
+    assert.equal(header(file).failedPins, 0);
+  });
+
+  for (const at of ['beforeRename', 'afterWrite'] as const) {
+    it(`counts wrong PINs cut off at the ${at} of the write after the try, and wipes at the ${pinTriesMax}th`, () => {
+      const { file } = elementWithTokens(1);
+      const crash = new Error('crash');
+      const hooks: ElementWriteHooks = {
+        [at]: () => {
+          throw crash;
+        },
+      };
+      for (let i = 1; i <= pinTriesMax; i += 1) {
+        try {
+          deviceInfo(file, '0000', { hooks });
+        } catch (error) {
+          assert.ok(
+            error === crash || (error instanceof CardDeviceError && error.code === 'wrong_pin'),
+            String(error),
+          );
+        }
+        assert.ok(
+          (header(file).failedPins as number) >= i || header(file).wiped === true,
+          `try ${i} counted`,
+        );
+      }
+      // A process killed before its wipe left the count at the limit: the next open wipes.
+      refuses(() => deviceInfo(file, pin), 'element_wiped');
+      assert.equal(header(file).wiped, true);
+      assert.equal(header(file).ciphertext, undefined);
+    });
+  }
+
+  it('a right PIN cut off after the count but before the reset leaves the try counted, and opens', () => {
+    const { file, info } = newElement();
+    const crash = new Error('crash');
+    assert.throws(
+      () =>
+        deviceInfo(file, pin, {
+          hooks: {
+            beforeRename() {
+              throw crash;
+            },
+          },
+        }),
+      (error) => error === crash,
+    );
+    assert.equal(header(file).failedPins, 1);
+    assert.deepEqual(deviceInfo(file, pin), info);
     assert.equal(header(file).failedPins, 0);
   });
 
@@ -218,6 +268,43 @@ describe('the PIN retry counter', () => {
     // Resetting the counter by hand brings nothing back: the contents are gone.
     fs.writeFileSync(file, JSON.stringify({ ...wiped, failedPins: 0 }));
     refuses(() => deviceInfo(file, pin), 'element_wiped');
+  });
+
+  it('refuses an element path that is a symbolic link: ten wrong PINs through it try nothing', () => {
+    const { file, info } = elementWithTokens(1);
+    const link = path.join(path.dirname(file), 'link.json');
+    fs.symlinkSync(file, link);
+    const before = fs.readFileSync(file);
+    for (let i = 0; i < pinTriesMax; i += 1) {
+      refuses(() => deviceInfo(link, '0000'), 'element_not_regular');
+    }
+    refuses(() => deviceInfo(link, pin), 'element_not_regular');
+    refuses(() => pay(link, pin, terminalRequest(), startMs), 'element_not_regular');
+    assert.ok(fs.lstatSync(link).isSymbolicLink(), 'the link was not replaced');
+    assert.deepEqual(fs.readFileSync(file), before, 'the real file was not touched');
+    assert.deepEqual(deviceInfo(file, pin), info);
+  });
+
+  it('refuses an element with a second hard link, by either name', () => {
+    const { file } = newElement();
+    const hard = path.join(path.dirname(file), 'hard.json');
+    fs.linkSync(file, hard);
+    const before = fs.readFileSync(file);
+    refuses(() => deviceInfo(file, '0000'), 'element_not_regular');
+    refuses(() => deviceInfo(hard, '0000'), 'element_not_regular');
+    assert.deepEqual(fs.readFileSync(file), before);
+    assert.equal(fs.statSync(file).nlink, 2);
+  });
+
+  it('never initialises an element through a symbolic link, even a dangling one', () => {
+    const dir = temporaryDir('coffer-element-');
+    dirs.push(dir);
+    const target = path.join(dir, 'target.json');
+    const link = path.join(dir, 'element.json');
+    fs.symlinkSync(target, link);
+    refuses(() => initElement(link, pin, chainId, { scryptLogN }), 'element_not_regular');
+    assert.ok(!fs.existsSync(target));
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
   });
 
   it('refuses a file that is not an element', () => {
@@ -259,7 +346,7 @@ describe('paying', () => {
 
   it('refuses with no card selected, and a currency that is not the card asset', () => {
     const { file, info } = newElement();
-    addCard(file, pin, cardRecord('card-1', info.device), startMs);
+    addCard(file, pin, 'card-1', cardRecord('card-1', info.device), startMs);
     refuses(() => pay(file, pin, terminalRequest(), startMs), 'no_card_selected');
     const { file: ready } = elementWithTokens(1);
     const before = readElementContents(ready, pin);
@@ -306,7 +393,7 @@ describe('paying', () => {
 
   it('releases a token activated for a card when another card is selected', () => {
     const { file, info } = elementWithTokens(2);
-    addCard(file, pin, cardRecord('card-2', info.device, { asset: 'EUR' }), startMs);
+    addCard(file, pin, 'card-2', cardRecord('card-2', info.device, { asset: 'EUR' }), startMs);
     const { token } = activate(file, pin, startMs);
     selectCard(file, pin, 'card-2', startMs);
     assert.equal(readElementContents(file, pin).activated, undefined);
@@ -328,7 +415,7 @@ describe('importing batches', () => {
 
   it('refuses a key the ledger did not record, a batch for another device and one it cannot open', () => {
     const { file, info } = newElement();
-    addCard(file, pin, cardRecord('card-1', info.device), startMs);
+    addCard(file, pin, 'card-1', cardRecord('card-1', info.device), startMs);
     const batch = mintBatch({
       card: 'card-1',
       device: info.device,
@@ -379,18 +466,25 @@ describe('importing batches', () => {
   it('adds only a card that lists the device and is not closed', () => {
     const { file, info } = newElement();
     refuses(
-      () => addCard(file, pin, cardRecord('card-1', newElement().info.device), startMs),
+      () => addCard(file, pin, 'card-1', cardRecord('card-1', newElement().info.device), startMs),
       'invalid_card',
     );
     refuses(
-      () => addCard(file, pin, cardRecord('card-1', info.device, { status: 'closed' }), startMs),
+      () =>
+        addCard(
+          file,
+          pin,
+          'card-1',
+          cardRecord('card-1', info.device, { status: 'closed' }),
+          startMs,
+        ),
       'card_closed',
     );
     refuses(
-      () => addCard(file, pin, { ...cardRecord('card-1', info.device), card: 'x' }, startMs),
+      () => addCard(file, pin, 'x', { ...cardRecord('card-1', info.device), card: 'x' }, startMs),
       'invalid_card',
     );
-    addCard(file, pin, cardRecord('card-1', info.device, { status: 'pending' }), startMs);
+    addCard(file, pin, 'card-1', cardRecord('card-1', info.device, { status: 'pending' }), startMs);
     assert.deepEqual(
       listCards(file, pin, startMs).map((c) => [c.card, c.status]),
       [['card-1', 'pending']],
@@ -398,15 +492,119 @@ describe('importing batches', () => {
   });
 });
 
+describe("the node's card record", () => {
+  it('is checked with the payload rules, each bad field refused and nothing added', () => {
+    const { file, info } = newElement();
+    const good = cardRecord('card-1', info.device);
+    const others = Array.from({ length: 10 }, () => newElement().info.device);
+    const bad: [string, Record<string, unknown>][] = [
+      ['an escape sequence in the face', { face: { ...good.face, product: 'Debit\u001b[2J' } }],
+      ['a megabyte of face', { face: { ...good.face, issuerName: 'A'.repeat(1 << 20) } }],
+      ['tokensMax past the limit', { tokensMax: 1e9 }],
+      ['tokensMax 0', { tokensMax: 0 }],
+      ['an asset that is not a symbol', { asset: 'usd; rm' }],
+      ['last4 of letters', { last4: 'abcd' }],
+      ['last4 of five digits', { last4: '78999' }],
+      ['an expiry that is not YYYY-MM', { expiry: '2030-13' }],
+      ['an unknown status', { status: 'frozen' }],
+      ['too many devices', { devices: [info.device, ...others] }],
+      ['a device that is not an address', { devices: [info.device, 'not-an-address'] }],
+      ['a token life of zero', { tokenLifeMs: 0 }],
+    ];
+    for (const [what, override] of bad) {
+      const error = refuses(
+        () => addCard(file, pin, 'card-1', { ...good, ...override }, startMs),
+        'invalid_card',
+      );
+      assert.match(error.message, /card-1/, what);
+    }
+    assert.deepEqual(listCards(file, pin, startMs), []);
+    // The record must be the card asked for.
+    refuses(() => addCard(file, pin, 'card-2', good, startMs), 'card_mismatch');
+    assert.deepEqual(listCards(file, pin, startMs), []);
+    // The good record is taken, without fields the node added.
+    addCard(file, pin, 'card-1', { ...good, extra: 'x'.repeat(1000) }, startMs);
+    const kept = readElementContents(file, pin).cards['card-1']!.record;
+    assert.deepEqual(kept, good);
+  });
+});
+
 describe('the lock and crashes', () => {
+  const nonce = '0123456789abcdef';
+
   it('refuses while a live process holds the lock, and takes over a dead one', () => {
     const { file, info } = newElement();
-    fs.writeFileSync(`${file}.lock`, String(process.pid));
+    fs.writeFileSync(`${file}.lock`, `${process.pid} ${nonce}`);
     refuses(() => deviceInfo(file, pin), 'element_busy');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-    fs.writeFileSync(`${file}.lock`, String(dead));
+    fs.writeFileSync(`${file}.lock`, `${dead} ${nonce}`);
     assert.deepEqual(deviceInfo(file, pin), info);
-    assert.ok(!fs.existsSync(`${file}.lock`));
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['element.json']);
+  });
+
+  it('holds its pid and a nonce in the lock while it works, and never takes an empty lock', () => {
+    const { file } = elementWithTokens(1);
+    const seen: string[] = [];
+    selectCard(file, pin, 'card-1', startMs, {
+      hooks: { beforeRename: () => void seen.push(fs.readFileSync(`${file}.lock`, 'utf8')) },
+    });
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]!, new RegExp(`^${process.pid} [0-9a-f]{16}$`));
+    // An empty (or unfinished) lock is a holder's that has not written yet, not a stale one.
+    fs.writeFileSync(`${file}.lock`, '');
+    refuses(() => deviceInfo(file, pin), 'element_busy');
+    assert.equal(fs.readFileSync(`${file}.lock`, 'utf8'), '');
+  });
+
+  it('taking over a dead lock, does not delete the lock another process took over first', () => {
+    const { file } = newElement();
+    const lock = `${file}.lock`;
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    fs.writeFileSync(lock, `${dead} ${nonce}`);
+    const theirs = `${process.pid} fedcba9876543210`;
+    const lockHooks: ElementLockHooks = {
+      // Another process reads the same dead lock, takes it over first and holds it.
+      beforeTakeover: () => {
+        fs.rmSync(lock);
+        fs.writeFileSync(lock, theirs);
+      },
+    };
+    refuses(() => deviceInfo(file, pin, { lockHooks }), 'element_busy');
+    assert.equal(fs.readFileSync(lock, 'utf8'), theirs, 'their lock is still there');
+    assert.deepEqual(fs.readdirSync(path.dirname(file)).sort(), [
+      'element.json',
+      'element.json.lock',
+    ]);
+  });
+
+  it('releases only its own lock', () => {
+    const { file } = elementWithTokens(1);
+    const lock = `${file}.lock`;
+    const theirs = `${process.pid} fedcba9876543210`;
+    // Someone took the lock over while this process worked (it was wrongly thought dead).
+    selectCard(file, pin, 'card-1', startMs, {
+      hooks: { afterWrite: () => fs.writeFileSync(lock, theirs) },
+    });
+    assert.equal(fs.readFileSync(lock, 'utf8'), theirs);
+  });
+
+  it('refuses to write over an element another writer changed since it was read', () => {
+    const { file } = elementWithTokens(2);
+    // The other writer's element: the same one after another operation.
+    const copy = path.join(path.dirname(file), 'copy.json');
+    fs.copyFileSync(file, copy);
+    activate(copy, pin, startMs);
+    const theirs = fs.readFileSync(copy, 'utf8');
+    fs.rmSync(copy);
+    refuses(
+      () =>
+        pay(file, pin, terminalRequest(), startMs, {
+          hooks: { beforeRename: () => fs.writeFileSync(file, theirs) },
+        }),
+      'element_busy',
+    );
+    assert.equal(fs.readFileSync(file, 'utf8'), theirs, 'the other write stands');
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['element.json']);
   });
 
   it('a crash before the write changes nothing; after it, the token is lost but never reused', () => {
@@ -473,7 +671,7 @@ describe('the write-ahead property', () => {
       fc.property(steps, (plan: Step[]) => {
         const { file, info } = newElement();
         for (const card of ['card-1', 'card-2'])
-          addCard(file, pin, cardRecord(card, info.device), startMs);
+          addCard(file, pin, card, cardRecord(card, info.device), startMs);
         selectCard(file, pin, 'card-1', startMs);
         let now = startMs;
         let n = 0;

@@ -26,11 +26,14 @@ import {
   type HeldToken,
   type PendingPayment,
 } from './device-element.js';
+import { z } from 'zod';
 import {
   boxKeySignedFields,
-  cardSchema,
+  cardDevicesMax,
+  cardFaceSchema,
+  cardFields,
+  cardStatuses,
   cardTokensMaxLimit,
-  isCardId,
   isCardTokenId,
   terminalRequestSchema,
   type CardRecord,
@@ -144,17 +147,63 @@ function entryOf(contents: ElementContents, card: string): CardEntry {
   return contents.cards[card] ?? fail('unknown_card', `the element holds no card ${card}`);
 }
 
-/** Adds (or refreshes) a card as `GET /v1/cards/{card}` answers it; the card must list the device. */
+/**
+ * A card record as the device keeps it: the node's answer checked with the rules its tx payload
+ * was checked with (`card.link`), not the loose schema the node's reads are parsed with. The node
+ * is not trusted with the element: face text reaches the terminal (no control bytes), each field
+ * is bounded (the element does not grow), `tokensMax` stays within the issuer's limit (the
+ * replenishment forecast counts on it) and `asset` is an asset symbol (every payment compares it).
+ * Unknown fields are dropped.
+ */
+const deviceCardSchema = z.object({
+  card: cardFields.card,
+  issuer: cardFields.address,
+  token: cardFields.vaultToken,
+  account: cardFields.address,
+  asset: cardFields.asset,
+  face: cardFaceSchema,
+  last4: z.string().regex(/^[0-9]{4}$/),
+  /** The vault token's expiry, YYYY-MM. */
+  expiry: z.string().regex(/^[0-9]{4}-(0[1-9]|1[0-2])$/),
+  status: z.enum(cardStatuses),
+  tokensMax: cardFields.tokensMax,
+  tokenLifeMs: cardFields.tokenLifeMs,
+  devices: z.array(cardFields.device).max(cardDevicesMax),
+  linkedAtHeight: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+/**
+ * Adds (or refreshes) card `card` as `GET /v1/cards/{card}` answers it (`record`, untrusted: it
+ * comes from the node). The record must be the card asked for (`card_mismatch`), valid by the
+ * payload rules (`invalid_card`, naming the field) and list the device.
+ */
 export function addCard(
   file: string,
   pin: string,
-  record: CardRecord,
+  card: string,
+  record: unknown,
   now: number,
   options: ElementOptions = {},
 ): CardSummary {
-  const parsed = cardSchema.safeParse(record);
-  if (!parsed.success || !isCardId(parsed.data.card)) return fail('invalid_card');
-  const card = parsed.data;
+  const parsed = deviceCardSchema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || 'record';
+    return fail('invalid_card', `the node's record of card ${card} is not valid: ${field}`);
+  }
+  if (parsed.data.card !== card) {
+    return fail('card_mismatch', `the node answered a record for another card than ${card}`);
+  }
+  return addCardRecord(file, pin, parsed.data, now, options);
+}
+
+function addCardRecord(
+  file: string,
+  pin: string,
+  card: CardRecord,
+  now: number,
+  options: ElementOptions,
+): CardSummary {
   return withElement(file, pin, options, (contents) => {
     if (!card.devices.includes(deviceIdOf(contents))) {
       fail('invalid_card', `card ${card.card} is not provisioned on this device`);
