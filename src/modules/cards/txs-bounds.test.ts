@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../../crypto/index.js';
 import { Ledger, holdsPerAccountMax, ledgerKeys, type AccountRecord } from '../../ledger/index.js';
+import { provisioned } from '../tokens/txs-fixture.js';
+import { readToken } from '../tokens/api.js';
 import { readCard, readCardDevice, readCardToken } from './state.js';
 import { holdRefusal, liveTokens } from './txs-payments.js';
 import {
   acquirer,
+  addDevicePayload,
   answer,
   approvedDevice,
   asset,
@@ -175,5 +178,82 @@ describe('holdRefusal: the ledger hold as the route checks it', () => {
       undefined,
     );
     assert.equal(holdRefusal(w.state, record, acquirer.address, 1n), 'account_frozen');
+  });
+});
+
+describe("a card's own txs: what each says and keeps", () => {
+  it('emits each event with its fields; a closed card takes no device; removal frees its place', () => {
+    const w = cardsWorld();
+    const { card } = linkedCard(w, 'card-e', { tokenLifeMs: life });
+    // linkedCard ran card.link then card.accept: the last events are accept's.
+    assert.deepEqual(w.events, [
+      { type: 'card.accepted', data: { card, account: holder.address } },
+    ]);
+    const d = device(46);
+    const payload = {
+      card,
+      device: d.address,
+      boxKey: d.boxKey,
+      boxKeySignature: addDevicePayload(card, d).boxKeySignature,
+    };
+    assert.equal(w.run(issuer, 'card.addDevice', payload), 'ok');
+    assert.deepEqual(w.events, [
+      { type: 'card.deviceAdded', data: { card, device: d.address, boxKey: d.boxKey } },
+    ]);
+    assert.equal(w.run(holder, 'card.approveDevice', { card, device: d.address }), 'ok');
+    assert.deepEqual(w.events, [
+      {
+        type: 'card.deviceApproved',
+        data: { card, device: d.address, account: holder.address },
+      },
+    ]);
+    const other = device(47);
+    approvedDevice(w, card, other);
+    assert.equal(w.run(issuer, 'card.removeDevice', { card, device: d.address }), 'ok');
+    assert.deepEqual(w.events, [
+      {
+        type: 'card.deviceRemoved',
+        data: { card, device: d.address, by: issuer.address, tokensDropped: 0 },
+      },
+    ]);
+    assert.deepEqual(
+      readCard(w.state, card)!.devices,
+      [other.address],
+      'only the removed one goes',
+    );
+    assert.equal(w.run(holder, 'card.close', { card }), 'ok');
+    assert.deepEqual(w.events, [{ type: 'card.closed', data: { card, by: holder.address } }]);
+    assert.equal(w.run(issuer, 'card.addDevice', payload), 'card_closed');
+  });
+
+  it('says what it linked', () => {
+    const w = cardsWorld();
+    const token = provisioned(w);
+    const link = {
+      card: 'card-l',
+      token,
+      account: holder.address,
+      asset,
+      face: { issuerName: 'Bank', product: 'Debit', art: 'blue', colour: '#1f4e79' },
+      tokensMax: 4,
+      tokenLifeMs: life,
+    };
+    assert.equal(w.run(issuer, 'card.link', link), 'ok');
+    const vault = readToken(w.state, token)!;
+    assert.deepEqual(w.events, [
+      {
+        type: 'card.linked',
+        data: {
+          card: 'card-l',
+          issuer: issuer.address,
+          account: holder.address,
+          asset,
+          last4: vault.last4,
+          expiry: vault.expiry,
+          tokensMax: 4,
+          tokenLifeMs: life,
+        },
+      },
+    ]);
   });
 });
