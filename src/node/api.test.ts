@@ -1195,7 +1195,37 @@ describe('node API', () => {
 
     it('hold.release with the real SHA-256 preimage pays the payee, whoever sends it', async () => {
       const payee0 = await account(bob.address);
+      const before = await get(`/v1/holds/${lockedHold}`);
+      assert.equal(before.statusCode, 200);
+      const open = before.json<{
+        payer: string;
+        condition: string;
+        amount: string;
+        open: boolean;
+      }>();
+      assert.deepEqual(
+        [open.payer, open.condition, open.amount, open.open],
+        [alice.address, sha256Hex(fromHex(preimage)), '200', true],
+      );
       const released = await send(dev, txs.releaseHold({ holdId: lockedHold, preimage }));
+      const after = await get(`/v1/holds/${lockedHold}`);
+      assert.equal(after.statusCode, 404);
+      assert.equal(after.json<ErrorReply>().error.code, 'hold_not_found');
+      // The release is found afterwards in the committed events, with its preimage and tx.
+      const page = (
+        await get(`/v1/events?from=${released.height}&type=hold.released&address=${bob.address}`)
+      ).json<{
+        events: {
+          height: number;
+          tx: string;
+          type: string;
+          data: { id: string; preimage: string };
+        }[];
+      }>();
+      assert.deepEqual(
+        page.events.map((e) => [e.height, e.tx, e.type, e.data.id, e.data.preimage]),
+        [[released.height, released.hash, 'hold.released', lockedHold, preimage]],
+      );
       assert.equal(balanceOf(await account(bob.address), 'USD'), balanceOf(payee0, 'USD') + 200n);
       const alicesHolds = (await account(alice.address)).holds.map((h) => h.id);
       assert.ok(!alicesHolds.includes(lockedHold));
@@ -1233,6 +1263,53 @@ describe('node API', () => {
       assert.deepEqual(payer.balances, payer0.balances);
       assert.deepEqual(payer.holds, []);
       await failsInBlock(await sign(bob, txs.postHold({ holdId: created.hash })), 'hold_not_found');
+      // The refund is the block's own event (no tx), found in the committed events.
+      const page = (
+        await get(
+          `/v1/events?from=${expiry + 1}&to=${expiry + 1}&type=hold.&address=${alice.address}`,
+        )
+      ).json<{
+        from: number;
+        to: number;
+        events: { tx: string | null; type: string; data: { id: string } }[];
+      }>();
+      assert.deepEqual([page.from, page.to], [expiry + 1, expiry + 1]);
+      assert.deepEqual(
+        page.events.map((e) => [e.tx, e.type, e.data.id]),
+        [[null, 'hold.expired', created.hash]],
+      );
+    });
+
+    it('GET /v1/events without a websocket reads committed events, refusing bad ranges and filters', async () => {
+      const code = async (query: string) => {
+        const res = await get(`/v1/events${query}`);
+        return [res.statusCode, res.json<ErrorReply>().error.code];
+      };
+      assert.deepEqual(await code(''), [426, 'websocket_required']);
+      assert.deepEqual(await code('?from=5&to=4'), [400, 'invalid_range']);
+      assert.deepEqual(await code('?from=1&to=101'), [400, 'invalid_range']);
+      assert.deepEqual(await code('?from=1&after=x'), [400, 'invalid_event_cursor']);
+      assert.deepEqual(await code('?from=10&after=3:0:0'), [400, 'invalid_event_cursor']);
+      assert.deepEqual(await code('?from=1&type=nothing.here'), [400, 'invalid_event_type']);
+      assert.deepEqual(await code('?from=1&address=coffer1nope'), [400, 'invalid_address']);
+      // A range past the head is clipped to it and empty; a whole range has no next.
+      const head = await lastHeight();
+      const beyond = (await get(`/v1/events?from=${head + 5}`)).json<{
+        events: unknown[];
+        next?: string;
+      }>();
+      assert.deepEqual(beyond.events, []);
+      assert.equal(beyond.next, undefined);
+      // Events of the first 100 blocks, each once, in chain order; every tx event names its tx.
+      const all = (await get('/v1/events?from=0')).json<{
+        events: { height: number; tx: string | null }[];
+      }>();
+      assert.ok(all.events.length > 0);
+      const heights = all.events.map((e) => e.height);
+      assert.deepEqual(
+        heights,
+        [...heights].sort((a, b) => a - b),
+      );
     });
 
     it('too_many_holds: a payer has at most 1,000 open holds', async () => {
@@ -1576,6 +1653,7 @@ describe('node API', () => {
         ['/v1/blocks', 'get'],
         ['/v1/finality', 'get'],
         ['/v1/accounts/{address}', 'get'],
+        ['/v1/holds/{id}', 'get'],
         ['/v1/assets', 'get'],
         ['/v1/assets/{symbol}', 'get'],
         ['/v1/events', 'get'],

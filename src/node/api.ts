@@ -18,12 +18,12 @@ import {
   type AssetRecord,
   type HoldRecord,
 } from '../ledger/index.js';
-import type { StoredBlock } from '../state/index.js';
+import type { EventPosition, StoredBlock } from '../state/index.js';
 import { validatorQuorum } from '../consensus/index.js';
 import { activeValidatorSet } from '../modules/producers/index.js';
 import { defaultConsoleDir, registerConsole } from './console.js';
 import { errorBody, httpStatus } from './errors.js';
-import type { EventFilter } from './event-hub.js';
+import { typeMatchesAny, type EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
 import { errorSchema, sendError } from './routes.js';
 import { registerWebhookRoutes } from './webhooks/index.js';
@@ -35,6 +35,8 @@ import {
   batchResultSchema,
   blockPageSchema,
   blockWithTxsSchema,
+  eventPageSchema,
+  openHoldSchema,
   clockAdvanceSchema,
   committedTxSchema,
   finalitySchema,
@@ -46,6 +48,8 @@ import { signedTxSchema } from '../protocol/core.js';
 import { z } from 'zod';
 
 const blocksPerPageMax = 100;
+/** Events one history page reads (before its filters): bounds the answer and the work. */
+const eventsPerPageMax = 1_000;
 /** A batch of 10,000 txs of ~600 bytes each, with room to spare. */
 const batchBodyBytesMax = 16 * 1024 * 1024;
 /** A websocket subscriber that falls this far behind is disconnected rather than buffered. */
@@ -478,6 +482,28 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/v1/holds/:id',
+    {
+      schema: {
+        summary:
+          'An open hold (the hold id is the hash of its hold.create tx); once settled, its event says how (GET /v1/events?from=)',
+        tags: ['accounts'],
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        response: { 200: jsonSchema(openHoldSchema), '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!/^[0-9a-f]{64}$/.test(id)) return sendError(reply, 'invalid_hold_id', 'id');
+      const text = store.get(ledgerKeys.hold(id));
+      if (text === undefined) return sendError(reply, 'hold_not_found', 'id');
+      const hold = JSON.parse(text) as HoldRecord;
+      // Usable up to and including its expiry height: the next block is the last one's + 1.
+      return { ...hold, open: hold.expiresAtHeight > store.lastHeight() };
+    },
+  );
+
   app.get(
     '/v1/assets',
     {
@@ -641,11 +667,30 @@ export async function registerApi(node: CofferNode): Promise<void> {
   /** Types one subscription may name: each is matched against every message it could get. */
   const eventTypesMax = 32;
 
-  app.route<{ Querystring: { address?: string; type?: string } }>({
+  /** Parses a subscription's or a history query's `type` list; a string is the refusal's message. */
+  const parseEventTypes = (type: string): string[] | { message: string } => {
+    const types = type
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const unknown = types.find((t) => !eventTypeKnown(t));
+    if (types.length <= eventTypesMax && unknown === undefined) return types;
+    return {
+      message:
+        unknown === undefined
+          ? `At most ${eventTypesMax} types a subscription.`
+          : `No tx or event type is named "${unknown.slice(0, 80)}": use a tx type (ledger.transfer), an event type (ledger.transferred), a prefix ending in a dot (campaign.), block or final.`,
+    };
+  };
+
+  app.route<{
+    Querystring: { address?: string; type?: string; from?: number; to?: number; after?: string };
+  }>({
     method: 'GET',
     url: '/v1/events',
     schema: {
-      summary: 'Websocket of committed blocks, receipts and events, filtered by address and type',
+      summary:
+        'Websocket of committed blocks, receipts and events, filtered by address and type; without a websocket and with `from`, a page of committed events',
       tags: ['events'],
       querystring: {
         type: 'object',
@@ -655,11 +700,71 @@ export async function registerApi(node: CofferNode): Promise<void> {
             type: 'string',
             description: 'comma-separated tx or event types; a trailing dot matches a prefix',
           },
+          from: { type: 'integer', minimum: 0, description: 'history: the first height' },
+          to: {
+            type: 'integer',
+            minimum: 0,
+            description: 'history: the last height (at most from + 99)',
+          },
+          after: { type: 'string', description: "history: a page's `next`, to continue its range" },
         },
       },
+      response: { 200: jsonSchema(eventPageSchema), '4xx': errorSchema },
     },
-    // A plain GET (no Upgrade) is told what this endpoint is, in the error shape.
-    handler: (_request, reply) => sendError(reply, 'websocket_required'),
+    // A plain GET (no Upgrade) with `from` reads committed events; without, it is told what this
+    // endpoint is, in the error shape.
+    handler: (request, reply) => {
+      const { from, to: toAsked, after, address, type } = request.query;
+      if (from === undefined) return sendError(reply, 'websocket_required');
+      if (toAsked !== undefined && toAsked < from) return sendError(reply, 'invalid_range', 'to');
+      if (toAsked !== undefined && toAsked - from + 1 > blocksPerPageMax)
+        return sendError(reply, 'invalid_range', 'to');
+      if (address !== undefined && !isAddress(address))
+        return sendError(reply, 'invalid_address', 'address');
+      const types = type === undefined ? undefined : parseEventTypes(type);
+      if (types !== undefined && !Array.isArray(types))
+        return sendError(reply, 'invalid_event_type', 'type');
+      const to = Math.min(toAsked ?? from + blocksPerPageMax - 1, store.lastHeight());
+      let start: EventPosition = {
+        height: from - 1,
+        txIndex: Number.MAX_SAFE_INTEGER,
+        eventIndex: 0,
+      };
+      if (after !== undefined) {
+        const cursor = /^(0|[1-9][0-9]{0,15}):(0|[1-9][0-9]{0,8}):(0|[1-9][0-9]{0,8})$/.exec(after);
+        const position = cursor && {
+          height: Number(cursor[1]),
+          txIndex: Number(cursor[2]) - 1,
+          eventIndex: Number(cursor[3]),
+        };
+        if (!position || position.height < from || position.height > to)
+          return sendError(reply, 'invalid_event_cursor', 'after');
+        start = position;
+      }
+      const rows = from > to ? [] : store.getEvents(start, to, eventsPerPageMax);
+      const hashes = new Map<number, string[]>();
+      const txHash = (height: number, index: number) => {
+        if (index < 0) return null;
+        let list = hashes.get(height);
+        if (!list) hashes.set(height, (list = store.getTxHashes(height)));
+        return list[index] ?? null;
+      };
+      const events = rows.flatMap((row) => {
+        if (types && types.length > 0 && !typeMatchesAny(types, row.type)) return [];
+        const data = JSON.parse(row.data) as Record<string, unknown>;
+        if (address !== undefined && !Object.values(data).includes(address)) return [];
+        return [{ height: row.height, tx: txHash(row.height, row.txIndex), type: row.type, data }];
+      });
+      const last = rows.at(-1);
+      return {
+        from,
+        to,
+        events,
+        ...(rows.length === eventsPerPageMax && last
+          ? { next: `${last.height}:${last.txIndex + 1}:${last.eventIndex}` }
+          : {}),
+      };
+    },
     wsHandler: (socket, request) => {
       const { address, type } = request.query;
       if (address !== undefined && !isAddress(address)) {
@@ -670,23 +775,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
       const filter: EventFilter = {};
       if (address) filter.address = address;
       if (type) {
-        const types = type
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
-        const unknown = types.find((t) => !eventTypeKnown(t));
-        if (types.length > eventTypesMax || unknown !== undefined) {
-          socket.send(
-            JSON.stringify(
-              errorBody(
-                'invalid_event_type',
-                'type',
-                unknown === undefined
-                  ? `At most ${eventTypesMax} types a subscription.`
-                  : `No tx or event type is named "${unknown.slice(0, 80)}": use a tx type (ledger.transfer), an event type (ledger.transferred), a prefix ending in a dot (campaign.), block or final.`,
-              ),
-            ),
-          );
+        const types = parseEventTypes(type);
+        if (!Array.isArray(types)) {
+          socket.send(JSON.stringify(errorBody('invalid_event_type', 'type', types.message)));
           socket.close(1008, 'invalid_event_type');
           return;
         }

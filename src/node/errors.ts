@@ -21,6 +21,8 @@ export const apiErrors = {
   websocket_required:
     'This endpoint is a websocket: connect with an Upgrade: websocket request (for example new WebSocket(url)).',
   invalid_range: 'The range must have 0 <= from <= to and at most 100 blocks.',
+  invalid_event_cursor:
+    "after must be a page's next (height:tx:event), within the range from..to asked.",
   commit_timeout: 'The transaction was accepted but not committed in time; it is still pending.',
   final_timeout:
     'The transaction committed at the height given, but that height was not final in time (a validator may be down); it may still become final.',

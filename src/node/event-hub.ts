@@ -45,9 +45,13 @@ export interface Subscriber {
   send(message: HubMessage): void;
 }
 
-function typeMatches(types: string[] | undefined, type: string): boolean {
-  if (!types || types.length === 0) return true;
+/** Whether `type` is one of `types` or under one of its prefixes (those ending in a dot). */
+export function typeMatchesAny(types: string[], type: string): boolean {
   return types.some((t) => (t.endsWith('.') ? type.startsWith(t) : t === type));
+}
+
+function typeMatches(types: string[] | undefined, type: string): boolean {
+  return !types || types.length === 0 || typeMatchesAny(types, type);
 }
 
 function mentions(data: Record<string, unknown>, address: string): boolean {

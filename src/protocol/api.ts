@@ -86,6 +86,44 @@ export const blockPageSchema = z.object({
   blocks: z.array(blockSchema),
 });
 
+/** `GET /v1/holds/{id}`: an open hold's record; `open` is false once its expiry height passed. */
+export const openHoldSchema = z.object({
+  id: z.string(),
+  payer: z.string(),
+  payee: z.string(),
+  asset: z.string(),
+  amount: z.string(),
+  expiresAtHeight: z.number().int(),
+  createdAtHeight: z.number().int(),
+  arbiter: z.string().optional(),
+  condition: z.string().optional(),
+  open: z.boolean(),
+});
+export type OpenHold = z.infer<typeof openHoldSchema>;
+
+/** One committed event as `GET /v1/events?from=` lists it. */
+export const committedEventSchema = z.object({
+  height: z.number().int(),
+  /** The tx that emitted it, or null for the block's own events (expired holds, say). */
+  tx: z.string().nullable(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type CommittedEvent = z.infer<typeof committedEventSchema>;
+
+/**
+ * `GET /v1/events?from=&to=` without a websocket: committed events of at most 100 blocks, oldest
+ * first. A page reads at most 1,000 events of the range before the filters; `next`, when present,
+ * is the `after` that continues the same range.
+ */
+export const eventPageSchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  events: z.array(committedEventSchema),
+  next: z.string().optional(),
+});
+export type EventPage = z.infer<typeof eventPageSchema>;
+
 export const balanceSchema = z.object({
   asset: z.string(),
   decimals: z.number().int(),

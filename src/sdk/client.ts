@@ -18,8 +18,10 @@ import type {
   blockPageSchema,
   blockSchema,
   blockWithTxsSchema,
+  EventPage,
   Finality,
   Health,
+  OpenHold,
   TxResult,
 } from '../protocol/api.js';
 import type { Receipt, TxWithProof } from '../protocol/core.js';
@@ -35,9 +37,12 @@ export type {
   Balance,
   BatchRejection,
   BatchResult,
+  CommittedEvent,
+  EventPage,
   Finality,
   Health,
   Hold,
+  OpenHold,
   TxResult,
 } from '../protocol/api.js';
 export type { ChainEvent, Receipt } from '../protocol/core.js';
@@ -296,6 +301,19 @@ export function createCoreClient(baseUrl: string, options: ClientOptions = {}) {
     getBlocks: (from: number, to: number) =>
       request<BlockPage>('GET', `/v1/blocks?from=${segment(from)}&to=${segment(to)}`),
     getAccount: (address: string) => request<Account>('GET', `/v1/accounts/${segment(address)}`),
+    /** An open hold; `hold_not_found` once it is settled (its event says how: `getEvents`). */
+    getHold: (id: string) => request<OpenHold>('GET', `/v1/holds/${segment(id)}`),
+    /**
+     * Committed events of heights from..to (at most 100 blocks, default the 100 from `from`),
+     * filtered by type and by an address their data names; continue a range with its `next`.
+     */
+    getEvents: (query: {
+      from: number;
+      to?: number;
+      after?: string;
+      type?: string;
+      address?: string;
+    }) => request<EventPage>('GET', `/v1/events${search(query)}`),
     getAssets: () => request<AssetList>('GET', '/v1/assets'),
     getAsset: (symbol: string) => request<Asset>('GET', `/v1/assets/${segment(symbol)}`),
     /** The genesis document, as the node stored it. */

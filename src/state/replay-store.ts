@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+import { compareEventPositions } from './store.js';
+import type {
+  BlockCommit,
+  BlockStore,
+  EventPosition,
+  StoredBlock,
+  StoredEvent,
+  StoredTx,
+} from './store.js';
 import type { RangeBounds } from './view.js';
 
 const schema = `
@@ -41,7 +49,7 @@ export class ReplayStore implements BlockStore {
   private readonly statements;
   private readonly commitWrites: (commit: BlockCommit) => void;
   private readonly meta = new Map<string, string>();
-  private head: { block: StoredBlock; txs: StoredTx[] } | undefined;
+  private head: { block: StoredBlock; txs: StoredTx[]; events: StoredEvent[] } | undefined;
 
   /** `file` must not exist: a replay never resumes another one's state. */
   constructor(readonly file: string) {
@@ -104,7 +112,7 @@ export class ReplayStore implements BlockStore {
     assert.equal(commit.block.height, this.lastHeight() + 1, 'replayed heights grow one by one');
     this.commitWrites(commit);
     for (const [key, value] of Object.entries(commit.meta ?? {})) this.meta.set(key, value);
-    this.head = { block: commit.block, txs: commit.txs };
+    this.head = { block: commit.block, txs: commit.txs, events: commit.events };
   }
 
   /** Every key ever written, deleted ones too, ascending by key (the order of `scan`). */
@@ -155,6 +163,13 @@ export class ReplayStore implements BlockStore {
 
   getTxs(height: number): StoredTx[] {
     return this.head?.block.height === height ? this.head.txs : [];
+  }
+
+  /** The head's events, as the replay keeps of blocks only the head. */
+  getEvents(after: EventPosition, toHeight: number, limit: number): StoredEvent[] {
+    return (this.head?.events ?? [])
+      .filter((e) => e.height <= toHeight && compareEventPositions(e, after) > 0)
+      .slice(0, Math.max(0, limit));
   }
 
   close(): void {

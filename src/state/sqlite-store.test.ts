@@ -116,6 +116,31 @@ describe('SqliteBlockStore', () => {
     store.close();
   });
 
+  it('reads committed events after a position, up to a height, at most a limit', () => {
+    const { store } = twoBlocks();
+    store.commitBlock(block(2, { events: [event(2, -1, 0, 'hold.expired')] }));
+    const positions = (after: [number, number, number], to: number, limit: number) =>
+      store
+        .getEvents({ height: after[0], txIndex: after[1], eventIndex: after[2] }, to, limit)
+        .map((e) => [e.height, e.txIndex, e.eventIndex, e.type]);
+    const all = [
+      [1, -1, 0, 'hold.expired'],
+      [1, 0, 0, 'test.event'],
+      [1, 1, 0, 'test.event'],
+      [1, 1, 1, 'test.event'],
+      [2, -1, 0, 'hold.expired'],
+    ];
+    assert.deepEqual(positions([0, Number.MAX_SAFE_INTEGER, 0], 9, 100), all);
+    // Paging: each page continues strictly after the last position read.
+    assert.deepEqual(positions([0, Number.MAX_SAFE_INTEGER, 0], 9, 2), all.slice(0, 2));
+    assert.deepEqual(positions([1, 0, 0], 9, 2), all.slice(2, 4));
+    assert.deepEqual(positions([1, 1, 1], 9, 2), all.slice(4));
+    // The height bound is inclusive; a limit of 0 reads nothing.
+    assert.deepEqual(positions([0, Number.MAX_SAFE_INTEGER, 0], 1, 100), all.slice(0, 4));
+    assert.deepEqual(positions([0, Number.MAX_SAFE_INTEGER, 0], 9, 0), []);
+    store.close();
+  });
+
   it('stores blocks, txs in block order, state writes and deletions, and events', () => {
     const { store, file } = twoBlocks();
     assert.equal(store.lastHeight(), 1);

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BoundedCache } from '../crypto/bounded-cache.js';
-import type { BlockCommit, BlockStore, StoredBlock, StoredTx } from './store.js';
+import type {
+  BlockCommit,
+  BlockStore,
+  EventPosition,
+  StoredBlock,
+  StoredEvent,
+  StoredTx,
+} from './store.js';
 import type { RangeBounds } from './view.js';
 
 const schema = `
@@ -33,6 +40,14 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (height, tx_index, event_index)
 ) WITHOUT ROWID;
 `;
+
+type EventRow = {
+  height: number;
+  tx_index: number;
+  event_index: number;
+  type: string;
+  data: string;
+};
 
 type BlockRow = {
   height: number;
@@ -180,6 +195,11 @@ export class SqliteBlockStore implements BlockStore {
       putEvent: db.prepare(
         'INSERT INTO events (height, tx_index, event_index, type, data) VALUES (?, ?, ?, ?, ?)',
       ),
+      getEvents: db.prepare<[number, number, number, number, number], EventRow>(
+        'SELECT height, tx_index, event_index, type, data FROM events ' +
+          'WHERE (height, tx_index, event_index) > (?, ?, ?) AND height <= ? ' +
+          'ORDER BY height, tx_index, event_index LIMIT ?',
+      ),
     };
     const s = this.statements;
     this.commitTransaction = db.transaction((commit: BlockCommit) => {
@@ -264,6 +284,19 @@ export class SqliteBlockStore implements BlockStore {
 
   getTxs(height: number): StoredTx[] {
     return this.statements.getTxs.all(height * txIdStride, (height + 1) * txIdStride).map(toTx);
+  }
+
+  getEvents(after: EventPosition, toHeight: number, limit: number): StoredEvent[] {
+    if (limit <= 0) return [];
+    return this.statements.getEvents
+      .all(after.height, after.txIndex, after.eventIndex, toHeight, limit)
+      .map((row) => ({
+        height: row.height,
+        txIndex: row.tx_index,
+        eventIndex: row.event_index,
+        type: row.type,
+        data: row.data,
+      }));
   }
 
   *scan(prefix: string): IterableIterator<[string, string]> {

@@ -27,6 +27,18 @@ export interface StoredEvent {
   data: string;
 }
 
+/** Where an event sits in the chain: events are ordered by height, tx index, event index. */
+export interface EventPosition {
+  height: number;
+  txIndex: number;
+  eventIndex: number;
+}
+
+/** Orders two event positions: negative when `a` comes first. */
+export function compareEventPositions(a: EventPosition, b: EventPosition): number {
+  return a.height - b.height || a.txIndex - b.txIndex || a.eventIndex - b.eventIndex;
+}
+
 /** Everything one block changes, committed in one atomic store transaction. */
 export interface BlockCommit {
   block: StoredBlock;
@@ -56,6 +68,11 @@ export interface BlockStore extends OrderedStateReader {
   /** The tx hashes of a block, in block order. */
   getTxHashes(height: number): string[];
   getTxs(height: number): StoredTx[];
+  /**
+   * Committed events after `after` (exclusive; a block's own events have tx index -1) up to and
+   * including height `toHeight`, in order, at most `limit`.
+   */
+  getEvents(after: EventPosition, toHeight: number, limit: number): StoredEvent[];
   /** Every state entry with the given key prefix, ascending by key (for audits and tests). */
   scan(prefix: string): IterableIterator<[string, string]>;
   close(): void;
