@@ -84,6 +84,11 @@ export default tseslint.config(
       'src/modules/*/cli.ts',
       'src/modules/*/cli-*.ts',
       'src/modules/*/client.ts',
+      // The conversion engine (the `coffer bridge` service) and its ledger adapters run beside the
+      // chains, never in a block: they keep time and talk to the world.
+      'src/modules/conversion/engine/**',
+      'src/modules/conversion/evm/**',
+      'src/modules/conversion/provider/**',
     ],
     rules: determinism,
   },

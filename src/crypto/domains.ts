@@ -26,6 +26,11 @@ export const signingDomains = {
    * acquirer's authorisation): the hash is `cardRequestHash` of the cards module.
    */
   cardRequest: 'coffer/cards/request/v1',
+  /**
+   * A conversion engine's quote (rate, amounts, route, expiry) as it gives it: the hash is
+   * `quoteHash` of the conversion module, so a user holds the engine to what it quoted.
+   */
+  conversionQuote: 'coffer/conversion/quote/v1',
 } as const;
 
 const encodedDomains = {
@@ -35,6 +40,7 @@ const encodedDomains = {
   attestation: utf8(signingDomains.attestation),
   tokenRequest: utf8(signingDomains.tokenRequest),
   cardRequest: utf8(signingDomains.cardRequest),
+  conversionQuote: utf8(signingDomains.conversionQuote),
 };
 
 export function signingMessage(

@@ -43,6 +43,8 @@ export type LockState =
     }
   /** Released to the payee: the preimage is public from here on. */
   | { state: 'released'; preimage: string; txId: string }
+  /** A plain (not hash-locked) hold posted to its payee: deposit-and-forward mode, Coffer only. */
+  | { state: 'captured'; txId?: string }
   /** Back with the payer (expired and refunded, or refunded by a call after its expiry). */
   | { state: 'refunded'; txId?: string }
   /** Expired on its ledger but the funds still wait for a refund call (EVM). */
