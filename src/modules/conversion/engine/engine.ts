@@ -16,7 +16,7 @@
  * forward from its stored state after a crash, however it died.
  */
 import { randomBytes } from 'node:crypto';
-import { sha256Hex } from '../../../crypto/index.js';
+import { isAddress, sha256Hex } from '../../../crypto/index.js';
 import type { SigningKey } from '../../../sdk/keys.js';
 import { LedgerError } from './coffer-ledger.js';
 import type { CofferLedger } from './coffer-ledger.js';
@@ -865,10 +865,10 @@ async function expiryLeaving(
   return (await ledger.expiryWithin(ms)) + Math.ceil(ms / 1000) - Math.floor(ms / 1000) + 1;
 }
 
-const recipientPatterns = {
-  coffer: /^coffer1[02-9ac-hj-np-z]{38,90}$/,
-  evm: /^0x[0-9a-fA-F]{40}$/,
-  http: /^[A-Za-z0-9_.:@-]{1,64}$/,
+const recipientChecks = {
+  coffer: isAddress,
+  evm: (text: string) => /^0x[0-9a-fA-F]{40}$/.test(text),
+  http: (text: string) => /^[A-Za-z0-9_.:@-]{1,64}$/.test(text),
 };
 
 function recipientRefusal(
@@ -878,7 +878,7 @@ function recipientRefusal(
 ): string | undefined {
   const kind = registry.ecosystems.find((e) => e.ecosystem === ecosystem)?.kind;
   if (!kind) return 'ecosystem_not_found';
-  return recipientPatterns[kind].test(recipient) ? undefined : 'invalid_recipient';
+  return recipientChecks[kind](recipient) ? undefined : 'invalid_recipient';
 }
 
 function checkRecipient(registry: RegistryView, ecosystem: string, recipient: string): void {
