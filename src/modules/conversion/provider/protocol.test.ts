@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
@@ -10,6 +11,7 @@ import {
   idempotencyKeySchema,
   payoutAnswerSchema,
   payoutRequestSchema,
+  providerApiErrors,
   signNotification,
   verifyDepositNotification,
   type DepositNotification,
@@ -345,5 +347,38 @@ describe('wire schemas', () => {
     assert.throws(() => formatAmount(-1n, 'payout amount'), /payout amount: a non-negative/);
     assert.throws(() => formatAmount(10n ** 78n), /at most 78 digits/);
     assert.ok(balanceAnswerSchema.safeParse({ account: 'engine', balances: [] }).success);
+  });
+});
+
+describe('docs/bridge-http.md', () => {
+  const doc = fs.readFileSync(new URL('../../../../docs/bridge-http.md', import.meta.url), 'utf8');
+
+  it('lists every error code with its HTTP status', () => {
+    for (const [code, { status }] of Object.entries(providerApiErrors)) {
+      assert.match(doc, new RegExp(`\\| \`${code}\`\\s+\\| ${status}\\s+\\|`), code);
+    }
+  });
+
+  it('shows a signed example that verifies', () => {
+    const block = (label: string) => {
+      const start = doc.indexOf('```text', doc.indexOf(label));
+      return doc.slice(doc.indexOf('\n', start) + 1, doc.indexOf('\n```', start));
+    };
+    const exampleSecret = /Secret `(whsec_[^`]+)`/.exec(doc)![1]!;
+    const body = block('body (exactly these bytes)');
+    const headers = Object.fromEntries(
+      block('and headers')
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
+    const result = verifyDepositNotification({
+      headers,
+      rawBody: body,
+      secret: exampleSecret,
+      now: new Date(Number(headers['webhook-timestamp']) * 1000),
+      seen: nothingSeen,
+    });
+    assert.ok(result.ok, result.ok ? '' : result.message);
+    assert.equal(result.deposit.amount, 125000n);
   });
 });
