@@ -254,10 +254,15 @@ describe('ProviderHttpLedger: faults between it and the provider', () => {
     }
   });
 
-  it('retries a 5xx and gives up with provider_unavailable after attemptsMax', async () => {
+  it('retries a 5xx or 429 and gives up with provider_unavailable after attemptsMax', async () => {
     const flaky = await startProxy(
       () => simulator.url,
-      (n) => (n === 1 ? { kind: 'status', status: 502, body: 'bad gateway' } : { kind: 'forward' }),
+      (n): Fault =>
+        n === 1
+          ? { kind: 'status', status: 502, body: 'bad gateway' }
+          : n === 2
+            ? { kind: 'status', status: 429 }
+            : { kind: 'forward' },
     );
     const down = await startProxy(
       () => simulator.url,
@@ -266,7 +271,7 @@ describe('ProviderHttpLedger: faults between it and the provider', () => {
     try {
       const ledger = new ProviderHttpLedger({ url: flaky.url, apiKey, account: 'engine', ...fast });
       assert.equal(await ledger.balance('EUR'), simulator.balances('engine').EUR);
-      assert.equal(flaky.seen.length, 2);
+      assert.equal(flaky.seen.length, 3, 'a 502 and a 429 retried');
       const failing = new ProviderHttpLedger({
         url: down.url,
         apiKey,

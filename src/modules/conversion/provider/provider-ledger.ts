@@ -27,7 +27,7 @@ import {
 export type ProviderLedgerFaultCode =
   /** No answer after every try: connection refused or reset, DNS, timeout. */
   | 'provider_unreachable'
-  /** 5xx after every try. */
+  /** 5xx (or 408, 429) after every try. */
   | 'provider_unavailable'
   /** A 2xx answer that is not the protocol's shape. */
   | 'invalid_answer'
@@ -61,7 +61,7 @@ export interface ProviderHttpLedgerOptions {
   apiKey: string;
   /** The engine's account at the provider. */
   account: string;
-  /** Tries of one call when no answer or a 5xx comes. Default 4. */
+  /** Tries of one call when no answer, a 5xx, 408 or 429 comes. Default 4. */
   attemptsMax?: number;
   /** The wait after the first failed try; it doubles after each further one. Default 100 ms. */
   retryBaseMs?: number;
@@ -239,7 +239,7 @@ export class ProviderHttpLedger implements ProviderLedger {
   }
 
   /**
-   * One call, tried again (same method, body and Idempotency-Key) while no answer or a 5xx comes,
+   * One call, tried again (same method, body and Idempotency-Key) while no answer, a 5xx, 408 or 429 comes,
    * up to `attemptsMax` tries. Resolves with a 2xx answer's JSON; throws the provider's refusal
    * (4xx) at once with its code.
    */
@@ -302,7 +302,8 @@ export class ProviderHttpLedger implements ProviderLedger {
         continue;
       }
       if (status >= 200 && status < 300) return { status, json: parseJson(answerText, status) };
-      if (status >= 500) {
+      // 408 and 429 say "not now" as a 5xx does: the same request later (same key) is safe.
+      if (status >= 500 || status === 408 || status === 429) {
         lastFault = new ProviderLedgerError(
           'provider_unavailable',
           `${method} ${url.pathname}: the provider answered ${status}`,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSecret } from '../../../node/webhooks/signing.js';
 import { verifyDepositNotification } from './protocol.js';
@@ -464,5 +465,79 @@ describe('provider simulator: deposit notifications', () => {
       await limited.stop();
       await failing.stop();
     }
+  });
+});
+
+describe('provider simulator: against a reference model', () => {
+  it('property: any sequence of payouts pays once per key, and no money is made or lost', async () => {
+    const opening = 200n;
+    const operation = fc.record({
+      key: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5'),
+      amount: fc.bigInt({ min: 1n, max: 80n }),
+      recipient: fc.constantFrom('bob', 'carol', 'mallory'),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(operation, { maxLength: 12 }),
+        fc.boolean(),
+        async (operations, failMallory) => {
+          const simulator = await startProviderSimulator({
+            webhookSecret,
+            apiKey,
+            accounts: { engine: { EUR: opening } },
+            completionDelayMs: 1,
+          });
+          try {
+            if (failMallory) simulator.failPayouts({ recipient: 'mallory' });
+            // The model: each key's first request and payout id, and the engine's funds.
+            const model = new Map<string, { amount: bigint; recipient: string; id: string }>();
+            let available = opening;
+            for (const op of operations) {
+              const body = { asset: 'EUR', amount: String(op.amount), recipient: op.recipient };
+              const answer = await api(simulator, 'POST', '/v1/payouts', { key: op.key, body });
+              const first = model.get(op.key);
+              if (first === undefined) {
+                assert.equal(answer.status, 201);
+                const covered = op.amount <= available;
+                assert.equal(answer.json.status, covered ? 'pending' : 'failed');
+                const refused = failMallory && op.recipient === 'mallory';
+                if (covered && !refused) available -= op.amount;
+                model.set(op.key, {
+                  amount: op.amount,
+                  recipient: op.recipient,
+                  id: answer.json.id as string,
+                });
+              } else if (first.amount === op.amount && first.recipient === op.recipient) {
+                assert.equal(answer.json.id, first.id, 'a repeat answers the first payout');
+              } else {
+                assert.equal(answer.json.error?.code, 'idempotency_key_reused');
+              }
+              // Each payout settles before the next request, so the model knows the funds exactly.
+              await waitFor(() => simulator.payouts().every((p) => p.status !== 'pending'));
+              assert.equal(simulator.balances('engine').EUR ?? 0n, available);
+            }
+            await waitFor(() => simulator.payouts().every((p) => p.status !== 'pending'));
+            const payouts = simulator.payouts();
+            assert.equal(payouts.length, model.size, 'one payout per key');
+            const paid = (recipient: string) =>
+              payouts
+                .filter((p) => p.status === 'completed' && p.recipient === recipient)
+                .reduce((sum, p) => sum + BigInt(p.amount), 0n);
+            for (const recipient of ['bob', 'carol', 'mallory']) {
+              assert.equal(simulator.balances(recipient).EUR ?? 0n, paid(recipient), recipient);
+            }
+            if (failMallory) assert.equal(paid('mallory'), 0n);
+            const total = ['engine', 'bob', 'carol', 'mallory'].reduce(
+              (sum, account) => sum + (simulator.balances(account).EUR ?? 0n),
+              0n,
+            );
+            assert.equal(total, opening, 'debits equal credits');
+          } finally {
+            await simulator.stop();
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });
