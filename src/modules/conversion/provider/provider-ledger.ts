@@ -7,6 +7,7 @@ import {
   balanceAnswerSchema,
   errorAnswerSchema,
   formatAmount,
+  idempotencyKeyHeader,
   idempotencyKeySchema,
   idSchema,
   payoutAnswerSchema,
@@ -255,7 +256,7 @@ export class ProviderHttpLedger implements ProviderLedger {
       accept: 'application/json',
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    if (idempotencyKey !== undefined) headers[idempotencyKeyHeader] = idempotencyKey;
     const text = body === undefined ? undefined : JSON.stringify(body);
     let lastFault: ProviderLedgerError | undefined;
     for (let attempt = 1; attempt <= this.attemptsMax; attempt += 1) {

@@ -14,6 +14,7 @@ import {
   depositNotificationType,
   errorAnswer,
   formatAmount,
+  idempotencyKeyHeader,
   idempotencyKeySchema,
   idSchema,
   payoutRequestSchema,
@@ -303,7 +304,7 @@ export async function startProviderSimulator(
     if (parts.length === 2 && parts[0] === 'v1' && parts[1] === 'payouts') {
       if (method !== 'POST') throw new HttpError('method_not_allowed');
       authorise(request);
-      const keyHeader = request.headers['idempotency-key'];
+      const keyHeader = request.headers[idempotencyKeyHeader];
       const key = idempotencyKeySchema.safeParse(keyHeader);
       if (!key.success)
         throw new HttpError('invalid_idempotency_key', undefined, 'Idempotency-Key');
