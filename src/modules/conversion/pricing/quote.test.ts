@@ -154,6 +154,8 @@ describe('priceRoute refusals, in precedence order', () => {
 
   it('rates_stale before an unknown rate or a disabled pair', () => {
     assert.equal(code(priceRoute(disabled, rates, { from: 10_000n }, stale)), 'rates_stale');
+    const unmapped = { ...stale, currencyOf: () => undefined };
+    assert.equal(code(priceRoute(route, rates, { from: 10_000n }, unmapped)), 'rates_stale');
     const edge = terms({ nowMs: nowMs + 3_600_000 - 60_000 });
     assert.equal(priceRoute(route, rates, { from: 10_000n }, edge).ok, true);
   });

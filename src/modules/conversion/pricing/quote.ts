@@ -29,7 +29,13 @@ import {
   rational,
   type Rational,
 } from './rational.js';
-import { midRate, type AssetNode, type CurrencyMapping, type RateSource } from './rates.js';
+import {
+  isFresh,
+  midRate,
+  type AssetNode,
+  type CurrencyMapping,
+  type RateSource,
+} from './rates.js';
 
 /** What a quote is priced with, besides the rates. */
 export interface QuoteTerms {
@@ -203,6 +209,7 @@ export function priceRoute(
   const badTerm = termsField(terms);
   if (badTerm !== undefined) return refuseQuote('quote_terms_invalid', badTerm);
   const freshness = { nowMs: terms.nowMs, ageMaxMs: terms.ratesAgeMaxMs };
+  if (!isFresh(rates, freshness.nowMs, freshness.ageMaxMs)) return refuseQuote('rates_stale');
   const hops = route.pairs.length;
   const mids: Rational[] = [];
   for (let index = 0; index < hops; index++) {
