@@ -160,6 +160,11 @@ describe('priceRoute refusals, in precedence order', () => {
     assert.equal(priceRoute(route, rates, { from: 10_000n }, edge).ok, true);
   });
 
+  it('rates_dated_ahead for rates dated ahead of the clock', () => {
+    const early = terms({ nowMs: nowMs - 60_000 - 5 * 60_000 - 1 });
+    assert.equal(code(priceRoute(disabled, rates, { from: 10_000n }, early)), 'rates_dated_ahead');
+  });
+
   it('rate_unavailable for an asset without a currency or a rate', () => {
     const unmapped = terms({ currencyOf: () => undefined });
     assert.equal(

@@ -30,7 +30,7 @@ import {
   type Rational,
 } from './rational.js';
 import {
-  isFresh,
+  ratesAgeRefusal,
   midRate,
   type AssetNode,
   type CurrencyMapping,
@@ -100,6 +100,8 @@ export const quoteRefusals = {
   quote_terms_invalid:
     'The quote terms need nowMs and ratesAgeMaxMs (whole, from 0), slippageBpsMax (0 to 10000) and effectiveRatePlaces (0 to 36).',
   rates_stale: 'The rates are older than the quote allows; fetch fresh rates.',
+  rates_dated_ahead:
+    "The rates are dated ahead of the quote's clock by more than the allowed skew: a wrong clock or a wrong source.",
   rate_unavailable: 'The rate source has no rate between the currencies of a hop.',
   pair_disabled: 'A pair on the route is disabled.',
   below_pair_min: "A hop's input is below its pair's minimum.",
@@ -190,7 +192,7 @@ function routeAsserts(route: Route): void {
 /**
  * Prices `route` with `rates` for a fixed input (`{from}`) or a wanted output (`{to}`), checking
  * in this order (the first failure is the answer):
- * `amount_invalid`, `quote_terms_invalid`, `rates_stale`, `rate_unavailable` (first hop without
+ * `amount_invalid`, `quote_terms_invalid`, `rates_stale`, `rates_dated_ahead`, `rate_unavailable` (first hop without
  * a rate), `pair_disabled`, then hop by hop forwards `below_pair_min`, `above_pair_max`,
  * `amount_too_small`, `insufficient_liquidity` (the hop's amountOut against `liquidity(to)`),
  * and last `slippage_exceeded`. A refused hop is named as field `hops[i]`.
@@ -209,7 +211,8 @@ export function priceRoute(
   const badTerm = termsField(terms);
   if (badTerm !== undefined) return refuseQuote('quote_terms_invalid', badTerm);
   const freshness = { nowMs: terms.nowMs, ageMaxMs: terms.ratesAgeMaxMs };
-  if (!isFresh(rates, freshness.nowMs, freshness.ageMaxMs)) return refuseQuote('rates_stale');
+  const age = ratesAgeRefusal(rates, freshness.nowMs, freshness.ageMaxMs);
+  if (age !== undefined) return refuseQuote(age);
   const hops = route.pairs.length;
   const mids: Rational[] = [];
   for (let index = 0; index < hops; index++) {
@@ -219,8 +222,7 @@ export function priceRoute(
       return refuseQuote('rate_unavailable', `hops[${index}]`);
     }
     const mid = midRate(rates, from, to, freshness);
-    if (!mid.ok)
-      return refuseQuote(mid.code, mid.code === 'rates_stale' ? undefined : `hops[${index}]`);
+    if (!mid.ok) return refuseQuote(mid.code, `hops[${index}]`);
     mids.push(mid.rate);
   }
   for (const [index, pair] of route.pairs.entries()) {

@@ -11,6 +11,8 @@ import {
   jsonRates,
   midRate,
   RatesFetchError,
+  ratesAgeRefusal,
+  ratesClockSkewMsMax,
   tableRates,
   type RateSource,
 } from './rates.js';
@@ -90,6 +92,17 @@ describe('table rates', () => {
     assert.equal((midRate(source, 'USD', 'EUR', late) as { code: string }).code, 'rates_stale');
     const edge = { nowMs: dec4 + 2 * 86_400_000, ageMaxMs: 2 * 86_400_000 };
     assert.equal(midRate(source, 'USD', 'EUR', edge).ok, true);
+  });
+
+  it('refuses a source dated ahead of the clock by more than the skew', () => {
+    const ahead = (ms: number) => ({ nowMs: dec4 - ms, ageMaxMs: 86_400_000 });
+    assert.equal(midRate(source, 'USD', 'EUR', ahead(ratesClockSkewMsMax)).ok, true);
+    assert.equal(
+      (midRate(source, 'USD', 'EUR', ahead(ratesClockSkewMsMax + 1)) as { code: string }).code,
+      'rates_dated_ahead',
+    );
+    assert.equal(ratesAgeRefusal(source, dec4 + 86_400_000, 86_400_000), undefined);
+    assert.equal(ratesAgeRefusal(source, dec4 + 86_400_001, 86_400_000), 'rates_stale');
   });
 
   const refusals: [unknown, string, string?][] = [

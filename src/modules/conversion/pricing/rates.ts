@@ -93,6 +93,8 @@ export function tableRates(table: unknown, asOfMs: number, origin = 'table'): Ra
 
 export const rateLookupRefusals = {
   rates_stale: 'The rates are older than the quote allows; fetch fresh rates.',
+  rates_dated_ahead:
+    "The rates are dated ahead of the quote's clock by more than the allowed skew: a wrong clock or a wrong source.",
   rate_unavailable: 'The rate source has no rate between these currencies, direct or via EUR.',
 } as const;
 
@@ -101,9 +103,25 @@ export type RateLookupRefusal = keyof typeof rateLookupRefusals;
 export type RateLookupResult =
   { ok: true; rate: Rational } | { ok: false; code: RateLookupRefusal; message: string };
 
-/** Whether the source is at most `ageMaxMs` old at `nowMs` (rates dated ahead of now are fresh). */
-export function isFresh(source: RateSource, nowMs: number, ageMaxMs: number): boolean {
-  return nowMs - source.asOfMs <= ageMaxMs;
+/**
+ * How far ahead of `nowMs` a source may be dated: clocks differ a little. A source dated further
+ * ahead would otherwise stay "fresh" until long after its rates are old, so it is refused.
+ */
+export const ratesClockSkewMsMax = 5 * 60_000;
+
+/**
+ * Why the source may not price at `nowMs`, or undefined when it may: `rates_stale` when it is
+ * more than `ageMaxMs` old, `rates_dated_ahead` when it is dated more than `ratesClockSkewMsMax`
+ * ahead of `nowMs`. Exactly `ageMaxMs` old is still fresh.
+ */
+export function ratesAgeRefusal(
+  source: RateSource,
+  nowMs: number,
+  ageMaxMs: number,
+): 'rates_stale' | 'rates_dated_ahead' | undefined {
+  if (nowMs - source.asOfMs > ageMaxMs) return 'rates_stale';
+  if (source.asOfMs - nowMs > ratesClockSkewMsMax) return 'rates_dated_ahead';
+  return undefined;
 }
 
 function directRate(source: RateSource, from: string, to: string): Rational | undefined {
@@ -116,8 +134,8 @@ function directRate(source: RateSource, from: string, to: string): Rational | un
 
 /**
  * The mid rate `from/to` (1 `from` is worth rate `to`): the same currency is 1, then a direct or
- * inverted pair, then the cross `from/EUR × EUR/to`. Checks freshness first: a stale source
- * answers `rates_stale` whatever the pair.
+ * inverted pair, then the cross `from/EUR × EUR/to`. Checks the source's age first
+ * (`ratesAgeRefusal`), whatever the pair.
  */
 export function midRate(
   source: RateSource,
@@ -125,9 +143,8 @@ export function midRate(
   to: string,
   freshness: { nowMs: number; ageMaxMs: number },
 ): RateLookupResult {
-  if (!isFresh(source, freshness.nowMs, freshness.ageMaxMs)) {
-    return { ok: false, code: 'rates_stale', message: rateLookupRefusals.rates_stale };
-  }
+  const age = ratesAgeRefusal(source, freshness.nowMs, freshness.ageMaxMs);
+  if (age !== undefined) return { ok: false, code: age, message: rateLookupRefusals[age] };
   const direct = directRate(source, from, to);
   if (direct) return { ok: true, rate: direct };
   const toCross = directRate(source, from, crossCurrency);
