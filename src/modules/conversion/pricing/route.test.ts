@@ -215,9 +215,10 @@ describe('bestRoute properties over random graphs', () => {
         amountArbitrary,
         fc.boolean(),
         fc.integer({ min: 1, max: 4 }),
-        (w, amount, wanted, hopsMax) => {
+        fc.constantFrom(200, 1000, 10000),
+        (w, amount, wanted, hopsMax, slippageBpsMax) => {
           const request: QuoteAmount = wanted ? { to: amount } : { from: amount };
-          const terms = { ...termsOf(w, { slippageBpsMax: 200 }), hopsMax };
+          const terms = { ...termsOf(w, { slippageBpsMax }), hopsMax };
           const best = bestRoute(w.graph, w.source, w.destination, w.rates, request, terms);
           const all = bruteForce(w, hopsMax);
           assert.deepEqual(
@@ -259,7 +260,9 @@ describe('bestRoute properties over random graphs', () => {
       ),
       { numRuns: 400 },
     );
-    assert.ok(routed > 50, `only ${routed} worlds had a route`);
+    // About a fifth of random worlds have a valid route; fewer than 40 in 400 means the generator
+    // stopped making useful worlds and the property above checks next to nothing.
+    assert.ok(routed >= 40, `only ${routed} worlds had a route`);
   });
 
   it('(d) the best route respects every pair min/max and node liquidity', () => {
