@@ -232,6 +232,22 @@ describe('priceRoute refusals, in precedence order', () => {
   });
 });
 
+describe('priceRoute on a malformed route', () => {
+  it('fails an assertion (a bug, not a rejection)', () => {
+    const broken: Route[] = [
+      { nodes: [usd, eur], pairs: [usdToUsdc] },
+      { nodes: [usd], pairs: [] },
+      { nodes: [usd, usdc, usd], pairs: [usdToUsdc, { ...usdToUsdc, from: usdc, to: usd }] },
+      { nodes: [usd, usdc], pairs: [{ ...usdToUsdc, feeBps: 10000 }] },
+    ];
+    for (const route of broken) {
+      assert.throws(() => priceRoute(route, rates, { from: 10_000n }, terms()), {
+        code: 'ERR_ASSERTION',
+      });
+    }
+  });
+});
+
 describe('hop arithmetic', () => {
   it('hopBackward is the least input hopForward takes to a wanted output (property)', () => {
     fc.assert(

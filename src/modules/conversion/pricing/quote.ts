@@ -18,7 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { amountMax } from '../../../ledger/amount.js';
-import { nodeKey, sameNode, type AssetInfo, type Route } from './graph.js';
+import { checkGraph, nodeKey, sameNode, type AssetInfo, type Route } from './graph.js';
 import {
   compare,
   divCeil,
@@ -181,6 +181,7 @@ function termsField(terms: QuoteTerms): string | undefined {
 }
 
 function routeAsserts(route: Route): void {
+  assert.ok(checkGraph(route).ok, 'a route passes checkGraph (its nodes and pairs are valid)');
   assert.ok(route.pairs.length >= 1, 'a route has at least one pair');
   assert.equal(route.nodes.length, route.pairs.length + 1, 'a route has one node more than pairs');
   for (const [index, pair] of route.pairs.entries()) {
@@ -191,11 +192,15 @@ function routeAsserts(route: Route): void {
 
 /**
  * Prices `route` with `rates` for a fixed input (`{from}`) or a wanted output (`{to}`), checking
- * in this order (the first failure is the answer):
- * `amount_invalid`, `quote_terms_invalid`, `rates_stale`, `rates_dated_ahead`, `rate_unavailable` (first hop without
- * a rate), `pair_disabled`, then hop by hop forwards `below_pair_min`, `above_pair_max`,
+ * in this order (the first failure is the answer): `amount_invalid`, `quote_terms_invalid`,
+ * `rates_stale`, `rates_dated_ahead`, `rate_unavailable` (the first hop without a rate),
+ * `pair_disabled`, then hop by hop forwards `below_pair_min`, `above_pair_max`,
  * `amount_too_small`, `insufficient_liquidity` (the hop's amountOut against `liquidity(to)`),
  * and last `slippage_exceeded`. A refused hop is named as field `hops[i]`.
+ *
+ * The route itself is the caller's own data (from `bestRoute` or a checked graph): a malformed
+ * one (pairs not joining its nodes, a node twice, a pair `checkGraph` refuses) is a bug and fails
+ * an assertion.
  */
 export function priceRoute(
   route: Route,
