@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { erc20Abi, parseAbi, type Abi, type Address, type Hex } from 'viem';
 import { hashTimeLockAbi, passedThroughErrorNames, stableTokenAbi } from './abi.js';
@@ -156,6 +159,28 @@ describe('HashTimeLock on ganache', () => {
     assert.match(result.solcVersion, /^0\.8\.37/);
     // The deployment above compiled or read the cache, so this call reads the cache.
     assert.equal(result.cached, true);
+  });
+
+  it('compiles from nothing into an empty cache directory, then reads the cache', async (t) => {
+    const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'coffer-evm-compile-'));
+    try {
+      const cold = await compileContracts({ cacheDir });
+      assert.equal(cold.cached, false);
+      assert.equal(path.dirname(cold.cacheFile), cacheDir);
+      const warm = await compileContracts({ cacheDir });
+      assert.equal(warm.cached, true);
+      assert.deepEqual(warm.contracts, cold.contracts);
+      t.diagnostic(
+        `solc ${cold.solcVersion}: cold compile ${Math.round(cold.elapsedMs)} ms, cached ${warm.elapsedMs.toFixed(1)} ms`,
+      );
+      // A torn cache file is ignored and rewritten, never trusted.
+      await writeFile(cold.cacheFile, '{"HashTimeLock":');
+      const repaired = await compileContracts({ cacheDir });
+      assert.equal(repaired.cached, false);
+      assert.deepEqual(repaired.contracts, cold.contracts);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('StableToken has 6 decimals, its name and symbol, and only its owner mints', async () => {
