@@ -17,7 +17,7 @@
  *
  * Time. The chain's clock is its blocks' timestamps (unix seconds); a lock can be withdrawn by a
  * block whose timestamp is <= its expiry, so it stops being usable when chain time reaches
- * (expiry + 1) s. The adapter needs two different "nows", each wrong only in the safe direction:
+ * (expiry + 1) s. The adapter needs two different "nows", each erring on the safe side:
  * - expiryWithin (the expiry must come no later than asked) counts from the latest block's
  *   timestamp, which is a lower bound on chain time: blocks are never stamped in the future of
  *   the chain's own clock. A stale latest block (an idle instamining chain) makes the expiry
@@ -25,10 +25,12 @@
  *   (`evm_lock_failed`, TimelockNotInFuture) rather than made too short.
  * - msLeftAtLeast (the time left must not be overstated) needs an upper bound on chain time:
  *   the larger of the latest block's timestamp + 1 s and the wall clock plus the largest lead
- *   of the chain over the wall clock seen so far (each block read shows one; ganache's
- *   evm_increaseTime and a local clock running behind both appear there), plus `clockDriftMs`
- *   for a chain stamping blocks ahead of what was seen (geth refuses blocks more than 15 s
- *   ahead, the default).
+ *   of the chain over the wall clock seen so far (each block read shows one: its timestamp + 1 s
+ *   minus the wall clock when it was read; ganache's evm_increaseTime and a local clock running
+ *   behind both appear there), plus `clockDriftMs` for what a reading cannot see: a block that
+ *   sat a while before it was read, a chain stamping blocks ahead of its past (geth refuses
+ *   blocks more than 15 s ahead, the default). This is an estimate, not a proof: no reading
+ *   bounds a chain's clock from above, so the allowance is what makes it safe.
  * - lockState reports `expired` only once the latest block is past the expiry: the chain has
  *   then proven no withdrawal can succeed, and a refund call will. On an instamining chain that
  *   needs a block mined after the expiry (any transaction, or evm_mine in tests).
@@ -110,7 +112,7 @@ export class EvmLedger implements HashLockLedger {
   private readonly assetsByToken: ReadonlyMap<string, string>;
   private readonly clock: () => number;
   private readonly clockDriftMs: number;
-  /** The largest (block timestamp - wall clock) seen, ms; see the header. */
+  /** The largest (block timestamp + 1 s - wall clock when read) seen, ms; see the header. */
   private chainLeadMsMax = Number.NEGATIVE_INFINITY;
   private queueTail: Promise<unknown> = Promise.resolve();
   private queueDepth = 0;
@@ -164,7 +166,12 @@ export class EvmLedger implements HashLockLedger {
   private async latestBlock(): Promise<{ number: bigint; timestamp: number }> {
     const block = await this.connection.publicClient.getBlock({ blockTag: 'latest' });
     const timestamp = Number(block.timestamp);
-    this.chainLeadMsMax = Math.max(this.chainLeadMsMax, timestamp * MS_PER_SECOND - this.clock());
+    // The block was mined before the end of its second (timestamps are whole seconds, rounded
+    // down) and before we read it, so this is the chain's lead at its largest reading.
+    this.chainLeadMsMax = Math.max(
+      this.chainLeadMsMax,
+      (timestamp + 1) * MS_PER_SECOND - this.clock(),
+    );
     return { number: block.number, timestamp };
   }
 
