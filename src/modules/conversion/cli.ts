@@ -170,7 +170,7 @@ export const conversionCommands: Command[] = [
   {
     name: 'conversion ecosystem-set',
     synopsis:
-      'ECOSYSTEM --kind coffer|evm|http --network NETWORK --engine-address ADDRESS [--block-ms-min MS --block-ms-max MS] [--status active|paused] --from NAME',
+      'ECOSYSTEM --kind coffer|evm|http --network NETWORK --engine-address ADDRESS|NAME [--block-ms-min MS --block-ms-max MS] [--status active|paused] --from NAME',
     summary:
       "add or update an ecosystem of the sender's engine (coffer: a chain id and its block interval bounds; evm: a chain id; http: a provider)",
     options: {
@@ -194,7 +194,11 @@ export const conversionCommands: Command[] = [
         ecosystem: ecosystem!,
         kind: kind as EcosystemKind,
         network: requiredOption(values, 'network'),
-        engineAddress: requiredOption(values, 'engine-address'),
+        // On a Coffer chain a key name stands for its address, as everywhere in coffer.
+        engineAddress:
+          kind === 'coffer'
+            ? ctx.resolveAddress(requiredOption(values, 'engine-address'), '--engine-address')
+            : requiredOption(values, 'engine-address'),
         ...(blockMsMin === undefined ? {} : { blockMsMin }),
         ...(blockMsMax === undefined ? {} : { blockMsMax }),
         status: statusOf(values),

@@ -172,7 +172,7 @@ describe('conversion registry routes', () => {
       all.slice(0, 3),
     );
     assert.equal(page.next, all[2]);
-    const rest = await t.client.conversion.engines({ after: page.next!, limit: 3 });
+    const rest = await t.client.conversion.engines({ after: page.next, limit: 3 });
     assert.deepEqual(
       rest.engines.map((e) => e.address),
       all.slice(3),
