@@ -28,7 +28,8 @@ export const conversionRejections = {
   invalid_pair_limits:
     'min and max are minor units of the input asset as decimal strings, from 1, with min <= max.',
   pair_same_asset: 'A pair converts from one asset to another: from and to must differ.',
-  engine_not_found: 'The sender has no conversion engine: send conversion.setEngine first.',
+  engine_not_found:
+    "No conversion engine has this address: its operator creates it with conversion.setEngine (a tx acts on its sender's engine).",
   ecosystem_not_found: 'The engine has no ecosystem with this id.',
   asset_not_registered: 'The engine has no such asset on this ecosystem.',
   pair_not_found: 'The engine has no pair from this asset to that one.',
