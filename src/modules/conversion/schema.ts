@@ -107,14 +107,6 @@ export function isEngineAddressOf(kind: EcosystemKind, address: string): boolean
   }
 }
 
-export function isEcosystemId(value: unknown): value is string {
-  return typeof value === 'string' && ecosystemIdPattern.test(value);
-}
-
-export function isConversionAsset(value: unknown): value is string {
-  return typeof value === 'string' && conversionAssetPattern.test(value);
-}
-
 // ---- field schemas -------------------------------------------------------------------------------
 
 const status = coded(
