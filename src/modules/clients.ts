@@ -1,5 +1,6 @@
 import type { ClientCore } from '../sdk/client.js';
 import { cardsClient } from './cards/client.js';
+import { conversionClient } from './conversion/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
 import { producersClient } from './producers/client.js';
 import { timecreditsClient } from './timecredits/client.js';
@@ -16,6 +17,7 @@ export * from './timecredits/client.js';
 export * from './crowdfund/client.js';
 export * from './tokens/client.js';
 export * from './cards/client.js';
+export * from './conversion/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -25,5 +27,6 @@ export function moduleClients(core: ClientCore) {
     ...crowdfundClient(core),
     ...tokensClient(core),
     ...cardsClient(core),
+    ...conversionClient(core),
   };
 }

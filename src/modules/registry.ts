@@ -1,6 +1,7 @@
 import { registerModuleErrors } from '../node/errors.js';
 import type { CofferModule } from './manifest.js';
 import { cards } from './cards/index.js';
+import { conversion } from './conversion/index.js';
 import { crowdfund } from './crowdfund/index.js';
 import { producers } from './producers/index.js';
 import { timecredits } from './timecredits/index.js';
@@ -17,6 +18,7 @@ export const cofferModules: readonly CofferModule[] = [
   crowdfund,
   tokens,
   cards,
+  conversion,
 ];
 
 for (const module of cofferModules) registerModuleErrors(module);

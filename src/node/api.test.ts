@@ -1693,6 +1693,8 @@ describe('node API', () => {
         ['/v1/cards/{card}/devices/{device}/tokens', 'post'],
         ['/v1/card-tokens/{token}', 'get'],
         ['/v1/cards/authorisations', 'post'],
+        ['/v1/conversion/engines', 'get'],
+        ['/v1/conversion/engines/{address}', 'get'],
         ['/v1/dev/clock', 'post'],
         ['/v1/webhooks', 'post'],
         ['/v1/webhooks', 'get'],
