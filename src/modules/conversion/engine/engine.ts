@@ -143,7 +143,8 @@ export class Engine {
   /** Destination amounts promised to forwards accepted but not yet locked, per asset. */
   private readonly promised = new Map<string, bigint>();
   private running: Promise<void> | undefined;
-  private stopped = false;
+  /** Until `start`, forwards are taken and stored but not driven. */
+  private stopped = true;
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -861,8 +862,11 @@ async function expiryLeaving(
     // At the fastest block rate, `ms` passes in ms / blockMsMin blocks; one more as margin.
     return height + Math.ceil(ms / (ecosystem.blockMsMin ?? 1)) + 2;
   }
-  // EVM timelocks are in seconds of chain time: one more second than asked.
-  return (await ledger.expiryWithin(ms)) + Math.ceil(ms / 1000) - Math.floor(ms / 1000) + 1;
+  // EVM timelocks are unix seconds: start from an expiry `ms` away and add what the ledger's
+  // bound (its clock drift allowance) takes off, in whole seconds, plus one.
+  const first = await ledger.expiryWithin(ms);
+  const left = await ledger.msLeftAtLeast(first);
+  return first + Math.ceil(Math.max(0, ms - left) / 1000) + 1;
 }
 
 const recipientChecks = {
