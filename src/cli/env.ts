@@ -17,6 +17,10 @@ export interface CliEnv {
    * --secret nor --secret-file is given (kept out of argv and shell history).
    */
   webhookSecret: string | undefined;
+  /** `COFFER_BRIDGE_URL`: the conversion engine `coffer bridge ...` talks to (else --bridge). */
+  bridgeUrl: string | undefined;
+  /** `COFFER_BRIDGE_CRASH_AFTER`: the crash tests' fault injection for `coffer bridge start`. */
+  bridgeCrashAfter: string | undefined;
 }
 
 export function readCliEnv(
@@ -27,5 +31,7 @@ export function readCliEnv(
   const passphrase = env.COFFER_PASSPHRASE === '' ? undefined : env.COFFER_PASSPHRASE;
   const adminToken = env.COFFER_ADMIN_TOKEN === '' ? undefined : env.COFFER_ADMIN_TOKEN;
   const webhookSecret = env.COFFER_WEBHOOK_SECRET === '' ? undefined : env.COFFER_WEBHOOK_SECRET;
-  return Object.freeze({ home, passphrase, adminToken, webhookSecret });
+  const bridgeUrl = env.COFFER_BRIDGE_URL === '' ? undefined : env.COFFER_BRIDGE_URL;
+  const bridgeCrashAfter = env.COFFER_BRIDGE_CRASH_AFTER || undefined;
+  return Object.freeze({ home, passphrase, adminToken, webhookSecret, bridgeUrl, bridgeCrashAfter });
 }

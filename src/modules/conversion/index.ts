@@ -1,5 +1,6 @@
 import type { ChainModule } from '../../chain/index.js';
 import type { CofferModule } from '../manifest.js';
+import { bridgeCommands } from './cli-bridge.js';
 import { conversionCommands } from './cli.js';
 import { conversionHttpStatuses } from './rejections.js';
 import { conversionRoutes } from './routes.js';
@@ -33,7 +34,7 @@ export const conversion: CofferModule = {
       "Conversion engines' registry: each engine's settings, ecosystems, assets and pairs, as its operator published them.",
   },
   httpStatuses: conversionHttpStatuses,
-  commands: conversionCommands,
+  commands: [...conversionCommands, ...bridgeCommands],
   cliNotes:
     "conversion engine-set, ecosystem-set, asset-set, pair-set and the removals act on the --from key's\n" +
     'own engine (its id is that address); amounts are minor units; a pair side is ECOSYSTEM:ASSET.',

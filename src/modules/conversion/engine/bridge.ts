@@ -66,7 +66,11 @@ export const bridgeConfigSchema = z.strictObject({
     z.strictObject({ url: z.url(), refreshMs: z.number().int().min(1_000).default(60_000) }),
   ]),
   /** Rates older than this are refused (ECB's daily rates are dated at midnight: a weekend is 3 days). */
-  ratesAgeMaxMs: z.number().int().min(1_000).default(5 * 86_400_000),
+  ratesAgeMaxMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(5 * 86_400_000),
   timing: z
     .strictObject({
       destinationMs: z.number().int().min(1_000).default(120_000),
@@ -75,7 +79,10 @@ export const bridgeConfigSchema = z.strictObject({
       registryRefreshMs: z.number().int().min(100).default(5_000),
     })
     .prefault({}),
-  webhooks: z.array(z.strictObject({ url: z.url(), secretFile: fileName })).max(8).default([]),
+  webhooks: z
+    .array(z.strictObject({ url: z.url(), secretFile: fileName }))
+    .max(8)
+    .default([]),
 });
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
@@ -85,9 +92,13 @@ export function readSecretFile(file: string, what: string): string {
   try {
     stat = fs.statSync(file);
   } catch (error) {
-    throw new EngineError('invalid_config', `${what}: cannot read ${file}: ${(error as Error).message}`);
+    throw new EngineError(
+      'invalid_config',
+      `${what}: cannot read ${file}: ${(error as Error).message}`,
+    );
   }
-  if (!stat.isFile() || stat.size > 4096) throw new EngineError('invalid_config', `${what}: ${file} is not a small file`);
+  if (!stat.isFile() || stat.size > 4096)
+    throw new EngineError('invalid_config', `${what}: ${file} is not a small file`);
   if ((stat.mode & 0o077) !== 0) {
     throw new EngineError('invalid_config', `${what}: ${file} may be read by others: chmod 600 it`);
   }
@@ -104,7 +115,10 @@ export function loadBridgeConfig(file: string): BridgeConfig {
   const parsed = bridgeConfigSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new EngineError('invalid_config', `${file}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new EngineError(
+      'invalid_config',
+      `${file}: ${issue.path.join('.') || '(top)'}: ${issue.message}`,
+    );
   }
   const base = path.dirname(path.resolve(file));
   const resolve = (name: string) => path.resolve(base, name);
@@ -112,7 +126,8 @@ export function loadBridgeConfig(file: string): BridgeConfig {
   config.dataDir = resolve(config.dataDir);
   config.home.keyFile = resolve(config.home.keyFile);
   for (const ecosystem of Object.values(config.ecosystems)) {
-    if (ecosystem.kind === 'coffer' && ecosystem.keyFile) ecosystem.keyFile = resolve(ecosystem.keyFile);
+    if (ecosystem.kind === 'coffer' && ecosystem.keyFile)
+      ecosystem.keyFile = resolve(ecosystem.keyFile);
     if (ecosystem.kind === 'evm') ecosystem.privateKeyFile = resolve(ecosystem.privateKeyFile);
     if (ecosystem.kind === 'http') {
       ecosystem.apiKeyFile = resolve(ecosystem.apiKeyFile);
@@ -126,7 +141,8 @@ export function loadBridgeConfig(file: string): BridgeConfig {
 
 function cofferKey(file: string, what: string): SigningKey {
   const text = readSecretFile(file, what);
-  if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new EngineError('invalid_config', `${what}: ${file} must hold 64 hex digits`);
+  if (!/^[0-9a-fA-F]{64}$/.test(text))
+    throw new EngineError('invalid_config', `${what}: ${file} must hold 64 hex digits`);
   return importKey(text);
 }
 
@@ -137,26 +153,34 @@ export interface RunningBridge {
 }
 
 /** Starts the bridge; `crashAfter` is the crash tests' fault injection (COFFER_BRIDGE_CRASH_AFTER). */
-export async function startBridge(config: BridgeConfig, options: { crashAfter?: ForwardState } = {}): Promise<RunningBridge> {
+export async function startBridge(
+  config: BridgeConfig,
+  options: { crashAfter?: ForwardState } = {},
+): Promise<RunningBridge> {
   const homeKey = cofferKey(config.home.keyFile, 'home.keyFile');
   const home = createClient(config.home.url, { timeoutMs: 10_000 });
   const store = new EngineStore(config.dataDir);
 
   // The registry: read now (the bridge does not start without it), then refreshed.
-  let configuration: EngineConfiguration = await home.conversion.engine(homeKey.address).catch((error: unknown) => {
-    store.close();
-    throw new EngineError(
-      'registry_unavailable',
-      `cannot read engine ${homeKey.address} from ${config.home.url}: ${(error as Error).message} (register it with coffer conversion engine-set)`,
-    );
-  });
+  let configuration: EngineConfiguration = await home.conversion
+    .engine(homeKey.address)
+    .catch((error: unknown) => {
+      store.close();
+      throw new EngineError(
+        'registry_unavailable',
+        `cannot read engine ${homeKey.address} from ${config.home.url}: ${(error as Error).message} (register it with coffer conversion engine-set)`,
+      );
+    });
   const ledgers = new Map<string, EcosystemLedger>();
   const verifiers = new Map<string, DepositVerifier>();
   for (const [id, ecosystem] of Object.entries(config.ecosystems)) {
     const registered = configuration.ecosystems.find((e) => e.ecosystem === id);
     if (!registered || registered.kind !== ecosystem.kind) {
       store.close();
-      throw new EngineError('invalid_config', `ecosystem ${id} is not registered as ${ecosystem.kind} for engine ${homeKey.address}`);
+      throw new EngineError(
+        'invalid_config',
+        `ecosystem ${id} is not registered as ${ecosystem.kind} for engine ${homeKey.address}`,
+      );
     }
     let ledger: EcosystemLedger;
     if (ecosystem.kind === 'coffer') {
@@ -170,7 +194,11 @@ export async function startBridge(config: BridgeConfig, options: { crashAfter?: 
       });
     } else if (ecosystem.kind === 'evm') {
       const privateKey = readSecretFile(ecosystem.privateKeyFile, `${id}.privateKeyFile`);
-      if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey)) throw new EngineError('invalid_config', `${id}.privateKeyFile must hold 0x and 64 hex digits`);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey))
+        throw new EngineError(
+          'invalid_config',
+          `${id}.privateKeyFile must hold 0x and 64 hex digits`,
+        );
       ledger = await createEvmLedger({
         rpcUrl: ecosystem.rpcUrl,
         privateKey: privateKey as `0x${string}`,
@@ -189,7 +217,10 @@ export async function startBridge(config: BridgeConfig, options: { crashAfter?: 
     }
     if (ledger.engineAddress.toLowerCase() !== registered.engineAddress.toLowerCase()) {
       store.close();
-      throw new EngineError('invalid_config', `ecosystem ${id}: the engine's address there is ${ledger.engineAddress}, the registry says ${registered.engineAddress}`);
+      throw new EngineError(
+        'invalid_config',
+        `ecosystem ${id}: the engine's address there is ${ledger.engineAddress}, the registry says ${registered.engineAddress}`,
+      );
     }
     ledgers.set(id, ledger);
   }
@@ -203,7 +234,8 @@ export async function startBridge(config: BridgeConfig, options: { crashAfter?: 
     price: registryPricer({
       configuration: () => configuration,
       // A configured table is the operator's own rates: as of every quote.
-      rates: () => ('table' in config.rates ? unwrap(tableRates(config.rates.table, Date.now())) : rates),
+      rates: () =>
+        'table' in config.rates ? unwrap(tableRates(config.rates.table, Date.now())) : rates,
       ratesAgeMaxMs: config.ratesAgeMaxMs,
       now: Date.now,
     }),
@@ -222,9 +254,24 @@ export async function startBridge(config: BridgeConfig, options: { crashAfter?: 
     }, config.timing.registryRefreshMs),
   );
   if ('url' in config.rates) {
-    timers.push(setInterval(() => void loadRates(config).then((next) => (rates = next), () => undefined), config.rates.refreshMs));
+    timers.push(
+      setInterval(
+        () =>
+          void loadRates(config).then(
+            (next) => (rates = next),
+            () => undefined,
+          ),
+        config.rates.refreshMs,
+      ),
+    );
   }
-  const stopWebhooks = deliverWebhooks(store, config.webhooks.map((w) => ({ url: w.url, secret: readSecretFile(w.secretFile, 'webhooks.secretFile') })));
+  const stopWebhooks = deliverWebhooks(
+    store,
+    config.webhooks.map((w) => ({
+      url: w.url,
+      secret: readSecretFile(w.secretFile, 'webhooks.secretFile'),
+    })),
+  );
 
   const app = await createBridgeServer({ engine, store, depositVerifiers: verifiers });
   await app.listen({ host: config.host, port: config.port });
@@ -246,12 +293,16 @@ export async function startBridge(config: BridgeConfig, options: { crashAfter?: 
 
 async function loadRates(config: BridgeConfig): Promise<RateSource> {
   if ('table' in config.rates) return unwrap(tableRates(config.rates.table, Date.now()));
-  if ('ecbFile' in config.rates) return unwrap(ecbRates(fs.readFileSync(config.rates.ecbFile, 'utf8')));
+  if ('ecbFile' in config.rates)
+    return unwrap(ecbRates(fs.readFileSync(config.rates.ecbFile, 'utf8')));
   return fetchRates(config.rates.url, { timeoutMs: 10_000 });
 }
 
-function unwrap(result: { ok: true; source: RateSource } | { ok: false; code: string; message: string }): RateSource {
-  if (!result.ok) throw new EngineError('invalid_config', `rates: ${result.code}: ${result.message}`);
+function unwrap(
+  result: { ok: true; source: RateSource } | { ok: false; code: string; message: string },
+): RateSource {
+  if (!result.ok)
+    throw new EngineError('invalid_config', `rates: ${result.code}: ${result.message}`);
   return result.source;
 }
 
@@ -261,7 +312,14 @@ const seenNotificationsMax = 100_000;
 function depositVerifier(secret: string, account: string): DepositVerifier {
   const seen = new Set<string>();
   return ({ headers, rawBody }) => {
-    const result = verifyDepositNotification({ headers, rawBody, secret, now: new Date(), seen, account });
+    const result = verifyDepositNotification({
+      headers,
+      rawBody,
+      secret,
+      now: new Date(),
+      seen,
+      account,
+    });
     if (!result.ok) return { code: result.code, message: result.message };
     if (seen.size >= seenNotificationsMax) seen.clear();
     seen.add(result.webhookId);
@@ -279,7 +337,11 @@ function deliverWebhooks(store: EngineStore, hooks: { url: string; secret: strin
         const cursorKey = `webhook/${index}`;
         const after = Number(store.getMeta(cursorKey) ?? '0');
         for (const { seq, event } of store.events(after, 50)) {
-          const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data: { seq, ...event } });
+          const body = JSON.stringify({
+            type: event.type,
+            timestamp: new Date(event.at).toISOString(),
+            data: { seq, ...event },
+          });
           const id = `evt_${seq}`;
           const timestamp = Math.floor(Date.now() / 1000);
           const outcome = await postWebhook(

@@ -266,7 +266,7 @@ export class Engine {
     if (lock.state !== 'open') {
       throw new EngineError('lock_not_open', `The source lock is ${lock.state}, not open.`, 409);
     }
-    if (lock.payee !== source.engineAddress) {
+    if (lock.payee.toLowerCase() !== source.engineAddress.toLowerCase()) {
       throw new EngineError(
         'lock_wrong_payee',
         `The source lock must pay the engine (${source.engineAddress}).`,
@@ -350,7 +350,9 @@ export class Engine {
   deposit(ecosystem: string, deposit: Deposit): Forward {
     const taken = this.store.forwardOfDeposit(`${ecosystem}/${deposit.depositId}`);
     if (taken) return taken;
-    const quote = this.store.getQuote(deposit.reference);
+    // The reference is "<quote id> <recipient>": the quote to forward by, and to whom.
+    const [quoteId = '', recipient = ''] = deposit.reference.trim().split(/\s+/);
+    const quote = /^[0-9a-f]{32}$/.test(quoteId) ? this.store.getQuote(quoteId) : undefined;
     const at = this.now();
     const decimals =
       this.options
@@ -369,10 +371,22 @@ export class Engine {
       updatedAt: at,
       history: [{ state: 'received', at, note: `reference ${deposit.reference.slice(0, 64)}` }],
     };
-    if (quote) forward.quoteId = quote.id;
-    // The recipient of a deposit's forward is in the reference after the quote id: "<quote> <recipient>".
-    const parts = deposit.reference.trim().split(/\s+/);
-    forward.recipient = parts[1] ?? '';
+    forward.recipient = recipient.slice(0, 100);
+    // Judged as it arrives (a quote's expiry counts at receipt, not when the worker gets to it);
+    // a deposit that cannot be forwarded is paid back to its sender by the worker.
+    const refusal = !quote
+      ? 'quote_not_found'
+      : quote.mode !== 'deposit' || quote.from.ecosystem !== ecosystem
+        ? 'wrong_quote'
+        : at > quote.expiresAt
+          ? 'quote_expired'
+          : quote.from.asset !== deposit.asset || quote.from.amount !== deposit.amount.toString()
+            ? 'wrong_amount'
+            : this.store.forwardOfQuote(quote.id)
+              ? 'quote_used'
+              : recipientRefusal(this.options.registry(), quote.to.ecosystem, forward.recipient);
+    if (refusal === undefined) forward.quoteId = quote!.id;
+    else forward.error = { code: refusal, message: `the deposit cannot be forwarded: ${refusal}` };
     if (!this.store.takeDeposit(`${ecosystem}/${deposit.depositId}`, forward)) {
       return this.store.forwardOfDeposit(`${ecosystem}/${deposit.depositId}`)!;
     }
@@ -591,29 +605,10 @@ export class Engine {
     const provider = this.ledger(forward.from.ecosystem) as ProviderLedger;
     switch (forward.state) {
       case 'received': {
-        const quote =
-          forward.quoteId === undefined ? undefined : this.store.getQuote(forward.quoteId);
-        const refusal = !quote
-          ? 'quote_not_found'
-          : quote.mode !== 'deposit' || quote.from.ecosystem !== forward.from.ecosystem
-            ? 'wrong_quote'
-            : forward.createdAt > quote.expiresAt
-              ? 'quote_expired'
-              : quote.from.asset !== forward.from.asset || quote.from.amount !== forward.from.amount
-                ? 'wrong_amount'
-                : this.store.forwardOfQuote(quote.id)
-                  ? 'quote_used'
-                  : recipientRefusal(
-                      this.options.registry(),
-                      quote.to.ecosystem,
-                      forward.recipient,
-                    );
-        if (refusal !== undefined) {
-          forward.error = { code: refusal, message: `the deposit cannot be forwarded: ${refusal}` };
-          this.move(forward, 'refunding', refusal);
+        if (forward.error !== undefined) {
+          this.move(forward, 'refunding', forward.error.code);
           return;
         }
-        forward.to = quote!.to;
         this.move(forward, 'quoted');
         return;
       }
@@ -862,11 +857,16 @@ async function expiryLeaving(
     // At the fastest block rate, `ms` passes in ms / blockMsMin blocks; one more as margin.
     return height + Math.ceil(ms / (ecosystem.blockMsMin ?? 1)) + 2;
   }
-  // EVM timelocks are unix seconds: start from an expiry `ms` away and add what the ledger's
-  // bound (its clock drift allowance) takes off, in whole seconds, plus one.
-  const first = await ledger.expiryWithin(ms);
-  const left = await ledger.msLeftAtLeast(first);
-  return first + Math.ceil(Math.max(0, ms - left) / 1000) + 1;
+  // EVM timelocks are unix seconds: from an expiry `ms` away, add what the ledger's bound (its
+  // clock drift allowance) takes off, until the bound itself leaves `ms`.
+  let expiry = await ledger.expiryWithin(ms);
+  for (let tries = 0; tries < 8; tries++) {
+    const left = await ledger.msLeftAtLeast(expiry);
+    if (left >= ms) return expiry;
+    // A bound of 0 hides how far short it is: step by the whole of `ms` then.
+    expiry += Math.ceil((left === 0 ? ms : ms - left) / 1000) + 1;
+  }
+  return expiry;
 }
 
 const recipientChecks = {

@@ -5,7 +5,13 @@
  * and the engine's liquidity. A `{to}` quote pays what its rounding gives, which is at least what
  * was asked (never less), and the user pays the least input that gives it.
  */
-import { bestRoute, currencyMapping, formatFloor, type Graph, type RateSource } from '../pricing/index.js';
+import {
+  bestRoute,
+  currencyMapping,
+  formatFloor,
+  type Graph,
+  type RateSource,
+} from '../pricing/index.js';
 import type { EngineConfiguration } from '../schema.js';
 import { EngineError, type Pricer } from './engine.js';
 
@@ -29,7 +35,11 @@ export function registryPricer(options: {
   return (request) => {
     const configuration = options.configuration();
     const graph: Graph = {
-      nodes: configuration.assets.map((a) => ({ ecosystem: a.ecosystem, asset: a.asset, decimals: a.decimals })),
+      nodes: configuration.assets.map((a) => ({
+        ecosystem: a.ecosystem,
+        asset: a.asset,
+        decimals: a.decimals,
+      })),
       pairs: configuration.pairs.map((p) => ({
         from: p.from,
         to: p.to,

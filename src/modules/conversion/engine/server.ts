@@ -183,8 +183,9 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
       const raw = (request.body as { raw?: string } | undefined)?.raw ?? '';
       const deposit = verifier({ headers: request.headers, rawBody: raw });
       // A notification delivered again: it was taken the first time (and deposits are taken once by id).
-    if ('code' in deposit && deposit.code === 'replayed_notification') return reply.code(200).send({ duplicate: true });
-    if ('code' in deposit) return send(reply, 401, deposit.code, deposit.message);
+      if ('code' in deposit && deposit.code === 'replayed_notification')
+        return reply.code(200).send({ duplicate: true });
+      if ('code' in deposit) return send(reply, 401, deposit.code, deposit.message);
       const forward = engine.deposit(request.params.ecosystem, deposit);
       return reply.code(200).send({ forward: forward.id, state: forward.state });
     },

@@ -14,7 +14,7 @@
  *
  * The engine itself never compiles: it talks to a deployed contract through the ABI in abi.ts.
  */
-/* eslint-disable no-restricted-globals -- measures wall time; runs in tests and at the operator's, never in a block (the determinism rule covers all of src/modules). */
+
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

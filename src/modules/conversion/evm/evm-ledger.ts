@@ -129,7 +129,7 @@ export class EvmLedger implements HashLockLedger {
       Object.entries(options.tokens).map(([asset, token]) => [token.toLowerCase(), asset]),
     );
     // Off chain, the wall clock is an input like any other; it never decides a ledger's state.
-    // eslint-disable-next-line no-restricted-globals
+
     this.clock = options.clock ?? (() => Date.now());
     this.clockDriftMs = options.clockDriftMs ?? DEFAULT_CLOCK_DRIFT_MS;
   }
@@ -186,8 +186,12 @@ export class EvmLedger implements HashLockLedger {
       throw new EvmLedgerError('evm_invalid_input', 'ms: must be a whole number >= 0');
     }
     const { timestamp } = await this.latestBlock();
-    // Usable until chain time reaches expiry + 1 s, which must be <= (lower bound on now) + ms.
-    return Math.floor((timestamp * MS_PER_SECOND + ms) / MS_PER_SECOND) - 1;
+    // Usable until chain time reaches expiry + 1 s, which must be <= (now) + ms. The latest block
+    // may be old (nothing mined for a while): the next one is stamped at the wall clock at least
+    // (ganache; real chains within seconds of it), so now is the later of the two. A chain that
+    // lags the wall clock expires the lock that much later: the engine's claim margin covers it.
+    const nowMs = Math.max(timestamp * MS_PER_SECOND, this.clock());
+    return Math.floor((nowMs + ms) / MS_PER_SECOND) - 1;
   }
 
   async msLeftAtLeast(expiry: number): Promise<number> {

@@ -21,7 +21,7 @@
  *
  * This file runs only at the operator's or in tests, never in a block: it uses timers freely.
  */
-/* eslint-disable no-restricted-globals -- measures wall time; runs in tests and at the operator's, never in a block (the determinism rule covers all of src/modules). */
+
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';

@@ -113,6 +113,8 @@ export interface ProviderSimulator {
   }): Promise<string>;
   /** Makes payouts that complete from now on fail (`payout_rejected`), all or to one recipient. */
   failPayouts(mode: PayoutFailureMode): void;
+  /** Where notifications go from now on (an engine started after the provider). */
+  setWebhookUrl(url: string): void;
   /** Every stored payout, oldest first. */
   payouts(): SimulatedPayout[];
   /** Every notification delivery, oldest first (the last `deliveriesKept`). */
@@ -155,7 +157,7 @@ export async function startProviderSimulator(
   const retryMaxMs = options.deliveryRetryMaxMs ?? 1000;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? 5000;
   const payoutsMax = options.payoutsMax ?? 10_000;
-  // eslint-disable-next-line no-restricted-globals -- off chain: the provider's wall clock
+
   const clock = options.clock ?? Date.now;
   if (options.apiKey.length === 0) throw new RangeError('startProviderSimulator apiKey: empty');
   // Signing once checks the secret now rather than at the first deposit.
@@ -385,8 +387,9 @@ export async function startProviderSimulator(
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
+  let webhookTarget = options.webhookUrl;
   const deliver = async (record: NotificationDelivery, body: string): Promise<void> => {
-    const webhookUrl = options.webhookUrl;
+    const webhookUrl = webhookTarget;
     if (webhookUrl === undefined) return;
     for (let attempt = 1; attempt <= deliveryAttemptsMax; attempt += 1) {
       if (stopping.signal.aborted) return;
@@ -454,7 +457,7 @@ export async function startProviderSimulator(
           amount,
           sender,
           reference,
-          // eslint-disable-next-line no-restricted-globals -- formats the given instant
+
           receivedAt: new Date(clock()).toISOString(),
         },
       };
@@ -471,6 +474,9 @@ export async function startProviderSimulator(
     },
     failPayouts(mode) {
       failureMode = mode;
+    },
+    setWebhookUrl(target) {
+      webhookTarget = target;
     },
     payouts: () => [...payouts.values()].map((p) => ({ ...p })),
     deliveries: () => deliveries.map((d) => ({ ...d, attempts: [...d.attempts] })),

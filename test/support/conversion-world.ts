@@ -1,0 +1,398 @@
+/*
+ * The conversion engine's world, all real: two Coffer node processes (chain-a, the home chain
+ * holding the registry, and chain-b, each its own chain id and store), ganache with the
+ * StableToken (USDC) and HashTimeLock contracts, the reference payment provider (the simulator of
+ * the HTTP protocol) and the bridge process (`coffer bridge start`, the built CLI). The registry
+ * is set up as the operator would, by txs; rates come from a file in the ECB reference format.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+import { conversionTxBuilders as conv } from '../../src/modules/conversion/client.js';
+import { deployContracts, type Deployment } from '../../src/modules/conversion/evm/deploy.js';
+import { startGanache, type Ganache } from '../../src/modules/conversion/evm/ganache.js';
+import {
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../src/modules/conversion/provider/simulator.js';
+import { generateSecret } from '../../src/node/webhooks/signing.js';
+import {
+  createClient,
+  generateKey,
+  importKey,
+  txs,
+  type CofferClient,
+  type SigningKey,
+} from '../../src/sdk/index.js';
+import { childEnv, cliPath } from './cli.js';
+import { NodeProcess, assertBuilt } from './node-process.js';
+
+/** Blocks every 20 ms while txs wait, an empty one every 40 ms: the bounds the registry states. */
+export const blockMsMin = 20;
+export const blockMsMax = 40;
+/** Euro reference rates as the ECB publishes them: 1 EUR = 1.0842 USD. */
+export const eurUsd = '1.0842';
+
+export interface CofferChain {
+  id: string;
+  process: NodeProcess;
+  url: string;
+  client: CofferClient;
+  dev: SigningKey;
+}
+
+export interface ConversionWorld {
+  dir: string;
+  a: CofferChain;
+  b: CofferChain;
+  ganache: Ganache;
+  evm: Deployment;
+  /** The engine's EVM account and a user's. */
+  engineEvm: { address: `0x${string}`; privateKey: `0x${string}` };
+  userEvm: { address: `0x${string}`; privateKey: `0x${string}` };
+  provider: ProviderSimulator;
+  providerSecret: string;
+  /** The engine's Coffer key (its id on the home chain, and its account on both chains). */
+  engine: SigningKey;
+  configFile: string;
+  bridge: BridgeProcess | undefined;
+  startBridge(env?: Record<string, string>): Promise<BridgeProcess>;
+  close(): Promise<void>;
+}
+
+export class BridgeProcess {
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    this.exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
+
+async function startChain(dir: string, id: string): Promise<CofferChain> {
+  const dataDir = path.join(dir, id);
+  fs.mkdirSync(dataDir);
+  const init = await new Promise<number | null>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'init', '--data-dir', dataDir, '--chain-id', id],
+      { env: childEnv, stdio: 'ignore' },
+    );
+    child.on('exit', resolve);
+  });
+  if (init !== 0) throw new Error(`coffer init ${id} failed`);
+  const node = NodeProcess.spawn({
+    cliPath,
+    dataDir,
+    blockIntervalMs: blockMsMin,
+    logLevel: 'warn',
+    env: childEnv,
+    startTimeoutMs: 20_000,
+    args: ['--idle-block-interval-ms', String(blockMsMax)],
+  });
+  const { url } = await node.listening();
+  const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
+    secretKey: string;
+  };
+  return { id, process: node, url, client: createClient(url), dev: importKey(dev.secretKey) };
+}
+
+function writeSecret(file: string, text: string): string {
+  fs.writeFileSync(file, `${text}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** Today's ECB reference rates file (the date is today's, so the rates are fresh). */
+function ecbFile(file: string): string {
+  const day = new Date().toISOString().slice(0, 10);
+  fs.writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+	<gesmes:subject>Reference rates</gesmes:subject>
+	<gesmes:Sender>
+		<gesmes:name>European Central Bank</gesmes:name>
+	</gesmes:Sender>
+	<Cube>
+		<Cube time='${day}'>
+			<Cube currency='USD' rate='${eurUsd}'/>
+			<Cube currency='JPY' rate='162.45'/>
+			<Cube currency='GBP' rate='0.8321'/>
+		</Cube>
+	</Cube>
+</gesmes:Envelope>
+`,
+  );
+  return file;
+}
+
+export async function startConversionWorld(options: {
+  destinationMs: number;
+  claimMarginMs: number;
+}): Promise<ConversionWorld> {
+  assertBuilt(cliPath);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-conversion-'));
+  const [a, b, ganache] = await Promise.all([
+    startChain(dir, 'chain-a'),
+    startChain(dir, 'chain-b'),
+    startGanache({ accountCount: 3 }),
+  ]);
+  const [deployer, engineAccount, userAccount] = ganache.accounts as [
+    { address: `0x${string}`; privateKey: `0x${string}` },
+    { address: `0x${string}`; privateKey: `0x${string}` },
+    { address: `0x${string}`; privateKey: `0x${string}` },
+  ];
+  const evm = await deployContracts({
+    rpcUrl: ganache.url,
+    privateKey: deployer.privateKey,
+    mint: [
+      { to: engineAccount.address, amount: 1_000_000_000_000n },
+      { to: userAccount.address, amount: 500_000_000n },
+    ],
+  });
+  const providerSecret = generateSecret();
+  const provider = await startProviderSimulator({
+    webhookSecret: providerSecret,
+    apiKey: 'sk_test_bridge',
+    accounts: { engine: { USD: 10_000_000n }, alice: { USD: 1_000_000n } },
+    completionDelayMs: 50,
+  });
+
+  // The engine: funded on both chains; its registry on the home chain, chain-a.
+  const engine = generateKey();
+  const send = async (
+    chain: CofferChain,
+    key: SigningKey,
+    build: { type: string; payload: unknown },
+  ) => chain.client.send(key, build as never, { wait: 'commit' });
+  await send(a, a.dev, txs.transfer({ to: engine.address, asset: 'USD', amount: '5000000' }));
+  await send(b, b.dev, txs.createAsset({ symbol: 'EUR', decimals: 2 }));
+  await send(b, b.dev, txs.mint({ symbol: 'EUR', to: engine.address, amount: '5000000' }));
+  const registry = [
+    conv.engineSet({
+      name: 'Test bridge',
+      quoteTtlSeconds: 5,
+      hopsMax: 3,
+      slippageBpsMax: 500,
+      status: 'active',
+    }),
+    conv.ecosystemSet({
+      ecosystem: 'chain-a',
+      kind: 'coffer',
+      network: 'chain-a',
+      engineAddress: engine.address,
+      blockMsMin,
+      blockMsMax,
+      status: 'active',
+    }),
+    conv.ecosystemSet({
+      ecosystem: 'chain-b',
+      kind: 'coffer',
+      network: 'chain-b',
+      engineAddress: engine.address,
+      blockMsMin,
+      blockMsMax,
+      status: 'active',
+    }),
+    conv.ecosystemSet({
+      ecosystem: 'evm',
+      kind: 'evm',
+      network: String(ganache.chainId),
+      engineAddress: engineAccount.address,
+      status: 'active',
+    }),
+    conv.ecosystemSet({
+      ecosystem: 'bank',
+      kind: 'http',
+      network: 'simulator',
+      engineAddress: 'engine',
+      status: 'active',
+    }),
+    conv.assetSet({
+      ecosystem: 'chain-a',
+      asset: 'USD',
+      decimals: 2,
+      currency: 'USD',
+      liquidityLow: '100000',
+      liquidityHigh: '4000000',
+    }),
+    conv.assetSet({
+      ecosystem: 'chain-b',
+      asset: 'EUR',
+      decimals: 2,
+      currency: 'EUR',
+      liquidityLow: '100000',
+      liquidityHigh: '4000000',
+    }),
+    conv.assetSet({
+      ecosystem: 'evm',
+      asset: 'USDC',
+      decimals: 6,
+      currency: 'USD',
+      liquidityLow: '100000000',
+      liquidityHigh: '2000000000000',
+    }),
+    conv.assetSet({
+      ecosystem: 'bank',
+      asset: 'USD',
+      decimals: 2,
+      currency: 'USD',
+      liquidityLow: '100000',
+      liquidityHigh: '20000000',
+    }),
+    // Direct USD -> USDC is dear; through EUR on chain-b it is cheaper: the best route has two hops.
+    pair('chain-a', 'USD', 'evm', 'USDC', 300),
+    pair('chain-a', 'USD', 'chain-b', 'EUR', 10),
+    pair('chain-b', 'EUR', 'evm', 'USDC', 10),
+    pair('evm', 'USDC', 'chain-a', 'USD', 20),
+    pair('chain-a', 'USD', 'bank', 'USD', 15),
+    pair('bank', 'USD', 'chain-a', 'USD', 15),
+  ];
+  for (const build of registry) await send(a, engine, build);
+
+  const configFile = path.join(dir, 'bridge.json');
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify(
+      {
+        port: 0,
+        dataDir: 'bridge-data',
+        home: { url: a.url, keyFile: writeSecret(path.join(dir, 'engine.key'), engine.secretKey) },
+        ecosystems: {
+          'chain-a': { kind: 'coffer', url: a.url },
+          'chain-b': { kind: 'coffer', url: b.url },
+          evm: {
+            kind: 'evm',
+            rpcUrl: ganache.url,
+            privateKeyFile: writeSecret(path.join(dir, 'engine-evm.key'), engineAccount.privateKey),
+            htlc: evm.htlc,
+            tokens: { USDC: evm.token },
+            fromBlock: Number(evm.htlcBlock),
+          },
+          bank: {
+            kind: 'http',
+            url: provider.url,
+            apiKeyFile: writeSecret(path.join(dir, 'provider.key'), 'sk_test_bridge'),
+            account: 'engine',
+            webhookSecretFile: writeSecret(
+              path.join(dir, 'provider-webhook.secret'),
+              providerSecret,
+            ),
+          },
+        },
+        rates: { ecbFile: ecbFile(path.join(dir, 'eurofxref-daily.xml')) },
+        timing: {
+          destinationMs: options.destinationMs,
+          claimMarginMs: options.claimMarginMs,
+          tickMs: 50,
+          registryRefreshMs: 500,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+
+  const world: ConversionWorld = {
+    dir,
+    a,
+    b,
+    ganache,
+    evm,
+    engineEvm: engineAccount,
+    userEvm: userAccount,
+    provider,
+    providerSecret,
+    engine,
+    configFile,
+    bridge: undefined,
+    async startBridge(env = {}) {
+      const child = spawn(process.execPath, [cliPath, 'bridge', 'start', '--config', configFile], {
+        env: { ...childEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`the bridge did not start:\n${output}`)),
+          30_000,
+        );
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString('utf8');
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolve(match[1]!);
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`the bridge exited (${code ?? signal}) before listening:\n${output}`));
+        });
+      });
+      const bridge = new BridgeProcess(child, url);
+      child.stdout.on('data', (chunk: Buffer) => (bridge.output += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (bridge.output += chunk.toString('utf8')));
+      world.bridge = bridge;
+      return bridge;
+    },
+    async close() {
+      await world.bridge?.stop().catch(() => undefined);
+      await provider.stop();
+      await ganache.stop();
+      await Promise.all([a.process.kill(), b.process.kill()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+function pair(
+  fromEco: string,
+  fromAsset: string,
+  toEco: string,
+  toAsset: string,
+  spreadBps: number,
+) {
+  return conv.pairSet({
+    from: { ecosystem: fromEco, asset: fromAsset },
+    to: { ecosystem: toEco, asset: toAsset },
+    spreadBps,
+    feeBps: 5,
+    feeFixed: '0',
+    min: '100',
+    max: '100000000000',
+    status: 'active',
+  });
+}
+
+/** The JSON of a bridge route, or its error body with the status. */
+export async function bridgeCall<T>(
+  url: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
