@@ -18,7 +18,10 @@ import {
 } from '../src/modules/conversion/evm/htlc-client.js';
 import type { Forward, Quote } from '../src/modules/conversion/engine/records.js';
 import { verifyQuote } from '../src/modules/conversion/engine/records.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import { generateKey, txs } from '../src/sdk/index.js';
+import { childEnv, describeRun, runCli } from './support/cli.js';
 import {
   bridgeCall,
   startConversionWorld,
@@ -360,6 +363,127 @@ describe(
       const back = await until(refused.id, ['refunded']);
       assert.equal(back.error?.code, 'quote_not_found');
       assert.equal(world.provider.balances('alice').USD, alice0, 'paid back in full');
+    });
+
+    it('from the command line: quote, send (the secret kept in a file), release, status, liquidity, reconcile', async () => {
+      const env = {
+        ...childEnv,
+        COFFER_HOME: path.join(world.dir, 'cli-home'),
+        COFFER_PASSPHRASE: 'bridge-test',
+      };
+      const cli = async (args: string[], input?: string) => {
+        const run = await runCli(args, {
+          env,
+          timeoutMs: 60_000,
+          ...(input === undefined ? {} : { input }),
+        });
+        assert.equal(run.code, 0, describeRun(args, run));
+        return run.stdout;
+      };
+      const payer = generateKey();
+      const payee = generateKey();
+      await world.a.client.send(
+        world.a.dev,
+        txs.transfer({ to: payer.address, asset: 'USD', amount: '5000' }),
+        { wait: 'commit' },
+      );
+      await cli(['keys', 'import', 'payer'], payer.secretKey);
+      await cli(['keys', 'import', 'payee'], payee.secretKey);
+      const quoted = JSON.parse(
+        await cli([
+          'bridge',
+          'quote',
+          '--from',
+          'chain-a:USD:12.50',
+          '--to',
+          'chain-b:EUR',
+          '--bridge',
+          bridgeUrl,
+          '--node',
+          world.a.url,
+          '--json',
+        ]),
+      ) as Quote;
+      assert.deepEqual([quoted.from.amount, quoted.mode], ['1250', 'htlc']);
+      const secretFile = path.join(world.dir, 'forward.secret');
+      const sent = JSON.parse(
+        await cli([
+          'bridge',
+          'send',
+          quoted.id,
+          '--from',
+          'payer',
+          '--recipient',
+          payee.address,
+          '--secret-file',
+          secretFile,
+          '--wait',
+          '--bridge',
+          bridgeUrl,
+          '--node',
+          world.a.url,
+          '--json',
+        ]),
+      ) as Forward;
+      assert.equal(sent.state, 'locked');
+      assert.equal(fs.statSync(secretFile).mode & 0o777, 0o600, 'readable by its owner only');
+      const preimage = fs.readFileSync(secretFile, 'utf8').trim();
+      await cli([
+        'hold',
+        'release',
+        sent.destination.lockId!,
+        '--preimage',
+        preimage,
+        '--from',
+        'payee',
+        '--node',
+        world.b.url,
+      ]);
+      const done = JSON.parse(
+        await cli([
+          'bridge',
+          'status',
+          sent.id,
+          '--wait',
+          'completed',
+          '--bridge',
+          bridgeUrl,
+          '--json',
+        ]),
+      ) as Forward;
+      assert.equal(done.state, 'completed');
+      assert.equal(await balance(world.b, payee.address, 'EUR'), BigInt(quoted.to.amount));
+      const liquidity = JSON.parse(
+        await cli(['bridge', 'liquidity', '--bridge', bridgeUrl, '--json']),
+      ) as {
+        assets: { ecosystem: string; asset: string; status: string }[];
+      };
+      assert.deepEqual(liquidity.assets.map((a) => `${a.ecosystem}:${a.asset}`).sort(), [
+        'bank:USD',
+        'chain-a:USD',
+        'chain-b:EUR',
+        'evm:USDC',
+      ]);
+      const text = await cli(['bridge', 'reconcile', '--bridge', bridgeUrl]);
+      assert.match(text, /completed: \d+/);
+      // A quote for an asset the engine does not serve is refused with the bridge's code.
+      const refused = await runCli(
+        [
+          'bridge',
+          'quote',
+          '--from',
+          'chain-a:USD:1',
+          '--to',
+          'chain-b:GBP',
+          '--bridge',
+          bridgeUrl,
+          '--node',
+          world.a.url,
+        ],
+        { env, timeoutMs: 60_000 },
+      );
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /asset_not_found/);
     });
   },
 );

@@ -139,6 +139,7 @@ export class CofferLedger implements HashLockLedger {
         payee: hold.payee,
         condition: hold.condition ?? '',
         expiry: hold.expiresAtHeight,
+        ...(hold.arbiter === undefined ? {} : { arbiter: hold.arbiter }),
       };
     } catch (error) {
       if (!(error instanceof CofferError) || error.code !== 'hold_not_found') throw error;

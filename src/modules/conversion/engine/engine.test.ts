@@ -552,6 +552,47 @@ describe('the conversion engine between two Coffer chains', () => {
         'quote_used',
       );
       assert.notEqual(again.id, quote.id);
+      // One lock pays one forward: another quote cannot reuse it (nor someone else's lock).
+      const reuse = (lockId: string) =>
+        code(engine.forward({ quoteId: again.id, lockId, recipient: recipient.address }));
+      assert.equal(await reuse(good), 'lock_used');
+      assert.equal(
+        await reuse(`0x${good.toUpperCase()}`),
+        'lock_used',
+        'however the id is written',
+      );
+      assert.equal(await reuse('zz'), 'invalid_lock_id');
+      // A hold with an arbiter could be voided by it after the engine paid.
+      const arbitered = (
+        await a.client.send(
+          user,
+          txs.createHold({
+            to: engineKey.address,
+            asset: 'USD',
+            amount: '500',
+            expiresAtHeight: again.sourceExpiryAtLeast!,
+            condition,
+            arbiter: recipient.address,
+          }),
+          { wait: 'commit' },
+        )
+      ).hash;
+      assert.equal(await reuse(arbitered), 'lock_has_arbiter');
+      // A lock open for days would keep the forward (and its promised liquidity) that long.
+      const late = (
+        await a.client.send(
+          user,
+          txs.createHold({
+            to: engineKey.address,
+            asset: 'USD',
+            amount: '500',
+            expiresAtHeight: height + 9_000_000,
+            condition,
+          }),
+          { wait: 'commit' },
+        )
+      ).hash;
+      assert.equal(await reuse(late), 'lock_expires_too_late');
       assert.equal(store.listForwards(10).length, 1, 'only the good forward was taken');
     } finally {
       store.close();

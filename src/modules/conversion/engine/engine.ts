@@ -130,6 +130,10 @@ export interface EngineOptions {
   crashAfter?: ForwardState;
 }
 
+/** The longest a source lock may stay open: bounds how long a forward is driven. */
+const sourceLockMsMax = 24 * 3_600_000;
+/** Quotes no forward named are deleted this long after they expired. */
+const quotePruneAfterMs = 3_600_000;
 /** Forwards the worker drives at once. */
 const concurrentStepsMax = 64;
 /** Forwards read per worker pass. */
@@ -143,6 +147,8 @@ export class Engine {
   /** Destination amounts promised to forwards accepted but not yet locked, per asset. */
   private readonly promised = new Map<string, bigint>();
   private running: Promise<void> | undefined;
+  /** The last error logged per forward still retrying. */
+  private readonly lastErrors = new Map<string, string>();
   /** Until `start`, forwards are taken and stored but not driven. */
   private stopped = true;
 
@@ -247,7 +253,11 @@ export class Engine {
       throw new EngineError('quote_not_found', 'No quote of this engine has this id.', 404);
     const existing = this.store.forwardOfQuote(quote.id);
     if (existing) {
-      if (existing.source.lockId === request.lockId && existing.recipient === request.recipient)
+      if (
+        existing.source.lockId ===
+          normaliseLockId(this.ledger(quote.from.ecosystem).kind, request.lockId) &&
+        existing.recipient === request.recipient
+      )
         return existing;
       throw new EngineError('quote_used', 'This quote already has a forward.', 409);
     }
@@ -262,7 +272,17 @@ export class Engine {
       throw new EngineError('quote_expired', 'The quote expired; ask for a new one.', 410);
     checkRecipient(this.options.registry(), quote.to.ecosystem, request.recipient);
     const source = this.ledger(quote.from.ecosystem) as HashLockLedger;
-    const lock = await source.lockState(request.lockId);
+    const lockId = normaliseLockId(source.kind, request.lockId);
+    const taken = this.store.forwardOfLock(quote.from.ecosystem, lockId);
+    if (taken)
+      throw new EngineError('lock_used', 'This source lock already pays another forward.', 409);
+    const lock = await source.lockState(lockId).catch((error: unknown) => {
+      throw new EngineError(
+        'ledger_unavailable',
+        `The source ledger did not answer: ${describe(error)}`,
+        502,
+      );
+    });
     if (lock.state !== 'open') {
       throw new EngineError('lock_not_open', `The source lock is ${lock.state}, not open.`, 409);
     }
@@ -287,6 +307,10 @@ export class Engine {
         409,
       );
     }
+    if (lock.arbiter !== undefined) {
+      // An arbiter alone could post or void the hold: the engine would pay and not be paid.
+      throw new EngineError('lock_has_arbiter', 'The source lock must name no arbiter.', 409);
+    }
     if (quote.mode === 'hold' && lock.condition !== '') {
       throw new EngineError(
         'lock_hash_locked',
@@ -300,6 +324,15 @@ export class Engine {
       throw new EngineError(
         'lock_expires_too_soon',
         `The source lock must stay open at least ${timing.destinationMs + timing.claimMarginMs} ms more (at least ${left} ms now); the quote says its lowest expiry.`,
+        409,
+      );
+    }
+    if (left > sourceLockMsMax) {
+      // A lock far in the future would keep a forward the worker drives (and its promised
+      // liquidity) for that long if the recipient never releases.
+      throw new EngineError(
+        'lock_expires_too_late',
+        `The source lock may stay open at most ${sourceLockMsMax / 3_600_000} hours.`,
         409,
       );
     }
@@ -324,7 +357,7 @@ export class Engine {
       to: quote.to,
       recipient: request.recipient,
       ...(quote.mode === 'htlc' ? { condition: lock.condition } : {}),
-      source: { lockId: request.lockId, expiry: lock.expiry },
+      source: { lockId, expiry: lock.expiry, payer: lock.payer },
       destination: {},
       createdAt: at,
       updatedAt: at,
@@ -428,6 +461,7 @@ export class Engine {
 
   /** One pass over the active forwards; each forward takes at most one step at a time. */
   async pass(): Promise<void> {
+    this.store.pruneQuotes(this.now() - quotePruneAfterMs);
     const active = this.store.activeForwards(activeReadMax).filter((f) => !this.inFlight.has(f.id));
     const queue = [...active];
     const runners = Array.from({ length: Math.min(concurrentStepsMax, queue.length) }, async () => {
@@ -436,12 +470,17 @@ export class Engine {
         try {
           await this.drive(forward);
         } catch (error) {
-          // A ledger that could not be reached: the forward stays where it is for the next pass.
+          // A ledger that could not be reached: the forward stays where it is for the next pass,
+          // and its retry is logged when the error changes, not on every pass.
+          const described = describe(error);
+          if (this.lastErrors.get(forward.id) === described) continue;
+          if (this.lastErrors.size >= activeReadMax) this.lastErrors.clear();
+          this.lastErrors.set(forward.id, described);
           this.store.appendEvent({
             type: 'forward.retry',
             forward: forward.id,
             state: forward.state,
-            data: { error: describe(error) },
+            data: { error: described },
           });
         } finally {
           this.inFlight.delete(forward.id);
@@ -501,7 +540,7 @@ export class Engine {
           forward.destination.lockTx = receipt.txId;
           this.move(forward, 'locked');
         } catch (error) {
-          if (!(error instanceof LedgerError) && !hasCode(error)) throw error;
+          if (!definitelyRefused(error)) throw error;
           // The destination ledger refused the lock (its funds, its rules): nothing moved there.
           this.unpromise(assetKey(forward.to), BigInt(forward.to.amount));
           forward.error = { code: codeOf(error), message: describe(error) };
@@ -568,11 +607,30 @@ export class Engine {
     }
   }
 
+  /**
+   * A plain hold for a provider payout: captured first, so the engine holds the funds before it
+   * pays (a hold that expired or was voided before the capture pays nothing out); a payout that
+   * then fails is paid back to the hold's payer by a transfer.
+   */
   private async stepHold(forward: Forward): Promise<void> {
     const source = this.ledger(forward.from.ecosystem) as CofferLedger;
     const provider = this.ledger(forward.to.ecosystem) as ProviderLedger;
     switch (forward.state) {
       case 'accepted': {
+        try {
+          forward.source.captureTx = (await source.capture(forward.source.lockId!)).txId;
+        } catch (error) {
+          if (!definitelyRefused(error)) throw error;
+          // The hold is gone (expired, or its payer's arbiter acted): nothing was paid out.
+          this.unpromise(assetKey(forward.to), BigInt(forward.to.amount));
+          forward.error = { code: codeOf(error), message: describe(error) };
+          this.move(forward, 'refunded', 'the source hold could not be captured');
+          return;
+        }
+        this.move(forward, 'forwarding');
+        return;
+      }
+      case 'forwarding': {
         const payout = await provider.payout({
           key: forward.id,
           asset: forward.to.asset,
@@ -587,13 +645,24 @@ export class Engine {
       case 'paying': {
         const payout = await provider.payoutState(forward.destination.payoutId!);
         if (payout.state === 'completed') {
-          forward.source.captureTx = (await source.capture(forward.source.lockId!)).txId;
           this.move(forward, 'completed');
         } else if (payout.state === 'failed') {
           forward.error = { code: 'payout_failed', message: payout.reason };
-          forward.source.cancelTx = (await source.cancel(forward.source.lockId!)).txId;
-          this.move(forward, 'refunded', `payout failed: ${payout.reason}`);
+          this.move(forward, 'refunding', `payout failed: ${payout.reason}`);
         }
+        return;
+      }
+      case 'refunding': {
+        // The captured amount goes back to the hold's payer, once (keyed by the forward).
+        forward.source.cancelTx = (
+          await source.pay({
+            key: `refund-${forward.id}`,
+            asset: forward.from.asset,
+            amount: BigInt(forward.from.amount),
+            recipient: forward.source.payer!,
+          })
+        ).txId;
+        this.move(forward, 'refunded');
         return;
       }
       default:
@@ -657,7 +726,7 @@ export class Engine {
           }
           this.move(forward, 'completed');
         } catch (error) {
-          if (!(error instanceof LedgerError) && !hasCode(error)) throw error;
+          if (!definitelyRefused(error)) throw error;
           forward.error = { code: codeOf(error), message: describe(error) };
           this.move(forward, 'refunding', codeOf(error));
         }
@@ -889,6 +958,32 @@ function checkRecipient(registry: RegistryView, ecosystem: string, recipient: st
   const refusal = recipientRefusal(registry, ecosystem, recipient);
   if (refusal)
     throw new EngineError(refusal, `The recipient is not an account of ${ecosystem}.`, 400);
+}
+
+/** A lock id as the engine keys it: lowercase; EVM ids with 0x, Coffer hold ids without. */
+function normaliseLockId(kind: string, id: string): string {
+  const hex = id.toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new EngineError('invalid_lock_id', 'A lock id is 64 hex digits.');
+  return kind === 'evm' ? `0x${hex}` : hex;
+}
+
+/**
+ * Whether a ledger call's error says the action did not happen and never will: a tx that failed
+ * in its block, a revert, a 4xx refusal. Anything else (no answer, a timeout, a 5xx) may have
+ * happened: the step is retried with the same key, never taken as a refusal.
+ */
+function definitelyRefused(error: unknown): boolean {
+  if (error instanceof LedgerError) return true;
+  if (!hasCode(error)) return false;
+  if (
+    ['evm_lock_failed', 'evm_lock_conflict', 'provider_rejected', 'route_not_supported'].includes(
+      error.code,
+    )
+  )
+    return true;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function hasCode(error: unknown): error is { code: string } {

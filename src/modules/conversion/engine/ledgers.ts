@@ -40,6 +40,8 @@ export type LockState =
       condition: string;
       /** Native expiry: a Coffer height, an EVM unix time in seconds. */
       expiry: number;
+      /** A Coffer hold's arbiter (who alone posts or voids a plain hold that names one). */
+      arbiter?: string;
     }
   /** Released to the payee: the preimage is public from here on. */
   | { state: 'released'; preimage: string; txId: string }

@@ -53,9 +53,10 @@ export function reconcile(store: EngineStore): Reconciliation {
       f.state === 'completed'
         ? settledBy !== undefined && paidBy !== undefined
         : f.state === 'refunded'
-          ? f.source.claimTx === undefined &&
-            f.source.captureTx === undefined &&
-            f.destination.releaseTx === undefined
+          ? // Nothing kept: no claim nor release, and a captured hold paid back.
+            f.source.claimTx === undefined &&
+            f.destination.releaseTx === undefined &&
+            (f.source.captureTx === undefined || f.source.cancelTx !== undefined)
           : true;
     return {
       id: f.id,

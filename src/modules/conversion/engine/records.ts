@@ -94,8 +94,8 @@ export function verifyQuote(quote: Quote): boolean {
 
 /**
  * A forward's states. htlc: accepted -> locked -> claiming -> completed, or -> refunding ->
- * refunded when the recipient never releases. hold: accepted -> paying -> completed (captured) or
- * refunded (voided). deposit: received -> quoted -> forwarding -> completed, or -> refunding ->
+ * refunded when the recipient never releases. hold: accepted (the hold captured) -> forwarding ->
+ * paying -> completed, or -> refunding -> refunded (paid back) when the payout fails. deposit: received -> quoted -> forwarding -> completed, or -> refunding ->
  * refunded (paid back to the sender). `rejected`: refused before anything moved.
  */
 export type ForwardState =
@@ -125,6 +125,8 @@ export interface Forward {
   preimage?: string;
   source: {
     lockId?: string;
+    /** Who made the source lock (a plain hold's captured amount goes back there on a failed payout). */
+    payer?: string;
     expiry?: number;
     depositId?: string;
     /** The provider account a deposit came from (a refund goes back there). */

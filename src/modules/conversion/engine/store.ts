@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS forwards (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS forwards_by_state ON forwards (state);
+-- One forward per source lock: a lock pays for one forward, whoever asks.
+CREATE TABLE IF NOT EXISTS source_locks (ecosystem TEXT NOT NULL, lock_id TEXT NOT NULL, forward_id TEXT NOT NULL, PRIMARY KEY (ecosystem, lock_id));
 CREATE TABLE IF NOT EXISTS journal (
   ecosystem TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -82,6 +84,38 @@ export class EngineStore implements TxJournal {
 
   /** Inserts a forward; false when its quote already has one. */
   insertForward(forward: Forward): boolean {
+    const taken = new Error('taken');
+    try {
+      this.db.transaction(() => {
+        if (forward.source.lockId !== undefined) {
+          const changes = this.db
+            .prepare(
+              'INSERT INTO source_locks (ecosystem, lock_id, forward_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+            )
+            .run(forward.from.ecosystem, forward.source.lockId, forward.id).changes;
+          if (changes === 0) throw taken;
+        }
+        // Thrown, not returned: the lock's row is rolled back with the forward's.
+        if (!this.insertForwardRow(forward)) throw taken;
+      })();
+      return true;
+    } catch (error) {
+      if (error === taken) return false;
+      throw error;
+    }
+  }
+
+  /** The forward a source lock pays for, if any. */
+  forwardOfLock(ecosystem: string, lockId: string): Forward | undefined {
+    const row = this.db
+      .prepare<[string, string], { forward_id: string }>(
+        'SELECT forward_id FROM source_locks WHERE ecosystem = ? AND lock_id = ?',
+      )
+      .get(ecosystem, lockId);
+    return row ? this.getForward(row.forward_id) : undefined;
+  }
+
+  private insertForwardRow(forward: Forward): boolean {
     const result = this.db
       .prepare(
         'INSERT INTO forwards (id, quote_id, state, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
