@@ -604,6 +604,14 @@ class World {
     }
   }
 
+  /** Per ledger and asset, balances + open locks + payouts in flight = what was minted. */
+  checkSupply(when: string): void {
+    for (const [key, minted] of this.minted) {
+      const [ecosystem, asset] = key.split('/') as [string, string];
+      assert.equal(this.ledgers.get(ecosystem)!.supply(asset), minted, `supply of ${key} ${when}`);
+    }
+  }
+
   check(): void {
     const forwards = this.store.listForwards(10_000);
     for (const forward of forwards) {
@@ -646,10 +654,7 @@ class World {
         `${label}: the recipient's balance`,
       );
     }
-    for (const [key, minted] of this.minted) {
-      const [ecosystem, asset] = key.split('/') as [string, string];
-      assert.equal(this.ledgers.get(ecosystem)!.supply(asset), minted, `supply of ${key}`);
-    }
+    this.checkSupply('at the end');
     for (const asset of this.registry.assets) {
       const key = `${asset.ecosystem}/${asset.asset}`;
       const ledger = this.ledgers.get(asset.ecosystem)!;
@@ -685,7 +690,10 @@ describe('conversion engine property', () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-prop-'));
         const world = new World(scenario, dir);
         try {
-          for (const action of scenario.actions) await world.run(action);
+          for (const action of scenario.actions) {
+            await world.run(action);
+            world.checkSupply(`after ${action.kind}`);
+          }
           await world.quiesce();
           world.check();
           for (const f of world.store.listForwards(10_000)) {
