@@ -33,5 +33,12 @@ export function readCliEnv(
   const webhookSecret = env.COFFER_WEBHOOK_SECRET === '' ? undefined : env.COFFER_WEBHOOK_SECRET;
   const bridgeUrl = env.COFFER_BRIDGE_URL === '' ? undefined : env.COFFER_BRIDGE_URL;
   const bridgeCrashAfter = env.COFFER_BRIDGE_CRASH_AFTER || undefined;
-  return Object.freeze({ home, passphrase, adminToken, webhookSecret, bridgeUrl, bridgeCrashAfter });
+  return Object.freeze({
+    home,
+    passphrase,
+    adminToken,
+    webhookSecret,
+    bridgeUrl,
+    bridgeCrashAfter,
+  });
 }

@@ -733,15 +733,21 @@ export class Engine {
         return;
       }
       case 'refunding': {
-        const payout = forward.source.refundPayoutId
+        // A refund payout the provider fails is asked for again under the next key (each try
+        // is its own payout: the failed one moved nothing), so the deposit always goes back.
+        const tries = forward.source.refundTries ?? 0;
+        let payout = forward.source.refundPayoutId
           ? await provider.payoutState(forward.source.refundPayoutId)
-          : await provider.payout({
-              key: `refund-${forward.id}`,
-              asset: forward.from.asset,
-              amount: BigInt(forward.from.amount),
-              recipient: forward.source.sender!,
-            });
-        if (!forward.source.refundPayoutId) {
+          : undefined;
+        if (payout === undefined || payout.state === 'failed') {
+          const attempt = payout === undefined ? tries : tries + 1;
+          payout = await provider.payout({
+            key: attempt === 0 ? `refund-${forward.id}` : `refund-${forward.id}-${attempt}`,
+            asset: forward.from.asset,
+            amount: BigInt(forward.from.amount),
+            recipient: forward.source.sender!,
+          });
+          forward.source.refundTries = attempt;
           forward.source.refundPayoutId = payout.payoutId;
           this.store.updateForward(forward);
         }

@@ -378,9 +378,11 @@ export class MemoryHashLockLedger implements HashLockLedger {
     });
   }
 
+  /** Ids as the real ledgers write them: 64 hex digits (a Coffer tx hash; EVM with 0x). */
   private nextId(kind: string): string {
     this.sequence += 1;
-    return `${this.kind}-${kind}-${this.sequence.toString().padStart(6, '0')}`;
+    const hex = createHash('sha256').update(`${this.kind}-${kind}-${this.sequence}`).digest('hex');
+    return this.kind === 'evm' ? `0x${hex}` : hex;
   }
 }
 

@@ -135,6 +135,8 @@ export interface Forward {
     captureTx?: string;
     cancelTx?: string;
     refundPayoutId?: string;
+    /** Refund payouts asked for after the first failed (deposit mode). */
+    refundTries?: number;
   };
   destination: {
     expiry?: number;
