@@ -109,6 +109,19 @@ const rules: { pattern: RegExp; step: (command: string) => Step }[] = [
       },
     }),
   },
+  {
+    // The bridge walk-through needs the conversion world (two chains, ganache, a provider, an
+    // engine registered on the home chain, the bridge process): test/conversion-e2e.test.ts runs
+    // these commands, with that world's quote, forward and lock ids, through the built CLI.
+    pattern: /^npx coffer bridge |^npx coffer hold release LOCK\b/,
+    step: (command) => ({
+      kind: 'left-out',
+      leftOut: {
+        command,
+        rule: "needs the conversion world: test/conversion-e2e.test.ts runs the bridge block's commands",
+      },
+    }),
+  },
   // `npm start` is `tsx src/cli/main.ts start`: the built CLI runs the same code.
   { pattern: /^npm start$/, step: (command) => ({ kind: 'node', args: [], command }) },
   {
@@ -356,6 +369,11 @@ describe('README.md from top to bottom in one shell', { timeout: suiteTimeoutMs 
 
   it('has only sh blocks to run and ts blocks that other tests run', (t) => {
     for (const block of blocks) {
+      if (block.language === 'json') {
+        // A file's content shown (the bridge's configuration): it must be JSON.
+        assert.doesNotThrow(() => JSON.parse(block.text), `README.md line ${block.line}: not JSON`);
+        continue;
+      }
       assert.ok(
         block.language === 'sh' || block.language === 'ts',
         `README.md line ${block.line}: a \`\`\`${block.language} block; this test runs sh ` +
@@ -371,13 +389,22 @@ describe('README.md from top to bottom in one shell', { timeout: suiteTimeoutMs 
     assert.ok(shBlocks.length >= 6, `the README has its sh blocks (${shBlocks.length})`);
   });
 
-  it('leaves out only npm install, npm test and the cards block, each by its rule', (t) => {
+  it('leaves out only npm install, npm test, the cards block and the bridge block, each by its rule', (t) => {
     for (const { command, rule } of leftOut) t.diagnostic(`left out: ${command}: ${rule}`);
     const cards = leftOut.filter((entry) => entry.rule.includes('test/cli-cards.test.ts'));
+    const bridge = leftOut.filter((entry) => entry.rule.includes('test/conversion-e2e.test.ts'));
     assert.deepEqual(
-      leftOut.filter((entry) => !cards.includes(entry)).map((entry) => entry.command),
+      leftOut
+        .filter((entry) => !cards.includes(entry) && !bridge.includes(entry))
+        .map((entry) => entry.command),
       ['npm install', 'npm test'],
     );
+    // The bridge block, whole: every command of its section.
+    const bridgeSection = blocks.filter(
+      (block) => block.section === 'Conversion engine (bridge)' && block.language === 'sh',
+    );
+    assert.equal(bridgeSection.length, 1);
+    assert.equal(bridge.length, bridgeSection[0]!.text.split('npx coffer').length - 1);
     // The cards block, whole: every command of its section, none of another.
     const section = blocks.filter((block) => block.section === 'Payment cards on devices');
     assert.equal(section.length, 1);
