@@ -287,7 +287,7 @@ describe(
       );
     });
 
-    it('voids the hold when the provider fails the payout, and captures it when the payout completes', async () => {
+    it('pays the captured hold back when the provider fails the payout, and keeps it when the payout completes', async () => {
       world.provider.failPayouts('all');
       const failing = await quote({
         from: { ecosystem: 'chain-a', asset: 'USD', amount: '1500' },
