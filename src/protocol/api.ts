@@ -86,21 +86,6 @@ export const blockPageSchema = z.object({
   blocks: z.array(blockSchema),
 });
 
-/** `GET /v1/holds/{id}`: an open hold's record; `open` is false once its expiry height passed. */
-export const openHoldSchema = z.object({
-  id: z.string(),
-  payer: z.string(),
-  payee: z.string(),
-  asset: z.string(),
-  amount: z.string(),
-  expiresAtHeight: z.number().int(),
-  createdAtHeight: z.number().int(),
-  arbiter: z.string().optional(),
-  condition: z.string().optional(),
-  open: z.boolean(),
-});
-export type OpenHold = z.infer<typeof openHoldSchema>;
-
 /** One committed event as `GET /v1/events?from=` lists it. */
 export const committedEventSchema = z.object({
   height: z.number().int(),
@@ -151,6 +136,10 @@ export const holdSchema = z.object({
   createdAtHeight: z.number().int(),
 });
 export type Hold = z.infer<typeof holdSchema>;
+
+/** `GET /v1/holds/{id}`: an open hold's record; `open` is false once its expiry height passed. */
+export const openHoldSchema = holdSchema.extend({ open: z.boolean() });
+export type OpenHold = z.infer<typeof openHoldSchema>;
 
 /** `GET /v1/accounts/{address}`; an address never used answers nonce 0 and nothing else. */
 export const accountSchema = z.object({

@@ -137,39 +137,30 @@ const price: Pricer = (request) => {
   };
 };
 
-function newEngine(store: EngineStore, crashAfter?: Forward['state']): Engine {
-  const ledgers = new Map<string, EcosystemLedger>([
-    [
-      'chain-a',
-      new CofferLedger({
-        ecosystem: 'chain-a',
-        url: a.url,
-        key: engineKey,
-        blockMsMin,
-        blockMsMax,
-        journal: store,
-      }),
-    ],
-    [
-      'chain-b',
-      new CofferLedger({
-        ecosystem: 'chain-b',
-        url: b.url,
-        key: engineKey,
-        blockMsMin,
-        blockMsMax,
-        journal: store,
-      }),
-    ],
-  ]);
+function newEngine(
+  store: EngineStore,
+  options: { crashAfter?: Forward['state']; now?: () => number } = {},
+): Engine {
+  const ledger = (ecosystem: string, chain: Chain) =>
+    new CofferLedger({
+      ecosystem,
+      url: chain.url,
+      key: engineKey,
+      blockMsMin,
+      blockMsMax,
+      journal: store,
+    });
   return new Engine({
     store,
     key: engineKey,
     registry: () => registry,
-    ledgers,
+    ledgers: new Map<string, EcosystemLedger>([
+      ['chain-a', ledger('chain-a', a)],
+      ['chain-b', ledger('chain-b', b)],
+    ]),
     price,
     timing: { destinationMs: 1_000, claimMarginMs: 500, tickMs: 20 },
-    ...(crashAfter ? { crashAfter } : {}),
+    ...options,
   });
 }
 
@@ -401,38 +392,7 @@ describe('the conversion engine between two Coffer chains', () => {
   it('refuses a forward before anything moves: unknown or expired quote, a wrong lock, a used quote', async () => {
     const store = new EngineStore(path.join(dataDir, 'refusals'));
     let now = Date.now();
-    const engine = new Engine({
-      store,
-      key: engineKey,
-      registry: () => registry,
-      ledgers: new Map<string, EcosystemLedger>([
-        [
-          'chain-a',
-          new CofferLedger({
-            ecosystem: 'chain-a',
-            url: a.url,
-            key: engineKey,
-            blockMsMin,
-            blockMsMax,
-            journal: store,
-          }),
-        ],
-        [
-          'chain-b',
-          new CofferLedger({
-            ecosystem: 'chain-b',
-            url: b.url,
-            key: engineKey,
-            blockMsMin,
-            blockMsMax,
-            journal: store,
-          }),
-        ],
-      ]),
-      price,
-      timing: { destinationMs: 1_000, claimMarginMs: 500, tickMs: 20 },
-      now: () => now,
-    });
+    const engine = newEngine(store, { now: () => now });
     const code = (promise: Promise<unknown>) =>
       promise.then(
         () => 'ok',
