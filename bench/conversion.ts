@@ -67,6 +67,20 @@ const funds = 100_000_000_000n;
 const quantile = (values: number[], q: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
 
+/** User and system CPU time of a process so far, ms (Linux /proc; 0 elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return 0;
+  }
+}
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const clockTicks = 100;
+
 /** One unit of work to time, which checks its own answer; it may note phase times. */
 type Job = (worker: number, phases: Map<string, number[]>) => Promise<void>;
 
@@ -75,6 +89,21 @@ interface Run {
   latencies: number[];
   failures: string[];
   phases: Map<string, number[]>;
+  /** CPU ms per process over the run: chain-a, chain-b, the bridge, this client. */
+  cpu?: number[];
+  /** HTTP requests each chain answered over the run, by route. */
+  requests?: Map<string, number>[];
+}
+
+/** A node's HTTP requests so far by route (its coffer_http_requests_total, all statuses). */
+async function requestsByRoute(chain: CofferChain): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const line of (await chain.client.metrics()).split('\n')) {
+    const match = /^coffer_http_requests_total\{(.*)\} (\S+)$/.exec(line);
+    const route = match && /route="([^"]*)"/.exec(match[1]!)?.[1];
+    if (route) counts.set(route, (counts.get(route) ?? 0) + Number(match[2]));
+  }
+  return counts;
 }
 
 /** The JSON of a bridge route; anything but `ok` throws with the error's code. */
@@ -307,6 +336,25 @@ async function main(): Promise<void> {
     bridgeProcess = await startBridgeProcess(configFile);
     const url = bridgeProcess.url;
     const states = new ForwardStates(url);
+    const pids = [chainA.process.pid, chainB.process.pid, bridgeProcess.child.pid];
+    const cpuNow = () => [
+      ...pids.map(cpuMs),
+      process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+    ];
+    /** A run with the CPU time each process spent during it. */
+    const requestsNow = () => Promise.all([chainA, chainB].map(requestsByRoute));
+    const measured = async (run: () => Promise<Run>): Promise<Run> => {
+      const from = cpuNow();
+      const fromRequests = await requestsNow();
+      const result = await run();
+      result.cpu = cpuNow().map((value, i) => value - from[i]!);
+      result.requests = (await requestsNow()).map((counts, i) => {
+        const delta = new Map<string, number>();
+        for (const [route, n] of counts) delta.set(route, n - (fromRequests[i]!.get(route) ?? 0));
+        return delta;
+      });
+      return result;
+    };
 
     const secret = () => {
       const preimage = randomBytes(32).toString('hex');
@@ -417,13 +465,13 @@ async function main(): Promise<void> {
     await closedLoop(users * 4, users, healthJob);
     const warmForwards = forwardIds.length;
 
-    const before = await cycles(forwards);
-    const forwarded = await closedLoop(forwards, users, forward);
-    const after = await cycles(forwards);
+    const before = await measured(() => cycles(forwards));
+    const forwarded = await measured(() => closedLoop(forwards, users, forward));
+    const after = await measured(() => cycles(forwards));
 
-    const healthBefore = await closedLoop(quotes, users, healthJob);
-    const quoted = await closedLoop(quotes, users, quoteJob);
-    const healthAfter = await closedLoop(quotes, users, healthJob);
+    const healthBefore = await measured(() => closedLoop(quotes, users, healthJob));
+    const quoted = await measured(() => closedLoop(quotes, users, quoteJob));
+    const healthAfter = await measured(() => closedLoop(quotes, users, healthJob));
     const rate = (run: Run) => ((run.latencies.length - run.failures.length) * 1000) / run.ms;
     const halfRate = rate(quoted) / 2;
     const steadyCount = Math.max(1, Math.round(halfRate * quoteSeconds));
@@ -511,6 +559,34 @@ async function main(): Promise<void> {
     };
     phaseRows('baseline cycle', cyclesJoined);
     phaseRows('forward', forwarded);
+    const perUnit = (run: Run) => {
+      const done = run.latencies.length - run.failures.length;
+      const cpu = run.cpu ?? [];
+      const total = cpu.reduce((sum, value) => sum + value, 0);
+      return `${cpu.map((value) => (value / done).toFixed(2)).join(' / ')} (total ${(total / done).toFixed(2)}; ${(total / run.ms).toFixed(2)} cores busy)`;
+    };
+    process.stdout.write(
+      'CPU ms per unit, chain-a / chain-b / bridge / bench client:\n' +
+        `  baseline hold cycle, before       ${perUnit(before)}\n` +
+        `  forward                           ${perUnit(forwarded)}\n` +
+        `  baseline hold cycle, after        ${perUnit(after)}\n` +
+        `  quote at saturation               ${perUnit(quoted)}\n` +
+        `  GET /health at saturation, before ${perUnit(healthBefore)}\n`,
+    );
+    const requestRows = (title: string, run: Run) => {
+      const done = run.latencies.length - run.failures.length;
+      process.stdout.write(`node HTTP requests per ${title}:\n`);
+      for (const [i, counts] of (run.requests ?? []).entries()) {
+        const routes = [...counts].filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1]);
+        const total = routes.reduce((sum, [, n]) => sum + n, 0);
+        process.stdout.write(
+          `  ${i === 0 ? 'chain-a' : 'chain-b'} ${(total / done).toFixed(1)}: ${routes.map(([route, n]) => `${route} ${(n / done).toFixed(1)}`).join(', ')}\n`,
+        );
+      }
+    };
+    requestRows('baseline hold cycle (before)', before);
+    requestRows('forward', forwarded);
+    requestRows('quote at saturation', quoted);
     if (failures.length > 0) {
       const counts = new Map<string, number>();
       for (const code of failures) counts.set(code, (counts.get(code) ?? 0) + 1);
