@@ -22,6 +22,9 @@
 //    (saturation), then BENCH_CONV_QUOTE_SECONDS (10) of them offered open loop at half the
 //    measured rate (latency from each scheduled start). Baseline, before and after each: GET
 //    /health on the bridge, as many at saturation and on the same schedule.
+// 5. Where the time goes: CPU time of each process (/proc) and the nodes' HTTP requests by route
+//    (their /metrics), per forward, hold cycle and quote. BENCH_PROFILE=DIR makes the bridge write
+//    a V8 CPU profile (--cpu-prof) into DIR.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -333,7 +336,12 @@ async function main(): Promise<void> {
         timing: { destinationMs: 60_000, claimMarginMs: 10_000, tickMs, registryRefreshMs: 500 },
       }),
     );
-    bridgeProcess = await startBridgeProcess(configFile);
+    const profile = env.BENCH_PROFILE;
+    bridgeProcess = await startBridgeProcess(
+      configFile,
+      {},
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [],
+    );
     const url = bridgeProcess.url;
     const states = new ForwardStates(url);
     const pids = [chainA.process.pid, chainB.process.pid, bridgeProcess.child.pid];

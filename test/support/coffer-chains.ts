@@ -83,12 +83,17 @@ export async function startCofferChain(dir: string, id: string): Promise<CofferC
   return { id, process: node, url, client: createClient(url), dev: importKey(dev.secretKey) };
 }
 
-/** Starts `coffer bridge start --config configFile` and waits for its "listening on" line. */
+/**
+ * Starts `coffer bridge start --config configFile` and waits for its "listening on" line;
+ * `nodeArgs` go to node before the CLI (`--cpu-prof`).
+ */
 export async function startBridgeProcess(
   configFile: string,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, [cliPath, 'bridge', 'start', '--config', configFile], {
+  const args = [...nodeArgs, cliPath, 'bridge', 'start', '--config', configFile];
+  const child = spawn(process.execPath, args, {
     env: { ...childEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
