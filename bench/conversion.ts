@@ -7,22 +7,24 @@
 //    process of its own (20 ms blocks while txs wait, an empty one every 40 ms: the e2e world's),
 //    and the bridge process (`coffer bridge start`) serving chain-a USD -> chain-b EUR, tick
 //    BENCH_CONV_TICK_MS (50). No ganache, no provider. BENCH_CONV_USERS (32) users hold USD on A.
-// 2. Baseline, before and after: the ledger work of a forward without the engine. Per cycle, with
+// 2. Warm-up, untimed: BENCH_CONV_WARMUP (160) baseline cycles and forwards, users x 4 quotes and
+//    GET /health (fresh processes are cold: JIT, caches).
+// 3. Baseline, before and after: the ledger work of a forward without the engine. Per cycle, with
 //    ?wait=commit each, one after another: the user's hash-locked hold.create on A for a stand-in
 //    engine key, that key's hold.create on B for the user under the same condition, the user's
 //    hold.release on B with the preimage, the stand-in's hold.release on A. BENCH_CONV_FORWARDS
 //    (640) cycles, one per user at a time (the stand-in signs for all users at once, as the engine).
-// 3. Forwards: as many, one per user at a time: POST /v1/conversion/quotes (1,000 cents of USD),
+// 4. Forwards: as many, one per user at a time: POST /v1/conversion/quotes (1,000 cents of USD),
 //    the user's hold.create on A with the quote's payee, amount and expiry under a fresh condition
 //    (?wait=commit), POST /v1/conversion/forwards, wait for `locked`, GET the forward for its
 //    destination hold, the user's hold.release on B (?wait=commit), wait for `completed`. The
 //    states come from the engine's event log (GET /v1/conversion/events), read by one poller every
 //    BENCH_CONV_POLL_MS (20): users polling each forward would load the bridge they measure.
-// 4. Quotes: BENCH_CONV_QUOTES (2,000) POST /v1/conversion/quotes, BENCH_CONV_USERS in flight
+// 5. Quotes: BENCH_CONV_QUOTES (2,000) POST /v1/conversion/quotes, BENCH_CONV_USERS in flight
 //    (saturation), then BENCH_CONV_QUOTE_SECONDS (10) of them offered open loop at half the
 //    measured rate (latency from each scheduled start). Baseline, before and after each: GET
 //    /health on the bridge, as many at saturation and on the same schedule.
-// 5. Where the time goes: CPU time of each process (/proc) and the nodes' HTTP requests by route
+// 6. Where the time goes: CPU time of each process (/proc) and the nodes' HTTP requests by route
 //    (their /metrics), per forward, hold cycle and quote. BENCH_PROFILE=DIR makes the bridge write
 //    a V8 CPU profile (--cpu-prof) into DIR.
 import fs from 'node:fs';
@@ -64,6 +66,7 @@ const quotes = Number(env.BENCH_CONV_QUOTES ?? 2_000);
 const quoteSeconds = Number(env.BENCH_CONV_QUOTE_SECONDS ?? 10);
 const tickMs = Number(env.BENCH_CONV_TICK_MS ?? 50);
 const pollMs = Number(env.BENCH_CONV_POLL_MS ?? 20);
+const warmUp = Number(env.BENCH_CONV_WARMUP ?? 160);
 const amount = '1000';
 const funds = 100_000_000_000n;
 
@@ -467,8 +470,8 @@ async function main(): Promise<void> {
     };
 
     // Warm-up (JIT, caches, the engine's first nonces), untimed.
-    await cycles(users);
-    await closedLoop(users, users, forward);
+    await cycles(warmUp);
+    await closedLoop(warmUp, users, forward);
     await closedLoop(users * 4, users, quoteJob);
     await closedLoop(users * 4, users, healthJob);
     const warmForwards = forwardIds.length;
