@@ -8,6 +8,8 @@
 // through the API against transfers in the same run (issue 17).
 // `npm run bench -- cards`: the same build, then card authorisations per second through the API and
 // their latency at half load, against transfers in the same run (issue 18).
+// `npm run bench -- conversion`: the same build, then forwards per second between two Coffer chains
+// through the bridge and quote latency, against hold txs and GET /health in the same run (issue 19).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -15,6 +17,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const benches = {
   cards: 'bench/cards.ts',
   cluster: 'bench/cluster.ts',
+  conversion: 'bench/conversion.ts',
   flood: 'bench/flood.ts',
   index: 'bench/index-growth.ts',
   tokens: 'bench/tokens.ts',

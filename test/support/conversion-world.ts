@@ -8,8 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 
 import { conversionTxBuilders as conv } from '../../src/modules/conversion/client.js';
 import { deployContracts, type Deployment } from '../../src/modules/conversion/evm/deploy.js';
@@ -19,30 +17,23 @@ import {
   type ProviderSimulator,
 } from '../../src/modules/conversion/provider/simulator.js';
 import { generateSecret } from '../../src/node/webhooks/signing.js';
+import { generateKey, txs, type SigningKey } from '../../src/sdk/index.js';
+import { cliPath } from './cli.js';
 import {
-  createClient,
-  generateKey,
-  importKey,
-  txs,
-  type CofferClient,
-  type SigningKey,
-} from '../../src/sdk/index.js';
-import { childEnv, cliPath } from './cli.js';
-import { NodeProcess, assertBuilt } from './node-process.js';
+  blockMsMax,
+  blockMsMin,
+  BridgeProcess,
+  ecbFile,
+  eurUsd,
+  pair,
+  startBridgeProcess,
+  startCofferChain,
+  writeSecret,
+  type CofferChain,
+} from './coffer-chains.js';
+import { assertBuilt } from './node-process.js';
 
-/** Blocks every 20 ms while txs wait, an empty one every 40 ms: the bounds the registry states. */
-export const blockMsMin = 20;
-export const blockMsMax = 40;
-/** Euro reference rates as the ECB publishes them: 1 EUR = 1.0842 USD. */
-export const eurUsd = '1.0842';
-
-export interface CofferChain {
-  id: string;
-  process: NodeProcess;
-  url: string;
-  client: CofferClient;
-  dev: SigningKey;
-}
+export { blockMsMax, blockMsMin, BridgeProcess, eurUsd, type CofferChain };
 
 export interface ConversionWorld {
   dir: string;
@@ -63,83 +54,6 @@ export interface ConversionWorld {
   close(): Promise<void>;
 }
 
-export class BridgeProcess {
-  output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-  ) {
-    this.exited = once(child, 'exit').then(([code, signal]) => ({
-      code: code as number | null,
-      signal: signal as NodeJS.Signals | null,
-    }));
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    await this.exited;
-  }
-}
-
-async function startChain(dir: string, id: string): Promise<CofferChain> {
-  const dataDir = path.join(dir, id);
-  fs.mkdirSync(dataDir);
-  const init = await new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [cliPath, 'init', '--data-dir', dataDir, '--chain-id', id],
-      { env: childEnv, stdio: 'ignore' },
-    );
-    child.on('exit', resolve);
-  });
-  if (init !== 0) throw new Error(`coffer init ${id} failed`);
-  const node = NodeProcess.spawn({
-    cliPath,
-    dataDir,
-    blockIntervalMs: blockMsMin,
-    logLevel: 'warn',
-    env: childEnv,
-    startTimeoutMs: 20_000,
-    args: ['--idle-block-interval-ms', String(blockMsMax)],
-  });
-  const { url } = await node.listening();
-  const dev = JSON.parse(fs.readFileSync(path.join(dataDir, 'dev-account.json'), 'utf8')) as {
-    secretKey: string;
-  };
-  return { id, process: node, url, client: createClient(url), dev: importKey(dev.secretKey) };
-}
-
-function writeSecret(file: string, text: string): string {
-  fs.writeFileSync(file, `${text}\n`, { mode: 0o600 });
-  return file;
-}
-
-/** Today's ECB reference rates file (the date is today's, so the rates are fresh). */
-function ecbFile(file: string): string {
-  const day = new Date().toISOString().slice(0, 10);
-  fs.writeFileSync(
-    file,
-    `<?xml version="1.0" encoding="UTF-8"?>
-<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
-	<gesmes:subject>Reference rates</gesmes:subject>
-	<gesmes:Sender>
-		<gesmes:name>European Central Bank</gesmes:name>
-	</gesmes:Sender>
-	<Cube>
-		<Cube time='${day}'>
-			<Cube currency='USD' rate='${eurUsd}'/>
-			<Cube currency='JPY' rate='162.45'/>
-			<Cube currency='GBP' rate='0.8321'/>
-		</Cube>
-	</Cube>
-</gesmes:Envelope>
-`,
-  );
-  return file;
-}
-
 export async function startConversionWorld(options: {
   destinationMs: number;
   claimMarginMs: number;
@@ -147,8 +61,8 @@ export async function startConversionWorld(options: {
   assertBuilt(cliPath);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-conversion-'));
   const [a, b, ganache] = await Promise.all([
-    startChain(dir, 'chain-a'),
-    startChain(dir, 'chain-b'),
+    startCofferChain(dir, 'chain-a'),
+    startCofferChain(dir, 'chain-b'),
     startGanache({ accountCount: 3 }),
   ]);
   const [deployer, engineAccount, userAccount] = ganache.accounts as [
@@ -321,34 +235,7 @@ export async function startConversionWorld(options: {
     configFile,
     bridge: undefined,
     async startBridge(env = {}) {
-      const child = spawn(process.execPath, [cliPath, 'bridge', 'start', '--config', configFile], {
-        env: { ...childEnv, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`the bridge did not start:\n${output}`)),
-          30_000,
-        );
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString('utf8');
-          const match = /listening on (http:\/\/\S+)/.exec(output);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1]!);
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.on('exit', (code, signal) => {
-          clearTimeout(timer);
-          reject(new Error(`the bridge exited (${code ?? signal}) before listening:\n${output}`));
-        });
-      });
-      const bridge = new BridgeProcess(child, url);
-      child.stdout.on('data', (chunk: Buffer) => (bridge.output += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (bridge.output += chunk.toString('utf8')));
+      const bridge = await startBridgeProcess(configFile, env);
       world.bridge = bridge;
       return bridge;
     },
@@ -361,25 +248,6 @@ export async function startConversionWorld(options: {
     },
   };
   return world;
-}
-
-function pair(
-  fromEco: string,
-  fromAsset: string,
-  toEco: string,
-  toAsset: string,
-  spreadBps: number,
-) {
-  return conv.pairSet({
-    from: { ecosystem: fromEco, asset: fromAsset },
-    to: { ecosystem: toEco, asset: toAsset },
-    spreadBps,
-    feeBps: 5,
-    feeFixed: '0',
-    min: '100',
-    max: '100000000000',
-    status: 'active',
-  });
 }
 
 /** The JSON of a bridge route, or its error body with the status. */

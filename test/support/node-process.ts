@@ -60,6 +60,11 @@ export class NodeProcess {
     );
   }
 
+  /** The child's process id (the benches read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /**
    * Spawns the node; `listening()` then waits for it. Split in two so an owner can hold (and kill)
    * the process from the moment it exists, not only once it listens.
