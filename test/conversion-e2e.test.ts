@@ -276,10 +276,30 @@ describe(
         ['accepted', 'locked', 'claiming', 'completed'],
       );
       assert.equal(done.destination.lockId, hold.id, 'the same lock, not a second one');
+      // The reconciliation shows every forward: the operator's token, or 401.
+      const anonymous = await bridgeCall<{ error: { code: string } }>(
+        bridgeUrl,
+        'GET',
+        '/v1/conversion/reconciliation',
+      );
+      assert.deepEqual(
+        [anonymous.status, anonymous.body.error.code],
+        [401, 'operator_token_required'],
+      );
+      const wrong = await bridgeCall<{ error: { code: string } }>(
+        bridgeUrl,
+        'GET',
+        '/v1/conversion/events',
+        undefined,
+        'not-the-token',
+      );
+      assert.deepEqual([wrong.status, wrong.body.error.code], [401, 'operator_token_invalid']);
       const reconciliation = await bridgeCall<{ forwards: { id: string; tied: boolean }[] }>(
         bridgeUrl,
         'GET',
         '/v1/conversion/reconciliation',
+        undefined,
+        world.operatorToken,
       );
       assert.ok(
         reconciliation.body.forwards.every((x) => x.tied),
@@ -340,6 +360,8 @@ describe(
         bridgeUrl,
         'GET',
         '/v1/conversion/forwards?limit=100',
+        undefined,
+        world.operatorToken,
       );
       const f = page.body.forwards.find((x) => x.quoteId === q.id)!;
       await until(f.id, ['completed']);
@@ -356,6 +378,8 @@ describe(
         bridgeUrl,
         'GET',
         '/v1/conversion/forwards?limit=100',
+        undefined,
+        world.operatorToken,
       );
       const refused = all.body.forwards.find(
         (x) => x.mode === 'deposit' && x.from.amount === '700',
@@ -368,6 +392,7 @@ describe(
     it('from the command line: quote, send (the secret kept in a file), release, status, liquidity, reconcile', async () => {
       const env = {
         ...childEnv,
+        COFFER_BRIDGE_TOKEN: world.operatorToken,
         COFFER_HOME: path.join(world.dir, 'cli-home'),
         COFFER_PASSPHRASE: 'bridge-test',
       };

@@ -19,6 +19,8 @@ export interface CliEnv {
   webhookSecret: string | undefined;
   /** `COFFER_BRIDGE_URL`: the conversion engine `coffer bridge ...` talks to (else --bridge). */
   bridgeUrl: string | undefined;
+  /** `COFFER_BRIDGE_TOKEN`: the bridge operator's token for `coffer bridge liquidity|reconcile`. */
+  bridgeToken: string | undefined;
   /** `COFFER_BRIDGE_CRASH_AFTER`: the crash tests' fault injection for `coffer bridge start`. */
   bridgeCrashAfter: string | undefined;
 }
@@ -33,12 +35,14 @@ export function readCliEnv(
   const webhookSecret = env.COFFER_WEBHOOK_SECRET === '' ? undefined : env.COFFER_WEBHOOK_SECRET;
   const bridgeUrl = env.COFFER_BRIDGE_URL === '' ? undefined : env.COFFER_BRIDGE_URL;
   const bridgeCrashAfter = env.COFFER_BRIDGE_CRASH_AFTER || undefined;
+  const bridgeToken = env.COFFER_BRIDGE_TOKEN || undefined;
   return Object.freeze({
     home,
     passphrase,
     adminToken,
     webhookSecret,
     bridgeUrl,
+    bridgeToken,
     bridgeCrashAfter,
   });
 }

@@ -5,6 +5,7 @@
  * the HTTP protocol) and the bridge process (`coffer bridge start`, the built CLI). The registry
  * is set up as the operator would, by txs; rates come from a file in the ECB reference format.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +50,8 @@ export interface ConversionWorld {
   /** The engine's Coffer key (its id on the home chain, and its account on both chains). */
   engine: SigningKey;
   configFile: string;
+  /** The bridge operator's token (the routes that show every forward want it). */
+  operatorToken: string;
   bridge: BridgeProcess | undefined;
   startBridge(env?: Record<string, string>): Promise<BridgeProcess>;
   close(): Promise<void>;
@@ -179,6 +182,7 @@ export async function startConversionWorld(options: {
   for (const build of registry) await send(a, engine, build);
 
   const configFile = path.join(dir, 'bridge.json');
+  const operatorToken = `op_${randomBytes(24).toString('hex')}`;
   fs.writeFileSync(
     configFile,
     JSON.stringify(
@@ -209,6 +213,7 @@ export async function startConversionWorld(options: {
           },
         },
         rates: { ecbFile: ecbFile(path.join(dir, 'eurofxref-daily.xml')) },
+        operatorTokenFile: writeSecret(path.join(dir, 'operator.token'), operatorToken),
         timing: {
           destinationMs: options.destinationMs,
           claimMarginMs: options.claimMarginMs,
@@ -223,6 +228,7 @@ export async function startConversionWorld(options: {
 
   const world: ConversionWorld = {
     dir,
+    operatorToken,
     a,
     b,
     ganache,
@@ -256,10 +262,14 @@ export async function bridgeCall<T>(
   method: string,
   route: string,
   body?: unknown,
+  token?: string,
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(`${url}${route}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as T };

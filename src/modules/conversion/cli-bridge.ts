@@ -71,12 +71,16 @@ async function bridgeRequest<T>(
   method: string,
   route: string,
   body?: unknown,
+  token?: string,
 ): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${base}${route}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
@@ -196,6 +200,11 @@ export const bridgeCommands: Command[] = [
       const config = loadBridgeConfig(requiredOption(values, 'config'));
       const crash = ctx.env.bridgeCrashAfter;
       const bridge = await startBridge(config, crash ? { crashAfter: crash as never } : {});
+      if (bridge.open) {
+        ctx.warn(
+          'no operatorTokenFile: the forward list, reconciliation, events and liquidity are open to anyone who reaches the port',
+        );
+      }
       ctx.print(`bridge ${bridge.engine.address} listening on ${bridge.url}`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -405,7 +414,7 @@ export const bridgeCommands: Command[] = [
           to: { ecosystem: string; asset: string };
           amount: string;
         }[];
-      }>(bridgeUrl(ctx, values), 'GET', '/v1/conversion/liquidity');
+      }>(bridgeUrl(ctx, values), 'GET', '/v1/conversion/liquidity', undefined, ctx.env.bridgeToken);
       if (ctx.json) return ctx.print(json(report));
       const units = (amount: string, decimals: number) => formatUnits(BigInt(amount), decimals);
       ctx.print(
@@ -441,7 +450,13 @@ export const bridgeCommands: Command[] = [
         forwards: { id: string; state: string; tied: boolean }[];
         totals: { ecosystem: string; asset: string; in: string; out: string }[];
         counts: Record<string, number>;
-      }>(bridgeUrl(ctx, values), 'GET', '/v1/conversion/reconciliation');
+      }>(
+        bridgeUrl(ctx, values),
+        'GET',
+        '/v1/conversion/reconciliation',
+        undefined,
+        ctx.env.bridgeToken,
+      );
       if (ctx.json) return ctx.print(json(report));
       ctx.print(
         table(

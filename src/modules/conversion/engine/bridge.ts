@@ -83,6 +83,8 @@ export const bridgeConfigSchema = z.strictObject({
     .array(z.strictObject({ url: z.url(), secretFile: fileName }))
     .max(8)
     .default([]),
+  /** The operator's bearer token (a file): guards the routes that show every forward. */
+  operatorTokenFile: fileName.optional(),
 });
 export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
@@ -136,6 +138,7 @@ export function loadBridgeConfig(file: string): BridgeConfig {
   }
   if ('ecbFile' in config.rates) config.rates.ecbFile = resolve(config.rates.ecbFile);
   for (const hook of config.webhooks) hook.secretFile = resolve(hook.secretFile);
+  if (config.operatorTokenFile) config.operatorTokenFile = resolve(config.operatorTokenFile);
   return config;
 }
 
@@ -149,6 +152,8 @@ function cofferKey(file: string, what: string): SigningKey {
 export interface RunningBridge {
   url: string;
   engine: Engine;
+  /** True when no operator token guards the routes that show every forward. */
+  open: boolean;
   close(): Promise<void>;
 }
 
@@ -273,13 +278,25 @@ export async function startBridge(
     })),
   );
 
-  const app = await createBridgeServer({ engine, store, depositVerifiers: verifiers });
+  const operatorToken = config.operatorTokenFile
+    ? readSecretFile(config.operatorTokenFile, 'operatorTokenFile')
+    : undefined;
+  if (operatorToken !== undefined && operatorToken.length < 16) {
+    throw new EngineError('invalid_config', 'operatorTokenFile must hold at least 16 characters');
+  }
+  const app = await createBridgeServer({
+    engine,
+    store,
+    depositVerifiers: verifiers,
+    ...(operatorToken === undefined ? {} : { operatorToken }),
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
     engine,
+    open: operatorToken === undefined,
     async close() {
       for (const timer of timers) clearInterval(timer);
       stopWebhooks();

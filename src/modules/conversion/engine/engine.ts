@@ -368,10 +368,12 @@ export class Engine {
         this.ledger(quote.to.ecosystem) as HashLockLedger
       ).expiryWithin(timing.destinationMs);
     }
-    if (!this.store.insertForward(forward))
-      throw new EngineError('quote_used', 'This quote already has a forward.', 409);
+    const accepted = { type: 'forward.accepted', forward: forward.id, state: 'accepted' };
+    if (!this.store.insertForward(forward, [accepted])) {
+      // A race with another request for this quote or this lock, which won.
+      throw new EngineError('quote_used', 'This quote or this lock already has a forward.', 409);
+    }
     this.promise(destinationAsset, BigInt(quote.to.amount));
-    this.store.appendEvent({ type: 'forward.accepted', forward: forward.id, state: 'accepted' });
     this.kick();
     return forward;
   }

@@ -4,7 +4,8 @@
  * `{ error: { code, message, field? } }`, with the status the refusal names. Every body is
  * bounded; every list is paged.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { EngineError, type Engine } from './engine.js';
 import type { Deposit } from './ledgers.js';
 import { reconcile } from './reconcile.js';
@@ -21,6 +22,11 @@ export interface BridgeServerOptions {
   store: EngineStore;
   /** Per provider ecosystem: how its notifications are verified. */
   depositVerifiers: Map<string, DepositVerifier>;
+  /**
+   * The operator's bearer token for the routes that show every forward (the list, the
+   * reconciliation, the event log, liquidity): without one they are open (the bridge warns).
+   */
+  operatorToken?: string;
 }
 
 /** A request body the bridge reads at most (a quote or forward request is a few hundred bytes). */
@@ -65,6 +71,28 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
       throw new EngineError('invalid_request', 'The body must be a JSON object.');
     }
     return value as Record<string, unknown>;
+  };
+
+  // Compared as digests: equal length, constant time.
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const operator = options.operatorToken === undefined ? undefined : digest(options.operatorToken);
+  const operatorOnly = async (request: FastifyRequest) => {
+    if (operator === undefined) return;
+    const header = request.headers.authorization;
+    if (header === undefined || !header.startsWith('Bearer ')) {
+      throw new EngineError(
+        'operator_token_required',
+        "This route is the bridge operator's: send Authorization: Bearer <token> (COFFER_BRIDGE_TOKEN).",
+        401,
+      );
+    }
+    if (!timingSafeEqual(digest(header.slice('Bearer '.length)), operator)) {
+      throw new EngineError(
+        'operator_token_invalid',
+        "The bearer token is not this bridge's operator token.",
+        401,
+      );
+    }
   };
 
   app.get('/health', () => ({ status: 'ok', engine: engine.address }));
@@ -138,6 +166,7 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     '/v1/conversion/forwards',
+    { preHandler: operatorOnly },
     (request) => {
       const limit = pageLimit(request.query.limit);
       const after = request.query.after;
@@ -151,12 +180,13 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
     },
   );
 
-  app.get('/v1/conversion/liquidity', () => engine.liquidity());
+  app.get('/v1/conversion/liquidity', { preHandler: operatorOnly }, () => engine.liquidity());
 
-  app.get('/v1/conversion/reconciliation', () => reconcile(store));
+  app.get('/v1/conversion/reconciliation', { preHandler: operatorOnly }, () => reconcile(store));
 
   app.get<{ Querystring: { after?: string; limit?: string } }>(
     '/v1/conversion/events',
+    { preHandler: operatorOnly },
     (request) => {
       const limit = pageLimit(request.query.limit);
       const after = request.query.after === undefined ? 0 : Number(request.query.after);

@@ -56,47 +56,57 @@ export class EngineStore implements TxJournal {
     this.db.exec(schema);
   }
 
+  /** Statements prepared once, by their text (preparing one costs about as much as running it). */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private sql<P extends unknown[] = unknown[], R = unknown>(
+    text: string,
+  ): Database.Statement<P, R> {
+    let statement = this.statements.get(text);
+    if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
+    return statement as unknown as Database.Statement<P, R>;
+  }
+
   // ---- quotes ----
 
   putQuote(quote: Quote): void {
-    this.db
-      .prepare('INSERT INTO quotes (id, body, expires_at) VALUES (?, ?, ?)')
-      .run(quote.id, JSON.stringify(quote), quote.expiresAt);
+    this.sql('INSERT INTO quotes (id, body, expires_at) VALUES (?, ?, ?)').run(
+      quote.id,
+      JSON.stringify(quote),
+      quote.expiresAt,
+    );
   }
 
   getQuote(id: string): Quote | undefined {
-    const row = this.db
-      .prepare<[string], { body: string }>('SELECT body FROM quotes WHERE id = ?')
-      .get(id);
+    const row = this.sql<[string], { body: string }>('SELECT body FROM quotes WHERE id = ?').get(
+      id,
+    );
     return row ? (JSON.parse(row.body) as Quote) : undefined;
   }
 
   /** Deletes quotes that expired before `before` and that no forward names. */
   pruneQuotes(before: number): number {
-    return this.db
-      .prepare(
-        'DELETE FROM quotes WHERE expires_at < ? AND id NOT IN (SELECT quote_id FROM forwards WHERE quote_id IS NOT NULL)',
-      )
-      .run(before).changes;
+    return this.sql(
+      'DELETE FROM quotes WHERE expires_at < ? AND id NOT IN (SELECT quote_id FROM forwards WHERE quote_id IS NOT NULL)',
+    ).run(before).changes;
   }
 
   // ---- forwards ----
 
-  /** Inserts a forward; false when its quote already has one. */
-  insertForward(forward: Forward): boolean {
+  /** Inserts a forward with the events of its creation; false when its quote or lock has one. */
+  insertForward(forward: Forward, events: EngineEvent[] = []): boolean {
     const taken = new Error('taken');
     try {
       this.db.transaction(() => {
         if (forward.source.lockId !== undefined) {
-          const changes = this.db
-            .prepare(
-              'INSERT INTO source_locks (ecosystem, lock_id, forward_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-            )
-            .run(forward.from.ecosystem, forward.source.lockId, forward.id).changes;
+          const changes = this.sql(
+            'INSERT INTO source_locks (ecosystem, lock_id, forward_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+          ).run(forward.from.ecosystem, forward.source.lockId, forward.id).changes;
           if (changes === 0) throw taken;
         }
         // Thrown, not returned: the lock's row is rolled back with the forward's.
         if (!this.insertForwardRow(forward)) throw taken;
+        for (const event of events) this.appendEvent(event);
       })();
       return true;
     } catch (error) {
@@ -107,60 +117,57 @@ export class EngineStore implements TxJournal {
 
   /** The forward a source lock pays for, if any. */
   forwardOfLock(ecosystem: string, lockId: string): Forward | undefined {
-    const row = this.db
-      .prepare<[string, string], { forward_id: string }>(
-        'SELECT forward_id FROM source_locks WHERE ecosystem = ? AND lock_id = ?',
-      )
-      .get(ecosystem, lockId);
+    const row = this.sql<[string, string], { forward_id: string }>(
+      'SELECT forward_id FROM source_locks WHERE ecosystem = ? AND lock_id = ?',
+    ).get(ecosystem, lockId);
     return row ? this.getForward(row.forward_id) : undefined;
   }
 
   private insertForwardRow(forward: Forward): boolean {
-    const result = this.db
-      .prepare(
-        'INSERT INTO forwards (id, quote_id, state, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(
-        forward.id,
-        forward.quoteId ?? null,
-        forward.state,
-        JSON.stringify(forward),
-        forward.createdAt,
-      );
+    const result = this.sql(
+      'INSERT INTO forwards (id, quote_id, state, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(
+      forward.id,
+      forward.quoteId ?? null,
+      forward.state,
+      JSON.stringify(forward),
+      forward.createdAt,
+    );
     return result.changes === 1;
   }
 
   /** Writes the forward and the events of its change in one transaction. */
   updateForward(forward: Forward, events: EngineEvent[] = []): void {
     this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE forwards SET state = ?, body = ? WHERE id = ?')
-        .run(forward.state, JSON.stringify(forward), forward.id);
+      this.sql('UPDATE forwards SET state = ?, body = ? WHERE id = ?').run(
+        forward.state,
+        JSON.stringify(forward),
+        forward.id,
+      );
       for (const event of events) this.appendEvent(event);
     })();
   }
 
   getForward(id: string): Forward | undefined {
-    const row = this.db
-      .prepare<[string], { body: string }>('SELECT body FROM forwards WHERE id = ?')
-      .get(id);
+    const row = this.sql<[string], { body: string }>('SELECT body FROM forwards WHERE id = ?').get(
+      id,
+    );
     return row ? (JSON.parse(row.body) as Forward) : undefined;
   }
 
   forwardOfQuote(quoteId: string): Forward | undefined {
-    const row = this.db
-      .prepare<[string], { body: string }>('SELECT body FROM forwards WHERE quote_id = ?')
-      .get(quoteId);
+    const row = this.sql<[string], { body: string }>(
+      'SELECT body FROM forwards WHERE quote_id = ?',
+    ).get(quoteId);
     return row ? (JSON.parse(row.body) as Forward) : undefined;
   }
 
   /** Forwards not in a final state, oldest first: what the worker still has to drive. */
   activeForwards(limit: number): Forward[] {
     const placeholders = finalStates.map(() => '?').join(', ');
-    return this.db
-      .prepare<unknown[], { body: string }>(
-        `SELECT body FROM forwards WHERE state NOT IN (${placeholders}) ORDER BY created_at, id LIMIT ?`,
-      )
+    return this.sql<unknown[], { body: string }>(
+      `SELECT body FROM forwards WHERE state NOT IN (${placeholders}) ORDER BY created_at, id LIMIT ?`,
+    )
       .all(...finalStates, limit)
       .map((row) => JSON.parse(row.body) as Forward);
   }
@@ -169,16 +176,12 @@ export class EngineStore implements TxJournal {
   listForwards(limit: number, after?: string): Forward[] {
     const rows =
       after === undefined
-        ? this.db
-            .prepare<[number], { body: string }>(
-              'SELECT body FROM forwards ORDER BY created_at, id LIMIT ?',
-            )
-            .all(limit)
-        : this.db
-            .prepare<[string, string, number], { body: string }>(
-              'SELECT body FROM forwards WHERE (created_at, id) > ((SELECT created_at FROM forwards WHERE id = ?), ?) ORDER BY created_at, id LIMIT ?',
-            )
-            .all(after, after, limit);
+        ? this.sql<[number], { body: string }>(
+            'SELECT body FROM forwards ORDER BY created_at, id LIMIT ?',
+          ).all(limit)
+        : this.sql<[string, string, number], { body: string }>(
+            'SELECT body FROM forwards WHERE (created_at, id) > ((SELECT created_at FROM forwards WHERE id = ?), ?) ORDER BY created_at, id LIMIT ?',
+          ).all(after, after, limit);
     return rows.map((row) => JSON.parse(row.body) as Forward);
   }
 
@@ -187,9 +190,9 @@ export class EngineStore implements TxJournal {
   /** Records a deposit id for a forward; false when the deposit was taken before. */
   takeDeposit(depositId: string, forward: Forward): boolean {
     return this.db.transaction(() => {
-      const taken = this.db
-        .prepare('INSERT INTO deposits (id, forward_id) VALUES (?, ?) ON CONFLICT DO NOTHING')
-        .run(depositId, forward.id).changes;
+      const taken = this.sql(
+        'INSERT INTO deposits (id, forward_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      ).run(depositId, forward.id).changes;
       if (taken === 0) return false;
       this.insertForward(forward);
       this.appendEvent({ type: 'forward.received', forward: forward.id, state: forward.state });
@@ -198,9 +201,9 @@ export class EngineStore implements TxJournal {
   }
 
   forwardOfDeposit(depositId: string): Forward | undefined {
-    const row = this.db
-      .prepare<[string], { forward_id: string }>('SELECT forward_id FROM deposits WHERE id = ?')
-      .get(depositId);
+    const row = this.sql<[string], { forward_id: string }>(
+      'SELECT forward_id FROM deposits WHERE id = ?',
+    ).get(depositId);
     return row ? this.getForward(row.forward_id) : undefined;
   }
 
@@ -208,17 +211,16 @@ export class EngineStore implements TxJournal {
 
   appendEvent(event: EngineEvent): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO events (body) VALUES (?)')
-        .run(JSON.stringify({ ...event, at: Date.now() })).lastInsertRowid,
+      this.sql('INSERT INTO events (body) VALUES (?)').run(
+        JSON.stringify({ ...event, at: Date.now() }),
+      ).lastInsertRowid,
     );
   }
 
   events(after: number, limit: number): { seq: number; event: EngineEvent & { at: number } }[] {
-    return this.db
-      .prepare<[number, number], { seq: number; body: string }>(
-        'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-      )
+    return this.sql<[number, number], { seq: number; body: string }>(
+      'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    )
       .all(after, limit)
       .map((row) => ({
         seq: row.seq,
@@ -227,41 +229,38 @@ export class EngineStore implements TxJournal {
   }
 
   getMeta(key: string): string | undefined {
-    return this.db
-      .prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?')
-      .get(key)?.value;
+    return this.sql<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key)
+      ?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.sql(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 
   // ---- the Coffer tx journal (TxJournal) ----
 
   get(ecosystem: string, key: string): SignedTx | undefined {
-    const row = this.db
-      .prepare<[string, string], { tx: string }>(
-        'SELECT tx FROM journal WHERE ecosystem = ? AND key = ?',
-      )
-      .get(ecosystem, key);
+    const row = this.sql<[string, string], { tx: string }>(
+      'SELECT tx FROM journal WHERE ecosystem = ? AND key = ?',
+    ).get(ecosystem, key);
     return row ? (JSON.parse(row.tx) as SignedTx) : undefined;
   }
 
   put(ecosystem: string, key: string, tx: SignedTx): void {
-    this.db
-      .prepare('INSERT INTO journal (ecosystem, key, nonce, tx) VALUES (?, ?, ?, ?)')
-      .run(ecosystem, key, tx.nonce, JSON.stringify(tx));
+    this.sql('INSERT INTO journal (ecosystem, key, nonce, tx) VALUES (?, ?, ?, ?)').run(
+      ecosystem,
+      key,
+      tx.nonce,
+      JSON.stringify(tx),
+    );
   }
 
   list(ecosystem: string, fromNonce: number): SignedTx[] {
-    return this.db
-      .prepare<[string, number], { tx: string }>(
-        'SELECT tx FROM journal WHERE ecosystem = ? AND nonce >= ? ORDER BY nonce',
-      )
+    return this.sql<[string, number], { tx: string }>(
+      'SELECT tx FROM journal WHERE ecosystem = ? AND nonce >= ? ORDER BY nonce',
+    )
       .all(ecosystem, fromNonce)
       .map((row) => JSON.parse(row.tx) as SignedTx);
   }
