@@ -76,7 +76,7 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
   // Compared as digests: equal length, constant time.
   const digest = (text: string) => createHash('sha256').update(text).digest();
   const operator = options.operatorToken === undefined ? undefined : digest(options.operatorToken);
-  const operatorOnly = async (request: FastifyRequest) => {
+  const checkOperator = (request: FastifyRequest): void => {
     if (operator === undefined) return;
     const header = request.headers.authorization;
     if (header === undefined || !header.startsWith('Bearer ')) {
@@ -94,6 +94,10 @@ export async function createBridgeServer(options: BridgeServerOptions): Promise<
       );
     }
   };
+
+  // A hook that returns a promise: a refusal thrown in it becomes the route's error answer.
+  const operatorOnly = (request: FastifyRequest) =>
+    Promise.resolve().then(() => checkOperator(request));
 
   app.get('/health', () => ({ status: 'ok', engine: engine.address }));
 
