@@ -20,13 +20,7 @@ import { isAddress, sha256Hex } from '../../../crypto/index.js';
 import type { SigningKey } from '../../../sdk/keys.js';
 import { LedgerError } from './coffer-ledger.js';
 import type { CofferLedger } from './coffer-ledger.js';
-import type {
-  Deposit,
-  EcosystemLedger,
-  HashLockLedger,
-  LockState,
-  ProviderLedger,
-} from './ledgers.js';
+import type { Deposit, EcosystemLedger, HashLockLedger, ProviderLedger } from './ledgers.js';
 import {
   signQuote,
   type EngineEvent,
@@ -1009,5 +1003,3 @@ function codeOf(error: unknown): string {
 function describe(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 300);
 }
-
-export type { LockState };
