@@ -31,6 +31,12 @@ export const signingDomains = {
    * `quoteHash` of the conversion module, so a user holds the engine to what it quoted.
    */
   conversionQuote: 'coffer/conversion/quote/v1',
+  /**
+   * An IoT device's or service device's signed message (an authorisation, a session start, a
+   * bill, a session end), signed with its certificate's key: the hash is `iotRequestHash` of the
+   * iot module.
+   */
+  iotRequest: 'coffer/iot/request/v1',
 } as const;
 
 const encodedDomains = {
@@ -41,6 +47,7 @@ const encodedDomains = {
   tokenRequest: utf8(signingDomains.tokenRequest),
   cardRequest: utf8(signingDomains.cardRequest),
   conversionQuote: utf8(signingDomains.conversionQuote),
+  iotRequest: utf8(signingDomains.iotRequest),
 };
 
 export function signingMessage(
