@@ -1,3 +1,4 @@
+// test-runner: alone
 // The cluster of issue 7 when things break: a nats-server and a node killed under load, and a
 // node whose state was corrupted on disk. Three real nats-servers and three `coffer start
 // --cluster` processes on loopback per describe (test/support/cluster.ts); test/cluster.test.ts

@@ -1,3 +1,4 @@
+// test-runner: alone
 // Crash recovery of the built node: K workers send transfers under load while a killer SIGKILLs
 // the node at random points, and the node is restarted on the same data directory each time. At
 // the end no acknowledged tx may be missing, no tx may be applied twice, balances must match a

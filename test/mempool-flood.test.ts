@@ -1,3 +1,4 @@
+// test-runner: alone
 // The gap flood of issue 13, against a real node: hundreds of fresh unfunded keys sign txs whose
 // nonces start past their next nonce (never fillable) while funded users keep paying. Before the
 // gapped bounds, the flood filled the pool: everyone got `mempool_full`, the producer's own nonce
