@@ -67,24 +67,42 @@ export function isFingerprint(value: unknown): value is string {
 const safeCount = (min: number) => z.number().int().min(min).max(Number.MAX_SAFE_INTEGER);
 
 export const iotFields = {
-  name: coded(z.string().min(1).max(iotNameLengthMax).regex(textPattern), 'invalid_ca_name').meta({
-    description: "A CA's name: 1 to 64 characters, no control characters",
-  }),
+  name: coded(
+    z.string().min(1).max(iotNameLengthMax).regex(textPattern).meta({
+      description: "A CA's name: 1 to 64 characters, no control characters",
+    }),
+    'invalid_ca_name',
+  ),
   certificate: coded(
     // ASCII only (the pattern), so its length is its size in bytes.
-    z.string().max(certificatePemBytesMax).regex(pemPattern),
+    z
+      .string()
+      .max(certificatePemBytesMax)
+      .regex(pemPattern)
+      .meta({ description: 'One X.509 certificate in PEM, at most 4096 bytes' }),
     'invalid_certificate',
-  ).meta({ description: 'One X.509 certificate in PEM, at most 4096 bytes' }),
-  ca: coded(hexOf(32), 'invalid_ca').meta({
-    description: "A CA's id: the lowercase hex SHA-256 of its certificate's DER",
-  }),
-  deviceId: coded(z.string().regex(deviceIdPattern), 'invalid_device_id').meta({
-    description: "A deviceId (the certificate's CN): 1 to 63 of a-z, 0-9 and '-', not first",
-  }),
+  ),
+  ca: coded(
+    hexOf(32).meta({
+      description: "A CA's id: the lowercase hex SHA-256 of its certificate's DER",
+    }),
+    'invalid_ca',
+  ),
+  deviceId: coded(
+    z.string().regex(deviceIdPattern).meta({
+      description: "A deviceId (the certificate's CN): 1 to 63 of a-z, 0-9 and '-', not first",
+    }),
+    'invalid_device_id',
+  ),
   reason: coded(
-    z.string().min(1).max(iotReasonLengthMax).regex(textPattern),
+    z
+      .string()
+      .min(1)
+      .max(iotReasonLengthMax)
+      .regex(textPattern)
+      .meta({ description: 'Why: 1 to 128 characters, no control characters' }),
     'invalid_revoke_reason',
-  ).meta({ description: 'Why: 1 to 128 characters, no control characters' }),
+  ),
   asset: coded(z.string().regex(assetSymbolPattern), 'invalid_symbol'),
   address: coded(wire.address, 'invalid_address'),
   /** A positive amount of minor units as a decimal string (a cap). */
@@ -96,29 +114,55 @@ export const iotFields = {
   amount: coded(wire.minorUnitsText, 'invalid_bill_amount'),
   unitPrice: coded(wire.minorUnitsText, 'invalid_price'),
   sessionBlocks: coded(
-    z.number().int().min(1).max(holdDurationBlocksMax),
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(holdDurationBlocksMax)
+      .meta({ description: 'Blocks a session hold lives: 1 to 10,000,000' }),
     'invalid_session_blocks',
-  ).meta({ description: 'Blocks a session hold lives: 1 to 10,000,000' }),
-  unit: coded(z.string().regex(unitPattern), 'invalid_unit').meta({
-    description: 'The unit a meter counts (kWh, min, Wh/10): 1 to 16 of A-Z, a-z, 0-9 and /',
-  }),
-  unitsPer: coded(safeCount(1), 'invalid_units_per').meta({
-    description: 'How many units unitPrice buys (price = floor(usage * unitPrice / unitsPer))',
-  }),
-  maxRatePerHour: coded(safeCount(1), 'invalid_max_rate').meta({
-    description: 'The most units the service can deliver in an hour (meter sanity)',
-  }),
-  sessionId: coded(z.string().regex(sessionIdPattern), 'invalid_session_id').meta({
-    description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"',
-  }),
+  ),
+  unit: coded(
+    z.string().regex(unitPattern).meta({
+      description: 'The unit a meter counts (kWh, min, Wh/10): 1 to 16 of A-Z, a-z, 0-9 and /',
+    }),
+    'invalid_unit',
+  ),
+  unitsPer: coded(
+    safeCount(1).meta({
+      description: 'How many units unitPrice buys (price = floor(usage * unitPrice / unitsPer))',
+    }),
+    'invalid_units_per',
+  ),
+  maxRatePerHour: coded(
+    safeCount(1).meta({
+      description: 'The most units the service can deliver in an hour (meter sanity)',
+    }),
+    'invalid_max_rate',
+  ),
+  sessionId: coded(
+    z.string().regex(sessionIdPattern).meta({
+      description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"',
+    }),
+    'invalid_session_id',
+  ),
   seq: coded(z.number().int().min(1).max(billSeqMax), 'invalid_seq'),
-  meter: coded(safeCount(0), 'invalid_meter').meta({
-    description: 'A meter reading: a whole number from 0 to 2^53 - 1',
-  }),
-  time: coded(safeCount(0), 'invalid_time').meta({ description: 'Unix milliseconds' }),
-  signature: coded(z.string().regex(/^[A-Za-z0-9_-]{86}$/), 'invalid_device_signature').meta({
-    description: 'A device signature: 64 bytes in base64url (ed25519, or P-256 as r || s)',
-  }),
+  meter: coded(
+    safeCount(0).meta({
+      description: 'A meter reading: a whole number from 0 to 2^53 - 1',
+    }),
+    'invalid_meter',
+  ),
+  time: coded(safeCount(0).meta({ description: 'Unix milliseconds' }), 'invalid_time'),
+  signature: coded(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{86}$/)
+      .meta({
+        description: 'A device signature: 64 bytes in base64url (ed25519, or P-256 as r || s)',
+      }),
+    'invalid_device_signature',
+  ),
 };
 
 /** What an iot device's wallet owner allows its device to spend (the link's limits). */
