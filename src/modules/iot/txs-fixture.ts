@@ -13,7 +13,6 @@ import {
   authoriseFields,
   type BillRequest,
   type EndRequest,
-  type IotRole,
   type Mandate,
   type StartRequest,
 } from './schema.js';
@@ -106,7 +105,7 @@ let serial = 0;
 /** A party certificate the CA issues from a CSR, made once per `tag` (default: the subject). */
 export function issue(
   ca: TestCa,
-  role: IotRole | string,
+  role: string,
   deviceId: string,
   options: {
     days?: number;
