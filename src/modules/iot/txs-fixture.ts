@@ -264,7 +264,7 @@ export class IotWorld {
 
   /** Every key and value of the state, sorted (to show that a rejection changed nothing). */
   contents(): [string, string][] {
-    return this.state.range('', 1_000_000);
+    return [...this.state.range('iot/', 1_000_000), ...this.state.range('ledger/', 1_000_000)];
   }
 
   balance(address: string): bigint {
