@@ -254,6 +254,10 @@ describe('iot.revoke', () => {
       'iot_device_not_found',
     );
     assert.equal(
+      w.run(owner, 'iot.revoke', { deviceId: 'Car_1', reason: 'lost' }),
+      'invalid_device_id',
+    );
+    assert.equal(
       w.run(owner, 'iot.revoke', { deviceId: 'car-1', reason: '' }),
       'invalid_revoke_reason',
     );
