@@ -11,6 +11,22 @@ export * from './queries.js';
 export { iotRejections, type IotRejection } from './txs.js';
 export { deviceRefusal, iotArbiter, sessionStatusAt } from './txs.js';
 export { iotCommands } from './cli.js';
+export {
+  iotRequestHash,
+  signIotRequest,
+  verifyIotRequest,
+  type IotFields,
+  type IotRequestKind,
+} from './crypto.js';
+export {
+  fingerprintOf,
+  isPartyCertificate,
+  isSelfSignedCa,
+  issuedBy,
+  parseCertificate,
+  partyIdentity,
+  type ParsedCertificate,
+} from './x509.js';
 
 /**
  * IoT payments (issue 20): anyone registers a CA; devices and wallets enrol the X.509
