@@ -762,6 +762,80 @@ describe('Ledger.postHold rejections, in precedence order', () => {
   });
 });
 
+describe('Ledger.captureHold rejections, in precedence order', () => {
+  precedenceTable({
+    setup: (ledger) => {
+      holdFixture(ledger);
+      ok(ledger.setFrozen(alice, 'USD', carol, true));
+    },
+    bad: { actor: bob, id: 'missing', amount: 0n },
+    steps: [
+      { expect: 'invalid_amount', because: 'zero', fix: (i) => ({ ...i, amount: 41n }) },
+      { expect: 'hold_not_found', because: 'no such hold', fix: (i) => ({ ...i, id: 'locked' }) },
+      { expect: 'hold_hash_locked', because: 'hash-locked', fix: (i) => ({ ...i, id: 'plain' }) },
+      {
+        expect: 'hold_forbidden',
+        because: 'the payer captures',
+        fix: (i) => ({ ...i, actor: carol }),
+      },
+      { expect: 'hold_amount_exceeded', because: '41 > 40', fix: (i) => ({ ...i, amount: 25n }) },
+      {
+        expect: 'account_frozen',
+        because: 'payee frozen',
+        fix: (i, ledger) => {
+          ok(ledger.setFrozen(alice, 'USD', carol, false));
+          return i;
+        },
+      },
+    ],
+    run: (ledger, i) => ledger.captureHold(i.actor, i.id, i.amount),
+    after: (ledger) => {
+      // A capture pays 25 and keeps the other 15 held: the hold stays open with the rest.
+      assert.equal(ledger.hold('plain')?.amount, '15');
+      assert.equal(ledger.balance(carol, 'USD'), 25n);
+      assert.equal(ledger.balance(bob, 'USD'), 100n - 80n);
+      assert.equal(ledger.account(bob).held.USD, '55');
+      assert.deepEqual(ledger.account(bob).holds, ['plain', 'arb', 'locked']);
+    },
+  });
+
+  it('captures bill by bill, closes the hold when nothing is left, and only the arbiter captures an arbitrated hold', () => {
+    const { ledger, events } = ledgerOver(new MapState());
+    holdFixture(ledger);
+    assert.equal(ledger.captureHold(carol, 'arb', 1n), 'hold_forbidden');
+    events.length = 0;
+    ok(ledger.captureHold(dave, 'arb', 10n));
+    ok(ledger.captureHold(dave, 'arb', 20n));
+    assert.deepEqual(events, [
+      {
+        type: 'hold.captured',
+        data: { id: 'arb', payer: bob, payee: carol, asset: 'USD', paid: '10', remaining: '20' },
+      },
+      {
+        type: 'hold.captured',
+        data: { id: 'arb', payer: bob, payee: carol, asset: 'USD', paid: '20', remaining: '0' },
+      },
+    ]);
+    assert.equal(ledger.hold('arb'), undefined, 'a hold captured whole is closed');
+    assert.equal(ledger.balance(carol, 'USD'), 30n);
+    assert.deepEqual(ledger.account(bob).holds, ['plain', 'locked']);
+    assert.equal(ledger.captureHold(dave, 'arb', 1n), 'hold_not_found');
+  });
+
+  it('what is left after captures returns to the payer at expiry, and supply stays balanced', () => {
+    const state = new MapState();
+    const { ledger } = ledgerOver(state);
+    holdFixture(ledger);
+    ok(ledger.captureHold(carol, 'plain', 15n));
+    ledger.expireHolds(11);
+    assert.equal(ledger.hold('plain'), undefined);
+    assert.equal(ledger.balance(carol, 'USD'), 15n);
+    assert.equal(ledger.balance(bob, 'USD'), 100n - 15n);
+    assert.equal(ledger.captureHold(carol, 'plain', 1n), 'hold_not_found');
+    assert.deepEqual(auditLedger(state.scan).problems, []);
+  });
+});
+
 describe('Ledger.voidHold rejections, in precedence order', () => {
   precedenceTable({
     setup: holdFixture,
@@ -1435,6 +1509,20 @@ class ReferenceLedger {
     return undefined;
   }
 
+  captureHold(actor: string, id: string, amount: bigint): LedgerRejection | undefined {
+    if (ReferenceLedger.badAmount(amount)) return 'invalid_amount';
+    const hold = this.holds.get(id);
+    if (!hold) return 'hold_not_found';
+    if (hold.condition !== undefined) return 'hold_hash_locked';
+    if (actor !== (hold.arbiter ?? hold.payee)) return 'hold_forbidden';
+    if (amount > hold.amount) return 'hold_amount_exceeded';
+    if (this.isFrozen(hold.payee, hold.asset)) return 'account_frozen';
+    this.credit(hold.payee, hold.asset, amount);
+    hold.amount -= amount;
+    if (hold.amount === 0n) this.holds.delete(hold.id);
+    return undefined;
+  }
+
   voidHold(actor: string, id: string): LedgerRejection | undefined {
     const hold = this.holds.get(id);
     if (!hold) return 'hold_not_found';
@@ -1486,6 +1574,7 @@ type Command =
       condition: string | undefined;
     }
   | { op: 'postHold'; actor: number; id: string; amount: bigint | undefined }
+  | { op: 'captureHold'; actor: number; id: string; amount: bigint }
   | { op: 'voidHold'; actor: number; id: string }
   | { op: 'releaseHold'; id: string; preimage: string }
   | { op: 'setFrozen'; issuer: number; symbol: string; address: number; frozen: boolean }
@@ -1577,6 +1666,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       id: holdId,
       amount: fc.option(amount, { nil: undefined }),
     }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant('captureHold' as const), actor, id: holdId, amount }),
   },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('voidHold' as const), actor, id: holdId }) },
   {
@@ -1718,6 +1811,11 @@ function apply(harness: Harness, model: ReferenceLedger, c: Command): LedgerReje
       actual = ledger.postHold(addressAt(c.actor), c.id, c.amount);
       expected = model.postHold(addressAt(c.actor), c.id, c.amount);
       eventType = 'hold.posted';
+      break;
+    case 'captureHold':
+      actual = ledger.captureHold(addressAt(c.actor), c.id, c.amount);
+      expected = model.captureHold(addressAt(c.actor), c.id, c.amount);
+      eventType = 'hold.captured';
       break;
     case 'voidHold':
       actual = ledger.voidHold(addressAt(c.actor), c.id);

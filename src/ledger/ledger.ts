@@ -297,6 +297,48 @@ export class Ledger {
     return undefined;
   }
 
+  /**
+   * Captures `amount` of the hold for the payee and keeps the rest held (a partial capture, as a
+   * metered service takes its pay bill by bill); the hold closes when nothing is left. Same checks,
+   * in the same precedence, as `postHold`: only the arbiter (or, without one, the payee) captures.
+   */
+  captureHold(actor: string, id: string, amount: bigint): LedgerRejection | undefined {
+    if (amount <= 0n || amount > amountMax) return 'invalid_amount';
+    const hold = this.openHold(id);
+    if (!hold) return 'hold_not_found';
+    if (hold.condition !== undefined) return 'hold_hash_locked';
+    if (actor !== (hold.arbiter ?? hold.payee)) return 'hold_forbidden';
+    const open = BigInt(hold.amount);
+    if (amount > open) return 'hold_amount_exceeded';
+    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    const remaining = open - amount;
+    const payer = this.account(hold.payer);
+    add(payer.held, hold.asset, -amount);
+    if (remaining === 0n) payer.holds = payer.holds.filter((h) => h !== hold.id);
+    this.putAccount(hold.payer, payer);
+    const payee = this.account(hold.payee);
+    add(payee.balances, hold.asset, amount);
+    this.putAccount(hold.payee, payee);
+    if (remaining === 0n) {
+      this.state.delete(ledgerKeys.hold(hold.id));
+      this.state.delete(ledgerKeys.holdExpiry(hold.expiresAtHeight, hold.id));
+    } else {
+      this.state.set(
+        ledgerKeys.hold(hold.id),
+        canonicalize({ ...hold, amount: remaining.toString() }),
+      );
+    }
+    this.emit('hold.captured', {
+      id: hold.id,
+      payer: hold.payer,
+      payee: hold.payee,
+      asset: hold.asset,
+      paid: amount.toString(),
+      remaining: remaining.toString(),
+    });
+    return undefined;
+  }
+
   /** Voids the hold: all that is left returns to the payer. */
   voidHold(actor: string, id: string): LedgerRejection | undefined {
     const hold = this.openHold(id);

@@ -26,7 +26,7 @@ export interface HoldRecord {
   payer: string;
   payee: string;
   asset: string;
-  /** What is left to post. */
+  /** What is left to post (a partial capture, `captureHold`, lowers it and keeps the hold open). */
   amount: string;
   expiresAtHeight: number;
   arbiter?: string;

@@ -2,6 +2,7 @@ import type { ClientCore } from '../sdk/client.js';
 import { cardsClient } from './cards/client.js';
 import { conversionClient } from './conversion/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
+import { iotClient } from './iot/client.js';
 import { producersClient } from './producers/client.js';
 import { timecreditsClient } from './timecredits/client.js';
 import { tokensClient } from './tokens/client.js';
@@ -18,6 +19,7 @@ export * from './crowdfund/client.js';
 export * from './tokens/client.js';
 export * from './cards/client.js';
 export * from './conversion/client.js';
+export * from './iot/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -28,5 +30,6 @@ export function moduleClients(core: ClientCore) {
     ...tokensClient(core),
     ...cardsClient(core),
     ...conversionClient(core),
+    ...iotClient(core),
   };
 }

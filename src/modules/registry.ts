@@ -3,6 +3,7 @@ import type { CofferModule } from './manifest.js';
 import { cards } from './cards/index.js';
 import { conversion } from './conversion/index.js';
 import { crowdfund } from './crowdfund/index.js';
+import { iot } from './iot/index.js';
 import { producers } from './producers/index.js';
 import { timecredits } from './timecredits/index.js';
 import { tokens } from './tokens/index.js';
@@ -19,6 +20,7 @@ export const cofferModules: readonly CofferModule[] = [
   tokens,
   cards,
   conversion,
+  iot,
 ];
 
 for (const module of cofferModules) registerModuleErrors(module);

@@ -127,7 +127,7 @@ export const holdSchema = z.object({
   payer: z.string(),
   payee: z.string(),
   asset: z.string(),
-  /** What is left to post, in minor units. */
+  /** What is left to post, in minor units (less what partial captures, `captureHold`, paid). */
   amount: z.string(),
   expiresAtHeight: z.number().int(),
   arbiter: z.string().optional(),

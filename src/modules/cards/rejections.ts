@@ -51,7 +51,9 @@ export const cardsRejections = {
     "The device would hold more unconsumed tokens for this card than the issuer's tokensMax.",
   not_acquirer: 'The acquirer is not registered as an acquirer of the token service.',
   authorisation_signature_invalid: "signature is not the acquirer's over the authorisation.",
-  amount_mismatch: "The device's answer is for another amount than the terminal's request.",
+  // Shared with the iot module (one message per code).
+  amount_mismatch:
+    "The amount is not what it must be: a card device's answer for another amount than the terminal's request, or an IoT bill's amount other than price(usage after) - price(usage before).",
   currency_mismatch: "The device's answer is for another currency than the terminal's request.",
   merchant_mismatch: "The device's answer is for another merchant than the terminal's request.",
   unpredictable_number_mismatch:
