@@ -92,6 +92,14 @@ describe('rejection codes', () => {
     assert.deepEqual(outcome(payload, { ...base, minutes: '5' }), { code: 'invalid_minutes' });
   });
 
+  it('a code survives .meta() and .describe() (a field documented after it was coded)', () => {
+    const documented = coded(wire.hash, 'invalid_c').meta({ description: 'the hash' });
+    const described = coded(wire.hash, 'invalid_d').describe('the hash');
+    assert.deepEqual(outcome(documented, 'x'), { code: 'invalid_c' });
+    assert.deepEqual(outcome(described, 'x'), { code: 'invalid_d' });
+    assert.deepEqual(outcome(z.object({ h: documented }), { h: 'x' }), { code: 'invalid_c' });
+  });
+
   it('refuses a code that is not snake_case', () => {
     assert.throws(() => coded(z.string(), 'Invalid Amount'), /bad rejection code/);
   });

@@ -13,7 +13,12 @@ import { amountMax } from '../ledger/amount.js';
  * message a refinement gave itself (`.refine(f, { error: 'invalid_minutes' })`).
  */
 
-const rejectionCodes = new WeakMap<z.ZodType, string>();
+/**
+ * Codes by schema definition, not by schema object: `.meta()` and `.describe()` return a new
+ * object on the same definition, and the code must survive them (a field documented after it was
+ * coded is still refused with its code).
+ */
+const rejectionCodes = new WeakMap<object, string>();
 
 /** A rejection code: lowercase words joined by underscores. */
 export const rejectionCodePattern = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -24,8 +29,9 @@ export const rejectionCodePattern = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
  */
 export function coded<T extends z.ZodType>(schema: T, code: string): T {
   if (!rejectionCodePattern.test(code)) throw new Error(`bad rejection code ${code}`);
-  const copy = schema.clone();
-  rejectionCodes.set(copy, code);
+  // A fresh definition, so that coding a shared field schema never codes the original.
+  const copy = schema.clone({ ...defOf(schema) } as never) as T;
+  rejectionCodes.set(defOf(copy), code);
   return copy;
 }
 
@@ -45,7 +51,7 @@ const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: D
 export function rejectionCodeOf(schema: z.ZodType): string | undefined {
   let current: z.ZodType | undefined = schema;
   for (let depth = 0; current !== undefined && depth < 16; depth += 1) {
-    const code = rejectionCodes.get(current);
+    const code = rejectionCodes.get(defOf(current));
     if (code !== undefined) return code;
     const def = defOf(current);
     // Only a pipe has an input (`in`): a transform's code is on the schema it pipes from.
