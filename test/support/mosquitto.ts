@@ -116,7 +116,7 @@ export class Mosquitto {
       live.add(broker);
       const deadline = Date.now() + readyTimeoutMs;
       while (broker.running && Date.now() < deadline) {
-        if (/ running\b/.test(broker.output) && (await accepts(port))) return broker;
+        if (await accepts(port)) return broker;
         await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
       }
       last = broker.output;

@@ -77,7 +77,7 @@ export function writeBrokerConfig(options: BrokerConfigOptions): string {
     ...(options.persistenceDir === undefined
       ? ['persistence false']
       : ['persistence true', `persistence_location ${path.resolve(options.persistenceDir)}/`]),
-    'log_dest stdout',
+    'log_dest stderr',
     'log_type error',
     'log_type warning',
     'log_type notice',

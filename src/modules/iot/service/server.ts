@@ -3,7 +3,7 @@
  * `coffer iot serve`: the payment supporting service of issue 20 (docs/iot-operators.md). It
  * holds two MQTT connections to the broker with its own certificate (CN coffer-iot-service):
  *
- * - the subscriber, a persistent session (clean false, a fixed client id) on the service
+ * - the subscriber (MQTT 5), a persistent session (clean false, a fixed client id) on the service
  *   devices' `sessions` and `bills` topics at QoS 1. mqtt.js's `customHandleAcks` holds each
  *   message's PUBACK until its tx has committed (or was refused) and its results were published,
  *   so a message in progress when the service dies is delivered again to the next run, where the
@@ -42,6 +42,11 @@ const faultAttemptsMax = 5;
 const faultRetryMs = 1_000;
 /** How long the publisher may take to get a result's PUBACK before the message is retried. */
 const publishTimeoutMs = 30_000;
+/**
+ * How long the broker keeps the subscriber's session (and the messages queued for it) while the
+ * service is down: a week, time to notice and restart it.
+ */
+const sessionExpirySeconds = 7 * 86_400;
 
 export interface IotServiceStats {
   received: number;
@@ -205,6 +210,10 @@ export async function startIotService(
 
   const subscriber: MqttClient = mqtt.connect(config.mqtt.url, {
     ...tls,
+    // mqtt.js honours customHandleAcks with MQTT 5 only; a v5 session outlives its connection
+    // for sessionExpiryInterval (a week here), a v3.1.1 one for ever.
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: sessionExpirySeconds },
     clientId: config.mqtt.clientId,
     clean: false,
     customHandleAcks(topic, payload, _packet, done) {
@@ -228,7 +237,7 @@ export async function startIotService(
     subscriber
       .subscribeAsync([...serviceSubscriptions], { qos: 1 })
       .then((granted) => {
-        const refused = granted.filter((grant) => grant.qos === 128);
+        const refused = granted.filter((grant) => grant.qos >= 128);
         if (refused.length > 0) {
           log('error', 'subscription_refused', { topics: refused.map((g) => g.topic) });
         }

@@ -4,6 +4,7 @@
  * broker username), its results topic subscribed at QoS 1, and publishing at QoS 1 that resolves
  * once the broker has the message. The simulators, the end-to-end tests and the bench use it.
  */
+import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IotResult } from '../service/messages.js';
 import { resultsTopic } from '../service/messages.js';
@@ -59,7 +60,9 @@ export class DeviceConnection {
       servername: options.tls.servername ?? 'localhost',
       rejectUnauthorized: true,
       protocolVersion: 4,
-      clientId: options.clientId ?? `${options.deviceId}-${process.pid}`,
+      // A client id of its own per connection: two connections with one id take the session from
+      // each other in turn.
+      clientId: options.clientId ?? `${options.deviceId}-${randomBytes(6).toString('hex')}`,
       clean: options.clean ?? true,
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
@@ -78,7 +81,10 @@ export class DeviceConnection {
   /** Subscribes to `topic`; answers the granted QoS (128: the broker refused it). */
   async subscribe(topic: string): Promise<number> {
     const granted = await this.client.subscribeAsync(topic, { qos: 1 });
-    return granted[0]?.qos ?? 128;
+    const grant = granted[0];
+    // mqtt.js sends nothing for a topic this client already holds at this QoS.
+    if (!grant) throw new Error(`${this.deviceId} is already subscribed to ${topic}`);
+    return grant.qos;
   }
 
   /** Publishes JSON at QoS 1; resolves once the broker acknowledged it. */
