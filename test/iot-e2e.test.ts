@@ -26,6 +26,7 @@ import { generateKey } from '../src/sdk/index.js';
 import { startCofferChain, writeSecret, type CofferChain } from './support/coffer-chains.js';
 import {
   car2Mandate,
+  chargerRatePerHourMax,
   chargerTariff,
   connectParty,
   createIotPki,
@@ -295,19 +296,20 @@ describe(
 
     /** Starts a session of charger-1 for `car` and waits for its result. */
     async function start(charger: DeviceConnection, car: string, sessionId: string, meter = 0) {
+      const serviceDevice = charger.deviceId;
       await charger.publish(
-        sessionTopic('charger-1'),
+        sessionTopic(serviceDevice),
         startMessage(
           world.chainId,
           {
-            serviceDevice: 'charger-1',
+            serviceDevice,
             iotDevice: car,
             sessionId,
             meterStart: meter,
             startedAt: Date.now() - 3 * periodMs,
-            authorisation: world.authorisation('charger-1', car, sessionId),
+            authorisation: world.authorisation(serviceDevice, car, sessionId),
           },
-          world.pki.party('charger-1').privateKeyPem,
+          world.pki.party(serviceDevice).privateKeyPem,
         ),
       );
       const result = await charger.nextResult(
@@ -317,9 +319,14 @@ describe(
       return result;
     }
 
-    function bills(car: string, sessionId: string, readings: number[]) {
+    function bills(
+      car: string,
+      sessionId: string,
+      readings: number[],
+      serviceDevice = 'charger-1',
+    ) {
       return billsFor({
-        serviceDevice: 'charger-1',
+        serviceDevice,
         iotDevice: car,
         sessionId,
         tariff: chargerTariff,
@@ -434,6 +441,8 @@ describe(
       const resetBill = {
         ...reset!,
         detail: { ...reset!.detail, meterStart: 0, meterEnd: 1_000, usage: 1_000 },
+        // The amount the chain would compute if it counted the reset as 1 kWh more.
+        amount: (price(2_000n, chargerTariff) - price(1_000n, chargerTariff)).toString(),
       };
       await charger.publish(
         billsTopic('charger-1'),
@@ -475,8 +484,17 @@ describe(
     });
 
     it('refuses a revoked device’s bill', async () => {
+      // The bill's signer is the service device: charger-2, revoked by its owner mid-session.
+      const charger2 = await world.pki.add('charger-2', 'service-device');
       const car = await world.pki.add('car-3', 'iot-device');
       const walletParty = await world.pki.add('wallet-3', 'wallet');
+      await world.send(world.provider, 'iot.enrol', { certificate: charger2.certificatePem });
+      await world.send(world.provider, 'iot.setTariff', {
+        serviceDevice: 'charger-2',
+        asset: 'USD',
+        ...chargerTariff,
+        maxRatePerHour: chargerRatePerHourMax,
+      });
       await world.send(world.driver, 'iot.enrol', { certificate: car.certificatePem });
       await world.send(world.driver, 'iot.enrol', { certificate: walletParty.certificatePem });
       await world.send(world.driver, 'iot.link', {
@@ -487,21 +505,27 @@ describe(
           sessionMax: '5000',
           dayMax: '10000',
           sessionBlocks: 100_000,
-          merchants: ['charger-1'],
+          merchants: ['charger-2'],
         },
       });
-      const charger = await world.connect('charger-1');
+      const charger = await world.connect('charger-2');
+      const wallet = await world.connect('wallet-3');
       const sessionId = 'revoked-1';
       await start(charger, 'car-3', sessionId);
-      await world.send(world.driver, 'iot.revoke', { deviceId: 'car-3', reason: 'stolen' });
-      const [bill] = bills('car-3', sessionId, [0, 1_000]);
-      await charger.publish(
-        billsTopic('charger-1'),
-        billMessage(world.chainId, bill!, chargerKey()),
+      const [one, two] = bills('car-3', sessionId, [0, 1_000, 2_000], 'charger-2');
+      const key = charger2.privateKeyPem;
+      await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, one!, key));
+      assert.equal(
+        (await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1)).status,
+        'paid',
       );
-      const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
+      await world.send(world.provider, 'iot.revoke', { deviceId: 'charger-2', reason: 'stolen' });
+      await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, two!, key));
+      const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
       assert.equal(refused.status, 'rejected');
-      assert.match(String(refused.code), /revoked/);
+      assert.equal(refused.code, 'device_revoked');
+      const heard = await wallet.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+      assert.equal(heard.code, 'device_revoked', 'the wallet hears of the refusal');
     });
 
     it('loses no bill and pays none twice when the service is killed mid-session', async () => {
