@@ -47,6 +47,8 @@ const publishTimeoutMs = 30_000;
  * service is down: a week, time to notice and restart it.
  */
 const sessionExpirySeconds = 7 * 86_400;
+/** How long start-up waits for the broker to confirm the subscription. */
+const subscribeWaitMs = 10_000;
 
 export interface IotServiceStats {
   received: number;
@@ -232,6 +234,8 @@ export async function startIotService(
   subscriber.on('error', (error) =>
     log('warn', 'mqtt_error', { client: 'subscriber', reason: error.message }),
   );
+  let markSubscribed: () => void = () => {};
+  const subscribed = new Promise<void>((resolve) => (markSubscribed = resolve));
   subscriber.on('connect', (connack) => {
     log('info', 'mqtt_connected', { sessionPresent: connack.sessionPresent });
     subscriber
@@ -240,6 +244,8 @@ export async function startIotService(
         const refused = granted.filter((grant) => grant.qos >= 128);
         if (refused.length > 0) {
           log('error', 'subscription_refused', { topics: refused.map((g) => g.topic) });
+        } else {
+          markSubscribed();
         }
       })
       .catch((error: unknown) =>
@@ -247,6 +253,21 @@ export async function startIotService(
       );
   });
   subscriber.on('offline', () => log('warn', 'mqtt_offline'));
+
+  // Until the first subscription exists the broker keeps nothing for the service: wait for it
+  // (a message published before a service ever subscribed is lost, as MQTT has it), but not for
+  // ever: a broker that is down must not keep the HTTP route from serving.
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([
+    subscribed,
+    new Promise<void>((resolve) => {
+      waited = setTimeout(() => {
+        log('warn', 'not_subscribed_yet', { waitedMs: subscribeWaitMs });
+        resolve();
+      }, subscribeWaitMs);
+    }),
+  ]);
+  clearTimeout(waited);
 
   // ---- HTTP ----------------------------------------------------------------------------------
   let httpInFlight = 0;
