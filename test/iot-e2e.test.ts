@@ -539,9 +539,21 @@ describe(
         charger.publish(billsTopic('charger-1'), billMessage(world.chainId, bill!, chargerKey()));
       await publishBill(one);
       await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
-      // Bill 2 is in flight (received, maybe relayed, maybe committed) when the service dies.
-      await publishBill(two);
-      await world.service!.kill();
+      // Bill 2 is in flight when the service dies: received and submitted, its tx held at a node
+      // that is stopped (SIGSTOP), so it cannot have been answered, let alone acknowledged.
+      assert.ok(world.chain.process.signal('SIGSTOP'));
+      try {
+        await publishBill(two);
+        await sleep(settleMs);
+        assert.deepEqual(
+          charger.results.filter((r) => r.sessionId === sessionId && r.seq === 2),
+          [],
+          'bill 2 is still in progress',
+        );
+        await world.service!.kill();
+      } finally {
+        world.chain.process.signal('SIGCONT');
+      }
       // Bill 3 arrives while no service runs: the broker keeps it for the persistent session.
       await publishBill(three);
       await world.startService();
