@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 
@@ -23,6 +25,7 @@ import type { IotResult } from '../src/modules/iot/service/messages.js';
 import { startIotService, type RunningIotService } from '../src/modules/iot/service/server.js';
 import { iotServiceConfigSchema } from '../src/modules/iot/service/config.js';
 import { generateKey } from '../src/sdk/index.js';
+import { childEnv, cliPath, describeRun, runCli } from './support/cli.js';
 import { startCofferChain, writeSecret, type CofferChain } from './support/coffer-chains.js';
 import {
   car2Mandate,
@@ -576,6 +579,75 @@ describe(
         [1, 2, 3],
         'the car heard all three',
       );
+    });
+
+    it('runs the simulators as a user would: the car authorises, the charger bills it', async () => {
+      const sessionId = 'sim-1';
+      const device = (id: string) => [
+        '--broker',
+        world.broker.url,
+        '--ca',
+        world.pki.caFile,
+        '--cert',
+        world.pki.party(id).certificateFile,
+        '--key',
+        world.pki.party(id).keyFile,
+        '--node',
+        world.chain.url,
+        '--session',
+        sessionId,
+      ];
+      const car = spawn(
+        process.execPath,
+        [cliPath, 'iot', 'simulate', 'car', ...device('car-1'), '--service', 'charger-1'],
+        { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let carOutput = '';
+      car.stdout.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
+      car.stderr.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
+      const carDone = once(car, 'exit');
+      try {
+        for (let i = 0; i < 200 && !carOutput.includes('\n'); i++) await sleep(50);
+        const { authorisation } = JSON.parse(carOutput.split('\n')[0]!) as {
+          authorisation: string;
+        };
+        const charger = await runCli(
+          [
+            'iot',
+            'simulate',
+            'charger',
+            ...device('charger-1'),
+            '--iot-device',
+            'car-1',
+            '--authorisation',
+            authorisation,
+          ],
+          { env: childEnv, timeoutMs: 60_000 },
+        );
+        assert.equal(charger.code, 0, describeRun(['iot', 'simulate', 'charger'], charger));
+        const chargerResults = charger.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as IotResult);
+        assert.deepEqual(
+          chargerResults.map((r) => `${r.kind}:${r.status}`),
+          ['start:started', 'bill:paid', 'bill:paid', 'bill:paid', 'end:ended'],
+        );
+        const [code] = (await carDone) as [number | null];
+        assert.equal(code, 0, carOutput);
+        const carResults = carOutput
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((line) => JSON.parse(line) as IotResult);
+        assert.deepEqual(
+          carResults.map((r) => r.tx),
+          chargerResults.map((r) => r.tx),
+          'the car heard what the charger heard',
+        );
+      } finally {
+        car.kill('SIGKILL');
+      }
     });
 
     it('answers a message sent over HTTP with its result, and still tells the parties', async () => {
