@@ -138,7 +138,8 @@ function describe(error: z.ZodError): string {
  * `status` is the chain's (`started`, `paid`, `capped`, `ended`) or `rejected` with the code.
  */
 export interface IotResult {
-  kind: IotMessageKind;
+  /** Absent in the answer to a message that could not be read. */
+  kind?: IotMessageKind;
   serviceDevice?: string;
   iotDevice?: string;
   sessionId?: string;

@@ -197,7 +197,6 @@ export async function startIotService(
       stats.invalid++;
       log('info', 'invalid_message', { topic, reason: error.message });
       const result: IotResult = {
-        kind: match[2] === 'bills' ? 'bill' : 'start',
         status: 'rejected',
         code: 'invalid_message',
         message: error.message,
