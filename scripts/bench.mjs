@@ -10,6 +10,8 @@
 // their latency at half load, against transfers in the same run (issue 18).
 // `npm run bench -- conversion`: the same build, then forwards per second between two Coffer chains
 // through the bridge and quote latency, against hold txs and GET /health in the same run (issue 19).
+// `npm run bench -- iot`: the same build, then IoT bills per second end to end over MQTT against
+// MQTT QoS 1 round trips and committed transfers in the same run (issue 20).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -20,6 +22,7 @@ const benches = {
   conversion: 'bench/conversion.ts',
   flood: 'bench/flood.ts',
   index: 'bench/index-growth.ts',
+  iot: 'bench/iot.ts',
   tokens: 'bench/tokens.ts',
 };
 const [first, ...rest] = process.argv.slice(2);

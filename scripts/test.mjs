@@ -28,6 +28,12 @@ const systemPrograms = [
     usedBy: ['support/nats.js'],
   },
   {
+    command: 'mosquitto',
+    debianPackage: 'mosquitto',
+    neededBy: 'the IoT payments tests',
+    usedBy: ['support/mosquitto.js'],
+  },
+  {
     command: 'chromium',
     debianPackage: 'chromium',
     neededBy: 'the browser tests',

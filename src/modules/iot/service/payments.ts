@@ -1,0 +1,201 @@
+/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
+import { ChainUnavailableError, type IotChain, type RelayTxType } from './chain.js';
+import type { IotMessage, IotMessageKind, IotResult } from './messages.js';
+
+/*
+ * The payment supporting service's core, without a transport: relay a message as its tx, wait for
+ * the commit, and make the result and the parties it goes to (the service device, the IoT device
+ * and the wallet the chain links to the IoT device). A replay (`bill_duplicate`) gets the stored
+ * result of the first payment, never a second one. MQTT and HTTP (server.ts) both call `relay`.
+ */
+
+const txTypes: Record<IotMessageKind, RelayTxType> = {
+  start: 'iot.startSession',
+  bill: 'iot.bill',
+  end: 'iot.endSession',
+};
+
+/** How long a looked-up wallet link is reused: a relink takes effect within this. */
+const walletCacheMs = 5_000;
+/** Wallet links remembered at once. */
+const walletCacheEntriesMax = 10_000;
+/** Backoff while the node is unreachable: from the first to the last, doubling. */
+const retryMsFirst = 100;
+const retryMsLast = 5_000;
+
+/** The fields of a bill's stored result (docs/iot-spec, "bill") copied into the published one. */
+const billResultFields = [
+  'billTx',
+  'amount',
+  'captured',
+  'unpaid',
+  'status',
+  'remaining',
+  'payer',
+  'provider',
+  'asset',
+  'height',
+] as const;
+
+/** Start codes that mean "this session already exists": a redelivered start. */
+const sessionExistsCodes = new Set(['session_exists', 'session_duplicate', 'duplicate_session']);
+/** End codes that mean "already ended": a redelivered end. */
+const sessionEndedCodes = new Set(['session_closed', 'session_ended']);
+
+export type ServiceLog = (
+  level: 'info' | 'warn' | 'error',
+  event: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface RelayOutcome {
+  result: IotResult;
+  /** Device ids whose results topic gets the result, the service device first. */
+  recipients: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A record the node answers, whether bare or under one key (`{bill: {...}}`). */
+function unwrap(record: Record<string, unknown> | undefined, key: string) {
+  if (!record) return undefined;
+  return isObject(record[key]) ? record[key] : record;
+}
+
+function stringField(record: Record<string, unknown> | undefined, key: string) {
+  const value = record?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
+  const { chain, log } = deps;
+  const wallets = new Map<string, { wallet: string | undefined; atMs: number }>();
+
+  async function walletOf(iotDevice: string): Promise<string | undefined> {
+    const cached = wallets.get(iotDevice);
+    if (cached && Date.now() - cached.atMs < walletCacheMs) return cached.wallet;
+    const record = await chain.device(iotDevice);
+    const device = unwrap(record, 'device');
+    const link = isObject(device?.link) ? device.link : isObject(record?.link) ? record.link : {};
+    const wallet = stringField(link, 'wallet');
+    if (wallets.size >= walletCacheEntriesMax) wallets.clear();
+    wallets.set(iotDevice, { wallet, atMs: Date.now() });
+    return wallet;
+  }
+
+  function storedBill(record: Record<string, unknown>): Record<string, unknown> {
+    const bill = unwrap(unwrap(record, 'bill'), 'result') ?? {};
+    const fields: Record<string, unknown> = {};
+    for (const name of billResultFields) if (bill[name] !== undefined) fields[name] = bill[name];
+    if (typeof fields.billTx === 'string') fields.tx = fields.billTx;
+    return fields;
+  }
+
+  async function relayOnce(message: IotMessage): Promise<RelayOutcome> {
+    const { kind, serviceDevice, sessionId, seq } = message;
+    const outcome = await chain.submit(txTypes[kind], message.payload);
+    let iotDevice = message.iotDevice;
+    let session: Record<string, unknown> | undefined;
+    if (kind !== 'bill') {
+      session = unwrap(await chain.session(serviceDevice, sessionId), 'session');
+      iotDevice ??= stringField(session, 'iotDevice');
+    }
+    const wallet = iotDevice === undefined ? undefined : await walletOf(iotDevice);
+    const recipients = [...new Set([serviceDevice, iotDevice, wallet])].filter(
+      (id): id is string => id !== undefined,
+    );
+    const base: IotResult = {
+      kind,
+      serviceDevice,
+      ...(iotDevice === undefined ? {} : { iotDevice }),
+      sessionId,
+      ...(seq === undefined ? {} : { seq }),
+      status: 'rejected',
+    };
+
+    if (outcome.status === 'ok') {
+      if (kind === 'bill') {
+        const record = await chain.bill(serviceDevice, sessionId, seq!);
+        const stored = record ? storedBill(record) : {};
+        return {
+          result: {
+            ...base,
+            status: 'paid',
+            ...stored,
+            tx: outcome.tx,
+            height: outcome.height,
+          },
+          recipients,
+        };
+      }
+      return {
+        result: {
+          ...base,
+          status: kind === 'start' ? 'started' : 'ended',
+          tx: outcome.tx,
+          height: outcome.height,
+          ...(session && kind === 'start' ? { session } : {}),
+        },
+        recipients,
+      };
+    }
+
+    const { code } = outcome;
+    if (kind === 'bill' && code === 'bill_duplicate') {
+      const record = await chain.bill(serviceDevice, sessionId, seq!);
+      if (record) {
+        log('info', 'bill_replayed', { serviceDevice, sessionId, seq });
+        return { result: { ...base, ...storedBill(record), replay: true }, recipients };
+      }
+    }
+    if (kind === 'start' && sessionExistsCodes.has(code) && session) {
+      if (stringField(session, 'iotDevice') === message.iotDevice) {
+        return { result: { ...base, status: 'started', session, replay: true }, recipients };
+      }
+    }
+    if (
+      kind === 'end' &&
+      sessionEndedCodes.has(code) &&
+      stringField(session, 'status') === 'ended'
+    ) {
+      return { result: { ...base, status: 'ended', replay: true }, recipients };
+    }
+    log('info', 'message_refused', { kind, serviceDevice, sessionId, seq, code });
+    return {
+      result: {
+        ...base,
+        status: 'rejected',
+        code,
+        message: outcome.message,
+        ...(outcome.tx === undefined ? {} : { tx: outcome.tx, height: outcome.height }),
+      },
+      recipients,
+    };
+  }
+
+  return {
+    /**
+     * Relays `message` until the chain answers, retrying while it is unreachable; `isStopping`
+     * ends the retries (the message then stays unacknowledged, for the next run).
+     */
+    async relay(message: IotMessage, isStopping: () => boolean): Promise<RelayOutcome | undefined> {
+      let waitMs = retryMsFirst;
+      for (;;) {
+        try {
+          return await relayOnce(message);
+        } catch (error) {
+          if (!(error instanceof ChainUnavailableError)) throw error;
+          log('warn', 'chain_unavailable', { reason: error.message, retryMs: waitMs });
+        }
+        if (isStopping()) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (isStopping()) return undefined;
+        waitMs = Math.min(retryMsLast, waitMs * 2);
+      }
+    },
+  };
+}
+
+export type PaymentRelay = ReturnType<typeof createPaymentRelay>;
