@@ -89,6 +89,13 @@ export default tseslint.config(
       'src/modules/conversion/engine/**',
       'src/modules/conversion/evm/**',
       'src/modules/conversion/provider/**',
+      // The iot module's certificate authority, payment service (`coffer iot serve`) and device
+      // simulators run off the chain: they keep time, draw serials and talk MQTT and HTTP.
+      'src/modules/iot/pki/**',
+      'src/modules/iot/service/**',
+      'src/modules/iot/sim/**',
+      // The console's pages run in the browser, never in a block.
+      'src/modules/*/web/**',
     ],
     rules: determinism,
   },

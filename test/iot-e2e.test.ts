@@ -5,8 +5,7 @@
 // with the service in this process. The second runs the payments with the service as its own
 // process (`coffer iot serve`): a charging session with three bills whose results reach all three
 // parties, a revoked device, a forged signature, a replayed bill, a meter reset, a mandate cap and
-// the service killed with SIGKILL mid-session. It needs the chain half of issue 20 (the `iot.*`
-// txs and routes) and skips, saying so, until that is merged. Build first (npm test does):
+// the service killed with SIGKILL mid-session. Build first (npm test does):
 // npx tsc -p tsconfig.build.json.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -220,8 +219,8 @@ describe('iot transport: the broker and the service bounds', { timeout: suiteTim
     assert.deepEqual(car.results, [], 'the car hears nothing of messages that name no session');
     assert.ok(events.some((e) => e.event === 'invalid_message'));
 
-    // And it still relays: a well-formed start goes to the chain, whose answer comes back (before
-    // the chain half is merged, the node refuses the unknown tx type; after, the authorisation).
+    // And it still relays: a well-formed start goes to the chain, whose answer comes back (here a
+    // refusal: this world has no devices enrolled).
     await charger.publish(sessionTopic('charger-1'), start);
     const relayed = await charger.nextResult((r) => r.kind === 'start' && r.sessionId === 's-1');
     assert.equal(relayed.status, 'rejected');
@@ -262,420 +261,402 @@ describe('iot transport: the broker and the service bounds', { timeout: suiteTim
   });
 });
 
-// ---- payments: the chain half of issue 20 must be merged ----------------------------------------
+// ---- payments ----------------------------------------------------------------------------------
 
-const chainHalf = fs.existsSync(path.resolve(import.meta.dirname, '../src/modules/iot/txs.ts'));
+describe('iot payments over MQTT end to end', { timeout: suiteTimeoutMs }, () => {
+  let world: IotWorld;
 
-describe(
-  'iot payments over MQTT end to end',
-  {
-    timeout: suiteTimeoutMs,
-    skip: chainHalf ? false : 'needs the chain half of issue 20 (src/modules/iot/txs.ts)',
-  },
-  () => {
-    let world: IotWorld;
+  before(async () => {
+    world = await startIotWorld();
+    await world.startService();
+  });
 
-    before(async () => {
-      world = await startIotWorld();
-      await world.startService();
+  after(async () => {
+    await world?.close();
+  });
+
+  async function ownedUsd(address: string): Promise<bigint> {
+    const entry = (await world.chain.client.getAccount(address)).balances.find(
+      (x) => x.asset === 'USD',
+    );
+    return BigInt(entry?.balance ?? '0') + BigInt(entry?.held ?? '0');
+  }
+
+  async function sessionRecord(sessionId: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${world.chain.url}/v1/iot/sessions/charger-1/${sessionId}`);
+    assert.equal(response.status, 200);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  /** Starts a session of charger-1 for `car` and waits for its result. */
+  async function start(charger: DeviceConnection, car: string, sessionId: string, meter = 0) {
+    const serviceDevice = charger.deviceId;
+    await charger.publish(
+      sessionTopic(serviceDevice),
+      startMessage(
+        world.chainId,
+        {
+          serviceDevice,
+          iotDevice: car,
+          sessionId,
+          meterStart: meter,
+          startedAt: Date.now() - 3 * periodMs,
+          authorisation: world.authorisation(serviceDevice, car, sessionId),
+        },
+        world.pki.party(serviceDevice).privateKeyPem,
+      ),
+    );
+    const result = await charger.nextResult((r) => r.kind === 'start' && r.sessionId === sessionId);
+    assert.equal(result.status, 'started', JSON.stringify(result));
+    return result;
+  }
+
+  function bills(car: string, sessionId: string, readings: number[], serviceDevice = 'charger-1') {
+    return billsFor({
+      serviceDevice,
+      iotDevice: car,
+      sessionId,
+      tariff: chargerTariff,
+      readings,
+      periodMs,
+      startedAt: Date.now() - 3 * periodMs,
     });
+  }
 
-    after(async () => {
-      await world?.close();
+  const chargerKey = () => world.pki.party('charger-1').privateKeyPem;
+
+  it('runs a charging session: start, three bills, end, every result to all three parties', async () => {
+    const charger = await world.connect('charger-1');
+    const car = await world.connect('car-1');
+    const wallet = await world.connect('wallet-1');
+    const providerBefore = await ownedUsd(world.provider.address);
+    const sessionId = 'charge-1';
+    const results = await runServiceSession({
+      chainId: world.chainId,
+      device: charger,
+      key: chargerKey(),
+      iotDevice: 'car-1',
+      sessionId,
+      authorisation: world.authorisation('charger-1', 'car-1', sessionId),
+      tariff: chargerTariff,
+      meterStart: 1_254_300,
+      steps: [3_500, 4_200, 3_900],
+      periodMs,
     });
-
-    async function ownedUsd(address: string): Promise<bigint> {
-      const entry = (await world.chain.client.getAccount(address)).balances.find(
-        (x) => x.asset === 'USD',
+    assert.deepEqual(
+      results.map((r) => `${r.kind}:${r.status}`),
+      ['start:started', 'bill:paid', 'bill:paid', 'bill:paid', 'end:ended'],
+      JSON.stringify(results),
+    );
+    const paid = results.filter((r) => r.kind === 'bill');
+    const total = paid.reduce((sum, r) => sum + BigInt(String(r.amount)), 0n);
+    assert.equal(total, price(11_600n, chargerTariff), 'the bills sum to the price of 11.6 kWh');
+    for (const party of [car, wallet]) {
+      const heard = await Promise.all(
+        results.map((r) =>
+          party.nextResult(
+            (x) => x.sessionId === sessionId && x.kind === r.kind && x.seq === r.seq,
+          ),
+        ),
       );
-      return BigInt(entry?.balance ?? '0') + BigInt(entry?.held ?? '0');
+      assert.deepEqual(
+        heard.map((r) => r.tx),
+        results.map((r) => r.tx),
+        `${party.deviceId} heard every result`,
+      );
     }
+    assert.equal((await ownedUsd(world.provider.address)) - providerBefore, total);
+    const session = await sessionRecord(sessionId);
+    assert.match(JSON.stringify(session), /"ended"/);
+  });
 
-    async function sessionRecord(sessionId: string): Promise<Record<string, unknown>> {
-      const response = await fetch(`${world.chain.url}/v1/iot/sessions/charger-1/${sessionId}`);
-      assert.equal(response.status, 200);
-      return (await response.json()) as Record<string, unknown>;
-    }
+  it('pays a replayed bill once and republishes its stored result', async () => {
+    const charger = await world.connect('charger-1');
+    const sessionId = 'replay-1';
+    await start(charger, 'car-1', sessionId);
+    const [bill] = bills('car-1', sessionId, [0, 2_000]);
+    const message = billMessage(world.chainId, bill!, chargerKey());
+    const providerBefore = await ownedUsd(world.provider.address);
+    await charger.publish(billsTopic('charger-1'), message);
+    const first = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
+    await charger.publish(billsTopic('charger-1'), message);
+    const second = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
+    assert.equal(first.status, 'paid');
+    assert.equal(first.replay, undefined);
+    assert.equal(second.replay, true);
+    assert.equal(second.tx, first.tx, 'the same payment');
+    assert.equal(second.amount, first.amount);
+    assert.equal(
+      (await ownedUsd(world.provider.address)) - providerBefore,
+      BigInt(String(first.amount)),
+      'paid once',
+    );
+  });
 
-    /** Starts a session of charger-1 for `car` and waits for its result. */
-    async function start(charger: DeviceConnection, car: string, sessionId: string, meter = 0) {
-      const serviceDevice = charger.deviceId;
+  it('refuses a bill with a forged signature', async () => {
+    const charger = await world.connect('charger-1');
+    const sessionId = 'forged-1';
+    await start(charger, 'car-1', sessionId);
+    const [bill] = bills('car-1', sessionId, [0, 2_000]);
+    // Signed by the car's key: a bill in the charger's name that the charger never made.
+    const forged = billMessage(world.chainId, bill!, world.pki.party('car-1').privateKeyPem);
+    await charger.publish(billsTopic('charger-1'), forged);
+    const result = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
+    assert.equal(result.status, 'rejected');
+    assert.match(String(result.code), /signature/);
+    const stored = await fetch(`${world.chain.url}/v1/iot/sessions/charger-1/${sessionId}/bills/1`);
+    assert.equal(stored.status, 404, 'nothing stored, nothing paid');
+  });
+
+  it('refuses a meter reset', async () => {
+    const charger = await world.connect('charger-1');
+    const sessionId = 'reset-1';
+    await start(charger, 'car-1', sessionId, 5_000);
+    const [first] = bills('car-1', sessionId, [5_000, 6_000]);
+    await charger.publish(
+      billsTopic('charger-1'),
+      billMessage(world.chainId, first!, chargerKey()),
+    );
+    assert.equal(
+      (await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1)).status,
+      'paid',
+    );
+    // The meter restarted at 0: bill 2 would count 0..1000 as new usage.
+    const [, reset] = bills('car-1', sessionId, [5_000, 6_000, 1_000]);
+    const resetBill = {
+      ...reset!,
+      detail: { ...reset!.detail, meterStart: 0, meterEnd: 1_000, usage: 1_000 },
+      // The amount the chain would compute if it counted the reset as 1 kWh more.
+      amount: (price(2_000n, chargerTariff) - price(1_000n, chargerTariff)).toString(),
+    };
+    await charger.publish(
+      billsTopic('charger-1'),
+      billMessage(world.chainId, resetBill, chargerKey()),
+    );
+    const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+    assert.equal(refused.status, 'rejected');
+    assert.equal(refused.code, 'meter_reset');
+  });
+
+  it('stops a session at the mandate cap', async () => {
+    const charger = await world.connect('charger-1');
+    const wallet = await world.connect('wallet-2');
+    const sessionId = 'cap-1';
+    await start(charger, 'car-2', sessionId);
+    // 105 + 126 = 231 minor units against a session cap of 200.
+    const [one, two, three] = bills('car-2', sessionId, [0, 3_500, 7_700, 11_600]);
+    const results: IotResult[] = [];
+    for (const bill of [one!, two!, three!]) {
       await charger.publish(
-        sessionTopic(serviceDevice),
+        billsTopic('charger-1'),
+        billMessage(world.chainId, bill, chargerKey()),
+      );
+      results.push(
+        await charger.nextResult((r) => r.sessionId === sessionId && r.seq === bill.seq),
+      );
+    }
+    assert.equal(results[0]!.status, 'paid');
+    assert.equal(results[1]!.status, 'capped');
+    assert.equal(
+      BigInt(String(results[0]!.captured)) + BigInt(String(results[1]!.captured)),
+      BigInt(car2Mandate.sessionMax),
+    );
+    assert.equal(results[1]!.unpaid, '31');
+    assert.equal(results[2]!.status, 'rejected');
+    assert.equal(results[2]!.code, 'session_closed');
+    const heard = await wallet.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+    assert.equal(heard.status, 'capped', 'the wallet hears of the cap');
+  });
+
+  it('refuses a revoked device’s bill', async () => {
+    // The bill's signer is the service device: charger-2, revoked by its owner mid-session.
+    const charger2 = await world.pki.add('charger-2', 'service-device');
+    const car = await world.pki.add('car-3', 'iot-device');
+    const walletParty = await world.pki.add('wallet-3', 'wallet');
+    await world.send(world.provider, 'iot.enrol', { certificate: charger2.certificatePem });
+    await world.send(world.provider, 'iot.setTariff', {
+      serviceDevice: 'charger-2',
+      asset: 'USD',
+      ...chargerTariff,
+      maxRatePerHour: chargerRatePerHourMax,
+    });
+    await world.send(world.driver, 'iot.enrol', { certificate: car.certificatePem });
+    await world.send(world.driver, 'iot.enrol', { certificate: walletParty.certificatePem });
+    await world.send(world.driver, 'iot.link', {
+      iotDevice: 'car-3',
+      wallet: 'wallet-3',
+      asset: 'USD',
+      mandate: {
+        sessionMax: '5000',
+        dayMax: '10000',
+        sessionBlocks: 100_000,
+        merchants: ['charger-2'],
+      },
+    });
+    const charger = await world.connect('charger-2');
+    const wallet = await world.connect('wallet-3');
+    const sessionId = 'revoked-1';
+    await start(charger, 'car-3', sessionId);
+    const [one, two] = bills('car-3', sessionId, [0, 1_000, 2_000], 'charger-2');
+    const key = charger2.privateKeyPem;
+    await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, one!, key));
+    assert.equal(
+      (await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1)).status,
+      'paid',
+    );
+    await world.send(world.provider, 'iot.revoke', { deviceId: 'charger-2', reason: 'stolen' });
+    await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, two!, key));
+    const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+    assert.equal(refused.status, 'rejected');
+    assert.equal(refused.code, 'device_revoked');
+    const heard = await wallet.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+    assert.equal(heard.code, 'device_revoked', 'the wallet hears of the refusal');
+  });
+
+  it('loses no bill and pays none twice when the service is killed mid-session', async () => {
+    const charger = await world.connect('charger-1');
+    const car = await world.connect('car-1');
+    const sessionId = 'crash-1';
+    await start(charger, 'car-1', sessionId);
+    const [one, two, three] = bills('car-1', sessionId, [0, 3_500, 7_700, 11_600]);
+    const providerBefore = await ownedUsd(world.provider.address);
+    const publishBill = (bill: typeof one) =>
+      charger.publish(billsTopic('charger-1'), billMessage(world.chainId, bill!, chargerKey()));
+    await publishBill(one);
+    await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
+    // Bill 2 is in flight when the service dies: received and submitted, its tx held at a node
+    // that is stopped (SIGSTOP), so it cannot have been answered, let alone acknowledged.
+    assert.ok(world.chain.process.signal('SIGSTOP'));
+    try {
+      await publishBill(two);
+      await sleep(settleMs);
+      assert.deepEqual(
+        charger.results.filter((r) => r.sessionId === sessionId && r.seq === 2),
+        [],
+        'bill 2 is still in progress',
+      );
+      await world.service!.kill();
+    } finally {
+      world.chain.process.signal('SIGCONT');
+    }
+    // Bill 3 arrives while no service runs: the broker keeps it for the persistent session.
+    await publishBill(three);
+    await world.startService();
+    const second = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
+    const third = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 3);
+    assert.equal(second.status, 'paid', JSON.stringify(second));
+    assert.equal(third.status, 'paid', JSON.stringify(third));
+    await sleep(settleMs);
+    // Bill 2's result may come twice (published before the kill, then replayed): one payment.
+    const extra = charger.results.filter((r) => r.sessionId === sessionId && r.seq === 2);
+    for (const again of extra) assert.equal(again.tx, second.tx);
+    assert.equal(
+      (await ownedUsd(world.provider.address)) - providerBefore,
+      price(11_600n, chargerTariff),
+      'the three bills paid, each once',
+    );
+    const car1Bills = car.results.filter((r) => r.sessionId === sessionId && r.kind === 'bill');
+    assert.deepEqual(
+      [...new Set(car1Bills.map((r) => r.seq))].sort(),
+      [1, 2, 3],
+      'the car heard all three',
+    );
+  });
+
+  it('runs the simulators as a user would: the car authorises, the charger bills it', async () => {
+    const sessionId = 'sim-1';
+    const device = (id: string) => [
+      '--broker',
+      world.broker.url,
+      '--ca',
+      world.pki.caFile,
+      '--cert',
+      world.pki.party(id).certificateFile,
+      '--key',
+      world.pki.party(id).keyFile,
+      '--node',
+      world.chain.url,
+      '--session',
+      sessionId,
+    ];
+    const car = spawn(
+      process.execPath,
+      [cliPath, 'iot', 'simulate', 'car', ...device('car-1'), '--service', 'charger-1'],
+      { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let carOutput = '';
+    car.stdout.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
+    car.stderr.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
+    const carDone = once(car, 'exit');
+    try {
+      for (let i = 0; i < 200 && !carOutput.includes('\n'); i++) await sleep(50);
+      const { authorisation } = JSON.parse(carOutput.split('\n')[0]!) as {
+        authorisation: string;
+      };
+      const charger = await runCli(
+        [
+          'iot',
+          'simulate',
+          'charger',
+          ...device('charger-1'),
+          '--iot-device',
+          'car-1',
+          '--authorisation',
+          authorisation,
+        ],
+        { env: childEnv, timeoutMs: 60_000 },
+      );
+      assert.equal(charger.code, 0, describeRun(['iot', 'simulate', 'charger'], charger));
+      const chargerResults = charger.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as IotResult);
+      assert.deepEqual(
+        chargerResults.map((r) => `${r.kind}:${r.status}`),
+        ['start:started', 'bill:paid', 'bill:paid', 'bill:paid', 'end:ended'],
+      );
+      const [code] = (await carDone) as [number | null];
+      assert.equal(code, 0, carOutput);
+      const carResults = carOutput
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => JSON.parse(line) as IotResult);
+      assert.deepEqual(
+        carResults.map((r) => r.tx),
+        chargerResults.map((r) => r.tx),
+        'the car heard what the charger heard',
+      );
+    } finally {
+      car.kill('SIGKILL');
+    }
+  });
+
+  it('answers a message sent over HTTP with its result, and still tells the parties', async () => {
+    const car = await world.connect('car-1');
+    const sessionId = 'http-1';
+    const response = await fetch(`${world.service!.url}/v1/iot/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(
         startMessage(
           world.chainId,
           {
-            serviceDevice,
-            iotDevice: car,
+            serviceDevice: 'charger-1',
+            iotDevice: 'car-1',
             sessionId,
-            meterStart: meter,
-            startedAt: Date.now() - 3 * periodMs,
-            authorisation: world.authorisation(serviceDevice, car, sessionId),
+            meterStart: 0,
+            startedAt: Date.now() - periodMs,
+            authorisation: world.authorisation('charger-1', 'car-1', sessionId),
           },
-          world.pki.party(serviceDevice).privateKeyPem,
+          chargerKey(),
         ),
-      );
-      const result = await charger.nextResult(
-        (r) => r.kind === 'start' && r.sessionId === sessionId,
-      );
-      assert.equal(result.status, 'started', JSON.stringify(result));
-      return result;
-    }
-
-    function bills(
-      car: string,
-      sessionId: string,
-      readings: number[],
-      serviceDevice = 'charger-1',
-    ) {
-      return billsFor({
-        serviceDevice,
-        iotDevice: car,
-        sessionId,
-        tariff: chargerTariff,
-        readings,
-        periodMs,
-        startedAt: Date.now() - 3 * periodMs,
-      });
-    }
-
-    const chargerKey = () => world.pki.party('charger-1').privateKeyPem;
-
-    it('runs a charging session: start, three bills, end, every result to all three parties', async () => {
-      const charger = await world.connect('charger-1');
-      const car = await world.connect('car-1');
-      const wallet = await world.connect('wallet-1');
-      const providerBefore = await ownedUsd(world.provider.address);
-      const sessionId = 'charge-1';
-      const results = await runServiceSession({
-        chainId: world.chainId,
-        device: charger,
-        key: chargerKey(),
-        iotDevice: 'car-1',
-        sessionId,
-        authorisation: world.authorisation('charger-1', 'car-1', sessionId),
-        tariff: chargerTariff,
-        meterStart: 1_254_300,
-        steps: [3_500, 4_200, 3_900],
-        periodMs,
-      });
-      assert.deepEqual(
-        results.map((r) => `${r.kind}:${r.status}`),
-        ['start:started', 'bill:paid', 'bill:paid', 'bill:paid', 'end:ended'],
-        JSON.stringify(results),
-      );
-      const paid = results.filter((r) => r.kind === 'bill');
-      const total = paid.reduce((sum, r) => sum + BigInt(String(r.amount)), 0n);
-      assert.equal(total, price(11_600n, chargerTariff), 'the bills sum to the price of 11.6 kWh');
-      for (const party of [car, wallet]) {
-        const heard = await Promise.all(
-          results.map((r) =>
-            party.nextResult(
-              (x) => x.sessionId === sessionId && x.kind === r.kind && x.seq === r.seq,
-            ),
-          ),
-        );
-        assert.deepEqual(
-          heard.map((r) => r.tx),
-          results.map((r) => r.tx),
-          `${party.deviceId} heard every result`,
-        );
-      }
-      assert.equal((await ownedUsd(world.provider.address)) - providerBefore, total);
-      const session = await sessionRecord(sessionId);
-      assert.match(JSON.stringify(session), /"ended"/);
+      ),
     });
-
-    it('pays a replayed bill once and republishes its stored result', async () => {
-      const charger = await world.connect('charger-1');
-      const sessionId = 'replay-1';
-      await start(charger, 'car-1', sessionId);
-      const [bill] = bills('car-1', sessionId, [0, 2_000]);
-      const message = billMessage(world.chainId, bill!, chargerKey());
-      const providerBefore = await ownedUsd(world.provider.address);
-      await charger.publish(billsTopic('charger-1'), message);
-      const first = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
-      await charger.publish(billsTopic('charger-1'), message);
-      const second = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
-      assert.equal(first.status, 'paid');
-      assert.equal(first.replay, undefined);
-      assert.equal(second.replay, true);
-      assert.equal(second.tx, first.tx, 'the same payment');
-      assert.equal(second.amount, first.amount);
-      assert.equal(
-        (await ownedUsd(world.provider.address)) - providerBefore,
-        BigInt(String(first.amount)),
-        'paid once',
-      );
-    });
-
-    it('refuses a bill with a forged signature', async () => {
-      const charger = await world.connect('charger-1');
-      const sessionId = 'forged-1';
-      await start(charger, 'car-1', sessionId);
-      const [bill] = bills('car-1', sessionId, [0, 2_000]);
-      // Signed by the car's key: a bill in the charger's name that the charger never made.
-      const forged = billMessage(world.chainId, bill!, world.pki.party('car-1').privateKeyPem);
-      await charger.publish(billsTopic('charger-1'), forged);
-      const result = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
-      assert.equal(result.status, 'rejected');
-      assert.match(String(result.code), /signature/);
-      const stored = await fetch(
-        `${world.chain.url}/v1/iot/sessions/charger-1/${sessionId}/bills/1`,
-      );
-      assert.equal(stored.status, 404, 'nothing stored, nothing paid');
-    });
-
-    it('refuses a meter reset', async () => {
-      const charger = await world.connect('charger-1');
-      const sessionId = 'reset-1';
-      await start(charger, 'car-1', sessionId, 5_000);
-      const [first] = bills('car-1', sessionId, [5_000, 6_000]);
-      await charger.publish(
-        billsTopic('charger-1'),
-        billMessage(world.chainId, first!, chargerKey()),
-      );
-      assert.equal(
-        (await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1)).status,
-        'paid',
-      );
-      // The meter restarted at 0: bill 2 would count 0..1000 as new usage.
-      const [, reset] = bills('car-1', sessionId, [5_000, 6_000, 1_000]);
-      const resetBill = {
-        ...reset!,
-        detail: { ...reset!.detail, meterStart: 0, meterEnd: 1_000, usage: 1_000 },
-        // The amount the chain would compute if it counted the reset as 1 kWh more.
-        amount: (price(2_000n, chargerTariff) - price(1_000n, chargerTariff)).toString(),
-      };
-      await charger.publish(
-        billsTopic('charger-1'),
-        billMessage(world.chainId, resetBill, chargerKey()),
-      );
-      const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
-      assert.equal(refused.status, 'rejected');
-      assert.equal(refused.code, 'meter_reset');
-    });
-
-    it('stops a session at the mandate cap', async () => {
-      const charger = await world.connect('charger-1');
-      const wallet = await world.connect('wallet-2');
-      const sessionId = 'cap-1';
-      await start(charger, 'car-2', sessionId);
-      // 105 + 126 = 231 minor units against a session cap of 200.
-      const [one, two, three] = bills('car-2', sessionId, [0, 3_500, 7_700, 11_600]);
-      const results: IotResult[] = [];
-      for (const bill of [one!, two!, three!]) {
-        await charger.publish(
-          billsTopic('charger-1'),
-          billMessage(world.chainId, bill, chargerKey()),
-        );
-        results.push(
-          await charger.nextResult((r) => r.sessionId === sessionId && r.seq === bill.seq),
-        );
-      }
-      assert.equal(results[0]!.status, 'paid');
-      assert.equal(results[1]!.status, 'capped');
-      assert.equal(
-        BigInt(String(results[0]!.captured)) + BigInt(String(results[1]!.captured)),
-        BigInt(car2Mandate.sessionMax),
-      );
-      assert.equal(results[1]!.unpaid, '31');
-      assert.equal(results[2]!.status, 'rejected');
-      assert.equal(results[2]!.code, 'session_closed');
-      const heard = await wallet.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
-      assert.equal(heard.status, 'capped', 'the wallet hears of the cap');
-    });
-
-    it('refuses a revoked device’s bill', async () => {
-      // The bill's signer is the service device: charger-2, revoked by its owner mid-session.
-      const charger2 = await world.pki.add('charger-2', 'service-device');
-      const car = await world.pki.add('car-3', 'iot-device');
-      const walletParty = await world.pki.add('wallet-3', 'wallet');
-      await world.send(world.provider, 'iot.enrol', { certificate: charger2.certificatePem });
-      await world.send(world.provider, 'iot.setTariff', {
-        serviceDevice: 'charger-2',
-        asset: 'USD',
-        ...chargerTariff,
-        maxRatePerHour: chargerRatePerHourMax,
-      });
-      await world.send(world.driver, 'iot.enrol', { certificate: car.certificatePem });
-      await world.send(world.driver, 'iot.enrol', { certificate: walletParty.certificatePem });
-      await world.send(world.driver, 'iot.link', {
-        iotDevice: 'car-3',
-        wallet: 'wallet-3',
-        asset: 'USD',
-        mandate: {
-          sessionMax: '5000',
-          dayMax: '10000',
-          sessionBlocks: 100_000,
-          merchants: ['charger-2'],
-        },
-      });
-      const charger = await world.connect('charger-2');
-      const wallet = await world.connect('wallet-3');
-      const sessionId = 'revoked-1';
-      await start(charger, 'car-3', sessionId);
-      const [one, two] = bills('car-3', sessionId, [0, 1_000, 2_000], 'charger-2');
-      const key = charger2.privateKeyPem;
-      await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, one!, key));
-      assert.equal(
-        (await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1)).status,
-        'paid',
-      );
-      await world.send(world.provider, 'iot.revoke', { deviceId: 'charger-2', reason: 'stolen' });
-      await charger.publish(billsTopic('charger-2'), billMessage(world.chainId, two!, key));
-      const refused = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
-      assert.equal(refused.status, 'rejected');
-      assert.equal(refused.code, 'device_revoked');
-      const heard = await wallet.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
-      assert.equal(heard.code, 'device_revoked', 'the wallet hears of the refusal');
-    });
-
-    it('loses no bill and pays none twice when the service is killed mid-session', async () => {
-      const charger = await world.connect('charger-1');
-      const car = await world.connect('car-1');
-      const sessionId = 'crash-1';
-      await start(charger, 'car-1', sessionId);
-      const [one, two, three] = bills('car-1', sessionId, [0, 3_500, 7_700, 11_600]);
-      const providerBefore = await ownedUsd(world.provider.address);
-      const publishBill = (bill: typeof one) =>
-        charger.publish(billsTopic('charger-1'), billMessage(world.chainId, bill!, chargerKey()));
-      await publishBill(one);
-      await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 1);
-      // Bill 2 is in flight when the service dies: received and submitted, its tx held at a node
-      // that is stopped (SIGSTOP), so it cannot have been answered, let alone acknowledged.
-      assert.ok(world.chain.process.signal('SIGSTOP'));
-      try {
-        await publishBill(two);
-        await sleep(settleMs);
-        assert.deepEqual(
-          charger.results.filter((r) => r.sessionId === sessionId && r.seq === 2),
-          [],
-          'bill 2 is still in progress',
-        );
-        await world.service!.kill();
-      } finally {
-        world.chain.process.signal('SIGCONT');
-      }
-      // Bill 3 arrives while no service runs: the broker keeps it for the persistent session.
-      await publishBill(three);
-      await world.startService();
-      const second = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 2);
-      const third = await charger.nextResult((r) => r.sessionId === sessionId && r.seq === 3);
-      assert.equal(second.status, 'paid', JSON.stringify(second));
-      assert.equal(third.status, 'paid', JSON.stringify(third));
-      await sleep(settleMs);
-      // Bill 2's result may come twice (published before the kill, then replayed): one payment.
-      const extra = charger.results.filter((r) => r.sessionId === sessionId && r.seq === 2);
-      for (const again of extra) assert.equal(again.tx, second.tx);
-      assert.equal(
-        (await ownedUsd(world.provider.address)) - providerBefore,
-        price(11_600n, chargerTariff),
-        'the three bills paid, each once',
-      );
-      const car1Bills = car.results.filter((r) => r.sessionId === sessionId && r.kind === 'bill');
-      assert.deepEqual(
-        [...new Set(car1Bills.map((r) => r.seq))].sort(),
-        [1, 2, 3],
-        'the car heard all three',
-      );
-    });
-
-    it('runs the simulators as a user would: the car authorises, the charger bills it', async () => {
-      const sessionId = 'sim-1';
-      const device = (id: string) => [
-        '--broker',
-        world.broker.url,
-        '--ca',
-        world.pki.caFile,
-        '--cert',
-        world.pki.party(id).certificateFile,
-        '--key',
-        world.pki.party(id).keyFile,
-        '--node',
-        world.chain.url,
-        '--session',
-        sessionId,
-      ];
-      const car = spawn(
-        process.execPath,
-        [cliPath, 'iot', 'simulate', 'car', ...device('car-1'), '--service', 'charger-1'],
-        { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let carOutput = '';
-      car.stdout.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
-      car.stderr.on('data', (chunk: Buffer) => (carOutput += chunk.toString('utf8')));
-      const carDone = once(car, 'exit');
-      try {
-        for (let i = 0; i < 200 && !carOutput.includes('\n'); i++) await sleep(50);
-        const { authorisation } = JSON.parse(carOutput.split('\n')[0]!) as {
-          authorisation: string;
-        };
-        const charger = await runCli(
-          [
-            'iot',
-            'simulate',
-            'charger',
-            ...device('charger-1'),
-            '--iot-device',
-            'car-1',
-            '--authorisation',
-            authorisation,
-          ],
-          { env: childEnv, timeoutMs: 60_000 },
-        );
-        assert.equal(charger.code, 0, describeRun(['iot', 'simulate', 'charger'], charger));
-        const chargerResults = charger.stdout
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as IotResult);
-        assert.deepEqual(
-          chargerResults.map((r) => `${r.kind}:${r.status}`),
-          ['start:started', 'bill:paid', 'bill:paid', 'bill:paid', 'end:ended'],
-        );
-        const [code] = (await carDone) as [number | null];
-        assert.equal(code, 0, carOutput);
-        const carResults = carOutput
-          .trim()
-          .split('\n')
-          .slice(1)
-          .map((line) => JSON.parse(line) as IotResult);
-        assert.deepEqual(
-          carResults.map((r) => r.tx),
-          chargerResults.map((r) => r.tx),
-          'the car heard what the charger heard',
-        );
-      } finally {
-        car.kill('SIGKILL');
-      }
-    });
-
-    it('answers a message sent over HTTP with its result, and still tells the parties', async () => {
-      const car = await world.connect('car-1');
-      const sessionId = 'http-1';
-      const response = await fetch(`${world.service!.url}/v1/iot/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(
-          startMessage(
-            world.chainId,
-            {
-              serviceDevice: 'charger-1',
-              iotDevice: 'car-1',
-              sessionId,
-              meterStart: 0,
-              startedAt: Date.now() - periodMs,
-              authorisation: world.authorisation('charger-1', 'car-1', sessionId),
-            },
-            chargerKey(),
-          ),
-        ),
-      });
-      assert.equal(response.status, 200);
-      const result = (await response.json()) as IotResult;
-      assert.equal(result.status, 'started');
-      const heard = await car.nextResult((r) => r.sessionId === sessionId);
-      assert.equal(heard.tx, result.tx);
-    });
-  },
-);
+    assert.equal(response.status, 200);
+    const result = (await response.json()) as IotResult;
+    assert.equal(result.status, 'started');
+    const heard = await car.nextResult((r) => r.sessionId === sessionId);
+    assert.equal(heard.tx, result.tx);
+  });
+});

@@ -1,6 +1,7 @@
 import type { ChainModule } from '../../chain/index.js';
 import type { CofferModule } from '../manifest.js';
 import { iotCommands } from './cli.js';
+import { iotServiceCommands } from './cli-service.js';
 import { iotRoutes } from './routes.js';
 import { iotModuleName } from './state.js';
 import { iotRejections, iotTxs } from './txs.js';
@@ -102,7 +103,7 @@ export const iot: CofferModule = {
       'IoT payments: registered CAs, device certificates, links with mandates, tariffs, sessions and bill results.',
   },
   httpStatuses: iotHttpStatuses,
-  commands: iotCommands,
+  commands: [...iotCommands, ...iotServiceCommands],
   cliNotes:
     'iot ca-register and enrol take a PEM file; the --from account becomes the CA operator or the\n' +
     "device owner. Sessions start, bill and end by the devices' signed messages (the payment service).",

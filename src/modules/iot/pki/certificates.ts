@@ -1,7 +1,6 @@
 // @peculiar/x509 2 resolves its algorithms through tsyringe, which needs a Reflect polyfill
 // loaded before it: this import stays first.
 import 'reflect-metadata';
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 import * as x509 from '@peculiar/x509';
 import {
   X509Certificate as NodeCertificate,

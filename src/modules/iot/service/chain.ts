@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 /*
  * What the payment service needs from the chain: submit an `iot.*` tx from its own Coffer key and
  * learn how it ended, and read the iot routes (`GET /v1/iot/...`, docs/iot-spec). A thin adapter

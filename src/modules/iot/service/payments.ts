@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 import { ChainUnavailableError, type IotChain, type RelayTxType } from './chain.js';
 import type { IotMessage, IotMessageKind, IotResult } from './messages.js';
 

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 /*
  * `coffer iot serve`: the payment supporting service of issue 20 (docs/iot-operators.md). It
  * holds two MQTT connections to the broker with its own certificate (CN coffer-iot-service):

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 /*
  * A simulated device on the broker: its own client certificate (the CN is its device id and its
  * broker username), its results topic subscribed at QoS 1, and publishing at QoS 1 that resolves

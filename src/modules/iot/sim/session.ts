@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-globals -- off-chain code (the IoT payment service, its PKI and device simulators), never run in a block: it keeps time. At merge this becomes an `ignores` entry for src/modules/iot/{pki,service,sim} in eslint.config.js. */
 /*
  * A service device's session over MQTT, as the simulators run it: start, the bills, the end, each
  * published on the device's own topic and followed by its result before the next goes out (a

@@ -36,8 +36,6 @@ export function useIotEvents(
       { types: iotEventTypes },
       (message) => {
         if (message.kind !== 'event' || !latest.current.matches(message.data)) return;
-        // The browser's page, never in a block: the determinism rule's timers ban is for handlers.
-        // eslint-disable-next-line no-restricted-globals
         timer ??= setTimeout(() => {
           timer = undefined;
           latest.current.onChange();
