@@ -403,12 +403,16 @@ describe('iot.bill', () => {
     );
   });
 
-  it('a revoked service device, a revoked CA or an expired certificate bills nothing', () => {
+  it('a revoked service or IoT device, a revoked CA or an expired certificate bills nothing', () => {
     const breakers: [string, (s: Started) => void][] = [
       [
         'device_revoked',
         (s) =>
           expectOk(s.w.run(caOperator, 'iot.revoke', { deviceId: 'charger-1', reason: 'x' }), 'r'),
+      ],
+      [
+        'device_revoked',
+        (s) => expectOk(s.w.run(owner, 'iot.revoke', { deviceId: 'car-1', reason: 'stolen' }), 'r'),
       ],
       [
         'ca_revoked',

@@ -400,6 +400,10 @@ const sessionTxs: Record<string, TxDefinition<never>> = {
       if (!verifyIotRequest('bill', ctx.chainId, bill, signature, service.device.certificate)) {
         return 'signature_invalid';
       }
+      // Neither certificate may be revoked (or expired) when a bill is paid: the IoT device's
+      // owner revoking a stolen car's certificate stops its open sessions' bills too.
+      const iot = deviceRefusal(ctx.state, ctx.time, bill.iotDevice, 'iot-device');
+      if ('code' in iot) return iot.code;
       if (bill.seq <= session.lastSeq) return 'bill_duplicate';
       if (bill.seq !== session.lastSeq + 1) return 'bill_out_of_order';
       const status = sessionStatusAt(session, ctx.height);
