@@ -122,6 +122,19 @@ const rules: { pattern: RegExp; step: (command: string) => Step }[] = [
       },
     }),
   },
+  {
+    // The IoT walk-through needs the IoT world (a CA, device keys, a mosquitto broker with TLS,
+    // the payment service): src/modules/iot/cli.test.ts and cli-service.test.ts run the chain and
+    // PKI commands, test/iot-e2e.test.ts the service and the simulators, through the built CLI.
+    pattern: /^npx coffer iot /,
+    step: (command) => ({
+      kind: 'left-out',
+      leftOut: {
+        command,
+        rule: "needs the IoT world: src/modules/iot/cli*.test.ts and test/iot-e2e.test.ts run the IoT block's commands",
+      },
+    }),
+  },
   // `npm start` is `tsx src/cli/main.ts start`: the built CLI runs the same code.
   { pattern: /^npm start$/, step: (command) => ({ kind: 'node', args: [], command }) },
   {
@@ -389,16 +402,25 @@ describe('README.md from top to bottom in one shell', { timeout: suiteTimeoutMs 
     assert.ok(shBlocks.length >= 6, `the README has its sh blocks (${shBlocks.length})`);
   });
 
-  it('leaves out only npm install, npm test, the cards block and the bridge block, each by its rule', (t) => {
+  it('leaves out only npm install, npm test, the cards, bridge and IoT blocks, each by its rule', (t) => {
     for (const { command, rule } of leftOut) t.diagnostic(`left out: ${command}: ${rule}`);
     const cards = leftOut.filter((entry) => entry.rule.includes('test/cli-cards.test.ts'));
     const bridge = leftOut.filter((entry) => entry.rule.includes('test/conversion-e2e.test.ts'));
+    const iot = leftOut.filter((entry) => entry.rule.includes('test/iot-e2e.test.ts'));
     assert.deepEqual(
       leftOut
-        .filter((entry) => !cards.includes(entry) && !bridge.includes(entry))
+        .filter(
+          (entry) => !cards.includes(entry) && !bridge.includes(entry) && !iot.includes(entry),
+        )
         .map((entry) => entry.command),
       ['npm install', 'npm test'],
     );
+    // The IoT block, whole: every command of its section.
+    const iotSection = blocks.filter(
+      (block) => block.section === 'IoT payments' && block.language === 'sh',
+    );
+    assert.equal(iotSection.length, 1);
+    assert.equal(iot.length, iotSection[0]!.text.split('npx coffer').length - 1);
     // The bridge block, whole: every command of its section.
     const bridgeSection = blocks.filter(
       (block) => block.section === 'Conversion engine (bridge)' && block.language === 'sh',
