@@ -28,12 +28,14 @@ import {
   readLink,
   readSession,
   readTariff,
+  serialEnrolled,
   writeBill,
   writeCa,
   writeCaBySubject,
   writeDayReserved,
   writeDevice,
   writeLink,
+  writeSerial,
   writeSession,
   writeTariff,
 } from './state.js';
@@ -169,7 +171,12 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (ctx.time < ca.validFrom || ctx.time > ca.validTo) return 'ca_expired';
       if (ctx.time < parsed.validFrom) return 'certificate_not_yet_valid';
       if (ctx.time > parsed.validTo) return 'certificate_expired';
-      if (fingerprintEnrolled(ctx.state, parsed.fingerprint)) return 'certificate_exists';
+      if (
+        fingerprintEnrolled(ctx.state, parsed.fingerprint) ||
+        serialEnrolled(ctx.state, ca.ca, parsed.serial)
+      ) {
+        return 'certificate_exists';
+      }
       const existing = readDevice(ctx.state, identity.deviceId);
       if (existing && existing.owner !== ctx.sender) return 'device_id_taken';
       if (existing && existing.role !== identity.role) return 'device_role_mismatch';
@@ -191,6 +198,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
         enrolledAtHeight: ctx.height,
         renewals: existing ? existing.renewals + 1 : 0,
       });
+      writeSerial(ctx.state, ca.ca, parsed.serial, identity.deviceId);
       ctx.emit('iot.deviceEnrolled', {
         deviceId: identity.deviceId,
         role: identity.role,

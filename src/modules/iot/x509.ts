@@ -44,6 +44,8 @@ export interface ParsedCertificate {
   pem: string;
   subject: string;
   issuer: string;
+  /** The serial number, lowercase hex: with the issuer, what names the certificate (RFC 5280). */
+  serial: string;
   keyType: 'ed25519' | 'p256';
   validFrom: number;
   validTo: number;
@@ -82,6 +84,7 @@ export function parseCertificate(pem: string): ParsedCertificate | CertificateRe
     pem: cert.toString(),
     subject: cert.subject,
     issuer: cert.issuer,
+    serial: cert.serialNumber.toLowerCase(),
     keyType,
     validFrom,
     validTo,

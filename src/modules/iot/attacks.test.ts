@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { describe, it } from 'node:test';
+
+import { readDevice } from './state.js';
+import { caOperator, expectOk, iotWorld, issue, makeCa, owner } from './txs-fixture.js';
+
+/*
+ * Attacks on the iot module (security review of issue 20): each test shows a weakness that was
+ * found and fixed, or pins a suspicion that turned out safe.
+ */
+
+// ---- DER, enough to re-encode a certificate's signature -----------------------------------------
+
+interface Tlv {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+function readTlv(der: Buffer, at: number): Tlv {
+  const tag = der[at]!;
+  let len = der[at + 1]!;
+  let contentStart = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i += 1) len = len * 256 + der[at + 2 + i]!;
+    contentStart += n;
+  }
+  return { tag, start: at, contentStart, end: contentStart + len };
+}
+
+function children(der: Buffer, tlv: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = tlv.contentStart; at < tlv.end;) {
+    const child = readTlv(der, at);
+    out.push(child);
+    at = child.end;
+  }
+  return out;
+}
+
+function encode(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  let len: Buffer;
+  if (n < 0x80) len = Buffer.from([n]);
+  else if (n < 0x100) len = Buffer.from([0x81, n]);
+  else len = Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), len, content]);
+}
+
+function integer(value: bigint): Buffer {
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let bytes = Buffer.from(hex, 'hex');
+  if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+  return encode(0x02, bytes);
+}
+
+const p256Order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The same certificate with its (P-256) CA signature's s replaced by n - s: still verifies. */
+function malleate(pem: string): string {
+  const der = Buffer.from(new X509Certificate(pem).raw);
+  const outer = readTlv(der, 0);
+  const [tbs, alg, sigBits] = children(der, outer) as [Tlv, Tlv, Tlv];
+  const sig = readTlv(der, sigBits.contentStart + 1);
+  const [r, s] = children(der, sig) as [Tlv, Tlv];
+  const sValue = BigInt(`0x${der.subarray(s.contentStart, s.end).toString('hex')}`);
+  const newSig = encode(
+    0x30,
+    Buffer.concat([der.subarray(r.start, r.end), integer(p256Order - sValue)]),
+  );
+  const bits = encode(0x03, Buffer.concat([Buffer.from([0]), newSig]));
+  const cert = encode(
+    0x30,
+    Buffer.concat([der.subarray(tbs.start, tbs.end), der.subarray(alg.start, alg.end), bits]),
+  );
+  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+describe('attack: a revoked certificate re-enrolled with a malleated CA signature', () => {
+  it('the CA operator revokes a device; its owner cannot bring the same certificate back', () => {
+    const { w } = iotWorld();
+    const ca = makeCa('P256 Attack CA', { algorithm: 'p256' });
+    expectOk(w.run(caOperator, 'iot.registerCa', { name: 'p256', certificate: ca.pem }), 'ca');
+    const car = issue(ca, 'iot-device', 'car-9');
+    expectOk(w.run(owner, 'iot.enrol', { certificate: car.pem }), 'enrol');
+    expectOk(w.run(caOperator, 'iot.revoke', { deviceId: 'car-9', reason: 'key leaked' }), 'rv');
+    const twin = malleate(car.pem);
+    const cert = new X509Certificate(twin);
+    assert.ok(cert.verify(new X509Certificate(ca.pem).publicKey), 'the twin verifies');
+    assert.notEqual(cert.fingerprint256, new X509Certificate(car.pem).fingerprint256);
+    assert.equal(w.run(owner, 'iot.enrol', { certificate: twin }), 'certificate_exists');
+    assert.equal(readDevice(w.state, 'car-9')?.status, 'revoked');
+  });
+});
