@@ -2,8 +2,22 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 
+import { signIotRequest } from './crypto.js';
+import { possessionFields } from './schema.js';
 import { readDevice } from './state.js';
-import { caOperator, expectOk, iotWorld, issue, makeCa, owner } from './txs-fixture.js';
+import {
+  caOperator,
+  chainId,
+  expectOk,
+  iotWorld,
+  issue,
+  makeCa,
+  outsider,
+  owner,
+  possessionProof,
+  provider,
+} from './txs-fixture.js';
+import { fingerprintOf } from './x509.js';
 
 /*
  * Attacks on the iot module (security review of issue 20): each test shows a weakness that was
@@ -96,5 +110,77 @@ describe('attack: a revoked certificate re-enrolled with a malleated CA signatur
     assert.notEqual(cert.fingerprint256, new X509Certificate(car.pem).fingerprint256);
     assert.equal(w.run(owner, 'iot.enrol', { certificate: twin }), 'certificate_exists');
     assert.equal(readDevice(w.state, 'car-9')?.status, 'revoked');
+  });
+});
+
+describe('attack: a certificate enrolled or registered by an account without its key', () => {
+  it("an outsider who copies the provider's certificate cannot own it and divert its revenue", () => {
+    const { w, ...p } = iotWorld();
+    const charger2 = issue(p.ca, 'service-device', 'charger-2');
+    // The provider's enrol tx is seen in the pool: the outsider sends its certificate first, with
+    // a proof it cannot make (its own key's signature, or the provider's proof for the provider).
+    const mine = possessionProof('enrol', charger2.pem, provider.address);
+    assert.equal(
+      w.run(outsider, 'iot.enrol', { certificate: charger2.pem, proof: mine }),
+      'proof_invalid',
+    );
+    const fp = fingerprintOf(new X509Certificate(charger2.pem));
+    const forged = signIotRequest(
+      'enrol',
+      chainId,
+      possessionFields(fp, outsider.address),
+      p.car.key,
+    );
+    assert.equal(
+      w.run(outsider, 'iot.enrol', { certificate: charger2.pem, proof: forged }),
+      'proof_invalid',
+    );
+    // Another chain's proof is no good either.
+    const elsewhere = signIotRequest(
+      'enrol',
+      'another-chain',
+      possessionFields(fp, outsider.address),
+      charger2.key,
+    );
+    assert.equal(
+      w.run(outsider, 'iot.enrol', { certificate: charger2.pem, proof: elsewhere }),
+      'proof_invalid',
+    );
+    // A CA proof is not an enrolment proof.
+    const asCa = signIotRequest(
+      'registerCa',
+      chainId,
+      possessionFields(fp, outsider.address),
+      charger2.key,
+    );
+    assert.equal(
+      w.run(outsider, 'iot.enrol', { certificate: charger2.pem, proof: asCa }),
+      'proof_invalid',
+    );
+    assert.equal(readDevice(w.state, 'charger-2'), undefined);
+    expectOk(w.run(provider, 'iot.enrol', { certificate: charger2.pem, proof: mine }), 'enrol');
+    assert.equal(readDevice(w.state, 'charger-2')?.owner, provider.address);
+  });
+
+  it("an outsider cannot register another's CA certificate and operate it", () => {
+    const { w } = iotWorld();
+    const ca = makeCa('Hijacked CA');
+    const operatorProof = possessionProof('registerCa', ca.pem, caOperator.address);
+    assert.equal(
+      w.run(outsider, 'iot.registerCa', {
+        name: 'mine',
+        certificate: ca.pem,
+        proof: operatorProof,
+      }),
+      'proof_invalid',
+    );
+    expectOk(
+      w.run(caOperator, 'iot.registerCa', {
+        name: 'ok',
+        certificate: ca.pem,
+        proof: operatorProof,
+      }),
+      'ca',
+    );
   });
 });

@@ -65,6 +65,8 @@ export const iotRejections = {
     "The service device is not among the merchants of the iot device's mandate.",
   session_exists: 'The service device has a session with this id already.',
   session_not_found: 'The service device has no session with this id.',
+  proof_invalid:
+    "proof is not the certificate key's signature over {certificate: its fingerprint, account: the sender}.",
   signature_invalid: "signature is not the service device's over the message (by its certificate).",
   authorisation_invalid:
     "authorisation is not the iot device's signature over {serviceDevice, iotDevice, sessionId}.",

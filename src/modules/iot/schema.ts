@@ -253,15 +253,33 @@ export function authoriseFields(p: {
   return { serviceDevice: p.serviceDevice, iotDevice: p.iotDevice, sessionId: p.sessionId };
 }
 
+/**
+ * What a certificate's key signs to enrol it (`'enrol'`) or register it as a CA (`'registerCa'`):
+ * its fingerprint and the account sending the tx. Without it, anyone who saw a certificate (in a
+ * pool, in a TLS handshake) could enrol it first and own its deviceId, or operate its CA.
+ */
+export function possessionFields(fingerprint: string, account: string) {
+  return { certificate: fingerprint, account };
+}
+
 // ---- tx payloads ---------------------------------------------------------------------------------
 
 export const iotPayloads = {
   /** Anyone registers a self-signed CA certificate and becomes its operator. */
-  'iot.registerCa': z.strictObject({ name: iotFields.name, certificate: iotFields.certificate }),
+  'iot.registerCa': z.strictObject({
+    name: iotFields.name,
+    certificate: iotFields.certificate,
+    /** The CA key's signature over `possessionFields` ('registerCa'): the sender holds the key. */
+    proof: iotFields.signature,
+  }),
   /** The CA's operator revokes it: no device of it starts, bills or enrols again. */
   'iot.revokeCa': z.strictObject({ ca: iotFields.ca }),
   /** The sender enrols (or renews) a device certificate a registered CA issued; it owns it. */
-  'iot.enrol': z.strictObject({ certificate: iotFields.certificate }),
+  'iot.enrol': z.strictObject({
+    certificate: iotFields.certificate,
+    /** The certificate key's signature over `possessionFields` ('enrol'): the sender holds it. */
+    proof: iotFields.signature,
+  }),
   /** The device's owner or its CA's operator revokes a device certificate. */
   'iot.revoke': z.strictObject({ deviceId: iotFields.deviceId, reason: iotFields.reason }),
   /** The owner of an iot device and a wallet links them: the sender pays under the mandate. */

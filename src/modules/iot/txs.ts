@@ -10,6 +10,7 @@ import {
   deviceClockSkewMs,
   hourMs,
   iotPayloads,
+  possessionFields,
   utcDay,
   type BillResult,
   type DeviceRecord,
@@ -45,6 +46,7 @@ import {
   issuedBy,
   parseCertificate,
   partyIdentity,
+  type ParsedCertificate,
 } from './x509.js';
 
 export { iotRejections, type IotRejection } from './rejections.js';
@@ -104,6 +106,17 @@ function ownedDevice(
   return { device };
 }
 
+/** The sender proved it holds the certificate's key (`possessionFields`, signed as `kind`). */
+function holdsKey(
+  kind: 'enrol' | 'registerCa',
+  ctx: TxContext,
+  parsed: ParsedCertificate,
+  proof: string,
+): boolean {
+  const fields = possessionFields(parsed.fingerprint, ctx.sender);
+  return verifyIotRequest(kind, ctx.chainId, fields, proof, parsed.cert);
+}
+
 const registryTxs: Record<string, TxDefinition<never>> = {
   'iot.registerCa': defineTxOf(iotPayloads['iot.registerCa'], {
     execute: (ctx, p): IotRejection | undefined => {
@@ -112,6 +125,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (!isSelfSignedCa(parsed)) return 'certificate_not_ca';
       if (ctx.time < parsed.validFrom) return 'certificate_not_yet_valid';
       if (ctx.time > parsed.validTo) return 'certificate_expired';
+      if (!holdsKey('registerCa', ctx, parsed, p.proof)) return 'proof_invalid';
       if (readCa(ctx.state, parsed.fingerprint)) return 'ca_exists';
       // Subjects are first-come among active CAs, so a device certificate's issuer names one CA.
       const holder = readCaBySubject(ctx.state, parsed.subject);
@@ -163,6 +177,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (!isPartyCertificate(parsed)) return 'certificate_not_party';
       const identity = partyIdentity(parsed);
       if (!identity) return 'invalid_certificate_subject';
+      if (!holdsKey('enrol', ctx, parsed, p.proof)) return 'proof_invalid';
       const caId = readCaBySubject(ctx.state, parsed.issuer);
       const ca = caId === undefined ? undefined : readCa(ctx.state, caId);
       if (!ca) return 'ca_not_found';
