@@ -3,9 +3,10 @@ import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import { signIotRequest } from './crypto.js';
-import { possessionFields } from './schema.js';
+import { possessionFields, sessionStartLagMaxMs } from './schema.js';
 import { readDevice } from './state.js';
 import {
+  billPayload,
   caOperator,
   chainId,
   expectOk,
@@ -16,6 +17,8 @@ import {
   owner,
   possessionProof,
   provider,
+  relay,
+  startPayload,
 } from './txs-fixture.js';
 import { fingerprintOf } from './x509.js';
 
@@ -182,5 +185,38 @@ describe('attack: a certificate enrolled or registered by an account without its
       }),
       'ca',
     );
+  });
+});
+
+describe('attack: a session start backdated to defeat the meter rate check', () => {
+  it('a start dated far before the block is refused, so a first bill cannot claim days of usage', () => {
+    const { w, ...p } = iotWorld();
+    const longAgo = w.time - 10 * 86_400_000;
+    assert.equal(
+      w.run(
+        relay,
+        'iot.startSession',
+        startPayload(p, 's-old', { time: w.time, startedAt: longAgo }),
+      ),
+      'time_in_past',
+    );
+    // Within the lag a start is fine, and its first bill is bounded by the rate since then.
+    const recent = w.time - sessionStartLagMaxMs;
+    expectOk(
+      w.run(
+        relay,
+        'iot.startSession',
+        startPayload(p, 's-new', { time: w.time, startedAt: recent }),
+      ),
+      'start',
+    );
+    const bill = billPayload(p, 's-new', 1, {
+      meterStart: 1000,
+      usage: 40,
+      from: recent,
+      to: w.time,
+      amount: '10000',
+    });
+    assert.equal(w.run(relay, 'iot.bill', bill), 'meter_rate_impossible');
   });
 });

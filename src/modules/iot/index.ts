@@ -78,6 +78,7 @@ export const iotHttpStatuses: Readonly<Record<string, number>> = {
   device_revoked: 422,
   tariff_asset_mismatch: 422,
   time_in_future: 422,
+  time_in_past: 422,
   day_cap_reached: 422,
   session_device_mismatch: 422,
   session_closed: 422,

@@ -11,6 +11,7 @@ import {
   hourMs,
   iotPayloads,
   possessionFields,
+  sessionStartLagMaxMs,
   utcDay,
   type BillResult,
   type DeviceRecord,
@@ -337,6 +338,7 @@ const sessionTxs: Record<string, TxDefinition<never>> = {
       );
       if (!authorised) return 'authorisation_invalid';
       if (start.startedAt > ctx.time + deviceClockSkewMs) return 'time_in_future';
+      if (start.startedAt < ctx.time - sessionStartLagMaxMs) return 'time_in_past';
       const link = readLink(ctx.state, start.iotDevice);
       if (!link) return 'link_not_found';
       const wallet = deviceRefusal(ctx.state, ctx.time, link.wallet, 'wallet');
