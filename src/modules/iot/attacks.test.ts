@@ -220,3 +220,31 @@ describe('attack: a session start backdated to defeat the meter rate check', () 
     assert.equal(w.run(relay, 'iot.bill', bill), 'meter_rate_impossible');
   });
 });
+
+function toPem(der: Buffer): string {
+  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+}
+
+describe('attack: a certificate whose public key does not decode', () => {
+  it('an unknown key algorithm or an off-curve P-256 point is refused with a code, not a throw', () => {
+    const { w, ...p } = iotWorld();
+    const der = Buffer.from(new X509Certificate(p.car.pem).raw);
+    const oid = der.indexOf(Buffer.from([0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21]));
+    const unknown = Buffer.from(der);
+    unknown[oid + 4] = 0x77; // 1.3.101.119: no key type OpenSSL knows
+    const p256 = makeCa('Off-curve CA', { algorithm: 'p256' });
+    const caDer = Buffer.from(new X509Certificate(p256.pem).raw);
+    const point = caDer.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04]));
+    const offCurve = Buffer.from(caDer);
+    offCurve[point + 10]! ^= 0xff;
+    const proof = 'A'.repeat(86);
+    for (const certificate of [toPem(unknown), toPem(offCurve)]) {
+      assert.equal(w.run(owner, 'iot.enrol', { certificate, proof }), 'invalid_certificate');
+      assert.equal(
+        w.run(outsider, 'iot.registerCa', { name: 'x', certificate, proof }),
+        'invalid_certificate',
+      );
+    }
+  });
+});
