@@ -248,3 +248,19 @@ describe('attack: a certificate whose public key does not decode', () => {
     }
   });
 });
+
+describe('attack: a session id that a URL resolves away', () => {
+  it('"." and ".." are not session ids: their session and bills could never be read by path', () => {
+    // WHATWG URLs drop dot segments, even percent-encoded ones: the read would hit another route.
+    const url = new URL(`/v1/iot/sessions/charger-1/${encodeURIComponent('..')}`, 'http://node');
+    assert.equal(url.pathname, '/v1/iot/sessions/');
+    const { w, ...p } = iotWorld();
+    for (const sessionId of ['.', '..']) {
+      assert.equal(
+        w.run(relay, 'iot.startSession', startPayload(p, sessionId, { time: w.time })),
+        'invalid_session_id',
+      );
+    }
+    expectOk(w.run(relay, 'iot.startSession', startPayload(p, '...', { time: w.time })), 'dots');
+  });
+});

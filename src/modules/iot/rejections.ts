@@ -17,7 +17,7 @@ export const iotRejections = {
   invalid_price: 'unitPrice must be a whole number of minor units as a decimal string.',
   invalid_units_per: 'unitsPer must be a whole number from 1.',
   invalid_max_rate: 'maxRatePerHour must be a whole number of units from 1.',
-  invalid_session_id: 'A sessionId is 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-".',
+  invalid_session_id: 'A sessionId is 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-", not "." or "..".',
   invalid_seq: 'seq must be a whole number from 1 to 100,000.',
   invalid_meter: 'A meter reading is a whole number from 0 to 2^53 - 1.',
   invalid_time: 'A time is a whole number of Unix milliseconds from 0.',

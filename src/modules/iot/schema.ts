@@ -48,7 +48,8 @@ export type IotRole = (typeof iotRoles)[number];
 export const iotOrganisation = 'Coffer IoT';
 
 export const deviceIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const sessionIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+/** Not "." or "..": a URL path drops those segments, so such a session could not be read. */
+export const sessionIdPattern = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
 export const unitPattern = /^[A-Za-z0-9/]{1,16}$/;
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 /** A text a person reads: no control characters. */
@@ -148,7 +149,7 @@ export const iotFields = {
   ),
   sessionId: coded(
     z.string().regex(sessionIdPattern).meta({
-      description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"',
+      description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-", not "." or ".."',
     }),
     'invalid_session_id',
   ),
