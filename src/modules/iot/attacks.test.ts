@@ -264,3 +264,44 @@ describe('attack: a session id that a URL resolves away', () => {
     expectOk(w.run(relay, 'iot.startSession', startPayload(p, '...', { time: w.time })), 'dots');
   });
 });
+
+describe('safe: P-256 signature malleability and replays', () => {
+  it('a high-S twin of a P-256 bill signature verifies, but pays nothing twice', () => {
+    const { w, ...p } = iotWorld();
+    // The provider renews its charger with a P-256 certificate.
+    const charger = issue(p.ca, 'service-device', 'charger-1', { algorithm: 'p256', tag: 'p256' });
+    expectOk(w.run(provider, 'iot.enrol', { certificate: charger.pem }), 'renew');
+    const keys = { serviceKey: charger.key };
+    expectOk(
+      w.run(relay, 'iot.startSession', startPayload(p, 's-1', { time: w.time, ...keys })),
+      'start',
+    );
+    const from = w.time - 1000;
+    w.advance(10, 3_600_000);
+    const bill = billPayload(p, 's-1', 1, {
+      meterStart: 1000,
+      usage: 10,
+      from,
+      to: w.time,
+      amount: '2500',
+      ...keys,
+    });
+    expectOk(w.run(relay, 'iot.bill', bill), 'bill');
+    const sig = Buffer.from(bill.signature, 'base64url');
+    const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+    const twin = Buffer.concat([
+      sig.subarray(0, 32),
+      Buffer.from((p256Order - s).toString(16).padStart(64, '0'), 'hex'),
+    ]).toString('base64url');
+    assert.notEqual(twin, bill.signature);
+    const before = w.balance(provider.address);
+    assert.equal(w.run(relay, 'iot.bill', { ...bill, signature: twin }), 'bill_duplicate');
+    assert.equal(w.balance(provider.address), before);
+    // The car's authorisation for s-1 starts no other session, even signed anew by the charger.
+    const old = startPayload(p, 's-1', { time: w.time, ...keys });
+    const start = { ...old.start, sessionId: 's-2' };
+    const resigned = { start, signature: signIotRequest('start', chainId, start, charger.key) };
+    assert.equal(w.run(relay, 'iot.startSession', resigned), 'authorisation_invalid');
+    assert.equal(w.run(relay, 'iot.startSession', old), 'session_exists');
+  });
+});
