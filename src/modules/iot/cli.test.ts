@@ -96,15 +96,54 @@ describe('coffer iot', () => {
   });
 
   it('registers a CA, enrols devices, links and prices them; a session runs and reads back', async () => {
-    await ok(['iot', 'ca-register', pem('ca', ca.pem), '--name', 'Consortium', '--from', 'op']);
+    const caKey = ['--key', ca.keyFile];
+    await ok([
+      'iot',
+      'ca-register',
+      pem('ca', ca.pem),
+      ...caKey,
+      '--name',
+      'Consortium',
+      '--from',
+      'op',
+    ]);
     const cas = JSON.parse(await ok(['iot', 'cas', '--json'])) as CaPage;
     assert.equal(cas.cas.length, 1);
     assert.equal(cas.cas[0]?.operator, addresses.op);
     assert.match(await ok(['iot', 'cas', cas.cas[0]!.ca]), /^name +Consortium$/m);
 
-    await ok(['iot', 'enrol', pem('car', car.pem), '--from', 'owner']);
-    await ok(['iot', 'enrol', pem('wallet', wallet.pem), '--from', 'owner']);
-    await ok(['iot', 'enrol', pem('charger', charger.pem), '--from', 'prov']);
+    const keyOf = (name: string, cert: typeof car) => [
+      '--key',
+      pem(`${name}-key`, cert.key.export({ type: 'pkcs8', format: 'pem' }).toString()),
+    ];
+    await ok(['iot', 'enrol', pem('car', car.pem), ...keyOf('car', car), '--from', 'owner']);
+    await ok([
+      'iot',
+      'enrol',
+      pem('wallet', wallet.pem),
+      ...keyOf('wallet', wallet),
+      '--from',
+      'owner',
+    ]);
+    // The provider's key does not prove the car's: the certificate's own key must sign.
+    const stolen = await run([
+      'iot',
+      'enrol',
+      pem('car', car.pem),
+      ...keyOf('w', wallet),
+      '--from',
+      'prov',
+    ]);
+    assert.equal(stolen.code, 1);
+    assert.match(stolen.err, /proof_invalid/);
+    await ok([
+      'iot',
+      'enrol',
+      pem('charger', charger.pem),
+      ...keyOf('charger', charger),
+      '--from',
+      'prov',
+    ]);
     await ok(words('asset create EVC --decimals 2 --from owner'));
     await ok(['mint', '1000.00', 'EVC', '--to', 'owner', '--from', 'owner']);
     await ok(

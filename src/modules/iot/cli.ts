@@ -1,3 +1,4 @@
+import { X509Certificate, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import {
   pageLimitOption,
@@ -22,6 +23,8 @@ import {
   type SessionStatus,
   type SessionView,
 } from './client.js';
+import { signIotRequest } from './crypto.js';
+import { possessionFields } from './schema.js';
 
 /*
  * `coffer iot ...`, the chain's side of IoT payments (issue 20): CAs (register, revoke, list),
@@ -98,6 +101,37 @@ function sessionRow(s: SessionView): string[] {
   ];
 }
 
+/**
+ * Sends `iot.enrol` or `iot.registerCa` from `from` with the proof that it holds the certificate's
+ * key (KEY.pem, PKCS#8): the key signs the certificate's fingerprint and the sender's address.
+ */
+async function sendWithProof(
+  ctx: CommandContext,
+  from: string,
+  kind: 'enrol' | 'registerCa',
+  certificate: string,
+  keyFile: string,
+  build: (proof: string) => { type: string; payload: Record<string, unknown> },
+  title: string,
+): Promise<void> {
+  let fingerprint: string;
+  let privateKey: string;
+  try {
+    fingerprint = createHash('sha256').update(new X509Certificate(certificate).raw).digest('hex');
+    privateKey = fs.readFileSync(keyFile, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      'invalid_file',
+      `cannot read the certificate or KEY: ${(error as Error).message}`,
+    );
+  }
+  const key = await ctx.unlock(from);
+  const { chainId } = await ctx.client.health();
+  const fields = possessionFields(fingerprint, key.address);
+  const proof = signIotRequest(kind, chainId, fields, privateKey);
+  report(ctx, await submitTx(ctx, key, build(proof), undefined), title);
+}
+
 async function sendTx(
   ctx: CommandContext,
   from: string,
@@ -111,13 +145,23 @@ async function sendTx(
 export const iotCommands: Command[] = [
   {
     name: 'iot ca-register',
-    synopsis: 'CERT.pem --name NAME --from NAME',
-    summary: 'register a self-signed CA certificate; the --from account becomes its operator',
-    options: { ...fromOption, name: { type: 'string' } },
+    synopsis: 'CERT.pem --key KEY.pem --name NAME --from NAME',
+    summary:
+      'register a self-signed CA certificate (KEY.pem, its key, proves possession); the --from account becomes its operator',
+    options: { ...fromOption, name: { type: 'string' }, key: { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, [file], values) {
-      const tx = iotTxBuilders.registerCa(requiredOption(values, 'name'), readPem(file!, 'CERT'));
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `CA registered`);
+      const name = requiredOption(values, 'name');
+      const certificate = readPem(file!, 'CERT');
+      await sendWithProof(
+        ctx,
+        requiredOption(values, 'from'),
+        'registerCa',
+        certificate,
+        requiredOption(values, 'key'),
+        (proof) => iotTxBuilders.registerCa(name, certificate, proof),
+        `CA registered`,
+      );
     },
   },
   {
@@ -161,14 +205,22 @@ export const iotCommands: Command[] = [
   },
   {
     name: 'iot enrol',
-    synopsis: 'CERT.pem --from NAME',
+    synopsis: 'CERT.pem --key KEY.pem --from NAME',
     summary:
-      'enrol (or renew) a device certificate a registered CA issued; the --from account owns the device',
-    options: fromOption,
+      'enrol (or renew) a device certificate a registered CA issued (KEY.pem, its key, proves possession); the --from account owns the device',
+    options: { ...fromOption, key: { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, [file], values) {
-      const tx = iotTxBuilders.enrol(readPem(file!, 'CERT'));
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `device enrolled`);
+      const certificate = readPem(file!, 'CERT');
+      await sendWithProof(
+        ctx,
+        requiredOption(values, 'from'),
+        'enrol',
+        certificate,
+        requiredOption(values, 'key'),
+        (proof) => iotTxBuilders.enrol(certificate, proof),
+        `device enrolled`,
+      );
     },
   },
   {

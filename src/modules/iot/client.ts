@@ -81,12 +81,17 @@ export function iotClient(core: ClientCore) {
 
 /** The iot module's txs as `{type, payload}` for `signTx`. */
 export const iotTxBuilders = {
-  registerCa: (name: string, certificate: string) => ({
+  /** `proof`: the CA key's `signIotRequest('registerCa', chainId, possessionFields(fp, sender))`. */
+  registerCa: (name: string, certificate: string, proof: string) => ({
     type: 'iot.registerCa',
-    payload: { name, certificate },
+    payload: { name, certificate, proof },
   }),
   revokeCa: (ca: string) => ({ type: 'iot.revokeCa', payload: { ca } }),
-  enrol: (certificate: string) => ({ type: 'iot.enrol', payload: { certificate } }),
+  /** `proof`: the device key's `signIotRequest('enrol', chainId, possessionFields(fp, sender))`. */
+  enrol: (certificate: string, proof: string) => ({
+    type: 'iot.enrol',
+    payload: { certificate, proof },
+  }),
   revoke: (deviceId: string, reason: string) => ({
     type: 'iot.revoke',
     payload: { deviceId, reason },

@@ -11,7 +11,7 @@ import { CryptoInputError, canonicalBytes, sha256Hex, signingMessage } from '../
  */
 
 /** What an IoT message signs, by kind (docs/architecture.md, `iot`). */
-export type IotRequestKind = 'authorise' | 'start' | 'bill' | 'end';
+export type IotRequestKind = 'authorise' | 'start' | 'bill' | 'end' | 'enrol' | 'registerCa';
 
 /** A JSON value of what a message signs: strings, safe integers, and objects of them. */
 export type IotFields = { readonly [key: string]: string | number | IotFields | undefined };

@@ -51,6 +51,7 @@ export const iotHttpStatuses: Readonly<Record<string, number>> = {
   certificate_not_issued: 403,
   merchant_not_allowed: 403,
   signature_invalid: 403,
+  proof_invalid: 403,
   authorisation_invalid: 403,
   ca_not_found: 404,
   iot_device_not_found: 404,
@@ -78,6 +79,7 @@ export const iotHttpStatuses: Readonly<Record<string, number>> = {
   device_revoked: 422,
   tariff_asset_mismatch: 422,
   time_in_future: 422,
+  time_in_past: 422,
   day_cap_reached: 422,
   session_device_mismatch: 422,
   session_closed: 422,
@@ -105,6 +107,7 @@ export const iot: CofferModule = {
   httpStatuses: iotHttpStatuses,
   commands: [...iotCommands, ...iotServiceCommands],
   cliNotes:
-    'iot ca-register and enrol take a PEM file; the --from account becomes the CA operator or the\n' +
-    "device owner. Sessions start, bill and end by the devices' signed messages (the payment service).",
+    'iot ca-register and enrol take a PEM file and its key (--key, PKCS#8: it signs the proof of\n' +
+    'possession); the --from account becomes the CA operator or the device owner.\n' +
+    "Sessions start, bill and end by the devices' signed messages (the payment service).",
 };

@@ -17,7 +17,7 @@ export const iotRejections = {
   invalid_price: 'unitPrice must be a whole number of minor units as a decimal string.',
   invalid_units_per: 'unitsPer must be a whole number from 1.',
   invalid_max_rate: 'maxRatePerHour must be a whole number of units from 1.',
-  invalid_session_id: 'A sessionId is 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-".',
+  invalid_session_id: 'A sessionId is 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-", not "." or "..".',
   invalid_seq: 'seq must be a whole number from 1 to 100,000.',
   invalid_meter: 'A meter reading is a whole number from 0 to 2^53 - 1.',
   invalid_time: 'A time is a whole number of Unix milliseconds from 0.',
@@ -65,10 +65,13 @@ export const iotRejections = {
     "The service device is not among the merchants of the iot device's mandate.",
   session_exists: 'The service device has a session with this id already.',
   session_not_found: 'The service device has no session with this id.',
+  proof_invalid:
+    "proof is not the certificate key's signature over {certificate: its fingerprint, account: the sender}.",
   signature_invalid: "signature is not the service device's over the message (by its certificate).",
   authorisation_invalid:
     "authorisation is not the iot device's signature over {serviceDevice, iotDevice, sessionId}.",
   time_in_future: "A device's time is more than 60 seconds after the block time.",
+  time_in_past: "A session's startedAt is more than 10 minutes before the block time.",
   day_cap_reached: "The iot device's sessions hold its mandate's dayMax today already.",
   session_device_mismatch: 'The bill names another iot device than its session.',
   bill_duplicate: 'This bill (seq) has been registered already: it is not paid twice.',

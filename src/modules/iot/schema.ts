@@ -32,6 +32,12 @@ export const merchantsMax = 32;
 export const billSeqMax = 100_000;
 /** How far ahead of the block time a device's clock may be (a bill's period end, a start). */
 export const deviceClockSkewMs = 60_000;
+/**
+ * How far before the block time a session's `startedAt` may be (the relay's delay): the first
+ * bill's period starts there, so an older start would let the meter rate check allow usage for
+ * time the session never ran.
+ */
+export const sessionStartLagMaxMs = 10 * 60_000;
 /** An hour in ms: `maxRatePerHour` is units per hour. */
 export const hourMs = 3_600_000;
 
@@ -42,7 +48,8 @@ export type IotRole = (typeof iotRoles)[number];
 export const iotOrganisation = 'Coffer IoT';
 
 export const deviceIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const sessionIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+/** Not "." or "..": a URL path drops those segments, so such a session could not be read. */
+export const sessionIdPattern = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
 export const unitPattern = /^[A-Za-z0-9/]{1,16}$/;
 const fingerprintPattern = /^[0-9a-f]{64}$/;
 /** A text a person reads: no control characters. */
@@ -142,7 +149,7 @@ export const iotFields = {
   ),
   sessionId: coded(
     z.string().regex(sessionIdPattern).meta({
-      description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"',
+      description: 'A session id: 1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-", not "." or ".."',
     }),
     'invalid_session_id',
   ),
@@ -253,15 +260,33 @@ export function authoriseFields(p: {
   return { serviceDevice: p.serviceDevice, iotDevice: p.iotDevice, sessionId: p.sessionId };
 }
 
+/**
+ * What a certificate's key signs to enrol it (`'enrol'`) or register it as a CA (`'registerCa'`):
+ * its fingerprint and the account sending the tx. Without it, anyone who saw a certificate (in a
+ * pool, in a TLS handshake) could enrol it first and own its deviceId, or operate its CA.
+ */
+export function possessionFields(fingerprint: string, account: string) {
+  return { certificate: fingerprint, account };
+}
+
 // ---- tx payloads ---------------------------------------------------------------------------------
 
 export const iotPayloads = {
   /** Anyone registers a self-signed CA certificate and becomes its operator. */
-  'iot.registerCa': z.strictObject({ name: iotFields.name, certificate: iotFields.certificate }),
+  'iot.registerCa': z.strictObject({
+    name: iotFields.name,
+    certificate: iotFields.certificate,
+    /** The CA key's signature over `possessionFields` ('registerCa'): the sender holds the key. */
+    proof: iotFields.signature,
+  }),
   /** The CA's operator revokes it: no device of it starts, bills or enrols again. */
   'iot.revokeCa': z.strictObject({ ca: iotFields.ca }),
   /** The sender enrols (or renews) a device certificate a registered CA issued; it owns it. */
-  'iot.enrol': z.strictObject({ certificate: iotFields.certificate }),
+  'iot.enrol': z.strictObject({
+    certificate: iotFields.certificate,
+    /** The certificate key's signature over `possessionFields` ('enrol'): the sender holds it. */
+    proof: iotFields.signature,
+  }),
   /** The device's owner or its CA's operator revokes a device certificate. */
   'iot.revoke': z.strictObject({ deviceId: iotFields.deviceId, reason: iotFields.reason }),
   /** The owner of an iot device and a wallet links them: the sender pays under the mandate. */

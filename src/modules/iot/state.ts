@@ -32,6 +32,12 @@ export const iotKeys = {
   deviceByOwnerPrefix: (owner: string) => `iot/device-owner/${owner}/`,
   /** Every certificate ever enrolled, by fingerprint: a certificate is enrolled once. */
   fingerprint: (fingerprint: string) => `iot/fingerprint/${fingerprint}`,
+  /**
+   * Every (CA, serial) ever enrolled: a certificate re-encoded (a P-256 CA's signature as n - s)
+   * has another fingerprint but the same issuer and serial, and enrols no more than the original.
+   */
+  serial: (ca: string, serial: string) =>
+    `iot/serial/${ca}/${sha256Hex(new TextEncoder().encode(serial))}`,
   link: (iotDevice: string) => `iot/link/${iotDevice}`,
   tariff: (serviceDevice: string) => `iot/tariff/${serviceDevice}`,
   session: (serviceDevice: string, sessionId: string) =>
@@ -88,6 +94,14 @@ export function writeDevice(state: StateView, record: DeviceRecord): void {
 
 export function fingerprintEnrolled(state: StateReader, fingerprint: string): boolean {
   return state.get(iotKeys.fingerprint(fingerprint)) !== undefined;
+}
+
+export function serialEnrolled(state: StateReader, ca: string, serial: string): boolean {
+  return state.get(iotKeys.serial(ca, serial)) !== undefined;
+}
+
+export function writeSerial(state: StateView, ca: string, serial: string, deviceId: string): void {
+  state.set(iotKeys.serial(ca, serial), deviceId);
 }
 
 export function readLink(state: StateReader, iotDevice: string): LinkRecord | undefined {

@@ -1,5 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +17,7 @@ import { StateView } from '../../state/index.js';
 import { signIotRequest, type IotFields } from './crypto.js';
 import {
   authoriseFields,
+  possessionFields,
   type BillRequest,
   type EndRequest,
   type Mandate,
@@ -68,6 +75,39 @@ export interface TestCert {
 
 const cache = new Map<string, TestCa | TestCert>();
 
+/** Every key made here, by its public key's SPKI DER (hex): the world signs possession proofs. */
+const keysByPublic = new Map<string, KeyObject>();
+
+function remember(privateKey: KeyObject): KeyObject {
+  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('hex');
+  keysByPublic.set(spki, privateKey);
+  return privateKey;
+}
+
+/**
+ * The possession proof of `certificate` for `sender` (`kind`), signed with the key the fixture
+ * made for it; a well-formed but wrong signature when the certificate does not parse or its key
+ * is not one of ours.
+ */
+export function possessionProof(
+  kind: 'enrol' | 'registerCa',
+  certificate: string,
+  sender: string,
+): string {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certificate);
+  } catch {
+    return 'A'.repeat(86);
+  }
+  const spki = cert.publicKey.export({ type: 'spki', format: 'der' }).toString('hex');
+  const privateKey = keysByPublic.get(spki);
+  // An ed448 key (unsupported) signs nothing the schema takes.
+  if (privateKey === undefined || privateKey.asymmetricKeyType === 'ed448') return 'A'.repeat(86);
+  const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
+  return signIotRequest(kind, chainId, possessionFields(fingerprint, sender), privateKey);
+}
+
 /** A self-signed CA certificate (`/O=Coffer IoT/OU=ca/CN=<name>`), made once per `tag`. */
 export function makeCa(
   name: string,
@@ -95,6 +135,7 @@ export function makeCa(
     '-out',
     certFile,
   ]);
+  remember(createPrivateKey(fs.readFileSync(keyFile, 'utf8')));
   const ca = { name, pem: fs.readFileSync(certFile, 'utf8'), certFile, keyFile };
   cache.set(tag, ca);
   return ca;
@@ -159,7 +200,7 @@ export function issue(
     deviceId,
     role,
     pem: fs.readFileSync(out, 'utf8'),
-    key: createPrivateKey(fs.readFileSync(keyFile, 'utf8')),
+    key: remember(createPrivateKey(fs.readFileSync(keyFile, 'utf8'))),
   };
   cache.set(tag, cert);
   return cert;
@@ -221,6 +262,13 @@ export class IotWorld {
     const ledger = new Ledger(this.state);
     ledger.expireHolds(this.height);
     this.state.release();
+    const senderAddress = typeof sender === 'string' ? sender : sender.address;
+    // Enrolments and CA registrations without a proof get the right one, when the key is ours.
+    const kind = { 'iot.enrol': 'enrol', 'iot.registerCa': 'registerCa' } as const;
+    if ((type === 'iot.enrol' || type === 'iot.registerCa') && !('proof' in payload)) {
+      const certificate = String(payload.certificate);
+      payload = { ...payload, proof: possessionProof(kind[type], certificate, senderAddress) };
+    }
     const parsed = definition.parse(payload);
     if ('code' in parsed) {
       this.field = parsed.field;
@@ -233,7 +281,7 @@ export class IotWorld {
       time: this.time,
       txHash: this.count.toString(16).padStart(64, '0'),
       txIndex: 0,
-      sender: typeof sender === 'string' ? sender : sender.address,
+      sender: senderAddress,
       state: this.state,
       ledger,
       emit: (t, data) => events.push({ type: t, data }),

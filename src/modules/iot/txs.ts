@@ -10,6 +10,8 @@ import {
   deviceClockSkewMs,
   hourMs,
   iotPayloads,
+  possessionFields,
+  sessionStartLagMaxMs,
   utcDay,
   type BillResult,
   type DeviceRecord,
@@ -28,12 +30,14 @@ import {
   readLink,
   readSession,
   readTariff,
+  serialEnrolled,
   writeBill,
   writeCa,
   writeCaBySubject,
   writeDayReserved,
   writeDevice,
   writeLink,
+  writeSerial,
   writeSession,
   writeTariff,
 } from './state.js';
@@ -43,6 +47,7 @@ import {
   issuedBy,
   parseCertificate,
   partyIdentity,
+  type ParsedCertificate,
 } from './x509.js';
 
 export { iotRejections, type IotRejection } from './rejections.js';
@@ -102,6 +107,17 @@ function ownedDevice(
   return { device };
 }
 
+/** The sender proved it holds the certificate's key (`possessionFields`, signed as `kind`). */
+function holdsKey(
+  kind: 'enrol' | 'registerCa',
+  ctx: TxContext,
+  parsed: ParsedCertificate,
+  proof: string,
+): boolean {
+  const fields = possessionFields(parsed.fingerprint, ctx.sender);
+  return verifyIotRequest(kind, ctx.chainId, fields, proof, parsed.cert);
+}
+
 const registryTxs: Record<string, TxDefinition<never>> = {
   'iot.registerCa': defineTxOf(iotPayloads['iot.registerCa'], {
     execute: (ctx, p): IotRejection | undefined => {
@@ -110,6 +126,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (!isSelfSignedCa(parsed)) return 'certificate_not_ca';
       if (ctx.time < parsed.validFrom) return 'certificate_not_yet_valid';
       if (ctx.time > parsed.validTo) return 'certificate_expired';
+      if (!holdsKey('registerCa', ctx, parsed, p.proof)) return 'proof_invalid';
       if (readCa(ctx.state, parsed.fingerprint)) return 'ca_exists';
       // Subjects are first-come among active CAs, so a device certificate's issuer names one CA.
       const holder = readCaBySubject(ctx.state, parsed.subject);
@@ -161,6 +178,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (!isPartyCertificate(parsed)) return 'certificate_not_party';
       const identity = partyIdentity(parsed);
       if (!identity) return 'invalid_certificate_subject';
+      if (!holdsKey('enrol', ctx, parsed, p.proof)) return 'proof_invalid';
       const caId = readCaBySubject(ctx.state, parsed.issuer);
       const ca = caId === undefined ? undefined : readCa(ctx.state, caId);
       if (!ca) return 'ca_not_found';
@@ -169,7 +187,12 @@ const registryTxs: Record<string, TxDefinition<never>> = {
       if (ctx.time < ca.validFrom || ctx.time > ca.validTo) return 'ca_expired';
       if (ctx.time < parsed.validFrom) return 'certificate_not_yet_valid';
       if (ctx.time > parsed.validTo) return 'certificate_expired';
-      if (fingerprintEnrolled(ctx.state, parsed.fingerprint)) return 'certificate_exists';
+      if (
+        fingerprintEnrolled(ctx.state, parsed.fingerprint) ||
+        serialEnrolled(ctx.state, ca.ca, parsed.serial)
+      ) {
+        return 'certificate_exists';
+      }
       const existing = readDevice(ctx.state, identity.deviceId);
       if (existing && existing.owner !== ctx.sender) return 'device_id_taken';
       if (existing && existing.role !== identity.role) return 'device_role_mismatch';
@@ -191,6 +214,7 @@ const registryTxs: Record<string, TxDefinition<never>> = {
         enrolledAtHeight: ctx.height,
         renewals: existing ? existing.renewals + 1 : 0,
       });
+      writeSerial(ctx.state, ca.ca, parsed.serial, identity.deviceId);
       ctx.emit('iot.deviceEnrolled', {
         deviceId: identity.deviceId,
         role: identity.role,
@@ -314,6 +338,7 @@ const sessionTxs: Record<string, TxDefinition<never>> = {
       );
       if (!authorised) return 'authorisation_invalid';
       if (start.startedAt > ctx.time + deviceClockSkewMs) return 'time_in_future';
+      if (start.startedAt < ctx.time - sessionStartLagMaxMs) return 'time_in_past';
       const link = readLink(ctx.state, start.iotDevice);
       if (!link) return 'link_not_found';
       const wallet = deviceRefusal(ctx.state, ctx.time, link.wallet, 'wallet');

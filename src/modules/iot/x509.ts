@@ -44,6 +44,8 @@ export interface ParsedCertificate {
   pem: string;
   subject: string;
   issuer: string;
+  /** The serial number, lowercase hex: with the issuer, what names the certificate (RFC 5280). */
+  serial: string;
   keyType: 'ed25519' | 'p256';
   validFrom: number;
   validTo: number;
@@ -59,15 +61,17 @@ export function fingerprintOf(cert: X509Certificate): string {
 /** Parses one PEM certificate with an ed25519 or P-256 key, or says why not. */
 export function parseCertificate(pem: string): ParsedCertificate | CertificateRefusal {
   let cert: X509Certificate;
+  let key: X509Certificate['publicKey'];
   try {
     cert = new X509Certificate(pem);
+    // The key decodes lazily: an unknown algorithm or an off-curve point throws here.
+    key = cert.publicKey;
   } catch {
     return 'invalid_certificate';
   }
   const validFrom = opensslTimeMs(cert.validFrom);
   const validTo = opensslTimeMs(cert.validTo);
   if (validFrom === undefined || validTo === undefined) return 'invalid_certificate';
-  const key = cert.publicKey;
   let keyType: ParsedCertificate['keyType'];
   if (key.asymmetricKeyType === 'ed25519') keyType = 'ed25519';
   else if (
@@ -82,6 +86,7 @@ export function parseCertificate(pem: string): ParsedCertificate | CertificateRe
     pem: cert.toString(),
     subject: cert.subject,
     issuer: cert.issuer,
+    serial: cert.serialNumber.toLowerCase(),
     keyType,
     validFrom,
     validTo,
