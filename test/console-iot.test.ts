@@ -10,11 +10,12 @@
 // light at desktop width and dark at phone width, and fit a phone. Screenshots iot-*.png go to
 // test-results/console/.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import type { Locator, Page } from 'playwright-core';
 
-import { signIotRequest } from '../src/modules/iot/crypto.js';
+import { possessionProof, signIotRequest } from '../src/modules/iot/crypto.js';
 import { issue, makeCa } from '../src/modules/iot/txs-fixture.js';
 import {
   fingerprintText,
@@ -160,10 +161,17 @@ describe('web console: iot sessions', { timeout: suiteTimeoutMs }, () => {
         type: 'ledger.transfer',
         payload: { to: owner.address, asset: 'USD', amount: '100000' },
       });
-      await ok(operator, iotTxs.registerCa('Console CA', ca.pem));
-      await ok(owner, iotTxs.enrol(car.pem));
-      await ok(owner, iotTxs.enrol(walletCert.pem));
-      await ok(provider, iotTxs.enrol(charger.pem));
+      const caKey = fs.readFileSync(ca.keyFile, 'utf8');
+      const caProof = possessionProof('registerCa', chainId, ca.pem, caKey, operator.address);
+      await ok(operator, iotTxs.registerCa('Console CA', ca.pem, caProof));
+      for (const [who, cert] of [
+        [owner, car],
+        [owner, walletCert],
+        [provider, charger],
+      ] as const) {
+        const proof = possessionProof('enrol', chainId, cert.pem, cert.key, who.address);
+        await ok(who, iotTxs.enrol(cert.pem, proof));
+      }
       await ok(
         owner,
         iotTxs.link('car-1', 'wallet-1', 'USD', {

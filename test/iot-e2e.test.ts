@@ -473,15 +473,15 @@ describe('iot payments over MQTT end to end', { timeout: suiteTimeoutMs }, () =>
     const charger2 = await world.pki.add('charger-2', 'service-device');
     const car = await world.pki.add('car-3', 'iot-device');
     const walletParty = await world.pki.add('wallet-3', 'wallet');
-    await world.send(world.provider, 'iot.enrol', { certificate: charger2.certificatePem });
+    await world.enrol(world.provider, charger2);
     await world.send(world.provider, 'iot.setTariff', {
       serviceDevice: 'charger-2',
       asset: 'USD',
       ...chargerTariff,
       maxRatePerHour: chargerRatePerHourMax,
     });
-    await world.send(world.driver, 'iot.enrol', { certificate: car.certificatePem });
-    await world.send(world.driver, 'iot.enrol', { certificate: walletParty.certificatePem });
+    await world.enrol(world.driver, car);
+    await world.enrol(world.driver, walletParty);
     await world.send(world.driver, 'iot.link', {
       iotDevice: 'car-3',
       wallet: 'wallet-3',

@@ -22,6 +22,7 @@ import {
   type IotCertificateRole,
   type KeyAndCertificate,
 } from '../../src/modules/iot/pki/certificates.js';
+import { possessionProof } from '../../src/modules/iot/crypto.js';
 import { authorise } from '../../src/modules/iot/sim/billing.js';
 import { DeviceConnection } from '../../src/modules/iot/sim/device.js';
 import { generateKey, txs, type SigningKey } from '../../src/sdk/index.js';
@@ -234,6 +235,8 @@ export interface IotWorld {
   /** The IoT device's authorisation of a session (its key, the chain id). */
   authorisation(serviceDevice: string, iotDevice: string, sessionId: string): string;
   send(key: SigningKey, type: string, payload: Record<string, unknown>): Promise<unknown>;
+  /** `iot.enrol` of the party's certificate by `key`, with the proof that it holds the key. */
+  enrol(key: SigningKey, party: Party): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -256,13 +259,31 @@ export async function startIotWorld(): Promise<IotWorld> {
       { wait: 'commit' },
     );
   }
+  const enrol = (key: SigningKey, party: Party) =>
+    send(key, 'iot.enrol', {
+      certificate: party.certificatePem,
+      proof: possessionProof(
+        'enrol',
+        chainId,
+        party.certificatePem,
+        party.privateKeyPem,
+        key.address,
+      ),
+    });
   await send(operator, 'iot.registerCa', {
     name: 'Coffer Test IoT CA',
     certificate: pki.ca.certificatePem,
+    proof: possessionProof(
+      'registerCa',
+      chainId,
+      pki.ca.certificatePem,
+      pki.ca.privateKeyPem,
+      operator.address,
+    ),
   });
-  await send(provider, 'iot.enrol', { certificate: pki.party('charger-1').certificatePem });
+  await enrol(provider, pki.party('charger-1'));
   for (const id of ['car-1', 'wallet-1', 'car-2', 'wallet-2']) {
-    await send(driver, 'iot.enrol', { certificate: pki.party(id).certificatePem });
+    await enrol(driver, pki.party(id));
   }
   await send(driver, 'iot.link', {
     iotDevice: 'car-1',
@@ -316,6 +337,7 @@ export async function startIotWorld(): Promise<IotWorld> {
     relayer,
     configFile,
     service: undefined,
+    enrol,
     async startService() {
       world.service = await startServiceProcess(configFile);
       return world.service;

@@ -212,7 +212,8 @@ describe('attack: a session start backdated to defeat the meter rate check', () 
     );
     const bill = billPayload(p, 's-new', 1, {
       meterStart: 1000,
-      usage: 40,
+      // More than the tariff's 50 an hour can deliver in the hour since the start.
+      usage: 60,
       from: recent,
       to: w.time,
       amount: '10000',

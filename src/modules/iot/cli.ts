@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import {
   pageLimitOption,
@@ -23,8 +23,7 @@ import {
   type SessionStatus,
   type SessionView,
 } from './client.js';
-import { signIotRequest } from './crypto.js';
-import { possessionFields } from './schema.js';
+import { possessionProof } from './crypto.js';
 
 /*
  * `coffer iot ...`, the chain's side of IoT payments (issue 20): CAs (register, revoke, list),
@@ -114,10 +113,9 @@ async function sendWithProof(
   build: (proof: string) => { type: string; payload: Record<string, unknown> },
   title: string,
 ): Promise<void> {
-  let fingerprint: string;
   let privateKey: string;
   try {
-    fingerprint = createHash('sha256').update(new X509Certificate(certificate).raw).digest('hex');
+    new X509Certificate(certificate);
     privateKey = fs.readFileSync(keyFile, 'utf8');
   } catch (error) {
     throw new CliError(
@@ -127,8 +125,12 @@ async function sendWithProof(
   }
   const key = await ctx.unlock(from);
   const { chainId } = await ctx.client.health();
-  const fields = possessionFields(fingerprint, key.address);
-  const proof = signIotRequest(kind, chainId, fields, privateKey);
+  let proof: string;
+  try {
+    proof = possessionProof(kind, chainId, certificate, privateKey, key.address);
+  } catch (error) {
+    throw new CliError('invalid_file', `KEY cannot sign: ${(error as Error).message}`);
+  }
   report(ctx, await submitTx(ctx, key, build(proof), undefined), title);
 }
 

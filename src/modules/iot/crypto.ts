@@ -1,5 +1,13 @@
-import { X509Certificate, createPrivateKey, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { CryptoInputError, canonicalBytes, sha256Hex, signingMessage } from '../../crypto/index.js';
+import { possessionFields } from './schema.js';
 
 /*
  * The iot module's signed messages. Devices hold X.509 certificates (ed25519, or P-256 where a
@@ -89,4 +97,21 @@ export function verifyIotRequest(
   } catch {
     return false;
   }
+}
+
+/**
+ * The proof that the sender of `iot.enrol` (`kind` 'enrol') or `iot.registerCa` ('registerCa')
+ * holds the certificate's key: that key's signature over the certificate's fingerprint and the
+ * sending account (the schema's `possessionFields`). Throws when the certificate does not parse.
+ */
+export function possessionProof(
+  kind: 'enrol' | 'registerCa',
+  chainId: string,
+  certificatePem: string,
+  privateKey: KeyObject | string,
+  account: string,
+): string {
+  const cert = new X509Certificate(certificatePem);
+  const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
+  return signIotRequest(kind, chainId, possessionFields(fingerprint, account), privateKey);
 }

@@ -71,7 +71,7 @@ export const iotRejections = {
   authorisation_invalid:
     "authorisation is not the iot device's signature over {serviceDevice, iotDevice, sessionId}.",
   time_in_future: "A device's time is more than 60 seconds after the block time.",
-  time_in_past: "A session's startedAt is more than 10 minutes before the block time.",
+  time_in_past: "A session's startedAt is more than an hour before the block time.",
   day_cap_reached: "The iot device's sessions hold its mandate's dayMax today already.",
   session_device_mismatch: 'The bill names another iot device than its session.',
   bill_duplicate: 'This bill (seq) has been registered already: it is not paid twice.',

@@ -33,11 +33,12 @@ export const billSeqMax = 100_000;
 /** How far ahead of the block time a device's clock may be (a bill's period end, a start). */
 export const deviceClockSkewMs = 60_000;
 /**
- * How far before the block time a session's `startedAt` may be (the relay's delay): the first
- * bill's period starts there, so an older start would let the meter rate check allow usage for
- * time the session never ran.
+ * How far before the block time a session's `startedAt` may be (the relay's delay, or a charger
+ * that was offline: OCPP chargers queue their transaction events): the first bill's period starts
+ * there, so an older start would let the meter rate check allow usage for time the session never
+ * ran. What a late start can bill stays bounded by the session cap's hold.
  */
-export const sessionStartLagMaxMs = 10 * 60_000;
+export const sessionStartLagMaxMs = 60 * 60_000;
 /** An hour in ms: `maxRatePerHour` is units per hour. */
 export const hourMs = 3_600_000;
 

@@ -1,11 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  X509Certificate,
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-} from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,10 +8,13 @@ import { ledgerModule, type TxContext, type TxDefinition } from '../../chain/ind
 import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
-import { signIotRequest, type IotFields } from './crypto.js';
+import {
+  possessionProof as cryptoPossessionProof,
+  signIotRequest,
+  type IotFields,
+} from './crypto.js';
 import {
   authoriseFields,
-  possessionFields,
   type BillRequest,
   type EndRequest,
   type Mandate,
@@ -104,8 +101,7 @@ export function possessionProof(
   const privateKey = keysByPublic.get(spki);
   // An ed448 key (unsupported) signs nothing the schema takes.
   if (privateKey === undefined || privateKey.asymmetricKeyType === 'ed448') return 'A'.repeat(86);
-  const fingerprint = createHash('sha256').update(cert.raw).digest('hex');
-  return signIotRequest(kind, chainId, possessionFields(fingerprint, sender), privateKey);
+  return cryptoPossessionProof(kind, chainId, certificate, privateKey, sender);
 }
 
 /** A self-signed CA certificate (`/O=Coffer IoT/OU=ca/CN=<name>`), made once per `tag`. */
