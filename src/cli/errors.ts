@@ -26,6 +26,11 @@ export const cliErrors = {
   invalid_file: 'A file named on the command line cannot be read, is too large or is not JSON.',
   invalid_info: "The producer's identity information is too large or cannot be written as JSON.",
   wrong_producer_key: 'The key given is not the key the producer was registered with.',
+  invalid_input:
+    'A value given for a certificate (a device id, a role, a name, a number of days) is not valid.',
+  file_exists:
+    'The command would overwrite a file that exists (a key or a certificate): it never does.',
+  invalid_config: 'The configuration file is not valid JSON of the documented shape.',
   admin_token_missing:
     "No admin token: set COFFER_ADMIN_TOKEN or pass --admin-token-file (the node's data directory holds one, admin-token).",
 } as const;
