@@ -17,12 +17,20 @@ import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 
 import { createCa, issueParty } from '../src/modules/iot/pki/certificates.js';
-import { billMessage, billsFor, price, startMessage } from '../src/modules/iot/sim/billing.js';
+import {
+  billMessage,
+  billsFor,
+  endMessage,
+  price,
+  startMessage,
+} from '../src/modules/iot/sim/billing.js';
 import type { DeviceConnection } from '../src/modules/iot/sim/device.js';
 import { billsTopic, runServiceSession, sessionTopic } from '../src/modules/iot/sim/session.js';
 import type { IotResult } from '../src/modules/iot/service/messages.js';
 import { startIotService, type RunningIotService } from '../src/modules/iot/service/server.js';
 import { iotServiceConfigSchema } from '../src/modules/iot/service/config.js';
+import type { BillResult } from '../src/modules/iot/schema.js';
+import type { WebhookPayload } from '../src/node/webhooks/watcher.js';
 import { generateKey } from '../src/sdk/index.js';
 import { childEnv, cliPath, describeRun, runCli } from './support/cli.js';
 import { startCofferChain, writeSecret, type CofferChain } from './support/coffer-chains.js';
@@ -38,6 +46,7 @@ import {
   type IotWorld,
 } from './support/iot-world.js';
 import type { Mosquitto } from './support/mosquitto.js';
+import { WebhookReceiver, verifyWebhook } from './support/webhook-receiver.js';
 
 const suiteTimeoutMs = 300_000;
 /** A quiet period long enough for a message to cross a local broker and the service. */
@@ -658,5 +667,156 @@ describe('iot payments over MQTT end to end', { timeout: suiteTimeoutMs }, () =>
     assert.equal(result.status, 'started');
     const heard = await car.nextResult((r) => r.sessionId === sessionId);
     assert.equal(heard.tx, result.tx);
+  });
+
+  it('tells a wallet not on MQTT its results: webhooks on iot.* and the read routes over HTTP', async () => {
+    // The node's operator subscribes the wallet's backend to iot.* (the node's own webhooks,
+    // Standard Webhooks signatures); the wallet is never connected to the broker.
+    const receiver = await WebhookReceiver.start();
+    const secret = `whsec_${Buffer.alloc(32, 20).toString('base64')}`;
+    const added = await fetch(`${world.chain.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${world.adminToken()}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ url: `${receiver.url}/wallet-1`, events: ['iot.*'], secret }),
+    });
+    assert.equal(added.status, 201, 'iot.* is a pattern the node accepts');
+    const { id: webhookId } = (await added.json()) as { id: string };
+    try {
+      const charger = await world.connect('charger-1');
+      const sessionId = 'webhook-1';
+      const started = await start(charger, 'car-1', sessionId);
+      // 3.5 kWh then 4.2 kWh: 105 and 126 minor units at 0.30 per kWh.
+      const sent = bills('car-1', sessionId, [0, 3_500, 7_700]);
+      assert.deepEqual(
+        sent.map((b) => b.amount),
+        ['105', '126'],
+      );
+      const paid: IotResult[] = [];
+      for (const bill of sent) {
+        await charger.publish(
+          billsTopic('charger-1'),
+          billMessage(world.chainId, bill, chargerKey()),
+        );
+        const result = await charger.nextResult(
+          (r) => r.sessionId === sessionId && r.seq === bill.seq,
+        );
+        assert.equal(result.status, 'paid', JSON.stringify(result));
+        paid.push(result);
+      }
+      await charger.publish(
+        sessionTopic('charger-1'),
+        endMessage(
+          world.chainId,
+          { serviceDevice: 'charger-1', sessionId, meterEnd: 7_700, endedAt: Date.now() },
+          chargerKey(),
+        ),
+      );
+      const ended = await charger.nextResult((r) => r.kind === 'end' && r.sessionId === sessionId);
+      assert.equal(ended.status, 'ended', JSON.stringify(ended));
+
+      // Every delivery verifies (verifyWebhook throws on a bad signature); the session's four
+      // events arrive once the blocks are final.
+      const ours = () =>
+        receiver
+          .delivered('/wallet-1')
+          .map((r) => verifyWebhook(secret, r) as WebhookPayload)
+          .filter((p) => (p.data as { sessionId?: unknown }).sessionId === sessionId);
+      const deadline = performance.now() + 20_000;
+      while (ours().length < 4 && performance.now() < deadline) await sleep(20);
+      const events = ours();
+      assert.deepEqual(
+        events.map((p) => p.type),
+        ['iot.sessionStarted', 'iot.billPaid', 'iot.billPaid', 'iot.sessionEnded'],
+        JSON.stringify(events),
+      );
+      const [startedEvent, first, second, endedEvent] = events as [
+        WebhookPayload,
+        WebhookPayload,
+        WebhookPayload,
+        WebhookPayload,
+      ];
+      const parties = {
+        serviceDevice: 'charger-1',
+        iotDevice: 'car-1',
+        sessionId,
+        payer: world.driver.address,
+        provider: world.provider.address,
+        asset: 'USD',
+      };
+      assert.equal(startedEvent.tx, started.tx);
+      assert.equal(startedEvent.chainId, world.chainId);
+      const startData = startedEvent.data as Record<string, unknown>;
+      for (const [field, value] of Object.entries({ ...parties, wallet: 'wallet-1' })) {
+        assert.equal(startData[field], value, `iot.sessionStarted ${field}`);
+      }
+      for (const [i, event] of [first, second].entries()) {
+        const data = event.data as Record<string, unknown>;
+        const amount = sent[i]!.amount;
+        assert.equal(event.tx, paid[i]!.tx, `bill ${i + 1}'s tx`);
+        assert.deepEqual(
+          {
+            ...parties,
+            seq: i + 1,
+            status: 'paid',
+            amount,
+            captured: amount,
+            unpaid: '0',
+          },
+          {
+            serviceDevice: data.serviceDevice,
+            iotDevice: data.iotDevice,
+            sessionId: data.sessionId,
+            payer: data.payer,
+            provider: data.provider,
+            asset: data.asset,
+            seq: data.seq,
+            status: data.status,
+            amount: data.amount,
+            captured: data.captured,
+            unpaid: data.unpaid,
+          },
+        );
+        assert.equal(data.remaining, paid[i]!.remaining);
+
+        // The same result from the node's read route, over plain HTTP.
+        const response = await fetch(
+          `${world.chain.url}/v1/iot/sessions/charger-1/${sessionId}/bills/${i + 1}`,
+        );
+        assert.equal(response.status, 200);
+        const stored = (await response.json()) as BillResult;
+        assert.equal(stored.billTx, event.tx);
+        assert.equal(stored.height, event.height);
+        for (const field of [
+          'serviceDevice',
+          'iotDevice',
+          'sessionId',
+          'seq',
+          'status',
+          'amount',
+          'captured',
+          'unpaid',
+          'remaining',
+          'payer',
+          'provider',
+          'asset',
+        ] as const) {
+          assert.equal(stored[field], data[field], `bill ${i + 1}: ${field}`);
+        }
+      }
+      assert.equal(endedEvent.tx, ended.tx);
+      const endData = endedEvent.data as Record<string, unknown>;
+      assert.equal(endData.status, 'ended');
+      assert.equal(endData.captured, price(7_700n, chargerTariff).toString());
+      assert.equal(endData.payer, world.driver.address);
+    } finally {
+      await fetch(`${world.chain.url}/v1/webhooks/${webhookId}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${world.adminToken()}` },
+      });
+      await receiver.down();
+    }
   });
 });

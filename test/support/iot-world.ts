@@ -23,6 +23,7 @@ import {
   type KeyAndCertificate,
 } from '../../src/modules/iot/pki/certificates.js';
 import { possessionProof } from '../../src/modules/iot/crypto.js';
+import { adminTokenFile } from '../../src/node/webhooks/index.js';
 import { authorise } from '../../src/modules/iot/sim/billing.js';
 import { DeviceConnection } from '../../src/modules/iot/sim/device.js';
 import { generateKey, txs, type SigningKey } from '../../src/sdk/index.js';
@@ -237,6 +238,8 @@ export interface IotWorld {
   send(key: SigningKey, type: string, payload: Record<string, unknown>): Promise<unknown>;
   /** `iot.enrol` of the party's certificate by `key`, with the proof that it holds the key. */
   enrol(key: SigningKey, party: Party): Promise<unknown>;
+  /** The node's admin token (its data directory's admin-token file): manages its webhooks. */
+  adminToken(): string;
   close(): Promise<void>;
 }
 
@@ -355,6 +358,9 @@ export async function startIotWorld(): Promise<IotWorld> {
       );
     },
     send,
+    adminToken() {
+      return fs.readFileSync(path.join(dir, chain.id, adminTokenFile), 'utf8').trim();
+    },
     async close() {
       await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
       await world.service?.stop();
