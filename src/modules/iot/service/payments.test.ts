@@ -63,7 +63,7 @@ describe('the payment relay', () => {
   it('relays a bill as iot.bill and sends the stored result to the three parties', async () => {
     const { chain, submitted } = fakeChain({
       outcomes: [{ status: 'ok', tx: stored.billTx, height: 7 }],
-      bills: { 'charger-1/s-1/2': { bill: stored } },
+      bills: { 'charger-1/s-1/2': stored },
     });
     const relay = createPaymentRelay({ chain, log: quiet });
     const outcome = await relay.relay(parseIotMessage(JSON.stringify(bill)), never);

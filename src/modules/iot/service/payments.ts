@@ -36,10 +36,10 @@ const billResultFields = [
   'height',
 ] as const;
 
-/** Start codes that mean "this session already exists": a redelivered start. */
-const sessionExistsCodes = new Set(['session_exists', 'session_duplicate', 'duplicate_session']);
-/** End codes that mean "already ended": a redelivered end. */
-const sessionEndedCodes = new Set(['session_closed', 'session_ended']);
+/** The chain's code for a start whose session exists: a redelivered start, when it is ours. */
+const sessionExistsCode = 'session_exists';
+/** The chain's code for an end of a closed session: a redelivered end, when it ended. */
+const sessionClosedCode = 'session_closed';
 
 export type ServiceLog = (
   level: 'info' | 'warn' | 'error',
@@ -76,8 +76,8 @@ export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
     const cached = wallets.get(iotDevice);
     if (cached && Date.now() - cached.atMs < walletCacheMs) return cached.wallet;
     const record = await chain.device(iotDevice);
-    const device = unwrap(record, 'device');
-    const link = isObject(device?.link) ? device.link : isObject(record?.link) ? record.link : {};
+    // `GET /v1/iot/devices/{id}` answers {device, caStatus, link?, tariff?}.
+    const link = isObject(record?.link) ? record.link : {};
     const wallet = stringField(link, 'wallet');
     if (wallets.size >= walletCacheEntriesMax) wallets.clear();
     wallets.set(iotDevice, { wallet, atMs: Date.now() });
@@ -85,7 +85,8 @@ export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
   }
 
   function storedBill(record: Record<string, unknown>): Record<string, unknown> {
-    const bill = unwrap(unwrap(record, 'bill'), 'result') ?? {};
+    // `GET /v1/iot/sessions/{sd}/{sid}/bills/{seq}` answers the bill's result record itself.
+    const bill = record;
     const fields: Record<string, unknown> = {};
     for (const name of billResultFields) if (bill[name] !== undefined) fields[name] = bill[name];
     if (typeof fields.billTx === 'string') fields.tx = fields.billTx;
@@ -149,14 +150,14 @@ export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
         return { result: { ...base, ...storedBill(record), replay: true }, recipients };
       }
     }
-    if (kind === 'start' && sessionExistsCodes.has(code) && session) {
+    if (kind === 'start' && code === sessionExistsCode && session) {
       if (stringField(session, 'iotDevice') === message.iotDevice) {
         return { result: { ...base, status: 'started', session, replay: true }, recipients };
       }
     }
     if (
       kind === 'end' &&
-      sessionEndedCodes.has(code) &&
+      code === sessionClosedCode &&
       stringField(session, 'status') === 'ended'
     ) {
       return { result: { ...base, status: 'ended', replay: true }, recipients };
