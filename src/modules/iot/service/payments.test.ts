@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { signIotRequest } from '../crypto.js';
+import { createCa, issueParty } from '../pki/certificates.js';
 import { ChainUnavailableError, type IotChain, type SubmitOutcome } from './chain.js';
 import { parseIotMessage } from './messages.js';
 import { createPaymentRelay } from './payments.js';
@@ -15,7 +17,7 @@ function fakeChain(options: {
   let unavailable = options.unavailable ?? 0;
   const chain: IotChain = {
     address: 'cof1relayer',
-    chainId: () => Promise.resolve('test-chain'),
+    chainId: () => Promise.resolve(chainId),
     submit(type, payload) {
       if (unavailable > 0) {
         unavailable--;
@@ -25,7 +27,13 @@ function fakeChain(options: {
       return Promise.resolve(options.outcomes.shift()!);
     },
     device: (id) =>
-      Promise.resolve(id === 'car-1' ? { deviceId: id, link: { wallet: 'wallet-1' } } : undefined),
+      Promise.resolve(
+        id === 'car-1'
+          ? { device: { deviceId: id }, link: { wallet: 'wallet-1' } }
+          : id === 'charger-1'
+            ? { device: { deviceId: id, certificate: charger.certificatePem } }
+            : undefined,
+      ),
     session: (sd, sid) => Promise.resolve(options.sessions?.[`${sd}/${sid}`]),
     bill: (sd, sid, seq) => Promise.resolve(options.bills?.[`${sd}/${sid}/${seq}`]),
     health: () => Promise.resolve({}),
@@ -33,16 +41,25 @@ function fakeChain(options: {
   return { chain, submitted };
 }
 
+/** charger-1's certificate and key: the relay checks each message's signature before a tx. */
+const charger = await issueParty({
+  ca: await createCa({ name: 'Relay Test CA' }),
+  deviceId: 'charger-1',
+  role: 'service-device',
+});
+const chainId = 'test-chain';
+
+const billFields = {
+  serviceDevice: 'charger-1',
+  iotDevice: 'car-1',
+  sessionId: 's-1',
+  seq: 2,
+  detail: { usage: 10, unit: 'Wh' },
+  amount: '3',
+};
 const bill = {
-  bill: {
-    serviceDevice: 'charger-1',
-    iotDevice: 'car-1',
-    sessionId: 's-1',
-    seq: 2,
-    detail: { usage: 10, unit: 'Wh' },
-    amount: '3',
-  },
-  signature: 'A'.repeat(86),
+  bill: billFields,
+  signature: signIotRequest('bill', chainId, billFields, charger.privateKeyPem),
 };
 const stored = {
   billTx: 'ab'.repeat(32),
@@ -110,10 +127,34 @@ describe('the payment relay', () => {
     assert.deepEqual(outcome?.recipients, ['charger-1', 'car-1', 'wallet-1']);
   });
 
+  it('relays no forged message: a wrong signature or an unknown service device costs no tx', async () => {
+    const { chain, submitted } = fakeChain({ outcomes: [] });
+    const relay = createPaymentRelay({ chain, log: quiet });
+    const forgeries: [Record<string, unknown>, string][] = [
+      [{ ...bill, signature: 'A'.repeat(86) }, 'signature_invalid'],
+      // Signed by charger-1's key over another chain's bytes.
+      [
+        { ...bill, signature: signIotRequest('bill', 'other', billFields, charger.privateKeyPem) },
+        'signature_invalid',
+      ],
+      [{ ...bill, bill: { ...billFields, amount: '4' } }, 'signature_invalid'],
+      [{ ...bill, bill: { ...billFields, serviceDevice: 'charger-9' } }, 'iot_device_not_found'],
+    ];
+    for (const [message, code] of forgeries) {
+      const outcome = await relay.relay(parseIotMessage(JSON.stringify(message)), never);
+      assert.equal(outcome?.result.status, 'rejected');
+      assert.equal(outcome?.result.code, code);
+      // Told to the service device named, no one else.
+      assert.deepEqual(outcome?.recipients, [(message.bill as typeof billFields).serviceDevice]);
+    }
+    assert.deepEqual(submitted, [], 'nothing signed, nothing sent');
+  });
+
   it('finds an end message’s IoT device in the session record', async () => {
+    const endFields = { serviceDevice: 'charger-1', sessionId: 's-1', meterEnd: 100, endedAt: 5 };
     const end = {
-      end: { serviceDevice: 'charger-1', sessionId: 's-1', meterEnd: 100, endedAt: 5 },
-      signature: 'A'.repeat(86),
+      end: endFields,
+      signature: signIotRequest('end', chainId, endFields, charger.privateKeyPem),
     };
     const { chain, submitted } = fakeChain({
       outcomes: [{ status: 'ok', tx: 'ef', height: 12 }],

@@ -1,4 +1,5 @@
 import { ChainUnavailableError, type IotChain, type RelayTxType } from './chain.js';
+import { verifyIotRequest, type IotFields } from '../crypto.js';
 import type { IotMessage, IotMessageKind, IotResult } from './messages.js';
 
 /*
@@ -14,10 +15,10 @@ const txTypes: Record<IotMessageKind, RelayTxType> = {
   end: 'iot.endSession',
 };
 
-/** How long a looked-up wallet link is reused: a relink takes effect within this. */
-const walletCacheMs = 5_000;
+/** How long a looked-up device record is reused: a relink takes effect within this. */
+const deviceCacheMs = 5_000;
 /** Wallet links remembered at once. */
-const walletCacheEntriesMax = 10_000;
+const deviceCacheEntriesMax = 10_000;
 /** Backoff while the node is unreachable: from the first to the last, doubling. */
 const retryMsFirst = 100;
 const retryMsLast = 5_000;
@@ -40,6 +41,13 @@ const billResultFields = [
 const sessionExistsCode = 'session_exists';
 /** The chain's code for an end of a closed session: a redelivered end, when it ended. */
 const sessionClosedCode = 'session_closed';
+
+/** What a message refused before any tx is told (no tx: the relayer signed nothing). */
+const forgeryMessages: Record<string, string> = {
+  signature_invalid:
+    "The signature is not the service device's, by its certificate on the chain: nothing was relayed.",
+  iot_device_not_found: 'No service device is enrolled with this id: nothing was relayed.',
+};
 
 export type ServiceLog = (
   level: 'info' | 'warn' | 'error',
@@ -70,18 +78,52 @@ function stringField(record: Record<string, unknown> | undefined, key: string) {
 
 export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
   const { chain, log } = deps;
-  const wallets = new Map<string, { wallet: string | undefined; atMs: number }>();
+  const devices = new Map<string, { record: Record<string, unknown> | undefined; atMs: number }>();
+
+  /** `GET /v1/iot/devices/{id}` ({device, caStatus, link?, tariff?}), reused for 5 s. */
+  async function deviceRecord(deviceId: string, fresh = false) {
+    const cached = devices.get(deviceId);
+    if (!fresh && cached && Date.now() - cached.atMs < deviceCacheMs) return cached.record;
+    const record = await chain.device(deviceId);
+    if (devices.size >= deviceCacheEntriesMax) devices.clear();
+    devices.set(deviceId, { record, atMs: Date.now() });
+    return record;
+  }
 
   async function walletOf(iotDevice: string): Promise<string | undefined> {
-    const cached = wallets.get(iotDevice);
-    if (cached && Date.now() - cached.atMs < walletCacheMs) return cached.wallet;
-    const record = await chain.device(iotDevice);
-    // `GET /v1/iot/devices/{id}` answers {device, caStatus, link?, tariff?}.
-    const link = isObject(record?.link) ? record.link : {};
-    const wallet = stringField(link, 'wallet');
-    if (wallets.size >= walletCacheEntriesMax) wallets.clear();
-    wallets.set(iotDevice, { wallet, atMs: Date.now() });
-    return wallet;
+    const record = await deviceRecord(iotDevice);
+    return stringField(isObject(record?.link) ? record.link : {}, 'wallet');
+  }
+
+  /**
+   * Checks the message's signature against the service device's certificate on the chain before
+   * anything is relayed, so that a forged message (anyone may POST one) costs no tx: the relayer
+   * signs only messages a registered service device signed. What the certificate's status, the
+   * session and the mandate allow stays the chain's to say. A failed check reads the certificate
+   * again once (it may have been renewed within the cache's 5 s).
+   */
+  async function forgery(message: IotMessage): Promise<string | undefined> {
+    const fields = message.payload[message.kind];
+    const signature = message.payload.signature;
+    if (!isObject(fields) || typeof signature !== 'string') return 'signature_invalid';
+    const chainId = await chain.chainId();
+    for (const fresh of [false, true]) {
+      const record = await deviceRecord(message.serviceDevice, fresh);
+      const certificate = stringField(isObject(record?.device) ? record.device : {}, 'certificate');
+      if (certificate === undefined) {
+        if (fresh) return 'iot_device_not_found';
+        continue;
+      }
+      const signed = verifyIotRequest(
+        message.kind,
+        chainId,
+        fields as IotFields,
+        signature,
+        certificate,
+      );
+      if (signed) return undefined;
+    }
+    return 'signature_invalid';
   }
 
   function storedBill(record: Record<string, unknown>): Record<string, unknown> {
@@ -95,6 +137,24 @@ export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
 
   async function relayOnce(message: IotMessage): Promise<RelayOutcome> {
     const { kind, serviceDevice, sessionId, seq } = message;
+    const forged = await forgery(message);
+    if (forged !== undefined) {
+      log('info', 'message_refused', { kind, serviceDevice, sessionId, seq, code: forged });
+      // Told to the service device alone: the message may name parties it has nothing to do with.
+      return {
+        result: {
+          kind,
+          serviceDevice,
+          ...(message.iotDevice === undefined ? {} : { iotDevice: message.iotDevice }),
+          sessionId,
+          ...(seq === undefined ? {} : { seq }),
+          status: 'rejected',
+          code: forged,
+          message: forgeryMessages[forged],
+        },
+        recipients: [serviceDevice],
+      };
+    }
     const outcome = await chain.submit(txTypes[kind], message.payload);
     let iotDevice = message.iotDevice;
     let session: Record<string, unknown> | undefined;
