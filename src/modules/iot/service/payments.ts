@@ -65,12 +65,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A record the node answers, whether bare or under one key (`{bill: {...}}`). */
-function unwrap(record: Record<string, unknown> | undefined, key: string) {
-  if (!record) return undefined;
-  return isObject(record[key]) ? record[key] : record;
-}
-
 function stringField(record: Record<string, unknown> | undefined, key: string) {
   const value = record?.[key];
   return typeof value === 'string' ? value : undefined;
@@ -159,7 +153,9 @@ export function createPaymentRelay(deps: { chain: IotChain; log: ServiceLog }) {
     let iotDevice = message.iotDevice;
     let session: Record<string, unknown> | undefined;
     if (kind !== 'bill') {
-      session = unwrap(await chain.session(serviceDevice, sessionId), 'session');
+      // `GET /v1/iot/sessions/{sd}/{sid}` answers {session, bills, billsNext}.
+      const detail = await chain.session(serviceDevice, sessionId);
+      session = isObject(detail?.session) ? detail.session : undefined;
       iotDevice ??= stringField(session, 'iotDevice');
     }
     const wallet = iotDevice === undefined ? undefined : await walletOf(iotDevice);
