@@ -1,3 +1,4 @@
+// test-runner: alone
 // The conversion engine end to end, as issue 19 asks: two Coffer node processes, ganache with the
 // HashTimeLock and USDC contracts, the reference payment provider and the bridge process. USD on
 // chain A to USDC on the EVM chain (the best route goes through EUR on chain B: two hops) and
