@@ -1,14 +1,8 @@
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { FastifyError } from 'fastify';
-import {
-  batchLengthMax,
-  decodeBlockSignature,
-  type BlockHeader,
-  type Receipt,
-  type SignedTx,
-} from '../chain/index.js';
-import { fromHex, inclusionProof, isAddress, sha256, toHex } from '../crypto/index.js';
+import { batchLengthMax, decodeBlockSignature, type BlockHeader } from '../chain/index.js';
+import { isAddress } from '../crypto/index.js';
 import {
   assetSymbolPattern,
   emptyAccount,
@@ -26,6 +20,7 @@ import { errorBody, httpStatus } from './errors.js';
 import { typeMatchesAny, type EventFilter } from './event-hub.js';
 import type { CofferNode, SubmitResult } from './node.js';
 import { errorSchema, sendError } from './routes.js';
+import { committedTxWithProof } from './tx-proof.js';
 import { registerWebhookRoutes } from './webhooks/index.js';
 import { jsonSchema } from '../protocol/schema.js';
 import {
@@ -305,39 +300,13 @@ export async function registerApi(node: CofferNode): Promise<void> {
     async (request, reply) => {
       const { hash } = request.params;
       if (!/^[0-9a-f]{64}$/.test(hash)) return sendError(reply, 'invalid_request', 'hash');
-      const stored = store.getTx(hash);
-      if (!stored) {
+      const committed = committedTxWithProof(store, hash);
+      if (!committed) {
         if (node.consensus.isPending(hash))
           return reply.code(202).send({ hash, status: 'pending' });
         return sendError(reply, 'tx_not_found', 'hash');
       }
-      const block = store.getBlock(stored.height)!;
-      const blockTxs = store.getTxs(stored.height);
-      const leaves = blockTxs.map((t) => fromHex(t.hash));
-      // Stored receipts are their canonical text: its SHA-256 is the receipt tree's leaf.
-      const receiptLeaves = blockTxs.map((t) => sha256(t.receipt));
-      return reply.send({
-        hash,
-        height: stored.height,
-        index: stored.index,
-        tx: JSON.parse(stored.body) as SignedTx,
-        receipt: JSON.parse(stored.receipt) as Receipt,
-        block: {
-          hash: block.hash,
-          header: JSON.parse(block.header) as BlockHeader,
-          signature: decodeBlockSignature(block.signature),
-        },
-        proof: {
-          leafIndex: stored.index,
-          treeSize: leaves.length,
-          path: inclusionProof(leaves, stored.index).map(toHex),
-        },
-        receiptProof: {
-          leafIndex: stored.index,
-          treeSize: receiptLeaves.length,
-          path: inclusionProof(receiptLeaves, stored.index).map(toHex),
-        },
-      });
+      return reply.send(committed);
     },
   );
 

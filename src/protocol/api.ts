@@ -64,6 +64,7 @@ export const committedTxSchema = txWithProofSchema.extend({
   index: z.number().int(),
   receipt: receiptSchema,
 });
+export type CommittedTx = z.infer<typeof committedTxSchema>;
 
 /** `GET /v1/txs/{hash}` of a tx still in the mempool (HTTP 202). */
 export const pendingTxSchema = z.object({ hash: z.string(), status: z.literal('pending') });
