@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readJsonFile as readJsonFileOfSize } from '../../cli/files.js';
 import { checkAmountSyntax, assetDecimals, toMinorUnits } from '../../cli/amounts.js';
 import {
   parseWholeNumber,
@@ -135,26 +135,9 @@ export function cancelWindowOf(text: string, deadline: SchedulePoint): number {
   return ms;
 }
 
+/** Reads and parses a small JSON file; every failure is `invalid_file` naming the file. */
 export function readJsonFile(file: string, what: string): unknown {
-  let text: string;
-  try {
-    const { size } = fs.statSync(file);
-    if (size > distributionFileBytesMax) {
-      throw new CliError(
-        'invalid_file',
-        `${what} ${file} is ${size} bytes; at most ${distributionFileBytesMax} are accepted`,
-      );
-    }
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError('invalid_file', `cannot read ${what} ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError('invalid_file', `${what} ${file} is not JSON: ${(error as Error).message}`);
-  }
+  return readJsonFileOfSize(file, what, distributionFileBytesMax);
 }
 
 /** The waterfall options, shared by create and amend. */

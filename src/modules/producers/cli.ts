@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readJsonFile as readJsonFileOfSize } from '../../cli/files.js';
 import {
   parseWholeNumber,
   requiredOption,
@@ -53,29 +53,7 @@ const devBondAsset = 'USD';
 
 /** Reads and parses a small JSON file; every failure is `invalid_file` naming the file. */
 function readJsonFile(file: string, what: string): unknown {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch (error) {
-    throw new CliError('invalid_file', `cannot read ${what} ${file}: ${(error as Error).message}`);
-  }
-  if (size > jsonFileBytesMax) {
-    throw new CliError(
-      'invalid_file',
-      `${what} ${file} is ${size} bytes; at most ${jsonFileBytesMax} are accepted`,
-    );
-  }
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError('invalid_file', `cannot read ${what} ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError('invalid_file', `${what} ${file} is not JSON: ${(error as Error).message}`);
-  }
+  return readJsonFileOfSize(file, what, jsonFileBytesMax);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readSmallFile } from '../../../cli/files.js';
 import { createClient } from '../../../sdk/client.js';
 import { importKey, type SigningKey } from '../../../sdk/keys.js';
 import { postWebhook } from '../../../node/webhooks/delivery.js';
@@ -90,21 +91,9 @@ export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
 
 /** Reads a secret file: refused when group or others may read it. */
 export function readSecretFile(file: string, what: string): string {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    throw new EngineError(
-      'invalid_config',
-      `${what}: cannot read ${file}: ${(error as Error).message}`,
-    );
-  }
-  if (!stat.isFile() || stat.size > 4096)
-    throw new EngineError('invalid_config', `${what}: ${file} is not a small file`);
-  if ((stat.mode & 0o077) !== 0) {
-    throw new EngineError('invalid_config', `${what}: ${file} may be read by others: chmod 600 it`);
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  const read = readSmallFile(file, { bytesMax: 4096, secret: true });
+  if ('problem' in read) throw new EngineError('invalid_config', `${what}: ${read.problem}`);
+  return read.text.trim();
 }
 
 export function loadBridgeConfig(file: string): BridgeConfig {

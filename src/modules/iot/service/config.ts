@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readSmallFile } from '../../../cli/files.js';
 import { serviceClientId } from '../pki/certificates.js';
 
 /*
@@ -78,17 +79,7 @@ export function loadIotServiceConfig(file: string): Readonly<IotServiceConfig> {
 
 /** Reads a file: a secret one is refused when group or others may read it. */
 export function readConfigFile(file: string, what: string, secret: boolean): string {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    throw new IotServiceConfigError(`${what}: cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (!stat.isFile() || stat.size > 64 * 1024) {
-    throw new IotServiceConfigError(`${what}: ${file} is not a small file`);
-  }
-  if (secret && (stat.mode & 0o077) !== 0) {
-    throw new IotServiceConfigError(`${what}: ${file} may be read by others: chmod 600 it`);
-  }
-  return fs.readFileSync(file, 'utf8');
+  const read = readSmallFile(file, { bytesMax: 64 * 1024, secret });
+  if ('problem' in read) throw new IotServiceConfigError(`${what}: ${read.problem}`);
+  return read.text;
 }
