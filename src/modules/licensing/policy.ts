@@ -136,7 +136,7 @@ export const policySchema = coded(
       (p) => !(p.prohibition ?? []).some((x) => p.permission.some((y) => y.action === x.action)),
       'policy_prohibition_conflict',
     ),
-  'invalid_policy',
+  'invalid_licence_policy',
 );
 export type Policy = z.infer<typeof policySchema>;
 
@@ -144,7 +144,7 @@ export type Policy = z.infer<typeof policySchema>;
 export function parsePolicy(json: unknown): Policy | { code: string } {
   const parsed = policySchema.safeParse(json);
   if (parsed.success) return parsed.data;
-  return { code: rejectionCodeFor(policySchema, parsed.error, 'invalid_policy') };
+  return { code: rejectionCodeFor(policySchema, parsed.error, 'invalid_licence_policy') };
 }
 
 // ---- the parts of an agreement the decisions read -------------------------------------------------

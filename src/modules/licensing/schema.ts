@@ -83,7 +83,7 @@ export const licensingFields = {
       .max(contentTitleLengthMax)
       .regex(textPattern)
       .meta({ description: 'A title: 1 to 200 characters, no control characters' }),
-    'invalid_title',
+    'invalid_content_title',
   ),
   mediaType: coded(
     z
@@ -106,7 +106,7 @@ export const licensingFields = {
     hexOf(32).meta({
       description: "The content's ed25519 public key (64 hex): it signs access tokens",
     }),
-    'invalid_public_key',
+    'invalid_content_key',
   ),
   address: coded(wire.address, 'invalid_address'),
   share: coded(
@@ -136,7 +136,7 @@ export const licensingFields = {
       .max(revokeReasonLengthMax)
       .regex(textPattern)
       .meta({ description: 'Why: 1 to 200 characters, no control characters' }),
-    'invalid_revoke_reason',
+    'invalid_revocation_reason',
   ),
   deviceHash: z.string().regex(/^[0-9a-f]{64}$/),
 };
@@ -251,10 +251,8 @@ export const assignmentSchema = z.object({
 });
 export type AssignmentRecord = z.infer<typeof assignmentSchema>;
 
-/** Policies as stored and answered (zod output: the same shape as the input). */
-const policyOutSchema = z.custom<Policy>().meta({
-  description: 'An ODRL-shaped policy: {permission, prohibition?, duty?}',
-});
+/** Policies as stored and answered: the same schema as the payloads'. */
+const policyOutSchema = policySchema;
 
 export const offerSchema = z.object({
   contentId: z.string(),
