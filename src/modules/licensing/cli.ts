@@ -275,7 +275,7 @@ export function titleClaimProblems(title: unknown, contentId: string): string[] 
   let previous: [number, number] | undefined;
   for (const [i, entry] of assignments.entries()) {
     const label = `assignment ${i + 1}`;
-    const tx = isObject(entry) ? txOf(entry) : undefined;
+    const tx = isObject(entry) ? txOf(entry.tx) : undefined;
     if (!isObject(entry) || !tx) {
       problems.push(`${label} has no tx`);
       holder = undefined;
