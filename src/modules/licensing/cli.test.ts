@@ -10,8 +10,13 @@ import { startTestNode, type TestNode } from '../../../test/support/test-node.js
 import { createCli } from '../../cli/app.js';
 import type { CliIo } from '../../cli/terminal.js';
 import { publicKeyFromAddress, toHex } from '../../crypto/index.js';
-import { generateKey } from '../../sdk/index.js';
-import type { AgreementView, ContentView, TitleView } from './client.js';
+import { generateKey, signTx, txs } from '../../sdk/index.js';
+import {
+  licensingTxBuilders,
+  type AgreementView,
+  type ContentView,
+  type TitleView,
+} from './client.js';
 
 /*
  * `coffer content ...`, `coffer licence ...` and `coffer verify title` through the CLI's own entry
@@ -32,6 +37,7 @@ describe('coffer content, licence and verify title', () => {
   const cli = createCli();
   const addresses: Record<string, string> = {};
   const contentKey = generateKey();
+  const publisher = generateKey();
   const contentBytes = randomBytes(5_000);
   const contentId = createHash('sha256').update(contentBytes).digest('hex');
 
@@ -68,7 +74,7 @@ describe('coffer content, licence and verify title', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-licensing-cli-home-'));
     process.env.COFFER_HOME = home;
     process.env.COFFER_PASSPHRASE = passphrase;
-    for (const name of ['creator', 'publisher', 'distributor', 'buyer', 'eve']) {
+    for (const name of ['creator', 'distributor', 'buyer', 'eve']) {
       const stdout = new PassThrough();
       let out = '';
       stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -80,6 +86,11 @@ describe('coffer content, licence and verify title', () => {
       assert.equal(await cli.run(['keys', 'new', name, '--json'], io), 0);
       addresses[name] = (JSON.parse(out) as { address: string }).address;
     }
+    // The publisher's key is known here too: its assignment goes in a batch (below).
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
+    const imported = ['keys', 'import', 'publisher', '--secret', publisher.secretKey];
+    assert.equal(await cli.run(imported, io as unknown as CliIo), 0);
+    addresses.publisher = publisher.address;
   });
 
   after(async () => {
@@ -130,7 +141,42 @@ describe('coffer content, licence and verify title', () => {
     // Only the holder assigns: the creator no longer is.
     const stale = await run(words(`content assign ${contentId} --to eve --share 0 --from creator`));
     assert.equal(stale.code, 1);
-    await ok(words(`content assign ${contentId} --to distributor --share 500 --from publisher`));
+    // The second assignment shares its block with two transfers, so its Merkle proof has a path
+    // (the tampering test below flips a byte of it).
+    const { chainId } = await t.client.health();
+    const [mine, dev] = await Promise.all([
+      t.client.getAccount(publisher.address),
+      t.client.getAccount(t.dev.address),
+    ]);
+    const batch = await t.client.submitBatch(
+      [
+        signTx(
+          {
+            chainId,
+            sender: publisher.address,
+            nonce: mine.nonce,
+            ...licensingTxBuilders.assign(contentId, addresses.distributor!, 500),
+          },
+          publisher,
+        ),
+        ...[0, 1].map((i) =>
+          signTx(
+            {
+              chainId,
+              sender: t.dev.address,
+              nonce: dev.nonce + i,
+              ...txs.transfer({ to: addresses.eve!, asset: 'USD', amount: '1' }),
+            },
+            t.dev,
+          ),
+        ),
+      ],
+      { wait: 'commit' },
+    );
+    assert.deepEqual(
+      batch.results.map((r) => (r as { status: string }).status),
+      ['ok', 'ok', 'ok'],
+    );
     assert.match(await ok(words(`content list --holder distributor`)), /A short film/);
     assert.match(
       await ok(words(`content title ${contentId}`)),
@@ -251,14 +297,10 @@ describe('coffer content, licence and verify title', () => {
     // One byte of a Merkle proof path: the proof no longer leads to the block's txRoot.
     const proof = copy();
     const bundle = proof.assignments[1]!.tx;
-    const steps = bundle.proof?.path ?? [];
-    if (steps.length > 0) {
-      const step = steps[0]!;
-      steps[0] = (step[0] === '0' ? '1' : '0') + step.slice(1);
-    } else {
-      // A block of one tx has an empty path: a step added leads nowhere either.
-      bundle.proof!.path = ['00'.repeat(32)];
-    }
+    const steps = bundle.proof.path;
+    assert.ok(steps.length > 0, 'the second assignment shares its block with the transfers');
+    const step = steps[0]!;
+    steps[0] = (step[0] === '0' ? '1' : '0') + step.slice(1);
     await refused(proof, /assignment 2: the Merkle proof does not lead to the block's txRoot/);
     // Another content's id on the command line.
     const other = await run(['verify', 'title', 'ab'.repeat(32), '--file', savedFile]);
