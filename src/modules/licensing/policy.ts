@@ -368,10 +368,10 @@ export function usageDecision(
   const deviceCount = constraintOf(permission, 'deviceCount');
   if (deviceCount !== undefined) {
     if (request.device === undefined) return refuse('device_limit_reached');
-    const known = new Set([...agreement.devices, ...request.pendingDevices]);
-    if (!known.has(request.device) && known.size >= deviceCount.rightOperand) {
-      return refuse('device_limit_reached');
-    }
+    // The agreement's devices are one list for all its actions: an action limited to n devices
+    // is refused once the agreement has been used on more than n, whichever action used them.
+    const known = new Set([...agreement.devices, ...request.pendingDevices, request.device]);
+    if (known.size > deviceCount.rightOperand) return refuse('device_limit_reached');
   }
   const count = constraintOf(permission, 'count');
   if (count === undefined) return { ok: true, remaining: null };
