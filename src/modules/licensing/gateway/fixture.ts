@@ -7,7 +7,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { addressFromPublicKey, generateKeyPair, toHex } from '../../../crypto/index.js';
+import {
+  addressFromPublicKey,
+  generateKeyPair,
+  publicKeyFromAddress,
+  toHex,
+} from '../../../crypto/index.js';
 import type { Policy } from '../policy.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
 import type { AgreementAtHeight, GatewayChain, UsageOutcome } from './chain.js';
@@ -29,6 +34,15 @@ export interface TestKey {
   publicKey: string;
   secretKey: string;
 }
+
+/** A key as the SDK holds it (`SigningKey`) or with its public key: either does here. */
+export interface KeyLike {
+  address: string;
+  secretKey: string;
+  publicKey?: string;
+}
+
+const publicKeyOf = (key: KeyLike) => key.publicKey ?? toHex(publicKeyFromAddress(key.address));
 
 export function testKey(): TestKey {
   const pair = generateKeyPair();
@@ -162,7 +176,7 @@ export function testConfig(
 }
 
 export function uploadHeaders(
-  owner: TestKey,
+  owner: KeyLike,
   body: Uint8Array,
   time: number,
   mediaType = 'video/webm',
@@ -180,7 +194,7 @@ export function uploadHeaders(
 }
 
 export function tokenRequest(
-  licensee: TestKey,
+  licensee: KeyLike,
   agreementId: string,
   time: number,
   action: GatewayAction = 'play',
@@ -191,20 +205,20 @@ export function tokenRequest(
     action,
     ...(device === undefined ? {} : { device }),
     time,
-    publicKey: licensee.publicKey,
+    publicKey: publicKeyOf(licensee),
   };
   return { ...fields, signature: signHex(tokenRequestMessage(fields), licensee.secretKey) };
 }
 
 export function popFor(
-  key: TestKey,
+  key: KeyLike,
   input: { path: string; range?: string; time: number; jti: string; method?: string },
 ): string {
   const message = popMessage({ method: input.method ?? 'GET', ...input });
-  return popHeader(key.publicKey, input.time, signHex(message, key.secretKey));
+  return popHeader(publicKeyOf(key), input.time, signHex(message, key.secretKey));
 }
 
-export function urlPop(key: TestKey, path: string, jti: string): string {
+export function urlPop(key: KeyLike, path: string, jti: string): string {
   return signHex(urlPopMessage(path, jti), key.secretKey);
 }
 
