@@ -15,13 +15,7 @@ import {
 import { CliError, usageError } from '../../cli/errors.js';
 import { fields, json, table } from '../../cli/output.js';
 import { report, submitTx } from '../../cli/payments.js';
-import {
-  finish,
-  isObject,
-  readJsonFile,
-  trustOptions,
-  verifyCommittedTxs,
-} from '../../cli/verify.js';
+import { finish, isObject, readJsonFile, verifyCommittedTxs } from '../../cli/verify.js';
 import {
   contentTitleLengthMax,
   isAgreementId,
@@ -602,7 +596,9 @@ export const licensingCommands: Command[] = [
     synopsis: 'CONTENT_ID [--file FILE] [--trust FILE] [--genesis HASH]',
     summary:
       "check a chain of title: each tx's Merkle proof, receipt and block signature (as verify tx), that the first registers the content, that each assignment was sent by the holder before it, and the holder (FILE: a saved coffer content title --json)",
-    options: { file: { type: 'string' }, ...trustOptions },
+    // The same trust options as verify tx's (spelt here: verify.ts imports the module registry,
+    // which imports this file, so its constants are not yet defined when this list is built).
+    options: { file: { type: 'string' }, trust: { type: 'string' }, genesis: { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
       const contentId = contentIdArgument(id!);
