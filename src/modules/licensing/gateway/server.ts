@@ -56,6 +56,8 @@ const requestSkewMs = 5 * 60_000;
 const popSkewMs = 60_000;
 const tokenRequestBytesMax = 4 * 1024;
 const sweepIntervalMs = 60_000;
+/** The longest an upload may take to arrive (64 MiB at ~250 KiB/s). */
+const uploadReceiveMs = 5 * 60_000;
 
 /** Every code the gateway answers with, and its HTTP status (docs/licensing-gateway.md). */
 export const gatewayErrors = {
@@ -201,6 +203,8 @@ export async function createGateway(
     logger: false,
     trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
     bodyLimit: tokenRequestBytesMax,
+    // A body that trickles in holds an upload slot: it gets this long in all.
+    requestTimeout: uploadReceiveMs,
   });
 
   function send(reply: FastifyReply, code: GatewayErrorCode, message: string) {
@@ -270,6 +274,8 @@ export async function createGateway(
   }
 
   app.register((uploads, _options, done) => {
+    // Any media type is the content's bytes here, JSON and text included.
+    uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: config.uploads.bytesMax },
