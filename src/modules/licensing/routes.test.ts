@@ -41,7 +41,7 @@ async function send(key: SigningKey, tx: { type: string; payload: Record<string,
 async function ok(key: SigningKey, tx: { type: string; payload: Record<string, unknown> }) {
   const result = await send(key, tx);
   assert.equal(result.status, 'ok', `${tx.type}: ${JSON.stringify(result)}`);
-  return result.hash!;
+  return result.hash;
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<[string, number]> {
