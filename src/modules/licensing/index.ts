@@ -1,5 +1,6 @@
 import type { ChainModule } from '../../chain/index.js';
 import type { CofferModule } from '../manifest.js';
+import { gatewayCommands } from './cli-gateway.js';
 import { licensingCommands } from './cli.js';
 import { licensingRoutes } from './routes.js';
 import { licensingModuleName } from './state.js';
@@ -19,6 +20,7 @@ export {
 export { royaltySplits, type TitleShare } from './royalties.js';
 export { licensingRejections, type LicensingRejection } from './txs.js';
 export { licensingCommands } from './cli.js';
+export { gatewayCommands } from './cli-gateway.js';
 
 /**
  * Content contracts (issue 21): anyone registers content by the SHA-256 of its bytes with the
@@ -78,7 +80,7 @@ export const licensing: CofferModule = {
       'Content contracts: registered content, the chain of title with proofs, ODRL-shaped offers and agreements, royalties and usage.',
   },
   httpStatuses: licensingHttpStatuses,
-  commands: [...licensingCommands],
+  commands: [...licensingCommands, ...gatewayCommands],
   cliNotes:
     'content register takes the contentId and publicKey the content gateway answered an upload\n' +
     "with; licence accept pays the offer's duty in the same tx, split along the chain of title.",
