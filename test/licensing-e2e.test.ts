@@ -6,6 +6,7 @@
 // unit) and streams with ranges (each 206 equals the original's slice, across chunk edges).
 // Refused: an expired, a revoked, an exhausted and a wrong-territory licence, a token replayed by
 // another key, a sublicence offered beyond its parent's rights. `coffer verify title` passes.
+// (The video is recorded by test/support/webm.ts through support/chromium.js.)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
