@@ -39,6 +39,8 @@ export interface UsageBatch {
 }
 
 export interface GatewayChain {
+  /** The node's chain id (read once). */
+  chainId(): Promise<string>;
   /** The latest height (possibly `heightFreshMs` old). */
   height(): Promise<number>;
   agreement(agreementId: string): Promise<AgreementAtHeight | undefined>;
@@ -151,6 +153,10 @@ export function createGatewayChain(
   }
 
   return {
+    async chainId() {
+      if (chainIdCache === undefined) await health();
+      return chainIdCache!;
+    },
     height,
     async agreement(agreementId) {
       const at = await height();

@@ -61,6 +61,11 @@ export class FakeChain implements GatewayChain {
   usageTxs: { sender: string; agreementId: string; uses: Record<string, number> }[] = [];
   reads = 0;
 
+  chainIdValue = 'coffer-test';
+
+  chainId(): Promise<string> {
+    return Promise.resolve(this.chainIdValue);
+  }
   height(): Promise<number> {
     return Promise.resolve(this.heightNow);
   }

@@ -471,6 +471,75 @@ describe('gateway tokens and streaming', () => {
   });
 });
 
+describe('gateway edges', () => {
+  it('answers the CORS preflight and takes an upload of any media type (JSON too)', async () => {
+    const { gateway } = await open('edges');
+    const preflight = await gateway.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/gateway/tokens',
+      headers: { origin: 'http://console.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], '*');
+    assert.match(String(preflight.headers['access-control-allow-headers']), /content-type/);
+    const owner = testKey();
+    const json = Buffer.from('{"not": "parsed"}');
+    const answer = await gateway.app.inject({
+      method: 'POST',
+      url: '/v1/gateway/uploads',
+      headers: uploadHeaders(owner, json, clock.t, 'application/json'),
+      payload: json,
+    });
+    assert.equal(answer.statusCode, 201, answer.body);
+    assert.equal(answer.json<{ mediaType: string }>().mediaType, 'application/json');
+  });
+
+  it('refuses a sublicence once its parent is revoked (parent_invalid)', async () => {
+    const { gateway, chain } = await open('sublicence');
+    const w = await world(gateway, chain, {
+      permission: [{ action: 'play' }, { action: 'sublicense' }],
+    });
+    const reseller = testKey();
+    const child = chain.accept({
+      contentId: w.contentId,
+      licensee: reseller.address,
+      policy: playForever,
+      acceptedAt: clock.t,
+      parent: w.agreementId,
+    });
+    const issued = await token(gateway, reseller, child);
+    assert.equal(issued.statusCode, 201, issued.body);
+    chain.revoke(w.agreementId);
+    clock.t += 1;
+    const served = await fetchContent(
+      gateway,
+      reseller,
+      w.contentId,
+      issued.json<Issued>(),
+      'bytes=0-9',
+    );
+    assert.deepEqual(
+      [served.statusCode, served.json<ErrorBody>().error.code],
+      [403, 'parent_invalid'],
+    );
+  });
+
+  it('keeps counted uses when the node does not take a flush, and sends them at the next', async () => {
+    const chain = new FakeChain();
+    const { gateway } = await open('flush-retry', {}, chain);
+    const w = await world(gateway, chain, playForever);
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    const send = chain.sendUsage.bind(chain);
+    chain.sendUsage = () => Promise.reject(new Error('node down'));
+    await gateway.flushUsage();
+    assert.equal(gateway.usage.size, 1);
+    chain.sendUsage = send;
+    await gateway.flushUsage();
+    assert.equal(gateway.usage.size, 0);
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 1);
+  });
+});
+
 describe('gateway property: never a byte that no valid agreement allows', () => {
   it('random policies and request sequences against a reference model', async () => {
     const { gateway, chain } = await open('property', {
@@ -579,7 +648,7 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
             (p.startsAfterMs === undefined || clock.t >= acceptedAt + p.startsAfterMs) &&
             (p.endsAfterMs === undefined || clock.t < acceptedAt + p.endsAfterMs);
           const inTerritory = (where: string) =>
-            p.spatial === undefined || (p.spatial).includes(where);
+            p.spatial === undefined || p.spatial.includes(where);
           const allowsAction = (action: 'play' | 'download') => action === 'play' || permitted;
           const tokens: {
             issued: Issued;
