@@ -2,6 +2,7 @@ import type { CommittedTx } from '../../protocol/api.js';
 import type { OrderedStateReader } from '../../state/index.js';
 import { toOdrl } from './policy.js';
 import {
+  openOffersPerOffererMax,
   titleChainMax,
   type AgreementPage,
   type AgreementRecord,
@@ -30,9 +31,6 @@ import {
 
 export const licensingPageDefault = 50;
 export const licensingPageMax = 100;
-/** Open offers a content's view carries; the rest page on from `offersNext`. */
-export const contentOffersMax = 64;
-
 function checkLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > licensingPageMax) {
     throw new RangeError(`limit must be a whole number from 1 to ${licensingPageMax}`);
@@ -84,17 +82,19 @@ export function listHolderContent(
   return { content, next };
 }
 
-/** A content with its first open offers (in offerId order). */
+/**
+ * A content with its holder's open offers (all of them: at most `openOffersPerOffererMax`), and
+ * the count of every open offer (sublicensees' too: read those by their ids).
+ */
 export function contentView(state: OrderedStateReader, contentId: string): ContentView | undefined {
   const content = readContent(state, contentId);
   if (!content) return undefined;
-  const { ids, next } = idPage(state, licensingKeys.openOfferPrefix(contentId), {
-    limit: contentOffersMax,
-  });
-  const offers = ids
-    .map((id) => readOffer(state, contentId, id))
+  const prefix = licensingKeys.openOfferPrefix(contentId, content.holder);
+  const offers = state
+    .range(prefix, openOffersPerOffererMax)
+    .map(([key]) => readOffer(state, contentId, key.slice(prefix.length)))
     .filter((o): o is OfferRecord => o !== undefined);
-  return { content, openOffers: openOffersOf(state, contentId), offers, offersNext: next };
+  return { content, openOffers: openOffersOf(state, contentId), offers };
 }
 
 export function offerView(

@@ -79,7 +79,7 @@ export function licensingRoutes(host: ModuleHost): void {
     {
       schema: {
         summary:
-          'A content: its record (owner, holder, public key, chain of title length) and its first 64 open offers',
+          "A content: its record (owner, holder, public key, chain of title length), its holder's open offers and the count of all open offers",
         tags,
         params: stringParams('contentId'),
         response: { 200: jsonSchema(contentViewSchema), '4xx': errorSchema },

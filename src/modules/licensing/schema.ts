@@ -320,9 +320,8 @@ export type ContentPage = z.infer<typeof contentPageSchema>;
 export const contentViewSchema = z.object({
   content: contentSchema,
   openOffers: z.number().int(),
-  /** The first open offers, in offerId order (`offersNext`: the offerId to continue after). */
+  /** The holder's open offers in offerId order (all: at most 64); `openOffers` counts all. */
   offers: z.array(offerSchema),
-  offersNext: z.string().nullable(),
 });
 export type ContentView = z.infer<typeof contentViewSchema>;
 

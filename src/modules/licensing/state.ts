@@ -22,9 +22,14 @@ export const licensingKeys = {
     `licensing/assignment/${contentId}/${String(index).padStart(indexDigits, '0')}`,
   assignmentPrefix: (contentId: string) => `licensing/assignment/${contentId}/`,
   offer: (contentId: string, offerId: string) => `licensing/offer/${contentId}/${offerId}`,
-  /** A content's open offers, in offerId order. */
-  openOffer: (contentId: string, offerId: string) => `licensing/open/${contentId}/${offerId}`,
-  openOfferPrefix: (contentId: string) => `licensing/open/${contentId}/`,
+  /**
+   * A content's open offers by offerer, in offerId order: the content's view lists its holder's
+   * (at most 64), so sublicensees' offers cannot push the holder's out of it.
+   */
+  openOffer: (contentId: string, offerer: string, offerId: string) =>
+    `licensing/open/${contentId}/${offerer}/${offerId}`,
+  openOfferPrefix: (contentId: string, offerer: string) =>
+    `licensing/open/${contentId}/${offerer}/`,
   /** How many open offers a content has (all offerers): the catalogue's count. */
   openCount: (contentId: string) => `licensing/open-count/${contentId}`,
   /** How many open offers one offerer has on one content (`openOffersPerOffererMax`). */
@@ -119,7 +124,7 @@ export function writeOffer(state: StateView, record: OfferRecord): void {
   const mine = licensingKeys.openByOfferer(record.contentId, record.offerer);
   writeCount(state, total, readCount(state, total) + delta);
   writeCount(state, mine, readCount(state, mine) + delta);
-  const index = licensingKeys.openOffer(record.contentId, record.offerId);
+  const index = licensingKeys.openOffer(record.contentId, record.offerer, record.offerId);
   if (isOpen) state.set(index, '');
   else state.delete(index);
 }

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { sha256Hex, toHex, utf8 } from '../../crypto/index.js';
 import type { Policy } from './policy.js';
 import type { AgreementRecord, ContentRecord, OfferRecord } from './schema.js';
+import { contentView } from './queries.js';
 import { openOffersBy, readAgreement, readContent, readOffer } from './state.js';
 import {
   asset,
@@ -423,6 +424,29 @@ describe('sublicences', () => {
     assert.equal(a.offerer, distributor.address);
     assert.equal(w.balance(creator.address), creatorBefore);
     assert.deepEqual(a.paid?.splits, [{ to: distributor.address, amount: '200', role: 'offerer' }]);
+  });
+
+  it("sublicensees' offers cannot crowd the holder's out of the content's view", () => {
+    const { w, parentId } = withParent();
+    expectOk(
+      w.run(creator, 'licence.offer', { contentId, offerId: 'zz-holder', policy: freePlay }),
+      'h',
+    );
+    expectOk(
+      w.run(distributor, 'licence.offer', {
+        contentId,
+        offerId: '0-first',
+        policy: within,
+        parent: parentId,
+      }),
+      'sub',
+    );
+    const view = contentView(w.state, contentId)!;
+    assert.deepEqual(
+      view.offers.map((o) => o.offerId),
+      ['dist', 'zz-holder'],
+    );
+    assert.equal(view.openOffers, 3);
   });
 
   it('refuses: beyond the parent, not the licensee, no sublicense right, another content, revoked parent, sublicence of a sublicence', () => {
