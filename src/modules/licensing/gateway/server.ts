@@ -561,6 +561,29 @@ export async function createGateway(
 
   // ---- content ---------------------------------------------------------------------------------
 
+  /**
+   * A token's claims once its signature verified, kept by its exact string (and content) until
+   * its `exp`: a player sends one token with many ranges, and each range needs only its proof of
+   * possession checked. Bounded: the oldest entries go first.
+   */
+  const verifiedTokens = new Map<string, AccessClaims>();
+  async function verifiedClaims(token: string, contentId: string, publicKey: string) {
+    const key = `${contentId}.${token}`;
+    const known = verifiedTokens.get(key);
+    if (known && now() < known.exp * 1000) return known;
+    const checked = await verifyAccessToken(token, contentId, publicKey, now());
+    if (!checked.ok) {
+      verifiedTokens.delete(key);
+      throw new Refusal(checked.code, checked.message);
+    }
+    if (verifiedTokens.size >= config.limits.cacheEntriesMax) {
+      const oldest = verifiedTokens.keys().next().value;
+      if (oldest !== undefined) verifiedTokens.delete(oldest);
+    }
+    verifiedTokens.set(key, checked.claims);
+    return checked.claims;
+  }
+
   app.get<{ Params: { contentId: string }; Querystring: { token?: string; pop?: string } }>(
     '/content/:contentId',
     async (request, reply) => {
@@ -578,9 +601,7 @@ export async function createGateway(
           'an access token is needed: Authorization: Bearer, or ?token= and ?pop=',
         );
       }
-      const checked = await verifyAccessToken(token, contentId, meta.publicKey, now());
-      if (!checked.ok) throw new Refusal(checked.code, checked.message);
-      const claims: AccessClaims = checked.claims;
+      const claims = await verifiedClaims(token, contentId, meta.publicKey);
       const holderKey = cnfKeyHex(claims)!;
       if (addressFromPublicKey(Buffer.from(holderKey, 'hex')) !== claims.sub) {
         throw new Refusal('token_invalid', 'the token’s key is not its subject’s');
