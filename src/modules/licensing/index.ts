@@ -43,6 +43,7 @@ export const licensingHttpStatuses: Readonly<Record<string, number>> = {
   not_offerer_or_holder: 403,
   not_licensee: 403,
   not_gateway_account: 403,
+  registration_proof_invalid: 403,
   own_offer: 403,
   agreement_revoked: 403,
   parent_invalid: 403,

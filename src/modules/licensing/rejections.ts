@@ -31,6 +31,9 @@ export const licensingRejections = {
     'payAmount must be a positive whole number of minor units as a decimal string.',
   invalid_uses: 'uses must name 1 to 6 actions, each with 1 to 10000 uses.',
   invalid_devices: 'devices must be at most 16 distinct device hashes (64 lowercase hex each).',
+  invalid_registration_proof: 'proof must be 128 lowercase hex digits (an ed25519 signature).',
+  registration_proof_invalid:
+    "proof is not the content key's signature of registrationMessage(chainId, contentId, sender): only the account the content's gateway signed for may register it.",
   content_exists: 'This content id is registered already (a content registers once).',
   content_not_found: 'No content is registered with this id.',
   not_holder: "Only the content's current rights holder may do this.",

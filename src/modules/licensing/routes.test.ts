@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { fromHex, keyPairFromSecret, sha256Hex, toHex, utf8 } from '../../crypto/index.js';
+import { fromHex, keyPairFromSecret, sha256Hex, sign, toHex, utf8 } from '../../crypto/index.js';
 import { CofferError, type CofferClient } from '../../sdk/client.js';
 import { generateKey, type SigningKey } from '../../sdk/keys.js';
 import { trustFromProducers, verifyTxInclusion } from '../../sdk/verify.js';
 import { startTestNode, type TestNode } from '../../../test/support/test-node.js';
 import { licensingTxBuilders as build } from './client.js';
 import type { Policy } from './policy.js';
+import { registrationMessage } from './schema.js';
 
 /*
  * The licensing routes on a node in this process, through the SDK: the catalogue, a content with
@@ -61,6 +62,11 @@ before(async () => {
     type: 'ledger.transfer',
     payload: { to: buyer.address, asset: 'USD', amount: '50000' },
   });
+  const { chainId } = await client.health();
+  const gatewaySecret = fromHex(gatewayKey.secretKey);
+  const proof = toHex(
+    sign(registrationMessage(chainId, contentId, creator.address), gatewaySecret),
+  );
   await ok(
     creator,
     build.register({
@@ -68,7 +74,8 @@ before(async () => {
       title: 'Routes film',
       mediaType: 'video/webm',
       size: 4096,
-      publicKey: toHex(keyPairFromSecret(fromHex(gatewayKey.secretKey)).publicKey),
+      publicKey: toHex(keyPairFromSecret(gatewaySecret).publicKey),
+      proof,
     }),
   );
   await ok(creator, build.assign(contentId, publisher.address, 1500));

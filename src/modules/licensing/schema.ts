@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalBytes, concatBytes, sha256, utf8 } from '../../crypto/index.js';
 import { committedTxSchema, type CommittedTx } from '../../protocol/api.js';
 import { coded, hexOf, wire } from '../../protocol/schema.js';
 import { policyActions, policyLimits, policySchema, type Action, type Policy } from './policy.js';
@@ -67,6 +68,24 @@ export function isOfferId(value: unknown): value is string {
 /** An agreement id is a tx hash: 64 lowercase hex, like a content id. */
 export const isAgreementId = isContentId;
 
+// ---- the registration proof ----------------------------------------------------------------------
+
+/** The domain of a content key's registration proof: it signs nothing else with this prefix. */
+export const registrationDomain = 'coffer/licensing/register/v1';
+
+/**
+ * What the content's key signs so that `owner` may register the content on chain `chainId`:
+ * `registrationDomain` ‖ SHA-256(canonical {chainId, contentId, owner}). The gateway that made
+ * the key signs it for the uploader, so nobody who merely saw a `content.register` (in the pool)
+ * can register the content first under its own account.
+ */
+export function registrationMessage(chainId: string, contentId: string, owner: string): Uint8Array {
+  return concatBytes(
+    utf8(registrationDomain),
+    sha256(canonicalBytes({ chainId, contentId, owner })),
+  );
+}
+
 // ---- field schemas -------------------------------------------------------------------------------
 
 export const licensingFields = {
@@ -107,6 +126,16 @@ export const licensingFields = {
       description: "The content's ed25519 public key (64 hex): it signs access tokens",
     }),
     'invalid_content_key',
+  ),
+  registrationProof: coded(
+    z
+      .string()
+      .regex(/^[0-9a-f]{128}$/)
+      .meta({
+        description:
+          "The content key's ed25519 signature (128 hex) of registrationMessage(chainId, contentId, sender)",
+      }),
+    'invalid_registration_proof',
   ),
   address: coded(wire.address, 'invalid_address'),
   share: coded(
@@ -163,6 +192,7 @@ export const licensingPayloads = {
     mediaType: licensingFields.mediaType,
     size: licensingFields.size,
     publicKey: licensingFields.publicKey,
+    proof: licensingFields.registrationProof,
   }),
   /** The holder assigns the rights to `to`, keeping `share` basis points of every later payment. */
   'content.assign': z.strictObject({

@@ -3,12 +3,14 @@ import {
   addressFromPublicKey,
   keyPairFromSecret,
   sha256Hex,
+  sign,
   toHex,
   utf8,
 } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import type { Policy } from './policy.js';
+import { registrationMessage } from './schema.js';
 import { licensingTxs } from './txs.js';
 
 /*
@@ -50,13 +52,28 @@ export const startTime = 1_750_000_000_000;
 
 export const contentId = sha256Hex(utf8('a short film'));
 
-export const registerPayload = {
-  contentId,
-  title: 'A short film',
-  mediaType: 'video/webm',
-  size: 1234,
-  publicKey: toHex(contentKey.publicKey),
-};
+/** The content key's registration proof for `owner` (what the gateway answers an upload with). */
+export function registrationProof(id: string, owner: string, signer: TestKey = contentKey): string {
+  return toHex(sign(registrationMessage(chainId, id, owner), signer.secretKey));
+}
+
+/** A `content.register` payload for `owner`, its proof by `signer` (the content key). */
+export function registration(
+  owner: TestKey,
+  id = contentId,
+  signer: TestKey = contentKey,
+): Record<string, unknown> {
+  return {
+    contentId: id,
+    title: 'A short film',
+    mediaType: 'video/webm',
+    size: 1234,
+    publicKey: toHex(signer.publicKey),
+    proof: registrationProof(id, owner.address, signer),
+  };
+}
+
+export const registerPayload = registration(creator);
 
 /** Play 3 times, in FR or DE, on 2 devices, for an hour, for 1000 USD minor units. */
 export const paidPolicy: Policy = {

@@ -22,6 +22,8 @@ import {
   paidPolicy,
   publisher,
   registerPayload,
+  registration,
+  registrationProof,
   type LicensingWorld,
   type TestKey,
 } from './txs-fixture.js';
@@ -86,10 +88,26 @@ describe('content.register', () => {
     assert.equal(c.registeredAt, w.time - w.blockMs);
   });
 
-  it('refuses a content id twice, a bad key, bad fields', () => {
+  it('refuses a content id twice, a registration the content key did not sign for the sender, a bad key, bad fields', () => {
     const w = licensingWorld();
     assert.equal(refused(w, outsider, 'content.register', registerPayload), 'content_exists');
-    const other = { ...registerPayload, contentId: sha256Hex(utf8('other')) };
+    const otherId = sha256Hex(utf8('other'));
+    // Front-running: the creator's payload for a new content, sent first by someone else.
+    const creators = registration(creator, otherId);
+    assert.equal(refused(w, outsider, 'content.register', creators), 'registration_proof_invalid');
+    // A proof by another key than the one registered.
+    assert.equal(
+      refused(w, outsider, 'content.register', {
+        ...registration(outsider, otherId),
+        proof: registrationProof(otherId, outsider.address, key(92)),
+      }),
+      'registration_proof_invalid',
+    );
+    assert.equal(
+      refused(w, outsider, 'content.register', { ...creators, proof: 'zz' }),
+      'invalid_registration_proof',
+    );
+    const other = registration(outsider, otherId);
     // The identity point (small order) and a non-canonical encoding are not keys.
     assert.equal(
       refused(w, outsider, 'content.register', { ...other, publicKey: '01'.padEnd(64, '0') }),
@@ -120,6 +138,10 @@ describe('content.register', () => {
       'invalid_content_id',
     );
     expectOk(w.run(outsider, 'content.register', other), 'another content');
+    expectOk(
+      w.run(creator, 'content.register', registration(creator, sha256Hex(utf8('third')))),
+      'a third',
+    );
   });
 });
 
@@ -518,11 +540,7 @@ describe('sublicences', () => {
     // Another content's agreement is no parent here.
     const otherId = sha256Hex(utf8('other film'));
     expectOk(
-      w.run(distributor, 'content.register', {
-        ...registerPayload,
-        contentId: otherId,
-        publicKey: toHex(key(91).publicKey),
-      }),
+      w.run(distributor, 'content.register', registration(distributor, otherId, key(91))),
       'other',
     );
     assert.equal(

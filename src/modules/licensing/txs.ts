@@ -1,5 +1,10 @@
 import { defineTxOf, type TxContext, type TxDefinition } from '../../chain/index.js';
-import { addressFromPublicKey, fromHex, isAccountablePublicKey } from '../../crypto/index.js';
+import {
+  addressFromPublicKey,
+  fromHex,
+  isAccountablePublicKey,
+  verify,
+} from '../../crypto/index.js';
 import {
   agreementExpiry,
   countLimitOf,
@@ -14,6 +19,7 @@ import { royaltySplits } from './royalties.js';
 import {
   licensingPayloads,
   openOffersPerOffererMax,
+  registrationMessage,
   shareWhole,
   titleChainMax,
   type AgreementRecord,
@@ -99,6 +105,8 @@ const contentTxs: Record<string, TxDefinition<never>> = {
       const key = fromHex(p.publicKey);
       if (!isAccountablePublicKey(key)) return 'invalid_content_key';
       if (readContent(ctx.state, p.contentId)) return 'content_exists';
+      const message = registrationMessage(ctx.chainId, p.contentId, ctx.sender);
+      if (!verify(fromHex(p.proof), message, key)) return 'registration_proof_invalid';
       const gateway = addressFromPublicKey(key);
       writeContent(ctx.state, {
         contentId: p.contentId,
