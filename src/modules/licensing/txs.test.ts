@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { sha256Hex, toHex, utf8 } from '../../crypto/index.js';
+import { sha256Hex, utf8 } from '../../crypto/index.js';
 import type { Policy } from './policy.js';
 import type { AgreementRecord, ContentRecord, OfferRecord } from './schema.js';
 import { contentView } from './queries.js';
