@@ -101,7 +101,7 @@ try {
       headers: uploadHeaders(owner, body, Date.now()),
       payload: body,
     })
-  ).json<{ contentId: string; publicKey: string }>();
+  ).json<{ contentId: string; publicKey: string; proof: string }>();
   const { contentId } = uploaded;
   const send = async (
     key: typeof owner,
@@ -119,6 +119,7 @@ try {
       mediaType: 'video/webm',
       size: contentBytes,
       publicKey: uploaded.publicKey,
+      proof: uploaded.proof,
     }),
   );
   await send(

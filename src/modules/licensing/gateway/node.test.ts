@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startTestNode, type TestNode } from '../../../../test/support/test-node.js';
+import { rejection, startTestNode, type TestNode } from '../../../../test/support/test-node.js';
 import { generateKey, type SigningKey } from '../../../sdk/index.js';
 import { publicKeyFromAddress, toHex } from '../../../crypto/index.js';
 import { licensingTxBuilders, type AgreementView } from '../client.js';
@@ -63,8 +63,28 @@ describe('content gateway against a node', () => {
       payload: body,
     });
     assert.equal(uploaded.statusCode, 201, uploaded.body);
-    const answer = uploaded.json<{ contentId: string; publicKey: string; size: number }>();
+    const answer = uploaded.json<{
+      contentId: string;
+      publicKey: string;
+      proof: string;
+      size: number;
+    }>();
     contentId = answer.contentId;
+    // A front-runner copying the owner's register tx (its proof names the owner) is refused.
+    const copied = await rejection(
+      t.client.send(
+        generateKey(),
+        licensingTxBuilders.register({
+          contentId: answer.contentId,
+          title: 'Squatted',
+          mediaType: 'video/webm',
+          size: answer.size,
+          publicKey: answer.publicKey,
+          proof: answer.proof,
+        }),
+      ),
+    );
+    assert.equal(copied.code, 'registration_proof_invalid');
     const registered = await t.client.send(
       owner,
       licensingTxBuilders.register({
@@ -73,6 +93,7 @@ describe('content gateway against a node', () => {
         mediaType: 'video/webm',
         size: answer.size,
         publicKey: answer.publicKey,
+        proof: answer.proof,
       }),
     );
     assert.equal(registered.status, 'ok', JSON.stringify(registered));

@@ -17,7 +17,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { addressFromPublicKey, isAddress, publicKeyFromAddress } from '../../../crypto/index.js';
 import { usageDecision, type Action, type UsageRefusal } from '../policy.js';
-import { mediaTypePattern } from '../schema.js';
+import { mediaTypePattern, registrationMessage } from '../schema.js';
 import { createGatewayChain, ChainUnavailableError, type GatewayChain } from './chain.js';
 import { createTerritoryMap, type GatewayConfig } from './config.js';
 import {
@@ -28,6 +28,7 @@ import {
   parsePopHeader,
   popMessage,
   publicKeyPattern,
+  signHex,
   signaturePattern,
   tokenRequestMessage,
   uploadMessage,
@@ -39,6 +40,7 @@ import {
   GatewayStoreError,
   gatewayAccountOf,
   openContentStore,
+  type ContentMeta,
   type ContentStore,
 } from './storage.js';
 import {
@@ -273,6 +275,26 @@ export async function createGateway(
     };
   }
 
+  /**
+   * The content key's signature of (chain, content, owner) that `content.register` carries: only
+   * the owner who uploaded here can register this key, so nobody copying a register tx from the
+   * mempool can take the content id first.
+   */
+  async function proofOf(contentId: string, owner: string): Promise<string> {
+    const message = registrationMessage(await chain.chainId(), contentId, owner);
+    return signHex(message, Buffer.from(store.signingSecret(contentId)).toString('hex'));
+  }
+
+  const answerOf = (meta: ContentMeta, proof: string) => ({
+    contentId: meta.contentId,
+    publicKey: meta.publicKey,
+    proof,
+    gateway: gatewayAccountOf(meta.publicKey),
+    size: meta.size,
+    mediaType: meta.mediaType,
+    expiresAt: meta.registered ? null : meta.uploadedAt + config.uploads.pendingExpiryMs,
+  });
+
   app.register((uploads, _options, done) => {
     // Any media type is the content's bytes here, JSON and text included.
     uploads.removeAllContentTypeParsers();
@@ -385,12 +407,7 @@ export async function createGateway(
             if (existing.owner !== owner) {
               throw new Refusal('content_exists', 'this content is stored for another owner');
             }
-            return {
-              contentId: existing.contentId,
-              publicKey: existing.publicKey,
-              size: existing.size,
-              mediaType: existing.mediaType,
-            };
+            return answerOf(existing, await proofOf(existing.contentId, owner));
           }
           if (await chain.content(bodySha256)) {
             throw new Refusal(
@@ -401,14 +418,7 @@ export async function createGateway(
           const meta = store.put({ body, owner, mediaType, now: now() });
           stats.uploads++;
           log('info', 'uploaded', { contentId: meta.contentId, owner, size: meta.size });
-          return reply.code(201).send({
-            contentId: meta.contentId,
-            publicKey: meta.publicKey,
-            gateway: gatewayAccountOf(meta.publicKey),
-            size: meta.size,
-            mediaType: meta.mediaType,
-            expiresAt: meta.uploadedAt + config.uploads.pendingExpiryMs,
-          });
+          return reply.code(201).send(answerOf(meta, await proofOf(meta.contentId, owner)));
         } finally {
           release?.();
         }
