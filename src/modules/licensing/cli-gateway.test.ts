@@ -64,6 +64,7 @@ describe('coffer content gateway and content upload', () => {
       const answer = await run('content upload', [file], { gateway: running.url, from: 'owner' });
       assert.equal(answer.contentId, crypto.createHash('sha256').update(bytes).digest('hex'));
       assert.match(String(answer.publicKey), /^[0-9a-f]{64}$/);
+      assert.match(String(answer.proof), /^[0-9a-f]{128}$/);
       assert.deepEqual([answer.size, answer.mediaType], [70_000, 'video/webm']);
       assert.equal(running.gateway.store.meta(String(answer.contentId))?.owner, key.address);
       await assert.rejects(

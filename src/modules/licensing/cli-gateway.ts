@@ -171,11 +171,12 @@ export const gatewayCommands: Command[] = [
           : fields([
               ['contentId', String(answer.contentId)],
               ['publicKey', String(answer.publicKey)],
+              ['proof', String(answer.proof)],
               ['size', Number(answer.size)],
               ['mediaType', String(answer.mediaType)],
               [
                 'next',
-                'register it within the hour: content.register {contentId, title, mediaType, size, publicKey}',
+                'register it within the hour: content.register {contentId, title, mediaType, size, publicKey, proof}',
               ],
             ]),
       );
