@@ -48,7 +48,7 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
       body: video,
     });
     assert.equal(upload.status, 201, await upload.clone().text());
-    const { publicKey } = (await upload.json()) as { publicKey: string };
+    const { publicKey, proof } = (await upload.json()) as { publicKey: string; proof: string };
     const send = async (tx: { type: string; payload: Record<string, unknown> }) =>
       assert.equal((await client.send(creator, tx)).status, 'ok', tx.type);
     await send(
@@ -58,6 +58,7 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
         mediaType: 'video/webm',
         size: video.length,
         publicKey,
+        proof,
       }),
     );
     await send(

@@ -28,7 +28,7 @@ import {
   type TestKey,
 } from '../src/modules/licensing/gateway/fixture.js';
 import { startGateway, type RunningGateway } from '../src/modules/licensing/gateway/server.js';
-import { txs } from '../src/sdk/index.js';
+import { txs, type SigningKey } from '../src/sdk/index.js';
 import { rejection, startTestNode, type TestNode } from './support/test-node.js';
 import { makeWebm } from './support/webm.js';
 
@@ -55,7 +55,10 @@ describe(
     const eve = testKey();
     const reseller = testKey();
 
-    const send = async (key: TestKey, tx: { type: string; payload: Record<string, unknown> }) => {
+    const send = async (
+      key: SigningKey,
+      tx: { type: string; payload: Record<string, unknown> },
+    ) => {
       const result = await t.client.send(key, tx);
       assert.equal(result.status, 'ok', `${tx.type}: ${result.status}`);
       return result.hash;
@@ -168,6 +171,7 @@ describe(
       const uploaded = (await upload.json()) as {
         contentId: string;
         publicKey: string;
+        proof: string;
         size: number;
       };
       contentId = createHash('sha256').update(video).digest('hex');
@@ -188,6 +192,7 @@ describe(
           mediaType: 'video/webm',
           size: video.length,
           publicKey: uploaded.publicKey,
+          proof: uploaded.proof,
         }),
       );
       await send(creator, licensingTxBuilders.assign(contentId, publisher.address, 1_000));

@@ -9,10 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { startTestNode, type TestNode } from '../../../test/support/test-node.js';
 import { createCli } from '../../cli/app.js';
 import type { CliIo } from '../../cli/terminal.js';
-import { publicKeyFromAddress, toHex } from '../../crypto/index.js';
+import { fromHex, publicKeyFromAddress, sign, toHex } from '../../crypto/index.js';
 import { generateKey, signTx, txs } from '../../sdk/index.js';
 import {
   licensingTxBuilders,
+  registrationMessage,
   type AgreementView,
   type ContentView,
   type TitleView,
@@ -108,6 +109,10 @@ describe('coffer content, licence and verify title', () => {
   it('registers, assigns, offers and sells; the price splits along the chain of title', async () => {
     const publicKey = toHex(publicKeyFromAddress(contentKey.address));
     const video = file('film.webm', contentBytes);
+    // The content key's registration proof for the creator, as a gateway answers it at upload.
+    const { chainId } = await t.client.health();
+    const proofFor = (owner: string) =>
+      toHex(sign(registrationMessage(chainId, contentId, owner), fromHex(contentKey.secretKey)));
     await ok([
       ...words('content register'),
       video,
@@ -115,6 +120,8 @@ describe('coffer content, licence and verify title', () => {
       'A short film',
       '--public-key',
       publicKey,
+      '--proof',
+      proofFor(addresses.creator!),
       '--from',
       'creator',
     ]);
@@ -131,6 +138,8 @@ describe('coffer content, licence and verify title', () => {
       'Again',
       '--public-key',
       publicKey,
+      '--proof',
+      proofFor(addresses.eve!),
       '--from',
       'eve',
     ]);
@@ -143,7 +152,6 @@ describe('coffer content, licence and verify title', () => {
     assert.equal(stale.code, 1);
     // The second assignment shares its block with two transfers, so its Merkle proof has a path
     // (the tampering test below flips a byte of it).
-    const { chainId } = await t.client.health();
     const [mine, dev] = await Promise.all([
       t.client.getAccount(publisher.address),
       t.client.getAccount(t.dev.address),

@@ -333,13 +333,14 @@ export const licensingCommands: Command[] = [
   {
     name: 'content register',
     synopsis:
-      'FILE | --content-id HEX --size BYTES --title TEXT --public-key HEX [--media-type TYPE] --from NAME',
+      'FILE | --content-id HEX --size BYTES --title TEXT --public-key HEX --proof HEX [--media-type TYPE] --from NAME',
     summary:
       'register content by the SHA-256 of its bytes (FILE, hashed here; or --content-id and --size); --public-key: the content key the gateway answered at upload; the --from account becomes its owner and holder',
     options: {
       ...fromOption,
       title: { type: 'string' },
       'public-key': { type: 'string' },
+      proof: { type: 'string' },
       'media-type': { type: 'string' },
       'content-id': { type: 'string' },
       size: { type: 'string' },
@@ -369,7 +370,17 @@ export const licensingCommands: Command[] = [
         throw usageError(`--title is ${contentTitleLengthMax} characters at most`);
       }
       const publicKey = parseHex(requiredOption(values, 'public-key'), '--public-key', 32);
-      const tx = licensingTxBuilders.register({ contentId, title, mediaType, size, publicKey });
+      // The content key's signature for this owner on this chain: without it anyone who saw the
+      // tx in the pool could register the content first (the gateway signs it at upload).
+      const proof = parseHex(requiredOption(values, 'proof'), '--proof', 64);
+      const tx = licensingTxBuilders.register({
+        contentId,
+        title,
+        mediaType,
+        size,
+        publicKey,
+        proof,
+      });
       await sendTx(ctx, requiredOption(values, 'from'), tx, `content ${contentId} registered`);
     },
   },
