@@ -7,7 +7,8 @@
 export const licensingRejections = {
   invalid_content_id:
     "A content id is the 64 lowercase hex digits of the SHA-256 of the content's bytes.",
-  invalid_content_title: 'title must be 1 to 200 characters without control characters.',
+  invalid_content_title:
+    'title must be 1 to 200 characters without control characters or bidirectional overrides.',
   invalid_media_type: 'mediaType must be a media type such as video/webm (at most 100 characters).',
   invalid_size: 'size must be a whole number of bytes from 1 to 2^40.',
   invalid_content_key:
@@ -67,7 +68,8 @@ export const licensingRejections = {
   agreement_expired: 'The agreement has expired for this action.',
   territory_not_allowed: "The client's territory is not among the agreement's territories.",
   device_limit_reached: "The agreement's device limit is reached (or no device was named).",
-  invalid_revocation_reason: 'reason must be 1 to 200 characters without control characters.',
+  invalid_revocation_reason:
+    'reason must be 1 to 200 characters without control characters or bidirectional overrides.',
   count_exhausted: 'The uses the agreement allows for this action are used up.',
 } as const;
 

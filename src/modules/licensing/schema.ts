@@ -54,8 +54,12 @@ export const contentIdPattern = /^[0-9a-f]{64}$/;
 export const offerIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const mediaTypePattern = /^[a-z]+\/[a-z0-9.+-]+$/;
 const mediaTypeLengthMax = 100;
-/** A text a person reads: no control characters. */
-const textPattern = /^[^\p{Cc}]+$/u;
+/**
+ * A text a person reads: no control characters, and no bidirectional overrides or isolates
+ * (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), with which a catalogue title could show
+ * another title's text reversed (a spoof).
+ */
+const textPattern = /^[^\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]+$/u;
 
 export function isContentId(value: unknown): value is string {
   return typeof value === 'string' && contentIdPattern.test(value);
@@ -101,7 +105,9 @@ export const licensingFields = {
       .min(1)
       .max(contentTitleLengthMax)
       .regex(textPattern)
-      .meta({ description: 'A title: 1 to 200 characters, no control characters' }),
+      .meta({
+        description: 'A title: 1 to 200 characters, no control or bidirectional control characters',
+      }),
     'invalid_content_title',
   ),
   mediaType: coded(

@@ -126,6 +126,10 @@ describe('content.register', () => {
       'invalid_content_title',
     );
     assert.equal(
+      refused(w, outsider, 'content.register', { ...other, title: 'Film \u202Eevil' }),
+      'invalid_content_title',
+    );
+    assert.equal(
       refused(w, outsider, 'content.register', { ...other, size: 2 ** 40 + 1 }),
       'invalid_size',
     );
