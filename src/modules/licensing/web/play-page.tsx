@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { publicKeyFromAddress, toHex } from '../../../crypto/index.js';
 import { client } from '../../../../web/src/node.js';
@@ -149,6 +149,12 @@ function Player(props: { view: PlayView }) {
   const [gateway, setGateway] = useState(initialGateway);
   const [state, setState] = useState<PlayerState>({ state: 'idle' });
   const video = useRef<HTMLVideoElement>(null);
+  const src = state.state === 'playing' || state.state === 'ended' ? state.src : undefined;
+  // Started once the element has its source: the click on Play was the gesture the browser asks
+  // for before a page plays with sound.
+  useEffect(() => {
+    if (src !== undefined) void video.current?.play().catch(() => undefined);
+  }, [src]);
   const mine = walletAddresses().includes(a.licensee);
   if (!keystore.exists() || !keystore.isUnlocked || !mine) {
     return (
@@ -176,14 +182,11 @@ function Player(props: { view: PlayView }) {
       const pop = signHex(urlPopMessage(path, answer.jti), key.secretKey);
       const src = `${origin}${answer.url}&pop=${pop}`;
       setState({ state: 'playing', src, remaining: answer.remaining });
-      // Started from the click: the browser lets a page play with sound after a gesture.
-      queueMicrotask(() => void video.current?.play().catch(() => undefined));
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'error';
       setState({ state: 'refused', code, message: (error as Error).message });
     }
   };
-  const src = state.state === 'playing' || state.state === 'ended' ? state.src : undefined;
   return (
     <section aria-labelledby="player-title" class="licensing-player">
       <h2 id="player-title">Play</h2>
