@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -42,7 +43,7 @@ describe('coffer content, licence and verify title', () => {
   const contentBytes = randomBytes(5_000);
   const contentId = createHash('sha256').update(contentBytes).digest('hex');
 
-  async function run(args: string[]) {
+  async function run(args: string[], nodeUrl = t.url) {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';
@@ -50,7 +51,7 @@ describe('coffer content, licence and verify title', () => {
     stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const io = { stdin: new PassThrough(), stdout, stderr } as unknown as CliIo;
-    const code = await cli.run([...args, '--node', t.url], io);
+    const code = await cli.run([...args, '--node', nodeUrl], io);
     return { code, out, err };
   }
 
@@ -276,6 +277,20 @@ describe('coffer content, licence and verify title', () => {
     const title = JSON.parse(await ok(['content', 'title', contentId, '--json'])) as TitleView;
     const savedFile = file('title.json', JSON.stringify(title));
     await ok(['verify', 'title', contentId, '--file', savedFile]);
+
+    // Offline: with a light-client state saved by verify chain, no node is asked anything.
+    const trustFile = path.join(home, 'trust.json');
+    await ok(['verify', 'chain', '--save-trust', trustFile]);
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const offline = await run(
+      ['verify', 'title', contentId, '--file', savedFile, '--trust', trustFile],
+      `http://127.0.0.1:${port}`,
+    );
+    assert.equal(offline.code, 0, offline.err);
+    assert.match(offline.out, /anchored at the state in .*trust\.json/);
 
     const refused = async (tampered: unknown, why: RegExp) => {
       const where = file('tampered.json', JSON.stringify(tampered));
