@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
@@ -522,6 +523,57 @@ describe('gateway edges', () => {
       [served.statusCode, served.json<ErrorBody>().error.code],
       [403, 'parent_invalid'],
     );
+  });
+
+  it('gives back the stream slot and closes the chunk file when a client goes mid-stream', async () => {
+    const { gateway, chain } = await open('abort', { limits: { streamsInFlightMax: 4 } });
+    const w = await world(gateway, chain, playForever, 40 * chunkBytes);
+    const t = (await token(gateway, w.licensee, w.agreementId)).json<Issued>();
+    const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const path = `/content/${w.contentId}`;
+    const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(
+          `${url}${path}`,
+          {
+            headers: {
+              authorization: `Bearer ${t.token}`,
+              'x-coffer-pop': popFor(w.licensee, { path, time: clock.t, jti: t.jti }),
+            },
+          },
+          (response) => {
+            assert.equal(response.statusCode, 200);
+            response.once('data', () => {
+              request.destroy();
+              resolve();
+            });
+          },
+        );
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+      });
+    }
+    // More aborted streams than the bound: the slots came back, or the 5th would be refused.
+    for (
+      let i = 0;
+      i < 50 &&
+      (await gateway.app.inject({ url: '/health' })).json<{ streamsInFlight: number }>()
+        .streamsInFlight > 0;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ streamsInFlight: number }>()
+        .streamsInFlight,
+      0,
+    );
+    assert.ok(openFiles() <= before + 1, `open files ${before} -> ${openFiles()}`);
+    const after = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-9');
+    assert.equal(after.statusCode, 206);
   });
 
   it('keeps counted uses when the node does not take a flush, and sends them at the next', async () => {

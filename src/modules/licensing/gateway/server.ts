@@ -253,6 +253,8 @@ export async function createGateway(
 
   app.get('/health', () => ({
     status: 'ok',
+    streamsInFlight,
+    uploadsInFlight,
     contents: store.all().length,
     pendingUploads: store.all().filter((m) => !m.registered).length,
     pendingUsageAgreements: usage.size,
@@ -523,6 +525,11 @@ export async function createGateway(
     const device =
       body.device === undefined ? undefined : deviceHash(body.agreementId, body.device);
     const territory = territoryOf(request.ip);
+    // Remembered only once the key is the agreement's licensee: strangers signing requests for
+    // agreements they see on chain cannot fill the replay guard.
+    if (found.agreement.licensee !== licensee) {
+      throw new Refusal('token_key_mismatch', 'this key is not the agreement’s licensee');
+    }
     remember(body.signature, body.time);
     const { agreement, decision } = await decide({
       agreementId: body.agreementId,
@@ -692,8 +699,17 @@ export async function createGateway(
         }
         throw error;
       }
+      // Released when the response closes, however it ends (finished, failed, or the client gone
+      // before the body started): the slot comes back and the chunk file is closed.
       streamsInFlight++;
       stats.servedRequests++;
+      let released = false;
+      reply.raw.once('close', () => {
+        if (released) return;
+        released = true;
+        streamsInFlight--;
+        chunks.return(undefined).catch(() => undefined);
+      });
       const body = Readable.from(
         (async function* () {
           try {
@@ -708,8 +724,6 @@ export async function createGateway(
           } catch (error) {
             log('error', 'stream_failed', { contentId, reason: (error as Error).message });
             throw error;
-          } finally {
-            streamsInFlight--;
           }
         })(),
         { objectMode: false },
