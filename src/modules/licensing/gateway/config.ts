@@ -62,6 +62,27 @@ export const gatewayConfigSchema = z.strictObject({
         .min(1)
         .max(2 ** 40)
         .default(1024 * 1024 * 1024),
+      /**
+       * Everything one owner may have stored here, registered or not. Registering costs a tx and
+       * txs cost nothing on a chain without fees: without this, one key could upload, register
+       * and upload again until the disk is full.
+       */
+      ownerBytesMax: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 50)
+        .default(4 * 1024 * 1024 * 1024),
+      /**
+       * Everything stored here, all owners together: past it the gateway takes no more uploads
+       * (a crowd of keys can then block uploads, never fill the disk).
+       */
+      storedBytesMax: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 50)
+        .default(64 * 1024 * 1024 * 1024),
       /** An upload not registered on chain within this time is deleted. */
       pendingExpiryMs: z
         .number()

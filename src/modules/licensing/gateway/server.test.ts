@@ -226,6 +226,34 @@ describe('gateway uploads', () => {
     assert.equal((await upload(small, testKey(), crypto.randomBytes(1000))).statusCode, 429);
   });
 
+  it('bounds what one owner stores, registered or not, and what the gateway stores in all', async () => {
+    const { gateway, chain } = await open('quota', {
+      uploads: { ownerBytesMax: 2_500, storedBytesMax: 4_000 },
+    });
+    const alice = testKey();
+    // Upload, register (a tx costs nothing), upload again: the owner's quota stops the loop.
+    for (let i = 0; i < 2; i++) {
+      const answer = await upload(gateway, alice, crypto.randomBytes(1_000));
+      assert.equal(answer.statusCode, 201);
+      const { contentId, publicKey } = answer.json<{ contentId: string; publicKey: string }>();
+      chain.register({ contentId, owner: alice.address, publicKey, size: 1_000 });
+      await gateway.sweepUploads();
+    }
+    assert.ok(gateway.store.all().every((meta) => meta.registered));
+    const third = await upload(gateway, alice, crypto.randomBytes(1_000));
+    assert.deepEqual(
+      [third.statusCode, third.json<ErrorBody>().error.code],
+      [429, 'storage_quota_exceeded'],
+    );
+    // Fresh keys: the gateway's total stops them.
+    assert.equal((await upload(gateway, testKey(), crypto.randomBytes(1_500))).statusCode, 201);
+    const full = await upload(gateway, testKey(), crypto.randomBytes(600));
+    assert.deepEqual(
+      [full.statusCode, full.json<ErrorBody>().error.code],
+      [429, 'storage_quota_exceeded'],
+    );
+  });
+
   it('takes uploads from the allowed owners only when the operator lists them', async () => {
     const publisher = testKey();
     const { gateway } = await open('allowed', { uploads: { allowedOwners: [publisher.address] } });

@@ -90,6 +90,7 @@ export const gatewayErrors = {
   upload_too_large: 413,
   range_not_satisfiable: 416,
   pending_uploads_exceeded: 429,
+  storage_quota_exceeded: 429,
   content_corrupt: 500,
   internal_error: 500,
   chain_unavailable: 503,
@@ -199,7 +200,12 @@ export async function createGateway(
   let streamsInFlight = 0;
   let uploadsInFlight = 0;
   /** Bytes and counts of uploads being received, reserved before their body is read. */
-  const reserved = { count: 0, bytes: 0, byOwner: new Map<string, number>() };
+  const reserved = {
+    count: 0,
+    bytes: 0,
+    byOwner: new Map<string, number>(),
+    bytesByOwner: new Map<string, number>(),
+  };
 
   const app = Fastify({
     logger: false,
@@ -265,8 +271,15 @@ export async function createGateway(
   // ---- uploads ---------------------------------------------------------------------------------
 
   function pendingOf(owner?: string) {
-    const pending = store.all().filter((meta) => !meta.registered);
+    const all = store.all();
+    const pending = all.filter((meta) => !meta.registered);
     return {
+      storedBytes: all.reduce((sum, meta) => sum + meta.size, 0) + reserved.bytes,
+      ownerBytes:
+        owner === undefined
+          ? 0
+          : all.filter((meta) => meta.owner === owner).reduce((sum, meta) => sum + meta.size, 0) +
+            (reserved.bytesByOwner.get(owner) ?? 0),
       count: pending.length + reserved.count,
       bytes: pending.reduce((sum, meta) => sum + meta.size, 0) + reserved.bytes,
       owner:
@@ -358,10 +371,23 @@ export async function createGateway(
               'the gateway holds too many unregistered uploads: retry later',
             );
           }
+          if (pending.ownerBytes + length > config.uploads.ownerBytesMax) {
+            throw new Refusal(
+              'storage_quota_exceeded',
+              `this owner has ${pending.ownerBytes} bytes stored here; the quota is ${config.uploads.ownerBytesMax}`,
+            );
+          }
+          if (pending.storedBytes + length > config.uploads.storedBytesMax) {
+            throw new Refusal(
+              'storage_quota_exceeded',
+              'this gateway is full: it takes no more uploads',
+            );
+          }
           uploadsInFlight++;
           reserved.count++;
           reserved.bytes += length;
           reserved.byOwner.set(owner, (reserved.byOwner.get(owner) ?? 0) + 1);
+          reserved.bytesByOwner.set(owner, (reserved.bytesByOwner.get(owner) ?? 0) + length);
           let released = false;
           const release = () => {
             if (released) return;
@@ -372,6 +398,9 @@ export async function createGateway(
             const left = (reserved.byOwner.get(owner) ?? 1) - 1;
             if (left > 0) reserved.byOwner.set(owner, left);
             else reserved.byOwner.delete(owner);
+            const bytesLeft = (reserved.bytesByOwner.get(owner) ?? length) - length;
+            if (bytesLeft > 0) reserved.bytesByOwner.set(owner, bytesLeft);
+            else reserved.bytesByOwner.delete(owner);
           };
           reply.raw.once('close', release);
           (request as FastifyRequest & { release?: () => void }).release = release;
