@@ -132,11 +132,23 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
     await screenshot(page, 'licensing-played-desktop');
     assert.deepEqual(problemsOf(page), []);
 
-    // The play is counted on the chain (the gateway flushes its uses every 200 ms).
+    // The second and last play of the licence, then a third: the gateway refuses it, and the page
+    // shows its code.
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByTestId('token-remaining').filter({ hasText: '0' }).waitFor();
+    await page.getByRole('button', { name: 'Play' }).click();
+    await page.getByRole('alert').filter({ hasText: 'count_exhausted' }).waitFor();
+    assert.deepEqual(
+      problemsOf(page).filter((p) => !p.includes('status of 403')),
+      [],
+      'no error but the refused token request',
+    );
+
+    // The plays are counted on the chain (the gateway flushes its uses every 200 ms).
     for (let i = 0; ; i++) {
       const { agreement } = await client.licensing.agreement(agreementId);
-      if (agreement.used.play === 1) break;
-      assert.ok(i < 50, 'the play counted on the chain within 5 s');
+      if (agreement.used.play === 2) break;
+      assert.ok(i < 50, 'the two plays counted on the chain within 5 s');
       await sleep(100);
     }
 
