@@ -143,6 +143,36 @@ describe('licensing routes', () => {
     }
   });
 
+  it('pages the catalogue with after and next', async () => {
+    const { chainId } = await client.health();
+    const secondId = sha256Hex(utf8('routes film 2'));
+    const secret = fromHex(gatewayKey.secretKey);
+    await ok(
+      buyer,
+      build.register({
+        contentId: secondId,
+        title: 'Second',
+        mediaType: 'video/webm',
+        size: 1,
+        publicKey: toHex(keyPairFromSecret(secret).publicKey),
+        proof: toHex(sign(registrationMessage(chainId, secondId, buyer.address), secret)),
+      }),
+    );
+    const ids = [contentId, secondId].sort();
+    const first = await client.licensing.catalogue({ limit: 1 });
+    assert.deepEqual(
+      first.content.map((c) => c.contentId),
+      [ids[0]],
+    );
+    assert.equal(first.next, ids[0]);
+    const second = await client.licensing.catalogue({ limit: 1, after: first.next });
+    assert.deepEqual(
+      second.content.map((c) => c.contentId),
+      [ids[1]],
+    );
+    assert.equal(second.next, null);
+  });
+
   it('answers codes with their statuses for bad and unknown ids', async () => {
     const unknown = sha256Hex(utf8('nothing'));
     assert.deepEqual(await codeOf(client.licensing.content('XYZ')), ['invalid_content_id', 400]);
