@@ -44,6 +44,8 @@ export interface GatewayChain {
   /** The latest height (possibly `heightFreshMs` old). */
   height(): Promise<number>;
   agreement(agreementId: string): Promise<AgreementAtHeight | undefined>;
+  /** An account's spendable balance of `asset`, minor units (0 for an account never seen). */
+  balance(address: string, asset: string): Promise<bigint>;
   content(contentId: string): Promise<ContentRecord | undefined>;
   /**
    * Sends `licence.usage` txs, one per usage, each signed by its content's key with consecutive
@@ -168,6 +170,15 @@ export function createGatewayChain(
           parent: body.parent as AgreementRecord | undefined,
         };
       });
+    },
+    async balance(address, asset) {
+      const account = await read(`/v1/accounts/${encodeURIComponent(address)}`);
+      const balances = Array.isArray(account?.balances) ? (account.balances as unknown[]) : [];
+      const entry = balances.find(
+        (b): b is { asset: string; balance: string } =>
+          typeof b === 'object' && b !== null && (b as { asset?: unknown }).asset === asset,
+      );
+      return entry && /^\d{1,40}$/.test(entry.balance) ? BigInt(entry.balance) : 0n;
     },
     async content(contentId) {
       const at = await height();

@@ -90,6 +90,16 @@ export const gatewayConfigSchema = z.strictObject({
         .min(1_000)
         .max(7 * 86_400_000)
         .default(3_600_000),
+      /**
+       * When set, an owner must hold at least this much of `asset` (minor units, a decimal
+       * string) to upload: a fresh key with no funds uploads nothing.
+       */
+      minimumBalance: z
+        .strictObject({
+          asset: z.string().regex(/^[A-Z][A-Z0-9]{0,11}$/, 'asset must be an asset symbol'),
+          amount: z.string().regex(/^[1-9]\d{0,38}$/, 'amount must be a positive integer string'),
+        })
+        .optional(),
       /** When set, only these addresses may upload (the operator's own publishers). */
       allowedOwners: z.array(z.string().min(1).max(100)).max(10_000).optional(),
     })

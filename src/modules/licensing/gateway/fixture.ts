@@ -62,6 +62,11 @@ export class FakeChain implements GatewayChain {
   reads = 0;
 
   chainIdValue = 'coffer-test';
+  balances = new Map<string, bigint>();
+
+  balance(address: string, asset: string): Promise<bigint> {
+    return Promise.resolve(this.balances.get(`${address}/${asset}`) ?? 0n);
+  }
 
   chainId(): Promise<string> {
     return Promise.resolve(this.chainIdValue);

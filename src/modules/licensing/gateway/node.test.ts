@@ -209,6 +209,11 @@ describe('content gateway against a node', () => {
     assert.equal((await get(last.json<Issued>(), 'bytes=0-0')).statusCode, 206);
   });
 
+  it('reads balances for the upload gate: the dev account is funded, a fresh key is not', async () => {
+    assert.ok((await gateway.chain.balance(t.dev.address, 'USD')) > 0n);
+    assert.equal(await gateway.chain.balance(generateKey().address, 'USD'), 0n);
+  });
+
   it('refuses a licence whose time is over (elapsedTime) and one not accepted', async () => {
     const agreementId = await buy('short', {
       permission: [

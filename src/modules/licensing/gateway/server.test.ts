@@ -254,6 +254,23 @@ describe('gateway uploads', () => {
     );
   });
 
+  it('takes uploads from funded owners only when the operator sets a minimum balance', async () => {
+    const chain = new FakeChain();
+    const { gateway } = await open(
+      'funded',
+      { uploads: { minimumBalance: { asset: 'USD', amount: '100' } } },
+      chain,
+    );
+    const fresh = testKey();
+    const refused = await upload(gateway, fresh, crypto.randomBytes(10));
+    assert.deepEqual(
+      [refused.statusCode, refused.json<ErrorBody>().error.code],
+      [403, 'owner_unfunded'],
+    );
+    chain.balances.set(`${fresh.address}/USD`, 100n);
+    assert.equal((await upload(gateway, fresh, crypto.randomBytes(10))).statusCode, 201);
+  });
+
   it('takes uploads from the allowed owners only when the operator lists them', async () => {
     const publisher = testKey();
     const { gateway } = await open('allowed', { uploads: { allowedOwners: [publisher.address] } });

@@ -73,6 +73,7 @@ export const gatewayErrors = {
   request_stale: 401,
   request_replayed: 401,
   owner_not_allowed: 403,
+  owner_unfunded: 403,
   agreement_revoked: 403,
   parent_invalid: 403,
   action_not_permitted: 403,
@@ -350,6 +351,13 @@ export async function createGateway(
             throw new Refusal(
               'request_stale',
               'x-coffer-time must be Unix ms within 5 minutes of now',
+            );
+          }
+          const minimum = config.uploads.minimumBalance;
+          if (minimum && (await chain.balance(owner, minimum.asset)) < BigInt(minimum.amount)) {
+            throw new Refusal(
+              'owner_unfunded',
+              `an owner needs ${minimum.amount} ${minimum.asset} (minor units) to upload here`,
             );
           }
           if (uploadsInFlight >= config.limits.uploadsInFlightMax) {
