@@ -13,7 +13,7 @@
  * it. A plain fetch adapter, as the iot service's chain.ts, so the gateway does not depend on the
  * SDK namespace of the module beyond its record types.
  */
-import { signTx } from '../../../sdk/tx.js';
+import { hashTx, signTx, type SignedTx } from '../../../sdk/tx.js';
 import type { SigningKey } from '../../../sdk/keys.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
 
@@ -38,6 +38,12 @@ export interface UsageBatch {
   usages: { agreementId: string; uses: Record<string, number>; devices: string[] }[];
 }
 
+export interface SignedUsage {
+  agreementId: string;
+  hash: string;
+  tx: SignedTx;
+}
+
 export interface GatewayChain {
   /** The node's chain id (read once). */
   chainId(): Promise<string>;
@@ -48,10 +54,14 @@ export interface GatewayChain {
   balance(address: string, asset: string): Promise<bigint>;
   content(contentId: string): Promise<ContentRecord | undefined>;
   /**
-   * Sends `licence.usage` txs, one per usage, each signed by its content's key with consecutive
-   * nonces, in one batch (`POST /v1/txs/batch?wait=commit`); one outcome per usage, in order.
+   * Signs `licence.usage` txs, one per usage, each with its content's key and consecutive nonces
+   * from that key's account nonce; nothing is sent yet (the caller records the hashes first).
    */
-  sendUsage(batches: UsageBatch[]): Promise<UsageOutcome[]>;
+  signUsage(batches: UsageBatch[]): Promise<SignedUsage[]>;
+  /** Sends signed usage txs in one batch (`POST /v1/txs/batch?wait=commit`); outcomes in order. */
+  submitUsage(signed: SignedUsage[]): Promise<UsageOutcome[]>;
+  /** How a tx sent earlier ended: committed `ok`, committed `failed`, `pending`, or `unknown`. */
+  txStatus(hash: string): Promise<'ok' | 'failed' | 'pending' | 'unknown'>;
 }
 
 class HeightCache<V> {
@@ -187,33 +197,38 @@ export function createGatewayChain(
         return body ? (body.content as ContentRecord) : undefined;
       });
     },
-    async sendUsage(batches) {
+    async signUsage(batches) {
       if (chainIdCache === undefined) await health();
       const chainId = chainIdCache!;
-      const signed: unknown[] = [];
+      const signed: SignedUsage[] = [];
       for (const { key, usages } of batches) {
         const first = await nonceOf(key.address);
-        usages.forEach((usage, index) =>
-          signed.push(
-            signTx(
-              {
-                chainId,
-                sender: key.address,
-                nonce: first + index,
-                type: 'licence.usage',
-                payload: {
-                  agreementId: usage.agreementId,
-                  uses: usage.uses,
-                  ...(usage.devices.length > 0 ? { devices: usage.devices } : {}),
-                },
-              },
-              key,
-            ),
-          ),
-        );
+        usages.forEach((usage, index) => {
+          const body = {
+            chainId,
+            sender: key.address,
+            nonce: first + index,
+            type: 'licence.usage',
+            payload: {
+              agreementId: usage.agreementId,
+              uses: usage.uses,
+              ...(usage.devices.length > 0 ? { devices: usage.devices } : {}),
+            },
+          };
+          signed.push({
+            agreementId: usage.agreementId,
+            hash: hashTx(body),
+            tx: signTx(body, key),
+          });
+        });
       }
+      return signed;
+    },
+    async submitUsage(signed) {
       if (signed.length === 0) return [];
-      const answer = await call('POST', '/v1/txs/batch?wait=commit', { txs: signed });
+      const answer = await call('POST', '/v1/txs/batch?wait=commit', {
+        txs: signed.map((item) => item.tx),
+      });
       const results = answer.body?.results;
       if (answer.status >= 300 || !Array.isArray(results) || results.length !== signed.length) {
         throw new ChainUnavailableError(`POST /v1/txs/batch: the node answered ${answer.status}`);
@@ -221,7 +236,7 @@ export function createGatewayChain(
       return (results as Record<string, unknown>[]).map((result): UsageOutcome => {
         const error = result.error as { code?: unknown; message?: unknown } | undefined;
         if (error || typeof result.height !== 'number') {
-          // Not in a block: nothing was counted; the uses are kept and sent again.
+          // Not in a block (yet): the caller asks again by hash before sending anything again.
           const code = typeof error?.code === 'string' ? error.code : 'not_committed';
           return { status: 'retry', code };
         }
@@ -231,6 +246,16 @@ export function createGatewayChain(
         const code = typeof result.status === 'string' ? result.status : 'failed';
         return { status: 'rejected', code, message: code };
       });
+    },
+    async txStatus(hash) {
+      const answer = await call('GET', `/v1/txs/${hash}`);
+      if (answer.status === 404) return 'unknown';
+      if (answer.status === 202) return 'pending';
+      const receipt = answer.body?.receipt as { status?: unknown } | undefined;
+      if (answer.status !== 200 || !receipt) {
+        throw new ChainUnavailableError(`GET /v1/txs/${hash}: the node answered ${answer.status}`);
+      }
+      return receipt.status === 'ok' ? 'ok' : 'failed';
     },
   };
 }

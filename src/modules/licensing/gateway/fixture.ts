@@ -15,7 +15,8 @@ import {
 } from '../../../crypto/index.js';
 import type { Policy } from '../policy.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
-import type { AgreementAtHeight, GatewayChain, UsageOutcome } from './chain.js';
+import type { SignedTx } from '../../../sdk/tx.js';
+import type { AgreementAtHeight, GatewayChain, SignedUsage, UsageOutcome } from './chain.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
 import {
   popHeader,
@@ -85,28 +86,55 @@ export class FakeChain implements GatewayChain {
   content(contentId: string): Promise<ContentRecord | undefined> {
     return Promise.resolve(structuredClone(this.contents.get(contentId)));
   }
-  sendUsage(batches: Parameters<GatewayChain['sendUsage']>[0]): Promise<UsageOutcome[]> {
-    const outcomes: UsageOutcome[] = [];
-    for (const batch of batches) {
-      for (const usage of batch.usages) {
-        const agreement = this.agreements.get(usage.agreementId)!;
-        for (const [action, n] of Object.entries(usage.uses)) {
-          agreement.used[action as GatewayAction] =
-            (agreement.used[action as GatewayAction] ?? 0) + n;
-        }
-        for (const device of usage.devices) {
-          if (!agreement.devices.includes(device)) agreement.devices.push(device);
-        }
-        this.usageTxs.push({
-          sender: batch.key.address,
+  txs = new Map<string, 'ok' | 'failed' | 'pending'>();
+  private hashes = 0;
+
+  signUsage(batches: Parameters<GatewayChain['signUsage']>[0]): Promise<SignedUsage[]> {
+    return Promise.resolve(
+      batches.flatMap((batch) =>
+        batch.usages.map((usage) => ({
           agreementId: usage.agreementId,
-          uses: usage.uses,
-        });
-        this.heightNow++;
-        outcomes.push({ status: 'ok', tx: String(this.heightNow), height: this.heightNow });
+          hash: createHash('sha256').update(`usage ${this.hashes++}`).digest('hex'),
+          tx: {
+            chainId: this.chainIdValue,
+            sender: batch.key.address,
+            nonce: 0,
+            type: 'licence.usage',
+            payload: { agreementId: usage.agreementId, uses: usage.uses, devices: usage.devices },
+            signature: '',
+          },
+        })),
+      ),
+    );
+  }
+
+  /** Applies each usage as the chain does (one block each). */
+  submitUsage(signed: SignedUsage[]): Promise<UsageOutcome[]> {
+    const outcomes: UsageOutcome[] = [];
+    for (const item of signed) {
+      const payload = item.tx.payload as { uses: Record<string, number>; devices: string[] };
+      const agreement = this.agreements.get(item.agreementId)!;
+      for (const [action, n] of Object.entries(payload.uses)) {
+        const key = action as GatewayAction;
+        agreement.used[key] = (agreement.used[key] ?? 0) + n;
       }
+      for (const device of payload.devices) {
+        if (!agreement.devices.includes(device)) agreement.devices.push(device);
+      }
+      this.usageTxs.push({
+        sender: item.tx.sender,
+        agreementId: item.agreementId,
+        uses: payload.uses,
+      });
+      this.txs.set(item.hash, 'ok');
+      this.heightNow++;
+      outcomes.push({ status: 'ok', tx: item.hash, height: this.heightNow });
     }
     return Promise.resolve(outcomes);
+  }
+
+  txStatus(hash: string): Promise<'ok' | 'failed' | 'pending' | 'unknown'> {
+    return Promise.resolve(this.txs.get(hash) ?? 'unknown');
   }
 
   register(input: { contentId: string; owner: string; publicKey: string; size: number }) {

@@ -621,19 +621,34 @@ describe('gateway edges', () => {
     assert.equal(after.statusCode, 206);
   });
 
-  it('keeps counted uses when the node does not take a flush, and sends them at the next', async () => {
+  it('records each use once when a flush fails before or after the node took it', async () => {
     const chain = new FakeChain();
     const { gateway } = await open('flush-retry', {}, chain);
     const w = await world(gateway, chain, playForever);
+    const submit = chain.submitUsage.bind(chain);
+    // Lost on the way: the node never saw it; the next flush sends it.
     assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
-    const send = chain.sendUsage.bind(chain);
-    chain.sendUsage = () => Promise.reject(new Error('node down'));
+    chain.submitUsage = () => Promise.reject(new Error('node down'));
     await gateway.flushUsage();
     assert.equal(gateway.usage.size, 1);
-    chain.sendUsage = send;
+    chain.submitUsage = submit;
     await gateway.flushUsage();
     assert.equal(gateway.usage.size, 0);
     assert.equal(chain.agreements.get(w.agreementId)!.used.play, 1);
+    // Committed, but the answer was lost: the next flush finds it by hash and sends nothing again.
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    chain.submitUsage = async (signed) => {
+      await submit(signed);
+      throw new Error('timeout');
+    };
+    await gateway.flushUsage();
+    chain.submitUsage = submit;
+    await gateway.flushUsage();
+    await gateway.flushUsage();
+    assert.equal(gateway.usage.size, 0);
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 2);
+    assert.equal(chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId).length, 2);
   });
 });
 

@@ -7,8 +7,9 @@
  *
  * A flush takes a snapshot and subtracts what committed; uses counted meanwhile stay. While a
  * flush's tx is committed and not yet subtracted, a use is seen twice (on chain and pending):
- * the gateway then refuses early, never late. A flush the node did not take (unreachable,
- * refused at admission) keeps the counts for the next one.
+ * the gateway then refuses early, never late. A tx whose end the gateway did not learn (the node
+ * unreachable or slow mid-batch) is asked for by its hash at the next flush: committed, its uses
+ * are subtracted; unknown to the node, they go out again; so a use is never recorded twice.
  */
 import { importKey } from '../../../sdk/keys.js';
 import { toHex } from '../../../crypto/index.js';
@@ -27,6 +28,11 @@ export type UsageLog = (level: 'info' | 'warn' | 'error', event: string, fields?
 export class UsageLedger {
   private readonly pending = new Map<string, PendingUsage>();
   private flushing: Promise<void> | undefined;
+  /** Usage txs sent whose end is not known yet (a timeout, a node gone mid-batch), by agreement. */
+  private readonly unsettled = new Map<
+    string,
+    { hash: string; contentId: string; sent: PendingUsage }
+  >();
   flushedTxs = 0;
 
   constructor(private readonly agreementsMax: number) {}
@@ -78,14 +84,37 @@ export class UsageLedger {
   }
 
   private async flushOnce(chain: GatewayChain, store: ContentStore, log: UsageLog) {
-    const snapshot = [...this.pending.entries()].map(([agreementId, entry]) => ({
-      agreementId,
-      sent: {
-        contentId: entry.contentId,
-        uses: { ...entry.uses },
-        devices: new Set(entry.devices),
-      },
-    }));
+    // 1. What an earlier flush sent without learning its end: asked by hash, never sent twice.
+    for (const [agreementId, entry] of this.unsettled) {
+      let status;
+      try {
+        status = await chain.txStatus(entry.hash);
+      } catch (error) {
+        log('warn', 'usage_flush_failed', { reason: (error as Error).message });
+        return;
+      }
+      if (status === 'pending') continue;
+      if (status === 'ok') this.subtract(agreementId, entry.sent);
+      if (status === 'failed') {
+        log('error', 'usage_rejected', { agreementId, tx: entry.hash });
+        this.subtract(agreementId, entry.sent);
+      }
+      // 'unknown': never admitted; the uses are still pending and go out below.
+      this.unsettled.delete(agreementId);
+    }
+    // 2. Every agreement's pending uses, but for contents with a tx still unsettled (its key's
+    // nonces are taken until it ends).
+    const busyContents = new Set([...this.unsettled.values()].map((entry) => entry.contentId));
+    const snapshot = [...this.pending.entries()]
+      .filter(([, entry]) => !busyContents.has(entry.contentId))
+      .map(([agreementId, entry]) => ({
+        agreementId,
+        sent: {
+          contentId: entry.contentId,
+          uses: { ...entry.uses },
+          devices: new Set(entry.devices),
+        },
+      }));
     if (snapshot.length === 0) return;
     const byContent = new Map<string, typeof snapshot>();
     for (const item of snapshot) {
@@ -113,24 +142,35 @@ export class UsageLedger {
     }
     let outcomes;
     try {
-      outcomes = await chain.sendUsage(batches);
+      const signed = await chain.signUsage(batches);
+      signed.forEach((item, index) =>
+        this.unsettled.set(item.agreementId, {
+          hash: item.hash,
+          contentId: order[index]!.sent.contentId,
+          sent: order[index]!.sent,
+        }),
+      );
+      outcomes = await chain.submitUsage(signed);
     } catch (error) {
+      // Sent or not, the next flush asks the node by hash before anything goes out again.
       log('warn', 'usage_flush_failed', { reason: (error as Error).message });
       return;
     }
     outcomes.forEach((outcome, index) => {
       const item = order[index]!;
+      if (outcome.status === 'retry') {
+        log('warn', 'usage_not_committed', { agreementId: item.agreementId, code: outcome.code });
+        return; // unsettled: asked by hash at the next flush
+      }
+      this.unsettled.delete(item.agreementId);
       if (outcome.status === 'ok') {
         this.flushedTxs++;
-        this.subtract(item.agreementId, item.sent);
-      } else if (outcome.status === 'rejected') {
+      } else {
         // The chain refused these counts for good (e.g. count_exhausted after a race): they are
         // dropped, and logged, rather than sent again for ever.
         log('error', 'usage_rejected', { agreementId: item.agreementId, code: outcome.code });
-        this.subtract(item.agreementId, item.sent);
-      } else {
-        log('warn', 'usage_not_committed', { agreementId: item.agreementId, code: outcome.code });
       }
+      this.subtract(item.agreementId, item.sent);
     });
   }
 }
