@@ -15,7 +15,6 @@ import {
 } from '../../../crypto/index.js';
 import type { Policy } from '../policy.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
-import type { SignedTx } from '../../../sdk/tx.js';
 import type { AgreementAtHeight, GatewayChain, SignedUsage, UsageOutcome } from './chain.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
 import {
