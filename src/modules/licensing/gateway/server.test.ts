@@ -147,6 +147,14 @@ describe('gateway uploads', () => {
     assert.equal(again.json<{ publicKey: string }>().publicKey, json.publicKey, 'idempotent');
     const other = await upload(gateway, testKey(), body);
     assert.equal(other.json<ErrorBody>().error.code, 'content_exists');
+    // Two uploads of the same new bytes at once: both answer the one stored content.
+    const twins = crypto.randomBytes(5_000);
+    const both = await Promise.all([upload(gateway, owner, twins), upload(gateway, owner, twins)]);
+    assert.deepEqual(both.map((answer) => answer.statusCode).sort(), [200, 201]);
+    assert.equal(
+      both[0]!.json<{ publicKey: string }>().publicKey,
+      both[1]!.json<{ publicKey: string }>().publicKey,
+    );
   });
 
   it('refuses a forged, stale, oversized or unsigned upload before storing anything', async () => {

@@ -454,6 +454,14 @@ export async function createGateway(
               'this content is registered on chain already (with another key)',
             );
           }
+          // The same bytes may have arrived meanwhile (two uploads racing): answer that one.
+          const raced = store.meta(bodySha256);
+          if (raced) {
+            if (raced.owner !== owner) {
+              throw new Refusal('content_exists', 'this content is stored for another owner');
+            }
+            return answerOf(raced, await proofOf(raced.contentId, owner));
+          }
           const meta = store.put({ body, owner, mediaType, now: now() });
           stats.uploads++;
           log('info', 'uploaded', { contentId: meta.contentId, owner, size: meta.size });
