@@ -19,7 +19,7 @@ import { addressFromPublicKey, isAddress, publicKeyFromAddress } from '../../../
 import { usageDecision, type Action, type UsageRefusal } from '../policy.js';
 import { mediaTypePattern, registrationMessage } from '../schema.js';
 import { createGatewayChain, ChainUnavailableError, type GatewayChain } from './chain.js';
-import { createTerritoryMap, type GatewayConfig } from './config.js';
+import { createTerritoryMap, GatewayConfigError, type GatewayConfig } from './config.js';
 import {
   agreementIdPattern,
   contentIdPattern,
@@ -842,6 +842,12 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const gateway = await createGateway(config, options);
+  try {
+    await gateway.chain.chainId(); // fail early on a wrong node URL, as `coffer iot serve` does
+  } catch (error) {
+    await gateway.close();
+    throw new GatewayConfigError(`node.url ${config.node.url}: ${(error as Error).message}`);
+  }
   await gateway.sweepUploads();
   const address = await gateway.app.listen({ host: config.http.host, port: config.http.port });
   return { url: address, gateway, close: () => gateway.close() };
