@@ -694,6 +694,7 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
       ),
       downloadProhibited: fc.boolean(),
       downloadPermitted: fc.boolean(),
+      deviceCount: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
     });
     const where = fc.constantFrom('FR', 'FR', 'DE', 'none');
     const opArb = fc.oneof(
@@ -703,6 +704,7 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
           kind: fc.constant('token' as const),
           action: fc.constantFrom('play' as const, 'play' as const, 'download' as const),
           where,
+          device: fc.option(fc.constantFrom('tv', 'phone', 'laptop'), { nil: undefined, freq: 8 }),
         }),
       },
       {
@@ -748,6 +750,12 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
               operator: 'lt',
               rightOperand: acceptedAt + p.endsAfterMs,
             });
+          if (p.deviceCount !== undefined)
+            playConstraints.push({
+              leftOperand: 'deviceCount',
+              operator: 'lteq',
+              rightOperand: p.deviceCount,
+            });
           if (p.startsAfterMs !== undefined)
             playConstraints.push({
               leftOperand: 'dateTime',
@@ -769,7 +777,11 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
             acceptedAt,
           });
           // The reference model: what the licence allows, from the generated terms alone.
-          const model = { revoked: false, issued: { play: 0, download: 0 } };
+          const model = {
+            revoked: false,
+            issued: { play: 0, download: 0 },
+            devices: new Set<string>(),
+          };
           const inWindow = () =>
             (p.startsAfterMs === undefined || clock.t >= acceptedAt + p.startsAfterMs) &&
             (p.endsAfterMs === undefined || clock.t < acceptedAt + p.endsAfterMs);
@@ -794,12 +806,18 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
               const answer = await token(gateway, licensee, agreementId, {
                 action: op.action,
                 ip: ips[op.where],
+                ...(op.device === undefined ? {} : { device: op.device }),
               });
+              const devicesAllow =
+                p.deviceCount === undefined ||
+                (op.device !== undefined &&
+                  (model.devices.has(op.device) || model.devices.size < p.deviceCount));
               const allowed =
                 !model.revoked &&
                 allowsAction(op.action) &&
                 inWindow() &&
                 inTerritory(op.where) &&
+                devicesAllow &&
                 (p.count === undefined || model.issued[op.action] < p.count);
               assert.equal(
                 answer.statusCode === 201,
@@ -808,6 +826,7 @@ describe('gateway property: never a byte that no valid agreement allows', () => 
               );
               if (allowed) {
                 model.issued[op.action]++;
+                if (op.device !== undefined) model.devices.add(op.device);
                 tokens.push({
                   issued: answer.json<Issued>(),
                   action: op.action,
