@@ -129,6 +129,13 @@ export const gatewayConfigSchema = z.strictObject({
       pendingAgreementsMax: z.number().int().min(1).max(1_000_000).default(10_000),
       /** Token requests remembered (replay guard) for their 5-minute window. */
       replayEntriesMax: z.number().int().min(16).max(10_000_000).default(100_000),
+      /**
+       * Token requests and uploads per client address per minute (a token bucket): each costs
+       * the node a read or two, and a signature costs the sender nothing.
+       */
+      requestsPerMinutePerAddress: z.number().int().min(1).max(1_000_000).default(600),
+      /** Client addresses whose buckets are held; the oldest go first. */
+      addressesMax: z.number().int().min(16).max(10_000_000).default(100_000),
       /** Requests for content bytes in progress; more are answered 503 `busy`. */
       streamsInFlightMax: z.number().int().min(1).max(100_000).default(256),
       /** Uploads being received at once (each is held in memory up to uploads.bytesMax). */

@@ -554,6 +554,27 @@ describe('gateway edges', () => {
     assert.equal(answer.json<{ mediaType: string }>().mediaType, 'application/json');
   });
 
+  it('limits token requests per client address (a token bucket)', async () => {
+    const { gateway, chain } = await open('rate', { limits: { requestsPerMinutePerAddress: 3 } });
+    const w = await world(gateway, chain, playForever);
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      clock.t += 1;
+      codes.push((await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.9' })).statusCode);
+    }
+    assert.deepEqual(codes, [201, 201, 201, 429]);
+    clock.t += 1;
+    assert.equal(
+      (await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.8' })).statusCode,
+      201,
+    );
+    clock.t += 20_000; // a third of a minute: one request back
+    assert.equal(
+      (await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.9' })).statusCode,
+      201,
+    );
+  });
+
   it('refuses a sublicence once its parent is revoked (parent_invalid)', async () => {
     const { gateway, chain } = await open('sublicence');
     const w = await world(gateway, chain, {
@@ -669,6 +690,7 @@ describe('gateway edges', () => {
 describe('gateway property: never a byte that no valid agreement allows', () => {
   it('random policies and request sequences against a reference model', async () => {
     const { gateway, chain } = await open('property', {
+      limits: { requestsPerMinutePerAddress: 1_000_000 }, // the rate limit is not the subject
       territories: [
         { cidr: '10.0.0.0/8', country: 'FR' },
         { cidr: '172.16.0.0/12', country: 'DE' },

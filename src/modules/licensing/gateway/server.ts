@@ -91,6 +91,7 @@ export const gatewayErrors = {
   upload_too_large: 413,
   range_not_satisfiable: 416,
   pending_uploads_exceeded: 429,
+  rate_limited: 429,
   storage_quota_exceeded: 429,
   content_corrupt: 500,
   internal_error: 500,
@@ -207,6 +208,26 @@ export async function createGateway(
     byOwner: new Map<string, number>(),
     bytesByOwner: new Map<string, number>(),
   };
+
+  /** Per client address: a token bucket of `requestsPerMinutePerAddress`, bounded in addresses. */
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  function spend(ip: string): void {
+    const capacity = config.limits.requestsPerMinutePerAddress;
+    const at = now();
+    const bucket = buckets.get(ip) ?? { tokens: capacity, at };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((at - bucket.at) * capacity) / 60_000);
+    bucket.at = at;
+    buckets.delete(ip);
+    if (buckets.size >= config.limits.addressesMax) {
+      const oldest = buckets.keys().next().value;
+      if (oldest !== undefined) buckets.delete(oldest);
+    }
+    buckets.set(ip, bucket);
+    if (bucket.tokens < 1) {
+      throw new Refusal('rate_limited', 'too many requests from this address: slow down');
+    }
+    bucket.tokens -= 1;
+  }
 
   const app = Fastify({
     logger: false,
@@ -326,6 +347,7 @@ export async function createGateway(
         // Everything that can be refused without the body is refused before it is read, and the
         // body's room is reserved: a crowd of fresh keys cannot fill the disk or the memory.
         onRequest: async (request, reply) => {
+          spend(request.ip);
           const owner = request.headers['x-coffer-owner'];
           if (typeof owner !== 'string' || !isAddress(owner)) {
             throw new Refusal('invalid_request', 'x-coffer-owner must be the owner address');
@@ -548,6 +570,7 @@ export async function createGateway(
   }
 
   app.post('/v1/gateway/tokens', async (request, reply) => {
+    spend(request.ip);
     const parsed = tokenRequestSchema.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
