@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
 import { chunkBytes } from './storage.js';
-import { createGateway, type Gateway } from './server.js';
+import { createGateway, gatewayErrors, type Gateway } from './server.js';
 import {
   FakeChain,
   popFor,
@@ -684,6 +684,17 @@ describe('gateway edges', () => {
     assert.equal(gateway.usage.size, 0);
     assert.equal(chain.agreements.get(w.agreementId)!.used.play, 2);
     assert.equal(chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId).length, 2);
+  });
+});
+
+describe('gateway codes', () => {
+  it('every code the gateway answers with is in docs/licensing-gateway.md', () => {
+    const doc = fs.readFileSync(
+      new URL('../../../../docs/licensing-gateway.md', import.meta.url),
+      'utf8',
+    );
+    const missing = Object.keys(gatewayErrors).filter((code) => !doc.includes(`\`${code}\``));
+    assert.deepEqual(missing, []);
   });
 });
 
