@@ -568,7 +568,15 @@ describe('gateway edges', () => {
       (await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.8' })).statusCode,
       201,
     );
-    clock.t += 20_000; // a third of a minute: one request back
+    // The clock stepped back an hour (NTP, or a test's clock): 10.9.9.8's bucket keeps what it
+    // had (a negative elapsed time used to drain it).
+    clock.t -= 3_600_000;
+    assert.equal(
+      (await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.8' })).statusCode,
+      201,
+    );
+    // Time goes on: 10.9.9.9's bucket refills.
+    clock.t += 3_600_000 + 20_000;
     assert.equal(
       (await token(gateway, w.licensee, w.agreementId, { ip: '10.9.9.9' })).statusCode,
       201,

@@ -215,8 +215,10 @@ export async function createGateway(
     const capacity = config.limits.requestsPerMinutePerAddress;
     const at = now();
     const bucket = buckets.get(ip) ?? { tokens: capacity, at };
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((at - bucket.at) * capacity) / 60_000);
-    bucket.at = at;
+    // A clock stepped back (NTP, or a test) refills nothing and takes nothing.
+    const elapsedMs = Math.max(0, at - bucket.at);
+    bucket.tokens = Math.min(capacity, bucket.tokens + (elapsedMs * capacity) / 60_000);
+    bucket.at = Math.max(bucket.at, at);
     buckets.delete(ip);
     if (buckets.size >= config.limits.addressesMax) {
       const oldest = buckets.keys().next().value;
