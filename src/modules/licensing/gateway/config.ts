@@ -83,6 +83,12 @@ export const gatewayConfigSchema = z.strictObject({
         .min(1)
         .max(2 ** 50)
         .default(64 * 1024 * 1024 * 1024),
+      /**
+       * Contents one owner may have here, and all owners together: bytes alone would let a key
+       * store millions of one-byte contents (a directory and a record each).
+       */
+      ownerContentsMax: z.number().int().min(1).max(10_000_000).default(1_000),
+      storedContentsMax: z.number().int().min(1).max(10_000_000).default(100_000),
       /** An upload not registered on chain within this time is deleted. */
       pendingExpiryMs: z
         .number()

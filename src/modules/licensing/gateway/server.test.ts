@@ -259,6 +259,21 @@ describe('gateway uploads', () => {
       [third.statusCode, third.json<ErrorBody>().error.code],
       [429, 'storage_quota_exceeded'],
     );
+    // Contents are counted too: one-byte contents would otherwise be free.
+    const { gateway: counted, chain: countedChain } = await open('quota-count', {
+      uploads: { ownerContentsMax: 2 },
+    });
+    for (let i = 0; i < 2; i++) {
+      const answer = await upload(counted, alice, crypto.randomBytes(1));
+      const { contentId, publicKey } = answer.json<{ contentId: string; publicKey: string }>();
+      countedChain.register({ contentId, owner: alice.address, publicKey, size: 1 });
+    }
+    await counted.sweepUploads();
+    const tiny = await upload(counted, alice, crypto.randomBytes(1));
+    assert.deepEqual(
+      [tiny.statusCode, tiny.json<ErrorBody>().error.code],
+      [429, 'storage_quota_exceeded'],
+    );
     // Fresh keys: the gateway's total stops them.
     assert.equal((await upload(gateway, testKey(), crypto.randomBytes(1_500))).statusCode, 201);
     const full = await upload(gateway, testKey(), crypto.randomBytes(600));

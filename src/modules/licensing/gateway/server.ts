@@ -298,6 +298,11 @@ export async function createGateway(
     const all = store.all();
     const pending = all.filter((meta) => !meta.registered);
     return {
+      stored: all.length + reserved.count,
+      ownerStored:
+        owner === undefined
+          ? 0
+          : all.filter((meta) => meta.owner === owner).length + (reserved.byOwner.get(owner) ?? 0),
       storedBytes: all.reduce((sum, meta) => sum + meta.size, 0) + reserved.bytes,
       ownerBytes:
         owner === undefined
@@ -409,7 +414,16 @@ export async function createGateway(
               `this owner has ${pending.ownerBytes} bytes stored here; the quota is ${config.uploads.ownerBytesMax}`,
             );
           }
-          if (pending.storedBytes + length > config.uploads.storedBytesMax) {
+          if (pending.ownerStored >= config.uploads.ownerContentsMax) {
+            throw new Refusal(
+              'storage_quota_exceeded',
+              `this owner has ${pending.ownerStored} contents here; the quota is ${config.uploads.ownerContentsMax}`,
+            );
+          }
+          if (
+            pending.stored >= config.uploads.storedContentsMax ||
+            pending.storedBytes + length > config.uploads.storedBytesMax
+          ) {
             throw new Refusal(
               'storage_quota_exceeded',
               'this gateway is full: it takes no more uploads',
