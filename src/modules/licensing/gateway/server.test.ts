@@ -351,6 +351,26 @@ describe('gateway tokens and streaming', () => {
     assert.equal(past.headers['content-range'], `bytes */${w.body.length}`);
   });
 
+  it('refuses to serve a tampered chunk (500 content_corrupt), and serves the intact ones', async () => {
+    const w = await world(gateway, chain, playForever);
+    const t = (await token(gateway, w.licensee, w.agreementId)).json<Issued>();
+    const file = gateway.store.chunksFile(w.contentId);
+    const sealed = fs.readFileSync(file);
+    sealed[2 * (chunkBytes + 16) + 7]! ^= 0x80; // a byte of chunk 2
+    fs.writeFileSync(file, sealed);
+    const bad = await fetchContent(
+      gateway,
+      w.licensee,
+      w.contentId,
+      t,
+      `bytes=${2 * chunkBytes}-${2 * chunkBytes + 9}`,
+    );
+    assert.deepEqual([bad.statusCode, bad.json<ErrorBody>().error.code], [500, 'content_corrupt']);
+    const good = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-99');
+    assert.equal(good.statusCode, 206);
+    assert.deepEqual(good.rawPayload, w.body.subarray(0, 100));
+  });
+
   it('refuses a token replayed with another key (token_key_mismatch) or a bad proof', async () => {
     const w = await world(gateway, chain, playForever);
     const t = (await token(gateway, w.licensee, w.agreementId)).json<Issued>();
