@@ -12,6 +12,8 @@
 // through the bridge and quote latency, against hold txs and GET /health in the same run (issue 19).
 // `npm run bench -- iot`: the same build, then IoT bills per second end to end over MQTT against
 // MQTT QoS 1 round trips and committed transfers in the same run (issue 20).
+// `npm run bench -- licensing`: the same build, then authorised range requests per second through
+// the content gateway against a bare Fastify route over the clear file in the same run (issue 21).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -23,6 +25,7 @@ const benches = {
   flood: 'bench/flood.ts',
   index: 'bench/index-growth.ts',
   iot: 'bench/iot.ts',
+  licensing: 'bench/licensing.ts',
   tokens: 'bench/tokens.ts',
 };
 const [first, ...rest] = process.argv.slice(2);

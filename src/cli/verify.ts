@@ -31,7 +31,7 @@ const proofFileBytesMax = 1024 * 1024;
 /** A saved light-client state holds every committed range: generous, but bounded. */
 const trustFileBytesMax = 64 * 1024 * 1024;
 
-function readJsonFile(file: string, bytesMax: number, what: string): unknown {
+export function readJsonFile(file: string, bytesMax: number, what: string): unknown {
   let text: string;
   try {
     if (fs.statSync(file).size > bytesMax) {
@@ -49,7 +49,7 @@ function readJsonFile(file: string, bytesMax: number, what: string): unknown {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -71,7 +71,7 @@ function checkGenesis(genesis: unknown, block0: SignedHeader): string | undefine
 }
 
 /** A light-client state saved by `--save-trust`, checked for shape (its content was verified). */
-function readTrustFile(file: string): LightClientState {
+export function readTrustFile(file: string): LightClientState {
   const state = readJsonFile(file, trustFileBytesMax, 'a saved light-client state');
   if (
     !isObject(state) ||
@@ -97,7 +97,7 @@ function saveTrustFile(file: string, state: LightClientState): void {
  * Follows the chain to `toHeight` from the trust file (when given) or from block 0, building the
  * producer registry from the chain itself. The label says which anchor the result rests on.
  */
-async function follow(
+export async function follow(
   ctx: CommandContext,
   values: OptionValues,
   toHeight: number,
@@ -139,7 +139,7 @@ async function follow(
   }
 }
 
-function finish(
+export function finish(
   ctx: CommandContext,
   result: Record<string, unknown> & { ok: boolean; problems: string[] },
   okLine: string,
@@ -163,10 +163,83 @@ function finish(
   }
 }
 
-const trustOptions = {
+export const trustOptions = {
   trust: { type: 'string' },
   genesis: { type: 'string' },
 } as const;
+
+/** One committed tx to check, as `GET /v1/txs/{hash}` answers it, with a name for the messages. */
+export interface CommittedTxToCheck {
+  label: string;
+  data: unknown;
+}
+
+/**
+ * Checks committed txs the way `verify tx` checks one: follows the chain (from `--trust` or
+ * block 0) up to the highest of their blocks, so each block's producer signed with a nonce
+ * committed on the chain and each block is the followed chain's block at its height; then each
+ * tx's hash, signature, Merkle proof and receipt proof (`verifyTxInclusion`). Answers the
+ * problems (each prefixed by its label), the failed checks, each tx's outcome (its receipt's
+ * status, undefined when it did not verify) and the anchor the result rests on.
+ */
+export async function verifyCommittedTxs(
+  ctx: CommandContext,
+  values: OptionValues,
+  bundles: readonly CommittedTxToCheck[],
+): Promise<{
+  problems: string[];
+  checks: string[];
+  outcomes: (string | undefined)[];
+  anchor: string;
+}> {
+  const problems: string[] = [];
+  const checks: string[] = [];
+  const heights = bundles.map(({ label, data }) => {
+    const header = isObject(data) && isObject(data.block) ? data.block.header : undefined;
+    const height = isObject(header) ? header.height : undefined;
+    if (typeof height === 'number' && Number.isSafeInteger(height) && height >= 0) return height;
+    problems.push(`${label}: the proof has no block header with a height`);
+    checks.push('malformed');
+    return undefined;
+  });
+  const known = heights.filter((h): h is number => h !== undefined);
+  if (known.length === 0)
+    return { problems, checks, outcomes: bundles.map(() => undefined), anchor: '' };
+  const top = Math.max(...known);
+  const trustFile = stringOption(values, 'trust');
+  const saved = trustFile === undefined ? undefined : readTrustFile(trustFile);
+  let trustState: LightClientState | undefined = saved;
+  let anchor: string;
+  const followed = new Map<number, string>();
+  if (saved === undefined || saved.head.header.height < top) {
+    const wanted = new Set(known);
+    const result = await follow(ctx, values, top, (block) => {
+      if (wanted.has(block.header.height)) followed.set(block.header.height, block.hash);
+    });
+    anchor = result.anchor;
+    problems.push(...result.result.problems);
+    checks.push(...result.result.failures.map((f) => f.check));
+    trustState = result.result.state;
+  } else {
+    anchor = `the state in ${trustFile} (its nonce ranges; the blocks are past it, so not linked)`;
+  }
+  const outcomes = bundles.map(({ label, data }, i) => {
+    const height = heights[i];
+    if (height === undefined || !trustState) return undefined;
+    const chainHash = followed.get(height);
+    if (chainHash !== undefined && isObject(data) && isObject(data.block)) {
+      if (data.block.hash !== chainHash) {
+        problems.push(`${label}: its block is not the chain's block ${height} (${chainHash})`);
+        checks.push('chain_link');
+      }
+    }
+    const verdict = verifyTxInclusion(data as TxWithProof, trustState.trust);
+    problems.push(...verdict.problems.map((p) => `${label}: ${p}`));
+    checks.push(...verdict.failures.map((f) => f.check));
+    return verdict.ok ? verdict.outcome : undefined;
+  });
+  return { problems, checks, outcomes, anchor };
+}
 
 export const verifyCommands: Command[] = [
   {

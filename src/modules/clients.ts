@@ -3,6 +3,7 @@ import { cardsClient } from './cards/client.js';
 import { conversionClient } from './conversion/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
 import { iotClient } from './iot/client.js';
+import { licensingClient } from './licensing/client.js';
 import { producersClient } from './producers/client.js';
 import { timecreditsClient } from './timecredits/client.js';
 import { tokensClient } from './tokens/client.js';
@@ -20,6 +21,7 @@ export * from './tokens/client.js';
 export * from './cards/client.js';
 export * from './conversion/client.js';
 export * from './iot/client.js';
+export * from './licensing/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -31,5 +33,6 @@ export function moduleClients(core: ClientCore) {
     ...cardsClient(core),
     ...conversionClient(core),
     ...iotClient(core),
+    ...licensingClient(core),
   };
 }

@@ -4,6 +4,7 @@ import { cards } from './cards/index.js';
 import { conversion } from './conversion/index.js';
 import { crowdfund } from './crowdfund/index.js';
 import { iot } from './iot/index.js';
+import { licensing } from './licensing/index.js';
 import { producers } from './producers/index.js';
 import { timecredits } from './timecredits/index.js';
 import { tokens } from './tokens/index.js';
@@ -21,6 +22,7 @@ export const cofferModules: readonly CofferModule[] = [
   cards,
   conversion,
   iot,
+  licensing,
 ];
 
 for (const module of cofferModules) registerModuleErrors(module);

@@ -152,7 +152,9 @@ export async function registerApi(node: CofferNode): Promise<void> {
   // The web console at `/` (src/node/console.ts): page requests outside the API get its page.
   const consoleDir =
     node.config.consoleDir === 'off' ? undefined : (node.config.consoleDir ?? defaultConsoleDir());
-  const consolePage = consoleDir ? await registerConsole(app, consoleDir) : undefined;
+  const consolePage = consoleDir
+    ? await registerConsole(app, consoleDir, node.config.consoleMediaOrigins)
+    : undefined;
   app.setNotFoundHandler((request, reply) => {
     if (consolePage?.(request, reply)) return;
     return sendError(reply, 'route_not_found');

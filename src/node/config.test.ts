@@ -56,4 +56,28 @@ describe('parseNodeConfig', () => {
       /webhookRetryBaseMs: must not exceed webhookRetryMaxMs/,
     );
   });
+
+  it('reads the console media origins (a content gateway) and refuses what is not an origin', () => {
+    const config = parseNodeConfig(
+      {},
+      { COFFER_CONSOLE_MEDIA_ORIGINS: 'http://127.0.0.1:7480, https://media.example.org' },
+    );
+    assert.deepEqual(config.consoleMediaOrigins, [
+      'http://127.0.0.1:7480',
+      'https://media.example.org',
+    ]);
+    assert.equal(parseNodeConfig({}, {}).consoleMediaOrigins, undefined);
+    for (const bad of [
+      'http://a.example/path',
+      'ftp://a.example',
+      'a.example',
+      "http://a.example'",
+    ]) {
+      assert.throws(
+        () => parseNodeConfig({}, { COFFER_CONSOLE_MEDIA_ORIGINS: bad }),
+        /^Error: config consoleMediaOrigins \(COFFER_CONSOLE_MEDIA_ORIGINS=.*is not an origin/,
+        bad,
+      );
+    }
+  });
 });

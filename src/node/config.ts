@@ -9,6 +9,9 @@ export const adminTokenPattern = /^[A-Za-z0-9_\-.~+/=]{32,256}$/;
  * environment variables and command-line flags (flags win), then frozen; nothing else in Coffer
  * reads `process.env`.
  */
+/** What goes into a Content-Security-Policy source list: a plain host name or address, a port. */
+const originPattern = /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?$/;
+
 export const nodeConfigSchema = z.object({
   dataDir: z.string().min(1).default('.coffer'),
   host: z.string().min(1).default('127.0.0.1'),
@@ -102,6 +105,37 @@ export const nodeConfigSchema = z.object({
    */
   consoleDir: z.string().min(1).optional(),
   /**
+   * Other origins the console's pages may call and play media from (a licensing content
+   * gateway), comma-separated `http(s)://host[:port]`: added to the console's
+   * Content-Security-Policy (connect-src, media-src). Unset: the node's own origin only.
+   */
+  consoleMediaOrigins: z
+    .string()
+    .max(2_000)
+    .transform((text, context) => {
+      const origins: string[] = [];
+      for (const item of text.split(',').map((part) => part.trim())) {
+        if (item === '') continue;
+        let origin: string | undefined;
+        try {
+          const url = new URL(item);
+          if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+        } catch {
+          origin = undefined;
+        }
+        if (origin === undefined || origin !== item || !originPattern.test(origin)) {
+          context.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(item.slice(0, 80))} is not an origin (http(s)://host[:port], no path)`,
+          });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    })
+    .optional(),
+  /**
    * The operator's token for the admin routes (webhook subscriptions): `Authorization: Bearer
    * <token>`. Unset, the node uses the `admin-token` file in its data directory, generated at the
    * first start (owner-only).
@@ -163,6 +197,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_PRODUCER_TERM_HEIGHTS: 'producerTermHeights',
   COFFER_NATS_REPLICAS: 'natsReplicas',
   COFFER_CONSOLE_DIR: 'consoleDir',
+  COFFER_CONSOLE_MEDIA_ORIGINS: 'consoleMediaOrigins',
   COFFER_ADMIN_TOKEN: 'adminToken',
   COFFER_WEBHOOK_ATTEMPTS_MAX: 'webhookAttemptsMax',
   COFFER_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',

@@ -21,22 +21,32 @@ export function defaultConsoleDir(): string | undefined {
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html')));
 }
 
-export const consoleSecurityHeaders: Record<string, string> = {
-  'content-security-policy': [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self' ws: wss:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-  ].join('; '),
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+/**
+ * The console's headers. `mediaOrigins` are other origins its pages may call and play media from
+ * (a licensing content gateway, config `consoleMediaOrigins`); by default none.
+ */
+export function consoleSecurityHeaders(
+  mediaOrigins: readonly string[] = [],
+): Record<string, string> {
+  const others = mediaOrigins.map((origin) => ` ${origin}`).join('');
+  return {
+    'content-security-policy': [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      `connect-src 'self' ws: wss:${others}`,
+      `media-src 'self'${others}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      "form-action 'self'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
 /** Paths that belong to the API: never answered with the console's page. */
 function isApiPath(url: string): boolean {
@@ -57,7 +67,9 @@ function isApiPath(url: string): boolean {
 export async function registerConsole(
   app: FastifyInstance,
   dir: string,
+  mediaOrigins: readonly string[] = [],
 ): Promise<(request: FastifyRequest, reply: FastifyReply) => boolean> {
+  const securityHeaders = consoleSecurityHeaders(mediaOrigins);
   const index = fs.readFileSync(path.join(dir, 'index.html'));
   await app.register(fastifyStatic, {
     root: dir,
@@ -67,8 +79,7 @@ export async function registerConsole(
     cacheControl: false,
     // Hashed file names under assets/ never change; index.html is revalidated.
     setHeaders: (res, filePath) => {
-      for (const [name, value] of Object.entries(consoleSecurityHeaders))
-        res.setHeader(name, value);
+      for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
       res.setHeader(
         'cache-control',
         filePath.includes(`${path.sep}assets${path.sep}`)
@@ -79,7 +90,7 @@ export async function registerConsole(
   });
   const sendIndex = (reply: FastifyReply) =>
     reply
-      .headers(consoleSecurityHeaders)
+      .headers(securityHeaders)
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
       .send(index);
