@@ -30,7 +30,7 @@ export const rejectionCodePattern = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 export function coded<T extends z.ZodType>(schema: T, code: string): T {
   if (!rejectionCodePattern.test(code)) throw new Error(`bad rejection code ${code}`);
   // A fresh definition, so that coding a shared field schema never codes the original.
-  const copy = schema.clone({ ...defOf(schema) } as never) as T;
+  const copy = schema.clone({ ...defOf(schema) } as never);
   rejectionCodes.set(defOf(copy), code);
   return copy;
 }
