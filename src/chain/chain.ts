@@ -156,6 +156,7 @@ export class Chain {
         time: blockTime,
         previousStateRoot: this.head.header.stateRoot,
         previousProducer: this.head.header.producer,
+        previousHash: this.head.hash,
         txs,
         dropStaleNonces,
       },

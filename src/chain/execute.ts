@@ -14,6 +14,8 @@ export interface ExecutionInput {
   previousStateRoot: string;
   /** The producer of the block below (its header's `producer`), for modules' liveness records. */
   previousProducer: string;
+  /** The hash of the block below (block 0's for block 1), for modules that accept recent-block proofs of work. */
+  previousHash: string;
   txs: DecodedTx[];
   /**
    * The producer building a block drops txs whose nonce is not the sender's next one; a node
@@ -66,6 +68,7 @@ export function executeBlock(
     height: input.height,
     time: input.time,
     previousProducer: input.previousProducer,
+    previousHash: input.previousHash,
     state: view,
     ledger,
     emit,

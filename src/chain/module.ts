@@ -25,6 +25,8 @@ export interface BlockContext {
   readonly time: number;
   /** The producer named by the previous block's header (block 0's: the genesis producer). */
   readonly previousProducer: string;
+  /** The hash of the block below: a module keeps the recent ones when its txs must name one. */
+  readonly previousHash: string;
   readonly state: StateView;
   readonly ledger: Ledger;
   emit(type: string, data: Record<string, unknown>): void;

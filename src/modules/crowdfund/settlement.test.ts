@@ -1110,6 +1110,7 @@ describe('settleDueCampaigns', () => {
       height: 6,
       time: startTime + 5 * blockMs,
       previousProducer: producer.address,
+      previousHash: '00'.repeat(32),
       state: w.state,
       ledger: w.ledger,
       emit: (type, data) => events.push({ type, data }),

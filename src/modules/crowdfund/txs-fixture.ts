@@ -177,6 +177,7 @@ export class TxWorld {
       height: this.height,
       time: this.time,
       previousProducer: producer.address,
+      previousHash: '00'.repeat(32),
       state: this.state,
       ledger: this.ledger,
       emit: (type, data) => events.push({ type, data }),

@@ -38,6 +38,7 @@ function beginBlock(w: World, height: number, previousProducer = ids[0]!): void 
     height,
     time: 1_700_000_000_000,
     previousProducer,
+    previousHash: '00'.repeat(32),
     state: w.state,
     ledger: w.ledger,
     emit: (type, data) => w.events.push({ type, data }),

@@ -36,6 +36,7 @@ function block(state: StateView, time: number, run: (ctx: BlockContext) => void)
     height: 2,
     time,
     previousProducer: 'producer',
+    previousHash: '00'.repeat(32),
     state,
     ledger: new Ledger(state),
     emit: (type, data) => events.push({ type, data }),
