@@ -100,14 +100,9 @@ export const licensingFields = {
     'invalid_content_id',
   ),
   title: coded(
-    z
-      .string()
-      .min(1)
-      .max(contentTitleLengthMax)
-      .regex(textPattern)
-      .meta({
-        description: 'A title: 1 to 200 characters, no control or bidirectional control characters',
-      }),
+    z.string().min(1).max(contentTitleLengthMax).regex(textPattern).meta({
+      description: 'A title: 1 to 200 characters, no control or bidirectional control characters',
+    }),
     'invalid_content_title',
   ),
   mediaType: coded(
@@ -323,6 +318,10 @@ export const agreementSchema = z.object({
   expiresAt: z.number().int().optional(),
   used: z.record(z.string(), z.number().int()),
   devices: z.array(z.string()),
+  /** Uses reported beyond an action's count (recorded, not refused: they were served). */
+  overuse: z.record(z.string(), z.number().int()).optional(),
+  /** Devices reported beyond the device limit (not added to `devices`). */
+  overuseDevices: z.number().int().optional(),
   paid: z
     .object({ asset: z.string(), amount: z.string(), splits: z.array(splitSchema) })
     .optional(),
@@ -333,9 +332,13 @@ export const agreementSchema = z.object({
   height: z.number().int(),
   tx: z.string(),
 });
-export type AgreementRecord = Omit<z.infer<typeof agreementSchema>, 'used' | 'policy'> & {
+export type AgreementRecord = Omit<
+  z.infer<typeof agreementSchema>,
+  'used' | 'overuse' | 'policy'
+> & {
   policy: Policy;
   used: Partial<Record<Action, number>>;
+  overuse?: Partial<Record<Action, number>>;
 };
 
 // ---- route answers -------------------------------------------------------------------------------

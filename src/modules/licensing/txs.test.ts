@@ -604,21 +604,16 @@ describe('licence.usage', () => {
       }),
       'usage',
     );
-    let a = agreement(w, id);
-    assert.deepEqual(a.used, { play: 2 });
-    assert.deepEqual(a.devices, [device(1)]);
-    assert.equal(
-      refused(w, contentKey, 'licence.usage', { agreementId: id, uses: { play: 2 } }),
-      'count_exhausted',
-    );
-    assert.equal(
-      refused(w, contentKey, 'licence.usage', {
-        agreementId: id,
-        uses: { play: 1 },
-        devices: [device(2), device(3)],
-      }),
-      'device_limit_reached',
-    );
+    assert.deepEqual(w.events[0]?.data, {
+      agreementId: id,
+      contentId,
+      licensee: buyer.address,
+      uses: { play: 2 },
+      used: { play: 2 },
+      devices: 1,
+      overuse: {},
+      overuseDevices: 0,
+    });
     // A device already recorded is not counted twice.
     expectOk(
       w.run(contentKey, 'licence.usage', {
@@ -628,9 +623,91 @@ describe('licence.usage', () => {
       }),
       'usage 2',
     );
-    a = agreement(w, id);
+    const a = agreement(w, id);
     assert.deepEqual(a.used, { play: 3 });
     assert.deepEqual(a.devices, [device(1), device(2)]);
+    assert.equal(a.overuse, undefined);
+    assert.equal(a.overuseDevices, undefined);
+  });
+
+  it('records uses beyond the count and devices beyond the limit as overuse, never losing them', () => {
+    const { w, id } = played();
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 2 },
+        devices: [device(1)],
+      }),
+      'usage',
+    );
+    // Two more plays where one is left, three fresh devices where one is left: recorded, clamped.
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 2 },
+        devices: [device(2), device(3), device(4)],
+      }),
+      'over',
+    );
+    let a = agreement(w, id);
+    assert.deepEqual(a.used, { play: 3 });
+    assert.deepEqual(a.devices, [device(1), device(2)]);
+    assert.deepEqual(a.overuse, { play: 1 });
+    assert.equal(a.overuseDevices, 2);
+    assert.deepEqual(w.events[0]?.data, {
+      agreementId: id,
+      contentId,
+      licensee: buyer.address,
+      uses: { play: 2 },
+      used: { play: 3 },
+      devices: 2,
+      overuse: { play: 1 },
+      overuseDevices: 2,
+    });
+    // Once exhausted, every further use is overuse; the overuse adds up.
+    expectOk(w.run(contentKey, 'licence.usage', { agreementId: id, uses: { play: 5 } }), 'more');
+    a = agreement(w, id);
+    assert.deepEqual(a.used, { play: 3 });
+    assert.deepEqual(a.overuse, { play: 6 });
+    assert.equal(a.overuseDevices, 2);
+  });
+
+  it('counts devices only for actions whose permission has a deviceCount (as usageDecision)', () => {
+    const w = licensingWorld();
+    const policy: Policy = {
+      permission: [
+        { action: 'display' },
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'deviceCount', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(w.run(creator, 'licence.offer', { contentId, offerId: 'd', policy }), 'o');
+    const id = w.accept(buyer, 'd');
+    // Devices on display (no deviceCount) are neither recorded nor overuse: they were not limited.
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { display: 4 },
+        devices: [device(1), device(2)],
+      }),
+      'display',
+    );
+    let a = agreement(w, id);
+    assert.deepEqual(a.devices, []);
+    assert.equal(a.overuseDevices, undefined);
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 1 },
+        devices: [device(3), device(4)],
+      }),
+      'play',
+    );
+    a = agreement(w, id);
+    assert.deepEqual(a.devices, [device(3)]);
+    assert.equal(a.overuseDevices, 1);
   });
 
   it('refuses any sender but the gateway account, unpermitted actions, and unbounded reports', () => {
@@ -643,6 +720,14 @@ describe('licence.usage', () => {
     }
     assert.equal(
       refused(w, contentKey, 'licence.usage', { agreementId: id, uses: { download: 1 } }),
+      'action_not_permitted',
+    );
+    // One unpermitted action refuses the whole report (the permitted play is not recorded).
+    assert.equal(
+      refused(w, contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 1, display: 1 },
+      }),
       'action_not_permitted',
     );
     assert.equal(

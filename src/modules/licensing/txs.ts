@@ -338,29 +338,54 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       const content = readContent(ctx.state, agreement.contentId);
       if (!content) return 'content_not_found';
       if (ctx.sender !== content.gateway) return 'not_gateway_account';
-      // Usage served before a revocation or expiry is still recorded: the gateway stops serving
+      const actions = (Object.keys(p.uses) as Action[]).sort();
+      for (const action of actions) {
+        // `sublicense` is counted by the sublicences granted (licence.accept), never reported.
+        if (action === 'sublicense' || permissionOf(agreement.policy, action) === undefined) {
+          return 'action_not_permitted';
+        }
+      }
+      // Usage is recorded and clamped, never refused for being over a limit: the uses were served
+      // (the gateway raced, or was made to serve more), and a refusal would lose them. Each action
+      // counts up to its `count`; what goes beyond is kept in `overuse` for the holder to see.
+      // Usage served before a revocation or expiry is recorded too: the gateway stops serving
       // within a block, and its counts may arrive after.
       const used = { ...agreement.used };
-      for (const action of Object.keys(p.uses).sort() as Action[]) {
-        const uses = p.uses[action];
-        if (uses === undefined) continue;
-        if (permissionOf(agreement.policy, action) === undefined) return 'action_not_permitted';
-        const total = (used[action] ?? 0) + uses;
+      const overuse = { ...agreement.overuse };
+      const overuseNow: Partial<Record<Action, number>> = {};
+      for (const action of actions) {
+        const uses = p.uses[action] ?? 0;
+        const before = used[action] ?? 0;
         const count = countLimitOf(agreement.policy, action);
-        if ((count !== undefined && total > count) || !Number.isSafeInteger(total)) {
-          return 'count_exhausted';
+        const counted = count === undefined ? uses : Math.min(uses, Math.max(0, count - before));
+        // Bounds: at most 10,000 uses per tx, so 2^53 is out of reach in practice; refused if not.
+        if (!Number.isSafeInteger(before + counted)) return 'count_exhausted';
+        used[action] = before + counted;
+        if (counted < uses) {
+          overuseNow[action] = uses - counted;
+          overuse[action] = (overuse[action] ?? 0) + uses - counted;
         }
-        used[action] = total;
       }
-      // Devices are recorded only where a deviceCount constraint counts them.
-      const limit = deviceLimitOf(agreement.policy);
+      // Devices, as usageDecision counts them: one set per agreement, and only for the reported
+      // actions whose permission has a deviceCount (the largest of those is the limit: the tx does
+      // not say which device used which action). Fresh devices beyond it are counted as overuse.
+      const limit = deviceLimitOf(agreement.policy, actions);
       let devices = agreement.devices;
-      const fresh = (p.devices ?? []).filter((d) => !agreement.devices.includes(d));
-      if (limit !== undefined && fresh.length > 0) {
-        if (agreement.devices.length + fresh.length > limit) return 'device_limit_reached';
-        devices = [...agreement.devices, ...fresh];
+      let overuseDevicesNow = 0;
+      if (limit !== undefined) {
+        const fresh = (p.devices ?? []).filter((d) => !agreement.devices.includes(d));
+        const room = Math.max(0, limit - agreement.devices.length);
+        devices = [...agreement.devices, ...fresh.slice(0, room)];
+        overuseDevicesNow = Math.max(0, fresh.length - room);
       }
-      writeAgreement(ctx.state, { ...agreement, used, devices });
+      const overuseDevices = (agreement.overuseDevices ?? 0) + overuseDevicesNow;
+      writeAgreement(ctx.state, {
+        ...agreement,
+        used,
+        devices,
+        ...(Object.keys(overuse).length === 0 ? {} : { overuse }),
+        ...(overuseDevices === 0 ? {} : { overuseDevices }),
+      });
       ctx.emit('licence.used', {
         agreementId: p.agreementId,
         contentId: agreement.contentId,
@@ -368,6 +393,8 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
         uses: p.uses,
         used,
         devices: devices.length,
+        overuse: overuseNow,
+        overuseDevices: overuseDevicesNow,
       });
       return undefined;
     },
