@@ -699,6 +699,66 @@ describe('gateway edges', () => {
     assert.equal(after.statusCode, 206);
   });
 
+  it('gives back the stream slot and the file when a client resets before the stream starts', async () => {
+    // The client goes while the gateway still reads the chain (before the status line): the
+    // response's `close` has fired by the time the bytes would start. Each such request used to
+    // keep its slot and its chunk file for good; with one slot, the next request was 503 busy.
+    const chain = new FakeChain();
+    const { gateway } = await open('reset-early', { limits: { streamsInFlightMax: 1 } }, chain);
+    const w = await world(gateway, chain, playForever, 8 * chunkBytes);
+    const t = (await token(gateway, w.licensee, w.agreementId)).json<Issued>();
+    const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const path = `/content/${w.contentId}`;
+    const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+    const connections = () =>
+      new Promise<number>((resolve, reject) =>
+        gateway.app.server.getConnections((error, count) =>
+          error ? reject(error) : resolve(count),
+        ),
+      );
+    const agreement = chain.agreement.bind(chain);
+    const before = openFiles();
+    for (let i = 0; i < 3; i++) {
+      let entered!: () => void;
+      const reading = new Promise<void>((resolve) => (entered = resolve));
+      let resume!: () => void;
+      const held = new Promise<void>((resolve) => (resume = resolve));
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => (finished = resolve));
+      chain.agreement = async (id) => {
+        entered();
+        await held;
+        const found = await agreement(id);
+        setTimeout(finished, 20); // the rest of the handler runs meanwhile
+        return found;
+      };
+      const request = http.get(`${url}${path}`, {
+        headers: {
+          authorization: `Bearer ${t.token}`,
+          'x-coffer-pop': popFor(w.licensee, { path, time: clock.t, jti: t.jti }),
+        },
+      });
+      request.on('error', () => undefined); // the reset is the point
+      await reading;
+      request.destroy();
+      for (let j = 0; j < 100 && (await connections()) > 0; j++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(await connections(), 0, 'the server saw the client go');
+      resume();
+      await done;
+      chain.agreement = agreement;
+    }
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ streamsInFlight: number }>()
+        .streamsInFlight,
+      0,
+    );
+    assert.ok(openFiles() <= before, `open files ${before} -> ${openFiles()}`);
+    const after = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-9');
+    assert.equal(after.statusCode, 206, after.body);
+  });
+
   it('records each use once when a flush fails before or after the node took it', async () => {
     const chain = new FakeChain();
     const { gateway } = await open('flush-retry', {}, chain);

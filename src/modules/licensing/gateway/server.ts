@@ -688,6 +688,24 @@ export async function createGateway(
   app.get<{ Params: { contentId: string }; Querystring: { token?: string; pop?: string } }>(
     '/content/:contentId',
     async (request, reply) => {
+      // The stream slot and the chunk file are released when the response closes, however it
+      // ends (finished, failed, or the client gone). The listener goes on before any await: a
+      // client that resets while the chain is read has closed the response before the bytes
+      // would start, and a listener attached then would never run (the slot and the file kept
+      // for good; `streamsInFlightMax` such requests made every GET 503 until a restart).
+      let clientGone = false;
+      let slot: { chunks?: AsyncGenerator<Buffer> } | undefined;
+      const release = () => {
+        if (!slot) return;
+        const { chunks } = slot;
+        slot = undefined;
+        streamsInFlight--;
+        chunks?.return(undefined).catch(() => undefined);
+      };
+      reply.raw.once('close', () => {
+        clientGone = true;
+        release();
+      });
       const { contentId } = request.params;
       const path = `/content/${contentId}`;
       const meta = contentIdPattern.test(contentId) ? store.meta(contentId) : undefined;
@@ -766,34 +784,31 @@ export async function createGateway(
         reply.header('content-range', `bytes */${meta.size}`);
         throw new Refusal('range_not_satisfiable', `one range within 0-${meta.size - 1}, please`);
       }
+      // Nobody to send to: take no slot, open no file (the response is already closed).
+      if (clientGone || reply.raw.destroyed) return reply.hijack();
       if (streamsInFlight >= config.limits.streamsInFlightMax) {
         throw new Refusal('busy', 'too many streams in progress: retry shortly');
       }
       const start = answer.kind === 'partial' ? answer.start : 0;
       const end = answer.kind === 'partial' ? answer.end : meta.size - 1;
+      streamsInFlight++;
       const chunks = store.readRange(contentId, start, end);
+      slot = { chunks };
       // The first chunk is decrypted before the status goes out, so a corrupt one is a clean 500.
       let first: IteratorResult<Buffer>;
       try {
         first = await chunks.next();
       } catch (error) {
+        release();
         if (error instanceof GatewayStoreError) {
           log('error', 'content_corrupt', { contentId, reason: error.message });
           throw new Refusal('content_corrupt', 'the stored content fails its integrity check');
         }
         throw error;
       }
-      // Released when the response closes, however it ends (finished, failed, or the client gone
-      // before the body started): the slot comes back and the chunk file is closed.
-      streamsInFlight++;
+      // Gone while the first chunk was read: `close` released the slot and closed the file.
+      if (clientGone || reply.raw.destroyed) return reply.hijack();
       stats.servedRequests++;
-      let released = false;
-      reply.raw.once('close', () => {
-        if (released) return;
-        released = true;
-        streamsInFlight--;
-        chunks.return(undefined).catch(() => undefined);
-      });
       const body = Readable.from(
         (async function* () {
           try {
