@@ -442,14 +442,67 @@ describe('sublicences', () => {
       }),
       'sub offer',
     );
-    assert.equal(agreement(w, parentId).used.sublicense, 1);
+    // An offer uses none of the sublicense count; the acceptance does.
+    assert.equal(agreement(w, parentId).used.sublicense, undefined);
     const creatorBefore = w.balance(creator.address);
     const id = w.accept(buyer, 'sub');
+    assert.equal(agreement(w, parentId).used.sublicense, 1);
     const a = agreement(w, id);
     assert.equal(a.parent, parentId);
     assert.equal(a.offerer, distributor.address);
     assert.equal(w.balance(creator.address), creatorBefore);
     assert.deepEqual(a.paid?.splits, [{ to: distributor.address, amount: '200', role: 'offerer' }]);
+  });
+
+  it('counts each acceptance of a sublicence offer against the parent: one free offer, one sublicence', () => {
+    const w = licensingWorld();
+    const parentPolicy: Policy = {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+        {
+          action: 'sublicense',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(
+      w.run(creator, 'licence.offer', { contentId, offerId: 'pp', policy: parentPolicy }),
+      'o',
+    );
+    const parentId = w.accept(distributor, 'pp');
+    const free: Policy = {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(
+      w.run(distributor, 'licence.offer', {
+        contentId,
+        offerId: 'free',
+        policy: free,
+        parent: parentId,
+      }),
+      'free sub-offer',
+    );
+    w.accept(buyer, 'free');
+    assert.equal(agreement(w, parentId).used.sublicense, 1);
+    for (const other of [buyer2, outsider, key(96)]) {
+      assert.equal(
+        refused(w, other, 'licence.accept', { contentId, offerId: 'free' }),
+        'count_exhausted',
+      );
+    }
+    // A sublicense use reported by the gateway is no way around it.
+    assert.equal(
+      refused(w, contentKey, 'licence.usage', { agreementId: parentId, uses: { sublicense: 1 } }),
+      'action_not_permitted',
+    );
   });
 
   it("sublicensees' offers cannot crowd the holder's out of the content's view", () => {
@@ -528,15 +581,21 @@ describe('sublicences', () => {
       refused(w, buyer, 'licence.offer', sub(freePlay, 'sub', plainId)),
       'sublicense_not_permitted',
     );
-    // The sublicense count (2 offers) is used up.
+    // The sublicense count (2 sublicences granted) is used up by two acceptances.
     expectOk(w.run(distributor, 'licence.offer', sub(within, 's1')), 's1');
     expectOk(w.run(distributor, 'licence.offer', sub(within, 's2')), 's2');
+    expectOk(w.run(distributor, 'licence.offer', sub(within, 's3')), 's3');
+    const subId = w.accept(buyer, 's1');
+    w.accept(buyer2, 's3');
     assert.equal(
-      refused(w, distributor, 'licence.offer', sub(within, 's3')),
+      refused(w, outsider, 'licence.accept', { contentId, offerId: 's2' }),
+      'count_exhausted',
+    );
+    assert.equal(
+      refused(w, distributor, 'licence.offer', sub(within, 's5')),
       'sublicense_not_permitted',
     );
     // A sublicence cannot sublicense again (its policy never permits it, nor can its parent be one).
-    const subId = w.accept(buyer, 's1');
     assert.equal(
       refused(w, buyer, 'licence.offer', sub(within, 's4', subId)),
       'sublicense_not_permitted',
@@ -551,7 +610,8 @@ describe('sublicences', () => {
       refused(w, distributor, 'licence.offer', { ...sub(within, 'x'), contentId: otherId }),
       'parent_content_mismatch',
     );
-    // The parent revoked: its open sublicence offers cannot be accepted.
+    // The parent revoked: its open sublicence offers cannot be accepted (parent_invalid comes
+    // before count_exhausted).
     expectOk(w.run(creator, 'licence.revoke', { agreementId: parentId, reason: 'unpaid' }), 'rv');
     assert.equal(
       refused(w, buyer2, 'licence.accept', { contentId, offerId: 's2' }),

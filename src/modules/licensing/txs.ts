@@ -71,7 +71,8 @@ function sublicenseRefusal(
   const { from, until } = permissionWindow(permission, parent.acceptedAt);
   if (from !== undefined && time < from) return 'sublicense_not_permitted';
   if (until !== undefined && time >= until) return 'sublicense_not_permitted';
-  // A count on `sublicense` counts the sublicence offers made under the agreement.
+  // A count on `sublicense` counts the sublicences granted (acceptances, see licence.accept): an
+  // offer needs one left, and only an acceptance uses it.
   const count = countLimitOf(parent.policy, 'sublicense');
   if (count !== undefined && (parent.used.sublicense ?? 0) >= count) {
     return 'sublicense_not_permitted';
@@ -80,7 +81,7 @@ function sublicenseRefusal(
 }
 
 /** Whether a parent agreement still backs the acceptance of a sublicence at `time`. */
-function parentValid(parent: AgreementRecord | undefined, time: number): boolean {
+function parentValid(parent: AgreementRecord | undefined, time: number): parent is AgreementRecord {
   return (
     parent !== undefined &&
     parent.status === 'active' &&
@@ -200,10 +201,6 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       if (openOffersBy(ctx.state, p.contentId, ctx.sender) >= openOffersPerOffererMax) {
         return 'offer_limit_reached';
       }
-      if (parent) {
-        const used = { ...parent.used, sublicense: (parent.used.sublicense ?? 0) + 1 };
-        writeAgreement(ctx.state, { ...parent, used });
-      }
       writeOffer(ctx.state, {
         contentId: p.contentId,
         offerId: p.offerId,
@@ -256,6 +253,12 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       } else {
         parent = readAgreement(ctx.state, offer.parent);
         if (!parentValid(parent, ctx.time)) return 'parent_invalid';
+        // Each acceptance is one sublicence granted under the parent: a free sublicence offer is
+        // bounded by the parent's `sublicense` count in total, not per offer.
+        const count = countLimitOf(parent.policy, 'sublicense');
+        if (count !== undefined && (parent.used.sublicense ?? 0) >= count) {
+          return 'count_exhausted';
+        }
       }
       const expiresAt = agreementExpiry(offer.policy, ctx.time, parent?.expiresAt);
       // Never sell a licence that is over before it starts.
@@ -290,6 +293,10 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
         tx: ctx.txHash,
       };
       writeAgreement(ctx.state, agreement);
+      if (parent) {
+        const used = { ...parent.used, sublicense: (parent.used.sublicense ?? 0) + 1 };
+        writeAgreement(ctx.state, { ...parent, used });
+      }
       ctx.emit('licence.accepted', {
         agreementId: ctx.txHash,
         contentId: p.contentId,
