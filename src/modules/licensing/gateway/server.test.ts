@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
 import { chunkBytes } from './storage.js';
-import { createGateway, gatewayErrors, type Gateway } from './server.js';
+import { createGateway, deviceHash, gatewayErrors, type Gateway } from './server.js';
 import {
   FakeChain,
   popFor,
@@ -757,6 +757,116 @@ describe('gateway edges', () => {
     assert.ok(openFiles() <= before, `open files ${before} -> ${openFiles()}`);
     const after = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-9');
     assert.equal(after.statusCode, 206, after.body);
+  });
+
+  it('keeps uses the chain refused and sends them again; drops them only for a code that never passes', async () => {
+    const chain = new FakeChain();
+    const events: { level: string; event: string; code?: string }[] = [];
+    const dataDir = tempDataDir('usage-refused');
+    dirs.push(dataDir);
+    const gateway = await createGateway(testConfig(dataDir), {
+      chain,
+      now: () => clock.t,
+      timers: false,
+      log: (level, event, fields = {}) => events.push({ level, event, ...fields }),
+    });
+    gateways.push(gateway);
+    const w = await world(gateway, chain, playForever);
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    // A refusal this gateway does not know: the use stays pending, and goes out again after a
+    // wait (one flush, then two, four ...).
+    chain.refuseUsage.push('some_future_code');
+    await gateway.flushUsage();
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, undefined);
+    await gateway.flushUsage(); // waiting
+    assert.equal(chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId).length, 0);
+    await gateway.flushUsage();
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 1);
+    assert.equal(gateway.usage.size, 0);
+    // Found refused by hash (the answer lost): the same.
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    chain.refuseUsage.push('another_code');
+    const submit = chain.submitUsage.bind(chain);
+    chain.submitUsage = async (signed) => {
+      await submit(signed);
+      throw new Error('timeout');
+    };
+    await gateway.flushUsage();
+    chain.submitUsage = submit;
+    await gateway.flushUsage(); // asks by hash: failed, kept, waits
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+    await gateway.flushUsage();
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 2);
+    // A code that never passes (the key is not the gateway account): dropped, and logged.
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    chain.refuseUsage.push('not_gateway_account');
+    await gateway.flushUsage();
+    assert.equal(gateway.usage.size, 0);
+    assert.ok(
+      events.some((e) => e.event === 'usage_dropped' && e.code === 'not_gateway_account'),
+      JSON.stringify(events),
+    );
+  });
+
+  it('counts the last use once when two token requests race for it', async () => {
+    const { gateway, chain } = await open('race');
+    const w = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    });
+    const ask = (time: number) =>
+      gateway.app.inject({
+        method: 'POST',
+        url: '/v1/gateway/tokens',
+        payload: tokenRequest(w.licensee, w.agreementId, time),
+      });
+    const answers = await Promise.all([ask(clock.t + 1), ask(clock.t + 2), ask(clock.t + 3)]);
+    assert.deepEqual(
+      answers.map((answer) => answer.statusCode).sort(),
+      [201, 403, 403],
+      answers.map((answer) => `${answer.statusCode}`).join(' '),
+    );
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+  });
+
+  it('counts a device only for an action whose permission has a deviceCount', async () => {
+    const { gateway, chain } = await open('devices');
+    const w = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'deviceCount', operator: 'lteq', rightOperand: 1 }],
+        },
+        { action: 'download' },
+      ],
+    });
+    clock.t += 1;
+    const download = await token(gateway, w.licensee, w.agreementId, {
+      action: 'download',
+      device: 'laptop',
+    });
+    assert.equal(download.statusCode, 201, download.body);
+    assert.deepEqual(gateway.usage.of(w.agreementId).devices, []);
+    clock.t += 1;
+    const play = await token(gateway, w.licensee, w.agreementId, { device: 'tv' });
+    assert.equal(play.statusCode, 201, play.body);
+    await gateway.flushUsage();
+    const sent = chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId);
+    assert.deepEqual(
+      sent.map((tx) => [tx.uses, tx.devices]),
+      [[{ download: 1, play: 1 }, [deviceHash(w.agreementId, 'tv')]]],
+    );
+    clock.t += 1;
+    const phone = await token(gateway, w.licensee, w.agreementId, { device: 'phone' });
+    assert.equal(phone.json<ErrorBody>().error.code, 'device_limit_reached');
   });
 
   it('records each use once when a flush fails before or after the node took it', async () => {

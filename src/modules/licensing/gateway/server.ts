@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addressFromPublicKey, isAddress, publicKeyFromAddress } from '../../../crypto/index.js';
-import { usageDecision, type Action, type UsageRefusal } from '../policy.js';
+import { permissionOf, usageDecision, type Action, type UsageRefusal } from '../policy.js';
 import { mediaTypePattern, registrationMessage } from '../schema.js';
 import { createGatewayChain, ChainUnavailableError, type GatewayChain } from './chain.js';
 import { createTerritoryMap, GatewayConfigError, type GatewayConfig } from './config.js';
@@ -626,27 +626,42 @@ export async function createGateway(
     if (!usage.canCount(agreement.agreementId, body.action)) {
       throw new Refusal('busy', 'too many uses waiting to be recorded on chain: retry shortly');
     }
+    // Counted now, with no await since the decision: two requests racing for the last use cannot
+    // both pass. The device counts only for an action whose permission has a deviceCount (the
+    // rule of usageDecision and of the chain). Given back if the token cannot be made.
+    const countsDevice = (permissionOf(agreement.policy, body.action)?.constraint ?? []).some(
+      (constraint) => constraint.leftOperand === 'deviceCount',
+    );
+    const reservation = usage.count(
+      agreement.agreementId,
+      meta.contentId,
+      body.action,
+      countsDevice ? device : undefined,
+    );
     const secret = store.signingSecret(meta.contentId);
-    const issued = await issueAccessToken({
-      contentId: meta.contentId,
-      secret,
-      publicKeyHex: meta.publicKey,
-      claims: {
-        iss: gatewayAccountOf(meta.publicKey),
-        sub: licensee,
-        agr: agreement.agreementId,
-        act: body.action,
-        ...(device === undefined ? {} : { dev: device }),
-        rem: decision.ok ? decision.remaining : null,
-        cnf: { jwk: jwkOf(body.publicKey) },
-        cip: request.ip,
-      },
-      nowMs: now(),
-      ttlMs: config.tokens.ttlMs,
-    });
-    // Counted once the token exists, with no await since the decision: two requests racing for
-    // the last use cannot both pass.
-    usage.count(agreement.agreementId, meta.contentId, body.action, device);
+    let issued: Awaited<ReturnType<typeof issueAccessToken>>;
+    try {
+      issued = await issueAccessToken({
+        contentId: meta.contentId,
+        secret,
+        publicKeyHex: meta.publicKey,
+        claims: {
+          iss: gatewayAccountOf(meta.publicKey),
+          sub: licensee,
+          agr: agreement.agreementId,
+          act: body.action,
+          ...(device === undefined ? {} : { dev: device }),
+          rem: decision.ok ? decision.remaining : null,
+          cnf: { jwk: jwkOf(body.publicKey) },
+          cip: request.ip,
+        },
+        nowMs: now(),
+        ttlMs: config.tokens.ttlMs,
+      });
+    } catch (error) {
+      usage.giveBack(reservation);
+      throw error;
+    }
     stats.tokens++;
     return reply.code(201).send({
       token: issued.token,
