@@ -148,6 +148,15 @@ export const licensingFields = {
       .meta({ description: 'Basis points of every later payment the assigner keeps: 0 to 10000' }),
     'invalid_share',
   ),
+  titleIndex: coded(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(titleChainMax + 1)
+      .meta({ description: "The assignment's position on the chain of title: its length + 1" }),
+    'title_index_mismatch',
+  ),
   offerId: coded(
     z.string().regex(offerIdPattern).meta({
       description: "An offer id: 1 to 63 of a-z, 0-9 and '-', not first; unique per content",
@@ -195,11 +204,16 @@ export const licensingPayloads = {
     publicKey: licensingFields.publicKey,
     proof: licensingFields.registrationProof,
   }),
-  /** The holder assigns the rights to `to`, keeping `share` basis points of every later payment. */
+  /**
+   * The holder assigns the rights to `to`, keeping `share` basis points of every later payment.
+   * `index` is the assignment's position on the chain of title (its length + 1): a verifier checks
+   * each signed tx's index against its position, so no assignment can be left out of a title.
+   */
   'content.assign': z.strictObject({
     contentId: licensingFields.contentId,
     to: licensingFields.address,
     share: licensingFields.share,
+    index: licensingFields.titleIndex,
   }),
   /** The holder (or, with `parent`, a licensee allowed to sublicense) offers a licence. */
   'licence.offer': z.strictObject({

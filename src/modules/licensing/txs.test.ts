@@ -153,11 +153,16 @@ describe('content.assign', () => {
   it('moves the rights along a chain of title and keeps the shares', () => {
     const w = licensingWorld();
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000, index: 1 }),
       'a1',
     );
     expectOk(
-      w.run(publisher, 'content.assign', { contentId, to: distributor.address, share: 2500 }),
+      w.run(publisher, 'content.assign', {
+        contentId,
+        to: distributor.address,
+        share: 2500,
+        index: 2,
+      }),
       'a2',
     );
     const c = content(w);
@@ -173,7 +178,12 @@ describe('content.assign', () => {
 
   it('refuses: not the holder, to the holder, shares over 10000, more than 16 links', () => {
     const w = licensingWorld();
-    const assign = (to: string, share: number) => ({ contentId, to, share });
+    const assign = (to: string, share: number, index = content(w).titleLength + 1) => ({
+      contentId,
+      to,
+      share,
+      index,
+    });
     assert.equal(refused(w, outsider, 'content.assign', assign(outsider.address, 0)), 'not_holder');
     assert.equal(
       refused(w, creator, 'content.assign', assign(creator.address, 0)),
@@ -188,10 +198,28 @@ describe('content.assign', () => {
         contentId: sha256Hex(utf8('none')),
         to: publisher.address,
         share: 1,
+        index: 1,
       }),
       'content_not_found',
     );
+    // The index signed must be the next position: a stale or skipping one changes nothing.
+    for (const index of [2, 3]) {
+      assert.equal(
+        refused(w, creator, 'content.assign', assign(publisher.address, 0, index)),
+        'title_index_mismatch',
+      );
+    }
+    for (const index of [0, 18, 1.5]) {
+      assert.equal(
+        refused(w, creator, 'content.assign', assign(publisher.address, 0, index)),
+        'title_index_mismatch',
+      );
+    }
     expectOk(w.run(creator, 'content.assign', assign(publisher.address, 6000)), 'a1');
+    assert.equal(
+      refused(w, publisher, 'content.assign', assign(distributor.address, 0, 1)),
+      'title_index_mismatch',
+    );
     assert.equal(
       refused(w, publisher, 'content.assign', assign(distributor.address, 4001)),
       'shares_exceed_whole',
@@ -309,15 +337,20 @@ describe('licence.accept', () => {
     const w = licensingWorld();
     const third = key(90);
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000, index: 1 }),
       'a1',
     );
     expectOk(
-      w.run(publisher, 'content.assign', { contentId, to: distributor.address, share: 333 }),
+      w.run(publisher, 'content.assign', {
+        contentId,
+        to: distributor.address,
+        share: 333,
+        index: 2,
+      }),
       'a2',
     );
     expectOk(
-      w.run(distributor, 'content.assign', { contentId, to: third.address, share: 1 }),
+      w.run(distributor, 'content.assign', { contentId, to: third.address, share: 1, index: 3 }),
       'a3',
     );
     const policy: Policy = {
@@ -399,7 +432,10 @@ describe('licence.accept', () => {
       refused(w, buyer, 'licence.accept', { contentId, offerId: 'past' }),
       'agreement_expired',
     );
-    expectOk(w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 0 }), 'a');
+    expectOk(
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 0, index: 1 }),
+      'a',
+    );
     assert.equal(
       refused(w, buyer, 'licence.accept', { contentId, offerId: 'p' }),
       'offerer_not_holder',
@@ -844,7 +880,7 @@ describe('the ledger stays whole', () => {
     assert.equal(ledger.transfer(buyer.address, poor.address, asset, 150n), undefined);
     w.state.release();
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1500 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1500, index: 1 }),
       'a',
     );
     expectOk(

@@ -143,6 +143,8 @@ const contentTxs: Record<string, TxDefinition<never>> = {
       if (content.holder !== ctx.sender) return 'not_holder';
       if (p.to === content.holder) return 'assign_to_holder';
       if (content.titleLength >= titleChainMax) return 'title_chain_too_long';
+      // The signed position: a title that leaves an assignment out shows a gap in the indexes.
+      if (p.index !== content.titleLength + 1) return 'title_index_mismatch';
       if (content.sharesTotal + p.share > shareWhole) return 'shares_exceed_whole';
       const index = content.titleLength + 1;
       writeAssignment(ctx.state, {
