@@ -34,6 +34,15 @@ export const gatewayActions = [
   'sublicense',
 ] as const;
 export type GatewayAction = (typeof gatewayActions)[number];
+/**
+ * The actions a token is issued for: each gives the content's bytes (they differ in what they
+ * count and in `Content-Disposition`). `distribute` and `sublicense` give no bytes here (a
+ * sublicence is granted on chain), so a token request for them is refused (`action_not_served`).
+ */
+export const servedActions = ['play', 'display', 'download', 'print'] as const;
+export type ServedAction = (typeof servedActions)[number];
+export const isServedAction = (action: string): action is ServedAction =>
+  (servedActions as readonly string[]).includes(action);
 
 export class GatewayMessageError extends Error {
   constructor(

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
+import type { GatewayAction } from './messages.js';
 import { chunkBytes } from './storage.js';
 import { createGateway, deviceHash, gatewayErrors, type Gateway } from './server.js';
 import {
@@ -82,7 +83,7 @@ async function token(
   gateway: Gateway,
   licensee: TestKey,
   agreementId: string,
-  options: { action?: 'play' | 'download'; device?: string; ip?: string } = {},
+  options: { action?: GatewayAction; device?: string; ip?: string } = {},
 ) {
   return gateway.app.inject({
     method: 'POST',
@@ -867,6 +868,96 @@ describe('gateway edges', () => {
     clock.t += 1;
     const phone = await token(gateway, w.licensee, w.agreementId, { device: 'phone' });
     assert.equal(phone.json<ErrorBody>().error.code, 'device_limit_reached');
+  });
+
+  it('issues tokens for the actions that give bytes only, with their Content-Disposition', async () => {
+    const { gateway, chain } = await open('served-actions');
+    const w = await world(gateway, chain, {
+      permission: [
+        { action: 'play' },
+        { action: 'download' },
+        { action: 'distribute' },
+        {
+          action: 'sublicense',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    });
+    for (const action of ['sublicense', 'distribute'] as const) {
+      clock.t += 1;
+      const refused = await token(gateway, w.licensee, w.agreementId, { action });
+      assert.deepEqual(
+        [refused.statusCode, refused.json<ErrorBody>().error.code],
+        [403, 'action_not_served'],
+      );
+    }
+    // Nothing counted: the sub-offer budget is the licensee's still.
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, {});
+    for (const [action, disposition] of [
+      ['play', 'inline'],
+      ['download', 'attachment'],
+    ] as const) {
+      clock.t += 1;
+      const issued = await token(gateway, w.licensee, w.agreementId, { action });
+      assert.equal(issued.statusCode, 201, issued.body);
+      const served = await fetchContent(
+        gateway,
+        w.licensee,
+        w.contentId,
+        issued.json<Issued>(),
+        'bytes=0-9',
+      );
+      assert.equal(served.statusCode, 206);
+      assert.equal(served.headers['content-disposition'], disposition);
+    }
+  });
+
+  it('remembers only token requests that got a token, and bounds them per licensee key', async () => {
+    const { gateway, chain } = await open('replay-fill', {
+      limits: { replayEntriesMax: 16, replayEntriesPerLicenseeMax: 3 },
+    });
+    // A licensee refused (revoked) sends many requests: none is remembered, so the guard does
+    // not fill and another licensee still gets tokens.
+    const refused = await world(gateway, chain, playForever);
+    chain.revoke(refused.agreementId);
+    for (let i = 0; i < 20; i++) {
+      clock.t += 1;
+      const answer = await token(gateway, refused.licensee, refused.agreementId);
+      assert.equal(answer.json<ErrorBody>().error.code, 'agreement_revoked');
+    }
+    const w = await world(gateway, chain, playForever);
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    // A request refused (not valid yet) is not spent: the same one passes once valid.
+    const later = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [
+            { leftOperand: 'dateTime', operator: 'gteq', rightOperand: clock.t + 60_000 },
+          ],
+        },
+      ],
+    });
+    const request = tokenRequest(later.licensee, later.agreementId, clock.t);
+    const send = () =>
+      gateway.app.inject({ method: 'POST', url: '/v1/gateway/tokens', payload: request });
+    assert.equal((await send()).json<ErrorBody>().error.code, 'not_yet_valid');
+    clock.t += 60_000;
+    assert.equal((await send()).statusCode, 201);
+    assert.equal((await send()).json<ErrorBody>().error.code, 'request_replayed');
+    // One key with a free agreement: at most 3 remembered in 5 minutes, then 429.
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      clock.t += 1;
+      codes.push((await token(gateway, w.licensee, w.agreementId)).statusCode);
+    }
+    assert.deepEqual(codes, [201, 201, 429]);
+    clock.t += 1;
+    const other = await world(gateway, chain, playForever);
+    assert.equal((await token(gateway, other.licensee, other.agreementId)).statusCode, 201);
+    clock.t += 5 * 60_000 + 10;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
   });
 
   it('records each use once when a flush fails before or after the node took it', async () => {

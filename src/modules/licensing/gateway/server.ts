@@ -25,6 +25,7 @@ import {
   contentIdPattern,
   devicePattern,
   gatewayActions,
+  isServedAction,
   parsePopHeader,
   popMessage,
   publicKeyPattern,
@@ -78,6 +79,7 @@ export const gatewayErrors = {
   parent_invalid: 403,
   action_not_permitted: 403,
   action_prohibited: 403,
+  action_not_served: 403,
   not_yet_valid: 403,
   agreement_expired: 403,
   territory_not_allowed: 403,
@@ -197,8 +199,12 @@ export async function createGateway(
   const allowedOwners = config.uploads.allowedOwners
     ? new Set(config.uploads.allowedOwners)
     : undefined;
-  /** Token requests seen (hash of the signature -> its time), for the replay guard. */
-  const seenRequests = new Map<string, number>();
+  /**
+   * Token requests that got a token, for the replay guard: per licensee, hash of the signature ->
+   * its time. Bounded in all (`replayEntriesMax`) and per licensee (`replayEntriesPerLicenseeMax`).
+   */
+  const seenRequests = new Map<string, Map<string, number>>();
+  let seenRequestsCount = 0;
   let streamsInFlight = 0;
   let uploadsInFlight = 0;
   /** Bytes and counts of uploads being received, reserved before their body is read. */
@@ -267,7 +273,10 @@ export async function createGateway(
   // Every request is signed, so any origin may send one.
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'content-range, content-length, accept-ranges');
+    reply.header(
+      'access-control-expose-headers',
+      'content-range, content-length, accept-ranges, content-disposition',
+    );
   });
   app.options('*', async (_request, reply) =>
     reply
@@ -571,18 +580,60 @@ export async function createGateway(
 
   // ---- tokens ----------------------------------------------------------------------------------
 
-  function remember(signature: string, time: number): void {
-    const key = crypto.createHash('sha256').update(signature).digest('hex');
-    if (seenRequests.has(key))
+  const replayKeyOf = (signature: string) =>
+    crypto.createHash('sha256').update(signature).digest('hex');
+
+  function checkNotReplayed(licensee: string, signature: string): void {
+    if (seenRequests.get(licensee)?.has(replayKeyOf(signature))) {
       throw new Refusal('request_replayed', 'this token request was used already: sign a new one');
-    if (seenRequests.size >= config.limits.replayEntriesMax) {
-      const horizon = now() - requestSkewMs;
-      for (const [seen, at] of seenRequests) if (at < horizon) seenRequests.delete(seen);
-      if (seenRequests.size >= config.limits.replayEntriesMax) {
+    }
+  }
+
+  /** Forgets a licensee's requests older than the 5-minute window (they are stale anyway). */
+  function forgetStale(licensee: string, seen: Map<string, number>): void {
+    const horizon = now() - requestSkewMs;
+    for (const [key, at] of seen) {
+      if (at < horizon) {
+        seen.delete(key);
+        seenRequestsCount--;
+      }
+    }
+    if (seen.size === 0) seenRequests.delete(licensee);
+  }
+
+  /**
+   * Remembers a token request that got a positive decision (a refused one is not remembered: it
+   * can be sent again, and strangers or refused licensees fill nothing). Synchronous, right after
+   * the decision: the same request sent twice at once passes once.
+   */
+  function remember(licensee: string, signature: string, time: number): void {
+    const key = replayKeyOf(signature);
+    let seen = seenRequests.get(licensee);
+    if (seen?.has(key)) {
+      throw new Refusal('request_replayed', 'this token request was used already: sign a new one');
+    }
+    if (seen && seen.size >= config.limits.replayEntriesPerLicenseeMax) {
+      forgetStale(licensee, seen);
+      if (seen.size >= config.limits.replayEntriesPerLicenseeMax) {
+        throw new Refusal(
+          'rate_limited',
+          'this key asked for too many tokens in the last 5 minutes: slow down',
+        );
+      }
+    }
+    if (seenRequestsCount >= config.limits.replayEntriesMax) {
+      for (const [other, entries] of seenRequests) forgetStale(other, entries);
+      if (seenRequestsCount >= config.limits.replayEntriesMax) {
         throw new Refusal('busy', 'too many token requests in the last 5 minutes: retry shortly');
       }
     }
-    seenRequests.set(key, time);
+    seen = seenRequests.get(licensee);
+    if (!seen) {
+      seen = new Map();
+      seenRequests.set(licensee, seen);
+    }
+    seen.set(key, time);
+    seenRequestsCount++;
   }
 
   app.post('/v1/gateway/tokens', async (request, reply) => {
@@ -593,6 +644,12 @@ export async function createGateway(
       throw new Refusal('invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
     }
     const body = parsed.data;
+    if (!isServedAction(body.action)) {
+      throw new Refusal(
+        'action_not_served',
+        `a token gives the content's bytes: ask for play, display, download or print, not ${body.action}`,
+      );
+    }
     if (Math.abs(now() - body.time) > requestSkewMs) {
       throw new Refusal('request_stale', 'time must be Unix ms within 5 minutes of now');
     }
@@ -609,12 +666,10 @@ export async function createGateway(
     const device =
       body.device === undefined ? undefined : deviceHash(body.agreementId, body.device);
     const territory = territoryOf(request.ip);
-    // Remembered only once the key is the agreement's licensee: strangers signing requests for
-    // agreements they see on chain cannot fill the replay guard.
     if (found.agreement.licensee !== licensee) {
       throw new Refusal('token_key_mismatch', 'this key is not the agreement’s licensee');
     }
-    remember(body.signature, body.time);
+    checkNotReplayed(licensee, body.signature);
     const { agreement, decision } = await decide({
       agreementId: body.agreementId,
       licensee,
@@ -626,6 +681,7 @@ export async function createGateway(
     if (!usage.canCount(agreement.agreementId, body.action)) {
       throw new Refusal('busy', 'too many uses waiting to be recorded on chain: retry shortly');
     }
+    remember(licensee, body.signature, body.time);
     // Counted now, with no await since the decision: two requests racing for the last use cannot
     // both pass. The device counts only for an action whose permission has a deviceCount (the
     // rule of usageDecision and of the chain). Given back if the token cannot be made.
@@ -736,6 +792,9 @@ export async function createGateway(
         );
       }
       const claims = await verifiedClaims(token, contentId, meta.publicKey);
+      if (!isServedAction(claims.act)) {
+        throw new Refusal('action_not_served', `a ${claims.act} token gives no bytes`);
+      }
       const holderKey = cnfKeyHex(claims)!;
       if (addressFromPublicKey(Buffer.from(holderKey, 'hex')) !== claims.sub) {
         throw new Refusal('token_invalid', 'the token’s key is not its subject’s');
@@ -847,6 +906,8 @@ export async function createGateway(
         .header('content-type', meta.mediaType)
         .header('accept-ranges', 'bytes')
         .header('cache-control', 'private, no-store')
+        // What the tokens of the served actions differ in here: download saves, the rest show.
+        .header('content-disposition', claims.act === 'download' ? 'attachment' : 'inline')
         .header('content-length', String(end - start + 1));
       if (answer.kind === 'partial')
         reply.header('content-range', `bytes ${start}-${end}/${meta.size}`);
