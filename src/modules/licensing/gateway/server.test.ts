@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
 import type { GatewayAction } from './messages.js';
@@ -958,6 +958,45 @@ describe('gateway edges', () => {
     assert.equal((await token(gateway, other.licensee, other.agreementId)).statusCode, 201);
     clock.t += 5 * 60_000 + 10;
     assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+  });
+
+  it('logs a failing flush or sweep of the timers, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const events: { event: string; reason?: string }[] = [];
+      const dataDir = tempDataDir('timers');
+      dirs.push(dataDir);
+      const gateway = await createGateway(testConfig(dataDir), {
+        chain: new FakeChain(),
+        now: () => clock.t,
+        log: (_level, event, fields = {}) => events.push({ event, ...fields }),
+      });
+      gateway.usage.flush = () => Promise.reject(new Error('signing key unreadable'));
+      gateway.store.all = () => {
+        throw new Error('disk gone');
+      };
+      mock.timers.tick(60_000); // both timers fire (the flush six times)
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      await gateway.close();
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+      assert.ok(
+        events.some(
+          (e) => e.event === 'usage_flush_failed' && e.reason === 'signing key unreadable',
+        ),
+        JSON.stringify(events),
+      );
+      assert.ok(
+        events.some((e) => e.event === 'sweep_failed' && e.reason === 'disk gone'),
+        JSON.stringify(events),
+      );
+    } finally {
+      mock.timers.reset();
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('records each use once when a flush fails before or after the node took it', async () => {

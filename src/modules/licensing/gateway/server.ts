@@ -938,10 +938,17 @@ export async function createGateway(
   }
 
   const flushUsage = () => usage.flush(chain, store, log);
+  /** A timer's task: a failure is logged, never an unhandled rejection (which ends the process). */
+  const logged = (task: () => Promise<void>, event: string) => (): Promise<void> =>
+    task().catch((error: unknown) =>
+      log('error', event, { reason: error instanceof Error ? error.message : String(error) }),
+    );
   const timers: NodeJS.Timeout[] = [];
   if (options.timers ?? true) {
-    timers.push(setInterval(() => void flushUsage(), config.usage.flushIntervalMs).unref());
-    timers.push(setInterval(() => void sweepUploads(), sweepIntervalMs).unref());
+    const flushLogged = logged(flushUsage, 'usage_flush_failed');
+    const sweepLogged = logged(sweepUploads, 'sweep_failed');
+    timers.push(setInterval(() => void flushLogged(), config.usage.flushIntervalMs).unref());
+    timers.push(setInterval(() => void sweepLogged(), sweepIntervalMs).unref());
   }
 
   await app.ready();
@@ -956,7 +963,7 @@ export async function createGateway(
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
-      await flushUsage();
+      await logged(flushUsage, 'usage_flush_failed')();
     },
   };
 }
