@@ -251,6 +251,30 @@ describe('coffer content, licence and verify title', () => {
       [await balance('creator'), await balance('publisher'), await balance('buyer')],
       ['199', '100', String(10_000 - 1_999)],
     );
+    // The gateway reports more plays than the licence allows (a race on the last one): the chain
+    // keeps the excess as overuse, and licence show says so.
+    const gateway = await t.client.getAccount(contentKey.address);
+    const usage = await t.client.submitBatch(
+      [
+        signTx(
+          {
+            chainId,
+            sender: contentKey.address,
+            nonce: gateway.nonce,
+            ...licensingTxBuilders.usage(agreementId, { play: 5 }),
+          },
+          contentKey,
+        ),
+      ],
+      { wait: 'commit' },
+    );
+    assert.deepEqual(
+      usage.results.map((r) => (r as { status: string }).status),
+      ['ok'],
+    );
+    const used = await ok(['licence', 'show', agreementId]);
+    assert.match(used, /^used +play 3$/m);
+    assert.match(used, /^overuse +play 2$/m);
     const listed = await ok(words('licence list --licensee buyer'));
     assert.match(listed, new RegExp(`${agreementId} +${contentId.slice(0, 16)} +rent-3 +active`));
 

@@ -224,6 +224,10 @@ function describeAgreement(a: AgreementRecord): string {
     ],
     ['devices', a.devices.length],
   ];
+  // Uses the gateway served beyond the licence (recorded, not refused: see licence.usage).
+  const overuse = Object.entries(a.overuse ?? {}).map(([action, n]) => `${action} ${n}`);
+  if (a.overuseDevices !== undefined) overuse.push(`${a.overuseDevices} devices`);
+  if (overuse.length > 0) rows.push(['overuse', overuse.join(', ')]);
   if (a.paid) {
     rows.push(['paid', `${a.paid.amount} ${a.paid.asset}`]);
     for (const s of a.paid.splits) rows.push([`  to ${s.role}`, `${s.amount} ${s.to}`]);
