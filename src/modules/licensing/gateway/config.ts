@@ -151,6 +151,8 @@ export const gatewayConfigSchema = z.strictObject({
       streamsInFlightMax: z.number().int().min(1).max(100_000).default(256),
       /** Uploads being received at once (each is held in memory up to uploads.bytesMax). */
       uploadsInFlightMax: z.number().int().min(1).max(64).default(2),
+      /** Of those, from one client address (one address cannot hold every slot). */
+      uploadsInFlightPerAddressMax: z.number().int().min(1).max(64).default(1),
     })
     .prefault({}),
 });

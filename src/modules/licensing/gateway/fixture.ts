@@ -28,6 +28,7 @@ import {
   popMessage,
   signHex,
   tokenRequestMessage,
+  uploadAuthorisationMessage,
   uploadMessage,
   urlPopMessage,
   type GatewayAction,
@@ -267,6 +268,10 @@ export function uploadHeaders(
     'x-coffer-time': String(time),
     'x-coffer-signature': signHex(
       uploadMessage({ bodySha256, owner: owner.address, time }),
+      owner.secretKey,
+    ),
+    'x-coffer-upload-authorisation': signHex(
+      uploadAuthorisationMessage({ owner: owner.address, time, length: body.length }),
       owner.secretKey,
     ),
   };

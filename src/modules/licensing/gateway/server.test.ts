@@ -130,7 +130,10 @@ const playForever: Policy = { permission: [{ action: 'play' }] };
 
 describe('gateway uploads', () => {
   it('takes a signed upload and answers the contentId and the content key to register', async () => {
-    const { gateway, chain } = await open('upload');
+    // Two uploads at once from one address (the twins below): the per-address bound allows it.
+    const { gateway, chain } = await open('upload', {
+      limits: { uploadsInFlightPerAddressMax: 2 },
+    });
     const owner = testKey();
     const body = crypto.randomBytes(1000);
     const answer = await upload(gateway, owner, body);
@@ -281,6 +284,71 @@ describe('gateway uploads', () => {
     assert.deepEqual(
       [full.statusCode, full.json<ErrorBody>().error.code],
       [429, 'storage_quota_exceeded'],
+    );
+  });
+
+  it('takes no upload slot without the owner’s pre-authorisation, and one address holds one', async () => {
+    const { gateway } = await open('upload-slots', { limits: { uploadsInFlightMax: 2 } });
+    const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const alice = testKey();
+    const length = 1_000_000;
+    /** An upload whose body trickles: headers and a first byte, then nothing. */
+    const trickle = (headers: Record<string, string>, localAddress: string) => {
+      const request = http.request(`${url}/v1/gateway/uploads`, {
+        method: 'POST',
+        localAddress,
+        headers: { ...headers, 'content-length': String(length) },
+      });
+      const answered = new Promise<number>((resolve) =>
+        request.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode!);
+        }),
+      );
+      request.on('error', () => undefined);
+      request.write(Buffer.alloc(1));
+      return { request, answered };
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+    // An outsider with no key names alice as the owner: refused before a slot is taken, twice.
+    const { 'x-coffer-upload-authorisation': _auth, ...unauthorised } = uploadHeaders(
+      alice,
+      Buffer.alloc(length),
+      clock.t,
+    );
+    const outsiders = [trickle(unauthorised, '127.0.0.2'), trickle(unauthorised, '127.0.0.3')];
+    assert.deepEqual(await Promise.all(outsiders.map((o) => o.answered)), [401, 401]);
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      0,
+    );
+    assert.equal((await upload(gateway, alice, crypto.randomBytes(100))).statusCode, 201);
+    // A key holder's trickling upload holds one slot, and its address holds no more.
+    const slow = trickle(uploadHeaders(alice, Buffer.alloc(length), clock.t), '127.0.0.2');
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      1,
+    );
+    const body = Buffer.from(crypto.randomBytes(50).toString('hex')); // ASCII: sent as a string
+    const second = await requestFrom(`${url}/v1/gateway/uploads`, '127.0.0.2', {
+      method: 'POST',
+      headers: uploadHeaders(testKey(), body, clock.t),
+      body: body.toString(),
+    });
+    assert.equal(second.status, 429, second.body.toString());
+    assert.equal((JSON.parse(second.body.toString()) as ErrorBody).error.code, 'rate_limited');
+    assert.equal((await upload(gateway, testKey(), crypto.randomBytes(100))).statusCode, 201);
+    slow.request.destroy();
+    for (const outsider of outsiders) outsider.request.destroy();
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      0,
     );
   });
 

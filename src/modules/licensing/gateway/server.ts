@@ -32,6 +32,7 @@ import {
   signHex,
   signaturePattern,
   tokenRequestMessage,
+  uploadAuthorisationMessage,
   uploadMessage,
   urlPopMessage,
   verifyHex,
@@ -207,6 +208,8 @@ export async function createGateway(
   let seenRequestsCount = 0;
   let streamsInFlight = 0;
   let uploadsInFlight = 0;
+  /** Uploads being received, per client address. */
+  const uploadsByAddress = new Map<string, number>();
   /** Bytes and counts of uploads being received, reserved before their body is read. */
   const reserved = {
     count: 0,
@@ -283,7 +286,7 @@ export async function createGateway(
       .header('access-control-allow-methods', 'GET, POST, OPTIONS')
       .header(
         'access-control-allow-headers',
-        'authorization, content-type, range, x-coffer-pop, x-coffer-owner, x-coffer-time, x-coffer-signature',
+        'authorization, content-type, range, x-coffer-pop, x-coffer-owner, x-coffer-time, x-coffer-signature, x-coffer-upload-authorisation',
       )
       .header('access-control-max-age', '600')
       .code(204)
@@ -391,11 +394,32 @@ export async function createGateway(
               'x-coffer-time must be Unix ms within 5 minutes of now',
             );
           }
+          // The owner's signature of (owner, time, length), checked before anything is reserved:
+          // without it anyone could take the upload slots in any owner's name, with no key.
+          const authorisation = request.headers['x-coffer-upload-authorisation'];
+          const ownerKey = Buffer.from(publicKeyFromAddress(owner, 'owner')).toString('hex');
+          if (
+            typeof authorisation !== 'string' ||
+            !verifyHex(authorisation, uploadAuthorisationMessage({ owner, time, length }), ownerKey)
+          ) {
+            throw new Refusal(
+              'signature_invalid',
+              'x-coffer-upload-authorisation must be the owner’s signature of (owner, time, Content-Length)',
+            );
+          }
           const minimum = config.uploads.minimumBalance;
           if (minimum && (await chain.balance(owner, minimum.asset)) < BigInt(minimum.amount)) {
             throw new Refusal(
               'owner_unfunded',
               `an owner needs ${minimum.amount} ${minimum.asset} (minor units) to upload here`,
+            );
+          }
+          if (
+            (uploadsByAddress.get(request.ip) ?? 0) >= config.limits.uploadsInFlightPerAddressMax
+          ) {
+            throw new Refusal(
+              'rate_limited',
+              'this client address has uploads in progress: wait for them to end',
             );
           }
           if (uploadsInFlight >= config.limits.uploadsInFlightMax) {
@@ -438,7 +462,13 @@ export async function createGateway(
               'this gateway is full: it takes no more uploads',
             );
           }
+          // Gone while the chain was read: reserve nothing (a `close` listener would never run).
+          if (request.raw.destroyed || reply.raw.destroyed) {
+            throw new Refusal('invalid_request', 'the client went before its upload started');
+          }
+          const ip = request.ip;
           uploadsInFlight++;
+          uploadsByAddress.set(ip, (uploadsByAddress.get(ip) ?? 0) + 1);
           reserved.count++;
           reserved.bytes += length;
           reserved.byOwner.set(owner, (reserved.byOwner.get(owner) ?? 0) + 1);
@@ -448,6 +478,9 @@ export async function createGateway(
             if (released) return;
             released = true;
             uploadsInFlight--;
+            const fromAddress = (uploadsByAddress.get(ip) ?? 1) - 1;
+            if (fromAddress > 0) uploadsByAddress.set(ip, fromAddress);
+            else uploadsByAddress.delete(ip);
             reserved.count--;
             reserved.bytes -= length;
             const left = (reserved.byOwner.get(owner) ?? 1) - 1;
