@@ -4,7 +4,7 @@ import { parseWholeNumber, requiredOption, stringOption, type Command } from '..
 import { CliError, usageError } from '../../cli/errors.js';
 import { fields, json } from '../../cli/output.js';
 import { sha256Hex } from '../../crypto/index.js';
-import { signHex, uploadMessage } from './gateway/messages.js';
+import { signHex, uploadAuthorisationMessage, uploadMessage } from './gateway/messages.js';
 
 /*
  * `coffer content gateway init|serve` and `coffer content upload` (docs/licensing-gateway.md):
@@ -148,6 +148,10 @@ export const gatewayCommands: Command[] = [
             'x-coffer-owner': key.address,
             'x-coffer-time': String(time),
             'x-coffer-signature': signature,
+            'x-coffer-upload-authorisation': signHex(
+              uploadAuthorisationMessage({ owner: key.address, time, length: body.length }),
+              key.secretKey,
+            ),
           },
           body,
         });

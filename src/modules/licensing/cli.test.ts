@@ -147,6 +147,12 @@ describe('coffer content, licence and verify title', () => {
     assert.equal(again.code, 1);
     assert.match(again.err, /content_exists/);
 
+    // The CLI signs the next position (read from the node); another is refused by the chain.
+    const wrongIndex = await run(
+      words(`content assign ${contentId} --to publisher --share 1000 --index 2 --from creator`),
+    );
+    assert.equal(wrongIndex.code, 1);
+    assert.match(wrongIndex.err, /title_index_mismatch/);
     await ok(words(`content assign ${contentId} --to publisher --share 1000 --from creator`));
     // Only the holder assigns: the creator no longer is.
     const stale = await run(words(`content assign ${contentId} --to eve --share 0 --from creator`));
@@ -164,7 +170,7 @@ describe('coffer content, licence and verify title', () => {
             chainId,
             sender: publisher.address,
             nonce: mine.nonce,
-            ...licensingTxBuilders.assign(contentId, addresses.distributor!, 500),
+            ...licensingTxBuilders.assign(contentId, addresses.distributor!, 500, 2),
           },
           publisher,
         ),
@@ -245,6 +251,30 @@ describe('coffer content, licence and verify title', () => {
       [await balance('creator'), await balance('publisher'), await balance('buyer')],
       ['199', '100', String(10_000 - 1_999)],
     );
+    // The gateway reports more plays than the licence allows (a race on the last one): the chain
+    // keeps the excess as overuse, and licence show says so.
+    const gateway = await t.client.getAccount(contentKey.address);
+    const usage = await t.client.submitBatch(
+      [
+        signTx(
+          {
+            chainId,
+            sender: contentKey.address,
+            nonce: gateway.nonce,
+            ...licensingTxBuilders.usage(agreementId, { play: 5 }),
+          },
+          contentKey,
+        ),
+      ],
+      { wait: 'commit' },
+    );
+    assert.deepEqual(
+      usage.results.map((r) => (r as { status: string }).status),
+      ['ok'],
+    );
+    const used = await ok(['licence', 'show', agreementId]);
+    assert.match(used, /^used +play 3$/m);
+    assert.match(used, /^overuse +play 2$/m);
     const listed = await ok(words('licence list --licensee buyer'));
     assert.match(listed, new RegExp(`${agreementId} +${contentId.slice(0, 16)} +rent-3 +active`));
 
@@ -268,13 +298,14 @@ describe('coffer content, licence and verify title', () => {
 
   it('verify title checks the chain of title online and from a file, and refuses a tampered one', async () => {
     const online = await ok(['verify', 'title', contentId]);
+    const title = JSON.parse(await ok(['content', 'title', contentId, '--json'])) as TitleView;
+    // The verdict names the height it holds as of: the last tx's.
     assert.match(
       online,
       new RegExp(
-        `^ok: content ${contentId} was registered by its owner and passed through 2 assignments`,
+        `^ok: as of height ${title.assignments[1]!.tx.height}, content ${contentId} was registered by its owner and passed through 2 assignments`,
       ),
     );
-    const title = JSON.parse(await ok(['content', 'title', contentId, '--json'])) as TitleView;
     const savedFile = file('title.json', JSON.stringify(title));
     await ok(['verify', 'title', contentId, '--file', savedFile]);
 
@@ -325,8 +356,64 @@ describe('coffer content, licence and verify title', () => {
     const step = steps[0]!;
     steps[0] = (step[0] === '0' ? '1' : '0') + step.slice(1);
     await refused(proof, /assignment 2: the Merkle proof does not lead to the block's txRoot/);
+    // An assignment renumbered into another place: the index it signed says otherwise.
+    const renumbered = copy();
+    renumbered.assignments.splice(0, 1);
+    renumbered.assignments[0]!.index = 1;
+    await refused(renumbered, /assignment 1 was signed as assignment 2/);
     // Another content's id on the command line.
     const other = await run(['verify', 'title', 'ab'.repeat(32), '--file', savedFile]);
     assert.equal(other.code, 1);
+  });
+
+  it('verify title refuses a title with a round trip left out, and says as of which height a stale one holds', async () => {
+    // A -> B (keeping 1000 bp), B -> A, A -> C: without the signed index, a file with only A -> C
+    // (as assignment 1) would pass, hiding B's share of every later payment.
+    const roundTripBytes = randomBytes(3_000);
+    const roundTripId = createHash('sha256').update(roundTripBytes).digest('hex');
+    const { chainId } = await t.client.health();
+    const proof = toHex(
+      sign(
+        registrationMessage(chainId, roundTripId, addresses.creator!),
+        fromHex(contentKey.secretKey),
+      ),
+    );
+    await ok([
+      ...words('content register'),
+      file('round-trip.webm', roundTripBytes),
+      '--title',
+      'A round trip',
+      '--public-key',
+      toHex(publicKeyFromAddress(contentKey.address)),
+      '--proof',
+      proof,
+      '--from',
+      'creator',
+    ]);
+    await ok(words(`content assign ${roundTripId} --to eve --share 1000 --from creator`));
+    const staleTitle = await ok(['content', 'title', roundTripId, '--json']);
+    await ok(words(`content assign ${roundTripId} --to creator --share 0 --from eve`));
+    await ok(words(`content assign ${roundTripId} --to buyer --share 0 --from creator`));
+    const title = JSON.parse(await ok(['content', 'title', roundTripId, '--json'])) as TitleView;
+    assert.equal(title.assignments.length, 3);
+
+    const dropped = JSON.parse(JSON.stringify(title)) as TitleView;
+    dropped.assignments.splice(0, 2);
+    dropped.assignments[0]!.index = 1;
+    const where = file('dropped.json', JSON.stringify(dropped));
+    const result = await run(['verify', 'title', roundTripId, '--file', where]);
+    assert.equal(result.code, 1, `a title with a round trip left out verified: ${result.out}`);
+    assert.match(result.out, /assignment 1 was signed as assignment 3/);
+
+    // A stale title (saved before the last two assignments) still verifies, but only as of the
+    // height of its last tx, which the verdict names.
+    const stale = JSON.parse(staleTitle) as TitleView;
+    const staleFile = file('stale.json', staleTitle);
+    const verdict = await ok(['verify', 'title', roundTripId, '--file', staleFile]);
+    assert.match(
+      verdict,
+      new RegExp(`^ok: as of height ${stale.assignments[0]!.tx.height}, content ${roundTripId}`),
+    );
+    assert.ok(stale.assignments[0]!.tx.height < title.assignments[2]!.tx.height);
   });
 });

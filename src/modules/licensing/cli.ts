@@ -224,6 +224,10 @@ function describeAgreement(a: AgreementRecord): string {
     ],
     ['devices', a.devices.length],
   ];
+  // Uses the gateway served beyond the licence (recorded, not refused: see licence.usage).
+  const overuse = Object.entries(a.overuse ?? {}).map(([action, n]) => `${action} ${n}`);
+  if (a.overuseDevices !== undefined) overuse.push(`${a.overuseDevices} devices`);
+  if (overuse.length > 0) rows.push(['overuse', overuse.join(', ')]);
   if (a.paid) {
     rows.push(['paid', `${a.paid.amount} ${a.paid.asset}`]);
     for (const s of a.paid.splits) rows.push([`  to ${s.role}`, `${s.amount} ${s.to}`]);
@@ -282,6 +286,13 @@ export function titleClaimProblems(title: unknown, contentId: string): string[] 
       );
     }
     if (tx.type !== 'content.assign') problems.push(`${label} is a ${shown(tx.type)} tx`);
+    // The signed position: the chain refused any other (title_index_mismatch), so a title with an
+    // assignment left out (or a round trip A->B->A dropped) shows a tx whose index is not its place.
+    if (payload.index !== i + 1) {
+      problems.push(
+        `${label} was signed as assignment ${shown(payload.index)}: the title leaves an assignment out`,
+      );
+    }
     if (payload.contentId !== contentId) {
       problems.push(`${label} assigns ${JSON.stringify(payload.contentId)}`);
     }
@@ -386,18 +397,31 @@ export const licensingCommands: Command[] = [
   },
   {
     name: 'content assign',
-    synopsis: 'CONTENT_ID --to ADDRESS --share BASIS_POINTS --from NAME',
+    synopsis: 'CONTENT_ID --to ADDRESS --share BASIS_POINTS [--index N] --from NAME',
     summary:
-      'assign the rights to --to (the holder): you keep --share basis points (0 to 10000) of every later payment for a licence',
-    options: { ...fromOption, to: { type: 'string' }, share: { type: 'string' } },
+      "assign the rights to --to (the holder): you keep --share basis points (0 to 10000) of every later payment for a licence; --index: the assignment's position on the chain of title (default: the content's assignments + 1, read from the node; the chain refuses another with title_index_mismatch)",
+    options: {
+      ...fromOption,
+      to: { type: 'string' },
+      share: { type: 'string' },
+      index: { type: 'string' },
+    },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
+      const contentId = contentIdArgument(id!);
       const share = parseWholeNumber(requiredOption(values, 'share'), '--share');
       if (share > shareWhole) throw usageError(`--share is in basis points: 0 to ${shareWhole}`);
+      const given = stringOption(values, 'index');
+      const index =
+        given !== undefined
+          ? parseWholeNumber(given, '--index')
+          : (await ctx.client.licensing.content(contentId)).content.titleLength + 1;
+      if (index < 1) throw usageError('--index is the position on the chain of title: 1 or more');
       const tx = licensingTxBuilders.assign(
-        contentIdArgument(id!),
+        contentId,
         ctx.resolveAddress(requiredOption(values, 'to'), '--to'),
         share,
+        index,
       );
       await sendTx(ctx, requiredOption(values, 'from'), tx, `rights on ${id} assigned`);
     },
@@ -606,7 +630,7 @@ export const licensingCommands: Command[] = [
     name: 'verify title',
     synopsis: 'CONTENT_ID [--file FILE] [--trust FILE] [--genesis HASH]',
     summary:
-      "check a chain of title: each tx's Merkle proof, receipt and block signature (as verify tx), that the first registers the content, that each assignment was sent by the holder before it, and the holder (FILE: a saved coffer content title --json)",
+      "check a chain of title: each tx's Merkle proof, receipt and block signature (as verify tx), that the first registers the content, that each assignment was sent by the holder before it with its position as the index it signed (none left out), and the holder as of the last tx's height (FILE: a saved coffer content title --json; a later assignment is not covered)",
     // The same trust options as verify tx's (spelt here: verify.ts imports the module registry,
     // which imports this file, so its constants are not yet defined when this list is built).
     options: { file: { type: 'string' }, trust: { type: 'string' }, genesis: { type: 'string' } },
@@ -636,6 +660,16 @@ export const licensingCommands: Command[] = [
         }
       });
       const holder = isObject(title) ? shown(title.holder) : '?';
+      // The title is complete up to the last tx's height (the head followed): an assignment after
+      // it would not be in it, so the verdict names that height.
+      const asOf = Math.max(
+        -1,
+        ...bundles.map(({ data }) => {
+          const header = isObject(data) && isObject(data.block) ? data.block.header : undefined;
+          const height = isObject(header) ? header.height : undefined;
+          return typeof height === 'number' ? height : -1;
+        }),
+      );
       finish(
         ctx,
         {
@@ -643,12 +677,14 @@ export const licensingCommands: Command[] = [
           contentId,
           holder: problems.length === 0 ? holder : null,
           assignments: assignments.length,
+          asOfHeight: asOf < 0 ? null : asOf,
           anchor: verified.anchor,
           failed: [...new Set(verified.checks)],
           problems,
         },
-        `ok: content ${contentId} was registered by its owner and passed through ${assignments.length} ` +
-          `assignments, each sent by the holder before it, to ${holder}; every tx is in its block ` +
+        `ok: as of height ${asOf}, content ${contentId} was registered by its owner and passed through ` +
+          `${assignments.length} assignments, each sent by the holder before it and signed with its ` +
+          `position, to ${holder} (a later assignment is not covered); every tx is in its block ` +
           `with outcome ok, signed with a committed nonce (anchored at ${verified.anchor})`,
         `the chain of title of ${contentId} does not verify`,
       );

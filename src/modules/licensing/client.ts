@@ -82,9 +82,10 @@ export const licensingTxBuilders = {
     type: 'content.register',
     payload,
   }),
-  assign: (contentId: string, to: string, share: number) => ({
+  /** `index`: the position on the chain of title, its length + 1 (`titleLength + 1`). */
+  assign: (contentId: string, to: string, share: number, index: number) => ({
     type: 'content.assign',
-    payload: { contentId, to, share },
+    payload: { contentId, to, share, index },
   }),
   offer: (contentId: string, offerId: string, policy: Policy, parent?: string) => ({
     type: 'licence.offer',

@@ -59,6 +59,7 @@ export const licensingHttpStatuses: Readonly<Record<string, number>> = {
   agreement_not_found: 404,
   content_exists: 409,
   offer_exists: 409,
+  title_index_mismatch: 409,
   assign_to_holder: 422,
   shares_exceed_whole: 422,
   title_chain_too_long: 422,

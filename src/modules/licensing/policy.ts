@@ -218,9 +218,13 @@ export function agreementExpiry(
   return last === undefined ? parentExpiresAt : Math.min(last, parentExpiresAt);
 }
 
-/** The most devices an agreement may record: the largest deviceCount among its permissions. */
-export function deviceLimitOf(policy: Policy): number | undefined {
+/**
+ * The most devices an agreement may record: the largest deviceCount among its permissions (of
+ * `actions` only, when given: devices count only for actions whose permission has deviceCount).
+ */
+export function deviceLimitOf(policy: Policy, actions?: readonly Action[]): number | undefined {
   const limits = policy.permission
+    .filter((p) => actions === undefined || actions.includes(p.action))
     .map((p) => constraintOf(p, 'deviceCount')?.rightOperand)
     .filter((n): n is number => n !== undefined);
   return limits.length === 0 ? undefined : Math.max(...limits);

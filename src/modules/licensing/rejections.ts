@@ -42,6 +42,8 @@ export const licensingRejections = {
   shares_exceed_whole:
     'The shares on the chain of title would add up to more than 10000 basis points.',
   title_chain_too_long: 'The chain of title has 16 assignments already.',
+  title_index_mismatch:
+    'index must be the next position on the chain of title (its assignments + 1): the title changed, or the index is wrong.',
   offer_exists: 'This content has an offer with this id already (offer ids are never reused).',
   offer_not_found: 'The content has no offer with this id.',
   offer_limit_reached:

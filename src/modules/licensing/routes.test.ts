@@ -78,7 +78,7 @@ before(async () => {
       proof,
     }),
   );
-  await ok(creator, build.assign(contentId, publisher.address, 1500));
+  await ok(creator, build.assign(contentId, publisher.address, 1500, 1));
   await ok(publisher, build.offer(contentId, 'standard', policy));
   agreementId = await ok(buyer, build.accept(contentId, 'standard', '1000'));
 });

@@ -100,14 +100,9 @@ export const licensingFields = {
     'invalid_content_id',
   ),
   title: coded(
-    z
-      .string()
-      .min(1)
-      .max(contentTitleLengthMax)
-      .regex(textPattern)
-      .meta({
-        description: 'A title: 1 to 200 characters, no control or bidirectional control characters',
-      }),
+    z.string().min(1).max(contentTitleLengthMax).regex(textPattern).meta({
+      description: 'A title: 1 to 200 characters, no control or bidirectional control characters',
+    }),
     'invalid_content_title',
   ),
   mediaType: coded(
@@ -152,6 +147,15 @@ export const licensingFields = {
       .max(shareWhole)
       .meta({ description: 'Basis points of every later payment the assigner keeps: 0 to 10000' }),
     'invalid_share',
+  ),
+  titleIndex: coded(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(titleChainMax + 1)
+      .meta({ description: "The assignment's position on the chain of title: its length + 1" }),
+    'title_index_mismatch',
   ),
   offerId: coded(
     z.string().regex(offerIdPattern).meta({
@@ -200,11 +204,16 @@ export const licensingPayloads = {
     publicKey: licensingFields.publicKey,
     proof: licensingFields.registrationProof,
   }),
-  /** The holder assigns the rights to `to`, keeping `share` basis points of every later payment. */
+  /**
+   * The holder assigns the rights to `to`, keeping `share` basis points of every later payment.
+   * `index` is the assignment's position on the chain of title (its length + 1): a verifier checks
+   * each signed tx's index against its position, so no assignment can be left out of a title.
+   */
   'content.assign': z.strictObject({
     contentId: licensingFields.contentId,
     to: licensingFields.address,
     share: licensingFields.share,
+    index: licensingFields.titleIndex,
   }),
   /** The holder (or, with `parent`, a licensee allowed to sublicense) offers a licence. */
   'licence.offer': z.strictObject({
@@ -323,6 +332,10 @@ export const agreementSchema = z.object({
   expiresAt: z.number().int().optional(),
   used: z.record(z.string(), z.number().int()),
   devices: z.array(z.string()),
+  /** Uses reported beyond an action's count (recorded, not refused: they were served). */
+  overuse: z.record(z.string(), z.number().int()).optional(),
+  /** Devices reported beyond the device limit (not added to `devices`). */
+  overuseDevices: z.number().int().optional(),
   paid: z
     .object({ asset: z.string(), amount: z.string(), splits: z.array(splitSchema) })
     .optional(),
@@ -333,9 +346,13 @@ export const agreementSchema = z.object({
   height: z.number().int(),
   tx: z.string(),
 });
-export type AgreementRecord = Omit<z.infer<typeof agreementSchema>, 'used' | 'policy'> & {
+export type AgreementRecord = Omit<
+  z.infer<typeof agreementSchema>,
+  'used' | 'overuse' | 'policy'
+> & {
   policy: Policy;
   used: Partial<Record<Action, number>>;
+  overuse?: Partial<Record<Action, number>>;
 };
 
 // ---- route answers -------------------------------------------------------------------------------

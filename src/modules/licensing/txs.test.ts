@@ -153,11 +153,16 @@ describe('content.assign', () => {
   it('moves the rights along a chain of title and keeps the shares', () => {
     const w = licensingWorld();
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000, index: 1 }),
       'a1',
     );
     expectOk(
-      w.run(publisher, 'content.assign', { contentId, to: distributor.address, share: 2500 }),
+      w.run(publisher, 'content.assign', {
+        contentId,
+        to: distributor.address,
+        share: 2500,
+        index: 2,
+      }),
       'a2',
     );
     const c = content(w);
@@ -173,7 +178,12 @@ describe('content.assign', () => {
 
   it('refuses: not the holder, to the holder, shares over 10000, more than 16 links', () => {
     const w = licensingWorld();
-    const assign = (to: string, share: number) => ({ contentId, to, share });
+    const assign = (to: string, share: number, index = content(w).titleLength + 1) => ({
+      contentId,
+      to,
+      share,
+      index,
+    });
     assert.equal(refused(w, outsider, 'content.assign', assign(outsider.address, 0)), 'not_holder');
     assert.equal(
       refused(w, creator, 'content.assign', assign(creator.address, 0)),
@@ -188,10 +198,28 @@ describe('content.assign', () => {
         contentId: sha256Hex(utf8('none')),
         to: publisher.address,
         share: 1,
+        index: 1,
       }),
       'content_not_found',
     );
+    // The index signed must be the next position: a stale or skipping one changes nothing.
+    for (const index of [2, 3]) {
+      assert.equal(
+        refused(w, creator, 'content.assign', assign(publisher.address, 0, index)),
+        'title_index_mismatch',
+      );
+    }
+    for (const index of [0, 18, 1.5]) {
+      assert.equal(
+        refused(w, creator, 'content.assign', assign(publisher.address, 0, index)),
+        'title_index_mismatch',
+      );
+    }
     expectOk(w.run(creator, 'content.assign', assign(publisher.address, 6000)), 'a1');
+    assert.equal(
+      refused(w, publisher, 'content.assign', assign(distributor.address, 0, 1)),
+      'title_index_mismatch',
+    );
     assert.equal(
       refused(w, publisher, 'content.assign', assign(distributor.address, 4001)),
       'shares_exceed_whole',
@@ -309,15 +337,20 @@ describe('licence.accept', () => {
     const w = licensingWorld();
     const third = key(90);
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1000, index: 1 }),
       'a1',
     );
     expectOk(
-      w.run(publisher, 'content.assign', { contentId, to: distributor.address, share: 333 }),
+      w.run(publisher, 'content.assign', {
+        contentId,
+        to: distributor.address,
+        share: 333,
+        index: 2,
+      }),
       'a2',
     );
     expectOk(
-      w.run(distributor, 'content.assign', { contentId, to: third.address, share: 1 }),
+      w.run(distributor, 'content.assign', { contentId, to: third.address, share: 1, index: 3 }),
       'a3',
     );
     const policy: Policy = {
@@ -399,7 +432,10 @@ describe('licence.accept', () => {
       refused(w, buyer, 'licence.accept', { contentId, offerId: 'past' }),
       'agreement_expired',
     );
-    expectOk(w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 0 }), 'a');
+    expectOk(
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 0, index: 1 }),
+      'a',
+    );
     assert.equal(
       refused(w, buyer, 'licence.accept', { contentId, offerId: 'p' }),
       'offerer_not_holder',
@@ -442,14 +478,67 @@ describe('sublicences', () => {
       }),
       'sub offer',
     );
-    assert.equal(agreement(w, parentId).used.sublicense, 1);
+    // An offer uses none of the sublicense count; the acceptance does.
+    assert.equal(agreement(w, parentId).used.sublicense, undefined);
     const creatorBefore = w.balance(creator.address);
     const id = w.accept(buyer, 'sub');
+    assert.equal(agreement(w, parentId).used.sublicense, 1);
     const a = agreement(w, id);
     assert.equal(a.parent, parentId);
     assert.equal(a.offerer, distributor.address);
     assert.equal(w.balance(creator.address), creatorBefore);
     assert.deepEqual(a.paid?.splits, [{ to: distributor.address, amount: '200', role: 'offerer' }]);
+  });
+
+  it('counts each acceptance of a sublicence offer against the parent: one free offer, one sublicence', () => {
+    const w = licensingWorld();
+    const parentPolicy: Policy = {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+        {
+          action: 'sublicense',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(
+      w.run(creator, 'licence.offer', { contentId, offerId: 'pp', policy: parentPolicy }),
+      'o',
+    );
+    const parentId = w.accept(distributor, 'pp');
+    const free: Policy = {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(
+      w.run(distributor, 'licence.offer', {
+        contentId,
+        offerId: 'free',
+        policy: free,
+        parent: parentId,
+      }),
+      'free sub-offer',
+    );
+    w.accept(buyer, 'free');
+    assert.equal(agreement(w, parentId).used.sublicense, 1);
+    for (const other of [buyer2, outsider, key(96)]) {
+      assert.equal(
+        refused(w, other, 'licence.accept', { contentId, offerId: 'free' }),
+        'count_exhausted',
+      );
+    }
+    // A sublicense use reported by the gateway is no way around it.
+    assert.equal(
+      refused(w, contentKey, 'licence.usage', { agreementId: parentId, uses: { sublicense: 1 } }),
+      'action_not_permitted',
+    );
   });
 
   it("sublicensees' offers cannot crowd the holder's out of the content's view", () => {
@@ -528,15 +617,21 @@ describe('sublicences', () => {
       refused(w, buyer, 'licence.offer', sub(freePlay, 'sub', plainId)),
       'sublicense_not_permitted',
     );
-    // The sublicense count (2 offers) is used up.
+    // The sublicense count (2 sublicences granted) is used up by two acceptances.
     expectOk(w.run(distributor, 'licence.offer', sub(within, 's1')), 's1');
     expectOk(w.run(distributor, 'licence.offer', sub(within, 's2')), 's2');
+    expectOk(w.run(distributor, 'licence.offer', sub(within, 's3')), 's3');
+    const subId = w.accept(buyer, 's1');
+    w.accept(buyer2, 's3');
     assert.equal(
-      refused(w, distributor, 'licence.offer', sub(within, 's3')),
+      refused(w, outsider, 'licence.accept', { contentId, offerId: 's2' }),
+      'count_exhausted',
+    );
+    assert.equal(
+      refused(w, distributor, 'licence.offer', sub(within, 's5')),
       'sublicense_not_permitted',
     );
     // A sublicence cannot sublicense again (its policy never permits it, nor can its parent be one).
-    const subId = w.accept(buyer, 's1');
     assert.equal(
       refused(w, buyer, 'licence.offer', sub(within, 's4', subId)),
       'sublicense_not_permitted',
@@ -551,7 +646,8 @@ describe('sublicences', () => {
       refused(w, distributor, 'licence.offer', { ...sub(within, 'x'), contentId: otherId }),
       'parent_content_mismatch',
     );
-    // The parent revoked: its open sublicence offers cannot be accepted.
+    // The parent revoked: its open sublicence offers cannot be accepted (parent_invalid comes
+    // before count_exhausted).
     expectOk(w.run(creator, 'licence.revoke', { agreementId: parentId, reason: 'unpaid' }), 'rv');
     assert.equal(
       refused(w, buyer2, 'licence.accept', { contentId, offerId: 's2' }),
@@ -604,21 +700,16 @@ describe('licence.usage', () => {
       }),
       'usage',
     );
-    let a = agreement(w, id);
-    assert.deepEqual(a.used, { play: 2 });
-    assert.deepEqual(a.devices, [device(1)]);
-    assert.equal(
-      refused(w, contentKey, 'licence.usage', { agreementId: id, uses: { play: 2 } }),
-      'count_exhausted',
-    );
-    assert.equal(
-      refused(w, contentKey, 'licence.usage', {
-        agreementId: id,
-        uses: { play: 1 },
-        devices: [device(2), device(3)],
-      }),
-      'device_limit_reached',
-    );
+    assert.deepEqual(w.events[0]?.data, {
+      agreementId: id,
+      contentId,
+      licensee: buyer.address,
+      uses: { play: 2 },
+      used: { play: 2 },
+      devices: 1,
+      overuse: {},
+      overuseDevices: 0,
+    });
     // A device already recorded is not counted twice.
     expectOk(
       w.run(contentKey, 'licence.usage', {
@@ -628,9 +719,91 @@ describe('licence.usage', () => {
       }),
       'usage 2',
     );
-    a = agreement(w, id);
+    const a = agreement(w, id);
     assert.deepEqual(a.used, { play: 3 });
     assert.deepEqual(a.devices, [device(1), device(2)]);
+    assert.equal(a.overuse, undefined);
+    assert.equal(a.overuseDevices, undefined);
+  });
+
+  it('records uses beyond the count and devices beyond the limit as overuse, never losing them', () => {
+    const { w, id } = played();
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 2 },
+        devices: [device(1)],
+      }),
+      'usage',
+    );
+    // Two more plays where one is left, three fresh devices where one is left: recorded, clamped.
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 2 },
+        devices: [device(2), device(3), device(4)],
+      }),
+      'over',
+    );
+    let a = agreement(w, id);
+    assert.deepEqual(a.used, { play: 3 });
+    assert.deepEqual(a.devices, [device(1), device(2)]);
+    assert.deepEqual(a.overuse, { play: 1 });
+    assert.equal(a.overuseDevices, 2);
+    assert.deepEqual(w.events[0]?.data, {
+      agreementId: id,
+      contentId,
+      licensee: buyer.address,
+      uses: { play: 2 },
+      used: { play: 3 },
+      devices: 2,
+      overuse: { play: 1 },
+      overuseDevices: 2,
+    });
+    // Once exhausted, every further use is overuse; the overuse adds up.
+    expectOk(w.run(contentKey, 'licence.usage', { agreementId: id, uses: { play: 5 } }), 'more');
+    a = agreement(w, id);
+    assert.deepEqual(a.used, { play: 3 });
+    assert.deepEqual(a.overuse, { play: 6 });
+    assert.equal(a.overuseDevices, 2);
+  });
+
+  it('counts devices only for actions whose permission has a deviceCount (as usageDecision)', () => {
+    const w = licensingWorld();
+    const policy: Policy = {
+      permission: [
+        { action: 'display' },
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'deviceCount', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    };
+    expectOk(w.run(creator, 'licence.offer', { contentId, offerId: 'd', policy }), 'o');
+    const id = w.accept(buyer, 'd');
+    // Devices on display (no deviceCount) are neither recorded nor overuse: they were not limited.
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { display: 4 },
+        devices: [device(1), device(2)],
+      }),
+      'display',
+    );
+    let a = agreement(w, id);
+    assert.deepEqual(a.devices, []);
+    assert.equal(a.overuseDevices, undefined);
+    expectOk(
+      w.run(contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 1 },
+        devices: [device(3), device(4)],
+      }),
+      'play',
+    );
+    a = agreement(w, id);
+    assert.deepEqual(a.devices, [device(3)]);
+    assert.equal(a.overuseDevices, 1);
   });
 
   it('refuses any sender but the gateway account, unpermitted actions, and unbounded reports', () => {
@@ -643,6 +816,14 @@ describe('licence.usage', () => {
     }
     assert.equal(
       refused(w, contentKey, 'licence.usage', { agreementId: id, uses: { download: 1 } }),
+      'action_not_permitted',
+    );
+    // One unpermitted action refuses the whole report (the permitted play is not recorded).
+    assert.equal(
+      refused(w, contentKey, 'licence.usage', {
+        agreementId: id,
+        uses: { play: 1, display: 1 },
+      }),
       'action_not_permitted',
     );
     assert.equal(
@@ -699,7 +880,7 @@ describe('the ledger stays whole', () => {
     assert.equal(ledger.transfer(buyer.address, poor.address, asset, 150n), undefined);
     w.state.release();
     expectOk(
-      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1500 }),
+      w.run(creator, 'content.assign', { contentId, to: publisher.address, share: 1500, index: 1 }),
       'a',
     );
     expectOk(

@@ -71,7 +71,8 @@ function sublicenseRefusal(
   const { from, until } = permissionWindow(permission, parent.acceptedAt);
   if (from !== undefined && time < from) return 'sublicense_not_permitted';
   if (until !== undefined && time >= until) return 'sublicense_not_permitted';
-  // A count on `sublicense` counts the sublicence offers made under the agreement.
+  // A count on `sublicense` counts the sublicences granted (acceptances, see licence.accept): an
+  // offer needs one left, and only an acceptance uses it.
   const count = countLimitOf(parent.policy, 'sublicense');
   if (count !== undefined && (parent.used.sublicense ?? 0) >= count) {
     return 'sublicense_not_permitted';
@@ -80,7 +81,7 @@ function sublicenseRefusal(
 }
 
 /** Whether a parent agreement still backs the acceptance of a sublicence at `time`. */
-function parentValid(parent: AgreementRecord | undefined, time: number): boolean {
+function parentValid(parent: AgreementRecord | undefined, time: number): parent is AgreementRecord {
   return (
     parent !== undefined &&
     parent.status === 'active' &&
@@ -142,6 +143,8 @@ const contentTxs: Record<string, TxDefinition<never>> = {
       if (content.holder !== ctx.sender) return 'not_holder';
       if (p.to === content.holder) return 'assign_to_holder';
       if (content.titleLength >= titleChainMax) return 'title_chain_too_long';
+      // The signed position: a title that leaves an assignment out shows a gap in the indexes.
+      if (p.index !== content.titleLength + 1) return 'title_index_mismatch';
       if (content.sharesTotal + p.share > shareWhole) return 'shares_exceed_whole';
       const index = content.titleLength + 1;
       writeAssignment(ctx.state, {
@@ -200,10 +203,6 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       if (openOffersBy(ctx.state, p.contentId, ctx.sender) >= openOffersPerOffererMax) {
         return 'offer_limit_reached';
       }
-      if (parent) {
-        const used = { ...parent.used, sublicense: (parent.used.sublicense ?? 0) + 1 };
-        writeAgreement(ctx.state, { ...parent, used });
-      }
       writeOffer(ctx.state, {
         contentId: p.contentId,
         offerId: p.offerId,
@@ -256,6 +255,12 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       } else {
         parent = readAgreement(ctx.state, offer.parent);
         if (!parentValid(parent, ctx.time)) return 'parent_invalid';
+        // Each acceptance is one sublicence granted under the parent: a free sublicence offer is
+        // bounded by the parent's `sublicense` count in total, not per offer.
+        const count = countLimitOf(parent.policy, 'sublicense');
+        if (count !== undefined && (parent.used.sublicense ?? 0) >= count) {
+          return 'count_exhausted';
+        }
       }
       const expiresAt = agreementExpiry(offer.policy, ctx.time, parent?.expiresAt);
       // Never sell a licence that is over before it starts.
@@ -290,6 +295,10 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
         tx: ctx.txHash,
       };
       writeAgreement(ctx.state, agreement);
+      if (parent) {
+        const used = { ...parent.used, sublicense: (parent.used.sublicense ?? 0) + 1 };
+        writeAgreement(ctx.state, { ...parent, used });
+      }
       ctx.emit('licence.accepted', {
         agreementId: ctx.txHash,
         contentId: p.contentId,
@@ -338,29 +347,54 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
       const content = readContent(ctx.state, agreement.contentId);
       if (!content) return 'content_not_found';
       if (ctx.sender !== content.gateway) return 'not_gateway_account';
-      // Usage served before a revocation or expiry is still recorded: the gateway stops serving
+      const actions = (Object.keys(p.uses) as Action[]).sort();
+      for (const action of actions) {
+        // `sublicense` is counted by the sublicences granted (licence.accept), never reported.
+        if (action === 'sublicense' || permissionOf(agreement.policy, action) === undefined) {
+          return 'action_not_permitted';
+        }
+      }
+      // Usage is recorded and clamped, never refused for being over a limit: the uses were served
+      // (the gateway raced, or was made to serve more), and a refusal would lose them. Each action
+      // counts up to its `count`; what goes beyond is kept in `overuse` for the holder to see.
+      // Usage served before a revocation or expiry is recorded too: the gateway stops serving
       // within a block, and its counts may arrive after.
       const used = { ...agreement.used };
-      for (const action of Object.keys(p.uses).sort() as Action[]) {
-        const uses = p.uses[action];
-        if (uses === undefined) continue;
-        if (permissionOf(agreement.policy, action) === undefined) return 'action_not_permitted';
-        const total = (used[action] ?? 0) + uses;
+      const overuse = { ...agreement.overuse };
+      const overuseNow: Partial<Record<Action, number>> = {};
+      for (const action of actions) {
+        const uses = p.uses[action] ?? 0;
+        const before = used[action] ?? 0;
         const count = countLimitOf(agreement.policy, action);
-        if ((count !== undefined && total > count) || !Number.isSafeInteger(total)) {
-          return 'count_exhausted';
+        const counted = count === undefined ? uses : Math.min(uses, Math.max(0, count - before));
+        // Bounds: at most 10,000 uses per tx, so 2^53 is out of reach in practice; refused if not.
+        if (!Number.isSafeInteger(before + counted)) return 'count_exhausted';
+        used[action] = before + counted;
+        if (counted < uses) {
+          overuseNow[action] = uses - counted;
+          overuse[action] = (overuse[action] ?? 0) + uses - counted;
         }
-        used[action] = total;
       }
-      // Devices are recorded only where a deviceCount constraint counts them.
-      const limit = deviceLimitOf(agreement.policy);
+      // Devices, as usageDecision counts them: one set per agreement, and only for the reported
+      // actions whose permission has a deviceCount (the largest of those is the limit: the tx does
+      // not say which device used which action). Fresh devices beyond it are counted as overuse.
+      const limit = deviceLimitOf(agreement.policy, actions);
       let devices = agreement.devices;
-      const fresh = (p.devices ?? []).filter((d) => !agreement.devices.includes(d));
-      if (limit !== undefined && fresh.length > 0) {
-        if (agreement.devices.length + fresh.length > limit) return 'device_limit_reached';
-        devices = [...agreement.devices, ...fresh];
+      let overuseDevicesNow = 0;
+      if (limit !== undefined) {
+        const fresh = (p.devices ?? []).filter((d) => !agreement.devices.includes(d));
+        const room = Math.max(0, limit - agreement.devices.length);
+        devices = [...agreement.devices, ...fresh.slice(0, room)];
+        overuseDevicesNow = Math.max(0, fresh.length - room);
       }
-      writeAgreement(ctx.state, { ...agreement, used, devices });
+      const overuseDevices = (agreement.overuseDevices ?? 0) + overuseDevicesNow;
+      writeAgreement(ctx.state, {
+        ...agreement,
+        used,
+        devices,
+        ...(Object.keys(overuse).length === 0 ? {} : { overuse }),
+        ...(overuseDevices === 0 ? {} : { overuseDevices }),
+      });
       ctx.emit('licence.used', {
         agreementId: p.agreementId,
         contentId: agreement.contentId,
@@ -368,6 +402,8 @@ const licenceTxs: Record<string, TxDefinition<never>> = {
         uses: p.uses,
         used,
         devices: devices.length,
+        overuse: overuseNow,
+        overuseDevices: overuseDevicesNow,
       });
       return undefined;
     },

@@ -33,6 +33,9 @@ export type UsageOutcome =
   | { status: 'rejected'; code: string; message: string }
   | { status: 'retry'; code: string };
 
+export type TxStatus =
+  { status: 'ok' | 'pending' | 'unknown' } | { status: 'failed'; code: string };
+
 export interface UsageBatch {
   key: SigningKey;
   usages: { agreementId: string; uses: Record<string, number>; devices: string[] }[];
@@ -60,8 +63,8 @@ export interface GatewayChain {
   signUsage(batches: UsageBatch[]): Promise<SignedUsage[]>;
   /** Sends signed usage txs in one batch (`POST /v1/txs/batch?wait=commit`); outcomes in order. */
   submitUsage(signed: SignedUsage[]): Promise<UsageOutcome[]>;
-  /** How a tx sent earlier ended: committed `ok`, committed `failed`, `pending`, or `unknown`. */
-  txStatus(hash: string): Promise<'ok' | 'failed' | 'pending' | 'unknown'>;
+  /** How a tx sent earlier ended: committed `ok`, committed `failed` (its code), `pending`, or `unknown`. */
+  txStatus(hash: string): Promise<TxStatus>;
 }
 
 class HeightCache<V> {
@@ -249,13 +252,18 @@ export function createGatewayChain(
     },
     async txStatus(hash) {
       const answer = await call('GET', `/v1/txs/${hash}`);
-      if (answer.status === 404) return 'unknown';
-      if (answer.status === 202) return 'pending';
+      if (answer.status === 404) return { status: 'unknown' };
+      if (answer.status === 202) return { status: 'pending' };
       const receipt = answer.body?.receipt as { status?: unknown } | undefined;
       if (answer.status !== 200 || !receipt) {
         throw new ChainUnavailableError(`GET /v1/txs/${hash}: the node answered ${answer.status}`);
       }
-      return receipt.status === 'ok' ? 'ok' : 'failed';
+      if (receipt.status === 'ok') return { status: 'ok' };
+      // A failed receipt's status is its rejection code.
+      return {
+        status: 'failed',
+        code: typeof receipt.status === 'string' ? receipt.status : 'failed',
+      };
     },
   };
 }

@@ -136,6 +136,11 @@ export const gatewayConfigSchema = z.strictObject({
       /** Token requests remembered (replay guard) for their 5-minute window. */
       replayEntriesMax: z.number().int().min(16).max(10_000_000).default(100_000),
       /**
+       * Of those, one licensee's key (only requests that got a token are remembered): one key
+       * with a free agreement cannot fill the guard for everyone. More are 429 `rate_limited`.
+       */
+      replayEntriesPerLicenseeMax: z.number().int().min(1).max(1_000_000).default(1_000),
+      /**
        * Token requests and uploads per client address per minute (a token bucket): each costs
        * the node a read or two, and a signature costs the sender nothing.
        */
@@ -146,6 +151,8 @@ export const gatewayConfigSchema = z.strictObject({
       streamsInFlightMax: z.number().int().min(1).max(100_000).default(256),
       /** Uploads being received at once (each is held in memory up to uploads.bytesMax). */
       uploadsInFlightMax: z.number().int().min(1).max(64).default(2),
+      /** Of those, from one client address (one address cannot hold every slot). */
+      uploadsInFlightPerAddressMax: z.number().int().min(1).max(64).default(1),
     })
     .prefault({}),
 });

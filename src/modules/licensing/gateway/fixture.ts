@@ -13,15 +13,22 @@ import {
   publicKeyFromAddress,
   toHex,
 } from '../../../crypto/index.js';
-import type { Policy } from '../policy.js';
+import { countLimitOf, permissionOf, type Policy } from '../policy.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
-import type { AgreementAtHeight, GatewayChain, SignedUsage, UsageOutcome } from './chain.js';
+import type {
+  AgreementAtHeight,
+  GatewayChain,
+  SignedUsage,
+  TxStatus,
+  UsageOutcome,
+} from './chain.js';
 import { parseGatewayConfig, type GatewayConfig } from './config.js';
 import {
   popHeader,
   popMessage,
   signHex,
   tokenRequestMessage,
+  uploadAuthorisationMessage,
   uploadMessage,
   urlPopMessage,
   type GatewayAction,
@@ -58,7 +65,12 @@ export class FakeChain implements GatewayChain {
   heightNow = 1;
   agreements = new Map<string, AgreementRecord>();
   contents = new Map<string, ContentRecord>();
-  usageTxs: { sender: string; agreementId: string; uses: Record<string, number> }[] = [];
+  usageTxs: {
+    sender: string;
+    agreementId: string;
+    uses: Record<string, number>;
+    devices: string[];
+  }[] = [];
   reads = 0;
 
   chainIdValue = 'coffer-test';
@@ -85,7 +97,7 @@ export class FakeChain implements GatewayChain {
   content(contentId: string): Promise<ContentRecord | undefined> {
     return Promise.resolve(structuredClone(this.contents.get(contentId)));
   }
-  txs = new Map<string, 'ok' | 'failed' | 'pending'>();
+  txs = new Map<string, TxStatus>();
   private hashes = 0;
 
   signUsage(batches: Parameters<GatewayChain['signUsage']>[0]): Promise<SignedUsage[]> {
@@ -107,33 +119,64 @@ export class FakeChain implements GatewayChain {
     );
   }
 
-  /** Applies each usage as the chain does (one block each). */
+  /** Codes to refuse the next usage txs with (committed, failed), one each, first first. */
+  refuseUsage: string[] = [];
+  /** Uses past a count and fresh devices past a limit, as the chain keeps them (overuse). */
+  overuse = new Map<string, { uses: Record<string, number>; devices: number }>();
+
+  /**
+   * Applies each usage as the chain does (one block each): uses count up to their `count` and
+   * devices up to the limit (only for reported actions whose permission has a deviceCount); what
+   * goes beyond is kept as overuse, never refused.
+   */
   submitUsage(signed: SignedUsage[]): Promise<UsageOutcome[]> {
     const outcomes: UsageOutcome[] = [];
     for (const item of signed) {
       const payload = item.tx.payload as { uses: Record<string, number>; devices: string[] };
       const agreement = this.agreements.get(item.agreementId)!;
+      this.heightNow++;
+      const refusal = this.refuseUsage.shift();
+      if (refusal !== undefined) {
+        this.txs.set(item.hash, { status: 'failed', code: refusal });
+        outcomes.push({ status: 'rejected', code: refusal, message: refusal });
+        continue;
+      }
+      const over = this.overuse.get(item.agreementId) ?? { uses: {}, devices: 0 };
+      const limits: number[] = [];
       for (const [action, n] of Object.entries(payload.uses)) {
         const key = action as GatewayAction;
-        agreement.used[key] = (agreement.used[key] ?? 0) + n;
+        const before = agreement.used[key] ?? 0;
+        const count = countLimitOf(agreement.policy, key);
+        const counted = count === undefined ? n : Math.min(n, Math.max(0, count - before));
+        agreement.used[key] = before + counted;
+        if (counted < n) over.uses[key] = (over.uses[key] ?? 0) + n - counted;
+        const deviceCount = (permissionOf(agreement.policy, key)?.constraint ?? []).find(
+          (c) => c.leftOperand === 'deviceCount',
+        );
+        if (deviceCount) limits.push(deviceCount.rightOperand);
       }
-      for (const device of payload.devices) {
-        if (!agreement.devices.includes(device)) agreement.devices.push(device);
+      if (limits.length > 0) {
+        for (const device of payload.devices) {
+          if (agreement.devices.includes(device)) continue;
+          if (agreement.devices.length < Math.max(...limits)) agreement.devices.push(device);
+          else over.devices++;
+        }
       }
+      this.overuse.set(item.agreementId, over);
       this.usageTxs.push({
         sender: item.tx.sender,
         agreementId: item.agreementId,
         uses: payload.uses,
+        devices: payload.devices,
       });
-      this.txs.set(item.hash, 'ok');
-      this.heightNow++;
+      this.txs.set(item.hash, { status: 'ok' });
       outcomes.push({ status: 'ok', tx: item.hash, height: this.heightNow });
     }
     return Promise.resolve(outcomes);
   }
 
-  txStatus(hash: string): Promise<'ok' | 'failed' | 'pending' | 'unknown'> {
-    return Promise.resolve(this.txs.get(hash) ?? 'unknown');
+  txStatus(hash: string): Promise<TxStatus> {
+    return Promise.resolve(this.txs.get(hash) ?? { status: 'unknown' });
   }
 
   register(input: { contentId: string; owner: string; publicKey: string; size: number }) {
@@ -225,6 +268,10 @@ export function uploadHeaders(
     'x-coffer-time': String(time),
     'x-coffer-signature': signHex(
       uploadMessage({ bodySha256, owner: owner.address, time }),
+      owner.secretKey,
+    ),
+    'x-coffer-upload-authorisation': signHex(
+      uploadAuthorisationMessage({ owner: owner.address, time, length: body.length }),
       owner.secretKey,
     ),
   };

@@ -12,6 +12,7 @@ import { publicKeyFromAddress, sign, utf8, verify, fromHex, toHex } from '../../
 
 export const gatewaySigningDomains = {
   upload: 'coffer/licensing/upload/v1',
+  uploadAuthorisation: 'coffer/licensing/upload-authorisation/v1',
   tokenRequest: 'coffer/licensing/token-request/v1',
   pop: 'coffer/licensing/pop/v1',
   url: 'coffer/licensing/url/v1',
@@ -34,6 +35,15 @@ export const gatewayActions = [
   'sublicense',
 ] as const;
 export type GatewayAction = (typeof gatewayActions)[number];
+/**
+ * The actions a token is issued for: each gives the content's bytes (they differ in what they
+ * count and in `Content-Disposition`). `distribute` and `sublicense` give no bytes here (a
+ * sublicence is granted on chain), so a token request for them is refused (`action_not_served`).
+ */
+export const servedActions = ['play', 'display', 'download', 'print'] as const;
+export type ServedAction = (typeof servedActions)[number];
+export const isServedAction = (action: string): action is ServedAction =>
+  (servedActions as readonly string[]).includes(action);
 
 export class GatewayMessageError extends Error {
   constructor(
@@ -69,6 +79,23 @@ export function uploadMessage(input: { bodySha256: string; owner: string; time: 
     check(input.bodySha256, contentIdPattern, 'bodySha256'),
     input.owner,
     checkTime(input.time),
+  ]);
+}
+
+/**
+ * The owner's pre-authorisation of an upload, checked before the body is read (the body's hash is
+ * not known then): owner address ‖ time (Unix ms) ‖ the body's length in bytes. Sent as
+ * `x-coffer-upload-authorisation`; without it nobody can take an upload slot in an owner's name.
+ */
+export function uploadAuthorisationMessage(input: { owner: string; time: number; length: number }) {
+  publicKeyFromAddress(input.owner, 'owner');
+  if (!Number.isSafeInteger(input.length) || input.length <= 0) {
+    throw new GatewayMessageError('length', 'length must be a positive integer');
+  }
+  return lines(gatewaySigningDomains.uploadAuthorisation, [
+    input.owner,
+    checkTime(input.time),
+    input.length,
   ]);
 }
 

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import fc from 'fast-check';
 import type { Policy } from '../policy.js';
+import type { GatewayAction } from './messages.js';
 import { chunkBytes } from './storage.js';
-import { createGateway, gatewayErrors, type Gateway } from './server.js';
+import { createGateway, deviceHash, gatewayErrors, type Gateway } from './server.js';
 import {
   FakeChain,
   popFor,
@@ -82,7 +83,7 @@ async function token(
   gateway: Gateway,
   licensee: TestKey,
   agreementId: string,
-  options: { action?: 'play' | 'download'; device?: string; ip?: string } = {},
+  options: { action?: GatewayAction; device?: string; ip?: string } = {},
 ) {
   return gateway.app.inject({
     method: 'POST',
@@ -129,7 +130,10 @@ const playForever: Policy = { permission: [{ action: 'play' }] };
 
 describe('gateway uploads', () => {
   it('takes a signed upload and answers the contentId and the content key to register', async () => {
-    const { gateway, chain } = await open('upload');
+    // Two uploads at once from one address (the twins below): the per-address bound allows it.
+    const { gateway, chain } = await open('upload', {
+      limits: { uploadsInFlightPerAddressMax: 2 },
+    });
     const owner = testKey();
     const body = crypto.randomBytes(1000);
     const answer = await upload(gateway, owner, body);
@@ -280,6 +284,71 @@ describe('gateway uploads', () => {
     assert.deepEqual(
       [full.statusCode, full.json<ErrorBody>().error.code],
       [429, 'storage_quota_exceeded'],
+    );
+  });
+
+  it('takes no upload slot without the owner’s pre-authorisation, and one address holds one', async () => {
+    const { gateway } = await open('upload-slots', { limits: { uploadsInFlightMax: 2 } });
+    const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const alice = testKey();
+    const length = 1_000_000;
+    /** An upload whose body trickles: headers and a first byte, then nothing. */
+    const trickle = (headers: Record<string, string>, localAddress: string) => {
+      const request = http.request(`${url}/v1/gateway/uploads`, {
+        method: 'POST',
+        localAddress,
+        headers: { ...headers, 'content-length': String(length) },
+      });
+      const answered = new Promise<number>((resolve) =>
+        request.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode!);
+        }),
+      );
+      request.on('error', () => undefined);
+      request.write(Buffer.alloc(1));
+      return { request, answered };
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+    // An outsider with no key names alice as the owner: refused before a slot is taken, twice.
+    const { 'x-coffer-upload-authorisation': _auth, ...unauthorised } = uploadHeaders(
+      alice,
+      Buffer.alloc(length),
+      clock.t,
+    );
+    const outsiders = [trickle(unauthorised, '127.0.0.2'), trickle(unauthorised, '127.0.0.3')];
+    assert.deepEqual(await Promise.all(outsiders.map((o) => o.answered)), [401, 401]);
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      0,
+    );
+    assert.equal((await upload(gateway, alice, crypto.randomBytes(100))).statusCode, 201);
+    // A key holder's trickling upload holds one slot, and its address holds no more.
+    const slow = trickle(uploadHeaders(alice, Buffer.alloc(length), clock.t), '127.0.0.2');
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      1,
+    );
+    const body = Buffer.from(crypto.randomBytes(50).toString('hex')); // ASCII: sent as a string
+    const second = await requestFrom(`${url}/v1/gateway/uploads`, '127.0.0.2', {
+      method: 'POST',
+      headers: uploadHeaders(testKey(), body, clock.t),
+      body: body.toString(),
+    });
+    assert.equal(second.status, 429, second.body.toString());
+    assert.equal((JSON.parse(second.body.toString()) as ErrorBody).error.code, 'rate_limited');
+    assert.equal((await upload(gateway, testKey(), crypto.randomBytes(100))).statusCode, 201);
+    slow.request.destroy();
+    for (const outsider of outsiders) outsider.request.destroy();
+    await settle();
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ uploadsInFlight: number }>()
+        .uploadsInFlight,
+      0,
     );
   });
 
@@ -697,6 +766,305 @@ describe('gateway edges', () => {
     assert.ok(openFiles() <= before + 1, `open files ${before} -> ${openFiles()}`);
     const after = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-9');
     assert.equal(after.statusCode, 206);
+  });
+
+  it('gives back the stream slot and the file when a client resets before the stream starts', async () => {
+    // The client goes while the gateway still reads the chain (before the status line): the
+    // response's `close` has fired by the time the bytes would start. Each such request used to
+    // keep its slot and its chunk file for good; with one slot, the next request was 503 busy.
+    const chain = new FakeChain();
+    const { gateway } = await open('reset-early', { limits: { streamsInFlightMax: 1 } }, chain);
+    const w = await world(gateway, chain, playForever, 8 * chunkBytes);
+    const t = (await token(gateway, w.licensee, w.agreementId)).json<Issued>();
+    const url = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    const path = `/content/${w.contentId}`;
+    const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+    const connections = () =>
+      new Promise<number>((resolve, reject) =>
+        gateway.app.server.getConnections((error, count) =>
+          error ? reject(error) : resolve(count),
+        ),
+      );
+    const agreement = chain.agreement.bind(chain);
+    const before = openFiles();
+    for (let i = 0; i < 3; i++) {
+      let entered!: () => void;
+      const reading = new Promise<void>((resolve) => (entered = resolve));
+      let resume!: () => void;
+      const held = new Promise<void>((resolve) => (resume = resolve));
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => (finished = resolve));
+      chain.agreement = async (id) => {
+        entered();
+        await held;
+        const found = await agreement(id);
+        setTimeout(finished, 20); // the rest of the handler runs meanwhile
+        return found;
+      };
+      const request = http.get(`${url}${path}`, {
+        headers: {
+          authorization: `Bearer ${t.token}`,
+          'x-coffer-pop': popFor(w.licensee, { path, time: clock.t, jti: t.jti }),
+        },
+      });
+      request.on('error', () => undefined); // the reset is the point
+      await reading;
+      request.destroy();
+      for (let j = 0; j < 100 && (await connections()) > 0; j++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      assert.equal(await connections(), 0, 'the server saw the client go');
+      resume();
+      await done;
+      chain.agreement = agreement;
+    }
+    assert.equal(
+      (await gateway.app.inject({ url: '/health' })).json<{ streamsInFlight: number }>()
+        .streamsInFlight,
+      0,
+    );
+    assert.ok(openFiles() <= before, `open files ${before} -> ${openFiles()}`);
+    const after = await fetchContent(gateway, w.licensee, w.contentId, t, 'bytes=0-9');
+    assert.equal(after.statusCode, 206, after.body);
+  });
+
+  it('keeps uses the chain refused and sends them again; drops them only for a code that never passes', async () => {
+    const chain = new FakeChain();
+    const events: { level: string; event: string; code?: string }[] = [];
+    const dataDir = tempDataDir('usage-refused');
+    dirs.push(dataDir);
+    const gateway = await createGateway(testConfig(dataDir), {
+      chain,
+      now: () => clock.t,
+      timers: false,
+      log: (level, event, fields = {}) => events.push({ level, event, ...fields }),
+    });
+    gateways.push(gateway);
+    const w = await world(gateway, chain, playForever);
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    // A refusal this gateway does not know: the use stays pending, and goes out again after a
+    // wait (one flush, then two, four ...).
+    chain.refuseUsage.push('some_future_code');
+    await gateway.flushUsage();
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, undefined);
+    await gateway.flushUsage(); // waiting
+    assert.equal(chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId).length, 0);
+    await gateway.flushUsage();
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 1);
+    assert.equal(gateway.usage.size, 0);
+    // Found refused by hash (the answer lost): the same.
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    chain.refuseUsage.push('another_code');
+    const submit = chain.submitUsage.bind(chain);
+    chain.submitUsage = async (signed) => {
+      await submit(signed);
+      throw new Error('timeout');
+    };
+    await gateway.flushUsage();
+    chain.submitUsage = submit;
+    await gateway.flushUsage(); // asks by hash: failed, kept, waits
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+    await gateway.flushUsage();
+    assert.equal(chain.agreements.get(w.agreementId)!.used.play, 2);
+    // A code that never passes (the key is not the gateway account): dropped, and logged.
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    chain.refuseUsage.push('not_gateway_account');
+    await gateway.flushUsage();
+    assert.equal(gateway.usage.size, 0);
+    assert.ok(
+      events.some((e) => e.event === 'usage_dropped' && e.code === 'not_gateway_account'),
+      JSON.stringify(events),
+    );
+  });
+
+  it('counts the last use once when two token requests race for it', async () => {
+    const { gateway, chain } = await open('race');
+    const w = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    });
+    const ask = (time: number) =>
+      gateway.app.inject({
+        method: 'POST',
+        url: '/v1/gateway/tokens',
+        payload: tokenRequest(w.licensee, w.agreementId, time),
+      });
+    const answers = await Promise.all([ask(clock.t + 1), ask(clock.t + 2), ask(clock.t + 3)]);
+    assert.deepEqual(
+      answers.map((answer) => answer.statusCode).sort(),
+      [201, 403, 403],
+      answers.map((answer) => `${answer.statusCode}`).join(' '),
+    );
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, { play: 1 });
+  });
+
+  it('counts a device only for an action whose permission has a deviceCount', async () => {
+    const { gateway, chain } = await open('devices');
+    const w = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [{ leftOperand: 'deviceCount', operator: 'lteq', rightOperand: 1 }],
+        },
+        { action: 'download' },
+      ],
+    });
+    clock.t += 1;
+    const download = await token(gateway, w.licensee, w.agreementId, {
+      action: 'download',
+      device: 'laptop',
+    });
+    assert.equal(download.statusCode, 201, download.body);
+    assert.deepEqual(gateway.usage.of(w.agreementId).devices, []);
+    clock.t += 1;
+    const play = await token(gateway, w.licensee, w.agreementId, { device: 'tv' });
+    assert.equal(play.statusCode, 201, play.body);
+    await gateway.flushUsage();
+    const sent = chain.usageTxs.filter((tx) => tx.agreementId === w.agreementId);
+    assert.deepEqual(
+      sent.map((tx) => [tx.uses, tx.devices]),
+      [[{ download: 1, play: 1 }, [deviceHash(w.agreementId, 'tv')]]],
+    );
+    clock.t += 1;
+    const phone = await token(gateway, w.licensee, w.agreementId, { device: 'phone' });
+    assert.equal(phone.json<ErrorBody>().error.code, 'device_limit_reached');
+  });
+
+  it('issues tokens for the actions that give bytes only, with their Content-Disposition', async () => {
+    const { gateway, chain } = await open('served-actions');
+    const w = await world(gateway, chain, {
+      permission: [
+        { action: 'play' },
+        { action: 'download' },
+        { action: 'distribute' },
+        {
+          action: 'sublicense',
+          constraint: [{ leftOperand: 'count', operator: 'lteq', rightOperand: 1 }],
+        },
+      ],
+    });
+    for (const action of ['sublicense', 'distribute'] as const) {
+      clock.t += 1;
+      const refused = await token(gateway, w.licensee, w.agreementId, { action });
+      assert.deepEqual(
+        [refused.statusCode, refused.json<ErrorBody>().error.code],
+        [403, 'action_not_served'],
+      );
+    }
+    // Nothing counted: the sub-offer budget is the licensee's still.
+    assert.deepEqual(gateway.usage.of(w.agreementId).uses, {});
+    for (const [action, disposition] of [
+      ['play', 'inline'],
+      ['download', 'attachment'],
+    ] as const) {
+      clock.t += 1;
+      const issued = await token(gateway, w.licensee, w.agreementId, { action });
+      assert.equal(issued.statusCode, 201, issued.body);
+      const served = await fetchContent(
+        gateway,
+        w.licensee,
+        w.contentId,
+        issued.json<Issued>(),
+        'bytes=0-9',
+      );
+      assert.equal(served.statusCode, 206);
+      assert.equal(served.headers['content-disposition'], disposition);
+    }
+  });
+
+  it('remembers only token requests that got a token, and bounds them per licensee key', async () => {
+    const { gateway, chain } = await open('replay-fill', {
+      limits: { replayEntriesMax: 16, replayEntriesPerLicenseeMax: 3 },
+    });
+    // A licensee refused (revoked) sends many requests: none is remembered, so the guard does
+    // not fill and another licensee still gets tokens.
+    const refused = await world(gateway, chain, playForever);
+    chain.revoke(refused.agreementId);
+    for (let i = 0; i < 20; i++) {
+      clock.t += 1;
+      const answer = await token(gateway, refused.licensee, refused.agreementId);
+      assert.equal(answer.json<ErrorBody>().error.code, 'agreement_revoked');
+    }
+    const w = await world(gateway, chain, playForever);
+    clock.t += 1;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+    // A request refused (not valid yet) is not spent: the same one passes once valid.
+    const later = await world(gateway, chain, {
+      permission: [
+        {
+          action: 'play',
+          constraint: [
+            { leftOperand: 'dateTime', operator: 'gteq', rightOperand: clock.t + 60_000 },
+          ],
+        },
+      ],
+    });
+    const request = tokenRequest(later.licensee, later.agreementId, clock.t);
+    const send = () =>
+      gateway.app.inject({ method: 'POST', url: '/v1/gateway/tokens', payload: request });
+    assert.equal((await send()).json<ErrorBody>().error.code, 'not_yet_valid');
+    clock.t += 60_000;
+    assert.equal((await send()).statusCode, 201);
+    assert.equal((await send()).json<ErrorBody>().error.code, 'request_replayed');
+    // One key with a free agreement: at most 3 remembered in 5 minutes, then 429.
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      clock.t += 1;
+      codes.push((await token(gateway, w.licensee, w.agreementId)).statusCode);
+    }
+    assert.deepEqual(codes, [201, 201, 429]);
+    clock.t += 1;
+    const other = await world(gateway, chain, playForever);
+    assert.equal((await token(gateway, other.licensee, other.agreementId)).statusCode, 201);
+    clock.t += 5 * 60_000 + 10;
+    assert.equal((await token(gateway, w.licensee, w.agreementId)).statusCode, 201);
+  });
+
+  it('logs a failing flush or sweep of the timers, never an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    mock.timers.enable({ apis: ['setInterval'] });
+    try {
+      const events: { event: string; reason?: string }[] = [];
+      const dataDir = tempDataDir('timers');
+      dirs.push(dataDir);
+      const gateway = await createGateway(testConfig(dataDir), {
+        chain: new FakeChain(),
+        now: () => clock.t,
+        log: (_level, event, fields = {}) => events.push({ event, ...fields }),
+      });
+      gateway.usage.flush = () => Promise.reject(new Error('signing key unreadable'));
+      gateway.store.all = () => {
+        throw new Error('disk gone');
+      };
+      mock.timers.tick(60_000); // both timers fire (the flush six times)
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      await gateway.close();
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+      assert.ok(
+        events.some(
+          (e) => e.event === 'usage_flush_failed' && e.reason === 'signing key unreadable',
+        ),
+        JSON.stringify(events),
+      );
+      assert.ok(
+        events.some((e) => e.event === 'sweep_failed' && e.reason === 'disk gone'),
+        JSON.stringify(events),
+      );
+    } finally {
+      mock.timers.reset();
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('records each use once when a flush fails before or after the node took it', async () => {

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addressFromPublicKey, isAddress, publicKeyFromAddress } from '../../../crypto/index.js';
-import { usageDecision, type Action, type UsageRefusal } from '../policy.js';
+import { permissionOf, usageDecision, type Action, type UsageRefusal } from '../policy.js';
 import { mediaTypePattern, registrationMessage } from '../schema.js';
 import { createGatewayChain, ChainUnavailableError, type GatewayChain } from './chain.js';
 import { createTerritoryMap, GatewayConfigError, type GatewayConfig } from './config.js';
@@ -25,12 +25,14 @@ import {
   contentIdPattern,
   devicePattern,
   gatewayActions,
+  isServedAction,
   parsePopHeader,
   popMessage,
   publicKeyPattern,
   signHex,
   signaturePattern,
   tokenRequestMessage,
+  uploadAuthorisationMessage,
   uploadMessage,
   urlPopMessage,
   verifyHex,
@@ -78,6 +80,7 @@ export const gatewayErrors = {
   parent_invalid: 403,
   action_not_permitted: 403,
   action_prohibited: 403,
+  action_not_served: 403,
   not_yet_valid: 403,
   agreement_expired: 403,
   territory_not_allowed: 403,
@@ -197,10 +200,16 @@ export async function createGateway(
   const allowedOwners = config.uploads.allowedOwners
     ? new Set(config.uploads.allowedOwners)
     : undefined;
-  /** Token requests seen (hash of the signature -> its time), for the replay guard. */
-  const seenRequests = new Map<string, number>();
+  /**
+   * Token requests that got a token, for the replay guard: per licensee, hash of the signature ->
+   * its time. Bounded in all (`replayEntriesMax`) and per licensee (`replayEntriesPerLicenseeMax`).
+   */
+  const seenRequests = new Map<string, Map<string, number>>();
+  let seenRequestsCount = 0;
   let streamsInFlight = 0;
   let uploadsInFlight = 0;
+  /** Uploads being received, per client address. */
+  const uploadsByAddress = new Map<string, number>();
   /** Bytes and counts of uploads being received, reserved before their body is read. */
   const reserved = {
     count: 0,
@@ -267,14 +276,17 @@ export async function createGateway(
   // Every request is signed, so any origin may send one.
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'content-range, content-length, accept-ranges');
+    reply.header(
+      'access-control-expose-headers',
+      'content-range, content-length, accept-ranges, content-disposition',
+    );
   });
   app.options('*', async (_request, reply) =>
     reply
       .header('access-control-allow-methods', 'GET, POST, OPTIONS')
       .header(
         'access-control-allow-headers',
-        'authorization, content-type, range, x-coffer-pop, x-coffer-owner, x-coffer-time, x-coffer-signature',
+        'authorization, content-type, range, x-coffer-pop, x-coffer-owner, x-coffer-time, x-coffer-signature, x-coffer-upload-authorisation',
       )
       .header('access-control-max-age', '600')
       .code(204)
@@ -382,11 +394,32 @@ export async function createGateway(
               'x-coffer-time must be Unix ms within 5 minutes of now',
             );
           }
+          // The owner's signature of (owner, time, length), checked before anything is reserved:
+          // without it anyone could take the upload slots in any owner's name, with no key.
+          const authorisation = request.headers['x-coffer-upload-authorisation'];
+          const ownerKey = Buffer.from(publicKeyFromAddress(owner, 'owner')).toString('hex');
+          if (
+            typeof authorisation !== 'string' ||
+            !verifyHex(authorisation, uploadAuthorisationMessage({ owner, time, length }), ownerKey)
+          ) {
+            throw new Refusal(
+              'signature_invalid',
+              'x-coffer-upload-authorisation must be the owner’s signature of (owner, time, Content-Length)',
+            );
+          }
           const minimum = config.uploads.minimumBalance;
           if (minimum && (await chain.balance(owner, minimum.asset)) < BigInt(minimum.amount)) {
             throw new Refusal(
               'owner_unfunded',
               `an owner needs ${minimum.amount} ${minimum.asset} (minor units) to upload here`,
+            );
+          }
+          if (
+            (uploadsByAddress.get(request.ip) ?? 0) >= config.limits.uploadsInFlightPerAddressMax
+          ) {
+            throw new Refusal(
+              'rate_limited',
+              'this client address has uploads in progress: wait for them to end',
             );
           }
           if (uploadsInFlight >= config.limits.uploadsInFlightMax) {
@@ -429,7 +462,13 @@ export async function createGateway(
               'this gateway is full: it takes no more uploads',
             );
           }
+          // Gone while the chain was read: reserve nothing (a `close` listener would never run).
+          if (request.raw.destroyed || reply.raw.destroyed) {
+            throw new Refusal('invalid_request', 'the client went before its upload started');
+          }
+          const ip = request.ip;
           uploadsInFlight++;
+          uploadsByAddress.set(ip, (uploadsByAddress.get(ip) ?? 0) + 1);
           reserved.count++;
           reserved.bytes += length;
           reserved.byOwner.set(owner, (reserved.byOwner.get(owner) ?? 0) + 1);
@@ -439,6 +478,9 @@ export async function createGateway(
             if (released) return;
             released = true;
             uploadsInFlight--;
+            const fromAddress = (uploadsByAddress.get(ip) ?? 1) - 1;
+            if (fromAddress > 0) uploadsByAddress.set(ip, fromAddress);
+            else uploadsByAddress.delete(ip);
             reserved.count--;
             reserved.bytes -= length;
             const left = (reserved.byOwner.get(owner) ?? 1) - 1;
@@ -571,18 +613,60 @@ export async function createGateway(
 
   // ---- tokens ----------------------------------------------------------------------------------
 
-  function remember(signature: string, time: number): void {
-    const key = crypto.createHash('sha256').update(signature).digest('hex');
-    if (seenRequests.has(key))
+  const replayKeyOf = (signature: string) =>
+    crypto.createHash('sha256').update(signature).digest('hex');
+
+  function checkNotReplayed(licensee: string, signature: string): void {
+    if (seenRequests.get(licensee)?.has(replayKeyOf(signature))) {
       throw new Refusal('request_replayed', 'this token request was used already: sign a new one');
-    if (seenRequests.size >= config.limits.replayEntriesMax) {
-      const horizon = now() - requestSkewMs;
-      for (const [seen, at] of seenRequests) if (at < horizon) seenRequests.delete(seen);
-      if (seenRequests.size >= config.limits.replayEntriesMax) {
+    }
+  }
+
+  /** Forgets a licensee's requests older than the 5-minute window (they are stale anyway). */
+  function forgetStale(licensee: string, seen: Map<string, number>): void {
+    const horizon = now() - requestSkewMs;
+    for (const [key, at] of seen) {
+      if (at < horizon) {
+        seen.delete(key);
+        seenRequestsCount--;
+      }
+    }
+    if (seen.size === 0) seenRequests.delete(licensee);
+  }
+
+  /**
+   * Remembers a token request that got a positive decision (a refused one is not remembered: it
+   * can be sent again, and strangers or refused licensees fill nothing). Synchronous, right after
+   * the decision: the same request sent twice at once passes once.
+   */
+  function remember(licensee: string, signature: string, time: number): void {
+    const key = replayKeyOf(signature);
+    let seen = seenRequests.get(licensee);
+    if (seen?.has(key)) {
+      throw new Refusal('request_replayed', 'this token request was used already: sign a new one');
+    }
+    if (seen && seen.size >= config.limits.replayEntriesPerLicenseeMax) {
+      forgetStale(licensee, seen);
+      if (seen.size >= config.limits.replayEntriesPerLicenseeMax) {
+        throw new Refusal(
+          'rate_limited',
+          'this key asked for too many tokens in the last 5 minutes: slow down',
+        );
+      }
+    }
+    if (seenRequestsCount >= config.limits.replayEntriesMax) {
+      for (const [other, entries] of seenRequests) forgetStale(other, entries);
+      if (seenRequestsCount >= config.limits.replayEntriesMax) {
         throw new Refusal('busy', 'too many token requests in the last 5 minutes: retry shortly');
       }
     }
-    seenRequests.set(key, time);
+    seen = seenRequests.get(licensee);
+    if (!seen) {
+      seen = new Map();
+      seenRequests.set(licensee, seen);
+    }
+    seen.set(key, time);
+    seenRequestsCount++;
   }
 
   app.post('/v1/gateway/tokens', async (request, reply) => {
@@ -593,6 +677,12 @@ export async function createGateway(
       throw new Refusal('invalid_request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
     }
     const body = parsed.data;
+    if (!isServedAction(body.action)) {
+      throw new Refusal(
+        'action_not_served',
+        `a token gives the content's bytes: ask for play, display, download or print, not ${body.action}`,
+      );
+    }
     if (Math.abs(now() - body.time) > requestSkewMs) {
       throw new Refusal('request_stale', 'time must be Unix ms within 5 minutes of now');
     }
@@ -609,12 +699,10 @@ export async function createGateway(
     const device =
       body.device === undefined ? undefined : deviceHash(body.agreementId, body.device);
     const territory = territoryOf(request.ip);
-    // Remembered only once the key is the agreement's licensee: strangers signing requests for
-    // agreements they see on chain cannot fill the replay guard.
     if (found.agreement.licensee !== licensee) {
       throw new Refusal('token_key_mismatch', 'this key is not the agreement’s licensee');
     }
-    remember(body.signature, body.time);
+    checkNotReplayed(licensee, body.signature);
     const { agreement, decision } = await decide({
       agreementId: body.agreementId,
       licensee,
@@ -626,27 +714,43 @@ export async function createGateway(
     if (!usage.canCount(agreement.agreementId, body.action)) {
       throw new Refusal('busy', 'too many uses waiting to be recorded on chain: retry shortly');
     }
+    remember(licensee, body.signature, body.time);
+    // Counted now, with no await since the decision: two requests racing for the last use cannot
+    // both pass. The device counts only for an action whose permission has a deviceCount (the
+    // rule of usageDecision and of the chain). Given back if the token cannot be made.
+    const countsDevice = (permissionOf(agreement.policy, body.action)?.constraint ?? []).some(
+      (constraint) => constraint.leftOperand === 'deviceCount',
+    );
+    const reservation = usage.count(
+      agreement.agreementId,
+      meta.contentId,
+      body.action,
+      countsDevice ? device : undefined,
+    );
     const secret = store.signingSecret(meta.contentId);
-    const issued = await issueAccessToken({
-      contentId: meta.contentId,
-      secret,
-      publicKeyHex: meta.publicKey,
-      claims: {
-        iss: gatewayAccountOf(meta.publicKey),
-        sub: licensee,
-        agr: agreement.agreementId,
-        act: body.action,
-        ...(device === undefined ? {} : { dev: device }),
-        rem: decision.ok ? decision.remaining : null,
-        cnf: { jwk: jwkOf(body.publicKey) },
-        cip: request.ip,
-      },
-      nowMs: now(),
-      ttlMs: config.tokens.ttlMs,
-    });
-    // Counted once the token exists, with no await since the decision: two requests racing for
-    // the last use cannot both pass.
-    usage.count(agreement.agreementId, meta.contentId, body.action, device);
+    let issued: Awaited<ReturnType<typeof issueAccessToken>>;
+    try {
+      issued = await issueAccessToken({
+        contentId: meta.contentId,
+        secret,
+        publicKeyHex: meta.publicKey,
+        claims: {
+          iss: gatewayAccountOf(meta.publicKey),
+          sub: licensee,
+          agr: agreement.agreementId,
+          act: body.action,
+          ...(device === undefined ? {} : { dev: device }),
+          rem: decision.ok ? decision.remaining : null,
+          cnf: { jwk: jwkOf(body.publicKey) },
+          cip: request.ip,
+        },
+        nowMs: now(),
+        ttlMs: config.tokens.ttlMs,
+      });
+    } catch (error) {
+      usage.giveBack(reservation);
+      throw error;
+    }
     stats.tokens++;
     return reply.code(201).send({
       token: issued.token,
@@ -688,6 +792,24 @@ export async function createGateway(
   app.get<{ Params: { contentId: string }; Querystring: { token?: string; pop?: string } }>(
     '/content/:contentId',
     async (request, reply) => {
+      // The stream slot and the chunk file are released when the response closes, however it
+      // ends (finished, failed, or the client gone). The listener goes on before any await: a
+      // client that resets while the chain is read has closed the response before the bytes
+      // would start, and a listener attached then would never run (the slot and the file kept
+      // for good; `streamsInFlightMax` such requests made every GET 503 until a restart).
+      let clientGone = false;
+      let slot: { chunks?: AsyncGenerator<Buffer> } | undefined;
+      const release = () => {
+        if (!slot) return;
+        const { chunks } = slot;
+        slot = undefined;
+        streamsInFlight--;
+        chunks?.return(undefined).catch(() => undefined);
+      };
+      reply.raw.once('close', () => {
+        clientGone = true;
+        release();
+      });
       const { contentId } = request.params;
       const path = `/content/${contentId}`;
       const meta = contentIdPattern.test(contentId) ? store.meta(contentId) : undefined;
@@ -703,6 +825,9 @@ export async function createGateway(
         );
       }
       const claims = await verifiedClaims(token, contentId, meta.publicKey);
+      if (!isServedAction(claims.act)) {
+        throw new Refusal('action_not_served', `a ${claims.act} token gives no bytes`);
+      }
       const holderKey = cnfKeyHex(claims)!;
       if (addressFromPublicKey(Buffer.from(holderKey, 'hex')) !== claims.sub) {
         throw new Refusal('token_invalid', 'the token’s key is not its subject’s');
@@ -766,34 +891,31 @@ export async function createGateway(
         reply.header('content-range', `bytes */${meta.size}`);
         throw new Refusal('range_not_satisfiable', `one range within 0-${meta.size - 1}, please`);
       }
+      // Nobody to send to: take no slot, open no file (the response is already closed).
+      if (clientGone || reply.raw.destroyed) return reply.hijack();
       if (streamsInFlight >= config.limits.streamsInFlightMax) {
         throw new Refusal('busy', 'too many streams in progress: retry shortly');
       }
       const start = answer.kind === 'partial' ? answer.start : 0;
       const end = answer.kind === 'partial' ? answer.end : meta.size - 1;
+      streamsInFlight++;
       const chunks = store.readRange(contentId, start, end);
+      slot = { chunks };
       // The first chunk is decrypted before the status goes out, so a corrupt one is a clean 500.
       let first: IteratorResult<Buffer>;
       try {
         first = await chunks.next();
       } catch (error) {
+        release();
         if (error instanceof GatewayStoreError) {
           log('error', 'content_corrupt', { contentId, reason: error.message });
           throw new Refusal('content_corrupt', 'the stored content fails its integrity check');
         }
         throw error;
       }
-      // Released when the response closes, however it ends (finished, failed, or the client gone
-      // before the body started): the slot comes back and the chunk file is closed.
-      streamsInFlight++;
+      // Gone while the first chunk was read: `close` released the slot and closed the file.
+      if (clientGone || reply.raw.destroyed) return reply.hijack();
       stats.servedRequests++;
-      let released = false;
-      reply.raw.once('close', () => {
-        if (released) return;
-        released = true;
-        streamsInFlight--;
-        chunks.return(undefined).catch(() => undefined);
-      });
       const body = Readable.from(
         (async function* () {
           try {
@@ -817,6 +939,8 @@ export async function createGateway(
         .header('content-type', meta.mediaType)
         .header('accept-ranges', 'bytes')
         .header('cache-control', 'private, no-store')
+        // What the tokens of the served actions differ in here: download saves, the rest show.
+        .header('content-disposition', claims.act === 'download' ? 'attachment' : 'inline')
         .header('content-length', String(end - start + 1));
       if (answer.kind === 'partial')
         reply.header('content-range', `bytes ${start}-${end}/${meta.size}`);
@@ -847,10 +971,17 @@ export async function createGateway(
   }
 
   const flushUsage = () => usage.flush(chain, store, log);
+  /** A timer's task: a failure is logged, never an unhandled rejection (which ends the process). */
+  const logged = (task: () => Promise<void>, event: string) => (): Promise<void> =>
+    task().catch((error: unknown) =>
+      log('error', event, { reason: error instanceof Error ? error.message : String(error) }),
+    );
   const timers: NodeJS.Timeout[] = [];
   if (options.timers ?? true) {
-    timers.push(setInterval(() => void flushUsage(), config.usage.flushIntervalMs).unref());
-    timers.push(setInterval(() => void sweepUploads(), sweepIntervalMs).unref());
+    const flushLogged = logged(flushUsage, 'usage_flush_failed');
+    const sweepLogged = logged(sweepUploads, 'sweep_failed');
+    timers.push(setInterval(() => void flushLogged(), config.usage.flushIntervalMs).unref());
+    timers.push(setInterval(() => void sweepLogged(), sweepIntervalMs).unref());
   }
 
   await app.ready();
@@ -865,7 +996,7 @@ export async function createGateway(
     async close() {
       for (const timer of timers) clearInterval(timer);
       await app.close();
-      await flushUsage();
+      await logged(flushUsage, 'usage_flush_failed')();
     },
   };
 }

@@ -21,7 +21,9 @@ import {
    agreement against the chain and answers a short-lived token bound to the licensee's key; the
    page signs the URL-mode proof of possession (the path and the token id) and hands the URL to a
    `<video>` element, which streams from the gateway with range requests. Each token counts one
-   play. The gateway's address is the page's `?gateway=` or the one this browser kept. */
+   play. The gateway's address is the page's `?gateway=` or the one this browser kept; the node's
+   CSP lets the page reach only the origins in COFFER_CONSOLE_MEDIA_ORIGINS, so a `?gateway=` the
+   operator did not name fails in the browser. */
 
 /** Where this browser keeps the device id it names in token requests (a deviceCount licence). */
 const deviceStorageKey = 'coffer.licensing.device';
