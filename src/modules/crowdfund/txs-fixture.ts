@@ -1,9 +1,10 @@
+import { runTx } from '../../../test/support/tx-runner.js';
 import assert from 'node:assert/strict';
 
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { addressFromPublicKey, keyPairFromSecret, type KeyPair } from '../../crypto/index.js';
-import type { BlockContext, TxContext } from '../../chain/index.js';
+import type { BlockContext } from '../../chain/index.js';
 import { crowdfundTxs, settleDueCampaigns } from './txs.js';
 import { campaignIdOf } from './schema.js';
 import type { DistributionRule } from './schema-terms.js';
@@ -133,37 +134,25 @@ export class TxWorld {
 
   /** Runs one tx: 'ok', or the rejection code (the state as it was, no events). */
   run(sender: TestKey | string, type: string, payload: Record<string, unknown>, hash?: string) {
-    const definition = crowdfundTxs[type];
-    if (definition === undefined) throw new Error(`no tx type ${type}`);
     const txHash = hash ?? this.nextHash();
     this.count += 1;
-    this.events = [];
-    this.field = undefined;
-    const parsed = definition.parse(payload);
-    if ('code' in parsed) {
-      this.field = parsed.field;
-      return parsed.code;
-    }
-    const events: TxEvent[] = [];
-    const ctx: TxContext = {
-      chainId,
-      height: this.height,
-      time: this.time,
-      txHash,
-      txIndex: 0,
-      sender: typeof sender === 'string' ? sender : sender.address,
-      state: this.state,
-      ledger: this.ledger,
-      emit: (type, data) => events.push({ type, data }),
-    };
-    const snapshot = this.state.snapshot();
-    const rejection = definition.execute(ctx, parsed.value as never);
-    if (rejection !== undefined) {
-      this.state.revert(snapshot);
-      return rejection;
-    }
-    this.state.release();
-    this.events = events;
+    const result = runTx(
+      crowdfundTxs,
+      {
+        chainId,
+        height: this.height,
+        time: this.time,
+        txHash,
+        sender: typeof sender === 'string' ? sender : sender.address,
+        state: this.state,
+        ledger: this.ledger,
+      },
+      type,
+      payload,
+    );
+    this.events = result.events;
+    this.field = result.field;
+    if (result.status !== 'ok') return result.status;
     return 'ok';
   }
 

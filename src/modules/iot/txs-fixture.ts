@@ -1,10 +1,11 @@
+import { runTx } from '../../../test/support/tx-runner.js';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ledgerModule, type TxContext, type TxDefinition } from '../../chain/index.js';
+import { ledgerModule, type TxDefinition } from '../../chain/index.js';
 import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
@@ -250,11 +251,7 @@ export class IotWorld {
 
   /** Runs one tx: 'ok', or the rejection code (the state as it was, no events). */
   run(sender: TestKey | string, type: string, payload: Record<string, unknown>): string {
-    const definition = txs[type];
-    if (definition === undefined) throw new Error(`no tx type ${type}`);
     this.count += 1;
-    this.events = [];
-    this.field = undefined;
     const ledger = new Ledger(this.state);
     ledger.expireHolds(this.height);
     this.state.release();
@@ -265,31 +262,23 @@ export class IotWorld {
       const certificate = String(payload.certificate);
       payload = { ...payload, proof: possessionProof(kind[type], certificate, senderAddress) };
     }
-    const parsed = definition.parse(payload);
-    if ('code' in parsed) {
-      this.field = parsed.field;
-      return parsed.code;
-    }
-    const events: TxEvent[] = [];
-    const ctx: TxContext = {
-      chainId,
-      height: this.height,
-      time: this.time,
-      txHash: this.count.toString(16).padStart(64, '0'),
-      txIndex: 0,
-      sender: senderAddress,
-      state: this.state,
-      ledger,
-      emit: (t, data) => events.push({ type: t, data }),
-    };
-    const snapshot = this.state.snapshot();
-    const rejection = definition.execute(ctx, parsed.value as never);
-    if (rejection !== undefined) {
-      this.state.revert(snapshot);
-      return rejection;
-    }
-    this.state.release();
-    this.events = events;
+    const result = runTx(
+      txs,
+      {
+        chainId,
+        height: this.height,
+        time: this.time,
+        txHash: this.count.toString(16).padStart(64, '0'),
+        sender: senderAddress,
+        state: this.state,
+        ledger,
+      },
+      type,
+      payload,
+    );
+    this.events = result.events;
+    this.field = result.field;
+    if (result.status !== 'ok') return result.status;
     this.height += 1;
     this.time += this.blockMs;
     return 'ok';

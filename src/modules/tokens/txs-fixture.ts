@@ -1,4 +1,4 @@
-import { Ledger } from '../../ledger/index.js';
+import { runTx } from '../../../test/support/tx-runner.js';
 import {
   addressFromPublicKey,
   canonicalize,
@@ -8,7 +8,7 @@ import {
   toHex,
   type KeyPair,
 } from '../../crypto/index.js';
-import type { TxContext, TxDefinition } from '../../chain/index.js';
+import type { TxDefinition } from '../../chain/index.js';
 import { StateView } from '../../state/index.js';
 import { producerKeys } from '../producers/index.js';
 import {
@@ -94,36 +94,23 @@ export class TxWorld {
 
   /** Runs one tx: 'ok', or the rejection code (the state as it was, no events). */
   run(sender: TestKey | string, type: string, payload: Record<string, unknown>) {
-    const definition = this.txs[type];
-    if (definition === undefined) throw new Error(`no tx type ${type}`);
     this.count += 1;
-    this.events = [];
-    this.field = undefined;
-    const parsed = definition.parse(payload);
-    if ('code' in parsed) {
-      this.field = parsed.field;
-      return parsed.code;
-    }
-    const events: TxEvent[] = [];
-    const ctx: TxContext = {
-      chainId,
-      height: this.height,
-      time: this.time,
-      txHash: this.count.toString(16).padStart(64, '0'),
-      txIndex: 0,
-      sender: typeof sender === 'string' ? sender : sender.address,
-      state: this.state,
-      ledger: new Ledger(this.state),
-      emit: (type, data) => events.push({ type, data }),
-    };
-    const snapshot = this.state.snapshot();
-    const rejection = definition.execute(ctx, parsed.value as never);
-    if (rejection !== undefined) {
-      this.state.revert(snapshot);
-      return rejection;
-    }
-    this.state.release();
-    this.events = events;
+    const result = runTx(
+      this.txs,
+      {
+        chainId,
+        height: this.height,
+        time: this.time,
+        txHash: this.count.toString(16).padStart(64, '0'),
+        sender: typeof sender === 'string' ? sender : sender.address,
+        state: this.state,
+      },
+      type,
+      payload,
+    );
+    this.events = result.events;
+    this.field = result.field;
+    if (result.status !== 'ok') return result.status;
     this.height += 1;
     return 'ok';
   }
