@@ -12,15 +12,15 @@ export type PayloadSchema = z.ZodObject<z.ZodRawShape>;
  * field first (`unknown_field`, own properties only, so `constructor` and the other names of
  * Object.prototype are unknown too), then each field in the schema's order, refused with its
  * code and named in `field`; an absent optional field stays absent. `check` then runs the
- * checks across fields on the parsed value.
+ * checks across fields on the parsed value (with the tx's sender, when the parser is given one).
  */
 export function payloadParserOf<S extends PayloadSchema>(
   schema: S,
-  check?: (value: z.output<S>) => Rejection | undefined,
+  check?: (value: z.output<S>, sender?: string) => Rejection | undefined,
 ): PayloadParser {
   const shape = schema.shape as Record<string, z.ZodType>;
   const fields = Object.entries(shape);
-  return (payload) => {
+  return (payload, sender) => {
     for (const key of Object.keys(payload)) {
       if (!Object.hasOwn(shape, key)) return reject('unknown_field', key);
     }
@@ -32,7 +32,7 @@ export function payloadParserOf<S extends PayloadSchema>(
       }
       if (result.data !== undefined) value[key] = result.data;
     }
-    const rejection = check?.(value as z.output<S>);
+    const rejection = check?.(value as z.output<S>, sender);
     return rejection ?? { value };
   };
 }
@@ -44,7 +44,8 @@ export function payloadParserOf<S extends PayloadSchema>(
 export function defineTxOf<S extends PayloadSchema>(
   schema: S,
   definition: {
-    check?: (value: z.output<S>) => Rejection | undefined;
+    /** Stateless checks across fields; `sender` is the tx's at admission (absent on a bare payload). */
+    check?: (value: z.output<S>, sender?: string) => Rejection | undefined;
     execute(context: TxContext, payload: z.output<S>): string | undefined;
   },
 ): TxDefinition<never> {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { addressFromPublicKey, fromHex, toHex } from '../crypto/index.js';
+import { addressFromPublicKey, fromHex, keyPairFromSecret, toHex } from '../crypto/index.js';
 import { ledgerModule } from './ledger-module.js';
-import { decodeTx, isRejection } from './tx.js';
+import { reject } from './rejections.js';
+import { decodeTx, isRejection, signTx } from './tx.js';
 
 const chainId = 'coffer-test';
 const parserFor = (type: string) => ledgerModule.txs[type]?.parse;
@@ -27,5 +28,30 @@ describe('decodeTx', () => {
     const decoded = decodeTx(forged, chainId, parserFor);
     assert.ok(isRejection(decoded));
     assert.deepEqual([decoded.code, decoded.field], ['invalid_sender', 'sender']);
+  });
+
+  it("gives the payload's check the tx's sender, so a check over the sender runs at admission", () => {
+    const pair = keyPairFromSecret(new Uint8Array(32).fill(9));
+    const sender = addressFromPublicKey(pair.publicKey);
+    const seen: (string | undefined)[] = [];
+    const parser = (payload: Record<string, unknown>, by?: string) => {
+      seen.push(by);
+      return by === payload.refuse ? reject('sender_refused') : { value: payload };
+    };
+    const body = { chainId, type: 'test.check', sender, nonce: 0 };
+    const accepted = decodeTx(
+      signTx({ ...body, payload: { refuse: 'someone else' } }, pair.secretKey),
+      chainId,
+      () => parser,
+    );
+    assert.ok(!isRejection(accepted));
+    const refused = decodeTx(
+      signTx({ ...body, payload: { refuse: sender } }, pair.secretKey),
+      chainId,
+      () => parser,
+    );
+    assert.ok(isRejection(refused));
+    assert.equal(refused.code, 'sender_refused');
+    assert.deepEqual(seen, [sender, sender]);
   });
 });

@@ -69,7 +69,15 @@ export function signTx(body: TxBody, secretKey: Uint8Array): SignedTx {
   return { ...txBody(body), signature: toHex(sign(txSigningMessage(hash), secretKey)) };
 }
 
-export type PayloadParser = (payload: Record<string, unknown>) => { value: unknown } | Rejection;
+/**
+ * A tx type's stateless check of its payload. `sender` is the tx's (decodeTx always gives it): a
+ * check that binds the sender, such as a proof of work over it, runs here at admission; parsers
+ * called on a payload alone (a route checking evidence, a test) get none.
+ */
+export type PayloadParser = (
+  payload: Record<string, unknown>,
+  sender?: string,
+) => { value: unknown } | Rejection;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -118,7 +126,7 @@ export function decodeTx(
     return reject('invalid_payload', 'payload');
   }
   if (bytes.length + 150 > txSizeMax) return reject('tx_too_large');
-  const parsed = parser(tx.payload);
+  const parsed = parser(tx.payload, tx.sender);
   if (!('value' in parsed)) {
     return parsed.field === undefined ? parsed : { ...parsed, field: `payload.${parsed.field}` };
   }
