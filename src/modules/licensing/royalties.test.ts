@@ -61,16 +61,68 @@ describe('royaltySplits', () => {
     ]);
   });
 
-  it('refuses shares over the whole (a bug: the handlers never let them be recorded)', () => {
-    assert.throws(() =>
+  it('gives tied leftover units to the earlier links, in chain order', () => {
+    // 3 * 2000 / 10000 = 0.6 four times: floors 0; the title's whole part is
+    // floor(3 * 8000 / 10000) = 2: two units left over, all remainders tied: links 1 and 2.
+    assert.deepEqual(
       royaltySplits(
-        10n,
+        3n,
+        [1, 2, 3, 4].map((n) => ({ from: a(n), share: 2000 })),
+        offerer,
+      ).map((s) => s.amount),
+      ['1', '1', '0', '0', '1'],
+    );
+    // A larger remainder after a tie still goes first: 0.3, 0.3, 0.9 of 3 units, one left over.
+    assert.deepEqual(
+      royaltySplits(
+        3n,
         [
-          { from: a(1), share: 6000 },
-          { from: a(2), share: 4001 },
+          { from: a(1), share: 1000 },
+          { from: a(2), share: 1000 },
+          { from: a(3), share: 3000 },
         ],
         offerer,
-      ),
+      ).map((s) => s.amount),
+      ['0', '0', '1', '2'],
+    );
+    assert.deepEqual(
+      royaltySplits(
+        3n,
+        [5, 6, 7, 8, 9].map((n) => ({ from: a(n), share: 1500 })),
+        offerer,
+      ).map((s) => s.amount),
+      // 3 * 1500 / 10000 = 0.45 five times: whole part floor(2.25) = 2, to links 5 and 6.
+      ['1', '1', '0', '0', '0', '1'],
+    );
+  });
+
+  it('refuses a negative amount and shares outside 0..10000 or not whole (bugs: never recorded)', () => {
+    assert.throws(() => royaltySplits(-1n, [], offerer), /amount must not be negative/);
+    for (const share of [-1, 10_001, 1.5, Number.NaN]) {
+      assert.throws(() => royaltySplits(10n, [{ from: a(1), share }], offerer), share.toString());
+    }
+    assert.deepEqual(
+      royaltySplits(10n, [{ from: a(1), share: 10_000 }], offerer).map((s) => s.amount),
+      ['10', '0'],
+    );
+    assert.deepEqual(
+      royaltySplits(10n, [{ from: a(1), share: 0 }], offerer).map((s) => s.amount),
+      ['0', '10'],
+    );
+  });
+
+  it('refuses shares over the whole (a bug: the handlers never let them be recorded)', () => {
+    assert.throws(
+      () =>
+        royaltySplits(
+          10n,
+          [
+            { from: a(1), share: 6000 },
+            { from: a(2), share: 4001 },
+          ],
+          offerer,
+        ),
+      /the shares on a chain of title exceed the whole/,
     );
   });
 
