@@ -22,6 +22,7 @@ import {
   type ProducersGenesis,
 } from '../modules/producers/index.js';
 import { SqliteBlockStore } from '../state/index.js';
+import { nodeModuleRegistry } from './chain-rules.js';
 import { nonceCacheDir, ProducerSigner } from './producer-signer.js';
 import { signerStateFile } from './signer-store.js';
 
@@ -314,7 +315,8 @@ export function ensureGenesisBlock(
         const own = (section?.producers ?? []).filter((p) => p.publicKey === signer.publicKey);
         signer.activate(own.map((p) => p.nonces));
       }
-      return Chain.initialize(store, genesis, signer, [producersModule]);
+      // Every module's genesis section, as `coffer verify` and the audit recompute block 0.
+      return Chain.initialize(store, genesis, signer, nodeModuleRegistry().modules);
     }
     if (store.getMeta('chainId') !== genesis.chainId) {
       throw new DataDirError(
