@@ -232,9 +232,15 @@ export function qaRecordProblems(record: unknown, questionId: string): string[] 
     });
     const first = isObject(leaves[0]) ? leaves[0].leaf : undefined;
     if (!isObject(first) || first.kind !== 'question' || first.questionId !== questionId) {
-      if (!(isObject(first) && first.id === questionId)) {
-        problems.push('its first leaf is not the question');
-      }
+      problems.push('its first leaf is not the question');
+    }
+    // The last leaf names the award or close tx: the record is that tx's, not another's.
+    const last = isObject(leaves.at(-1))
+      ? (leaves.at(-1) as Record<string, unknown>).leaf
+      : undefined;
+    const closeHash = isObject(record.tx) ? record.tx.hash : undefined;
+    if (!isObject(last) || last.kind !== 'tx' || last.tx !== closeHash) {
+      problems.push('its last leaf does not name its award or close tx');
     }
   }
   if (record.leafCount !== undefined && leaves && record.leafCount !== leaves.length) {
@@ -291,22 +297,33 @@ function listOption(values: OptionValues, name: string): string[] {
   return text.split(',').map((s) => s.trim());
 }
 
+/** A reward in a sentence: `{amount, asset}` or the record's `reward` and `asset`. */
+function rewardText(q: Record<string, unknown>): string {
+  if (isObject(q.reward)) return `${shown(q.reward.amount)} ${shown(q.reward.asset)}`;
+  return `${shown(q.reward)} ${shown(q.asset)}`;
+}
+
 function describeQuestion(view: Record<string, unknown>): string {
   const q = isObject(view.question) ? view.question : view;
-  const reward = isObject(q.reward) ? `${shown(q.reward.amount)} ${shown(q.reward.asset)}` : '?';
+  const best = Array.isArray(q.best) ? (q.best as unknown[]).filter(isObject) : [];
   return fields([
-    ['question', shown(q.questionId ?? q.id)],
+    ['question', shown(q.questionId)],
     ['subject', shown(q.subject)],
     ['title', shown(q.title)],
     ['asker', shown(q.asker)],
-    ['status', shown(q.status)],
-    ['reward', `${reward} (minor units)`],
-    ['deadline', typeof q.deadline === 'number' ? new Date(q.deadline).toISOString() : '?'],
+    ['status', `${shown(q.status)}${q.outcome === undefined ? '' : ` (${shown(q.outcome)})`}`],
+    ['reward', `${rewardText(q)} (minor units)`],
     [
-      'answers',
-      `${shown(q.answerCount ?? (Array.isArray(view.answers) ? view.answers.length : '?'))} of ${shown(q.answersMax)}`,
+      'tips left',
+      q.tipLeft === undefined ? undefined : `${shown(q.tipLeft)} of ${shown(q.tipBudget)}`,
     ],
-    ['record root', q.root === undefined ? undefined : shown(q.root)],
+    ['deadline', typeof q.deadline === 'number' ? new Date(q.deadline).toISOString() : '?'],
+    ['answers', `${shown(q.answers)} of ${shown(q.answersMax)}`],
+    ...best.map((b): [string, string] => [
+      '  best',
+      `${shown(b.answerId)} by ${shown(b.author)}: ${shown(b.amount)}`,
+    ]),
+    ['record root', q.recordRoot === undefined ? undefined : shown(q.recordRoot)],
   ]);
 }
 
@@ -532,16 +549,22 @@ export const scholarshipCommands: Command[] = [
       const answers = Array.isArray(view.answers)
         ? (view.answers as unknown[]).filter(isObject)
         : [];
+      const question = isObject(view.question) ? view.question : {};
+      const best = new Map(
+        (Array.isArray(question.best) ? (question.best as unknown[]) : [])
+          .filter(isObject)
+          .map((b) => [shown(b.answerId), shown(b.amount)]),
+      );
       if (answers.length > 0) {
         ctx.print(
           table(
             ['answer', 'tutor', 'votes', 'upvotes', 'awarded'],
             answers.map((a) => [
-              shown(a.answerId ?? a.id),
-              shown(a.author ?? a.tutor),
-              shown(a.voteWeight ?? 0),
-              shown(a.upvotes ?? 0),
-              shown(a.awarded ?? ''),
+              shown(a.answerId),
+              shown(a.author),
+              shown(a.voteWeight),
+              shown(a.upvotes),
+              shown(best.get(shown(a.answerId)) ?? ''),
             ]),
           ),
         );
@@ -569,10 +592,10 @@ export const scholarshipCommands: Command[] = [
         table(
           ['question', 'subject', 'status', 'reward', 'title'],
           questions.map((q) => [
-            shown(q.questionId ?? q.id),
+            shown(q.questionId),
             shown(q.subject),
             shown(q.status),
-            isObject(q.reward) ? `${shown(q.reward.amount)} ${shown(q.reward.asset)}` : '',
+            rewardText(q),
             shown(q.title),
           ]),
         ),
