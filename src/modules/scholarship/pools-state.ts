@@ -9,8 +9,10 @@ import {
   type MemberRecord,
   type MentorshipRecord,
   type MentorshipView,
+  type PoolRecipients,
   type PoolRecord,
   type PoolStatement,
+  type RecipientRecord,
   type PoolView,
 } from './pools.js';
 
@@ -40,6 +42,10 @@ export const poolKeys = {
   /** One aggregate per donor of a pool, in address order. */
   donor: (poolId: string, donor: string) => `scholarship/pools/donor/${poolId}/${donor}`,
   donorPrefix: (poolId: string) => `scholarship/pools/donor/${poolId}/`,
+  /** One aggregate per recipient of a pool's payouts, in address order. */
+  recipient: (poolId: string, recipient: string) =>
+    `scholarship/pools/recipient/${poolId}/${recipient}`,
+  recipientPrefix: (poolId: string) => `scholarship/pools/recipient/${poolId}/`,
   /** A pool's active mentorships, in id order (`mentorshipsPerPoolMax`). */
   activeMentorship: (poolId: string, mentorshipId: string) =>
     `scholarship/pools/mentorship/${poolId}/${mentorshipId}`,
@@ -111,6 +117,28 @@ export function writeDonor(state: StateView, record: DonorRecord): void {
   writeJson(state, poolKeys.donor(record.poolId, record.donor), record);
 }
 
+/** Adds a payout to its recipient's aggregate (one record per recipient and pool). */
+export function addToRecipient(
+  state: StateView,
+  poolId: string,
+  recipient: string,
+  paid: { answer: bigint } | { stipends: bigint },
+  height: number,
+): void {
+  const key = poolKeys.recipient(poolId, recipient);
+  const before = readJson<RecipientRecord>(state, key);
+  const answer = 'answer' in paid ? paid.answer : 0n;
+  const stipends = 'stipends' in paid ? paid.stipends : 0n;
+  writeJson(state, key, {
+    poolId,
+    recipient,
+    answers: (before?.answers ?? 0) + ('answer' in paid ? 1 : 0),
+    paidAnswers: (BigInt(before?.paidAnswers ?? '0') + answer).toString(),
+    paidStipends: (BigInt(before?.paidStipends ?? '0') + stipends).toString(),
+    lastHeight: height,
+  } satisfies RecipientRecord);
+}
+
 export function readMentorship(
   state: StateReader,
   mentorshipId: string,
@@ -178,9 +206,7 @@ export function poolStatement(
   poolId: string,
   page: { after?: string; limit: number },
 ): PoolStatement | undefined {
-  if (!Number.isSafeInteger(page.limit) || page.limit < 1 || page.limit > statementPageMax) {
-    throw new RangeError(`limit must be a whole number from 1 to ${statementPageMax}`);
-  }
+  checkPageLimit(page.limit);
   const pool = readPool(state, poolId);
   if (pool === undefined) return undefined;
   const prefix = poolKeys.donorPrefix(poolId);
@@ -207,6 +233,41 @@ export function poolStatement(
     donors: pool.donors,
     donorList,
     next: entries.length > page.limit ? (donorList.at(-1)?.donor ?? null) : null,
+  };
+}
+
+function checkPageLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > statementPageMax) {
+    throw new RangeError(`limit must be a whole number from 1 to ${statementPageMax}`);
+  }
+}
+
+/**
+ * To whom a pool paid: a page of recipient aggregates in address order (`limit` 1 to 100; `next`
+ * continues as `after`).
+ */
+export function poolRecipients(
+  state: OrderedStateReader,
+  poolId: string,
+  page: { after?: string; limit: number },
+): PoolRecipients | undefined {
+  checkPageLimit(page.limit);
+  const pool = readPool(state, poolId);
+  if (pool === undefined) return undefined;
+  const prefix = poolKeys.recipientPrefix(poolId);
+  const entries = state.range(
+    prefix,
+    page.limit + 1,
+    page.after === undefined ? {} : { after: prefix + page.after },
+  );
+  const recipientList = entries
+    .slice(0, page.limit)
+    .map(([, value]) => JSON.parse(value) as RecipientRecord);
+  return {
+    poolId,
+    asset: pool.asset,
+    recipientList,
+    next: entries.length > page.limit ? (recipientList.at(-1)?.recipient ?? null) : null,
   };
 }
 

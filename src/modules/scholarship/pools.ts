@@ -259,6 +259,29 @@ export const mentorshipSchema = z.object({
 });
 export type MentorshipRecord = z.infer<typeof mentorshipSchema>;
 
+/**
+ * What a pool paid one recipient, ever: accepted answers (as a member) and stipends (as an
+ * apprentice). One aggregate per recipient, so a donor sees to whom the money went.
+ */
+export const recipientSchema = z.object({
+  poolId: z.string(),
+  recipient: z.string(),
+  answers: z.number().int(),
+  paidAnswers: amountText,
+  paidStipends: amountText,
+  lastHeight: z.number().int(),
+});
+export type RecipientRecord = z.infer<typeof recipientSchema>;
+
+export const poolRecipientsSchema = z.object({
+  poolId: z.string(),
+  asset: z.string(),
+  /** One aggregate per recipient, in address order. */
+  recipientList: z.array(recipientSchema),
+  next: z.string().nullable(),
+});
+export type PoolRecipients = z.infer<typeof poolRecipientsSchema>;
+
 /** What a payout of an accepted answer paid from one pool. */
 export interface PoolPayout {
   poolId: string;

@@ -22,6 +22,7 @@ import {
   donorStatement,
   mentorshipView,
   poolEscrow,
+  poolRecipients,
   poolStatement,
   poolView,
   readMember,
@@ -764,6 +765,34 @@ describe('mentorship.end', () => {
   });
 });
 
+describe('the recipients statement', () => {
+  it('adds up, per recipient, what the pool paid for answers and in stipends', () => {
+    const w = mathsWorld(3000n);
+    w.ok(manager, 'pool.addMember', { poolId: 'maths', member: student2.address });
+    w.accept(student);
+    w.accept(student);
+    w.accept(student2);
+    w.ok(manager, 'mentorship.start', startM1);
+    w.height = w.mentorship().startHeight + 20;
+    w.ok(student, 'mentorship.claim', { mentorshipId: 'm1' });
+    const page = poolRecipients(w.state, 'maths', { limit: 1 });
+    assert.ok(page?.next);
+    const rest = poolRecipients(w.state, 'maths', { after: page.next, limit: 100 });
+    assert.equal(rest?.next, null);
+    const all = [...page.recipientList, ...rest.recipientList];
+    const byAddress = new Map(all.map((r) => [r.recipient, r]));
+    assert.deepEqual(
+      [byAddress.get(student.address)?.answers, byAddress.get(student.address)?.paidAnswers],
+      [2, '200'],
+    );
+    assert.equal(byAddress.get(student.address)?.paidStipends, '1000');
+    assert.equal(byAddress.get(student2.address)?.paidAnswers, '100');
+    assert.equal(byAddress.get(student2.address)?.paidStipends, '0');
+    assert.equal(poolRecipients(w.state, 'nope', { limit: 1 }), undefined);
+    assert.throws(() => poolRecipients(w.state, 'maths', { limit: 101 }), RangeError);
+  });
+});
+
 describe('pool codes', () => {
   it('every HTTP status names a known code, and every code is snake_case', () => {
     for (const code of Object.keys(poolHttpStatuses)) {
@@ -946,6 +975,21 @@ describe('pools under random sequences (fast-check)', () => {
             assert.equal(donated, BigInt(pool.funded));
             assert.equal(statement!.donors, statement!.donorList.length);
             assert.equal(poolView(w.state, p)!.memberList.length, pool.members);
+            const recipients = poolRecipients(w.state, p, { limit: 100 })!.recipientList;
+            const sum = (f: (r: (typeof recipients)[number]) => string) =>
+              recipients.reduce((s, r) => s + BigInt(f(r)), 0n);
+            assert.equal(
+              sum((r) => r.paidAnswers),
+              BigInt(pool.paidAnswers),
+            );
+            assert.equal(
+              sum((r) => r.paidStipends),
+              BigInt(pool.paidStipends),
+            );
+            assert.equal(
+              recipients.reduce((n, r) => n + r.answers, 0),
+              pool.answersPaid,
+            );
           }
           assert.equal(escrows, fundedModel - paidModel);
           const supply = people.reduce((s, k) => s + w.balance(k.address), 0n) + escrows;

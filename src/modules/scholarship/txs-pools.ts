@@ -12,6 +12,7 @@ import {
   type PoolRejection,
 } from './pools.js';
 import {
+  addToRecipient,
   deleteMember,
   duePeriods,
   poolAvailable,
@@ -34,6 +35,7 @@ export {
   donorStatement,
   mentorshipView,
   poolEscrow,
+  poolRecipients,
   poolStatement,
   poolView,
 } from './pools-state.js';
@@ -289,6 +291,7 @@ function settle(
   if (amount > 0n) {
     const moved = ctx.ledger.transfer(pool.escrow, mentorship.apprentice, pool.asset, amount);
     if (moved) return moved;
+    addToRecipient(ctx.state, pool.poolId, mentorship.apprentice, { stipends: amount }, ctx.height);
   }
   const claimed = mentorship.claimed + due;
   const status =
@@ -391,6 +394,7 @@ export function payAcceptedAnswer(ctx: TxContext, accepted: AcceptedAnswer): Poo
       earned: (big(member.earned) + amount).toString(),
       answers: member.answers + 1,
     });
+    addToRecipient(ctx.state, poolId, accepted.author, { answer: amount }, ctx.height);
     ctx.emit('pool.paid', {
       poolId,
       member: accepted.author,
