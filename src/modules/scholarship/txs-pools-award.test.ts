@@ -12,6 +12,7 @@ import {
   student2,
   tutorA,
   tutorB,
+  tutorC,
   type ScholarshipWorld,
 } from './txs-fixture.js';
 
@@ -99,6 +100,37 @@ describe('pool payouts in question.award and question.close', () => {
     );
     assert.equal(w.balance(poolEscrow('maths')), 500n);
     assert.ok(!w.events.some((e) => e.type.startsWith('pool.')));
+  });
+
+  it('a close that auto-awards by votes pays the member from the pool in the same tx', () => {
+    const w = withPool(500n);
+    // tutorB and tutorC earn reputation in math.algebra (1 of 1 accepted each) on an earlier question.
+    const earlier = w.ask(student2);
+    const b = w.answer(tutorB, earlier);
+    const c = w.answer(tutorC, earlier);
+    expectOk(
+      w.run(student2, 'question.award', {
+        questionId: earlier,
+        awards: [
+          { answerId: b, weight: 1 },
+          { answerId: c, weight: 1 },
+        ],
+      }),
+      'award',
+    );
+    const questionId = w.ask(student);
+    const a = w.answer(tutorA, questionId);
+    w.advance(2 * hourMs);
+    expectOk(w.run(tutorB, 'question.vote', { questionId, answerId: a }), 'vote');
+    expectOk(w.run(tutorC, 'question.vote', { questionId, answerId: a }), 'vote');
+    w.advance(graceMs);
+    const before = w.balance(tutorA.address);
+    expectOk(w.run(student2, 'question.close', { questionId }), 'close');
+    assert.equal(w.balance(tutorA.address) - before, 1000n + 50n);
+    assert.equal(w.balance(poolEscrow('maths')), 450n);
+    const closed = w.events.find((e) => e.type === 'question.closed');
+    assert.equal(closed?.data.outcome, 'votes');
+    assert.ok(w.events.some((e) => e.type === 'pool.paid' && e.data.answerId === a));
   });
 
   it('a close that refunds the asker pays no pool', () => {
