@@ -51,12 +51,16 @@ export {
  * (refused unless the unreserved funds cover it), so a stipend, once promised, is always there,
  * and an accepted answer is paid only from what no mentorship reserved. Nothing pays past zero.
  *
- * Who may do what, thinking of an outsider with a fresh key and no funds: it may create pools
- * (16 per manager, each a bounded record), fund any pool (one aggregate record per donor), leave a
- * pool it was made a member of, and claim a mentorship's due stipends (they go to the apprentice,
- * never to the sender). It cannot add members to another's pool, start or end another's
- * mentorships, or make a payout happen (only an award or close of a question does, chain's txs).
- * A member is in at most 8 pools, so the payout an award triggers visits at most 8 pools.
+ * Who may do what, thinking of an outsider with a fresh key: it may create pools (16 per manager,
+ * each a bounded record), fund any pool once it has funds (one aggregate record per donor and
+ * pool), leave a pool it was made a member of, and claim a mentorship's due stipends (they go to
+ * the apprentice, never to the sender). It cannot add members to another's pool, start or end
+ * another's mentorships, or make a payout happen (only an award or close of a question does,
+ * txs.ts). A member is in at most 8 pools, so the payout an award triggers visits at most 8.
+ *
+ * Trust: donors trust the manager, who chooses the members and the mentorships. A member who asks
+ * questions from a second key and awards itself is paid by the pool for each; `perMemberMax`
+ * bounds what one member can take that way, and the manager removes it.
  */
 
 const big = (text: string): bigint => BigInt(text);
