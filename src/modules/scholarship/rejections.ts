@@ -6,10 +6,10 @@
 export const scholarshipRejections = {
   invalid_profile_name:
     'name must be 1 to 80 characters without control characters or bidirectional overrides.',
-  invalid_roles: 'roles must be 1 to 3 distinct of student, tutor, mentor.',
+  invalid_profile_roles: 'roles must be 1 to 3 distinct of student, tutor, mentor.',
   invalid_subjects: 'subjects must be at most 8 distinct subject ids of the taxonomy.',
   subject_unknown: 'subject must be a subject id of the taxonomy (GET /v1/scholarship/subjects).',
-  invalid_title: 'title must be 1 to 200 characters without control characters.',
+  invalid_question_title: 'title must be 1 to 200 characters without control characters.',
   invalid_body_hash: "bodyHash must be the 64 lowercase hex digits of the body's SHA-256.",
   invalid_reward: 'reward must be {asset, amount}: an asset symbol and positive minor units.',
   invalid_tip_budget:
@@ -34,7 +34,7 @@ export const scholarshipRejections = {
   question_not_found: 'No question has this id.',
   answer_not_found: 'This question has no answer with this id.',
   question_closed: 'The question is awarded or refunded already.',
-  deadline_passed: "The question's deadline has passed: it takes no more answers.",
+  question_deadline_passed: "The question's deadline has passed: it takes no more answers.",
   not_tutor:
     "Only a profile with the tutor role that lists the question's subject (or its field) may do this.",
   own_question: 'The asker cannot answer or vote on its own question.',

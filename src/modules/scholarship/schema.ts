@@ -122,7 +122,7 @@ export const scholarshipFields = {
       .max(profileRoles.length)
       .refine(distinct)
       .meta({ description: 'student, tutor, mentor: 1 to 3, distinct' }),
-    'invalid_roles',
+    'invalid_profile_roles',
   ),
   subjects: coded(
     z
@@ -146,7 +146,7 @@ export const scholarshipFields = {
       .max(titleLengthMax)
       .regex(textPattern)
       .meta({ description: 'A title: 1 to 200 characters, no control characters' }),
-    'invalid_title',
+    'invalid_question_title',
   ),
   bodyHash: coded(
     hexOf(32).meta({ description: "The SHA-256 of the body's UTF-8 bytes (served by the node)" }),

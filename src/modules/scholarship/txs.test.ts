@@ -82,9 +82,15 @@ describe('scholarship txs: profiles', () => {
       { ...ok, name: 'x'.repeat(81) },
       'invalid_profile_name',
     );
-    refused(w, outsider, 'scholar.profile', { ...ok, roles: [] }, 'invalid_roles');
-    refused(w, outsider, 'scholar.profile', { ...ok, roles: ['tutor', 'tutor'] }, 'invalid_roles');
-    refused(w, outsider, 'scholar.profile', { ...ok, roles: ['admin'] }, 'invalid_roles');
+    refused(w, outsider, 'scholar.profile', { ...ok, roles: [] }, 'invalid_profile_roles');
+    refused(
+      w,
+      outsider,
+      'scholar.profile',
+      { ...ok, roles: ['tutor', 'tutor'] },
+      'invalid_profile_roles',
+    );
+    refused(w, outsider, 'scholar.profile', { ...ok, roles: ['admin'] }, 'invalid_profile_roles');
     refused(w, outsider, 'scholar.profile', { ...ok, subjects: ['alchemy'] }, 'invalid_subjects');
     const nine = [
       'math',
@@ -117,7 +123,7 @@ describe('scholarship txs: question.ask', () => {
     const w = scholarshipWorld();
     const p = (extra: Record<string, unknown> = {}) => w.askPayload(student, extra);
     refused(w, student, 'question.ask', p({ subject: 'alchemy' }), 'subject_unknown');
-    refused(w, student, 'question.ask', p({ title: '' }), 'invalid_title');
+    refused(w, student, 'question.ask', p({ title: '' }), 'invalid_question_title');
     refused(w, student, 'question.ask', p({ answersMax: 21 }), 'invalid_answers_max');
     refused(w, student, 'question.ask', p({ answersMax: 0 }), 'invalid_answers_max');
     refused(w, student, 'question.ask', p({ reward: { asset, amount: '0' } }), 'invalid_amount');
@@ -305,7 +311,7 @@ describe('scholarship txs: answers', () => {
     const id = w.ask(student);
     const a = w.answer(tutorA, id);
     w.advance(2 * hourMs);
-    refused(w, tutorB, 'question.answer', w.answerPayload(tutorB, id), 'deadline_passed');
+    refused(w, tutorB, 'question.answer', w.answerPayload(tutorB, id), 'question_deadline_passed');
     const id2 = w.ask(student);
     const a2 = w.answer(tutorA, id2);
     expectOk(

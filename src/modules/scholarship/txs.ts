@@ -316,7 +316,7 @@ export function scholarshipTxsWith(
         const question = readQuestion(ctx.state, p.questionId);
         if (!question) return 'question_not_found';
         if (question.status !== 'open') return 'question_closed';
-        if (ctx.time >= question.deadline) return 'deadline_passed';
+        if (ctx.time >= question.deadline) return 'question_deadline_passed';
         if (question.asker === ctx.sender) return 'own_question';
         if (!isTutorOf(ctx, ctx.sender, question.subject)) return 'not_tutor';
         if (answeredBy(ctx.state, p.questionId, ctx.sender)) return 'already_answered';
