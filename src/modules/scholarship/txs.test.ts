@@ -20,6 +20,7 @@ import {
   expectOk,
   funds,
   hourMs,
+  issuer,
   outsider,
   scholarshipWorld,
   student,
@@ -491,6 +492,20 @@ describe('scholarship txs: votes, upvotes and close', () => {
     assert.equal(q.outcome, 'votes');
     assert.equal(w.balance(q.escrow), 0n);
     refused(w, outsider, 'question.close', { questionId: id }, 'question_closed');
+  });
+
+  it('a close never pays a winner whose account is frozen: the question is refunded instead', () => {
+    const w = withReputation();
+    const id = w.ask(student);
+    const a = w.answer(tutorA, id);
+    w.advance(2 * hourMs);
+    expectOk(w.run(tutorB, 'question.vote', { questionId: id, answerId: a }), 'vote');
+    expectOk(w.run(tutorC, 'question.vote', { questionId: id, answerId: a }), 'vote');
+    w.advance(graceMs);
+    expectOk(w.run(issuer, 'asset.freeze', { symbol: asset, account: tutorA.address }), 'freeze');
+    expectOk(w.run(outsider, 'question.close', { questionId: id }), 'close');
+    assert.equal(question(w, id).status, 'refunded');
+    assert.equal(w.balance(student.address), funds);
   });
 
   it('a close with too little vote weight refunds the asker', () => {

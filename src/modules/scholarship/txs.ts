@@ -464,7 +464,12 @@ export function scholarshipTxsWith(
         if (total < autoAwardWeightMin || top === 0) {
           return finish(ctx, question, answers, [], 'refund', payout);
         }
-        const winners = answers.filter((a) => a.voteWeight === top);
+        // An author whose account is frozen for the asset (the issuer's power) cannot be paid:
+        // leaving it among the winners would fail every close. Without a payable winner: refund.
+        const payable = (a: AnswerRecord) =>
+          !ctx.ledger.account(a.author).frozen.includes(question.asset);
+        const winners = answers.filter((a) => a.voteWeight === top && payable(a));
+        if (winners.length === 0) return finish(ctx, question, answers, [], 'refund', payout);
         const amounts = splitByWeights(
           BigInt(question.reward),
           winners.map(() => 1),
