@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { leadingZeroBits, stampHash, wilsonLowerBound } from './pow.js';
+import { Ledger } from '../../ledger/index.js';
+import { StateView } from '../../state/index.js';
+import { difficultyBaseDefault, leadingZeroBits, stampHash, wilsonLowerBound } from './pow.js';
 import { recordProofs, recordLeaves, recordRoot, verifyRecordLeaf } from './record.js';
 import { graceMs, type QuestionRecord } from './schema.js';
 import {
   questionEscrow,
   readAnswers,
+  readDifficultyBase,
   readProfile,
   readQuestion,
   readReputation,
@@ -32,6 +35,7 @@ import {
   type ScholarshipWorld,
   type TestKey,
 } from './txs-fixture.js';
+import { scholarshipGenesis } from './txs.js';
 
 /** Runs a tx that must be refused with `code` and leave the state byte-identical. */
 function refused(
@@ -59,6 +63,21 @@ function weakNonce(fields: Parameters<typeof stampHash>[0], bits: number): strin
     if (leadingZeroBits(stampHash(fields, nonce)) < bits) return nonce;
   }
 }
+
+describe('scholarship genesis', () => {
+  it('sets the base difficulty from the genesis section (8..26), default 12, refusing others', () => {
+    const state = new StateView({ get: () => undefined, range: () => [] });
+    const ctx = { state, ledger: new Ledger(state) };
+    assert.equal(readDifficultyBase(state), difficultyBaseDefault);
+    scholarshipGenesis(ctx, undefined);
+    assert.equal(readDifficultyBase(state), 12);
+    assert.throws(() => scholarshipGenesis(ctx, { difficultyBase: 7 }));
+    assert.throws(() => scholarshipGenesis(ctx, { difficultyBase: 27 }));
+    assert.throws(() => scholarshipGenesis(ctx, { difficulty: 9 }));
+    scholarshipGenesis(ctx, { difficultyBase: 9 });
+    assert.equal(readDifficultyBase(state), 9);
+  });
+});
 
 describe('scholarship txs: profiles', () => {
   it('anyone writes its own profile, and rewrites it (createdAt kept)', () => {
