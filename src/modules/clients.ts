@@ -5,6 +5,7 @@ import { crowdfundClient } from './crowdfund/client.js';
 import { iotClient } from './iot/client.js';
 import { licensingClient } from './licensing/client.js';
 import { producersClient } from './producers/client.js';
+import { scholarshipClient } from './scholarship/client.js';
 import { timecreditsClient } from './timecredits/client.js';
 import { tokensClient } from './tokens/client.js';
 
@@ -22,6 +23,7 @@ export * from './cards/client.js';
 export * from './conversion/client.js';
 export * from './iot/client.js';
 export * from './licensing/client.js';
+export * from './scholarship/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -34,5 +36,6 @@ export function moduleClients(core: ClientCore) {
     ...conversionClient(core),
     ...iotClient(core),
     ...licensingClient(core),
+    ...scholarshipClient(core),
   };
 }

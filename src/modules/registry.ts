@@ -6,6 +6,7 @@ import { crowdfund } from './crowdfund/index.js';
 import { iot } from './iot/index.js';
 import { licensing } from './licensing/index.js';
 import { producers } from './producers/index.js';
+import { scholarship } from './scholarship/index.js';
 import { timecredits } from './timecredits/index.js';
 import { tokens } from './tokens/index.js';
 
@@ -23,6 +24,7 @@ export const cofferModules: readonly CofferModule[] = [
   conversion,
   iot,
   licensing,
+  scholarship,
 ];
 
 for (const module of cofferModules) registerModuleErrors(module);

@@ -1,0 +1,845 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+
+import {
+  pageLimitOption,
+  parseWholeNumber,
+  requiredOption,
+  stringOption,
+  type Command,
+  type CommandContext,
+  type OptionValues,
+} from '../../cli/context.js';
+import { CliError, usageError } from '../../cli/errors.js';
+import { fields, json, table } from '../../cli/output.js';
+import { amountOf, report, submitTx } from '../../cli/payments.js';
+import { finish, isObject, readJsonFile, verifyCommittedTxs } from '../../cli/verify.js';
+import { canonicalBytes, fromHex, verifyInclusion } from '../../crypto/index.js';
+import { createCoreClient } from '../../sdk/index.js';
+import { mintStamp } from './pow.js';
+
+/*
+ * `coffer scholar ...`, `coffer ask|answer|award|vote|upvote`, `coffer question ...`,
+ * `coffer pool ...`, `coffer mentorship ...` and `coffer verify qa` (issue 22): profiles of
+ * students, tutors and mentors; questions with an escrowed reward, answered by tutors, awarded by
+ * the asker (or closed by rule after the deadline and the grace period); scholarship pools and
+ * mentorship stipends. Every question and answer carries a proof-of-work stamp minted here at the
+ * difficulty the node's difficulty route answers for the subject and the sender, on the latest
+ * block hash. `coffer verify qa` checks a closed question's Q&A record offline: each leaf's
+ * Merkle proof against the root, the root in the award or close tx's `question.closed` event,
+ * and that tx's inclusion proof, receipt and block signature as `verify tx` does.
+ */
+
+/** A question or answer body: the node stores up to 16 KiB of it by its SHA-256. */
+const bodyBytesMax = 16 * 1024;
+/** A saved Q&A record: a question, 20 answers, their awards and upvote tx ids, with proofs. */
+const recordFileBytesMax = 4 * 1024 * 1024;
+/** Leaves checked in one record (20 answers, 20 awards, upvotes): a bound for a hostile file. */
+const recordLeavesMax = 4096;
+/** A deadline's longest and shortest reach, as the chain bounds it (ctx.time + 1 h .. + 30 d). */
+const deadlineMsMin = 60 * 60 * 1000;
+const deadlineMsMax = 30 * 24 * 60 * 60 * 1000;
+/** Room between a deadline and the chain's bounds for the blocks until the tx is in one. */
+const deadlineSlackMs = 60 * 1000;
+/** Weights of an award, as the chain bounds them. */
+const weightMax = 10_000;
+const rolesAllowed = ['student', 'tutor', 'mentor'] as const;
+const subjectsPerProfileMax = 8;
+const subjectPattern = /^[a-z]+(\.[a-z]+)?$/;
+const slugPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const hashPattern = /^[0-9a-f]{64}$/;
+
+type Tx = { type: string; payload: Record<string, unknown> };
+type StampKind = 'question' | 'answer';
+
+export interface DifficultyAnswer {
+  bits: number;
+  blockHash: string;
+  height: number;
+}
+
+/** The module's reads, straight from the routes (the typed client is client.ts's). */
+function reads(ctx: CommandContext) {
+  const { request, segment, search } = createCoreClient(ctx.nodeUrl);
+  const base = '/v1/scholarship';
+  return {
+    difficulty: (subject: string, sender: string) =>
+      request<DifficultyAnswer>('GET', `${base}/difficulty${search({ subject, sender })}`),
+    question: (id: string) =>
+      request<Record<string, unknown>>('GET', `${base}/questions/${segment(id)}`),
+    questions: (query: Record<string, string | number | undefined>) =>
+      request<Record<string, unknown>>('GET', `${base}/questions${search(query)}`),
+    record: (id: string) => request<unknown>('GET', `${base}/questions/${segment(id)}/record`),
+    profile: (address: string) =>
+      request<Record<string, unknown>>('GET', `${base}/profiles/${segment(address)}`),
+    pool: (id: string) => request<Record<string, unknown>>('GET', `${base}/pools/${segment(id)}`),
+    statement: (id: string) =>
+      request<Record<string, unknown>>('GET', `${base}/pools/${segment(id)}/statement`),
+    mentorship: (id: string) =>
+      request<Record<string, unknown>>('GET', `${base}/mentorships/${segment(id)}`),
+    putBody: (text: string) => request<unknown>('POST', `${base}/bodies`, { body: text }),
+  };
+}
+
+function hashArgument(text: string, what: string): string {
+  if (!hashPattern.test(text))
+    throw usageError(`${what} must be 64 lowercase hex digits (a tx hash)`);
+  return text;
+}
+
+function slugArgument(text: string, what: string): string {
+  if (!slugPattern.test(text)) {
+    throw usageError(`${what} must be 1 to 63 of a-z, 0-9 and "-" (not first)`);
+  }
+  return text;
+}
+
+function subjectArgument(text: string, what = 'SUBJECT'): string {
+  if (!subjectPattern.test(text)) throw usageError(`${what} is a subject id such as math.algebra`);
+  return text;
+}
+
+/** The body of a question or answer: `--body TEXT` or `--body-file FILE`, at most 16 KiB. */
+function bodyOf(values: OptionValues): string {
+  const text = stringOption(values, 'body');
+  const file = stringOption(values, 'body-file');
+  if ((text === undefined) === (file === undefined)) {
+    throw usageError('give the body: --body TEXT or --body-file FILE');
+  }
+  let body: string;
+  if (file !== undefined) {
+    try {
+      if (fs.statSync(file).size > bodyBytesMax)
+        throw new Error(`larger than ${bodyBytesMax / 1024} KiB`);
+      body = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CliError('invalid_file', `cannot read ${file}: ${(error as Error).message}`);
+    }
+  } else body = text!;
+  if (body.length === 0) throw usageError('the body is empty');
+  if (Buffer.byteLength(body, 'utf8') > bodyBytesMax) {
+    throw usageError(`the body is ${bodyBytesMax / 1024} KiB at most`);
+  }
+  return body;
+}
+
+export const bodyHashOf = (body: string): string =>
+  createHash('sha256').update(body, 'utf8').digest('hex');
+
+/** A duration: `90m`, `2h`, `3d` or milliseconds. */
+export function parseDuration(text: string, what: string): number {
+  const match = /^([1-9][0-9]{0,9})(ms|s|m|h|d)?$/.exec(text);
+  if (!match) throw usageError(`${what} is a duration such as 90m, 2h or 3d`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
+  return Number(match[1]) * unit;
+}
+
+/**
+ * Mints a stamp for `kind` of `contentHash` by `sender` at the bits the node asks now for the
+ * subject and the sender, on the latest block's hash (so it stays recent for 64 blocks).
+ */
+async function stampFor(
+  ctx: CommandContext,
+  kind: StampKind,
+  subject: string,
+  sender: string,
+  contentHash: string,
+): Promise<{ stamp: { nonce: string; blockHash: string }; bits: number }> {
+  const { bits, blockHash } = await reads(ctx).difficulty(subject, sender);
+  const stamp = mintStamp({ kind, contentHash, sender, blockHash }, bits);
+  return { stamp, bits };
+}
+
+async function sendTx(
+  ctx: CommandContext,
+  from: string,
+  tx: Tx | ((sender: string) => Promise<Tx>),
+  title: string,
+): Promise<string> {
+  const key = await ctx.unlock(from);
+  const built = typeof tx === 'function' ? await tx(key.address) : tx;
+  const result = await submitTx(ctx, key, built, undefined);
+  report(ctx, result, title);
+  return result.outcome.hash;
+}
+
+/** Stores the body at the node once its question or answer is committed (best effort). */
+async function storeBody(ctx: CommandContext, body: string): Promise<void> {
+  try {
+    await reads(ctx).putBody(body);
+  } catch (error) {
+    ctx.warn(`the body was not stored at the node: ${(error as Error).message}`);
+  }
+}
+
+function pageOptions(values: OptionValues): { after?: string; limit?: number } {
+  const after = stringOption(values, 'after');
+  const limit = pageLimitOption(values);
+  return {
+    ...(after === undefined ? {} : { after }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+}
+
+/** A value from untrusted JSON in a sentence. */
+const shown = (value: unknown): string =>
+  typeof value === 'string' ? value : (JSON.stringify(value) ?? 'nothing');
+
+/** `ANSWER_ID:WEIGHT` (or `ANSWER_ID`: weight 1) of `award --to`. */
+export function parseAward(text: string): { answerId: string; weight: number } {
+  const [id, weightText, ...rest] = text.split(':');
+  if (rest.length > 0 || id === undefined) throw usageError(`--to ${text}: ANSWER_ID[:WEIGHT]`);
+  const weight = weightText === undefined ? 1 : parseWholeNumber(weightText, '--to WEIGHT');
+  if (weight < 1 || weight > weightMax) throw usageError(`--to WEIGHT is 1 to ${weightMax}`);
+  return { answerId: hashArgument(id, '--to ANSWER_ID'), weight };
+}
+
+/**
+ * The Q&A record's own claims, checked offline: every leaf's Merkle proof against the root, the
+ * award or close tx is of this question and its receipt's `question.closed` event names the
+ * same root and leaf count. (The tx's inclusion and block signature are verifyCommittedTxs's.)
+ */
+export function qaRecordProblems(record: unknown, questionId: string): string[] {
+  if (!isObject(record)) return ['the record is not a JSON object'];
+  const problems: string[] = [];
+  if (record.questionId !== questionId) {
+    problems.push(`it is the record of ${shown(record.questionId)}, not of ${questionId}`);
+  }
+  const root =
+    typeof record.root === 'string' && hashPattern.test(record.root) ? record.root : undefined;
+  if (root === undefined) problems.push('its root is not 64 lowercase hex digits');
+  const leaves = Array.isArray(record.leaves) ? (record.leaves as unknown[]) : undefined;
+  if (!leaves || leaves.length === 0) problems.push('it has no leaves');
+  else if (leaves.length > recordLeavesMax) problems.push(`it has over ${recordLeavesMax} leaves`);
+  else if (root !== undefined) {
+    const rootBytes = fromHex(root);
+    leaves.forEach((entry, index) => {
+      const proof =
+        isObject(entry) && Array.isArray(entry.proof) ? (entry.proof as unknown[]) : undefined;
+      if (!isObject(entry) || !('leaf' in entry) || !proof) {
+        problems.push(`leaf ${index}: no leaf or no proof`);
+        return;
+      }
+      if (!proof.every((p) => typeof p === 'string' && hashPattern.test(p))) {
+        problems.push(`leaf ${index}: its proof is not a list of 64-hex hashes`);
+        return;
+      }
+      const bytes = canonicalBytes(entry.leaf);
+      const path = (proof as string[]).map((p) => fromHex(p));
+      if (!verifyInclusion(bytes, index, leaves.length, path, rootBytes)) {
+        problems.push(`leaf ${index}: its proof does not lead to the root`);
+      }
+    });
+    const first = isObject(leaves[0]) ? leaves[0].leaf : undefined;
+    if (!isObject(first) || first.kind !== 'question' || first.questionId !== questionId) {
+      problems.push('its first leaf is not the question');
+    }
+    // The last leaf names the award or close tx: the record is that tx's, not another's.
+    const last = isObject(leaves.at(-1))
+      ? (leaves.at(-1) as Record<string, unknown>).leaf
+      : undefined;
+    const closeHash = isObject(record.tx) ? record.tx.hash : undefined;
+    if (!isObject(last) || last.kind !== 'tx' || last.tx !== closeHash) {
+      problems.push('its last leaf does not name its award or close tx');
+    }
+  }
+  if (record.leafCount !== undefined && leaves && record.leafCount !== leaves.length) {
+    problems.push(`it claims ${shown(record.leafCount)} leaves and lists ${leaves.length}`);
+  }
+  const committed = isObject(record.tx) ? record.tx : undefined;
+  const tx = committed && isObject(committed.tx) ? committed.tx : undefined;
+  if (!tx) problems.push('it has no award or close tx');
+  else {
+    if (tx.type !== 'question.award' && tx.type !== 'question.close') {
+      problems.push(`its tx is a ${shown(tx.type)}, not a question.award or question.close`);
+    }
+    const payload = isObject(tx.payload) ? tx.payload : {};
+    if (payload.questionId !== questionId) {
+      problems.push(`its tx closes ${shown(payload.questionId)}`);
+    }
+    const receipt = committed && isObject(committed.receipt) ? committed.receipt : undefined;
+    const events = receipt && Array.isArray(receipt.events) ? (receipt.events as unknown[]) : [];
+    const closed = events.find(
+      (e): e is { type: string; data: Record<string, unknown> } =>
+        isObject(e) &&
+        typeof e.type === 'string' &&
+        e.type.endsWith('question.closed') &&
+        isObject(e.data),
+    );
+    if (!closed) problems.push('its tx has no question.closed event in its receipt');
+    else {
+      if (closed.data.root !== root) {
+        problems.push(
+          `the root on the chain is ${shown(closed.data.root)}, the record's ${shown(root)}`,
+        );
+      }
+      if (
+        leaves &&
+        closed.data.leafCount !== undefined &&
+        closed.data.leafCount !== leaves.length
+      ) {
+        problems.push(
+          `the chain counts ${shown(closed.data.leafCount)} leaves, the record lists ${leaves.length}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+const fromOption = { from: { type: 'string' } } as const;
+const bodyOptions = { body: { type: 'string' }, 'body-file': { type: 'string' } } as const;
+const pageOptionSpecs = { after: { type: 'string' }, limit: { type: 'string' } } as const;
+
+function listOption(values: OptionValues, name: string): string[] {
+  const text = stringOption(values, name);
+  if (text === undefined || text === '') return [];
+  return text.split(',').map((s) => s.trim());
+}
+
+/** A reward in a sentence: `{amount, asset}` or the record's `reward` and `asset`. */
+function rewardText(q: Record<string, unknown>): string {
+  if (isObject(q.reward)) return `${shown(q.reward.amount)} ${shown(q.reward.asset)}`;
+  return `${shown(q.reward)} ${shown(q.asset)}`;
+}
+
+function describeQuestion(view: Record<string, unknown>): string {
+  const q = isObject(view.question) ? view.question : view;
+  const best = Array.isArray(q.best) ? (q.best as unknown[]).filter(isObject) : [];
+  return fields([
+    ['question', shown(q.questionId)],
+    ['subject', shown(q.subject)],
+    ['title', shown(q.title)],
+    ['asker', shown(q.asker)],
+    ['status', `${shown(q.status)}${q.outcome === undefined ? '' : ` (${shown(q.outcome)})`}`],
+    ['reward', `${rewardText(q)} (minor units)`],
+    [
+      'tips left',
+      q.tipLeft === undefined ? undefined : `${shown(q.tipLeft)} of ${shown(q.tipBudget)}`,
+    ],
+    ['deadline', typeof q.deadline === 'number' ? new Date(q.deadline).toISOString() : '?'],
+    ['answers', `${shown(q.answers)} of ${shown(q.answersMax)}`],
+    ...best.map((b): [string, string] => [
+      '  best',
+      `${shown(b.answerId)} by ${shown(b.author)}: ${shown(b.amount)}`,
+    ]),
+    ['record root', q.recordRoot === undefined ? undefined : shown(q.recordRoot)],
+  ]);
+}
+
+export const scholarshipCommands: Command[] = [
+  {
+    name: 'scholar profile',
+    synopsis:
+      '--name TEXT --roles student,tutor,mentor --subjects SUBJECT,... --from NAME | ADDRESS',
+    summary:
+      'set your profile (with --from): a name, roles and up to 8 subjects; or show a profile with its reputation per subject (ADDRESS)',
+    options: {
+      ...fromOption,
+      name: { type: 'string' },
+      roles: { type: 'string' },
+      subjects: { type: 'string' },
+    },
+    positionals: { min: 0, max: 1 },
+    async run(ctx, [address], values) {
+      if (address !== undefined) {
+        const view = await reads(ctx).profile(ctx.resolveAddress(address, 'ADDRESS'));
+        return ctx.print(json(view));
+      }
+      const roles = listOption(values, 'roles');
+      for (const role of roles) {
+        if (!(rolesAllowed as readonly string[]).includes(role)) {
+          throw usageError(`--roles: ${role} is not one of ${rolesAllowed.join(', ')}`);
+        }
+      }
+      const subjects = listOption(values, 'subjects').map((s) => subjectArgument(s, '--subjects'));
+      if (subjects.length > subjectsPerProfileMax) {
+        throw usageError(`--subjects: ${subjectsPerProfileMax} at most`);
+      }
+      const tx: Tx = {
+        type: 'scholar.profile',
+        payload: { name: requiredOption(values, 'name'), roles, subjects },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, 'profile set');
+    },
+  },
+  {
+    name: 'ask',
+    synopsis:
+      'SUBJECT --title TEXT (--body TEXT | --body-file FILE) --reward AMOUNT --asset SYMBOL [--deadline 2h] [--answers-max N] [--tip-budget AMOUNT --tip-unit AMOUNT] --from NAME',
+    summary:
+      'ask a question, escrowing the reward (and a tipping budget for upvotes) in the same tx, with a proof-of-work stamp at the difficulty the node asks; prints the question id. --deadline: from now, 1h to 30d (default 24h)',
+    options: {
+      ...fromOption,
+      ...bodyOptions,
+      title: { type: 'string' },
+      reward: { type: 'string' },
+      asset: { type: 'string' },
+      deadline: { type: 'string' },
+      'answers-max': { type: 'string' },
+      'tip-budget': { type: 'string' },
+      'tip-unit': { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [subjectText], values) {
+      const subject = subjectArgument(subjectText!);
+      const title = requiredOption(values, 'title');
+      const body = bodyOf(values);
+      const asset = requiredOption(values, 'asset');
+      const reward = await amountOf(ctx, requiredOption(values, 'reward'), asset);
+      const deadlineMs = parseDuration(stringOption(values, 'deadline') ?? '24h', '--deadline');
+      if (deadlineMs < deadlineMsMin || deadlineMs > deadlineMsMax) {
+        throw usageError('--deadline is 1h to 30d from now');
+      }
+      const answersMax = parseWholeNumber(
+        stringOption(values, 'answers-max') ?? '5',
+        '--answers-max',
+      );
+      if (answersMax < 1 || answersMax > 20) throw usageError('--answers-max is 1 to 20');
+      const tipBudgetText = stringOption(values, 'tip-budget');
+      const tipUnitText = stringOption(values, 'tip-unit');
+      if ((tipBudgetText === undefined) !== (tipUnitText === undefined)) {
+        throw usageError('--tip-budget and --tip-unit go together');
+      }
+      const tips =
+        tipBudgetText === undefined
+          ? {}
+          : {
+              tipBudget: (await amountOf(ctx, tipBudgetText, asset)).minor,
+              tipUnit: (await amountOf(ctx, tipUnitText!, asset)).minor,
+            };
+      const bodyHash = bodyHashOf(body);
+      const hash = await sendTx(
+        ctx,
+        requiredOption(values, 'from'),
+        async (sender) => {
+          const { stamp } = await stampFor(ctx, 'question', subject, sender, bodyHash);
+          // The deadline is the chain's clock plus the reach, a minute inside the chain's bounds
+          // (the block that carries the tx is later than the latest one).
+          const { time } = await latestTime(ctx);
+          const reachMs = Math.min(
+            Math.max(deadlineMs, deadlineMsMin + deadlineSlackMs),
+            deadlineMsMax - deadlineSlackMs,
+          );
+          return {
+            type: 'question.ask',
+            payload: {
+              subject,
+              title,
+              bodyHash,
+              reward: { asset, amount: reward.minor },
+              ...tips,
+              deadline: time + reachMs,
+              answersMax,
+              stamp,
+            },
+          };
+        },
+        `question asked (${reward.shown} escrowed)`,
+      );
+      await storeBody(ctx, body);
+      if (!ctx.json) ctx.print(`question ${hash}\n`);
+    },
+  },
+  {
+    name: 'answer',
+    synopsis: 'QUESTION_ID (--body TEXT | --body-file FILE) --from NAME',
+    summary:
+      'answer a question (a tutor of its subject), with a proof-of-work stamp at the difficulty the node asks; prints the answer id',
+    options: { ...fromOption, ...bodyOptions },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const questionId = hashArgument(id!, 'QUESTION_ID');
+      const body = bodyOf(values);
+      const view = await reads(ctx).question(questionId);
+      const question = isObject(view.question) ? view.question : view;
+      const subject = subjectArgument(shown(question.subject), 'the question subject');
+      const bodyHash = bodyHashOf(body);
+      const hash = await sendTx(
+        ctx,
+        requiredOption(values, 'from'),
+        async (sender) => {
+          const { stamp } = await stampFor(ctx, 'answer', subject, sender, bodyHash);
+          return { type: 'question.answer', payload: { questionId, bodyHash, stamp } };
+        },
+        'answer sent',
+      );
+      await storeBody(ctx, body);
+      if (!ctx.json) ctx.print(`answer ${hash}\n`);
+    },
+  },
+  {
+    name: 'award',
+    synopsis: 'QUESTION_ID --to ANSWER_ID[:WEIGHT] [--to ...] --from NAME',
+    summary:
+      'award the reward (the asker, any time before the question closes): split by the weights, largest remainder to the unit; closes the question and writes its Q&A record root on the chain',
+    options: { ...fromOption, to: { type: 'string', multiple: true } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const questionId = hashArgument(id!, 'QUESTION_ID');
+      const given = values.to;
+      const list = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
+      if (list.length === 0) throw usageError('--to ANSWER_ID[:WEIGHT] is required');
+      const awards = list.map(parseAward);
+      if (new Set(awards.map((a) => a.answerId)).size !== awards.length) {
+        throw usageError('--to names an answer twice');
+      }
+      const tx: Tx = { type: 'question.award', payload: { questionId, awards } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `question ${questionId} awarded`);
+    },
+  },
+  {
+    name: 'vote',
+    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
+    summary:
+      'vote for an answer (a tutor of the subject, after the deadline, within the grace period), weighted by your reputation in the subject',
+    options: fromOption,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [id, answerId], values) {
+      const tx: Tx = {
+        type: 'question.vote',
+        payload: {
+          questionId: hashArgument(id!, 'QUESTION_ID'),
+          answerId: hashArgument(answerId!, 'ANSWER_ID'),
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, 'vote cast');
+    },
+  },
+  {
+    name: 'upvote',
+    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
+    summary:
+      "upvote an answer (once): pays its author the question's tip unit while the budget lasts",
+    options: fromOption,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [id, answerId], values) {
+      const tx: Tx = {
+        type: 'question.upvote',
+        payload: {
+          questionId: hashArgument(id!, 'QUESTION_ID'),
+          answerId: hashArgument(answerId!, 'ANSWER_ID'),
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, 'upvoted');
+    },
+  },
+  {
+    name: 'question close',
+    synopsis: 'QUESTION_ID --from NAME',
+    summary:
+      'close a question after its deadline and grace period (anyone): auto-award by the votes, or refund the asker; returns the unspent tips',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const questionId = hashArgument(id!, 'QUESTION_ID');
+      const tx: Tx = { type: 'question.close', payload: { questionId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `question ${questionId} closed`);
+    },
+  },
+  {
+    name: 'question show',
+    synopsis: 'QUESTION_ID',
+    summary: 'show a question and its answers',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      const view = await reads(ctx).question(hashArgument(id!, 'QUESTION_ID'));
+      if (ctx.json) return ctx.print(json(view));
+      ctx.print(describeQuestion(view));
+      const answers = Array.isArray(view.answers)
+        ? (view.answers as unknown[]).filter(isObject)
+        : [];
+      const question = isObject(view.question) ? view.question : {};
+      const best = new Map(
+        (Array.isArray(question.best) ? (question.best as unknown[]) : [])
+          .filter(isObject)
+          .map((b) => [shown(b.answerId), shown(b.amount)]),
+      );
+      if (answers.length > 0) {
+        ctx.print(
+          table(
+            ['answer', 'tutor', 'votes', 'upvotes', 'awarded'],
+            answers.map((a) => [
+              shown(a.answerId),
+              shown(a.author),
+              shown(a.voteWeight),
+              shown(a.upvotes),
+              shown(best.get(shown(a.answerId)) ?? ''),
+            ]),
+          ),
+        );
+      }
+    },
+  },
+  {
+    name: 'question list',
+    synopsis: '[--subject SUBJECT] [--status open|awarded|refunded] [--after ID] [--limit N]',
+    summary: 'questions, a page at a time, by subject or status',
+    options: { subject: { type: 'string' }, status: { type: 'string' }, ...pageOptionSpecs },
+    positionals: { min: 0, max: 0 },
+    async run(ctx, _positionals, values) {
+      const subject = stringOption(values, 'subject');
+      const page = await reads(ctx).questions({
+        subject: subject === undefined ? undefined : subjectArgument(subject, '--subject'),
+        status: stringOption(values, 'status'),
+        ...pageOptions(values),
+      });
+      if (ctx.json) return ctx.print(json(page));
+      const questions = Array.isArray(page.questions)
+        ? (page.questions as unknown[]).filter(isObject)
+        : [];
+      ctx.print(
+        table(
+          ['question', 'subject', 'status', 'reward', 'title'],
+          questions.map((q) => [
+            shown(q.questionId),
+            shown(q.subject),
+            shown(q.status),
+            rewardText(q),
+            shown(q.title),
+          ]),
+        ),
+      );
+      if (typeof page.next === 'string') ctx.print(`more: --after ${page.next}\n`);
+    },
+  },
+  {
+    name: 'question record',
+    synopsis: 'QUESTION_ID',
+    summary:
+      "a closed question's Q&A record: its leaves with their Merkle proofs and the award or close tx (--json: for coffer verify qa --file)",
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      const record = await reads(ctx).record(hashArgument(id!, 'QUESTION_ID'));
+      if (ctx.json || !isObject(record)) return ctx.print(json(record));
+      ctx.print(
+        fields([
+          ['question', shown(record.questionId)],
+          ['root', shown(record.root)],
+          ['leaves', Array.isArray(record.leaves) ? record.leaves.length : '?'],
+          ['tx', isObject(record.tx) ? shown(record.tx.hash) : '?'],
+        ]),
+      );
+    },
+  },
+  {
+    name: 'pool create',
+    synopsis:
+      'POOL_ID --asset SYMBOL --per-answer AMOUNT [--per-member-max AMOUNT] [--subject SUBJECT] [--cohort ADDRESS,...] --from NAME',
+    summary:
+      'create a scholarship pool (you manage it): it pays a member --per-answer for each accepted answer in its subject, and mentorship stipends',
+    options: {
+      ...fromOption,
+      asset: { type: 'string' },
+      'per-answer': { type: 'string' },
+      subject: { type: 'string' },
+      cohort: { type: 'string' },
+      'per-member-max': { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const poolId = slugArgument(id!, 'POOL_ID');
+      const asset = requiredOption(values, 'asset');
+      const perAnswer = await amountOf(ctx, requiredOption(values, 'per-answer'), asset);
+      const subject = stringOption(values, 'subject');
+      const cohort = listOption(values, 'cohort').map((a) => ctx.resolveAddress(a, '--cohort'));
+      if (cohort.length > 64) throw usageError('--cohort: 64 members at most');
+      const capText = stringOption(values, 'per-member-max');
+      const cap = capText === undefined ? undefined : await amountOf(ctx, capText, asset);
+      const tx: Tx = {
+        type: 'pool.create',
+        payload: {
+          poolId,
+          asset,
+          perAcceptedAnswer: perAnswer.minor,
+          ...(subject === undefined ? {} : { subject: subjectArgument(subject, '--subject') }),
+          ...(cohort.length === 0 ? {} : { cohort }),
+          ...(cap === undefined ? {} : { perMemberMax: cap.minor }),
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `pool ${poolId} created`);
+    },
+  },
+  {
+    name: 'pool fund',
+    synopsis: 'POOL_ID --amount AMOUNT --from NAME',
+    summary: "fund a pool (any donor): the amount moves to the pool's escrow; see pool statement",
+    options: { ...fromOption, amount: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const poolId = slugArgument(id!, 'POOL_ID');
+      const pool = await reads(ctx).pool(poolId);
+      const record = isObject(pool.pool) ? pool.pool : pool;
+      const amount = await amountOf(ctx, requiredOption(values, 'amount'), shown(record.asset));
+      const tx: Tx = { type: 'pool.fund', payload: { poolId, amount: amount.minor } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `${amount.shown} given to ${poolId}`);
+    },
+  },
+  {
+    name: 'pool member',
+    synopsis: 'POOL_ID ADDRESS [--remove] --from NAME',
+    summary: "add a member to a pool's cohort (its manager), or remove one (--remove)",
+    options: { ...fromOption, remove: { type: 'boolean' } },
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [id, address], values) {
+      const poolId = slugArgument(id!, 'POOL_ID');
+      const member = ctx.resolveAddress(address!, 'ADDRESS');
+      const remove = values.remove === true;
+      const tx: Tx = {
+        type: remove ? 'pool.removeMember' : 'pool.addMember',
+        payload: { poolId, member },
+      };
+      await sendTx(
+        ctx,
+        requiredOption(values, 'from'),
+        tx,
+        remove ? 'member removed' : 'member added',
+      );
+    },
+  },
+  {
+    name: 'pool show',
+    synopsis: 'POOL_ID',
+    summary: 'a pool: its manager, subject, cohort, balance and payouts',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      ctx.print(json(await reads(ctx).pool(slugArgument(id!, 'POOL_ID'))));
+    },
+  },
+  {
+    name: 'pool statement',
+    synopsis: 'POOL_ID',
+    summary: "a pool's statement for its donors: what each gave, what it paid and to whom",
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      ctx.print(json(await reads(ctx).statement(slugArgument(id!, 'POOL_ID'))));
+    },
+  },
+  {
+    name: 'mentorship start',
+    synopsis:
+      'MENTORSHIP_ID --pool POOL_ID --mentor ADDRESS --apprentice ADDRESS --stipend AMOUNT --period-blocks N --periods N --from NAME',
+    summary:
+      "start a mentorship (the pool's manager): the pool pays the apprentice --stipend every --period-blocks blocks, --periods times (52 at most)",
+    options: {
+      ...fromOption,
+      pool: { type: 'string' },
+      mentor: { type: 'string' },
+      apprentice: { type: 'string' },
+      stipend: { type: 'string' },
+      'period-blocks': { type: 'string' },
+      periods: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const mentorshipId = slugArgument(id!, 'MENTORSHIP_ID');
+      const poolId = slugArgument(requiredOption(values, 'pool'), '--pool');
+      const pool = await reads(ctx).pool(poolId);
+      const record = isObject(pool.pool) ? pool.pool : pool;
+      const stipend = await amountOf(ctx, requiredOption(values, 'stipend'), shown(record.asset));
+      const periods = parseWholeNumber(requiredOption(values, 'periods'), '--periods');
+      if (periods < 1 || periods > 52) throw usageError('--periods is 1 to 52');
+      const periodBlocks = parseWholeNumber(
+        requiredOption(values, 'period-blocks'),
+        '--period-blocks',
+      );
+      if (periodBlocks < 1) throw usageError('--period-blocks is at least 1');
+      const tx: Tx = {
+        type: 'mentorship.start',
+        payload: {
+          mentorshipId,
+          poolId,
+          mentor: ctx.resolveAddress(requiredOption(values, 'mentor'), '--mentor'),
+          apprentice: ctx.resolveAddress(requiredOption(values, 'apprentice'), '--apprentice'),
+          stipend: stipend.minor,
+          periodBlocks,
+          periods,
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `mentorship ${mentorshipId} started`);
+    },
+  },
+  {
+    name: 'mentorship claim',
+    synopsis: 'MENTORSHIP_ID --from NAME',
+    summary: 'pay the stipends due so far to the apprentice (anyone)',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const mentorshipId = slugArgument(id!, 'MENTORSHIP_ID');
+      const tx: Tx = { type: 'mentorship.claim', payload: { mentorshipId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, 'stipends claimed');
+    },
+  },
+  {
+    name: 'mentorship end',
+    synopsis: 'MENTORSHIP_ID --from NAME',
+    summary: 'end a mentorship (its pool manager or mentor)',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const mentorshipId = slugArgument(id!, 'MENTORSHIP_ID');
+      const tx: Tx = { type: 'mentorship.end', payload: { mentorshipId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `mentorship ${mentorshipId} ended`);
+    },
+  },
+  {
+    name: 'mentorship show',
+    synopsis: 'MENTORSHIP_ID',
+    summary: 'a mentorship: its terms, periods paid and due',
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      ctx.print(json(await reads(ctx).mentorship(slugArgument(id!, 'MENTORSHIP_ID'))));
+    },
+  },
+  {
+    name: 'verify qa',
+    synopsis: 'QUESTION_ID [--file FILE] [--trust FILE] [--genesis HASH]',
+    summary:
+      "check a closed question's Q&A record offline: each leaf's Merkle proof against the root, the root in the award or close tx's question.closed event, and that tx's proof, receipt and block signature (as verify tx) (FILE: a saved coffer question record --json)",
+    // The same trust options as verify tx's (spelt here: see verify title in licensing/cli.ts).
+    options: { file: { type: 'string' }, trust: { type: 'string' }, genesis: { type: 'string' } },
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const questionId = hashArgument(id!, 'QUESTION_ID');
+      const file = stringOption(values, 'file');
+      const record: unknown =
+        file !== undefined
+          ? readJsonFile(file, recordFileBytesMax, 'a saved Q&A record')
+          : await reads(ctx).record(questionId);
+      const problems = qaRecordProblems(record, questionId);
+      const verified = await verifyCommittedTxs(ctx, values, [
+        { label: 'the award or close tx', data: isObject(record) ? record.tx : undefined },
+      ]);
+      problems.push(...verified.problems);
+      const outcome = verified.outcomes[0];
+      if (outcome !== undefined && outcome !== 'ok') {
+        problems.push(`the award or close tx: its receipt says it failed (${outcome})`);
+      }
+      const leaves = isObject(record) && Array.isArray(record.leaves) ? record.leaves.length : 0;
+      const root = isObject(record) ? shown(record.root) : '?';
+      finish(
+        ctx,
+        {
+          ok: problems.length === 0,
+          questionId,
+          root: problems.length === 0 ? root : null,
+          leaves,
+          anchor: verified.anchor,
+          failed: [...new Set(verified.checks)],
+          problems,
+        },
+        `ok: the Q&A record of ${questionId} (${leaves} leaves, root ${root}) is the one its ` +
+          `award or close tx wrote on the chain; that tx is in its block with outcome ok, signed ` +
+          `with a committed nonce (anchored at ${verified.anchor})`,
+        `the Q&A record of ${questionId} does not verify`,
+      );
+    },
+  },
+];
+
+/** The node's latest block time: a deadline is set against the chain's clock, not this one's. */
+async function latestTime(ctx: CommandContext): Promise<{ time: number }> {
+  const block = await ctx.client.latestBlock();
+  return { time: block.header.time };
+}

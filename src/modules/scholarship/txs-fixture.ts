@@ -1,0 +1,240 @@
+import { ledgerModule, type TxContext, type TxDefinition } from '../../chain/index.js';
+import { addressFromPublicKey, keyPairFromSecret, sha256Hex, utf8 } from '../../crypto/index.js';
+import { Ledger } from '../../ledger/index.js';
+import { StateView } from '../../state/index.js';
+import { mintStamp, type StampKind } from './pow.js';
+import { writeDifficultyBase, requiredDifficulty, readQuestion } from './state.js';
+import { scholarshipBeginBlock, scholarshipTxsWith } from './txs.js';
+import { poolTxs, payAcceptedAnswer } from './txs-pools.js';
+
+/*
+ * The scholarship module's handlers in process: a chain in miniature where each tx is a block
+ * (height + 1, time + 1 s) whose begin-block step runs first (the ring of recent block hashes,
+ * with block h's hash the SHA-256 of "block h"), a USD asset and funded accounts. The base
+ * difficulty is 8 bits (the admission floor; the default is 12), so stamps mint in a millisecond.
+ */
+
+export const chainId = 'coffer-scholarship-unit';
+export const testDifficultyBase = 8;
+
+export interface TestKey {
+  address: string;
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function key(seed: number): TestKey {
+  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
+  return {
+    secretKey: pair.secretKey,
+    publicKey: pair.publicKey,
+    address: addressFromPublicKey(pair.publicKey),
+  };
+}
+
+export const issuer = key(90);
+export const student = key(91);
+export const student2 = key(92);
+export const tutorA = key(93);
+export const tutorB = key(94);
+export const tutorC = key(95);
+export const outsider = key(96);
+export const asset = 'USD';
+export const funds = 1_000_000n;
+export const startTime = 1_750_000_000_000;
+export const hourMs = 3_600_000;
+
+export const blockHashOf = (height: number) => sha256Hex(utf8(`block ${height}`));
+export const bodyHashOf = (text: string) => sha256Hex(utf8(text));
+
+export interface TxEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+const txs: Record<string, TxDefinition<never>> = {
+  ...ledgerModule.txs,
+  ...scholarshipTxsWith(payAcceptedAnswer),
+  ...poolTxs,
+};
+
+export class ScholarshipWorld {
+  readonly state = new StateView({ get: () => undefined, range: () => [] });
+  time = startTime;
+  height = 1;
+  blockMs = 1000;
+  private count = 0;
+  events: TxEvent[] = [];
+  field: string | undefined;
+
+  constructor() {
+    this.beginBlock();
+  }
+
+  ledger(): Ledger {
+    return new Ledger(this.state);
+  }
+
+  /** The begin-block step of the current height (the chain runs it before the block's txs). */
+  beginBlock(): void {
+    scholarshipBeginBlock({
+      chainId,
+      height: this.height,
+      time: this.time,
+      previousProducer: issuer.address,
+      previousHash: blockHashOf(this.height - 1),
+      state: this.state,
+      ledger: new Ledger(this.state),
+      emit: () => undefined,
+    });
+    this.state.release();
+  }
+
+  /** Closes the block and opens the next one `ms` later. */
+  advance(ms = this.blockMs): void {
+    this.height += 1;
+    this.time += ms;
+    this.beginBlock();
+  }
+
+  /** Runs one tx in the current block, then moves to the next: 'ok' or the rejection code. */
+  run(sender: TestKey | string, type: string, payload: Record<string, unknown>): string {
+    const definition = txs[type];
+    if (definition === undefined) throw new Error(`no tx type ${type}`);
+    this.count += 1;
+    this.events = [];
+    this.field = undefined;
+    const parsed = definition.parse(payload);
+    if ('code' in parsed) {
+      this.field = parsed.field;
+      return parsed.code;
+    }
+    const events: TxEvent[] = [];
+    const ctx: TxContext = {
+      chainId,
+      height: this.height,
+      time: this.time,
+      txHash: this.count.toString(16).padStart(64, '0'),
+      txIndex: 0,
+      sender: typeof sender === 'string' ? sender : sender.address,
+      state: this.state,
+      ledger: new Ledger(this.state),
+      emit: (t, data) => events.push({ type: t, data }),
+    };
+    const snapshot = this.state.snapshot();
+    const rejection = definition.execute(ctx, parsed.value as never);
+    if (rejection !== undefined) {
+      this.state.revert(snapshot);
+      return rejection;
+    }
+    this.state.release();
+    this.events = events;
+    this.advance();
+    return 'ok';
+  }
+
+  /** The hash the next tx will have (a question's or an answer's id). */
+  nextTxHash(): string {
+    return (this.count + 1).toString(16).padStart(64, '0');
+  }
+
+  contents(): [string, string][] {
+    return [
+      ...this.state.range('scholarship/', 1_000_000),
+      ...this.state.range('ledger/', 1_000_000),
+    ];
+  }
+
+  balance(address: string, symbol = asset): bigint {
+    return this.ledger().balance(address, symbol);
+  }
+
+  /** The bits `sender` needs in `subject` now. */
+  required(subject: string, sender: TestKey): number {
+    return requiredDifficulty(this.state, this.height, subject, sender.address);
+  }
+
+  /** A stamp with `bits` (default: what the sender needs now) on the latest block hash. */
+  stamp(
+    kind: StampKind,
+    bodyHash: string,
+    sender: TestKey,
+    subject: string,
+    bits?: number,
+    blockHeight = this.height - 1,
+  ): { nonce: string; blockHash: string } {
+    return mintStamp(
+      { kind, contentHash: bodyHash, sender: sender.address, blockHash: blockHashOf(blockHeight) },
+      bits ?? this.required(subject, sender),
+    );
+  }
+
+  askPayload(
+    sender: TestKey,
+    extra: Record<string, unknown> = {},
+    body = `question ${this.count}`,
+  ): Record<string, unknown> {
+    const bodyHash = bodyHashOf(body);
+    const subject = (extra.subject as string | undefined) ?? 'math.algebra';
+    return {
+      subject,
+      title: 'Why is the sum of two odd numbers even?',
+      bodyHash,
+      reward: { asset, amount: '1000' },
+      deadline: this.time + 2 * hourMs,
+      answersMax: 3,
+      stamp: this.stamp('question', bodyHash, sender, subject),
+      ...extra,
+    };
+  }
+
+  /** Asks and answers the question id (fails the test on a rejection). */
+  ask(sender: TestKey, extra: Record<string, unknown> = {}): string {
+    const id = this.nextTxHash();
+    expectOk(this.run(sender, 'question.ask', this.askPayload(sender, extra)), 'ask');
+    return id;
+  }
+
+  answerPayload(sender: TestKey, questionId: string, body?: string): Record<string, unknown> {
+    const bodyHash = bodyHashOf(body ?? `answer ${this.count} by ${sender.address}`);
+    const subject = readQuestion(this.state, questionId)?.subject ?? 'math';
+    return { questionId, bodyHash, stamp: this.stamp('answer', bodyHash, sender, subject) };
+  }
+
+  answer(sender: TestKey, questionId: string): string {
+    const id = this.nextTxHash();
+    expectOk(this.run(sender, 'question.answer', this.answerPayload(sender, questionId)), 'answer');
+    return id;
+  }
+}
+
+export function expectOk(result: string, what: string): void {
+  if (result !== 'ok') throw new Error(`${what}: ${result}`);
+}
+
+export const tutorProfile = {
+  name: 'A tutor',
+  roles: ['tutor'],
+  subjects: ['math', 'cs.algorithms'],
+};
+
+/** A world with USD, funded students and three math tutors with profiles. */
+export function scholarshipWorld(): ScholarshipWorld {
+  const w = new ScholarshipWorld();
+  writeDifficultyBase(w.state, testDifficultyBase);
+  const ledger = w.ledger();
+  if (ledger.createAsset(issuer.address, { symbol: asset, decimals: 2 })) throw new Error('asset');
+  if (ledger.createAsset(issuer.address, { symbol: 'EUR', decimals: 2 })) throw new Error('asset');
+  for (const k of [student, student2, tutorA, tutorB, tutorC]) {
+    if (ledger.mint(issuer.address, asset, k.address, funds)) throw new Error('mint');
+  }
+  w.state.release();
+  for (const t of [tutorA, tutorB, tutorC]) {
+    expectOk(w.run(t, 'scholar.profile', tutorProfile), 'profile');
+  }
+  expectOk(
+    w.run(student, 'scholar.profile', { name: 'A student', roles: ['student'], subjects: [] }),
+    'profile',
+  );
+  return w;
+}

@@ -1,0 +1,187 @@
+import { useState } from 'preact/hooks';
+
+import { client } from '../../../../web/src/node.js';
+import { ErrorBox, Field, Show, useLoad } from '../../../../web/src/ui.js';
+import {
+  TxReview,
+  WithWallet,
+  problemOf,
+  type Problem,
+} from '../../../../web/src/wallet/session.js';
+import { answersMaxLimit, bodyBytesMax, deadlineMinMs, subjects } from '../schema.js';
+import { assetDecimals, bodyHashOf, stampFor, storeBody } from './shared.js';
+import { amountText, minorOf, questionPath, sectionPath } from './words.js';
+
+/* Ask a question (`question.ask`): a subject, a title, a body (stored at the node by its SHA-256),
+   a reward escrowed in the same tx, a deadline and how many answers it takes. "Prepare" mints the
+   proof-of-work stamp at the difficulty the node asks, then the wallet shows what it signs. */
+
+type Tx = { type: string; payload: Record<string, unknown> };
+
+export function AskPage() {
+  return (
+    <section>
+      <p>
+        <a href={sectionPath}>Questions</a>
+      </p>
+      <h1>Ask a question</h1>
+      <p>
+        Your reward is held on the chain until you award one or more answers. If you do not by the
+        deadline, tutors of the subject vote for a day and the question closes by their votes, or
+        refunds you when too few voted.
+      </p>
+      <WithWallet what="ask a question">
+        {(addresses) => <AskForm asker={addresses[0]!} />}
+      </WithWallet>
+    </section>
+  );
+}
+
+function AskForm(props: { asker: string }) {
+  const [subject, setSubject] = useState('math.algebra');
+  const [title, setTitle] = useState('');
+  const [body, setBody] = useState('');
+  const [reward, setReward] = useState('5.00');
+  const [asset, setAsset] = useState('USD');
+  const [hours, setHours] = useState('24');
+  const [answersMax, setAnswersMax] = useState('3');
+  const [problem, setProblem] = useState<Problem>();
+  const [busy, setBusy] = useState(false);
+  const [ready, setReady] = useState<{ tx: Tx; rewardText: string; bits: number }>();
+  const [asked, setAsked] = useState<string>();
+  const [decimals] = useLoad(() => assetDecimals(asset), [asset]);
+
+  if (asked) {
+    return (
+      <p class="badge ok" role="status" data-testid="asked">
+        Question asked: <a href={questionPath(asked)}>see it and its answers</a>.
+      </p>
+    );
+  }
+  if (ready) {
+    return (
+      <TxReview
+        sender={props.asker}
+        tx={ready.tx}
+        summary={
+          <>
+            Ask <strong>{title}</strong> in {subject}, escrowing <strong>{ready.rewardText}</strong>{' '}
+            (proof of work: {ready.bits} bits).
+          </>
+        }
+        onDone={(hash) => {
+          setReady(undefined);
+          setAsked(hash);
+          storeBody(body).catch(() => undefined);
+        }}
+        onCancel={() => setReady(undefined)}
+      />
+    );
+  }
+  const prepare = async (places: number) => {
+    setProblem(undefined);
+    const minor = minorOf(reward, places);
+    const reach = Number(hours) * 3_600_000;
+    const max = Number(answersMax);
+    if (title.trim() === '') return setProblem({ code: 'invalid_title', message: 'Give a title.' });
+    if (body.trim() === '' || new TextEncoder().encode(body).length > bodyBytesMax) {
+      return setProblem({ code: 'invalid_body', message: `A body of 1 to ${bodyBytesMax} bytes.` });
+    }
+    if (minor === undefined) {
+      return setProblem({ code: 'invalid_amount', message: 'The reward is a positive amount.' });
+    }
+    if (!Number.isSafeInteger(reach) || reach < deadlineMinMs) {
+      return setProblem({ code: 'invalid_deadline', message: 'The deadline is at least 1 hour.' });
+    }
+    if (!Number.isSafeInteger(max) || max < 1 || max > answersMaxLimit) {
+      return setProblem({
+        code: 'invalid_answers_max',
+        message: `1 to ${answersMaxLimit} answers.`,
+      });
+    }
+    setBusy(true);
+    try {
+      const bodyHash = await bodyHashOf(body);
+      const { stamp, bits } = await stampFor('question', subject, props.asker, bodyHash);
+      const { header } = await client.latestBlock();
+      // A minute of room: the block that carries the tx is later than the latest one.
+      const deadline = header.time + reach + 60_000;
+      setReady({
+        tx: {
+          type: 'question.ask',
+          payload: {
+            subject,
+            title: title.trim(),
+            bodyHash,
+            reward: { asset, amount: minor },
+            deadline,
+            answersMax: max,
+            stamp,
+          },
+        },
+        rewardText: amountText(minor, asset, places),
+        bits,
+      });
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+      }}
+    >
+      <div class="field">
+        <label for="ask-subject">Subject</label>
+        <select
+          id="ask-subject"
+          value={subject}
+          onChange={(e) => setSubject((e.target as HTMLSelectElement).value)}
+        >
+          {subjects.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.parent ? `  ${s.name}` : s.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <Field id="ask-title" label="Title" value={title} onInput={setTitle} />
+      <div class="field">
+        <label for="ask-body">Question</label>
+        <textarea
+          id="ask-body"
+          rows={6}
+          value={body}
+          onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)}
+        />
+      </div>
+      <Field id="ask-reward" label="Reward" value={reward} onInput={setReward} />
+      <Field id="ask-asset" label="Asset" value={asset} onInput={setAsset} />
+      <Field
+        id="ask-hours"
+        label="Deadline (hours from now)"
+        type="number"
+        value={hours}
+        onInput={setHours}
+      />
+      <Field
+        id="ask-answers-max"
+        label="Answers at most"
+        type="number"
+        value={answersMax}
+        onInput={setAnswersMax}
+      />
+      <Show result={decimals} what="the asset">
+        {(places) => (
+          <button type="button" disabled={busy} onClick={() => void prepare(places)}>
+            {busy ? 'Working out the proof of work…' : 'Prepare the question'}
+          </button>
+        )}
+      </Show>
+      {problem && <ErrorBox {...problem} />}
+    </form>
+  );
+}

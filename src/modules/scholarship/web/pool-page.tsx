@@ -1,0 +1,83 @@
+import { client } from '../../../../web/src/node.js';
+import { Fields, HashLink, Scroll, Show, useLoad } from '../../../../web/src/ui.js';
+import { assetDecimals } from './shared.js';
+import { amountText, sectionPath } from './words.js';
+
+/* A scholarship pool's statement (`GET /v1/scholarship/pools/{id}` and `.../statement`): what it
+   holds, what it paid for accepted answers and in stipends, and for each donor what it gave and
+   its pro-rata part of what the pool paid. */
+
+async function loadPool(poolId: string) {
+  const [pool, statement] = await Promise.all([
+    client.scholarship.pool(poolId),
+    client.scholarship.poolStatement(poolId),
+  ]);
+  const decimals = await assetDecimals(pool.asset).catch(() => undefined);
+  return { pool, statement, decimals };
+}
+
+export function PoolPage(props: { poolId: string }) {
+  const [loaded] = useLoad(() => loadPool(props.poolId), [props.poolId]);
+  return (
+    <section>
+      <p>
+        <a href={sectionPath}>Questions</a>
+      </p>
+      <Show result={loaded} what="the pool">
+        {({ pool, statement, decimals }) => {
+          const money = (minor: string) => amountText(minor, pool.asset, decimals);
+          return (
+            <>
+              <h1>Pool {pool.poolId}</h1>
+              <Fields
+                rows={[
+                  ['Manager', <HashLink kind="account" value={pool.manager} />],
+                  ['Subject', pool.subject ?? 'Any'],
+                  ['Per accepted answer', money(pool.perAcceptedAnswer)],
+                  ['Funded', <span data-testid="funded">{money(statement.funded)}</span>],
+                  [
+                    'Paid for answers',
+                    <span data-testid="paid-answers">{money(statement.paidAnswers)}</span>,
+                  ],
+                  ['Paid in stipends', money(statement.paidStipends)],
+                  ['Reserved for mentorships', money(statement.reserved)],
+                  ['Balance', <strong data-testid="balance">{money(statement.balance)}</strong>],
+                  ['Members', String(pool.members)],
+                ]}
+              />
+              <h2>Donors</h2>
+              {statement.donorList.length === 0 ? (
+                <p data-testid="no-donors">Nobody has funded this pool yet.</p>
+              ) : (
+                <Scroll label="Donors">
+                  <table data-testid="donors">
+                    <thead>
+                      <tr>
+                        <th scope="col">Donor</th>
+                        <th scope="col">Gave</th>
+                        <th scope="col">Times</th>
+                        <th scope="col">Share of what was paid</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {statement.donorList.map((d) => (
+                        <tr key={d.donor}>
+                          <td>
+                            <HashLink kind="account" value={d.donor} />
+                          </td>
+                          <td>{money(d.funded)}</td>
+                          <td>{d.fundings}</td>
+                          <td>{money(d.attributedPaid)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </Scroll>
+              )}
+            </>
+          );
+        }}
+      </Show>
+    </section>
+  );
+}
