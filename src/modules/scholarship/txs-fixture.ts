@@ -1,4 +1,5 @@
-import { ledgerModule, type TxContext, type TxDefinition } from '../../chain/index.js';
+import { runTx } from '../../../test/support/tx-runner.js';
+import { ledgerModule, type TxDefinition } from '../../chain/index.js';
 import { addressFromPublicKey, keyPairFromSecret, sha256Hex, utf8 } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
@@ -99,36 +100,23 @@ export class ScholarshipWorld {
 
   /** Runs one tx in the current block, then moves to the next: 'ok' or the rejection code. */
   run(sender: TestKey | string, type: string, payload: Record<string, unknown>): string {
-    const definition = txs[type];
-    if (definition === undefined) throw new Error(`no tx type ${type}`);
     this.count += 1;
-    this.events = [];
-    this.field = undefined;
-    const parsed = definition.parse(payload);
-    if ('code' in parsed) {
-      this.field = parsed.field;
-      return parsed.code;
-    }
-    const events: TxEvent[] = [];
-    const ctx: TxContext = {
-      chainId,
-      height: this.height,
-      time: this.time,
-      txHash: this.count.toString(16).padStart(64, '0'),
-      txIndex: 0,
-      sender: typeof sender === 'string' ? sender : sender.address,
-      state: this.state,
-      ledger: new Ledger(this.state),
-      emit: (t, data) => events.push({ type: t, data }),
-    };
-    const snapshot = this.state.snapshot();
-    const rejection = definition.execute(ctx, parsed.value as never);
-    if (rejection !== undefined) {
-      this.state.revert(snapshot);
-      return rejection;
-    }
-    this.state.release();
-    this.events = events;
+    const result = runTx(
+      txs,
+      {
+        chainId,
+        height: this.height,
+        time: this.time,
+        txHash: this.count.toString(16).padStart(64, '0'),
+        sender: typeof sender === 'string' ? sender : sender.address,
+        state: this.state,
+      },
+      type,
+      payload,
+    );
+    this.events = result.events;
+    this.field = result.field;
+    if (result.status !== 'ok') return result.status;
     this.advance();
     return 'ok';
   }

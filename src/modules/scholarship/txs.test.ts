@@ -35,7 +35,7 @@ import {
   type ScholarshipWorld,
   type TestKey,
 } from './txs-fixture.js';
-import { scholarshipGenesis } from './txs.js';
+import { scholarshipGenesis, scholarshipTxsWith } from './txs.js';
 
 /** Runs a tx that must be refused with `code` and leave the state byte-identical. */
 function refused(
@@ -194,6 +194,13 @@ describe('scholarship txs: question.ask', () => {
     };
     const weak = { nonce: weakNonce(fields, 8), blockHash: fields.blockHash };
     refused(w, student, 'question.ask', { ...good, stamp: weak }, 'stamp_too_weak');
+    // Refused at admission, by the payload's check with the tx's sender (the field names it).
+    assert.equal(w.field, 'stamp');
+    const ask = scholarshipTxsWith()['question.ask']!;
+    const admitted = ask.parse({ ...good, stamp: weak }, student.address);
+    assert.ok('code' in admitted);
+    assert.deepEqual([admitted.code, admitted.field], ['stamp_too_weak', 'stamp']);
+    assert.ok('value' in ask.parse(good, student.address));
     // The same stamp by another sender: its hash differs (here under 8 bits).
     assert.ok(
       leadingZeroBits(

@@ -1,5 +1,6 @@
 import {
   defineTxOf,
+  reject,
   type BlockContext,
   type GenesisContext,
   type TxContext,
@@ -16,6 +17,7 @@ import {
 import { recordLeaves, recordRoot } from './record.js';
 import type { ScholarshipRejection } from './rejections.js';
 import {
+  stampAdmissible,
   autoAwardWeightMin,
   deadlineMaxMs,
   deadlineMinMs,
@@ -247,6 +249,11 @@ export function scholarshipTxsWith(
     }),
 
     'question.ask': defineTxOf(scholarshipPayloads['question.ask'], {
+      // The floor at admission (decodeTx gives the sender), before the tx takes a place in the pool.
+      check: (p, sender) =>
+        sender !== undefined && !stampAdmissible('question', p.bodyHash, sender, p.stamp)
+          ? reject('stamp_too_weak', 'stamp')
+          : undefined,
       execute: (ctx, p): ScholarshipRejection | undefined => {
         if (stampTooWeak(ctx, 'question', p.bodyHash, p.stamp)) return 'stamp_too_weak';
         if (p.deadline < ctx.time + deadlineMinMs || p.deadline > ctx.time + deadlineMaxMs) {
@@ -311,6 +318,11 @@ export function scholarshipTxsWith(
     }),
 
     'question.answer': defineTxOf(scholarshipPayloads['question.answer'], {
+      // The floor at admission (decodeTx gives the sender), before the tx takes a place in the pool.
+      check: (p, sender) =>
+        sender !== undefined && !stampAdmissible('answer', p.bodyHash, sender, p.stamp)
+          ? reject('stamp_too_weak', 'stamp')
+          : undefined,
       execute: (ctx, p): ScholarshipRejection | undefined => {
         if (stampTooWeak(ctx, 'answer', p.bodyHash, p.stamp)) return 'stamp_too_weak';
         const question = readQuestion(ctx.state, p.questionId);
