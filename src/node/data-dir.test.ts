@@ -5,11 +5,14 @@ import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { SqliteBlockStore } from '../state/index.js';
+import { readDifficultyBase } from '../modules/scholarship/state.js';
 import {
   databaseModeWarning,
   DataDirError,
   dataFiles,
+  devGenesis,
   initDataDir,
+  newStoredKey,
   lockDataDir,
   lockFileName,
 } from './data-dir.js';
@@ -38,6 +41,25 @@ describe('initDataDir', () => {
     assert.equal(second.devAccount?.address, first.devAccount.address);
     const mode = fs.statSync(path.join(dataDir, dataFiles.producerKey)).mode & 0o777;
     assert.equal(mode, 0o600, 'key files are readable by their owner only');
+  });
+
+  it("applies every module's genesis section to block 0, as verify and the audit recompute it", () => {
+    const dataDir = tempDir();
+    const dev = devGenesis(
+      'coffer-sections',
+      newStoredKey().address,
+      newStoredKey().address,
+      1_000,
+    );
+    const genesis = { ...dev, modules: { ...dev.modules, scholarship: { difficultyBase: 9 } } };
+    initDataDir({ dataDir, chainId: 'coffer-sections', now: 1_000, genesis });
+    const store = new SqliteBlockStore(path.join(dataDir, dataFiles.database));
+    try {
+      // Block 0 applied the producers' section alone before: the default (12) was read here.
+      assert.equal(readDifficultyBase(store), 9);
+    } finally {
+      store.close();
+    }
   });
 
   it('creates chain.db and its -wal and -shm owner-only, in a world-readable directory', () => {
