@@ -423,7 +423,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok(flooderAfter.hashes > 2 * flooderBefore.hashes, 'minting costs more after a flood');
   });
 
-  it('creates and funds a pool; its statement names the donor', async () => {
+  it('creates and funds a pool (its statement names the donor), adds a member, pays a mentorship', async () => {
     await ok([
       ...['pool', 'create', 'algebra-fund', '--asset', 'USD', '--per-answer', '0.50'],
       ...['--subject', 'math', '--from', 'asker'],
@@ -438,5 +438,30 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
       statement.donorList.map((d) => [d.donor, d.funded]),
       [[addresses.asker, '10000']],
     );
+    // A member, and a mentorship paid from the pool: 1.00 a block for 3 blocks.
+    await ok(['pool', 'member', 'algebra-fund', 'tutor1', '--from', 'asker']);
+    const pool = JSON.parse(await ok(['pool', 'show', 'algebra-fund'])) as { members: number };
+    assert.equal(pool.members, 1);
+    await ok([
+      ...['mentorship', 'start', 'algebra-mentoring', '--pool', 'algebra-fund'],
+      ...['--mentor', 'tutor1', '--apprentice', 'tutor2', '--stipend', '1.00'],
+      ...['--period-blocks', '1', '--periods', '3', '--from', 'asker'],
+    ]);
+    // Blocks pass (transfers), then the apprentice claims what is due: never more than 3.00.
+    for (let i = 0; i < 4; i++) {
+      await t.client.send(
+        funder,
+        txs.transfer({ to: addresses.quiet!, asset: 'USD', amount: '1' }),
+      );
+    }
+    const before = await balance('tutor2');
+    await ok(['mentorship', 'claim', 'algebra-mentoring', '--from', 'tutor2']);
+    assert.equal((await balance('tutor2')) - before, 300n);
+    const mentorship = JSON.parse(await ok(['mentorship', 'show', 'algebra-mentoring'])) as {
+      claimed: number;
+      paid: string;
+    };
+    assert.deepEqual([mentorship.claimed, mentorship.paid], [3, '300']);
+    await ok(['pool', 'member', 'algebra-fund', 'tutor1', '--remove', '--from', 'asker']);
   });
 });
