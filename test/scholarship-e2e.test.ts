@@ -172,11 +172,12 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     }
   });
 
-  const ask = async (title: string, reward = '10.00') =>
+  const ask = async (title: string, reward = '10.00', extra: string[] = []) =>
     hashOf(
       await ok([
         ...['ask', subject, '--title', title, '--body', `${title}: what is x if 2x + 3 = 7?`],
         ...['--reward', reward, '--asset', 'USD', '--deadline', '2h', '--answers-max', '3'],
+        ...extra,
         ...['--from', 'asker', '--json'],
       ]),
     );
@@ -261,12 +262,18 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok((JSON.parse(eventRun.out) as { failed: string[] }).failed.length > 0);
   });
 
-  it('past the deadline and grace: auto-awards by the votes, or refunds the asker', async () => {
-    const voted = await ask('Quadratics', '6.00');
+  it('upvotes pay tips; past the deadline and grace: auto-awards by the votes, or refunds the asker', async () => {
+    // With a tipping budget of 0.30 in tips of 0.10: one upvote pays one tip.
+    const voted = await ask('Quadratics', '6.00', ['--tip-budget', '0.30', '--tip-unit', '0.10']);
     const unvoted = await ask('Inequalities', '4.00');
     const voteFor = await answer(voted, 'tutor3');
     await answer(voted, 'tutor4');
     await answer(unvoted, 'tutor4');
+    const tipped = await balance('tutor3');
+    await ok(['upvote', voted, voteFor, '--from', 'tutor1']);
+    assert.equal((await balance('tutor3')) - tipped, 10n, 'an upvote pays the tip unit');
+    const twice = await run(['upvote', voted, voteFor, '--from', 'tutor1']);
+    assert.match(twice.err, /already_upvoted/);
     // Votes are taken only after the deadline.
     const tooEarly = await run(['vote', voted, voteFor, '--from', 'tutor1']);
     assert.match(tooEarly.err, /voting_not_open/);
@@ -283,7 +290,8 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     await ok(['question', 'close', voted, '--from', 'tutor4']);
     await ok(['question', 'close', unvoted, '--from', 'tutor4']);
     assert.equal((await balance('tutor3')) - tutor3Before, 600n, 'the voted answer takes it all');
-    assert.equal((await balance('asker')) - askerBefore, 400n, 'the unvoted question refunds');
+    // The refund of the unvoted question, and the voted one's unspent tips (0.20).
+    assert.equal((await balance('asker')) - askerBefore, 420n, 'refund and unspent tips');
     for (const [id, status, outcome] of [
       [voted, 'awarded', 'votes'],
       [unvoted, 'refunded', 'refund'],
