@@ -14,6 +14,9 @@
 // MQTT QoS 1 round trips and committed transfers in the same run (issue 20).
 // `npm run bench -- licensing`: the same build, then authorised range requests per second through
 // the content gateway against a bare Fastify route over the clear file in the same run (issue 21).
+// `npm run bench -- scholarship`: the same build, then questions and answers per second (stamp
+// checks included) against transfers in the same run, and the median stamp cost at the default
+// difficulty against one stamp check (issue 22).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -26,6 +29,7 @@ const benches = {
   index: 'bench/index-growth.ts',
   iot: 'bench/iot.ts',
   licensing: 'bench/licensing.ts',
+  scholarship: 'bench/scholarship.ts',
   tokens: 'bench/tokens.ts',
 };
 const [first, ...rest] = process.argv.slice(2);

@@ -79,16 +79,25 @@ describe('web console: scholarship', { timeout: suiteTimeoutMs }, () => {
     await page.getByLabel('Question', { exact: true }).fill('Solve for x and show the steps.');
     await page.getByLabel('Reward').fill('8.00');
     await page.getByLabel('Answers at most').fill('3');
+    await page.getByLabel('Tip budget (optional)').fill('0.50');
+    await page.getByLabel('Tip per upvote').fill('0.10');
     await page.getByRole('button', { name: 'Prepare the question' }).click();
     const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
       type: string;
       sender: string;
-      payload: { subject: string; reward: { amount: string }; stamp: { nonce: string } };
+      payload: {
+        subject: string;
+        reward: { amount: string };
+        tipBudget: string;
+        tipUnit: string;
+        stamp: { nonce: string };
+      };
     };
     assert.deepEqual(
       [toSign.type, toSign.sender, toSign.payload.subject, toSign.payload.reward.amount],
       ['question.ask', asker, subject, '800'],
     );
+    assert.deepEqual([toSign.payload.tipBudget, toSign.payload.tipUnit], ['50', '10']);
     await page.getByRole('button', { name: 'Sign and send' }).click();
     await page.getByTestId('asked').waitFor();
     const page1 = await client.scholarship.questions({ limit: 10 });

@@ -172,11 +172,12 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     }
   });
 
-  const ask = async (title: string, reward = '10.00') =>
+  const ask = async (title: string, reward = '10.00', extra: string[] = []) =>
     hashOf(
       await ok([
         ...['ask', subject, '--title', title, '--body', `${title}: what is x if 2x + 3 = 7?`],
         ...['--reward', reward, '--asset', 'USD', '--deadline', '2h', '--answers-max', '3'],
+        ...extra,
         ...['--from', 'asker', '--json'],
       ]),
     );
@@ -261,12 +262,18 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok((JSON.parse(eventRun.out) as { failed: string[] }).failed.length > 0);
   });
 
-  it('past the deadline and grace: auto-awards by the votes, or refunds the asker', async () => {
-    const voted = await ask('Quadratics', '6.00');
+  it('upvotes pay tips; past the deadline and grace: auto-awards by the votes, or refunds the asker', async () => {
+    // With a tipping budget of 0.30 in tips of 0.10: one upvote pays one tip.
+    const voted = await ask('Quadratics', '6.00', ['--tip-budget', '0.30', '--tip-unit', '0.10']);
     const unvoted = await ask('Inequalities', '4.00');
     const voteFor = await answer(voted, 'tutor3');
     await answer(voted, 'tutor4');
     await answer(unvoted, 'tutor4');
+    const tipped = await balance('tutor3');
+    await ok(['upvote', voted, voteFor, '--from', 'tutor1']);
+    assert.equal((await balance('tutor3')) - tipped, 10n, 'an upvote pays the tip unit');
+    const twice = await run(['upvote', voted, voteFor, '--from', 'tutor1']);
+    assert.match(twice.err, /already_upvoted/);
     // Votes are taken only after the deadline.
     const tooEarly = await run(['vote', voted, voteFor, '--from', 'tutor1']);
     assert.match(tooEarly.err, /voting_not_open/);
@@ -283,7 +290,8 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     await ok(['question', 'close', voted, '--from', 'tutor4']);
     await ok(['question', 'close', unvoted, '--from', 'tutor4']);
     assert.equal((await balance('tutor3')) - tutor3Before, 600n, 'the voted answer takes it all');
-    assert.equal((await balance('asker')) - askerBefore, 400n, 'the unvoted question refunds');
+    // The refund of the unvoted question, and the voted one's unspent tips (0.20).
+    assert.equal((await balance('asker')) - askerBefore, 420n, 'refund and unspent tips');
     for (const [id, status, outcome] of [
       [voted, 'awarded', 'votes'],
       [unvoted, 'refunded', 'refund'],
@@ -423,7 +431,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok(flooderAfter.hashes > 2 * flooderBefore.hashes, 'minting costs more after a flood');
   });
 
-  it('creates and funds a pool; its statement names the donor', async () => {
+  it('creates and funds a pool (its statement names the donor), adds a member, pays a mentorship', async () => {
     await ok([
       ...['pool', 'create', 'algebra-fund', '--asset', 'USD', '--per-answer', '0.50'],
       ...['--subject', 'math', '--from', 'asker'],
@@ -438,5 +446,30 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
       statement.donorList.map((d) => [d.donor, d.funded]),
       [[addresses.asker, '10000']],
     );
+    // A member, and a mentorship paid from the pool: 1.00 a block for 3 blocks.
+    await ok(['pool', 'member', 'algebra-fund', 'tutor1', '--from', 'asker']);
+    const pool = JSON.parse(await ok(['pool', 'show', 'algebra-fund'])) as { members: number };
+    assert.equal(pool.members, 1);
+    await ok([
+      ...['mentorship', 'start', 'algebra-mentoring', '--pool', 'algebra-fund'],
+      ...['--mentor', 'tutor1', '--apprentice', 'tutor2', '--stipend', '1.00'],
+      ...['--period-blocks', '1', '--periods', '3', '--from', 'asker'],
+    ]);
+    // Blocks pass (transfers), then the apprentice claims what is due: never more than 3.00.
+    for (let i = 0; i < 4; i++) {
+      await t.client.send(
+        funder,
+        txs.transfer({ to: addresses.quiet!, asset: 'USD', amount: '1' }),
+      );
+    }
+    const before = await balance('tutor2');
+    await ok(['mentorship', 'claim', 'algebra-mentoring', '--from', 'tutor2']);
+    assert.equal((await balance('tutor2')) - before, 300n);
+    const mentorship = JSON.parse(await ok(['mentorship', 'show', 'algebra-mentoring'])) as {
+      claimed: number;
+      paid: string;
+    };
+    assert.deepEqual([mentorship.claimed, mentorship.paid], [3, '300']);
+    await ok(['pool', 'member', 'algebra-fund', 'tutor1', '--remove', '--from', 'asker']);
   });
 });

@@ -1,3 +1,7 @@
+// The module registry first, as the CLI loads it: cli.ts imports src/cli/verify.ts, which imports
+// the registry, which imports this module's index.ts, which needs cli.ts's commands evaluated.
+import '../registry.js';
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 

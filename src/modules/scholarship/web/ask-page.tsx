@@ -45,6 +45,9 @@ function AskForm(props: { asker: string }) {
   const [asset, setAsset] = useState('USD');
   const [hours, setHours] = useState('24');
   const [answersMax, setAnswersMax] = useState('3');
+  // Optional: a budget paid out a tip at a time to upvoted answers.
+  const [tipBudget, setTipBudget] = useState('');
+  const [tipUnit, setTipUnit] = useState('');
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   const [ready, setReady] = useState<{ tx: Tx; rewardText: string; bits: number }>();
@@ -99,6 +102,16 @@ function AskForm(props: { asker: string }) {
         message: `1 to ${answersMaxLimit} answers.`,
       });
     }
+    const tips =
+      tipBudget.trim() === '' && tipUnit.trim() === ''
+        ? {}
+        : { tipBudget: minorOf(tipBudget, places), tipUnit: minorOf(tipUnit, places) };
+    if ('tipBudget' in tips && (tips.tipBudget === undefined || tips.tipUnit === undefined)) {
+      return setProblem({
+        code: 'invalid_tip_budget',
+        message: 'Give both the tip budget and the tip per upvote, or neither.',
+      });
+    }
     setBusy(true);
     try {
       const bodyHash = await bodyHashOf(body);
@@ -114,6 +127,7 @@ function AskForm(props: { asker: string }) {
             title: title.trim(),
             bodyHash,
             reward: { asset, amount: minor },
+            ...tips,
             deadline,
             answersMax: max,
             stamp,
@@ -174,6 +188,14 @@ function AskForm(props: { asker: string }) {
         value={answersMax}
         onInput={setAnswersMax}
       />
+      <Field
+        id="ask-tip-budget"
+        label="Tip budget (optional)"
+        value={tipBudget}
+        onInput={setTipBudget}
+        hint="Paid a tip at a time to answers others upvote; what is left returns to you."
+      />
+      <Field id="ask-tip-unit" label="Tip per upvote" value={tipUnit} onInput={setTipUnit} />
       <Show result={decimals} what="the asset">
         {(places) => (
           <button type="button" disabled={busy} onClick={() => void prepare(places)}>

@@ -20,6 +20,12 @@ import { amountText, questionStateText, sectionPath, splitByWeights, tutorPath }
 
 type Tx = { type: string; payload: Record<string, unknown> };
 
+/** Whether an upvote still pays its author: a tip unit is set and the budget holds one more. */
+const tipsLeft = (q: QuestionRecord) =>
+  /^[1-9][0-9]*$/.test(q.tipUnit) &&
+  /^[0-9]+$/.test(q.tipLeft) &&
+  BigInt(q.tipLeft) >= BigInt(q.tipUnit);
+
 async function loadQuestion(questionId: string) {
   const view = await client.scholarship.question(questionId);
   const decimals = await assetDecimals(view.question.asset).catch(() => undefined);
@@ -143,27 +149,25 @@ function AnswerItem(props: {
           ['Vote weight', String(a.voteWeight)],
         ]}
       />
-      {q.status === 'open' &&
-        BigInt(q.tipLeft) >= BigInt(q.tipUnit === '' ? '0' : q.tipUnit) &&
-        q.tipUnit !== '0' && (
-          <WithWallet what="upvote">
-            {(addresses) =>
-              addresses[0] === a.author ? null : (
-                <TxButton
-                  label="Upvote"
-                  secondary
-                  sender={addresses[0]!}
-                  tx={() => ({
-                    type: 'question.upvote',
-                    payload: { questionId: q.questionId, answerId: a.answerId },
-                  })}
-                  summary={<>Upvote this answer: its author receives the tip unit.</>}
-                  onDone={props.onChange}
-                />
-              )
-            }
-          </WithWallet>
-        )}
+      {q.status === 'open' && tipsLeft(q) && (
+        <WithWallet what="upvote">
+          {(addresses) =>
+            addresses[0] === a.author ? null : (
+              <TxButton
+                label="Upvote"
+                secondary
+                sender={addresses[0]!}
+                tx={() => ({
+                  type: 'question.upvote',
+                  payload: { questionId: q.questionId, answerId: a.answerId },
+                })}
+                summary={<>Upvote this answer: its author receives the tip unit.</>}
+                onDone={props.onChange}
+              />
+            )
+          }
+        </WithWallet>
+      )}
     </li>
   );
 }
