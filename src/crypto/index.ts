@@ -17,7 +17,14 @@ export {
   isAddress,
   publicKeyFromAddress,
 } from './address.js';
-export { inclusionProof, leafHash, merkleRoot, nodeHash, verifyInclusion } from './merkle.js';
+export {
+  inclusionProof,
+  inclusionProofs,
+  leafHash,
+  merkleRoot,
+  nodeHash,
+  verifyInclusion,
+} from './merkle.js';
 export { signingDomains, signingMessage } from './domains.js';
 export {
   accountableDomains,

@@ -6,7 +6,14 @@ import fc from 'fast-check';
 
 import { toHex, utf8 } from './bytes.js';
 import { CryptoInputError } from './errors.js';
-import { inclusionProof, leafHash, merkleRoot, nodeHash, verifyInclusion } from './merkle.js';
+import {
+  inclusionProof,
+  inclusionProofs,
+  leafHash,
+  merkleRoot,
+  nodeHash,
+  verifyInclusion,
+} from './merkle.js';
 
 function referenceSha256(...parts: Uint8Array[]): Uint8Array {
   const hash = crypto.createHash('sha256');
@@ -107,8 +114,11 @@ describe('merkle (RFC 6962 / RFC 9162)', () => {
     for (let size = 0; size <= 70; size++) {
       const leaves = makeLeaves(size);
       assert.deepEqual(merkleRoot(leaves), referenceRoot(leaves), `size ${size}`);
+      const all = inclusionProofs(leaves);
+      assert.equal(all.length, size);
       for (let index = 0; index < size; index++) {
         assert.deepEqual(inclusionProof(leaves, index), referencePath(index, leaves));
+        assert.deepEqual(all[index], referencePath(index, leaves), `size ${size}, leaf ${index}`);
       }
     }
   });

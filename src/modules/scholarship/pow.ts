@@ -198,7 +198,7 @@ export function isqrt(n: bigint): bigint {
  *
  * for s accepted of n answers (answers of closed questions), with the square root rounded up (so
  * the bound never overstates) and the quotient rounded down. 0 for no answers; 1 of 1 gives
- * 2065, 10 of 10 gives 7225, 5 of 10 gives 2366.
+ * 2065, 10 of 10 gives 7224, 5 of 10 gives 2365.
  */
 export function wilsonLowerBound(accepted: number, total: number): number {
   if (!Number.isSafeInteger(total) || !Number.isSafeInteger(accepted)) return 0;

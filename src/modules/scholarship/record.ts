@@ -1,7 +1,7 @@
 import {
   canonicalBytes,
   fromHex,
-  inclusionProof,
+  inclusionProofs,
   merkleRoot,
   toHex,
   verifyInclusion,
@@ -92,8 +92,7 @@ export function recordRoot(leaves: readonly RecordLeaf[]): string {
 
 /** Each leaf's inclusion proof (hex sibling hashes). */
 export function recordProofs(leaves: readonly RecordLeaf[]): string[][] {
-  const bytes = leaves.map(recordLeafBytes);
-  return bytes.map((_, index) => inclusionProof(bytes, index).map(toHex));
+  return inclusionProofs(leaves.map(recordLeafBytes)).map((proof) => proof.map(toHex));
 }
 
 /** Whether `leaf` is leaf `index` of a record of `leafCount` leaves with this root. */

@@ -32,6 +32,7 @@ import {
   tutorA,
   tutorB,
   tutorC,
+  tutorProfile,
   type ScholarshipWorld,
   type TestKey,
 } from './txs-fixture.js';
@@ -532,6 +533,28 @@ describe('scholarship txs: votes, upvotes and close', () => {
     expectOk(w.run(outsider, 'question.close', { questionId: id }), 'close');
     assert.equal(question(w, id).status, 'refunded');
     assert.equal(w.balance(student.address), funds);
+  });
+
+  it('a tie on a reward smaller than the winners still closes: a zero part is not transferred', () => {
+    const w = withReputation();
+    expectOk(w.run(outsider, 'scholar.profile', tutorProfile), 'profile');
+    const id = w.ask(student, { reward: { asset, amount: '1' } });
+    const a = w.answer(tutorA, id);
+    const d = w.answer(outsider, id);
+    w.advance(2 * hourMs);
+    // Equal weights (1 of 1 each) on two answers: the reward of 1 splits 1 and 0.
+    expectOk(w.run(tutorB, 'question.vote', { questionId: id, answerId: a }), 'vote');
+    expectOk(w.run(tutorC, 'question.vote', { questionId: id, answerId: d }), 'vote');
+    w.advance(graceMs);
+    const before = [w.balance(tutorA.address), w.balance(outsider.address)];
+    expectOk(w.run(student2, 'question.close', { questionId: id }), 'close');
+    const q = question(w, id);
+    assert.equal(q.status, 'awarded');
+    assert.deepEqual(
+      [w.balance(tutorA.address) - before[0]!, w.balance(outsider.address) - before[1]!],
+      [1n, 0n],
+    );
+    assert.equal(w.balance(q.escrow), 0n);
   });
 
   it('a close with too little vote weight refunds the asker', () => {

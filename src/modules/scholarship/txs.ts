@@ -163,6 +163,9 @@ function finish(
 ): string | undefined {
   const { escrow, asset } = question;
   for (const b of best) {
+    // A tie on a reward smaller than its winners gives some a part of 0: nothing to move (the
+    // ledger refuses a transfer of 0, which would stop the question from ever closing).
+    if (BigInt(b.amount) === 0n) continue;
     const refusal = ctx.ledger.transfer(escrow, b.author, asset, BigInt(b.amount));
     if (refusal) return refusal;
   }
