@@ -280,67 +280,50 @@ export function scholarshipRoutes(host: ModuleHost): void {
     },
   );
 
-  app.get<{ Params: { poolId: string }; Querystring: { after?: string; limit?: string } }>(
-    '/v1/scholarship/pools/:poolId/statement',
+  // A pool's two pages of people, by address: its donors (statement) and whom it paid.
+  const poolPages = [
     {
-      schema: {
-        summary: "A pool's statement for donors: totals and a page of donors",
-        tags,
-        params: stringParams('poolId'),
-        querystring: jsonSchema(
-          z.strictObject({ after: z.string().optional(), limit: z.string().optional() }),
-          'input',
-        ),
-        response: { 200: jsonSchema(poolStatementSchema), '4xx': errorSchema },
-      },
+      path: '/v1/scholarship/pools/:poolId/statement',
+      summary: "A pool's statement for donors: totals and a page of donors",
+      schema: poolStatementSchema,
+      read: poolStatement,
     },
-    async (request, reply) => {
-      const { poolId } = request.params;
-      const { after, limit } = request.query;
-      if (!poolIdPattern.test(poolId)) return sendError(reply, 'invalid_pool_id', 'poolId');
-      if (after !== undefined && !isAddress(after)) {
-        return sendError(reply, 'invalid_address', 'after');
-      }
-      const count = pageLimit(limit);
-      if (count === undefined) return sendError(reply, 'invalid_request', 'limit');
-      return (
-        poolStatement(store, poolId, { ...(after === undefined ? {} : { after }), limit: count }) ??
-        sendError(reply, 'pool_not_found', 'poolId')
-      );
-    },
-  );
-
-  app.get<{ Params: { poolId: string }; Querystring: { after?: string; limit?: string } }>(
-    '/v1/scholarship/pools/:poolId/recipients',
     {
-      schema: {
-        summary: 'Whom a pool paid: a page of recipients with their paid answers and stipends',
-        tags,
-        params: stringParams('poolId'),
-        querystring: jsonSchema(
-          z.strictObject({ after: z.string().optional(), limit: z.string().optional() }),
-          'input',
-        ),
-        response: { 200: jsonSchema(poolRecipientsSchema), '4xx': errorSchema },
+      path: '/v1/scholarship/pools/:poolId/recipients',
+      summary: 'Whom a pool paid: a page of recipients with their paid answers and stipends',
+      schema: poolRecipientsSchema,
+      read: poolRecipients,
+    },
+  ];
+  for (const page of poolPages) {
+    app.get<{ Params: { poolId: string }; Querystring: { after?: string; limit?: string } }>(
+      page.path,
+      {
+        schema: {
+          summary: page.summary,
+          tags,
+          params: stringParams('poolId'),
+          querystring: jsonSchema(
+            z.strictObject({ after: z.string().optional(), limit: z.string().optional() }),
+            'input',
+          ),
+          response: { 200: jsonSchema(page.schema), '4xx': errorSchema },
+        },
       },
-    },
-    async (request, reply) => {
-      const { poolId } = request.params;
-      const { after, limit } = request.query;
-      if (!poolIdPattern.test(poolId)) return sendError(reply, 'invalid_pool_id', 'poolId');
-      if (after !== undefined && !isAddress(after)) {
-        return sendError(reply, 'invalid_address', 'after');
-      }
-      const count = pageLimit(limit);
-      if (count === undefined) return sendError(reply, 'invalid_request', 'limit');
-      return (
-        poolRecipients(store, poolId, {
-          ...(after === undefined ? {} : { after }),
-          limit: count,
-        }) ?? sendError(reply, 'pool_not_found', 'poolId')
-      );
-    },
-  );
+      async (request, reply) => {
+        const { poolId } = request.params;
+        const { after, limit } = request.query;
+        if (!poolIdPattern.test(poolId)) return sendError(reply, 'invalid_pool_id', 'poolId');
+        if (after !== undefined && !isAddress(after)) {
+          return sendError(reply, 'invalid_address', 'after');
+        }
+        const count = pageLimit(limit);
+        if (count === undefined) return sendError(reply, 'invalid_request', 'limit');
+        const options = { ...(after === undefined ? {} : { after }), limit: count };
+        return page.read(store, poolId, options) ?? sendError(reply, 'pool_not_found', 'poolId');
+      },
+    );
+  }
 
   app.get<{ Params: { mentorshipId: string } }>(
     '/v1/scholarship/mentorships/:mentorshipId',
