@@ -113,6 +113,16 @@ const equivalents = [
   },
   {
     file: 'src/crypto/merkle.ts',
+    mutator: 'ConditionalExpression',
+    replacement: 'false',
+    line: 'if (level.length === 1) break;',
+    reason:
+      "In inclusionProofs: the level of length 1 is the root's, always the last, where the " +
+      'position is 0 (index < count): its sibling 1 is not below the length, nothing is added, and ' +
+      'the loop ends there anyway.',
+  },
+  {
+    file: 'src/crypto/merkle.ts',
     mutator: 'EqualityOperator',
     replacement: 'byte <= HASH_LENGTH',
     line: 'for (let byte = 0; byte < HASH_LENGTH; byte++) {',

@@ -3,8 +3,11 @@
 // - an asker asks with a reward escrowed, three tutors answer, the asker awards two with a 2:1
 //   split (to the unit), and the Q&A record verifies offline (`coffer verify qa --file`); a
 //   tampered record is refused; nobody but the asker awards early;
-// - a question past its deadline and grace closes by the votes of tutors of the subject
-//   (auto-award) when their weight reaches the rule's minimum, and refunds the asker otherwise;
+// - only the asker's upvote pays a tip (and endorses the answer); a question that opted into votes
+//   (`--auto-award votes`), past its deadline and grace, closes by the votes of tutors of the
+//   subject whose answers two distinct askers accepted, for an endorsed answer: half the reward to
+//   it, the rest back to the asker; a question left to the default is refunded, closed by the
+//   node's closer service without anyone sending the close;
 // - a stamp below the sender's difficulty, a replayed stamp and a stamp on a block hash older than
 //   the last 64 blocks are refused;
 // - a flood of questions from one sender raises that sender's difficulty (the bits the node asks
@@ -138,7 +141,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
         balances: [{ address: funder.address, asset: 'USD', amount: '100000000' }],
       },
     });
-    for (const name of ['asker', 'tutor1', 'tutor2', 'tutor3', 'tutor4']) {
+    for (const name of ['asker', 'asker2', 'tutor1', 'tutor2', 'tutor3', 'tutor4']) {
       const out = await ok(['keys', 'new', name, '--json']);
       addresses[name] = (JSON.parse(out) as { address: string }).address;
     }
@@ -146,7 +149,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
       keys[name] = generateKey();
       addresses[name] = keys[name].address;
     }
-    for (const name of ['asker', 'flooder', 'quiet', 'stamper']) {
+    for (const name of ['asker', 'asker2', 'flooder', 'quiet', 'stamper']) {
       await t.client.send(
         funder,
         txs.transfer({ to: addresses[name]!, asset: 'USD', amount: '1000000' }),
@@ -172,13 +175,13 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     }
   });
 
-  const ask = async (title: string, reward = '10.00', extra: string[] = []) =>
+  const ask = async (title: string, reward = '10.00', extra: string[] = [], from = 'asker') =>
     hashOf(
       await ok([
         ...['ask', subject, '--title', title, '--body', `${title}: what is x if 2x + 3 = 7?`],
         ...['--reward', reward, '--asset', 'USD', '--deadline', '2h', '--answers-max', '3'],
         ...extra,
-        ...['--from', 'asker', '--json'],
+        ...['--from', from, '--json'],
       ]),
     );
   const answer = async (questionId: string, tutor: string) =>
@@ -262,44 +265,81 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok((JSON.parse(eventRun.out) as { failed: string[] }).failed.length > 0);
   });
 
-  it('upvotes pay tips; past the deadline and grace: auto-awards by the votes, or refunds the asker', async () => {
-    // With a tipping budget of 0.30 in tips of 0.10: one upvote pays one tip.
-    const voted = await ask('Quadratics', '6.00', ['--tip-budget', '0.30', '--tip-unit', '0.10']);
+  it('upvotes pay tips; past the deadline and grace: half by the votes when asked so, or a refund by the closer', async () => {
+    // A second asker accepts tutor1's and tutor2's answers: two distinct askers each, the least a
+    // voter needs (one asker awarding its own tutors builds one at most).
+    const second = await ask('Systems of equations', '2.00', [], 'asker2');
+    const secondAnswers = [await answer(second, 'tutor1'), await answer(second, 'tutor2')];
+    await ok([
+      ...['award', second, '--to', `${secondAnswers[0]}:1`, '--to', `${secondAnswers[1]}:1`],
+      ...['--from', 'asker2'],
+    ]);
+    for (const tutor of ['tutor1', 'tutor2']) {
+      const profile = JSON.parse(await ok(['scholar', 'profile', addresses[tutor]!, '--json'])) as {
+        reputation: { subject: string; askers: number; answers: number; score: number }[];
+      };
+      const algebra = profile.reputation.find((r) => r.subject === subject)!;
+      // Wilson lower bound of 2 askers of 2 answers: 3423 basis points.
+      assert.deepEqual([algebra.askers, algebra.answers, algebra.score], [2, 2, 3423], tutor);
+    }
+
+    // With a tipping budget of 0.30 in tips of 0.10. Tutors vote only for an answer the asker
+    // endorsed (upvoted).
+    const voted = await ask('Quadratics', '6.00', [
+      ...['--tip-budget', '0.30', '--tip-unit', '0.10', '--auto-award', 'votes'],
+    ]);
     const unvoted = await ask('Inequalities', '4.00');
     const voteFor = await answer(voted, 'tutor3');
     await answer(voted, 'tutor4');
     await answer(unvoted, 'tutor4');
     const tipped = await balance('tutor3');
+    // Another's upvote counts and pays nothing; the asker's endorses the answer and pays a tip.
     await ok(['upvote', voted, voteFor, '--from', 'tutor1']);
-    assert.equal((await balance('tutor3')) - tipped, 10n, 'an upvote pays the tip unit');
-    const twice = await run(['upvote', voted, voteFor, '--from', 'tutor1']);
+    assert.equal(await balance('tutor3'), tipped, "a tutor's upvote pays nothing");
+    await ok(['upvote', voted, voteFor, '--from', 'asker']);
+    assert.equal((await balance('tutor3')) - tipped, 10n, "the asker's upvote pays the tip unit");
+    const twice = await run(['upvote', voted, voteFor, '--from', 'asker']);
     assert.match(twice.err, /already_upvoted/);
     // Votes are taken only after the deadline.
     const tooEarly = await run(['vote', voted, voteFor, '--from', 'tutor1']);
     assert.match(tooEarly.err, /voting_not_open/);
     clock.offsetMs += 2 * hourMs + 2 * 60_000;
-    // tutor1 and tutor2 each had an accepted answer: their weights (Wilson lower bound of 1/1,
-    // 2065 basis points each) reach the auto-award minimum together.
+    // tutor1 and tutor2 weigh 3423 each: above the auto-award minimum (3000).
     await ok(['vote', voted, voteFor, '--from', 'tutor1']);
     await ok(['vote', voted, voteFor, '--from', 'tutor2']);
+    // A question left to the default refund takes no votes.
+    const refused = await run(['vote', unvoted, voteFor, '--from', 'tutor1']);
+    assert.notEqual(refused.code, 0);
     const notYet = await run(['question', 'close', voted, '--from', 'tutor4']);
     assert.match(notYet.err, /grace_not_over/);
     clock.offsetMs += graceMs;
     const tutor3Before = await balance('tutor3');
     const askerBefore = await balance('asker');
+    // Anyone closes the voted one: the first tx after the grace, so before the node's closer can.
     await ok(['question', 'close', voted, '--from', 'tutor4']);
-    await ok(['question', 'close', unvoted, '--from', 'tutor4']);
-    assert.equal((await balance('tutor3')) - tutor3Before, 600n, 'the voted answer takes it all');
-    // The refund of the unvoted question, and the voted one's unspent tips (0.20).
-    assert.equal((await balance('asker')) - askerBefore, 420n, 'refund and unspent tips');
+    // Nobody sends the other's close: the node's closer does, on the block that passed its grace.
+    let view = JSON.parse(await ok(['question', 'show', unvoted, '--json'])) as {
+      question: { status: string; outcome: string; closeTx?: string };
+    };
+    for (let i = 0; view.question.status === 'open' && i < 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      view = JSON.parse(await ok(['question', 'show', unvoted, '--json'])) as typeof view;
+    }
+    assert.equal(view.question.status, 'refunded', 'the closer closed it');
+    const closeTx = await t.client.getTx(view.question.closeTx!);
+    assert.equal(closeTx.tx?.sender, t.node.operator, "signed by the node's operator key");
+    // Half of 6.00 to the voted answer; the other half back to the asker.
+    assert.equal((await balance('tutor3')) - tutor3Before, 300n, 'the voted answer takes half');
+    // The refund of the unvoted question, the voted one's other half and its unspent tips (0.20).
+    assert.equal((await balance('asker')) - askerBefore, 400n + 300n + 20n, 'refunds and tips');
     for (const [id, status, outcome] of [
       [voted, 'awarded', 'votes'],
       [unvoted, 'refunded', 'refund'],
     ] as const) {
-      const view = JSON.parse(await ok(['question', 'show', id, '--json'])) as {
+      const shown = JSON.parse(await ok(['question', 'show', id, '--json'])) as {
         question: { status: string; outcome: string };
       };
-      assert.deepEqual([view.question.status, view.question.outcome], [status, outcome]);
+      assert.deepEqual([shown.question.status, shown.question.outcome], [status, outcome]);
       const verdict = JSON.parse(await ok(['verify', 'qa', id, '--json'])) as { ok: boolean };
       assert.equal(verdict.ok, true, `the record of the ${status} question verifies`);
     }
@@ -431,13 +471,13 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     assert.ok(flooderAfter.hashes > 2 * flooderBefore.hashes, 'minting costs more after a flood');
   });
 
-  it('creates and funds a pool (its statement names the donor), adds a member, pays a mentorship', async () => {
+  it('creates and funds a pool (its statement names the donor), a member joins, pays a mentorship', async () => {
     await ok([
       ...['pool', 'create', 'algebra-fund', '--asset', 'USD', '--per-answer', '0.50'],
-      ...['--subject', 'math', '--from', 'asker'],
+      ...['--per-member-max', '5.00', '--subject', 'math', '--from', 'asker'],
     ]);
     await ok(['pool', 'fund', 'algebra-fund', '--amount', '100.00', '--from', 'asker']);
-    const statement = JSON.parse(await ok(['pool', 'statement', 'algebra-fund'])) as {
+    const statement = JSON.parse(await ok(['pool', 'statement', 'algebra-fund', '--json'])) as {
       funded: string;
       donorList: { donor: string; funded: string }[];
     };
@@ -446,10 +486,20 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
       statement.donorList.map((d) => [d.donor, d.funded]),
       [[addresses.asker, '10000']],
     );
-    // A member, and a mentorship paid from the pool: 1.00 a block for 3 blocks.
+    // An invitation, which the member accepts, and a mentorship paid from the pool: 1.00 a block
+    // for 3 blocks.
     await ok(['pool', 'member', 'algebra-fund', 'tutor1', '--from', 'asker']);
-    const pool = JSON.parse(await ok(['pool', 'show', 'algebra-fund'])) as { members: number };
-    assert.equal(pool.members, 1);
+    const invited = JSON.parse(await ok(['pool', 'show', 'algebra-fund', '--json'])) as {
+      members: number;
+      invitations: number;
+    };
+    assert.deepEqual([invited.members, invited.invitations], [0, 1], 'invited, not a member yet');
+    await ok(['pool', 'join', 'algebra-fund', '--from', 'tutor1']);
+    const pool = JSON.parse(await ok(['pool', 'show', 'algebra-fund', '--json'])) as {
+      members: number;
+      invitations: number;
+    };
+    assert.deepEqual([pool.members, pool.invitations], [1, 0]);
     await ok([
       ...['mentorship', 'start', 'algebra-mentoring', '--pool', 'algebra-fund'],
       ...['--mentor', 'tutor1', '--apprentice', 'tutor2', '--stipend', '1.00'],
@@ -465,7 +515,9 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     const before = await balance('tutor2');
     await ok(['mentorship', 'claim', 'algebra-mentoring', '--from', 'tutor2']);
     assert.equal((await balance('tutor2')) - before, 300n);
-    const mentorship = JSON.parse(await ok(['mentorship', 'show', 'algebra-mentoring'])) as {
+    const mentorship = JSON.parse(
+      await ok(['mentorship', 'show', 'algebra-mentoring', '--json']),
+    ) as {
       claimed: number;
       paid: string;
     };

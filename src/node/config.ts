@@ -158,6 +158,15 @@ export const nodeConfigSchema = z.object({
    * "tokens"). Without it the routes that need the vault answer `vault_key_missing`.
    */
   vaultKeyFile: z.string().min(1).optional(),
+  /**
+   * The scholarship module's closer (src/modules/scholarship/service.ts): on each final block this
+   * node produced, it sends `question.close` for questions past their deadline and grace, 16 a
+   * block. `0` switches it off (a consortium may run it on some validators only).
+   */
+  scholarshipAutoclose: z
+    .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .default(true),
 });
 
 export type NodeConfig = Readonly<
@@ -204,6 +213,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_WEBHOOK_RETRY_MAX_MS: 'webhookRetryMaxMs',
   COFFER_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
   COFFER_VAULT_KEY_FILE: 'vaultKeyFile',
+  COFFER_SCHOLARSHIP_AUTOCLOSE: 'scholarshipAutoclose',
 };
 
 export function parseNodeConfig(

@@ -45,6 +45,8 @@ const deadlineSlackMs = 60 * 1000;
 const weightMax = 10_000;
 const rolesAllowed = ['student', 'tutor', 'mentor'] as const;
 const subjectsPerProfileMax = 8;
+/** The most distinct askers `ask --answer-min-accepted` may require, as the chain bounds it. */
+const answerMinAcceptedMax = 100;
 const subjectPattern = /^[a-z]+(\.[a-z]+)?$/;
 const slugPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const hashPattern = /^[0-9a-f]{64}$/;
@@ -185,6 +187,27 @@ function pageOptions(values: OptionValues): { after?: string; limit?: number } {
 const shown = (value: unknown): string =>
   typeof value === 'string' ? value : (JSON.stringify(value) ?? 'nothing');
 
+/** `ask --auto-award votes|refund` and `--answer-min-accepted N` (0 to 100), as payload fields. */
+export function askChoices(values: OptionValues): {
+  autoAward?: 'votes' | 'refund';
+  answerMinAccepted?: number;
+} {
+  const autoAward = stringOption(values, 'auto-award');
+  if (autoAward !== undefined && autoAward !== 'votes' && autoAward !== 'refund') {
+    throw usageError('--auto-award is votes or refund');
+  }
+  const minText = stringOption(values, 'answer-min-accepted');
+  const answerMinAccepted =
+    minText === undefined ? undefined : parseWholeNumber(minText, '--answer-min-accepted');
+  if (answerMinAccepted !== undefined && answerMinAccepted > answerMinAcceptedMax) {
+    throw usageError(`--answer-min-accepted is 0 to ${answerMinAcceptedMax}`);
+  }
+  return {
+    ...(autoAward === undefined ? {} : { autoAward }),
+    ...(answerMinAccepted === undefined ? {} : { answerMinAccepted }),
+  };
+}
+
 /** `ANSWER_ID:WEIGHT` (or `ANSWER_ID`: weight 1) of `award --to`. */
 export function parseAward(text: string): { answerId: string; weight: number } {
   const [id, weightText, ...rest] = text.split(':');
@@ -303,6 +326,15 @@ function rewardText(q: Record<string, unknown>): string {
   return `${shown(q.reward)} ${shown(q.asset)}`;
 }
 
+/** `2 of 3` answers, or `1 of 3 (4 in all, 3 dismissed)` once the asker dismissed some. */
+function answersText(q: Record<string, unknown>): string {
+  const total = typeof q.answers === 'number' ? q.answers : undefined;
+  const dismissed = typeof q.dismissed === 'number' ? q.dismissed : 0;
+  if (total === undefined) return `? of ${shown(q.answersMax)}`;
+  const live = `${total - dismissed} of ${shown(q.answersMax)}`;
+  return dismissed === 0 ? live : `${live} (${total} in all, ${dismissed} dismissed)`;
+}
+
 function describeQuestion(view: Record<string, unknown>): string {
   const q = isObject(view.question) ? view.question : view;
   const best = Array.isArray(q.best) ? (q.best as unknown[]).filter(isObject) : [];
@@ -318,13 +350,62 @@ function describeQuestion(view: Record<string, unknown>): string {
       q.tipLeft === undefined ? undefined : `${shown(q.tipLeft)} of ${shown(q.tipBudget)}`,
     ],
     ['deadline', typeof q.deadline === 'number' ? new Date(q.deadline).toISOString() : '?'],
-    ['answers', `${shown(q.answers)} of ${shown(q.answersMax)}`],
+    ['answers', answersText(q)],
+    [
+      'if unawarded',
+      q.autoAward === undefined
+        ? undefined
+        : q.autoAward === 'votes'
+          ? 'half the reward to the top-voted answer at close (of those the asker upvoted), the rest refunded'
+          : 'refunded at close',
+    ],
+    [
+      'answerers need',
+      typeof q.answerMinAccepted === 'number' && q.answerMinAccepted > 0
+        ? `${q.answerMinAccepted} distinct askers who accepted their answers in the subject`
+        : undefined,
+    ],
     ...best.map((b): [string, string] => [
       '  best',
       `${shown(b.answerId)} by ${shown(b.author)}: ${shown(b.amount)}`,
     ]),
     ['record root', q.recordRoot === undefined ? undefined : shown(q.recordRoot)],
   ]);
+}
+
+/**
+ * A profile in lines, then its reputation per subject: answers of closed questions, accepted ones,
+ * the distinct askers who accepted them, and the score (its vote weight, Wilson lower bound of
+ * askers over answers, in basis points).
+ */
+export function describeProfile(view: Record<string, unknown>): string {
+  const p = isObject(view.profile) ? view.profile : {};
+  const list = (value: unknown) =>
+    Array.isArray(value) && value.length > 0 ? value.map(shown).join(', ') : 'none';
+  const head = fields([
+    ['profile', shown(p.address)],
+    ['name', shown(p.name)],
+    ['roles', list(p.roles)],
+    ['subjects', list(p.subjects)],
+  ]);
+  const rows = Array.isArray(view.reputation)
+    ? (view.reputation as unknown[]).filter(isObject)
+    : [];
+  if (rows.length === 0) return `${head}no answers in closed questions yet\n`;
+  return (
+    head +
+    table(
+      ['subject', 'answers', 'accepted', 'askers', 'score (bp)'],
+      rows.map((r) => [
+        shown(r.subject),
+        shown(r.answers),
+        shown(r.accepted),
+        shown(r.askers),
+        shown(r.score),
+      ]),
+      [1, 2, 3, 4],
+    )
+  );
 }
 
 export const scholarshipCommands: Command[] = [
@@ -344,7 +425,7 @@ export const scholarshipCommands: Command[] = [
     async run(ctx, [address], values) {
       if (address !== undefined) {
         const view = await reads(ctx).profile(ctx.resolveAddress(address, 'ADDRESS'));
-        return ctx.print(json(view));
+        return ctx.print(ctx.json ? json(view) : describeProfile(view));
       }
       const roles = listOption(values, 'roles');
       for (const role of roles) {
@@ -366,9 +447,9 @@ export const scholarshipCommands: Command[] = [
   {
     name: 'ask',
     synopsis:
-      'SUBJECT --title TEXT (--body TEXT | --body-file FILE) --reward AMOUNT --asset SYMBOL [--deadline 2h] [--answers-max N] [--tip-budget AMOUNT --tip-unit AMOUNT] --from NAME',
+      'SUBJECT --title TEXT (--body TEXT | --body-file FILE) --reward AMOUNT --asset SYMBOL [--deadline 2h] [--answers-max N] [--tip-budget AMOUNT --tip-unit AMOUNT] [--auto-award votes|refund] [--answer-min-accepted N] --from NAME',
     summary:
-      'ask a question, escrowing the reward (and a tipping budget for upvotes) in the same tx, with a proof-of-work stamp at the difficulty the node asks; prints the question id. --deadline: from now, 1h to 30d (default 24h)',
+      'ask a question, escrowing the reward (and a tipping budget for upvotes) in the same tx, with a proof-of-work stamp at the difficulty the node asks; prints the question id. --deadline: from now, 1h to 30d (default 24h). --auto-award: if you award nothing by the end of the grace, votes pays half the reward to the top-voted answer among those you upvoted (endorsed) at close, refund (the default) returns it all. --answer-min-accepted: answerers need that many distinct askers who accepted their answers in the subject (0 to 100, default 0)',
     options: {
       ...fromOption,
       ...bodyOptions,
@@ -379,6 +460,8 @@ export const scholarshipCommands: Command[] = [
       'answers-max': { type: 'string' },
       'tip-budget': { type: 'string' },
       'tip-unit': { type: 'string' },
+      'auto-award': { type: 'string' },
+      'answer-min-accepted': { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, [subjectText], values) {
@@ -408,6 +491,7 @@ export const scholarshipCommands: Command[] = [
               tipBudget: (await amountOf(ctx, tipBudgetText, asset)).minor,
               tipUnit: (await amountOf(ctx, tipUnitText!, asset)).minor,
             };
+      const choices = askChoices(values);
       const bodyHash = bodyHashOf(body);
       const hash = await sendTx(
         ctx,
@@ -431,6 +515,7 @@ export const scholarshipCommands: Command[] = [
               ...tips,
               deadline: time + reachMs,
               answersMax,
+              ...choices,
               stamp,
             },
           };
@@ -510,7 +595,7 @@ export const scholarshipCommands: Command[] = [
     name: 'upvote',
     synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
     summary:
-      "upvote an answer (once): pays its author the question's tip unit while the budget lasts",
+      "upvote an answer (once): counts as its score; the asker's upvote also endorses it (on an auto-award by votes only endorsed answers take votes) and pays its author the question's tip unit while the budget lasts",
     options: fromOption,
     positionals: { min: 2, max: 2 },
     async run(ctx, [id, answerId], values) {
@@ -535,6 +620,37 @@ export const scholarshipCommands: Command[] = [
       const questionId = hashArgument(id!, 'QUESTION_ID');
       const tx: Tx = { type: 'question.close', payload: { questionId } };
       await sendTx(ctx, requiredOption(values, 'from'), tx, `question ${questionId} closed`);
+    },
+  },
+  {
+    name: 'question dismiss',
+    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
+    summary:
+      'dismiss an answer of your question before its deadline (the asker): it frees its slot, stays in the record marked dismissed, and can no longer be awarded, voted or upvoted; its author cannot answer again',
+    options: fromOption,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [id, answerId], values) {
+      const tx: Tx = {
+        type: 'question.dismiss',
+        payload: {
+          questionId: hashArgument(id!, 'QUESTION_ID'),
+          answerId: hashArgument(answerId!, 'ANSWER_ID'),
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, 'answer dismissed');
+    },
+  },
+  {
+    name: 'question claim',
+    synopsis: 'QUESTION_ID --from NAME',
+    summary:
+      'take what a question holds for you: a payout (award, refund or tip) held back while you or its escrow were frozen for the asset (see question show)',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const questionId = hashArgument(id!, 'QUESTION_ID');
+      const tx: Tx = { type: 'question.claim', payload: { questionId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `held payout of ${questionId} claimed`);
     },
   },
   {
@@ -563,9 +679,19 @@ export const scholarshipCommands: Command[] = [
               shown(a.answerId),
               shown(a.author),
               shown(a.voteWeight),
-              shown(a.upvotes),
-              shown(best.get(shown(a.answerId)) ?? ''),
+              `${shown(a.upvotes)}${a.endorsed === true ? ' (asker)' : ''}`,
+              a.dismissed === true ? 'dismissed' : shown(best.get(shown(a.answerId)) ?? ''),
             ]),
+          ),
+        );
+      }
+      const claims = Array.isArray(view.claims) ? (view.claims as unknown[]).filter(isObject) : [];
+      if (claims.length > 0) {
+        ctx.print('held for claim (coffer question claim):\n');
+        ctx.print(
+          table(
+            ['claimant', 'amount'],
+            claims.map((c) => [shown(c.address), shown(c.amount)]),
           ),
         );
       }
@@ -625,9 +751,9 @@ export const scholarshipCommands: Command[] = [
   {
     name: 'pool create',
     synopsis:
-      'POOL_ID --asset SYMBOL --per-answer AMOUNT [--per-member-max AMOUNT] [--subject SUBJECT] [--cohort ADDRESS,...] --from NAME',
+      'POOL_ID --asset SYMBOL --per-answer AMOUNT --per-member-max AMOUNT [--min-reward AMOUNT] [--subject SUBJECT] [--cohort ADDRESS,...] --from NAME',
     summary:
-      'create a scholarship pool (you manage it): it pays a member --per-answer for each accepted answer in its subject, and mentorship stipends',
+      'create a scholarship pool (you manage it): it pays a joined member --per-answer for each accepted answer in its subject on a question rewarded in its asset with at least --min-reward (default the smallest unit), up to --per-member-max per member ever, and mentorship stipends; --cohort addresses are invited (each joins with pool join)',
     options: {
       ...fromOption,
       asset: { type: 'string' },
@@ -635,6 +761,7 @@ export const scholarshipCommands: Command[] = [
       subject: { type: 'string' },
       cohort: { type: 'string' },
       'per-member-max': { type: 'string' },
+      'min-reward': { type: 'string' },
     },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
@@ -644,17 +771,20 @@ export const scholarshipCommands: Command[] = [
       const subject = stringOption(values, 'subject');
       const cohort = listOption(values, 'cohort').map((a) => ctx.resolveAddress(a, '--cohort'));
       if (cohort.length > 64) throw usageError('--cohort: 64 members at most');
-      const capText = stringOption(values, 'per-member-max');
-      const cap = capText === undefined ? undefined : await amountOf(ctx, capText, asset);
+      // Required: without a cap a member farming self-asked questions could empty the pool.
+      const cap = await amountOf(ctx, requiredOption(values, 'per-member-max'), asset);
+      const minText = stringOption(values, 'min-reward');
+      const minReward = minText === undefined ? undefined : await amountOf(ctx, minText, asset);
       const tx: Tx = {
         type: 'pool.create',
         payload: {
           poolId,
           asset,
           perAcceptedAnswer: perAnswer.minor,
+          perMemberMax: cap.minor,
+          ...(minReward === undefined ? {} : { minReward: minReward.minor }),
           ...(subject === undefined ? {} : { subject: subjectArgument(subject, '--subject') }),
           ...(cohort.length === 0 ? {} : { cohort }),
-          ...(cap === undefined ? {} : { perMemberMax: cap.minor }),
         },
       };
       await sendTx(ctx, requiredOption(values, 'from'), tx, `pool ${poolId} created`);
@@ -662,23 +792,31 @@ export const scholarshipCommands: Command[] = [
   },
   {
     name: 'pool fund',
-    synopsis: 'POOL_ID --amount AMOUNT --from NAME',
-    summary: "fund a pool (any donor): the amount moves to the pool's escrow; see pool statement",
-    options: { ...fromOption, amount: { type: 'string' } },
+    synopsis: 'POOL_ID --amount AMOUNT [--manager NAME|ADDRESS] --from NAME',
+    summary:
+      "fund a pool (any donor): the amount moves to the pool's escrow; see pool statement. --manager: the manager you were told of; the chain refuses the funding (pool_manager_mismatch) if another address took the pool id",
+    options: { ...fromOption, amount: { type: 'string' }, manager: { type: 'string' } },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
       const poolId = slugArgument(id!, 'POOL_ID');
+      const managerText = stringOption(values, 'manager');
+      const manager =
+        managerText === undefined ? undefined : ctx.resolveAddress(managerText, '--manager');
       const pool = await reads(ctx).pool(poolId);
       const record = isObject(pool.pool) ? pool.pool : pool;
       const amount = await amountOf(ctx, requiredOption(values, 'amount'), shown(record.asset));
-      const tx: Tx = { type: 'pool.fund', payload: { poolId, amount: amount.minor } };
+      const tx: Tx = {
+        type: 'pool.fund',
+        payload: { poolId, amount: amount.minor, ...(manager === undefined ? {} : { manager }) },
+      };
       await sendTx(ctx, requiredOption(values, 'from'), tx, `${amount.shown} given to ${poolId}`);
     },
   },
   {
     name: 'pool member',
     synopsis: 'POOL_ID ADDRESS [--remove] --from NAME',
-    summary: "add a member to a pool's cohort (its manager), or remove one (--remove)",
+    summary:
+      'invite an address to a pool (its manager; it becomes a member when it runs pool join), or remove a member or an invitation (--remove)',
     options: { ...fromOption, remove: { type: 'boolean' } },
     positionals: { min: 2, max: 2 },
     async run(ctx, [id, address], values) {
@@ -693,26 +831,55 @@ export const scholarshipCommands: Command[] = [
         ctx,
         requiredOption(values, 'from'),
         tx,
-        remove ? 'member removed' : 'member added',
+        remove ? 'member or invitation removed' : 'address invited',
       );
+    },
+  },
+  {
+    name: 'pool join',
+    synopsis: 'POOL_ID --from NAME',
+    summary:
+      'join a pool you were invited to (one of your 8 pool places): its accepted-answer payouts then come to you',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const poolId = slugArgument(id!, 'POOL_ID');
+      const tx: Tx = { type: 'pool.join', payload: { poolId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `joined ${poolId}`);
+    },
+  },
+  {
+    name: 'pool leave',
+    synopsis: 'POOL_ID --from NAME',
+    summary: 'leave a pool you are a member of, or decline its invitation',
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id], values) {
+      const poolId = slugArgument(id!, 'POOL_ID');
+      const tx: Tx = { type: 'pool.leave', payload: { poolId } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, `left ${poolId}`);
     },
   },
   {
     name: 'pool show',
     synopsis: 'POOL_ID',
-    summary: 'a pool: its manager, subject, cohort, balance and payouts',
+    summary:
+      'a pool: its manager, rules, funds, members, invitations and mentorships (--json: the whole view)',
     positionals: { min: 1, max: 1 },
     async run(ctx, [id]) {
-      ctx.print(json(await reads(ctx).pool(slugArgument(id!, 'POOL_ID'))));
+      const view = await reads(ctx).pool(slugArgument(id!, 'POOL_ID'));
+      ctx.print(ctx.json ? json(view) : describePool(view));
     },
   },
   {
     name: 'pool statement',
     synopsis: 'POOL_ID',
-    summary: "a pool's statement for its donors: what each gave, what it paid and to whom",
+    summary:
+      "a pool's statement for its donors: what each gave and its part of what the pool paid (--json: the whole page)",
     positionals: { min: 1, max: 1 },
     async run(ctx, [id]) {
-      ctx.print(json(await reads(ctx).statement(slugArgument(id!, 'POOL_ID'))));
+      const statement = await reads(ctx).statement(slugArgument(id!, 'POOL_ID'));
+      ctx.print(ctx.json ? json(statement) : describeStatement(statement));
     },
   },
   {
@@ -762,7 +929,8 @@ export const scholarshipCommands: Command[] = [
   {
     name: 'mentorship claim',
     synopsis: 'MENTORSHIP_ID --from NAME',
-    summary: 'pay the stipends due so far to the apprentice (anyone)',
+    summary:
+      'pay the apprentice the stipends due so far, or what was held for it when the mentorship ended (anyone; refused while the apprentice is frozen)',
     options: fromOption,
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
@@ -774,7 +942,8 @@ export const scholarshipCommands: Command[] = [
   {
     name: 'mentorship end',
     synopsis: 'MENTORSHIP_ID --from NAME',
-    summary: 'end a mentorship (its pool manager or mentor)',
+    summary:
+      'end a mentorship (its pool manager or mentor): pays what is due (held for a frozen apprentice) and releases the rest to the pool',
     options: fromOption,
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
@@ -786,10 +955,11 @@ export const scholarshipCommands: Command[] = [
   {
     name: 'mentorship show',
     synopsis: 'MENTORSHIP_ID',
-    summary: 'a mentorship: its terms, periods paid and due',
+    summary: 'a mentorship: its terms, periods paid, held and due (--json: the whole view)',
     positionals: { min: 1, max: 1 },
     async run(ctx, [id]) {
-      ctx.print(json(await reads(ctx).mentorship(slugArgument(id!, 'MENTORSHIP_ID'))));
+      const view = await reads(ctx).mentorship(slugArgument(id!, 'MENTORSHIP_ID'));
+      ctx.print(ctx.json ? json(view) : describeMentorship(view));
     },
   },
   {
@@ -842,4 +1012,100 @@ export const scholarshipCommands: Command[] = [
 async function latestTime(ctx: CommandContext): Promise<{ time: number }> {
   const block = await ctx.client.latestBlock();
   return { time: block.header.time };
+}
+
+// ---- pools and mentorships, shown ----------------------------------------------------------------
+
+/** Minor units of the pool's asset, labelled. */
+const unitsOf = (value: unknown, asset: unknown): string =>
+  `${shown(value)} ${shown(asset)} (minor units)`;
+
+function describePool(view: Record<string, unknown>): string {
+  const money = (value: unknown) => unitsOf(value, view.asset);
+  const members = Array.isArray(view.memberList) ? view.memberList.filter(isObject) : [];
+  const invited = Array.isArray(view.invitationList) ? view.invitationList.filter(isObject) : [];
+  const mentorships = Array.isArray(view.activeMentorships) ? view.activeMentorships : [];
+  let text = fields([
+    ['pool', shown(view.poolId)],
+    ['manager', shown(view.manager)],
+    ['subject', view.subject === undefined ? 'any' : shown(view.subject)],
+    ['escrow', shown(view.escrow)],
+    ['per answer', money(view.perAcceptedAnswer)],
+    ['per member, ever', money(view.perMemberMax)],
+    ['least reward', money(view.minReward)],
+    ['funded', money(view.funded)],
+    ['balance', money(view.balance)],
+    ['reserved', money(view.reserved)],
+    ['available', money(view.available)],
+    ['paid for answers', `${money(view.paidAnswers)}, ${shown(view.answersPaid)} answers`],
+    ['paid in stipends', money(view.paidStipends)],
+    ['donors', shown(view.donors)],
+    ['members', shown(view.members)],
+    ['invitations', shown(view.invitations)],
+    ['mentorships', mentorships.length === 0 ? 'none active' : mentorships.map(shown).join(', ')],
+  ]);
+  if (members.length > 0) {
+    text += table(
+      ['member', 'earned', 'answers', 'joined at'],
+      members.map((m) => [shown(m.member), shown(m.earned), shown(m.answers), shown(m.addedAt)]),
+      [1, 2, 3],
+    );
+  }
+  if (invited.length > 0) {
+    text += table(
+      ['invited', 'at height'],
+      invited.map((i) => [shown(i.member), shown(i.invitedAt)]),
+      [1],
+    );
+  }
+  return text;
+}
+
+function describeStatement(statement: Record<string, unknown>): string {
+  const money = (value: unknown) => unitsOf(value, statement.asset);
+  const donors = Array.isArray(statement.donorList) ? statement.donorList.filter(isObject) : [];
+  let text = fields([
+    ['pool', shown(statement.poolId)],
+    ['funded', money(statement.funded)],
+    ['paid for answers', money(statement.paidAnswers)],
+    ['paid in stipends', money(statement.paidStipends)],
+    ['reserved', money(statement.reserved)],
+    ['balance', money(statement.balance)],
+    ['donors', shown(statement.donors)],
+  ]);
+  if (donors.length > 0) {
+    text += table(
+      ['donor', 'funded', 'fundings', 'attributed paid'],
+      donors.map((d) => [
+        shown(d.donor),
+        shown(d.funded),
+        shown(d.fundings),
+        shown(d.attributedPaid),
+      ]),
+      [1, 2, 3],
+    );
+  }
+  if (typeof statement.next === 'string') text += `more donors after ${statement.next}\n`;
+  return text;
+}
+
+function describeMentorship(view: Record<string, unknown>): string {
+  return fields([
+    ['mentorship', shown(view.mentorshipId)],
+    ['pool', shown(view.poolId)],
+    ['mentor', shown(view.mentor)],
+    ['apprentice', shown(view.apprentice)],
+    ['status', shown(view.status)],
+    [
+      'stipend',
+      `${shown(view.stipend)} (minor units) every ${shown(view.periodBlocks)} blocks, ${shown(view.periods)} times`,
+    ],
+    ['periods settled', shown(view.claimed)],
+    ['paid', shown(view.paid)],
+    ['held', view.held === undefined || view.held === '0' ? undefined : shown(view.held)],
+    [
+      'due now',
+      `${shown(view.duePeriods)} periods, ${shown(view.dueAmount)} at height ${shown(view.height)}`,
+    ],
+  ]);
 }

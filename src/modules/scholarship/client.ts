@@ -1,5 +1,11 @@
 import type { ClientCore } from '../../sdk/client.js';
-import type { MentorshipView, PoolPayload, PoolStatement, PoolView } from './pools.js';
+import type {
+  MentorshipView,
+  PoolPayload,
+  PoolRecipients,
+  PoolStatement,
+  PoolView,
+} from './pools.js';
 import type {
   DifficultyView,
   ProfileView,
@@ -85,6 +91,12 @@ export function scholarshipClient(core: ClientCore) {
           'GET',
           `${base}/pools/${segment(poolId)}/statement${query({ ...options })}`,
         ),
+      /** To whom the pool paid: one aggregate per recipient, paged in address order. */
+      poolRecipients: (poolId: string, options: { after?: string; limit?: number } = {}) =>
+        request<PoolRecipients>(
+          'GET',
+          `${base}/pools/${segment(poolId)}/recipients${query({ ...options })}`,
+        ),
       mentorship: (mentorshipId: string) =>
         request<MentorshipView>('GET', `${base}/mentorships/${segment(mentorshipId)}`),
     },
@@ -114,24 +126,42 @@ export const scholarshipTxBuilders = {
     type: 'question.vote',
     payload: { questionId, answerId },
   }),
+  /** Counts as the answer's score; the asker's upvote endorses it (votes) and pays one tip. */
   upvote: (questionId: string, answerId: string) => ({
     type: 'question.upvote',
     payload: { questionId, answerId },
   }),
   close: (questionId: string) => ({ type: 'question.close', payload: { questionId } }),
-  poolCreate: (payload: PoolPayload<'pool.create'>) => ({ type: 'pool.create', payload }),
-  poolFund: (poolId: string, amount: string) => ({
-    type: 'pool.fund',
-    payload: { poolId, amount },
+  /** The asker dismisses an answer while the question is open (it frees its slot). */
+  dismiss: (questionId: string, answerId: string) => ({
+    type: 'question.dismiss',
+    payload: { questionId, answerId },
   }),
+  /** The sender takes what the question holds for it (a payout a freeze held back). */
+  claim: (questionId: string) => ({ type: 'question.claim', payload: { questionId } }),
+  poolCreate: (payload: PoolPayload<'pool.create'>) => ({ type: 'pool.create', payload }),
+  /**
+   * Funds a pool; with `manager`, only if that address manages it (`pool_manager_mismatch`
+   * otherwise): pass the manager the donor was told of, so a squatted pool id is not funded.
+   */
+  poolFund: (poolId: string, amount: string, manager?: string) => ({
+    type: 'pool.fund',
+    payload: { poolId, amount, ...(manager === undefined ? {} : { manager }) },
+  }),
+  /** The manager invites `member`; it becomes a member when it sends `poolJoin`. */
   poolAddMember: (poolId: string, member: string) => ({
     type: 'pool.addMember',
     payload: { poolId, member },
   }),
+  /** The manager removes a member or withdraws an invitation. */
   poolRemoveMember: (poolId: string, member: string) => ({
     type: 'pool.removeMember',
     payload: { poolId, member },
   }),
+  /** The invited sender joins the pool (one of its 8 pool slots). */
+  poolJoin: (poolId: string) => ({ type: 'pool.join', payload: { poolId } }),
+  /** The sender leaves the pool, or declines its invitation. */
+  poolLeave: (poolId: string) => ({ type: 'pool.leave', payload: { poolId } }),
   mentorshipStart: (
     payload: Omit<PoolPayload<'mentorship.start'>, 'stipend'> & { stipend: string },
   ) => ({ type: 'mentorship.start', payload }),

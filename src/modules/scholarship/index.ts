@@ -4,6 +4,7 @@ import { scholarshipCommands } from './cli.js';
 import { poolHttpStatuses, poolRejections } from './pools.js';
 import { scholarshipRejections } from './rejections.js';
 import { scholarshipRoutes } from './routes.js';
+import { startQuestionCloser } from './service.js';
 import { scholarshipModuleName } from './state.js';
 import { payAcceptedAnswer, poolTxs } from './txs-pools.js';
 import { scholarshipBeginBlock, scholarshipGenesis, scholarshipTxsWith } from './txs.js';
@@ -13,8 +14,10 @@ export * from './state.js';
 export * from './queries.js';
 export * from './record.js';
 export { scholarshipRejections, type ScholarshipRejection } from './rejections.js';
-export { splitByWeights, scholarshipTxsWith } from './txs.js';
+export { scholarshipTxsWith } from './txs.js';
+export { splitByWeights } from './split.js';
 export { scholarshipCommands } from './cli.js';
+export { closesInFlightMax, startQuestionCloser, type QuestionCloser } from './service.js';
 
 /**
  * Peer-to-peer scholarship (issue 22): scholars write profiles (student, tutor, mentor, with
@@ -42,7 +45,9 @@ export const scholarshipHttpStatuses: Readonly<Record<string, number>> = {
   own_question: 403,
   own_answer: 403,
   profile_required: 403,
+  reputation_required: 403,
   question_not_found: 404,
+  nothing_held: 404,
   answer_not_found: 404,
   profile_not_found: 404,
   record_not_found: 404,
@@ -55,9 +60,15 @@ export const scholarshipHttpStatuses: Readonly<Record<string, number>> = {
   question_closed: 422,
   question_deadline_passed: 422,
   answers_full: 422,
+  answer_dismissed: 422,
+  answer_not_endorsed: 422,
+  dismissals_full: 422,
+  grace_over: 422,
+  votes_full: 422,
+  upvotes_full: 422,
+  auto_award_off: 422,
   voting_not_open: 422,
   grace_not_over: 422,
-  no_tip_budget: 422,
   stamp_block_unknown: 422,
   stamp_below_difficulty: 422,
   stamp_too_weak: 422,
@@ -68,7 +79,11 @@ export const scholarshipHttpStatuses: Readonly<Record<string, number>> = {
 /** The scholarship module: chain, routes, codes and commands (src/modules/manifest.ts). */
 export const scholarship: CofferModule = {
   chain: scholarshipModule,
-  routes: scholarshipRoutes,
+  // The routes, and the closer service where the node runs it (COFFER_SCHOLARSHIP_AUTOCLOSE).
+  routes: (host) => {
+    scholarshipRoutes(host);
+    if (host.config.scholarshipAutoclose) startQuestionCloser(host);
+  },
   tag: {
     name: 'scholarship',
     description:

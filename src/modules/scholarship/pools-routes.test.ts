@@ -9,9 +9,10 @@ import type { PoolRecipients } from './pools.js';
 
 /*
  * The pool and mentorship routes on a node in this process, through the SDK: a manager creates a
- * pool with a cohort, two donors fund it, a mentorship starts and its apprentice claims after a
- * period; the pool view, the donors' statement (paged), the recipients and the mentorship view
- * answer what the chain did, and the codes come with their HTTP statuses.
+ * pool inviting a cohort, the student joins, two donors fund it, a mentorship starts and its
+ * apprentice claims after a period; the pool view (members and invitations), the donors'
+ * statement (paged), the recipients and the mentorship view answer what the chain did, and the
+ * codes come with their HTTP statuses.
  */
 
 let testNode: TestNode;
@@ -23,6 +24,7 @@ const donorB = generateKey();
 const student = generateKey();
 const mentor = generateKey();
 const outsider = generateKey();
+const invitee = generateKey();
 
 async function ok(key: SigningKey, tx: { type: string; payload: Record<string, unknown> }) {
   const result = await client.send(key, tx, { wait: 'commit' });
@@ -60,12 +62,15 @@ before(async () => {
       poolId: 'algebra-club',
       asset: 'USD',
       subject: 'math',
-      cohort: [student.address],
+      cohort: [student.address, invitee.address],
       perAcceptedAnswer: '25',
+      perMemberMax: '500',
     }),
   );
+  await ok(student, build.poolJoin('algebra-club'));
   await ok(donorA, build.poolFund('algebra-club', '3000'));
-  await ok(donorB, build.poolFund('algebra-club', '1000'));
+  // A donor may name the manager it means (a squatted pool id is then refused).
+  await ok(donorB, build.poolFund('algebra-club', '1000', manager.address));
   await ok(donorA, build.poolFund('algebra-club', '500'));
   await ok(
     manager,
@@ -96,6 +101,13 @@ describe('scholarship pool routes', () => {
       pool.memberList.map((m) => m.member),
       [student.address],
     );
+    assert.equal(pool.perMemberMax, '500');
+    assert.equal(pool.minReward, '1');
+    assert.equal(pool.invitations, 1);
+    assert.deepEqual(
+      pool.invitationList.map((i) => i.member),
+      [invitee.address],
+    );
     assert.deepEqual(pool.activeMentorships, ['algebra-1']);
   });
 
@@ -113,6 +125,9 @@ describe('scholarship pool routes', () => {
       list.map((r) => [r.recipient, r.paidStipends]),
       [[student.address, mentorship.paid]],
     );
+    const page = await client.scholarship.poolRecipients('algebra-club', { limit: 1 });
+    assert.deepEqual(page.recipientList, list);
+    assert.equal(page.next, null);
   });
 
   it("pages the donors' statement, one aggregate per donor", async () => {
@@ -150,5 +165,56 @@ describe('scholarship pool routes', () => {
     assert.equal(code, 'not_pool_manager');
     const pool = await client.scholarship.pool('algebra-club');
     assert.equal(pool.members, 1);
+    // Joining needs an invitation; the committed tx fails with the code and changes nothing.
+    assert.deepEqual(
+      await codeOf(client.send(outsider, build.poolJoin('algebra-club'), { wait: 'commit' })),
+      ['not_invited', 422],
+    );
+    assert.deepEqual(
+      await codeOf(
+        client.send(manager, build.poolAddMember('algebra-club', invitee.address), {
+          wait: 'commit',
+        }),
+      ),
+      ['pool_invitation_exists', 422],
+    );
+    assert.deepEqual(
+      await codeOf(client.send(outsider, build.poolLeave('algebra-club'), { wait: 'commit' })),
+      ['pool_member_not_found', 422],
+    );
+    // The donor names another manager than the pool's: refused, nothing funded.
+    assert.deepEqual(build.poolFund('algebra-club', '1', outsider.address).payload, {
+      poolId: 'algebra-club',
+      amount: '1',
+      manager: outsider.address,
+    });
+    assert.deepEqual(
+      await codeOf(
+        client.send(donorB, build.poolFund('algebra-club', '1', outsider.address), {
+          wait: 'commit',
+        }),
+      ),
+      ['pool_manager_mismatch', 422],
+    );
+    const after = await client.scholarship.pool('algebra-club');
+    assert.equal(after.members, 1);
+    assert.equal(after.invitations, 1);
+    assert.equal(after.funded, pool.funded);
+  });
+
+  it('an invited address joins and leaves through the SDK', async () => {
+    await ok(invitee, build.poolJoin('algebra-club'));
+    let pool = await client.scholarship.pool('algebra-club');
+    assert.deepEqual(
+      pool.memberList.map((m) => m.member).sort(),
+      [student.address, invitee.address].sort(),
+    );
+    assert.deepEqual(pool.invitationList, []);
+    await ok(invitee, build.poolLeave('algebra-club'));
+    pool = await client.scholarship.pool('algebra-club');
+    assert.deepEqual(
+      pool.memberList.map((m) => m.member),
+      [student.address],
+    );
   });
 });

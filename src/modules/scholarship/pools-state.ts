@@ -2,10 +2,12 @@ import { canonicalize } from '../../crypto/index.js';
 import { escrowAddress } from '../../ledger/index.js';
 import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
 import {
+  invitationsPerPoolMax,
   membersPerPoolMax,
   mentorshipsPerPoolMax,
   statementPageMax,
   type DonorRecord,
+  type InvitationRecord,
   type MemberRecord,
   type MentorshipRecord,
   type MentorshipView,
@@ -39,6 +41,13 @@ export const poolKeys = {
   /** A member's pools, in poolId order (`poolsPerMemberMax`): what a payout visits. */
   memberOf: (member: string, poolId: string) => `scholarship/pools/member-of/${member}/${poolId}`,
   memberOfPrefix: (member: string) => `scholarship/pools/member-of/${member}/`,
+  /**
+   * A pool's pending invitations, in address order (`invitationsPerPoolMax`). No index by the
+   * invited address: any number of pools may invite one, and an invitation takes none of its slots.
+   */
+  invitation: (poolId: string, member: string) =>
+    `scholarship/pools/invitation/${poolId}/${member}`,
+  invitationPrefix: (poolId: string) => `scholarship/pools/invitation/${poolId}/`,
   /** One aggregate per donor of a pool, in address order. */
   donor: (poolId: string, donor: string) => `scholarship/pools/donor/${poolId}/${donor}`,
   donorPrefix: (poolId: string) => `scholarship/pools/donor/${poolId}/`,
@@ -99,6 +108,22 @@ export function deleteMember(state: StateView, poolId: string, member: string): 
   state.delete(poolKeys.memberOf(member, poolId));
 }
 
+export function readInvitation(
+  state: StateReader,
+  poolId: string,
+  member: string,
+): InvitationRecord | undefined {
+  return readJson(state, poolKeys.invitation(poolId, member));
+}
+
+export function writeInvitation(state: StateView, record: InvitationRecord): void {
+  writeJson(state, poolKeys.invitation(record.poolId, record.member), record);
+}
+
+export function deleteInvitation(state: StateView, poolId: string, member: string): void {
+  state.delete(poolKeys.invitation(poolId, member));
+}
+
 /** The pools `member` belongs to, in poolId order, at most `limit`. */
 export function poolsOfMember(state: OrderedStateReader, member: string, limit: number): string[] {
   const prefix = poolKeys.memberOfPrefix(member);
@@ -115,6 +140,14 @@ export function readDonor(
 
 export function writeDonor(state: StateView, record: DonorRecord): void {
   writeJson(state, poolKeys.donor(record.poolId, record.donor), record);
+}
+
+export function readRecipient(
+  state: StateReader,
+  poolId: string,
+  recipient: string,
+): RecipientRecord | undefined {
+  return readJson(state, poolKeys.recipient(poolId, recipient));
 }
 
 /** Adds a payout to its recipient's aggregate (one record per recipient and pool). */
@@ -176,13 +209,19 @@ export function duePeriods(mentorship: MentorshipRecord, height: number): number
 
 // ---- queries -------------------------------------------------------------------------------------
 
-/** A pool with its balance, its members (at most 64) and its active mentorships (at most 64). */
+/**
+ * A pool with its balance, its members (at most 64), its pending invitations (at most 256) and its
+ * active mentorships (at most 64).
+ */
 export function poolView(state: OrderedStateReader, poolId: string): PoolView | undefined {
   const pool = readPool(state, poolId);
   if (pool === undefined) return undefined;
   const memberList = state
     .range(poolKeys.memberPrefix(poolId), membersPerPoolMax)
     .map(([, value]) => JSON.parse(value) as MemberRecord);
+  const invitationList = state
+    .range(poolKeys.invitationPrefix(poolId), invitationsPerPoolMax)
+    .map(([, value]) => JSON.parse(value) as InvitationRecord);
   const prefix = poolKeys.activeMentorshipPrefix(poolId);
   const activeMentorships = state
     .range(prefix, mentorshipsPerPoolMax)
@@ -192,6 +231,7 @@ export function poolView(state: OrderedStateReader, poolId: string): PoolView | 
     balance: poolBalance(pool).toString(),
     available: poolAvailable(pool).toString(),
     memberList,
+    invitationList,
     activeMentorships,
   };
 }

@@ -9,24 +9,36 @@ import { subjectIdPattern } from './subjects.js';
  * statuses. Pure (zod and src/protocol), so the SDK and the console load it.
  *
  * Words: a *pool* is money donors gave for a subject (or for a cohort), held in the pool's escrow
- * account and run by its *manager* (its creator). Its *members* are the students it backs: when
- * an answer by a member in the pool's subject is accepted (awarded, or auto-awarded at close),
- * the pool pays the member `perAcceptedAnswer` in the same tx. A *mentorship* pairs a mentor and
- * an apprentice with a *stipend* paid to the apprentice every `periodBlocks` blocks for `periods`
- * periods, from money the pool *reserves* when the mentorship starts. A *donor statement* is the
- * aggregate of one donor's fundings of one pool (one record per donor, never one per funding).
+ * account and run by its *manager* (its creator). Its *members* are the students it backs: the
+ * manager *invites* an address (pool.addMember, or the cohort of pool.create) and the address
+ * *joins* (pool.join) if it wants to: nobody is made a member without its consent. When an answer
+ * by a member in the pool's subject is accepted (awarded, or auto-awarded at close) on a question
+ * whose reward is in the pool's asset, with a part of that reward of at least the pool's
+ * `minReward` paid to that answer itself, the pool pays the member `perAcceptedAnswer` in the same
+ * tx, up to `perMemberMax` per address, ever. A donor may name the manager it means to fund
+ * (`pool.fund {manager}`): a pool id is whoever created it first, so that binds the funding. A
+ * *mentorship* pairs a mentor and an apprentice with a *stipend* paid to the apprentice every
+ * `periodBlocks` blocks for `periods` periods, from money the pool *reserves* when the mentorship
+ * starts; stipends that fell due but could not be paid when it ended (a frozen account) are
+ * *held* for the apprentice. A *donor statement* is the aggregate of one donor's fundings of one
+ * pool (one record per donor, never one per funding).
  */
 
 // ---- limits --------------------------------------------------------------------------------------
 
 /** Pools one manager creates, ever: each is a record and an escrow account. */
 export const poolsPerManagerMax = 16;
-/** Members of one pool at a time (the cohort of pool.create counts). */
+/** Members of one pool at a time (joined members; invitations are counted apart). */
 export const membersPerPoolMax = 64;
 /**
+ * Pending invitations of one pool (the cohort of pool.create counts): each is a record, and the
+ * pool view lists them all.
+ */
+export const invitationsPerPoolMax = 256;
+/**
  * Pools one address is a member of at a time: the payout of an accepted answer visits each of
- * them, so this bounds the work an award adds. A member may leave a pool (pool.removeMember by
- * the member), so a stranger's pools cannot crowd the slots for good.
+ * them, so this bounds the work an award adds. Only pools the address joined take a slot (an
+ * invitation takes none), so a stranger's pools cannot crowd the slots.
  */
 export const poolsPerMemberMax = 8;
 /** Active mentorships of one pool: each one reserves money and lists in the pool's view. */
@@ -55,7 +67,10 @@ export const poolRejections = {
   invalid_cohort: `cohort must be at most ${membersPerPoolMax} distinct addresses.`,
   invalid_per_accepted_answer:
     'perAcceptedAnswer must be a whole number of minor units (0: the pool pays stipends only).',
-  invalid_per_member_max: 'perMemberMax must be a positive whole number of minor units.',
+  invalid_per_member_max:
+    'perMemberMax is required: a positive whole number of minor units (the most one address earns from the pool for answers, ever).',
+  invalid_min_reward:
+    "minReward must be a positive whole number of minor units (the least part of a question's reward, in the pool's asset, an accepted answer must be paid itself for the pool to pay it).",
   invalid_mentorship_id:
     'A mentorshipId is 1 to 63 characters: a-z, 0-9 and "-", starting with a letter or digit.',
   invalid_stipend: `stipend must be a positive whole number of minor units, and stipend x periods at most 2^127 - 1.`,
@@ -63,11 +78,15 @@ export const poolRejections = {
   invalid_periods: `periods must be a whole number from 1 to ${periodsMax}.`,
   pool_exists: 'A pool with this id exists already (pool ids are never reused).',
   pool_not_found: 'No pool has this id.',
+  pool_manager_mismatch:
+    'The pool with this id is managed by another address than the manager named: check the pool id (pool ids go to whoever creates them first).',
   pool_limit_reached: `The manager has created ${poolsPerManagerMax} pools already.`,
   not_pool_manager: "Only the pool's manager may do this.",
-  not_pool_manager_or_member: "Only the pool's manager or the member itself may remove a member.",
   pool_member_exists: 'The address is a member of this pool already.',
-  pool_member_not_found: 'The address is not a member of this pool.',
+  pool_member_not_found: 'The address is neither a member of this pool nor invited to it.',
+  pool_invitation_exists: 'The address is invited to this pool already.',
+  not_invited: 'Only an address the manager invited may join this pool.',
+  invitations_full: `The pool has ${invitationsPerPoolMax} pending invitations already.`,
   pool_full: `The pool has ${membersPerPoolMax} members already.`,
   member_pool_limit_reached: `The address is a member of ${poolsPerMemberMax} pools already (it may leave one).`,
   pool_underfunded:
@@ -76,7 +95,8 @@ export const poolRejections = {
   mentorship_not_found: 'No mentorship has this id.',
   mentorship_limit_reached: `The pool has ${mentorshipsPerPoolMax} active mentorships already.`,
   mentor_is_apprentice: 'The mentor and the apprentice must be different addresses.',
-  mentorship_not_active: 'The mentorship has ended or is completed.',
+  mentorship_not_active:
+    'The mentorship has ended or is completed, and nothing is held for its apprentice.',
   not_mentor_or_manager: "Only the mentorship's mentor or the pool's manager may end it.",
   stipend_not_due: 'No stipend period has passed since the last claim.',
 } as const;
@@ -91,16 +111,19 @@ export type PoolRejection =
 /** HTTP statuses of the pool codes (not listed: 400). */
 export const poolHttpStatuses: Readonly<Record<string, number>> = {
   not_pool_manager: 403,
-  not_pool_manager_or_member: 403,
+  not_invited: 403,
   not_mentor_or_manager: 403,
   pool_not_found: 404,
   pool_member_not_found: 404,
   mentorship_not_found: 404,
   pool_exists: 409,
   pool_member_exists: 409,
+  pool_invitation_exists: 409,
+  pool_manager_mismatch: 409,
   mentorship_exists: 409,
   pool_subject_unknown: 422,
   pool_limit_reached: 422,
+  invitations_full: 422,
   pool_full: 422,
   member_pool_limit_reached: 422,
   pool_underfunded: 422,
@@ -137,6 +160,10 @@ export const poolFields = {
     wire.minorUnitsText.refine((text) => text !== '0', 'not positive'),
     'invalid_per_member_max',
   ),
+  minReward: coded(
+    wire.minorUnitsText.refine((text) => text !== '0', 'not positive'),
+    'invalid_min_reward',
+  ),
   amount: coded(wire.positiveAmount, 'invalid_amount'),
   address: coded(wire.address, 'invalid_address'),
   mentorshipId: coded(
@@ -151,22 +178,36 @@ export const poolFields = {
 // ---- tx payloads ---------------------------------------------------------------------------------
 
 export const poolPayloads = {
-  /** Anyone creates a pool and manages it; `cohort` are its first members. */
+  /** Anyone creates a pool and manages it; `cohort` are invited (each joins with pool.join). */
   'pool.create': z.strictObject({
     poolId: poolFields.poolId,
     asset: poolFields.asset,
     subject: poolFields.subject.optional(),
     cohort: poolFields.cohort.optional(),
     perAcceptedAnswer: poolFields.perAcceptedAnswer,
-    /** The most one member earns from accepted answers while a member (absent: no cap). */
-    perMemberMax: poolFields.perMemberMax.optional(),
+    /** The most one address earns from the pool's answer payouts, ever (required: the bound on farming). */
+    perMemberMax: poolFields.perMemberMax,
+    /** The least part of the reward an accepted answer must be paid itself (absent: 1). */
+    minReward: poolFields.minReward.optional(),
   }),
-  /** Anyone funds a pool in its asset; the donor's statement adds it up. */
-  'pool.fund': z.strictObject({ poolId: poolFields.poolId, amount: poolFields.amount }),
-  /** The manager adds a member. */
+  /**
+   * Anyone funds a pool in its asset; the donor's statement adds it up. `manager`, when given,
+   * must be the pool's manager (`pool_manager_mismatch`): a donor funds the pool it was told of,
+   * not one that took its id first.
+   */
+  'pool.fund': z.strictObject({
+    poolId: poolFields.poolId,
+    amount: poolFields.amount,
+    manager: poolFields.address.optional(),
+  }),
+  /** The manager invites an address; it becomes a member when it joins (pool.join). */
   'pool.addMember': z.strictObject({ poolId: poolFields.poolId, member: poolFields.address }),
-  /** The manager removes a member, or a member leaves. */
+  /** The manager removes a member or withdraws an invitation. */
   'pool.removeMember': z.strictObject({ poolId: poolFields.poolId, member: poolFields.address }),
+  /** An invited address accepts: it becomes a member (one of its 8 pool slots). */
+  'pool.join': z.strictObject({ poolId: poolFields.poolId }),
+  /** A member leaves the pool, or an invited address declines its invitation. */
+  'pool.leave': z.strictObject({ poolId: poolFields.poolId }),
   /** The manager starts a mentorship paid from the pool, reserving stipend x periods. */
   'mentorship.start': z.strictObject({
     mentorshipId: poolFields.mentorshipId,
@@ -177,9 +218,15 @@ export const poolPayloads = {
     periodBlocks: poolFields.periodBlocks,
     periods: poolFields.periods,
   }),
-  /** Anyone (the apprentice, usually) pays the apprentice the stipends due so far. */
+  /**
+   * Anyone (the apprentice, usually) pays the apprentice the stipends due so far, or, once the
+   * mentorship ended, what was held for it.
+   */
   'mentorship.claim': z.strictObject({ mentorshipId: poolFields.mentorshipId }),
-  /** The mentor or the manager ends it: the due stipends are paid, the rest is unreserved. */
+  /**
+   * The mentor or the manager ends it: the due stipends are paid (held for the apprentice when
+   * its account or the pool's escrow is frozen), the rest is unreserved.
+   */
   'mentorship.end': z.strictObject({ mentorshipId: poolFields.mentorshipId }),
 };
 
@@ -198,18 +245,30 @@ export const poolSchema = z.object({
   /** The escrow account holding the pool's money. */
   escrow: z.string(),
   perAcceptedAnswer: amountText,
-  perMemberMax: amountText.optional(),
+  /** The most one address earns from the pool's answer payouts, ever. */
+  perMemberMax: amountText,
+  /**
+   * The least part of a question's reward (in the pool's asset) an accepted answer must be paid
+   * itself for the pool to pay it.
+   */
+  minReward: amountText,
   /** All fundings, ever. */
   funded: amountText,
   /** Paid for accepted answers, ever. */
   paidAnswers: amountText,
   /** Paid in stipends, ever. */
   paidStipends: amountText,
-  /** Owed to active mentorships' future periods: not available to answers. */
+  /**
+   * Owed to active mentorships' future periods and held for apprentices of ended ones: not
+   * available to answers.
+   */
   reserved: amountText,
   answersPaid: z.number().int(),
   donors: z.number().int(),
+  /** Joined members. */
   members: z.number().int(),
+  /** Pending invitations. */
+  invitations: z.number().int(),
   mentorships: z.number().int(),
   createdAt: z.number().int(),
   height: z.number().int(),
@@ -223,9 +282,18 @@ export const memberSchema = z.object({
   /** Earned from accepted answers since it joined. */
   earned: amountText,
   answers: z.number().int(),
+  /** The height it joined at. */
   addedAt: z.number().int(),
 });
 export type MemberRecord = z.infer<typeof memberSchema>;
+
+/** An address the manager invited and that has not joined (nor declined) yet. */
+export const invitationSchema = z.object({
+  poolId: z.string(),
+  member: z.string(),
+  invitedAt: z.number().int(),
+});
+export type InvitationRecord = z.infer<typeof invitationSchema>;
 
 export const donorSchema = z.object({
   poolId: z.string(),
@@ -249,9 +317,14 @@ export const mentorshipSchema = z.object({
   periods: z.number().int(),
   startHeight: z.number().int(),
   startedAt: z.number().int(),
-  /** Periods paid. */
+  /** Periods settled: paid, or held when it ended. */
   claimed: z.number().int(),
   paid: amountText,
+  /**
+   * Stipends that fell due but could not be paid when it ended (the apprentice's account or the
+   * pool's escrow was frozen): still reserved in the pool, paid by mentorship.claim.
+   */
+  held: amountText,
   status: z.enum(mentorshipStatuses),
   endedHeight: z.number().int().optional(),
   endedBy: z.string().optional(),
@@ -297,6 +370,8 @@ export const poolViewSchema = poolSchema.extend({
   /** balance - reserved: what accepted answers and new mentorships may use. */
   available: amountText,
   memberList: z.array(memberSchema),
+  /** Pending invitations, in address order (at most 256). */
+  invitationList: z.array(invitationSchema),
   activeMentorships: z.array(z.string()),
 });
 export type PoolView = z.infer<typeof poolViewSchema>;

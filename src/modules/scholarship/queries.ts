@@ -13,9 +13,11 @@ import type {
 import {
   latestRecentBlock,
   readAnswers,
+  readClaims,
   readDifficultyBase,
   readProfile,
   readQuestion,
+  readReputation,
   readTips,
   recentLoad,
   scholarshipKeys,
@@ -72,24 +74,26 @@ export function questionView(
 ): QuestionView | undefined {
   const question = readQuestion(state, questionId);
   if (!question) return undefined;
-  return { question, answers: readAnswers(state, questionId) };
+  return {
+    question,
+    answers: readAnswers(state, questionId),
+    claims: readClaims(state, questionId),
+  };
 }
 
-/** A profile with its reputation in each subject it has answered in (at most the taxonomy's). */
+/**
+ * A profile with its reputation in each subject it has answered in (at most the taxonomy's): the
+ * score is its vote weight, wilsonLowerBound(askers, answers).
+ */
 export function profileView(state: OrderedStateReader, address: string): ProfileView | undefined {
   const profile = readProfile(state, address);
   if (!profile) return undefined;
   const prefix = scholarshipKeys.reputationPrefix(address);
-  const reputation: ReputationRecord[] = state
-    .range(prefix, subjects.length + 1)
-    .map(([key, value]) => {
-      const counts = JSON.parse(value) as { answers: number; accepted: number };
-      return {
-        subject: key.slice(prefix.length),
-        ...counts,
-        score: wilsonLowerBound(counts.accepted, counts.answers),
-      };
-    });
+  const reputation: ReputationRecord[] = state.range(prefix, subjects.length + 1).map(([key]) => {
+    const subject = key.slice(prefix.length);
+    const counts = readReputation(state, address, subject);
+    return { subject, ...counts, score: wilsonLowerBound(counts.askers, counts.answers) };
+  });
   return { profile, reputation };
 }
 
@@ -137,6 +141,7 @@ export function recordOf(
     question,
     readAnswers(state, questionId),
     question.best,
+    question.held ?? [],
     readTips(state, questionId),
     question.closeTx,
     question.outcome === 'asker' ? 'award' : 'close',

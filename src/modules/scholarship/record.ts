@@ -6,7 +6,7 @@ import {
   toHex,
   verifyInclusion,
 } from '../../crypto/index.js';
-import type { AnswerRecord, BestAnswer, QuestionRecord, TipRecord } from './schema.js';
+import type { AnswerRecord, BestAnswer, HeldPayout, QuestionRecord, TipRecord } from './schema.js';
 
 /*
  * The Q&A record of a closed question (issue 22): the question, every answer, the best answers
@@ -16,16 +16,21 @@ import type { AnswerRecord, BestAnswer, QuestionRecord, TipRecord } from './sche
  * `question.closed` event (so its receipt proof covers them) and into the question's record; the
  * node answers the leaves with their proofs; `coffer verify qa` checks them offline. Pure.
  *
- * Leaf order: the question; the answers by index; the best answers in award order; then the txs:
- * ask, answers by index, upvotes by index, and the award or close tx last.
+ * Leaf order: the question; the answers by index (a dismissed one with `dismissed: true`); the
+ * best answers in award order; the payouts of the award or close that a freeze held for their
+ * claimant (`kind: 'held'`, in payment order); then the txs: ask, answers by index, paying upvotes
+ * by index (a tip held for its author with `held: true`), and the award or close tx last. A leaf
+ * has a flag only when it is set, so a record without dismissals or holds has the same leaves as
+ * before the flags existed.
  */
 
-export type RecordLeaf = Record<string, string | number>;
+export type RecordLeaf = Record<string, string | number | boolean>;
 
 export function recordLeaves(
   question: QuestionRecord,
   answers: readonly AnswerRecord[],
   best: readonly BestAnswer[],
+  held: readonly HeldPayout[],
   tips: readonly TipRecord[],
   closeTx: string,
   closeRole: 'award' | 'close',
@@ -53,6 +58,7 @@ export function recordLeaves(
       index: a.index,
       author: a.author,
       bodyHash: a.bodyHash,
+      ...(a.dismissed ? { dismissed: true } : {}),
     });
   }
   for (const b of best) {
@@ -65,6 +71,16 @@ export function recordLeaves(
       amount: b.amount,
     });
   }
+  for (const h of held) {
+    leaves.push({
+      kind: 'held',
+      questionId: question.questionId,
+      address: h.address,
+      asset: question.asset,
+      amount: h.amount,
+      for: h.for,
+    });
+  }
   leaves.push({ kind: 'tx', role: 'ask', tx: question.tx });
   for (const a of answers) leaves.push({ kind: 'tx', role: 'answer', tx: a.tx });
   for (const t of tips) {
@@ -75,6 +91,7 @@ export function recordLeaves(
       answerId: t.answerId,
       to: t.to,
       amount: t.amount,
+      ...(t.held === true ? { held: true } : {}),
     });
   }
   leaves.push({ kind: 'tx', role: closeRole, tx: closeTx });

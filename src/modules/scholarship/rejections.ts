@@ -18,6 +18,8 @@ export const scholarshipRejections = {
     'tipUnit must be positive minor units, given with tipBudget, at most tipBudget.',
   invalid_deadline: "deadline must be from 1 hour to 30 days after the block's time (Unix ms).",
   invalid_answers_max: 'answersMax must be a whole number from 1 to 20.',
+  invalid_auto_award: "autoAward must be 'votes' or 'refund' (the default).",
+  invalid_answer_min_accepted: 'answerMinAccepted must be a whole number from 0 to 100.',
   invalid_stamp:
     'stamp must be {nonce: 1 to 32 lowercase hex digits, blockHash: 64 lowercase hex digits}.',
   stamp_too_weak:
@@ -34,21 +36,36 @@ export const scholarshipRejections = {
   question_not_found: 'No question has this id.',
   answer_not_found: 'This question has no answer with this id.',
   question_closed: 'The question is awarded or refunded already.',
-  question_deadline_passed: "The question's deadline has passed: it takes no more answers.",
+  question_deadline_passed:
+    "The question's deadline has passed: it takes no more answers or dismissals.",
   not_tutor:
     "Only a profile with the tutor role that lists the question's subject (or its field) may do this.",
   own_question: 'The asker cannot answer or vote on its own question.',
   already_answered: 'This tutor has answered this question already (one answer each).',
-  answers_full: 'The question has all the answers it takes (answersMax).',
-  not_asker: 'Only the asker may award a question (before the grace is over, or at any time).',
+  answers_full:
+    'The question has all the live answers it takes (answersMax): the asker may dismiss one to free its slot.',
+  reputation_required:
+    'Not enough reputation in the subject: distinct askers must have accepted your answers (2 to vote, answerMinAccepted to answer this question).',
+  answer_dismissed: 'The asker dismissed this answer: it cannot be awarded, voted or upvoted.',
+  not_asker: 'Only the asker may award a question or dismiss its answers.',
+  dismissals_full: 'The asker has dismissed 64 answers of this question: it dismisses no more.',
+  grace_over:
+    'The grace after the deadline is over: a question that auto-awards by votes is no longer awarded by its asker; anyone closes it (question.close).',
   voting_not_open:
     'Votes are taken after the deadline and before the grace (24 hours) after it is over.',
   already_voted: 'This tutor has voted on this question already (one vote each).',
+  votes_full: 'The question has all the votes it takes (64).',
+  auto_award_off:
+    "The asker chose a refund at close (autoAward 'refund'): this question takes no votes.",
+  answer_not_endorsed:
+    'Votes go only to answers the asker endorsed (upvoted): the asker has not upvoted this one.',
   own_answer: "An answer's author cannot vote for or upvote its own answer.",
-  profile_required: 'Only an account with a profile may upvote (scholar.profile first).',
+  profile_required:
+    'Only the asker or an account with a profile may upvote (scholar.profile first).',
   already_upvoted: 'This profile has upvoted this answer already.',
-  no_tip_budget: 'The question has no tip budget, or what is left is less than one tip unit.',
+  upvotes_full: "The answer has all the upvotes it takes (256, besides the asker's).",
   grace_not_over: 'A question closes only once the grace (24 hours) after its deadline is over.',
+  nothing_held: 'This question holds nothing for this account.',
 } as const;
 
 export type ScholarshipRejection =

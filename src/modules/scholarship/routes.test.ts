@@ -53,7 +53,11 @@ async function stampFor(kind: StampKind, body: string, key: SigningKey, subject:
   );
 }
 
-async function ask(body: string, deadlineMs = 2 * hourMs): Promise<string> {
+async function ask(
+  body: string,
+  deadlineMs = 2 * hourMs,
+  extra: { autoAward?: 'votes' | 'refund'; answerMinAccepted?: number } = {},
+): Promise<string> {
   const subject = 'math.algebra';
   return ok(
     student,
@@ -64,8 +68,20 @@ async function ask(body: string, deadlineMs = 2 * hourMs): Promise<string> {
       reward: { asset: 'USD', amount: '900' },
       deadline: clock + deadlineMs,
       answersMax: 3,
+      ...extra,
       stamp: await stampFor('question', body, student, subject),
     }),
+  );
+}
+
+async function answerAs(tutor: SigningKey, questionId: string, body: string): Promise<string> {
+  return ok(
+    tutor,
+    build.answer(
+      questionId,
+      sha256Hex(utf8(body)),
+      await stampFor('answer', body, tutor, 'math.algebra'),
+    ),
   );
 }
 
@@ -194,7 +210,7 @@ describe('scholarship routes', () => {
     assert.equal(verifyTxInclusion(record.tx, trust).ok, true);
     const profile = await client.scholarship.profile(tutors[0]!.address);
     assert.deepEqual(profile.reputation, [
-      { subject: 'math.algebra', answers: 1, accepted: 1, score: 2065 },
+      { subject: 'math.algebra', answers: 1, accepted: 1, askers: 1, score: 2065 },
     ]);
   });
 
@@ -209,6 +225,64 @@ describe('scholarship routes', () => {
     const view = await client.scholarship.question(id);
     assert.equal(view.question.status, 'refunded');
     assert.equal((await client.scholarship.record(id)).leafCount, 3);
+  });
+
+  it('routes a question to its subject: question.for.<subject> in the receipt of the ask', async () => {
+    const id = await ask('A routed question', 2 * hourMs, { answerMinAccepted: 1 });
+    const lookup = await client.getTx(id);
+    const routed = lookup.receipt?.events.find((e) => e.type.startsWith('question.for.'));
+    assert.equal(routed?.type, 'question.for.math.algebra');
+    assert.deepEqual(routed?.data, {
+      questionId: id,
+      subject: 'math.algebra',
+      title: 'Odd plus odd',
+      asset: 'USD',
+      reward: '900',
+      deadline: (await client.scholarship.question(id)).question.deadline,
+      answerMinAccepted: 1,
+    });
+    // tutors[2] was never accepted by an asker: the bar refuses it (a tx failed in its block is
+    // answered 422 whatever its code).
+    const body = 'An answer under the bar';
+    const stamp = await stampFor('answer', body, tutors[2]!, 'math.algebra');
+    assert.deepEqual(
+      await codeOf(
+        client.send(tutors[2]!, build.answer(id, sha256Hex(utf8(body)), stamp), {
+          wait: 'commit',
+        }),
+      ),
+      ['reputation_required', 422],
+    );
+  });
+
+  it('dismiss, vote and claim answer their codes; a question answers its dismissed answers and claims', async () => {
+    const id = await ask('A question with junk answers', 2 * hourMs, { autoAward: 'votes' });
+    const junk = await answerAs(tutors[1]!, id, 'Junk');
+    assert.deepEqual(
+      await codeOf(client.send(tutors[0]!, build.dismiss(id, junk), { wait: 'commit' })),
+      ['not_asker', 422],
+    );
+    await ok(student, build.dismiss(id, junk));
+    assert.deepEqual(
+      await codeOf(client.send(student, build.dismiss(id, junk), { wait: 'commit' })),
+      ['answer_dismissed', 422],
+    );
+    const view = await client.scholarship.question(id);
+    assert.deepEqual(
+      [view.question.answers, view.question.dismissed, view.answers[0]!.dismissed],
+      [1, 1, true],
+    );
+    assert.deepEqual(view.claims, []);
+    assert.deepEqual(await codeOf(client.send(tutors[0]!, build.claim(id), { wait: 'commit' })), [
+      'nothing_held',
+      422,
+    ]);
+    // Past the deadline, a vote for the dismissed answer is refused.
+    clock += 2 * hourMs;
+    assert.deepEqual(
+      await codeOf(client.send(tutors[0]!, build.vote(id, junk), { wait: 'commit' })),
+      ['answer_dismissed', 422],
+    );
   });
 
   it('answers codes with their statuses for bad and unknown ids', async () => {

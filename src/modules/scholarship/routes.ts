@@ -143,7 +143,8 @@ export function scholarshipRoutes(host: ModuleHost): void {
     '/v1/scholarship/questions/:questionId',
     {
       schema: {
-        summary: 'One question with its answers (at most 20)',
+        summary:
+          'One question with its answers (at most 84, the dismissed ones marked, the ones the asker upvoted endorsed) and what it holds for claimants',
         tags,
         params: stringParams('questionId'),
         response: { 200: jsonSchema(questionViewSchema), '4xx': errorSchema },

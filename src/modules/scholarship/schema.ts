@@ -45,10 +45,15 @@ export {
  *
  * Words: a *profile* says who a scholar is (student, tutor, mentor) and which subjects it covers;
  * a *question* is asked with a *reward* escrowed (and a *tip budget* for upvotes), answered by
- * tutors of its subject until its *deadline*, then *awarded* by its asker (a split by weights) or,
- * once the *grace* after the deadline is over, *closed*: auto-awarded by the tutors' votes or
- * refunded. A *stamp* is the proof of work a question or an answer carries. The *record* of a
- * closed question is the Merkle tree of its question, answers, best answers and tx ids.
+ * tutors of its subject until its *deadline* (the asker may *dismiss* a junk answer before it),
+ * then *awarded* by its asker (a split by weights; a part of 0 is no award) or, once the *grace*
+ * after the deadline is over, *closed*: refunded, or, if the asker chose `autoAward: 'votes'`, half
+ * auto-awarded by the votes of tutors whose answers distinct *askers* accepted, among the answers
+ * the asker *endorsed* (upvoted). Only the asker's upvote pays a *tip*; others' count as the
+ * answer's score. A payout a freeze stops is *held* for its
+ * claimant (`question.claim`). A *stamp* is the proof of work a question or an answer carries. The
+ * *record* of a closed question is the Merkle tree of its question, answers, best answers, held
+ * payouts and tx ids.
  */
 
 // ---- limits --------------------------------------------------------------------------------------
@@ -57,8 +62,33 @@ export const profileNameLengthMax = 80;
 export const titleLengthMax = 200;
 /** Subjects one profile lists. */
 export const profileSubjectsMax = 8;
-/** Answers one question takes at most (the asker's `answersMax`, 1 to 20). */
+/** Live answers one question takes at most (the asker's `answersMax`, 1 to 20). */
 export const answersMaxLimit = 20;
+/**
+ * Answers the asker dismisses per question at most (`dismissals_full`): each dismissal frees a
+ * slot of `answersMax` (which counts live answers) until this cap, which bounds the record.
+ */
+export const dismissalsMax = 64;
+/**
+ * Answers one question keeps in all, dismissed ones included: at most `dismissalsMax` dismissed
+ * plus `answersMax` live, so 84 (answer keys are numbered 00..83).
+ */
+export const answersTotalMax = dismissalsMax + answersMaxLimit;
+/** The most distinct-asker acceptances an asker may require of answerers (`answerMinAccepted`). */
+export const answerMinAcceptedMax = 100;
+/** Votes one question takes at most. */
+export const votesPerQuestionMax = 64;
+/** Upvotes one answer takes at most from others than the asker (the asker's comes on top). */
+export const upvotesPerAnswerMax = 256;
+/**
+ * Distinct askers who must have accepted a tutor's answers in the subject before its vote counts
+ * (`reputation_required` otherwise): one asker awarding its own sybils builds at most 1.
+ */
+export const voterAskersMin = 2;
+/** An auto-award by votes pays the winners reward / 2 (floor); the rest goes back to the asker. */
+export const autoAwardShareDivisor = 2n;
+/** The prefix of the routing event `question.ask` emits: `question.for.<subject>`. */
+export const routedEventPrefix = 'question.for.';
 /** A deadline is at least an hour and at most 30 days after the ask's block time. */
 export const deadlineMinMs = 3_600_000;
 export const deadlineMaxMs = 30 * 24 * 3_600_000;
@@ -69,9 +99,10 @@ export const awardWeightMax = 10_000;
 /** Paying upvotes one question takes at most: its tip budget is at most 256 tip units. */
 export const tipsMax = 256;
 /**
- * The total vote weight (the voters' reputations in basis points, each at least 1) an auto-award
- * needs: 3000, more than one tutor with a single accepted answer (2065) weighs. Below it, a
- * closed question is refunded.
+ * The total vote weight (the voters' reputations in basis points: Wilson lower bound of distinct
+ * askers over answers) an auto-award needs: 3000. A voter needs 2 distinct askers, so one voter
+ * with 2 of 2 (3423) reaches it, one with 2 of 3 (2076) does not. Votes go only to answers the
+ * asker endorsed (upvoted). Below it, a closed question that opted into votes is refunded.
  */
 export const autoAwardWeightMin = 3_000;
 /** A stored body: at most 16 KiB of UTF-8. */
@@ -81,6 +112,17 @@ export const profileRoles = ['student', 'tutor', 'mentor'] as const;
 export type ProfileRole = (typeof profileRoles)[number];
 export const questionStatuses = ['open', 'awarded', 'refunded'] as const;
 export type QuestionStatus = (typeof questionStatuses)[number];
+/** What `question.close` does with an unawarded question: auto-award by votes, or refund. */
+export const autoAwardModes = ['votes', 'refund'] as const;
+export type AutoAwardMode = (typeof autoAwardModes)[number];
+/** Why an amount is held for a claimant: a best answer's part, the asker's refund, a tip. */
+export const heldReasons = ['best', 'refund', 'tip'] as const;
+export type HeldReason = (typeof heldReasons)[number];
+
+/** The routing event of a question in `subject` (at most 13 + 24 characters of the taxonomy). */
+export function routedEventType(subject: string): string {
+  return `${routedEventPrefix}${subject}`;
+}
 
 /** A text a person reads: no control characters and no bidirectional overrides or isolates. */
 const textPattern = /^[^\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]+$/u;
@@ -169,6 +211,20 @@ export const scholarshipFields = {
     'invalid_answer_id',
   ),
   weight: coded(z.number().int().min(1).max(awardWeightMax), 'invalid_award_weight'),
+  autoAward: coded(
+    z.enum(autoAwardModes).meta({
+      description:
+        "At close, unawarded: 'votes' auto-awards half the reward by the tutors' votes among the answers the asker upvoted, 'refund' (the default) refunds it",
+    }),
+    'invalid_auto_award',
+  ),
+  answerMinAccepted: coded(
+    z.number().int().min(0).max(answerMinAcceptedMax).meta({
+      description:
+        "Distinct askers who must have accepted an answerer's answers in the subject: 0 (default) to 100",
+    }),
+    'invalid_answer_min_accepted',
+  ),
 };
 
 /** The stateless part of a stamp check (`parse`): bits >= `difficultyMin` for these fields. */
@@ -206,6 +262,8 @@ export const scholarshipPayloads = {
     tipUnit: coded(wire.positiveAmount, 'invalid_tip_unit').optional(),
     deadline: scholarshipFields.deadline,
     answersMax: scholarshipFields.answersMax,
+    autoAward: scholarshipFields.autoAward.optional(),
+    answerMinAccepted: scholarshipFields.answerMinAccepted.optional(),
     stamp: scholarshipFields.stamp,
   }),
   /** A tutor of the subject answers (once per question); id = the tx hash. */
@@ -214,7 +272,10 @@ export const scholarshipPayloads = {
     bodyHash: scholarshipFields.bodyHash,
     stamp: scholarshipFields.stamp,
   }),
-  /** The asker splits the reward among best answers by weight, and so closes the question. */
+  /**
+   * The asker splits the reward among best answers by weight, and so closes the question; on a
+   * question that auto-awards by votes, only until the grace after the deadline is over.
+   */
   'question.award': z.strictObject({
     questionId: scholarshipFields.questionId,
     awards: coded(
@@ -231,18 +292,28 @@ export const scholarshipPayloads = {
       'invalid_awards',
     ),
   }),
-  /** A tutor of the subject votes for an answer during the grace after the deadline. */
+  /** A tutor of the subject votes, during the grace after the deadline, for an endorsed answer. */
   'question.vote': z.strictObject({
     questionId: scholarshipFields.questionId,
     answerId: scholarshipFields.answerId,
   }),
-  /** A profile upvotes an answer: its author gets one tip unit from the tip budget. */
+  /**
+   * A profile (or the asker) upvotes an answer: it counts as its score; the asker's upvote also
+   * endorses it (votes may go to it) and pays its author one tip unit from the tip budget.
+   */
   'question.upvote': z.strictObject({
     questionId: scholarshipFields.questionId,
     answerId: scholarshipFields.answerId,
   }),
   /** Anyone closes an unawarded question after deadline + grace: auto-award or refund. */
   'question.close': z.strictObject({ questionId: scholarshipFields.questionId }),
+  /** The asker dismisses an answer while the question is open: it frees its slot, wins nothing. */
+  'question.dismiss': z.strictObject({
+    questionId: scholarshipFields.questionId,
+    answerId: scholarshipFields.answerId,
+  }),
+  /** A claimant takes what the question holds for it (a payout a freeze held back). */
+  'question.claim': z.strictObject({ questionId: scholarshipFields.questionId }),
 };
 
 export type ScholarshipPayload<T extends keyof typeof scholarshipPayloads> = z.output<
@@ -268,7 +339,9 @@ export const reputationSchema = z.object({
   answers: z.number().int(),
   /** Of them, the ones awarded (by the asker or by votes). */
   accepted: z.number().int(),
-  /** wilsonLowerBound(accepted, answers), basis points. */
+  /** Distinct askers who awarded one of them themselves (an asker counts once, ever). */
+  askers: z.number().int(),
+  /** wilsonLowerBound(askers, answers), basis points: the weight of this tutor's vote. */
   score: z.number().int(),
 });
 export type ReputationRecord = z.infer<typeof reputationSchema>;
@@ -279,6 +352,18 @@ export const bestAnswerSchema = z.object({
   amount: z.string(),
 });
 export type BestAnswer = z.infer<typeof bestAnswerSchema>;
+
+/** A payout the close (or award) could not make because the escrow or the payee was frozen. */
+export const heldPayoutSchema = z.object({
+  address: z.string(),
+  amount: z.string(),
+  for: z.enum(heldReasons),
+});
+export type HeldPayout = z.infer<typeof heldPayoutSchema>;
+
+/** What a question holds for a claimant now (`question.claim` pays it). */
+export const claimSchema = z.object({ address: z.string(), amount: z.string() });
+export type ClaimRecord = z.infer<typeof claimSchema>;
 
 export const questionSchema = z.object({
   questionId: z.string(),
@@ -295,13 +380,26 @@ export const questionSchema = z.object({
   tips: z.number().int(),
   deadline: z.number().int(),
   answersMax: z.number().int(),
+  /** Answers in all, dismissed ones included (at most 84); live = answers - dismissed. */
   answers: z.number().int(),
+  /** Answers the asker dismissed (at most 64). */
+  dismissed: z.number().int(),
+  /** The asker's choice for the close: auto-award by votes, or refund. */
+  autoAward: z.enum(autoAwardModes),
+  /** Distinct-asker acceptances an answerer needs in the subject. */
+  answerMinAccepted: z.number().int(),
+  /** Votes cast (at most 64). */
+  votes: z.number().int(),
   /** The question's escrow account. */
   escrow: z.string(),
   status: z.enum(questionStatuses),
   /** 'asker' (question.award), 'votes' (auto-award at close) or 'refund'. */
   outcome: z.enum(['asker', 'votes', 'refund']).optional(),
   best: z.array(bestAnswerSchema),
+  /** Of the reward, what went back to the asker at the close (paid or held; tips not counted). */
+  rewardRefunded: z.string().optional(),
+  /** The payouts of the award or close that were held for their claimant (a freeze). */
+  held: z.array(heldPayoutSchema).optional(),
   recordRoot: z.string().optional(),
   recordLeaves: z.number().int().optional(),
   closedAt: z.number().int().optional(),
@@ -322,14 +420,24 @@ export const answerSchema = z.object({
   /** The sum of its votes' weights. */
   voteWeight: z.number().int(),
   votes: z.number().int(),
+  /** Upvotes in all, paying or not: at most 256 from others than the asker, and the asker's. */
   upvotes: z.number().int(),
+  /** Tips paid (or held) for it: at most max(tipUnit, floor(tipBudget / 4)). */
+  tipped: z.string(),
+  /**
+   * The asker upvoted it (set then, never unset): on a question that auto-awards by votes, only
+   * an endorsed answer takes votes and can win.
+   */
+  endorsed: z.boolean().optional(),
+  /** The asker dismissed it: it keeps no slot, cannot be awarded, voted or upvoted. */
+  dismissed: z.boolean(),
   time: z.number().int(),
   height: z.number().int(),
   tx: z.string(),
 });
 export type AnswerRecord = z.infer<typeof answerSchema>;
 
-/** A paying upvote, kept for the record's micro-transactions. */
+/** A paying upvote (the asker's), kept for the record's micro-transactions. */
 export const tipSchema = z.object({
   index: z.number().int(),
   answerId: z.string(),
@@ -337,6 +445,8 @@ export const tipSchema = z.object({
   to: z.string(),
   amount: z.string(),
   tx: z.string(),
+  /** The author or the escrow was frozen: the tip waits for the author's claim. */
+  held: z.boolean().optional(),
 });
 export type TipRecord = z.infer<typeof tipSchema>;
 
@@ -355,6 +465,8 @@ export type ProfileView = z.infer<typeof profileViewSchema>;
 export const questionViewSchema = z.object({
   question: questionSchema,
   answers: z.array(answerSchema),
+  /** What the question holds for claimants now (each pays with question.claim). */
+  claims: z.array(claimSchema),
 });
 export type QuestionView = z.infer<typeof questionViewSchema>;
 
@@ -405,10 +517,14 @@ export const scholarshipEvents = [
   'scholar.profiled',
   'question.asked',
   'question.answered',
+  'question.dismissed',
   'question.voted',
   'question.upvoted',
+  'question.held',
+  'question.claimed',
   'question.closed',
 ] as const;
+/** Beside them, `question.ask` emits `question.for.<subject>` (routedEventType). */
 
 /** The genesis section: `{difficultyBase?}` (difficultyMin .. difficultyCap; default 12). */
 export const genesisSectionSchema = z.strictObject({

@@ -2,12 +2,16 @@ import { canonicalize } from '../../crypto/index.js';
 import { escrowAddress } from '../../ledger/index.js';
 import type { OrderedStateReader, StateReader, StateView } from '../../state/index.js';
 import { difficultyBaseDefault, difficultyFor, recentBlocks, windowBlocks } from './pow.js';
-import type {
-  AnswerRecord,
-  ProfileRecord,
-  QuestionRecord,
-  QuestionStatus,
-  TipRecord,
+import {
+  answersTotalMax,
+  graceMs,
+  tipsMax,
+  type AnswerRecord,
+  type ClaimRecord,
+  type ProfileRecord,
+  type QuestionRecord,
+  type QuestionStatus,
+  type TipRecord,
 } from './schema.js';
 
 /**
@@ -20,8 +24,10 @@ export const scholarshipModuleName = 'scholarship';
 
 const heightDigits = 16;
 const windowDigits = 14;
+/** Answer indexes 00..83 (`answersTotalMax`, 84). */
 const answerDigits = 2;
 const tipDigits = 3;
+const timeDigits = 16;
 const pad = (n: number, digits: number) => String(n).padStart(digits, '0');
 
 export const scholarshipKeys = {
@@ -48,6 +54,12 @@ export const scholarshipKeys = {
   /** A tutor's answers and accepted answers in a subject: {answers, accepted}. */
   reputation: (address: string, subject: string) => `scholarship/rep/${address}/${subject}`,
   reputationPrefix: (address: string) => `scholarship/rep/${address}/`,
+  /**
+   * An asker who awarded one of this tutor's answers in the subject itself: counted once in the
+   * tutor's `askers` (so one asker awarding its own sybil tutor many times counts as one).
+   */
+  reputationAsker: (address: string, subject: string, asker: string) =>
+    `scholarship/rep-asker/${address}/${subject}/${asker}`,
   question: (questionId: string) => `scholarship/question/${questionId}`,
   questionPrefix: 'scholarship/question/',
   bySubject: (subject: string, questionId: string) =>
@@ -60,6 +72,10 @@ export const scholarshipKeys = {
     `scholarship/q-both/${subject}/${status}/${questionId}`,
   bySubjectStatusPrefix: (subject: string, status: QuestionStatus) =>
     `scholarship/q-both/${subject}/${status}/`,
+  /** Open questions by the time they may be closed (deadline + grace), for the closer service. */
+  dueAt: (closeAtMs: number, questionId: string) =>
+    `scholarship/q-due/${pad(closeAtMs, timeDigits)}/${questionId}`,
+  dueAtPrefix: 'scholarship/q-due/',
   answer: (questionId: string, index: number) =>
     `scholarship/answer/${questionId}/${pad(index, answerDigits)}`,
   answerPrefix: (questionId: string) => `scholarship/answer/${questionId}/`,
@@ -75,6 +91,9 @@ export const scholarshipKeys = {
   tip: (questionId: string, index: number) =>
     `scholarship/tip/${questionId}/${pad(index, tipDigits)}`,
   tipPrefix: (questionId: string) => `scholarship/tip/${questionId}/`,
+  /** What a question holds for a claimant (a payout a freeze held back): decimal minor units. */
+  claim: (questionId: string, address: string) => `scholarship/claim/${questionId}/${address}`,
+  claimPrefix: (questionId: string) => `scholarship/claim/${questionId}/`,
   /** A body hash some committed question or answer names: the node stores that body. */
   bodyRef: (bodyHash: string) => `scholarship/body-ref/${bodyHash}`,
 };
@@ -236,8 +255,12 @@ export function writeProfile(state: StateView, record: ProfileRecord): void {
 }
 
 export interface ReputationCounts {
+  /** Answers of closed questions. */
   answers: number;
+  /** Of them, awarded (by the asker or by votes). */
   accepted: number;
+  /** Distinct askers who awarded one of them themselves. */
+  askers: number;
 }
 
 export function readReputation(
@@ -245,12 +268,31 @@ export function readReputation(
   address: string,
   subject: string,
 ): ReputationCounts {
-  return (
-    readJson<ReputationCounts>(state, scholarshipKeys.reputation(address, subject)) ?? {
-      answers: 0,
-      accepted: 0,
-    }
+  const counts = readJson<Partial<ReputationCounts>>(
+    state,
+    scholarshipKeys.reputation(address, subject),
   );
+  return {
+    answers: counts?.answers ?? 0,
+    accepted: counts?.accepted ?? 0,
+    askers: counts?.askers ?? 0,
+  };
+}
+
+/**
+ * Marks that `asker` awarded an answer of `address` in `subject`; answers whether it is the first
+ * time (then the tutor's `askers` grows by one).
+ */
+export function markAskerAccepted(
+  state: StateView,
+  address: string,
+  subject: string,
+  asker: string,
+): boolean {
+  const key = scholarshipKeys.reputationAsker(address, subject, asker);
+  if (state.get(key) !== undefined) return false;
+  state.set(key, '');
+  return true;
 }
 
 export function writeReputation(
@@ -268,18 +310,36 @@ export function readQuestion(state: StateReader, questionId: string): QuestionRe
   return readJson(state, scholarshipKeys.question(questionId));
 }
 
-/** Writes a question and moves its indexes (by subject and status) when its status changed. */
+/**
+ * Writes a question and moves its indexes (by subject and status) when its status changed; an
+ * open question is also indexed by its close time (deadline + grace) until it leaves 'open'.
+ */
 export function writeQuestion(state: StateView, record: QuestionRecord): void {
   const before = readQuestion(state, record.questionId);
   writeJson(state, scholarshipKeys.question(record.questionId), record);
+  const due = scholarshipKeys.dueAt(record.deadline + graceMs, record.questionId);
   if (before !== undefined && before.status !== record.status) {
     state.delete(scholarshipKeys.byStatus(before.status, record.questionId));
     state.delete(scholarshipKeys.bySubjectStatus(record.subject, before.status, record.questionId));
+    if (before.status === 'open') state.delete(due);
   }
   if (before === undefined)
     state.set(scholarshipKeys.bySubject(record.subject, record.questionId), '');
   state.set(scholarshipKeys.byStatus(record.status, record.questionId), '');
   state.set(scholarshipKeys.bySubjectStatus(record.subject, record.status, record.questionId), '');
+  if (record.status === 'open') state.set(due, '');
+}
+
+/**
+ * Open questions whose close time (deadline + grace) is at or before `atMs`, the earliest first
+ * (then by id), at most `limit`: what the closer service may close at a block of time `atMs`.
+ */
+export function dueQuestions(state: OrderedStateReader, atMs: number, limit: number): string[] {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be at least 1');
+  if (!Number.isSafeInteger(atMs) || atMs < 0) return [];
+  return state
+    .range(scholarshipKeys.dueAtPrefix, limit, { before: scholarshipKeys.dueAt(atMs + 1, '') })
+    .map(([key]) => key.slice(key.lastIndexOf('/') + 1));
 }
 
 export function readAnswer(
@@ -298,10 +358,10 @@ export function readAnswerById(state: StateReader, answerId: string): AnswerReco
   return readAnswer(state, questionId!, Number(index));
 }
 
-/** A question's answers in order (at most its answersMax, 20). */
+/** A question's answers in order, dismissed ones included (at most `answersTotalMax`, 84). */
 export function readAnswers(state: OrderedStateReader, questionId: string): AnswerRecord[] {
   return state
-    .range(scholarshipKeys.answerPrefix(questionId), 64)
+    .range(scholarshipKeys.answerPrefix(questionId), answersTotalMax)
     .map(([, value]) => JSON.parse(value) as AnswerRecord);
 }
 
@@ -347,8 +407,39 @@ export function writeTip(state: StateView, questionId: string, record: TipRecord
 /** A question's paying upvotes in order (at most `tipsMax`, 256). */
 export function readTips(state: OrderedStateReader, questionId: string): TipRecord[] {
   return state
-    .range(scholarshipKeys.tipPrefix(questionId), 512)
+    .range(scholarshipKeys.tipPrefix(questionId), tipsMax)
     .map(([, value]) => JSON.parse(value) as TipRecord);
+}
+
+/** What `questionId` holds for `address` (0 when nothing). */
+export function readClaim(state: StateReader, questionId: string, address: string): bigint {
+  return BigInt(state.get(scholarshipKeys.claim(questionId, address)) ?? '0');
+}
+
+/** Adds `amount` (> 0) to what `questionId` holds for `address`. */
+export function addClaim(
+  state: StateView,
+  questionId: string,
+  address: string,
+  amount: bigint,
+): void {
+  const key = scholarshipKeys.claim(questionId, address);
+  state.set(key, (readClaim(state, questionId, address) + amount).toString());
+}
+
+export function clearClaim(state: StateView, questionId: string, address: string): void {
+  state.delete(scholarshipKeys.claim(questionId, address));
+}
+
+/**
+ * What a question holds for its claimants, by address. Claimants are its asker and the authors of
+ * its answers (at most 1 + 84).
+ */
+export function readClaims(state: OrderedStateReader, questionId: string): ClaimRecord[] {
+  const prefix = scholarshipKeys.claimPrefix(questionId);
+  return state
+    .range(prefix, answersTotalMax + 1)
+    .map(([key, amount]) => ({ address: key.slice(prefix.length), amount }));
 }
 
 export function markBodyReferenced(state: StateView, bodyHash: string): void {

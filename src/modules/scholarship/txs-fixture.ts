@@ -1,10 +1,23 @@
 import { runTx } from '../../../test/support/tx-runner.js';
 import { ledgerModule, type TxDefinition } from '../../chain/index.js';
-import { addressFromPublicKey, keyPairFromSecret, sha256Hex, utf8 } from '../../crypto/index.js';
+import {
+  addressFromPublicKey,
+  fromHex,
+  keyPairFromSecret,
+  sha256Hex,
+  utf8,
+} from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import { mintStamp, type StampKind } from './pow.js';
-import { writeDifficultyBase, requiredDifficulty, readQuestion } from './state.js';
+import {
+  readQuestion,
+  requiredDifficulty,
+  writeDifficultyBase,
+  writeProfile,
+  writeReputation,
+  type ReputationCounts,
+} from './state.js';
 import { scholarshipBeginBlock, scholarshipTxsWith } from './txs.js';
 import { poolTxs, payAcceptedAnswer } from './txs-pools.js';
 
@@ -25,12 +38,21 @@ export interface TestKey {
 }
 
 export function key(seed: number): TestKey {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
+  return keyFrom(new Uint8Array(32).fill(seed));
+}
+
+function keyFrom(secret: Uint8Array): TestKey {
+  const pair = keyPairFromSecret(secret);
   return {
     secretKey: pair.secretKey,
     publicKey: pair.publicKey,
     address: addressFromPublicKey(pair.publicKey),
   };
+}
+
+/** A key named by a label (many distinct keys: a crowd of tutors or upvoters). */
+export function keyOf(label: string): TestKey {
+  return keyFrom(fromHex(sha256Hex(utf8(label))));
 }
 
 export const issuer = key(90);
@@ -193,6 +215,54 @@ export class ScholarshipWorld {
     const id = this.nextTxHash();
     expectOk(this.run(sender, 'question.answer', this.answerPayload(sender, questionId)), 'answer');
     return id;
+  }
+
+  /** The asker awards these answers, weight 1 each (fails the test on a rejection). */
+  award(asker: TestKey, questionId: string, answerIds: readonly string[]): void {
+    const awards = answerIds.map((answerId) => ({ answerId, weight: 1 }));
+    expectOk(this.run(asker, 'question.award', { questionId, awards }), 'award');
+  }
+
+  /** `asker` asks in `subject`, each of `tutors` answers, and the asker awards them all. */
+  acceptAnswers(asker: TestKey, tutors: readonly TestKey[], subject = 'math.algebra'): string {
+    const id = this.ask(asker, { subject, answersMax: Math.max(1, tutors.length) });
+    const answers = tutors.map((t) => this.answer(t, id));
+    this.award(asker, id, answers);
+    return id;
+  }
+
+  /** Sets the issuer's freeze of `address` for the asset (fails the test on a rejection). */
+  freeze(address: string, frozen = true): void {
+    const type = frozen ? 'asset.freeze' : 'asset.unfreeze';
+    expectOk(this.run(issuer, type, { symbol: asset, account: address }), type);
+  }
+
+  /**
+   * Writes profiles (tutors of math) and, when given, reputation in `subject` for a crowd of keys
+   * straight into state: the set-up of bounds that need many distinct senders (64 voters, 256
+   * upvoters), where each one earning its reputation by txs would only slow the test.
+   */
+  crowd(
+    label: string,
+    count: number,
+    reputation?: ReputationCounts,
+    subject = 'math.algebra',
+  ): TestKey[] {
+    const keys = Array.from({ length: count }, (_, i) => keyOf(`${label} ${i}`));
+    for (const k of keys) {
+      writeProfile(this.state, {
+        address: k.address,
+        name: 'Crowd',
+        roles: ['tutor'],
+        subjects: ['math'],
+        createdAt: this.time,
+        updatedAt: this.time,
+        height: this.height,
+      });
+      if (reputation) writeReputation(this.state, k.address, subject, reputation);
+    }
+    this.state.release();
+    return keys;
   }
 }
 

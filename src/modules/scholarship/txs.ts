@@ -7,6 +7,7 @@ import {
   type TxDefinition,
 } from '../../chain/index.js';
 import { toHex } from '../../crypto/index.js';
+import { finishQuestion, frozenFor, payOrHold, type AcceptedAnswerPayout } from './payouts.js';
 import {
   difficultyMin,
   leadingZeroBits,
@@ -14,23 +15,30 @@ import {
   stampHash,
   wilsonLowerBound,
 } from './pow.js';
-import { recordLeaves, recordRoot } from './record.js';
 import type { ScholarshipRejection } from './rejections.js';
 import {
-  stampAdmissible,
+  autoAwardShareDivisor,
   autoAwardWeightMin,
   deadlineMaxMs,
   deadlineMinMs,
+  dismissalsMax,
   genesisSectionSchema,
   graceMs,
+  routedEventType,
   scholarshipPayloads,
+  stampAdmissible,
   tipsMax,
+  upvotesPerAnswerMax,
+  voterAskersMin,
+  votesPerQuestionMax,
   type AnswerRecord,
   type BestAnswer,
   type QuestionRecord,
 } from './schema.js';
+import { splitByWeights } from './split.js';
 import {
   answeredBy,
+  clearClaim,
   countPost,
   markBodyReferenced,
   markStampUsed,
@@ -39,10 +47,10 @@ import {
   questionEscrow,
   readAnswerById,
   readAnswers,
+  readClaim,
   readProfile,
   readQuestion,
   readReputation,
-  readTips,
   recentHeightOf,
   rememberBlock,
   requiredDifficulty,
@@ -54,7 +62,6 @@ import {
   writeDifficultyBase,
   writeProfile,
   writeQuestion,
-  writeReputation,
   writeTip,
   writeUpvote,
   writeVote,
@@ -62,6 +69,8 @@ import {
 import { coversSubject } from './subjects.js';
 
 export { scholarshipRejections, type ScholarshipRejection } from './rejections.js';
+export { splitByWeights } from './split.js';
+export type { AcceptedAnswerPayout } from './payouts.js';
 
 /*
  * The scholarship module's handlers (issue 22). Deterministic: time is the block's, ids are tx
@@ -69,42 +78,29 @@ export { scholarshipRejections, type ScholarshipRejection } from './rejections.j
  * Checks run in a fixed precedence: the stamp's admission floor (stateless), the records named,
  * the sender's authority, windows and limits, the stamp against chain state (recent block, not
  * replayed, enough bits for this sender and subject now), then money through the ledger. A
- * rejection restores the state the tx found.
+ * rejection restores the state the tx found. Payouts from a question's escrow that a freeze would
+ * stop are held for their claimant (payouts.ts), never a reason for an award or close to fail.
+ *
+ * Reputation is counted per distinct asker: a tutor's `askers` in a subject is the number of
+ * different askers who awarded one of its answers themselves. Votes weigh
+ * wilsonLowerBound(askers, answers) and need askers >= 2. Reputation is cheap for a ring that
+ * issues an asset of its own and asks in it (`asset.create` and `asset.mint` need no funds), so
+ * nothing that moves another asker's money rests on it alone: only the asker's own upvote pays a
+ * tip, and votes go only to answers the asker endorsed (upvoted), so a ring's votes choose at most
+ * among the asker's own shortlist. Best parts of 0 are no award (no reputation, no pool payout).
  *
  * An outsider with a fresh key and no funds may write its own profile (one bounded record per
- * address) and, as a self-declared tutor, answer open questions: at most `answersMax` (<= 20)
- * answers per question, one per tutor, each with a stamp whose cost doubles as its sender's
- * recent posts grow (pow.ts). It may vote (one per question, weight 1 without reputation) and
- * upvote (one per answer, only while the tip budget lasts: at most 256 paying upvotes per
- * question). It cannot ask without funds (the reward is escrowed), award (the asker only), or close
- * before deadline + grace.
+ * address) and, as a self-declared tutor, answer open questions that require no reputation
+ * (`answerMinAccepted` 0): at most `answersMax` (<= 20) live answers per question, one per tutor,
+ * each with a stamp whose cost doubles as its sender's recent posts grow (pow.ts); the asker may
+ * dismiss its answer, which frees the slot (64 dismissals per question at most). It may upvote
+ * (one per answer, at most 256 per answer besides the asker's), which counts and pays nothing. It
+ * may also create an asset, mint itself funds in it and then ask, award, tip and fund pools in that
+ * asset like anyone: what that buys is reputation (`askers`) for its own tutors, so votes that can
+ * pick which of another asker's endorsed answers wins its auto-award, but none of its tips and no
+ * vote for an answer it did not endorse. It cannot award or dismiss another's question, claim
+ * what is not held for it, or close before deadline + grace.
  */
-
-/** The payout the pools helper makes for each accepted answer (txs-pools.ts). */
-export type AcceptedAnswerPayout = (
-  ctx: TxContext,
-  accepted: { subject: string; author: string; questionId: string; answerId: string },
-) => unknown;
-
-/**
- * Splits `total` by `weights` (each >= 1), the largest remainder to the unit: every part is
- * floor(total * w / W) and the units left go one each to the largest remainders (the earlier
- * position first on a tie). The parts add up to `total`.
- */
-export function splitByWeights(total: bigint, weights: readonly number[]): bigint[] {
-  const sum = weights.reduce((a, w) => a + BigInt(w), 0n);
-  if (sum <= 0n) throw new RangeError('splitByWeights: weights must add up to more than 0');
-  const parts = weights.map((w) => (total * BigInt(w)) / sum);
-  const remainders = weights.map((w, index) => ({ index, rest: (total * BigInt(w)) % sum }));
-  let left = total - parts.reduce((a, p) => a + p, 0n);
-  remainders.sort((a, b) => (a.rest === b.rest ? a.index - b.index : a.rest > b.rest ? -1 : 1));
-  for (const { index } of remainders) {
-    if (left === 0n) break;
-    parts[index]! += 1n;
-    left -= 1n;
-  }
-  return parts;
-}
 
 type Stamp = { nonce: string; blockHash: string };
 type StampKind = 'question' | 'answer';
@@ -148,81 +144,17 @@ function isTutorOf(ctx: TxContext, address: string, subject: string): boolean {
   );
 }
 
-/**
- * Ends a question: pays `best` from its escrow (and the pools' per-answer payouts), returns the
- * unspent tip budget (and, on a refund, the reward) to the asker, counts reputation, writes the
- * record's root and emits `question.closed`.
- */
-function finish(
-  ctx: TxContext,
-  question: QuestionRecord,
-  answers: AnswerRecord[],
-  best: BestAnswer[],
-  outcome: 'asker' | 'votes' | 'refund',
-  payout: AcceptedAnswerPayout | undefined,
-): string | undefined {
-  const { escrow, asset } = question;
-  for (const b of best) {
-    // A tie on a reward smaller than its winners gives some a part of 0: nothing to move (the
-    // ledger refuses a transfer of 0, which would stop the question from ever closing).
-    if (BigInt(b.amount) === 0n) continue;
-    const refusal = ctx.ledger.transfer(escrow, b.author, asset, BigInt(b.amount));
-    if (refusal) return refusal;
-  }
-  const back = BigInt(question.tipLeft) + (outcome === 'refund' ? BigInt(question.reward) : 0n);
-  if (back > 0n) {
-    const refusal = ctx.ledger.transfer(escrow, question.asker, asset, back);
-    if (refusal) return refusal;
-  }
-  for (const b of best) {
-    payout?.(ctx, {
-      subject: question.subject,
-      author: b.author,
-      questionId: question.questionId,
-      answerId: b.answerId,
-    });
-  }
-  const accepted = new Set(best.map((b) => b.answerId));
-  for (const a of answers) {
-    const counts = readReputation(ctx.state, a.author, question.subject);
-    writeReputation(ctx.state, a.author, question.subject, {
-      answers: counts.answers + 1,
-      accepted: counts.accepted + (accepted.has(a.answerId) ? 1 : 0),
-    });
-  }
-  const tips = readTips(ctx.state, question.questionId);
-  const leaves = recordLeaves(
-    question,
-    answers,
-    best,
-    tips,
-    ctx.txHash,
-    outcome === 'asker' ? 'award' : 'close',
-  );
-  const root = recordRoot(leaves);
-  writeQuestion(ctx.state, {
-    ...question,
-    status: outcome === 'refund' ? 'refunded' : 'awarded',
-    outcome,
-    best,
-    tipLeft: '0',
-    recordRoot: root,
-    recordLeaves: leaves.length,
-    closedAt: ctx.time,
-    closeTx: ctx.txHash,
-  });
-  ctx.emit('question.closed', {
-    questionId: question.questionId,
-    subject: question.subject,
-    asker: question.asker,
-    outcome,
-    asset,
-    best,
-    refunded: back.toString(),
-    root,
-    leafCount: leaves.length,
-  });
-  return undefined;
+/** Tips one answer may be paid at most: max(tipUnit, floor(tipBudget / 4)). */
+export function tipCapPerAnswer(question: Pick<QuestionRecord, 'tipBudget' | 'tipUnit'>): bigint {
+  const unit = BigInt(question.tipUnit);
+  const quarter = BigInt(question.tipBudget) / 4n;
+  return unit > quarter ? unit : quarter;
+}
+
+/** A question's answer by id, if it is one of this question's. */
+function answerOf(ctx: TxContext, questionId: string, answerId: string): AnswerRecord | undefined {
+  const answer = readAnswerById(ctx.state, answerId);
+  return answer?.questionId === questionId ? answer : undefined;
 }
 
 /** The module's own tx types; `payout` is the pools helper's accepted-answer payout. */
@@ -282,6 +214,8 @@ export function scholarshipTxsWith(
           if (tip) return tip as ScholarshipRejection;
         }
         markBodyReferenced(ctx.state, p.bodyHash);
+        const autoAward = p.autoAward ?? 'refund';
+        const answerMinAccepted = p.answerMinAccepted ?? 0;
         writeQuestion(ctx.state, {
           questionId,
           asker: ctx.sender,
@@ -297,6 +231,10 @@ export function scholarshipTxsWith(
           deadline: p.deadline,
           answersMax: p.answersMax,
           answers: 0,
+          dismissed: 0,
+          autoAward,
+          answerMinAccepted,
+          votes: 0,
           escrow,
           status: 'open',
           best: [],
@@ -315,6 +253,18 @@ export function scholarshipTxsWith(
           tipBudget: tipBudget.toString(),
           deadline: p.deadline,
           answersMax: p.answersMax,
+          autoAward,
+          answerMinAccepted,
+        });
+        // Routing: tutors subscribe to `question.for.math.*` (webhooks, the events WS).
+        ctx.emit(routedEventType(p.subject), {
+          questionId,
+          subject: p.subject,
+          title: p.title,
+          asset,
+          reward: p.reward.amount.toString(),
+          deadline: p.deadline,
+          answerMinAccepted,
         });
         return undefined;
       },
@@ -334,8 +284,12 @@ export function scholarshipTxsWith(
         if (ctx.time >= question.deadline) return 'question_deadline_passed';
         if (question.asker === ctx.sender) return 'own_question';
         if (!isTutorOf(ctx, ctx.sender, question.subject)) return 'not_tutor';
+        const { askers } = readReputation(ctx.state, ctx.sender, question.subject);
+        if (askers < question.answerMinAccepted) return 'reputation_required';
+        // A dismissed answer keeps its author's mark: it cannot answer again.
         if (answeredBy(ctx.state, p.questionId, ctx.sender)) return 'already_answered';
-        if (question.answers >= question.answersMax) return 'answers_full';
+        // Live answers stay within answersMax; dismissals are capped (64), so all are within 84.
+        if (question.answers - question.dismissed >= question.answersMax) return 'answers_full';
         const stamp = spendStamp(ctx, 'answer', p.bodyHash, question.subject, p.stamp);
         if (stamp) return stamp;
         const answer: AnswerRecord = {
@@ -347,6 +301,9 @@ export function scholarshipTxsWith(
           voteWeight: 0,
           votes: 0,
           upvotes: 0,
+          tipped: '0',
+          dismissed: false,
+          endorsed: false,
           time: ctx.time,
           height: ctx.height,
           tx: ctx.txHash,
@@ -366,17 +323,48 @@ export function scholarshipTxsWith(
       },
     }),
 
+    'question.dismiss': defineTxOf(scholarshipPayloads['question.dismiss'], {
+      execute: (ctx, p): ScholarshipRejection | undefined => {
+        const question = readQuestion(ctx.state, p.questionId);
+        if (!question) return 'question_not_found';
+        if (question.asker !== ctx.sender) return 'not_asker';
+        if (question.status !== 'open') return 'question_closed';
+        // Only while answers are taken: after the deadline a dismissal frees no slot, and on a
+        // question that opted into votes it would let the asker escape the auto-award.
+        if (ctx.time >= question.deadline) return 'question_deadline_passed';
+        const answer = answerOf(ctx, p.questionId, p.answerId);
+        if (!answer) return 'answer_not_found';
+        if (answer.dismissed) return 'answer_dismissed';
+        if (question.dismissed >= dismissalsMax) return 'dismissals_full';
+        writeAnswer(ctx.state, { ...answer, dismissed: true });
+        writeQuestion(ctx.state, { ...question, dismissed: question.dismissed + 1 });
+        ctx.emit('question.dismissed', {
+          questionId: p.questionId,
+          answerId: p.answerId,
+          author: answer.author,
+        });
+        return undefined;
+      },
+    }),
+
     'question.award': defineTxOf(scholarshipPayloads['question.award'], {
       execute: (ctx, p): string | undefined => {
         const question = readQuestion(ctx.state, p.questionId);
         if (!question) return 'question_not_found';
         if (question.asker !== ctx.sender) return 'not_asker';
         if (question.status !== 'open') return 'question_closed';
+        // An asker who opted into votes awards until the grace is over (so during the votes), not
+        // after: then the close decides, and the asker cannot overrule the votes at the last
+        // moment.
+        if (question.autoAward === 'votes' && ctx.time >= question.deadline + graceMs) {
+          return 'grace_over';
+        }
         const answers = readAnswers(ctx.state, p.questionId);
         const chosen: AnswerRecord[] = [];
         for (const award of p.awards) {
           const answer = answers.find((a) => a.answerId === award.answerId);
           if (!answer) return 'answer_not_found';
+          if (answer.dismissed) return 'answer_dismissed';
           chosen.push(answer);
         }
         const amounts = splitByWeights(
@@ -388,7 +376,7 @@ export function scholarshipTxsWith(
           author: a.author,
           amount: amounts[i]!.toString(),
         }));
-        return finish(ctx, question, answers, best, 'asker', payout);
+        return finishQuestion(ctx, question, answers, best, 'asker', payout);
       },
     }),
 
@@ -396,25 +384,31 @@ export function scholarshipTxsWith(
       execute: (ctx, p): ScholarshipRejection | undefined => {
         const question = readQuestion(ctx.state, p.questionId);
         if (!question) return 'question_not_found';
-        const answer = readAnswerById(ctx.state, p.answerId);
-        if (!answer || answer.questionId !== p.questionId) return 'answer_not_found';
+        const answer = answerOf(ctx, p.questionId, p.answerId);
+        if (!answer) return 'answer_not_found';
         if (question.status !== 'open') return 'question_closed';
+        if (answer.dismissed) return 'answer_dismissed';
+        if (question.autoAward !== 'votes') return 'auto_award_off';
+        // The asker's upvotes are its shortlist: votes choose among them, never outside them.
+        if (answer.endorsed !== true) return 'answer_not_endorsed';
         if (ctx.time < question.deadline || ctx.time >= question.deadline + graceMs) {
           return 'voting_not_open';
         }
         if (question.asker === ctx.sender) return 'own_question';
         if (answer.author === ctx.sender) return 'own_answer';
         if (!isTutorOf(ctx, ctx.sender, question.subject)) return 'not_tutor';
-        if (votedFor(ctx.state, p.questionId, ctx.sender) !== undefined) return 'already_voted';
         const counts = readReputation(ctx.state, ctx.sender, question.subject);
-        // A floor weight of 1: a new tutor counts a little.
-        const weight = Math.max(1, wilsonLowerBound(counts.accepted, counts.answers));
+        if (counts.askers < voterAskersMin) return 'reputation_required';
+        if (votedFor(ctx.state, p.questionId, ctx.sender) !== undefined) return 'already_voted';
+        if (question.votes >= votesPerQuestionMax) return 'votes_full';
+        const weight = wilsonLowerBound(counts.askers, counts.answers);
         writeVote(ctx.state, p.questionId, ctx.sender, p.answerId);
         writeAnswer(ctx.state, {
           ...answer,
           voteWeight: answer.voteWeight + weight,
           votes: answer.votes + 1,
         });
+        writeQuestion(ctx.state, { ...question, votes: question.votes + 1 });
         ctx.emit('question.voted', {
           questionId: p.questionId,
           answerId: p.answerId,
@@ -429,31 +423,58 @@ export function scholarshipTxsWith(
       execute: (ctx, p): string | undefined => {
         const question = readQuestion(ctx.state, p.questionId);
         if (!question) return 'question_not_found';
-        const answer = readAnswerById(ctx.state, p.answerId);
-        if (!answer || answer.questionId !== p.questionId) return 'answer_not_found';
+        const answer = answerOf(ctx, p.questionId, p.answerId);
+        if (!answer) return 'answer_not_found';
         if (question.status !== 'open') return 'question_closed';
-        if (!readProfile(ctx.state, ctx.sender)) return 'profile_required';
+        if (answer.dismissed) return 'answer_dismissed';
+        const byAsker = ctx.sender === question.asker;
+        if (!byAsker && !readProfile(ctx.state, ctx.sender)) return 'profile_required';
         if (answer.author === ctx.sender) return 'own_answer';
         if (upvoted(ctx.state, p.answerId, ctx.sender)) return 'already_upvoted';
+        // Others' upvotes are bounded; the asker's (one per answer) always has its place, so a
+        // crowd cannot keep the asker from endorsing an answer.
+        const others = answer.upvotes - (answer.endorsed === true ? 1 : 0);
+        if (!byAsker && others >= upvotesPerAnswerMax) return 'upvotes_full';
+        // Only the asker's upvote pays (a ring's upvotes, reputation or not, move none of the
+        // asker's money): one tip unit while the budget holds one and the answer is under its
+        // cap. Any other upvote counts (score) and pays nothing.
         const unit = BigInt(question.tipUnit);
         const left = BigInt(question.tipLeft);
-        if (unit === 0n || left < unit || question.tips >= tipsMax) return 'no_tip_budget';
-        const moved = ctx.ledger.transfer(question.escrow, answer.author, question.asset, unit);
-        if (moved) return moved;
+        const tipped = BigInt(answer.tipped);
+        const paid =
+          byAsker &&
+          unit > 0n &&
+          left >= unit &&
+          question.tips < tipsMax &&
+          tipped + unit <= tipCapPerAnswer(question)
+            ? unit
+            : 0n;
+        let held = false;
+        if (paid > 0n) {
+          const result = payOrHold(ctx, question, answer.author, paid, 'tip');
+          if (typeof result === 'object') return result.refused;
+          held = result === 'held';
+          writeTip(ctx.state, p.questionId, {
+            index: question.tips,
+            answerId: p.answerId,
+            from: ctx.sender,
+            to: answer.author,
+            amount: paid.toString(),
+            tx: ctx.txHash,
+            ...(held ? { held: true } : {}),
+          });
+          writeQuestion(ctx.state, {
+            ...question,
+            tipLeft: (left - paid).toString(),
+            tips: question.tips + 1,
+          });
+        }
         writeUpvote(ctx.state, p.answerId, ctx.sender);
-        writeTip(ctx.state, p.questionId, {
-          index: question.tips,
-          answerId: p.answerId,
-          from: ctx.sender,
-          to: answer.author,
-          amount: unit.toString(),
-          tx: ctx.txHash,
-        });
-        writeAnswer(ctx.state, { ...answer, upvotes: answer.upvotes + 1 });
-        writeQuestion(ctx.state, {
-          ...question,
-          tipLeft: (left - unit).toString(),
-          tips: question.tips + 1,
+        writeAnswer(ctx.state, {
+          ...answer,
+          upvotes: answer.upvotes + 1,
+          tipped: (tipped + paid).toString(),
+          ...(byAsker ? { endorsed: true } : {}),
         });
         ctx.emit('question.upvoted', {
           questionId: p.questionId,
@@ -461,7 +482,9 @@ export function scholarshipTxsWith(
           from: ctx.sender,
           to: answer.author,
           asset: question.asset,
-          amount: unit.toString(),
+          paid: paid.toString(),
+          held,
+          endorsed: byAsker,
         });
         return undefined;
       },
@@ -474,19 +497,19 @@ export function scholarshipTxsWith(
         if (question.status !== 'open') return 'question_closed';
         if (ctx.time < question.deadline + graceMs) return 'grace_not_over';
         const answers = readAnswers(ctx.state, p.questionId);
-        const total = answers.reduce((a, x) => a + x.voteWeight, 0);
-        const top = answers.reduce((a, x) => Math.max(a, x.voteWeight), 0);
-        if (total < autoAwardWeightMin || top === 0) {
-          return finish(ctx, question, answers, [], 'refund', payout);
+        // Candidates: live answers the asker endorsed (votes reach no other; this is a guard).
+        const candidates = answers.filter((a) => !a.dismissed && a.endorsed === true);
+        const total = candidates.reduce((a, x) => a + x.voteWeight, 0);
+        const top = candidates.reduce((a, x) => Math.max(a, x.voteWeight), 0);
+        // Only a question whose asker opted into votes is auto-awarded (Stack Exchange's rule:
+        // half the reward to the top answer, the rest back); any other is refunded, as is one
+        // whose half is 0 (finishQuestion drops parts of 0).
+        if (question.autoAward !== 'votes' || total < autoAwardWeightMin || top === 0) {
+          return finishQuestion(ctx, question, answers, [], 'refund', payout);
         }
-        // An author whose account is frozen for the asset (the issuer's power) cannot be paid:
-        // leaving it among the winners would fail every close. Without a payable winner: refund.
-        const payable = (a: AnswerRecord) =>
-          !ctx.ledger.account(a.author).frozen.includes(question.asset);
-        const winners = answers.filter((a) => a.voteWeight === top && payable(a));
-        if (winners.length === 0) return finish(ctx, question, answers, [], 'refund', payout);
+        const winners = candidates.filter((a) => a.voteWeight === top);
         const amounts = splitByWeights(
-          BigInt(question.reward),
+          BigInt(question.reward) / autoAwardShareDivisor,
           winners.map(() => 1),
         );
         const best: BestAnswer[] = winners.map((a, i) => ({
@@ -494,7 +517,31 @@ export function scholarshipTxsWith(
           author: a.author,
           amount: amounts[i]!.toString(),
         }));
-        return finish(ctx, question, answers, best, 'votes', payout);
+        return finishQuestion(ctx, question, answers, best, 'votes', payout);
+      },
+    }),
+
+    'question.claim': defineTxOf(scholarshipPayloads['question.claim'], {
+      execute: (ctx, p): string | undefined => {
+        const question = readQuestion(ctx.state, p.questionId);
+        if (!question) return 'question_not_found';
+        const amount = readClaim(ctx.state, p.questionId, ctx.sender);
+        if (amount === 0n) return 'nothing_held';
+        const { escrow, asset } = question;
+        // Still frozen: the claim waits, nothing changes.
+        if (frozenFor(ctx, escrow, asset) || frozenFor(ctx, ctx.sender, asset)) {
+          return 'account_frozen';
+        }
+        const moved = ctx.ledger.transfer(escrow, ctx.sender, asset, amount);
+        if (moved) return moved;
+        clearClaim(ctx.state, p.questionId, ctx.sender);
+        ctx.emit('question.claimed', {
+          questionId: p.questionId,
+          address: ctx.sender,
+          asset,
+          amount: amount.toString(),
+        });
+        return undefined;
       },
     }),
   };

@@ -8,13 +8,22 @@ import {
   problemOf,
   type Problem,
 } from '../../../../web/src/wallet/session.js';
-import { answersMaxLimit, bodyBytesMax, deadlineMinMs, subjects } from '../schema.js';
+import {
+  answerMinAcceptedMax,
+  answersMaxLimit,
+  bodyBytesMax,
+  deadlineMinMs,
+  subjects,
+  type AutoAwardMode,
+} from '../schema.js';
 import { assetDecimals, bodyHashOf, stampFor, storeBody } from './shared.js';
 import { amountText, minorOf, questionPath, sectionPath } from './words.js';
 
 /* Ask a question (`question.ask`): a subject, a title, a body (stored at the node by its SHA-256),
-   a reward escrowed in the same tx, a deadline and how many answers it takes. "Prepare" mints the
-   proof-of-work stamp at the difficulty the node asks, then the wallet shows what it signs. */
+   a reward escrowed in the same tx, a deadline, how many answers it takes, what happens if the
+   asker does not award (a refund, or the tutors' votes award half) and how many distinct askers
+   must have accepted an answerer's answers in the subject. "Prepare" mints the proof-of-work
+   stamp at the difficulty the node asks, then the wallet shows what it signs. */
 
 type Tx = { type: string; payload: Record<string, unknown> };
 
@@ -27,8 +36,9 @@ export function AskPage() {
       <h1>Ask a question</h1>
       <p>
         Your reward is held on the chain until you award one or more answers. If you do not by the
-        deadline, tutors of the subject vote for a day and the question closes by their votes, or
-        refunds you when too few voted.
+        deadline, the question closes a day later: it refunds you, or, if you choose so below,
+        tutors of the subject vote during that day and half the reward goes to the answer they weigh
+        highest (the other half back to you).
       </p>
       <WithWallet what="ask a question">
         {(addresses) => <AskForm asker={addresses[0]!} />}
@@ -48,6 +58,8 @@ function AskForm(props: { asker: string }) {
   // Optional: a budget paid out a tip at a time to upvoted answers.
   const [tipBudget, setTipBudget] = useState('');
   const [tipUnit, setTipUnit] = useState('');
+  const [autoAward, setAutoAward] = useState<AutoAwardMode>('refund');
+  const [minAccepted, setMinAccepted] = useState('0');
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   const [ready, setReady] = useState<{ tx: Tx; rewardText: string; bits: number }>();
@@ -102,6 +114,13 @@ function AskForm(props: { asker: string }) {
         message: `1 to ${answersMaxLimit} answers.`,
       });
     }
+    const least = Number(minAccepted);
+    if (!Number.isSafeInteger(least) || least < 0 || least > answerMinAcceptedMax) {
+      return setProblem({
+        code: 'invalid_answer_min_accepted',
+        message: `0 to ${answerMinAcceptedMax} askers.`,
+      });
+    }
     const tips =
       tipBudget.trim() === '' && tipUnit.trim() === ''
         ? {}
@@ -130,6 +149,8 @@ function AskForm(props: { asker: string }) {
             ...tips,
             deadline,
             answersMax: max,
+            autoAward,
+            ...(least === 0 ? {} : { answerMinAccepted: least }),
             stamp,
           },
         },
@@ -196,6 +217,25 @@ function AskForm(props: { asker: string }) {
         hint="Paid a tip at a time to answers others upvote; what is left returns to you."
       />
       <Field id="ask-tip-unit" label="Tip per upvote" value={tipUnit} onInput={setTipUnit} />
+      <div class="field">
+        <label for="ask-auto-award">If you do not award by the deadline</label>
+        <select
+          id="ask-auto-award"
+          value={autoAward}
+          onChange={(e) => setAutoAward((e.target as HTMLSelectElement).value as AutoAwardMode)}
+        >
+          <option value="refund">Refund me</option>
+          <option value="votes">Let the tutors' votes award half</option>
+        </select>
+      </div>
+      <Field
+        id="ask-min-accepted"
+        label="Answerers need answers accepted by at least this many askers"
+        type="number"
+        value={minAccepted}
+        onInput={setMinAccepted}
+        hint="In this subject; 0 lets any tutor of the subject answer."
+      />
       <Show result={decimals} what="the asset">
         {(places) => (
           <button type="button" disabled={busy} onClick={() => void prepare(places)}>

@@ -9,14 +9,32 @@ import {
   problemOf,
   type Problem,
 } from '../../../../web/src/wallet/session.js';
-import type { AnswerRecord, QuestionRecord } from '../schema.js';
+import {
+  answersTotalMax,
+  graceMs,
+  type AnswerRecord,
+  type ClaimRecord,
+  type QuestionRecord,
+} from '../schema.js';
 import { assetDecimals, bodyHashOf, stampFor, storeBody } from './shared.js';
-import { amountText, questionStateText, sectionPath, splitByWeights, tutorPath } from './words.js';
+import {
+  amountText,
+  autoAwardText,
+  heldReasonText,
+  questionStateText,
+  sectionPath,
+  splitByWeights,
+  tutorPath,
+} from './words.js';
 
 /* One question (`GET /v1/scholarship/questions/{id}`) with its body and its answers. A tutor
    answers it (`question.answer`, with a proof-of-work stamp); the asker awards one or more
-   answers with weights (`question.award`: the reward splits by the weights to the unit); anyone
-   with a profile upvotes an answer from the tipping budget. */
+   answers with weights (`question.award`: the reward splits by the weights to the unit), or
+   dismisses an answer (`question.dismiss`: it frees its place and cannot win), or endorses one
+   (its own upvote: a tip from its budget, and on a votes question the tutors may vote for it);
+   anyone with a profile upvotes an answer (it counts, pays nothing). On a votes question the award
+   form goes once the grace is over (the votes decide). What a freeze held back at the close is
+   listed, and the wallet it is held for claims it (`question.claim`). */
 
 type Tx = { type: string; payload: Record<string, unknown> };
 
@@ -45,7 +63,7 @@ export function QuestionPage(props: { questionId: string }) {
         <a href={sectionPath}>Questions</a>
       </p>
       <Show result={loaded} what="the question">
-        {({ question: q, answers, decimals, body }) => (
+        {({ question: q, answers, claims, decimals, body }) => (
           <>
             <h1>{q.title}</h1>
             {body !== undefined && <p class="scholarship-body">{body}</p>}
@@ -64,7 +82,12 @@ export function QuestionPage(props: { questionId: string }) {
                     {questionStateText(q, Date.now())}
                   </span>,
                 ],
-                ['Answers', `${q.answers} of ${q.answersMax}`],
+                [
+                  'Answers',
+                  `${q.answers - q.dismissed} of ${q.answersMax}` +
+                    (q.dismissed > 0 ? ` (and ${q.dismissed} dismissed)` : ''),
+                ],
+                ['If not awarded', autoAwardText(q.autoAward)],
                 ...(q.recordRoot
                   ? ([['Q&A record root', <span class="mono break">{q.recordRoot}</span>]] as [
                       string,
@@ -88,6 +111,26 @@ export function QuestionPage(props: { questionId: string }) {
                 </ul>
               </>
             )}
+            {(q.held ?? []).length > 0 && (
+              <>
+                <h2>Held at the close</h2>
+                <p>
+                  These payouts could not be made (the account or the question's escrow was frozen
+                  in {q.asset}): each waits for its owner to claim it.
+                </p>
+                <ul aria-label="Held payouts" data-testid="held">
+                  {(q.held ?? []).map((h, i) => (
+                    <li key={`${h.address}-${i}`}>
+                      <span class="mono">{h.address.slice(0, 14)}…</span>:{' '}
+                      {amountText(h.amount, q.asset, decimals)} ({heldReasonText(h.for)})
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {claims.length > 0 && (
+              <Claims question={q} claims={claims} decimals={decimals} onDone={reload} />
+            )}
             <h2>Answers</h2>
             {answers.length === 0 ? (
               <p data-testid="no-answers">No answer yet.</p>
@@ -101,14 +144,22 @@ export function QuestionPage(props: { questionId: string }) {
             <WithWallet what="answer or award">
               {(addresses) =>
                 q.status !== 'open' ? null : addresses.includes(q.asker) ? (
-                  <AwardForm
-                    asker={q.asker}
-                    question={q}
-                    answers={answers}
-                    decimals={decimals}
-                    onDone={reload}
-                  />
-                ) : q.answers < q.answersMax && Date.now() < q.deadline ? (
+                  q.autoAward === 'votes' && Date.now() >= q.deadline + graceMs ? (
+                    <p class="muted" data-testid="award-over">
+                      The grace is over: the tutors' votes decide when the question closes.
+                    </p>
+                  ) : (
+                    <AwardForm
+                      asker={q.asker}
+                      question={q}
+                      answers={answers}
+                      decimals={decimals}
+                      onDone={reload}
+                    />
+                  )
+                ) : q.answers - q.dismissed < q.answersMax &&
+                  q.answers < answersTotalMax &&
+                  Date.now() < q.deadline ? (
                   <AnswerForm tutor={addresses[0]!} question={q} onDone={reload} />
                 ) : null
               }
@@ -135,7 +186,12 @@ function AnswerItem(props: {
     [a.bodyHash],
   );
   return (
-    <li class="card" data-answer={a.answerId}>
+    <li class={`card${a.dismissed ? ' dismissed' : ''}`} data-answer={a.answerId}>
+      {a.dismissed && (
+        <p class="badge pending" data-testid="dismissed">
+          Dismissed by the asker: it cannot win.
+        </p>
+      )}
       <p class="scholarship-body">{body.state === 'ok' ? body.value : ''}</p>
       <Fields
         rows={[
@@ -149,23 +205,78 @@ function AnswerItem(props: {
           ['Vote weight', String(a.voteWeight)],
         ]}
       />
-      {q.status === 'open' && tipsLeft(q) && (
-        <WithWallet what="upvote">
-          {(addresses) =>
-            addresses[0] === a.author ? null : (
-              <TxButton
-                label="Upvote"
-                secondary
-                sender={addresses[0]!}
-                tx={() => ({
-                  type: 'question.upvote',
-                  payload: { questionId: q.questionId, answerId: a.answerId },
-                })}
-                summary={<>Upvote this answer: its author receives the tip unit.</>}
-                onDone={props.onChange}
-              />
-            )
-          }
+      {a.endorsed === true && (
+        <p class="badge ok" data-testid="endorsed">
+          Endorsed by the asker
+          {q.autoAward === 'votes' ? ': tutors may vote for it.' : '.'}
+        </p>
+      )}
+      {q.status === 'open' && !a.dismissed && (
+        <WithWallet what="upvote or dismiss">
+          {(addresses) => (
+            <div class="toolbar">
+              {addresses.includes(q.asker)
+                ? a.endorsed !== true && (
+                    <TxButton
+                      label="Endorse"
+                      secondary
+                      sender={q.asker}
+                      tx={() => ({
+                        type: 'question.upvote',
+                        payload: { questionId: q.questionId, answerId: a.answerId },
+                      })}
+                      summary={
+                        <>
+                          Endorse this answer (your upvote as the asker)
+                          {tipsLeft(q) ? ': its author receives a tip from your budget' : ''}
+                          {q.autoAward === 'votes'
+                            ? '; tutors may vote for it after the deadline'
+                            : ''}
+                          .
+                        </>
+                      }
+                      onDone={props.onChange}
+                    />
+                  )
+                : addresses[0] !== a.author && (
+                    <TxButton
+                      label="Upvote"
+                      secondary
+                      sender={addresses[0]!}
+                      tx={() => ({
+                        type: 'question.upvote',
+                        payload: { questionId: q.questionId, answerId: a.answerId },
+                      })}
+                      summary={
+                        <>
+                          Upvote this answer: it counts in its score. Only the asker's upvote pays a
+                          tip.
+                        </>
+                      }
+                      onDone={props.onChange}
+                    />
+                  )}
+              {addresses.includes(q.asker) && Date.now() < q.deadline && (
+                <TxButton
+                  label="Dismiss"
+                  secondary
+                  sender={q.asker}
+                  tx={() => ({
+                    type: 'question.dismiss',
+                    payload: { questionId: q.questionId, answerId: a.answerId },
+                  })}
+                  summary={
+                    <>
+                      Dismiss this answer (until the deadline): it frees its place for another
+                      tutor, cannot be awarded, voted or upvoted, and its author cannot answer this
+                      question again.
+                    </>
+                  }
+                  onDone={props.onChange}
+                />
+              )}
+            </div>
+          )}
         </WithWallet>
       )}
     </li>
@@ -248,17 +359,22 @@ function AwardForm(props: {
   decimals: number | undefined;
   onDone: () => void;
 }) {
-  const { question: q, answers } = props;
+  const { question: q } = props;
+  // Dismissed answers cannot win.
+  const answers = props.answers.filter((a) => !a.dismissed);
   // Weights by answer id; an answer without one is not awarded.
   const [weights, setWeights] = useState<Record<string, string>>({});
   const [reviewing, setReviewing] = useState(false);
   const chosen = answers
     .map((a) => ({ answerId: a.answerId, weight: Number(weights[a.answerId] ?? '') }))
     .filter((a) => Number.isSafeInteger(a.weight) && a.weight >= 1 && a.weight <= 10_000);
-  const split = splitByWeights(
-    BigInt(q.reward),
-    chosen.map((c) => c.weight),
-  );
+  const split =
+    chosen.length === 0
+      ? []
+      : splitByWeights(
+          BigInt(q.reward),
+          chosen.map((c) => c.weight),
+        );
   if (answers.length === 0) return <p class="muted">You can award once someone answers.</p>;
   if (reviewing) {
     return (
@@ -315,5 +431,47 @@ function AwardForm(props: {
         Award {chosen.length === 0 ? '' : `${chosen.length} answers`}
       </button>
     </form>
+  );
+}
+
+/** What the question holds for claimants, and a claim for the wallet's own. */
+function Claims(props: {
+  question: QuestionRecord;
+  claims: ClaimRecord[];
+  decimals: number | undefined;
+  onDone: () => void;
+}) {
+  const { question: q, claims } = props;
+  return (
+    <>
+      <h2>To claim</h2>
+      <ul aria-label="To claim" data-testid="claims">
+        {claims.map((c) => (
+          <li key={c.address}>
+            <span class="mono">{c.address.slice(0, 14)}…</span>:{' '}
+            {amountText(c.amount, q.asset, props.decimals)}
+          </li>
+        ))}
+      </ul>
+      <WithWallet what="claim what is held for you">
+        {(addresses) => {
+          const mine = claims.find((c) => addresses.includes(c.address));
+          return mine ? (
+            <TxButton
+              label="Claim"
+              sender={mine.address}
+              tx={() => ({ type: 'question.claim', payload: { questionId: q.questionId } })}
+              summary={
+                <>
+                  Claim {amountText(mine.amount, q.asset, props.decimals)} held for you by this
+                  question (refused while your account is frozen in {q.asset}).
+                </>
+              }
+              onDone={props.onDone}
+            />
+          ) : null;
+        }}
+      </WithWallet>
+    </>
   );
 }

@@ -3,8 +3,9 @@ import { Fields, HashLink, Scroll, Show, useLoad } from '../../../../web/src/ui.
 import { percentText, sectionPath } from './words.js';
 
 /* A tutor's page (`GET /v1/scholarship/profiles/{address}`): the profile, its roles and subjects,
-   and its reputation per subject (the Wilson lower bound of accepted answers over answers, in
-   basis points; the weight of its votes). */
+   and its reputation per subject: answers of closed questions, accepted ones, the distinct askers
+   who accepted them, and the score (the Wilson lower bound of askers over answers, in basis
+   points; the weight of its votes). */
 
 export function TutorPage(props: { address: string }) {
   const [loaded] = useLoad(() => client.scholarship.profile(props.address), [props.address]);
@@ -35,6 +36,7 @@ export function TutorPage(props: { address: string }) {
                       <th scope="col">Subject</th>
                       <th scope="col">Answers</th>
                       <th scope="col">Accepted</th>
+                      <th scope="col">Distinct askers</th>
                       <th scope="col">Score</th>
                     </tr>
                   </thead>
@@ -44,6 +46,7 @@ export function TutorPage(props: { address: string }) {
                         <td>{r.subject}</td>
                         <td>{r.answers}</td>
                         <td>{r.accepted}</td>
+                        <td>{r.askers}</td>
                         <td>{percentText(r.score)}</td>
                       </tr>
                     ))}

@@ -3,7 +3,15 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { amountText, minorOf, questionStateText, splitByWeights } from './words.js';
+import {
+  amountText,
+  autoAwardText,
+  heldReasonText,
+  minorOf,
+  poolCreatePath,
+  questionStateText,
+  splitByWeights,
+} from './words.js';
 
 describe('scholarship console words', () => {
   it('splits a reward by weights, largest remainder to the unit, adding up exactly', () => {
@@ -37,9 +45,25 @@ describe('scholarship console words', () => {
     assert.equal(amountText('1250', 'USD', undefined), '1250 USD (minor units)');
   });
 
-  it("names a question's state from its status and deadline", () => {
+  it("names a question's state from its status, deadline and close rule", () => {
     assert.equal(questionStateText({ status: 'open', deadline: 10 }, 5), 'Open');
-    assert.match(questionStateText({ status: 'open', deadline: 10 }, 11), /deadline/);
+    assert.equal(
+      questionStateText({ status: 'open', deadline: 10, autoAward: 'votes' }, 11),
+      'Past its deadline: votes, then closing',
+    );
+    assert.equal(
+      questionStateText({ status: 'open', deadline: 10, autoAward: 'refund' }, 11),
+      'Past its deadline: closing with a refund unless the asker awards',
+    );
+    assert.match(autoAwardText('votes'), /^Tutors vote for a day; half the reward/);
+    assert.equal(autoAwardText('refund'), 'The reward goes back to the asker');
+    assert.deepEqual(['best', 'refund', 'tip'].map(heldReasonText), [
+      'a best answer',
+      "the asker's refund",
+      'a tip',
+    ]);
+    // Not under /scholarship/pools/: a pool may be named "new".
+    assert.equal(poolCreatePath.startsWith('/scholarship/pools/'), false);
     assert.equal(
       questionStateText({ status: 'awarded', deadline: 10, outcome: 'asker' }, 11),
       'Awarded',

@@ -7,6 +7,15 @@ export const askPath = '/scholarship/ask';
 export const questionPath = (id: string) => `/scholarship/questions/${id}`;
 export const tutorPath = (address: string) => `/scholarship/tutors/${address}`;
 export const poolPath = (poolId: string) => `/scholarship/pools/${poolId}`;
+export const profilePath = '/scholarship/profile';
+/** Not under /scholarship/pools/: `new` is a valid pool id. */
+export const poolCreatePath = '/scholarship/create-pool';
+export const poolFundPath = (poolId: string) => `/scholarship/pools/${poolId}/fund`;
+export const poolInvitePath = (poolId: string) => `/scholarship/pools/${poolId}/invite`;
+export const poolJoinPath = (poolId: string) => `/scholarship/pools/${poolId}/join`;
+export const mentorshipStartPath = (poolId: string) =>
+  `/scholarship/pools/${poolId}/mentorships/new`;
+export const mentorshipPath = (mentorshipId: string) => `/scholarship/mentorships/${mentorshipId}`;
 
 /** Questions shown on a page of the list. */
 export const questionsShownMax = 20;
@@ -25,34 +34,36 @@ export function minorOf(text: string, decimals: number): string | undefined {
   return minor !== undefined && minor > 0n ? minor.toString() : undefined;
 }
 
-/** A question's state in words, from its status, deadline and the time now. */
+/** A question's state in words, from its status, deadline, close rule and the time now. */
 export function questionStateText(
-  q: { status: string; deadline: number; outcome?: string },
+  q: { status: string; deadline: number; outcome?: string; autoAward?: string },
   now: number,
 ): string {
   if (q.status === 'awarded') return q.outcome === 'votes' ? 'Awarded by the votes' : 'Awarded';
   if (q.status === 'refunded') return 'Refunded to the asker';
-  return now < q.deadline ? 'Open' : 'Past its deadline: votes, then closing';
+  if (now < q.deadline) return 'Open';
+  return q.autoAward === 'votes'
+    ? 'Past its deadline: votes, then closing'
+    : 'Past its deadline: closing with a refund unless the asker awards';
+}
+
+/** What `question.close` does with a question nobody awarded, in words. */
+export function autoAwardText(autoAward: string): string {
+  return autoAward === 'votes'
+    ? 'Tutors vote for a day; half the reward goes to the answer with the most weight (the rest back to the asker), or all back when too few voted'
+    : 'The reward goes back to the asker';
+}
+
+/** Why an amount was held at a close, in words. */
+export function heldReasonText(reason: string): string {
+  return reason === 'best' ? 'a best answer' : reason === 'refund' ? "the asker's refund" : 'a tip';
 }
 
 /**
- * The reward split of an award, as the chain makes it: by the weights, largest remainder to the
- * unit (the remainders' ties to the earlier answer), so the page shows what each will receive.
+ * The reward split of an award, as the chain makes it (split.ts, the handlers' own function), so
+ * the page shows what each will receive.
  */
-export function splitByWeights(total: bigint, weights: readonly number[]): bigint[] {
-  const sum = weights.reduce((a, b) => a + BigInt(b), 0n);
-  if (sum === 0n) return weights.map(() => 0n);
-  const shares = weights.map((w) => (total * BigInt(w)) / sum);
-  const remainders = weights.map((w, i) => ({ i, r: (total * BigInt(w)) % sum }));
-  let left = total - shares.reduce((a, b) => a + b, 0n);
-  remainders.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
-  for (const { i } of remainders) {
-    if (left === 0n) break;
-    shares[i]! += 1n;
-    left -= 1n;
-  }
-  return shares;
-}
+export { splitByWeights } from '../split.js';
 
 /** Reputation in basis points as a percentage: `42.5%`. */
 export const percentText = (basisPoints: number) => `${(basisPoints / 100).toFixed(1)}%`;
