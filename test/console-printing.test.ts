@@ -30,10 +30,9 @@ import {
   type SigningKey,
 } from '../src/sdk/index.js';
 import {
-  axeViolations,
+  checkConsolePages,
   desktop,
   openPage,
-  phone,
   problemsOf,
   screenshot,
   startConsole,
@@ -250,35 +249,14 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('the pages: no accessibility violation, nothing wider than a phone', async () => {
-    for (const [name, viewport, colorScheme] of [
-      ['desktop', desktop, 'light'],
-      ['phone', phone, 'dark'],
-    ] as const) {
-      // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-      for (const [file, pathname, ready] of [
-        ['printing-store', '/printing', `[data-design="${designId}"]`],
-        [
-          'printing-printers',
-          `/printing/printers?owner=${owner.address}`,
-          `[data-printer="${printerId}"]`,
-        ],
-        ['printing-print', `/printing/prints/${tokenId}`, '[data-testid="paid"]'],
-      ] as const) {
-        const page = await openPage(context, world.url, pathname);
-        await page.locator(ready).first().waitFor();
-        assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-        const violations = await axeViolations(page);
-        assert.deepEqual(violations, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-        const overflow = await page.evaluate<number>(
-          'document.documentElement.scrollWidth - window.innerWidth',
-        );
-        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-        await screenshot(page, `${file}-${name}`);
-        assert.deepEqual(problemsOf(page), [], `${pathname} at ${name}`);
-        await page.close();
-      }
-      await context.close();
-    }
+    await checkConsolePages(world.browser, world.url, [
+      ['printing-store', '/printing', `[data-design="${designId}"]`],
+      [
+        'printing-printers',
+        `/printing/printers?owner=${owner.address}`,
+        `[data-printer="${printerId}"]`,
+      ],
+      ['printing-print', `/printing/prints/${tokenId}`, '[data-testid="paid"]'],
+    ]);
   });
 });

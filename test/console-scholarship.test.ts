@@ -12,11 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { mintStamp } from '../src/modules/scholarship/pow.js';
 import { createClient, generateKey, txs, type CofferClient } from '../src/sdk/index.js';
 import {
-  axeViolations,
+  checkConsolePages,
   createWallet,
   desktop,
   openPage,
-  phone,
   problemsOf,
   screenshot,
   startConsole,
@@ -159,36 +158,16 @@ describe('web console: scholarship', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('the pages: no accessibility violation, nothing wider than a phone', async () => {
-    for (const [name, viewport, colorScheme] of [
-      ['desktop', desktop, 'light'],
-      ['phone', phone, 'dark'],
-    ] as const) {
-      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-      for (const [file, pathname, ready] of [
-        ['scholarship-questions', '/scholarship', `[data-question="${questionId}"]`],
-        ['scholarship-ask', '/scholarship/ask', 'main h1'],
-        ['scholarship-question', `/scholarship/questions/${questionId}`, '[data-testid="best"]'],
-        [
-          'scholarship-tutor',
-          `/scholarship/tutors/${tutors[0]!.address}`,
-          '[data-testid="reputation"]',
-        ],
-        ['scholarship-pool', `/scholarship/pools/${poolId}`, '[data-testid="donors"]'],
-      ] as const) {
-        const page = await openPage(context, world.url, pathname);
-        await page.locator(ready).first().waitFor();
-        assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-        const violations = await axeViolations(page);
-        assert.deepEqual(violations, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-        const overflow = await page.evaluate<number>(
-          'document.documentElement.scrollWidth - window.innerWidth',
-        );
-        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-        await screenshot(page, `${file}-${name}`);
-        assert.deepEqual(problemsOf(page), [], `${pathname} at ${name}`);
-        await page.close();
-      }
-      await context.close();
-    }
+    await checkConsolePages(world.browser, world.url, [
+      ['scholarship-questions', '/scholarship', `[data-question="${questionId}"]`],
+      ['scholarship-ask', '/scholarship/ask', 'main h1'],
+      ['scholarship-question', `/scholarship/questions/${questionId}`, '[data-testid="best"]'],
+      [
+        'scholarship-tutor',
+        `/scholarship/tutors/${tutors[0]!.address}`,
+        '[data-testid="reputation"]',
+      ],
+      ['scholarship-pool', `/scholarship/pools/${poolId}`, '[data-testid="donors"]'],
+    ]);
   });
 });
