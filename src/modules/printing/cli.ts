@@ -188,17 +188,44 @@ function readUpload(file: string): Record<string, unknown> {
   return upload;
 }
 
-export const printingCommands: Command[] = [
-  {
-    name: 'printer show',
-    synopsis: 'PRINTER_ID',
-    summary: 'show a printer: owner, server, status, profile',
+/** `<noun> show ID`: one record, described or as JSON. */
+function showCommand<T>(
+  spec: Pick<Command, 'name' | 'synopsis' | 'summary'>,
+  read: (ctx: CommandContext, id: string) => Promise<T>,
+  describe: (record: T) => string,
+): Command {
+  return {
+    ...spec,
     positionals: { min: 1, max: 1 },
     async run(ctx, [id]) {
-      const printer = await ctx.client.printing.printer(printerArgument(id!));
-      ctx.print(ctx.json ? json(printer) : describePrinter(printer));
+      const record = await read(ctx, id!);
+      ctx.print(ctx.json ? json(record) : describe(record));
     },
-  },
+  };
+}
+
+/** A page of a list: as JSON, or a table and the option that reads the next page. */
+function printPage<P extends { next?: string | null | undefined }>(
+  ctx: CommandContext,
+  page: P,
+  headers: string[],
+  rows: (page: P) => string[][],
+): void {
+  if (ctx.json) return ctx.print(json(page));
+  ctx.print(table(headers, rows(page)));
+  if (page.next) ctx.print(`more: --after ${page.next}\n`);
+}
+
+export const printingCommands: Command[] = [
+  showCommand(
+    {
+      name: 'printer show',
+      synopsis: 'PRINTER_ID',
+      summary: 'show a printer: owner, server, status, profile',
+    },
+    (ctx, id) => ctx.client.printing.printer(printerArgument(id)),
+    describePrinter,
+  ),
   {
     name: 'printer list',
     synopsis: '--owner ACCOUNT [--after PRINTER_ID] [--limit N]',
@@ -208,20 +235,19 @@ export const printingCommands: Command[] = [
     async run(ctx, _positionals, values) {
       const owner = ctx.resolveAddress(requiredOption(values, 'owner'), '--owner');
       const page = await ctx.client.printing.printersOf(owner, pageOptions(values));
-      if (ctx.json) return ctx.print(json(page));
-      ctx.print(
-        table(
-          ['printer', 'status', 'firmware', 'bed (mm)', 'server'],
-          page.printers.map((p) => [
+      printPage(
+        ctx,
+        page,
+        ['printer', 'status', 'firmware', 'bed (mm)', 'server'],
+        ({ printers }) =>
+          printers.map((p) => [
             p.printerId,
             p.status,
             p.profile.firmware,
             `${p.profile.bed.x / 1000}×${p.profile.bed.y / 1000}×${p.profile.bed.z / 1000}`,
             p.server,
           ]),
-        ),
       );
-      if (page.next) ctx.print(`more: --after ${page.next}\n`);
     },
   },
   {
@@ -251,32 +277,26 @@ export const printingCommands: Command[] = [
         ...(server === undefined ? {} : { server: ctx.resolveAddress(server, '--server') }),
         ...pageOptions(values),
       });
-      if (ctx.json) return ctx.print(json(page));
-      ctx.print(
-        table(
-          ['design', 'title', 'price', 'sold', 'status'],
-          page.designs.map((d) => [
-            d.designId,
-            d.title,
-            `${d.price.amount} ${d.price.asset}`,
-            `${d.sold}/${d.printsMax}`,
-            d.status,
-          ]),
-        ),
+      printPage(ctx, page, ['design', 'title', 'price', 'sold', 'status'], ({ designs }) =>
+        designs.map((d) => [
+          d.designId,
+          d.title,
+          `${d.price.amount} ${d.price.asset}`,
+          `${d.sold}/${d.printsMax}`,
+          d.status,
+        ]),
       );
-      if (page.next) ctx.print(`more: --after ${page.next}\n`);
     },
   },
-  {
-    name: 'design show',
-    synopsis: 'DESIGN_ID',
-    summary: 'show a design: designer, server, price, prints sold, licence, extent',
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id]) {
-      const design = await ctx.client.printing.design(designArgument(id!));
-      ctx.print(ctx.json ? json(design) : describeDesign(design));
+  showCommand(
+    {
+      name: 'design show',
+      synopsis: 'DESIGN_ID',
+      summary: 'show a design: designer, server, price, prints sold, licence, extent',
     },
-  },
+    (ctx, id) => ctx.client.printing.design(designArgument(id)),
+    describeDesign,
+  ),
   {
     name: 'design publish',
     synopsis:
@@ -382,16 +402,15 @@ export const printingCommands: Command[] = [
       if (!ctx.json) ctx.print(`token ${hash}\n`);
     },
   },
-  {
-    name: 'print show',
-    synopsis: 'TOKEN_ID',
-    summary: 'show a print token: status, progress, attempts, escrow, payout',
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id]) {
-      const token = await ctx.client.printing.token(tokenArgument(id!));
-      ctx.print(ctx.json ? json(token) : describeToken(token));
+  showCommand(
+    {
+      name: 'print show',
+      synopsis: 'TOKEN_ID',
+      summary: 'show a print token: status, progress, attempts, escrow, payout',
     },
-  },
+    (ctx, id) => ctx.client.printing.token(tokenArgument(id)),
+    describeToken,
+  ),
   {
     name: 'print list',
     synopsis: '--buyer ACCOUNT [--after TOKEN_ID] [--limit N]',
@@ -401,11 +420,12 @@ export const printingCommands: Command[] = [
     async run(ctx, _positionals, values) {
       const buyer = ctx.resolveAddress(requiredOption(values, 'buyer'), '--buyer');
       const page = await ctx.client.printing.tokensOf(buyer, pageOptions(values));
-      if (ctx.json) return ctx.print(json(page));
-      ctx.print(
-        table(
-          ['token', 'design', 'printer', 'status', 'progress', 'expires'],
-          page.tokens.map((t) => [
+      printPage(
+        ctx,
+        page,
+        ['token', 'design', 'printer', 'status', 'progress', 'expires'],
+        ({ tokens }) =>
+          tokens.map((t) => [
             t.tokenId,
             t.designId,
             t.printerId,
@@ -413,9 +433,7 @@ export const printingCommands: Command[] = [
             `${t.percent} %`,
             time(t.expiresAt) ?? '',
           ]),
-        ),
       );
-      if (page.next) ctx.print(`more: --after ${page.next}\n`);
     },
   },
   {

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { defineTxOf, reject, type TxContext, type TxDefinition } from '../../chain/index.js';
 import { fromHex, publicKeyFromAddress, verify } from '../../crypto/index.js';
 import { splitByWeights } from '../../ledger/split.js';
@@ -67,6 +68,16 @@ function refund(ctx: TxContext, token: PrintTokenRecord): string | undefined {
   return ctx.ledger.transfer(tokenEscrow(token.tokenId), token.buyer, token.price.asset, amount);
 }
 
+/** What every event about a print token starts with: the token, its design, printer and buyer. */
+function tokenFacts(token: PrintTokenRecord) {
+  return {
+    tokenId: token.tokenId,
+    designId: token.designId,
+    printerId: token.printerId,
+    buyer: token.buyer,
+  };
+}
+
 function refunded(
   ctx: TxContext,
   token: PrintTokenRecord,
@@ -75,10 +86,7 @@ function refunded(
   const record: PrintTokenRecord = { ...token, status: 'refunded', endedAt: ctx.time };
   writeToken(ctx.state, record);
   ctx.emit('print.refunded', {
-    tokenId: token.tokenId,
-    designId: token.designId,
-    printerId: token.printerId,
-    buyer: token.buyer,
+    ...tokenFacts(token),
     asset: token.price.asset,
     amount: token.price.amount,
     why,
@@ -97,10 +105,35 @@ function serverToken(
   return token;
 }
 
-/** Why a token is not printing (the report of a print needs one that is), or undefined. */
-function notPrinting(token: PrintTokenRecord): PrintingRejection | undefined {
-  if (token.status === 'printing') return undefined;
+/**
+ * The token a print report names, if the sender is its server and it is printing; else why not
+ * (the report of a print needs one that is).
+ */
+function printingToken(ctx: TxContext, tokenId: string): PrintTokenRecord | PrintingRejection {
+  const token = serverToken(ctx, tokenId);
+  if (typeof token === 'string') return token;
+  if (token.status === 'printing') return token;
   return token.status === 'issued' ? 'token_not_printing' : 'token_closed';
+}
+
+type ReportType = 'print.progress' | 'print.finish' | 'print.fail';
+
+/** A print server's report on a print (progress, finish, fail): about a printing token of its own. */
+function reportTx<T extends ReportType>(
+  type: T,
+  execute: (
+    ctx: TxContext,
+    p: z.output<(typeof printingPayloads)[T]>,
+    token: PrintTokenRecord,
+  ) => string | undefined,
+): TxDefinition<never> {
+  return defineTxOf(printingPayloads[type], {
+    execute: (ctx, p) => {
+      const token = printingToken(ctx, p.tokenId);
+      if (typeof token === 'string') return token;
+      return execute(ctx, p, token);
+    },
+  });
 }
 
 const printerTxs: Record<string, TxDefinition<never>> = {
@@ -342,118 +375,91 @@ const printTxs: Record<string, TxDefinition<never>> = {
         watermarkCommitment: p.watermarkCommitment,
       });
       ctx.emit('print.started', {
-        tokenId: p.tokenId,
-        designId: token.designId,
-        printerId: token.printerId,
-        buyer: token.buyer,
+        ...tokenFacts(token),
         attempt: token.attempts + 1,
         watermarkCommitment: p.watermarkCommitment,
       });
       return undefined;
     },
   }),
-  'print.progress': defineTxOf(printingPayloads['print.progress'], {
-    execute: (ctx, p): PrintingRejection | undefined => {
-      const token = serverToken(ctx, p.tokenId);
-      if (typeof token === 'string') return token;
-      const refusal = notPrinting(token);
-      if (refusal) return refusal;
-      if (p.percent < token.percent) return 'progress_backwards';
-      writeToken(ctx.state, { ...token, percent: p.percent, progressAt: ctx.time });
-      ctx.emit('print.progress', {
-        tokenId: p.tokenId,
-        printerId: token.printerId,
-        buyer: token.buyer,
-        percent: p.percent,
-      });
-      return undefined;
-    },
+  'print.progress': reportTx('print.progress', (ctx, p, token): PrintingRejection | undefined => {
+    if (p.percent < token.percent) return 'progress_backwards';
+    writeToken(ctx.state, { ...token, percent: p.percent, progressAt: ctx.time });
+    ctx.emit('print.progress', {
+      tokenId: p.tokenId,
+      printerId: token.printerId,
+      buyer: token.buyer,
+      percent: p.percent,
+    });
+    return undefined;
   }),
-  'print.finish': defineTxOf(printingPayloads['print.finish'], {
-    execute: (ctx, p): string | undefined => {
-      const token = serverToken(ctx, p.tokenId);
-      if (typeof token === 'string') return token;
-      const refusal = notPrinting(token);
-      if (refusal) return refusal;
-      // Largest remainder between the designer (first: a tie goes to the designer) and the
-      // platform, so the parts add up to the price and the platform's is within 1 unit of
-      // price × bp / 10000.
-      const amount = BigInt(token.price.amount);
-      const [designerPart, platformPart] = splitByWeights(amount, [
-        platformShareWhole - token.platformShareBp,
-        token.platformShareBp,
-      ]) as [bigint, bigint];
-      const escrow = tokenEscrow(token.tokenId);
-      for (const [to, part] of [
-        [token.designer, designerPart],
-        [token.server, platformPart],
-      ] as const) {
-        if (part === 0n) continue;
-        const paid = ctx.ledger.transfer(escrow, to, token.price.asset, part);
-        if (paid) return paid;
-      }
-      const paid = { platform: platformPart.toString(), designer: designerPart.toString() };
-      writeToken(ctx.state, {
-        ...token,
-        status: 'finished',
-        percent: 100,
-        endedAt: ctx.time,
-        progressAt: ctx.time,
-        paid,
-      });
-      ctx.emit('print.finished', {
-        tokenId: p.tokenId,
-        designId: token.designId,
-        printerId: token.printerId,
-        buyer: token.buyer,
-        designer: token.designer,
-        server: token.server,
-        asset: token.price.asset,
-        designerAmount: paid.designer,
-        platformAmount: paid.platform,
-      });
-      return undefined;
-    },
+  'print.finish': reportTx('print.finish', (ctx, p, token): string | undefined => {
+    // Largest remainder between the designer (first: a tie goes to the designer) and the
+    // platform, so the parts add up to the price and the platform's is within 1 unit of
+    // price × bp / 10000.
+    const amount = BigInt(token.price.amount);
+    const [designerPart, platformPart] = splitByWeights(amount, [
+      platformShareWhole - token.platformShareBp,
+      token.platformShareBp,
+    ]) as [bigint, bigint];
+    const escrow = tokenEscrow(token.tokenId);
+    for (const [to, part] of [
+      [token.designer, designerPart],
+      [token.server, platformPart],
+    ] as const) {
+      if (part === 0n) continue;
+      const paid = ctx.ledger.transfer(escrow, to, token.price.asset, part);
+      if (paid) return paid;
+    }
+    const paid = { platform: platformPart.toString(), designer: designerPart.toString() };
+    writeToken(ctx.state, {
+      ...token,
+      status: 'finished',
+      percent: 100,
+      endedAt: ctx.time,
+      progressAt: ctx.time,
+      paid,
+    });
+    ctx.emit('print.finished', {
+      ...tokenFacts(token),
+      designer: token.designer,
+      server: token.server,
+      asset: token.price.asset,
+      designerAmount: paid.designer,
+      platformAmount: paid.platform,
+    });
+    return undefined;
   }),
-  'print.fail': defineTxOf(printingPayloads['print.fail'], {
-    execute: (ctx, p): string | undefined => {
-      const token = serverToken(ctx, p.tokenId);
-      if (typeof token === 'string') return token;
-      const refusal = notPrinting(token);
-      if (refusal) return refusal;
-      const failures = token.failures + 1;
-      const failed: PrintTokenRecord = {
-        ...token,
-        failures,
-        failReason: p.reason,
-        failPercent: p.percent,
-        progressAt: ctx.time,
-      };
-      const refunds = failures >= failuresBeforeRefund;
-      ctx.emit('print.failed', {
-        tokenId: p.tokenId,
-        designId: token.designId,
-        printerId: token.printerId,
-        buyer: token.buyer,
-        percent: p.percent,
-        reason: p.reason,
-        failures,
-        outcome: refunds ? 'refunded' : 'reissued',
-      });
-      if (refunds) {
-        const moved = refund(ctx, token);
-        if (moved) return moved;
-        refunded(ctx, failed, 'failed');
-        return undefined;
-      }
-      writeToken(ctx.state, {
-        ...failed,
-        status: 'issued',
-        percent: 0,
-        expiresAt: ctx.time + tokenLifetimeMs,
-      });
+  'print.fail': reportTx('print.fail', (ctx, p, token): string | undefined => {
+    const failures = token.failures + 1;
+    const failed: PrintTokenRecord = {
+      ...token,
+      failures,
+      failReason: p.reason,
+      failPercent: p.percent,
+      progressAt: ctx.time,
+    };
+    const refunds = failures >= failuresBeforeRefund;
+    ctx.emit('print.failed', {
+      ...tokenFacts(token),
+      percent: p.percent,
+      reason: p.reason,
+      failures,
+      outcome: refunds ? 'refunded' : 'reissued',
+    });
+    if (refunds) {
+      const moved = refund(ctx, token);
+      if (moved) return moved;
+      refunded(ctx, failed, 'failed');
       return undefined;
-    },
+    }
+    writeToken(ctx.state, {
+      ...failed,
+      status: 'issued',
+      percent: 0,
+      expiresAt: ctx.time + tokenLifetimeMs,
+    });
+    return undefined;
   }),
   'print.cancel': defineTxOf(printingPayloads['print.cancel'], {
     execute: (ctx, p): string | undefined => {

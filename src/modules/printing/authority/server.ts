@@ -22,6 +22,7 @@ import {
   installErrorHandler,
   invalidRequest,
   jsonLog,
+  orClose,
   Refusal,
   type HttpLog,
 } from '../server/http.js';
@@ -213,12 +214,11 @@ export async function startAuthority(
   options: AuthorityOptions = {},
 ): Promise<RunningAuthority> {
   const server = await createAuthority(config, options);
-  try {
-    await server.chain.chainId();
-  } catch (error) {
-    await server.close();
-    throw new AuthorityConfigError(`node.url ${config.node.url}: ${(error as Error).message}`);
-  }
+  await orClose(
+    server,
+    () => server.chain.chainId(),
+    (error) => new AuthorityConfigError(`node.url ${config.node.url}: ${(error as Error).message}`),
+  );
   const url = await server.app.listen({ host: config.http.host, port: config.http.port });
   return { url, authority: server.address, server, close: () => server.close() };
 }

@@ -114,3 +114,20 @@ export function invalidRequest(
   const field = issue?.path.map(String).join('.') || 'body';
   return new Refusal('invalid_request', `${field}: ${issue?.message ?? 'invalid'}`);
 }
+
+/**
+ * A step of starting a server (reaching the node, listening): when it fails, the server is closed
+ * again and `failure(error)` is thrown (by default the error itself).
+ */
+export async function orClose(
+  server: { close(): Promise<void> },
+  step: () => Promise<unknown>,
+  failure: (error: unknown) => unknown = (error) => error,
+): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    await server.close();
+    throw failure(error);
+  }
+}

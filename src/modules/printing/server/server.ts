@@ -90,6 +90,7 @@ import {
   installErrorHandler,
   invalidRequest,
   jsonLog,
+  orClose,
   Refusal,
   type HttpLog,
 } from './http.js';
@@ -1157,27 +1158,25 @@ export async function startPrintServer(
   options: PrintServerOptions = {},
 ): Promise<RunningPrintServer> {
   const server = await createPrintServer(config, options);
-  try {
-    await server.chain.chainId();
-    await server.refreshRevocations();
-    await server.sweepUploads();
-  } catch (error) {
-    await server.close();
-    if (error instanceof ChainUnavailableError) {
-      throw new PrintServerConfigError(`node.url ${config.node.url}: ${error.message}`);
-    }
-    throw error;
-  }
+  await orClose(
+    server,
+    async () => {
+      await server.chain.chainId();
+      await server.refreshRevocations();
+      await server.sweepUploads();
+    },
+    (error) =>
+      error instanceof ChainUnavailableError
+        ? new PrintServerConfigError(`node.url ${config.node.url}: ${error.message}`)
+        : error,
+  );
   const hostName = config.http.hostNames[0]!;
   const urlOf = (port: number) =>
     `https://${hostName.includes(':') ? `[${hostName}]` : hostName}:${port}`;
-  try {
+  await orClose(server, async () => {
     await server.app.listen({ host: config.http.host, port: config.http.port });
     await server.prints.listen({ host: config.http.host, port: config.http.printsPort });
-  } catch (error) {
-    await server.close();
-    throw error;
-  }
+  });
   const portOf = (app: FastifyInstance<https.Server>) => {
     const address = app.server.address();
     return typeof address === 'object' && address !== null ? address.port : 0;
