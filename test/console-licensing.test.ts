@@ -22,6 +22,7 @@ import {
   openPage,
   problemsOf,
   screenshot,
+  toSignOf,
 } from './support/console.js';
 import { startLicensingConsole, type LicensingConsoleWorld } from './support/licensing-console.js';
 import { makeWebm } from './support/webm.js';
@@ -95,11 +96,7 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
     await offer.getByText('Play at most 2 times').waitFor();
     await offer.getByTestId('offer-price').filter({ hasText: '5.00 USD' }).waitFor();
     await offer.getByRole('button', { name: 'Buy for 5.00 USD' }).click();
-    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
-      type: string;
-      sender: string;
-      payload: Record<string, string>;
-    };
+    const toSign = await toSignOf(page);
     assert.deepEqual(
       { type: toSign.type, sender: toSign.sender, payload: toSign.payload },
       {

@@ -36,6 +36,7 @@ import {
   problemsOf,
   screenshot,
   startConsole,
+  toSignOf,
   walletPassphrase,
   type ConsoleWorld,
 } from './support/console.js';
@@ -176,11 +177,7 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
     await card.getByLabel('Print on').selectOption(printerId);
     await screenshot(page, 'printing-buy-desktop');
     await card.getByRole('button', { name: 'Buy a print for 12.50 USD' }).click();
-    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
-      type: string;
-      sender: string;
-      payload: Record<string, string>;
-    };
+    const toSign = await toSignOf(page);
     assert.deepEqual(
       { type: toSign.type, sender: toSign.sender, payload: toSign.payload },
       { type: 'print.buy', sender: owner.address, payload: { designId, printerId } },

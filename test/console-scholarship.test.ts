@@ -19,6 +19,7 @@ import {
   problemsOf,
   screenshot,
   startConsole,
+  toSignOf,
   type ConsoleWorld,
 } from './support/console.js';
 
@@ -81,17 +82,13 @@ describe('web console: scholarship', { timeout: suiteTimeoutMs }, () => {
     await page.getByLabel('Tip budget (optional)').fill('0.50');
     await page.getByLabel('Tip per upvote').fill('0.10');
     await page.getByRole('button', { name: 'Prepare the question' }).click();
-    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
-      type: string;
-      sender: string;
-      payload: {
-        subject: string;
-        reward: { amount: string };
-        tipBudget: string;
-        tipUnit: string;
-        stamp: { nonce: string };
-      };
-    };
+    const toSign = await toSignOf<{
+      subject: string;
+      reward: { amount: string };
+      tipBudget: string;
+      tipUnit: string;
+      stamp: { nonce: string };
+    }>(page);
     assert.deepEqual(
       [toSign.type, toSign.sender, toSign.payload.subject, toSign.payload.reward.amount],
       ['question.ask', asker, subject, '800'],

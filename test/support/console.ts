@@ -175,3 +175,14 @@ export async function checkConsolePages(
     await context.close();
   }
 }
+
+/** The tx a page's review panel (`to-sign`) shows before it is signed. */
+export async function toSignOf<Payload = Record<string, string>>(
+  page: Page,
+): Promise<{ type: string; sender: string; payload: Payload }> {
+  return JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+    type: string;
+    sender: string;
+    payload: Payload;
+  };
+}
