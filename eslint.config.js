@@ -97,6 +97,18 @@ export default tseslint.config(
       // The licensing content gateway (`coffer content gateway`) runs off the chain: it keeps
       // time (token expiry, clock-checked licences), draws keys and nonces and serves HTTP.
       'src/modules/licensing/gateway/**',
+      // The printing module's hardware-id authority and print server run off the chain: they
+      // keep time (request skew, token expiry), draw ids, keys and watermarks and serve HTTPS.
+      'src/modules/printing/authority/**',
+      'src/modules/printing/server/**',
+      // The SBC agent (`coffer print-agent`) runs beside the printer: it keeps time (request
+      // timestamps, the last print's times) and talks HTTPS and serial.
+      'src/modules/printing/agent/**',
+      // The serial streamer and the virtual printer keep time (timeouts, heating); the G-code
+      // parser, adapter and watermark stay deterministic (the same design, the same bytes).
+      'src/modules/printing/gcode/streamer.ts',
+      'src/modules/printing/gcode/virtual-printer.ts',
+      'src/modules/printing/gcode/cli-virtual-printer.ts',
       // The console's pages run in the browser, never in a block.
       'src/modules/*/web/**',
     ],

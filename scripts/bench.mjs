@@ -17,6 +17,10 @@
 // `npm run bench -- scholarship`: the same build, then questions and answers per second (stamp
 // checks included) against transfers in the same run, and the median stamp cost at the default
 // difficulty against one stamp check (issue 22).
+// `npm run bench -- printing [CASE ...]`: the same build, then the 3D printing cases of issue 23
+// (bench/printing.ts): G-code lines per second through the serial streamer to the virtual
+// printer, clean and noisy, against raw bytes through the same pty (printing-stream), and the
+// print server's concurrent print streams against a bare mTLS server (printing-streams).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -29,6 +33,7 @@ const benches = {
   index: 'bench/index-growth.ts',
   iot: 'bench/iot.ts',
   licensing: 'bench/licensing.ts',
+  printing: 'bench/printing.ts',
   scholarship: 'bench/scholarship.ts',
   tokens: 'bench/tokens.ts',
 };

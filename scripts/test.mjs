@@ -34,6 +34,12 @@ const systemPrograms = [
     usedBy: ['support/mosquitto.js'],
   },
   {
+    command: 'socat',
+    debianPackage: 'socat',
+    neededBy: 'the 3D printing tests (the virtual printer on a pseudo-terminal)',
+    usedBy: ['virtual-printer.js'],
+  },
+  {
     command: 'chromium',
     debianPackage: 'chromium',
     neededBy: 'the browser tests',

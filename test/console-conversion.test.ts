@@ -22,7 +22,7 @@ import {
   type SigningKey,
 } from '../src/sdk/index.js';
 import {
-  axeViolations,
+  checkConsolePages,
   desktop,
   openPage,
   phone,
@@ -539,45 +539,26 @@ describe('web console: conversion engines', { timeout: suiteTimeoutMs }, () => {
     });
 
     it('the pages: no serious accessibility violation, nothing wider than a phone', async () => {
-      for (const [name, viewport, colorScheme] of [
-        ['desktop', desktop, 'light'],
-        ['phone', phone, 'dark'],
-      ] as const) {
-        // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-        const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-        for (const [file, pathname, ready] of [
+      await checkConsolePages(
+        world.browser,
+        url,
+        [
           ['conversion-list', '/conversion', 'li[data-engine]'],
           ['conversion-engine', enginePath(), 'tr[data-pair]'],
           ['conversion-unknown', `/conversion/engines/${generateKey().address}`, '[role="alert"]'],
-        ] as const) {
-          const page = await openPage(context, url, pathname);
-          await page.locator(ready).first().waitFor();
-          if (pathname === enginePath()) {
+        ],
+        {
+          seriousOnly: true,
+          problems: (page) => problemsOf(page).filter((p) => !/status of 404/.test(p)),
+          async prepare(page, pathname) {
+            if (pathname !== enginePath()) return;
             // With paths shown: the explorer's output is checked too.
             await page.getByLabel('From asset').selectOption({ label: 'USDC on polygon' });
             await page.getByLabel('To asset').selectOption({ label: 'EUR on bank' });
             await page.locator('li[data-path]').first().waitFor();
-          }
-          assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-          const violations = await axeViolations(page);
-          const serious = violations.filter(
-            (v) => v.impact === 'serious' || v.impact === 'critical',
-          );
-          assert.deepEqual(serious, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-          const overflow = await page.evaluate<number>(
-            'document.documentElement.scrollWidth - window.innerWidth',
-          );
-          assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-          await screenshot(page, `${file}-${name}`);
-          assert.deepEqual(
-            problemsOf(page).filter((p) => !/status of 404/.test(p)),
-            [],
-            `${pathname} at ${name}`,
-          );
-          await page.close();
-        }
-        await context.close();
-      }
+          },
+        },
+      );
     });
   });
 });

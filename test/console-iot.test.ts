@@ -35,7 +35,7 @@ import {
   type StartRequest,
 } from '../src/sdk/index.js';
 import {
-  axeViolations,
+  checkConsolePages,
   desktop,
   openPage,
   phone,
@@ -407,33 +407,17 @@ describe('web console: iot sessions', { timeout: suiteTimeoutMs }, () => {
     });
 
     it('the pages: no accessibility violation, nothing wider than a phone', async () => {
-      for (const [name, viewport, colorScheme] of [
-        ['desktop', desktop, 'light'],
-        ['phone', phone, 'dark'],
-      ] as const) {
-        // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-        const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-        for (const [file, pathname, ready] of [
+      await checkConsolePages(
+        world.browser,
+        url,
+        [
           ['iot-list', '/iot', 'li[data-session]'],
           ['iot-session', sessionPathname, 'tr[data-bill]'],
           ['iot-device', '/iot/devices/car-1', '[data-testid="device-mandate"]'],
           ['iot-unknown', '/iot/devices/ghost-2', '[role="alert"]'],
-        ] as const) {
-          const page = await openPage(context, url, pathname);
-          await page.locator(ready).first().waitFor();
-          assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-          const violations = await axeViolations(page);
-          assert.deepEqual(violations, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-          const overflow = await page.evaluate<number>(
-            'document.documentElement.scrollWidth - window.innerWidth',
-          );
-          assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-          await screenshot(page, `${file}-${name}`);
-          assert.deepEqual(problems(page), [], `${pathname} at ${name}`);
-          await page.close();
-        }
-        await context.close();
-      }
+        ],
+        { problems },
+      );
     });
   });
 });

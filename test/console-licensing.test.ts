@@ -16,13 +16,13 @@ import { licensingTxBuilders } from '../src/modules/licensing/client.js';
 import { testKey, uploadHeaders } from '../src/modules/licensing/gateway/fixture.js';
 import { createClient, txs, type CofferClient } from '../src/sdk/index.js';
 import {
-  axeViolations,
+  checkConsolePages,
   createWallet,
   desktop,
   openPage,
-  phone,
   problemsOf,
   screenshot,
+  toSignOf,
 } from './support/console.js';
 import { startLicensingConsole, type LicensingConsoleWorld } from './support/licensing-console.js';
 import { makeWebm } from './support/webm.js';
@@ -96,11 +96,7 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
     await offer.getByText('Play at most 2 times').waitFor();
     await offer.getByTestId('offer-price').filter({ hasText: '5.00 USD' }).waitFor();
     await offer.getByRole('button', { name: 'Buy for 5.00 USD' }).click();
-    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
-      type: string;
-      sender: string;
-      payload: Record<string, string>;
-    };
+    const toSign = await toSignOf(page);
     assert.deepEqual(
       { type: toSign.type, sender: toSign.sender, payload: toSign.payload },
       {
@@ -164,36 +160,15 @@ describe('web console: content licensing', { timeout: suiteTimeoutMs }, () => {
     await context.close();
   });
   it('the pages: no accessibility violation, nothing wider than a phone', async () => {
-    for (const [name, viewport, colorScheme] of [
-      ['desktop', desktop, 'light'],
-      ['phone', phone, 'dark'],
-    ] as const) {
-      // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
-      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-      for (const [file, pathname, ready] of [
-        ['licensing-catalogue', '/licensing', `[data-content="${contentId}"]`],
-        ['licensing-content', `/licensing/content/${contentId}`, '[data-offer="watch-twice"]'],
-        ['licensing-play', `/licensing/play/${agreementId}`, '[data-testid="need-wallet"]'],
-        [
-          'licensing-dashboard',
-          `/licensing/dashboard?account=${creator.address}`,
-          '[data-testid="royalties"]',
-        ],
-      ] as const) {
-        const page = await openPage(context, world.url, pathname);
-        await page.locator(ready).first().waitFor();
-        assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-        const violations = await axeViolations(page);
-        assert.deepEqual(violations, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-        const overflow = await page.evaluate<number>(
-          'document.documentElement.scrollWidth - window.innerWidth',
-        );
-        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-        await screenshot(page, `${file}-${name}`);
-        assert.deepEqual(problemsOf(page), [], `${pathname} at ${name}`);
-        await page.close();
-      }
-      await context.close();
-    }
+    await checkConsolePages(world.browser, world.url, [
+      ['licensing-catalogue', '/licensing', `[data-content="${contentId}"]`],
+      ['licensing-content', `/licensing/content/${contentId}`, '[data-offer="watch-twice"]'],
+      ['licensing-play', `/licensing/play/${agreementId}`, '[data-testid="need-wallet"]'],
+      [
+        'licensing-dashboard',
+        `/licensing/dashboard?account=${creator.address}`,
+        '[data-testid="royalties"]',
+      ],
+    ]);
   });
 });

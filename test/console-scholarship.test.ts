@@ -20,13 +20,14 @@ import { mintStamp } from '../src/modules/scholarship/pow.js';
 import { createClient, generateKey, txs, type CofferClient } from '../src/sdk/index.js';
 import {
   axeViolations,
+  checkConsolePages,
   createWallet,
   desktop,
   openPage,
-  phone,
   problemsOf,
   screenshot,
   startConsole,
+  toSignOf,
   type ConsoleWorld,
 } from './support/console.js';
 
@@ -162,17 +163,13 @@ describe('web console: scholarship', { timeout: suiteTimeoutMs }, () => {
     await page.getByLabel('Tip budget (optional)').fill('0.50');
     await page.getByLabel('Tip per upvote').fill('0.10');
     await page.getByRole('button', { name: 'Prepare the question' }).click();
-    const toSign = JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
-      type: string;
-      sender: string;
-      payload: {
-        subject: string;
-        reward: { amount: string };
-        tipBudget: string;
-        tipUnit: string;
-        stamp: { nonce: string };
-      };
-    };
+    const toSign = await toSignOf<{
+      subject: string;
+      reward: { amount: string };
+      tipBudget: string;
+      tipUnit: string;
+      stamp: { nonce: string };
+    }>(page);
     assert.deepEqual(
       [toSign.type, toSign.sender, toSign.payload.subject, toSign.payload.reward.amount],
       ['question.ask', asker, subject, '800'],
@@ -442,51 +439,27 @@ describe('web console: scholarship', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('the pages: no accessibility violation, nothing wider than a phone', async () => {
-    for (const [name, viewport, colorScheme] of [
-      ['desktop', desktop, 'light'],
-      ['phone', phone, 'dark'],
-    ] as const) {
-      const context = await world.browser.newContext({ viewport, colorScheme, bypassCSP: true });
-      for (const [file, pathname, ready] of [
-        ['scholarship-questions', '/scholarship', `[data-question="${questionId}"]`],
-        ['scholarship-ask', '/scholarship/ask', 'main h1'],
-        ['scholarship-question', `/scholarship/questions/${questionId}`, '[data-testid="best"]'],
-        [
-          'scholarship-tutor',
-          `/scholarship/tutors/${tutors[0]!.address}`,
-          '[data-testid="reputation"]',
-        ],
-        ['scholarship-pool', `/scholarship/pools/${poolId}`, '[data-testid="donors"]'],
-        ['scholarship-profile', '/scholarship/profile', 'main h1'],
-        ['scholarship-pool-create', '/scholarship/create-pool', 'main h1'],
-        ['scholarship-pool-fund', `/scholarship/pools/${consolePool}/fund`, 'main dl'],
-        ['scholarship-pool-invite', `/scholarship/pools/${consolePool}/invite`, 'main dl'],
-        ['scholarship-pool-join', `/scholarship/pools/${consolePool}/join`, 'main dl'],
-        [
-          'scholarship-mentorship-new',
-          `/scholarship/pools/${consolePool}/mentorships/new`,
-          'main dl',
-        ],
-        [
-          'scholarship-mentorship',
-          `/scholarship/mentorships/${mentorshipId}`,
-          '[data-testid="due"]',
-        ],
-      ] as const) {
-        const page = await openPage(context, world.url, pathname);
-        await page.locator(ready).first().waitFor();
-        assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
-        const violations = await axeViolations(page);
-        assert.deepEqual(violations, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
-        const overflow = await page.evaluate<number>(
-          'document.documentElement.scrollWidth - window.innerWidth',
-        );
-        assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
-        await screenshot(page, `${file}-${name}`);
-        assert.deepEqual(problemsOf(page), [], `${pathname} at ${name}`);
-        await page.close();
-      }
-      await context.close();
-    }
+    await checkConsolePages(world.browser, world.url, [
+      ['scholarship-questions', '/scholarship', `[data-question="${questionId}"]`],
+      ['scholarship-ask', '/scholarship/ask', 'main h1'],
+      ['scholarship-question', `/scholarship/questions/${questionId}`, '[data-testid="best"]'],
+      [
+        'scholarship-tutor',
+        `/scholarship/tutors/${tutors[0]!.address}`,
+        '[data-testid="reputation"]',
+      ],
+      ['scholarship-pool', `/scholarship/pools/${poolId}`, '[data-testid="donors"]'],
+      ['scholarship-profile', '/scholarship/profile', 'main h1'],
+      ['scholarship-pool-create', '/scholarship/create-pool', 'main h1'],
+      ['scholarship-pool-fund', `/scholarship/pools/${consolePool}/fund`, 'main dl'],
+      ['scholarship-pool-invite', `/scholarship/pools/${consolePool}/invite`, 'main dl'],
+      ['scholarship-pool-join', `/scholarship/pools/${consolePool}/join`, 'main dl'],
+      [
+        'scholarship-mentorship-new',
+        `/scholarship/pools/${consolePool}/mentorships/new`,
+        'main dl',
+      ],
+      ['scholarship-mentorship', `/scholarship/mentorships/${mentorshipId}`, '[data-testid="due"]'],
+    ]);
   });
 });

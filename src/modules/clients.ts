@@ -4,6 +4,7 @@ import { conversionClient } from './conversion/client.js';
 import { crowdfundClient } from './crowdfund/client.js';
 import { iotClient } from './iot/client.js';
 import { licensingClient } from './licensing/client.js';
+import { printingClient } from './printing/client.js';
 import { producersClient } from './producers/client.js';
 import { scholarshipClient } from './scholarship/client.js';
 import { timecreditsClient } from './timecredits/client.js';
@@ -24,6 +25,7 @@ export * from './conversion/client.js';
 export * from './iot/client.js';
 export * from './licensing/client.js';
 export * from './scholarship/client.js';
+export * from './printing/client.js';
 
 /** The modules' namespaces of a client. */
 export function moduleClients(core: ClientCore) {
@@ -37,5 +39,6 @@ export function moduleClients(core: ClientCore) {
     ...iotClient(core),
     ...licensingClient(core),
     ...scholarshipClient(core),
+    ...printingClient(core),
   };
 }

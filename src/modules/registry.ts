@@ -5,6 +5,7 @@ import { conversion } from './conversion/index.js';
 import { crowdfund } from './crowdfund/index.js';
 import { iot } from './iot/index.js';
 import { licensing } from './licensing/index.js';
+import { printing } from './printing/index.js';
 import { producers } from './producers/index.js';
 import { scholarship } from './scholarship/index.js';
 import { timecredits } from './timecredits/index.js';
@@ -25,6 +26,7 @@ export const cofferModules: readonly CofferModule[] = [
   iot,
   licensing,
   scholarship,
+  printing,
 ];
 
 for (const module of cofferModules) registerModuleErrors(module);

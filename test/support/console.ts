@@ -123,3 +123,66 @@ export async function axeViolations(
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 }
+
+/** A console page to check: its screenshot's name, its path, and what shows it is ready. */
+export type PageToCheck = readonly [file: string, pathname: string, ready: string];
+
+export interface PageCheckOptions {
+  /** Only serious and critical axe violations fail the check (default: any violation). */
+  seriousOnly?: boolean;
+  /** The page errors that count (default: all of `problemsOf`). */
+  problems?: (page: Page) => string[];
+  /** Runs once a page is ready, before the checks (to show more of it). */
+  prepare?: (page: Page, pathname: string) => Promise<void>;
+}
+
+/**
+ * The console tests' page check, light at desktop width then dark (the system's preference) at
+ * phone width: each page opened, `ready` awaited, then one h1, no axe violation, nothing wider
+ * than the screen and no page error; a screenshot `<file>-desktop`, `<file>-phone` of each.
+ */
+export async function checkConsolePages(
+  browser: Browser,
+  url: string,
+  pages: readonly PageToCheck[],
+  options: PageCheckOptions = {},
+): Promise<void> {
+  const problems = options.problems ?? problemsOf;
+  for (const [name, viewport, colorScheme] of [
+    ['desktop', desktop, 'light'],
+    ['phone', phone, 'dark'],
+  ] as const) {
+    // axe is injected as a script, which the page's own policy forbids: this context bypasses it.
+    const context = await browser.newContext({ viewport, colorScheme, bypassCSP: true });
+    for (const [file, pathname, ready] of pages) {
+      const page = await openPage(context, url, pathname);
+      await page.locator(ready).first().waitFor();
+      await options.prepare?.(page, pathname);
+      assert.equal(await page.locator('main h1').count(), 1, `${pathname}: one h1`);
+      const violations = await axeViolations(page);
+      const failing = options.seriousOnly
+        ? violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        : violations;
+      assert.deepEqual(failing, [], `${pathname} at ${name}: ${JSON.stringify(violations)}`);
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
+      assert.ok(overflow <= 0, `${pathname} at ${name} is ${overflow}px wider than the screen`);
+      await screenshot(page, `${file}-${name}`);
+      assert.deepEqual(problems(page), [], `${pathname} at ${name}`);
+      await page.close();
+    }
+    await context.close();
+  }
+}
+
+/** The tx a page's review panel (`to-sign`) shows before it is signed. */
+export async function toSignOf<Payload = Record<string, string>>(
+  page: Page,
+): Promise<{ type: string; sender: string; payload: Payload }> {
+  return JSON.parse((await page.getByTestId('to-sign').textContent())!) as {
+    type: string;
+    sender: string;
+    payload: Payload;
+  };
+}

@@ -1,4 +1,11 @@
-import { runTx } from '../../../test/support/tx-runner.js';
+import {
+  expectOk,
+  runTx,
+  testKey as key,
+  txHashOf,
+  type TestKey,
+  type TxEvent,
+} from '../../../test/support/tx-runner.js';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
@@ -6,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ledgerModule, type TxDefinition } from '../../chain/index.js';
-import { addressFromPublicKey, keyPairFromSecret } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
 import { StateView } from '../../state/index.js';
 import {
@@ -205,15 +211,7 @@ export function issue(
 
 // ---- accounts and the world ---------------------------------------------------------------------
 
-export interface TestKey {
-  address: string;
-  secretKey: Uint8Array;
-}
-
-export function key(seed: number): TestKey {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { secretKey: pair.secretKey, address: addressFromPublicKey(pair.publicKey) };
-}
+export { expectOk, key, type TestKey, type TxEvent };
 
 export const issuer = key(60);
 export const caOperator = key(61);
@@ -225,11 +223,6 @@ export const outsider = key(64);
 export const relay = key(65);
 export const asset = 'USD';
 export const funds = 1_000_000n;
-
-export interface TxEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
 
 const txs: Record<string, TxDefinition<never>> = { ...ledgerModule.txs, ...iotTxs };
 
@@ -268,7 +261,7 @@ export class IotWorld {
         chainId,
         height: this.height,
         time: this.time,
-        txHash: this.count.toString(16).padStart(64, '0'),
+        txHash: txHashOf(this.count),
         sender: senderAddress,
         state: this.state,
         ledger,
@@ -286,7 +279,7 @@ export class IotWorld {
 
   /** The hash the next tx will have (a session's hold id is its start tx's hash). */
   nextTxHash(): string {
-    return (this.count + 1).toString(16).padStart(64, '0');
+    return txHashOf(this.count + 1);
   }
 
   /** Moves the chain on by empty blocks. */
@@ -303,10 +296,6 @@ export class IotWorld {
   balance(address: string): bigint {
     return this.ledger().balance(address, asset);
   }
-}
-
-export function expectOk(result: string, what: string): void {
-  if (result !== 'ok') throw new Error(`${what}: ${result}`);
 }
 
 // ---- a world with a CA, a car, a wallet and a charger -------------------------------------------

@@ -1,15 +1,11 @@
-import { runTx } from '../../../test/support/tx-runner.js';
-import { ledgerModule, type TxDefinition } from '../../chain/index.js';
 import {
-  addressFromPublicKey,
-  keyPairFromSecret,
-  sha256Hex,
-  sign,
-  toHex,
-  utf8,
-} from '../../crypto/index.js';
-import { Ledger } from '../../ledger/index.js';
-import { StateView } from '../../state/index.js';
+  BlockPerTxWorld,
+  expectOk,
+  testKey as key,
+  type TestKey,
+} from '../../../test/support/tx-runner.js';
+import { ledgerModule, type TxDefinition } from '../../chain/index.js';
+import { sha256Hex, sign, toHex, utf8 } from '../../crypto/index.js';
 import type { Policy } from './policy.js';
 import { registrationMessage } from './schema.js';
 import { licensingTxs } from './txs.js';
@@ -22,20 +18,7 @@ import { licensingTxs } from './txs.js';
 
 export const chainId = 'coffer-licensing-unit';
 
-export interface TestKey {
-  address: string;
-  secretKey: Uint8Array;
-  publicKey: Uint8Array;
-}
-
-export function key(seed: number): TestKey {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return {
-    secretKey: pair.secretKey,
-    publicKey: pair.publicKey,
-    address: addressFromPublicKey(pair.publicKey),
-  };
-}
+export { expectOk, key, type TestKey };
 
 export const issuer = key(70);
 /** Registers the content: the creator. */
@@ -93,69 +76,13 @@ export const paidPolicy: Policy = {
   duty: [{ action: 'compensate', payAmount: '1000', unit: asset }],
 };
 
-export interface TxEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+export type { TxEvent } from '../../../test/support/tx-runner.js';
 
 const txs: Record<string, TxDefinition<never>> = { ...ledgerModule.txs, ...licensingTxs };
 
-export class LicensingWorld {
-  readonly state = new StateView({ get: () => undefined, range: () => [] });
-  time = startTime;
-  height = 1;
-  blockMs = 1000;
-  private count = 0;
-  events: TxEvent[] = [];
-  field: string | undefined;
-
-  ledger(): Ledger {
-    return new Ledger(this.state);
-  }
-
-  /** Runs one tx: 'ok', or the rejection code (the state as it was, no events). */
-  run(sender: TestKey | string, type: string, payload: Record<string, unknown>): string {
-    this.count += 1;
-    const result = runTx(
-      txs,
-      {
-        chainId,
-        height: this.height,
-        time: this.time,
-        txHash: this.count.toString(16).padStart(64, '0'),
-        sender: typeof sender === 'string' ? sender : sender.address,
-        state: this.state,
-      },
-      type,
-      payload,
-    );
-    this.events = result.events;
-    this.field = result.field;
-    if (result.status !== 'ok') return result.status;
-    this.height += 1;
-    this.time += this.blockMs;
-    return 'ok';
-  }
-
-  /** The hash the next tx will have (an agreement's id is its accept tx's hash). */
-  nextTxHash(): string {
-    return (this.count + 1).toString(16).padStart(64, '0');
-  }
-
-  advance(ms: number): void {
-    this.height += 1;
-    this.time += ms;
-  }
-
-  contents(): [string, string][] {
-    return [
-      ...this.state.range('licensing/', 1_000_000),
-      ...this.state.range('ledger/', 1_000_000),
-    ];
-  }
-
-  balance(address: string, symbol = asset): bigint {
-    return this.ledger().balance(address, symbol);
+export class LicensingWorld extends BlockPerTxWorld {
+  constructor() {
+    super({ chainId, txs, startTime, prefix: 'licensing/', asset });
   }
 
   /** Accepts an offer and answers the agreement id (fails the test on a rejection). */
@@ -164,10 +91,6 @@ export class LicensingWorld {
     expectOk(this.run(sender, 'licence.accept', { contentId, offerId, ...extra }), 'accept');
     return agreementId;
   }
-}
-
-export function expectOk(result: string, what: string): void {
-  if (result !== 'ok') throw new Error(`${what}: ${result}`);
 }
 
 /** A world with USD, funded buyers, and the content registered by the creator. */

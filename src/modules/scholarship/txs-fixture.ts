@@ -1,4 +1,9 @@
-import { runTx } from '../../../test/support/tx-runner.js';
+import {
+  BlockPerTxWorld,
+  expectOk,
+  testKey as key,
+  type TestKey,
+} from '../../../test/support/tx-runner.js';
 import { ledgerModule, type TxDefinition } from '../../chain/index.js';
 import {
   addressFromPublicKey,
@@ -8,7 +13,6 @@ import {
   utf8,
 } from '../../crypto/index.js';
 import { Ledger } from '../../ledger/index.js';
-import { StateView } from '../../state/index.js';
 import { mintStamp, type StampKind } from './pow.js';
 import {
   readQuestion,
@@ -31,15 +35,7 @@ import { poolTxs, payAcceptedAnswer } from './txs-pools.js';
 export const chainId = 'coffer-scholarship-unit';
 export const testDifficultyBase = 8;
 
-export interface TestKey {
-  address: string;
-  secretKey: Uint8Array;
-  publicKey: Uint8Array;
-}
-
-export function key(seed: number): TestKey {
-  return keyFrom(new Uint8Array(32).fill(seed));
-}
+export { expectOk, key, type TestKey };
 
 function keyFrom(secret: Uint8Array): TestKey {
   const pair = keyPairFromSecret(secret);
@@ -70,10 +66,7 @@ export const hourMs = 3_600_000;
 export const blockHashOf = (height: number) => sha256Hex(utf8(`block ${height}`));
 export const bodyHashOf = (text: string) => sha256Hex(utf8(text));
 
-export interface TxEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+export type { TxEvent } from '../../../test/support/tx-runner.js';
 
 const txs: Record<string, TxDefinition<never>> = {
   ...ledgerModule.txs,
@@ -81,21 +74,10 @@ const txs: Record<string, TxDefinition<never>> = {
   ...poolTxs,
 };
 
-export class ScholarshipWorld {
-  readonly state = new StateView({ get: () => undefined, range: () => [] });
-  time = startTime;
-  height = 1;
-  blockMs = 1000;
-  private count = 0;
-  events: TxEvent[] = [];
-  field: string | undefined;
-
+export class ScholarshipWorld extends BlockPerTxWorld {
   constructor() {
+    super({ chainId, txs, startTime, prefix: 'scholarship/', asset });
     this.beginBlock();
-  }
-
-  ledger(): Ledger {
-    return new Ledger(this.state);
   }
 
   /** The begin-block step of the current height (the chain runs it before the block's txs). */
@@ -114,49 +96,14 @@ export class ScholarshipWorld {
   }
 
   /** Closes the block and opens the next one `ms` later. */
-  advance(ms = this.blockMs): void {
-    this.height += 1;
-    this.time += ms;
+  override advance(ms = this.blockMs): void {
+    super.advance(ms);
     this.beginBlock();
   }
 
-  /** Runs one tx in the current block, then moves to the next: 'ok' or the rejection code. */
-  run(sender: TestKey | string, type: string, payload: Record<string, unknown>): string {
-    this.count += 1;
-    const result = runTx(
-      txs,
-      {
-        chainId,
-        height: this.height,
-        time: this.time,
-        txHash: this.count.toString(16).padStart(64, '0'),
-        sender: typeof sender === 'string' ? sender : sender.address,
-        state: this.state,
-      },
-      type,
-      payload,
-    );
-    this.events = result.events;
-    this.field = result.field;
-    if (result.status !== 'ok') return result.status;
+  /** Each tx runs in the current block, then the world moves to the next. */
+  protected override closeBlock(): void {
     this.advance();
-    return 'ok';
-  }
-
-  /** The hash the next tx will have (a question's or an answer's id). */
-  nextTxHash(): string {
-    return (this.count + 1).toString(16).padStart(64, '0');
-  }
-
-  contents(): [string, string][] {
-    return [
-      ...this.state.range('scholarship/', 1_000_000),
-      ...this.state.range('ledger/', 1_000_000),
-    ];
-  }
-
-  balance(address: string, symbol = asset): bigint {
-    return this.ledger().balance(address, symbol);
   }
 
   /** The bits `sender` needs in `subject` now. */
@@ -264,10 +211,6 @@ export class ScholarshipWorld {
     this.state.release();
     return keys;
   }
-}
-
-export function expectOk(result: string, what: string): void {
-  if (result !== 'ok') throw new Error(`${what}: ${result}`);
 }
 
 export const tutorProfile = {

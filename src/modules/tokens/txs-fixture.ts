@@ -1,13 +1,11 @@
-import { runTx } from '../../../test/support/tx-runner.js';
 import {
-  addressFromPublicKey,
-  canonicalize,
-  keyPairFromSecret,
-  sign,
-  signingMessage,
-  toHex,
-  type KeyPair,
-} from '../../crypto/index.js';
+  runTx,
+  testKey as key,
+  txHashOf,
+  type TestKey,
+  type TxEvent,
+} from '../../../test/support/tx-runner.js';
+import { canonicalize, sign, signingMessage, toHex } from '../../crypto/index.js';
 import type { TxDefinition } from '../../chain/index.js';
 import { StateView } from '../../state/index.js';
 import { producerKeys } from '../producers/index.js';
@@ -31,19 +29,7 @@ import { panFingerprint, parseVaultKeys, sealPan } from './vault.js';
  * written into the producers' active index. Test support only; nothing on chain imports it.
  */
 
-export interface TestKey extends KeyPair {
-  address: string;
-}
-
-export function key(seed: number): TestKey {
-  const pair = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { ...pair, address: addressFromPublicKey(pair.publicKey) };
-}
-
-export interface TxEvent {
-  type: string;
-  data: Record<string, unknown>;
-}
+export { key, type TestKey, type TxEvent };
 
 export const chainId = 'coffer-tokens-unit';
 export const startTime = 1_700_000_000_000;
@@ -101,7 +87,7 @@ export class TxWorld {
         chainId,
         height: this.height,
         time: this.time,
-        txHash: this.count.toString(16).padStart(64, '0'),
+        txHash: txHashOf(this.count),
         sender: typeof sender === 'string' ? sender : sender.address,
         state: this.state,
       },

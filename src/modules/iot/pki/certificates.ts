@@ -9,6 +9,7 @@ import {
   randomBytes,
   webcrypto,
 } from 'node:crypto';
+import { isIP } from 'node:net';
 
 /*
  * The certificates of issue 20 (docs/iot-operators.md): a consortium CA, device CSRs, the
@@ -39,6 +40,10 @@ export const iotOrganisation = 'Coffer IoT';
 /** A device id is an MQTT topic level and the broker username. */
 export const deviceIdPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** A DNS name of a server certificate: labels of letters, digits and hyphens. */
+const hostNamePattern =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 /** Validity bounds: a CA lives up to 20 years, a party certificate up to 5. */
 export const caDaysMax = 20 * 366;
 export const certificateDaysMax = 5 * 366;
@@ -47,6 +52,22 @@ export const certificateDaysDefault = 365;
 const clockSkewMs = 5 * 60_000;
 /** A CA name is a DN value: short, printable, no DN syntax characters. */
 const caNamePattern = /^[A-Za-z0-9 ._-]{1,64}$/;
+
+/**
+ * Whom party certificates name: their O, the pattern of their CN and the roles their OU may say.
+ * The IoT profile by default; another service with its own CA (issue 23's print server: CN = a
+ * printer id) passes its own.
+ */
+export interface PartyProfile<Role extends string = IotCertificateRole> {
+  organisation: string;
+  idPattern: RegExp;
+  roles: readonly Role[];
+}
+export const iotPartyProfile: PartyProfile = {
+  organisation: iotOrganisation,
+  idPattern: deviceIdPattern,
+  roles: iotCertificateRoles,
+};
 
 /** A bad input to a PKI function: the field and why (the CLI maps it to `invalid_input`). */
 export class PkiInputError extends Error {
@@ -137,12 +158,16 @@ export function certificateFingerprint(certificatePem: string): string {
   return createHash('sha256').update(new NodeCertificate(certificatePem).raw).digest('hex');
 }
 
-/** A self-signed CA: `CN=<name>, O=Coffer IoT`, cA=true (critical), keyCertSign and cRLSign. */
+/**
+ * A self-signed CA: `CN=<name>, O=<organisation>` (Coffer IoT by default), cA=true (critical),
+ * keyCertSign and cRLSign.
+ */
 export async function createCa(options: {
   name: string;
   days?: number;
   keyType?: IotKeyType;
   nowMs?: number;
+  organisation?: string;
 }): Promise<KeyAndCertificate> {
   if (!caNamePattern.test(options.name)) {
     throw new PkiInputError('name', 'name must be 1 to 64 letters, digits, spaces or ._-');
@@ -153,7 +178,7 @@ export async function createCa(options: {
   const keys = await generateKeys(keyType);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
-    name: [{ CN: [options.name] }, { O: [iotOrganisation] }],
+    name: [{ CN: [options.name] }, { O: [options.organisation ?? iotOrganisation] }],
     ...validity(options.nowMs ?? Date.now(), days),
     keys,
     signingAlgorithm: algorithmOf(keyType),
@@ -172,19 +197,26 @@ export async function createCa(options: {
   };
 }
 
-/** The subject of a party certificate or CSR: `CN=<deviceId>, OU=<role>, O=Coffer IoT`. */
-function partyName(deviceId: string, role: IotCertificateRole): x509.JsonName {
-  return [{ CN: [deviceId] }, { OU: [role] }, { O: [iotOrganisation] }];
+/** The subject of a party certificate or CSR: `CN=<deviceId>, OU=<role>, O=<organisation>`. */
+function partyName(deviceId: string, role: string, organisation: string): x509.JsonName {
+  return [{ CN: [deviceId] }, { OU: [role] }, { O: [organisation] }];
 }
 
-function checkIdentity(deviceId: string, role: string): asserts role is IotCertificateRole {
-  if (!deviceIdPattern.test(deviceId)) {
-    throw new PkiInputError('id', `id must match ${deviceIdPattern.source}`);
+function checkIdentity<Role extends string>(
+  deviceId: string,
+  role: string,
+  profile: PartyProfile<Role>,
+): asserts role is Role {
+  if (!profile.idPattern.test(deviceId)) {
+    throw new PkiInputError('id', `id must match ${profile.idPattern.source}`);
   }
-  if (!iotCertificateRoles.includes(role as IotCertificateRole)) {
-    throw new PkiInputError('role', `role must be one of ${iotCertificateRoles.join(', ')}`);
+  if (!(profile.roles as readonly string[]).includes(role)) {
+    throw new PkiInputError('role', `role must be one of ${profile.roles.join(', ')}`);
   }
-  if ((role === 'service') !== (deviceId === serviceClientId)) {
+  if (
+    (profile as PartyProfile<string>) === iotPartyProfile &&
+    (role === 'service') !== (deviceId === serviceClientId)
+  ) {
     throw new PkiInputError(
       'role',
       `role service is the payment service's (id ${serviceClientId}) and only its`,
@@ -193,26 +225,32 @@ function checkIdentity(deviceId: string, role: string): asserts role is IotCerti
 }
 
 /** A device's key and its CSR (PKCS#10, signed by that key). */
-export async function createCsr(options: {
+export async function createCsr<Role extends string = IotCertificateRole>(options: {
   deviceId: string;
   role: string;
   keyType?: IotKeyType;
+  profile?: PartyProfile<Role>;
 }): Promise<{ csrPem: string; privateKeyPem: string }> {
-  checkIdentity(options.deviceId, options.role);
+  const profile = options.profile ?? (iotPartyProfile as unknown as PartyProfile<Role>);
+  checkIdentity(options.deviceId, options.role, profile);
   const keyType = options.keyType ?? 'ed25519';
   const keys = await generateKeys(keyType);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: partyName(options.deviceId, options.role),
+    name: partyName(options.deviceId, options.role, profile.organisation),
     keys,
     signingAlgorithm: algorithmOf(keyType),
   });
   return { csrPem: csr.toString('pem'), privateKeyPem: await exportPrivateKey(keys.privateKey) };
 }
 
-/** The identity a CSR asks for, after checking its self-signature and its subject's shape. */
-export async function readCsr(
+/**
+ * The identity a CSR asks for, after checking its self-signature and its subject's shape (the IoT
+ * profile's unless `profile` is given).
+ */
+export async function readCsr<Role extends string = IotCertificateRole>(
   csrPem: string,
-): Promise<{ deviceId: string; role: IotCertificateRole; csr: x509.Pkcs10CertificateRequest }> {
+  profile: PartyProfile<Role> = iotPartyProfile as unknown as PartyProfile<Role>,
+): Promise<{ deviceId: string; role: Role; csr: x509.Pkcs10CertificateRequest }> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -229,10 +267,10 @@ export async function readCsr(
   };
   const deviceId = field('CN');
   const role = field('OU');
-  if (field('O') !== iotOrganisation) {
-    throw new PkiInputError('csr', `the CSR subject's O must be ${iotOrganisation}`);
+  if (field('O') !== profile.organisation) {
+    throw new PkiInputError('csr', `the CSR subject's O must be ${profile.organisation}`);
   }
-  checkIdentity(deviceId, role);
+  checkIdentity(deviceId, role, profile);
   return { deviceId, role, csr };
 }
 
@@ -258,19 +296,21 @@ async function loadCa(
  * A party certificate from a CSR: the CSR's signature and subject are checked, the extensions are
  * the CA's choice (never copied from the request): cA=false, digitalSignature, clientAuth.
  */
-export async function issueCertificate(options: {
+export async function issueCertificate<Role extends string = IotCertificateRole>(options: {
   ca: KeyAndCertificate;
   csrPem: string;
   days?: number;
   nowMs?: number;
-}): Promise<{ certificatePem: string; deviceId: string; role: IotCertificateRole }> {
+  profile?: PartyProfile<Role>;
+}): Promise<{ certificatePem: string; deviceId: string; role: Role }> {
   const days = options.days ?? certificateDaysDefault;
   checkDays(days, certificateDaysMax, 'days');
-  const { deviceId, role, csr } = await readCsr(options.csrPem);
+  const profile = options.profile ?? (iotPartyProfile as unknown as PartyProfile<Role>);
+  const { deviceId, role, csr } = await readCsr(options.csrPem, profile);
   const ca = await loadCa(options.ca);
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: partyName(deviceId, role),
+    subject: partyName(deviceId, role, profile.organisation),
     issuer: ca.cert.subjectName.toJSON(),
     ...validity(options.nowMs ?? Date.now(), days),
     publicKey: csr.publicKey,
@@ -286,19 +326,33 @@ export async function issueCertificate(options: {
   return { certificatePem: certificate.toString('pem'), deviceId, role };
 }
 
-/** The broker's certificate: CN localhost, SAN DNS:localhost and IP:127.0.0.1, serverAuth. */
+/**
+ * The broker's certificate: CN localhost, SAN DNS:localhost and IP:127.0.0.1, serverAuth. A
+ * server with other names passes `hostNames` (DNS names or IP addresses; the first is the CN)
+ * and its `organisation`.
+ */
 export async function createServerCertificate(options: {
   ca: KeyAndCertificate;
   days?: number;
   nowMs?: number;
+  hostNames?: readonly string[];
+  organisation?: string;
 }): Promise<KeyAndCertificate> {
+  const hostNames = options.hostNames ?? ['localhost', '127.0.0.1'];
+  if (
+    hostNames.length === 0 ||
+    hostNames.length > 32 ||
+    !hostNames.every((name) => isIP(name) !== 0 || hostNamePattern.test(name))
+  ) {
+    throw new PkiInputError('hostNames', 'hostNames must be 1 to 32 DNS names or IP addresses');
+  }
   const days = options.days ?? certificateDaysDefault;
   checkDays(days, certificateDaysMax, 'days');
   const ca = await loadCa(options.ca);
   const keys = await generateKeys(keyTypeOfPem(options.ca.privateKeyPem, 'ca key'));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: [{ CN: ['localhost'] }, { O: [iotOrganisation] }],
+    subject: [{ CN: [hostNames[0]!] }, { O: [options.organisation ?? iotOrganisation] }],
     issuer: ca.cert.subjectName.toJSON(),
     ...validity(options.nowMs ?? Date.now(), days),
     publicKey: keys.publicKey,
@@ -308,10 +362,11 @@ export async function createServerCertificate(options: {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-      ]),
+      new x509.SubjectAlternativeNameExtension(
+        hostNames.map((name) =>
+          isIP(name) === 0 ? { type: 'dns', value: name } : { type: 'ip', value: name },
+        ),
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ],
   });
@@ -322,18 +377,60 @@ export async function createServerCertificate(options: {
 }
 
 /** A party's key and certificate in one step (tests, simulators, the bench): CSR then issue. */
-export async function issueParty(options: {
+export async function issueParty<Role extends string = IotCertificateRole>(options: {
   ca: KeyAndCertificate;
   deviceId: string;
-  role: IotCertificateRole;
+  role: Role;
   keyType?: IotKeyType;
   days?: number;
+  profile?: PartyProfile<Role>;
 }): Promise<KeyAndCertificate> {
   const { csrPem, privateKeyPem } = await createCsr(options);
   const { certificatePem } = await issueCertificate({
     ca: options.ca,
     csrPem,
     ...(options.days === undefined ? {} : { days: options.days }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
   });
   return { certificatePem, privateKeyPem };
+}
+
+/** A certificate's serial number as lowercase hex (what a CRL entry names). */
+export function certificateSerial(certificatePem: string): string {
+  return new NodeCertificate(certificatePem).serialNumber.toLowerCase();
+}
+
+/** The longest a CRL is valid before its next update is due. */
+export const crlDaysMax = 366;
+
+/**
+ * A CRL (v2, PEM `X509 CRL`, the label OpenSSL and Node's `tls` `crl` option read) signed by the
+ * CA, revoking the certificates of `serials` (hex, as `certificateSerial` gives them). A TLS
+ * server given it as `crl` refuses those certificates in the handshake; the CRL itself stops
+ * being accepted after `days` (nextUpdate), so the server issues a fresh one before then.
+ */
+export async function createCrl(options: {
+  ca: KeyAndCertificate;
+  serials: readonly string[];
+  days?: number;
+  nowMs?: number;
+}): Promise<string> {
+  const days = options.days ?? 7;
+  checkDays(days, crlDaysMax, 'days');
+  for (const serial of options.serials) {
+    if (!/^[0-9a-f]{2,40}$/i.test(serial)) {
+      throw new PkiInputError('serials', 'each serial must be 2 to 40 hex digits');
+    }
+  }
+  const ca = await loadCa(options.ca);
+  const { notBefore, notAfter } = validity(options.nowMs ?? Date.now(), days);
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: ca.cert.subjectName.toJSON(),
+    thisUpdate: notBefore,
+    nextUpdate: notAfter,
+    entries: options.serials.map((serialNumber) => ({ serialNumber, revocationDate: notBefore })),
+    signingKey: ca.key,
+    signingAlgorithm: ca.key.algorithm as Algorithm,
+  });
+  return crl.toString('pem').replace(/-----(BEGIN|END) CRL-----/g, '-----$1 X509 CRL-----');
 }

@@ -10,18 +10,16 @@
  * - `licence.usage` txs, signed by a content's key (its gateway account), `?wait=commit`.
  *
  * The caches are bounded (`cacheEntriesMax`): an attacker asking for many ids grows nothing past
- * it. A plain fetch adapter, as the iot service's chain.ts, so the gateway does not depend on the
- * SDK namespace of the module beyond its record types.
+ * it. Its reads over the services' node client (src/sdk/service-chain.ts), as the iot service's
+ * chain.ts, so the gateway does not depend on the SDK namespace of the module beyond its record
+ * types.
  */
 import { hashTx, signTx, type SignedTx } from '../../../sdk/tx.js';
 import type { SigningKey } from '../../../sdk/keys.js';
+import { ChainUnavailableError, createNodeHttp } from '../../../sdk/service-chain.js';
 import type { AgreementRecord, ContentRecord } from '../schema.js';
 
-export class ChainUnavailableError extends Error {
-  readonly code = 'chain_unavailable';
-}
-
-const requestTimeoutMs = 30_000;
+export { ChainUnavailableError };
 
 export interface AgreementAtHeight {
   agreement: AgreementRecord;
@@ -92,7 +90,6 @@ export function createGatewayChain(
   nodeUrl: string,
   options: { heightFreshMs: number; cacheEntriesMax: number; now?: () => number },
 ): GatewayChain {
-  const base = nodeUrl.replace(/\/+$/, '');
   const now = options.now ?? (() => Date.now());
   let chainIdCache: string | undefined;
   let latest: { height: number; at: number } | undefined;
@@ -100,45 +97,7 @@ export function createGatewayChain(
   const agreements = new HeightCache<AgreementAtHeight | undefined>(options.cacheEntriesMax);
   const contents = new HeightCache<ContentRecord | undefined>(options.cacheEntriesMax);
 
-  async function call(method: string, route: string, body?: unknown) {
-    let response: Response;
-    try {
-      response = await fetch(base + route, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-    } catch (error) {
-      throw new ChainUnavailableError(
-        `${method} ${route}: cannot reach the node: ${(error as Error).message}`,
-      );
-    }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (response.status >= 500 && response.status !== 503) {
-      throw new ChainUnavailableError(`${method} ${route}: the node answered ${response.status}`);
-    }
-    const object =
-      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? (parsed as Record<string, unknown>)
-        : undefined;
-    return { status: response.status, body: object };
-  }
-
-  async function read(route: string): Promise<Record<string, unknown> | undefined> {
-    const answer = await call('GET', route);
-    if (answer.status === 404) return undefined;
-    if (answer.status >= 400 || !answer.body) {
-      throw new ChainUnavailableError(`GET ${route}: the node answered ${answer.status}`);
-    }
-    return answer.body;
-  }
+  const { call, read } = createNodeHttp(nodeUrl);
 
   async function health(): Promise<Record<string, unknown>> {
     const body = await read('/health');
