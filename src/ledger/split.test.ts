@@ -71,7 +71,15 @@ describe('splitByWeights', () => {
   });
 
   it('throws on a negative total, a bad weight, weights that add up to 0', () => {
-    assert.throws(() => splitByWeights(-1n, [1]), RangeError);
+    assert.throws(() => splitByWeights(-1n, [1]), {
+      name: 'RangeError',
+      message: 'splitByWeights: total must be a bigint from 0',
+    });
+    // A number is not minor units: refused by name, not a TypeError from mixing with bigint.
+    assert.throws(() => splitByWeights(5 as unknown as bigint, [1]), {
+      name: 'RangeError',
+      message: 'splitByWeights: total must be a bigint from 0',
+    });
     assert.throws(() => splitByWeights(1n, [-1, 2]), /weights\[0\]/);
     assert.throws(() => splitByWeights(1n, [1.5]), /weights\[0\]/);
     assert.throws(() => splitByWeights(1n, [1n, -2n]), /weights\[1\]/);

@@ -15,7 +15,7 @@ export * from './queries.js';
 export * from './record.js';
 export { scholarshipRejections, type ScholarshipRejection } from './rejections.js';
 export { scholarshipTxsWith } from './txs.js';
-export { splitByWeights } from './split.js';
+export { splitByWeights } from '../../ledger/split.js';
 export { scholarshipCommands } from './cli.js';
 export { closesInFlightMax, startQuestionCloser, type QuestionCloser } from './service.js';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { splitByWeights } from './split.js';
+import { splitByWeights } from '../../ledger/split.js';
 
 /*
  * The award's split by weights (split.ts): worked examples of the named rounding (floors, then the
@@ -98,7 +98,7 @@ describe('splitByWeights', () => {
       message: 'splitByWeights: weights must add up to more than 0',
     });
     assert.throws(() => splitByWeights(5n, [-3]), {
-      message: 'splitByWeights: weights must add up to more than 0',
+      message: 'splitByWeights: weights[0] must be a whole number from 0',
     });
   });
 

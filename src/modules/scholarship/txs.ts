@@ -35,7 +35,7 @@ import {
   type BestAnswer,
   type QuestionRecord,
 } from './schema.js';
-import { splitByWeights } from './split.js';
+import { splitByWeights } from '../../ledger/split.js';
 import {
   answeredBy,
   clearClaim,
@@ -69,7 +69,7 @@ import {
 import { coversSubject } from './subjects.js';
 
 export { scholarshipRejections, type ScholarshipRejection } from './rejections.js';
-export { splitByWeights } from './split.js';
+export { splitByWeights } from '../../ledger/split.js';
 export type { AcceptedAnswerPayout } from './payouts.js';
 
 /*

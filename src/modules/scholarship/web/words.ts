@@ -63,7 +63,7 @@ export function heldReasonText(reason: string): string {
  * The reward split of an award, as the chain makes it (split.ts, the handlers' own function), so
  * the page shows what each will receive.
  */
-export { splitByWeights } from '../split.js';
+export { splitByWeights } from '../../../ledger/split.js';
 
 /** Reputation in basis points as a percentage: `42.5%`. */
 export const percentText = (basisPoints: number) => `${(basisPoints / 100).toFixed(1)}%`;
