@@ -163,6 +163,7 @@ describe('printing routes', () => {
     const hwid = await client.printing.hwid(hardwareId);
     assert.equal(hwid.authority, authority.address);
     assert.equal(hwid.deviceKeyHash, deviceKeyHashOf(deviceKey));
+    assert.equal(hwid.printerId, printerId, 'the active printer of the id');
     const printer = await client.printing.printer(printerId);
     assert.equal(printer.owner, owner.address);
     assert.equal(printer.server, server.address);

@@ -588,6 +588,8 @@ export const hwidSchema = z.object({
   issuedAt: z.number().int(),
   height: z.number().int(),
   tx: z.string(),
+  /** (The route's answer, not the stored record.) The active printer of this id, if any. */
+  printerId: z.string().optional(),
 });
 export type HwidRecord = z.infer<typeof hwidSchema>;
 

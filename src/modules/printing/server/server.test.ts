@@ -336,10 +336,11 @@ describe('print server', () => {
       403,
       'registration_secret_invalid',
     );
-    // The same SBC again with a fresh secret: refused (one printer per hardware id). A refusal
-    // spends the secret (limits.test.ts): another SBC registers with another one.
-    await refusedWith(request({ secret: createRegistrationSecret(dir) }), 409, 'hwid_registered');
+    // The same SBC again with a fresh secret: refused (one printer per hardware id, read from
+    // the chain's hwid answer) before the secret is taken, so it registers another SBC. (A
+    // refusal by the chain itself spends the secret: limits.test.ts.)
     const fresh = createRegistrationSecret(dir);
+    await refusedWith(request({ secret: fresh }), 409, 'hwid_registered');
     const other = await register(
       request({ device: next.device, hardwareId: next.hardwareId, owner: owner2, secret: fresh }),
     );

@@ -451,7 +451,7 @@ export async function createPrintServer(
       );
     }
     // A board that is a printer already is refused before any secret, certificate or tx.
-    if ((hwid as { printerId?: string }).printerId !== undefined) {
+    if (hwid.printerId !== undefined) {
       throw refuse('hwid_registered', 'this hardware id is an active printer already');
     }
     if (registrationsInFlight >= config.limits.registrationsInFlightMax) {
