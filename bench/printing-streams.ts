@@ -160,7 +160,13 @@ export async function printingStreams(): Promise<void> {
     const runServer = async (n: number) => {
       const tokens: string[] = [];
       for (const agent of agents.slice(0, n)) {
-        tokens.push(await sendOk(world, owner, printingTxBuilders.buy(designId, agent.printerId)));
+        tokens.push(
+          await sendOk(
+            world,
+            owner,
+            printingTxBuilders.buy(designId, agent.printerId, { asset: 'USD', amount: '100' }),
+          ),
+        );
       }
       const firstBytes: number[] = [];
       const started = performance.now();

@@ -12,14 +12,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
-import { fromHex, sha256Hex, sign, toHex } from '../src/crypto/index.js';
+import { fromHex, publicKeyFromAddress, sha256Hex, sign, toHex } from '../src/crypto/index.js';
 import { ownerProofOf } from '../src/modules/printing/agent/enrol.js';
 import {
   designIdOf,
   designUploadMessage,
   deviceKeyHashOf,
   hardwareIdOf,
+  printerDeviceMessage,
   printingTxBuilders,
+  profileHashOf,
   type PrinterProfile,
 } from '../src/modules/printing/client.js';
 import {
@@ -122,8 +124,9 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
       txs.transfer({ to: owner.address, asset: 'USD', amount: '10000' }),
     );
     // The SBC's hardware id, then its printer registered by the "server" with the owner's consent.
-    const deviceKey = toHex(randomBytes(32));
-    const hardwareId = hardwareIdOf(authority.address, deviceKey);
+    const device = generateKey();
+    const deviceKey = toHex(publicKeyFromAddress(device.address));
+    const hardwareId = hardwareIdOf(authority.address, deviceKeyHashOf(deviceKey));
     await send(
       authority,
       printingTxBuilders.hwid({ hardwareId, deviceKeyHash: deviceKeyHashOf(deviceKey) }),
@@ -144,6 +147,19 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
           profile,
           ownerSecretKey: owner.secretKey,
         }),
+        deviceKey,
+        deviceProof: toHex(
+          sign(
+            printerDeviceMessage(
+              chainId,
+              hardwareId,
+              server.address,
+              owner.address,
+              profileHashOf(profile),
+            ),
+            fromHex(device.secretKey),
+          ),
+        ),
       }),
     );
     designId = await listDesign(title, { x: 80_000, y: 80_000, z: 12_500 });
@@ -180,7 +196,11 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
     const toSign = await toSignOf(page);
     assert.deepEqual(
       { type: toSign.type, sender: toSign.sender, payload: toSign.payload },
-      { type: 'print.buy', sender: owner.address, payload: { designId, printerId } },
+      {
+        type: 'print.buy',
+        sender: owner.address,
+        payload: { designId, printerId, price: { asset: 'USD', amount: '1250' } },
+      },
     );
     await page.getByRole('button', { name: 'Sign and send' }).click();
     await card.getByTestId('bought').waitFor();
@@ -201,7 +221,7 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
 
     // The print server starts the print and reports its progress: the page follows by polling.
     await send(server, printingTxBuilders.start(tokenId, sha256Hex('watermark and salt')));
-    await send(server, printingTxBuilders.progress(tokenId, 40));
+    await send(server, printingTxBuilders.progress(tokenId, 40, 45));
     await page.getByTestId('token-state').filter({ hasText: 'Printing: 40 %' }).waitFor();
     await page.getByTestId('percent').filter({ hasText: '40 %' }).waitFor();
     assert.equal(await page.locator('progress').getAttribute('value'), '40');
@@ -216,7 +236,10 @@ describe('web console: 3D printing', { timeout: suiteTimeoutMs }, () => {
 
     // A second print, bought from Node; then the owner revokes the printer in the page, and the
     // token that can no longer print is cancelled for a refund.
-    secondToken = await send(owner, printingTxBuilders.buy(designId, printerId));
+    secondToken = await send(
+      owner,
+      printingTxBuilders.buy(designId, printerId, { asset: 'USD', amount: '1250' }),
+    );
     await page
       .getByRole('navigation', { name: 'Sections' })
       .getByRole('link', { name: 'Printing' })

@@ -238,7 +238,11 @@ describe('3D printing end to end', { timeout: suiteTimeoutMs }, () => {
   });
 
   it('streams a bought print to the printer through noise and resends; the chain pays the split', async () => {
-    firstToken = await sendOk(world, owner, printingTxBuilders.buy(designId, printerA));
+    firstToken = await sendOk(
+      world,
+      owner,
+      printingTxBuilders.buy(designId, printerA, { asset: 'USD', amount: String(price) }),
+    );
     const designerBefore = await usd(client, designer.address);
     const serverBefore = await usd(client, world.printServer.address);
     const printer = await startVirtualPrinter({ bed: profile.bed, noise: { every: 40, seed: 23 } });
@@ -376,7 +380,11 @@ describe('3D printing end to end', { timeout: suiteTimeoutMs }, () => {
   });
 
   it("refuses printer A's token to printer B, and leaves the token as it was", async () => {
-    const tokenId = await sendOk(world, owner, printingTxBuilders.buy(designId, printerA));
+    const tokenId = await sendOk(
+      world,
+      owner,
+      printingTxBuilders.buy(designId, printerA, { asset: 'USD', amount: String(price) }),
+    );
     const before = await client.printing.token(tokenId);
     await assert.rejects(
       printToken(dirB, { tokenId, port: untouchedPort }),
@@ -425,7 +433,11 @@ describe('3D printing end to end', { timeout: suiteTimeoutMs }, () => {
       requestJson(health, { method: 'GET', tls: dirB.tlsCredentials() }),
       agentError('tls_refused'),
     );
-    const tokenId = await sendOk(world, owner, printingTxBuilders.buy(designId, printerA));
+    const tokenId = await sendOk(
+      world,
+      owner,
+      printingTxBuilders.buy(designId, printerA, { asset: 'USD', amount: String(price) }),
+    );
     await assert.rejects(
       printToken(dirB, { tokenId, port: untouchedPort }),
       agentError('tls_refused'),
@@ -433,8 +445,12 @@ describe('3D printing end to end', { timeout: suiteTimeoutMs }, () => {
     assert.equal(server.stats.tlsRefused, refusedBefore + 4);
   });
 
-  it('a print failing mid-way is re-issued once, then refunded', async () => {
-    const tokenId = await sendOk(world, owner, printingTxBuilders.buy(designId, printerA));
+  it('a print failing mid-way is re-issued once, then refunded for the share not delivered', async () => {
+    const tokenId = await sendOk(
+      world,
+      owner,
+      printingTxBuilders.buy(designId, printerA, { asset: 'USD', amount: String(price) }),
+    );
     const ownerPaid = await usd(client, owner.address);
     const failOnce = async (failAfter: number) => {
       const printer = await startVirtualPrinter({ bed: profile.bed, failAfter });
@@ -465,7 +481,21 @@ describe('3D printing end to end', { timeout: suiteTimeoutMs }, () => {
     const refunded = await client.printing.token(tokenId);
     assert.equal(refunded.status, 'refunded', 'the second failure refunds it');
     assert.equal(refunded.failures, 2);
-    assert.equal(await usd(client, owner.address), ownerPaid + price);
+    // The refund follows what the server wrote to the stream, not the printer's percent: the
+    // buyer gets the share not delivered, the rest is paid. The server streams ahead of the
+    // printer (socket buffers): this small design went out whole, so the refund is small or none.
+    const delivered = refunded.delivered;
+    assert.ok(delivered >= first.percent, `delivered ${delivered}`);
+    const buyerPart = (price * BigInt(100 - delivered)) / 100n;
+    assert.equal(await usd(client, owner.address), ownerPaid + buyerPart);
+    assert.ok(refunded.refund, 'the refund parts are on the token');
+    assert.equal(refunded.refund.buyer, buyerPart.toString());
+    assert.equal(
+      BigInt(refunded.refund.buyer) +
+        BigInt(refunded.refund.designer) +
+        BigInt(refunded.refund.platform),
+      price,
+    );
     assert.equal(await usd(client, escrowAddress('printing', tokenId)), 0n);
     await assert.rejects(
       printToken(dirA, { tokenId, port: untouchedPort }),

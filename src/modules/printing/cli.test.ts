@@ -15,6 +15,7 @@ import {
   designUploadMessage,
   deviceKeyHashOf,
   hardwareIdOf,
+  printerDeviceMessage,
   printerRegistrationMessage,
   printingTxBuilders as build,
   profileHashOf,
@@ -48,7 +49,7 @@ describe('coffer printer, design and print', () => {
   const owner = generateKey();
   const device = generateKey();
   const deviceKey = toHex(publicKeyFromAddress(device.address));
-  const hardwareId = hardwareIdOf(authority.address, deviceKey);
+  const hardwareId = hardwareIdOf(authority.address, deviceKeyHashOf(deviceKey));
   const printerId = `pr_${'a'.repeat(32)}`;
   const profile: PrinterProfile = {
     firmware: 'marlin',
@@ -126,6 +127,19 @@ describe('coffer printer, design and print', () => {
         certFingerprint: sha256Hex(utf8('a client certificate')),
         profile,
         ownerProof: toHex(proof),
+        deviceKey,
+        deviceProof: toHex(
+          sign(
+            printerDeviceMessage(
+              chainId,
+              hardwareId,
+              server.address,
+              owner.address,
+              profileHashOf(profile),
+            ),
+            fromHex(device.secretKey),
+          ),
+        ),
       }),
     );
   });
@@ -238,7 +252,15 @@ describe('coffer printer, design and print', () => {
       [designId],
     );
 
-    const bought = await ok(['print', 'buy', designId, '--printer', printerId, '--from', 'owner']);
+    const buy = (price: string) => [
+      ...['print', 'buy', designId, '--printer', printerId],
+      ...['--price', price, '--asset', 'USD', '--from', 'owner'],
+    ];
+    // The price seen before the update: refused, nothing paid.
+    const stale = await run(buy('12.50'));
+    assert.equal(stale.code, 1);
+    assert.match(stale.err, /price_changed/);
+    const bought = await ok(buy('10'));
     const tokenId = /token ([0-9a-f]{64})/.exec(bought)?.[1];
     assert.ok(tokenId, bought);
     const token = JSON.parse(await ok(['print', 'show', tokenId, '--json'])) as PrintTokenRecord;
@@ -266,7 +288,23 @@ describe('coffer printer, design and print', () => {
       [['print', 'show', 'ab'], /TOKEN_ID must be 64/],
       [['design', 'list', '--status', 'sold'], /--status is listed or unlisted/],
       [['design', 'update', designId, '--from', 'designer'], /say what changes/],
-      [['print', 'buy', designId, '--printer', 'x', '--from', 'owner'], /--printer must be pr_/],
+      [
+        [
+          'print',
+          'buy',
+          designId,
+          '--printer',
+          'x',
+          '--price',
+          '1',
+          '--asset',
+          'USD',
+          '--from',
+          'owner',
+        ],
+        /--printer must be pr_/,
+      ],
+      [['print', 'buy', designId, '--printer', printerId, '--from', 'owner'], /--price/],
     ];
     for (const [args, message] of cases) {
       const result = await run(args);

@@ -388,16 +388,23 @@ export const printingCommands: Command[] = [
   },
   {
     name: 'print buy',
-    synopsis: 'DESIGN_ID --printer PRINTER_ID --from NAME',
+    synopsis: 'DESIGN_ID --printer PRINTER_ID --price AMOUNT --asset SYMBOL --from NAME',
     summary:
-      'buy one print of a design for one of your printers: the price goes to escrow until the print finishes (or is refunded); answers the token id (the tx hash) the print agent redeems',
-    options: { ...fromOption, printer: { type: 'string' } },
+      "buy one print of a design for one of your printers at the price you saw (design show; in the asset's units: refused with price_changed if the design's price is another): the price goes to escrow until the print finishes (or is refunded); answers the token id (the tx hash) the print agent redeems",
+    options: {
+      ...fromOption,
+      printer: { type: 'string' },
+      price: { type: 'string' },
+      asset: { type: 'string' },
+    },
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {
-      const tx = printingTxBuilders.buy(
-        designArgument(id!),
-        printerArgument(requiredOption(values, 'printer'), '--printer'),
-      );
+      const designId = designArgument(id!);
+      const printerId = printerArgument(requiredOption(values, 'printer'), '--printer');
+      const priceText = requiredOption(values, 'price');
+      const asset = requiredOption(values, 'asset');
+      const price = { asset, amount: (await amountOf(ctx, priceText, asset)).minor };
+      const tx = printingTxBuilders.buy(designId, printerId, price);
       const hash = await sendTx(ctx, requiredOption(values, 'from'), tx, `print of ${id} bought`);
       if (!ctx.json) ctx.print(`token ${hash}\n`);
     },
@@ -440,7 +447,7 @@ export const printingCommands: Command[] = [
     name: 'print cancel',
     synopsis: 'TOKEN_ID --from NAME',
     summary:
-      "take back a token's price (its buyer): an issued token after its expiry or once its printer is revoked, a printing one after 24 h without progress",
+      "take back a token's price (its buyer) less the share its server delivered to the printer: an issued token after its expiry or once its printer is revoked, a printing one after 24 h without progress or 7 days after its start",
     options: fromOption,
     positionals: { min: 1, max: 1 },
     async run(ctx, [id], values) {

@@ -80,12 +80,15 @@ type Tx<T extends string> = { type: T; payload: Record<string, unknown> };
 
 /** The printing module's txs as `{type, payload}` for `signTx`. */
 export const printingTxBuilders = {
-  /** Sent by a hardware-id authority: `hardwareId = hardwareIdOf(authority, deviceKey)`. */
+  /** Sent by a hardware-id authority: `hardwareId = hardwareIdOf(authority, deviceKeyHash)`. */
   hwid: (payload: PrintingPayload<'printing.hwid'>): Tx<'printing.hwid'> => ({
     type: 'printing.hwid',
     payload,
   }),
-  /** Sent by the print server; `ownerProof` signs printerRegistrationMessage. */
+  /**
+   * Sent by the print server; `ownerProof` signs printerRegistrationMessage (by the owner),
+   * `deviceProof` signs printerDeviceMessage (by the SBC's `deviceKey`).
+   */
   registerPrinter: (payload: PrintingPayload<'printer.register'>): Tx<'printer.register'> => ({
     type: 'printer.register',
     payload,
@@ -112,30 +115,44 @@ export const printingTxBuilders = {
       ...(change.status === undefined ? {} : { status: change.status }),
     },
   }),
-  /** Sent by the printer's owner; the token id is this tx's hash. */
-  buy: (designId: string, printerId: string): Tx<'print.buy'> => ({
+  /**
+   * Sent by the printer's owner at the price it saw (`price_changed` otherwise); the token id is
+   * this tx's hash.
+   */
+  buy: (designId: string, printerId: string, price: Price): Tx<'print.buy'> => ({
     type: 'print.buy',
-    payload: { designId, printerId },
+    payload: { designId, printerId, price: { asset: price.asset, amount: price.amount } },
   }),
   /** Sent by the token's server when the printer redeems it. */
   start: (tokenId: string, watermarkCommitment: string): Tx<'print.start'> => ({
     type: 'print.start',
     payload: { tokenId, watermarkCommitment },
   }),
-  /** Sent by the token's server: percent never decreases. */
-  progress: (tokenId: string, percent: number): Tx<'print.progress'> => ({
+  /**
+   * Sent by the token's server: percent and delivered (the share of the adapted lines the server
+   * wrote to the stream) never decrease within an attempt.
+   */
+  progress: (tokenId: string, percent: number, delivered: number): Tx<'print.progress'> => ({
     type: 'print.progress',
-    payload: { tokenId, percent },
+    payload: { tokenId, percent, delivered },
   }),
   /** Sent by the token's server: pays the designer and the server from the escrow. */
   finish: (tokenId: string): Tx<'print.finish'> => ({
     type: 'print.finish',
     payload: { tokenId },
   }),
-  /** Sent by the token's server: the first failure re-issues, the second refunds. */
-  fail: (tokenId: string, percent: number, reason: string): Tx<'print.fail'> => ({
+  /**
+   * Sent by the token's server: the first failure re-issues, the second refunds the undelivered
+   * share.
+   */
+  fail: (
+    tokenId: string,
+    percent: number,
+    reason: string,
+    delivered: number,
+  ): Tx<'print.fail'> => ({
     type: 'print.fail',
-    payload: { tokenId, percent, reason },
+    payload: { tokenId, percent, reason, delivered },
   }),
   /** Sent by the buyer: an expired issued token, or a print silent for 24 h. */
   cancel: (tokenId: string): Tx<'print.cancel'> => ({

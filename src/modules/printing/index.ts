@@ -21,7 +21,8 @@ export { printingCommands } from './cli.js';
  * statement); a printer's owner buys a print, its price held in escrow under a single-use,
  * printer-bound token (the tx hash); the server starts the print, reports its progress, and
  * finishes it (the escrow pays designer and server by largest remainder) or fails it (re-issued
- * once, then refunded); the buyer takes back an expired or stalled token's price.
+ * once, then refunded pro rata to the undelivered share); the buyer takes back an expired or
+ * stalled token's price (the same pro-rata refund).
  */
 export const printingModule: ChainModule = {
   name: printingModuleName,
@@ -32,6 +33,8 @@ export const printingModule: ChainModule = {
 /** HTTP statuses of the module's codes (not listed: 400). */
 export const printingHttpStatuses: Readonly<Record<string, number>> = {
   owner_proof_invalid: 403,
+  device_key_mismatch: 403,
+  device_proof_invalid: 403,
   server_proof_invalid: 403,
   not_printer_server_or_owner: 403,
   not_designer: 403,
@@ -53,9 +56,12 @@ export const printingHttpStatuses: Readonly<Record<string, number>> = {
   token_not_printing: 409,
   token_not_cancellable: 409,
   progress_backwards: 409,
+  delivered_backwards: 409,
+  price_changed: 409,
   design_unlisted: 409,
   sold_out: 409,
   design_id_mismatch: 422,
+  hwid_mismatch: 422,
   owner_printers_full: 422,
   tokens_full: 422,
   printer_other_server: 422,
@@ -80,5 +86,6 @@ export const printing: CofferModule = {
   ],
   cliNotes:
     'print buy answers the token id (the tx hash); the print server redeems it when the printer\n' +
-    'asks; print cancel takes back the price of an expired token or a print silent for 24 h.',
+    'asks; print cancel takes back the price of an expired token, a print silent for 24 h or one\n' +
+    'started 7 days ago (less the share the server delivered).',
 };

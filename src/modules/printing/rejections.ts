@@ -7,12 +7,16 @@ export const printingRejections = {
   invalid_hardware_id: 'A hardware id is hw_ and 32 lowercase hex digits (hardwareIdOf).',
   invalid_device_key_hash:
     "deviceKeyHash must be 64 lowercase hex digits: the SHA-256 of the device's ed25519 public key.",
+  invalid_device_key: "deviceKey must be 64 lowercase hex digits: the device's ed25519 public key.",
+  invalid_device_proof: 'deviceProof must be 128 lowercase hex digits (an ed25519 signature).',
+  invalid_delivered:
+    'delivered must be a whole number from 0 to 100 (percent of the lines written).',
   invalid_printer_id: 'A printer id is pr_ and 32 lowercase hex digits.',
   invalid_client_id: 'clientId must be 1 to 64 of a-z, 0-9 and "-".',
   invalid_cert_fingerprint:
     "certFingerprint must be 64 lowercase hex digits: the SHA-256 of the client certificate's DER.",
   invalid_profile:
-    "profile must be {firmware: marlin|klipper, bed: {x, y, z} in µm from 10000 to 2000000, nozzleUm 100..2000, filament: pla|petg|abs|tpu, hotendC 150..300, bedC 0..120, flowPct 50..150, startGcode and endGcode: at most 2048 characters of printable ASCII and newlines, no '*'}.",
+    "profile must be {firmware: marlin|klipper, bed: {x, y, z} in µm from 10000 to 2000000, nozzleUm 100..2000, filament: pla|petg|abs|tpu, hotendC 150..300, bedC 0..120, flowPct 50..150, startGcode and endGcode: at most 2048 characters of printable ASCII and newlines, no '*', and only motion, homing, levelling, temperature, fan, positioning, feed/flow, dwell, stepper-off commands and PRINT_START/PRINT_END-style macros (no SD-card, file, EEPROM or firmware commands)}.",
   invalid_owner_proof: 'ownerProof must be 128 lowercase hex digits (an ed25519 signature).',
   invalid_server_proof: 'serverProof must be 128 lowercase hex digits (an ed25519 signature).',
   invalid_design_id: 'A design id is 32 lowercase hex digits (designIdOf).',
@@ -36,10 +40,16 @@ export const printingRejections = {
   invalid_percent: 'percent must be a whole number from 0 to 100.',
   invalid_fail_reason:
     'reason must be 1 to 200 characters without control characters or bidirectional overrides.',
+  hwid_mismatch:
+    'hardwareId is not hardwareIdOf(sender, deviceKeyHash): an authority records only the ids it derives from a device key.',
   hwid_exists: 'This hardware id is recorded already (an id is issued once).',
   hwid_not_found: 'No hardware id like this is recorded on chain.',
   hwid_registered: 'This hardware id is an active printer already: revoke that printer first.',
   printer_exists: 'A printer with this id is registered already (printer ids are never reused).',
+  device_key_mismatch:
+    "deviceKey's SHA-256 is not the hardware id's recorded deviceKeyHash: only the SBC holding that key may be registered.",
+  device_proof_invalid:
+    "deviceProof is not the device key's signature of printerDeviceMessage(chainId, hardwareId, server, owner, profileHash): the SBC must consent to its registration.",
   owner_proof_invalid:
     "ownerProof is not the owner's signature of printerRegistrationMessage(chainId, hardwareId, server, profileHash): only the owner may have a printer registered to its account.",
   owner_printers_full: 'The owner has 16 active printers already: revoke one first.',
@@ -56,6 +66,8 @@ export const printingRejections = {
   not_printer_owner: "Only the printer's owner may buy prints for it.",
   printer_other_server: "The printer is registered with another server than the design's.",
   design_unlisted: 'The design is not listed for sale.',
+  price_changed:
+    "price is not the design's current price: it changed since it was read; buy again at the new price.",
   sold_out: 'The design has sold its printsMax prints.',
   design_does_not_fit: "The design's extent (bbox) does not fit the printer's bed.",
   tokens_full: 'The buyer has 64 outstanding print tokens already: print or cancel one first.',
@@ -67,8 +79,10 @@ export const printingRejections = {
   token_expired: 'The token has expired: its buyer may cancel it for a refund.',
   token_not_printing: 'The token is not printing: no print was started with it.',
   progress_backwards: "percent is below the print's last reported percent.",
+  delivered_backwards:
+    "delivered is below the share this print's server reported delivered already.",
   token_not_cancellable:
-    'The token cannot be cancelled yet: an issued token after its expiry (or its printer revoked), a printing one after 24 h without progress.',
+    'The token cannot be cancelled yet: an issued token after its expiry (or its printer revoked), a printing one after 24 h without progress or 7 days after its start.',
 } as const;
 
 export type PrintingRejection =

@@ -11,6 +11,7 @@ import {
   designUploadMessage,
   deviceKeyHashOf,
   hardwareIdOf,
+  printerDeviceMessage,
   printerRegistrationMessage,
   profileHashOf,
   type PrinterProfile,
@@ -33,8 +34,10 @@ const designer = generateKey();
 const owner = generateKey();
 const device = generateKey();
 const deviceKey = toHex(publicKeyFromAddress(device.address));
-const hardwareId = hardwareIdOf(authority.address, deviceKey);
+const hardwareId = hardwareIdOf(authority.address, deviceKeyHashOf(deviceKey));
 const printerId = `pr_${'1'.repeat(32)}`;
+const price = { asset: 'USD', amount: '2500' };
+let staleBuy: [string, number];
 const profile: PrinterProfile = {
   firmware: 'klipper',
   bed: { x: 235_000, y: 235_000, z: 250_000 },
@@ -120,6 +123,19 @@ before(async () => {
       certFingerprint: sha256Hex(utf8('certificate')),
       profile,
       ownerProof: toHex(proof),
+      deviceKey,
+      deviceProof: toHex(
+        sign(
+          printerDeviceMessage(
+            chainId,
+            hardwareId,
+            server.address,
+            owner.address,
+            profileHashOf(profile),
+          ),
+          fromHex(device.secretKey),
+        ),
+      ),
     }),
   );
   const first = listing('Benchy', 'G1 X1\n');
@@ -128,9 +144,14 @@ before(async () => {
   await ok(designer, second);
   designIds = [first.payload.designId as string, second.payload.designId as string].sort();
   await ok(designer, build.updateDesign(designIds[1]!, { status: 'unlisted' }));
-  tokenId = await ok(owner, build.buy(designIds[0]!, printerId));
+  staleBuy = await codeOf(
+    client.send(owner, build.buy(designIds[0]!, printerId, { ...price, amount: '2400' }), {
+      wait: 'commit',
+    }),
+  );
+  tokenId = await ok(owner, build.buy(designIds[0]!, printerId, price));
   await ok(server, build.start(tokenId, sha256Hex(utf8('watermark'))));
-  await ok(server, build.progress(tokenId, 45));
+  await ok(server, build.progress(tokenId, 45, 50));
 });
 
 after(async () => {
@@ -142,6 +163,7 @@ describe('printing routes', () => {
     const hwid = await client.printing.hwid(hardwareId);
     assert.equal(hwid.authority, authority.address);
     assert.equal(hwid.deviceKeyHash, deviceKeyHashOf(deviceKey));
+    assert.equal(hwid.printerId, printerId, 'the active printer of the id');
     const printer = await client.printing.printer(printerId);
     assert.equal(printer.owner, owner.address);
     assert.equal(printer.server, server.address);
@@ -194,6 +216,7 @@ describe('printing routes', () => {
     const token = await client.printing.token(tokenId);
     assert.equal(token.status, 'printing');
     assert.equal(token.percent, 45);
+    assert.equal(token.delivered, 50);
     assert.equal(token.attempts, 1);
     assert.equal(token.buyer, owner.address);
     assert.deepEqual(token.price, { asset: 'USD', amount: '2500' });
@@ -267,7 +290,7 @@ describe('printing routes', () => {
     ]);
   });
 
-  it('a refused tx answers its code: a second start, a buy for another’s printer', async () => {
+  it('a refused tx answers its code: a second start, a buy for another’s printer, a stale price', async () => {
     assert.deepEqual(
       await codeOf(
         client.send(server, build.start(tokenId, sha256Hex(utf8('again'))), { wait: 'commit' }),
@@ -276,12 +299,16 @@ describe('printing routes', () => {
     );
     const stranger = generateKey();
     assert.deepEqual(
-      await codeOf(client.send(stranger, build.buy(designIds[0]!, printerId), { wait: 'commit' })),
+      await codeOf(
+        client.send(stranger, build.buy(designIds[0]!, printerId, price), { wait: 'commit' }),
+      ),
       ['not_printer_owner', 422],
     );
+    // Sent while the printer was active (before): refused in its block, nothing paid.
+    assert.deepEqual(staleBuy, ['price_changed', 422]);
     // The stateless parse refuses at admission with its 400.
     assert.deepEqual(
-      await codeOf(client.send(server, build.progress(tokenId, 101), { wait: 'commit' })),
+      await codeOf(client.send(server, build.progress(tokenId, 101, 0), { wait: 'commit' })),
       ['invalid_percent', 400],
     );
   });

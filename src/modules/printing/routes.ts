@@ -27,7 +27,7 @@ import {
   printTokenSchema,
   type DesignStatus,
 } from './schema.js';
-import { readDesign, readHwid, readPrinter, readToken } from './state.js';
+import { activePrinterOf, readDesign, readHwid, readPrinter, readToken } from './state.js';
 
 const limitPattern = /^[1-9][0-9]{0,2}$/;
 /** A revocation cursor: a sequence number (0 from the start). */
@@ -70,7 +70,8 @@ export function printingRoutes(host: ModuleHost): void {
     `${base}/hwids/:hardwareId`,
     {
       schema: {
-        summary: 'A hardware id: the authority that issued it and the hash of its device key',
+        summary:
+          'A hardware id: the authority that issued it, the hash of its device key and its active printer',
         tags,
         params: stringParams('hardwareId'),
         response: { 200: jsonSchema(hwidSchema), '4xx': errorSchema },
@@ -79,7 +80,11 @@ export function printingRoutes(host: ModuleHost): void {
     async (request, reply) => {
       const { hardwareId } = request.params;
       if (!isHardwareId(hardwareId)) return sendError(reply, 'invalid_hardware_id', 'hardwareId');
-      return readHwid(store, hardwareId) ?? sendError(reply, 'hwid_not_found', 'hardwareId');
+      const hwid = readHwid(store, hardwareId);
+      if (!hwid) return sendError(reply, 'hwid_not_found', 'hardwareId');
+      // A print server refuses a board that is a printer already before any secret or tx.
+      const printerId = activePrinterOf(store, hardwareId);
+      return printerId === undefined ? hwid : { ...hwid, printerId };
     },
   );
 

@@ -37,6 +37,11 @@ export const tokensPerBuyerMax = 64;
 export const tokenLifetimeMs = 7 * 24 * 60 * 60 * 1000;
 /** A 'printing' token with no progress for this long may be cancelled by its buyer: 24 h. */
 export const progressStaleMs = 24 * 60 * 60 * 1000;
+/**
+ * A 'printing' token started this long ago may be cancelled by its buyer whatever its progress
+ * reports say (heartbeats cannot hold the escrow forever): 7 days.
+ */
+export const printMaxMs = 7 * 24 * 60 * 60 * 1000;
 /** Failures after which a token is refunded rather than re-issued (the refund rule). */
 export const failuresBeforeRefund = 2;
 export const designTitleLengthMax = 120;
@@ -85,12 +90,14 @@ export const isTokenId = (value: unknown): value is string =>
 
 /**
  * The hardware id an authority issues for a device key: `hw_` + the first 32 hex of
- * SHA-256(utf8(authority address) ‖ the device's raw 32-byte ed25519 public key). One device key
- * has one id per authority; the chain records only the key's hash (`deviceKeyHashOf`).
+ * SHA-256(utf8(authority address) ‖ the 32 bytes of the key's hash, `deviceKeyHashOf`). One
+ * device key has one id per authority. The chain records only the key's hash, and recomputes the
+ * id from the sender and that hash (`hwid_mismatch`), so nobody records an id under another
+ * authority's name.
  */
-export function hardwareIdOf(authority: string, deviceKeyHex: string): string {
-  const deviceKey = fromHex(deviceKeyHex, 'deviceKey', 32);
-  return `hw_${sha256Hex(concatBytes(utf8(authority), deviceKey)).slice(0, 32)}`;
+export function hardwareIdOf(authority: string, deviceKeyHash: string): string {
+  const hash = fromHex(deviceKeyHash, 'deviceKeyHash', 32);
+  return `hw_${sha256Hex(concatBytes(utf8(authority), hash)).slice(0, 32)}`;
 }
 
 /** The `deviceKeyHash` of a `printing.hwid`: 64 hex, the SHA-256 of the raw public key. */
@@ -123,21 +130,92 @@ const bedAxis = z.number().int().min(bedAxisUmMin).max(bedAxisUmMax);
 const profileGcode = z.string().max(profileGcodeLengthMax).regex(profileGcodePattern);
 
 /**
+ * The G and M codes a profile's start or end G-code may hold: motion (G0-G3, G10/G11 retraction),
+ * dwell (G4), units and positioning modes (G20/G21, G90/G91, G92, M82/M83), homing (G28),
+ * levelling (G29, M420), temperatures (M104/M109, M140/M190, M141/M191), fans (M106/M107), feed and
+ * flow (M220/M221), motion limits (M201, M203-M205), waiting (M400), messages and progress (M73,
+ * M117), steppers off (M18/M84). Everything else is refused, among it the SD-card and file
+ * commands (M20-M39, M928), the EEPROM ones (M500-M504), firmware and reset ones (M997, M999):
+ * with them a profile could write the whole print to the printer's card and print it again.
+ */
+export const profileGcodeCommands: ReadonlySet<string> = new Set([
+  'G0', 'G1', 'G2', 'G3', 'G4', 'G10', 'G11', 'G20', 'G21', 'G28', 'G29', 'G90', 'G91', 'G92',
+  'M18', 'M73', 'M82', 'M83', 'M84', 'M104', 'M106', 'M107', 'M109', 'M117', 'M140', 'M141',
+  'M190', 'M191', 'M201', 'M203', 'M204', 'M205', 'M220', 'M221', 'M400', 'M420',
+]); // prettier-ignore
+
+/**
+ * The Klipper macros a profile may call: start and end macros (PRINT_START, START_PRINT,
+ * PRINT_END, END_PRINT and names ending _START / _END), bed-mesh calibration and gantry
+ * levelling, heaters off. Not SAVE_CONFIG, RESTART, FIRMWARE_RESTART, SDCARD_* or SAVE_VARIABLE.
+ */
+const klipperMacroPattern =
+  /^(?:PRINT_START|START_PRINT|PRINT_END|END_PRINT|[A-Z][A-Z0-9]*_(?:START|END)|BED_MESH_CALIBRATE|BED_MESH_PROFILE|QUAD_GANTRY_LEVEL|Z_TILT_ADJUST|TURN_OFF_HEATERS)$/;
+const klipperMacroRefused = /^(?:SDCARD|SAVE|RESTART|FIRMWARE)/;
+/** A macro's parameters: NAME=VALUE words of letters, digits, `.`, `-`, `_`. */
+const klipperParameterPattern = /^[A-Z][A-Z0-9_]*=[A-Za-z0-9._-]+$/;
+
+/**
+ * Why one line of a profile's start or end G-code is refused, or undefined when it is allowed:
+ * its command (the first word, after the comment is cut at `;`) must be in
+ * `profileGcodeCommands`, or, for Klipper, one of the allowed macros with NAME=VALUE parameters.
+ */
+export function profileGcodeRefusal(line: string, firmware: Firmware): string | undefined {
+  const code = line.split(';')[0]!.trim();
+  if (code === '') return undefined;
+  const [first, ...rest] = code.split(/\s+/);
+  const command = first!.toUpperCase();
+  const number = /^([GM])0*(\d+)(?:\.\d+)?$/.exec(command);
+  if (number) {
+    const name = `${number[1]}${number[2]}`;
+    return profileGcodeCommands.has(name) ? undefined : `${name} is not allowed in a profile`;
+  }
+  if (
+    firmware === 'klipper' &&
+    first === command &&
+    klipperMacroPattern.test(command) &&
+    !klipperMacroRefused.test(command) &&
+    rest.every((word) => klipperParameterPattern.test(word.toUpperCase()))
+  ) {
+    return undefined;
+  }
+  return `${first} is not allowed in a profile`;
+}
+
+/** The first refused line of a profile's start or end G-code, with its 1-based line number. */
+export function profileGcodeRefusalOf(text: string, firmware: Firmware): string | undefined {
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
+    const why = profileGcodeRefusal(line, firmware);
+    if (why !== undefined) return `line ${index + 1}: ${why}`;
+  }
+  return undefined;
+}
+
+/**
  * A printer's profile: what the server adapts a design to. Bed axes in µm (10 mm .. 2 m), the
  * nozzle in µm, temperatures in whole °C, flow in percent; the start and end G-code (printable
- * ASCII and newlines, no `*`, 2048 characters each at most).
+ * ASCII and newlines, no `*`, 2048 characters each at most, only allowed commands:
+ * `profileGcodeRefusal`).
  */
-export const printerProfileSchema = z.strictObject({
-  firmware: z.enum(firmwares),
-  bed: z.strictObject({ x: bedAxis, y: bedAxis, z: bedAxis }),
-  nozzleUm: z.number().int().min(100).max(2000),
-  filament: z.enum(filaments),
-  hotendC: z.number().int().min(150).max(300),
-  bedC: z.number().int().min(0).max(120),
-  flowPct: z.number().int().min(50).max(150),
-  startGcode: profileGcode,
-  endGcode: profileGcode,
-});
+export const printerProfileSchema = z
+  .strictObject({
+    firmware: z.enum(firmwares),
+    bed: z.strictObject({ x: bedAxis, y: bedAxis, z: bedAxis }),
+    nozzleUm: z.number().int().min(100).max(2000),
+    filament: z.enum(filaments),
+    hotendC: z.number().int().min(150).max(300),
+    bedC: z.number().int().min(0).max(120),
+    flowPct: z.number().int().min(50).max(150),
+    startGcode: profileGcode,
+    endGcode: profileGcode,
+  })
+  .superRefine((profile, ctx) => {
+    for (const field of ['startGcode', 'endGcode'] as const) {
+      const why = profileGcodeRefusalOf(profile[field], profile.firmware);
+      if (why !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: why });
+    }
+  });
 export type PrinterProfile = z.infer<typeof printerProfileSchema>;
 
 /** Why a value is not a printer profile: the field's path and zod's words. */
@@ -170,6 +248,8 @@ export function profileHashOf(profile: PrinterProfile): string {
 
 /** The domain of an owner's consent to a printer registration: it signs nothing else with it. */
 export const printerRegistrationDomain = 'coffer/printing/register/v1';
+/** The domain of a device's (the SBC's) consent to its registration as a printer. */
+export const printerDeviceDomain = 'coffer/printing/device/v1';
 /** The domain of a print server's statement that it holds a design's G-code. */
 export const designUploadDomain = 'coffer/printing/design/v1';
 
@@ -187,6 +267,25 @@ export function printerRegistrationMessage(
   return concatBytes(
     utf8(printerRegistrationDomain),
     sha256(canonicalBytes({ chainId, hardwareId, server, profileHash })),
+  );
+}
+
+/**
+ * What the SBC's device key signs (`deviceProof`) so that `server` may register it (`hardwareId`)
+ * as `owner`'s printer with this profile on chain `chainId`: the domain ‖ SHA-256(canonical
+ * {chainId, hardwareId, owner, profileHash, server}). Only the holder of the device key can have
+ * its hardware id registered, so nobody squats an id.
+ */
+export function printerDeviceMessage(
+  chainId: string,
+  hardwareId: string,
+  server: string,
+  owner: string,
+  profileHash: string,
+): Uint8Array {
+  return concatBytes(
+    utf8(printerDeviceDomain),
+    sha256(canonicalBytes({ chainId, hardwareId, server, owner, profileHash })),
   );
 }
 
@@ -244,7 +343,7 @@ export const printingFields = {
   address: coded(wire.address, 'invalid_address'),
   hardwareId: coded(
     z.string().regex(hardwareIdPattern).meta({
-      description: 'A hardware id: hw_ and 32 hex (hardwareIdOf(authority, deviceKey))',
+      description: 'A hardware id: hw_ and 32 hex (hardwareIdOf(authority, deviceKeyHash))',
     }),
     'invalid_hardware_id',
   ),
@@ -265,6 +364,10 @@ export const printingFields = {
       .regex(clientIdPattern)
       .meta({ description: "The printer's client id at its server: 1 to 64 of a-z, 0-9, -" }),
     'invalid_client_id',
+  ),
+  deviceKey: coded(
+    hexOf(32).meta({ description: "The device's ed25519 public key (64 hex)" }),
+    'invalid_device_key',
   ),
   certFingerprint: coded(
     hexOf(32).meta({ description: "SHA-256 (64 hex) of the client certificate's DER" }),
@@ -355,6 +458,13 @@ export const printingFields = {
     z.number().int().min(0).max(100).meta({ description: 'Percent printed: 0 to 100' }),
     'invalid_percent',
   ),
+  delivered: coded(
+    z.number().int().min(0).max(100).meta({
+      description:
+        "Percent of the adapted lines the server wrote to the printer's stream: 0 to 100",
+    }),
+    'invalid_delivered',
+  ),
   reason: coded(
     z
       .string()
@@ -386,6 +496,11 @@ export const printingPayloads = {
       'invalid_owner_proof',
       "The owner's ed25519 signature (128 hex) of printerRegistrationMessage(chainId, hardwareId, server, profileHash)",
     ),
+    deviceKey: printingFields.deviceKey,
+    deviceProof: printingFields.signature(
+      'invalid_device_proof',
+      "The device key's ed25519 signature (128 hex) of printerDeviceMessage(chainId, hardwareId, server, owner, profileHash)",
+    ),
   }),
   /** The printer's server or owner revokes it (final). */
   'printer.revoke': z.strictObject({ printerId: printingFields.printerId }),
@@ -413,27 +528,37 @@ export const printingPayloads = {
     price: printingFields.price.optional(),
     status: printingFields.designStatus.optional(),
   }),
-  /** A printer's owner buys one print of a design on that printer; the price goes to escrow. */
+  /**
+   * A printer's owner buys one print of a design on that printer at the price it saw (refused
+   * with `price_changed` unless it is the design's current price); the price goes to escrow.
+   */
   'print.buy': z.strictObject({
     designId: printingFields.designId,
     printerId: printingFields.printerId,
+    price: printingFields.price,
   }),
   /** The token's server starts the print (the printer redeemed the token). */
   'print.start': z.strictObject({
     tokenId: printingFields.tokenId,
     watermarkCommitment: printingFields.watermarkCommitment,
   }),
+  /** The token's server reports progress: the printer's percent and the share it delivered. */
   'print.progress': z.strictObject({
     tokenId: printingFields.tokenId,
     percent: printingFields.percent,
+    delivered: printingFields.delivered,
   }),
   /** The token's server reports the print done: the escrow pays the server and the designer. */
   'print.finish': z.strictObject({ tokenId: printingFields.tokenId }),
-  /** The token's server reports a failed print: re-issued the first time, refunded the second. */
+  /**
+   * The token's server reports a failed print: re-issued the first time, refunded the second
+   * (pro rata to what was not delivered).
+   */
   'print.fail': z.strictObject({
     tokenId: printingFields.tokenId,
     percent: printingFields.percent,
     reason: printingFields.reason,
+    delivered: printingFields.delivered,
   }),
   /** The buyer takes back an expired token's price, or a stalled print's. */
   'print.cancel': z.strictObject({ tokenId: printingFields.tokenId }),
@@ -463,6 +588,8 @@ export const hwidSchema = z.object({
   issuedAt: z.number().int(),
   height: z.number().int(),
   tx: z.string(),
+  /** (The route's answer, not the stored record.) The active printer of this id, if any. */
+  printerId: z.string().optional(),
 });
 export type HwidRecord = z.infer<typeof hwidSchema>;
 
@@ -496,7 +623,7 @@ export const designSchema = z.object({
   bbox: boxSchema,
   price: priceSchema,
   printsMax: z.number().int(),
-  /** Prints bought (refunded ones too: a purchase counts when made). */
+  /** Prints bought and not refunded (a refund gives the print back to the edition). */
   sold: z.number().int(),
   platformShareBp: z.number().int(),
   licence: z.object({ commercial: z.boolean(), remix: z.boolean() }),
@@ -528,6 +655,13 @@ export const printTokenSchema = z.object({
   /** Failed prints (the second refunds). */
   failures: z.number().int(),
   percent: z.number().int(),
+  /**
+   * The largest share (percent) of the adapted lines the server reported writing to the printer's
+   * stream, over all attempts: a refund pays the buyer only the rest of the price.
+   */
+  delivered: z.number().int(),
+  /** The share delivered in the current (or last) attempt: never decreases within it. */
+  attemptDelivered: z.number().int(),
   startedAt: z.number().int().optional(),
   /** The last start or progress report: a print silent for 24 h may be cancelled. */
   progressAt: z.number().int().optional(),
@@ -538,6 +672,8 @@ export const printTokenSchema = z.object({
   failPercent: z.number().int().optional(),
   /** On 'finished': what the escrow paid. */
   paid: z.object({ platform: z.string(), designer: z.string() }).optional(),
+  /** On 'refunded': what the escrow paid back to the buyer and to the designer and platform. */
+  refund: z.object({ buyer: z.string(), designer: z.string(), platform: z.string() }).optional(),
   height: z.number().int(),
   tx: z.string(),
 });

@@ -3,10 +3,9 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { sha256Hex, toHex, utf8 } from '../../crypto/index.js';
+import { sha256Hex, utf8 } from '../../crypto/index.js';
 import { auditLedger } from '../../ledger/index.js';
 import {
-  hardwareIdOf,
   printersPerOwnerMax,
   progressStaleMs,
   tokenLifetimeMs,
@@ -29,6 +28,7 @@ import {
   device,
   expectOk,
   funds,
+  hardwareIdFor,
   hwidPayload,
   key,
   listing,
@@ -51,8 +51,9 @@ import {
  * module): whatever succeeds or fails, the invariants hold after every tx. Money is conserved
  * (the ledger's audit: supply = balances, none negative), a refused tx leaves the state
  * byte-identical, each token's escrow holds its price while it is outstanding and nothing after
- * (never negative), a finished token paid out exactly its price, the counters match the records
- * and stay within their limits, no design sells more than its printsMax. At the end, every
+ * (never negative), a finished token paid out exactly its price and a refunded one too (the
+ * buyer exactly the undelivered share), the counters match the records and stay within their
+ * limits, no design sells more than its printsMax (refunds give prints back). At the end, every
  * outstanding token can be cancelled by its buyer once its time is up: no money stays stuck.
  */
 
@@ -88,17 +89,24 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       d: fc.nat(),
       n: fc.integer({ min: 1, max: 6 }),
       bed: fc.boolean(),
+      // Now and then another board's key (or its consent signed by another key).
+      wrong: fc.constantFrom(0, 0, 0, 0, 1, 2),
     })
-    .map(({ sender, who, d, n, bed }) => ({
+    .map(({ sender, who, d, n, bed, wrong }) => ({
       sender,
       type: 'printer.register',
-      payload: () =>
-        registration(printerIdOf(n), {
-          hardwareId: hardwareIdOf(authority.address, toHex(pick(devices, d, device).publicKey)),
+      payload: () => {
+        const sbc = pick(devices, d, device);
+        const other = pick(devices, d + 1, device);
+        return registration(printerIdOf(n), {
+          hardwareId: hardwareIdFor(sbc),
           who,
           to: sender,
           p: bed ? profile : small,
-        }),
+          device: wrong === 1 ? other : sbc,
+          deviceSigner: wrong === 2 ? other : sbc,
+        });
+      },
     })),
   fc.record({ sender: anyone, n: fc.integer({ min: 1, max: 6 }) }).map(({ sender, n }) => ({
     sender,
@@ -148,30 +156,46 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     // Buying is drawn often: every later report needs a token.
     weight: 4,
-    arbitrary: fc.record({ sender: aBuyer, n: fc.nat(), p: aPrinter }).map(({ sender, n, p }) => ({
-      sender,
-      type: 'print.buy',
-      payload: ({ designs }: World) => ({
-        // Half the time the world's design (10 prints, fits every bed).
-        designId: n % 2 === 0 ? designs[0]! : pick(designs, n >> 1, '0'.repeat(32)),
-        printerId: printerIdOf(p),
-      }),
-    })),
+    arbitrary: fc
+      .record({
+        sender: aBuyer,
+        n: fc.nat(),
+        p: aPrinter,
+        stale: fc.constantFrom(false, false, true),
+      })
+      .map(({ sender, n, p, stale }) => ({
+        sender,
+        type: 'print.buy',
+        payload: ({ w, designs }: World) => {
+          // Half the time the world's design (10 prints, fits every bed).
+          const designId = n % 2 === 0 ? designs[0]! : pick(designs, n >> 1, '0'.repeat(32));
+          // Now and then a price seen before an update.
+          const price = stale ? { asset: 'USD', amount: '1000' } : w.priceOf(designId);
+          return { designId, printerId: printerIdOf(p), price };
+        },
+      })),
   },
   ...(['print.start', 'print.progress', 'print.finish', 'print.fail'] as const).map((type) => ({
     // A print's reports are drawn more often: each needs a bought (and started) token.
     weight: 2,
     arbitrary: fc
-      .record({ sender: aServer, n: fc.nat(), percent: fc.integer({ min: 0, max: 100 }) })
-      .map(({ sender, n, percent }) => ({
+      .record({
+        sender: aServer,
+        n: fc.nat(),
+        percent: fc.integer({ min: 0, max: 100 }),
+        delivered: fc.integer({ min: 0, max: 100 }),
+      })
+      .map(({ sender, n, percent, delivered }) => ({
         sender,
         type,
         payload: ({ tokens }: World) => {
           const tokenId = recent(tokens, n, 'e'.repeat(64));
           if (type === 'print.start') return { tokenId, watermarkCommitment: watermark };
           if (type === 'print.finish') return { tokenId };
-          if (type === 'print.fail') return { tokenId, percent, reason: 'sim failure' };
-          return { tokenId, percent };
+          if (type === 'print.fail') {
+            return { tokenId, percent, reason: 'sim failure', delivered };
+          }
+          return { tokenId, percent, delivered };
         },
       })),
   })),
@@ -218,6 +242,12 @@ function checkInvariants(world: World): void {
     if (t.status === 'finished') {
       assert.equal(BigInt(t.paid!.platform) + BigInt(t.paid!.designer), BigInt(t.price.amount));
     }
+    if (t.status === 'refunded') {
+      const { buyer, designer: d, platform } = t.refund!;
+      assert.equal(BigInt(buyer) + BigInt(d) + BigInt(platform), BigInt(t.price.amount));
+      assert.equal(BigInt(buyer), (BigInt(t.price.amount) * BigInt(100 - t.delivered)) / 100n);
+    }
+    assert.ok(t.attemptDelivered <= t.delivered && t.delivered <= 100);
     if (t.status === 'printing') assert.ok(t.attempts >= 1);
     assert.ok(t.failures <= 2 && t.attempts <= 2 && t.failures <= t.attempts);
   }
@@ -236,7 +266,8 @@ function checkInvariants(world: World): void {
   assert.equal(new Set(activeHwids).size, activeHwids.length, 'one active printer per hwid');
   for (const d of records<DesignRecord>(w, printingKeys.designPrefix)) {
     assert.ok(d.sold <= d.printsMax);
-    assert.equal(d.sold, tokens.filter((t) => t.designId === d.designId).length);
+    const kept = tokens.filter((t) => t.designId === d.designId && t.status !== 'refunded');
+    assert.equal(d.sold, kept.length, 'sold counts the purchases not refunded');
   }
 }
 

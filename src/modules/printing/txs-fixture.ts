@@ -11,11 +11,13 @@ import {
   designUploadMessage,
   deviceKeyHashOf,
   hardwareIdOf,
+  printerDeviceMessage,
   printerRegistrationMessage,
   profileHashOf,
   type DesignBox,
   type PrinterProfile,
 } from './schema.js';
+import { readDesign } from './state.js';
 import { printingTxs } from './txs.js';
 
 /*
@@ -57,12 +59,33 @@ export const profile: PrinterProfile = {
   endGcode: 'M104 S0\nM140 S0\nM84',
 };
 
-export const hardwareId = hardwareIdOf(authority.address, toHex(device.publicKey));
-export const hardwareId2 = hardwareIdOf(authority.address, toHex(device2.publicKey));
+/** The hardware id `by` issues for `deviceKey` (from the key's hash, as the chain checks it). */
+export function hardwareIdFor(deviceKey: TestKey, by: TestKey = authority): string {
+  return hardwareIdOf(by.address, deviceKeyHashOf(toHex(deviceKey.publicKey)));
+}
+
+export const hardwareId = hardwareIdFor(device);
+export const hardwareId2 = hardwareIdFor(device2);
 
 export function hwidPayload(deviceKey: TestKey = device, by: TestKey = authority) {
-  const hex = toHex(deviceKey.publicKey);
-  return { hardwareId: hardwareIdOf(by.address, hex), deviceKeyHash: deviceKeyHashOf(hex) };
+  const hash = deviceKeyHashOf(toHex(deviceKey.publicKey));
+  return { hardwareId: hardwareIdOf(by.address, hash), deviceKeyHash: hash };
+}
+
+/** The SBC's consent (`deviceProof`): `signer` signs printerDeviceMessage. */
+export function deviceProof(
+  id: string,
+  signer: TestKey = device,
+  to: TestKey = server,
+  who: TestKey = owner,
+  p: PrinterProfile = profile,
+): string {
+  return toHex(
+    sign(
+      printerDeviceMessage(chainId, id, to.address, who.address, profileHashOf(p)),
+      signer.secretKey,
+    ),
+  );
 }
 
 export function printerIdOf(n: number): string {
@@ -80,7 +103,10 @@ export function ownerProof(
   );
 }
 
-/** A `printer.register` payload for `who` (the owner), signed by `signer`, for server `to`. */
+/**
+ * A `printer.register` payload for `who` (the owner), signed by `signer`, for server `to`, with
+ * the SBC `device`'s key and consent (signed by `deviceSigner`, by default the device itself).
+ */
 export function registration(
   printerId: string,
   options: {
@@ -89,11 +115,14 @@ export function registration(
     to?: TestKey;
     signer?: TestKey;
     p?: PrinterProfile;
+    device?: TestKey;
+    deviceSigner?: TestKey;
   } = {},
 ): Record<string, unknown> {
   const id = options.hardwareId ?? hardwareId;
   const who = options.who ?? owner;
   const p = options.p ?? profile;
+  const sbc = options.device ?? (id === hardwareId2 ? device2 : device);
   return {
     printerId,
     hardwareId: id,
@@ -102,6 +131,8 @@ export function registration(
     certFingerprint: sha256Hex(utf8(`certificate of ${printerId}`)),
     profile: p,
     ownerProof: ownerProof(id, options.to ?? server, options.signer ?? who, p),
+    deviceKey: toHex(sbc.publicKey),
+    deviceProof: deviceProof(id, options.deviceSigner ?? sbc, options.to ?? server, who, p),
   };
 }
 
@@ -171,11 +202,21 @@ export class PrintingWorld extends BlockPerTxWorld {
     super({ chainId, txs, startTime, prefix: 'printing/', asset });
   }
 
-  /** Buys a print and answers the token id (fails the test on a rejection). */
+  /**
+   * Buys a print at the design's current price and answers the token id (fails the test on a
+   * rejection).
+   */
   buy(sender: TestKey = owner, design = designId, printer = printerId): string {
     const tokenId = this.nextTxHash();
-    expectOk(this.run(sender, 'print.buy', { designId: design, printerId: printer }), 'buy');
+    const price = this.priceOf(design);
+    expectOk(this.run(sender, 'print.buy', { designId: design, printerId: printer, price }), 'buy');
     return tokenId;
+  }
+
+  /** A design's current price (or a placeholder when it is not listed). */
+  priceOf(design = designId): { asset: string; amount: string } {
+    const record = readDesign(this.state, design);
+    return record ? record.price : { asset, amount: '1' };
   }
 }
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { sha256Hex, toHex, utf8 } from '../../crypto/index.js';
+import { sha256, sha256Hex, toHex, utf8 } from '../../crypto/index.js';
 import {
   designIdOf,
+  deviceKeyHashOf,
   hardwareIdOf,
   parsePrinterProfile,
+  printMaxMs,
   PrinterProfileError,
   printersPerOwnerMax,
   profileHashOf,
@@ -39,6 +41,7 @@ import {
   funds,
   hardwareId,
   hardwareId2,
+  hardwareIdFor,
   hwidPayload,
   key,
   listing,
@@ -57,6 +60,7 @@ import {
   type PrintingWorld,
   type TestKey,
 } from './txs-fixture.js';
+import { refundParts } from './txs.js';
 
 /*
  * The printing txs in process: the happy path (a hardware id, a printer registered with its
@@ -108,7 +112,7 @@ describe('printing.hwid', () => {
     assert.equal(hwid.deviceKeyHash, sha256Hex(device.publicKey));
     assert.equal(
       hwid.hardwareId,
-      `hw_${sha256Hex(new Uint8Array([...utf8(authority.address), ...device.publicKey])).slice(0, 32)}`,
+      `hw_${sha256Hex(new Uint8Array([...utf8(authority.address), ...sha256(device.publicKey)])).slice(0, 32)}`,
     );
     assert.equal(hwid.issuedAt, startTime, 'the first tx of the world');
     expectOk(
@@ -119,7 +123,7 @@ describe('printing.hwid', () => {
       {
         type: 'printing.hwidIssued',
         data: {
-          hardwareId: hardwareIdOf(outsider.address, toHex(device2.publicKey)),
+          hardwareId: hardwareIdFor(device2, outsider),
           authority: outsider.address,
           deviceKeyHash: sha256Hex(device2.publicKey),
         },
@@ -130,7 +134,8 @@ describe('printing.hwid', () => {
   it('refuses an id twice (whoever sends it) and bad fields', () => {
     const w = printingWorld();
     assert.equal(refused(w, authority, 'printing.hwid', hwidPayload()), 'hwid_exists');
-    assert.equal(refused(w, outsider, 'printing.hwid', hwidPayload()), 'hwid_exists');
+    // An id is derived from its sender: another account cannot record the authority's id.
+    assert.equal(refused(w, outsider, 'printing.hwid', hwidPayload()), 'hwid_mismatch');
     const good = hwidPayload(device2);
     assert.equal(
       refused(w, authority, 'printing.hwid', {
@@ -191,7 +196,15 @@ describe('printer.register', () => {
       [{ profile: { ...profile, startGcode: 'G28\u0000' } }, 'invalid_profile'],
       [{ profile: { ...profile, endGcode: 'M84\n'.repeat(513) } }, 'invalid_profile'],
       [{ profile: { ...profile, extra: true } }, 'invalid_profile'],
+      [{ profile: { ...profile, startGcode: 'M140 S0\nM28 X1' } }, 'invalid_profile'],
+      [{ profile: { ...profile, endGcode: 'M29' } }, 'invalid_profile'],
+      [{ profile: { ...profile, endGcode: 'M928 log' } }, 'invalid_profile'],
+      [{ profile: { ...profile, endGcode: 'M500' } }, 'invalid_profile'],
+      [{ profile: { ...profile, endGcode: 'm997' } }, 'invalid_profile'],
+      [{ profile: { ...profile, startGcode: 'PRINT_START' } }, 'invalid_profile'],
       [{ ownerProof: 'ab' }, 'invalid_owner_proof'],
+      [{ deviceKey: 'ab' }, 'invalid_device_key'],
+      [{ deviceProof: 'ab' }, 'invalid_device_proof'],
     ];
     for (const [change, code] of cases) {
       assert.equal(
@@ -200,7 +213,7 @@ describe('printer.register', () => {
         JSON.stringify(change),
       );
     }
-    assert.equal(w.field, 'ownerProof');
+    assert.equal(w.field, 'deviceProof');
     expectOk(w.run(server, 'printer.register', good), 'the good one');
     assert.deepEqual(w.events[0], {
       type: 'printer.registered',
@@ -218,7 +231,7 @@ describe('printer.register', () => {
 
   it('refuses an unknown hwid, a used printer id, a registered hwid, a proof the owner did not sign for this server and profile', () => {
     const w = printingWorld();
-    const unknown = hardwareIdOf(authority.address, toHex(key(99).publicKey));
+    const unknown = hardwareIdFor(key(99));
     assert.equal(
       refused(w, server, 'printer.register', registration(printerIdOf(2), { hardwareId: unknown })),
       'hwid_not_found',
@@ -233,8 +246,14 @@ describe('printer.register', () => {
       'hwid_registered',
     );
     const fresh = registration(printerIdOf(2), { hardwareId: hardwareId2 });
-    // Another server sends the proof the owner gave `server`.
-    assert.equal(refused(w, otherServer, 'printer.register', fresh), 'owner_proof_invalid');
+    // Another server sends the proofs the owner and the device gave `server`.
+    assert.equal(refused(w, otherServer, 'printer.register', fresh), 'device_proof_invalid');
+    const forOther = registration(printerIdOf(2), { hardwareId: hardwareId2, to: otherServer });
+    assert.equal(
+      refused(w, otherServer, 'printer.register', { ...fresh, deviceProof: forOther.deviceProof }),
+      'owner_proof_invalid',
+      'the device consented to otherServer, the owner only to server: each proof names its server',
+    );
     // The server binds the SBC to an account that did not sign (the outsider's proof, the owner named).
     assert.equal(
       refused(
@@ -245,10 +264,10 @@ describe('printer.register', () => {
       ),
       'owner_proof_invalid',
     );
-    // The server changes the profile the owner signed.
+    // The server changes the profile the owner and the device signed.
     assert.equal(
       refused(w, server, 'printer.register', { ...fresh, profile: { ...profile, flowPct: 120 } }),
-      'owner_proof_invalid',
+      'device_proof_invalid',
     );
     // The proof for another hardware id.
     assert.equal(
@@ -266,8 +285,8 @@ describe('printer.register', () => {
     for (let n = 2; n <= printersPerOwnerMax + 1; n += 1) {
       const sbc = key(100 + n);
       expectOk(w.run(authority, 'printing.hwid', hwidPayload(sbc)), `hwid ${n}`);
-      const id = hardwareIdOf(authority.address, toHex(sbc.publicKey));
-      const payload = registration(printerIdOf(n), { hardwareId: id });
+      const id = hardwareIdFor(sbc);
+      const payload = registration(printerIdOf(n), { hardwareId: id, device: sbc });
       if (n <= printersPerOwnerMax) expectOk(w.run(server, 'printer.register', payload), `${n}`);
       else {
         assert.equal(refused(w, server, 'printer.register', payload), 'owner_printers_full');
@@ -276,6 +295,66 @@ describe('printer.register', () => {
       }
     }
     assert.equal(activePrintersOf(w.state, owner.address), printersPerOwnerMax);
+  });
+});
+
+describe('hardware ids and the device consent (attack findings 1 and 11)', () => {
+  it("refuses an id recorded under another authority's name (front-running a printing.hwid)", () => {
+    const w = printingWorld();
+    const dev = key(77);
+    const victim = hardwareIdFor(dev);
+    const squatter = key(200);
+    assert.equal(
+      refused(w, squatter, 'printing.hwid', { hardwareId: victim, deviceKeyHash: 'ab'.repeat(32) }),
+      'hwid_mismatch',
+    );
+    assert.equal(
+      refused(w, squatter, 'printing.hwid', hwidPayload(dev)),
+      'hwid_mismatch',
+      'even with the right key hash',
+    );
+    expectOk(w.run(authority, 'printing.hwid', hwidPayload(dev)), 'the authority records it');
+    assert.equal(hardwareIdOf(authority.address, deviceKeyHashOf(toHex(dev.publicKey))), victim);
+  });
+
+  it('refuses an outsider registering a recorded id as its own printer without the device key', () => {
+    const w = printingWorld();
+    const dev = key(55);
+    expectOk(w.run(authority, 'printing.hwid', hwidPayload(dev)), 'hwid');
+    const hw = hardwareIdFor(dev);
+    const squatter = key(201);
+    assert.equal(w.balance(squatter.address), 0n);
+    const own = { hardwareId: hw, who: squatter, to: squatter };
+    // Its own key as the device key: not the recorded hash.
+    assert.equal(
+      refused(
+        w,
+        squatter,
+        'printer.register',
+        registration(printerIdOf(0x5a), { ...own, device: squatter }),
+      ),
+      'device_key_mismatch',
+    );
+    // The real device key (it is public), but a proof it signed itself.
+    assert.equal(
+      refused(
+        w,
+        squatter,
+        'printer.register',
+        registration(printerIdOf(0x5a), { ...own, device: dev, deviceSigner: squatter }),
+      ),
+      'device_proof_invalid',
+    );
+    // The device's consent for another owner does not transfer.
+    const forOwner2 = registration(printerIdOf(0x5b), { hardwareId: hw, who: owner2, device: dev });
+    assert.equal(
+      refused(w, server, 'printer.register', {
+        ...registration(printerIdOf(0x5b), { hardwareId: hw, device: dev }),
+        deviceProof: forOwner2.deviceProof,
+      }),
+      'device_proof_invalid',
+    );
+    expectOk(w.run(server, 'printer.register', forOwner2), 'the real server registers the board');
   });
 });
 
@@ -455,7 +534,7 @@ describe('print.buy', () => {
 
   it('refuses in order: unknown design/printer, not the owner, a revoked printer, another server, unlisted, sold out, too big, too many tokens, no funds', () => {
     const w = printingWorld();
-    const buy = { designId, printerId };
+    const buy = { designId, printerId, price: { asset, amount: '1000' } };
     assert.equal(
       refused(w, owner, 'print.buy', { ...buy, designId: 'f'.repeat(32) }),
       'design_not_found',
@@ -496,12 +575,55 @@ describe('print.buy', () => {
     const dear = listing({ hash: sha256Hex(utf8('dear')), amount: (funds * 2n).toString() });
     expectOk(w.run(designer, 'design.list', dear), 'list dear');
     assert.equal(
-      refused(w, owner, 'print.buy', { ...buy, designId: dear.designId }),
+      refused(w, owner, 'print.buy', {
+        ...buy,
+        designId: dear.designId,
+        price: w.priceOf(dear.designId as string),
+      }),
       'insufficient_funds',
     );
     // Revoked printer.
     expectOk(w.run(owner, 'printer.revoke', { printerId }), 'revoke');
     assert.equal(refused(w, owner, 'print.buy', buy), 'printer_revoked');
+  });
+
+  it('refuses a price that is not the current one (finding 7): the price changed under a pending buy', () => {
+    const w = printingWorld();
+    const seen = { asset, amount: '1000' };
+    expectOk(
+      w.run(designer, 'design.update', { designId, price: { asset, amount: '900000' } }),
+      'the designer raises the price',
+    );
+    assert.equal(
+      refused(w, owner, 'print.buy', { designId, printerId, price: seen }),
+      'price_changed',
+    );
+    expectOk(
+      w.run(designer, 'design.update', { designId, price: { asset: 'EUR', amount: '1000' } }),
+      'the designer swaps the asset',
+    );
+    assert.equal(
+      refused(w, owner, 'print.buy', { designId, printerId, price: seen }),
+      'price_changed',
+    );
+    assert.equal(
+      refused(w, owner, 'print.buy', { designId, printerId, price: { asset, amount: '01000' } }),
+      'invalid_design_price',
+    );
+    assert.equal(
+      refused(w, owner, 'print.buy', { designId, printerId }),
+      'invalid_design_price',
+      'the price is required',
+    );
+    expectOk(
+      w.run(designer, 'design.update', { designId, price: { asset, amount: '1200' } }),
+      'a new price',
+    );
+    expectOk(
+      w.run(owner, 'print.buy', { designId, printerId, price: { asset, amount: '1200' } }),
+      'at the price seen',
+    );
+    assert.equal(w.balance(owner.address), funds - 1200n);
   });
 
   it('refuses a 65th outstanding token; a finished one makes room', () => {
@@ -512,7 +634,11 @@ describe('print.buy', () => {
       w.buy(owner, many.designId as string),
     );
     assert.equal(
-      refused(w, owner, 'print.buy', { designId: many.designId, printerId }),
+      refused(w, owner, 'print.buy', {
+        designId: many.designId,
+        printerId,
+        price: w.priceOf(many.designId as string),
+      }),
       'tokens_full',
     );
     expectOk(w.run(server, 'print.start', start(tokens[0]!)), 'start');
@@ -537,8 +663,11 @@ describe('print.start, progress, finish', () => {
     assert.equal(t.attempts, 1);
     assert.equal(t.watermarkCommitment, watermark);
     assert.equal(t.startedAt, w.time - w.blockMs);
-    expectOk(w.run(server, 'print.progress', { tokenId, percent: 40 }), '40');
-    expectOk(w.run(server, 'print.progress', { tokenId, percent: 40 }), 'a heartbeat');
+    expectOk(w.run(server, 'print.progress', { tokenId, percent: 40, delivered: 0 }), '40');
+    expectOk(
+      w.run(server, 'print.progress', { tokenId, percent: 40, delivered: 0 }),
+      'a heartbeat',
+    );
     assert.equal(token(w, tokenId).percent, 40);
     const designerBefore = w.balance(designer.address);
     const serverBefore = w.balance(server.address);
@@ -607,38 +736,41 @@ describe('print.start, progress, finish', () => {
     const w = printingWorld();
     const tokenId = w.buy();
     assert.equal(
-      refused(w, server, 'print.progress', { tokenId, percent: 10 }),
+      refused(w, server, 'print.progress', { tokenId, percent: 10, delivered: 0 }),
       'token_not_printing',
     );
     assert.equal(refused(w, server, 'print.finish', { tokenId }), 'token_not_printing');
     expectOk(w.run(server, 'print.start', start(tokenId)), 'start');
     assert.equal(
-      refused(w, otherServer, 'print.progress', { tokenId, percent: 10 }),
+      refused(w, otherServer, 'print.progress', { tokenId, percent: 10, delivered: 0 }),
       'not_token_server',
     );
     assert.equal(refused(w, owner, 'print.finish', { tokenId }), 'not_token_server');
     assert.equal(
-      refused(w, owner, 'print.fail', { tokenId, percent: 1, reason: 'x' }),
+      refused(w, owner, 'print.fail', { tokenId, percent: 1, reason: 'x', delivered: 0 }),
       'not_token_server',
     );
     assert.equal(
-      refused(w, server, 'print.progress', { tokenId, percent: 101 }),
+      refused(w, server, 'print.progress', { tokenId, percent: 101, delivered: 0 }),
       'invalid_percent',
     );
     assert.equal(
-      refused(w, server, 'print.progress', { tokenId, percent: 12.5 }),
+      refused(w, server, 'print.progress', { tokenId, percent: 12.5, delivered: 0 }),
       'invalid_percent',
     );
-    expectOk(w.run(server, 'print.progress', { tokenId, percent: 30 }), '30');
+    expectOk(w.run(server, 'print.progress', { tokenId, percent: 30, delivered: 0 }), '30');
     assert.equal(
-      refused(w, server, 'print.progress', { tokenId, percent: 29 }),
+      refused(w, server, 'print.progress', { tokenId, percent: 29, delivered: 0 }),
       'progress_backwards',
     );
     expectOk(w.run(server, 'print.finish', { tokenId }), 'finish');
     assert.equal(refused(w, server, 'print.finish', { tokenId }), 'token_closed');
-    assert.equal(refused(w, server, 'print.progress', { tokenId, percent: 100 }), 'token_closed');
     assert.equal(
-      refused(w, server, 'print.fail', { tokenId, percent: 100, reason: 'late' }),
+      refused(w, server, 'print.progress', { tokenId, percent: 100, delivered: 0 }),
+      'token_closed',
+    );
+    assert.equal(
+      refused(w, server, 'print.fail', { tokenId, percent: 100, reason: 'late', delivered: 0 }),
       'token_closed',
     );
   });
@@ -648,10 +780,10 @@ describe('the refund rule (print.fail)', () => {
   it('re-issues the token on the first failure and refunds the buyer on the second', () => {
     const w = printingWorld();
     const tokenId = printing(w);
-    expectOk(w.run(server, 'print.progress', { tokenId, percent: 35 }), '35');
+    expectOk(w.run(server, 'print.progress', { tokenId, percent: 35, delivered: 0 }), '35');
     w.advance(3 * 24 * 60 * 60 * 1000);
     expectOk(
-      w.run(server, 'print.fail', { tokenId, percent: 37, reason: 'nozzle clogged' }),
+      w.run(server, 'print.fail', { tokenId, percent: 37, reason: 'nozzle clogged', delivered: 0 }),
       'fail 1',
     );
     let t = token(w, tokenId);
@@ -666,7 +798,10 @@ describe('the refund rule (print.fail)', () => {
     // The same token prints again.
     expectOk(w.run(server, 'print.start', start(tokenId)), 'start 2');
     assert.equal(token(w, tokenId).attempts, 2);
-    expectOk(w.run(server, 'print.fail', { tokenId, percent: 80, reason: 'power cut' }), 'fail 2');
+    expectOk(
+      w.run(server, 'print.fail', { tokenId, percent: 80, reason: 'power cut', delivered: 0 }),
+      'fail 2',
+    );
     t = token(w, tokenId);
     assert.equal(t.status, 'refunded');
     assert.equal(t.failures, 2);
@@ -680,17 +815,87 @@ describe('the refund rule (print.fail)', () => {
     assert.equal(refused(w, server, 'print.start', start(tokenId)), 'token_closed');
   });
 
+  it('refunds only the undelivered share (finding 2): a whole stream then two failures pays the designer and the platform', () => {
+    const w = printingWorld();
+    const tokenId = printing(w);
+    const fail = (percent: number, delivered: number) =>
+      w.run(server, 'print.fail', { tokenId, percent, reason: 'printer_timeout', delivered });
+    expectOk(fail(99, 100), 'fail 1 after the whole stream');
+    assert.equal(token(w, tokenId).delivered, 100);
+    expectOk(w.run(server, 'print.start', start(tokenId)), 'start 2');
+    assert.equal(token(w, tokenId).attemptDelivered, 0, 'a new attempt starts at 0');
+    expectOk(fail(5, 10), 'fail 2, early in the second stream');
+    const t = token(w, tokenId);
+    assert.equal(t.status, 'refunded');
+    assert.equal(t.delivered, 100, 'the largest over the attempts');
+    assert.deepEqual(t.refund, { buyer: '0', designer: '850', platform: '150' });
+    assert.equal(w.balance(owner.address), funds - 1000n);
+    assert.equal(w.balance(designer.address), 850n);
+    assert.equal(w.balance(tokenEscrow(tokenId)), 0n);
+    assert.equal(design(w).sold, 0, 'a refund gives the print back');
+  });
+
+  it('refuses a delivered share that goes backwards within an attempt', () => {
+    const w = printingWorld();
+    const tokenId = printing(w);
+    expectOk(w.run(server, 'print.progress', { tokenId, percent: 10, delivered: 60 }), 'progress');
+    assert.equal(
+      refused(w, server, 'print.progress', { tokenId, percent: 11, delivered: 59 }),
+      'delivered_backwards',
+    );
+    assert.equal(
+      refused(w, server, 'print.fail', { tokenId, percent: 11, reason: 'jam', delivered: 10 }),
+      'delivered_backwards',
+    );
+    assert.equal(
+      refused(w, server, 'print.progress', { tokenId, percent: 11, delivered: 101 }),
+      'invalid_delivered',
+    );
+    expectOk(
+      w.run(server, 'print.fail', { tokenId, percent: 11, reason: 'jam', delivered: 60 }),
+      'fail',
+    );
+    expectOk(w.run(server, 'print.start', start(tokenId)), 'start 2');
+    expectOk(
+      w.run(server, 'print.progress', { tokenId, percent: 1, delivered: 20 }),
+      'a new attempt counts from 0',
+    );
+    assert.equal(token(w, tokenId).delivered, 60);
+  });
+
+  it('splits every refund into parts that add up to the price (property)', () => {
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 2000; i += 1) {
+      const price = BigInt(1 + next(1_000_000)) * BigInt(1 + next(1000));
+      const delivered = next(101);
+      const bp = next(5001);
+      const parts = refundParts(price, delivered, bp);
+      assert.equal(parts.buyer + parts.designer + parts.platform, price);
+      assert.equal(parts.buyer, (price * BigInt(100 - delivered)) / 100n);
+      for (const part of Object.values(parts)) assert.ok(part >= 0n);
+      const rest = price - parts.buyer;
+      assert.ok(parts.platform * 10_000n - rest * BigInt(bp) <= 10_000n);
+      assert.ok(rest * BigInt(bp) - parts.platform * 10_000n <= 10_000n);
+    }
+    assert.deepEqual(refundParts(1000n, 0, 1500), { buyer: 1000n, designer: 0n, platform: 0n });
+    assert.deepEqual(refundParts(1000n, 37, 1500), { buyer: 630n, designer: 315n, platform: 55n });
+  });
+
   it('refuses a bad reason, a fail before a start', () => {
     const w = printingWorld();
     const tokenId = w.buy();
     assert.equal(
-      refused(w, server, 'print.fail', { tokenId, percent: 0, reason: 'jam' }),
+      refused(w, server, 'print.fail', { tokenId, percent: 0, reason: 'jam', delivered: 0 }),
       'token_not_printing',
     );
     expectOk(w.run(server, 'print.start', start(tokenId)), 'start');
     for (const reason of ['', 'r'.repeat(201), 'bad\u0007bell']) {
       assert.equal(
-        refused(w, server, 'print.fail', { tokenId, percent: 0, reason }),
+        refused(w, server, 'print.fail', { tokenId, percent: 0, reason, delivered: 0 }),
         'invalid_fail_reason',
       );
     }
@@ -719,6 +924,9 @@ describe('print.cancel', () => {
         buyer: owner.address,
         asset,
         amount: '1000',
+        designerAmount: '0',
+        platformAmount: '0',
+        delivered: 0,
         why: 'cancelled',
       },
     });
@@ -735,13 +943,90 @@ describe('print.cancel', () => {
     expectOk(w.run(server, 'printer.revoke', { printerId }), 'revoke');
     expectOk(w.run(owner, 'print.cancel', { tokenId }), 'cancel');
     assert.equal(w.balance(owner.address), funds);
+    assert.equal(design(w).sold, 0);
+  });
+
+  it('a revoked printer after a whole stream and one failure refunds only the undelivered share (finding 2a)', () => {
+    const w = printingWorld();
+    const tokenId = printing(w);
+    expectOk(
+      w.run(server, 'print.fail', { tokenId, percent: 99, reason: 'x', delivered: 100 }),
+      'fail',
+    );
+    expectOk(w.run(owner, 'printer.revoke', { printerId }), 'the owner revokes its printer');
+    expectOk(w.run(owner, 'print.cancel', { tokenId }), 'cancel');
+    assert.equal(w.balance(owner.address), funds - 1000n);
+    assert.deepEqual(token(w, tokenId).refund, { buyer: '0', designer: '850', platform: '150' });
+  });
+
+  it('a silent printer after the stream refunds only the undelivered share (finding 2c)', () => {
+    const w = printingWorld();
+    const tokenId = printing(w);
+    expectOk(
+      w.run(server, 'print.progress', { tokenId, percent: 3, delivered: 75 }),
+      'the server wrote three quarters',
+    );
+    w.advance(progressStaleMs);
+    expectOk(w.run(owner, 'print.cancel', { tokenId }), 'cancel');
+    assert.equal(w.balance(owner.address), funds - 750n);
+    assert.deepEqual(w.events.at(-1)?.data, {
+      tokenId,
+      designId,
+      printerId,
+      buyer: owner.address,
+      asset,
+      amount: '250',
+      designerAmount: '638',
+      platformAmount: '112',
+      delivered: 75,
+      why: 'cancelled',
+    });
+  });
+
+  it('refunded purchases do not count toward printsMax (finding 8)', () => {
+    const w = printingWorld();
+    const tokens = Array.from({ length: 10 }, () => w.buy());
+    assert.equal(design(w).sold, 10);
+    expectOk(w.run(owner, 'printer.revoke', { printerId }), 'revoke');
+    for (const tokenId of tokens) expectOk(w.run(owner, 'print.cancel', { tokenId }), 'cancel');
+    assert.equal(design(w).sold, 0);
+    const dev = key(99);
+    expectOk(w.run(authority, 'printing.hwid', hwidPayload(dev)), 'hwid');
+    expectOk(
+      w.run(
+        server,
+        'printer.register',
+        registration(printerIdOf(2), { hardwareId: hardwareIdFor(dev), who: owner2, device: dev }),
+      ),
+      'register',
+    );
+    w.buy(owner2, designId, printerIdOf(2));
+  });
+
+  it('a printing token is cancellable 7 days after its start whatever the heartbeats (finding 9)', () => {
+    const w = printingWorld();
+    const tokenId = printing(w);
+    const started = token(w, tokenId).startedAt!;
+    while (w.time + progressStaleMs / 2 < started + printMaxMs) {
+      w.advance(progressStaleMs / 2);
+      expectOk(w.run(server, 'print.progress', { tokenId, percent: 0, delivered: 0 }), 'heartbeat');
+    }
+    if (w.time < started + printMaxMs) {
+      assert.equal(refused(w, owner, 'print.cancel', { tokenId }), 'token_not_cancellable');
+      w.advance(started + printMaxMs - w.time);
+    }
+    expectOk(w.run(owner, 'print.cancel', { tokenId }), 'cancel after 7 days');
+    assert.equal(w.balance(owner.address), funds);
   });
 
   it('refunds a printing token after 24 h without progress, not while it progresses; never a finished one', () => {
     const w = printingWorld();
     const tokenId = printing(w);
     w.advance(progressStaleMs - w.blockMs);
-    expectOk(w.run(server, 'print.progress', { tokenId, percent: 50 }), 'still alive');
+    expectOk(
+      w.run(server, 'print.progress', { tokenId, percent: 50, delivered: 0 }),
+      'still alive',
+    );
     w.advance(progressStaleMs - 2 * w.blockMs);
     assert.equal(refused(w, owner, 'print.cancel', { tokenId }), 'token_not_cancellable');
     w.advance(w.blockMs);
@@ -767,5 +1052,52 @@ describe('parsePrinterProfile', () => {
         error.code === 'invalid_profile',
     );
     assert.throws(() => parsePrinterProfile(null), PrinterProfileError);
+  });
+
+  it('allows only motion, homing, levelling, temperature, fan, mode, feed/flow, dwell and stepper-off commands (finding 3)', () => {
+    const withStart = (startGcode: string, firmware: 'marlin' | 'klipper' = 'marlin') => ({
+      ...profile,
+      firmware,
+      startGcode,
+    });
+    const allowed =
+      'G28 ; home\nG29\nM420 S1\nG90\nM83\nG92 E0\nM104 S200\nM109 S205\nM140 S60\nM190 S60\n' +
+      'M106 S255\nM107\nM220 S100\nM221 S100\nG4 P500\nG1 Z5 F3000\nG0 X0 Y0\nM400\nM84\nM18\n\n';
+    assert.equal(parsePrinterProfile(withStart(allowed)).startGcode, allowed);
+    const macros = 'PRINT_START BED=60 EXTRUDER=205\nBED_MESH_CALIBRATE\nEND_PRINT';
+    assert.equal(parsePrinterProfile(withStart(macros, 'klipper')).startGcode, macros);
+    for (const [text, firmware] of [
+      ['M140 S0\nM28 X1', 'marlin'],
+      ['M20', 'marlin'],
+      ['M23 X1\nM24', 'marlin'],
+      ['M32 X1', 'marlin'],
+      ['M928 log', 'marlin'],
+      ['M500', 'marlin'],
+      ['M502', 'marlin'],
+      ['M504', 'marlin'],
+      ['M997', 'marlin'],
+      ['M999', 'marlin'],
+      ['M303 E0', 'marlin'],
+      ['PRINT_START', 'marlin'],
+      ['SAVE_CONFIG', 'klipper'],
+      ['FIRMWARE_RESTART', 'klipper'],
+      ['SDCARD_PRINT_FILE FILENAME=x', 'klipper'],
+      ['PRINT_START X=$(y)', 'klipper'],
+      ['M28', 'klipper'],
+    ] as const) {
+      assert.throws(
+        () => parsePrinterProfile(withStart(text, firmware)),
+        (error: unknown) =>
+          error instanceof PrinterProfileError && error.field === 'profile.startGcode',
+        text,
+      );
+    }
+    assert.throws(
+      () => parsePrinterProfile({ ...profile, endGcode: 'M104 S0\nM29' }),
+      (error: unknown) =>
+        error instanceof PrinterProfileError &&
+        error.field === 'profile.endGcode' &&
+        /line 2: M29/.test(error.message),
+    );
   });
 });

@@ -8,8 +8,12 @@ import {
   designFits,
   designIdOf,
   designUploadMessage,
+  deviceKeyHashOf,
   failuresBeforeRefund,
+  hardwareIdOf,
+  printerDeviceMessage,
   printerRegistrationMessage,
+  printMaxMs,
   printersPerOwnerMax,
   printingPayloads,
   profileHashOf,
@@ -62,10 +66,53 @@ function signedBy(address: string, signature: string, message: Uint8Array): bool
   return verify(fromHex(signature), message, publicKeyFromAddress(address));
 }
 
-/** Moves the whole escrow of `token` to `to`; a ledger refusal (never expected) is returned. */
-function refund(ctx: TxContext, token: PrintTokenRecord): string | undefined {
-  const amount = BigInt(token.price.amount);
-  return ctx.ledger.transfer(tokenEscrow(token.tokenId), token.buyer, token.price.asset, amount);
+/**
+ * The designer's and the platform's parts of `amount`: largest remainder between the designer
+ * (first: a tie goes to the designer) and the platform, so the parts add up to `amount` and the
+ * platform's is within 1 unit of amount × bp / 10000.
+ */
+function designerAndPlatform(amount: bigint, platformShareBp: number): [bigint, bigint] {
+  return splitByWeights(amount, [platformShareWhole - platformShareBp, platformShareBp]) as [
+    bigint,
+    bigint,
+  ];
+}
+
+/** What a refund pays: the undelivered share to the buyer, the rest split as a finish splits. */
+export interface RefundParts {
+  buyer: bigint;
+  designer: bigint;
+  platform: bigint;
+}
+
+/**
+ * The parts of a refund of `price` after `delivered` percent of the print was written to the
+ * printer: the buyer gets floor(price × (100 − delivered) / 100), the designer and the platform
+ * share the rest by the token's platform share. The parts add up to the price.
+ */
+export function refundParts(
+  price: bigint,
+  delivered: number,
+  platformShareBp: number,
+): RefundParts {
+  const buyer = (price * BigInt(100 - delivered)) / 100n;
+  const [designer, platform] = designerAndPlatform(price - buyer, platformShareBp);
+  return { buyer, designer, platform };
+}
+
+/** Pays `parts` out of `token`'s escrow (zero parts skipped); a ledger refusal is returned. */
+function payOut(
+  ctx: TxContext,
+  token: PrintTokenRecord,
+  parts: readonly (readonly [string, bigint])[],
+): string | undefined {
+  const escrow = tokenEscrow(token.tokenId);
+  for (const [to, part] of parts) {
+    if (part === 0n) continue;
+    const paid = ctx.ledger.transfer(escrow, to, token.price.asset, part);
+    if (paid) return paid;
+  }
+  return undefined;
 }
 
 /** What every event about a print token starts with: the token, its design, printer and buyer. */
@@ -78,20 +125,41 @@ function tokenFacts(token: PrintTokenRecord) {
   };
 }
 
+/**
+ * Refunds `token` (refund rule): the buyer gets the undelivered share of the escrow, the designer
+ * and the platform the delivered share; the design gets the print back (`sold` − 1). A ledger
+ * refusal (never expected) is returned.
+ */
 function refunded(
   ctx: TxContext,
   token: PrintTokenRecord,
   why: 'failed' | 'cancelled',
-): PrintTokenRecord {
-  const record: PrintTokenRecord = { ...token, status: 'refunded', endedAt: ctx.time };
-  writeToken(ctx.state, record);
+): string | undefined {
+  const parts = refundParts(BigInt(token.price.amount), token.delivered, token.platformShareBp);
+  const moved = payOut(ctx, token, [
+    [token.buyer, parts.buyer],
+    [token.designer, parts.designer],
+    [token.server, parts.platform],
+  ]);
+  if (moved) return moved;
+  const refund = {
+    buyer: parts.buyer.toString(),
+    designer: parts.designer.toString(),
+    platform: parts.platform.toString(),
+  };
+  writeToken(ctx.state, { ...token, status: 'refunded', endedAt: ctx.time, refund });
+  const design = readDesign(ctx.state, token.designId);
+  if (design && design.sold > 0) writeDesign(ctx.state, { ...design, sold: design.sold - 1 });
   ctx.emit('print.refunded', {
     ...tokenFacts(token),
     asset: token.price.asset,
-    amount: token.price.amount,
+    amount: refund.buyer,
+    designerAmount: refund.designer,
+    platformAmount: refund.platform,
+    delivered: token.delivered,
     why,
   });
-  return record;
+  return undefined;
 }
 
 /** The token named, and whether the sender is its server. */
@@ -114,6 +182,15 @@ function printingToken(ctx: TxContext, tokenId: string): PrintTokenRecord | Prin
   if (typeof token === 'string') return token;
   if (token.status === 'printing') return token;
   return token.status === 'issued' ? 'token_not_printing' : 'token_closed';
+}
+
+/** `token` with `delivered` as its attempt's share, and the largest share over its attempts. */
+function delivering(token: PrintTokenRecord, delivered: number): PrintTokenRecord {
+  return {
+    ...token,
+    attemptDelivered: delivered,
+    delivered: Math.max(token.delivered, delivered),
+  };
 }
 
 type ReportType = 'print.progress' | 'print.finish' | 'print.fail';
@@ -139,6 +216,7 @@ function reportTx<T extends ReportType>(
 const printerTxs: Record<string, TxDefinition<never>> = {
   'printing.hwid': defineTxOf(printingPayloads['printing.hwid'], {
     execute: (ctx, p): PrintingRejection | undefined => {
+      if (p.hardwareId !== hardwareIdOf(ctx.sender, p.deviceKeyHash)) return 'hwid_mismatch';
       if (readHwid(ctx.state, p.hardwareId)) return 'hwid_exists';
       writeHwid(ctx.state, {
         hardwareId: p.hardwareId,
@@ -158,10 +236,23 @@ const printerTxs: Record<string, TxDefinition<never>> = {
   }),
   'printer.register': defineTxOf(printingPayloads['printer.register'], {
     execute: (ctx, p): PrintingRejection | undefined => {
-      if (!readHwid(ctx.state, p.hardwareId)) return 'hwid_not_found';
+      const hwid = readHwid(ctx.state, p.hardwareId);
+      if (!hwid) return 'hwid_not_found';
       if (readPrinter(ctx.state, p.printerId)) return 'printer_exists';
-      if (activePrinterOf(ctx.state, p.hardwareId) !== undefined) return 'hwid_registered';
+      // The device's consent: only the holder of the SBC's key may have its id registered.
+      if (deviceKeyHashOf(p.deviceKey) !== hwid.deviceKeyHash) return 'device_key_mismatch';
       const profileHash = profileHashOf(p.profile);
+      const deviceMessage = printerDeviceMessage(
+        ctx.chainId,
+        p.hardwareId,
+        ctx.sender,
+        p.owner,
+        profileHash,
+      );
+      if (!verify(fromHex(p.deviceProof), deviceMessage, fromHex(p.deviceKey))) {
+        return 'device_proof_invalid';
+      }
+      if (activePrinterOf(ctx.state, p.hardwareId) !== undefined) return 'hwid_registered';
       const message = printerRegistrationMessage(
         ctx.chainId,
         p.hardwareId,
@@ -312,6 +403,9 @@ const printTxs: Record<string, TxDefinition<never>> = {
       if (printer.status !== 'active') return 'printer_revoked';
       if (printer.server !== design.server) return 'printer_other_server';
       if (design.status !== 'listed') return 'design_unlisted';
+      if (p.price.asset !== design.price.asset || p.price.amount !== design.price.amount) {
+        return 'price_changed';
+      }
       if (design.sold >= design.printsMax) return 'sold_out';
       if (!designFits(design.bbox, printer.profile)) return 'design_does_not_fit';
       if (outstandingTokensOf(ctx.state, ctx.sender) >= tokensPerBuyerMax) return 'tokens_full';
@@ -340,6 +434,8 @@ const printTxs: Record<string, TxDefinition<never>> = {
         attempts: 0,
         failures: 0,
         percent: 0,
+        delivered: 0,
+        attemptDelivered: 0,
         height: ctx.height,
         tx: ctx.txHash,
       };
@@ -370,6 +466,7 @@ const printTxs: Record<string, TxDefinition<never>> = {
         status: 'printing',
         attempts: token.attempts + 1,
         percent: 0,
+        attemptDelivered: 0,
         startedAt: ctx.time,
         progressAt: ctx.time,
         watermarkCommitment: p.watermarkCommitment,
@@ -384,33 +481,31 @@ const printTxs: Record<string, TxDefinition<never>> = {
   }),
   'print.progress': reportTx('print.progress', (ctx, p, token): PrintingRejection | undefined => {
     if (p.percent < token.percent) return 'progress_backwards';
-    writeToken(ctx.state, { ...token, percent: p.percent, progressAt: ctx.time });
+    if (p.delivered < token.attemptDelivered) return 'delivered_backwards';
+    writeToken(ctx.state, {
+      ...delivering(token, p.delivered),
+      percent: p.percent,
+      progressAt: ctx.time,
+    });
     ctx.emit('print.progress', {
       tokenId: p.tokenId,
       printerId: token.printerId,
       buyer: token.buyer,
       percent: p.percent,
+      delivered: p.delivered,
     });
     return undefined;
   }),
   'print.finish': reportTx('print.finish', (ctx, p, token): string | undefined => {
-    // Largest remainder between the designer (first: a tie goes to the designer) and the
-    // platform, so the parts add up to the price and the platform's is within 1 unit of
-    // price × bp / 10000.
-    const amount = BigInt(token.price.amount);
-    const [designerPart, platformPart] = splitByWeights(amount, [
-      platformShareWhole - token.platformShareBp,
+    const [designerPart, platformPart] = designerAndPlatform(
+      BigInt(token.price.amount),
       token.platformShareBp,
-    ]) as [bigint, bigint];
-    const escrow = tokenEscrow(token.tokenId);
-    for (const [to, part] of [
+    );
+    const moved = payOut(ctx, token, [
       [token.designer, designerPart],
       [token.server, platformPart],
-    ] as const) {
-      if (part === 0n) continue;
-      const paid = ctx.ledger.transfer(escrow, to, token.price.asset, part);
-      if (paid) return paid;
-    }
+    ]);
+    if (moved) return moved;
     const paid = { platform: platformPart.toString(), designer: designerPart.toString() };
     writeToken(ctx.state, {
       ...token,
@@ -431,9 +526,10 @@ const printTxs: Record<string, TxDefinition<never>> = {
     return undefined;
   }),
   'print.fail': reportTx('print.fail', (ctx, p, token): string | undefined => {
+    if (p.delivered < token.attemptDelivered) return 'delivered_backwards';
     const failures = token.failures + 1;
     const failed: PrintTokenRecord = {
-      ...token,
+      ...delivering(token, p.delivered),
       failures,
       failReason: p.reason,
       failPercent: p.percent,
@@ -443,16 +539,12 @@ const printTxs: Record<string, TxDefinition<never>> = {
     ctx.emit('print.failed', {
       ...tokenFacts(token),
       percent: p.percent,
+      delivered: p.delivered,
       reason: p.reason,
       failures,
       outcome: refunds ? 'refunded' : 'reissued',
     });
-    if (refunds) {
-      const moved = refund(ctx, token);
-      if (moved) return moved;
-      refunded(ctx, failed, 'failed');
-      return undefined;
-    }
+    if (refunds) return refunded(ctx, failed, 'failed');
     writeToken(ctx.state, {
       ...failed,
       status: 'issued',
@@ -471,12 +563,10 @@ const printTxs: Record<string, TxDefinition<never>> = {
         token.status === 'issued'
           ? ctx.time >= token.expiresAt ||
             readPrinter(ctx.state, token.printerId)?.status !== 'active'
-          : ctx.time >= (token.progressAt ?? token.boughtAt) + progressStaleMs;
+          : ctx.time >= (token.progressAt ?? token.boughtAt) + progressStaleMs ||
+            ctx.time >= (token.startedAt ?? token.boughtAt) + printMaxMs;
       if (!cancellable) return 'token_not_cancellable';
-      const moved = refund(ctx, token);
-      if (moved) return moved;
-      refunded(ctx, token, 'cancelled');
-      return undefined;
+      return refunded(ctx, token, 'cancelled');
     },
   }),
 };

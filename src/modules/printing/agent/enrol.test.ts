@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { fromHex, verify } from '../../../crypto/index.js';
 import { generateKey } from '../../../sdk/index.js';
 import { hwidRequestMessage } from '../authority/messages.js';
-import { hardwareIdOf } from '../schema.js';
+import { deviceKeyHashOf, hardwareIdOf } from '../schema.js';
 import { AgentDataDir, AgentError, agentFiles } from './data-dir.js';
 import { requestHardwareId } from './enrol.js';
 
@@ -142,7 +142,9 @@ async function fakeAuthority(answerId: (authority: string, deviceKey: string) =>
 
 describe('print agent hardware id', () => {
   it('asks with a signed, timestamped request and keeps the id the key and authority give', async () => {
-    const fake = await fakeAuthority(hardwareIdOf);
+    const fake = await fakeAuthority((authority, key) =>
+      hardwareIdOf(authority, deviceKeyHashOf(key)),
+    );
     try {
       const dir = freshDir();
       const { key } = dir.initDeviceKey();
@@ -151,7 +153,7 @@ describe('print agent hardware id', () => {
         now: () => 1234,
       });
       assert.deepEqual(identity, {
-        hardwareId: hardwareIdOf(fake.authority, key.publicKey),
+        hardwareId: hardwareIdOf(fake.authority, deviceKeyHashOf(key.publicKey)),
         authority: fake.authority,
         authorityUrl: fake.url,
         txHash: 'f'.repeat(64),
@@ -181,7 +183,9 @@ describe('print agent hardware id', () => {
   });
 
   it('keeps the authority’s refusal code', async () => {
-    const fake = await fakeAuthority(hardwareIdOf);
+    const fake = await fakeAuthority((authority, key) =>
+      hardwareIdOf(authority, deviceKeyHashOf(key)),
+    );
     try {
       const dir = freshDir();
       dir.initDeviceKey();

@@ -1,8 +1,10 @@
 import { fromHex, sign, toHex } from '../../../crypto/index.js';
 import { hwidRequestMessage } from '../authority/messages.js';
 import {
+  deviceKeyHashOf,
   hardwareIdOf,
   parsePrinterProfile,
+  printerDeviceMessage,
   profileHashOf,
   printerRegistrationMessage,
   type PrinterProfile,
@@ -18,8 +20,8 @@ import { requestJson, type TlsOptions } from './http.js';
  *    the authority give (`hardwareIdOf`), so an authority cannot hand it another board's id.
  * 2. `register`: with the owner's consent (the owner's signature over the chain id, the hardware
  *    id, the server and the profile's hash: `ownerProof`), a one-time secret from the server's
- *    operator and the device key's signature over the whole request, the print server registers
- *    the printer on chain and answers the printer's client certificate and key (mTLS from then on).
+ *    operator, the device key's consent (`deviceProof`, relayed to the chain, which checks it) and
+ *    its signature over the whole request, the print server registers the printer on chain and answers the printer's client certificate and key (mTLS from then on).
  */
 
 /** What `GET /v1/printing/server` answers (the print server's public listener). */
@@ -62,7 +64,7 @@ export async function requestHardwareId(
       `the authority answered for ${answer.authority}, not ${authority}`,
     );
   }
-  const expected = hardwareIdOf(authority, device.publicKey);
+  const expected = hardwareIdOf(authority, deviceKeyHashOf(device.publicKey));
   if (answer.hardwareId !== expected) {
     throw new AgentError(
       'unexpected_answer',
@@ -162,12 +164,27 @@ export async function registerPrinter(
           ownerSecretKey: input.owner.secretKey,
         });
   const timestamp = (input.now ?? Date.now)();
+  // The device's own consent, relayed to the chain: only this board's key lets a server register
+  // its hardware id, for this owner and profile.
+  const deviceProof = toHex(
+    sign(
+      printerDeviceMessage(
+        chainId,
+        identity.hardwareId,
+        info.server,
+        input.owner.address,
+        profileHashOf(profile),
+      ),
+      fromHex(device.secretKey, 'secretKey', 32),
+    ),
+  );
   const fields = {
     server: info.server,
     hardwareId: identity.hardwareId,
     deviceKey: device.publicKey,
     owner: input.owner.address,
     ownerProof,
+    deviceProof,
     profile,
     timestamp,
   };

@@ -11,7 +11,7 @@ import { generateKey } from '../../../sdk/index.js';
 import { readFrame } from '../gcode/marlin.js';
 import type { PrinterPort } from '../gcode/streamer.js';
 import { AgentDataDir, AgentError } from './data-dir.js';
-import { cooldownLines, printToken, progressStepPercent } from './print.js';
+import { cooldownLines, forbiddenCommand, printToken, progressStepPercent } from './print.js';
 
 /*
  * A print as the agent runs it, against a fake print server in this process (plain HTTP: the
@@ -46,6 +46,8 @@ interface Serve {
   sent: number;
   trailer?: number;
   cut?: boolean;
+  /** A line sent in place of line `at` (a server that sends what it should not). */
+  inject?: { at: number; line: string };
 }
 const whole = (overrides: Partial<Serve> = {}): Serve => ({
   declared: lineCount + 40,
@@ -80,7 +82,9 @@ const server = http.createServer((request, response) => {
       let i = 0;
       const pump = () => {
         while (i < serve.sent) {
-          const more = response.write(`${designLine(i++)}\n`);
+          const line = serve.inject?.at === i ? serve.inject.line : designLine(i);
+          i++;
+          const more = response.write(`${line}\n`);
           if (!more) return void response.once('drain', pump);
         }
         if (serve.cut) return void response.destroy();
@@ -275,6 +279,26 @@ describe('print agent: a print', () => {
     assert.equal(outcome.error?.code, 'stream_incomplete');
     assert.equal(reports.finish, 0);
     assert.equal(reports.fail.length, 1);
+  });
+
+  it('an SD-card, file, EEPROM or firmware command fails the print and never reaches the printer', async () => {
+    for (const line of ['M28 copy.gco', 'M500', 'm928 log.gco', 'SDCARD_PRINT_FILE FILENAME=x']) {
+      resetReports();
+      serve = whole({ inject: { at: 10, line } });
+      const printer = new FakeMarlin();
+      const outcome = await printToken(dir, { tokenId, port: printer });
+      assert.equal(outcome.outcome, 'failed', line);
+      assert.equal(outcome.error?.code, 'forbidden_command', line);
+      assert.ok(!printer.received.some((sent) => sent.startsWith(line.split(' ')[0]!)), line);
+      assert.ok(printer.received.length <= 10 + cooldownLines.length, line);
+      assert.equal(reports.finish, 0);
+      assert.equal(reports.fail.length, 1);
+    }
+    assert.equal(forbiddenCommand('G1 X10 E1 ; M28 in a comment'), undefined);
+    assert.equal(forbiddenCommand('M104 S200'), undefined);
+    assert.equal(forbiddenCommand('M20'), 'M20');
+    assert.equal(forbiddenCommand('M997'), 'M997');
+    assert.equal(forbiddenCommand('SAVE_CONFIG'), 'SAVE_CONFIG');
   });
 
   it('more lines than the server announced are refused', async () => {

@@ -67,6 +67,29 @@ export interface PrintOutcome {
 const tokenIdPattern = /^[0-9a-f]{64}$/;
 
 /**
+ * Why the agent does not forward a line, or undefined: the SD-card and file commands (M20-M39,
+ * M928), the EEPROM ones (M500-M504), firmware and reset ones (M997, M999), and Klipper's
+ * SDCARD_*, SAVE_*, RESTART and FIRMWARE_RESTART, the ones a profile may not hold either. A print
+ * server (or a profile) that sends one could have the print written to the printer's card and
+ * printed again, or the printer reconfigured: the print fails instead (defence in depth).
+ */
+export function forbiddenCommand(line: string): string | undefined {
+  const code = line.split(';')[0]!.trim();
+  if (code === '') return undefined;
+  const first = code.split(/\s+/)[0]!.toUpperCase();
+  const m = /^M0*(\d+)(?:\.\d+)?$/.exec(first);
+  if (m) {
+    const n = Number(m[1]);
+    if ((n >= 20 && n <= 39) || n === 928 || (n >= 500 && n <= 504) || n === 997 || n === 999) {
+      return `M${n}`;
+    }
+    return undefined;
+  }
+  if (/^(?:SDCARD_|SAVE_|RESTART$|FIRMWARE_RESTART$)/.test(first)) return first;
+  return undefined;
+}
+
+/**
  * Sends progress to the server one request at a time, the newest step winning: a slow server
  * never holds the stream back, and never gets more than one request per step.
  */
@@ -192,6 +215,13 @@ export async function printToken(dir: AgentDataDir, options: PrintOptions): Prom
   async function* counted(): AsyncGenerator<string, void, undefined> {
     for await (const line of linesOf(chunks(), { lineBytesMax: lineCharsMax })) {
       received++;
+      const forbidden = forbiddenCommand(line);
+      if (forbidden !== undefined) {
+        throw new AgentError(
+          'forbidden_command',
+          `line ${received} is ${forbidden} (an SD-card, file, EEPROM or firmware command): not sent to the printer`,
+        );
+      }
       if (received > linesDeclared) {
         throw new AgentError(
           'unexpected_answer',

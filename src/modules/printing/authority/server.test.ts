@@ -67,7 +67,7 @@ describe('hardware-id authority', () => {
     const device = deviceKey();
     const first = await post(hwidRequest(device, running.authority, clock));
     assert.equal(first.status, 201, JSON.stringify(first.body));
-    const hardwareId = hardwareIdOf(running.authority, device.publicKey);
+    const hardwareId = hardwareIdOf(running.authority, deviceKeyHashOf(device.publicKey));
     assert.deepEqual(first.body, {
       hardwareId,
       txHash: first.body.txHash,
@@ -170,7 +170,7 @@ describe('hardware-id authority', () => {
       assert.equal(answer.status, 201, answer.text);
       assert.equal(
         (JSON.parse(answer.text) as { hardwareId: string }).hardwareId,
-        hardwareIdOf(secure.authority, device.publicKey),
+        hardwareIdOf(secure.authority, deviceKeyHashOf(device.publicKey)),
       );
     } finally {
       await secure.close();

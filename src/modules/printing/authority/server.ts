@@ -2,8 +2,9 @@
  * The hardware-id authority (issue 23, docs/printing.md): the first server an SBC meets. The SBC
  * presents its device key (ed25519) and a signature of a fresh request with it; the authority
  * records `printing.hwid {hardwareId, deviceKeyHash}` on chain from its own key and answers the
- * id. One device key has one id per authority (`hardwareIdOf(authority, deviceKey)`), so asking
- * again answers the recorded id and sends nothing: the chain is the authority's only memory.
+ * id. One device key has one id per authority (`hardwareIdOf(authority, deviceKeyHash)`, the
+ * chain recomputes it from the sender), so asking again answers the recorded id and sends
+ * nothing: the chain is the authority's only memory.
  *
  *   POST /v1/hwids      {deviceKey, timestamp, signature} -> {hardwareId, txHash, authority}
  *   GET  /v1/authority  {authority, chainId}
@@ -129,8 +130,8 @@ export async function createAuthority(
   }));
 
   async function issue(deviceKey: string): Promise<{ answer: HwidAnswer; created: boolean }> {
-    const hardwareId = hardwareIdOf(key.address, deviceKey);
     const deviceKeyHash = deviceKeyHashOf(deviceKey);
+    const hardwareId = hardwareIdOf(key.address, deviceKeyHash);
     const recorded = async () => {
       const record = await chain.hwid(hardwareId);
       if (!record) return undefined;

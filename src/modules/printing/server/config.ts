@@ -79,6 +79,21 @@ export const printServerConfigSchema = z.strictObject({
         .default(64 * 1024 * 1024),
       /** Designs uploaded but not listed on chain, per designer and in all. */
       pendingPerDesignerMax: z.number().int().min(1).max(1_000).default(4),
+      /**
+       * Designs uploaded but not listed, per client network (an IPv4 address, an IPv6 /64): a
+       * fresh key does not reset it. Counted since the server started.
+       */
+      pendingPerAddressMax: z.number().int().min(1).max(1_000).default(4),
+      /**
+       * The slowest an upload may arrive: its deadline is 10 s plus its Content-Length at this
+       * rate (64 MiB: about 4.5 minutes); a slower upload is cut.
+       */
+      floorBytesPerSecond: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 ** 3)
+        .default(256 * 1024),
       pendingTotalMax: z.number().int().min(1).max(100_000).default(64),
       /** Everything one designer stores here, and everything stored. */
       designerBytesMax: z
@@ -108,12 +123,21 @@ export const printServerConfigSchema = z.strictObject({
       /** Requests per client address per minute (public port; printers' reports included). */
       requestsPerMinutePerAddress: z.number().int().min(1).max(1_000_000).default(600),
       addressesMax: z.number().int().min(16).max(10_000_000).default(100_000),
-      /** Uploads received at once (each held in memory up to uploads.bytesMax). */
+      /**
+       * Uploads received at once (each held in memory up to uploads.bytesMax); one at a time per
+       * client network.
+       */
       uploadsInFlightMax: z.number().int().min(1).max(64).default(2),
       /** Registrations at once (each a tx and a certificate). */
       registrationsInFlightMax: z.number().int().min(1).max(1_000).default(8),
       /** Print streams at once; more are answered 503 `busy` (before the token is redeemed). */
       streamsInFlightMax: z.number().int().min(1).max(100_000).default(64),
+      /**
+       * A print stream that writes no byte for this long (its printer reads none) is cut and its
+       * slot freed. Longer than the printer may sit heating (the agent reads nothing meanwhile):
+       * 10 minutes by default. One stream per printer at a time.
+       */
+      streamIdleMs: z.number().int().min(100).max(3_600_000).default(600_000),
       /** Registration secrets waiting to be used. */
       secretsMax: z.number().int().min(1).max(1_000_000).default(10_000),
       /** How often the chain is asked for this server's revoked printers (the CRL's refresh). */

@@ -6,7 +6,12 @@
 import crypto from 'node:crypto';
 import { keyPairFromSecret, publicKeyFromAddress, toHex } from '../../../crypto/index.js';
 import type { SigningKey } from '../../../sdk/keys.js';
-import { printerRegistrationMessage, profileHashOf, type PrinterProfile } from '../schema.js';
+import {
+  printerDeviceMessage,
+  printerRegistrationMessage,
+  profileHashOf,
+  type PrinterProfile,
+} from '../schema.js';
 import { hwidRequestMessage, signMessageHex } from '../authority/messages.js';
 import { designUploadAuthorisationMessage, registrationRequestMessage } from './messages.js';
 
@@ -60,15 +65,30 @@ export function registrationRequest(input: {
   timestamp?: number;
   /** Another proof than the owner's own (a forged one, in tests). */
   ownerProof?: string;
+  /** Another proof than the device's own (a forged one, in tests). */
+  deviceProof?: string;
 }) {
   const timestamp = input.timestamp ?? Date.now();
   const proof = input.ownerProof ?? ownerProof(input.owner, input);
+  const deviceProof =
+    input.deviceProof ??
+    signMessageHex(
+      printerDeviceMessage(
+        input.chainId,
+        input.hardwareId,
+        input.server,
+        input.owner.address,
+        profileHashOf(input.profile),
+      ),
+      input.device.secretKey,
+    );
   const fields = {
     server: input.server,
     hardwareId: input.hardwareId,
     deviceKey: input.device.publicKey,
     owner: input.owner.address,
     ownerProof: proof,
+    deviceProof,
     profile: input.profile,
     timestamp,
   };
@@ -77,6 +97,7 @@ export function registrationRequest(input: {
     deviceKey: fields.deviceKey,
     owner: fields.owner,
     ownerProof: proof,
+    deviceProof,
     profile: fields.profile,
     timestamp,
     signature: signMessageHex(registrationRequestMessage(fields), input.device.secretKey),

@@ -19,6 +19,11 @@ export interface RegistrationRequestFields {
   deviceKey: string;
   owner: string;
   ownerProof: string;
+  /**
+   * The device key's consent to this server registering it for this owner and profile
+   * (`printerDeviceMessage`): the server relays it in `printer.register`, the chain checks it.
+   */
+  deviceProof: string;
   profile: PrinterProfile;
   /** Unix milliseconds. */
   timestamp: number;
@@ -36,6 +41,7 @@ export function registrationRequestMessage(fields: RegistrationRequestFields): U
     deviceKey: fields.deviceKey,
     owner: fields.owner,
     ownerProof: fields.ownerProof,
+    deviceProof: fields.deviceProof,
     profileHash: profileHashOf(fields.profile),
     timestamp: fields.timestamp,
   });

@@ -4,8 +4,10 @@
  * - Registration secrets: `coffer print-server secret create` writes a file named by the SHA-256
  *   of a fresh secret (the secret itself is printed once and never stored). A registration takes
  *   the secret by renaming its file to `<hash>.taken` (a rename is atomic: of two requests with
- *   the same secret exactly one wins), renames it back when the chain refuses the registration,
- *   and deletes it when the registration commits. A crash between the two leaves it taken.
+ *   the same secret exactly one wins), renames it back only after a transient failure (the node
+ *   unreachable), counting the attempt in the file (at most `registrationAttemptsMax`), and
+ *   deletes it when the registration commits or the chain refuses it. A crash between the two
+ *   leaves it taken.
  * - Printers: one JSON file per printer it registered, written before its `printer.register`
  *   (the certificate serial is what a CRL names; the chain knows only the fingerprint).
  * - Watermarks: one JSON line per print, appended and synced before its `print.start`, so a
@@ -49,11 +51,19 @@ export function createRegistrationSecret(dataDir: string, secretsMax = 10_000): 
   return secret;
 }
 
+/** Registrations attempted with one secret at most (each a certificate and maybe a tx). */
+export const registrationAttemptsMax = 3;
+
 export interface TakenSecret {
-  /** The registration committed: the secret is gone for good. */
+  /** The registration committed, or the chain refused it: the secret is gone for good. */
   consume(): void;
-  /** The registration failed before the chain took it: the secret may be used again. */
+  /**
+   * The registration failed for a transient reason: the secret may be used again, unless this
+   * was its last attempt (then it is gone).
+   */
   giveBack(): void;
+  /** Attempts made with this secret before this one. */
+  readonly attempts: number;
 }
 
 /** Takes a secret for one registration, or undefined when it is unknown or taken. */
@@ -67,8 +77,14 @@ export function takeRegistrationSecret(dataDir: string, secret: string): TakenSe
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  // The file: its creation time, then the attempts made so far (absent: none).
+  const [created = `${Date.now()}`, attemptsText = '0'] = fs
+    .readFileSync(taken, 'utf8')
+    .split('\n');
+  const attempts = Number.parseInt(attemptsText, 10) || 0;
   let settled = false;
   return {
+    attempts,
     consume() {
       if (settled) return;
       settled = true;
@@ -77,6 +93,11 @@ export function takeRegistrationSecret(dataDir: string, secret: string): TakenSe
     giveBack() {
       if (settled) return;
       settled = true;
+      if (attempts + 1 >= registrationAttemptsMax) {
+        fs.rmSync(taken, { force: true });
+        return;
+      }
+      fs.writeFileSync(taken, `${created}\n${attempts + 1}\n`, { mode: 0o600 });
       fs.renameSync(taken, file);
     },
   };

@@ -53,6 +53,7 @@ import {
   failReasonLengthMax,
   hardwareIdOf,
   hardwareIdPattern,
+  printerDeviceMessage,
   printerRegistrationMessage,
   printerProfileSchema,
   profileHashOf,
@@ -126,6 +127,7 @@ export const printServerErrors = {
   hwid_unknown: 404,
   authority_not_trusted: 403,
   owner_proof_invalid: 403,
+  device_proof_invalid: 403,
   printer_unknown: 403,
   printer_revoked: 409,
   token_printer_mismatch: 403,
@@ -136,9 +138,13 @@ export const printServerErrors = {
   token_expired: 409,
   token_not_printing: 409,
   progress_backwards: 409,
+  print_in_progress: 409,
+  upload_in_progress: 429,
   // The chain's refusals of a registration, passed on with the chain's statuses.
   hwid_registered: 409,
   hwid_not_found: 404,
+  hwid_mismatch: 422,
+  device_key_mismatch: 403,
   owner_printers_full: 422,
   printer_exists: 409,
   chain_refused: 422,
@@ -154,8 +160,10 @@ export const printerPartyProfile: PartyProfile<'printer'> = {
 
 const registrationBytesMax = 16 * 1024;
 const reportBytesMax = 1024;
-/** How long an upload may take to arrive (64 MiB at ~250 KiB/s). */
+/** The longest any upload may take (the per-upload deadline is its size at the floor rate). */
 const uploadReceiveMs = 5 * 60_000;
+/** An upload's deadline: this much, plus its Content-Length at `uploads.floorBytesPerSecond`. */
+const uploadGraceMs = 10_000;
 const sweepIntervalMs = 60_000;
 /** The CRL is valid this long and signed again a day before it would lapse. */
 const crlDays = 7;
@@ -172,6 +180,7 @@ const registrationSchema = z.strictObject({
   deviceKey: z.string().regex(deviceKeyPattern, 'deviceKey must be 64 lowercase hex digits'),
   owner: z.string().refine(isAddress, 'owner must be a Coffer address'),
   ownerProof: z.string().regex(signatureHexPattern, 'ownerProof must be 128 hex digits'),
+  deviceProof: z.string().regex(signatureHexPattern, 'deviceProof must be 128 hex digits'),
   profile: printerProfileSchema,
   timestamp: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   signature: z.string().regex(signatureHexPattern, 'signature must be 128 hex digits'),
@@ -186,6 +195,34 @@ const failSchema = z.strictObject({
   percent: z.number().int().min(0).max(100),
   reason: z.string().min(1).max(failReasonLengthMax),
 });
+
+/** What the chain refuses in a reason (control and bidi characters): replaced before relaying. */
+const reasonUnsafe = /[\p{Cc}\u200E\u200F\u202A-\u202E\u2066-\u2069]+/gu;
+/** A printer's reason, made one the chain takes: a real failure is never lost to its wording. */
+export function chainReason(reason: string): string {
+  const clean = reason.replace(reasonUnsafe, ' ').trim().slice(0, failReasonLengthMax);
+  return clean === '' ? 'print_failed' : clean;
+}
+
+/**
+ * The client's network, for the per-client limits: an IPv4 address, or an IPv6 address's /64
+ * (one host usually holds a whole /64).
+ */
+export function clientNetworkOf(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
 
 export interface PrintServerStats {
   registrations: number;
@@ -359,6 +396,7 @@ export async function createPrintServer(
       deviceKey: body.deviceKey,
       owner: body.owner,
       ownerProof: body.ownerProof,
+      deviceProof: body.deviceProof,
       profile,
       timestamp: body.timestamp,
     });
@@ -372,7 +410,7 @@ export async function createPrintServer(
     if (
       !hwid ||
       hwid.deviceKeyHash !== deviceKeyHashOf(body.deviceKey) ||
-      hardwareIdOf(hwid.authority, body.deviceKey) !== body.hardwareId
+      hardwareIdOf(hwid.authority, hwid.deviceKeyHash) !== body.hardwareId
     ) {
       throw refuse(
         'hwid_unknown',
@@ -398,6 +436,23 @@ export async function createPrintServer(
         'owner_proof_invalid',
         "ownerProof is not the owner's signature of printerRegistrationMessage(chainId, hardwareId, server, profileHash)",
       );
+    }
+    const deviceConsent = printerDeviceMessage(
+      chainId,
+      body.hardwareId,
+      key.address,
+      body.owner,
+      profileHashOf(profile),
+    );
+    if (!verifyMessageHex(body.deviceProof, deviceConsent, body.deviceKey)) {
+      throw refuse(
+        'device_proof_invalid',
+        "deviceProof is not the device key's signature of printerDeviceMessage(chainId, hardwareId, server, owner, profileHash)",
+      );
+    }
+    // A board that is a printer already is refused before any secret, certificate or tx.
+    if (hwid.printerId !== undefined) {
+      throw refuse('hwid_registered', 'this hardware id is an active printer already');
     }
     if (registrationsInFlight >= config.limits.registrationsInFlightMax) {
       throw refuse('busy', 'too many registrations in progress: retry shortly');
@@ -443,16 +498,20 @@ export async function createPrintServer(
           certFingerprint,
           profile,
           ownerProof: body.ownerProof,
+          deviceKey: body.deviceKey,
+          deviceProof: body.deviceProof,
         });
       } catch (error) {
-        // It may yet commit: the secret stays taken and the record pending (never a second
-        // registration with one secret). The SBC asks the operator for a new secret.
+        // The node was not reached, or did not answer: the secret goes back (a transient failure,
+        // counted: at most registrationAttemptsMax per secret). The record stays pending; should
+        // the tx commit after all, the board is an active printer and a retry is refused.
         log('warn', 'registration_unsettled', { printerId, reason: (error as Error).message });
         throw error;
       }
       if (outcome.status !== 'ok') {
+        // A refusal is final: the secret is spent (no loop of refused txs on one secret).
         printers.remove(printerId);
-        secret.giveBack();
+        secret.consume();
         const code =
           outcome.code in printServerErrors
             ? (outcome.code as PrintServerErrorCode)
@@ -476,8 +535,7 @@ export async function createPrintServer(
         tx: outcome.tx,
       });
     } catch (error) {
-      if (error instanceof Refusal) throw error;
-      if (!(error instanceof ChainUnavailableError)) secret.giveBack();
+      if (!(error instanceof Refusal)) secret.giveBack();
       throw error;
     } finally {
       registrationsInFlight--;
@@ -487,6 +545,17 @@ export async function createPrintServer(
   // ---- design uploads ----------------------------------------------------------------------------
 
   let uploadsInFlight = 0;
+  /** Client networks with an upload being received (one each). */
+  const uploadingNetworks = new Set<string>();
+  /** The client network each unlisted upload came from (since start; the sweep forgets them). */
+  const uploaderNetwork = new Map<string, string>();
+  const pendingOfNetwork = (network: string) => {
+    let count = 0;
+    for (const [contentHash, from] of uploaderNetwork) {
+      if (from === network && store.meta(contentHash)?.registered === false) count++;
+    }
+    return count;
+  };
   /** Bytes of uploads being received, reserved before their body is read. */
   const reserved = { count: 0, bytes: 0, byDesigner: new Map<string, number>() };
 
@@ -623,11 +692,25 @@ export async function createPrintServer(
               "x-coffer-upload-authorisation must be the designer's signature of (server, designer, contentHash, size, time)",
             );
           }
+          const network = clientNetworkOf(request.ip);
+          if (uploadingNetworks.has(network)) {
+            throw refuse(
+              'upload_in_progress',
+              'an upload from this address is in progress: one at a time',
+            );
+          }
           if (uploadsInFlight >= config.limits.uploadsInFlightMax) {
             throw refuse('busy', 'too many uploads in progress: retry shortly');
           }
           const existing = store.meta(contentHash);
           if (!existing) {
+            const networkPending = pendingOfNetwork(network);
+            if (networkPending >= config.uploads.pendingPerAddressMax) {
+              throw refuse(
+                'pending_uploads_exceeded',
+                `this address has ${networkPending} uploads not listed yet: list them (design.list) or wait for their expiry`,
+              );
+            }
             const usage = usageOf(designer);
             if (usage.designerPending >= config.uploads.pendingPerDesignerMax) {
               throw refuse(
@@ -661,6 +744,17 @@ export async function createPrintServer(
             throw refuse('invalid_request', 'the client went before its upload started');
           }
           uploadsInFlight++;
+          uploadingNetworks.add(network);
+          // The deadline follows the size: a slow sender is cut, not waited for.
+          const deadline = setTimeout(
+            () => {
+              log('info', 'upload_too_slow', { designer, size: length });
+              request.raw.destroy();
+              reply.raw.destroy();
+            },
+            uploadGraceMs + Math.ceil((length * 1000) / config.uploads.floorBytesPerSecond),
+          );
+          deadline.unref();
           reserved.count++;
           reserved.bytes += length;
           reserved.byDesigner.set(designer, (reserved.byDesigner.get(designer) ?? 0) + length);
@@ -668,7 +762,9 @@ export async function createPrintServer(
           const release = () => {
             if (released) return;
             released = true;
+            clearTimeout(deadline);
             uploadsInFlight--;
+            uploadingNetworks.delete(network);
             reserved.count--;
             reserved.bytes -= length;
             const left = (reserved.byDesigner.get(designer) ?? length) - length;
@@ -715,6 +811,7 @@ export async function createPrintServer(
             }
           } else {
             store.put({ body, owner: designer, mediaType: 'text/x-gcode', now: now() });
+            uploaderNetwork.set(contentHash, clientNetworkOf(request.ip));
             stats.uploads++;
             log('info', 'design_uploaded', {
               designId: answer.designId,
@@ -741,6 +838,7 @@ export async function createPrintServer(
         const design = await chain.design(designIdOf(key.address, meta.owner, meta.contentId));
         if (design && design.contentHash === meta.contentId && design.server === key.address) {
           store.markRegistered(meta.contentId);
+          uploaderNetwork.delete(meta.contentId);
           continue;
         }
       } catch (error) {
@@ -749,6 +847,7 @@ export async function createPrintServer(
       }
       if (now() - meta.uploadedAt > config.uploads.pendingExpiryMs) {
         store.remove(meta.contentId);
+        uploaderNetwork.delete(meta.contentId);
         removeMeasure(dataDir, meta.contentId);
         log('info', 'upload_expired', { contentHash: meta.contentId, designer: meta.owner });
       }
@@ -843,6 +942,21 @@ export async function createPrintServer(
 
   let streamsInFlight = 0;
   const redeeming = new Set<string>();
+  /** Printers with a stream open: a printer prints one thing at a time. */
+  const streamingPrinters = new Set<string>();
+  /**
+   * The share (0..100) of each print's adapted lines this server wrote to its stream, for the
+   * attempt under way: what `print.progress` and `print.fail` carry as `delivered` (the chain's
+   * refund follows it, never the printer's word). Bounded like `progressSent`.
+   */
+  const delivered = new Map<string, number>();
+  const setDelivered = (tokenId: string, percent: number) => {
+    delivered.set(tokenId, Math.max(delivered.get(tokenId) ?? 0, percent));
+    if (delivered.size > progressEntriesMax) {
+      const oldest = delivered.keys().next().value;
+      if (oldest !== undefined) delivered.delete(oldest);
+    }
+  };
 
   /** Decrypted lines of a stored design, read lazily chunk by chunk. */
   function designLines(contentHash: string) {
@@ -883,18 +997,28 @@ export async function createPrintServer(
     const { tokenId } = parsed.data;
     if (redeeming.has(tokenId))
       throw refuse('token_redeemed', 'this token is being redeemed already');
+    if (streamingPrinters.has(printerId)) {
+      throw refuse('print_in_progress', 'this printer has a print streaming already');
+    }
     if (streamsInFlight >= config.limits.streamsInFlightMax) {
       throw refuse('busy', 'too many prints streaming: retry shortly');
     }
-    // The slot and the token are held until the response closes, however it ends.
+    // The slot, the printer and the token are held until the response closes, however it ends.
     redeeming.add(tokenId);
+    streamingPrinters.add(printerId);
     streamsInFlight++;
     let released = false;
+    let idle: NodeJS.Timeout | undefined;
+    let streaming = false;
     const release = () => {
       if (released) return;
       released = true;
+      clearInterval(idle);
       redeeming.delete(tokenId);
+      streamingPrinters.delete(printerId);
       streamsInFlight--;
+      // What went out is on chain even if the printer never reports again.
+      if (streaming) void recordDelivered(tokenId);
     };
     reply.raw.once('close', release);
     try {
@@ -935,6 +1059,7 @@ export async function createPrintServer(
       const started = await send('print.start', { tokenId, watermarkCommitment });
       stats.prints++;
       progressSent.delete(tokenId);
+      delivered.set(tokenId, 0);
       log('info', 'print_started', { tokenId, printerId, tx: started.tx });
       if (reply.raw.destroyed || request.raw.socket.destroyed) {
         // Started on chain, nobody to stream to: the printer reports the failure (or the buyer
@@ -942,21 +1067,31 @@ export async function createPrintServer(
         return reply.hijack();
       }
       const source = adaptGcode(designLines(design.contentHash), printer.profile, { watermark });
+      streaming = true;
       let sent = 0;
       const body = Readable.from(
         (async function* () {
           let batch = '';
           try {
+            // What was handed to the socket: at most 99 % until the last line went.
+            const wrote = () =>
+              setDelivered(tokenId, Math.min(99, Math.floor((sent * 100) / lines)));
+            let batchLines = 0;
             for await (const line of source) {
               batch += `${line}\n`;
-              sent++;
+              batchLines++;
               stats.printedLines++;
               if (batch.length >= streamChunkBytes) {
                 yield batch;
+                sent += batchLines;
+                batchLines = 0;
+                wrote();
                 batch = '';
               }
             }
             if (batch !== '') yield batch;
+            sent += batchLines;
+            setDelivered(tokenId, 100);
           } catch (error) {
             log('error', 'stream_failed', { tokenId, reason: (error as Error).message });
             throw error;
@@ -964,6 +1099,28 @@ export async function createPrintServer(
         })(),
         { objectMode: false, highWaterMark: streamChunkBytes },
       );
+      // No byte written for streamIdleMs (the printer reads nothing): the stream is cut and the
+      // slot freed. Checked a few times per period against the socket's written bytes.
+      const socket = request.raw.socket;
+      let lastWritten = socket.bytesWritten;
+      let lastWriteAt = Date.now();
+      const idleMs = config.limits.streamIdleMs;
+      idle = setInterval(
+        () => {
+          if (released) {
+            clearInterval(idle);
+          } else if (socket.bytesWritten !== lastWritten) {
+            lastWritten = socket.bytesWritten;
+            lastWriteAt = Date.now();
+          } else if (Date.now() - lastWriteAt >= idleMs) {
+            log('info', 'stream_idle', { tokenId, printerId });
+            clearInterval(idle);
+            socket.destroy();
+          }
+        },
+        Math.max(25, Math.floor(idleMs / 4)),
+      );
+      idle.unref();
       // A stream that fails after the status went out is cut (the socket destroyed), never ended:
       // a cut print is never taken for a whole one. A whole one ends with its count as a trailer.
       return reply
@@ -984,6 +1141,48 @@ export async function createPrintServer(
 
   /** The last percent sent as `print.progress`, per token (bounded: the oldest go first). */
   const progressSent = new Map<string, number>();
+  /** The last `delivered` the chain took, per token. */
+  const deliveredSent = new Map<string, number>();
+  const deliveredOf = (token: PrintTokenRecord) =>
+    Math.max(
+      delivered.get(token.tokenId) ?? 0,
+      (token as { attemptDelivered?: number }).attemptDelivered ?? 0,
+    );
+  const noteDelivered = (tokenId: string, value: number) => {
+    deliveredSent.set(tokenId, value);
+    if (deliveredSent.size > progressEntriesMax) {
+      const oldest = deliveredSent.keys().next().value;
+      if (oldest !== undefined) deliveredSent.delete(oldest);
+    }
+  };
+
+  /**
+   * A stream closed: when more of it went out than the chain knows, a `print.progress` records
+   * it (at the percent the chain has), so a printer that reads everything and then says nothing
+   * cannot make its buyer's refund whole.
+   */
+  async function recordDelivered(tokenId: string): Promise<void> {
+    const value = delivered.get(tokenId) ?? 0;
+    if (value <= (deliveredSent.get(tokenId) ?? 0)) return;
+    try {
+      const token = await chain.token(tokenId);
+      if (token?.status !== 'printing') return;
+      if (value <= ((token as { attemptDelivered?: number }).attemptDelivered ?? 0)) return;
+      const outcome = await chain.submit('print.progress', {
+        tokenId,
+        percent: Math.max(token.percent, progressSent.get(tokenId) ?? 0),
+        delivered: value,
+      });
+      if (outcome.status === 'ok') {
+        noteDelivered(tokenId, value);
+        stats.progressTxs++;
+      } else {
+        log('warn', 'delivered_refused', { tokenId, code: outcome.code });
+      }
+    } catch (error) {
+      log('warn', 'delivered_unrecorded', { tokenId, reason: (error as Error).message });
+    }
+  }
 
   prints.post<{ Params: { tokenId: string } }>(
     '/v1/printing/prints/:tokenId/progress',
@@ -1012,7 +1211,9 @@ export async function createPrintServer(
         const oldest = progressSent.keys().next().value;
         if (oldest !== undefined) progressSent.delete(oldest);
       }
-      const outcome = await send('print.progress', { tokenId, percent });
+      const sharePut = deliveredOf(token);
+      const outcome = await send('print.progress', { tokenId, percent, delivered: sharePut });
+      noteDelivered(tokenId, sharePut);
       stats.progressTxs++;
       return { tokenId, percent, recorded: true, tx: outcome.tx };
     },
@@ -1030,6 +1231,8 @@ export async function createPrintServer(
       if (refusal) throw refusal;
       const outcome = await send('print.finish', { tokenId });
       progressSent.delete(tokenId);
+      delivered.delete(tokenId);
+      deliveredSent.delete(tokenId);
       log('info', 'print_finished', { tokenId, printerId, tx: outcome.tx });
       return { tokenId, status: 'finished', tx: outcome.tx };
     },
@@ -1045,8 +1248,15 @@ export async function createPrintServer(
       const token = await tokenFor(tokenId, printerId);
       const refusal = closedOrNotPrinting(token);
       if (refusal) throw refusal;
-      const outcome = await send('print.fail', { tokenId, ...parsed.data });
+      const outcome = await send('print.fail', {
+        tokenId,
+        percent: parsed.data.percent,
+        reason: chainReason(parsed.data.reason),
+        delivered: deliveredOf(token),
+      });
       progressSent.delete(tokenId);
+      delivered.delete(tokenId);
+      deliveredSent.delete(tokenId);
       const after = await chain.token(tokenId);
       log('info', 'print_failed', { tokenId, printerId, status: after?.status, tx: outcome.tx });
       return { tokenId, status: after?.status ?? 'issued', tx: outcome.tx };

@@ -15,6 +15,7 @@ import {
   amountText,
   canCancel,
   isLive,
+  refundToBuyer,
   printersPath,
   printPollMs,
   storePath,
@@ -24,8 +25,10 @@ import {
 
 /* One print (`GET /v1/printing/tokens/{id}`): the design, the printer, the token's state and the
    percent printed, read again every second while the token can still change (issued or
-   printing); the payment when it finished, the failure's reason when one failed. The buyer may
-   cancel an expired token or a print silent for 24 hours (`print.cancel`: the escrow returns). */
+   printing); the share of the print the server delivered to the printer; the payment when it
+   finished (or the refund's parts), the failure's reason when one failed. The buyer may cancel an
+   expired token, a print silent for 24 hours or started 7 days ago (`print.cancel`: the escrow
+   returns, less the delivered share, which pays the designer and the server). */
 
 interface PrintView {
   token: PrintTokenRecord;
@@ -95,6 +98,7 @@ function Print(props: { view: PrintView; onChange: () => void }) {
             </span>,
           ],
           ['Attempts', `${t.attempts} started, ${t.failures} failed`],
+          ['Delivered', <span data-testid="delivered">{t.delivered} % sent to the printer</span>],
           ...(t.failReason === undefined
             ? []
             : ([
@@ -116,6 +120,17 @@ function Print(props: { view: PrintView; onChange: () => void }) {
                   </span>,
                 ],
               ] as [string, ComponentChildren][])),
+          ...(t.refund === undefined
+            ? []
+            : ([
+                [
+                  'Refunded',
+                  <span data-testid="refund">
+                    {money(t.refund.buyer)} to you, {money(t.refund.designer)} to the designer,{' '}
+                    {money(t.refund.platform)} to the print server
+                  </span>,
+                ],
+              ] as [string, ComponentChildren][])),
           ...(t.endedAt === undefined
             ? []
             : ([['Ended', timeText(t.endedAt)]] as [string, string][])),
@@ -132,7 +147,12 @@ function Print(props: { view: PrintView; onChange: () => void }) {
           label="Cancel for a refund"
           sender={t.buyer}
           tx={() => printingTxBuilders.cancel(t.tokenId)}
-          summary={<>Cancel this print: {money(t.price.amount)} returns from the escrow to you.</>}
+          summary={
+            <>
+              Cancel this print: {money(refundToBuyer(t))} returns from the escrow to you
+              {t.delivered > 0 ? ` (${t.delivered} % was already sent to the printer)` : ''}.
+            </>
+          }
           onDone={props.onChange}
         />
       )}

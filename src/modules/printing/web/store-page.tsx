@@ -194,13 +194,14 @@ function Buy(props: {
           return (
             <TxReview
               sender={printer.owner}
-              tx={printingTxBuilders.buy(d.designId, printer.printerId)}
+              tx={printingTxBuilders.buy(d.designId, printer.printerId, d.price)}
               summary={
                 <>
                   Buy one print of <strong>{d.title}</strong> for <strong>{props.priceText}</strong>{' '}
                   on your printer <strong>{printer.clientId}</strong>: the price is held in escrow
                   until the print finishes (then it pays the designer and the print server) or is
-                  refunded.
+                  refunded (less the share the server already sent to the printer). The tx names
+                  this price: if the designer changed it meanwhile, the buy is refused.
                 </>
               }
               onDone={(hash) => {

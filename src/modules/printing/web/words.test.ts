@@ -12,7 +12,9 @@ import {
   printerChoices,
   printsLeftText,
   profileText,
+  printMaxMs,
   progressStaleMs,
+  refundToBuyer,
   tokenStateText,
   unfitReason,
 } from './words.js';
@@ -140,6 +142,12 @@ describe('printing console words', () => {
     assert.equal(canCancel(printing, 2_000 + progressStaleMs), true);
     assert.equal(canCancel({ ...printing, progressAt: undefined }, 500 + progressStaleMs), true);
     assert.equal(canCancel(printing, 2_000, true), false, 'a revoked printer may still report');
+    const heartbeats = { ...printing, progressAt: 500 + printMaxMs - 1 };
+    assert.equal(canCancel(heartbeats, 500 + printMaxMs - 1), false);
+    assert.equal(canCancel(heartbeats, 500 + printMaxMs), true, '7 days after the start');
+    assert.equal(refundToBuyer({ price: { asset: 'USD', amount: '1250' }, delivered: 0 }), '1250');
+    assert.equal(refundToBuyer({ price: { asset: 'USD', amount: '1250' }, delivered: 45 }), '687');
+    assert.equal(refundToBuyer({ price: { asset: 'USD', amount: '1250' }, delivered: 100 }), '0');
     assert.equal(canCancel({ ...printing, status: 'finished' as const }, 10 ** 12), false);
     assert.equal(canCancel({ ...printing, status: 'refunded' as const }, 10 ** 12), false);
     assert.equal(isLive(issued), true);

@@ -12,6 +12,8 @@ export const designsShownMax = 20;
 export const printPollMs = 1_000;
 /** A print with no progress report for this long may be cancelled by its buyer (the chain's rule). */
 export const progressStaleMs = 24 * 60 * 60 * 1000;
+/** A print started this long ago may be cancelled whatever its progress reports (the chain's rule). */
+export const printMaxMs = 7 * 24 * 60 * 60 * 1000;
 
 export const storePath = '/printing';
 export const printersPath = '/printing/printers';
@@ -122,12 +124,13 @@ type TokenState = Pick<PrintTokenRecord, 'status' | 'expiresAt' | 'percent' | 'f
 
 /**
  * Whether the buyer may cancel now (`print.cancel`): an issued token after its expiry or once its
- * printer is revoked, a print with no progress for 24 hours.
+ * printer is revoked, a print with no progress for 24 hours or started 7 days ago.
  */
 export function canCancel(token: TokenState, now: number, printerRevoked = false): boolean {
   if (token.status === 'issued') return printerRevoked || now >= token.expiresAt;
   if (token.status === 'printing') {
     const last = token.progressAt ?? token.startedAt;
+    if (token.startedAt !== undefined && now - token.startedAt >= printMaxMs) return true;
     return last !== undefined && now - last >= progressStaleMs;
   }
   return false;
@@ -157,4 +160,12 @@ export function tokenStateText(token: TokenState, now: number): string {
     default:
       return token.status satisfies never;
   }
+}
+
+/**
+ * What a refund (`print.cancel`, or a second failure) returns to the buyer now: the price less the
+ * share the server delivered to the printer, floor(price × (100 − delivered) / 100) minor units.
+ */
+export function refundToBuyer(token: Pick<PrintTokenRecord, 'price' | 'delivered'>): string {
+  return ((BigInt(token.price.amount) * BigInt(100 - token.delivered)) / 100n).toString();
 }
