@@ -314,7 +314,9 @@ describe('print server limits: streams', () => {
       ).streamsInFlight;
     const started = Date.now();
     while ((await inFlight()) > 0) {
-      assert.ok(Date.now() - started < 5_000, 'the idle stream is cut within a few seconds');
+      // A wait, not a timing: the stream goes idle once the socket buffers are full, which takes
+      // longer on a loaded machine (the CI runs two test files at once on two cores).
+      assert.ok(Date.now() - started < 60_000, 'the idle stream is cut');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(held.complete, false, 'cut, never ended');
