@@ -28,8 +28,8 @@ import {
   type Stamp,
 } from '../src/modules/scholarship/pow.js';
 import { CofferError, generateKey, txs, type SigningKey } from '../src/sdk/index.js';
-import { inProcessCli, useCofferHome } from './support/in-process-cli.js';
-import { openNode, type OpenNode } from './support/scholarship-node.js';
+import { inProcessCli, newKeys, useCofferHome } from './support/in-process-cli.js';
+import { openNode, usdGenesis, type OpenNode } from './support/scholarship-node.js';
 
 const passphrase = 'scholarship e2e passphrase';
 const hourMs = 3_600_000;
@@ -110,18 +110,9 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     home = useCofferHome('coffer-scholarship-e2e-home-', passphrase);
     t = await openNode('scholarship-e2e', {
       now: () => Date.now() + clock.offsetMs,
-      genesis: {
-        chainId: 'coffer-scholarship-e2e',
-        time: Date.now(),
-        producer: '',
-        assets: [{ symbol: 'USD', decimals: 2, issuer: funder.address }],
-        balances: [{ address: funder.address, asset: 'USD', amount: '100000000' }],
-      },
+      genesis: usdGenesis('coffer-scholarship-e2e', funder.address),
     });
-    for (const name of ['asker', 'asker2', 'tutor1', 'tutor2', 'tutor3', 'tutor4']) {
-      const out = await ok(['keys', 'new', name, '--json']);
-      addresses[name] = (JSON.parse(out) as { address: string }).address;
-    }
+    await newKeys(ok, ['asker', 'asker2', 'tutor1', 'tutor2', 'tutor3', 'tutor4'], addresses);
     for (const name of ['flooder', 'quiet', 'stamper']) {
       keys[name] = generateKey();
       addresses[name] = keys[name].address;

@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { generateKey, txs } from '../src/sdk/index.js';
-import { inProcessCli, useCofferHome } from './support/in-process-cli.js';
-import { openNode, type OpenNode } from './support/scholarship-node.js';
+import { inProcessCli, newKeys, useCofferHome } from './support/in-process-cli.js';
+import { openNode, usdGenesis, type OpenNode } from './support/scholarship-node.js';
 
 const passphrase = 'scholarship pools cli passphrase';
 const poolId = 'algebra-fund';
@@ -51,18 +51,9 @@ describe('scholarship pools through the CLI', { timeout: 120_000 }, () => {
   before(async () => {
     home = useCofferHome('coffer-scholarship-pools-cli-home-', passphrase);
     t = await openNode('scholarship-pools-cli', {
-      genesis: {
-        chainId: 'coffer-scholarship-pools-cli',
-        time: Date.now(),
-        producer: '',
-        assets: [{ symbol: 'USD', decimals: 2, issuer: issuer.address }],
-        balances: [{ address: issuer.address, asset: 'USD', amount: '100000000' }],
-      },
+      genesis: usdGenesis('coffer-scholarship-pools-cli', issuer.address),
     });
-    for (const name of ['manager', 'donor', 'tutor', 'outsider', 'mentor', 'apprentice']) {
-      const out = await ok(['keys', 'new', name, '--json']);
-      addresses[name] = (JSON.parse(out) as { address: string }).address;
-    }
+    await newKeys(ok, ['manager', 'donor', 'tutor', 'outsider', 'mentor', 'apprentice'], addresses);
     for (const name of ['manager', 'donor']) {
       await t.client.send(
         issuer,

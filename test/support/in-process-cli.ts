@@ -60,3 +60,15 @@ export function useCofferHome(prefix: string, passphrase: string) {
     },
   };
 }
+
+/** `coffer keys new NAME` for each name (in COFFER_HOME), filling `addresses` by name. */
+export async function newKeys(
+  ok: (args: string[]) => Promise<string>,
+  names: readonly string[],
+  addresses: Record<string, string>,
+): Promise<void> {
+  for (const name of names) {
+    const out = await ok(['keys', 'new', name, '--json']);
+    addresses[name] = (JSON.parse(out) as { address: string }).address;
+  }
+}
