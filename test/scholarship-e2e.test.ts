@@ -18,13 +18,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
-import { createCli } from '../src/cli/app.js';
-import type { CliIo } from '../src/cli/terminal.js';
 import {
   leadingZeroBits,
   mintStamp,
@@ -32,7 +28,8 @@ import {
   type Stamp,
 } from '../src/modules/scholarship/pow.js';
 import { CofferError, generateKey, txs, type SigningKey } from '../src/sdk/index.js';
-import { openNode, type OpenNode } from './support/scholarship-node.js';
+import { inProcessCli, newKeys, useCofferHome } from './support/in-process-cli.js';
+import { openNode, usdGenesis, type OpenNode } from './support/scholarship-node.js';
 
 const passphrase = 'scholarship e2e passphrase';
 const hourMs = 3_600_000;
@@ -48,31 +45,13 @@ interface Difficulty {
 
 describe('scholarship end to end', { timeout: 120_000 }, () => {
   let t: OpenNode;
-  let home: string;
+  let home: ReturnType<typeof useCofferHome> | undefined;
   const clock = { offsetMs: 0 };
-  const saved = { home: process.env.COFFER_HOME, passphrase: process.env.COFFER_PASSPHRASE };
-  const cli = createCli();
   const funder = generateKey();
   const addresses: Record<string, string> = {};
   const keys: Record<string, SigningKey> = {};
 
-  async function run(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const io = { stdin: new PassThrough(), stdout, stderr } as unknown as CliIo;
-    const code = await cli.run([...args, '--node', t.url], io);
-    return { code, out, err };
-  }
-
-  async function ok(args: string[]): Promise<string> {
-    const result = await run(args);
-    assert.equal(result.code, 0, `coffer ${args.join(' ')}: ${result.err}`);
-    return result.out;
-  }
+  const { run, ok } = inProcessCli(() => t.url);
 
   /** The hash of a tx command's `--json` outcome. */
   const hashOf = (out: string) => (JSON.parse(out.trim().split('\n')[0]!) as { hash: string }).hash;
@@ -128,23 +107,12 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
   const blockTime = async () => (await t.client.latestBlock()).header.time;
 
   before(async () => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-scholarship-e2e-home-'));
-    process.env.COFFER_HOME = home;
-    process.env.COFFER_PASSPHRASE = passphrase;
+    home = useCofferHome('coffer-scholarship-e2e-home-', passphrase);
     t = await openNode('scholarship-e2e', {
       now: () => Date.now() + clock.offsetMs,
-      genesis: {
-        chainId: 'coffer-scholarship-e2e',
-        time: Date.now(),
-        producer: '',
-        assets: [{ symbol: 'USD', decimals: 2, issuer: funder.address }],
-        balances: [{ address: funder.address, asset: 'USD', amount: '100000000' }],
-      },
+      genesis: usdGenesis('coffer-scholarship-e2e', funder.address),
     });
-    for (const name of ['asker', 'asker2', 'tutor1', 'tutor2', 'tutor3', 'tutor4']) {
-      const out = await ok(['keys', 'new', name, '--json']);
-      addresses[name] = (JSON.parse(out) as { address: string }).address;
-    }
+    await newKeys(ok, ['asker', 'asker2', 'tutor1', 'tutor2', 'tutor3', 'tutor4'], addresses);
     for (const name of ['flooder', 'quiet', 'stamper']) {
       keys[name] = generateKey();
       addresses[name] = keys[name].address;
@@ -165,14 +133,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
 
   after(async () => {
     await t?.close();
-    fs.rmSync(home, { recursive: true, force: true });
-    for (const [key, value] of [
-      ['COFFER_HOME', saved.home],
-      ['COFFER_PASSPHRASE', saved.passphrase],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    home?.restore();
   });
 
   const ask = async (title: string, reward = '10.00', extra: string[] = [], from = 'asker') =>
@@ -225,7 +186,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     );
 
     // The record, saved, verifies with no node but for the headers (followed from block 0).
-    const recordFile = path.join(home, 'record.json');
+    const recordFile = path.join(home!.home, 'record.json');
     fs.writeFileSync(recordFile, await ok(['question', 'record', questionId, '--json']));
     const verdict = JSON.parse(
       await ok(['verify', 'qa', questionId, '--file', recordFile, '--json']),
@@ -244,7 +205,7 @@ describe('scholarship end to end', { timeout: 120_000 }, () => {
     const tampered = structuredClone(record);
     const best = tampered.leaves.find((l) => l.leaf.kind === 'best')!;
     best.leaf.amount = '1000';
-    const tamperedFile = path.join(home, 'tampered.json');
+    const tamperedFile = path.join(home!.home, 'tampered.json');
     fs.writeFileSync(tamperedFile, JSON.stringify(tampered));
     const refused = await run(['verify', 'qa', questionId, '--file', tamperedFile]);
     assert.notEqual(refused.code, 0);

@@ -8,45 +8,22 @@
 // - a mentorship ended while its apprentice is frozen holds the stipend due: `mentorship claim`
 //   is refused while frozen and pays once the issuer unfreezes.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
-import { createCli } from '../src/cli/app.js';
-import type { CliIo } from '../src/cli/terminal.js';
 import { generateKey, txs } from '../src/sdk/index.js';
-import { openNode, type OpenNode } from './support/scholarship-node.js';
+import { inProcessCli, newKeys, useCofferHome } from './support/in-process-cli.js';
+import { openNode, usdGenesis, type OpenNode } from './support/scholarship-node.js';
 
 const passphrase = 'scholarship pools cli passphrase';
 const poolId = 'algebra-fund';
 
 describe('scholarship pools through the CLI', { timeout: 120_000 }, () => {
   let t: OpenNode;
-  let home: string;
-  const saved = { home: process.env.COFFER_HOME, passphrase: process.env.COFFER_PASSPHRASE };
-  const cli = createCli();
+  let home: ReturnType<typeof useCofferHome> | undefined;
   const issuer = generateKey();
   const addresses: Record<string, string> = {};
 
-  async function run(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const io = { stdin: new PassThrough(), stdout, stderr } as unknown as CliIo;
-    const code = await cli.run([...args, '--node', t.url], io);
-    return { code, out, err };
-  }
-
-  async function ok(args: string[]): Promise<string> {
-    const result = await run(args);
-    assert.equal(result.code, 0, `coffer ${args.join(' ')}: ${result.err}`);
-    return result.out;
-  }
+  const { run, ok } = inProcessCli(() => t.url);
 
   /** The command fails, naming `code` on stderr. */
   async function refused(args: string[], code: RegExp): Promise<void> {
@@ -72,22 +49,11 @@ describe('scholarship pools through the CLI', { timeout: 120_000 }, () => {
     );
 
   before(async () => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-scholarship-pools-cli-home-'));
-    process.env.COFFER_HOME = home;
-    process.env.COFFER_PASSPHRASE = passphrase;
+    home = useCofferHome('coffer-scholarship-pools-cli-home-', passphrase);
     t = await openNode('scholarship-pools-cli', {
-      genesis: {
-        chainId: 'coffer-scholarship-pools-cli',
-        time: Date.now(),
-        producer: '',
-        assets: [{ symbol: 'USD', decimals: 2, issuer: issuer.address }],
-        balances: [{ address: issuer.address, asset: 'USD', amount: '100000000' }],
-      },
+      genesis: usdGenesis('coffer-scholarship-pools-cli', issuer.address),
     });
-    for (const name of ['manager', 'donor', 'tutor', 'outsider', 'mentor', 'apprentice']) {
-      const out = await ok(['keys', 'new', name, '--json']);
-      addresses[name] = (JSON.parse(out) as { address: string }).address;
-    }
+    await newKeys(ok, ['manager', 'donor', 'tutor', 'outsider', 'mentor', 'apprentice'], addresses);
     for (const name of ['manager', 'donor']) {
       await t.client.send(
         issuer,
@@ -98,14 +64,7 @@ describe('scholarship pools through the CLI', { timeout: 120_000 }, () => {
 
   after(async () => {
     await t?.close();
-    fs.rmSync(home, { recursive: true, force: true });
-    for (const [key, value] of [
-      ['COFFER_HOME', saved.home],
-      ['COFFER_PASSPHRASE', saved.passphrase],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+    home?.restore();
   });
 
   const create = [

@@ -56,3 +56,14 @@ export async function openNode(
     throw error;
   }
 }
+
+/** A genesis with one asset, USD (2 decimals), issued by `issuer` who holds 1,000,000.00 of it. */
+export function usdGenesis(chainId: string, issuer: string): Genesis {
+  return {
+    chainId,
+    time: Date.now(),
+    producer: '',
+    assets: [{ symbol: 'USD', decimals: 2, issuer }],
+    balances: [{ address: issuer, asset: 'USD', amount: '100000000' }],
+  };
+}

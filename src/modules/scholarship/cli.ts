@@ -311,6 +311,78 @@ export function qaRecordProblems(record: unknown, questionId: string): string[] 
 }
 
 const fromOption = { from: { type: 'string' } } as const;
+
+/** A command signing one tx whose payload is the one id it takes: `ID --from NAME`. */
+function idTxCommand(spec: {
+  name: string;
+  summary: string;
+  /** The argument's name in the synopsis and in its usage error: `POOL_ID`. */
+  argument: string;
+  parse: (text: string, what: string) => string;
+  /** The payload's one field: `poolId`. */
+  field: string;
+  type: string;
+  title: (id: string) => string;
+}): Command {
+  return {
+    name: spec.name,
+    synopsis: `${spec.argument} --from NAME`,
+    summary: spec.summary,
+    options: fromOption,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [text], values) {
+      const id = spec.parse(text!, spec.argument);
+      const tx: Tx = { type: spec.type, payload: { [spec.field]: id } };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, spec.title(id));
+    },
+  };
+}
+
+/** A command signing one tx about an answer of a question: `QUESTION_ID ANSWER_ID --from NAME`. */
+function answerTxCommand(spec: {
+  name: string;
+  summary: string;
+  type: string;
+  title: string;
+}): Command {
+  return {
+    name: spec.name,
+    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
+    summary: spec.summary,
+    options: fromOption,
+    positionals: { min: 2, max: 2 },
+    async run(ctx, [id, answerId], values) {
+      const tx: Tx = {
+        type: spec.type,
+        payload: {
+          questionId: hashArgument(id!, 'QUESTION_ID'),
+          answerId: hashArgument(answerId!, 'ANSWER_ID'),
+        },
+      };
+      await sendTx(ctx, requiredOption(values, 'from'), tx, spec.title);
+    },
+  };
+}
+
+/** A command showing one pool or mentorship by its slug: the view, or its --json. */
+function slugShowCommand(spec: {
+  name: string;
+  summary: string;
+  argument: string;
+  read: (ctx: CommandContext, id: string) => Promise<Record<string, unknown>>;
+  describe: (view: Record<string, unknown>) => string;
+}): Command {
+  return {
+    name: spec.name,
+    synopsis: spec.argument,
+    summary: spec.summary,
+    positionals: { min: 1, max: 1 },
+    async run(ctx, [id]) {
+      const view = await spec.read(ctx, slugArgument(id!, spec.argument));
+      ctx.print(ctx.json ? json(view) : spec.describe(view));
+    },
+  };
+}
 const bodyOptions = { body: { type: 'string' }, 'body-file': { type: 'string' } } as const;
 const pageOptionSpecs = { after: { type: 'string' }, limit: { type: 'string' } } as const;
 
@@ -573,86 +645,47 @@ export const scholarshipCommands: Command[] = [
       await sendTx(ctx, requiredOption(values, 'from'), tx, `question ${questionId} awarded`);
     },
   },
-  {
+  answerTxCommand({
     name: 'vote',
-    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
     summary:
       'vote for an answer (a tutor of the subject, after the deadline, within the grace period), weighted by your reputation in the subject',
-    options: fromOption,
-    positionals: { min: 2, max: 2 },
-    async run(ctx, [id, answerId], values) {
-      const tx: Tx = {
-        type: 'question.vote',
-        payload: {
-          questionId: hashArgument(id!, 'QUESTION_ID'),
-          answerId: hashArgument(answerId!, 'ANSWER_ID'),
-        },
-      };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, 'vote cast');
-    },
-  },
-  {
+    type: 'question.vote',
+    title: 'vote cast',
+  }),
+  answerTxCommand({
     name: 'upvote',
-    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
     summary:
       "upvote an answer (once): counts as its score; the asker's upvote also endorses it (on an auto-award by votes only endorsed answers take votes) and pays its author the question's tip unit while the budget lasts",
-    options: fromOption,
-    positionals: { min: 2, max: 2 },
-    async run(ctx, [id, answerId], values) {
-      const tx: Tx = {
-        type: 'question.upvote',
-        payload: {
-          questionId: hashArgument(id!, 'QUESTION_ID'),
-          answerId: hashArgument(answerId!, 'ANSWER_ID'),
-        },
-      };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, 'upvoted');
-    },
-  },
-  {
+    type: 'question.upvote',
+    title: 'upvoted',
+  }),
+  idTxCommand({
     name: 'question close',
-    synopsis: 'QUESTION_ID --from NAME',
     summary:
       'close a question after its deadline and grace period (anyone): auto-award by the votes, or refund the asker; returns the unspent tips',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const questionId = hashArgument(id!, 'QUESTION_ID');
-      const tx: Tx = { type: 'question.close', payload: { questionId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `question ${questionId} closed`);
-    },
-  },
-  {
+    argument: 'QUESTION_ID',
+    parse: hashArgument,
+    field: 'questionId',
+    type: 'question.close',
+    title: (questionId) => `question ${questionId} closed`,
+  }),
+  answerTxCommand({
     name: 'question dismiss',
-    synopsis: 'QUESTION_ID ANSWER_ID --from NAME',
     summary:
       'dismiss an answer of your question before its deadline (the asker): it frees its slot, stays in the record marked dismissed, and can no longer be awarded, voted or upvoted; its author cannot answer again',
-    options: fromOption,
-    positionals: { min: 2, max: 2 },
-    async run(ctx, [id, answerId], values) {
-      const tx: Tx = {
-        type: 'question.dismiss',
-        payload: {
-          questionId: hashArgument(id!, 'QUESTION_ID'),
-          answerId: hashArgument(answerId!, 'ANSWER_ID'),
-        },
-      };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, 'answer dismissed');
-    },
-  },
-  {
+    type: 'question.dismiss',
+    title: 'answer dismissed',
+  }),
+  idTxCommand({
     name: 'question claim',
-    synopsis: 'QUESTION_ID --from NAME',
     summary:
       'take what a question holds for you: a payout (award, refund or tip) held back while you or its escrow were frozen for the asset (see question show)',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const questionId = hashArgument(id!, 'QUESTION_ID');
-      const tx: Tx = { type: 'question.claim', payload: { questionId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `held payout of ${questionId} claimed`);
-    },
-  },
+    argument: 'QUESTION_ID',
+    parse: hashArgument,
+    field: 'questionId',
+    type: 'question.claim',
+    title: (questionId) => `held payout of ${questionId} claimed`,
+  }),
   {
     name: 'question show',
     synopsis: 'QUESTION_ID',
@@ -835,53 +868,41 @@ export const scholarshipCommands: Command[] = [
       );
     },
   },
-  {
+  idTxCommand({
     name: 'pool join',
-    synopsis: 'POOL_ID --from NAME',
     summary:
       'join a pool you were invited to (one of your 8 pool places): its accepted-answer payouts then come to you',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const poolId = slugArgument(id!, 'POOL_ID');
-      const tx: Tx = { type: 'pool.join', payload: { poolId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `joined ${poolId}`);
-    },
-  },
-  {
+    argument: 'POOL_ID',
+    parse: slugArgument,
+    field: 'poolId',
+    type: 'pool.join',
+    title: (poolId) => `joined ${poolId}`,
+  }),
+  idTxCommand({
     name: 'pool leave',
-    synopsis: 'POOL_ID --from NAME',
     summary: 'leave a pool you are a member of, or decline its invitation',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const poolId = slugArgument(id!, 'POOL_ID');
-      const tx: Tx = { type: 'pool.leave', payload: { poolId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `left ${poolId}`);
-    },
-  },
-  {
+    argument: 'POOL_ID',
+    parse: slugArgument,
+    field: 'poolId',
+    type: 'pool.leave',
+    title: (poolId) => `left ${poolId}`,
+  }),
+  slugShowCommand({
     name: 'pool show',
-    synopsis: 'POOL_ID',
     summary:
       'a pool: its manager, rules, funds, members, invitations and mentorships (--json: the whole view)',
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id]) {
-      const view = await reads(ctx).pool(slugArgument(id!, 'POOL_ID'));
-      ctx.print(ctx.json ? json(view) : describePool(view));
-    },
-  },
-  {
+    argument: 'POOL_ID',
+    read: (ctx, id) => reads(ctx).pool(id),
+    describe: describePool,
+  }),
+  slugShowCommand({
     name: 'pool statement',
-    synopsis: 'POOL_ID',
     summary:
       "a pool's statement for its donors: what each gave and its part of what the pool paid (--json: the whole page)",
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id]) {
-      const statement = await reads(ctx).statement(slugArgument(id!, 'POOL_ID'));
-      ctx.print(ctx.json ? json(statement) : describeStatement(statement));
-    },
-  },
+    argument: 'POOL_ID',
+    read: (ctx, id) => reads(ctx).statement(id),
+    describe: describeStatement,
+  }),
   {
     name: 'mentorship start',
     synopsis:
@@ -926,42 +947,33 @@ export const scholarshipCommands: Command[] = [
       await sendTx(ctx, requiredOption(values, 'from'), tx, `mentorship ${mentorshipId} started`);
     },
   },
-  {
+  idTxCommand({
     name: 'mentorship claim',
-    synopsis: 'MENTORSHIP_ID --from NAME',
     summary:
       'pay the apprentice the stipends due so far, or what was held for it when the mentorship ended (anyone; refused while the apprentice is frozen)',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const mentorshipId = slugArgument(id!, 'MENTORSHIP_ID');
-      const tx: Tx = { type: 'mentorship.claim', payload: { mentorshipId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, 'stipends claimed');
-    },
-  },
-  {
+    argument: 'MENTORSHIP_ID',
+    parse: slugArgument,
+    field: 'mentorshipId',
+    type: 'mentorship.claim',
+    title: () => 'stipends claimed',
+  }),
+  idTxCommand({
     name: 'mentorship end',
-    synopsis: 'MENTORSHIP_ID --from NAME',
     summary:
       'end a mentorship (its pool manager or mentor): pays what is due (held for a frozen apprentice) and releases the rest to the pool',
-    options: fromOption,
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id], values) {
-      const mentorshipId = slugArgument(id!, 'MENTORSHIP_ID');
-      const tx: Tx = { type: 'mentorship.end', payload: { mentorshipId } };
-      await sendTx(ctx, requiredOption(values, 'from'), tx, `mentorship ${mentorshipId} ended`);
-    },
-  },
-  {
+    argument: 'MENTORSHIP_ID',
+    parse: slugArgument,
+    field: 'mentorshipId',
+    type: 'mentorship.end',
+    title: (mentorshipId) => `mentorship ${mentorshipId} ended`,
+  }),
+  slugShowCommand({
     name: 'mentorship show',
-    synopsis: 'MENTORSHIP_ID',
     summary: 'a mentorship: its terms, periods paid, held and due (--json: the whole view)',
-    positionals: { min: 1, max: 1 },
-    async run(ctx, [id]) {
-      const view = await reads(ctx).mentorship(slugArgument(id!, 'MENTORSHIP_ID'));
-      ctx.print(ctx.json ? json(view) : describeMentorship(view));
-    },
-  },
+    argument: 'MENTORSHIP_ID',
+    read: (ctx, id) => reads(ctx).mentorship(id),
+    describe: describeMentorship,
+  }),
   {
     name: 'verify qa',
     synopsis: 'QUESTION_ID [--file FILE] [--trust FILE] [--genesis HASH]',

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseConfigFile, parseConfigValue } from '../../../cli/config-file.js';
 
 /*
  * `coffer content gateway serve --config FILE`: the content gateway's configuration
@@ -164,12 +165,7 @@ export class GatewayConfigError extends Error {
 }
 
 export function parseGatewayConfig(value: unknown, base = process.cwd()): Readonly<GatewayConfig> {
-  const parsed = gatewayConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new GatewayConfigError(`${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
-  const config = parsed.data;
+  const config = parseConfigValue(gatewayConfigSchema, value, GatewayConfigError);
   config.dataDir = path.resolve(base, config.dataDir);
   for (const [index, rule] of config.territories.entries()) {
     try {
@@ -188,14 +184,7 @@ export function loadGatewayConfig(file: string): Readonly<GatewayConfig> {
   } catch (error) {
     throw new GatewayConfigError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  try {
-    return parseGatewayConfig(value, path.dirname(path.resolve(file)));
-  } catch (error) {
-    if (error instanceof GatewayConfigError) {
-      throw new GatewayConfigError(`${file}: ${error.message}`);
-    }
-    throw error;
-  }
+  return parseConfigFile(file, value, parseGatewayConfig, GatewayConfigError);
 }
 
 function parseCidr(cidr: string): { family: 'ipv4' | 'ipv6'; address: string; prefix: number } {

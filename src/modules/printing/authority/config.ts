@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseConfigFile, parseConfigValue, readJsonConfigFile } from '../../../cli/config-file.js';
 import { readSmallFile } from '../../../cli/files.js';
 import { importKey, type SigningKey } from '../../../sdk/keys.js';
 
@@ -51,12 +52,7 @@ export function parseAuthorityConfig(
   value: unknown,
   base = process.cwd(),
 ): Readonly<AuthorityConfig> {
-  const parsed = authorityConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new AuthorityConfigError(`${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
-  const config = parsed.data;
+  const config = parseConfigValue(authorityConfigSchema, value, AuthorityConfigError);
   config.keyFile = path.resolve(base, config.keyFile);
   if (config.tls) {
     config.tls.certFile = path.resolve(base, config.tls.certFile);
@@ -66,22 +62,8 @@ export function parseAuthorityConfig(
 }
 
 export function loadAuthorityConfig(file: string): Readonly<AuthorityConfig> {
-  const read = readSmallFile(file, { bytesMax: 64 * 1024 });
-  if ('problem' in read) throw new AuthorityConfigError(read.problem);
-  let value: unknown;
-  try {
-    value = JSON.parse(read.text);
-  } catch (error) {
-    throw new AuthorityConfigError(`${file} is not JSON: ${(error as Error).message}`);
-  }
-  try {
-    return parseAuthorityConfig(value, path.dirname(path.resolve(file)));
-  } catch (error) {
-    if (error instanceof AuthorityConfigError) {
-      throw new AuthorityConfigError(`${file}: ${error.message}`);
-    }
-    throw error;
-  }
+  const value = readJsonConfigFile(file, 64 * 1024, AuthorityConfigError);
+  return parseConfigFile(file, value, parseAuthorityConfig, AuthorityConfigError);
 }
 
 /** A Coffer key from a file of 64 hex digits that no other user may read. */

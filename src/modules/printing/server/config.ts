@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseConfigFile, parseConfigValue, readJsonConfigFile } from '../../../cli/config-file.js';
 import { readSmallFile } from '../../../cli/files.js';
 import { isAddress } from '../../../crypto/index.js';
 import {
@@ -162,33 +163,14 @@ export function parsePrintServerConfig(
   value: unknown,
   base = process.cwd(),
 ): Readonly<PrintServerConfig> {
-  const parsed = printServerConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PrintServerConfigError(`${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
-  const config = parsed.data;
+  const config = parseConfigValue(printServerConfigSchema, value, PrintServerConfigError);
   config.dataDir = path.resolve(base, config.dataDir);
   return Object.freeze(config);
 }
 
 export function loadPrintServerConfig(file: string): Readonly<PrintServerConfig> {
-  const read = readSmallFile(file, { bytesMax: 256 * 1024 });
-  if ('problem' in read) throw new PrintServerConfigError(read.problem);
-  let value: unknown;
-  try {
-    value = JSON.parse(read.text);
-  } catch (error) {
-    throw new PrintServerConfigError(`${file} is not JSON: ${(error as Error).message}`);
-  }
-  try {
-    return parsePrintServerConfig(value, path.dirname(path.resolve(file)));
-  } catch (error) {
-    if (error instanceof PrintServerConfigError) {
-      throw new PrintServerConfigError(`${file}: ${error.message}`);
-    }
-    throw error;
-  }
+  const value = readJsonConfigFile(file, 256 * 1024, PrintServerConfigError);
+  return parseConfigFile(file, value, parsePrintServerConfig, PrintServerConfigError);
 }
 
 function writeNew(file: string, text: string, secret: boolean): boolean {

@@ -2,12 +2,7 @@ import { useState } from 'preact/hooks';
 
 import { client } from '../../../../web/src/node.js';
 import { ErrorBox, Field, Show, useLoad } from '../../../../web/src/ui.js';
-import {
-  TxReview,
-  WithWallet,
-  problemOf,
-  type Problem,
-} from '../../../../web/src/wallet/session.js';
+import { TxReview, problemOf, type Problem } from '../../../../web/src/wallet/session.js';
 import {
   answerMinAcceptedMax,
   answersMaxLimit,
@@ -16,8 +11,9 @@ import {
   subjects,
   type AutoAwardMode,
 } from '../schema.js';
+import { Done, WalletPage } from './page.js';
 import { assetDecimals, bodyHashOf, stampFor, storeBody } from './shared.js';
-import { amountText, minorOf, questionPath, sectionPath } from './words.js';
+import { amountText, minorOf, questionPath } from './words.js';
 
 /* Ask a question (`question.ask`): a subject, a title, a body (stored at the node by its SHA-256),
    a reward escrowed in the same tx, a deadline, how many answers it takes, what happens if the
@@ -29,21 +25,20 @@ type Tx = { type: string; payload: Record<string, unknown> };
 
 export function AskPage() {
   return (
-    <section>
-      <p>
-        <a href={sectionPath}>Questions</a>
-      </p>
-      <h1>Ask a question</h1>
-      <p>
-        Your reward is held on the chain until you award one or more answers. If you do not by the
-        deadline, the question closes a day later: it refunds you, or, if you choose so below,
-        tutors of the subject vote during that day and half the reward goes to the answer they weigh
-        highest (the other half back to you).
-      </p>
-      <WithWallet what="ask a question">
-        {(addresses) => <AskForm asker={addresses[0]!} />}
-      </WithWallet>
-    </section>
+    <WalletPage
+      title="Ask a question"
+      intro={
+        <>
+          Your reward is held on the chain until you award one or more answers. If you do not by the
+          deadline, the question closes a day later: it refunds you, or, if you choose so below,
+          tutors of the subject vote during that day and half the reward goes to the answer they
+          weigh highest (the other half back to you).
+        </>
+      }
+      what="ask a question"
+    >
+      {(addresses) => <AskForm asker={addresses[0]!} />}
+    </WalletPage>
   );
 }
 
@@ -68,9 +63,9 @@ function AskForm(props: { asker: string }) {
 
   if (asked) {
     return (
-      <p class="badge ok" role="status" data-testid="asked">
+      <Done testId="asked">
         Question asked: <a href={questionPath(asked)}>see it and its answers</a>.
-      </p>
+      </Done>
     );
   }
   if (ready) {

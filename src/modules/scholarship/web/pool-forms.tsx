@@ -12,8 +12,9 @@ import {
   type PoolView,
 } from '../pools.js';
 import { subjects } from '../schema.js';
+import { Back, Done, ManagerOnly, WalletPage } from './page.js';
 import { assetDecimals } from './shared.js';
-import { amountText, mentorshipPath, minorOf, poolPath, sectionPath } from './words.js';
+import { amountText, mentorshipPath, minorOf, poolPath } from './words.js';
 
 /*
  * The pools in the console (issue 22): create a pool (`pool.create`: its asset, what it pays per
@@ -28,20 +29,6 @@ type Tx = { type: string; payload: Record<string, unknown> };
 /** A form field's problem, as the chain would name it. */
 const problem = (code: string, message: string): Problem => ({ code, message });
 
-function Back(props: { poolId?: string }) {
-  return (
-    <p>
-      <a href={sectionPath}>Questions</a>
-      {props.poolId !== undefined && (
-        <>
-          {' · '}
-          <a href={poolPath(props.poolId)}>Pool {props.poolId}</a>
-        </>
-      )}
-    </p>
-  );
-}
-
 /** Money amounts of an asset: its decimals, once loaded (undefined while unknown). */
 function useDecimals(asset: string) {
   const [decimals] = useLoad(() => assetDecimals(asset), [asset]);
@@ -50,18 +37,19 @@ function useDecimals(asset: string) {
 
 export function PoolCreatePage() {
   return (
-    <section>
-      <Back />
-      <h1>Create a pool</h1>
-      <p>
-        A pool holds money donors give for a subject and pays its members for their accepted answers
-        (from questions with a reward in the pool's asset) and mentorship stipends. You manage it:
-        you invite members, and each joins if it wants to.
-      </p>
-      <WithWallet what="create a pool">
-        {(addresses) => <PoolCreateForm manager={addresses[0]!} />}
-      </WithWallet>
-    </section>
+    <WalletPage
+      title="Create a pool"
+      intro={
+        <>
+          A pool holds money donors give for a subject and pays its members for their accepted
+          answers (from questions with a reward in the pool's asset) and mentorship stipends. You
+          manage it: you invite members, and each joins if it wants to.
+        </>
+      }
+      what="create a pool"
+    >
+      {(addresses) => <PoolCreateForm manager={addresses[0]!} />}
+    </WalletPage>
   );
 }
 
@@ -77,9 +65,9 @@ function PoolCreateForm(props: { manager: string }) {
   const decimals = useDecimals(asset);
   if (created) {
     return (
-      <p class="badge ok" role="status" data-testid="pool-created">
+      <Done testId="pool-created">
         Pool created: <a href={poolPath(created)}>see pool {created}</a>.
-      </p>
+      </Done>
     );
   }
   const build = (): Tx | Problem => {
@@ -240,14 +228,6 @@ function WithPool(props: {
   );
 }
 
-function Done(props: { testId: string; children: preact.ComponentChildren }) {
-  return (
-    <p class="badge ok" role="status" data-testid={props.testId}>
-      {props.children}
-    </p>
-  );
-}
-
 export function PoolFundPage(props: { poolId: string }) {
   return (
     <WithPool poolId={props.poolId} title="Fund pool">
@@ -307,15 +287,11 @@ export function PoolInvitePage(props: { poolId: string }) {
     <WithPool poolId={props.poolId} title="Invite to pool">
       {({ pool }) => (
         <WithWallet what="invite members">
-          {(addresses) =>
-            addresses.includes(pool.manager) ? (
-              <InviteForm manager={pool.manager} pool={pool} />
-            ) : (
-              <p class="badge pending" role="note" data-testid="not-manager">
-                Only the pool's manager invites members.
-              </p>
-            )
-          }
+          {(addresses) => (
+            <ManagerOnly addresses={addresses} manager={pool.manager} does="invites members">
+              {() => <InviteForm manager={pool.manager} pool={pool} />}
+            </ManagerOnly>
+          )}
         </WithWallet>
       )}
     </WithPool>
@@ -385,11 +361,7 @@ function JoinForm(props: { addresses: string[]; pool: PoolView }) {
     );
   }
   if (member) {
-    return (
-      <p class="badge ok" role="status" data-testid="member">
-        You are a member of this pool.
-      </p>
-    );
+    return <Done testId="member">You are a member of this pool.</Done>;
   }
   if (!invited) {
     return (
@@ -420,15 +392,11 @@ export function MentorshipStartPage(props: { poolId: string }) {
     <WithPool poolId={props.poolId} title="Start a mentorship from pool">
       {({ pool, decimals }) => (
         <WithWallet what="start a mentorship">
-          {(addresses) =>
-            addresses.includes(pool.manager) ? (
-              <MentorshipForm pool={pool} decimals={decimals} />
-            ) : (
-              <p class="badge pending" role="note" data-testid="not-manager">
-                Only the pool's manager starts mentorships.
-              </p>
-            )
-          }
+          {(addresses) => (
+            <ManagerOnly addresses={addresses} manager={pool.manager} does="starts mentorships">
+              {() => <MentorshipForm pool={pool} decimals={decimals} />}
+            </ManagerOnly>
+          )}
         </WithWallet>
       )}
     </WithPool>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 
 import { client } from '../../../../web/src/node.js';
 import { ErrorBox, Field, Show, useLoad } from '../../../../web/src/ui.js';
-import { TxButton, WithWallet } from '../../../../web/src/wallet/session.js';
+import { TxButton } from '../../../../web/src/wallet/session.js';
 import {
   profileNameLengthMax,
   profileRoles,
@@ -10,7 +10,8 @@ import {
   subjects,
   type ProfileRole,
 } from '../schema.js';
-import { sectionPath, tutorPath } from './words.js';
+import { Done, WalletPage } from './page.js';
+import { tutorPath } from './words.js';
 
 /* Your own profile (`scholar.profile`): a name, the roles you take (student, tutor, mentor) and
    up to 8 subjects. A tutor answers questions in its subjects (a field covers its branches); the
@@ -24,19 +25,18 @@ const roleWords: Record<ProfileRole, string> = {
 
 export function ProfilePage() {
   return (
-    <section>
-      <p>
-        <a href={sectionPath}>Questions</a>
-      </p>
-      <h1>Your profile</h1>
-      <p>
-        Tutors answer questions in the subjects of their profile (a field, such as Mathematics,
-        covers its branches). Anyone with a profile may upvote answers.
-      </p>
-      <WithWallet what="write your profile">
-        {(addresses) => <ProfileLoader address={addresses[0]!} />}
-      </WithWallet>
-    </section>
+    <WalletPage
+      title="Your profile"
+      intro={
+        <>
+          Tutors answer questions in the subjects of their profile (a field, such as Mathematics,
+          covers its branches). Anyone with a profile may upvote answers.
+        </>
+      }
+      what="write your profile"
+    >
+      {(addresses) => <ProfileLoader address={addresses[0]!} />}
+    </WalletPage>
   );
 }
 
@@ -83,9 +83,9 @@ function ProfileForm(props: {
 
   if (saved) {
     return (
-      <p class="badge ok" role="status" data-testid="profile-saved">
+      <Done testId="profile-saved">
         Profile saved: <a href={tutorPath(props.address)}>see your page</a>.
-      </p>
+      </Done>
     );
   }
   return (
