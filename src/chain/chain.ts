@@ -4,7 +4,11 @@ import { ledgerKeys } from '../ledger/index.js';
 import {
   genesisParentRoot,
   nextStateRoot,
+  StateView,
+  type BlockCommit,
   type BlockStore,
+  type OrderedStateReader,
+  type StateReader,
   type StoredEvent,
 } from '../state/index.js';
 import {
@@ -51,7 +55,21 @@ export class UnsupportedProtocolError extends Error {
  * producer is active, the signature verifies, R is the committed nonce). Returns the reason it is
  * invalid, or undefined. Injected by the composition root, so the chain imports no module.
  */
-export type BlockValidator = (block: SignedBlock, state: BlockStore) => string | undefined;
+export type BlockValidator = (block: SignedBlock, state: StateReader) => string | undefined;
+
+/**
+ * What a store that commits on another thread adds (src/state/sqlite-store.ts, `startWriter`):
+ * `commitBlockLater` returns before the block is durable, `onDurable` says when it is.
+ */
+interface PipelinedStore {
+  commitBlockLater(commit: BlockCommit): void;
+  onDurable(listener: (height: number) => void): void;
+  flush(): void;
+}
+
+function isPipelinedStore(store: BlockStore): store is BlockStore & PipelinedStore {
+  return typeof (store as Partial<PipelinedStore>).commitBlockLater === 'function';
+}
 
 /**
  * The chain on one node: its head, and the two steps of a block, execute and commit. It holds no
@@ -59,7 +77,15 @@ export type BlockValidator = (block: SignedBlock, state: BlockStore) => string |
  */
 export class Chain {
   readonly chainId: string;
+  /** The last durable block: what `latest()` and `height()` answer, and all a reader may see. */
   private head: SignedBlock;
+  /**
+   * The block handed to the store and not yet durable (at most one: the producer waits for it
+   * before it signs the next height), with its writes over committed state for the next block's
+   * execution.
+   */
+  private pending: { committed: CommittedBlock; state: StateView } | undefined;
+  private readonly durableListeners: ((committed: CommittedBlock) => void)[] = [];
 
   constructor(
     readonly store: BlockStore,
@@ -85,6 +111,7 @@ export class Chain {
       hash: last.hash,
       signature: decodeBlockSignature(last.signature),
     };
+    if (isPipelinedStore(store)) store.onDurable((height) => this.durable(height));
   }
 
   /** Writes block 0 from a genesis document into an empty store. */
@@ -126,12 +153,13 @@ export class Chain {
     return block;
   }
 
-  /** The sender's next nonce in committed state. */
+  /** The sender's next nonce after the last block handed to the store (durable or not yet). */
   nonceOf(address: string): number {
-    const text = this.store.get(ledgerKeys.account(address));
+    const text = this.state().get(ledgerKeys.account(address));
     return text === undefined ? 0 : (JSON.parse(text) as { nonce: number }).nonce;
   }
 
+  /** The last durable block. */
   latest(): SignedBlock {
     return this.head;
   }
@@ -140,23 +168,52 @@ export class Chain {
     return this.head.header.height;
   }
 
+  /** The last block handed to the store: the next block builds on it (`latest()` once durable). */
+  tip(): SignedBlock {
+    return this.pending?.committed.block ?? this.head;
+  }
+
+  /** State after the tip: committed state with the pending block's writes over it. */
+  state(): OrderedStateReader {
+    return this.pending?.state ?? this.store;
+  }
+
+  /** Called with each block once it is durable, in height order (see `commitLater`). */
+  onDurable(listener: (committed: CommittedBlock) => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  /** Waits (blocking the thread) until the pending block is durable and its listeners were told. */
+  flush(): void {
+    if (this.pending && isPipelinedStore(this.store)) this.store.flush();
+  }
+
+  private durable(height: number): void {
+    const pending = this.pending;
+    if (!pending || pending.committed.block.header.height !== height) return;
+    this.head = pending.committed.block;
+    this.pending = undefined;
+    for (const listener of this.durableListeners) listener(pending.committed);
+  }
+
   /** Executes `txs` as the next block at `time` (clamped so time never goes backwards). */
   execute(
     txs: DecodedTx[],
     time: number,
     dropStaleNonces = true,
   ): ExecutionResult & { time: number } {
-    const blockTime = Math.max(time, this.head.header.time);
+    const tip = this.tip();
+    const blockTime = Math.max(time, tip.header.time);
     const result = executeBlock(
-      this.store,
+      this.state(),
       this.registry,
       {
         chainId: this.chainId,
-        height: this.head.header.height + 1,
+        height: tip.header.height + 1,
         time: blockTime,
-        previousStateRoot: this.head.header.stateRoot,
-        previousProducer: this.head.header.producer,
-        previousHash: this.head.hash,
+        previousStateRoot: tip.header.stateRoot,
+        previousProducer: tip.header.producer,
+        previousHash: tip.hash,
         txs,
         dropStaleNonces,
       },
@@ -165,8 +222,9 @@ export class Chain {
     return { ...result, time: blockTime };
   }
 
-  /** Executes, signs and commits the next block in one step (the solo producer's path). */
+  /** Executes, signs and commits the next block in one step (tests and tools). */
   produce(txs: DecodedTx[], time: number, signer: BlockSigner): CommittedBlock {
+    this.flush();
     const result = this.execute(txs, time);
     const header: BlockHeader = {
       chainId: this.chainId,
@@ -192,12 +250,59 @@ export class Chain {
 
   /**
    * Stores a signed block and its execution result in one atomic store transaction, with `meta`
-   * entries (the consensus's position in its log) in the same transaction.
+   * entries (the consensus's position in its log) in the same transaction. Durable on return.
    */
   commit(block: SignedBlock, result: ExecutionResult, meta?: Record<string, string>): void {
+    this.flush();
+    this.store.commitBlock(this.toCommit(block, result, meta));
+    this.head = block;
+  }
+
+  /**
+   * Hands a signed block to the store and returns before it is durable (the pipelined commit of
+   * issue 24): the next block executes on it at once (`state()`), and the listeners of
+   * `onDurable` hear of it once its store transaction is durable. Nothing of it may leave the
+   * process before then: its signature is released with the durable block only. With a store
+   * that commits in place, it is durable (and announced) on return.
+   */
+  commitLater(block: SignedBlock, result: ExecutionResult): CommittedBlock {
+    assert.ok(this.pending === undefined, 'one block at a time waits for its commit');
+    const commit = this.toCommit(block, result);
+    const committed: CommittedBlock = {
+      block,
+      txs: result.txs,
+      receipts: result.receipts,
+      blockEvents: result.blockEvents,
+      dropped: result.dropped,
+    };
+    if (!isPipelinedStore(this.store)) {
+      this.store.commitBlock(commit);
+      this.head = block;
+      for (const listener of this.durableListeners) listener(committed);
+      return committed;
+    }
+    // The next block reads this one's writes through a view until the store has them.
+    const state = new StateView(this.store);
+    for (const [key, value] of result.writes) {
+      if (value === null) state.delete(key);
+      else state.set(key, value);
+    }
+    state.release();
+    this.pending = { committed, state };
+    this.store.commitBlockLater(commit);
+    return committed;
+  }
+
+  /** Checks a block against its execution and the tip, and lays it out as the store keeps it. */
+  private toCommit(
+    block: SignedBlock,
+    result: ExecutionResult,
+    meta?: Record<string, string>,
+  ): BlockCommit {
     const { header } = block;
-    assert.equal(header.height, this.head.header.height + 1, 'heights only grow, one at a time');
-    assert.equal(header.prevHash, this.head.hash, 'the block must extend the head');
+    const tip = this.tip();
+    assert.equal(header.height, tip.header.height + 1, 'heights only grow, one at a time');
+    assert.equal(header.prevHash, tip.hash, 'the block must extend the head');
     assert.equal(
       header.stateRoot,
       result.stateRoot,
@@ -212,7 +317,7 @@ export class Chain {
       'the header must carry the executed receipt root',
     );
     assert.equal(blockHash(header), block.hash, 'the block hash must match its header');
-    const invalid = this.validateBlock?.(block, this.store);
+    const invalid = this.validateBlock?.(block, this.state());
     if (invalid !== undefined) {
       throw new InvalidBlockError(`block ${header.height} is invalid: ${invalid}`);
     }
@@ -243,7 +348,7 @@ export class Chain {
         receipt: result.receiptTexts[index]!,
       };
     });
-    this.store.commitBlock({
+    return {
       block: {
         height: header.height,
         hash: block.hash,
@@ -255,7 +360,6 @@ export class Chain {
       writes: result.writes,
       events,
       ...(meta ? { meta } : {}),
-    });
-    this.head = block;
+    };
   }
 }

@@ -69,6 +69,8 @@ export class SoloConsensus implements Consensus {
     private readonly options: SoloOptions,
   ) {
     this.now = options.now ?? Date.now;
+    // Listeners hear of a block once it is durable: the chain may commit it on another thread.
+    chain.onDurable((committed) => this.announce(committed));
     this.mempool = new Mempool((sender) => chain.nonceOf(sender), options.mempool, {
       now: this.now,
       ...(options.isSystemSender ? { isSystemSender: options.isSystemSender } : {}),
@@ -111,7 +113,7 @@ export class SoloConsensus implements Consensus {
     this.listeners.push(listener);
   }
 
-  /** One producer, no one to disagree: a committed block is final. */
+  /** One producer, no one to disagree: a committed (durable) block is final. */
   get finalizedHeight(): number {
     return this.chain.height();
   }
@@ -133,45 +135,42 @@ export class SoloConsensus implements Consensus {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
+    // The block still being stored is announced before the node closes.
+    this.chain.flush();
     await Promise.resolve();
   }
 
   /**
-   * Produces one block now from what is ready (tests and tools use it to advance heights); in the
-   * producer's nonce reserve only the renewal block, and undefined when no renewal is ready.
+   * Produces one block now from what is ready and returns once it is durable and announced
+   * (tests and tools use it to advance heights); in the producer's nonce reserve only the renewal
+   * block, and undefined when no renewal is ready.
    */
   produceBlock(): CommittedBlock | undefined {
-    const runway = this.options.nonceRunway;
-    if (runway && runway.heightsLeft(this.chain.height() + 1) <= runway.reserveHeights) {
-      return this.produceRenewal(runway);
-    }
-    const txs = this.mempool.take(this.options.blockTxsMax);
-    const committed = this.chain.produce(txs, this.now(), this.options.producer);
-    this.committed(committed);
+    const committed = this.cut();
+    this.chain.flush();
     return committed;
   }
 
   /**
-   * The renewal block: the system lane's txs up to the producer's next nonce commitment, and
-   * nothing else, signed only once its execution shows the commitment succeeds. A commitment
-   * that fails is dropped from the pool with the system txs behind it (their waiters are told why)
-   * and the height stays unsigned.
+   * Executes the next block on the tip while the block below it may still be committing (the
+   * pipeline of issue 24), then waits for that one to be durable before it signs: a signature
+   * leaves the process only with its durable block, so a crash loses at most one signed height,
+   * which the signer forgets on restart (`discardUncommitted`). The new block is handed to the
+   * store and announced when durable.
    */
-  private produceRenewal(runway: NonceRunway): CommittedBlock | undefined {
-    const length = runway.renewalLength(this.mempool.peekSystem(this.options.blockTxsMax));
-    if (length === 0) return undefined;
-    const txs = this.mempool.takeSystem(length);
-    const result = this.chain.execute(txs, this.now());
-    const refused = runway.renews(result);
-    if (refused) {
-      // Its later txs hang on its nonce: the whole lane goes, and its senders start afresh.
-      const lane = [...txs, ...this.mempool.takeSystem(Number.MAX_SAFE_INTEGER)];
-      this.mempool.settle(lane);
-      const senders = new Set(lane.map((d) => d.tx.sender));
-      const orphans = [...senders].flatMap((sender) => this.mempool.resetSender(sender));
-      this.dropped([...lane, ...orphans], refused);
-      return undefined;
+  private cut(): CommittedBlock | undefined {
+    const runway = this.options.nonceRunway;
+    const height = this.chain.tip().header.height + 1;
+    if (runway && runway.heightsLeft(height) <= runway.reserveHeights) {
+      return this.produceRenewal(runway);
     }
+    const txs = this.mempool.take(this.options.blockTxsMax);
+    const result = this.chain.execute(txs, this.now());
+    this.chain.flush();
+    return this.sign(result);
+  }
+
+  private sign(result: ExecutionResult & { time: number }): CommittedBlock {
     const header: BlockHeader = {
       chainId: this.chain.chainId,
       height: this.chain.height() + 1,
@@ -184,22 +183,40 @@ export class SoloConsensus implements Consensus {
       producer: this.options.producer.producer,
     };
     const block = signBlockHeader(header, this.options.producer);
-    this.chain.commit(block, result);
-    const committed: CommittedBlock = {
-      block,
-      txs: result.txs,
-      receipts: result.receipts,
-      blockEvents: result.blockEvents,
-      dropped: result.dropped,
-    };
-    this.committed(committed);
-    return committed;
+    this.lastBlockAt = this.now();
+    // Out of the pool now, so the next block does not take them again; waiters hear at durability.
+    this.mempool.settle(result.txs);
+    this.mempool.settle(result.dropped);
+    return this.chain.commitLater(block, result);
   }
 
-  private committed(committed: CommittedBlock): void {
-    this.lastBlockAt = this.now();
-    this.mempool.settle(committed.txs);
-    this.mempool.settle(committed.dropped);
+  /**
+   * The renewal block: the system lane's txs up to the producer's next nonce commitment, and
+   * nothing else, signed only once its execution shows the commitment succeeds. A commitment
+   * that fails is dropped from the pool with the system txs behind it (their waiters are told why)
+   * and the height stays unsigned.
+   */
+  private produceRenewal(runway: NonceRunway): CommittedBlock | undefined {
+    const length = runway.renewalLength(this.mempool.peekSystem(this.options.blockTxsMax));
+    if (length === 0) return undefined;
+    // Rare: executed on durable state alone, so a refused renewal leaves no pending block behind.
+    this.chain.flush();
+    const txs = this.mempool.takeSystem(length);
+    const result = this.chain.execute(txs, this.now());
+    const refused = runway.renews(result);
+    if (refused) {
+      // Its later txs hang on its nonce: the whole lane goes, and its senders start afresh.
+      const lane = [...txs, ...this.mempool.takeSystem(Number.MAX_SAFE_INTEGER)];
+      this.mempool.settle(lane);
+      const senders = new Set(lane.map((d) => d.tx.sender));
+      const orphans = [...senders].flatMap((sender) => this.mempool.resetSender(sender));
+      this.dropped([...lane, ...orphans], refused);
+      return undefined;
+    }
+    return this.sign(result);
+  }
+
+  private announce(committed: CommittedBlock): void {
     for (const listener of this.listeners) listener(committed);
     for (const listener of this.finalListeners) listener(committed.block.header.height);
   }
@@ -219,10 +236,10 @@ export class SoloConsensus implements Consensus {
     if (!due) return;
     // No committed nonce for the next height yet (the commitment is still being computed or
     // included): wait for it rather than sign with an uncommitted nonce.
-    if (this.options.producer.canSign?.(this.chain.height() + 1) === false) return;
+    if (this.options.producer.canSign?.(this.chain.tip().header.height + 1) === false) return;
     let produced: CommittedBlock | undefined;
     try {
-      produced = this.produceBlock();
+      produced = this.cut();
     } catch (error) {
       // A failed commit or a broken invariant must not be papered over: stop producing.
       this.stopped = true;

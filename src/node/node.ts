@@ -417,7 +417,9 @@ export class CofferNode {
     const verifyPool = new VerifyPool(
       config.verifyWorkers === undefined ? {} : { size: config.verifyWorkers },
     );
-    const hasAccount = (sender: string) => store.get(ledgerKeys.account(sender)) !== undefined;
+    // At the tip: a sender funded in the block still being stored has an account.
+    const hasAccount = (sender: string) =>
+      chain.state().get(ledgerKeys.account(sender)) !== undefined;
     const mempool = {
       txsMax: config.mempoolTxsMax,
       perSenderMax: config.mempoolPerSenderMax,
@@ -489,6 +491,11 @@ export class CofferNode {
         onError: (error) => ref.node?.halt(error),
       });
       consensus = solo;
+      // The pipelined commit (issue 24): blocks are stored by a writer thread while the next
+      // executes. A cluster validator publishes what it signs before it commits, so it keeps
+      // committing in place.
+      store.startWriter();
+      store.onWriterFailure((error) => ref.node?.halt(error));
     }
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
     node.modules = [...cofferModules, ...extraModules];

@@ -427,3 +427,125 @@ describe('SqliteBlockStore read-only', () => {
     );
   });
 });
+
+describe('SqliteBlockStore with a writer thread (the pipelined commit)', () => {
+  /** Every row of every table, in a fixed order: two stores given the same blocks are equal. */
+  function contents(file: string): unknown {
+    const db = new Database(file, { readonly: true });
+    try {
+      return ['meta', 'state', 'blocks', 'txs', 'events'].map((table) =>
+        db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all(),
+      );
+    } finally {
+      db.close();
+    }
+  }
+
+  function blocks(count: number): BlockCommit[] {
+    return Array.from({ length: count }, (_, height) =>
+      block(height, {
+        txs: [tx(height, 0, `a${height}`), tx(height, 1, `b${height}`)],
+        writes: writes([
+          [`k/${height % 7}`, `"v${height}"`],
+          [`n/${height}`, `${height}`],
+          ...(height > 2 ? ([[`n/${height - 3}`, null]] as [string, null][]) : []),
+        ]),
+        events: [event(height, 0, 0), event(height, -1, 0, 'block.event')],
+      }),
+    );
+  }
+
+  it('hides a block until it is durable, then serves it; flush waits for the writer', async () => {
+    const store = new SqliteBlockStore(newFile());
+    const durable: number[] = [];
+    store.onDurable((height) => durable.push(height));
+    store.startWriter();
+    assert.equal(store.pipelined, true);
+    store.commitBlockLater(block(0, { writes: writes([['a', '"0"']]) }));
+    store.commitBlockLater(block(1, { writes: writes([['a', '"1"']]) }));
+    // Handed over, not yet durable: nothing of it can be read (nor leave the node).
+    assert.deepEqual(durable, []);
+    assert.equal(store.lastHeight(), -1);
+    assert.equal(store.get('a'), undefined);
+    assert.equal(store.getBlock(0), undefined);
+    // The next block must follow the last one handed over, not the last durable one.
+    assert.throws(() => store.commitBlockLater(block(1)), /does not follow 1/);
+    await new Promise<void>((resolve) => {
+      const poll = () => (durable.length === 2 ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    assert.deepEqual(durable, [0, 1]);
+    assert.equal(store.lastHeight(), 1);
+    assert.equal(store.get('a'), '"1"');
+    store.commitBlockLater(block(2, { writes: writes([['a', '"2"']]) }));
+    store.flush();
+    assert.deepEqual(durable, [0, 1, 2]);
+    assert.equal(store.get('a'), '"2"');
+    store.close();
+  });
+
+  it('stores exactly what a store committing in place stores', () => {
+    const inPlace = newFile();
+    const piped = newFile();
+    const a = new SqliteBlockStore(inPlace);
+    const b = new SqliteBlockStore(piped);
+    b.startWriter();
+    for (const commit of blocks(40)) {
+      a.commitBlock(commit);
+      b.commitBlockLater(commit);
+    }
+    // A commit in place on a pipelined store goes through the writer too, after the others.
+    a.commitBlock(block(40, { meta: { m: '1' }, writes: writes([['z', '"z"']]) }));
+    b.commitBlock(block(40, { meta: { m: '1' }, writes: writes([['z', '"z"']]) }));
+    assert.equal(b.get('z'), '"z"');
+    a.close();
+    b.close();
+    assert.deepEqual(contents(piped), contents(inPlace));
+  });
+
+  it('checkpoints the WAL into the database off the main connection', async () => {
+    const file = newFile();
+    const store = new SqliteBlockStore(file);
+    store.startWriter();
+    const sizeBefore = fs.statSync(file).size;
+    const value = `"${'x'.repeat(200)}"`;
+    for (let height = 0; height < 20; height += 1) {
+      const entries: [string, string][] = [];
+      for (let i = 0; i < 200; i += 1) entries.push([`big/${height}/${i}`, value]);
+      store.commitBlockLater(block(height, { writes: writes(entries) }));
+    }
+    store.flush();
+    // The main connection never checkpoints (wal_autocheckpoint = 0 on the writer): the data
+    // reaches the database file only through the checkpointer thread.
+    const deadline = Date.now() + 30_000;
+    while (fs.statSync(file).size < sizeBefore + 20 * 200 * 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(fs.statSync(file).size >= sizeBefore + 20 * 200 * 200, 'the WAL was checkpointed');
+    store.close();
+  });
+
+  it('stops at a block the writer cannot store: told once, nothing after it is durable', async () => {
+    const store = new SqliteBlockStore(newFile());
+    const failures: Error[] = [];
+    const durable: number[] = [];
+    store.onWriterFailure((error) => failures.push(error));
+    store.onDurable((height) => durable.push(height));
+    store.startWriter();
+    store.commitBlockLater(block(0, { txs: [tx(0, 0, 'same')] }));
+    // The same tx hash twice breaks the tx table's unique index: the writer's transaction fails.
+    store.commitBlockLater(block(1, { txs: [tx(1, 0, 'same')] }));
+    assert.throws(() => store.flush(), /writer thread failed/);
+    await new Promise<void>((resolve) => {
+      const poll = () => (failures.length > 0 ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    assert.equal(failures.length, 1);
+    assert.match(failures[0]!.message, /UNIQUE/);
+    assert.deepEqual(durable, [0]);
+    assert.equal(store.lastHeight(), 0);
+    assert.equal(store.getBlock(1), undefined);
+    assert.throws(() => store.commitBlockLater(block(2)), /writer thread failed|follow/);
+    store.close();
+  });
+});

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BoundedCache } from '../crypto/bounded-cache.js';
+import { CommitWriter } from './commit-writer.js';
 import type {
   BlockCommit,
   BlockStore,
@@ -93,6 +94,12 @@ export interface SqliteStoreOptions {
    * transaction: every read sees the store as it was at the first, even while a node commits.
    */
   readonly?: boolean;
+  /**
+   * The store of a writer thread (src/state/commit-writer-worker.ts): it only commits, so it keeps
+   * no read cache, leaves checkpoints to the checkpointer, and takes each block's height from the
+   * file (the main connection may have committed one itself before the writer started).
+   */
+  writerThread?: boolean;
 }
 
 /**
@@ -105,6 +112,12 @@ export class SqliteBlockStore implements BlockStore {
   private readonly statements;
   private readonly commitTransaction: (commit: BlockCommit) => void;
   private cachedLastHeight: number;
+  private readonly writerThread: boolean;
+  private writer: CommitWriter | undefined;
+  /** Blocks handed to the writer thread and not yet durable, in height order. */
+  private readonly queued: BlockCommit[] = [];
+  private readonly durableListeners: ((height: number) => void)[] = [];
+  private readonly failureListeners: ((error: Error) => void)[] = [];
 
   /**
    * Committed state values recently read or written (`null`: known absent). Busy accounts and
@@ -135,7 +148,9 @@ export class SqliteBlockStore implements BlockStore {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
+      if (options.writerThread === true) this.db.pragma('wal_autocheckpoint = 0');
     }
+    this.writerThread = options.writerThread === true;
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('cache_size = -65536');
     const txColumns = this.db
@@ -247,6 +262,13 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   commitBlock(commit: BlockCommit): void {
+    if (this.writer) {
+      // One connection writes blocks: this one waits for the writer instead.
+      this.commitBlockLater(commit);
+      this.flush();
+      return;
+    }
+    if (this.writerThread) this.cachedLastHeight = this.statements.lastHeight.get()?.height ?? -1;
     if (commit.block.height !== this.cachedLastHeight + 1) {
       throw new Error(
         `store: block ${commit.block.height} does not follow ${this.cachedLastHeight}`,
@@ -254,8 +276,79 @@ export class SqliteBlockStore implements BlockStore {
     }
     this.commitTransaction(commit);
     this.cachedLastHeight = commit.block.height;
+    if (this.writerThread) return;
     // Only after the commit succeeded: the cache mirrors committed state, never a failed block.
     for (const [key, value] of commit.writes) this.readCache.set(key, value);
+  }
+
+  /**
+   * Commits on a writer thread from now on (the solo node's pipelined commit): `commitBlockLater`
+   * hands a block to it and returns at once, and the WAL is checkpointed by a third connection,
+   * so neither the SQLite work nor its fsyncs hold the main thread. Reads keep seeing only durable
+   * blocks until the writer says each is. Not for a readonly or in-memory store.
+   */
+  startWriter(): void {
+    if (this.writer) return;
+    if (this.file === ':memory:') throw new Error('store: an in-memory store has no writer thread');
+    // The checkpointer's job now: a commit on this connection (meta) must not checkpoint here.
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.writer = new CommitWriter(
+      this.file,
+      (height) => this.settled(height),
+      (message) => {
+        for (const listener of this.failureListeners) listener(new Error(message));
+      },
+    );
+  }
+
+  /** Whether blocks are committed on a writer thread (see `startWriter`). */
+  get pipelined(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /**
+   * Hands the next block to the writer thread and returns; the block is durable, and reads see
+   * it, once the listeners of `onDurable` are told its height. Without a writer, commits now.
+   */
+  commitBlockLater(commit: BlockCommit): void {
+    if (!this.writer) {
+      this.commitBlock(commit);
+      for (const listener of this.durableListeners) listener(commit.block.height);
+      return;
+    }
+    const last = this.queued.at(-1)?.block.height ?? this.cachedLastHeight;
+    if (commit.block.height !== last + 1) {
+      throw new Error(`store: block ${commit.block.height} does not follow ${last}`);
+    }
+    this.queued.push(commit);
+    this.writer.commit(commit);
+  }
+
+  /** Called with each height once its block is durable (in order, on the main thread). */
+  onDurable(listener: (height: number) => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  /** Called once if the writer thread fails a block: nothing after it will become durable. */
+  onWriterFailure(listener: (error: Error) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /** Blocks until every block handed to the writer is durable, and tells the listeners. */
+  flush(): void {
+    if (!this.writer || this.queued.length === 0) return;
+    this.writer.waitFor(this.queued.at(-1)!.block.height);
+    this.settled(this.writer.durableHeight());
+  }
+
+  /** The writer has made every block up to `height` durable (or failed: it throws then). */
+  private settled(height: number): void {
+    while (this.queued.length > 0 && this.queued[0]!.block.height <= height) {
+      const commit = this.queued.shift()!;
+      this.cachedLastHeight = commit.block.height;
+      for (const [key, value] of commit.writes) this.readCache.set(key, value);
+      for (const listener of this.durableListeners) listener(commit.block.height);
+    }
   }
 
   getBlock(height: number): StoredBlock | undefined {
@@ -323,6 +416,16 @@ export class SqliteBlockStore implements BlockStore {
 
   close(): void {
     if (!this.db.open) return;
+    if (this.writer) {
+      try {
+        this.flush();
+      } catch {
+        // The writer failed: its listeners were told; close what is left.
+      } finally {
+        this.writer.close();
+        this.writer = undefined;
+      }
+    }
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.db.close();
   }
