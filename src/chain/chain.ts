@@ -84,7 +84,8 @@ export class Chain {
    * before it signs the next height), with its writes over committed state for the next block's
    * execution.
    */
-  private pending: { committed: CommittedBlock; state: StateView } | undefined;
+  private pending:
+    { committed: CommittedBlock; state: StateView; hashes: ReadonlySet<string> } | undefined;
   private readonly durableListeners: ((committed: CommittedBlock) => void)[] = [];
 
   constructor(
@@ -176,6 +177,11 @@ export class Chain {
   /** State after the tip: committed state with the pending block's writes over it. */
   state(): OrderedStateReader {
     return this.pending?.state ?? this.store;
+  }
+
+  /** Whether a tx is in the block being stored (committed, not yet readable). */
+  isPendingTx(hash: string): boolean {
+    return this.pending?.hashes.has(hash) === true;
   }
 
   /** Called with each block once it is durable, in height order (see `commitLater`). */
@@ -288,7 +294,7 @@ export class Chain {
       else state.set(key, value);
     }
     state.release();
-    this.pending = { committed, state };
+    this.pending = { committed, state, hashes: new Set(result.txs.map((d) => d.hash)) };
     this.store.commitBlockLater(commit);
     return committed;
   }

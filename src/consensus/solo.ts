@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import {
   Mempool,
   signBlockHeader,
@@ -61,6 +62,8 @@ export class SoloConsensus implements Consensus {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private lastBlockAt = 0;
+  /** A block executed while the one below it is being stored, signed once that one is durable. */
+  private executed: (ExecutionResult & { time: number }) | undefined;
   private stopped = true;
   private readonly now: () => number;
 
@@ -102,7 +105,8 @@ export class SoloConsensus implements Consensus {
   }
 
   isPending(hash: string): boolean {
-    return this.mempool.has(hash);
+    // Until its block is durable, a tx taken into one is still pending to everyone outside.
+    return this.mempool.has(hash) || this.chain.isPendingTx(hash);
   }
 
   pendingCount(): number {
@@ -135,8 +139,9 @@ export class SoloConsensus implements Consensus {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
     this.immediate = undefined;
-    // The block still being stored is announced before the node closes.
-    this.chain.flush();
+    // The blocks still being stored (and one executed on them, signed once they are) are
+    // announced before the node closes.
+    this.settle();
     await Promise.resolve();
   }
 
@@ -146,31 +151,40 @@ export class SoloConsensus implements Consensus {
    * block, and undefined when no renewal is ready.
    */
   produceBlock(): CommittedBlock | undefined {
-    const committed = this.cut();
+    this.settle();
+    const result = this.execute();
+    const committed = result && this.sign(result);
     this.chain.flush();
     return committed;
   }
 
+  /** Waits (blocking) until nothing is being stored or waits to be signed. */
+  private settle(): void {
+    // A block executed on a pending one is signed when that one is durable: flush twice.
+    this.chain.flush();
+    this.chain.flush();
+  }
+
   /**
-   * Executes the next block on the tip while the block below it may still be committing (the
-   * pipeline of issue 24), then waits for that one to be durable before it signs: a signature
-   * leaves the process only with its durable block, so a crash loses at most one signed height,
-   * which the signer forgets on restart (`discardUncommitted`). The new block is handed to the
-   * store and announced when durable.
+   * The next block's execution result, on the tip (the block below may still be committing: the
+   * pipeline of issue 24), or the renewal block's; undefined when there is nothing to sign.
    */
-  private cut(): CommittedBlock | undefined {
+  private execute(): (ExecutionResult & { time: number }) | undefined {
     const runway = this.options.nonceRunway;
     const height = this.chain.tip().header.height + 1;
     if (runway && runway.heightsLeft(height) <= runway.reserveHeights) {
-      return this.produceRenewal(runway);
+      return this.renewal(runway);
     }
-    const txs = this.mempool.take(this.options.blockTxsMax);
-    const result = this.chain.execute(txs, this.now());
-    this.chain.flush();
-    return this.sign(result);
+    return this.chain.execute(this.mempool.take(this.options.blockTxsMax), this.now());
   }
 
+  /**
+   * Signs an executed block and hands it to the store. Only once the block below is durable: a
+   * signature leaves the process only with its durable block, so a crash loses at most one signed
+   * height, which the signer forgets on restart (`discardUncommitted`).
+   */
   private sign(result: ExecutionResult & { time: number }): CommittedBlock {
+    assert.ok(this.chain.tip() === this.chain.latest(), 'the block below must be durable');
     const header: BlockHeader = {
       chainId: this.chain.chainId,
       height: this.chain.height() + 1,
@@ -196,7 +210,7 @@ export class SoloConsensus implements Consensus {
    * that fails is dropped from the pool with the system txs behind it (their waiters are told why)
    * and the height stays unsigned.
    */
-  private produceRenewal(runway: NonceRunway): CommittedBlock | undefined {
+  private renewal(runway: NonceRunway): (ExecutionResult & { time: number }) | undefined {
     const length = runway.renewalLength(this.mempool.peekSystem(this.options.blockTxsMax));
     if (length === 0) return undefined;
     // Rare: executed on durable state alone, so a refused renewal leaves no pending block behind.
@@ -213,12 +227,33 @@ export class SoloConsensus implements Consensus {
       this.dropped([...lane, ...orphans], refused);
       return undefined;
     }
-    return this.sign(result);
+    return result;
   }
 
   private announce(committed: CommittedBlock): void {
     for (const listener of this.listeners) listener(committed);
     for (const listener of this.finalListeners) listener(committed.block.header.height);
+    // The block executed on this one while it was being stored can be signed now.
+    const next = this.executed;
+    if (next === undefined) return;
+    this.executed = undefined;
+    if (this.guard(() => this.sign(next)) && this.mempool.readyCount >= this.options.blockTxsMax) {
+      this.produceSoon();
+    }
+  }
+
+  /** Runs a production step; a failed commit or a broken invariant stops production. */
+  private guard(step: () => void): boolean {
+    try {
+      step();
+      return true;
+    } catch (error) {
+      // Must not be papered over: stop producing, and the node halts.
+      this.stopped = true;
+      if (this.timer) clearInterval(this.timer);
+      this.options.onError?.(error);
+      return false;
+    }
   }
 
   private produceSoon(): void {
@@ -230,24 +265,25 @@ export class SoloConsensus implements Consensus {
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    // One block at a time waits for the block below to be stored.
+    if (this.stopped || this.executed !== undefined) return;
     const idle = this.options.idleBlockIntervalMs;
     const due = this.mempool.readyCount > 0 || (idle > 0 && this.now() - this.lastBlockAt >= idle);
     if (!due) return;
     // No committed nonce for the next height yet (the commitment is still being computed or
     // included): wait for it rather than sign with an uncommitted nonce.
     if (this.options.producer.canSign?.(this.chain.tip().header.height + 1) === false) return;
-    let produced: CommittedBlock | undefined;
-    try {
-      produced = this.cut();
-    } catch (error) {
-      // A failed commit or a broken invariant must not be papered over: stop producing.
-      this.stopped = true;
-      if (this.timer) clearInterval(this.timer);
-      this.options.onError?.(error);
-      return;
-    }
+    let produced = false;
+    const ok = this.guard(() => {
+      const result = this.execute();
+      if (result === undefined) return;
+      produced = true;
+      // The block below is still being stored: this one is signed when it is (`announce`),
+      // and the main thread serves requests meanwhile instead of waiting.
+      if (this.chain.tip() !== this.chain.latest()) this.executed = result;
+      else this.sign(result);
+    });
     // Only after a block: in the nonce reserve, ready user txs wait and must not spin the loop.
-    if (produced && this.mempool.readyCount >= this.options.blockTxsMax) this.produceSoon();
+    if (ok && produced && this.mempool.readyCount >= this.options.blockTxsMax) this.produceSoon();
   }
 }

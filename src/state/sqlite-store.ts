@@ -116,6 +116,8 @@ export class SqliteBlockStore implements BlockStore {
   private writer: CommitWriter | undefined;
   /** Blocks handed to the writer thread and not yet durable, in height order. */
   private readonly queued: BlockCommit[] = [];
+  /** The last height the listeners of `onDurable` were told of. */
+  private announced = -1;
   private readonly durableListeners: ((height: number) => void)[] = [];
   private readonly failureListeners: ((error: Error) => void)[] = [];
 
@@ -242,6 +244,7 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   get(key: string): string | undefined {
+    if (this.queued.length > 0) this.catchUp();
     const cached = this.readCache.get(key);
     if (cached !== undefined) return cached ?? undefined;
     const value = this.statements.getState.get(key)?.value;
@@ -258,6 +261,7 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   lastHeight(): number {
+    if (this.queued.length > 0) this.catchUp();
     return this.cachedLastHeight;
   }
 
@@ -292,6 +296,7 @@ export class SqliteBlockStore implements BlockStore {
     if (this.file === ':memory:') throw new Error('store: an in-memory store has no writer thread');
     // The checkpointer's job now: a commit on this connection (meta) must not checkpoint here.
     this.db.pragma('wal_autocheckpoint = 0');
+    this.announced = this.cachedLastHeight;
     this.writer = new CommitWriter(
       this.file,
       (height) => this.settled(height),
@@ -341,45 +346,64 @@ export class SqliteBlockStore implements BlockStore {
     this.settled(this.writer.durableHeight());
   }
 
-  /** The writer has made every block up to `height` durable (or failed: it throws then). */
+  /** The writer has made every block up to `height` durable: caught up, then announced. */
   private settled(height: number): void {
+    this.catchUp(height);
+    while (this.announced < this.cachedLastHeight) {
+      this.announced += 1;
+      for (const listener of this.durableListeners) listener(this.announced);
+    }
+  }
+
+  /**
+   * Brings the read cache and the last height up to what the writer made durable. Every read
+   * calls it first: the main connection sees the writer's rows as soon as they commit, maybe
+   * before the writer's message arrives, and a cached value must never be older than a row.
+   */
+  private catchUp(height = this.writer?.durableHeight() ?? -1): void {
     while (this.queued.length > 0 && this.queued[0]!.block.height <= height) {
       const commit = this.queued.shift()!;
       this.cachedLastHeight = commit.block.height;
       for (const [key, value] of commit.writes) this.readCache.set(key, value);
-      for (const listener of this.durableListeners) listener(commit.block.height);
     }
   }
 
   getBlock(height: number): StoredBlock | undefined {
+    if (this.queued.length > 0) this.catchUp();
     return toBlock(this.statements.getBlock.get(height));
   }
 
   getBlockByHash(hash: string): StoredBlock | undefined {
+    if (this.queued.length > 0) this.catchUp();
     return toBlock(this.statements.getBlockByHash.get(hash));
   }
 
   getBlocks(from: number, to: number): StoredBlock[] {
+    if (this.queued.length > 0) this.catchUp();
     return this.statements.getBlocks.all(from, to).map((row) => toBlock(row)!);
   }
 
   getTx(hash: string): StoredTx | undefined {
+    if (this.queued.length > 0) this.catchUp();
     if (!/^[0-9a-f]{64}$/.test(hash)) return undefined;
     const row = this.statements.getTx.get(Buffer.from(hash, 'hex'));
     return row ? toTx(row) : undefined;
   }
 
   getTxHashes(height: number): string[] {
+    if (this.queued.length > 0) this.catchUp();
     return this.statements.getTxHashes
       .all(height * txIdStride, (height + 1) * txIdStride)
       .map((row) => row.hash.toString('hex'));
   }
 
   getTxs(height: number): StoredTx[] {
+    if (this.queued.length > 0) this.catchUp();
     return this.statements.getTxs.all(height * txIdStride, (height + 1) * txIdStride).map(toTx);
   }
 
   getEvents(after: EventPosition, toHeight: number, limit: number): StoredEvent[] {
+    if (this.queued.length > 0) this.catchUp();
     if (limit <= 0) return [];
     return this.statements.getEvents
       .all(after.height, after.txIndex, after.eventIndex, toHeight, limit)
@@ -393,6 +417,7 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   *scan(prefix: string): IterableIterator<[string, string]> {
+    if (this.queued.length > 0) this.catchUp();
     // Keys are ASCII; U+FFFF sorts after every character a key may hold.
     for (const row of this.statements.scanState.iterate(prefix, prefix + '\uffff')) {
       yield [row.key, row.value];
@@ -405,6 +430,7 @@ export class SqliteBlockStore implements BlockStore {
    * connection with an open iterator runs no other statement.
    */
   range(prefix: string, limit: number, bounds: RangeBounds = {}): [string, string][] {
+    if (this.queued.length > 0) this.catchUp();
     if (limit <= 0) return [];
     const { after, before } = bounds;
     // Keys are ASCII; U+FFFF sorts after every character a key may hold.
