@@ -21,6 +21,16 @@ describe('parseNodeConfig', () => {
     assert.equal(parseNodeConfig({}, { COFFER_PORT: '7421' }).port, 7421);
   });
 
+  it('reads the heap growing percent (0: V8 decides) and refuses a negative or huge one', () => {
+    assert.equal(parseNodeConfig({}, {}).heapGrowingPercent, 0);
+    assert.equal(parseNodeConfig({}, { COFFER_HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent, 30);
+    assert.throws(
+      () => parseNodeConfig({}, { COFFER_HEAP_GROWING_PERCENT: '-1' }),
+      /config heapGrowingPercent \(COFFER_HEAP_GROWING_PERCENT/,
+    );
+    assert.throws(() => parseNodeConfig({ heapGrowingPercent: 5000 }, {}), /heapGrowingPercent/);
+  });
+
   it('reads the webhook settings and the admin token, and refuses ones that cannot work', () => {
     const config = parseNodeConfig(
       {},

@@ -55,6 +55,12 @@ export const nodeConfigSchema = z.object({
   /** How long `?wait=commit` waits before answering `commit_timeout`. */
   commitWaitMs: z.coerce.number().int().min(1).max(600_000).default(30_000),
   verifyWorkers: z.coerce.number().int().min(0).max(64).optional(),
+  /**
+   * How far V8 lets the heap grow past the live set before its next full collection, in percent
+   * (V8's `--heap-growing-percent`); 0 leaves V8's own factor, which lets garbage of requests in
+   * flight pile up to several times the live set under load (issue 24: peak RSS).
+   */
+  heapGrowingPercent: z.coerce.number().int().min(0).max(1_000).default(0),
   /** Heights per nonce commitment the producer publishes (each costs ~2 ms to compute). */
   nonceRangeHeights: z.coerce.number().int().min(16).max(100_000).default(1_000),
   /** Commit the next range when fewer than this many committed heights remain. */
@@ -195,6 +201,7 @@ const envNames: Record<string, keyof NodeConfig> = {
   COFFER_MEMPOOL_GAPPED_ADMISSIONS_PER_SECOND_MAX: 'mempoolGappedAdmissionsPerSecondMax',
   COFFER_COMMIT_WAIT_MS: 'commitWaitMs',
   COFFER_VERIFY_WORKERS: 'verifyWorkers',
+  COFFER_HEAP_GROWING_PERCENT: 'heapGrowingPercent',
   COFFER_NONCE_RANGE_HEIGHTS: 'nonceRangeHeights',
   COFFER_NONCE_RANGE_LEAD_HEIGHTS: 'nonceRangeLeadHeights',
   COFFER_LOG_LEVEL: 'logLevel',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { RelayGate, relaysInFlightMax } from './relay-gate.js';
 import path from 'node:path';
+import v8 from 'node:v8';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
   Chain,
@@ -392,6 +393,10 @@ export class CofferNode {
   ): Promise<CofferNode> {
     if (config.cluster) checkValidatorDir(config);
     else refuseValidatorDirSolo(config);
+    // Process-wide, read by V8 at each full collection: later heap limits follow it.
+    if (config.heapGrowingPercent > 0) {
+      v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
+    }
     const init = initDataDir({
       dataDir: config.dataDir,
       chainId: config.chainId,
