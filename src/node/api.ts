@@ -276,6 +276,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
       // 200 with every item rejected.
       if (!node.healthy) return sendError(reply, 'not_ready');
       const results = await node.submit(txs, waitOf(request.query));
+      // Past the node's bound on txs being admitted at once, nothing of the batch was taken.
+      if (results.length > 0 && results.every((r) => r.error?.code === 'node_busy')) {
+        return sendError(reply, 'node_busy');
+      }
       const accepted = results.filter((r) => !r.error).length;
       return reply.send({
         accepted,
