@@ -586,6 +586,46 @@ describe('node API', () => {
       );
     });
 
+    it('refuses with 503 node_busy past the txs being admitted at once, taking none of them', async () => {
+      const bound = CofferNode.admissionTxsMax;
+      const nonce = (await account(dev.address)).nonce;
+      const [t0, t1, t2, t3] = (await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          sign(dev, txs.transfer({ to: alice.address, asset: 'USD', amount: '1' }), {
+            nonce: nonce + i,
+          }),
+        ),
+      )) as [SignedTx, SignedTx, SignedTx, SignedTx];
+      try {
+        CofferNode.admissionTxsMax = 3;
+        // The first call holds 2 of the 3 while its hashes are computed in the workers.
+        const first = node.submit([t0, t1], false);
+        const busy = await node.submit([t2, t3], false);
+        assert.deepEqual(
+          busy.map((r) => r.error?.code),
+          ['node_busy', 'node_busy'],
+        );
+        assert.deepEqual(
+          (await first).map((r) => r.status),
+          ['pending', 'pending'],
+        );
+        CofferNode.admissionTxsMax = 1;
+        const res = await post('/v1/txs/batch', { txs: [t2, t3] });
+        assert.equal(res.statusCode, 503, res.body);
+        assert.equal(res.json<ErrorReply>().error.code, 'node_busy');
+        const single = await post('/v1/txs', t2);
+        assert.equal(single.statusCode, 202, single.body);
+        assert.equal((await get(`/v1/txs/${hashTx(t3)}`)).statusCode, 404, 'nothing was taken');
+      } finally {
+        CofferNode.admissionTxsMax = bound;
+      }
+      // Sent again once the node has room, the rest is taken.
+      const again = await post('/v1/txs/batch', { txs: [t3] });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json<BatchReply>().accepted, 1);
+      assert.equal((await committedDetail(hashTx(t3))).receipt.status, 'ok');
+    });
+
     it('refuses a body over 16 MiB with 413 body_too_large', async () => {
       const res = await inject(node, {
         method: 'POST',

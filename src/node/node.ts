@@ -683,9 +683,9 @@ export class CofferNode {
    * Txs being admitted at once, across calls, from `submit`'s start until the consensus takes
    * them (waiting for a commit does not count). Bounds the memory a node holds for submissions
    * in flight: five full batches (10,000 txs each) at once, far above what keeps the workers
-   * busy (docs/api.md, `node_busy`).
+   * busy (docs/errors.md, `node_busy`). Not readonly so that a test can lower it.
    */
-  static readonly admissionTxsMax = 5 * batchLengthMax;
+  static admissionTxsMax = 5 * batchLengthMax;
 
   /** Txs in `submit` between its start and the consensus taking them. */
   private admittingTxs = 0;
