@@ -16,7 +16,6 @@ import {
   txSizeMax,
   type DecodedTx,
   type PayloadParser,
-  type SignedTx,
 } from './tx.js';
 
 const chainId = 'coffer-test';
