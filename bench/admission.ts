@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     CofferNode: { open(config: unknown): Promise<NodeLike> };
   }>('src/node/node.ts');
   const { parseNodeConfig } = await load<{
-    parseNodeConfig(flags: Record<string, unknown>, env: Record<string, string>): unknown;
+    parseNodeConfig: (flags: Record<string, unknown>, env: Record<string, string>) => unknown;
   }>('src/node/config.ts');
   const sdk = await load<Sdk>('src/sdk/index.ts');
 
