@@ -242,9 +242,38 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
+  // Batch bodies being read, parsed or admitted at once, across requests: each reserves its
+  // Content-Length (the body limit when none is given) before its body is read and releases it
+  // once answered or abandoned. Past the bound the node answers 503 node_busy without reading
+  // the body, so concurrent 16 MiB batches cannot grow the heap without limit; the txs a node
+  // admits at once are bounded too (CofferNode.admissionTxsMax).
+  const batchBodiesInFlightBytesMax = 2 * batchBodyBytesMax;
+  let batchBodyBytesInFlight = 0;
+  const reservedBodyBytes = new WeakMap<object, number>();
+  const releaseBatchBody = (request: object) => {
+    const bytes = reservedBodyBytes.get(request);
+    if (bytes === undefined) return;
+    reservedBodyBytes.delete(request);
+    batchBodyBytesInFlight -= bytes;
+  };
+
   app.post<{ Body: { txs: unknown[] }; Querystring: { wait?: string } }>(
     '/v1/txs/batch',
     {
+      onRequest: async (request, reply) => {
+        const declared = Number(request.headers['content-length']);
+        const bytes =
+          Number.isSafeInteger(declared) && declared >= 0
+            ? Math.min(declared, batchBodyBytesMax)
+            : batchBodyBytesMax;
+        if (batchBodyBytesInFlight + bytes > batchBodiesInFlightBytesMax) {
+          return sendError(reply, 'node_busy');
+        }
+        batchBodyBytesInFlight += bytes;
+        reservedBodyBytes.set(request, bytes);
+      },
+      onResponse: async (request) => releaseBatchBody(request),
+      onRequestAbort: async (request) => releaseBatchBody(request),
       config: {
         documentedBody: jsonSchema(z.object({ txs: z.array(signedTxSchema).max(batchLengthMax) })),
       },
