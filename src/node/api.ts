@@ -272,8 +272,14 @@ export async function registerApi(node: CofferNode): Promise<void> {
         batchBodyBytesInFlight += bytes;
         reservedBodyBytes.set(request, bytes);
       },
-      onResponse: async (request) => releaseBatchBody(request),
-      onRequestAbort: async (request) => releaseBatchBody(request),
+      onResponse: (request, _reply, done) => {
+        releaseBatchBody(request);
+        done();
+      },
+      onRequestAbort: (request, done) => {
+        releaseBatchBody(request);
+        done();
+      },
       config: {
         documentedBody: jsonSchema(z.object({ txs: z.array(signedTxSchema).max(batchLengthMax) })),
       },
