@@ -373,10 +373,10 @@ export class VerifyPool {
             status,
             valid: status === 'ok' && answers[at + 1] === 1,
             bodyLength: computed ? view.getUint32(at + 4, true) : 0,
-            hashBytes: computed ? answers.slice(at + 8, at + 8 + HASH_LENGTH) : emptyBytes,
+            hashBytes: computed ? answers.subarray(at + 8, at + 8 + HASH_LENGTH) : emptyBytes,
             signatureBytes:
               status === 'ok'
-                ? answers.slice(at + 8 + HASH_LENGTH, at + TX_RESULT_BYTES)
+                ? answers.subarray(at + 8 + HASH_LENGTH, at + TX_RESULT_BYTES)
                 : emptyBytes,
           };
         }
