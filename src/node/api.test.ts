@@ -613,6 +613,11 @@ describe('node API', () => {
         const res = await post('/v1/txs/batch', { txs: [t2, t3] });
         assert.equal(res.statusCode, 503, res.body);
         assert.equal(res.json<ErrorReply>().error.code, 'node_busy');
+        CofferNode.admissionTxsMax = 0;
+        const busyOne = await post('/v1/txs', t3);
+        assert.equal(busyOne.statusCode, 503, busyOne.body);
+        assert.equal(busyOne.json<ErrorReply>().error.code, 'node_busy');
+        CofferNode.admissionTxsMax = 1;
         const single = await post('/v1/txs', t2);
         assert.equal(single.statusCode, 202, single.body);
         assert.equal((await get(`/v1/txs/${hashTx(t3)}`)).statusCode, 404, 'nothing was taken');
