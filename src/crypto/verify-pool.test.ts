@@ -129,6 +129,50 @@ describe('VerifyPool', () => {
     }
   });
 
+  it('sends even a tiny batch to the workers when told not to verify inline', async () => {
+    const pool = new VerifyPool({ size: 1 });
+    try {
+      const { checks, expected } = mixedBatch(6);
+      assert.deepEqual(await pool.verifyBatch(checks, { inline: false }), expected);
+      assert.equal(workersOf(pool).length, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('digests tx texts in the workers, says which it could not read, and recovers from a crash', async () => {
+    const pool = new VerifyPool({ size: 1 });
+    try {
+      const texts = [
+        '{"nonce":1,"payload":{},"signature":"' + 'ab'.repeat(64) + '"}',
+        '[1]',
+        'nope',
+      ];
+      let deep = '1';
+      for (let level = 0; level < 70; level++) deep = `{"d":${deep}}`;
+      texts.push(`{"payload":${deep},"signature":"00"}`, '{"payload":{},"signature":"AB"}');
+      const digests = await pool.digestTxs(texts, { verify: false });
+      assert.deepEqual(
+        digests.map((d) => d.status),
+        ['ok', 'unreadable', 'unreadable', 'invalid_body', 'bad_signature_text'],
+      );
+      assert.deepEqual(digests[0]!.signatureBytes, new Uint8Array(64).fill(0xab));
+      assert.equal(digests[0]!.hashBytes.length, 32);
+      assert.equal(digests[0]!.valid, false);
+      assert.equal(digests[4]!.hashBytes.length, 32, 'the hash of a readable body is given');
+
+      const many = Array.from({ length: 300 }, () => texts[0]!);
+      const pending = pool.digestTxs(many, { verify: true });
+      await workersOf(pool)[0]!.terminate();
+      await assert.rejects(pending, /verify worker/);
+      const again = await pool.digestTxs(many, { verify: true });
+      assert.equal(again.length, 300);
+      assert.ok(again.every((d) => d.status === 'ok' && !d.valid));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects pending and later batches once closed', async () => {
     const pool = new VerifyPool({ size: 1 });
     const pending = assert.rejects(pool.verifyBatch(mixedBatch(300).checks), /closed/);

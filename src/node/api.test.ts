@@ -586,6 +586,88 @@ describe('node API', () => {
       );
     });
 
+    it('refuses with 503 node_busy past the txs being admitted at once, taking none of them', async () => {
+      const bound = CofferNode.admissionTxsMax;
+      const nonce = (await account(dev.address)).nonce;
+      const [t0, t1, t2, t3] = (await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          sign(dev, txs.transfer({ to: alice.address, asset: 'USD', amount: '1' }), {
+            nonce: nonce + i,
+          }),
+        ),
+      )) as [SignedTx, SignedTx, SignedTx, SignedTx];
+      try {
+        CofferNode.admissionTxsMax = 3;
+        // The first call holds 2 of the 3 while its hashes are computed in the workers.
+        const first = node.submit([t0, t1], false);
+        const busy = await node.submit([t2, t3], false);
+        assert.deepEqual(
+          busy.map((r) => r.error?.code),
+          ['node_busy', 'node_busy'],
+        );
+        assert.deepEqual(
+          (await first).map((r) => r.status),
+          ['pending', 'pending'],
+        );
+        CofferNode.admissionTxsMax = 1;
+        const res = await post('/v1/txs/batch', { txs: [t2, t3] });
+        assert.equal(res.statusCode, 503, res.body);
+        assert.equal(res.json<ErrorReply>().error.code, 'node_busy');
+        CofferNode.admissionTxsMax = 0;
+        const busyOne = await post('/v1/txs', t3);
+        assert.equal(busyOne.statusCode, 503, busyOne.body);
+        assert.equal(busyOne.json<ErrorReply>().error.code, 'node_busy');
+        CofferNode.admissionTxsMax = 1;
+        const single = await post('/v1/txs', t2);
+        assert.equal(single.statusCode, 202, single.body);
+        assert.equal((await get(`/v1/txs/${hashTx(t3)}`)).statusCode, 404, 'nothing was taken');
+      } finally {
+        CofferNode.admissionTxsMax = bound;
+      }
+      // Sent again once the node has room, the rest is taken.
+      const again = await post('/v1/txs/batch', { txs: [t3] });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json<BatchReply>().accepted, 1);
+      assert.equal((await committedDetail(hashTx(t3))).receipt.status, 'ok');
+    });
+
+    it('answers 503 node_busy without reading the body while 32 MiB of batch bodies are in flight', async () => {
+      const { hostname, port } = new URL(baseUrl);
+      // Two clients each start a 16 MiB batch and stall: the node holds their reservations.
+      const stalled = [0, 1].map(() => {
+        const socket = net.connect(Number(port), hostname);
+        socket.on('error', () => {});
+        socket.write(
+          'POST /v1/txs/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+            `Content-Length: ${16 * 1024 * 1024}\r\n\r\n{"txs":[`,
+        );
+        return socket;
+      });
+      const tx = await sign(
+        dev,
+        txs.transfer({ to: generateKey().address, asset: 'USD', amount: '1' }),
+      );
+      try {
+        // Nothing else in flight meanwhile: the stalled requests reach the node and reserve.
+        await sleep(500);
+        const busy = await post('/v1/txs/batch', { txs: [tx] });
+        assert.equal(busy.statusCode, 503, busy.body);
+        assert.equal(busy.json<ErrorReply>().error.code, 'node_busy');
+        assert.equal((await get(`/v1/txs/${hashTx(tx)}`)).statusCode, 404, 'nothing was taken');
+      } finally {
+        for (const socket of stalled) socket.destroy();
+      }
+      // The clients went away: their reservations are released, and the batch is taken.
+      let taken: LightMyRequestResponse | undefined;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        taken = await post('/v1/txs/batch', { txs: [tx] });
+        if (taken.statusCode === 200) break;
+        await sleep(20);
+      }
+      assert.equal(taken!.statusCode, 200, taken!.body);
+      assert.equal(taken!.json<BatchReply>().accepted, 1);
+    });
+
     it('refuses a body over 16 MiB with 413 body_too_large', async () => {
       const res = await inject(node, {
         method: 'POST',

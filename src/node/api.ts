@@ -242,9 +242,44 @@ export async function registerApi(node: CofferNode): Promise<void> {
     },
   );
 
+  // Batch bodies being read, parsed or admitted at once, across requests: each reserves its
+  // Content-Length (the body limit when none is given) before its body is read and releases it
+  // once answered or abandoned. Past the bound the node answers 503 node_busy without reading
+  // the body, so concurrent 16 MiB batches cannot grow the heap without limit; the txs a node
+  // admits at once are bounded too (CofferNode.admissionTxsMax).
+  const batchBodiesInFlightBytesMax = 2 * batchBodyBytesMax;
+  let batchBodyBytesInFlight = 0;
+  const reservedBodyBytes = new WeakMap<object, number>();
+  const releaseBatchBody = (request: object) => {
+    const bytes = reservedBodyBytes.get(request);
+    if (bytes === undefined) return;
+    reservedBodyBytes.delete(request);
+    batchBodyBytesInFlight -= bytes;
+  };
+
   app.post<{ Body: { txs: unknown[] }; Querystring: { wait?: string } }>(
     '/v1/txs/batch',
     {
+      onRequest: async (request, reply) => {
+        const declared = Number(request.headers['content-length']);
+        const bytes =
+          Number.isSafeInteger(declared) && declared >= 0
+            ? Math.min(declared, batchBodyBytesMax)
+            : batchBodyBytesMax;
+        if (batchBodyBytesInFlight + bytes > batchBodiesInFlightBytesMax) {
+          return sendError(reply, 'node_busy');
+        }
+        batchBodyBytesInFlight += bytes;
+        reservedBodyBytes.set(request, bytes);
+      },
+      onResponse: (request, _reply, done) => {
+        releaseBatchBody(request);
+        done();
+      },
+      onRequestAbort: (request, done) => {
+        releaseBatchBody(request);
+        done();
+      },
       config: {
         documentedBody: jsonSchema(z.object({ txs: z.array(signedTxSchema).max(batchLengthMax) })),
       },
@@ -276,6 +311,10 @@ export async function registerApi(node: CofferNode): Promise<void> {
       // 200 with every item rejected.
       if (!node.healthy) return sendError(reply, 'not_ready');
       const results = await node.submit(txs, waitOf(request.query));
+      // Past the node's bound on txs being admitted at once, nothing of the batch was taken.
+      if (results.length > 0 && results.every((r) => r.error?.code === 'node_busy')) {
+        return sendError(reply, 'node_busy');
+      }
       const accepted = results.filter((r) => !r.error).length;
       return reply.send({
         accepted,

@@ -27,6 +27,8 @@ export const apiErrors = {
   final_timeout:
     'The transaction committed at the height given, but that height was not final in time (a validator may be down); it may still become final.',
   not_ready: 'The node is not ready.',
+  node_busy:
+    'The node is admitting as many transactions as it holds at once (50,000 txs, or 32 MiB of batch bodies, across requests); none of these was taken: send them again shortly.',
   dev_clock_disabled:
     'The dev clock is off: start the node with --dev-clock (never on a shared chain).',
   invalid_clock_advance: 'advanceMs must be a whole number of milliseconds from 1 to 3,650 days.',
@@ -95,6 +97,7 @@ const statusByCode: Record<string, number> = {
   gapped_tx_expired: 409,
   internal_error: 500,
   not_ready: 503,
+  node_busy: 503,
   ordering_unavailable: 503,
   commit_timeout: 504,
   final_timeout: 504,

@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import {
   Chain,
   batchLengthMax,
-  decodeTx,
+  decodeTxs,
   isRejection,
   reject,
   signTx,
@@ -639,53 +639,27 @@ export class CofferNode {
   /**
    * Admits txs: stateless checks, a committed-duplicate check, signatures on the worker pool, then
    * the consensus (mempool). With `wait`, resolves once every admitted tx has committed.
+   *
+   * The canonical body, its hash and the signature's hex decoding run in the verify workers
+   * (`decodeTxs`); this thread keeps the shape checks, the payload parser, the mempool's caps and
+   * the mempool. At most `CofferNode.admissionTxsMax` txs are being admitted at once across all calls: past
+   * it every tx of the call is refused with `node_busy` (none of it was taken; send it again).
    */
   async submit(inputs: unknown[], wait: boolean | 'final'): Promise<SubmitResult[]> {
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
     if (inputs.length > batchLengthMax) return [{ error: reject('batch_too_large') }];
-    const results: SubmitResult[] = new Array<SubmitResult>(inputs.length);
-    const decodedTxs: { index: number; decoded: DecodedTx }[] = [];
-    const registry = this.chain.registry;
-    // On senders and nonces as sent: a flood past the gapped caps and budget costs no decode.
-    const early = this.consensus.prefilter?.(inputs.map(senderAndNonce)) ?? [];
-    inputs.forEach((input, index) => {
-      const refused = early[index];
-      if (refused) {
-        results[index] = { error: refused };
-        return;
-      }
-      const decoded = decodeTx(input, this.chain.chainId, registry.parserFor);
-      if (isRejection(decoded)) {
-        results[index] = { error: decoded };
-      } else if (this.store.getTx(decoded.hash)) {
-        results[index] = { hash: decoded.hash, error: reject('duplicate_tx') };
-      } else {
-        decodedTxs.push({ index, decoded });
-      }
-    });
-    // Caps that need no signature first: a flood that only hits them costs no verify.
-    const capped = this.consensus.precheck?.(decodedTxs.map((c) => c.decoded)) ?? [];
-    const candidates = decodedTxs.filter(({ index, decoded }, i) => {
-      const refused = capped[i];
-      if (refused) results[index] = { hash: decoded.hash, error: refused };
-      return refused === undefined;
-    });
-    const valid = await this.verifyPool.verifyBatch(
-      candidates.map(({ decoded }) => ({
-        publicKey: decoded.publicKey,
-        message: txSigningMessage(decoded.hashBytes),
-        signature: decoded.signatureBytes,
-      })),
-    );
-    const admitted: { index: number; decoded: DecodedTx }[] = [];
-    candidates.forEach((candidate, i) => {
-      if (valid[i]) admitted.push(candidate);
-      else
-        results[candidate.index] = {
-          hash: candidate.decoded.hash,
-          error: reject('bad_signature', 'signature'),
-        };
-    });
+    if (this.admittingTxs + inputs.length > CofferNode.admissionTxsMax) {
+      this.metrics.rejected.inc({ code: 'node_busy' }, inputs.length);
+      return inputs.map(() => ({ error: reject('node_busy') }));
+    }
+    this.admittingTxs += inputs.length;
+    let checked: { admitted: { index: number; decoded: DecodedTx }[]; results: SubmitResult[] };
+    try {
+      checked = await this.admissionChecks(inputs);
+    } finally {
+      this.admittingTxs -= inputs.length;
+    }
+    const { admitted, results } = checked;
     if (!this.healthy) return inputs.map(() => ({ error: reject('not_ready') }));
 
     // Waiters are registered before the consensus sees the txs: a cluster admits asynchronously
@@ -715,6 +689,93 @@ export class CofferNode {
     await Promise.all(waits);
     if (wait === 'final') await this.awaitFinality(results);
     return results;
+  }
+
+  /**
+   * Txs being admitted at once, across calls, from `submit`'s start until the consensus takes
+   * them (waiting for a commit does not count). Bounds the memory a node holds for submissions
+   * in flight: five full batches (10,000 txs each) at once, far above what keeps the workers
+   * busy (docs/errors.md, `node_busy`). Not readonly so that a test can lower it.
+   */
+  static admissionTxsMax = 5 * batchLengthMax;
+
+  /** Txs in `submit` between its start and the consensus taking them. */
+  private admittingTxs = 0;
+
+  /**
+   * The checks of `submit` before the consensus, in order: the mempool's caps on sender and
+   * nonce as sent (`prefilter`), decoding (hashes computed in the workers), the committed-
+   * duplicate check, the mempool's caps on the decoded txs (`precheck`), then the signatures of
+   * the txs left, in the workers. A flood that only hits the caps costs no verify.
+   */
+  private async admissionChecks(
+    inputs: unknown[],
+  ): Promise<{ admitted: { index: number; decoded: DecodedTx }[]; results: SubmitResult[] }> {
+    const results: SubmitResult[] = new Array<SubmitResult>(inputs.length);
+    const decodedTxs: { index: number; decoded: DecodedTx }[] = [];
+    const registry = this.chain.registry;
+    // On senders and nonces as sent: a flood past the gapped caps and budget costs no decode.
+    const early = this.consensus.prefilter?.(inputs.map(senderAndNonce)) ?? [];
+    const toDecode = inputs.map((input, index) => {
+      const refused = early[index];
+      if (refused) results[index] = { error: refused };
+      return refused ? undefined : input;
+    });
+    // Hashes only (no verify yet): the caps below come first.
+    const decodedAll = await decodeTxs(
+      toDecode,
+      this.chain.chainId,
+      registry.parserFor,
+      this.verifyPool,
+      false,
+    );
+    decodedAll.forEach((decoded, index) => {
+      if (decoded === undefined) return;
+      if (isRejection(decoded)) {
+        results[index] = { error: decoded };
+      } else if (this.isCommittedTx(decoded)) {
+        results[index] = { hash: decoded.hash, error: reject('duplicate_tx') };
+      } else {
+        decodedTxs.push({ index, decoded });
+      }
+    });
+    // Caps that need no signature first: a flood that only hits them costs no verify.
+    const capped = this.consensus.precheck?.(decodedTxs.map((c) => c.decoded)) ?? [];
+    const candidates = decodedTxs.filter(({ index, decoded }, i) => {
+      const refused = capped[i];
+      if (refused) results[index] = { hash: decoded.hash, error: refused };
+      return refused === undefined;
+    });
+    // Every check to the workers, even a handful: this thread's time is the scarce one.
+    const valid = await this.verifyPool.verifyBatch(
+      candidates.map(({ decoded }) => ({
+        publicKey: decoded.publicKey,
+        message: txSigningMessage(decoded.hashBytes),
+        signature: decoded.signatureBytes,
+      })),
+      { inline: false },
+    );
+    const admitted: { index: number; decoded: DecodedTx }[] = [];
+    candidates.forEach((candidate, i) => {
+      if (valid[i]) admitted.push(candidate);
+      else
+        results[candidate.index] = {
+          hash: candidate.decoded.hash,
+          error: reject('bad_signature', 'signature'),
+        };
+    });
+    return { admitted, results };
+  }
+
+  /**
+   * Whether this very tx is committed. Nonces only grow, so a tx whose nonce is at or past its
+   * sender's committed nonce (read from the chain's cached account) cannot be: only a stale
+   * nonce costs the store lookup, which tells `duplicate_tx` from `nonce_too_low` (the latter
+   * is the mempool's to answer).
+   */
+  private isCommittedTx(decoded: DecodedTx): boolean {
+    if (decoded.tx.nonce >= this.chain.nonceOf(decoded.tx.sender)) return false;
+    return this.store.getTx(decoded.hash) !== undefined;
   }
 
   /** Waits (up to `commitWaitMs`) until every committed result's height is final, and says so. */

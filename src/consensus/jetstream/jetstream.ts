@@ -15,7 +15,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import {
   InvalidBlockError,
   blockHash,
-  decodeTx,
+  decodeTxs,
   isRejection,
   reject,
   signBlockHeader,
@@ -626,28 +626,38 @@ export class JetStreamConsensus implements Consensus {
     }
     if (!Array.isArray(envelope?.txs)) return;
     const hashes: unknown[] = Array.isArray(envelope.hashes) ? envelope.hashes : [];
-    const candidates: DecodedTx[] = [];
-    const unchecked: DecodedTx[] = [];
-    envelope.txs.forEach((input: unknown, index) => {
+    // This node's own txs were checked when it admitted them; the others are decoded and their
+    // signatures verified in the workers, in one pass (nothing needs to come between).
+    const own: (DecodedTx | undefined)[] = [];
+    const toDecode = envelope.txs.map((input: unknown, index) => {
       const hash = hashes[index];
-      const own = typeof hash === 'string' ? this.published.get(hash) : undefined;
-      if (own) {
-        candidates.push(own); // checked when this node admitted it
+      own[index] = typeof hash === 'string' ? this.published.get(hash) : undefined;
+      if (own[index] || (typeof hash === 'string' && this.pool.has(hash))) return undefined;
+      return input;
+    });
+    const decodedAll = await decodeTxs(
+      toDecode,
+      this.chain.chainId,
+      this.chain.registry.parserFor,
+      this.options.verifyPool,
+      true,
+    );
+    const candidates: DecodedTx[] = [];
+    toDecode.forEach((_, index) => {
+      const mine = own[index];
+      if (mine) {
+        candidates.push(mine);
         return;
       }
-      if (typeof hash === 'string' && this.pool.has(hash)) return;
-      const decoded = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
-      if (isRejection(decoded) || this.pool.has(decoded.hash)) return;
+      const decoded = decodedAll[index];
+      // Refused (a bad signature included), or held already.
+      if (decoded === undefined || isRejection(decoded) || this.pool.has(decoded.hash)) return;
       // A committed tx has a nonce below its sender's: the pool refuses it without a lookup.
       if (decoded.tx.nonce < this.chain.nonceOf(decoded.tx.sender)) return;
       candidates.push(decoded);
-      unchecked.push(decoded);
     });
-    const valid = await this.verify(unchecked);
-    const bad = new Set(unchecked.filter((_, i) => !valid[i]).map((d) => d.hash));
     for (const decoded of candidates) {
       const own = this.published.delete(decoded.hash);
-      if (bad.has(decoded.hash)) continue;
       const refused = this.pool.add(decoded, seq);
       // A tx this node admitted that its pool no longer takes (it filled up meanwhile): say so.
       if (own && refused && refused.code !== 'duplicate_tx') {
@@ -665,6 +675,8 @@ export class JetStreamConsensus implements Consensus {
         message: txSigningMessage(d.hashBytes),
         signature: d.signatureBytes,
       })),
+      // Every check to the workers, even a handful: this thread's time is the scarce one.
+      { inline: false },
     );
   }
 
@@ -905,8 +917,16 @@ export class JetStreamConsensus implements Consensus {
     if (hashes.length !== message.txs.length) return rejected('its tx hashes do not match its txs');
     const decoded: DecodedTx[] = [];
     const unchecked: DecodedTx[] = [];
-    for (const [index, input] of message.txs.entries()) {
-      const tx = decodeTx(input, this.chain.chainId, this.chain.registry.parserFor);
+    // Hashes computed in the workers; only the txs not held already are verified after.
+    const decodedAll = await decodeTxs(
+      message.txs,
+      this.chain.chainId,
+      this.chain.registry.parserFor,
+      this.options.verifyPool,
+      false,
+    );
+    for (const [index, tx] of decodedAll.entries()) {
+      if (tx === undefined) return rejected('holds an invalid tx (invalid_tx)');
       if (isRejection(tx)) return rejected(`holds an invalid tx (${tx.code})`);
       if (tx.hash !== hashes[index]) return rejected(`tx ${index} does not hash to its hash`);
       // The hash leaves the signature out: a held copy counts only with the very same signature.
