@@ -350,7 +350,7 @@ export class Chain {
         height: header.height,
         index,
         // Storage only, never hashed: the tx's hash and the receipt root were computed already.
-        body: JSON.stringify(decoded.tx),
+        body: decoded.json ?? JSON.stringify(decoded.tx),
         receipt: result.receiptTexts[index]!,
       };
     });

@@ -26,6 +26,8 @@ export interface DecodedTx {
   signatureBytes: Uint8Array;
   /** The payload as the tx type's parser returned it. */
   parsed: unknown;
+  /** `JSON.stringify(tx)` when admission made it already (the store keeps it as the body). */
+  json?: string;
 }
 
 export const txSizeMax = 16 * 1024;
@@ -219,6 +221,7 @@ export async function decodeTxs(
       return;
     }
     const decoded = completeTx(shaped, digest.bodyLength, digest.hashBytes, digest.signatureBytes);
+    if (!isRejection(decoded)) decoded.json = texts[i];
     if (verify && !isRejection(decoded) && !digest.valid) {
       results[index] = reject('bad_signature', 'signature');
       return;

@@ -11,6 +11,7 @@ import {
   isRejection,
   ledgerModule,
   ModuleRegistry,
+  signBlockHeader,
   signTx,
   type ChainModule,
   type CommittedBlock,
@@ -305,5 +306,88 @@ describe('SoloConsensus', () => {
         store.close();
       }
     });
+  });
+});
+
+describe('SoloConsensus on a store with a writer thread (the pipelined commit)', () => {
+  function pipelined(options: Partial<SoloOptions> = {}) {
+    const made = solo({ blockIntervalMs: 5, blockTxsMax: 3, ...options });
+    made.store.startWriter();
+    return made;
+  }
+
+  it('executes the next block on the one being stored and announces each once it is durable', async () => {
+    const { consensus, chain, store, committed, errors } = pipelined();
+    const durableAtAnnounce: number[] = [];
+    consensus.onCommit((block) => durableAtAnnounce.push(block.block.header.height));
+    // Listeners hear of a block only when the store has it: every announced height is readable.
+    consensus.onCommit((block) => assert.ok(store.getBlock(block.block.header.height)));
+    consensus.start();
+    try {
+      consensus.submit([0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => transfer(n)));
+      const deadline = Date.now() + 20_000;
+      while (committed.flatMap((b) => b.txs).length < 9 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      await consensus.stop();
+    }
+    assert.deepEqual(errors, []);
+    // Blocks of three, in order, each announced once, after the one below it.
+    assert.deepEqual(
+      committed.map((b) => b.txs.map((d) => d.tx.nonce)),
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+        [6, 7, 8],
+      ],
+    );
+    assert.deepEqual(durableAtAnnounce, [1, 2, 3]);
+    assert.equal(chain.height(), 3);
+    assert.equal(chain.tip(), chain.latest());
+    assert.equal(chain.nonceOf(alice.address), 9);
+    assert.equal(store.lastHeight(), 3);
+    store.close();
+  });
+
+  it('keeps a block being stored out of reach until durable; its txs stay pending meanwhile', () => {
+    const { consensus, chain, store, committed } = pipelined();
+    const first = [transfer(0), transfer(1)];
+    consensus.submit(first);
+    // produceBlock returns durable; the chain's own pipelined step is what the timer uses.
+    const result = chain.execute(first, genesisTime + 10_000);
+    const header = {
+      chainId,
+      height: 1,
+      prevHash: chain.latest().hash,
+      time: result.time,
+      txCount: result.txs.length,
+      txRoot: result.txRoot,
+      receiptRoot: result.receiptRoot,
+      stateRoot: result.stateRoot,
+      producer: producer.producer,
+    };
+    const block = signBlockHeader(header, producer);
+    chain.commitLater(block, result);
+    // Not announced yet (the writer answers by message, and this test has not yielded): the
+    // chain builds on it, its head is the block below, and its txs are pending, not unknown.
+    assert.equal(chain.tip(), block);
+    assert.equal(chain.height(), 0);
+    assert.equal(chain.nonceOf(alice.address), 2, 'the next block sees the pending writes');
+    assert.equal(consensus.isPending(first[0]!.hash), true);
+    const next = chain.execute([transfer(2)], genesisTime + 20_000);
+    assert.deepEqual(
+      next.receipts.map((r) => r.status),
+      ['ok'],
+    );
+    chain.flush();
+    assert.equal(chain.height(), 1);
+    assert.equal(chain.latest(), block);
+    assert.ok(store.getBlock(1));
+    assert.deepEqual(
+      committed.map((b) => b.block.hash),
+      [block.hash],
+    );
+    store.close();
   });
 });
