@@ -85,6 +85,36 @@ function ownCpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
+/**
+ * The node's resident memory by kind of mapping, in MB, from /proc/<pid>/smaps: `[heap]` (the
+ * main thread's malloc arena: SQLite's page cache and other native allocations), anonymous
+ * mappings (V8's heaps of the main thread and the workers, and the other threads' malloc
+ * arenas), files (code, chain.db when mapped) and the rest.
+ */
+function smapsBreakdown(pid: number): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  let kind = 'other';
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = /^[0-9a-f]+-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const name = mapping[2]!;
+      kind =
+        name === ''
+          ? 'anonymous'
+          : name.startsWith('[')
+            ? name
+            : name.startsWith('/')
+              ? 'files'
+              : 'other';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kinds[kind] = (kinds[kind] ?? 0) + Number(rss[1]) / 1024;
+  }
+  for (const name of Object.keys(kinds)) kinds[name] = Math.round(kinds[name]!);
+  return kinds;
+}
+
 /** One sample of the node's memory: RSS, and its heap gauges when /metrics answered. */
 interface MemorySample {
   atMs: number;
@@ -117,13 +147,17 @@ function heapGauges(text: string): Record<string, number> {
  */
 function sampleMemory(pid: number, url: string) {
   const samples: MemorySample[] = [];
+  // /proc/<pid>/smaps at the largest RSS seen, retaken when RSS grew by 10 MB since.
+  let smaps: { rssMb: number; kinds: Record<string, number> } | undefined;
   const start = performance.now();
   let heap: Record<string, number> | undefined;
   let ticks = 0;
   const timer = setInterval(() => {
     const atMs = performance.now() - start;
-    samples.push({ atMs, rssMb: procStatusMb(pid, 'VmRSS'), ...(heap ? { heap } : {}) });
+    const rssMb = procStatusMb(pid, 'VmRSS');
+    samples.push({ atMs, rssMb, ...(heap ? { heap } : {}) });
     heap = undefined;
+    if (rssMb > (smaps?.rssMb ?? 0) + 10) smaps = { rssMb, kinds: smapsBreakdown(pid) };
     if (ticks++ % 4 === 0) {
       fetch(`${url}/metrics`)
         .then((response) => response.text())
@@ -132,9 +166,9 @@ function sampleMemory(pid: number, url: string) {
     }
   }, 250);
   return {
-    stop(): MemorySample[] {
+    stop() {
       clearInterval(timer);
-      return samples;
+      return { samples, smaps };
     },
   };
 }
@@ -393,7 +427,7 @@ async function main(): Promise<void> {
   }
   await Promise.all(pending);
   http.close();
-  const samples = memory.stop();
+  const { samples, smaps } = memory.stop();
   latencies.sort((a, b) => a - b);
   report(
     'submit-to-commit latency at half load',
@@ -419,6 +453,16 @@ async function main(): Promise<void> {
     `RSS ${mb(summary.peakRssMb)} MB: V8 heap ${mb(at.nodejs_heap_size_total)} MB committed (${mb(at.nodejs_heap_size_used)} used; new space ${mb(at.new_total)}, old space ${mb(at.old_total)}), external ${mb(at.nodejs_external_memory)} MB, main isolate only (workers' heaps and SQLite's page cache are the rest of the RSS)`,
     { nearPeak: summary.nearPeak, peakSampledRssMb: summary.peakRssMb },
   );
+  if (smaps) {
+    report(
+      'node RSS by mapping near the peak',
+      `${Object.entries(smaps.kinds)
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, value]) => `${kind} ${value} MB`)
+        .join(', ')} (/proc/<pid>/smaps at RSS ${round(smaps.rssMb)} MB)`,
+      smaps,
+    );
+  }
   report(
     'node heap maxima under load',
     `heap committed ${mb(summary.max.nodejs_heap_size_total)} MB, used ${mb(summary.max.nodejs_heap_size_used)} MB, new space ${mb(summary.max.new_total)} MB, old space ${mb(summary.max.old_total)} MB, external ${mb(summary.max.nodejs_external_memory)} MB`,
