@@ -19,6 +19,8 @@
 //
 // BENCH_JSON=file writes every figure as JSON too. BENCH_PROFILE=dir runs the node under
 // --cpu-prof, BENCH_HEAP_PROFILE=dir under --heap-prof (sampling heap profile, written at exit),
+// BENCH_HEAP_SNAPSHOT=dir writes one heap snapshot of the node (live objects only: V8 collects
+// first) into dir when half the load phase's batches are sent (SIGUSR2, --heapsnapshot-signal).
 // BENCH_NODE_FLAGS="--max-semi-space-size=16 ..." passes V8/Node flags to the node (to measure
 // their effect; the node's own start command does not set them).
 import { spawn } from 'node:child_process';
@@ -260,6 +262,9 @@ async function startNode(dataDir: string) {
   const profile = [
     ...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', env.BENCH_PROFILE] : []),
     ...(env.BENCH_HEAP_PROFILE ? ['--heap-prof', '--heap-prof-dir', env.BENCH_HEAP_PROFILE] : []),
+    ...(env.BENCH_HEAP_SNAPSHOT
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.BENCH_HEAP_SNAPSHOT}`]
+      : []),
     ...(env.BENCH_NODE_FLAGS ? env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : []),
   ];
   const child = spawn(
@@ -363,6 +368,9 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: inflight }, async () => {
       while (next < bodies.length) {
+        if (env.BENCH_HEAP_SNAPSHOT && next === Math.floor(bodies.length / 2)) {
+          child.kill('SIGUSR2');
+        }
         const { body, count } = bodies[next++]!;
         const ok = await http.post(body);
         committed += ok;
