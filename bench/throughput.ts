@@ -198,6 +198,18 @@ function memorySummary(samples: MemorySample[]) {
 
 const round = (value: number) => Math.round(value);
 
+/** The main thread's GC pause seconds so far, by kind (major, minor, incremental, weakcb). */
+async function gcSeconds(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const seconds: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^coffer_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm,
+  )) {
+    seconds[match[1]!] = Number(match[2]);
+  }
+  return seconds;
+}
+
 /**
  * POSTs pre-serialised batch bodies on keep-alive connections; answers how many results were
  * `ok` (counted in the reply text, not parsed) out of `count`.
@@ -362,6 +374,7 @@ async function main(): Promise<void> {
   let next = 0;
   let committed = 0;
   let failed = 0;
+  const gcBefore = await gcSeconds(url);
   const memory = sampleMemory(child.pid!, url);
   const loadCpu = { client: ownCpuSeconds(), node: procCpuSeconds(child.pid!) };
   const loadStart = performance.now();
@@ -382,6 +395,10 @@ async function main(): Promise<void> {
   const loadSeconds = (performance.now() - loadStart) / 1000;
   const clientCpu = ownCpuSeconds() - loadCpu.client;
   const nodeCpu = procCpuSeconds(child.pid!) - loadCpu.node;
+  const gcAfter = await gcSeconds(url);
+  const gc = Object.fromEntries(
+    Object.entries(gcAfter).map(([kind, value]) => [kind, value - (gcBefore[kind] ?? 0)]),
+  );
   const throughput = committed / loadSeconds;
   const blocks = (await client.health()).height - startHeight;
   report(
@@ -397,6 +414,16 @@ async function main(): Promise<void> {
     'CPU during the load phase',
     `node ${nodeCpu.toFixed(1)} s (${((nodeCpu / loadSeconds) * 100).toFixed(0)}% of one core), bench client ${clientCpu.toFixed(1)} s (${((clientCpu / loadSeconds) * 100).toFixed(0)}%), of ${cores} cores x ${loadSeconds.toFixed(1)} s = ${(cores * loadSeconds).toFixed(1)} s`,
     { nodeCpuSeconds: nodeCpu, clientCpuSeconds: clientCpu, wallSeconds: loadSeconds, cores },
+  );
+  const gcTotal = Object.values(gc).reduce((sum, value) => sum + value, 0);
+  report(
+    "node main thread's GC pauses during the load phase",
+    `${gcTotal.toFixed(2)} s (${((gcTotal / loadSeconds) * 100).toFixed(1)}% of the wall time): ${Object.entries(
+      gc,
+    )
+      .map(([kind, value]) => `${kind} ${value.toFixed(2)} s`)
+      .join(', ')}`,
+    { seconds: gc, total: gcTotal },
   );
 
   // 4. Latency at half load: every 20 ms a batch sized for half the measured rate (bodies
