@@ -21,8 +21,9 @@ describe('parseNodeConfig', () => {
     assert.equal(parseNodeConfig({}, { COFFER_PORT: '7421' }).port, 7421);
   });
 
-  it('reads the heap growing percent (0: V8 decides) and refuses a negative or huge one', () => {
-    assert.equal(parseNodeConfig({}, {}).heapGrowingPercent, 0);
+  it('reads the heap growing percent (25; 0: V8 decides) and refuses a negative or huge one', () => {
+    assert.equal(parseNodeConfig({}, {}).heapGrowingPercent, 25);
+    assert.equal(parseNodeConfig({}, { COFFER_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent, 0);
     assert.equal(parseNodeConfig({}, { COFFER_HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent, 30);
     assert.throws(
       () => parseNodeConfig({}, { COFFER_HEAP_GROWING_PERCENT: '-1' }),
