@@ -23,11 +23,15 @@
 // print server's concurrent print streams against a bare mTLS server (printing-streams).
 // `npm run bench -- restart`: the same build, then the time the node takes to serve /health when it
 // resumes a chain of 1,000,000 committed txs, against a fresh chain in the same run (issue 24).
+// `npm run bench -- admission`: the same build, then the main thread's own CPU time per tx of
+// node.submit (decoding, checks, admission), in process; BENCH_ADMISSION_ROOT=<checkout> measures
+// another checkout the same way (issue 24, item 1).
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const benches = {
+  admission: 'bench/admission.ts',
   cards: 'bench/cards.ts',
   cluster: 'bench/cluster.ts',
   conversion: 'bench/conversion.ts',
