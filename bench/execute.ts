@@ -6,11 +6,21 @@
 // and committed as `Chain.produce` does. Prints µs per transfer for execute alone and for
 // execute + commit, over the blocks after the first BENCH_WARMUP (default 2, JIT warm-up).
 // Signing and decoding happen before the clock starts: they are the verify workers' part.
+// BENCH_PARSED=1 (the default) executes as the chain will once it keeps a ParsedRecordCache across
+// blocks (executeBlock with `{ parsed }`, as Chain.execute calls it otherwise); BENCH_PARSED=0
+// through Chain.execute as it is.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Chain, decodeTx, isRejection, signBlockHeader, signTx } from '../src/chain/index.js';
+import {
+  Chain,
+  decodeTx,
+  executeBlock,
+  isRejection,
+  signBlockHeader,
+  signTx,
+} from '../src/chain/index.js';
 import type { BlockHeader, DecodedTx } from '../src/chain/index.js';
 import {
   addressFromPublicKey,
@@ -19,7 +29,7 @@ import {
   type KeyPair,
 } from '../src/crypto/index.js';
 import { nodeModuleRegistry } from '../src/node/chain-rules.js';
-import { SqliteBlockStore } from '../src/state/index.js';
+import { ParsedRecordCache, SqliteBlockStore } from '../src/state/index.js';
 import { TestBlockSigner } from '../test/support/block-signer.js';
 
 const env = process.env;
@@ -28,6 +38,7 @@ const senderCount = Number(env.BENCH_ACCOUNTS ?? 1_000);
 const blockTxs = Number(env.BENCH_BLOCK_TXS ?? 4_000);
 const blockCount = Number(env.BENCH_BLOCKS ?? 12);
 const warmup = Number(env.BENCH_WARMUP ?? 2);
+const keepParsed = (env.BENCH_PARSED ?? '1') === '1';
 const chainId = 'coffer-bench';
 
 function main(): void {
@@ -67,7 +78,26 @@ function main(): void {
   console.log(
     `genesis: ${senderCount + stateAccounts} accounts in ${((performance.now() - genesisStart) / 1000).toFixed(1)} s`,
   );
-  const chain = new Chain(store, registry, (message, error) => console.error(message, error));
+  const log = (message: string, error: unknown) => console.error(message, error);
+  const chain = new Chain(store, registry, log);
+  const parsed = new ParsedRecordCache();
+  /** Chain.execute, with the parsed cache the chain does not keep yet. */
+  const execute = (txs: DecodedTx[], time: number) => {
+    if (!keepParsed) return chain.execute(txs, time);
+    const head = chain.latest();
+    const blockTime = Math.max(time, head.header.time);
+    const input = {
+      chainId,
+      height: head.header.height + 1,
+      time: blockTime,
+      previousStateRoot: head.header.stateRoot,
+      previousProducer: head.header.producer,
+      previousHash: head.hash,
+      txs,
+      dropStaleNonces: true,
+    };
+    return { ...executeBlock(store, registry, input, log, { parsed }), time: blockTime };
+  };
 
   // Every block: each sender sends blockTxs / senderCount transfers with consecutive nonces.
   const nonces = new Array<number>(senderCount).fill(0);
@@ -102,13 +132,18 @@ function main(): void {
 
   let executeMs = 0;
   let commitMs = 0;
+  // CPU time (all threads of the process) as well: on a shared machine wall time is noisy.
+  let executeCpu = 0;
+  let commitCpu = 0;
   let measured = 0;
   let time = 1_700_000_001_000;
   for (const [b, txs] of blocks.entries()) {
     time += 1000;
+    const startCpu = process.cpuUsage();
     const start = performance.now();
-    const result = chain.execute(txs, time);
+    const result = execute(txs, time);
     const executed = performance.now();
+    const executedCpu = process.cpuUsage(startCpu);
     const head = chain.latest();
     const header: BlockHeader = {
       chainId,
@@ -123,8 +158,10 @@ function main(): void {
     };
     const block = signBlockHeader(header, producer);
     const signed = performance.now();
+    const signedCpu = process.cpuUsage();
     chain.commit(block, result);
     const committed = performance.now();
+    const committedCpu = process.cpuUsage(signedCpu);
     const ok = result.receipts.filter((r) => r.status === 'ok').length;
     if (ok !== txs.length) throw new Error(`block ${header.height}: ${ok}/${txs.length} ok`);
     console.log(
@@ -133,12 +170,15 @@ function main(): void {
     if (b < warmup) continue;
     executeMs += executed - start;
     commitMs += committed - signed;
+    executeCpu += (executedCpu.user + executedCpu.system) / 1000;
+    commitCpu += (committedCpu.user + committedCpu.system) / 1000;
     measured += txs.length;
   }
   const perTx = (ms: number) => ((ms * 1000) / measured).toFixed(1);
   console.log(
-    `execute: ${perTx(executeMs)} µs/transfer; execute+commit: ${perTx(executeMs + commitMs)} µs/transfer ` +
-      `(${measured} transfers in ${blockCount - warmup} blocks of ${blockTxs}, ${stateAccounts} accounts; state root ${chain.latest().header.stateRoot})`,
+    `execute: ${perTx(executeMs)} µs/transfer; execute+commit: ${perTx(executeMs + commitMs)} µs/transfer; ` +
+      `CPU time: execute ${perTx(executeCpu)}, execute+commit ${perTx(executeCpu + commitCpu)} µs/transfer ` +
+      `(${measured} transfers in ${blockCount - warmup} blocks of ${blockTxs}, ${stateAccounts} accounts, parsed cache ${keepParsed ? 'kept' : 'per block'}; state root ${chain.latest().header.stateRoot})`,
   );
   store.close();
 }

@@ -51,6 +51,18 @@ export interface KeyValueState {
   ): [string, string][];
 }
 
+/**
+ * A state that also holds records as objects (the chain's StateView): the ledger reads frozen
+ * records and writes new ones, and the state serialises each written record once. A
+ * `KeyValueState` without it is read and written as text (the ledger parses and canonicalizes).
+ */
+export interface RecordState extends KeyValueState {
+  /** The record at `key` (JSON.parse of its text), frozen: never to be changed in place. */
+  getRecord<T extends object>(key: string): Readonly<T> | undefined;
+  /** Writes `record` at `key` (its text is `canonicalize(record)`); the state keeps it, frozen. */
+  setRecord(key: string, record: object): void;
+}
+
 /** Digits of a height in an index key, zero-padded so keys sort by height (heights are safe integers). */
 const heightDigits = 16;
 
