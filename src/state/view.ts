@@ -67,11 +67,12 @@ export class StateView implements OrderedStateReader {
   /** Committed values read so far: a block reads the same records (an asset, a busy account) often. */
   private readonly committedReads = new Map<string, string | undefined>();
   /**
-   * Once `range` has been called: every key this view has written, under each prefix of it that
-   * ends at a `/` (so a range finds the block's writes under its prefix without looking at the
-   * others). A key whose write was reverted may stay listed; `range` checks the overlay.
+   * For each prefix `range` has been called with: every key this view has written under it (so a
+   * range finds the block's writes under its prefix without looking at the others). A key whose
+   * write was reverted may stay listed; `range` checks the overlay. Only ranged prefixes are
+   * kept: a block ranges a few indexes and writes thousands of other keys.
    */
-  private writtenUnder: Map<string, Set<string>> | undefined;
+  private readonly writtenUnder = new Map<string, Set<string>>();
 
   /** Committed records parsed so far (shared across blocks when the chain passes one in). */
   private readonly parsed: ParsedRecordCache;
@@ -147,17 +148,11 @@ export class StateView implements OrderedStateReader {
   private record(key: string): void {
     const previous = this.overlay.get(key);
     this.journal.push({ key, previous: previous === undefined ? absent : previous });
-    if (previous === undefined && this.writtenUnder !== undefined) this.listWritten(key);
+    if (previous === undefined && this.writtenUnder.size > 0) this.listWritten(key);
   }
 
   private listWritten(key: string): void {
-    const under = this.writtenUnder!;
-    for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) {
-      const prefix = key.slice(0, slash + 1);
-      const keys = under.get(prefix);
-      if (keys === undefined) under.set(prefix, new Set([key]));
-      else keys.add(key);
-    }
+    for (const [prefix, keys] of this.writtenUnder) if (key.startsWith(prefix)) keys.add(key);
   }
 
   /**
@@ -175,11 +170,13 @@ export class StateView implements OrderedStateReader {
     if (limit === 0) return [];
     const from = bounds.after !== undefined && bounds.after >= prefix ? bounds.after : undefined;
     const { before } = bounds;
-    if (this.writtenUnder === undefined) {
-      this.writtenUnder = new Map();
-      for (const key of this.overlay.keys()) this.listWritten(key);
+    let under = this.writtenUnder.get(prefix);
+    if (under === undefined) {
+      under = new Set();
+      for (const key of this.overlay.keys()) if (key.startsWith(prefix)) under.add(key);
+      this.writtenUnder.set(prefix, under);
     }
-    const written = [...(this.writtenUnder.get(prefix) ?? [])]
+    const written = [...under]
       .filter(
         (key) =>
           this.overlay.has(key) &&
