@@ -14,7 +14,7 @@ import {
 } from '../state/index.js';
 import { conservationViolations, recordConservationViolations } from './invariants.js';
 import { Ledger } from './ledger.js';
-import { ledgerKeys, type KeyValueState } from './records.js';
+import { ledgerKeys, textState, type KeyValueState } from './records.js';
 
 // The ledger over the state view's records (parsed once, serialised once, a parsed cache kept
 // across blocks) against the ledger over the same view read and written as text only, as before
@@ -43,16 +43,6 @@ class Committed implements OrderedStateReader {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, limit);
   }
-}
-
-/** The view as a text-only state: the ledger cannot see its records. */
-function textOnly(view: StateView): KeyValueState {
-  return {
-    get: (key) => view.get(key),
-    set: (key, value) => view.set(key, value),
-    delete: (key) => view.delete(key),
-    range: (prefix, limit, bounds) => view.range(prefix, limit, bounds),
-  };
 }
 
 const user = fc.nat(users.length - 1);
@@ -156,7 +146,7 @@ function runBlock(
   parsed: ParsedRecordCache | undefined,
 ) {
   const view = new StateView(committed, parsed);
-  const state: KeyValueState = parsed === undefined ? textOnly(view) : view;
+  const state: KeyValueState = parsed === undefined ? textState(view) : view;
   const events: unknown[] = [];
   const ledger = new Ledger(state, (type, data) => events.push([type, data]));
   ledger.expireHolds(height);
@@ -194,7 +184,7 @@ describe('ledger over parsed records', () => {
           const textual = new Committed();
           // Genesis, through the text path on both sides.
           const genesis = new StateView(new Committed());
-          const ledger = new Ledger(textOnly(genesis));
+          const ledger = new Ledger(textState(genesis));
           assert.equal(ledger.createAsset(usdIssuer, { symbol: 'USD', decimals: 2 }), undefined);
           assert.equal(
             ledger.createAsset(eurIssuer, { symbol: 'EUR', decimals: 2, maxSupply: 1000n }),

@@ -63,6 +63,21 @@ export interface RecordState extends KeyValueState {
   setRecord(key: string, record: object): void;
 }
 
+/**
+ * `state` as text only: a ledger over it parses and canonicalizes on each read and write, as it
+ * did before records, even when `state` keeps records. For a run that writes a million accounts
+ * once and never reads them back (a genesis), where records held until the end cost more memory
+ * and GC than the text they replace.
+ */
+export function textState(state: KeyValueState): KeyValueState {
+  return {
+    get: (key) => state.get(key),
+    set: (key, value) => state.set(key, value),
+    delete: (key) => state.delete(key),
+    range: (prefix, limit, bounds) => state.range(prefix, limit, bounds),
+  };
+}
+
 /** Digits of a height in an index key, zero-padded so keys sort by height (heights are safe integers). */
 const heightDigits = 16;
 
