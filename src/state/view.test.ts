@@ -208,9 +208,9 @@ describe('StateView records', () => {
     assert.equal(serialised, 1, 'once, for the read and the write set together');
   });
 
-  it('under the test runner the records the view holds are frozen, deep', () => {
+  it('records the view holds are frozen, deep, when its cache says so (the default under node --test)', () => {
     const base = new Map([['r', at(1)]]);
-    const view = new StateView({ get: (k) => base.get(k) });
+    const view = new StateView({ get: (k) => base.get(k) }, new ParsedRecordCache(100, true));
     const read = view.getRecord<{ n: number; list: number[] }>('r')!;
     assert.throws(() => {
       (read as { n: number }).n = 5;
