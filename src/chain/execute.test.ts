@@ -15,7 +15,7 @@ import {
   type KeyPair,
 } from '../crypto/index.js';
 import { auditLedger, emptyAccount, ledgerKeys, type AccountRecord } from '../ledger/index.js';
-import { SqliteBlockStore } from '../state/index.js';
+import { ParsedRecordCache, SqliteBlockStore } from '../state/index.js';
 import { TestBlockSigner } from '../../test/support/block-signer.js';
 import {
   decodeBlockSignature,
@@ -25,7 +25,7 @@ import {
   type SignedBlock,
 } from './block.js';
 import { Chain, UnsupportedProtocolError } from './chain.js';
-import { InvalidBlockError } from './execute.js';
+import { executeBlock, InvalidBlockError } from './execute.js';
 import type { Genesis } from './genesis.js';
 import { ledgerModule } from './ledger-module.js';
 import { defineTx, type ChainModule } from './module.js';
@@ -91,6 +91,8 @@ const condition = sha256Hex(Buffer.from(preimage, 'hex'));
 type ProbeStep =
   | { kind: 'set'; key: string; value: string }
   | { kind: 'delete'; key: string }
+  /** A write of any key as text, past the ledger (how a buggy module would write a balance). */
+  | { kind: 'raw'; key: string; value: string }
   | { kind: 'transfer'; to: string; amount: string }
   | { kind: 'hold'; to: string; amount: string };
 type ProbeOutcome = 'ok' | 'reject' | 'throw' | 'assert' | 'bad-event';
@@ -113,6 +115,9 @@ const probeModule: ChainModule = {
               break;
             case 'delete':
               ctx.state.delete(`probe/${step.key}`);
+              break;
+            case 'raw':
+              ctx.state.set(step.key, step.value);
               break;
             case 'transfer':
               ctx.ledger.transfer(ctx.sender, step.to, 'USD', BigInt(step.amount));
@@ -1160,5 +1165,144 @@ describe('block execution against a real SQLite store', () => {
     assert.deepEqual([...replica.store.scan('')], [...node.store.scan('')]);
     replica.store.close();
     node.store.close();
+  });
+});
+
+describe('parsed records in execution', () => {
+  /** Carol's account as the ledger would write it, with a USD balance of `usd`. */
+  function carolWith(node: Node, usd: string): string {
+    const account = accountOf(node.store.get(ledgerKeys.account(carol.address)));
+    return canonicalize({
+      ...account,
+      nonce: account.nonce + 1,
+      balances: { ...account.balances, USD: usd },
+    });
+  }
+
+  it('a module that writes a balance with state.set past the ledger breaks conservation: the block stops', () => {
+    const node = newNode();
+    const before = state(node.store);
+    const minted = next(node, carol, 'probe.run', {
+      steps: [
+        { kind: 'raw', key: ledgerKeys.account(carol.address), value: carolWith(node, '6000') },
+      ],
+      outcome: 'ok',
+    });
+    assert.throws(
+      () => node.chain.produce([minted], genesisTime + 1000, producer),
+      (error: unknown) =>
+        error instanceof assert.AssertionError && /breaks conservation for USD/.test(error.message),
+    );
+    assert.deepEqual(state(node.store), before, 'nothing was committed');
+    node.store.close();
+  });
+
+  it('conservation reads a text write over a record the ledger wrote in the same block', () => {
+    const node = newNode();
+    // The ledger writes carol's account (as a record), then the raw write replaces it as text.
+    const tx = next(node, carol, 'probe.run', {
+      steps: [
+        { kind: 'transfer', to: dave.address, amount: '100' },
+        { kind: 'raw', key: ledgerKeys.account(carol.address), value: carolWith(node, '5000') },
+      ],
+      outcome: 'ok',
+    });
+    assert.throws(
+      () => node.chain.produce([tx], genesisTime + 1000, producer),
+      /breaks conservation for USD/,
+    );
+    node.store.close();
+  });
+
+  it('a raw write that keeps the sums (and its text, byte for byte) is committed as written', () => {
+    const node = newNode();
+    const account = accountOf(node.store.get(ledgerKeys.account(dave.address)));
+    // Not canonical (key order, spacing): the view keeps the text it was given.
+    const text = JSON.stringify(
+      { holds: [], frozen: [], held: {}, balances: account.balances, nonce: 0 },
+      null,
+      1,
+    );
+    const tx = next(node, carol, 'probe.run', {
+      steps: [
+        { kind: 'raw', key: ledgerKeys.account(dave.address), value: text },
+        { kind: 'transfer', to: stranger.address, amount: '1' },
+      ],
+      outcome: 'ok',
+    });
+    const block = node.chain.produce([tx], genesisTime + 1000, producer);
+    assert.equal(block.receipts[0]?.status, 'ok');
+    assert.equal(node.store.get(ledgerKeys.account(dave.address)), text);
+    assert.deepEqual(audit(node.store), []);
+    node.store.close();
+  });
+
+  it('a kept ParsedRecordCache gives the same blocks as none, across blocks and failed txs', () => {
+    const kept = newNode();
+    const fresh = newNode();
+    const parsed = new ParsedRecordCache(8);
+    const blocks: [Account, string, Record<string, unknown>][][] = [
+      [
+        [carol, 'ledger.transfer', { to: dave.address, asset: 'USD', amount: '10' }],
+        [dave, 'ledger.transfer', { to: stranger.address, asset: 'USD', amount: '99999' }],
+        [usdIssuer, 'asset.mint', { symbol: 'USD', to: stranger.address, amount: '7' }],
+      ],
+      [
+        [stranger, 'ledger.transfer', { to: carol.address, asset: 'USD', amount: '7' }],
+        [
+          carol,
+          'probe.run',
+          { steps: [{ kind: 'transfer', to: dave.address, amount: '5' }], outcome: 'reject' },
+        ],
+        [
+          carol,
+          'hold.create',
+          { to: dave.address, asset: 'USD', amount: '20', expiresAtHeight: 4 },
+        ],
+      ],
+      [[dave, 'ledger.transfer', { to: carol.address, asset: 'USD', amount: '1' }]],
+      [],
+      [[carol, 'ledger.transfer', { to: eurIssuer.address, asset: 'EUR', amount: '3' }]],
+    ];
+    for (const [index, txs] of blocks.entries()) {
+      const time = genesisTime + 1000 * (index + 1);
+      const decoded = txs.map(([sender, type, payload], position) =>
+        signed(
+          sender,
+          kept.chain.nonceOf(sender.address) +
+            txs.slice(0, position).filter(([s]) => s === sender).length,
+          type,
+          payload,
+        ),
+      );
+      const head = kept.chain.latest();
+      const withCache = executeBlock(
+        kept.store,
+        registry,
+        {
+          chainId,
+          height: head.header.height + 1,
+          time,
+          previousStateRoot: head.header.stateRoot,
+          previousProducer: head.header.producer,
+          previousHash: head.hash,
+          txs: decoded,
+          dropStaleNonces: false,
+        },
+        () => {},
+        { parsed },
+      );
+      const without = fresh.chain.execute(decoded, time, false);
+      assert.deepEqual([...withCache.writes], [...without.writes], `block ${index + 1} writes`);
+      assert.equal(withCache.stateRoot, without.stateRoot);
+      assert.deepEqual(withCache.receiptTexts, without.receiptTexts);
+      kept.chain.produce(decoded, time, producer);
+      fresh.chain.produce(decoded, time, producer);
+    }
+    assert.ok(parsed.size > 0 && parsed.size <= 8, 'the cache stays within its bound');
+    assert.deepEqual([...kept.store.scan('')], [...fresh.store.scan('')]);
+    assert.deepEqual(audit(kept.store), []);
+    kept.store.close();
+    fresh.store.close();
   });
 });

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { canonicalize, fromHex, merkleRoot, sha256, toHex } from '../crypto/index.js';
-import { conservationViolations, Ledger } from '../ledger/index.js';
-import { nextStateRoot, StateView, type StateReader, type WriteSet } from '../state/index.js';
+import { Ledger, recordConservationViolations } from '../ledger/index.js';
+import {
+  nextStateRoot,
+  StateView,
+  type ParsedRecordCache,
+  type StateReader,
+  type WriteSet,
+} from '../state/index.js';
 import type { Receipt } from './block.js';
 import type { BlockContext, ChainEvent, TxContext } from './module.js';
 import type { ModuleRegistry } from './registry.js';
@@ -38,6 +44,15 @@ export interface ExecutionResult {
   stateRoot: string;
 }
 
+export interface ExecutionOptions {
+  /**
+   * Committed records already parsed, kept by the caller across blocks (the chain): the block
+   * reads hot accounts and assets from it instead of parsing their text again, and leaves its own
+   * writes in it. Entries are used only while the committed text matches (ParsedRecordCache).
+   */
+  parsed?: ParsedRecordCache;
+}
+
 export class InvalidBlockError extends Error {
   readonly code = 'invalid_block';
 }
@@ -53,8 +68,9 @@ export function executeBlock(
   registry: ModuleRegistry,
   input: ExecutionInput,
   log: (message: string, error: unknown) => void = () => {},
+  options: ExecutionOptions = {},
 ): ExecutionResult {
-  const view = new StateView(committed);
+  const view = new StateView(committed, options.parsed);
   let sink: ChainEvent[] = [];
   const emit = (type: string, data: Record<string, unknown>) => {
     sink.push({ type, data });
@@ -136,10 +152,11 @@ export function executeBlock(
     receipts.push({ tx: decoded.hash, status: status ?? 'ok', events });
   }
 
-  const violations = conservationViolations(
+  // Records as the view holds them, before and after: no text is parsed again.
+  const violations = recordConservationViolations(
     view.writtenKeys(),
-    (key) => view.getCommitted(key),
-    (key) => view.get(key),
+    (key) => view.getCommittedRecord(key),
+    (key) => view.getRecord(key),
   );
   assert.deepEqual(
     violations,

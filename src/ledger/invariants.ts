@@ -8,37 +8,62 @@ function addTo(map: Map<string, bigint>, symbol: string, delta: bigint): void {
   map.set(symbol, (map.get(symbol) ?? 0n) + delta);
 }
 
-function accountTotals(text: string | undefined, into: Map<string, bigint>, sign: bigint): void {
-  if (text === undefined) return;
-  const account = JSON.parse(text) as AccountRecord;
-  for (const [symbol, amount] of Object.entries(account.balances))
-    addTo(into, symbol, sign * BigInt(amount));
-  for (const [symbol, amount] of Object.entries(account.held))
-    addTo(into, symbol, sign * BigInt(amount));
+/**
+ * Adds `after - before` per symbol of two amount maps (balances or held) into `into`: only the
+ * symbols whose amount text differs are parsed (a transfer touches one of an account's assets).
+ */
+function addDeltas(
+  before: Readonly<Record<string, string>> | undefined,
+  after: Readonly<Record<string, string>> | undefined,
+  into: Map<string, bigint>,
+): void {
+  if (before === after) return;
+  if (after !== undefined) {
+    for (const [symbol, amount] of Object.entries(after)) {
+      const old =
+        before !== undefined && Object.hasOwn(before, symbol) ? before[symbol] : undefined;
+      if (old === amount) continue;
+      addTo(into, symbol, BigInt(amount) - (old === undefined ? 0n : BigInt(old)));
+    }
+  }
+  if (before !== undefined) {
+    for (const [symbol, amount] of Object.entries(before)) {
+      if (after === undefined || !Object.hasOwn(after, symbol))
+        addTo(into, symbol, -BigInt(amount));
+    }
+  }
 }
+
+/** A record as the conservation check reads it: the state's object, or its JSON text. */
+export type RecordRead = (key: string) => object | undefined;
 
 /**
  * Checks conservation over one block's writes, in time proportional to the writes: for each asset,
  * the change in supply equals the change in the sum of balances and open holds. Returns the
- * assets that break it (empty when the block is sound).
+ * assets that break it (empty when the block is sound). `before` and `after` read the records of
+ * the written keys (committed, and as the block leaves them) straight from the state, never
+ * through the ledger: a module that writes a balance past the ledger is caught too.
  */
-export function conservationViolations(
+export function recordConservationViolations(
   writtenKeys: Iterable<string>,
-  before: (key: string) => string | undefined,
-  after: (key: string) => string | undefined,
+  before: RecordRead,
+  after: RecordRead,
 ): string[] {
   const held = new Map<string, bigint>();
   const supply = new Map<string, bigint>();
   for (const key of writtenKeys) {
     if (key.startsWith(accountPrefix)) {
-      accountTotals(before(key), held, -1n);
-      accountTotals(after(key), held, 1n);
+      const old = before(key) as AccountRecord | undefined;
+      const next = after(key) as AccountRecord | undefined;
+      addDeltas(old?.balances, next?.balances, held);
+      addDeltas(old?.held, next?.held, held);
     } else if (key.startsWith(assetPrefix)) {
-      const old = before(key);
-      const next = after(key);
+      const old = before(key) as AssetRecord | undefined;
+      const next = after(key) as AssetRecord | undefined;
+      if (old?.supply === next?.supply) continue;
       const symbol = key.slice(assetPrefix.length);
-      const oldSupply = old === undefined ? 0n : BigInt((JSON.parse(old) as AssetRecord).supply);
-      const newSupply = next === undefined ? 0n : BigInt((JSON.parse(next) as AssetRecord).supply);
+      const oldSupply = old === undefined ? 0n : BigInt(old.supply);
+      const newSupply = next === undefined ? 0n : BigInt(next.supply);
       addTo(supply, symbol, newSupply - oldSupply);
     }
   }
@@ -47,6 +72,21 @@ export function conservationViolations(
     if ((held.get(symbol) ?? 0n) !== (supply.get(symbol) ?? 0n)) broken.push(symbol);
   }
   return broken.sort();
+}
+
+/** `recordConservationViolations` over records read as canonical JSON text. */
+export function conservationViolations(
+  writtenKeys: Iterable<string>,
+  before: (key: string) => string | undefined,
+  after: (key: string) => string | undefined,
+): string[] {
+  const parse = (text: string | undefined) =>
+    text === undefined ? undefined : (JSON.parse(text) as object);
+  return recordConservationViolations(
+    writtenKeys,
+    (key) => parse(before(key)),
+    (key) => parse(after(key)),
+  );
 }
 
 export interface LedgerAudit {

@@ -11,6 +11,7 @@ import {
   type AssetRecord,
   type HoldRecord,
   type KeyValueState,
+  type RecordState,
 } from './records.js';
 
 export type LedgerEventSink = (type: string, data: Record<string, unknown>) => void;
@@ -52,10 +53,45 @@ export function escrowAddress(moduleName: string, id: string): string {
   return deriveAddress(`escrow/${moduleName}`, id);
 }
 
-function add(record: Record<string, string>, symbol: string, delta: bigint): void {
-  const next = BigInt(record[symbol] ?? '0') + delta;
-  if (next === 0n) delete record[symbol];
-  else record[symbol] = next.toString();
+/**
+ * A copy of `amounts` (balances or held, per symbol) with `delta` added to `symbol`'s: records are
+ * never changed in place (see `RecordState`), and only the touched symbol's amount is parsed.
+ */
+function plus(
+  amounts: Readonly<Record<string, string>>,
+  symbol: string,
+  delta: bigint,
+): Record<string, string> {
+  const copy = { ...amounts };
+  const next = BigInt(amounts[symbol] ?? '0') + delta;
+  if (next === 0n) delete copy[symbol];
+  else copy[symbol] = next.toString();
+  return copy;
+}
+
+/** The account of an address nobody has written yet, as the ledger reads it. */
+const noAccount: Readonly<AccountRecord> = Object.freeze({
+  ...emptyAccount(),
+  balances: Object.freeze({}),
+  held: Object.freeze({}),
+  frozen: Object.freeze([]) as unknown as string[],
+  holds: Object.freeze([]) as unknown as string[],
+});
+
+/** Records over a plain text state: parsed on each read, canonicalized on each write. */
+function textRecords(state: KeyValueState): Pick<RecordState, 'getRecord' | 'setRecord'> {
+  return {
+    getRecord: <T extends object>(key: string) => {
+      const text = state.get(key);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
+    },
+    setRecord: (key, record) => state.set(key, canonicalize(record)),
+  };
+}
+
+function hasRecords(state: KeyValueState): state is RecordState {
+  const records = state as Partial<RecordState>;
+  return typeof records.getRecord === 'function' && typeof records.setRecord === 'function';
 }
 
 /**
@@ -75,43 +111,70 @@ export class Ledger {
    */
   private blockHeight = 0;
 
+  /**
+   * Accounts, assets and holds as objects: the state's own (frozen, parsed once) when it keeps
+   * records, else parsed from its text. The ledger never changes a record it read: each write is
+   * a new record, sharing the parts it leaves alone.
+   */
+  private readonly records: Pick<RecordState, 'getRecord' | 'setRecord'>;
+
   constructor(
     private readonly state: KeyValueState,
     private readonly emit: LedgerEventSink = () => {},
-  ) {}
+  ) {
+    this.records = hasRecords(state) ? state : textRecords(state);
+  }
 
   // ---- reads -------------------------------------------------------------------------------
+  // The public reads return the caller's own copy; the ledger's own reads do not copy.
 
   asset(symbol: string): AssetRecord | undefined {
-    const text = this.state.get(ledgerKeys.asset(symbol));
-    return text === undefined ? undefined : (JSON.parse(text) as AssetRecord);
+    const asset = this.readAsset(symbol);
+    return asset === undefined ? undefined : { ...asset };
   }
 
   account(address: string): AccountRecord {
-    const text = this.state.get(ledgerKeys.account(address));
-    return text === undefined ? emptyAccount() : (JSON.parse(text) as AccountRecord);
+    const account = this.readAccount(address);
+    return {
+      nonce: account.nonce,
+      balances: { ...account.balances },
+      held: { ...account.held },
+      frozen: [...account.frozen],
+      holds: [...account.holds],
+    };
   }
 
   balance(address: string, symbol: string): bigint {
-    return BigInt(this.account(address).balances[symbol] ?? '0');
+    return BigInt(this.readAccount(address).balances[symbol] ?? '0');
   }
 
   hold(id: string): HoldRecord | undefined {
-    const text = this.state.get(ledgerKeys.hold(id));
-    return text === undefined ? undefined : (JSON.parse(text) as HoldRecord);
+    const hold = this.readHold(id);
+    return hold === undefined ? undefined : { ...hold };
   }
 
   nonce(address: string): number {
-    return this.account(address).nonce;
+    return this.readAccount(address).nonce;
+  }
+
+  private readAsset(symbol: string): Readonly<AssetRecord> | undefined {
+    return this.records.getRecord<AssetRecord>(ledgerKeys.asset(symbol));
+  }
+
+  private readAccount(address: string): Readonly<AccountRecord> {
+    return this.records.getRecord<AccountRecord>(ledgerKeys.account(address)) ?? noAccount;
+  }
+
+  private readHold(id: string): Readonly<HoldRecord> | undefined {
+    return this.records.getRecord<HoldRecord>(ledgerKeys.hold(id));
   }
 
   // ---- writes ------------------------------------------------------------------------------
 
   /** Every included tx consumes its sender's nonce, whether it succeeds or fails. */
   incrementNonce(address: string): void {
-    const account = this.account(address);
-    account.nonce += 1;
-    this.putAccount(address, account);
+    const account = this.readAccount(address);
+    this.putAccount(address, { ...account, nonce: account.nonce + 1 });
   }
 
   createAsset(issuer: string, spec: AssetSpec): LedgerRejection | undefined {
@@ -122,7 +185,7 @@ export class Ledger {
     if (spec.maxSupply !== undefined && (spec.maxSupply <= 0n || spec.maxSupply > amountMax)) {
       return 'invalid_max_supply';
     }
-    if (this.asset(spec.symbol)) return 'asset_exists';
+    if (this.readAsset(spec.symbol)) return 'asset_exists';
     const record: AssetRecord = {
       symbol: spec.symbol,
       decimals: spec.decimals,
@@ -138,18 +201,16 @@ export class Ledger {
   mint(issuer: string, symbol: string, to: string, amount: bigint): LedgerRejection | undefined {
     if (amount <= 0n || amount > amountMax) return 'invalid_amount';
     if (!isAddress(to)) return 'invalid_address';
-    const asset = this.asset(symbol);
+    const asset = this.readAsset(symbol);
     if (!asset) return 'asset_not_found';
     if (asset.issuer !== issuer) return 'not_issuer';
     const supply = BigInt(asset.supply) + amount;
     const cap = asset.maxSupply === undefined ? amountMax : BigInt(asset.maxSupply);
     if (supply > cap) return 'max_supply_exceeded';
-    const account = this.account(to);
+    const account = this.readAccount(to);
     if (account.frozen.includes(symbol)) return 'account_frozen';
-    add(account.balances, symbol, amount);
-    asset.supply = supply.toString();
-    this.putAsset(asset);
-    this.putAccount(to, account);
+    this.putAsset({ ...asset, supply: supply.toString() });
+    this.putAccount(to, { ...account, balances: plus(account.balances, symbol, amount) });
     this.emit('asset.minted', { asset: symbol, to, amount: amount.toString() });
     return undefined;
   }
@@ -157,15 +218,13 @@ export class Ledger {
   /** The issuer burns from its own balance. */
   burn(issuer: string, symbol: string, amount: bigint): LedgerRejection | undefined {
     if (amount <= 0n || amount > amountMax) return 'invalid_amount';
-    const asset = this.asset(symbol);
+    const asset = this.readAsset(symbol);
     if (!asset) return 'asset_not_found';
     if (asset.issuer !== issuer) return 'not_issuer';
-    const account = this.account(issuer);
+    const account = this.readAccount(issuer);
     if (BigInt(account.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
-    add(account.balances, symbol, -amount);
-    asset.supply = (BigInt(asset.supply) - amount).toString();
-    this.putAsset(asset);
-    this.putAccount(issuer, account);
+    this.putAsset({ ...asset, supply: (BigInt(asset.supply) - amount).toString() });
+    this.putAccount(issuer, { ...account, balances: plus(account.balances, symbol, -amount) });
     this.emit('asset.burned', { asset: symbol, from: issuer, amount: amount.toString() });
     return undefined;
   }
@@ -176,14 +235,12 @@ export class Ledger {
    */
   retire(holder: string, symbol: string, amount: bigint): LedgerRejection | undefined {
     if (amount <= 0n || amount > amountMax) return 'invalid_amount';
-    const asset = this.asset(symbol);
+    const asset = this.readAsset(symbol);
     if (!asset) return 'asset_not_found';
-    const account = this.account(holder);
+    const account = this.readAccount(holder);
     if (BigInt(account.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
-    add(account.balances, symbol, -amount);
-    asset.supply = (BigInt(asset.supply) - amount).toString();
-    this.putAsset(asset);
-    this.putAccount(holder, account);
+    this.putAsset({ ...asset, supply: (BigInt(asset.supply) - amount).toString() });
+    this.putAccount(holder, { ...account, balances: plus(account.balances, symbol, -amount) });
     this.emit('asset.burned', { asset: symbol, from: holder, amount: amount.toString() });
     return undefined;
   }
@@ -192,15 +249,13 @@ export class Ledger {
     if (amount <= 0n || amount > amountMax) return 'invalid_amount';
     if (!isAddress(to)) return 'invalid_address';
     if (from === to) return 'accounts_must_be_different';
-    if (!this.asset(symbol)) return 'asset_not_found';
-    const payer = this.account(from);
-    const payee = this.account(to);
+    if (!this.readAsset(symbol)) return 'asset_not_found';
+    const payer = this.readAccount(from);
+    const payee = this.readAccount(to);
     if (payer.frozen.includes(symbol) || payee.frozen.includes(symbol)) return 'account_frozen';
     if (BigInt(payer.balances[symbol] ?? '0') < amount) return 'insufficient_funds';
-    add(payer.balances, symbol, -amount);
-    add(payee.balances, symbol, amount);
-    this.putAccount(from, payer);
-    this.putAccount(to, payee);
+    this.putAccount(from, { ...payer, balances: plus(payer.balances, symbol, -amount) });
+    this.putAccount(to, { ...payee, balances: plus(payee.balances, symbol, amount) });
     this.emit('ledger.transferred', { from, to, asset: symbol, amount: amount.toString() });
     return undefined;
   }
@@ -213,16 +268,18 @@ export class Ledger {
     frozen: boolean,
   ): LedgerRejection | undefined {
     if (!isAddress(address)) return 'invalid_address';
-    const asset = this.asset(symbol);
+    const asset = this.readAsset(symbol);
     if (!asset) return 'asset_not_found';
     if (asset.issuer !== issuer) return 'not_issuer';
-    const account = this.account(address);
+    const account = this.readAccount(address);
     const listed = account.frozen.includes(symbol);
     if (frozen === listed) return undefined;
-    account.frozen = frozen
-      ? [...account.frozen, symbol].sort()
-      : account.frozen.filter((s) => s !== symbol);
-    this.putAccount(address, account);
+    this.putAccount(address, {
+      ...account,
+      frozen: frozen
+        ? [...account.frozen, symbol].sort()
+        : account.frozen.filter((s) => s !== symbol),
+    });
     this.emit(frozen ? 'account.frozen' : 'account.unfrozen', { address, asset: symbol });
     return undefined;
   }
@@ -251,20 +308,22 @@ export class Ledger {
     ) {
       return 'invalid_hold_expiry';
     }
-    if (!this.asset(spec.asset)) return 'asset_not_found';
-    if (this.hold(spec.id)) return 'hold_exists';
-    const payer = this.account(spec.payer);
-    const payee = this.account(spec.payee);
+    if (!this.readAsset(spec.asset)) return 'asset_not_found';
+    if (this.readHold(spec.id)) return 'hold_exists';
+    const payer = this.readAccount(spec.payer);
+    const payee = this.readAccount(spec.payee);
     if (payer.frozen.includes(spec.asset) || payee.frozen.includes(spec.asset)) {
       return 'account_frozen';
     }
     if (payer.holds.length >= holdsPerAccountMax) return 'too_many_holds';
     if (BigInt(payer.balances[spec.asset] ?? '0') < spec.amount) return 'insufficient_funds';
 
-    add(payer.balances, spec.asset, -spec.amount);
-    add(payer.held, spec.asset, spec.amount);
-    payer.holds = [...payer.holds, spec.id];
-    this.putAccount(spec.payer, payer);
+    this.putAccount(spec.payer, {
+      ...payer,
+      balances: plus(payer.balances, spec.asset, -spec.amount),
+      held: plus(payer.held, spec.asset, spec.amount),
+      holds: [...payer.holds, spec.id],
+    });
     const hold: HoldRecord = {
       id: spec.id,
       payer: spec.payer,
@@ -276,7 +335,7 @@ export class Ledger {
     };
     if (spec.arbiter !== undefined) hold.arbiter = spec.arbiter;
     if (spec.condition !== undefined) hold.condition = spec.condition;
-    this.state.set(ledgerKeys.hold(spec.id), canonicalize(hold));
+    this.records.setRecord(ledgerKeys.hold(spec.id), hold);
     this.state.set(ledgerKeys.holdExpiry(hold.expiresAtHeight, spec.id), 'true');
     this.emit('hold.created', { ...hold });
     return undefined;
@@ -292,7 +351,7 @@ export class Ledger {
     const open = BigInt(hold.amount);
     const posted = amount ?? open;
     if (posted > open) return 'hold_amount_exceeded';
-    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    if (this.readAccount(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
     this.settle(hold, posted, 'hold.posted');
     return undefined;
   }
@@ -310,23 +369,21 @@ export class Ledger {
     if (actor !== (hold.arbiter ?? hold.payee)) return 'hold_forbidden';
     const open = BigInt(hold.amount);
     if (amount > open) return 'hold_amount_exceeded';
-    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    if (this.readAccount(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
     const remaining = open - amount;
-    const payer = this.account(hold.payer);
-    add(payer.held, hold.asset, -amount);
-    if (remaining === 0n) payer.holds = payer.holds.filter((h) => h !== hold.id);
-    this.putAccount(hold.payer, payer);
-    const payee = this.account(hold.payee);
-    add(payee.balances, hold.asset, amount);
-    this.putAccount(hold.payee, payee);
+    const payer = this.readAccount(hold.payer);
+    this.putAccount(hold.payer, {
+      ...payer,
+      held: plus(payer.held, hold.asset, -amount),
+      holds: remaining === 0n ? payer.holds.filter((h) => h !== hold.id) : payer.holds,
+    });
+    const payee = this.readAccount(hold.payee);
+    this.putAccount(hold.payee, { ...payee, balances: plus(payee.balances, hold.asset, amount) });
     if (remaining === 0n) {
       this.state.delete(ledgerKeys.hold(hold.id));
       this.state.delete(ledgerKeys.holdExpiry(hold.expiresAtHeight, hold.id));
     } else {
-      this.state.set(
-        ledgerKeys.hold(hold.id),
-        canonicalize({ ...hold, amount: remaining.toString() }),
-      );
+      this.records.setRecord(ledgerKeys.hold(hold.id), { ...hold, amount: remaining.toString() });
     }
     this.emit('hold.captured', {
       id: hold.id,
@@ -356,7 +413,7 @@ export class Ledger {
     if (hold.condition === undefined) return 'hold_not_hash_locked';
     if (!/^([0-9a-f]{2}){1,256}$/.test(preimageHex)) return 'preimage_mismatch';
     if (sha256Hex(Buffer.from(preimageHex, 'hex')) !== hold.condition) return 'preimage_mismatch';
-    if (this.account(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
+    if (this.readAccount(hold.payee).frozen.includes(hold.asset)) return 'account_frozen';
     this.settle(hold, BigInt(hold.amount), 'hold.released', { preimage: preimageHex });
     return undefined;
   }
@@ -377,7 +434,7 @@ export class Ledger {
     for (const [key] of due) {
       // The key is `<prefix><height, 16 digits>/<id>`.
       const id = key.slice(ledgerKeys.holdExpiryBefore(0).length + 1);
-      const hold = this.hold(id);
+      const hold = this.readHold(id);
       assert.ok(hold !== undefined, `ledger: expiry index entry ${key} names no open hold`);
       this.settle(hold, 0n, 'hold.expired');
     }
@@ -392,35 +449,39 @@ export class Ledger {
     const text = this.state.get(key);
     if (text === undefined) return;
     for (const id of JSON.parse(text) as string[]) {
-      const hold = this.hold(id);
+      const hold = this.readHold(id);
       if (hold) this.settle(hold, 0n, 'hold.expired');
     }
     this.state.delete(key);
   }
 
   /** A hold that has not expired: one whose expiry height has passed is gone, refunded or not. */
-  private openHold(id: string): HoldRecord | undefined {
-    const hold = this.hold(id);
+  private openHold(id: string): Readonly<HoldRecord> | undefined {
+    const hold = this.readHold(id);
     return hold !== undefined && hold.expiresAtHeight < this.blockHeight ? undefined : hold;
   }
 
   /** Pays `toPayee` of the hold to its payee, returns the rest to the payer and closes it. */
   private settle(
-    hold: HoldRecord,
+    hold: Readonly<HoldRecord>,
     toPayee: bigint,
     event: string,
     extra: Record<string, unknown> = {},
   ): void {
     const open = BigInt(hold.amount);
-    const payer = this.account(hold.payer);
-    add(payer.held, hold.asset, -open);
-    add(payer.balances, hold.asset, open - toPayee);
-    payer.holds = payer.holds.filter((h) => h !== hold.id);
-    this.putAccount(hold.payer, payer);
+    const payer = this.readAccount(hold.payer);
+    this.putAccount(hold.payer, {
+      ...payer,
+      held: plus(payer.held, hold.asset, -open),
+      balances: plus(payer.balances, hold.asset, open - toPayee),
+      holds: payer.holds.filter((h) => h !== hold.id),
+    });
     if (toPayee > 0n) {
-      const payee = this.account(hold.payee);
-      add(payee.balances, hold.asset, toPayee);
-      this.putAccount(hold.payee, payee);
+      const payee = this.readAccount(hold.payee);
+      this.putAccount(hold.payee, {
+        ...payee,
+        balances: plus(payee.balances, hold.asset, toPayee),
+      });
     }
     this.state.delete(ledgerKeys.hold(hold.id));
     this.state.delete(ledgerKeys.holdExpiry(hold.expiresAtHeight, hold.id));
@@ -435,11 +496,13 @@ export class Ledger {
     });
   }
 
+  /** The state keeps `record` (frozen): the caller must not change it afterwards. */
   private putAsset(record: AssetRecord): void {
-    this.state.set(ledgerKeys.asset(record.symbol), canonicalize(record));
+    this.records.setRecord(ledgerKeys.asset(record.symbol), record);
   }
 
+  /** The state keeps `record` (frozen): the caller must not change it afterwards. */
   private putAccount(address: string, record: AccountRecord): void {
-    this.state.set(ledgerKeys.account(address), canonicalize(record));
+    this.records.setRecord(ledgerKeys.account(address), record);
   }
 }

@@ -51,6 +51,33 @@ export interface KeyValueState {
   ): [string, string][];
 }
 
+/**
+ * A state that also holds records as objects (the chain's StateView): the ledger reads frozen
+ * records and writes new ones, and the state serialises each written record once. A
+ * `KeyValueState` without it is read and written as text (the ledger parses and canonicalizes).
+ */
+export interface RecordState extends KeyValueState {
+  /** The record at `key` (JSON.parse of its text), frozen: never to be changed in place. */
+  getRecord<T extends object>(key: string): Readonly<T> | undefined;
+  /** Writes `record` at `key` (its text is `canonicalize(record)`); the state keeps it, frozen. */
+  setRecord(key: string, record: object): void;
+}
+
+/**
+ * `state` as text only: a ledger over it parses and canonicalizes on each read and write, as it
+ * did before records, even when `state` keeps records. For a run that writes a million accounts
+ * once and never reads them back (a genesis), where records held until the end cost more memory
+ * and GC than the text they replace.
+ */
+export function textState(state: KeyValueState): KeyValueState {
+  return {
+    get: (key) => state.get(key),
+    set: (key, value) => state.set(key, value),
+    delete: (key) => state.delete(key),
+    range: (prefix, limit, bounds) => state.range(prefix, limit, bounds),
+  };
+}
+
 /** Digits of a height in an index key, zero-padded so keys sort by height (heights are safe integers). */
 const heightDigits = 16;
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 
+import { canonicalize } from '../crypto/canonical.js';
+import { deepFreeze, ParsedRecordCache, type StateRecord } from './parsed-records.js';
+
 /** Synchronous reads of committed state. Values are canonical JSON text. */
 export interface StateReader {
   get(key: string): string | undefined;
@@ -28,8 +31,30 @@ export interface RangeBounds {
 /** `null` in a write set means the key is deleted. */
 export type WriteSet = Map<string, string | null>;
 
+/**
+ * A key written as a record (`setRecord`): the frozen record, and its canonical JSON once
+ * something needed it as text (a `get`, a `range`, `writes()`); computed at most once.
+ */
+class RecordSlot {
+  constructor(
+    readonly record: StateRecord,
+    private cachedText?: string,
+  ) {}
+
+  get text(): string {
+    return (this.cachedText ??= canonicalize(this.record));
+  }
+}
+
+/** A key's value in the overlay: text, a record, or `null` (deleted). */
+type Written = string | RecordSlot | null;
+
+function textOf(written: string | RecordSlot): string {
+  return typeof written === 'string' ? written : written.text;
+}
+
 const absent = Symbol('absent');
-type JournalEntry = { key: string; previous: string | null | typeof absent };
+type JournalEntry = { key: string; previous: Written | typeof absent };
 
 /**
  * The in-memory state view a block executes against: reads fall through to committed state,
@@ -37,24 +62,69 @@ type JournalEntry = { key: string; previous: string | null | typeof absent };
  * a failed tx (the Lisk kernel's snapshot-and-restore), so a failed tx leaves no trace.
  */
 export class StateView implements OrderedStateReader {
-  private readonly overlay: WriteSet = new Map();
+  private readonly overlay = new Map<string, Written>();
   private readonly journal: JournalEntry[] = [];
   /** Committed values read so far: a block reads the same records (an asset, a busy account) often. */
   private readonly committedReads = new Map<string, string | undefined>();
   /**
-   * Once `range` has been called: every key this view has written, under each prefix of it that
-   * ends at a `/` (so a range finds the block's writes under its prefix without looking at the
-   * others). A key whose write was reverted may stay listed; `range` checks the overlay.
+   * For each prefix `range` has been called with: every key this view has written under it (so a
+   * range finds the block's writes under its prefix without looking at the others). A key whose
+   * write was reverted may stay listed; `range` checks the overlay. Only ranged prefixes are
+   * kept: a block ranges a few indexes and writes thousands of other keys.
    */
-  private writtenUnder: Map<string, Set<string>> | undefined;
+  private readonly writtenUnder = new Map<string, Set<string>>();
 
-  /** `base.range`, when it has one, serves `range`; a view over a plain reader cannot range. */
-  constructor(private readonly base: StateReader | OrderedStateReader) {}
+  /** Committed records parsed so far (shared across blocks when the chain passes one in). */
+  private readonly parsed: ParsedRecordCache;
+
+  /**
+   * `base.range`, when it has one, serves `range`; a view over a plain reader cannot range.
+   * `parsed`: the chain's cache of committed records, kept across blocks (a fresh one otherwise);
+   * the view freezes the records it holds when the cache does (`ParsedRecordCache.freeze`).
+   */
+  constructor(
+    private readonly base: StateReader | OrderedStateReader,
+    parsed?: ParsedRecordCache,
+  ) {
+    this.parsed = parsed ?? new ParsedRecordCache(100_000);
+  }
 
   get(key: string): string | undefined {
     const written = this.overlay.get(key);
-    if (written !== undefined) return written ?? undefined;
+    if (written !== undefined) return written === null ? undefined : textOf(written);
     return this.getCommitted(key);
+  }
+
+  /**
+   * The value at `key` as a record (JSON.parse of its text, parsed once): the state the same
+   * `get` reads, as an object. Callers must never change it (the view shares it; frozen under
+   * tests): to write, build a new record or a changed copy and `setRecord` it.
+   */
+  getRecord<T extends StateRecord>(key: string): Readonly<T> | undefined {
+    const written = this.overlay.get(key);
+    if (written === undefined) return this.getCommittedRecord<T>(key);
+    if (written === null) return undefined;
+    if (typeof written !== 'string') return written.record as T;
+    // Written as text (a module's `set`): parsed once, the slot keeps the text it was given.
+    const parsed = JSON.parse(written) as StateRecord;
+    const record = this.parsed.freeze ? deepFreeze(parsed) : parsed;
+    this.overlay.set(key, new RecordSlot(record, written));
+    return record as T;
+  }
+
+  /** The committed record at `key`, ignoring this block's writes. */
+  getCommittedRecord<T extends StateRecord>(key: string): Readonly<T> | undefined {
+    const text = this.getCommitted(key);
+    return text === undefined ? undefined : (this.parsed.parse(key, text) as T);
+  }
+
+  /**
+   * Writes `record` at `key`; the view keeps it (never change it afterwards: frozen under tests)
+   * and serialises it once, when its text is first needed. Its text is `canonicalize(record)`.
+   */
+  setRecord(key: string, record: StateRecord): void {
+    this.record(key);
+    this.overlay.set(key, new RecordSlot(this.parsed.freeze ? deepFreeze(record) : record));
   }
 
   /** The committed value, ignoring this block's writes. */
@@ -78,17 +148,11 @@ export class StateView implements OrderedStateReader {
   private record(key: string): void {
     const previous = this.overlay.get(key);
     this.journal.push({ key, previous: previous === undefined ? absent : previous });
-    if (previous === undefined && this.writtenUnder !== undefined) this.listWritten(key);
+    if (previous === undefined && this.writtenUnder.size > 0) this.listWritten(key);
   }
 
   private listWritten(key: string): void {
-    const under = this.writtenUnder!;
-    for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) {
-      const prefix = key.slice(0, slash + 1);
-      const keys = under.get(prefix);
-      if (keys === undefined) under.set(prefix, new Set([key]));
-      else keys.add(key);
-    }
+    for (const [prefix, keys] of this.writtenUnder) if (key.startsWith(prefix)) keys.add(key);
   }
 
   /**
@@ -106,11 +170,13 @@ export class StateView implements OrderedStateReader {
     if (limit === 0) return [];
     const from = bounds.after !== undefined && bounds.after >= prefix ? bounds.after : undefined;
     const { before } = bounds;
-    if (this.writtenUnder === undefined) {
-      this.writtenUnder = new Map();
-      for (const key of this.overlay.keys()) this.listWritten(key);
+    let under = this.writtenUnder.get(prefix);
+    if (under === undefined) {
+      under = new Set();
+      for (const key of this.overlay.keys()) if (key.startsWith(prefix)) under.add(key);
+      this.writtenUnder.set(prefix, under);
     }
-    const written = [...(this.writtenUnder.get(prefix) ?? [])]
+    const written = [...under]
       .filter(
         (key) =>
           this.overlay.has(key) &&
@@ -126,7 +192,7 @@ export class StateView implements OrderedStateReader {
         const key = written[next]!;
         if (bound !== undefined && key > bound) return;
         const value = this.overlay.get(key);
-        if (value !== null && value !== undefined) result.push([key, value]);
+        if (value !== null && value !== undefined) result.push([key, textOf(value)]);
       }
     };
     let cursor = from;
@@ -168,7 +234,11 @@ export class StateView implements OrderedStateReader {
     this.journal.length = 0;
   }
 
-  /** The block's writes, sorted by key so every node hashes them in the same order. */
+  /**
+   * The block's writes, sorted by key so every node hashes them in the same order. Each record
+   * written is serialised here if nothing read its text before, and remembered in the parsed
+   * cache under that text (it is the committed text once the block commits).
+   */
   writes(): WriteSet {
     const keys = [...this.overlay.keys()].sort();
     const sorted: WriteSet = new Map();
@@ -176,7 +246,12 @@ export class StateView implements OrderedStateReader {
       const value = this.overlay.get(key)!;
       // A key written and then deleted again that never existed is no write at all.
       if (value === null && this.getCommitted(key) === undefined) continue;
-      sorted.set(key, value);
+      if (value === null || typeof value === 'string') {
+        sorted.set(key, value);
+      } else {
+        sorted.set(key, value.text);
+        this.parsed.remember(key, value.text, value.record);
+      }
     }
     return sorted;
   }
