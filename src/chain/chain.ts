@@ -4,6 +4,7 @@ import { ledgerKeys } from '../ledger/index.js';
 import {
   genesisParentRoot,
   nextStateRoot,
+  ParsedRecordCache,
   StateView,
   type BlockCommit,
   type BlockStore,
@@ -87,6 +88,11 @@ export class Chain {
   private pending:
     { committed: CommittedBlock; state: StateView; hashes: ReadonlySet<string> } | undefined;
   private readonly durableListeners: ((committed: CommittedBlock) => void)[] = [];
+  /**
+   * Committed records (accounts, assets, holds) parsed once and kept across blocks: an entry is
+   * used only for the very text it was parsed from, so nothing needs invalidating (issue 24).
+   */
+  private readonly parsed = new ParsedRecordCache();
 
   constructor(
     readonly store: BlockStore,
@@ -224,6 +230,7 @@ export class Chain {
         dropStaleNonces,
       },
       this.log,
+      { parsed: this.parsed },
     );
     return { ...result, time: blockTime };
   }
