@@ -32,8 +32,8 @@ export interface RangeBounds {
 export type WriteSet = Map<string, string | null>;
 
 /**
- * A key written as a record (`setRecord`): the frozen record, and its canonical JSON once
- * something needed it as text (a `get`, a `range`, `writes()`); computed at most once.
+ * A key written as a record (`setRecord`): the record (frozen under tests), and its canonical
+ * JSON once something needed it as text (a `get`, a `range`, `writes()`); computed at most once.
  */
 class RecordSlot {
   constructor(
