@@ -7,7 +7,7 @@ const FAILED = 1;
 /** How long `waitFor` waits for the writer before it calls the writer stuck. */
 const waitMsMax = 120_000;
 
-/** The message a writer thread answers each block with (and the checkpointer never sends). */
+/** The message the writer thread answers each block with. */
 interface WriterReply {
   height: number;
   error?: string;
@@ -33,9 +33,9 @@ function startWorker(workerData: Record<string, unknown>): Worker {
 /**
  * The main thread's side of the pipelined commit (issue 24): a writer thread with its own SQLite
  * connection stores each block in one transaction (`synchronous = FULL`: durable when it
- * answers), and a checkpointer thread with a third connection copies the WAL back into the
- * database (PASSIVE: it never blocks the writer or a reader). Both threads are the same entry,
- * started with a role.
+ * answers), and between commits a second connection of that thread copies the WAL back into the
+ * database (PASSIVE: it never blocks the writer or a reader). (A thread of its own for the
+ * checkpoints was one more V8 isolate for no measurable gain: the writer idles ~80%.)
  *
  * The writer publishes the last durable height in shared memory as well as by message, so the
  * main thread can wait for it synchronously (`waitFor`, Atomics.wait) where it must: before it
@@ -44,7 +44,6 @@ function startWorker(workerData: Record<string, unknown>): Worker {
 export class CommitWriter {
   private readonly shared = new Int32Array(new SharedArrayBuffer(8));
   private readonly writer: Worker;
-  private readonly checkpointer: Worker;
   private failure: string | undefined;
   private closed = false;
 
@@ -54,11 +53,9 @@ export class CommitWriter {
     private readonly onFailure: (message: string) => void = () => {},
   ) {
     this.shared[DURABLE] = -1;
-    this.writer = startWorker({ role: 'writer', file, shared: this.shared.buffer });
-    this.checkpointer = startWorker({ role: 'checkpointer', file });
+    this.writer = startWorker({ file, shared: this.shared.buffer });
     // Idle threads never keep the process alive; `commit` refs the writer while it holds work.
     this.writer.unref();
-    this.checkpointer.unref();
     this.writer.on('message', (reply: WriterReply) => {
       if (reply.error !== undefined) this.fail(`store: the writer thread failed: ${reply.error}`);
       else this.onDurable(reply.height);
@@ -70,8 +67,6 @@ export class CommitWriter {
     this.writer.on('exit', (code) => {
       if (!this.closed) this.fail(`store: the writer thread exited with code ${code}`);
     });
-    // A checkpoint that fails leaves a longer WAL, never a lost block: nothing to stop for.
-    this.checkpointer.on('error', () => {});
   }
 
   private lastQueued = -1;
@@ -116,11 +111,10 @@ export class CommitWriter {
     this.onFailure(message);
   }
 
-  /** Stops both threads (after `waitFor` the last height, if its blocks must be durable). */
+  /** Stops the thread (after `waitFor` the last height, if its blocks must be durable). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.writer.postMessage({ close: true });
-    this.checkpointer.postMessage({ close: true });
   }
 }

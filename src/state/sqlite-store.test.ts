@@ -516,7 +516,7 @@ describe('SqliteBlockStore with a writer thread (the pipelined commit)', () => {
     }
     store.flush();
     // The main connection never checkpoints (wal_autocheckpoint = 0 on the writer): the data
-    // reaches the database file only through the checkpointer thread.
+    // reaches the database file only through the writer thread's second connection.
     const deadline = Date.now() + 30_000;
     while (fs.statSync(file).size < sizeBefore + 20 * 200 * 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
