@@ -278,9 +278,13 @@ export class Chain {
    * process before then: its signature is released with the durable block only. With a store
    * that commits in place, it is durable (and announced) on return.
    */
-  commitLater(block: SignedBlock, result: ExecutionResult): CommittedBlock {
+  commitLater(
+    block: SignedBlock,
+    result: ExecutionResult,
+    meta?: Record<string, string>,
+  ): CommittedBlock {
     assert.ok(this.pending === undefined, 'one block at a time waits for its commit');
-    const commit = this.toCommit(block, result);
+    const commit = this.toCommit(block, result, meta);
     const committed: CommittedBlock = {
       block,
       txs: result.txs,

@@ -503,12 +503,11 @@ export class CofferNode {
         onError: (error) => ref.node?.halt(error),
       });
       consensus = solo;
-      // The pipelined commit (issue 24): blocks are stored by a writer thread while the next
-      // executes. A cluster validator keeps committing in place: on the writer its blocks came
-      // half as often for no throughput gain (docs/architecture.md, Storage).
-      store.startWriter();
-      store.onWriterFailure((error) => ref.node?.halt(error));
     }
+    // The pipelined commit (issue 24): blocks are stored by a writer thread while the node goes
+    // on (solo: executes the next block; a validator: checks the next block message).
+    store.startWriter();
+    store.onWriterFailure((error) => ref.node?.halt(error));
     const node = new CofferNode(config, init, store, chain, consensus, verifyPool, signer, solo);
     node.modules = [...cofferModules, ...extraModules];
     // The dev clock's offset outlives a restart with --dev-clock (block time never goes back).

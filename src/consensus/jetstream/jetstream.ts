@@ -170,6 +170,8 @@ export class JetStreamConsensus implements Consensus {
   private readonly pool: TxPool;
   private readonly names: ClusterNames;
   private readonly listeners: ((committed: CommittedBlock) => void)[] = [];
+  /** `considerBlock`s waiting for the block being stored (see `untilDurable`). */
+  private durableWaiters: (() => void)[] = [];
   private readonly finalListeners: ((height: number) => void)[] = [];
   private readonly dropListeners: ((hash: string, reason: Rejection) => void)[] = [];
   private readonly finality: FinalityTracker;
@@ -224,6 +226,9 @@ export class JetStreamConsensus implements Consensus {
     private readonly options: JetStreamOptions,
   ) {
     this.names = clusterNames(chain.chainId);
+    // A block is committed (attested, announced, settled in the pool) once it is durable: the
+    // store may commit it on its writer thread while this node follows the stream.
+    chain.onDurable((committed) => this.committedBlock(committed));
     this.pool = new TxPool((sender) => chain.nonceOf(sender), options.mempool, {
       now: options.now,
       // The system lane: the active producers' operators (nonce commitments, evidence).
@@ -518,6 +523,8 @@ export class JetStreamConsensus implements Consensus {
 
   async stop(): Promise<void> {
     if (this.stopped) return;
+    // The block still being stored is announced (and its position saved with it) first.
+    this.chain.flush();
     this.progressSavedAt = 0;
     this.saveProgress();
     this.stopped = true;
@@ -720,8 +727,10 @@ export class JetStreamConsensus implements Consensus {
   }
 
   private tick(): void {
-    // A node catching up would only sign blocks for heights long decided.
+    // A node catching up would only sign blocks for heights long decided; a block being stored
+    // is the head's successor already.
     if (this.stopped || this.halted || this.producing || this.blockBacklog > 0) return;
+    if (this.chain.tip() !== this.chain.latest()) return;
     const height = this.chain.height() + 1;
     if (this.scheduledProducer(this.options.now()) !== this.options.producer.producer) return;
     const offered =
@@ -890,6 +899,10 @@ export class JetStreamConsensus implements Consensus {
     const { header } = block;
     const rejected = (reason: string) =>
       ({ kind: 'rejected', reason, height: header.height, hash: block.hash }) as const;
+    // Every check below reads durable state (the validator set, the head): the block before this
+    // one must be stored first. Its commit overlaps this message's decoding and signature checks.
+    await this.untilDurable();
+    if (this.halted || this.stopped) return { kind: 'interrupted' };
     const head = this.chain.latest();
     if (header.height <= head.header.height) {
       // A late candidate for a height already decided; if its producer also signed the block
@@ -967,36 +980,41 @@ export class JetStreamConsensus implements Consensus {
     try {
       // Where this node is in the block stream goes with the block, atomically: a restart never
       // decides again, against a newer head, a message it decided against an older one.
-      this.chain.commit(block, result, { [metaKeys.blockSeq]: String(seq) });
+      // Handed to the store; `committedBlock` runs once it is durable.
+      this.chain.commitLater(block, result, { [metaKeys.blockSeq]: String(seq) });
     } catch (error) {
       if (error instanceof InvalidBlockError) return rejected(error.message);
       throw error;
     }
-    this.committedBlock(block, result);
     return { kind: 'committed' };
   }
 
-  private committedBlock(block: SignedBlock, result: ExecutionResult): void {
+  /** Resolves once no block is being stored (at once when none is). */
+  private untilDurable(): Promise<void> {
+    if (this.chain.tip() === this.chain.latest()) return Promise.resolve();
+    return new Promise((resolve) => this.durableWaiters.push(resolve));
+  }
+
+  private committedBlock(committed: CommittedBlock): void {
+    const { block } = committed;
     const { height } = block.header;
     for (const [hash, entry] of this.ownBlocks) {
       if (entry.height <= height) this.ownBlocks.delete(hash);
     }
     this.rejected.delete(height);
-    this.pool.settle(result.txs);
+    this.pool.settle(committed.txs);
     this.rememberValidators(height);
     this.headCommittedAt = this.options.now();
     this.readySince = this.pool.hasReady() ? this.headCommittedAt : undefined;
-    const committed: CommittedBlock = {
-      block,
-      txs: result.txs,
-      receipts: result.receipts,
-      blockEvents: result.blockEvents,
-      dropped: [],
-    };
-    for (const listener of this.listeners) listener(committed);
+    // As before the pipelined commit: a cluster block's listeners hear of no dropped txs.
+    const announced: CommittedBlock = { ...committed, dropped: [] };
+    for (const listener of this.listeners) listener(announced);
     this.checkEquivocation(height);
     this.attest({ height, blockHash: block.hash, stateRoot: block.header.stateRoot });
     this.decided(this.finality.evaluate(height));
+    const waiters = this.durableWaiters;
+    this.durableWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /**
