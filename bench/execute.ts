@@ -21,7 +21,7 @@ import {
   signBlockHeader,
   signTx,
 } from '../src/chain/index.js';
-import type { BlockHeader, DecodedTx } from '../src/chain/index.js';
+import type { DecodedTx } from '../src/chain/index.js';
 import {
   addressFromPublicKey,
   deriveAddress,
@@ -144,18 +144,7 @@ function main(): void {
     const result = execute(txs, time);
     const executed = performance.now();
     const executedCpu = process.cpuUsage(startCpu);
-    const head = chain.latest();
-    const header: BlockHeader = {
-      chainId,
-      height: head.header.height + 1,
-      prevHash: head.hash,
-      time: result.time,
-      txCount: result.txs.length,
-      txRoot: result.txRoot,
-      receiptRoot: result.receiptRoot,
-      stateRoot: result.stateRoot,
-      producer: producer.producer,
-    };
+    const header = chain.nextHeader(result, producer.producer);
     const block = signBlockHeader(header, producer);
     const signed = performance.now();
     const signedCpu = process.cpuUsage();

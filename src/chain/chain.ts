@@ -235,11 +235,9 @@ export class Chain {
     return { ...result, time: blockTime };
   }
 
-  /** Executes, signs and commits the next block in one step (tests and tools). */
-  produce(txs: DecodedTx[], time: number, signer: BlockSigner): CommittedBlock {
-    this.flush();
-    const result = this.execute(txs, time);
-    const header: BlockHeader = {
+  /** The header of the next block on the durable head for an execution result of it. */
+  nextHeader(result: ExecutionResult & { time: number }, producer: string): BlockHeader {
+    return {
       chainId: this.chainId,
       height: this.head.header.height + 1,
       prevHash: this.head.hash,
@@ -248,8 +246,15 @@ export class Chain {
       txRoot: result.txRoot,
       receiptRoot: result.receiptRoot,
       stateRoot: result.stateRoot,
-      producer: signer.producer,
+      producer,
     };
+  }
+
+  /** Executes, signs and commits the next block in one step (tests and tools). */
+  produce(txs: DecodedTx[], time: number, signer: BlockSigner): CommittedBlock {
+    this.flush();
+    const result = this.execute(txs, time);
+    const header = this.nextHeader(result, signer.producer);
     const block = signBlockHeader(header, signer);
     this.commit(block, result);
     return {

@@ -356,17 +356,7 @@ describe('SoloConsensus on a store with a writer thread (the pipelined commit)',
     consensus.submit(first);
     // produceBlock returns durable; the chain's own pipelined step is what the timer uses.
     const result = chain.execute(first, genesisTime + 10_000);
-    const header = {
-      chainId,
-      height: 1,
-      prevHash: chain.latest().hash,
-      time: result.time,
-      txCount: result.txs.length,
-      txRoot: result.txRoot,
-      receiptRoot: result.receiptRoot,
-      stateRoot: result.stateRoot,
-      producer: producer.producer,
-    };
+    const header = chain.nextHeader(result, producer.producer);
     const block = signBlockHeader(header, producer);
     chain.commitLater(block, result);
     // Not announced yet (the writer answers by message, and this test has not yielded): the

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import {
   Mempool,
   signBlockHeader,
-  type BlockHeader,
   type BlockSigner,
   type Chain,
   type CommittedBlock,
@@ -185,17 +184,7 @@ export class SoloConsensus implements Consensus {
    */
   private sign(result: ExecutionResult & { time: number }): CommittedBlock {
     assert.ok(this.chain.tip() === this.chain.latest(), 'the block below must be durable');
-    const header: BlockHeader = {
-      chainId: this.chain.chainId,
-      height: this.chain.height() + 1,
-      prevHash: this.chain.latest().hash,
-      time: result.time,
-      txCount: result.txs.length,
-      txRoot: result.txRoot,
-      receiptRoot: result.receiptRoot,
-      stateRoot: result.stateRoot,
-      producer: this.options.producer.producer,
-    };
+    const header = this.chain.nextHeader(result, this.options.producer.producer);
     const block = signBlockHeader(header, this.options.producer);
     this.lastBlockAt = this.now();
     // Out of the pool now, so the next block does not take them again; waiters hear at durability.
