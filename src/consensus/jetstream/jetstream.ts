@@ -801,17 +801,9 @@ export class JetStreamConsensus implements Consensus {
     const head = this.chain.latest();
     const time = Math.min(this.options.now(), head.header.time + blockTimeStepMaxMs);
     const result = this.chain.execute(txs, time, true);
-    const header: BlockHeader = {
-      chainId: this.chain.chainId,
-      height,
-      prevHash: head.hash,
-      time: result.time,
-      txCount: result.txs.length,
-      txRoot: result.txRoot,
-      receiptRoot: result.receiptRoot,
-      stateRoot: result.stateRoot,
-      producer: this.options.producer.producer,
-    };
+    const header = this.chain.nextHeader(result, this.options.producer.producer);
+    // Produced on the durable head only (`tick`): the height asked for is the head's next.
+    if (header.height !== height) return undefined;
     // The signer records the height before it signs: this node never signs another block here.
     const block = signBlockHeader(header, this.options.producer);
     this.ownBlocks.set(block.hash, { height, result });
