@@ -450,7 +450,7 @@ export class CofferNode {
         servers: config.cluster,
         validatorName: config.validator,
         replicas: config.natsReplicas,
-        blockIntervalMs: config.blockIntervalMs,
+        blockIntervalMs: config.blockIntervalMs ?? clusterBlockIntervalMs,
         blockTxsMax: config.blockTxsMax,
         idleBlockIntervalMs: config.idleBlockIntervalMs,
         producerTimeoutMs: config.producerTimeoutMs,
@@ -483,7 +483,7 @@ export class CofferNode {
       });
     } else {
       solo = new SoloConsensus(chain, {
-        blockIntervalMs: config.blockIntervalMs,
+        blockIntervalMs: config.blockIntervalMs ?? soloBlockIntervalMs,
         blockTxsMax: config.blockTxsMax,
         idleBlockIntervalMs: config.idleBlockIntervalMs,
         mempool,
@@ -992,6 +992,10 @@ function openSigner(
 }
 
 /** A cluster node runs on a validator's data directory from `coffer cluster init`, never a new one. */
+/** Block intervals when the config sets none (src/node/config.ts says why they differ). */
+const soloBlockIntervalMs = 50;
+const clusterBlockIntervalMs = 100;
+
 /** Where the dev clock's offset is kept (meta, never state: it is this node's, not the chain's). */
 const devClockMetaKey = 'devClockOffsetMs';
 /** Block time this far ahead of the clock at start is worth a note (clock skew stays below it). */
