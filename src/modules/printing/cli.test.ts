@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 
+import { inProcessCli } from '../../../test/support/in-process-cli.js';
 import { startTestNode, type TestNode } from '../../../test/support/test-node.js';
 import { createCli } from '../../cli/app.js';
 import type { CliIo } from '../../cli/terminal.js';
@@ -65,23 +66,7 @@ describe('coffer printer, design and print', () => {
   const contentHash = sha256Hex(utf8('G1 X5 Y5\n'));
   const designId = designIdOf(server.address, designer.address, contentHash);
 
-  async function run(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const io = { stdin: new PassThrough(), stdout, stderr } as unknown as CliIo;
-    const code = await cli.run([...args, '--node', t.url], io);
-    return { code, out, err };
-  }
-
-  async function ok(args: string[]) {
-    const result = await run(args);
-    assert.equal(result.code, 0, `coffer ${args.join(' ')}: ${result.err}`);
-    return result.out;
-  }
+  const { run, ok } = inProcessCli(() => t.url);
 
   async function send(key: SigningKey, tx: { type: string; payload: Record<string, unknown> }) {
     const result = await t.client.send(key, tx, { wait: 'commit' });
